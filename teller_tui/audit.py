@@ -1,0 +1,170 @@
+"""The tamper-evident audit trail.
+
+Each record's hash is SHA-256 over its canonical content and the previous record's hash,
+so editing, inserting, deleting or reordering a record breaks the chain at that point. The
+``audit_head`` row holds the last sequence number and hash and is locked by every append
+(the chain stays linear under concurrency); :func:`verify` also compares it with the last
+record, which catches a truncated tail. Deleting the tail *and* rewriting the head is caught
+only against a head kept outside the database, which is why the head is printed on the
+end-of-day report and by ``teller audit head``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from .clock import Clock
+from .models import AuditHead, AuditRecord
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did something, and where: passed to every service call that changes state."""
+
+    staff_id: int | None
+    username: str
+    terminal_id: str
+    role: str = "teller"
+    branch_code: str = "B001"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditView:
+    seq: int
+    at: datetime
+    actor: str
+    terminal_id: str
+    action: str
+    subject: str
+    outcome: str
+    detail: dict[str, Any]
+    hash: str
+
+
+def _canonical_detail(detail: Mapping[str, Any] | None) -> str:
+    return json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def record_hash(*, seq: int, at: datetime, actor_id: int | None, actor: str, terminal_id: str, action: str,
+                subject: str, outcome: str, detail_json: str, prev_hash: str) -> str:
+    body = json.dumps([seq, at.isoformat(), actor_id, actor, terminal_id, action, subject, outcome, detail_json,
+                       prev_hash], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class AuditTrail:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def append(self, session: Session, actor: Actor, action: str, *, subject: str = "", outcome: str = "ok",
+               detail: Mapping[str, Any] | None = None) -> AuditView:
+        """Append one record inside the caller's transaction."""
+        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+        session.refresh(head)
+        seq = head.seq + 1
+        # Time never runs backwards along the chain, even if a terminal's clock does.
+        last_at = session.execute(select(AuditRecord.at).where(AuditRecord.seq == head.seq)).scalar()
+        at = self.clock.now()
+        if last_at is not None and at < last_at:
+            at = last_at
+        at = at.astimezone(UTC)
+        detail_json = _canonical_detail(detail)
+        digest = record_hash(seq=seq, at=at, actor_id=actor.staff_id, actor=actor.username,
+                             terminal_id=actor.terminal_id, action=action, subject=subject, outcome=outcome,
+                             detail_json=detail_json, prev_hash=head.hash)
+        session.add(AuditRecord(seq=seq, at=at, actor_id=actor.staff_id, actor=actor.username,
+                                terminal_id=actor.terminal_id, action=action, subject=subject, outcome=outcome,
+                                detail_json=detail_json, prev_hash=head.hash, hash=digest))
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=digest))
+        session.flush()
+        return AuditView(seq, at, actor.username, actor.terminal_id, action, subject, outcome, dict(detail or {}),
+                         digest)
+
+    @staticmethod
+    def head(session: Session) -> tuple[int, str]:
+        head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+        return head.seq, head.hash
+
+    @staticmethod
+    def recent(session: Session, *, limit: int = 50, action: str | None = None,
+               subject: str | None = None) -> list[AuditView]:
+        stmt = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(limit)
+        if action:
+            stmt = stmt.where(AuditRecord.action == action)
+        if subject:
+            stmt = stmt.where(AuditRecord.subject == subject)
+        return [AuditView(r.seq, r.at, r.actor, r.terminal_id, r.action, r.subject, r.outcome,
+                          json.loads(r.detail_json), r.hash) for r in session.execute(stmt).scalars()]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditVerification:
+    ok: bool
+    records: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def iter_records(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
+    last_id = 0
+    while True:
+        rows = session.execute(select(AuditRecord).where(AuditRecord.id > last_id)
+                               .order_by(AuditRecord.id).limit(batch)).scalars().all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id or last_id
+        session.expunge_all()
+
+
+def verify(session: Session, *, expect_head: str | None = None) -> AuditVerification:
+    """Walk the chain in storage order; name the first bad record.
+
+    Records are read in insertion (primary key) order, so a record moved or renumbered
+    shows as a sequence break even if its own hash was recomputed.
+    """
+    prev_hash = GENESIS
+    expected_seq = 1
+    count = 0
+    for rec in iter_records(session):
+        count += 1
+        if rec.seq != expected_seq:
+            problem = "a record is missing" if rec.seq > expected_seq else "records are out of order"
+            return AuditVerification(False, count, rec.seq, rec.hash, rec.seq,
+                                     f"{problem}: expected seq {expected_seq}, found {rec.seq}")
+        if rec.prev_hash != prev_hash:
+            return AuditVerification(False, count, rec.seq, rec.hash, rec.seq,
+                                     f"record {rec.seq} does not link to record {rec.seq - 1}")
+        digest = record_hash(seq=rec.seq, at=rec.at, actor_id=rec.actor_id, actor=rec.actor,
+                             terminal_id=rec.terminal_id, action=rec.action, subject=rec.subject,
+                             outcome=rec.outcome, detail_json=rec.detail_json, prev_hash=rec.prev_hash)
+        if digest != rec.hash:
+            return AuditVerification(False, count, rec.seq, rec.hash, rec.seq,
+                                     f"record {rec.seq} was altered (its hash does not match its content)")
+        prev_hash = rec.hash
+        expected_seq += 1
+    head_seq, head_hash = AuditTrail.head(session)
+    last_seq = expected_seq - 1
+    if (head_seq, head_hash) != (last_seq, prev_hash):
+        bad = last_seq + 1 if head_seq > last_seq else head_seq
+        return AuditVerification(False, count, last_seq, prev_hash, bad,
+                                 f"the chain ends at record {last_seq} but the head says {head_seq}: "
+                                 "records were truncated or the head was edited")
+    if expect_head is not None and expect_head != head_hash:
+        return AuditVerification(False, count, last_seq, prev_hash, None,
+                                 "the chain head differs from the one kept outside the database")
+    return AuditVerification(True, count, last_seq, prev_hash)

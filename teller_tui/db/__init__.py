@@ -1,0 +1,1 @@
+"""Storage: the engine factory, transactions and schema management."""

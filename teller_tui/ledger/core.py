@@ -1,0 +1,582 @@
+"""The double-entry ledger: the only code that changes a balance.
+
+Every function here runs inside the caller's write transaction (``Database.write()``), so
+a service can check limits, post and audit in one atomic unit. Rules enforced here:
+
+* an entry has at least two legs and sums to zero per currency;
+* amounts are ints of minor units (floats and bools are a TypeError);
+* each entry has an idempotency key: a retry with the same request returns the original
+  result, the same key with a different request is a :class:`~teller_tui.errors.Conflict`;
+* balance-limit flags (a wallet never below zero, a drawer never pays out cash it does not
+  hold) count pending holds as well as posted amounts;
+* frozen accounts refuse debits, closed accounts refuse everything;
+* account rows are locked in id order (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
+  ``BEGIN IMMEDIATE`` already holds the database write lock);
+* entries get a monotonically increasing ``seq`` and are never dated before their
+  predecessor (the ``ledger_head`` row serializes numbering);
+* holds resolve exactly once, and expiry is checked when a hold is resolved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, update
+
+from ..clock import Clock, local_date
+from ..errors import Conflict, LimitExceeded, NotFound, ValidationError
+from ..models import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
+from ..money import Money, currency as currency_info
+from .accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+# -- requests and results ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One posting: ``amount`` > 0 debits the account, < 0 credits it (minor units)."""
+
+    account_id: int
+    amount: int
+    currency: str = "CNY"
+
+    def __post_init__(self) -> None:
+        _require_int(self.amount, "leg amount")
+        if self.amount == 0:
+            raise ValidationError("A posting cannot be zero", code="zero_leg")
+        currency_info(self.currency)
+
+
+def debit(account_id: int, money: Money) -> Leg:
+    return Leg(account_id, money.minor, money.currency)
+
+
+def credit(account_id: int, money: Money) -> Leg:
+    return Leg(account_id, -money.minor, money.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRequest:
+    idempotency_key: str
+    kind: str
+    legs: tuple[Leg, ...]
+    actor_id: int | None
+    terminal_id: str
+    branch_code: str
+    memo: str = ""
+    customer_id: int | None = None
+    business_date: date | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def canonical(self) -> dict[str, Any]:
+        """What the idempotency check compares (everything that changes the outcome)."""
+        return {
+            "kind": self.kind,
+            "legs": sorted([leg.account_id, leg.amount, leg.currency] for leg in self.legs),
+            "actor_id": self.actor_id,
+            "branch_code": self.branch_code,
+            "memo": self.memo,
+            "customer_id": self.customer_id,
+            "meta": dict(self.meta),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PostedLeg:
+    account_id: int
+    account_code: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryResult:
+    entry_id: int
+    seq: int
+    reference: str
+    kind: str
+    posted_at: datetime
+    business_date: date
+    legs: tuple[PostedLeg, ...]
+    memo: str
+    customer_id: int | None
+    reverses_entry_id: int | None = None
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequest:
+    idempotency_key: str
+    kind: str
+    debit_account_id: int
+    credit_account_id: int
+    amount: Money
+    actor_id: int | None
+    terminal_id: str
+    expires_at: datetime | None = None
+    memo: str = ""
+    customer_id: int | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "debit": self.debit_account_id, "credit": self.credit_account_id,
+            "amount": self.amount.minor, "currency": self.amount.currency, "actor_id": self.actor_id,
+            "memo": self.memo, "customer_id": self.customer_id, "meta": dict(self.meta),
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HoldResult:
+    hold_id: int
+    status: str
+    amount: Money
+    debit_account_id: int
+    credit_account_id: int
+    expires_at: datetime | None
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    account_id: int
+    code: str
+    kind: str
+    currency: str
+    status: str
+    debits_posted: int
+    credits_posted: int
+    debits_pending: int
+    credits_pending: int
+
+    @property
+    def posted(self) -> Money:
+        """Balance on the account's normal side (credit-normal kinds are credits − debits)."""
+        sign = 1 if AccountKind(self.kind) in CREDIT_NORMAL else -1
+        return Money(sign * (self.credits_posted - self.debits_posted), self.currency)
+
+    @property
+    def held(self) -> Money:
+        """Amount reserved by pending holds against this account's balance."""
+        pending = self.debits_pending if AccountKind(self.kind) in CREDIT_NORMAL else self.credits_pending
+        return Money(pending, self.currency)
+
+    @property
+    def available(self) -> Money:
+        return self.posted - self.held
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _require_int(value: object, what: str) -> None:
+    if type(value) is not int:
+        raise TypeError(f"{what} must be an int of minor units, not {type(value).__name__}")
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def request_hash(data: Any) -> str:
+    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+def _differences(stored: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    return sorted(k for k in set(stored) | set(new) if stored.get(k) != new.get(k))
+
+
+def reference_for(seq: int, business_date: date) -> str:
+    """Human reference printed on receipts, e.g. ``R20261123-000001234``."""
+    return f"R{business_date:%Y%m%d}-{seq:09d}"
+
+
+class Ledger:
+    """Stateless apart from the clock; every method takes the caller's session."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    # -- accounts ------------------------------------------------------------------------
+    def open_account(self, session: Session, *, code: str, name: str, kind: AccountKind | str,
+                     currency: str = "CNY", branch_code: str) -> int:
+        """Create an account, or return the id of the existing one with that code."""
+        kind = AccountKind(kind)
+        currency_info(currency)
+        existing = session.execute(select(LedgerAccount.id, LedgerAccount.kind, LedgerAccount.currency)
+                                   .where(LedgerAccount.code == code)).first()
+        if existing is not None:
+            if existing.kind != kind or existing.currency != currency:
+                raise Conflict(f"Account {code} exists with another kind or currency", code="account_conflict")
+            return int(existing.id)
+        dr_limit, cr_limit = BALANCE_RULES[kind]
+        account = LedgerAccount(code=code, name=name, kind=kind.value, currency=currency, branch_code=branch_code,
+                                debits_must_not_exceed_credits=dr_limit, credits_must_not_exceed_debits=cr_limit,
+                                opened_at=self.clock.now())
+        session.add(account)
+        session.flush()
+        assert account.id is not None
+        return account.id
+
+    def account_id(self, session: Session, code: str) -> int:
+        found = session.execute(select(LedgerAccount.id).where(LedgerAccount.code == code)).scalar()
+        if found is None:
+            raise NotFound(f"No ledger account {code}", code="no_account")
+        return int(found)
+
+    def set_status(self, session: Session, account_id: int, status: str) -> None:
+        """Freeze, unfreeze or close an account. Closing needs a zero balance and no holds."""
+        if status not in ("active", "frozen", "closed"):
+            raise ValidationError(f"Unknown account status {status!r}")
+        acct = self._lock(session, [account_id])[account_id]
+        if acct.status == "closed":
+            raise Conflict("A closed account cannot change state", code="account_closed")
+        if status == "closed":
+            if acct.debits_posted != acct.credits_posted or acct.debits_pending or acct.credits_pending:
+                raise Conflict("An account closes only at zero with no pending holds", code="close_nonzero")
+        session.execute(update(LedgerAccount).where(LedgerAccount.id == account_id).values(
+            status=status, closed_at=self.clock.now() if status == "closed" else None))
+
+    def balance(self, session: Session, account_id: int) -> Balance:
+        row = session.get(LedgerAccount, account_id)
+        if row is None:
+            raise NotFound(f"No ledger account {account_id}", code="no_account")
+        return _balance(row)
+
+    def balances(self, session: Session, account_ids: Iterable[int]) -> dict[int, Balance]:
+        ids = sorted(set(account_ids))
+        if not ids:
+            return {}
+        rows = session.execute(select(LedgerAccount).where(LedgerAccount.id.in_(ids))).scalars()
+        return {r.id: _balance(r) for r in rows if r.id is not None}
+
+    # -- posting --------------------------------------------------------------------------
+    def post(self, session: Session, req: EntryRequest, *, reverses_entry_id: int | None = None,
+             hold_id: int | None = None, _skip_limits: bool = False) -> EntryResult:
+        """Post a balanced entry atomically, or return the original for a repeated key."""
+        if len(req.legs) < 2:
+            raise ValidationError("A journal entry needs at least two postings", code="entry_legs")
+        totals: dict[str, int] = defaultdict(int)
+        for leg in req.legs:
+            totals[leg.currency] += leg.amount
+        unbalanced = {c: t for c, t in totals.items() if t != 0}
+        if unbalanced:
+            raise ValidationError(f"Entry does not balance: {unbalanced}", code="entry_unbalanced")
+        if not req.idempotency_key or len(req.idempotency_key) > 80:
+            raise ValidationError("An idempotency key of 1–80 characters is required", code="idempotency_key")
+
+        head = self._lock_head(session)
+        canonical = req.canonical()
+        canonical["reverses_entry_id"] = reverses_entry_id
+        canonical["hold_id"] = hold_id
+        digest = request_hash(canonical)
+        replay = self._replay(session, req.idempotency_key, digest, canonical)
+        if replay is not None:
+            return replay
+
+        per_account: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # debits, credits
+        for leg in req.legs:
+            if leg.amount > 0:
+                per_account[leg.account_id][0] += leg.amount
+            else:
+                per_account[leg.account_id][1] += -leg.amount
+        accounts = self._lock(session, per_account)
+        for account_id, (dr, cr) in per_account.items():
+            acct = accounts.get(account_id)
+            if acct is None:
+                raise NotFound(f"No ledger account {account_id}", code="no_account")
+            leg_currencies = {leg.currency for leg in req.legs if leg.account_id == account_id}
+            if leg_currencies != {acct.currency}:
+                raise ValidationError(f"Account {acct.code} holds {acct.currency}, not {leg_currencies}",
+                                      code="currency_mismatch")
+            self._check_state(acct, dr, cr)
+            if not _skip_limits:
+                self._check_limits(acct, dr, cr, pending=False)
+
+        now = self.clock.now()
+        posted_at = max(now, head.last_at) if head.last_at else now
+        seq = head.last_seq + 1
+        business_date = req.business_date or local_date(posted_at)
+        entry = JournalEntry(
+            seq=seq, idempotency_key=req.idempotency_key, request_hash=digest,
+            request_json=canonical_json(canonical), kind=req.kind,
+            reference=reference_for(seq, business_date), memo=req.memo, actor_id=req.actor_id,
+            terminal_id=req.terminal_id, branch_code=req.branch_code, business_date=business_date,
+            posted_at=posted_at, customer_id=req.customer_id, reverses_entry_id=reverses_entry_id,
+            hold_id=hold_id,
+        )
+        session.add(entry)
+        session.flush()
+        assert entry.id is not None
+        session.execute(Posting.__table__.insert(), [  # type: ignore[attr-defined]
+            {"entry_id": entry.id, "account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
+            for leg in req.legs
+        ])
+        for account_id, (dr, cr) in sorted(per_account.items()):
+            session.execute(update(LedgerAccount).where(LedgerAccount.id == account_id).values(
+                debits_posted=LedgerAccount.debits_posted + dr,
+                credits_posted=LedgerAccount.credits_posted + cr))
+        session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(last_seq=seq, last_at=posted_at))
+        return EntryResult(
+            entry_id=entry.id, seq=seq, reference=entry.reference, kind=req.kind, posted_at=posted_at,
+            business_date=business_date,
+            legs=tuple(PostedLeg(leg.account_id, accounts[leg.account_id].code, leg.amount, leg.currency)
+                       for leg in req.legs),
+            memo=req.memo, customer_id=req.customer_id, reverses_entry_id=reverses_entry_id,
+        )
+
+    def reverse(self, session: Session, entry_id: int, *, idempotency_key: str, actor_id: int | None,
+                terminal_id: str, memo: str = "", business_date: date | None = None) -> EntryResult:
+        """Post a new entry that undoes ``entry_id``. An entry can be reversed once."""
+        original = session.get(JournalEntry, entry_id)
+        if original is None:
+            raise NotFound(f"No journal entry {entry_id}", code="no_entry")
+        if original.reverses_entry_id is not None:
+            raise Conflict("A reversal cannot itself be reversed", code="reverse_reversal")
+        legs = session.execute(select(Posting.account_id, Posting.amount, Posting.currency)
+                               .where(Posting.entry_id == entry_id).order_by(Posting.id)).all()
+        req = EntryRequest(
+            idempotency_key=idempotency_key, kind="reversal",
+            legs=tuple(Leg(r.account_id, -r.amount, r.currency) for r in legs),
+            actor_id=actor_id, terminal_id=terminal_id, branch_code=original.branch_code,
+            memo=memo or f"Reversal of {original.reference}", customer_id=original.customer_id,
+            business_date=business_date, meta={"reverses": original.reference},
+        )
+        # A replay of the same reversal returns the original result before the "reversed
+        # once" check, so a retried reversal is not reported as a conflict.
+        already = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_entry_id == entry_id)).scalar()
+        existing_key = session.execute(select(JournalEntry.id).where(
+            JournalEntry.idempotency_key == idempotency_key)).scalar()
+        if already is not None and existing_key != already:
+            raise Conflict(f"Entry {original.reference} has already been reversed", code="already_reversed")
+        return self.post(session, req, reverses_entry_id=entry_id)
+
+    # -- holds (two-phase transfers) --------------------------------------------------------
+    def create_hold(self, session: Session, req: HoldRequest) -> HoldResult:
+        """Reserve funds: they count against limits but move only when the hold is posted."""
+        amount = req.amount
+        if amount.minor <= 0:
+            raise ValidationError("A hold must be for a positive amount", code="hold_amount")
+        if req.debit_account_id == req.credit_account_id:
+            raise ValidationError("A hold needs two different accounts", code="hold_accounts")
+        self._lock_head(session)
+        canonical = req.canonical()
+        digest = request_hash(canonical)
+        existing = session.execute(select(Hold).where(Hold.idempotency_key == req.idempotency_key)).scalar()
+        if existing is not None:
+            if existing.request_hash != digest:
+                diff = _differences(json.loads(existing.request_json), canonical)
+                raise Conflict(f"Idempotency key reused with a different request ({', '.join(diff)})",
+                               code="idempotency_conflict", fields=diff)
+            return _hold_result(existing, replayed=True)
+        accounts = self._lock(session, [req.debit_account_id, req.credit_account_id])
+        dr_acct, cr_acct = accounts[req.debit_account_id], accounts[req.credit_account_id]
+        for acct in (dr_acct, cr_acct):
+            if acct.currency != amount.currency:
+                raise ValidationError(f"Account {acct.code} holds {acct.currency}", code="currency_mismatch")
+        self._check_state(dr_acct, amount.minor, 0)
+        self._check_state(cr_acct, 0, amount.minor)
+        self._check_limits(dr_acct, amount.minor, 0, pending=True)
+        self._check_limits(cr_acct, 0, amount.minor, pending=True)
+        hold = Hold(idempotency_key=req.idempotency_key, request_hash=digest, request_json=canonical_json(canonical),
+                    kind=req.kind, debit_account_id=req.debit_account_id, credit_account_id=req.credit_account_id,
+                    currency=amount.currency, amount=amount.minor, memo=req.memo, actor_id=req.actor_id,
+                    terminal_id=req.terminal_id, customer_id=req.customer_id, created_at=self.clock.now(),
+                    expires_at=req.expires_at)
+        session.add(hold)
+        session.execute(update(LedgerAccount).where(LedgerAccount.id == req.debit_account_id)
+                        .values(debits_pending=LedgerAccount.debits_pending + amount.minor))
+        session.execute(update(LedgerAccount).where(LedgerAccount.id == req.credit_account_id)
+                        .values(credits_pending=LedgerAccount.credits_pending + amount.minor))
+        session.flush()
+        return _hold_result(hold)
+
+    def post_hold(self, session: Session, hold_id: int, *, idempotency_key: str, actor_id: int | None,
+                  terminal_id: str, branch_code: str, memo: str | None = None,
+                  business_date: date | None = None) -> EntryResult:
+        """Turn a pending hold into a posted entry. Refused if it has expired or was resolved."""
+        hold = self._lock_hold(session, hold_id)
+        if hold.status == "posted" and hold.resolved_entry_id is not None:
+            entry = session.get(JournalEntry, hold.resolved_entry_id)
+            if entry is not None and entry.idempotency_key == idempotency_key:
+                return self._result_for(session, entry, replayed=True)
+        self._require_pending(session, hold)
+        self._release_pending(session, hold)
+        result = self.post(session, EntryRequest(
+            idempotency_key=idempotency_key, kind=hold.kind,
+            legs=(Leg(hold.debit_account_id, hold.amount, hold.currency),
+                  Leg(hold.credit_account_id, -hold.amount, hold.currency)),
+            actor_id=actor_id, terminal_id=terminal_id, branch_code=branch_code,
+            memo=hold.memo if memo is None else memo, customer_id=hold.customer_id,
+            business_date=business_date, meta={"hold": hold.id},
+        ), hold_id=hold.id, _skip_limits=True)
+        session.execute(update(Hold).where(Hold.id == hold.id).values(
+            status="posted", resolved_at=self.clock.now(), resolved_entry_id=result.entry_id))
+        return result
+
+    def void_hold(self, session: Session, hold_id: int) -> HoldResult:
+        """Release a pending hold (rejected or cancelled). Voiding twice is a no-op replay."""
+        hold = self._lock_hold(session, hold_id)
+        if hold.status in ("voided", "expired"):
+            return _hold_result(hold, replayed=True)
+        self._require_pending(session, hold)
+        self._release_pending(session, hold)
+        session.execute(update(Hold).where(Hold.id == hold.id).values(status="voided", resolved_at=self.clock.now()))
+        session.refresh(hold)
+        return _hold_result(hold)
+
+    def expire_holds(self, session: Session, *, limit: int = 500) -> list[int]:
+        """Sweep pending holds whose time has passed (expiry is also checked on resolution)."""
+        now = self.clock.now()
+        ids = session.execute(select(Hold.id).where(Hold.status == "pending", Hold.expires_at.is_not(None),
+                                                    Hold.expires_at <= now).order_by(Hold.id).limit(limit)).scalars()
+        expired = []
+        for hold_id in list(ids):
+            hold = self._lock_hold(session, hold_id)
+            if hold.status == "pending":
+                self._expire(session, hold)
+                expired.append(hold_id)
+        return expired
+
+    def hold_status(self, session: Session, hold_id: int) -> HoldResult:
+        hold = session.get(Hold, hold_id)
+        if hold is None:
+            raise NotFound(f"No hold {hold_id}", code="no_hold")
+        return _hold_result(hold)
+
+    # -- internals ---------------------------------------------------------------------------
+    def _lock_head(self, session: Session) -> LedgerHead:
+        head = session.execute(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).scalar()
+        if head is None:
+            raise NotFound("The ledger is not initialised; run `teller db upgrade`", code="no_ledger")
+        session.refresh(head)
+        return head
+
+    def _lock(self, session: Session, account_ids: Iterable[int]) -> dict[int, LedgerAccount]:
+        ids = sorted(set(account_ids))
+        rows = session.execute(select(LedgerAccount).where(LedgerAccount.id.in_(ids))
+                               .order_by(LedgerAccount.id).with_for_update()).scalars().all()
+        found = {row.id: row for row in rows if row.id is not None}
+        for row in found.values():
+            session.refresh(row)
+        missing = set(ids) - set(found)
+        if missing:
+            raise NotFound(f"No ledger account {sorted(missing)}", code="no_account")
+        return found
+
+    def _lock_hold(self, session: Session, hold_id: int) -> Hold:
+        self._lock_head(session)
+        hold = session.execute(select(Hold).where(Hold.id == hold_id).with_for_update()).scalar()
+        if hold is None:
+            raise NotFound(f"No hold {hold_id}", code="no_hold")
+        session.refresh(hold)
+        return hold
+
+    def _require_pending(self, session: Session, hold: Hold) -> None:
+        if hold.status != "pending":
+            raise Conflict(f"This hold is already {hold.status}", code=f"hold_{hold.status}")
+        if hold.expires_at is not None and hold.expires_at <= self.clock.now():
+            self._expire(session, hold)
+            raise Conflict("This hold has expired; the funds were released", code="hold_expired")
+
+    def _expire(self, session: Session, hold: Hold) -> None:
+        self._release_pending(session, hold)
+        session.execute(update(Hold).where(Hold.id == hold.id).values(status="expired", resolved_at=self.clock.now()))
+
+    def _release_pending(self, session: Session, hold: Hold) -> None:
+        session.execute(update(LedgerAccount).where(LedgerAccount.id == hold.debit_account_id)
+                        .values(debits_pending=LedgerAccount.debits_pending - hold.amount))
+        session.execute(update(LedgerAccount).where(LedgerAccount.id == hold.credit_account_id)
+                        .values(credits_pending=LedgerAccount.credits_pending - hold.amount))
+
+    @staticmethod
+    def _check_state(acct: LedgerAccount, dr: int, cr: int) -> None:
+        if acct.status == "closed":
+            raise Conflict(f"Account {acct.code} is closed", code="account_closed")
+        if acct.status == "frozen" and dr > 0 and acct.debits_must_not_exceed_credits:
+            raise Conflict(f"Account {acct.code} is frozen: no payments out", code="account_frozen")
+
+    @staticmethod
+    def _check_limits(acct: LedgerAccount, dr: int, cr: int, *, pending: bool) -> None:
+        if acct.debits_must_not_exceed_credits and dr:
+            if acct.debits_posted + acct.debits_pending + dr > acct.credits_posted:
+                available = acct.credits_posted - acct.debits_posted - acct.debits_pending
+                raise LimitExceeded(
+                    f"Insufficient funds: available {Money(max(available, 0), acct.currency).plain()} "
+                    f"{acct.currency}", code="insufficient_funds", account=acct.code)
+        if acct.credits_must_not_exceed_debits and cr:
+            if acct.credits_posted + acct.credits_pending + cr > acct.debits_posted:
+                available = acct.debits_posted - acct.credits_posted - acct.credits_pending
+                raise LimitExceeded(
+                    f"Not enough cash in {acct.code}: holds {Money(max(available, 0), acct.currency).plain()} "
+                    f"{acct.currency}", code="insufficient_cash", account=acct.code)
+
+    def _replay(self, session: Session, key: str, digest: str, canonical: dict[str, Any]) -> EntryResult | None:
+        entry = session.execute(select(JournalEntry).where(JournalEntry.idempotency_key == key)).scalar()
+        if entry is None:
+            return None
+        if entry.request_hash != digest:
+            diff = _differences(json.loads(entry.request_json), canonical)
+            raise Conflict(f"Idempotency key reused with a different request ({', '.join(diff)})",
+                           code="idempotency_conflict", fields=diff)
+        return self._result_for(session, entry, replayed=True)
+
+    def _result_for(self, session: Session, entry: JournalEntry, *, replayed: bool) -> EntryResult:
+        rows = session.execute(select(Posting.account_id, LedgerAccount.code, Posting.amount, Posting.currency)
+                               .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+                               .where(Posting.entry_id == entry.id).order_by(Posting.id)).all()
+        assert entry.id is not None
+        return EntryResult(
+            entry_id=entry.id, seq=entry.seq, reference=entry.reference, kind=entry.kind,
+            posted_at=entry.posted_at, business_date=entry.business_date,
+            legs=tuple(PostedLeg(r.account_id, r.code, r.amount, r.currency) for r in rows),
+            memo=entry.memo, customer_id=entry.customer_id, reverses_entry_id=entry.reverses_entry_id,
+            replayed=replayed,
+        )
+
+    def entry(self, session: Session, entry_id: int) -> EntryResult:
+        entry = session.get(JournalEntry, entry_id)
+        if entry is None:
+            raise NotFound(f"No journal entry {entry_id}", code="no_entry")
+        return self._result_for(session, entry, replayed=False)
+
+    def entry_by_key(self, session: Session, key: str) -> EntryResult | None:
+        entry = session.execute(select(JournalEntry).where(JournalEntry.idempotency_key == key)).scalar()
+        return None if entry is None else self._result_for(session, entry, replayed=True)
+
+
+def _balance(row: LedgerAccount) -> Balance:
+    assert row.id is not None
+    return Balance(row.id, row.code, row.kind, row.currency, row.status, row.debits_posted, row.credits_posted,
+                   row.debits_pending, row.credits_pending)
+
+
+def _hold_result(hold: Hold, *, replayed: bool = False) -> HoldResult:
+    assert hold.id is not None
+    return HoldResult(hold.id, hold.status, Money(hold.amount, hold.currency), hold.debit_account_id,
+                      hold.credit_account_id, hold.expires_at, replayed)
+
+
+def trial_balance(session: Session, *, branch_code: str | None = None) -> dict[str, int]:
+    """Sum of (debits − credits) over all accounts per currency, from the maintained totals.
+
+    Zero for every currency when the books balance (invariant 6)."""
+    stmt = select(LedgerAccount.currency,
+                  func.sum(LedgerAccount.debits_posted - LedgerAccount.credits_posted)).group_by(LedgerAccount.currency)
+    if branch_code is not None:
+        stmt = stmt.where(LedgerAccount.branch_code == branch_code)
+    return {cur: int(total or 0) for cur, total in session.execute(stmt).all()}
+
+
+def legs_total(legs: Sequence[Leg]) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        totals[leg.currency] += leg.amount
+    return dict(totals)

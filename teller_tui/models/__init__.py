@@ -1,0 +1,16 @@
+"""Persistence models (SQLModel ``table=True``). They stay in the core; services hand the UI
+plain read models instead of these.
+
+Importing this package registers every table on ``SQLModel.metadata``.
+"""
+
+from __future__ import annotations
+
+from .audit import AuditHead, AuditRecord
+from .ledger import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
+from .people import Customer, CustomerNote, LinkedAccount, Staff, Wallet
+
+__all__ = [
+    "AuditHead", "AuditRecord", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerHead",
+    "Posting", "Staff", "Wallet",
+]

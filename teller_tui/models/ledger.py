@@ -1,0 +1,124 @@
+"""Ledger tables: accounts with cached balances, immutable journal entries and postings, holds.
+
+A posting's ``amount`` is signed: positive is a debit, negative a credit; each entry's
+postings sum to zero per currency. Accounts cache four running totals (TigerBeetle's
+model): posted and pending debits and credits. The ledger service is their only writer.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .types import UTCDateTime
+
+
+class LedgerAccount(SQLModel, table=True):
+    __tablename__ = "ledger_account"
+    __table_args__ = (
+        CheckConstraint("debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 "
+                        "AND credits_pending >= 0", name="ck_account_totals_nonneg"),
+        CheckConstraint("status IN ('active','frozen','closed')", name="ck_account_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=120)
+    kind: str = Field(max_length=24, index=True)  # see teller_tui.ledger.accounts.AccountKind
+    currency: str = Field(max_length=3)
+    branch_code: str = Field(max_length=16, index=True)
+    # Balance-limit flags: a liability (wallet) may never be debited beyond its credits; a
+    # cash asset (drawer, vault) may never be credited beyond its debits.
+    debits_must_not_exceed_credits: bool = False
+    credits_must_not_exceed_debits: bool = False
+    status: str = Field(default="active", max_length=8)
+    debits_posted: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    credits_posted: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    debits_pending: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    credits_pending: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LedgerHead(SQLModel, table=True):
+    """One row: the last entry sequence number and time. Updating it serializes entry numbering."""
+
+    __tablename__ = "ledger_head"
+    id: int = Field(default=1, primary_key=True)
+    last_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    last_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class JournalEntry(SQLModel, table=True):
+    """An immutable journal entry. Corrections are new entries (``reverses_entry_id``)."""
+
+    __tablename__ = "journal_entry"
+    __table_args__ = (
+        UniqueConstraint("reverses_entry_id", name="uq_entry_reversed_once"),
+        Index("ix_entry_date_kind", "business_date", "kind"),
+        Index("ix_entry_customer_date", "customer_id", "business_date"),
+        Index("ix_entry_actor_date", "actor_id", "business_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    idempotency_key: str = Field(max_length=80, unique=True)
+    request_hash: str = Field(max_length=64)
+    request_json: str
+    kind: str = Field(max_length=24)
+    reference: str = Field(max_length=32, unique=True)
+    memo: str = Field(default="", max_length=200)
+    actor_id: int | None = Field(default=None, foreign_key="staff.id")
+    terminal_id: str = Field(max_length=32)
+    branch_code: str = Field(max_length=16)
+    business_date: date
+    posted_at: datetime = Field(sa_type=UTCDateTime)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    reverses_entry_id: int | None = Field(default=None, foreign_key="journal_entry.id")
+    hold_id: int | None = Field(default=None, foreign_key="ledger_hold.id")
+
+
+class Posting(SQLModel, table=True):
+    __tablename__ = "posting"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="ck_posting_nonzero"),
+        Index("ix_posting_account_entry", "account_id", "entry_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="journal_entry.id", index=True)
+    account_id: int = Field(foreign_key="ledger_account.id")
+    currency: str = Field(max_length=3)
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Hold(SQLModel, table=True):
+    """A two-phase transfer: funds reserved (pending) until posted, voided or expired."""
+
+    __tablename__ = "ledger_hold"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_hold_positive"),
+        CheckConstraint("status IN ('pending','posted','voided','expired')", name="ck_hold_status"),
+        Index("ix_hold_status_expires", "status", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=80, unique=True)
+    request_hash: str = Field(max_length=64)
+    request_json: str
+    kind: str = Field(max_length=24)
+    debit_account_id: int = Field(foreign_key="ledger_account.id")
+    credit_account_id: int = Field(foreign_key="ledger_account.id")
+    currency: str = Field(max_length=3)
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(default="pending", max_length=8)
+    memo: str = Field(default="", max_length=200)
+    actor_id: int | None = Field(default=None, foreign_key="staff.id")
+    terminal_id: str = Field(max_length=32)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_entry_id: int | None = None  # journal_entry.id; no FK (entry already points here)

@@ -1,0 +1,112 @@
+"""Settings, read from ``TELLER_*`` environment variables and an optional TOML settings file.
+
+Nothing is read at import time: call :func:`load_settings`. Precedence, highest first:
+explicit keyword arguments, environment, the settings file (``TELLER_SETTINGS_FILE`` or
+``$TELLER_HOME/settings.toml``), defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """``TELLER_HOME`` if set, else the per-user data directory (platformdirs)."""
+    env = os.environ.get("TELLER_HOME")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("teller", "teller-tui"))
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Values from the settings file, below the environment in precedence."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._data: dict[str, Any] = {}
+        if path is not None and path.is_file():
+            with path.open("rb") as fh:
+                self._data = tomllib.load(fh)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TELLER_", extra="ignore", validate_default=True)
+
+    home: Path = Field(default_factory=default_home, description="Data directory (database, keys, receipts)")
+    database_url: str = Field("", description="SQLAlchemy URL; default sqlite file under home")
+    locale: Literal["zh_CN", "en"] = "zh_CN"
+    terminal_id: str = Field("T01", description="Name of this terminal in audit records")
+    branch_code: str = "B001"
+    settings_file: Path | None = None
+
+    idle_lock_seconds: int = Field(15 * 60, ge=10)
+    kiosk_idle_seconds: int = Field(60, ge=5)
+    approval_expiry_seconds: int = Field(10 * 60, ge=30)
+    draft_expiry_hours: int = Field(72, ge=1)
+    over_short_tolerance: str = Field("10.00", description="Drawer difference posted without approval (yuan)")
+    keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys, e.g. {'cash_in': 'f5'}")
+    # Allow tests/benchmarks on throwaway files to relax durability explicitly (never the default).
+    sqlite_synchronous: Literal["FULL", "EXTRA"] = "FULL"
+    allow_network_filesystem: bool = False
+
+    @field_validator("locale", mode="before")
+    @classmethod
+    def _norm_locale(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            v = value.replace("-", "_")
+            if v.lower().startswith("zh"):
+                return "zh_CN"
+            if v.lower().startswith("en"):
+                return "en"
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        explicit = os.environ.get("TELLER_SETTINGS_FILE")
+        path = Path(explicit).expanduser() if explicit else default_home() / "settings.toml"
+        return (init_settings, env_settings, _TomlFileSource(settings_cls, path))
+
+    # -- derived ------------------------------------------------------------------------
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'teller.db'}"
+
+    @property
+    def receipts_dir(self) -> Path:
+        return self.home / "receipts"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    def ensure_home(self) -> Path:
+        """Create the data directory (0700) when it is first needed."""
+        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.home
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

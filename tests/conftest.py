@@ -1,0 +1,50 @@
+"""Shared fixtures: a migrated database per test (copied from a template), a fake clock."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from teller_tui.clock import FakeClock
+
+os.environ.setdefault("TELLER_HOME", "/nonexistent-teller-home-for-tests")
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per test session (and per xdist worker)."""
+    from teller_tui.db import schema
+    from teller_tui.db.engine import make_database
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = make_database(f"sqlite:///{path}")
+    schema.upgrade(db)
+    with db.write_engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def db_path(template_db: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "teller.db"
+    shutil.copyfile(template_db, path)
+    return path
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[object]:
+    from teller_tui.db.engine import make_database
+
+    database = make_database(f"sqlite:///{db_path}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
