@@ -1,0 +1,89 @@
+"""One object wires the core together; the CLI, the apps and the tests all build it here.
+
+``make_services(settings)`` opens the database (checking pragmas, filesystem and schema)
+and constructs each service with what it needs. Services are plain classes that take a
+:class:`~teller_tui.db.engine.Database`, a clock and settings, and return read models.
+Feature areas add their service as a field here and construct it in ``make_services``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from .audit import AuditTrail
+    from .db.engine import Database
+    from .ledger import Ledger
+    from .settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    ledger: Ledger
+    audit: AuditTrail
+    # Feature services, constructed in make_services (typed loosely to keep this module light).
+    extra: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["extra"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
+    from .db import schema
+    from .db.engine import make_database
+
+    url = settings.effective_database_url
+    if url.startswith("sqlite"):
+        settings.ensure_home()
+    database = make_database(url, synchronous=settings.sqlite_synchronous,
+                             allow_network_fs=settings.allow_network_filesystem)
+    database.check_pragmas()
+    if check_schema:
+        schema.ensure_current(database)
+    return database
+
+
+def make_services(settings: Settings, *, clock: Clock | None = None, database: Database | None = None,
+                  check_schema: bool = True) -> Services:
+    from .audit import AuditTrail
+    from .ledger import Ledger
+
+    clock = clock or SystemClock()
+    db = database or open_database(settings, check_schema=check_schema)
+    ledger = Ledger(clock)
+    audit = AuditTrail(clock)
+    services = Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, extra={})
+    register_features()
+    for name, factory in _FEATURES:
+        services.extra[name] = factory(services)
+    return services
+
+
+def _feature_factories() -> list[tuple[str, Any]]:
+    """Feature services in construction order: (attribute name, factory(services) -> service).
+
+    Each feature area appends its entry here; later entries may use earlier ones.
+    """
+    features: list[tuple[str, Any]] = []
+    return features
+
+
+_FEATURES: list[tuple[str, Any]] = []
+
+
+def register_features() -> None:
+    """Populate the feature list once (import-time free: called from make_services callers)."""
+    if not _FEATURES:
+        _FEATURES.extend(_feature_factories())
