@@ -23,9 +23,8 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     db = make_database(f"sqlite:///{path}")
     schema.upgrade(db)
-    with db.write_engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.dispose()
+    db.dispose()  # the last connection to close checkpoints the WAL into the main file
+    assert not path.with_name(path.name + "-wal").exists()
     return path
 
 
