@@ -14,6 +14,18 @@ from teller_tui.clock import FakeClock
 os.environ.setdefault("TELLER_HOME", "/nonexistent-teller-home-for-tests")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2id at production cost takes ~100 ms a hash; tests use cheap parameters.
+
+    tests/test_auth_primitives.py checks the production defaults explicitly."""
+    from teller_tui.auth import passwords
+
+    passwords.use_test_parameters()
+    yield
+    passwords.use_default_parameters()
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated once per test session (and per xdist worker)."""

@@ -1,0 +1,165 @@
+"""Time-based one-time passwords (RFC 6238) with a replay guard.
+
+HOTP (RFC 4226, dynamic truncation) is implemented here with :mod:`hmac`; pyotp is used
+only in tests as a cross-check. Staff use the RFC defaults: SHA1, 6 digits, 30 s step,
+window ±1 step.
+
+Replay protection: the contract with the database
+-------------------------------------------------
+:func:`verify_totp` returns the *time step* (``floor(unix_time / period)``) the code matched,
+and only a step strictly greater than ``last_step``, the last step accepted for that person.
+Verifying is therefore two halves, and the second half is the caller's job:
+
+1. ``step = verify_totp(secret, code, now=clock.now(), last_step=row.last_step)``;
+   ``None`` means refuse (wrong, expired, malformed or replayed).
+2. Claim the step atomically, in the same transaction as the rest of the sign-in::
+
+       UPDATE staff SET totp_last_step = :s
+        WHERE id = :id AND (totp_last_step IS NULL OR totp_last_step < :s)
+
+   Accept the code only when that UPDATE changed exactly one row. Zero rows means another
+   terminal used this code (or a later one) in the meantime: refuse it like a wrong code.
+
+Because the guard lives in the database, a code used on one terminal fails on every other
+terminal, and after a restart. ``last_step`` is never lowered.
+
+Secrets are base32 strings (what authenticator apps and ``otpauth://`` URIs use). Keep
+them encrypted at rest with :mod:`teller_tui.auth.secretbox`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode
+
+from teller_tui.errors import ValidationError
+from teller_tui.i18n import _
+
+__all__ = [
+    "DEFAULT_DIGITS",
+    "DEFAULT_PERIOD",
+    "MIN_SECRET_BYTES",
+    "SECRET_BYTES",
+    "current_step",
+    "new_secret",
+    "provisioning_uri",
+    "totp_at",
+    "verify_totp",
+]
+
+SECRET_BYTES = 20  # 160 bits, RFC 4226 recommendation
+MIN_SECRET_BYTES = 16  # 128 bits, RFC 4226 requirement
+DEFAULT_DIGITS = 6
+DEFAULT_PERIOD = 30
+_DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def new_secret() -> str:
+    """A fresh secret: 20 random bytes as 32 base32 characters (no padding)."""
+    return base64.b32encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
+
+
+def _secret_bytes(secret: str) -> bytes:
+    """Decode a base32 secret, tolerant of spaces, lower case and missing padding."""
+    text = "".join(secret.split()).upper().rstrip("=")
+    text += "=" * (-len(text) % 8)
+    try:
+        key = base64.b32decode(text, casefold=False)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationError(_("The authenticator secret is not valid base32."),
+                              code="totp_secret_invalid") from exc
+    if len(key) < MIN_SECRET_BYTES:
+        raise ValidationError(_("The authenticator secret is too short; enrol again."), code="totp_secret_invalid")
+    return key
+
+
+def provisioning_uri(secret: str, account_name: str, issuer: str) -> str:
+    """``otpauth://totp/Issuer:account?secret=...&issuer=...`` for enrolment (show it as a QR code).
+
+    Only the defaults (SHA1, 6 digits, 30 s) are supported by every authenticator app, so
+    they are what this URI describes (by leaving them out).
+    """
+    _secret_bytes(secret)  # refuse a broken secret before it reaches a phone
+    for value in (account_name, issuer):
+        if not value or ":" in value:
+            raise ValidationError(_("Issuer and account name must be non-empty and cannot contain ':'."),
+                                  code="totp_label_invalid")
+    label = quote(issuer, safe="") + ":" + quote(account_name, safe="")
+    query = urlencode({"secret": "".join(secret.split()).upper().rstrip("="), "issuer": issuer},
+                      safe="", quote_via=quote)
+    return f"otpauth://totp/{label}?{query}"
+
+
+def current_step(now: datetime, period: int = DEFAULT_PERIOD) -> int:
+    """The RFC 6238 time step ``floor(unix_time / period)`` of an aware datetime (exact integer maths)."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("current_step needs an aware datetime")
+    if period <= 0:
+        raise ValueError("period must be positive")
+    return (now - _EPOCH) // timedelta(seconds=period)
+
+
+def totp_at(secret: str, step: int, digits: int = DEFAULT_DIGITS, digest: str = "sha1") -> str:
+    """The code for time step ``step``: HOTP(secret, counter=step) per RFC 4226."""
+    return _hotp(_secret_bytes(secret), step, digits, digest)
+
+
+def _hotp(key: bytes, counter: int, digits: int, digest: str) -> str:
+    if digest not in _DIGESTS:
+        raise ValueError(f"digest must be one of {sorted(_DIGESTS)}")
+    if not 6 <= digits <= 10:
+        raise ValueError("digits must be between 6 and 10")
+    if not 0 <= counter < 2**64:
+        raise ValueError("counter out of range")
+    mac = hmac.new(key, counter.to_bytes(8, "big"), _DIGESTS[digest]).digest()
+    offset = mac[-1] & 0x0F
+    binary = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
+    return str(binary % 10**digits).zfill(digits)
+
+
+def verify_totp(
+    secret: str,
+    code: str,
+    *,
+    now: datetime,
+    last_step: int | None,
+    digits: int = DEFAULT_DIGITS,
+    digest: str = "sha1",
+    period: int = DEFAULT_PERIOD,
+    window: int = 1,
+) -> int | None:
+    """Check ``code`` against the steps around ``now``; return the matched step or None.
+
+    Candidates are the current step, then current-1, current+1, ... up to ``window`` steps
+    away, keeping only steps strictly greater than ``last_step``. The first candidate whose
+    code matches (constant-time compare) wins, so an exact current match is preferred.
+    Spaces in ``code`` are ignored; anything but ``digits`` ASCII digits returns None.
+    The caller must then claim the step in the database (see the module docstring).
+    """
+    if not isinstance(code, str):
+        return None
+    typed = "".join(code.split())
+    if len(typed) != digits or not all("0" <= ch <= "9" for ch in typed):
+        return None
+    if window < 0:
+        raise ValueError("window must be >= 0")
+    key = _secret_bytes(secret)
+    current = current_step(now, period)
+    candidates = [current]
+    for distance in range(1, window + 1):
+        candidates += [current - distance, current + distance]
+    matched: int | None = None
+    typed_bytes = typed.encode("ascii")
+    for step in candidates:
+        if step < 0 or (last_step is not None and step <= last_step):
+            continue
+        # Compare every candidate (no early exit) so timing does not reveal which one matched.
+        if hmac.compare_digest(_hotp(key, step, digits, digest).encode("ascii"), typed_bytes) and matched is None:
+            matched = step
+    return matched
