@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from .errors import ValidationError
+from .i18n import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ def currency(code: str) -> Currency:
     try:
         return CURRENCIES[code]
     except KeyError:
-        raise ValidationError(f"Unknown currency {code!r}", code="currency") from None
+        raise ValidationError(_("Unknown currency {code}").format(code=code), code="currency") from None
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -58,7 +59,7 @@ class Money:
             raise TypeError(f"Money needs an int of minor units, got {type(self.minor).__name__}")
         currency(self.currency)
         if abs(self.minor) > MAX_MINOR:
-            raise ValidationError("Amount is too large", code="amount_too_large")
+            raise ValidationError(_("Amount is too large"), code="amount_too_large")
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -78,7 +79,8 @@ class Money:
             raise TypeError(f"cannot combine Money with {type(other).__name__}")
         if other.currency != self.currency:
             raise ValidationError(
-                f"Cannot combine {self.currency} with {other.currency}", code="currency_mismatch"
+                _("Cannot combine {left} with {right}").format(left=self.currency, right=other.currency),
+                code="currency_mismatch",
             )
 
     def __add__(self, other: Money) -> Money:
@@ -139,29 +141,29 @@ def parse_money(
             cleaned = cleaned[len(symbol):].strip()
     cleaned = cleaned.replace(",", "").replace(" ", "")
     if not cleaned:
-        raise ValidationError("Enter an amount", code="amount_empty")
+        raise ValidationError(_("Enter an amount"), code="amount_empty")
     if not _AMOUNT_RE.match(cleaned):
-        raise ValidationError(f"Not an amount: {text.strip()[:40]!r}", code="amount_syntax")
+        raise ValidationError(_("Not an amount: {text}").format(text=text.strip()[:40]), code="amount_syntax")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:  # pragma: no cover - the regex already guards this
-        raise ValidationError("Not an amount", code="amount_syntax") from None
-    places = -value.as_tuple().exponent if "." in cleaned else 0
+        raise ValidationError(_("Not an amount"), code="amount_syntax") from None
     frac = cleaned.split(".", 1)[1] if "." in cleaned else ""
     if len(frac.rstrip("0")) > cur.exponent:
         raise ValidationError(
-            f"{cur.code} amounts have at most {cur.exponent} decimal places",
+            _("{currency} amounts have at most {places} decimal places").format(
+                currency=cur.code, places=cur.exponent),
             code="amount_places",
         )
-    del places
     if value < 0 and not allow_negative:
-        raise ValidationError("The amount must not be negative", code="amount_negative")
+        raise ValidationError(_("The amount must not be negative"), code="amount_negative")
     minor = int(value.scaleb(cur.exponent))
     if minor == 0 and not allow_zero:
-        raise ValidationError("The amount must be more than zero", code="amount_zero")
+        raise ValidationError(_("The amount must be more than zero"), code="amount_zero")
     if abs(minor) > max_minor:
         limit = Money(max_minor, cur.code)
-        raise ValidationError(f"The amount is larger than {limit.plain()} {cur.code}", code="amount_too_large")
+        raise ValidationError(_("The amount is larger than {limit} {currency}").format(
+            limit=limit.plain(), currency=cur.code), code="amount_too_large")
     return Money(minor, cur.code)
 
 

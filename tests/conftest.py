@@ -26,6 +26,16 @@ def _cheap_password_hashing() -> Iterator[None]:
     passwords.use_default_parameters()
 
 
+@pytest.fixture(autouse=True)
+def _reset_locale() -> Iterator[None]:
+    """One test's language never leaks into the next."""
+    from teller_tui import i18n
+
+    i18n.set_locale("en")
+    yield
+    i18n.set_locale("en")
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated once per test session (and per xdist worker)."""

@@ -1,0 +1,355 @@
+"""Locale-aware display of money, dates and numbers, amounts in words, CJK-aware columns.
+
+Every function takes ``locale=None`` meaning "the active locale" (:func:`teller_tui.i18n.get_locale`),
+or any name :func:`teller_tui.i18n.normalize_locale` accepts. Babel is imported on first use.
+
+Output is terminal-safe: only ASCII ``+``/``-`` signs, and the no-break / narrow no-break
+spaces CLDR puts in some patterns become plain spaces (a terminal cell is a cell).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Literal
+
+from .errors import ValidationError
+from .i18n import _, get_locale, locale_override, n_, normalize_locale
+from .money import Money, currency
+
+if TYPE_CHECKING:  # pragma: no cover
+    from babel import Locale
+
+__all__ = [
+    "DEFAULT_TZ",
+    "amount_in_words",
+    "babel_locale",
+    "display_width",
+    "format_date",
+    "format_datetime",
+    "format_dr_cr",
+    "format_money",
+    "format_number",
+    "pad",
+    "truncate",
+]
+
+DEFAULT_TZ = "Asia/Shanghai"
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " "})
+
+
+def _loc(locale: str | None) -> str:
+    return get_locale() if locale is None else normalize_locale(locale)
+
+
+@cache
+def _babel_locale(name: str) -> Locale:
+    from babel import Locale
+
+    return Locale.parse(name)
+
+
+def babel_locale(locale: str | None = None) -> Locale:
+    """The (cached) :class:`babel.Locale` of ``locale`` (default: the active locale)."""
+    return _babel_locale(_loc(locale))
+
+
+_bl = babel_locale
+
+
+def _plain(text: str) -> str:
+    return text.translate(_SPACES)
+
+
+# -- numbers and money ----------------------------------------------------------------------
+def format_number(n: int | Decimal, locale: str | None = None) -> str:
+    """``1234567`` -> ``"1,234,567"``; a Decimal keeps exactly its own decimal places."""
+    from babel.numbers import format_decimal
+
+    if isinstance(n, float):
+        raise TypeError("format_number takes int or Decimal, not float")
+    if isinstance(n, Decimal):
+        places = max(0, -int(n.as_tuple().exponent)) if n.is_finite() else 0
+        fmt = "#,##0" + ("." + "0" * places if places else "")
+        return _plain(format_decimal(n, format=fmt, locale=_bl(locale), decimal_quantization=False))
+    return _plain(format_decimal(n, format="#,##0", locale=_bl(locale)))
+
+
+def _unsigned_number(m: Money, locale: str | None) -> str:
+    """``|m|`` grouped, with exactly the currency's minor digits, no symbol."""
+    return format_number(abs(m).decimal, locale)
+
+
+def _sign(m: Money, always: bool) -> str:
+    if m.minor < 0:
+        return "-"
+    if always and m.minor > 0:
+        return "+"
+    return ""
+
+
+def format_money(m: Money, locale: str | None = None, *, sign: bool = False) -> str:
+    """Money for people: zh_CN ``¥1,234.50``, en ``CN¥1,234.50`` (CLDR's unambiguous symbol).
+
+    Negative amounts start with ASCII ``-``; with ``sign=True`` positive ones start with ``+``
+    (zero has no sign). Reward points: ``1,234 pts`` / ``1,234 积分``.
+    """
+    loc = _loc(locale)
+    cur = currency(m.currency)
+    if cur.commodity:
+        number = format_number(abs(m.minor), loc)
+        with locale_override(loc):
+            # TRANSLATORS: reward points balance; {points} is an already formatted number.
+            text = n_("{points} pt", "{points} pts", abs(m.minor)).format(points=number)
+        return _sign(m, sign) + text
+    from babel.numbers import format_currency
+
+    body = format_currency(abs(m).decimal, cur.code, locale=_bl(loc), currency_digits=True,
+                           decimal_quantization=False)
+    return _sign(m, sign) + _plain(body)
+
+
+def format_dr_cr(m: Money, locale: str | None = None) -> str:
+    """``1,234.50 CR`` (positive: the bank owes the customer) / ``1,234.50 DR``; zero bare.
+
+    zh_CN: ``1,234.50 贷`` / ``1,234.50 借``. The side is spelt out so meaning never rests
+    on colour alone.
+    """
+    loc = _loc(locale)
+    amount = _unsigned_number(m, loc)
+    if m.minor == 0:
+        return amount
+    with locale_override(loc):
+        if m.minor > 0:
+            # TRANSLATORS: credit balance/side (the bank owes the customer); keep it short.
+            return _("{amount} CR").format(amount=amount)
+        # TRANSLATORS: debit balance/side; keep it short.
+        return _("{amount} DR").format(amount=amount)
+
+
+# -- dates ----------------------------------------------------------------------------------
+@cache
+def _zone(name: str) -> dt.tzinfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        if name == DEFAULT_TZ:  # no tz database (Windows without tzdata): China has no DST
+            return dt.timezone(dt.timedelta(hours=8), "CST")
+        raise ValidationError(_("Unknown time zone {name}").format(name=name[:40]), code="timezone") from None
+
+
+def format_date(d: dt.date, locale: str | None = None) -> str:
+    """Medium date: en ``Jan 5, 2026``, zh_CN ``2026年1月5日``."""
+    from babel.dates import format_date as _format_date
+
+    if isinstance(d, dt.datetime):
+        d = d.date()
+    return _plain(_format_date(d, "medium", locale=_bl(locale)))
+
+
+def format_datetime(when: dt.datetime, locale: str | None = None, tz: str | dt.tzinfo = DEFAULT_TZ) -> str:
+    """Medium date and time in ``tz`` (branch time, default Asia/Shanghai).
+
+    A naive datetime is taken as UTC (the clock and the database store UTC).
+    en ``Jan 5, 2026, 11:04:05 PM``, zh_CN ``2026年1月5日 23:04:05``.
+    """
+    from babel.dates import format_datetime as _format_datetime
+
+    zone = _zone(tz) if isinstance(tz, str) else tz
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    local = when.astimezone(zone)
+    return _plain(_format_datetime(local, "medium", tzinfo=zone, locale=_bl(locale)))
+
+
+# -- amounts in words -----------------------------------------------------------------------
+_ZH_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_ZH_UNITS = ("", "拾", "佰", "仟")
+
+
+def _zh_section(n: int) -> str:
+    """0 < n < 10,000: a run of zeros between digits is one 零; trailing zeros are silent."""
+    out: list[str] = []
+    pending_zero = False
+    for place in range(3, -1, -1):
+        digit = n // 10**place % 10
+        if digit == 0:
+            pending_zero = pending_zero or n >= 10 ** (place + 1)
+            continue
+        if pending_zero:
+            out.append("零")
+            pending_zero = False
+        out.append(_ZH_DIGITS[digit] + _ZH_UNITS[place])
+    return "".join(out)
+
+
+def _zh_integer(n: int) -> str:
+    """Financial uppercase of a whole number > 0, following the standard 零 rules.
+
+    The number splits at 亿 (10^8) and 万 (10^4); the part above is written recursively
+    (so 10^13 is 壹拾万亿 and 1,0001,0000,0000 is 壹万零壹亿). One 零 stands for any run of
+    zeros that separates two non-zero digits across a 亿/万 boundary, i.e. when the lower part
+    does not fill its top place. ``壹拾`` always keeps its ``壹``.
+    """
+    if n < 10_000:
+        return _zh_section(n)
+    for size, unit in ((10**8, "亿"), (10**4, "万")):
+        if n >= size:
+            high, low = divmod(n, size)
+            out = _zh_integer(high) + unit
+            if low == 0:
+                return out
+            return out + ("零" if low < size // 10 else "") + _zh_integer(low)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _zh_words(minor: int) -> str:
+    yuan, fen_total = divmod(minor, 100)
+    jiao, fen = divmod(fen_total, 10)
+    if minor == 0:
+        return "零元整"
+    out = ""
+    if yuan:
+        out = _zh_integer(yuan) + "元"
+        if not jiao and not fen:
+            return out + "整"
+        if not jiao:
+            return out + "零" + _ZH_DIGITS[fen] + "分"
+    if jiao:
+        out += _ZH_DIGITS[jiao] + "角"
+    if fen:
+        out += _ZH_DIGITS[fen] + "分"
+    return out
+
+
+_EN_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_EN_SCALES = ("", "thousand", "million", "billion", "trillion")
+
+
+def _en_below_1000(n: int) -> list[str]:
+    words: list[str] = []
+    hundreds, rest = divmod(n, 100)
+    if hundreds:
+        words += [_EN_ONES[hundreds], "hundred"]
+    if rest >= 20:
+        tens, ones = divmod(rest, 10)
+        words.append(_EN_TENS[tens] + (f"-{_EN_ONES[ones]}" if ones else ""))
+    elif rest:
+        words.append(_EN_ONES[rest])
+    return words
+
+
+def _en_integer(n: int) -> str:
+    if n == 0:
+        return "zero"
+    groups: list[int] = []
+    while n:
+        groups.append(n % 1000)
+        n //= 1000
+    if len(groups) > len(_EN_SCALES):
+        raise ValidationError(_("Amount is too large"), code="amount_too_large")
+    words: list[str] = []
+    for index in range(len(groups) - 1, -1, -1):
+        if groups[index]:
+            words += _en_below_1000(groups[index])
+            if _EN_SCALES[index]:
+                words.append(_EN_SCALES[index])
+    return " ".join(words)
+
+
+def _en_words(minor: int) -> str:
+    yuan, fen = divmod(minor, 100)
+    if yuan and fen:
+        return f"{_en_integer(yuan)} yuan and {_en_integer(fen)} fen"
+    if fen:
+        return f"{_en_integer(fen)} fen"
+    return f"{_en_integer(yuan)} yuan"
+
+
+def amount_in_words(m: Money, locale: str | None = None) -> str:
+    """A CNY amount in words, for receipts and vouchers.
+
+    zh_CN: the financial uppercase (人民币大写) form, ``壹仟贰佰叁拾肆元伍角陆分``,
+    ``壹佰元整``, ``壹仟元零伍分``; en: ``one thousand two hundred thirty-four yuan and
+    fifty-six fen``. A negative amount is prefixed 负 / ``minus``. Other currencies are refused.
+    """
+    if m.currency != "CNY":
+        raise ValidationError(
+            _("Amounts in words are only available in CNY, not {currency}").format(currency=m.currency),
+            code="currency",
+        )
+    loc = _loc(locale)
+    if loc == "zh_CN":
+        words = _zh_words(abs(m.minor))
+        return ("负" + words) if m.minor < 0 else words
+    words = _en_words(abs(m.minor))
+    return ("minus " + words) if m.minor < 0 else words
+
+
+# -- plain-text columns ---------------------------------------------------------------------
+def _char_width(ch: str) -> int:
+    if unicodedata.combining(ch) or ch in "\u200b\u200c\u200d\u2060\ufeff":
+        return 0
+    cat = unicodedata.category(ch)
+    if cat in ("Cc", "Cf", "Mn", "Me"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def display_width(s: str) -> int:
+    """Terminal / monospace cells ``s`` takes: wide and full-width characters count 2,
+    combining marks and zero-width characters 0, everything else 1."""
+    if s.isascii():
+        return sum(1 for ch in s if " " <= ch <= "~")
+    return sum(_char_width(ch) for ch in s)
+
+
+def truncate(s: str, width: int, ellipsis: str = "…") -> str:
+    """Cut ``s`` to at most ``width`` cells, ending with ``ellipsis`` when it was cut."""
+    if display_width(s) <= width:
+        return s
+    room = width - display_width(ellipsis)
+    if room < 0:  # not even the ellipsis fits: hard cut
+        return truncate(s, width, "") if width > 0 else ""
+    out: list[str] = []
+    used = 0
+    for ch in s:
+        w = _char_width(ch)
+        if used + w > room:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + ellipsis
+
+
+Align = Literal["left", "right", "center", "<", ">", "^"]
+
+
+def pad(s: str, width: int, align: Align = "left", *, fill: str = " ", clip: bool = False) -> str:
+    """Pad ``s`` with ``fill`` to exactly ``width`` cells (by display width, not len).
+
+    Longer text is returned as is, or cut with ``…`` when ``clip=True``.
+    """
+    if display_width(fill) != 1:
+        raise ValueError("fill must be one narrow character")
+    if clip:
+        s = truncate(s, width)
+    gap = width - display_width(s)
+    if gap <= 0:
+        return s
+    if align in ("left", "<"):
+        return s + fill * gap
+    if align in ("right", ">"):
+        return fill * gap + s
+    if align in ("center", "^"):
+        left = gap // 2
+        return fill * left + s + fill * (gap - left)
+    raise ValueError(f"align must be left, right or center, not {align!r}")

@@ -1,0 +1,196 @@
+"""Translations for the whole app (gettext; catalogs in ``data/locale``).
+
+Usage in any module, core or UI::
+
+    from teller_tui.i18n import _, n_, N_, p_
+
+    raise ValidationError(_("Enter an amount"), code="amount_empty")
+    label = n_("{count} transaction", "{count} transactions", count).format(count=count)
+    TITLES = {"cash_in": N_("Cash in")}        # marked here, translated when shown: _(TITLES[k])
+
+Placeholders are ``str.format`` fields with names (``{count}``), formatted *after*
+translation, so a translator can move them. Never build a message with an f-string inside
+``_()``: the extractor cannot see it and the catalog lookup would miss.
+
+The active locale
+-----------------
+There is one process-wide locale (``set_locale``), which every thread sees, including the
+UI's worker threads. A context-local override (``with locale_override("en"): ...``) renders
+one thing in another language (a receipt for a foreign customer) without touching the
+rest of the app; it applies to the current thread / asyncio task only. Before any call the
+locale is ``"en"`` (the msgids themselves); the app sets it from ``Settings.locale`` at
+startup. Nothing happens at import time: catalogs load lazily on first use and are cached.
+
+Catalogs are compiled ``.mo`` files beside their ``.po`` sources; see
+:mod:`teller_tui.i18n_tools` for the maintenance workflow (extract, translate, compile).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gettext as _gettext
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import ValidationError
+
+__all__ = [
+    "DOMAIN",
+    "SUPPORTED_LOCALES",
+    "N_",
+    "_",
+    "catalog_path",
+    "clear_cache",
+    "get_locale",
+    "gettext",
+    "locale_override",
+    "n_",
+    "ngettext",
+    "normalize_locale",
+    "p_",
+    "set_locale",
+    "translations",
+]
+
+#: gettext domain: ``data/locale/<lang>/LC_MESSAGES/teller.mo``.
+DOMAIN = "teller"
+#: Locales the app ships, in the form ``get_locale()`` returns.
+SUPPORTED_LOCALES: tuple[str, ...] = ("zh_CN", "en")
+#: The language the msgids are written in; needs no catalog.
+SOURCE_LOCALE = "en"
+
+_ALIASES: dict[str, str] = {
+    "zh": "zh_CN",
+    "zh_cn": "zh_CN",
+    "zh_hans": "zh_CN",
+    "zh_hans_cn": "zh_CN",
+    "en": "en",
+    "en_us": "en",
+    "en_gb": "en",
+}
+
+_process_locale: str = SOURCE_LOCALE
+_override: contextvars.ContextVar[str | None] = contextvars.ContextVar("teller_locale_override", default=None)
+
+_cache: dict[str, _gettext.NullTranslations] = {}
+_cache_lock = threading.Lock()
+
+
+# -- locale selection -----------------------------------------------------------------------
+def normalize_locale(name: str) -> str:
+    """Map ``"zh-CN"``, ``"zh"``, ``"zh_Hans_CN"``, ``"en_US"``... to ``"zh_CN"`` or ``"en"``.
+
+    Raises :class:`~teller_tui.errors.ValidationError` for anything else.
+    """
+    if isinstance(name, str):
+        key = name.strip().replace("-", "_").split(".", 1)[0].lower()  # drop ".UTF-8"
+        if key in _ALIASES:
+            return _ALIASES[key]
+    raise ValidationError(
+        _("Unsupported language {name}; choose one of: {choices}").format(
+            name=repr(name)[:40], choices=", ".join(SUPPORTED_LOCALES)
+        ),
+        code="locale",
+    )
+
+
+def set_locale(name: str) -> str:
+    """Set the process-wide locale (seen by every thread); return the normalised name."""
+    global _process_locale
+    locale = normalize_locale(name)
+    _process_locale = locale
+    return locale
+
+
+def get_locale() -> str:
+    """The locale in effect here: the context override if any, else the process locale."""
+    return _override.get() or _process_locale
+
+
+@contextmanager
+def locale_override(name: str) -> Iterator[str]:
+    """Translate into ``name`` inside the block, in this thread / task only."""
+    token = _override.set(normalize_locale(name))
+    try:
+        yield _override.get() or _process_locale
+    finally:
+        _override.reset(token)
+
+
+# -- catalogs -------------------------------------------------------------------------------
+def locale_dir() -> Path:
+    """``data/locale`` (or its installed equivalent)."""
+    from .paths import data_dir
+
+    return data_dir() / "locale"
+
+
+def catalog_path(locale: str, suffix: str = ".mo") -> Path:
+    """Path of the compiled (``.mo``) or source (``.po``) catalog of ``locale``."""
+    return locale_dir() / normalize_locale(locale) / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
+
+
+def _load(locale: str) -> _gettext.NullTranslations:
+    mo = catalog_path(locale)
+    if mo.exists():
+        with mo.open("rb") as fh:
+            return _gettext.GNUTranslations(fh)
+    po = catalog_path(locale, ".po")
+    if po.exists():  # a checkout where nobody ran `i18n_tools compile` yet
+        import io
+
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        return _gettext.GNUTranslations(buf)
+    return _gettext.NullTranslations()
+
+
+def translations(locale: str | None = None) -> _gettext.NullTranslations:
+    """The (cached) translations object of ``locale`` (default: the active one)."""
+    locale = get_locale() if locale is None else normalize_locale(locale)
+    found = _cache.get(locale)
+    if found is None:
+        with _cache_lock:
+            found = _cache.get(locale)
+            if found is None:
+                found = _cache[locale] = _load(locale)
+    return found
+
+
+def clear_cache() -> None:
+    """Forget loaded catalogs (after ``i18n_tools compile``, or in tests)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+# -- the translation functions --------------------------------------------------------------
+def _(message: str) -> str:
+    """Translate ``message`` into the active locale (the msgid itself when untranslated)."""
+    return translations().gettext(message)
+
+
+def n_(singular: str, plural: str, n: int) -> str:
+    """Plural-aware translation; format the result yourself: ``.format(count=n)``."""
+    return translations().ngettext(singular, plural, n)
+
+
+def p_(context: str, message: str) -> str:
+    """Translate a short string that needs a context to disambiguate (``p_("verb", "Post")``)."""
+    return translations().pgettext(context, message)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction without translating it now (module-level constants)."""
+    return message
+
+
+gettext = _
+ngettext = n_
