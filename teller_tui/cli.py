@@ -16,6 +16,9 @@ from collections.abc import Sequence
 #: Modules that add sub-commands, in the order they appear in --help.
 COMMAND_MODULES = [
     "teller_tui.commands.db",
+    "teller_tui.commands.demo",
+    "teller_tui.commands.run",
+    "teller_tui.commands.staff",
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVARIANT = 0, 1, 2, 3

@@ -77,6 +77,25 @@ def _feature_factories() -> list[tuple[str, Any]]:
     Each feature area appends its entry here; later entries may use earlier ones.
     """
     features: list[tuple[str, Any]] = []
+    from .auth.service import AuthService
+    features.append(("auth", lambda s: AuthService(s.db, s.clock, s.settings, s.audit)))
+    from .approvals import ApprovalService
+    features.append(("approvals", lambda s: ApprovalService(s.db, s.clock, s.settings, s.ledger, s.audit, auth=s.auth)))
+    from .customers import CustomerService
+    from .wallets import WalletService
+    from .cash import CashService
+    features.append(("customers", lambda s: CustomerService(s.db, s.clock, s.settings)))
+    features.append(("wallets", lambda s: WalletService(s.db, s.clock, s.settings, s.ledger, s.audit)))
+    features.append(("cash", lambda s: CashService(s.db, s.clock, s.settings, s.ledger, s.audit,
+                                                   approvals=s.approvals)))
+    from .drawers import DrawerService
+    features.append(("drawers", lambda s: DrawerService(s)))
+    from .funding import FundingService
+    from .lifecycle import LifecycleService
+    from .onboarding import OnboardingService
+    features.append(("funding", lambda s: FundingService(s.db, s.clock, s.settings, s.ledger, s.audit)))
+    features.append(("onboarding", lambda s: OnboardingService(s.db, s.clock, s.settings, s.ledger, s.audit, funding=s.funding)))
+    features.append(("lifecycle", lambda s: LifecycleService(s.db, s.clock, s.settings, s.ledger, s.audit, approvals=getattr(s, "approvals", None))))
     return features
 
 

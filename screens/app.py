@@ -1,0 +1,342 @@
+"""The Textual application shell: startup, sessions, idle lock, keys, palette, worker errors.
+
+``make_app(settings)`` builds a :class:`TellerApp`. Startup paints the sign-in screen first,
+then opens the database in a thread worker (SQLAlchemy is imported there, not here); the
+sign-in button is enabled once the services are ready, and a clear screen names the fix when
+the database cannot be used.
+
+Session life cycle::
+
+    sign-in ─▶ [change one-time password] ─▶ [enrol authenticator] ─▶ show_home()
+       ▲                                                                 │
+       └──────── F12 sign out ◀──────────── F11 / idle: LockScreen ◀─────┘
+
+The same person unlocking gets the stack back as it was; another person signing in at a
+locked terminal starts afresh on their own home screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from teller_tui.auth.session import IdleTracker
+from teller_tui.clock import Clock, SystemClock
+from teller_tui.errors import DomainError, StorageError
+from teller_tui.i18n import N_, _, get_locale, set_locale
+
+from .base import LanguageChanged
+from .commands import TellerCommands
+from .signin import SignInScreen
+
+if TYPE_CHECKING:
+    from teller_tui.audit import Actor
+    from teller_tui.auth.service import SignedIn
+    from teller_tui.services import Services
+    from teller_tui.settings import Settings
+
+log = logging.getLogger("teller.ui")
+
+__all__ = ["HomeScreenMissing", "TellerApp", "make_app"]
+
+
+class HomeScreenMissing(RuntimeError):
+    """``screens/home.py`` (the teller home screen) is not installed."""
+
+
+class TellerApp(App[int]):
+    CSS_PATH = Path(__file__).resolve().parent / "app.tcss"  # absolute: subclasses live elsewhere
+    TITLE = "Teller"
+    COMMANDS = App.COMMANDS | {TellerCommands}
+    BINDINGS = [
+        Binding("f1", "app.show_keys", N_("Keys"), id="keys"),
+        Binding("f11", "app.lock", N_("Lock"), id="lock"),
+        Binding("f12", "app.sign_out", N_("Sign out"), id="sign_out"),
+    ]
+
+    #: The person signed in at this terminal (complete: password changed, authenticator active).
+    session: reactive[SignedIn | None] = reactive(None, bindings=True)
+    #: True while the lock screen covers the session.
+    locked: reactive[bool] = reactive(False, bindings=True)
+    #: True once the database is open and the services are built.
+    services_ready: reactive[bool] = reactive(False)
+
+    class ServicesReady(Message):
+        def __init__(self, services: Services, first_run: bool) -> None:
+            super().__init__()
+            self.services = services
+            self.first_run = first_run
+
+    class StartupFailed(Message):
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(self, settings: Settings, *, services: Services | None = None, clock: Clock | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self._given_services = services
+        self.services: Services | None = None
+        self.clock: Clock = clock or (services.clock if services is not None else SystemClock())
+        self.idle = IdleTracker(self.clock, settings.idle_lock_seconds)
+        self.first_run = False
+        self._pending: SignedIn | None = None  # signed in, still finishing set-up
+
+    # -- startup -------------------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        return SignInScreen()
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return {"credit": "#4EBF71", "debit": "#E0645C"}
+
+    def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        self.set_interval(1.0, self.check_idle_lock, name="idle-lock")
+        self.open_services()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
+    def open_services(self) -> None:
+        """Build the services (imports SQLAlchemy, opens and checks the database) off the UI thread."""
+        try:
+            services = self._given_services
+            if services is None:
+                from teller_tui.services import make_services
+
+                services = make_services(self.settings, clock=self.clock)
+            first_run = services.auth.is_first_run()
+        except StorageError as exc:
+            self.post_message(self.StartupFailed(str(exc)))
+            return
+        except Exception as exc:  # noqa: BLE001 - shown as a clear screen, details in the log
+            ref = secrets.token_hex(3)
+            log.exception("startup failed (ref %s)", ref)
+            self.post_message(self.StartupFailed(
+                _("The database cannot be opened ({error}). Check TELLER_DATABASE_URL, then run "
+                  "`teller db upgrade`. Reference {ref}.").format(error=type(exc).__name__, ref=ref)))
+            return
+        self.post_message(self.ServicesReady(services, first_run))
+
+    def on_teller_app_services_ready(self, message: ServicesReady) -> None:
+        self.services = message.services
+        self.first_run = message.first_run
+        self.services_ready = True
+        if message.first_run:
+            from .first_admin import FirstAdminScreen
+
+            self.push_screen(FirstAdminScreen())
+
+    def watch_services_ready(self, ready: bool) -> None:
+        for screen in self.screen_stack:
+            sync = getattr(screen, "sync_ready", None)
+            if sync is not None:
+                sync()
+
+    def on_teller_app_startup_failed(self, message: StartupFailed) -> None:
+        from .startup import StartupErrorScreen
+
+        self.push_screen(StartupErrorScreen(message.message))
+
+    def retry_startup(self) -> None:
+        self.open_services()
+
+    # -- errors ----------------------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.report_worker_error(event.worker)
+
+    def report_worker_error(self, worker: Worker[Any]) -> None:
+        """The one place a failed worker becomes a message for the person at the terminal."""
+        error = worker.error
+        if isinstance(error, DomainError):
+            self.notify(str(error), title=_("Not done"), severity="error", markup=False)
+            return
+        ref = secrets.token_hex(3)
+        log.error("worker %s failed (ref %s)", worker.name, ref, exc_info=error)
+        self.notify(_("Something went wrong; nothing more was done. Reference {ref}.").format(ref=ref),
+                    title=_("Error"), severity="error", markup=False, timeout=15)
+
+    # -- input and idle lock -----------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp):
+            self.idle.touch()
+        await super().on_event(event)
+
+    def check_idle_lock(self) -> None:
+        """Called every second: lock a signed-in terminal idle for ``idle_lock_seconds``."""
+        if not self.idle.expired():
+            return
+        if self.session is not None and not self.locked:
+            self.lock("idle")
+        elif self._pending is not None:
+            # Walked away half-way through set-up: start again from the sign-in screen.
+            self._pending = None
+            self.reset_to_sign_in()
+
+    # -- session ---------------------------------------------------------------------------------------
+    @property
+    def actor(self) -> Actor | None:
+        """Who is working here (for service calls), or None when nobody is signed in."""
+        return self.session.actor if self.session is not None else None
+
+    def start_session(self, signed: SignedIn, password: str) -> None:
+        """After a successful sign-in: finish set-up if needed, then show the home screen.
+
+        Runs on the app's own message loop: a screen's result callback is delivered to the
+        message pump that pushed it, and the screen calling this may be about to close.
+        """
+        self.call_later(self._start_session, signed, password)
+
+    def _start_session(self, signed: SignedIn, password: str) -> None:
+        self._pending = signed
+        self.idle.touch()
+        if signed.must_change_password:
+            from .change_password import ChangePasswordScreen
+
+            self.push_screen(ChangePasswordScreen(signed.actor, current=password, required=True),
+                             self._after_password)
+        else:
+            self._after_password(True)
+
+    def _after_password(self, changed: bool | None) -> None:
+        signed = self._pending
+        if signed is None:
+            return
+        if not changed:
+            self._abandon_pending()
+            return
+        if signed.needs_totp_enrolment:
+            from .enrol_totp import EnrolTotpScreen
+
+            self.push_screen(EnrolTotpScreen(signed.actor), self._after_enrolment)
+        else:
+            self._after_enrolment(True)
+
+    def _after_enrolment(self, enrolled: bool | None) -> None:
+        signed = self._pending
+        if signed is None:
+            return
+        if not enrolled:
+            self._abandon_pending()
+            return
+        self._pending = None
+        self.session = replace(signed, must_change_password=False, needs_totp_enrolment=False)
+        self.idle.touch()
+        try:
+            self.show_home()
+        except HomeScreenMissing as exc:
+            self.notify(str(exc), title=_("Error"), severity="error", markup=False, timeout=30)
+
+    def _abandon_pending(self) -> None:
+        signed, self._pending = self._pending, None
+        if signed is not None:
+            self.record_session_event(signed.actor, "sign_out", reason="setup_abandoned")
+        self.reset_to_sign_in()
+
+    def show_home(self) -> None:
+        """Push the teller home screen (``screens.home.HomeScreen``)."""
+        try:
+            from .home import HomeScreen  # type: ignore[import-not-found,unused-ignore]
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("screens.home", f"{__package__}.home"):
+                raise
+            raise HomeScreenMissing(_("The home screen is not installed (screens/home.py is missing).")) from exc
+        self.push_screen(HomeScreen())
+
+    def reset_to_sign_in(self) -> None:
+        """Close every screen above the sign-in screen and clear it."""
+        self.locked = False
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        base = self.screen_stack[0]
+        if isinstance(base, SignInScreen):
+            base.reset()
+
+    def action_sign_out(self) -> None:
+        if self.session is None:
+            return
+        actor = self.session.actor
+        self.session = None
+        self.record_session_event(actor, "sign_out")
+        self.reset_to_sign_in()
+
+    def action_lock(self) -> None:
+        self.lock("key")
+
+    def lock(self, reason: str) -> None:
+        if self.session is None or self.locked:
+            return
+        from .lock import LockScreen
+
+        self.locked = True
+        self.record_session_event(self.session.actor, "lock", reason=reason)
+        self.push_screen(LockScreen(self.session), self._after_unlock)
+
+    def _after_unlock(self, result: tuple[SignedIn, str] | None) -> None:
+        self.locked = False
+        if result is None or self.session is None:
+            return
+        signed, password = result
+        self.idle.touch()
+        if signed.staff.id == self.session.staff.id and signed.complete:
+            self.session = replace(self.session, staff=signed.staff)
+            return
+        # Somebody else: the previous session ends, the new person starts afresh.
+        previous = self.session.actor
+        self.session = None
+        self.record_session_event(previous, "sign_out", reason="replaced_at_lock")
+        self.reset_to_sign_in()
+        self.start_session(signed, password)
+
+    @work(thread=True, exit_on_error=False, group="session-events")
+    def record_session_event(self, actor: Actor, action: str, **detail: Any) -> None:
+        if self.services is not None:
+            self.services.auth.record_session_event(actor, action, **detail)
+
+    def action_change_password(self) -> None:
+        if self.session is None:
+            return
+        from .change_password import ChangePasswordScreen
+
+        self.push_screen(ChangePasswordScreen(self.session.actor, current=None, required=False))
+
+    def action_show_keys(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    # -- language ----------------------------------------------------------------------------------------
+    def action_switch_language(self) -> None:
+        self.set_language("en" if get_locale() == "zh_CN" else "zh_CN")
+
+    def set_language(self, locale: str) -> None:
+        set_locale(locale)
+        self.refresh_bindings()
+        for screen in self.screen_stack:
+            screen.post_message(LanguageChanged())
+
+    # -- what may run now ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("sign_out", "lock", "change_password"):
+            return self.session is not None and not self.locked
+        if action == "command_palette" and self.locked:
+            return False
+        return True
+
+
+def make_app(settings: Settings, *, services: Services | None = None, clock: Clock | None = None) -> TellerApp:
+    """The one factory the CLI and the tests use. Sets the UI language from the settings."""
+    set_locale(settings.locale)
+    return TellerApp(settings, services=services, clock=clock)

@@ -1,0 +1,75 @@
+"""Base classes every teller screen and dialog derives from.
+
+* Worker failures: Textual's ``Worker.StateChanged`` does not bubble, so each screen forwards
+  a failed worker to the app's single handler (:meth:`screens.app.TellerApp.report_worker_error`),
+  which turns it into a clear notification, never a crash.
+* Translated key labels: binding descriptions are written as msgids (``N_("Sign out")``) and
+  translated when the footer or the Keys panel asks, so switching language relabels them.
+* Language switches: :meth:`relabel` recomposes the screen and puts back what was typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from textual.binding import ActiveBinding
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState
+
+from teller_tui.i18n import _
+
+ResultType = TypeVar("ResultType")
+
+__all__ = ["LanguageChanged", "TellerModal", "TellerScreen"]
+
+
+class LanguageChanged(Message):
+    """Posted to every screen on the stack after the language changed."""
+
+
+class _TellerScreenMixin:
+    app: Any
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            report = getattr(self.app, "report_worker_error", None)
+            if report is not None:
+                report(event.worker)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        bindings: dict[str, ActiveBinding] = super().active_bindings  # type: ignore[misc]
+        out: dict[str, ActiveBinding] = {}
+        for key, active in bindings.items():
+            desc = active.binding.description
+            out[key] = active._replace(binding=replace(active.binding, description=_(desc))) if desc else active
+        return out
+
+    async def on_language_changed(self, _message: LanguageChanged) -> None:
+        await self.relabel()
+
+    async def relabel(self) -> None:
+        """Recompose in the new language, keeping every Input's value and the focus."""
+        values = {w.id: w.value for w in self.query(Input) if w.id}  # type: ignore[attr-defined]
+        focused = getattr(self, "focused", None)
+        focused_id = focused.id if focused is not None else None
+        await self.recompose()  # type: ignore[attr-defined]
+        for w in self.query(Input):  # type: ignore[attr-defined]
+            if w.id in values:
+                w.value = values[w.id]
+        if focused_id:
+            try:
+                self.query_one(f"#{focused_id}").focus()  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - the widget may be gone in the new layout
+                pass
+
+
+class TellerScreen(_TellerScreenMixin, Screen[ResultType]):
+    """A full screen of the teller app."""
+
+
+class TellerModal(_TellerScreenMixin, ModalScreen[ResultType]):
+    """A dialog that ``dismiss``-es with a typed result."""

@@ -1,0 +1,172 @@
+"""The sign-in screen: user name, password, authenticator code. The base of the screen stack."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.message import Message
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from teller_tui.errors import AuthenticationFailed
+from teller_tui.i18n import N_, _, get_locale
+
+from .base import TellerScreen
+from .widgets import CodeInput, content
+
+if TYPE_CHECKING:
+    from teller_tui.auth.service import SignedIn
+
+__all__ = ["SignInForm", "SignInScreen"]
+
+
+class SignInForm(Vertical):
+    """User name, password and code fields with a submit button (used by sign-in and lock screens)."""
+
+    def __init__(self, *, username: str = "", submit_label: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._username = username
+        self._submit_label = submit_label
+
+    def compose(self) -> ComposeResult:
+        yield Label(_("User name"), classes="field-label")
+        yield Input(value=self._username, id="username", max_length=64)
+        yield Label(_("Password"), classes="field-label")
+        yield Input(password=True, id="password", max_length=256)
+        yield Label(_("Authenticator code (6 digits; leave empty on your first sign-in)"), classes="field-label")
+        yield CodeInput(id="code")
+        yield Button(self._submit_label or _("Sign in"), id="submit", variant="primary")
+        yield Static("", id="status", classes="status")
+
+    @on(Input.Submitted, "#username")
+    def _to_password(self) -> None:
+        self.query_one("#password", Input).focus()
+
+    @on(Input.Submitted, "#password")
+    def _to_code(self) -> None:
+        self.query_one("#code", Input).focus()
+
+    def values(self) -> tuple[str, str, str]:
+        return (self.query_one("#username", Input).value, self.query_one("#password", Input).value,
+                self.query_one("#code", Input).value)
+
+    def show_status(self, text: str, *, error: bool = True) -> None:
+        status = self.query_one("#status", Static)
+        status.update(content(text))
+        status.set_class(error, "error")
+
+    def clear_secrets(self) -> None:
+        self.query_one("#password", Input).value = ""
+        self.query_one("#code", Input).value = ""
+
+
+class SignInScreen(TellerScreen[None]):
+    HELP = N_("Type your user name, password and the 6-digit code from your authenticator app. "
+              "F2 switches the language.")
+    BINDINGS = [
+        Binding("f2", "app.switch_language", N_("中文/English"), id="language"),
+        Binding("ctrl+j", "submit", N_("Sign in"), id="sign_in_submit", show=False),
+    ]
+
+    class Succeeded(Message):
+        def __init__(self, signed: SignedIn, password: str) -> None:
+            super().__init__()
+            self.signed = signed
+            self.password = password
+
+    class Failed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="signin-box", classes="auth-box"):
+            yield Static(_("Teller workstation"), id="signin-title", classes="auth-title")
+            yield Static(self._where(), id="signin-where", classes="auth-subtitle")
+            yield SignInForm(id="signin-form")
+        yield Footer()
+
+    def _where(self) -> str:
+        settings = getattr(self.app, "settings", None)
+        language = "中文" if get_locale() == "zh_CN" else "English"
+        if settings is None:
+            return language
+        return _("Branch {branch} · terminal {terminal} · {language}").format(
+            branch=settings.branch_code, terminal=settings.terminal_id, language=language)
+
+    def on_mount(self) -> None:
+        self.sync_ready()
+        self.query_one("#username", Input).focus()
+
+    def on_screen_resume(self) -> None:
+        self.sync_ready()
+
+    def sync_ready(self) -> None:
+        """Enable signing in once the app's services are ready (the app calls this when they are)."""
+        if not self.is_mounted:
+            return  # on_mount calls this again
+        ready = bool(getattr(self.app, "services_ready", False))
+        self.query_one("#submit", Button).disabled = not ready
+        form = self.query_one(SignInForm)
+        if not ready:
+            form.show_status(_("Opening the database…"), error=False)
+            self._waiting = True
+        elif getattr(self, "_waiting", False):
+            form.show_status("", error=False)
+            self._waiting = False
+
+    async def relabel(self) -> None:
+        self._waiting = False
+        await super().relabel()
+        self.sync_ready()
+
+    def reset(self) -> None:
+        """Empty the form for the next person."""
+        form = self.query_one(SignInForm)
+        self.query_one("#username", Input).value = ""
+        form.clear_secrets()
+        form.show_status("", error=False)
+        self.query_one("#username", Input).focus()
+
+    # -- submit ----------------------------------------------------------------------------------------
+    @on(Input.Submitted, "#code")
+    @on(Button.Pressed, "#submit")
+    def action_submit(self) -> None:
+        if not getattr(self.app, "services_ready", False):
+            return
+        username, password, code = self.query_one(SignInForm).values()
+        if not username.strip() or not password:
+            self.query_one(SignInForm).show_status(_("Enter your user name and password."))
+            return
+        self.query_one("#submit", Button).disabled = True
+        self.query_one(SignInForm).show_status(_("Checking…"), error=False)
+        self.authenticate(username, password, code)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sign-in")
+    def authenticate(self, username: str, password: str, code: str) -> None:
+        app: Any = self.app
+        try:
+            signed = app.services.auth.authenticate(username, password, code, app.settings.terminal_id)
+        except AuthenticationFailed as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        except Exception:
+            self.post_message(self.Failed(""))
+            raise
+        self.post_message(self.Succeeded(signed, password))
+
+    def on_sign_in_screen_failed(self, message: Failed) -> None:
+        form = self.query_one(SignInForm)
+        form.clear_secrets()
+        form.show_status(message.text)
+        self.query_one("#submit", Button).disabled = False
+        self.query_one("#password", Input).focus()
+
+    def on_sign_in_screen_succeeded(self, message: Succeeded) -> None:
+        self.query_one("#submit", Button).disabled = False
+        self.reset()
+        app: Any = self.app
+        app.start_session(message.signed, message.password)

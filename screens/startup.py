@@ -1,0 +1,41 @@
+"""Shown instead of a traceback when the database cannot be used at startup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.widgets import Footer, Static
+
+from teller_tui.i18n import N_, _
+
+from .base import TellerScreen
+from .widgets import content
+
+__all__ = ["StartupErrorScreen"]
+
+
+class StartupErrorScreen(TellerScreen[None]):
+    BINDINGS = [
+        Binding("f5", "retry", N_("Try again"), id="startup_retry"),
+        Binding("ctrl+q", "app.quit", N_("Quit"), id="startup_quit"),
+    ]
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="startup-error-box", classes="auth-box"):
+            yield Static(_("The teller workstation cannot start"), classes="auth-title error")
+            yield Static(content(self.message, multiline=True), id="startup-error-message")
+            yield Static(_("Fix the problem (for a new or out-of-date database run `teller db upgrade`), "
+                           "then press F5 to try again."), classes="auth-subtitle")
+        yield Footer()
+
+    def action_retry(self) -> None:
+        app: Any = self.app
+        self.dismiss()
+        app.retry_startup()

@@ -1,0 +1,282 @@
+"""The sign-in journeys driven through the real Textual app with Pilot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from auth_fixtures import (  # noqa: F401  (cheap_hashing is an autouse fixture)
+    ADMIN_PW,
+    SECRETS,
+    TELLER_PW,
+    cheap_hashing,
+    code_for,
+    make_settings,
+    make_test_services,
+    seed_staff,
+)
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Input, Static
+
+from screens.app import TellerApp
+from screens.change_password import ChangePasswordScreen
+from screens.enrol_totp import EnrolTotpScreen
+from screens.first_admin import FirstAdminScreen
+from screens.lock import LockScreen
+from screens.signin import SignInScreen
+from teller_tui.auth.service import MAX_FAILED_ATTEMPTS, failure_message
+from teller_tui.clock import FakeClock
+from teller_tui.i18n import set_locale
+
+
+class WorkScreen(Screen[None]):
+    """Stands in for the home screen (owned by another area) so the journey has somewhere to land."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("home", id="home-marker")
+        yield Input(id="draft")
+
+
+class JourneyApp(TellerApp):
+    def show_home(self) -> None:
+        self.push_screen(WorkScreen())
+
+
+@pytest.fixture(autouse=True)
+def english() -> Any:
+    set_locale("en")
+    yield
+    set_locale("en")
+
+
+@pytest.fixture
+def services(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock) -> Any:
+    return make_test_services(tmp_path / "home", db_path, clock, database=db, locale="en")
+
+
+def make(services: Any, clock: FakeClock) -> JourneyApp:
+    return JourneyApp(services.settings, services=services, clock=clock)
+
+
+async def settle(app: TellerApp, pilot: Any, rounds: int = 4) -> None:
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def fill_and_submit(app: TellerApp, pilot: Any, username: str, password: str, code: str) -> None:
+    screen = app.screen
+    screen.query_one("#username", Input).value = username
+    screen.query_one("#password", Input).value = password
+    screen.query_one("#code", Input).value = code
+    screen.query_one("#code", Input).focus()
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
+def audit(services: Any, action: str | None) -> list[Any]:
+    with services.db.read() as s:
+        return services.audit.recent(s, action=action)
+
+
+async def test_sign_in_with_password_and_totp(services: Any, clock: FakeClock) -> None:
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, SignInScreen)
+        assert app.services_ready and app.session is None
+        await fill_and_submit(app, pilot, "wang", TELLER_PW, code_for(SECRETS["wang"], clock))
+        assert isinstance(app.screen, WorkScreen)
+        assert app.session is not None and app.session.staff.username == "wang"
+        assert app.actor is not None and app.actor.terminal_id == services.settings.terminal_id
+        # Sign-out is one key and returns to an empty sign-in screen.
+        await pilot.press("f12")
+        await settle(app, pilot)
+        assert app.session is None and isinstance(app.screen, SignInScreen)
+        assert app.screen.query_one("#password", Input).value == ""
+    assert [r.outcome for r in audit(services, "sign_in")] == ["ok"]
+    assert audit(services, "sign_out")[0].terminal_id == services.settings.terminal_id
+
+
+async def test_ten_failures_lock_the_account(services: Any, clock: FakeClock) -> None:
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        for i in range(MAX_FAILED_ATTEMPTS):
+            await fill_and_submit(app, pilot, "wang", f"wrong password {i}", "123456")
+            status = str(app.screen.query_one("#status", Static).render())
+            assert status == failure_message()
+        assert services.auth.get_staff("wang").locked(clock.now())
+        # Even the right password and code now fail, with the same message.
+        clock.advance(seconds=30)
+        await fill_and_submit(app, pilot, "wang", TELLER_PW, code_for(SECRETS["wang"], clock))
+        assert isinstance(app.screen, SignInScreen) and app.session is None
+        assert str(app.screen.query_one("#status", Static).render()) == failure_message()
+    assert len(audit(services, "lockout")) == 1
+
+
+async def test_first_admin_flow(services: Any, clock: FakeClock) -> None:
+    app = make(services, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, FirstAdminScreen)
+        for field, value in (("username", "boss"), ("display_name", "[@click=app.quit]Boss"),
+                             ("password", ADMIN_PW), ("password2", ADMIN_PW)):
+            app.screen.query_one(f"#{field}", Input).value = value
+        app.screen.query_one("#password2", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, EnrolTotpScreen)
+        enrolment = app.screen.enrolment
+        assert enrolment is not None and enrolment.uri.startswith("otpauth://totp/Teller:boss?")
+        qr = str(app.screen.query_one("#qr", Static).render())
+        assert "▀" in qr or "█" in qr
+        # A wrong code first: the screen stays and says so.
+        app.screen.query_one("#code", Input).value = "000000"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, EnrolTotpScreen)
+        app.screen.query_one("#code", Input).value = code_for(enrolment.secret, clock)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, WorkScreen), ([(r.action, r.outcome, r.detail) for r in reversed(audit(services, None))], list(app._notifications))
+        assert app.session is not None and app.session.staff.role == "admin"
+        # The display name is data: it reaches the screen literally.
+        assert app.session.staff.display_name == "[@click=app.quit]Boss"
+    assert services.auth.get_staff("boss").totp_active
+    assert not services.auth.is_first_run()
+
+
+async def test_one_time_password_forces_change_then_enrolment(services: Any, clock: FakeClock) -> None:
+    seed_staff(services)
+    admin = services.auth.get_staff("admin").actor("T01")
+    _view, otp = services.auth.create_staff(admin, "zhou", "周七", "teller")
+    app = make(services, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await fill_and_submit(app, pilot, "zhou", otp, "")
+        assert isinstance(app.screen, ChangePasswordScreen)
+        app.screen.query_one("#new", Input).value = "my own long passphrase"
+        app.screen.query_one("#new2", Input).value = "my own long passphrase"
+        app.screen.query_one("#new2", Input).focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, EnrolTotpScreen)
+        secret = app.screen.enrolment.secret
+        app.screen.query_one("#code", Input).value = code_for(secret, clock)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, WorkScreen)
+    view = services.auth.get_staff("zhou")
+    assert not view.must_change_password and view.totp_active
+
+
+async def test_idle_lock_keeps_work_for_same_person(services: Any, clock: FakeClock) -> None:
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await fill_and_submit(app, pilot, "wang", TELLER_PW, code_for(SECRETS["wang"], clock))
+        work = app.screen
+        assert isinstance(work, WorkScreen)
+        work.query_one("#draft", Input).value = "half-typed memo"
+        clock.advance(seconds=services.settings.idle_lock_seconds - 1)
+        app.check_idle_lock()
+        await pilot.pause()
+        assert not isinstance(app.screen, LockScreen)
+        clock.advance(seconds=1)
+        app.check_idle_lock()
+        await settle(app, pilot)
+        assert isinstance(app.screen, LockScreen) and app.locked
+        assert app.screen.query_one("#username", Input).value == "wang"
+        # Keys meant for the session do nothing while locked.
+        assert app.check_action("sign_out", ()) is False
+        await fill_and_submit(app, pilot, "wang", TELLER_PW, code_for(SECRETS["wang"], clock, 1))
+        assert app.screen is work and not app.locked
+        assert work.query_one("#draft", Input).value == "half-typed memo"
+        assert app.session is not None and app.session.staff.username == "wang"
+    assert audit(services, "lock")[0].detail == {"reason": "idle"}
+    assert audit(services, "unlock_screen")[0].outcome == "ok"
+
+
+async def test_other_person_at_locked_terminal_gets_fresh_session(services: Any, clock: FakeClock) -> None:
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await fill_and_submit(app, pilot, "wang", TELLER_PW, code_for(SECRETS["wang"], clock))
+        first_work = app.screen
+        first_work.query_one("#draft", Input).value = "wang's draft"
+        await pilot.press("f11")
+        await settle(app, pilot)
+        assert isinstance(app.screen, LockScreen)
+        await fill_and_submit(app, pilot, "li", "supervisor passphrase 42", code_for(SECRETS["li"], clock))
+        assert isinstance(app.screen, WorkScreen) and app.screen is not first_work
+        assert app.screen.query_one("#draft", Input).value == ""
+        assert app.session is not None and app.session.staff.username == "li"
+        assert len(app.screen_stack) == 2  # sign-in screen + li's home
+    assert any(r.detail.get("reason") == "replaced_at_lock" for r in audit(services, "sign_out"))
+
+
+@pytest.fixture
+def zh_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The zh_CN catalog including this area's strings (auth.po, until the lead merges it into teller.po)."""
+    import gettext
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from teller_tui import i18n
+    from teller_tui.paths import data_dir
+
+    with (data_dir() / "locale/zh_CN/LC_MESSAGES/auth.po").open("rb") as fh:
+        catalog = read_po(fh, locale="zh_CN")
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    monkeypatch.setitem(i18n._cache, "zh_CN", gettext.GNUTranslations(buf))
+
+
+async def test_language_switch_on_sign_in(services: Any, clock: FakeClock, zh_catalog: None) -> None:
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#username", Input).value = "wang"
+        await pilot.press("f2")
+        await settle(app, pilot)
+        title = str(app.screen.query_one("#signin-title", Static).render())
+        assert title == "柜员工作站"
+        assert app.screen.query_one("#username", Input).value == "wang"
+        # Key labels follow the language too.
+        labels = {b.binding.description for b in app.screen.active_bindings.values()}
+        assert "按键" in labels
+        await pilot.press("f2")
+        await settle(app, pilot)
+        assert str(app.screen.query_one("#signin-title", Static).render()) == "Teller workstation"
+
+
+async def test_out_of_date_database_shows_clear_screen(tmp_path: Path, clock: FakeClock) -> None:
+    from screens.startup import StartupErrorScreen
+
+    settings = make_settings(tmp_path / "home", tmp_path / "empty.db", locale="en")
+    app = JourneyApp(settings, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, StartupErrorScreen)
+        assert "teller db upgrade" in app.screen.message
+        assert not app.services_ready
+
+
+def test_screens_import_without_sqlalchemy() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, screens.app, screens.signin; "
+            "bad=[m for m in ('sqlalchemy','sqlmodel') if m in sys.modules]; print(bad); assert not bad")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
