@@ -6,11 +6,15 @@ Importing this package registers every table on ``SQLModel.metadata``.
 
 from __future__ import annotations
 
+from .approvals import ApprovalRequest as ApprovalRequest, LargeValueReport as LargeValueReport
 from .audit import AuditHead, AuditRecord
+from .desk import CustomerNameGram
+from .drawers import BusinessDay, DenominationCount, Drawer, DrawerEvent  # noqa: F401
+from .onboarding import OnboardingDraft as OnboardingDraft
 from .ledger import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
 from .people import Customer, CustomerNote, LinkedAccount, Staff, Wallet
 
 __all__ = [
-    "AuditHead", "AuditRecord", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerHead",
+    "AuditHead", "AuditRecord", "CustomerNameGram", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerHead",
     "Posting", "Staff", "Wallet",
 ]

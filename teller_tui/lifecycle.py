@@ -1,0 +1,421 @@
+"""Wallet lifecycle: the state machine, tier change, device replacement and closing.
+
+Public API::
+
+    svc = LifecycleService(db, clock, settings, ledger, audit)          # services.lifecycle
+    acts = svc.available(wallet_id)          # -> {action: None | reason it is refused}, for the UI
+    svc.freeze(actor, wallet_id, reason)                                 # any teller, at once
+    svc.unfreeze(actor, wallet_id, reason, approval_id=None)             # needs an approval
+    svc.change_tier(actor, wallet_id, new_tier, evidence=(), reason="")  # up- or downgrade
+    res = svc.replace_device(actor, wallet_id, new_pin=..., enrol_totp=False, approval_id=None)
+    svc.close(actor, wallet_id, reason)                                  # final; balance must be 0
+
+States and actions (:data:`TRANSITIONS`)::
+
+    active --freeze--> frozen --unfreeze--> active
+    active --close--> closed            (closed is final: every action refused)
+    active --change_tier--> active
+    active|frozen --replace_device--> (unchanged)
+
+Anything else raises :class:`~teller_tui.errors.Conflict` with ``code="illegal_transition"``
+and a message naming the state and the action (:func:`check_transition`). Every change is audited.
+
+Approval contract (used by the overrides helper's approval flow): ``unfreeze`` and
+``replace_device`` need a supervisor's approval (policy actions ``unfreeze`` and
+``device_replacement``). With an approval service (``services.approvals``, passed as
+``approvals=``) the core builds an ``ApprovalSpec`` (kind = the policy action, subject
+``wallet:<number>``, accounts ``(number,)``, the customer and the reason) and calls
+``approvals.check(session, spec, approval_id=...)`` inside the change's transaction: without
+``approval_id`` it raises :class:`~teller_tui.errors.ApprovalRequired` carrying the spec in
+``details["spec"]``; with one the approval is consumed (bound to that spec, single use) and its
+id recorded in the audit record. Retry with the *same reason* so the spec hashes the same.
+Without an approval service, ``approval_id=None`` raises ApprovalRequired (rules
+``["unfreeze"]`` / ``["device_replacement"]``) and a given id is only recorded. The state rules
+are checked first, so an illegal transition is refused without asking for an approval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import ApprovalRequired, Conflict, LimitExceeded, NotFound, ValidationError
+from .i18n import N_, _
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from .audit import Actor, AuditTrail
+    from .auth.secretbox import SecretBox
+    from .clock import Clock
+    from .db.engine import Database
+    from .ledger import Ledger
+    from .settings import Settings
+    from .tiers import TierTable
+    from .wallets import WalletInfo
+
+ACTIONS: dict[str, str] = {
+    "freeze": N_("Freeze"),
+    "unfreeze": N_("Unfreeze"),
+    "change_tier": N_("Change class"),
+    "replace_device": N_("Replace device"),
+    "close": N_("Close"),
+}
+STATUS_LABELS: dict[str, str] = {"active": N_("active"), "frozen": N_("frozen"), "closed": N_("closed")}
+#: (state, action) -> new state.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("active", "freeze"): "frozen",
+    ("frozen", "unfreeze"): "active",
+    ("active", "close"): "closed",
+    ("active", "change_tier"): "active",
+    ("active", "replace_device"): "active",
+    ("frozen", "replace_device"): "frozen",
+}
+#: Lifecycle action -> approval-policy action (data/approval_policy.toml).
+APPROVAL_ACTIONS: dict[str, str] = {"unfreeze": "unfreeze", "replace_device": "device_replacement"}
+
+
+def check_transition(state: str, action: str) -> str:
+    """The state after ``action``, or Conflict(code="illegal_transition") with the reason."""
+    if action not in ACTIONS:
+        raise ValidationError(_("Unknown action {action}").format(action=action), code="action")
+    target = TRANSITIONS.get((state, action))
+    if target is None:
+        if state == "closed":
+            reason = _("The wallet is closed; closing is final")
+        elif action == "unfreeze":
+            reason = _("The wallet is not frozen")
+        elif state == "frozen":
+            reason = _("The wallet is frozen: unfreeze it first")
+        else:
+            reason = _("Not possible while the wallet is {state}").format(state=_(STATUS_LABELS.get(state, state)))
+        raise Conflict(_("{action} refused: {reason}").format(action=_(ACTIONS[action]), reason=reason),
+                       code="illegal_transition", state=state, action=action)
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceReset:
+    wallet_number: str
+    totp_secret: str | None  # shown once as a QR code for the customer to scan, never stored in clear
+    totp_uri: str | None
+    totp_qr: str | None
+
+
+def _clean(text: str, limit: int = 200) -> str:
+    import unicodedata
+
+    out = "".join(" " if ch in "\t\n\r" else ch for ch in str(text)
+                  if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cf"))
+    return " ".join(out.split())[:limit]
+
+
+class LifecycleService:
+    def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
+                 tiers: TierTable | None = None, *, box: SecretBox | None = None, approvals: Any = None) -> None:
+        self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
+        self._tiers, self._box, self.approvals = tiers, box, approvals
+
+    def _approve(self, s: Session, actor: Actor, action: str, w: Any, reason: str, approval_id: int | None,
+                 message: str) -> None:
+        """Raise ApprovalRequired, or consume the approval (see the module docstring)."""
+        kind = APPROVAL_ACTIONS[action]
+        if self.approvals is None:
+            if approval_id is None:
+                raise ApprovalRequired(message, rules=[kind], subject=f"wallet:{w.number}")
+            return
+        from .approvals import ApprovalSpec, Facts
+        from .identity import mask_name
+        from .models import Customer
+
+        hits = self.approvals.evaluate(Facts(kind, on=self._today(), role=actor.role))
+        cust = s.get(Customer, w.customer_id)
+        spec = ApprovalSpec(kind=kind, requester_id=actor.staff_id, branch_code=actor.branch_code,
+                            accounts=(w.number,), customer_id=w.customer_id, subject=f"wallet:{w.number}",
+                            reason=reason, rules=tuple(h.rule for h in hits),
+                            reasons=tuple(h.reason for h in hits) or (message,), summary=message,
+                            customer_name=mask_name(cust.full_name) if cust else "")
+        self.approvals.check(s, spec, approval_id=approval_id)
+
+    @property
+    def tiers(self) -> TierTable:
+        if self._tiers is None:
+            from .tiers import default_table
+
+            self._tiers = default_table()
+        return self._tiers
+
+    @property
+    def box(self) -> SecretBox:
+        if self._box is None:
+            from .auth.secretbox import SecretBox
+
+            self._box = SecretBox.from_home(self.settings.home)
+        return self._box
+
+    def _today(self) -> Any:
+        from .clock import local_date
+
+        return local_date(self.clock.now())
+
+    # -- queries -------------------------------------------------------------------------------
+    def available(self, wallet_id: int) -> dict[str, str | None]:
+        """Each action -> None when the state allows it, else the reason it would be refused."""
+        from .models import Wallet
+
+        with self.db.read() as s:
+            w = s.get(Wallet, wallet_id)
+            if w is None:
+                raise NotFound(_("No such wallet"), code="no_wallet")
+            status = w.status
+        out: dict[str, str | None] = {}
+        for action in ACTIONS:
+            try:
+                check_transition(status, action)
+                out[action] = None
+            except Conflict as exc:
+                out[action] = str(exc)
+        return out
+
+    # -- transitions ---------------------------------------------------------------------------
+    def _wallet(self, s: Session, wallet_id: int) -> Any:
+        from .models import Wallet
+
+        w = s.get(Wallet, wallet_id)
+        if w is None:
+            raise NotFound(_("No such wallet"), code="no_wallet")
+        return w
+
+    def _set_status(self, s: Session, w: Any, status: str) -> None:
+        from sqlalchemy import update
+
+        from .models import Wallet
+
+        for acct in (w.account_id, w.points_account_id):
+            if acct is not None:
+                self.ledger.set_status(s, acct, status)
+        values: dict[str, Any] = {"status": status}
+        if status == "closed":
+            values["closed_at"] = self.clock.now()
+        s.execute(update(Wallet).where(Wallet.id == w.id).values(**values))
+        s.refresh(w)
+
+    def _need_reason(self, reason: str, what: str) -> str:
+        reason = _clean(reason)
+        if not reason:
+            raise ValidationError(_("Give a reason to {what}").format(what=what), code="reason", field="reason")
+        return reason
+
+    def freeze(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
+        """Any teller, effective at once: the ledger refuses debits of a frozen wallet."""
+        from .auth.roles import STAFF_ROLES, require_role
+
+        require_role(actor, *STAFF_ROLES)
+
+        reason = self._need_reason(reason, _("freeze the wallet"))
+
+        def work(s: Session) -> WalletInfo:
+            w = self._wallet(s, wallet_id)
+            check_transition(w.status, "freeze")
+            self._set_status(s, w, "frozen")
+            self.audit.append(s, actor, "wallet_freeze", subject=w.number,
+                              detail={"from": "active", "to": "frozen", "reason": reason})
+            return _info(w)
+
+        return self.db.write_retrying(work)
+
+    def unfreeze(self, actor: Actor, wallet_id: int, reason: str, *, approval_id: int | None = None) -> WalletInfo:
+        """Needs a supervisor's approval (see the module docstring for the contract)."""
+        from .auth.roles import STAFF_ROLES, require_role
+
+        require_role(actor, *STAFF_ROLES)
+
+        reason = self._need_reason(reason, _("unfreeze the wallet"))
+
+        def work(s: Session) -> WalletInfo:
+            w = self._wallet(s, wallet_id)
+            check_transition(w.status, "unfreeze")
+            self._approve(s, actor, "unfreeze", w, reason, approval_id,
+                          _("Unfreezing a wallet needs a supervisor's approval"))
+            self._set_status(s, w, "active")
+            self.audit.append(s, actor, "wallet_unfreeze", subject=w.number,
+                              detail={"from": "frozen", "to": "active", "reason": reason,
+                                      "approval_id": approval_id})
+            return _info(w)
+
+        return self.db.write_retrying(work)
+
+    def change_tier(self, actor: Actor, wallet_id: int, new_tier: int, *, evidence: Iterable[str] = (),
+                    reason: str = "") -> WalletInfo:
+        """Move a wallet to another class. ``evidence`` is what the teller collected now; it is
+        added to what the customer showed before (``Customer.kyc_level`` and own linked accounts).
+        A downgrade needs the balance within the new class's balance limit."""
+        from .auth.roles import STAFF_ROLES, require_role
+
+        require_role(actor, *STAFF_ROLES)
+        from sqlalchemy import select
+
+        from .models import Customer, LinkedAccount, Wallet
+        from .onboarding import evidence_from_kyc, kyc_level
+        from .tiers import EVIDENCE_OWN_BANK_ACCOUNT, close_evidence
+
+        given = close_evidence(evidence)
+        on = self._today()
+        target = self.tiers.tier(new_tier, on=on)
+
+        def work(s: Session) -> WalletInfo:
+            w = self._wallet(s, wallet_id)
+            check_transition(w.status, "change_tier")
+            if w.tier == new_tier:
+                raise ValidationError(_("The wallet is already class {tier}").format(tier=new_tier), code="same_tier")
+            cust = s.get(Customer, w.customer_id)
+            assert cust is not None
+            have = set(evidence_from_kyc(cust.kyc_level)) | set(given)
+            own = s.execute(select(LinkedAccount.id).where(
+                LinkedAccount.customer_id == cust.id, LinkedAccount.removed_at.is_(None),  # type: ignore[union-attr]
+                LinkedAccount.holder_name == cust.full_name)).first()
+            if own is not None:
+                have.add(EVIDENCE_OWN_BANK_ACCOUNT)
+            if not target.allows(have):
+                missing = sorted(target.evidence - close_evidence(have))
+                raise ValidationError(_("A class {tier} wallet needs more evidence: {missing}").format(
+                    tier=new_tier, missing=", ".join(missing)), code="tier_evidence", missing=missing)
+            if target.max_per_person:
+                count = len(s.execute(select(Wallet.id).where(
+                    Wallet.customer_id == cust.id, Wallet.tier == new_tier, Wallet.status != "closed",
+                    Wallet.id != w.id)).all())
+                if count >= target.max_per_person:
+                    raise Conflict(_("The customer already has a class {tier} wallet").format(tier=new_tier),
+                                   code="wallet_tier_exists")
+            bal = self.ledger.balance(s, w.account_id)
+            if bal.posted > target.balance_cap:
+                from .formatting import format_money
+
+                raise LimitExceeded(_("The balance {balance} is above the class {tier} limit of {cap}: "
+                                      "pay some out first").format(balance=format_money(bal.posted), tier=new_tier,
+                                                                   cap=format_money(target.balance_cap)),
+                                    code="tier_balance_cap")
+            before = w.tier
+            w.tier = new_tier
+            new_level = kyc_level(frozenset(close_evidence(have)))
+            if evidence_rank(new_level) > evidence_rank(cust.kyc_level):
+                cust.kyc_level = new_level
+            s.flush()
+            self.audit.append(s, actor, "wallet_tier_change", subject=w.number, detail={
+                "from": before, "to": new_tier, "evidence": sorted(given), "reason": _clean(reason)})
+            return _info(w)
+
+        return self.db.write_retrying(work)
+
+    def replace_device(self, actor: Actor, wallet_id: int, *, new_pin: str, enrol_totp: bool = False,
+                       approval_id: int | None = None, reason: str = "") -> DeviceReset:
+        """Reset the customer's PIN (and TOTP: removed, or re-enrolled with a new secret)."""
+        from .auth.roles import STAFF_ROLES, require_role
+
+        require_role(actor, *STAFF_ROLES)
+        from .auth.passwords import hash_pin
+        from .identity import validate_pin
+        from .models import Customer
+
+        with self.db.read() as s:
+            w = self._wallet(s, wallet_id)
+            check_transition(w.status, "replace_device")
+            number = w.number
+            cust = s.get(Customer, w.customer_id)
+            assert cust is not None
+            birth, phone, cust_id = cust.birth_date, cust.phone, cust.id
+        reason = _clean(reason)
+        if approval_id is None:  # ask before the customer types a PIN (same rule as in the transaction)
+            with self.db.write() as s:
+                self._approve(s, actor, "replace_device", w, reason, None,
+                              _("Replacing the customer's device needs a supervisor's approval"))
+        validate_pin(new_pin, birth_date=birth, phone=phone)
+        pin_hash = hash_pin(new_pin)
+        secret = uri = qr = None
+        if enrol_totp:
+            from .auth.qr import qr_text
+            from .auth.totp import new_secret, provisioning_uri
+            from .identity import mask_phone
+
+            secret = new_secret()
+            uri = provisioning_uri(secret, mask_phone(phone), _("Digital wallet").replace(":", ""))
+            qr = qr_text(uri)
+        enc = self.box.encrypt(secret, context=f"customer:{cust_id}:totp") if secret else None
+
+        def work(s: Session) -> None:
+            w2 = self._wallet(s, wallet_id)
+            check_transition(w2.status, "replace_device")
+            self._approve(s, actor, "replace_device", w2, reason, approval_id,
+                          _("Replacing the customer's device needs a supervisor's approval"))
+            c = s.get(Customer, cust_id)
+            assert c is not None
+            c.pin_hash, c.pin_failed_attempts, c.pin_locked = pin_hash, 0, False
+            c.totp_secret_enc, c.totp_last_step = enc, None
+            s.flush()
+            self.audit.append(s, actor, "device_replace", subject=w2.number, detail={
+                "customer": c.customer_no, "totp": bool(enc), "approval_id": approval_id, "reason": reason})
+
+        self.db.write_retrying(work)
+        return DeviceReset(number, secret, uri, qr)
+
+    def close(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
+        """Final. The balance must be paid out first (zero, nothing held); remaining points are
+        returned to the points pool; linked accounts of the wallet are unlinked."""
+        from .auth.roles import STAFF_ROLES, require_role
+
+        require_role(actor, *STAFF_ROLES)
+        from sqlalchemy import select
+
+        from .ledger import EntryRequest, credit, debit
+        from .ledger.accounts import AccountKind, points_pool_code
+        from .models import LinkedAccount
+        from .money import Money
+
+        reason = self._need_reason(reason, _("close the wallet"))
+
+        def work(s: Session) -> WalletInfo:
+            w = self._wallet(s, wallet_id)
+            check_transition(w.status, "close")
+            bal = self.ledger.balance(s, w.account_id)
+            if bal.posted.minor != 0 or bal.held.minor != 0:
+                from .formatting import format_money
+
+                raise Conflict(_("Pay out the balance of {balance} before closing").format(
+                    balance=format_money(bal.posted)), code="close_nonzero")
+            if w.points_account_id is not None:
+                pts = self.ledger.balance(s, w.points_account_id).posted
+                if pts.minor > 0:
+                    branch = actor.branch_code
+                    pool = self.ledger.open_account(s, code=points_pool_code(branch), name=f"Points pool {branch}",
+                                                    kind=AccountKind.POINTS_POOL, currency="PTS",
+                                                    branch_code=branch)
+                    self.ledger.post(s, EntryRequest(
+                        idempotency_key=f"close-points:{w.number}", kind="points_forfeit",
+                        legs=(debit(w.points_account_id, Money(pts.minor, "PTS")), credit(pool, Money(pts.minor, "PTS"))),
+                        actor_id=actor.staff_id, terminal_id=actor.terminal_id, branch_code=branch,
+                        memo="wallet closed", customer_id=w.customer_id))
+            self._set_status(s, w, "closed")
+            for link in s.execute(select(LinkedAccount).where(LinkedAccount.wallet_id == w.id,
+                                                              LinkedAccount.removed_at.is_(None))  # type: ignore[union-attr]
+                                  ).scalars():
+                link.removed_at = self.clock.now()
+            self.audit.append(s, actor, "wallet_close", subject=w.number,
+                              detail={"reason": reason})
+            return _info(w)
+
+        return self.db.write_retrying(work)
+
+
+def _info(w: Any) -> WalletInfo:
+    from .wallets import WalletInfo
+
+    return WalletInfo(w.id, w.number, w.customer_id, w.tier, w.status, w.currency, w.account_id,
+                      w.points_account_id, w.opened_at)
+
+
+_RANK = {"none": 0, "mobile": 1, "real_name": 2, "real_name_bank": 3, "in_person": 4}
+
+
+def evidence_rank(level: str) -> int:
+    return _RANK.get(level, 0)
