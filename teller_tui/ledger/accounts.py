@@ -75,3 +75,8 @@ def points_pool_code(branch: str) -> str:
 
 def equity_code(branch: str, currency: str = "CNY") -> str:
     return f"equity:{branch}:{currency}"
+
+
+def interbranch_code(branch: str, currency: str = "CNY") -> str:
+    """Inter-branch clearing account owned by ``branch`` (kind SETTLEMENT)."""
+    return f"interbranch:{branch}:{currency}"

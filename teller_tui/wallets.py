@@ -1,0 +1,261 @@
+"""Wallets: open (the minimal issuance step), freeze/unfreeze, look up.
+
+Public API::
+
+    svc = WalletService(db, clock, settings, ledger, audit)     # services.wallets
+    info = svc.open_wallet(session, actor, customer_id, tier)   # inside the caller's write txn
+    info = svc.open_wallet_now(actor, customer_id, tier)        # its own transaction
+    info = svc.freeze(actor, wallet_id, reason)                 # any teller, immediate
+    info = svc.unfreeze(actor, wallet_id, reason)               # supervisor/admin only
+    info = svc.get_wallet(wallet_id)                            # -> WalletInfo (NotFound)
+    info = svc.find_by_number(number)                           # -> WalletInfo | None
+
+Rules: a person holds at most one wallet of each class 1-3 that is not closed (Conflict);
+class 4 (anonymous) wallets are not limited here. Opening creates the wallet's ledger account
+(kind WALLET, ``wallet:<number>``) and its points account (kind POINTS, ``points:<number>``, PTS).
+Freezing sets both ``wallet.status`` and the ledger account status, so the ledger itself
+refuses debits of a frozen wallet; a closed wallet refuses everything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from .audit import Actor, AuditTrail
+    from .clock import Clock
+    from .db.engine import Database
+    from .ledger import Ledger
+    from .settings import Settings
+
+SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
+
+
+@dataclass(frozen=True, slots=True)
+class WalletInfo:
+    wallet_id: int
+    number: str
+    customer_id: int
+    tier: int
+    status: str
+    currency: str
+    account_id: int
+    points_account_id: int | None
+    opened_at: datetime
+
+
+def luhn_digit(digits: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def wallet_number_for(seq: int) -> str:
+    """A 16-digit wallet number for sequence ``seq`` (identity.make_wallet_number when present)."""
+    try:
+        from .identity import make_wallet_number  # type: ignore[attr-defined]
+    except ImportError:
+        make_wallet_number = None
+    if make_wallet_number is not None:
+        return str(make_wallet_number(seq))
+    body = f"90{seq:013d}"
+    return body + luhn_digit(body)
+
+
+def _info(w: Any) -> WalletInfo:
+    return WalletInfo(w.id, w.number, w.customer_id, w.tier, w.status, w.currency, w.account_id,
+                      w.points_account_id, w.opened_at)
+
+
+class WalletService:
+    def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail) -> None:
+        self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
+
+    # -- opening ---------------------------------------------------------------------------
+    def open_wallet(self, session: Session, actor: Actor, customer_id: int, tier: int, *,
+                    number: str | None = None, currency: str = "CNY",
+                    explanations: Mapping[str, Any] | None = None, audit: bool = True) -> WalletInfo:
+        from sqlalchemy import func, select
+
+        from .ledger.accounts import AccountKind, points_code, wallet_code
+        from .models import Customer, Wallet
+
+        if tier not in (1, 2, 3, 4):
+            raise ValidationError("A wallet class is 1, 2, 3 or 4", code="tier")
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound("No such customer", code="no_customer")
+        if tier in (1, 2, 3):
+            clash = session.execute(select(Wallet.number).where(
+                Wallet.customer_id == customer_id, Wallet.tier == tier, Wallet.status != "closed")).first()
+            if clash is not None:
+                raise Conflict(f"This customer already has a class {tier} wallet ({clash[0]})",
+                               code="wallet_tier_exists")
+        if number is None:
+            seq = int(session.execute(select(func.coalesce(func.max(Wallet.id), 0))).scalar_one()) + 1
+            number = wallet_number_for(seq)
+            while session.execute(select(Wallet.id).where(Wallet.number == number)).first() is not None:
+                seq += 1
+                number = wallet_number_for(seq)
+        branch = customer.branch_code or actor.branch_code
+        acct = self.ledger.open_account(session, code=wallet_code(number), name=f"Wallet {number}",
+                                        kind=AccountKind.WALLET, currency=currency, branch_code=branch)
+        pts = self.ledger.open_account(session, code=points_code(number), name=f"Points {number}",
+                                       kind=AccountKind.POINTS, currency="PTS", branch_code=branch)
+        wallet = Wallet(number=number, customer_id=customer_id, tier=tier, status="active", currency=currency,
+                        account_id=acct, points_account_id=pts, opened_at=self.clock.now(),
+                        opened_by=actor.staff_id, explanations_json=json.dumps(dict(explanations or {}),
+                                                                                ensure_ascii=False))
+        session.add(wallet)
+        session.flush()
+        if audit:
+            self.audit.append(session, actor, "wallet_open", subject=number,
+                              detail={"customer": customer.customer_no, "tier": tier})
+        return _info(wallet)
+
+    def open_wallet_now(self, actor: Actor, customer_id: int, tier: int, **kwargs: Any) -> WalletInfo:
+        return self.db.write_retrying(lambda s: self.open_wallet(s, actor, customer_id, tier, **kwargs))
+
+    # -- status ----------------------------------------------------------------------------
+    def freeze(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
+        reason = _clean(reason)
+        if not reason:
+            raise ValidationError("Give a reason for freezing the wallet", code="reason")
+        return self.db.write_retrying(lambda s: self._set_status(s, actor, wallet_id, "frozen", reason))
+
+    def unfreeze(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
+        if actor.role not in SUPERVISOR_ROLES:
+            raise PermissionDenied("Only a supervisor can unfreeze a wallet", code="unfreeze_role")
+        reason = _clean(reason)
+        if not reason:
+            raise ValidationError("Give a reason for unfreezing the wallet", code="reason")
+        return self.db.write_retrying(lambda s: self._set_status(s, actor, wallet_id, "active", reason))
+
+    def _set_status(self, session: Session, actor: Actor, wallet_id: int, status: str, reason: str) -> WalletInfo:
+        from sqlalchemy import update
+
+        from .models import Wallet
+
+        wallet = session.get(Wallet, wallet_id)
+        if wallet is None:
+            raise NotFound("No such wallet", code="no_wallet")
+        if wallet.status == "closed":
+            raise Conflict("This wallet is closed", code="wallet_closed")
+        if wallet.status == status:
+            return _info(wallet)
+        before = wallet.status
+        self.ledger.set_status(session, wallet.account_id, status)
+        if wallet.points_account_id is not None:
+            self.ledger.set_status(session, wallet.points_account_id, status)
+        session.execute(update(Wallet).where(Wallet.id == wallet_id).values(status=status))
+        session.refresh(wallet)
+        self.audit.append(session, actor, "wallet_freeze" if status == "frozen" else "wallet_unfreeze",
+                          subject=wallet.number, detail={"from": before, "to": status, "reason": reason})
+        return _info(wallet)
+
+    # -- lookup ----------------------------------------------------------------------------
+    def get_wallet(self, wallet_id: int) -> WalletInfo:
+        from .models import Wallet
+
+        with self.db.read() as s:
+            w = s.get(Wallet, wallet_id)
+            if w is None:
+                raise NotFound("No such wallet", code="no_wallet")
+            return _info(w)
+
+    def find_by_number(self, number: str) -> WalletInfo | None:
+        from sqlalchemy import select
+
+        from .models import Wallet
+
+        number = "".join(ch for ch in number if ch.isdigit())
+        with self.db.read() as s:
+            w = s.execute(select(Wallet).where(Wallet.number == number)).scalar()
+            return None if w is None else _info(w)
+
+
+def _clean(text: str, limit: int = 200) -> str:
+    """User text as data: control characters removed, trimmed, bounded."""
+    import unicodedata
+
+    out = "".join(" " if ch in "\t\n" else ch for ch in text
+                  if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\t\n")
+    return " ".join(out.split())[:limit]
+
+
+# -- limits and usage (shared by the profile view and the cash service) ------------------------
+def tier_limits(tiers: Any, tier: int, on: Any) -> Any:
+    """The Tier (Money fields balance_cap/per_txn/daily/yearly) in force on ``on``."""
+    if tiers is None:
+        from .tiers import default_table
+
+        tiers = default_table()
+    return tiers.tier(tier, on=on)
+
+
+def wallet_usage(session: Session, account_id: int, on: Any) -> tuple[int, int, int]:
+    """(paid out on ``on``, paid out this calendar year, paid in on ``on``) in minor units.
+
+    Reversals and reversed entries are left out on both sides, so a reversed cash out gives the
+    limit back. One pass over the wallet's postings this year (index posting(account_id, entry_id)).
+    """
+    from datetime import date as _date
+
+    from sqlalchemy import text
+
+    year_start = _date(on.year, 1, 1)
+    row = session.execute(text(
+        "SELECT "
+        " coalesce(sum(CASE WHEN p.amount > 0 AND e.business_date = :d THEN p.amount END), 0),"
+        " coalesce(sum(CASE WHEN p.amount > 0 THEN p.amount END), 0),"
+        " coalesce(sum(CASE WHEN p.amount < 0 AND e.business_date = :d THEN -p.amount END), 0) "
+        "FROM posting p JOIN journal_entry e ON e.id = p.entry_id "
+        "WHERE p.account_id = :a AND e.business_date >= :y AND e.business_date <= :d "
+        "AND e.reverses_entry_id IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)"),
+        {"a": account_id, "d": on, "y": year_start}).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def wallet_views(session: Session, wallet_rows: Any, on: Any, tiers: Any = None) -> list[Any]:
+    from .customers import WalletLimits, WalletView
+    from .ledger.core import _balance
+    from .receipts import mask_wallet as mask_wallet_number
+    from .models import LedgerAccount
+    from .money import Money
+
+    out = []
+    for w in wallet_rows:
+        acct = session.get(LedgerAccount, w.account_id)
+        bal = _balance(acct)
+        points = 0
+        if w.points_account_id is not None:
+            pacct = session.get(LedgerAccount, w.points_account_id)
+            if pacct is not None:
+                points = _balance(pacct).posted.minor
+        limits = None
+        try:
+            t = tier_limits(tiers, w.tier, on)
+        except Exception:  # noqa: BLE001 - a missing limit set must not hide the wallet
+            t = None
+        if t is not None:
+            out_today, out_year, in_today = wallet_usage(session, w.account_id, on)
+            limits = WalletLimits(w.tier, t.balance_cap, t.per_txn, t.daily, t.yearly, Money(out_today, w.currency),
+                                  Money(out_year, w.currency), Money(in_today, w.currency))
+        out.append(WalletView(w.id, w.number, mask_wallet_number(w.number), w.tier, w.status, w.currency,
+                              bal.posted, bal.held, bal.available, limits, w.opened_at, points))
+    return out

@@ -1,0 +1,175 @@
+"""Customer lookup: every key type, ranking, paging, short CJK names, literal markup; profile; history."""
+
+from __future__ import annotations
+
+import pytest
+
+from desk_fixtures import Desk, desk  # noqa: F401
+from teller_tui.cash import new_idempotency_key
+from teller_tui.customers import classify
+from teller_tui.errors import NotFound, ValidationError
+from teller_tui.money import Money
+
+
+def _ids(page) -> list[int]:  # type: ignore[no-untyped-def]
+    return [h.customer_id for h in page.results]
+
+
+def test_classify() -> None:
+    assert classify("13812345678") == "phone"
+    assert classify("11010119900101123X") == "id"
+    assert classify("123X") == "id"
+    assert classify("8600000000000015") == "wallet"
+    assert classify("138") == "digits"
+    assert classify("13") == "too_short"
+    assert classify("王") == "name"
+    assert classify("zhang wei") == "latin"
+    assert classify("") == "empty"
+
+
+def test_phone_exact_and_prefix(desk: Desk) -> None:
+    a = desk.customer("张伟", latin="zhang wei", phone="13812345678")
+    b = desk.customer("李娜", latin="li na", phone="13812349999")
+    desk.customer("赵敏", latin="zhao min", phone="15900000000")
+    page = desk.customers.search("13812345678")
+    assert page.query_kind == "phone"
+    assert _ids(page)[0] == a and page.results[0].exact and page.results[0].match_kind == "phone"
+    assert page.results[0].phone_masked != "13812345678"
+    page = desk.customers.search("1381234")
+    assert set(_ids(page)) == {a, b} and not any(h.exact for h in page.results)
+    assert desk.customers.search("138 1234 5678").results[0].customer_id == a  # spaces typed
+
+
+def test_id_exact_and_fragment(desk: Desk) -> None:
+    a = desk.customer("王芳", id_number="11010119900307123X")
+    b = desk.customer("王芳", id_number="310101198512120021")
+    page = desk.customers.search("11010119900307123x")
+    assert page.query_kind == "id" and _ids(page)[0] == a and page.results[0].exact
+    assert page.results[0].id_number_masked.startswith("1101") and "0307" not in page.results[0].id_number_masked
+    assert _ids(desk.customers.search("0307123X")) == [a]
+    assert _ids(desk.customers.search("19851212")) == [b]
+    assert _ids(desk.customers.search("999999")) == []
+
+
+def test_two_character_name_prefix_and_infix(desk: Desk) -> None:
+    wf = desk.customer("王芳", latin="wang fang")
+    wfm = desk.customer("王芳明", latin="wang fangming")
+    ljg = desk.customer("李建国", latin="li jianguo")
+    oy = desk.customer("欧阳建国", latin="ouyang jianguo")
+    page = desk.customers.search("王芳")
+    assert _ids(page) == [wf, wfm]
+    assert [h.rank for h in page.results] == [0, 1] and page.results[0].exact
+    assert set(_ids(desk.customers.search("建国"))) == {ljg, oy}  # 2-char infix through the gram table
+    assert _ids(desk.customers.search("芳明")) == [wfm]
+    assert _ids(desk.customers.search("王")) == [wf, wfm]  # one character: surname prefix
+    assert _ids(desk.customers.search("阳建国")) == [oy]  # 3 chars: trigram substring
+
+
+def test_name_index_follows_updates_and_deletes(desk: Desk) -> None:
+    from sqlalchemy import text
+
+    cid = desk.customer("李建国")
+    with desk.db.write() as s:
+        s.execute(text("UPDATE customer SET full_name = '李卫东' WHERE id = :i"), {"i": cid})
+    assert _ids(desk.customers.search("建国")) == []
+    assert _ids(desk.customers.search("卫东")) == [cid]
+    with desk.db.write() as s:
+        s.execute(text("DELETE FROM customer WHERE id = :i"), {"i": cid})
+    assert _ids(desk.customers.search("卫东")) == []
+    assert _ids(desk.customers.search("li wei")) == []
+
+
+def test_latin_exact_prefix_substring_ranked(desk: Desk) -> None:
+    sub = desk.customer("陈张伟", latin="chen zhangwei")
+    pre = desk.customer("张伟明", latin="zhang weiming")
+    exact = desk.customer("张伟", latin="zhang wei")
+    page = desk.customers.search("Zhang Wei")
+    assert _ids(page) == [exact, pre, sub]
+    assert [h.rank for h in page.results] == [0, 1, 2]
+    assert set(_ids(desk.customers.search("zhangwei"))) == {exact, pre, sub}
+
+
+def test_wallet_number_exact_and_prefix(desk: Desk) -> None:
+    cid = desk.customer("周杰", latin="zhou jie")
+    wid = desk.wallet(cid, 2)
+    number = desk.wallets.get_wallet(wid).number
+    page = desk.customers.search(number)
+    assert page.query_kind == "wallet" and _ids(page) == [cid] and page.results[0].match_kind == "wallet"
+    assert page.results[0].wallet_numbers == (number,)
+    assert cid in _ids(desk.customers.search(number[:12]))
+
+
+def test_paging(desk: Desk) -> None:
+    ids = [desk.customer("王" + ch, latin="wang") for ch in "一二三四五六七"]
+    first = desk.customers.search("王", limit=3)
+    second = desk.customers.search("王", limit=3, offset=3)
+    third = desk.customers.search("王", limit=3, offset=6)
+    assert first.has_more and second.has_more and not third.has_more
+    got = _ids(first) + _ids(second) + _ids(third)
+    assert sorted(got) == sorted(ids) and len(set(got)) == 7
+
+
+def test_markup_names_are_data(desk: Desk) -> None:
+    name = "[bold]王[/bold]"
+    cid = desk.customer(name, latin="[red]x%_'\"")
+    page = desk.customers.search("[bold]王")
+    assert _ids(page) == [cid] and page.results[0].full_name == name
+    assert _ids(desk.customers.search("王[/bold]")) == [cid]
+    assert desk.customers.search("%").results == []
+    assert desk.customers.get_customer(cid).full_name == name
+
+
+def test_short_and_empty_queries(desk: Desk) -> None:
+    assert desk.customers.search("").query_kind == "empty"
+    assert desk.customers.search("1\x00").query_kind == "too_short"
+
+
+def test_profile_with_wallets_limits_notes(desk: Desk) -> None:
+    cid = desk.customer("王芳", id_number="11010119900307123X")
+    wid = desk.wallet(cid, 1)
+    desk.cash.cash_in(desk.teller, wid, Money.of("500"), idempotency_key=new_idempotency_key())
+    desk.cash.cash_out(desk.teller, wid, Money.of("120"), idempotency_key=new_idempotency_key())
+    desk.customers.add_note(desk.teller, cid, "prefers\x1b[31m evening\n visits")
+    view = desk.customers.get_customer(cid)
+    w = view.wallets[0]
+    assert w.balance == Money.of("380") and w.available == Money.of("380")
+    assert w.limits is not None and w.limits.used_today == Money.of("120")
+    assert w.limits.per_txn is not None
+    assert view.notes[0].text == "prefers[31m evening visits" and view.notes[0].author == "teller1"
+    assert view.id_number_masked != "11010119900307123X"
+    with pytest.raises(ValidationError):
+        desk.customers.add_note(desk.teller, cid, " \n ")
+    with pytest.raises(NotFound):
+        desk.customers.get_customer(999999)
+
+
+def test_wallet_history_running_balance_pages(desk: Desk) -> None:
+    cid = desk.customer("李娜")
+    wid = desk.wallet(cid, 1)
+    other = desk.wallet(desk.customer("赵敏"), 1)
+    amounts = []
+    for i in range(7):
+        if i % 3 == 2:
+            desk.cash.cash_out(desk.teller, wid, Money.of("10"), idempotency_key=new_idempotency_key())
+            amounts.append(-1000)
+        elif i % 3 == 1:
+            desk.cash.transfer(desk.teller, wid, other, Money.of("5"), idempotency_key=new_idempotency_key())
+            amounts.append(-500)
+        else:
+            desk.cash.cash_in(desk.teller, wid, Money.of("100"), idempotency_key=new_idempotency_key())
+            amounts.append(10000)
+    rows = []
+    page = desk.customers.wallet_history(wid, limit=3)
+    while True:
+        rows.extend(page.rows)
+        if page.next_before_seq is None:
+            break
+        page = desk.customers.wallet_history(wid, limit=3, before_seq=page.next_before_seq)
+    assert [r.amount.minor for r in rows] == list(reversed(amounts))
+    running = 0
+    expected = []
+    for a in amounts:
+        running += a
+        expected.append(running)
+    assert [r.running_balance.minor for r in rows] == list(reversed(expected))
+    assert rows[0].running_balance == desk.customers.get_customer(cid).wallets[0].balance
