@@ -1,0 +1,474 @@
+"""Cash in, cash out and transfer forms.
+
+One flow for all three (:class:`CashForm`):
+
+1. The form opens for one customer's wallet and creates its idempotency key at once
+   (``uuid4``). Every post from this form — a double Enter, a retry after a timeout — uses
+   that key, so the core posts at most once and replays the original result otherwise.
+2. Submit (Enter, F10 or ctrl+j) checks the amount (:class:`~screens.widgets.money_input.MoneyInput`,
+   i.e. the core's ``parse_money``) and asks ``services.cash.preview_*`` in a worker.
+3. A hard refusal (frozen wallet, tier limit, funds) is shown as a message; reasons that need a
+   supervisor go through :meth:`CashForm.approval_required` (the overrides feature replaces that
+   one method with the approval flow); otherwise :class:`~screens.confirm.ConfirmScreen` restates
+   customer, wallet, amount in figures and in words, and the new balance.
+4. On confirmation the posting runs in a worker; Submit is disabled (``check_action``) while a
+   preview or a posting is under way. Success replaces the form with the receipt.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Footer, Input, Label, Static
+
+from teller_tui.errors import ApprovalRequired, DomainError
+from teller_tui.formatting import format_dr_cr, format_money
+from teller_tui.i18n import N_, _
+
+from .base import TellerScreen
+from .confirm import ConfirmScreen, Fact
+from .widgets.desk import DeskScreenMixin, error_text
+from .widgets.money_input import MoneyInput
+from .widgets.safe import clean, join
+
+if TYPE_CHECKING:
+    from teller_tui.cash import Preview, TxnResult
+    from teller_tui.customers import CustomerView, WalletView
+    from teller_tui.money import Money
+
+__all__ = ["CashForm", "CashInForm", "CashOutForm", "TransferForm", "form_for", "new_idempotency_key"]
+
+
+def new_idempotency_key(kind: str = "desk") -> str:
+    """One key per opened form (never per keystroke or per attempt): ``<kind>-<uuid4 hex>``."""
+    return f"{kind}-{uuid.uuid4().hex}"
+
+
+class CashForm(DeskScreenMixin, TellerScreen[None]):
+    """Base form: subclasses set ``KIND``/``TITLE`` and call the matching service methods."""
+
+    KIND: ClassVar[str] = ""
+    TITLE: ClassVar[str] = ""
+
+    BINDINGS = [
+        Binding("escape", "back", N_("Back"), id="cash.back"),
+        Binding("f10", "submit", N_("Post"), id="cash.submit"),
+        Binding("ctrl+j", "submit", N_("Post"), id="cash.submit_alt", show=False),
+    ]
+
+    HELP = N_(
+        "## Cash form\n\n"
+        "Type the amount (for example 500 or 1,234.50) and a memo if needed.\n\n"
+        "- **Enter / F10** check and confirm; nothing is posted before you confirm\n"
+        "- **Esc** goes back without posting\n\n"
+        "Posting twice from the same form is impossible: a second Enter replays the first."
+    )
+
+    busy: reactive[bool] = reactive(False, bindings=True)
+    """A preview or a posting is running: Submit is disabled."""
+
+    class Previewed(Message):
+        def __init__(self, preview: Preview) -> None:
+            super().__init__()
+            self.preview = preview
+
+    class Posted(Message):
+        def __init__(self, result: TxnResult) -> None:
+            super().__init__()
+            self.result = result
+
+    class Failed(Message):
+        def __init__(self, error: BaseException) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, customer: CustomerView, wallet: WalletView) -> None:
+        super().__init__()
+        self.customer = customer
+        self.wallet = wallet
+        self.idempotency_key = new_idempotency_key(self.KIND)
+        self.posted: TxnResult | None = None
+        self.post_attempts = 0
+        self.approval_id: int | None = None  # granted by a supervisor (screens/approval.py)
+
+    # -- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Vertical(id="cash-body", classes=f"-{self.KIND}"):
+            yield Static(Content(_(self.TITLE)), id="cash-title")
+            yield Static(join((_("Customer"), self.customer.full_name), (_("No."), self.customer.customer_no)),
+                         id="cash-customer")
+            yield Static(self._wallet_line(), id="cash-wallet")
+            yield from self.compose_extra()
+            with Horizontal(classes="cash-row"):
+                yield Label(_("Amount"), classes="cash-label")
+                yield MoneyInput(self.wallet.currency, id="cash-amount")
+                yield Static("", id="cash-amount-error")
+            with Horizontal(classes="cash-row"):
+                yield Label(_("Memo"), classes="cash-label")
+                yield Input(placeholder=_("optional"), id="cash-memo", max_length=100)
+            yield Static("", id="cash-message")
+        yield Footer()
+
+    def compose_extra(self) -> ComposeResult:
+        yield from ()
+
+    def _wallet_line(self) -> Content:
+        w = self.wallet
+        return join((_("Wallet"), w.number), (_("Class"), str(w.tier)),
+                    (_("Balance"), format_dr_cr(w.balance)), (_("Available"), format_money(w.available)))
+
+    FIRST_FIELD: ClassVar[str] = "#cash-amount"
+
+    def on_mount(self) -> None:
+        self.query_one(self.FIRST_FIELD).focus()
+
+    # -- input ---------------------------------------------------------------------------
+    @property
+    def amount(self) -> Money | None:
+        return self.query_one("#cash-amount", MoneyInput).money
+
+    @property
+    def memo(self) -> str:
+        return clean(self.query_one("#cash-memo", Input).value).strip()
+
+    @on(Input.Changed, "#cash-amount")
+    def _amount_changed(self, event: Input.Changed) -> None:
+        field = self.query_one("#cash-amount", MoneyInput)
+        message = field.error_message() if event.value.strip() else ""
+        self.query_one("#cash-amount-error", Static).update(Content(message))
+        self._set_message("")
+        self.refresh_bindings()
+
+    @on(Input.Submitted)
+    def _field_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def _set_message(self, text: str, kind: str = "") -> None:
+        widget = self.query_one("#cash-message", Static)
+        widget.set_classes(f"-{kind}" if kind else "")
+        widget.update(Content(clean(text, multiline=True)))
+
+    # -- the flow ------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "submit":
+            if self.busy or self.posted is not None:
+                return None
+            return True if self.amount is not None else None
+        return True
+
+    def validate_form(self) -> str:
+        """Why the form cannot be submitted yet ("" when it can)."""
+        field = self.query_one("#cash-amount", MoneyInput)
+        if field.money is None:
+            return field.error_message() or _("Enter an amount")
+        return ""
+
+    def action_submit(self) -> None:
+        if self.busy or self.posted is not None:
+            return  # a second Enter while the first is running: nothing more happens
+        problem = self.validate_form()
+        if problem:
+            self._set_message(problem, "error")
+            self.query_one("#cash-amount", MoneyInput).focus()
+            return
+        self.busy = True
+        self._set_message(_("Checking…"))
+        self._preview(self.amount)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="cash-preview")
+    def _preview(self, amount: Money) -> None:
+        try:
+            preview = self.call_preview(amount)
+        except Exception as exc:
+            self.post_message(self.Failed(exc))
+            return
+        self.post_message(self.Previewed(preview))
+
+    def call_preview(self, amount: Money) -> Preview:
+        raise NotImplementedError
+
+    def call_post(self, amount: Money, memo: str, key: str) -> TxnResult:
+        raise NotImplementedError
+
+    @on(Previewed)
+    def _previewed(self, message: Previewed) -> None:
+        preview = message.preview
+        if preview.refusal:
+            self.busy = False
+            self.refused(preview.refusal)
+            return
+        if preview.approval_reasons:
+            self.busy = False
+            self._last_preview = preview
+            self.approval_required(list(preview.approval_reasons), list(preview.approval_rules))
+            return
+        self._set_message("")
+        self.app.push_screen(ConfirmScreen(self.confirm_title(), self.confirm_facts(preview),
+                                           emphasis=(_("Amount"), _("New balance"))), self._confirmed)
+
+    def confirm_title(self) -> str:
+        return _("Confirm: {action}").format(action=_(self.TITLE))
+
+    def confirm_facts(self, preview: Preview) -> list[Fact]:
+        facts: list[Fact] = [
+            (_("Customer"), preview.customer_name or self.customer.full_name),
+            (_("Wallet"), preview.wallet_number or self.wallet.number),
+            (_("Amount"), format_money(preview.amount)),
+            (_("In words"), preview.amount_words),
+            (_("Balance now"), format_dr_cr(preview.balance_before)),
+            (_("New balance"), format_dr_cr(preview.balance_after)),
+        ]
+        if self.memo:
+            facts.append((_("Memo"), self.memo))
+        return facts
+
+    def _confirmed(self, ok: bool | None) -> None:
+        if not ok:
+            self.busy = False
+            self._set_message(_("Not posted."))
+            return
+        self.post()
+
+    def post(self) -> None:
+        """Post with this form's key (safe to call again: the core replays, never re-posts)."""
+        if self.posted is not None or not self.is_attached:
+            return  # already posted: the receipt is showing
+        amount = self.amount
+        if amount is None:
+            self.busy = False
+            return
+        self.busy = True
+        self.post_attempts += 1
+        self._set_message(_("Posting…"))
+        self._post(amount, self.memo, self.idempotency_key)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="cash-post")
+    def _post(self, amount: Money, memo: str, key: str) -> None:
+        try:
+            result = self.call_post(amount, memo, key)
+        except Exception as exc:
+            self.post_message(self.Failed(exc))
+            return
+        self.post_message(self.Posted(result))
+
+    @on(Posted)
+    def _posted(self, message: Posted) -> None:
+        if self.posted is not None:
+            return  # a replayed second answer: the receipt is already on its way
+        self.posted = message.result
+        self.busy = False
+        from .receipt import ReceiptScreen
+
+        self.app.switch_screen(ReceiptScreen.from_result(message.result))
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.busy = False
+        error = message.error
+        if isinstance(error, ApprovalRequired):
+            self.approval_required(list(error.reasons), list(error.rules), error.details.get("spec"))
+        elif isinstance(error, DomainError):
+            self.refused(str(error))
+        else:
+            self._set_message(error_text(error), "error")
+            self.show_error(error)
+
+    # -- outcomes ------------------------------------------------------------------------
+    def refused(self, reason: str) -> None:
+        """A hard refusal (limit, frozen wallet, funds): nothing was posted."""
+        self._set_message(_("Refused: {reason}").format(reason=reason), "error")
+        self.show_error(reason, title=_("Refused"))
+
+    def approval_required(self, reasons: list[str], rules: list[str], spec: object = None) -> None:
+        """The one place an approval outcome arrives: the supervisor-approval flow.
+
+        From the preview (no ``spec`` yet) the teller first confirms the figures, with the reasons
+        shown; posting then raises ApprovalRequired carrying the exact request (``spec``), which
+        opens :class:`~screens.approval.ApprovalScreen` (counter or remote queue)."""
+        text = _("Needs supervisor approval: {reasons}").format(reasons="; ".join(clean(r) for r in reasons))
+        self._set_message(text, "approval")
+        if spec is None:
+            preview = getattr(self, "_last_preview", None)
+            if preview is None:
+                self.notify(clean(text), title=_("Approval needed"), severity="warning", markup=False)
+                return
+            self.busy = True
+            self.app.push_screen(ConfirmScreen(self.confirm_title(), self.confirm_facts(preview), warning=text,
+                                               emphasis=(_("Amount"), _("New balance"))), self._confirmed)
+            return
+        from .approval import ApprovalScreen
+
+        self.busy = True
+        self.app.push_screen(ApprovalScreen(self.services, self.actor, spec), self._approval_done)  # type: ignore[arg-type]
+
+    def _approval_done(self, result: object) -> None:
+        from teller_tui.approvals import ApprovalResult
+
+        if not isinstance(result, ApprovalResult):
+            self.busy = False
+            self._set_message(_("Not posted: no approval."), "approval")
+            return
+        # approved: post with the approval; consumed: the held funds were posted, the key replays it.
+        self.approval_id = result.approval_id if result.status == "approved" else None
+        self.post()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+class CashInForm(CashForm):
+    KIND = "cash_in"
+    TITLE = N_("Cash in")
+
+    def call_preview(self, amount: Money) -> Preview:
+        return self.services.cash.preview_cash_in(self.actor, self.wallet.wallet_id, amount)  # type: ignore[no-any-return]
+
+    def call_post(self, amount: Money, memo: str, key: str) -> TxnResult:
+        return self.services.cash.cash_in(self.actor, self.wallet.wallet_id, amount, memo=memo,  # type: ignore[no-any-return]
+                                          idempotency_key=key, approval_id=self.approval_id)
+
+
+class CashOutForm(CashForm):
+    KIND = "cash_out"
+    TITLE = N_("Cash out")
+
+    def call_preview(self, amount: Money) -> Preview:
+        return self.services.cash.preview_cash_out(self.actor, self.wallet.wallet_id, amount)  # type: ignore[no-any-return]
+
+    def call_post(self, amount: Money, memo: str, key: str) -> TxnResult:
+        return self.services.cash.cash_out(self.actor, self.wallet.wallet_id, amount, memo=memo,  # type: ignore[no-any-return]
+                                           idempotency_key=key, approval_id=self.approval_id)
+
+
+class TransferForm(CashForm):
+    """Wallet to wallet. The receiving wallet is typed (number, phone, ID…) or chosen with F2."""
+
+    KIND = "transfer"
+    TITLE = N_("Transfer")
+    FIRST_FIELD = "#cash-to"
+
+    BINDINGS = [Binding("f2", "pick_destination", N_("Find payee"), id="cash.find_payee")]
+
+    class Resolved(Message):
+        def __init__(self, token: int, wallet_id: int | None, label: str) -> None:
+            super().__init__()
+            self.token = token
+            self.wallet_id = wallet_id
+            self.label = label
+
+    def __init__(self, customer: CustomerView, wallet: WalletView) -> None:
+        super().__init__(customer, wallet)
+        self.to_wallet_id: int | None = None
+        self._resolve_token = 0
+
+    def compose_extra(self) -> ComposeResult:
+        with Horizontal(classes="cash-row"):
+            yield Label(_("To wallet"), classes="cash-label")
+            yield Input(placeholder=_("wallet number, phone or ID; F2 to search"), id="cash-to", max_length=40)
+            yield Static("", id="cash-to-name")
+
+    @on(Input.Changed, "#cash-to")
+    def _to_changed(self, event: Input.Changed) -> None:
+        self.to_wallet_id = None
+        self._resolve_token += 1
+        text = clean(event.value).strip()
+        self.query_one("#cash-to-name", Static).update("")
+        if len(text) >= 3:
+            self._resolve(self._resolve_token, text)
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="cash-resolve")
+    def _resolve(self, token: int, text: str) -> None:
+        try:
+            wallet_id, label = self.find_wallet(text)
+        except Exception as exc:
+            wallet_id, label = None, error_text(exc)
+        self.post_message(self.Resolved(token, wallet_id, label))
+
+    def find_wallet(self, text: str) -> tuple[int | None, str]:
+        """(wallet id, what to show) for what was typed; runs in a worker thread."""
+        info = self.services.wallets.find_by_number(text)
+        if info is not None:
+            view = self.services.customers.get_customer(info.customer_id)
+            return info.wallet_id, f"{view.full_name} · {info.number}"
+        page = self.services.customers.search(text, limit=2)
+        if len(page.results) != 1:
+            return None, (_("No such wallet") if not page.results else _("Several customers match; F2 to choose"))
+        return self._customer_wallet(page.results[0].customer_id)
+
+    def _customer_wallet(self, customer_id: int) -> tuple[int | None, str]:
+        view = self.services.customers.get_customer(customer_id)
+        candidates = [w for w in view.wallets if w.status != "closed" and w.wallet_id != self.wallet.wallet_id]
+        if not candidates:
+            return None, _("{name} has no other open wallet").format(name=view.full_name)
+        active = [w for w in candidates if w.status == "active"] or candidates
+        return active[0].wallet_id, f"{view.full_name} · {active[0].number}"
+
+    @on(Resolved)
+    def _resolved(self, message: Resolved) -> None:
+        if message.token != self._resolve_token:
+            return
+        self.to_wallet_id = message.wallet_id
+        widget = self.query_one("#cash-to-name", Static)
+        widget.update(Content(("→ " if message.wallet_id else "") + clean(message.label)))
+        widget.set_class(message.wallet_id is None, "-error")
+        self.refresh_bindings()
+
+    def action_pick_destination(self) -> None:
+        from .lookup import LookupScreen
+
+        def picked(customer_id: int | None) -> None:
+            if customer_id is not None:
+                self._resolve_token += 1
+                self._pick(self._resolve_token, customer_id)
+
+        self.app.push_screen(LookupScreen(purpose="pick"), picked)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="cash-resolve")
+    def _pick(self, token: int, customer_id: int) -> None:
+        try:
+            wallet_id, label = self._customer_wallet(customer_id)
+        except Exception as exc:
+            wallet_id, label = None, error_text(exc)
+        self.post_message(self.Resolved(token, wallet_id, label))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "submit" and self.to_wallet_id is None:
+            return None
+        return super().check_action(action, parameters)
+
+    def validate_form(self) -> str:
+        if self.to_wallet_id is None:
+            return _("Choose the receiving wallet (type its number, or F2 to search)")
+        return super().validate_form()
+
+    def call_preview(self, amount: Money) -> Preview:
+        assert self.to_wallet_id is not None
+        return self.services.cash.preview_transfer(self.actor, self.wallet.wallet_id,  # type: ignore[no-any-return]
+                                                   self.to_wallet_id, amount)
+
+    def call_post(self, amount: Money, memo: str, key: str) -> TxnResult:
+        assert self.to_wallet_id is not None
+        return self.services.cash.transfer(self.actor, self.wallet.wallet_id, self.to_wallet_id,  # type: ignore[no-any-return]
+                                           amount, memo=memo, idempotency_key=key, approval_id=self.approval_id)
+
+    def confirm_facts(self, preview: Preview) -> list[Fact]:
+        facts = super().confirm_facts(preview)
+        facts.insert(2, (_("To"), f"{preview.counterparty_name} · {preview.counterparty_wallet}"))
+        return facts
+
+
+FORMS: dict[str, type[CashForm]] = {"cash_in": CashInForm, "cash_out": CashOutForm, "transfer": TransferForm}
+
+
+def form_for(kind: str, customer: CustomerView, wallet: WalletView) -> CashForm:
+    return FORMS[kind](customer, wallet)

@@ -1,0 +1,508 @@
+"""The customer view: profile and identity, wallets, limits used today, history, bank links, notes.
+
+Everything is loaded by thread workers (``services.customers.get_customer`` and
+``wallet_history``) and arrives as messages; the screen reloads when it becomes active again
+(after a posting, a reversal or a reprint). Every amount carries its sign (``+``/``-``) or
+its side (CR/DR, 贷/借): meaning never rests on colour alone.
+
+Keys: F5 cash in, F6 cash out, F7 transfer (selected wallet); on the history table ``r``
+reprints the receipt of the selected row and F9 reverses it (own transaction, same day,
+after a confirmation with a reason); PgDn/PgUp page the history; Tab moves between tables.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+
+from teller_tui.errors import ApprovalRequired
+from teller_tui.formatting import format_date, format_datetime, format_dr_cr, format_money
+from teller_tui.i18n import N_, _
+
+from .base import TellerScreen
+from .commands import PaletteCommand, register_command
+from .widgets.desk import DeskScreenMixin
+from .widgets.safe import clean, literal
+
+if TYPE_CHECKING:
+    from teller_tui.customers import CustomerView, HistoryPage, HistoryRow, WalletView
+
+__all__ = ["CustomerScreen", "HISTORY_PAGE"]
+
+HISTORY_PAGE = 20
+
+WALLET_STATUS = {"active": N_("active"), "frozen": N_("FROZEN"), "closed": N_("closed")}
+IDENTITY_STATUS = {
+    "none": N_("no ID on file"),
+    "valid": N_("ID valid"),
+    "expires_soon": N_("ID expires soon"),
+    "expired": N_("ID EXPIRED"),
+}
+TXN_KINDS = {
+    "cash_in": N_("Cash in"),
+    "cash_out": N_("Cash out"),
+    "transfer": N_("Transfer"),
+    "transfer_in": N_("Transfer in"),
+    "transfer_out": N_("Transfer out"),
+    "reversal": N_("Reversal"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return _(TXN_KINDS[kind]) if kind in TXN_KINDS else clean(kind)
+
+
+def signed(m: Any) -> str:
+    return format_money(m, sign=True)
+
+
+class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
+    """One customer, read-only apart from the actions that open forms and dialogs."""
+
+    BINDINGS = [
+        Binding("escape", "back", N_("Back"), id="customer.back"),
+        Binding("f5", "cash_in", N_("Cash in"), id="customer.cash_in"),
+        Binding("f6", "cash_out", N_("Cash out"), id="customer.cash_out"),
+        Binding("f7", "transfer", N_("Transfer"), id="customer.transfer"),
+        Binding("r", "reprint", N_("Reprint"), id="customer.reprint"),
+        Binding("f9", "reverse", N_("Reverse"), id="customer.reverse"),
+        Binding("f4", "wallet_actions", N_("Wallet actions"), id="customer.wallet_actions"),
+        Binding("ctrl+u", "unlock_pin", N_("Unlock PIN"), id="customer.unlock_pin", show=False),
+        Binding("pagedown", "history_page(1)", N_("Older"), id="customer.older", priority=True),
+        Binding("pageup", "history_page(-1)", N_("Newer"), id="customer.newer", priority=True),
+    ]
+
+    HELP = N_(
+        "## Customer\n\n"
+        "Wallets above, the selected wallet's history below (newest first, with the balance "
+        "after each entry).\n\n"
+        "- **F5 / F6 / F7** cash in, cash out, transfer from the selected wallet\n"
+        "- **Tab** moves between the wallet and history tables\n"
+        "- **r** reprints the selected entry's receipt, **F9** reverses it "
+        "(your own, today, once)\n"
+        "- **PgDn/PgUp** older or newer history\n"
+        "- **Esc** goes back"
+    )
+
+    class Loaded(Message):
+        def __init__(self, view: CustomerView) -> None:
+            super().__init__()
+            self.view = view
+
+    class HistoryLoaded(Message):
+        def __init__(self, token: int, page: HistoryPage) -> None:
+            super().__init__()
+            self.token = token
+            self.page = page
+
+    class Failed(Message):
+        def __init__(self, error: BaseException) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, customer_id: int, *, then: str | None = None) -> None:
+        super().__init__()
+        self.customer_id = customer_id
+        self.then = then  # open this form once loaded (cash_in | cash_out | transfer)
+        self.view: CustomerView | None = None
+        self.wallet_id: int | None = None
+        self.history: HistoryPage | None = None
+        self._history_token = 0
+        self._history_stack: list[int | None] = []  # before_seq of the pages above the current one
+        self._history_before: int | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="customer-body"):
+            yield Static(Content(_("Loading…")), id="customer-profile")
+            wallets: DataTable[Any] = DataTable(id="customer-wallets", cursor_type="row")
+            yield wallets
+            yield Static("", id="customer-limits")
+            yield Static(Content(_("History")), id="customer-history-title", classes="section-title")
+            history: DataTable[Any] = DataTable(id="customer-history", cursor_type="row", zebra_stripes=True)
+            yield history
+            yield Static("", id="customer-extra")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._setup_columns()
+        self.load()
+
+    def after_relabel(self) -> None:
+        self._setup_columns()
+        self.view = None  # reload and redraw everything in the new language
+        self.load()
+
+    def _setup_columns(self) -> None:
+        wallets = self.query_one("#customer-wallets", DataTable)
+        wallets.add_column(_("Wallet"), key="number", width=18)
+        wallets.add_column(_("Tier"), key="tier", width=8)
+        wallets.add_column(_("Status"), key="status", width=8)
+        wallets.add_column(_("Balance"), key="balance", width=16)
+        wallets.add_column(_("Held"), key="held", width=12)
+        wallets.add_column(_("Available"), key="available", width=16)
+        history = self.query_one("#customer-history", DataTable)
+        history.add_column(_("Time"), key="time", width=24)
+        history.add_column(_("Reference"), key="ref", width=19)
+        history.add_column(_("Type"), key="kind", width=10)
+        history.add_column(_("Amount"), key="amount", width=14)
+        history.add_column(_("Balance after"), key="balance", width=16)
+        history.add_column(_("Memo"), key="memo", width=28)
+
+    def on_screen_resume(self) -> None:
+        if self.view is not None:
+            self.load()
+
+    # -- loading -------------------------------------------------------------------------
+    def load(self) -> None:
+        self._load_customer(self.customer_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer")
+    def _load_customer(self, customer_id: int) -> None:
+        try:
+            view = self.services.customers.get_customer(customer_id)
+        except Exception as exc:
+            self.post_message(self.Failed(exc))
+            return
+        self.post_message(self.Loaded(view))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        view = message.view
+        first_load = self.view is None
+        self.view = view
+        self._show_profile(view)
+        table = self.query_one("#customer-wallets", DataTable)
+        keep = self.wallet_id
+        table.clear()
+        for wallet in view.wallets:
+            table.add_row(*self._wallet_cells(wallet), key=str(wallet.wallet_id))
+        ids = [w.wallet_id for w in view.wallets]
+        if keep in ids:
+            table.move_cursor(row=ids.index(keep))
+        elif ids:
+            preferred = next((w for w in view.wallets if w.status == "active"), view.wallets[0])
+            table.move_cursor(row=ids.index(preferred.wallet_id))
+        self._select_wallet(self._cursor_wallet_id(), reset=first_load or keep not in ids)
+        self._show_extra(view)
+        if first_load:
+            table.focus()
+            if self.then:
+                then, self.then = self.then, None
+                self.run_action(then)
+        self.refresh_bindings()
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.show_error(message.error)
+        if self.view is None:
+            self.query_one("#customer-profile", Static).update(Content(_("This customer could not be loaded.")))
+
+    def _show_profile(self, view: CustomerView) -> None:
+        ident = _(IDENTITY_STATUS.get(view.identity_status, view.identity_status))
+        line1 = Content.assemble(
+            (clean(view.full_name), "bold"), "  ", clean(view.name_latin), "  ",
+            (_("No.") + " ", "$text-muted"), clean(view.customer_no), "  ",
+            (_("Phone") + " ", "$text-muted"), clean(view.phone),
+        )
+        id_part = clean(view.id_number_masked) or "—"
+        expiry = format_date(view.id_expiry) if view.id_expiry else "—"
+        line2 = Content.assemble(
+            (_("ID") + " ", "$text-muted"), clean(view.id_type or ""), " ", id_part, "  ",
+            (_("Expires") + " ", "$text-muted"), expiry, "  ",
+            (ident, "bold" if view.identity_status in ("expired", "expires_soon") else ""), "  ",
+            (_("KYC") + " ", "$text-muted"), clean(view.kyc_level), "  ",
+            (_("Risk") + " ", "$text-muted"), clean(view.risk_level),
+            ("  " + _("PIN LOCKED") if view.pin_locked else "", "bold"),
+        )
+        self.query_one("#customer-profile", Static).update(Content("\n").join([line1, line2]))
+
+    def _wallet_cells(self, wallet: WalletView) -> list[Any]:
+        status = _(WALLET_STATUS.get(wallet.status, wallet.status))
+        return [
+            literal(wallet.number),
+            literal(_("Class {tier}").format(tier=wallet.tier)),
+            literal(status, "bold" if wallet.status != "active" else ""),
+            literal(format_dr_cr(wallet.balance), justify="right"),
+            literal(format_money(wallet.held), justify="right"),
+            literal(format_money(wallet.available), justify="right"),
+        ]
+
+    def _show_limits(self, wallet: WalletView | None) -> None:
+        widget = self.query_one("#customer-limits", Static)
+        if wallet is None:
+            widget.update("")
+            return
+        parts: list[str] = [
+            _("Available {available} = balance {balance} - held {held}").format(
+                available=format_money(wallet.available), balance=format_money(wallet.balance),
+                held=format_money(wallet.held)),
+        ]
+        limits = wallet.limits
+        if limits is not None:
+            def cap(m: Any) -> str:
+                return format_money(m) if m is not None else _("no limit")
+
+            parts.append(_("Out today {used} of {daily}; per transaction {per_txn}; "
+                           "this year {year} of {yearly}; balance cap {cap}").format(
+                used=format_money(limits.used_today), daily=cap(limits.daily), per_txn=cap(limits.per_txn),
+                year=format_money(limits.used_year), yearly=cap(limits.yearly), cap=cap(limits.balance_cap)))
+        widget.update(Content(clean("\n".join(parts), multiline=True)))
+
+    def _show_extra(self, view: CustomerView) -> None:
+        pieces: list[Content] = []
+        if view.linked_accounts:
+            links = "; ".join(f"{clean(a.bank_name)} {clean(a.masked)}" for a in view.linked_accounts)
+            pieces.append(Content.assemble((_("Linked") + " ", "$text-muted"), links))
+        else:
+            pieces.append(Content.assemble((_("Linked") + " ", "$text-muted"), _("none")))
+        for note in view.notes[:2]:
+            pieces.append(Content.assemble((_("Note") + " ", "$text-muted"),
+                                           format_date(note.at), " ", clean(note.author), ": ",
+                                           clean(note.text)))
+        self.query_one("#customer-extra", Static).update(Content("\n").join(pieces))
+
+    # -- wallets and history -------------------------------------------------------------
+    def _cursor_wallet_id(self) -> int | None:
+        table = self.query_one("#customer-wallets", DataTable)
+        if not table.row_count:
+            return None
+        row_key, _c = table.coordinate_to_cell_key((table.cursor_row, 0))
+        return int(row_key.value) if row_key.value is not None else None
+
+    @property
+    def wallet(self) -> WalletView | None:
+        if self.view is None:
+            return None
+        return next((w for w in self.view.wallets if w.wallet_id == self.wallet_id), None)
+
+    @on(DataTable.RowHighlighted, "#customer-wallets")
+    def _wallet_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        wallet_id = int(event.row_key.value) if event.row_key.value is not None else None
+        if wallet_id != self.wallet_id:
+            self._select_wallet(wallet_id, reset=True)
+
+    def _select_wallet(self, wallet_id: int | None, *, reset: bool) -> None:
+        self.wallet_id = wallet_id
+        self._show_limits(self.wallet)
+        if reset:
+            self._history_stack = []
+            self._history_before = None
+        if wallet_id is None:
+            self.query_one("#customer-history", DataTable).clear()
+            return
+        self._request_history()
+
+    def _request_history(self) -> None:
+        if self.wallet_id is None:
+            return
+        self._history_token += 1
+        self._load_history(self._history_token, self.wallet_id, self._history_before)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-history")
+    def _load_history(self, token: int, wallet_id: int, before_seq: int | None) -> None:
+        try:
+            page = self.services.customers.wallet_history(wallet_id, limit=HISTORY_PAGE, before_seq=before_seq)
+        except Exception as exc:
+            self.post_message(self.Failed(exc))
+            return
+        self.post_message(self.HistoryLoaded(token, page))
+
+    @on(HistoryLoaded)
+    def _history_loaded(self, message: HistoryLoaded) -> None:
+        if message.token != self._history_token:
+            return
+        self.history = message.page
+        table = self.query_one("#customer-history", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for row in message.page.rows:
+            table.add_row(*self._history_cells(row), key=str(row.entry_id))
+        if table.row_count:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
+        page_no = len(self._history_stack) + 1
+        title = _("History, page {page}").format(page=page_no)
+        if message.page.next_before_seq is not None:
+            title += "  " + _("(PgDn: older)")
+        if self._history_stack:
+            title += "  " + _("(PgUp: newer)")
+        self.query_one("#customer-history-title", Static).update(Content(title))
+        self.refresh_bindings()
+
+    def _history_cells(self, row: HistoryRow) -> list[Any]:
+        kind = kind_label(row.kind)
+        if row.reversed:
+            kind += " " + _("(reversed)")
+        amount_style = self._theme_style("credit" if row.amount.minor > 0 else "debit")
+        return [
+            literal(format_datetime(row.posted_at)),
+            literal(row.reference),
+            literal(kind),
+            literal(signed(row.amount), amount_style, justify="right"),
+            literal(format_dr_cr(row.running_balance), justify="right"),
+            literal(row.memo),
+        ]
+
+    def _theme_style(self, name: str) -> str:
+        """A Rich style from the theme's ``$credit``/``$debit`` (colour only supplements the sign)."""
+        variables = self.app.theme_variables
+        fallback = {"credit": "success", "debit": "error"}.get(name, "foreground")
+        return variables.get(name) or variables.get(fallback) or ""
+
+    def selected_history_row(self) -> HistoryRow | None:
+        if self.history is None:
+            return None
+        table = self.query_one("#customer-history", DataTable)
+        if not table.row_count:
+            return None
+        row_key, _c = table.coordinate_to_cell_key((table.cursor_row, 0))
+        return next((r for r in self.history.rows if str(r.entry_id) == row_key.value), None)
+
+    # -- actions -------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("cash_in", "cash_out", "transfer"):
+            return True if self.wallet is not None else None
+        if action in ("reprint", "reverse"):
+            return True if self.history is not None and self.history.rows else None
+        if action == "history_page":
+            if self.history is None:
+                return None
+            if parameters and parameters[0] == 1:
+                return True if self.history.next_before_seq is not None else None
+            return True if self._history_stack else None
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_history_page(self, step: int) -> None:
+        if self.history is None:
+            return
+        if step > 0:
+            if self.history.next_before_seq is None:
+                return
+            self._history_stack.append(self._history_before)
+            self._history_before = self.history.next_before_seq
+        else:
+            if not self._history_stack:
+                return
+            self._history_before = self._history_stack.pop()
+        self._request_history()
+
+    def _open_form(self, kind: str) -> None:
+        view, wallet = self.view, self.wallet
+        if view is None or wallet is None:
+            self.show_info(_("Choose a wallet first"))
+            return
+        from .cash import form_for
+
+        self.app.push_screen(form_for(kind, view, wallet))
+
+    def action_cash_in(self) -> None:
+        self._open_form("cash_in")
+
+    def action_cash_out(self) -> None:
+        self._open_form("cash_out")
+
+    def action_transfer(self) -> None:
+        self._open_form("transfer")
+
+    def action_reprint(self) -> None:
+        row = self.selected_history_row()
+        if row is None:
+            self.show_info(_("Choose a history row first"))
+            return
+        from .receipt import open_reprint
+
+        open_reprint(self, row.reference)
+
+    def action_wallet_actions(self) -> None:
+        if self.wallet_id is None:
+            self.show_info(_("Choose a wallet first"))
+            return
+        from .lifecycle import open_wallet_actions
+
+        open_wallet_actions(self, self.wallet_id, lambda changed: self.load() if changed else None)
+
+    def action_unlock_pin(self) -> None:
+        """Kiosk PIN locked after wrong tries: the teller unlocks it (teller_tui.kiosk.CustomerPinService)."""
+        self._unlock_pin(self.customer_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-unlock-pin")
+    def _unlock_pin(self, customer_id: int) -> None:
+        app: Any = self.app
+        was_locked = app.services.customer_pins.unlock_customer_pin(app.actor, customer_id)
+        app.call_from_thread(self.show_info, _("PIN unlocked") if was_locked else _("The PIN was not locked"))
+        app.call_from_thread(self.load)
+
+    def action_reverse(self) -> None:
+        row = self.selected_history_row()
+        if row is None:
+            self.show_info(_("Choose a history row first"))
+            return
+        self._preview_reversal(row.entry_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-reverse")
+    def _preview_reversal(self, entry_id: int) -> None:
+        try:
+            preview = self.services.cash.preview_reversal(self.actor, entry_id)
+        except Exception as exc:
+            self.post_message(self.Failed(exc))
+            return
+        self.app.call_from_thread(self._ask_reversal, entry_id, preview)
+
+    def _ask_reversal(self, entry_id: int, preview: Any) -> None:
+        if preview.refusal:
+            self.show_error(preview.refusal, title=_("Cannot reverse"))
+            return
+        if preview.approval_reasons:
+            self.approval_required(list(preview.approval_reasons), list(preview.approval_rules))
+            return
+        from .confirm import ReasonScreen
+
+        facts = [
+            (_("Customer"), preview.customer_name),
+            (_("Wallet"), preview.wallet_number),
+            (_("Amount"), format_money(preview.amount)),
+            (_("In words"), preview.amount_words),
+            (_("Balance now"), format_dr_cr(preview.balance_before)),
+            (_("Balance after"), format_dr_cr(preview.balance_after)),
+        ]
+        key = uuid.uuid4().hex  # created when the dialog opens: a second Enter replays, never re-posts
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self._post_reversal(entry_id, reason, key)
+
+        self.app.push_screen(ReasonScreen(_("Reverse this transaction?"), facts,
+                                          warning=_("The customer's wallet and your drawer are put back "
+                                                    "as they were. This cannot be undone.")), done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-reverse")
+    def _post_reversal(self, entry_id: int, reason: str, key: str) -> None:
+        try:
+            result = self.services.cash.reverse(self.actor, entry_id, reason, idempotency_key=key)
+        except ApprovalRequired as exc:
+            self.app.call_from_thread(self.approval_required, list(exc.reasons), list(exc.rules))
+            return
+        except Exception as exc:
+            self.post_message(self.Failed(exc))
+            return
+        self.app.call_from_thread(self._show_receipt, result)
+
+    def _show_receipt(self, result: Any) -> None:
+        from .receipt import ReceiptScreen
+
+        self.app.push_screen(ReceiptScreen.from_result(result))
+
+
+register_command(PaletteCommand("customer_unlock_pin", N_("Unlock customer's kiosk PIN"), "screen.unlock_pin",
+                                N_("On a customer's screen: clear the wrong-PIN lock"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))

@@ -1,0 +1,278 @@
+"""Find a customer as you type: phone, PRC ID (any part), name (CJK or pinyin), wallet number.
+
+Every keystroke starts a thread worker (``exclusive=True``: the previous search is cancelled)
+that calls ``services.customers.search`` and posts :class:`LookupScreen.Results` back. Each
+search carries a token; results whose token is not the latest are dropped, so a slow early
+search can never overwrite the answer to what the teller typed last. The table shows one page
+(``PAGE_SIZE`` rows: refilling a DataTable costs ~0.1 ms a row); PgDn/PgUp move between pages.
+
+Enter (in the field or on a row) opens the customer. With ``purpose`` set to ``"cash_in"``,
+``"cash_out"`` or ``"transfer"`` the customer view opens with that form on top of it; with
+``"pick"`` the screen dismisses with the customer id instead (used by other screens).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Input, Static
+from textual.worker import get_current_worker
+
+from teller_tui.i18n import N_, _
+
+from .base import TellerScreen
+from .widgets.desk import DeskScreenMixin, error_text
+from .widgets.safe import clean, literal
+
+if TYPE_CHECKING:
+    from teller_tui.customers import CustomerHit, SearchPage
+
+__all__ = ["LookupScreen", "PAGE_SIZE"]
+
+PAGE_SIZE = 20
+
+_MATCH_LABELS = {
+    "phone": N_("phone"),
+    "id_number": N_("ID"),
+    "name": N_("name"),
+    "name_latin": N_("pinyin"),
+    "wallet": N_("wallet"),
+    "customer_no": N_("customer no."),
+}
+_KIND_LABELS = {
+    "phone": N_("Phone number"),
+    "id": N_("ID number"),
+    "digits": N_("Digits: phone, ID, wallet or customer number"),
+    "name": N_("Name"),
+    "latin": N_("Pinyin / latin name"),
+    "wallet": N_("Wallet number"),
+    "too_short": N_("Type a little more"),
+    "empty": N_("Type a phone number, ID number, name or wallet number"),
+}
+
+
+class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
+    """One search field over the customer base; a page of ranked results below it."""
+
+    BINDINGS = [
+        Binding("escape", "back", N_("Back"), id="lookup.back"),
+        Binding("pagedown", "page(1)", N_("Next page"), id="lookup.next_page", priority=True),
+        Binding("pageup", "page(-1)", N_("Previous page"), id="lookup.prev_page", priority=True),
+        Binding("down", "cursor(1)", N_("Down"), show=False, id="lookup.down"),
+        Binding("up", "cursor(-1)", N_("Up"), show=False, id="lookup.up"),
+        Binding("ctrl+j", "open", N_("Open"), show=False, id="lookup.open"),
+        Binding("f2", "focus_query", N_("Search"), id="lookup.focus"),
+    ]
+
+    HELP = N_(
+        "## Find customer\n\n"
+        "Type a mobile number, an ID number (any part), a name (Chinese or pinyin) "
+        "or a wallet number. Results follow each keystroke.\n\n"
+        "- **Up/Down** choose a row, **Enter** opens it\n"
+        "- **PgDn/PgUp** next or previous page\n"
+        "- **Esc** goes back"
+    )
+
+    class Results(Message):
+        """A search finished (posted by the worker thread)."""
+
+        def __init__(self, token: int, page: SearchPage) -> None:
+            super().__init__()
+            self.token = token
+            self.page = page
+
+    class Failed(Message):
+        def __init__(self, token: int, error: BaseException) -> None:
+            super().__init__()
+            self.token = token
+            self.error = error
+
+    def __init__(self, query: str = "", *, purpose: str | None = None) -> None:
+        super().__init__()
+        self.initial_query = query
+        self.purpose = purpose
+        self._token = 0
+        self._offset = 0
+        self.page: SearchPage | None = None
+
+    # -- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Vertical(id="lookup-body"):
+            yield Static(Content(self._title()), id="lookup-title")
+            yield Input(value=self.initial_query, placeholder=_("Phone, ID number, name or wallet number"),
+                        id="lookup-query", max_length=64)
+            empty_hint = _KIND_LABELS["empty"]
+            yield Static(Content(_(empty_hint)), id="lookup-status")
+            table: DataTable[Any] = DataTable(id="lookup-results", cursor_type="row", zebra_stripes=True)
+            yield table
+        yield Footer()
+
+    def _title(self) -> str:
+        titles = {
+            "cash_in": _("Cash in: find the customer"),
+            "cash_out": _("Cash out: find the customer"),
+            "transfer": _("Transfer: find the paying customer"),
+            "pick": _("Choose a customer"),
+        }
+        return titles.get(self.purpose or "", _("Find customer"))
+
+    def on_mount(self) -> None:
+        self._setup_columns()
+        self.query_one("#lookup-query", Input).focus()
+        if self.initial_query:
+            self.run_search(self.initial_query, 0)
+
+    def after_relabel(self) -> None:
+        self._setup_columns()
+        if self.page is not None:
+            self._show_results(self.Results(self._token, self.page))
+
+    def _setup_columns(self) -> None:
+        table = self.query_one("#lookup-results", DataTable)
+        table.add_column(_("No."), key="no", width=12)
+        table.add_column(_("Name"), key="name", width=14)
+        table.add_column(_("Pinyin"), key="latin", width=20)
+        table.add_column(_("Phone"), key="phone", width=13)
+        table.add_column(_("ID number"), key="id", width=19)
+        table.add_column(_("Wallets"), key="wallets", width=17)
+        table.add_column(_("Match"), key="match", width=10)
+
+    # -- searching -----------------------------------------------------------------------
+    @on(Input.Changed, "#lookup-query")
+    def _query_changed(self, event: Input.Changed) -> None:
+        self._offset = 0
+        self.run_search(event.value, 0)
+
+    def run_search(self, query: str, offset: int) -> None:
+        self._token += 1
+        self._search(self._token, query, offset)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="lookup")
+    def _search(self, token: int, query: str, offset: int) -> None:
+        worker = get_current_worker()
+        try:
+            page = self.services.customers.search(query, limit=PAGE_SIZE, offset=offset)
+        except Exception as exc:  # one handler turns every failure into a message
+            if not worker.is_cancelled:
+                self.post_message(self.Failed(token, exc))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.Results(token, page))
+
+    @on(Results)
+    def _show_results(self, message: Results) -> None:
+        if message.token != self._token:
+            return  # stale: the teller has typed more since
+        page = message.page
+        self.page = page
+        self._offset = page.offset
+        table = self.query_one("#lookup-results", DataTable)
+        table.clear()
+        for hit in page.results:
+            table.add_row(*self._cells(hit), key=str(hit.customer_id))
+        self._update_status(page)
+        self.refresh_bindings()
+
+    @on(Failed)
+    def _show_failure(self, message: Failed) -> None:
+        if message.token != self._token:
+            return
+        self.query_one("#lookup-status", Static).update(Content(error_text(message.error)))
+        self.query_one("#lookup-status", Static).add_class("-error")
+
+    @staticmethod
+    def _cells(hit: CustomerHit) -> list[Any]:
+        wallets = ", ".join(hit.wallet_numbers[:2]) + (" …" if len(hit.wallet_numbers) > 2 else "")
+        match = _(_MATCH_LABELS.get(hit.match_kind, hit.match_kind))
+        if hit.exact:
+            match = "= " + match
+        return [literal(hit.customer_no), literal(hit.full_name), literal(hit.name_latin),
+                literal(hit.phone_masked), literal(hit.id_number_masked or "—"), literal(wallets),
+                literal(match)]
+
+    def _update_status(self, page: SearchPage) -> None:
+        status = self.query_one("#lookup-status", Static)
+        status.remove_class("-error")
+        kind = _(_KIND_LABELS.get(page.query_kind, page.query_kind))
+        if page.query_kind in ("empty", "too_short"):
+            status.update(Content(kind))
+            return
+        if not page.results:
+            status.update(Content(_("{kind}: no customer found").format(kind=kind)))
+            return
+        first = page.offset + 1
+        last = page.offset + len(page.results)
+        text = _("{kind}: results {first}–{last}").format(kind=kind, first=first, last=last)
+        if page.has_more:
+            text += "  " + _("(PgDn: more)")
+        if page.offset:
+            text += "  " + _("(PgUp: previous)")
+        status.update(Content(clean(text)))
+
+    # -- actions -------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "page":
+            page = self.page
+            if page is None:
+                return None
+            if parameters and parameters[0] == 1 and not page.has_more:
+                return None
+            if parameters and parameters[0] == -1 and page.offset <= 0:
+                return None
+        return True
+
+    def action_page(self, step: int) -> None:
+        page = self.page
+        if page is None:
+            return
+        if step > 0 and not page.has_more:
+            return
+        offset = max(0, page.offset + step * PAGE_SIZE)
+        if offset == page.offset:
+            return
+        self.run_search(self.query_one("#lookup-query", Input).value, offset)
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one("#lookup-results", DataTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
+
+    def action_focus_query(self) -> None:
+        self.query_one("#lookup-query", Input).focus()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#lookup-query")
+    def _submitted(self) -> None:
+        self.action_open()
+
+    @on(DataTable.RowSelected, "#lookup-results")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def selected_customer_id(self) -> int | None:
+        table = self.query_one("#lookup-results", DataTable)
+        if not table.row_count:
+            return None
+        row_key, _column = table.coordinate_to_cell_key((table.cursor_row, 0))
+        return int(row_key.value) if row_key.value is not None else None
+
+    def action_open(self) -> None:
+        customer_id = self.selected_customer_id()
+        if customer_id is None:
+            self.show_info(_("No customer selected"))
+            return
+        if self.purpose == "pick":
+            self.dismiss(customer_id)
+            return
+        from .customer import CustomerScreen
+
+        self.app.push_screen(CustomerScreen(customer_id, then=self.purpose))

@@ -1,0 +1,86 @@
+"""What every teller-desk screen shares, on top of :mod:`screens.base` (translated bindings,
+worker-error forwarding, relabel on language change): translated ``HELP``, access to the
+services and the actor, and teller-fit error messages.
+
+``HELP`` is written with ``N_()`` at class level (import time is too early to translate: the
+locale is set later and may change at run time); the instance attribute holds the translation
+the Keys panel shows, refreshed on mount and after a language switch.
+
+The app exposes ``services`` (:class:`teller_tui.services.Services`) and ``actor``
+(:class:`teller_tui.audit.Actor`); both the real ``TellerApp`` and the tests' harness do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from teller_tui.errors import DomainError
+from teller_tui.i18n import _
+
+from .safe import notify_plain
+
+if TYPE_CHECKING:
+    from teller_tui.audit import Actor
+    from teller_tui.services import Services
+
+__all__ = ["DeskScreenMixin", "error_text"]
+
+
+def error_text(error: BaseException) -> str:
+    """A message fit for the teller: a DomainError's own text, anything else a generic line."""
+    if isinstance(error, DomainError):
+        return str(error)
+    return _("Something went wrong; nothing was changed. Try again or call support. ({kind})").format(
+        kind=type(error).__name__)
+
+
+class DeskScreenMixin:
+    """Mix into a :class:`screens.base.TellerScreen` / ``TellerModal`` (put it first)."""
+
+    HELP: str | None = None
+    CSS_PATH = str(Path(__file__).resolve().parent.parent / "desk.tcss")
+    app: Any
+
+    def translate_help(self) -> None:
+        help_text = type(self).HELP
+        if help_text:
+            self.HELP = _(help_text)
+
+    def on_mount(self) -> None:  # runs in addition to the subclass's on_mount (MRO dispatch)
+        self.translate_help()
+
+    async def relabel(self) -> None:
+        self.translate_help()
+        await super().relabel()  # type: ignore[misc]
+        self.after_relabel()
+
+    def after_relabel(self) -> None:
+        """Called after a language switch recomposed the screen: redo what ``on_mount`` set up."""
+
+    # -- access to the app's wiring ------------------------------------------------------
+    @property
+    def services(self) -> Services:
+        return self.app.services  # type: ignore[no-any-return]
+
+    @property
+    def actor(self) -> Actor:
+        return self.app.actor  # type: ignore[no-any-return]
+
+    def show_error(self, error: BaseException | str, *, title: str = "") -> None:
+        text = error if isinstance(error, str) else error_text(error)
+        notify_plain(self.app, text, title=title or _("Not done"), severity="error", timeout=8)
+
+    def approval_required(self, reasons: list[str], rules: list[str]) -> None:
+        """The one place an "a supervisor must approve" outcome arrives on a desk screen.
+
+        The overrides feature replaces this (per screen class, or here) with the approval flow;
+        until then the teller sees the reasons, distinctly from a refusal.
+        """
+        from .safe import clean
+
+        text = _("Needs supervisor approval: {reasons}").format(reasons="; ".join(clean(r) for r in reasons))
+        notify_plain(self.app, text, title=_("Approval needed"), severity="warning", timeout=10)
+
+    def show_info(self, text: str, *, title: str = "") -> None:
+        notify_plain(self.app, text, title=title, severity="information")

@@ -1,0 +1,393 @@
+"""Teller desk journeys through the real screens (Pilot), asserting on the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from teller_tui.i18n import set_locale
+from teller_tui.money import Money
+
+from desk_harness import Desk, make_desk, settle
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
+    world = make_desk(tmp_path, db_path, db, clock)
+    yield world
+    set_locale("en")
+
+
+def static_text(app: Any, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def find(pilot: Any, query: str) -> Any:
+    """From home: F2, type ``query``, wait for the results."""
+    await pilot.press("f2")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert type(screen).__name__ == "LookupScreen"
+    if query.isascii():
+        await pilot.press(*query)
+    else:
+        screen.query_one("#lookup-query", Input).value = query
+    await settle(pilot)
+    return screen
+
+
+async def open_customer(pilot: Any, desk: Desk, key: str) -> Any:
+    spec_phone = {"wang": "13800138000", "zhang": "13912345678", "li": "13700001111", "markup": "13600002222",
+                  "esc": "13500003333"}[key]
+    await find(pilot, spec_phone)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert type(screen).__name__ == "CustomerScreen"
+    assert screen.customer_id == desk.customers[key]
+    return screen
+
+
+async def fill_amount(pilot: Any, amount: str, memo: str = "") -> Any:
+    form = pilot.app.screen
+    assert type(form).__name__ in ("CashInForm", "CashOutForm", "TransferForm")
+    form.query_one("#cash-amount", Input).focus()
+    await pilot.press(*amount)
+    if memo:
+        form.query_one("#cash-memo", Input).value = memo
+    await pilot.pause()
+    return form
+
+
+def ids(desk: Desk, kind: str) -> list[int]:
+    return [row[0] for row in desk.entries(kind)]
+
+
+# -- lookup ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("query", "key", "kind"), [
+    ("13800138000", "wang", "phone"),  # full mobile number
+    ("13912", "zhang", None),  # phone prefix
+    ("王芳", "wang", "name"),  # CJK name
+    ("张", "zhang", "name"),  # one CJK character
+    ("zhang wei", "zhang", "latin"),  # pinyin
+    ("wangfang", "wang", "latin"),  # pinyin without the space
+])
+async def test_find_by_phone_name_pinyin(desk: Desk, query: str, key: str, kind: str | None) -> None:
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        screen = await find(pilot, query)
+        assert screen.page is not None
+        if kind:
+            assert screen.page.query_kind == kind
+        assert screen.page.results[0].customer_id == desk.customers[key]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pilot.app.screen.customer_id == desk.customers[key]
+
+
+async def test_find_by_id_part_and_wallet_number(desk: Desk) -> None:
+    view = desk.services.customers.get_customer(desk.customers["zhang"])
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        from teller_tui.models import Customer
+
+        with desk.services.db.read() as s:
+            id_number = s.get(Customer, desk.customers["li"]).id_number
+        screen = await find(pilot, id_number[6:14])  # the birth date part, from the middle
+        assert desk.customers["li"] in [h.customer_id for h in screen.page.results]
+        field = screen.query_one("#lookup-query", Input)
+        field.value = view.wallets[0].number
+        await settle(pilot)
+        assert screen.page.results[0].customer_id == desk.customers["zhang"]
+        assert screen.page.results[0].match_kind == "wallet"
+
+
+async def test_lookup_pages_and_drops_stale_results(desk: Desk) -> None:
+    from teller_tui.models import Customer
+
+    with desk.services.db.write() as s:
+        for i in range(27):
+            s.add(Customer(customer_no=f"P{i:08d}", full_name=f"测试{i:02d}", name_latin=f"ce shi {i}",
+                           phone=f"1590000{i:04d}", branch_code="B001", created_at=desk.clock.now()))
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        screen = await find(pilot, "1590000")
+        table = screen.query_one("#lookup-results", DataTable)
+        assert table.row_count == 20 and screen.page.has_more
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert screen.page.offset == 20 and table.row_count == 7 and not screen.page.has_more
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert screen.page.offset == 0 and table.row_count == 20
+        # A late answer to an earlier query never replaces the current one.
+        stale = desk.services.customers.search("13800138000")
+        screen.post_message(screen.Results(screen._token - 1, stale))
+        await settle(pilot)
+        assert table.row_count == 20 and screen.page.query == "1590000"
+
+
+# -- cash ------------------------------------------------------------------------------------------
+async def test_cash_in_confirm_and_receipt(desk: Desk) -> None:
+    before = ids(desk, "cash_in")
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "wang")
+        await pilot.press("f5")
+        await settle(pilot)
+        await fill_amount(pilot, "500", memo="counter deposit")
+        await pilot.press("enter")
+        await settle(pilot)
+        dialog = pilot.app.screen
+        assert type(dialog).__name__ == "ConfirmScreen"
+        facts = static_text(pilot.app, "#confirm-facts")
+        assert "CN¥500.00" in facts
+        assert "five hundred yuan" in facts
+        assert "1,500.00 CR" in facts  # the new balance
+        assert ids(desk, "cash_in") == before  # nothing posted before confirming
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReceiptScreen"
+        assert pilot.app.screen.reference in static_text(pilot.app, "#receipt-text")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "CustomerScreen"
+    assert len(ids(desk, "cash_in")) == len(before) + 1
+    assert desk.balance("wang") == Money.of("1500.00")
+
+
+async def test_cash_out(desk: Desk) -> None:
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "wang")
+        await pilot.press("f6")
+        await settle(pilot)
+        await fill_amount(pilot, "200")
+        await pilot.press("f10")
+        await settle(pilot)
+        assert "800.00 CR" in static_text(pilot.app, "#confirm-facts")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReceiptScreen"
+    assert len(ids(desk, "cash_out")) == 1
+    assert desk.balance("wang") == Money.of("800.00")
+
+
+async def test_transfer_to_wallet_number(desk: Desk) -> None:
+    to_number = desk.wallets["zhang"].number
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "wang")
+        await pilot.press("f7")
+        await settle(pilot)
+        form = pilot.app.screen
+        await pilot.press(*to_number)
+        await settle(pilot)
+        assert form.to_wallet_id == desk.wallets["zhang"].wallet_id
+        assert "张伟" in static_text(pilot.app, "#cash-to-name")
+        await fill_amount(pilot, "50")
+        await pilot.press("ctrl+j")
+        await settle(pilot)
+        assert "张伟" in static_text(pilot.app, "#confirm-facts")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReceiptScreen"
+    assert len(ids(desk, "transfer")) == 1
+    assert desk.balance("wang") == Money.of("950.00")
+    assert desk.balance("zhang") == Money.of("350.00")
+
+
+async def test_limit_refusal_posts_nothing(desk: Desk) -> None:
+    view = desk.services.customers.get_customer(desk.customers["li"])
+    cap = view.wallets[0].limits.balance_cap
+    over = (cap + Money.of("1")).plain()
+    before = desk.entries()
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "li")
+        await pilot.press("f5")
+        await settle(pilot)
+        form = await fill_amount(pilot, over)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pilot.app.screen is form  # no confirmation dialog
+        message = form.query_one("#cash-message", Static)
+        assert message.has_class("-error")
+        assert str(message.render()).startswith("Refused:")
+        assert not form.busy
+    assert desk.entries() == before
+
+
+async def test_frozen_wallet_refusal(desk: Desk) -> None:
+    desk.services.wallets.freeze(desk.actor, desk.wallets["zhang"].wallet_id, "lost phone")
+    before = desk.entries()
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        customer = await open_customer(pilot, desk, "zhang")
+        assert "FROZEN" in customer.query_one("#customer-wallets", DataTable).get_row_at(0)[2].plain
+        await pilot.press("f6")
+        await settle(pilot)
+        form = await fill_amount(pilot, "10")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pilot.app.screen is form
+        text = str(form.query_one("#cash-message", Static).render())
+        assert text.startswith("Refused:") and "frozen" in text.lower()
+    assert desk.entries() == before
+
+
+async def test_approval_required_is_shown_distinctly(desk: Desk) -> None:
+    before = desk.entries()
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "wang")
+        await pilot.press("f5")
+        await settle(pilot)
+        form = await fill_amount(pilot, "60000")
+        calls: list[tuple[list[str], list[str]]] = []
+        original = form.approval_required
+        form.approval_required = lambda reasons, rules: (calls.append((reasons, rules)), original(reasons, rules))
+        await pilot.press("enter")
+        await settle(pilot)
+        # The approval flow (screens/approval.py) first restates the figures with the reasons.
+        from screens.confirm import ConfirmScreen
+
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        assert "Needs supervisor approval" in str(pilot.app.screen.query_one("#confirm-warning").render())
+        message = form.query_one("#cash-message", Static)
+        assert message.has_class("-approval") and not message.has_class("-error")
+        assert str(message.render()).startswith("Needs supervisor approval: ")
+        assert calls and "large_cash" in calls[0][1]
+    assert desk.entries() == before
+
+
+async def test_double_submit_and_retry_post_once(desk: Desk) -> None:
+    before = ids(desk, "cash_in")
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "wang")
+        await pilot.press("f5")
+        await settle(pilot)
+        form = await fill_amount(pilot, "500")
+        key = form.idempotency_key
+        # An impatient teller: Enter (preview), Enter (confirm), then more submits and a confirm
+        # key while the posting runs. The form's key makes every one of them the same posting.
+        await pilot.press("enter", "enter", "ctrl+j", "f10", "enter")
+        form.action_submit()
+        form.post()  # a programmatic retry with the same key
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReceiptScreen"
+        assert not [s for s in pilot.app.screen_stack if type(s).__name__ == "ConfirmScreen"]
+    new = [e for e in desk.entries("cash_in") if e[0] not in before]
+    assert len(new) == 1 and new[0][3] == key
+    # A retry with the form's key (e.g. after a lost answer) replays, posting nothing more.
+    again = desk.services.cash.cash_in(desk.actor, desk.wallets["wang"].wallet_id, Money.of("500"),
+                                       idempotency_key=key)
+    assert again.replayed
+    assert len(ids(desk, "cash_in")) == len(before) + 1
+    assert desk.balance("wang") == Money.of("1500.00")
+
+
+async def test_escape_backs_out_without_posting(desk: Desk) -> None:
+    before = desk.entries()
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "wang")
+        await pilot.press("f6")
+        await settle(pilot)
+        await fill_amount(pilot, "10")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")  # cancel the dialog
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "CashOutForm"
+        for _ in range(4):
+            await pilot.press("escape")
+            await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "HomeScreen"
+    assert desk.entries() == before
+
+
+# -- receipts and reversal -------------------------------------------------------------------------
+async def test_reprint_from_history_and_from_home(desk: Desk) -> None:
+    seeded = desk.entries("cash_in")[0]
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        customer = await open_customer(pilot, desk, "wang")
+        customer.query_one("#customer-history", DataTable).focus()
+        await pilot.press("r")
+        await settle(pilot)
+        receipt = pilot.app.screen
+        assert type(receipt).__name__ == "ReceiptScreen" and receipt.reprint
+        assert seeded[2] in static_text(pilot.app, "#receipt-text")
+        await pilot.press("escape", "escape", "escape")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "HomeScreen"
+        await pilot.press("f8")
+        await settle(pilot)
+        await pilot.press(*seeded[2], "enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReceiptScreen"
+        assert seeded[2] in static_text(pilot.app, "#receipt-text")
+        await pilot.press("d")  # save a copy (terminal: into the receipts folder)
+        await settle(pilot)
+    assert (desk.services.settings.receipts_dir / f"{seeded[2]}-copy.txt").exists()
+
+
+async def test_reverse_needs_approval_routed_through_one_method(desk: Desk) -> None:
+    """Reversals need a supervisor (approval policy): the desk routes that to approval_required."""
+    before = desk.entries()
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        customer = await open_customer(pilot, desk, "zhang")
+        calls: list[list[str]] = []
+        customer.approval_required = lambda reasons, rules: calls.append(rules)
+        customer.query_one("#customer-history", DataTable).focus()
+        await pilot.press("f9")
+        await settle(pilot)
+        assert calls == [["reversal"]]
+        assert type(pilot.app.screen).__name__ == "CustomerScreen"
+    assert desk.entries() == before
+
+
+async def test_reversal_dialog_asks_for_a_reason(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With approval out of the way (policy allowing it), the reason dialog posts the reversal."""
+    from dataclasses import replace
+
+    cash = desk.services.cash
+    real_preview = cash.preview_reversal
+    monkeypatch.setattr(cash, "preview_reversal",
+                        lambda actor, entry_id: replace(real_preview(actor, entry_id), approval_reasons=[],
+                                                        approval_rules=[]))
+    posted: list[tuple[int, str, str]] = []
+    monkeypatch.setattr(cash, "reverse", lambda actor, entry_id, reason, *, idempotency_key: posted.append(
+        (entry_id, reason, idempotency_key)) or (_ for _ in ()).throw(ValueError("stop")))
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        customer = await open_customer(pilot, desk, "zhang")
+        customer.query_one("#customer-history", DataTable).focus()
+        await pilot.press("f9")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReasonScreen"
+        await pilot.press("enter")  # no reason yet: nothing happens
+        await pilot.pause()
+        assert type(pilot.app.screen).__name__ == "ReasonScreen" and not posted
+        await pilot.press(*"wrong wallet", "enter")
+        await settle(pilot)
+    assert [(p[0], p[1]) for p in posted] == [(desk.entries("cash_in")[1][0], "wrong wallet")]
+
+
+async def test_home_shows_session_and_count(desk: Desk) -> None:
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        facts = static_text(pilot.app, "#home-facts")
+        assert "王小明 (wang)" in facts and "T01" in facts
+        assert "4 transactions" in facts  # the four seeded cash-ins
+        assert "Nov 23, 2026" in facts
+        keys = {b.binding.key for b in pilot.app.screen.active_bindings.values()}
+        assert {"f2", "f5", "f6", "f7", "f8"} <= keys

@@ -1,0 +1,111 @@
+"""User text is data: hostile names and memos render literally everywhere and do nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from screens.widgets.safe import clean, content, literal
+from teller_tui.i18n import set_locale
+
+from desk_harness import CLICK_NAME, ESC_NAME, MARKUP_NAME, Desk, make_desk, settle
+
+MEMO = "[@click=app.quit]memo[/] [b]bold[/b]"
+
+
+@pytest.fixture
+def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
+    world = make_desk(tmp_path, db_path, db, clock)
+    yield world
+    set_locale("en")
+
+
+def screen_text(app: Any) -> str:
+    """Everything on the screen as plain text (what a person would read)."""
+    from rich.console import Console
+
+    lines = app.screen._compositor.render_update(full=True)
+    console = Console(width=400, record=True, file=open("/dev/null", "w"), color_system=None, legacy_windows=False)
+    console.print(lines)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("text", [MARKUP_NAME, CLICK_NAME, "[red]x", "\\[b]"])
+def test_helpers_keep_markup_literal(text: str) -> None:
+    assert literal(text).plain == text
+    assert content(text).plain == text
+
+
+def test_helpers_strip_control_characters() -> None:
+    assert clean(ESC_NAME) == "[31mRed[0m"
+    assert clean("a\x07b\x00c\u202ed\r\ne") == "abcd  e"
+    assert clean("line1\nline2", multiline=True) == "line1\nline2"
+    assert "\x1b" not in literal(ESC_NAME).plain
+
+
+async def test_hostile_names_and_memos_are_literal_and_inert(desk: Desk) -> None:
+    from teller_tui.money import Money
+
+    desk.services.cash.cash_in(desk.actor, desk.wallets["markup"].wallet_id, Money.of("1"), memo=MEMO,
+                               idempotency_key="memo-1")
+    async with desk.app.run_test(size=(160, 40)) as pilot:
+        await desk.start(pilot)
+        # Lookup results.
+        await pilot.press("f2")
+        await settle(pilot)
+        lookup = pilot.app.screen
+        await pilot.press(*"1360000")
+        await settle(pilot)
+        table = lookup.query_one("#lookup-results", DataTable)
+        row = table.get_row_at(0)
+        assert row[1].plain == MARKUP_NAME and row[2].plain == CLICK_NAME
+        text = screen_text(pilot.app)
+        assert MARKUP_NAME in text and CLICK_NAME[:16] in text  # the pinyin column may cut it
+        await pilot.click("#lookup-results", offset=(40, 2))  # click on the would-be link: inert
+        await settle(pilot)
+        assert pilot.app.is_running
+        # Customer view: profile and history memo.
+        if type(pilot.app.screen).__name__ != "CustomerScreen":
+            await pilot.press("enter")
+            await settle(pilot)
+        customer = pilot.app.screen
+        assert type(customer).__name__ == "CustomerScreen"
+        text = screen_text(pilot.app)
+        assert MARKUP_NAME in text and CLICK_NAME in text and MEMO[:27] in text  # the memo column cuts
+        memo_cell = customer.query_one("#customer-history", DataTable).get_row_at(0)[5]
+        assert memo_cell.plain == MEMO
+        # Confirmation dialog restating the name, with a hostile memo.
+        await pilot.press("f5")
+        await settle(pilot)
+        form = pilot.app.screen
+        await pilot.press(*"5")
+        form.query_one("#cash-memo", Input).value = ESC_NAME + MEMO
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ConfirmScreen"
+        text = screen_text(pilot.app)
+        assert MARKUP_NAME in text and "[31mRed[0m" + MEMO in text and "\x1b" not in text
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReceiptScreen"
+        assert "\x1b" not in str(pilot.app.screen.query_one("#receipt-text", Static).render())
+        assert pilot.app.is_running
+
+
+async def test_escape_sequences_in_names_do_nothing(desk: Desk) -> None:
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press(*"1350000")
+        await settle(pilot)
+        text = screen_text(pilot.app)
+        assert "[31mRed[0m" in text and "\x1b" not in text
+        await pilot.press("enter")
+        await settle(pilot)
+        profile = str(pilot.app.screen.query_one("#customer-profile", Static).render())
+        assert "[31mRed[0m" in profile and "\x1b" not in profile
+        assert pilot.app.is_running
