@@ -1,4 +1,4 @@
-"""``teller db upgrade|status``."""
+"""``teller db upgrade|status|grant``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     up.set_defaults(func=cmd_upgrade)
     st = dsub.add_parser("status", help="show the schema revision and the database location")
     st.set_defaults(func=cmd_status)
+    gr = dsub.add_parser(
+        "grant", help="PostgreSQL: create/grant the application and kiosk roles (run after every upgrade)",
+        description="Connect as the schema owner (TELLER_DATABASE_URL) and create or update the role the "
+                    "terminals use (read/write, but only INSERT/SELECT on journal_entry, posting, "
+                    "audit_record) and, optionally, a kiosk role limited to customer self-service. "
+                    "Idempotent. Passwords are read from the environment variables you name.")
+    gr.add_argument("--app-role", metavar="NAME", help="role for teller terminals and `teller serve`")
+    gr.add_argument("--kiosk-role", metavar="NAME", help="role for self-service kiosks")
+    gr.add_argument("--app-password-env", metavar="VAR", help="environment variable holding the app role's password")
+    gr.add_argument("--kiosk-password-env", metavar="VAR",
+                    help="environment variable holding the kiosk role's password")
+    gr.add_argument("--show-sql", action="store_true", help="print the GRANT statements")
+    gr.set_defaults(func=cmd_grant)
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
@@ -45,3 +58,34 @@ def cmd_status(args: argparse.Namespace) -> int:
     print("status:   " + ("current" if have == want else "out of date: run `teller db upgrade`"))
     database.dispose()
     return 0 if have == want else 1
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    import os
+
+    from ..db.roles import grant_roles
+    from ..errors import ValidationError
+    from ..services import open_database
+    from ..settings import load_settings
+
+    def password(var: str | None) -> str | None:
+        if not var:
+            return None
+        value = os.environ.get(var)
+        if not value:
+            raise ValidationError(f"The environment variable {var} is not set or empty.", code="role_password")
+        return value
+
+    settings = load_settings()
+    database = open_database(settings, check_schema=True)
+    try:
+        report = grant_roles(database, app_role=args.app_role, kiosk_role=args.kiosk_role,
+                             app_password=password(args.app_password_env),
+                             kiosk_password=password(args.kiosk_password_env))
+    finally:
+        database.dispose()
+    if args.show_sql:
+        for sql in report.statements:
+            print(sql + ";")
+    print("Granted: " + report.summary())
+    return 0

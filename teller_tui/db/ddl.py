@@ -40,3 +40,14 @@ def drop_append_only_statements(dialect: str, table: str) -> list[str]:
 def execute_all(op: Any, statements: list[str]) -> None:
     for sql in statements:
         op.execute(sql)
+
+
+def resync_id_sequences_statements(dialect: str, tables: tuple[str, ...] | list[str]) -> list[str]:
+    """After a bulk load with explicit ids: move each table's id sequence past max(id).
+
+    PostgreSQL's serial/identity sequences do not notice explicit ids, so the next ordinary
+    INSERT would collide; SQLite's rowid allocation needs nothing."""
+    if dialect != "postgresql":
+        return []
+    return [f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {t}), false)"
+            for t in tables]

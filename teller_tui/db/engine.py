@@ -9,15 +9,25 @@ SQLite (one branch host)
     Refuses to open a database on a network filesystem or with other pragmas.
 
 PostgreSQL (several hosts)
-    READ COMMITTED; balance rows are locked with ``SELECT … FOR UPDATE`` in account-id
+    READ COMMITTED; write transactions start by taking one advisory lock
+    (``serialize_writes``, default on) so check-then-post service code behaves exactly as
+    under SQLite's BEGIN IMMEDIATE (every posting already serializes on the ledger_head
+    row, so this costs postings nothing); sessions set ``idle_in_transaction_session_timeout``
+    and ``lock_timeout``, and TCP keepalives. Balance rows are locked with ``SELECT … FOR UPDATE`` in account-id
     order by the ledger. Serialization failures and deadlocks are retried by
-    :meth:`Database.write_retrying` with the same idempotency key.
+    :meth:`Database.write_retrying` with the same idempotency key. Lost connections
+    (server restart 57P01/57P03, class 08, network loss) are retried too, with a bounded
+    reconnect (``pool_pre_ping`` replaces dead pooled connections); when the budget is
+    spent :class:`~teller_tui.errors.DatabaseUnavailable` is raised. A posting whose
+    COMMIT was in flight when the connection died is found again by its idempotency key
+    on the retry (the ledger replays it), never posted twice.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +44,11 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Advisory lock key (per database) that serializes PostgreSQL write transactions.
+PG_WRITE_LOCK_KEY = 0x7E11E4_0001
+#: Per-session settings: a crashed or cut-off terminal cannot hold locks for long, and a
+#: writer waiting longer than lock_timeout gets 55P03, which write_retrying retries.
+PG_SESSION_OPTIONS = "-c idle_in_transaction_session_timeout=30000 -c lock_timeout=15000 -c timezone=UTC"
 NETWORK_FILESYSTEMS = frozenset(
     {"nfs", "nfs4", "cifs", "smb", "smbfs", "smb3", "9p", "afs", "ncpfs", "glusterfs", "ceph",
      "fuse.sshfs", "sshfs", "fuse.glusterfs", "fuse.cephfs", "lustre", "gpfs", "davfs", "fuse.rclone"}
@@ -78,13 +93,20 @@ class Database:
     """
 
     def __init__(self, url: str, *, synchronous: str = "FULL", allow_network_fs: bool = False,
-                 pool_size: int = 5) -> None:
+                 pool_size: int = 5, reconnect_seconds: float = 15.0, serialize_writes: bool = True) -> None:
         from sqlalchemy import create_engine, event
         from sqlalchemy.engine import make_url
 
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
         self.synchronous = synchronous
+        #: How long write_retrying keeps reconnecting after a lost connection.
+        self.reconnect_seconds = reconnect_seconds
+        #: Reconnect attempts so far (for tests and the status line).
+        self.reconnects = 0
+        #: PostgreSQL: take one transaction-scoped advisory lock at the start of every write
+        #: transaction, so writers run one at a time as under SQLite's BEGIN IMMEDIATE.
+        self.serialize_writes = serialize_writes
         if self.dialect == "sqlite":
             database = self.url.database or ""
             if database in ("", ":memory:") or database.startswith("file::memory:"):
@@ -104,9 +126,15 @@ class Database:
             self.path = None
             self.write_engine = create_engine(
                 self.url, pool_pre_ping=True, pool_size=pool_size, isolation_level="READ COMMITTED",
-                connect_args={"connect_timeout": 5, "application_name": "teller"},
+                # TCP keepalives notice a silently dropped network in ~1 min instead of hours.
+                connect_args={"connect_timeout": 5, "application_name": "teller", "keepalives": 1,
+                              "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+                              "options": PG_SESSION_OPTIONS},
             )
-            self.read_engine = self.write_engine
+            # read(): one consistent snapshot, as SQLite's read transaction gives (READ
+            # COMMITTED would take a new snapshot per statement).
+            self.read_engine = self.write_engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True)
         else:
             raise StorageError(f"Unsupported database {self.dialect!r}: use sqlite or postgresql",
                                code="dialect")
@@ -128,7 +156,10 @@ class Database:
             cur.close()
 
     def check_pragmas(self) -> dict[str, Any]:
-        """Read the pragmas back and refuse anything but the required values."""
+        """Read the pragmas (PostgreSQL: version, encoding, collation) back and refuse anything
+        but the required values."""
+        if self.dialect == "postgresql":
+            return self._check_postgresql()
         if self.dialect != "sqlite":
             return {}
         with self.write_engine.connect() as conn:
@@ -142,13 +173,29 @@ class Database:
             }
         return verify_sqlite_pragmas(got)
 
+    def _check_postgresql(self) -> dict[str, Any]:
+        from sqlalchemy import text
+
+        with _translate_connection_errors(), self.write_engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT current_setting('server_version_num')::int, pg_encoding_to_char(encoding), datcollate "
+                "FROM pg_database WHERE datname = current_database()")).one()
+        return verify_postgresql_settings({"server_version_num": row[0], "encoding": row[1], "collate": row[2]})
+
     # -- transactions -------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Session]:
+        from sqlalchemy import text
         from sqlmodel import Session
 
         with _translate_connection_errors(), Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin():
+                if self.dialect == "postgresql" and self.serialize_writes:
+                    # Services check limits (tier caps, daily totals, TOTP steps, lockout
+                    # counters, approvals) before they post; under READ COMMITTED two
+                    # terminals could both pass a check. Serializing writers gives them the
+                    # same guarantee as SQLite's BEGIN IMMEDIATE. Reads are not affected.
+                    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_WRITE_LOCK_KEY})
                 yield session
 
     @contextmanager
@@ -159,32 +206,82 @@ class Database:
             with session.begin():
                 yield session
 
-    def write_retrying(self, fn: Callable[[Session], T], *, attempts: int = 5) -> T:
-        """Run ``fn`` in a write transaction, retrying serialization failures and deadlocks.
+    def write_retrying(self, fn: Callable[[Session], T], *, attempts: int = 5,
+                       reconnect_seconds: float | None = None) -> T:
+        """Run ``fn`` in a write transaction, retrying conflicts and lost connections.
 
-        ``fn`` must be idempotent across attempts (the ledger's idempotency key makes it so).
+        * serialization failures, deadlocks, lock timeouts and SQLite "database is locked":
+          up to ``attempts`` tries, then :class:`StorageError` (code ``busy``);
+        * a lost or refused connection (server restart, network loss): retried with
+          backoff for up to ``reconnect_seconds`` (default :attr:`reconnect_seconds`),
+          then :class:`DatabaseUnavailable`.
+
+        ``fn`` must be idempotent across attempts: the ledger's idempotency key makes a
+        posting so (a retry after an interrupted COMMIT returns the original entry).
         """
+        budget = self.reconnect_seconds if reconnect_seconds is None else reconnect_seconds
+        deadline: float | None = None
+        conflicts = 0
         delay = 0.01
-        for attempt in range(1, attempts + 1):
+        while True:
             try:
                 with self.write() as session:
                     return fn(session)
             except Exception as exc:  # noqa: BLE001 - classified below
-                if attempt < attempts and is_retryable(exc):
-                    log.info("retrying write after %s (attempt %d)", type(exc).__name__, attempt)
-                    time.sleep(delay)
+                kind = classify_error(exc)
+                if kind == "conflict":
+                    conflicts += 1
+                    if conflicts >= attempts:
+                        raise StorageError(
+                            f"The database stayed busy after {attempts} attempts; nothing was posted twice. "
+                            "Try again.", code="busy") from exc
+                    log.info("retrying write after %s (attempt %d)", _describe(exc), conflicts)
+                    time.sleep(delay * (0.5 + random.random()))
                     delay = min(delay * 2, 0.5)
                     continue
-                if is_retryable(exc):
-                    raise StorageError(
-                        f"The database stayed busy after {attempts} attempts; nothing was posted twice. "
-                        "Try again.", code="busy") from exc
+                if kind == "disconnect":
+                    now = time.monotonic()
+                    if deadline is None:
+                        deadline = now + budget
+                    if now >= deadline:
+                        if isinstance(exc, DatabaseUnavailable):
+                            raise
+                        raise _unavailable(exc) from exc
+                    log.warning("database connection lost (%s); reconnecting", _describe(exc))
+                    self.reconnects += 1
+                    time.sleep(min(delay * (0.5 + random.random()), max(deadline - now, 0)))
+                    delay = min(delay * 2, 1.0)
+                    continue
                 raise
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def ping(self) -> bool:
+        """True if a connection can be opened and used now (the UI's reconnect probe)."""
+        from sqlalchemy import text
+
+        try:
+            with self.write_engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception as exc:  # noqa: BLE001
+            if classify_error(exc) == "disconnect":
+                return False
+            raise
+
+    def wait_available(self, timeout: float | None = None) -> bool:
+        """Poll :meth:`ping` with backoff for up to ``timeout`` seconds; True once reachable."""
+        deadline = time.monotonic() + (self.reconnect_seconds if timeout is None else timeout)
+        delay = 0.05
+        while True:
+            if self.ping():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+            delay = min(delay * 2, 1.0)
 
     def dispose(self) -> None:
         self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if self.dialect == "sqlite":
             self.read_engine.dispose()
 
 
@@ -210,52 +307,99 @@ def verify_sqlite_pragmas(got: dict[str, Any]) -> dict[str, Any]:
     return got
 
 
-def is_retryable(exc: BaseException) -> bool:
-    """Serialization failures, deadlocks and (SQLite) lock timeouts."""
+#: SQLSTATEs of a conflict between transactions: retry the whole transaction.
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+#: SQLSTATEs of a lost connection (admin shutdown, crash shutdown, cannot connect now).
+DISCONNECT_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
+
+
+def classify_error(exc: BaseException) -> str | None:
+    """``"conflict"`` (retry now), ``"disconnect"`` (reconnect, then retry) or None."""
     from sqlalchemy.exc import DBAPIError
 
-    if isinstance(exc, DBAPIError):
-        orig = exc.orig
-        sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
-        if sqlstate in ("40001", "40P01", "55P03"):
-            return True
-        if "database is locked" in str(orig):
-            return True
-    return False
+    if isinstance(exc, DatabaseUnavailable):
+        return "disconnect"
+    if not isinstance(exc, DBAPIError):
+        return None
+    state = _sqlstate(exc)
+    if state in CONFLICT_SQLSTATES:
+        return "conflict"
+    if "database is locked" in str(exc.orig):
+        return "conflict"
+    if exc.connection_invalidated or state in DISCONNECT_SQLSTATES or (state or "").startswith("08"):
+        return "disconnect"
+    orig = exc.orig
+    module = type(orig).__module__ or ""
+    if module.startswith("psycopg") and state is None and type(orig).__name__ == "OperationalError":
+        return "disconnect"  # psycopg reports "connection failed/refused" with no SQLSTATE
+    return None
+
+
+#: Collations under which PostgreSQL compares text by code point, as SQLite does: name
+#: prefix ranges, ordering and therefore customer lookup give the same answers on both.
+CODEPOINT_COLLATIONS = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic"})
+
+
+def verify_postgresql_settings(got: dict[str, Any]) -> dict[str, Any]:
+    problems = []
+    if int(got.get("server_version_num", 0)) < 150000:
+        problems.append(f"server version {got.get('server_version_num')} (need PostgreSQL 15 or newer)")
+    if str(got.get("encoding", "")).upper() != "UTF8":
+        problems.append(f"encoding {got.get('encoding')} (need UTF8)")
+    if str(got.get("collate", "")) not in CODEPOINT_COLLATIONS:
+        problems.append(f"collation {got.get('collate')!r} (need C)")
+    if problems:
+        raise StorageError(
+            "Refusing to use this PostgreSQL database: " + ", ".join(problems) + ". Create it with "
+            "CREATE DATABASE teller TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'.", code="pg_settings")
+    return got
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Serialization failures, deadlocks, (SQLite) lock timeouts and lost connections."""
+    return classify_error(exc) is not None
 
 
 def is_disconnect(exc: BaseException) -> bool:
-    from sqlalchemy.exc import DBAPIError
+    return classify_error(exc) == "disconnect"
 
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+def _describe(exc: BaseException) -> str:
+    state = _sqlstate(exc)
+    return f"{type(getattr(exc, 'orig', None) or exc).__name__}{f' {state}' if state else ''}"
+
+
+def _unavailable(exc: BaseException) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        "The database cannot be reached. Your work is kept; the terminal will reconnect.",
+        code="db_unavailable", cause=_describe(exc))
 
 
 @contextmanager
 def _translate_connection_errors() -> Iterator[None]:
-    from sqlalchemy.exc import DBAPIError, OperationalError
+    """Turn a lost or refused connection into :class:`DatabaseUnavailable` (cause chained)."""
+    from sqlalchemy.exc import DBAPIError
 
     try:
         yield
-    except OperationalError as exc:
-        if exc.connection_invalidated or "could not connect" in str(exc) or "connection" in str(exc.orig).lower() \
-                and "refused" in str(exc.orig).lower():
-            raise DatabaseUnavailable(
-                "The database cannot be reached. Your work is kept; the terminal will reconnect.",
-            ) from exc
-        raise
     except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise DatabaseUnavailable(
-                "The database connection was lost. Your work is kept; the terminal will reconnect.",
-            ) from exc
+        if classify_error(exc) == "disconnect":
+            raise _unavailable(exc) from exc
         raise
 
 
-def make_database(url: str, *, synchronous: str = "FULL", allow_network_fs: bool = False) -> Database:
+def make_database(url: str, *, synchronous: str = "FULL", allow_network_fs: bool = False,
+                  pool_size: int = 5, reconnect_seconds: float = 15.0, serialize_writes: bool = True) -> Database:
     """The single place that turns a URL into a :class:`Database`."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return Database(url, synchronous=synchronous, allow_network_fs=allow_network_fs)
+    return Database(url, synchronous=synchronous, allow_network_fs=allow_network_fs, pool_size=pool_size,
+                    reconnect_seconds=reconnect_seconds, serialize_writes=serialize_writes)
 
 
 def sqlite_path_from_env() -> Path | None:  # pragma: no cover - convenience for scripts
