@@ -32,6 +32,7 @@ from textual.widgets.option_list import Option
 
 from teller_tui.i18n import N_, _
 
+from .widgets import TickBox
 from .base import TellerModal
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
@@ -144,13 +145,13 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
                 tiers = self.services.lifecycle.tiers.tiers(self.services.onboarding.today())
                 yield Select([(t.name(get_locale()), t.number) for t in tiers], prompt=_("New class"), id="lc-tier")
                 for key, label in EVIDENCE_LABELS.items():
-                    yield Checkbox(_(label), False, id=f"lc-ev-{key}")
+                    yield TickBox(_(label), False, id=f"lc-ev-{key}")
             if self.action == "replace_device":
                 yield Input(password=True, max_length=6, restrict=r"[0-9]*", placeholder=_("New PIN (customer types)"),
                             id="lc-pin")
                 yield Input(password=True, max_length=6, restrict=r"[0-9]*", placeholder=_("PIN again"),
                             id="lc-pin-again")
-                yield Checkbox(_("Enrol a new authenticator app"), False, id="lc-totp")
+                yield TickBox(_("Enrol a new authenticator app"), False, id="lc-totp")
             yield Input(placeholder=_("Reason (goes into the audit trail)"), id="lc-reason", max_length=200)
             yield Static("", id="lc-status")
             yield Static("", id="lc-qr", classes="onb-qr")

@@ -39,6 +39,7 @@ from textual.widgets.option_list import Option
 
 from teller_tui.i18n import N_, _
 
+from .widgets import TickBox
 from .base import TellerModal, TellerScreen
 from .commands import PaletteCommand, register_command
 from .widgets.desk import DeskScreenMixin, error_text
@@ -255,7 +256,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         if step == "explanations":
             yield Static(Content(_("Tick each item once you have explained it to the customer:")), classes="onb-note")
             for key, label in explanations.items():
-                yield Checkbox(_(label), bool(self.data["explanations"].get(key)), id=f"explanations-{key}")
+                yield TickBox(_(label), bool(self.data["explanations"].get(key)), id=f"explanations-{key}")
             return
         if step == "review":
             yield Static("", id="review-summary", classes="onb-summary")
@@ -280,7 +281,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
             wid = f"{step}-{field}"
             value = self.data.get(step, {}).get(field)
             if kind == "check":
-                yield Checkbox(_(label), bool(value), id=wid)
+                yield TickBox(_(label), bool(value), id=wid)
             elif kind.startswith("select:"):
                 options = [(_(text), key) for key, text in choices[kind.split(":", 1)[1]].items()]
                 keys = [k for _t, k in options]

@@ -8,11 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Input, Static
+from textual.widgets import Checkbox, Input, Static
 
 from .safe import clean, content, literal, notify_plain
 
-__all__ = ["CodeInput", "QRCode", "clean", "content", "literal", "notify_plain"]
+__all__ = ["CodeInput", "QRCode", "TickBox", "clean", "content", "literal", "notify_plain"]
+
+
+class TickBox(Checkbox):
+    """A checkbox whose state is shown by a glyph (✓ when ticked, blank when not).
+
+    Textual's Checkbox always draws an ``X`` and shows the state by colour alone; a teller
+    confirming an identity check must be able to read the state on any terminal.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.BUTTON_INNER = "✓" if self.value else " "
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = "✓" if self.value else " "
+        super().watch_value()
+        self.refresh()
 
 
 class CodeInput(Input):
