@@ -1,0 +1,1 @@
+"""The self-service kiosk: a separate, locked-down Textual app (``teller kiosk``)."""

@@ -1,0 +1,271 @@
+"""The self-service kiosk app: welcome -> PIN sign-in -> balance / history / transfer.
+
+Lock-down (the kiosk must keep running whatever a customer presses):
+
+* no inherited bindings (``inherit_bindings=False``: Textual's ctrl+q quit and ctrl+c
+  help-quit are gone), no command palette (``ENABLE_COMMAND_PALETTE = False``, no providers);
+* ctrl+c, ctrl+q, ctrl+z, ctrl+\\, ctrl+p (and a few more) are caught by one priority binding
+  that does nothing, before any widget sees them;
+* :meth:`KioskApp.check_action` lets only :data:`SAFE_APP_ACTIONS` run on the app, and every
+  kiosk screen refuses screen actions it does not name (``KIOSK_ACTIONS``) — so quit, suspend,
+  screenshot, theme changes, help/devtools panels, ``@click`` actions in text, key simulation and
+  screen pushes/pops are refused whatever their source; the dangerous actions are also
+  overridden to do nothing (defence in depth);
+* in a real terminal SIGINT/SIGTSTP/SIGQUIT are ignored (Textual keeps the tty in raw mode, so
+  ^C ^Z ^\\ arrive as keys anyway; Textual's own SIGTSTP handler is replaced once it is running);
+* after ``settings.kiosk_idle_seconds`` without input the customer's session ends in the core and
+  every screen above the welcome screen is closed (their data with them).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.worker import Worker, WorkerState
+
+from teller_tui.auth.session import IdleTracker
+from teller_tui.clock import Clock, SystemClock
+from teller_tui.errors import DomainError
+from teller_tui.i18n import _, set_locale
+
+from .welcome import WelcomeScreen
+
+if TYPE_CHECKING:
+    from teller_tui.audit import Actor
+    from teller_tui.kiosk import KioskSession
+    from teller_tui.services import Services
+    from teller_tui.settings import Settings
+
+log = logging.getLogger("teller.kiosk")
+
+__all__ = ["BLOCKED_KEYS", "SAFE_APP_ACTIONS", "KioskApp", "make_kiosk_app"]
+
+#: Keys swallowed before any widget: quit, copy/interrupt, suspend, quit-signal, palette, and friends.
+BLOCKED_KEYS = ("ctrl+c", "ctrl+q", "ctrl+z", "ctrl+backslash", "ctrl+p", "ctrl+s", "ctrl+d",
+                "ctrl+t", "ctrl+o", "ctrl+y", "ctrl+x", "ctrl+v", "ctrl+l", "super+c", "super+q")
+#: The only actions that may run on the app itself.
+SAFE_APP_ACTIONS = frozenset({"ignore_key", "focus_next", "focus_previous", "start", "start_over", "bell"})
+
+KIOSK_THEME = Theme(
+    name="kiosk-contrast",
+    primary="#FFD400",
+    secondary="#00C8FF",
+    accent="#00FFFF",
+    foreground="#FFFFFF",
+    background="#000000",
+    surface="#000000",
+    panel="#202020",
+    success="#5CFF5C",
+    warning="#FFD400",
+    error="#FF6B6B",
+    dark=True,
+)
+
+
+class KioskApp(App[int], inherit_bindings=False):
+    CSS_PATH = Path(__file__).resolve().parent / "kiosk.tcss"
+    TITLE = "Kiosk"
+    ENABLE_COMMAND_PALETTE = False
+    COMMANDS: ClassVar[set[Any]] = set()
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(",".join(BLOCKED_KEYS), "ignore_key", show=False, priority=True, system=True, id="kiosk.blocked"),
+    ]
+
+    class Ready(Message):
+        def __init__(self, services: Services, actor: Actor) -> None:
+            super().__init__()
+            self.services = services
+            self.actor = actor
+
+    class Failed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, settings: Settings, *, services: Services | None = None, clock: Clock | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self._given_services = services
+        self.services: Services | None = None
+        self.actor: Actor | None = None
+        self.session: KioskSession | None = None
+        self.clock: Clock = clock or (services.clock if services is not None else SystemClock())
+        self.idle = IdleTracker(self.clock, settings.kiosk_idle_seconds)
+        self.refused: list[str] = []  # actions refused (for the log and the tests)
+
+    # -- startup -------------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        return WelcomeScreen()
+
+    def on_mount(self) -> None:
+        self.register_theme(KIOSK_THEME)
+        self.theme = KIOSK_THEME.name
+        self.ignore_signals()
+        self.set_interval(1.0, self.check_customer_idle, name="kiosk-idle")
+        self.open_services()
+
+    def ignore_signals(self) -> None:
+        """SIG_IGN for SIGINT/SIGTSTP/SIGQUIT in a real terminal (the driver installs its own SIGTSTP)."""
+        if self.is_headless or self.is_web or threading.current_thread() is not threading.main_thread():
+            return
+        for name in ("SIGINT", "SIGTSTP", "SIGQUIT"):
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                signal.signal(sig, signal.SIG_IGN)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
+    def open_services(self) -> None:
+        try:
+            services = self._given_services
+            if services is None:
+                from teller_tui.services import make_services
+
+                services = make_services(self.settings, clock=self.clock)
+            actor = services.kiosk.ensure_identity(self.settings.terminal_id)
+        except Exception as exc:  # noqa: BLE001 - shown on the welcome screen, details in the log
+            ref = secrets.token_hex(3)
+            log.exception("kiosk startup failed (ref %s)", ref)
+            text = str(exc) if isinstance(exc, DomainError) else type(exc).__name__
+            self.post_message(self.Failed(_("Out of service ({error}). Reference {ref}.").format(error=text, ref=ref)))
+            return
+        self.post_message(self.Ready(services, actor))
+
+    def on_kiosk_app_ready(self, message: Ready) -> None:
+        self.services = message.services
+        self.actor = message.actor
+        self._sync_welcome()
+
+    def on_kiosk_app_failed(self, message: Failed) -> None:
+        self._sync_welcome(message.text)
+
+    def _sync_welcome(self, problem: str | None = None) -> None:
+        base = self.screen_stack[0] if self.screen_stack else None
+        if isinstance(base, WelcomeScreen):
+            base.sync_ready(problem)
+
+    @property
+    def ready(self) -> bool:
+        return self.services is not None and self.actor is not None
+
+    # -- lock-down -------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in SAFE_APP_ACTIONS:
+            return True
+        self.refused.append(action)
+        log.info("kiosk refused action %s", action)
+        return False
+
+    def action_ignore_key(self) -> None:
+        """A blocked key: nothing happens."""
+
+    # Defence in depth: even a direct call does nothing.
+    async def action_quit(self) -> None:
+        self.refused.append("quit")
+
+    def action_help_quit(self) -> None:
+        self.refused.append("help_quit")
+
+    def action_suspend_process(self) -> None:
+        self.refused.append("suspend_process")
+
+    def action_command_palette(self) -> None:
+        self.refused.append("command_palette")
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self.refused.append("screenshot")
+
+    def action_change_theme(self) -> None:
+        self.refused.append("change_theme")
+
+    def action_toggle_dark(self) -> None:
+        self.refused.append("toggle_dark")
+
+    def action_show_help_panel(self) -> None:
+        self.refused.append("show_help_panel")
+
+    def watch_theme(self, theme: str) -> None:
+        if theme != KIOSK_THEME.name and KIOSK_THEME.name in self.available_themes:
+            self.call_later(setattr, self, "theme", KIOSK_THEME.name)
+
+    # -- errors -----------------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.report_worker_error(event.worker)
+
+    def report_worker_error(self, worker: Worker[Any]) -> None:
+        error = worker.error
+        if isinstance(error, DomainError):
+            self.notify(str(error), severity="error", markup=False, timeout=8)
+            return
+        ref = secrets.token_hex(3)
+        log.error("kiosk worker %s failed (ref %s)", worker.name, ref, exc_info=error)
+        self.notify(_("Something went wrong; nothing more was done. Reference {ref}.").format(ref=ref),
+                    severity="error", markup=False, timeout=10)
+
+    # -- idle --------------------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp):
+            self.idle.touch()
+        await super().on_event(event)
+
+    def check_customer_idle(self) -> None:
+        """Every second: idle too long with a customer (or mid-way) -> back to the welcome screen."""
+        if self.idle.expired() and (self.session is not None or len(self.screen_stack) > 1):
+            self.reset_to_welcome()
+
+    # -- flow --------------------------------------------------------------------------------------
+    def action_start(self, locale: str) -> None:
+        """Welcome -> sign-in in the chosen language."""
+        if not self.ready or len(self.screen_stack) > 1:
+            return
+        set_locale("zh_CN" if locale.startswith("zh") else "en")
+        self.idle.touch()
+        from .signin import KioskSignInScreen
+
+        self.push_screen(KioskSignInScreen())
+
+    def start_customer(self, session: KioskSession) -> None:
+        """After a correct PIN: the customer's home screen replaces the sign-in screen."""
+        from .home import KioskHomeScreen
+
+        self.session = session
+        self.idle.touch()
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(KioskHomeScreen())
+
+    def action_start_over(self) -> None:
+        self.reset_to_welcome()
+
+    def reset_to_welcome(self) -> None:
+        """End the customer's session in the core and close every screen holding their data."""
+        session, self.session = self.session, None
+        if session is not None and self.services is not None and self.actor is not None:
+            try:
+                self.services.kiosk.sign_out(self.actor, session)
+            except DomainError:  # pragma: no cover - sign_out is idempotent
+                pass
+        self.clear_notifications()
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        set_locale(self.settings.locale)
+        base = self.screen_stack[0]
+        if isinstance(base, WelcomeScreen):
+            base.reset()
+        self.idle.touch()
+
+
+def make_kiosk_app(settings: Settings, *, services: Services | None = None, clock: Clock | None = None) -> KioskApp:
+    set_locale(settings.locale)
+    return KioskApp(settings, services=services, clock=clock)

@@ -1,0 +1,98 @@
+"""The customer's home: balances and what may still be sent today; history, transfer, finish."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, Static
+
+from teller_tui.formatting import format_money
+from teller_tui.i18n import N_, _
+
+from .base import KioskScreen
+
+if TYPE_CHECKING:
+    from teller_tui.kiosk import KioskAccount
+
+__all__ = ["KioskHomeScreen", "wallet_lines"]
+
+
+def wallet_lines(account: KioskAccount) -> list[str]:
+    lines = []
+    for w in account.wallets:
+        lines.append(_("Wallet {number} (class {tier})").format(number=w.number_masked, tier=w.tier))
+        lines.append("  " + _("Balance: {amount}").format(amount=format_money(w.balance)))
+        lines.append("  " + _("Limit per transfer: {amount}").format(amount=format_money(w.per_txn_limit)))
+        lines.append("  " + _("Left to send today: {amount}").format(amount=format_money(w.left_today)))
+        if w.status != "active":
+            lines.append("  " + _("This wallet is frozen: please see a teller."))
+    return lines
+
+
+class KioskHomeScreen(KioskScreen):
+    KIOSK_ACTIONS = frozenset({"history", "transfer", "finish"})
+    BINDINGS = [
+        Binding("1", "history", N_("History"), id="kiosk.home.history"),
+        Binding("2", "transfer", N_("Transfer"), id="kiosk.home.transfer"),
+        Binding("escape,0", "finish", N_("Finish"), id="kiosk.home.finish"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.account: KioskAccount | None = None
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="home-box", classes="kiosk-box"):
+            yield Static(Content(_("Loading…")), id="home-greeting", classes="kiosk-title")
+            yield Static("", id="home-wallets", classes="kiosk-text")
+            with Horizontal(classes="kiosk-buttons"):
+                yield Button(_("1 History"), id="history", variant="primary", classes="kiosk-button")
+                yield Button(_("2 Transfer"), id="transfer", variant="primary", classes="kiosk-button")
+                yield Button(_("0 Finish"), id="finish", variant="error", classes="kiosk-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#history", Button).focus()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-home")
+    def load(self) -> None:
+        app: Any = self.app
+        session = app.session
+        if session is None:
+            return
+        account = app.services.kiosk.account(app.actor, session)
+        app.call_from_thread(self.show, account)
+
+    def show(self, account: KioskAccount) -> None:
+        if self.app.session is None:  # type: ignore[attr-defined]
+            return
+        self.account = account
+        self.query_one("#home-greeting", Static).update(
+            Content(_("Hello, {name}").format(name=account.name_masked)))
+        self.query_one("#home-wallets", Static).update(Content("\n".join(wallet_lines(account))))
+
+    @on(Button.Pressed, "#history")
+    def action_history(self) -> None:
+        if self.account and self.account.wallets:
+            from .history import KioskHistoryScreen
+
+            self.app.push_screen(KioskHistoryScreen(self.account.wallets[0].wallet_id))
+
+    @on(Button.Pressed, "#transfer")
+    def action_transfer(self) -> None:
+        if self.account and self.account.wallets:
+            from .transfer import KioskTransferScreen
+
+            self.app.push_screen(KioskTransferScreen(self.account))
+
+    @on(Button.Pressed, "#finish")
+    def action_finish(self) -> None:
+        self.app.reset_to_welcome()  # type: ignore[attr-defined]

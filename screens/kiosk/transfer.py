@@ -1,0 +1,225 @@
+"""Transfer to another wallet by its number or the payee's phone, within the kiosk limits.
+
+Form -> preview (core: payee masked, every limit checked) -> confirmation naming the payee
+masked (``张*明 138****5678``) -> posting -> receipt (print or finish).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, Input, Label, Select, Static
+
+from teller_tui.errors import DomainError
+from teller_tui.formatting import format_money
+from teller_tui.i18n import N_, _
+
+from .base import KioskModal, KioskScreen
+
+if TYPE_CHECKING:
+    from teller_tui.kiosk import KioskAccount, KioskReceipt, TransferPreview
+    from teller_tui.money import Money
+
+__all__ = ["KioskConfirmTransfer", "KioskReceiptScreen", "KioskTransferScreen"]
+
+
+class KioskTransferScreen(KioskScreen):
+    KIOSK_ACTIONS = frozenset({"back"})
+    BINDINGS = [Binding("escape", "back", N_("Back"), id="kiosk.transfer.back")]
+
+    def __init__(self, account: KioskAccount) -> None:
+        super().__init__()
+        self.account = account
+        self.busy = False
+        from teller_tui.cash import new_idempotency_key
+
+        self.key = new_idempotency_key("kiosk")
+
+    def compose(self) -> ComposeResult:
+        with Center(), Vertical(id="transfer-box", classes="kiosk-box"):
+            yield Static(Content(_("Transfer")), classes="kiosk-title")
+            if len(self.account.wallets) > 1:
+                yield Label(_("From wallet"), classes="kiosk-label")
+                yield Select([(w.number_masked, w.wallet_id) for w in self.account.wallets],
+                             value=self.account.wallets[0].wallet_id, allow_blank=False, id="from-wallet")
+            else:
+                w = self.account.wallets[0]
+                yield Static(Content(_("From wallet {number}").format(number=w.number_masked)), classes="kiosk-text")
+            yield Label(_("Payee's wallet number or phone number"), classes="kiosk-label")
+            yield Input(id="payee", max_length=24, restrict=r"[0-9+ ]*", classes="kiosk-input")
+            yield Label(_("Amount (yuan)"), classes="kiosk-label")
+            yield Input(id="amount", max_length=12, restrict=r"[0-9.,]*", classes="kiosk-input")
+            w0 = self.account.wallets[0]
+            yield Static(Content(_("Up to {per_txn} a transfer; {left} left today.").format(
+                per_txn=format_money(w0.per_txn_limit), left=format_money(w0.left_today))), classes="kiosk-hint")
+            with Horizontal(classes="kiosk-buttons"):
+                yield Button(_("Continue"), id="continue", variant="primary", classes="kiosk-button")
+                yield Button(_("Back"), id="back", classes="kiosk-button")
+            yield Static("", id="transfer-status", classes="kiosk-status")
+
+    def on_mount(self) -> None:
+        self.query_one("#payee", Input).focus()
+
+    def from_wallet_id(self) -> int:
+        if len(self.account.wallets) > 1:
+            return int(self.query_one("#from-wallet", Select).value)  # type: ignore[arg-type]
+        return self.account.wallets[0].wallet_id
+
+    @on(Input.Submitted, "#payee")
+    def _to_amount(self) -> None:
+        self.query_one("#amount", Input).focus()
+
+    @on(Input.Submitted, "#amount")
+    @on(Button.Pressed, "#continue")
+    def submit(self) -> None:
+        from teller_tui.money import parse_money
+
+        if self.busy:
+            return
+        payee = self.query_one("#payee", Input).value.strip()
+        if not payee:
+            self.status(_("Enter the payee's wallet number or phone number."))
+            return
+        try:
+            amount = parse_money(self.query_one("#amount", Input).value)
+        except DomainError as exc:
+            self.status(str(exc))
+            return
+        self.busy = True
+        self.status(_("Checking…"), error=False)
+        self._preview(self.from_wallet_id(), payee, amount)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-transfer")
+    def _preview(self, wallet_id: int, payee: str, amount: Money) -> None:
+        app: Any = self.app
+        try:
+            preview = app.services.kiosk.preview_transfer(app.actor, app.session, wallet_id, payee, amount)
+        except DomainError as exc:
+            app.call_from_thread(self._refused, str(exc))
+            return
+        app.call_from_thread(self._confirm, wallet_id, payee, preview)
+
+    def _refused(self, text: str) -> None:
+        self.busy = False
+        self.status(text)
+
+    def _confirm(self, wallet_id: int, payee: str, preview: TransferPreview) -> None:
+        self.busy = False
+        if not preview.allowed:
+            self.status(preview.refusal or "")
+            return
+        self.status("", error=False)
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.busy = True
+                self.status(_("Sending…"), error=False)
+                self._post(wallet_id, payee, preview.amount)
+
+        self.app.push_screen(KioskConfirmTransfer(preview), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-transfer")
+    def _post(self, wallet_id: int, payee: str, amount: Money) -> None:
+        app: Any = self.app
+        try:
+            receipt = app.services.kiosk.transfer(app.actor, app.session, wallet_id, payee, amount,
+                                                  idempotency_key=self.key)
+        except DomainError as exc:
+            app.call_from_thread(self._refused, str(exc))
+            return
+        app.call_from_thread(self._done, receipt)
+
+    def _done(self, receipt: KioskReceipt) -> None:
+        self.busy = False
+        from teller_tui.cash import new_idempotency_key
+
+        self.key = new_idempotency_key("kiosk")  # a new form for the next transfer
+        self.query_one("#amount", Input).value = ""
+        self.query_one("#payee", Input).value = ""
+        self.status(_("Done. Reference {reference}").format(reference=receipt.reference), error=False)
+        self.app.push_screen(KioskReceiptScreen(receipt))
+
+    @on(Button.Pressed, "#back")
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def status(self, text: str, *, error: bool = True) -> None:
+        widget = self.query_one("#transfer-status", Static)
+        widget.update(Content(text))
+        widget.set_class(error, "error")
+
+
+class KioskConfirmTransfer(KioskModal):
+    """Names the payee masked; the customer confirms or goes back."""
+
+    KIOSK_ACTIONS = frozenset({"confirm", "cancel"})
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="kiosk.confirm.cancel")]
+
+    def __init__(self, preview: TransferPreview) -> None:
+        super().__init__()
+        self.preview = preview
+
+    def compose(self) -> ComposeResult:
+        p = self.preview
+        with Vertical(id="confirm-box", classes="kiosk-box"):
+            yield Static(Content(_("Please check")), classes="kiosk-title")
+            yield Static(Content("\n".join([
+                _("Pay {amount}").format(amount=format_money(p.amount)),
+                _("To {name} {phone}").format(name=p.payee_name_masked, phone=p.payee_phone_masked),
+                _("Wallet {number}").format(number=p.payee_wallet_masked),
+                _("From wallet {number}").format(number=p.from_wallet_masked),
+                _("Balance after: {amount}").format(amount=format_money(p.balance_after)),
+            ])), id="confirm-facts", classes="kiosk-text")
+            with Horizontal(classes="kiosk-buttons"):
+                yield Button(_("Confirm"), id="confirm", variant="success", classes="kiosk-button")
+                yield Button(_("Cancel"), id="cancel", variant="error", classes="kiosk-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class KioskReceiptScreen(KioskModal):
+    KIOSK_ACTIONS = frozenset({"print", "close"})
+    BINDINGS = [Binding("escape", "close", N_("Done"), id="kiosk.receipt.close")]
+
+    def __init__(self, receipt: KioskReceipt) -> None:
+        super().__init__()
+        self.receipt = receipt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="receipt-box", classes="kiosk-box"):
+            yield Static(Content(_("Transfer done")), classes="kiosk-title")
+            yield Static(Content(self.receipt.receipt_text), id="receipt-text")
+            with Horizontal(classes="kiosk-buttons"):
+                yield Button(_("Print"), id="print", variant="primary", classes="kiosk-button")
+                yield Button(_("Done"), id="close", classes="kiosk-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#close", Button).focus()
+
+    @on(Button.Pressed, "#print")
+    def action_print(self) -> None:
+        if self.app.is_web:
+            self.app.deliver_text(io.StringIO(self.receipt.receipt_text),
+                                  save_filename=f"{self.receipt.reference}.txt", open_method="browser",
+                                  mime_type="text/plain")
+        # In a terminal the receipt is already saved in the receipts folder the printer reads.
+        self.notify(_("Printing… please take your receipt."), markup=False)
+
+    @on(Button.Pressed, "#close")
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,245 @@
+"""The kiosk app under Pilot: lock-down (every forbidden key and action), idle reset, a transfer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from teller_tui.audit import AuditTrail
+from teller_tui.clock import FakeClock
+from teller_tui.ledger import Ledger
+from teller_tui.money import Money
+
+PIN = "246810"
+SIZE = (110, 40)
+
+
+@pytest.fixture
+def services(db: Any, clock: FakeClock, tmp_path: Path) -> Iterator[Any]:
+    from teller_tui.auth.secretbox import SecretBox
+    from teller_tui.services import Services, _feature_factories
+    from teller_tui.settings import load_settings
+
+    settings = load_settings(home=tmp_path / "home", locale="en", terminal_id="K01")
+    svc = Services(settings=settings, clock=clock, db=db, ledger=Ledger(clock), audit=AuditTrail(clock), extra={})
+    for name, factory in _feature_factories():
+        svc.extra[name] = factory(svc)
+    svc.kiosk._box = SecretBox.ephemeral()
+    yield svc
+
+
+def _customer(services: Any, name: str, phone: str, fund: str = "1000") -> tuple[int, int]:
+    from teller_tui.audit import Actor
+    from teller_tui.auth.passwords import hash_pin
+    from teller_tui.ledger import EntryRequest, credit, debit
+    from teller_tui.ledger.accounts import AccountKind, equity_code
+    from sqlalchemy import select
+
+    from teller_tui.models import Customer, Staff, Wallet
+
+    with services.db.write() as s:
+        staff = s.execute(select(Staff).where(Staff.username == "teller1")).scalar_one_or_none()
+        if staff is None:
+            staff = Staff(username="teller1", display_name="t", role="teller", branch_code="B001",
+                          created_at=services.clock.now())
+            s.add(staff)
+            s.flush()
+        c = Customer(customer_no=f"C{phone}", full_name=name, phone=phone, branch_code="B001",
+                     created_at=services.clock.now(), pin_hash=hash_pin(PIN))
+        s.add(c)
+        s.flush()
+        teller = Actor(staff.id, "teller1", "T01", "teller", "B001")
+    wid = services.wallets.open_wallet_now(teller, c.id, 1).wallet_id
+    if fund != "0":
+        with services.db.write() as s:
+            w = s.get(Wallet, wid)
+            eq = services.ledger.open_account(s, code=equity_code("B001"), name="Equity", kind=AccountKind.EQUITY,
+                                              branch_code="B001")
+            services.ledger.post(s, EntryRequest(f"fund-{phone}", "opening", (debit(eq, Money.of(fund)),
+                                                                            credit(w.account_id, Money.of(fund))),
+                                                 None, "T01", "B001"))
+    return c.id, wid
+
+
+def _text(app: Any) -> str:
+    """Every piece of text on the current screen (what a person would read)."""
+    from textual.widgets import Button, DataTable, Input, Label, Static
+
+    parts: list[str] = []
+    for w in app.screen.query("*"):
+        if isinstance(w, Static | Label):
+            parts.append(str(w.render()))
+        elif isinstance(w, Button):
+            parts.append(str(w.label))
+        elif isinstance(w, Input):
+            parts.append(w.value)
+        elif isinstance(w, DataTable):
+            for row in range(w.row_count):
+                parts.extend(str(c) for c in w.get_row_at(row))
+    return "\n".join(parts)
+
+
+async def _settle(app: Any, pilot: Any) -> None:
+    """Until the click was handled and its worker finished (the screen is no longer busy)."""
+    for _ in range(50):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not getattr(app.screen, "busy", False):
+            return
+    raise AssertionError("the screen stayed busy")
+
+
+async def _ready(app: Any, pilot: Any) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert app.ready
+
+
+async def _sign_in(app: Any, pilot: Any, ident: str, pin: str = PIN) -> None:
+    from screens.kiosk.signin import KioskSignInScreen
+
+    await pilot.click("#lang-en")
+    await pilot.pause()
+    assert isinstance(app.screen, KioskSignInScreen)
+    app.screen.query_one("#identifier").value = ident
+    app.screen.query_one("#pin").value = pin
+    await pilot.click("#submit")
+    await _settle(app, pilot)
+
+
+async def test_forbidden_keys_and_actions_are_refused(services: Any) -> None:
+    from screens.kiosk.app import make_kiosk_app
+    from screens.kiosk.welcome import WelcomeScreen
+
+    app = make_kiosk_app(services.settings, services=services)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        theme = app.theme
+        for key in ("ctrl+c", "ctrl+q", "ctrl+z", "ctrl+backslash", "ctrl+p", "ctrl+s", "f1", "ctrl+t",
+                    "escape"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.is_running and isinstance(app.screen, WelcomeScreen), key
+        for action in ("quit", "app.quit", "suspend_process", "command_palette", "screenshot", "change_theme",
+                       "toggle_dark", "show_help_panel", "help_quit", "app.pop_screen", "app.simulate_key('ctrl+q')",
+                       "app.push_screen('x')", "app.switch_theme('textual-light')", "app.bell",
+                       "screen.copy_text", "screen.maximize", "app.command_palette"):
+            await app.run_action(action)
+            await pilot.pause()
+            assert app.is_running and isinstance(app.screen, WelcomeScreen), action
+        assert app.theme == theme == "kiosk-contrast"
+        assert "CommandPalette" not in {type(s).__name__ for s in app.screen_stack}
+        assert {"quit", "suspend_process", "command_palette", "screenshot", "change_theme"} <= set(app.refused)
+        # Even direct calls of the dangerous actions do nothing.
+        await app.action_quit()
+        app.action_suspend_process()
+        app.action_command_palette()
+        app.action_screenshot()
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert app.theme == "kiosk-contrast"
+        # A link with an action in text is refused too.
+        assert not app.check_action("quit", ())
+        assert app.is_running and "Welcome" in _text(app)
+        # Also on a customer's screen.
+        await pilot.click("#lang-en")
+        await pilot.pause()
+        for key in ("ctrl+c", "ctrl+q", "ctrl+z", "ctrl+backslash", "ctrl+p"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.is_running, key
+        assert type(app.screen).__name__ == "KioskSignInScreen"
+
+
+def test_no_inherited_quit_or_palette_bindings(tmp_path: Path) -> None:
+    from screens.kiosk.app import KioskApp
+    from teller_tui.settings import load_settings
+
+    app = KioskApp(load_settings(home=tmp_path))
+    for key in ("ctrl+q", "ctrl+c", "ctrl+z", "ctrl+backslash", "ctrl+p"):
+        bound = [b for k, b in app._bindings if k == key]
+        assert bound and all(b.action == "ignore_key" for b in bound), key
+    assert not app.ENABLE_COMMAND_PALETTE and not app.COMMANDS
+
+
+async def test_sign_in_home_history_and_idle_reset_clears_customer(services: Any, clock: FakeClock) -> None:
+    from screens.kiosk.app import make_kiosk_app
+    from screens.kiosk.home import KioskHomeScreen
+    from screens.kiosk.welcome import WelcomeScreen
+
+    _customer(services, "张三明", "13812345678", fund="1234.5")
+    app = make_kiosk_app(services.settings, services=services, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        await _sign_in(app, pilot, "13812345678")
+        assert isinstance(app.screen, KioskHomeScreen)
+        text = _text(app)
+        assert "张*明" in text and "1,234.50" in text and "张三明" not in text
+        await pilot.press("1")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert type(app.screen).__name__ == "KioskHistoryScreen"
+        assert any(line.startswith("+") and line.endswith("1,234.50") for line in _text(app).splitlines())
+        # Idle: nothing pressed for kiosk_idle_seconds.
+        clock.advance(seconds=services.settings.kiosk_idle_seconds - 1)
+        app.check_customer_idle()
+        assert type(app.screen).__name__ == "KioskHistoryScreen"
+        clock.advance(seconds=2)
+        app.check_customer_idle()
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen) and len(app.screen_stack) == 1
+        assert app.session is None and services.kiosk.active_sessions() == 0
+        assert "张" not in _text(app) and "1,234.50" not in _text(app)
+        assert not app._notifications
+
+
+async def test_pin_lockout_at_five_in_the_ui(services: Any) -> None:
+    from screens.kiosk.app import make_kiosk_app
+    from teller_tui.models import Customer
+
+    cid, _wid = _customer(services, "王芳", "13900000001")
+    app = make_kiosk_app(services.settings, services=services)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        await _sign_in(app, pilot, "13900000001", "000000")
+        for _ in range(4):
+            app.screen.query_one("#pin").value = "000000"
+            app.screen.submit()  # what the Sign in button does
+            await _settle(app, pilot)
+        assert "ask a teller" in _text(app)
+        with services.db.read() as s:
+            c = s.get(Customer, cid)
+            assert c.pin_locked and c.pin_failed_attempts == 5
+
+
+async def test_transfer_confirms_with_masked_payee(services: Any) -> None:
+    from screens.kiosk.app import make_kiosk_app
+    from screens.kiosk.transfer import KioskConfirmTransfer, KioskReceiptScreen
+
+    _customer(services, "王芳", "13900000002", fund="500")
+    _c2, w2 = _customer(services, "张三明", "13812345678", fund="0")
+    app = make_kiosk_app(services.settings, services=services)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(app, pilot)
+        await _sign_in(app, pilot, "13900000002")
+        await pilot.press("2")
+        await pilot.pause()
+        app.screen.query_one("#payee").value = "13812345678"
+        app.screen.query_one("#amount").value = "120"
+        await pilot.click("#continue")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, KioskConfirmTransfer)
+        text = _text(app)
+        assert "张*明 138****5678" in text and "张三明" not in text
+        await pilot.click("#confirm")
+        await _settle(app, pilot)
+        await _settle(app, pilot)
+        assert isinstance(app.screen, KioskReceiptScreen)
+    from teller_tui.models import Wallet
+
+    with services.db.read() as s:
+        assert services.ledger.balance(s, s.get(Wallet, w2).account_id).posted == Money.of("120")

@@ -1,0 +1,206 @@
+"""`teller serve` on loopback, driven by headless Chromium: sign in as a teller, find a customer.
+
+textual-serve draws with xterm.js on a WebGL/canvas renderer (no text in the DOM) and does not
+expose the terminal object, so the test captures what the server sends: an init script wraps
+``WebSocket`` and decodes the binary frames (the terminal byte stream) into ``window.__termText``;
+the test strips escape sequences and reads the text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
+                                                   reason="Chromium is not installed")]
+
+REPO = Path(__file__).resolve().parent.parent
+TELLER = Path(sys.executable).with_name("teller")
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+PASSWORD = "teller-demo-pass"
+CUSTOMER = ("欧阳明远", "13712345678")
+
+CAPTURE = """
+(() => {
+  window.__termText = "";
+  const decoder = new TextDecoder("utf-8");
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new Native(...args);
+    ws.addEventListener("message", (e) => {
+      if (typeof e.data !== "string") {
+        window.__termText += decoder.decode(new Uint8Array(e.data), {stream: true});
+      }
+    });
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, Native);
+})();
+"""
+
+_ESCAPES = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[P^_].*?\x1b\\|\x1b[()][0-9A-Za-z]|\x1b.")
+
+
+def plain(stream: str) -> str:
+    return _ESCAPES.sub("", stream)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(home: Path) -> None:
+    """A migrated database with one teller (password + authenticator) and one customer with a wallet."""
+    from teller_tui.audit import Actor
+    from teller_tui.auth.passwords import test_parameters
+    from teller_tui.clock import SystemClock
+    from teller_tui.services import make_services
+    from teller_tui.settings import load_settings
+
+    settings = load_settings(home=home, locale="en")
+    from teller_tui.db import schema
+    from teller_tui.services import open_database
+
+    db = open_database(settings, check_schema=False)
+    schema.upgrade(db)
+    services = make_services(settings, clock=SystemClock(), database=db)
+    try:
+        system = Actor(None, "system:test", "T01", "system", settings.branch_code)
+        with test_parameters():
+            services.auth.create_staff(system, "teller1", "Teller One", "teller", password=PASSWORD,
+                                       totp_secret=SECRET)
+        from teller_tui.models import Customer
+
+        with services.db.write() as s:
+            c = Customer(customer_no="C000000001", full_name=CUSTOMER[0], name_latin="ouyang mingyuan",
+                         phone=CUSTOMER[1], branch_code=settings.branch_code, created_at=services.clock.now())
+            s.add(c)
+            s.flush()
+            cid = c.id
+        services.wallets.open_wallet_now(system, cid, 3)
+    finally:
+        services.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    home = tmp_path / "home"
+    _prepare(home)
+    port = _free_port()
+    env = {**os.environ, "TELLER_HOME": str(home), "TELLER_LOCALE": "en", "TELLER_TERMINAL_ID": "W01"}
+    env.pop("TELLER_DATABASE_URL", None)
+    proc = subprocess.Popen([str(TELLER), "serve", "--port", str(port)], env=env, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"teller serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+                time.sleep(0.1)  # polling a starting server
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_binds_loopback_by_default() -> None:
+    from teller_tui.cli import build_parser
+    from teller_tui.commands.serve import app_command
+
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port, args.kiosk) == ("127.0.0.1", 8000, False)
+    assert app_command(kiosk=True).endswith("teller_tui.cli kiosk")
+    assert app_command(kiosk=False).endswith("teller_tui.cli run")
+
+
+def test_teller_signs_in_and_finds_a_customer_in_the_browser(server: str) -> None:
+    import pyotp
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.add_init_script(CAPTURE)
+            page.goto(server)
+
+            def text() -> str:
+                return plain(page.evaluate("window.__termText || ''"))
+
+            def wait_for(needle: str, timeout: float = 15.0) -> None:
+                deadline = time.monotonic() + timeout
+                while needle not in text():
+                    if time.monotonic() > deadline:
+                        raise AssertionError(f"{needle!r} never appeared; last output: {text()[-1500:]!r}")
+                    page.wait_for_timeout(100)
+
+            wait_for("Teller workstation")
+            wait_for("User name")
+            page.wait_for_timeout(300)
+            page.locator("#terminal").click(position={"x": 5, "y": 5})  # focus xterm, not a field
+            wait_for("palette")  # the footer: the app is drawn
+            # Probe until keys reach the app (early keystrokes can be lost while it starts).
+            deadline = time.monotonic() + 20
+            probes = 0
+            while True:
+                mark = len(page.evaluate("window.__termText"))
+                page.keyboard.press("x")
+                probes += 1
+                page.wait_for_timeout(400)
+                if "x" in plain(page.evaluate("window.__termText")[mark:]):
+                    break
+                assert time.monotonic() < deadline, "the app never echoed a key"
+            for _ in range(probes):
+                page.keyboard.press("Backspace")  # clear the probe characters from the user name field
+                page.wait_for_timeout(150)
+            page.wait_for_timeout(300)
+            page.keyboard.type("teller1", delay=60)
+            page.keyboard.press("Enter")
+            page.keyboard.type(PASSWORD, delay=60)
+            page.keyboard.press("Enter")
+            page.keyboard.type(pyotp.TOTP(SECRET).now(), delay=60)
+            # The sign-in button is enabled once the app has opened the database: press Enter
+            # (submit from the code field) until the home screen shows.
+            deadline = time.monotonic() + 20
+            while "Find customer" not in text():
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no home screen; last output: {text()[-1500:]!r}")
+                page.keyboard.press("Enter")
+                page.wait_for_timeout(700)
+            wait_for("Find customer")
+            mark = len(page.evaluate("window.__termText"))
+            page.keyboard.press("F2")
+            page.wait_for_timeout(300)
+            page.keyboard.type(CUSTOMER[1])
+            page.keyboard.press("Enter")
+            deadline = time.monotonic() + 15
+            while CUSTOMER[0] not in plain(page.evaluate("window.__termText")[mark:]):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"customer name never shown; output: {text()[-2000:]!r}")
+                page.wait_for_timeout(100)
+        finally:
+            browser.close()
