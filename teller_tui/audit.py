@@ -143,7 +143,8 @@ def verify(session: Session, *, expect_head: str | None = None) -> AuditVerifica
     for rec in iter_records(session):
         count += 1
         if rec.seq != expected_seq:
-            problem = "a record is missing" if rec.seq > expected_seq else "records are out of order"
+            problem = (f"record {expected_seq} is missing or out of place" if rec.seq > expected_seq
+                       else "records are out of order")
             return AuditVerification(False, count, rec.seq, rec.hash, rec.seq,
                                      f"{problem}: expected seq {expected_seq}, found {rec.seq}")
         if rec.prev_hash != prev_hash:
@@ -160,7 +161,8 @@ def verify(session: Session, *, expect_head: str | None = None) -> AuditVerifica
     head_seq, head_hash = AuditTrail.head(session)
     last_seq = expected_seq - 1
     if (head_seq, head_hash) != (last_seq, prev_hash):
-        bad = last_seq + 1 if head_seq > last_seq else head_seq
+        # Truncated: the first missing record; extra records after the head: the first of them.
+        bad = last_seq + 1 if head_seq > last_seq else head_seq + 1
         return AuditVerification(False, count, last_seq, prev_hash, bad,
                                  f"the chain ends at record {last_seq} but the head says {head_seq}: "
                                  "records were truncated or the head was edited")

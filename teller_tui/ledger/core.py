@@ -287,6 +287,7 @@ class Ledger:
                 per_account[leg.account_id][0] += leg.amount
             else:
                 per_account[leg.account_id][1] += -leg.amount
+        self._expire_overdue(session, per_account, keep=hold_id)
         accounts = self._lock(session, per_account)
         for account_id, (dr, cr) in per_account.items():
             acct = accounts.get(account_id)
@@ -304,6 +305,14 @@ class Ledger:
         posted_at = max(now, head.last_at) if head.last_at else now
         seq = head.last_seq + 1
         business_date = req.business_date or local_date(posted_at)
+        # No entry is dated before its predecessor (invariant 12).
+        last_date = session.execute(select(JournalEntry.business_date)
+                                    .where(JournalEntry.seq == head.last_seq)).scalar() if head.last_seq else None
+        if last_date is not None and business_date < last_date:
+            if req.business_date is not None:
+                raise ValidationError(f"Business date {business_date} is before the last entry's ({last_date})",
+                                      code="business_date_backwards")
+            business_date = last_date
         entry = JournalEntry(
             seq=seq, idempotency_key=req.idempotency_key, request_hash=digest,
             request_json=canonical_json(canonical), kind=req.kind,
@@ -376,6 +385,7 @@ class Ledger:
                 raise Conflict(f"Idempotency key reused with a different request ({', '.join(diff)})",
                                code="idempotency_conflict", fields=diff)
             return _hold_result(existing, replayed=True)
+        self._expire_overdue(session, [req.debit_account_id, req.credit_account_id])
         accounts = self._lock(session, [req.debit_account_id, req.credit_account_id])
         dr_acct, cr_acct = accounts[req.debit_account_id], accounts[req.credit_account_id]
         for acct in (dr_acct, cr_acct):
@@ -426,6 +436,10 @@ class Ledger:
         hold = self._lock_hold(session, hold_id)
         if hold.status in ("voided", "expired"):
             return _hold_result(hold, replayed=True)
+        if hold.status == "pending" and hold.expires_at is not None and hold.expires_at <= self.clock.now():
+            self._expire(session, hold)  # past its time: it expires rather than being voided
+            session.refresh(hold)
+            return _hold_result(hold)
         self._require_pending(session, hold)
         self._release_pending(session, hold)
         session.execute(update(Hold).where(Hold.id == hold.id).values(status="voided", resolved_at=self.clock.now()))
@@ -478,6 +492,21 @@ class Ledger:
             raise NotFound(f"No hold {hold_id}", code="no_hold")
         session.refresh(hold)
         return hold
+
+    def _expire_overdue(self, session: Session, account_ids: Iterable[int], *, keep: int | None = None) -> None:
+        """Release overdue holds on these accounts before their limits are judged, so expired
+        reservations never block a payment even if the sweeper has not run (invariant 9)."""
+        ids = sorted(set(account_ids))
+        overdue = session.execute(select(Hold.id).where(
+            Hold.status == "pending", Hold.expires_at.is_not(None), Hold.expires_at <= self.clock.now(),
+            (Hold.debit_account_id.in_(ids)) | (Hold.credit_account_id.in_(ids))).order_by(Hold.id)).scalars().all()
+        for hold_id in overdue:
+            if hold_id == keep:
+                continue
+            hold = session.execute(select(Hold).where(Hold.id == hold_id).with_for_update()).scalar_one()
+            session.refresh(hold)
+            if hold.status == "pending":
+                self._expire(session, hold)
 
     def _require_pending(self, session: Session, hold: Hold) -> None:
         if hold.status != "pending":

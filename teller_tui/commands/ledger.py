@@ -1,0 +1,139 @@
+"""``teller ledger verify|export|trial-balance``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+EXIT_INVARIANT = 3
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("ledger", help="ledger checks and exports: verify, export, trial-balance")
+    lsub = p.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
+
+    v = lsub.add_parser("verify", help="check every ledger invariant; exit 3 naming each broken one")
+    v.add_argument("--samples", type=int, default=10, help="offending rows shown per invariant (default 10)")
+    hist = v.add_mutually_exclusive_group()
+    hist.add_argument("--history", dest="history", action="store_true", default=None,
+                      help="replay every account's running balance (automatic up to 2,000,000 postings)")
+    hist.add_argument("--no-history", dest="history", action="store_false",
+                      help="check current balances only")
+    v.add_argument("--integrity", action="store_true", help="also run SQLite's PRAGMA integrity_check (slow)")
+    v.set_defaults(func=cmd_verify)
+
+    e = lsub.add_parser("export", help="export the journal as CSV or beancount")
+    e.add_argument("--format", choices=("csv", "beancount"), default="csv")
+    e.add_argument("--out", type=Path, help="output file (default: standard output)")
+    e.add_argument("--no-balances", action="store_true", help="beancount: omit the closing balance assertions")
+    e.set_defaults(func=cmd_export)
+
+    t = lsub.add_parser("trial-balance", help="debits and credits per branch, kind and currency")
+    t.add_argument("--branch", help="only this branch")
+    t.set_defaults(func=cmd_trial_balance)
+
+
+def _database():  # type: ignore[no-untyped-def]
+    from ..services import open_database
+    from ..settings import load_settings
+
+    return open_database(load_settings())
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from ..ledger.verify import verify_ledger
+
+    database = _database()
+    try:
+        with database.read() as session:
+            report = verify_ledger(session, samples=max(args.samples, 0), integrity=args.integrity,
+                                   history=args.history)
+    finally:
+        database.dispose()
+    if report.ok:
+        print(report.summary())
+        for key, text in report.notes.items():
+            print(f"  note [{key}]: {text}")
+        return 0
+    print(report.render(), file=sys.stdout)
+    return EXIT_INVARIANT
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[TextIO]:
+    """Standard output, or a file written beside its target and renamed into place."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    path = path.expanduser()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent or Path(".")))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ..ledger.export import export_beancount, export_csv
+
+    database = _database()
+    try:
+        with database.read() as session, _output(args.out) as out:
+            if args.format == "beancount":
+                n = export_beancount(session, out, balances=not args.no_balances)
+                what = "transactions"
+            else:
+                n = export_csv(session, out)
+                what = "postings"
+    except BrokenPipeError:  # e.g. `teller ledger export | head`: the reader left; not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    finally:
+        database.dispose()
+    if args.out is not None:
+        print(f"Exported {n:,} {what} to {args.out}")
+    return 0
+
+
+def cmd_trial_balance(args: argparse.Namespace) -> int:
+    from ..ledger.verify import trial_balance_rows
+    from ..money import Money
+
+    database = _database()
+    try:
+        with database.read() as session:
+            rows = trial_balance_rows(session, branch_code=args.branch)
+    finally:
+        database.dispose()
+    print(f"{'branch':<8} {'kind':<12} {'cur':<4} {'debits':>20} {'credits':>20} {'net (Dr-Cr)':>20}")
+    totals: dict[tuple[str, str], int] = {}
+    for r in rows:
+        net = r.debits - r.credits
+        totals[(r.branch_code, r.currency)] = totals.get((r.branch_code, r.currency), 0) + net
+        print(f"{r.branch_code:<8} {r.kind:<12} {r.currency:<4} {Money(r.debits, r.currency).plain():>20} "
+              f"{Money(r.credits, r.currency).plain():>20} {Money(net, r.currency).plain():>20}")
+    unbalanced = {k: v for k, v in totals.items() if v}
+    grand: dict[str, int] = {}
+    for (_branch, cur), net in totals.items():
+        grand[cur] = grand.get(cur, 0) + net
+    for cur, net in sorted(grand.items()):
+        print(f"{'total':<8} {'':<12} {cur:<4} {'':>20} {'':>20} {Money(net, cur).plain():>20}")
+    if unbalanced or any(grand.values()):
+        where = ", ".join(f"{b} {c} {Money(v, c).plain()}" for (b, c), v in sorted(unbalanced.items()))
+        print(f"trial balance: NOT ZERO ({where})")
+        return EXIT_INVARIANT
+    print("trial balance: zero for every branch and currency")
+    return 0

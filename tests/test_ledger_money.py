@@ -1,0 +1,107 @@
+"""Property tests for money parsing and arithmetic (teller_tui/money.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from teller_tui.errors import ValidationError
+from teller_tui.money import CURRENCIES, MAX_MINOR, Money, parse_money
+
+currencies = st.sampled_from(sorted(CURRENCIES))
+minors = st.integers(min_value=-MAX_MINOR, max_value=MAX_MINOR)
+
+
+@given(minors, currencies)
+def test_plain_text_round_trips(minor: int, cur: str) -> None:
+    m = Money(minor, cur)
+    assert parse_money(m.plain(), cur, allow_negative=True, allow_zero=True) == m
+    assert Money.of(m.plain(), cur) == m
+
+
+@given(st.integers(min_value=1, max_value=MAX_MINOR), currencies)
+def test_thousands_separators_symbols_and_spaces(minor: int, cur: str) -> None:
+    m = Money(minor, cur)
+    whole, _, frac = m.plain().partition(".")
+    grouped = f"{int(whole):,}" + (f".{frac}" if frac else "")
+    assert parse_money(f"  {grouped} ", cur) == m
+    assert parse_money(grouped.replace(",", "，"), cur) == m
+    assert parse_money(cur + " " + grouped, cur) == m
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.integers(min_value=1, max_value=9), currencies)
+def test_too_many_decimal_places_are_refused(whole: int, digit: int, cur: str) -> None:
+    exp = CURRENCIES[cur].exponent
+    text = f"{whole}." + "0" * exp + str(digit)
+    with pytest.raises(ValidationError) as err:
+        parse_money(text, cur)
+    assert err.value.code == "amount_places"
+
+
+@given(st.integers(min_value=0, max_value=10**6), currencies)
+def test_trailing_zeros_beyond_the_exponent_are_fine(whole: int, cur: str) -> None:
+    exp = CURRENCIES[cur].exponent
+    assert parse_money(f"{whole}." + "0" * (exp + 2), cur, allow_zero=True) == Money(whole * 10**exp, cur)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_floats_are_never_money(value: float) -> None:
+    with pytest.raises(TypeError):
+        Money(value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        parse_money(value)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Money.of(value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["1e3", "nan", "inf", "-inf", "1.2.3", "abc", "--1", "1-", "0x10", "", "  ", "¥"])
+def test_garbage_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError):
+        parse_money(text, allow_negative=True, allow_zero=True)
+
+
+@given(st.integers(min_value=1, max_value=MAX_MINOR))
+def test_sign_and_zero_need_permission(minor: int) -> None:
+    text = "-" + Money(minor).plain()
+    with pytest.raises(ValidationError):
+        parse_money(text)
+    assert parse_money(text, allow_negative=True) == Money(-minor)
+    with pytest.raises(ValidationError):
+        parse_money("0.00")
+
+
+@given(st.integers(min_value=1, max_value=MAX_MINOR - 1))
+def test_max_minor_is_enforced(limit: int) -> None:
+    over = Money(limit + 1).plain()
+    with pytest.raises(ValidationError):
+        parse_money(over, max_minor=limit)
+    assert parse_money(Money(limit).plain(), max_minor=limit).minor == limit
+
+
+def test_fullwidth_digits() -> None:
+    assert parse_money("１２３．４５") == Money(12345)
+    assert parse_money("￥1,000.5") == Money(100050)
+
+
+@given(minors, minors)
+@settings(max_examples=200)
+def test_arithmetic_is_exact(a: int, b: int) -> None:
+    x, y = Money(a), Money(b)
+    if abs(a + b) <= MAX_MINOR:
+        assert (x + y) - y == x
+        assert (x + y).decimal == x.decimal + y.decimal
+    assert -(-x) == x and abs(x).minor == abs(a)
+    assert x.decimal == Decimal(a) / 100
+
+
+def test_mixed_currencies_and_bools_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        Money(1, "CNY") + Money(1, "PTS")
+    with pytest.raises(TypeError):
+        Money(True)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        Money(1, "XXX")
+    with pytest.raises(ValidationError):
+        Money(MAX_MINOR + 1)
