@@ -1,0 +1,720 @@
+"""Cash drawer screens: open with a float, vault transfers, the blind end-of-day count, counting notes.
+
+* :class:`DenominationGrid` — one row per note/coin (count → subtotal) and the total; the
+  arithmetic is the core's (``count_total``). Posts :class:`DenominationGrid.Changed`.
+* :class:`SupervisorFields` — user, password, code of the supervisor countersigning (dual control).
+* :class:`DrawerScreen` (home F10) — the drawer's state and its actions: F2 open, F3 vault
+  transfer, F4 end-of-day count, F5 report, F6 close the business day (supervisor).
+* :class:`OpenDrawerScreen`, :class:`VaultTransferScreen`, :class:`BlindCountScreen` — the forms.
+  The blind count never shows the expected figure before the count is submitted.
+* :class:`CountNotesDialog` — pieces received / paid out for a cash form (F4 in the cash forms
+  via :class:`CountNotesMixin`): total, change due, the change to give; returns a ``Tender``.
+
+Database work runs in thread workers; each posts a result message back to its screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+
+from teller_tui.errors import ApprovalRequired, DomainError, ValidationError
+from teller_tui.formatting import format_date, format_money
+from teller_tui.i18n import N_, _, get_locale
+from teller_tui.money import Money
+
+from .base import TellerModal, TellerScreen
+from .commands import PaletteCommand, register_command
+from .confirm import ConfirmScreen, facts_content
+from .widgets.desk import DeskScreenMixin, error_text
+from .widgets.safe import clean
+
+if TYPE_CHECKING:
+    from teller_tui.drawers import CountResult, DrawerStatus, SupervisorCredentials, Tender
+
+__all__ = ["COUNT_NOTES_BINDING", "BlindCountScreen", "CountNotesDialog", "CountNotesMixin", "DenominationGrid", "DrawerScreen",
+           "OpenDrawerScreen", "SupervisorFields", "VaultTransferScreen"]
+
+CSS_FILE = Path(__file__).resolve().parent / "drawer.tcss"
+
+STATE_LABELS = {"no_business_day": N_("business day not open"), "not_opened": N_("not opened yet"),
+                "open": N_("open"), "counting": N_("counted, waiting to close"), "closed": N_("closed for the day")}
+
+
+def _input_id(key: str) -> str:
+    return "count-" + key.replace(":", "-").replace(".", "_")
+
+
+# -- widgets ---------------------------------------------------------------------------------------
+class DenominationGrid(Widget):
+    """Counts by denomination; the total is computed by the core."""
+
+    DEFAULT_CSS = """
+    DenominationGrid { height: auto; width: auto; }
+    DenominationGrid .denom-row { height: 1; width: auto; }
+    DenominationGrid .denom-label { width: 14; }
+    DenominationGrid Input { width: 10; height: 1; border: none; padding: 0 1; background: $boost; }
+    DenominationGrid .denom-sub { width: 16; text-align: right; }
+    DenominationGrid #denom-total { margin-top: 1; text-style: bold; }
+    """
+
+    class Changed(Message):
+        def __init__(self, grid: DenominationGrid, counts: dict[str, int], total: Money | None) -> None:
+            super().__init__()
+            self.grid = grid
+            self.counts = counts
+            self.total = total
+
+        @property
+        def control(self) -> DenominationGrid:
+            return self.grid
+
+    def __init__(self, currency: str = "CNY", *, initial: dict[str, int] | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        from teller_tui.reference import denominations
+
+        self.currency = currency
+        self.denoms = denominations(currency)
+        self.initial = dict(initial or {})
+
+    def compose(self) -> ComposeResult:
+        locale = get_locale()
+        for d in self.denoms:
+            with Horizontal(classes="denom-row"):
+                yield Label(Content(d.label_for(locale)), classes="denom-label")
+                value = str(self.initial[d.key]) if self.initial.get(d.key) else ""
+                yield Input(value=value, placeholder="0", restrict=r"[0-9]*", max_length=6, id=_input_id(d.key),
+                            compact=True)
+                yield Static("", classes="denom-sub", id=_input_id(d.key) + "-sub")
+        yield Static("", id="denom-total")
+
+    def on_mount(self) -> None:
+        self._update()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for d in self.denoms:
+            text = self.query_one("#" + _input_id(d.key), Input).value.strip()
+            if text.isdigit() and int(text):
+                out[d.key] = int(text)
+        return out
+
+    @property
+    def total(self) -> Money:
+        from teller_tui.reference import count_total
+
+        return count_total(self.counts, self.currency)
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        for d in self.denoms:
+            n = counts.get(d.key, 0)
+            self.query_one("#" + _input_id(d.key), Input).value = str(n) if n else ""
+        self._update()
+
+    def focus_first(self) -> None:
+        self.query_one("#" + _input_id(self.denoms[0].key), Input).focus()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._update()
+
+    def _update(self) -> None:
+        counts = self.counts
+        for d in self.denoms:
+            n = counts.get(d.key, 0)
+            sub = format_money(Money(d.value.minor * n, self.currency)) if n else ""
+            self.query_one("#" + _input_id(d.key) + "-sub", Static).update(Content(sub))
+        total = self.total
+        self.query_one("#denom-total", Static).update(Content(_("Total") + "  " + format_money(total)))
+        self.post_message(self.Changed(self, counts, total))
+
+
+class SupervisorFields(Widget):
+    """The countersigning supervisor's user name, password and authenticator code."""
+
+    DEFAULT_CSS = """
+    SupervisorFields { height: auto; border: round $warning 60%; padding: 0 1; }
+    SupervisorFields .sup-row { height: 1; }
+    SupervisorFields Label { width: 18; }
+    SupervisorFields Input { width: 24; height: 1; border: none; background: $boost; }
+    """
+
+    def __init__(self, title: str = "", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.title_text = title or _("Supervisor confirms")
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(self.title_text), classes="sup-title")
+        with Horizontal(classes="sup-row"):
+            yield Label(_("Supervisor"))
+            yield Input(id="sup-user", max_length=32, compact=True)
+        with Horizontal(classes="sup-row"):
+            yield Label(_("Password"))
+            yield Input(id="sup-password", password=True, max_length=128, compact=True)
+        with Horizontal(classes="sup-row"):
+            yield Label(_("Code"))
+            yield Input(id="sup-code", restrict=r"[0-9]*", max_length=6, compact=True)
+
+    def credentials(self) -> SupervisorCredentials | None:
+        from teller_tui.drawers import SupervisorCredentials
+
+        user = self.query_one("#sup-user", Input).value.strip()
+        pw = self.query_one("#sup-password", Input).value
+        code = self.query_one("#sup-code", Input).value.strip()
+        if not user or not pw or len(code) != 6:
+            return None
+        return SupervisorCredentials(user, pw, code)
+
+    def clear(self) -> None:
+        self.query_one("#sup-password", Input).value = ""
+        self.query_one("#sup-code", Input).value = ""
+
+
+# -- a shared base for the drawer forms ------------------------------------------------------------
+class _Done(Message):
+    def __init__(self, result: Any = None, error: BaseException | None = None) -> None:
+        super().__init__()
+        self.result = result
+        self.error = error
+
+
+class _DrawerForm(DeskScreenMixin, TellerModal[bool]):
+    CSS_PATH = CSS_FILE
+    busy: reactive[bool] = reactive(False, bindings=True)
+
+    BINDINGS = [
+        Binding("escape", "cancel", N_("Cancel"), id="drawer.cancel"),
+        Binding("f10", "submit", N_("Submit"), id="drawer.submit"),
+        Binding("ctrl+j", "submit", N_("Submit"), id="drawer.submit_alt", show=False),
+    ]
+
+    def message_line(self, text: str, kind: str = "") -> None:
+        w = self.query_one("#drawer-message", Static)
+        w.set_classes(f"-{kind}" if kind else "")
+        w.update(Content(clean(text, multiline=True)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "submit" and self.busy:
+            return None
+        return True
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def run_service(self, fn: Any) -> None:
+        self.busy = True
+        self.message_line(_("Working…"))
+        self._run(fn)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="drawer-form")
+    def _run(self, fn: Any) -> None:
+        try:
+            result = fn()
+        except Exception as exc:  # noqa: BLE001 - shown to the teller by _done
+            self.post_message(_Done(None, exc))
+            return
+        self.post_message(_Done(result))
+
+    @on(_Done)
+    def _done(self, message: _Done) -> None:
+        self.busy = False
+        if message.error is not None:
+            for sup in self.query(SupervisorFields):
+                sup.clear()
+            self.message_line(error_text(message.error), "error")
+            if not isinstance(message.error, DomainError):
+                self.show_error(message.error)
+            return
+        self.succeeded(message.result)
+
+    def succeeded(self, result: Any) -> None:
+        self.dismiss(True)
+
+
+class OpenDrawerScreen(_DrawerForm):
+    """Count the opening float out of the vault; a supervisor confirms."""
+
+    HELP = N_("Count the float by denomination, then the supervisor types their user name, password and a "
+              "fresh code. F10 opens the drawer; Esc cancels.")
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="drawer-box"):
+            yield Static(Content(_("Open drawer: opening float from the vault")), id="drawer-title")
+            yield DenominationGrid(id="grid")
+            yield SupervisorFields(id="sup")
+            yield Static("", id="drawer-message")
+            with Horizontal(id="drawer-buttons"):
+                yield Button(Content(_("Open drawer")), id="drawer-ok", variant="primary")
+                yield Button(Content(_("Cancel")), id="drawer-cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DenominationGrid).focus_first()
+
+    @on(Button.Pressed, "#drawer-ok")
+    def action_submit(self) -> None:
+        if self.busy:
+            return
+        counts = self.query_one(DenominationGrid).counts
+        creds = self.query_one(SupervisorFields).credentials()
+        if creds is None:
+            self.message_line(_("The supervisor must type their user name, password and 6-digit code."), "error")
+            return
+        services, actor = self.services, self.actor
+        self.run_service(lambda: services.drawers.open_drawer(actor, counts, creds))
+
+    @on(Button.Pressed, "#drawer-cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+    def succeeded(self, result: DrawerStatus) -> None:
+        self.notify(clean(_("Drawer open with a float of {amount}").format(
+            amount=format_money(result.opening_float or Money.zero()))), markup=False)
+        self.dismiss(True)
+
+
+class VaultTransferScreen(_DrawerForm):
+    """Buy cash from the vault or sell cash to it, by denomination; a supervisor confirms."""
+
+    HELP = N_("Choose the direction, count the notes, and the supervisor confirms. F10 transfers; Esc cancels.")
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="drawer-box"):
+            yield Static(Content(_("Transfer with the vault")), id="drawer-title")
+            with RadioSet(id="direction"):
+                yield RadioButton(Content(_("From the vault into my drawer")), value=True, id="dir-from")
+                yield RadioButton(Content(_("From my drawer to the vault")), id="dir-to")
+            yield DenominationGrid(id="grid")
+            yield SupervisorFields(id="sup")
+            yield Static("", id="drawer-message")
+            with Horizontal(id="drawer-buttons"):
+                yield Button(Content(_("Move the cash")), id="drawer-ok", variant="primary")
+                yield Button(Content(_("Cancel")), id="drawer-cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DenominationGrid).focus_first()
+
+    @property
+    def direction(self) -> str:
+        return "to_vault" if self.query_one("#dir-to", RadioButton).value else "from_vault"
+
+    @on(Button.Pressed, "#drawer-ok")
+    def action_submit(self) -> None:
+        if self.busy:
+            return
+        grid = self.query_one(DenominationGrid)
+        counts = grid.counts
+        if not counts:
+            self.message_line(_("Count the notes to transfer first."), "error")
+            return
+        creds = self.query_one(SupervisorFields).credentials()
+        if creds is None:
+            self.message_line(_("The supervisor must type their user name, password and 6-digit code."), "error")
+            return
+        services, actor, direction = self.services, self.actor, self.direction
+        self.run_service(lambda: services.drawers.transfer_with_vault(actor, direction, counts, creds))
+
+    @on(Button.Pressed, "#drawer-cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+    def succeeded(self, result: Any) -> None:
+        self.notify(clean(_("Transferred {amount} ({reference})").format(
+            amount=format_money(result.amount), reference=result.reference)), markup=False)
+        self.dismiss(True)
+
+
+class BlindCountScreen(_DrawerForm):
+    """End of day: count first (the expected figure stays hidden), then see the difference and close."""
+
+    HELP = N_("Count every note and coin in your drawer. The expected figure appears only after you submit the "
+              "count. A difference beyond the tolerance needs a supervisor's approval.")
+
+    phase: reactive[str] = reactive("count")
+
+    def __init__(self, pending: CountResult | None = None) -> None:
+        super().__init__()
+        self.result: CountResult | None = pending
+        if pending is not None:
+            self.set_reactive(BlindCountScreen.phase, "result")
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="drawer-box"):
+            yield Static(Content(_("End of day: blind count")), id="drawer-title")
+            if self.result is None:
+                yield Static(Content(_("Count the cash in your drawer. You will see the expected amount after "
+                                       "you submit.")), id="count-hint")
+                yield DenominationGrid(id="grid")
+            else:
+                yield Static(self._result_facts(), id="count-result")
+                if self.result.needs_approval:
+                    yield SupervisorFields(_("The difference is beyond the tolerance: a supervisor approves"),
+                                           id="sup")
+            yield Static("", id="drawer-message")
+            with Horizontal(id="drawer-buttons"):
+                label = _("Submit count") if self.result is None else _("Close drawer")
+                yield Button(Content(label), id="drawer-ok", variant="primary")
+                yield Button(Content(_("Cancel")), id="drawer-cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.result is None:
+            self.query_one(DenominationGrid).focus_first()
+        else:
+            self.query_one("#drawer-ok", Button).focus()
+
+    def _result_facts(self) -> Content:
+        r = self.result
+        assert r is not None
+        label = _("Short") if r.difference.minor < 0 else _("Over") if r.difference.minor > 0 else _("Balanced")
+        return facts_content([
+            (_("Counted"), format_money(r.counted)),
+            (_("Expected"), format_money(r.expected)),
+            (_("Difference"), f"{format_money(r.difference, sign=True)} ({label})"),
+            (_("Tolerance"), format_money(r.tolerance)),
+        ], emphasis=(_("Difference"),))
+
+    @on(Button.Pressed, "#drawer-ok")
+    def action_submit(self) -> None:
+        if self.busy:
+            return
+        if self.result is None:
+            grid = self.query_one(DenominationGrid)
+            counts, total = grid.counts, grid.total
+            self.app.push_screen(ConfirmScreen(
+                _("Submit the count?"), [(_("Counted"), format_money(total))],
+                warning=_("The count cannot be changed after you submit it.")),
+                lambda ok: self._submit_count(counts) if ok else None)
+            return
+        creds = None
+        if self.result.needs_approval:
+            creds = self.query_one(SupervisorFields).credentials()
+            if creds is None:
+                self.message_line(_("The supervisor must type their user name, password and 6-digit code."), "error")
+                return
+        services, actor = self.services, self.actor
+        self.run_service(lambda: services.drawers.close_drawer(actor, creds))
+
+    def _submit_count(self, counts: dict[str, int]) -> None:
+        services, actor = self.services, self.actor
+        self.run_service(lambda: services.drawers.submit_blind_count(actor, counts))
+
+    @on(Button.Pressed, "#drawer-cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+    def succeeded(self, result: Any) -> None:
+        from teller_tui.drawers import CountResult, DrawerClosed
+
+        if isinstance(result, CountResult):
+            self.result = result
+            self.phase = "result"
+            self.call_after_refresh(self.recompose)
+            return
+        if isinstance(result, DrawerClosed):
+            from .eod_report import EodReportScreen
+
+            self.dismiss(True)
+            self.app.push_screen(EodReportScreen(self.actor.branch_code, result.business_date,
+                                                 username=self.actor.username))
+
+    def on_screen_resume(self) -> None:
+        pass
+
+
+class CountNotesDialog(DeskScreenMixin, TellerModal["Tender | None"]):
+    """Pieces received (cash in: change due is shown) or paid out (cash out: must equal the amount)."""
+
+    CSS_PATH = CSS_FILE
+    BINDINGS = [
+        Binding("escape", "cancel", N_("Cancel"), id="notes.cancel"),
+        Binding("f10", "submit", N_("Done"), id="notes.submit"),
+        Binding("ctrl+j", "submit", N_("Done"), id="notes.submit_alt", show=False),
+    ]
+    HELP = N_("Type how many of each note and coin. F10 keeps the count with the transaction; Esc leaves it out.")
+
+    def __init__(self, amount: Money, kind: str = "cash_in") -> None:
+        super().__init__()
+        self.amount = amount
+        self.kind = kind
+
+    def compose(self) -> ComposeResult:
+        title = _("Notes received") if self.kind == "cash_in" else _("Notes paid out")
+        with VerticalScroll(id="drawer-box"):
+            yield Static(Content(title + "  " + format_money(self.amount)), id="drawer-title")
+            yield DenominationGrid(self.amount.currency, id="grid")
+            yield Static("", id="notes-summary")
+            yield Static("", id="drawer-message")
+            with Horizontal(id="drawer-buttons"):
+                yield Button(Content(_("Done")), id="drawer-ok", variant="primary")
+                yield Button(Content(_("Cancel")), id="drawer-cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DenominationGrid).focus_first()
+
+    def _tender(self) -> Tender:
+        from teller_tui.drawers import tender
+
+        return tender(self.amount, self.query_one(DenominationGrid).counts, kind=self.kind)
+
+    @on(DenominationGrid.Changed)
+    def _grid_changed(self, event: DenominationGrid.Changed) -> None:
+        from teller_tui.reference import denominations
+
+        summary = self.query_one("#notes-summary", Static)
+        try:
+            t = self._tender()
+        except ValidationError as exc:
+            summary.update(Content(clean(str(exc))))
+            return
+        if self.kind == "cash_out":
+            summary.update(Content(_("Adds up to the amount")))
+            return
+        labels = {d.key: d.label_for(get_locale()) for d in denominations(self.amount.currency)}
+        change = ", ".join(f"{labels.get(k, k)} ×{n}" for k, n in t.change.items())
+        summary.update(facts_content([(_("Change due"), format_money(t.change_due)),
+                                      (_("Give back"), change or "-")], emphasis=(_("Change due"),)))
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    @on(Button.Pressed, "#drawer-ok")
+    def action_submit(self) -> None:
+        try:
+            t = self._tender()
+        except ValidationError as exc:
+            w = self.query_one("#drawer-message", Static)
+            w.set_classes("-error")
+            w.update(Content(clean(str(exc))))
+            return
+        self.dismiss(t)
+
+    @on(Button.Pressed, "#drawer-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+#: The cash forms' key for :class:`CountNotesDialog` (Textual merges BINDINGS only from widget classes,
+#: so the form lists it: ``BINDINGS = [COUNT_NOTES_BINDING]``).
+COUNT_NOTES_BINDING = Binding("f4", "count_notes", N_("Count notes"), id="cash.count_notes")
+
+
+class CountNotesMixin:
+    """Adds F4 "Count notes" to a cash form; the pieces are recorded with the posted entry.
+
+    Mix in before ``CashForm`` (``class CashInForm(CountNotesMixin, CashForm)`` with
+    ``BINDINGS = [COUNT_NOTES_BINDING]``). The form's
+    ``Posted`` message reaches :meth:`on_cash_form_posted` as well as the form's own handler.
+    """
+
+    tender_counted: Any = None
+
+    def action_count_notes(self) -> None:
+        amount = self.amount  # type: ignore[attr-defined]
+        if amount is None:
+            self.show_error(_("Enter the amount first"))  # type: ignore[attr-defined]
+            return
+
+        def done(result: Any) -> None:
+            self.tender_counted = result
+            if result is not None:
+                self._set_message(_("Notes counted: {total}").format(  # type: ignore[attr-defined]
+                    total=format_money(result.pieces_total)))
+
+        self.app.push_screen(CountNotesDialog(amount, self.KIND), done)  # type: ignore[attr-defined]
+
+    def on_cash_form_posted(self, message: Any) -> None:
+        t = self.tender_counted
+        result = message.result
+        if t is None or result.replayed or t.amount != result.amount:
+            return
+        services, actor, app = self.services, self.actor, self.app  # type: ignore[attr-defined]
+
+        def record() -> None:
+            try:
+                services.drawers.record_tender(actor, result.entry_id, t)
+            except Exception as exc:  # noqa: BLE001 - the posting stands; say the pieces were not kept
+                app.call_from_thread(app.notify, clean(error_text(exc)), title=_("Notes not recorded"),
+                                     severity="warning", markup=False)
+
+        app.run_worker(record, thread=True, exit_on_error=False, group="drawer-tender")
+
+
+# -- the drawer screen -----------------------------------------------------------------------------
+class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
+    """The teller's drawer today and what can be done with it."""
+
+    CSS_PATH = CSS_FILE
+    BINDINGS = [
+        Binding("escape", "back", N_("Back"), id="drawer.back"),
+        Binding("f2", "open_drawer", N_("Open drawer"), id="drawer.open"),
+        Binding("f3", "vault_transfer", N_("Vault transfer"), id="drawer.transfer"),
+        Binding("f4", "count", N_("End-of-day count"), id="drawer.count"),
+        Binding("f5", "report", N_("Report"), id="drawer.report"),
+        Binding("f6", "close_day", N_("Close business day"), id="drawer.close_day"),
+    ]
+    HELP = N_("## Cash drawer\n\n- **F2** open the drawer with a float from the vault\n- **F3** transfer cash with "
+              "the vault\n- **F4** end-of-day blind count and close\n- **F5** end-of-day report\n- **F6** close the "
+              "branch business day (supervisor; every drawer closed)")
+
+    status: reactive[DrawerStatus | None] = reactive(None, bindings=True)
+
+    class Loaded(Message):
+        def __init__(self, status: Any, error: BaseException | None = None) -> None:
+            super().__init__()
+            self.status = status
+            self.error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="drawer-body"):
+            yield Static(Content(_("Cash drawer")), id="drawer-title")
+            yield Static(Content("…"), id="drawer-facts")
+            yield Static("", id="drawer-message")
+            with Horizontal(id="drawer-buttons"):
+                yield Button(Content(_("F2 Open drawer")), id="btn-open")
+                yield Button(Content(_("F3 Vault transfer")), id="btn-transfer")
+                yield Button(Content(_("F4 End-of-day count")), id="btn-count")
+                yield Button(Content(_("F5 Report")), id="btn-report")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="drawer-status")
+    def _load(self) -> None:
+        try:
+            status = self.services.drawers.status(self.actor)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(self.Loaded(None, exc))
+            return
+        self.post_message(self.Loaded(status))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        if message.error is not None:
+            self.query_one("#drawer-message", Static).update(Content(error_text(message.error)))
+            return
+        self.status = message.status
+        s = message.status
+        facts = [
+            (_("Business date"), format_date(s.business_date) if s.business_date else "-"),
+            (_("Drawer"), _(STATE_LABELS.get(s.state, s.state))),
+        ]
+        if s.opening_float is not None:
+            facts.append((_("Opening float"), format_money(s.opening_float)))
+            facts.append((_("Transactions"), str(s.transactions)))
+        self.query_one("#drawer-facts", Static).update(facts_content(facts, emphasis=(_("Drawer"),)))
+        for button, action in (("#btn-open", "open_drawer"), ("#btn-transfer", "vault_transfer"),
+                               ("#btn-count", "count"), ("#btn-report", "report")):
+            self.query_one(button, Button).disabled = not self.check_action(action, ())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        s = self.status
+        state = s.state if s is not None else None
+        if action == "open_drawer":
+            return state in ("no_business_day", "not_opened") or None
+        if action == "vault_transfer":
+            return state == "open" or None
+        if action == "count":
+            return state in ("open", "counting") or None
+        if action == "report":
+            return state in ("open", "counting", "closed") or None
+        if action == "close_day":
+            return (self.actor is not None and self.actor.role in ("supervisor", "admin")) or None
+        return True
+
+    @on(Button.Pressed, "#btn-open")
+    def action_open_drawer(self) -> None:
+        self.app.push_screen(OpenDrawerScreen(), lambda _ok: self.reload())
+
+    @on(Button.Pressed, "#btn-transfer")
+    def action_vault_transfer(self) -> None:
+        self.app.push_screen(VaultTransferScreen(), lambda _ok: self.reload())
+
+    @on(Button.Pressed, "#btn-count")
+    def action_count(self) -> None:
+        self._open_count()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="drawer-status")
+    def _open_count(self) -> None:
+        pending = self.services.drawers.pending_count(self.actor)
+        self.app.call_from_thread(self.app.push_screen, BlindCountScreen(pending), lambda _ok: self.reload())
+
+    @on(Button.Pressed, "#btn-report")
+    def action_report(self) -> None:
+        from .eod_report import EodReportScreen
+
+        s = self.status
+        self.app.push_screen(EodReportScreen(self.actor.branch_code, s.business_date if s else None,
+                                             username=self.actor.username))
+
+    def action_close_day(self) -> None:
+        self.app.push_screen(ConfirmScreen(_("Close the business day?"), [(_("Branch"), self.actor.branch_code)],
+                                           warning=_("Every drawer must be closed first.")), self._close_day)
+
+    def _close_day(self, ok: bool | None) -> None:
+        if ok:
+            self._do_close_day()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="drawer-close-day")
+    def _do_close_day(self) -> None:
+        try:
+            day = self.services.drawers.close_business_day(self.actor)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self.show_error, exc)
+            return
+        from .eod_report import EodReportScreen
+
+        self.app.call_from_thread(self.app.push_screen, EodReportScreen(day.branch_code, day.business_date))
+        self.app.call_from_thread(self.reload)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+def open_drawer_screen(app: Any) -> None:
+    app.push_screen(DrawerScreen())
+
+
+def _offers_drawer(app: Any) -> bool:
+    from textual.command import CommandPalette
+
+    for screen in reversed(app.screen_stack):
+        if not isinstance(screen, CommandPalette):
+            return hasattr(screen, "action_drawer")
+    return False
+
+
+register_command(PaletteCommand("drawer.menu", N_("Cash drawer…"), "screen.drawer",
+                                N_("Open the drawer, vault transfers, end-of-day count and report"),
+                                available=_offers_drawer))

@@ -1,0 +1,272 @@
+"""End-of-day report per drawer and per branch (read-only; built by :class:`~teller_tui.drawers.DrawerService`).
+
+For each drawer of the business day: opening float, cash in and out by transaction type,
+transfers with the vault, counted against expected, the over/short and who approved it. For the
+branch: the totals, vault receipts and the vault's holdings, large-value cash records (from the
+approvals feature's ``large_value_report`` table), the branch trial balance and the audit chain
+head (``AuditTrail.head``), which a supervisor keeps outside the database.
+
+``EodReport.text()`` renders plain text in the active locale (the screen and the file show the
+same text); ``written_to(dir)`` writes ``eod-<branch>-<date>[-<user>].txt`` and returns a copy
+with ``path`` set.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import NotFound
+from .i18n import N_, _
+from .money import Money
+
+if TYPE_CHECKING:
+    from .services import Services
+
+__all__ = ["DrawerReport", "EodReport", "LargeValueLine", "build_report"]
+
+_STATUS = {"open": N_("open"), "counting": N_("counting"), "closed": N_("closed")}
+
+
+@dataclass(frozen=True, slots=True)
+class TransferLine:
+    at: datetime
+    direction: str  # to_vault | from_vault
+    amount: Money
+    approver: str
+
+
+@dataclass(frozen=True, slots=True)
+class DrawerReport:
+    username: str
+    status: str
+    opened_at: datetime
+    closed_at: datetime | None
+    opening_float: Money
+    float_approver: str
+    cash_in: dict[str, tuple[int, Money]]  # entry kind -> (count, total)
+    cash_out: dict[str, tuple[int, Money]]
+    transfers: list[TransferLine]
+    expected: Money | None  # at the blind count
+    counted: Money | None
+    difference: Money | None
+    close_approver: str | None
+    ledger_balance: Money  # now (zero once closed: the cash went back to the vault)
+
+    @property
+    def to_vault(self) -> Money:
+        return sum((t.amount for t in self.transfers if t.direction == "to_vault"), Money.zero(self.opening_float.currency))
+
+    @property
+    def from_vault(self) -> Money:
+        return sum((t.amount for t in self.transfers if t.direction == "from_vault"),
+                   Money.zero(self.opening_float.currency))
+
+
+@dataclass(frozen=True, slots=True)
+class LargeValueLine:
+    reference: str
+    customer_name: str
+    direction: str
+    amount: Money
+    teller: str
+
+
+@dataclass(frozen=True, slots=True)
+class EodReport:
+    branch_code: str
+    business_date: date
+    day_status: str
+    generated_at: datetime
+    drawers: list[DrawerReport]
+    vault_balance: Money
+    vault_holdings: dict[str, int]
+    vault_receipts: Money
+    large_value: list[LargeValueLine] | None  # None: the approvals feature is not installed
+    trial_balance: dict[str, int]
+    audit_head: tuple[int, str]
+    username: str | None = None
+    path: Path | None = None
+    over_short_total: Money = field(default_factory=Money.zero)
+
+    @property
+    def filename(self) -> str:
+        tail = f"-{self.username}" if self.username else ""
+        return f"eod-{self.branch_code}-{self.business_date.isoformat()}{tail}.txt"
+
+    def written_to(self, directory: Path) -> EodReport:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / self.filename
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(self.text(), encoding="utf-8")
+        tmp.replace(path)
+        return replace(self, path=path)
+
+    def drawer(self, username: str) -> DrawerReport:
+        for d in self.drawers:
+            if d.username == username:
+                return d
+        raise NotFound(_("No drawer of {name} on {date}").format(name=username, date=self.business_date),
+                       code="no_drawer")
+
+    # -- rendering -----------------------------------------------------------------------------------
+    def text(self, width: int = 72) -> str:
+        from .formatting import format_datetime, format_money, pad
+
+        def line(label: str, value: str) -> str:
+            return pad(label, 34) + value
+
+        out: list[str] = []
+        title = _("End-of-day report") + f"  {self.branch_code}  {self.business_date.isoformat()}"
+        out += [title, "=" * width]
+        out.append(line(_("Business day"), _("open") if self.day_status == "open" else _("closed")))
+        out.append(line(_("Generated"), format_datetime(self.generated_at)))
+        for d in self.drawers:
+            out += ["", "-" * width, _("Drawer of {name}").format(name=d.username) + f"  [{_(_STATUS.get(d.status, d.status))}]", "-" * width]
+            out.append(line(_("Opened"), format_datetime(d.opened_at)))
+            out.append(line(_("Opening float"), format_money(d.opening_float) + "  (" +
+                            _("confirmed by {name}").format(name=d.float_approver) + ")"))
+            for title_text, rows in ((_("Cash in"), d.cash_in), (_("Cash out"), d.cash_out)):
+                if not rows:
+                    out.append(line(title_text, "-"))
+                for kind, (n, total) in sorted(rows.items()):
+                    out.append(line(f"{title_text}: {_kind_label(kind)} ×{n}", format_money(total)))
+            out.append(line(_("From the vault"), format_money(d.from_vault)))
+            out.append(line(_("To the vault"), format_money(d.to_vault)))
+            for t in d.transfers:
+                arrow = _("to vault") if t.direction == "to_vault" else _("from vault")
+                out.append("  " + "  ".join((format_datetime(t.at), arrow, format_money(t.amount),
+                                             _("confirmed by {name}").format(name=t.approver))))
+            if d.counted is not None and d.expected is not None and d.difference is not None:
+                out.append(line(_("Expected"), format_money(d.expected)))
+                out.append(line(_("Counted"), format_money(d.counted)))
+                label = _("Short") if d.difference.minor < 0 else _("Over") if d.difference.minor > 0 else _("Balanced")
+                value = format_money(d.difference, sign=True)
+                if d.close_approver:
+                    value += "  (" + _("approved by {name}").format(name=d.close_approver) + ")"
+                out.append(line(_("Over/short") + f" ({label})", value))
+            else:
+                out.append(line(_("Counted"), _("not counted yet")))
+            if d.closed_at is not None:
+                out.append(line(_("Closed"), format_datetime(d.closed_at)))
+        if self.username is None:
+            out += ["", "=" * width, _("Branch totals"), "=" * width]
+            out.append(line(_("Drawers"), str(len(self.drawers))))
+            out.append(line(_("Opening floats"), format_money(sum((d.opening_float for d in self.drawers), Money.zero()))))
+            out.append(line(_("Cash in"), format_money(sum((t for d in self.drawers for _n, t in d.cash_in.values()),
+                                                           Money.zero()))))
+            out.append(line(_("Cash out"), format_money(sum((t for d in self.drawers for _n, t in d.cash_out.values()),
+                                                            Money.zero()))))
+            out.append(line(_("Over/short"), format_money(self.over_short_total, sign=True)))
+            out.append(line(_("Cash received into the vault"), format_money(self.vault_receipts)))
+            out.append(line(_("Vault balance now"), format_money(self.vault_balance)))
+            if self.vault_holdings:
+                out.append("  " + ", ".join(f"{k}×{n}" for k, n in sorted(self.vault_holdings.items())))
+            tb = ", ".join(f"{c} {v}" for c, v in sorted(self.trial_balance.items())) or "0"
+            out.append(line(_("Trial balance (must be 0)"), tb))
+        out += ["", _("Large-value cash records")]
+        if self.large_value is None:
+            out.append("  " + _("not available"))
+        elif not self.large_value:
+            out.append("  " + _("none"))
+        for r in self.large_value or []:
+            out.append("  " + pad(r.reference, 22) + pad(r.customer_name, 16) + pad(_("in") if r.direction == "in"
+                                                                                  else _("out"), 5)
+                       + pad(format_money(r.amount), 18) + r.teller)
+        out += ["", line(_("Audit chain head"), f"#{self.audit_head[0]}"), "  " + self.audit_head[1], ""]
+        return "\n".join(out)
+
+
+def _kind_label(kind: str) -> str:
+    from .drawers import KIND_LABELS
+
+    label = KIND_LABELS.get(kind)
+    return _(label) if label else kind
+
+
+def build_report(services: Services, branch_code: str, business_date: date | None = None, *,
+                 username: str | None = None) -> EodReport:
+    from sqlalchemy import select
+
+    from .audit import AuditTrail
+    from .ledger.core import trial_balance
+    from .models import BusinessDay, Drawer, DrawerEvent, JournalEntry, Posting
+
+    with services.db.read() as session:
+        stmt = select(BusinessDay).where(BusinessDay.branch_code == branch_code)
+        if business_date is not None:
+            stmt = stmt.where(BusinessDay.business_date == business_date)
+        day = session.execute(stmt.order_by(BusinessDay.business_date.desc())).scalars().first()
+        if day is None:
+            raise NotFound(_("No business day {date} at branch {branch}").format(
+                date=business_date.isoformat() if business_date else "", branch=branch_code), code="no_business_day")
+        dstmt = select(Drawer).where(Drawer.business_day_id == day.id).order_by(Drawer.username)
+        if username is not None:
+            dstmt = dstmt.where(Drawer.username == username)
+        drawers = session.execute(dstmt).scalars().all()
+        if username is not None and not drawers:
+            raise NotFound(_("No drawer of {name} on {date}").format(name=username, date=day.business_date),
+                           code="no_drawer")
+        reports: list[DrawerReport] = []
+        over_short = 0
+        from .drawers import OWN_KINDS
+
+        for d in drawers:
+            cur = d.currency
+            rows = session.execute(
+                select(JournalEntry.kind, Posting.amount)
+                .join(Posting, Posting.entry_id == JournalEntry.id)
+                .where(Posting.account_id == d.account_id, JournalEntry.business_date == d.business_date,
+                       JournalEntry.kind.not_in(OWN_KINDS))).all()  # type: ignore[attr-defined]
+            cin: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            cout: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for kind, amount in rows:
+                bucket = cin if amount > 0 else cout
+                bucket[kind][0] += 1
+                bucket[kind][1] += abs(int(amount))
+            events = session.execute(select(DrawerEvent).where(DrawerEvent.drawer_id == d.id,
+                                                               DrawerEvent.kind.in_(("vault_to_drawer",
+                                                                                     "drawer_to_vault")))
+                                     .order_by(DrawerEvent.id)).scalars().all()  # type: ignore[attr-defined]
+            transfers = [TransferLine(e.at, "from_vault" if e.kind == "vault_to_drawer" else "to_vault",
+                                      Money(e.amount_minor, cur), e.approver) for e in events]
+            bal = services.ledger.balance(session, d.account_id)
+            counted = Money(d.counted_minor, cur) if d.counted_minor is not None else None
+            expected = Money(d.expected_minor, cur) if d.expected_minor is not None else None
+            diff = counted - expected if counted is not None and expected is not None else None
+            if diff is not None and d.status == "closed":
+                over_short += diff.minor
+            reports.append(DrawerReport(
+                d.username, d.status, d.opened_at, d.closed_at, Money(d.float_minor, cur), d.opened_approver,
+                {k: (v[0], Money(v[1], cur)) for k, v in cin.items()},
+                {k: (v[0], Money(v[1], cur)) for k, v in cout.items()},
+                transfers, expected, counted, diff, d.close_approver,
+                Money(bal.debits_posted - bal.credits_posted, cur)))
+        receipts = sum(int(a) for a in session.execute(
+            select(DrawerEvent.amount_minor).where(DrawerEvent.branch_code == branch_code,
+                                                   DrawerEvent.business_date == day.business_date,
+                                                   DrawerEvent.kind == "vault_receive")).scalars())
+        large = _large_value(session, branch_code, day.business_date)
+        head = AuditTrail.head(session)
+        tb = trial_balance(session, branch_code=branch_code)
+        generated = services.clock.now()
+    vault = services.drawers.vault(branch_code)
+    return EodReport(branch_code, day.business_date, day.status, generated, reports, vault.balance, vault.holdings,
+                     Money(receipts), large, tb, head, username, None, Money(over_short))
+
+
+def _large_value(session: Any, branch_code: str, business_date: date) -> list[LargeValueLine] | None:
+    try:
+        from sqlalchemy import select
+
+        from .models import LargeValueReport  # type: ignore[attr-defined]
+    except ImportError:  # the approvals feature is not part of this build
+        return None
+    rows = session.execute(select(LargeValueReport).where(LargeValueReport.branch_code == branch_code,
+                                                          LargeValueReport.business_date == business_date)
+                           .order_by(LargeValueReport.id)).scalars().all()
+    return [LargeValueLine(r.reference, r.customer_name, r.direction, Money(r.amount, r.currency), r.teller_username)
+            for r in rows]
