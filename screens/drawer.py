@@ -349,7 +349,8 @@ class BlindCountScreen(_DrawerForm):
     """End of day: count first (the expected figure stays hidden), then see the difference and close."""
 
     HELP = N_("Count every note and coin in your drawer. The expected figure appears only after you submit the "
-              "count. A difference beyond the tolerance needs a supervisor's approval.")
+              "count. A supervisor countersigns the close; a difference beyond the tolerance needs their explicit "
+              "approval.")
 
     phase: reactive[str] = reactive("count")
 
@@ -368,9 +369,10 @@ class BlindCountScreen(_DrawerForm):
                 yield DenominationGrid(id="grid")
             else:
                 yield Static(self._result_facts(), id="count-result")
-                if self.result.needs_approval:
-                    yield SupervisorFields(_("The difference is beyond the tolerance: a supervisor approves"),
-                                           id="sup")
+                yield SupervisorFields(
+                    _("The difference is beyond the tolerance: a supervisor approves")
+                    if self.result.needs_approval
+                    else _("A supervisor countersigns the cash going back to the vault"), id="sup")
             yield Static("", id="drawer-message")
             with Horizontal(id="drawer-buttons"):
                 label = _("Submit count") if self.result is None else _("Close drawer")
@@ -407,12 +409,10 @@ class BlindCountScreen(_DrawerForm):
                 warning=_("The count cannot be changed after you submit it.")),
                 lambda ok: self._submit_count(counts) if ok else None)
             return
-        creds = None
-        if self.result.needs_approval:
-            creds = self.query_one(SupervisorFields).credentials()
-            if creds is None:
-                self.message_line(_("The supervisor must type their user name, password and 6-digit code."), "error")
-                return
+        creds = self.query_one(SupervisorFields).credentials()
+        if creds is None:
+            self.message_line(_("The supervisor must type their user name, password and 6-digit code."), "error")
+            return
         services, actor = self.services, self.actor
         self.run_service(lambda: services.drawers.close_drawer(actor, creds))
 

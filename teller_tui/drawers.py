@@ -724,15 +724,21 @@ class DrawerService:
         pending = self.pending_count(actor)
         if pending is None:
             raise Conflict(_("Count your drawer before closing it."), code="drawer_not_counted")
-        approver: str | None = None
-        if pending.needs_approval:
-            if supervisor is None:
+        # Closing always needs a supervisor: the counted cash goes back into the vault (dual
+        # control, as when the float came out), and any over/short is posted only with a
+        # supervisor's approval (RELIABILITY invariant 13). Within the tolerance the
+        # countersignature is that approval; beyond it the supervisor approves the difference
+        # explicitly.
+        if supervisor is None:
+            if pending.needs_approval:
                 raise ApprovalRequired(
                     _("The difference of {diff} is beyond the tolerance of {tol}: a supervisor must approve it.")
                     .format(diff=pending.difference.plain(), tol=pending.tolerance.plain()), rules=["over_short"])
-            approver = self._countersign(actor, supervisor, "over_short")
-        elif supervisor is not None:
-            approver = self._countersign(actor, supervisor, "over_short")
+            raise ApprovalRequired(
+                _("Closing returns the drawer's cash to the vault: a supervisor must countersign."),
+                rules=["vault_return"])
+        approver: str = self._countersign(actor, supervisor,
+                                          "over_short" if pending.needs_approval else "vault_return")
         with self.s.db.write() as session:
             found = _actor_drawer_query(session, actor)
             drawer = found[0] if found else None
@@ -756,7 +762,7 @@ class DrawerService:
                 entry = self._post(session, actor, kind=ENTRY_OVER_SHORT, debit_id=dr, credit_id=cr, amount=amt,
                                    business_date=drawer.business_date, key=f"drawer:{drawer.id}:over_short",
                                    memo=("Cash short " if diff.minor < 0 else "Cash over ") + actor.username,
-                                   meta={"drawer": drawer.id, "approver": approver or ""})
+                                   meta={"drawer": drawer.id, "approver": approver})
                 drawer.over_short_entry_id = entry.entry_id
                 os_ref = entry.reference
             count_event = session.execute(select(DrawerEvent.id).where(DrawerEvent.drawer_id == drawer.id,

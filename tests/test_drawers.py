@@ -35,10 +35,15 @@ def key() -> str:
 
 
 def assert_books_agree(b: Branch) -> None:
-    """Trial balance zero; the vault's ledger balance equals the value of its counted pieces."""
+    """Trial balance zero, every ledger invariant holds (13: over/short only with a supervisor),
+    and the vault's ledger balance equals the value of its counted pieces."""
+    from teller_tui.ledger.verify import verify_ledger
+
     with b.services.db.read() as s:
         assert all(v == 0 for v in trial_balance(s).values())
         assert all(v == 0 for v in trial_balance(s, branch_code="B001").values())
+        report = verify_ledger(s)
+        assert report.ok, report.render()
     v = b.services.drawers.vault("B001")
     assert v.balance == counts_total(v.holdings)
     assert all(n >= 0 for n in v.holdings.values())
@@ -193,8 +198,11 @@ def test_blind_count_within_tolerance_posts_over_short(branch: Branch) -> None:
     assert exc.value.code == "drawer_counting"
     with pytest.raises(Conflict):
         b.services.drawers.submit_blind_count(b.teller, counts)
-    closed = b.services.drawers.close_drawer(b.teller)
-    assert closed.difference == Money(-300) and closed.approver is None and closed.over_short_reference
+    with pytest.raises(ApprovalRequired) as exc:  # the cash goes back to the vault under dual control
+        b.services.drawers.close_drawer(b.teller)
+    assert exc.value.rules == ["vault_return"]
+    closed = b.services.drawers.close_drawer(b.teller, b.sup())
+    assert closed.difference == Money(-300) and closed.approver == "li" and closed.over_short_reference
     assert balance_of(b, over_short_code("B001")) == 300  # a debit: the branch's loss
     assert balance_of(b, drawer_code("B001", "wang")) == 0  # the counted cash went back to the vault
     assert b.services.drawers.vault("B001").balance == Money(1000000 - 200000 + expected - 300)
@@ -232,7 +240,7 @@ def test_over_is_posted_as_a_credit(branch: Branch) -> None:
     d = b.services.drawers
     d.open_drawer(b.teller, {"note:100": 10}, b.sup())
     d.submit_blind_count(b.teller, {"note:100": 10, "note:1": 2})
-    d.close_drawer(b.teller)
+    d.close_drawer(b.teller, b.sup())
     assert balance_of(b, over_short_code("B001")) == -200
     assert d.vault("B001").holdings["note:1"] == STOCK["note:1"] + 2
     assert_books_agree(b)
@@ -250,7 +258,7 @@ def test_business_day_closes_only_when_every_drawer_is_closed_and_reopens_next_d
     assert exc.value.code == "drawers_open" and "wang" in str(exc.value) and "zhao" in str(exc.value)
     for actor, counts in ((b.teller, FLOAT), (b.teller2, {"note:100": 5})):
         d.submit_blind_count(actor, counts)
-        d.close_drawer(actor)
+        d.close_drawer(actor, b.sup())
     # Closed on the day: no reopening that day.
     with pytest.raises(Conflict) as exc:
         d.open_drawer(b.teller, FLOAT, b.sup())
@@ -318,7 +326,7 @@ def test_trial_balance_and_drawer_balances_agree_with_counts(branch: Branch) -> 
     counts = make_change(Money(cash_expected))
     res = d.submit_blind_count(b.teller, counts)
     assert res.difference.minor == 0
-    d.close_drawer(b.teller)
+    d.close_drawer(b.teller, b.sup())
     assert balance_of(b, drawer_code("B001", "wang")) == 0
     assert_books_agree(b)
 
