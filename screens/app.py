@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState
 
 from teller_tui.auth.session import IdleTracker
 from teller_tui.clock import Clock, SystemClock
-from teller_tui.errors import DomainError, StorageError
+from teller_tui.errors import DatabaseUnavailable, DomainError, StorageError
 from teller_tui.i18n import N_, _, get_locale, set_locale
 
 from .base import LanguageChanged
@@ -159,6 +159,9 @@ class TellerApp(App[int]):
     def report_worker_error(self, worker: Worker[Any]) -> None:
         """The one place a failed worker becomes a message for the person at the terminal."""
         error = worker.error
+        if isinstance(error, DatabaseUnavailable):
+            self.database_unavailable(error)
+            return
         if isinstance(error, DomainError):
             self.notify(str(error), title=_("Not done"), severity="error", markup=False)
             return
@@ -166,6 +169,35 @@ class TellerApp(App[int]):
         log.error("worker %s failed (ref %s)", worker.name, ref, exc_info=error)
         self.notify(_("Something went wrong; nothing more was done. Reference {ref}.").format(ref=ref),
                     title=_("Error"), severity="error", markup=False, timeout=15)
+
+    def database_unavailable(self, error: DomainError) -> None:
+        """The database went away mid-session (server restart, network): say so plainly, keep the
+        form as it is, and reconnect in the background. The core already retried for a while; a
+        posting that was in flight is found by its idempotency key when the teller submits again."""
+        banner = _("Database unreachable: reconnecting")
+        if self.sub_title != banner:
+            self._sub_title_before_outage = self.sub_title
+        self.notify(str(error), title=_("Database unreachable"), severity="error", markup=False, timeout=30)
+        self.sub_title = banner
+        self.wait_for_database()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="db-reconnect")
+    def wait_for_database(self) -> None:
+        from textual.worker import get_current_worker
+
+        services = self.services
+        if services is None:
+            return
+        worker = get_current_worker()
+        while not worker.is_cancelled:  # the banner stays until the database answers
+            if services.db.wait_available(timeout=5):
+                self.call_from_thread(self._database_back)
+                return
+
+    def _database_back(self) -> None:
+        self.sub_title = getattr(self, "_sub_title_before_outage", "")
+        self.notify(_("The database is back. Submit again: nothing is posted twice."),
+                    title=_("Reconnected"), severity="information", markup=False)
 
     # -- input and idle lock -----------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -252,6 +284,8 @@ class TellerApp(App[int]):
             if exc.name not in ("screens.home", f"{__package__}.home"):
                 raise
             raise HomeScreenMissing(_("The home screen is not installed (screens/home.py is missing).")) from exc
+        from . import approvals_queue  # noqa: F401  (registers the supervisor's palette commands)
+
         self.push_screen(HomeScreen())
 
     def reset_to_sign_in(self) -> None:
@@ -316,6 +350,21 @@ class TellerApp(App[int]):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    # -- supervisor overrides (screens/approvals_queue.py, screens/dashboard.py) --------------------------
+    def action_open_approvals(self) -> None:
+        if self.session is None or self.session.staff.role != "supervisor":
+            return
+        from .approvals_queue import ApprovalsQueueScreen
+
+        self.push_screen(ApprovalsQueueScreen())
+
+    def action_open_dashboard(self) -> None:
+        if self.session is None or self.session.staff.role not in ("supervisor", "admin"):
+            return
+        from .dashboard import DashboardScreen
+
+        self.push_screen(DashboardScreen())
 
     # -- language ----------------------------------------------------------------------------------------
     def action_switch_language(self) -> None:

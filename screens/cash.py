@@ -35,6 +35,7 @@ from teller_tui.i18n import N_, _
 
 from .base import TellerScreen
 from .confirm import ConfirmScreen, Fact
+from .drawer import COUNT_NOTES_BINDING, CountNotesMixin
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.money_input import MoneyInput
 from .widgets.safe import clean, join
@@ -325,8 +326,9 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.dismiss(None)
 
 
-class CashInForm(CashForm):
+class CashInForm(CountNotesMixin, CashForm):
     KIND = "cash_in"
+    BINDINGS = [COUNT_NOTES_BINDING]
     TITLE = N_("Cash in")
 
     def call_preview(self, amount: Money) -> Preview:
@@ -337,8 +339,9 @@ class CashInForm(CashForm):
                                           idempotency_key=key, approval_id=self.approval_id)
 
 
-class CashOutForm(CashForm):
+class CashOutForm(CountNotesMixin, CashForm):
     KIND = "cash_out"
+    BINDINGS = [COUNT_NOTES_BINDING]
     TITLE = N_("Cash out")
 
     def call_preview(self, amount: Money) -> Preview:

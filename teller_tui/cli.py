@@ -16,9 +16,16 @@ from collections.abc import Sequence
 #: Modules that add sub-commands, in the order they appear in --help.
 COMMAND_MODULES = [
     "teller_tui.commands.db",
+    "teller_tui.commands.ledger",
+    "teller_tui.commands.audit",
     "teller_tui.commands.demo",
     "teller_tui.commands.run",
     "teller_tui.commands.staff",
+    "teller_tui.commands.kiosk",
+    "teller_tui.commands.serve",
+    "teller_tui.commands.bench",
+    "teller_tui.commands.report",
+    "teller_tui.commands.vault",
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVARIANT = 0, 1, 2, 3

@@ -96,6 +96,9 @@ def _feature_factories() -> list[tuple[str, Any]]:
     features.append(("funding", lambda s: FundingService(s.db, s.clock, s.settings, s.ledger, s.audit)))
     features.append(("onboarding", lambda s: OnboardingService(s.db, s.clock, s.settings, s.ledger, s.audit, funding=s.funding)))
     features.append(("lifecycle", lambda s: LifecycleService(s.db, s.clock, s.settings, s.ledger, s.audit, approvals=getattr(s, "approvals", None))))
+    from .kiosk import CustomerPinService, KioskService
+    features.append(("kiosk", lambda s: KioskService(s.db, s.clock, s.settings, s.ledger, s.audit, cash=s.cash)))
+    features.append(("customer_pins", lambda s: CustomerPinService(s.db, s.clock, s.settings, s.audit)))
     return features
 
 

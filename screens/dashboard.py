@@ -1,0 +1,154 @@
+"""The supervisor dashboard: today's branch at a glance, refreshed live.
+
+Pending approvals, cash in/out and wallets opened per teller, drawer positions (the ledger's
+drawer accounts), large-value cash records, and a chart of activity per hour (textual-plotext).
+Everything comes from one ``services.approvals.dashboard()`` read in a thread worker, run on
+mount and then every ``REFRESH_SECONDS`` by a timer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static
+from textual_plotext import PlotextPlot
+
+from teller_tui.i18n import N_, _
+
+from .base import TellerScreen
+from .widgets.safe import literal
+
+if TYPE_CHECKING:
+    from teller_tui.approvals import DashboardData
+
+CSS_FILE = Path(__file__).resolve().parent / "supervisor.tcss"
+
+__all__ = ["DashboardScreen"]
+
+OPEN_HOURS = range(8, 19)  # the chart shows the branch's working hours (local)
+
+
+class DashboardScreen(TellerScreen[None]):
+    CSS_PATH = CSS_FILE
+
+    BINDINGS = [
+        Binding("escape", "back", N_("Back"), id="dashboard.back"),
+        Binding("f5", "refresh", N_("Refresh"), id="dashboard.refresh"),
+        Binding("f9", "app.open_approvals", N_("Approvals"), id="dashboard.approvals"),
+    ]
+    HELP = N_("Today's activity of the branch. It refreshes by itself; F5 refreshes now.")
+    REFRESH_SECONDS = 5.0
+
+    class Loaded(Message):
+        def __init__(self, data: DashboardData | None, error: BaseException | None = None) -> None:
+            super().__init__()
+            self.data = data
+            self.error = error
+
+    def __init__(self, *, live: bool = True) -> None:
+        super().__init__()
+        self.live = live
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dash-body"):
+            yield Static("", id="dash-title")
+            with Horizontal(id="dash-top"):
+                with Vertical(classes="dash-panel"):
+                    yield Static(Content(_("Pending approvals")), classes="dash-heading")
+                    yield DataTable(id="dash-pending", cursor_type="none", show_cursor=False)
+                with Vertical(classes="dash-panel"):
+                    yield Static(Content(_("Tellers today")), classes="dash-heading")
+                    yield DataTable(id="dash-tellers", cursor_type="none", show_cursor=False)
+                with Vertical(classes="dash-panel"):
+                    yield Static(Content(_("Drawers")), classes="dash-heading")
+                    yield DataTable(id="dash-drawers", cursor_type="none", show_cursor=False)
+            with Horizontal(id="dash-bottom"):
+                with Vertical(classes="dash-panel"):
+                    yield Static(Content(_("Large-value cash")), classes="dash-heading")
+                    yield DataTable(id="dash-large", cursor_type="none", show_cursor=False)
+                yield PlotextPlot(id="dash-chart")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#dash-pending", DataTable).add_columns(_("Request"), _("Action"), _("Amount"), _("Teller"))
+        self.query_one("#dash-tellers", DataTable).add_columns(_("Teller"), _("Cash in"), _("Cash out"),
+                                                               _("Entries"), _("Wallets"))
+        self.query_one("#dash-drawers", DataTable).add_columns(_("Drawer"), _("Cash"))
+        self.query_one("#dash-large", DataTable).add_columns(_("Time"), _("Customer"), _("In/out"), _("Amount"),
+                                                             _("Day total"), _("Reference"))
+        self.action_refresh()
+        if self.live:
+            self.set_interval(self.REFRESH_SECONDS, self.action_refresh, name="dashboard-refresh")
+
+    def action_refresh(self) -> None:
+        self._load()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
+    def _load(self) -> None:
+        try:
+            actor = self.app.actor
+            data = self.app.services.approvals.dashboard(branch_code=actor.branch_code if actor else None)
+        except Exception as exc:  # noqa: BLE001 - shown; the next refresh tries again
+            self.post_message(self.Loaded(None, exc))
+            return
+        self.post_message(self.Loaded(data))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        from teller_tui.formatting import format_date, format_money
+
+        title = self.query_one("#dash-title", Static)
+        data = message.data
+        if data is None:
+            title.update(Content(_("The database cannot be reached; trying again.")))
+            return
+        title.update(Content(_("Branch {branch} · {day}").format(branch=data.branch_code,
+                                                                  day=format_date(data.on))))
+        pending = self.query_one("#dash-pending", DataTable)
+        pending.clear()
+        for v in data.pending:
+            pending.add_row(literal(str(v.id)), literal(v.title),
+                            literal(format_money(v.amount) if v.amount else "", justify="right"),
+                            literal(v.requester))
+        tellers = self.query_one("#dash-tellers", DataTable)
+        tellers.clear()
+        for t in data.tellers:
+            tellers.add_row(literal(t.username), literal(format_money(t.cash_in), justify="right"),
+                            literal(format_money(t.cash_out), justify="right"), literal(str(t.transactions)),
+                            literal(str(t.wallets_opened)))
+        drawers = self.query_one("#dash-drawers", DataTable)
+        drawers.clear()
+        for d in data.drawers:
+            drawers.add_row(literal(d.code.split(":")[-1]), literal(format_money(d.balance), justify="right"))
+        large = self.query_one("#dash-large", DataTable)
+        large.clear()
+        for r in data.large_value:
+            from teller_tui.clock import BRANCH_TZ
+
+            large.add_row(literal(r.txn_at.astimezone(BRANCH_TZ).strftime("%H:%M")), literal(r.customer_name),
+                          literal(_("in") if r.direction == "in" else _("out")),
+                          literal(format_money(r.amount), justify="right"),
+                          literal(format_money(r.cumulative), justify="right"), literal(r.reference))
+        self._chart(data)
+
+    def _chart(self, data: DashboardData) -> None:
+        widget = self.query_one("#dash-chart", PlotextPlot)
+        plt = widget.plt
+        plt.clear_data()
+        plt.clear_figure()
+        hours = [f"{h:02d}" for h in OPEN_HOURS]
+        plt.multiple_bar(hours, [[data.hourly_in[h] for h in OPEN_HOURS], [data.hourly_out[h] for h in OPEN_HOURS],
+                                 [data.hourly_other[h] for h in OPEN_HOURS]],
+                         labels=[_("Cash in"), _("Cash out"), _("Other")])
+        plt.title(_("Entries per hour"))
+        widget.refresh()
