@@ -89,6 +89,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("f3", "app.switch_language", N_("Language"), id="home.language"),
         Binding("f4", "new_customer", N_("New customer"), id="home.new_customer"),
         Binding("f9", "onboarding_drafts", N_("Drafts"), id="home.onboarding_drafts"),
+        Binding("f10", "drawer", N_("Drawer"), id="home.drawer"),
     ]
 
     HELP = N_(
@@ -206,6 +207,11 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
 
         open_onboarding(self.app)
 
+    def action_drawer(self) -> None:
+        from .drawer import DrawerScreen
+
+        self.app.push_screen(DrawerScreen())
+
     def action_onboarding_drafts(self) -> None:
         from .drafts import DraftsScreen
 
@@ -240,3 +246,4 @@ for _id, _title, _help in (
                                     available=_offers(_id)))
 del _id, _title, _help
 from . import onboarding as _onboarding_commands  # noqa: E402,F401  (registers its palette commands)
+from . import drawer as _drawer_commands  # noqa: E402,F401  (registers the drawer palette command)
