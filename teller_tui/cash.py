@@ -149,7 +149,7 @@ class TellerLimits:
 
 
 @dataclass
-class _Side:
+class WalletSide:
     """One wallet of a transaction, as read inside the transaction."""
 
     wallet: Any
@@ -246,7 +246,7 @@ class CashService:
         return require_open_drawer(session, actor).account_id
 
     # -- reading -----------------------------------------------------------------------------
-    def _side(self, session: Session, wallet_id: int) -> _Side:
+    def wallet_side(self, session: Session, wallet_id: int) -> WalletSide:
         from .errors import NotFound
         from .models import Customer, LedgerAccount, Wallet
 
@@ -255,7 +255,7 @@ class CashService:
             raise NotFound(_tr("No such wallet"), code="no_wallet")
         acct = session.get(LedgerAccount, w.account_id)
         session.refresh(acct)
-        return _Side(w, acct, session.get(Customer, w.customer_id))
+        return WalletSide(w, acct, session.get(Customer, w.customer_id))
 
     def _cash_today_for_customer(self, session: Session, customer_id: int, kind: str, on: date) -> int:
         from sqlalchemy import text
@@ -282,8 +282,8 @@ class CashService:
         return int(total)
 
     # -- rules -------------------------------------------------------------------------------
-    def _check(self, session: Session, actor: Actor, kind: str, amount: Money, src: _Side,
-               dst: _Side | None = None) -> _Check:
+    def check_limits(self, session: Session, actor: Actor, kind: str, amount: Money, src: WalletSide,
+                     dst: WalletSide | None = None) -> _Check:
         from .errors import Conflict, LimitExceeded, PermissionDenied, ValidationError
         from .wallets import tier_limits, wallet_usage
 
@@ -356,9 +356,9 @@ class CashService:
         from .errors import DomainError
 
         with self.db.read() as s:
-            src = self._side(s, wallet_id)
-            dst = self._side(s, to_wallet_id) if to_wallet_id is not None else None
-            chk = self._check(s, actor, kind, amount, src, dst)
+            src = self.wallet_side(s, wallet_id)
+            dst = self.wallet_side(s, to_wallet_id) if to_wallet_id is not None else None
+            chk = self.check_limits(s, actor, kind, amount, src, dst)
             sign = 1 if kind == "cash_in" else -1
             before = Money(src.balance, src.wallet.currency)
             after = Money(src.balance + sign * amount.minor, src.wallet.currency)
@@ -392,7 +392,7 @@ class CashService:
             except DomainError as exc:
                 refusal = exc
                 wallet_id, amount = self._entry_wallet(s, entry_id)
-            src = self._side(s, wallet_id)
+            src = self.wallet_side(s, wallet_id)
             # Undoing money in takes it out again and vice versa.
             delta = -amount.minor
             if refusal is None and src.balance + delta < 0:
@@ -430,8 +430,8 @@ class CashService:
         return self._execute(actor, "transfer", from_wallet_id, to_wallet_id, amount, memo, idempotency_key,
                              approval_id)
 
-    def _legs(self, session: Session, actor: Actor, kind: str, amount: Money, src: _Side, dst: _Side | None
-              ) -> tuple[Any, ...]:
+    def posting_legs(self, session: Session, actor: Actor, kind: str, amount: Money, src: WalletSide,
+                     dst: WalletSide | None) -> tuple[Any, ...]:
         from .ledger import credit, debit
         from .ledger.accounts import AccountKind, interbranch_code
 
@@ -468,18 +468,18 @@ class CashService:
         memo = clean_text(memo, 200)
 
         def work(s: Session) -> tuple[Any, bool]:
-            src = self._side(s, wallet_id)
-            dst = self._side(s, to_wallet_id) if to_wallet_id is not None else None
+            src = self.wallet_side(s, wallet_id)
+            dst = self.wallet_side(s, to_wallet_id) if to_wallet_id is not None else None
             existing = self.ledger.entry_by_key(s, key)
             if existing is not None and self._posted_from_hold(s, existing.entry_id):
                 # A supervisor approved the queued request and the hold was posted under this key.
-                return existing, self._receipt_data(s, existing.entry_id)
+                return existing, self.receipt_data(s, existing.entry_id)
             replay = existing is not None
             grant = None
             chk = None
-            legs = self._legs(s, actor, kind, amount, src, dst)
+            legs = self.posting_legs(s, actor, kind, amount, src, dst)
             if not replay:
-                chk = self._check(s, actor, kind, amount, src, dst)
+                chk = self.check_limits(s, actor, kind, amount, src, dst)
                 if chk.refusal is not None:
                     raise chk.refusal
                 grant = self.approvals.check(s, self._approval_spec(actor, kind, amount, memo, key, src, dst, legs,
@@ -514,11 +514,11 @@ class CashService:
                     detail["approval_id"] = grant.approval_id
                     detail["approved_by"] = grant.approver_id
                 self.audit.append(s, actor, kind, subject=src.wallet.number, detail=detail)
-            data = self._receipt_data(s, result.entry_id)
+            data = self.receipt_data(s, result.entry_id)
             return result, data
 
         result, data = self.db.write_retrying(work)
-        return self._finish(result, data)
+        return self.finish(result, data)
 
     @staticmethod
     def _posted_from_hold(session: Session, entry_id: int) -> bool:
@@ -527,8 +527,8 @@ class CashService:
         entry = session.get(JournalEntry, entry_id)
         return entry is not None and entry.hold_id is not None
 
-    def _approval_spec(self, actor: Actor, kind: str, amount: Money, memo: str, key: str, src: _Side,
-                       dst: _Side | None, legs: tuple[Any, ...], chk: _Check) -> Any:
+    def _approval_spec(self, actor: Actor, kind: str, amount: Money, memo: str, key: str, src: WalletSide,
+                       dst: WalletSide | None, legs: tuple[Any, ...], chk: _Check) -> Any:
         """What a supervisor approves (bound by hash); with a hold plan for the remote queue."""
         from .approvals import ApprovalSpec, HoldPlan
 
@@ -543,7 +543,7 @@ class CashService:
                             rules=tuple(chk.rules), reasons=tuple(chk.reasons),
                             customer_name=src.customer.full_name if src.customer else "", hold=hold)
 
-    def _finish(self, result: Any, data: Any) -> TxnResult:
+    def finish(self, result: Any, data: Any) -> TxnResult:
         from .receipts import render_receipt, save_receipt
 
         text = render_receipt(data.data, width=80)
@@ -598,7 +598,7 @@ class CashService:
         """The approval policy's verdict on a reversal, as an approval spec (no rules: none needed)."""
         from .approvals import ApprovalSpec, Facts
 
-        side = self._side(session, wallet_id)
+        side = self.wallet_side(session, wallet_id)
         hits = self.approvals.evaluate(Facts("reversal", self._today(), abs(amount), actor.role))
         return ApprovalSpec(kind="reversal", requester_id=actor.staff_id, branch_code=actor.branch_code,
                             amount=abs(amount), accounts=(side.wallet.number,), customer_id=side.wallet.customer_id,
@@ -621,7 +621,7 @@ class CashService:
         def work(s: Session) -> tuple[Any, Any]:
             existing = self.ledger.entry_by_key(s, idempotency_key)
             if existing is not None and existing.reverses_entry_id == entry_id:
-                return existing, self._receipt_data(s, existing.entry_id)
+                return existing, self.receipt_data(s, existing.entry_id)
             original, wallet_id, amount = self._reversal_target(s, actor, entry_id)
             grant = self.approvals.check(s, self._reversal_spec(s, actor, entry_id, wallet_id, amount, reason),
                                          approval_id=approval_id)
@@ -629,19 +629,19 @@ class CashService:
                                          terminal_id=actor.terminal_id, memo=reason)
             if grant is not None:
                 self.approvals.attach_entry(s, grant.approval_id, result.entry_id)
-            side = self._side(s, wallet_id)
+            side = self.wallet_side(s, wallet_id)
             self.audit.append(s, actor, "reversal", subject=side.wallet.number, detail={
                 "amount": abs(amount).plain(), "currency": amount.currency, "reference": result.reference,
                 "reverses": original.reference, "reason": reason,
                 "approval_id": grant.approval_id if grant else None,
                 "balance_after": Money(side.balance, amount.currency).plain()})
-            return result, self._receipt_data(s, result.entry_id)
+            return result, self.receipt_data(s, result.entry_id)
 
         result, data = self.db.write_retrying(work)
-        return self._finish(result, data)
+        return self.finish(result, data)
 
     # -- receipts ------------------------------------------------------------------------------
-    def _receipt_data(self, session: Session, entry_id: int, copy_label: str = "") -> Any:
+    def receipt_data(self, session: Session, entry_id: int, copy_label: str = "") -> Any:
         from sqlalchemy import text
 
         from .models import Customer, JournalEntry, Staff, Wallet
@@ -688,7 +688,7 @@ class CashService:
             if entry_id is None:
                 raise NotFound(_tr("No transaction with reference {reference}").format(reference=reference[:40]),
                                code="no_entry")
-            wrapped = self._receipt_data(s, entry_id, copy_label=reprint_label(locale))
+            wrapped = self.receipt_data(s, entry_id, copy_label=reprint_label(locale))
         return render_receipt(wrapped.data, width=width, locale=locale)
 
 

@@ -582,15 +582,15 @@ class KioskService:
             raise TypeError("amount must be Money")
         if amount.minor <= 0:
             raise ValidationError(_("The amount must be more than zero"), code="amount_zero")
-        src = self.cash._side(s, from_wallet_id)
+        src = self.cash.wallet_side(s, from_wallet_id)
         if src.wallet.customer_id != session.customer_id:
             raise PermissionDenied(_("That is not one of your wallets."), code="kiosk_not_own")
         dst_wallet, dst_customer = self._payee(s, session, payee)
         if dst_wallet.id == src.wallet.id:
             raise ValidationError(_("Choose two different wallets"), code="same_wallet")
-        dst = self.cash._side(s, dst_wallet.id)
+        dst = self.cash.wallet_side(s, dst_wallet.id)
         self._kiosk_check(s, actor, src.wallet, amount)
-        chk = self.cash._check(s, actor, "transfer", amount, src, dst)
+        chk = self.cash.check_limits(s, actor, "transfer", amount, src, dst)
         if chk.refusal is not None:
             raise chk.refusal
         if chk.rules:
@@ -611,7 +611,7 @@ class KioskService:
         session = self._require(actor, session)
         self._own_wallet(session, from_wallet_id)
         with self.db.read() as s:
-            src = self.cash._side(s, from_wallet_id)
+            src = self.cash.wallet_side(s, from_wallet_id)
             dst_wallet, dst_customer = self._payee(s, session, payee)
             refusal: str | None = None
             try:
@@ -635,9 +635,9 @@ class KioskService:
         def work(s: Session) -> tuple[Any, Any]:
             existing = self.ledger.entry_by_key(s, idempotency_key)
             if existing is not None:
-                return existing, self.cash._receipt_data(s, existing.entry_id)
+                return existing, self.cash.receipt_data(s, existing.entry_id)
             src, dst, _customer = self._checked(s, actor, session, from_wallet_id, payee, amount)
-            legs = self.cash._legs(s, actor, "transfer", amount, src, dst)
+            legs = self.cash.posting_legs(s, actor, "transfer", amount, src, dst)
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=idempotency_key, kind="transfer", legs=legs, actor_id=actor.staff_id,
                 terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo="",
@@ -648,10 +648,10 @@ class KioskService:
             self.audit.append(s, actor, "kiosk_transfer", subject=src.wallet.number, detail={
                 "amount": amount.plain(), "currency": amount.currency, "reference": result.reference,
                 "to_wallet": dst.wallet.number, "balance_after": Money(src.balance, amount.currency).plain()})
-            return result, self.cash._receipt_data(s, result.entry_id)
+            return result, self.cash.receipt_data(s, result.entry_id)
 
         result, data = self.db.write_retrying(work)
-        txn = self.cash._finish(result, data)
+        txn = self.cash.finish(result, data)
         return KioskReceipt(txn.reference, txn.amount, txn.new_balance, txn.posted_at, txn.receipt_text,
                             txn.replayed)
 
