@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Footer, Static
 from teller_tui.errors import ApprovalRequired
 from teller_tui.formatting import format_date, format_datetime, format_dr_cr, format_money
 from teller_tui.i18n import N_, _
+from teller_tui.customers import KYC_LABELS, RISK_LABELS
 
 from .base import TellerScreen
 from .commands import PaletteCommand, register_command
@@ -215,11 +216,13 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         id_part = clean(view.id_number_masked) or "—"
         expiry = format_date(view.id_expiry) if view.id_expiry else "—"
         line2 = Content.assemble(
-            (_("ID") + " ", "$text-muted"), clean(view.id_type or ""), " ", id_part, "  ",
+            (_("ID") + " ", "$text-muted"), _document_label(view.id_type), " ", id_part, "  ",
             (_("Expires") + " ", "$text-muted"), expiry, "  ",
             (ident, "bold" if view.identity_status in ("expired", "expires_soon") else ""), "  ",
-            (_("KYC") + " ", "$text-muted"), clean(view.kyc_level), "  ",
-            (_("Risk") + " ", "$text-muted"), clean(view.risk_level),
+            (_("KYC") + " ", "$text-muted"), _(KYC_LABELS[view.kyc_level]) if view.kyc_level in KYC_LABELS
+            else clean(view.kyc_level), "  ",
+            (_("Risk") + " ", "$text-muted"), _(RISK_LABELS[view.risk_level]) if view.risk_level in RISK_LABELS
+            else clean(view.risk_level),
             ("  " + _("PIN LOCKED") if view.pin_locked else "", "bold"),
         )
         self.query_one("#customer-profile", Static).update(Content("\n").join([line1, line2]))
@@ -506,3 +509,15 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
 register_command(PaletteCommand("customer_unlock_pin", N_("Unlock customer's kiosk PIN"), "screen.unlock_pin",
                                 N_("On a customer's screen: clear the wrong-PIN lock"),
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+
+
+def _document_label(id_type: str | None) -> str:
+    """The translated name of an identity document type (the stored code if unknown)."""
+    from teller_tui.identity import DOCUMENT_LABELS, DocumentType
+
+    if not id_type:
+        return "—"
+    try:
+        return _(DOCUMENT_LABELS[DocumentType(id_type)])
+    except ValueError:
+        return clean(id_type)

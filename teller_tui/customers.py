@@ -36,7 +36,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from .i18n import N_
 from .money import Money
+
+#: Labels for stored codes, marked for translation; screens show ``_(LABEL[code])``.
+KYC_LABELS: dict[str, str] = {
+    "in_person": N_("ID seen in person"),
+    "real_name_bank": N_("real name + own bank account"),
+    "real_name": N_("real name"),
+    "mobile": N_("mobile number only"),
+    "none": N_("not verified"),
+}
+RISK_LABELS: dict[str, str] = {"low": N_("low"), "medium": N_("medium"), "high": N_("high")}
 
 if TYPE_CHECKING:
     from sqlmodel import Session
