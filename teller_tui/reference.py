@@ -16,6 +16,8 @@ kind is part of the key.
 
 from __future__ import annotations
 
+import math
+
 import csv
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -268,6 +270,19 @@ def make_change(
         _key, value, cap = caps[i]
         rest = suffix[i + 1]
         suffix[i] = None if cap is None or rest is None else rest + value * cap
+
+    # No combination of pieces can make an amount that is not a multiple of their common
+    # divisor (e.g. a single fen from notes and 0.1 coins): refuse at once instead of
+    # searching every combination.
+    step = 0
+    for _key, value, cap in caps:
+        if cap != 0:
+            step = math.gcd(step, value)
+    if amount.minor and (step == 0 or amount.minor % step):
+        raise ValidationError(
+            _("{amount} cannot be made up from the cash available").format(amount=amount.plain()),
+            code="change_impossible",
+        )
 
     failed: set[tuple[int, int]] = set()
 

@@ -226,3 +226,16 @@ def test_malformed_regions(tmp_path: Path, row: str, fragment: str) -> None:
         load_regions(path)
     assert "line 4 (" in str(info.value)  # real line numbers, comments and blanks included
     assert fragment in str(info.value)
+
+
+def test_make_change_refuses_an_amount_no_piece_can_reach() -> None:
+    """A stray fen cannot be made from notes and 0.1 coins: refused, not searched for."""
+    from teller_tui.errors import ValidationError
+    from teller_tui.money import Money
+    from teller_tui.reference import make_change
+
+    with pytest.raises(ValidationError) as exc:
+        make_change(Money(987_654_321))
+    assert exc.value.code == "change_impossible"
+    with pytest.raises(ValidationError):
+        make_change(Money(1000), {"note:100": 0, "note:50": 0, "coin:0.5": 0, "note:20": 0, "note:10": 0})
