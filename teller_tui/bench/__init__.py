@@ -1,0 +1,26 @@
+"""``teller bench``: the performance figures of PERFORMANCE.md, each next to a reference
+measured in the same run on the same machine (ratios are what count; absolute times drift).
+
+One module per figure; each exposes ``NAME``, ``TITLE`` and ``run(ctx) -> list[Row]``:
+
+========== ==========================================================================
+startup    cold start to the sign-in screen's first frame, and its peak RSS
+lookup     customer lookup in the core (phone prefix, ID fragment, 2/3-char names)
+keystroke  keystroke to updated results in the lookup screen (Pilot press + pause)
+posting    one cash-in through the full service vs raw sqlite3 doing the same writes
+concurrency 16 processes x 500 postings on one SQLite file vs one process doing 8,000
+verify     ``teller ledger verify`` over 10,000,000 postings (time, peak memory)
+totals     trial balance and the home screen's totals at 10,000,000 postings
+pg         the posting and concurrency figures on PostgreSQL
+========== ==========================================================================
+
+:mod:`teller_tui.bench.runner` builds the data (:mod:`teller_tui.bench.data`) in a temporary
+directory, runs the figures and prints the table. Nothing here runs at import time, and
+Textual is imported only inside the driver processes (``python -m teller_tui.bench.startup``,
+``python -m teller_tui.bench.keystroke``), never by the ``teller bench`` process itself.
+"""
+
+from __future__ import annotations
+
+#: Figure modules in the order they run (and appear in the table).
+FIGURES = ("startup", "lookup", "keystroke", "posting", "concurrency", "verify", "totals", "pg")

@@ -1,0 +1,160 @@
+"""Many terminals posting at once on one database: 16 processes x 500 cash-ins vs one doing 8,000.
+
+Every worker is a fresh process (``spawn``) that builds its own services, posts a few
+warm-up cash-ins, then waits at a barrier; the clock runs from the barrier to the last
+worker's last posting. Each posting is a real ``services.cash.cash_in`` (its own
+``BEGIN IMMEDIATE`` transaction on SQLite, the write advisory lock on PostgreSQL), each
+worker on its own wallets, the drawers of the demo's tellers taken in turn. Lock errors
+(``database is locked`` / the engine's "stayed busy" StorageError) must be zero; retries
+done inside ``write_retrying`` are counted from its log.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .runner import Row, ratio_row
+
+if TYPE_CHECKING:
+    from .data import DataSet
+    from .runner import Context
+
+NAME = "concurrency"
+TITLE = "many processes posting on one SQLite file vs one process doing as many"
+
+
+@dataclass
+class WorkerResult:
+    started: float
+    finished: float
+    ok: int
+    lock_errors: int
+    other_errors: int
+    retries: int
+    first_error: str = ""
+
+
+class _RetryCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "retrying write" in record.getMessage():
+            self.count += 1
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__} {exc} {getattr(exc, 'code', '')}".lower()
+    return "locked" in text or "busy" in text or "deadlock" in text or "lock timeout" in text
+
+
+def _worker(env: dict[str, str], actors: list[tuple[int, str, str]], targets: list[int], n: int, barrier: Any,
+            queue: Any) -> None:  # pragma: no cover - runs in a child process
+    import os
+
+    os.environ.update(env)
+    from ..audit import Actor
+    from ..money import Money
+    from ..services import make_services
+    from ..settings import load_settings
+
+    counter = _RetryCounter()
+    engine_log = logging.getLogger("teller_tui.db.engine")
+    engine_log.addHandler(counter)
+    engine_log.setLevel(logging.INFO)
+    settings = load_settings()
+    services = make_services(settings)
+    people = [Actor(i, u, settings.terminal_id, r, settings.branch_code) for i, u, r in actors]
+    run = uuid.uuid4().hex[:10]
+    for i in range(3):  # warm-up, not timed
+        services.cash.cash_in(people[i % len(people)], targets[i % len(targets)], Money(100),
+                              idempotency_key=f"cc-warm-{run}-{i}")
+    counter.count = 0
+    ok = lock = other = 0
+    first = ""
+    barrier.wait()
+    started = time.monotonic()
+    for i in range(n):
+        try:
+            services.cash.cash_in(people[i % len(people)], targets[i % len(targets)], Money(100),
+                                  idempotency_key=f"cc-{run}-{i}")
+            ok += 1
+        except Exception as exc:  # noqa: BLE001 - counted and reported
+            if _is_lock_error(exc):
+                lock += 1
+            else:
+                other += 1
+            first = first or f"{type(exc).__name__}: {exc}"[:200]
+    finished = time.monotonic()
+    services.close()
+    queue.put(WorkerResult(started, finished, ok, lock, other, counter.count, first))
+
+
+def run_workers(data: DataSet, processes: int, per_process: int, *, wallets_each: int = 50) -> dict[str, Any]:
+    """Throughput of ``processes`` workers doing ``per_process`` cash-ins each, and their errors."""
+    import os
+
+    from .posting import wallets
+
+    targets = [w[0] for w in wallets(data, processes * wallets_each)]
+    if not targets:
+        raise RuntimeError("no wallets to post to")
+    actors = [(data.staff[u][0], u, data.staff[u][1]) for u in ("teller1", "teller2", "super1") if u in data.staff]
+    mp = multiprocessing.get_context("spawn")
+    barrier = mp.Barrier(processes + 1)
+    queue = mp.Queue()
+    env = {**{k: v for k, v in os.environ.items() if k.startswith("TELLER_")}, **data.env}
+    procs = []
+    for k in range(processes):
+        mine = targets[k::processes] or targets
+        p = mp.Process(target=_worker, args=(env, actors, mine, per_process, barrier, queue), daemon=True)
+        p.start()
+        procs.append(p)
+    try:
+        barrier.wait(timeout=600)
+        results: list[WorkerResult] = [queue.get(timeout=3600) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(timeout=60)
+            if p.is_alive():  # pragma: no cover
+                p.terminate()
+    ok = sum(r.ok for r in results)
+    seconds = max(r.finished for r in results) - min(r.started for r in results)
+    return {"processes": processes, "per_process": per_process, "ok": ok, "seconds": seconds,
+            "per_s": ok / seconds if seconds > 0 else 0.0, "lock_errors": sum(r.lock_errors for r in results),
+            "other_errors": sum(r.other_errors for r in results), "retries": sum(r.retries for r in results),
+            "first_error": next((r.first_error for r in results if r.first_error), "")}
+
+
+def measure(data: DataSet, ctx: Context, *, label: str, scale: float = 1.0) -> list[Row]:
+    opts = ctx.opts
+    per = max(1, int(opts.per_process * scale))
+    single_n = max(1, int(opts.single * scale))
+    ctx.status(f"{label}: 1 process x {single_n:,} cash-ins")
+    one = run_workers(data, 1, single_n, wallets_each=max(50, opts.processes * 50))
+    ctx.status(f"{label}: {opts.processes} processes x {per:,} cash-ins")
+    many = run_workers(data, opts.processes, per)
+    row = ratio_row(NAME, f"{opts.processes} processes x {per:,} cash-ins on one {label} "
+                          f"(throughput vs 1 x {single_n:,})", many["per_s"], one["per_s"], 0.6, unit="/s",
+                    higher_is_better=True, fmt=lambda v: f"{v:,.0f}/s", many=many, one=one)
+    row.reference = f"{one['per_s']:,.0f}/s (1 process)"
+    errors = many["lock_errors"] + one["lock_errors"]
+    failed = many["other_errors"] + one["other_errors"]
+    err_row = Row(NAME, f"  lock errors in those runs ({many['retries'] + one['retries']} retries inside "
+                        "write_retrying)", f"{errors}", "0", "target 0", "PASS" if errors == 0 else "MISS",
+                  "" if errors == 0 else f"{errors} lock errors", {"lock_errors": errors, "other_errors": failed,
+                                                                   "retries": many["retries"] + one["retries"]})
+    if failed:
+        err_row.verdict = "FAIL"
+        err_row.detail = f"{failed} other errors, first: {many['first_error'] or one['first_error']}"
+    return [row, err_row]
+
+
+def run(ctx: Context) -> list[Row]:
+    return measure(ctx.customers(), ctx, label="SQLite file")

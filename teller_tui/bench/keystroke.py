@@ -1,0 +1,203 @@
+"""Keystroke to updated results in the lookup screen, over the whole customer base.
+
+One harness, two apps, each in its own process (``python -m teller_tui.bench.keystroke``):
+
+* ``lookup``: the real ``TellerApp`` on the built database with ``screens.lookup.LookupScreen``
+  on top (its search runs in a thread worker on every keystroke);
+* ``input``: a Textual app with one empty ``Input`` (the reference).
+
+For each character the harness does Pilot ``press`` + ``pause`` and, if the screen does not yet
+show the answer to what was typed (the lookup's worker may still be searching), further
+``pause()`` until it does; that wall time is the sample (p95, ratio to the reference). Pilot
+cannot go below Textual's idle wait (~83 ms), so the in-app measure is reported too: the time
+from the key event reaching the app to the first frame rendered after the screen shows the
+answer (``App._display`` wrapped, frame rendered to terminal segments).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .data import DataSet
+    from .runner import Context, Row
+
+NAME = "keystroke"
+TITLE = "keystroke to updated results in the lookup screen (Pilot press + pause, and in-app)"
+
+
+def texts_for(data: DataSet, rounds: int, seed: int = 9) -> list[str]:
+    """What a teller types: a phone number's first digits, a name, a pinyin spelling, an ID fragment."""
+    assert data.db_path is not None
+    rng = random.Random(seed)
+    con = sqlite3.connect(f"file:{data.db_path}?mode=ro", uri=True)
+    try:
+        max_id = con.execute("SELECT max(id) FROM customer").fetchone()[0] or 1
+        out = []
+        for _ in range(rounds):
+            name, latin, phone, idn = con.execute(
+                "SELECT full_name, name_latin, phone, id_number FROM customer WHERE id >= ? AND id_number IS NOT NULL "
+                "ORDER BY id LIMIT 1", (rng.randint(1, max_id),)).fetchone() or ("王芳", "wang fang", "13800138000",
+                                                                                    "110101199003071234")
+            out += [phone[:7], name, latin.replace(" ", "")[:8], idn[6:14]]
+    finally:
+        con.close()
+    return out
+
+
+def drive(mode: str, texts: list[str], env: dict[str, str], timeout: float = 600.0) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, "-m", "teller_tui.bench.keystroke", mode, json.dumps(texts)],
+                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"{mode} keystroke driver failed (exit {proc.returncode}): "
+                       f"{(proc.stderr.strip().splitlines() or [''])[-1][:300]}")
+
+
+def run(ctx: Context) -> list[Row]:
+    from .runner import Row, median, percentile, ratio_row
+
+    data = ctx.customers()
+    texts = texts_for(data, ctx.opts.keystroke_rounds)
+    env = {**os.environ, **data.env}
+    ref = drive("input", texts, env)
+    got = drive("lookup", texts, env)
+    n = data.info.get("customers", ctx.opts.customers)
+    p_app, p_ref = percentile(got["press_ms"], 95), percentile(ref["press_ms"], 95)
+    pilot = ratio_row(NAME, f"keystroke to updated results, lookup screen, {n:,} customers "
+                            f"(Pilot press + pause, p95 of {len(got['press_ms'])})", p_app, p_ref, 1.2, unit="ms",
+                      fmt=lambda v: f"{v:,.0f} ms", p50_ms=median(got["press_ms"]),
+                      reference_p50_ms=median(ref["press_ms"]), extra_pauses=got.get("extra_pauses", 0),
+                      texts=texts)
+    pilot.reference = f"{p_ref:,.0f} ms (empty Input)"
+    rows = [pilot]
+    if got["inapp_ms"] and ref["inapp_ms"]:
+        a95, r95 = percentile(got["inapp_ms"], 95), percentile(ref["inapp_ms"], 95)
+        rows.append(Row(NAME, "  in-app: key event to the frame showing the results (p50 / p95)",
+                        f"{median(got['inapp_ms']):.1f} / {a95:.1f} ms",
+                        f"{median(ref['inapp_ms']):.1f} / {r95:.1f} ms (empty Input)",
+                        f"{a95 / r95:.2f}× at p95" if r95 else "—", "INFO", "informational",
+                        {"p50_ms": median(got["inapp_ms"]), "p95_ms": a95, "reference_p50_ms": median(ref["inapp_ms"]),
+                         "reference_p95_ms": r95, "samples": len(got["inapp_ms"])}))
+    return rows
+
+
+# -- the driver (runs in the child process) --------------------------------------------------------
+async def _drive(mode: str, texts: list[str]) -> dict[str, Any]:  # pragma: no cover - via drive()
+    import time
+
+    from textual import events
+    from textual.app import App
+    from textual.widgets import Input
+
+    state: dict[str, Any] = {"t_key": None, "inapp": []}
+    original_display = App._display
+    original_on_event = App.on_event
+
+    async def on_event(self: Any, event: Any) -> None:
+        if isinstance(event, events.Key) and state["t_key"] is None:
+            state["t_key"] = time.perf_counter()
+        await original_on_event(self, event)
+
+    def display(self: Any, screen: Any, renderable: Any) -> None:
+        original_display(self, screen, renderable)
+        t_key = state["t_key"]
+        if renderable is None or t_key is None or not state["done"]():
+            return
+        try:
+            renderable.render_segments(self.console)
+        except Exception:  # noqa: BLE001
+            pass
+        state["inapp"].append((time.perf_counter() - t_key) * 1000)
+        state["t_key"] = None
+
+    App.on_event = on_event  # type: ignore[method-assign]
+    App._display = display  # type: ignore[method-assign]
+
+    typed = {"text": ""}
+    if mode == "input":
+        from textual.app import ComposeResult
+
+        class InputApp(App[None]):
+            def compose(self) -> ComposeResult:
+                yield Input(id="q")
+
+        app: Any = InputApp()
+
+        def field() -> Any:
+            return app.screen.query_one("#q", Input)
+
+        def done() -> bool:
+            return bool(field().value == typed["text"])
+    else:
+        from teller_tui.customers import clean_query
+        from teller_tui.settings import load_settings
+        from teller_tui.services import make_services
+
+        from screens.app import make_app
+        from screens.lookup import LookupScreen
+
+        settings = load_settings()
+        services = make_services(settings)
+        app = make_app(settings, services=services)
+
+        def field() -> Any:
+            return app.screen.query_one("#lookup-query", Input)
+
+        def done() -> bool:
+            screen = app.screen
+            page = getattr(screen, "page", None)
+            want = clean_query(typed["text"])
+            if not want:
+                return page is None or page.query == ""
+            return page is not None and page.query == want
+    state["done"] = done
+
+    press_ms: list[float] = []
+    extra = 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        if mode == "lookup":
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await app.push_screen(LookupScreen())
+            await pilot.pause()
+        field().focus()
+        await pilot.pause()
+        for text in texts:
+            typed["text"] = ""
+            field().value = ""
+            for _ in range(200):
+                await pilot.pause()
+                if done():
+                    break
+            for i, ch in enumerate(text):
+                typed["text"] = text[: i + 1]
+                t0 = time.perf_counter()
+                await pilot.press(ch)
+                await pilot.pause()
+                for _ in range(400):
+                    if done():
+                        break
+                    extra += 1
+                    await pilot.pause()
+                press_ms.append((time.perf_counter() - t0) * 1000)
+                state["t_key"] = None
+        if mode == "lookup":
+            services.close()
+    return {"press_ms": press_ms, "inapp_ms": state["inapp"], "extra_pauses": extra}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import asyncio
+
+    result = asyncio.run(_drive(sys.argv[1], json.loads(sys.argv[2])))
+    print(json.dumps(result))
+    sys.stdout.flush()
+    os._exit(0)
