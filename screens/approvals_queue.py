@@ -26,6 +26,7 @@ from teller_tui.i18n import N_, _
 from .base import TellerModal, TellerScreen
 from .commands import PaletteCommand, register_command
 from .confirm import facts_content
+from .approval import STATUS
 from .widgets.safe import clean, literal
 
 if TYPE_CHECKING:
@@ -158,7 +159,8 @@ class ApprovalsQueueScreen(TellerScreen[None]):
 
     def _decided(self, result: ApprovalView | None) -> None:
         if result is not None:
-            self.notify(_("Request {id}: {status}.").format(id=result.id, status=result.status), markup=False)
+            self.notify(_("Request {id}: {status}.").format(id=result.id, status=_(STATUS.get(result.status, result.status))),
+                        markup=False)
         self.action_refresh()
 
 

@@ -269,7 +269,9 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.busy = False
         from .receipt import ReceiptScreen
 
-        self.app.switch_screen(ReceiptScreen.from_result(message.result))
+        # After a supervisor approved at a distance, the approval itself posted the held
+        # funds and this form's retry finds that entry: that is not a "repeat" to warn about.
+        self.app.switch_screen(ReceiptScreen.from_result(message.result, approved=self.approval_id is not None))
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:

@@ -75,10 +75,10 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
         self.reprint = text is None
 
     @classmethod
-    def from_result(cls, result: Any) -> ReceiptScreen:
-        """From a ``teller_tui.cash.TxnResult``."""
+    def from_result(cls, result: Any, *, approved: bool = False) -> ReceiptScreen:
+        """From a ``teller_tui.cash.TxnResult``; ``approved``: posted by a supervisor's approval."""
         return cls(result.reference, result.receipt_text, path=result.receipt_path,
-                   replayed=bool(getattr(result, "replayed", False)))
+                   replayed=bool(getattr(result, "replayed", False)) and not approved)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="receipt-body"):
