@@ -52,28 +52,11 @@ class WalletInfo:
     opened_at: datetime
 
 
-def luhn_digit(digits: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return str((10 - total % 10) % 10)
-
-
 def wallet_number_for(seq: int) -> str:
-    """A 16-digit wallet number for sequence ``seq`` (identity.make_wallet_number when present)."""
-    try:
-        from .identity import make_wallet_number  # type: ignore[attr-defined]
-    except ImportError:
-        make_wallet_number = None
-    if make_wallet_number is not None:
-        return str(make_wallet_number(seq))
-    body = f"90{seq:013d}"
-    return body + luhn_digit(body)
+    """The 16-digit wallet number for sequence ``seq`` (prefix, sequence, Luhn check digit)."""
+    from .identity import make_wallet_number
+
+    return make_wallet_number(seq)
 
 
 def _info(w: Any) -> WalletInfo:
