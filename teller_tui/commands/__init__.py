@@ -1,1 +1,27 @@
-"""Sub-commands of the ``teller`` CLI, one module per area (see teller_tui.cli)."""
+"""Sub-commands of the ``teller`` CLI, one module per area (see teller_tui.cli).
+
+Commands open the configured database through :func:`configured_database` so that every
+command applies the same checks (pragmas, filesystem, schema) and disposes of the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..db.engine import Database
+
+
+@contextmanager
+def configured_database() -> Iterator[Database]:
+    """The database named by the settings, checked and migrated-to-date, disposed afterwards."""
+    from ..services import open_database
+    from ..settings import load_settings
+
+    database = open_database(load_settings())
+    try:
+        yield database
+    finally:
+        database.dispose()

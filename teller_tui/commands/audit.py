@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from . import configured_database
+
 EXIT_INVARIANT = 3
 
 
@@ -18,22 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     h.set_defaults(func=cmd_head)
 
 
-def _database():  # type: ignore[no-untyped-def]
-    from ..services import open_database
-    from ..settings import load_settings
-
-    return open_database(load_settings())
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
     from ..audit import verify
 
-    database = _database()
-    try:
+    with configured_database() as database:
         with database.read() as session:
             result = verify(session, expect_head=(args.expect_head or "").strip().lower() or None)
-    finally:
-        database.dispose()
     if result.ok:
         print(f"audit verify: OK, {result.records:,} records, head seq {result.head_seq} hash {result.head_hash}")
         return 0
@@ -45,11 +37,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_head(args: argparse.Namespace) -> int:
     from ..audit import AuditTrail
 
-    database = _database()
-    try:
+    with configured_database() as database:
         with database.read() as session:
             seq, digest = AuditTrail.head(session)
-    finally:
-        database.dispose()
     print(f"{seq} {digest}")
     return 0

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from . import configured_database
+
 EXIT_INVARIANT = 3
 
 
@@ -39,23 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t.set_defaults(func=cmd_trial_balance)
 
 
-def _database():  # type: ignore[no-untyped-def]
-    from ..services import open_database
-    from ..settings import load_settings
-
-    return open_database(load_settings())
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
     from ..ledger.verify import verify_ledger
 
-    database = _database()
-    try:
+    with configured_database() as database:
         with database.read() as session:
             report = verify_ledger(session, samples=max(args.samples, 0), integrity=args.integrity,
                                    history=args.history)
-    finally:
-        database.dispose()
     if report.ok:
         print(report.summary())
         for key, text in report.notes.items():
@@ -88,9 +80,8 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 def cmd_export(args: argparse.Namespace) -> int:
     from ..ledger.export import export_beancount, export_csv
 
-    database = _database()
     try:
-        with database.read() as session, _output(args.out) as out:
+        with configured_database() as database, database.read() as session, _output(args.out) as out:
             if args.format == "beancount":
                 n = export_beancount(session, out, balances=not args.no_balances)
                 what = "transactions"
@@ -101,8 +92,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    finally:
-        database.dispose()
     if args.out is not None:
         print(f"Exported {n:,} {what} to {args.out}")
     return 0
@@ -112,12 +101,9 @@ def cmd_trial_balance(args: argparse.Namespace) -> int:
     from ..ledger.verify import trial_balance_rows
     from ..money import Money
 
-    database = _database()
-    try:
+    with configured_database() as database:
         with database.read() as session:
             rows = trial_balance_rows(session, branch_code=args.branch)
-    finally:
-        database.dispose()
     print(f"{'branch':<8} {'kind':<12} {'cur':<4} {'debits':>20} {'credits':>20} {'net (Dr-Cr)':>20}")
     totals: dict[tuple[str, str], int] = {}
     for r in rows:
