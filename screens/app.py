@@ -1,9 +1,12 @@
 """The Textual application shell: startup, sessions, idle lock, keys, palette, worker errors.
 
 ``make_app(settings)`` builds a :class:`TellerApp`. Startup paints the sign-in screen first,
-then opens the database in a thread worker (SQLAlchemy is imported there, not here); the
-sign-in button is enabled once the services are ready, and a clear screen names the fix when
-the database cannot be used.
+then opens the database in a thread worker started after that first frame (SQLAlchemy is
+imported there, not here); the sign-in button is enabled once the services are ready, and a
+clear screen names the fix when the database cannot be used. ``teller run`` calls
+``make_app(overrides=...)`` without settings: the worker loads them too (pydantic-settings
+is not imported before the first frame), and until then the sign-in screen shows the
+branch, terminal and language from :func:`teller_tui.settings_preview.preview_settings`.
 
 Session life cycle::
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +39,7 @@ from teller_tui.auth.session import IdleTracker
 from teller_tui.clock import Clock, SystemClock
 from teller_tui.errors import DatabaseUnavailable, DomainError, StorageError
 from teller_tui.i18n import N_, _, get_locale, set_locale
+from teller_tui.settings_preview import DEFAULT_IDLE_LOCK_SECONDS, SettingsPreview, preview_settings
 
 from .base import LanguageChanged
 from .commands import TellerCommands
@@ -78,18 +83,33 @@ class TellerApp(App[int]):
             self.services = services
             self.first_run = first_run
 
+    class SettingsLoaded(Message):
+        def __init__(self, settings: Settings) -> None:
+            super().__init__()
+            self.settings = settings
+
     class StartupFailed(Message):
         def __init__(self, message: str) -> None:
             super().__init__()
             self.message = message
 
-    def __init__(self, settings: Settings, *, services: Services | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, services: Services | None = None,
+                 clock: Clock | None = None, overrides: Mapping[str, Any] | None = None) -> None:
+        """``settings`` None (``teller run``): the startup worker loads them with ``overrides``."""
         super().__init__()
-        self.settings = settings
+        if settings is None and services is not None:
+            settings = services.settings
+        #: The validated settings, or — until the startup worker has loaded them — a preview
+        #: (locale, terminal, branch) for the sign-in screen.
+        self.settings: Settings | SettingsPreview = (
+            settings if settings is not None else preview_settings(**dict(overrides or {})))
+        self.settings_loaded = settings is not None
+        self._settings_overrides = dict(overrides or {})
         self._given_services = services
         self.services: Services | None = None
         self.clock: Clock = clock or (services.clock if services is not None else SystemClock())
-        self.idle = IdleTracker(self.clock, settings.idle_lock_seconds)
+        self.idle = IdleTracker(self.clock, settings.idle_lock_seconds if settings is not None
+                                else DEFAULT_IDLE_LOCK_SECONDS)
         self.first_run = False
         self._pending: SignedIn | None = None  # signed in, still finishing set-up
 
@@ -101,20 +121,35 @@ class TellerApp(App[int]):
         return {"credit": "#4EBF71", "debit": "#E0645C"}
 
     def on_mount(self) -> None:
-        if self.settings.keymap:
-            self.set_keymap(self.settings.keymap)
+        keymap = getattr(self.settings, "keymap", None)
+        if keymap:
+            self.set_keymap(keymap)
         self.set_interval(1.0, self.check_idle_lock, name="idle-lock")
-        self.open_services()
+        # After the first frame: the worker's imports (SQLAlchemy, pydantic) and database checks
+        # would otherwise hold the GIL while the sign-in screen is being painted.
+        self.call_after_refresh(self.open_services)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
     def open_services(self) -> None:
-        """Build the services (imports SQLAlchemy, opens and checks the database) off the UI thread."""
+        """Load the settings if needed, then build the services (imports SQLAlchemy, opens and
+        checks the database) off the UI thread."""
+        if self.settings_loaded:
+            settings: Any = self.settings
+        else:
+            try:
+                from teller_tui.settings import load_settings
+
+                settings = load_settings(**self._settings_overrides)
+            except Exception as exc:  # noqa: BLE001 - a bad value or file: shown with the fix
+                self.post_message(self.StartupFailed(settings_error(exc)))
+                return
+            self.post_message(self.SettingsLoaded(settings))
         try:
             services = self._given_services
             if services is None:
                 from teller_tui.services import make_services
 
-                services = make_services(self.settings, clock=self.clock)
+                services = make_services(settings, clock=self.clock)
             first_run = services.auth.is_first_run()
         except StorageError as exc:
             self.post_message(self.StartupFailed(str(exc)))
@@ -127,6 +162,22 @@ class TellerApp(App[int]):
                   "`teller db upgrade`. Reference {ref}.").format(error=type(exc).__name__, ref=ref)))
             return
         self.post_message(self.ServicesReady(services, first_run))
+
+    def on_teller_app_settings_loaded(self, message: SettingsLoaded) -> None:
+        """The validated settings replace the preview (normally the same locale, branch, terminal)."""
+        shown, settings = self.settings, message.settings
+        self.settings = settings
+        self.settings_loaded = True
+        self.idle = IdleTracker(self.clock, settings.idle_lock_seconds)  # nobody is signed in yet
+        if settings.keymap:
+            self.set_keymap(settings.keymap)
+        if settings.locale != get_locale():
+            self.set_language(settings.locale)
+        elif (settings.branch_code, settings.terminal_id) != (shown.branch_code, shown.terminal_id):
+            for screen in self.screen_stack:
+                changed = getattr(screen, "settings_changed", None)
+                if changed is not None:
+                    changed()
 
     def on_teller_app_services_ready(self, message: ServicesReady) -> None:
         self.services = message.services
@@ -385,7 +436,28 @@ class TellerApp(App[int]):
         return True
 
 
-def make_app(settings: Settings, *, services: Services | None = None, clock: Clock | None = None) -> TellerApp:
-    """The one factory the CLI and the tests use. Sets the UI language from the settings."""
-    set_locale(settings.locale)
-    return TellerApp(settings, services=services, clock=clock)
+def settings_error(exc: BaseException) -> str:
+    """A settings value or file the app cannot use, as one message naming the fields."""
+    errors = getattr(exc, "errors", None)
+    detail = ""
+    if callable(errors):
+        try:
+            detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors())
+        except Exception:  # noqa: BLE001 - fall back to the text
+            detail = ""
+    if not detail:
+        detail = " ".join(str(exc).split())[:300] or type(exc).__name__
+    return _("The settings cannot be used ({error}). Check the TELLER_* environment variables and the "
+             "settings file.").format(error=detail)
+
+
+def make_app(settings: Settings | None = None, *, services: Services | None = None, clock: Clock | None = None,
+             overrides: Mapping[str, Any] | None = None) -> TellerApp:
+    """The one factory the CLI and the tests use. Sets the UI language from the settings.
+
+    Without ``settings`` (``teller run``), the app loads them in its startup worker with
+    ``overrides`` (``terminal_id``, ``locale``…), after the sign-in screen's first frame.
+    """
+    app = TellerApp(settings, services=services, clock=clock, overrides=overrides)
+    set_locale(app.settings.locale)
+    return app

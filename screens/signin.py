@@ -97,6 +97,11 @@ class SignInScreen(TellerScreen[None]):
         return _("Branch {branch} · terminal {terminal} · {language}").format(
             branch=settings.branch_code, terminal=settings.terminal_id, language=language)
 
+    def settings_changed(self) -> None:
+        """The app's settings replaced the preview shown at startup: show the branch and terminal again."""
+        if self.is_mounted:
+            self.query_one("#signin-where", Static).update(content(self._where()))
+
     def on_mount(self) -> None:
         self.sync_ready()
         self.query_one("#username", Input).focus()

@@ -817,11 +817,17 @@ class DrawerService:
             if drawer is None:
                 return DrawerStatus("not_opened", branch, day.business_date,
                                     _("Drawer not opened: open it with a float from the vault"))
+            # Today's cash transactions: the drawer account's postings whose entry is dated this
+            # business day (not the drawer's own float/transfer/return entries). Restricted by
+            # the date first (ix_entry_date_kind), then probing (account_id, entry_id)
+            # (ix_posting_account_entry) per entry of the day: a join driven from the drawer
+            # account would walk every posting the account ever had (years of them).
+            todays = (select(JournalEntry.id)
+                      .where(JournalEntry.business_date == drawer.business_date,
+                             JournalEntry.kind.not_in(OWN_KINDS)))  # type: ignore[attr-defined]
             n = session.execute(select(func.count()).select_from(Posting)
-                                .join(JournalEntry, JournalEntry.id == Posting.entry_id)
                                 .where(Posting.account_id == drawer.account_id,
-                                       JournalEntry.business_date == drawer.business_date,
-                                       JournalEntry.kind.not_in(OWN_KINDS))).scalar_one()  # type: ignore[attr-defined]
+                                       Posting.entry_id.in_(todays))).scalar_one()  # type: ignore[attr-defined]
             balance = None
             if include_balance:
                 b = self.s.ledger.balance(session, drawer.account_id)

@@ -7,7 +7,6 @@ explicit keyword arguments, environment, the settings file (``TELLER_SETTINGS_FI
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -15,15 +14,19 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+# The defaults, the home directory and the locale spelling are shared with the pydantic-free
+# preview the sign-in screen shows before these settings load (teller_tui.settings_preview).
+from .settings_preview import (
+    DEFAULT_BRANCH_CODE,
+    DEFAULT_IDLE_LOCK_SECONDS,
+    DEFAULT_LOCALE,
+    DEFAULT_TERMINAL_ID,
+    default_home,
+    normalize_locale_setting,
+    settings_file_path,
+)
 
-def default_home() -> Path:
-    """``TELLER_HOME`` if set, else the per-user data directory (platformdirs)."""
-    env = os.environ.get("TELLER_HOME")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("teller", "teller-tui"))
+__all__ = ["Settings", "default_home", "load_settings"]
 
 
 class _TomlFileSource(PydanticBaseSettingsSource):
@@ -48,12 +51,12 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=default_home, description="Data directory (database, keys, receipts)")
     database_url: str = Field("", description="SQLAlchemy URL; default sqlite file under home")
-    locale: Literal["zh_CN", "en"] = "zh_CN"
-    terminal_id: str = Field("T01", description="Name of this terminal in audit records")
-    branch_code: str = "B001"
+    locale: Literal["zh_CN", "en"] = DEFAULT_LOCALE
+    terminal_id: str = Field(DEFAULT_TERMINAL_ID, description="Name of this terminal in audit records")
+    branch_code: str = DEFAULT_BRANCH_CODE
     settings_file: Path | None = None
 
-    idle_lock_seconds: int = Field(15 * 60, ge=10)
+    idle_lock_seconds: int = Field(DEFAULT_IDLE_LOCK_SECONDS, ge=10)
     kiosk_idle_seconds: int = Field(60, ge=5)
     approval_expiry_seconds: int = Field(10 * 60, ge=30)
     draft_expiry_hours: int = Field(72, ge=1)
@@ -66,13 +69,7 @@ class Settings(BaseSettings):
     @field_validator("locale", mode="before")
     @classmethod
     def _norm_locale(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            v = value.replace("-", "_")
-            if v.lower().startswith("zh"):
-                return "zh_CN"
-            if v.lower().startswith("en"):
-                return "en"
-        return value
+        return normalize_locale_setting(value)
 
     @classmethod
     def settings_customise_sources(
@@ -83,9 +80,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        explicit = os.environ.get("TELLER_SETTINGS_FILE")
-        path = Path(explicit).expanduser() if explicit else default_home() / "settings.toml"
-        return (init_settings, env_settings, _TomlFileSource(settings_cls, path))
+        return (init_settings, env_settings, _TomlFileSource(settings_cls, settings_file_path()))
 
     # -- derived ------------------------------------------------------------------------
     @property

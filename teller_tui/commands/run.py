@@ -16,18 +16,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ..settings import load_settings
-
     overrides = {}
     if getattr(args, "terminal", None):
         overrides["terminal_id"] = args.terminal
     if getattr(args, "locale", None):
         overrides["locale"] = args.locale
-    settings = load_settings(**overrides)
 
     from screens.app import make_app
 
-    app = make_app(settings)
+    # The settings (pydantic-settings) load in the app's startup worker, after the first frame;
+    # a value they refuse is shown on the startup error screen.
+    app = make_app(overrides=overrides)
     result = app.run()
     services = app.services
     if services is not None:
