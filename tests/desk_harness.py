@@ -126,33 +126,6 @@ class Desk:
         return view.wallets[0].balance
 
 
-def install_desk_catalog() -> None:
-    """Make the desk's zh_CN strings (data/locale/zh_CN/LC_MESSAGES/desk.po) visible before the
-    lead merges them into teller.po; after the merge this changes nothing."""
-    import gettext
-    import io
-
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    from teller_tui import i18n
-    from teller_tui.paths import data_dir
-
-    translations = i18n.translations("zh_CN")
-    if getattr(translations, "_desk_installed", False):
-        return
-    po = data_dir() / "locale" / "zh_CN" / "LC_MESSAGES" / "desk.po"
-    if not po.exists():
-        return
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale="zh_CN")
-    buf = io.BytesIO()
-    write_mo(buf, catalog)
-    buf.seek(0)
-    translations.add_fallback(gettext.GNUTranslations(buf))
-    translations._desk_installed = True  # type: ignore[attr-defined]
-
-
 async def settle(pilot: Any) -> None:
     """Let workers finish and their messages land (no sleeps)."""
     for _ in range(4):
@@ -202,7 +175,6 @@ def make_desk(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock, *, local
         for key, amount in (("wang", "1000.00"), ("zhang", "300.00"), ("markup", "10.00"), ("esc", "20.00")):
             services.cash.cash_in(actor, desk.wallets[key].wallet_id, Money.of(amount), memo="opening",
                                   idempotency_key=f"seed-{key}")
-    install_desk_catalog()
     set_locale(locale)
     if real_app:
         from screens.app import make_app
