@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select
 
 from .clock import Clock
 from .models import AuditHead, AuditRecord
@@ -27,6 +27,16 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 GENESIS = "0" * 64
+
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _stmt(name: str, build: Any) -> Any:
+    """A hot-path statement built once, on first use (bind parameters carry the values)."""
+    stmt = _STATEMENTS.get(name)
+    if stmt is None:
+        stmt = _STATEMENTS[name] = build()
+    return stmt
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +80,18 @@ class AuditTrail:
 
     def append(self, session: Session, actor: Actor, action: str, *, subject: str = "", outcome: str = "ok",
                detail: Mapping[str, Any] | None = None) -> AuditView:
-        """Append one record inside the caller's transaction."""
-        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-        session.refresh(head)
+        """Append one record inside the caller's transaction.
+
+        Core statements on the head and record tables (no ORM objects, no identity map, so
+        nothing read here can be stale); pending ORM changes are flushed first, as before."""
+        session.flush()
+        ah, ar = AuditHead.__table__, AuditRecord.__table__  # type: ignore[attr-defined]
+        head = session.execute(_stmt("head_lock", lambda: select(ah.c.seq, ah.c.hash).where(ah.c.id == 1)
+                                     .with_for_update())).one()
         seq = head.seq + 1
         # Time never runs backwards along the chain, even if a terminal's clock does.
-        last_at = session.execute(select(AuditRecord.at).where(AuditRecord.seq == head.seq)).scalar()
+        last_at = session.execute(_stmt("record_at", lambda: select(ar.c.at).where(ar.c.seq == bindparam("seq"))),
+                                  {"seq": head.seq}).scalar()
         at = self.clock.now()
         if last_at is not None and at < last_at:
             at = last_at
@@ -84,18 +100,19 @@ class AuditTrail:
         digest = record_hash(seq=seq, at=at, actor_id=actor.staff_id, actor=actor.username,
                              terminal_id=actor.terminal_id, action=action, subject=subject, outcome=outcome,
                              detail_json=detail_json, prev_hash=head.hash)
-        session.add(AuditRecord(seq=seq, at=at, actor_id=actor.staff_id, actor=actor.username,
-                                terminal_id=actor.terminal_id, action=action, subject=subject, outcome=outcome,
-                                detail_json=detail_json, prev_hash=head.hash, hash=digest))
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=digest))
-        session.flush()
+        session.execute(_stmt("record_insert", ar.insert), dict(
+            seq=seq, at=at, actor_id=actor.staff_id, actor=actor.username, terminal_id=actor.terminal_id,
+            action=action, subject=subject, outcome=outcome, detail_json=detail_json, prev_hash=head.hash,
+            hash=digest))
+        session.execute(_stmt("head_update", lambda: ah.update().where(ah.c.id == 1)), {"seq": seq, "hash": digest})
         return AuditView(seq, at, actor.username, actor.terminal_id, action, subject, outcome, dict(detail or {}),
                          digest)
 
     @staticmethod
     def head(session: Session) -> tuple[int, str]:
-        head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-        return head.seq, head.hash
+        ah = AuditHead.__table__  # type: ignore[attr-defined]
+        head = session.execute(select(ah.c.seq, ah.c.hash).where(ah.c.id == 1)).one()
+        return int(head.seq), str(head.hash)
 
     @staticmethod
     def recent(session: Session, *, limit: int = 50, action: str | None = None,

@@ -102,6 +102,17 @@ class TxnResult:
     wallet_number: str = ""
 
 
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _stmt(name: str, build: Any) -> Any:
+    """A hot-path statement built once, on first use (bind parameters carry the values)."""
+    stmt = _STATEMENTS.get(name)
+    if stmt is None:
+        stmt = _STATEMENTS[name] = build()
+    return stmt
+
+
 CASH_KINDS = ("cash_in", "cash_out")
 REVERSIBLE_KINDS = ("cash_in", "cash_out", "transfer")
 STAFF_CASH_ROLES = frozenset({"teller", "supervisor", "admin"})
@@ -257,14 +268,52 @@ class CashService:
         session.refresh(acct)
         return WalletSide(w, acct, session.get(Customer, w.customer_id))
 
+    def _side(self, session: Session, wallet_id: int) -> WalletSide:
+        """The wallet, its ledger account totals and its customer in one Core select, read inside
+        the caller's transaction (plain attribute objects, nothing from the identity map)."""
+        from types import SimpleNamespace
+
+        from sqlalchemy import bindparam, select
+
+        from .errors import NotFound
+        from .models import Customer, LedgerAccount, Wallet
+
+        w, a, c = Wallet.__table__, LedgerAccount.__table__, Customer.__table__  # type: ignore[attr-defined]
+        wcols = (w.c.id, w.c.number, w.c.customer_id, w.c.tier, w.c.status, w.c.currency, w.c.account_id)
+        acols = (a.c.code, a.c.branch_code, a.c.debits_posted, a.c.credits_posted, a.c.debits_pending,
+                 a.c.credits_pending)
+        row = session.execute(_stmt("wallet_side", lambda: select(*wcols, *acols, c.c.id.label("c_id"),
+                                                                  c.c.full_name)
+                                    .select_from(w.join(a, a.c.id == w.c.account_id)
+                                                 .outerjoin(c, c.c.id == w.c.customer_id))
+                                    .where(w.c.id == bindparam("wid"))), {"wid": wallet_id}).first()
+        if row is None:
+            raise NotFound(_tr("No such wallet"), code="no_wallet")
+        m = row._mapping
+        wallet = SimpleNamespace(**{col.name: m[col] for col in wcols})
+        account = SimpleNamespace(id=row.account_id, **{col.name: m[col] for col in acols})
+        customer = SimpleNamespace(id=row.c_id, full_name=row.full_name) if row.c_id is not None else None
+        return WalletSide(wallet, account, customer)
+
+    def _unindexed(self, column: str) -> str:
+        """``column`` as an expression SQLite's planner will not drive an index with.
+
+        Without statistics SQLite picks ix_entry_date_kind for "business_date = ? AND kind = ?",
+        which walks every entry of that kind today (thousands at a busy branch) instead of the
+        few of one customer or teller (ix_entry_customer_date / ix_entry_actor_date). Unary ``+``
+        is SQLite's documented way to keep a term out of index selection; PostgreSQL plans by
+        statistics and gets the column as is."""
+        return f"+{column}" if self.db.dialect == "sqlite" else column
+
     def _cash_today_for_customer(self, session: Session, customer_id: int, kind: str, on: date) -> int:
         from sqlalchemy import text
 
-        total = session.execute(text(
+        total = session.execute(_stmt(f"customer_cash_today:{self.db.dialect}", lambda: text(
             "SELECT coalesce(sum(abs(p.amount)), 0) FROM journal_entry e "
             "JOIN posting p ON p.entry_id = e.id JOIN ledger_account a ON a.id = p.account_id "
-            "WHERE e.customer_id = :c AND e.business_date = :d AND e.kind = :k AND a.kind = 'drawer' "
-            "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)"),
+            f"WHERE e.customer_id = :c AND e.business_date = :d AND {self._unindexed('e.kind')} = :k "
+            "AND a.kind = 'drawer' "
+            "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)")),
             {"c": customer_id, "d": on, "k": kind}).scalar_one()
         return int(total)
 
@@ -273,11 +322,12 @@ class CashService:
 
         if staff_id is None:
             return 0
-        total = session.execute(text(
+        total = session.execute(_stmt(f"actor_cash_out_today:{self.db.dialect}", lambda: text(
             "SELECT coalesce(sum(-p.amount), 0) FROM journal_entry e "
             "JOIN posting p ON p.entry_id = e.id JOIN ledger_account a ON a.id = p.account_id "
-            "WHERE e.actor_id = :s AND e.business_date = :d AND e.kind = 'cash_out' AND a.kind = 'drawer' "
-            "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)"),
+            f"WHERE e.actor_id = :s AND e.business_date = :d AND {self._unindexed('e.kind')} = 'cash_out' "
+            "AND a.kind = 'drawer' "
+            "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)")),
             {"s": staff_id, "d": on}).scalar_one()
         return int(total)
 
@@ -468,13 +518,21 @@ class CashService:
         memo = clean_text(memo, 200)
 
         def work(s: Session) -> tuple[Any, bool]:
-            src = self.wallet_side(s, wallet_id)
-            dst = self.wallet_side(s, to_wallet_id) if to_wallet_id is not None else None
-            existing = self.ledger.entry_by_key(s, key)
-            if existing is not None and self._posted_from_hold(s, existing.entry_id):
+            from sqlalchemy import bindparam, select
+
+            from .models import JournalEntry, LedgerAccount
+
+            src = self._side(s, wallet_id)
+            dst = self._side(s, to_wallet_id) if to_wallet_id is not None else None
+            je = JournalEntry.__table__  # type: ignore[attr-defined]
+            found = s.execute(_stmt("entry_by_key", lambda: select(je.c.id, je.c.hold_id).where(
+                je.c.idempotency_key == bindparam("key"))), {"key": key}).first()
+            if found is not None and found.hold_id is not None:
                 # A supervisor approved the queued request and the hold was posted under this key.
+                existing = self.ledger.entry_by_key(s, key)
+                assert existing is not None
                 return existing, self.receipt_data(s, existing.entry_id)
-            replay = existing is not None
+            replay = found is not None
             grant = None
             chk = None
             legs = self.posting_legs(s, actor, kind, amount, src, dst)
@@ -502,9 +560,14 @@ class CashService:
                         amount=amount, teller=actor, reference=result.reference, entry_id=result.entry_id,
                         txn_at=result.posted_at, business_date=result.business_date, grant=grant,
                         cumulative=Money(chk.customer_before + amount.minor, amount.currency))
+            balances: dict[int, int] = {}
             if not result.replayed:
-                s.flush()
-                s.refresh(src.account)
+                # The source account's totals after the entry (still locked by this transaction).
+                la = LedgerAccount.__table__  # type: ignore[attr-defined]
+                totals = s.execute(_stmt("account_totals", lambda: select(la.c.credits_posted, la.c.debits_posted)
+                                         .where(la.c.id == bindparam("acct"))), {"acct": src.wallet.account_id}).one()
+                src.account.credits_posted, src.account.debits_posted = totals.credits_posted, totals.debits_posted
+                balances[src.wallet.account_id] = src.balance
                 detail: dict[str, Any] = {"amount": amount.plain(), "currency": amount.currency,
                                           "reference": result.reference, "balance_after": Money(
                                               src.balance, amount.currency).plain()}
@@ -514,7 +577,7 @@ class CashService:
                     detail["approval_id"] = grant.approval_id
                     detail["approved_by"] = grant.approver_id
                 self.audit.append(s, actor, kind, subject=src.wallet.number, detail=detail)
-            data = self.receipt_data(s, result.entry_id)
+            data = self.receipt_data(s, result.entry_id, balances=balances)
             return result, data
 
         result, data = self.db.write_retrying(work)
@@ -641,39 +704,54 @@ class CashService:
         return self.finish(result, data)
 
     # -- receipts ------------------------------------------------------------------------------
-    def receipt_data(self, session: Session, entry_id: int, copy_label: str = "") -> Any:
-        from sqlalchemy import text
+    def receipt_data(self, session: Session, entry_id: int, copy_label: str = "", *,
+                     balances: dict[int, int] | None = None) -> Any:
+        """What the receipt prints for an entry, read with two Core selects.
 
-        from .models import Customer, JournalEntry, Staff, Wallet
+        ``balances``: wallet balances (account id -> minor units) just read inside the posting
+        transaction, which still holds the account; otherwise the balance after the entry is
+        summed from the postings up to it (a reprint shows the balance of its day)."""
+        from sqlalchemy import bindparam, func, select
+
+        from .models import Customer, JournalEntry, Posting, Staff, Wallet
         from .receipts import ReceiptData, mask_name, mask_wallet
 
-        e = session.get(JournalEntry, entry_id)
-        assert e is not None
-        kind = e.kind
-        original = session.get(JournalEntry, e.reverses_entry_id) if e.reverses_entry_id else None
-        legs = session.execute(text(
-            "SELECT w.id, p.amount, p.currency FROM posting p JOIN wallet w ON w.account_id = p.account_id "
-            "WHERE p.entry_id = :e ORDER BY p.id"), {"e": entry_id}).all()
-        main_id, main_amt, cur = legs[0]
-        w = session.get(Wallet, main_id)
-        c = session.get(Customer, w.customer_id)
-        other_w = other_c = None
-        if len(legs) > 1:
-            other_w = session.get(Wallet, legs[1][0])
-            other_c = session.get(Customer, other_w.customer_id)
-        bal = session.execute(text("SELECT coalesce(-sum(amount), 0) FROM posting WHERE account_id = :a "
-                                   "AND entry_id <= :e"), {"a": w.account_id, "e": entry_id}).scalar_one()
-        staff = session.get(Staff, e.actor_id) if e.actor_id else None
+        je = JournalEntry.__table__  # type: ignore[attr-defined]
+        st = Staff.__table__  # type: ignore[attr-defined]
+        p, w, c = Posting.__table__, Wallet.__table__, Customer.__table__  # type: ignore[attr-defined]
+
+        def entry_stmt() -> Any:
+            orig = je.alias("orig")
+            return (select(je.c.kind, je.c.reference, je.c.posted_at, je.c.business_date, je.c.branch_code,
+                           je.c.terminal_id, je.c.memo, st.c.username.label("teller"),
+                           orig.c.reference.label("reverses"))
+                    .select_from(je.outerjoin(st, st.c.id == je.c.actor_id)
+                                 .outerjoin(orig, orig.c.id == je.c.reverses_entry_id))
+                    .where(je.c.id == bindparam("entry")))
+
+        e = session.execute(_stmt("receipt_entry", entry_stmt), {"entry": entry_id}).one()
+        legs = session.execute(_stmt("receipt_legs", lambda: select(
+            w.c.number, w.c.account_id, c.c.full_name, p.c.amount, p.c.currency)
+            .select_from(p.join(w, w.c.account_id == p.c.account_id).outerjoin(c, c.c.id == w.c.customer_id))
+            .where(p.c.entry_id == bindparam("entry")).order_by(p.c.id)), {"entry": entry_id}).all()
+        main, other = legs[0], (legs[1] if len(legs) > 1 else None)
+        cur = main.currency
+        if balances is not None and main.account_id in balances:
+            bal = balances[main.account_id]
+        else:
+            bal = session.execute(_stmt("receipt_balance", lambda: select(func.coalesce(-func.sum(p.c.amount), 0))
+                                        .where(p.c.account_id == bindparam("acct"), p.c.entry_id <= bindparam("entry"))),
+                                  {"acct": main.account_id, "entry": entry_id}).scalar_one()
         data = ReceiptData(
-            kind=kind, reference=e.reference, posted_at=e.posted_at, business_date=e.business_date,
-            branch_code=e.branch_code, terminal_id=e.terminal_id, teller=staff.username if staff else "",
-            customer_name=mask_name(c.full_name), wallet_number=mask_wallet(w.number),
-            amount=Money(abs(int(main_amt)), cur), new_balance=Money(int(bal), cur), memo=e.memo,
-            counterparty_name=mask_name(other_c.full_name) if other_c else "",
-            counterparty_wallet=mask_wallet(other_w.number) if other_w else "",
-            reverses_reference=original.reference if original else "",
+            kind=e.kind, reference=e.reference, posted_at=e.posted_at, business_date=e.business_date,
+            branch_code=e.branch_code, terminal_id=e.terminal_id, teller=e.teller or "",
+            customer_name=mask_name(main.full_name or ""), wallet_number=mask_wallet(main.number),
+            amount=Money(abs(int(main.amount)), cur), new_balance=Money(int(bal), cur), memo=e.memo,
+            counterparty_name=mask_name(other.full_name or "") if other is not None else "",
+            counterparty_wallet=mask_wallet(other.number) if other is not None else "",
+            reverses_reference=e.reverses or "",
             bank_name=getattr(self.settings, "bank_name", "") or "", copy_label=copy_label)
-        return _WithNumber(data, w.number)
+        return _WithNumber(data, main.number)
 
     def receipt_for(self, reference: str, width: int = 80, locale: str | None = None) -> str:
         """Re-render a receipt (marked as a reprint) for a posted entry's reference."""

@@ -49,6 +49,9 @@ class ReceiptData:
 
 def clean_text(text: str, limit: int = 200) -> str:
     """Printable text only: control/format characters dropped, whitespace collapsed."""
+    text = str(text)
+    if text.isascii() and text.isprintable():  # nothing to drop (the common case)
+        return " ".join(text.split())[:limit]
     out = "".join(" " if ch in "\t\r\n" else ch for ch in str(text)
                   if ch in "\t\r\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
     return " ".join(out.split())[:limit]
@@ -113,6 +116,8 @@ def _locale(locale: str | None) -> str:
 
 
 def _width(s: str) -> int:
+    if s.isascii() and s.isprintable():  # the common case: one cell per character
+        return len(s)
     from .formatting import display_width
 
     return display_width(s)

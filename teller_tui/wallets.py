@@ -201,6 +201,9 @@ def wallet_usage(session: Session, account_id: int, on: Any) -> tuple[int, int, 
     from sqlalchemy import text
 
     year_start = _date(on.year, 1, 1)
+    # Unary + keeps "reverses_entry_id IS NULL" out of SQLite's index choice: otherwise (no
+    # statistics) it walks the unique index over every non-reversal entry of the whole ledger
+    # instead of this account's postings. Valid on PostgreSQL too (integer column).
     row = session.execute(text(
         "SELECT "
         " coalesce(sum(CASE WHEN p.amount > 0 AND e.business_date = :d THEN p.amount END), 0),"
@@ -208,7 +211,7 @@ def wallet_usage(session: Session, account_id: int, on: Any) -> tuple[int, int, 
         " coalesce(sum(CASE WHEN p.amount < 0 AND e.business_date = :d THEN -p.amount END), 0) "
         "FROM posting p JOIN journal_entry e ON e.id = p.entry_id "
         "WHERE p.account_id = :a AND e.business_date >= :y AND e.business_date <= :d "
-        "AND e.reverses_entry_id IS NULL "
+        "AND +e.reverses_entry_id IS NULL "
         "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)"),
         {"a": account_id, "d": on, "y": year_start}).one()
     return int(row[0]), int(row[1]), int(row[2])

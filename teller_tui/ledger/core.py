@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..clock import Clock, local_date
 from ..errors import Conflict, LimitExceeded, NotFound, ValidationError
@@ -198,6 +198,41 @@ def reference_for(seq: int, business_date: date) -> str:
     return f"R{business_date:%Y%m%d}-{seq:09d}"
 
 
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _stmt(name: str, build: Any) -> Any:
+    """A hot-path statement built once (on first use) with bind parameters, so each posting
+    skips constructing it; SQLAlchemy's compiled cache then serves it directly."""
+    stmt = _STATEMENTS.get(name)
+    if stmt is None:
+        stmt = _STATEMENTS[name] = build()
+    return stmt
+
+
+def _table(model: Any) -> Any:
+    """The Core table of a model (statements on it skip the ORM: no identity map, no autoflush)."""
+    return model.__table__
+
+
+def _ACCOUNT_COLUMNS(la: Any) -> tuple[Any, ...]:  # noqa: N802 - reads like the constant it stands for
+    return (la.c.id, la.c.code, la.c.kind, la.c.currency, la.c.status, la.c.debits_must_not_exceed_credits,
+            la.c.credits_must_not_exceed_debits, la.c.debits_posted, la.c.credits_posted, la.c.debits_pending,
+            la.c.credits_pending)
+
+
+def _sync_cached_account(session: Session, account_id: int, **values: int) -> None:
+    """Keep a LedgerAccount already loaded in the session in step with a Core UPDATE (what the
+    ORM's synchronize_session did): set the committed values, without marking it dirty."""
+    from sqlalchemy.orm.attributes import set_committed_value
+    from sqlalchemy.orm.util import identity_key
+
+    obj = session.identity_map.get(identity_key(LedgerAccount, account_id))
+    if obj is not None:
+        for name, value in values.items():
+            set_committed_value(obj, name, value)
+
+
 class Ledger:
     """Stateless apart from the clock; every method takes the caller's session."""
 
@@ -306,35 +341,40 @@ class Ledger:
         seq = head.last_seq + 1
         business_date = req.business_date or local_date(posted_at)
         # No entry is dated before its predecessor (invariant 12).
-        last_date = session.execute(select(JournalEntry.business_date)
-                                    .where(JournalEntry.seq == head.last_seq)).scalar() if head.last_seq else None
+        je = _table(JournalEntry)
+        last_date = session.execute(_stmt("entry_date_by_seq", lambda: select(je.c.business_date).where(
+            je.c.seq == bindparam("seq"))), {"seq": head.last_seq}).scalar() if head.last_seq else None
         if last_date is not None and business_date < last_date:
             if req.business_date is not None:
                 raise ValidationError(f"Business date {business_date} is before the last entry's ({last_date})",
                                       code="business_date_backwards")
             business_date = last_date
-        entry = JournalEntry(
+        reference = reference_for(seq, business_date)
+        # Core statements (no ORM objects, no flush, no identity map): the rows were locked above.
+        entry_id = int(session.execute(_stmt("entry_insert", lambda: je.insert().returning(je.c.id)), dict(
             seq=seq, idempotency_key=req.idempotency_key, request_hash=digest,
-            request_json=canonical_json(canonical), kind=req.kind,
-            reference=reference_for(seq, business_date), memo=req.memo, actor_id=req.actor_id,
-            terminal_id=req.terminal_id, branch_code=req.branch_code, business_date=business_date,
-            posted_at=posted_at, customer_id=req.customer_id, reverses_entry_id=reverses_entry_id,
-            hold_id=hold_id,
-        )
-        session.add(entry)
-        session.flush()
-        assert entry.id is not None
-        session.execute(Posting.__table__.insert(), [  # type: ignore[attr-defined]
-            {"entry_id": entry.id, "account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
+            request_json=canonical_json(canonical), kind=req.kind, reference=reference, memo=req.memo,
+            actor_id=req.actor_id, terminal_id=req.terminal_id, branch_code=req.branch_code,
+            business_date=business_date, posted_at=posted_at, customer_id=req.customer_id,
+            reverses_entry_id=reverses_entry_id, hold_id=hold_id,
+        )).scalar_one())
+        session.execute(_table(Posting).insert(), [
+            {"entry_id": entry_id, "account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
             for leg in req.legs
         ])
-        for account_id, (dr, cr) in sorted(per_account.items()):
-            session.execute(update(LedgerAccount).where(LedgerAccount.id == account_id).values(
-                debits_posted=LedgerAccount.debits_posted + dr,
-                credits_posted=LedgerAccount.credits_posted + cr))
-        session.execute(update(LedgerHead).where(LedgerHead.id == 1).values(last_seq=seq, last_at=posted_at))
+        la = _table(LedgerAccount)
+        add_totals = _stmt("account_add_posted", lambda: la.update().where(la.c.id == bindparam("acct")).values(
+            debits_posted=la.c.debits_posted + bindparam("dr"), credits_posted=la.c.credits_posted + bindparam("cr")))
+        for account_id, (dr, cr) in sorted(per_account.items()):  # account-id order, as locked
+            session.execute(add_totals, {"acct": account_id, "dr": dr, "cr": cr})
+            acct = accounts[account_id]
+            _sync_cached_account(session, account_id, debits_posted=acct.debits_posted + dr,
+                                 credits_posted=acct.credits_posted + cr)
+        lh = _table(LedgerHead)
+        session.execute(_stmt("head_update", lambda: lh.update().where(lh.c.id == 1)),
+                        {"last_seq": seq, "last_at": posted_at})
         return EntryResult(
-            entry_id=entry.id, seq=seq, reference=entry.reference, kind=req.kind, posted_at=posted_at,
+            entry_id=entry_id, seq=seq, reference=reference, kind=req.kind, posted_at=posted_at,
             business_date=business_date,
             legs=tuple(PostedLeg(leg.account_id, accounts[leg.account_id].code, leg.amount, leg.currency)
                        for leg in req.legs),
@@ -466,20 +506,28 @@ class Ledger:
         return _hold_result(hold)
 
     # -- internals ---------------------------------------------------------------------------
-    def _lock_head(self, session: Session) -> LedgerHead:
-        head = session.execute(select(LedgerHead).where(LedgerHead.id == 1).with_for_update()).scalar()
+    def _lock_head(self, session: Session) -> Any:
+        """Lock the ledger_head row; returns its (last_seq, last_at) as read under the lock.
+
+        A Core select: no ORM object, so nothing stale can come from the identity map. Pending
+        ORM changes are flushed first (Core statements do not autoflush)."""
+        session.flush()
+        lh = _table(LedgerHead)
+        head = session.execute(_stmt("head_lock", lambda: select(lh.c.last_seq, lh.c.last_at)
+                                     .where(lh.c.id == 1).with_for_update())).first()
         if head is None:
             raise NotFound("The ledger is not initialised; run `teller db upgrade`", code="no_ledger")
-        session.refresh(head)
         return head
 
-    def _lock(self, session: Session, account_ids: Iterable[int]) -> dict[int, LedgerAccount]:
+    def _lock(self, session: Session, account_ids: Iterable[int]) -> dict[int, Any]:
+        """Lock the accounts in id order and return their current rows (Core rows with the
+        LedgerAccount column names as attributes, read under the lock)."""
         ids = sorted(set(account_ids))
-        rows = session.execute(select(LedgerAccount).where(LedgerAccount.id.in_(ids))
-                               .order_by(LedgerAccount.id).with_for_update()).scalars().all()
-        found = {row.id: row for row in rows if row.id is not None}
-        for row in found.values():
-            session.refresh(row)
+        session.flush()
+        la = _table(LedgerAccount)
+        rows = session.execute(_stmt("accounts_lock", lambda: select(*_ACCOUNT_COLUMNS(la)).where(
+            la.c.id.in_(bindparam("ids", expanding=True))).order_by(la.c.id).with_for_update()), {"ids": ids}).all()
+        found = {int(row.id): row for row in rows}
         missing = set(ids) - set(found)
         if missing:
             raise NotFound(f"No ledger account {sorted(missing)}", code="no_account")
@@ -497,9 +545,12 @@ class Ledger:
         """Release overdue holds on these accounts before their limits are judged, so expired
         reservations never block a payment even if the sweeper has not run (invariant 9)."""
         ids = sorted(set(account_ids))
-        overdue = session.execute(select(Hold.id).where(
-            Hold.status == "pending", Hold.expires_at.is_not(None), Hold.expires_at <= self.clock.now(),
-            (Hold.debit_account_id.in_(ids)) | (Hold.credit_account_id.in_(ids))).order_by(Hold.id)).scalars().all()
+        h = _table(Hold)
+        overdue = session.execute(_stmt("holds_overdue", lambda: select(h.c.id).where(
+            h.c.status == "pending", h.c.expires_at.is_not(None), h.c.expires_at <= bindparam("now"),
+            h.c.debit_account_id.in_(bindparam("ids", expanding=True))
+            | h.c.credit_account_id.in_(bindparam("ids", expanding=True))).order_by(h.c.id)),
+            {"now": self.clock.now(), "ids": ids}).scalars().all()
         for hold_id in overdue:
             if hold_id == keep:
                 continue
@@ -548,13 +599,17 @@ class Ledger:
                     f"{acct.currency}", code="insufficient_cash", account=acct.code)
 
     def _replay(self, session: Session, key: str, digest: str, canonical: dict[str, Any]) -> EntryResult | None:
-        entry = session.execute(select(JournalEntry).where(JournalEntry.idempotency_key == key)).scalar()
-        if entry is None:
+        je = _table(JournalEntry)
+        found = session.execute(_stmt("entry_by_key", lambda: select(je.c.id, je.c.request_hash, je.c.request_json)
+                                      .where(je.c.idempotency_key == bindparam("key"))), {"key": key}).first()
+        if found is None:
             return None
-        if entry.request_hash != digest:
-            diff = _differences(json.loads(entry.request_json), canonical)
+        if found.request_hash != digest:
+            diff = _differences(json.loads(found.request_json), canonical)
             raise Conflict(f"Idempotency key reused with a different request ({', '.join(diff)})",
                            code="idempotency_conflict", fields=diff)
+        entry = session.get(JournalEntry, found.id)
+        assert entry is not None
         return self._result_for(session, entry, replayed=True)
 
     def _result_for(self, session: Session, entry: JournalEntry, *, replayed: bool) -> EntryResult:
