@@ -82,7 +82,12 @@ def test_keyboard_signals_and_quit_keys_do_not_end_the_kiosk(kiosk: Tmux) -> Non
         assert not dead and pid_now == pid, key
         assert _state(pid) not in ("T", "t", "Z"), f"kiosk stopped or gone after {key}"
     # Still alive AND still taking input: Enter on the focused language button opens the sign-in.
-    kiosk.run("send-keys", "-t", kiosk.session, "Right", "Enter")
+    kiosk.run("send-keys", "-t", kiosk.session, "Right")
+    # The focused button has a heavy frame: wait until it is around "English" before Enter,
+    # since keys that arrive together are dispatched before a focus change lands.
+    kiosk.wait_for(lambda t: any("English" in line and line.rstrip(" ║").endswith("┃") for line in t.splitlines()),
+                   "focus on English")
+    kiosk.run("send-keys", "-t", kiosk.session, "Enter")
     kiosk.wait_for(lambda t: "Wallet PIN" in t, "the sign-in screen")
     # Signals sent to the process from outside the keyboard path are ignored as well.
     import signal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
@@ -15,6 +16,16 @@ __all__ = ["WelcomeScreen"]
 
 class WelcomeScreen(KioskScreen):
     """The base of the kiosk's screen stack."""
+
+    BINDINGS = [
+        Binding("left", "choose('lang-zh')", show=False, id="kiosk.welcome.left"),
+        Binding("right", "choose('lang-en')", show=False, id="kiosk.welcome.right"),
+    ]
+    KIOSK_ACTIONS = frozenset({"choose"})
+
+    def action_choose(self, button_id: str) -> None:
+        """Arrow keys move between the two language buttons."""
+        self.query_one(f"#{button_id}", Button).focus()
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="welcome-box"):
