@@ -11,6 +11,23 @@ Run from the repository root after adding or changing user-facing strings::
     python -m teller_tui.i18n_tools compile          # 4. .po -> .mo (the app loads the .mo)
     .venv/bin/pytest tests/test_i18n.py -q           # 5. completeness, placeholders, .mo freshness
 
+Translations written elsewhere (a feature's own ``auth.po``, a JSON file from a translator)
+are *translation memory*: merge them into the one catalog, then delete the stray ``.po``
+files, because the app loads only ``teller.po`` (``extract --check`` fails while one lingers)::
+
+    python -m teller_tui.i18n_tools merge --remember --delete data/locale/zh_CN/LC_MESSAGES/*.po tm.json
+    python -m teller_tui.i18n_tools memory > tm.json   # every zh_CN translation, as JSON memory
+
+``merge`` fills zh_CN entries that are empty or fuzzy with the memory's translation of the
+exact same msgid (and context); it never overwrites a reviewed (non-fuzzy) translation, and
+skips memory that is fuzzy or whose placeholders differ from the msgid. Files are read in
+the order given; the first good translation of a msgid wins and disagreements are reported.
+``--remember`` keeps memory for msgids the code does not wrap yet (as obsolete entries,
+reused by ``extract``); ``--delete`` removes the merged ``.po`` files (and their ``.mo``)
+that lie inside ``data/locale``, except the catalog itself. ``memory`` prints the reviewed
+zh_CN translations as JSON ``{msgid: msgstr}`` (``todo`` format), a file that ``merge`` (fill
+the gaps) or ``apply --remember`` (overwrite) reads back.
+
 ``extract --check`` writes nothing and exits 1 when the catalogs are not in step with the
 source (new or removed strings) or any zh_CN entry is untranslated, fuzzy or has placeholders
 that differ from its msgid. ``tests/test_i18n.py`` runs the same checks in CI.
@@ -43,6 +60,7 @@ import re
 import string
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -154,7 +172,19 @@ def updated_catalog(template: Catalog, locale: str, existing: Catalog | None) ->
         catalog.obsolete.clear()
     catalog.update(template, update_header_comment=True)
     catalog.fuzzy = False  # the header, not the entries
+    for message in catalog:
+        if message.id and message.fuzzy and not _strings(message):
+            # An empty suggestion is no suggestion: the entry is simply untranslated (and an
+            # ``en`` entry left empty falls back to its msgid, which is what we want).
+            message.flags.discard("fuzzy")
+            message.previous_id = []
     return catalog
+
+
+def _strings(message: Message) -> tuple[str, ...]:
+    """The non-empty msgstr(s) of ``message``."""
+    strings = (message.string,) if isinstance(message.string, str) else tuple(message.string or ())
+    return tuple(s for s in strings if s)
 
 
 # -- checks -----------------------------------------------------------------------------------
@@ -239,7 +269,20 @@ def check(root: Path | None = None) -> list[str]:
         mo = i18n.catalog_path(locale)
         if existing is not None and (not mo.exists() or not mo_matches(existing, mo.read_bytes())):
             problems.append(f"{locale}: .mo is stale: run `python -m teller_tui.i18n_tools compile`")
+        for stray in stray_catalogs(locale):
+            fix = (f"`python -m teller_tui.i18n_tools merge --remember --delete {stray}`" if stray.suffix == ".po"
+                   else "delete it")
+            problems.append(f"{locale}: {stray.name} is not loaded by the app (one catalog per language): {fix}")
     return problems
+
+
+def stray_catalogs(locale: str) -> list[Path]:
+    """``.po``/``.mo`` files beside the catalog that the app never loads (one catalog per language)."""
+    folder = i18n.catalog_path(locale, ".po").parent
+    if not folder.is_dir():
+        return []
+    keep = {i18n.catalog_path(locale, ".po").name, i18n.catalog_path(locale).name}
+    return sorted(p for p in folder.iterdir() if p.suffix in (".po", ".mo") and p.name not in keep)
 
 
 def mo_entries(data: bytes) -> dict[Any, Any]:
@@ -378,6 +421,146 @@ def apply_translations(
     return applied, unknown
 
 
+# -- translation memory -----------------------------------------------------------------------
+def read_memory(path: Path, locale: str = REQUIRED_LOCALE) -> list[tuple[Any, Any, str | None, bool]]:
+    """Entries of a memory file as ``(msgid, msgstr, context, fuzzy)``.
+
+    ``.po``/``.pot``: every entry, obsolete ones included (they are memory too). ``.json``:
+    ``{msgid: msgstr}`` or the ``todo`` format (``"context\x04msgid"`` keys, plural values
+    ``{"msgid_plural": ..., "forms": [...]}``).
+    """
+    if path.suffix in (".po", ".pot"):
+        catalog = read_catalog(path, locale)
+        messages = [m for m in catalog if m.id] + list(catalog.obsolete.values())
+        return [(m.id if isinstance(m.id, str) else tuple(m.id),
+                 m.string if isinstance(m.string, str) else tuple(m.string or ()),
+                 m.context, m.fuzzy) for m in messages]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object {{msgid: msgstr}}")
+    entries: list[tuple[Any, Any, str | None, bool]] = []
+    for key, value in data.items():
+        context, _sep, msgid = key.rpartition("\x04")
+        if isinstance(value, dict):
+            entries.append(((msgid, value.get("msgid_plural", "")), tuple(value.get("forms") or ()),
+                            context or None, False))
+        elif isinstance(value, str):
+            entries.append((msgid, value, context or None, False))
+    return entries
+
+
+@dataclass
+class MergeReport:
+    """What ``merge_memory`` did; every list holds readable one-line descriptions."""
+
+    applied: int = 0
+    #: entries that already had a reviewed translation (left as they were)
+    kept: int = 0
+    #: memory whose msgid the code does not wrap (stored as obsolete memory with ``remember``)
+    unmatched: list[str] = field(default_factory=list)
+    #: memory that was fuzzy, empty, or had placeholders unlike its msgid (not used)
+    rejected: list[str] = field(default_factory=list)
+    #: a msgid translated differently by two files, or differently from the catalog
+    conflicts: list[str] = field(default_factory=list)
+    #: source files removed (``delete=True``)
+    deleted: list[Path] = field(default_factory=list)
+
+
+def merge_memory(
+    sources: Sequence[Path], locale: str = REQUIRED_LOCALE, *, remember: bool = False, delete: bool = False
+) -> MergeReport:
+    """Merge translation memory (area ``.po`` files, JSON) into ``locale``'s catalog.
+
+    Matching is exact (msgid, plural msgid and context). An entry of the catalog is filled
+    only when it is empty or fuzzy; a reviewed translation is never overwritten (a different
+    one in the memory is reported as a conflict). The first usable translation wins, in the
+    order of ``sources``. Memory that is fuzzy or whose placeholders differ from its msgid is
+    rejected. With ``remember``, memory for msgids not in the catalog is kept as obsolete
+    entries (``extract`` reuses it when the code starts wrapping the string). With ``delete``,
+    each source ``.po`` inside the locale directory (never the catalog itself) is removed,
+    with its ``.mo``, after the catalog was written.
+    """
+    from babel.messages.catalog import Message
+
+    path = i18n.catalog_path(locale, ".po")
+    catalog = read_catalog(path, locale)
+    report = MergeReport()
+    chosen: dict[Any, tuple[Any, Any, str | None, str]] = {}  # key -> (id, string, context, origin)
+    for source in sources:
+        source = Path(source)
+        if source.resolve() == path.resolve():
+            continue
+        for msgid, string, context, fuzzy in read_memory(source, locale):
+            label = f"{source.name}: {msgid if isinstance(msgid, str) else msgid[0]!r}"
+            probe = Message(msgid, string, context=context)
+            strings = _strings(probe)
+            if fuzzy or not strings:
+                report.rejected.append(f"{label}: {'fuzzy' if fuzzy else 'empty'}")
+                continue
+            problems = message_problems(probe, catalog.num_plurals if not isinstance(msgid, str) else 1,
+                                        require_translation=True)
+            if problems:
+                report.rejected.append(f"{label}: {'; '.join(p.split(': ', 1)[1] for p in problems)}")
+                continue
+            key = (msgid, context)
+            if key in chosen:
+                if chosen[key][1] != string:
+                    report.conflicts.append(f"{label}: {string!r} ignored, {chosen[key][3]} says {chosen[key][1]!r}")
+                continue
+            chosen[key] = (msgid, string, context, source.name)
+
+    for key, (msgid, string, context, origin) in chosen.items():
+        message = catalog.get(msgid if isinstance(msgid, str) else msgid[0], context)
+        label = f"{origin}: {msgid if isinstance(msgid, str) else msgid[0]!r}"
+        if message is None or (isinstance(msgid, tuple) and (isinstance(message.id, str)
+                                                            or tuple(message.id) != msgid)):
+            report.unmatched.append(label)
+            if remember:
+                memo = Message(msgid, string, context=context)
+                memo_key = catalog._key_for(memo.id, memo.context)
+                if memo_key not in catalog.obsolete or not _strings(catalog.obsolete[memo_key]):
+                    catalog.obsolete[memo_key] = memo
+            continue
+        if _strings(message) and not message.fuzzy:
+            report.kept += 1
+            if message.string != string:
+                report.conflicts.append(f"{label}: {string!r} ignored, the catalog says {message.string!r}")
+            continue
+        message.string = string
+        message.flags.discard("fuzzy")
+        message.previous_id = []
+        report.applied += 1
+    write_if_changed(path, render_po(catalog))
+
+    if delete:
+        base = i18n.locale_dir().resolve()
+        for source in sources:
+            source = Path(source)
+            resolved = source.resolve()
+            if source.suffix != ".po" or resolved == path.resolve() or base not in resolved.parents:
+                continue
+            for stale in (source, source.with_suffix(".mo")):
+                if stale.exists():
+                    stale.unlink()
+                    report.deleted.append(stale)
+    return report
+
+
+def memory_entries(locale: str = REQUIRED_LOCALE) -> dict[str, Any]:
+    """Every reviewed translation of ``locale`` (obsolete ones too), in ``todo``/``merge`` JSON form."""
+    catalog = read_catalog(i18n.catalog_path(locale, ".po"), locale)
+    memory: dict[str, Any] = {}
+    for message in [*catalog, *catalog.obsolete.values()]:
+        if not message.id or message.fuzzy or not _strings(message):
+            continue
+        key = _todo_key(message)
+        if isinstance(message.id, str):
+            memory.setdefault(key, message.string)
+        else:
+            memory.setdefault(key, {"msgid_plural": message.id[1], "forms": list(message.string)})
+    return dict(sorted(memory.items()))
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m teller_tui.i18n_tools", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -391,6 +574,16 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument("--locale", default=REQUIRED_LOCALE)
     ap.add_argument("--remember", action="store_true",
                     help="keep translations of strings the code does not wrap yet, as translation memory")
+    mg = sub.add_parser("merge", help="fill empty/fuzzy entries from translation memory (.po or JSON files)")
+    mg.add_argument("files", type=Path, nargs="+")
+    mg.add_argument("--locale", default=REQUIRED_LOCALE)
+    mg.add_argument("--remember", action="store_true",
+                    help="keep memory for strings the code does not wrap yet, as obsolete entries")
+    mg.add_argument("--delete", action="store_true",
+                    help="then delete the merged .po files (and .mo) found inside data/locale")
+    mg.add_argument("-v", "--verbose", action="store_true", help="list unmatched and rejected entries")
+    me = sub.add_parser("memory", help="print every reviewed translation as JSON {msgid: msgstr}")
+    me.add_argument("--locale", default=REQUIRED_LOCALE)
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     if args.command == "extract":
@@ -409,6 +602,30 @@ def main(argv: Iterable[str] | None = None) -> int:
             print(f"  not in the catalog: {key!r}", file=sys.stderr)
         print("now run: python -m teller_tui.i18n_tools compile")
         return 1 if unknown else 0
+    if args.command == "merge":
+        missing = [str(f) for f in args.files if not f.is_file()]
+        if missing:
+            print(f"no such file: {', '.join(missing)}", file=sys.stderr)
+            return 1
+        report = merge_memory(args.files, args.locale, remember=args.remember, delete=args.delete)
+        print(f"applied {report.applied}, kept {report.kept} reviewed, "
+              f"{len(report.unmatched)} not in the source{' (remembered)' if args.remember else ''}, "
+              f"{len(report.rejected)} rejected, {len(report.conflicts)} conflicting")
+        for line in report.conflicts:
+            print(f"  conflict: {line}", file=sys.stderr)
+        for line in report.rejected:
+            print(f"  rejected: {line}", file=sys.stderr)
+        if args.verbose:
+            for line in report.unmatched:
+                print(f"  not in the source: {line}")
+        for deleted in report.deleted:
+            print(f"  deleted {deleted}")
+        print("now run: python -m teller_tui.i18n_tools compile")
+        return 0
+    if args.command == "memory":
+        json.dump(memory_entries(args.locale), sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
     return 2  # pragma: no cover - argparse refuses unknown commands
 
 

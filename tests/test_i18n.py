@@ -467,3 +467,113 @@ def test_module_runs_as_a_script():
     result = subprocess.run([sys.executable, "-m", "teller_tui.i18n_tools", "--help"], cwd=REPO,
                             capture_output=True, text=True, check=True)
     assert "extract" in result.stdout and "compile" in result.stdout
+
+
+# -- translation memory: merging area catalogs ------------------------------------------------
+def _area_po(path: Path, entries: dict, *, fuzzy: tuple[str, ...] = ()) -> Path:
+    from babel.messages.catalog import Catalog
+
+    catalog = Catalog(locale="zh_CN")
+    for msgid, msgstr in entries.items():
+        catalog.add(msgid, msgstr, flags=["fuzzy"] if msgid in fuzzy else [])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(i18n_tools.render_po(catalog))
+    return path
+
+
+def test_merge_fills_only_empty_or_fuzzy_entries_then_deletes_area_catalogs(fake_repo, capsys):
+    locale = fake_repo / "data" / "locale"
+    folder = locale / "zh_CN" / "LC_MESSAGES"
+    po = folder / "teller.po"
+    _run("extract")
+    i18n_tools.apply_translations({"Close": "关闭"})  # a reviewed translation
+    catalog = i18n_tools.read_catalog(po, "zh_CN")
+    catalog.get("Cash in").string = "旧的建议"
+    catalog.get("Cash in").flags.add("fuzzy")
+    po.write_bytes(i18n_tools.render_po(catalog))
+
+    desk = _area_po(folder / "desk.po", {
+        "Cash in": "现金存入",                        # replaces a fuzzy suggestion
+        "Close": "关闭窗口",                          # a reviewed translation is kept: conflict
+        "Thank you, {name}": "谢谢，{nom}",           # placeholders differ: rejected
+        "Later string": "以后的字符串",               # not in the source (yet)
+    })
+    auth = _area_po(folder / "auth.po", {"Thank you, {name}": "谢谢，{name}", "Cash in": "存现金"})
+    outside = _area_po(fake_repo / "elsewhere" / "kiosk.po", {"Close": "关闭"})
+    memory = fake_repo / "tm.json"
+    memory.write_text(json.dumps({
+        "verb\x04Post": "记账",
+        "{count} note": {"msgid_plural": "{count} notes", "forms": ["{count} 张"]},
+    }, ensure_ascii=False), encoding="utf-8")
+    _area_po(folder / "fuzzy.po", {"Close": "关"}, fuzzy=("Close",))
+
+    report = i18n_tools.merge_memory([desk, auth, memory, outside, folder / "fuzzy.po", po],
+                                     remember=True, delete=True)
+    catalog = i18n_tools.read_catalog(po, "zh_CN")
+    assert catalog.get("Cash in").string == "现金存入" and not catalog.get("Cash in").fuzzy  # first file wins
+    assert catalog.get("Close").string == "关闭"
+    assert catalog.get("Thank you, {name}").string == "谢谢，{name}"
+    assert catalog.get("Post", "verb").string == "记账"
+    assert catalog.get("{count} note").string == ("{count} 张",)
+    assert catalog.obsolete["Later string"].string == "以后的字符串"  # memory for when the code wraps it
+    assert report.applied == 4 and report.kept == 1
+    assert any("Later string" in u for u in report.unmatched)
+    assert any("{nom}" in r for r in report.rejected) and any("fuzzy" in r for r in report.rejected)
+    assert any("关闭窗口" in c for c in report.conflicts) and any("存现金" in c for c in report.conflicts)
+
+    # Area catalogs inside data/locale are gone; the catalog itself and files elsewhere stay.
+    assert sorted(p.name for p in folder.iterdir()) == ["teller.po"]
+    assert outside.exists() and memory.exists()
+    assert {p.name for p in report.deleted} == {"desk.po", "auth.po", "fuzzy.po"}
+
+    # The string the code did not wrap yet is picked up as soon as it does.
+    src = fake_repo / "teller_tui" / "mod.py"
+    src.write_text(SOURCE_V1 + '\nLATER = _("Later string")\n', encoding="utf-8")
+    _run("extract")
+    assert i18n_tools.read_catalog(po, "zh_CN").get("Later string").string == "以后的字符串"
+
+    # Merging the same memory again changes nothing.
+    before = po.read_bytes()
+    assert _run("merge", str(memory), str(outside)) == 0
+    assert po.read_bytes() == before
+
+
+def test_check_fails_while_an_area_catalog_lingers(fake_repo, capsys):
+    folder = fake_repo / "data" / "locale" / "zh_CN" / "LC_MESSAGES"
+    _run("extract")
+    translations = {"Cash in": "现金存入", "Thank you, {name}": "谢谢，{name}", "verb\x04Post": "记账",
+                    "Close": "关闭", "{count} note": {"msgid_plural": "{count} notes", "forms": ["{count} 张"]}}
+    i18n_tools.apply_translations(translations)
+    _run("compile")
+    capsys.readouterr()
+    assert _run("extract", "--check") == 0, capsys.readouterr().out
+    area = _area_po(folder / "drawers.po", {"Close": "关闭"})
+    assert _run("extract", "--check") == 1
+    assert "drawers.po is not loaded by the app" in capsys.readouterr().out
+    assert _run("merge", "--delete", str(area)) == 0
+    assert not area.exists()
+    assert _run("extract", "--check") == 0
+
+
+def test_memory_round_trips_through_merge(fake_repo, capsys):
+    _run("extract")
+    i18n_tools.apply_translations({"Cash in": "现金存入", "verb\x04Post": "记账",
+                                   "{count} note": {"msgid_plural": "{count} notes", "forms": ["{count} 张"]}})
+    capsys.readouterr()
+    assert _run("memory") == 0
+    memory = json.loads(capsys.readouterr().out)
+    assert memory == {"Cash in": "现金存入", "verb\x04Post": "记账",
+                      "{count} note": {"msgid_plural": "{count} notes", "forms": ["{count} 张"]}}
+    # A fresh catalog (e.g. rebuilt from scratch) gets every translation back from the memory file.
+    shutil.rmtree(fake_repo / "data" / "locale")
+    _run("extract")
+    saved = fake_repo / "tm.json"
+    saved.write_text(json.dumps(memory, ensure_ascii=False), encoding="utf-8")
+    assert i18n_tools.merge_memory([saved]).applied == 3
+    assert i18n_tools.todo_entries() == {"Thank you, {name}": "", "Close": ""}
+
+
+def test_merge_refuses_missing_files(fake_repo, capsys):
+    _run("extract")
+    assert _run("merge", str(fake_repo / "nope.po")) == 1
+    assert "no such file" in capsys.readouterr().err
