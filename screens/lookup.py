@@ -5,6 +5,8 @@ that calls ``services.customers.search`` and posts :class:`LookupScreen.Results`
 search carries a token; results whose token is not the latest are dropped, so a slow early
 search can never overwrite the answer to what the teller typed last. The table shows one page
 (``PAGE_SIZE`` rows: refilling a DataTable costs ~0.1 ms a row); PgDn/PgUp move between pages.
+Per answer the UI thread only refills the table when its rows change, updates the one-line
+status without a layout pass, and rebuilds the footer only when paging availability changes.
 
 Enter (in the field or on a row) opens the customer. With ``purpose`` set to ``"cash_in"``,
 ``"cash_out"`` or ``"transfer"`` the customer view opens with that form on top of it; with
@@ -31,11 +33,15 @@ from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean, literal
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from teller_tui.customers import CustomerHit, SearchPage
 
 __all__ = ["LookupScreen", "PAGE_SIZE"]
 
 PAGE_SIZE = 20
+#: Seconds after the last answer before the footer shows a change in PgDn/PgUp availability.
+FOOTER_DELAY = 0.3
 
 _MATCH_LABELS = {
     "phone": N_("phone"),
@@ -99,6 +105,9 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
         self.purpose = purpose
         self._token = 0
         self._offset = 0
+        self._shown: list[tuple[str, list[str]]] = []  # what the table shows (keys and cell text)
+        self._status_text: str | None = None
+        self._footer_timer: Timer | None = None
         self.page: SearchPage | None = None
 
     # -- layout --------------------------------------------------------------------------
@@ -130,8 +139,11 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     def after_relabel(self) -> None:
         self._setup_columns()
+        self._shown = []
+        self._status_text = None
         if self.page is not None:
             self._show_results(self.Results(self._token, self.page))
+        self.refresh_bindings()
 
     def _setup_columns(self) -> None:
         table = self.query_one("#lookup-results", DataTable)
@@ -170,21 +182,50 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
         if message.token != self._token:
             return  # stale: the teller has typed more since
         page = message.page
+        previous = self.page
         self.page = page
         self._offset = page.offset
-        table = self.query_one("#lookup-results", DataTable)
-        table.clear()
-        for hit in page.results:
-            table.add_row(*self._cells(hit), key=str(hit.customer_id))
+        rows = [(str(hit.customer_id), self._cells(hit)) for hit in page.results]
+        # Refill the one table only when what it shows changes (typing one more digit of a phone
+        # number often keeps the same page); 20 rows of prebuilt Text cells, no markup parsing.
+        signature = [(key, [cell.plain for cell in cells]) for key, cells in rows]
+        if signature != self._shown:
+            self._shown = signature
+            table = self.query_one("#lookup-results", DataTable)
+            table.clear()
+            for key, cells in rows:
+                table.add_row(*cells, key=key)
         self._update_status(page)
+        paging = (page.has_more, page.offset > 0)
+        if previous is None or paging != (previous.has_more, previous.offset > 0):
+            # The footer (PgDn/PgUp enabled or not) is rebuilt only when that changes, and, while
+            # the teller types, once typing pauses: rebuilding it costs more than the search.
+            # (Whether PgDn/PgUp act is decided by check_action at the key, never by the footer.)
+            if previous is not None and page.offset != previous.offset:
+                self._refresh_footer()
+            elif self._footer_timer is None:
+                self._footer_timer = self.set_timer(FOOTER_DELAY, self._footer_due)
+        if self._footer_timer is not None:
+            self._footer_timer.reset()  # still typing: wait for the pause
+
+    def _refresh_footer(self) -> None:
+        if self._footer_timer is not None:
+            self._footer_timer.stop()
+            self._footer_timer = None
+        self.refresh_bindings()
+
+    def _footer_due(self) -> None:
+        self._footer_timer = None  # a one-shot timer, finished: nothing to stop
         self.refresh_bindings()
 
     @on(Failed)
     def _show_failure(self, message: Failed) -> None:
         if message.token != self._token:
             return
-        self.query_one("#lookup-status", Static).update(Content(error_text(message.error)))
-        self.query_one("#lookup-status", Static).add_class("-error")
+        status = self.query_one("#lookup-status", Static)
+        self._status_text = None
+        status.update(Content(error_text(message.error)), layout=False)
+        status.add_class("-error")
 
     @staticmethod
     def _cells(hit: CustomerHit) -> list[Any]:
@@ -196,15 +237,20 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
                 literal(hit.phone_masked), literal(hit.id_number_masked or "—"), literal(wallets),
                 literal(match)]
 
-    def _update_status(self, page: SearchPage) -> None:
+    def _set_status(self, text: str) -> None:
         status = self.query_one("#lookup-status", Static)
         status.remove_class("-error")
+        if text != self._status_text:
+            self._status_text = text
+            status.update(Content(text), layout=False)  # one line, fixed height: no layout pass
+
+    def _update_status(self, page: SearchPage) -> None:
         kind = _(_KIND_LABELS.get(page.query_kind, page.query_kind))
         if page.query_kind in ("empty", "too_short"):
-            status.update(Content(kind))
+            self._set_status(kind)
             return
         if not page.results:
-            status.update(Content(_("{kind}: no customer found").format(kind=kind)))
+            self._set_status(_("{kind}: no customer found").format(kind=kind))
             return
         first = page.offset + 1
         last = page.offset + len(page.results)
@@ -213,7 +259,7 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
             text += "  " + _("(PgDn: more)")
         if page.offset:
             text += "  " + _("(PgUp: previous)")
-        status.update(Content(clean(text)))
+        self._set_status(clean(text))
 
     # -- actions -------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
