@@ -3,6 +3,10 @@
 Each feature area registers its sub-commands from its own module (listed in
 ``COMMAND_MODULES``): a module exposes ``register(subparsers)`` and sets ``func`` on its
 parsers; ``func(args) -> int`` is called with the parsed arguments.
+
+The core never imports the UI: the console script is :func:`screens.cli.main`, which calls
+:func:`main` with the registrars of the commands that start a Textual app (``run``, the
+default; ``kiosk``; ``serve``) and with ``launch_app`` for ``teller demo`` to start the app.
 """
 
 from __future__ import annotations
@@ -11,7 +15,10 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Registrar = Callable[[Any], None]
 
 #: Modules that add sub-commands, in the order they appear in --help.
 COMMAND_MODULES = [
@@ -19,10 +26,7 @@ COMMAND_MODULES = [
     "teller_tui.commands.ledger",
     "teller_tui.commands.audit",
     "teller_tui.commands.demo",
-    "teller_tui.commands.run",
     "teller_tui.commands.staff",
-    "teller_tui.commands.kiosk",
-    "teller_tui.commands.serve",
     "teller_tui.commands.bench",
     "teller_tui.commands.report",
     "teller_tui.commands.vault",
@@ -31,7 +35,7 @@ COMMAND_MODULES = [
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVARIANT = 0, 1, 2, 3
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra_registrars: Sequence[Registrar] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="teller",
         description="Teller workstation for banks that issue digital wallets at the counter.",
@@ -42,17 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    for register in extra_registrars:
+        register(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, extra_registrars: Sequence[Registrar] = (),
+         launch_app: Callable[[argparse.Namespace], int] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    parser = build_parser(extra_registrars)
+    parser.set_defaults(launch_app=launch_app)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     func = getattr(args, "func", None)
     if func is None:
+        if not extra_registrars:
+            parser.print_help()
+            return EXIT_USAGE
         # No sub-command: run the teller app, as `teller run` would.
         args = parser.parse_args(["run", *argv])
         func = args.func
@@ -79,5 +90,5 @@ def _one_line(exc: BaseException) -> str:
     return text[0][:300] if text else ""
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover - the app itself starts through screens.cli
     raise SystemExit(main())

@@ -126,13 +126,13 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 def test_serve_binds_loopback_by_default() -> None:
+    from screens.cli import app_command, register_kiosk, register_run, register_serve
     from teller_tui.cli import build_parser
-    from teller_tui.commands.serve import app_command
 
-    args = build_parser().parse_args(["serve"])
+    args = build_parser([register_run, register_kiosk, register_serve]).parse_args(["serve"])
     assert (args.host, args.port, args.kiosk) == ("127.0.0.1", 8000, False)
-    assert app_command(kiosk=True).endswith("teller_tui.cli kiosk")
-    assert app_command(kiosk=False).endswith("teller_tui.cli run")
+    assert app_command(kiosk=True).endswith("screens.cli kiosk")
+    assert app_command(kiosk=False).endswith("screens.cli run")
 
 
 def test_teller_signs_in_and_finds_a_customer_in_the_browser(server: str) -> None:
@@ -177,20 +177,34 @@ def test_teller_signs_in_and_finds_a_customer_in_the_browser(server: str) -> Non
             for _ in range(probes):
                 page.keyboard.press("Backspace")  # clear the probe characters from the user name field
                 page.wait_for_timeout(150)
-            page.wait_for_timeout(300)
-            page.keyboard.type("teller1", delay=60)
-            page.keyboard.press("Enter")
-            page.keyboard.type(PASSWORD, delay=60)
-            page.keyboard.press("Enter")
-            page.keyboard.type(pyotp.TOTP(SECRET).now(), delay=60)
-            # The sign-in button is enabled once the app has opened the database: press Enter
-            # (submit from the code field) until the home screen shows.
-            deadline = time.monotonic() + 20
-            while "Find customer" not in text():
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"no home screen; last output: {text()[-1500:]!r}")
+            # Sign in. On a loaded machine a keystroke can still go missing on its way through
+            # the websocket, which leaves a field incomplete and the sign-in refused: then the
+            # form is cleared and the whole sign-in typed again (at most three times).
+            for attempt in range(3):
+                page.wait_for_timeout(300)
+                if attempt == 0:
+                    page.keyboard.type("teller1", delay=90)
+                    page.keyboard.press("Enter")
+                # (after a refusal the form keeps the user name, clears the rest and puts the
+                # cursor in the password field)
+                page.keyboard.type(PASSWORD, delay=90)
                 page.keyboard.press("Enter")
-                page.wait_for_timeout(700)
+                page.keyboard.type(pyotp.TOTP(SECRET).now(), delay=90)
+                # The sign-in button is enabled once the app has opened the database: press
+                # Enter (submit from the code field) until the home screen or a refusal shows.
+                mark = len(page.evaluate("window.__termText"))
+                deadline = time.monotonic() + 30
+                refused = False
+                while "Find customer" not in text() and not refused:
+                    if time.monotonic() > deadline:
+                        raise AssertionError(f"no home screen; last output: {text()[-1500:]!r}")
+                    page.keyboard.press("Enter")
+                    page.wait_for_timeout(700)
+                    refused = "Sign-in failed" in plain(page.evaluate("window.__termText")[mark:])
+                if not refused:
+                    break
+                assert attempt < 2, f"sign-in refused three times; last output: {text()[-1500:]!r}"
+                page.wait_for_timeout(31_000)  # a fresh authenticator step: codes are single-use
             wait_for("Find customer")
             mark = len(page.evaluate("window.__termText"))
             page.keyboard.press("F2")

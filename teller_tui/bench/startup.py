@@ -1,8 +1,8 @@
 """Cold start to the first frame of the sign-in screen, and the peak RSS of that start.
 
-Both apps run through the same driver, ``python -m teller_tui.bench.startup MODE``, in a fresh
+Both apps run through the same driver, ``python -m screens.bench_drivers startup MODE``, in a fresh
 process, headless: ``minimal`` is a Textual app with a header, an input and a footer;
-``teller`` is ``teller run`` exactly as the console script runs it (``teller_tui.cli.main``),
+``teller`` is ``teller run`` exactly as the console script runs it (``screens.cli.main``),
 with ``App.run`` switched to headless. The driver wraps ``App._display``: the first call with
 a frame (after rendering it to terminal segments, as a real terminal driver would) prints a
 marker and ends the process. The time is from spawning the process to reading the marker;
@@ -33,7 +33,7 @@ def spawn(mode: str, env: dict[str, str], *, importtime: bool = False, timeout: 
     import subprocess
     import time
 
-    cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "teller_tui.bench.startup", mode]
+    cmd = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "screens.bench_drivers", "startup", mode]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -130,62 +130,3 @@ def run(ctx: Context) -> list[Row]:
     except Exception as exc:  # noqa: BLE001 - the profile is a diagnostic only
         first.values["importtime_error"] = str(exc)
     return rows
-
-
-# -- the driver (runs in the child process) --------------------------------------------------------
-def _driver(mode: str) -> None:  # pragma: no cover - exercised through spawn()
-    from textual.app import App
-
-    original_display = App._display
-    original_run = App.run
-    fired = False
-
-    def display(self: Any, screen: Any, renderable: Any) -> None:
-        nonlocal fired
-        original_display(self, screen, renderable)
-        if renderable is None or fired:
-            return
-        fired = True
-        try:  # what a terminal driver would do with the frame (the headless driver skips it)
-            renderable.render_segments(self.console)
-        except Exception:  # noqa: BLE001
-            pass
-        hwm = ""
-        try:
-            with open("/proc/self/status") as fh:
-                hwm = next((ln.split()[1] for ln in fh if ln.startswith("VmHWM:")), "")
-        except OSError:
-            pass
-        sys.stdout.write(f"{MARKER} {type(screen).__name__} {hwm}\n")
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
-
-    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
-        kwargs["headless"] = True
-        return original_run(self, *args, **kwargs)
-
-    App._display = display  # type: ignore[method-assign]
-    App.run = run  # type: ignore[method-assign]
-    if mode == "minimal":
-        from textual.app import ComposeResult
-        from textual.widgets import Footer, Header, Input
-
-        class MinimalApp(App[None]):
-            def compose(self) -> ComposeResult:
-                yield Header()
-                yield Input(placeholder="user name")
-                yield Footer()
-
-        MinimalApp().run()
-    elif mode == "teller":
-        from teller_tui.cli import main
-
-        main(["run"])
-    else:
-        raise SystemExit(f"unknown mode {mode!r}")
-    sys.stdout.write("no frame\n")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _driver(sys.argv[1])

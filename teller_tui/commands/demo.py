@@ -33,11 +33,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {user:<8} {role:<10} {password:<18} {secret}")
     if args.no_run:
         return 0
-    try:
-        import screens.app  # noqa: F401
-    except ImportError:
-        print("The teller app is not available in this build; run `teller run` once it is.")
+    launch = getattr(args, "launch_app", None)
+    if launch is None:
+        print("Start the teller workstation with `teller`.")
         return 0
-    from .run import cmd_run
-
-    return cmd_run(argparse.Namespace(terminal=None, locale=None))
+    return int(launch(args))

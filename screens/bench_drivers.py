@@ -1,0 +1,189 @@
+"""Child-process drivers for ``teller bench`` figures that run a Textual app.
+
+They live in the UI package so that the core never imports Textual; the core's benchmark
+modules spawn ``python -m screens.bench_drivers startup MODE`` and
+``python -m screens.bench_drivers keystroke MODE TEXTS`` and read what they print. Both wrap
+Textual's frame output to time the frame that matters, identically for the teller app and
+its reference app.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from teller_tui.bench.startup import MARKER
+
+
+# -- cold start (teller_tui.bench.startup) ---------------------------------------------------------
+def startup_driver(mode: str) -> None:  # pragma: no cover - exercised through spawn()
+    from textual.app import App
+
+    original_display = App._display
+    original_run = App.run
+    fired = False
+
+    def display(self: Any, screen: Any, renderable: Any) -> None:
+        nonlocal fired
+        original_display(self, screen, renderable)
+        if renderable is None or fired:
+            return
+        fired = True
+        try:  # what a terminal driver would do with the frame (the headless driver skips it)
+            renderable.render_segments(self.console)
+        except Exception:  # noqa: BLE001
+            pass
+        hwm = ""
+        try:
+            with open("/proc/self/status") as fh:
+                hwm = next((ln.split()[1] for ln in fh if ln.startswith("VmHWM:")), "")
+        except OSError:
+            pass
+        sys.stdout.write(f"{MARKER} {type(screen).__name__} {hwm}\n")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs["headless"] = True
+        return original_run(self, *args, **kwargs)
+
+    App._display = display  # type: ignore[method-assign]
+    App.run = run  # type: ignore[method-assign]
+    if mode == "minimal":
+        from textual.app import ComposeResult
+        from textual.widgets import Footer, Header, Input
+
+        class MinimalApp(App[None]):
+            def compose(self) -> ComposeResult:
+                yield Header()
+                yield Input(placeholder="user name")
+                yield Footer()
+
+        MinimalApp().run()
+    elif mode == "teller":
+        from screens.cli import main
+
+        main(["run"])
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+    sys.stdout.write("no frame\n")
+
+
+# -- keystroke to results (teller_tui.bench.keystroke) ---------------------------------------------
+async def keystroke_driver(mode: str, texts: list[str]) -> dict[str, Any]:  # pragma: no cover - via drive()
+    import time
+
+    from textual import events
+    from textual.app import App
+    from textual.widgets import Input
+
+    state: dict[str, Any] = {"t_key": None, "inapp": []}
+    original_display = App._display
+    original_on_event = App.on_event
+
+    async def on_event(self: Any, event: Any) -> None:
+        if isinstance(event, events.Key) and state["t_key"] is None:
+            state["t_key"] = time.perf_counter()
+        await original_on_event(self, event)
+
+    def display(self: Any, screen: Any, renderable: Any) -> None:
+        original_display(self, screen, renderable)
+        t_key = state["t_key"]
+        if renderable is None or t_key is None or not state["done"]():
+            return
+        try:
+            renderable.render_segments(self.console)
+        except Exception:  # noqa: BLE001
+            pass
+        state["inapp"].append((time.perf_counter() - t_key) * 1000)
+        state["t_key"] = None
+
+    App.on_event = on_event  # type: ignore[method-assign]
+    App._display = display  # type: ignore[method-assign]
+
+    typed = {"text": ""}
+    if mode == "input":
+        from textual.app import ComposeResult
+
+        class InputApp(App[None]):
+            def compose(self) -> ComposeResult:
+                yield Input(id="q")
+
+        app: Any = InputApp()
+
+        def field() -> Any:
+            return app.screen.query_one("#q", Input)
+
+        def done() -> bool:
+            return bool(field().value == typed["text"])
+    else:
+        from teller_tui.customers import clean_query
+        from teller_tui.settings import load_settings
+        from teller_tui.services import make_services
+
+        from screens.app import make_app
+        from screens.lookup import LookupScreen
+
+        settings = load_settings()
+        services = make_services(settings)
+        app = make_app(settings, services=services)
+
+        def field() -> Any:
+            return app.screen.query_one("#lookup-query", Input)
+
+        def done() -> bool:
+            screen = app.screen
+            page = getattr(screen, "page", None)
+            want = clean_query(typed["text"])
+            if not want:
+                return page is None or page.query == ""
+            return page is not None and page.query == want
+    state["done"] = done
+
+    press_ms: list[float] = []
+    extra = 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        if mode == "lookup":
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            await app.push_screen(LookupScreen())
+            await pilot.pause()
+        field().focus()
+        await pilot.pause()
+        for text in texts:
+            typed["text"] = ""
+            field().value = ""
+            for _ in range(200):
+                await pilot.pause()
+                if done():
+                    break
+            for i, ch in enumerate(text):
+                typed["text"] = text[: i + 1]
+                t0 = time.perf_counter()
+                await pilot.press(ch)
+                await pilot.pause()
+                for _ in range(400):
+                    if done():
+                        break
+                    extra += 1
+                    await pilot.pause()
+                press_ms.append((time.perf_counter() - t0) * 1000)
+                state["t_key"] = None
+        if mode == "lookup":
+            services.close()
+    return {"press_ms": press_ms, "inapp_ms": state["inapp"], "extra_pauses": extra}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    if sys.argv[1] == "startup":
+        startup_driver(sys.argv[2])
+    else:
+        import asyncio
+
+        result = asyncio.run(keystroke_driver(sys.argv[2], json.loads(sys.argv[3])))
+        print(json.dumps(result))
+        sys.stdout.flush()
+        os._exit(0)

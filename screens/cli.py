@@ -1,0 +1,143 @@
+"""The ``teller`` console script: the core's commands plus those that start a Textual app.
+
+The core (:mod:`teller_tui.cli`) never imports the UI; this module adds ``run`` (the default
+command), ``kiosk`` and ``serve``, and lets ``teller demo`` start the app when it is done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from teller_tui import cli as core_cli
+
+#: ``python -m`` target that textual-serve runs for each browser session.
+ENTRY_MODULE = "screens.cli"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return core_cli.main(argv, extra_registrars=[register_run, register_kiosk, register_serve],
+                         launch_app=launch_teller_app)
+
+
+# -- teller run ------------------------------------------------------------------------------------
+def register_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("run", help="start the teller workstation (the default command)")
+    p.add_argument("--terminal", default=None, help="terminal name used in audit records (TELLER_TERMINAL_ID)")
+    p.add_argument("--locale", default=None, choices=["zh_CN", "en"], help="interface language (TELLER_LOCALE)")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The teller workstation. Nothing heavy is imported first: the UI paints, then the
+    settings (pydantic-settings) and the database load in the app's startup worker; a value
+    they refuse is shown on the startup error screen."""
+    overrides = {}
+    if getattr(args, "terminal", None):
+        overrides["terminal_id"] = args.terminal
+    if getattr(args, "locale", None):
+        overrides["locale"] = args.locale
+
+    from .app import make_app
+
+    app = make_app(overrides=overrides)
+    result = app.run()
+    if app.services is not None:
+        app.services.close()
+    return int(result or 0)
+
+
+def launch_teller_app(args: argparse.Namespace) -> int:
+    """What ``teller demo`` calls once the demo branch is built."""
+    return cmd_run(argparse.Namespace(terminal=None, locale=None))
+
+
+# -- teller kiosk ----------------------------------------------------------------------------------
+def register_kiosk(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("kiosk", help="start the customer self-service kiosk (locked down)")
+    p.add_argument("--terminal", default=None, help="kiosk name (TELLER_TERMINAL_ID); its identity is kiosk-<name>")
+    p.add_argument("--locale", default=None, choices=["zh_CN", "en"], help="default language (TELLER_LOCALE)")
+    p.set_defaults(func=cmd_kiosk)
+
+
+def ignore_keyboard_signals() -> None:
+    """Signals from the keyboard must not end, stop or core-dump the kiosk.
+
+    The process ignores SIGINT, SIGTSTP and SIGQUIT (the app also swallows ^C ^Q ^Z ^\\ as
+    keys), and TEXTUAL_ALLOW_SIGNALS is removed so the terminal stays in raw mode. An operator
+    ends a kiosk with ``kill <pid>`` (SIGTERM) from another session.
+    """
+    import os
+    import signal
+
+    os.environ.pop("TEXTUAL_ALLOW_SIGNALS", None)
+    for name in ("SIGINT", "SIGTSTP", "SIGQUIT"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            signal.signal(sig, signal.SIG_IGN)
+
+
+def cmd_kiosk(args: argparse.Namespace) -> int:
+    from teller_tui.settings import load_settings
+
+    ignore_keyboard_signals()
+    overrides = {}
+    if getattr(args, "terminal", None):
+        overrides["terminal_id"] = args.terminal
+    if getattr(args, "locale", None):
+        overrides["locale"] = args.locale
+    settings = load_settings(**overrides)
+
+    from .kiosk.app import make_kiosk_app
+
+    app = make_kiosk_app(settings)
+    result = app.run()
+    if app.services is not None:
+        app.services.close()
+    return int(result or 0)
+
+
+# -- teller serve ----------------------------------------------------------------------------------
+def register_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("serve", help="serve the teller app (or the kiosk) to browsers")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--kiosk", action="store_true", help="serve the self-service kiosk instead of the teller app")
+    p.add_argument("--terminal", default=None, help="terminal name for the served app (TELLER_TERMINAL_ID)")
+    p.add_argument("--public-url", default=None, help="URL browsers use, when behind a proxy")
+    p.set_defaults(func=cmd_serve)
+
+
+def app_command(*, kiosk: bool, terminal: str | None = None) -> str:
+    """The shell command textual-serve runs for each browser session (one app process each)."""
+    import shlex
+
+    parts = [sys.executable, "-m", ENTRY_MODULE, "kiosk" if kiosk else "run"]
+    if terminal:
+        parts += ["--terminal", terminal]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The app in a browser: binds to loopback unless told otherwise; the app's own sign-in
+    protects it, but put TLS in front (a reverse proxy) before serving beyond the host."""
+    from teller_tui.errors import ValidationError
+
+    if not 0 < args.port < 65536:
+        raise ValidationError("--port must be between 1 and 65535", code="port")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"teller: serving on {args.host}: reachable from the network; use TLS in front of it.",
+              file=sys.stderr)
+    from textual_serve.server import Server
+
+    title = "Teller kiosk" if args.kiosk else "Teller"
+    server = Server(app_command(kiosk=args.kiosk, terminal=args.terminal), host=args.host, port=args.port,
+                    title=title, public_url=args.public_url)
+    print(f"Serving {title} at http://{args.host}:{args.port}/ (Ctrl+C stops)", file=sys.stderr)
+    server.serve()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
