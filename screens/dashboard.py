@@ -76,13 +76,22 @@ class DashboardScreen(TellerScreen[None]):
                 yield PlotextPlot(id="dash-chart")
         yield Footer()
 
+    #: Column widths are fixed: auto-sized columns change width as live data arrives, and the
+    #: header can be drawn a frame before the rows that widened it.
+    COLUMNS = {
+        "#dash-pending": ((N_("Request"), 8), (N_("Action"), 10), (N_("Amount"), 14), (N_("Teller"), 10)),
+        "#dash-tellers": ((N_("Teller"), 8), (N_("Cash in"), 14), (N_("Cash out"), 12), (N_("Entries"), 8),
+                          (N_("Wallets"), 8)),
+        "#dash-drawers": ((N_("Drawer"), 10), (N_("Cash"), 14)),
+        "#dash-large": ((N_("Time"), 18), (N_("Customer"), 12), (N_("In/out"), 8), (N_("Amount"), 14),
+                        (N_("Day total"), 14), (N_("Reference"), 22)),
+    }
+
     def on_mount(self) -> None:
-        self.query_one("#dash-pending", DataTable).add_columns(_("Request"), _("Action"), _("Amount"), _("Teller"))
-        self.query_one("#dash-tellers", DataTable).add_columns(_("Teller"), _("Cash in"), _("Cash out"),
-                                                               _("Entries"), _("Wallets"))
-        self.query_one("#dash-drawers", DataTable).add_columns(_("Drawer"), _("Cash"))
-        self.query_one("#dash-large", DataTable).add_columns(_("Time"), _("Customer"), _("In/out"), _("Amount"),
-                                                             _("Day total"), _("Reference"))
+        for selector, columns in self.COLUMNS.items():
+            table = self.query_one(selector, DataTable)
+            for label, width in columns:
+                table.add_column(_(label), width=width)
         self.action_refresh()
         if self.live:
             self.set_interval(self.REFRESH_SECONDS, self.action_refresh, name="dashboard-refresh")
