@@ -243,10 +243,10 @@ class CashService:
             self._limits = TellerLimits.load()
         return self._limits
 
-    def _today(self) -> date:
-        from .clock import local_date
+    def _today(self, session: Session, actor: Actor) -> date:
+        from .drawers import current_business_date
 
-        return local_date(self.clock.now())
+        return current_business_date(session, actor.branch_code, self.clock)
 
     # -- the one replaceable drawer lookup ---------------------------------------------------
     def _drawer_account(self, session: Session, actor: Actor) -> int:
@@ -338,7 +338,7 @@ class CashService:
         from .wallets import tier_limits, wallet_usage
 
         chk = _Check()
-        today = self._today()
+        today = self._today(session, actor)
         if amount.minor <= 0:
             chk.refuse(ValidationError(_tr("The amount must be more than zero"), code="amount_zero"))
             return chk
@@ -648,7 +648,7 @@ class CashService:
             raise Conflict(_tr("Only cash in, cash out and transfers can be reversed here"), code="reverse_kind")
         if e.actor_id is None or e.actor_id != actor.staff_id:
             raise PermissionDenied(_tr("You can reverse only your own transactions"), code="reverse_not_own")
-        if e.business_date != self._today():
+        if e.business_date != self._today(session, actor):
             raise Conflict(_tr("Only today's transactions can be reversed"), code="reverse_not_today")
         done = session.execute(select(JournalEntry.reference).where(JournalEntry.reverses_entry_id == entry_id)).scalar()
         if done is not None:
@@ -662,7 +662,7 @@ class CashService:
         from .approvals import ApprovalSpec, Facts
 
         side = self.wallet_side(session, wallet_id)
-        hits = self.approvals.evaluate(Facts("reversal", self._today(), abs(amount), actor.role))
+        hits = self.approvals.evaluate(Facts("reversal", self._today(session, actor), abs(amount), actor.role))
         return ApprovalSpec(kind="reversal", requester_id=actor.staff_id, branch_code=actor.branch_code,
                             amount=abs(amount), accounts=(side.wallet.number,), customer_id=side.wallet.customer_id,
                             subject=f"entry:{entry_id}", reason=reason, rules=tuple(h.rule for h in hits),

@@ -330,6 +330,15 @@ def open_business_date(session: Session, branch_code: str) -> date | None:
                            .order_by(BusinessDay.business_date.desc())).scalars().first()
 
 
+def current_business_date(session: Session, branch_code: str, clock: Any) -> date:
+    """The date a posting belongs to: the branch's open business day, else today's local date.
+
+    Limits ("today", "this year") and same-day rules must use this, not the calendar: a
+    business day kept open past midnight still books its entries on its own date.
+    """
+    return open_business_date(session, branch_code) or local_date(clock.now())
+
+
 def _day_view(day: Any, drawers_open: int = 0) -> BusinessDayView:
     return BusinessDayView(day.id, day.branch_code, day.business_date, day.status, day.opened_at, day.closed_at,
                            drawers_open)

@@ -406,10 +406,9 @@ class KioskService:
 
     # -- reading ----------------------------------------------------------------------------------
     def _today(self, s: Session, actor: Actor) -> date:
-        from .clock import local_date
-        from .drawers import open_business_date
+        from .drawers import current_business_date
 
-        return open_business_date(s, actor.branch_code) or local_date(self.clock.now())
+        return current_business_date(s, actor.branch_code, self.clock)
 
     @staticmethod
     def _kiosk_out_today(s: Session, account_id: int, on: date) -> int:
@@ -426,7 +425,6 @@ class KioskService:
         return int(total)
 
     def _wallet_view(self, s: Session, actor: Actor, wallet: Any) -> KioskWallet:
-        from .clock import local_date
         from .models import LedgerAccount
         from .receipts import mask_wallet
         from .wallets import tier_limits, wallet_usage
@@ -438,9 +436,9 @@ class KioskService:
         cur = wallet.currency
         limits = self.limits
         on = self._today(s, actor)
-        tier = tier_limits(getattr(self.cash, "_tiers", None), wallet.tier, local_date(self.clock.now()))
+        tier = tier_limits(getattr(self.cash, "_tiers", None), wallet.tier, on)
         per_txn = min(limits.per_txn.minor, tier.per_txn.minor if tier.per_txn is not None else limits.per_txn.minor)
-        out_today, out_year, _in = wallet_usage(s, wallet.account_id, local_date(self.clock.now()))
+        out_today, out_year, _in = wallet_usage(s, wallet.account_id, on)
         left = limits.daily.minor - self._kiosk_out_today(s, wallet.account_id, on)
         if tier.daily is not None:
             left = min(left, tier.daily.minor - out_today)

@@ -284,9 +284,15 @@ def test_entries_carry_the_open_business_date_past_midnight(branch: Branch) -> N
     b = branch
     d = b.services.drawers
     d.open_drawer(b.teller, FLOAT, b.sup())
+    wallet = b.customer_wallet()
+    before = b.services.cash.cash_in(b.teller, wallet, Money.of("20"), idempotency_key=key())
     b.clock.advance(timedelta(hours=15))  # 00:30 next day, local: the business day is still the 23rd
-    r = b.services.cash.cash_in(b.teller, b.customer_wallet(), Money.of("10"), idempotency_key=key())
+    r = b.services.cash.cash_in(b.teller, wallet, Money.of("10"), idempotency_key=key())
     assert r.business_date == date(2026, 11, 23)
+    # "Same day" rules follow the business day, not the calendar: the entry from before midnight
+    # is still today's, so its reversal goes to approval instead of being refused as too old.
+    with pytest.raises(ApprovalRequired):
+        b.services.cash.reverse(b.teller, before.entry_id, reason="keyed twice", idempotency_key=key())
 
 
 def test_trial_balance_and_drawer_balances_agree_with_counts(branch: Branch) -> None:
