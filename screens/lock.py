@@ -95,11 +95,7 @@ class LockScreen(TellerModal["tuple[SignedIn, str] | None"]):
         self.post_message(self.Unlocked(signed, password))
 
     def on_lock_screen_failed(self, message: Failed) -> None:
-        form = self.query_one(SignInForm)
-        form.clear_secrets()
-        form.show_status(message.text)
-        self.query_one("#submit", Button).disabled = False
-        self.query_one("#password", Input).focus()
+        self.query_one(SignInForm).show_failure(message.text)
 
     def on_lock_screen_unlocked(self, message: Unlocked) -> None:
         self.dismiss((message.signed, message.password))

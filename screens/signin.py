@@ -62,6 +62,13 @@ class SignInForm(Vertical):
         self.query_one("#password", Input).value = ""
         self.query_one("#code", Input).value = ""
 
+    def show_failure(self, text: str) -> None:
+        """A refused attempt: keep the user name, clear the secrets, let them try again."""
+        self.clear_secrets()
+        self.show_status(text)
+        self.query_one("#submit", Button).disabled = False
+        self.query_one("#password", Input).focus()
+
 
 class SignInScreen(TellerScreen[None]):
     HELP = N_("Type your user name, password and the 6-digit code from your authenticator app. "
@@ -164,11 +171,7 @@ class SignInScreen(TellerScreen[None]):
         self.post_message(self.Succeeded(signed, password))
 
     def on_sign_in_screen_failed(self, message: Failed) -> None:
-        form = self.query_one(SignInForm)
-        form.clear_secrets()
-        form.show_status(message.text)
-        self.query_one("#submit", Button).disabled = False
-        self.query_one("#password", Input).focus()
+        self.query_one(SignInForm).show_failure(message.text)
 
     def on_sign_in_screen_succeeded(self, message: Succeeded) -> None:
         self.query_one("#submit", Button).disabled = False
