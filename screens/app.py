@@ -6,7 +6,7 @@ imported there, not here); the sign-in button is enabled once the services are r
 clear screen names the fix when the database cannot be used. ``teller run`` calls
 ``make_app(overrides=...)`` without settings: the worker loads them too (pydantic-settings
 is not imported before the first frame), and until then the sign-in screen shows the
-branch, terminal and language from :func:`teller_tui.settings_preview.preview_settings`.
+branch, terminal and language from :func:`teller_tui.common.settings_preview.preview_settings`.
 
 Session life cycle::
 
@@ -36,20 +36,20 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from teller_tui.auth.session import IdleTracker
-from teller_tui.clock import Clock, SystemClock
-from teller_tui.errors import DatabaseUnavailable, DomainError, StorageError
-from teller_tui.i18n import N_, _, get_locale, set_locale
-from teller_tui.settings_preview import DEFAULT_IDLE_LOCK_SECONDS, SettingsPreview, preview_settings
+from teller_tui.common.clock import Clock, SystemClock
+from teller_tui.common.errors import DatabaseUnavailable, DomainError, StorageError
+from teller_tui.common.i18n import N_, _, get_locale, set_locale
+from teller_tui.common.settings_preview import DEFAULT_IDLE_LOCK_SECONDS, SettingsPreview, preview_settings
 
 from .base import LanguageChanged
 from .commands import TellerCommands
 from .signin import SignInScreen
 
 if TYPE_CHECKING:
-    from teller_tui.audit import Actor
+    from teller_tui.audit.trail import Actor
     from teller_tui.auth.service import SignedIn
     from teller_tui.services import Services
-    from teller_tui.settings import Settings
+    from teller_tui.common.settings import Settings
 
 log = logging.getLogger("teller.ui")
 
@@ -137,7 +137,7 @@ class TellerApp(App[int]):
             settings: Any = self.settings
         else:
             try:
-                from teller_tui.settings import load_settings
+                from teller_tui.common.settings import load_settings
 
                 settings = load_settings(**self._settings_overrides)
             except Exception as exc:  # noqa: BLE001 - a bad value or file: shown with the fix

@@ -28,17 +28,17 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Input, Label, Static
 
-from teller_tui.approvals import ApprovalResult, ApprovalView, action_title
-from teller_tui.errors import DomainError
-from teller_tui.i18n import N_, _
+from teller_tui.approvals.workflow import ApprovalResult, ApprovalView, action_title
+from teller_tui.common.errors import DomainError
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal
 from .confirm import facts_content
 from .widgets.safe import clean
 
 if TYPE_CHECKING:
-    from teller_tui.approvals import ApprovalSpec
-    from teller_tui.audit import Actor
+    from teller_tui.approvals.workflow import ApprovalSpec
+    from teller_tui.audit.trail import Actor
 
 CSS_FILE = Path(__file__).resolve().parent / "supervisor.tcss"
 
@@ -49,7 +49,7 @@ STATUS = {"pending": N_("waiting for a supervisor"), "approved": N_("approved"),
 
 
 def spec_facts(spec: ApprovalSpec) -> list[tuple[str, Any]]:
-    from teller_tui.formatting import format_money
+    from teller_tui.common.formatting import format_money
 
     facts: list[tuple[str, Any]] = [(_("Action"), action_title(spec.kind))]
     if spec.amount is not None:

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from teller_tui.i18n import N_, _
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal, TellerScreen
 from .commands import PaletteCommand, register_command
@@ -30,7 +30,7 @@ from .approval import STATUS
 from .widgets.safe import clean, literal
 
 if TYPE_CHECKING:
-    from teller_tui.approvals import ApprovalView
+    from teller_tui.approvals.workflow import ApprovalView
 
 CSS_FILE = Path(__file__).resolve().parent / "supervisor.tcss"
 
@@ -45,7 +45,7 @@ register_command(PaletteCommand("dashboard", N_("Supervisor dashboard"), "app.op
 
 
 def view_facts(view: ApprovalView, clock_now: Any = None) -> list[tuple[str, Any]]:
-    from teller_tui.formatting import format_datetime, format_money
+    from teller_tui.common.formatting import format_datetime, format_money
 
     facts: list[tuple[str, Any]] = [(_("Request"), str(view.id)), (_("Action"), view.title)]
     if view.amount is not None:
@@ -117,7 +117,7 @@ class ApprovalsQueueScreen(TellerScreen[None]):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        from teller_tui.formatting import format_money
+        from teller_tui.common.formatting import format_money
 
         message_widget = self.query_one("#queue-message", Static)
         if message.views is None:
@@ -254,7 +254,7 @@ class DecideScreen(TellerModal["ApprovalView | None"]):
 
     @on(Done)
     def _done(self, message: Done) -> None:
-        from teller_tui.errors import DomainError
+        from teller_tui.common.errors import DomainError
 
         self.busy = False
         if message.view is not None:

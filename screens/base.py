@@ -19,7 +19,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from teller_tui.i18n import _
+from teller_tui.common.i18n import _
 
 ResultType = TypeVar("ResultType")
 

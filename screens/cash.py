@@ -29,9 +29,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Input, Label, Static
 
-from teller_tui.errors import ApprovalRequired, DomainError
-from teller_tui.formatting import format_dr_cr, format_money
-from teller_tui.i18n import N_, _
+from teller_tui.common.errors import ApprovalRequired, DomainError
+from teller_tui.common.formatting import format_dr_cr, format_money
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .confirm import ConfirmScreen, Fact
@@ -41,9 +41,9 @@ from .widgets.money_input import MoneyInput
 from .widgets.safe import clean, join
 
 if TYPE_CHECKING:
-    from teller_tui.cash import Preview, TxnResult
-    from teller_tui.customers import CustomerView, WalletView
-    from teller_tui.money import Money
+    from teller_tui.desk.cash import Preview, TxnResult
+    from teller_tui.desk.customers import CustomerView, WalletView
+    from teller_tui.common.money import Money
 
 __all__ = ["CashForm", "CashInForm", "CashOutForm", "TransferForm", "form_for", "new_idempotency_key"]
 
@@ -314,7 +314,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.app.push_screen(ApprovalScreen(self.services, self.actor, spec), self._approval_done)  # type: ignore[arg-type]
 
     def _approval_done(self, result: object) -> None:
-        from teller_tui.approvals import ApprovalResult
+        from teller_tui.approvals.workflow import ApprovalResult
 
         if not isinstance(result, ApprovalResult):
             self.busy = False

@@ -79,7 +79,7 @@ def ignore_keyboard_signals() -> None:
 
 
 def cmd_kiosk(args: argparse.Namespace) -> int:
-    from teller_tui.settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     ignore_keyboard_signals()
     overrides = {}
@@ -122,7 +122,7 @@ def app_command(*, kiosk: bool, terminal: str | None = None) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     """The app in a browser: binds to loopback unless told otherwise; the app's own sign-in
     protects it, but put TLS in front (a reverse proxy) before serving beyond the host."""
-    from teller_tui.errors import ValidationError
+    from teller_tui.common.errors import ValidationError
 
     if not 0 < args.port < 65536:
         raise ValidationError("--port must be between 1 and 65535", code="port")

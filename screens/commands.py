@@ -4,7 +4,7 @@ A command runs an *action string*, the same action a key runs, so the palette an
 never drift apart::
 
     from screens.commands import PaletteCommand, register_command
-    from teller_tui.i18n import N_
+    from teller_tui.common.i18n import N_
 
     register_command(PaletteCommand(
         id="cash_in", title=N_("Cash in"), help=N_("Take cash into a wallet"),
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from teller_tui.i18n import N_, _
+from teller_tui.common.i18n import N_, _
 
 if TYPE_CHECKING:
     from textual.app import App

@@ -18,8 +18,8 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Static
 
-from teller_tui.formatting import display_width, pad
-from teller_tui.i18n import N_, _
+from teller_tui.common.formatting import display_width, pad
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal
 from .widgets.desk import DeskScreenMixin

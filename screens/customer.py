@@ -23,10 +23,10 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
-from teller_tui.errors import ApprovalRequired
-from teller_tui.formatting import format_date, format_datetime, format_dr_cr, format_money
-from teller_tui.i18n import N_, _
-from teller_tui.customers import KYC_LABELS, RISK_LABELS
+from teller_tui.common.errors import ApprovalRequired
+from teller_tui.common.formatting import format_date, format_datetime, format_dr_cr, format_money
+from teller_tui.common.i18n import N_, _
+from teller_tui.desk.customers import KYC_LABELS, RISK_LABELS
 
 from .base import TellerScreen
 from .commands import PaletteCommand, register_command
@@ -34,7 +34,7 @@ from .widgets.desk import DeskScreenMixin
 from .widgets.safe import clean, literal
 
 if TYPE_CHECKING:
-    from teller_tui.customers import CustomerView, HistoryPage, HistoryRow, WalletView
+    from teller_tui.desk.customers import CustomerView, HistoryPage, HistoryRow, WalletView
 
 __all__ = ["CustomerScreen", "HISTORY_PAGE"]
 
@@ -435,7 +435,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         open_wallet_actions(self, self.wallet_id, lambda changed: self.load() if changed else None)
 
     def action_unlock_pin(self) -> None:
-        """Kiosk PIN locked after wrong tries: the teller unlocks it (teller_tui.kiosk.CustomerPinService)."""
+        """Kiosk PIN locked after wrong tries: the teller unlocks it (teller_tui.kiosk.service.CustomerPinService)."""
         self._unlock_pin(self.customer_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="customer-unlock-pin")
@@ -513,7 +513,7 @@ register_command(PaletteCommand("customer_unlock_pin", N_("Unlock customer's kio
 
 def _document_label(id_type: str | None) -> str:
     """The translated name of an identity document type (the stored code if unknown)."""
-    from teller_tui.identity import DOCUMENT_LABELS, DocumentType
+    from teller_tui.wallets.identity import DOCUMENT_LABELS, DocumentType
 
     if not id_type:
         return "—"

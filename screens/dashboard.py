@@ -20,13 +20,13 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
-from teller_tui.i18n import N_, _
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .widgets.safe import literal
 
 if TYPE_CHECKING:
-    from teller_tui.approvals import DashboardData
+    from teller_tui.approvals.workflow import DashboardData
 
 CSS_FILE = Path(__file__).resolve().parent / "supervisor.tcss"
 
@@ -114,7 +114,7 @@ class DashboardScreen(TellerScreen[None]):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        from teller_tui.formatting import format_date, format_money
+        from teller_tui.common.formatting import format_date, format_money
 
         title = self.query_one("#dash-title", Static)
         data = message.data
@@ -142,7 +142,7 @@ class DashboardScreen(TellerScreen[None]):
         large = self.query_one("#dash-large", DataTable)
         large.clear()
         for r in data.large_value:
-            from teller_tui.clock import BRANCH_TZ
+            from teller_tui.common.clock import BRANCH_TZ
 
             large.add_row(literal(r.txn_at.astimezone(BRANCH_TZ).strftime("%H:%M")), literal(r.customer_name),
                           literal(_("in") if r.direction == "in" else _("out")),

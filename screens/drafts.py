@@ -17,14 +17,14 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
-from teller_tui.i18n import N_, _
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .widgets.desk import DeskScreenMixin
 from .widgets.safe import literal
 
 if TYPE_CHECKING:
-    from teller_tui.onboarding import DraftInfo, DraftState
+    from teller_tui.wallets.onboarding import DraftInfo, DraftState
 
 __all__ = ["DraftsScreen"]
 
@@ -80,8 +80,8 @@ class DraftsScreen(DeskScreenMixin, TellerScreen[None]):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        from teller_tui.formatting import format_datetime
-        from teller_tui.onboarding import STEP_TITLES
+        from teller_tui.common.formatting import format_datetime
+        from teller_tui.wallets.onboarding import STEP_TITLES
 
         status = self.query_one("#drafts-status", Static)
         if message.error is not None:

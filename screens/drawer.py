@@ -28,10 +28,10 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
 
-from teller_tui.errors import ApprovalRequired, DomainError, ValidationError
-from teller_tui.formatting import format_date, format_money
-from teller_tui.i18n import N_, _, get_locale
-from teller_tui.money import Money
+from teller_tui.common.errors import ApprovalRequired, DomainError, ValidationError
+from teller_tui.common.formatting import format_date, format_money
+from teller_tui.common.i18n import N_, _, get_locale
+from teller_tui.common.money import Money
 
 from .base import TellerModal, TellerScreen
 from .commands import PaletteCommand, register_command
@@ -40,7 +40,7 @@ from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
 
 if TYPE_CHECKING:
-    from teller_tui.drawers import CountResult, DrawerStatus, SupervisorCredentials, Tender
+    from teller_tui.branch.drawers import CountResult, DrawerStatus, SupervisorCredentials, Tender
 
 __all__ = ["COUNT_NOTES_BINDING", "BlindCountScreen", "CountNotesDialog", "CountNotesMixin", "DenominationGrid", "DrawerScreen",
            "OpenDrawerScreen", "SupervisorFields", "VaultTransferScreen"]
@@ -81,7 +81,7 @@ class DenominationGrid(Widget):
 
     def __init__(self, currency: str = "CNY", *, initial: dict[str, int] | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
-        from teller_tui.reference import denominations
+        from teller_tui.common.reference import denominations
 
         self.currency = currency
         self.denoms = denominations(currency)
@@ -112,7 +112,7 @@ class DenominationGrid(Widget):
 
     @property
     def total(self) -> Money:
-        from teller_tui.reference import count_total
+        from teller_tui.common.reference import count_total
 
         return count_total(self.counts, self.currency)
 
@@ -168,7 +168,7 @@ class SupervisorFields(Widget):
             yield Input(id="sup-code", restrict=r"[0-9]*", max_length=6, compact=True)
 
     def credentials(self) -> SupervisorCredentials | None:
-        from teller_tui.drawers import SupervisorCredentials
+        from teller_tui.branch.drawers import SupervisorCredentials
 
         user = self.query_one("#sup-user", Input).value.strip()
         pw = self.query_one("#sup-password", Input).value
@@ -425,7 +425,7 @@ class BlindCountScreen(_DrawerForm):
         self.action_cancel()
 
     def succeeded(self, result: Any) -> None:
-        from teller_tui.drawers import CountResult, DrawerClosed
+        from teller_tui.branch.drawers import CountResult, DrawerClosed
 
         if isinstance(result, CountResult):
             self.result = result
@@ -475,13 +475,13 @@ class CountNotesDialog(DeskScreenMixin, TellerModal["Tender | None"]):
         self.query_one(DenominationGrid).focus_first()
 
     def _tender(self) -> Tender:
-        from teller_tui.drawers import tender
+        from teller_tui.branch.drawers import tender
 
         return tender(self.amount, self.query_one(DenominationGrid).counts, kind=self.kind)
 
     @on(DenominationGrid.Changed)
     def _grid_changed(self, event: DenominationGrid.Changed) -> None:
-        from teller_tui.reference import denominations
+        from teller_tui.common.reference import denominations
 
         summary = self.query_one("#notes-summary", Static)
         try:

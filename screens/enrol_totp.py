@@ -11,14 +11,14 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from teller_tui.errors import DomainError
-from teller_tui.i18n import N_, _
+from teller_tui.common.errors import DomainError
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal
 from .widgets import CodeInput, QRCode, content
 
 if TYPE_CHECKING:
-    from teller_tui.audit import Actor
+    from teller_tui.audit.trail import Actor
     from teller_tui.auth.service import TotpEnrolment
 
 __all__ = ["EnrolTotpScreen"]

@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Footer, Static
 
-from teller_tui.i18n import N_, _
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .drawer import CSS_FILE

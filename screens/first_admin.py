@@ -11,8 +11,8 @@ from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from teller_tui.errors import DomainError
-from teller_tui.i18n import N_, _
+from teller_tui.common.errors import DomainError
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .widgets import content

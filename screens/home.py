@@ -23,9 +23,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Footer, Static
 
-from teller_tui.clock import local_date
-from teller_tui.formatting import format_date
-from teller_tui.i18n import N_, _, n_
+from teller_tui.common.clock import local_date
+from teller_tui.common.formatting import format_date
+from teller_tui.common.i18n import N_, _, n_
 
 from .base import TellerScreen
 from .commands import PaletteCommand, register_command
@@ -34,7 +34,7 @@ from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
 
 if TYPE_CHECKING:
-    from teller_tui.audit import Actor
+    from teller_tui.audit.trail import Actor
     from teller_tui.services import Services
 
 __all__ = ["DaySummary", "HomeScreen", "day_summary"]

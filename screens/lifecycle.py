@@ -30,7 +30,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from teller_tui.i18n import N_, _
+from teller_tui.common.i18n import N_, _
 
 from .widgets import TickBox
 from .base import TellerModal
@@ -84,7 +84,7 @@ class WalletActionsScreen(DeskScreenMixin, TellerModal[bool]):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        from teller_tui.lifecycle import ACTIONS
+        from teller_tui.wallets.lifecycle import ACTIONS
 
         if message.error is not None or message.available is None:
             self.show_error(message.error or RuntimeError())
@@ -132,7 +132,7 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
         self._params: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
-        from teller_tui.lifecycle import ACTIONS
+        from teller_tui.wallets.lifecycle import ACTIONS
 
         with Vertical(id="lc-box"):
             yield Static(Content(_(ACTIONS[self.action])), id="lc-title")
@@ -140,7 +140,7 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
                 yield Static(Content(_("Closing is final. The balance must be paid out first; unused points lapse.")),
                              classes="onb-note")
             if self.action == "change_tier":
-                from teller_tui.i18n import get_locale
+                from teller_tui.common.i18n import get_locale
 
                 tiers = self.services.lifecycle.tiers.tiers(self.services.onboarding.today())
                 yield Select([(t.name(get_locale()), t.number) for t in tiers], prompt=_("New class"), id="lc-tier")
@@ -219,7 +219,7 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
 
     @on(Finished)
     def _finished(self, message: Finished) -> None:
-        from teller_tui.errors import ApprovalRequired
+        from teller_tui.common.errors import ApprovalRequired
 
         self._busy = False
         error = message.error

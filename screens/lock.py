@@ -15,8 +15,8 @@ from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Input, Static
 
-from teller_tui.errors import AuthenticationFailed
-from teller_tui.i18n import N_, _
+from teller_tui.common.errors import AuthenticationFailed
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal
 from .signin import SignInForm

@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
-from teller_tui.i18n import N_, _
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .widgets.desk import DeskScreenMixin, error_text
@@ -35,7 +35,7 @@ from .widgets.safe import clean, literal
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from teller_tui.customers import CustomerHit, SearchPage
+    from teller_tui.desk.customers import CustomerHit, SearchPage
 
 __all__ = ["LookupScreen", "PAGE_SIZE"]
 

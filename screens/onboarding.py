@@ -37,7 +37,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from teller_tui.i18n import N_, _
+from teller_tui.common.i18n import N_, _
 
 from .widgets import TickBox
 from .base import TellerModal, TellerScreen
@@ -46,7 +46,7 @@ from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
 
 if TYPE_CHECKING:
-    from teller_tui.onboarding import DraftInfo, DraftState, IssueResult, TotpEnrolment
+    from teller_tui.wallets.onboarding import DraftInfo, DraftState, IssueResult, TotpEnrolment
 
 __all__ = ["LeaveOnboardingScreen", "OnboardingScreen", "open_onboarding"]
 
@@ -87,7 +87,7 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
                  ("pin_again", "secret", N_("PIN again")),
                  ("totp", "check", N_("Also use an authenticator app (optional)")),
                  ("totp_code", "input", N_("Code shown in the customer's app"))],
-    "explanations": [],  # built from teller_tui.onboarding.EXPLANATIONS
+    "explanations": [],  # built from teller_tui.wallets.onboarding.EXPLANATIONS
     "review": [("consent", "check", N_("The customer agreed to the terms and to the use of their data"))],
 }
 #: Fields never put into ``data`` (kept only in widgets).
@@ -129,8 +129,8 @@ class StepValidator(Validator):
         self.screen, self.step, self.field = screen, step, field
 
     def validate(self, value: str) -> ValidationResult:
-        from teller_tui.errors import ValidationError
-        from teller_tui.onboarding import validate_section
+        from teller_tui.common.errors import ValidationError
+        from teller_tui.wallets.onboarding import validate_section
 
         if not value.strip():
             return self.success()  # "required" is reported on Next, not while typing
@@ -193,7 +193,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     def __init__(self, draft: DraftState | None = None) -> None:
         super().__init__()
-        from teller_tui.onboarding import STEPS, blank_data
+        from teller_tui.wallets.onboarding import STEPS, blank_data
 
         self.steps = STEPS
         self.data: dict[str, dict[str, Any]] = blank_data()
@@ -233,7 +233,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        from teller_tui.onboarding import EXPLANATIONS, MONTHLY_BANDS, PURPOSES
+        from teller_tui.wallets.onboarding import EXPLANATIONS, MONTHLY_BANDS, PURPOSES
 
         choices = {"doc": DOC_TYPES, "sex": SEX_CHOICES, "purpose": PURPOSES, "monthly": MONTHLY_BANDS,
                    "link": LINK_KINDS}
@@ -331,7 +331,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     def collect(self) -> dict[str, dict[str, Any]]:
         """The data as typed (no PIN), merged over what was loaded."""
-        from teller_tui.onboarding import EXPLANATIONS
+        from teller_tui.wallets.onboarding import EXPLANATIONS
 
         data = {step: dict(sec) for step, sec in self.data.items()}
         for step, fields in FIELDS.items():
@@ -347,7 +347,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     # -- the step list -----------------------------------------------------------------------------
     def _refresh_steps(self) -> None:
-        from teller_tui.onboarding import STEP_TITLES
+        from teller_tui.wallets.onboarding import STEP_TITLES
 
         ol = self.query_one("#onb-steps", OptionList)
         ol.clear_options()
@@ -415,8 +415,8 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     # -- tier and review panes ----------------------------------------------------------------------
     def _fill_tiers(self) -> None:
-        from teller_tui.formatting import format_money
-        from teller_tui.i18n import get_locale
+        from teller_tui.common.formatting import format_money
+        from teller_tui.common.i18n import get_locale
 
         data = self.collect()
         offers = self.services.onboarding.offered_tiers(data)
@@ -441,7 +441,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     @on(OptionList.OptionHighlighted, "#tier-tier")
     def _show_tier_limits(self, _event: Any = None) -> None:
-        from teller_tui.formatting import format_money
+        from teller_tui.common.formatting import format_money
 
         n = self.value("tier", "tier")
         if n is None:
@@ -458,8 +458,8 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         self.action_next()
 
     def _fill_review(self) -> None:
-        from teller_tui.identity import mask_card, mask_document_number, mask_phone
-        from teller_tui.onboarding import EXPLANATIONS, MONTHLY_BANDS, PURPOSES
+        from teller_tui.wallets.identity import mask_card, mask_document_number, mask_phone
+        from teller_tui.wallets.onboarding import EXPLANATIONS, MONTHLY_BANDS, PURPOSES
 
         d = self.collect()
         ident, pers, fund = d["identity"], d["personal"], d["funding"]
@@ -490,9 +490,9 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
     # -- funding: show the bank as the number is typed ---------------------------------------------
     @on(Input.Changed, "#funding-number")
     def _show_bank(self, _event: Any = None) -> None:
-        from teller_tui.errors import ValidationError
-        from teller_tui.i18n import get_locale
-        from teller_tui.identity import validate_bank_card
+        from teller_tui.common.errors import ValidationError
+        from teller_tui.common.i18n import get_locale
+        from teller_tui.wallets.identity import validate_bank_card
 
         if self.value("funding", "kind") != "card":
             return
@@ -537,7 +537,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
     def _show_qr_for_secret(self, secret: str) -> None:
         from teller_tui.auth.qr import qr_text
         from teller_tui.auth.totp import provisioning_uri
-        from teller_tui.identity import mask_phone
+        from teller_tui.wallets.identity import mask_phone
 
         phone = self.data["contact"].get("phone") or "wallet"
         try:
@@ -578,7 +578,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
                 if svc.check_totp(secret, code):
                     data["security"]["totp_confirmed"] = True
                 else:
-                    from teller_tui.errors import ValidationError
+                    from teller_tui.common.errors import ValidationError
 
                     raise ValidationError(_("That code does not match: check the app's clock and try the next code"),
                                           code="totp_code", field="totp_code")
@@ -591,7 +591,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     @on(Validated)
     def _validated(self, message: Validated) -> None:
-        from teller_tui.onboarding import DuplicateCustomer
+        from teller_tui.wallets.onboarding import DuplicateCustomer
 
         self._busy = False
         if message.step != self.step:
@@ -713,8 +713,8 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="issue")
     def _issue_worker(self, data: dict[str, Any], pin: str, secret: str | None, draft_id: int | None) -> None:
-        from teller_tui.errors import ValidationError
-        from teller_tui.onboarding import INPUT_STEPS
+        from teller_tui.common.errors import ValidationError
+        from teller_tui.wallets.onboarding import INPUT_STEPS
 
         svc = self.services.onboarding
         for step in INPUT_STEPS:  # find the step to send the teller back to
@@ -737,7 +737,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     @on(Issued)
     def _issued(self, message: Issued) -> None:
-        from teller_tui.onboarding import DuplicateCustomer
+        from teller_tui.wallets.onboarding import DuplicateCustomer
 
         self._busy = False
         if message.error is not None:
@@ -796,7 +796,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
 
 def _format_time(when: Any) -> str:
-    from teller_tui.formatting import format_datetime
+    from teller_tui.common.formatting import format_datetime
 
     return format_datetime(when)
 

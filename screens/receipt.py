@@ -1,6 +1,6 @@
 """The receipt viewer (after a posting, or a reprint) and the "reprint by reference" prompt.
 
-The receipt is plain text rendered by the core (``teller_tui.receipts``), already saved under
+The receipt is plain text rendered by the core (``teller_tui.desk.receipts``), already saved under
 ``TELLER_HOME/receipts`` by the posting service; it is shown literally (``Content``, never
 markup). Actions:
 
@@ -29,7 +29,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
-from teller_tui.i18n import N_, _
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal, TellerScreen
 from .widgets.desk import DeskScreenMixin, error_text
@@ -76,7 +76,7 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
 
     @classmethod
     def from_result(cls, result: Any, *, approved: bool = False) -> ReceiptScreen:
-        """From a ``teller_tui.cash.TxnResult``; ``approved``: posted by a supervisor's approval."""
+        """From a ``teller_tui.desk.cash.TxnResult``; ``approved``: posted by a supervisor's approval."""
         return cls(result.reference, result.receipt_text, path=result.receipt_path,
                    replayed=bool(getattr(result, "replayed", False)) and not approved)
 

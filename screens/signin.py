@@ -11,8 +11,8 @@ from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Input, Label, Static
 
-from teller_tui.errors import AuthenticationFailed
-from teller_tui.i18n import N_, _, get_locale
+from teller_tui.common.errors import AuthenticationFailed
+from teller_tui.common.i18n import N_, _, get_locale
 
 from .base import TellerScreen
 from .widgets import CodeInput, content

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.widgets import Footer, Static
 
-from teller_tui.i18n import N_, _
+from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .widgets import content

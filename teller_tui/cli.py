@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None, *, extra_registrars: Sequence[Regist
     except Exception as exc:  # noqa: BLE001 - the one place that turns errors into a line
         if args.debug:
             raise
-        from .errors import DomainError
+        from teller_tui.common.errors import DomainError
 
         if isinstance(exc, DomainError):
             print(f"teller: {exc}", file=sys.stderr)

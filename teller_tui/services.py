@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .clock import Clock, SystemClock
+from teller_tui.common.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
-    from .audit import AuditTrail
-    from .db.engine import Database
-    from .ledger import Ledger
-    from .settings import Settings
+    from teller_tui.audit.trail import AuditTrail
+    from teller_tui.db.engine import Database
+    from teller_tui.ledger import Ledger
+    from teller_tui.common.settings import Settings
 
 
 @dataclass
@@ -41,8 +41,8 @@ class Services:
 
 
 def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
-    from .db import schema
-    from .db.engine import make_database
+    from teller_tui.db import schema
+    from teller_tui.db.engine import make_database
 
     url = settings.effective_database_url
     if url.startswith("sqlite"):
@@ -57,8 +57,8 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
 
 def make_services(settings: Settings, *, clock: Clock | None = None, database: Database | None = None,
                   check_schema: bool = True) -> Services:
-    from .audit import AuditTrail
-    from .ledger import Ledger
+    from teller_tui.audit.trail import AuditTrail
+    from teller_tui.ledger import Ledger
 
     clock = clock or SystemClock()
     db = database or open_database(settings, check_schema=check_schema)
@@ -77,26 +77,26 @@ def _feature_factories() -> list[tuple[str, Any]]:
     Each feature area appends its entry here; later entries may use earlier ones.
     """
     features: list[tuple[str, Any]] = []
-    from .auth.service import AuthService
+    from teller_tui.auth.service import AuthService
     features.append(("auth", lambda s: AuthService(s.db, s.clock, s.settings, s.audit)))
-    from .approvals import ApprovalService
+    from teller_tui.approvals.workflow import ApprovalService
     features.append(("approvals", lambda s: ApprovalService(s.db, s.clock, s.settings, s.ledger, s.audit, auth=s.auth)))
-    from .customers import CustomerService
-    from .wallets import WalletService
-    from .cash import CashService
+    from teller_tui.desk.customers import CustomerService
+    from teller_tui.wallets.service import WalletService
+    from teller_tui.desk.cash import CashService
     features.append(("customers", lambda s: CustomerService(s.db, s.clock, s.settings)))
     features.append(("wallets", lambda s: WalletService(s.db, s.clock, s.settings, s.ledger, s.audit)))
     features.append(("cash", lambda s: CashService(s.db, s.clock, s.settings, s.ledger, s.audit,
                                                    approvals=s.approvals)))
-    from .drawers import DrawerService
+    from teller_tui.branch.drawers import DrawerService
     features.append(("drawers", lambda s: DrawerService(s)))
-    from .funding import FundingService
-    from .lifecycle import LifecycleService
-    from .onboarding import OnboardingService
+    from teller_tui.wallets.funding import FundingService
+    from teller_tui.wallets.lifecycle import LifecycleService
+    from teller_tui.wallets.onboarding import OnboardingService
     features.append(("funding", lambda s: FundingService(s.db, s.clock, s.settings, s.ledger, s.audit)))
     features.append(("onboarding", lambda s: OnboardingService(s.db, s.clock, s.settings, s.ledger, s.audit, funding=s.funding)))
     features.append(("lifecycle", lambda s: LifecycleService(s.db, s.clock, s.settings, s.ledger, s.audit, approvals=getattr(s, "approvals", None))))
-    from .kiosk import CustomerPinService, KioskService
+    from teller_tui.kiosk.service import CustomerPinService, KioskService
     features.append(("kiosk", lambda s: KioskService(s.db, s.clock, s.settings, s.ledger, s.audit, cash=s.cash)))
     features.append(("customer_pins", lambda s: CustomerPinService(s.db, s.clock, s.settings, s.audit)))
     return features

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from teller_tui.audit import Actor
-from teller_tui.clock import FakeClock
-from teller_tui.money import Money
+from teller_tui.audit.trail import Actor
+from teller_tui.common.clock import FakeClock
+from teller_tui.common.money import Money
 
 from auth_fixtures import SUP_PW, code_for, make_test_services, seed_staff
 
@@ -88,7 +88,7 @@ def open_drawer(services: Any, clock: FakeClock, actor: Actor, supervisor_secret
     """Stock the vault (once), open the business day and ``actor``'s drawer with a 10,000.00 float.
 
     The countersign uses zhao's code, so li's codes stay unused for the approval tests."""
-    from teller_tui.drawers import SupervisorCredentials
+    from teller_tui.branch.drawers import SupervisorCredentials
 
     system = Actor(None, "system:test", "T01", "system", actor.branch_code)
     services.drawers.receive_into_vault(system, {"note:100": 1000}, source="equity",

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 
 from teller_tui.auth import passwords
-from teller_tui.clock import FakeClock
+from teller_tui.common.clock import FakeClock
 
 #: RFC 6238 appendix B seed ("12345678901234567890") in base32: 160 bits.
 RFC_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
@@ -32,7 +32,7 @@ def code_for(secret: str, clock: FakeClock, offset_steps: int = 0) -> str:
 
 
 def make_settings(home: Path, db_path: Path, **kw: Any) -> Any:
-    from teller_tui.settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     return load_settings(home=home, database_url=f"sqlite:///{db_path}", **kw)
 

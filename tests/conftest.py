@@ -16,7 +16,7 @@ from pgserver import (  # noqa: F401  (pytest fixtures; tests/pgserver.py)
     pg_server_factory,
     pg_url,
 )
-from teller_tui.clock import FakeClock
+from teller_tui.common.clock import FakeClock
 
 os.environ.setdefault("TELLER_HOME", "/nonexistent-teller-home-for-tests")
 
@@ -36,7 +36,7 @@ def _cheap_password_hashing() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _reset_locale() -> Iterator[None]:
     """One test's language never leaks into the next."""
-    from teller_tui import i18n
+    from teller_tui.common import i18n
 
     i18n.set_locale("en")
     yield

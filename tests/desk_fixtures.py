@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from teller_tui.audit import Actor, AuditTrail
-from teller_tui.cash import CashService
-from teller_tui.clock import FakeClock
-from teller_tui.customers import CustomerService
+from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.desk.cash import CashService
+from teller_tui.common.clock import FakeClock
+from teller_tui.desk.customers import CustomerService
 from teller_tui.ledger import Ledger
-from teller_tui.settings import load_settings
-from teller_tui.wallets import WalletService
+from teller_tui.common.settings import load_settings
+from teller_tui.wallets.service import WalletService
 
 _seq = count(1)
 
@@ -64,7 +64,7 @@ class Desk:
     def fund_drawer(self, actor: Actor, amount: str = "1000000") -> None:
         from teller_tui.ledger import EntryRequest, credit, debit
         from teller_tui.ledger.accounts import AccountKind, equity_code
-        from teller_tui.money import Money
+        from teller_tui.common.money import Money
 
         with self.db.write() as s:
             drawer = self.cash._drawer_account(s, actor)
@@ -88,7 +88,7 @@ class _Approvals:
     def check(self, session: Any, spec: Any, *, approval_id: int | None = None) -> Any:
         if approval_id is None:
             return self.real.check(session, spec)
-        from teller_tui.approvals import Grant
+        from teller_tui.approvals.workflow import Grant
 
         return Grant(approval_id, approval_id, tuple(spec.rules))
 
@@ -128,7 +128,7 @@ def desk(db: Any, clock: FakeClock, tmp_path: Path) -> Desk:
 def _make_cash(db: Any, clock: Any, settings: Any, ledger: Ledger, audit: AuditTrail) -> CashService:
     cash = _Cash(db, clock, settings, ledger, audit)
     try:
-        from teller_tui.approvals import ApprovalService
+        from teller_tui.approvals.workflow import ApprovalService
 
         cash._approvals = _Approvals(ApprovalService(db, clock, settings, ledger, audit))
     except ImportError:  # pragma: no cover

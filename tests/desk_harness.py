@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from teller_tui.clock import FakeClock
-from teller_tui.money import Money
+from teller_tui.common.clock import FakeClock
+from teller_tui.common.money import Money
 
 TELLER_PW = "desk teller long passphrase 1"
 TELLER_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -45,7 +45,7 @@ def _desk_app_class() -> type:
     from textual.binding import Binding
 
     from screens.commands import TellerCommands
-    from teller_tui.i18n import get_locale, set_locale
+    from teller_tui.common.i18n import get_locale, set_locale
 
     class _DeskTestApp(App[int]):
         COMMANDS = App.COMMANDS | {TellerCommands}
@@ -138,11 +138,11 @@ def make_desk(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock, *, local
     """The world; ``real_app=True`` drives ``screens.app.TellerApp``, else the tiny test app."""
     from teller_tui.auth import passwords
     from teller_tui.auth.service import system_actor
-    from teller_tui.i18n import set_locale
-    from teller_tui.identity import make_prc_id
+    from teller_tui.common.i18n import set_locale
+    from teller_tui.wallets.identity import make_prc_id
     from teller_tui.models import Customer
     from teller_tui.services import make_services
-    from teller_tui.settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
@@ -155,7 +155,7 @@ def make_desk(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock, *, local
                                                  totp_secret=TELLER_SECRET)
     desk = Desk(app=None, services=services, clock=clock, staff=staff)
     actor = desk.actor
-    from teller_tui.drawers import open_demo_drawer
+    from teller_tui.branch.drawers import open_demo_drawer
 
     open_demo_drawer(services, "wang")  # business day + the teller's drawer with a float
     for spec in CUSTOMERS:

@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy import text
 
-from teller_tui.clock import FakeClock
-from teller_tui.errors import Conflict, DomainError, LimitExceeded
+from teller_tui.common.clock import FakeClock
+from teller_tui.common.errors import Conflict, DomainError, LimitExceeded
 from teller_tui.ledger import EntryRequest, HoldRequest, Ledger, Leg
 from teller_tui.ledger.accounts import (
     BALANCE_RULES, AccountKind, drawer_code, equity_code, vault_code, wallet_code,
 )
-from teller_tui.money import Money
+from teller_tui.common.money import Money
 
 BRANCH = "B001"
 

@@ -19,9 +19,9 @@ def main() -> int:
     path, worker, count, seed, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     from sqlalchemy.exc import OperationalError
 
-    from teller_tui.clock import SystemClock
+    from teller_tui.common.clock import SystemClock
     from teller_tui.db.engine import make_database
-    from teller_tui.errors import DomainError
+    from teller_tui.common.errors import DomainError
     from teller_tui.ledger import EntryRequest, Ledger, Leg
 
     db = make_database(f"sqlite:///{path}")

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from teller_tui.audit import Actor
-from teller_tui.clock import FakeClock
-from teller_tui.identity import luhn_check_digit, make_prc_id
+from teller_tui.audit.trail import Actor
+from teller_tui.common.clock import FakeClock
+from teller_tui.wallets.identity import luhn_check_digit, make_prc_id
 
 PIN = "358179"
 BIRTH = date(1990, 3, 7)
@@ -52,7 +52,7 @@ class Env:
 
 def make_env(db: Any, clock: FakeClock, home: Path) -> Env:
     from teller_tui.services import make_services
-    from teller_tui.settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     settings = load_settings(home=home, locale="en", database_url="sqlite:///unused.db")
     services = make_services(settings, clock=clock, database=db)
@@ -73,7 +73,7 @@ def env(db: Any, clock: FakeClock, tmp_path: Path) -> Env:
 
 
 def full_data(**over: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    from teller_tui.onboarding import blank_data
+    from teller_tui.wallets.onboarding import blank_data
 
     data = blank_data()
     data["identity"].update(doc_type="prc_id", number=ID_NUMBER, expiry="2035-01-01", in_person=True)

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from approvals_fixtures import SUP_PW, build_env
 
-from teller_tui.clock import FakeClock
-from teller_tui.money import Money
+from teller_tui.common.clock import FakeClock
+from teller_tui.common.money import Money
 
 pytestmark = pytest.mark.slow
 
@@ -29,12 +29,12 @@ REPO = Path(__file__).resolve().parent.parent
 TELLER_SCRIPT = r"""
 import json, sys, time
 from datetime import datetime
-from teller_tui.audit import Actor
-from teller_tui.clock import FakeClock
-from teller_tui.errors import ApprovalRequired
-from teller_tui.money import Money
+from teller_tui.audit.trail import Actor
+from teller_tui.common.clock import FakeClock
+from teller_tui.common.errors import ApprovalRequired
+from teller_tui.common.money import Money
 from teller_tui.services import make_services
-from teller_tui.settings import load_settings
+from teller_tui.common.settings import load_settings
 
 args = json.loads(sys.argv[1])
 clock = FakeClock(datetime.fromisoformat(args["now"]))

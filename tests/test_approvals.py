@@ -9,9 +9,9 @@ import pytest
 from approvals_fixtures import SUP_PW, ZHAO_PW, ZHAO_SECRET, Env, env  # noqa: F401
 from auth_fixtures import code_for
 
-from teller_tui.approvals import ApprovalPolicy, ApprovalSpec, Facts
-from teller_tui.errors import ApprovalRequired, AuthenticationFailed, Conflict, PermissionDenied, ValidationError
-from teller_tui.money import Money
+from teller_tui.approvals.workflow import ApprovalPolicy, ApprovalSpec, Facts
+from teller_tui.common.errors import ApprovalRequired, AuthenticationFailed, Conflict, PermissionDenied, ValidationError
+from teller_tui.common.money import Money
 
 DAY = date(2026, 11, 23)
 
@@ -70,7 +70,7 @@ def test_teller_limits_per_transaction_and_daily() -> None:
 
 
 def test_always_rules_and_over_short_tolerance(tmp_path: Any) -> None:
-    from teller_tui.settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     policy = ApprovalPolicy.load()
     settings = load_settings(home=tmp_path, over_short_tolerance="10.00")

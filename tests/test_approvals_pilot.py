@@ -8,7 +8,7 @@ import pytest
 from approvals_fixtures import SUP_PW, Env, env  # noqa: F401
 from textual.app import App
 
-from teller_tui.money import Money
+from teller_tui.common.money import Money
 
 
 class _App(App[None]):
@@ -94,7 +94,7 @@ async def test_counter_approval_refuses_wrong_code_and_stays_open(env: Env) -> N
     app = _App(env.services, _staff(env, "wang"), "T01")
     results: list[Any] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        from teller_tui.approvals import ApprovalSpec
+        from teller_tui.approvals.workflow import ApprovalSpec
 
         spec = ApprovalSpec(kind="reversal", requester_id=env.teller.staff_id, branch_code="B001",
                             subject="entry:1", rules=("reversal",), reasons=("A reversal needs approval.",))
@@ -150,7 +150,7 @@ async def test_remote_approval_teller_screen_moves_on(env: Env) -> None:
 
 async def test_remote_request_cancelled_by_the_teller(env: Env) -> None:
     from screens.approval import WaitingScreen
-    from teller_tui.approvals import ApprovalSpec
+    from teller_tui.approvals.workflow import ApprovalSpec
 
     app = _App(env.services, _staff(env, "wang"), "T01")
     results: list[Any] = []
@@ -183,7 +183,7 @@ async def test_supervisor_queue_shows_and_decides(env: Env) -> None:
         await settle(pilot)
         assert queue.query_one("#queue-table", DataTable).row_count == 0
         # The teller (another terminal, here the service) asks.
-        from teller_tui.errors import ApprovalRequired
+        from teller_tui.common.errors import ApprovalRequired
 
         with pytest.raises(ApprovalRequired) as caught:
             env.cash.cash_out(env.teller, env.wallet_id, Money.of("1500"), idempotency_key="pilot-q-1")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from teller_tui.audit import Actor, AuditTrail, record_hash, verify
+from teller_tui.audit.trail import Actor, AuditTrail, record_hash, verify
 from teller_tui.db.ddl import drop_append_only_statements
 from teller_tui.db.engine import make_database
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from teller_tui.auth import passwords, qr, totp
 from teller_tui.auth.secretbox import KEY_FILE_NAME, SecretBox
-from teller_tui.errors import StorageError, ValidationError
+from teller_tui.common.errors import StorageError, ValidationError
 
 # --------------------------------------------------------------------------- passwords
 

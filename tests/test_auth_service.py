@@ -17,8 +17,8 @@ from teller_tui.auth.service import (
     failure_message,
     system_actor,
 )
-from teller_tui.clock import FakeClock
-from teller_tui.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
+from teller_tui.common.clock import FakeClock
+from teller_tui.common.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
 
 from auth_fixtures import (
     ADMIN_PW,
@@ -337,7 +337,7 @@ def test_verify_fresh_credentials_needs_totp(services: Any) -> None:
 
 # -- audit ----------------------------------------------------------------------------------------------------
 def test_every_auth_event_is_audited_with_terminal(services: Any, clock: FakeClock) -> None:
-    from teller_tui.audit import verify
+    from teller_tui.audit.trail import verify
 
     auth = services.auth
     admin = auth.get_staff("admin").actor("T07")

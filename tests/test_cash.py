@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from desk_fixtures import Desk, desk  # noqa: F401
-from teller_tui.cash import new_idempotency_key as key
-from teller_tui.errors import ApprovalRequired, Conflict, LimitExceeded, PermissionDenied, ValidationError
+from teller_tui.desk.cash import new_idempotency_key as key
+from teller_tui.common.errors import ApprovalRequired, Conflict, LimitExceeded, PermissionDenied, ValidationError
 from teller_tui.ledger import trial_balance
-from teller_tui.money import Money
+from teller_tui.common.money import Money
 
 
 def _wallet(desk: Desk, tier: int = 1, name: str = "王芳") -> int:
@@ -35,7 +35,7 @@ def _reverse(desk: Desk, actor, entry_id: int, reason: str, *, idempotency_key: 
 
 
 def test_cash_in_out_and_audit(desk: Desk) -> None:
-    from teller_tui.audit import AuditTrail, verify
+    from teller_tui.audit.trail import AuditTrail, verify
 
     wid = _wallet(desk)
     r = desk.cash.cash_in(desk.teller, wid, Money.of("1000.50"), "salary", idempotency_key=key())
@@ -96,7 +96,7 @@ def test_tier_daily_then_next_day(desk: Desk) -> None:
 def test_tier_yearly(desk: Desk) -> None:
     from dataclasses import replace
 
-    from teller_tui.tiers import default_table
+    from teller_tui.wallets.classes import default_table
 
     table = default_table()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from desk_fixtures import Desk, desk  # noqa: F401
-from teller_tui.cash import new_idempotency_key
-from teller_tui.customers import classify
-from teller_tui.errors import NotFound, ValidationError
-from teller_tui.money import Money
+from teller_tui.desk.cash import new_idempotency_key
+from teller_tui.desk.customers import classify
+from teller_tui.common.errors import NotFound, ValidationError
+from teller_tui.common.money import Money
 
 
 def _ids(page) -> list[int]:  # type: ignore[no-untyped-def]

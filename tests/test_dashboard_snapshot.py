@@ -11,8 +11,8 @@ import pytest
 from approvals_fixtures import SUP_PW, Env, build_env
 from test_approvals_pilot import _App, settle
 
-from teller_tui.errors import ApprovalRequired
-from teller_tui.money import Money
+from teller_tui.common.errors import ApprovalRequired
+from teller_tui.common.money import Money
 
 
 def _day(env: Env) -> None:

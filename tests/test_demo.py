@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from teller_tui.errors import Conflict
+from teller_tui.common.errors import Conflict
 
 
 def _build(tmp_path: Path, name: str, **kw):  # type: ignore[no-untyped-def]
-    from teller_tui.demo import build_demo
-    from teller_tui.settings import load_settings
+    from teller_tui.demo.build import build_demo
+    from teller_tui.common.settings import load_settings
 
     settings = load_settings(home=tmp_path / name, database_url=f"sqlite:///{tmp_path / name / 'teller.db'}")
     kw.setdefault("now", datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
@@ -36,11 +36,11 @@ def _dump(settings) -> list[tuple]:  # type: ignore[no-untyped-def]
 def test_demo_tiny_builds_consistent_books(tmp_path: Path) -> None:
     from sqlalchemy import func, select, text
 
-    from teller_tui.audit import verify
-    from teller_tui.customers import CustomerService
+    from teller_tui.audit.trail import verify
+    from teller_tui.desk.customers import CustomerService
     from teller_tui.db.engine import make_database
-    from teller_tui.demo import DEMO_STAFF
-    from teller_tui.identity import validate_prc_id
+    from teller_tui.demo.build import DEMO_STAFF
+    from teller_tui.wallets.identity import validate_prc_id
     from teller_tui.ledger import trial_balance
     from teller_tui.models import Customer, JournalEntry, Staff
 
@@ -69,7 +69,7 @@ def test_demo_tiny_builds_consistent_books(tmp_path: Path) -> None:
 
 
 def test_demo_refuses_non_empty_database_unless_forced(tmp_path: Path) -> None:
-    from teller_tui.demo import build_demo
+    from teller_tui.demo.build import build_demo
 
     settings, _ = _build(tmp_path, "b", customers=5, active=5)
     with pytest.raises(Conflict, match="--force"):

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from teller_tui.i18n import set_locale
-from teller_tui.money import Money
+from teller_tui.common.i18n import set_locale
+from teller_tui.common.money import Money
 
 from desk_harness import Desk, make_desk, settle
 

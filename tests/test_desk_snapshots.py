@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from teller_tui.i18n import set_locale
+from teller_tui.common.i18n import set_locale
 
 from desk_harness import make_desk, settle
 

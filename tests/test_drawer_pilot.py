@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from auth_fixtures import SECRETS, SUP_PW, cheap_hashing, code_for, make_test_services, seed_staff  # noqa: F401
-from teller_tui.clock import FakeClock
-from teller_tui.money import Money
+from teller_tui.common.clock import FakeClock
+from teller_tui.common.money import Money
 
 pytestmark = pytest.mark.asyncio
 
@@ -107,7 +107,7 @@ async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock
         assert app.screen.status.opening_float == Money.of("2000")
 
         # -- three transactions -----------------------------------------------------------------
-        from teller_tui.cash import new_idempotency_key
+        from teller_tui.desk.cash import new_idempotency_key
         from teller_tui.models import Customer
 
         with services.db.write() as s:

@@ -10,11 +10,11 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from auth_fixtures import cheap_hashing  # noqa: F401  (autouse fixture)
 from drawer_fixtures import FLOAT, STOCK, Branch, branch  # noqa: F401  (fixture)
-from teller_tui.drawers import SupervisorCredentials, counts_total, tender
-from teller_tui.errors import ApprovalRequired, AuthenticationFailed, Conflict, PermissionDenied, ValidationError
+from teller_tui.branch.drawers import SupervisorCredentials, counts_total, tender
+from teller_tui.common.errors import ApprovalRequired, AuthenticationFailed, Conflict, PermissionDenied, ValidationError
 from teller_tui.ledger.accounts import drawer_code, over_short_code, vault_code
 from teller_tui.ledger.core import trial_balance
-from teller_tui.money import Money
+from teller_tui.common.money import Money
 
 KEYS = ["note:100", "note:50", "note:20", "note:10", "note:5", "note:1", "coin:1", "coin:0.5", "coin:0.1"]
 FACE = {"note:100": 10000, "note:50": 5000, "note:20": 2000, "note:10": 1000, "note:5": 500, "note:1": 100,
@@ -29,7 +29,7 @@ def balance_of(b: Branch, code: str) -> int:
 
 
 def key() -> str:
-    from teller_tui.cash import new_idempotency_key
+    from teller_tui.desk.cash import new_idempotency_key
 
     return new_idempotency_key("test")
 
@@ -134,7 +134,7 @@ def test_open_drawer_needs_a_supervisor(branch: Branch) -> None:
         b.services.drawers.open_drawer(b.teller, FLOAT, b.sup())
     assert exc.value.code == "drawer_open"
     assert_books_agree(b)
-    from teller_tui.audit import AuditTrail
+    from teller_tui.audit.trail import AuditTrail
 
     with b.services.db.read() as s:
         actions = [r.action for r in AuditTrail.recent(s, limit=10)]
@@ -162,7 +162,7 @@ def test_vault_transfers_by_denomination(branch: Branch) -> None:
     with pytest.raises(ApprovalRequired):
         d.transfer_with_vault(b.teller, "to_vault", {"note:50": 1}, None)
     # The drawer never pays out cash it does not hold (ledger invariant 4).
-    from teller_tui.errors import LimitExceeded
+    from teller_tui.common.errors import LimitExceeded
 
     with pytest.raises(LimitExceeded):
         d.transfer_with_vault(b.teller, "to_vault", {"note:100": 30}, b.sup())
@@ -327,7 +327,7 @@ def test_trial_balance_and_drawer_balances_agree_with_counts(branch: Branch) -> 
             assert getattr(exc, "code", ""), f"seed {seed}: {exc!r}"
         assert balance_of(b, drawer_code("B001", "wang")) == cash_expected, f"seed {seed}"
         assert_books_agree(b)
-    from teller_tui.reference import make_change
+    from teller_tui.common.reference import make_change
 
     counts = make_change(Money(cash_expected))
     res = d.submit_blind_count(b.teller, counts)
@@ -350,7 +350,7 @@ def test_status_include_balance_and_report_contents(branch: Branch) -> None:
     assert dr.cash_out["cash_out"] == (1, Money.of("120"))
     assert dr.to_vault == Money.of("100") and dr.counted is None
     with b.services.db.read() as s:
-        from teller_tui.audit import AuditTrail
+        from teller_tui.audit.trail import AuditTrail
 
         seq, head = AuditTrail.head(s)
     text = rep.path.read_text(encoding="utf-8") if rep.path else ""
@@ -373,7 +373,7 @@ def test_vault_receive_needs_a_supervisor_and_counts(branch: Branch) -> None:
 
 def test_demo_drawer_adopts_legacy_cash(branch: Branch) -> None:
     """The demo history leaves cash in drawer accounts without a drawer day; the demo helper sweeps it."""
-    from teller_tui.drawers import open_demo_drawer
+    from teller_tui.branch.drawers import open_demo_drawer
     from teller_tui.ledger import EntryRequest, credit, debit
     from teller_tui.ledger.accounts import AccountKind, equity_code
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from teller_tui.errors import ValidationError
-from teller_tui.formatting import (
+from teller_tui.common.errors import ValidationError
+from teller_tui.common.formatting import (
     amount_in_words,
     display_width,
     format_date,
@@ -22,8 +22,8 @@ from teller_tui.formatting import (
     pad,
     truncate,
 )
-from teller_tui.i18n import locale_override, set_locale
-from teller_tui.money import MAX_MINOR, Money
+from teller_tui.common.i18n import locale_override, set_locale
+from teller_tui.common.money import MAX_MINOR, Money
 
 
 @pytest.fixture(autouse=True)
@@ -411,7 +411,7 @@ def test_receipt_columns_line_up():
 
 
 def test_babel_locale_follows_the_active_locale():
-    from teller_tui.formatting import babel_locale
+    from teller_tui.common.formatting import babel_locale
 
     assert str(babel_locale()) == "en"
     set_locale("zh_CN")

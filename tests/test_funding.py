@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from teller_tui.errors import Conflict, LimitExceeded, ValidationError
-from teller_tui.money import Money
+from teller_tui.common.errors import Conflict, LimitExceeded, ValidationError
+from teller_tui.common.money import Money
 
 from onboarding_fixtures import CARD, PIN, card_number, env, full_data  # noqa: F401
 
@@ -23,8 +23,8 @@ def test_check_number(env) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_token_is_keyed(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from teller_tui.funding import FundingService
-    from teller_tui.settings import load_settings
+    from teller_tui.wallets.funding import FundingService
+    from teller_tui.common.settings import load_settings
 
     other = FundingService(env.services.db, env.clock, load_settings(home=tmp_path / "other"), env.services.ledger,
                            env.services.audit)
@@ -33,7 +33,7 @@ def test_token_is_keyed(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
 
 def test_card_linked_once_only(env) -> None:  # type: ignore[no-untyped-def]
     env.onboarding.issue(env.teller, full_data(), pin=PIN, idempotency_key="a")
-    from teller_tui.identity import make_prc_id
+    from teller_tui.wallets.identity import make_prc_id
     from datetime import date
 
     other = full_data(identity={"number": make_prc_id("310101", date(1980, 1, 1), 11, "M")},

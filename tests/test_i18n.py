@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from teller_tui import i18n, i18n_tools
-from teller_tui.errors import ValidationError
-from teller_tui.i18n import N_, _, get_locale, locale_override, n_, p_, set_locale
+from teller_tui.common import i18n
+
+from teller_tui.common import i18n_tools
+from teller_tui.common.errors import ValidationError
+from teller_tui.common.i18n import N_, _, get_locale, locale_override, n_, p_, set_locale
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -30,7 +32,7 @@ def _reset_locale():
 # -- locale selection -----------------------------------------------------------------------
 def test_nothing_happens_at_import_and_default_is_en():
     code = (
-        "import sys, teller_tui.i18n as i, teller_tui.formatting, teller_tui.i18n_tools\n"
+        "import sys, teller_tui.common.i18n as i, teller_tui.common.formatting, teller_tui.common.i18n_tools\n"
         "assert i.get_locale() == 'en', i.get_locale()\n"
         "assert not i._cache, 'a catalog was loaded at import time'\n"
         "assert not [m for m in sys.modules if m.startswith('babel')], 'babel imported at import time'\n"
@@ -228,16 +230,16 @@ def _keys(catalog):
 @pytest.mark.parametrize("locale", i18n.SUPPORTED_LOCALES)
 def test_mo_is_compiled_from_the_current_po(locale):
     mo = i18n.catalog_path(locale)
-    assert mo.exists(), f"run `python -m teller_tui.i18n_tools compile` ({mo} missing)"
+    assert mo.exists(), f"run `python -m teller_tui.common.i18n_tools compile` ({mo} missing)"
     assert i18n_tools.mo_matches(_po(locale), mo.read_bytes()), (
-        f"{mo} is stale: run `python -m teller_tui.i18n_tools compile`"
+        f"{mo} is stale: run `python -m teller_tui.common.i18n_tools compile`"
     )
 
 
 @pytest.mark.parametrize("locale", i18n.SUPPORTED_LOCALES)
 def test_po_has_exactly_the_template_messages(locale):
     pot = i18n_tools.read_catalog(i18n_tools.pot_path())
-    assert _keys(_po(locale)) == _keys(pot), "run `python -m teller_tui.i18n_tools extract`"
+    assert _keys(_po(locale)) == _keys(pot), "run `python -m teller_tui.common.i18n_tools extract`"
 
 
 def test_template_is_in_step_with_the_source():
@@ -246,7 +248,7 @@ def test_template_is_in_step_with_the_source():
     missing = sorted(str(k) for k in _keys(source) - _keys(pot))
     removed = sorted(str(k) for k in _keys(pot) - _keys(source))
     assert not missing and not removed, (
-        f"run `python -m teller_tui.i18n_tools extract` (new: {missing[:10]}, gone: {removed[:10]})"
+        f"run `python -m teller_tui.common.i18n_tools extract` (new: {missing[:10]}, gone: {removed[:10]})"
     )
 
 
@@ -318,7 +320,7 @@ def test_message_problems():
 
 # -- the maintenance workflow ---------------------------------------------------------------
 SOURCE_V1 = '''
-from teller_tui.i18n import _, n_, N_, p_
+from teller_tui.common.i18n import _, n_, N_, p_
 
 TITLE = N_("Cash in")
 
@@ -338,7 +340,7 @@ def fake_repo(tmp_path, monkeypatch):
     (root / "teller_tui").mkdir(parents=True)
     (root / "screens").mkdir()
     (root / "teller_tui" / "mod.py").write_text(SOURCE_V1, encoding="utf-8")
-    (root / "screens" / "s.py").write_text('from teller_tui.i18n import _\nX = _("Close")\n', encoding="utf-8")
+    (root / "screens" / "s.py").write_text('from teller_tui.common.i18n import _\nX = _("Close")\n', encoding="utf-8")
     locale = root / "data" / "locale"
     monkeypatch.setattr(i18n_tools, "repo_root", lambda: root)
     monkeypatch.setattr(i18n, "locale_dir", lambda: locale)
@@ -464,7 +466,7 @@ def test_stale_mo_is_detected(tmp_path, monkeypatch):
 
 
 def test_module_runs_as_a_script():
-    result = subprocess.run([sys.executable, "-m", "teller_tui.i18n_tools", "--help"], cwd=REPO,
+    result = subprocess.run([sys.executable, "-m", "teller_tui.common.i18n_tools", "--help"], cwd=REPO,
                             capture_output=True, text=True, check=True)
     assert "extract" in result.stdout and "compile" in result.stdout
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from teller_tui.errors import ValidationError
-from teller_tui.identity import (
+from teller_tui.common.errors import ValidationError
+from teller_tui.wallets.identity import (
     MAINLAND_PROVINCES,
     DocumentType,
     format_wallet_number,

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from desk_fixtures import Desk, desk  # noqa: F401
-from teller_tui.cash import new_idempotency_key as key
-from teller_tui.errors import AuthenticationFailed, LimitExceeded, NotFound, PermissionDenied
-from teller_tui.kiosk import (CodeRequired, CustomerPinService, KioskLimits, KioskService, KioskSession, PinLocked,
+from teller_tui.desk.cash import new_idempotency_key as key
+from teller_tui.common.errors import AuthenticationFailed, LimitExceeded, NotFound, PermissionDenied
+from teller_tui.kiosk.service import (CodeRequired, CustomerPinService, KioskLimits, KioskService, KioskSession, PinLocked,
                               kiosk_username)
-from teller_tui.money import Money
+from teller_tui.common.money import Money
 
 PIN = "246810"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXC"
@@ -253,7 +253,7 @@ def test_kiosk_identity_is_refused_by_teller_services(k: K) -> None:
         lambda: cash.transfer(k.actor, wid, w2, Money.of("1"), idempotency_key=key()),
         lambda: cash.reverse(k.actor, 1, "x", idempotency_key=key()),
     ]
-    from teller_tui.lifecycle import LifecycleService
+    from teller_tui.wallets.lifecycle import LifecycleService
 
     life = LifecycleService(k.desk.db, k.desk.clock, k.desk.settings, k.desk.ledger, k.desk.audit)
     calls += [
@@ -280,7 +280,7 @@ def test_kiosk_identity_is_refused_by_teller_services(k: K) -> None:
 
 
 def test_require_role_guard() -> None:
-    from teller_tui.audit import Actor
+    from teller_tui.audit.trail import Actor
     from teller_tui.auth.roles import require_role
 
     require_role(Actor(1, "t", "T01", "teller"), "teller")
@@ -295,7 +295,7 @@ def test_require_role_guard() -> None:
 def test_limits_file_loads() -> None:
     limits = KioskLimits.load()
     assert limits.per_txn <= limits.daily and limits.pin_attempts == 5
-    from teller_tui.tiers import default_table
+    from teller_tui.wallets.classes import default_table
 
     # Kiosk limits sit below the strongest class's own limits.
     tier1 = default_table().tier(1, on=__import__("datetime").date(2026, 1, 1))

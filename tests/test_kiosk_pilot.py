@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from teller_tui.audit import AuditTrail
-from teller_tui.clock import FakeClock
+from teller_tui.audit.trail import AuditTrail
+from teller_tui.common.clock import FakeClock
 from teller_tui.ledger import Ledger
-from teller_tui.money import Money
+from teller_tui.common.money import Money
 
 PIN = "246810"
 SIZE = (110, 40)
@@ -21,7 +21,7 @@ SIZE = (110, 40)
 def services(db: Any, clock: FakeClock, tmp_path: Path) -> Iterator[Any]:
     from teller_tui.auth.secretbox import SecretBox
     from teller_tui.services import Services, _feature_factories
-    from teller_tui.settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     settings = load_settings(home=tmp_path / "home", locale="en", terminal_id="K01")
     svc = Services(settings=settings, clock=clock, db=db, ledger=Ledger(clock), audit=AuditTrail(clock), extra={})
@@ -32,7 +32,7 @@ def services(db: Any, clock: FakeClock, tmp_path: Path) -> Iterator[Any]:
 
 
 def _customer(services: Any, name: str, phone: str, fund: str = "1000") -> tuple[int, int]:
-    from teller_tui.audit import Actor
+    from teller_tui.audit.trail import Actor
     from teller_tui.auth.passwords import hash_pin
     from teller_tui.ledger import EntryRequest, credit, debit
     from teller_tui.ledger.accounts import AccountKind, equity_code
@@ -157,7 +157,7 @@ async def test_forbidden_keys_and_actions_are_refused(services: Any) -> None:
 
 def test_no_inherited_quit_or_palette_bindings(tmp_path: Path) -> None:
     from screens.kiosk.app import KioskApp
-    from teller_tui.settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     app = KioskApp(load_settings(home=tmp_path))
     for key in ("ctrl+q", "ctrl+c", "ctrl+z", "ctrl+backslash", "ctrl+p"):

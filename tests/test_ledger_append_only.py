@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import DatabaseError
 
-from teller_tui.audit import Actor, AuditTrail
-from teller_tui.errors import Conflict, LimitExceeded, ValidationError
+from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.common.errors import Conflict, LimitExceeded, ValidationError
 from teller_tui.ledger import Ledger, Leg
 from teller_tui.ledger.verify import verify_ledger
 
@@ -137,7 +137,7 @@ def test_expired_hold_no_longer_blocks_funds(db, booked, clock) -> None:  # type
     from datetime import timedelta
 
     from teller_tui.ledger import HoldRequest
-    from teller_tui.money import Money
+    from teller_tui.common.money import Money
 
     ledger, chart, _ = booked
     w, d = chart.wallets[0], chart.drawers[0]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from teller_tui.clock import FakeClock
+from teller_tui.common.clock import FakeClock
 from teller_tui.ledger import Ledger
 from teller_tui.ledger.verify import verify_ledger
 

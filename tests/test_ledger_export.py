@@ -14,7 +14,7 @@ import pytest
 from teller_tui.ledger import Ledger
 from teller_tui.ledger.accounts import AccountKind
 from teller_tui.ledger.export import bean_component, beancount_account, export_beancount, export_csv
-from teller_tui.money import Money
+from teller_tui.common.money import Money
 
 from ledger_fixtures import Workload, transfer
 

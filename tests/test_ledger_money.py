@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from teller_tui.errors import ValidationError
-from teller_tui.money import CURRENCIES, MAX_MINOR, Money, parse_money
+from teller_tui.common.errors import ValidationError
+from teller_tui.common.money import CURRENCIES, MAX_MINOR, Money, parse_money
 
 currencies = st.sampled_from(sorted(CURRENCIES))
 minors = st.integers(min_value=-MAX_MINOR, max_value=MAX_MINOR)

@@ -289,7 +289,7 @@ def test_over_short_without_approval_breaks_13(good: Path, tmp_path: Path) -> No
 def test_over_short_posted_through_the_ledger_without_approval_is_reported(good: Path, tmp_path: Path) -> None:
     path = tampered(good, tmp_path, drop_triggers=False)
     db = make_database(f"sqlite:///{path}")
-    from teller_tui.clock import FakeClock
+    from teller_tui.common.clock import FakeClock
 
     ledger = Ledger(FakeClock())
     with db.write() as s:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from teller_tui.errors import ApprovalRequired, Conflict, LimitExceeded, ValidationError
-from teller_tui.lifecycle import ACTIONS, TRANSITIONS, check_transition
-from teller_tui.money import Money
+from teller_tui.common.errors import ApprovalRequired, Conflict, LimitExceeded, ValidationError
+from teller_tui.wallets.lifecycle import ACTIONS, TRANSITIONS, check_transition
+from teller_tui.common.money import Money
 
 from onboarding_fixtures import CARD, PIN, env, full_data  # noqa: F401
 
@@ -47,7 +47,7 @@ def test_freeze_unfreeze_needs_approval(env) -> None:  # type: ignore[no-untyped
 
 
 def _without_approvals(env):  # type: ignore[no-untyped-def]
-    from teller_tui.lifecycle import LifecycleService
+    from teller_tui.wallets.lifecycle import LifecycleService
 
     s = env.services
     return LifecycleService(s.db, s.clock, s.settings, s.ledger, s.audit)
@@ -118,7 +118,7 @@ def test_close_needs_zero_balance_and_is_final(env) -> None:  # type: ignore[no-
     with pytest.raises(Conflict):
         lc.freeze(env.teller, wid, "x")
     with env.services.db.read() as s:
-        from teller_tui.audit import verify
+        from teller_tui.audit.trail import verify
         from teller_tui.ledger import trial_balance
 
         verify(s)

@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from screens.widgets.safe import clean, content, literal
-from teller_tui.i18n import set_locale
+from teller_tui.common.i18n import set_locale
 
 from desk_harness import CLICK_NAME, ESC_NAME, MARKUP_NAME, Desk, make_desk, settle
 
@@ -47,7 +47,7 @@ def test_helpers_strip_control_characters() -> None:
 
 
 async def test_hostile_names_and_memos_are_literal_and_inert(desk: Desk) -> None:
-    from teller_tui.money import Money
+    from teller_tui.common.money import Money
 
     desk.services.cash.cash_in(desk.actor, desk.wallets["markup"].wallet_id, Money.of("1"), memo=MEMO,
                                idempotency_key="memo-1")

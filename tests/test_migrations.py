@@ -9,7 +9,7 @@ import pytest
 
 from teller_tui.db import schema
 from teller_tui.db.engine import make_database
-from teller_tui.errors import SchemaOutOfDate
+from teller_tui.common.errors import SchemaOutOfDate
 
 
 def _diffs(database) -> list:  # type: ignore[no-untyped-def]

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from teller_tui.errors import NotFound, PermissionDenied, ValidationError
-from teller_tui.identity import make_prc_id
-from teller_tui.onboarding import (
+from teller_tui.common.errors import NotFound, PermissionDenied, ValidationError
+from teller_tui.wallets.identity import make_prc_id
+from teller_tui.wallets.onboarding import (
     DOC_NONE,
     DuplicateCustomer,
     blank_data,
@@ -20,7 +20,7 @@ from teller_tui.onboarding import (
     validate_section,
     welcome_points,
 )
-from teller_tui.tiers import default_table
+from teller_tui.wallets.classes import default_table
 
 from onboarding_fixtures import BIRTH, CARD, ID_NUMBER, PIN, env, full_data  # noqa: F401
 
@@ -54,7 +54,7 @@ def test_wrong_region_refused() -> None:
     bad = make_prc_id("110101", BIRTH, 15, "F")
     bad = "99" + bad[2:]
     assert _code("identity", full_data(identity={"number": bad}))[0] in ("id_region", "id_check_digit")
-    from teller_tui.identity import prc_id_check_digit
+    from teller_tui.wallets.identity import prc_id_check_digit
 
     body = "990101" + bad[6:17]
     assert _code("identity", full_data(identity={"number": body + prc_id_check_digit(body)})) == (
@@ -62,7 +62,7 @@ def test_wrong_region_refused() -> None:
 
 
 def test_future_birth_date_refused() -> None:
-    from teller_tui.identity import prc_id_check_digit
+    from teller_tui.wallets.identity import prc_id_check_digit
 
     body = "110101" + "20301212" + "123"
     assert _code("identity", full_data(identity={"number": body + prc_id_check_digit(body)})) == (
@@ -289,7 +289,7 @@ def test_issue_class1_wallet_with_everything(env) -> None:  # type: ignore[no-un
     assert env.onboarding.list_drafts(env.teller) == []
     again = env.onboarding.issue(env.teller, data, pin=PIN, totp_secret=enrol.secret, idempotency_key="issue-1")
     assert again.replayed and again.wallet.wallet_id == res.wallet.wallet_id
-    from teller_tui.audit import verify
+    from teller_tui.audit.trail import verify
 
     with env.services.db.read() as s:
         verify(s)

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from textual.widgets import Checkbox, Input, Select
 
-from teller_tui.i18n import set_locale
-from teller_tui.identity import luhn_check_digit, make_prc_id
-from teller_tui.money import Money
+from teller_tui.common.i18n import set_locale
+from teller_tui.wallets.identity import luhn_check_digit, make_prc_id
+from teller_tui.common.money import Money
 
 from desk_harness import Desk, make_desk, settle
 
@@ -154,7 +154,7 @@ async def test_duplicate_id_redirects_to_the_customer(desk: Desk) -> None:
 
 
 async def test_freeze_then_cash_out_refused(desk: Desk) -> None:
-    from teller_tui.errors import Conflict
+    from teller_tui.common.errors import Conflict
 
     wallet = desk.wallets["wang"]
     async with desk.app.run_test(size=(120, 40)) as pilot:

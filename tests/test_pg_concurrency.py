@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from teller_tui.clock import FakeClock
+from teller_tui.common.clock import FakeClock
 from teller_tui.db import schema
 from teller_tui.db.engine import make_database
-from teller_tui.errors import LimitExceeded
+from teller_tui.common.errors import LimitExceeded
 from teller_tui.ledger import AccountKind, EntryRequest, Leg, Ledger, trial_balance
 from teller_tui.ledger.verify import verify_ledger
 
@@ -131,9 +131,9 @@ from desk_fixtures import Desk, desk  # noqa: E402,F401
 
 def test_cash_service_contention_16_terminals(desk: Desk) -> None:
     """The service path (tier checks, drawer, audit, receipts) with the default engine."""
-    from teller_tui.audit import verify
+    from teller_tui.audit.trail import verify
     from teller_tui.models import Wallet
-    from teller_tui.money import Money
+    from teller_tui.common.money import Money
 
     seed = random.randrange(1 << 30)
     print("seed", seed)

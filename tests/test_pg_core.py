@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import text
 
 from backends import backend_db  # noqa: F401  (fixture)
-from teller_tui.audit import Actor, AuditTrail, verify
-from teller_tui.clock import FakeClock
-from teller_tui.errors import Conflict, LimitExceeded
+from teller_tui.audit.trail import Actor, AuditTrail, verify
+from teller_tui.common.clock import FakeClock
+from teller_tui.common.errors import Conflict, LimitExceeded
 from teller_tui.ledger import AccountKind, EntryRequest, HoldRequest, Leg, Ledger, credit, debit, trial_balance
 from teller_tui.ledger.verify import verify_ledger
-from teller_tui.money import Money
+from teller_tui.common.money import Money
 
 ACTOR = Actor(1, "teller1", "T01", "teller", "B001")
 
@@ -228,7 +228,7 @@ from desk_fixtures import Desk, desk  # noqa: E402,F401
 
 
 def test_cash_service_in_out_transfer_reversal(desk: Desk) -> None:
-    from teller_tui.cash import new_idempotency_key as key
+    from teller_tui.desk.cash import new_idempotency_key as key
 
     a = desk.wallet(desk.customer("王芳"), 1)
     b = desk.wallet(desk.customer("李娜"), 1)
@@ -253,7 +253,7 @@ def test_commit_acknowledgement_lost_retry_finds_entry_by_key(backend_db: Any,
     write_retrying retries with the same key and the ledger returns the entry, not a second one."""
     from contextlib import contextmanager
 
-    from teller_tui.errors import DatabaseUnavailable
+    from teller_tui.common.errors import DatabaseUnavailable
 
     ledger = Ledger(FakeClock())
     ids = _accounts(backend_db, ledger)

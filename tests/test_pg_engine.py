@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from backends import backend_db  # noqa: F401
 from teller_tui.db.engine import classify_error, make_database
 from teller_tui.db.notify import Listener, notify
-from teller_tui.errors import DatabaseUnavailable, StorageError
+from teller_tui.common.errors import DatabaseUnavailable, StorageError
 
 
 class _Orig(Exception):
@@ -184,9 +184,9 @@ def test_posting_throughput_on_both_backends(backend_db: Any) -> None:
 def test_db_upgrade_status_and_demo_on_postgresql(pg_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     from teller_tui.cli import main
-    from teller_tui.demo import build_demo
+    from teller_tui.demo.build import build_demo
     from teller_tui.ledger.verify import verify_ledger
-    from teller_tui.settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     monkeypatch.setenv("TELLER_DATABASE_URL", pg_url)
     monkeypatch.setenv("TELLER_HOME", str(tmp_path / "home"))

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from backends import make_backend_database
-from teller_tui.clock import FakeClock
-from teller_tui.customers import CustomerService
-from teller_tui.settings import load_settings
+from teller_tui.common.clock import FakeClock
+from teller_tui.desk.customers import CustomerService
+from teller_tui.common.settings import load_settings
 
 NAMES = [
     ("王芳", "wang fang"), ("王芳明", "wang fangming"), ("李建国", "li jianguo"), ("欧阳建国", "ouyang jianguo"),

@@ -11,8 +11,8 @@ import pytest
 from auth_fixtures import make_test_services  # noqa: F401
 
 from screens.app import TellerApp
-from teller_tui.clock import FakeClock
-from teller_tui.errors import DatabaseUnavailable
+from teller_tui.common.clock import FakeClock
+from teller_tui.common.errors import DatabaseUnavailable
 
 
 @pytest.fixture

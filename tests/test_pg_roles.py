@@ -13,14 +13,14 @@ import psycopg
 import pytest
 from psycopg import errors as pgerr
 
-from teller_tui.audit import Actor, AuditTrail, verify
-from teller_tui.clock import FakeClock
+from teller_tui.audit.trail import Actor, AuditTrail, verify
+from teller_tui.common.clock import FakeClock
 from teller_tui.db import schema
 from teller_tui.db.engine import make_database
 from teller_tui.db.roles import APP_INSERT_ONLY, grant_roles, grant_statements
-from teller_tui.errors import StorageError, ValidationError
+from teller_tui.common.errors import StorageError, ValidationError
 from teller_tui.ledger import AccountKind, EntryRequest, Ledger, credit, debit
-from teller_tui.money import Money
+from teller_tui.common.money import Money
 
 APP_PW, KIOSK_PW = "app-Secret'1", "kiosk-Secret-2"
 PROTECTED = sorted(APP_INSERT_ONLY)

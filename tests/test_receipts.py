@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from desk_fixtures import desk  # noqa: F401
-from teller_tui.formatting import display_width
-from teller_tui.money import Money
-from teller_tui.receipts import ReceiptData, clean_text, mask_wallet, render_receipt, save_receipt
+from teller_tui.common.formatting import display_width
+from teller_tui.common.money import Money
+from teller_tui.desk.receipts import ReceiptData, clean_text, mask_wallet, render_receipt, save_receipt
 
 
 def _data(**kw) -> ReceiptData:  # type: ignore[no-untyped-def]
@@ -72,7 +72,7 @@ def test_save_receipt_private_dir(tmp_path: Path) -> None:
 
 
 def test_reprint(desk) -> None:  # type: ignore[no-untyped-def]
-    from teller_tui.cash import new_idempotency_key
+    from teller_tui.desk.cash import new_idempotency_key
 
     wid = desk.wallet(desk.customer("欧阳建国", latin="ouyang jianguo"), 1)
     r = desk.cash.cash_in(desk.teller, wid, Money.of("88.80"), "生日", idempotency_key=new_idempotency_key())

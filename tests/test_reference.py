@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from teller_tui.errors import ValidationError
-from teller_tui.identity import MAINLAND_PROVINCES, RESIDENCE_PERMIT_REGIONS
-from teller_tui.money import Money
-from teller_tui.reference import (
+from teller_tui.common.errors import ValidationError
+from teller_tui.wallets.identity import MAINLAND_PROVINCES, RESIDENCE_PERMIT_REGIONS
+from teller_tui.common.money import Money
+from teller_tui.common.reference import (
     MAINLAND_KINDS,
     BankTable,
     DenominationTable,
@@ -230,9 +230,9 @@ def test_malformed_regions(tmp_path: Path, row: str, fragment: str) -> None:
 
 def test_make_change_refuses_an_amount_no_piece_can_reach() -> None:
     """A stray fen cannot be made from notes and 0.1 coins: refused, not searched for."""
-    from teller_tui.errors import ValidationError
-    from teller_tui.money import Money
-    from teller_tui.reference import make_change
+    from teller_tui.common.errors import ValidationError
+    from teller_tui.common.money import Money
+    from teller_tui.common.reference import make_change
 
     with pytest.raises(ValidationError) as exc:
         make_change(Money(987_654_321))

@@ -63,11 +63,11 @@ def _free_port() -> int:
 
 def _prepare(home: Path) -> None:
     """A migrated database with one teller (password + authenticator) and one customer with a wallet."""
-    from teller_tui.audit import Actor
+    from teller_tui.audit.trail import Actor
     from teller_tui.auth.passwords import test_parameters
-    from teller_tui.clock import SystemClock
+    from teller_tui.common.clock import SystemClock
     from teller_tui.services import make_services
-    from teller_tui.settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     settings = load_settings(home=home, locale="en")
     from teller_tui.db import schema

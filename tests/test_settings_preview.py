@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from teller_tui.settings import load_settings
-from teller_tui.settings_preview import SettingsPreview, preview_settings
+from teller_tui.common.settings import load_settings
+from teller_tui.common.settings_preview import SettingsPreview, preview_settings
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ from screens.first_admin import FirstAdminScreen
 from screens.lock import LockScreen
 from screens.signin import SignInScreen
 from teller_tui.auth.service import MAX_FAILED_ATTEMPTS, failure_message
-from teller_tui.clock import FakeClock
-from teller_tui.i18n import set_locale
+from teller_tui.common.clock import FakeClock
+from teller_tui.common.i18n import set_locale
 
 
 class WorkScreen(Screen[None]):
@@ -223,7 +223,7 @@ async def test_other_person_at_locked_terminal_gets_fresh_session(services: Any,
 
 
 async def test_language_switch_on_sign_in(services: Any, clock: FakeClock) -> None:
-    from teller_tui import i18n
+    from teller_tui.common import i18n
 
     zh = i18n.translations("zh_CN")
     title_zh, keys_zh = zh.gettext("Teller workstation"), zh.gettext("Keys")

@@ -10,7 +10,7 @@ import pytest
 from auth_fixtures import ADMIN_PW, SECRETS, cheap_hashing  # noqa: F401  (autouse fixture)
 
 from teller_tui.cli import main
-from teller_tui.errors import AuthenticationFailed
+from teller_tui.common.errors import AuthenticationFailed
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def env(tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def services() -> Any:
     from teller_tui.services import make_services
-    from teller_tui.settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     return make_services(load_settings())
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from teller_tui.db.engine import check_local_filesystem, filesystem_type, make_database
-from teller_tui.errors import SchemaOutOfDate, StorageError
+from teller_tui.common.errors import SchemaOutOfDate, StorageError
 
 
 def test_pragmas_read_back(db) -> None:  # type: ignore[no-untyped-def]
@@ -69,7 +69,7 @@ def test_network_filesystem_is_refused(tmp_path: Path) -> None:
 
 def test_open_database_refuses_an_empty_schema(tmp_path: Path) -> None:
     from teller_tui.services import open_database
-    from teller_tui.settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     settings = load_settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'empty.db'}")
     with pytest.raises(SchemaOutOfDate, match="teller db upgrade"):

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from teller_tui.errors import NotFound, ValidationError
-from teller_tui.money import Money
-from teller_tui.paths import data_file
-from teller_tui.reference import ReferenceDataError
-from teller_tui.tiers import (
+from teller_tui.common.errors import NotFound, ValidationError
+from teller_tui.common.money import Money
+from teller_tui.common.paths import data_file
+from teller_tui.common.reference import ReferenceDataError
+from teller_tui.wallets.classes import (
     ALL_EVIDENCE,
     EVIDENCE_ID_IN_PERSON,
     EVIDENCE_MOBILE,

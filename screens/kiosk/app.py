@@ -35,17 +35,17 @@ from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from teller_tui.auth.session import IdleTracker
-from teller_tui.clock import Clock, SystemClock
-from teller_tui.errors import DomainError
-from teller_tui.i18n import _, set_locale
+from teller_tui.common.clock import Clock, SystemClock
+from teller_tui.common.errors import DomainError
+from teller_tui.common.i18n import _, set_locale
 
 from .welcome import WelcomeScreen
 
 if TYPE_CHECKING:
-    from teller_tui.audit import Actor
-    from teller_tui.kiosk import KioskSession
+    from teller_tui.audit.trail import Actor
+    from teller_tui.kiosk.service import KioskSession
     from teller_tui.services import Services
-    from teller_tui.settings import Settings
+    from teller_tui.common.settings import Settings
 
 log = logging.getLogger("teller.kiosk")
 

@@ -13,13 +13,13 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, DataTable, Static
 
-from teller_tui.formatting import format_datetime, format_money
-from teller_tui.i18n import N_, _
+from teller_tui.common.formatting import format_datetime, format_money
+from teller_tui.common.i18n import N_, _
 
 from .base import KioskScreen
 
 if TYPE_CHECKING:
-    from teller_tui.kiosk import KioskHistoryRow
+    from teller_tui.kiosk.service import KioskHistoryRow
 
 __all__ = ["KIND_LABELS", "KioskHistoryScreen"]
 
@@ -99,7 +99,7 @@ class KioskHistoryScreen(KioskScreen):
             self.app.deliver_text(io.StringIO(text), save_filename=f"{name}.txt", open_method="browser",
                                   mime_type="text/plain")
         else:
-            from teller_tui.receipts import save_receipt
+            from teller_tui.desk.receipts import save_receipt
 
             save_receipt(self.app.settings.receipts_dir, name, text)  # type: ignore[attr-defined]
         self.query_one("#history-status", Static).update(Content(_("Printing… please take your statement.")))

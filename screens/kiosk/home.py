@@ -11,13 +11,13 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from teller_tui.formatting import format_money
-from teller_tui.i18n import N_, _
+from teller_tui.common.formatting import format_money
+from teller_tui.common.i18n import N_, _
 
 from .base import KioskScreen
 
 if TYPE_CHECKING:
-    from teller_tui.kiosk import KioskAccount
+    from teller_tui.kiosk.service import KioskAccount
 
 __all__ = ["KioskHomeScreen", "wallet_lines"]
 

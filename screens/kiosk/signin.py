@@ -11,13 +11,13 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Static
 
-from teller_tui.errors import DomainError
-from teller_tui.i18n import N_, _
+from teller_tui.common.errors import DomainError
+from teller_tui.common.i18n import N_, _
 
 from .base import KioskScreen
 
 if TYPE_CHECKING:
-    from teller_tui.kiosk import KioskSession
+    from teller_tui.kiosk.service import KioskSession
 
 __all__ = ["KioskSignInScreen"]
 
@@ -80,7 +80,7 @@ class KioskSignInScreen(KioskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-signin")
     def _sign_in(self, ident: str, pin: str, code: str | None) -> None:
-        from teller_tui.kiosk import CodeRequired
+        from teller_tui.kiosk.service import CodeRequired
 
         app: Any = self.app
         try:

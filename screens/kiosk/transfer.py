@@ -16,15 +16,15 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
 
-from teller_tui.errors import DomainError
-from teller_tui.formatting import format_money
-from teller_tui.i18n import N_, _
+from teller_tui.common.errors import DomainError
+from teller_tui.common.formatting import format_money
+from teller_tui.common.i18n import N_, _
 
 from .base import KioskModal, KioskScreen
 
 if TYPE_CHECKING:
-    from teller_tui.kiosk import KioskAccount, KioskReceipt, TransferPreview
-    from teller_tui.money import Money
+    from teller_tui.kiosk.service import KioskAccount, KioskReceipt, TransferPreview
+    from teller_tui.common.money import Money
 
 __all__ = ["KioskConfirmTransfer", "KioskReceiptScreen", "KioskTransferScreen"]
 
@@ -37,7 +37,7 @@ class KioskTransferScreen(KioskScreen):
         super().__init__()
         self.account = account
         self.busy = False
-        from teller_tui.cash import new_idempotency_key
+        from teller_tui.desk.cash import new_idempotency_key
 
         self.key = new_idempotency_key("kiosk")
 
@@ -78,7 +78,7 @@ class KioskTransferScreen(KioskScreen):
     @on(Input.Submitted, "#amount")
     @on(Button.Pressed, "#continue")
     def submit(self) -> None:
-        from teller_tui.money import parse_money
+        from teller_tui.common.money import parse_money
 
         if self.busy:
             return
@@ -137,7 +137,7 @@ class KioskTransferScreen(KioskScreen):
 
     def _done(self, receipt: KioskReceipt) -> None:
         self.busy = False
-        from teller_tui.cash import new_idempotency_key
+        from teller_tui.desk.cash import new_idempotency_key
 
         self.key = new_idempotency_key("kiosk")  # a new form for the next transfer
         self.query_one("#amount", Input).value = ""

@@ -7,7 +7,7 @@ locale is set later and may change at run time); the instance attribute holds th
 the Keys panel shows, refreshed on mount and after a language switch.
 
 The app exposes ``services`` (:class:`teller_tui.services.Services`) and ``actor``
-(:class:`teller_tui.audit.Actor`); both the real ``TellerApp`` and the tests' harness do.
+(:class:`teller_tui.audit.trail.Actor`); both the real ``TellerApp`` and the tests' harness do.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from teller_tui.errors import DomainError
-from teller_tui.i18n import _
+from teller_tui.common.errors import DomainError
+from teller_tui.common.i18n import _
 
 from .safe import notify_plain
 
 if TYPE_CHECKING:
-    from teller_tui.audit import Actor
+    from teller_tui.audit.trail import Actor
     from teller_tui.services import Services
 
 __all__ = ["DeskScreenMixin", "error_text"]

@@ -1,7 +1,7 @@
-"""An amount field: an ``Input`` whose validator is the core's :func:`~teller_tui.money.parse_money`.
+"""An amount field: an ``Input`` whose validator is the core's :func:`~teller_tui.common.money.parse_money`.
 
 The widget never does arithmetic and never sees a float: it asks the core to parse the text
-and exposes the resulting :class:`~teller_tui.money.Money` (or ``None`` while the text is not
+and exposes the resulting :class:`~teller_tui.common.money.Money` (or ``None`` while the text is not
 a valid amount). The validator's failure message is the core's own (translated) message.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input
 
-from teller_tui.errors import ValidationError
-from teller_tui.money import MAX_MINOR, Money, parse_money
+from teller_tui.common.errors import ValidationError
+from teller_tui.common.money import MAX_MINOR, Money, parse_money
 
 __all__ = ["MoneyInput", "MoneyValidator"]
 
@@ -26,7 +26,7 @@ class MoneyValidator(Validator):
         self.max_minor = max_minor
 
     def parse(self, value: str) -> Money:
-        """The amount, or :class:`~teller_tui.errors.ValidationError` with a teller-fit message."""
+        """The amount, or :class:`~teller_tui.common.errors.ValidationError` with a teller-fit message."""
         return parse_money(value, self.currency, allow_negative=False, allow_zero=self.allow_zero,
                            max_minor=self.max_minor)
 

@@ -41,8 +41,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from teller_tui.errors import StorageError, ValidationError
-from teller_tui.i18n import _
+from teller_tui.common.errors import StorageError, ValidationError
+from teller_tui.common.i18n import _
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher

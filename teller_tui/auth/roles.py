@@ -2,13 +2,13 @@
 
 Call :func:`require_role` first thing in a service method that changes state::
 
-    from .auth.roles import STAFF_ROLES, require_role
+    from teller_tui.auth.auth.roles import STAFF_ROLES, require_role
 
     def cash_in(self, actor, ...):
         require_role(actor, *STAFF_ROLES)
 
 The kiosk runs with its own identity (role ``"kiosk"``); it may do only what a customer may,
-through :class:`teller_tui.kiosk.KioskService`. Every teller service refuses it here, whatever
+through :class:`teller_tui.kiosk.service.KioskService`. Every teller service refuses it here, whatever
 screen or script calls the service.
 """
 
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import PermissionDenied
-from ..i18n import _
+from teller_tui.common.errors import PermissionDenied
+from teller_tui.common.i18n import _
 
 if TYPE_CHECKING:
-    from ..audit import Actor
+    from teller_tui.audit.trail import Actor
 
 __all__ = ["KIOSK_ROLE", "STAFF_ROLES", "SUPERVISOR_ROLES", "require_role"]
 

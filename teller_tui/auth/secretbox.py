@@ -26,8 +26,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from teller_tui.errors import StorageError
-from teller_tui.i18n import _
+from teller_tui.common.errors import StorageError
+from teller_tui.common.i18n import _
 
 __all__ = ["KEY_BYTES", "KEY_FILE_NAME", "SecretBox", "load_or_create_key"]
 

@@ -15,7 +15,7 @@ while argon2 works (tens of milliseconds and 64 MiB):
    code was already used, on this or any other terminal), the failure counter and lockout,
    and the audit record.
 
-Every failure raises :class:`~teller_tui.errors.AuthenticationFailed` with the same message:
+Every failure raises :class:`~teller_tui.common.errors.AuthenticationFailed` with the same message:
 unknown user, wrong password, wrong or replayed code, disabled or locked account. The audit
 record keeps the real reason for supervisors.
 """
@@ -30,20 +30,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..audit import Actor
-from ..errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationError
-from ..i18n import _
-from . import passwords, totp
+from teller_tui.audit.trail import Actor
+from teller_tui.common.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationError
+from teller_tui.common.i18n import _
+from teller_tui.auth import passwords, totp
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from ..audit import AuditTrail
-    from ..clock import Clock
-    from ..db.engine import Database
-    from ..models import Staff
-    from ..settings import Settings
-    from .secretbox import SecretBox
+    from teller_tui.audit.trail import AuditTrail
+    from teller_tui.common.clock import Clock
+    from teller_tui.db.engine import Database
+    from teller_tui.models import Staff
+    from teller_tui.common.settings import Settings
+    from teller_tui.auth.secretbox import SecretBox
 
 __all__ = [
     "LOCKOUT_MINUTES",
@@ -201,7 +201,7 @@ class AuthService:
         if self._box is None:
             source = self._box_source
             if source is None:
-                from .secretbox import SecretBox
+                from teller_tui.auth.secretbox import SecretBox
 
                 self._box = SecretBox.from_home(self.settings.ensure_home())
             elif callable(source) and not hasattr(source, "encrypt"):
@@ -216,7 +216,7 @@ class AuthService:
         """True while no person with a staff role exists: the UI then creates the first admin."""
         from sqlalchemy import func, select
 
-        from ..models import Staff
+        from teller_tui.models import Staff
 
         with self.db.read() as s:
             count = s.execute(select(func.count()).select_from(Staff)
@@ -226,7 +226,7 @@ class AuthService:
     def list_staff(self) -> list[StaffView]:
         from sqlalchemy import select
 
-        from ..models import Staff
+        from teller_tui.models import Staff
 
         with self.db.read() as s:
             return [_view(r) for r in s.execute(select(Staff).order_by(Staff.username)).scalars()]
@@ -236,7 +236,7 @@ class AuthService:
             return _view(self._row(s, username))
 
     def get_staff_by_id(self, staff_id: int) -> StaffView:
-        from ..models import Staff
+        from teller_tui.models import Staff
 
         with self.db.read() as s:
             row = s.get(Staff, staff_id)
@@ -292,7 +292,7 @@ class AuthService:
                       must_change: bool, totp_secret: str | None, branch_code: str, first_admin: bool) -> StaffView:
         from sqlalchemy import func, select
 
-        from ..models import Staff
+        from teller_tui.models import Staff
 
         now = self.clock.now()
         with self.db.write() as s:
@@ -390,7 +390,7 @@ class AuthService:
                            not_staff_id: int | None = None) -> tuple[StaffView, int | None]:
         from sqlalchemy import select
 
-        from ..models import Staff
+        from teller_tui.models import Staff
 
         name = normalize_username(username)
         with self.db.read() as s:
@@ -513,7 +513,7 @@ class AuthService:
     # -- credentials of a signed-in person -----------------------------------------------------------------
     def change_password(self, actor: Actor, current_password: str, new_password: str) -> StaffView:
         """Change one's own password (the current one is checked again)."""
-        from ..models import Staff
+        from teller_tui.models import Staff
 
         if actor.staff_id is None:
             raise PermissionDenied(_("Sign in first."), code="not_signed_in")
@@ -543,7 +543,7 @@ class AuthService:
 
     def begin_totp_enrolment(self, actor: Actor) -> TotpEnrolment:
         """A new secret for the signed-in person, pending until one valid code confirms it."""
-        from ..models import Staff
+        from teller_tui.models import Staff
 
         if actor.staff_id is None:
             raise PermissionDenied(_("Sign in first."), code="not_signed_in")
@@ -563,7 +563,7 @@ class AuthService:
 
     def confirm_totp_enrolment(self, actor: Actor, code: str) -> StaffView:
         """Activate the pending secret with one valid code (that code's step is then used up)."""
-        from ..models import Staff
+        from teller_tui.models import Staff
 
         if actor.staff_id is None:
             raise PermissionDenied(_("Sign in first."), code="not_signed_in")
@@ -603,7 +603,7 @@ class AuthService:
     def _row(s: Session, username: str) -> Staff:
         from sqlalchemy import select
 
-        from ..models import Staff
+        from teller_tui.models import Staff
 
         row = s.execute(select(Staff).where(Staff.username == normalize_username(username))).scalar_one_or_none()
         if row is None:

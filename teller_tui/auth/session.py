@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..clock import Clock
+from teller_tui.common.clock import Clock
 
 __all__ = ["IdleTracker"]
 

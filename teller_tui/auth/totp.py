@@ -37,8 +37,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
-from teller_tui.errors import ValidationError
-from teller_tui.i18n import _
+from teller_tui.common.errors import ValidationError
+from teller_tui.common.i18n import _
 
 __all__ = [
     "DEFAULT_DIGITS",

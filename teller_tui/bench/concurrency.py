@@ -18,11 +18,11 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .runner import Row, ratio_row
+from teller_tui.bench.runner import Row, ratio_row
 
 if TYPE_CHECKING:
-    from .data import DataSet
-    from .runner import Context
+    from teller_tui.bench.data import DataSet
+    from teller_tui.bench.runner import Context
 
 NAME = "concurrency"
 TITLE = "many processes posting on one SQLite file vs one process doing as many"
@@ -59,10 +59,10 @@ def _worker(env: dict[str, str], actors: list[tuple[int, str, str]], targets: li
     import os
 
     os.environ.update(env)
-    from ..audit import Actor
-    from ..money import Money
-    from ..services import make_services
-    from ..settings import load_settings
+    from teller_tui.audit.trail import Actor
+    from teller_tui.common.money import Money
+    from teller_tui.services import make_services
+    from teller_tui.common.settings import load_settings
 
     counter = _RetryCounter()
     engine_log = logging.getLogger("teller_tui.db.engine")
@@ -100,7 +100,7 @@ def run_workers(data: DataSet, processes: int, per_process: int, *, wallets_each
     """Throughput of ``processes`` workers doing ``per_process`` cash-ins each, and their errors."""
     import os
 
-    from .posting import wallets
+    from teller_tui.bench.posting import wallets
 
     targets = [w[0] for w in wallets(data, processes * wallets_each)]
     if not targets:

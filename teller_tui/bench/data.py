@@ -1,6 +1,6 @@
 """The benchmark's data, built in the run's temporary directory.
 
-* :func:`build_customers`: the customer base through :func:`teller_tui.demo.build_demo`
+* :func:`build_customers`: the customer base through :func:`teller_tui.demo.build.build_demo`
   (its bulk path: executemany with the search indexes suspended, then the same FTS and
   name-gram rebuild the migration defines), with staff, today's business day and open
   drawers. ``active=0``: no ORM-posted history (the lookup figures do not need it).
@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..audit import Actor
-    from ..services import Services
-    from ..settings import Settings
-    from .runner import Context
+    from teller_tui.audit.trail import Actor
+    from teller_tui.services import Services
+    from teller_tui.common.settings import Settings
+    from teller_tui.bench.runner import Context
 
 BRANCH = "B001"
 #: Staff of the demo who hold a cash drawer (open_demo_drawer opens one for each).
@@ -54,13 +54,13 @@ class DataSet:
 
     def services(self) -> Services:
         if self._services is None:
-            from ..services import make_services
+            from teller_tui.services import make_services
 
             self._services = make_services(self.settings)
         return self._services
 
     def actor(self, username: str) -> Actor:
-        from ..audit import Actor
+        from teller_tui.audit.trail import Actor
 
         staff_id, role = self.staff[username]
         return Actor(staff_id, username, self.settings.terminal_id, role, self.settings.branch_code)
@@ -72,7 +72,7 @@ class DataSet:
 
 
 def settings_for(home: Path, url: str | None = None) -> Settings:
-    from ..settings import load_settings
+    from teller_tui.common.settings import load_settings
 
     home.mkdir(parents=True, exist_ok=True)
     return load_settings(home=home, database_url=url or f"sqlite:///{home / 'teller.db'}", branch_code=BRANCH,
@@ -82,7 +82,7 @@ def settings_for(home: Path, url: str | None = None) -> Settings:
 def _staff(settings: Settings) -> dict[str, tuple[int, str]]:
     from sqlalchemy import text
 
-    from ..services import open_database
+    from teller_tui.services import open_database
 
     database = open_database(settings, check_schema=False)
     try:
@@ -95,7 +95,7 @@ def _staff(settings: Settings) -> dict[str, tuple[int, str]]:
 def build_customers(ctx: Context, *, name: str = "customers", url: str | None = None,
                     customers: int | None = None) -> DataSet:
     """``customers`` customers (default ``opts.customers``) with wallets, staff, open drawers."""
-    from ..demo import build_demo
+    from teller_tui.demo.build import build_demo
 
     n = ctx.opts.customers if customers is None else customers
     home = ctx.workdir / name
@@ -117,8 +117,8 @@ def _fmt_ts(dt: datetime) -> str:
 def build_ledger(ctx: Context) -> DataSet:
     from unittest import mock
 
-    from .. import demo
-    from ..services import open_database
+    from teller_tui.demo import build as demo
+    from teller_tui.services import open_database
 
     opts = ctx.opts
     entries = max(1, opts.postings // 2)
@@ -163,7 +163,7 @@ def _request_json(kind: str, actor_id: int, customer_id: int, legs: list[tuple[i
 
 def _check_template(kind: str, actor_id: int, customer_id: int, legs: list[tuple[int, int]], wallet: str,
                     to_wallet: str | None, got: str) -> None:
-    from ..ledger.core import canonical_json
+    from teller_tui.ledger.core import canonical_json
 
     meta = {"wallet": wallet} if to_wallet is None else {"wallet": wallet, "to_wallet": to_wallet}
     want = canonical_json({"kind": kind, "legs": sorted([a, m, "CNY"] for a, m in legs), "actor_id": actor_id,
@@ -179,7 +179,7 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
     ``days`` business days before today, keeping every ledger invariant."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..clock import local_date
+    from teller_tui.common.clock import local_date
 
     rng = random.Random(seed)
     con = sqlite3.connect(db_path, isolation_level=None)

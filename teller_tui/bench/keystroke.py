@@ -25,8 +25,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .data import DataSet
-    from .runner import Context, Row
+    from teller_tui.bench.data import DataSet
+    from teller_tui.bench.runner import Context, Row
 
 NAME = "keystroke"
 TITLE = "keystroke to updated results in the lookup screen (Pilot press + pause, and in-app)"
@@ -62,7 +62,7 @@ def drive(mode: str, texts: list[str], env: dict[str, str], timeout: float = 600
 
 
 def run(ctx: Context) -> list[Row]:
-    from .runner import Row, median, percentile, ratio_row
+    from teller_tui.bench.runner import Row, median, percentile, ratio_row
 
     data = ctx.customers()
     texts = texts_for(data, ctx.opts.keystroke_rounds)

@@ -13,11 +13,11 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING
 
-from .runner import Row, limit_row, median, percentile
+from teller_tui.bench.runner import Row, limit_row, median, percentile
 
 if TYPE_CHECKING:
-    from .data import DataSet
-    from .runner import Context
+    from teller_tui.bench.data import DataSet
+    from teller_tui.bench.runner import Context
 
 NAME = "lookup"
 TITLE = "customer lookup in the core (phone prefix, ID fragment, 2- and 3-character names)"

@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .runner import Row
+from teller_tui.bench.runner import Row
 
 if TYPE_CHECKING:
-    from .runner import Context
+    from teller_tui.bench.runner import Context
 
 NAME = "pg"
 TITLE = "posting path and concurrency on PostgreSQL"
@@ -68,8 +68,8 @@ def postgres_url() -> Iterator[tuple[str, str]]:
 
 
 def run(ctx: Context) -> list[Row]:
-    from . import concurrency, posting
-    from .data import build_customers
+    from teller_tui.bench import concurrency, posting
+    from teller_tui.bench.data import build_customers
 
     try:
         with postgres_url() as (url, source):

@@ -17,12 +17,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .runner import Row, median, ratio_row
+from teller_tui.bench.runner import Row, median, ratio_row
 
 if TYPE_CHECKING:
-    from ..audit import Actor
-    from .data import DataSet
-    from .runner import Context
+    from teller_tui.audit.trail import Actor
+    from teller_tui.bench.data import DataSet
+    from teller_tui.bench.runner import Context
 
 NAME = "posting"
 TITLE = "one cash-in through the full service vs raw driver writes (SQLite FULL)"
@@ -44,7 +44,7 @@ def wallets(data: DataSet, n: int) -> list[tuple[int, int, int, str]]:
 
 def service_cash_ins(services: Any, actors: list[Actor], targets: list[tuple[int, int, int, str]], n: int,
                      tag: str) -> list[float]:
-    from ..money import Money
+    from teller_tui.common.money import Money
 
     samples = []
     run = uuid.uuid4().hex[:8]
@@ -63,7 +63,7 @@ class RawPoster:
     def __init__(self, data: DataSet, actor: Actor) -> None:
         from sqlalchemy import text
 
-        from ..drawers import open_business_date, require_open_drawer
+        from teller_tui.branch.drawers import open_business_date, require_open_drawer
 
         self.actor = actor
         services = data.services()
@@ -98,8 +98,8 @@ class RawPoster:
         return dt.strftime("%Y-%m-%d %H:%M:%S.%f") if self.dialect == "sqlite" else dt
 
     def post(self, target: tuple[int, int, int, str], key: str) -> None:
-        from ..audit import record_hash
-        from .data import _request_json
+        from teller_tui.audit.trail import record_hash
+        from teller_tui.bench.data import _request_json
 
         _wid, account, customer, number = target
         a = self.actor

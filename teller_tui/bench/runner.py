@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import FIGURES
+from teller_tui.bench import FIGURES
 
 
 # -- options -------------------------------------------------------------------------------------
@@ -77,7 +77,7 @@ class Options:
             return list(FIGURES)
         unknown = [n for n in self.only if n not in FIGURES]
         if unknown:
-            from ..errors import ValidationError
+            from teller_tui.common.errors import ValidationError
 
             raise ValidationError(f"Unknown benchmark {', '.join(unknown)}; choose from {', '.join(FIGURES)}",
                                   code="bench_only")
@@ -168,13 +168,13 @@ class Context:
 
     def customers(self) -> Any:
         """The customer base (``opts.customers``), staff, drawers open today: a :class:`data.DataSet`."""
-        from . import data
+        from teller_tui.bench import data
 
         return self.dataset("customers", lambda: data.build_customers(self))
 
     def ledger(self) -> Any:
         """A ledger of ``opts.postings`` postings that ``teller ledger verify`` passes."""
-        from . import data
+        from teller_tui.bench import data
 
         return self.dataset("ledger", lambda: data.build_ledger(self))
 

@@ -20,7 +20,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .runner import Context, Row
+    from teller_tui.bench.runner import Context, Row
 
 NAME = "startup"
 TITLE = "cold start to the sign-in screen's first frame (headless, whole process) and its peak RSS"
@@ -82,7 +82,7 @@ def imported_modules(stderr: str) -> set[str]:
 
 
 def run(ctx: Context) -> list[Row]:
-    from .runner import median, ratio_row
+    from teller_tui.bench.runner import median, ratio_row
 
     data = ctx.customers()
     env = {**os.environ, **data.env, "PYTHONDONTWRITEBYTECODE": "0"}

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .runner import Row, limit_row, median, percentile
+from teller_tui.bench.runner import Row, limit_row, median, percentile
 
 if TYPE_CHECKING:
-    from .runner import Context
+    from teller_tui.bench.runner import Context
 
 NAME = "totals"
 TITLE = "trial balance and home-screen totals over the big ledger"
@@ -35,8 +35,8 @@ def _time(fn: Callable[[], Any], n: int) -> list[float]:
 
 
 def run(ctx: Context) -> list[Row]:
-    from ..ledger import trial_balance
-    from ..ledger.verify import trial_balance_rows
+    from teller_tui.ledger import trial_balance
+    from teller_tui.ledger.verify import trial_balance_rows
 
     data = ctx.ledger()
     services = data.services()

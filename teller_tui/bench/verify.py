@@ -15,11 +15,11 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from .runner import Row, limit_row, ratio_row
+from teller_tui.bench.runner import Row, limit_row, ratio_row
 
 if TYPE_CHECKING:
-    from .data import DataSet
-    from .runner import Context
+    from teller_tui.bench.data import DataSet
+    from teller_tui.bench.runner import Context
 
 NAME = "verify"
 TITLE = "teller ledger verify over the big ledger (time, memory flat)"
@@ -55,7 +55,7 @@ def run_verify_rss(data: DataSet, timeout: float = 3600) -> tuple[float, int, in
     out = proc.stdout.read()
     proc.wait()
     seconds = time.perf_counter() - started
-    from .peakrss import MARKER
+    from teller_tui.bench.peakrss import MARKER
 
     peak = 0
     lines = []

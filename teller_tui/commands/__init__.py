@@ -11,14 +11,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..db.engine import Database
+    from teller_tui.db.engine import Database
 
 
 @contextmanager
 def configured_database() -> Iterator[Database]:
     """The database named by the settings, checked and migrated-to-date, disposed afterwards."""
-    from ..services import open_database
-    from ..settings import load_settings
+    from teller_tui.services import open_database
+    from teller_tui.common.settings import load_settings
 
     database = open_database(load_settings())
     try:

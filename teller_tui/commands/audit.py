@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import configured_database
+from teller_tui.commands import configured_database
 
 EXIT_INVARIANT = 3
 
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from ..audit import verify
+    from teller_tui.audit.trail import verify
 
     with configured_database() as database:
         with database.read() as session:
@@ -35,7 +35,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_head(args: argparse.Namespace) -> int:
-    from ..audit import AuditTrail
+    from teller_tui.audit.trail import AuditTrail
 
     with configured_database() as database:
         with database.read() as session:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ..bench import FIGURES
+    from teller_tui.bench import FIGURES
 
     p = sub.add_parser("bench", help="run the performance benchmarks and print the table",
                        description="Performance figures, each next to a reference measured in the same run on "
@@ -31,8 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def options_from(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from ..bench.runner import Options
-    from ..errors import ValidationError
+    from teller_tui.bench.runner import Options
+    from teller_tui.common.errors import ValidationError
 
     overrides: dict = {}
     for name in ("customers", "postings", "processes", "per_process"):
@@ -60,7 +60,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from ..bench.runner import print_report, run_bench
+    from teller_tui.bench.runner import print_report, run_bench
 
     opts = options_from(args)
     report = run_bench(opts)

@@ -28,9 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:
-    from ..db import schema
-    from ..services import open_database
-    from ..settings import load_settings
+    from teller_tui.db import schema
+    from teller_tui.services import open_database
+    from teller_tui.common.settings import load_settings
 
     settings = load_settings()
     database = open_database(settings, check_schema=False)
@@ -45,9 +45,9 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from ..db import schema
-    from ..services import open_database
-    from ..settings import load_settings
+    from teller_tui.db import schema
+    from teller_tui.services import open_database
+    from teller_tui.common.settings import load_settings
 
     settings = load_settings()
     database = open_database(settings, check_schema=False)
@@ -63,10 +63,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_grant(args: argparse.Namespace) -> int:
     import os
 
-    from ..db.roles import grant_roles
-    from ..errors import ValidationError
-    from ..services import open_database
-    from ..settings import load_settings
+    from teller_tui.db.roles import grant_roles
+    from teller_tui.common.errors import ValidationError
+    from teller_tui.services import open_database
+    from teller_tui.common.settings import load_settings
 
     def password(var: str | None) -> str | None:
         if not var:

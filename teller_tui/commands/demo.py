@@ -17,8 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def cmd_demo(args: argparse.Namespace) -> int:
     import sys
 
-    from ..demo import build_demo, iter_staff_table
-    from ..settings import load_settings
+    from teller_tui.demo.build import build_demo, iter_staff_table
+    from teller_tui.common.settings import load_settings
 
     if args.customers < 0:
         print("teller: --customers must be 0 or more", file=sys.stderr)

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from . import configured_database
+from teller_tui.commands import configured_database
 
 EXIT_INVARIANT = 3
 
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from ..ledger.verify import verify_ledger
+    from teller_tui.ledger.verify import verify_ledger
 
     with configured_database() as database:
         with database.read() as session:
@@ -78,7 +78,7 @@ def _output(path: Path | None) -> Iterator[TextIO]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..ledger.export import export_beancount, export_csv
+    from teller_tui.ledger.export import export_beancount, export_csv
 
     try:
         with configured_database() as database, database.read() as session, _output(args.out) as out:
@@ -98,8 +98,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_trial_balance(args: argparse.Namespace) -> int:
-    from ..ledger.verify import trial_balance_rows
-    from ..money import Money
+    from teller_tui.ledger.verify import trial_balance_rows
+    from teller_tui.common.money import Money
 
     with configured_database() as database:
         with database.read() as session:

@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_eod(args: argparse.Namespace) -> int:
-    from ..services import make_services
-    from ..settings import load_settings
+    from teller_tui.services import make_services
+    from teller_tui.common.settings import load_settings
 
     services = make_services(load_settings())
     try:

@@ -11,7 +11,7 @@ import getpass
 import sys
 from typing import Any
 
-from ..i18n import _
+from teller_tui.common.i18n import _
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,14 +44,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _services() -> Any:
-    from ..services import make_services
-    from ..settings import load_settings
+    from teller_tui.services import make_services
+    from teller_tui.common.settings import load_settings
 
     return make_services(load_settings())
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from ..auth.service import system_actor
+    from teller_tui.auth.service import system_actor
 
     services = _services()
     try:
@@ -89,7 +89,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print(_("No staff yet. Add one with: teller staff add USERNAME --role admin --name NAME"))
         return 0
-    from ..formatting import display_width, pad
+    from teller_tui.common.formatting import display_width, pad
 
     widths = [max(display_width(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     for r in [headers, *rows]:
@@ -98,7 +98,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_disable(args: argparse.Namespace) -> int:
-    from ..auth.service import system_actor
+    from teller_tui.auth.service import system_actor
 
     services = _services()
     try:
@@ -110,7 +110,7 @@ def cmd_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_unlock(args: argparse.Namespace) -> int:
-    from ..auth.service import system_actor
+    from teller_tui.auth.service import system_actor
 
     services = _services()
     try:

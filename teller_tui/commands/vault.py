@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _print(view: object) -> None:
-    from ..formatting import format_money
+    from teller_tui.common.formatting import format_money
 
     print(f"vault {view.branch_code}: {format_money(view.balance)}")  # type: ignore[attr-defined]
     for key, n in sorted(view.holdings.items()):  # type: ignore[attr-defined]
@@ -40,10 +40,10 @@ def _print(view: object) -> None:
 
 
 def cmd_receive(args: argparse.Namespace) -> int:
-    from ..auth.service import system_actor
-    from ..errors import ValidationError
-    from ..services import make_services
-    from ..settings import load_settings
+    from teller_tui.auth.service import system_actor
+    from teller_tui.common.errors import ValidationError
+    from teller_tui.services import make_services
+    from teller_tui.common.settings import load_settings
 
     counts: dict[str, int] = {}
     for key, n in args.counts:
@@ -61,8 +61,8 @@ def cmd_receive(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from ..services import make_services
-    from ..settings import load_settings
+    from teller_tui.services import make_services
+    from teller_tui.common.settings import load_settings
 
     services = make_services(load_settings())
     try:

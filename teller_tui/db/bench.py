@@ -46,10 +46,10 @@ class BenchResult:
 def posting_throughput(url: str, *, clients: int = 1, postings: int = 2000, hot_accounts: int = 16,
                        **database_kwargs: Any) -> BenchResult:
     """Measure ``postings`` ledger postings from ``clients`` threads against ``url`` (migrated)."""
-    from ..clock import SystemClock
-    from ..errors import LimitExceeded
-    from ..ledger import AccountKind, EntryRequest, Leg, Ledger
-    from .engine import make_database
+    from teller_tui.common.clock import SystemClock
+    from teller_tui.common.errors import LimitExceeded
+    from teller_tui.ledger import AccountKind, EntryRequest, Leg, Ledger
+    from teller_tui.db.engine import make_database
 
     run = uuid.uuid4().hex[:8]
     ledger = Ledger(SystemClock())

@@ -18,7 +18,7 @@ PostgreSQL (several hosts)
     :meth:`Database.write_retrying` with the same idempotency key. Lost connections
     (server restart 57P01/57P03, class 08, network loss) are retried too, with a bounded
     reconnect (``pool_pre_ping`` replaces dead pooled connections); when the budget is
-    spent :class:`~teller_tui.errors.DatabaseUnavailable` is raised. A posting whose
+    spent :class:`~teller_tui.common.errors.DatabaseUnavailable` is raised. A posting whose
     COMMIT was in flight when the connection died is found again by its idempotency key
     on the retry (the ledger replays it), never posted twice.
 """
@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import DatabaseUnavailable, StorageError
+from teller_tui.common.errors import DatabaseUnavailable, StorageError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

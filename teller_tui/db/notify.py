@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from .engine import Database
+    from teller_tui.db.engine import Database
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import StorageError, ValidationError
-from .ddl import APPEND_ONLY_TABLES
+from teller_tui.common.errors import StorageError, ValidationError
+from teller_tui.db.ddl import APPEND_ONLY_TABLES
 
 if TYPE_CHECKING:
-    from .engine import Database
+    from teller_tui.db.engine import Database
 
 ROLE_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

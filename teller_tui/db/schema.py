@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import SchemaOutOfDate
+from teller_tui.common.errors import SchemaOutOfDate
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-    from .engine import Database
+    from teller_tui.db.engine import Database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

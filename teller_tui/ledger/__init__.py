@@ -1,7 +1,7 @@
 """The double-entry ledger (the only writer of balances), its verifier and exporters."""
 
-from .accounts import AccountKind
-from .core import (
+from teller_tui.ledger.accounts import AccountKind
+from teller_tui.ledger.core import (
     Balance, EntryRequest, EntryResult, HoldRequest, HoldResult, Leg, Ledger, PostedLeg, credit, debit,
     trial_balance,
 )

@@ -6,7 +6,7 @@ a service can check limits, post and audit in one atomic unit. Rules enforced he
 * an entry has at least two legs and sums to zero per currency;
 * amounts are ints of minor units (floats and bools are a TypeError);
 * each entry has an idempotency key: a retry with the same request returns the original
-  result, the same key with a different request is a :class:`~teller_tui.errors.Conflict`;
+  result, the same key with a different request is a :class:`~teller_tui.common.errors.Conflict`;
 * balance-limit flags (a wallet never below zero, a drawer never pays out cash it does not
   hold) count pending holds as well as posted amounts;
 * frozen accounts refuse debits, closed accounts refuse everything;
@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select, update
 
-from ..clock import Clock, local_date
-from ..errors import Conflict, LimitExceeded, NotFound, ValidationError
-from ..models import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
-from ..money import Money, currency as currency_info
-from .accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind
+from teller_tui.common.clock import Clock, local_date
+from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
+from teller_tui.models import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
+from teller_tui.common.money import Money, currency as currency_info
+from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind
 
 if TYPE_CHECKING:
     from sqlmodel import Session

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..clock import local_date
-from ..money import CURRENCIES
-from .accounts import AccountKind
+from teller_tui.common.clock import local_date
+from teller_tui.common.money import CURRENCIES
+from teller_tui.ledger.accounts import AccountKind
 
 if TYPE_CHECKING:
     from sqlmodel import Session

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..db.ddl import APPEND_ONLY_TABLES
-from ..money import CURRENCIES, MAX_MINOR
-from .accounts import BALANCE_RULES
+from teller_tui.db.ddl import APPEND_ONLY_TABLES
+from teller_tui.common.money import CURRENCIES, MAX_MINOR
+from teller_tui.ledger.accounts import BALANCE_RULES
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -171,7 +171,7 @@ class _Checker:
 
 
 def _money(minor: Any, currency: str | None) -> str:
-    from ..money import currency as currency_info
+    from teller_tui.common.money import currency as currency_info
 
     try:
         exp = currency_info(currency or "").exponent
@@ -236,8 +236,8 @@ def _check_storage(c: _Checker, integrity: bool) -> None:
             "foreign_keys": raw.execute("PRAGMA foreign_keys").fetchone()[0],
             "busy_timeout": raw.execute("PRAGMA busy_timeout").fetchone()[0],
         }
-        from ..db.engine import verify_sqlite_pragmas
-        from ..errors import StorageError
+        from teller_tui.db.engine import verify_sqlite_pragmas
+        from teller_tui.common.errors import StorageError
 
         try:
             verify_sqlite_pragmas(got)

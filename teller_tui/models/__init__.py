@@ -6,13 +6,13 @@ Importing this package registers every table on ``SQLModel.metadata``.
 
 from __future__ import annotations
 
-from .approvals import ApprovalRequest as ApprovalRequest, LargeValueReport as LargeValueReport
-from .audit import AuditHead, AuditRecord
-from .desk import CustomerNameGram
-from .drawers import BusinessDay, DenominationCount, Drawer, DrawerEvent  # noqa: F401
-from .onboarding import OnboardingDraft as OnboardingDraft
-from .ledger import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
-from .people import Customer, CustomerNote, LinkedAccount, Staff, Wallet
+from teller_tui.models.approvals import ApprovalRequest as ApprovalRequest, LargeValueReport as LargeValueReport
+from teller_tui.models.audit import AuditHead, AuditRecord
+from teller_tui.models.desk import CustomerNameGram
+from teller_tui.models.drawers import BusinessDay, DenominationCount, Drawer, DrawerEvent  # noqa: F401
+from teller_tui.models.onboarding import OnboardingDraft as OnboardingDraft
+from teller_tui.models.ledger import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
+from teller_tui.models.people import Customer, CustomerNote, LinkedAccount, Staff, Wallet
 
 __all__ = [
     "AuditHead", "AuditRecord", "CustomerNameGram", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerHead",

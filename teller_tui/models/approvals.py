@@ -17,7 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Column, Index
 from sqlmodel import Field, SQLModel
 
-from .types import UTCDateTime
+from teller_tui.models.types import UTCDateTime
 
 APPROVAL_STATUSES = ("pending", "approved", "rejected", "cancelled", "expired", "consumed")
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
-from .types import UTCDateTime
+from teller_tui.models.types import UTCDateTime
 
 
 class AuditRecord(SQLModel, table=True):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Index, PrimaryKeyConstraint
 from sqlmodel import Field, SQLModel
 
-from .people import Customer
+from teller_tui.models.people import Customer
 
 ix_customer_full_name = Index("ix_customer_full_name", Customer.__table__.c.full_name)  # type: ignore[attr-defined]
 ix_customer_name_latin = Index("ix_customer_name_latin", Customer.__table__.c.name_latin)  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from .types import UTCDateTime
+from teller_tui.models.types import UTCDateTime
 
 
 class BusinessDay(SQLModel, table=True):

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from .types import UTCDateTime
+from teller_tui.models.types import UTCDateTime
 
 
 class OnboardingDraft(SQLModel, table=True):

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
-from .clock import Clock
-from .models import AuditHead, AuditRecord
+from teller_tui.common.clock import Clock
+from teller_tui.models import AuditHead, AuditRecord
 
 if TYPE_CHECKING:
     from sqlmodel import Session

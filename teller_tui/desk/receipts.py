@@ -9,7 +9,7 @@ Public API::
 Alignment counts terminal cells (CJK characters take two), so columns line up in both languages.
 Every user-supplied string is sanitised (control and format characters removed) before printing.
 Names and wallet numbers are masked by the caller's helpers in this module (:func:`mask_name`,
-:func:`mask_wallet`) unless teller_tui.identity provides them.
+:func:`mask_wallet`) unless teller_tui.wallets.identity provides them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from .money import Money
+from teller_tui.common.money import Money
 
 WIDTHS = (80, 32)
 
@@ -60,7 +60,7 @@ def clean_text(text: str, limit: int = 200) -> str:
 def mask_name(name: str) -> str:
     """张三 -> 张*, 王小明 -> 王*明, John Smith -> J*** S****."""
     try:
-        from .identity import mask_name as _mask  # type: ignore[attr-defined]
+        from teller_tui.wallets.identity import mask_name as _mask  # type: ignore[attr-defined]
 
         return str(_mask(name))
     except ImportError:
@@ -107,7 +107,7 @@ _LABELS = {
 def _locale(locale: str | None) -> str:
     if locale is None:
         try:
-            from .i18n import get_locale
+            from teller_tui.common.i18n import get_locale
 
             locale = get_locale()
         except ImportError:  # pragma: no cover
@@ -118,13 +118,13 @@ def _locale(locale: str | None) -> str:
 def _width(s: str) -> int:
     if s.isascii() and s.isprintable():  # the common case: one cell per character
         return len(s)
-    from .formatting import display_width
+    from teller_tui.common.formatting import display_width
 
     return display_width(s)
 
 
 def _pad(s: str, width: int, align: str = "left") -> str:
-    from .formatting import pad
+    from teller_tui.common.formatting import pad
 
     return pad(s, width, align, clip=True)  # type: ignore[arg-type]
 
@@ -159,7 +159,7 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def _money(m: Money, loc: str) -> str:
-    from .formatting import format_money
+    from teller_tui.common.formatting import format_money
 
     return format_money(m, loc)
 
@@ -170,7 +170,7 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
         raise ValueError(f"receipt width must be one of {WIDTHS}")
     loc = _locale(locale)
     lab = _LABELS[loc]
-    from .formatting import amount_in_words, format_datetime
+    from teller_tui.common.formatting import amount_in_words, format_datetime
 
     label_w = 14 if width == 80 else 10
     value_w = width - label_w - 1

@@ -48,16 +48,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .audit import Actor
-from .clock import local_date
-from .errors import ApprovalRequired, Conflict, NotFound, PermissionDenied, ValidationError
-from .i18n import N_, _
-from .money import Money, parse_money
+from teller_tui.audit.trail import Actor
+from teller_tui.common.clock import local_date
+from teller_tui.common.errors import ApprovalRequired, Conflict, NotFound, PermissionDenied, ValidationError
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.money import Money, parse_money
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from .services import Services
+    from teller_tui.services import Services
 
 __all__ = [
     "BusinessDayService",
@@ -214,14 +214,14 @@ class Tender:
 # -- denomination arithmetic ----------------------------------------------------------------------
 def clean_counts(counts: Mapping[str, int], currency: str = "CNY") -> dict[str, int]:
     """Validate a count (keys, whole non-negative numbers) and drop zero entries."""
-    from .reference import count_total
+    from teller_tui.common.reference import count_total
 
     count_total(counts, currency)
     return {k: int(v) for k, v in counts.items() if v}
 
 
 def counts_total(counts: Mapping[str, int], currency: str = "CNY") -> Money:
-    from .reference import count_total
+    from teller_tui.common.reference import count_total
 
     return count_total(counts, currency)
 
@@ -230,7 +230,7 @@ def _piece_gcd(currency: str) -> int:
     """The largest unit every denomination is a multiple of (CNY: 10 fen)."""
     from math import gcd
 
-    from .reference import denominations
+    from teller_tui.common.reference import denominations
 
     out = 0
     for d in denominations(currency):
@@ -246,7 +246,7 @@ def tender(amount: Money, pieces: Mapping[str, int], change: Mapping[str, int] |
     ``change`` (pieces given back) must add up to it — without it, the fewest pieces are
     suggested. Cash out: the pieces paid out must add up to the amount exactly.
     """
-    from .reference import count_total, make_change
+    from teller_tui.common.reference import count_total, make_change
 
     if kind not in ("cash_in", "cash_out"):
         raise ValidationError(_("Unknown cash transaction kind"), code="tender_kind")
@@ -283,7 +283,7 @@ def _actor_drawer_query(session: Session, actor: Actor) -> tuple[Any, Any] | Non
     """(drawer, business_day) of the actor on the branch's open business day, or (None, day)."""
     from sqlalchemy import select
 
-    from .models import BusinessDay, Drawer
+    from teller_tui.models import BusinessDay, Drawer
 
     day = session.execute(select(BusinessDay).where(BusinessDay.branch_code == actor.branch_code,
                                                     BusinessDay.status == "open")
@@ -323,7 +323,7 @@ def open_business_date(session: Session, branch_code: str) -> date | None:
     """The branch's open business date (for ledger entries), or None."""
     from sqlalchemy import select
 
-    from .models import BusinessDay
+    from teller_tui.models import BusinessDay
 
     return session.execute(select(BusinessDay.business_date).where(BusinessDay.branch_code == branch_code,
                                                                    BusinessDay.status == "open")
@@ -359,7 +359,7 @@ class BusinessDayService:
     def current(self, branch_code: str) -> BusinessDayView | None:
         from sqlalchemy import func, select
 
-        from .models import BusinessDay, Drawer
+        from teller_tui.models import BusinessDay, Drawer
 
         with self.s.db.read() as session:
             day = session.execute(select(BusinessDay).where(BusinessDay.branch_code == branch_code,
@@ -379,7 +379,7 @@ class BusinessDayService:
         today, local) when none is open."""
         from sqlalchemy import select
 
-        from .models import BusinessDay
+        from teller_tui.models import BusinessDay
 
         if actor.role not in DRAWER_ROLES and actor.role != "system":
             raise PermissionDenied(_("Only branch staff can open a business day."), code="forbidden")
@@ -408,7 +408,7 @@ class BusinessDayService:
     def close(self, actor: Actor) -> BusinessDayView:
         from sqlalchemy import select
 
-        from .models import BusinessDay, Drawer
+        from teller_tui.models import BusinessDay, Drawer
 
         if actor.role not in ("supervisor", "admin", "system"):
             raise PermissionDenied(_("Only a supervisor can close the business day."), code="forbidden")
@@ -450,13 +450,13 @@ class DrawerService:
 
     # -- accounts -----------------------------------------------------------------------------------
     def _vault_account(self, session: Session, branch: str, currency: str = "CNY") -> int:
-        from .ledger.accounts import AccountKind, vault_code
+        from teller_tui.ledger.accounts import AccountKind, vault_code
 
         return self.s.ledger.open_account(session, code=vault_code(branch, currency), name=f"Vault {branch}",
                                           kind=AccountKind.VAULT, currency=currency, branch_code=branch)
 
     def _drawer_account(self, session: Session, actor: Actor, currency: str = "CNY") -> int:
-        from .ledger.accounts import AccountKind, drawer_code
+        from teller_tui.ledger.accounts import AccountKind, drawer_code
 
         return self.s.ledger.open_account(session, code=drawer_code(actor.branch_code, actor.username),
                                           name=f"Drawer {actor.username}", kind=AccountKind.DRAWER,
@@ -465,7 +465,7 @@ class DrawerService:
     def _holdings(self, session: Session, branch: str, currency: str = "CNY") -> dict[str, int]:
         from sqlalchemy import case, func, select
 
-        from .models import DenominationCount, DrawerEvent
+        from teller_tui.models import DenominationCount, DrawerEvent
 
         sign = case((DrawerEvent.kind.in_(VAULT_IN_EVENTS), 1), else_=-1)  # type: ignore[attr-defined]
         rows = session.execute(
@@ -478,13 +478,13 @@ class DrawerService:
         return {k: int(n) for k, n in rows if n}
 
     def _check_vault_has(self, session: Session, branch: str, counts: Mapping[str, int], currency: str) -> None:
-        from .reference import denominations
+        from teller_tui.common.reference import denominations
 
         held = self._holdings(session, branch, currency)
         labels = {d.key: d for d in denominations(currency)}
         short = [k for k, n in counts.items() if n > held.get(k, 0)]
         if short:
-            from .i18n import get_locale
+            from teller_tui.common.i18n import get_locale
 
             parts = [_("{label}: {held} held").format(label=labels[k].label_for(get_locale()), held=held.get(k, 0))
                      for k in short]
@@ -495,7 +495,7 @@ class DrawerService:
                currency: str, amount: int, actor: Actor, counts: Mapping[str, int], entry_id: int | None = None,
                approver: str = "", change: Mapping[str, int] | None = None, change_minor: int = 0,
                memo: str = "") -> int:
-        from .models import DenominationCount, DrawerEvent
+        from teller_tui.models import DenominationCount, DrawerEvent
 
         ev = DrawerEvent(drawer_id=drawer_id, branch_code=branch, business_date=business_date, kind=kind,
                          currency=currency, amount_minor=amount, change_minor=change_minor, entry_id=entry_id,
@@ -513,7 +513,7 @@ class DrawerService:
 
     def _post(self, session: Session, actor: Actor, *, kind: str, debit_id: int, credit_id: int, amount: Money,
               business_date: date, key: str, memo: str, meta: Mapping[str, Any] | None = None) -> Any:
-        from .ledger import EntryRequest, credit, debit
+        from teller_tui.ledger import EntryRequest, credit, debit
 
         return self.s.ledger.post(session, EntryRequest(
             idempotency_key=key, kind=kind, legs=(debit(debit_id, amount), credit(credit_id, amount)),
@@ -566,8 +566,8 @@ class DrawerService:
     def _open_drawer(self, actor: Actor, counts: dict[str, int], approver: str, currency: str) -> int:
         from sqlalchemy import select
 
-        from .models import Drawer
-        from .reference import count_total
+        from teller_tui.models import Drawer
+        from teller_tui.common.reference import count_total
 
         total = count_total(counts, currency)
         with self.s.db.write() as session:
@@ -609,7 +609,7 @@ class DrawerService:
                             supervisor: SupervisorCredentials | None, *, idempotency_key: str | None = None,
                             currency: str = "CNY") -> TransferResult:
         """Move counted cash between the actor's open drawer and the vault (dual control)."""
-        from .reference import count_total
+        from teller_tui.common.reference import count_total
 
         self._require_staff(actor)
         if direction not in ("to_vault", "from_vault"):
@@ -648,7 +648,7 @@ class DrawerService:
         """Keep the pieces received / paid out for a posted cash entry of the actor's drawer."""
         from sqlalchemy import select
 
-        from .models import DrawerEvent, Posting
+        from teller_tui.models import DrawerEvent, Posting
 
         with self.s.db.write() as session:
             found = _actor_drawer_query(session, actor)
@@ -675,7 +675,7 @@ class DrawerService:
     # -- end of day ----------------------------------------------------------------------------------
     def submit_blind_count(self, actor: Actor, counts: Mapping[str, int], *, currency: str = "CNY") -> CountResult:
         """Record the teller's count; only now is the expected figure revealed."""
-        from .reference import count_total
+        from teller_tui.common.reference import count_total
 
         self._require_staff(actor)
         counts = clean_counts(counts, currency)
@@ -726,8 +726,8 @@ class DrawerService:
         """
         from sqlalchemy import select
 
-        from .ledger.accounts import AccountKind, over_short_code
-        from .models import DenominationCount, DrawerEvent
+        from teller_tui.ledger.accounts import AccountKind, over_short_code
+        from teller_tui.models import DenominationCount, DrawerEvent
 
         self._require_staff(actor)
         pending = self.pending_count(actor)
@@ -815,7 +815,7 @@ class DrawerService:
         """
         from sqlalchemy import func, select
 
-        from .models import JournalEntry, Posting
+        from teller_tui.models import JournalEntry, Posting
 
         branch = actor.branch_code
         with self.s.db.read() as session:
@@ -847,7 +847,7 @@ class DrawerService:
                                 Money(drawer.float_minor, drawer.currency), drawer.opened_at, int(n), balance)
 
     def vault(self, branch_code: str, currency: str = "CNY") -> VaultView:
-        from .ledger.accounts import vault_code
+        from teller_tui.ledger.accounts import vault_code
 
         with self.s.db.read() as session:
             holdings = self._holdings(session, branch_code, currency)
@@ -863,8 +863,8 @@ class DrawerService:
                            memo: str = "", currency: str = "CNY", idempotency_key: str | None = None) -> VaultView:
         """Cash delivered into the vault from the central bank / cash centre (``source`` settlement),
         or brought in as opening capital (``source`` equity)."""
-        from .ledger.accounts import AccountKind, equity_code, settlement_code
-        from .reference import count_total
+        from teller_tui.ledger.accounts import AccountKind, equity_code, settlement_code
+        from teller_tui.common.reference import count_total
 
         if actor.role not in ("supervisor", "admin", "system"):
             raise PermissionDenied(_("Only a supervisor can receive cash into the vault."), code="forbidden")
@@ -900,7 +900,7 @@ class DrawerService:
 
     def _sweep_idle_drawer(self, system: Actor, teller: Actor, currency: str = "CNY") -> int:
         """Move cash left in a teller's drawer account outside any drawer day back to the vault."""
-        from .ledger.accounts import drawer_code
+        from teller_tui.ledger.accounts import drawer_code
 
         with self.s.db.write() as session:
             try:
@@ -927,7 +927,7 @@ class DrawerService:
     # -- reports --------------------------------------------------------------------------------------
     def eod_report(self, branch_code: str, business_date: date | None = None, *, username: str | None = None,
                    write: bool = True) -> EodReport:
-        from .eod import build_report
+        from teller_tui.branch.eod import build_report
 
         report = build_report(self.s, branch_code, business_date, username=username)
         if write:
@@ -936,7 +936,7 @@ class DrawerService:
 
 
 # The report module is separate (it is long); re-exported here for callers.
-from .eod import DrawerReport, EodReport  # noqa: E402
+from teller_tui.branch.eod import DrawerReport, EodReport  # noqa: E402
 
 
 def open_demo_drawer(services: Services, username: str, counts: Mapping[str, int] | None = None) -> DrawerStatus:
@@ -949,7 +949,7 @@ def open_demo_drawer(services: Services, username: str, counts: Mapping[str, int
     """
     from sqlalchemy import select
 
-    from .models import Staff
+    from teller_tui.models import Staff
 
     with services.db.read() as session:
         row = session.execute(select(Staff).where(Staff.username == username)).scalars().one()
@@ -978,7 +978,7 @@ def open_drawer_for_setup(parts: Any, actor: Actor, amount: Money) -> int:
     ``parts`` is a :class:`~teller_tui.services.Services` or anything with ``db``, ``clock``,
     ``settings``, ``ledger`` and ``audit``. Returns the drawer id. Never used by the app itself.
     """
-    from .reference import make_change
+    from teller_tui.common.reference import make_change
 
     svc = DrawerService(parts)
     counts = make_change(amount)
@@ -991,8 +991,8 @@ def adopt_vault_cash(services: Services, actor: Actor, currency: str = "CNY") ->
     """Count the vault's cash that has no denominations yet (ledger balance above the counted
     pieces, e.g. from an import or the demo history) into the fewest pieces. Returns the value
     adopted in minor units (0 when the vault was already fully counted). No money moves."""
-    from .ledger.accounts import vault_code
-    from .reference import count_total, make_change
+    from teller_tui.ledger.accounts import vault_code
+    from teller_tui.common.reference import count_total, make_change
 
     drawers: DrawerService = services.drawers
     branch = actor.branch_code

@@ -2,7 +2,7 @@
 mobile numbers, bank cards and accounts, wallet PINs and wallet numbers.
 
 Every validator takes user text, returns the normalised value (or a small dataclass), and
-raises :class:`~teller_tui.errors.ValidationError` with a stable ``code`` and a message fit to
+raises :class:`~teller_tui.common.errors.ValidationError` with a stable ``code`` and a message fit to
 show a teller. Nothing here touches a database or the clock: callers pass ``today``.
 
 Rules chosen here (documented because real-world formats vary):
@@ -44,9 +44,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from .errors import ValidationError
-from .i18n import N_, _
-from .reference import UNKNOWN_BANK, Bank, BankTable, bank_for_card
+from teller_tui.common.errors import ValidationError
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.reference import UNKNOWN_BANK, Bank, BankTable, bank_for_card
 
 __all__ = [
     "BankCard",
@@ -247,7 +247,7 @@ class PrcId:
 
     def region_name(self, locale: str = "en") -> str:
         """The province-level region's name (籍贯 / issuing region), or the bare code."""
-        from .reference import region_for_code
+        from teller_tui.common.reference import region_for_code
 
         region = region_for_code(self.region_code)
         return region.name(locale) if region else self.province_code

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from .errors import ValidationError
-from .i18n import _
+from teller_tui.common.errors import ValidationError
+from teller_tui.common.i18n import _
 
 
 @dataclass(frozen=True, slots=True)

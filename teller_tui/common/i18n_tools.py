@@ -2,21 +2,21 @@
 
 Run from the repository root after adding or changing user-facing strings::
 
-    python -m teller_tui.i18n_tools extract          # 1. source -> data/locale/teller.pot -> both .po
-    python -m teller_tui.i18n_tools todo > todo.json # 2. zh_CN strings that need a translation
+    python -m teller_tui.common.i18n_tools extract          # 1. source -> data/locale/teller.pot -> both .po
+    python -m teller_tui.common.i18n_tools todo > todo.json # 2. zh_CN strings that need a translation
     #    fill in the JSON values (or edit data/locale/zh_CN/LC_MESSAGES/teller.po directly)
-    python -m teller_tui.i18n_tools apply todo.json  # 3. write the translations into zh_CN .po
+    python -m teller_tui.common.i18n_tools apply todo.json  # 3. write the translations into zh_CN .po
                                                      #    (--remember: also keep ones for strings
                                                      #    not wrapped yet, as translation memory)
-    python -m teller_tui.i18n_tools compile          # 4. .po -> .mo (the app loads the .mo)
+    python -m teller_tui.common.i18n_tools compile          # 4. .po -> .mo (the app loads the .mo)
     .venv/bin/pytest tests/test_i18n.py -q           # 5. completeness, placeholders, .mo freshness
 
 Translations written elsewhere (a feature's own ``auth.po``, a JSON file from a translator)
 are *translation memory*: merge them into the one catalog, then delete the stray ``.po``
 files, because the app loads only ``teller.po`` (``extract --check`` fails while one lingers)::
 
-    python -m teller_tui.i18n_tools merge --remember --delete data/locale/zh_CN/LC_MESSAGES/*.po tm.json
-    python -m teller_tui.i18n_tools memory > tm.json   # every zh_CN translation, as JSON memory
+    python -m teller_tui.common.i18n_tools merge --remember --delete data/locale/zh_CN/LC_MESSAGES/*.po tm.json
+    python -m teller_tui.common.i18n_tools memory > tm.json   # every zh_CN translation, as JSON memory
 
 ``merge`` fills zh_CN entries that are empty or fuzzy with the memory's translation of the
 exact same msgid (and context); it never overwrites a reviewed (non-fuzzy) translation, and
@@ -64,8 +64,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import i18n
-from .i18n import DOMAIN, SUPPORTED_LOCALES
+from teller_tui.common import i18n
+from teller_tui.common.i18n import DOMAIN, SUPPORTED_LOCALES
 
 if TYPE_CHECKING:  # pragma: no cover
     from babel.messages.catalog import Catalog, Message
@@ -89,7 +89,7 @@ COPYRIGHT = "the teller-tui authors"
 
 def repo_root() -> Path:
     """The checkout this module lives in (``teller_tui/..``)."""
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def pot_path() -> Path:
@@ -257,7 +257,7 @@ def check(root: Path | None = None) -> list[str]:
     wanted = _keys(template)
     pot = pot_path()
     if not pot.exists() or _keys(read_catalog(pot)) != wanted:
-        problems.append(f"{pot.name} is not in step with the source: run `python -m teller_tui.i18n_tools extract`")
+        problems.append(f"{pot.name} is not in step with the source: run `python -m teller_tui.common.i18n_tools extract`")
     for locale in SUPPORTED_LOCALES:
         path = i18n.catalog_path(locale, ".po")
         existing = read_catalog(path, locale) if path.exists() else None
@@ -268,9 +268,9 @@ def check(root: Path | None = None) -> list[str]:
             problems.append(f"{locale}: {p}")
         mo = i18n.catalog_path(locale)
         if existing is not None and (not mo.exists() or not mo_matches(existing, mo.read_bytes())):
-            problems.append(f"{locale}: .mo is stale: run `python -m teller_tui.i18n_tools compile`")
+            problems.append(f"{locale}: .mo is stale: run `python -m teller_tui.common.i18n_tools compile`")
         for stray in stray_catalogs(locale):
-            fix = (f"`python -m teller_tui.i18n_tools merge --remember --delete {stray}`" if stray.suffix == ".po"
+            fix = (f"`python -m teller_tui.common.i18n_tools merge --remember --delete {stray}`" if stray.suffix == ".po"
                    else "delete it")
             problems.append(f"{locale}: {stray.name} is not loaded by the app (one catalog per language): {fix}")
     return problems
@@ -562,7 +562,7 @@ def memory_entries(locale: str = REQUIRED_LOCALE) -> dict[str, Any]:
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m teller_tui.i18n_tools", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m teller_tui.common.i18n_tools", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("extract", help="scan the source; update teller.pot and every .po")
     ex.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything is missing or stale")
@@ -600,7 +600,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         print(f"applied {applied} translation(s)")
         for key in unknown:
             print(f"  not in the catalog: {key!r}", file=sys.stderr)
-        print("now run: python -m teller_tui.i18n_tools compile")
+        print("now run: python -m teller_tui.common.i18n_tools compile")
         return 1 if unknown else 0
     if args.command == "merge":
         missing = [str(f) for f in args.files if not f.is_file()]
@@ -620,7 +620,7 @@ def main(argv: Iterable[str] | None = None) -> int:
                 print(f"  not in the source: {line}")
         for deleted in report.deleted:
             print(f"  deleted {deleted}")
-        print("now run: python -m teller_tui.i18n_tools compile")
+        print("now run: python -m teller_tui.common.i18n_tools compile")
         return 0
     if args.command == "memory":
         json.dump(memory_entries(args.locale), sys.stdout, ensure_ascii=False, indent=1)

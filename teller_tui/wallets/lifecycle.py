@@ -17,7 +17,7 @@ States and actions (:data:`TRANSITIONS`)::
     active --change_tier--> active
     active|frozen --replace_device--> (unchanged)
 
-Anything else raises :class:`~teller_tui.errors.Conflict` with ``code="illegal_transition"``
+Anything else raises :class:`~teller_tui.common.errors.Conflict` with ``code="illegal_transition"``
 and a message naming the state and the action (:func:`check_transition`). Every change is audited.
 
 Approval contract (used by the overrides helper's approval flow): ``unfreeze`` and
@@ -26,7 +26,7 @@ Approval contract (used by the overrides helper's approval flow): ``unfreeze`` a
 ``approvals=``) the core builds an ``ApprovalSpec`` (kind = the policy action, subject
 ``wallet:<number>``, accounts ``(number,)``, the customer and the reason) and calls
 ``approvals.check(session, spec, approval_id=...)`` inside the change's transaction: without
-``approval_id`` it raises :class:`~teller_tui.errors.ApprovalRequired` carrying the spec in
+``approval_id`` it raises :class:`~teller_tui.common.errors.ApprovalRequired` carrying the spec in
 ``details["spec"]``; with one the approval is consumed (bound to that spec, single use) and its
 id recorded in the audit record. Retry with the *same reason* so the spec hashes the same.
 Without an approval service, ``approval_id=None`` raises ApprovalRequired (rules
@@ -40,20 +40,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApprovalRequired, Conflict, LimitExceeded, NotFound, ValidationError
-from .i18n import N_, _
+from teller_tui.common.errors import ApprovalRequired, Conflict, LimitExceeded, NotFound, ValidationError
+from teller_tui.common.i18n import N_, _
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from .audit import Actor, AuditTrail
-    from .auth.secretbox import SecretBox
-    from .clock import Clock
-    from .db.engine import Database
-    from .ledger import Ledger
-    from .settings import Settings
-    from .tiers import TierTable
-    from .wallets import WalletInfo
+    from teller_tui.audit.trail import Actor, AuditTrail
+    from teller_tui.auth.secretbox import SecretBox
+    from teller_tui.common.clock import Clock
+    from teller_tui.db.engine import Database
+    from teller_tui.ledger import Ledger
+    from teller_tui.common.settings import Settings
+    from teller_tui.wallets.classes import TierTable
+    from teller_tui.wallets.service import WalletInfo
 
 ACTIONS: dict[str, str] = {
     "freeze": N_("Freeze"),
@@ -125,9 +125,9 @@ class LifecycleService:
             if approval_id is None:
                 raise ApprovalRequired(message, rules=[kind], subject=f"wallet:{w.number}")
             return
-        from .approvals import ApprovalSpec, Facts
-        from .identity import mask_name
-        from .models import Customer
+        from teller_tui.approvals.workflow import ApprovalSpec, Facts
+        from teller_tui.wallets.identity import mask_name
+        from teller_tui.models import Customer
 
         hits = self.approvals.evaluate(Facts(kind, on=self._today(), role=actor.role))
         cust = s.get(Customer, w.customer_id)
@@ -141,7 +141,7 @@ class LifecycleService:
     @property
     def tiers(self) -> TierTable:
         if self._tiers is None:
-            from .tiers import default_table
+            from teller_tui.wallets.classes import default_table
 
             self._tiers = default_table()
         return self._tiers
@@ -149,20 +149,20 @@ class LifecycleService:
     @property
     def box(self) -> SecretBox:
         if self._box is None:
-            from .auth.secretbox import SecretBox
+            from teller_tui.auth.secretbox import SecretBox
 
             self._box = SecretBox.from_home(self.settings.home)
         return self._box
 
     def _today(self) -> Any:
-        from .clock import local_date
+        from teller_tui.common.clock import local_date
 
         return local_date(self.clock.now())
 
     # -- queries -------------------------------------------------------------------------------
     def available(self, wallet_id: int) -> dict[str, str | None]:
         """Each action -> None when the state allows it, else the reason it would be refused."""
-        from .models import Wallet
+        from teller_tui.models import Wallet
 
         with self.db.read() as s:
             w = s.get(Wallet, wallet_id)
@@ -180,7 +180,7 @@ class LifecycleService:
 
     # -- transitions ---------------------------------------------------------------------------
     def _wallet(self, s: Session, wallet_id: int) -> Any:
-        from .models import Wallet
+        from teller_tui.models import Wallet
 
         w = s.get(Wallet, wallet_id)
         if w is None:
@@ -190,7 +190,7 @@ class LifecycleService:
     def _set_status(self, s: Session, w: Any, status: str) -> None:
         from sqlalchemy import update
 
-        from .models import Wallet
+        from teller_tui.models import Wallet
 
         for acct in (w.account_id, w.points_account_id):
             if acct is not None:
@@ -209,7 +209,7 @@ class LifecycleService:
 
     def freeze(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
         """Any teller, effective at once: the ledger refuses debits of a frozen wallet."""
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
 
@@ -227,7 +227,7 @@ class LifecycleService:
 
     def unfreeze(self, actor: Actor, wallet_id: int, reason: str, *, approval_id: int | None = None) -> WalletInfo:
         """Needs a supervisor's approval (see the module docstring for the contract)."""
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
 
@@ -251,14 +251,14 @@ class LifecycleService:
         """Move a wallet to another class. ``evidence`` is what the teller collected now; it is
         added to what the customer showed before (``Customer.kyc_level`` and own linked accounts).
         A downgrade needs the balance within the new class's balance limit."""
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
         from sqlalchemy import select
 
-        from .models import Customer, LinkedAccount, Wallet
-        from .onboarding import evidence_from_kyc, kyc_level
-        from .tiers import EVIDENCE_OWN_BANK_ACCOUNT, close_evidence
+        from teller_tui.models import Customer, LinkedAccount, Wallet
+        from teller_tui.wallets.onboarding import evidence_from_kyc, kyc_level
+        from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, close_evidence
 
         given = close_evidence(evidence)
         on = self._today()
@@ -290,7 +290,7 @@ class LifecycleService:
                                    code="wallet_tier_exists")
             bal = self.ledger.balance(s, w.account_id)
             if bal.posted > target.balance_cap:
-                from .formatting import format_money
+                from teller_tui.common.formatting import format_money
 
                 raise LimitExceeded(_("The balance {balance} is above the class {tier} limit of {cap}: "
                                       "pay some out first").format(balance=format_money(bal.posted), tier=new_tier,
@@ -311,12 +311,12 @@ class LifecycleService:
     def replace_device(self, actor: Actor, wallet_id: int, *, new_pin: str, enrol_totp: bool = False,
                        approval_id: int | None = None, reason: str = "") -> DeviceReset:
         """Reset the customer's PIN (and TOTP: removed, or re-enrolled with a new secret)."""
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
-        from .auth.passwords import hash_pin
-        from .identity import validate_pin
-        from .models import Customer
+        from teller_tui.auth.passwords import hash_pin
+        from teller_tui.wallets.identity import validate_pin
+        from teller_tui.models import Customer
 
         with self.db.read() as s:
             w = self._wallet(s, wallet_id)
@@ -334,9 +334,9 @@ class LifecycleService:
         pin_hash = hash_pin(new_pin)
         secret = uri = qr = None
         if enrol_totp:
-            from .auth.qr import qr_text
-            from .auth.totp import new_secret, provisioning_uri
-            from .identity import mask_phone
+            from teller_tui.auth.qr import qr_text
+            from teller_tui.auth.totp import new_secret, provisioning_uri
+            from teller_tui.wallets.identity import mask_phone
 
             secret = new_secret()
             uri = provisioning_uri(secret, mask_phone(phone), _("Digital wallet").replace(":", ""))
@@ -362,15 +362,15 @@ class LifecycleService:
     def close(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
         """Final. The balance must be paid out first (zero, nothing held); remaining points are
         returned to the points pool; linked accounts of the wallet are unlinked."""
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
         from sqlalchemy import select
 
-        from .ledger import EntryRequest, credit, debit
-        from .ledger.accounts import AccountKind, points_pool_code
-        from .models import LinkedAccount
-        from .money import Money
+        from teller_tui.ledger import EntryRequest, credit, debit
+        from teller_tui.ledger.accounts import AccountKind, points_pool_code
+        from teller_tui.models import LinkedAccount
+        from teller_tui.common.money import Money
 
         reason = self._need_reason(reason, _("close the wallet"))
 
@@ -379,7 +379,7 @@ class LifecycleService:
             check_transition(w.status, "close")
             bal = self.ledger.balance(s, w.account_id)
             if bal.posted.minor != 0 or bal.held.minor != 0:
-                from .formatting import format_money
+                from teller_tui.common.formatting import format_money
 
                 raise Conflict(_("Pay out the balance of {balance} before closing").format(
                     balance=format_money(bal.posted)), code="close_nonzero")
@@ -408,7 +408,7 @@ class LifecycleService:
 
 
 def _info(w: Any) -> WalletInfo:
-    from .wallets import WalletInfo
+    from teller_tui.wallets.service import WalletInfo
 
     return WalletInfo(w.id, w.number, w.customer_id, w.tier, w.status, w.currency, w.account_id,
                       w.points_account_id, w.opened_at)

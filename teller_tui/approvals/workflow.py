@@ -14,7 +14,7 @@ calls :meth:`ApprovalService.check` inside its own posting transaction::
     ... post ...
     if grant and grant.report: approvals.record_large_value(session, grant, ...)
 
-The UI catches :class:`~teller_tui.errors.ApprovalRequired`, finds the spec in
+The UI catches :class:`~teller_tui.common.errors.ApprovalRequired`, finds the spec in
 ``error.details["spec"]`` and gets the approval one of two ways:
 
 * at the counter: a supervisor present types user name, password and a fresh one-time code
@@ -43,19 +43,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .clock import BRANCH_TZ, local_date
-from .errors import ApprovalRequired, Conflict, NotFound, PermissionDenied, ValidationError
-from .i18n import N_, _
-from .money import Money, parse_money
+from teller_tui.common.clock import BRANCH_TZ, local_date
+from teller_tui.common.errors import ApprovalRequired, Conflict, NotFound, PermissionDenied, ValidationError
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.money import Money, parse_money
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from .audit import Actor, AuditTrail
-    from .clock import Clock
-    from .db.engine import Database
-    from .ledger import Ledger
-    from .settings import Settings
+    from teller_tui.audit.trail import Actor, AuditTrail
+    from teller_tui.common.clock import Clock
+    from teller_tui.db.engine import Database
+    from teller_tui.ledger import Ledger
+    from teller_tui.common.settings import Settings
 
 __all__ = [
     "ACTIONS",
@@ -156,7 +156,7 @@ class ApprovalPolicy:
 
     @classmethod
     def load(cls, path: Path | None = None) -> ApprovalPolicy:
-        from .paths import data_file
+        from teller_tui.common.paths import data_file
 
         path = path or data_file("approval_policy.toml")
         try:
@@ -227,7 +227,7 @@ class ApprovalPolicy:
 
     def evaluate(self, facts: Facts, settings: Settings | None = None) -> list[PolicyHit]:
         """Which rules require approval for ``facts``, each with the reason to show the teller."""
-        from .formatting import format_money
+        from teller_tui.common.formatting import format_money
 
         hits: list[PolicyHit] = []
         for rule in self.rules_on(facts.on, facts.action):
@@ -297,7 +297,7 @@ def _always_reason(action: str) -> str:
 
 def _setting_money(settings: Settings | None, name: str, currency: str) -> Money | None:
     if settings is None:
-        from .settings import load_settings
+        from teller_tui.common.settings import load_settings
 
         settings = load_settings()
     raw = getattr(settings, name, None)
@@ -312,7 +312,7 @@ def _load_role_limits(raw: Mapping[str, Any], base: Path | None, bad: Any, where
         name = raw.get("limits_file", "teller_limits.toml")
         path = (base / name) if base is not None else Path(name)
         if not path.is_file():
-            from .paths import data_file
+            from teller_tui.common.paths import data_file
 
             path = data_file(name)
         try:
@@ -383,7 +383,7 @@ class ApprovalSpec:
     def display_summary(self) -> str:
         if self.summary:
             return _clean(self.summary)
-        from .formatting import format_money
+        from teller_tui.common.formatting import format_money
 
         parts = [action_title(self.kind)]
         if self.amount is not None:
@@ -590,7 +590,7 @@ class ApprovalService:
     def request(self, actor: Actor, spec: ApprovalSpec, *, source_of_funds: str = "",
                 purpose: str = "") -> ApprovalView:
         """Queue a request for any supervisor of the branch; hold the funds if ``spec.hold``."""
-        from .ledger import HoldRequest
+        from teller_tui.ledger import HoldRequest
 
         self._check_requester(actor, spec)
         now = self.clock.now()
@@ -618,7 +618,7 @@ class ApprovalService:
     def decide(self, actor: Actor, request_id: int, *, approve: bool, password: str, code: str,
                reason: str) -> ApprovalView:
         """A signed-in supervisor approves or rejects, with password, a fresh code and a reason."""
-        from .models import ApprovalRequest
+        from teller_tui.models import ApprovalRequest
 
         reason = _clean(reason)
         if not reason:
@@ -726,7 +726,7 @@ class ApprovalService:
         """Expire every open request past its time and release its hold. Returns their ids."""
         from sqlalchemy import select
 
-        from .models import ApprovalRequest
+        from teller_tui.models import ApprovalRequest
 
         now = self.clock.now()
         with self.db.read() as s:
@@ -749,7 +749,7 @@ class ApprovalService:
         """Pending requests of the branch, oldest first (cheap: indexed by status and branch)."""
         from sqlalchemy import select
 
-        from .models import ApprovalRequest
+        from teller_tui.models import ApprovalRequest
 
         branch = branch_code or self.settings.branch_code
         now = self.clock.now()
@@ -760,7 +760,7 @@ class ApprovalService:
             return [self._view(s, r) for r in rows if r.expires_at > now]
 
     def get(self, request_id: int) -> ApprovalView:
-        from .models import ApprovalRequest
+        from teller_tui.models import ApprovalRequest
 
         with self.db.read() as s:
             row = s.get(ApprovalRequest, request_id)
@@ -771,7 +771,7 @@ class ApprovalService:
     def recent(self, branch_code: str | None = None, limit: int = 50) -> list[ApprovalView]:
         from sqlalchemy import select
 
-        from .models import ApprovalRequest
+        from teller_tui.models import ApprovalRequest
 
         with self.db.read() as s:
             rows = s.execute(select(ApprovalRequest).where(
@@ -785,7 +785,7 @@ class ApprovalService:
         from sqlalchemy import func, select
         from sqlalchemy.orm import aliased
 
-        from .models import JournalEntry, Posting
+        from teller_tui.models import JournalEntry, Posting
 
         kinds = [k for k, d in CASH_KINDS.items() if d == direction]
         rev = aliased(JournalEntry)
@@ -805,7 +805,7 @@ class ApprovalService:
 
         ``cumulative`` defaults to the customer's posted total that day in ``direction`` (this one included).
         """
-        from .models import Customer, LargeValueReport
+        from teller_tui.models import Customer, LargeValueReport
 
         if direction not in ("in", "out"):
             raise ValidationError("direction must be 'in' or 'out'")
@@ -835,7 +835,7 @@ class ApprovalService:
     def large_value_reports(self, on: date | None = None, branch_code: str | None = None) -> list[LargeValueView]:
         from sqlalchemy import select
 
-        from .models import LargeValueReport
+        from teller_tui.models import LargeValueReport
 
         day = on or local_date(self.clock.now())
         with self.db.read() as s:
@@ -849,8 +849,8 @@ class ApprovalService:
         """Everything the supervisor dashboard shows, read in one snapshot."""
         from sqlalchemy import func, select
 
-        from .ledger.accounts import AccountKind
-        from .models import JournalEntry, LedgerAccount, Posting, Staff, Wallet
+        from teller_tui.ledger.accounts import AccountKind
+        from teller_tui.models import JournalEntry, LedgerAccount, Posting, Staff, Wallet
 
         branch = branch_code or self.settings.branch_code
         day = on or local_date(self.clock.now())
@@ -915,7 +915,7 @@ class ApprovalService:
 
     def _new_row(self, actor: Actor, spec: ApprovalSpec, *, mode: str, status: str, now: datetime,
                  source_of_funds: str, purpose: str) -> Any:
-        from .models import ApprovalRequest
+        from teller_tui.models import ApprovalRequest
 
         annotations = {
             "reasons": [_clean(r, 400) for r in spec.reasons], "customer_name": _clean(spec.customer_name, 80),
@@ -940,7 +940,7 @@ class ApprovalService:
     def _lock(self, s: Session, request_id: int) -> Any:
         from sqlalchemy import select
 
-        from .models import ApprovalRequest
+        from teller_tui.models import ApprovalRequest
 
         row = s.execute(select(ApprovalRequest).where(ApprovalRequest.id == request_id)
                         .with_for_update()).scalar_one_or_none()
@@ -957,7 +957,7 @@ class ApprovalService:
             status = self.ledger.hold_status(s, row.hold_id).status
             if status == "pending":
                 self.ledger.expire_holds(s)
-        from .audit import Actor
+        from teller_tui.audit.trail import Actor
 
         actor = Actor(None, "system:approvals", self.settings.terminal_id, "system", row.branch_code)
         self.audit.append(s, actor, "approval_expire", subject=f"approval:{row.id}",
@@ -986,8 +986,8 @@ class ApprovalService:
 
     @staticmethod
     def _staff_actor(s: Session, staff_id: int | None, terminal: str, branch: str) -> Actor:
-        from .audit import Actor
-        from .models import Staff
+        from teller_tui.audit.trail import Actor
+        from teller_tui.models import Staff
 
         row = s.get(Staff, staff_id) if staff_id is not None else None
         if row is None:
@@ -1007,7 +1007,7 @@ class ApprovalService:
         return _(messages.get(status, N_("This request cannot be changed now.")))
 
     def _view(self, s: Session, row: Any) -> ApprovalView:
-        from .models import JournalEntry, Staff
+        from teller_tui.models import JournalEntry, Staff
 
         def name(staff_id: int | None) -> tuple[str, str]:
             if staff_id is None:

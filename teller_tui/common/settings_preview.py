@@ -1,6 +1,6 @@
 """The few settings the sign-in screen shows, read without pydantic.
 
-:class:`teller_tui.settings.Settings` imports pydantic-settings (~100 ms): ``teller run``
+:class:`teller_tui.common.settings.Settings` imports pydantic-settings (~100 ms): ``teller run``
 loads it in the startup worker, after the first frame. Until then the sign-in screen shows
 the branch, the terminal and the language resolved here with the same precedence —
 explicit keyword arguments, ``TELLER_*`` environment variables (any case), the settings
@@ -8,7 +8,7 @@ file (``TELLER_SETTINGS_FILE`` or ``$TELLER_HOME/settings.toml``), defaults. The
 replaces the preview with the validated :class:`Settings` as soon as they are loaded.
 
 The defaults, the home directory and the locale spelling rules live here, and
-``teller_tui.settings`` uses them: one definition for both.
+``teller_tui.common.settings`` uses them: one definition for both.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def normalize_locale_setting(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class SettingsPreview:
-    """What the sign-in screen needs before :class:`~teller_tui.settings.Settings` is loaded."""
+    """What the sign-in screen needs before :class:`~teller_tui.common.settings.Settings` is loaded."""
 
     locale: str = DEFAULT_LOCALE
     terminal_id: str = DEFAULT_TERMINAL_ID
@@ -78,7 +78,7 @@ def _file_values() -> dict[str, Any]:
 
 
 def preview_settings(**overrides: Any) -> SettingsPreview:
-    """Locale, terminal and branch as :func:`teller_tui.settings.load_settings` would resolve them.
+    """Locale, terminal and branch as :func:`teller_tui.common.settings.load_settings` would resolve them.
 
     Never raises: a value Settings would refuse (an unknown locale) falls back to the default
     here, and the app reports the refusal when the real settings load.

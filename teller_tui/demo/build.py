@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .errors import Conflict, StorageError
+from teller_tui.common.errors import Conflict, StorageError
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from teller_tui.common.settings import Settings
 
 ACTIVE_CUSTOMERS = 2000  # customers with ledger history (the rest are bulk-inserted)
 HISTORY_DAYS = 28
@@ -99,8 +99,8 @@ def _nonempty(database: Any) -> bool:
 
 
 def _open_fresh(settings: Settings, force: bool) -> Any:
-    from .db import schema
-    from .services import open_database
+    from teller_tui.db import schema
+    from teller_tui.services import open_database
 
     database = open_database(settings, check_schema=False)
     schema.upgrade(database)
@@ -144,7 +144,7 @@ class _People:
     def person(self) -> dict[str, Any]:
         from bisect import bisect
 
-        from .identity import make_prc_id
+        from teller_tui.wallets.identity import make_prc_id
 
         rng = self.rng
         surname = self.surnames[min(bisect(self.cum, rng.random() * self.cum[-1]), len(self.surnames) - 1)]
@@ -211,15 +211,15 @@ def build_demo(settings: Settings, *, customers: int = 1000, seed: int = 1, forc
 
 
 def _system_actor(settings: Settings) -> Any:
-    from .audit import Actor
+    from teller_tui.audit.trail import Actor
 
     return Actor(None, "system:demo", settings.terminal_id, "system", settings.branch_code)
 
 
 def _make_staff(database: Any, settings: Settings, clock: Any) -> dict[str, Any]:
     """Staff through the auth service (needs the key file under TELLER_HOME for TOTP secrets)."""
-    from .audit import Actor, AuditTrail
-    from .auth.service import AuthService
+    from teller_tui.audit.trail import Actor, AuditTrail
+    from teller_tui.auth.service import AuthService
 
     auth = AuthService(database, clock, settings, AuditTrail(clock))
     actor = _system_actor(settings)
@@ -235,9 +235,9 @@ def _bulk_people(database: Any, settings: Settings, clock: Any, rng: random.Rand
                  staff: dict[str, Any], advance: Callable[[int], None]) -> list[tuple[int, int, int, int, str]]:
     """Customers, wallets and wallet ledger accounts by executemany. Returns the active wallets
     as (customer_id, wallet_id, account_id, tier, number)."""
-    from .identity import make_wallet_number
-    from .ledger.accounts import points_code, wallet_code
-    from .models.types import UTCDateTime
+    from teller_tui.wallets.identity import make_wallet_number
+    from teller_tui.ledger.accounts import points_code, wallet_code
+    from teller_tui.models.types import UTCDateTime
 
     people = _People(rng)
     branch = settings.branch_code
@@ -340,7 +340,7 @@ def _desk_migration() -> Any:
     """The 0003_desk migration module (its FTS/gram SQL is the single definition)."""
     import importlib.util
 
-    from .db.schema import MIGRATIONS_DIR
+    from teller_tui.db.schema import MIGRATIONS_DIR
 
     spec = importlib.util.spec_from_file_location("_teller_desk_migration", MIGRATIONS_DIR / "versions" / "0003_desk.py")
     assert spec is not None and spec.loader is not None
@@ -379,7 +379,7 @@ def _insert_many(database: Any, cust: list[dict[str, Any]], accts: list[dict[str
                 cur.executemany(sql, [_sqlite_row(r) for r in rows])
             cur.close()
         else:
-            from .db.ddl import resync_id_sequences_statements
+            from teller_tui.db.ddl import resync_id_sequences_statements
 
             # psycopg 3 runs executemany in pipeline mode (one round trip per batch, not per row).
             for sql, rows in ((_CUSTOMER_SQL, cust), (_ACCOUNT_SQL, accts), (_WALLET_SQL, wallets)):
@@ -406,10 +406,10 @@ def _sqlite_row(row: dict[str, Any]) -> dict[str, Any]:
 def _history(database: Any, settings: Settings, clock: _DemoClock, rng: random.Random,
              wallets: list[tuple[int, int, int, int, str]], staff: dict[str, Any], branch: str, real_now: datetime,
              advance: Callable[[int], None]) -> int:
-    from .ledger import EntryRequest, Ledger, credit, debit
-    from .ledger.accounts import AccountKind, drawer_code, equity_code, vault_code
-    from .money import Money
-    from .tiers import default_table
+    from teller_tui.ledger import EntryRequest, Ledger, credit, debit
+    from teller_tui.ledger.accounts import AccountKind, drawer_code, equity_code, vault_code
+    from teller_tui.common.money import Money
+    from teller_tui.wallets.classes import default_table
 
     ledger = Ledger(clock)
     tellers = [staff["teller1"], staff["teller2"], staff["super1"]]
@@ -503,7 +503,7 @@ def _history(database: Any, settings: Settings, clock: _DemoClock, rng: random.R
 
 
 def _finish(database: Any, settings: Settings, clock: Any, staff: dict[str, Any], customers: int, seed: int) -> None:
-    from .audit import AuditTrail
+    from teller_tui.audit.trail import AuditTrail
 
     with database.write() as s:
         AuditTrail(clock).append(s, _system_actor(settings), "demo_build", subject=settings.branch_code,
@@ -511,12 +511,12 @@ def _finish(database: Any, settings: Settings, clock: Any, staff: dict[str, Any]
 
 
 def _open_drawers(database: Any, settings: Settings) -> None:
-    """Open today's business day and a drawer with a float for each teller (teller_tui.drawers)."""
+    """Open today's business day and a drawer with a float for each teller (teller_tui.branch.drawers)."""
     try:
-        from .drawers import open_demo_drawer
+        from teller_tui.branch.drawers import open_demo_drawer
     except ImportError:  # the drawer feature is not in this build: cash uses the drawer accounts
         return
-    from .services import make_services
+    from teller_tui.services import make_services
 
     services = make_services(settings, database=database, check_schema=False)
     for st in DEMO_STAFF:

@@ -39,19 +39,19 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .i18n import _
-from .errors import AuthenticationFailed, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError
-from .money import Money
+from teller_tui.common.i18n import _
+from teller_tui.common.errors import AuthenticationFailed, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError
+from teller_tui.common.money import Money
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from .audit import Actor, AuditTrail
-    from .auth.secretbox import SecretBox
-    from .clock import Clock
-    from .db.engine import Database
-    from .ledger import Ledger
-    from .settings import Settings
+    from teller_tui.audit.trail import Actor, AuditTrail
+    from teller_tui.auth.secretbox import SecretBox
+    from teller_tui.common.clock import Clock
+    from teller_tui.db.engine import Database
+    from teller_tui.ledger import Ledger
+    from teller_tui.common.settings import Settings
 
 __all__ = [
     "CodeRequired",
@@ -72,7 +72,7 @@ KIOSK_ROLE = "kiosk"
 
 
 def _fmt(m: Money) -> str:
-    from .formatting import format_money
+    from teller_tui.common.formatting import format_money
 
     return format_money(m)
 
@@ -97,8 +97,8 @@ class KioskLimits:
     def load(cls, path: Path | None = None) -> KioskLimits:
         import tomllib
 
-        from .money import parse_money
-        from .paths import data_file
+        from teller_tui.common.money import parse_money
+        from teller_tui.common.paths import data_file
 
         path = path or data_file("kiosk.toml")
         with path.open("rb") as fh:
@@ -218,7 +218,7 @@ class KioskService:
     @property
     def box(self) -> SecretBox:
         if self._box is None:
-            from .auth.secretbox import SecretBox
+            from teller_tui.auth.secretbox import SecretBox
 
             self._box = SecretBox.from_home(self.settings.ensure_home())
         return self._box
@@ -231,8 +231,8 @@ class KioskService:
         """
         from sqlalchemy import select
 
-        from .audit import Actor
-        from .models import Staff
+        from teller_tui.audit.trail import Actor
+        from teller_tui.models import Staff
 
         terminal = (terminal_id or self.settings.terminal_id).strip()[:32] or "K01"
         username = kiosk_username(terminal)
@@ -257,7 +257,7 @@ class KioskService:
 
     # -- guards -----------------------------------------------------------------------------------
     def _require(self, actor: Actor, session: KioskSession | None) -> KioskSession:
-        from .auth.roles import require_role
+        from teller_tui.auth.roles import require_role
 
         require_role(actor, KIOSK_ROLE)
         if not isinstance(session, KioskSession):
@@ -284,7 +284,7 @@ class KioskService:
         """(customer row, wallet ids usable at the kiosk) for a phone or wallet number, or None."""
         from sqlalchemy import select
 
-        from .models import Customer, Wallet
+        from teller_tui.models import Customer, Wallet
 
         raw = identifier.strip()
         digits = _digits(raw)
@@ -310,10 +310,10 @@ class KioskService:
         """Check the wallet PIN (and the authenticator code where enrolled); open a session."""
         from sqlalchemy import select
 
-        from .auth import passwords, totp
-        from .auth.roles import require_role
-        from .models import Customer
-        from .receipts import mask_name
+        from teller_tui.auth import passwords, totp
+        from teller_tui.auth.roles import require_role
+        from teller_tui.models import Customer
+        from teller_tui.desk.receipts import mask_name
 
         require_role(actor, KIOSK_ROLE)
         with self.db.read() as s:
@@ -392,7 +392,7 @@ class KioskService:
 
     def sign_out(self, actor: Actor, session: KioskSession | None) -> None:
         """End the session (idempotent; also for an expired one)."""
-        from .auth.roles import require_role
+        from teller_tui.auth.roles import require_role
 
         require_role(actor, KIOSK_ROLE)
         if session is None:
@@ -406,7 +406,7 @@ class KioskService:
 
     # -- reading ----------------------------------------------------------------------------------
     def _today(self, s: Session, actor: Actor) -> date:
-        from .drawers import current_business_date
+        from teller_tui.branch.drawers import current_business_date
 
         return current_business_date(s, actor.branch_code, self.clock)
 
@@ -425,9 +425,9 @@ class KioskService:
         return int(total)
 
     def _wallet_view(self, s: Session, actor: Actor, wallet: Any) -> KioskWallet:
-        from .models import LedgerAccount
-        from .receipts import mask_wallet
-        from .wallets import tier_limits, wallet_usage
+        from teller_tui.models import LedgerAccount
+        from teller_tui.desk.receipts import mask_wallet
+        from teller_tui.wallets.service import tier_limits, wallet_usage
 
         acct = s.get(LedgerAccount, wallet.account_id)
         s.refresh(acct)
@@ -452,8 +452,8 @@ class KioskService:
 
     def account(self, actor: Actor, session: KioskSession) -> KioskAccount:
         """The signed-in customer's wallets: balance and what may still be sent today."""
-        from .identity import mask_phone
-        from .models import Customer, Wallet
+        from teller_tui.wallets.identity import mask_phone
+        from teller_tui.models import Customer, Wallet
 
         session = self._require(actor, session)
         with self.db.read() as s:
@@ -472,8 +472,8 @@ class KioskService:
         """The wallet's latest entries, newest first. Only amounts and kinds: no other customer's data."""
         from sqlalchemy import text
 
-        from .models import LedgerAccount, Wallet
-        from .models.types import UTCDateTime
+        from teller_tui.models import LedgerAccount, Wallet
+        from teller_tui.models.types import UTCDateTime
 
         session = self._require(actor, session)
         self._own_wallet(session, wallet_id)
@@ -506,9 +506,9 @@ class KioskService:
     def history_text(self, actor: Actor, session: KioskSession, wallet_id: int, *, width: int = 80,
                      locale: str | None = None) -> str:
         """A printable statement of :meth:`history` (masked; cell-aligned for CJK)."""
-        from .formatting import format_datetime, format_money, pad
-        from .i18n import get_locale
-        from .receipts import mask_wallet
+        from teller_tui.common.formatting import format_datetime, format_money, pad
+        from teller_tui.common.i18n import get_locale
+        from teller_tui.desk.receipts import mask_wallet
 
         rows = self.history(actor, session, wallet_id)
         loc = locale or get_locale()
@@ -517,7 +517,7 @@ class KioskService:
                   "transfer_in": ("Transfer in", "转入"), "transfer_out": ("Transfer out", "转出"),
                   "reversal": ("Reversal", "冲正")}
         with self.db.read() as s:
-            from .models import Wallet
+            from teller_tui.models import Wallet
 
             number = mask_wallet(s.get(Wallet, wallet_id).number)
         out = ["钱包交易明细" if zh else "WALLET STATEMENT", ("客户 " if zh else "Customer ") + session.name_masked,
@@ -535,7 +535,7 @@ class KioskService:
         """(wallet, customer) receiving a transfer, from a wallet number or a phone number."""
         from sqlalchemy import select
 
-        from .models import Customer, Wallet
+        from teller_tui.models import Customer, Wallet
 
         raw = (payee or "").strip()
         digits = _digits(raw)
@@ -603,8 +603,8 @@ class KioskService:
 
         A payee that cannot be found raises NotFound; a business refusal is in ``refusal``.
         """
-        from .identity import mask_phone
-        from .receipts import mask_name, mask_wallet
+        from teller_tui.wallets.identity import mask_phone
+        from teller_tui.desk.receipts import mask_name, mask_wallet
 
         session = self._require(actor, session)
         self._own_wallet(session, from_wallet_id)
@@ -623,7 +623,7 @@ class KioskService:
     def transfer(self, actor: Actor, session: KioskSession, from_wallet_id: int, payee: str, amount: Money, *,
                  idempotency_key: str) -> KioskReceipt:
         """Post the transfer (one ledger entry by the kiosk identity), audit it, make the receipt."""
-        from .ledger import EntryRequest
+        from teller_tui.ledger import EntryRequest
 
         session = self._require(actor, session)
         self._own_wallet(session, from_wallet_id)
@@ -663,8 +663,8 @@ class CustomerPinService:
 
     def unlock_customer_pin(self, actor: Actor, customer_id: int) -> bool:
         """Clear the wrong-PIN counter and the lock; True when the PIN was locked."""
-        from .auth.roles import require_role
-        from .models import Customer
+        from teller_tui.auth.roles import require_role
+        from teller_tui.models import Customer
 
         require_role(actor, "teller", "supervisor", "admin")
         with self.db.write() as s:

@@ -23,10 +23,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import NotFound, ValidationError
-from .i18n import _
-from .money import Money, parse_money
-from .reference import ReferenceDataError
+from teller_tui.common.errors import NotFound, ValidationError
+from teller_tui.common.i18n import _
+from teller_tui.common.money import Money, parse_money
+from teller_tui.common.reference import ReferenceDataError
 
 __all__ = [
     "ALL_EVIDENCE",
@@ -118,7 +118,7 @@ class TierTable:
     @classmethod
     def load(cls, path: Path | None = None) -> TierTable:
         """Read and validate ``path`` (default: the shipped ``wallet_tiers.toml``)."""
-        from .reference import _default, _read_toml
+        from teller_tui.common.reference import _default, _read_toml
 
         path = path or _default("wallet_tiers.toml")
         return cls.from_dict(_read_toml(path), origin=str(path))

@@ -24,7 +24,7 @@ Drafts never hold the PIN (only ``security.pin_set``) nor a TOTP secret in clear
 bound to the draft id). A draft expires ``settings.draft_expiry_hours`` after its last save
 and is purged (``purge_expired``; the drafts screen runs it on open).
 
-Evidence (teller_tui.tiers): the in-person check of the identity document, the real name on
+Evidence (teller_tui.wallets.classes): the in-person check of the identity document, the real name on
 any document, the mobile number confirmed with the customer, and a linked bank card/account
 in the customer's own name. Issuance re-derives the evidence and refuses a tier it does not allow.
 """
@@ -38,22 +38,22 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import Conflict, NotFound, PermissionDenied, ValidationError
-from .i18n import N_, _
-from .money import Money
+from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.money import Money
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from .audit import Actor, AuditTrail
-    from .auth.secretbox import SecretBox
-    from .clock import Clock
-    from .db.engine import Database
-    from .funding import FundingService
-    from .ledger import Ledger
-    from .settings import Settings
-    from .tiers import Tier, TierTable
-    from .wallets import WalletInfo
+    from teller_tui.audit.trail import Actor, AuditTrail
+    from teller_tui.auth.secretbox import SecretBox
+    from teller_tui.common.clock import Clock
+    from teller_tui.db.engine import Database
+    from teller_tui.wallets.funding import FundingService
+    from teller_tui.ledger import Ledger
+    from teller_tui.common.settings import Settings
+    from teller_tui.wallets.classes import Tier, TierTable
+    from teller_tui.wallets.service import WalletInfo
 
 STEPS: tuple[str, ...] = ("identity", "personal", "contact", "risk", "tier", "funding", "security",
                           "explanations", "review", "issue", "welcome")
@@ -195,7 +195,7 @@ def _parse_date(text: Any, field: str, *, required: bool) -> date | None:
 
 
 def _free_text(value: Any, field: str, label: str, limit: int) -> str:
-    from .identity import normalize_text, reject_control_chars
+    from teller_tui.wallets.identity import normalize_text, reject_control_chars
 
     s = normalize_text(str(value or ""))
     try:
@@ -221,7 +221,7 @@ def _pinyin_ok(s: str) -> bool:
 def validate_section(step: str, data: Mapping[str, Any], *, today: date, tiers: TierTable,
                      pin: str | None = None, pin_again: str | None = None) -> dict[str, Any]:
     """Validate one step's section of ``data``; return it normalised. No database access."""
-    from . import identity as idn
+    from teller_tui.wallets import identity as idn
 
     sec = _sec(data, step)
     if step == "identity":
@@ -389,7 +389,7 @@ def risk_level(purpose: str, monthly: str, pep: bool) -> str:
 
 def evidence_of(data: Mapping[str, Any], *, include_link: bool = True) -> frozenset[str]:
     """The tier evidence the (already entered) data provides."""
-    from .tiers import EVIDENCE_ID_IN_PERSON, EVIDENCE_MOBILE, EVIDENCE_OWN_BANK_ACCOUNT, EVIDENCE_REAL_NAME
+    from teller_tui.wallets.classes import EVIDENCE_ID_IN_PERSON, EVIDENCE_MOBILE, EVIDENCE_OWN_BANK_ACCOUNT, EVIDENCE_REAL_NAME
 
     ev: set[str] = set()
     ident = _sec(data, "identity")
@@ -409,7 +409,7 @@ def evidence_of(data: Mapping[str, Any], *, include_link: bool = True) -> frozen
 
 def offered_tiers(data: Mapping[str, Any], *, today: date, tiers: TierTable) -> list[TierOffer]:
     """Classes the evidence allows now, plus those a linked own bank account would allow."""
-    from .tiers import EVIDENCE_OWN_BANK_ACCOUNT
+    from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT
 
     have = evidence_of(data, include_link=False)
     out: list[TierOffer] = []
@@ -422,7 +422,7 @@ def offered_tiers(data: Mapping[str, Any], *, today: date, tiers: TierTable) -> 
 
 
 def _locale() -> str:
-    from .i18n import get_locale
+    from teller_tui.common.i18n import get_locale
 
     return get_locale()
 
@@ -430,7 +430,7 @@ def _locale() -> str:
 # -- rewards and contacts (data/) ------------------------------------------------------------------
 def welcome_points(on: date, path: Path | None = None) -> int:
     """The welcome reward in force on ``on`` (data/rewards.toml); 0 when none."""
-    from .reference import _default, _read_toml
+    from teller_tui.common.reference import _default, _read_toml
 
     data = _read_toml(path or _default("rewards.toml"))
     best: tuple[date, int] | None = None
@@ -446,7 +446,7 @@ def welcome_points(on: date, path: Path | None = None) -> int:
 
 def service_contacts(locale: str | None = None, path: Path | None = None) -> list[tuple[str, str]]:
     """(label, value) pairs from data/service_contacts.toml in ``locale``."""
-    from .reference import _default, _read_toml
+    from teller_tui.common.reference import _default, _read_toml
 
     zh = (locale or _locale()).lower().startswith("zh")
     out = []
@@ -477,10 +477,10 @@ class WelcomeSheet:
 
 def render_welcome(sheet: WelcomeSheet, *, width: int = 80, locale: str | None = None) -> str:
     """A printable plain-text summary. Never contains the PIN or the TOTP secret."""
-    from .formatting import display_width, format_datetime, format_money, pad
-    from .i18n import locale_override
-    from .identity import format_wallet_number
-    from .receipts import clean_text
+    from teller_tui.common.formatting import display_width, format_datetime, format_money, pad
+    from teller_tui.common.i18n import locale_override
+    from teller_tui.wallets.identity import format_wallet_number
+    from teller_tui.desk.receipts import clean_text
 
     loc = locale or _locale()
     with locale_override(loc):
@@ -527,7 +527,7 @@ def render_welcome(sheet: WelcomeSheet, *, width: int = 80, locale: str | None =
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    from .formatting import display_width
+    from teller_tui.common.formatting import display_width
 
     out, cur = [], ""
     for ch in text:
@@ -556,7 +556,7 @@ class OnboardingService:
     @property
     def tiers(self) -> TierTable:
         if self._tiers is None:
-            from .tiers import default_table
+            from teller_tui.wallets.classes import default_table
 
             self._tiers = default_table()
         return self._tiers
@@ -564,7 +564,7 @@ class OnboardingService:
     @property
     def funding(self) -> FundingService:
         if self._funding is None:
-            from .funding import FundingService
+            from teller_tui.wallets.funding import FundingService
 
             self._funding = FundingService(self.db, self.clock, self.settings, self.ledger, self.audit,
                                            self._tiers)
@@ -573,13 +573,13 @@ class OnboardingService:
     @property
     def box(self) -> SecretBox:
         if self._box is None:
-            from .auth.secretbox import SecretBox
+            from teller_tui.auth.secretbox import SecretBox
 
             self._box = SecretBox.from_home(self.settings.home)
         return self._box
 
     def today(self) -> date:
-        from .clock import local_date
+        from teller_tui.common.clock import local_date
 
         return local_date(self.clock.now())
 
@@ -614,7 +614,7 @@ class OnboardingService:
     def find_duplicate(self, doc_type: str, number: str) -> tuple[int, str] | None:
         from sqlalchemy import select
 
-        from .models import Customer
+        from teller_tui.models import Customer
 
         with self.db.read() as s:
             row = s.execute(select(Customer.id, Customer.customer_no).where(
@@ -624,7 +624,7 @@ class OnboardingService:
     def _check_link_free(self, kind: str, number: str) -> None:
         from sqlalchemy import select
 
-        from .models import LinkedAccount
+        from teller_tui.models import LinkedAccount
 
         token = self.funding.token_for(number)
         with self.db.read() as s:
@@ -634,9 +634,9 @@ class OnboardingService:
 
     # -- TOTP ---------------------------------------------------------------------------------
     def new_totp(self, data: Mapping[str, Any]) -> TotpEnrolment:
-        from .auth.qr import qr_text
-        from .auth.totp import new_secret, provisioning_uri
-        from .identity import mask_phone
+        from teller_tui.auth.qr import qr_text
+        from teller_tui.auth.totp import new_secret, provisioning_uri
+        from teller_tui.wallets.identity import mask_phone
 
         secret = new_secret()
         phone = str(_sec(data, "contact").get("phone") or "") or "wallet"
@@ -644,7 +644,7 @@ class OnboardingService:
         return TotpEnrolment(secret, uri, qr_text(uri))
 
     def check_totp(self, secret: str, code: str) -> bool:
-        from .auth.totp import verify_totp
+        from teller_tui.auth.totp import verify_totp
 
         return verify_totp(secret, code, now=self.clock.now(), last_step=None) is not None
 
@@ -652,10 +652,10 @@ class OnboardingService:
     def save_draft(self, actor: Actor, data: Mapping[str, Any], step: str, *, draft_id: int | None = None,
                    totp_secret: str | None = None) -> DraftInfo:
         """Create or update a draft; the PIN is dropped, the TOTP secret encrypted."""
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
-        from .models import OnboardingDraft
+        from teller_tui.models import OnboardingDraft
 
         if step not in STEPS:
             raise ValidationError(_("Unknown step {step}").format(step=step), code="step")
@@ -690,7 +690,7 @@ class OnboardingService:
     def list_drafts(self, actor: Actor) -> list[DraftInfo]:
         from sqlalchemy import select
 
-        from .models import OnboardingDraft
+        from teller_tui.models import OnboardingDraft
 
         with self.db.read() as s:
             rows = s.execute(select(OnboardingDraft).where(
@@ -722,8 +722,8 @@ class OnboardingService:
         """Delete every expired draft (all branches); audited when anything went."""
         from sqlalchemy import delete, select
 
-        from .audit import Actor as _Actor
-        from .models import OnboardingDraft
+        from teller_tui.audit.trail import Actor as _Actor
+        from teller_tui.models import OnboardingDraft
 
         who = actor or _Actor(None, "system", self.settings.terminal_id, "admin", self.settings.branch_code)
 
@@ -738,7 +738,7 @@ class OnboardingService:
         return self.db.write_retrying(work)
 
     def _draft_row(self, s: Session, actor: Actor, draft_id: int, *, allow_expired: bool = False) -> Any:
-        from .models import OnboardingDraft
+        from teller_tui.models import OnboardingDraft
 
         row = s.get(OnboardingDraft, draft_id)
         if row is None:
@@ -750,7 +750,7 @@ class OnboardingService:
         return row
 
     def _info(self, s: Session, row: Any) -> DraftInfo:
-        from .models import Staff
+        from teller_tui.models import Staff
 
         def name(staff_id: int | None) -> str:
             st = s.get(Staff, staff_id) if staff_id else None
@@ -763,10 +763,10 @@ class OnboardingService:
     def issue(self, actor: Actor, data: Mapping[str, Any], *, pin: str, idempotency_key: str,
               totp_secret: str | None = None, draft_id: int | None = None) -> IssueResult:
         """Create the customer, the wallet, the linked account, PIN and TOTP, the welcome reward."""
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
-        from .auth.passwords import hash_pin
+        from teller_tui.auth.passwords import hash_pin
 
         if not idempotency_key:
             raise ValidationError(_("An idempotency key is required"), code="idempotency_key")
@@ -792,16 +792,16 @@ class OnboardingService:
         points = welcome_points(today)
         ident, personal, contact = sections["identity"], sections["personal"], sections["contact"]
         fund = sections["funding"]
-        from .wallets import WalletService
+        from teller_tui.wallets.service import WalletService
 
         wallets = WalletService(self.db, self.clock, self.settings, self.ledger, self.audit)
 
         def work(s: Session) -> tuple[int, str, WalletInfo, str, str]:
             from sqlalchemy import func, select
 
-            from .ledger import EntryRequest, credit, debit
-            from .ledger.accounts import AccountKind, points_pool_code
-            from .models import Customer, OnboardingDraft
+            from teller_tui.ledger import EntryRequest, credit, debit
+            from teller_tui.ledger.accounts import AccountKind, points_pool_code
+            from teller_tui.models import Customer, OnboardingDraft
 
             if ident["doc_type"] != DOC_NONE:
                 dup = s.execute(select(Customer.id, Customer.customer_no).where(
@@ -865,7 +865,7 @@ class OnboardingService:
         """A repeated issue() with the same key returns the first result (found via the audit trail)."""
         from sqlalchemy import select
 
-        from .models import AuditRecord, Customer, Wallet
+        from teller_tui.models import AuditRecord, Customer, Wallet
 
         with self.db.read() as s:
             rows = s.execute(select(AuditRecord.subject, AuditRecord.detail_json).where(
@@ -880,7 +880,7 @@ class OnboardingService:
             else:
                 return None
         info = self._sheet_for(wallet_id)
-        from .wallets import WalletService
+        from teller_tui.wallets.service import WalletService
 
         winfo = WalletService(self.db, self.clock, self.settings, self.ledger, self.audit).get_wallet(wallet_id)
         text, path = self._write_welcome(wallet_id)
@@ -891,9 +891,9 @@ class OnboardingService:
     def _sheet_for(self, wallet_id: int) -> WelcomeSheet:
         from sqlalchemy import select
 
-        from .clock import local_date
-        from .identity import mask_name
-        from .models import Customer, LinkedAccount, Wallet
+        from teller_tui.common.clock import local_date
+        from teller_tui.wallets.identity import mask_name
+        from teller_tui.models import Customer, LinkedAccount, Wallet
 
         with self.db.read() as s:
             w = s.get(Wallet, wallet_id)
@@ -918,7 +918,7 @@ class OnboardingService:
         return render_welcome(self._sheet_for(wallet_id), width=width, locale=locale)
 
     def _write_welcome(self, wallet_id: int) -> tuple[str, Path | None]:
-        from .receipts import save_receipt
+        from teller_tui.desk.receipts import save_receipt
 
         sheet = self._sheet_for(wallet_id)
         text = render_welcome(sheet)
@@ -931,7 +931,7 @@ class OnboardingService:
 
 def kyc_level(evidence: frozenset[str]) -> str:
     """A short summary of the evidence for ``Customer.kyc_level``."""
-    from .tiers import EVIDENCE_ID_IN_PERSON, EVIDENCE_MOBILE, EVIDENCE_OWN_BANK_ACCOUNT, EVIDENCE_REAL_NAME
+    from teller_tui.wallets.classes import EVIDENCE_ID_IN_PERSON, EVIDENCE_MOBILE, EVIDENCE_OWN_BANK_ACCOUNT, EVIDENCE_REAL_NAME
 
     if EVIDENCE_ID_IN_PERSON in evidence:
         return "in_person"
@@ -944,7 +944,7 @@ def kyc_level(evidence: frozenset[str]) -> str:
 
 def evidence_from_kyc(level: str) -> frozenset[str]:
     """The inverse of :func:`kyc_level` (what a stored customer is known to have shown)."""
-    from .tiers import EVIDENCE_ID_IN_PERSON, EVIDENCE_MOBILE, EVIDENCE_OWN_BANK_ACCOUNT, EVIDENCE_REAL_NAME
+    from teller_tui.wallets.classes import EVIDENCE_ID_IN_PERSON, EVIDENCE_MOBILE, EVIDENCE_OWN_BANK_ACCOUNT, EVIDENCE_REAL_NAME
 
     return frozenset({
         "in_person": {EVIDENCE_ID_IN_PERSON, EVIDENCE_REAL_NAME, EVIDENCE_MOBILE},
@@ -967,7 +967,7 @@ def _draft_data(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
                     del clean[k]
         if step == "funding" and clean.get("number"):
             # Never the card/account number: a masked hint only; the teller types it again on resume.
-            from .identity import mask_card
+            from teller_tui.wallets.identity import mask_card
 
             digits = "".join(ch for ch in str(clean.pop("number")) if ch.isdigit())
             clean["number"] = ""
@@ -977,7 +977,7 @@ def _draft_data(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _draft_label(data: Mapping[str, Any]) -> str:
-    from .identity import mask_document_number, mask_name
+    from teller_tui.wallets.identity import mask_document_number, mask_name
 
     name = str(_sec(data, "personal").get("full_name") or "")
     ident = _sec(data, "identity")

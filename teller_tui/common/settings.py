@@ -15,8 +15,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 # The defaults, the home directory and the locale spelling are shared with the pydantic-free
-# preview the sign-in screen shows before these settings load (teller_tui.settings_preview).
-from .settings_preview import (
+# preview the sign-in screen shows before these settings load (teller_tui.common.settings_preview).
+from teller_tui.common.settings_preview import (
     DEFAULT_BRANCH_CODE,
     DEFAULT_IDLE_LOCK_SECONDS,
     DEFAULT_LOCALE,

@@ -11,7 +11,7 @@ Public API::
     r = svc.withdraw_to_linked(actor, wallet_id, amount, idempotency_key=key)     # -> FundingResult
     token = svc.token_for(number)            # keyed hash (HMAC-SHA256), never the number
 
-The number itself is never stored: only :func:`~teller_tui.identity.mask_card` style masking and
+The number itself is never stored: only :func:`~teller_tui.wallets.identity.mask_card` style masking and
 a token, HMAC-SHA256 under a key derived (HMAC with a fixed label) from the SecretBox key file
 ``<home>/secret.key``. The same number always gives the same token, so one card cannot be linked
 to two customers; a copy of the database alone reveals nothing about the number.
@@ -32,19 +32,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import Conflict, LimitExceeded, NotFound, ValidationError
-from .i18n import _
-from .money import Money
+from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
+from teller_tui.common.i18n import _
+from teller_tui.common.money import Money
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from .audit import Actor, AuditTrail
-    from .clock import Clock
-    from .db.engine import Database
-    from .ledger import Ledger
-    from .settings import Settings
-    from .tiers import TierTable
+    from teller_tui.audit.trail import Actor, AuditTrail
+    from teller_tui.common.clock import Clock
+    from teller_tui.db.engine import Database
+    from teller_tui.ledger import Ledger
+    from teller_tui.common.settings import Settings
+    from teller_tui.wallets.classes import TierTable
 
 LINK_KINDS = ("card", "account")
 _TOKEN_LABEL = b"teller-tui linked-account token v1"
@@ -91,7 +91,7 @@ def wallet_outgoing(session: Session, account_id: int, since: date, until: date)
     """Minor units debited from a wallet account with business dates in [since, until]."""
     from sqlalchemy import func, select
 
-    from .models import JournalEntry, Posting
+    from teller_tui.models import JournalEntry, Posting
 
     total = session.execute(
         select(func.coalesce(func.sum(Posting.amount), 0))
@@ -109,7 +109,7 @@ def check_tier_limits(session: Session, *, tiers: TierTable, tier: int, account_
     ``direction`` "in": the balance cap applies to ``balance_after``. "out": per transaction,
     the day's and the calendar year's outgoing total including ``amount``.
     """
-    from .formatting import format_money
+    from teller_tui.common.formatting import format_money
 
     t = tiers.tier(tier, on=on)
     if direction == "in":
@@ -141,7 +141,7 @@ class FundingService:
     @property
     def tiers(self) -> TierTable:
         if self._tiers is None:
-            from .tiers import default_table
+            from teller_tui.wallets.classes import default_table
 
             self._tiers = default_table()
         return self._tiers
@@ -149,7 +149,7 @@ class FundingService:
     # -- tokens and checks ------------------------------------------------------------------
     def _key(self) -> bytes:
         if self._token_key is None:
-            from .auth.secretbox import KEY_FILE_NAME, load_or_create_key
+            from teller_tui.auth.secretbox import KEY_FILE_NAME, load_or_create_key
 
             master = load_or_create_key(self.settings.home / KEY_FILE_NAME)
             self._token_key = hmac.new(master, _TOKEN_LABEL, hashlib.sha256).digest()
@@ -161,8 +161,8 @@ class FundingService:
 
     def check_number(self, kind: str, number: str, bank_name: str = "") -> LinkCheck:
         """Validate a card (Luhn, bank from BIN) or account number; nothing is stored."""
-        from .i18n import get_locale
-        from .identity import mask_card, reject_control_chars, validate_bank_account, validate_bank_card
+        from teller_tui.common.i18n import get_locale
+        from teller_tui.wallets.identity import mask_card, reject_control_chars, validate_bank_account, validate_bank_card
 
         if kind == "card":
             card = validate_bank_card(number)
@@ -183,8 +183,8 @@ class FundingService:
              number: str, holder_name: str, *, bank_name: str = "", audit: bool = True) -> LinkedView:
         from sqlalchemy import select
 
-        from .identity import validate_name
-        from .models import Customer, LinkedAccount
+        from teller_tui.wallets.identity import validate_name
+        from teller_tui.models import Customer, LinkedAccount
 
         check = self.check_number(kind, number, bank_name)
         holder = validate_name(holder_name)
@@ -214,17 +214,17 @@ class FundingService:
 
     def link_now(self, actor: Actor, customer_id: int, wallet_id: int | None, kind: str, number: str,
                  holder_name: str, *, bank_name: str = "") -> LinkedView:
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
         return self.db.write_retrying(lambda s: self.link(s, actor, customer_id, wallet_id, kind, number,
                                                           holder_name, bank_name=bank_name))
 
     def unlink(self, actor: Actor, linked_id: int) -> None:
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
-        from .models import LinkedAccount
+        from teller_tui.models import LinkedAccount
 
         def work(s: Session) -> None:
             row = s.get(LinkedAccount, linked_id)
@@ -245,7 +245,7 @@ class FundingService:
     def top_up_from_linked(self, actor: Actor, wallet_id: int, amount: Money, *, idempotency_key: str,
                            memo: str = "") -> FundingResult:
         """Settlement -> wallet. Balance cap applies."""
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
         return self._move(actor, wallet_id, amount, idempotency_key, memo, incoming=True)
@@ -253,17 +253,17 @@ class FundingService:
     def withdraw_to_linked(self, actor: Actor, wallet_id: int, amount: Money, *, idempotency_key: str,
                            memo: str = "") -> FundingResult:
         """Wallet -> settlement. Per-transaction, daily and yearly limits apply."""
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
         return self._move(actor, wallet_id, amount, idempotency_key, memo, incoming=False)
 
     def _move(self, actor: Actor, wallet_id: int, amount: Money, key: str, memo: str, *,
               incoming: bool) -> FundingResult:
-        from .clock import local_date
-        from .ledger import EntryRequest, credit, debit
-        from .ledger.accounts import AccountKind, settlement_code
-        from .models import Wallet
+        from teller_tui.common.clock import local_date
+        from teller_tui.ledger import EntryRequest, credit, debit
+        from teller_tui.ledger.accounts import AccountKind, settlement_code
+        from teller_tui.models import Wallet
 
         if not isinstance(amount, Money) or amount.minor <= 0:
             raise ValidationError(_("Enter an amount above zero"), code="amount")
@@ -327,7 +327,7 @@ class FundingService:
 def _active_link(s: Session, wallet_id: int) -> Any:
     from sqlalchemy import select
 
-    from .models import LinkedAccount
+    from teller_tui.models import LinkedAccount
 
     return s.execute(select(LinkedAccount).where(LinkedAccount.wallet_id == wallet_id,
                                                  LinkedAccount.removed_at.is_(None))  # type: ignore[union-attr]

@@ -1,4 +1,4 @@
-"""End-of-day report per drawer and per branch (read-only; built by :class:`~teller_tui.drawers.DrawerService`).
+"""End-of-day report per drawer and per branch (read-only; built by :class:`~teller_tui.branch.drawers.DrawerService`).
 
 For each drawer of the business day: opening float, cash in and out by transaction type,
 transfers with the vault, counted against expected, the over/short and who approved it. For the
@@ -19,12 +19,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import NotFound
-from .i18n import N_, _
-from .money import Money
+from teller_tui.common.errors import NotFound
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.money import Money
 
 if TYPE_CHECKING:
-    from .services import Services
+    from teller_tui.services import Services
 
 __all__ = ["DrawerReport", "EodReport", "LargeValueLine", "build_report"]
 
@@ -114,7 +114,7 @@ class EodReport:
 
     # -- rendering -----------------------------------------------------------------------------------
     def text(self, width: int = 72) -> str:
-        from .formatting import format_datetime, format_money, pad
+        from teller_tui.common.formatting import format_datetime, format_money, pad
 
         def line(label: str, value: str) -> str:
             return pad(label, 34) + value
@@ -181,7 +181,7 @@ class EodReport:
 
 
 def _kind_label(kind: str) -> str:
-    from .drawers import KIND_LABELS
+    from teller_tui.branch.drawers import KIND_LABELS
 
     label = KIND_LABELS.get(kind)
     return _(label) if label else kind
@@ -191,9 +191,9 @@ def build_report(services: Services, branch_code: str, business_date: date | Non
                  username: str | None = None) -> EodReport:
     from sqlalchemy import select
 
-    from .audit import AuditTrail
-    from .ledger.core import trial_balance
-    from .models import BusinessDay, Drawer, DrawerEvent, JournalEntry, Posting
+    from teller_tui.audit.trail import AuditTrail
+    from teller_tui.ledger.core import trial_balance
+    from teller_tui.models import BusinessDay, Drawer, DrawerEvent, JournalEntry, Posting
 
     with services.db.read() as session:
         stmt = select(BusinessDay).where(BusinessDay.branch_code == branch_code)
@@ -212,7 +212,7 @@ def build_report(services: Services, branch_code: str, business_date: date | Non
                            code="no_drawer")
         reports: list[DrawerReport] = []
         over_short = 0
-        from .drawers import OWN_KINDS
+        from teller_tui.branch.drawers import OWN_KINDS
 
         for d in drawers:
             cur = d.currency
@@ -262,7 +262,7 @@ def _large_value(session: Any, branch_code: str, business_date: date) -> list[La
     try:
         from sqlalchemy import select
 
-        from .models import LargeValueReport  # type: ignore[attr-defined]
+        from teller_tui.models import LargeValueReport  # type: ignore[attr-defined]
     except ImportError:  # the approvals feature is not part of this build
         return None
     rows = session.execute(select(LargeValueReport).where(LargeValueReport.branch_code == branch_code,

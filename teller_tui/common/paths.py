@@ -13,7 +13,7 @@ from pathlib import Path
 @cache
 def data_dir() -> Path:
     """Return the directory holding the shipped reference data."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # teller_tui/
     for candidate in (here / "_data", here.parent / "data"):
         if candidate.is_dir():
             return candidate

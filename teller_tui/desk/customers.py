@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from .i18n import N_
-from .money import Money
+from teller_tui.common.i18n import N_
+from teller_tui.common.money import Money
 
 #: Labels for stored codes, marked for translation; screens show ``_(LABEL[code])``.
 KYC_LABELS: dict[str, str] = {
@@ -54,10 +54,10 @@ if TYPE_CHECKING:
 
     from sqlmodel import Session
 
-    from .audit import Actor
-    from .clock import Clock
-    from .db.engine import Database
-    from .settings import Settings
+    from teller_tui.audit.trail import Actor
+    from teller_tui.common.clock import Clock
+    from teller_tui.db.engine import Database
+    from teller_tui.common.settings import Settings
 
 
 # -- read models -----------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def clean_query(raw: str) -> str:
 
 def mask_phone(phone: str) -> str:
     try:
-        from .identity import mask_phone as _mp  # type: ignore[attr-defined]
+        from teller_tui.wallets.identity import mask_phone as _mp  # type: ignore[attr-defined]
 
         return str(_mp(phone))
     except (ImportError, Exception):  # noqa: BLE001 - fall back on any helper refusal
@@ -461,10 +461,10 @@ class CustomerService:
     def get_customer(self, customer_id: int) -> CustomerView:
         from sqlalchemy import select
 
-        from .clock import local_date
-        from .errors import NotFound
-        from .models import Customer, CustomerNote, LinkedAccount, Staff, Wallet
-        from .wallets import wallet_views
+        from teller_tui.common.clock import local_date
+        from teller_tui.common.errors import NotFound
+        from teller_tui.models import Customer, CustomerNote, LinkedAccount, Staff, Wallet
+        from teller_tui.wallets.service import wallet_views
 
         today = local_date(self.clock.now())
         with self.db.read() as s:
@@ -499,9 +499,9 @@ class CustomerService:
                 linked, notes)
 
     def add_note(self, actor: Actor, customer_id: int, text: str) -> NoteView:
-        from .errors import NotFound, ValidationError
-        from .models import Customer, CustomerNote
-        from .receipts import clean_text
+        from teller_tui.common.errors import NotFound, ValidationError
+        from teller_tui.models import Customer, CustomerNote
+        from teller_tui.desk.receipts import clean_text
 
         body = clean_text(text, 1000)
         if not body:
@@ -515,7 +515,7 @@ class CustomerService:
             s.add(note)
             s.flush()
             assert note.id is not None
-            from .audit import AuditTrail
+            from teller_tui.audit.trail import AuditTrail
 
             AuditTrail(self.clock).append(s, actor, "customer_note", subject=c.customer_no,
                                           detail={"note_id": note.id, "length": len(body)})
@@ -531,8 +531,8 @@ class CustomerService:
         newer posting (one indexed range sum over ``ix_posting_account_entry``)."""
         from sqlalchemy import text
 
-        from .errors import NotFound
-        from .models import LedgerAccount, Wallet
+        from teller_tui.common.errors import NotFound
+        from teller_tui.models import LedgerAccount, Wallet
 
         limit = max(1, min(int(limit), 500))
         with self.db.read() as s:
@@ -561,7 +561,7 @@ class CustomerService:
                 "FROM posting p JOIN journal_entry e ON e.id = p.entry_id "
                 f"WHERE p.account_id = :a {cond} GROUP BY p.entry_id ORDER BY p.entry_id DESC LIMIT :n"),
                 params).all()
-            from .models.types import UTCDateTime
+            from teller_tui.models.types import UTCDateTime
             from datetime import date as _date
 
             conv = UTCDateTime()

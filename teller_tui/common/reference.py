@@ -1,6 +1,6 @@
 """Shipped reference data: cash denominations, bank BIN prefixes, province-level regions.
 
-Everything here is read from ``data/`` (see :mod:`teller_tui.paths`) on first use and cached;
+Everything here is read from ``data/`` (see :mod:`teller_tui.common.paths`) on first use and cached;
 nothing is read at import time. Each loader takes an optional ``path`` so tests can point it at
 a file of their own; a file that cannot be used raises :class:`ReferenceDataError` naming the
 file and the bad entry.
@@ -26,9 +26,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import DomainError, ValidationError
-from .i18n import _
-from .money import Money, parse_money
+from teller_tui.common.errors import DomainError, ValidationError
+from teller_tui.common.i18n import _
+from teller_tui.common.money import Money, parse_money
 
 __all__ = [
     "Bank",
@@ -96,7 +96,7 @@ def _read_csv(path: Path, required: Iterable[str]) -> list[tuple[int, dict[str, 
 
 
 def _default(name: str) -> Path:
-    from .paths import data_file
+    from teller_tui.common.paths import data_file
 
     return data_file(name)
 

@@ -17,10 +17,10 @@ Public API (stable; the desk UI codes against it)::
 
 ``Preview`` never raises for business rules: ``refusal`` holds the hard refusal (frozen wallet,
 tier limit, insufficient funds ...) and ``approval_reasons`` the reasons a supervisor must approve.
-The posting methods raise: :class:`~teller_tui.errors.LimitExceeded` (hard tier limits, funds),
-:class:`~teller_tui.errors.Conflict` (frozen/closed wallet, reversal rules, key reused for another
-request), :class:`~teller_tui.errors.ApprovalRequired` (``reasons``/``rules`` and
-``details["spec"]``, an :class:`~teller_tui.approvals.ApprovalSpec`; retry with ``approval_id=`` once
+The posting methods raise: :class:`~teller_tui.common.errors.LimitExceeded` (hard tier limits, funds),
+:class:`~teller_tui.common.errors.Conflict` (frozen/closed wallet, reversal rules, key reused for another
+request), :class:`~teller_tui.common.errors.ApprovalRequired` (``reasons``/``rules`` and
+``details["spec"]``, an :class:`~teller_tui.approvals.workflow.ApprovalSpec`; retry with ``approval_id=`` once
 the approval flow granted it: the approval is consumed in the posting transaction, bound to the
 request), ValidationError, NotFound. ``approved_by`` is accepted and ignored (superseded).
 
@@ -30,11 +30,11 @@ and posts nothing (limits are not re-checked for a replay).
 
 Rules (choices documented):
 
-* tier limits (balance cap, per-transaction, daily, yearly; teller_tui.tiers) are HARD limits
+* tier limits (balance cap, per-transaction, daily, yearly; teller_tui.wallets.classes) are HARD limits
   (LimitExceeded). Per-transaction / daily / yearly limits apply to money leaving a wallet
   (cash out, transfer out); the balance cap to money coming in.
 * what needs a supervisor is decided by the approval policy (data/approval_policy.toml, evaluated
-  by teller_tui.approvals): teller limits per role (data/teller_limits.toml) -> rule
+  by teller_tui.approvals.workflow): teller limits per role (data/teller_limits.toml) -> rule
   ``teller_cash_limit``; one cash transaction >= 50,000.00 CNY, or the same customer's same-day
   cumulative cash in one direction reaching it -> rule ``large_cash`` (and a large-value report);
   every reversal -> rule ``reversal``.
@@ -50,16 +50,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .money import Money
+from teller_tui.common.money import Money
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from .audit import Actor, AuditTrail
-    from .clock import Clock
-    from .db.engine import Database
-    from .ledger import Ledger
-    from .settings import Settings
+    from teller_tui.audit.trail import Actor, AuditTrail
+    from teller_tui.common.clock import Clock
+    from teller_tui.db.engine import Database
+    from teller_tui.ledger import Ledger
+    from teller_tui.common.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +140,8 @@ class TellerLimits:
     def load(cls, path: Path | None = None) -> TellerLimits:
         import tomllib
 
-        from .money import parse_money
-        from .paths import data_file
+        from teller_tui.common.money import parse_money
+        from teller_tui.common.paths import data_file
 
         path = path or data_file("teller_limits.toml")
         with path.open("rb") as fh:
@@ -195,7 +195,7 @@ class _Check:
 
 def _fmt(m: Money) -> str:
     try:
-        from .formatting import format_money
+        from teller_tui.common.formatting import format_money
 
         return format_money(m)
     except Exception:  # noqa: BLE001
@@ -204,7 +204,7 @@ def _fmt(m: Money) -> str:
 
 def _words(m: Money) -> str:
     try:
-        from .formatting import amount_in_words
+        from teller_tui.common.formatting import amount_in_words
 
         return amount_in_words(m)
     except Exception:  # noqa: BLE001
@@ -213,7 +213,7 @@ def _words(m: Money) -> str:
 
 def _tr(message: str) -> str:
     try:
-        from .i18n import _
+        from teller_tui.common.i18n import _
 
         return _(message)
     except ImportError:  # pragma: no cover
@@ -230,9 +230,9 @@ class CashService:
 
     @property
     def approvals(self) -> Any:
-        """teller_tui.approvals.ApprovalService: evaluates the approval policy, consumes approvals."""
+        """teller_tui.approvals.workflow.ApprovalService: evaluates the approval policy, consumes approvals."""
         if self._approvals is None:
-            from .approvals import ApprovalService
+            from teller_tui.approvals.workflow import ApprovalService
 
             self._approvals = ApprovalService(self.db, self.clock, self.settings, self.ledger, self.audit)
         return self._approvals
@@ -244,22 +244,22 @@ class CashService:
         return self._limits
 
     def _today(self, session: Session, actor: Actor) -> date:
-        from .drawers import current_business_date
+        from teller_tui.branch.drawers import current_business_date
 
         return current_business_date(session, actor.branch_code, self.clock)
 
     # -- the one replaceable drawer lookup ---------------------------------------------------
     def _drawer_account(self, session: Session, actor: Actor) -> int:
-        """The ledger account of the actor's open cash drawer (teller_tui.drawers): refused with a
+        """The ledger account of the actor's open cash drawer (teller_tui.branch.drawers): refused with a
         clear reason (Conflict) when no drawer is open for the actor on the current business day."""
-        from .drawers import require_open_drawer
+        from teller_tui.branch.drawers import require_open_drawer
 
         return require_open_drawer(session, actor).account_id
 
     # -- reading -----------------------------------------------------------------------------
     def wallet_side(self, session: Session, wallet_id: int) -> WalletSide:
-        from .errors import NotFound
-        from .models import Customer, LedgerAccount, Wallet
+        from teller_tui.common.errors import NotFound
+        from teller_tui.models import Customer, LedgerAccount, Wallet
 
         w = session.get(Wallet, wallet_id)
         if w is None:
@@ -275,8 +275,8 @@ class CashService:
 
         from sqlalchemy import bindparam, select
 
-        from .errors import NotFound
-        from .models import Customer, LedgerAccount, Wallet
+        from teller_tui.common.errors import NotFound
+        from teller_tui.models import Customer, LedgerAccount, Wallet
 
         w, a, c = Wallet.__table__, LedgerAccount.__table__, Customer.__table__  # type: ignore[attr-defined]
         wcols = (w.c.id, w.c.number, w.c.customer_id, w.c.tier, w.c.status, w.c.currency, w.c.account_id)
@@ -334,8 +334,8 @@ class CashService:
     # -- rules -------------------------------------------------------------------------------
     def check_limits(self, session: Session, actor: Actor, kind: str, amount: Money, src: WalletSide,
                      dst: WalletSide | None = None) -> _Check:
-        from .errors import Conflict, LimitExceeded, PermissionDenied, ValidationError
-        from .wallets import tier_limits, wallet_usage
+        from teller_tui.common.errors import Conflict, LimitExceeded, PermissionDenied, ValidationError
+        from teller_tui.wallets.service import tier_limits, wallet_usage
 
         chk = _Check()
         today = self._today(session, actor)
@@ -389,7 +389,7 @@ class CashService:
         if chk.refusal is not None:
             return chk
         # Limits a supervisor may lift: evaluated by the approval policy (data/approval_policy.toml).
-        from .approvals import Facts
+        from teller_tui.approvals.workflow import Facts
 
         before = self._cash_today_for_customer(session, src.wallet.customer_id, kind, today) \
             if kind in CASH_KINDS else 0
@@ -403,7 +403,7 @@ class CashService:
     # -- previews ----------------------------------------------------------------------------
     def _preview(self, actor: Actor, kind: str, wallet_id: int, amount: Money, to_wallet_id: int | None = None
                  ) -> Preview:
-        from .errors import DomainError
+        from teller_tui.common.errors import DomainError
 
         with self.db.read() as s:
             src = self.wallet_side(s, wallet_id)
@@ -433,7 +433,7 @@ class CashService:
         return self._preview(actor, "transfer", from_wallet_id, amount, to_wallet_id)
 
     def preview_reversal(self, actor: Actor, entry_id: int) -> Preview:
-        from .errors import DomainError
+        from teller_tui.common.errors import DomainError
 
         with self.db.read() as s:
             try:
@@ -460,21 +460,21 @@ class CashService:
     # -- posting -----------------------------------------------------------------------------
     def cash_in(self, actor: Actor, wallet_id: int, amount: Money, memo: str = "", *, idempotency_key: str,
                 approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
         return self._execute(actor, "cash_in", wallet_id, None, amount, memo, idempotency_key, approval_id)
 
     def cash_out(self, actor: Actor, wallet_id: int, amount: Money, memo: str = "", *, idempotency_key: str,
                  approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
         return self._execute(actor, "cash_out", wallet_id, None, amount, memo, idempotency_key, approval_id)
 
     def transfer(self, actor: Actor, from_wallet_id: int, to_wallet_id: int, amount: Money, memo: str = "", *,
                  idempotency_key: str, approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
         return self._execute(actor, "transfer", from_wallet_id, to_wallet_id, amount, memo, idempotency_key,
@@ -482,8 +482,8 @@ class CashService:
 
     def posting_legs(self, session: Session, actor: Actor, kind: str, amount: Money, src: WalletSide,
                      dst: WalletSide | None) -> tuple[Any, ...]:
-        from .ledger import credit, debit
-        from .ledger.accounts import AccountKind, interbranch_code
+        from teller_tui.ledger import credit, debit
+        from teller_tui.ledger.accounts import AccountKind, interbranch_code
 
         if kind == "cash_in":
             drawer = self._drawer_account(session, actor)
@@ -506,10 +506,10 @@ class CashService:
 
     def _execute(self, actor: Actor, kind: str, wallet_id: int, to_wallet_id: int | None, amount: Money,
                  memo: str, key: str, approval_id: int | None) -> TxnResult:
-        from .errors import ValidationError
-        from .drawers import open_business_date
-        from .ledger import EntryRequest
-        from .receipts import clean_text
+        from teller_tui.common.errors import ValidationError
+        from teller_tui.branch.drawers import open_business_date
+        from teller_tui.ledger import EntryRequest
+        from teller_tui.desk.receipts import clean_text
 
         if not isinstance(amount, Money):
             raise TypeError("amount must be Money")
@@ -520,7 +520,7 @@ class CashService:
         def work(s: Session) -> tuple[Any, bool]:
             from sqlalchemy import bindparam, select
 
-            from .models import JournalEntry, LedgerAccount
+            from teller_tui.models import JournalEntry, LedgerAccount
 
             src = self._side(s, wallet_id)
             dst = self._side(s, to_wallet_id) if to_wallet_id is not None else None
@@ -585,7 +585,7 @@ class CashService:
 
     @staticmethod
     def _posted_from_hold(session: Session, entry_id: int) -> bool:
-        from .models import JournalEntry
+        from teller_tui.models import JournalEntry
 
         entry = session.get(JournalEntry, entry_id)
         return entry is not None and entry.hold_id is not None
@@ -593,7 +593,7 @@ class CashService:
     def _approval_spec(self, actor: Actor, kind: str, amount: Money, memo: str, key: str, src: WalletSide,
                        dst: WalletSide | None, legs: tuple[Any, ...], chk: _Check) -> Any:
         """What a supervisor approves (bound by hash); with a hold plan for the remote queue."""
-        from .approvals import ApprovalSpec, HoldPlan
+        from teller_tui.approvals.workflow import ApprovalSpec, HoldPlan
 
         hold = None
         if len(legs) == 2:
@@ -607,7 +607,7 @@ class CashService:
                             customer_name=src.customer.full_name if src.customer else "", hold=hold)
 
     def finish(self, result: Any, data: Any) -> TxnResult:
-        from .receipts import render_receipt, save_receipt
+        from teller_tui.desk.receipts import render_receipt, save_receipt
 
         text = render_receipt(data.data, width=80)
         path: Path | None = None
@@ -624,7 +624,7 @@ class CashService:
         """(wallet id, signed amount to that wallet: + money in) of a desk entry's main wallet."""
         from sqlalchemy import text
 
-        from .errors import NotFound
+        from teller_tui.common.errors import NotFound
 
         rows = session.execute(text(
             "SELECT w.id, p.amount, p.currency FROM posting p JOIN wallet w ON w.account_id = p.account_id "
@@ -638,8 +638,8 @@ class CashService:
     def _reversal_target(self, session: Session, actor: Actor, entry_id: int) -> tuple[Any, int, Money]:
         from sqlalchemy import select
 
-        from .errors import Conflict, NotFound, PermissionDenied
-        from .models import JournalEntry
+        from teller_tui.common.errors import Conflict, NotFound, PermissionDenied
+        from teller_tui.models import JournalEntry
 
         e = session.get(JournalEntry, entry_id)
         if e is None:
@@ -659,7 +659,7 @@ class CashService:
     def _reversal_spec(self, session: Session, actor: Actor, entry_id: int, wallet_id: int, amount: Money,
                        reason: str) -> Any:
         """The approval policy's verdict on a reversal, as an approval spec (no rules: none needed)."""
-        from .approvals import ApprovalSpec, Facts
+        from teller_tui.approvals.workflow import ApprovalSpec, Facts
 
         side = self.wallet_side(session, wallet_id)
         hits = self.approvals.evaluate(Facts("reversal", self._today(session, actor), abs(amount), actor.role))
@@ -671,11 +671,11 @@ class CashService:
 
     def reverse(self, actor: Actor, entry_id: int, reason: str, *, idempotency_key: str,
                 approval_id: int | None = None) -> TxnResult:
-        from .auth.roles import STAFF_ROLES, require_role
+        from teller_tui.auth.roles import STAFF_ROLES, require_role
 
         require_role(actor, *STAFF_ROLES)
-        from .errors import ValidationError
-        from .receipts import clean_text
+        from teller_tui.common.errors import ValidationError
+        from teller_tui.desk.receipts import clean_text
 
         reason = clean_text(reason, 200)
         if not reason:
@@ -713,8 +713,8 @@ class CashService:
         summed from the postings up to it (a reprint shows the balance of its day)."""
         from sqlalchemy import bindparam, func, select
 
-        from .models import Customer, JournalEntry, Posting, Staff, Wallet
-        from .receipts import ReceiptData, mask_name, mask_wallet
+        from teller_tui.models import Customer, JournalEntry, Posting, Staff, Wallet
+        from teller_tui.desk.receipts import ReceiptData, mask_name, mask_wallet
 
         je = JournalEntry.__table__  # type: ignore[attr-defined]
         st = Staff.__table__  # type: ignore[attr-defined]
@@ -757,9 +757,9 @@ class CashService:
         """Re-render a receipt (marked as a reprint) for a posted entry's reference."""
         from sqlalchemy import select
 
-        from .errors import NotFound
-        from .models import JournalEntry
-        from .receipts import render_receipt, reprint_label
+        from teller_tui.common.errors import NotFound
+        from teller_tui.models import JournalEntry
+        from teller_tui.desk.receipts import render_receipt, reprint_label
 
         with self.db.read() as s:
             entry_id = s.execute(select(JournalEntry.id).where(JournalEntry.reference == reference.strip())).scalar()

@@ -1,7 +1,7 @@
 """Locale-aware display of money, dates and numbers, amounts in words, CJK-aware columns.
 
-Every function takes ``locale=None`` meaning "the active locale" (:func:`teller_tui.i18n.get_locale`),
-or any name :func:`teller_tui.i18n.normalize_locale` accepts. Babel is imported on first use.
+Every function takes ``locale=None`` meaning "the active locale" (:func:`teller_tui.common.i18n.get_locale`),
+or any name :func:`teller_tui.common.i18n.normalize_locale` accepts. Babel is imported on first use.
 
 Output is terminal-safe: only ASCII ``+``/``-`` signs, and the no-break / narrow no-break
 spaces CLDR puts in some patterns become plain spaces (a terminal cell is a cell).
@@ -15,9 +15,9 @@ from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
-from .errors import ValidationError
-from .i18n import _, get_locale, locale_override, n_, normalize_locale
-from .money import Money, currency
+from teller_tui.common.errors import ValidationError
+from teller_tui.common.i18n import _, get_locale, locale_override, n_, normalize_locale
+from teller_tui.common.money import Money, currency
 
 if TYPE_CHECKING:  # pragma: no cover
     from babel import Locale

@@ -25,16 +25,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from .audit import Actor, AuditTrail
-    from .clock import Clock
-    from .db.engine import Database
-    from .ledger import Ledger
-    from .settings import Settings
+    from teller_tui.audit.trail import Actor, AuditTrail
+    from teller_tui.common.clock import Clock
+    from teller_tui.db.engine import Database
+    from teller_tui.ledger import Ledger
+    from teller_tui.common.settings import Settings
 
 SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
 
@@ -54,7 +54,7 @@ class WalletInfo:
 
 def wallet_number_for(seq: int) -> str:
     """The 16-digit wallet number for sequence ``seq`` (prefix, sequence, Luhn check digit)."""
-    from .identity import make_wallet_number
+    from teller_tui.wallets.identity import make_wallet_number
 
     return make_wallet_number(seq)
 
@@ -74,8 +74,8 @@ class WalletService:
                     explanations: Mapping[str, Any] | None = None, audit: bool = True) -> WalletInfo:
         from sqlalchemy import func, select
 
-        from .ledger.accounts import AccountKind, points_code, wallet_code
-        from .models import Customer, Wallet
+        from teller_tui.ledger.accounts import AccountKind, points_code, wallet_code
+        from teller_tui.models import Customer, Wallet
 
         if tier not in (1, 2, 3, 4):
             raise ValidationError("A wallet class is 1, 2, 3 or 4", code="tier")
@@ -131,7 +131,7 @@ class WalletService:
     def _set_status(self, session: Session, actor: Actor, wallet_id: int, status: str, reason: str) -> WalletInfo:
         from sqlalchemy import update
 
-        from .models import Wallet
+        from teller_tui.models import Wallet
 
         wallet = session.get(Wallet, wallet_id)
         if wallet is None:
@@ -152,7 +152,7 @@ class WalletService:
 
     # -- lookup ----------------------------------------------------------------------------
     def get_wallet(self, wallet_id: int) -> WalletInfo:
-        from .models import Wallet
+        from teller_tui.models import Wallet
 
         with self.db.read() as s:
             w = s.get(Wallet, wallet_id)
@@ -163,7 +163,7 @@ class WalletService:
     def find_by_number(self, number: str) -> WalletInfo | None:
         from sqlalchemy import select
 
-        from .models import Wallet
+        from teller_tui.models import Wallet
 
         number = "".join(ch for ch in number if ch.isdigit())
         with self.db.read() as s:
@@ -184,7 +184,7 @@ def _clean(text: str, limit: int = 200) -> str:
 def tier_limits(tiers: Any, tier: int, on: Any) -> Any:
     """The Tier (Money fields balance_cap/per_txn/daily/yearly) in force on ``on``."""
     if tiers is None:
-        from .tiers import default_table
+        from teller_tui.wallets.classes import default_table
 
         tiers = default_table()
     return tiers.tier(tier, on=on)
@@ -218,11 +218,11 @@ def wallet_usage(session: Session, account_id: int, on: Any) -> tuple[int, int, 
 
 
 def wallet_views(session: Session, wallet_rows: Any, on: Any, tiers: Any = None) -> list[Any]:
-    from .customers import WalletLimits, WalletView
-    from .ledger.core import _balance
-    from .receipts import mask_wallet as mask_wallet_number
-    from .models import LedgerAccount
-    from .money import Money
+    from teller_tui.desk.customers import WalletLimits, WalletView
+    from teller_tui.ledger.core import _balance
+    from teller_tui.desk.receipts import mask_wallet as mask_wallet_number
+    from teller_tui.models import LedgerAccount
+    from teller_tui.common.money import Money
 
     out = []
     for w in wallet_rows:

@@ -2,7 +2,7 @@
 
 Usage in any module, core or UI::
 
-    from teller_tui.i18n import _, n_, N_, p_
+    from teller_tui.common.i18n import _, n_, N_, p_
 
     raise ValidationError(_("Enter an amount"), code="amount_empty")
     label = n_("{count} transaction", "{count} transactions", count).format(count=count)
@@ -22,7 +22,7 @@ locale is ``"en"`` (the msgids themselves); the app sets it from ``Settings.loca
 startup. Nothing happens at import time: catalogs load lazily on first use and are cached.
 
 Catalogs are compiled ``.mo`` files beside their ``.po`` sources; see
-:mod:`teller_tui.i18n_tools` for the maintenance workflow (extract, translate, compile).
+:mod:`teller_tui.common.i18n_tools` for the maintenance workflow (extract, translate, compile).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ValidationError
+from teller_tui.common.errors import ValidationError
 
 __all__ = [
     "DOMAIN",
@@ -82,7 +82,7 @@ _cache_lock = threading.Lock()
 def normalize_locale(name: str) -> str:
     """Map ``"zh-CN"``, ``"zh"``, ``"zh_Hans_CN"``, ``"en_US"``... to ``"zh_CN"`` or ``"en"``.
 
-    Raises :class:`~teller_tui.errors.ValidationError` for anything else.
+    Raises :class:`~teller_tui.common.errors.ValidationError` for anything else.
     """
     if isinstance(name, str):
         key = name.strip().replace("-", "_").split(".", 1)[0].lower()  # drop ".UTF-8"
@@ -122,7 +122,7 @@ def locale_override(name: str) -> Iterator[str]:
 # -- catalogs -------------------------------------------------------------------------------
 def locale_dir() -> Path:
     """``data/locale`` (or its installed equivalent)."""
-    from .paths import data_dir
+    from teller_tui.common.paths import data_dir
 
     return data_dir() / "locale"
 
