@@ -1,49 +1,67 @@
-"""One object wires the core together; the CLI, the apps and the tests all build it here.
+"""The composition root: one typed object that wires the core together.
 
-``make_services(settings)`` opens the database (checking pragmas, filesystem and schema)
-and constructs each service with what it needs. Services are plain classes that take a
-:class:`~teller_tui.db.engine.Database`, a clock and settings, and return read models.
-Feature areas add their service as a field here and construct it in ``make_services``.
+``make_services(settings)`` opens the database (checking pragmas, filesystem and schema), builds
+the shared pieces once (secret box, wallet-class table, approval policy, teller and kiosk limits)
+and constructs every service in dependency order, passing each exactly what it needs as required
+constructor arguments. The CLI, both apps and the tests all build the core here; nothing else
+constructs a service, and no service builds another one, a secret box or a class table itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
+from teller_tui.approvals.workflow import ApprovalPolicy, ApprovalService
+from teller_tui.audit.trail import AuditTrail
+from teller_tui.auth.secretbox import SecretBox
+from teller_tui.auth.service import AuthService
+from teller_tui.branch.drawers import DrawerService
 from teller_tui.common.clock import Clock, SystemClock
+from teller_tui.common.settings import Settings
+from teller_tui.db import schema
+from teller_tui.db.engine import Database, make_database
+from teller_tui.desk.cash import CashService, TellerLimits
+from teller_tui.desk.customers import CustomerService
+from teller_tui.kiosk.service import CustomerPinService, KioskLimits, KioskService
+from teller_tui.ledger import Ledger
+from teller_tui.wallets.classes import TierTable
+from teller_tui.wallets.funding import FundingService
+from teller_tui.wallets.lifecycle import LifecycleService
+from teller_tui.wallets.onboarding import OnboardingService
+from teller_tui.wallets.service import WalletService
 
-if TYPE_CHECKING:
-    from teller_tui.audit.trail import AuditTrail
-    from teller_tui.db.engine import Database
-    from teller_tui.ledger import Ledger
-    from teller_tui.common.settings import Settings
 
-
-@dataclass
+@dataclass(frozen=True)
 class Services:
+    """Every service of the core, built once. Fields are in construction order."""
+
     settings: Settings
     clock: Clock
     db: Database
     ledger: Ledger
     audit: AuditTrail
-    # Feature services, constructed in make_services (typed loosely to keep this module light).
-    extra: dict[str, Any]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.__dict__["extra"][name]
-        except KeyError:
-            raise AttributeError(name) from None
+    box: SecretBox
+    tiers: TierTable
+    policy: ApprovalPolicy
+    teller_limits: TellerLimits
+    kiosk_limits: KioskLimits
+    auth: AuthService
+    approvals: ApprovalService
+    customers: CustomerService
+    wallets: WalletService
+    cash: CashService
+    drawers: DrawerService
+    funding: FundingService
+    onboarding: OnboardingService
+    lifecycle: LifecycleService
+    kiosk: KioskService
+    customer_pins: CustomerPinService
 
     def close(self) -> None:
         self.db.dispose()
 
 
 def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
-    from teller_tui.db import schema
-    from teller_tui.db.engine import make_database
-
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         settings.ensure_home()
@@ -56,56 +74,31 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
 
 
 def make_services(settings: Settings, *, clock: Clock | None = None, database: Database | None = None,
-                  check_schema: bool = True) -> Services:
-    from teller_tui.audit.trail import AuditTrail
-    from teller_tui.ledger import Ledger
-
+                  check_schema: bool = True, box: SecretBox | None = None) -> Services:
+    """Build the core. ``clock``, ``database`` and ``box`` are injected by tests and tools."""
     clock = clock or SystemClock()
     db = database or open_database(settings, check_schema=check_schema)
     ledger = Ledger(clock)
     audit = AuditTrail(clock)
-    services = Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, extra={})
-    register_features()
-    for name, factory in _FEATURES:
-        services.extra[name] = factory(services)
-    return services
-
-
-def _feature_factories() -> list[tuple[str, Any]]:
-    """Feature services in construction order: (attribute name, factory(services) -> service).
-
-    Each feature area appends its entry here; later entries may use earlier ones.
-    """
-    features: list[tuple[str, Any]] = []
-    from teller_tui.auth.service import AuthService
-    features.append(("auth", lambda s: AuthService(s.db, s.clock, s.settings, s.audit)))
-    from teller_tui.approvals.workflow import ApprovalService
-    features.append(("approvals", lambda s: ApprovalService(s.db, s.clock, s.settings, s.ledger, s.audit, auth=s.auth)))
-    from teller_tui.desk.customers import CustomerService
-    from teller_tui.wallets.service import WalletService
-    from teller_tui.desk.cash import CashService
-    features.append(("customers", lambda s: CustomerService(s.db, s.clock, s.settings)))
-    features.append(("wallets", lambda s: WalletService(s.db, s.clock, s.settings, s.ledger, s.audit)))
-    features.append(("cash", lambda s: CashService(s.db, s.clock, s.settings, s.ledger, s.audit,
-                                                   approvals=s.approvals)))
-    from teller_tui.branch.drawers import DrawerService
-    features.append(("drawers", lambda s: DrawerService(s)))
-    from teller_tui.wallets.funding import FundingService
-    from teller_tui.wallets.lifecycle import LifecycleService
-    from teller_tui.wallets.onboarding import OnboardingService
-    features.append(("funding", lambda s: FundingService(s.db, s.clock, s.settings, s.ledger, s.audit)))
-    features.append(("onboarding", lambda s: OnboardingService(s.db, s.clock, s.settings, s.ledger, s.audit, funding=s.funding)))
-    features.append(("lifecycle", lambda s: LifecycleService(s.db, s.clock, s.settings, s.ledger, s.audit, approvals=getattr(s, "approvals", None))))
-    from teller_tui.kiosk.service import CustomerPinService, KioskService
-    features.append(("kiosk", lambda s: KioskService(s.db, s.clock, s.settings, s.ledger, s.audit, cash=s.cash)))
-    features.append(("customer_pins", lambda s: CustomerPinService(s.db, s.clock, s.settings, s.audit)))
-    return features
-
-
-_FEATURES: list[tuple[str, Any]] = []
-
-
-def register_features() -> None:
-    """Populate the feature list once (import-time free: called from make_services callers)."""
-    if not _FEATURES:
-        _FEATURES.extend(_feature_factories())
+    box = box or SecretBox.from_home_lazily(settings)
+    tiers = TierTable.load()
+    policy = ApprovalPolicy.load()
+    teller_limits = TellerLimits.load()
+    kiosk_limits = KioskLimits.load()
+    auth = AuthService(db, clock, settings, audit, secretbox=box)
+    approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy)
+    customers = CustomerService(db, clock, settings)
+    wallets = WalletService(db, clock, settings, ledger, audit)
+    cash = CashService(db, clock, settings, ledger, audit, tiers=tiers, teller_limits=teller_limits,
+                       approvals=approvals)
+    drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, auth=auth)
+    funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
+    onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, funding=funding, box=box)
+    lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
+    kiosk = KioskService(db, clock, settings, ledger, audit, cash=cash, limits=kiosk_limits, box=box)
+    customer_pins = CustomerPinService(db, clock, settings, audit)
+    return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
+                    policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
+                    approvals=approvals, customers=customers, wallets=wallets, cash=cash, drawers=drawers,
+                    funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
+                    customer_pins=customer_pins)

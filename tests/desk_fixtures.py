@@ -126,11 +126,13 @@ def desk(db: Any, clock: FakeClock, tmp_path: Path) -> Desk:
 
 
 def _make_cash(db: Any, clock: Any, settings: Any, ledger: Ledger, audit: AuditTrail) -> CashService:
-    cash = _Cash(db, clock, settings, ledger, audit)
-    try:
-        from teller_tui.approvals.workflow import ApprovalService
+    from teller_tui.approvals.workflow import ApprovalPolicy, ApprovalService
+    from teller_tui.auth.secretbox import SecretBox
+    from teller_tui.auth.service import AuthService
+    from teller_tui.desk.cash import TellerLimits
+    from teller_tui.wallets.classes import TierTable
 
-        cash._approvals = _Approvals(ApprovalService(db, clock, settings, ledger, audit))
-    except ImportError:  # pragma: no cover
-        pass
-    return cash
+    auth = AuthService(db, clock, settings, audit, secretbox=SecretBox.ephemeral())
+    approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=ApprovalPolicy.load())
+    return _Cash(db, clock, settings, ledger, audit, tiers=TierTable.load(), teller_limits=TellerLimits.load(),
+                 approvals=_Approvals(approvals))  # type: ignore[arg-type]

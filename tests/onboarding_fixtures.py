@@ -50,6 +50,25 @@ class Env:
             return Actor(row.id, username, "T01", role, branch)
 
 
+APPROVER_PW = "approver-pass-123"
+APPROVER_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def counter_approval(env: Env, spec: Any) -> int:
+    """A real four-eyes approval at the counter: a supervisor with a password and a fresh TOTP code."""
+    import pyotp
+
+    from teller_tui.auth.service import system_actor
+
+    auth = env.services.auth
+    if not any(v.username == "approver" for v in auth.list_staff()):
+        auth.create_staff(system_actor(env.services.settings), "approver", "Approver", "supervisor",
+                          password=APPROVER_PW, totp_secret=APPROVER_SECRET)
+    env.clock.advance(seconds=31)
+    code = pyotp.TOTP(APPROVER_SECRET).at(env.clock.now())
+    return env.services.approvals.approve_at_counter(env.teller, spec, "approver", APPROVER_PW, code).approval_id
+
+
 def make_env(db: Any, clock: FakeClock, home: Path) -> Env:
     from teller_tui.services import make_services
     from teller_tui.common.settings import load_settings

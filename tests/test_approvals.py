@@ -227,7 +227,7 @@ def test_requester_must_be_the_actor(env: Env) -> None:
 
 # -- the remote path -------------------------------------------------------------------------------------
 def _remote_cash_out(env: Env, amount: str = "1500") -> tuple[Any, str]:
-    env.approvals._policy = _low_limit_policy()
+    env.approvals.policy = _low_limit_policy()
     env.cash.cash_in(env.teller, env.wallet_id, Money.of("10000"), idempotency_key=env.key())
     key = env.key()
     spec = _needs_approval(env, "cash_out", amount, key, memo="rent")
@@ -284,7 +284,7 @@ def test_teller_can_cancel_while_waiting(env: Env) -> None:
 
 
 def test_remote_self_approval_refused(env: Env) -> None:
-    env.approvals._policy = _low_limit_policy()
+    env.approvals.policy = _low_limit_policy()
     spec = ApprovalSpec(kind="unfreeze", requester_id=env.supervisor.staff_id, branch_code="B001",
                         subject="wallet:1", rules=("unfreeze",))
     view = env.approvals.request(env.supervisor, spec)

@@ -120,7 +120,7 @@ async def test_remote_approval_teller_screen_moves_on(env: Env) -> None:
     from screens.receipt import ReceiptScreen
     from test_approvals import _low_limit_policy
 
-    env.approvals._policy = _low_limit_policy()
+    env.approvals.policy = _low_limit_policy()
     env.cash.cash_in(env.teller, env.wallet_id, Money.of("10000"), idempotency_key=env.key())
     app = _App(env.services, _staff(env, "wang"), "T01")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -174,7 +174,7 @@ async def test_supervisor_queue_shows_and_decides(env: Env) -> None:
     from test_approvals import _low_limit_policy
     from textual.widgets import DataTable
 
-    env.approvals._policy = _low_limit_policy()
+    env.approvals.policy = _low_limit_policy()
     env.cash.cash_in(env.teller, env.wallet_id, Money.of("10000"), idempotency_key=env.key())
     app = _App(env.services, _staff(env, "li"), "T02")
     async with app.run_test(size=(120, 40)) as pilot:

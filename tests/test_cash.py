@@ -104,7 +104,7 @@ def test_tier_yearly(desk: Desk) -> None:
         def tier(self, n: int, on):  # type: ignore[no-untyped-def]
             return replace(table.tier(n, on=on), yearly=Money.of("300"))
 
-    desk.cash._tiers = Tight()
+    desk.cash.tiers = Tight()  # type: ignore[assignment]
     wid = _wallet(desk, tier=1)
     desk.cash.cash_in(desk.teller, wid, Money.of("1000"), idempotency_key=key())
     desk.cash.cash_out(desk.teller, wid, Money.of("200"), idempotency_key=key())

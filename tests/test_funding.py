@@ -26,8 +26,10 @@ def test_token_is_keyed(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from teller_tui.wallets.funding import FundingService
     from teller_tui.common.settings import load_settings
 
+    from teller_tui.auth.secretbox import SecretBox
+
     other = FundingService(env.services.db, env.clock, load_settings(home=tmp_path / "other"), env.services.ledger,
-                           env.services.audit)
+                           env.services.audit, env.services.tiers, box=SecretBox.ephemeral())
     assert other.token_for(CARD) != env.services.funding.token_for(CARD)
 
 

@@ -255,7 +255,8 @@ def test_kiosk_identity_is_refused_by_teller_services(k: K) -> None:
     ]
     from teller_tui.wallets.lifecycle import LifecycleService
 
-    life = LifecycleService(k.desk.db, k.desk.clock, k.desk.settings, k.desk.ledger, k.desk.audit)
+    life = LifecycleService(k.desk.db, k.desk.clock, k.desk.settings, k.desk.ledger, k.desk.audit, k.desk.cash.tiers,
+                            box=k.box, approvals=k.desk.cash.approvals.real)
     calls += [
         lambda: life.freeze(k.actor, wid, "lost phone"),
         lambda: life.unfreeze(k.actor, wid, "found"),
@@ -265,7 +266,7 @@ def test_kiosk_identity_is_refused_by_teller_services(k: K) -> None:
     ]
     from teller_tui.auth.service import AuthService
 
-    auth = AuthService(k.desk.db, k.desk.clock, k.desk.settings, k.desk.audit)
+    auth = AuthService(k.desk.db, k.desk.clock, k.desk.settings, k.desk.audit, secretbox=k.box)
     calls += [
         lambda: auth.create_staff(k.actor, "evil", "Evil", "admin"),
         lambda: auth.unlock(k.actor, "teller1"),

@@ -20,15 +20,11 @@ SIZE = (110, 40)
 @pytest.fixture
 def services(db: Any, clock: FakeClock, tmp_path: Path) -> Iterator[Any]:
     from teller_tui.auth.secretbox import SecretBox
-    from teller_tui.services import Services, _feature_factories
+    from teller_tui.services import make_services
     from teller_tui.common.settings import load_settings
 
     settings = load_settings(home=tmp_path / "home", locale="en", terminal_id="K01")
-    svc = Services(settings=settings, clock=clock, db=db, ledger=Ledger(clock), audit=AuditTrail(clock), extra={})
-    for name, factory in _feature_factories():
-        svc.extra[name] = factory(svc)
-    svc.kiosk._box = SecretBox.ephemeral()
-    yield svc
+    yield make_services(settings, clock=clock, database=db, box=SecretBox.ephemeral())
 
 
 def _customer(services: Any, name: str, phone: str, fund: str = "1000") -> tuple[int, int]:

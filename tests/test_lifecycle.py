@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from teller_tui.common.errors import ApprovalRequired, Conflict, LimitExceeded, ValidationError
+from teller_tui.common.errors import NotFound, ApprovalRequired, Conflict, LimitExceeded, ValidationError
 from teller_tui.wallets.lifecycle import ACTIONS, TRANSITIONS, check_transition
 from teller_tui.common.money import Money
 
-from onboarding_fixtures import CARD, PIN, env, full_data  # noqa: F401
+from onboarding_fixtures import CARD, PIN, counter_approval, env, full_data  # noqa: F401
 
 
 def _issue(env, **over):  # type: ignore[no-untyped-def]
@@ -40,17 +40,10 @@ def test_freeze_unfreeze_needs_approval(env) -> None:  # type: ignore[no-untyped
     assert info.value.rules == ["unfreeze"]
     spec = info.value.details.get("spec")
     assert spec is not None and spec.kind == "unfreeze" and spec.subject.startswith("wallet:")
-    plain = _without_approvals(env)  # the contract without an approval service: the id is recorded
-    with pytest.raises(ApprovalRequired):
-        plain.unfreeze(env.teller, wid, "found it")
-    assert plain.unfreeze(env.teller, wid, "found it", approval_id=7).status == "active"
-
-
-def _without_approvals(env):  # type: ignore[no-untyped-def]
-    from teller_tui.wallets.lifecycle import LifecycleService
-
-    s = env.services
-    return LifecycleService(s.db, s.clock, s.settings, s.ledger, s.audit)
+    # An approval id that was never granted is refused (the service always has its approvals).
+    with pytest.raises((NotFound, Conflict, ApprovalRequired)):
+        lc.unfreeze(env.teller, wid, "found it", approval_id=7)
+    assert lc.available(wid)["unfreeze"] is None
 
 
 def test_freeze_blocks_withdrawal(env) -> None:  # type: ignore[no-untyped-def]
@@ -93,9 +86,11 @@ def test_replace_device(env) -> None:  # type: ignore[no-untyped-def]
 
     res = _issue(env)
     lc = env.services.lifecycle
-    with pytest.raises(ApprovalRequired):
-        lc.replace_device(env.teller, res.wallet.wallet_id, new_pin="902468")
-    out = _without_approvals(env).replace_device(env.teller, res.wallet.wallet_id, new_pin="902468", enrol_totp=True, approval_id=3)
+    with pytest.raises(ApprovalRequired) as info:
+        lc.replace_device(env.teller, res.wallet.wallet_id, new_pin="902468", enrol_totp=True)
+    approval_id = counter_approval(env, info.value.details["spec"])
+    out = lc.replace_device(env.teller, res.wallet.wallet_id, new_pin="902468", enrol_totp=True,
+                            approval_id=approval_id)
     assert out.totp_secret and out.totp_qr
     with env.services.db.read() as s:
         c = s.get(Customer, res.customer_id)

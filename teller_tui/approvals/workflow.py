@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from teller_tui.db.engine import Database
     from teller_tui.ledger import Ledger
     from teller_tui.common.settings import Settings
+    from teller_tui.auth.service import AuthService
 
 __all__ = [
     "ACTIONS",
@@ -535,21 +536,14 @@ def _json_rules(text: str) -> tuple[str, ...]:
 # == the service =========================================================================================
 class ApprovalService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 auth: Any = None, policy: ApprovalPolicy | None = None) -> None:
+                 *, auth: AuthService, policy: ApprovalPolicy) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
         self.ledger = ledger
         self.audit = audit
         self.auth = auth
-        self._policy = policy
-
-    # -- policy -----------------------------------------------------------------------------------------
-    @property
-    def policy(self) -> ApprovalPolicy:
-        if self._policy is None:
-            self._policy = ApprovalPolicy.load()
-        return self._policy
+        self.policy = policy
 
     def evaluate(self, facts: Facts) -> list[PolicyHit]:
         return self.policy.evaluate(facts, self.settings)

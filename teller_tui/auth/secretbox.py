@@ -132,21 +132,33 @@ def _fsync_dir(directory: Path) -> None:
 
 
 class SecretBox:
-    """AES-256-GCM with a context string as associated data. The key never appears in repr."""
+    """AES-256-GCM with a context string as associated data. The key never appears in repr.
 
-    __slots__ = ("_aead",)
+    A box made by :meth:`from_home_lazily` reads (or creates) its key file on first use, so a
+    process that never touches a secret (a kiosk showing a balance) never opens the key file.
+    The composition root builds one box and hands it to every service that encrypts.
+    """
 
-    def __init__(self, key: bytes) -> None:
-        if not isinstance(key, bytes | bytearray) or len(key) != KEY_BYTES:
+    __slots__ = ("_aead", "_key", "_key_path")
+
+    def __init__(self, key: bytes | None = None, *, key_path: Path | None = None) -> None:
+        if key is None and key_path is None:
+            raise ValueError("a key or a key file is required")
+        if key is not None and (not isinstance(key, bytes | bytearray) or len(key) != KEY_BYTES):
             raise ValueError(f"key must be {KEY_BYTES} bytes")
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        self._aead: Any = AESGCM(bytes(key))
+        self._key: bytes | None = bytes(key) if key is not None else None
+        self._key_path = key_path
+        self._aead: Any = None
 
     @classmethod
     def from_home(cls, home: Path) -> SecretBox:
-        """Use ``home/secret.key``, creating it on first use."""
+        """Use ``home/secret.key``, creating it now if it does not exist."""
         return cls(load_or_create_key(Path(home) / KEY_FILE_NAME))
+
+    @classmethod
+    def from_home_lazily(cls, settings: Any) -> SecretBox:
+        """Use ``settings.home/secret.key``, read (or created) on first use."""
+        return cls(key_path=Path(settings.home) / KEY_FILE_NAME)
 
     @classmethod
     def from_key_file(cls, path: Path) -> SecretBox:
@@ -157,13 +169,33 @@ class SecretBox:
         """A box with a random in-memory key (tests)."""
         return cls(secrets.token_bytes(KEY_BYTES))
 
+    def _master(self) -> bytes:
+        if self._key is None:
+            assert self._key_path is not None
+            self._key = load_or_create_key(self._key_path)
+        return self._key
+
+    def _cipher(self) -> Any:
+        if self._aead is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._aead = AESGCM(self._master())
+        return self._aead
+
+    def derive_key(self, label: bytes) -> bytes:
+        """A 32-byte key for another purpose (HMAC tokens), derived from the master key by ``label``."""
+        import hashlib
+        import hmac
+
+        return hmac.new(self._master(), label, hashlib.sha256).digest()
+
     def __repr__(self) -> str:
         return "SecretBox(<key hidden>)"
 
     def encrypt(self, plaintext: str, *, context: str) -> str:
         """``"v1:" + base64(nonce | ciphertext | tag)``; a fresh random nonce every time."""
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), _context_bytes(context))
+        sealed = self._cipher().encrypt(nonce, plaintext.encode("utf-8"), _context_bytes(context))
         return _PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
 
     def decrypt(self, token: str, *, context: str) -> str:
@@ -180,7 +212,7 @@ class SecretBox:
         if len(raw) < _NONCE_BYTES + _TAG_BYTES:
             raise _undecryptable()
         try:
-            plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
+            plain = self._cipher().decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
             return plain.decode("utf-8")
         except (InvalidTag, UnicodeDecodeError) as exc:
             raise _undecryptable() from exc

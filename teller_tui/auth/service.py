@@ -187,29 +187,12 @@ def _totp_context(staff_id: int) -> str:
 # -- the service -----------------------------------------------------------------------------------
 class AuthService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, audit: AuditTrail,
-                 secretbox: SecretBox | Callable[[], SecretBox] | None = None) -> None:
+                 secretbox: SecretBox) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
         self.audit = audit
-        self._box_source = secretbox
-        self._box: SecretBox | None = None
-
-    # The key file is created on first use, not when services are built.
-    @property
-    def secretbox(self) -> SecretBox:
-        if self._box is None:
-            source = self._box_source
-            if source is None:
-                from teller_tui.auth.secretbox import SecretBox
-
-                self._box = SecretBox.from_home(self.settings.ensure_home())
-            elif callable(source) and not hasattr(source, "encrypt"):
-                self._box = source()
-            else:
-                self._box = source  # type: ignore[assignment]
-        assert self._box is not None
-        return self._box
+        self.secretbox = secretbox  # reads its key file on first use, not when services are built
 
     # -- queries ---------------------------------------------------------------------------------
     def is_first_run(self) -> bool:

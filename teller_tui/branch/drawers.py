@@ -353,15 +353,16 @@ def _tolerance(settings: Any) -> Money:
 
 # -- business days ------------------------------------------------------------------------------------
 class BusinessDayService:
-    def __init__(self, services: Services) -> None:
-        self.s = services
+    def __init__(self, *, db: Database, clock: Clock, settings: Settings, ledger: Ledger,
+                 audit: AuditTrail) -> None:
+        self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
 
     def current(self, branch_code: str) -> BusinessDayView | None:
         from sqlalchemy import func, select
 
         from teller_tui.models import BusinessDay, Drawer
 
-        with self.s.db.read() as session:
+        with self.db.read() as session:
             day = session.execute(select(BusinessDay).where(BusinessDay.branch_code == branch_code,
                                                             BusinessDay.status == "open")).scalars().first()
             if day is None:
@@ -371,7 +372,7 @@ class BusinessDayService:
             return _day_view(day, int(n))
 
     def open(self, actor: Actor, business_date: date | None = None) -> BusinessDayView:
-        with self.s.db.write() as session:
+        with self.db.write() as session:
             return _day_view(self._open_in(session, actor, business_date))
 
     def _open_in(self, session: Session, actor: Actor, business_date: date | None) -> Any:
@@ -383,7 +384,7 @@ class BusinessDayService:
 
         if actor.role not in DRAWER_ROLES and actor.role != "system":
             raise PermissionDenied(_("Only branch staff can open a business day."), code="forbidden")
-        wanted = business_date or local_date(self.s.clock.now())
+        wanted = business_date or local_date(self.clock.now())
         branch = actor.branch_code
         current = session.execute(select(BusinessDay).where(BusinessDay.branch_code == branch,
                                                             BusinessDay.status == "open")).scalars().first()
@@ -397,11 +398,11 @@ class BusinessDayService:
         if last is not None and last.business_date >= wanted:
             raise Conflict(_("Business day {date} is already closed; the next business day starts on a later "
                              "date.").format(date=last.business_date.isoformat()), code="business_day_closed")
-        day = BusinessDay(branch_code=branch, business_date=wanted, status="open", opened_at=self.s.clock.now(),
+        day = BusinessDay(branch_code=branch, business_date=wanted, status="open", opened_at=self.clock.now(),
                           opened_by=actor.username)
         session.add(day)
         session.flush()
-        self.s.audit.append(session, actor, "business_day_open", subject=f"business_day:{branch}:{wanted}",
+        self.audit.append(session, actor, "business_day_open", subject=f"business_day:{branch}:{wanted}",
                             detail={"business_date": wanted.isoformat()})
         return day
 
@@ -412,7 +413,7 @@ class BusinessDayService:
 
         if actor.role not in ("supervisor", "admin", "system"):
             raise PermissionDenied(_("Only a supervisor can close the business day."), code="forbidden")
-        with self.s.db.write() as session:
+        with self.db.write() as session:
             day = session.execute(select(BusinessDay).where(BusinessDay.branch_code == actor.branch_code,
                                                             BusinessDay.status == "open")).scalars().first()
             if day is None:
@@ -423,10 +424,10 @@ class BusinessDayService:
                 raise Conflict(_("The business day cannot close while drawers are open: {names}").format(
                     names=", ".join(still_open)), code="drawers_open", drawers=list(still_open))
             day.status = "closed"
-            day.closed_at = self.s.clock.now()
+            day.closed_at = self.clock.now()
             day.closed_by = actor.username
             session.flush()
-            self.s.audit.append(session, actor, "business_day_close",
+            self.audit.append(session, actor, "business_day_close",
                                 subject=f"business_day:{day.branch_code}:{day.business_date}",
                                 detail={"business_date": day.business_date.isoformat()})
             return _day_view(day)
@@ -434,9 +435,11 @@ class BusinessDayService:
 
 # -- drawers and the vault -----------------------------------------------------------------------------
 class DrawerService:
-    def __init__(self, services: Services) -> None:
-        self.s = services
-        self.days = BusinessDayService(services)
+    def __init__(self, *, db: Database, clock: Clock, settings: Settings, ledger: Ledger,
+                 audit: AuditTrail, auth: AuthService) -> None:
+        self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
+        self.auth = auth
+        self.days = BusinessDayService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit)
 
     # -- business day (delegates) -------------------------------------------------------------------
     def open_business_day(self, actor: Actor, business_date: date | None = None) -> BusinessDayView:
@@ -452,13 +455,13 @@ class DrawerService:
     def _vault_account(self, session: Session, branch: str, currency: str = "CNY") -> int:
         from teller_tui.ledger.accounts import AccountKind, vault_code
 
-        return self.s.ledger.open_account(session, code=vault_code(branch, currency), name=f"Vault {branch}",
+        return self.ledger.open_account(session, code=vault_code(branch, currency), name=f"Vault {branch}",
                                           kind=AccountKind.VAULT, currency=currency, branch_code=branch)
 
     def _drawer_account(self, session: Session, actor: Actor, currency: str = "CNY") -> int:
         from teller_tui.ledger.accounts import AccountKind, drawer_code
 
-        return self.s.ledger.open_account(session, code=drawer_code(actor.branch_code, actor.username),
+        return self.ledger.open_account(session, code=drawer_code(actor.branch_code, actor.username),
                                           name=f"Drawer {actor.username}", kind=AccountKind.DRAWER,
                                           currency=currency, branch_code=actor.branch_code)
 
@@ -500,7 +503,7 @@ class DrawerService:
         ev = DrawerEvent(drawer_id=drawer_id, branch_code=branch, business_date=business_date, kind=kind,
                          currency=currency, amount_minor=amount, change_minor=change_minor, entry_id=entry_id,
                          actor_id=actor.staff_id, actor=actor.username[:64], approver=approver[:64],
-                         at=self.s.clock.now(), memo=memo[:200])
+                         at=self.clock.now(), memo=memo[:200])
         session.add(ev)
         session.flush()
         assert ev.id is not None
@@ -515,7 +518,7 @@ class DrawerService:
               business_date: date, key: str, memo: str, meta: Mapping[str, Any] | None = None) -> Any:
         from teller_tui.ledger import EntryRequest, credit, debit
 
-        return self.s.ledger.post(session, EntryRequest(
+        return self.ledger.post(session, EntryRequest(
             idempotency_key=key, kind=kind, legs=(debit(debit_id, amount), credit(credit_id, amount)),
             actor_id=actor.staff_id, terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo=memo,
             business_date=business_date, meta=dict(meta or {})))
@@ -526,7 +529,7 @@ class DrawerService:
         if supervisor is None:
             raise ApprovalRequired(_("A supervisor must confirm this with their password and code."),
                                    rules=["dual_control"])
-        staff = self.s.auth.verify_fresh_credentials(
+        staff = self.auth.verify_fresh_credentials(
             supervisor.username, supervisor.password, supervisor.code, required_role=SUPERVISOR_ROLES,
             not_staff_id=actor.staff_id, terminal_id=actor.terminal_id, action=f"countersign_{action}")
         return str(staff.username)
@@ -550,7 +553,7 @@ class DrawerService:
 
     def _precheck_open(self, actor: Actor) -> None:
         """Refuse before asking for the supervisor's code when the drawer cannot open anyway."""
-        with self.s.db.read() as session:
+        with self.db.read() as session:
             found = _actor_drawer_query(session, actor)
             if found is not None and found[0] is not None:
                 self._refuse_reopen(found[0])
@@ -570,7 +573,7 @@ class DrawerService:
         from teller_tui.common.reference import count_total
 
         total = count_total(counts, currency)
-        with self.s.db.write() as session:
+        with self.db.write() as session:
             day = self.days._open_in(session, actor, None)
             existing = session.execute(select(Drawer).where(Drawer.business_day_id == day.id,
                                                             Drawer.staff_id == actor.staff_id)).scalars().first()
@@ -579,11 +582,11 @@ class DrawerService:
             self._check_vault_has(session, actor.branch_code, counts, currency)
             vault = self._vault_account(session, actor.branch_code, currency)
             account = self._drawer_account(session, actor, currency)
-            bal = self.s.ledger.balance(session, account)
+            bal = self.ledger.balance(session, account)
             if bal.debits_posted != bal.credits_posted:
                 raise Conflict(_("Your drawer account still holds cash from an earlier day; ask a supervisor."),
                                code="drawer_not_empty")
-            now = self.s.clock.now()
+            now = self.clock.now()
             drawer = Drawer(business_day_id=day.id, branch_code=actor.branch_code, business_date=day.business_date,
                             staff_id=actor.staff_id, username=actor.username, account_id=account, currency=currency,
                             status="open", opened_at=now, float_minor=total.minor, opened_approver=approver)
@@ -599,7 +602,7 @@ class DrawerService:
             self._event(session, drawer_id=drawer.id, branch=actor.branch_code, business_date=day.business_date,
                         kind="open_float", currency=currency, amount=total.minor, actor=actor, counts=counts,
                         entry_id=entry_id, approver=approver)
-            self.s.audit.append(session, actor, "drawer_open", subject=f"drawer:{drawer.id}",
+            self.audit.append(session, actor, "drawer_open", subject=f"drawer:{drawer.id}",
                                 detail={"business_date": day.business_date.isoformat(), "float": total.minor,
                                         "currency": currency, "approver": approver, "counts": counts})
             return drawer.id
@@ -618,11 +621,11 @@ class DrawerService:
         total = count_total(counts, currency)
         if total.minor <= 0:
             raise ValidationError(_("Count the notes to transfer first."), code="transfer_empty")
-        with self.s.db.read() as session:
+        with self.db.read() as session:
             require_open_drawer(session, actor)
         approver = self._countersign(actor, supervisor, "vault_transfer")
         key = idempotency_key or f"vault-{uuid.uuid4().hex}"
-        with self.s.db.write() as session:
+        with self.db.write() as session:
             drawer = require_open_drawer(session, actor)
             vault = self._vault_account(session, actor.branch_code, currency)
             if direction == "from_vault":
@@ -638,7 +641,7 @@ class DrawerService:
                 self._event(session, drawer_id=drawer.drawer_id, branch=actor.branch_code,
                             business_date=drawer.business_date, kind=ev_kind, currency=currency, amount=total.minor,
                             actor=actor, counts=counts, entry_id=entry.entry_id, approver=approver)
-                self.s.audit.append(session, actor, "vault_transfer", subject=f"drawer:{drawer.drawer_id}",
+                self.audit.append(session, actor, "vault_transfer", subject=f"drawer:{drawer.drawer_id}",
                                     detail={"direction": direction, "amount": total.minor, "currency": currency,
                                             "approver": approver, "counts": counts, "reference": entry.reference})
             return TransferResult(entry.reference, direction, total, approver)
@@ -650,7 +653,7 @@ class DrawerService:
 
         from teller_tui.models import DrawerEvent, Posting
 
-        with self.s.db.write() as session:
+        with self.db.write() as session:
             found = _actor_drawer_query(session, actor)
             drawer = found[0] if found else None
             if drawer is None:
@@ -667,7 +670,7 @@ class DrawerService:
                              business_date=drawer.business_date, kind=t.kind, currency=t.amount.currency,
                              amount=t.pieces_total.minor, actor=actor, counts=t.pieces, entry_id=entry_id,
                              change=t.change, change_minor=t.change_due.minor)
-            self.s.audit.append(session, actor, "cash_pieces", subject=f"drawer:{drawer.id}",
+            self.audit.append(session, actor, "cash_pieces", subject=f"drawer:{drawer.id}",
                                 detail={"entry_id": entry_id, "kind": t.kind, "pieces": t.pieces,
                                         "change": t.change})
             return ev
@@ -680,19 +683,19 @@ class DrawerService:
         self._require_staff(actor)
         counts = clean_counts(counts, currency)
         counted = count_total(counts, currency)
-        with self.s.db.write() as session:
+        with self.db.write() as session:
             found = _actor_drawer_query(session, actor)
             drawer = found[0] if found else None
             if drawer is None:
                 raise Conflict(_("You have no cash drawer open today."), code="no_open_drawer")
             if drawer.status != "open":
                 raise Conflict(_("This drawer has already been counted."), code="drawer_counted")
-            bal = self.s.ledger.balance(session, drawer.account_id)
+            bal = self.ledger.balance(session, drawer.account_id)
             if bal.debits_pending or bal.credits_pending:
                 raise Conflict(_("A cash transaction is waiting for a supervisor's decision; settle it before "
                                  "counting."), code="drawer_pending")
             expected = bal.debits_posted - bal.credits_posted
-            now = self.s.clock.now()
+            now = self.clock.now()
             drawer.status = "counting"
             drawer.counted_minor = counted.minor
             drawer.expected_minor = expected
@@ -700,22 +703,22 @@ class DrawerService:
             session.flush()
             self._event(session, drawer_id=drawer.id, branch=actor.branch_code, business_date=drawer.business_date,
                         kind="blind_count", currency=currency, amount=counted.minor, actor=actor, counts=counts)
-            self.s.audit.append(session, actor, "drawer_blind_count", subject=f"drawer:{drawer.id}",
+            self.audit.append(session, actor, "drawer_blind_count", subject=f"drawer:{drawer.id}",
                                 detail={"counted": counted.minor, "expected": expected,
                                         "difference": counted.minor - expected, "counts": counts})
             return CountResult(drawer.id, counted, Money(expected, currency), Money(counted.minor - expected, currency),
-                               _tolerance(self.s.settings))
+                               _tolerance(self.settings))
 
     def pending_count(self, actor: Actor) -> CountResult | None:
         """The submitted count of the actor's drawer while it waits to close (None otherwise)."""
-        with self.s.db.read() as session:
+        with self.db.read() as session:
             found = _actor_drawer_query(session, actor)
             drawer = found[0] if found else None
             if drawer is None or drawer.status != "counting":
                 return None
             cur = drawer.currency
             return CountResult(drawer.id, Money(drawer.counted_minor, cur), Money(drawer.expected_minor, cur),
-                               Money(drawer.counted_minor - drawer.expected_minor, cur), _tolerance(self.s.settings))
+                               Money(drawer.counted_minor - drawer.expected_minor, cur), _tolerance(self.settings))
 
     def close_drawer(self, actor: Actor, supervisor: SupervisorCredentials | None = None, *,
                      write_report: bool = True) -> DrawerClosed:
@@ -748,19 +751,19 @@ class DrawerService:
                 rules=["vault_return"])
         approver: str = self._countersign(actor, supervisor,
                                           "over_short" if pending.needs_approval else "vault_return")
-        with self.s.db.write() as session:
+        with self.db.write() as session:
             found = _actor_drawer_query(session, actor)
             drawer = found[0] if found else None
             if drawer is None or drawer.status != "counting" or drawer.id != pending.drawer_id:
                 raise Conflict(_("The drawer changed while closing; look at it again."), code="drawer_changed")
             cur = drawer.currency
-            bal = self.s.ledger.balance(session, drawer.account_id)
+            bal = self.ledger.balance(session, drawer.account_id)
             if bal.debits_posted - bal.credits_posted != drawer.expected_minor:
                 raise Conflict(_("The drawer balance changed after the count; count again."), code="drawer_changed")
             diff = Money(drawer.counted_minor - drawer.expected_minor, cur)
             os_ref = None
             if diff.minor:
-                os_acct = self.s.ledger.open_account(session, code=over_short_code(actor.branch_code, cur),
+                os_acct = self.ledger.open_account(session, code=over_short_code(actor.branch_code, cur),
                                                      name=f"Cash over/short {actor.branch_code}",
                                                      kind=AccountKind.OVER_SHORT, currency=cur,
                                                      branch_code=actor.branch_code)
@@ -792,10 +795,10 @@ class DrawerService:
                             kind="close_return", currency=cur, amount=drawer.counted_minor, actor=actor,
                             counts=counts, entry_id=entry.entry_id, approver=approver or "")
             drawer.status = "closed"
-            drawer.closed_at = self.s.clock.now()
+            drawer.closed_at = self.clock.now()
             drawer.close_approver = approver
             session.flush()
-            self.s.audit.append(session, actor, "drawer_close", subject=f"drawer:{drawer.id}",
+            self.audit.append(session, actor, "drawer_close", subject=f"drawer:{drawer.id}",
                                 detail={"counted": drawer.counted_minor, "expected": drawer.expected_minor,
                                         "difference": diff.minor, "approver": approver,
                                         "over_short": os_ref, "returned": ret_ref})
@@ -818,7 +821,7 @@ class DrawerService:
         from teller_tui.models import JournalEntry, Posting
 
         branch = actor.branch_code
-        with self.s.db.read() as session:
+        with self.db.read() as session:
             found = _actor_drawer_query(session, actor)
             if found is None:
                 return DrawerStatus("no_business_day", branch, None, _("Business day not open"))
@@ -839,7 +842,7 @@ class DrawerService:
                                        Posting.entry_id.in_(todays))).scalar_one()  # type: ignore[attr-defined]
             balance = None
             if include_balance:
-                b = self.s.ledger.balance(session, drawer.account_id)
+                b = self.ledger.balance(session, drawer.account_id)
                 balance = Money(b.debits_posted - b.credits_posted, drawer.currency)
             message = {"open": _("Drawer open"), "counting": _("Drawer counted: waiting to close"),
                        "closed": _("Drawer closed for the day")}[drawer.status]
@@ -849,11 +852,11 @@ class DrawerService:
     def vault(self, branch_code: str, currency: str = "CNY") -> VaultView:
         from teller_tui.ledger.accounts import vault_code
 
-        with self.s.db.read() as session:
+        with self.db.read() as session:
             holdings = self._holdings(session, branch_code, currency)
             try:
-                acct = self.s.ledger.account_id(session, vault_code(branch_code, currency))
-                b = self.s.ledger.balance(session, acct)
+                acct = self.ledger.account_id(session, vault_code(branch_code, currency))
+                b = self.ledger.balance(session, acct)
                 balance = Money(b.debits_posted - b.credits_posted, currency)
             except NotFound:
                 balance = Money.zero(currency)
@@ -875,15 +878,15 @@ class DrawerService:
         if total.minor <= 0:
             raise ValidationError(_("Count the notes received first."), code="vault_empty")
         branch = actor.branch_code
-        with self.s.db.write() as session:
-            business_date = open_business_date(session, branch) or local_date(self.s.clock.now())
+        with self.db.write() as session:
+            business_date = open_business_date(session, branch) or local_date(self.clock.now())
             vault = self._vault_account(session, branch, currency)
             if source == "equity":
-                src = self.s.ledger.open_account(session, code=equity_code(branch, currency),
+                src = self.ledger.open_account(session, code=equity_code(branch, currency),
                                                  name=f"Equity {branch}", kind=AccountKind.EQUITY,
                                                  currency=currency, branch_code=branch)
             else:
-                src = self.s.ledger.open_account(session, code=settlement_code(branch, currency),
+                src = self.ledger.open_account(session, code=settlement_code(branch, currency),
                                                  name=f"Settlement {branch}", kind=AccountKind.SETTLEMENT,
                                                  currency=currency, branch_code=branch)
             entry = self._post(session, actor, kind=ENTRY_VAULT_RECEIVE, debit_id=vault, credit_id=src, amount=total,
@@ -893,7 +896,7 @@ class DrawerService:
                 self._event(session, drawer_id=None, branch=branch, business_date=business_date, kind="vault_receive",
                             currency=currency, amount=total.minor, actor=actor, counts=counts,
                             entry_id=entry.entry_id, memo=memo)
-                self.s.audit.append(session, actor, "vault_receive", subject=f"vault:{branch}",
+                self.audit.append(session, actor, "vault_receive", subject=f"vault:{branch}",
                                     detail={"amount": total.minor, "currency": currency, "source": source,
                                             "counts": counts, "reference": entry.reference})
         return self.vault(branch, currency)
@@ -902,25 +905,25 @@ class DrawerService:
         """Move cash left in a teller's drawer account outside any drawer day back to the vault."""
         from teller_tui.ledger.accounts import drawer_code
 
-        with self.s.db.write() as session:
+        with self.db.write() as session:
             try:
-                acct = self.s.ledger.account_id(session, drawer_code(teller.branch_code, teller.username))
+                acct = self.ledger.account_id(session, drawer_code(teller.branch_code, teller.username))
             except NotFound:
                 return 0
             found = _actor_drawer_query(session, teller)
             if found is not None and found[0] is not None:
                 return 0
-            b = self.s.ledger.balance(session, acct)
+            b = self.ledger.balance(session, acct)
             held = b.debits_posted - b.credits_posted
             if held <= 0:
                 return 0
-            business_date = open_business_date(session, teller.branch_code) or local_date(self.s.clock.now())
+            business_date = open_business_date(session, teller.branch_code) or local_date(self.clock.now())
             vault = self._vault_account(session, teller.branch_code, currency)
             self._post(session, system, kind=ENTRY_RETURN, debit_id=vault, credit_id=acct,
                        amount=Money(held, currency), business_date=business_date,
                        key=f"sweep-{teller.username}-{uuid.uuid4().hex[:12]}",
                        memo=f"Idle drawer cash back to the vault ({teller.username})")
-            self.s.audit.append(session, system, "drawer_sweep", subject=f"drawer:{teller.username}",
+            self.audit.append(session, system, "drawer_sweep", subject=f"drawer:{teller.username}",
                                 detail={"amount": held, "currency": currency})
             return held
 
@@ -929,9 +932,9 @@ class DrawerService:
                    write: bool = True) -> EodReport:
         from teller_tui.branch.eod import build_report
 
-        report = build_report(self.s, branch_code, business_date, username=username)
+        report = build_report(self, branch_code, business_date, username=username)
         if write:
-            report = report.written_to(self.s.settings.reports_dir)
+            report = report.written_to(self.settings.reports_dir)
         return report
 
 
@@ -980,7 +983,8 @@ def open_drawer_for_setup(parts: Any, actor: Actor, amount: Money) -> int:
     """
     from teller_tui.common.reference import make_change
 
-    svc = DrawerService(parts)
+    svc = DrawerService(db=parts.db, clock=parts.clock, settings=parts.settings, ledger=parts.ledger,
+                        audit=parts.audit, auth=parts.auth)
     counts = make_change(amount)
     system = Actor(None, "system:setup", actor.terminal_id, "system", actor.branch_code)
     svc.receive_into_vault(system, counts, source="equity", memo="Set-up stock", currency=amount.currency)

@@ -24,7 +24,7 @@ from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money
 
 if TYPE_CHECKING:
-    from teller_tui.services import Services
+    from teller_tui.branch.drawers import DrawerService
 
 __all__ = ["DrawerReport", "EodReport", "LargeValueLine", "build_report"]
 
@@ -187,7 +187,7 @@ def _kind_label(kind: str) -> str:
     return _(label) if label else kind
 
 
-def build_report(services: Services, branch_code: str, business_date: date | None = None, *,
+def build_report(services: DrawerService, branch_code: str, business_date: date | None = None, *,
                  username: str | None = None) -> EodReport:
     from sqlalchemy import select
 
@@ -253,7 +253,7 @@ def build_report(services: Services, branch_code: str, business_date: date | Non
         head = AuditTrail.head(session)
         tb = trial_balance(session, branch_code=branch_code)
         generated = services.clock.now()
-    vault = services.drawers.vault(branch_code)
+    vault = services.vault(branch_code)
     return EodReport(branch_code, day.business_date, day.status, generated, reports, vault.balance, vault.holdings,
                      Money(receipts), large, tb, head, username, None, Money(over_short))
 

@@ -221,7 +221,9 @@ def _make_staff(database: Any, settings: Settings, clock: Any) -> dict[str, Any]
     from teller_tui.audit.trail import Actor, AuditTrail
     from teller_tui.auth.service import AuthService
 
-    auth = AuthService(database, clock, settings, AuditTrail(clock))
+    from teller_tui.auth.secretbox import SecretBox
+
+    auth = AuthService(database, clock, settings, AuditTrail(clock), secretbox=SecretBox.from_home_lazily(settings))
     actor = _system_actor(settings)
     out = {}
     for st in DEMO_STAFF:

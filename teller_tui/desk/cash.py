@@ -60,6 +60,8 @@ if TYPE_CHECKING:
     from teller_tui.db.engine import Database
     from teller_tui.ledger import Ledger
     from teller_tui.common.settings import Settings
+    from teller_tui.approvals.workflow import ApprovalService
+    from teller_tui.wallets.classes import TierTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,26 +224,11 @@ def _tr(message: str) -> str:
 
 class CashService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 tiers: Any = None, teller_limits: TellerLimits | None = None, approvals: Any = None) -> None:
+                 *, tiers: TierTable, teller_limits: TellerLimits, approvals: ApprovalService) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self._tiers = tiers
-        self._limits = teller_limits
-        self._approvals = approvals
-
-    @property
-    def approvals(self) -> Any:
-        """teller_tui.approvals.workflow.ApprovalService: evaluates the approval policy, consumes approvals."""
-        if self._approvals is None:
-            from teller_tui.approvals.workflow import ApprovalService
-
-            self._approvals = ApprovalService(self.db, self.clock, self.settings, self.ledger, self.audit)
-        return self._approvals
-
-    @property
-    def teller_limits(self) -> TellerLimits:
-        if self._limits is None:
-            self._limits = TellerLimits.load()
-        return self._limits
+        self.tiers = tiers
+        self.teller_limits = teller_limits
+        self.approvals = approvals
 
     def _today(self, session: Session, actor: Actor) -> date:
         from teller_tui.branch.drawers import current_business_date
@@ -363,7 +350,7 @@ class CashService:
             return chk
         # Hard tier limits.
         if out_side is not None:
-            t = tier_limits(self._tiers, out_side.wallet.tier, today)
+            t = tier_limits(self.tiers, out_side.wallet.tier, today)
             if amount.minor > out_side.available:
                 chk.refuse(LimitExceeded(_tr("Insufficient funds: available {amount}").format(
                     amount=_fmt(Money(max(out_side.available, 0), amount.currency))), code="insufficient_funds"))
@@ -381,7 +368,7 @@ class CashService:
                         tier=out_side.wallet.tier, limit=_fmt(t.yearly), used=_fmt(Money(out_year))),
                         code="tier_yearly"))
         if in_side is not None and chk.refusal is None:
-            t = tier_limits(self._tiers, in_side.wallet.tier, today)
+            t = tier_limits(self.tiers, in_side.wallet.tier, today)
             if t.balance_cap is not None and in_side.balance + amount.minor > t.balance_cap.minor:
                 chk.refuse(LimitExceeded(_tr("Wallet {number} would hold more than its class {tier} cap ({limit})")
                                          .format(number=in_side.wallet.number, tier=in_side.wallet.tier,

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from teller_tui.audit.trail import Actor, AuditTrail
     from teller_tui.auth.secretbox import SecretBox
+    from teller_tui.desk.cash import CashService
     from teller_tui.common.clock import Clock
     from teller_tui.db.engine import Database
     from teller_tui.ledger import Ledger
@@ -201,27 +202,13 @@ def _digits(text: str) -> str:
 # -- the service ------------------------------------------------------------------------------------
 class KioskService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail, *,
-                 cash: Any, limits: KioskLimits | None = None, box: SecretBox | None = None) -> None:
+                 cash: CashService, limits: KioskLimits, box: SecretBox) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
         self.cash = cash
-        self._limits = limits
-        self._box = box
+        self.limits = limits
+        self.box = box
         self._sessions: dict[str, _Live] = {}
         self._lock = threading.Lock()
-
-    @property
-    def limits(self) -> KioskLimits:
-        if self._limits is None:
-            self._limits = KioskLimits.load()
-        return self._limits
-
-    @property
-    def box(self) -> SecretBox:
-        if self._box is None:
-            from teller_tui.auth.secretbox import SecretBox
-
-            self._box = SecretBox.from_home(self.settings.ensure_home())
-        return self._box
 
     # -- identity ---------------------------------------------------------------------------------
     def ensure_identity(self, terminal_id: str | None = None) -> Actor:
@@ -436,7 +423,7 @@ class KioskService:
         cur = wallet.currency
         limits = self.limits
         on = self._today(s, actor)
-        tier = tier_limits(getattr(self.cash, "_tiers", None), wallet.tier, on)
+        tier = tier_limits(self.cash.tiers, wallet.tier, on)
         per_txn = min(limits.per_txn.minor, tier.per_txn.minor if tier.per_txn is not None else limits.per_txn.minor)
         out_today, out_year, _in = wallet_usage(s, wallet.account_id, on)
         left = limits.daily.minor - self._kiosk_out_today(s, wallet.account_id, on)

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from teller_tui.ledger import Ledger
     from teller_tui.common.settings import Settings
     from teller_tui.wallets.classes import TierTable
+    from teller_tui.auth.secretbox import SecretBox
 
 LINK_KINDS = ("card", "account")
 _TOKEN_LABEL = b"teller-tui linked-account token v1"
@@ -133,26 +134,16 @@ def check_tier_limits(session: Session, *, tiers: TierTable, tier: int, account_
 
 class FundingService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 tiers: TierTable | None = None, *, token_key: bytes | None = None) -> None:
+                 tiers: TierTable, *, box: SecretBox) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self._tiers = tiers
-        self._token_key = token_key
-
-    @property
-    def tiers(self) -> TierTable:
-        if self._tiers is None:
-            from teller_tui.wallets.classes import default_table
-
-            self._tiers = default_table()
-        return self._tiers
+        self.tiers = tiers
+        self.box = box
+        self._token_key: bytes | None = None
 
     # -- tokens and checks ------------------------------------------------------------------
     def _key(self) -> bytes:
         if self._token_key is None:
-            from teller_tui.auth.secretbox import KEY_FILE_NAME, load_or_create_key
-
-            master = load_or_create_key(self.settings.home / KEY_FILE_NAME)
-            self._token_key = hmac.new(master, _TOKEN_LABEL, hashlib.sha256).digest()
+            self._token_key = self.box.derive_key(_TOKEN_LABEL)
         return self._token_key
 
     def token_for(self, digits: str) -> str:

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from teller_tui.common.settings import Settings
     from teller_tui.wallets.classes import TierTable
     from teller_tui.wallets.service import WalletInfo
+    from teller_tui.approvals.workflow import ApprovalService
 
 ACTIONS: dict[str, str] = {
     "freeze": N_("Freeze"),
@@ -113,18 +114,14 @@ def _clean(text: str, limit: int = 200) -> str:
 
 class LifecycleService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 tiers: TierTable | None = None, *, box: SecretBox | None = None, approvals: Any = None) -> None:
+                 tiers: TierTable, *, box: SecretBox, approvals: ApprovalService) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self._tiers, self._box, self.approvals = tiers, box, approvals
+        self.tiers, self.box, self.approvals = tiers, box, approvals
 
     def _approve(self, s: Session, actor: Actor, action: str, w: Any, reason: str, approval_id: int | None,
                  message: str) -> None:
         """Raise ApprovalRequired, or consume the approval (see the module docstring)."""
         kind = APPROVAL_ACTIONS[action]
-        if self.approvals is None:
-            if approval_id is None:
-                raise ApprovalRequired(message, rules=[kind], subject=f"wallet:{w.number}")
-            return
         from teller_tui.approvals.workflow import ApprovalSpec, Facts
         from teller_tui.wallets.identity import mask_name
         from teller_tui.models import Customer
@@ -137,22 +134,6 @@ class LifecycleService:
                             reasons=tuple(h.reason for h in hits) or (message,), summary=message,
                             customer_name=mask_name(cust.full_name) if cust else "")
         self.approvals.check(s, spec, approval_id=approval_id)
-
-    @property
-    def tiers(self) -> TierTable:
-        if self._tiers is None:
-            from teller_tui.wallets.classes import default_table
-
-            self._tiers = default_table()
-        return self._tiers
-
-    @property
-    def box(self) -> SecretBox:
-        if self._box is None:
-            from teller_tui.auth.secretbox import SecretBox
-
-            self._box = SecretBox.from_home(self.settings.home)
-        return self._box
 
     def _today(self) -> Any:
         from teller_tui.common.clock import local_date
@@ -409,6 +390,7 @@ class LifecycleService:
 
 def _info(w: Any) -> WalletInfo:
     from teller_tui.wallets.service import WalletInfo
+    from teller_tui.approvals.workflow import ApprovalService
 
     return WalletInfo(w.id, w.number, w.customer_id, w.tier, w.status, w.currency, w.account_id,
                       w.points_account_id, w.opened_at)

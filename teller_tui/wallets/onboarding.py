@@ -548,35 +548,9 @@ def _wrap(text: str, width: int) -> list[str]:
 # -- the service ---------------------------------------------------------------------------------
 class OnboardingService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 tiers: TierTable | None = None, *, funding: FundingService | None = None,
-                 box: SecretBox | None = None) -> None:
+                 tiers: TierTable, *, funding: FundingService, box: SecretBox) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self._tiers, self._funding, self._box = tiers, funding, box
-
-    @property
-    def tiers(self) -> TierTable:
-        if self._tiers is None:
-            from teller_tui.wallets.classes import default_table
-
-            self._tiers = default_table()
-        return self._tiers
-
-    @property
-    def funding(self) -> FundingService:
-        if self._funding is None:
-            from teller_tui.wallets.funding import FundingService
-
-            self._funding = FundingService(self.db, self.clock, self.settings, self.ledger, self.audit,
-                                           self._tiers)
-        return self._funding
-
-    @property
-    def box(self) -> SecretBox:
-        if self._box is None:
-            from teller_tui.auth.secretbox import SecretBox
-
-            self._box = SecretBox.from_home(self.settings.home)
-        return self._box
+        self.tiers, self.funding, self.box = tiers, funding, box
 
     def today(self) -> date:
         from teller_tui.common.clock import local_date
