@@ -9,7 +9,7 @@ from datetime import date
 from sqlmodel import Session, col, func, select
 
 from teller_tui.audit.trail import Actor, AuditTrail
-from teller_tui.branch.kinds import BRANCH_MANAGER_ROLES, DRAWER_ROLES
+from teller_tui.auth.roles import STAFF_ROLES, SUPERVISION_ROLES
 from teller_tui.branch.views import BusinessDayView
 from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.errors import Conflict, PermissionDenied
@@ -17,6 +17,7 @@ from teller_tui.common.i18n import _
 from teller_tui.db.engine import Database
 from teller_tui.ledger.business_day import find_open_business_day
 from teller_tui.models.drawers import BusinessDay, Drawer
+from teller_tui.models.enums import BusinessDayStatus, DrawerStatus
 
 __all__ = ["BusinessDayService"]
 
@@ -38,7 +39,7 @@ class BusinessDayService:
             if day is None:
                 return None
             n = session.exec(select(func.count()).select_from(Drawer).where(
-                Drawer.business_day_id == day.id, Drawer.status != "closed")).one()
+                Drawer.business_day_id == day.id, Drawer.status != DrawerStatus.CLOSED)).one()
             return _day_view(day, int(n))
 
     def open(self, actor: Actor, business_date: date | None = None) -> BusinessDayView:
@@ -48,7 +49,7 @@ class BusinessDayService:
     def open_in(self, session: Session, actor: Actor, business_date: date | None) -> BusinessDay:
         """The open business day of the actor's branch, opening one for ``business_date`` (default:
         today, local) when none is open. Runs inside the caller's write transaction."""
-        if actor.role not in DRAWER_ROLES and actor.role != "system":
+        if actor.role not in STAFF_ROLES:
             raise PermissionDenied(_("Only branch staff can open a business day."), code="forbidden")
         wanted = business_date or local_date(self.clock.now())
         branch = actor.branch_code
@@ -63,8 +64,8 @@ class BusinessDayService:
         if last is not None and last.business_date >= wanted:
             raise Conflict(_("Business day {date} is already closed; the next business day starts on a later "
                              "date.").format(date=last.business_date.isoformat()), code="business_day_closed")
-        day = BusinessDay(branch_code=branch, business_date=wanted, status="open", opened_at=self.clock.now(),
-                          opened_by=actor.username)
+        day = BusinessDay(branch_code=branch, business_date=wanted, status=BusinessDayStatus.OPEN,
+                          opened_at=self.clock.now(), opened_by=actor.username)
         session.add(day)
         session.flush()
         self.audit.append(session, actor, "business_day_open", subject=f"business_day:{branch}:{wanted}",
@@ -73,19 +74,19 @@ class BusinessDayService:
 
     def close(self, actor: Actor) -> BusinessDayView:
         """Close the branch's open day (supervisor); refused while any drawer of it is open."""
-        if actor.role not in BRANCH_MANAGER_ROLES:
+        if actor.role not in SUPERVISION_ROLES:
             raise PermissionDenied(_("Only a supervisor can close the business day."), code="forbidden")
         with self.db.write() as session:
             day = find_open_business_day(session, actor.branch_code)
             if day is None:
                 raise Conflict(_("No business day is open at this branch."), code="no_business_day")
             still_open = session.exec(select(Drawer.username).where(
-                Drawer.business_day_id == day.id, Drawer.status != "closed")
+                Drawer.business_day_id == day.id, Drawer.status != DrawerStatus.CLOSED)
                 .order_by(col(Drawer.username))).all()
             if still_open:
                 raise Conflict(_("The business day cannot close while drawers are open: {names}").format(
                     names=", ".join(still_open)), code="drawers_open", drawers=list(still_open))
-            day.status = "closed"
+            day.status = BusinessDayStatus.CLOSED
             day.closed_at = self.clock.now()
             day.closed_by = actor.username
             session.flush()

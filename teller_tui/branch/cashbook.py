@@ -22,9 +22,12 @@ from teller_tui.common.errors import Conflict, NotFound
 from teller_tui.common.i18n import _, get_locale
 from teller_tui.common.money import Money
 from teller_tui.common.reference import denominations
+from teller_tui.common.text import clean_text
 from teller_tui.ledger import AccountKind, EntryRequest, EntryResult, Ledger, credit, debit
 from teller_tui.ledger.accounts import drawer_code, vault_code
+from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models.drawers import DenominationCount, DrawerEvent
+from teller_tui.models.enums import DrawerEventKind
 
 __all__ = [
     "check_vault_has", "drawer_account", "post_move", "record_event", "vault_account", "vault_holdings",
@@ -82,14 +85,14 @@ def vault_view(session: Session, ledger: Ledger, branch: str, currency: str = "C
 
 
 def record_event(session: Session, *, at: datetime, drawer_id: int | None, branch: str, business_date: date,
-                 kind: str, currency: str, amount: int, actor: Actor, counts: Mapping[str, int],
+                 kind: DrawerEventKind, currency: str, amount: int, actor: Actor, counts: Mapping[str, int],
                  entry_id: int | None = None, approver: str = "", change: Mapping[str, int] | None = None,
                  change_minor: int = 0, memo: str = "") -> int:
     """One drawer event and its denomination rows (``main`` pieces, ``change`` given back)."""
     ev = DrawerEvent(drawer_id=drawer_id, branch_code=branch, business_date=business_date, kind=kind,
                      currency=currency, amount_minor=amount, change_minor=change_minor, entry_id=entry_id,
                      actor_id=actor.staff_id, actor=actor.username[:64], approver=approver[:64],
-                     at=at, memo=memo[:200])
+                     at=at, memo=clean_text(memo, limit=200))
     session.add(ev)
     session.flush()
     assert ev.id is not None
@@ -101,7 +104,7 @@ def record_event(session: Session, *, at: datetime, drawer_id: int | None, branc
     return ev.id
 
 
-def post_move(session: Session, ledger: Ledger, actor: Actor, *, kind: str, debit_id: int, credit_id: int,
+def post_move(session: Session, ledger: Ledger, actor: Actor, *, kind: EntryKind, debit_id: int, credit_id: int,
               amount: Money, business_date: date, key: str, memo: str,
               meta: Mapping[str, Any] | None = None) -> EntryResult:
     """The ledger entry of one cash movement (two legs), dated with the given business date."""

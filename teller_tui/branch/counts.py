@@ -11,6 +11,7 @@ from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.reference import count_total, denominations, make_change
+from teller_tui.models.enums import DrawerEventKind
 
 __all__ = ["clean_counts", "counts_total", "tender"]
 
@@ -35,20 +36,20 @@ def _piece_gcd(currency: str) -> int:
 
 
 def tender(amount: Money, pieces: Mapping[str, int], change: Mapping[str, int] | None = None, *,
-           kind: str = "cash_in") -> Tender:
+           kind: str = DrawerEventKind.CASH_IN) -> Tender:
     """Check the pieces of a cash transaction: counts × face values against the amount.
 
     Cash in: the pieces received must cover the amount; the change due is the excess, and
     ``change`` (pieces given back) must add up to it — without it, the fewest pieces are
     suggested. Cash out: the pieces paid out must add up to the amount exactly.
     """
-    if kind not in ("cash_in", "cash_out"):
+    if kind not in (DrawerEventKind.CASH_IN, DrawerEventKind.CASH_OUT):
         raise ValidationError(_("Unknown cash transaction kind"), code="tender_kind")
     if amount.minor <= 0:
         raise ValidationError(_("Enter the amount first"), code="tender_amount")
     pieces = clean_counts(pieces, amount.currency)
     total = count_total(pieces, amount.currency)
-    if kind == "cash_out":
+    if kind == DrawerEventKind.CASH_OUT:
         if total != amount:
             raise ValidationError(_("The notes counted add up to {total}, not {amount}").format(
                 total=total.plain(), amount=amount.plain()), code="tender_mismatch")

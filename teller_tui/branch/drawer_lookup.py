@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from teller_tui.audit.trail import Actor
+from teller_tui.branch.views import OpenDrawer
 from teller_tui.common.errors import Conflict
 from teller_tui.common.i18n import _
 from teller_tui.ledger.business_day import find_open_business_day
 from teller_tui.models.drawers import BusinessDay, Drawer
-from teller_tui.branch.views import OpenDrawer
+from teller_tui.models.enums import DrawerStatus as DrawerState
 
 __all__ = ["actor_drawer", "require_open_drawer"]
 
@@ -40,10 +41,10 @@ def require_open_drawer(session: Session, actor: Actor) -> OpenDrawer:
     if drawer is None:
         raise Conflict(_("You have no open cash drawer for business day {date}: open your drawer with a float "
                          "from the vault first.").format(date=day.business_date.isoformat()), code="no_open_drawer")
-    if drawer.status == "counting":
+    if drawer.status == DrawerState.COUNTING:
         raise Conflict(_("Your drawer is being counted for the end of day: no more cash transactions today."),
                        code="drawer_counting")
-    if drawer.status == "closed":
+    if drawer.status == DrawerState.CLOSED:
         raise Conflict(_("Your drawer for business day {date} is closed; it reopens on the next business day.")
                        .format(date=day.business_date.isoformat()), code="drawer_closed")
     assert drawer.id is not None

@@ -34,7 +34,7 @@ from teller_tui.branch.drawer_lookup import actor_drawer
 from teller_tui.branch.dual_control import countersign, require_staff
 from teller_tui.branch.eod import EodReport
 from teller_tui.branch.eod_build import build_report
-from teller_tui.branch.kinds import ENTRY_FLOAT, ENTRY_OVER_SHORT, ENTRY_RETURN, OWN_KINDS, Direction
+from teller_tui.branch.kinds import Direction
 from teller_tui.branch.vault import VaultService
 from teller_tui.branch.views import (
     BusinessDayView, CountResult, DrawerClosed, DrawerStatus, SupervisorCredentials, Tender, TransferResult,
@@ -49,7 +49,9 @@ from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
 from teller_tui.ledger import AccountKind, Ledger
 from teller_tui.ledger.accounts import over_short_code
+from teller_tui.ledger.kinds import DRAWER_ENTRY_KINDS, EntryKind
 from teller_tui.models.drawers import DenominationCount, Drawer, DrawerEvent
+from teller_tui.models.enums import DrawerEventKind, DrawerStatus as DrawerState
 from teller_tui.models.ledger import JournalEntry, Posting
 
 __all__ = ["DrawerService"]
@@ -63,7 +65,7 @@ def _tolerance(settings: Settings) -> Money:
 
 
 def _refuse_reopen(drawer: Drawer) -> None:
-    if drawer.status == "closed":
+    if drawer.status == DrawerState.CLOSED:
         raise Conflict(_("Your drawer for business day {date} is closed; it reopens on the next business day.")
                        .format(date=drawer.business_date.isoformat()), code="drawer_closed")
     raise Conflict(_("Your drawer is already open for business day {date}.").format(
@@ -146,19 +148,20 @@ class DrawerService:
             now = self.clock.now()
             drawer = Drawer(business_day_id=day.id, branch_code=actor.branch_code, business_date=day.business_date,
                             staff_id=actor.staff_id, username=actor.username, account_id=account, currency=currency,
-                            status="open", opened_at=now, float_minor=total.minor, opened_approver=approver)
+                            status=DrawerState.OPEN, opened_at=now, float_minor=total.minor, opened_approver=approver)
             session.add(drawer)
             session.flush()
             assert drawer.id is not None
             entry_id = None
             if total.minor:
-                entry = post_move(session, self.ledger, actor, kind=ENTRY_FLOAT, debit_id=account, credit_id=vault,
-                                  amount=total, business_date=day.business_date, key=f"drawer:{drawer.id}:float",
-                                  memo=f"Opening float {actor.username}", meta={"drawer": drawer.id})
+                entry = post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_FLOAT, debit_id=account,
+                                  credit_id=vault, amount=total, business_date=day.business_date,
+                                  key=f"drawer:{drawer.id}:float", memo=f"Opening float {actor.username}",
+                                  meta={"drawer": drawer.id})
                 entry_id = entry.entry_id
             record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,
-                         business_date=day.business_date, kind="open_float", currency=currency, amount=total.minor,
-                         actor=actor, counts=counts, entry_id=entry_id, approver=approver)
+                         business_date=day.business_date, kind=DrawerEventKind.OPEN_FLOAT, currency=currency,
+                         amount=total.minor, actor=actor, counts=counts, entry_id=entry_id, approver=approver)
             self.audit.append(session, actor, "drawer_open", subject=f"drawer:{drawer.id}",
                               detail={"business_date": day.business_date.isoformat(), "float": total.minor,
                                       "currency": currency, "approver": approver, "counts": counts})
@@ -171,16 +174,17 @@ class DrawerService:
             drawer = self._own_drawer(session, actor)
             amount = session.exec(select(Posting.amount).where(Posting.entry_id == entry_id,
                                                                Posting.account_id == drawer.account_id)).first()
-            expected = t.amount.minor if t.kind == "cash_in" else -t.amount.minor
+            expected = t.amount.minor if t.kind == DrawerEventKind.CASH_IN else -t.amount.minor
             if amount is None or int(amount) != expected:
                 raise ValidationError(_("The notes counted do not match that transaction."), code="tender_entry")
             if session.exec(select(DrawerEvent.id).where(DrawerEvent.entry_id == entry_id,
                                                          DrawerEvent.kind == t.kind)).first() is not None:
                 raise Conflict(_("The notes of that transaction are already recorded."), code="tender_recorded")
             ev = record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,
-                              business_date=drawer.business_date, kind=t.kind, currency=t.amount.currency,
-                              amount=t.pieces_total.minor, actor=actor, counts=t.pieces, entry_id=entry_id,
-                              change=t.change, change_minor=t.change_due.minor)
+                              business_date=drawer.business_date, kind=DrawerEventKind(t.kind),
+                              currency=t.amount.currency, amount=t.pieces_total.minor, actor=actor,
+                              counts=t.pieces, entry_id=entry_id, change=t.change,
+                              change_minor=t.change_due.minor)
             self.audit.append(session, actor, "cash_pieces", subject=f"drawer:{drawer.id}",
                               detail={"entry_id": entry_id, "kind": t.kind, "pieces": t.pieces,
                                       "change": t.change})
@@ -202,20 +206,20 @@ class DrawerService:
         counted = count_total(counts, currency)
         with self.db.write() as session:
             drawer = self._own_drawer(session, actor)
-            if drawer.status != "open":
+            if drawer.status != DrawerState.OPEN:
                 raise Conflict(_("This drawer has already been counted."), code="drawer_counted")
             bal = self.ledger.balance(session, drawer.account_id)
             if bal.debits_pending or bal.credits_pending:
                 raise Conflict(_("A cash transaction is waiting for a supervisor's decision; settle it before "
                                  "counting."), code="drawer_pending")
             expected = bal.debits_posted - bal.credits_posted
-            drawer.status = "counting"
+            drawer.status = DrawerState.COUNTING
             drawer.counted_minor = counted.minor
             drawer.expected_minor = expected
             drawer.counted_at = self.clock.now()
             session.flush()
             record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,
-                         business_date=drawer.business_date, kind="blind_count", currency=currency,
+                         business_date=drawer.business_date, kind=DrawerEventKind.BLIND_COUNT, currency=currency,
                          amount=counted.minor, actor=actor, counts=counts)
             self.audit.append(session, actor, "drawer_blind_count", subject=f"drawer:{drawer.id}",
                               detail={"counted": counted.minor, "expected": expected,
@@ -227,7 +231,7 @@ class DrawerService:
         with self.db.read() as session:
             found = actor_drawer(session, actor)
             drawer = found[0] if found else None
-            if drawer is None or drawer.status != "counting":
+            if drawer is None or drawer.status != DrawerState.COUNTING:
                 return None
             return _count_result(drawer, _tolerance(self.settings))
 
@@ -260,7 +264,7 @@ class DrawerService:
         with self.db.write() as session:
             found = actor_drawer(session, actor)
             drawer = found[0] if found else None
-            if drawer is None or drawer.status != "counting" or drawer.id != pending.drawer_id:
+            if drawer is None or drawer.status != DrawerState.COUNTING or drawer.id != pending.drawer_id:
                 raise Conflict(_("The drawer changed while closing; look at it again."), code="drawer_changed")
             assert drawer.counted_minor is not None and drawer.expected_minor is not None
             bal = self.ledger.balance(session, drawer.account_id)
@@ -269,7 +273,7 @@ class DrawerService:
             diff = Money(drawer.counted_minor - drawer.expected_minor, drawer.currency)
             os_ref = self._post_over_short(session, actor, drawer, diff, approver) if diff.minor else None
             ret_ref = self._return_to_vault(session, actor, drawer, approver) if drawer.counted_minor else None
-            drawer.status = "closed"
+            drawer.status = DrawerState.CLOSED
             drawer.closed_at = self.clock.now()
             drawer.close_approver = approver
             session.flush()
@@ -295,7 +299,7 @@ class DrawerService:
             dr, cr, amt = os_acct, drawer.account_id, Money(-diff.minor, cur)
         else:
             dr, cr, amt = drawer.account_id, os_acct, diff
-        entry = post_move(session, self.ledger, actor, kind=ENTRY_OVER_SHORT, debit_id=dr, credit_id=cr, amount=amt,
+        entry = post_move(session, self.ledger, actor, kind=EntryKind.OVER_SHORT, debit_id=dr, credit_id=cr, amount=amt,
                           business_date=drawer.business_date, key=f"drawer:{drawer.id}:over_short",
                           memo=("Cash short " if diff.minor < 0 else "Cash over ") + actor.username,
                           meta={"drawer": drawer.id, "approver": approver})
@@ -307,18 +311,19 @@ class DrawerService:
         assert drawer.counted_minor is not None
         cur = drawer.currency
         count_event = session.exec(select(DrawerEvent.id).where(DrawerEvent.drawer_id == drawer.id,
-                                                                DrawerEvent.kind == "blind_count")
+                                                                DrawerEvent.kind == DrawerEventKind.BLIND_COUNT)
                                    .order_by(col(DrawerEvent.id).desc())).first()
         counts = {k: int(n) for k, n in session.exec(
             select(DenominationCount.denomination, DenominationCount.pieces)
             .where(DenominationCount.event_id == count_event, DenominationCount.side == "main")).all()}
         vault = vault_account(session, self.ledger, actor.branch_code, cur)
-        entry = post_move(session, self.ledger, actor, kind=ENTRY_RETURN, debit_id=vault, credit_id=drawer.account_id,
-                          amount=Money(drawer.counted_minor, cur), business_date=drawer.business_date,
-                          key=f"drawer:{drawer.id}:return", memo=f"Drawer return {actor.username}",
+        entry = post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_RETURN, debit_id=vault,
+                          credit_id=drawer.account_id, amount=Money(drawer.counted_minor, cur),
+                          business_date=drawer.business_date, key=f"drawer:{drawer.id}:return",
+                          memo=f"Drawer return {actor.username}",
                           meta={"drawer": drawer.id})
         record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,
-                     business_date=drawer.business_date, kind="close_return", currency=cur,
+                     business_date=drawer.business_date, kind=DrawerEventKind.CLOSE_RETURN, currency=cur,
                      amount=drawer.counted_minor, actor=actor, counts=counts, entry_id=entry.entry_id,
                      approver=approver)
         return entry.reference
@@ -345,7 +350,7 @@ class DrawerService:
             # account would walk every posting the account ever had (years of them).
             todays = (select(JournalEntry.id)
                       .where(JournalEntry.business_date == drawer.business_date,
-                             col(JournalEntry.kind).not_in(OWN_KINDS)))
+                             col(JournalEntry.kind).not_in(DRAWER_ENTRY_KINDS)))
             n = session.exec(select(func.count()).select_from(Posting)
                              .where(Posting.account_id == drawer.account_id,
                                     col(Posting.entry_id).in_(todays))).one()
@@ -353,8 +358,8 @@ class DrawerService:
             if include_balance:
                 b = self.ledger.balance(session, drawer.account_id)
                 balance = Money(b.debits_posted - b.credits_posted, drawer.currency)
-            message = {"open": _("Drawer open"), "counting": _("Drawer counted: waiting to close"),
-                       "closed": _("Drawer closed for the day")}[drawer.status]
+            message = {DrawerState.OPEN: _("Drawer open"), DrawerState.COUNTING: _("Drawer counted: waiting to close"),
+                       DrawerState.CLOSED: _("Drawer closed for the day")}[DrawerState(drawer.status)]
             return DrawerStatus(drawer.status, branch, drawer.business_date, message, drawer.id, drawer.username,
                                 Money(drawer.float_minor, drawer.currency), drawer.opened_at, int(n), balance)
 

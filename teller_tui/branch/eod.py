@@ -25,10 +25,13 @@ from teller_tui.common.errors import NotFound
 from teller_tui.common.formatting import format_datetime, format_money, pad
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money
+from teller_tui.common.text import clean_text
+from teller_tui.models.enums import BusinessDayStatus, DrawerStatus as DrawerState
 
 __all__ = ["DrawerReport", "EodReport", "LargeValueLine", "TransferLine"]
 
-_STATUS = {"open": N_("open"), "counting": N_("counting"), "closed": N_("closed")}
+_STATUS: dict[str, str] = {DrawerState.OPEN: N_("open"), DrawerState.COUNTING: N_("counting"),
+                           DrawerState.CLOSED: N_("closed")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,7 @@ class EodReport:
         out: list[str] = []
         title = _("End-of-day report") + f"  {self.branch_code}  {self.business_date.isoformat()}"
         out += [title, "=" * width]
-        out.append(line(_("Business day"), _("open") if self.day_status == "open" else _("closed")))
+        out.append(line(_("Business day"), _("open") if self.day_status == BusinessDayStatus.OPEN else _("closed")))
         out.append(line(_("Generated"), format_datetime(self.generated_at)))
         for d in self.drawers:
             out += ["", "-" * width, _("Drawer of {name}").format(name=d.username) + f"  [{_(_STATUS.get(d.status, d.status))}]", "-" * width]
@@ -171,7 +174,7 @@ class EodReport:
         elif not self.large_value:
             out.append("  " + _("none"))
         for r in self.large_value or []:
-            out.append("  " + pad(r.reference, 22) + pad(r.customer_name, 16) + pad(_("in") if r.direction == "in"
+            out.append("  " + pad(r.reference, 22) + pad(clean_text(r.customer_name), 16) + pad(_("in") if r.direction == "in"
                                                                                   else _("out"), 5)
                        + pad(format_money(r.amount), 18) + r.teller)
         out += ["", line(_("Audit chain head"), f"#{self.audit_head[0]}"), "  " + self.audit_head[1], ""]

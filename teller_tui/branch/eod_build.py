@@ -17,13 +17,14 @@ from sqlmodel import Session, col, select
 from teller_tui.audit.trail import AuditTrail
 from teller_tui.branch.cashbook import vault_view
 from teller_tui.branch.eod import DrawerReport, EodReport, LargeValueLine, TransferLine
-from teller_tui.branch.kinds import OWN_KINDS
 from teller_tui.common.errors import NotFound
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.ledger import Ledger, trial_balance
+from teller_tui.ledger.kinds import DRAWER_ENTRY_KINDS
 from teller_tui.models.approvals import LargeValueReport
 from teller_tui.models.drawers import BusinessDay, Drawer, DrawerEvent
+from teller_tui.models.enums import DrawerEventKind, DrawerStatus as DrawerState
 from teller_tui.models.ledger import JournalEntry, Posting
 
 __all__ = ["build_report"]
@@ -48,11 +49,11 @@ def build_report(session: Session, ledger: Ledger, *, branch_code: str, business
         raise NotFound(_("No drawer of {name} on {date}").format(name=username, date=day.business_date),
                        code="no_drawer")
     reports = [_drawer_report(session, ledger, d) for d in drawers]
-    over_short = sum(r.difference.minor for r in reports if r.difference is not None and r.status == "closed")
+    over_short = sum(r.difference.minor for r in reports if r.difference is not None and r.status == DrawerState.CLOSED)
     receipts = sum(int(a) for a in session.exec(
         select(DrawerEvent.amount_minor).where(DrawerEvent.branch_code == branch_code,
                                                DrawerEvent.business_date == day.business_date,
-                                               DrawerEvent.kind == "vault_receive")))
+                                               DrawerEvent.kind == DrawerEventKind.VAULT_RECEIVE)))
     large = _large_value(session, branch_code, day.business_date)
     head = AuditTrail.head(session)
     tb = trial_balance(session, branch_code=branch_code)
@@ -67,7 +68,7 @@ def _drawer_report(session: Session, ledger: Ledger, d: Drawer) -> DrawerReport:
         select(JournalEntry.kind, Posting.amount)
         .join(Posting, col(Posting.entry_id) == col(JournalEntry.id))
         .where(Posting.account_id == d.account_id, JournalEntry.business_date == d.business_date,
-               col(JournalEntry.kind).not_in(OWN_KINDS))).all()
+               col(JournalEntry.kind).not_in(DRAWER_ENTRY_KINDS))).all()
     cin: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     cout: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for kind, amount in rows:
@@ -75,10 +76,10 @@ def _drawer_report(session: Session, ledger: Ledger, d: Drawer) -> DrawerReport:
         bucket[kind][0] += 1
         bucket[kind][1] += abs(int(amount))
     events = session.exec(select(DrawerEvent).where(DrawerEvent.drawer_id == d.id,
-                                                    col(DrawerEvent.kind).in_(("vault_to_drawer",
-                                                                               "drawer_to_vault")))
+                                                    col(DrawerEvent.kind).in_((DrawerEventKind.VAULT_TO_DRAWER,
+                                                                               DrawerEventKind.DRAWER_TO_VAULT)))
                           .order_by(col(DrawerEvent.id))).all()
-    transfers = [TransferLine(e.at, "from_vault" if e.kind == "vault_to_drawer" else "to_vault",
+    transfers = [TransferLine(e.at, "from_vault" if e.kind == DrawerEventKind.VAULT_TO_DRAWER else "to_vault",
                               Money(e.amount_minor, cur), e.approver) for e in events]
     bal = ledger.balance(session, d.account_id)
     counted = Money(d.counted_minor, cur) if d.counted_minor is not None else None

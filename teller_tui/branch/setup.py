@@ -14,11 +14,11 @@ from typing import Protocol
 from sqlmodel import select
 
 from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.auth.roles import Role
 from teller_tui.branch.cashbook import post_move, record_event, vault_account, vault_holdings
 from teller_tui.branch.counts import clean_counts
 from teller_tui.branch.drawer_lookup import actor_drawer
 from teller_tui.branch.drawers import DrawerService
-from teller_tui.branch.kinds import ENTRY_RETURN
 from teller_tui.branch.views import DrawerStatus
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import NotFound
@@ -29,6 +29,8 @@ from teller_tui.db.engine import Database
 from teller_tui.ledger import Ledger
 from teller_tui.ledger.accounts import drawer_code, vault_code
 from teller_tui.ledger.business_day import current_business_date
+from teller_tui.ledger.kinds import EntryKind
+from teller_tui.models.enums import DrawerEventKind, DrawerStatus as DrawerState
 from teller_tui.models.people import Staff
 
 __all__ = ["SetupParts", "adopt_vault_cash", "open_demo_drawer", "open_drawer_for_setup"]
@@ -65,11 +67,11 @@ def open_demo_drawer(parts: SetupParts, username: str, counts: Mapping[str, int]
     with parts.db.read() as session:
         row = session.exec(select(Staff).where(Staff.username == username)).one()
         actor = Actor(row.id, row.username, parts.settings.terminal_id, row.role, row.branch_code)
-    system = Actor(None, "system:demo", parts.settings.terminal_id, "system", actor.branch_code)
+    system = Actor(None, "system:demo", parts.settings.terminal_id, Role.SYSTEM, actor.branch_code)
     drawers = parts.drawers
     counts = clean_counts(counts or DEMO_FLOAT)
     status = drawers.status(actor)
-    if status.state in ("open", "counting", "closed"):
+    if status.state in tuple(DrawerState):
         return status
     _sweep_idle_drawer(parts, system, actor)
     adopt_vault_cash(parts, system)
@@ -86,7 +88,7 @@ def open_drawer_for_setup(parts: SetupParts, actor: Actor, amount: Money) -> int
     pieces and open ``actor``'s drawer with it as the float, recorded as approved by ``system:setup``.
     Returns the drawer id."""
     counts = make_change(amount)
-    system = Actor(None, "system:setup", actor.terminal_id, "system", actor.branch_code)
+    system = Actor(None, "system:setup", actor.terminal_id, Role.SYSTEM, actor.branch_code)
     parts.drawers.receive_into_vault(system, counts, source="equity", memo="Set-up stock", currency=amount.currency)
     return parts.drawers._open_drawer(actor, counts, "system:setup", amount.currency)
 
@@ -109,7 +111,7 @@ def adopt_vault_cash(parts: SetupParts, actor: Actor, currency: str = "CNY") -> 
         pieces = make_change(Money(gap, currency))
         business_date = current_business_date(session, branch, parts.clock)
         record_event(session, at=parts.clock.now(), drawer_id=None, branch=branch, business_date=business_date,
-                     kind="vault_count", currency=currency, amount=gap, actor=actor, counts=pieces,
+                     kind=DrawerEventKind.VAULT_COUNT, currency=currency, amount=gap, actor=actor, counts=pieces,
                      memo="Uncounted vault cash")
         parts.audit.append(session, actor, "vault_count", subject=f"vault:{branch}",
                            detail={"amount": gap, "currency": currency, "counts": pieces})
@@ -132,7 +134,7 @@ def _sweep_idle_drawer(parts: SetupParts, system: Actor, teller: Actor, currency
             return 0
         business_date = current_business_date(session, teller.branch_code, parts.clock)
         vault = vault_account(session, parts.ledger, teller.branch_code, currency)
-        post_move(session, parts.ledger, system, kind=ENTRY_RETURN, debit_id=vault, credit_id=acct,
+        post_move(session, parts.ledger, system, kind=EntryKind.DRAWER_RETURN, debit_id=vault, credit_id=acct,
                   amount=Money(held, currency), business_date=business_date,
                   key=f"sweep-{teller.username}-{uuid.uuid4().hex[:12]}",
                   memo=f"Idle drawer cash back to the vault ({teller.username})")

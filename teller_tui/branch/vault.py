@@ -12,21 +12,25 @@ import uuid
 from collections.abc import Mapping
 
 from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.auth.roles import SUPERVISION_ROLES
 from teller_tui.auth.service import AuthService
 from teller_tui.branch.cashbook import check_vault_has, post_move, record_event, vault_account, vault_view
 from teller_tui.branch.counts import clean_counts
 from teller_tui.branch.drawer_lookup import require_open_drawer
 from teller_tui.branch.dual_control import countersign, require_staff
-from teller_tui.branch.kinds import BRANCH_MANAGER_ROLES, ENTRY_TRANSFER, ENTRY_VAULT_RECEIVE, Direction
+from teller_tui.branch.kinds import Direction
 from teller_tui.branch.views import SupervisorCredentials, TransferResult, VaultView
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import PermissionDenied, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.reference import count_total
+from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import AccountKind, Ledger
 from teller_tui.ledger.accounts import equity_code, settlement_code
 from teller_tui.ledger.business_day import current_business_date
+from teller_tui.ledger.kinds import EntryKind
+from teller_tui.models.enums import DrawerEventKind
 
 __all__ = ["VaultService"]
 
@@ -44,7 +48,7 @@ class VaultService:
                 currency: str = "CNY", idempotency_key: str | None = None) -> VaultView:
         """Cash delivered into the vault from the central bank / cash centre (``source`` settlement),
         or brought in as opening capital (``source`` equity)."""
-        if actor.role not in BRANCH_MANAGER_ROLES:
+        if actor.role not in SUPERVISION_ROLES:
             raise PermissionDenied(_("Only a supervisor can receive cash into the vault."), code="forbidden")
         if source not in ("settlement", "equity"):
             raise ValidationError(_("The source is settlement or equity."), code="vault_source")
@@ -52,6 +56,7 @@ class VaultService:
         total = count_total(counts, currency)
         if total.minor <= 0:
             raise ValidationError(_("Count the notes received first."), code="vault_empty")
+        memo = clean_text(memo, limit=200)
         branch = actor.branch_code
         with self.db.write() as session:
             business_date = current_business_date(session, branch, self.clock)
@@ -64,13 +69,13 @@ class VaultService:
                 src = self.ledger.open_account(session, code=settlement_code(branch, currency),
                                                name=f"Settlement {branch}", kind=AccountKind.SETTLEMENT,
                                                currency=currency, branch_code=branch)
-            entry = post_move(session, self.ledger, actor, kind=ENTRY_VAULT_RECEIVE, debit_id=vault, credit_id=src,
+            entry = post_move(session, self.ledger, actor, kind=EntryKind.VAULT_RECEIVE, debit_id=vault, credit_id=src,
                               amount=total, business_date=business_date,
                               key=idempotency_key or f"vault-{uuid.uuid4().hex}",
-                              memo=(memo or f"Cash received from {source}")[:200], meta={"source": source})
+                              memo=memo or f"Cash received from {source}", meta={"source": source})
             if not entry.replayed:
                 record_event(session, at=self.clock.now(), drawer_id=None, branch=branch,
-                             business_date=business_date, kind="vault_receive", currency=currency,
+                             business_date=business_date, kind=DrawerEventKind.VAULT_RECEIVE, currency=currency,
                              amount=total.minor, actor=actor, counts=counts, entry_id=entry.entry_id, memo=memo)
                 self.audit.append(session, actor, "vault_receive", subject=f"vault:{branch}",
                                   detail={"amount": total.minor, "currency": currency, "source": source,
@@ -97,10 +102,10 @@ class VaultService:
             vault = vault_account(session, self.ledger, actor.branch_code, currency)
             if direction == "from_vault":
                 check_vault_has(session, actor.branch_code, counts, currency)
-                dr, cr, ev_kind = drawer.account_id, vault, "vault_to_drawer"
+                dr, cr, ev_kind = drawer.account_id, vault, DrawerEventKind.VAULT_TO_DRAWER
             else:
-                dr, cr, ev_kind = vault, drawer.account_id, "drawer_to_vault"
-            entry = post_move(session, self.ledger, actor, kind=ENTRY_TRANSFER, debit_id=dr, credit_id=cr,
+                dr, cr, ev_kind = vault, drawer.account_id, DrawerEventKind.DRAWER_TO_VAULT
+            entry = post_move(session, self.ledger, actor, kind=EntryKind.VAULT_TRANSFER, debit_id=dr, credit_id=cr,
                               amount=total, business_date=drawer.business_date, key=key,
                               memo=f"{ev_kind} {actor.username}", meta={"drawer": drawer.drawer_id,
                                                                         "direction": direction})

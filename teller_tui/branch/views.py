@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from teller_tui.common.money import Money
+from teller_tui.models.enums import DrawerStatus as DrawerState
 
 __all__ = [
     "BusinessDayView", "CountResult", "DrawerClosed", "DrawerStatus", "OpenDrawer", "SupervisorCredentials",
@@ -61,7 +62,7 @@ class DrawerStatus:
 
     @property
     def can_transact(self) -> bool:
-        return self.state == "open"
+        return self.state == DrawerState.OPEN
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.errors import Conflict
 from teller_tui.common.i18n import _
 from teller_tui.models.drawers import BusinessDay
+from teller_tui.models.enums import BusinessDayStatus
 
 __all__ = ["current_business_date", "find_open_business_day", "open_business_date", "require_open_business_date"]
 
@@ -31,14 +32,14 @@ __all__ = ["current_business_date", "find_open_business_day", "open_business_dat
 def find_open_business_day(session: Session, branch_code: str) -> BusinessDay | None:
     """The branch's open business day (at most one is open; the latest wins if data says otherwise)."""
     return session.exec(select(BusinessDay).where(BusinessDay.branch_code == branch_code,
-                                                  BusinessDay.status == "open")
+                                                  BusinessDay.status == BusinessDayStatus.OPEN)
                         .order_by(col(BusinessDay.business_date).desc())).first()
 
 
 def open_business_date(session: Session, branch_code: str) -> date | None:
     """The branch's open business date (for ledger entries), or None."""
     return session.exec(select(col(BusinessDay.business_date)).where(BusinessDay.branch_code == branch_code,
-                                                                BusinessDay.status == "open")
+                                                                BusinessDay.status == BusinessDayStatus.OPEN)
                         .order_by(col(BusinessDay.business_date).desc())).first()
 
 
@@ -55,5 +56,5 @@ def require_open_business_date(session: Session, branch_code: str) -> date:
     """The branch's open business date, or a Conflict (``no_business_day``): a closed day takes no entry."""
     found = open_business_date(session, branch_code)
     if found is None:
-        raise Conflict(_("The branch business day is not open."), code="no_business_day")
+        raise Conflict(_("No business day is open at this branch."), code="no_business_day")
     return found
