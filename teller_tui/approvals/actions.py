@@ -1,10 +1,14 @@
-"""The actions a supervisor can be asked to approve, and which of them are cash (and in which direction)."""
+"""The actions a supervisor can be asked to approve, with their display names.
+
+Which entry kinds are cash, and in which direction, is the ledger's to say
+(:data:`teller_tui.ledger.kinds.CASH_ENTRY_KINDS`).
+"""
 
 from __future__ import annotations
 
 from teller_tui.common.i18n import N_, _
 
-__all__ = ["ACTIONS", "CASH_KINDS", "action_title"]
+__all__ = ["ACTIONS", "action_title"]
 
 #: Actions the policy knows, with their display names (msgids).
 ACTIONS: dict[str, str] = {
@@ -17,8 +21,6 @@ ACTIONS: dict[str, str] = {
     "over_short": N_("End-of-day over/short"),
     "staff_unlock": N_("Unlock staff account"),
 }
-#: Journal entry kinds that are cash, and their direction (for cumulative totals and reports).
-CASH_KINDS: dict[str, str] = {"cash_in": "in", "cash_out": "out"}
 
 
 def action_title(kind: str) -> str:

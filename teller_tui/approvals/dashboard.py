@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from teller_tui.approvals.actions import CASH_KINDS
 from teller_tui.approvals.large_value import LargeValueView, large_value_reports
 from teller_tui.approvals.records import ApprovalView
 from teller_tui.common.clock import BRANCH_TZ
 from teller_tui.common.money import Money
 from teller_tui.ledger.accounts import AccountKind
+from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount, Posting, Staff, Wallet
 
 __all__ = ["DashboardData", "DrawerPosition", "TellerActivity", "read_dashboard"]
@@ -70,8 +70,8 @@ def read_dashboard(s: Session, day: date, branch: str, pending: list[ApprovalVie
     for actor_id, kind, count, total in amounts:
         d = per.setdefault(actor_id, {"in": 0, "out": 0, "n": 0, "wallets": 0})
         d["n"] += int(count)
-        if kind in CASH_KINDS:
-            d[CASH_KINDS[kind]] += int(total)
+        if kind in CASH_ENTRY_KINDS:
+            d[CASH_ENTRY_KINDS[EntryKind(kind)]] += int(total)
     for opened_by, count in s.execute(select(col(Wallet.opened_by), func.count()).where(
             col(Wallet.opened_at) >= start, col(Wallet.opened_at) < end).group_by(col(Wallet.opened_by))).all():
         per.setdefault(opened_by, {"in": 0, "out": 0, "n": 0, "wallets": 0})["wallets"] = int(count)
@@ -79,7 +79,7 @@ def read_dashboard(s: Session, day: date, branch: str, pending: list[ApprovalVie
     for staff_id, d in per.items():
         if staff_id is None:
             continue  # vault deliveries and other system entries
-        name, display = staff.get(staff_id, ("system", ""))
+        name, display = staff.get(staff_id, ("system", ""))  # an entry by a staff row no longer there
         tellers.append(TellerActivity(staff_id, name, display, Money(d["in"]), Money(d["out"]), d["n"],
                                       d["wallets"]))
     tellers.sort(key=lambda t: t.username)
@@ -91,7 +91,7 @@ def read_dashboard(s: Session, day: date, branch: str, pending: list[ApprovalVie
     for kind, posted_at in s.execute(select(col(JournalEntry.kind), col(JournalEntry.posted_at)).where(
             col(JournalEntry.business_date) == day, col(JournalEntry.branch_code) == branch)).all():
         hour = posted_at.astimezone(BRANCH_TZ).hour
-        bucket = hourly_in if kind == "cash_in" else hourly_out if kind == "cash_out" else hourly_other
+        bucket = hourly_in if kind == EntryKind.CASH_IN else hourly_out if kind == EntryKind.CASH_OUT else hourly_other
         bucket[hour] += 1
     return DashboardData(day, branch, pending, tellers, drawers, large_value_reports(s, branch, day),
                          hourly_in, hourly_out, hourly_other)

@@ -13,14 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from teller_tui.approvals.actions import CASH_KINDS
 from teller_tui.approvals.records import Grant
-from teller_tui.approvals.spec import clean_text
 from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.common.errors import NotFound, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
+from teller_tui.common.text import clean_text
+from teller_tui.ledger.kinds import CASH_ENTRY_KINDS
 from teller_tui.models import Customer, JournalEntry, LargeValueReport, Posting
+from teller_tui.models.enums import CashDirection
 
 __all__ = ["LargeValueView", "customer_cash_total", "large_value_reports", "record_large_value"]
 
@@ -49,7 +50,7 @@ class LargeValueView:
 
 def customer_cash_total(session: Session, customer_id: int, direction: str, business_date: date) -> Money:
     """The customer's posted cash in one direction on a business date (reversed entries excluded)."""
-    kinds = [k for k, d in CASH_KINDS.items() if d == direction]
+    kinds = [k for k, d in CASH_ENTRY_KINDS.items() if d == direction]
     rev = aliased(JournalEntry)
     total = session.execute(
         select(func.coalesce(func.sum(Posting.amount), 0))
@@ -68,7 +69,7 @@ def record_large_value(session: Session, audit: AuditTrail, *, now: datetime, cu
 
     ``cumulative`` defaults to the customer's posted total that day in ``direction`` (this one included).
     """
-    if direction not in ("in", "out"):
+    if direction not in tuple(CashDirection):
         raise ValidationError("direction must be 'in' or 'out'")
     customer = session.get(Customer, customer_id)
     if customer is None:
@@ -83,8 +84,8 @@ def record_large_value(session: Session, audit: AuditTrail, *, now: datetime, cu
         currency=amount.currency, amount=amount.minor, cumulative_amount=max(cumulative.minor, amount.minor),
         teller_id=teller.staff_id, teller_username=teller.username, terminal=teller.terminal_id,
         reference=reference, entry_id=entry_id, approval_id=grant.approval_id if grant else None,
-        source_of_funds=clean_text(source_of_funds or (grant.source_of_funds if grant else "")),
-        purpose=clean_text(purpose or (grant.purpose if grant else "")), created_at=now)
+        source_of_funds=clean_text(source_of_funds or (grant.source_of_funds if grant else ""), limit=200),
+        purpose=clean_text(purpose or (grant.purpose if grant else ""), limit=200), created_at=now)
     session.add(report)
     session.flush()
     assert report.id is not None

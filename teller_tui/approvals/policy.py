@@ -16,16 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from teller_tui.approvals.actions import ACTIONS
+from teller_tui.auth.roles import APPROVER_ROLES, Role
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money, parse_money
 from teller_tui.common.paths import data_file
 from teller_tui.common.settings import Settings
+from teller_tui.ledger.kinds import EntryKind
 
-__all__ = ["WHEN", "ApprovalPolicy", "Facts", "PolicyHit", "PolicyRule", "RoleLimits"]
+__all__ = ["LARGE_CASH_RULE", "WHEN", "ApprovalPolicy", "Facts", "PolicyHit", "PolicyRule", "RoleLimits"]
 
 WHEN = ("always", "over_role_limits", "at_or_above", "above_setting")
+#: The rule whose hits also need a large-value cash report (the policy file's ``report = true`` rule).
+LARGE_CASH_RULE = "large_cash"
 
 #: Builds the error for one place in the policy file: ``bad(where, problem)``.
 _Bad = Callable[[str, str], ValidationError]
@@ -65,7 +69,7 @@ class Facts:
     action: str
     on: date
     amount: Money | None = None
-    role: str = "teller"
+    role: str = Role.TELLER
     teller_day_total: Money | None = None
     customer_day_total: Money | None = None
 
@@ -80,7 +84,7 @@ class PolicyHit:
 class ApprovalPolicy:
     """The rules of ``approval_policy.toml``; :meth:`evaluate` says which apply to an action."""
 
-    def __init__(self, rules: Sequence[PolicyRule], approver_roles: Sequence[str] = ("supervisor",)) -> None:
+    def __init__(self, rules: Sequence[PolicyRule], approver_roles: Sequence[str] = APPROVER_ROLES) -> None:
         self.rules = tuple(rules)
         self.approver_roles = tuple(approver_roles)
 
@@ -102,7 +106,7 @@ class ApprovalPolicy:
             return ValidationError(_("{file}: {where}: {problem}").format(file=origin, where=where, problem=problem),
                                    code="policy_invalid")
 
-        roles = data.get("approver_roles", ["supervisor"])
+        roles = data.get("approver_roles", list(APPROVER_ROLES))
         if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
             raise bad("approver_roles", _("must be a list of roles"))
         raw_rules = data.get("rule")
@@ -210,7 +214,7 @@ class ApprovalPolicy:
 
 
 def _direction(action: str) -> str:
-    return _("paid in") if action == "cash_in" else _("paid out")
+    return _("paid in") if action == EntryKind.CASH_IN else _("paid out")
 
 
 def _always_reason(action: str) -> str:

@@ -16,12 +16,15 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from teller_tui.approvals.actions import action_title
-from teller_tui.approvals.spec import ApprovalSpec, clean_text
+from teller_tui.approvals.policy import LARGE_CASH_RULE
+from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.audit.trail import Actor
 from teller_tui.common.errors import NotFound
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money
+from teller_tui.common.text import clean_text
 from teller_tui.models import ApprovalRequest, JournalEntry, Staff
+from teller_tui.models.enums import ApprovalStatus
 
 __all__ = [
     "OPEN_STATUSES", "ApprovalResult", "ApprovalView", "Grant", "json_rules", "lock_request",
@@ -29,7 +32,7 @@ __all__ = [
 ]
 
 #: Statuses in which a request can still be used, cancelled or expire.
-OPEN_STATUSES = ("pending", "approved")
+OPEN_STATUSES = (ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +70,11 @@ class ApprovalView:
     @property
     def granted(self) -> bool:
         """Approved (to be used with ``approval_id``) or already carried out (``consumed``)."""
-        return self.status in ("approved", "consumed")
+        return self.status in (ApprovalStatus.APPROVED, ApprovalStatus.CONSUMED)
 
     @property
     def final(self) -> bool:
-        return self.status not in ("pending",)
+        return self.status != ApprovalStatus.PENDING
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +91,7 @@ class ApprovalResult:
 
     @property
     def posted(self) -> bool:
-        return self.status == "consumed" and self.entry_id is not None
+        return self.status == ApprovalStatus.CONSUMED and self.entry_id is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,7 @@ class Grant:
 
     @property
     def report(self) -> bool:
-        return "large_cash" in self.rules
+        return LARGE_CASH_RULE in self.rules
 
 
 def json_rules(text: str) -> tuple[str, ...]:
@@ -123,8 +126,9 @@ def request_notes(row: ApprovalRequest) -> dict[str, Any]:
 def new_request_row(actor: Actor, spec: ApprovalSpec, *, mode: str, status: str, now: datetime,
                     expires_at: datetime, source_of_funds: str, purpose: str) -> ApprovalRequest:
     notes = {
-        "reasons": [clean_text(r, 400) for r in spec.reasons], "customer_name": clean_text(spec.customer_name, 80),
-        "source_of_funds": clean_text(source_of_funds), "purpose": clean_text(purpose),
+        "reasons": [clean_text(r, limit=400) for r in spec.reasons],
+        "customer_name": clean_text(spec.customer_name, limit=80),
+        "source_of_funds": clean_text(source_of_funds, limit=200), "purpose": clean_text(purpose, limit=200),
         "entry_key": spec.hold.idempotency_key if spec.hold else None,
     }
     return ApprovalRequest(
@@ -155,13 +159,13 @@ def staff_actor(s: Session, staff_id: int | None, terminal: str, branch: str) ->
 
 def status_message(status: str) -> str:
     """Why a request in ``status`` cannot be used or changed, fit to show a teller."""
-    messages = {
-        "pending": N_("This request is still waiting for a supervisor."),
-        "approved": N_("This request has already been approved."),
-        "rejected": N_("This request was rejected."),
-        "cancelled": N_("This request was cancelled."),
-        "expired": N_("This request has expired. Ask again."),
-        "consumed": N_("This approval has already been used."),
+    messages: dict[str, str] = {
+        ApprovalStatus.PENDING: N_("This request is still waiting for a supervisor."),
+        ApprovalStatus.APPROVED: N_("This request has already been approved."),
+        ApprovalStatus.REJECTED: N_("This request was rejected."),
+        ApprovalStatus.CANCELLED: N_("This request was cancelled."),
+        ApprovalStatus.EXPIRED: N_("This request has expired. Ask again."),
+        ApprovalStatus.CONSUMED: N_("This approval has already been used."),
     }
     return _(messages.get(status, N_("This request cannot be changed now.")))
 

@@ -41,25 +41,30 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from teller_tui.approvals.actions import ACTIONS, CASH_KINDS
+from teller_tui.approvals.actions import ACTIONS
 from teller_tui.approvals.dashboard import DashboardData, read_dashboard
 from teller_tui.approvals.large_value import LargeValueView, large_value_reports, record_large_value
-from teller_tui.approvals.policy import ApprovalPolicy, Facts, PolicyHit
+from teller_tui.approvals.policy import LARGE_CASH_RULE, ApprovalPolicy, Facts, PolicyHit
 from teller_tui.approvals.records import (
     OPEN_STATUSES, ApprovalResult, ApprovalView, Grant, json_rules, lock_request, new_request_row, request_notes,
     request_view, staff_actor, status_message,
 )
-from teller_tui.approvals.spec import ApprovalSpec, HoldPlan, clean_text
+from teller_tui.approvals.spec import ApprovalSpec, HoldPlan
 from teller_tui.audit.trail import Actor, AuditTrail
-from teller_tui.auth.service import AuthService, StaffView
+from teller_tui.auth.roles import Role
+from teller_tui.auth.service import AuthService
+from teller_tui.auth.staff import StaffView
 from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.errors import ApprovalRequired, Conflict, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
+from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import HoldRequest, Ledger
+from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import ApprovalRequest
+from teller_tui.models.enums import ApprovalMode, ApprovalStatus, HoldStatus
 
 __all__ = ["ApprovalService"]
 
@@ -96,7 +101,7 @@ class ApprovalService:
         approver = self._verify(username, password, code, not_staff_id=spec.requester_id, terminal=actor.terminal_id)
         now = self.clock.now()
         with self.db.write() as s:
-            row = self._new_row(actor, spec, mode="counter", status="approved", now=now,
+            row = self._new_row(actor, spec, mode=ApprovalMode.COUNTER, status=ApprovalStatus.APPROVED, now=now,
                                 source_of_funds=source_of_funds, purpose=purpose)
             row.approver_id = approver.id
             row.decided_at = now
@@ -105,9 +110,10 @@ class ApprovalService:
             assert row.id is not None
             self._audit_request(s, actor, row, spec)
             self.audit.append(s, approver.actor(actor.terminal_id), "approval_approve",
-                              subject=f"approval:{row.id}", detail={"mode": "counter", "kind": spec.kind,
-                                                                   "requester_id": spec.requester_id})
-            return ApprovalResult(row.id, row.status, approver.id, approver.username, "counter")
+                              subject=f"approval:{row.id}",
+                              detail={"mode": ApprovalMode.COUNTER.value, "kind": spec.kind,
+                                      "requester_id": spec.requester_id})
+            return ApprovalResult(row.id, row.status, approver.id, approver.username, ApprovalMode.COUNTER)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- remote approval --------------------------------------------------------------------------------
@@ -117,7 +123,7 @@ class ApprovalService:
         self._check_requester(actor, spec)
         now = self.clock.now()
         with self.db.write() as s:
-            row = self._new_row(actor, spec, mode="remote", status="pending", now=now,
+            row = self._new_row(actor, spec, mode=ApprovalMode.REMOTE, status=ApprovalStatus.PENDING, now=now,
                                 source_of_funds=source_of_funds, purpose=purpose)
             if spec.hold is not None:
                 row.hold_id = self._hold(s, actor, spec, spec.hold, row.expires_at)
@@ -130,7 +136,7 @@ class ApprovalService:
     def decide(self, actor: Actor, request_id: int, *, approve: bool, password: str, code: str,
                reason: str) -> ApprovalView:
         """A signed-in supervisor approves or rejects, with password, a fresh code and a reason."""
-        reason = clean_text(reason)
+        reason = clean_text(reason, limit=200)
         if not reason:
             raise ValidationError(_("Give a reason for the decision."), code="approval_reason")
         with self.db.read() as s:
@@ -140,7 +146,7 @@ class ApprovalService:
             requester_id, branch, status = found.requester_id, found.branch_code, found.status
         if branch != actor.branch_code:
             raise PermissionDenied(_("This request belongs to another branch."), code="approval_branch")
-        if status != "pending":
+        if status != ApprovalStatus.PENDING:
             raise Conflict(status_message(status), code=f"approval_{status}")
         approver = self._verify(actor.username, password, code, not_staff_id=requester_id, terminal=actor.terminal_id)
         if approver.id != actor.staff_id:
@@ -149,22 +155,22 @@ class ApprovalService:
         expired = False
         with self.db.write() as s:
             row = lock_request(s, request_id)
-            if row.status != "pending":
+            if row.status != ApprovalStatus.PENDING:
                 raise Conflict(status_message(row.status), code=f"approval_{row.status}")
             if row.expires_at <= now:
                 self._expire(s, row, now)
                 expired = True
             elif approve:
                 row.approver_id, row.decided_at, row.reason = approver.id, now, reason
-                row.status = "approved"
+                row.status = ApprovalStatus.APPROVED
                 if row.hold_id is not None:
                     self._post_hold(s, row, row.hold_id, now)
                 self.audit.append(s, actor, "approval_approve", subject=f"approval:{row.id}",
-                                  detail={"mode": "remote", "kind": row.kind, "reason": reason,
+                                  detail={"mode": ApprovalMode.REMOTE.value, "kind": row.kind, "reason": reason,
                                           "requester_id": row.requester_id, "entry_id": row.entry_id})
             else:
                 row.approver_id, row.decided_at, row.reason = approver.id, now, reason
-                row.status = "rejected"
+                row.status = ApprovalStatus.REJECTED
                 if row.hold_id is not None:
                     self.ledger.void_hold(s, row.hold_id)
                 self.audit.append(s, actor, "approval_reject", subject=f"approval:{row.id}",
@@ -188,13 +194,13 @@ class ApprovalService:
             if row.expires_at <= now:
                 self._expire(s, row, now)
             else:
-                row.status = "cancelled"
-                row.reason = clean_text(reason) or row.reason
+                row.status = ApprovalStatus.CANCELLED
+                row.reason = clean_text(reason, limit=200) or row.reason
                 row.decided_at = row.decided_at or now
                 if row.hold_id is not None:
                     self.ledger.void_hold(s, row.hold_id)
                 self.audit.append(s, actor, "approval_cancel", subject=f"approval:{row.id}",
-                                  detail={"kind": row.kind, "reason": clean_text(reason)})
+                                  detail={"kind": row.kind, "reason": clean_text(reason, limit=200)})
             s.flush()
             return request_view(s, row)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -205,7 +211,7 @@ class ApprovalService:
         for exactly this request (hash) and cover ``rules``. Afterwards it is ``consumed``."""
         row = lock_request(session, approval_id)
         now = self.clock.now()
-        if row.status != "approved":
+        if row.status != ApprovalStatus.APPROVED:
             raise Conflict(status_message(row.status), code=f"approval_{row.status}")
         if row.expires_at <= now:
             raise Conflict(_("This approval has expired. Ask again."), code="approval_expired")
@@ -217,7 +223,7 @@ class ApprovalService:
         if missing:
             raise Conflict(_("The approval does not cover everything this now needs. Ask again."),
                            code="approval_scope", missing=missing)
-        row.status = "consumed"
+        row.status = ApprovalStatus.CONSUMED
         row.consumed_at = now
         notes = request_notes(row)
         requester = staff_actor(session, row.requester_id, row.terminal, row.branch_code)
@@ -257,7 +263,7 @@ class ApprovalService:
         now = self.clock.now()
         with self.db.read() as s:
             rows = s.execute(select(ApprovalRequest).where(
-                col(ApprovalRequest.status) == "pending", col(ApprovalRequest.branch_code) == branch)
+                col(ApprovalRequest.status) == ApprovalStatus.PENDING, col(ApprovalRequest.branch_code) == branch)
                 .order_by(col(ApprovalRequest.id))).scalars().all()
             return [request_view(s, r) for r in rows if r.expires_at > now]
 
@@ -336,21 +342,21 @@ class ApprovalService:
             idempotency_key=f"{plan.idempotency_key}:hold", kind=plan.kind,
             debit_account_id=plan.debit_account_id, credit_account_id=plan.credit_account_id,
             amount=spec.amount, actor_id=actor.staff_id, terminal_id=actor.terminal_id,
-            expires_at=expires_at, memo=clean_text(plan.memo), customer_id=spec.customer_id,
+            expires_at=expires_at, memo=clean_text(plan.memo, limit=200), customer_id=spec.customer_id,
             meta={"approval": spec.request_hash()}))
         if hold.replayed:
             raise Conflict(_("This request was already sent for approval."), code="approval_duplicate")
         return hold.hold_id
 
     def _expire(self, s: Session, row: ApprovalRequest, now: datetime) -> None:
-        row.status = "expired"
+        row.status = ApprovalStatus.EXPIRED
         row.decided_at = row.decided_at or now
         if row.hold_id is not None:
             # The hold expires at the same moment; the ledger's sweep releases it (expired, not voided).
             status = self.ledger.hold_status(s, row.hold_id).status
-            if status == "pending":
+            if status == HoldStatus.PENDING:
                 self.ledger.expire_holds(s)
-        actor = Actor(None, "system:approvals", self.settings.terminal_id, "system", row.branch_code)
+        actor = Actor(None, "system:approvals", self.settings.terminal_id, Role.SYSTEM, row.branch_code)
         self.audit.append(s, actor, "approval_expire", subject=f"approval:{row.id}",
                           detail={"kind": row.kind, "hold_id": row.hold_id})
 
@@ -360,13 +366,13 @@ class ApprovalService:
         key = notes.get("entry_key") or f"approval:{row.id}"
         result = self.ledger.post_hold(s, hold_id, idempotency_key=key, actor_id=row.requester_id,
                                        terminal_id=row.terminal, branch_code=row.branch_code)
-        row.status = "consumed"
+        row.status = ApprovalStatus.CONSUMED
         row.consumed_at = now
         row.entry_id = result.entry_id
         rules = json_rules(row.rules_json)
-        direction = CASH_KINDS.get(row.kind)
+        direction = CASH_ENTRY_KINDS.get(EntryKind(row.kind)) if row.kind in CASH_ENTRY_KINDS else None
         customer_id = json.loads(row.request_json)["request"].get("customer_id")
-        if "large_cash" in rules and direction and customer_id is not None:
+        if LARGE_CASH_RULE in rules and direction and customer_id is not None:
             assert row.id is not None
             teller = staff_actor(s, row.requester_id, row.terminal, row.branch_code)
             grant = Grant(row.id, row.approver_id, rules, notes.get("source_of_funds", ""), notes.get("purpose", ""))

@@ -9,24 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from teller_tui.approvals.actions import action_title
 from teller_tui.common.formatting import format_money
 from teller_tui.common.money import Money
+from teller_tui.common.text import clean_text
 
-__all__ = ["ApprovalSpec", "HoldPlan", "clean_text"]
-
-
-def clean_text(text: str | None, limit: int = 200) -> str:
-    """Control characters to spaces, runs of whitespace to one space, at most ``limit`` characters.
-
-    The request hash covers ``clean_text(reason)``: changing this changes every hash.
-    """
-    cleaned = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in (text or ""))
-    return " ".join(cleaned.split())[:limit]
+__all__ = ["ApprovalSpec", "HoldPlan"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +58,7 @@ class ApprovalSpec:
             "accounts": list(self.accounts),
             "customer_id": self.customer_id,
             "subject": self.subject,
-            "reason": clean_text(self.reason),
+            "reason": clean_text(self.reason, limit=200),  # the hash binds the cleaned reason
             "requester_id": self.requester_id,
             "branch": self.branch_code,
         }
@@ -78,7 +69,7 @@ class ApprovalSpec:
 
     def display_summary(self) -> str:
         if self.summary:
-            return clean_text(self.summary)
+            return clean_text(self.summary, limit=200)
         parts = [action_title(self.kind)]
         if self.amount is not None:
             parts.append(format_money(self.amount))
@@ -88,4 +79,4 @@ class ApprovalSpec:
             parts.append(self.customer_name)
         elif self.subject:
             parts.append(self.subject)
-        return clean_text(" · ".join(parts))
+        return clean_text(" · ".join(parts), limit=200)
