@@ -28,7 +28,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Input, Label, Static
 
-from teller_tui.approvals.workflow import ApprovalResult, ApprovalView, action_title
+from teller_tui.approvals.actions import action_title
+from teller_tui.approvals.records import ApprovalResult, ApprovalView
 from teller_tui.common.errors import DomainError
 from teller_tui.common.i18n import N_, _
 
@@ -37,7 +38,7 @@ from .confirm import facts_content
 from .widgets.safe import clean
 
 if TYPE_CHECKING:
-    from teller_tui.approvals.workflow import ApprovalSpec
+    from teller_tui.approvals.spec import ApprovalSpec
     from teller_tui.audit.trail import Actor
 
 CSS_FILE = Path(__file__).resolve().parent / "supervisor.tcss"

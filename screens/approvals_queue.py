@@ -30,7 +30,7 @@ from .approval import STATUS
 from .widgets.safe import clean, literal
 
 if TYPE_CHECKING:
-    from teller_tui.approvals.workflow import ApprovalView
+    from teller_tui.approvals.records import ApprovalView
 
 CSS_FILE = Path(__file__).resolve().parent / "supervisor.tcss"
 

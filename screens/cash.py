@@ -314,7 +314,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.app.push_screen(ApprovalScreen(self.services, self.actor, spec), self._approval_done)  # type: ignore[arg-type]
 
     def _approval_done(self, result: object) -> None:
-        from teller_tui.approvals.workflow import ApprovalResult
+        from teller_tui.approvals.records import ApprovalResult
 
         if not isinstance(result, ApprovalResult):
             self.busy = False

@@ -26,7 +26,7 @@ from .base import TellerScreen
 from .widgets.safe import literal
 
 if TYPE_CHECKING:
-    from teller_tui.approvals.workflow import DashboardData
+    from teller_tui.approvals.dashboard import DashboardData
 
 CSS_FILE = Path(__file__).resolve().parent / "supervisor.tcss"
 

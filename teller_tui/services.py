@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from teller_tui.approvals.workflow import ApprovalPolicy, ApprovalService
+from teller_tui.approvals.policy import ApprovalPolicy
+from teller_tui.approvals.service import ApprovalService
 from teller_tui.audit.trail import AuditTrail
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.auth.service import AuthService

@@ -88,7 +88,7 @@ class _Approvals:
     def check(self, session: Any, spec: Any, *, approval_id: int | None = None) -> Any:
         if approval_id is None:
             return self.real.check(session, spec)
-        from teller_tui.approvals.workflow import Grant
+        from teller_tui.approvals.records import Grant
 
         return Grant(approval_id, approval_id, tuple(spec.rules))
 
@@ -126,7 +126,8 @@ def desk(db: Any, clock: FakeClock, tmp_path: Path) -> Desk:
 
 
 def _make_cash(db: Any, clock: Any, settings: Any, ledger: Ledger, audit: AuditTrail) -> CashService:
-    from teller_tui.approvals.workflow import ApprovalPolicy, ApprovalService
+    from teller_tui.approvals.policy import ApprovalPolicy
+    from teller_tui.approvals.service import ApprovalService
     from teller_tui.auth.secretbox import SecretBox
     from teller_tui.auth.service import AuthService
     from teller_tui.desk.cash import TellerLimits

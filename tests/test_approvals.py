@@ -9,7 +9,8 @@ import pytest
 from approvals_fixtures import SUP_PW, ZHAO_PW, ZHAO_SECRET, Env, env  # noqa: F401
 from auth_fixtures import code_for
 
-from teller_tui.approvals.workflow import ApprovalPolicy, ApprovalSpec, Facts
+from teller_tui.approvals.policy import ApprovalPolicy, Facts
+from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.common.errors import ApprovalRequired, AuthenticationFailed, Conflict, PermissionDenied, ValidationError
 from teller_tui.common.money import Money
 

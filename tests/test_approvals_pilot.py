@@ -94,7 +94,7 @@ async def test_counter_approval_refuses_wrong_code_and_stays_open(env: Env) -> N
     app = _App(env.services, _staff(env, "wang"), "T01")
     results: list[Any] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        from teller_tui.approvals.workflow import ApprovalSpec
+        from teller_tui.approvals.spec import ApprovalSpec
 
         spec = ApprovalSpec(kind="reversal", requester_id=env.teller.staff_id, branch_code="B001",
                             subject="entry:1", rules=("reversal",), reasons=("A reversal needs approval.",))
@@ -150,7 +150,7 @@ async def test_remote_approval_teller_screen_moves_on(env: Env) -> None:
 
 async def test_remote_request_cancelled_by_the_teller(env: Env) -> None:
     from screens.approval import WaitingScreen
-    from teller_tui.approvals.workflow import ApprovalSpec
+    from teller_tui.approvals.spec import ApprovalSpec
 
     app = _App(env.services, _staff(env, "wang"), "T01")
     results: list[Any] = []

@@ -20,7 +20,7 @@ tier limit, insufficient funds ...) and ``approval_reasons`` the reasons a super
 The posting methods raise: :class:`~teller_tui.common.errors.LimitExceeded` (hard tier limits, funds),
 :class:`~teller_tui.common.errors.Conflict` (frozen/closed wallet, reversal rules, key reused for another
 request), :class:`~teller_tui.common.errors.ApprovalRequired` (``reasons``/``rules`` and
-``details["spec"]``, an :class:`~teller_tui.approvals.workflow.ApprovalSpec`; retry with ``approval_id=`` once
+``details["spec"]``, an :class:`~teller_tui.approvals.spec.ApprovalSpec`; retry with ``approval_id=`` once
 the approval flow granted it: the approval is consumed in the posting transaction, bound to the
 request), ValidationError, NotFound. ``approved_by`` is accepted and ignored (superseded).
 
@@ -34,7 +34,7 @@ Rules (choices documented):
   (LimitExceeded). Per-transaction / daily / yearly limits apply to money leaving a wallet
   (cash out, transfer out); the balance cap to money coming in.
 * what needs a supervisor is decided by the approval policy (data/approval_policy.toml, evaluated
-  by teller_tui.approvals.workflow): teller limits per role (data/teller_limits.toml) -> rule
+  by teller_tui.approvals.policy): teller limits per role (data/teller_limits.toml) -> rule
   ``teller_cash_limit``; one cash transaction >= 50,000.00 CNY, or the same customer's same-day
   cumulative cash in one direction reaching it -> rule ``large_cash`` (and a large-value report);
   every reversal -> rule ``reversal``.
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from teller_tui.db.engine import Database
     from teller_tui.ledger import Ledger
     from teller_tui.common.settings import Settings
-    from teller_tui.approvals.workflow import ApprovalService
+    from teller_tui.approvals.service import ApprovalService
     from teller_tui.wallets.classes import TierTable
 
 
@@ -376,7 +376,7 @@ class CashService:
         if chk.refusal is not None:
             return chk
         # Limits a supervisor may lift: evaluated by the approval policy (data/approval_policy.toml).
-        from teller_tui.approvals.workflow import Facts
+        from teller_tui.approvals.policy import Facts
 
         before = self._cash_today_for_customer(session, src.wallet.customer_id, kind, today) \
             if kind in CASH_KINDS else 0
@@ -580,7 +580,7 @@ class CashService:
     def _approval_spec(self, actor: Actor, kind: str, amount: Money, memo: str, key: str, src: WalletSide,
                        dst: WalletSide | None, legs: tuple[Any, ...], chk: _Check) -> Any:
         """What a supervisor approves (bound by hash); with a hold plan for the remote queue."""
-        from teller_tui.approvals.workflow import ApprovalSpec, HoldPlan
+        from teller_tui.approvals.spec import ApprovalSpec, HoldPlan
 
         hold = None
         if len(legs) == 2:
@@ -646,7 +646,8 @@ class CashService:
     def _reversal_spec(self, session: Session, actor: Actor, entry_id: int, wallet_id: int, amount: Money,
                        reason: str) -> Any:
         """The approval policy's verdict on a reversal, as an approval spec (no rules: none needed)."""
-        from teller_tui.approvals.workflow import ApprovalSpec, Facts
+        from teller_tui.approvals.policy import Facts
+        from teller_tui.approvals.spec import ApprovalSpec
 
         side = self.wallet_side(session, wallet_id)
         hits = self.approvals.evaluate(Facts("reversal", self._today(session, actor), abs(amount), actor.role))

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from teller_tui.common.settings import Settings
     from teller_tui.wallets.classes import TierTable
     from teller_tui.wallets.service import WalletInfo
-    from teller_tui.approvals.workflow import ApprovalService
+    from teller_tui.approvals.service import ApprovalService
 
 ACTIONS: dict[str, str] = {
     "freeze": N_("Freeze"),
@@ -122,7 +122,8 @@ class LifecycleService:
                  message: str) -> None:
         """Raise ApprovalRequired, or consume the approval (see the module docstring)."""
         kind = APPROVAL_ACTIONS[action]
-        from teller_tui.approvals.workflow import ApprovalSpec, Facts
+        from teller_tui.approvals.policy import Facts
+        from teller_tui.approvals.spec import ApprovalSpec
         from teller_tui.wallets.identity import mask_name
         from teller_tui.models import Customer
 
@@ -390,7 +391,7 @@ class LifecycleService:
 
 def _info(w: Any) -> WalletInfo:
     from teller_tui.wallets.service import WalletInfo
-    from teller_tui.approvals.workflow import ApprovalService
+    from teller_tui.approvals.service import ApprovalService
 
     return WalletInfo(w.id, w.number, w.customer_id, w.tier, w.status, w.currency, w.account_id,
                       w.points_account_id, w.opened_at)

@@ -1,0 +1,28 @@
+"""The actions a supervisor can be asked to approve, with their display names.
+
+Which entry kinds are cash, and in which direction, is the ledger's to say
+(:data:`teller_tui.ledger.kinds.CASH_ENTRY_KINDS`).
+"""
+
+from __future__ import annotations
+
+from teller_tui.common.i18n import N_, _
+
+__all__ = ["ACTIONS", "action_title"]
+
+#: Actions the policy knows, with their display names (msgids).
+ACTIONS: dict[str, str] = {
+    "cash_in": N_("Cash in"),
+    "cash_out": N_("Cash out"),
+    "transfer": N_("Transfer"),
+    "reversal": N_("Reversal"),
+    "unfreeze": N_("Unfreeze wallet"),
+    "device_replacement": N_("Device replacement"),
+    "over_short": N_("End-of-day over/short"),
+    "staff_unlock": N_("Unlock staff account"),
+}
+
+
+def action_title(kind: str) -> str:
+    """The translated display name of an action (the kind itself if the policy does not know it)."""
+    return _(ACTIONS[kind]) if kind in ACTIONS else kind

@@ -1,0 +1,82 @@
+"""What exactly is to be approved: :class:`ApprovalSpec` and the request hash that binds an approval to it.
+
+The hash covers action, amount, currency, accounts, customer, subject, the (cleaned) reason, requester and
+branch, so an approval given for one request cannot be used for another. :class:`HoldPlan` says how a
+remote request holds its funds while it waits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from teller_tui.approvals.actions import action_title
+from teller_tui.common.formatting import format_money
+from teller_tui.common.money import Money
+from teller_tui.common.text import clean_text
+
+__all__ = ["ApprovalSpec", "HoldPlan"]
+
+
+@dataclass(frozen=True, slots=True)
+class HoldPlan:
+    """How to hold the funds while a remote approval is pending (two accounts, one amount)."""
+
+    debit_account_id: int
+    credit_account_id: int
+    kind: str  # the journal entry kind when posted (cash_out, cash_in, transfer)
+    idempotency_key: str  # the form's key: the posted entry keeps it (the hold uses key + ":hold")
+    memo: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalSpec:
+    """Exactly what is to be approved. The hash covers action, amount, currency, accounts,
+    customer, subject, reason, requester and branch; the rest is shown, not bound."""
+
+    kind: str
+    requester_id: int | None
+    branch_code: str
+    amount: Money | None = None
+    accounts: tuple[str, ...] = ()  # wallet numbers or account codes, in order (from, to)
+    customer_id: int | None = None
+    subject: str = ""  # e.g. "entry:42", "wallet:0012...", "staff:wang", "drawer:B001:T01"
+    reason: str = ""  # the teller's memo / reason
+    rules: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    summary: str = ""  # one line for the supervisor's queue
+    customer_name: str = ""
+    hold: HoldPlan | None = None
+
+    def canonical(self) -> dict[str, Any]:
+        return {
+            "action": self.kind,
+            "amount": self.amount.minor if self.amount is not None else None,
+            "currency": self.amount.currency if self.amount is not None else None,
+            "accounts": list(self.accounts),
+            "customer_id": self.customer_id,
+            "subject": self.subject,
+            "reason": clean_text(self.reason, limit=200),  # the hash binds the cleaned reason
+            "requester_id": self.requester_id,
+            "branch": self.branch_code,
+        }
+
+    def request_hash(self) -> str:
+        body = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+    def display_summary(self) -> str:
+        if self.summary:
+            return clean_text(self.summary, limit=200)
+        parts = [action_title(self.kind)]
+        if self.amount is not None:
+            parts.append(format_money(self.amount))
+        if self.accounts:
+            parts.append(" → ".join(self.accounts))
+        if self.customer_name:
+            parts.append(self.customer_name)
+        elif self.subject:
+            parts.append(self.subject)
+        return clean_text(" · ".join(parts), limit=200)
