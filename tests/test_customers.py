@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from desk_fixtures import Desk, desk  # noqa: F401
-from teller_tui.desk.cash import new_idempotency_key
-from teller_tui.desk.customers import classify
+from teller_tui.desk.cash_types import new_idempotency_key
+from teller_tui.desk.search import classify
 from teller_tui.common.errors import NotFound, ValidationError
 from teller_tui.common.money import Money
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from desk_fixtures import Desk, desk  # noqa: F401
-from teller_tui.desk.cash import new_idempotency_key as key
+from teller_tui.desk.cash_types import new_idempotency_key as key
 from teller_tui.common.errors import AuthenticationFailed, LimitExceeded, NotFound, PermissionDenied
 from teller_tui.kiosk.service import (CodeRequired, CustomerPinService, KioskLimits, KioskService, KioskSession, PinLocked,
                               kiosk_username)

@@ -72,7 +72,7 @@ def test_save_receipt_private_dir(tmp_path: Path) -> None:
 
 
 def test_reprint(desk) -> None:  # type: ignore[no-untyped-def]
-    from teller_tui.desk.cash import new_idempotency_key
+    from teller_tui.desk.cash_types import new_idempotency_key
 
     wid = desk.wallet(desk.customer("欧阳建国", latin="ouyang jianguo"), 1)
     r = desk.cash.cash_in(desk.teller, wid, Money.of("88.80"), "生日", idempotency_key=new_idempotency_key())
