@@ -23,7 +23,9 @@ from teller_tui.db.engine import Database, make_database
 from teller_tui.desk.cash import CashService
 from teller_tui.desk.customers import CustomerService
 from teller_tui.desk.teller_limits import TellerLimits
-from teller_tui.kiosk.service import CustomerPinService, KioskLimits, KioskService
+from teller_tui.kiosk.limits import KioskLimits
+from teller_tui.kiosk.pins import CustomerPinService
+from teller_tui.kiosk.service import KioskService
 from teller_tui.ledger import Ledger
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.funding import FundingService

@@ -19,7 +19,7 @@ from teller_tui.common.i18n import N_, _
 from .base import KioskScreen
 
 if TYPE_CHECKING:
-    from teller_tui.kiosk.service import KioskHistoryRow
+    from teller_tui.kiosk.views import KioskHistoryRow
 
 __all__ = ["KIND_LABELS", "KioskHistoryScreen"]
 

@@ -23,7 +23,7 @@ from teller_tui.common.i18n import N_, _
 from .base import KioskModal, KioskScreen
 
 if TYPE_CHECKING:
-    from teller_tui.kiosk.service import KioskAccount, KioskReceipt, TransferPreview
+    from teller_tui.kiosk.views import KioskAccount, KioskReceipt, TransferPreview
     from teller_tui.common.money import Money
 
 __all__ = ["KioskConfirmTransfer", "KioskReceiptScreen", "KioskTransferScreen"]

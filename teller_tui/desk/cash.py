@@ -69,10 +69,10 @@ from teller_tui.desk.receipts import clean_text, render_receipt, reprint_label
 from teller_tui.desk.approval_specs import cash_spec, reversal_spec
 from teller_tui.desk.reversals import reversal_target
 from teller_tui.desk.statements import cached_statement
+from teller_tui.desk.transfer_legs import transfer_legs
 from teller_tui.desk.teller_limits import TellerLimits
 from teller_tui.desk.wallet_sides import entry_wallet, read_wallet_side, select_wallet_side
 from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit
-from teller_tui.ledger.accounts import AccountKind, interbranch_code
 from teller_tui.models import JournalEntry, LedgerAccount
 from teller_tui.wallets.service import tier_limits, wallet_usage
 
@@ -265,17 +265,7 @@ class CashService:
             drawer = self._drawer_account(session, actor)
             return (debit(src.wallet.account_id, amount), credit(drawer, amount))
         assert dst is not None
-        a, b = src.account.branch_code, dst.account.branch_code
-        if a == b:
-            return (debit(src.wallet.account_id, amount), credit(dst.wallet.account_id, amount))
-        ib_a = self.ledger.open_account(session, code=interbranch_code(a, amount.currency),
-                                        name=f"Inter-branch clearing {a}", kind=AccountKind.SETTLEMENT,
-                                        currency=amount.currency, branch_code=a)
-        ib_b = self.ledger.open_account(session, code=interbranch_code(b, amount.currency),
-                                        name=f"Inter-branch clearing {b}", kind=AccountKind.SETTLEMENT,
-                                        currency=amount.currency, branch_code=b)
-        return (debit(src.wallet.account_id, amount), credit(ib_a, amount), debit(ib_b, amount),
-                credit(dst.wallet.account_id, amount))
+        return transfer_legs(session, self.ledger, amount, src, dst)
 
     def _execute(self, actor: Actor, kind: str, wallet_id: int, to_wallet_id: int | None, amount: Money,
                  memo: str, key: str, approval_id: int | None) -> TxnResult:
