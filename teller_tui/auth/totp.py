@@ -1,8 +1,10 @@
 """Time-based one-time passwords (RFC 6238) with a replay guard.
 
-HOTP (RFC 4226, dynamic truncation) is implemented here with :mod:`hmac`; pyotp is used
-only in tests as a cross-check. Staff use the RFC defaults: SHA1, 6 digits, 30 s step,
-window ±1 step.
+Codes come from pyotp (``pyotp.HOTP.at(step)``: HOTP of RFC 4226 with the time step as
+counter, which is what ``pyotp.TOTP.at`` computes); this module adds what pyotp's own
+``TOTP.verify`` does not give: the *matched step* for the replay guard, exact integer step
+maths on aware datetimes, and validation errors a teller can be shown. Staff use the RFC
+defaults: SHA1, 6 digits, 30 s step, window ±1 step.
 
 Replay protection: the contract with the database
 -------------------------------------------------
@@ -33,9 +35,9 @@ import base64
 import binascii
 import hashlib
 import hmac
-import secrets
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, urlencode
+
+import pyotp
 
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import _
@@ -61,13 +63,18 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def new_secret() -> str:
-    """A fresh secret: 20 random bytes as 32 base32 characters (no padding)."""
-    return base64.b32encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
+    """A fresh secret: 160 random bits as 32 base32 characters (no padding)."""
+    return pyotp.random_base32(length=SECRET_BYTES * 8 // 5)
+
+
+def _normalized(secret: str) -> str:
+    """A base32 secret as pyotp and otpauth URIs want it: no spaces, upper case, no padding."""
+    return "".join(secret.split()).upper().rstrip("=")
 
 
 def _secret_bytes(secret: str) -> bytes:
     """Decode a base32 secret, tolerant of spaces, lower case and missing padding."""
-    text = "".join(secret.split()).upper().rstrip("=")
+    text = _normalized(secret)
     text += "=" * (-len(text) % 8)
     try:
         key = base64.b32decode(text, casefold=False)
@@ -90,10 +97,7 @@ def provisioning_uri(secret: str, account_name: str, issuer: str) -> str:
         if not value or ":" in value:
             raise ValidationError(_("Issuer and account name must be non-empty and cannot contain ':'."),
                                   code="totp_label_invalid")
-    label = quote(issuer, safe="") + ":" + quote(account_name, safe="")
-    query = urlencode({"secret": "".join(secret.split()).upper().rstrip("="), "issuer": issuer},
-                      safe="", quote_via=quote)
-    return f"otpauth://totp/{label}?{query}"
+    return pyotp.TOTP(_normalized(secret)).provisioning_uri(name=account_name, issuer_name=issuer)
 
 
 def current_step(now: datetime, period: int = DEFAULT_PERIOD) -> int:
@@ -107,20 +111,19 @@ def current_step(now: datetime, period: int = DEFAULT_PERIOD) -> int:
 
 def totp_at(secret: str, step: int, digits: int = DEFAULT_DIGITS, digest: str = "sha1") -> str:
     """The code for time step ``step``: HOTP(secret, counter=step) per RFC 4226."""
-    return _hotp(_secret_bytes(secret), step, digits, digest)
+    _secret_bytes(secret)  # our checks and messages (pyotp's minimum is shorter)
+    return _hotp(_normalized(secret), step, digits, digest)
 
 
-def _hotp(key: bytes, counter: int, digits: int, digest: str) -> str:
+def _hotp(secret: str, counter: int, digits: int, digest: str) -> str:
+    """pyotp's HOTP code of a normalised, already checked secret at ``counter``."""
     if digest not in _DIGESTS:
         raise ValueError(f"digest must be one of {sorted(_DIGESTS)}")
     if not 6 <= digits <= 10:
         raise ValueError("digits must be between 6 and 10")
     if not 0 <= counter < 2**64:
         raise ValueError("counter out of range")
-    mac = hmac.new(key, counter.to_bytes(8, "big"), _DIGESTS[digest]).digest()
-    offset = mac[-1] & 0x0F
-    binary = int.from_bytes(mac[offset:offset + 4], "big") & 0x7FFFFFFF
-    return str(binary % 10**digits).zfill(digits)
+    return pyotp.HOTP(secret, digits=digits, digest=_DIGESTS[digest]).at(counter)
 
 
 def verify_totp(
@@ -149,7 +152,8 @@ def verify_totp(
         return None
     if window < 0:
         raise ValueError("window must be >= 0")
-    key = _secret_bytes(secret)
+    _secret_bytes(secret)
+    key = _normalized(secret)
     current = current_step(now, period)
     candidates = [current]
     for distance in range(1, window + 1):

@@ -10,10 +10,11 @@ spaces CLDR puts in some patterns become plain spaces (a terminal cell is a cell
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Literal
+
+from rich.cells import cell_len, chop_cells
 
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import _, get_locale, locale_override, n_, normalize_locale
@@ -295,39 +296,23 @@ def amount_in_words(m: Money, locale: str | None = None) -> str:
 
 
 # -- plain-text columns ---------------------------------------------------------------------
-def _char_width(ch: str) -> int:
-    if unicodedata.combining(ch) or ch in "\u200b\u200c\u200d\u2060\ufeff":
-        return 0
-    cat = unicodedata.category(ch)
-    if cat in ("Cc", "Cf", "Mn", "Me"):
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
+# Cell widths are Rich's (the tables Textual renders with), so a receipt or CLI column lines
+# up the same in a file, a terminal and a Textual widget; the core imports only rich.cells.
 def display_width(s: str) -> int:
     """Terminal / monospace cells ``s`` takes: wide and full-width characters count 2,
-    combining marks and zero-width characters 0, everything else 1."""
-    if s.isascii():
-        return sum(1 for ch in s if " " <= ch <= "~")
-    return sum(_char_width(ch) for ch in s)
+    combining marks, zero-width and control characters 0, everything else 1."""
+    return cell_len(s)
 
 
 def truncate(s: str, width: int, ellipsis: str = "…") -> str:
     """Cut ``s`` to at most ``width`` cells, ending with ``ellipsis`` when it was cut."""
-    if display_width(s) <= width:
+    if cell_len(s) <= width:
         return s
-    room = width - display_width(ellipsis)
+    room = width - cell_len(ellipsis)
     if room < 0:  # not even the ellipsis fits: hard cut
         return truncate(s, width, "") if width > 0 else ""
-    out: list[str] = []
-    used = 0
-    for ch in s:
-        w = _char_width(ch)
-        if used + w > room:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out) + ellipsis
+    head = chop_cells(s, room) if room > 0 else []
+    return (head[0] if head else "") + ellipsis
 
 
 Align = Literal["left", "right", "center", "<", ">", "^"]
