@@ -11,7 +11,10 @@ import pytest
 from desk_fixtures import desk  # noqa: F401
 from teller_tui.common.formatting import display_width
 from teller_tui.common.money import Money
-from teller_tui.desk.receipts import ReceiptData, clean_text, mask_wallet, render_receipt, save_receipt
+from teller_tui.common.masks import mask_wallet
+from teller_tui.common.receipt_files import save_receipt
+from teller_tui.common.text import clean_text
+from teller_tui.desk.receipts import ReceiptData, render_receipt
 
 
 def _data(**kw) -> ReceiptData:  # type: ignore[no-untyped-def]

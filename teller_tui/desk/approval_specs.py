@@ -13,6 +13,7 @@ from teller_tui.approvals.workflow import ApprovalSpec, HoldPlan, PolicyHit
 from teller_tui.common.money import Money
 from teller_tui.desk.cash_types import WalletSide
 from teller_tui.ledger import Leg
+from teller_tui.ledger.kinds import EntryKind
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -36,7 +37,7 @@ def cash_spec(actor: Actor, kind: str, amount: Money, memo: str, key: str, src: 
 def reversal_spec(actor: Actor, entry_id: int, side: WalletSide, amount: Money, reason: str,
                   hits: Sequence[PolicyHit]) -> ApprovalSpec:
     """The approval policy's verdict on a reversal (``hits``), as an approval spec (no rules: none needed)."""
-    return ApprovalSpec(kind="reversal", requester_id=actor.staff_id, branch_code=actor.branch_code,
+    return ApprovalSpec(kind=EntryKind.REVERSAL, requester_id=actor.staff_id, branch_code=actor.branch_code,
                         amount=abs(amount), accounts=(side.wallet.number,), customer_id=side.wallet.customer_id,
                         subject=f"entry:{entry_id}", reason=reason, rules=tuple(h.rule for h in hits),
                         reasons=tuple(h.reason for h in hits),

@@ -53,7 +53,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from teller_tui.approvals.workflow import ApprovalService, ApprovalSpec, Facts
-from teller_tui.auth.roles import STAFF_ROLES, require_role
+from teller_tui.auth.roles import COUNTER_ROLES, STAFF_ROLES, require_role
 from teller_tui.branch.drawers import current_business_date, open_business_date, require_open_drawer
 from teller_tui.common.errors import (
     Conflict, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError,
@@ -61,11 +61,12 @@ from teller_tui.common.errors import (
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
+from teller_tui.common.text import clean_text
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
 from teller_tui.desk.cash_usage import cash_out_today_for_actor, cash_today_for_customer
 from teller_tui.desk.entry_receipts import entry_receipt, txn_result
 from teller_tui.desk.preview import cash_preview, reversal_preview
-from teller_tui.desk.receipts import clean_text, render_receipt, reprint_label
+from teller_tui.desk.receipts import render_receipt, reprint_label
 from teller_tui.desk.approval_specs import cash_spec, reversal_spec
 from teller_tui.desk.reversals import reversal_target
 from teller_tui.desk.statements import cached_statement
@@ -73,6 +74,7 @@ from teller_tui.desk.transfer_legs import transfer_legs
 from teller_tui.desk.teller_limits import TellerLimits
 from teller_tui.desk.wallet_sides import entry_wallet, read_wallet_side, select_wallet_side
 from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit
+from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount
 from teller_tui.wallets.service import tier_limits, wallet_usage
 
@@ -86,7 +88,7 @@ if TYPE_CHECKING:
     from teller_tui.ledger import Ledger
     from teller_tui.wallets.classes import TierTable
 
-STAFF_CASH_ROLES = frozenset({"teller", "supervisor", "admin"})
+STAFF_CASH_ROLES = frozenset(COUNTER_ROLES)  # people who may hand cash over the counter
 
 
 @dataclass
@@ -217,13 +219,13 @@ class CashService:
             return cash_preview(kind, src, dst, amount, refusal=chk.refusal, reasons=chk.reasons, rules=chk.rules)
 
     def preview_cash_in(self, actor: Actor, wallet_id: int, amount: Money) -> Preview:
-        return self._preview(actor, "cash_in", wallet_id, amount)
+        return self._preview(actor, EntryKind.CASH_IN, wallet_id, amount)
 
     def preview_cash_out(self, actor: Actor, wallet_id: int, amount: Money) -> Preview:
-        return self._preview(actor, "cash_out", wallet_id, amount)
+        return self._preview(actor, EntryKind.CASH_OUT, wallet_id, amount)
 
     def preview_transfer(self, actor: Actor, from_wallet_id: int, to_wallet_id: int, amount: Money) -> Preview:
-        return self._preview(actor, "transfer", from_wallet_id, amount, to_wallet_id)
+        return self._preview(actor, EntryKind.TRANSFER, from_wallet_id, amount, to_wallet_id)
 
     def preview_reversal(self, actor: Actor, entry_id: int) -> Preview:
         with self.db.read() as s:
@@ -243,25 +245,25 @@ class CashService:
     def cash_in(self, actor: Actor, wallet_id: int, amount: Money, memo: str = "", *, idempotency_key: str,
                 approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
         require_role(actor, *STAFF_ROLES)
-        return self._execute(actor, "cash_in", wallet_id, None, amount, memo, idempotency_key, approval_id)
+        return self._execute(actor, EntryKind.CASH_IN, wallet_id, None, amount, memo, idempotency_key, approval_id)
 
     def cash_out(self, actor: Actor, wallet_id: int, amount: Money, memo: str = "", *, idempotency_key: str,
                  approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
         require_role(actor, *STAFF_ROLES)
-        return self._execute(actor, "cash_out", wallet_id, None, amount, memo, idempotency_key, approval_id)
+        return self._execute(actor, EntryKind.CASH_OUT, wallet_id, None, amount, memo, idempotency_key, approval_id)
 
     def transfer(self, actor: Actor, from_wallet_id: int, to_wallet_id: int, amount: Money, memo: str = "", *,
                  idempotency_key: str, approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
         require_role(actor, *STAFF_ROLES)
-        return self._execute(actor, "transfer", from_wallet_id, to_wallet_id, amount, memo, idempotency_key,
+        return self._execute(actor, EntryKind.TRANSFER, from_wallet_id, to_wallet_id, amount, memo, idempotency_key,
                              approval_id)
 
     def posting_legs(self, session: Session, actor: Actor, kind: str, amount: Money, src: WalletSide,
                      dst: WalletSide | None) -> tuple[Leg, ...]:
-        if kind == "cash_in":
+        if kind == EntryKind.CASH_IN:
             drawer = self._drawer_account(session, actor)
             return (debit(drawer, amount), credit(src.wallet.account_id, amount))
-        if kind == "cash_out":
+        if kind == EntryKind.CASH_OUT:
             drawer = self._drawer_account(session, actor)
             return (debit(src.wallet.account_id, amount), credit(drawer, amount))
         assert dst is not None
@@ -273,7 +275,7 @@ class CashService:
             raise TypeError("amount must be Money")
         if not key:
             raise ValidationError("An idempotency key is required", code="idempotency_key")
-        memo = clean_text(memo, 200)
+        memo = clean_text(memo, limit=200)
 
         def work(s: Session) -> tuple[EntryResult, EntryReceipt]:
             src = select_wallet_side(s, wallet_id)
@@ -311,7 +313,7 @@ class CashService:
                 self.approvals.attach_entry(s, grant.approval_id, result.entry_id)
                 if grant.report and kind in CASH_KINDS and chk is not None:
                     self.approvals.record_large_value(
-                        s, customer_id=src.wallet.customer_id, direction="in" if kind == "cash_in" else "out",
+                        s, customer_id=src.wallet.customer_id, direction=CASH_ENTRY_KINDS[EntryKind(kind)],
                         amount=amount, teller=actor, reference=result.reference, entry_id=result.entry_id,
                         txn_at=result.posted_at, business_date=result.business_date, grant=grant,
                         cumulative=Money(chk.customer_before + amount.minor, amount.currency))
@@ -352,7 +354,7 @@ class CashService:
     def reverse(self, actor: Actor, entry_id: int, reason: str, *, idempotency_key: str,
                 approval_id: int | None = None) -> TxnResult:
         require_role(actor, *STAFF_ROLES)
-        reason = clean_text(reason, 200)
+        reason = clean_text(reason, limit=200)
         if not reason:
             raise ValidationError(_tr("Give a reason for the reversal"), code="reason")
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from teller_tui.common.money import Money
 from teller_tui.desk.receipts import ReceiptData
+from teller_tui.ledger.kinds import EntryKind
 
-CASH_KINDS = ("cash_in", "cash_out")
-REVERSIBLE_KINDS = ("cash_in", "cash_out", "transfer")
+CASH_KINDS = (EntryKind.CASH_IN, EntryKind.CASH_OUT)
+REVERSIBLE_KINDS = (EntryKind.CASH_IN, EntryKind.CASH_OUT, EntryKind.TRANSFER)
 
 
 def new_idempotency_key(prefix: str = "desk") -> str:

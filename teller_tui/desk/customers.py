@@ -22,16 +22,16 @@ from sqlmodel import col
 
 from teller_tui.common.clock import local_date
 from teller_tui.common.errors import NotFound, ValidationError
+from teller_tui.common.masks import mask_document_number, mask_phone, mask_wallet
 from teller_tui.common.money import Money
+from teller_tui.common.text import clean_text
 from teller_tui.desk.customer_views import (
     CustomerView, HistoryPage, HistoryRow, LinkedAccountView, NoteView, SearchPage, WalletLimits, WalletView,
 )
-from teller_tui.desk.receipts import clean_text, mask_wallet
-from teller_tui.desk.search import mask_id_number, search_customers
+from teller_tui.desk.search import search_customers
 from teller_tui.ledger.core import _balance
 from teller_tui.models import Customer, CustomerNote, LedgerAccount, LinkedAccount, Staff, Wallet
 from teller_tui.models.types import UTCDateTime
-from teller_tui.wallets.identity import mask_phone
 from teller_tui.wallets.service import tier_limits, wallet_usage
 
 if TYPE_CHECKING:
@@ -111,12 +111,12 @@ class CustomerService:
             assert c.id is not None
             return CustomerView(
                 c.id, c.customer_no, c.full_name, c.name_latin, c.phone, mask_phone(c.phone), c.id_type,
-                mask_id_number(c.id_number), c.id_expiry, status, c.birth_date, c.sex, c.nationality, c.address,
+                mask_document_number(c.id_number, c.id_type), c.id_expiry, status, c.birth_date, c.sex, c.nationality, c.address,
                 c.occupation, c.risk_level, c.kyc_level, c.branch_code, c.created_at, c.pin_locked, wallets,
                 linked, notes)
 
     def add_note(self, actor: Actor, customer_id: int, text: str) -> NoteView:
-        body = clean_text(text, 1000)
+        body = clean_text(text, limit=1000)
         if not body:
             raise ValidationError("A note cannot be empty", code="note_empty")
 

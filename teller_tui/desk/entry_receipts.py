@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.sql.expression import Executable
 
+from teller_tui.common.masks import mask_name, mask_wallet
 from teller_tui.common.money import Money
+from teller_tui.common.receipt_files import save_receipt
 from teller_tui.desk.cash_types import EntryReceipt, TxnResult
-from teller_tui.desk.receipts import ReceiptData, mask_name, mask_wallet, render_receipt, save_receipt
+from teller_tui.desk.receipts import ReceiptData, render_receipt
 from teller_tui.desk.statements import cached_statement
 from teller_tui.models import Customer, JournalEntry, Posting, Staff, Wallet
 

@@ -12,6 +12,7 @@ from teller_tui.common.errors import DomainError
 from teller_tui.common.formatting import amount_in_words
 from teller_tui.common.money import Money
 from teller_tui.desk.cash_types import Preview, WalletSide
+from teller_tui.ledger.kinds import EntryKind
 
 
 def amount_words(m: Money) -> str:
@@ -29,7 +30,7 @@ def _code(refusal: Exception | None) -> str | None:
 def cash_preview(kind: str, src: WalletSide, dst: WalletSide | None, amount: Money, *,
                  refusal: Exception | None, reasons: Sequence[str], rules: Sequence[str]) -> Preview:
     """Cash in / cash out / transfer: the source wallet's balance before and after."""
-    sign = 1 if kind == "cash_in" else -1
+    sign = 1 if kind == EntryKind.CASH_IN else -1
     before = Money(src.balance, src.wallet.currency)
     after = Money(src.balance + sign * amount.minor, src.wallet.currency)
     return Preview(
@@ -46,7 +47,7 @@ def reversal_preview(src: WalletSide, amount: Money, *, refusal: DomainError | N
                      rules: Sequence[str]) -> Preview:
     """Undoing ``amount`` (signed: + money into the wallet) takes it out again and vice versa."""
     delta = -amount.minor
-    return Preview(kind="reversal", customer_name=src.customer.full_name, wallet_number=src.wallet.number,
+    return Preview(kind=EntryKind.REVERSAL, customer_name=src.customer.full_name, wallet_number=src.wallet.number,
                    amount=abs(amount), amount_words=amount_words(abs(amount)),
                    balance_before=Money(src.balance, amount.currency),
                    balance_after=Money(src.balance + delta, amount.currency),

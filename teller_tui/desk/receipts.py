@@ -4,31 +4,26 @@ Public API::
 
     data = ReceiptData(kind=..., reference=..., ...)            # everything printed, already masked
     text = render_receipt(data, width=80, locale=None)          # width 80 or 32; str ending in "\\n"
-    path = save_receipt(settings.receipts_dir, data.reference, text)   # <dir>/<reference>.txt, dir 0700
+    path = save_receipt(settings.receipts_dir, data.reference, text)   # teller_tui.common.receipt_files
 
 Alignment counts terminal cells (CJK characters take two), so columns line up in both languages.
-Every user-supplied string is sanitised (control and format characters removed) before printing.
-Names and wallet numbers are masked by the caller (:func:`teller_tui.wallets.identity.mask_name`,
-:func:`mask_wallet`).
+Every user-supplied string is sanitised (:func:`teller_tui.common.text.clean_text`) before printing.
+Names and wallet numbers are masked by the caller (:mod:`teller_tui.common.masks`).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Literal
 
 from teller_tui.common.formatting import amount_in_words, display_width, format_datetime, format_money, pad
 from teller_tui.common.i18n import get_locale
 from teller_tui.common.money import Money
-from teller_tui.wallets.identity import mask_name
+from teller_tui.common.text import clean_text
 
-__all__ = ["WIDTHS", "ReceiptData", "clean_text", "mask_name", "mask_wallet", "render_receipt", "reprint_label",
-           "save_receipt"]
+__all__ = ["WIDTHS", "ReceiptData", "render_receipt", "reprint_label"]
 
 WIDTHS = (80, 32)
 
@@ -52,23 +47,6 @@ class ReceiptData:
     reverses_reference: str = ""
     bank_name: str = ""
     copy_label: str = ""  # e.g. "REPRINT"
-
-
-def clean_text(text: str, limit: int = 200) -> str:
-    """Printable text only: control/format characters dropped, whitespace collapsed."""
-    text = str(text)
-    if text.isascii() and text.isprintable():  # nothing to drop (the common case)
-        return " ".join(text.split())[:limit]
-    out = "".join(" " if ch in "\t\r\n" else ch for ch in str(text)
-                  if ch in "\t\r\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
-    return " ".join(out.split())[:limit]
-
-
-def mask_wallet(number: str) -> str:
-    number = clean_text(number)
-    if len(number) <= 8:
-        return number
-    return f"{number[:4]}****{number[-4:]}"
 
 
 _TITLES: dict[str, dict[str, str]] = {
@@ -155,21 +133,21 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
     out: list[str] = []
 
     def center(text: str) -> None:
-        for line in _wrap(clean_text(text), width):
+        for line in _wrap(clean_text(text, limit=200), width):
             out.append(_pad(line, width, "center").rstrip())
 
     def row(label: str, value: str) -> None:
-        value = clean_text(value, 400)
+        value = clean_text(value, limit=400)
         parts = _wrap(value, value_w)
         out.append(_pad(label, label_w) + " " + parts[0])
         for extra in parts[1:]:
             out.append(" " * (label_w + 1) + extra)
 
     rule = "=" * width
-    center(clean_text(data.bank_name) or lab["bank"])
+    center(clean_text(data.bank_name, limit=200) or lab["bank"])
     center(_TITLES[loc].get(data.kind, data.kind.upper()))
     if data.copy_label:
-        center(f"** {clean_text(data.copy_label)} **")
+        center(f"** {clean_text(data.copy_label, limit=200)} **")
     out.append(rule)
     row(lab["branch"], data.branch_code)
     row(lab["terminal"], data.terminal_id)
@@ -190,7 +168,7 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
         row(lab["in_words"], amount_in_words(data.amount, loc))
     if data.new_balance is not None:
         row(lab["balance"], _money(data.new_balance, loc))
-    if clean_text(data.memo):
+    if clean_text(data.memo, limit=200):
         row(lab["memo"], data.memo)
     out.append(rule)
     out.append("")
@@ -209,24 +187,3 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
 
 def reprint_label(locale: str | None = None) -> str:
     return "重印" if _locale(locale) == "zh_CN" else "REPRINT"
-
-
-_SAFE_REF = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-def save_receipt(directory: Path, reference: str, text: str) -> Path:
-    """Write ``<directory>/<reference>.txt`` (directory created 0700); returns the path."""
-    if not _SAFE_REF.match(reference) or reference.startswith("."):
-        raise ValueError(f"unsafe receipt reference {reference!r}")
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        os.chmod(directory, 0o700)
-    except OSError:  # pragma: no cover - not ours to fix
-        pass
-    path = directory / f"{reference}.txt"
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return path

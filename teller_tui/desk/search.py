@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, text
 
+from teller_tui.common.masks import mask_document_number, mask_phone
+from teller_tui.common.text import clean_text
 from teller_tui.desk.customer_views import CustomerHit, SearchPage
-from teller_tui.wallets.identity import mask_phone
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -52,17 +53,8 @@ MAX_QUERY = 64
 
 
 def clean_query(raw: str) -> str:
-    cleaned = unicodedata.normalize("NFKC", str(raw))
-    cleaned = "".join(ch for ch in cleaned if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
-    return " ".join(cleaned.split())[:MAX_QUERY]
-
-
-def mask_id_number(number: str | None) -> str:
-    if not number:
-        return ""
-    if len(number) <= 8:
-        return number[:2] + "*" * max(len(number) - 2, 0)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    """What was typed, NFKC-folded (full-width digits and letters become ASCII) and sanitised."""
+    return clean_text(unicodedata.normalize("NFKC", str(raw)), limit=MAX_QUERY)
 
 
 def _upper_bound(prefix: str) -> str:
@@ -281,7 +273,7 @@ def _hydrate(s: Session, page: list[tuple[int, _Source]]) -> list[CustomerHit]:
     if not ids:
         return []
     rows = {int(r[0]): r for r in s.execute(
-        text("SELECT id, customer_no, full_name, name_latin, phone, id_number FROM customer "
+        text("SELECT id, customer_no, full_name, name_latin, phone, id_type, id_number FROM customer "
              "WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)), {"ids": ids})}
     wallets: dict[int, list[str]] = {}
     for cid, number in s.execute(
@@ -293,8 +285,8 @@ def _hydrate(s: Session, page: list[tuple[int, _Source]]) -> list[CustomerHit]:
         r = rows.get(cid)
         if r is None:
             continue
-        _id, customer_no, full_name, name_latin, phone, id_number = r
+        _id, customer_no, full_name, name_latin, phone, id_type, id_number = r
         hits.append(CustomerHit(cid, customer_no, full_name, name_latin, phone, mask_phone(phone),
-                                mask_id_number(id_number), tuple(wallets.get(cid, ())), src.match_kind,
+                                mask_document_number(id_number, id_type), tuple(wallets.get(cid, ())), src.match_kind,
                                 src.rank == 0, src.rank))
     return hits

@@ -16,6 +16,7 @@ from sqlmodel import col
 from teller_tui.common.errors import NotFound
 from teller_tui.common.i18n import _
 from teller_tui.models import Customer, Wallet
+from teller_tui.models.enums import WalletStatus
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -34,7 +35,7 @@ def find_sign_in(s: Session, identifier: str) -> tuple[Customer, tuple[int, ...]
     wallet = s.execute(select(Wallet).where(col(Wallet.number) == digits)).scalar_one_or_none() \
         if len(digits) == 16 else None
     if wallet is not None:
-        if wallet.status == "closed":
+        if wallet.status == WalletStatus.CLOSED:
             return None
         owner = s.get(Customer, wallet.customer_id)
         if owner is None or wallet.id is None:
@@ -47,7 +48,7 @@ def find_sign_in(s: Session, identifier: str) -> tuple[Customer, tuple[int, ...]
         return None
     customer = rows[0]
     ids = s.execute(select(col(Wallet.id)).where(col(Wallet.customer_id) == customer.id,
-                                                  col(Wallet.status) != "closed")
+                                                  col(Wallet.status) != WalletStatus.CLOSED)
                     .order_by(col(Wallet.tier), col(Wallet.id))).scalars().all()
     return customer, tuple(int(i) for i in ids if i is not None)
 
@@ -61,7 +62,7 @@ def find_payee(s: Session, payee: str) -> tuple[Wallet, Customer]:
         raise refusal
     if len(digits) == 16:
         w = s.execute(select(Wallet).where(col(Wallet.number) == digits)).scalar_one_or_none()
-        if w is None or w.status == "closed":
+        if w is None or w.status == WalletStatus.CLOSED:
             raise refusal
         owner = s.get(Customer, w.customer_id)
         if owner is None:
@@ -74,7 +75,7 @@ def find_payee(s: Session, payee: str) -> tuple[Wallet, Customer]:
             raise NotFound(_("Several wallets use that phone number: enter the wallet number instead."),
                            code="kiosk_payee_ambiguous")
         raise refusal
-    w = s.execute(select(Wallet).where(col(Wallet.customer_id) == customers[0].id, col(Wallet.status) == "active")
+    w = s.execute(select(Wallet).where(col(Wallet.customer_id) == customers[0].id, col(Wallet.status) == WalletStatus.ACTIVE)
                   .order_by(col(Wallet.tier), col(Wallet.id))).scalars().first()
     if w is None:
         raise refusal

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from teller_tui.auth import totp
-from teller_tui.auth.roles import require_role
+from teller_tui.auth.roles import COUNTER_ROLES, require_role
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.common.errors import AuthenticationFailed, NotFound
 from teller_tui.common.i18n import _
@@ -109,7 +109,7 @@ class CustomerPinService:
 
     def unlock_customer_pin(self, actor: Actor, customer_id: int) -> bool:
         """Clear the wrong-PIN counter and the lock; True when the PIN was locked."""
-        require_role(actor, "teller", "supervisor", "admin")
+        require_role(actor, *COUNTER_ROLES)
         with self.db.write() as s:
             c = s.get(Customer, customer_id)
             if c is None:

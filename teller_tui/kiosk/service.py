@@ -50,10 +50,10 @@ from teller_tui.common.errors import (
 )
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _, get_locale
+from teller_tui.common.masks import mask_name, mask_phone, mask_wallet
 from teller_tui.common.money import Money
 from teller_tui.desk.cash import CashService
 from teller_tui.desk.cash_types import EntryReceipt, WalletSide
-from teller_tui.desk.receipts import mask_name, mask_wallet
 from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.lookup import find_payee, find_sign_in
 from teller_tui.kiosk.pins import check_pin, failure_message, raise_for_outcome
@@ -62,9 +62,10 @@ from teller_tui.kiosk.views import (
     KioskAccount, KioskHistoryRow, KioskReceipt, KioskSession, KioskWallet, TransferPreview,
 )
 from teller_tui.ledger import EntryRequest, EntryResult
+from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models import Customer, LedgerAccount, Staff, Wallet
+from teller_tui.models.enums import WalletStatus
 from teller_tui.models.types import UTCDateTime
-from teller_tui.wallets.identity import mask_phone
 from teller_tui.wallets.service import tier_limits, wallet_usage
 
 if TYPE_CHECKING:
@@ -254,7 +255,7 @@ class KioskService:
             views = []
             for wid in session.wallet_ids:
                 w = s.get(Wallet, wid)
-                if w is not None and w.customer_id == session.customer_id and w.status != "closed":
+                if w is not None and w.customer_id == session.customer_id and w.status != WalletStatus.CLOSED:
                     views.append(self._wallet_view(s, actor, w))
             return KioskAccount(session.name_masked, mask_phone(c.phone), tuple(views))
 
@@ -284,7 +285,7 @@ class KioskService:
                 posted = conv.process_result_value(raw, None)
                 assert posted is not None
                 kind = r.kind
-                if kind == "transfer":
+                if kind == EntryKind.TRANSFER:
                     kind = "transfer_in" if amount > 0 else "transfer_out"
                 out.append(KioskHistoryRow(r.reference, posted, kind, Money(amount, w.currency),
                                            Money(balance, w.currency)))
@@ -374,9 +375,9 @@ class KioskService:
             if existing is not None:
                 return existing, self.cash.receipt_data(s, existing.entry_id)
             src, dst, _customer = self._checked(s, actor, session, from_wallet_id, payee, amount)
-            legs = self.cash.posting_legs(s, actor, "transfer", amount, src, dst)
+            legs = self.cash.posting_legs(s, actor, EntryKind.TRANSFER, amount, src, dst)
             result = self.ledger.post(s, EntryRequest(
-                idempotency_key=idempotency_key, kind="transfer", legs=legs, actor_id=actor.staff_id,
+                idempotency_key=idempotency_key, kind=EntryKind.TRANSFER, legs=legs, actor_id=actor.staff_id,
                 terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo="",
                 customer_id=src.wallet.customer_id, business_date=self._today(s, actor),
                 meta={"wallet": src.wallet.number, "to_wallet": dst.wallet.number, "channel": "kiosk"}))
