@@ -42,7 +42,7 @@ def test_demo_tiny_builds_consistent_books(tmp_path: Path) -> None:
     from teller_tui.desk.customers import CustomerService
     from teller_tui.wallets.classes import TierTable
     from teller_tui.db.engine import make_database
-    from teller_tui.demo.build import DEMO_STAFF
+    from teller_tui.demo.staff import DEMO_STAFF
     from teller_tui.wallets.identity import validate_prc_id
     from teller_tui.ledger import trial_balance
     from teller_tui.models import Customer, JournalEntry, Staff
