@@ -79,7 +79,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         if v.disabled:
             state = _("disabled")
         elif v.locked(now):
-            state = _("locked until {time}").format(time=v.locked_until.strftime("%H:%M UTC"))  # type: ignore[union-attr]
+            state = _("locked until {time}").format(time=v.locked_until.strftime("%H:%M UTC"))
         elif v.must_change_password:
             state = _("first sign-in pending")
         else:

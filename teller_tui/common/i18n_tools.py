@@ -292,7 +292,7 @@ def mo_entries(data: bytes) -> dict[Any, Any]:
     catalog = read_mo(io.BytesIO(data))
     return {
         (m.id if isinstance(m.id, str) else tuple(m.id), m.context):
-            (m.string if isinstance(m.string, str) else tuple(m.string))
+            (m.string if isinstance(m.string, str) else tuple(m.string or ()))
         for m in catalog if m.id
     }
 
@@ -363,7 +363,7 @@ def todo_entries(locale: str = REQUIRED_LOCALE) -> dict[str, Any]:
         if isinstance(message.id, str):
             todo[key] = message.string or ""
         else:
-            forms = list(message.string) if not isinstance(message.string, str) else [message.string]
+            forms = list(message.string or ()) if not isinstance(message.string, str) else [message.string]
             forms = (forms + [""] * catalog.num_plurals)[: catalog.num_plurals]
             todo[key] = {"msgid_plural": message.id[1], "forms": forms}
     return todo

@@ -16,12 +16,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 __all__ = ["DEFAULT_BRANCH_CODE", "DEFAULT_IDLE_LOCK_SECONDS", "DEFAULT_LOCALE", "DEFAULT_TERMINAL_ID", "SettingsPreview", "default_home",
            "normalize_locale_setting", "preview_settings", "settings_file_path"]
 
-DEFAULT_LOCALE = "zh_CN"
+DEFAULT_LOCALE: Final = "zh_CN"
 DEFAULT_TERMINAL_ID = "T01"
 DEFAULT_BRANCH_CODE = "B001"
 DEFAULT_IDLE_LOCK_SECONDS = 15 * 60
