@@ -15,6 +15,12 @@ a service can check limits, post and audit in one atomic unit. Rules enforced he
 * entries get a monotonically increasing ``seq`` and are never dated before their
   predecessor (the ``ledger_head`` row serializes numbering);
 * holds resolve exactly once, and expiry is checked when a hold is resolved.
+
+Why one module of this size: posting, reversing and the hold life cycle share the same
+locking order, balance-limit checks and cached-total updates; split apart, the rule "the
+ledger is the only code that changes a balance" would span files that must change together.
+Request/result types and the chart of accounts already live beside it (``accounts.py``,
+``kinds.py``).
 """
 
 from __future__ import annotations
