@@ -39,13 +39,11 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from argon2 import PasswordHasher, Type, extract_parameters
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from teller_tui.common.errors import StorageError, ValidationError
 from teller_tui.common.i18n import _
-
-if TYPE_CHECKING:
-    from argon2 import PasswordHasher
 
 __all__ = [
     "COMMON_PASSWORDS",
@@ -112,8 +110,6 @@ def _hasher(params: Argon2Params | None = None) -> PasswordHasher:
     params = params or _active
     hasher = _hashers.get(params)
     if hasher is None:
-        from argon2 import PasswordHasher, Type
-
         hasher = PasswordHasher(
             time_cost=params.time_cost,
             memory_cost=params.memory_cost,
@@ -172,8 +168,6 @@ def verify_secret(hash: str | None, secret: str) -> bool:
 
     Pass ``hash=None`` for an unknown user: it costs the same time and returns False.
     """
-    from argon2.exceptions import InvalidHashError, VerificationError
-
     if not isinstance(secret, str):
         return False
     if not hash or not isinstance(hash, str):
@@ -198,8 +192,6 @@ def _burn_time(secret: str) -> None:
 
 def needs_rehash(hash: str) -> bool:
     """True when ``hash`` was made with other parameters than the active ones (or is not argon2id)."""
-    from argon2.exceptions import InvalidHashError
-
     try:
         return _hasher().check_needs_rehash(hash)
     except (InvalidHashError, ValueError):
@@ -211,9 +203,6 @@ def hash_parameters(hash: str) -> Argon2Params:
 
     Raises :class:`StorageError` when the string is not an argon2 hash.
     """
-    from argon2 import extract_parameters
-    from argon2.exceptions import InvalidHashError
-
     try:
         p = extract_parameters(hash)
     except (InvalidHashError, ValueError, TypeError) as exc:

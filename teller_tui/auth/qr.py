@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import segno
+
 __all__ = ["QR_BORDER", "qr_matrix", "qr_text"]
 
 QR_BORDER = 2
@@ -27,8 +29,6 @@ _CHARS = {(False, False): " ", (True, False): "▀", (False, True): "▄", (True
 
 def qr_matrix(data: str, *, border: int = QR_BORDER) -> list[list[bool]]:
     """Module matrix (True = dark) of ``data`` at error level M, quiet zone included."""
-    import segno
-
     code = segno.make(data, error="m", boost_error=False, micro=False)
     return [[bool(v) for v in row] for row in code.matrix_iter(scale=1, border=border)]
 

@@ -20,14 +20,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import secrets
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from teller_tui.common.errors import StorageError
 from teller_tui.common.i18n import _
+
+if TYPE_CHECKING:
+    from teller_tui.common.settings import Settings
 
 __all__ = ["KEY_BYTES", "KEY_FILE_NAME", "SecretBox", "load_or_create_key"]
 
@@ -148,7 +156,7 @@ class SecretBox:
             raise ValueError(f"key must be {KEY_BYTES} bytes")
         self._key: bytes | None = bytes(key) if key is not None else None
         self._key_path = key_path
-        self._aead: Any = None
+        self._aead: AESGCM | None = None
 
     @classmethod
     def from_home(cls, home: Path) -> SecretBox:
@@ -156,7 +164,7 @@ class SecretBox:
         return cls(load_or_create_key(Path(home) / KEY_FILE_NAME))
 
     @classmethod
-    def from_home_lazily(cls, settings: Any) -> SecretBox:
+    def from_home_lazily(cls, settings: Settings) -> SecretBox:
         """Use ``settings.home/secret.key``, read (or created) on first use."""
         return cls(key_path=Path(settings.home) / KEY_FILE_NAME)
 
@@ -175,18 +183,13 @@ class SecretBox:
             self._key = load_or_create_key(self._key_path)
         return self._key
 
-    def _cipher(self) -> Any:
+    def _cipher(self) -> AESGCM:
         if self._aead is None:
-            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
             self._aead = AESGCM(self._master())
         return self._aead
 
     def derive_key(self, label: bytes) -> bytes:
         """A 32-byte key for another purpose (HMAC tokens), derived from the master key by ``label``."""
-        import hashlib
-        import hmac
-
         return hmac.new(self._master(), label, hashlib.sha256).digest()
 
     def __repr__(self) -> str:
@@ -200,8 +203,6 @@ class SecretBox:
 
     def decrypt(self, token: str, *, context: str) -> str:
         """The plaintext; :class:`StorageError` if the token was altered, moved or made with another key."""
-        from cryptography.exceptions import InvalidTag
-
         aad = _context_bytes(context)
         if not isinstance(token, str) or not token.startswith(_PREFIX):
             raise _undecryptable()
@@ -212,7 +213,7 @@ class SecretBox:
         if len(raw) < _NONCE_BYTES + _TAG_BYTES:
             raise _undecryptable()
         try:
-            plain = self._cipher().decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
+            plain: bytes = self._cipher().decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
             return plain.decode("utf-8")
         except (InvalidTag, UnicodeDecodeError) as exc:
             raise _undecryptable() from exc
