@@ -120,7 +120,7 @@ async def keystroke_driver(mode: str, texts: list[str]) -> dict[str, Any]:  # pr
         def done() -> bool:
             return bool(field().value == typed["text"])
     else:
-        from teller_tui.desk.customers import clean_query
+        from teller_tui.desk.search import clean_query
         from teller_tui.common.settings import load_settings
         from teller_tui.services import make_services
 

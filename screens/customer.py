@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Footer, Static
 from teller_tui.common.errors import ApprovalRequired
 from teller_tui.common.formatting import format_date, format_datetime, format_dr_cr, format_money
 from teller_tui.common.i18n import N_, _
-from teller_tui.desk.customers import KYC_LABELS, RISK_LABELS
+from teller_tui.desk.customer_views import KYC_LABELS, RISK_LABELS
 
 from .base import TellerScreen
 from .commands import PaletteCommand, register_command
@@ -34,7 +34,7 @@ from .widgets.desk import DeskScreenMixin
 from .widgets.safe import clean, literal
 
 if TYPE_CHECKING:
-    from teller_tui.desk.customers import CustomerView, HistoryPage, HistoryRow, WalletView
+    from teller_tui.desk.customer_views import CustomerView, HistoryPage, HistoryRow, WalletView
 
 __all__ = ["CustomerScreen", "HISTORY_PAGE"]
 

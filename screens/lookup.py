@@ -35,7 +35,7 @@ from .widgets.safe import clean, literal
 if TYPE_CHECKING:
     from textual.timer import Timer
 
-    from teller_tui.desk.customers import CustomerHit, SearchPage
+    from teller_tui.desk.customer_views import CustomerHit, SearchPage
 
 __all__ = ["LookupScreen", "PAGE_SIZE"]
 

@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from teller_tui.common.errors import DomainError
+
 Registrar = Callable[[Any], None]
 
 #: Modules that add sub-commands, in the order they appear in --help.
@@ -76,8 +78,6 @@ def main(argv: Sequence[str] | None = None, *, extra_registrars: Sequence[Regist
     except Exception as exc:  # noqa: BLE001 - the one place that turns errors into a line
         if args.debug:
             raise
-        from teller_tui.common.errors import DomainError
-
         if isinstance(exc, DomainError):
             print(f"teller: {exc}", file=sys.stderr)
         else:

@@ -23,9 +23,12 @@ from teller_tui.common.clock import Clock, SystemClock
 from teller_tui.common.settings import Settings
 from teller_tui.db import schema
 from teller_tui.db.engine import Database, make_database
-from teller_tui.desk.cash import CashService, TellerLimits
+from teller_tui.desk.cash import CashService
 from teller_tui.desk.customers import CustomerService
-from teller_tui.kiosk.service import CustomerPinService, KioskLimits, KioskService
+from teller_tui.desk.teller_limits import TellerLimits
+from teller_tui.kiosk.limits import KioskLimits
+from teller_tui.kiosk.pins import CustomerPinService
+from teller_tui.kiosk.service import KioskService
 from teller_tui.ledger import Ledger
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.funding import FundingService
@@ -92,7 +95,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     kiosk_limits = KioskLimits.load()
     auth = AuthService(db, clock, settings, audit, secretbox=box)
     approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy)
-    customers = CustomerService(db, clock, settings)
+    customers = CustomerService(db, clock, settings, audit=audit, tiers=tiers)
     wallets = WalletService(db, clock, settings, ledger, audit)
     cash = CashService(db, clock, settings, ledger, audit, tiers=tiers, teller_limits=teller_limits,
                        approvals=approvals)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from desk_fixtures import Desk, desk  # noqa: F401
-from teller_tui.desk.cash import new_idempotency_key as key
+from teller_tui.desk.cash_types import new_idempotency_key as key
 from teller_tui.common.errors import ApprovalRequired, Conflict, LimitExceeded, PermissionDenied, ValidationError
 from teller_tui.ledger import trial_balance
 from teller_tui.common.money import Money

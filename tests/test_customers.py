@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from desk_fixtures import Desk, desk  # noqa: F401
-from teller_tui.desk.cash import new_idempotency_key
-from teller_tui.desk.customers import classify
+from teller_tui.desk.cash_types import new_idempotency_key
+from teller_tui.desk.search import classify
 from teller_tui.common.errors import NotFound, ValidationError
 from teller_tui.common.money import Money
 
@@ -135,7 +135,7 @@ def test_profile_with_wallets_limits_notes(desk: Desk) -> None:
     assert w.balance == Money.of("380") and w.available == Money.of("380")
     assert w.limits is not None and w.limits.used_today == Money.of("120")
     assert w.limits.per_txn is not None
-    assert view.notes[0].text == "prefers[31m evening visits" and view.notes[0].author == "teller1"
+    assert view.notes[0].text == "prefers evening visits" and view.notes[0].author == "teller1"
     assert view.id_number_masked != "11010119900307123X"
     with pytest.raises(ValidationError):
         desk.customers.add_note(desk.teller, cid, " \n ")

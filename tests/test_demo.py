@@ -37,9 +37,12 @@ def test_demo_tiny_builds_consistent_books(tmp_path: Path) -> None:
     from sqlalchemy import func, select, text
 
     from teller_tui.audit.trail import verify
+    from teller_tui.audit.trail import AuditTrail
+    from teller_tui.common.clock import FakeClock
     from teller_tui.desk.customers import CustomerService
+    from teller_tui.wallets.classes import TierTable
     from teller_tui.db.engine import make_database
-    from teller_tui.demo.build import DEMO_STAFF
+    from teller_tui.demo.staff import DEMO_STAFF
     from teller_tui.wallets.identity import validate_prc_id
     from teller_tui.ledger import trial_balance
     from teller_tui.models import Customer, JournalEntry, Staff
@@ -62,7 +65,8 @@ def test_demo_tiny_builds_consistent_books(tmp_path: Path) -> None:
                 validate_prc_id(c.id_number, today=datetime(2026, 11, 23).date())
                 assert len(c.phone) == 11 and c.phone.startswith("1")
         first = _dump(settings)[0]
-        page = CustomerService(db, None, settings).search(first[2])  # type: ignore[arg-type]
+        clock = FakeClock()
+        page = CustomerService(db, clock, settings, audit=AuditTrail(clock), tiers=TierTable.load()).search(first[2])
         assert page.results and page.results[0].phone == first[2]
     finally:
         db.dispose()

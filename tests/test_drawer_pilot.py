@@ -107,7 +107,7 @@ async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock
         assert app.screen.status.opening_float == Money.of("2000")
 
         # -- three transactions -----------------------------------------------------------------
-        from teller_tui.desk.cash import new_idempotency_key
+        from teller_tui.desk.cash_types import new_idempotency_key
         from teller_tui.models import Customer
 
         with services.db.write() as s:

@@ -30,7 +30,7 @@ def balance_of(b: Branch, code: str) -> int:
 
 
 def key() -> str:
-    from teller_tui.desk.cash import new_idempotency_key
+    from teller_tui.desk.cash_types import new_idempotency_key
 
     return new_idempotency_key("test")
 

@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 
 from desk_fixtures import Desk, desk  # noqa: F401
-from teller_tui.desk.cash import new_idempotency_key as key
+from teller_tui.desk.cash_types import new_idempotency_key as key
 from teller_tui.common.errors import AuthenticationFailed, LimitExceeded, NotFound, PermissionDenied
-from teller_tui.kiosk.service import (CodeRequired, CustomerPinService, KioskLimits, KioskService, KioskSession, PinLocked,
-                              kiosk_username)
+from teller_tui.kiosk.limits import KioskLimits
+from teller_tui.kiosk.pins import CodeRequired, CustomerPinService, PinLocked
+from teller_tui.kiosk.service import KioskService, kiosk_username
+from teller_tui.kiosk.views import KioskSession
 from teller_tui.common.money import Money
 
 PIN = "246810"

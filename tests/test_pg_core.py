@@ -228,7 +228,7 @@ from desk_fixtures import Desk, desk  # noqa: E402,F401
 
 
 def test_cash_service_in_out_transfer_reversal(desk: Desk) -> None:
-    from teller_tui.desk.cash import new_idempotency_key as key
+    from teller_tui.desk.cash_types import new_idempotency_key as key
 
     a = desk.wallet(desk.customer("王芳"), 1)
     b = desk.wallet(desk.customer("李娜"), 1)

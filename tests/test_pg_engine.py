@@ -166,7 +166,7 @@ def test_listener_survives_restart_by_polling_then_reconnecting(pg_server_factor
 
 # -- the benchmark hook ----------------------------------------------------------------------
 def test_posting_throughput_on_both_backends(backend_db: Any) -> None:
-    from teller_tui.db.bench import posting_throughput
+    from teller_tui.bench.throughput import posting_throughput
     from teller_tui.ledger.verify import verify_ledger
 
     url = backend_db.url.render_as_string(hide_password=False)

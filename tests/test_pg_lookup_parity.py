@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from backends import make_backend_database
+from teller_tui.audit.trail import AuditTrail
 from teller_tui.common.clock import FakeClock
 from teller_tui.desk.customers import CustomerService
 from teller_tui.common.settings import load_settings
+from teller_tui.wallets.classes import TierTable
 
 NAMES = [
     ("王芳", "wang fang"), ("王芳明", "wang fangming"), ("李建国", "li jianguo"), ("欧阳建国", "ouyang jianguo"),
@@ -51,7 +53,9 @@ def _load(db: Any) -> None:
 
 
 def _answers(db: Any, tmp_path: Any) -> dict[tuple[str, int], Any]:
-    svc = CustomerService(db, FakeClock(), load_settings(home=tmp_path / "home", locale="en"))
+    clock = FakeClock()
+    svc = CustomerService(db, clock, load_settings(home=tmp_path / "home", locale="en"), audit=AuditTrail(clock),
+                          tiers=TierTable.load())
     out: dict[tuple[str, int], Any] = {}
     for q in QUERIES:
         for limit in (3, 200):

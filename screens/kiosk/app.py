@@ -43,7 +43,7 @@ from .welcome import WelcomeScreen
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
-    from teller_tui.kiosk.service import KioskSession
+    from teller_tui.kiosk.views import KioskSession
     from teller_tui.services import Services
     from teller_tui.common.settings import Settings
 

@@ -17,7 +17,7 @@ from teller_tui.common.i18n import N_, _
 from .base import KioskScreen
 
 if TYPE_CHECKING:
-    from teller_tui.kiosk.service import KioskAccount
+    from teller_tui.kiosk.views import KioskAccount
 
 __all__ = ["KioskHomeScreen", "wallet_lines"]
 

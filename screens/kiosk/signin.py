@@ -17,7 +17,7 @@ from teller_tui.common.i18n import N_, _
 from .base import KioskScreen
 
 if TYPE_CHECKING:
-    from teller_tui.kiosk.service import KioskSession
+    from teller_tui.kiosk.views import KioskSession
 
 __all__ = ["KioskSignInScreen"]
 
@@ -80,7 +80,7 @@ class KioskSignInScreen(KioskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-signin")
     def _sign_in(self, ident: str, pin: str, code: str | None) -> None:
-        from teller_tui.kiosk.service import CodeRequired
+        from teller_tui.kiosk.pins import CodeRequired
 
         app: Any = self.app
         try:

@@ -23,7 +23,7 @@ from teller_tui.common.i18n import N_, _
 from .base import KioskModal, KioskScreen
 
 if TYPE_CHECKING:
-    from teller_tui.kiosk.service import KioskAccount, KioskReceipt, TransferPreview
+    from teller_tui.kiosk.views import KioskAccount, KioskReceipt, TransferPreview
     from teller_tui.common.money import Money
 
 __all__ = ["KioskConfirmTransfer", "KioskReceiptScreen", "KioskTransferScreen"]
@@ -37,7 +37,7 @@ class KioskTransferScreen(KioskScreen):
         super().__init__()
         self.account = account
         self.busy = False
-        from teller_tui.desk.cash import new_idempotency_key
+        from teller_tui.desk.cash_types import new_idempotency_key
 
         self.key = new_idempotency_key("kiosk")
 
@@ -137,7 +137,7 @@ class KioskTransferScreen(KioskScreen):
 
     def _done(self, receipt: KioskReceipt) -> None:
         self.busy = False
-        from teller_tui.desk.cash import new_idempotency_key
+        from teller_tui.desk.cash_types import new_idempotency_key
 
         self.key = new_idempotency_key("kiosk")  # a new form for the next transfer
         self.query_one("#amount", Input).value = ""

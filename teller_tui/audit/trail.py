@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
+from sqlmodel import col
 
 from teller_tui.common.clock import Clock
 from teller_tui.models import AuditHead, AuditRecord
@@ -117,11 +118,11 @@ class AuditTrail:
     @staticmethod
     def recent(session: Session, *, limit: int = 50, action: str | None = None,
                subject: str | None = None) -> list[AuditView]:
-        stmt = select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(limit)
+        stmt = select(AuditRecord).order_by(col(AuditRecord.seq).desc()).limit(limit)
         if action:
-            stmt = stmt.where(AuditRecord.action == action)
+            stmt = stmt.where(col(AuditRecord.action) == action)
         if subject:
-            stmt = stmt.where(AuditRecord.subject == subject)
+            stmt = stmt.where(col(AuditRecord.subject) == subject)
         return [AuditView(r.seq, r.at, r.actor, r.terminal_id, r.action, r.subject, r.outcome,
                           json.loads(r.detail_json), r.hash) for r in session.execute(stmt).scalars()]
 
@@ -139,8 +140,8 @@ class AuditVerification:
 def iter_records(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
     last_id = 0
     while True:
-        rows = session.execute(select(AuditRecord).where(AuditRecord.id > last_id)
-                               .order_by(AuditRecord.id).limit(batch)).scalars().all()
+        rows = session.execute(select(AuditRecord).where(col(AuditRecord.id) > last_id)
+                               .order_by(col(AuditRecord.id)).limit(batch)).scalars().all()
         if not rows:
             return
         yield from rows

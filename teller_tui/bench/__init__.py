@@ -17,7 +17,9 @@ pg         the posting and concurrency figures on PostgreSQL
 :mod:`teller_tui.bench.runner` builds the data (:mod:`teller_tui.bench.data`) in a temporary
 directory, runs the figures and prints the table. Nothing here runs at import time, and
 Textual is imported only inside the driver processes (``python -m teller_tui.bench.startup``,
-``python -m teller_tui.bench.keystroke``), never by the ``teller bench`` process itself.
+``python -m teller_tui.bench.keystroke``), never by the ``teller bench`` process itself. Figure modules import what they measure
+inside ``run`` (the runner imports every figure to list it; one figure's dependencies, such
+as the demo builder or the PostgreSQL driver, must not load, or be timed, for another).
 """
 
 from __future__ import annotations

@@ -56,7 +56,8 @@ def drive(mode: str, texts: list[str], env: dict[str, str], timeout: float = 600
                           env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith("{"):
-            return json.loads(line)
+            result: dict[str, Any] = json.loads(line)
+            return result
     raise RuntimeError(f"{mode} keystroke driver failed (exit {proc.returncode}): "
                        f"{(proc.stderr.strip().splitlines() or [''])[-1][:300]}")
 

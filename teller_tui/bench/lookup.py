@@ -32,7 +32,7 @@ def sample_queries(data: DataSet, per_kind: int, seed: int = 3) -> dict[str, lis
     con = sqlite3.connect(f"file:{data.db_path}?mode=ro", uri=True)
     try:
         max_id = con.execute("SELECT max(id) FROM customer").fetchone()[0] or 0
-        rows = []
+        rows: list[tuple[str, str, str | None]] = []
         tries = 0
         while len(rows) < per_kind * 3 and tries < per_kind * 50:
             tries += 1

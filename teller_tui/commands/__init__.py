@@ -2,6 +2,11 @@
 
 Commands open the configured database through :func:`configured_database` so that every
 command applies the same checks (pragmas, filesystem, schema) and disposes of the engine.
+
+Imports inside command functions are deliberate: :func:`teller_tui.cli.build_parser` imports
+every command module each time ``teller`` starts, including ``teller run`` on its way to the
+app's first paint, so a module imports at its top only what registering its parser needs and
+loads the service stack (SQLAlchemy, argon2, Alembic, ...) when its command actually runs.
 """
 
 from __future__ import annotations

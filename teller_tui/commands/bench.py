@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,7 +35,7 @@ def options_from(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from teller_tui.bench.runner import Options
     from teller_tui.common.errors import ValidationError
 
-    overrides: dict = {}
+    overrides: dict[str, Any] = {}
     for name in ("customers", "postings", "processes", "per_process"):
         value = getattr(args, name, None)
         if value is not None:

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def cmd_demo(args: argparse.Namespace) -> int:
     import sys
 
-    from teller_tui.demo.build import build_demo, iter_staff_table
+    from teller_tui.demo.build import build_demo
+    from teller_tui.demo.staff import iter_staff_table
     from teller_tui.common.settings import load_settings
 
     if args.customers < 0:

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from teller_tui.common.i18n import _
+from teller_tui.common.text import clean_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -79,13 +80,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         if v.disabled:
             state = _("disabled")
         elif v.locked(now):
-            state = _("locked until {time}").format(time=v.locked_until.strftime("%H:%M UTC"))  # type: ignore[union-attr]
+            state = _("locked until {time}").format(time=v.locked_until.strftime("%H:%M UTC"))
         elif v.must_change_password:
             state = _("first sign-in pending")
         else:
             state = _("active")
         auth = _("active") if v.totp_active else (_("pending") if v.totp_pending else _("not enrolled"))
-        rows.append((v.username, v.role, v.branch_code, state, auth, str(v.failed_attempts), _safe(v.display_name)))
+        rows.append((v.username, v.role, v.branch_code, state, auth, str(v.failed_attempts), clean_text(v.display_name)))
     if not rows:
         print(_("No staff yet. Add one with: teller staff add USERNAME --role admin --name NAME"))
         return 0
@@ -137,7 +138,3 @@ def cmd_reset_totp(args: argparse.Namespace) -> int:
     print(_("Authenticator reset for {username}; they set up a new one at their next sign-in.").format(
         username=view.username))
     return 0
-
-
-def _safe(text: str) -> str:
-    return "".join(ch for ch in text if ch.isprintable())

@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.cells import cell_len, chop_cells
 
@@ -47,7 +48,7 @@ def _loc(locale: str | None) -> str:
 
 @cache
 def _babel_locale(name: str) -> Locale:
-    from babel import Locale
+    from babel import Locale  # lazy: screens import this before the first paint
 
     return Locale.parse(name)
 
@@ -67,7 +68,7 @@ def _plain(text: str) -> str:
 # -- numbers and money ----------------------------------------------------------------------
 def format_number(n: int | Decimal, locale: str | None = None) -> str:
     """``1234567`` -> ``"1,234,567"``; a Decimal keeps exactly its own decimal places."""
-    from babel.numbers import format_decimal
+    from babel.numbers import format_decimal  # lazy: screens import this before the first paint
 
     if isinstance(n, float):
         raise TypeError("format_number takes int or Decimal, not float")
@@ -105,7 +106,7 @@ def format_money(m: Money, locale: str | None = None, *, sign: bool = False) -> 
             # TRANSLATORS: reward points balance; {points} is an already formatted number.
             text = n_("{points} pt", "{points} pts", abs(m.minor)).format(points=number)
         return _sign(m, sign) + text
-    from babel.numbers import format_currency
+    from babel.numbers import format_currency  # lazy: screens import this before the first paint
 
     body = format_currency(abs(m).decimal, cur.code, locale=_bl(loc), currency_digits=True,
                            decimal_quantization=False)
@@ -133,8 +134,6 @@ def format_dr_cr(m: Money, locale: str | None = None) -> str:
 # -- dates ----------------------------------------------------------------------------------
 @cache
 def _zone(name: str) -> dt.tzinfo:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -145,7 +144,7 @@ def _zone(name: str) -> dt.tzinfo:
 
 def format_date(d: dt.date, locale: str | None = None) -> str:
     """Medium date: en ``Jan 5, 2026``, zh_CN ``2026年1月5日``."""
-    from babel.dates import format_date as _format_date
+    from babel.dates import format_date as _format_date  # lazy: screens import this before the first paint
 
     if isinstance(d, dt.datetime):
         d = d.date()
@@ -158,7 +157,7 @@ def format_datetime(when: dt.datetime, locale: str | None = None, tz: str | dt.t
     A naive datetime is taken as UTC (the clock and the database store UTC).
     en ``Jan 5, 2026, 11:04:05 PM``, zh_CN ``2026年1月5日 23:04:05``.
     """
-    from babel.dates import format_datetime as _format_datetime
+    from babel.dates import format_datetime as _format_datetime  # lazy: screens import this before the first paint
 
     zone = _zone(tz) if isinstance(tz, str) else tz
     if when.tzinfo is None:

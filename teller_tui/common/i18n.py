@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from teller_tui.common.errors import ValidationError
+from teller_tui.common.paths import data_dir
 
 __all__ = [
     "DOMAIN",
@@ -122,8 +123,6 @@ def locale_override(name: str) -> Iterator[str]:
 # -- catalogs -------------------------------------------------------------------------------
 def locale_dir() -> Path:
     """``data/locale`` (or its installed equivalent)."""
-    from teller_tui.common.paths import data_dir
-
     return data_dir() / "locale"
 
 
@@ -141,8 +140,8 @@ def _load(locale: str) -> _gettext.NullTranslations:
     if po.exists():  # a checkout where nobody ran `i18n_tools compile` yet
         import io
 
-        from babel.messages.mofile import write_mo
-        from babel.messages.pofile import read_po
+        from babel.messages.mofile import write_mo  # lazy: no babel at import (test_i18n)
+        from babel.messages.pofile import read_po  # lazy: no babel at import (test_i18n)
 
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=locale)

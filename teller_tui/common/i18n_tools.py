@@ -49,6 +49,10 @@ Policy:
   and ``apply`` clears the flag).
 * Files are sorted by msgid and carry file names without line numbers, so editing code does
   not churn the catalogs; nothing is rewritten when only dates would change.
+
+Why one module of this size: a developer tool (the app never imports it) with one job,
+catalog maintenance, whose sub-commands share the catalog reading, checking and writing
+helpers above them; ``tests/test_i18n.py`` runs the same checks in CI.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ from teller_tui.common import i18n
 from teller_tui.common.i18n import DOMAIN, SUPPORTED_LOCALES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from babel.messages.catalog import Catalog, Message
+    from babel.messages.catalog import Catalog, Message  # lazy: no babel at import (test_i18n)
 
 #: Locale whose catalog must be complete.
 REQUIRED_LOCALE = "zh_CN"
@@ -99,8 +103,8 @@ def pot_path() -> Path:
 # -- reading and writing ----------------------------------------------------------------------
 def extract(root: Path | None = None, dirs: Sequence[str] = SOURCE_DIRS) -> Catalog:
     """Scan the source and return the template catalog (nothing is written)."""
-    from babel.messages.catalog import Catalog
-    from babel.messages.extract import extract_from_dir
+    from babel.messages.catalog import Catalog  # lazy: no babel at import (test_i18n)
+    from babel.messages.extract import extract_from_dir  # lazy: no babel at import (test_i18n)
 
     root = root or repo_root()
     template = Catalog(project=PROJECT, fuzzy=False, copyright_holder=COPYRIGHT, charset="utf-8")
@@ -123,14 +127,14 @@ def extract(root: Path | None = None, dirs: Sequence[str] = SOURCE_DIRS) -> Cata
 
 
 def read_catalog(path: Path, locale: str | None = None) -> Catalog:
-    from babel.messages.pofile import read_po
+    from babel.messages.pofile import read_po  # lazy: no babel at import (test_i18n)
 
     with path.open("rb") as fh:
         return read_po(fh, locale=locale)
 
 
 def render_po(catalog: Catalog) -> bytes:
-    from babel.messages.pofile import write_po
+    from babel.messages.pofile import write_po  # lazy: no babel at import (test_i18n)
 
     buf = io.BytesIO()
     write_po(buf, catalog, width=100, sort_output=True, include_lineno=False, include_previous=True)
@@ -138,7 +142,7 @@ def render_po(catalog: Catalog) -> bytes:
 
 
 def render_mo(catalog: Catalog) -> bytes:
-    from babel.messages.mofile import write_mo
+    from babel.messages.mofile import write_mo  # lazy: no babel at import (test_i18n)
 
     buf = io.BytesIO()
     write_mo(buf, catalog, use_fuzzy=False)
@@ -159,7 +163,7 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 def updated_catalog(template: Catalog, locale: str, existing: Catalog | None) -> Catalog:
     """``existing`` brought in step with ``template``; obsolete entries are translation memory."""
-    from babel.messages.catalog import Catalog
+    from babel.messages.catalog import Catalog  # lazy: no babel at import (test_i18n)
 
     if existing is None:
         catalog = Catalog(locale=locale, project=PROJECT, fuzzy=False, copyright_holder=COPYRIGHT, charset="utf-8")
@@ -287,12 +291,12 @@ def stray_catalogs(locale: str) -> list[Path]:
 
 def mo_entries(data: bytes) -> dict[Any, Any]:
     """``{(msgid, context): msgstr}`` of a compiled catalog, header excluded."""
-    from babel.messages.mofile import read_mo
+    from babel.messages.mofile import read_mo  # lazy: no babel at import (test_i18n)
 
     catalog = read_mo(io.BytesIO(data))
     return {
         (m.id if isinstance(m.id, str) else tuple(m.id), m.context):
-            (m.string if isinstance(m.string, str) else tuple(m.string))
+            (m.string if isinstance(m.string, str) else tuple(m.string or ()))
         for m in catalog if m.id
     }
 
@@ -363,7 +367,7 @@ def todo_entries(locale: str = REQUIRED_LOCALE) -> dict[str, Any]:
         if isinstance(message.id, str):
             todo[key] = message.string or ""
         else:
-            forms = list(message.string) if not isinstance(message.string, str) else [message.string]
+            forms = list(message.string or ()) if not isinstance(message.string, str) else [message.string]
             forms = (forms + [""] * catalog.num_plurals)[: catalog.num_plurals]
             todo[key] = {"msgid_plural": message.id[1], "forms": forms}
     return todo
@@ -383,7 +387,7 @@ def apply_translations(
     stored as obsolete entries: translation memory that ``extract`` uses as soon as the code
     wraps that exact string. Returns ``(applied, unknown)``.
     """
-    from babel.messages.catalog import Message
+    from babel.messages.catalog import Message  # lazy: no babel at import (test_i18n)
 
     path = i18n.catalog_path(locale, ".po")
     catalog = read_catalog(path, locale)
@@ -480,7 +484,7 @@ def merge_memory(
     each source ``.po`` inside the locale directory (never the catalog itself) is removed,
     with its ``.mo``, after the catalog was written.
     """
-    from babel.messages.catalog import Message
+    from babel.messages.catalog import Message  # lazy: no babel at import (test_i18n)
 
     path = i18n.catalog_path(locale, ".po")
     catalog = read_catalog(path, locale)

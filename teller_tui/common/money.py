@@ -24,7 +24,7 @@ class Currency:
 
     @property
     def scale(self) -> int:
-        return 10**self.exponent
+        return int(10**self.exponent)
 
 
 CURRENCIES: dict[str, Currency] = {

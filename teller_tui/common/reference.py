@@ -12,13 +12,15 @@ where ``kind`` is ``note`` or ``coin`` and ``value`` is the face value in major 
 without trailing zeros: ``"note:100"``, ``"note:1"``, ``"coin:1"``, ``"coin:0.5"``,
 ``"coin:0.1"``. The same value may exist as a note and as a coin (CNY 1 yuan), which is why the
 kind is part of the key.
+
+Why one module of this size: the three tables share one loader discipline (cached, path
+overridable, :class:`ReferenceDataError` naming file and entry); each table's parser is short.
 """
 
 from __future__ import annotations
 
-import math
-
 import csv
+import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from typing import Any
 from teller_tui.common.errors import DomainError, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money, parse_money
+from teller_tui.common.paths import data_file
 
 __all__ = [
     "Bank",
@@ -96,8 +99,6 @@ def _read_csv(path: Path, required: Iterable[str]) -> list[tuple[int, dict[str, 
 
 
 def _default(name: str) -> Path:
-    from teller_tui.common.paths import data_file
-
     return data_file(name)
 
 

@@ -14,14 +14,17 @@ The defaults, the home directory and the locale spelling rules live here, and
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+
+from platformdirs import user_data_dir
 
 __all__ = ["DEFAULT_BRANCH_CODE", "DEFAULT_IDLE_LOCK_SECONDS", "DEFAULT_LOCALE", "DEFAULT_TERMINAL_ID", "SettingsPreview", "default_home",
            "normalize_locale_setting", "preview_settings", "settings_file_path"]
 
-DEFAULT_LOCALE = "zh_CN"
+DEFAULT_LOCALE: Final = "zh_CN"
 DEFAULT_TERMINAL_ID = "T01"
 DEFAULT_BRANCH_CODE = "B001"
 DEFAULT_IDLE_LOCK_SECONDS = 15 * 60
@@ -33,8 +36,6 @@ def default_home() -> Path:
     env = os.environ.get("TELLER_HOME")
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_data_dir
-
     return Path(user_data_dir("teller", "teller-tui"))
 
 
@@ -68,8 +69,6 @@ def _file_values() -> dict[str, Any]:
     path = settings_file_path()
     if not path.is_file():
         return {}
-    import tomllib
-
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

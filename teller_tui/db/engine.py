@@ -32,13 +32,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 
 from teller_tui.common.errors import DatabaseUnavailable, StorageError
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-    from sqlmodel import Session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -94,9 +95,6 @@ class Database:
 
     def __init__(self, url: str, *, synchronous: str = "FULL", allow_network_fs: bool = False,
                  pool_size: int = 5, reconnect_seconds: float = 15.0, serialize_writes: bool = True) -> None:
-        from sqlalchemy import create_engine, event
-        from sqlalchemy.engine import make_url
-
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
         self.synchronous = synchronous
@@ -174,8 +172,6 @@ class Database:
         return verify_sqlite_pragmas(got)
 
     def _check_postgresql(self) -> dict[str, Any]:
-        from sqlalchemy import text
-
         with _translate_connection_errors(), self.write_engine.connect() as conn:
             row = conn.execute(text(
                 "SELECT current_setting('server_version_num')::int, pg_encoding_to_char(encoding), datcollate "
@@ -185,9 +181,6 @@ class Database:
     # -- transactions -------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Session]:
-        from sqlalchemy import text
-        from sqlmodel import Session
-
         with _translate_connection_errors(), Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin():
                 if self.dialect == "postgresql" and self.serialize_writes:
@@ -200,8 +193,6 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        from sqlmodel import Session
-
         with _translate_connection_errors(), Session(self.read_engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
@@ -256,8 +247,6 @@ class Database:
 
     def ping(self) -> bool:
         """True if a connection can be opened and used now (the UI's reconnect probe)."""
-        from sqlalchemy import text
-
         try:
             with self.write_engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
@@ -320,8 +309,6 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 def classify_error(exc: BaseException) -> str | None:
     """``"conflict"`` (retry now), ``"disconnect"`` (reconnect, then retry) or None."""
-    from sqlalchemy.exc import DBAPIError
-
     if isinstance(exc, DatabaseUnavailable):
         return "disconnect"
     if not isinstance(exc, DBAPIError):
@@ -383,8 +370,6 @@ def _unavailable(exc: BaseException) -> DatabaseUnavailable:
 @contextmanager
 def _translate_connection_errors() -> Iterator[None]:
     """Turn a lost or refused connection into :class:`DatabaseUnavailable` (cause chained)."""
-    from sqlalchemy.exc import DBAPIError
-
     try:
         yield
     except DBAPIError as exc:

@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import text
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -54,8 +56,6 @@ def _check_channel(channel: str) -> str:
 
 def notify(session: Session, channel: str, payload: str = "") -> None:
     """Queue a notification, delivered when ``session``'s transaction commits (PG only)."""
-    from sqlalchemy import text
-
     _check_channel(channel)
     if len(payload.encode()) > MAX_PAYLOAD_BYTES:
         raise ValueError("Notification payload too long; send an id and let listeners query")
@@ -91,7 +91,7 @@ class Listener:
         return url.render_as_string(hide_password=False)
 
     def _connect(self) -> None:
-        import psycopg
+        import psycopg  # lazy: the PostgreSQL driver, never loaded on a SQLite branch
 
         self._last_attempt = time.monotonic()
         try:
@@ -137,7 +137,7 @@ class Listener:
         return self._receive(0.0) if self.listening else []
 
     def _receive(self, timeout: float | None) -> list[Notification]:
-        import psycopg
+        import psycopg  # lazy: the PostgreSQL driver, never loaded on a SQLite branch
 
         out: list[Notification] = []
         try:

@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlalchemy import text
+
 from teller_tui.common.errors import StorageError, ValidationError
 from teller_tui.db.ddl import APPEND_ONLY_TABLES
 
@@ -146,8 +148,6 @@ def grant_roles(db: Database, *, app_role: str | None, kiosk_role: str | None = 
                 app_password: str | None = None, kiosk_password: str | None = None,
                 login: bool = True) -> GrantReport:
     """Create (if missing) and grant the application and kiosk roles. Idempotent."""
-    from sqlalchemy import text
-
     if db.dialect != "postgresql":
         raise StorageError("Database roles exist only on PostgreSQL; a SQLite branch is protected by its "
                            "append-only triggers and file permissions.", code="roles_sqlite")

@@ -10,19 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
 from teller_tui.common.errors import SchemaOutOfDate
 
 if TYPE_CHECKING:
-    from alembic.config import Config
-
     from teller_tui.db.engine import Database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(database: Database | None = None) -> Config:
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if database is not None:
@@ -31,21 +31,17 @@ def alembic_config(database: Database | None = None) -> Config:
 
 
 def script_heads() -> set[str]:
-    from alembic.script import ScriptDirectory
-
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def current_heads(database: Database) -> set[str]:
-    from alembic.runtime.migration import MigrationContext
-
     with database.read_engine.connect() as conn:
         return set(MigrationContext.configure(conn).get_current_heads())
 
 
 def upgrade(database: Database, target: str = "heads") -> tuple[set[str], set[str]]:
     """Apply every pending migration in one write transaction. Returns (before, after) heads."""
-    from alembic import command
+    from alembic import command  # lazy: migration commands (autogenerate machinery) only for upgrades
 
     before = current_heads(database)
     cfg = alembic_config(database)
@@ -71,6 +67,4 @@ def ensure_current(database: Database) -> None:
 
 
 def _all_revisions() -> set[str]:
-    from alembic.script import ScriptDirectory
-
     return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}

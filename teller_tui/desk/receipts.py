@@ -4,24 +4,26 @@ Public API::
 
     data = ReceiptData(kind=..., reference=..., ...)            # everything printed, already masked
     text = render_receipt(data, width=80, locale=None)          # width 80 or 32; str ending in "\\n"
-    path = save_receipt(settings.receipts_dir, data.reference, text)   # <dir>/<reference>.txt, dir 0700
+    path = save_receipt(settings.receipts_dir, data.reference, text)   # teller_tui.common.receipt_files
 
 Alignment counts terminal cells (CJK characters take two), so columns line up in both languages.
-Every user-supplied string is sanitised (control and format characters removed) before printing.
-Names and wallet numbers are masked by the caller's helpers in this module (:func:`mask_name`,
-:func:`mask_wallet`) unless teller_tui.wallets.identity provides them.
+Every user-supplied string is sanitised (:func:`teller_tui.common.text.clean_text`) before printing.
+Names and wallet numbers are masked by the caller (:mod:`teller_tui.common.masks`).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
+from typing import Literal
 
+from teller_tui.common.formatting import amount_in_words, display_width, format_datetime, format_money, pad
+from teller_tui.common.i18n import get_locale
 from teller_tui.common.money import Money
+from teller_tui.common.text import clean_text
+
+__all__ = ["WIDTHS", "ReceiptData", "render_receipt", "reprint_label"]
 
 WIDTHS = (80, 32)
 
@@ -47,45 +49,13 @@ class ReceiptData:
     copy_label: str = ""  # e.g. "REPRINT"
 
 
-def clean_text(text: str, limit: int = 200) -> str:
-    """Printable text only: control/format characters dropped, whitespace collapsed."""
-    text = str(text)
-    if text.isascii() and text.isprintable():  # nothing to drop (the common case)
-        return " ".join(text.split())[:limit]
-    out = "".join(" " if ch in "\t\r\n" else ch for ch in str(text)
-                  if ch in "\t\r\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
-    return " ".join(out.split())[:limit]
-
-
-def mask_name(name: str) -> str:
-    """张三 -> 张*, 王小明 -> 王*明, John Smith -> J*** S****."""
-    try:
-        from teller_tui.wallets.identity import mask_name as _mask  # type: ignore[attr-defined]
-
-        return str(_mask(name))
-    except ImportError:
-        pass
-    name = clean_text(name)
-    if not name:
-        return ""
-    if any(unicodedata.east_asian_width(ch) in ("W", "F") for ch in name):
-        if len(name) <= 2:
-            return name[0] + "*"
-        return name[0] + "*" * (len(name) - 2) + name[-1]
-    return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
-
-
-def mask_wallet(number: str) -> str:
-    number = clean_text(number)
-    if len(number) <= 8:
-        return number
-    return f"{number[:4]}****{number[-4:]}"
-
-
-_LABELS = {
+_TITLES: dict[str, dict[str, str]] = {
+    "en": {"cash_in": "CASH DEPOSIT TO WALLET", "cash_out": "CASH WITHDRAWAL FROM WALLET",
+           "transfer": "WALLET TRANSFER", "reversal": "REVERSAL"},
+    "zh_CN": {"cash_in": "钱包现金存入", "cash_out": "钱包现金支取", "transfer": "钱包转账", "reversal": "冲正"},
+}
+_LABELS: dict[str, dict[str, str]] = {
     "en": {
-        "title": {"cash_in": "CASH DEPOSIT TO WALLET", "cash_out": "CASH WITHDRAWAL FROM WALLET",
-                  "transfer": "WALLET TRANSFER", "reversal": "REVERSAL"},
         "branch": "Branch", "terminal": "Terminal", "teller": "Teller", "reference": "Reference",
         "date": "Date/time", "business_date": "Business date", "customer": "Customer", "wallet": "Wallet",
         "to_customer": "Payee", "to_wallet": "To wallet", "amount": "Amount", "in_words": "In words",
@@ -93,8 +63,6 @@ _LABELS = {
         "teller_sig": "Teller", "keep": "Please keep this receipt.", "bank": "Digital Wallet Counter",
     },
     "zh_CN": {
-        "title": {"cash_in": "钱包现金存入", "cash_out": "钱包现金支取", "transfer": "钱包转账",
-                  "reversal": "冲正"},
         "branch": "网点", "terminal": "终端", "teller": "柜员", "reference": "流水号", "date": "交易时间",
         "business_date": "营业日期", "customer": "客户", "wallet": "钱包", "to_customer": "收款人",
         "to_wallet": "收款钱包", "amount": "金额", "in_words": "大写", "balance": "余额", "memo": "附言",
@@ -106,27 +74,18 @@ _LABELS = {
 
 def _locale(locale: str | None) -> str:
     if locale is None:
-        try:
-            from teller_tui.common.i18n import get_locale
-
-            locale = get_locale()
-        except ImportError:  # pragma: no cover
-            locale = "zh_CN"
+        locale = get_locale()
     return "zh_CN" if str(locale).lower().startswith("zh") else "en"
 
 
 def _width(s: str) -> int:
     if s.isascii() and s.isprintable():  # the common case: one cell per character
         return len(s)
-    from teller_tui.common.formatting import display_width
-
     return display_width(s)
 
 
-def _pad(s: str, width: int, align: str = "left") -> str:
-    from teller_tui.common.formatting import pad
-
-    return pad(s, width, align, clip=True)  # type: ignore[arg-type]
+def _pad(s: str, width: int, align: Literal["left", "right", "center"] = "left") -> str:
+    return pad(s, width, align, clip=True)
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -159,8 +118,6 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def _money(m: Money, loc: str) -> str:
-    from teller_tui.common.formatting import format_money
-
     return format_money(m, loc)
 
 
@@ -170,28 +127,27 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
         raise ValueError(f"receipt width must be one of {WIDTHS}")
     loc = _locale(locale)
     lab = _LABELS[loc]
-    from teller_tui.common.formatting import amount_in_words, format_datetime
 
     label_w = 14 if width == 80 else 10
     value_w = width - label_w - 1
     out: list[str] = []
 
     def center(text: str) -> None:
-        for line in _wrap(clean_text(text), width):
+        for line in _wrap(clean_text(text, limit=200), width):
             out.append(_pad(line, width, "center").rstrip())
 
     def row(label: str, value: str) -> None:
-        value = clean_text(value, 400)
+        value = clean_text(value, limit=400)
         parts = _wrap(value, value_w)
         out.append(_pad(label, label_w) + " " + parts[0])
         for extra in parts[1:]:
             out.append(" " * (label_w + 1) + extra)
 
     rule = "=" * width
-    center(clean_text(data.bank_name) or lab["bank"])
-    center(lab["title"].get(data.kind, data.kind.upper()))
+    center(clean_text(data.bank_name, limit=200) or lab["bank"])
+    center(_TITLES[loc].get(data.kind, data.kind.upper()))
     if data.copy_label:
-        center(f"** {clean_text(data.copy_label)} **")
+        center(f"** {clean_text(data.copy_label, limit=200)} **")
     out.append(rule)
     row(lab["branch"], data.branch_code)
     row(lab["terminal"], data.terminal_id)
@@ -212,7 +168,7 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
         row(lab["in_words"], amount_in_words(data.amount, loc))
     if data.new_balance is not None:
         row(lab["balance"], _money(data.new_balance, loc))
-    if clean_text(data.memo):
+    if clean_text(data.memo, limit=200):
         row(lab["memo"], data.memo)
     out.append(rule)
     out.append("")
@@ -231,24 +187,3 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
 
 def reprint_label(locale: str | None = None) -> str:
     return "重印" if _locale(locale) == "zh_CN" else "REPRINT"
-
-
-_SAFE_REF = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-def save_receipt(directory: Path, reference: str, text: str) -> Path:
-    """Write ``<directory>/<reference>.txt`` (directory created 0700); returns the path."""
-    if not _SAFE_REF.match(reference) or reference.startswith("."):
-        raise ValueError(f"unsafe receipt reference {reference!r}")
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        os.chmod(directory, 0o700)
-    except OSError:  # pragma: no cover - not ours to fix
-        pass
-    path = directory / f"{reference}.txt"
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return path

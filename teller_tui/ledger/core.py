@@ -15,6 +15,12 @@ a service can check limits, post and audit in one atomic unit. Rules enforced he
 * entries get a monotonically increasing ``seq`` and are never dated before their
   predecessor (the ``ledger_head`` row serializes numbering);
 * holds resolve exactly once, and expiry is checked when a hold is resolved.
+
+Why one module of this size: posting, reversing and the hold life cycle share the same
+locking order, balance-limit checks and cached-total updates; split apart, the rule "the
+ledger is the only code that changes a balance" would span files that must change together.
+Request/result types and the chart of accounts already live beside it (``accounts.py``,
+``kinds.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import col
 
 from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
@@ -224,9 +233,6 @@ def _ACCOUNT_COLUMNS(la: Any) -> tuple[Any, ...]:  # noqa: N802 - reads like the
 def _sync_cached_account(session: Session, account_id: int, **values: int) -> None:
     """Keep a LedgerAccount already loaded in the session in step with a Core UPDATE (what the
     ORM's synchronize_session did): set the committed values, without marking it dirty."""
-    from sqlalchemy.orm.attributes import set_committed_value
-    from sqlalchemy.orm.util import identity_key
-
     obj = session.identity_map.get(identity_key(LedgerAccount, account_id))
     if obj is not None:
         for name, value in values.items():
@@ -245,8 +251,8 @@ class Ledger:
         """Create an account, or return the id of the existing one with that code."""
         kind = AccountKind(kind)
         currency_info(currency)
-        existing = session.execute(select(LedgerAccount.id, LedgerAccount.kind, LedgerAccount.currency)
-                                   .where(LedgerAccount.code == code)).first()
+        existing = session.execute(select(col(LedgerAccount.id), col(LedgerAccount.kind), col(LedgerAccount.currency))
+                                   .where(col(LedgerAccount.code) == code)).first()
         if existing is not None:
             if existing.kind != kind or existing.currency != currency:
                 raise Conflict(f"Account {code} exists with another kind or currency", code="account_conflict")
@@ -261,7 +267,7 @@ class Ledger:
         return account.id
 
     def account_id(self, session: Session, code: str) -> int:
-        found = session.execute(select(LedgerAccount.id).where(LedgerAccount.code == code)).scalar()
+        found = session.execute(select(col(LedgerAccount.id)).where(col(LedgerAccount.code) == code)).scalar()
         if found is None:
             raise NotFound(f"No ledger account {code}", code="no_account")
         return int(found)
@@ -276,7 +282,7 @@ class Ledger:
         if status == "closed":
             if acct.debits_posted != acct.credits_posted or acct.debits_pending or acct.credits_pending:
                 raise Conflict("An account closes only at zero with no pending holds", code="close_nonzero")
-        session.execute(update(LedgerAccount).where(LedgerAccount.id == account_id).values(
+        session.execute(update(LedgerAccount).where(col(LedgerAccount.id) == account_id).values(
             status=status, closed_at=self.clock.now() if status == "closed" else None))
 
     def balance(self, session: Session, account_id: int) -> Balance:
@@ -289,7 +295,7 @@ class Ledger:
         ids = sorted(set(account_ids))
         if not ids:
             return {}
-        rows = session.execute(select(LedgerAccount).where(LedgerAccount.id.in_(ids))).scalars()
+        rows = session.execute(select(LedgerAccount).where(col(LedgerAccount.id).in_(ids))).scalars()
         return {r.id: _balance(r) for r in rows if r.id is not None}
 
     # -- posting --------------------------------------------------------------------------
@@ -389,8 +395,8 @@ class Ledger:
             raise NotFound(f"No journal entry {entry_id}", code="no_entry")
         if original.reverses_entry_id is not None:
             raise Conflict("A reversal cannot itself be reversed", code="reverse_reversal")
-        legs = session.execute(select(Posting.account_id, Posting.amount, Posting.currency)
-                               .where(Posting.entry_id == entry_id).order_by(Posting.id)).all()
+        legs = session.execute(select(col(Posting.account_id), col(Posting.amount), col(Posting.currency))
+                               .where(col(Posting.entry_id) == entry_id).order_by(col(Posting.id))).all()
         req = EntryRequest(
             idempotency_key=idempotency_key, kind="reversal",
             legs=tuple(Leg(r.account_id, -r.amount, r.currency) for r in legs),
@@ -400,9 +406,10 @@ class Ledger:
         )
         # A replay of the same reversal returns the original result before the "reversed
         # once" check, so a retried reversal is not reported as a conflict.
-        already = session.execute(select(JournalEntry.id).where(JournalEntry.reverses_entry_id == entry_id)).scalar()
-        existing_key = session.execute(select(JournalEntry.id).where(
-            JournalEntry.idempotency_key == idempotency_key)).scalar()
+        already = session.execute(select(col(JournalEntry.id))
+                                  .where(col(JournalEntry.reverses_entry_id) == entry_id)).scalar()
+        existing_key = session.execute(select(col(JournalEntry.id)).where(
+            col(JournalEntry.idempotency_key) == idempotency_key)).scalar()
         if already is not None and existing_key != already:
             raise Conflict(f"Entry {original.reference} has already been reversed", code="already_reversed")
         return self.post(session, req, reverses_entry_id=entry_id)
@@ -418,7 +425,7 @@ class Ledger:
         self._lock_head(session)
         canonical = req.canonical()
         digest = request_hash(canonical)
-        existing = session.execute(select(Hold).where(Hold.idempotency_key == req.idempotency_key)).scalar()
+        existing = session.execute(select(Hold).where(col(Hold.idempotency_key) == req.idempotency_key)).scalar()
         if existing is not None:
             if existing.request_hash != digest:
                 diff = _differences(json.loads(existing.request_json), canonical)
@@ -441,10 +448,10 @@ class Ledger:
                     terminal_id=req.terminal_id, customer_id=req.customer_id, created_at=self.clock.now(),
                     expires_at=req.expires_at)
         session.add(hold)
-        session.execute(update(LedgerAccount).where(LedgerAccount.id == req.debit_account_id)
-                        .values(debits_pending=LedgerAccount.debits_pending + amount.minor))
-        session.execute(update(LedgerAccount).where(LedgerAccount.id == req.credit_account_id)
-                        .values(credits_pending=LedgerAccount.credits_pending + amount.minor))
+        session.execute(update(LedgerAccount).where(col(LedgerAccount.id) == req.debit_account_id)
+                        .values(debits_pending=col(LedgerAccount.debits_pending) + amount.minor))
+        session.execute(update(LedgerAccount).where(col(LedgerAccount.id) == req.credit_account_id)
+                        .values(credits_pending=col(LedgerAccount.credits_pending) + amount.minor))
         session.flush()
         return _hold_result(hold)
 
@@ -467,7 +474,7 @@ class Ledger:
             memo=hold.memo if memo is None else memo, customer_id=hold.customer_id,
             business_date=business_date, meta={"hold": hold.id},
         ), hold_id=hold.id, _skip_limits=True)
-        session.execute(update(Hold).where(Hold.id == hold.id).values(
+        session.execute(update(Hold).where(col(Hold.id) == hold.id).values(
             status="posted", resolved_at=self.clock.now(), resolved_entry_id=result.entry_id))
         return result
 
@@ -482,15 +489,18 @@ class Ledger:
             return _hold_result(hold)
         self._require_pending(session, hold)
         self._release_pending(session, hold)
-        session.execute(update(Hold).where(Hold.id == hold.id).values(status="voided", resolved_at=self.clock.now()))
+        session.execute(update(Hold).where(col(Hold.id) == hold.id)
+                        .values(status="voided", resolved_at=self.clock.now()))
         session.refresh(hold)
         return _hold_result(hold)
 
     def expire_holds(self, session: Session, *, limit: int = 500) -> list[int]:
         """Sweep pending holds whose time has passed (expiry is also checked on resolution)."""
         now = self.clock.now()
-        ids = session.execute(select(Hold.id).where(Hold.status == "pending", Hold.expires_at.is_not(None),
-                                                    Hold.expires_at <= now).order_by(Hold.id).limit(limit)).scalars()
+        ids = session.execute(select(col(Hold.id))
+                              .where(col(Hold.status) == "pending", col(Hold.expires_at).is_not(None),
+                                     col(Hold.expires_at) <= now)
+                              .order_by(col(Hold.id)).limit(limit)).scalars()
         expired = []
         for hold_id in list(ids):
             hold = self._lock_hold(session, hold_id)
@@ -535,7 +545,7 @@ class Ledger:
 
     def _lock_hold(self, session: Session, hold_id: int) -> Hold:
         self._lock_head(session)
-        hold = session.execute(select(Hold).where(Hold.id == hold_id).with_for_update()).scalar()
+        hold: Hold | None = session.execute(select(Hold).where(col(Hold.id) == hold_id).with_for_update()).scalar()
         if hold is None:
             raise NotFound(f"No hold {hold_id}", code="no_hold")
         session.refresh(hold)
@@ -554,7 +564,7 @@ class Ledger:
         for hold_id in overdue:
             if hold_id == keep:
                 continue
-            hold = session.execute(select(Hold).where(Hold.id == hold_id).with_for_update()).scalar_one()
+            hold = session.execute(select(Hold).where(col(Hold.id) == hold_id).with_for_update()).scalar_one()
             session.refresh(hold)
             if hold.status == "pending":
                 self._expire(session, hold)
@@ -568,13 +578,14 @@ class Ledger:
 
     def _expire(self, session: Session, hold: Hold) -> None:
         self._release_pending(session, hold)
-        session.execute(update(Hold).where(Hold.id == hold.id).values(status="expired", resolved_at=self.clock.now()))
+        session.execute(update(Hold).where(col(Hold.id) == hold.id)
+                        .values(status="expired", resolved_at=self.clock.now()))
 
     def _release_pending(self, session: Session, hold: Hold) -> None:
-        session.execute(update(LedgerAccount).where(LedgerAccount.id == hold.debit_account_id)
-                        .values(debits_pending=LedgerAccount.debits_pending - hold.amount))
-        session.execute(update(LedgerAccount).where(LedgerAccount.id == hold.credit_account_id)
-                        .values(credits_pending=LedgerAccount.credits_pending - hold.amount))
+        session.execute(update(LedgerAccount).where(col(LedgerAccount.id) == hold.debit_account_id)
+                        .values(debits_pending=col(LedgerAccount.debits_pending) - hold.amount))
+        session.execute(update(LedgerAccount).where(col(LedgerAccount.id) == hold.credit_account_id)
+                        .values(credits_pending=col(LedgerAccount.credits_pending) - hold.amount))
 
     @staticmethod
     def _check_state(acct: LedgerAccount, dr: int, cr: int) -> None:
@@ -613,9 +624,10 @@ class Ledger:
         return self._result_for(session, entry, replayed=True)
 
     def _result_for(self, session: Session, entry: JournalEntry, *, replayed: bool) -> EntryResult:
-        rows = session.execute(select(Posting.account_id, LedgerAccount.code, Posting.amount, Posting.currency)
-                               .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
-                               .where(Posting.entry_id == entry.id).order_by(Posting.id)).all()
+        rows = session.execute(select(col(Posting.account_id), col(LedgerAccount.code), col(Posting.amount),
+                                      col(Posting.currency))
+                               .join(LedgerAccount, col(LedgerAccount.id) == col(Posting.account_id))
+                               .where(col(Posting.entry_id) == entry.id).order_by(col(Posting.id))).all()
         assert entry.id is not None
         return EntryResult(
             entry_id=entry.id, seq=entry.seq, reference=entry.reference, kind=entry.kind,
@@ -632,7 +644,7 @@ class Ledger:
         return self._result_for(session, entry, replayed=False)
 
     def entry_by_key(self, session: Session, key: str) -> EntryResult | None:
-        entry = session.execute(select(JournalEntry).where(JournalEntry.idempotency_key == key)).scalar()
+        entry = session.execute(select(JournalEntry).where(col(JournalEntry.idempotency_key) == key)).scalar()
         return None if entry is None else self._result_for(session, entry, replayed=True)
 
 
@@ -652,10 +664,11 @@ def trial_balance(session: Session, *, branch_code: str | None = None) -> dict[s
     """Sum of (debits − credits) over all accounts per currency, from the maintained totals.
 
     Zero for every currency when the books balance (invariant 6)."""
-    stmt = select(LedgerAccount.currency,
-                  func.sum(LedgerAccount.debits_posted - LedgerAccount.credits_posted)).group_by(LedgerAccount.currency)
+    stmt = select(col(LedgerAccount.currency),
+                  func.sum(col(LedgerAccount.debits_posted) - col(LedgerAccount.credits_posted))
+                  ).group_by(col(LedgerAccount.currency))
     if branch_code is not None:
-        stmt = stmt.where(LedgerAccount.branch_code == branch_code)
+        stmt = stmt.where(col(LedgerAccount.branch_code) == branch_code)
     return {cur: int(total or 0) for cur, total in session.execute(stmt).all()}
 
 

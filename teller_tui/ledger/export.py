@@ -17,11 +17,14 @@ import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
+
+from sqlalchemy import text
 
 from teller_tui.common.clock import local_date
 from teller_tui.common.money import CURRENCIES
+from teller_tui.common.text import clean_text
 from teller_tui.ledger.accounts import AccountKind
 
 if TYPE_CHECKING:
@@ -42,7 +45,6 @@ BEANCOUNT_ROOTS: dict[str, tuple[str, ...]] = {
 }
 _PREFIXED = {AccountKind.WALLET.value: "W", AccountKind.POINTS.value: "W"}
 _BAD_CHARS = re.compile(r"[^A-Za-z0-9-]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def bean_component(text: str) -> str:
@@ -72,7 +74,7 @@ def beancount_account(kind: str, code: str) -> str:
 
 def _text(value: str) -> str:
     """User text inside a beancount string: no control characters, quotes or backslashes."""
-    return _CONTROL.sub(" ", value or "").replace("\\", "/").replace('"', "'").strip()
+    return clean_text(value).replace("\\", "/").replace('"', "'")
 
 
 def _decimal(minor: int, currency: str) -> str:
@@ -91,8 +93,6 @@ def _as_date(value: Any) -> date:
 
 
 def _as_utc(value: Any) -> datetime:
-    from datetime import UTC
-
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
@@ -114,8 +114,6 @@ class _Account:
 
 def _accounts(session: Session) -> dict[int, _Account]:
     """Every account with a unique beancount name (a suffix resolves sanitising collisions)."""
-    from sqlalchemy import text
-
     conn = session.connection()
     first_use: dict[int, date] = {}
     last_use: dict[int, date] = {}
@@ -151,8 +149,6 @@ def _accounts(session: Session) -> dict[int, _Account]:
 
 
 def _entry_rows(session: Session) -> Iterator[Any]:
-    from sqlalchemy import text
-
     conn = session.connection().execution_options(stream_results=True)
     yield from conn.execute(text("""
         SELECT p.entry_id, p.account_id, p.currency, p.amount, e.seq, e.reference, e.kind, e.memo,
@@ -236,14 +232,12 @@ CSV_COLUMNS = ("seq", "reference", "business_date", "posted_at_utc", "entry_kind
 
 def _cell(text: str) -> str:
     """Defuse spreadsheet formulas in user text (CSV injection)."""
-    text = _CONTROL.sub(" ", text or "")
+    text = clean_text(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def export_csv(session: Session, out: TextIO) -> int:
     """One row per posting, in entry order. Returns the number of rows written."""
-    from sqlalchemy import text
-
     codes = {r.id: (r.code, r.kind) for r in session.connection().execute(
         text("SELECT id, code, kind FROM ledger_account"))}
     writer = csv.writer(out, lineterminator="\n")

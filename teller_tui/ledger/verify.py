@@ -11,6 +11,10 @@ Use it inside a read transaction (``Database.read()``) so every query sees one s
         report = verify_ledger(session)
     if not report.ok:
         print(report.render())
+
+Why one module of this size: it is one job, a catalogue of independent checks (one short
+function per invariant, each a single query) run by one driver; splitting the catalogue
+would only scatter the numbered list that RELIABILITY.md mirrors.
 """
 
 from __future__ import annotations
@@ -21,8 +25,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import text
+
+from teller_tui.common.errors import StorageError
+from teller_tui.common.money import CURRENCIES, MAX_MINOR, currency as currency_info
 from teller_tui.db.ddl import APPEND_ONLY_TABLES
-from teller_tui.common.money import CURRENCIES, MAX_MINOR
+from teller_tui.db.engine import verify_sqlite_pragmas
 from teller_tui.ledger.accounts import BALANCE_RULES
 
 if TYPE_CHECKING:
@@ -142,14 +150,10 @@ class _Checker:
 
     # -- running queries -------------------------------------------------------------------
     def rows(self, sql: str, params: dict[str, Any] | None = None) -> Iterable[Any]:
-        from sqlalchemy import text
-
         result = self.conn.execution_options(stream_results=True).execute(text(sql), params or {})
         yield from result
 
     def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
-        from sqlalchemy import text
-
         return self.conn.execute(text(sql), params or {}).scalar()
 
     def check(self, invariant: str, problem: str, sql: str, fmt: Callable[[Any], str],
@@ -171,8 +175,6 @@ class _Checker:
 
 
 def _money(minor: Any, currency: str | None) -> str:
-    from teller_tui.common.money import currency as currency_info
-
     try:
         exp = currency_info(currency or "").exponent
     except Exception:  # noqa: BLE001 - an unknown currency is itself reported elsewhere
@@ -236,9 +238,6 @@ def _check_storage(c: _Checker, integrity: bool) -> None:
             "foreign_keys": raw.execute("PRAGMA foreign_keys").fetchone()[0],
             "busy_timeout": raw.execute("PRAGMA busy_timeout").fetchone()[0],
         }
-        from teller_tui.db.engine import verify_sqlite_pragmas
-        from teller_tui.common.errors import StorageError
-
         try:
             verify_sqlite_pragmas(got)
         except StorageError as exc:
@@ -404,7 +403,7 @@ def _check_accounts(c: _Checker, known: str, history: bool) -> None:
         if (r.debits_pending, r.credits_pending) != (dp, cp):
             note("5", f"{label}: cached pending debits/credits {_money(r.debits_pending, cur)} / "
                       f"{_money(r.credits_pending, cur)}, pending holds sum to {_money(dp, cur)} / {_money(cp, cur)}")
-        want = BALANCE_RULES[r.kind]  # type: ignore[index]
+        want = BALANCE_RULES[r.kind]
         if (bool(r.dnec), bool(r.cned)) != want:
             note("3" if want[0] else "4", f"{label}: its balance-limit flag was switched off")
         # Judge the limits on what the postings say (a tampered cache is reported above).
@@ -646,8 +645,6 @@ class TrialBalanceRow:
 
 def trial_balance_rows(session: Session, *, branch_code: str | None = None) -> list[TrialBalanceRow]:
     """Posted debits and credits per branch, account kind and currency (from the cached totals)."""
-    from sqlalchemy import text
-
     sql = """SELECT branch_code, kind, currency, SUM(debits_posted) AS dr, SUM(credits_posted) AS cr
              FROM ledger_account {where} GROUP BY branch_code, kind, currency ORDER BY branch_code, kind, currency"""
     where = "WHERE branch_code = :b" if branch_code else ""

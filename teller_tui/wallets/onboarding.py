@@ -480,7 +480,7 @@ def render_welcome(sheet: WelcomeSheet, *, width: int = 80, locale: str | None =
     from teller_tui.common.formatting import display_width, format_datetime, format_money, pad
     from teller_tui.common.i18n import locale_override
     from teller_tui.wallets.identity import format_wallet_number
-    from teller_tui.desk.receipts import clean_text
+    from teller_tui.common.text import clean_text
 
     loc = locale or _locale()
     with locale_override(loc):
@@ -892,7 +892,7 @@ class OnboardingService:
         return render_welcome(self._sheet_for(wallet_id), width=width, locale=locale)
 
     def _write_welcome(self, wallet_id: int) -> tuple[str, Path | None]:
-        from teller_tui.desk.receipts import save_receipt
+        from teller_tui.common.receipt_files import save_receipt
 
         sheet = self._sheet_for(wallet_id)
         text = render_welcome(sheet)

@@ -215,33 +215,3 @@ def wallet_usage(session: Session, account_id: int, on: Any) -> tuple[int, int, 
         "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)"),
         {"a": account_id, "d": on, "y": year_start}).one()
     return int(row[0]), int(row[1]), int(row[2])
-
-
-def wallet_views(session: Session, wallet_rows: Any, on: Any, tiers: Any = None) -> list[Any]:
-    from teller_tui.desk.customers import WalletLimits, WalletView
-    from teller_tui.ledger.core import _balance
-    from teller_tui.desk.receipts import mask_wallet as mask_wallet_number
-    from teller_tui.models import LedgerAccount
-    from teller_tui.common.money import Money
-
-    out = []
-    for w in wallet_rows:
-        acct = session.get(LedgerAccount, w.account_id)
-        bal = _balance(acct)
-        points = 0
-        if w.points_account_id is not None:
-            pacct = session.get(LedgerAccount, w.points_account_id)
-            if pacct is not None:
-                points = _balance(pacct).posted.minor
-        limits = None
-        try:
-            t = tier_limits(tiers, w.tier, on)
-        except Exception:  # noqa: BLE001 - a missing limit set must not hide the wallet
-            t = None
-        if t is not None:
-            out_today, out_year, in_today = wallet_usage(session, w.account_id, on)
-            limits = WalletLimits(w.tier, t.balance_cap, t.per_txn, t.daily, t.yearly, Money(out_today, w.currency),
-                                  Money(out_year, w.currency), Money(in_today, w.currency))
-        out.append(WalletView(w.id, w.number, mask_wallet_number(w.number), w.tier, w.status, w.currency,
-                              bal.posted, bal.held, bal.available, limits, w.opened_at, points))
-    return out

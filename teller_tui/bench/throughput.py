@@ -20,7 +20,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+
+from sqlmodel import Session
+
+from teller_tui.common.clock import SystemClock
+from teller_tui.common.errors import LimitExceeded
+from teller_tui.db.engine import make_database
+from teller_tui.ledger import AccountKind, EntryRequest, EntryResult, Leg, Ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +51,13 @@ class BenchResult:
                 f"max {self.max_ms:.1f} ms")
 
 
+def _post(ledger: Ledger, req: EntryRequest, session: Session) -> EntryResult:
+    return ledger.post(session, req)
+
+
 def posting_throughput(url: str, *, clients: int = 1, postings: int = 2000, hot_accounts: int = 16,
                        **database_kwargs: Any) -> BenchResult:
     """Measure ``postings`` ledger postings from ``clients`` threads against ``url`` (migrated)."""
-    from teller_tui.common.clock import SystemClock
-    from teller_tui.common.errors import LimitExceeded
-    from teller_tui.ledger import AccountKind, EntryRequest, Leg, Ledger
-    from teller_tui.db.engine import make_database
-
     run = uuid.uuid4().hex[:8]
     ledger = Ledger(SystemClock())
     setup = make_database(url, **database_kwargs)
@@ -89,7 +96,7 @@ def posting_throughput(url: str, *, clients: int = 1, postings: int = 2000, hot_
                 req = EntryRequest(f"bench-{run}-{n}-{i}", "bench", (Leg(a, 1), Leg(b, -1)), None, "BENCH", "BENCH")
                 t0 = time.perf_counter()
                 try:
-                    db.write_retrying(lambda s, req=req: ledger.post(s, req), attempts=20)
+                    db.write_retrying(partial(_post, ledger, req), attempts=20)
                 except LimitExceeded:
                     refused[n] += 1
                 latencies[n].append((time.perf_counter() - t0) * 1000)

@@ -1,0 +1,50 @@
+"""Cash already handled today: what the approval policy compares a new cash transaction against."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from teller_tui.desk.statements import cached_statement
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+
+def unindexed(dialect: str, column: str) -> str:
+    """``column`` as an expression SQLite's planner will not drive an index with.
+
+    Without statistics SQLite picks ix_entry_date_kind for "business_date = ? AND kind = ?",
+    which walks every entry of that kind today (thousands at a busy branch) instead of the
+    few of one customer or teller (ix_entry_customer_date / ix_entry_actor_date). Unary ``+``
+    is SQLite's documented way to keep a term out of index selection; PostgreSQL plans by
+    statistics and gets the column as is."""
+    return f"+{column}" if dialect == "sqlite" else column
+
+
+def cash_today_for_customer(session: Session, dialect: str, customer_id: int, kind: str, on: date) -> int:
+    """The customer's cash of ``kind`` (cash_in / cash_out) over any drawer on ``on``, unreversed."""
+    total = session.execute(cached_statement(f"customer_cash_today:{dialect}", lambda: text(
+        "SELECT coalesce(sum(abs(p.amount)), 0) FROM journal_entry e "
+        "JOIN posting p ON p.entry_id = e.id JOIN ledger_account a ON a.id = p.account_id "
+        f"WHERE e.customer_id = :c AND e.business_date = :d AND {unindexed(dialect, 'e.kind')} = :k "
+        "AND a.kind = 'drawer' "
+        "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)")),
+        {"c": customer_id, "d": on, "k": kind}).scalar_one()
+    return int(total)
+
+
+def cash_out_today_for_actor(session: Session, dialect: str, staff_id: int | None, on: date) -> int:
+    """What the teller paid out in cash on ``on`` (unreversed); 0 for no staff id."""
+    if staff_id is None:
+        return 0
+    total = session.execute(cached_statement(f"actor_cash_out_today:{dialect}", lambda: text(
+        "SELECT coalesce(sum(-p.amount), 0) FROM journal_entry e "
+        "JOIN posting p ON p.entry_id = e.id JOIN ledger_account a ON a.id = p.account_id "
+        f"WHERE e.actor_id = :s AND e.business_date = :d AND {unindexed(dialect, 'e.kind')} = 'cash_out' "
+        "AND a.kind = 'drawer' "
+        "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)")),
+        {"s": staff_id, "d": on}).scalar_one()
+    return int(total)

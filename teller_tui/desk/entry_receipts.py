@@ -1,0 +1,92 @@
+"""The receipt of a posted entry: read it (two Core selects), render and save it, wrap the result.
+
+Public API::
+
+    receipt = entry_receipt(session, entry_id, bank_name=..., copy_label="", balances=None)
+    txn = txn_result(result, receipt, settings.receipts_dir)    # -> TxnResult (receipt rendered, saved)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.sql.expression import Executable
+
+from teller_tui.common.masks import mask_name, mask_wallet
+from teller_tui.common.money import Money
+from teller_tui.common.receipt_files import save_receipt
+from teller_tui.desk.cash_types import EntryReceipt, TxnResult
+from teller_tui.desk.receipts import ReceiptData, render_receipt
+from teller_tui.desk.statements import cached_statement
+from teller_tui.models import Customer, JournalEntry, Posting, Staff, Wallet
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from teller_tui.ledger import EntryResult
+
+
+def _entry_stmt() -> Executable:
+    je, st = JournalEntry.__table__, Staff.__table__  # type: ignore[attr-defined]
+    orig = je.alias("orig")
+    return (select(je.c.kind, je.c.reference, je.c.posted_at, je.c.business_date, je.c.branch_code,
+                   je.c.terminal_id, je.c.memo, st.c.username.label("teller"),
+                   orig.c.reference.label("reverses"))
+            .select_from(je.outerjoin(st, st.c.id == je.c.actor_id)
+                         .outerjoin(orig, orig.c.id == je.c.reverses_entry_id))
+            .where(je.c.id == bindparam("entry")))
+
+
+def _legs_stmt() -> Executable:
+    p, w, c = Posting.__table__, Wallet.__table__, Customer.__table__  # type: ignore[attr-defined]
+    return (select(w.c.number, w.c.account_id, c.c.full_name, p.c.amount, p.c.currency)
+            .select_from(p.join(w, w.c.account_id == p.c.account_id).outerjoin(c, c.c.id == w.c.customer_id))
+            .where(p.c.entry_id == bindparam("entry")).order_by(p.c.id))
+
+
+def _balance_stmt() -> Executable:
+    p = Posting.__table__  # type: ignore[attr-defined]
+    return (select(func.coalesce(-func.sum(p.c.amount), 0))
+            .where(p.c.account_id == bindparam("acct"), p.c.entry_id <= bindparam("entry")))
+
+
+def entry_receipt(session: Session, entry_id: int, *, bank_name: str, copy_label: str = "",
+                  balances: dict[int, int] | None = None) -> EntryReceipt:
+    """What the receipt prints for an entry, read with two Core selects.
+
+    ``balances``: wallet balances (account id -> minor units) just read inside the posting
+    transaction, which still holds the account; otherwise the balance after the entry is
+    summed from the postings up to it (a reprint shows the balance of its day)."""
+    e = session.execute(cached_statement("receipt_entry", _entry_stmt), {"entry": entry_id}).one()
+    legs = session.execute(cached_statement("receipt_legs", _legs_stmt), {"entry": entry_id}).all()
+    main, other = legs[0], (legs[1] if len(legs) > 1 else None)
+    cur = main.currency
+    if balances is not None and main.account_id in balances:
+        bal = balances[main.account_id]
+    else:
+        bal = session.execute(cached_statement("receipt_balance", _balance_stmt),
+                              {"acct": main.account_id, "entry": entry_id}).scalar_one()
+    data = ReceiptData(
+        kind=e.kind, reference=e.reference, posted_at=e.posted_at, business_date=e.business_date,
+        branch_code=e.branch_code, terminal_id=e.terminal_id, teller=e.teller or "",
+        customer_name=mask_name(main.full_name or ""), wallet_number=mask_wallet(main.number),
+        amount=Money(abs(int(main.amount)), cur), new_balance=Money(int(bal), cur), memo=e.memo,
+        counterparty_name=mask_name(other.full_name or "") if other is not None else "",
+        counterparty_wallet=mask_wallet(other.number) if other is not None else "",
+        reverses_reference=e.reverses or "", bank_name=bank_name, copy_label=copy_label)
+    return EntryReceipt(data, main.number)
+
+
+def txn_result(result: EntryResult, receipt: EntryReceipt, receipts_dir: Path) -> TxnResult:
+    """The posting's result with its receipt rendered (80 columns) and saved under ``receipts_dir``."""
+    text = render_receipt(receipt.data, width=80)
+    path: Path | None = None
+    try:
+        path = save_receipt(receipts_dir, result.reference, text)
+    except OSError:
+        path = None  # the posting stands; the receipt can be reprinted
+    return TxnResult(result.reference, result.entry_id, result.kind, receipt.amount,
+                     receipt.new_balance if receipt.new_balance is not None else Money(0), result.posted_at,
+                     result.business_date, text, path, result.replayed, receipt.wallet_number_full)
