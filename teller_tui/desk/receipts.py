@@ -14,13 +14,13 @@ Names and wallet numbers are masked by the caller's helpers in this module (:fun
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from teller_tui.common.files import save_private_text
 from teller_tui.common.money import Money
 
 WIDTHS = (80, 32)
@@ -233,22 +233,6 @@ def reprint_label(locale: str | None = None) -> str:
     return "重印" if _locale(locale) == "zh_CN" else "REPRINT"
 
 
-_SAFE_REF = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
 def save_receipt(directory: Path, reference: str, text: str) -> Path:
     """Write ``<directory>/<reference>.txt`` (directory created 0700); returns the path."""
-    if not _SAFE_REF.match(reference) or reference.startswith("."):
-        raise ValueError(f"unsafe receipt reference {reference!r}")
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        os.chmod(directory, 0o700)
-    except OSError:  # pragma: no cover - not ours to fix
-        pass
-    path = directory / f"{reference}.txt"
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return path
+    return save_private_text(directory, reference, text)

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from teller_tui.common.i18n import _
 from teller_tui.common.errors import AuthenticationFailed, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.money import Money
+from teller_tui.wallets.limits import class_limits, room_today
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -414,7 +415,6 @@ class KioskService:
     def _wallet_view(self, s: Session, actor: Actor, wallet: Any) -> KioskWallet:
         from teller_tui.models import LedgerAccount
         from teller_tui.desk.receipts import mask_wallet
-        from teller_tui.wallets.service import tier_limits, wallet_usage
 
         acct = s.get(LedgerAccount, wallet.account_id)
         s.refresh(acct)
@@ -423,14 +423,11 @@ class KioskService:
         cur = wallet.currency
         limits = self.limits
         on = self._today(s, actor)
-        tier = tier_limits(self.cash.tiers, wallet.tier, on)
-        per_txn = min(limits.per_txn.minor, tier.per_txn.minor if tier.per_txn is not None else limits.per_txn.minor)
-        out_today, out_year, _in = wallet_usage(s, wallet.account_id, on)
-        left = limits.daily.minor - self._kiosk_out_today(s, wallet.account_id, on)
-        if tier.daily is not None:
-            left = min(left, tier.daily.minor - out_today)
-        if tier.yearly is not None:
-            left = min(left, tier.yearly.minor - out_year)
+        tier = class_limits(self.cash.tiers, wallet.tier, on)
+        per_txn = min(limits.per_txn.minor, tier.per_txn.minor)
+        left = min(limits.daily.minor - self._kiosk_out_today(s, wallet.account_id, on),
+                   room_today(s, self.cash.tiers, tier=wallet.tier, account_id=wallet.account_id, on=on,
+                              currency=cur).minor)
         if wallet.status != "active":
             left = 0
         return KioskWallet(int(wallet.id), mask_wallet(wallet.number), int(wallet.tier), wallet.status,

@@ -19,9 +19,9 @@ to two customers; a copy of the database alone reveals nothing about the number.
 Postings go through the ledger: top-up debits the branch settlement account
 (``settlement:<branch>:CNY``, kind SETTLEMENT) and credits the wallet; withdrawal the reverse.
 Both are idempotent by ``idempotency_key`` (the second call returns the original result with
-``replayed=True`` and re-checks nothing). Tier limits are the same checks as cash
-(:func:`check_tier_limits`): balance cap for money in; per-transaction, daily and yearly for
-money out. A frozen or closed wallet is refused both ways (the linked flows are teller-initiated).
+``replayed=True`` and re-checks nothing). Class limits are the ones every channel uses
+(:mod:`teller_tui.wallets.limits`): balance cap for money in; per-transaction, daily and yearly
+for money out. A frozen or closed wallet is refused both ways (the linked flows are teller-initiated).
 """
 
 from __future__ import annotations
@@ -85,51 +85,6 @@ class FundingResult:
     linked_masked: str
     bank_name: str
     replayed: bool = False
-
-
-# -- tier limits shared with cash --------------------------------------------------------------
-def wallet_outgoing(session: Session, account_id: int, since: date, until: date) -> int:
-    """Minor units debited from a wallet account with business dates in [since, until]."""
-    from sqlalchemy import func, select
-
-    from teller_tui.models import JournalEntry, Posting
-
-    total = session.execute(
-        select(func.coalesce(func.sum(Posting.amount), 0))
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id == account_id, Posting.amount > 0,
-               JournalEntry.business_date >= since, JournalEntry.business_date <= until)
-    ).scalar_one()
-    return int(total)
-
-
-def check_tier_limits(session: Session, *, tiers: TierTable, tier: int, account_id: int, amount: Money,
-                      direction: str, on: date, balance_after: Money | None = None) -> None:
-    """Refuse (LimitExceeded) what the wallet's class does not allow on ``on``.
-
-    ``direction`` "in": the balance cap applies to ``balance_after``. "out": per transaction,
-    the day's and the calendar year's outgoing total including ``amount``.
-    """
-    from teller_tui.common.formatting import format_money
-
-    t = tiers.tier(tier, on=on)
-    if direction == "in":
-        if balance_after is not None and balance_after > t.balance_cap:
-            raise LimitExceeded(_("This would take the wallet over its class {tier} balance limit of {cap}").format(
-                tier=tier, cap=format_money(t.balance_cap)), code="tier_balance_cap")
-        return
-    if amount > t.per_txn:
-        raise LimitExceeded(_("Above the class {tier} limit of {limit} for one payment").format(
-            tier=tier, limit=format_money(t.per_txn)), code="tier_per_txn")
-    today = wallet_outgoing(session, account_id, on, on)
-    if today + amount.minor > t.daily.minor:
-        raise LimitExceeded(_("Above the class {tier} daily limit of {limit} (already {used} today)").format(
-            tier=tier, limit=format_money(t.daily), used=format_money(Money(today, amount.currency))),
-            code="tier_daily")
-    year = wallet_outgoing(session, account_id, date(on.year, 1, 1), on)
-    if year + amount.minor > t.yearly.minor:
-        raise LimitExceeded(_("Above the class {tier} yearly limit of {limit}").format(
-            tier=tier, limit=format_money(t.yearly)), code="tier_yearly")
 
 
 class FundingService:
@@ -289,12 +244,11 @@ class FundingService:
             on = local_date(self.clock.now())
             bal = self.ledger.balance(s, wallet.account_id)
             if incoming:
-                check_tier_limits(s, tiers=self.tiers, tier=wallet.tier, account_id=wallet.account_id,
-                                  amount=amount, direction="in", on=on, balance_after=bal.posted + amount)
+                check_money_in(self.tiers, tier=wallet.tier, balance_after=bal.posted + amount, on=on)
                 legs = (debit(settle, amount), credit(wallet.account_id, amount))
             else:
-                check_tier_limits(s, tiers=self.tiers, tier=wallet.tier, account_id=wallet.account_id,
-                                  amount=amount, direction="out", on=on)
+                check_payment_out(s, self.tiers, tier=wallet.tier, account_id=wallet.account_id, amount=amount,
+                                  on=on)
                 if amount > bal.available:
                     raise LimitExceeded(_("Not enough money in the wallet"), code="insufficient_funds")
                 legs = (debit(wallet.account_id, amount), credit(settle, amount))

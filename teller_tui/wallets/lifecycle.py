@@ -38,23 +38,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import Any
 
-from teller_tui.common.errors import ApprovalRequired, Conflict, LimitExceeded, NotFound, ValidationError
+from sqlalchemy import select, update
+from sqlmodel import Session, col
+
+from teller_tui.approvals.workflow import ApprovalService, ApprovalSpec, Facts
+from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.auth.passwords import hash_pin
+from teller_tui.auth.qr import qr_text
+from teller_tui.auth.roles import STAFF_ROLES, require_role
+from teller_tui.auth.secretbox import SecretBox
+from teller_tui.auth.totp import new_secret, provisioning_uri
+from teller_tui.common.clock import Clock
+from teller_tui.common.errors import Conflict, NotFound, ValidationError
+from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import N_, _
-
-if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from teller_tui.audit.trail import Actor, AuditTrail
-    from teller_tui.auth.secretbox import SecretBox
-    from teller_tui.common.clock import Clock
-    from teller_tui.db.engine import Database
-    from teller_tui.ledger import Ledger
-    from teller_tui.common.settings import Settings
-    from teller_tui.wallets.classes import TierTable
-    from teller_tui.wallets.service import WalletInfo
-    from teller_tui.approvals.workflow import ApprovalService
+from teller_tui.common.money import Money
+from teller_tui.common.settings import Settings
+from teller_tui.db.engine import Database
+from teller_tui.ledger import EntryRequest, Ledger, credit, debit
+from teller_tui.ledger.accounts import AccountKind, points_pool_code
+from teller_tui.models import Customer, LinkedAccount, Wallet
+from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, TierTable, close_evidence
+from teller_tui.wallets.days import wallet_today
+from teller_tui.wallets.identity.contact import mask_phone
+from teller_tui.wallets.identity.names import mask_name
+from teller_tui.wallets.identity.pins import validate_pin
+from teller_tui.wallets.kyc import evidence_from_kyc, evidence_rank, kyc_level
+from teller_tui.wallets.limits import check_class_change
+from teller_tui.wallets.service import WalletInfo, wallet_info
 
 ACTIONS: dict[str, str] = {
     "freeze": N_("Freeze"),
@@ -104,14 +118,6 @@ class DeviceReset:
     totp_qr: str | None
 
 
-def _clean(text: str, limit: int = 200) -> str:
-    import unicodedata
-
-    out = "".join(" " if ch in "\t\n\r" else ch for ch in str(text)
-                  if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cf"))
-    return " ".join(out.split())[:limit]
-
-
 class LifecycleService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
                  tiers: TierTable, *, box: SecretBox, approvals: ApprovalService) -> None:
@@ -122,10 +128,6 @@ class LifecycleService:
                  message: str) -> None:
         """Raise ApprovalRequired, or consume the approval (see the module docstring)."""
         kind = APPROVAL_ACTIONS[action]
-        from teller_tui.approvals.workflow import ApprovalSpec, Facts
-        from teller_tui.wallets.identity import mask_name
-        from teller_tui.models import Customer
-
         hits = self.approvals.evaluate(Facts(kind, on=self._today(), role=actor.role))
         cust = s.get(Customer, w.customer_id)
         spec = ApprovalSpec(kind=kind, requester_id=actor.staff_id, branch_code=actor.branch_code,
@@ -135,16 +137,12 @@ class LifecycleService:
                             customer_name=mask_name(cust.full_name) if cust else "")
         self.approvals.check(s, spec, approval_id=approval_id)
 
-    def _today(self) -> Any:
-        from teller_tui.common.clock import local_date
-
-        return local_date(self.clock.now())
+    def _today(self) -> date:
+        return wallet_today(self.clock)
 
     # -- queries -------------------------------------------------------------------------------
     def available(self, wallet_id: int) -> dict[str, str | None]:
         """Each action -> None when the state allows it, else the reason it would be refused."""
-        from teller_tui.models import Wallet
-
         with self.db.read() as s:
             w = s.get(Wallet, wallet_id)
             if w is None:
@@ -160,19 +158,13 @@ class LifecycleService:
         return out
 
     # -- transitions ---------------------------------------------------------------------------
-    def _wallet(self, s: Session, wallet_id: int) -> Any:
-        from teller_tui.models import Wallet
-
+    def _wallet(self, s: Session, wallet_id: int) -> Wallet:
         w = s.get(Wallet, wallet_id)
         if w is None:
             raise NotFound(_("No such wallet"), code="no_wallet")
         return w
 
-    def _set_status(self, s: Session, w: Any, status: str) -> None:
-        from sqlalchemy import update
-
-        from teller_tui.models import Wallet
-
+    def _set_status(self, s: Session, w: Wallet, status: str) -> None:
         for acct in (w.account_id, w.points_account_id):
             if acct is not None:
                 self.ledger.set_status(s, acct, status)
@@ -190,8 +182,6 @@ class LifecycleService:
 
     def freeze(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
         """Any teller, effective at once: the ledger refuses debits of a frozen wallet."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
 
         reason = self._need_reason(reason, _("freeze the wallet"))
@@ -202,14 +192,12 @@ class LifecycleService:
             self._set_status(s, w, "frozen")
             self.audit.append(s, actor, "wallet_freeze", subject=w.number,
                               detail={"from": "active", "to": "frozen", "reason": reason})
-            return _info(w)
+            return wallet_info(w)
 
         return self.db.write_retrying(work)
 
     def unfreeze(self, actor: Actor, wallet_id: int, reason: str, *, approval_id: int | None = None) -> WalletInfo:
         """Needs a supervisor's approval (see the module docstring for the contract)."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
 
         reason = self._need_reason(reason, _("unfreeze the wallet"))
@@ -223,7 +211,7 @@ class LifecycleService:
             self.audit.append(s, actor, "wallet_unfreeze", subject=w.number,
                               detail={"from": "frozen", "to": "active", "reason": reason,
                                       "approval_id": approval_id})
-            return _info(w)
+            return wallet_info(w)
 
         return self.db.write_retrying(work)
 
@@ -232,15 +220,7 @@ class LifecycleService:
         """Move a wallet to another class. ``evidence`` is what the teller collected now; it is
         added to what the customer showed before (``Customer.kyc_level`` and own linked accounts).
         A downgrade needs the balance within the new class's balance limit."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
-        from sqlalchemy import select
-
-        from teller_tui.models import Customer, LinkedAccount, Wallet
-        from teller_tui.wallets.onboarding import evidence_from_kyc, kyc_level
-        from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, close_evidence
-
         given = close_evidence(evidence)
         on = self._today()
         target = self.tiers.tier(new_tier, on=on)
@@ -269,14 +249,8 @@ class LifecycleService:
                 if count >= target.max_per_person:
                     raise Conflict(_("The customer already has a class {tier} wallet").format(tier=new_tier),
                                    code="wallet_tier_exists")
-            bal = self.ledger.balance(s, w.account_id)
-            if bal.posted > target.balance_cap:
-                from teller_tui.common.formatting import format_money
-
-                raise LimitExceeded(_("The balance {balance} is above the class {tier} limit of {cap}: "
-                                      "pay some out first").format(balance=format_money(bal.posted), tier=new_tier,
-                                                                   cap=format_money(target.balance_cap)),
-                                    code="tier_balance_cap")
+            check_class_change(s, self.tiers, tier=new_tier, account_id=w.account_id,
+                               balance=self.ledger.balance(s, w.account_id).posted, on=on)
             before = w.tier
             w.tier = new_tier
             new_level = kyc_level(frozenset(close_evidence(have)))
@@ -285,20 +259,14 @@ class LifecycleService:
             s.flush()
             self.audit.append(s, actor, "wallet_tier_change", subject=w.number, detail={
                 "from": before, "to": new_tier, "evidence": sorted(given), "reason": _clean(reason)})
-            return _info(w)
+            return wallet_info(w)
 
         return self.db.write_retrying(work)
 
     def replace_device(self, actor: Actor, wallet_id: int, *, new_pin: str, enrol_totp: bool = False,
                        approval_id: int | None = None, reason: str = "") -> DeviceReset:
         """Reset the customer's PIN (and TOTP: removed, or re-enrolled with a new secret)."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
-        from teller_tui.auth.passwords import hash_pin
-        from teller_tui.wallets.identity import validate_pin
-        from teller_tui.models import Customer
-
         with self.db.read() as s:
             w = self._wallet(s, wallet_id)
             check_transition(w.status, "replace_device")
@@ -315,10 +283,6 @@ class LifecycleService:
         pin_hash = hash_pin(new_pin)
         secret = uri = qr = None
         if enrol_totp:
-            from teller_tui.auth.qr import qr_text
-            from teller_tui.auth.totp import new_secret, provisioning_uri
-            from teller_tui.wallets.identity import mask_phone
-
             secret = new_secret()
             uri = provisioning_uri(secret, mask_phone(phone), _("Digital wallet").replace(":", ""))
             qr = qr_text(uri)
@@ -343,16 +307,7 @@ class LifecycleService:
     def close(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
         """Final. The balance must be paid out first (zero, nothing held); remaining points are
         returned to the points pool; linked accounts of the wallet are unlinked."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
-        from sqlalchemy import select
-
-        from teller_tui.ledger import EntryRequest, credit, debit
-        from teller_tui.ledger.accounts import AccountKind, points_pool_code
-        from teller_tui.models import LinkedAccount
-        from teller_tui.common.money import Money
-
         reason = self._need_reason(reason, _("close the wallet"))
 
         def work(s: Session) -> WalletInfo:
@@ -360,8 +315,6 @@ class LifecycleService:
             check_transition(w.status, "close")
             bal = self.ledger.balance(s, w.account_id)
             if bal.posted.minor != 0 or bal.held.minor != 0:
-                from teller_tui.common.formatting import format_money
-
                 raise Conflict(_("Pay out the balance of {balance} before closing").format(
                     balance=format_money(bal.posted)), code="close_nonzero")
             if w.points_account_id is not None:
@@ -383,21 +336,6 @@ class LifecycleService:
                 link.removed_at = self.clock.now()
             self.audit.append(s, actor, "wallet_close", subject=w.number,
                               detail={"reason": reason})
-            return _info(w)
+            return wallet_info(w)
 
         return self.db.write_retrying(work)
-
-
-def _info(w: Any) -> WalletInfo:
-    from teller_tui.wallets.service import WalletInfo
-    from teller_tui.approvals.workflow import ApprovalService
-
-    return WalletInfo(w.id, w.number, w.customer_id, w.tier, w.status, w.currency, w.account_id,
-                      w.points_account_id, w.opened_at)
-
-
-_RANK = {"none": 0, "mobile": 1, "real_name": 2, "real_name_bank": 3, "in_person": 4}
-
-
-def evidence_rank(level: str) -> int:
-    return _RANK.get(level, 0)

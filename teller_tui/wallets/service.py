@@ -180,43 +180,6 @@ def _clean(text: str, limit: int = 200) -> str:
     return " ".join(out.split())[:limit]
 
 
-# -- limits and usage (shared by the profile view and the cash service) ------------------------
-def tier_limits(tiers: Any, tier: int, on: Any) -> Any:
-    """The Tier (Money fields balance_cap/per_txn/daily/yearly) in force on ``on``."""
-    if tiers is None:
-        from teller_tui.wallets.classes import default_table
-
-        tiers = default_table()
-    return tiers.tier(tier, on=on)
-
-
-def wallet_usage(session: Session, account_id: int, on: Any) -> tuple[int, int, int]:
-    """(paid out on ``on``, paid out this calendar year, paid in on ``on``) in minor units.
-
-    Reversals and reversed entries are left out on both sides, so a reversed cash out gives the
-    limit back. One pass over the wallet's postings this year (index posting(account_id, entry_id)).
-    """
-    from datetime import date as _date
-
-    from sqlalchemy import text
-
-    year_start = _date(on.year, 1, 1)
-    # Unary + keeps "reverses_entry_id IS NULL" out of SQLite's index choice: otherwise (no
-    # statistics) it walks the unique index over every non-reversal entry of the whole ledger
-    # instead of this account's postings. Valid on PostgreSQL too (integer column).
-    row = session.execute(text(
-        "SELECT "
-        " coalesce(sum(CASE WHEN p.amount > 0 AND e.business_date = :d THEN p.amount END), 0),"
-        " coalesce(sum(CASE WHEN p.amount > 0 THEN p.amount END), 0),"
-        " coalesce(sum(CASE WHEN p.amount < 0 AND e.business_date = :d THEN -p.amount END), 0) "
-        "FROM posting p JOIN journal_entry e ON e.id = p.entry_id "
-        "WHERE p.account_id = :a AND e.business_date >= :y AND e.business_date <= :d "
-        "AND +e.reverses_entry_id IS NULL "
-        "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)"),
-        {"a": account_id, "d": on, "y": year_start}).one()
-    return int(row[0]), int(row[1]), int(row[2])
-
-
 def wallet_views(session: Session, wallet_rows: Any, on: Any, tiers: Any = None) -> list[Any]:
     from teller_tui.desk.customers import WalletLimits, WalletView
     from teller_tui.ledger.core import _balance
@@ -235,13 +198,13 @@ def wallet_views(session: Session, wallet_rows: Any, on: Any, tiers: Any = None)
                 points = _balance(pacct).posted.minor
         limits = None
         try:
-            t = tier_limits(tiers, w.tier, on)
-        except Exception:  # noqa: BLE001 - a missing limit set must not hide the wallet
+            t = class_limits(tiers, w.tier, on)
+        except NotFound:  # a missing limit set must not hide the wallet
             t = None
         if t is not None:
-            out_today, out_year, in_today = wallet_usage(session, w.account_id, on)
-            limits = WalletLimits(w.tier, t.balance_cap, t.per_txn, t.daily, t.yearly, Money(out_today, w.currency),
-                                  Money(out_year, w.currency), Money(in_today, w.currency))
+            used = wallet_usage(session, w.account_id, on, w.currency)
+            limits = WalletLimits(w.tier, t.balance_cap, t.per_txn, t.daily, t.yearly, used.out_today,
+                                  used.out_year, used.in_today)
         out.append(WalletView(w.id, w.number, mask_wallet_number(w.number), w.tier, w.status, w.currency,
                               bal.posted, bal.held, bal.available, limits, w.opened_at, points))
     return out
