@@ -5,8 +5,9 @@ from teller_tui.ledger.core import (
     Balance, EntryRequest, EntryResult, HoldRequest, HoldResult, Leg, Ledger, PostedLeg, credit, debit,
     trial_balance,
 )
+from teller_tui.ledger.kinds import EntryKind
 
 __all__ = [
-    "AccountKind", "Balance", "EntryRequest", "EntryResult", "HoldRequest", "HoldResult", "Leg", "Ledger",
+    "AccountKind", "Balance", "EntryKind", "EntryRequest", "EntryResult", "HoldRequest", "HoldResult", "Leg", "Ledger",
     "PostedLeg", "credit", "debit", "trial_balance",
 ]
