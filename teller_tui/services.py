@@ -87,7 +87,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     kiosk_limits = KioskLimits.load()
     auth = AuthService(db, clock, settings, audit, secretbox=box)
     approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy)
-    customers = CustomerService(db, clock, settings)
+    customers = CustomerService(db, clock, settings, tiers=tiers)
     wallets = WalletService(db, clock, settings, ledger, audit)
     cash = CashService(db, clock, settings, ledger, audit, tiers=tiers, teller_limits=teller_limits,
                        approvals=approvals)

@@ -15,6 +15,7 @@ from teller_tui.common.clock import FakeClock
 from teller_tui.desk.customers import CustomerService
 from teller_tui.ledger import Ledger
 from teller_tui.common.settings import load_settings
+from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.service import WalletService
 
 _seq = count(1)
@@ -113,7 +114,7 @@ class _Cash(CashService):
 def desk(db: Any, clock: FakeClock, tmp_path: Path) -> Desk:
     settings = load_settings(home=tmp_path / "home", locale="en")
     ledger, audit = Ledger(clock), AuditTrail(clock)
-    d = Desk(db, clock, settings, ledger, audit, CustomerService(db, clock, settings),
+    d = Desk(db, clock, settings, ledger, audit, CustomerService(db, clock, settings, tiers=TierTable.load()),
              WalletService(db, clock, settings, ledger, audit), _make_cash(db, clock, settings, ledger, audit),
              None, None, None)  # type: ignore[arg-type]
     d.teller = d.staff("teller1")  # noqa

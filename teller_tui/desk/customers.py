@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from teller_tui.common.i18n import N_
 from teller_tui.common.money import Money
+from teller_tui.wallets.views import WalletLimits, WalletView, wallet_views
 
 #: Labels for stored codes, marked for translation; screens show ``_(LABEL[code])``.
 KYC_LABELS: dict[str, str] = {
@@ -84,36 +85,6 @@ class SearchPage:
     has_more: bool
     offset: int = 0
     limit: int = 20
-
-
-@dataclass(frozen=True, slots=True)
-class WalletLimits:
-    """Tier limits and what the wallet used against them (None = no limit)."""
-
-    tier: int
-    balance_cap: Money | None
-    per_txn: Money | None
-    daily: Money | None
-    yearly: Money | None
-    used_today: Money  # outgoing (debits of the wallet) today
-    used_year: Money  # outgoing this calendar year
-    incoming_today: Money = field(default_factory=lambda: Money(0))
-
-
-@dataclass(frozen=True, slots=True)
-class WalletView:
-    wallet_id: int
-    number: str
-    number_masked: str
-    tier: int
-    status: str  # active | frozen | closed
-    currency: str
-    balance: Money  # posted
-    held: Money
-    available: Money
-    limits: WalletLimits | None
-    opened_at: datetime
-    points: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +170,7 @@ def clean_query(raw: str) -> str:
 
 def mask_phone(phone: str) -> str:
     try:
-        from teller_tui.wallets.identity import mask_phone as _mp  # type: ignore[attr-defined]
+        from teller_tui.common.masks import mask_phone as _mp
 
         return str(_mp(phone))
     except (ImportError, Exception):  # noqa: BLE001 - fall back on any helper refusal
@@ -464,7 +435,6 @@ class CustomerService:
         from teller_tui.common.clock import local_date
         from teller_tui.common.errors import NotFound
         from teller_tui.models import Customer, CustomerNote, LinkedAccount, Staff, Wallet
-        from teller_tui.wallets.service import wallet_views
 
         today = local_date(self.clock.now())
         with self.db.read() as s:

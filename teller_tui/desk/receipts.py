@@ -60,7 +60,7 @@ def clean_text(text: str, limit: int = 200) -> str:
 def mask_name(name: str) -> str:
     """张三 -> 张*, 王小明 -> 王*明, John Smith -> J*** S****."""
     try:
-        from teller_tui.wallets.identity import mask_name as _mask  # type: ignore[attr-defined]
+        from teller_tui.common.masks import mask_name as _mask
 
         return str(_mask(name))
     except ImportError:

@@ -436,7 +436,7 @@ class KioskService:
 
     def account(self, actor: Actor, session: KioskSession) -> KioskAccount:
         """The signed-in customer's wallets: balance and what may still be sent today."""
-        from teller_tui.wallets.identity import mask_phone
+        from teller_tui.common.masks import mask_phone
         from teller_tui.models import Customer, Wallet
 
         session = self._require(actor, session)
@@ -587,7 +587,7 @@ class KioskService:
 
         A payee that cannot be found raises NotFound; a business refusal is in ``refusal``.
         """
-        from teller_tui.wallets.identity import mask_phone
+        from teller_tui.common.masks import mask_phone
         from teller_tui.desk.receipts import mask_name, mask_wallet
 
         session = self._require(actor, session)

@@ -41,8 +41,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlmodel import Session, col
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from teller_tui.approvals.workflow import ApprovalService, ApprovalSpec, Facts
 from teller_tui.audit.trail import Actor, AuditTrail
@@ -54,17 +54,18 @@ from teller_tui.auth.totp import new_secret, provisioning_uri
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, NotFound, ValidationError
 from teller_tui.common.formatting import format_money
+from teller_tui.common.masks import mask_name, mask_phone
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
+from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import EntryRequest, Ledger, credit, debit
 from teller_tui.ledger.accounts import AccountKind, points_pool_code
 from teller_tui.models import Customer, LinkedAccount, Wallet
+from teller_tui.models.enums import WalletStatus
 from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, TierTable, close_evidence
 from teller_tui.wallets.days import wallet_today
-from teller_tui.wallets.identity.contact import mask_phone
-from teller_tui.wallets.identity.names import mask_name
 from teller_tui.wallets.identity.pins import validate_pin
 from teller_tui.wallets.kyc import evidence_from_kyc, evidence_rank, kyc_level
 from teller_tui.wallets.limits import check_class_change
@@ -77,15 +78,16 @@ ACTIONS: dict[str, str] = {
     "replace_device": N_("Replace device"),
     "close": N_("Close"),
 }
-STATUS_LABELS: dict[str, str] = {"active": N_("active"), "frozen": N_("frozen"), "closed": N_("closed")}
+STATUS_LABELS: dict[str, str] = {WalletStatus.ACTIVE: N_("active"), WalletStatus.FROZEN: N_("frozen"),
+                                 WalletStatus.CLOSED: N_("closed")}
 #: (state, action) -> new state.
 TRANSITIONS: dict[tuple[str, str], str] = {
-    ("active", "freeze"): "frozen",
-    ("frozen", "unfreeze"): "active",
-    ("active", "close"): "closed",
-    ("active", "change_tier"): "active",
-    ("active", "replace_device"): "active",
-    ("frozen", "replace_device"): "frozen",
+    (WalletStatus.ACTIVE, "freeze"): WalletStatus.FROZEN,
+    (WalletStatus.FROZEN, "unfreeze"): WalletStatus.ACTIVE,
+    (WalletStatus.ACTIVE, "close"): WalletStatus.CLOSED,
+    (WalletStatus.ACTIVE, "change_tier"): WalletStatus.ACTIVE,
+    (WalletStatus.ACTIVE, "replace_device"): WalletStatus.ACTIVE,
+    (WalletStatus.FROZEN, "replace_device"): WalletStatus.FROZEN,
 }
 #: Lifecycle action -> approval-policy action (data/approval_policy.toml).
 APPROVAL_ACTIONS: dict[str, str] = {"unfreeze": "unfreeze", "replace_device": "device_replacement"}
@@ -97,11 +99,11 @@ def check_transition(state: str, action: str) -> str:
         raise ValidationError(_("Unknown action {action}").format(action=action), code="action")
     target = TRANSITIONS.get((state, action))
     if target is None:
-        if state == "closed":
+        if state == WalletStatus.CLOSED:
             reason = _("The wallet is closed; closing is final")
         elif action == "unfreeze":
             reason = _("The wallet is not frozen")
-        elif state == "frozen":
+        elif state == WalletStatus.FROZEN:
             reason = _("The wallet is frozen: unfreeze it first")
         else:
             reason = _("Not possible while the wallet is {state}").format(state=_(STATUS_LABELS.get(state, state)))
@@ -169,13 +171,13 @@ class LifecycleService:
             if acct is not None:
                 self.ledger.set_status(s, acct, status)
         values: dict[str, Any] = {"status": status}
-        if status == "closed":
+        if status == WalletStatus.CLOSED:
             values["closed_at"] = self.clock.now()
-        s.execute(update(Wallet).where(Wallet.id == w.id).values(**values))
+        s.execute(update(Wallet).where(col(Wallet.id) == w.id).values(**values))
         s.refresh(w)
 
     def _need_reason(self, reason: str, what: str) -> str:
-        reason = _clean(reason)
+        reason = clean_text(reason, limit=200)
         if not reason:
             raise ValidationError(_("Give a reason to {what}").format(what=what), code="reason", field="reason")
         return reason
@@ -189,9 +191,9 @@ class LifecycleService:
         def work(s: Session) -> WalletInfo:
             w = self._wallet(s, wallet_id)
             check_transition(w.status, "freeze")
-            self._set_status(s, w, "frozen")
+            self._set_status(s, w, WalletStatus.FROZEN)
             self.audit.append(s, actor, "wallet_freeze", subject=w.number,
-                              detail={"from": "active", "to": "frozen", "reason": reason})
+                              detail={"from": WalletStatus.ACTIVE.value, "to": WalletStatus.FROZEN.value, "reason": reason})
             return wallet_info(w)
 
         return self.db.write_retrying(work)
@@ -207,9 +209,9 @@ class LifecycleService:
             check_transition(w.status, "unfreeze")
             self._approve(s, actor, "unfreeze", w, reason, approval_id,
                           _("Unfreezing a wallet needs a supervisor's approval"))
-            self._set_status(s, w, "active")
+            self._set_status(s, w, WalletStatus.ACTIVE)
             self.audit.append(s, actor, "wallet_unfreeze", subject=w.number,
-                              detail={"from": "frozen", "to": "active", "reason": reason,
+                              detail={"from": WalletStatus.FROZEN.value, "to": WalletStatus.ACTIVE.value, "reason": reason,
                                       "approval_id": approval_id})
             return wallet_info(w)
 
@@ -234,7 +236,7 @@ class LifecycleService:
             assert cust is not None
             have = set(evidence_from_kyc(cust.kyc_level)) | set(given)
             own = s.execute(select(LinkedAccount.id).where(
-                LinkedAccount.customer_id == cust.id, LinkedAccount.removed_at.is_(None),  # type: ignore[union-attr]
+                LinkedAccount.customer_id == cust.id, col(LinkedAccount.removed_at).is_(None),
                 LinkedAccount.holder_name == cust.full_name)).first()
             if own is not None:
                 have.add(EVIDENCE_OWN_BANK_ACCOUNT)
@@ -244,7 +246,7 @@ class LifecycleService:
                     tier=new_tier, missing=", ".join(missing)), code="tier_evidence", missing=missing)
             if target.max_per_person:
                 count = len(s.execute(select(Wallet.id).where(
-                    Wallet.customer_id == cust.id, Wallet.tier == new_tier, Wallet.status != "closed",
+                    Wallet.customer_id == cust.id, Wallet.tier == new_tier, Wallet.status != WalletStatus.CLOSED,
                     Wallet.id != w.id)).all())
                 if count >= target.max_per_person:
                     raise Conflict(_("The customer already has a class {tier} wallet").format(tier=new_tier),
@@ -258,7 +260,7 @@ class LifecycleService:
                 cust.kyc_level = new_level
             s.flush()
             self.audit.append(s, actor, "wallet_tier_change", subject=w.number, detail={
-                "from": before, "to": new_tier, "evidence": sorted(given), "reason": _clean(reason)})
+                "from": before, "to": new_tier, "evidence": sorted(given), "reason": clean_text(reason, limit=200)})
             return wallet_info(w)
 
         return self.db.write_retrying(work)
@@ -274,7 +276,7 @@ class LifecycleService:
             cust = s.get(Customer, w.customer_id)
             assert cust is not None
             birth, phone, cust_id = cust.birth_date, cust.phone, cust.id
-        reason = _clean(reason)
+        reason = clean_text(reason, limit=200)
         if approval_id is None:  # ask before the customer types a PIN (same rule as in the transaction)
             with self.db.write() as s:
                 self._approve(s, actor, "replace_device", w, reason, None,
@@ -329,9 +331,9 @@ class LifecycleService:
                         legs=(debit(w.points_account_id, Money(pts.minor, "PTS")), credit(pool, Money(pts.minor, "PTS"))),
                         actor_id=actor.staff_id, terminal_id=actor.terminal_id, branch_code=branch,
                         memo="wallet closed", customer_id=w.customer_id))
-            self._set_status(s, w, "closed")
+            self._set_status(s, w, WalletStatus.CLOSED)
             for link in s.execute(select(LinkedAccount).where(LinkedAccount.wallet_id == w.id,
-                                                              LinkedAccount.removed_at.is_(None))  # type: ignore[union-attr]
+                                                              col(LinkedAccount.removed_at).is_(None))
                                   ).scalars():
                 link.removed_at = self.clock.now()
             self.audit.append(s, actor, "wallet_close", subject=w.number,

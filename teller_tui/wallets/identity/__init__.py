@@ -1,6 +1,6 @@
 """Pure validators for what a teller types when opening a wallet, one module per identifier kind:
 
-* :mod:`.names` — customer names (Chinese and other scripts), and their masked form;
+* :mod:`.names` — customer names (Chinese and other scripts);
 * :mod:`.documents` — PRC resident identity cards, passports, travel permits for Hong Kong /
   Macao and Taiwan residents;
 * :mod:`.contact` — mobile numbers;
@@ -10,7 +10,8 @@
 
 Every validator takes user text, returns the normalised value (or a small dataclass), and
 raises :class:`~teller_tui.common.errors.ValidationError` with a stable ``code`` and a message fit
-to show a teller. Nothing here touches a database or the clock: callers pass ``today``. The
+to show a teller. Masks live in :mod:`teller_tui.common.masks` (one per identifier kind).
+Nothing here touches a database or the clock: callers pass ``today``. The
 rules chosen (real-world formats vary) are documented in each module.
 
 This package re-exports the public names, so ``from teller_tui.wallets.identity import
@@ -26,12 +27,11 @@ from teller_tui.wallets.identity.cards import (
     luhn_check_digit,
     luhn_ok,
     make_wallet_number,
-    mask_card,
     validate_bank_account,
     validate_bank_card,
     validate_wallet_number,
 )
-from teller_tui.wallets.identity.contact import mask_phone, validate_mobile
+from teller_tui.wallets.identity.contact import validate_mobile
 from teller_tui.wallets.identity.documents import (
     DOCUMENT_LABELS,
     MAINLAND_PROVINCES,
@@ -41,7 +41,6 @@ from teller_tui.wallets.identity.documents import (
     IdentityDocument,
     PrcId,
     make_prc_id,
-    mask_document_number,
     prc_id_check_digit,
     validate_document,
     validate_hk_macau_permit,
@@ -49,9 +48,9 @@ from teller_tui.wallets.identity.documents import (
     validate_prc_id,
     validate_taiwan_permit,
 )
-from teller_tui.wallets.identity.names import mask_name, validate_name
+from teller_tui.wallets.identity.names import validate_name
 from teller_tui.wallets.identity.pins import validate_pin
-from teller_tui.wallets.identity.text import normalize_text, reject_control_chars
+from teller_tui.wallets.identity.text import normalize_text
 
 __all__ = [
     "DOCUMENT_LABELS",
@@ -68,13 +67,8 @@ __all__ = [
     "luhn_ok",
     "make_prc_id",
     "make_wallet_number",
-    "mask_card",
-    "mask_document_number",
-    "mask_name",
-    "mask_phone",
     "normalize_text",
     "prc_id_check_digit",
-    "reject_control_chars",
     "validate_bank_account",
     "validate_bank_card",
     "validate_document",

@@ -1,7 +1,6 @@
 """Card-like numbers: the Luhn check, bank cards (bank by BIN), bank accounts and wallet numbers.
 
-Bank cards: 16-19 digits (spaces/hyphens allowed), Luhn-valid, masked ``6222 **** **** 1234``
-(the length is not revealed). Accounts that are not cards: 10-25 digits. Wallet numbers:
+Bank cards: 16-19 digits (spaces/hyphens allowed), Luhn-valid (masked by :func:`teller_tui.common.masks.mask_card`). Accounts that are not cards: 10-25 digits. Wallet numbers:
 ``8600`` + an 11-digit sequence + a Luhn check digit (16 digits).
 """
 
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import _
+from teller_tui.common.masks import mask_card
 from teller_tui.common.reference import UNKNOWN_BANK, Bank, BankTable, bank_for_card
 from teller_tui.wallets.identity.text import compact
 
@@ -21,7 +21,6 @@ __all__ = [
     "luhn_check_digit",
     "luhn_ok",
     "make_wallet_number",
-    "mask_card",
     "validate_bank_account",
     "validate_bank_card",
     "validate_wallet_number",
@@ -84,14 +83,6 @@ def validate_bank_card(number: str, *, table: BankTable | None = None) -> BankCa
         return BankCard(s, UNKNOWN_BANK, None)
     prefix, bank = found
     return BankCard(s, bank, prefix)
-
-
-def mask_card(number: str) -> str:
-    """``6222021234567891234`` -> ``6222 **** **** 1234`` (the length is not revealed)."""
-    s = "".join(number.split())
-    if len(s) < 8:
-        return "*" * len(s)
-    return f"{s[:4]} **** **** {s[-4:]}"
 
 
 def validate_bank_account(number: str) -> str:

@@ -1,8 +1,7 @@
 """Mobile numbers: every wallet is bound to one.
 
 Numbers go through ``phonenumbers``: CN mobiles come back as the 11-digit national number,
-others in E.164 (``+85291234567``). Masked: ``138****5678`` (first 3 and last 4; E.164 keeps
-``+`` and 3 more).
+others in E.164 (``+85291234567``). Masked by :func:`teller_tui.common.masks.mask_phone`.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.wallets.identity.text import clean_field
 
-__all__ = ["mask_phone", "validate_mobile"]
+__all__ = ["validate_mobile"]
 
 
 def validate_mobile(number: str, region: str = "CN") -> str:
@@ -39,12 +38,3 @@ def validate_mobile(number: str, region: str = "CN") -> str:
     if parsed.country_code == 86:
         return phonenumbers.national_significant_number(parsed)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def mask_phone(phone: str) -> str:
-    """``13812345678`` -> ``138****5678``; ``+85291234567`` -> ``+852****4567``."""
-    s = phone.strip()
-    if len(s) < 8:
-        return "*" * max(len(s) - 2, 0) + s[-2:]
-    keep = 4 if s.startswith("+") else 3
-    return s[:keep] + "*" * (len(s) - keep - 4) + s[-4:]

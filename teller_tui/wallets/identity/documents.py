@@ -27,6 +27,7 @@ from enum import StrEnum
 
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import N_, _
+from teller_tui.common.masks import mask_document_number
 from teller_tui.common.reference import region_for_code
 from teller_tui.wallets.identity.text import compact
 
@@ -39,7 +40,6 @@ __all__ = [
     "IdentityDocument",
     "PrcId",
     "make_prc_id",
-    "mask_document_number",
     "prc_id_check_digit",
     "validate_document",
     "validate_hk_macau_permit",
@@ -82,7 +82,7 @@ class PrcId:
 
     @property
     def masked(self) -> str:
-        return mask_document_number(self.number)
+        return mask_document_number(self.number, DocumentType.PRC_ID)
 
     def region_name(self, locale: str = "en") -> str:
         """The province-level region's name (籍贯 / issuing region), or the bare code."""
@@ -341,13 +341,3 @@ def validate_document(
     n = validate_taiwan_permit(number)
     _check_expiry(expiry, today)
     return IdentityDocument(kind, n, expiry, None, "TW")
-
-
-def mask_document_number(number: str, doc_type: DocumentType | str = DocumentType.PRC_ID) -> str:
-    """PRC ID: keep region code and last 4 (``110101********123X``); others: first and last 2."""
-    s = number.strip()
-    if DocumentType(doc_type) is DocumentType.PRC_ID and len(s) == 18:
-        return s[:6] + "*" * 8 + s[-4:]
-    if len(s) <= 4:
-        return "*" * len(s)
-    return s[0] + "*" * (len(s) - 3) + s[-2:]

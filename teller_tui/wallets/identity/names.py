@@ -1,4 +1,4 @@
-"""Customer names: validation, normalisation and the masked form shown on screens and receipts.
+"""Customer names: validation and normalisation (masked by :func:`teller_tui.common.masks.mask_name`).
 
 Chinese names: 2-20 characters, CJK ideographs and the middle dot ``·`` (dot variants ``•・‧･``
 are normalised to ``·``; spaces between characters are removed). Other names: 1-60 characters,
@@ -6,10 +6,6 @@ letters of any alphabet plus space, hyphen, apostrophe (``’`` is normalised to
 period, starting with a letter. Digits, mixed Chinese and latin, control and invisible
 characters are refused. Names are data, never markup: nothing is refused for *looking* like
 markup, but brackets are simply not name characters.
-
-Masking: Chinese names keep the first and last character (``张*明``; two characters: ``张*``);
-other names keep the first letter of each word and star the other letters (``J*** S****``,
-``M***-J*** O'****``; hyphens and apostrophes stay).
 """
 
 from __future__ import annotations
@@ -18,25 +14,14 @@ import unicodedata
 
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import _
-from teller_tui.wallets.identity.text import clean_field, normalize_text
+from teller_tui.common.text import is_cjk
+from teller_tui.wallets.identity.text import clean_field
 
-__all__ = ["is_cjk", "mask_name", "validate_name"]
+__all__ = ["validate_name"]
 
-_CJK_RANGES = (
-    (0x3400, 0x4DBF),  # Extension A
-    (0x4E00, 0x9FFF),  # URO
-    (0xF900, 0xFAFF),  # compatibility ideographs
-    (0x20000, 0x2FA1F),  # Extensions B-F, compatibility supplement
-    (0x30000, 0x323AF),  # Extensions G-H
-)
 _MIDDLE_DOT = "·"
 _DOT_VARIANTS = str.maketrans({"•": _MIDDLE_DOT, "・": _MIDDLE_DOT, "‧": _MIDDLE_DOT, "･": _MIDDLE_DOT})
 _LATIN_PUNCT = frozenset(" -'.")
-
-
-def is_cjk(ch: str) -> bool:
-    cp = ord(ch)
-    return ch == "〇" or any(lo <= cp <= hi for lo, hi in _CJK_RANGES)
 
 
 def validate_name(name: str) -> str:
@@ -78,28 +63,3 @@ def _validate_latin_name(s: str) -> str:
     if len(s) > 60:
         raise ValidationError(_("A name has at most 60 characters"), code="name_length")
     return s
-
-
-def mask_name(name: str) -> str:
-    """``张三明`` -> ``张*明``, ``张三`` -> ``张*``, ``John Smith`` -> ``J*** S****``."""
-    s = normalize_text(name)
-    if not s:
-        return ""
-    if any(is_cjk(ch) for ch in s):
-        chars = list(s.replace(" ", ""))
-        if len(chars) <= 2:
-            return chars[0] + "*" * (len(chars) - 1)
-        middle = ["·" if ch == _MIDDLE_DOT else "*" for ch in chars[1:-1]]
-        return chars[0] + "".join(middle) + chars[-1]
-    out = []
-    start = True  # at the start of a word (after a space or hyphen)
-    for ch in s:
-        if ch in " -":
-            out.append(ch)
-            start = True
-        elif start:
-            out.append(ch)
-            start = False
-        else:
-            out.append("*" if unicodedata.category(ch)[0] in "LM" else ch)
-    return "".join(out)

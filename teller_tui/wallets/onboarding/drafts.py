@@ -12,11 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from teller_tui.wallets.identity.cards import mask_card
-from teller_tui.wallets.identity.documents import mask_document_number
-from teller_tui.wallets.identity.names import mask_name
+from teller_tui.common.masks import mask_card, mask_document_number, mask_name
 from teller_tui.wallets.onboarding.steps import DOC_NONE, STEPS, section
-
 
 __all__ = ["DRAFT_TOTP_CONTEXT", "DraftInfo", "DraftState", "draft_data", "draft_label"]
 

@@ -19,19 +19,20 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlmodel import Session
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
 
 from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.auth.passwords import hash_pin
 from teller_tui.auth.qr import qr_text
-from teller_tui.auth.roles import STAFF_ROLES, require_role
+from teller_tui.auth.roles import STAFF_ROLES, Role, require_role
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.auth.totp import new_secret, provisioning_uri, verify_totp
 from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.files import save_private_text
 from teller_tui.common.i18n import _, get_locale
+from teller_tui.common.masks import mask_name, mask_phone
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
@@ -41,8 +42,6 @@ from teller_tui.models import AuditRecord, Customer, LinkedAccount, OnboardingDr
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.days import wallet_today
 from teller_tui.wallets.funding import FundingService
-from teller_tui.wallets.identity.contact import mask_phone
-from teller_tui.wallets.identity.names import mask_name
 from teller_tui.wallets.kyc import kyc_level
 from teller_tui.wallets.onboarding.drafts import DRAFT_TOTP_CONTEXT, DraftInfo, DraftState, draft_data, draft_label
 from teller_tui.wallets.onboarding.steps import DOC_NONE, EXPLANATIONS, INPUT_STEPS, STEPS, section
@@ -192,7 +191,7 @@ class OnboardingService:
         with self.db.read() as s:
             rows = s.execute(select(OnboardingDraft).where(
                 OnboardingDraft.branch == actor.branch_code, OnboardingDraft.expires_at > self.clock.now())
-                .order_by(OnboardingDraft.updated_at.desc())).scalars().all()  # type: ignore[attr-defined]
+                .order_by(col(OnboardingDraft.updated_at).desc())).scalars().all()
             return [self._info(s, r) for r in rows]
 
     def load_draft(self, actor: Actor, draft_id: int) -> DraftState:
@@ -217,13 +216,13 @@ class OnboardingService:
 
     def purge_expired(self, actor: Actor | None = None) -> int:
         """Delete every expired draft (all branches); audited when anything went."""
-        who = actor or Actor(None, "system", self.settings.terminal_id, "admin", self.settings.branch_code)
+        who = actor or Actor(None, "system", self.settings.terminal_id, Role.ADMIN, self.settings.branch_code)
 
         def work(s: Session) -> int:
             now = self.clock.now()
             ids = list(s.execute(select(OnboardingDraft.id).where(OnboardingDraft.expires_at <= now)).scalars())
             if ids:
-                s.execute(delete(OnboardingDraft).where(OnboardingDraft.id.in_(ids)))  # type: ignore[union-attr]
+                s.execute(delete(OnboardingDraft).where(col(OnboardingDraft.id).in_(ids)))
                 self.audit.append(s, who, "onboarding_draft_purge", detail={"drafts": ids})
             return len(ids)
 
@@ -341,7 +340,7 @@ class OnboardingService:
         """A repeated issue() with the same key returns the first result (found via the audit trail)."""
         with self.db.read() as s:
             rows = s.execute(select(AuditRecord.subject, AuditRecord.detail_json).where(
-                AuditRecord.action == "customer_onboard").order_by(AuditRecord.seq.desc()).limit(200)).all()
+                AuditRecord.action == "customer_onboard").order_by(col(AuditRecord.seq).desc()).limit(200)).all()
             for subject, detail_json in rows:
                 detail = json.loads(detail_json)
                 if detail.get("key") == key:
@@ -366,7 +365,7 @@ class OnboardingService:
             c = s.get(Customer, w.customer_id)
             assert c is not None
             link = s.execute(select(LinkedAccount).where(LinkedAccount.wallet_id == wallet_id,
-                                                         LinkedAccount.removed_at.is_(None))  # type: ignore[union-attr]
+                                                         col(LinkedAccount.removed_at).is_(None))
                              ).scalars().first()
             points = self.ledger.balance(s, w.points_account_id).posted.minor if w.points_account_id else 0
             expl = json.loads(w.explanations_json or "{}")

@@ -17,6 +17,7 @@ from typing import Any
 
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import _, get_locale
+from teller_tui.common.text import reject_control_text
 from teller_tui.wallets.classes import (
     EVIDENCE_ID_IN_PERSON,
     EVIDENCE_MOBILE,
@@ -30,9 +31,8 @@ from teller_tui.wallets.identity.contact import validate_mobile
 from teller_tui.wallets.identity.documents import MIN_BIRTH_DATE, validate_document, validate_prc_id
 from teller_tui.wallets.identity.names import validate_name
 from teller_tui.wallets.identity.pins import validate_pin
-from teller_tui.wallets.identity.text import normalize_text, reject_control_chars
+from teller_tui.wallets.identity.text import normalize_text
 from teller_tui.wallets.onboarding.steps import DOC_NONE, EXPLANATIONS, MONTHLY_BANDS, PURPOSES, SEXES, section
-
 
 __all__ = ["TierOffer", "evidence_of", "invalid", "offered_tiers", "risk_level", "validate_section"]
 
@@ -71,7 +71,7 @@ def _parse_date(text: Any, field: str, *, required: bool) -> date | None:
 def _free_text(value: Any, field: str, label: str, limit: int) -> str:
     s = normalize_text(str(value or ""))
     try:
-        reject_control_chars(s, label)
+        reject_control_text(s, label)
     except ValidationError as exc:
         raise _with_field(exc, field) from None
     if len(s) > limit:
@@ -168,7 +168,7 @@ def validate_section(step: str, data: Mapping[str, Any], *, today: date, tiers: 
         raw = sec.get("tier")
         offers = {o.tier.number: o for o in offered_tiers(data, today=today, tiers=tiers)}
         try:
-            number = int(raw)  # type: ignore[arg-type]
+            number = int(raw if isinstance(raw, int | str | float) else "")
         except (TypeError, ValueError):
             raise invalid(_("Choose a wallet class"), "tier_empty", "tier") from None
         if number not in offers:
@@ -189,9 +189,9 @@ def validate_section(step: str, data: Mapping[str, Any], *, today: date, tiers: 
         try:
             if kind == "card":
                 card = validate_bank_card(str(sec.get("number") or ""))
-                number, bank = card.number, card.bank.name(get_locale())
+                digits, bank = card.number, card.bank.name(get_locale())
             elif kind == "account":
-                number = validate_bank_account(str(sec.get("number") or ""))
+                digits = validate_bank_account(str(sec.get("number") or ""))
                 bank = _free_text(sec.get("bank_name"), "bank_name", _("Bank"), 80)
                 if not bank:
                     raise invalid(_("Enter the bank that holds the account"), "bank_empty", "bank_name")
@@ -208,7 +208,7 @@ def validate_section(step: str, data: Mapping[str, Any], *, today: date, tiers: 
         if needs and holder != validate_name(name or holder):
             raise invalid(_("This wallet class needs an account in the customer's own name"), "holder_mismatch",
                            "holder_name")
-        return {"kind": kind, "number": number, "bank_name": bank, "holder_name": holder}
+        return {"kind": kind, "number": digits, "bank_name": bank, "holder_name": holder}
     if step == "security":
         out = {"pin_set": False, "totp": bool(sec.get("totp")), "totp_confirmed": bool(sec.get("totp_confirmed"))}
         if pin is None:

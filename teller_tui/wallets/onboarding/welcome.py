@@ -15,7 +15,7 @@ from teller_tui.common.errors import ValidationError
 from teller_tui.common.formatting import display_width, format_datetime, format_money, pad
 from teller_tui.common.i18n import _, get_locale, locale_override
 from teller_tui.common.reference import _default, _read_toml
-from teller_tui.desk.receipts import clean_text  # FIXME layering: common.text after the foundation merge
+from teller_tui.common.text import clean_text
 from teller_tui.wallets.classes import Tier
 from teller_tui.wallets.identity.cards import format_wallet_number
 from teller_tui.wallets.onboarding.steps import EXPLANATIONS
