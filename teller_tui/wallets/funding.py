@@ -2,7 +2,7 @@
 
 Public API::
 
-    svc = FundingService(db, clock, settings, ledger, audit, tiers=None)   # services.funding
+    svc = FundingService(db, clock, settings, ledger, audit, tiers, box=box)   # services.funding
     chk = svc.check_number("card", "6222 0212 3456 7891 234")   # -> LinkCheck (masked, bank), ValidationError
     view = svc.link(session, actor, customer_id, wallet_id, kind, number, holder_name)  # caller's txn
     view = svc.link_now(actor, customer_id, wallet_id, kind, number, holder_name)       # own txn
@@ -11,7 +11,7 @@ Public API::
     r = svc.withdraw_to_linked(actor, wallet_id, amount, idempotency_key=key)     # -> FundingResult
     token = svc.token_for(number)            # keyed hash (HMAC-SHA256), never the number
 
-The number itself is never stored: only :func:`~teller_tui.wallets.identity.mask_card` style masking and
+The number itself is never stored: only its mask (:func:`~teller_tui.common.masks.mask_card`) and
 a token, HMAC-SHA256 under a key derived (HMAC with a fixed label) from the SecretBox key file
 ``<home>/secret.key``. The same number always gives the same token, so one card cannot be linked
 to two customers; a copy of the database alone reveals nothing about the number.

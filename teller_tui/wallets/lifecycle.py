@@ -2,7 +2,7 @@
 
 Public API::
 
-    svc = LifecycleService(db, clock, settings, ledger, audit)          # services.lifecycle
+    svc = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
     acts = svc.available(wallet_id)          # -> {action: None | reason it is refused}, for the UI
     svc.freeze(actor, wallet_id, reason)                                 # any teller, at once
     svc.unfreeze(actor, wallet_id, reason, approval_id=None)             # needs an approval
@@ -22,16 +22,14 @@ and a message naming the state and the action (:func:`check_transition`). Every 
 
 Approval contract (used by the overrides helper's approval flow): ``unfreeze`` and
 ``replace_device`` need a supervisor's approval (policy actions ``unfreeze`` and
-``device_replacement``). With an approval service (``services.approvals``, passed as
+``device_replacement``). With the approval service (``services.approvals``, a required
 ``approvals=``) the core builds an ``ApprovalSpec`` (kind = the policy action, subject
 ``wallet:<number>``, accounts ``(number,)``, the customer and the reason) and calls
 ``approvals.check(session, spec, approval_id=...)`` inside the change's transaction: without
 ``approval_id`` it raises :class:`~teller_tui.common.errors.ApprovalRequired` carrying the spec in
 ``details["spec"]``; with one the approval is consumed (bound to that spec, single use) and its
 id recorded in the audit record. Retry with the *same reason* so the spec hashes the same.
-Without an approval service, ``approval_id=None`` raises ApprovalRequired (rules
-``["unfreeze"]`` / ``["device_replacement"]``) and a given id is only recorded. The state rules
-are checked first, so an illegal transition is refused without asking for an approval.
+The state rules are checked first, so an illegal transition is refused without asking for an approval.
 """
 
 from __future__ import annotations
@@ -126,7 +124,7 @@ class LifecycleService:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
         self.tiers, self.box, self.approvals = tiers, box, approvals
 
-    def _approve(self, s: Session, actor: Actor, action: str, w: Any, reason: str, approval_id: int | None,
+    def _approve(self, s: Session, actor: Actor, action: str, w: Wallet, reason: str, approval_id: int | None,
                  message: str) -> None:
         """Raise ApprovalRequired, or consume the approval (see the module docstring)."""
         kind = APPROVAL_ACTIONS[action]
@@ -221,7 +219,9 @@ class LifecycleService:
                     reason: str = "") -> WalletInfo:
         """Move a wallet to another class. ``evidence`` is what the teller collected now; it is
         added to what the customer showed before (``Customer.kyc_level`` and own linked accounts).
-        A downgrade needs the balance within the new class's balance limit."""
+        The wallet must fit every limit of the new class (:func:`~teller_tui.wallets.limits.check_class_change`):
+        the balance within its balance limit, and today's and this year's payments within its daily
+        and yearly limits (usage carries over; a reversed payment does not count)."""
         require_role(actor, *STAFF_ROLES)
         given = close_evidence(evidence)
         on = self._today()

@@ -228,7 +228,7 @@ class OnboardingService:
 
         return self.db.write_retrying(work)
 
-    def _draft_row(self, s: Session, actor: Actor, draft_id: int, *, allow_expired: bool = False) -> Any:
+    def _draft_row(self, s: Session, actor: Actor, draft_id: int, *, allow_expired: bool = False) -> OnboardingDraft:
         row = s.get(OnboardingDraft, draft_id)
         if row is None:
             raise NotFound(_("This draft no longer exists"), code="no_draft")
@@ -238,11 +238,12 @@ class OnboardingService:
             raise NotFound(_("This draft has expired; start again"), code="draft_expired")
         return row
 
-    def _info(self, s: Session, row: Any) -> DraftInfo:
+    def _info(self, s: Session, row: OnboardingDraft) -> DraftInfo:
         def name(staff_id: int | None) -> str:
             st = s.get(Staff, staff_id) if staff_id else None
             return st.username if st else ""
 
+        assert row.id is not None, "a stored draft"
         return DraftInfo(row.id, row.branch, row.step, row.label, name(row.created_by), name(row.updated_by),
                          row.updated_at, row.expires_at)
 
