@@ -40,7 +40,7 @@ from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
 
 if TYPE_CHECKING:
-    from teller_tui.branch.drawers import CountResult, DrawerStatus, SupervisorCredentials, Tender
+    from teller_tui.branch.views import CountResult, DrawerStatus, SupervisorCredentials, Tender
 
 __all__ = ["COUNT_NOTES_BINDING", "BlindCountScreen", "CountNotesDialog", "CountNotesMixin", "DenominationGrid", "DrawerScreen",
            "OpenDrawerScreen", "SupervisorFields", "VaultTransferScreen"]
@@ -168,7 +168,7 @@ class SupervisorFields(Widget):
             yield Input(id="sup-code", restrict=r"[0-9]*", max_length=6, compact=True)
 
     def credentials(self) -> SupervisorCredentials | None:
-        from teller_tui.branch.drawers import SupervisorCredentials
+        from teller_tui.branch.views import SupervisorCredentials
 
         user = self.query_one("#sup-user", Input).value.strip()
         pw = self.query_one("#sup-password", Input).value
@@ -425,7 +425,7 @@ class BlindCountScreen(_DrawerForm):
         self.action_cancel()
 
     def succeeded(self, result: Any) -> None:
-        from teller_tui.branch.drawers import CountResult, DrawerClosed
+        from teller_tui.branch.views import CountResult, DrawerClosed
 
         if isinstance(result, CountResult):
             self.result = result
@@ -475,7 +475,7 @@ class CountNotesDialog(DeskScreenMixin, TellerModal["Tender | None"]):
         self.query_one(DenominationGrid).focus_first()
 
     def _tender(self) -> Tender:
-        from teller_tui.branch.drawers import tender
+        from teller_tui.branch.counts import tender
 
         return tender(self.amount, self.query_one(DenominationGrid).counts, kind=self.kind)
 

@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "teller_tui.commands.bench",
     "teller_tui.commands.report",
     "teller_tui.commands.vault",
+    "teller_tui.commands.maintenance",
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVARIANT = 0, 1, 2, 3

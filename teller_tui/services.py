@@ -15,7 +15,9 @@ from teller_tui.approvals.workflow import ApprovalPolicy, ApprovalService
 from teller_tui.audit.trail import AuditTrail
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.auth.service import AuthService
+from teller_tui.branch.business_day import BusinessDayService
 from teller_tui.branch.drawers import DrawerService
+from teller_tui.branch.vault import VaultService
 from teller_tui.common.clock import Clock, SystemClock
 from teller_tui.common.settings import Settings
 from teller_tui.db import schema
@@ -50,6 +52,8 @@ class Services:
     customers: CustomerService
     wallets: WalletService
     cash: CashService
+    business_days: BusinessDayService
+    vault: VaultService
     drawers: DrawerService
     funding: FundingService
     onboarding: OnboardingService
@@ -91,7 +95,10 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     wallets = WalletService(db, clock, settings, ledger, audit)
     cash = CashService(db, clock, settings, ledger, audit, tiers=tiers, teller_limits=teller_limits,
                        approvals=approvals)
-    drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, auth=auth)
+    business_days = BusinessDayService(db=db, clock=clock, audit=audit)
+    vault = VaultService(db=db, clock=clock, ledger=ledger, audit=audit, auth=auth)
+    drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, auth=auth,
+                            days=business_days, vaults=vault)
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box)
@@ -100,6 +107,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     customer_pins = CustomerPinService(db, clock, settings, audit)
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
-                    approvals=approvals, customers=customers, wallets=wallets, cash=cash, drawers=drawers,
+                    approvals=approvals, customers=customers, wallets=wallets, cash=cash, business_days=business_days,
+                    vault=vault, drawers=drawers,
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins)

@@ -88,7 +88,7 @@ def open_drawer(services: Any, clock: FakeClock, actor: Actor, supervisor_secret
     """Stock the vault (once), open the business day and ``actor``'s drawer with a 10,000.00 float.
 
     The countersign uses zhao's code, so li's codes stay unused for the approval tests."""
-    from teller_tui.branch.drawers import SupervisorCredentials
+    from teller_tui.branch.views import SupervisorCredentials
 
     system = Actor(None, "system:test", "T01", "system", actor.branch_code)
     services.drawers.receive_into_vault(system, {"note:100": 1000}, source="equity",

@@ -155,7 +155,7 @@ def make_desk(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock, *, local
                                                  totp_secret=TELLER_SECRET)
     desk = Desk(app=None, services=services, clock=clock, staff=staff)
     actor = desk.actor
-    from teller_tui.branch.drawers import open_demo_drawer
+    from teller_tui.branch.setup import open_demo_drawer
 
     open_demo_drawer(services, "wang")  # business day + the teller's drawer with a float
     for spec in CUSTOMERS:

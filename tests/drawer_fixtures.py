@@ -13,7 +13,7 @@ import pytest
 from auth_fixtures import SECRETS, SUP_PW, code_for, make_test_services, seed_staff
 from teller_tui.audit.trail import Actor
 from teller_tui.common.clock import FakeClock
-from teller_tui.branch.drawers import SupervisorCredentials
+from teller_tui.branch.views import SupervisorCredentials
 
 _seq = count(1)
 

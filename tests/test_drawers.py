@@ -10,7 +10,8 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from auth_fixtures import cheap_hashing  # noqa: F401  (autouse fixture)
 from drawer_fixtures import FLOAT, STOCK, Branch, branch  # noqa: F401  (fixture)
-from teller_tui.branch.drawers import SupervisorCredentials, counts_total, tender
+from teller_tui.branch.counts import counts_total, tender
+from teller_tui.branch.views import SupervisorCredentials
 from teller_tui.common.errors import ApprovalRequired, AuthenticationFailed, Conflict, PermissionDenied, ValidationError
 from teller_tui.ledger.accounts import drawer_code, over_short_code, vault_code
 from teller_tui.ledger.core import trial_balance
@@ -373,7 +374,7 @@ def test_vault_receive_needs_a_supervisor_and_counts(branch: Branch) -> None:
 
 def test_demo_drawer_adopts_legacy_cash(branch: Branch) -> None:
     """The demo history leaves cash in drawer accounts without a drawer day; the demo helper sweeps it."""
-    from teller_tui.branch.drawers import open_demo_drawer
+    from teller_tui.branch.setup import open_demo_drawer
     from teller_tui.ledger import EntryRequest, credit, debit
     from teller_tui.ledger.accounts import AccountKind, equity_code
 

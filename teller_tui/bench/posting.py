@@ -63,7 +63,8 @@ class RawPoster:
     def __init__(self, data: DataSet, actor: Actor) -> None:
         from sqlalchemy import text
 
-        from teller_tui.branch.drawers import open_business_date, require_open_drawer
+        from teller_tui.branch.drawer_lookup import require_open_drawer
+        from teller_tui.ledger.business_day import open_business_date
 
         self.actor = actor
         services = data.services()

@@ -1,4 +1,7 @@
-"""End-of-day report per drawer and per branch (read-only; built by :class:`~teller_tui.branch.drawers.DrawerService`).
+"""End-of-day report per drawer and per branch: what it holds and how it reads.
+
+Built read-only by :func:`teller_tui.branch.eod_build.build_report` (through
+``DrawerService.eod_report``).
 
 For each drawer of the business day: opening float, cash in and out by transaction type,
 transfers with the vault, counted against expected, the over/short and who approved it. For the
@@ -13,22 +16,22 @@ with ``path`` set.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+from teller_tui.branch.kinds import KIND_LABELS
 from teller_tui.common.errors import NotFound
+from teller_tui.common.formatting import format_datetime, format_money, pad
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money
+from teller_tui.common.text import clean_text
+from teller_tui.models.enums import BusinessDayStatus, DrawerStatus as DrawerState
 
-if TYPE_CHECKING:
-    from teller_tui.branch.drawers import DrawerService
+__all__ = ["DrawerReport", "EodReport", "LargeValueLine", "TransferLine"]
 
-__all__ = ["DrawerReport", "EodReport", "LargeValueLine", "build_report"]
-
-_STATUS = {"open": N_("open"), "counting": N_("counting"), "closed": N_("closed")}
+_STATUS: dict[str, str] = {DrawerState.OPEN: N_("open"), DrawerState.COUNTING: N_("counting"),
+                           DrawerState.CLOSED: N_("closed")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,7 @@ class EodReport:
     vault_balance: Money
     vault_holdings: dict[str, int]
     vault_receipts: Money
-    large_value: list[LargeValueLine] | None  # None: the approvals feature is not installed
+    large_value: list[LargeValueLine] | None  # None: not available
     trial_balance: dict[str, int]
     audit_head: tuple[int, str]
     username: str | None = None
@@ -114,15 +117,13 @@ class EodReport:
 
     # -- rendering -----------------------------------------------------------------------------------
     def text(self, width: int = 72) -> str:
-        from teller_tui.common.formatting import format_datetime, format_money, pad
-
         def line(label: str, value: str) -> str:
             return pad(label, 34) + value
 
         out: list[str] = []
         title = _("End-of-day report") + f"  {self.branch_code}  {self.business_date.isoformat()}"
         out += [title, "=" * width]
-        out.append(line(_("Business day"), _("open") if self.day_status == "open" else _("closed")))
+        out.append(line(_("Business day"), _("open") if self.day_status == BusinessDayStatus.OPEN else _("closed")))
         out.append(line(_("Generated"), format_datetime(self.generated_at)))
         for d in self.drawers:
             out += ["", "-" * width, _("Drawer of {name}").format(name=d.username) + f"  [{_(_STATUS.get(d.status, d.status))}]", "-" * width]
@@ -173,7 +174,7 @@ class EodReport:
         elif not self.large_value:
             out.append("  " + _("none"))
         for r in self.large_value or []:
-            out.append("  " + pad(r.reference, 22) + pad(r.customer_name, 16) + pad(_("in") if r.direction == "in"
+            out.append("  " + pad(r.reference, 22) + pad(clean_text(r.customer_name), 16) + pad(_("in") if r.direction == "in"
                                                                                   else _("out"), 5)
                        + pad(format_money(r.amount), 18) + r.teller)
         out += ["", line(_("Audit chain head"), f"#{self.audit_head[0]}"), "  " + self.audit_head[1], ""]
@@ -181,92 +182,5 @@ class EodReport:
 
 
 def _kind_label(kind: str) -> str:
-    from teller_tui.branch.drawers import KIND_LABELS
-
     label = KIND_LABELS.get(kind)
     return _(label) if label else kind
-
-
-def build_report(services: DrawerService, branch_code: str, business_date: date | None = None, *,
-                 username: str | None = None) -> EodReport:
-    from sqlalchemy import select
-
-    from teller_tui.audit.trail import AuditTrail
-    from teller_tui.ledger.core import trial_balance
-    from teller_tui.models import BusinessDay, Drawer, DrawerEvent, JournalEntry, Posting
-
-    with services.db.read() as session:
-        stmt = select(BusinessDay).where(BusinessDay.branch_code == branch_code)
-        if business_date is not None:
-            stmt = stmt.where(BusinessDay.business_date == business_date)
-        day = session.execute(stmt.order_by(BusinessDay.business_date.desc())).scalars().first()
-        if day is None:
-            raise NotFound(_("No business day {date} at branch {branch}").format(
-                date=business_date.isoformat() if business_date else "", branch=branch_code), code="no_business_day")
-        dstmt = select(Drawer).where(Drawer.business_day_id == day.id).order_by(Drawer.username)
-        if username is not None:
-            dstmt = dstmt.where(Drawer.username == username)
-        drawers = session.execute(dstmt).scalars().all()
-        if username is not None and not drawers:
-            raise NotFound(_("No drawer of {name} on {date}").format(name=username, date=day.business_date),
-                           code="no_drawer")
-        reports: list[DrawerReport] = []
-        over_short = 0
-        from teller_tui.branch.drawers import OWN_KINDS
-
-        for d in drawers:
-            cur = d.currency
-            rows = session.execute(
-                select(JournalEntry.kind, Posting.amount)
-                .join(Posting, Posting.entry_id == JournalEntry.id)
-                .where(Posting.account_id == d.account_id, JournalEntry.business_date == d.business_date,
-                       JournalEntry.kind.not_in(OWN_KINDS))).all()  # type: ignore[attr-defined]
-            cin: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-            cout: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-            for kind, amount in rows:
-                bucket = cin if amount > 0 else cout
-                bucket[kind][0] += 1
-                bucket[kind][1] += abs(int(amount))
-            events = session.execute(select(DrawerEvent).where(DrawerEvent.drawer_id == d.id,
-                                                               DrawerEvent.kind.in_(("vault_to_drawer",
-                                                                                     "drawer_to_vault")))
-                                     .order_by(DrawerEvent.id)).scalars().all()  # type: ignore[attr-defined]
-            transfers = [TransferLine(e.at, "from_vault" if e.kind == "vault_to_drawer" else "to_vault",
-                                      Money(e.amount_minor, cur), e.approver) for e in events]
-            bal = services.ledger.balance(session, d.account_id)
-            counted = Money(d.counted_minor, cur) if d.counted_minor is not None else None
-            expected = Money(d.expected_minor, cur) if d.expected_minor is not None else None
-            diff = counted - expected if counted is not None and expected is not None else None
-            if diff is not None and d.status == "closed":
-                over_short += diff.minor
-            reports.append(DrawerReport(
-                d.username, d.status, d.opened_at, d.closed_at, Money(d.float_minor, cur), d.opened_approver,
-                {k: (v[0], Money(v[1], cur)) for k, v in cin.items()},
-                {k: (v[0], Money(v[1], cur)) for k, v in cout.items()},
-                transfers, expected, counted, diff, d.close_approver,
-                Money(bal.debits_posted - bal.credits_posted, cur)))
-        receipts = sum(int(a) for a in session.execute(
-            select(DrawerEvent.amount_minor).where(DrawerEvent.branch_code == branch_code,
-                                                   DrawerEvent.business_date == day.business_date,
-                                                   DrawerEvent.kind == "vault_receive")).scalars())
-        large = _large_value(session, branch_code, day.business_date)
-        head = AuditTrail.head(session)
-        tb = trial_balance(session, branch_code=branch_code)
-        generated = services.clock.now()
-    vault = services.vault(branch_code)
-    return EodReport(branch_code, day.business_date, day.status, generated, reports, vault.balance, vault.holdings,
-                     Money(receipts), large, tb, head, username, None, Money(over_short))
-
-
-def _large_value(session: Any, branch_code: str, business_date: date) -> list[LargeValueLine] | None:
-    try:
-        from sqlalchemy import select
-
-        from teller_tui.models import LargeValueReport  # type: ignore[attr-defined]
-    except ImportError:  # the approvals feature is not part of this build
-        return None
-    rows = session.execute(select(LargeValueReport).where(LargeValueReport.branch_code == branch_code,
-                                                          LargeValueReport.business_date == business_date)
-                           .order_by(LargeValueReport.id)).scalars().all()
-    return [LargeValueLine(r.reference, r.customer_name, r.direction, Money(r.amount, r.currency), r.teller_username)
-            for r in rows]

@@ -25,6 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     help="environment variable holding the kiosk role's password")
     gr.add_argument("--show-sql", action="store_true", help="print the GRANT statements")
     gr.set_defaults(func=cmd_grant)
+    from teller_tui.commands.maintenance import register_db_actions  # light: imports nothing of the core
+
+    register_db_actions(dsub)
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:

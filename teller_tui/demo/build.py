@@ -515,7 +515,7 @@ def _finish(database: Any, settings: Settings, clock: Any, staff: dict[str, Any]
 def _open_drawers(database: Any, settings: Settings) -> None:
     """Open today's business day and a drawer with a float for each teller (teller_tui.branch.drawers)."""
     try:
-        from teller_tui.branch.drawers import open_demo_drawer
+        from teller_tui.branch.setup import open_demo_drawer
     except ImportError:  # the drawer feature is not in this build: cash uses the drawer accounts
         return
     from teller_tui.services import make_services

@@ -232,7 +232,7 @@ class CashService:
         self.approvals = approvals
 
     def _today(self, session: Session, actor: Actor) -> date:
-        from teller_tui.branch.drawers import current_business_date
+        from teller_tui.ledger.business_day import current_business_date
 
         return current_business_date(session, actor.branch_code, self.clock)
 
@@ -240,7 +240,7 @@ class CashService:
     def _drawer_account(self, session: Session, actor: Actor) -> int:
         """The ledger account of the actor's open cash drawer (teller_tui.branch.drawers): refused with a
         clear reason (Conflict) when no drawer is open for the actor on the current business day."""
-        from teller_tui.branch.drawers import require_open_drawer
+        from teller_tui.branch.drawer_lookup import require_open_drawer
 
         return require_open_drawer(session, actor).account_id
 
@@ -486,7 +486,7 @@ class CashService:
     def _execute(self, actor: Actor, kind: str, wallet_id: int, to_wallet_id: int | None, amount: Money,
                  memo: str, key: str, approval_id: int | None) -> TxnResult:
         from teller_tui.common.errors import ValidationError
-        from teller_tui.branch.drawers import open_business_date
+        from teller_tui.ledger.business_day import open_business_date
         from teller_tui.ledger import EntryRequest
         from teller_tui.desk.receipts import clean_text
 

@@ -394,7 +394,7 @@ class KioskService:
 
     # -- reading ----------------------------------------------------------------------------------
     def _today(self, s: Session, actor: Actor) -> date:
-        from teller_tui.branch.drawers import current_business_date
+        from teller_tui.ledger.business_day import current_business_date
 
         return current_business_date(s, actor.branch_code, self.clock)
 

@@ -1,0 +1,81 @@
+"""Errors with a reference: the screen shows one sentence and a short reference, the log keeps the rest.
+
+``setup_error_log(home)`` attaches a rotating file handler (``<home>/logs/teller.log``, 0600,
+5 files of 1 MiB) to the ``teller`` logger once per process. ``record_error`` writes one record
+with the reference, the context and the traceback, and returns the reference, so that what a
+teller reads out on the phone ("reference 3f9a1c") finds the full story in the log.
+
+Log lines pass through the one sanitizer (:func:`teller_tui.common.text.clean_text` once it
+exists; here the same rule: no control characters reach the file), because the log is read with
+``less`` and ``tail`` in a terminal too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import traceback
+import unicodedata
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+__all__ = ["LOGGER_NAME", "log_path", "record_error", "setup_error_log"]
+
+LOGGER_NAME = "teller"
+_MAX_BYTES = 1 << 20
+_BACKUPS = 5
+
+
+def log_path(home: Path) -> Path:
+    return Path(home) / "logs" / "teller.log"
+
+
+class _PrivateRotatingHandler(RotatingFileHandler):
+    """A rotating file whose every generation is created 0600 whatever the umask."""
+
+    def _open(self):  # type: ignore[no-untyped-def]  # (stdlib signature is untyped)
+        old = os.umask(0o077)
+        try:
+            return super()._open()
+        finally:
+            os.umask(old)
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch == "\n" or unicodedata.category(ch)[0] != "C" else "\N{REPLACEMENT CHARACTER}"
+                   for ch in text)
+
+
+class _Sanitizing(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return _printable(super().format(record))
+
+
+def setup_error_log(home: Path) -> Path | None:
+    """Attach the file handler once; returns the log path, or None if the folder cannot be written
+    (the app keeps working: the error is still shown, only without a log)."""
+    logger = logging.getLogger(LOGGER_NAME)
+    path = log_path(home)
+    for handler in logger.handlers:
+        if isinstance(handler, _PrivateRotatingHandler) and Path(handler.baseFilename) == path.resolve():
+            return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler = _PrivateRotatingHandler(path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(_Sanitizing("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    if logger.level == logging.NOTSET or logger.level > logging.INFO:
+        logger.setLevel(logging.INFO)
+    return path
+
+
+def record_error(exc: BaseException, context: str, *, reference: str | None = None) -> str:
+    """Log ``exc`` with a new (or the given) reference and the traceback; return the reference."""
+    ref = reference or secrets.token_hex(3)
+    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    logging.getLogger(LOGGER_NAME).error("reference %s: %s: %s\n%s", ref, context, exc, details)
+    return ref

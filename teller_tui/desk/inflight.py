@@ -1,0 +1,126 @@
+"""A submission in flight survives a crash: the terminal writes its key down before sending it.
+
+Each terminal keeps a tiny journal under ``$TELLER_HOME/inflight/<terminal>/``: one JSON file per
+submission, named by its idempotency key, written (and fsynced) *before* the posting is sent to
+the database, and removed once the outcome is known and shown. The journal lives on the
+terminal's own disk because the database may be the thing that is down.
+
+After a restart, a reconnect or an unlock, whatever is still in the journal is looked up by its
+key (:func:`lookup_outcome`): the entry exists (posted: reprint its receipt) or it does not (not
+posted: safe to enter again, with a new form and a new key). A key is never reused for a new
+request, so a submission whose fate was unknown can never post twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from teller_tui.models import JournalEntry
+
+__all__ = ["InflightJournal", "Outcome", "Submission", "lookup_outcome"]
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What the teller was doing, enough to tell them plainly what became of it."""
+
+    key: str
+    kind: str            # cash_in, cash_out, transfer, reversal ...
+    username: str
+    wallet: str          # the wallet number as shown on the form
+    amount: str          # formatted for display, e.g. "¥500.00"
+    started_at: str      # ISO 8601, UTC
+
+    @classmethod
+    def from_json(cls, text: str) -> Submission:
+        data = json.loads(text)
+        return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    submission: Submission
+    posted: bool
+    reference: str | None = None
+    entry_id: int | None = None
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class InflightJournal:
+    """The per-terminal journal of submissions whose outcome the teller has not yet been shown."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    @classmethod
+    def for_terminal(cls, home: Path, terminal_id: str) -> InflightJournal:
+        return cls(Path(home) / "inflight" / (_SAFE.sub("_", terminal_id) or "terminal"))
+
+    def _path(self, key: str) -> Path:
+        return self.directory / f"{_SAFE.sub('_', key)}.json"
+
+    def record(self, kind: str, key: str, *, username: str, wallet: str, amount: str, now: datetime) -> Submission:
+        """Write the submission durably (before it is sent). Raises OSError if the disk refuses:
+        the caller then does not send it, because a crash could no longer be accounted for."""
+        sub = Submission(key, kind, username, wallet, amount, now.isoformat())
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(asdict(sub), fh, ensure_ascii=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self._path(key))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(self.directory)
+        return sub
+
+    def resolve(self, key: str) -> None:
+        """The outcome is known and shown: forget the submission."""
+        path = self._path(key)
+        if path.exists():
+            path.unlink()
+            _fsync_dir(self.directory)
+
+    def pending(self, username: str | None = None) -> list[Submission]:
+        """Submissions not yet resolved (of ``username`` only, if given), oldest first."""
+        if not self.directory.is_dir():
+            return []
+        found: list[Submission] = []
+        for path in sorted(self.directory.glob("*.json")):
+            try:
+                sub = Submission.from_json(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # a torn file cannot exist (atomic rename); anything else is not ours
+            if username is None or sub.username == username:
+                found.append(sub)
+        return sorted(found, key=lambda s: s.started_at)
+
+
+def lookup_outcome(session: Session, submission: Submission) -> Outcome:
+    """Whether the submission's key reached the books (read-only; needs the database to answer)."""
+    row = session.execute(select(JournalEntry.id, JournalEntry.reference)
+                          .where(JournalEntry.idempotency_key == submission.key)).first()
+    if row is None:
+        return Outcome(submission, posted=False)
+    return Outcome(submission, posted=True, reference=str(row.reference), entry_id=int(row.id))
