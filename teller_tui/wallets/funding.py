@@ -46,10 +46,10 @@ from teller_tui.common.text import clean_text, reject_control_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import EntryRequest, EntryResult, Ledger, credit, debit
 from teller_tui.ledger.accounts import AccountKind, settlement_code
+from teller_tui.ledger.business_day import current_business_date, open_business_date
 from teller_tui.models import Customer, LinkedAccount, Wallet
 from teller_tui.models.enums import LinkedAccountKind, WalletStatus
 from teller_tui.wallets.classes import TierTable
-from teller_tui.wallets.days import wallet_today
 from teller_tui.wallets.identity.cards import validate_bank_account, validate_bank_card
 from teller_tui.wallets.identity.names import validate_name
 from teller_tui.wallets.limits import check_money_in, check_payment_out
@@ -225,7 +225,7 @@ class FundingService:
             settle = self.ledger.open_account(s, code=settlement_code(branch, wallet.currency),
                                               name=f"Settlement {branch}", kind=AccountKind.SETTLEMENT,
                                               currency=wallet.currency, branch_code=branch)
-            on = wallet_today(self.clock)
+            on = current_business_date(s, branch, self.clock)  # usage counts by the open business day
             bal = self.ledger.balance(s, wallet.account_id)
             if incoming:
                 check_money_in(self.tiers, tier=wallet.tier, balance_after=bal.posted + amount, on=on)
@@ -239,7 +239,8 @@ class FundingService:
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=key, kind=kind, legs=legs, actor_id=actor.staff_id,
                 terminal_id=actor.terminal_id, branch_code=branch, memo=memo or link.masked,
-                customer_id=wallet.customer_id, meta={"linked_id": link.id}))
+                customer_id=wallet.customer_id, meta={"linked_id": link.id},
+                business_date=open_business_date(s, branch)))
             self.audit.append(s, actor, kind, subject=wallet.number,
                               detail={"amount": amount.plain(), "linked": link.masked, "ref": result.reference})
             return self._result(s, wallet, link, result, amount, replayed=result.replayed)

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import update
@@ -60,10 +59,10 @@ from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import EntryRequest, Ledger, credit, debit
 from teller_tui.ledger.accounts import AccountKind, points_pool_code
+from teller_tui.ledger.business_day import current_business_date, open_business_date
 from teller_tui.models import Customer, LinkedAccount, Wallet
 from teller_tui.models.enums import WalletStatus
 from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, TierTable, close_evidence
-from teller_tui.wallets.days import wallet_today
 from teller_tui.wallets.identity.pins import validate_pin
 from teller_tui.wallets.kyc import evidence_from_kyc, evidence_rank, kyc_level
 from teller_tui.wallets.limits import check_class_change
@@ -128,7 +127,8 @@ class LifecycleService:
                  message: str) -> None:
         """Raise ApprovalRequired, or consume the approval (see the module docstring)."""
         kind = APPROVAL_ACTIONS[action]
-        hits = self.approvals.evaluate(Facts(kind, on=self._today(), role=actor.role))
+        hits = self.approvals.evaluate(Facts(kind, on=current_business_date(s, actor.branch_code, self.clock),
+                                             role=actor.role))
         cust = s.get(Customer, w.customer_id)
         spec = ApprovalSpec(kind=kind, requester_id=actor.staff_id, branch_code=actor.branch_code,
                             accounts=(w.number,), customer_id=w.customer_id, subject=f"wallet:{w.number}",
@@ -136,9 +136,6 @@ class LifecycleService:
                             reasons=tuple(h.reason for h in hits) or (message,), summary=message,
                             customer_name=mask_name(cust.full_name) if cust else "")
         self.approvals.check(s, spec, approval_id=approval_id)
-
-    def _today(self) -> date:
-        return wallet_today(self.clock)
 
     # -- queries -------------------------------------------------------------------------------
     def available(self, wallet_id: int) -> dict[str, str | None]:
@@ -224,10 +221,10 @@ class LifecycleService:
         and yearly limits (usage carries over; a reversed payment does not count)."""
         require_role(actor, *STAFF_ROLES)
         given = close_evidence(evidence)
-        on = self._today()
-        target = self.tiers.tier(new_tier, on=on)
 
         def work(s: Session) -> WalletInfo:
+            on = current_business_date(s, actor.branch_code, self.clock)
+            target = self.tiers.tier(new_tier, on=on)
             w = self._wallet(s, wallet_id)
             check_transition(w.status, "change_tier")
             if w.tier == new_tier:
@@ -330,7 +327,8 @@ class LifecycleService:
                         idempotency_key=f"close-points:{w.number}", kind="points_forfeit",
                         legs=(debit(w.points_account_id, Money(pts.minor, "PTS")), credit(pool, Money(pts.minor, "PTS"))),
                         actor_id=actor.staff_id, terminal_id=actor.terminal_id, branch_code=branch,
-                        memo="wallet closed", customer_id=w.customer_id))
+                        memo="wallet closed", customer_id=w.customer_id,
+                        business_date=open_business_date(s, branch)))
             self._set_status(s, w, WalletStatus.CLOSED)
             for link in s.execute(select(LinkedAccount).where(LinkedAccount.wallet_id == w.id,
                                                               col(LinkedAccount.removed_at).is_(None))

@@ -38,9 +38,9 @@ from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
 from teller_tui.ledger import EntryRequest, Ledger, credit, debit
 from teller_tui.ledger.accounts import AccountKind, points_pool_code
+from teller_tui.ledger.business_day import current_business_date, open_business_date
 from teller_tui.models import AuditRecord, Customer, LinkedAccount, OnboardingDraft, Staff, Wallet
 from teller_tui.wallets.classes import TierTable
-from teller_tui.wallets.days import wallet_today
 from teller_tui.wallets.funding import FundingService
 from teller_tui.wallets.kyc import kyc_level
 from teller_tui.wallets.onboarding.drafts import DRAFT_TOTP_CONTEXT, DraftInfo, DraftState, draft_data, draft_label
@@ -97,9 +97,11 @@ class OnboardingService:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
         self.tiers, self.wallets, self.funding, self.box = tiers, wallets, funding, box
 
-    def today(self) -> date:
-        """The day onboarding rules are judged on (:func:`~teller_tui.wallets.days.wallet_today`)."""
-        return wallet_today(self.clock)
+    def today(self, branch_code: str | None = None) -> date:
+        """The day onboarding rules are judged on (document expiry, the classes and reward in force): the
+        open business day of ``branch_code`` (default: this workstation's branch), else today's date."""
+        with self.db.read() as s:
+            return current_business_date(s, branch_code or self.settings.branch_code, self.clock)
 
     # -- validation -------------------------------------------------------------------------
     def validate_step(self, step: str, data: Mapping[str, Any], *, pin: str | None = None,
@@ -116,15 +118,16 @@ class OnboardingService:
     def offered_tiers(self, data: Mapping[str, Any]) -> list[TierOffer]:
         return offered_tiers(data, today=self.today(), tiers=self.tiers)
 
-    def firstinvalid(self, data: Mapping[str, Any]) -> str | None:
+    def first_invalid(self, data: Mapping[str, Any]) -> str | None:
         """The first input step that does not validate (security needs a PIN: always re-entered)."""
+        today = self.today()
         for step in INPUT_STEPS:
             if step == "security":
                 if not section(data, "security").get("pin_set"):
                     return step
                 continue
             try:
-                validate_section(step, data, today=self.today(), tiers=self.tiers)
+                validate_section(step, data, today=today, tiers=self.tiers)
             except ValidationError:
                 return step
         return None
@@ -257,7 +260,7 @@ class OnboardingService:
         replay = self._replay(idempotency_key)
         if replay is not None:
             return replay
-        today = self.today()
+        today = self.today(actor.branch_code)
         sections: dict[str, dict[str, Any]] = {}
         for step in INPUT_STEPS:
             sections[step] = validate_section(step, {**data, **sections} if step != "security" else data,
@@ -322,7 +325,8 @@ class OnboardingService:
                     idempotency_key=f"welcome:{idempotency_key}"[:80], kind="welcome_reward",
                     legs=(debit(pool, pts), credit(wallet.points_account_id, pts)), actor_id=actor.staff_id,
                     terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo="welcome reward",
-                    customer_id=cust.id, meta={"wallet": wallet.number}))
+                    customer_id=cust.id, meta={"wallet": wallet.number},
+                    business_date=open_business_date(s, actor.branch_code)))
             self.audit.append(s, actor, "customer_onboard", subject=customer_no, detail={
                 "wallet": wallet.number, "tier": tier_no, "evidence": sorted(evidence),
                 "document": ident["doc_type"], "linked": masked, "totp": bool(cust.totp_secret_enc),
