@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from teller_tui.common.i18n import N_
 from teller_tui.common.money import Money
+from teller_tui.ledger.business_day import current_business_date
 from teller_tui.wallets.views import WalletLimits, WalletView, wallet_views
 
 #: Labels for stored codes, marked for translation; screens show ``_(LABEL[code])``.
@@ -443,7 +444,9 @@ class CustomerService:
                 raise NotFound("No such customer", code="no_customer")
             wallet_rows = s.execute(select(Wallet).where(Wallet.customer_id == customer_id)
                                     .order_by(Wallet.tier, Wallet.id)).scalars().all()
-            wallets = wallet_views(s, wallet_rows, today, self._tiers)
+            # Usage as every limit check counts it: by the branch's open business day.
+            wallets = wallet_views(s, wallet_rows, current_business_date(s, self.settings.branch_code, self.clock),
+                                   self._tiers)
             linked = [LinkedAccountView(la.id, la.kind, la.bank_name, la.masked, la.wallet_id)
                       for la in s.execute(select(LinkedAccount).where(LinkedAccount.customer_id == customer_id,
                                                                       LinkedAccount.removed_at.is_(None))

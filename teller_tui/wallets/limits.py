@@ -20,8 +20,9 @@ limit (and what was used) formatted as money for the teller.
 Rules (decided here, once):
 
 * **Dating.** Usage is counted by the entries' business dates: "today" is the business day the
-  caller passes as ``on`` (the branch's open business day for the desk and the kiosk), "this
-  year" runs from 1 January of that day's year up to it. The limits are those in force on ``on``.
+  caller passes as ``on`` (every caller passes the branch's open business day,
+  :func:`teller_tui.ledger.business_day.current_business_date`), "this year" runs from 1 January
+  of that day's year up to it. The limits are those in force on ``on``.
 * **Reversals.** A debit that was reversed does not count, and neither does a reversal entry
   itself. A reversal undoes a payment that the customer did not end up making (a cash out taken
   back the same day, a mistaken transfer); counting it would spend the customer's allowance on
