@@ -42,7 +42,8 @@ from .widgets.safe import clean, join
 
 if TYPE_CHECKING:
     from teller_tui.desk.cash_types import Preview, TxnResult
-    from teller_tui.desk.customer_views import CustomerView, WalletView
+    from teller_tui.desk.customer_views import CustomerView
+    from teller_tui.wallets.views import WalletView
     from teller_tui.common.money import Money
 
 __all__ = ["CashForm", "CashInForm", "CashOutForm", "TransferForm", "form_for", "new_idempotency_key"]

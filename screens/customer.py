@@ -34,7 +34,8 @@ from .widgets.desk import DeskScreenMixin
 from .widgets.safe import clean, literal
 
 if TYPE_CHECKING:
-    from teller_tui.desk.customer_views import CustomerView, HistoryPage, HistoryRow, WalletView
+    from teller_tui.desk.customer_views import CustomerView, HistoryPage, HistoryRow
+    from teller_tui.wallets.views import WalletView
 
 __all__ = ["CustomerScreen", "HISTORY_PAGE"]
 

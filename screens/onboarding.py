@@ -458,7 +458,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         self.action_next()
 
     def _fill_review(self) -> None:
-        from teller_tui.wallets.identity import mask_card, mask_document_number, mask_phone
+        from teller_tui.common.masks import mask_card, mask_document_number, mask_phone
         from teller_tui.wallets.onboarding import EXPLANATIONS, MONTHLY_BANDS, PURPOSES
 
         d = self.collect()
@@ -537,7 +537,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
     def _show_qr_for_secret(self, secret: str) -> None:
         from teller_tui.auth.qr import qr_text
         from teller_tui.auth.totp import provisioning_uri
-        from teller_tui.wallets.identity import mask_phone
+        from teller_tui.common.masks import mask_phone
 
         phone = self.data["contact"].get("phone") or "wallet"
         try:

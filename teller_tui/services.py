@@ -104,7 +104,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, auth=auth,
                             days=business_days, vaults=vault)
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
-    onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, funding=funding, box=box)
+    onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
+                                   box=box)
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
     kiosk = KioskService(db, clock, settings, ledger, audit, cash=cash, limits=kiosk_limits, box=box)
     customer_pins = CustomerPinService(db, clock, settings, audit)

@@ -9,6 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from teller_tui.common.errors import ValidationError
+from teller_tui.common.masks import mask_card, mask_document_number, mask_name, mask_phone
+from teller_tui.common.text import reject_control_text as reject_control_chars
 from teller_tui.wallets.identity import (
     MAINLAND_PROVINCES,
     DocumentType,
@@ -17,13 +19,8 @@ from teller_tui.wallets.identity import (
     luhn_ok,
     make_prc_id,
     make_wallet_number,
-    mask_card,
-    mask_document_number,
-    mask_name,
-    mask_phone,
     normalize_text,
     prc_id_check_digit,
-    reject_control_chars,
     validate_bank_account,
     validate_bank_card,
     validate_document,

@@ -12,7 +12,7 @@ from desk_fixtures import desk  # noqa: F401
 from teller_tui.common.formatting import display_width
 from teller_tui.common.money import Money
 from teller_tui.common.masks import mask_wallet
-from teller_tui.common.receipt_files import save_receipt
+from teller_tui.common.files import save_private_text as save_receipt
 from teller_tui.common.text import clean_text
 from teller_tui.desk.receipts import ReceiptData, render_receipt
 

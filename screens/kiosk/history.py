@@ -99,7 +99,7 @@ class KioskHistoryScreen(KioskScreen):
             self.app.deliver_text(io.StringIO(text), save_filename=f"{name}.txt", open_method="browser",
                                   mime_type="text/plain")
         else:
-            from teller_tui.common.receipt_files import save_receipt
+            from teller_tui.common.files import save_private_text as save_receipt
 
             save_receipt(self.app.settings.receipts_dir, name, text)  # type: ignore[attr-defined]
         self.query_one("#history-status", Static).update(Content(_("Printing… please take your statement.")))

@@ -79,7 +79,7 @@ from teller_tui.desk.wallet_sides import entry_wallet, read_wallet_side, select_
 from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount
-from teller_tui.wallets.service import tier_limits, wallet_usage
+from teller_tui.wallets.limits import check_money_in, check_payment_out
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -175,31 +175,23 @@ class CashService:
             chk.refuse(ValidationError(_tr("Choose two different wallets"), code="same_wallet"))
         if chk.refusal is not None:
             return chk
-        # Hard tier limits.
+        # Hard class limits (one owner: teller_tui.wallets.limits).
         if out_side is not None:
-            t = tier_limits(self.tiers, out_side.wallet.tier, today)
             if amount.minor > out_side.available:
                 chk.refuse(LimitExceeded(_tr("Insufficient funds: available {amount}").format(
                     amount=_fmt(Money(max(out_side.available, 0), amount.currency))), code="insufficient_funds"))
-            elif t.per_txn is not None and amount > t.per_txn:
-                chk.refuse(LimitExceeded(_tr("Above the class {tier} limit per transaction ({limit})").format(
-                    tier=out_side.wallet.tier, limit=_fmt(t.per_txn)), code="tier_per_txn"))
             else:
-                out_today, out_year, _in = wallet_usage(session, out_side.wallet.account_id, today)
-                if t.daily is not None and out_today + amount.minor > t.daily.minor:
-                    chk.refuse(LimitExceeded(_tr("Above the class {tier} daily limit ({limit}; used {used})").format(
-                        tier=out_side.wallet.tier, limit=_fmt(t.daily), used=_fmt(Money(out_today))),
-                        code="tier_daily"))
-                elif t.yearly is not None and out_year + amount.minor > t.yearly.minor:
-                    chk.refuse(LimitExceeded(_tr("Above the class {tier} yearly limit ({limit}; used {used})").format(
-                        tier=out_side.wallet.tier, limit=_fmt(t.yearly), used=_fmt(Money(out_year))),
-                        code="tier_yearly"))
+                try:
+                    check_payment_out(session, self.tiers, tier=out_side.wallet.tier,
+                                      account_id=out_side.wallet.account_id, amount=amount, on=today)
+                except LimitExceeded as exc:
+                    chk.refuse(exc)
         if in_side is not None and chk.refusal is None:
-            t = tier_limits(self.tiers, in_side.wallet.tier, today)
-            if t.balance_cap is not None and in_side.balance + amount.minor > t.balance_cap.minor:
-                chk.refuse(LimitExceeded(_tr("Wallet {number} would hold more than its class {tier} cap ({limit})")
-                                         .format(number=in_side.wallet.number, tier=in_side.wallet.tier,
-                                                 limit=_fmt(t.balance_cap)), code="tier_balance_cap"))
+            try:
+                check_money_in(self.tiers, tier=in_side.wallet.tier,
+                               balance_after=Money(in_side.balance + amount.minor, amount.currency), on=today)
+            except LimitExceeded as exc:
+                chk.refuse(exc)
         if chk.refusal is not None:
             return chk
         # Limits a supervisor may lift: evaluated by the approval policy (data/approval_policy.toml).

@@ -5,11 +5,12 @@ Screens receive these (never ORM rows); labels for stored codes are marked for t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from teller_tui.common.i18n import N_
 from teller_tui.common.money import Money
+from teller_tui.wallets.views import WalletView
 
 #: Labels for stored codes, marked for translation; screens show ``_(LABEL[code])``.
 KYC_LABELS: dict[str, str] = {
@@ -46,36 +47,6 @@ class SearchPage:
     has_more: bool
     offset: int = 0
     limit: int = 20
-
-
-@dataclass(frozen=True, slots=True)
-class WalletLimits:
-    """Tier limits and what the wallet used against them (None = no limit)."""
-
-    tier: int
-    balance_cap: Money | None
-    per_txn: Money | None
-    daily: Money | None
-    yearly: Money | None
-    used_today: Money  # outgoing (debits of the wallet) today
-    used_year: Money  # outgoing this calendar year
-    incoming_today: Money = field(default_factory=lambda: Money(0))
-
-
-@dataclass(frozen=True, slots=True)
-class WalletView:
-    wallet_id: int
-    number: str
-    number_masked: str
-    tier: int
-    status: str  # active | frozen | closed
-    currency: str
-    balance: Money  # posted
-    held: Money
-    available: Money
-    limits: WalletLimits | None
-    opened_at: datetime
-    points: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ The read models are in :mod:`teller_tui.desk.customer_views`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +25,14 @@ from teller_tui.common.masks import mask_document_number, mask_phone, mask_walle
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
 from teller_tui.desk.customer_views import (
-    CustomerView, HistoryPage, HistoryRow, LinkedAccountView, NoteView, SearchPage, WalletLimits, WalletView,
+    CustomerView, HistoryPage, HistoryRow, LinkedAccountView, NoteView, SearchPage,
 )
 from teller_tui.desk.search import search_customers
 from teller_tui.ledger.core import _balance
 from teller_tui.models import Customer, CustomerNote, LedgerAccount, LinkedAccount, Staff, Wallet
 from teller_tui.models.types import UTCDateTime
-from teller_tui.wallets.service import tier_limits, wallet_usage
+from teller_tui.ledger.business_day import current_business_date
+from teller_tui.wallets.views import wallet_views
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -42,33 +42,6 @@ if TYPE_CHECKING:
     from teller_tui.common.settings import Settings
     from teller_tui.db.engine import Database
     from teller_tui.wallets.classes import TierTable
-
-
-def wallet_views(session: Session, wallet_rows: Iterable[Wallet], on: date, tiers: TierTable) -> list[WalletView]:
-    """The customer's wallets with balances, points and class limits used so far (``on``)."""
-    out = []
-    for w in wallet_rows:
-        acct = session.get(LedgerAccount, w.account_id)
-        assert acct is not None
-        bal = _balance(acct)
-        points = 0
-        if w.points_account_id is not None:
-            pacct = session.get(LedgerAccount, w.points_account_id)
-            if pacct is not None:
-                points = _balance(pacct).posted.minor
-        limits = None
-        try:
-            t = tier_limits(tiers, w.tier, on)
-        except Exception:  # noqa: BLE001 - a missing limit set must not hide the wallet
-            t = None
-        if t is not None:
-            out_today, out_year, in_today = wallet_usage(session, w.account_id, on)
-            limits = WalletLimits(w.tier, t.balance_cap, t.per_txn, t.daily, t.yearly, Money(out_today, w.currency),
-                                  Money(out_year, w.currency), Money(in_today, w.currency))
-        assert w.id is not None
-        out.append(WalletView(w.id, w.number, mask_wallet(w.number), w.tier, w.status, w.currency,
-                              bal.posted, bal.held, bal.available, limits, w.opened_at, points))
-    return out
 
 
 class CustomerService:
@@ -83,14 +56,15 @@ class CustomerService:
 
     # -- profile ---------------------------------------------------------------------------
     def get_customer(self, customer_id: int) -> CustomerView:
-        today = local_date(self.clock.now())
         with self.db.read() as s:
             c = s.get(Customer, customer_id)
             if c is None:
                 raise NotFound("No such customer", code="no_customer")
+            business_date = current_business_date(s, c.branch_code, self.clock)
+            today = local_date(self.clock.now())  # documents expire by the calendar
             wallet_rows = s.execute(select(Wallet).where(col(Wallet.customer_id) == customer_id)
                                     .order_by(col(Wallet.tier), col(Wallet.id))).scalars().all()
-            wallets = wallet_views(s, wallet_rows, today, self.tiers)
+            wallets = wallet_views(s, wallet_rows, business_date, self.tiers)
             linked = [LinkedAccountView(la.id, la.kind, la.bank_name, la.masked, la.wallet_id)
                       for la in s.execute(select(LinkedAccount).where(col(LinkedAccount.customer_id) == customer_id,
                                                                       col(LinkedAccount.removed_at).is_(None))

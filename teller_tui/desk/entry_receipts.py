@@ -16,7 +16,7 @@ from sqlalchemy.sql.expression import Executable
 
 from teller_tui.common.masks import mask_name, mask_wallet
 from teller_tui.common.money import Money
-from teller_tui.common.receipt_files import save_receipt
+from teller_tui.common.files import save_private_text as save_receipt
 from teller_tui.desk.cash_types import EntryReceipt, TxnResult
 from teller_tui.desk.receipts import ReceiptData, render_receipt
 from teller_tui.desk.statements import cached_statement

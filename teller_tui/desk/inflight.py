@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from teller_tui.models import JournalEntry
 
@@ -119,8 +119,8 @@ class InflightJournal:
 
 def lookup_outcome(session: Session, submission: Submission) -> Outcome:
     """Whether the submission's key reached the books (read-only; needs the database to answer)."""
-    row = session.execute(select(JournalEntry.id, JournalEntry.reference)
-                          .where(JournalEntry.idempotency_key == submission.key)).first()
+    row = session.execute(select(col(JournalEntry.id), col(JournalEntry.reference))
+                          .where(col(JournalEntry.idempotency_key) == submission.key)).first()
     if row is None:
         return Outcome(submission, posted=False)
     return Outcome(submission, posted=True, reference=str(row.reference), entry_id=int(row.id))

@@ -66,7 +66,7 @@ from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models import Customer, LedgerAccount, Staff, Wallet
 from teller_tui.models.enums import WalletStatus
 from teller_tui.models.types import UTCDateTime
-from teller_tui.wallets.service import tier_limits, wallet_usage
+from teller_tui.wallets.limits import class_limits, room_today
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -231,14 +231,11 @@ class KioskService:
         cur = wallet.currency
         limits = self.limits
         on = self._today(s, actor)
-        tier = tier_limits(self.cash.tiers, wallet.tier, on)
-        per_txn = min(limits.per_txn.minor, tier.per_txn.minor if tier.per_txn is not None else limits.per_txn.minor)
-        out_today, out_year, _in = wallet_usage(s, wallet.account_id, on)
-        left = limits.daily.minor - self._kiosk_out_today(s, wallet.account_id, on)
-        if tier.daily is not None:
-            left = min(left, tier.daily.minor - out_today)
-        if tier.yearly is not None:
-            left = min(left, tier.yearly.minor - out_year)
+        tier = class_limits(self.cash.tiers, wallet.tier, on)
+        per_txn = min(limits.per_txn.minor, tier.per_txn.minor)
+        left = min(limits.daily.minor - self._kiosk_out_today(s, wallet.account_id, on),
+                   room_today(s, self.cash.tiers, tier=wallet.tier, account_id=wallet.account_id, on=on,
+                              currency=cur).minor)
         if wallet.status != "active":
             left = 0
         return KioskWallet(int(wallet.id), mask_wallet(wallet.number), int(wallet.tier), wallet.status,

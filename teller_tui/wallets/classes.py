@@ -26,7 +26,7 @@ from typing import Any
 from teller_tui.common.errors import NotFound, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money, parse_money
-from teller_tui.common.reference import ReferenceDataError
+from teller_tui.common.reference import ReferenceDataError, _default, _read_toml
 
 __all__ = [
     "ALL_EVIDENCE",
@@ -118,8 +118,6 @@ class TierTable:
     @classmethod
     def load(cls, path: Path | None = None) -> TierTable:
         """Read and validate ``path`` (default: the shipped ``wallet_tiers.toml``)."""
-        from teller_tui.common.reference import _default, _read_toml
-
         path = path or _default("wallet_tiers.toml")
         return cls.from_dict(_read_toml(path), origin=str(path))
 

@@ -2,7 +2,7 @@
 
 Public API::
 
-    svc = FundingService(db, clock, settings, ledger, audit, tiers=None)   # services.funding
+    svc = FundingService(db, clock, settings, ledger, audit, tiers, box=box)   # services.funding
     chk = svc.check_number("card", "6222 0212 3456 7891 234")   # -> LinkCheck (masked, bank), ValidationError
     view = svc.link(session, actor, customer_id, wallet_id, kind, number, holder_name)  # caller's txn
     view = svc.link_now(actor, customer_id, wallet_id, kind, number, holder_name)       # own txn
@@ -11,7 +11,7 @@ Public API::
     r = svc.withdraw_to_linked(actor, wallet_id, amount, idempotency_key=key)     # -> FundingResult
     token = svc.token_for(number)            # keyed hash (HMAC-SHA256), never the number
 
-The number itself is never stored: only :func:`~teller_tui.wallets.identity.mask_card` style masking and
+The number itself is never stored: only its mask (:func:`~teller_tui.common.masks.mask_card`) and
 a token, HMAC-SHA256 under a key derived (HMAC with a fixed label) from the SecretBox key file
 ``<home>/secret.key``. The same number always gives the same token, so one card cannot be linked
 to two customers; a copy of the database alone reveals nothing about the number.
@@ -19,9 +19,9 @@ to two customers; a copy of the database alone reveals nothing about the number.
 Postings go through the ledger: top-up debits the branch settlement account
 (``settlement:<branch>:CNY``, kind SETTLEMENT) and credits the wallet; withdrawal the reverse.
 Both are idempotent by ``idempotency_key`` (the second call returns the original result with
-``replayed=True`` and re-checks nothing). Tier limits are the same checks as cash
-(:func:`check_tier_limits`): balance cap for money in; per-transaction, daily and yearly for
-money out. A frozen or closed wallet is refused both ways (the linked flows are teller-initiated).
+``replayed=True`` and re-checks nothing). Class limits are the ones every channel uses
+(:mod:`teller_tui.wallets.limits`): balance cap for money in; per-transaction, daily and yearly
+for money out. A frozen or closed wallet is refused both ways (the linked flows are teller-initiated).
 """
 
 from __future__ import annotations
@@ -30,24 +30,30 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
 
+from sqlmodel import Session, col, select
+
+from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.auth.roles import STAFF_ROLES, require_role
+from teller_tui.auth.secretbox import SecretBox
+from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import _, get_locale
+from teller_tui.common.masks import mask_card
 from teller_tui.common.money import Money
+from teller_tui.common.settings import Settings
+from teller_tui.common.text import clean_text, reject_control_text
+from teller_tui.db.engine import Database
+from teller_tui.ledger import EntryRequest, EntryResult, Ledger, credit, debit
+from teller_tui.ledger.accounts import AccountKind, settlement_code
+from teller_tui.ledger.business_day import current_business_date, open_business_date
+from teller_tui.models import Customer, LinkedAccount, Wallet
+from teller_tui.models.enums import LinkedAccountKind, WalletStatus
+from teller_tui.wallets.classes import TierTable
+from teller_tui.wallets.identity.cards import validate_bank_account, validate_bank_card
+from teller_tui.wallets.identity.names import validate_name
+from teller_tui.wallets.limits import check_money_in, check_payment_out
 
-if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from teller_tui.audit.trail import Actor, AuditTrail
-    from teller_tui.common.clock import Clock
-    from teller_tui.db.engine import Database
-    from teller_tui.ledger import Ledger
-    from teller_tui.common.settings import Settings
-    from teller_tui.wallets.classes import TierTable
-    from teller_tui.auth.secretbox import SecretBox
-
-LINK_KINDS = ("card", "account")
 _TOKEN_LABEL = b"teller-tui linked-account token v1"
 
 
@@ -87,51 +93,6 @@ class FundingResult:
     replayed: bool = False
 
 
-# -- tier limits shared with cash --------------------------------------------------------------
-def wallet_outgoing(session: Session, account_id: int, since: date, until: date) -> int:
-    """Minor units debited from a wallet account with business dates in [since, until]."""
-    from sqlalchemy import func, select
-
-    from teller_tui.models import JournalEntry, Posting
-
-    total = session.execute(
-        select(func.coalesce(func.sum(Posting.amount), 0))
-        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-        .where(Posting.account_id == account_id, Posting.amount > 0,
-               JournalEntry.business_date >= since, JournalEntry.business_date <= until)
-    ).scalar_one()
-    return int(total)
-
-
-def check_tier_limits(session: Session, *, tiers: TierTable, tier: int, account_id: int, amount: Money,
-                      direction: str, on: date, balance_after: Money | None = None) -> None:
-    """Refuse (LimitExceeded) what the wallet's class does not allow on ``on``.
-
-    ``direction`` "in": the balance cap applies to ``balance_after``. "out": per transaction,
-    the day's and the calendar year's outgoing total including ``amount``.
-    """
-    from teller_tui.common.formatting import format_money
-
-    t = tiers.tier(tier, on=on)
-    if direction == "in":
-        if balance_after is not None and balance_after > t.balance_cap:
-            raise LimitExceeded(_("This would take the wallet over its class {tier} balance limit of {cap}").format(
-                tier=tier, cap=format_money(t.balance_cap)), code="tier_balance_cap")
-        return
-    if amount > t.per_txn:
-        raise LimitExceeded(_("Above the class {tier} limit of {limit} for one payment").format(
-            tier=tier, limit=format_money(t.per_txn)), code="tier_per_txn")
-    today = wallet_outgoing(session, account_id, on, on)
-    if today + amount.minor > t.daily.minor:
-        raise LimitExceeded(_("Above the class {tier} daily limit of {limit} (already {used} today)").format(
-            tier=tier, limit=format_money(t.daily), used=format_money(Money(today, amount.currency))),
-            code="tier_daily")
-    year = wallet_outgoing(session, account_id, date(on.year, 1, 1), on)
-    if year + amount.minor > t.yearly.minor:
-        raise LimitExceeded(_("Above the class {tier} yearly limit of {limit}").format(
-            tier=tier, limit=format_money(t.yearly)), code="tier_yearly")
-
-
 class FundingService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
                  tiers: TierTable, *, box: SecretBox) -> None:
@@ -152,36 +113,28 @@ class FundingService:
 
     def check_number(self, kind: str, number: str, bank_name: str = "") -> LinkCheck:
         """Validate a card (Luhn, bank from BIN) or account number; nothing is stored."""
-        from teller_tui.common.i18n import get_locale
-        from teller_tui.wallets.identity import mask_card, reject_control_chars, validate_bank_account, validate_bank_card
-
-        if kind == "card":
+        if kind == LinkedAccountKind.CARD:
             card = validate_bank_card(number)
             name = "" if card.bank.code == "unknown" else card.bank.name(get_locale())
-            return LinkCheck("card", card.masked, card.bank.code, name or _("Unknown bank"),
+            return LinkCheck(LinkedAccountKind.CARD, card.masked, card.bank.code, name or _("Unknown bank"),
                              self.token_for(card.number))
-        if kind == "account":
+        if kind == LinkedAccountKind.ACCOUNT:
             digits = validate_bank_account(number)
             bank = " ".join(bank_name.split())
             if not bank:
                 raise ValidationError(_("Enter the bank that holds the account"), code="bank_empty", field="bank_name")
-            reject_control_chars(bank, _("Bank"))
-            return LinkCheck("account", mask_card(digits), "", bank[:80], self.token_for(digits))
+            reject_control_text(bank, _("Bank"))
+            return LinkCheck(LinkedAccountKind.ACCOUNT, mask_card(digits), "", bank[:80], self.token_for(digits))
         raise ValidationError(_("Choose a card or an account"), code="link_kind")
 
     # -- linking ------------------------------------------------------------------------------
     def link(self, session: Session, actor: Actor, customer_id: int, wallet_id: int | None, kind: str,
              number: str, holder_name: str, *, bank_name: str = "", audit: bool = True) -> LinkedView:
-        from sqlalchemy import select
-
-        from teller_tui.wallets.identity import validate_name
-        from teller_tui.models import Customer, LinkedAccount
-
         check = self.check_number(kind, number, bank_name)
         holder = validate_name(holder_name)
         if session.get(Customer, customer_id) is None:
             raise NotFound(_("No such customer"), code="no_customer")
-        existing = session.execute(select(LinkedAccount).where(LinkedAccount.token == check.token)).scalar()
+        existing = session.exec(select(LinkedAccount).where(LinkedAccount.token == check.token)).first()
         if existing is not None:
             if existing.customer_id != customer_id:
                 raise Conflict(_("This card or account is already linked to another customer"),
@@ -205,17 +158,12 @@ class FundingService:
 
     def link_now(self, actor: Actor, customer_id: int, wallet_id: int | None, kind: str, number: str,
                  holder_name: str, *, bank_name: str = "") -> LinkedView:
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
         return self.db.write_retrying(lambda s: self.link(s, actor, customer_id, wallet_id, kind, number,
                                                           holder_name, bank_name=bank_name))
 
     def unlink(self, actor: Actor, linked_id: int) -> None:
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
-        from teller_tui.models import LinkedAccount
 
         def work(s: Session) -> None:
             row = s.get(LinkedAccount, linked_id)
@@ -236,30 +184,21 @@ class FundingService:
     def top_up_from_linked(self, actor: Actor, wallet_id: int, amount: Money, *, idempotency_key: str,
                            memo: str = "") -> FundingResult:
         """Settlement -> wallet. Balance cap applies."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
         return self._move(actor, wallet_id, amount, idempotency_key, memo, incoming=True)
 
     def withdraw_to_linked(self, actor: Actor, wallet_id: int, amount: Money, *, idempotency_key: str,
                            memo: str = "") -> FundingResult:
         """Wallet -> settlement. Per-transaction, daily and yearly limits apply."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
         return self._move(actor, wallet_id, amount, idempotency_key, memo, incoming=False)
 
     def _move(self, actor: Actor, wallet_id: int, amount: Money, key: str, memo: str, *,
               incoming: bool) -> FundingResult:
-        from teller_tui.common.clock import local_date
-        from teller_tui.ledger import EntryRequest, credit, debit
-        from teller_tui.ledger.accounts import AccountKind, settlement_code
-        from teller_tui.models import Wallet
-
         if not isinstance(amount, Money) or amount.minor <= 0:
             raise ValidationError(_("Enter an amount above zero"), code="amount")
         kind = "linked_top_up" if incoming else "linked_withdraw"
-        memo = _clean_memo(memo)
+        memo = clean_text(memo, limit=200)
 
         def work(s: Session) -> FundingResult:
             wallet = s.get(Wallet, wallet_id)
@@ -270,13 +209,13 @@ class FundingService:
                 raise Conflict(_("This wallet has no linked card or account"), code="no_linked")
             done = self.ledger.entry_by_key(s, key)
             if done is not None:
-                legs = {leg.account_id: leg.amount for leg in done.legs}
+                done_legs = {leg.account_id: leg.amount for leg in done.legs}
                 signed = amount.minor if not incoming else -amount.minor
-                if done.kind != kind or legs.get(wallet.account_id) != signed:
+                if done.kind != kind or done_legs.get(wallet.account_id) != signed:
                     raise Conflict(_("This request was already used for a different transaction"),
                                    code="idempotency_conflict")
                 return self._result(s, wallet, link, done, amount, replayed=True)
-            if wallet.status != "active":
+            if wallet.status != WalletStatus.ACTIVE:
                 raise Conflict(_("This wallet is {status}: nothing can be moved").format(
                     status=_status_label(wallet.status)), code=f"wallet_{wallet.status}")
             if amount.currency != wallet.currency:
@@ -286,56 +225,48 @@ class FundingService:
             settle = self.ledger.open_account(s, code=settlement_code(branch, wallet.currency),
                                               name=f"Settlement {branch}", kind=AccountKind.SETTLEMENT,
                                               currency=wallet.currency, branch_code=branch)
-            on = local_date(self.clock.now())
+            on = current_business_date(s, branch, self.clock)  # usage counts by the open business day
             bal = self.ledger.balance(s, wallet.account_id)
             if incoming:
-                check_tier_limits(s, tiers=self.tiers, tier=wallet.tier, account_id=wallet.account_id,
-                                  amount=amount, direction="in", on=on, balance_after=bal.posted + amount)
+                check_money_in(self.tiers, tier=wallet.tier, balance_after=bal.posted + amount, on=on)
                 legs = (debit(settle, amount), credit(wallet.account_id, amount))
             else:
-                check_tier_limits(s, tiers=self.tiers, tier=wallet.tier, account_id=wallet.account_id,
-                                  amount=amount, direction="out", on=on)
+                check_payment_out(s, self.tiers, tier=wallet.tier, account_id=wallet.account_id, amount=amount,
+                                  on=on)
                 if amount > bal.available:
                     raise LimitExceeded(_("Not enough money in the wallet"), code="insufficient_funds")
                 legs = (debit(wallet.account_id, amount), credit(settle, amount))
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=key, kind=kind, legs=legs, actor_id=actor.staff_id,
                 terminal_id=actor.terminal_id, branch_code=branch, memo=memo or link.masked,
-                customer_id=wallet.customer_id, meta={"linked_id": link.id}))
+                customer_id=wallet.customer_id, meta={"linked_id": link.id},
+                business_date=open_business_date(s, branch)))
             self.audit.append(s, actor, kind, subject=wallet.number,
                               detail={"amount": amount.plain(), "linked": link.masked, "ref": result.reference})
             return self._result(s, wallet, link, result, amount, replayed=result.replayed)
 
         return self.db.write_retrying(work)
 
-    def _result(self, s: Session, wallet: Any, link: Any, entry: Any, amount: Money, *,
+    def _result(self, s: Session, wallet: Wallet, link: LinkedAccount, entry: EntryResult, amount: Money, *,
                 replayed: bool) -> FundingResult:
         bal = self.ledger.balance(s, wallet.account_id)
         return FundingResult(entry.reference, entry.entry_id, entry.kind, amount, bal.posted, entry.posted_at,
                              entry.business_date, wallet.number, link.masked, link.bank_name, replayed)
 
 
-def _active_link(s: Session, wallet_id: int) -> Any:
-    from sqlalchemy import select
-
-    from teller_tui.models import LinkedAccount
-
-    return s.execute(select(LinkedAccount).where(LinkedAccount.wallet_id == wallet_id,
-                                                 LinkedAccount.removed_at.is_(None))  # type: ignore[union-attr]
-                     .order_by(LinkedAccount.id.desc())).scalars().first()  # type: ignore[union-attr]
+def _active_link(s: Session, wallet_id: int) -> LinkedAccount | None:
+    return s.exec(select(LinkedAccount).where(LinkedAccount.wallet_id == wallet_id,
+                                              col(LinkedAccount.removed_at).is_(None))
+                  .order_by(col(LinkedAccount.id).desc())).first()
 
 
-def _linked(row: Any) -> LinkedView:
+def _linked(row: LinkedAccount) -> LinkedView:
+    assert row.id is not None
     return LinkedView(row.id, row.customer_id, row.wallet_id, row.kind, row.bank_name, row.masked,
                       row.holder_name, row.added_at)
 
 
 def _status_label(status: str) -> str:
-    return {"frozen": _("frozen"), "closed": _("closed"), "active": _("active")}.get(status, status)
-
-
-def _clean_memo(text: str) -> str:
-    import unicodedata
-
-    out = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
-    return " ".join(out.split())[:200]
+    labels: dict[str, str] = {WalletStatus.FROZEN: _("frozen"), WalletStatus.CLOSED: _("closed"),
+                              WalletStatus.ACTIVE: _("active")}
+    return labels.get(status, status)

@@ -2,7 +2,7 @@
 
 Public API::
 
-    svc = LifecycleService(db, clock, settings, ledger, audit)          # services.lifecycle
+    svc = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
     acts = svc.available(wallet_id)          # -> {action: None | reason it is refused}, for the UI
     svc.freeze(actor, wallet_id, reason)                                 # any teller, at once
     svc.unfreeze(actor, wallet_id, reason, approval_id=None)             # needs an approval
@@ -22,39 +22,53 @@ and a message naming the state and the action (:func:`check_transition`). Every 
 
 Approval contract (used by the overrides helper's approval flow): ``unfreeze`` and
 ``replace_device`` need a supervisor's approval (policy actions ``unfreeze`` and
-``device_replacement``). With an approval service (``services.approvals``, passed as
+``device_replacement``). With the approval service (``services.approvals``, a required
 ``approvals=``) the core builds an ``ApprovalSpec`` (kind = the policy action, subject
 ``wallet:<number>``, accounts ``(number,)``, the customer and the reason) and calls
 ``approvals.check(session, spec, approval_id=...)`` inside the change's transaction: without
 ``approval_id`` it raises :class:`~teller_tui.common.errors.ApprovalRequired` carrying the spec in
 ``details["spec"]``; with one the approval is consumed (bound to that spec, single use) and its
 id recorded in the audit record. Retry with the *same reason* so the spec hashes the same.
-Without an approval service, ``approval_id=None`` raises ApprovalRequired (rules
-``["unfreeze"]`` / ``["device_replacement"]``) and a given id is only recorded. The state rules
-are checked first, so an illegal transition is refused without asking for an approval.
+The state rules are checked first, so an illegal transition is refused without asking for an approval.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from teller_tui.common.errors import ApprovalRequired, Conflict, LimitExceeded, NotFound, ValidationError
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from teller_tui.approvals.policy import Facts
+from teller_tui.approvals.service import ApprovalService
+from teller_tui.approvals.spec import ApprovalSpec
+from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.auth.passwords import hash_pin
+from teller_tui.auth.qr import qr_text
+from teller_tui.auth.roles import STAFF_ROLES, require_role
+from teller_tui.auth.secretbox import SecretBox
+from teller_tui.auth.totp import new_secret, provisioning_uri
+from teller_tui.common.clock import Clock
+from teller_tui.common.errors import Conflict, NotFound, ValidationError
+from teller_tui.common.formatting import format_money
+from teller_tui.common.masks import mask_name, mask_phone
 from teller_tui.common.i18n import N_, _
-
-if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from teller_tui.audit.trail import Actor, AuditTrail
-    from teller_tui.auth.secretbox import SecretBox
-    from teller_tui.common.clock import Clock
-    from teller_tui.db.engine import Database
-    from teller_tui.ledger import Ledger
-    from teller_tui.common.settings import Settings
-    from teller_tui.wallets.classes import TierTable
-    from teller_tui.wallets.service import WalletInfo
-    from teller_tui.approvals.service import ApprovalService
+from teller_tui.common.money import Money
+from teller_tui.common.settings import Settings
+from teller_tui.common.text import clean_text
+from teller_tui.db.engine import Database
+from teller_tui.ledger import EntryRequest, Ledger, credit, debit
+from teller_tui.ledger.accounts import AccountKind, points_pool_code
+from teller_tui.ledger.business_day import current_business_date, open_business_date
+from teller_tui.models import Customer, LinkedAccount, Wallet
+from teller_tui.models.enums import WalletStatus
+from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, TierTable, close_evidence
+from teller_tui.wallets.identity.pins import validate_pin
+from teller_tui.wallets.kyc import evidence_from_kyc, evidence_rank, kyc_level
+from teller_tui.wallets.limits import check_class_change
+from teller_tui.wallets.service import WalletInfo, wallet_info
 
 ACTIONS: dict[str, str] = {
     "freeze": N_("Freeze"),
@@ -63,15 +77,16 @@ ACTIONS: dict[str, str] = {
     "replace_device": N_("Replace device"),
     "close": N_("Close"),
 }
-STATUS_LABELS: dict[str, str] = {"active": N_("active"), "frozen": N_("frozen"), "closed": N_("closed")}
+STATUS_LABELS: dict[str, str] = {WalletStatus.ACTIVE: N_("active"), WalletStatus.FROZEN: N_("frozen"),
+                                 WalletStatus.CLOSED: N_("closed")}
 #: (state, action) -> new state.
 TRANSITIONS: dict[tuple[str, str], str] = {
-    ("active", "freeze"): "frozen",
-    ("frozen", "unfreeze"): "active",
-    ("active", "close"): "closed",
-    ("active", "change_tier"): "active",
-    ("active", "replace_device"): "active",
-    ("frozen", "replace_device"): "frozen",
+    (WalletStatus.ACTIVE, "freeze"): WalletStatus.FROZEN,
+    (WalletStatus.FROZEN, "unfreeze"): WalletStatus.ACTIVE,
+    (WalletStatus.ACTIVE, "close"): WalletStatus.CLOSED,
+    (WalletStatus.ACTIVE, "change_tier"): WalletStatus.ACTIVE,
+    (WalletStatus.ACTIVE, "replace_device"): WalletStatus.ACTIVE,
+    (WalletStatus.FROZEN, "replace_device"): WalletStatus.FROZEN,
 }
 #: Lifecycle action -> approval-policy action (data/approval_policy.toml).
 APPROVAL_ACTIONS: dict[str, str] = {"unfreeze": "unfreeze", "replace_device": "device_replacement"}
@@ -83,11 +98,11 @@ def check_transition(state: str, action: str) -> str:
         raise ValidationError(_("Unknown action {action}").format(action=action), code="action")
     target = TRANSITIONS.get((state, action))
     if target is None:
-        if state == "closed":
+        if state == WalletStatus.CLOSED:
             reason = _("The wallet is closed; closing is final")
         elif action == "unfreeze":
             reason = _("The wallet is not frozen")
-        elif state == "frozen":
+        elif state == WalletStatus.FROZEN:
             reason = _("The wallet is frozen: unfreeze it first")
         else:
             reason = _("Not possible while the wallet is {state}").format(state=_(STATUS_LABELS.get(state, state)))
@@ -104,30 +119,18 @@ class DeviceReset:
     totp_qr: str | None
 
 
-def _clean(text: str, limit: int = 200) -> str:
-    import unicodedata
-
-    out = "".join(" " if ch in "\t\n\r" else ch for ch in str(text)
-                  if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cf"))
-    return " ".join(out.split())[:limit]
-
-
 class LifecycleService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
                  tiers: TierTable, *, box: SecretBox, approvals: ApprovalService) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
         self.tiers, self.box, self.approvals = tiers, box, approvals
 
-    def _approve(self, s: Session, actor: Actor, action: str, w: Any, reason: str, approval_id: int | None,
+    def _approve(self, s: Session, actor: Actor, action: str, w: Wallet, reason: str, approval_id: int | None,
                  message: str) -> None:
         """Raise ApprovalRequired, or consume the approval (see the module docstring)."""
         kind = APPROVAL_ACTIONS[action]
-        from teller_tui.approvals.policy import Facts
-        from teller_tui.approvals.spec import ApprovalSpec
-        from teller_tui.wallets.identity import mask_name
-        from teller_tui.models import Customer
-
-        hits = self.approvals.evaluate(Facts(kind, on=self._today(), role=actor.role))
+        hits = self.approvals.evaluate(Facts(kind, on=current_business_date(s, actor.branch_code, self.clock),
+                                             role=actor.role))
         cust = s.get(Customer, w.customer_id)
         spec = ApprovalSpec(kind=kind, requester_id=actor.staff_id, branch_code=actor.branch_code,
                             accounts=(w.number,), customer_id=w.customer_id, subject=f"wallet:{w.number}",
@@ -136,16 +139,9 @@ class LifecycleService:
                             customer_name=mask_name(cust.full_name) if cust else "")
         self.approvals.check(s, spec, approval_id=approval_id)
 
-    def _today(self) -> Any:
-        from teller_tui.common.clock import local_date
-
-        return local_date(self.clock.now())
-
     # -- queries -------------------------------------------------------------------------------
     def available(self, wallet_id: int) -> dict[str, str | None]:
         """Each action -> None when the state allows it, else the reason it would be refused."""
-        from teller_tui.models import Wallet
-
         with self.db.read() as s:
             w = s.get(Wallet, wallet_id)
             if w is None:
@@ -161,38 +157,30 @@ class LifecycleService:
         return out
 
     # -- transitions ---------------------------------------------------------------------------
-    def _wallet(self, s: Session, wallet_id: int) -> Any:
-        from teller_tui.models import Wallet
-
+    def _wallet(self, s: Session, wallet_id: int) -> Wallet:
         w = s.get(Wallet, wallet_id)
         if w is None:
             raise NotFound(_("No such wallet"), code="no_wallet")
         return w
 
-    def _set_status(self, s: Session, w: Any, status: str) -> None:
-        from sqlalchemy import update
-
-        from teller_tui.models import Wallet
-
+    def _set_status(self, s: Session, w: Wallet, status: str) -> None:
         for acct in (w.account_id, w.points_account_id):
             if acct is not None:
                 self.ledger.set_status(s, acct, status)
         values: dict[str, Any] = {"status": status}
-        if status == "closed":
+        if status == WalletStatus.CLOSED:
             values["closed_at"] = self.clock.now()
-        s.execute(update(Wallet).where(Wallet.id == w.id).values(**values))
+        s.execute(update(Wallet).where(col(Wallet.id) == w.id).values(**values))
         s.refresh(w)
 
     def _need_reason(self, reason: str, what: str) -> str:
-        reason = _clean(reason)
+        reason = clean_text(reason, limit=200)
         if not reason:
             raise ValidationError(_("Give a reason to {what}").format(what=what), code="reason", field="reason")
         return reason
 
     def freeze(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
         """Any teller, effective at once: the ledger refuses debits of a frozen wallet."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
 
         reason = self._need_reason(reason, _("freeze the wallet"))
@@ -200,17 +188,15 @@ class LifecycleService:
         def work(s: Session) -> WalletInfo:
             w = self._wallet(s, wallet_id)
             check_transition(w.status, "freeze")
-            self._set_status(s, w, "frozen")
+            self._set_status(s, w, WalletStatus.FROZEN)
             self.audit.append(s, actor, "wallet_freeze", subject=w.number,
-                              detail={"from": "active", "to": "frozen", "reason": reason})
-            return _info(w)
+                              detail={"from": WalletStatus.ACTIVE.value, "to": WalletStatus.FROZEN.value, "reason": reason})
+            return wallet_info(w)
 
         return self.db.write_retrying(work)
 
     def unfreeze(self, actor: Actor, wallet_id: int, reason: str, *, approval_id: int | None = None) -> WalletInfo:
         """Needs a supervisor's approval (see the module docstring for the contract)."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
 
         reason = self._need_reason(reason, _("unfreeze the wallet"))
@@ -220,11 +206,11 @@ class LifecycleService:
             check_transition(w.status, "unfreeze")
             self._approve(s, actor, "unfreeze", w, reason, approval_id,
                           _("Unfreezing a wallet needs a supervisor's approval"))
-            self._set_status(s, w, "active")
+            self._set_status(s, w, WalletStatus.ACTIVE)
             self.audit.append(s, actor, "wallet_unfreeze", subject=w.number,
-                              detail={"from": "frozen", "to": "active", "reason": reason,
+                              detail={"from": WalletStatus.FROZEN.value, "to": WalletStatus.ACTIVE.value, "reason": reason,
                                       "approval_id": approval_id})
-            return _info(w)
+            return wallet_info(w)
 
         return self.db.write_retrying(work)
 
@@ -232,21 +218,15 @@ class LifecycleService:
                     reason: str = "") -> WalletInfo:
         """Move a wallet to another class. ``evidence`` is what the teller collected now; it is
         added to what the customer showed before (``Customer.kyc_level`` and own linked accounts).
-        A downgrade needs the balance within the new class's balance limit."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
+        The wallet must fit every limit of the new class (:func:`~teller_tui.wallets.limits.check_class_change`):
+        the balance within its balance limit, and today's and this year's payments within its daily
+        and yearly limits (usage carries over; a reversed payment does not count)."""
         require_role(actor, *STAFF_ROLES)
-        from sqlalchemy import select
-
-        from teller_tui.models import Customer, LinkedAccount, Wallet
-        from teller_tui.wallets.onboarding import evidence_from_kyc, kyc_level
-        from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, close_evidence
-
         given = close_evidence(evidence)
-        on = self._today()
-        target = self.tiers.tier(new_tier, on=on)
 
         def work(s: Session) -> WalletInfo:
+            on = current_business_date(s, actor.branch_code, self.clock)
+            target = self.tiers.tier(new_tier, on=on)
             w = self._wallet(s, wallet_id)
             check_transition(w.status, "change_tier")
             if w.tier == new_tier:
@@ -255,7 +235,7 @@ class LifecycleService:
             assert cust is not None
             have = set(evidence_from_kyc(cust.kyc_level)) | set(given)
             own = s.execute(select(LinkedAccount.id).where(
-                LinkedAccount.customer_id == cust.id, LinkedAccount.removed_at.is_(None),  # type: ignore[union-attr]
+                LinkedAccount.customer_id == cust.id, col(LinkedAccount.removed_at).is_(None),
                 LinkedAccount.holder_name == cust.full_name)).first()
             if own is not None:
                 have.add(EVIDENCE_OWN_BANK_ACCOUNT)
@@ -265,19 +245,13 @@ class LifecycleService:
                     tier=new_tier, missing=", ".join(missing)), code="tier_evidence", missing=missing)
             if target.max_per_person:
                 count = len(s.execute(select(Wallet.id).where(
-                    Wallet.customer_id == cust.id, Wallet.tier == new_tier, Wallet.status != "closed",
+                    Wallet.customer_id == cust.id, Wallet.tier == new_tier, Wallet.status != WalletStatus.CLOSED,
                     Wallet.id != w.id)).all())
                 if count >= target.max_per_person:
                     raise Conflict(_("The customer already has a class {tier} wallet").format(tier=new_tier),
                                    code="wallet_tier_exists")
-            bal = self.ledger.balance(s, w.account_id)
-            if bal.posted > target.balance_cap:
-                from teller_tui.common.formatting import format_money
-
-                raise LimitExceeded(_("The balance {balance} is above the class {tier} limit of {cap}: "
-                                      "pay some out first").format(balance=format_money(bal.posted), tier=new_tier,
-                                                                   cap=format_money(target.balance_cap)),
-                                    code="tier_balance_cap")
+            check_class_change(s, self.tiers, tier=new_tier, account_id=w.account_id,
+                               balance=self.ledger.balance(s, w.account_id).posted, on=on)
             before = w.tier
             w.tier = new_tier
             new_level = kyc_level(frozenset(close_evidence(have)))
@@ -285,21 +259,15 @@ class LifecycleService:
                 cust.kyc_level = new_level
             s.flush()
             self.audit.append(s, actor, "wallet_tier_change", subject=w.number, detail={
-                "from": before, "to": new_tier, "evidence": sorted(given), "reason": _clean(reason)})
-            return _info(w)
+                "from": before, "to": new_tier, "evidence": sorted(given), "reason": clean_text(reason, limit=200)})
+            return wallet_info(w)
 
         return self.db.write_retrying(work)
 
     def replace_device(self, actor: Actor, wallet_id: int, *, new_pin: str, enrol_totp: bool = False,
                        approval_id: int | None = None, reason: str = "") -> DeviceReset:
         """Reset the customer's PIN (and TOTP: removed, or re-enrolled with a new secret)."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
-        from teller_tui.auth.passwords import hash_pin
-        from teller_tui.wallets.identity import validate_pin
-        from teller_tui.models import Customer
-
         with self.db.read() as s:
             w = self._wallet(s, wallet_id)
             check_transition(w.status, "replace_device")
@@ -307,7 +275,7 @@ class LifecycleService:
             cust = s.get(Customer, w.customer_id)
             assert cust is not None
             birth, phone, cust_id = cust.birth_date, cust.phone, cust.id
-        reason = _clean(reason)
+        reason = clean_text(reason, limit=200)
         if approval_id is None:  # ask before the customer types a PIN (same rule as in the transaction)
             with self.db.write() as s:
                 self._approve(s, actor, "replace_device", w, reason, None,
@@ -316,10 +284,6 @@ class LifecycleService:
         pin_hash = hash_pin(new_pin)
         secret = uri = qr = None
         if enrol_totp:
-            from teller_tui.auth.qr import qr_text
-            from teller_tui.auth.totp import new_secret, provisioning_uri
-            from teller_tui.wallets.identity import mask_phone
-
             secret = new_secret()
             uri = provisioning_uri(secret, mask_phone(phone), _("Digital wallet").replace(":", ""))
             qr = qr_text(uri)
@@ -344,16 +308,7 @@ class LifecycleService:
     def close(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
         """Final. The balance must be paid out first (zero, nothing held); remaining points are
         returned to the points pool; linked accounts of the wallet are unlinked."""
-        from teller_tui.auth.roles import STAFF_ROLES, require_role
-
         require_role(actor, *STAFF_ROLES)
-        from sqlalchemy import select
-
-        from teller_tui.ledger import EntryRequest, credit, debit
-        from teller_tui.ledger.accounts import AccountKind, points_pool_code
-        from teller_tui.models import LinkedAccount
-        from teller_tui.common.money import Money
-
         reason = self._need_reason(reason, _("close the wallet"))
 
         def work(s: Session) -> WalletInfo:
@@ -361,8 +316,6 @@ class LifecycleService:
             check_transition(w.status, "close")
             bal = self.ledger.balance(s, w.account_id)
             if bal.posted.minor != 0 or bal.held.minor != 0:
-                from teller_tui.common.formatting import format_money
-
                 raise Conflict(_("Pay out the balance of {balance} before closing").format(
                     balance=format_money(bal.posted)), code="close_nonzero")
             if w.points_account_id is not None:
@@ -376,29 +329,15 @@ class LifecycleService:
                         idempotency_key=f"close-points:{w.number}", kind="points_forfeit",
                         legs=(debit(w.points_account_id, Money(pts.minor, "PTS")), credit(pool, Money(pts.minor, "PTS"))),
                         actor_id=actor.staff_id, terminal_id=actor.terminal_id, branch_code=branch,
-                        memo="wallet closed", customer_id=w.customer_id))
-            self._set_status(s, w, "closed")
+                        memo="wallet closed", customer_id=w.customer_id,
+                        business_date=open_business_date(s, branch)))
+            self._set_status(s, w, WalletStatus.CLOSED)
             for link in s.execute(select(LinkedAccount).where(LinkedAccount.wallet_id == w.id,
-                                                              LinkedAccount.removed_at.is_(None))  # type: ignore[union-attr]
+                                                              col(LinkedAccount.removed_at).is_(None))
                                   ).scalars():
                 link.removed_at = self.clock.now()
             self.audit.append(s, actor, "wallet_close", subject=w.number,
                               detail={"reason": reason})
-            return _info(w)
+            return wallet_info(w)
 
         return self.db.write_retrying(work)
-
-
-def _info(w: Any) -> WalletInfo:
-    from teller_tui.wallets.service import WalletInfo
-    from teller_tui.approvals.service import ApprovalService
-
-    return WalletInfo(w.id, w.number, w.customer_id, w.tier, w.status, w.currency, w.account_id,
-                      w.points_account_id, w.opened_at)
-
-
-_RANK = {"none": 0, "mobile": 1, "real_name": 2, "real_name_bank": 3, "in_person": 4}
-
-
-def evidence_rank(level: str) -> int:
-    return _RANK.get(level, 0)

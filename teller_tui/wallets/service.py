@@ -6,7 +6,7 @@ Public API::
     info = svc.open_wallet(session, actor, customer_id, tier)   # inside the caller's write txn
     info = svc.open_wallet_now(actor, customer_id, tier)        # its own transaction
     info = svc.freeze(actor, wallet_id, reason)                 # any teller, immediate
-    info = svc.unfreeze(actor, wallet_id, reason)               # supervisor/admin only
+    info = svc.unfreeze(actor, wallet_id, reason)               # SUPERVISION_ROLES only
     info = svc.get_wallet(wallet_id)                            # -> WalletInfo (NotFound)
     info = svc.find_by_number(number)                           # -> WalletInfo | None
 
@@ -23,20 +23,28 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from sqlalchemy import func, select, update
+from sqlmodel import Session, col
+
+from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.auth.roles import SUPERVISION_ROLES
+from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from teller_tui.common.settings import Settings
+from teller_tui.common.text import clean_text
+from teller_tui.db.engine import Database
+from teller_tui.ledger import Ledger
+from teller_tui.ledger.accounts import AccountKind, points_code, wallet_code
+from teller_tui.models import Customer, Wallet
+from teller_tui.models.enums import WalletStatus
+from teller_tui.wallets.identity.cards import make_wallet_number
 
-if TYPE_CHECKING:
-    from sqlmodel import Session
+__all__ = ["WalletInfo", "WalletService", "wallet_info", "wallet_number_for"]
 
-    from teller_tui.audit.trail import Actor, AuditTrail
-    from teller_tui.common.clock import Clock
-    from teller_tui.db.engine import Database
-    from teller_tui.ledger import Ledger
-    from teller_tui.common.settings import Settings
-
-SUPERVISOR_ROLES = frozenset({"supervisor", "admin"})
+#: Classes of which a person may hold only one wallet that is not closed (class 4 is anonymous).
+ONE_PER_PERSON_TIERS = (1, 2, 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +62,12 @@ class WalletInfo:
 
 def wallet_number_for(seq: int) -> str:
     """The 16-digit wallet number for sequence ``seq`` (prefix, sequence, Luhn check digit)."""
-    from teller_tui.wallets.identity import make_wallet_number
-
     return make_wallet_number(seq)
 
 
-def _info(w: Any) -> WalletInfo:
+def wallet_info(w: Wallet) -> WalletInfo:
+    """The read model of a wallet row."""
+    assert w.id is not None, "a wallet row read from or flushed to the database"
     return WalletInfo(w.id, w.number, w.customer_id, w.tier, w.status, w.currency, w.account_id,
                       w.points_account_id, w.opened_at)
 
@@ -72,26 +80,22 @@ class WalletService:
     def open_wallet(self, session: Session, actor: Actor, customer_id: int, tier: int, *,
                     number: str | None = None, currency: str = "CNY",
                     explanations: Mapping[str, Any] | None = None, audit: bool = True) -> WalletInfo:
-        from sqlalchemy import func, select
-
-        from teller_tui.ledger.accounts import AccountKind, points_code, wallet_code
-        from teller_tui.models import Customer, Wallet
-
         if tier not in (1, 2, 3, 4):
             raise ValidationError("A wallet class is 1, 2, 3 or 4", code="tier")
         customer = session.get(Customer, customer_id)
         if customer is None:
             raise NotFound("No such customer", code="no_customer")
-        if tier in (1, 2, 3):
-            clash = session.execute(select(Wallet.number).where(
-                Wallet.customer_id == customer_id, Wallet.tier == tier, Wallet.status != "closed")).first()
+        if tier in ONE_PER_PERSON_TIERS:
+            clash = session.execute(select(col(Wallet.number)).where(
+                col(Wallet.customer_id) == customer_id, col(Wallet.tier) == tier,
+                col(Wallet.status) != WalletStatus.CLOSED)).first()
             if clash is not None:
                 raise Conflict(f"This customer already has a class {tier} wallet ({clash[0]})",
                                code="wallet_tier_exists")
         if number is None:
-            seq = int(session.execute(select(func.coalesce(func.max(Wallet.id), 0))).scalar_one()) + 1
+            seq = int(session.execute(select(func.coalesce(func.max(col(Wallet.id)), 0))).scalar_one()) + 1
             number = wallet_number_for(seq)
-            while session.execute(select(Wallet.id).where(Wallet.number == number)).first() is not None:
+            while session.execute(select(col(Wallet.id)).where(col(Wallet.number) == number)).first() is not None:
                 seq += 1
                 number = wallet_number_for(seq)
         branch = customer.branch_code or actor.branch_code
@@ -99,7 +103,7 @@ class WalletService:
                                         kind=AccountKind.WALLET, currency=currency, branch_code=branch)
         pts = self.ledger.open_account(session, code=points_code(number), name=f"Points {number}",
                                        kind=AccountKind.POINTS, currency="PTS", branch_code=branch)
-        wallet = Wallet(number=number, customer_id=customer_id, tier=tier, status="active", currency=currency,
+        wallet = Wallet(number=number, customer_id=customer_id, tier=tier, status=WalletStatus.ACTIVE, currency=currency,
                         account_id=acct, points_account_id=pts, opened_at=self.clock.now(),
                         opened_by=actor.staff_id, explanations_json=json.dumps(dict(explanations or {}),
                                                                                 ensure_ascii=False))
@@ -108,110 +112,54 @@ class WalletService:
         if audit:
             self.audit.append(session, actor, "wallet_open", subject=number,
                               detail={"customer": customer.customer_no, "tier": tier})
-        return _info(wallet)
+        return wallet_info(wallet)
 
     def open_wallet_now(self, actor: Actor, customer_id: int, tier: int, **kwargs: Any) -> WalletInfo:
         return self.db.write_retrying(lambda s: self.open_wallet(s, actor, customer_id, tier, **kwargs))
 
     # -- status ----------------------------------------------------------------------------
     def freeze(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
-        reason = _clean(reason)
+        reason = clean_text(reason, limit=200)
         if not reason:
             raise ValidationError("Give a reason for freezing the wallet", code="reason")
-        return self.db.write_retrying(lambda s: self._set_status(s, actor, wallet_id, "frozen", reason))
+        return self.db.write_retrying(lambda s: self._set_status(s, actor, wallet_id, WalletStatus.FROZEN, reason))
 
     def unfreeze(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
-        if actor.role not in SUPERVISOR_ROLES:
+        if actor.role not in SUPERVISION_ROLES:
             raise PermissionDenied("Only a supervisor can unfreeze a wallet", code="unfreeze_role")
-        reason = _clean(reason)
+        reason = clean_text(reason, limit=200)
         if not reason:
             raise ValidationError("Give a reason for unfreezing the wallet", code="reason")
-        return self.db.write_retrying(lambda s: self._set_status(s, actor, wallet_id, "active", reason))
+        return self.db.write_retrying(lambda s: self._set_status(s, actor, wallet_id, WalletStatus.ACTIVE, reason))
 
     def _set_status(self, session: Session, actor: Actor, wallet_id: int, status: str, reason: str) -> WalletInfo:
-        from sqlalchemy import update
-
-        from teller_tui.models import Wallet
-
         wallet = session.get(Wallet, wallet_id)
         if wallet is None:
             raise NotFound("No such wallet", code="no_wallet")
-        if wallet.status == "closed":
+        if wallet.status == WalletStatus.CLOSED:
             raise Conflict("This wallet is closed", code="wallet_closed")
         if wallet.status == status:
-            return _info(wallet)
+            return wallet_info(wallet)
         before = wallet.status
         self.ledger.set_status(session, wallet.account_id, status)
         if wallet.points_account_id is not None:
             self.ledger.set_status(session, wallet.points_account_id, status)
-        session.execute(update(Wallet).where(Wallet.id == wallet_id).values(status=status))
+        session.execute(update(Wallet).where(col(Wallet.id) == wallet_id).values(status=status))
         session.refresh(wallet)
-        self.audit.append(session, actor, "wallet_freeze" if status == "frozen" else "wallet_unfreeze",
+        self.audit.append(session, actor, "wallet_freeze" if status == WalletStatus.FROZEN else "wallet_unfreeze",
                           subject=wallet.number, detail={"from": before, "to": status, "reason": reason})
-        return _info(wallet)
+        return wallet_info(wallet)
 
     # -- lookup ----------------------------------------------------------------------------
     def get_wallet(self, wallet_id: int) -> WalletInfo:
-        from teller_tui.models import Wallet
-
         with self.db.read() as s:
             w = s.get(Wallet, wallet_id)
             if w is None:
                 raise NotFound("No such wallet", code="no_wallet")
-            return _info(w)
+            return wallet_info(w)
 
     def find_by_number(self, number: str) -> WalletInfo | None:
-        from sqlalchemy import select
-
-        from teller_tui.models import Wallet
-
         number = "".join(ch for ch in number if ch.isdigit())
         with self.db.read() as s:
-            w = s.execute(select(Wallet).where(Wallet.number == number)).scalar()
-            return None if w is None else _info(w)
-
-
-def _clean(text: str, limit: int = 200) -> str:
-    """User text as data: control characters removed, trimmed, bounded."""
-    import unicodedata
-
-    out = "".join(" " if ch in "\t\n" else ch for ch in text
-                  if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\t\n")
-    return " ".join(out.split())[:limit]
-
-
-# -- limits and usage (shared by the profile view and the cash service) ------------------------
-def tier_limits(tiers: Any, tier: int, on: Any) -> Any:
-    """The Tier (Money fields balance_cap/per_txn/daily/yearly) in force on ``on``."""
-    if tiers is None:
-        from teller_tui.wallets.classes import default_table
-
-        tiers = default_table()
-    return tiers.tier(tier, on=on)
-
-
-def wallet_usage(session: Session, account_id: int, on: Any) -> tuple[int, int, int]:
-    """(paid out on ``on``, paid out this calendar year, paid in on ``on``) in minor units.
-
-    Reversals and reversed entries are left out on both sides, so a reversed cash out gives the
-    limit back. One pass over the wallet's postings this year (index posting(account_id, entry_id)).
-    """
-    from datetime import date as _date
-
-    from sqlalchemy import text
-
-    year_start = _date(on.year, 1, 1)
-    # Unary + keeps "reverses_entry_id IS NULL" out of SQLite's index choice: otherwise (no
-    # statistics) it walks the unique index over every non-reversal entry of the whole ledger
-    # instead of this account's postings. Valid on PostgreSQL too (integer column).
-    row = session.execute(text(
-        "SELECT "
-        " coalesce(sum(CASE WHEN p.amount > 0 AND e.business_date = :d THEN p.amount END), 0),"
-        " coalesce(sum(CASE WHEN p.amount > 0 THEN p.amount END), 0),"
-        " coalesce(sum(CASE WHEN p.amount < 0 AND e.business_date = :d THEN -p.amount END), 0) "
-        "FROM posting p JOIN journal_entry e ON e.id = p.entry_id "
-        "WHERE p.account_id = :a AND e.business_date >= :y AND e.business_date <= :d "
-        "AND +e.reverses_entry_id IS NULL "
-        "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)"),
-        {"a": account_id, "d": on, "y": year_start}).one()
-    return int(row[0]), int(row[1]), int(row[2])
+            w = s.execute(select(Wallet).where(col(Wallet.number) == number)).scalar()
+            return None if w is None else wallet_info(w)
