@@ -31,7 +31,7 @@ from teller_tui.auth.service import system_actor
 from teller_tui.common.clock import FakeClock, local_date
 from teller_tui.common.errors import ApprovalRequired, LimitExceeded
 from teller_tui.common.money import Money
-from teller_tui.desk.cash import new_idempotency_key as key
+from teller_tui.desk.cash_types import new_idempotency_key as key
 from teller_tui.models import Customer
 from teller_tui.wallets.identity import luhn_check_digit
 from teller_tui.wallets.limits import wallet_usage
