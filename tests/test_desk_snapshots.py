@@ -10,7 +10,8 @@ from textual.widgets import Input
 
 from teller_tui.common.i18n import set_locale
 
-from desk_harness import make_desk, settle
+from desk_harness import make_desk
+from pilot_helpers import settle
 
 SIZE = (120, 40)
 
