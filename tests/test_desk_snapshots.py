@@ -13,6 +13,8 @@ from teller_tui.common.i18n import set_locale
 from desk_harness import make_desk
 from pilot_helpers import settle
 
+pytestmark = pytest.mark.slow  # snapshots (Pilot)
+
 SIZE = (120, 40)
 
 

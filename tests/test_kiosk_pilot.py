@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pilot_helpers import settle
 from teller_tui.audit.trail import AuditTrail
 from teller_tui.common.clock import FakeClock
 from teller_tui.ledger import Ledger
@@ -80,18 +81,12 @@ def _text(app: Any) -> str:
 
 async def _settle(app: Any, pilot: Any) -> None:
     """Until the click was handled and its worker finished (the screen is no longer busy)."""
-    for _ in range(50):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not getattr(app.screen, "busy", False):
-            return
-    raise AssertionError("the screen stayed busy")
+    await settle(pilot)
+    assert not getattr(app.screen, "busy", False), "the screen stayed busy"
 
 
 async def _ready(app: Any, pilot: Any) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
     assert app.ready
 
 
@@ -107,6 +102,7 @@ async def _sign_in(app: Any, pilot: Any, ident: str, pin: str = PIN) -> None:
     await _settle(app, pilot)
 
 
+@pytest.mark.slow  # Pilot
 async def test_forbidden_keys_and_actions_are_refused(services: Any) -> None:
     from screens.kiosk.app import make_kiosk_app
     from screens.kiosk.welcome import WelcomeScreen
@@ -162,6 +158,7 @@ def test_no_inherited_quit_or_palette_bindings(tmp_path: Path) -> None:
     assert not app.ENABLE_COMMAND_PALETTE and not app.COMMANDS
 
 
+@pytest.mark.slow  # Pilot
 async def test_sign_in_home_history_and_idle_reset_clears_customer(services: Any, clock: FakeClock) -> None:
     from screens.kiosk.app import make_kiosk_app
     from screens.kiosk.home import KioskHomeScreen
@@ -193,6 +190,7 @@ async def test_sign_in_home_history_and_idle_reset_clears_customer(services: Any
         assert not app._notifications
 
 
+@pytest.mark.slow  # Pilot
 async def test_pin_lockout_at_five_in_the_ui(services: Any) -> None:
     from screens.kiosk.app import make_kiosk_app
     from teller_tui.models import Customer
@@ -212,6 +210,7 @@ async def test_pin_lockout_at_five_in_the_ui(services: Any) -> None:
             assert c.pin_locked and c.pin_failed_attempts == 5
 
 
+@pytest.mark.slow  # Pilot
 async def test_transfer_confirms_with_masked_payee(services: Any) -> None:
     from screens.kiosk.app import make_kiosk_app
     from screens.kiosk.transfer import KioskConfirmTransfer, KioskReceiptScreen

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from auth_fixtures import make_test_services  # noqa: F401
 
-from screens.app import TellerApp
+from screens.app import make_app
 from teller_tui.common.clock import FakeClock
 from teller_tui.common.errors import DatabaseUnavailable
+
+pytestmark = pytest.mark.slow  # Pilot
 
 
 @pytest.fixture
@@ -21,7 +23,7 @@ def services(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock) -> Any:
 
 
 async def test_database_unavailable_banner_keeps_screen_and_reconnects(services: Any, clock: FakeClock) -> None:
-    app = TellerApp(services.settings, services=services, clock=clock)
+    app = make_app(services.settings, services=services, clock=clock)
     back = threading.Event()
     probes: list[float | None] = []
 
