@@ -65,7 +65,7 @@ async def fill_amount(pilot: Any, amount: str, memo: str = "") -> Any:
     await pilot.press(*amount)
     if memo:
         form.query_one("#cash-memo", Input).value = memo
-    await pilot.pause()
+    await settle(pilot)
     return form
 
 

@@ -48,7 +48,7 @@ def _runner(desk: Any, target: str) -> Callable[[Any], Any]:
             await pilot.press(*"1234.5", "enter")
             await settle(pilot)
         pilot.app.screen.set_focus(None)  # no cursor in the picture
-        await pilot.pause()
+        await settle(pilot)
 
     return run_before
 

@@ -78,7 +78,7 @@ async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock
         await settle(pilot)
         assert isinstance(app.screen, OpenDrawerScreen)
         fill(app, grid_values(FLOAT))
-        await pilot.pause()
+        await settle(pilot)
         assert "2,000.00" in str(app.screen.query_one("#denom-total").render())
         clock.advance(timedelta(seconds=31))
         fill(app, {"#sup-user": "li", "#sup-password": SUP_PW, "#sup-code": code_for(SECRETS["li"], clock)})
@@ -103,7 +103,7 @@ async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock
         assert "2,467.50" not in shown  # blind: the expected figure is not on the screen
         counted = {"note:100": 24, "note:50": 1, "note:5": 1, "note:1": 2, "coin:0.5": 1}  # 2,457.50
         fill(app, grid_values(counted))
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f10")  # submit -> confirmation dialog
         await settle(pilot)
         await pilot.press("f10")  # confirm
@@ -168,12 +168,12 @@ async def test_count_notes_dialog_gives_change(tmp_path: Path, db_path: Path, db
         await settle(pilot)
         assert isinstance(app.screen, CountNotesDialog)
         fill(app, grid_values({"note:50": 1}))
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f10")  # not enough: refused, dialog stays
         await settle(pilot)
         assert isinstance(app.screen, CountNotesDialog)
         fill(app, {**grid_values({"note:100": 1}), "#count-note-50": ""})
-        await pilot.pause()
+        await settle(pilot)
         assert "12.50" in str(app.screen.query_one("#notes-summary").render())
         await pilot.press("f10")
         await settle(pilot)

@@ -182,7 +182,7 @@ async def test_idle_lock_keeps_work_for_same_person(services: Any, clock: FakeCl
         work = await start_work(pilot, "13900")
         clock.advance(seconds=services.settings.idle_lock_seconds - 1)
         app.check_idle_lock()
-        await pilot.pause()
+        await settle(pilot)
         assert not isinstance(app.screen, LockScreen)
         clock.advance(seconds=1)
         app.check_idle_lock()
