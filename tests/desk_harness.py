@@ -21,7 +21,7 @@ from pilot_helpers import settle, sign_in
 from screens.app import make_app
 from teller_tui.auth import passwords
 from teller_tui.auth.secretbox import SecretBox
-from teller_tui.auth.service import SignedIn, system_actor
+from teller_tui.auth.service import system_actor
 from teller_tui.branch.drawers import open_demo_drawer
 from teller_tui.common.clock import FakeClock
 from teller_tui.common.i18n import set_locale
@@ -71,10 +71,6 @@ class Desk:
     @property
     def actor(self) -> Any:
         return self.staff.actor(self.services.settings.terminal_id)
-
-    def signed_in(self) -> Any:
-        return SignedIn(staff=self.staff, terminal_id=self.services.settings.terminal_id,
-                        at=self.clock.now(), must_change_password=False, needs_totp_enrolment=False)
 
     async def start(self, pilot: Any) -> None:
         """Sign the teller in at the real sign-in screen (keys) and wait for the home screen."""
