@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from teller_tui.audit.trail import Actor
+from teller_tui.auth.secretbox import SecretBox
 from teller_tui.common.clock import FakeClock
 from teller_tui.common.money import Money
 
@@ -103,7 +104,7 @@ def open_drawer(services: Any, clock: FakeClock, actor: Actor, supervisor_secret
 def build_env(home: Path, db_path: Path, clock: FakeClock, database: Any = None) -> Env:
     from teller_tui.auth.service import system_actor
 
-    services = make_test_services(home, db_path, clock, database=database, locale="en")
+    services = make_test_services(home, db_path, clock, database=database, box=SecretBox.ephemeral(), locale="en")
     staff = seed_staff(services)
     zhao, _otp = services.auth.create_staff(system_actor(services.settings), "zhao", "Zhao", "supervisor",
                                             password=ZHAO_PW, totp_secret=ZHAO_SECRET)

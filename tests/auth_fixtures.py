@@ -37,10 +37,13 @@ def make_settings(home: Path, db_path: Path, **kw: Any) -> Any:
     return load_settings(home=home, database_url=f"sqlite:///{db_path}", **kw)
 
 
-def make_test_services(home: Path, db_path: Path, clock: FakeClock, database: Any = None, **kw: Any) -> Any:
+def make_test_services(home: Path, db_path: Path, clock: FakeClock, database: Any = None, *, box: Any = None,
+                       **kw: Any) -> Any:
+    """``make_services`` on the test database; ``box`` (e.g. ``SecretBox.ephemeral()``) instead of the
+    home's key file; other keywords are settings."""
     from teller_tui.services import make_services
 
-    return make_services(make_settings(home, db_path, **kw), clock=clock, database=database)
+    return make_services(make_settings(home, db_path, **kw), clock=clock, database=database, box=box)
 
 
 def seed_staff(services: Any) -> dict[str, Any]:

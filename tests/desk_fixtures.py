@@ -1,31 +1,58 @@
-"""Helpers for the teller-desk tests: staff, customers, wallets, funded drawers."""
+"""Helpers for the teller-desk tests: staff, customers, wallets, open drawers, real approvals.
+
+The ``desk`` fixture is the real core (``make_services`` with the test's database and clock and an
+ephemeral secret box): the tellers and the supervisor work from drawers opened with a float
+(``open_drawer_for_setup``), an approval is a real four-eyes approval at the counter
+(:meth:`Desk.approve`: a supervisor's password and a fresh authenticator code), and "tomorrow"
+is the next business day, reached the way a branch gets there (:meth:`Desk.next_business_day`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import count
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 
+from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.audit.trail import Actor, AuditTrail
-from teller_tui.desk.cash import CashService
+from teller_tui.auth import passwords
+from teller_tui.auth.secretbox import SecretBox
+from teller_tui.auth.service import system_actor
+from teller_tui.branch.drawer_lookup import require_open_drawer
+from teller_tui.branch.setup import open_drawer_for_setup
+from teller_tui.branch.views import SupervisorCredentials
 from teller_tui.common.clock import FakeClock
+from teller_tui.common.money import Money
+from teller_tui.common.reference import make_change
+from teller_tui.common.settings import Settings, load_settings
+from teller_tui.desk.cash import CashService
 from teller_tui.desk.customers import CustomerService
 from teller_tui.ledger import Ledger
-from teller_tui.common.settings import load_settings
-from teller_tui.wallets.classes import TierTable
+from teller_tui.models import Customer, Staff
+from teller_tui.services import Services, make_services
 from teller_tui.wallets.service import WalletService
 
 _seq = count(1)
 
+#: The float each drawer opens with: large enough that no test runs a drawer dry.
+DRAWER_FLOAT = Money.of("1000000")
+#: Supervisors with passwords and authenticators: super1 approves and countersigns; super2
+#: countersigns super1's own drawer (nobody approves their own work).
+SUPERVISORS = {"super1": ("super1 long passphrase", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
+               "super2": ("super2 long passphrase", "KRSXG5CTMVRXEZLUKN2XAZLSONSWG4TF")}
+
 
 @dataclass
 class Desk:
+    services: Services
     db: Any
     clock: FakeClock
-    settings: Any
+    settings: Settings
     ledger: Ledger
     audit: AuditTrail
     customers: CustomerService
@@ -36,8 +63,6 @@ class Desk:
     supervisor: Actor
 
     def staff(self, username: str, role: str = "teller", branch: str = "B001") -> Actor:
-        from teller_tui.models import Staff
-
         with self.db.write() as s:
             row = Staff(username=username, display_name=username, role=role, branch_code=branch,
                         created_at=self.clock.now())
@@ -47,8 +72,6 @@ class Desk:
 
     def customer(self, name: str = "王芳", *, latin: str = "wang fang", phone: str | None = None,
                  id_number: str | None = None, branch: str = "B001") -> int:
-        from teller_tui.models import Customer
-
         n = next(_seq)
         with self.db.write() as s:
             c = Customer(customer_no=f"C{n:09d}", full_name=name, name_latin=latin,
@@ -62,79 +85,58 @@ class Desk:
     def wallet(self, customer_id: int, tier: int = 1) -> int:
         return self.wallets.open_wallet_now(self.teller, customer_id, tier).wallet_id
 
-    def fund_drawer(self, actor: Actor, amount: str = "1000000") -> None:
-        from teller_tui.ledger import EntryRequest, credit, debit
-        from teller_tui.ledger.accounts import AccountKind, equity_code
-        from teller_tui.common.money import Money
+    def fund_drawer(self, actor: Actor, amount: Money = DRAWER_FLOAT) -> None:
+        """Open ``actor``'s drawer for the business day with ``amount`` from the vault."""
+        open_drawer_for_setup(self.services, actor, amount)
 
-        with self.db.write() as s:
-            drawer = self.cash._drawer_account(s, actor)
-            eq = self.ledger.open_account(s, code=equity_code(actor.branch_code), name="Equity",
-                                          kind=AccountKind.EQUITY, branch_code=actor.branch_code)
-            self.ledger.post(s, EntryRequest(f"fund-{actor.username}-{next(_seq)}", "opening",
-                                             (debit(drawer, Money.of(amount)), credit(eq, Money.of(amount))),
-                                             None, "T01", actor.branch_code))
+    # -- supervisors -------------------------------------------------------------------------------
+    def credentials(self, not_for: Actor) -> SupervisorCredentials:
+        """A supervisor other than ``not_for``, with a fresh code (the clock moves one TOTP step)."""
+        username = "super2" if not_for.username == "super1" else "super1"
+        password, secret = SUPERVISORS[username]
+        self.clock.advance(seconds=31)
+        return SupervisorCredentials(username, password, pyotp.TOTP(secret).at(self.clock.now()))
 
+    def approve(self, actor: Actor, spec: ApprovalSpec, **report: str) -> int:
+        """A real four-eyes approval at the counter for ``actor``'s request; the approval id."""
+        creds = self.credentials(actor)
+        return self.services.approvals.approve_at_counter(actor, spec, creds.username, creds.password, creds.code,
+                                                          **report).approval_id
 
-class _Approvals:
-    """The real approval policy; an ``approval_id`` counts as granted by that staff id (the approval
-    flow itself is tested with the approvals feature)."""
-
-    def __init__(self, real: Any) -> None:
-        self.real = real
-
-    def evaluate(self, facts: Any) -> Any:
-        return self.real.evaluate(facts)
-
-    def check(self, session: Any, spec: Any, *, approval_id: int | None = None) -> Any:
-        if approval_id is None:
-            return self.real.check(session, spec)
-        from teller_tui.approvals.records import Grant
-
-        return Grant(approval_id, approval_id, tuple(spec.rules))
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("attach_entry", "record_large_value"):
-            return lambda *a, **k: None
-        return getattr(self.real, name)
-
-
-class _Cash(CashService):
-    """Cash without the drawer-opening ceremony: the drawer is the teller's drawer account."""
-
-    def _drawer_account(self, session: Any, actor: Actor) -> int:
-        from teller_tui.ledger.accounts import AccountKind, drawer_code
-
-        return self.ledger.open_account(session, code=drawer_code(actor.branch_code, actor.username),
-                                        name=f"Drawer {actor.username}", kind=AccountKind.DRAWER,
-                                        branch_code=actor.branch_code)
+    # -- days --------------------------------------------------------------------------------------
+    def next_business_day(self, days: int = 1) -> None:
+        """Close the business day the way a branch does (each drawer counted and closed with a
+        supervisor's countersignature, the day closed), move the clock ``days`` on and open every
+        drawer again. Limits and same-day rules follow the business day, not the calendar."""
+        drawers = self.services.drawers
+        holders = [self.teller, self.teller2, self.supervisor]
+        for actor in holders:
+            with self.db.read() as s:
+                bal = self.ledger.balance(s, require_open_drawer(s, actor).account_id)
+            held = bal.debits_posted - bal.credits_posted
+            # Cash comes in tenths at the smallest: fen stay behind as a (countersigned) difference.
+            drawers.submit_blind_count(actor, make_change(Money(held - held % 10)))
+            drawers.close_drawer(actor, self.credentials(actor), write_report=False)
+        drawers.close_business_day(self.supervisor, write_report=False)
+        self.clock.advance(timedelta(days=days))
+        for actor in holders:
+            self.fund_drawer(actor)
 
 
 @pytest.fixture
 def desk(db: Any, clock: FakeClock, tmp_path: Path) -> Desk:
     settings = load_settings(home=tmp_path / "home", locale="en")
-    ledger, audit = Ledger(clock), AuditTrail(clock)
-    d = Desk(db, clock, settings, ledger, audit, CustomerService(db, clock, settings, audit=audit, tiers=TierTable.load()),
-             WalletService(db, clock, settings, ledger, audit), _make_cash(db, clock, settings, ledger, audit),
-             None, None, None)  # type: ignore[arg-type]
-    d.teller = d.staff("teller1")  # noqa
+    services = make_services(settings, clock=clock, database=db, box=SecretBox.ephemeral())
+    d = Desk(services, db, clock, settings, services.ledger, services.audit, services.customers,
+             services.wallets, services.cash, None, None, None)  # type: ignore[arg-type]
+    d.teller = d.staff("teller1")
     d.teller2 = d.staff("teller2")
-    d.supervisor = d.staff("super1", "supervisor")
-    d.fund_drawer(d.teller)
-    d.fund_drawer(d.teller2)
-    d.fund_drawer(d.supervisor)
+    with passwords.test_parameters():
+        for username, (password, secret) in SUPERVISORS.items():
+            view, _otp = services.auth.create_staff(system_actor(settings), username, username, "supervisor",
+                                                    password=password, totp_secret=secret)
+            if username == "super1":
+                d.supervisor = view.actor("T01")
+    for actor in (d.teller, d.teller2, d.supervisor):
+        d.fund_drawer(actor)
     return d
-
-
-def _make_cash(db: Any, clock: Any, settings: Any, ledger: Ledger, audit: AuditTrail) -> CashService:
-    from teller_tui.approvals.policy import ApprovalPolicy
-    from teller_tui.approvals.service import ApprovalService
-    from teller_tui.auth.secretbox import SecretBox
-    from teller_tui.auth.service import AuthService
-    from teller_tui.desk.teller_limits import TellerLimits
-    from teller_tui.wallets.classes import TierTable
-
-    auth = AuthService(db, clock, settings, audit, secretbox=SecretBox.ephemeral())
-    approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=ApprovalPolicy.load())
-    return _Cash(db, clock, settings, ledger, audit, tiers=TierTable.load(), teller_limits=TellerLimits.load(),
-                 approvals=_Approvals(approvals))  # type: ignore[arg-type]

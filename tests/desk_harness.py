@@ -1,9 +1,11 @@
-"""Test harness for the teller-desk screens: a signed-in ``TellerApp`` on fixed data.
+"""Test harness for the teller-desk screens: the real ``TellerApp`` on fixed data.
 
 ``make_desk(tmp_path, db_path, db, clock, locale=...)`` builds the services on the test
-database (FakeClock), creates staff through the auth service, a fixed set of customers with
-wallets (including hostile names), and a ``TellerApp`` whose session is already signed in:
-``await desk.start(pilot)`` waits for the services and shows the home screen.
+database (FakeClock, an ephemeral secret box) through ``make_services``, creates staff through
+the auth service (a teller and a supervisor, with passwords and authenticator secrets), a fixed
+set of customers with wallets (including hostile names), and the app through
+``screens.app.make_app`` with those services and that clock. ``await desk.start(pilot)``
+signs the teller in at the sign-in screen with keys and waits for the home screen.
 """
 
 from __future__ import annotations
@@ -13,11 +15,29 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
+from pilot_helpers import settle, sign_in
+from screens.app import make_app
+from teller_tui.auth import passwords
+from teller_tui.auth.secretbox import SecretBox
+from teller_tui.auth.service import system_actor
+from teller_tui.branch.setup import open_demo_drawer
 from teller_tui.common.clock import FakeClock
+from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
+from teller_tui.common.settings import load_settings
+from teller_tui.models import Customer, JournalEntry
+from teller_tui.services import make_services
+from teller_tui.wallets.identity import make_prc_id
+
+__all__ = ["CLICK_NAME", "CUSTOMERS", "Desk", "ESC_NAME", "MARKUP_NAME", "SUPERVISOR_PW", "SUPERVISOR_SECRET",
+           "TELLER_PW", "TELLER_SECRET", "make_desk", "settle"]
 
 TELLER_PW = "desk teller long passphrase 1"
 TELLER_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+SUPERVISOR_PW = "desk supervisor long passphrase 2"
+SUPERVISOR_SECRET = "KRSXG5CTMVRXEZLUKN2XAZLSONSWG4TF"
 
 #: Hostile names used by the markup-safety tests (kept literal everywhere they show).
 MARKUP_NAME = "[b]x[/b]"
@@ -39,48 +59,6 @@ CUSTOMERS: list[dict[str, Any]] = [
 ]
 
 
-def _desk_app_class() -> type:
-    """A tiny app exposing ``services``/``actor``/``session`` the way ``TellerApp`` does."""
-    from textual.app import App
-    from textual.binding import Binding
-
-    from screens.commands import TellerCommands
-    from teller_tui.common.i18n import get_locale, set_locale
-
-    class _DeskTestApp(App[int]):
-        COMMANDS = App.COMMANDS | {TellerCommands}
-        BINDINGS = [Binding("f1", "app.show_help_panel", "Keys", id="keys")]
-
-        def __init__(self, services: Any, session: Any) -> None:
-            super().__init__()
-            self.services = services
-            self.session = session
-            self.locked = False
-            self.theme = "textual-dark"
-
-        @property
-        def actor(self) -> Any:
-            return self.session.actor if self.session is not None else None
-
-        def get_theme_variable_defaults(self) -> dict[str, str]:
-            return {"credit": "#4EBF71", "debit": "#E0645C"}
-
-        def show_home(self) -> None:
-            from screens.home import HomeScreen
-
-            self.push_screen(HomeScreen())
-
-        def action_switch_language(self) -> None:
-            from screens.base import LanguageChanged
-
-            set_locale("en" if get_locale() == "zh_CN" else "zh_CN")
-            self.refresh_bindings()
-            for screen in self.screen_stack:
-                screen.post_message(LanguageChanged())
-
-    return _DeskTestApp
-
-
 @dataclass
 class Desk:
     app: Any
@@ -94,27 +72,13 @@ class Desk:
     def actor(self) -> Any:
         return self.staff.actor(self.services.settings.terminal_id)
 
-    def signed_in(self) -> Any:
-        from teller_tui.auth.service import SignedIn
-
-        return SignedIn(staff=self.staff, terminal_id=self.services.settings.terminal_id,
-                        at=self.clock.now(), must_change_password=False, needs_totp_enrolment=False)
-
     async def start(self, pilot: Any) -> None:
-        """Wait for the app's services, sign the teller in and show the home screen."""
-        await self.app.workers.wait_for_complete()
-        await pilot.pause()
-        assert self.app.services is not None
-        self.app.session = self.signed_in()
-        self.app.show_home()
-        await settle(pilot)
+        """Sign the teller in at the real sign-in screen (keys) and wait for the home screen."""
+        await sign_in(pilot, "wang", TELLER_PW, TELLER_SECRET, self.clock)
+        assert type(pilot.app.screen).__name__ == "HomeScreen", pilot.app.screen
 
     # -- ledger facts for assertions ----------------------------------------------------------
     def entries(self, kind: str | None = None) -> list[Any]:
-        from sqlalchemy import select
-
-        from teller_tui.models import JournalEntry
-
         with self.services.db.read() as s:
             stmt = select(JournalEntry).order_by(JournalEntry.seq)
             if kind:
@@ -126,37 +90,22 @@ class Desk:
         return view.wallets[0].balance
 
 
-async def settle(pilot: Any) -> None:
-    """Let workers finish and their messages land (no sleeps)."""
-    for _ in range(4):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
 def make_desk(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock, *, locale: str = "en",
-              seed_balances: bool = True, real_app: bool = False) -> Desk:
-    """The world; ``real_app=True`` drives ``screens.app.TellerApp``, else the tiny test app."""
-    from teller_tui.auth import passwords
-    from teller_tui.auth.service import system_actor
-    from teller_tui.common.i18n import set_locale
-    from teller_tui.wallets.identity import make_prc_id
-    from teller_tui.models import Customer
-    from teller_tui.services import make_services
-    from teller_tui.common.settings import load_settings
-
+              seed_balances: bool = True) -> Desk:
+    """The world, and the real app on it (not started: ``run_test`` starts it)."""
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     settings = load_settings(home=home, database_url=f"sqlite:///{db_path}", locale=locale, terminal_id="T01",
                              branch_code="B001", idle_lock_seconds=3600)
-    services = make_services(settings, clock=clock, database=db)
+    services = make_services(settings, clock=clock, database=db, box=SecretBox.ephemeral())
     system = system_actor(settings)
     with passwords.test_parameters():
         staff, _otp = services.auth.create_staff(system, "wang", "王小明", "teller", password=TELLER_PW,
                                                  totp_secret=TELLER_SECRET)
+        services.auth.create_staff(system, "chen", "陈主管", "supervisor", password=SUPERVISOR_PW,
+                                   totp_secret=SUPERVISOR_SECRET)
     desk = Desk(app=None, services=services, clock=clock, staff=staff)
     actor = desk.actor
-    from teller_tui.branch.setup import open_demo_drawer
-
     open_demo_drawer(services, "wang")  # business day + the teller's drawer with a float
     for spec in CUSTOMERS:
         with services.db.write() as s:
@@ -175,11 +124,6 @@ def make_desk(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock, *, local
         for key, amount in (("wang", "1000.00"), ("zhang", "300.00"), ("markup", "10.00"), ("esc", "20.00")):
             services.cash.cash_in(actor, desk.wallets[key].wallet_id, Money.of(amount), memo="opening",
                                   idempotency_key=f"seed-{key}")
+    desk.app = make_app(settings, services=services, clock=clock)  # sets the UI language
     set_locale(locale)
-    if real_app:
-        from screens.app import make_app
-
-        desk.app = make_app(settings, services=services, clock=clock)
-    else:
-        desk.app = _desk_app_class()(services, None)
     return desk

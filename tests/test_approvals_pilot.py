@@ -1,68 +1,75 @@
-"""Pilot journeys for supervisor approval: at the counter, and through the branch queue."""
+"""Pilot journeys for supervisor approval, at the counter and through the branch queue, on the real
+``TellerApp`` (``make_app`` with the test's services and clock): the teller or the supervisor signs
+in at the sign-in screen and everything after that is keys."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from textual.widgets import DataTable, Input
+
 from approvals_fixtures import SUP_PW, Env, env  # noqa: F401
-from textual.app import App
-
+from auth_fixtures import SECRETS, TELLER_PW
+from pilot_helpers import settle, sign_in, type_text
+from screens.app import TellerApp, make_app
+from screens.approval import ApprovalScreen, WaitingScreen
+from screens.approvals_queue import ApprovalsQueueScreen, DecideScreen
+from screens.cash import CashInForm, CashOutForm
+from screens.receipt import ReceiptScreen
+from teller_tui.common.errors import ApprovalRequired
 from teller_tui.common.money import Money
+from test_approvals import _low_limit_policy
+
+pytestmark = pytest.mark.slow  # Pilot
 
 
-class _App(App[None]):
-    """The parts of TellerApp the screens use: ``services``, ``session``, ``actor``."""
-
-    def __init__(self, services: Any, staff: Any, terminal: str) -> None:
-        super().__init__()
-        from teller_tui.auth.service import SignedIn
-
-        self.services = services
-        self.session = SignedIn(staff=staff, terminal_id=terminal, at=services.clock.now(),
-                                must_change_password=False, needs_totp_enrolment=False)
-        self.locked = False
-        self.theme = "textual-dark"
-
-    @property
-    def actor(self) -> Any:
-        return self.session.actor
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        return {"credit": "#4EBF71", "debit": "#E0645C"}
+def real_app(env: Env) -> TellerApp:
+    return make_app(env.services.settings, services=env.services, clock=env.clock)
 
 
-async def settle(pilot: Any) -> None:
-    for _ in range(5):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+async def as_teller(pilot: Any, env: Env) -> None:
+    await sign_in(pilot, "wang", TELLER_PW, SECRETS["wang"], env.clock)
+    assert type(pilot.app.screen).__name__ == "HomeScreen"
 
 
-def _form(env: Env, kind: str) -> Any:
-    from screens.cash import CashInForm, CashOutForm
-
-    view = env.services.customers.get_customer(env.customer_id)
-    cls = CashInForm if kind == "cash_in" else CashOutForm
-    return cls(view, view.wallets[0])
+async def as_supervisor(pilot: Any, env: Env) -> None:
+    await sign_in(pilot, "li", SUP_PW, SECRETS["li"], env.clock)
+    assert type(pilot.app.screen).__name__ == "HomeScreen"
+    env.next_step()  # li's sign-in used this step's code; approvals need a fresh one
 
 
-def _staff(env: Env, username: str) -> Any:
-    return env.services.auth.get_staff(username)
+async def open_form(pilot: Any, env: Env, key: str) -> Any:
+    """From home: F2, the customer's wallet number, Enter, then F5 (cash in) or F6 (cash out)."""
+    await pilot.press("f2")
+    await settle(pilot)
+    await type_text(pilot, env.wallet_number)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert pilot.app.screen.customer_id == env.customer_id
+    await pilot.press(key)
+    await settle(pilot)
+    form = pilot.app.screen
+    assert isinstance(form, CashInForm if key == "f5" else CashOutForm), form
+    return form
 
 
-async def _type(pilot: Any, text: str) -> None:
-    await pilot.press(*text)
+async def to_approval(pilot: Any, amount: str) -> None:
+    """Amount, F10 (preview), F10 (confirm the figures): the approval dialog."""
+    await type_text(pilot, amount)
+    await pilot.press("f10")
+    await settle(pilot)
+    await pilot.press("f10")
+    await settle(pilot)
 
 
 async def test_counter_approval_from_the_cash_form(env: Env) -> None:
-    from screens.approval import ApprovalScreen
-    from screens.receipt import ReceiptScreen
-
-    app = _App(env.services, _staff(env, "wang"), "T01")
+    app = real_app(env)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.push_screen(_form(env, "cash_in"))
-        await settle(pilot)
-        await _type(pilot, "50000")
+        await as_teller(pilot, env)
+        await open_form(pilot, env, "f5")
+        await type_text(pilot, "50000")
         await pilot.press("f10")
         await settle(pilot)
         # The teller sees why before asking: the confirmation carries the reasons.
@@ -71,15 +78,15 @@ async def test_counter_approval_from_the_cash_form(env: Env) -> None:
         await settle(pilot)
         assert isinstance(app.screen, ApprovalScreen)
         assert "large_cash" in app.screen.spec.rules
-        await _type(pilot, "salary")
+        await type_text(pilot, "salary")
         await pilot.press("enter")
-        await _type(pilot, "deposit")
+        await type_text(pilot, "deposit")
         await pilot.press("enter")
-        await _type(pilot, "li")
+        await type_text(pilot, "li")
         await pilot.press("enter")
-        await _type(pilot, SUP_PW)
+        await type_text(pilot, SUP_PW)
         await pilot.press("enter")
-        await _type(pilot, env.li_code())
+        await type_text(pilot, env.li_code())
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ReceiptScreen)
@@ -89,48 +96,40 @@ async def test_counter_approval_from_the_cash_form(env: Env) -> None:
 
 
 async def test_counter_approval_refuses_wrong_code_and_stays_open(env: Env) -> None:
-    from screens.approval import ApprovalScreen
-
-    app = _App(env.services, _staff(env, "wang"), "T01")
-    results: list[Any] = []
+    app = real_app(env)
     async with app.run_test(size=(120, 40)) as pilot:
-        from teller_tui.approvals.spec import ApprovalSpec
-
-        spec = ApprovalSpec(kind="reversal", requester_id=env.teller.staff_id, branch_code="B001",
-                            subject="entry:1", rules=("reversal",), reasons=("A reversal needs approval.",))
-        app.push_screen(ApprovalScreen(env.services, env.teller, spec), results.append)
-        await settle(pilot)
-        await _type(pilot, "li")
+        await as_teller(pilot, env)
+        form = await open_form(pilot, env, "f5")
+        await to_approval(pilot, "50000")
+        assert isinstance(app.screen, ApprovalScreen)
+        await type_text(pilot, "salary")
         await pilot.press("enter")
-        await _type(pilot, SUP_PW)
+        await type_text(pilot, "deposit")
         await pilot.press("enter")
-        await _type(pilot, "000000")
+        await type_text(pilot, "li")
+        await pilot.press("enter")
+        await type_text(pilot, SUP_PW)
+        await pilot.press("enter")
+        await type_text(pilot, "000000")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ApprovalScreen)
         assert "Sign-in failed" in str(app.screen.query_one("#approval-message").render())
-        assert results == []
         await pilot.press("escape")
         await settle(pilot)
-    assert results == [None]
+        assert app.screen is form  # back at the form, nothing posted
+    assert env.wallet_balance().posted == Money(0)
+    assert env.approvals.large_value_reports() == []
 
 
 async def test_remote_approval_teller_screen_moves_on(env: Env) -> None:
-    from screens.approval import WaitingScreen
-    from screens.receipt import ReceiptScreen
-    from test_approvals import _low_limit_policy
-
     env.approvals.policy = _low_limit_policy()
     env.cash.cash_in(env.teller, env.wallet_id, Money.of("10000"), idempotency_key=env.key())
-    app = _App(env.services, _staff(env, "wang"), "T01")
+    app = real_app(env)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.push_screen(_form(env, "cash_out"))
-        await settle(pilot)
-        await _type(pilot, "1500")
-        await pilot.press("f10")
-        await settle(pilot)
-        await pilot.press("f10")  # confirm the figures
-        await settle(pilot)
+        await as_teller(pilot, env)
+        await open_form(pilot, env, "f6")
+        await to_approval(pilot, "1500")
         await pilot.press("f8")  # send to the supervisors
         await settle(pilot)
         waiting = app.screen
@@ -149,42 +148,44 @@ async def test_remote_approval_teller_screen_moves_on(env: Env) -> None:
 
 
 async def test_remote_request_cancelled_by_the_teller(env: Env) -> None:
-    from screens.approval import WaitingScreen
-    from teller_tui.approvals.spec import ApprovalSpec
-
-    app = _App(env.services, _staff(env, "wang"), "T01")
-    results: list[Any] = []
+    env.approvals.policy = _low_limit_policy()
+    env.cash.cash_in(env.teller, env.wallet_id, Money.of("10000"), idempotency_key=env.key())
+    app = real_app(env)
     async with app.run_test(size=(120, 40)) as pilot:
-        spec = ApprovalSpec(kind="unfreeze", requester_id=env.teller.staff_id, branch_code="B001",
-                            subject="wallet:x", rules=("unfreeze",), reasons=("Unfreezing needs approval.",))
-        app.push_screen(WaitingScreen(env.services, env.teller, spec), results.append)
+        await as_teller(pilot, env)
+        form = await open_form(pilot, env, "f6")
+        await to_approval(pilot, "1500")
+        await pilot.press("f8")  # send to the supervisors
         await settle(pilot)
+        assert isinstance(app.screen, WaitingScreen)
         await pilot.press("f9")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, WaitingScreen) and screen.view is not None
         assert screen.view.status == "cancelled"
+        await pilot.press("escape")  # back to the approval dialog (the teller may still ask at the counter)
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalScreen)
         await pilot.press("escape")
         await settle(pilot)
-    assert results == [None]
+        assert app.screen is form
+    bal = env.wallet_balance()
+    assert bal.posted == Money.of("10000") and bal.held == Money(0)
+    assert env.approvals.pending() == []
 
 
 async def test_supervisor_queue_shows_and_decides(env: Env) -> None:
-    from screens.approvals_queue import ApprovalsQueueScreen, DecideScreen
-    from test_approvals import _low_limit_policy
-    from textual.widgets import DataTable
-
     env.approvals.policy = _low_limit_policy()
     env.cash.cash_in(env.teller, env.wallet_id, Money.of("10000"), idempotency_key=env.key())
-    app = _App(env.services, _staff(env, "li"), "T02")
+    app = real_app(env)
     async with app.run_test(size=(120, 40)) as pilot:
-        queue = ApprovalsQueueScreen()
-        app.push_screen(queue)
+        await as_supervisor(pilot, env)
+        await pilot.press("ctrl+a")
         await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, ApprovalsQueueScreen)
         assert queue.query_one("#queue-table", DataTable).row_count == 0
         # The teller (another terminal, here the service) asks.
-        from teller_tui.common.errors import ApprovalRequired
-
         with pytest.raises(ApprovalRequired) as caught:
             env.cash.cash_out(env.teller, env.wallet_id, Money.of("1500"), idempotency_key="pilot-q-1")
         env.approvals.request(env.teller, caught.value.details["spec"])
@@ -194,11 +195,12 @@ async def test_supervisor_queue_shows_and_decides(env: Env) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, DecideScreen)
-        await _type(pilot, SUP_PW)
+        assert app.screen.query_one("#decide-password", Input).has_focus
+        await type_text(pilot, SUP_PW)
         await pilot.press("enter")
-        await _type(pilot, env.li_code())
+        await type_text(pilot, env.li_code())
         await pilot.press("enter")
-        await _type(pilot, "known customer")
+        await type_text(pilot, "known customer")
         await pilot.press("f10")
         await settle(pilot)
         assert app.screen is queue

@@ -30,8 +30,8 @@ def _reverse(desk: Desk, actor, entry_id: int, reason: str, *, idempotency_key: 
         return desk.cash.reverse(actor, entry_id, reason, idempotency_key=idempotency_key)
     except ApprovalRequired as err:
         assert "reversal" in err.rules
-    return desk.cash.reverse(actor, entry_id, reason, idempotency_key=idempotency_key,
-                             approval_id=desk.supervisor.staff_id)
+        approval_id = desk.approve(actor, err.details["spec"])
+    return desk.cash.reverse(actor, entry_id, reason, idempotency_key=idempotency_key, approval_id=approval_id)
 
 
 def test_cash_in_out_and_audit(desk: Desk) -> None:
@@ -89,7 +89,7 @@ def test_tier_daily_then_next_day(desk: Desk) -> None:
     with pytest.raises(LimitExceeded) as err:
         desk.cash.cash_out(desk.teller, wid, Money.of("500.01"), idempotency_key=key())
     assert err.value.code == "tier_daily"
-    desk.clock.advance(days=1)
+    desk.next_business_day(days=1)
     desk.cash.cash_out(desk.teller, wid, Money.of("500"), idempotency_key=key())
 
 
@@ -108,7 +108,7 @@ def test_tier_yearly(desk: Desk) -> None:
     wid = _wallet(desk, tier=1)
     desk.cash.cash_in(desk.teller, wid, Money.of("1000"), idempotency_key=key())
     desk.cash.cash_out(desk.teller, wid, Money.of("200"), idempotency_key=key())
-    desk.clock.advance(days=3)
+    desk.next_business_day(days=3)
     with pytest.raises(LimitExceeded) as err:
         desk.cash.cash_out(desk.teller, wid, Money.of("100.01"), idempotency_key=key())
     assert err.value.code == "tier_yearly"
@@ -151,8 +151,12 @@ def test_large_cash_threshold_single(desk: Desk) -> None:
         desk.cash.cash_in(desk.teller, wid, Money.of("50000.00"), idempotency_key=key())
     assert err.value.rules == ["large_cash"] and err.value.reasons
     desk.cash.cash_in(desk.teller, wid, Money.of("49999.99"), idempotency_key=key())
-    r = desk.cash.cash_in(desk.teller, wid, Money.of("50000"), idempotency_key=key(),
-                          approval_id=desk.supervisor.staff_id)
+    k = key()
+    with pytest.raises(ApprovalRequired) as err:
+        desk.cash.cash_in(desk.teller, wid, Money.of("50000"), idempotency_key=k)
+    r = desk.cash.cash_in(desk.teller, wid, Money.of("50000"), idempotency_key=k,
+                          approval_id=desk.approve(desk.teller, err.value.details["spec"],
+                                                   source_of_funds="salary", purpose="savings"))
     assert r.new_balance == Money.of("99999.99")
 
 
@@ -165,7 +169,7 @@ def test_large_cash_same_day_cumulative_per_direction(desk: Desk) -> None:
     with pytest.raises(ApprovalRequired) as err:  # another wallet of the same customer, same day
         desk.cash.cash_in(desk.teller2, b, Money.of("0.01"), idempotency_key=key())
     assert err.value.rules == ["large_cash"]
-    desk.clock.advance(days=1)
+    desk.next_business_day(days=1)
     desk.cash.cash_in(desk.teller, b, Money.of("0.01"), idempotency_key=key())
 
 
@@ -238,7 +242,7 @@ def test_reversal_rules(desk: Desk) -> None:
     with pytest.raises(Conflict):  # a reversal is not reversible
         _reverse(desk, desk.teller, rev.entry_id, "undo", idempotency_key=key())
     assert desk.cash.preview_reversal(desk.teller2, cin.entry_id).refusal
-    desk.clock.advance(days=1)
+    desk.next_business_day(days=1)
     with pytest.raises(Conflict) as err:  # same business day only
         _reverse(desk, desk.teller, cin.entry_id, "late", idempotency_key=key())
     assert err.value.code == "reverse_not_today"

@@ -9,10 +9,16 @@ from typing import Any
 import approvals_fixtures
 import pytest
 from approvals_fixtures import SUP_PW, Env, build_env
-from test_approvals_pilot import _App, settle
+from auth_fixtures import SECRETS
+from pilot_helpers import settle, sign_in
+from textual.widgets import DataTable
 
+from screens.app import make_app
+from screens.dashboard import DashboardScreen
 from teller_tui.common.errors import ApprovalRequired
 from teller_tui.common.money import Money
+
+pytestmark = pytest.mark.slow  # snapshot (Pilot)
 
 
 def _day(env: Env) -> None:
@@ -38,25 +44,20 @@ def _day(env: Env) -> None:
 
 def test_dashboard_snapshot(db: Any, db_path: Path, clock: Any, tmp_path: Path, snap_compare: Any,
                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from screens.dashboard import DashboardScreen
-
     # The fixtures number customers, phones and ID numbers from a module-level counter; start
     # it afresh so the picture does not depend on which tests ran earlier in this process.
     monkeypatch.setattr(approvals_fixtures, "_seq", itertools.count(1))
     env = build_env(tmp_path / "home", db_path, clock, database=db)
     _day(env)
-    app = _App(env.services, env.services.auth.get_staff("li"), "T02")
+    app = make_app(env.services.settings, services=env.services, clock=env.clock)
 
     async def run_before(pilot: Any) -> None:
-        from textual.widgets import DataTable
-
-        await app.push_screen(DashboardScreen(live=False))
-        # Wait for the data to be on screen (the load runs in a worker; on a busy machine it
-        # can land after a fixed number of pauses): the day has one pending request.
-        for _ in range(200):
-            await settle(pilot)
-            if app.screen.query_one("#dash-pending", DataTable).row_count:
-                break
+        await sign_in(pilot, "li", SUP_PW, SECRETS["li"], env.clock)
+        await pilot.press("ctrl+d")  # the supervisor's dashboard
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        # The day has one pending request: its row is on screen once the load has landed.
+        assert app.screen.query_one("#dash-pending", DataTable).row_count == 1
         # Focus decides borders and the cursor row; make it explicit rather than whatever
         # auto-focus reached by the time the picture is taken.
         app.screen.query_one("#dash-pending", DataTable).focus()

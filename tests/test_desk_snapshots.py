@@ -10,7 +10,10 @@ from textual.widgets import Input
 
 from teller_tui.common.i18n import set_locale
 
-from desk_harness import make_desk, settle
+from desk_harness import make_desk
+from pilot_helpers import settle
+
+pytestmark = pytest.mark.slow  # snapshots (Pilot)
 
 SIZE = (120, 40)
 
@@ -45,7 +48,7 @@ def _runner(desk: Any, target: str) -> Callable[[Any], Any]:
             await pilot.press(*"1234.5", "enter")
             await settle(pilot)
         pilot.app.screen.set_focus(None)  # no cursor in the picture
-        await pilot.pause()
+        await settle(pilot)
 
     return run_before
 

@@ -1,5 +1,6 @@
-"""A teller's full day through the drawer screens (Pilot): open with a float, three transactions,
-a blind count ¥10 short, the supervisor approves, the report shows it."""
+"""A teller's full day through the drawer screens of the real app (Pilot, ``make_app`` with the test's
+services and clock, signed in with keys): open with a float, three transactions, a blind count ¥10
+short, the supervisor approves, the report shows it; and counting the notes of a cash-in."""
 
 from __future__ import annotations
 
@@ -8,52 +9,42 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Input
 
-from auth_fixtures import SECRETS, SUP_PW, cheap_hashing, code_for, make_test_services, seed_staff  # noqa: F401
+from auth_fixtures import SECRETS, SUP_PW, TELLER_PW, cheap_hashing, code_for, make_test_services, seed_staff  # noqa: F401
+from pilot_helpers import settle, sign_in, type_text
+from screens.app import make_app
+from screens.cash import CashInForm
+from screens.drawer import BlindCountScreen, CountNotesDialog, DrawerScreen, OpenDrawerScreen, _input_id
+from screens.eod_report import EodReportScreen
+from teller_tui.auth.secretbox import SecretBox
+from teller_tui.branch.setup import open_drawer_for_setup
 from teller_tui.common.clock import FakeClock
 from teller_tui.common.money import Money
+from teller_tui.desk.cash_types import new_idempotency_key
+from teller_tui.ledger.accounts import drawer_code, over_short_code
+from teller_tui.models import Customer
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 FLOAT = {"note:100": 15, "note:50": 6, "note:20": 5, "note:10": 5, "note:5": 4, "note:1": 10, "coin:1": 10,
          "coin:0.5": 10, "coin:0.1": 50}  # 2,000.00
 STOCK = {k: n * 3 for k, n in FLOAT.items()}
 
 
-def _app_class() -> type:
-    from textual.app import App
-
-    from screens.commands import TellerCommands
-
-    class DrawerTestApp(App[int]):
-        COMMANDS = App.COMMANDS | {TellerCommands}
-
-        def __init__(self, services: Any, session: Any) -> None:
-            super().__init__()
-            self.services = services
-            self.session = session
-            self.locked = False
-            self.theme = "textual-dark"
-
-        @property
-        def actor(self) -> Any:
-            return self.session.actor
-
-        def get_theme_variable_defaults(self) -> dict[str, str]:
-            return {"credit": "#4EBF71", "debit": "#E0645C"}
-
-        def on_mount(self) -> None:
-            from screens.home import HomeScreen
-
-            self.push_screen(HomeScreen())
-
-    return DrawerTestApp
+def services_for(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock, **settings: Any) -> Any:
+    return make_test_services(tmp_path / "home", db_path, clock, database=db, box=SecretBox.ephemeral(),
+                              locale="en", **settings)
 
 
-async def settle(app: Any, pilot: Any) -> None:
-    for _ in range(4):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+def customer_wallet(services: Any, clock: FakeClock, teller: Any) -> Any:
+    with services.db.write() as s:
+        c = Customer(customer_no="P000000001", full_name="王芳", name_latin="wang fang", phone="13900000001",
+                     branch_code="B001", created_at=clock.now())
+        s.add(c)
+        s.flush()
+        cid = c.id
+    return services.wallets.open_wallet_now(teller, cid, 1)
 
 
 def fill(app: Any, values: dict[str, str]) -> None:
@@ -64,59 +55,41 @@ def fill(app: Any, values: dict[str, str]) -> None:
 
 
 def grid_values(counts: dict[str, int]) -> dict[str, str]:
-    from screens.drawer import _input_id
-
     return {"#" + _input_id(k): str(n) for k, n in counts.items()}
 
 
 async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock) -> None:
-    from teller_tui.auth.service import SignedIn
-
-    services = make_test_services(tmp_path / "home", db_path, clock, database=db, locale="en",
-                                  over_short_tolerance="5.00")
+    services = services_for(tmp_path, db_path, db, clock, over_short_tolerance="5.00")
     staff = seed_staff(services)
     sup_actor = staff["li"].actor("T09")
     services.drawers.receive_into_vault(sup_actor, STOCK, source="equity")
-    session = SignedIn(staff=staff["wang"], terminal_id="T01", at=clock.now(), must_change_password=False,
-                       needs_totp_enrolment=False)
-    teller = session.actor
-    from screens.drawer import BlindCountScreen, DrawerScreen, OpenDrawerScreen
-    from screens.eod_report import EodReportScreen
+    teller = staff["wang"].actor(services.settings.terminal_id)
 
-    app = _app_class()(services, session)
+    app = make_app(services.settings, services=services, clock=clock)
     async with app.run_test(size=(120, 44)) as pilot:
-        await settle(app, pilot)
+        await sign_in(pilot, "wang", TELLER_PW, SECRETS["wang"], clock)
         await pilot.press("f10")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, DrawerScreen)
         assert app.screen.status.state == "no_business_day"
 
         # -- open with a float, countersigned by the supervisor -------------------------------
         await pilot.press("f2")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, OpenDrawerScreen)
         fill(app, grid_values(FLOAT))
-        await pilot.pause()
+        await settle(pilot)
         assert "2,000.00" in str(app.screen.query_one("#denom-total").render())
         clock.advance(timedelta(seconds=31))
         fill(app, {"#sup-user": "li", "#sup-password": SUP_PW, "#sup-code": code_for(SECRETS["li"], clock)})
         await pilot.press("f10")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, DrawerScreen), app.screen
         assert app.screen.status.state == "open"
         assert app.screen.status.opening_float == Money.of("2000")
 
-        # -- three transactions -----------------------------------------------------------------
-        from teller_tui.desk.cash_types import new_idempotency_key
-        from teller_tui.models import Customer
-
-        with services.db.write() as s:
-            c = Customer(customer_no="P000000001", full_name="王芳", name_latin="wang fang", phone="13900000001",
-                         branch_code="B001", created_at=clock.now())
-            s.add(c)
-            s.flush()
-            cid = c.id
-        wallet = services.wallets.open_wallet_now(teller, cid, 1).wallet_id
+        # -- three transactions (another window of the same teller: the services) -------------
+        wallet = customer_wallet(services, clock, teller).wallet_id
         services.cash.cash_in(teller, wallet, Money.of("500"), idempotency_key=new_idempotency_key())
         services.cash.cash_in(teller, wallet, Money.of("87.50"), idempotency_key=new_idempotency_key())
         services.cash.cash_out(teller, wallet, Money.of("120"), idempotency_key=new_idempotency_key())
@@ -124,17 +97,17 @@ async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock
 
         # -- blind count, ¥10 short -------------------------------------------------------------
         await pilot.press("f4")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, BlindCountScreen)
         shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
         assert "2,467.50" not in shown  # blind: the expected figure is not on the screen
         counted = {"note:100": 24, "note:50": 1, "note:5": 1, "note:1": 2, "coin:0.5": 1}  # 2,457.50
         fill(app, grid_values(counted))
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f10")  # submit -> confirmation dialog
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("f10")  # confirm
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, BlindCountScreen) and screen.result is not None
         assert screen.result.expected == expected
@@ -144,14 +117,14 @@ async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock
 
         # Without the supervisor nothing closes.
         await pilot.press("f10")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, BlindCountScreen)
         assert services.drawers.status(teller).state == "counting"
 
         clock.advance(timedelta(seconds=31))
         fill(app, {"#sup-user": "li", "#sup-password": SUP_PW, "#sup-code": code_for(SECRETS["li"], clock)})
         await pilot.press("f10")
-        await settle(app, pilot)
+        await settle(pilot)
 
         # -- the report ----------------------------------------------------------------------------
         assert isinstance(app.screen, EodReportScreen), app.screen
@@ -161,8 +134,6 @@ async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock
         assert app.screen.report.path is not None and app.screen.report.path.exists()
         assert services.drawers.status(teller).state == "closed"
 
-    from teller_tui.ledger.accounts import drawer_code, over_short_code
-
     with services.db.read() as s:
         os_bal = services.ledger.balance(s, services.ledger.account_id(s, over_short_code("B001")))
         dr_bal = services.ledger.balance(s, services.ledger.account_id(s, drawer_code("B001", "wang")))
@@ -171,27 +142,52 @@ async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock
 
 
 async def test_count_notes_dialog_gives_change(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock) -> None:
-    from screens.drawer import CountNotesDialog
-    from teller_tui.auth.service import SignedIn
-
-    services = make_test_services(tmp_path / "home", db_path, clock, database=db, locale="en")
+    """Cash in 87.50 with F4 "Count notes": not enough is refused, a 100 note gives 12.50 change, and the
+    pieces are kept with the posted entry."""
+    services = services_for(tmp_path, db_path, db, clock)
     staff = seed_staff(services)
-    session = SignedIn(staff=staff["wang"], terminal_id="T01", at=clock.now(), must_change_password=False,
-                       needs_totp_enrolment=False)
-    app = _app_class()(services, session)
-    results: list[Any] = []
+    teller = staff["wang"].actor(services.settings.terminal_id)
+    open_drawer_for_setup(services, teller, Money.of("2000"))
+    wallet = customer_wallet(services, clock, teller)
+    app = make_app(services.settings, services=services, clock=clock)
     async with app.run_test(size=(120, 44)) as pilot:
-        await settle(app, pilot)
-        app.push_screen(CountNotesDialog(Money.of("87.50")), results.append)
-        await pilot.pause()
+        await sign_in(pilot, "wang", TELLER_PW, SECRETS["wang"], clock)
+        await pilot.press("f2")
+        await settle(pilot)
+        await type_text(pilot, wallet.number)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CashInForm)
+        form.query_one("#cash-amount", Input).focus()
+        await type_text(pilot, "87.50")
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, CountNotesDialog)
         fill(app, grid_values({"note:50": 1}))
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f10")  # not enough: refused, dialog stays
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, CountNotesDialog)
         fill(app, {**grid_values({"note:100": 1}), "#count-note-50": ""})
-        await pilot.pause()
+        await settle(pilot)
         assert "12.50" in str(app.screen.query_one("#notes-summary").render())
         await pilot.press("f10")
-        await pilot.pause()
-    assert results and results[0].change_due == Money.of("12.50")
+        await settle(pilot)
+        assert app.screen is form
+        assert form.tender_counted is not None and form.tender_counted.change_due == Money.of("12.50")
+        await pilot.press("enter")  # preview
+        await settle(pilot)
+        await pilot.press("enter")  # confirm: posted, the pieces recorded with it
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ReceiptScreen"
+    assert services.customers.get_customer(wallet.customer_id).wallets[0].balance == Money.of("87.50")
+    assert "cash_pieces" in [r.action for r in audit_records(services)]
+
+
+def audit_records(services: Any) -> list[Any]:
+    with services.db.read() as s:
+        return services.audit.recent(s)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pilot_helpers import settle
 from teller_tui.audit.trail import AuditTrail
 from teller_tui.common.clock import FakeClock
 from teller_tui.ledger import Ledger
@@ -80,18 +81,12 @@ def _text(app: Any) -> str:
 
 async def _settle(app: Any, pilot: Any) -> None:
     """Until the click was handled and its worker finished (the screen is no longer busy)."""
-    for _ in range(50):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not getattr(app.screen, "busy", False):
-            return
-    raise AssertionError("the screen stayed busy")
+    await settle(pilot)
+    assert not getattr(app.screen, "busy", False), "the screen stayed busy"
 
 
 async def _ready(app: Any, pilot: Any) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
     assert app.ready
 
 
@@ -99,7 +94,7 @@ async def _sign_in(app: Any, pilot: Any, ident: str, pin: str = PIN) -> None:
     from screens.kiosk.signin import KioskSignInScreen
 
     await pilot.click("#lang-en")
-    await pilot.pause()
+    await settle(pilot)
     assert isinstance(app.screen, KioskSignInScreen)
     app.screen.query_one("#identifier").value = ident
     app.screen.query_one("#pin").value = pin
@@ -107,6 +102,7 @@ async def _sign_in(app: Any, pilot: Any, ident: str, pin: str = PIN) -> None:
     await _settle(app, pilot)
 
 
+@pytest.mark.slow  # Pilot
 async def test_forbidden_keys_and_actions_are_refused(services: Any) -> None:
     from screens.kiosk.app import make_kiosk_app
     from screens.kiosk.welcome import WelcomeScreen
@@ -118,14 +114,14 @@ async def test_forbidden_keys_and_actions_are_refused(services: Any) -> None:
         for key in ("ctrl+c", "ctrl+q", "ctrl+z", "ctrl+backslash", "ctrl+p", "ctrl+s", "f1", "ctrl+t",
                     "escape"):
             await pilot.press(key)
-            await pilot.pause()
+            await settle(pilot)
             assert app.is_running and isinstance(app.screen, WelcomeScreen), key
         for action in ("quit", "app.quit", "suspend_process", "command_palette", "screenshot", "change_theme",
                        "toggle_dark", "show_help_panel", "help_quit", "app.pop_screen", "app.simulate_key('ctrl+q')",
                        "app.push_screen('x')", "app.switch_theme('textual-light')", "app.bell",
                        "screen.copy_text", "screen.maximize", "app.command_palette"):
             await app.run_action(action)
-            await pilot.pause()
+            await settle(pilot)
             assert app.is_running and isinstance(app.screen, WelcomeScreen), action
         assert app.theme == theme == "kiosk-contrast"
         assert "CommandPalette" not in {type(s).__name__ for s in app.screen_stack}
@@ -136,17 +132,17 @@ async def test_forbidden_keys_and_actions_are_refused(services: Any) -> None:
         app.action_command_palette()
         app.action_screenshot()
         app.theme = "textual-light"
-        await pilot.pause()
+        await settle(pilot)
         assert app.theme == "kiosk-contrast"
         # A link with an action in text is refused too.
         assert not app.check_action("quit", ())
         assert app.is_running and "Welcome" in _text(app)
         # Also on a customer's screen.
         await pilot.click("#lang-en")
-        await pilot.pause()
+        await settle(pilot)
         for key in ("ctrl+c", "ctrl+q", "ctrl+z", "ctrl+backslash", "ctrl+p"):
             await pilot.press(key)
-            await pilot.pause()
+            await settle(pilot)
             assert app.is_running, key
         assert type(app.screen).__name__ == "KioskSignInScreen"
 
@@ -162,6 +158,7 @@ def test_no_inherited_quit_or_palette_bindings(tmp_path: Path) -> None:
     assert not app.ENABLE_COMMAND_PALETTE and not app.COMMANDS
 
 
+@pytest.mark.slow  # Pilot
 async def test_sign_in_home_history_and_idle_reset_clears_customer(services: Any, clock: FakeClock) -> None:
     from screens.kiosk.app import make_kiosk_app
     from screens.kiosk.home import KioskHomeScreen
@@ -177,7 +174,7 @@ async def test_sign_in_home_history_and_idle_reset_clears_customer(services: Any
         assert "张*明" in text and "1,234.50" in text and "张三明" not in text
         await pilot.press("1")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert type(app.screen).__name__ == "KioskHistoryScreen"
         assert any(line.startswith("+") and line.endswith("1,234.50") for line in _text(app).splitlines())
         # Idle: nothing pressed for kiosk_idle_seconds.
@@ -186,13 +183,14 @@ async def test_sign_in_home_history_and_idle_reset_clears_customer(services: Any
         assert type(app.screen).__name__ == "KioskHistoryScreen"
         clock.advance(seconds=2)
         app.check_customer_idle()
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen) and len(app.screen_stack) == 1
         assert app.session is None and services.kiosk.active_sessions() == 0
         assert "张" not in _text(app) and "1,234.50" not in _text(app)
         assert not app._notifications
 
 
+@pytest.mark.slow  # Pilot
 async def test_pin_lockout_at_five_in_the_ui(services: Any) -> None:
     from screens.kiosk.app import make_kiosk_app
     from teller_tui.models import Customer
@@ -212,6 +210,7 @@ async def test_pin_lockout_at_five_in_the_ui(services: Any) -> None:
             assert c.pin_locked and c.pin_failed_attempts == 5
 
 
+@pytest.mark.slow  # Pilot
 async def test_transfer_confirms_with_masked_payee(services: Any) -> None:
     from screens.kiosk.app import make_kiosk_app
     from screens.kiosk.transfer import KioskConfirmTransfer, KioskReceiptScreen
@@ -223,7 +222,7 @@ async def test_transfer_confirms_with_masked_payee(services: Any) -> None:
         await _ready(app, pilot)
         await _sign_in(app, pilot, "13900000002")
         await pilot.press("2")
-        await pilot.pause()
+        await settle(pilot)
         app.screen.query_one("#payee").value = "13812345678"
         app.screen.query_one("#amount").value = "120"
         await pilot.click("#continue")

@@ -10,8 +10,10 @@ from textual.widgets import DataTable, Input, Static
 
 from screens.widgets.safe import clean, content, literal
 from teller_tui.common.i18n import set_locale
+from teller_tui.common.money import Money
 
-from desk_harness import CLICK_NAME, ESC_NAME, MARKUP_NAME, Desk, make_desk, settle
+from desk_harness import CLICK_NAME, ESC_NAME, MARKUP_NAME, Desk, make_desk
+from pilot_helpers import settle
 
 MEMO = "[@click=app.quit]memo[/] [b]bold[/b]"
 
@@ -46,9 +48,8 @@ def test_helpers_strip_control_characters() -> None:
     assert "\x1b" not in literal(ESC_NAME).plain
 
 
+@pytest.mark.slow  # Pilot
 async def test_hostile_names_and_memos_are_literal_and_inert(desk: Desk) -> None:
-    from teller_tui.common.money import Money
-
     desk.services.cash.cash_in(desk.actor, desk.wallets["markup"].wallet_id, Money.of("1"), memo=MEMO,
                                idempotency_key="memo-1")
     async with desk.app.run_test(size=(160, 40)) as pilot:
@@ -95,6 +96,7 @@ async def test_hostile_names_and_memos_are_literal_and_inert(desk: Desk) -> None
         assert pilot.app.is_running
 
 
+@pytest.mark.slow  # Pilot
 async def test_escape_sequences_in_names_do_nothing(desk: Desk) -> None:
     async with desk.app.run_test(size=(120, 40)) as pilot:
         await desk.start(pilot)

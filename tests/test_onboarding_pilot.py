@@ -10,13 +10,16 @@ import pytest
 from sqlalchemy import select
 from textual.widgets import Checkbox, Input, Select
 
+from teller_tui.common.errors import Conflict
 from teller_tui.common.i18n import set_locale
 from teller_tui.wallets.identity import luhn_check_digit, make_prc_id
 from teller_tui.common.money import Money
+from teller_tui.models import Customer, LinkedAccount, Wallet
 
-from desk_harness import Desk, make_desk, settle
+from desk_harness import Desk, make_desk
+from pilot_helpers import settle
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 NEW_ID = make_prc_id("310101", date(1988, 5, 20), 21, "M")
 NEW_CARD = "622202987654321" + luhn_check_digit("622202987654321")
@@ -89,8 +92,6 @@ async def remaining_steps(pilot: Any, screen: Any, *, card: bool) -> Any:
 
 
 async def test_complete_onboarding_issues_class1_wallet(desk: Desk) -> None:
-    from teller_tui.models import Customer, LinkedAccount, Wallet
-
     async with desk.app.run_test(size=(120, 40)) as pilot:
         screen = await start_wizard(pilot, desk)
         screen = await first_steps(pilot, screen)
@@ -137,8 +138,6 @@ async def test_interrupted_onboarding_resumed_from_home(desk: Desk) -> None:
 
 
 async def test_duplicate_id_redirects_to_the_customer(desk: Desk) -> None:
-    from teller_tui.models import Customer
-
     with desk.services.db.read() as s:
         existing = s.get(Customer, desk.customers["wang"]).id_number
     async with desk.app.run_test(size=(120, 40)) as pilot:
@@ -154,15 +153,16 @@ async def test_duplicate_id_redirects_to_the_customer(desk: Desk) -> None:
 
 
 async def test_freeze_then_cash_out_refused(desk: Desk) -> None:
-    from teller_tui.common.errors import Conflict
-
     wallet = desk.wallets["wang"]
     async with desk.app.run_test(size=(120, 40)) as pilot:
         await desk.start(pilot)
-        from screens.customer import CustomerScreen
-
-        pilot.app.push_screen(CustomerScreen(desk.customers["wang"]))
+        await pilot.press("f2")  # lookup: the wallet holder by phone
         await settle(pilot)
+        await pilot.press(*"13800138000")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pilot.app.screen.customer_id == desk.customers["wang"]
         await pilot.press("f4")
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "WalletActionsScreen"

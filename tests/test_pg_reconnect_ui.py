@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 from auth_fixtures import make_test_services  # noqa: F401
 
-from screens.app import TellerApp
+from pilot_helpers import settle
+from screens.app import make_app
 from teller_tui.common.clock import FakeClock
 from teller_tui.common.errors import DatabaseUnavailable
+
+pytestmark = pytest.mark.slow  # Pilot
 
 
 @pytest.fixture
@@ -21,7 +24,7 @@ def services(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock) -> Any:
 
 
 async def test_database_unavailable_banner_keeps_screen_and_reconnects(services: Any, clock: FakeClock) -> None:
-    app = TellerApp(services.settings, services=services, clock=clock)
+    app = make_app(services.settings, services=services, clock=clock)
     back = threading.Event()
     probes: list[float | None] = []
 
@@ -30,14 +33,13 @@ async def test_database_unavailable_banner_keeps_screen_and_reconnects(services:
         return back.wait(0.01)
 
     async with app.run_test() as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         screen = app.screen
         app.sub_title = "B001 · T01"
         services.db.wait_available = fake_wait_available
         error = DatabaseUnavailable("The database cannot be reached. Your work is kept; the terminal will reconnect.")
         app.report_worker_error(SimpleNamespace(error=error, name="post"))  # as a failed posting worker
-        await pilot.pause()
+        await pilot.pause()  # not settle(): the reconnect worker runs until the database is back
         assert "reconnecting" in app.sub_title
         assert app.screen is screen  # the form in progress stays
         messages = [n.message for n in app._notifications]

@@ -1,0 +1,77 @@
+"""Helpers for Pilot tests on the real ``TellerApp`` (built by ``screens.app.make_app``).
+
+``settle(pilot)`` is the one way a Pilot test waits: for the app's workers to finish and for
+every message they posted to be handled, however many rounds that takes (a worker's result can
+start another worker). No sleeps, no fixed number of pauses.
+
+``sign_in(pilot, username, password, secret, clock)`` types the credentials into the real
+sign-in screen with keys and waits until the person's home screen is up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyotp
+from textual.pilot import Pilot
+from textual.worker import WorkerFailed, WorkerState
+
+from teller_tui.common.clock import FakeClock
+
+__all__ = ["settle", "sign_in", "type_text", "code_for"]
+
+#: Rounds after which ``settle`` gives up: a screen that keeps starting workers forever is a bug.
+MAX_ROUNDS = 200
+
+
+def _busy(pilot: Pilot[Any]) -> bool:
+    app = pilot.app
+    if any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+        return True
+    nodes = [app, *app.screen_stack]
+    nodes += list(app.screen.walk_children(with_self=False))
+    return any(node.message_queue_size for node in nodes)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until no worker is running and no message is pending on the app or its screen."""
+    for _ in range(MAX_ROUNDS):
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerFailed:
+            pass  # the app's own error handler reports it (``report_worker_error``); tests assert on that
+        await pilot.pause()
+        if not _busy(pilot):
+            return
+    raise AssertionError(f"the app did not settle in {MAX_ROUNDS} rounds: "
+                         f"{[w.name for w in pilot.app.workers if not w.is_finished]}")
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    """Type ``text`` key by key into the focused widget."""
+    await pilot.press(*text)
+
+
+def code_for(secret: str, clock: FakeClock, offset_steps: int = 0) -> str:
+    """The TOTP code an authenticator shows at the fake clock's time."""
+    return pyotp.TOTP(secret).at(clock.now().timestamp() + 30 * offset_steps)
+
+
+async def sign_in(pilot: Pilot[Any], username: str, password: str, secret: str, clock: FakeClock) -> None:
+    """Sign ``username`` in at the real sign-in screen (keys only) and wait for the home screen."""
+    from screens.signin import SignInScreen
+
+    app: Any = pilot.app
+    await settle(pilot)  # the startup worker: services open, the sign-in button enabled
+    assert app.services_ready, "the app's services did not start"
+    assert isinstance(app.screen, SignInScreen), app.screen
+    app.screen.query_one("#username").focus()
+    await type_text(pilot, username)
+    await pilot.press("enter")  # to the password
+    await type_text(pilot, password)
+    await pilot.press("enter")  # to the code
+    await type_text(pilot, code_for(secret, clock))
+    await pilot.press("enter")  # submit
+    await settle(pilot)
+    assert app.session is not None and app.session.staff.username == username, \
+        str(app.screen.query("#status").first().render()) if app.screen.query("#status") else app.screen
