@@ -38,8 +38,6 @@ def test_import_contracts_are_kept() -> None:
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
 
 
-@pytest.mark.xfail(strict=False, reason="issue 13: mypy --strict teller_tui still reports errors while the core "
-                                        "is being typed; made strict at merge")
 def test_core_is_strictly_typed() -> None:
     proc = _run([sys.executable, "-m", "mypy", "--strict", "teller_tui"])
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
