@@ -5,9 +5,9 @@
 with the reference, the context and the traceback, and returns the reference, so that what a
 teller reads out on the phone ("reference 3f9a1c") finds the full story in the log.
 
-Log lines pass through the one sanitizer (:func:`teller_tui.common.text.clean_text` once it
-exists; here the same rule: no control characters reach the file), because the log is read with
-``less`` and ``tail`` in a terminal too.
+Log lines pass through the one sanitizer (:func:`teller_tui.common.text.clean_text`, line by
+line, so a traceback keeps its shape), because the log is read with ``less`` and ``tail`` in a
+terminal too: a customer's name must not be able to clear that screen.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import logging
 import os
 import secrets
 import traceback
-import unicodedata
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+
+from teller_tui.common.text import clean_text
 
 __all__ = ["LOGGER_NAME", "log_path", "record_error", "setup_error_log"]
 
@@ -43,8 +44,7 @@ class _PrivateRotatingHandler(RotatingFileHandler):
 
 
 def _printable(text: str) -> str:
-    return "".join(ch if ch == "\n" or unicodedata.category(ch)[0] != "C" else "\N{REPLACEMENT CHARACTER}"
-                   for ch in text)
+    return "\n".join(clean_text(line, multiline=True) for line in text.split("\n"))
 
 
 class _Sanitizing(logging.Formatter):
