@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "teller_tui.commands.report",
     "teller_tui.commands.vault",
     "teller_tui.commands.maintenance",
+    "teller_tui.commands.kb",
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVARIANT = 0, 1, 2, 3

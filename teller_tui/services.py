@@ -26,6 +26,7 @@ from teller_tui.db.engine import Database, make_database
 from teller_tui.desk.cash import CashService
 from teller_tui.desk.customers import CustomerService
 from teller_tui.desk.teller_limits import TellerLimits
+from teller_tui.kb.service import KnowledgeBaseService
 from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.pins import CustomerPinService
 from teller_tui.kiosk.service import KioskService
@@ -64,6 +65,7 @@ class Services:
     lifecycle: LifecycleService
     kiosk: KioskService
     customer_pins: CustomerPinService
+    kb: KnowledgeBaseService
 
     def close(self) -> None:
         self.db.dispose()
@@ -109,9 +111,10 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
     kiosk = KioskService(db, clock, settings, ledger, audit, cash=cash, limits=kiosk_limits, box=box)
     customer_pins = CustomerPinService(db, clock, settings, audit)
+    kb = KnowledgeBaseService(db, clock, audit)
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, customers=customers, wallets=wallets, cash=cash, business_days=business_days,
                     vault=vault, drawers=drawers,
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
-                    customer_pins=customer_pins)
+                    customer_pins=customer_pins, kb=kb)

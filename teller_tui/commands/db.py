@@ -43,6 +43,13 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         print(f"Schema already current ({', '.join(sorted(after))}) at {where}")
     else:
         print(f"Upgraded {where}: {', '.join(sorted(before)) or 'empty'} -> {', '.join(sorted(after))}")
+    from teller_tui.auth.staff import system_actor
+    from teller_tui.services import make_services
+
+    services = make_services(settings, database=database)
+    report = services.kb.sync_shipped(system_actor(settings))
+    print(f"Knowledge base: {report.added} added, {report.updated} updated, {report.conflicts} conflict(s) "
+          "with local revisions (kept)")
     database.dispose()
     return 0
 

@@ -125,6 +125,7 @@ def _finish(database: Database, settings: Settings, clock: Clock, customers: int
 def _open_drawers(database: Database, settings: Settings) -> None:
     """Open today's business day and a drawer with a float for each teller (teller_tui.branch.drawers)."""
     services = make_services(settings, database=database, check_schema=False)
+    services.kb.sync_shipped(system_actor(settings))  # the help articles, as `teller db upgrade` seeds them
     for st in DEMO_STAFF:
         if st.role in (Role.TELLER, Role.SUPERVISOR):
             open_demo_drawer(services, st.username)

@@ -1,0 +1,239 @@
+"""The knowledge base kept by the branch: shipped articles seed it, supervisors revise it, a second
+person reviews each revision before it shows, and an upgrade never overwrites a local revision.
+
+Every revision is a row of ``kb_article`` (:class:`~teller_tui.models.kb.KbArticle`); the one
+``published`` row of an (article, locale) is what tellers read. :meth:`KnowledgeBaseService.sync_shipped`
+(run by ``teller db upgrade``, ``teller demo`` and ``teller kb sync``) adds new shipped articles and
+publishes shipped updates — unless the published revision is a local one, in which case the
+update is stored as a ``conflict`` row for a supervisor to look at, and the local text stays.
+
+The search index is built in memory from the published rows and rebuilt when they change (one
+small query per search tells whether they did).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.auth.roles import ACCOUNT_ROLES, STAFF_ROLES, SUPERVISION_ROLES, require_role
+from teller_tui.common.clock import Clock
+from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from teller_tui.common.i18n import _
+from teller_tui.common.text import clean_text
+from teller_tui.db.engine import Database
+from teller_tui.kb.articles import SCREENS, ArticleText, load_shipped
+from teller_tui.kb.search import KbHit, KbIndex
+from teller_tui.models.kb import KbArticle, KbSource, KbStatus
+
+__all__ = ["KbRevision", "KnowledgeBaseService", "SyncReport"]
+
+#: Everyone who uses a terminal may read the help (the kiosk shows customer-safe articles too).
+READ_ROLES = (*ACCOUNT_ROLES, *STAFF_ROLES)
+LOCALES = ("zh_CN", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    added: int
+    updated: int
+    conflicts: int
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class KbRevision:
+    revision_id: int
+    article: ArticleText
+    version: int
+    status: str
+    source: str
+    author: str
+    reviewer: str | None
+
+
+def _row_text(row: KbArticle) -> ArticleText:
+    return ArticleText(row.article_id, row.locale, row.title, tuple(json.loads(row.tags or "[]")),
+                       tuple(json.loads(row.screens or "[]")), tuple(json.loads(row.refusals or "[]")), row.body)
+
+
+def _revision(row: KbArticle) -> KbRevision:
+    assert row.id is not None
+    return KbRevision(row.id, _row_text(row), row.version, row.status, row.source, row.author, row.reviewer)
+
+
+class KnowledgeBaseService:
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail) -> None:
+        self.db, self.clock, self.audit = db, clock, audit
+        self._lock = threading.Lock()
+        self._indexes: dict[str, KbIndex] = {}
+        self._articles: dict[str, dict[str, ArticleText]] = {}
+        self._stamp: tuple[int, int] | None = None
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _published(self, locale: str) -> tuple[KbIndex, dict[str, ArticleText]]:
+        if locale not in LOCALES:
+            raise ValidationError(_("Unknown language {locale}").format(locale=locale), code="locale")
+        with self.db.read() as s:
+            stamp_row = s.execute(select(func.count(), func.coalesce(func.max(col(KbArticle.id)), 0))
+                                  .where(col(KbArticle.status) == KbStatus.PUBLISHED)).one()
+            stamp = (int(stamp_row[0]), int(stamp_row[1]))
+            with self._lock:
+                if stamp != self._stamp:
+                    rows = s.execute(select(KbArticle).where(col(KbArticle.status) == KbStatus.PUBLISHED)
+                                     .order_by(col(KbArticle.article_id))).scalars().all()
+                    by_locale: dict[str, dict[str, ArticleText]] = {loc: {} for loc in LOCALES}
+                    for row in rows:
+                        by_locale.setdefault(row.locale, {})[row.article_id] = _row_text(row)
+                    self._articles = by_locale
+                    self._indexes = {loc: KbIndex(arts.values()) for loc, arts in by_locale.items()}
+                    self._stamp = stamp
+                return self._indexes[locale], self._articles[locale]
+
+    def search(self, actor: Actor, query: str, locale: str, *, limit: int = 10) -> list[KbHit]:
+        """Ranked articles for ``query`` with the passage that matches best."""
+        require_role(actor, *READ_ROLES)
+        index, _articles = self._published(locale)
+        return index.search(clean_text(query, limit=200), limit=limit)
+
+    def article(self, actor: Actor, article_id: str, locale: str) -> ArticleText:
+        require_role(actor, *READ_ROLES)
+        _index, articles = self._published(locale)
+        found = articles.get(article_id)
+        if found is None:
+            raise NotFound(_("No help article {id}").format(id=article_id), code="kb_not_found")
+        return found
+
+    def for_screen(self, actor: Actor, screen: str, locale: str) -> list[ArticleText]:
+        """The articles a screen offers first (its ``screens`` list names it), by title."""
+        require_role(actor, *READ_ROLES)
+        if screen not in SCREENS:
+            raise ValidationError(f"unknown screen {screen!r}", code="kb_screen")
+        _index, articles = self._published(locale)
+        return sorted((a for a in articles.values() if screen in a.screens), key=lambda a: a.title)
+
+    def for_refusal(self, actor: Actor, code: str, locale: str) -> ArticleText | None:
+        """The article that explains a refusal code: the most specific one (fewest codes) listing it."""
+        require_role(actor, *READ_ROLES)
+        _index, articles = self._published(locale)
+        matches = [a for a in articles.values() if code in a.refusals]
+        return min(matches, key=lambda a: (len(a.refusals), a.article_id)) if matches else None
+
+    # -- keeping it current ------------------------------------------------------------------------
+    def sync_shipped(self, actor: Actor, shipped: Sequence[ArticleText] | None = None) -> SyncReport:
+        """Seed or update from the shipped files (see the module docstring for conflicts)."""
+        require_role(actor, *SUPERVISION_ROLES)
+        articles = list(shipped) if shipped is not None else load_shipped()
+        added = updated = conflicts = unchanged = 0
+        now = self.clock.now()
+        with self.db.write() as s:
+            for art in articles:
+                digest = art.content_hash
+                rows = s.execute(select(KbArticle).where(col(KbArticle.article_id) == art.article_id,
+                                                         col(KbArticle.locale) == art.locale)
+                                 .order_by(col(KbArticle.version))).scalars().all()
+                current = next((r for r in rows if r.status == KbStatus.PUBLISHED), None)
+                version = (rows[-1].version + 1) if rows else 1
+                if current is None:
+                    s.add(self._row(art, version, KbStatus.PUBLISHED, KbSource.SHIPPED, digest, actor, now))
+                    added += 1
+                elif current.shipped_hash == digest or any(r.shipped_hash == digest and r.status == KbStatus.CONFLICT
+                                                           for r in rows):
+                    unchanged += 1
+                elif current.source == KbSource.SHIPPED:
+                    current.status = KbStatus.SUPERSEDED
+                    s.add(current)
+                    s.flush()
+                    s.add(self._row(art, version, KbStatus.PUBLISHED, KbSource.SHIPPED, digest, actor, now))
+                    updated += 1
+                else:
+                    s.add(self._row(art, version, KbStatus.CONFLICT, KbSource.SHIPPED, digest, actor, now))
+                    conflicts += 1
+            if added or updated or conflicts:
+                self.audit.append(s, actor, "kb_sync", subject="kb",
+                                  detail={"added": added, "updated": updated, "conflicts": conflicts})
+        return SyncReport(added, updated, conflicts, unchanged)
+
+    @staticmethod
+    def _row(art: ArticleText, version: int, status: KbStatus, source: KbSource, shipped_hash: str | None,
+             actor: Actor, now: datetime) -> KbArticle:
+        return KbArticle(article_id=art.article_id, locale=art.locale, version=version, status=status,
+                         source=source, title=art.title, tags=json.dumps(list(art.tags), ensure_ascii=False),
+                         screens=json.dumps(list(art.screens)), refusals=json.dumps(list(art.refusals)),
+                         body=art.body, shipped_hash=shipped_hash, author=actor.username, created_at=now)
+
+    def propose(self, actor: Actor, revised: ArticleText) -> KbRevision:
+        """A supervisor's revision (or a new article): stored as pending until a second person reviews it."""
+        require_role(actor, *SUPERVISION_ROLES)
+        title, body = clean_text(revised.title, limit=200), clean_text(revised.body, multiline=True, limit=20_000)
+        if not title or not body:
+            raise ValidationError(_("An article needs a title and a text"), code="kb_empty")
+        if set(revised.screens) - SCREENS:
+            raise ValidationError(f"unknown screens {sorted(set(revised.screens) - SCREENS)}", code="kb_screen")
+        art = ArticleText(revised.article_id, revised.locale, title,
+                          tuple(clean_text(t, limit=40) for t in revised.tags if clean_text(t)), revised.screens,
+                          revised.refusals, body)
+        with self.db.write() as s:
+            rows = s.execute(select(KbArticle).where(col(KbArticle.article_id) == art.article_id,
+                                                     col(KbArticle.locale) == art.locale)
+                             .order_by(col(KbArticle.version))).scalars().all()
+            base = next((r for r in rows if r.status == KbStatus.PUBLISHED), None)
+            row = self._row(art, (rows[-1].version + 1) if rows else 1, KbStatus.PENDING, KbSource.LOCAL,
+                            base.shipped_hash if base is not None else None, actor, self.clock.now())
+            s.add(row)
+            s.flush()
+            self.audit.append(s, actor, "kb_propose", subject=f"kb:{art.article_id}:{art.locale}",
+                              detail={"version": row.version})
+            return _revision(row)
+
+    def review(self, actor: Actor, revision_id: int, *, approve: bool) -> KbRevision:
+        """A second person publishes (or rejects) a pending revision; the author cannot review their own."""
+        require_role(actor, *SUPERVISION_ROLES)
+        with self.db.write() as s:
+            row = s.get(KbArticle, revision_id)
+            if row is None or row.status != KbStatus.PENDING:
+                raise NotFound(_("No revision {id} waiting for review").format(id=revision_id),
+                               code="kb_not_pending")
+            if row.author == actor.username:
+                raise PermissionDenied(_("A second person must review this revision"), code="same_person")
+            now = self.clock.now()
+            if approve:
+                for old in s.execute(select(KbArticle).where(
+                        col(KbArticle.article_id) == row.article_id, col(KbArticle.locale) == row.locale,
+                        col(KbArticle.status) == KbStatus.PUBLISHED)).scalars():
+                    old.status = KbStatus.SUPERSEDED
+                    s.add(old)
+                s.flush()
+            row.status = KbStatus.PUBLISHED if approve else KbStatus.REJECTED
+            row.reviewer, row.reviewed_at = actor.username, now
+            s.add(row)
+            s.flush()
+            self.audit.append(s, actor, "kb_publish" if approve else "kb_reject",
+                              subject=f"kb:{row.article_id}:{row.locale}", detail={"version": row.version})
+            return _revision(row)
+
+    def revisions(self, actor: Actor, *, status: KbStatus | None = None) -> list[KbRevision]:
+        """Revisions (pending, conflicts …) for the supervisor's review list, newest first."""
+        require_role(actor, *SUPERVISION_ROLES)
+        with self.db.read() as s:
+            stmt = select(KbArticle).order_by(col(KbArticle.id).desc())
+            if status is not None:
+                stmt = stmt.where(col(KbArticle.status) == status)
+            return [_revision(r) for r in s.execute(stmt.limit(500)).scalars()]
+
+    def history(self, actor: Actor, article_id: str, locale: str) -> list[KbRevision]:
+        require_role(actor, *READ_ROLES)
+        with self.db.read() as s:
+            rows = s.execute(select(KbArticle).where(col(KbArticle.article_id) == article_id,
+                                                     col(KbArticle.locale) == locale)
+                             .order_by(col(KbArticle.version))).scalars().all()
+        if not rows:
+            raise Conflict(_("No help article {id}").format(id=article_id), code="kb_not_found")
+        return [_revision(r) for r in rows]

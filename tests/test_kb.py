@@ -1,0 +1,184 @@
+"""The knowledge base: shipped articles parse; search ranks the right article first for everyday
+Chinese (two-character words included) and English queries; supervisors revise articles, a second
+person reviews them, and an upgrade never overwrites a local revision."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from teller_tui.audit.trail import Actor
+from teller_tui.common.errors import PermissionDenied, ValidationError
+from teller_tui.kb.articles import load_shipped, parse_article
+from teller_tui.kb.search import KbIndex, tokens
+from teller_tui.models.kb import KbStatus
+
+ZH_QUERIES = [
+    ("密码锁定", "kiosk-pin-locked"),
+    ("登录锁定", "staff-signin-locked"),
+    ("冻结", "freeze-unfreeze"),
+    ("解冻", "freeze-unfreeze"),
+    ("限额", "class-limits"),
+    ("挂失", "lost-phone"),
+    ("手机被盗", "lost-phone"),
+    ("付款失败", "payment-failed"),
+    ("没收到确认", "no-confirmation"),
+    ("交易记录不全", "history-incomplete"),
+    ("诈骗", "phishing-takeover"),
+    ("冲正", "reverse-transaction"),
+    ("短款", "drawer-over-short"),
+    ("老年人", "elderly-customers"),
+    ("积分", "first-use-reward"),
+    ("绑定银行卡", "linkable-banks"),
+    ("提现", "linked-topup-withdraw"),
+    ("证件过期", "id-expired"),
+    ("销户", "close-wallet"),
+    ("大额现金", "large-cash"),
+    ("数据库无法连接", "system-down"),
+    ("柜员登录", "staff-signin-locked"),
+]
+
+EN_QUERIES = [
+    ("PIN locked", "kiosk-pin-locked"),
+    ("freeze", "freeze-unfreeze"),
+    ("unfreezing a wallet", "freeze-unfreeze"),
+    ("limits", "class-limits"),
+    ("stolen phone", "lost-phone"),
+    ("payment failed", "payment-failed"),
+    ("no confirmation", "no-confirmation"),
+    ("history missing", "history-incomplete"),
+    ("phishing", "phishing-takeover"),
+    ("reverse a transaction", "reverse-transaction"),
+    ("drawer short", "drawer-over-short"),
+    ("elderly customer", "elderly-customers"),
+    ("reward points", "first-use-reward"),
+    ("which banks", "linkable-banks"),
+    ("withdrawal to bank account", "linked-topup-withdraw"),
+    ("expired ID", "id-expired"),
+    ("close wallet", "close-wallet"),
+    ("large cash", "large-cash"),
+    ("system down", "system-down"),
+    ("staff sign-in locked out", "staff-signin-locked"),
+    ("which class to open", "which-class-to-open"),
+    ("amount not accepted", "amount-entry"),
+]
+
+
+@pytest.fixture(scope="module")
+def shipped() -> list[Any]:
+    return load_shipped()
+
+
+@pytest.mark.parametrize(("query", "expected"), ZH_QUERIES)
+def test_chinese_queries_rank_the_right_article_first(shipped: list[Any], query: str, expected: str) -> None:
+    hits = KbIndex(a for a in shipped if a.locale == "zh_CN").search(query)
+    assert hits and hits[0].article.article_id == expected, [(h.article.article_id, h.score) for h in hits[:3]]
+    assert hits[0].passage
+
+
+@pytest.mark.parametrize(("query", "expected"), EN_QUERIES)
+def test_english_queries_rank_the_right_article_first(shipped: list[Any], query: str, expected: str) -> None:
+    hits = KbIndex(a for a in shipped if a.locale == "en").search(query)
+    assert hits and hits[0].article.article_id == expected, [(h.article.article_id, h.score) for h in hits[:3]]
+
+
+def test_two_character_words_and_stems_are_terms() -> None:
+    assert "锁定" in tokens("密码锁定了") and "1:锁" in tokens("锁")
+    assert tokens("Locked accounts") == tokens("lock account")
+    assert KbIndex([]).search("anything") == []
+
+
+def test_shipped_articles_are_complete(shipped: list[Any]) -> None:
+    ids = {a.article_id for a in shipped}
+    assert len(ids) >= 15
+    assert {(a.article_id, a.locale) for a in shipped} == {(i, loc) for i in ids for loc in ("zh_CN", "en")}
+
+
+def test_parse_refuses_a_broken_front_matter() -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_article("no front matter", origin="x.md", locale="en")
+    assert err.value.code == "kb_format"
+    with pytest.raises(ValidationError):
+        parse_article("---\nid: Bad Id\ntitle: t\ntags: []\nscreens: []\nrefusals: []\n---\nbody", origin="x",
+                      locale="en")
+
+
+@pytest.fixture
+def kb(db: Any, clock: Any, tmp_path: Path) -> Any:
+    from teller_tui.auth.secretbox import SecretBox
+    from teller_tui.common.settings import load_settings
+    from teller_tui.services import make_services
+
+    services = make_services(load_settings(home=tmp_path / "home", locale="en"), clock=clock, database=db,
+                             box=SecretBox.ephemeral())
+    return services.kb
+
+
+SUP1 = Actor(None, "super1", "T01", "supervisor", "B001")
+SUP2 = Actor(None, "super2", "T02", "supervisor", "B001")
+TELLER = Actor(None, "teller1", "T03", "teller", "B001")
+KIOSK = Actor(None, "kiosk-K01", "K01", "kiosk", "B001")
+
+
+def test_sync_search_refusal_and_screen_links(kb: Any) -> None:
+    report = kb.sync_shipped(SUP1)
+    assert report.added >= 30 and report.conflicts == 0
+    assert kb.sync_shipped(SUP1).added == 0  # idempotent
+    # 锁定 alone is ambiguous (a customer's PIN or a teller's sign-in): both locked articles lead.
+    assert {h.article.article_id for h in kb.search(TELLER, "锁定", "zh_CN")[:2]} == {"kiosk-pin-locked",
+                                                                                     "staff-signin-locked"}
+    assert kb.search(KIOSK, "locked", "en")[0].article.article_id == "kiosk-pin-locked"
+    assert kb.for_refusal(TELLER, "tier_daily", "en") is not None
+    assert kb.for_refusal(TELLER, "kiosk_pin_locked", "zh_CN").article_id == "kiosk-pin-locked"
+    assert kb.for_refusal(TELLER, "no_such_code", "en") is None
+    assert any(a.article_id == "payment-failed" for a in kb.for_screen(TELLER, "cash", "en"))
+    with pytest.raises(PermissionDenied):
+        kb.sync_shipped(TELLER)
+
+
+def test_revision_needs_a_second_person_and_survives_an_upgrade(kb: Any) -> None:
+    kb.sync_shipped(SUP1)
+    original = kb.article(TELLER, "lost-phone", "en")
+    with pytest.raises(PermissionDenied):
+        kb.propose(TELLER, replace(original, body="x"))
+    revised = replace(original, body=original.body + "\n\nBranch rule: call the duty manager at once.")
+    pending = kb.propose(SUP1, revised)
+    assert pending.status == KbStatus.PENDING
+    assert "duty manager" not in kb.article(TELLER, "lost-phone", "en").body  # not shown before review
+    with pytest.raises(PermissionDenied) as err:
+        kb.review(SUP1, pending.revision_id, approve=True)
+    assert err.value.code == "same_person"
+    kb.review(SUP2, pending.revision_id, approve=True)
+    assert "duty manager" in kb.article(TELLER, "lost-phone", "en").body
+    assert kb.search(TELLER, "duty manager", "en")[0].article.article_id == "lost-phone"
+    # A new shipped version of the same article does not overwrite the local revision: a conflict.
+    shipped = [replace(a, body=a.body + "\n\nUpdated by the vendor.") if (a.article_id, a.locale) ==
+               ("lost-phone", "en") else a for a in load_shipped()]
+    report = kb.sync_shipped(SUP1, shipped)
+    assert report.conflicts == 1 and report.updated == 0
+    assert "duty manager" in kb.article(TELLER, "lost-phone", "en").body
+    assert [r.article.article_id for r in kb.revisions(SUP1, status=KbStatus.CONFLICT)] == ["lost-phone"]
+    assert kb.sync_shipped(SUP1, shipped).conflicts == 0  # flagged once
+    history = kb.history(TELLER, "lost-phone", "en")
+    assert [h.status for h in history] == ["superseded", "published", "conflict"]
+
+
+@pytest.mark.slow
+def test_cli_search_in_both_languages(tmp_path: Path) -> None:
+    env = {**os.environ, "TELLER_HOME": str(tmp_path / "home"), "TELLER_LOCALE": "en"}
+    teller = [sys.executable, "-m", "screens.cli"]
+    up = subprocess.run([*teller, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=120)
+    assert up.returncode == 0, up.stderr
+    assert "Knowledge base:" in up.stdout
+    zh = subprocess.run([*teller, "kb", "search", "锁定"], env=env, capture_output=True, text=True, timeout=120)
+    en = subprocess.run([*teller, "kb", "search", "locked"], env=env, capture_output=True, text=True, timeout=120)
+    assert zh.returncode == 0 and "[kiosk-pin-locked]" in "".join(zh.stdout.splitlines()[:3]), zh.stdout + zh.stderr
+    assert en.returncode == 0 and "[kiosk-pin-locked]" in en.stdout.splitlines()[0], en.stdout + en.stderr
+    none = subprocess.run([*teller, "kb", "search", "zzqx"], env=env, capture_output=True, text=True, timeout=120)
+    assert none.returncode == 1 and "No article" in none.stdout
