@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from teller_tui.approvals.policy import ApprovalPolicy
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.audit.trail import AuditTrail
+from teller_tui.auth import live
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.auth.service import AuthService
 from teller_tui.branch.business_day import BusinessDayService
@@ -86,6 +87,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     """Build the core. ``clock``, ``database`` and ``box`` are injected by tests and tools."""
     clock = clock or SystemClock()
     db = database or open_database(settings, check_schema=check_schema)
+    live.install(db, clock)  # every write re-reads the acting person's staff row (auth/live.py)
     ledger = Ledger(clock)
     audit = AuditTrail(clock)
     box = box or SecretBox.from_home_lazily(settings)

@@ -65,6 +65,7 @@ from teller_tui.ledger import HoldRequest, Ledger
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import ApprovalRequest
 from teller_tui.models.enums import ApprovalMode, ApprovalStatus, HoldStatus
+from teller_tui.auth.permissions import guarded
 
 __all__ = ["ApprovalService"]
 
@@ -94,6 +95,7 @@ class ApprovalService:
         return self.consume(session, approval_id, spec.request_hash(), rules=spec.rules)
 
     # -- counter approval --------------------------------------------------------------------------------
+    @guarded("approvals")
     def approve_at_counter(self, actor: Actor, spec: ApprovalSpec, username: str, password: str, code: str, *,
                            source_of_funds: str = "", purpose: str = "") -> ApprovalResult:
         """A supervisor present authenticates freshly at this terminal; the approval is granted at once."""
@@ -117,6 +119,7 @@ class ApprovalService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- remote approval --------------------------------------------------------------------------------
+    @guarded("approvals")
     def request(self, actor: Actor, spec: ApprovalSpec, *, source_of_funds: str = "",
                 purpose: str = "") -> ApprovalView:
         """Queue a request for any supervisor of the branch; hold the funds if ``spec.hold``."""
@@ -133,6 +136,7 @@ class ApprovalService:
             return request_view(s, row)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @guarded("approvals")
     def decide(self, actor: Actor, request_id: int, *, approve: bool, password: str, code: str,
                reason: str) -> ApprovalView:
         """A signed-in supervisor approves or rejects, with password, a fresh code and a reason."""
@@ -181,6 +185,7 @@ class ApprovalService:
             raise Conflict(_("This request has expired; any held funds were released."), code="approval_expired")
         return view
 
+    @guarded("approvals")
     def cancel(self, actor: Actor, request_id: int, reason: str = "") -> ApprovalView:
         """The requester (or a supervisor) withdraws a request that has not been used."""
         now = self.clock.now()

@@ -24,6 +24,7 @@ from teller_tui.auth.secretbox import SecretBox
 from teller_tui.common.errors import AuthenticationFailed, NotFound
 from teller_tui.common.i18n import _
 from teller_tui.models import Customer
+from teller_tui.auth.permissions import guarded
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -107,6 +108,7 @@ class CustomerPinService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, audit: AuditTrail) -> None:
         self.db, self.clock, self.settings, self.audit = db, clock, settings, audit
 
+    @guarded("customer_pins")
     def unlock_customer_pin(self, actor: Actor, customer_id: int) -> bool:
         """Clear the wrong-PIN counter and the lock; True when the PIN was locked."""
         require_role(actor, *COUNTER_ROLES)

@@ -67,6 +67,7 @@ from teller_tui.models import Customer, LedgerAccount, Staff, Wallet
 from teller_tui.models.enums import WalletStatus
 from teller_tui.models.types import UTCDateTime
 from teller_tui.wallets.limits import class_limits, room_today
+from teller_tui.auth.permissions import guarded
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -157,6 +158,7 @@ class KioskService:
         return wallet_id
 
     # -- sign-in ----------------------------------------------------------------------------------
+    @guarded("kiosk")
     def sign_in(self, actor: Actor, identifier: str, pin: str, code: str | None = None) -> KioskSession:
         """Check the wallet PIN (and the authenticator code where enrolled); open a session."""
         require_role(actor, KIOSK_ROLE)
@@ -193,6 +195,7 @@ class KioskService:
         with self.db.write() as s:
             self.audit.append(s, actor, "kiosk_sign_in", subject=subject, outcome="fail", detail={"reason": reason})
 
+    @guarded("kiosk")
     def sign_out(self, actor: Actor, session: KioskSession | None) -> None:
         """End the session (idempotent; also for an expired one)."""
         require_role(actor, KIOSK_ROLE)
@@ -242,6 +245,7 @@ class KioskService:
                            Money(balance, cur), Money(max(available, 0), cur), Money(per_txn, cur),
                            Money(max(left, 0), cur))
 
+    @guarded("kiosk")
     def account(self, actor: Actor, session: KioskSession) -> KioskAccount:
         """The signed-in customer's wallets: balance and what may still be sent today."""
         session = self._require(actor, session)
@@ -256,6 +260,7 @@ class KioskService:
                     views.append(self._wallet_view(s, actor, w))
             return KioskAccount(session.name_masked, mask_phone(c.phone), tuple(views))
 
+    @guarded("kiosk")
     def history(self, actor: Actor, session: KioskSession, wallet_id: int, *, limit: int | None = None
                 ) -> list[KioskHistoryRow]:
         """The wallet's latest entries, newest first. Only amounts and kinds: no other customer's data."""
@@ -289,6 +294,7 @@ class KioskService:
                 balance -= amount
             return out
 
+    @guarded("kiosk")
     def history_text(self, actor: Actor, session: KioskSession, wallet_id: int, *, width: int = 80,
                      locale: str | None = None) -> str:
         """A printable statement of :meth:`history` (masked; cell-aligned for CJK)."""
@@ -339,6 +345,7 @@ class KioskService:
                                    code="kiosk_needs_approval")
         return src, dst, dst_customer
 
+    @guarded("kiosk")
     def preview_transfer(self, actor: Actor, session: KioskSession, from_wallet_id: int, payee: str,
                          amount: Money) -> TransferPreview:
         """What the confirmation shows: the payee masked (``张*明 138****5678``), the balance after.
@@ -359,6 +366,7 @@ class KioskService:
                                    mask_phone(dst_customer.phone), mask_wallet(dst_wallet.number), amount,
                                    Money(src.balance - amount.minor, amount.currency), refusal)
 
+    @guarded("kiosk")
     def transfer(self, actor: Actor, session: KioskSession, from_wallet_id: int, payee: str, amount: Money, *,
                  idempotency_key: str) -> KioskReceipt:
         """Post the transfer (one ledger entry by the kiosk identity), audit it, make the receipt."""
