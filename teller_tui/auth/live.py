@@ -20,8 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from teller_tui.auth.session import STAFF_REFUSAL_CODES
 from teller_tui.common.errors import PermissionDenied
 from teller_tui.common.i18n import _
 from teller_tui.models import Staff
@@ -41,10 +43,9 @@ __all__ = [
     "check_staff_row",
     "current_actor",
     "install",
+    "staff_refusal",
 ]
 
-#: Codes of a refusal that ends the person's session (the app signs them out).
-STAFF_REFUSAL_CODES = frozenset({"staff_disabled", "staff_locked", "staff_role_changed", "staff_missing"})
 
 _current: ContextVar[Actor | None] = ContextVar("teller_acting_staff", default=None)
 
@@ -70,6 +71,20 @@ def acting_as(actor: Actor) -> Iterator[None]:
         _current.reset(token)
 
 
+def staff_refusal(actor: Actor, row: Staff | None, now: datetime) -> StaffRefused | None:
+    """Why ``row`` (the actor's staff row as stored now) no longer lets ``actor`` act, or None."""
+    if row is None:
+        return StaffRefused(_("Your account no longer exists. You have been signed out."), code="staff_missing")
+    if row.disabled:
+        return StaffRefused(_("Your account has been disabled. You have been signed out."), code="staff_disabled")
+    if row.locked_until is not None and row.locked_until > now:
+        return StaffRefused(_("Your account is locked. You have been signed out; ask a supervisor."),
+                            code="staff_locked")
+    if row.role != actor.role or row.branch_code != actor.branch_code:
+        return StaffRefused(_("Your role or branch has changed. Sign in again."), code="staff_role_changed")
+    return None
+
+
 def check_staff_row(session: Session, actor: Actor, clock: Clock) -> None:
     """Read the actor's staff row in ``session`` and refuse if it no longer matches the actor.
 
@@ -77,16 +92,9 @@ def check_staff_row(session: Session, actor: Actor, clock: Clock) -> None:
     """
     if actor.staff_id is None:
         return
-    row = session.get(Staff, actor.staff_id, populate_existing=True)
-    if row is None:
-        raise StaffRefused(_("Your account no longer exists. You have been signed out."), code="staff_missing")
-    if row.disabled:
-        raise StaffRefused(_("Your account has been disabled. You have been signed out."), code="staff_disabled")
-    if row.locked_until is not None and row.locked_until > clock.now():
-        raise StaffRefused(_("Your account is locked. You have been signed out; ask a supervisor."),
-                           code="staff_locked")
-    if row.role != actor.role or row.branch_code != actor.branch_code:
-        raise StaffRefused(_("Your role or branch has changed. Sign in again."), code="staff_role_changed")
+    refusal = staff_refusal(actor, session.get(Staff, actor.staff_id, populate_existing=True), clock.now())
+    if refusal is not None:
+        raise refusal
 
 
 class LiveStaffCheck:

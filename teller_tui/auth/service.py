@@ -35,6 +35,7 @@ from sqlmodel import col
 from teller_tui.audit.trail import Actor
 from teller_tui.auth import passwords, totp
 from teller_tui.auth.admin import StaffAdministration
+from teller_tui.auth.live import StaffRefused, staff_refusal
 from teller_tui.auth.roles import COUNTER_ROLES
 from teller_tui.auth.staff import (
     ISSUER,
@@ -288,6 +289,15 @@ class AuthService(StaffAdministration):
                               detail={"reason": "code"})
         raise ValidationError(_("That code is not right. Wait for the next code and type it."),
                               code="totp_code_wrong")
+
+    @guarded("auth")
+    def check_session(self, actor: Actor) -> StaffRefused | None:
+        """Whether the signed-in ``actor`` may still act (the app asks every few seconds and signs the
+        person out with the returned refusal's message); see :mod:`teller_tui.auth.live`."""
+        if actor.staff_id is None:
+            return None
+        with self.db.read() as s:
+            return staff_refusal(actor, s.get(Staff, actor.staff_id), self.clock.now())
 
     # -- session events (the UI reports them) -------------------------------------------------------------
     @guarded("auth")
