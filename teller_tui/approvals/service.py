@@ -43,6 +43,7 @@ from sqlmodel import Session, col
 
 from teller_tui.approvals.actions import ACTIONS
 from teller_tui.approvals.dashboard import DashboardData, read_dashboard
+from teller_tui.approvals.holds import check_hold_plan, check_hold_row
 from teller_tui.approvals.large_value import LargeValueView, large_value_reports, record_large_value
 from teller_tui.approvals.policy import LARGE_CASH_RULE, ApprovalPolicy, Facts, PolicyHit
 from teller_tui.approvals.records import (
@@ -343,6 +344,7 @@ class ApprovalService:
         """Hold the funds of a remote request until it is decided or expires; returns the hold id."""
         if spec.amount is None:
             raise ValidationError(_("A hold needs an amount."), code="hold_amount")
+        check_hold_plan(s, actor, spec, plan)
         hold = self.ledger.create_hold(s, HoldRequest(
             idempotency_key=f"{plan.idempotency_key}:hold", kind=plan.kind,
             debit_account_id=plan.debit_account_id, credit_account_id=plan.credit_account_id,
@@ -367,6 +369,7 @@ class ApprovalService:
 
     def _post_hold(self, s: Session, row: ApprovalRequest, hold_id: int, now: datetime) -> None:
         """Carry out an approved remote request: post its hold, and report it if it is large-value cash."""
+        check_hold_row(s, row, hold_id)
         notes = request_notes(row)
         key = notes.get("entry_key") or f"approval:{row.id}"
         result = self.ledger.post_hold(s, hold_id, idempotency_key=key, actor_id=row.requester_id,
