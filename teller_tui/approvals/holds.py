@@ -19,7 +19,8 @@ from teller_tui.common.errors import Conflict
 from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
 from teller_tui.ledger.accounts import AccountKind, wallet_code
-from teller_tui.models import Drawer, Hold, LedgerAccount, Wallet
+from teller_tui.models import Hold, LedgerAccount, Wallet
+from teller_tui.models.drawers import Drawer
 from teller_tui.models.enums import DrawerStatus
 
 if TYPE_CHECKING:
