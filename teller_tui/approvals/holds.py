@@ -60,7 +60,7 @@ def _expected_account(s: Session, actor: Actor, spec: ApprovalSpec, side: str) -
         col(LedgerAccount.code) == wallet_code(spec.accounts[index]))).scalar_one_or_none()
     if account is None or account.kind != AccountKind.WALLET or account.id is None:
         raise _mismatch("accounts")
-    return account.id
+    return int(account.id)
 
 
 def check_hold_plan(s: Session, actor: Actor, spec: ApprovalSpec, plan: HoldPlan) -> None:
