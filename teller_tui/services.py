@@ -27,6 +27,7 @@ from teller_tui.db.engine import Database, make_database
 from teller_tui.desk.cash import CashService
 from teller_tui.desk.customers import CustomerService
 from teller_tui.desk.teller_limits import TellerLimits
+from teller_tui.kiosk.guard import ResponsePacer, SignInGuard, TerminalThrottle
 from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.pins import CustomerPinService
 from teller_tui.kiosk.service import KioskService
@@ -109,8 +110,11 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box)
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
-    kiosk = KioskService(db, clock, settings, ledger, audit, cash=cash, limits=kiosk_limits, box=box)
-    customer_pins = CustomerPinService(db, clock, settings, audit)
+    guard = SignInGuard(box, attempts=kiosk_limits.pin_attempts, lock_minutes=settings.kiosk_pin_lock_minutes)
+    kiosk = KioskService(db, clock, settings, ledger, audit, cash=cash, limits=kiosk_limits, box=box, guard=guard,
+                         pacer=ResponsePacer(settings.kiosk_min_response_seconds),
+                         throttle=TerminalThrottle(settings.kiosk_attempts_per_minute))
+    customer_pins = CustomerPinService(db, clock, settings, audit, guard=guard)
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, customers=customers, wallets=wallets, cash=cash, business_days=business_days,

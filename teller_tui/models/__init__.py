@@ -9,6 +9,7 @@ from __future__ import annotations
 from teller_tui.models.approvals import ApprovalRequest as ApprovalRequest, LargeValueReport as LargeValueReport
 from teller_tui.models.audit import AuditHead, AuditRecord
 from teller_tui.models.desk import CustomerNameGram
+from teller_tui.models.kiosk import KioskGuard as KioskGuard
 from teller_tui.models.drawers import BusinessDay, DenominationCount, Drawer, DrawerEvent  # noqa: F401
 from teller_tui.models.onboarding import OnboardingDraft as OnboardingDraft
 from teller_tui.models.ledger import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
