@@ -18,6 +18,7 @@ from teller_tui.auth import live
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.auth.service import AuthService
 from teller_tui.branch.business_day import BusinessDayService
+from teller_tui.branch.custody import DrawerCustodyService
 from teller_tui.branch.drawers import DrawerService
 from teller_tui.branch.vault import VaultService
 from teller_tui.common.clock import Clock, SystemClock
@@ -61,6 +62,7 @@ class Services:
     business_days: BusinessDayService
     vault: VaultService
     drawers: DrawerService
+    custody: DrawerCustodyService
     funding: FundingService
     onboarding: OnboardingService
     lifecycle: LifecycleService
@@ -106,6 +108,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     vault = VaultService(db=db, clock=clock, ledger=ledger, audit=audit, auth=auth)
     drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, auth=auth,
                             days=business_days, vaults=vault)
+    custody = DrawerCustodyService(db=db, clock=clock, audit=audit, auth=auth)
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box)
@@ -118,6 +121,6 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, customers=customers, wallets=wallets, cash=cash, business_days=business_days,
-                    vault=vault, drawers=drawers,
+                    vault=vault, drawers=drawers, custody=custody,
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins)

@@ -210,6 +210,11 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "eod_report": READ,
         "vault": READ,
     },
+    "custody": {
+        "take_break": _actor(*COUNTER, scope=Scope.OWN),
+        "on_break": _actor(*COUNTER, scope=Scope.OWN),
+        "return_from_break": _actor(*COUNTER, scope=Scope.OWN),
+    },
     "funding": {
         "link_now": _actor(*STAFF, scope=Scope.BANK),
         "unlink": _actor(*STAFF, scope=Scope.BANK),
