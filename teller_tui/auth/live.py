@@ -21,7 +21,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
+
+from sqlalchemy import select
+from sqlmodel import col
 
 from teller_tui.auth.session import STAFF_REFUSAL_CODES
 from teller_tui.common.errors import PermissionDenied
@@ -42,7 +45,9 @@ __all__ = [
     "acting_as",
     "check_staff_row",
     "current_actor",
+    "StaffState",
     "install",
+    "read_staff_state",
     "staff_refusal",
 ]
 
@@ -71,7 +76,7 @@ def acting_as(actor: Actor) -> Iterator[None]:
         _current.reset(token)
 
 
-def staff_refusal(actor: Actor, row: Staff | None, now: datetime) -> StaffRefused | None:
+def staff_refusal(actor: Actor, row: Staff | StaffState | None, now: datetime) -> StaffRefused | None:
     """Why ``row`` (the actor's staff row as stored now) no longer lets ``actor`` act, or None."""
     if row is None:
         return StaffRefused(_("Your account no longer exists. You have been signed out."), code="staff_missing")
@@ -85,6 +90,22 @@ def staff_refusal(actor: Actor, row: Staff | None, now: datetime) -> StaffRefuse
     return None
 
 
+class StaffState(NamedTuple):
+    """The columns the check reads (only these: a kiosk's database role may read no credentials)."""
+
+    disabled: bool
+    locked_until: datetime | None
+    role: str
+    branch_code: str
+
+
+def read_staff_state(session: Session, staff_id: int) -> StaffState | None:
+    found = session.execute(
+        select(col(Staff.disabled), col(Staff.locked_until), col(Staff.role), col(Staff.branch_code))
+        .where(col(Staff.id) == staff_id)).first()
+    return None if found is None else StaffState(bool(found[0]), found[1], str(found[2]), str(found[3]))
+
+
 def check_staff_row(session: Session, actor: Actor, clock: Clock) -> None:
     """Read the actor's staff row in ``session`` and refuse if it no longer matches the actor.
 
@@ -92,7 +113,7 @@ def check_staff_row(session: Session, actor: Actor, clock: Clock) -> None:
     """
     if actor.staff_id is None:
         return
-    refusal = staff_refusal(actor, session.get(Staff, actor.staff_id, populate_existing=True), clock.now())
+    refusal = staff_refusal(actor, read_staff_state(session, actor.staff_id), clock.now())
     if refusal is not None:
         raise refusal
 

@@ -35,7 +35,7 @@ from sqlmodel import col
 from teller_tui.audit.trail import Actor
 from teller_tui.auth import passwords, totp
 from teller_tui.auth.admin import StaffAdministration
-from teller_tui.auth.live import StaffRefused, staff_refusal
+from teller_tui.auth.live import StaffRefused, read_staff_state, staff_refusal
 from teller_tui.auth.roles import COUNTER_ROLES
 from teller_tui.auth.staff import (
     ISSUER,
@@ -297,7 +297,7 @@ class AuthService(StaffAdministration):
         if actor.staff_id is None:
             return None
         with self.db.read() as s:
-            return staff_refusal(actor, s.get(Staff, actor.staff_id), self.clock.now())
+            return staff_refusal(actor, read_staff_state(s, actor.staff_id), self.clock.now())
 
     # -- session events (the UI reports them) -------------------------------------------------------------
     @guarded("auth")
