@@ -35,7 +35,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from teller_tui.auth.session import IdleTracker
+from teller_tui.auth.session import STAFF_REFUSAL_CODES, IdleTracker
 from teller_tui.common.clock import Clock, SystemClock
 from teller_tui.common.errors import DatabaseUnavailable, DomainError, StorageError
 from teller_tui.common.i18n import N_, _, get_locale, set_locale
@@ -52,6 +52,9 @@ if TYPE_CHECKING:
     from teller_tui.common.settings import Settings
 
 log = logging.getLogger("teller.ui")
+
+#: How often the app asks whether the signed-in person may still act (disabled, locked, demoted).
+SESSION_CHECK_SECONDS = 5.0
 
 __all__ = ["HomeScreenMissing", "TellerApp", "make_app"]
 
@@ -125,6 +128,7 @@ class TellerApp(App[int]):
         if keymap:
             self.set_keymap(keymap)
         self.set_interval(1.0, self.check_idle_lock, name="idle-lock")
+        self.set_interval(SESSION_CHECK_SECONDS, self.check_session_current, name="session-check")
         # After the first frame: the worker's imports (SQLAlchemy, pydantic) and database checks
         # would otherwise hold the GIL while the sign-in screen is being painted.
         self.call_after_refresh(self.open_services)
@@ -213,6 +217,9 @@ class TellerApp(App[int]):
         if isinstance(error, DatabaseUnavailable):
             self.database_unavailable(error)
             return
+        if isinstance(error, DomainError) and error.code in STAFF_REFUSAL_CODES:
+            self.end_session_refused(str(error))
+            return
         if isinstance(error, DomainError):
             self.notify(str(error), title=_("Not done"), severity="error", markup=False)
             return
@@ -266,6 +273,30 @@ class TellerApp(App[int]):
             # Walked away half-way through set-up: start again from the sign-in screen.
             self._pending = None
             self.reset_to_sign_in()
+
+    # -- session stays honest ----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session-check")
+    def check_session_current(self) -> None:
+        """Every few seconds: is the signed-in person still enabled, unlocked, in the same role?
+
+        The core refuses a disabled or demoted person's next call at once (teller_tui/auth/live.py);
+        this also signs out a person who is only looking at a screen."""
+        services, session = self.services, self.session
+        if services is None or session is None:
+            return
+        refusal = services.auth.check_session(session.actor)
+        if refusal is not None:
+            self.call_from_thread(self.end_session_refused, str(refusal), session.staff.id)
+
+    def end_session_refused(self, message: str, staff_id: int | None = None) -> None:
+        """The core refused the signed-in person (disabled, locked, demoted): sign them out, say why."""
+        if self.session is None or (staff_id is not None and self.session.staff.id != staff_id):
+            return
+        actor = self.session.actor
+        self.session = None
+        self.record_session_event(actor, "sign_out", reason="account_changed")
+        self.reset_to_sign_in()
+        self.notify(message, title=_("Signed out"), severity="error", markup=False, timeout=30)
 
     # -- session ---------------------------------------------------------------------------------------
     @property

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from teller_tui.approvals.policy import ApprovalPolicy
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.audit.trail import AuditTrail
+from teller_tui.auth import live
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.auth.service import AuthService
 from teller_tui.branch.business_day import BusinessDayService
+from teller_tui.branch.custody import DrawerCustodyService
 from teller_tui.branch.drawers import DrawerService
 from teller_tui.branch.vault import VaultService
 from teller_tui.common.clock import Clock, SystemClock
@@ -27,6 +29,7 @@ from teller_tui.desk.cash import CashService
 from teller_tui.desk.customers import CustomerService
 from teller_tui.desk.teller_limits import TellerLimits
 from teller_tui.kb.service import KnowledgeBaseService
+from teller_tui.kiosk.guard import ResponsePacer, SignInGuard, TerminalThrottle
 from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.pins import CustomerPinService
 from teller_tui.kiosk.service import KioskService
@@ -60,6 +63,7 @@ class Services:
     business_days: BusinessDayService
     vault: VaultService
     drawers: DrawerService
+    custody: DrawerCustodyService
     funding: FundingService
     onboarding: OnboardingService
     lifecycle: LifecycleService
@@ -88,6 +92,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     """Build the core. ``clock``, ``database`` and ``box`` are injected by tests and tools."""
     clock = clock or SystemClock()
     db = database or open_database(settings, check_schema=check_schema)
+    live.install(db, clock)  # every write re-reads the acting person's staff row (auth/live.py)
     ledger = Ledger(clock)
     audit = AuditTrail(clock)
     box = box or SecretBox.from_home_lazily(settings)
@@ -105,16 +110,20 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     vault = VaultService(db=db, clock=clock, ledger=ledger, audit=audit, auth=auth)
     drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, auth=auth,
                             days=business_days, vaults=vault)
+    custody = DrawerCustodyService(db=db, clock=clock, audit=audit, auth=auth)
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box)
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
-    kiosk = KioskService(db, clock, settings, ledger, audit, cash=cash, limits=kiosk_limits, box=box)
-    customer_pins = CustomerPinService(db, clock, settings, audit)
     kb = KnowledgeBaseService(db, clock, audit)
+    guard = SignInGuard(box, attempts=kiosk_limits.pin_attempts, lock_minutes=settings.kiosk_pin_lock_minutes)
+    kiosk = KioskService(db, clock, settings, ledger, audit, cash=cash, limits=kiosk_limits, box=box, guard=guard,
+                         pacer=ResponsePacer(settings.kiosk_min_response_seconds),
+                         throttle=TerminalThrottle(settings.kiosk_attempts_per_minute))
+    customer_pins = CustomerPinService(db, clock, settings, audit, guard=guard)
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, customers=customers, wallets=wallets, cash=cash, business_days=business_days,
-                    vault=vault, drawers=drawers,
+                    vault=vault, drawers=drawers, custody=custody,
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb)

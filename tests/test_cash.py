@@ -137,7 +137,14 @@ def test_frozen_wallet_refuses_debits_but_takes_deposits(desk: Desk) -> None:
     desk.cash.cash_in(desk.teller, wid, Money.of("5"), idempotency_key=key())
     with pytest.raises(PermissionDenied):
         desk.wallets.unfreeze(desk.teller, wid, "ok")
-    desk.wallets.unfreeze(desk.supervisor, wid, "identity checked")
+    # A supervisor does not skip the approval the policy requires: the direct path is the host's only
+    # (issue 15); at the counter, unfreezing goes through the lifecycle service and its approval.
+    with pytest.raises(PermissionDenied):
+        desk.wallets.unfreeze(desk.supervisor, wid, "identity checked")
+    with pytest.raises(ApprovalRequired) as needed:
+        desk.services.lifecycle.unfreeze(desk.teller, wid, "identity checked")
+    approval = desk.approve(desk.teller, needed.value.details["spec"])
+    desk.services.lifecycle.unfreeze(desk.teller, wid, "identity checked", approval_id=approval)
     desk.cash.cash_out(desk.teller, wid, Money.of("1"), idempotency_key=key())
 
 

@@ -26,10 +26,16 @@ class K:
         self.desk = desk
         self.box = SecretBox.ephemeral()
         self.limits = KioskLimits(Money.of("2000"), Money.of("5000"), 5, 20)
+        from teller_tui.kiosk.guard import ResponsePacer, SignInGuard, TerminalThrottle
+
+        self.guard = SignInGuard(self.box, attempts=5, lock_minutes=desk.settings.kiosk_pin_lock_minutes)
+        self.slept: list[float] = []
         self.svc = KioskService(desk.db, desk.clock, desk.settings, desk.ledger, desk.audit, cash=desk.cash,
-                                limits=self.limits, box=self.box)
+                                limits=self.limits, box=self.box, guard=self.guard,
+                                pacer=ResponsePacer(1.0, sleep=self.slept.append),
+                                throttle=TerminalThrottle(1000))
         self.actor = self.svc.ensure_identity("K01")
-        self.pins = CustomerPinService(desk.db, desk.clock, desk.settings, desk.audit)
+        self.pins = CustomerPinService(desk.db, desk.clock, desk.settings, desk.audit, guard=self.guard)
 
     def customer(self, name: str, phone: str, *, tier: int = 1, pin: str | None = PIN, totp: bool = False,
                  fund: str = "10000") -> tuple[int, int, str]:

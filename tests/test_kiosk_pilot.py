@@ -24,7 +24,8 @@ def services(db: Any, clock: FakeClock, tmp_path: Path) -> Iterator[Any]:
     from teller_tui.services import make_services
     from teller_tui.common.settings import load_settings
 
-    settings = load_settings(home=tmp_path / "home", locale="en", terminal_id="K01")
+    # No minimum answer time here: tests/test_kiosk_enumeration.py checks the pace with a fake clock.
+    settings = load_settings(home=tmp_path / "home", locale="en", terminal_id="K01", kiosk_min_response_seconds=0)
     yield make_services(settings, clock=clock, database=db, box=SecretBox.ephemeral())
 
 
@@ -204,7 +205,7 @@ async def test_pin_lockout_at_five_in_the_ui(services: Any) -> None:
             app.screen.query_one("#pin").value = "000000"
             app.screen.submit()  # what the Sign in button does
             await _settle(app, pilot)
-        assert "ask a teller" in _text(app)
+        assert "teller at the counter can lift it" in _text(app) and "30 minutes" in _text(app)
         with services.db.read() as s:
             c = s.get(Customer, cid)
             assert c.pin_locked and c.pin_failed_attempts == 5

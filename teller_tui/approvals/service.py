@@ -43,6 +43,7 @@ from sqlmodel import Session, col
 
 from teller_tui.approvals.actions import ACTIONS
 from teller_tui.approvals.dashboard import DashboardData, read_dashboard
+from teller_tui.approvals.holds import check_hold_plan, check_hold_row
 from teller_tui.approvals.large_value import LargeValueView, large_value_reports, record_large_value
 from teller_tui.approvals.policy import LARGE_CASH_RULE, ApprovalPolicy, Facts, PolicyHit
 from teller_tui.approvals.records import (
@@ -65,6 +66,7 @@ from teller_tui.ledger import HoldRequest, Ledger
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import ApprovalRequest
 from teller_tui.models.enums import ApprovalMode, ApprovalStatus, HoldStatus
+from teller_tui.auth.permissions import guarded
 
 __all__ = ["ApprovalService"]
 
@@ -94,6 +96,7 @@ class ApprovalService:
         return self.consume(session, approval_id, spec.request_hash(), rules=spec.rules)
 
     # -- counter approval --------------------------------------------------------------------------------
+    @guarded("approvals")
     def approve_at_counter(self, actor: Actor, spec: ApprovalSpec, username: str, password: str, code: str, *,
                            source_of_funds: str = "", purpose: str = "") -> ApprovalResult:
         """A supervisor present authenticates freshly at this terminal; the approval is granted at once."""
@@ -117,6 +120,7 @@ class ApprovalService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- remote approval --------------------------------------------------------------------------------
+    @guarded("approvals")
     def request(self, actor: Actor, spec: ApprovalSpec, *, source_of_funds: str = "",
                 purpose: str = "") -> ApprovalView:
         """Queue a request for any supervisor of the branch; hold the funds if ``spec.hold``."""
@@ -133,6 +137,7 @@ class ApprovalService:
             return request_view(s, row)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @guarded("approvals")
     def decide(self, actor: Actor, request_id: int, *, approve: bool, password: str, code: str,
                reason: str) -> ApprovalView:
         """A signed-in supervisor approves or rejects, with password, a fresh code and a reason."""
@@ -181,6 +186,7 @@ class ApprovalService:
             raise Conflict(_("This request has expired; any held funds were released."), code="approval_expired")
         return view
 
+    @guarded("approvals")
     def cancel(self, actor: Actor, request_id: int, reason: str = "") -> ApprovalView:
         """The requester (or a supervisor) withdraws a request that has not been used."""
         now = self.clock.now()
@@ -338,6 +344,7 @@ class ApprovalService:
         """Hold the funds of a remote request until it is decided or expires; returns the hold id."""
         if spec.amount is None:
             raise ValidationError(_("A hold needs an amount."), code="hold_amount")
+        check_hold_plan(s, actor, spec, plan)
         hold = self.ledger.create_hold(s, HoldRequest(
             idempotency_key=f"{plan.idempotency_key}:hold", kind=plan.kind,
             debit_account_id=plan.debit_account_id, credit_account_id=plan.credit_account_id,
@@ -362,6 +369,7 @@ class ApprovalService:
 
     def _post_hold(self, s: Session, row: ApprovalRequest, hold_id: int, now: datetime) -> None:
         """Carry out an approved remote request: post its hold, and report it if it is large-value cash."""
+        check_hold_row(s, row, hold_id)
         notes = request_notes(row)
         key = notes.get("entry_key") or f"approval:{row.id}"
         result = self.ledger.post_hold(s, hold_id, idempotency_key=key, actor_id=row.requester_id,

@@ -1,7 +1,8 @@
 """What exactly is to be approved: :class:`ApprovalSpec` and the request hash that binds an approval to it.
 
-The hash covers action, amount, currency, accounts, customer, subject, the (cleaned) reason, requester and
-branch, so an approval given for one request cannot be used for another. :class:`HoldPlan` says how a
+The hash covers action, amount, currency, accounts, the ledger legs, customer, subject, the (cleaned) reason,
+requester, branch and the hold (what it debits and credits, its kind, memo and key), so an approval given for
+one request cannot be used for another, and a hold cannot be pointed at other accounts after approval. :class:`HoldPlan` says how a
 remote request holds its funds while it waits.
 """
 
@@ -33,8 +34,8 @@ class HoldPlan:
 
 @dataclass(frozen=True, slots=True)
 class ApprovalSpec:
-    """Exactly what is to be approved. The hash covers action, amount, currency, accounts,
-    customer, subject, reason, requester and branch; the rest is shown, not bound."""
+    """Exactly what is to be approved. The hash covers action, amount, currency, accounts, legs,
+    customer, subject, reason, requester, branch and hold; the rest is shown, not bound."""
 
     kind: str
     requester_id: int | None
@@ -49,6 +50,7 @@ class ApprovalSpec:
     summary: str = ""  # one line for the supervisor's queue
     customer_name: str = ""
     hold: HoldPlan | None = None
+    legs: tuple[tuple[int, int], ...] = ()  # (ledger account id, signed minor amount) of the entry to post
 
     def canonical(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,10 @@ class ApprovalSpec:
             "reason": clean_text(self.reason, limit=200),  # the hash binds the cleaned reason
             "requester_id": self.requester_id,
             "branch": self.branch_code,
+            "legs": [list(leg) for leg in self.legs],
+            "hold": None if self.hold is None else {
+                "debit": self.hold.debit_account_id, "credit": self.hold.credit_account_id, "kind": self.hold.kind,
+                "memo": clean_text(self.hold.memo, limit=200), "key": self.hold.idempotency_key},
         }
 
     def request_hash(self) -> str:

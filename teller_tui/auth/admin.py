@@ -27,6 +27,7 @@ from teller_tui.auth.staff import (
 from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.models import Staff
+from teller_tui.auth.permissions import guarded
 
 __all__ = ["StaffAdministration"]
 
@@ -56,6 +57,7 @@ class StaffAdministration(StaffStore):
             return staff_view(row)
 
     # -- account management --------------------------------------------------------------------------
+    @guarded("auth")
     def create_staff(self, actor: Actor, username: str, display_name: str, role: str, *,
                      password: str | None = None, totp_secret: str | None = None,
                      branch_code: str | None = None) -> tuple[StaffView, str | None]:
@@ -126,6 +128,7 @@ class StaffAdministration(StaffStore):
                                       "one_time_password": must_change, "totp_preset": totp_secret is not None})
             return staff_view(row)
 
+    @guarded("auth")
     def disable(self, actor: Actor, username: str) -> StaffView:
         self._require(actor, ADMIN_ROLES)
         with self.db.write() as s:
@@ -136,6 +139,7 @@ class StaffAdministration(StaffStore):
             self.audit.append(s, actor, "disable", subject=f"staff:{row.username}")
             return staff_view(row)
 
+    @guarded("auth")
     def unlock(self, actor: Actor, username: str) -> StaffView:
         """Clear the failure counter and lock (a supervisor or admin, not for oneself)."""
         self._require(actor, SUPERVISION_ROLES)
@@ -150,6 +154,7 @@ class StaffAdministration(StaffStore):
             self.audit.append(s, actor, "unlock", subject=f"staff:{row.username}", detail=was)
             return staff_view(row)
 
+    @guarded("auth")
     def reset_totp(self, actor: Actor, username: str) -> StaffView:
         """Forget the person's authenticator; they enrol a new one at their next sign-in."""
         self._require(actor, ADMIN_ROLES)

@@ -69,6 +69,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     KIOSK = "kiosk"  # a self-service kiosk's own identity
     SYSTEM = "system"  # the host's command line; never stored on an account
+    TRAINEE = "trainee"  # in training: may do nothing in live mode (in no role set)
 
 
 KIOSK_ROLE = Role.KIOSK

@@ -35,6 +35,7 @@ from sqlmodel import col
 from teller_tui.audit.trail import Actor
 from teller_tui.auth import passwords, totp
 from teller_tui.auth.admin import StaffAdministration
+from teller_tui.auth.live import StaffRefused, read_staff_state, staff_refusal
 from teller_tui.auth.roles import COUNTER_ROLES
 from teller_tui.auth.staff import (
     ISSUER,
@@ -53,6 +54,7 @@ from teller_tui.common.errors import AuthenticationFailed, Conflict, NotFound, P
 from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
 from teller_tui.models import Staff
+from teller_tui.auth.permissions import guarded
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -217,6 +219,7 @@ class AuthService(StaffAdministration):
                               detail={"failed_attempts": attempts, "until": row.locked_until.isoformat()})
 
     # -- credentials of a signed-in person -----------------------------------------------------------------
+    @guarded("auth")
     def change_password(self, actor: Actor, current_password: str, new_password: str) -> StaffView:
         """Change one's own password (the current one is checked again)."""
         if actor.staff_id is None:
@@ -245,6 +248,7 @@ class AuthService(StaffAdministration):
             self.audit.append(s, actor, "password_change", subject=f"staff:{username}")
             return staff_view(row)
 
+    @guarded("auth")
     def begin_totp_enrolment(self, actor: Actor) -> TotpEnrolment:
         """A new secret for the signed-in person, pending until one valid code confirms it."""
         if actor.staff_id is None:
@@ -263,6 +267,7 @@ class AuthService(StaffAdministration):
         uri = totp.provisioning_uri(secret, username, ISSUER)
         return TotpEnrolment(staff_id=actor.staff_id, username=username, secret=secret, uri=uri)
 
+    @guarded("auth")
     def confirm_totp_enrolment(self, actor: Actor, code: str) -> StaffView:
         """Activate the pending secret with one valid code (that code's step is then used up)."""
         if actor.staff_id is None:
@@ -285,7 +290,17 @@ class AuthService(StaffAdministration):
         raise ValidationError(_("That code is not right. Wait for the next code and type it."),
                               code="totp_code_wrong")
 
+    @guarded("auth")
+    def check_session(self, actor: Actor) -> StaffRefused | None:
+        """Whether the signed-in ``actor`` may still act (the app asks every few seconds and signs the
+        person out with the returned refusal's message); see :mod:`teller_tui.auth.live`."""
+        if actor.staff_id is None:
+            return None
+        with self.db.read() as s:
+            return staff_refusal(actor, read_staff_state(s, actor.staff_id), self.clock.now())
+
     # -- session events (the UI reports them) -------------------------------------------------------------
+    @guarded("auth")
     def record_session_event(self, actor: Actor, action: str, **detail: Any) -> None:
         """Audit ``sign_out`` or ``lock`` (the screen locked after idling or by key)."""
         if action not in ("sign_out", "lock"):

@@ -6,7 +6,11 @@ from datetime import datetime, timedelta
 
 from teller_tui.common.clock import Clock
 
-__all__ = ["IdleTracker"]
+__all__ = ["STAFF_REFUSAL_CODES", "IdleTracker"]
+
+#: Codes of a refusal that ends the person's session (the app signs them out): their staff row
+#: changed since sign-in (see teller_tui/auth/live.py). Kept here, light enough for the app's start.
+STAFF_REFUSAL_CODES = frozenset({"staff_disabled", "staff_locked", "staff_role_changed", "staff_missing"})
 
 
 class IdleTracker:

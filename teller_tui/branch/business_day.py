@@ -18,6 +18,7 @@ from teller_tui.db.engine import Database
 from teller_tui.ledger.business_day import find_open_business_day
 from teller_tui.models.drawers import BusinessDay, Drawer
 from teller_tui.models.enums import BusinessDayStatus, DrawerStatus
+from teller_tui.auth.permissions import guarded
 
 __all__ = ["BusinessDayService"]
 
@@ -42,6 +43,7 @@ class BusinessDayService:
                 Drawer.business_day_id == day.id, Drawer.status != DrawerStatus.CLOSED)).one()
             return _day_view(day, int(n))
 
+    @guarded("business_days")
     def open(self, actor: Actor, business_date: date | None = None) -> BusinessDayView:
         with self.db.write() as session:
             return _day_view(self.open_in(session, actor, business_date))
@@ -72,6 +74,7 @@ class BusinessDayService:
                           detail={"business_date": wanted.isoformat()})
         return day
 
+    @guarded("business_days")
     def close(self, actor: Actor) -> BusinessDayView:
         """Close the branch's open day (supervisor); refused while any drawer of it is open."""
         if actor.role not in SUPERVISION_ROLES:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from teller_tui.audit.trail import Actor
 from teller_tui.branch.views import OpenDrawer
 from teller_tui.common.errors import Conflict
 from teller_tui.common.i18n import _
 from teller_tui.ledger.business_day import find_open_business_day
-from teller_tui.models.drawers import BusinessDay, Drawer
+from teller_tui.models.drawers import BusinessDay, Drawer, DrawerEvent
+from teller_tui.models.enums import DrawerEventKind
 from teller_tui.models.enums import DrawerStatus as DrawerState
 
-__all__ = ["actor_drawer", "require_open_drawer"]
+__all__ = ["actor_drawer", "on_break", "require_open_drawer"]
+
+
+def on_break(session: Session, drawer_id: int) -> bool:
+    """Whether the drawer's last break event is a start (its teller stepped away and has not returned)."""
+    last = session.exec(select(DrawerEvent.kind).where(
+        DrawerEvent.drawer_id == drawer_id,
+        col(DrawerEvent.kind).in_((DrawerEventKind.BREAK_START, DrawerEventKind.BREAK_END)))
+        .order_by(col(DrawerEvent.id).desc()).limit(1)).first()
+    return last == DrawerEventKind.BREAK_START
 
 
 def actor_drawer(session: Session, actor: Actor) -> tuple[Drawer | None, BusinessDay] | None:
@@ -48,4 +58,7 @@ def require_open_drawer(session: Session, actor: Actor) -> OpenDrawer:
         raise Conflict(_("Your drawer for business day {date} is closed; it reopens on the next business day.")
                        .format(date=day.business_date.isoformat()), code="drawer_closed")
     assert drawer.id is not None
+    if on_break(session, drawer.id):
+        raise Conflict(_("This drawer is locked while its teller is on a break: they return and sign in "
+                         "again first."), code="drawer_on_break")
     return OpenDrawer(drawer.id, drawer.account_id, drawer.business_date, drawer.currency)

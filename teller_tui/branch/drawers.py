@@ -53,6 +53,7 @@ from teller_tui.ledger.kinds import DRAWER_ENTRY_KINDS, EntryKind
 from teller_tui.models.drawers import DenominationCount, Drawer, DrawerEvent
 from teller_tui.models.enums import DrawerEventKind, DrawerStatus as DrawerState
 from teller_tui.models.ledger import JournalEntry, Posting
+from teller_tui.auth.permissions import guarded
 
 __all__ = ["DrawerService"]
 
@@ -86,9 +87,11 @@ class DrawerService:
         self.auth, self.days, self.vaults = auth, days, vaults
 
     # -- business day and vault (delegates, so screens have one service for the cash desk) ----------
+    @guarded("drawers")
     def open_business_day(self, actor: Actor, business_date: date | None = None) -> BusinessDayView:
         return self.days.open(actor, business_date)
 
+    @guarded("drawers")
     def close_business_day(self, actor: Actor, *, write_report: bool = True) -> BusinessDayView:
         view = self.days.close(actor)
         if write_report:
@@ -98,11 +101,13 @@ class DrawerService:
     def vault(self, branch_code: str, currency: str = "CNY") -> VaultView:
         return self.vaults.view(branch_code, currency)
 
+    @guarded("drawers")
     def receive_into_vault(self, actor: Actor, counts: Mapping[str, int], *, source: str = "settlement",
                            memo: str = "", currency: str = "CNY", idempotency_key: str | None = None) -> VaultView:
         return self.vaults.receive(actor, counts, source=source, memo=memo, currency=currency,
                                    idempotency_key=idempotency_key)
 
+    @guarded("drawers")
     def transfer_with_vault(self, actor: Actor, direction: Direction, counts: Mapping[str, int],
                             supervisor: SupervisorCredentials | None, *, idempotency_key: str | None = None,
                             currency: str = "CNY") -> TransferResult:
@@ -110,6 +115,7 @@ class DrawerService:
                                     currency=currency)
 
     # -- opening --------------------------------------------------------------------------------------
+    @guarded("drawers")
     def open_drawer(self, actor: Actor, counts: Mapping[str, int], supervisor: SupervisorCredentials | None,
                     *, currency: str = "CNY") -> DrawerStatus:
         """Open the actor's drawer for the business day with a float counted out of the vault."""
@@ -168,6 +174,7 @@ class DrawerService:
             return drawer.id
 
     # -- cash pieces at the counter -------------------------------------------------------------------
+    @guarded("drawers")
     def record_tender(self, actor: Actor, entry_id: int, t: Tender) -> int:
         """Keep the pieces received / paid out for a posted cash entry of the actor's drawer."""
         with self.db.write() as session:
@@ -199,6 +206,7 @@ class DrawerService:
         return drawer
 
     # -- end of day ----------------------------------------------------------------------------------
+    @guarded("drawers")
     def submit_blind_count(self, actor: Actor, counts: Mapping[str, int], *, currency: str = "CNY") -> CountResult:
         """Record the teller's count; only now is the expected figure revealed."""
         require_staff(actor)
@@ -226,6 +234,7 @@ class DrawerService:
                                       "difference": counted.minor - expected, "counts": counts})
             return _count_result(drawer, _tolerance(self.settings))
 
+    @guarded("drawers")
     def pending_count(self, actor: Actor) -> CountResult | None:
         """The submitted count of the actor's drawer while it waits to close (None otherwise)."""
         with self.db.read() as session:
@@ -235,6 +244,7 @@ class DrawerService:
                 return None
             return _count_result(drawer, _tolerance(self.settings))
 
+    @guarded("drawers")
     def close_drawer(self, actor: Actor, supervisor: SupervisorCredentials | None = None, *,
                      write_report: bool = True) -> DrawerClosed:
         """Post the over/short, return the counted cash to the vault and close the drawer.
@@ -329,6 +339,7 @@ class DrawerService:
         return entry.reference
 
     # -- reads ---------------------------------------------------------------------------------------
+    @guarded("drawers")
     def status(self, actor: Actor, *, include_balance: bool = False) -> DrawerStatus:
         """The actor's drawer today, for the home screen (one short read transaction).
 

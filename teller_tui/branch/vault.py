@@ -31,6 +31,7 @@ from teller_tui.ledger.accounts import equity_code, settlement_code
 from teller_tui.ledger.business_day import current_business_date
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models.enums import DrawerEventKind
+from teller_tui.auth.permissions import guarded
 
 __all__ = ["VaultService"]
 
@@ -44,6 +45,7 @@ class VaultService:
         with self.db.read() as session:
             return vault_view(session, self.ledger, branch_code, currency)
 
+    @guarded("vault")
     def receive(self, actor: Actor, counts: Mapping[str, int], *, source: str = "settlement", memo: str = "",
                 currency: str = "CNY", idempotency_key: str | None = None) -> VaultView:
         """Cash delivered into the vault from the central bank / cash centre (``source`` settlement),
@@ -82,6 +84,7 @@ class VaultService:
                                           "counts": counts, "reference": entry.reference})
         return self.view(branch, currency)
 
+    @guarded("vault")
     def transfer(self, actor: Actor, direction: Direction, counts: Mapping[str, int],
                  supervisor: SupervisorCredentials | None, *, idempotency_key: str | None = None,
                  currency: str = "CNY") -> TransferResult:

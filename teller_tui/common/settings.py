@@ -58,6 +58,10 @@ class Settings(BaseSettings):
 
     idle_lock_seconds: int = Field(DEFAULT_IDLE_LOCK_SECONDS, ge=10)
     kiosk_idle_seconds: int = Field(60, ge=5)
+    kiosk_pin_lock_minutes: int = Field(30, ge=1, description="A kiosk sign-in lock expires after this long")
+    kiosk_min_response_seconds: float = Field(1.0, ge=0, le=10,
+                                              description="Every kiosk sign-in answer takes at least this long")
+    kiosk_attempts_per_minute: int = Field(10, ge=1, description="Sign-in attempts one kiosk terminal may make")
     approval_expiry_seconds: int = Field(10 * 60, ge=30)
     draft_expiry_hours: int = Field(72, ge=1)
     over_short_tolerance: str = Field("10.00", description="Drawer difference posted without approval (yuan)")

@@ -105,6 +105,9 @@ class Database:
         #: PostgreSQL: take one transaction-scoped advisory lock at the start of every write
         #: transaction, so writers run one at a time as under SQLite's BEGIN IMMEDIATE.
         self.serialize_writes = serialize_writes
+        #: Checks run first thing in every write transaction (after the writer lock), e.g. the
+        #: auth layer's re-read of the acting person's staff row. They raise to refuse the write.
+        self.write_checks: list[Callable[[Session], None]] = []
         if self.dialect == "sqlite":
             database = self.url.database or ""
             if database in ("", ":memory:") or database.startswith("file::memory:"):
@@ -189,6 +192,8 @@ class Database:
                     # terminals could both pass a check. Serializing writers gives them the
                     # same guarantee as SQLite's BEGIN IMMEDIATE. Reads are not affected.
                     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_WRITE_LOCK_KEY})
+                for check in self.write_checks:
+                    check(session)
                 yield session
 
     @contextmanager

@@ -43,8 +43,8 @@ APP_READ_ONLY = frozenset({"alembic_version"})
 #: approvals, notes, drafts, linked cards; DELETE/TRUNCATE anywhere; staff credential columns.
 KIOSK_GRANTS: Mapping[str, Sequence[str]] = {
     "alembic_version": ("SELECT",),
-    "staff": ("SELECT (id, username, display_name, role, branch_code, disabled, must_change_password, "
-              "created_at)",),
+    "staff": ("SELECT (id, username, display_name, role, branch_code, disabled, locked_until, "
+              "must_change_password, created_at)",),
     "customer": ("SELECT", "UPDATE (pin_hash, pin_failed_attempts, pin_locked, totp_last_step)"),
     "wallet": ("SELECT",),
     "business_day": ("SELECT",),
@@ -55,6 +55,7 @@ KIOSK_GRANTS: Mapping[str, Sequence[str]] = {
     "ledger_hold": ("SELECT",),
     "audit_record": ("SELECT", "INSERT"),
     "audit_head": ("SELECT", "UPDATE"),
+    "kiosk_guard": ("SELECT", "INSERT", "UPDATE"),  # wrong-try counters (hashed numbers), teller_tui/kiosk/guard.py
 }
 #: Sequences the kiosk role may draw ids from (the tables it inserts into).
 KIOSK_SEQUENCE_TABLES = ("journal_entry", "posting", "audit_record")

@@ -32,7 +32,8 @@ def cash_spec(actor: Actor, kind: str, amount: Money, memo: str, key: str, src: 
     return ApprovalSpec(kind=kind, requester_id=actor.staff_id, branch_code=actor.branch_code, amount=amount,
                         accounts=accounts, customer_id=src.wallet.customer_id, reason=memo,
                         rules=tuple(rules), reasons=tuple(reasons),
-                        customer_name=src.customer.full_name if src.customer else "", hold=hold)
+                        customer_name=src.customer.full_name if src.customer else "", hold=hold,
+                        legs=tuple((leg.account_id, leg.amount) for leg in legs))
 
 
 def reversal_spec(actor: Actor, entry_id: int, side: WalletSide, amount: Money, reason: str,

@@ -80,6 +80,7 @@ from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount
 from teller_tui.wallets.limits import check_money_in, check_payment_out
+from teller_tui.auth.permissions import guarded
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -213,15 +214,19 @@ class CashService:
             chk = self.check_limits(s, actor, kind, amount, src, dst)
             return cash_preview(kind, src, dst, amount, refusal=chk.refusal, reasons=chk.reasons, rules=chk.rules)
 
+    @guarded("cash")
     def preview_cash_in(self, actor: Actor, wallet_id: int, amount: Money) -> Preview:
         return self._preview(actor, EntryKind.CASH_IN, wallet_id, amount)
 
+    @guarded("cash")
     def preview_cash_out(self, actor: Actor, wallet_id: int, amount: Money) -> Preview:
         return self._preview(actor, EntryKind.CASH_OUT, wallet_id, amount)
 
+    @guarded("cash")
     def preview_transfer(self, actor: Actor, from_wallet_id: int, to_wallet_id: int, amount: Money) -> Preview:
         return self._preview(actor, EntryKind.TRANSFER, from_wallet_id, amount, to_wallet_id)
 
+    @guarded("cash")
     def preview_reversal(self, actor: Actor, entry_id: int) -> Preview:
         with self.db.read() as s:
             refusal: DomainError | None = None
@@ -237,16 +242,19 @@ class CashService:
                                     rules=spec.rules if spec else ())
 
     # -- posting -----------------------------------------------------------------------------
+    @guarded("cash")
     def cash_in(self, actor: Actor, wallet_id: int, amount: Money, memo: str = "", *, idempotency_key: str,
                 approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
         require_role(actor, *STAFF_ROLES)
         return self._execute(actor, EntryKind.CASH_IN, wallet_id, None, amount, memo, idempotency_key, approval_id)
 
+    @guarded("cash")
     def cash_out(self, actor: Actor, wallet_id: int, amount: Money, memo: str = "", *, idempotency_key: str,
                  approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
         require_role(actor, *STAFF_ROLES)
         return self._execute(actor, EntryKind.CASH_OUT, wallet_id, None, amount, memo, idempotency_key, approval_id)
 
+    @guarded("cash")
     def transfer(self, actor: Actor, from_wallet_id: int, to_wallet_id: int, amount: Money, memo: str = "", *,
                  idempotency_key: str, approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
         require_role(actor, *STAFF_ROLES)
@@ -346,6 +354,7 @@ class CashService:
         hits = self.approvals.evaluate(Facts("reversal", self._today(session, actor), abs(amount), actor.role))
         return reversal_spec(actor, entry_id, self.wallet_side(session, wallet_id), amount, reason, hits)
 
+    @guarded("cash")
     def reverse(self, actor: Actor, entry_id: int, reason: str, *, idempotency_key: str,
                 approval_id: int | None = None) -> TxnResult:
         require_role(actor, *STAFF_ROLES)

@@ -33,6 +33,7 @@ from teller_tui.models import Customer, CustomerNote, LedgerAccount, LinkedAccou
 from teller_tui.models.types import UTCDateTime
 from teller_tui.ledger.business_day import current_business_date
 from teller_tui.wallets.views import wallet_views
+from teller_tui.auth.permissions import guarded
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -89,6 +90,7 @@ class CustomerService:
                 c.occupation, c.risk_level, c.kyc_level, c.branch_code, c.created_at, c.pin_locked, wallets,
                 linked, notes)
 
+    @guarded("customers")
     def add_note(self, actor: Actor, customer_id: int, text: str) -> NoteView:
         body = clean_text(text, limit=1000)
         if not body:

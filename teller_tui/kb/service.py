@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.auth.permissions import guarded
 from teller_tui.auth.roles import ACCOUNT_ROLES, STAFF_ROLES, SUPERVISION_ROLES, require_role
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -97,12 +98,14 @@ class KnowledgeBaseService:
                     self._stamp = stamp
                 return self._indexes[locale], self._articles[locale]
 
+    @guarded("kb")
     def search(self, actor: Actor, query: str, locale: str, *, limit: int = 10) -> list[KbHit]:
         """Ranked articles for ``query`` with the passage that matches best."""
         require_role(actor, *READ_ROLES)
         index, _articles = self._published(locale)
         return index.search(clean_text(query, limit=200), limit=limit)
 
+    @guarded("kb")
     def article(self, actor: Actor, article_id: str, locale: str) -> ArticleText:
         require_role(actor, *READ_ROLES)
         _index, articles = self._published(locale)
@@ -111,6 +114,7 @@ class KnowledgeBaseService:
             raise NotFound(_("No help article {id}").format(id=article_id), code="kb_not_found")
         return found
 
+    @guarded("kb")
     def for_screen(self, actor: Actor, screen: str, locale: str) -> list[ArticleText]:
         """The articles a screen offers first (its ``screens`` list names it), by title."""
         require_role(actor, *READ_ROLES)
@@ -119,6 +123,7 @@ class KnowledgeBaseService:
         _index, articles = self._published(locale)
         return sorted((a for a in articles.values() if screen in a.screens), key=lambda a: a.title)
 
+    @guarded("kb")
     def for_refusal(self, actor: Actor, code: str, locale: str) -> ArticleText | None:
         """The article that explains a refusal code: the most specific one (fewest codes) listing it."""
         require_role(actor, *READ_ROLES)
@@ -127,6 +132,7 @@ class KnowledgeBaseService:
         return min(matches, key=lambda a: (len(a.refusals), a.article_id)) if matches else None
 
     # -- keeping it current ------------------------------------------------------------------------
+    @guarded("kb")
     def sync_shipped(self, actor: Actor, shipped: Sequence[ArticleText] | None = None) -> SyncReport:
         """Seed or update from the shipped files (see the module docstring for conflicts)."""
         require_role(actor, *SUPERVISION_ROLES)
@@ -169,6 +175,7 @@ class KnowledgeBaseService:
                          screens=json.dumps(list(art.screens)), refusals=json.dumps(list(art.refusals)),
                          body=art.body, shipped_hash=shipped_hash, author=actor.username, created_at=now)
 
+    @guarded("kb")
     def propose(self, actor: Actor, revised: ArticleText) -> KbRevision:
         """A supervisor's revision (or a new article): stored as pending until a second person reviews it."""
         require_role(actor, *SUPERVISION_ROLES)
@@ -193,6 +200,7 @@ class KnowledgeBaseService:
                               detail={"version": row.version})
             return _revision(row)
 
+    @guarded("kb")
     def review(self, actor: Actor, revision_id: int, *, approve: bool) -> KbRevision:
         """A second person publishes (or rejects) a pending revision; the author cannot review their own."""
         require_role(actor, *SUPERVISION_ROLES)
@@ -219,6 +227,7 @@ class KnowledgeBaseService:
                               subject=f"kb:{row.article_id}:{row.locale}", detail={"version": row.version})
             return _revision(row)
 
+    @guarded("kb")
     def revisions(self, actor: Actor, *, status: KbStatus | None = None) -> list[KbRevision]:
         """Revisions (pending, conflicts …) for the supervisor's review list, newest first."""
         require_role(actor, *SUPERVISION_ROLES)
@@ -228,6 +237,7 @@ class KnowledgeBaseService:
                 stmt = stmt.where(col(KbArticle.status) == status)
             return [_revision(r) for r in s.execute(stmt.limit(500)).scalars()]
 
+    @guarded("kb")
     def history(self, actor: Actor, article_id: str, locale: str) -> list[KbRevision]:
         require_role(actor, *READ_ROLES)
         with self.db.read() as s:

@@ -3,12 +3,13 @@
 Public API::
 
     limits = KioskLimits.load()                   # teller_tui.kiosk.limits (data/kiosk.toml)
-    svc = KioskService(db, clock, settings, ledger, audit, cash=, limits=, box=)   # services.kiosk
+    svc = KioskService(db, clock, settings, ledger, audit, cash=, limits=, box=, guard=, pacer=, throttle=)
     actor = svc.ensure_identity("K01")            # the kiosk's own Staff row (role "kiosk", "kiosk-k01")
     session = svc.sign_in(actor, "13812345678", "123456", code=None)   # -> KioskSession (kiosk.views)
         # raises CodeRequired (an AuthenticationFailed; teller_tui.kiosk.pins) when the customer enrolled an
         # authenticator and no code was given; AuthenticationFailed otherwise (one message),
-        # PinLocked after ``pin_attempts`` wrong PINs/codes in a row.
+        # PinLocked after ``pin_attempts`` wrong tries with one number (known or not) until the lock
+        # expires (``kiosk_pin_lock_minutes``) or a teller lifts it (teller_tui.kiosk.guard).
     acct = svc.account(actor, session)            # -> KioskAccount (balance, limits left today)
     rows = svc.history(actor, session, wallet_id)  # -> list[KioskHistoryRow] (own wallet only)
     p = svc.preview_transfer(actor, session, from_wallet_id, "13912345678", amount)  # -> TransferPreview
@@ -54,9 +55,10 @@ from teller_tui.common.masks import mask_name, mask_phone, mask_wallet
 from teller_tui.common.money import Money
 from teller_tui.desk.cash import CashService
 from teller_tui.desk.cash_types import EntryReceipt, WalletSide
+from teller_tui.kiosk.guard import ResponsePacer, SignInGuard, TerminalThrottle
 from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.lookup import find_payee, find_sign_in
-from teller_tui.kiosk.pins import check_pin, failure_message, raise_for_outcome
+from teller_tui.kiosk.signin import check_sign_in
 from teller_tui.kiosk.statement import render_statement
 from teller_tui.kiosk.views import (
     KioskAccount, KioskHistoryRow, KioskReceipt, KioskSession, KioskWallet, TransferPreview,
@@ -67,6 +69,7 @@ from teller_tui.models import Customer, LedgerAccount, Staff, Wallet
 from teller_tui.models.enums import WalletStatus
 from teller_tui.models.types import UTCDateTime
 from teller_tui.wallets.limits import class_limits, room_today
+from teller_tui.auth.permissions import guarded
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -99,11 +102,13 @@ def kiosk_username(terminal_id: str) -> str:
 # -- the service ------------------------------------------------------------------------------------
 class KioskService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail, *,
-                 cash: CashService, limits: KioskLimits, box: SecretBox) -> None:
+                 cash: CashService, limits: KioskLimits, box: SecretBox, guard: SignInGuard, pacer: ResponsePacer,
+                 throttle: TerminalThrottle) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
         self.cash = cash
         self.limits = limits
         self.box = box
+        self.guard, self.pacer, self.throttle = guard, pacer, throttle
         self._sessions: dict[str, _Live] = {}
         self._lock = threading.Lock()
 
@@ -157,33 +162,18 @@ class KioskService:
         return wallet_id
 
     # -- sign-in ----------------------------------------------------------------------------------
+    @guarded("kiosk")
     def sign_in(self, actor: Actor, identifier: str, pin: str, code: str | None = None) -> KioskSession:
-        """Check the wallet PIN (and the authenticator code where enrolled); open a session."""
+        """Check the wallet PIN (and the authenticator code where enrolled); open a session.
+
+        An unknown number and a wrong PIN give the same answer, count and lock the same way and take
+        the same (minimum) time; each terminal is throttled (see :mod:`teller_tui.kiosk.guard`)."""
         require_role(actor, KIOSK_ROLE)
-        with self.db.read() as s:
-            found = find_sign_in(s, identifier)
-            customer_id = found[0].id if found else None
-            stored = found[0].pin_hash if found else None
-            wallet_ids = found[1] if found else ()
-        pin_ok = passwords.verify_pin(stored, pin or "")  # argon2 outside any transaction
-        if customer_id is None or not wallet_ids:
-            if stored is None:
-                passwords.verify_secret(None, pin or "")  # same time as a real check
-            self._audit_failure(actor, "", "unknown")
-            raise AuthenticationFailed(failure_message(), code="kiosk_signin")
-        now = self.clock.now()
-        with self.db.write() as s:
-            c = s.execute(select(Customer).where(col(Customer.id) == customer_id)).scalar_one()
-            s.refresh(c)
-            outcome = check_pin(s, c, stored=stored, pin_ok=pin_ok, code=code, box=self.box, now=now,
-                                attempts=self.limits.pin_attempts)
-            if outcome != "code_required":
-                self.audit.append(s, actor, "kiosk_sign_in", subject=c.customer_no,
-                                  outcome="ok" if outcome == "ok" else "fail",
-                                  detail={"reason": outcome, "failed_attempts": c.pin_failed_attempts})
-            name_masked = mask_name(c.full_name)
-        raise_for_outcome(outcome)
-        session = KioskSession(secrets.token_urlsafe(24), int(customer_id), wallet_ids, actor.terminal_id,
+        with self.pacer.paced():
+            customer_id, wallet_ids, name_masked, now = check_sign_in(
+                self.db, self.clock, self.settings, self.audit, self.box, self.guard, self.throttle,
+                actor, identifier, pin, code)
+        session = KioskSession(secrets.token_urlsafe(24), customer_id, wallet_ids, actor.terminal_id,
                                actor.staff_id, name_masked, now)
         with self._lock:
             self._sessions[session.token] = _Live(session, now)
@@ -193,6 +183,7 @@ class KioskService:
         with self.db.write() as s:
             self.audit.append(s, actor, "kiosk_sign_in", subject=subject, outcome="fail", detail={"reason": reason})
 
+    @guarded("kiosk")
     def sign_out(self, actor: Actor, session: KioskSession | None) -> None:
         """End the session (idempotent; also for an expired one)."""
         require_role(actor, KIOSK_ROLE)
@@ -242,6 +233,7 @@ class KioskService:
                            Money(balance, cur), Money(max(available, 0), cur), Money(per_txn, cur),
                            Money(max(left, 0), cur))
 
+    @guarded("kiosk")
     def account(self, actor: Actor, session: KioskSession) -> KioskAccount:
         """The signed-in customer's wallets: balance and what may still be sent today."""
         session = self._require(actor, session)
@@ -256,6 +248,7 @@ class KioskService:
                     views.append(self._wallet_view(s, actor, w))
             return KioskAccount(session.name_masked, mask_phone(c.phone), tuple(views))
 
+    @guarded("kiosk")
     def history(self, actor: Actor, session: KioskSession, wallet_id: int, *, limit: int | None = None
                 ) -> list[KioskHistoryRow]:
         """The wallet's latest entries, newest first. Only amounts and kinds: no other customer's data."""
@@ -289,6 +282,7 @@ class KioskService:
                 balance -= amount
             return out
 
+    @guarded("kiosk")
     def history_text(self, actor: Actor, session: KioskSession, wallet_id: int, *, width: int = 80,
                      locale: str | None = None) -> str:
         """A printable statement of :meth:`history` (masked; cell-aligned for CJK)."""
@@ -339,6 +333,7 @@ class KioskService:
                                    code="kiosk_needs_approval")
         return src, dst, dst_customer
 
+    @guarded("kiosk")
     def preview_transfer(self, actor: Actor, session: KioskSession, from_wallet_id: int, payee: str,
                          amount: Money) -> TransferPreview:
         """What the confirmation shows: the payee masked (``张*明 138****5678``), the balance after.
@@ -359,6 +354,7 @@ class KioskService:
                                    mask_phone(dst_customer.phone), mask_wallet(dst_wallet.number), amount,
                                    Money(src.balance - amount.minor, amount.currency), refusal)
 
+    @guarded("kiosk")
     def transfer(self, actor: Actor, session: KioskSession, from_wallet_id: int, payee: str, amount: Money, *,
                  idempotency_key: str) -> KioskReceipt:
         """Post the transfer (one ledger entry by the kiosk identity), audit it, make the receipt."""

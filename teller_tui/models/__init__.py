@@ -10,6 +10,7 @@ from teller_tui.models.approvals import ApprovalRequest as ApprovalRequest, Larg
 from teller_tui.models.audit import AuditHead, AuditRecord
 from teller_tui.models.desk import CustomerNameGram
 from teller_tui.models.kb import KbArticle as KbArticle
+from teller_tui.models.kiosk import KioskGuard as KioskGuard
 from teller_tui.models.drawers import BusinessDay, DenominationCount, Drawer, DrawerEvent  # noqa: F401
 from teller_tui.models.onboarding import OnboardingDraft as OnboardingDraft
 from teller_tui.models.ledger import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting

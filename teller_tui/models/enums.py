@@ -101,6 +101,8 @@ class DrawerEventKind(StrEnum):
     CLOSE_RETURN = "close_return"  # drawer -> vault when the drawer closes
     VAULT_RECEIVE = "vault_receive"  # cash brought into the branch
     VAULT_COUNT = "vault_count"
+    BREAK_START = "break_start"  # the teller stepped away: the drawer takes no cash until they return
+    BREAK_END = "break_end"  # back, re-authenticated with password and a fresh code
 
 
 class LinkedAccountKind(StrEnum):

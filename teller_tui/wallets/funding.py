@@ -53,6 +53,7 @@ from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.identity.cards import validate_bank_account, validate_bank_card
 from teller_tui.wallets.identity.names import validate_name
 from teller_tui.wallets.limits import check_money_in, check_payment_out
+from teller_tui.auth.permissions import guarded
 
 _TOKEN_LABEL = b"teller-tui linked-account token v1"
 
@@ -156,12 +157,14 @@ class FundingService:
                                       "bank": check.bank_name})
         return _linked(row)
 
+    @guarded("funding")
     def link_now(self, actor: Actor, customer_id: int, wallet_id: int | None, kind: str, number: str,
                  holder_name: str, *, bank_name: str = "") -> LinkedView:
         require_role(actor, *STAFF_ROLES)
         return self.db.write_retrying(lambda s: self.link(s, actor, customer_id, wallet_id, kind, number,
                                                           holder_name, bank_name=bank_name))
 
+    @guarded("funding")
     def unlink(self, actor: Actor, linked_id: int) -> None:
         require_role(actor, *STAFF_ROLES)
 
@@ -181,12 +184,14 @@ class FundingService:
             return None if row is None else _linked(row)
 
     # -- money ----------------------------------------------------------------------------------
+    @guarded("funding")
     def top_up_from_linked(self, actor: Actor, wallet_id: int, amount: Money, *, idempotency_key: str,
                            memo: str = "") -> FundingResult:
         """Settlement -> wallet. Balance cap applies."""
         require_role(actor, *STAFF_ROLES)
         return self._move(actor, wallet_id, amount, idempotency_key, memo, incoming=True)
 
+    @guarded("funding")
     def withdraw_to_linked(self, actor: Actor, wallet_id: int, amount: Money, *, idempotency_key: str,
                            memo: str = "") -> FundingResult:
         """Wallet -> settlement. Per-transaction, daily and yearly limits apply."""

@@ -69,6 +69,7 @@ from teller_tui.wallets.identity.pins import validate_pin
 from teller_tui.wallets.kyc import evidence_from_kyc, evidence_rank, kyc_level
 from teller_tui.wallets.limits import check_class_change
 from teller_tui.wallets.service import WalletInfo, wallet_info
+from teller_tui.auth.permissions import guarded
 
 ACTIONS: dict[str, str] = {
     "freeze": N_("Freeze"),
@@ -179,6 +180,7 @@ class LifecycleService:
             raise ValidationError(_("Give a reason to {what}").format(what=what), code="reason", field="reason")
         return reason
 
+    @guarded("lifecycle")
     def freeze(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
         """Any teller, effective at once: the ledger refuses debits of a frozen wallet."""
         require_role(actor, *STAFF_ROLES)
@@ -195,6 +197,7 @@ class LifecycleService:
 
         return self.db.write_retrying(work)
 
+    @guarded("lifecycle")
     def unfreeze(self, actor: Actor, wallet_id: int, reason: str, *, approval_id: int | None = None) -> WalletInfo:
         """Needs a supervisor's approval (see the module docstring for the contract)."""
         require_role(actor, *STAFF_ROLES)
@@ -214,6 +217,7 @@ class LifecycleService:
 
         return self.db.write_retrying(work)
 
+    @guarded("lifecycle")
     def change_tier(self, actor: Actor, wallet_id: int, new_tier: int, *, evidence: Iterable[str] = (),
                     reason: str = "") -> WalletInfo:
         """Move a wallet to another class. ``evidence`` is what the teller collected now; it is
@@ -264,6 +268,7 @@ class LifecycleService:
 
         return self.db.write_retrying(work)
 
+    @guarded("lifecycle")
     def replace_device(self, actor: Actor, wallet_id: int, *, new_pin: str, enrol_totp: bool = False,
                        approval_id: int | None = None, reason: str = "") -> DeviceReset:
         """Reset the customer's PIN (and TOTP: removed, or re-enrolled with a new secret)."""
@@ -305,6 +310,7 @@ class LifecycleService:
         self.db.write_retrying(work)
         return DeviceReset(number, secret, uri, qr)
 
+    @guarded("lifecycle")
     def close(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
         """Final. The balance must be paid out first (zero, nothing held); remaining points are
         returned to the points pool; linked accounts of the wallet are unlinked."""

@@ -40,6 +40,7 @@ from teller_tui.ledger.accounts import AccountKind, points_code, wallet_code
 from teller_tui.models import Customer, Wallet
 from teller_tui.models.enums import WalletStatus
 from teller_tui.wallets.identity.cards import make_wallet_number
+from teller_tui.auth.permissions import guarded
 
 __all__ = ["WalletInfo", "WalletService", "wallet_info", "wallet_number_for"]
 
@@ -114,16 +115,19 @@ class WalletService:
                               detail={"customer": customer.customer_no, "tier": tier})
         return wallet_info(wallet)
 
+    @guarded("wallets")
     def open_wallet_now(self, actor: Actor, customer_id: int, tier: int, **kwargs: Any) -> WalletInfo:
         return self.db.write_retrying(lambda s: self.open_wallet(s, actor, customer_id, tier, **kwargs))
 
     # -- status ----------------------------------------------------------------------------
+    @guarded("wallets")
     def freeze(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
         reason = clean_text(reason, limit=200)
         if not reason:
             raise ValidationError("Give a reason for freezing the wallet", code="reason")
         return self.db.write_retrying(lambda s: self._set_status(s, actor, wallet_id, WalletStatus.FROZEN, reason))
 
+    @guarded("wallets")
     def unfreeze(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
         if actor.role not in SUPERVISION_ROLES:
             raise PermissionDenied("Only a supervisor can unfreeze a wallet", code="unfreeze_role")

@@ -54,6 +54,7 @@ from teller_tui.wallets.onboarding.validation import (
 )
 from teller_tui.wallets.onboarding.welcome import WelcomeSheet, render_welcome, welcome_points
 from teller_tui.wallets.service import WalletInfo, WalletService
+from teller_tui.auth.permissions import guarded
 
 __all__ = ["DuplicateCustomer", "IssueResult", "OnboardingService", "TotpEnrolment"]
 
@@ -156,6 +157,7 @@ class OnboardingService:
         return verify_totp(secret, code, now=self.clock.now(), last_step=None) is not None
 
     # -- drafts ---------------------------------------------------------------------------------
+    @guarded("onboarding")
     def save_draft(self, actor: Actor, data: Mapping[str, Any], step: str, *, draft_id: int | None = None,
                    totp_secret: str | None = None) -> DraftInfo:
         """Create or update a draft; the PIN is dropped, the TOTP secret encrypted."""
@@ -190,6 +192,7 @@ class OnboardingService:
 
         return self.db.write_retrying(work)
 
+    @guarded("onboarding")
     def list_drafts(self, actor: Actor) -> list[DraftInfo]:
         with self.db.read() as s:
             rows = s.execute(select(OnboardingDraft).where(
@@ -197,6 +200,7 @@ class OnboardingService:
                 .order_by(col(OnboardingDraft.updated_at).desc())).scalars().all()
             return [self._info(s, r) for r in rows]
 
+    @guarded("onboarding")
     def load_draft(self, actor: Actor, draft_id: int) -> DraftState:
         with self.db.read() as s:
             row = self._draft_row(s, actor, draft_id)
@@ -209,6 +213,7 @@ class OnboardingService:
             sec["totp_confirmed"] = False
         return DraftState(info, data, secret)
 
+    @guarded("onboarding")
     def discard_draft(self, actor: Actor, draft_id: int) -> None:
         def work(s: Session) -> None:
             row = self._draft_row(s, actor, draft_id, allow_expired=True)
@@ -251,6 +256,7 @@ class OnboardingService:
                          row.updated_at, row.expires_at)
 
     # -- issuance ---------------------------------------------------------------------------------
+    @guarded("onboarding")
     def issue(self, actor: Actor, data: Mapping[str, Any], *, pin: str, idempotency_key: str,
               totp_secret: str | None = None, draft_id: int | None = None) -> IssueResult:
         """Create the customer, the wallet, the linked account, PIN and TOTP, the welcome reward."""

@@ -1,0 +1,96 @@
+"""A remote approval's hold is exactly the request it stands for (issue 15: "approvals bind the whole request").
+
+:func:`check_hold_plan` runs before a hold is created: the hold must move the spec's amount from and to
+the accounts the spec names (the wallets shown to the supervisor, the requester's own open drawer) in
+the direction its kind says, with the spec's memo and as its ledger legs. :func:`check_hold_row` runs
+when an approval posts the hold: the stored hold must still be the one the approved request hashed.
+Both refuse with :class:`~teller_tui.common.errors.Conflict` (code ``approval_hold_mismatch``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from teller_tui.common.errors import Conflict
+from teller_tui.common.i18n import _
+from teller_tui.common.text import clean_text
+from teller_tui.ledger.accounts import AccountKind, wallet_code
+from teller_tui.models import Hold, LedgerAccount, Wallet
+from teller_tui.models.drawers import Drawer
+from teller_tui.models.enums import DrawerStatus
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from teller_tui.approvals.spec import ApprovalSpec, HoldPlan
+    from teller_tui.audit.trail import Actor
+    from teller_tui.models import ApprovalRequest
+
+__all__ = ["check_hold_plan", "check_hold_row"]
+
+#: Which side of each holdable kind is which: (debit side, credit side); "drawer" is the requester's own.
+_SIDES: dict[str, tuple[str, str]] = {
+    "cash_out": ("wallet0", "drawer"),
+    "cash_in": ("drawer", "wallet0"),
+    "transfer": ("wallet0", "wallet1"),
+}
+
+
+def _mismatch(what: str) -> Conflict:
+    return Conflict(_("The held funds do not match the request. Nothing was held."), code="approval_hold_mismatch",
+                    field=what)
+
+
+def _expected_account(s: Session, actor: Actor, spec: ApprovalSpec, side: str) -> int:
+    if side == "drawer":
+        drawer_account = s.execute(select(col(Drawer.account_id)).where(
+            col(Drawer.staff_id) == actor.staff_id, col(Drawer.branch_code) == actor.branch_code,
+            col(Drawer.status) != DrawerStatus.CLOSED)).scalar()
+        if drawer_account is None:
+            raise _mismatch("drawer")
+        return int(drawer_account)
+    index = int(side[-1])
+    if len(spec.accounts) <= index:
+        raise _mismatch("accounts")
+    account = s.execute(select(LedgerAccount).where(
+        col(LedgerAccount.code) == wallet_code(spec.accounts[index]))).scalar_one_or_none()
+    if account is None or account.kind != AccountKind.WALLET or account.id is None:
+        raise _mismatch("accounts")
+    return int(account.id)
+
+
+def check_hold_plan(s: Session, actor: Actor, spec: ApprovalSpec, plan: HoldPlan) -> None:
+    """Refuse a hold that is not exactly the request (see the module docstring)."""
+    if spec.amount is None or spec.amount.minor <= 0:
+        raise _mismatch("amount")
+    sides = _SIDES.get(plan.kind)
+    if plan.kind != spec.kind or sides is None:
+        raise _mismatch("kind")
+    if clean_text(plan.memo, limit=200) != clean_text(spec.reason, limit=200):
+        raise _mismatch("memo")
+    debit = _expected_account(s, actor, spec, sides[0])
+    credit = _expected_account(s, actor, spec, sides[1])
+    if (plan.debit_account_id, plan.credit_account_id) != (debit, credit):
+        raise _mismatch("hold")
+    if sorted(spec.legs) != sorted([(debit, spec.amount.minor), (credit, -spec.amount.minor)]):
+        raise _mismatch("legs")
+    # The customer named (and reported for large-value cash) owns the wallet the request is about.
+    owner = s.execute(select(col(Wallet.customer_id)).where(col(Wallet.number) == spec.accounts[0])).scalar()
+    if owner is None or owner != spec.customer_id:
+        raise _mismatch("customer")
+
+
+def check_hold_row(s: Session, row: ApprovalRequest, hold_id: int) -> None:
+    """The hold about to be posted is the one the approved request bound (accounts, amount, kind)."""
+    bound = json.loads(row.request_json)["request"]
+    plan = bound.get("hold")
+    hold = s.get(Hold, hold_id)
+    if plan is None or hold is None:
+        raise _mismatch("hold")
+    if ((hold.debit_account_id, hold.credit_account_id, hold.amount, hold.currency, hold.kind)
+            != (plan["debit"], plan["credit"], bound["amount"], bound["currency"], plan["kind"])):
+        raise _mismatch("hold")

@@ -1,0 +1,343 @@
+"""Who may call what: THE table of every public method of every core service, and its guard.
+
+:data:`PERMISSIONS` names, for each field of :class:`teller_tui.services.Services` that is a
+service, every public method and how it is reached:
+
+``actor``
+    Called on behalf of a person or terminal, with an :class:`~teller_tui.audit.trail.Actor`
+    as its first argument. :func:`guarded` checks, before anything else runs, that the actor's
+    role is one of ``roles``, then reads the person's staff row again
+    (:mod:`teller_tui.auth.live`: disabled, locked or demoted people are refused at once), and
+    marks the actor as acting so that every write transaction of the call re-reads the row
+    inside the transaction. ``scope`` says where the method may act: ``branch`` (the actor's
+    own branch: drawers, vault, business day, approvals, drafts), ``own`` (the actor's own
+    things: their drawer, their request, their credentials, a kiosk customer's own wallets),
+    ``bank`` (any customer of the bank: customers are served at every branch). The method itself
+    enforces the scope against the target it loads (it alone knows the target).
+``in_transaction``
+    A building block that takes the caller's open ``Session``: called only from inside
+    another service's guarded call, whose transaction already re-read the actor.
+``pre_sign_in``
+    Establishes an identity (sign-in, a second person's fresh credentials, first-run set-up,
+    the kiosk's own identity): there is no signed-in actor yet; the method authenticates.
+``read``
+    A staff read without an actor argument (look-ups for the desk). The process boundary is
+    what protects it: a kiosk never runs with a database login that can read these tables
+    (see :mod:`teller_tui.db.roles`).
+``pure``
+    Computes from its arguments (validation, formatting, policy evaluation); reads nothing
+    about customers.
+``housekeeping``
+    Resolves only what is past its time (expired approvals, expired drafts); safe to run by
+    anyone, no actor.
+
+Identities: ``teller``, ``supervisor``, ``admin``, ``kiosk``, ``system`` (the host's command
+line), ``trainee`` (may do nothing in live mode: in no role set of this table) and disabled
+staff (refused everything by the live check, whatever their role).
+
+``tests/test_authorization_table.py`` enumerates the public methods of every service and calls
+each one as every identity: any call allowed but not in this table fails the test, and so does
+a method missing from it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from teller_tui.audit.trail import Actor
+from teller_tui.auth.live import acting_as, check_staff_row
+from teller_tui.auth.roles import Role
+from teller_tui.common.errors import PermissionDenied
+from teller_tui.common.i18n import _
+
+if TYPE_CHECKING:
+    from teller_tui.common.clock import Clock
+    from teller_tui.db.engine import Database
+
+__all__ = [
+    "INFRASTRUCTURE",
+    "PERMISSIONS",
+    "Access",
+    "Permission",
+    "Scope",
+    "authorize",
+    "guarded",
+    "permission",
+]
+
+
+class Access(StrEnum):
+    ACTOR = "actor"
+    IN_TRANSACTION = "in_transaction"
+    PRE_SIGN_IN = "pre_sign_in"
+    READ = "read"
+    PURE = "pure"
+    HOUSEKEEPING = "housekeeping"
+
+
+class Scope(StrEnum):
+    BANK = "bank"
+    BRANCH = "branch"
+    OWN = "own"
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    access: Access
+    roles: frozenset[str] = frozenset()
+    scope: Scope = Scope.BRANCH
+    #: False only for recording a session event: a disabled person's sign-out is still recorded.
+    live_check: bool = True
+
+
+def _actor(*roles: Role, scope: Scope = Scope.BRANCH, live_check: bool = True) -> Permission:
+    return Permission(Access.ACTOR, frozenset(roles), scope, live_check)
+
+
+IN_TXN = Permission(Access.IN_TRANSACTION)
+PRE = Permission(Access.PRE_SIGN_IN)
+READ = Permission(Access.READ)
+PURE = Permission(Access.PURE)
+HOUSE = Permission(Access.HOUSEKEEPING)
+
+T, S, A, SYS, K = Role.TELLER, Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM, Role.KIOSK
+COUNTER = (T, S, A)  # people at the workstation (hold a drawer, hand out cash)
+STAFF = (T, S, A, SYS)  # counter staff and the host's command line
+SUPERVISION = (S, A, SYS)
+APPROVING = (S, A)  # the approval policy narrows further (approver roles, limits)
+ADMINS = (A, SYS)
+
+#: Fields of Services that are building blocks, not services called on anyone's behalf: their
+#: methods take an open Session (ledger, audit) or hold no data about anyone.
+INFRASTRUCTURE: frozenset[str] = frozenset({
+    "settings", "clock", "db", "ledger", "audit", "box", "tiers", "policy", "teller_limits", "kiosk_limits",
+})
+
+PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
+    "auth": {
+        "authenticate": PRE,
+        "verify_fresh_credentials": PRE,
+        "create_first_admin": PRE,
+        "is_first_run": PRE,
+        "change_password": _actor(*COUNTER, scope=Scope.OWN),
+        "begin_totp_enrolment": _actor(*COUNTER, scope=Scope.OWN),
+        "confirm_totp_enrolment": _actor(*COUNTER, scope=Scope.OWN),
+        "record_session_event": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "check_session": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "create_staff": _actor(*ADMINS, scope=Scope.BANK),
+        "disable": _actor(*ADMINS, scope=Scope.BANK),
+        "reset_totp": _actor(*ADMINS, scope=Scope.BANK),
+        "unlock": _actor(*SUPERVISION),
+        "get_staff": READ,
+        "get_staff_by_id": READ,
+        "list_staff": READ,
+    },
+    "approvals": {
+        "approve_at_counter": _actor(*COUNTER, scope=Scope.OWN),
+        "request": _actor(*COUNTER, scope=Scope.OWN),
+        "decide": _actor(*APPROVING),
+        "cancel": _actor(*COUNTER, scope=Scope.OWN),
+        "check": IN_TXN,
+        "consume": IN_TXN,
+        "attach_entry": IN_TXN,
+        "record_large_value": IN_TXN,
+        "evaluate": PURE,
+        "expire_sweep": HOUSE,
+        "pending": READ,
+        "get": READ,
+        "recent": READ,
+        "large_value_reports": READ,
+        "dashboard": READ,
+    },
+    "customers": {
+        "add_note": _actor(*COUNTER, scope=Scope.BANK),
+        "get_customer": READ,
+        "search": READ,
+        "wallet_history": READ,
+    },
+    "wallets": {
+        "open_wallet_now": _actor(*STAFF, scope=Scope.BANK),
+        "freeze": _actor(*STAFF, scope=Scope.BANK),
+        # A person unfreezes through the lifecycle service, which asks the approval policy.
+        # This direct path is the host's command line only.
+        "unfreeze": _actor(SYS, scope=Scope.BANK),
+        "open_wallet": IN_TXN,
+        "get_wallet": READ,
+        "find_by_number": READ,
+    },
+    "cash": {
+        "cash_in": _actor(*COUNTER, scope=Scope.OWN),
+        "cash_out": _actor(*COUNTER, scope=Scope.OWN),
+        "transfer": _actor(*COUNTER, scope=Scope.OWN),
+        "reverse": _actor(*COUNTER),
+        "preview_cash_in": _actor(*COUNTER, scope=Scope.OWN),
+        "preview_cash_out": _actor(*COUNTER, scope=Scope.OWN),
+        "preview_transfer": _actor(*COUNTER, scope=Scope.OWN),
+        "preview_reversal": _actor(*COUNTER),
+        "check_limits": IN_TXN,
+        "posting_legs": IN_TXN,
+        "receipt_data": IN_TXN,
+        "wallet_side": IN_TXN,
+        "finish": PURE,
+        "receipt_for": READ,
+    },
+    "business_days": {
+        "open": _actor(*STAFF),
+        "close": _actor(*SUPERVISION),
+        "open_in": IN_TXN,
+        "current": READ,
+    },
+    "vault": {
+        "receive": _actor(*SUPERVISION),
+        "transfer": _actor(*COUNTER, scope=Scope.OWN),
+        "view": READ,
+    },
+    "drawers": {
+        "open_business_day": _actor(*STAFF),
+        "close_business_day": _actor(*SUPERVISION),
+        "receive_into_vault": _actor(*SUPERVISION),
+        "transfer_with_vault": _actor(*COUNTER, scope=Scope.OWN),
+        "open_drawer": _actor(*COUNTER, scope=Scope.OWN),
+        "submit_blind_count": _actor(*COUNTER, scope=Scope.OWN),
+        "pending_count": _actor(*COUNTER, scope=Scope.OWN),
+        "close_drawer": _actor(*COUNTER, scope=Scope.OWN),
+        "record_tender": _actor(*COUNTER, scope=Scope.OWN),
+        "status": _actor(*COUNTER, scope=Scope.OWN),
+        "eod_report": READ,
+        "vault": READ,
+    },
+    "custody": {
+        "take_break": _actor(*COUNTER, scope=Scope.OWN),
+        "on_break": _actor(*COUNTER, scope=Scope.OWN),
+        "return_from_break": _actor(*COUNTER, scope=Scope.OWN),
+    },
+    "funding": {
+        "link_now": _actor(*STAFF, scope=Scope.BANK),
+        "unlink": _actor(*STAFF, scope=Scope.BANK),
+        "top_up_from_linked": _actor(*STAFF, scope=Scope.BANK),
+        "withdraw_to_linked": _actor(*STAFF, scope=Scope.BANK),
+        "link": IN_TXN,
+        "check_number": PURE,
+        "token_for": PURE,
+        "linked_for_wallet": READ,
+    },
+    "onboarding": {
+        "issue": _actor(*STAFF, scope=Scope.BANK),
+        "save_draft": _actor(*STAFF),
+        "list_drafts": _actor(*STAFF),
+        "load_draft": _actor(*STAFF),
+        "discard_draft": _actor(*STAFF),
+        "purge_expired": HOUSE,
+        "check_totp": PURE,
+        "first_invalid": PURE,
+        "new_totp": PURE,
+        "offered_tiers": PURE,
+        "validate_step": PURE,
+        "today": READ,
+        "find_duplicate": READ,
+        "welcome_text": READ,
+    },
+    "lifecycle": {
+        "freeze": _actor(*STAFF, scope=Scope.BANK),
+        "unfreeze": _actor(*STAFF, scope=Scope.BANK),
+        "change_tier": _actor(*STAFF, scope=Scope.BANK),
+        "close": _actor(*STAFF, scope=Scope.BANK),
+        "replace_device": _actor(*STAFF, scope=Scope.BANK),
+        "available": READ,
+    },
+    "kiosk": {
+        "sign_in": _actor(K, scope=Scope.OWN),
+        "sign_out": _actor(K, scope=Scope.OWN),
+        "account": _actor(K, scope=Scope.OWN),
+        "history": _actor(K, scope=Scope.OWN),
+        "history_text": _actor(K, scope=Scope.OWN),
+        "preview_transfer": _actor(K, scope=Scope.OWN),
+        "transfer": _actor(K, scope=Scope.OWN),
+        "ensure_identity": PRE,
+        "active_sessions": READ,
+    },
+    "customer_pins": {
+        "unlock_customer_pin": _actor(*COUNTER, scope=Scope.BANK),
+    },
+    "kb": {
+        # Everyone at a terminal reads the help (the kiosk offers customer-safe articles too).
+        "search": _actor(*STAFF, K, scope=Scope.BANK),
+        "article": _actor(*STAFF, K, scope=Scope.BANK),
+        "for_screen": _actor(*STAFF, K, scope=Scope.BANK),
+        "for_refusal": _actor(*STAFF, K, scope=Scope.BANK),
+        "history": _actor(*STAFF, scope=Scope.BANK),
+        # The branch keeps it current: a supervisor proposes, a second person reviews.
+        "sync_shipped": _actor(*SUPERVISION),
+        "propose": _actor(*SUPERVISION),
+        "review": _actor(*SUPERVISION),
+        "revisions": _actor(*SUPERVISION),
+    },
+}
+
+
+def permission(service: str, method: str) -> Permission:
+    """The table entry of ``service.method``; KeyError when it is missing (a bug, caught by the test)."""
+    return PERMISSIONS[service][method]
+
+
+def authorize(actor: object, service: str, method: str) -> Permission:
+    """Refuse (:class:`PermissionDenied`, code ``role``) unless ``actor``'s role may call ``service.method``."""
+    rule = permission(service, method)
+    if rule.access is not Access.ACTOR:
+        raise TypeError(f"{service}.{method} is not called on behalf of an actor ({rule.access})")
+    role = getattr(actor, "role", None)
+    if not isinstance(actor, Actor) or role not in rule.roles:
+        if role == Role.KIOSK:
+            raise PermissionDenied(_("A self-service kiosk cannot do this."), code="role", role=role,
+                                   method=f"{service}.{method}")
+        if role == Role.TRAINEE:
+            raise PermissionDenied(_("A trainee cannot do this in live mode."), code="role", role=role,
+                                   method=f"{service}.{method}")
+        raise PermissionDenied(_("Your role cannot do this."), code="role", role=role, method=f"{service}.{method}")
+    return rule
+
+
+class _Service(Protocol):
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def guarded(service: str) -> Callable[[F], F]:
+    """Decorate a public service method whose first argument (after ``self``) is the actor.
+
+    Checks the table entry of ``service.<method name>`` (looked up when the class is defined, so
+    a method missing from the table fails at import), the actor's staff row, and marks the actor
+    as acting for the call (see :mod:`teller_tui.auth.live`).
+    """
+
+    def wrap(fn: F) -> F:
+        name = fn.__name__
+        rule = permission(service, name)
+        if rule.access is not Access.ACTOR:
+            raise TypeError(f"{service}.{name} is {rule.access}, not guarded by actor")
+
+        @functools.wraps(fn)
+        def call(self: _Service, *args: object, **kwargs: object) -> object:
+            actor = kwargs["actor"] if "actor" in kwargs else (args[0] if args else None)
+            authorize(actor, service, name)
+            assert isinstance(actor, Actor)
+            if not rule.live_check:
+                return fn(self, *args, **kwargs)
+            with self.db.read() as s:
+                check_staff_row(s, actor, self.clock)
+            with acting_as(actor):
+                return fn(self, *args, **kwargs)
+
+        return call  # type: ignore[return-value]
+
+    return wrap
