@@ -1,7 +1,8 @@
 """The composition root: one typed object that wires the core together.
 
 ``make_services(settings)`` opens the database (checking pragmas, filesystem and schema), builds
-the shared pieces once (secret box, wallet-class table, approval policy, teller and kiosk limits)
+the shared pieces once (secret box, wallet-class table, approval policy, teller and kiosk limits,
+service levels)
 and constructs every service in dependency order, passing each exactly what it needs as required
 constructor arguments. The CLI, both apps and the tests all build the core here; nothing else
 constructs a service, and no service builds another one, a secret box or a class table itself.
@@ -21,6 +22,13 @@ from teller_tui.branch.business_day import BusinessDayService
 from teller_tui.branch.custody import DrawerCustodyService
 from teller_tui.branch.drawers import DrawerService
 from teller_tui.branch.vault import VaultService
+from teller_tui.cases.crm import CrmService
+from teller_tui.cases.disputes import DisputeService
+from teller_tui.cases.explain import ExplainService
+from teller_tui.cases.follow_up import FollowUpService
+from teller_tui.cases.help import HelpRequestService
+from teller_tui.cases.service import CaseService
+from teller_tui.cases.service_levels import ServiceLevels
 from teller_tui.common.clock import Clock, SystemClock
 from teller_tui.common.settings import Settings
 from teller_tui.db import schema
@@ -70,6 +78,13 @@ class Services:
     kiosk: KioskService
     customer_pins: CustomerPinService
     kb: KnowledgeBaseService
+    service_levels: ServiceLevels
+    cases: CaseService
+    disputes: DisputeService
+    explain: ExplainService
+    follow_up: FollowUpService
+    crm: CrmService
+    help_requests: HelpRequestService
 
     def close(self) -> None:
         self.db.dispose()
@@ -116,6 +131,13 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                                    box=box)
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
     kb = KnowledgeBaseService(db, clock, audit)
+    service_levels = ServiceLevels.load()
+    cases = CaseService(db, clock, audit, levels=service_levels)
+    disputes = DisputeService(db, clock, audit, ledger, approvals=approvals, levels=service_levels)
+    explain = ExplainService(db, clock)
+    follow_up = FollowUpService(db, clock, audit, levels=service_levels)
+    crm = CrmService(db, clock, audit)
+    help_requests = HelpRequestService(db, clock, audit)
     guard = SignInGuard(box, attempts=kiosk_limits.pin_attempts, lock_minutes=settings.kiosk_pin_lock_minutes)
     kiosk = KioskService(db, clock, settings, ledger, audit, cash=cash, limits=kiosk_limits, box=box, guard=guard,
                          pacer=ResponsePacer(settings.kiosk_min_response_seconds),
@@ -126,4 +148,5 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     approvals=approvals, customers=customers, wallets=wallets, cash=cash, business_days=business_days,
                     vault=vault, drawers=drawers, custody=custody,
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
-                    customer_pins=customer_pins, kb=kb)
+                    customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
+                    disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests)

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 from desk_fixtures import Desk, desk  # noqa: F401
 from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.audit.trail import Actor
+from teller_tui.cases.crm import Needs
 from teller_tui.kb.articles import ArticleText
 from teller_tui.auth.live import STAFF_REFUSAL_CODES
 from teller_tui.auth.permissions import INFRASTRUCTURE, PERMISSIONS, Access
@@ -124,6 +125,9 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "holder_name": "Nobody", "identifier": "13900000000", "kind": "bank_card", "linked_id": 1,
         "new_password": "x", "new_pin": "135790", "new_tier": 2, "number": "6222020200112233445",
         "password": "x", "payee": "nobody", "pin": "135790", "reason": "authorization test", "request_id": 1,
+        "case_type": "question", "summary": "authorization test", "case": 1, "reference": "R-none",
+        "refusal_id": 1, "status": "in_progress", "resolution": "authorization test", "subject_id": 1,
+        "reached": False, "note_id": 1, "needs": Needs(), "activity": "authorization test",
         "query": "锁定", "locale": "zh_CN", "article_id": "lost-phone", "screen": "cash",
         "revision_id": 1, "revised": ArticleText("lost-phone", "en", "t", (), (), (), "b"),
         "role": "teller", "session": None, "step": "identity", "supervisor": None, "text": "a note",

@@ -20,6 +20,7 @@ ACTIONS: dict[str, str] = {
     "device_replacement": N_("Device replacement"),
     "over_short": N_("End-of-day over/short"),
     "staff_unlock": N_("Unlock staff account"),
+    "dispute_correction": N_("Dispute correction"),
 }
 
 

@@ -224,6 +224,7 @@ def _always_reason(action: str) -> str:
         "device_replacement": N_("Replacing a customer's device needs a supervisor's approval."),
         "staff_unlock": N_("Unlocking a staff account needs a supervisor's approval."),
         "over_short": N_("An end-of-day over/short needs a supervisor's approval."),
+        "dispute_correction": N_("Correcting a disputed transaction needs a supervisor's approval."),
     }
     return _(reasons.get(action, N_("This needs a supervisor's approval.")))
 

@@ -115,6 +115,7 @@ ADMINS = (A, SYS)
 #: methods take an open Session (ledger, audit) or hold no data about anyone.
 INFRASTRUCTURE: frozenset[str] = frozenset({
     "settings", "clock", "db", "ledger", "audit", "box", "tiers", "policy", "teller_limits", "kiosk_limits",
+    "service_levels",
 })
 
 PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
@@ -262,6 +263,52 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
     },
     "customer_pins": {
         "unlock_customer_pin": _actor(*COUNTER, scope=Scope.BANK),
+    },
+    # Customer service (teller_tui/cases): the kiosk may only ask for help.
+    "cases": {
+        "open_case": _actor(*STAFF, scope=Scope.BANK),
+        "get": _actor(*STAFF, scope=Scope.BRANCH),
+        "list_cases": _actor(*STAFF, scope=Scope.BRANCH),
+        "escalated": _actor(*SUPERVISION, scope=Scope.BRANCH),
+        "add_note": _actor(*STAFF, scope=Scope.BRANCH),
+        "assign": _actor(*STAFF, scope=Scope.BRANCH),
+        "link_entry": _actor(*STAFF, scope=Scope.BRANCH),
+        "link_refusal": _actor(*STAFF, scope=Scope.BRANCH),
+        "move": _actor(*STAFF, scope=Scope.BRANCH),
+        "resolve": _actor(*STAFF, scope=Scope.BRANCH),
+        "close": _actor(*STAFF, scope=Scope.BRANCH),
+        "reopen": _actor(*STAFF, scope=Scope.BRANCH),
+        "escalate_overdue": _actor(*STAFF, scope=Scope.BRANCH),
+    },
+    "disputes": {
+        "correction_spec": _actor(*COUNTER, scope=Scope.BRANCH),
+        "resolve_with_correction": _actor(*COUNTER, scope=Scope.BRANCH),
+    },
+    "explain": {
+        "explain": _actor(*STAFF, scope=Scope.BANK),
+        "refusals": _actor(*STAFF, scope=Scope.BANK),
+        "history": _actor(*STAFF, scope=Scope.BANK),
+    },
+    "follow_up": {
+        "call_list": _actor(*STAFF, scope=Scope.BRANCH),
+        "record_call": _actor(*STAFF, scope=Scope.BRANCH),
+        "satisfaction_by_teller": _actor(*SUPERVISION, scope=Scope.BRANCH),
+        "satisfaction_by_case_type": _actor(*SUPERVISION, scope=Scope.BRANCH),
+    },
+    "crm": {
+        "add_note": _actor(*STAFF, scope=Scope.BANK),
+        "correct_note": _actor(*STAFF, scope=Scope.BANK),
+        "notes": _actor(*STAFF, scope=Scope.BANK),
+        "note_history": _actor(*STAFF, scope=Scope.BANK),
+        "needs": _actor(*STAFF, scope=Scope.BANK),
+        "set_needs": _actor(*STAFF, scope=Scope.BANK),
+    },
+    "help_requests": {
+        "ask": _actor(K, *STAFF, scope=Scope.BRANCH),
+        "open_count": _actor(*STAFF, scope=Scope.BRANCH),
+        "open_requests": _actor(*STAFF, scope=Scope.BRANCH),
+        "take": _actor(*STAFF, scope=Scope.BRANCH),
+        "done": _actor(*STAFF, scope=Scope.BRANCH),
     },
     "kb": {
         # Everyone at a terminal reads the help (the kiosk offers customer-safe articles too).

@@ -57,6 +57,7 @@ from teller_tui.approvals.service import ApprovalService
 from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.auth.roles import COUNTER_ROLES, STAFF_ROLES, require_role
 from teller_tui.branch.drawer_lookup import require_open_drawer
+from teller_tui.cases.refusals import record_refusal
 from teller_tui.ledger.business_day import current_business_date, open_business_date
 from teller_tui.common.errors import (
     Conflict, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError,
@@ -340,7 +341,11 @@ class CashService:
             data = self.receipt_data(s, result.entry_id, balances=balances)
             return result, data
 
-        result, data = self.db.write_retrying(work)
+        try:
+            result, data = self.db.write_retrying(work)
+        except DomainError as exc:  # the refusal is kept (own short transaction) so it can be explained later
+            record_refusal(self.db, self.audit, actor, exc, "counter", kind, wallet_id, amount, to_wallet_id)
+            raise
         return self.finish(result, data)
 
     def finish(self, result: EntryResult, receipt: EntryReceipt) -> TxnResult:

@@ -45,6 +45,7 @@ from teller_tui.audit.trail import Actor
 from teller_tui.auth import passwords
 from teller_tui.auth.roles import KIOSK_ROLE, require_role
 from teller_tui.auth.secretbox import SecretBox
+from teller_tui.cases.refusals import record_refusal
 from teller_tui.ledger.business_day import current_business_date
 from teller_tui.common.errors import (
     AuthenticationFailed, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError,
@@ -381,7 +382,11 @@ class KioskService:
                 "to_wallet": dst.wallet.number, "balance_after": Money(src.balance, amount.currency).plain()})
             return result, self.cash.receipt_data(s, result.entry_id)
 
-        result, data = self.db.write_retrying(work)
+        try:
+            result, data = self.db.write_retrying(work)
+        except DomainError as exc:  # kept so that "why did my transfer fail?" can be answered at the counter
+            record_refusal(self.db, self.audit, actor, exc, "kiosk", EntryKind.TRANSFER, from_wallet_id, amount)
+            raise
         txn = self.cash.finish(result, data)
         return KioskReceipt(txn.reference, txn.amount, txn.new_balance, txn.posted_at, txn.receipt_text,
                             txn.replayed)

@@ -24,6 +24,8 @@ class EntryKind(StrEnum):
     # wallet life cycle
     WELCOME_REWARD = "welcome_reward"  # points credited when a wallet opens
     POINTS_FORFEIT = "points_forfeit"  # points left when a wallet closes
+    # customer service
+    DISPUTE_CORRECTION = "dispute_correction"  # a dispute resolved in the customer's favour (a case)
     # branch cash: drawers and vault
     DRAWER_FLOAT = "drawer_float"  # vault -> drawer when a drawer opens
     VAULT_TRANSFER = "vault_transfer"  # between an open drawer and the vault

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from teller_tui.models.approvals import ApprovalRequest as ApprovalRequest, LargeValueReport as LargeValueReport
 from teller_tui.models.audit import AuditHead, AuditRecord
+from teller_tui.models.cases import (  # noqa: F401
+    CaseEvent, CaseLink, CrmNote, CustomerNeeds, FollowUpCall, HelpRequest, RefusedAttempt, ServiceCase,
+)
 from teller_tui.models.desk import CustomerNameGram
 from teller_tui.models.kb import KbArticle as KbArticle
 from teller_tui.models.kiosk import KioskGuard as KioskGuard
