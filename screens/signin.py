@@ -32,6 +32,7 @@ class SignInForm(Vertical):
         self._submit_label = submit_label
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="status", classes="status")  # first: a refusal is never below the fold
         yield Label(_("User name"), classes="field-label")
         yield Input(value=self._username, id="username", max_length=64)
         yield Label(_("Password"), classes="field-label")
@@ -39,7 +40,6 @@ class SignInForm(Vertical):
         yield Label(_("Authenticator code (6 digits; leave empty on your first sign-in)"), classes="field-label")
         yield CodeInput(id="code")
         yield Button(self._submit_label or _("Sign in"), id="submit", variant="primary")
-        yield Static("", id="status", classes="status")
 
     @on(Input.Submitted, "#username")
     def _to_password(self) -> None:
@@ -129,6 +129,9 @@ class SignInScreen(TellerScreen[None]):
         elif getattr(self, "_waiting", False):
             form.show_status("", error=False)
             self._waiting = False
+            if getattr(self, "_submit_when_ready", False):
+                self._submit_when_ready = False
+                self.action_submit()  # Enter was pressed while the database was still opening
 
     async def relabel(self) -> None:
         self._waiting = False
@@ -148,6 +151,7 @@ class SignInScreen(TellerScreen[None]):
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:
         if not getattr(self.app, "services_ready", False):
+            self._submit_when_ready = True  # typed ahead of startup: sign in as soon as it is ready
             return
         username, password, code = self.query_one(SignInForm).values()
         if not username.strip() or not password:
