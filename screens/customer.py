@@ -196,9 +196,9 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         self._show_extra(view)
         if first_load:
             table.focus()
-            if self.then:
+            if self.then in ("cash_in", "cash_out", "transfer"):
                 then, self.then = self.then, None
-                self.run_action(then)
+                self._open_form(then)  # home F5/F6/F7: straight on to the form
         self.refresh_bindings()
 
     @on(Failed)
