@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from teller_tui.common.errors import AuthenticationFailed
 from teller_tui.common.i18n import N_, _, get_locale
 
 from .base import TellerScreen
 from .widgets import CodeInput, content
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.auth.service import SignedIn
@@ -94,7 +95,7 @@ class SignInScreen(TellerScreen[None]):
             yield Static(_("Teller workstation"), id="signin-title", classes="auth-title")
             yield Static(self._where(), id="signin-where", classes="auth-subtitle")
             yield SignInForm(id="signin-form")
-        yield Footer()
+        yield KeyFooter()
 
     def _where(self) -> str:
         settings = getattr(self.app, "settings", None)
