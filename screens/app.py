@@ -43,6 +43,7 @@ from teller_tui.common.settings_preview import DEFAULT_IDLE_LOCK_SECONDS, Settin
 
 from .base import LanguageChanged
 from .commands import TellerCommands
+from .keyroute import OrderedKeys
 from .signin import SignInScreen
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class HomeScreenMissing(RuntimeError):
     """``screens/home.py`` (the teller home screen) is not installed."""
 
 
-class TellerApp(App[int]):
+class TellerApp(OrderedKeys, App[int]):
     CSS_PATH = Path(__file__).resolve().parent / "app.tcss"  # absolute: subclasses live elsewhere
     TITLE = "Teller"
     COMMANDS = App.COMMANDS | {TellerCommands}

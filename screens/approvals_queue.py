@@ -19,7 +19,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from teller_tui.common.i18n import N_, _
 
@@ -28,6 +28,7 @@ from .commands import PaletteCommand, register_command
 from .confirm import facts_content
 from .approval import STATUS
 from .widgets.safe import clean, literal
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.approvals.records import ApprovalView
@@ -92,7 +93,7 @@ class ApprovalsQueueScreen(TellerScreen[None]):
             yield Static(Content(_("Pending approvals")), id="queue-title")
             yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="queue-message")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#queue-table", DataTable)
@@ -200,7 +201,7 @@ class DecideScreen(TellerModal["ApprovalView | None"]):
             yield Label(_("Reason"), classes="field-label")
             yield Input(id="decide-reason", max_length=200)
             yield Static("", id="approval-message")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#decide-password", Input).focus()

@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from teller_tui.common.errors import DomainError
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal
 from .widgets import content
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -62,7 +63,7 @@ class ChangePasswordScreen(TellerModal[bool]):
             yield Input(id="new2", password=True, max_length=256)
             yield Button(_("Save password"), id="submit", variant="primary")
             yield Static("", id="status", classes="status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#current" if self._current is None else "#new", Input).focus()

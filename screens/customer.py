@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from teller_tui.common.errors import ApprovalRequired
 from teller_tui.common.formatting import format_date, format_datetime, format_dr_cr, format_money
@@ -32,6 +32,7 @@ from .base import TellerScreen
 from .commands import PaletteCommand, register_command
 from .widgets.desk import DeskScreenMixin
 from .widgets.safe import clean, literal
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.desk.customer_views import CustomerView, HistoryPage, HistoryRow
@@ -64,6 +65,11 @@ def kind_label(kind: str) -> str:
 
 def signed(m: Any) -> str:
     return format_money(m, sign=True)
+
+
+#: Terminal width below which the tables use narrow columns.
+NARROW = 110
+HISTORY_KEYS = ("time", "ref", "kind", "amount", "balance", "memo")
 
 
 class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
@@ -131,7 +137,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
             history: DataTable[Any] = DataTable(id="customer-history", cursor_type="row", zebra_stripes=True)
             yield history
             yield Static("", id="customer-extra")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._setup_columns()
@@ -143,20 +149,21 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         self.load()
 
     def _setup_columns(self) -> None:
+        # Below NARROW columns (80x24) the columns shrink and the history drops the reference
+        # (reprint and reversal take the selected row), so available and balance-after stay in view.
+        self._narrow = self.app.size.width < NARROW
         wallets = self.query_one("#customer-wallets", DataTable)
-        wallets.add_column(_("Wallet"), key="number", width=18)
-        wallets.add_column(_("Tier"), key="tier", width=8)
-        wallets.add_column(_("Status"), key="status", width=8)
-        wallets.add_column(_("Balance"), key="balance", width=16)
-        wallets.add_column(_("Held"), key="held", width=12)
-        wallets.add_column(_("Available"), key="available", width=16)
+        widths = (16, 5, 7, 14, 9, 13) if self._narrow else (18, 8, 8, 16, 12, 16)
+        labels = (_("Wallet"), _("Tier"), _("Status"), _("Balance"), _("Held"), _("Available"))
+        for key, label, width in zip(("number", "tier", "status", "balance", "held", "available"), labels, widths,
+                                     strict=True):
+            wallets.add_column(label, key=key, width=width)
         history = self.query_one("#customer-history", DataTable)
-        history.add_column(_("Time"), key="time", width=24)
-        history.add_column(_("Reference"), key="ref", width=19)
-        history.add_column(_("Type"), key="kind", width=10)
-        history.add_column(_("Amount"), key="amount", width=14)
-        history.add_column(_("Balance after"), key="balance", width=16)
-        history.add_column(_("Memo"), key="memo", width=28)
+        widths = (23, 0, 8, 12, 14, 8) if self._narrow else (24, 19, 10, 14, 16, 28)
+        labels = (_("Time"), _("Reference"), _("Type"), _("Amount"), _("Balance after"), _("Memo"))
+        for key, label, width in zip(HISTORY_KEYS, labels, widths, strict=True):
+            if width:
+                history.add_column(label, key=key, width=width)
 
     def on_screen_resume(self) -> None:
         if self.view is not None:
@@ -196,9 +203,9 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         self._show_extra(view)
         if first_load:
             table.focus()
-            if self.then:
+            if self.then in ("cash_in", "cash_out", "transfer"):
                 then, self.then = self.then, None
-                self.run_action(then)
+                self._open_form(then)  # home F5/F6/F7: straight on to the form
         self.refresh_bindings()
 
     @on(Failed)
@@ -328,7 +335,10 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         cursor = table.cursor_row
         table.clear()
         for row in message.page.rows:
-            table.add_row(*self._history_cells(row), key=str(row.entry_id))
+            cells = self._history_cells(row)
+            if getattr(self, "_narrow", False):
+                cells = cells[:1] + cells[2:]  # no reference column
+            table.add_row(*cells, key=str(row.entry_id))
         if table.row_count:
             table.move_cursor(row=min(cursor, table.row_count - 1))
         page_no = len(self._history_stack) + 1

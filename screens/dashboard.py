@@ -17,13 +17,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .widgets.safe import literal
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.approvals.dashboard import DashboardData
@@ -74,7 +75,7 @@ class DashboardScreen(TellerScreen[None]):
                     yield Static(Content(_("Large-value cash")), classes="dash-heading")
                     yield DataTable(id="dash-large", cursor_type="none", show_cursor=False)
                 yield PlotextPlot(id="dash-chart")
-        yield Footer()
+        yield KeyFooter()
 
     #: Column widths are fixed: auto-sized columns change width as live data arrives, and the
     #: header can be drawn a frame before the rows that widened it.

@@ -15,13 +15,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .widgets.desk import DeskScreenMixin
 from .widgets.safe import literal
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.wallets.onboarding import DraftInfo, DraftState
@@ -59,7 +60,7 @@ class DraftsScreen(DeskScreenMixin, TellerScreen[None]):
             yield Static(Content(_("Loading…")), id="drafts-status")
             table: DataTable[Any] = DataTable(id="drafts-table", cursor_type="row")
             yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#drafts-table", DataTable)

@@ -26,7 +26,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from teller_tui.common.errors import ApprovalRequired, DomainError, ValidationError
 from teller_tui.common.formatting import format_date, format_money
@@ -38,6 +38,7 @@ from .commands import PaletteCommand, register_command
 from .confirm import ConfirmScreen, facts_content
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.branch.views import CountResult, DrawerStatus, SupervisorCredentials, Tender
@@ -266,7 +267,7 @@ class OpenDrawerScreen(_DrawerForm):
             with Horizontal(id="drawer-buttons"):
                 yield Button(Content(_("Open drawer")), id="drawer-ok", variant="primary")
                 yield Button(Content(_("Cancel")), id="drawer-cancel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(DenominationGrid).focus_first()
@@ -310,7 +311,7 @@ class VaultTransferScreen(_DrawerForm):
             with Horizontal(id="drawer-buttons"):
                 yield Button(Content(_("Move the cash")), id="drawer-ok", variant="primary")
                 yield Button(Content(_("Cancel")), id="drawer-cancel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(DenominationGrid).focus_first()
@@ -378,7 +379,7 @@ class BlindCountScreen(_DrawerForm):
                 label = _("Submit count") if self.result is None else _("Close drawer")
                 yield Button(Content(label), id="drawer-ok", variant="primary")
                 yield Button(Content(_("Cancel")), id="drawer-cancel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.result is None:
@@ -469,7 +470,7 @@ class CountNotesDialog(DeskScreenMixin, TellerModal["Tender | None"]):
             with Horizontal(id="drawer-buttons"):
                 yield Button(Content(_("Done")), id="drawer-ok", variant="primary")
                 yield Button(Content(_("Cancel")), id="drawer-cancel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(DenominationGrid).focus_first()
@@ -599,7 +600,7 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
                 yield Button(Content(_("F3 Vault transfer")), id="btn-transfer")
                 yield Button(Content(_("F4 End-of-day count")), id="btn-count")
                 yield Button(Content(_("F5 Report")), id="btn-report")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.reload()

@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from teller_tui.common.errors import DomainError
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal
 from .widgets import CodeInput, QRCode, content
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -66,7 +67,7 @@ class EnrolTotpScreen(TellerModal[bool]):
                     yield CodeInput(id="code")
                     yield Button(_("Confirm"), id="submit", variant="primary", disabled=self.enrolment is None)
                     yield Static("", id="status", classes="status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#code", Input).focus()

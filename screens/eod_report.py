@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from teller_tui.common.i18n import N_, _
 
@@ -24,6 +24,7 @@ from .base import TellerScreen
 from .drawer import CSS_FILE
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
+from .widgets.footer import KeyFooter
 
 __all__ = ["EodReportScreen"]
 
@@ -57,7 +58,7 @@ class EodReportScreen(DeskScreenMixin, TellerScreen[None]):
         with VerticalScroll(id="eod-scroll"):
             yield Static(Content(_("Building the report…")), id="eod-text")
         yield Static("", id="eod-path")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.action_refresh()

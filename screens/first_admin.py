@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from teller_tui.common.errors import DomainError
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .widgets import content
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.auth.service import SignedIn
@@ -58,7 +59,7 @@ class FirstAdminScreen(TellerScreen[None]):
             yield Input(id="password2", password=True, max_length=256)
             yield Button(_("Create administrator"), id="submit", variant="primary")
             yield Static("", id="status", classes="status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#username", Input).focus()

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from teller_tui.common.clock import local_date
 from teller_tui.common.formatting import format_date
@@ -32,6 +32,7 @@ from .commands import PaletteCommand, register_command
 from .confirm import facts_content
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -122,9 +123,22 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         with Vertical(id="home-body"):
             yield Static(Content(_("Teller desk")), id="home-title")
             yield Static(self._facts(), id="home-facts")
-            yield Static(Content(_("F2 find customer · F5 cash in · F6 cash out · F7 transfer · F8 reprint")),
-                         id="home-hint")
-        yield Footer()
+            yield Static(self._hint(), id="home-hint")
+        yield KeyFooter()
+
+    def _hint(self) -> Content:
+        """Every area the teller can reach from here, one line per kind of work."""
+        lines = [
+            _("F2 find customer · F5 cash in · F6 cash out · F7 transfer · F8 reprint"),
+            _("F4 new customer · F9 onboarding drafts · F10 cash drawer"),
+            _("F1 help · F3 language · F11 lock · F12 sign out · Ctrl+P all commands"),
+        ]
+        session = getattr(self.app, "session", None)
+        if session is not None and session.staff.role == "supervisor":
+            lines.append(_("Ctrl+A approval queue · Ctrl+D dashboard"))
+        elif session is not None and session.staff.role == "admin":
+            lines.append(_("Ctrl+D dashboard"))
+        return Content("\n".join(lines))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         roles = self.ROLE_ACTIONS.get(action)

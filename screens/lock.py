@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from teller_tui.common.errors import AuthenticationFailed
 from teller_tui.common.i18n import N_, _
@@ -21,6 +21,7 @@ from teller_tui.common.i18n import N_, _
 from .base import TellerModal
 from .signin import SignInForm
 from .widgets import literal
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.auth.service import SignedIn
@@ -62,7 +63,7 @@ class LockScreen(TellerModal["tuple[SignedIn, str] | None"]):
             yield Static(_("Sign in to continue. Another person signing in starts a new session."),
                          classes="auth-subtitle")
             yield SignInForm(username=self.session.staff.username, submit_label=_("Unlock"), id="lock-form")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#password", Input).focus()

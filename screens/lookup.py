@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from teller_tui.common.i18n import N_, _
@@ -31,6 +31,7 @@ from teller_tui.common.i18n import N_, _
 from .base import TellerScreen
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean, literal
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
     from teller_tui.desk.customer_views import CustomerHit, SearchPage
 
 __all__ = ["LookupScreen", "PAGE_SIZE"]
+
+#: Terminal width below which the result table drops its pinyin column.
+NARROW = 110
+COLUMN_KEYS = ("no", "name", "latin", "phone", "id", "wallets", "match")
 
 PAGE_SIZE = 20
 #: Seconds after the last answer before the footer shows a change in PgDn/PgUp availability.
@@ -120,7 +125,7 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
             yield Static(Content(_(empty_hint)), id="lookup-status")
             table: DataTable[Any] = DataTable(id="lookup-results", cursor_type="row", zebra_stripes=True)
             yield table
-        yield Footer()
+        yield KeyFooter()
 
     def _title(self) -> str:
         titles = {
@@ -147,13 +152,14 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     def _setup_columns(self) -> None:
         table = self.query_one("#lookup-results", DataTable)
-        table.add_column(_("No."), key="no", width=12)
-        table.add_column(_("Name"), key="name", width=14)
-        table.add_column(_("Pinyin"), key="latin", width=20)
-        table.add_column(_("Phone"), key="phone", width=13)
-        table.add_column(_("ID number"), key="id", width=19)
-        table.add_column(_("Wallets"), key="wallets", width=17)
-        table.add_column(_("Match"), key="match", width=10)
+        # Below NARROW columns (80x24) the pinyin column goes (the match column says when the
+        # pinyin matched) so the wallet numbers and the match stay in view.
+        self._narrow = self.app.size.width < NARROW
+        widths = (11, 8, 0, 11, 10, 16, 8) if self._narrow else (12, 14, 20, 13, 19, 17, 10)
+        labels = (_("No."), _("Name"), _("Pinyin"), _("Phone"), _("ID number"), _("Wallets"), _("Match"))
+        for key, label, width in zip(COLUMN_KEYS, labels, widths, strict=True):
+            if width:
+                table.add_column(label, key=key, width=width)
 
     # -- searching -----------------------------------------------------------------------
     @on(Input.Changed, "#lookup-query")
@@ -186,6 +192,8 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
         self.page = page
         self._offset = page.offset
         rows = [(str(hit.customer_id), self._cells(hit)) for hit in page.results]
+        if getattr(self, "_narrow", False):
+            rows = [(key, cells[:2] + cells[3:]) for key, cells in rows]
         # Refill the one table only when what it shows changes (typing one more digit of a phone
         # number often keeps the same page); 20 rows of prebuilt Text cells, no markup parsing.
         signature = [(key, [cell.plain for cell in cells]) for key, cells in rows]

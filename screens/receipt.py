@@ -27,13 +27,14 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal, TellerScreen
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -92,7 +93,7 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
             with VerticalScroll(id="receipt-scroll"):
                 yield Static(Content(_("Loading…") if self.text is None else clean(self.text, multiline=True)),
                              id="receipt-text")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#receipt-scroll").focus()

@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from teller_tui.common.errors import AuthenticationFailed
 from teller_tui.common.i18n import N_, _, get_locale
 
 from .base import TellerScreen
 from .widgets import CodeInput, content
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from teller_tui.auth.service import SignedIn
@@ -32,6 +33,7 @@ class SignInForm(Vertical):
         self._submit_label = submit_label
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="status", classes="status")  # first: a refusal is never below the fold
         yield Label(_("User name"), classes="field-label")
         yield Input(value=self._username, id="username", max_length=64)
         yield Label(_("Password"), classes="field-label")
@@ -39,7 +41,6 @@ class SignInForm(Vertical):
         yield Label(_("Authenticator code (6 digits; leave empty on your first sign-in)"), classes="field-label")
         yield CodeInput(id="code")
         yield Button(self._submit_label or _("Sign in"), id="submit", variant="primary")
-        yield Static("", id="status", classes="status")
 
     @on(Input.Submitted, "#username")
     def _to_password(self) -> None:
@@ -94,7 +95,7 @@ class SignInScreen(TellerScreen[None]):
             yield Static(_("Teller workstation"), id="signin-title", classes="auth-title")
             yield Static(self._where(), id="signin-where", classes="auth-subtitle")
             yield SignInForm(id="signin-form")
-        yield Footer()
+        yield KeyFooter()
 
     def _where(self) -> str:
         settings = getattr(self.app, "settings", None)
@@ -129,6 +130,9 @@ class SignInScreen(TellerScreen[None]):
         elif getattr(self, "_waiting", False):
             form.show_status("", error=False)
             self._waiting = False
+            if getattr(self, "_submit_when_ready", False):
+                self._submit_when_ready = False
+                self.action_submit()  # Enter was pressed while the database was still opening
 
     async def relabel(self) -> None:
         self._waiting = False
@@ -148,6 +152,7 @@ class SignInScreen(TellerScreen[None]):
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:
         if not getattr(self.app, "services_ready", False):
+            self._submit_when_ready = True  # typed ahead of startup: sign in as soon as it is ready
             return
         username, password, code = self.query_one(SignInForm).values()
         if not username.strip() or not password:

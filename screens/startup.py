@@ -7,12 +7,13 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .widgets import content
+from .widgets.footer import KeyFooter
 
 __all__ = ["StartupErrorScreen"]
 
@@ -33,7 +34,7 @@ class StartupErrorScreen(TellerScreen[None]):
             yield Static(content(self.message, multiline=True), id="startup-error-message")
             yield Static(_("Fix the problem (for a new or out-of-date database run `teller db upgrade`), "
                            "then press F5 to try again."), classes="auth-subtitle")
-        yield Footer()
+        yield KeyFooter()
 
     def action_retry(self) -> None:
         app: Any = self.app

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import unicodedata
+
 import pyotp
+from textual import events
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed, WorkerState
 
 from teller_tui.common.clock import FakeClock
 
-__all__ = ["settle", "sign_in", "type_text", "code_for"]
+__all__ = ["burst", "settle", "sign_in", "type_text", "code_for"]
 
 #: Rounds after which ``settle`` gives up: a screen that keeps starting workers forever is a bug.
 MAX_ROUNDS = 200
@@ -28,6 +31,8 @@ def _busy(pilot: Pilot[Any]) -> bool:
     app = pilot.app
     if any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
         return True
+    if getattr(app, "held_keys", None) or getattr(app, "_key_in_flight", False):
+        return True  # keys still waiting to be routed (screens.keyroute)
     nodes = [app, *app.screen_stack]
     nodes += list(app.screen.walk_children(with_self=False))
     return any(node.message_queue_size for node in nodes)
@@ -50,6 +55,46 @@ async def settle(pilot: Pilot[Any]) -> None:
 async def type_text(pilot: Pilot[Any], text: str) -> None:
     """Type ``text`` key by key into the focused widget."""
     await pilot.press(*text)
+
+
+#: Key names of characters a terminal reports by name (the rest: their Unicode name, lower case).
+_KEY_NAMES = {" ": "space", "-": "minus", "+": "plus", ".": "full_stop", ",": "comma", "/": "slash"}
+#: Named keys a burst may hold: ``<tab>`` style tokens.
+_NAMED = {"tab": "\t", "enter": "\r", "backspace": "\x7f", "escape": "\x1b", "down": None, "up": None,
+          "left": None, "right": None, "shift+tab": None}
+
+
+def _key(token: str) -> events.Key:
+    if len(token) == 1:
+        name = token if token.isalnum() else _KEY_NAMES.get(
+            token, unicodedata.name(token, token).lower().replace("-", "_").replace(" ", "_"))
+        return events.Key(name, token)
+    return events.Key(token, _NAMED.get(token))
+
+
+def burst_keys(text: str) -> list[str]:
+    """``"wang<tab>secret<enter>"`` -> the key tokens, one per character or ``<name>``."""
+    tokens: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] == "<" and ">" in text[i:]:
+            end = text.index(">", i)
+            tokens.append(text[i + 1:end])
+            i = end + 1
+        else:
+            tokens.append(text[i])
+            i += 1
+    return tokens
+
+
+async def burst(pilot: Pilot[Any], text: str) -> None:
+    """Deliver keys the way a terminal does when they arrive in one read (``tmux send-keys``, a fast
+    typist, a password manager): every key is queued on the app before the first is handled.
+    ``text`` holds characters and ``<tab>``/``<enter>``/``<ctrl+n>``… tokens. ``pilot.press`` cannot
+    show the burst bug: it waits for the app to go idle after each key."""
+    for token in burst_keys(text):
+        pilot.app.post_message(_key(token).set_sender(pilot.app))
+    await settle(pilot)
 
 
 def code_for(secret: str, clock: FakeClock, offset_steps: int = 0) -> str:

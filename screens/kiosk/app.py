@@ -39,6 +39,7 @@ from teller_tui.common.clock import Clock, SystemClock
 from teller_tui.common.errors import DomainError
 from teller_tui.common.i18n import _, set_locale
 
+from ..keyroute import OrderedKeys
 from .welcome import WelcomeScreen
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ KIOSK_THEME = Theme(
 )
 
 
-class KioskApp(App[int], inherit_bindings=False):
+class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
     CSS_PATH = Path(__file__).resolve().parent / "kiosk.tcss"
     TITLE = "Kiosk"
     ENABLE_COMMAND_PALETTE = False

@@ -1,0 +1,148 @@
+"""Keys in order, each to the widget focused when it is processed (a mixin for the apps).
+
+Why: Textual's app forwards every key it reads straight into the focused widget's message
+queue. Keys that arrive in one read (a fast typist, ``tmux send-keys``, a password manager,
+a paste) are all forwarded before the first of them is handled, so in
+``teller1<Tab>secret<Tab>123456<Enter>`` the Tab moves the focus only after ``secret`` and the
+code were already queued for the user-name field, and a priority binding (ctrl+n) ran before
+the digits typed just before it had reached their field.
+
+How: the app routes one key at a time. After forwarding a key, it sends a probe message
+(:class:`KeyRouted`) to the same widget; the probe is queued behind the key, bubbles up the
+same chain as the key and reaches the app once the key has been handled at every level
+(including a non-priority binding such as Tab's ``focus_next`` that runs on the app). Keys that
+arrive meanwhile wait in :attr:`held_keys`. When keys are waiting, the probe makes a second
+trip (and more while any widget on the screen still has messages queued), so what the key set
+off — ``Input.Submitted`` moving to the next field, a form's ``Changed`` handler — is done
+before the next key is routed. A probe that never comes back (its widget was removed) releases
+the queue after :data:`PROBE_TIMEOUT`.
+
+A paste whose text holds a Tab or a line break is typed as keys (a password manager's
+``user<Tab>password<Enter>``), so it lands field by field like typed keys. Only public Textual
+API is used: ``post_message``, ``set_timer``, ``message_queue_size`` and the app's own
+``on_event``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+from textual import events
+from textual.message import Message
+from textual.widgets import Input
+
+__all__ = ["KeyRouted", "OrderedKeys", "PROBE_TIMEOUT", "paste_as_keys"]
+
+#: Seconds after which a probe that has not come back no longer holds the keys behind it.
+PROBE_TIMEOUT = 0.25
+#: Probe trips per key while keys are waiting: at least MIN, more while messages are pending.
+MIN_TRIPS = 2
+MAX_TRIPS = 8
+
+
+class KeyRouted(Message):
+    """The probe sent after a key: reaching the app means the key has been handled."""
+
+    def __init__(self, ticket: int) -> None:
+        super().__init__()
+        self.ticket = ticket
+
+
+_PASTE_KEYS = {"\t": ("tab", "\t"), "\n": ("enter", "\r"), "\r": ("enter", "\r")}
+
+
+def paste_as_keys(text: str) -> list[events.Key]:
+    """The keys that type ``text``: Tab and line breaks as the keys themselves (CRLF is one Enter)."""
+    keys: list[events.Key] = []
+    previous = ""
+    for ch in text:
+        if ch == "\n" and previous == "\r":
+            previous = ch
+            continue
+        previous = ch
+        if ch in _PASTE_KEYS:
+            key, char = _PASTE_KEYS[ch]
+            keys.append(events.Key(key, char))
+        elif ch.isprintable():
+            keys.append(events.Key(ch, ch))
+    return keys
+
+
+class OrderedKeys:
+    """Mixin for a Textual ``App`` (put it before ``App`` in the bases)."""
+
+    held_keys: deque[events.Key | events.Paste]
+    _key_ticket: int = 0
+    _key_in_flight: bool = False
+    _key_trips: int = 0
+    _key_sent_at: float = 0.0
+
+    # The App methods this mixin relies on (typed loosely: the mixin is not an App).
+    focused: Any
+    screen: Any
+
+    def _ordered_keys_queue(self) -> deque[events.Key | events.Paste]:
+        try:
+            return self.held_keys
+        except AttributeError:
+            self.held_keys = deque()
+            return self.held_keys
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            held = self._ordered_keys_queue()
+            if isinstance(event, events.Paste) and isinstance(self.focused, Input) \
+                    and any(c in event.text for c in "\t\r\n"):
+                held.extend(paste_as_keys(event.text))
+            else:
+                held.append(event)
+            if self._key_in_flight and time.monotonic() - self._key_sent_at > PROBE_TIMEOUT:
+                self._key_in_flight = False  # the probe was lost (its widget went away)
+            await self._route_keys()
+            return
+        await super().on_event(event)  # type: ignore[misc]
+
+    async def _route_keys(self) -> None:
+        held = self._ordered_keys_queue()
+        while held and not self._key_in_flight:
+            event = held.popleft()
+            # Textual's own routing: priority bindings, else forward to the focused widget now.
+            await super().on_event(event)  # type: ignore[misc]
+            self._key_ticket += 1
+            self._key_trips = 0
+            self._send_probe()
+
+    def _send_probe(self) -> None:
+        self._key_in_flight = True
+        self._key_sent_at = time.monotonic()
+        target = self.focused or self.screen
+        target.post_message(KeyRouted(self._key_ticket))
+        if self._ordered_keys_queue():
+            ticket = self._key_ticket
+            self.set_timer(PROBE_TIMEOUT, lambda: self._probe_lost(ticket))  # type: ignore[attr-defined]
+
+    async def _probe_lost(self, ticket: int) -> None:
+        if self._key_in_flight and ticket == self._key_ticket \
+                and time.monotonic() - self._key_sent_at >= PROBE_TIMEOUT * 0.9:
+            self._key_in_flight = False
+            await self._route_keys()
+
+    def _messages_pending(self) -> bool:
+        screen = self.screen
+        if screen.message_queue_size:
+            return True
+        return any(node.message_queue_size for node in screen.walk_children(with_self=False))
+
+    async def on_key_routed(self, message: KeyRouted) -> None:
+        message.stop()
+        if not self._key_in_flight or message.ticket != self._key_ticket:
+            return
+        self._key_trips += 1
+        if self._ordered_keys_queue() and (self._key_trips < MIN_TRIPS or (
+                self._key_trips < MAX_TRIPS and self._messages_pending())):
+            self._send_probe()
+            return
+        self._key_in_flight = False
+        await self._route_keys()

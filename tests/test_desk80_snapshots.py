@@ -1,0 +1,73 @@
+"""The desk at 80x24 in Chinese (the smallest terminal a branch has): sign-in with a refusal in
+view, home with every area's key, lookup with wallet and match columns, the customer view with
+available and balance-after columns, the cash-in form, its confirmation and the lock screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from textual.widgets import Input
+
+from desk_harness import make_desk
+from pilot_helpers import settle
+from teller_tui.common.i18n import set_locale
+
+pytestmark = pytest.mark.slow  # snapshots (Pilot)
+
+SIZE = (80, 24)
+TARGETS = ["signin-refused", "home", "lookup", "customer", "cash_in", "confirm", "lock"]
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards() -> Iterator[None]:
+    yield
+    set_locale("en")
+
+
+def _runner(desk: Any, target: str) -> Callable[[Any], Any]:
+    async def run_before(pilot: Any) -> None:
+        app = pilot.app
+        if target == "signin-refused":
+            await settle(pilot)
+            screen = app.screen
+            screen.query_one("#username", Input).value = "nobody"
+            screen.query_one("#password", Input).value = "wrong password"
+            screen.query_one("#code", Input).focus()
+            await pilot.press(*"123456", "enter")
+            await settle(pilot)
+        else:
+            await desk.start(pilot)
+        if target in ("lookup", "customer", "cash_in", "confirm"):
+            await pilot.press("f2")
+            await settle(pilot)
+            await pilot.press(*"13800138000")
+            await settle(pilot)
+        if target in ("customer", "cash_in", "confirm"):
+            await pilot.press("enter")
+            await settle(pilot)
+        if target in ("cash_in", "confirm"):
+            await pilot.press("f5")
+            await settle(pilot)
+            app.screen.query_one("#cash-memo", Input).value = "counter deposit"
+            app.screen.query_one("#cash-amount", Input).focus()
+            await pilot.press(*"1234.5")
+            await settle(pilot)
+        if target == "confirm":
+            await pilot.press("enter")
+            await settle(pilot)
+        if target == "lock":
+            await pilot.press("f11")
+            await settle(pilot)
+        app.screen.set_focus(None)  # no cursor in the picture
+        await settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_desk_at_80x24_in_chinese(snap_compare: Any, tmp_path: Any, db_path: Any, db: Any, clock: Any,
+                                  target: str) -> None:
+    desk = make_desk(tmp_path, db_path, db, clock, locale="zh_CN")
+    assert snap_compare(desk.app, terminal_size=SIZE, run_before=_runner(desk, target))

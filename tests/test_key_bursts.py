@@ -1,0 +1,119 @@
+"""Keys that arrive in one read reach the widget focused when each is processed, in order
+(``screens.keyroute``): a whole sign-in in one burst, Enter between fields, a paste holding Tabs,
+and a priority binding right after typed digits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from auth_fixtures import (  # noqa: F401  (cheap_hashing is an autouse fixture)
+    SECRETS,
+    TELLER_PW,
+    cheap_hashing,
+    code_for,
+    make_test_services,
+    seed_staff,
+)
+from pilot_helpers import burst, settle
+from textual import events
+from textual.widgets import Input
+
+from screens.app import TellerApp, make_app
+from screens.home import HomeScreen
+from screens.keyroute import paste_as_keys
+from screens.lookup import LookupScreen
+from screens.signin import SignInScreen
+from teller_tui.common.clock import FakeClock
+from teller_tui.common.i18n import set_locale
+
+
+@pytest.fixture(autouse=True)
+def english() -> Any:
+    set_locale("en")
+    yield
+    set_locale("en")
+
+
+@pytest.fixture
+def services(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock) -> Any:
+    return make_test_services(tmp_path / "home", db_path, clock, database=db, locale="en")
+
+
+def make(services: Any, clock: FakeClock) -> TellerApp:
+    return make_app(services.settings, services=services, clock=clock)
+
+
+def test_paste_as_keys() -> None:
+    keys = paste_as_keys("ab\tc d\r\nx")
+    assert [(k.key, k.character) for k in keys] == [
+        ("a", "a"), ("b", "b"), ("tab", "\t"), ("c", "c"), (" ", " "), ("d", "d"), ("enter", "\r"), ("x", "x")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("separator", ["<tab>", "<enter>"])
+async def test_sign_in_in_one_burst(services: Any, clock: FakeClock, separator: str) -> None:
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen)
+        code = code_for(SECRETS["wang"], clock)
+        await burst(pilot, f"wang{separator}{TELLER_PW}{separator}{code}<enter>")
+        assert app.session is not None and app.session.staff.username == "wang"
+        assert isinstance(app.screen, HomeScreen)
+        # Nothing typed for the password stayed in the user-name field (where it would show in clear).
+        assert app.screen_stack[0].query_one("#username", Input).value == ""
+
+
+@pytest.mark.slow
+async def test_password_manager_paste(services: Any, clock: FakeClock) -> None:
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        code = code_for(SECRETS["wang"], clock)
+        app.post_message(events.Paste(f"wang\t{TELLER_PW}\t{code}\n").set_sender(app))
+        await settle(pilot)
+        assert app.session is not None and app.session.staff.username == "wang"
+
+
+@pytest.mark.slow
+async def test_burst_across_screens_and_priority_keys(services: Any, clock: FakeClock) -> None:
+    """F2 opens the lookup and the digits after it land in its query field; a priority binding
+    (pagedown) sent right after the digits sees them all."""
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter>")
+        assert isinstance(app.screen, HomeScreen)
+        await burst(pilot, "<f2>13900")
+        assert isinstance(app.screen, LookupScreen)
+        assert app.screen.query_one("#lookup-query", Input).value == "13900"
+
+
+@pytest.mark.slow
+async def test_ctrl_n_right_after_typing_checks_what_is_on_screen(tmp_path: Path, db_path: Path, db: Any,
+                                                                  clock: FakeClock) -> None:
+    """ctrl+n (a priority binding) in the same burst as the ID number validates the full number."""
+    from datetime import date
+
+    from desk_harness import make_desk
+
+    from teller_tui.wallets.identity import make_prc_id
+
+    desk = make_desk(tmp_path, db_path, db, clock)
+    number = make_prc_id("310101", date(1988, 5, 20), 21, "M")
+    async with desk.app.run_test(size=(80, 24)) as pilot:
+        await desk.start(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert type(screen).__name__ == "OnboardingScreen" and screen.step == "identity"
+        screen.query_one("#identity-expiry", Input).value = "2036-01-01"
+        screen.query_one("#identity-in_person").value = True
+        screen.query_one("#identity-number", Input).focus()
+        await burst(pilot, number + "<ctrl+n>")
+        assert screen.step == "personal", str(screen.query_one("#onb-status").render())
