@@ -56,7 +56,7 @@ def test_edited_record(chain: Path, tmp_path: Path) -> None:
     assert not res.ok and res.first_bad_seq == 3 and "altered" in res.problem
 
 
-def test_edited_record_with_recomputed_hash_breaks_the_next_link(chain: Path, tmp_path: Path) -> None:
+def test_edited_record_with_recomputed_hash_is_named(chain: Path, tmp_path: Path) -> None:
     con = sqlite3.connect(chain)
     row = con.execute("SELECT seq, at, actor_id, actor, terminal_id, action, subject, detail_json, prev_hash "
                       "FROM audit_record WHERE seq = 3").fetchone()
@@ -67,7 +67,9 @@ def test_edited_record_with_recomputed_hash_breaks_the_next_link(chain: Path, tm
     forged = record_hash(seq=3, at=at, actor_id=row[2], actor=row[3], terminal_id=row[4], action=row[5],
                          subject=row[6], outcome="denied", detail_json=row[7], prev_hash=row[8])
     res = check(tamper(chain, tmp_path, f"UPDATE audit_record SET outcome = 'denied', hash = '{forged}' WHERE seq = 3"))
-    assert not res.ok and res.first_bad_seq == 4 and "link" in res.problem
+    # Record 4 still holds record 3's original hash: record 3 is the one that differs (it used
+    # to be reported as record 4, "does not link").
+    assert not res.ok and res.first_bad_seq == 3 and "record 3 was altered and its hash recomputed" in res.problem
 
 
 def test_deleted_record(chain: Path, tmp_path: Path) -> None:

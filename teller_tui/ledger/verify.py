@@ -1,4 +1,7 @@
-"""Check every ledger invariant (RELIABILITY.md, "Ledger invariants" 1–13 and "Storage").
+"""Check every ledger invariant (RELIABILITY.md, "Ledger invariants" 1–16 and "Storage").
+
+Invariants 15 (entries re-derived from their stored request) and 16 (the per-branch hash
+chain) are one streaming pass in :mod:`teller_tui.ledger.verify_content`.
 
 Each check is one set-based SQL query (``GROUP BY … HAVING``, window functions, joins of
 aggregates against the cached totals) that returns only the offending rows, so memory stays
@@ -32,6 +35,7 @@ from teller_tui.common.money import CURRENCIES, MAX_MINOR, currency as currency_
 from teller_tui.db.ddl import APPEND_ONLY_TABLES
 from teller_tui.db.engine import verify_sqlite_pragmas
 from teller_tui.ledger.accounts import BALANCE_RULES
+from teller_tui.ledger.verify_content import ExpectedHead, check_content
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -52,6 +56,8 @@ INVARIANTS: dict[str, str] = {
     "11": "frozen or closed wallets take no debits; a wallet closes only at zero",
     "12": "entry sequence numbers increase by one; no entry is dated before its predecessor",
     "13": "over/short postings carry a supervisor approval",
+    "15": "every entry is exactly what its stored request asked for",
+    "16": "entries are hash-chained per branch, and the chain matches its heads",
     "S": "storage: SQLite pragmas, append-only triggers",
 }
 
@@ -169,6 +175,18 @@ class _Checker:
                 violation.samples.append(fmt(row))
         return violation
 
+    def put(self, invariant: str, problem: str, sample: str) -> None:
+        """Count one offending row under (invariant, problem), keeping the first samples."""
+        for v in self.violations:
+            if v.invariant == invariant and v.problem == problem:
+                break
+        else:
+            v = Violation(invariant, problem)
+            self.violations.append(v)
+        v.count += 1
+        if len(v.samples) < self.samples:
+            v.samples.append(sample)
+
     def add(self, invariant: str, problem: str, samples: Sequence[str]) -> None:
         if samples:
             self.violations.append(Violation(invariant, problem, len(samples), list(samples[: self.samples])))
@@ -192,11 +210,12 @@ HISTORY_AUTO_LIMIT = 2_000_000
 
 
 def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = False,
-                  history: bool | None = None) -> VerifyReport:
+                  history: bool | None = None, expected_heads: Iterable[ExpectedHead] = ()) -> VerifyReport:
     """Check every invariant on the database behind ``session``; see the module docstring.
 
     ``integrity=True`` also runs SQLite's full ``PRAGMA integrity_check`` (slow on big files;
-    ``quick_check`` is not run by default either, the crash tests do it).
+    ``quick_check`` is not run by default either, the crash tests do it). ``expected_heads``:
+    branch chain heads kept outside the database (invariant 16, a rewritten tail).
     """
     started = time.perf_counter()
     c = _Checker(session, samples)
@@ -218,6 +237,7 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
     _check_reversals(c)
     _check_holds(c)
     _check_closed(c)
+    check_content(session, c.put, expected_heads)
 
     notes = dict(NOTES)
     if not history:

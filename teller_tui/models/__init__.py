@@ -11,10 +11,10 @@ from teller_tui.models.audit import AuditHead, AuditRecord
 from teller_tui.models.desk import CustomerNameGram
 from teller_tui.models.drawers import BusinessDay, DenominationCount, Drawer, DrawerEvent  # noqa: F401
 from teller_tui.models.onboarding import OnboardingDraft as OnboardingDraft
-from teller_tui.models.ledger import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
+from teller_tui.models.ledger import Hold, JournalEntry, LedgerAccount, LedgerChainHead, LedgerHead, Posting
 from teller_tui.models.people import Customer, CustomerNote, LinkedAccount, Staff, Wallet
 
 __all__ = [
-    "AuditHead", "AuditRecord", "CustomerNameGram", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerHead",
+    "AuditHead", "AuditRecord", "CustomerNameGram", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerChainHead", "LedgerHead",
     "Posting", "Staff", "Wallet",
 ]
