@@ -196,6 +196,10 @@ def _check_expected(session: Session, expected: Iterable[tuple[int | None, str]]
                 return None, ("no record has the head hash kept outside the database: the chain was "
                                   "rewritten or truncated")
             continue
+        if seq == 0:  # exported before the first record
+            if digest != GENESIS:
+                return 1, "the head kept outside the database for record 0 is not the start of a chain"
+            continue
         rec = _record_at(session, seq)
         if rec is None:
             return last_seq + 1, (f"record {seq}, the head kept outside the database, is missing: the chain "

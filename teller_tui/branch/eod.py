@@ -6,8 +6,9 @@ Built read-only by :func:`teller_tui.branch.eod_build.build_report` (through
 For each drawer of the business day: opening float, cash in and out by transaction type,
 transfers with the vault, counted against expected, the over/short and who approved it. For the
 branch: the totals, vault receipts and the vault's holdings, large-value cash records (from the
-approvals feature's ``large_value_report`` table), the branch trial balance and the audit chain
-head (``AuditTrail.head``), which a supervisor keeps outside the database.
+approvals feature's ``large_value_report`` table), the branch trial balance, the audit chain
+head (``AuditTrail.head``) and the branch's ledger chain head, which a supervisor keeps outside
+the database (``teller audit verify`` / ``teller ledger verify --expect-head``).
 
 ``EodReport.text()`` renders plain text in the active locale (the screen and the file show the
 same text); ``written_to(dir)`` writes ``eod-<branch>-<date>[-<user>].txt`` and returns a copy
@@ -94,6 +95,8 @@ class EodReport:
     username: str | None = None
     path: Path | None = None
     over_short_total: Money = field(default_factory=Money.zero)
+    #: The branch's ledger chain head (seq, hash), kept outside the database like the audit head.
+    ledger_head: tuple[int, str] | None = None
 
     @property
     def filename(self) -> str:
@@ -177,7 +180,11 @@ class EodReport:
             out.append("  " + pad(r.reference, 22) + pad(clean_text(r.customer_name), 16) + pad(_("in") if r.direction == "in"
                                                                                   else _("out"), 5)
                        + pad(format_money(r.amount), 18) + r.teller)
-        out += ["", line(_("Audit chain head"), f"#{self.audit_head[0]}"), "  " + self.audit_head[1], ""]
+        out += ["", line(_("Audit chain head"), f"#{self.audit_head[0]}"), "  " + self.audit_head[1]]
+        if self.ledger_head is not None:
+            out += [line(_("Ledger chain head"), f"{self.branch_code}:{self.ledger_head[0]}"),
+                    "  " + self.ledger_head[1]]
+        out.append("")
         return "\n".join(out)
 
 
