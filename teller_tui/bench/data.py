@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import sqlite3
 from dataclasses import dataclass, field
@@ -173,6 +174,22 @@ def _check_template(kind: str, actor_id: int, customer_id: int, legs: list[tuple
         raise AssertionError(f"bench request template drifted from canonical_json:\n{got}\n{want}")
 
 
+def _attest_history(con: sqlite3.Connection, until_seq: int, terminal_id: str) -> None:
+    """One audit record saying the entries up to ``until_seq`` were bulk-loaded without audit
+    records of their own (teller_tui.ledger.verify_links), chained like any other record."""
+    from teller_tui.audit.trail import record_hash
+
+    head_seq, head_hash = con.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+    seq, now = int(head_seq) + 1, datetime.now(UTC)
+    detail = json.dumps({"history_until_seq": until_seq}, sort_keys=True, separators=(",", ":"))
+    digest = record_hash(seq=seq, at=now, actor_id=None, actor="system:bench", terminal_id=terminal_id,
+                         action="bench_load", subject=BRANCH, outcome="ok", detail_json=detail, prev_hash=head_hash)
+    con.execute("INSERT INTO audit_record (seq, at, actor_id, actor, terminal_id, action, subject, outcome, detail_json, "
+                "prev_hash, hash) VALUES (?, ?, NULL, 'system:bench', ?, 'bench_load', ?, 'ok', ?, ?, ?)",
+                (seq, _fmt_ts(now), terminal_id, BRANCH, detail, head_hash, digest))
+    con.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, digest))
+
+
 def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, progress: bool = True,
                  seed: int = 5, batch: int = 50_000) -> None:
     """Append ``entries`` two-leg cash entries (cash in, cash out, wallet transfers) dated over the
@@ -303,6 +320,7 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                         "ON CONFLICT (branch_code) DO UPDATE SET last_seq = excluded.last_seq, "
                         "entries = excluded.entries, hash = excluded.hash",
                         (BRANCH, base_seq + entries, chained + entries, prev_hash))
+            _attest_history(con, base_seq + entries, terminal_id)
             con.execute("COMMIT")
             bar.advance(t2)
             for _type, _name, sql in saved:

@@ -36,12 +36,14 @@ from teller_tui.db.ddl import APPEND_ONLY_TABLES
 from teller_tui.db.engine import verify_sqlite_pragmas
 from teller_tui.ledger.accounts import BALANCE_RULES
 from teller_tui.ledger.verify_content import ExpectedHead, check_content
+from teller_tui.ledger.verify_links import check_links
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlmodel import Session
 
-#: Short titles, keyed like RELIABILITY.md ("S" is the Storage section).
+#: Short titles, keyed like RELIABILITY.md ("S" is the Storage section, "A" the cross-check
+#: with the audit trail in :mod:`teller_tui.ledger.verify_links`).
 INVARIANTS: dict[str, str] = {
     "1": "every entry has at least two postings and balances to zero per currency",
     "2": "amounts are integers of minor units in a known currency",
@@ -58,6 +60,7 @@ INVARIANTS: dict[str, str] = {
     "13": "over/short postings carry a supervisor approval",
     "15": "every entry is exactly what its stored request asked for",
     "16": "entries are hash-chained per branch, and the chain matches its heads",
+    "A": "the ledger and the audit trail agree: each money-moving record has its entry, and each entry its record",
     "S": "storage: SQLite pragmas, append-only triggers",
 }
 
@@ -238,8 +241,11 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
     _check_holds(c)
     _check_closed(c)
     check_content(session, c.put, expected_heads)
+    skipped = check_links(session, c.put)
 
     notes = dict(NOTES)
+    if skipped:
+        notes["A"] = skipped
     if not history:
         notes["3/4"] = ("checked on current balances (posted + held); the running balance of each account "
                         "was not replayed: pass --history for that")
