@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Date, Integer, String, text
+from sqlalchemy.types import TypeEngine
 
 from teller_tui.ledger.chain import GENESIS, branch_heads, entry_hash
 from teller_tui.ledger.core import reference_for
@@ -71,7 +72,7 @@ def parse_expected_heads(values: Iterable[str]) -> list[ExpectedHead]:
     return found
 
 
-_ENTRY_COLUMNS = dict(id=Integer(), seq=BigInteger(), reference=String(), kind=String(), idempotency_key=String(),
+_ENTRY_COLUMNS: dict[str, TypeEngine[Any]] = dict(id=Integer(), seq=BigInteger(), reference=String(), kind=String(), idempotency_key=String(),
                       request_hash=String(), request_json=String(), memo=String(), actor_id=Integer(),
                       terminal_id=String(), branch_code=String(), business_date=Date(), posted_at=UTCDateTime(),
                       customer_id=Integer(), reverses_entry_id=Integer(), hold_id=Integer(), prev_hash=String(),
