@@ -17,8 +17,8 @@ Scope (what writes both today):
   (their records do not name the entry yet), and history loaded in bulk without audit records
   (``teller demo``, ``teller bench``): entries up to the seq attested by a ``demo_build`` or
   ``bench_load`` audit record, which the audit chain protects.
-* A database with no audit record at all (the ledger used on its own, as in the ledger's own
-  tests) is not checked; the note says so.
+* A database without staff (the ledger used on its own, as in the ledger's own tests, where
+  nothing goes through the services) is not checked; the note says so.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ HISTORY_ACTIONS = ("demo_build", "bench_load")
 
 PROBLEM_NO_ENTRY = "money-moving audit records whose entry is missing or differs (reference, amount, actor)"
 PROBLEM_NO_RECORD = "entries without the audit record their service writes"
-NOTE_NO_AUDIT = "the audit trail is empty (the ledger used without the services): ledger/audit cross-check skipped"
+NOTE_NO_AUDIT = "no staff (the ledger used without the services): ledger/audit cross-check skipped"
 
 
 def _in(values: Any) -> str:
@@ -78,7 +78,7 @@ def _minor(amount: Any, currency: str) -> int | None:
 def check_links(session: Session, put: Put) -> str | None:
     """Run the cross-check; returns a note when it was skipped."""
     conn = session.connection()
-    if conn.execute(text("SELECT 1 FROM audit_record LIMIT 1")).first() is None:
+    if conn.execute(text("SELECT 1 FROM staff LIMIT 1")).first() is None:
         return NOTE_NO_AUDIT
     history = 0
     for (detail_json,) in conn.execute(text(
