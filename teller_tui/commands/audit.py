@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from teller_tui.audit.trail import parse_expected, verify
+    from teller_tui.common.text import clean_text
     from teller_tui.maintenance.heads import read_heads_file
 
     try:
@@ -41,7 +42,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         with database.read() as session:
             result = verify(session, expect_head=values)
     if result.ok:
-        print(f"audit verify: OK, {result.records:,} records, head seq {result.head_seq} hash {result.head_hash}")
+        print(f"audit verify: OK, {result.records:,} records, head seq {result.head_seq} hash "
+              f"{clean_text(result.head_hash)}")
         return 0
     where = f"first bad record: seq {result.first_bad_seq}" if result.first_bad_seq is not None else "head mismatch"
     print(f"audit verify: FAILED, {where}: {result.problem}")
@@ -50,9 +52,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_head(args: argparse.Namespace) -> int:
     from teller_tui.audit.trail import AuditTrail
+    from teller_tui.common.text import clean_text
 
     with configured_database() as database:
         with database.read() as session:
             seq, digest = AuditTrail.head(session)
-    print(f"{seq} {digest}")  # `SEQ:HASH` (or the hash alone) is what --expect-head takes
+    print(clean_text(f"{seq} {digest}"))  # `SEQ:HASH` (or the hash alone) is what --expect-head takes
     return 0

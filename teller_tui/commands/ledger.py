@@ -76,13 +76,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_head(args: argparse.Namespace) -> int:
+    from teller_tui.common.text import clean_text
     from teller_tui.ledger.chain import branch_heads
 
     with configured_database() as database:
         with database.read() as session:
             heads = branch_heads(session)
     for h in heads:
-        print(f"{h.branch_code}:{h.last_seq}:{h.hash}  ({h.entries:,} entries)")
+        print(clean_text(f"{h.branch_code}:{h.last_seq}:{h.hash}  ({h.entries:,} entries)"))
     if not heads:
         print("no entries yet")
     return 0

@@ -32,6 +32,7 @@ from sqlalchemy import text
 
 from teller_tui.common.errors import StorageError
 from teller_tui.common.money import CURRENCIES, MAX_MINOR, currency as currency_info
+from teller_tui.common.text import clean_text
 from teller_tui.db.ddl import APPEND_ONLY_TABLES
 from teller_tui.db.engine import verify_sqlite_pragmas
 from teller_tui.ledger.accounts import BALANCE_RULES
@@ -118,7 +119,8 @@ class VerifyReport:
         lines = [self.summary()]
         for v in self.violations:
             lines.append(f"  [{v.invariant}] {v.title}: {v.problem} ({v.count} found)")
-            lines.extend(f"      {sample}" for sample in v.samples)
+            # Samples quote database values (memos, references): through the one sanitizer.
+            lines.extend(f"      {clean_text(sample)}" for sample in v.samples)
             if v.count > len(v.samples):
                 lines.append(f"      … and {v.count - len(v.samples)} more")
         if notes:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from teller_tui.audit.trail import AuditTrail
+from teller_tui.common.text import clean_text
 from teller_tui.ledger.chain import ChainHead, branch_heads
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def heads_lines(heads: Heads, at: datetime) -> list[str]:
     stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     lines = [f"{stamp} audit {heads.audit[0]}:{heads.audit[1]}"]
     lines += [f"{stamp} ledger {h.branch_code}:{h.last_seq}:{h.hash}" for h in heads.ledger]
-    return lines
+    return [clean_text(line) for line in lines]  # values read from the database: nothing but text
 
 
 def append_heads(path: Path, lines: Iterable[str]) -> None:
