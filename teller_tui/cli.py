@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "teller_tui.commands.db",
     "teller_tui.commands.ledger",
     "teller_tui.commands.audit",
+    "teller_tui.commands.heads",
     "teller_tui.commands.demo",
     "teller_tui.commands.staff",
     "teller_tui.commands.bench",

@@ -19,6 +19,11 @@ from pgserver import (  # noqa: F401  (pytest fixtures; tests/pgserver.py)
 from teller_tui.common.clock import FakeClock
 
 os.environ.setdefault("TELLER_HOME", "/nonexistent-teller-home-for-tests")
+# The app refuses a database file that group or others can read (teller_tui.db.engine.
+# secure_sqlite_file). Tests copy database files with shutil, which creates them with the
+# umask's mode, so the session works under a private umask, as a branch host should;
+# tests/test_file_modes.py sets 022 and 002 itself to show that the app does not rely on it.
+os.umask(0o077)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -56,7 +56,7 @@ def test_edited_record(chain: Path, tmp_path: Path) -> None:
     assert not res.ok and res.first_bad_seq == 3 and "altered" in res.problem
 
 
-def test_edited_record_with_recomputed_hash_breaks_the_next_link(chain: Path, tmp_path: Path) -> None:
+def test_edited_record_with_recomputed_hash_is_named(chain: Path, tmp_path: Path) -> None:
     con = sqlite3.connect(chain)
     row = con.execute("SELECT seq, at, actor_id, actor, terminal_id, action, subject, detail_json, prev_hash "
                       "FROM audit_record WHERE seq = 3").fetchone()
@@ -67,7 +67,9 @@ def test_edited_record_with_recomputed_hash_breaks_the_next_link(chain: Path, tm
     forged = record_hash(seq=3, at=at, actor_id=row[2], actor=row[3], terminal_id=row[4], action=row[5],
                          subject=row[6], outcome="denied", detail_json=row[7], prev_hash=row[8])
     res = check(tamper(chain, tmp_path, f"UPDATE audit_record SET outcome = 'denied', hash = '{forged}' WHERE seq = 3"))
-    assert not res.ok and res.first_bad_seq == 4 and "link" in res.problem
+    # Record 4 still holds record 3's original hash: record 3 is the one that differs (it used
+    # to be reported as record 4, "does not link").
+    assert not res.ok and res.first_bad_seq == 3 and "record 3 was altered and its hash recomputed" in res.problem
 
 
 def test_deleted_record(chain: Path, tmp_path: Path) -> None:
@@ -138,3 +140,66 @@ def test_cli_audit_verify_and_head(chain: Path, tmp_path: Path, monkeypatch: pyt
     capsys.readouterr()
     assert cli.main(["audit", "verify"]) == 3
     assert "first bad record: seq 2" in capsys.readouterr().out
+
+
+def _forged_hash(path: Path, seq: int, **changes: str) -> str:
+    from datetime import UTC, datetime
+
+    con = sqlite3.connect(path)
+    row = con.execute("SELECT seq, at, actor_id, actor, terminal_id, action, subject, outcome, detail_json, prev_hash "
+                      f"FROM audit_record WHERE seq = {seq}").fetchone()
+    con.close()
+    names = ["seq", "at", "actor_id", "actor", "terminal_id", "action", "subject", "outcome", "detail_json", "prev_hash"]
+    values = dict(zip(names, row, strict=True))
+    values.update(changes)
+    values["at"] = datetime.fromisoformat(values["at"]).replace(tzinfo=UTC)
+    return record_hash(**values)  # type: ignore[arg-type]
+
+
+def test_edited_last_record_with_recomputed_hash_is_named(chain: Path, tmp_path: Path) -> None:
+    forged = _forged_hash(chain, 6, outcome="denied")
+    res = check(tamper(chain, tmp_path, f"UPDATE audit_record SET outcome = 'denied', hash = '{forged}' WHERE seq = 6"))
+    assert not res.ok and res.first_bad_seq == 6 and "record 6 was altered" in res.problem
+
+
+def test_record_rewritten_with_its_link_is_named(chain: Path, tmp_path: Path) -> None:
+    """Record 4 re-linked to a made-up predecessor hash and re-hashed: record 4 is the one that
+    differs (record 5 no longer links to it either), not record 3."""
+    fake_prev = "a" * 64
+    forged = _forged_hash(chain, 4, prev_hash=fake_prev)
+    res = check(tamper(chain, tmp_path,
+                       f"UPDATE audit_record SET prev_hash = '{fake_prev}', hash = '{forged}' WHERE seq = 4"))
+    assert not res.ok and res.first_bad_seq == 4 and "rewritten" in res.problem
+
+
+def test_kept_heads_with_sequence_numbers(chain: Path, tmp_path: Path, db, clock) -> None:  # type: ignore[no-untyped-def]
+    con = sqlite3.connect(chain)
+    heads = {seq: h for seq, h in con.execute("SELECT seq, hash FROM audit_record")}
+    con.close()
+    # An old head still holds once the chain has grown past it.
+    assert check(chain, expect_head=[f"3:{heads[3]}", heads[5], f"0:{'0' * 64}"]).ok
+    # The whole tail from record 4 rewritten, every hash recomputed: the kept head of record 5
+    # names record 5 (rewritten at or before it); the chain itself is consistent.
+    def rewrite(con: sqlite3.Connection) -> None:
+        prev = heads[3]
+        for seq in (4, 5, 6):
+            con.execute(f"UPDATE audit_record SET prev_hash = ? WHERE seq = {seq}", (prev,))
+            if seq == 4:
+                con.execute("UPDATE audit_record SET outcome = 'denied' WHERE seq = 4")
+            con.commit()
+            prev = _forged_hash(copy, seq)
+            con.execute(f"UPDATE audit_record SET hash = ? WHERE seq = {seq}", (prev,))
+        con.execute("UPDATE audit_head SET hash = ?", (prev,))
+
+    copy = tamper(chain, tmp_path)
+    con = sqlite3.connect(copy)
+    rewrite(con)
+    con.commit()
+    con.close()
+    assert check(copy).ok
+    res = check(copy, expect_head=f"5:{heads[5]}")
+    assert not res.ok and res.first_bad_seq == 5 and "outside the database" in res.problem
+    res = check(copy, expect_head=f"9:{heads[6]}")
+    assert not res.ok and res.first_bad_seq == 7 and "truncated" in res.problem
+    with pytest.raises(ValueError):
+        check(copy, expect_head="5:xyz")

@@ -224,6 +224,24 @@ async def test_limit_refusal_posts_nothing(desk: Desk) -> None:
     assert desk.entries() == before
 
 
+async def test_minus_sign_is_refused_with_a_message_not_dropped(desk: Desk) -> None:
+    """Typing -50 used to give 50 (the field filtered the sign out); now the form says why not."""
+    before = desk.entries()
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "wang")
+        await pilot.press("f5")
+        await settle(pilot)
+        form = await fill_amount(pilot, "-50")
+        field = form.query_one("#cash-amount", Input)
+        assert field.value == "-50" and field.money is None
+        assert "negative" in field.error_message()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pilot.app.screen is form  # no confirmation of 50
+    assert desk.entries() == before
+
+
 async def test_frozen_wallet_refusal(desk: Desk) -> None:
     desk.services.wallets.freeze(desk.actor, desk.wallets["zhang"].wallet_id, "lost phone")
     before = desk.entries()

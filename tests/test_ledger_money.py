@@ -105,3 +105,62 @@ def test_mixed_currencies_and_bools_are_refused() -> None:
         Money(1, "XXX")
     with pytest.raises(ValidationError):
         Money(MAX_MINOR + 1)
+
+
+# -- issue 17: grouping commas, foreign digits, minus signs -------------------------------------
+#: Decimal digits of other scripts that Python's ``\d`` and ``Decimal`` would both accept.
+FOREIGN_DIGITS = st.characters(categories=["Nd"]).filter(lambda c: not ("0" <= c <= "9" or "０" <= c <= "９"))
+
+
+@given(st.integers(min_value=1000, max_value=10**12), st.sampled_from([",", "，"]))
+def test_commas_in_valid_grouping_positions_are_accepted(whole: int, comma: str) -> None:
+    grouped = f"{whole:,}".replace(",", comma)
+    assert parse_money(grouped + ".50") == Money(whole * 100 + 50)
+    assert parse_money(grouped) == Money(whole * 100)
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=9), st.text(alphabet="0123456789", min_size=1, max_size=6))
+def test_commas_anywhere_else_are_refused(head: str, tail: str) -> None:
+    text = f"{head},{tail}"
+    if len(head) <= 3 and len(tail) == 3:
+        return  # a valid grouping ("1,500", "12,345"), covered above
+    with pytest.raises(ValidationError) as err:
+        parse_money(text, allow_zero=True)
+    assert err.value.code == "amount_syntax", text
+
+
+@pytest.mark.parametrize("text", ["1,50", "1,5", ",150", "150,", "1,,500", "12,34,567", "1,234,5", "1,234.5,0",
+                                  "1 234", "1\u00a0234"])
+def test_misplaced_commas_and_inner_spaces_are_refused(text: str) -> None:
+    with pytest.raises(ValidationError):
+        parse_money(text)
+
+
+@given(st.lists(FOREIGN_DIGITS, min_size=1, max_size=6))
+def test_digits_of_other_scripts_are_refused(digits: list[str]) -> None:
+    text = "".join(digits)
+    with pytest.raises(ValidationError) as err:
+        parse_money(text, allow_zero=True)
+    assert err.value.code == "amount_syntax"
+
+
+def test_bengali_digits_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        parse_money("৪০০")
+    with pytest.raises(ValidationError):
+        parse_money("4০0")
+
+
+@given(st.integers(min_value=0, max_value=MAX_MINOR), st.sampled_from(["-", "－", "\u2212", "- "]))
+def test_a_minus_sign_is_refused_with_a_message(minor: int, minus: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_money(minus + Money(minor).plain(), allow_zero=True)
+    assert err.value.code == "amount_negative"
+    assert "negative" in str(err.value)
+
+
+@given(st.integers(min_value=1, max_value=10**12))
+def test_full_width_digits_equal_ascii(minor: int) -> None:
+    plain = Money(minor).plain()
+    wide = plain.translate(str.maketrans("0123456789.", "０１２３４５６７８９．"))
+    assert parse_money(wide) == parse_money(plain) == Money(minor)

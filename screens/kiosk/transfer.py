@@ -54,7 +54,7 @@ class KioskTransferScreen(KioskScreen):
             yield Label(_("Payee's wallet number or phone number"), classes="kiosk-label")
             yield Input(id="payee", max_length=24, restrict=r"[0-9+ ]*", classes="kiosk-input")
             yield Label(_("Amount (yuan)"), classes="kiosk-label")
-            yield Input(id="amount", max_length=12, restrict=r"[0-9.,]*", classes="kiosk-input")
+            yield Input(id="amount", max_length=12, restrict=r"[0-9.,\-]*", classes="kiosk-input")
             w0 = self.account.wallets[0]
             yield Static(Content(_("Up to {per_txn} a transfer; {left} left today.").format(
                 per_txn=format_money(w0.per_txn_limit), left=format_money(w0.left_today))), classes="kiosk-hint")

@@ -39,7 +39,8 @@ class MoneyValidator(Validator):
 
 
 class MoneyInput(Input):
-    """Amount entry (digits, one decimal point, ``,`` separators, optional ``¥``)."""
+    """Amount entry (digits, one decimal point, ``,`` separators, optional ``¥``; a minus sign
+    is shown as refused, never dropped)."""
 
     DEFAULT_CSS = """
     MoneyInput {
@@ -54,7 +55,9 @@ class MoneyInput(Input):
                  id: str | None = None, classes: str | None = None) -> None:
         self.money_validator = MoneyValidator(currency)
         super().__init__(value=value, placeholder=placeholder, id=id, classes=classes,
-                         restrict=r"[0-9０-９.．,，¥￥ ]*", max_length=24,
+                         # A minus sign is let through so the validator can refuse it with a
+                         # message: filtered out here, "-50" silently became 50.
+                         restrict=r"[0-9０-９.．,，¥￥ \-－−]*", max_length=24,
                          validators=[self.money_validator], valid_empty=False,
                          validate_on=["changed", "submitted", "blur"])
 

@@ -3,9 +3,10 @@
 Customer names, memos, notes, bank names and anything else that came from a person or the
 database are *data*. Everything that reaches a widget goes through one of these helpers:
 
-* :func:`clean` removes C0/C1 control characters (ESC, BEL, CR, ...), DEL, bidi overrides
-  and other format characters, so ``"\\x1b[31mred"`` shows as ``"[31mred"`` and colours
-  nothing. Newlines/tabs become spaces unless ``multiline=True`` keeps newlines.
+* :func:`clean` is the core's one sanitizer (:func:`teller_tui.common.text.clean_text`):
+  whole escape sequences, control characters, bidi overrides and other format characters
+  go, so ``"\\x1b[31mred"`` shows as ``"red"`` and colours nothing. Newlines/tabs become
+  spaces unless ``multiline=True`` keeps newlines.
 * :func:`literal` / :func:`content` wrap cleaned text in a Rich :class:`~rich.text.Text` or a
   Textual :class:`~textual.content.Content` *object*, which widgets display as is, so
   ``"[@click=app.quit]x[/]"`` is shown as exactly those characters and is inert.
@@ -17,46 +18,30 @@ database are *data*. Everything that reaches a widget goes through one of these 
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.content import Content
+
+from teller_tui.common.text import clean_text
 
 if TYPE_CHECKING:
     from textual.app import App
 
 __all__ = ["clean", "content", "join", "literal", "notify_plain"]
 
-# Characters that must never reach the terminal even though unicodedata says "Cf" is printable
-# in some fonts: bidi controls can reorder what a teller reads (e.g. an amount).
-_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-
 
 def clean(value: Any, *, multiline: bool = False, limit: int | None = None) -> str:
-    """Text safe to show: control and format characters removed, ``None`` -> ``""``.
+    """Text safe to show: :func:`teller_tui.common.text.clean_text` (THE sanitizer), ``None`` -> ``""``.
 
-    ``multiline`` keeps ``\\n`` (receipts, notes); otherwise line breaks and tabs become
-    single spaces. ``limit`` cuts the result to at most that many characters.
+    Escape sequences go as a whole (``"\\x1b[31mred"`` shows as ``"red"``), control, format
+    and bidi characters go, whitespace runs collapse to one space. ``multiline`` keeps ``\\n``
+    (receipts, notes, reports). ``limit`` cuts the result to at most that many characters,
+    ending with ``…`` when it was cut.
     """
     if value is None:
         return ""
-    text = value if isinstance(value, str) else str(value)
-    out: list[str] = []
-    for ch in text:
-        if ch == "\n" and multiline:
-            out.append(ch)
-            continue
-        if ch in "\t\n\r\v\f":
-            out.append(" ")
-            continue
-        if ch in _BIDI:
-            continue
-        cat = unicodedata.category(ch)
-        if cat == "Cc" or cat == "Cs" or cat == "Co" or (cat == "Cf" and ch not in "\u200d"):
-            continue
-        out.append(ch)
-    result = "".join(out)
+    result = clean_text(value if isinstance(value, str) else str(value), multiline=multiline)
     if limit is not None and len(result) > limit:
         result = result[: max(0, limit - 1)] + "…"
     return result

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -149,12 +149,77 @@ def iter_records(session: Session, batch: int = 5000) -> Iterator[AuditRecord]:
         session.expunge_all()
 
 
-def verify(session: Session, *, expect_head: str | None = None) -> AuditVerification:
-    """Walk the chain in storage order; name the first bad record.
+def _digest(rec: AuditRecord) -> str:
+    return record_hash(seq=rec.seq, at=rec.at, actor_id=rec.actor_id, actor=rec.actor, terminal_id=rec.terminal_id,
+                       action=rec.action, subject=rec.subject, outcome=rec.outcome, detail_json=rec.detail_json,
+                       prev_hash=rec.prev_hash)
+
+
+def _record_at(session: Session, seq: int) -> AuditRecord | None:
+    return session.execute(select(AuditRecord).where(col(AuditRecord.seq) == seq)).scalar()
+
+
+def _broken_link(session: Session, rec: AuditRecord, head: tuple[int, str]) -> tuple[int, str]:
+    """Record ``rec`` is intact but does not link to its predecessor: which record was changed?
+
+    If the next record (or the head, for the last record) still links to ``rec``, then ``rec``
+    is as it was written and its predecessor was altered and re-hashed. Otherwise ``rec`` itself
+    was rewritten, link included."""
+    after = _record_at(session, rec.seq + 1)
+    intact = after.prev_hash == rec.hash if after is not None else head == (rec.seq, rec.hash)
+    if intact:
+        return rec.seq - 1, (f"record {rec.seq - 1} was altered and its hash recomputed (record {rec.seq} "
+                             f"recorded another hash for it)")
+    return rec.seq, f"record {rec.seq} was rewritten (it does not link to record {rec.seq - 1})"
+
+
+def parse_expected(values: Iterable[str]) -> list[tuple[int | None, str]]:
+    """Heads kept outside the database: ``HASH`` or ``SEQ:HASH`` (as ``teller audit head`` and
+    ``teller heads export`` print them). Raises ValueError on anything else."""
+    found: list[tuple[int | None, str]] = []
+    for value in values:
+        text = value.strip().lower()
+        seq, _, digest = text.rpartition(":")
+        if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest) or (seq and not seq.isdigit()):
+            raise ValueError(f"not an audit head (HASH or SEQ:HASH): {value!r}")
+        found.append((int(seq) if seq else None, digest))
+    return found
+
+
+def _check_expected(session: Session, expected: Iterable[tuple[int | None, str]],
+                    last_seq: int) -> tuple[int | None, str] | None:
+    """Each head kept outside must still be in the chain (the chain only grows)."""
+    for seq, digest in sorted(expected, key=lambda e: e[0] or 0):
+        if seq is None:
+            found = session.execute(select(col(AuditRecord.seq)).where(col(AuditRecord.hash) == digest)).scalar()
+            if found is None:
+                return None, ("no record has the head hash kept outside the database: the chain was "
+                                  "rewritten or truncated")
+            continue
+        if seq == 0:  # exported before the first record
+            if digest != GENESIS:
+                return 1, "the head kept outside the database for record 0 is not the start of a chain"
+            continue
+        rec = _record_at(session, seq)
+        if rec is None:
+            return last_seq + 1, (f"record {seq}, the head kept outside the database, is missing: the chain "
+                                  f"was truncated after record {last_seq}")
+        if rec.hash != digest:
+            return seq, (f"record {seq} differs from the head kept outside the database: the chain was "
+                         f"rewritten at or before record {seq}")
+    return None
+
+
+def verify(session: Session, *, expect_head: str | Iterable[str] | None = None) -> AuditVerification:
+    """Walk the chain in storage order; name the first record that differs.
 
     Records are read in insertion (primary key) order, so a record moved or renumbered
-    shows as a sequence break even if its own hash was recomputed.
+    shows as a sequence break even if its own hash was recomputed. ``expect_head``: heads
+    kept outside the database (``HASH`` or ``SEQ:HASH``, one or several); each must still be
+    in the chain, which finds a tail rewritten with recomputed hashes.
     """
+    expected = parse_expected([expect_head] if isinstance(expect_head, str) else expect_head or [])
+    head = AuditTrail.head(session)
     prev_hash = GENESIS
     expected_seq = 1
     count = 0
@@ -165,26 +230,27 @@ def verify(session: Session, *, expect_head: str | None = None) -> AuditVerifica
                        else "records are out of order")
             return AuditVerification(False, count, rec.seq, rec.hash, rec.seq,
                                      f"{problem}: expected seq {expected_seq}, found {rec.seq}")
-        if rec.prev_hash != prev_hash:
-            return AuditVerification(False, count, rec.seq, rec.hash, rec.seq,
-                                     f"record {rec.seq} does not link to record {rec.seq - 1}")
-        digest = record_hash(seq=rec.seq, at=rec.at, actor_id=rec.actor_id, actor=rec.actor,
-                             terminal_id=rec.terminal_id, action=rec.action, subject=rec.subject,
-                             outcome=rec.outcome, detail_json=rec.detail_json, prev_hash=rec.prev_hash)
-        if digest != rec.hash:
+        if _digest(rec) != rec.hash:
             return AuditVerification(False, count, rec.seq, rec.hash, rec.seq,
                                      f"record {rec.seq} was altered (its hash does not match its content)")
+        if rec.prev_hash != prev_hash:
+            bad, problem = _broken_link(session, rec, head)
+            return AuditVerification(False, count, rec.seq, rec.hash, bad, problem)
         prev_hash = rec.hash
         expected_seq += 1
-    head_seq, head_hash = AuditTrail.head(session)
+    head_seq, head_hash = head
     last_seq = expected_seq - 1
     if (head_seq, head_hash) != (last_seq, prev_hash):
+        if head_seq == last_seq:
+            return AuditVerification(False, count, last_seq, prev_hash, last_seq,
+                                     f"record {last_seq} was altered and its hash recomputed (the head "
+                                     "recorded another hash for it)")
         # Truncated: the first missing record; extra records after the head: the first of them.
         bad = last_seq + 1 if head_seq > last_seq else head_seq + 1
         return AuditVerification(False, count, last_seq, prev_hash, bad,
                                  f"the chain ends at record {last_seq} but the head says {head_seq}: "
                                  "records were truncated or the head was edited")
-    if expect_head is not None and expect_head != head_hash:
-        return AuditVerification(False, count, last_seq, prev_hash, None,
-                                 "the chain head differs from the one kept outside the database")
+    outside = _check_expected(session, expected, last_seq)
+    if outside is not None:
+        return AuditVerification(False, count, last_seq, prev_hash, outside[0], outside[1])
     return AuditVerification(True, count, last_seq, prev_hash)

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import sqlite3
 from dataclasses import dataclass, field
@@ -145,8 +146,8 @@ def build_ledger(ctx: Context) -> DataSet:
 
 
 _ENTRY_SQL = ("INSERT INTO journal_entry (id, seq, idempotency_key, request_hash, request_json, kind, reference, memo, "
-              "actor_id, terminal_id, branch_code, business_date, posted_at, customer_id, reverses_entry_id, hold_id) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, NULL, NULL)")
+              "actor_id, terminal_id, branch_code, business_date, posted_at, customer_id, reverses_entry_id, hold_id, "
+              "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)")
 _POSTING_SQL = "INSERT INTO posting (entry_id, account_id, currency, amount) VALUES (?, ?, 'CNY', ?)"
 
 
@@ -173,6 +174,22 @@ def _check_template(kind: str, actor_id: int, customer_id: int, legs: list[tuple
         raise AssertionError(f"bench request template drifted from canonical_json:\n{got}\n{want}")
 
 
+def _attest_history(con: sqlite3.Connection, until_seq: int, terminal_id: str) -> None:
+    """One audit record saying the entries up to ``until_seq`` were bulk-loaded without audit
+    records of their own (teller_tui.ledger.verify_links), chained like any other record."""
+    from teller_tui.audit.trail import record_hash
+
+    head_seq, head_hash = con.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+    seq, now = int(head_seq) + 1, datetime.now(UTC)
+    detail = json.dumps({"history_until_seq": until_seq}, sort_keys=True, separators=(",", ":"))
+    digest = record_hash(seq=seq, at=now, actor_id=None, actor="system:bench", terminal_id=terminal_id,
+                         action="bench_load", subject=BRANCH, outcome="ok", detail_json=detail, prev_hash=head_hash)
+    con.execute("INSERT INTO audit_record (seq, at, actor_id, actor, terminal_id, action, subject, outcome, detail_json, "
+                "prev_hash, hash) VALUES (?, ?, NULL, 'system:bench', ?, 'bench_load', ?, 'ok', ?, ?, ?)",
+                (seq, _fmt_ts(now), terminal_id, BRANCH, detail, head_hash, digest))
+    con.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, digest))
+
+
 def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, progress: bool = True,
                  seed: int = 5, batch: int = 50_000) -> None:
     """Append ``entries`` two-leg cash entries (cash in, cash out, wallet transfers) dated over the
@@ -180,6 +197,7 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from teller_tui.common.clock import local_date
+    from teller_tui.ledger.chain import GENESIS, entry_hash
 
     rng = random.Random(seed)
     con = sqlite3.connect(db_path, isolation_level=None)
@@ -200,6 +218,8 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
         base_id, base_seq, last_at = con.execute(
             "SELECT (SELECT coalesce(max(id), 0) FROM journal_entry), last_seq, last_at FROM ledger_head "
             "WHERE id = 1").fetchone()
+        chain = con.execute("SELECT entries, hash FROM ledger_chain_head WHERE branch_code = ?", (BRANCH,)).fetchone()
+        chained, prev_hash = (int(chain[0]), str(chain[1])) if chain else (0, GENESIS)
         saved = con.execute("SELECT type, name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
                             "AND tbl_name IN ('journal_entry', 'posting')").fetchall()
         con.execute("BEGIN")
@@ -273,9 +293,15 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                     if k < 50:
                         _check_template(kind, d[1], cust, legs, number, to_number, req)
                     last_ts = _fmt_ts(posted)
-                    erows.append((entry_id, seq, f"bench-{seq:012d}", sha(req.encode()).hexdigest(), req, kind,
-                                  f"R{bdate:%Y%m%d}-{seq:09d}", d[1], terminal_id, BRANCH, bdate.isoformat(),
-                                  last_ts, cust))
+                    values = {"seq": seq, "idempotency_key": f"bench-{seq:012d}", "request_hash": sha(req.encode()).hexdigest(),
+                              "kind": kind, "reference": f"R{bdate:%Y%m%d}-{seq:09d}", "memo": "", "actor_id": d[1],
+                              "terminal_id": terminal_id, "branch_code": BRANCH, "business_date": bdate,
+                              "posted_at": posted, "customer_id": cust, "reverses_entry_id": None, "hold_id": None}
+                    digest = entry_hash(values, [(a, "CNY", m) for a, m in legs], prev_hash)
+                    erows.append((entry_id, seq, values["idempotency_key"], values["request_hash"], req, kind,
+                                  values["reference"], d[1], terminal_id, BRANCH, bdate.isoformat(),
+                                  last_ts, cust, prev_hash, digest))
+                    prev_hash = digest
                     prows.append((entry_id, legs[0][0], legs[0][1]))
                     prows.append((entry_id, legs[1][0], legs[1][1]))
                 con.execute("BEGIN")
@@ -290,6 +316,11 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                             "credits_posted = credits_posted + ? WHERE id = ?",
                             [(acct_dr.get(a, 0), acct_cr.get(a, 0), a) for a in set(acct_dr) | set(acct_cr)])
             con.execute("UPDATE ledger_head SET last_seq = ?, last_at = ? WHERE id = 1", (base_seq + entries, last_ts))
+            con.execute("INSERT INTO ledger_chain_head (branch_code, last_seq, entries, hash) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (branch_code) DO UPDATE SET last_seq = excluded.last_seq, "
+                        "entries = excluded.entries, hash = excluded.hash",
+                        (BRANCH, base_seq + entries, chained + entries, prev_hash))
+            _attest_history(con, base_seq + entries, terminal_id)
             con.execute("COMMIT")
             bar.advance(t2)
             for _type, _name, sql in saved:

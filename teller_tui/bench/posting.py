@@ -101,6 +101,7 @@ class RawPoster:
     def post(self, target: tuple[int, int, int, str], key: str) -> None:
         from teller_tui.audit.trail import record_hash
         from teller_tui.bench.data import _request_json
+        from teller_tui.ledger.chain import GENESIS, entry_hash
 
         _wid, account, customer, number = target
         a = self.actor
@@ -114,12 +115,24 @@ class RawPoster:
             legs = [(self.drawer_account, AMOUNT_MINOR), (account, -AMOUNT_MINOR)]
             req = _request_json("cash_in", int(a.staff_id or 0), customer, legs, number, None)
             bdate = self.business_date or now.date()
+            values = {"seq": seq, "idempotency_key": key, "request_hash": hashlib.sha256(req.encode()).hexdigest(),
+                      "kind": "cash_in", "reference": f"R{bdate:%Y%m%d}-{seq:09d}", "memo": "", "actor_id": a.staff_id,
+                      "terminal_id": self.terminal, "branch_code": a.branch_code, "business_date": bdate,
+                      "posted_at": now, "customer_id": customer, "reverses_entry_id": None, "hold_id": None}
+            chain = ex(self._sql(f"SELECT entries, hash FROM ledger_chain_head WHERE branch_code = ?{lock}"),
+                       (a.branch_code,)).fetchone()
+            chained, prev_hash = (int(chain[0]), str(chain[1])) if chain else (0, GENESIS)
+            digest = entry_hash(values, [(acct, "CNY", amount) for acct, amount in legs], prev_hash)
             (entry_id,) = ex(self._sql(
                 "INSERT INTO journal_entry (seq, idempotency_key, request_hash, request_json, kind, reference, memo, "
-                "actor_id, terminal_id, branch_code, business_date, posted_at, customer_id) "
-                "VALUES (?, ?, ?, ?, 'cash_in', ?, '', ?, ?, ?, ?, ?, ?) RETURNING id"),
-                (seq, key, hashlib.sha256(req.encode()).hexdigest(), req, f"R{bdate:%Y%m%d}-{seq:09d}", a.staff_id,
-                 self.terminal, a.branch_code, bdate, self._ts(now), customer)).fetchone()
+                "actor_id, terminal_id, branch_code, business_date, posted_at, customer_id, prev_hash, hash) "
+                "VALUES (?, ?, ?, ?, 'cash_in', ?, '', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
+                (seq, key, values["request_hash"], req, values["reference"], a.staff_id,
+                 self.terminal, a.branch_code, bdate, self._ts(now), customer, prev_hash, digest)).fetchone()
+            ex(self._sql("INSERT INTO ledger_chain_head (branch_code, last_seq, entries, hash) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT (branch_code) DO UPDATE SET last_seq = excluded.last_seq, "
+                         "entries = excluded.entries, hash = excluded.hash"),
+               (a.branch_code, seq, chained + 1, digest))
             for acct, amount in legs:
                 ex(self._sql("INSERT INTO posting (entry_id, account_id, currency, amount) VALUES (?, ?, 'CNY', ?)"),
                    (entry_id, acct, amount))

@@ -6,8 +6,9 @@ Built read-only by :func:`teller_tui.branch.eod_build.build_report` (through
 For each drawer of the business day: opening float, cash in and out by transaction type,
 transfers with the vault, counted against expected, the over/short and who approved it. For the
 branch: the totals, vault receipts and the vault's holdings, large-value cash records (from the
-approvals feature's ``large_value_report`` table), the branch trial balance and the audit chain
-head (``AuditTrail.head``), which a supervisor keeps outside the database.
+approvals feature's ``large_value_report`` table), the branch trial balance, the audit chain
+head (``AuditTrail.head``) and the branch's ledger chain head, which a supervisor keeps outside
+the database (``teller audit verify`` / ``teller ledger verify --expect-head``).
 
 ``EodReport.text()`` renders plain text in the active locale (the screen and the file show the
 same text); ``written_to(dir)`` writes ``eod-<branch>-<date>[-<user>].txt`` and returns a copy
@@ -22,7 +23,8 @@ from pathlib import Path
 
 from teller_tui.branch.kinds import KIND_LABELS
 from teller_tui.common.errors import NotFound
-from teller_tui.common.formatting import format_datetime, format_money, pad
+from teller_tui.common.files import save_private_text
+from teller_tui.common.formatting import display_width, format_datetime, format_money, pad, truncate
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
@@ -94,6 +96,8 @@ class EodReport:
     username: str | None = None
     path: Path | None = None
     over_short_total: Money = field(default_factory=Money.zero)
+    #: The branch's ledger chain head (seq, hash), kept outside the database like the audit head.
+    ledger_head: tuple[int, str] | None = None
 
     @property
     def filename(self) -> str:
@@ -101,11 +105,8 @@ class EodReport:
         return f"eod-{self.branch_code}-{self.business_date.isoformat()}{tail}.txt"
 
     def written_to(self, directory: Path) -> EodReport:
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / self.filename
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(self.text(), encoding="utf-8")
-        tmp.replace(path)
+        """Write the report privately (directory 0700, file 0600: it names customers)."""
+        path = save_private_text(directory, self.filename.removesuffix(".txt"), self.text())
         return replace(self, path=path)
 
     def drawer(self, username: str) -> DrawerReport:
@@ -118,18 +119,19 @@ class EodReport:
     # -- rendering -----------------------------------------------------------------------------------
     def text(self, width: int = 72) -> str:
         def line(label: str, value: str) -> str:
-            return pad(label, 34) + value
+            return (pad(label, 34) if display_width(label) < 34 else label + " ") + value
 
         out: list[str] = []
-        title = _("End-of-day report") + f"  {self.branch_code}  {self.business_date.isoformat()}"
+        title = _("End-of-day report") + f"  {clean_text(self.branch_code)}  {self.business_date.isoformat()}"
         out += [title, "=" * width]
         out.append(line(_("Business day"), _("open") if self.day_status == BusinessDayStatus.OPEN else _("closed")))
         out.append(line(_("Generated"), format_datetime(self.generated_at)))
         for d in self.drawers:
-            out += ["", "-" * width, _("Drawer of {name}").format(name=d.username) + f"  [{_(_STATUS.get(d.status, d.status))}]", "-" * width]
+            out += ["", "-" * width, _("Drawer of {name}").format(name=clean_text(d.username)) +
+                    f"  [{_(_STATUS.get(d.status, d.status))}]", "-" * width]
             out.append(line(_("Opened"), format_datetime(d.opened_at)))
             out.append(line(_("Opening float"), format_money(d.opening_float) + "  (" +
-                            _("confirmed by {name}").format(name=d.float_approver) + ")"))
+                            _("confirmed by {name}").format(name=clean_text(d.float_approver)) + ")"))
             for title_text, rows in ((_("Cash in"), d.cash_in), (_("Cash out"), d.cash_out)):
                 if not rows:
                     out.append(line(title_text, "-"))
@@ -140,14 +142,14 @@ class EodReport:
             for t in d.transfers:
                 arrow = _("to vault") if t.direction == "to_vault" else _("from vault")
                 out.append("  " + "  ".join((format_datetime(t.at), arrow, format_money(t.amount),
-                                             _("confirmed by {name}").format(name=t.approver))))
+                                             _("confirmed by {name}").format(name=clean_text(t.approver)))))
             if d.counted is not None and d.expected is not None and d.difference is not None:
                 out.append(line(_("Expected"), format_money(d.expected)))
                 out.append(line(_("Counted"), format_money(d.counted)))
                 label = _("Short") if d.difference.minor < 0 else _("Over") if d.difference.minor > 0 else _("Balanced")
                 value = format_money(d.difference, sign=True)
                 if d.close_approver:
-                    value += "  (" + _("approved by {name}").format(name=d.close_approver) + ")"
+                    value += "  (" + _("approved by {name}").format(name=clean_text(d.close_approver)) + ")"
                 out.append(line(_("Over/short") + f" ({label})", value))
             else:
                 out.append(line(_("Counted"), _("not counted yet")))
@@ -174,11 +176,17 @@ class EodReport:
         elif not self.large_value:
             out.append("  " + _("none"))
         for r in self.large_value or []:
-            out.append("  " + pad(r.reference, 22) + pad(clean_text(r.customer_name), 16) + pad(_("in") if r.direction == "in"
-                                                                                  else _("out"), 5)
-                       + pad(format_money(r.amount), 18) + r.teller)
-        out += ["", line(_("Audit chain head"), f"#{self.audit_head[0]}"), "  " + self.audit_head[1], ""]
-        return "\n".join(out)
+            # Columns clipped by display width: a long or wide (CJK) name never runs into the next one.
+            out.append("  " + pad(clean_text(r.reference), 22, clip=True)
+                       + pad(clean_text(r.customer_name), 16, clip=True)
+                       + pad(_("in") if r.direction == "in" else _("out"), 5, clip=True)
+                       + pad(format_money(r.amount), 18, clip=True) + truncate(clean_text(r.teller), 24))
+        out += ["", line(_("Audit chain head"), f"#{self.audit_head[0]}"), "  " + self.audit_head[1]]
+        if self.ledger_head is not None:
+            out += [line(_("Ledger chain head"), f"{self.branch_code}:{self.ledger_head[0]}"),
+                    "  " + self.ledger_head[1]]
+        # Defence in depth: whatever slipped into a label or a figure, nothing but text leaves here.
+        return clean_text("\n".join(out), multiline=True) + "\n"
 
 
 def _kind_label(kind: str) -> str:

@@ -2,8 +2,9 @@
 
 For each drawer of the business day: opening float, cash in and out by entry kind, transfers
 with the vault, counted against expected, the over/short and who approved it. For the branch:
-vault receipts and holdings, the large-value cash records, the branch trial balance and the
-audit chain head (``AuditTrail.head``), which a supervisor keeps outside the database.
+vault receipts and holdings, the large-value cash records, the branch trial balance, the
+audit chain head (``AuditTrail.head``) and the branch's ledger chain head, which a supervisor
+keeps outside the database.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from teller_tui.common.errors import NotFound
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.ledger import Ledger, trial_balance
+from teller_tui.ledger.chain import GENESIS, branch_heads
 from teller_tui.ledger.kinds import DRAWER_ENTRY_KINDS
 from teller_tui.models.approvals import LargeValueReport
 from teller_tui.models.drawers import BusinessDay, Drawer, DrawerEvent
@@ -56,10 +58,13 @@ def build_report(session: Session, ledger: Ledger, *, branch_code: str, business
                                                DrawerEvent.kind == DrawerEventKind.VAULT_RECEIVE)))
     large = _large_value(session, branch_code, day.business_date)
     head = AuditTrail.head(session)
+    ledger_head = next(((h.last_seq, h.hash) for h in branch_heads(session) if h.branch_code == branch_code),
+                       (0, GENESIS))
     tb = trial_balance(session, branch_code=branch_code)
     vault = vault_view(session, ledger, branch_code)
     return EodReport(branch_code, day.business_date, day.status, generated_at, reports, vault.balance,
-                     vault.holdings, Money(receipts), large, tb, head, username, None, Money(over_short))
+                     vault.holdings, Money(receipts), large, tb, head, username, None, Money(over_short),
+                     ledger_head)
 
 
 def _drawer_report(session: Session, ledger: Ledger, d: Drawer) -> DrawerReport:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from teller_tui.commands import configured_database
 
@@ -13,21 +15,35 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("audit", help="audit trail: verify the hash chain, show its head")
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     v = asub.add_parser("verify", help="walk the hash chain; exit 3 naming the first bad record")
-    v.add_argument("--expect-head", metavar="HASH",
-                   help="the head hash kept outside the database (from an end-of-day report)")
+    v.add_argument("--expect-head", action="append", default=[], metavar="HEAD",
+                   help="a head kept outside the database (SEQ:HASH or HASH, from `teller audit head`, an "
+                        "end-of-day report or `teller heads export`); repeatable")
+    v.add_argument("--heads-file", type=Path, metavar="FILE",
+                   help="check every audit head in a file written by `teller heads export`")
     v.set_defaults(func=cmd_verify)
     h = asub.add_parser("head", help="print the chain head (sequence number and hash) to keep elsewhere")
     h.set_defaults(func=cmd_head)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from teller_tui.audit.trail import verify
+    from teller_tui.audit.trail import parse_expected, verify
+    from teller_tui.common.text import clean_text
+    from teller_tui.maintenance.heads import read_heads_file
 
+    try:
+        values = list(args.expect_head)
+        if args.heads_file is not None:
+            values += read_heads_file(args.heads_file)[0]
+        parse_expected(values)
+    except (OSError, ValueError) as exc:
+        print(f"teller: {exc}", file=sys.stderr)
+        return 2
     with configured_database() as database:
         with database.read() as session:
-            result = verify(session, expect_head=(args.expect_head or "").strip().lower() or None)
+            result = verify(session, expect_head=values)
     if result.ok:
-        print(f"audit verify: OK, {result.records:,} records, head seq {result.head_seq} hash {result.head_hash}")
+        print(f"audit verify: OK, {result.records:,} records, head seq {result.head_seq} hash "
+              f"{clean_text(result.head_hash)}")
         return 0
     where = f"first bad record: seq {result.first_bad_seq}" if result.first_bad_seq is not None else "head mismatch"
     print(f"audit verify: FAILED, {where}: {result.problem}")
@@ -36,9 +52,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_head(args: argparse.Namespace) -> int:
     from teller_tui.audit.trail import AuditTrail
+    from teller_tui.common.text import clean_text
 
     with configured_database() as database:
         with database.read() as session:
             seq, digest = AuditTrail.head(session)
-    print(f"{seq} {digest}")
+    print(clean_text(f"{seq} {digest}"))  # `SEQ:HASH` (or the hash alone) is what --expect-head takes
     return 0

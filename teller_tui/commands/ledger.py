@@ -1,4 +1,4 @@
-"""``teller ledger verify|export|trial-balance``."""
+"""``teller ledger verify|head|export|trial-balance``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ EXIT_INVARIANT = 3
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("ledger", help="ledger checks and exports: verify, export, trial-balance")
+    p = sub.add_parser("ledger", help="ledger checks and exports: verify, head, export, trial-balance")
     lsub = p.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
 
     v = lsub.add_parser("verify", help="check every ledger invariant; exit 3 naming each broken one")
@@ -28,7 +28,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     hist.add_argument("--no-history", dest="history", action="store_false",
                       help="check current balances only")
     v.add_argument("--integrity", action="store_true", help="also run SQLite's PRAGMA integrity_check (slow)")
+    v.add_argument("--expect-head", action="append", default=[], metavar="HEAD",
+                   help="a branch chain head kept outside the database (BRANCH:SEQ:HASH as `teller ledger head` "
+                        "prints it); repeatable")
+    v.add_argument("--heads-file", type=Path, metavar="FILE",
+                   help="check every ledger head in a file written by `teller heads export`")
     v.set_defaults(func=cmd_verify)
+
+    h = lsub.add_parser("head", help="print each branch's chain head (BRANCH:SEQ:HASH) to keep elsewhere")
+    h.set_defaults(func=cmd_head)
 
     e = lsub.add_parser("export", help="export the journal as CSV or beancount")
     e.add_argument("--format", choices=("csv", "beancount"), default="csv")
@@ -43,11 +51,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from teller_tui.ledger.verify import verify_ledger
+    from teller_tui.ledger.verify_content import parse_expected_heads
+    from teller_tui.maintenance.heads import read_heads_file
 
+    try:
+        values = list(args.expect_head)
+        if args.heads_file is not None:
+            values += read_heads_file(args.heads_file)[1]
+        expected = parse_expected_heads(values)
+    except (OSError, ValueError) as exc:
+        print(f"teller: {exc}", file=sys.stderr)
+        return 2
     with configured_database() as database:
         with database.read() as session:
             report = verify_ledger(session, samples=max(args.samples, 0), integrity=args.integrity,
-                                   history=args.history)
+                                   history=args.history, expected_heads=expected)
     if report.ok:
         print(report.summary())
         for key, text in report.notes.items():
@@ -55,6 +73,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 0
     print(report.render(), file=sys.stdout)
     return EXIT_INVARIANT
+
+
+def cmd_head(args: argparse.Namespace) -> int:
+    from teller_tui.common.text import clean_text
+    from teller_tui.ledger.chain import branch_heads
+
+    with configured_database() as database:
+        with database.read() as session:
+            heads = branch_heads(session)
+    for h in heads:
+        print(clean_text(f"{h.branch_code}:{h.last_seq}:{h.hash}  ({h.entries:,} entries)"))
+    if not heads:
+        print("no entries yet")
+    return 0
 
 
 @contextmanager

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from teller_tui.common.i18n import _
+from teller_tui.common.formatting import truncate
 from teller_tui.common.text import clean_text
 
 
@@ -86,7 +87,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         else:
             state = _("active")
         auth = _("active") if v.totp_active else (_("pending") if v.totp_pending else _("not enrolled"))
-        rows.append((v.username, v.role, v.branch_code, state, auth, str(v.failed_attempts), clean_text(v.display_name)))
+        rows.append((v.username, v.role, v.branch_code, state, auth, str(v.failed_attempts),
+                     truncate(clean_text(v.display_name), 40)))
     if not rows:
         print(_("No staff yet. Add one with: teller staff add USERNAME --role admin --name NAME"))
         return 0

@@ -114,7 +114,10 @@ class Money:
         return f"{self.plain()} {self.currency}"
 
 
-_AMOUNT_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+#: ASCII digits only (``re.ASCII``: ``\d`` would also take Bengali, Devanagari, … digits).
+_AMOUNT_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$", re.ASCII)
+#: The whole part with grouping commas: 1–3 digits, then groups of exactly three.
+_GROUPED_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$", re.ASCII)
 
 
 def parse_money(
@@ -127,10 +130,13 @@ def parse_money(
 ) -> Money:
     """Parse what a person typed into :class:`Money`.
 
-    Accepts digits with an optional decimal point, thousands separators (``,`` / full-width
-    ``，``), a leading currency symbol (``¥``/``￥``) and surrounding spaces. Refuses
-    exponents, ``nan``/``inf``, more decimal places than the currency has, a sign unless
-    ``allow_negative``, zero unless ``allow_zero``, and magnitudes above ``max_minor``.
+    Accepts ASCII or full-width digits with an optional decimal point, grouping commas
+    (``,`` / full-width ``，``) only where they group thousands (``1,234.50``; ``1,50`` is
+    refused rather than read as 150), a leading currency symbol (``¥``/``￥``) and surrounding
+    spaces. Refuses other digits (Bengali ``৪০০``, Arabic-Indic, …), spaces inside the
+    number, exponents, ``nan``/``inf``, more decimal places than the currency has, a minus
+    sign unless ``allow_negative`` (with a message saying so: never silently dropped), zero
+    unless ``allow_zero``, and magnitudes above ``max_minor``.
     """
     if not isinstance(text, str):
         raise TypeError("parse_money takes text; floats are never money")
@@ -139,9 +145,14 @@ def parse_money(
     for symbol in ("¥", "￥", cur.symbol, cur.code):
         if cleaned.startswith(symbol):
             cleaned = cleaned[len(symbol):].strip()
-    cleaned = cleaned.replace(",", "").replace(" ", "")
     if not cleaned:
         raise ValidationError(_("Enter an amount"), code="amount_empty")
+    if cleaned.startswith("-") and not allow_negative:
+        raise ValidationError(_("The amount must not be negative"), code="amount_negative")
+    if "," in cleaned:
+        if not _GROUPED_RE.match(cleaned):
+            raise ValidationError(_("Not an amount: {text}").format(text=text.strip()[:40]), code="amount_syntax")
+        cleaned = cleaned.replace(",", "")
     if not _AMOUNT_RE.match(cleaned):
         raise ValidationError(_("Not an amount: {text}").format(text=text.strip()[:40]), code="amount_syntax")
     try:
@@ -167,4 +178,5 @@ def parse_money(
     return Money(minor, cur.code)
 
 
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
+#: Full-width digits and punctuation (Chinese input methods), and the Unicode minus signs.
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋\u2212\u2012\u2013\ufe63", "0123456789.,-+----")

@@ -7,6 +7,8 @@ explicit keyword arguments, environment, the settings file (``TELLER_SETTINGS_FI
 
 from __future__ import annotations
 
+import os
+
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -102,8 +104,10 @@ class Settings(BaseSettings):
         return self.home / "reports"
 
     def ensure_home(self) -> Path:
-        """Create the data directory (0700) when it is first needed."""
-        self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Create the data directory (0700, whatever the umask) when it is first needed."""
+        if not self.home.exists():
+            self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.home, 0o700)
         return self.home
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from teller_tui.common.errors import DatabaseUnavailable, StorageError
+from teller_tui.db.files import secure_sqlite_file
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -116,7 +117,7 @@ class Database:
             self.path: Path | None = Path(database).expanduser()
             if not allow_network_fs:
                 check_local_filesystem(self.path)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            secure_sqlite_file(self.path)
             connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
             self.write_engine = create_engine(self.url, connect_args=connect_args, pool_size=pool_size)
             self.read_engine = create_engine(self.url, connect_args=connect_args, pool_size=pool_size)

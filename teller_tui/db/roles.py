@@ -50,6 +50,8 @@ KIOSK_GRANTS: Mapping[str, Sequence[str]] = {
     "business_day": ("SELECT",),
     "ledger_account": ("SELECT", "UPDATE (debits_posted, credits_posted)"),
     "ledger_head": ("SELECT", "UPDATE"),
+    # the branch's hash chain head moves with every entry (INSERT: a branch's first entry)
+    "ledger_chain_head": ("SELECT", "INSERT", "UPDATE"),
     "journal_entry": ("SELECT", "INSERT"),
     "posting": ("SELECT", "INSERT"),
     "ledger_hold": ("SELECT",),

@@ -118,8 +118,11 @@ def build_demo(settings: Settings, *, customers: int = 1000, seed: int = 1, forc
 
 def _finish(database: Database, settings: Settings, clock: Clock, customers: int, seed: int) -> None:
     with database.write() as s:
+        # The demo history has no audit record per entry: this record (protected by the audit
+        # chain) says up to which entry the history goes (teller_tui.ledger.verify_links).
+        until = int(s.execute(text("SELECT last_seq FROM ledger_head WHERE id = 1")).scalar() or 0)
         AuditTrail(clock).append(s, system_actor(settings), "demo_build", subject=settings.branch_code,
-                                 detail={"customers": customers, "seed": seed})
+                                 detail={"customers": customers, "seed": seed, "history_until_seq": until})
 
 
 def _open_drawers(database: Database, settings: Settings) -> None:

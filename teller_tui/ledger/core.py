@@ -43,6 +43,7 @@ from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, Validati
 from teller_tui.models import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
 from teller_tui.common.money import Money, currency as currency_info
 from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind
+from teller_tui.ledger.chain import link_entry
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -357,13 +358,17 @@ class Ledger:
             business_date = last_date
         reference = reference_for(seq, business_date)
         # Core statements (no ORM objects, no flush, no identity map): the rows were locked above.
-        entry_id = int(session.execute(_stmt("entry_insert", lambda: je.insert().returning(je.c.id)), dict(
+        values = dict(
             seq=seq, idempotency_key=req.idempotency_key, request_hash=digest,
             request_json=canonical_json(canonical), kind=req.kind, reference=reference, memo=req.memo,
             actor_id=req.actor_id, terminal_id=req.terminal_id, branch_code=req.branch_code,
             business_date=business_date, posted_at=posted_at, customer_id=req.customer_id,
             reverses_entry_id=reverses_entry_id, hold_id=hold_id,
-        )).scalar_one())
+        )
+        # The branch's hash chain (invariant 16): one hash, from the values being written.
+        link_entry(session, values, ((leg.account_id, leg.currency, leg.amount) for leg in req.legs))
+        entry_id = int(session.execute(_stmt("entry_insert", lambda: je.insert().returning(je.c.id)),
+                                       values).scalar_one())
         session.execute(_table(Posting).insert(), [
             {"entry_id": entry_id, "account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
             for leg in req.legs

@@ -1,4 +1,7 @@
-"""Check every ledger invariant (RELIABILITY.md, "Ledger invariants" 1–13 and "Storage").
+"""Check every ledger invariant (RELIABILITY.md, "Ledger invariants" 1–16 and "Storage").
+
+Invariants 15 (entries re-derived from their stored request) and 16 (the per-branch hash
+chain) are one streaming pass in :mod:`teller_tui.ledger.verify_content`.
 
 Each check is one set-based SQL query (``GROUP BY … HAVING``, window functions, joins of
 aggregates against the cached totals) that returns only the offending rows, so memory stays
@@ -29,15 +32,19 @@ from sqlalchemy import text
 
 from teller_tui.common.errors import StorageError
 from teller_tui.common.money import CURRENCIES, MAX_MINOR, currency as currency_info
+from teller_tui.common.text import clean_text
 from teller_tui.db.ddl import APPEND_ONLY_TABLES
 from teller_tui.db.engine import verify_sqlite_pragmas
 from teller_tui.ledger.accounts import BALANCE_RULES
+from teller_tui.ledger.verify_content import ExpectedHead, check_content
+from teller_tui.ledger.verify_links import check_links
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlmodel import Session
 
-#: Short titles, keyed like RELIABILITY.md ("S" is the Storage section).
+#: Short titles, keyed like RELIABILITY.md ("S" is the Storage section, "A" the cross-check
+#: with the audit trail in :mod:`teller_tui.ledger.verify_links`).
 INVARIANTS: dict[str, str] = {
     "1": "every entry has at least two postings and balances to zero per currency",
     "2": "amounts are integers of minor units in a known currency",
@@ -52,6 +59,9 @@ INVARIANTS: dict[str, str] = {
     "11": "frozen or closed wallets take no debits; a wallet closes only at zero",
     "12": "entry sequence numbers increase by one; no entry is dated before its predecessor",
     "13": "over/short postings carry a supervisor approval",
+    "15": "every entry is exactly what its stored request asked for",
+    "16": "entries are hash-chained per branch, and the chain matches its heads",
+    "A": "the ledger and the audit trail agree: each money-moving record has its entry, and each entry its record",
     "S": "storage: SQLite pragmas, append-only triggers",
 }
 
@@ -109,7 +119,8 @@ class VerifyReport:
         lines = [self.summary()]
         for v in self.violations:
             lines.append(f"  [{v.invariant}] {v.title}: {v.problem} ({v.count} found)")
-            lines.extend(f"      {sample}" for sample in v.samples)
+            # Samples quote database values (memos, references): through the one sanitizer.
+            lines.extend(f"      {clean_text(sample)}" for sample in v.samples)
             if v.count > len(v.samples):
                 lines.append(f"      … and {v.count - len(v.samples)} more")
         if notes:
@@ -169,6 +180,18 @@ class _Checker:
                 violation.samples.append(fmt(row))
         return violation
 
+    def put(self, invariant: str, problem: str, sample: str) -> None:
+        """Count one offending row under (invariant, problem), keeping the first samples."""
+        for v in self.violations:
+            if v.invariant == invariant and v.problem == problem:
+                break
+        else:
+            v = Violation(invariant, problem)
+            self.violations.append(v)
+        v.count += 1
+        if len(v.samples) < self.samples:
+            v.samples.append(sample)
+
     def add(self, invariant: str, problem: str, samples: Sequence[str]) -> None:
         if samples:
             self.violations.append(Violation(invariant, problem, len(samples), list(samples[: self.samples])))
@@ -192,11 +215,12 @@ HISTORY_AUTO_LIMIT = 2_000_000
 
 
 def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = False,
-                  history: bool | None = None) -> VerifyReport:
+                  history: bool | None = None, expected_heads: Iterable[ExpectedHead] = ()) -> VerifyReport:
     """Check every invariant on the database behind ``session``; see the module docstring.
 
     ``integrity=True`` also runs SQLite's full ``PRAGMA integrity_check`` (slow on big files;
-    ``quick_check`` is not run by default either, the crash tests do it).
+    ``quick_check`` is not run by default either, the crash tests do it). ``expected_heads``:
+    branch chain heads kept outside the database (invariant 16, a rewritten tail).
     """
     started = time.perf_counter()
     c = _Checker(session, samples)
@@ -218,8 +242,12 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
     _check_reversals(c)
     _check_holds(c)
     _check_closed(c)
+    check_content(session, c.put, expected_heads)
+    skipped = check_links(session, c.put)
 
     notes = dict(NOTES)
+    if skipped:
+        notes["A"] = skipped
     if not history:
         notes["3/4"] = ("checked on current balances (posted + held); the running balance of each account "
                         "was not replayed: pass --history for that")

@@ -16,10 +16,10 @@ from teller_tui.models.kb import KbArticle as KbArticle
 from teller_tui.models.kiosk import KioskGuard as KioskGuard
 from teller_tui.models.drawers import BusinessDay, DenominationCount, Drawer, DrawerEvent  # noqa: F401
 from teller_tui.models.onboarding import OnboardingDraft as OnboardingDraft
-from teller_tui.models.ledger import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
+from teller_tui.models.ledger import Hold, JournalEntry, LedgerAccount, LedgerChainHead, LedgerHead, Posting
 from teller_tui.models.people import Customer, CustomerNote, LinkedAccount, Staff, Wallet
 
 __all__ = [
-    "AuditHead", "AuditRecord", "CustomerNameGram", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerHead",
+    "AuditHead", "AuditRecord", "CustomerNameGram", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerChainHead", "LedgerHead",
     "Posting", "Staff", "Wallet",
 ]

@@ -78,6 +78,23 @@ class JournalEntry(SQLModel, table=True):
     customer_id: int | None = Field(default=None, foreign_key="customer.id")
     reverses_entry_id: int | None = Field(default=None, foreign_key="journal_entry.id")
     hold_id: int | None = Field(default=None, foreign_key="ledger_hold.id")
+    # The branch's hash chain (invariant 16): SHA-256 over this entry, its postings and the
+    # previous entry of the same branch (teller_tui.ledger.chain).
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class LedgerChainHead(SQLModel, table=True):
+    """One row per branch: the last entry of the branch's hash chain. Posting locks and moves it.
+
+    Chained per branch so that branches can later number and write entries in parallel; the
+    heads are printed (``teller ledger head``) and kept outside the database."""
+
+    __tablename__ = "ledger_chain_head"
+    branch_code: str = Field(primary_key=True, max_length=16)
+    last_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    entries: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    hash: str = Field(default="0" * 64, max_length=64)
 
 
 class Posting(SQLModel, table=True):
