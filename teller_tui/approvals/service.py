@@ -54,7 +54,7 @@ from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.auth.roles import Role
 from teller_tui.auth.service import AuthService
 from teller_tui.auth.staff import StaffView
-from teller_tui.common.clock import Clock, local_date
+from teller_tui.common.clock import Clock
 from teller_tui.common.errors import ApprovalRequired, Conflict, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
@@ -62,6 +62,7 @@ from teller_tui.common.settings import Settings
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import HoldRequest, Ledger
+from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import ApprovalRequest
 from teller_tui.models.enums import ApprovalMode, ApprovalStatus, HoldStatus
@@ -294,17 +295,16 @@ class ApprovalService:
                                   cumulative=cumulative, source_of_funds=source_of_funds, purpose=purpose)
 
     def large_value_reports(self, on: date | None = None, branch_code: str | None = None) -> list[LargeValueView]:
-        day = on or local_date(self.clock.now())
+        branch = branch_code or self.settings.branch_code
         with self.db.read() as s:
-            return large_value_reports(s, branch_code or self.settings.branch_code, day)
+            return large_value_reports(s, branch, on or current_business_date(s, branch, self.clock))
 
     def dashboard(self, on: date | None = None, branch_code: str | None = None) -> DashboardData:
         """Everything the supervisor dashboard shows, read in one snapshot (the queue just before)."""
         branch = branch_code or self.settings.branch_code
-        day = on or local_date(self.clock.now())
         pending = self.pending(branch)
         with self.db.read() as s:
-            return read_dashboard(s, day, branch, pending)
+            return read_dashboard(s, on or current_business_date(s, branch, self.clock), branch, pending)
 
     # -- internals -----------------------------------------------------------------------------------------
     def _verify(self, username: str, password: str, code: str, *, not_staff_id: int | None,
@@ -364,8 +364,11 @@ class ApprovalService:
         """Carry out an approved remote request: post its hold, and report it if it is large-value cash."""
         notes = request_notes(row)
         key = notes.get("entry_key") or f"approval:{row.id}"
+        # An automatic posting (the supervisor decides, the teller may be gone): dated by the open
+        # business day, after the close by the next one (teller_tui.ledger.business_day).
         result = self.ledger.post_hold(s, hold_id, idempotency_key=key, actor_id=row.requester_id,
-                                       terminal_id=row.terminal, branch_code=row.branch_code)
+                                       terminal_id=row.terminal, branch_code=row.branch_code,
+                                       dating=Dating.AFTER_HOURS)
         row.status = ApprovalStatus.CONSUMED
         row.consumed_at = now
         row.entry_id = result.entry_id

@@ -155,8 +155,7 @@ class DrawerService:
             entry_id = None
             if total.minor:
                 entry = post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_FLOAT, debit_id=account,
-                                  credit_id=vault, amount=total, business_date=day.business_date,
-                                  key=f"drawer:{drawer.id}:float", memo=f"Opening float {actor.username}",
+                                  credit_id=vault, amount=total, key=f"drawer:{drawer.id}:float", memo=f"Opening float {actor.username}",
                                   meta={"drawer": drawer.id})
                 entry_id = entry.entry_id
             record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,
@@ -300,7 +299,7 @@ class DrawerService:
         else:
             dr, cr, amt = drawer.account_id, os_acct, diff
         entry = post_move(session, self.ledger, actor, kind=EntryKind.OVER_SHORT, debit_id=dr, credit_id=cr, amount=amt,
-                          business_date=drawer.business_date, key=f"drawer:{drawer.id}:over_short",
+                          key=f"drawer:{drawer.id}:over_short",
                           memo=("Cash short " if diff.minor < 0 else "Cash over ") + actor.username,
                           meta={"drawer": drawer.id, "approver": approver})
         drawer.over_short_entry_id = entry.entry_id
@@ -319,7 +318,7 @@ class DrawerService:
         vault = vault_account(session, self.ledger, actor.branch_code, cur)
         entry = post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_RETURN, debit_id=vault,
                           credit_id=drawer.account_id, amount=Money(drawer.counted_minor, cur),
-                          business_date=drawer.business_date, key=f"drawer:{drawer.id}:return",
+                          key=f"drawer:{drawer.id}:return",
                           memo=f"Drawer return {actor.username}",
                           meta={"drawer": drawer.id})
         record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,

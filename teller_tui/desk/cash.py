@@ -57,7 +57,7 @@ from teller_tui.approvals.service import ApprovalService
 from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.auth.roles import COUNTER_ROLES, STAFF_ROLES, require_role
 from teller_tui.branch.drawer_lookup import require_open_drawer
-from teller_tui.ledger.business_day import current_business_date, open_business_date
+from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.common.errors import (
     Conflict, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError,
 )
@@ -303,7 +303,7 @@ class CashService:
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=key, kind=kind, legs=legs, actor_id=actor.staff_id, terminal_id=actor.terminal_id,
                 branch_code=actor.branch_code, memo=memo, customer_id=src.wallet.customer_id, meta=meta,
-                business_date=open_business_date(s, actor.branch_code)))
+                dating=Dating.COUNTER))
             if grant is not None and not result.replayed:
                 self.approvals.attach_entry(s, grant.approval_id, result.entry_id)
                 if grant.report and kind in CASH_KINDS and chk is not None:
@@ -361,7 +361,7 @@ class CashService:
             grant = self.approvals.check(s, self._reversal_spec(s, actor, entry_id, wallet_id, amount, reason),
                                          approval_id=approval_id)
             result = self.ledger.reverse(s, entry_id, idempotency_key=idempotency_key, actor_id=actor.staff_id,
-                                         terminal_id=actor.terminal_id, memo=reason)
+                                         terminal_id=actor.terminal_id, memo=reason, dating=Dating.COUNTER)
             if grant is not None:
                 self.approvals.attach_entry(s, grant.approval_id, result.entry_id)
             side = self.wallet_side(s, wallet_id)

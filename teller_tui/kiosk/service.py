@@ -44,7 +44,7 @@ from teller_tui.audit.trail import Actor
 from teller_tui.auth import passwords
 from teller_tui.auth.roles import KIOSK_ROLE, require_role
 from teller_tui.auth.secretbox import SecretBox
-from teller_tui.ledger.business_day import current_business_date
+from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.common.errors import (
     AuthenticationFailed, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError,
 )
@@ -376,7 +376,7 @@ class KioskService:
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=idempotency_key, kind=EntryKind.TRANSFER, legs=legs, actor_id=actor.staff_id,
                 terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo="",
-                customer_id=src.wallet.customer_id, business_date=self._today(s, actor),
+                customer_id=src.wallet.customer_id, dating=Dating.AFTER_HOURS,
                 meta={"wallet": src.wallet.number, "to_wallet": dst.wallet.number, "channel": "kiosk"}))
             s.flush()
             s.refresh(src.account)

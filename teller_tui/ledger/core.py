@@ -38,11 +38,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
-from teller_tui.common.clock import Clock, local_date
+from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
+from teller_tui.common.i18n import _
 from teller_tui.models import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
 from teller_tui.common.money import Money, currency as currency_info
 from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind
+from teller_tui.ledger.business_day import Dating, next_business_date, open_business_date
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -82,8 +84,10 @@ class EntryRequest:
     branch_code: str
     memo: str = ""
     customer_id: int | None = None
-    business_date: date | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: How the ledger dates the entry when the branch has no open day (the ledger always dates
+    #: entries itself: :mod:`teller_tui.ledger.business_day`). Counter services pass COUNTER.
+    dating: Dating = Dating.AFTER_HOURS
 
     def canonical(self) -> dict[str, Any]:
         """What the idempotency check compares (everything that changes the outcome)."""
@@ -345,16 +349,20 @@ class Ledger:
         now = self.clock.now()
         posted_at = max(now, head.last_at) if head.last_at else now
         seq = head.last_seq + 1
-        business_date = req.business_date or local_date(posted_at)
+        # The ledger dates the entry (invariant 14): the branch's open day, else the dating rule.
+        open_date = open_business_date(session, req.branch_code, lock=True)
+        if open_date is None and req.dating == Dating.COUNTER:
+            raise Conflict(_("No business day is open at this branch."), code="no_business_day")
+        business_date = open_date or next_business_date(session, req.branch_code, self.clock)
         # No entry is dated before its predecessor (invariant 12).
         je = _table(JournalEntry)
         last_date = session.execute(_stmt("entry_date_by_seq", lambda: select(je.c.business_date).where(
             je.c.seq == bindparam("seq"))), {"seq": head.last_seq}).scalar() if head.last_seq else None
         if last_date is not None and business_date < last_date:
-            if req.business_date is not None:
+            if open_date is not None:
                 raise ValidationError(f"Business date {business_date} is before the last entry's ({last_date})",
                                       code="business_date_backwards")
-            business_date = last_date
+            business_date = last_date  # no day open: a later day, never a closed one
         reference = reference_for(seq, business_date)
         # Core statements (no ORM objects, no flush, no identity map): the rows were locked above.
         entry_id = int(session.execute(_stmt("entry_insert", lambda: je.insert().returning(je.c.id)), dict(
@@ -388,7 +396,7 @@ class Ledger:
         )
 
     def reverse(self, session: Session, entry_id: int, *, idempotency_key: str, actor_id: int | None,
-                terminal_id: str, memo: str = "", business_date: date | None = None) -> EntryResult:
+                terminal_id: str, memo: str = "", dating: Dating = Dating.AFTER_HOURS) -> EntryResult:
         """Post a new entry that undoes ``entry_id``. An entry can be reversed once."""
         original = session.get(JournalEntry, entry_id)
         if original is None:
@@ -402,7 +410,7 @@ class Ledger:
             legs=tuple(Leg(r.account_id, -r.amount, r.currency) for r in legs),
             actor_id=actor_id, terminal_id=terminal_id, branch_code=original.branch_code,
             memo=memo or f"Reversal of {original.reference}", customer_id=original.customer_id,
-            business_date=business_date, meta={"reverses": original.reference},
+            meta={"reverses": original.reference}, dating=dating,
         )
         # A replay of the same reversal returns the original result before the "reversed
         # once" check, so a retried reversal is not reported as a conflict.
@@ -457,8 +465,11 @@ class Ledger:
 
     def post_hold(self, session: Session, hold_id: int, *, idempotency_key: str, actor_id: int | None,
                   terminal_id: str, branch_code: str, memo: str | None = None,
-                  business_date: date | None = None) -> EntryResult:
-        """Turn a pending hold into a posted entry. Refused if it has expired or was resolved."""
+                  dating: Dating = Dating.AFTER_HOURS) -> EntryResult:
+        """Turn a pending hold into a posted entry. Refused if it has expired or was resolved.
+
+        Dated like every entry (:mod:`teller_tui.ledger.business_day`); a remotely approved hold
+        is an automatic posting by default: after the close it belongs to the next business day."""
         hold = self._lock_hold(session, hold_id)
         if hold.status == "posted" and hold.resolved_entry_id is not None:
             entry = session.get(JournalEntry, hold.resolved_entry_id)
@@ -472,7 +483,7 @@ class Ledger:
                   Leg(hold.credit_account_id, -hold.amount, hold.currency)),
             actor_id=actor_id, terminal_id=terminal_id, branch_code=branch_code,
             memo=hold.memo if memo is None else memo, customer_id=hold.customer_id,
-            business_date=business_date, meta={"hold": hold.id},
+            meta={"hold": hold.id}, dating=dating,
         ), hold_id=hold.id, _skip_limits=True)
         session.execute(update(Hold).where(col(Hold.id) == hold.id).values(
             status="posted", resolved_at=self.clock.now(), resolved_entry_id=result.entry_id))
