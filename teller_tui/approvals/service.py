@@ -43,6 +43,7 @@ from sqlmodel import Session, col
 
 from teller_tui.approvals.actions import ACTIONS
 from teller_tui.approvals.dashboard import DashboardData, read_dashboard
+from teller_tui.approvals.expiry import expire_request, expire_requests, overdue_requests
 from teller_tui.approvals.large_value import LargeValueView, large_value_reports, record_large_value
 from teller_tui.approvals.policy import LARGE_CASH_RULE, ApprovalPolicy, Facts, PolicyHit
 from teller_tui.approvals.records import (
@@ -51,7 +52,6 @@ from teller_tui.approvals.records import (
 )
 from teller_tui.approvals.spec import ApprovalSpec, HoldPlan
 from teller_tui.audit.trail import Actor, AuditTrail
-from teller_tui.auth.roles import Role
 from teller_tui.auth.service import AuthService
 from teller_tui.auth.staff import StaffView
 from teller_tui.common.clock import Clock
@@ -65,7 +65,7 @@ from teller_tui.ledger import HoldRequest, Ledger
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import ApprovalRequest
-from teller_tui.models.enums import ApprovalMode, ApprovalStatus, HoldStatus
+from teller_tui.models.enums import ApprovalMode, ApprovalStatus
 
 __all__ = ["ApprovalService"]
 
@@ -242,19 +242,22 @@ class ApprovalService:
         """Expire every open request past its time and release its hold. Returns their ids."""
         now = self.clock.now()
         with self.db.read() as s:
-            ids = [i for i in s.execute(select(col(ApprovalRequest.id)).where(
-                col(ApprovalRequest.status).in_(OPEN_STATUSES),
-                col(ApprovalRequest.expires_at) <= now).order_by(col(ApprovalRequest.id)).limit(limit)).scalars()
-                if i is not None]
+            ids = overdue_requests(s, now, limit=limit)
         if not ids:
             return []
-        done = []
         with self.db.write() as s:
-            for request_id in ids:
-                row = lock_request(s, request_id)
-                if row.status in OPEN_STATUSES and row.expires_at <= now:
-                    self._expire(s, row, now)
-                    done.append(request_id)
+            return expire_requests(s, self.ledger, self.audit, self.settings.terminal_id, ids, now)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def release_overdue(self, session: Session, account_ids: Sequence[int]) -> list[int]:
+        """Inside the caller's write transaction, before it judges or counts these accounts: expire
+        the open requests past their time holding funds on them (with their holds), then any other
+        hold past its time on them (invariant 17; :mod:`teller_tui.approvals.expiry`)."""
+        now = self.clock.now()
+        ids = sorted(set(account_ids))
+        found = overdue_requests(session, now, account_ids=ids) if ids else []
+        done = expire_requests(session, self.ledger, self.audit, self.settings.terminal_id, found, now)
+        self.ledger.release_overdue_holds(session, ids)
         return done
 
     # -- queries ------------------------------------------------------------------------------------------
@@ -269,11 +272,21 @@ class ApprovalService:
             return [request_view(s, r) for r in rows if r.expires_at > now]
 
     def get(self, request_id: int) -> ApprovalView:
+        """The request as it stands; one past its time expires now, with its hold (no sweep needed)."""
         with self.db.read() as s:
             row = s.get(ApprovalRequest, request_id)
             if row is None:
                 raise NotFound(_("No such approval request."), code="approval_not_found")
+            if not (row.status in OPEN_STATUSES and row.expires_at <= self.clock.now()):
+                return request_view(s, row)
+        now = self.clock.now()
+        with self.db.write() as s:
+            row = lock_request(s, request_id)
+            if row.status in OPEN_STATUSES and row.expires_at <= now:
+                self._expire(s, row, now)
+            s.flush()
             return request_view(s, row)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def recent(self, branch_code: str | None = None, limit: int = 50) -> list[ApprovalView]:
         with self.db.read() as s:
@@ -349,16 +362,7 @@ class ApprovalService:
         return hold.hold_id
 
     def _expire(self, s: Session, row: ApprovalRequest, now: datetime) -> None:
-        row.status = ApprovalStatus.EXPIRED
-        row.decided_at = row.decided_at or now
-        if row.hold_id is not None:
-            # The hold expires at the same moment; the ledger's sweep releases it (expired, not voided).
-            status = self.ledger.hold_status(s, row.hold_id).status
-            if status == HoldStatus.PENDING:
-                self.ledger.expire_holds(s)
-        actor = Actor(None, "system:approvals", self.settings.terminal_id, Role.SYSTEM, row.branch_code)
-        self.audit.append(s, actor, "approval_expire", subject=f"approval:{row.id}",
-                          detail={"kind": row.kind, "hold_id": row.hold_id})
+        expire_request(s, self.ledger, self.audit, self.settings.terminal_id, row, now)
 
     def _post_hold(self, s: Session, row: ApprovalRequest, hold_id: int, now: datetime) -> None:
         """Carry out an approved remote request: post its hold, and report it if it is large-value cash."""

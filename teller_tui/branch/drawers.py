@@ -25,6 +25,7 @@ from datetime import date
 
 from sqlmodel import Session, col, func, select
 
+from teller_tui.approvals.service import ApprovalService
 from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.auth.service import AuthService
 from teller_tui.branch.business_day import BusinessDayService
@@ -81,9 +82,10 @@ def _count_result(drawer: Drawer, tolerance: Money) -> CountResult:
 
 class DrawerService:
     def __init__(self, *, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 auth: AuthService, days: BusinessDayService, vaults: VaultService) -> None:
+                 auth: AuthService, days: BusinessDayService, vaults: VaultService,
+                 approvals: ApprovalService) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self.auth, self.days, self.vaults = auth, days, vaults
+        self.auth, self.days, self.vaults, self.approvals = auth, days, vaults, approvals
 
     # -- business day and vault (delegates, so screens have one service for the cash desk) ----------
     def open_business_day(self, actor: Actor, business_date: date | None = None) -> BusinessDayView:
@@ -207,6 +209,8 @@ class DrawerService:
             drawer = self._own_drawer(session, actor)
             if drawer.status != DrawerState.OPEN:
                 raise Conflict(_("This drawer has already been counted."), code="drawer_counted")
+            # A cash-out request past its time releases its hold here, supervisor or not (invariant 17).
+            self.approvals.release_overdue(session, [drawer.account_id])
             bal = self.ledger.balance(session, drawer.account_id)
             if bal.debits_pending or bal.credits_pending:
                 raise Conflict(_("A cash transaction is waiting for a supervisor's decision; settle it before "

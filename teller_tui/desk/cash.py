@@ -140,7 +140,7 @@ class CashService:
 
     # -- reading -----------------------------------------------------------------------------
     def wallet_side(self, session: Session, wallet_id: int) -> WalletSide:
-        return read_wallet_side(session, wallet_id)
+        return read_wallet_side(session, wallet_id, self.clock.now())
 
     def _cash_today_for_customer(self, session: Session, customer_id: int, kind: str, on: date) -> int:
         return cash_today_for_customer(session, self.db.dialect, customer_id, kind, on)
@@ -274,6 +274,10 @@ class CashService:
 
         def work(s: Session) -> tuple[EntryResult, EntryReceipt]:
             src = select_wallet_side(s, wallet_id)
+            if src.account.debits_pending:
+                # Holds past their time release their funds before the funds check (invariant 17).
+                self.approvals.release_overdue(s, [src.wallet.account_id])
+                src = select_wallet_side(s, wallet_id)
             dst = select_wallet_side(s, to_wallet_id) if to_wallet_id is not None else None
             je = JournalEntry.__table__  # type: ignore[attr-defined]
             found = s.execute(cached_statement("entry_by_key", lambda: select(je.c.id, je.c.hold_id).where(

@@ -64,7 +64,7 @@ class CustomerService:
             today = local_date(self.clock.now())  # documents expire by the calendar
             wallet_rows = s.execute(select(Wallet).where(col(Wallet.customer_id) == customer_id)
                                     .order_by(col(Wallet.tier), col(Wallet.id))).scalars().all()
-            wallets = wallet_views(s, wallet_rows, business_date, self.tiers)
+            wallets = wallet_views(s, wallet_rows, business_date, self.tiers, now=self.clock.now())
             linked = [LinkedAccountView(la.id, la.kind, la.bank_name, la.masked, la.wallet_id)
                       for la in s.execute(select(LinkedAccount).where(col(LinkedAccount.customer_id) == customer_id,
                                                                       col(LinkedAccount.removed_at).is_(None))

@@ -45,6 +45,7 @@ from teller_tui.auth import passwords
 from teller_tui.auth.roles import KIOSK_ROLE, require_role
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.ledger.business_day import Dating, current_business_date
+from teller_tui.ledger.core import live_balance
 from teller_tui.common.errors import (
     AuthenticationFailed, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError,
 )
@@ -226,8 +227,9 @@ class KioskService:
         acct = s.get(LedgerAccount, wallet.account_id)
         assert acct is not None
         s.refresh(acct)
-        balance = int(acct.credits_posted - acct.debits_posted)
-        available = balance - int(acct.debits_pending)
+        bal = live_balance(s, acct, self.clock.now())  # holds past their time are not held (invariant 17)
+        balance = bal.posted.minor
+        available = bal.available.minor
         cur = wallet.currency
         limits = self.limits
         on = self._today(s, actor)

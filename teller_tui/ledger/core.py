@@ -45,6 +45,7 @@ from teller_tui.models import Hold, JournalEntry, LedgerAccount, LedgerHead, Pos
 from teller_tui.common.money import Money, currency as currency_info
 from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind
 from teller_tui.ledger.business_day import Dating, next_business_date, open_business_date
+from teller_tui.ledger.holds import overdue_reserved
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -290,17 +291,24 @@ class Ledger:
             status=status, closed_at=self.clock.now() if status == "closed" else None))
 
     def balance(self, session: Session, account_id: int) -> Balance:
+        """The account's balance now: holds past their time no longer count as held (invariant 17)."""
         row = session.get(LedgerAccount, account_id)
         if row is None:
             raise NotFound(f"No ledger account {account_id}", code="no_account")
-        return _balance(row)
+        return live_balance(session, row, self.clock.now())
 
     def balances(self, session: Session, account_ids: Iterable[int]) -> dict[int, Balance]:
         ids = sorted(set(account_ids))
         if not ids:
             return {}
-        rows = session.execute(select(LedgerAccount).where(col(LedgerAccount.id).in_(ids))).scalars()
-        return {r.id: _balance(r) for r in rows if r.id is not None}
+        rows = session.execute(select(LedgerAccount).where(col(LedgerAccount.id).in_(ids))).scalars().all()
+        overdue = overdue_reserved(session, ids, self.clock.now())
+        return {r.id: _balance(r, overdue.get(r.id, (0, 0))) for r in rows if r.id is not None}
+
+    def release_overdue_holds(self, session: Session, account_ids: Iterable[int]) -> list[int]:
+        """Inside the caller's write transaction: expire the pending holds past their time on these
+        accounts (their funds are free again). Call it before judging or counting a balance."""
+        return self._expire_overdue(session, account_ids)
 
     # -- posting --------------------------------------------------------------------------
     def post(self, session: Session, req: EntryRequest, *, reverses_entry_id: int | None = None,
@@ -562,7 +570,8 @@ class Ledger:
         session.refresh(hold)
         return hold
 
-    def _expire_overdue(self, session: Session, account_ids: Iterable[int], *, keep: int | None = None) -> None:
+    def _expire_overdue(self, session: Session, account_ids: Iterable[int], *,
+                        keep: int | None = None) -> list[int]:
         """Release overdue holds on these accounts before their limits are judged, so expired
         reservations never block a payment even if the sweeper has not run (invariant 9)."""
         ids = sorted(set(account_ids))
@@ -572,6 +581,7 @@ class Ledger:
             h.c.debit_account_id.in_(bindparam("ids", expanding=True))
             | h.c.credit_account_id.in_(bindparam("ids", expanding=True))).order_by(h.c.id)),
             {"now": self.clock.now(), "ids": ids}).scalars().all()
+        expired = []
         for hold_id in overdue:
             if hold_id == keep:
                 continue
@@ -579,6 +589,8 @@ class Ledger:
             session.refresh(hold)
             if hold.status == "pending":
                 self._expire(session, hold)
+                expired.append(hold_id)
+        return expired
 
     def _require_pending(self, session: Session, hold: Hold) -> None:
         if hold.status != "pending":
@@ -659,10 +671,17 @@ class Ledger:
         return None if entry is None else self._result_for(session, entry, replayed=True)
 
 
-def _balance(row: LedgerAccount) -> Balance:
+def _balance(row: LedgerAccount, overdue: tuple[int, int] = (0, 0)) -> Balance:
     assert row.id is not None
     return Balance(row.id, row.code, row.kind, row.currency, row.status, row.debits_posted, row.credits_posted,
-                   row.debits_pending, row.credits_pending)
+                   row.debits_pending - overdue[0], row.credits_pending - overdue[1])
+
+
+def live_balance(session: Session, row: LedgerAccount, now: datetime) -> Balance:
+    """The balance of a loaded account row as it stands at ``now``: what pending holds past their
+    time still reserve is not held any more (:mod:`teller_tui.ledger.holds`)."""
+    assert row.id is not None
+    return _balance(row, overdue_reserved(session, [row.id], now).get(row.id, (0, 0)))
 
 
 def _hold_result(hold: Hold, *, replayed: bool = False) -> HoldResult:
