@@ -139,7 +139,8 @@ class CustomerService:
                 "e.memo, e.reverses_entry_id, "
                 "EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id) AS reversed "
                 "FROM posting p JOIN journal_entry e ON e.id = p.entry_id "
-                f"WHERE p.account_id = :a {cond} GROUP BY p.entry_id ORDER BY p.entry_id DESC LIMIT :n"),
+                # e.id (the primary key) in GROUP BY: PostgreSQL then accepts e.* in the select list.
+                f"WHERE p.account_id = :a {cond} GROUP BY p.entry_id, e.id ORDER BY p.entry_id DESC LIMIT :n"),
                 params).all()
             conv = UTCDateTime()
             out: list[HistoryRow] = []
