@@ -43,6 +43,7 @@ from teller_tui.branch.views import (
 )
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import ApprovalRequired, Conflict, ValidationError
+from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money, parse_money
 from teller_tui.common.reference import count_total
@@ -258,7 +259,7 @@ class DrawerService:
             if pending.needs_approval:
                 raise ApprovalRequired(
                     _("The difference of {diff} is beyond the tolerance of {tol}: a supervisor must approve it.")
-                    .format(diff=pending.difference.plain(), tol=pending.tolerance.plain()), rules=["over_short"])
+                    .format(diff=format_money(pending.difference), tol=format_money(pending.tolerance)), rules=["over_short"])
             raise ApprovalRequired(
                 _("Closing returns the drawer's cash to the vault: a supervisor must countersign."),
                 rules=["vault_return"])

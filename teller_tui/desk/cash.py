@@ -45,7 +45,6 @@ Rules (choices documented):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -61,10 +60,10 @@ from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.common.errors import (
     Conflict, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError,
 )
-from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
+from teller_tui.desk.cash_checks import CashCheck, check_drawer_cash, fmt
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
 from teller_tui.desk.cash_usage import cash_out_today_for_actor, cash_today_for_customer
 from teller_tui.desk.entry_receipts import entry_receipt, txn_result
@@ -92,30 +91,6 @@ if TYPE_CHECKING:
     from teller_tui.wallets.classes import TierTable
 
 STAFF_CASH_ROLES = frozenset(COUNTER_ROLES)  # people who may hand cash over the counter
-
-
-@dataclass
-class _Check:
-    refusal: Exception | None = None
-    reasons: list[str] = field(default_factory=list)
-    rules: list[str] = field(default_factory=list)
-    customer_before: int = 0
-
-    def need(self, rule: str, reason: str) -> None:
-        if rule not in self.rules:
-            self.rules.append(rule)
-        self.reasons.append(reason)
-
-    def refuse(self, exc: Exception) -> None:
-        if self.refusal is None:
-            self.refusal = exc
-
-
-def _fmt(m: Money) -> str:
-    try:
-        return format_money(m)
-    except Exception:  # noqa: BLE001
-        return f"{m.plain()} {m.currency}"
 
 
 _tr = _
@@ -150,8 +125,12 @@ class CashService:
 
     # -- rules -------------------------------------------------------------------------------
     def check_limits(self, session: Session, actor: Actor, kind: str, amount: Money, src: WalletSide,
-                     dst: WalletSide | None = None) -> _Check:
-        chk = _Check()
+                     dst: WalletSide | None = None, *, drawer_account_id: int | None = None) -> CashCheck:
+        """Every refusal and approval reason for the request (the preview shows exactly these).
+
+        A cash-out is checked against the actor's drawer too (``drawer_account_id``, looked up
+        when not given): a drawer short of cash is refused here, before the teller confirms."""
+        chk = CashCheck()
         today = self._today(session, actor)
         if amount.minor <= 0:
             chk.refuse(ValidationError(_tr("The amount must be more than zero"), code="amount_zero"))
@@ -178,14 +157,16 @@ class CashService:
         # Hard class limits (one owner: teller_tui.wallets.limits).
         if out_side is not None:
             if amount.minor > out_side.available:
-                chk.refuse(LimitExceeded(_tr("Insufficient funds: available {amount}").format(
-                    amount=_fmt(Money(max(out_side.available, 0), amount.currency))), code="insufficient_funds"))
+                chk.refuse(LimitExceeded(_tr("Not enough money in the wallet: {amount} available.").format(
+                    amount=fmt(Money(max(out_side.available, 0), amount.currency))), code="insufficient_funds"))
             else:
                 try:
                     check_payment_out(session, self.tiers, tier=out_side.wallet.tier,
                                       account_id=out_side.wallet.account_id, amount=amount, on=today)
                 except LimitExceeded as exc:
                     chk.refuse(exc)
+        if kind == EntryKind.CASH_OUT and chk.refusal is None:
+            self._check_drawer_cash(session, actor, amount, chk, drawer_account_id)
         if in_side is not None and chk.refusal is None:
             try:
                 check_money_in(self.tiers, tier=in_side.wallet.tier,
@@ -203,6 +184,17 @@ class CashService:
             chk.need(hit.rule, hit.reason)
         chk.customer_before = before
         return chk
+
+    def _check_drawer_cash(self, session: Session, actor: Actor, amount: Money, chk: CashCheck,
+                           drawer_account_id: int | None) -> None:
+        """Refuse a cash-out the actor's drawer cannot pay (no open drawer, or not enough cash in it)."""
+        if drawer_account_id is None:
+            try:
+                drawer_account_id = self._drawer_account(session, actor)
+            except DomainError as exc:
+                chk.refuse(exc)
+                return
+        check_drawer_cash(session, self.ledger, drawer_account_id, amount, chk)
 
     # -- previews ----------------------------------------------------------------------------
     def _preview(self, actor: Actor, kind: str, wallet_id: int, amount: Money, to_wallet_id: int | None = None
@@ -292,7 +284,8 @@ class CashService:
             chk = None
             legs = self.posting_legs(s, actor, kind, amount, src, dst)
             if not replay:
-                chk = self.check_limits(s, actor, kind, amount, src, dst)
+                chk = self.check_limits(s, actor, kind, amount, src, dst,
+                                        drawer_account_id=legs[1].account_id if kind == EntryKind.CASH_OUT else None)
                 if chk.refusal is not None:
                     raise chk.refusal
                 grant = self.approvals.check(s, cash_spec(actor, kind, amount, memo, key, src, dst, legs,

@@ -40,10 +40,11 @@ from sqlmodel import col
 
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
+from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.models import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
 from teller_tui.common.money import Money, currency as currency_info
-from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind
+from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind, account_label
 from teller_tui.ledger.business_day import Dating, next_business_date, open_business_date
 from teller_tui.ledger.holds import overdue_reserved
 
@@ -348,8 +349,9 @@ class Ledger:
                 raise NotFound(f"No ledger account {account_id}", code="no_account")
             leg_currencies = {leg.currency for leg in req.legs if leg.account_id == account_id}
             if leg_currencies != {acct.currency}:
-                raise ValidationError(f"Account {acct.code} holds {acct.currency}, not {leg_currencies}",
-                                      code="currency_mismatch")
+                raise ValidationError(_("The currency does not match: {account} holds {currency}.").format(
+                    account=account_label(acct.kind), currency=acct.currency), code="currency_mismatch",
+                    account=acct.code)
             self._check_state(acct, dr, cr)
             if not _skip_limits:
                 self._check_limits(acct, dr, cr, pending=False)
@@ -453,7 +455,9 @@ class Ledger:
         dr_acct, cr_acct = accounts[req.debit_account_id], accounts[req.credit_account_id]
         for acct in (dr_acct, cr_acct):
             if acct.currency != amount.currency:
-                raise ValidationError(f"Account {acct.code} holds {acct.currency}", code="currency_mismatch")
+                raise ValidationError(_("The currency does not match: {account} holds {currency}.").format(
+                    account=account_label(acct.kind), currency=acct.currency), code="currency_mismatch",
+                    account=acct.code)
         self._check_state(dr_acct, amount.minor, 0)
         self._check_state(cr_acct, 0, amount.minor)
         self._check_limits(dr_acct, amount.minor, 0, pending=True)
@@ -613,24 +617,26 @@ class Ledger:
     @staticmethod
     def _check_state(acct: LedgerAccount, dr: int, cr: int) -> None:
         if acct.status == "closed":
-            raise Conflict(f"Account {acct.code} is closed", code="account_closed")
+            raise Conflict(_("This cannot be posted: {account} is closed.").format(account=account_label(acct.kind)),
+                           code="account_closed", account=acct.code)
         if acct.status == "frozen" and dr > 0 and acct.debits_must_not_exceed_credits:
-            raise Conflict(f"Account {acct.code} is frozen: no payments out", code="account_frozen")
+            raise Conflict(_("No payments out of {account}: it is frozen.").format(account=account_label(acct.kind)),
+                           code="account_frozen", account=acct.code)
 
     @staticmethod
     def _check_limits(acct: LedgerAccount, dr: int, cr: int, *, pending: bool) -> None:
         if acct.debits_must_not_exceed_credits and dr:
             if acct.debits_posted + acct.debits_pending + dr > acct.credits_posted:
                 available = acct.credits_posted - acct.debits_posted - acct.debits_pending
-                raise LimitExceeded(
-                    f"Insufficient funds: available {Money(max(available, 0), acct.currency).plain()} "
-                    f"{acct.currency}", code="insufficient_funds", account=acct.code)
+                raise LimitExceeded(_("Not enough money in {account}: {amount} available.").format(
+                    account=account_label(acct.kind), amount=format_money(Money(max(available, 0), acct.currency))),
+                    code="insufficient_funds", account=acct.code)
         if acct.credits_must_not_exceed_debits and cr:
             if acct.credits_posted + acct.credits_pending + cr > acct.debits_posted:
                 available = acct.debits_posted - acct.credits_posted - acct.credits_pending
-                raise LimitExceeded(
-                    f"Not enough cash in {acct.code}: holds {Money(max(available, 0), acct.currency).plain()} "
-                    f"{acct.currency}", code="insufficient_cash", account=acct.code)
+                raise LimitExceeded(_("Not enough cash in {account}: it holds {amount}.").format(
+                    account=account_label(acct.kind), amount=format_money(Money(max(available, 0), acct.currency))),
+                    code="insufficient_cash", account=acct.code)
 
     def _replay(self, session: Session, key: str, digest: str, canonical: dict[str, Any]) -> EntryResult | None:
         je = _table(JournalEntry)
