@@ -93,7 +93,6 @@ if TYPE_CHECKING:
 STAFF_CASH_ROLES = frozenset(COUNTER_ROLES)  # people who may hand cash over the counter
 
 
-_tr = _
 
 
 class CashService:
@@ -133,31 +132,31 @@ class CashService:
         chk = CashCheck()
         today = self._today(session, actor)
         if amount.minor <= 0:
-            chk.refuse(ValidationError(_tr("The amount must be more than zero"), code="amount_zero"))
+            chk.refuse(ValidationError(_("The amount must be more than zero"), code="amount_zero"))
             return chk
         if kind in CASH_KINDS and actor.role not in STAFF_CASH_ROLES:
-            chk.refuse(PermissionDenied(_tr("This sign-in cannot handle cash"), code="cash_role"))
+            chk.refuse(PermissionDenied(_("This sign-in cannot handle cash"), code="cash_role"))
             return chk
         if amount.currency != src.wallet.currency:
-            chk.refuse(ValidationError(_tr("The wallet holds another currency"), code="currency_mismatch"))
+            chk.refuse(ValidationError(_("The wallet holds another currency"), code="currency_mismatch"))
             return chk
         out_side = src if kind in ("cash_out", "transfer") else None
         in_side = src if kind == "cash_in" else dst
         for side in (s for s in (src, dst) if s is not None):
             if side.wallet.status == "closed":
-                chk.refuse(Conflict(_tr("Wallet {number} is closed").format(number=side.wallet.number),
+                chk.refuse(Conflict(_("Wallet {number} is closed").format(number=side.wallet.number),
                                     code="wallet_closed"))
         if out_side is not None and out_side.wallet.status == "frozen":
-            chk.refuse(Conflict(_tr("Wallet {number} is frozen: no payments out").format(
+            chk.refuse(Conflict(_("Wallet {number} is frozen: no payments out").format(
                 number=out_side.wallet.number), code="wallet_frozen"))
         if dst is not None and dst.wallet.id == src.wallet.id:
-            chk.refuse(ValidationError(_tr("Choose two different wallets"), code="same_wallet"))
+            chk.refuse(ValidationError(_("Choose two different wallets"), code="same_wallet"))
         if chk.refusal is not None:
             return chk
         # Hard class limits (one owner: teller_tui.wallets.limits).
         if out_side is not None:
             if amount.minor > out_side.available:
-                chk.refuse(LimitExceeded(_tr("Not enough money in the wallet: {amount} available.").format(
+                chk.refuse(LimitExceeded(_("Not enough money in the wallet: {amount} available.").format(
                     amount=fmt(Money(max(out_side.available, 0), amount.currency))), code="insufficient_funds"))
             else:
                 try:
@@ -348,7 +347,7 @@ class CashService:
         require_role(actor, *STAFF_ROLES)
         reason = clean_text(reason, limit=200)
         if not reason:
-            raise ValidationError(_tr("Give a reason for the reversal"), code="reason")
+            raise ValidationError(_("Give a reason for the reversal"), code="reason")
 
         def work(s: Session) -> tuple[EntryResult, EntryReceipt]:
             existing = self.ledger.entry_by_key(s, idempotency_key)
