@@ -14,6 +14,11 @@ a service can check limits, post and audit in one atomic unit. Rules enforced he
   ``BEGIN IMMEDIATE`` already holds the database write lock);
 * entries get a monotonically increasing ``seq`` and are never dated before their
   predecessor (the ``ledger_head`` row serializes numbering);
+* the ledger dates every entry itself, by its branch's open business day (a request carries
+  no date; counter postings without an open day are refused, self-service and automatic ones
+  go to the next business day: :mod:`teller_tui.ledger.business_day`);
+* holds past their time release their funds before any balance is judged, and reads of a
+  balance leave them out (:mod:`teller_tui.ledger.holds`);
 * holds resolve exactly once, and expiry is checked when a hold is resolved.
 
 Why one module of this size: posting, reversing and the hold life cycle share the same
