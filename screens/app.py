@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from teller_tui.common.settings import Settings
 
 log = logging.getLogger("teller.ui")
+#: How often every running app expires overdue approval requests and releases their holds.
+HOLD_SWEEP_SECONDS = 30.0
 
 #: How often the app asks whether the signed-in person may still act (disabled, locked, demoted).
 SESSION_CHECK_SECONDS = 5.0
@@ -130,6 +132,7 @@ class TellerApp(OrderedKeys, App[int]):
             self.set_keymap(keymap)
         self.set_interval(1.0, self.check_idle_lock, name="idle-lock")
         self.set_interval(SESSION_CHECK_SECONDS, self.check_session_current, name="session-check")
+        self.set_interval(HOLD_SWEEP_SECONDS, self.sweep_expired_holds, name="hold-sweep")
         # After the first frame: the worker's imports (SQLAlchemy, pydantic) and database checks
         # would otherwise hold the GIL while the sign-in screen is being painted.
         self.call_after_refresh(self.open_services)
@@ -206,6 +209,23 @@ class TellerApp(OrderedKeys, App[int]):
 
     def retry_startup(self) -> None:
         self.open_services()
+
+    # -- expired approvals ------------------------------------------------------------------------------
+    def sweep_expired_holds(self) -> None:
+        """Every HOLD_SWEEP_SECONDS, whoever is signed in (or nobody): approval requests past their
+        time expire and release their held funds, even with no supervisor on screen (invariant 17)."""
+        if self.services is not None:
+            self._sweep_expired_holds()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="hold-sweep")
+    def _sweep_expired_holds(self) -> None:
+        services = self.services
+        if services is None:
+            return
+        try:
+            services.approvals.expire_sweep()
+        except Exception:  # noqa: BLE001 - quiet: the next sweep retries; reads and postings release holds anyway
+            log.warning("expired-hold sweep failed", exc_info=True)
 
     # -- errors ----------------------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

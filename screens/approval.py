@@ -287,6 +287,11 @@ class WaitingScreen(TellerModal[ApprovalResult | None]):
         elif view.granted:
             self.dismiss(ApprovalResult(view.id, view.status, view.approver_id, view.approver, "remote",
                                         view.entry_id, view.entry_reference))
+        elif view.status == "expired":
+            status.update(Content(
+                (_("Request {id} expired, funds released. Nothing was paid; ask again if still needed.")
+                 if view.hold_id is not None else
+                 _("Request {id} expired. Nothing was done; ask again if still needed.")).format(id=view.id)))
         else:
             text = _("Request {id}: {status}.").format(id=view.id, status=_(STATUS.get(view.status, view.status)))
             if view.decision_reason:

@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "teller_tui.commands.bench",
     "teller_tui.commands.report",
     "teller_tui.commands.vault",
+    "teller_tui.commands.approvals",
     "teller_tui.commands.maintenance",
     "teller_tui.commands.kb",
     "teller_tui.commands.cases",

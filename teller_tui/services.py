@@ -124,7 +124,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     business_days = BusinessDayService(db=db, clock=clock, audit=audit)
     vault = VaultService(db=db, clock=clock, ledger=ledger, audit=audit, auth=auth)
     drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, auth=auth,
-                            days=business_days, vaults=vault)
+                            days=business_days, vaults=vault, approvals=approvals)
     custody = DrawerCustodyService(db=db, clock=clock, audit=audit, auth=auth)
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,

@@ -80,6 +80,8 @@ def make_env(db: Any, clock: FakeClock, home: Path) -> Env:
     env.teller2 = env.staff("teller2")
     env.other_branch = env.staff("far", branch="B002")
     env.supervisor = env.staff("super1", "supervisor")
+    # Counter postings (funding) need the branch's business day open (teller_tui.ledger.business_day).
+    services.drawers.open_business_day(env.supervisor)
     return env
 
 

@@ -81,7 +81,9 @@ def test_tier_limits_apply(env) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(LimitExceeded) as info:
         f.withdraw_to_linked(env.teller, wid, Money.of("1"), idempotency_key="d2")
     assert info.value.code in ("tier_daily", "tier_per_txn")
-    env.clock.advance(hours=24)
+    env.clock.advance(hours=24)  # the next business day: the branch closes the day and opens the next
+    env.services.drawers.close_business_day(env.supervisor, write_report=False)
+    env.services.drawers.open_business_day(env.supervisor)
     f.withdraw_to_linked(env.teller, wid, Money.of("1"), idempotency_key="d3")
 
 

@@ -112,25 +112,29 @@ def test_floats_and_bad_entries_are_refused(db, booked) -> None:  # type: ignore
 
 
 def test_business_date_never_goes_backwards(db, booked, clock) -> None:  # type: ignore[no-untyped-def]
-    from datetime import date, timedelta
+    """The ledger dates entries itself (a request carries no date): an open day dated before the
+    last entry is refused; with no day open, an entry keeps the later date (never a closed day)."""
+    from datetime import timedelta
+
+    from teller_tui.models.drawers import BusinessDay
 
     ledger, chart, first = booked
+    with pytest.raises(TypeError):
+        transfer("dated", "cash_in", chart.drawers[0], chart.wallets[0], 1, business_date=first.business_date)
+    with db.write() as s:
+        s.add(BusinessDay(branch_code="B001", business_date=first.business_date - timedelta(days=1), status="open",
+                          opened_at=clock.now(), opened_by="test"))
     with pytest.raises(ValidationError, match="before the last entry"):
         with db.write() as s:
-            ledger.post(s, _dated(chart, first.business_date - timedelta(days=1)))
-    later = first.business_date + timedelta(days=1)
+            ledger.post(s, transfer("old", "cash_in", chart.drawers[0], chart.wallets[0], 1))
     with db.write() as s:
-        ledger.post(s, _dated(chart, later, key="next-day"))
-    with db.write() as s:  # the clock's own date is earlier: the entry keeps the later date
+        s.connection().exec_driver_sql("UPDATE business_day SET status = 'closed', business_date = "
+                                       f"'{first.business_date + timedelta(days=1)}'")
+    with db.write() as s:  # the clock's own date is earlier: the entry takes the next business day
         res = ledger.post(s, transfer("same-day", "cash_in", chart.drawers[0], chart.wallets[0], 1))
-    assert res.business_date == later
-    assert isinstance(later, date)
-
-
-def _dated(chart, day, key: str = "old"):  # type: ignore[no-untyped-def]
-    from dataclasses import replace
-
-    return replace(transfer(key, "cash_in", chart.drawers[0], chart.wallets[0], 1), business_date=day)
+    assert res.business_date == first.business_date + timedelta(days=2)
+    with db.read() as s:
+        assert verify_ledger(s).ok
 
 
 def test_expired_hold_no_longer_blocks_funds(db, booked, clock) -> None:  # type: ignore[no-untyped-def]

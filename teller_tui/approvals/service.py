@@ -44,6 +44,7 @@ from sqlmodel import Session, col
 from teller_tui.approvals.actions import ACTIONS
 from teller_tui.approvals.dashboard import DashboardData, read_dashboard
 from teller_tui.approvals.holds import check_hold_plan, check_hold_row
+from teller_tui.approvals.expiry import expire_request, expire_requests, overdue_requests
 from teller_tui.approvals.large_value import LargeValueView, large_value_reports, record_large_value
 from teller_tui.approvals.policy import LARGE_CASH_RULE, ApprovalPolicy, Facts, PolicyHit
 from teller_tui.approvals.records import (
@@ -52,10 +53,9 @@ from teller_tui.approvals.records import (
 )
 from teller_tui.approvals.spec import ApprovalSpec, HoldPlan
 from teller_tui.audit.trail import Actor, AuditTrail
-from teller_tui.auth.roles import Role
 from teller_tui.auth.service import AuthService
 from teller_tui.auth.staff import StaffView
-from teller_tui.common.clock import Clock, local_date
+from teller_tui.common.clock import Clock
 from teller_tui.common.errors import ApprovalRequired, Conflict, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
@@ -63,6 +63,7 @@ from teller_tui.common.settings import Settings
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import HoldRequest, Ledger
+from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import ApprovalRequest
 from teller_tui.models.enums import ApprovalMode, ApprovalStatus, HoldStatus
@@ -247,19 +248,22 @@ class ApprovalService:
         """Expire every open request past its time and release its hold. Returns their ids."""
         now = self.clock.now()
         with self.db.read() as s:
-            ids = [i for i in s.execute(select(col(ApprovalRequest.id)).where(
-                col(ApprovalRequest.status).in_(OPEN_STATUSES),
-                col(ApprovalRequest.expires_at) <= now).order_by(col(ApprovalRequest.id)).limit(limit)).scalars()
-                if i is not None]
+            ids = overdue_requests(s, now, limit=limit)
         if not ids:
             return []
-        done = []
         with self.db.write() as s:
-            for request_id in ids:
-                row = lock_request(s, request_id)
-                if row.status in OPEN_STATUSES and row.expires_at <= now:
-                    self._expire(s, row, now)
-                    done.append(request_id)
+            return expire_requests(s, self.ledger, self.audit, self.settings.terminal_id, ids, now)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def release_overdue(self, session: Session, account_ids: Sequence[int]) -> list[int]:
+        """Inside the caller's write transaction, before it judges or counts these accounts: expire
+        the open requests past their time holding funds on them (with their holds), then any other
+        hold past its time on them (invariant 17; :mod:`teller_tui.approvals.expiry`)."""
+        now = self.clock.now()
+        ids = sorted(set(account_ids))
+        found = overdue_requests(session, now, account_ids=ids) if ids else []
+        done = expire_requests(session, self.ledger, self.audit, self.settings.terminal_id, found, now)
+        self.ledger.release_overdue_holds(session, ids)
         return done
 
     # -- queries ------------------------------------------------------------------------------------------
@@ -274,11 +278,21 @@ class ApprovalService:
             return [request_view(s, r) for r in rows if r.expires_at > now]
 
     def get(self, request_id: int) -> ApprovalView:
+        """The request as it stands; one past its time expires now, with its hold (no sweep needed)."""
         with self.db.read() as s:
             row = s.get(ApprovalRequest, request_id)
             if row is None:
                 raise NotFound(_("No such approval request."), code="approval_not_found")
+            if not (row.status in OPEN_STATUSES and row.expires_at <= self.clock.now()):
+                return request_view(s, row)
+        now = self.clock.now()
+        with self.db.write() as s:
+            row = lock_request(s, request_id)
+            if row.status in OPEN_STATUSES and row.expires_at <= now:
+                self._expire(s, row, now)
+            s.flush()
             return request_view(s, row)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def recent(self, branch_code: str | None = None, limit: int = 50) -> list[ApprovalView]:
         with self.db.read() as s:
@@ -300,17 +314,16 @@ class ApprovalService:
                                   cumulative=cumulative, source_of_funds=source_of_funds, purpose=purpose)
 
     def large_value_reports(self, on: date | None = None, branch_code: str | None = None) -> list[LargeValueView]:
-        day = on or local_date(self.clock.now())
+        branch = branch_code or self.settings.branch_code
         with self.db.read() as s:
-            return large_value_reports(s, branch_code or self.settings.branch_code, day)
+            return large_value_reports(s, branch, on or current_business_date(s, branch, self.clock))
 
     def dashboard(self, on: date | None = None, branch_code: str | None = None) -> DashboardData:
         """Everything the supervisor dashboard shows, read in one snapshot (the queue just before)."""
         branch = branch_code or self.settings.branch_code
-        day = on or local_date(self.clock.now())
         pending = self.pending(branch)
         with self.db.read() as s:
-            return read_dashboard(s, day, branch, pending)
+            return read_dashboard(s, on or current_business_date(s, branch, self.clock), branch, pending)
 
     # -- internals -----------------------------------------------------------------------------------------
     def _verify(self, username: str, password: str, code: str, *, not_staff_id: int | None,
@@ -356,24 +369,18 @@ class ApprovalService:
         return hold.hold_id
 
     def _expire(self, s: Session, row: ApprovalRequest, now: datetime) -> None:
-        row.status = ApprovalStatus.EXPIRED
-        row.decided_at = row.decided_at or now
-        if row.hold_id is not None:
-            # The hold expires at the same moment; the ledger's sweep releases it (expired, not voided).
-            status = self.ledger.hold_status(s, row.hold_id).status
-            if status == HoldStatus.PENDING:
-                self.ledger.expire_holds(s)
-        actor = Actor(None, "system:approvals", self.settings.terminal_id, Role.SYSTEM, row.branch_code)
-        self.audit.append(s, actor, "approval_expire", subject=f"approval:{row.id}",
-                          detail={"kind": row.kind, "hold_id": row.hold_id})
+        expire_request(s, self.ledger, self.audit, self.settings.terminal_id, row, now)
 
     def _post_hold(self, s: Session, row: ApprovalRequest, hold_id: int, now: datetime) -> None:
         """Carry out an approved remote request: post its hold, and report it if it is large-value cash."""
         check_hold_row(s, row, hold_id)
         notes = request_notes(row)
         key = notes.get("entry_key") or f"approval:{row.id}"
+        # An automatic posting (the supervisor decides, the teller may be gone): dated by the open
+        # business day, after the close by the next one (teller_tui.ledger.business_day).
         result = self.ledger.post_hold(s, hold_id, idempotency_key=key, actor_id=row.requester_id,
-                                       terminal_id=row.terminal, branch_code=row.branch_code)
+                                       terminal_id=row.terminal, branch_code=row.branch_code,
+                                       dating=Dating.AFTER_HOURS)
         row.status = ApprovalStatus.CONSUMED
         row.consumed_at = now
         row.entry_id = result.entry_id

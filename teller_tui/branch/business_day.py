@@ -1,5 +1,5 @@
 """Business days: one per branch is open at a time; it opens for the local date (or a given
-one) and closes only when every drawer of the day is closed. Which date an entry carries is
+one, never before the latest entry's date) and closes only when every drawer of the day is closed. Which date an entry carries is
 the ledger's rule (:mod:`teller_tui.ledger.business_day`); this service opens and closes days."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from teller_tui.common.i18n import _
 from teller_tui.db.engine import Database
 from teller_tui.ledger.business_day import find_open_business_day
 from teller_tui.models.drawers import BusinessDay, Drawer
+from teller_tui.models.ledger import JournalEntry
 from teller_tui.models.enums import BusinessDayStatus, DrawerStatus
 from teller_tui.auth.permissions import guarded
 
@@ -66,6 +67,12 @@ class BusinessDayService:
         if last is not None and last.business_date >= wanted:
             raise Conflict(_("Business day {date} is already closed; the next business day starts on a later "
                              "date.").format(date=last.business_date.isoformat()), code="business_day_closed")
+        # Entries never go back in time (invariant 12): after-hours postings (kiosk, automatic)
+        # may already be dated to the next business day.
+        latest = session.exec(select(col(JournalEntry.business_date)).order_by(col(JournalEntry.seq).desc())).first()
+        if latest is not None and latest > wanted:
+            raise Conflict(_("Entries are already dated {date}; open a business day on or after that date.").format(
+                date=latest.isoformat()), code="business_day_behind")
         day = BusinessDay(branch_code=branch, business_date=wanted, status=BusinessDayStatus.OPEN,
                           opened_at=self.clock.now(), opened_by=actor.username)
         session.add(day)
@@ -80,7 +87,8 @@ class BusinessDayService:
         if actor.role not in SUPERVISION_ROLES:
             raise PermissionDenied(_("Only a supervisor can close the business day."), code="forbidden")
         with self.db.write() as session:
-            day = find_open_business_day(session, actor.branch_code)
+            # FOR UPDATE: a posting dated into this day (it reads the row FOR SHARE) commits first.
+            day = find_open_business_day(session, actor.branch_code, lock=True)
             if day is None:
                 raise Conflict(_("No business day is open at this branch."), code="no_business_day")
             still_open = session.exec(select(Drawer.username).where(

@@ -25,6 +25,7 @@ from teller_tui.common.reference import denominations
 from teller_tui.common.text import clean_text
 from teller_tui.ledger import AccountKind, EntryRequest, EntryResult, Ledger, credit, debit
 from teller_tui.ledger.accounts import drawer_code, vault_code
+from teller_tui.ledger.business_day import Dating
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models.drawers import DenominationCount, DrawerEvent
 from teller_tui.models.enums import DrawerEventKind
@@ -105,10 +106,11 @@ def record_event(session: Session, *, at: datetime, drawer_id: int | None, branc
 
 
 def post_move(session: Session, ledger: Ledger, actor: Actor, *, kind: EntryKind, debit_id: int, credit_id: int,
-              amount: Money, business_date: date, key: str, memo: str,
-              meta: Mapping[str, Any] | None = None) -> EntryResult:
-    """The ledger entry of one cash movement (two legs), dated with the given business date."""
+              amount: Money, key: str, memo: str, meta: Mapping[str, Any] | None = None,
+              dating: Dating = Dating.COUNTER) -> EntryResult:
+    """The ledger entry of one cash movement (two legs). The ledger dates it: the branch's open
+    business day (drawer movements need one; deliveries into the vault use ``Dating.AFTER_HOURS``)."""
     return ledger.post(session, EntryRequest(
         idempotency_key=key, kind=kind, legs=(debit(debit_id, amount), credit(credit_id, amount)),
         actor_id=actor.staff_id, terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo=memo,
-        business_date=business_date, meta=dict(meta or {})))
+        meta=dict(meta or {}), dating=dating))

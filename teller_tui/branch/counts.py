@@ -8,6 +8,7 @@ from math import gcd
 
 from teller_tui.branch.views import Tender
 from teller_tui.common.errors import ValidationError
+from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.reference import count_total, denominations, make_change
@@ -52,13 +53,13 @@ def tender(amount: Money, pieces: Mapping[str, int], change: Mapping[str, int] |
     if kind == DrawerEventKind.CASH_OUT:
         if total != amount:
             raise ValidationError(_("The notes counted add up to {total}, not {amount}").format(
-                total=total.plain(), amount=amount.plain()), code="tender_mismatch")
+                total=format_money(total), amount=format_money(amount)), code="tender_mismatch")
         if change:
             raise ValidationError(_("No change is given on a cash payout"), code="tender_change")
         return Tender(kind, amount, pieces, total, Money.zero(amount.currency), {})
     if total < amount:
         raise ValidationError(_("The notes received ({total}) are less than the amount ({amount})").format(
-            total=total.plain(), amount=amount.plain()), code="tender_short")
+            total=format_money(total), amount=format_money(amount)), code="tender_short")
     due = total - amount
     given: dict[str, int]
     if change is None:
@@ -70,5 +71,5 @@ def tender(amount: Money, pieces: Mapping[str, int], change: Mapping[str, int] |
         given = clean_counts(change, amount.currency)
         if count_total(given, amount.currency) != due:
             raise ValidationError(_("The change counted does not add up to the change due ({due})").format(
-                due=due.plain()), code="tender_change_mismatch")
+                due=format_money(due)), code="tender_change_mismatch")
     return Tender(kind, amount, pieces, total, due, given)

@@ -25,6 +25,7 @@ from datetime import date
 
 from sqlmodel import Session, col, func, select
 
+from teller_tui.approvals.service import ApprovalService
 from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.auth.service import AuthService
 from teller_tui.branch.business_day import BusinessDayService
@@ -42,6 +43,7 @@ from teller_tui.branch.views import (
 )
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import ApprovalRequired, Conflict, ValidationError
+from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money, parse_money
 from teller_tui.common.reference import count_total
@@ -82,9 +84,10 @@ def _count_result(drawer: Drawer, tolerance: Money) -> CountResult:
 
 class DrawerService:
     def __init__(self, *, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 auth: AuthService, days: BusinessDayService, vaults: VaultService) -> None:
+                 auth: AuthService, days: BusinessDayService, vaults: VaultService,
+                 approvals: ApprovalService) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self.auth, self.days, self.vaults = auth, days, vaults
+        self.auth, self.days, self.vaults, self.approvals = auth, days, vaults, approvals
 
     # -- business day and vault (delegates, so screens have one service for the cash desk) ----------
     @guarded("drawers")
@@ -161,8 +164,7 @@ class DrawerService:
             entry_id = None
             if total.minor:
                 entry = post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_FLOAT, debit_id=account,
-                                  credit_id=vault, amount=total, business_date=day.business_date,
-                                  key=f"drawer:{drawer.id}:float", memo=f"Opening float {actor.username}",
+                                  credit_id=vault, amount=total, key=f"drawer:{drawer.id}:float", memo=f"Opening float {actor.username}",
                                   meta={"drawer": drawer.id})
                 entry_id = entry.entry_id
             record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,
@@ -216,6 +218,8 @@ class DrawerService:
             drawer = self._own_drawer(session, actor)
             if drawer.status != DrawerState.OPEN:
                 raise Conflict(_("This drawer has already been counted."), code="drawer_counted")
+            # A cash-out request past its time releases its hold here, supervisor or not (invariant 17).
+            self.approvals.release_overdue(session, [drawer.account_id])
             bal = self.ledger.balance(session, drawer.account_id)
             if bal.debits_pending or bal.credits_pending:
                 raise Conflict(_("A cash transaction is waiting for a supervisor's decision; settle it before "
@@ -265,7 +269,7 @@ class DrawerService:
             if pending.needs_approval:
                 raise ApprovalRequired(
                     _("The difference of {diff} is beyond the tolerance of {tol}: a supervisor must approve it.")
-                    .format(diff=pending.difference.plain(), tol=pending.tolerance.plain()), rules=["over_short"])
+                    .format(diff=format_money(pending.difference), tol=format_money(pending.tolerance)), rules=["over_short"])
             raise ApprovalRequired(
                 _("Closing returns the drawer's cash to the vault: a supervisor must countersign."),
                 rules=["vault_return"])
@@ -310,7 +314,7 @@ class DrawerService:
         else:
             dr, cr, amt = drawer.account_id, os_acct, diff
         entry = post_move(session, self.ledger, actor, kind=EntryKind.OVER_SHORT, debit_id=dr, credit_id=cr, amount=amt,
-                          business_date=drawer.business_date, key=f"drawer:{drawer.id}:over_short",
+                          key=f"drawer:{drawer.id}:over_short",
                           memo=("Cash short " if diff.minor < 0 else "Cash over ") + actor.username,
                           meta={"drawer": drawer.id, "approver": approver})
         drawer.over_short_entry_id = entry.entry_id
@@ -329,7 +333,7 @@ class DrawerService:
         vault = vault_account(session, self.ledger, actor.branch_code, cur)
         entry = post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_RETURN, debit_id=vault,
                           credit_id=drawer.account_id, amount=Money(drawer.counted_minor, cur),
-                          business_date=drawer.business_date, key=f"drawer:{drawer.id}:return",
+                          key=f"drawer:{drawer.id}:return",
                           memo=f"Drawer return {actor.username}",
                           meta={"drawer": drawer.id})
         record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,

@@ -28,7 +28,7 @@ from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
 from teller_tui.ledger import Ledger
 from teller_tui.ledger.accounts import drawer_code, vault_code
-from teller_tui.ledger.business_day import current_business_date
+from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models.enums import DrawerEventKind, DrawerStatus as DrawerState
 from teller_tui.models.people import Staff
@@ -132,10 +132,9 @@ def _sweep_idle_drawer(parts: SetupParts, system: Actor, teller: Actor, currency
         held = b.debits_posted - b.credits_posted
         if held <= 0:
             return 0
-        business_date = current_business_date(session, teller.branch_code, parts.clock)
         vault = vault_account(session, parts.ledger, teller.branch_code, currency)
         post_move(session, parts.ledger, system, kind=EntryKind.DRAWER_RETURN, debit_id=vault, credit_id=acct,
-                  amount=Money(held, currency), business_date=business_date,
+                  amount=Money(held, currency), dating=Dating.AFTER_HOURS,
                   key=f"sweep-{teller.username}-{uuid.uuid4().hex[:12]}",
                   memo=f"Idle drawer cash back to the vault ({teller.username})")
         parts.audit.append(session, system, "drawer_sweep", subject=f"drawer:{teller.username}",

@@ -28,7 +28,7 @@ from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import AccountKind, Ledger
 from teller_tui.ledger.accounts import equity_code, settlement_code
-from teller_tui.ledger.business_day import current_business_date
+from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models.enums import DrawerEventKind
 from teller_tui.auth.permissions import guarded
@@ -72,9 +72,9 @@ class VaultService:
                                                name=f"Settlement {branch}", kind=AccountKind.SETTLEMENT,
                                                currency=currency, branch_code=branch)
             entry = post_move(session, self.ledger, actor, kind=EntryKind.VAULT_RECEIVE, debit_id=vault, credit_id=src,
-                              amount=total, business_date=business_date,
-                              key=idempotency_key or f"vault-{uuid.uuid4().hex}",
-                              memo=memo or f"Cash received from {source}", meta={"source": source})
+                              amount=total, key=idempotency_key or f"vault-{uuid.uuid4().hex}",
+                              memo=memo or f"Cash received from {source}", meta={"source": source},
+                              dating=Dating.AFTER_HOURS)  # deliveries arrive outside the day too
             if not entry.replayed:
                 record_event(session, at=self.clock.now(), drawer_id=None, branch=branch,
                              business_date=business_date, kind=DrawerEventKind.VAULT_RECEIVE, currency=currency,
@@ -109,7 +109,7 @@ class VaultService:
             else:
                 dr, cr, ev_kind = vault, drawer.account_id, DrawerEventKind.DRAWER_TO_VAULT
             entry = post_move(session, self.ledger, actor, kind=EntryKind.VAULT_TRANSFER, debit_id=dr, credit_id=cr,
-                              amount=total, business_date=drawer.business_date, key=key,
+                              amount=total, key=key,
                               memo=f"{ev_kind} {actor.username}", meta={"drawer": drawer.drawer_id,
                                                                         "direction": direction})
             if not entry.replayed:

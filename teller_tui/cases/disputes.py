@@ -45,7 +45,7 @@ from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import AccountKind, EntryRequest, Ledger, credit, debit
 from teller_tui.ledger.accounts import expense_code
-from teller_tui.ledger.business_day import current_business_date, require_open_business_date
+from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models import Wallet
 from teller_tui.models.cases import CaseEventKind, CaseLink, CaseStatus, CaseType, ServiceCase
@@ -89,7 +89,6 @@ class DisputeService:
             wallet = self._check(s, row, amount)
             spec = self._spec(s, actor, row, wallet, amount, text)
             grant = self.approvals.check(s, spec, approval_id=approval_id)
-            day = require_open_business_date(s, actor.branch_code)
             expense = self.ledger.open_account(s, code=expense_code(actor.branch_code, "disputes", amount.currency),
                                                name="Dispute corrections", kind=AccountKind.EXPENSE,
                                                currency=amount.currency, branch_code=actor.branch_code)
@@ -99,7 +98,7 @@ class DisputeService:
                 idempotency_key=idempotency_key, kind=EntryKind.DISPUTE_CORRECTION,
                 legs=(debit(expense, amount), credit(wallet.account_id, amount)), actor_id=actor.staff_id,
                 terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo=number,
-                customer_id=row.customer_id, business_date=day,
+                customer_id=row.customer_id, dating=Dating.COUNTER,
                 meta={"case": number, "wallet": wallet.number,
                       "approval_id": grant.approval_id if grant else None,
                       "approved_by": grant.approver_id if grant else None}))

@@ -38,7 +38,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings()
     database = open_database(settings, check_schema=False)
     before, after = schema.upgrade(database)
-    where = database.url.render_as_string(hide_password=True)
+    where = database.display_url
     if before == after:
         print(f"Schema already current ({', '.join(sorted(after))}) at {where}")
     else:
@@ -62,7 +62,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
     database = open_database(settings, check_schema=False)
     have, want = schema.current_heads(database), schema.script_heads()
-    print(f"database: {database.url.render_as_string(hide_password=True)}")
+    print(f"database: {database.display_url}")
     print(f"schema:   {', '.join(sorted(have)) or 'none'}")
     print(f"program:  {', '.join(sorted(want))}")
     print("status:   " + ("current" if have == want else "out of date: run `teller db upgrade`"))

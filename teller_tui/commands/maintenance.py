@@ -58,9 +58,9 @@ def _sqlite_path(settings: Settings) -> Path | None:
 
 
 def _safe_url(settings: Settings) -> str:
-    from sqlalchemy.engine import make_url
+    from teller_tui.common.masks import mask_url
 
-    return make_url(settings.effective_database_url).render_as_string(hide_password=True)
+    return mask_url(settings.effective_database_url)
 
 
 def _progress(done: int, total: int) -> None:

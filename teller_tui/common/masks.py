@@ -17,6 +17,9 @@ Each function takes the value as stored (or as typed), cleans it with
   so the length is not revealed (``6222 **** **** 1234``).
 * **Wallet numbers** (:func:`mask_wallet`): first 4 and last 4 (``8600****0015``); a number of
   8 characters or fewer is not a wallet number and is shown as is.
+* **Database URLs** (:func:`mask_url`): every password in it becomes ``***``, whether in the
+  user part (``postgresql://app:***@db/teller``), in the query string (``?password=***``,
+  ``sslpassword``) or in a libpq ``key=value`` string. The one helper for printing a URL.
 """
 
 from __future__ import annotations
@@ -26,9 +29,11 @@ import unicodedata
 
 from teller_tui.common.text import clean_text, is_cjk
 
-__all__ = ["mask_card", "mask_document_number", "mask_name", "mask_phone", "mask_wallet"]
+__all__ = ["mask_card", "mask_document_number", "mask_name", "mask_phone", "mask_url", "mask_wallet"]
 
 _MIDDLE_DOT = "·"
+_URL_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@?#]*):[^@/?#]*@")
+_URL_SECRET = re.compile(r"(?i)(\b(?:password|passwd|pwd|sslpassword)\s*=\s*)('[^']*'|[^&;#\s]*)")
 _PRC_ID = re.compile(r"[0-9]{17}[0-9X]")
 #: The stored value of ``DocumentType.PRC_ID`` (teller_tui.wallets.identity).
 PRC_ID_TYPE = "prc_id"
@@ -99,3 +104,11 @@ def mask_wallet(number: str | None) -> str:
     if len(s) <= 8:
         return s
     return f"{s[:4]}****{s[-4:]}"
+
+
+def mask_url(url: str | None) -> str:
+    """``postgresql://app:s3cret@db/t?sslmode=require&password=x`` ->
+    ``postgresql://app:***@db/t?sslmode=require&password=***`` (and ``password=***`` in a libpq string)."""
+    s = clean_text(url)
+    s = _URL_USERINFO.sub(r"\1:***@", s)
+    return _URL_SECRET.sub(r"\1***", s)

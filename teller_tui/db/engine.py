@@ -39,6 +39,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from teller_tui.common.masks import mask_url
 from teller_tui.common.errors import DatabaseUnavailable, StorageError
 from teller_tui.db.files import secure_sqlite_file
 
@@ -142,6 +143,12 @@ class Database:
                                code="dialect")
 
     # -- SQLite connection set-up ---------------------------------------------------------
+
+    @property
+    def display_url(self) -> str:
+        """The URL fit to print: every password masked (user part and query string alike)."""
+        return mask_url(self.url.render_as_string(hide_password=False))
+
     def _sqlite_on_connect(self, dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see module docstring)
         cur = dbapi_conn.cursor()

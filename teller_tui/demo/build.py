@@ -66,7 +66,7 @@ def _open_fresh(settings: Settings, force: bool) -> Database:
     if _nonempty(database):
         if not force:
             database.dispose()
-            raise Conflict(f"The database {database.url.render_as_string(hide_password=True)} already holds data; "
+            raise Conflict(f"The database {database.display_url} already holds data; "
                            "`teller demo --force` replaces it (everything in it is lost).", code="demo_not_empty")
         if database.dialect != "sqlite" or database.path is None:
             database.dispose()
@@ -110,7 +110,7 @@ def build_demo(settings: Settings, *, customers: int = 1000, seed: int = 1, forc
             with database.write_engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA optimize")
                 conn.execute(text("ANALYZE"))
-        url = database.url.render_as_string(hide_password=True)
+        url = database.display_url
     finally:
         database.dispose()
     return DemoSummary(url, customers, active, entries, time.monotonic() - started)

@@ -45,7 +45,6 @@ Rules (choices documented):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -58,14 +57,14 @@ from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.auth.roles import COUNTER_ROLES, STAFF_ROLES, require_role
 from teller_tui.branch.drawer_lookup import require_open_drawer
 from teller_tui.cases.refusals import record_refusal
-from teller_tui.ledger.business_day import current_business_date, open_business_date
+from teller_tui.ledger.business_day import Dating, current_business_date, open_business_date
 from teller_tui.common.errors import (
     Conflict, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError,
 )
-from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
+from teller_tui.desk.cash_checks import CashCheck, check_drawer_cash, fmt
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
 from teller_tui.desk.cash_usage import cash_out_today_for_actor, cash_today_for_customer
 from teller_tui.desk.entry_receipts import entry_receipt, txn_result
@@ -96,31 +95,6 @@ if TYPE_CHECKING:
 STAFF_CASH_ROLES = frozenset(COUNTER_ROLES)  # people who may hand cash over the counter
 
 
-@dataclass
-class _Check:
-    refusal: Exception | None = None
-    reasons: list[str] = field(default_factory=list)
-    rules: list[str] = field(default_factory=list)
-    customer_before: int = 0
-
-    def need(self, rule: str, reason: str) -> None:
-        if rule not in self.rules:
-            self.rules.append(rule)
-        self.reasons.append(reason)
-
-    def refuse(self, exc: Exception) -> None:
-        if self.refusal is None:
-            self.refusal = exc
-
-
-def _fmt(m: Money) -> str:
-    try:
-        return format_money(m)
-    except Exception:  # noqa: BLE001
-        return f"{m.plain()} {m.currency}"
-
-
-_tr = _
 
 
 class CashService:
@@ -142,7 +116,7 @@ class CashService:
 
     # -- reading -----------------------------------------------------------------------------
     def wallet_side(self, session: Session, wallet_id: int) -> WalletSide:
-        return read_wallet_side(session, wallet_id)
+        return read_wallet_side(session, wallet_id, self.clock.now())
 
     def _cash_today_for_customer(self, session: Session, customer_id: int, kind: str, on: date) -> int:
         return cash_today_for_customer(session, self.db.dialect, customer_id, kind, on)
@@ -152,42 +126,48 @@ class CashService:
 
     # -- rules -------------------------------------------------------------------------------
     def check_limits(self, session: Session, actor: Actor, kind: str, amount: Money, src: WalletSide,
-                     dst: WalletSide | None = None) -> _Check:
-        chk = _Check()
+                     dst: WalletSide | None = None, *, drawer_account_id: int | None = None) -> CashCheck:
+        """Every refusal and approval reason for the request (the preview shows exactly these).
+
+        A cash-out is checked against the actor's drawer too (``drawer_account_id``, looked up
+        when not given): a drawer short of cash is refused here, before the teller confirms."""
+        chk = CashCheck()
         today = self._today(session, actor)
         if amount.minor <= 0:
-            chk.refuse(ValidationError(_tr("The amount must be more than zero"), code="amount_zero"))
+            chk.refuse(ValidationError(_("The amount must be more than zero"), code="amount_zero"))
             return chk
         if kind in CASH_KINDS and actor.role not in STAFF_CASH_ROLES:
-            chk.refuse(PermissionDenied(_tr("This sign-in cannot handle cash"), code="cash_role"))
+            chk.refuse(PermissionDenied(_("This sign-in cannot handle cash"), code="cash_role"))
             return chk
         if amount.currency != src.wallet.currency:
-            chk.refuse(ValidationError(_tr("The wallet holds another currency"), code="currency_mismatch"))
+            chk.refuse(ValidationError(_("The wallet holds another currency"), code="currency_mismatch"))
             return chk
         out_side = src if kind in ("cash_out", "transfer") else None
         in_side = src if kind == "cash_in" else dst
         for side in (s for s in (src, dst) if s is not None):
             if side.wallet.status == "closed":
-                chk.refuse(Conflict(_tr("Wallet {number} is closed").format(number=side.wallet.number),
+                chk.refuse(Conflict(_("Wallet {number} is closed").format(number=side.wallet.number),
                                     code="wallet_closed"))
         if out_side is not None and out_side.wallet.status == "frozen":
-            chk.refuse(Conflict(_tr("Wallet {number} is frozen: no payments out").format(
+            chk.refuse(Conflict(_("Wallet {number} is frozen: no payments out").format(
                 number=out_side.wallet.number), code="wallet_frozen"))
         if dst is not None and dst.wallet.id == src.wallet.id:
-            chk.refuse(ValidationError(_tr("Choose two different wallets"), code="same_wallet"))
+            chk.refuse(ValidationError(_("Choose two different wallets"), code="same_wallet"))
         if chk.refusal is not None:
             return chk
         # Hard class limits (one owner: teller_tui.wallets.limits).
         if out_side is not None:
             if amount.minor > out_side.available:
-                chk.refuse(LimitExceeded(_tr("Insufficient funds: available {amount}").format(
-                    amount=_fmt(Money(max(out_side.available, 0), amount.currency))), code="insufficient_funds"))
+                chk.refuse(LimitExceeded(_("Not enough money in the wallet: {amount} available.").format(
+                    amount=fmt(Money(max(out_side.available, 0), amount.currency))), code="insufficient_funds"))
             else:
                 try:
                     check_payment_out(session, self.tiers, tier=out_side.wallet.tier,
                                       account_id=out_side.wallet.account_id, amount=amount, on=today)
                 except LimitExceeded as exc:
                     chk.refuse(exc)
+        if kind == EntryKind.CASH_OUT and chk.refusal is None:
+            self._check_drawer_cash(session, actor, amount, chk, drawer_account_id)
         if in_side is not None and chk.refusal is None:
             try:
                 check_money_in(self.tiers, tier=in_side.wallet.tier,
@@ -205,6 +185,17 @@ class CashService:
             chk.need(hit.rule, hit.reason)
         chk.customer_before = before
         return chk
+
+    def _check_drawer_cash(self, session: Session, actor: Actor, amount: Money, chk: CashCheck,
+                           drawer_account_id: int | None) -> None:
+        """Refuse a cash-out the actor's drawer cannot pay (no open drawer, or not enough cash in it)."""
+        if drawer_account_id is None:
+            try:
+                drawer_account_id = self._drawer_account(session, actor)
+            except DomainError as exc:
+                chk.refuse(exc)
+                return
+        check_drawer_cash(session, self.ledger, drawer_account_id, amount, chk)
 
     # -- previews ----------------------------------------------------------------------------
     def _preview(self, actor: Actor, kind: str, wallet_id: int, amount: Money, to_wallet_id: int | None = None
@@ -283,6 +274,10 @@ class CashService:
 
         def work(s: Session) -> tuple[EntryResult, EntryReceipt]:
             src = select_wallet_side(s, wallet_id)
+            if src.account.debits_pending:
+                # Holds past their time release their funds before the funds check (invariant 17).
+                self.approvals.release_overdue(s, [src.wallet.account_id])
+                src = select_wallet_side(s, wallet_id)
             dst = select_wallet_side(s, to_wallet_id) if to_wallet_id is not None else None
             je = JournalEntry.__table__  # type: ignore[attr-defined]
             found = s.execute(cached_statement("entry_by_key", lambda: select(je.c.id, je.c.hold_id).where(
@@ -297,7 +292,8 @@ class CashService:
             chk = None
             legs = self.posting_legs(s, actor, kind, amount, src, dst)
             if not replay:
-                chk = self.check_limits(s, actor, kind, amount, src, dst)
+                chk = self.check_limits(s, actor, kind, amount, src, dst,
+                                        drawer_account_id=legs[1].account_id if kind == EntryKind.CASH_OUT else None)
                 if chk.refusal is not None:
                     raise chk.refusal
                 grant = self.approvals.check(s, cash_spec(actor, kind, amount, memo, key, src, dst, legs,
@@ -312,7 +308,7 @@ class CashService:
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=key, kind=kind, legs=legs, actor_id=actor.staff_id, terminal_id=actor.terminal_id,
                 branch_code=actor.branch_code, memo=memo, customer_id=src.wallet.customer_id, meta=meta,
-                business_date=open_business_date(s, actor.branch_code)))
+                dating=Dating.COUNTER))
             if grant is not None and not result.replayed:
                 self.approvals.attach_entry(s, grant.approval_id, result.entry_id)
                 if grant.report and kind in CASH_KINDS and chk is not None:
@@ -365,7 +361,7 @@ class CashService:
         require_role(actor, *STAFF_ROLES)
         reason = clean_text(reason, limit=200)
         if not reason:
-            raise ValidationError(_tr("Give a reason for the reversal"), code="reason")
+            raise ValidationError(_("Give a reason for the reversal"), code="reason")
 
         def work(s: Session) -> tuple[EntryResult, EntryReceipt]:
             existing = self.ledger.entry_by_key(s, idempotency_key)
@@ -375,7 +371,7 @@ class CashService:
             grant = self.approvals.check(s, self._reversal_spec(s, actor, entry_id, wallet_id, amount, reason),
                                          approval_id=approval_id)
             result = self.ledger.reverse(s, entry_id, idempotency_key=idempotency_key, actor_id=actor.staff_id,
-                                         terminal_id=actor.terminal_id, memo=reason)
+                                         terminal_id=actor.terminal_id, memo=reason, dating=Dating.COUNTER)
             if grant is not None:
                 self.approvals.attach_entry(s, grant.approval_id, result.entry_id)
             side = self.wallet_side(s, wallet_id)

@@ -76,6 +76,8 @@ class WalletSide:
     wallet: Any
     account: Any
     customer: Any
+    #: What pending holds past their time still reserve (read paths; a writer releases them first).
+    overdue_held: int = 0
 
     @property
     def balance(self) -> int:
@@ -83,7 +85,8 @@ class WalletSide:
 
     @property
     def available(self) -> int:
-        return int(self.account.credits_posted - self.account.debits_posted - self.account.debits_pending)
+        held = self.account.debits_pending - self.overdue_held
+        return int(self.account.credits_posted - self.account.debits_posted - held)
 
 
 @dataclass(frozen=True, slots=True)

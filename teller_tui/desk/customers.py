@@ -65,7 +65,7 @@ class CustomerService:
             today = local_date(self.clock.now())  # documents expire by the calendar
             wallet_rows = s.execute(select(Wallet).where(col(Wallet.customer_id) == customer_id)
                                     .order_by(col(Wallet.tier), col(Wallet.id))).scalars().all()
-            wallets = wallet_views(s, wallet_rows, business_date, self.tiers)
+            wallets = wallet_views(s, wallet_rows, business_date, self.tiers, now=self.clock.now())
             linked = [LinkedAccountView(la.id, la.kind, la.bank_name, la.masked, la.wallet_id)
                       for la in s.execute(select(LinkedAccount).where(col(LinkedAccount.customer_id) == customer_id,
                                                                       col(LinkedAccount.removed_at).is_(None))
@@ -141,7 +141,8 @@ class CustomerService:
                 "e.memo, e.reverses_entry_id, "
                 "EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id) AS reversed "
                 "FROM posting p JOIN journal_entry e ON e.id = p.entry_id "
-                f"WHERE p.account_id = :a {cond} GROUP BY p.entry_id ORDER BY p.entry_id DESC LIMIT :n"),
+                # e.id (the primary key) in GROUP BY: PostgreSQL then accepts e.* in the select list.
+                f"WHERE p.account_id = :a {cond} GROUP BY p.entry_id, e.id ORDER BY p.entry_id DESC LIMIT :n"),
                 params).all()
             conv = UTCDateTime()
             out: list[HistoryRow] = []

@@ -2,13 +2,14 @@
 
 Public API::
 
-    side = read_wallet_side(session, wallet_id)     # ORM rows (refreshed account): previews, kiosk
+    side = read_wallet_side(session, wallet_id, now)  # ORM rows (refreshed account): previews, kiosk
     side = select_wallet_side(session, wallet_id)   # one Core select, plain attribute objects: posting
     wallet_id, signed = entry_wallet(session, entry_id)   # the main wallet of a desk entry
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -19,20 +20,25 @@ from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.desk.cash_types import WalletSide
 from teller_tui.desk.statements import cached_statement
+from teller_tui.ledger.holds import overdue_reserved
 from teller_tui.models import Customer, LedgerAccount, Wallet
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
 
-def read_wallet_side(session: Session, wallet_id: int) -> WalletSide:
-    """The wallet, its ledger account (refreshed) and its customer as ORM rows; NotFound if none."""
+def read_wallet_side(session: Session, wallet_id: int, now: datetime) -> WalletSide:
+    """The wallet, its ledger account (refreshed) and its customer as ORM rows; NotFound if none.
+
+    Its available balance leaves out holds past their time at ``now`` (invariant 17)."""
     w = session.get(Wallet, wallet_id)
     if w is None:
         raise NotFound(_("No such wallet"), code="no_wallet")
     acct = session.get(LedgerAccount, w.account_id)
     session.refresh(acct)
-    return WalletSide(w, acct, session.get(Customer, w.customer_id))
+    overdue = overdue_reserved(session, [w.account_id], now).get(w.account_id, (0, 0))[0] \
+        if acct is not None and acct.debits_pending else 0
+    return WalletSide(w, acct, session.get(Customer, w.customer_id), overdue)
 
 
 def select_wallet_side(session: Session, wallet_id: int) -> WalletSide:

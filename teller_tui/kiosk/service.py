@@ -46,7 +46,8 @@ from teller_tui.auth import passwords
 from teller_tui.auth.roles import KIOSK_ROLE, require_role
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.cases.refusals import record_refusal
-from teller_tui.ledger.business_day import current_business_date
+from teller_tui.ledger.business_day import Dating, current_business_date
+from teller_tui.ledger.core import live_balance
 from teller_tui.common.errors import (
     AuthenticationFailed, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError,
 )
@@ -218,8 +219,9 @@ class KioskService:
         acct = s.get(LedgerAccount, wallet.account_id)
         assert acct is not None
         s.refresh(acct)
-        balance = int(acct.credits_posted - acct.debits_posted)
-        available = balance - int(acct.debits_pending)
+        bal = live_balance(s, acct, self.clock.now())  # holds past their time are not held (invariant 17)
+        balance = bal.posted.minor
+        available = bal.available.minor
         cur = wallet.currency
         limits = self.limits
         on = self._today(s, actor)
@@ -373,7 +375,7 @@ class KioskService:
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=idempotency_key, kind=EntryKind.TRANSFER, legs=legs, actor_id=actor.staff_id,
                 terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo="",
-                customer_id=src.wallet.customer_id, business_date=self._today(s, actor),
+                customer_id=src.wallet.customer_id, dating=Dating.AFTER_HOURS,
                 meta={"wallet": src.wallet.number, "to_wallet": dst.wallet.number, "channel": "kiosk"}))
             s.flush()
             s.refresh(src.account)

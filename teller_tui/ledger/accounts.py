@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from teller_tui.common.i18n import N_, _
+
 
 class AccountKind(StrEnum):
     WALLET = "wallet"  # customer e-wallet: a liability of the bank
@@ -31,6 +33,25 @@ BALANCE_RULES: dict[AccountKind, tuple[bool, bool]] = {
     AccountKind.POINTS_POOL: (False, False),
     AccountKind.EQUITY: (False, False),
 }
+
+#: How a refusal names an account to the person at the counter: never its internal code
+#: (``drawer:B001:T01``), which stays in the error's details for the log.
+ACCOUNT_LABELS: dict[AccountKind, str] = {
+    AccountKind.WALLET: N_("the wallet"),
+    AccountKind.POINTS: N_("the points account"),
+    AccountKind.DRAWER: N_("your drawer"),
+    AccountKind.VAULT: N_("the branch vault"),
+}
+
+
+def account_label(kind: str) -> str:
+    """``your drawer``, ``the wallet`` ... for a refusal message (translated); other kinds are a branch account."""
+    try:
+        label = ACCOUNT_LABELS.get(AccountKind(kind))
+    except ValueError:
+        label = None
+    return _(label or N_("a branch account"))
+
 
 #: Kinds whose normal balance is a credit (shown positive when credits exceed debits).
 CREDIT_NORMAL = frozenset({AccountKind.WALLET, AccountKind.POINTS, AccountKind.INCOME, AccountKind.EQUITY,

@@ -14,6 +14,11 @@ a service can check limits, post and audit in one atomic unit. Rules enforced he
   ``BEGIN IMMEDIATE`` already holds the database write lock);
 * entries get a monotonically increasing ``seq`` and are never dated before their
   predecessor (the ``ledger_head`` row serializes numbering);
+* the ledger dates every entry itself, by its branch's open business day (a request carries
+  no date; counter postings without an open day are refused, self-service and automatic ones
+  go to the next business day: :mod:`teller_tui.ledger.business_day`);
+* holds past their time release their funds before any balance is judged, and reads of a
+  balance leave them out (:mod:`teller_tui.ledger.holds`);
 * holds resolve exactly once, and expiry is checked when a hold is resolved.
 
 Why one module of this size: posting, reversing and the hold life cycle share the same
@@ -38,12 +43,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
-from teller_tui.common.clock import Clock, local_date
+from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
+from teller_tui.common.formatting import format_money
+from teller_tui.common.i18n import _
 from teller_tui.models import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
 from teller_tui.common.money import Money, currency as currency_info
-from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind
+from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind, account_label
+from teller_tui.ledger.business_day import Dating, next_business_date, open_business_date
 from teller_tui.ledger.chain import link_entry
+from teller_tui.ledger.holds import overdue_reserved
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -83,8 +92,10 @@ class EntryRequest:
     branch_code: str
     memo: str = ""
     customer_id: int | None = None
-    business_date: date | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: How the ledger dates the entry when the branch has no open day (the ledger always dates
+    #: entries itself: :mod:`teller_tui.ledger.business_day`). Counter services pass COUNTER.
+    dating: Dating = Dating.AFTER_HOURS
 
     def canonical(self) -> dict[str, Any]:
         """What the idempotency check compares (everything that changes the outcome)."""
@@ -287,17 +298,24 @@ class Ledger:
             status=status, closed_at=self.clock.now() if status == "closed" else None))
 
     def balance(self, session: Session, account_id: int) -> Balance:
+        """The account's balance now: holds past their time no longer count as held (invariant 17)."""
         row = session.get(LedgerAccount, account_id)
         if row is None:
             raise NotFound(f"No ledger account {account_id}", code="no_account")
-        return _balance(row)
+        return live_balance(session, row, self.clock.now())
 
     def balances(self, session: Session, account_ids: Iterable[int]) -> dict[int, Balance]:
         ids = sorted(set(account_ids))
         if not ids:
             return {}
-        rows = session.execute(select(LedgerAccount).where(col(LedgerAccount.id).in_(ids))).scalars()
-        return {r.id: _balance(r) for r in rows if r.id is not None}
+        rows = session.execute(select(LedgerAccount).where(col(LedgerAccount.id).in_(ids))).scalars().all()
+        overdue = overdue_reserved(session, ids, self.clock.now())
+        return {r.id: _balance(r, overdue.get(r.id, (0, 0))) for r in rows if r.id is not None}
+
+    def release_overdue_holds(self, session: Session, account_ids: Iterable[int]) -> list[int]:
+        """Inside the caller's write transaction: expire the pending holds past their time on these
+        accounts (their funds are free again). Call it before judging or counting a balance."""
+        return self._expire_overdue(session, account_ids)
 
     # -- posting --------------------------------------------------------------------------
     def post(self, session: Session, req: EntryRequest, *, reverses_entry_id: int | None = None,
@@ -337,8 +355,9 @@ class Ledger:
                 raise NotFound(f"No ledger account {account_id}", code="no_account")
             leg_currencies = {leg.currency for leg in req.legs if leg.account_id == account_id}
             if leg_currencies != {acct.currency}:
-                raise ValidationError(f"Account {acct.code} holds {acct.currency}, not {leg_currencies}",
-                                      code="currency_mismatch")
+                raise ValidationError(_("The currency does not match: {account} holds {currency}.").format(
+                    account=account_label(acct.kind), currency=acct.currency), code="currency_mismatch",
+                    account=acct.code)
             self._check_state(acct, dr, cr)
             if not _skip_limits:
                 self._check_limits(acct, dr, cr, pending=False)
@@ -346,16 +365,20 @@ class Ledger:
         now = self.clock.now()
         posted_at = max(now, head.last_at) if head.last_at else now
         seq = head.last_seq + 1
-        business_date = req.business_date or local_date(posted_at)
+        # The ledger dates the entry (invariant 14): the branch's open day, else the dating rule.
+        open_date = open_business_date(session, req.branch_code, lock=True)
+        if open_date is None and req.dating == Dating.COUNTER:
+            raise Conflict(_("No business day is open at this branch."), code="no_business_day")
+        business_date = open_date or next_business_date(session, req.branch_code, self.clock)
         # No entry is dated before its predecessor (invariant 12).
         je = _table(JournalEntry)
         last_date = session.execute(_stmt("entry_date_by_seq", lambda: select(je.c.business_date).where(
             je.c.seq == bindparam("seq"))), {"seq": head.last_seq}).scalar() if head.last_seq else None
         if last_date is not None and business_date < last_date:
-            if req.business_date is not None:
+            if open_date is not None:
                 raise ValidationError(f"Business date {business_date} is before the last entry's ({last_date})",
                                       code="business_date_backwards")
-            business_date = last_date
+            business_date = last_date  # no day open: a later day, never a closed one
         reference = reference_for(seq, business_date)
         # Core statements (no ORM objects, no flush, no identity map): the rows were locked above.
         values = dict(
@@ -393,7 +416,7 @@ class Ledger:
         )
 
     def reverse(self, session: Session, entry_id: int, *, idempotency_key: str, actor_id: int | None,
-                terminal_id: str, memo: str = "", business_date: date | None = None) -> EntryResult:
+                terminal_id: str, memo: str = "", dating: Dating = Dating.AFTER_HOURS) -> EntryResult:
         """Post a new entry that undoes ``entry_id``. An entry can be reversed once."""
         original = session.get(JournalEntry, entry_id)
         if original is None:
@@ -407,7 +430,7 @@ class Ledger:
             legs=tuple(Leg(r.account_id, -r.amount, r.currency) for r in legs),
             actor_id=actor_id, terminal_id=terminal_id, branch_code=original.branch_code,
             memo=memo or f"Reversal of {original.reference}", customer_id=original.customer_id,
-            business_date=business_date, meta={"reverses": original.reference},
+            meta={"reverses": original.reference}, dating=dating,
         )
         # A replay of the same reversal returns the original result before the "reversed
         # once" check, so a retried reversal is not reported as a conflict.
@@ -442,7 +465,9 @@ class Ledger:
         dr_acct, cr_acct = accounts[req.debit_account_id], accounts[req.credit_account_id]
         for acct in (dr_acct, cr_acct):
             if acct.currency != amount.currency:
-                raise ValidationError(f"Account {acct.code} holds {acct.currency}", code="currency_mismatch")
+                raise ValidationError(_("The currency does not match: {account} holds {currency}.").format(
+                    account=account_label(acct.kind), currency=acct.currency), code="currency_mismatch",
+                    account=acct.code)
         self._check_state(dr_acct, amount.minor, 0)
         self._check_state(cr_acct, 0, amount.minor)
         self._check_limits(dr_acct, amount.minor, 0, pending=True)
@@ -462,8 +487,11 @@ class Ledger:
 
     def post_hold(self, session: Session, hold_id: int, *, idempotency_key: str, actor_id: int | None,
                   terminal_id: str, branch_code: str, memo: str | None = None,
-                  business_date: date | None = None) -> EntryResult:
-        """Turn a pending hold into a posted entry. Refused if it has expired or was resolved."""
+                  dating: Dating = Dating.AFTER_HOURS) -> EntryResult:
+        """Turn a pending hold into a posted entry. Refused if it has expired or was resolved.
+
+        Dated like every entry (:mod:`teller_tui.ledger.business_day`); a remotely approved hold
+        is an automatic posting by default: after the close it belongs to the next business day."""
         hold = self._lock_hold(session, hold_id)
         if hold.status == "posted" and hold.resolved_entry_id is not None:
             entry = session.get(JournalEntry, hold.resolved_entry_id)
@@ -477,7 +505,7 @@ class Ledger:
                   Leg(hold.credit_account_id, -hold.amount, hold.currency)),
             actor_id=actor_id, terminal_id=terminal_id, branch_code=branch_code,
             memo=hold.memo if memo is None else memo, customer_id=hold.customer_id,
-            business_date=business_date, meta={"hold": hold.id},
+            meta={"hold": hold.id}, dating=dating,
         ), hold_id=hold.id, _skip_limits=True)
         session.execute(update(Hold).where(col(Hold.id) == hold.id).values(
             status="posted", resolved_at=self.clock.now(), resolved_entry_id=result.entry_id))
@@ -556,7 +584,8 @@ class Ledger:
         session.refresh(hold)
         return hold
 
-    def _expire_overdue(self, session: Session, account_ids: Iterable[int], *, keep: int | None = None) -> None:
+    def _expire_overdue(self, session: Session, account_ids: Iterable[int], *,
+                        keep: int | None = None) -> list[int]:
         """Release overdue holds on these accounts before their limits are judged, so expired
         reservations never block a payment even if the sweeper has not run (invariant 9)."""
         ids = sorted(set(account_ids))
@@ -566,6 +595,7 @@ class Ledger:
             h.c.debit_account_id.in_(bindparam("ids", expanding=True))
             | h.c.credit_account_id.in_(bindparam("ids", expanding=True))).order_by(h.c.id)),
             {"now": self.clock.now(), "ids": ids}).scalars().all()
+        expired = []
         for hold_id in overdue:
             if hold_id == keep:
                 continue
@@ -573,6 +603,8 @@ class Ledger:
             session.refresh(hold)
             if hold.status == "pending":
                 self._expire(session, hold)
+                expired.append(hold_id)
+        return expired
 
     def _require_pending(self, session: Session, hold: Hold) -> None:
         if hold.status != "pending":
@@ -595,24 +627,26 @@ class Ledger:
     @staticmethod
     def _check_state(acct: LedgerAccount, dr: int, cr: int) -> None:
         if acct.status == "closed":
-            raise Conflict(f"Account {acct.code} is closed", code="account_closed")
+            raise Conflict(_("This cannot be posted: {account} is closed.").format(account=account_label(acct.kind)),
+                           code="account_closed", account=acct.code)
         if acct.status == "frozen" and dr > 0 and acct.debits_must_not_exceed_credits:
-            raise Conflict(f"Account {acct.code} is frozen: no payments out", code="account_frozen")
+            raise Conflict(_("No payments out of {account}: it is frozen.").format(account=account_label(acct.kind)),
+                           code="account_frozen", account=acct.code)
 
     @staticmethod
     def _check_limits(acct: LedgerAccount, dr: int, cr: int, *, pending: bool) -> None:
         if acct.debits_must_not_exceed_credits and dr:
             if acct.debits_posted + acct.debits_pending + dr > acct.credits_posted:
                 available = acct.credits_posted - acct.debits_posted - acct.debits_pending
-                raise LimitExceeded(
-                    f"Insufficient funds: available {Money(max(available, 0), acct.currency).plain()} "
-                    f"{acct.currency}", code="insufficient_funds", account=acct.code)
+                raise LimitExceeded(_("Not enough money in {account}: {amount} available.").format(
+                    account=account_label(acct.kind), amount=format_money(Money(max(available, 0), acct.currency))),
+                    code="insufficient_funds", account=acct.code)
         if acct.credits_must_not_exceed_debits and cr:
             if acct.credits_posted + acct.credits_pending + cr > acct.debits_posted:
                 available = acct.debits_posted - acct.credits_posted - acct.credits_pending
-                raise LimitExceeded(
-                    f"Not enough cash in {acct.code}: holds {Money(max(available, 0), acct.currency).plain()} "
-                    f"{acct.currency}", code="insufficient_cash", account=acct.code)
+                raise LimitExceeded(_("Not enough cash in {account}: it holds {amount}.").format(
+                    account=account_label(acct.kind), amount=format_money(Money(max(available, 0), acct.currency))),
+                    code="insufficient_cash", account=acct.code)
 
     def _replay(self, session: Session, key: str, digest: str, canonical: dict[str, Any]) -> EntryResult | None:
         je = _table(JournalEntry)
@@ -653,10 +687,17 @@ class Ledger:
         return None if entry is None else self._result_for(session, entry, replayed=True)
 
 
-def _balance(row: LedgerAccount) -> Balance:
+def _balance(row: LedgerAccount, overdue: tuple[int, int] = (0, 0)) -> Balance:
     assert row.id is not None
     return Balance(row.id, row.code, row.kind, row.currency, row.status, row.debits_posted, row.credits_posted,
-                   row.debits_pending, row.credits_pending)
+                   row.debits_pending - overdue[0], row.credits_pending - overdue[1])
+
+
+def live_balance(session: Session, row: LedgerAccount, now: datetime) -> Balance:
+    """The balance of a loaded account row as it stands at ``now``: what pending holds past their
+    time still reserve is not held any more (:mod:`teller_tui.ledger.holds`)."""
+    assert row.id is not None
+    return _balance(row, overdue_reserved(session, [row.id], now).get(row.id, (0, 0)))
 
 
 def _hold_result(hold: Hold, *, replayed: bool = False) -> HoldResult:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from decimal import Decimal
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,7 @@ INVARIANTS: dict[str, str] = {
     "11": "frozen or closed wallets take no debits; a wallet closes only at zero",
     "12": "entry sequence numbers increase by one; no entry is dated before its predecessor",
     "13": "over/short postings carry a supervisor approval",
+    "14": "no entry is dated into a business day that had already closed",
     "15": "every entry is exactly what its stored request asked for",
     "16": "entries are hash-chained per branch, and the chain matches its heads",
     "A": "the ledger and the audit trail agree: each money-moving record has its entry, and each entry its record",
@@ -202,8 +204,10 @@ def _money(minor: Any, currency: str | None) -> str:
         exp = currency_info(currency or "").exponent
     except Exception:  # noqa: BLE001 - an unknown currency is itself reported elsewhere
         return f"{minor} (minor units) {currency}"
+    if isinstance(minor, Decimal) and minor == minor.to_integral_value():
+        minor = int(minor)  # PostgreSQL returns SUM(bigint) as numeric
     if type(minor) is not int:
-        return f"{minor!r} {currency}"
+        return f"{minor} (not whole minor units) {currency}"
     sign = "-" if minor < 0 else ""
     whole, frac = divmod(abs(minor), 10**exp)
     return f"{sign}{whole}.{frac:0{exp}d} {currency}" if exp else f"{sign}{whole} {currency}"
@@ -239,6 +243,7 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
     _check_accounts(c, known, history)
     _check_trial_balance(c)
     _check_sequence(c)
+    _check_closed_days(c)
     _check_reversals(c)
     _check_holds(c)
     _check_closed(c)
@@ -488,6 +493,17 @@ def _check_trial_balance(c: _Checker) -> None:
 
 
 # -- sequence, dates, idempotency, approvals, hold links (8, 9, 12, 13) ----------------------
+def _check_closed_days(c: _Checker) -> None:
+    c.check("14", "entries dated into a business day after it closed", """
+        SELECT e.id, e.reference, e.business_date, e.posted_at, d.closed_at
+        FROM journal_entry e JOIN business_day d
+          ON d.branch_code = e.branch_code AND d.business_date = e.business_date
+        WHERE d.status = 'closed' AND d.closed_at IS NOT NULL AND e.posted_at > d.closed_at
+        ORDER BY e.seq""",
+            lambda r: f"entry {r.id} {r.reference}: posted {r.posted_at}, dated {r.business_date}, "
+                      f"a day closed at {r.closed_at}")
+
+
 def _check_sequence(c: _Checker) -> None:
     c.check("12", "the first entry is not seq 1", """
         SELECT id, seq, reference FROM journal_entry WHERE seq = (SELECT MIN(seq) FROM journal_entry) AND seq <> 1""",

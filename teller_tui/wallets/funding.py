@@ -46,7 +46,7 @@ from teller_tui.common.text import clean_text, reject_control_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import EntryRequest, EntryResult, Ledger, credit, debit
 from teller_tui.ledger.accounts import AccountKind, settlement_code
-from teller_tui.ledger.business_day import current_business_date, open_business_date
+from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import Customer, LinkedAccount, Wallet
 from teller_tui.models.enums import LinkedAccountKind, WalletStatus
 from teller_tui.wallets.classes import TierTable
@@ -245,7 +245,7 @@ class FundingService:
                 idempotency_key=key, kind=kind, legs=legs, actor_id=actor.staff_id,
                 terminal_id=actor.terminal_id, branch_code=branch, memo=memo or link.masked,
                 customer_id=wallet.customer_id, meta={"linked_id": link.id},
-                business_date=open_business_date(s, branch)))
+                dating=Dating.COUNTER))
             self.audit.append(s, actor, kind, subject=wallet.number,
                               detail={"amount": amount.plain(), "linked": link.masked, "ref": result.reference})
             return self._result(s, wallet, link, result, amount, replayed=result.replayed)

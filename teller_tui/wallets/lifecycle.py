@@ -61,7 +61,7 @@ from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import EntryRequest, Ledger, credit, debit
 from teller_tui.ledger.accounts import AccountKind, points_pool_code
-from teller_tui.ledger.business_day import current_business_date, open_business_date
+from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import Customer, LinkedAccount, Wallet
 from teller_tui.models.enums import WalletStatus
 from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, TierTable, close_evidence
@@ -336,7 +336,7 @@ class LifecycleService:
                         legs=(debit(w.points_account_id, Money(pts.minor, "PTS")), credit(pool, Money(pts.minor, "PTS"))),
                         actor_id=actor.staff_id, terminal_id=actor.terminal_id, branch_code=branch,
                         memo="wallet closed", customer_id=w.customer_id,
-                        business_date=open_business_date(s, branch)))
+                        dating=Dating.AFTER_HOURS))  # automatic: follows the close, any hour
             self._set_status(s, w, WalletStatus.CLOSED)
             for link in s.execute(select(LinkedAccount).where(LinkedAccount.wallet_id == w.id,
                                                               col(LinkedAccount.removed_at).is_(None))

@@ -1,7 +1,7 @@
 """The wallets of a customer as the profile shows them: balances, class limits and usage.
 
-``wallet_views(session, rows, on, tiers)`` turns wallet rows into :class:`WalletView` read
-models (number masked, balance, held, available, points, and the class limits in force on
+``wallet_views(session, rows, on, tiers, now=)`` turns wallet rows into :class:`WalletView` read
+models (number masked, balance, held, available — holds past their time no longer count as held — points, and the class limits in force on
 ``on`` with what the wallet used against them, counted by :mod:`teller_tui.wallets.limits`).
 """
 
@@ -16,7 +16,7 @@ from sqlmodel import Session
 from teller_tui.common.errors import NotFound
 from teller_tui.common.masks import mask_wallet
 from teller_tui.common.money import Money
-from teller_tui.ledger.core import _balance
+from teller_tui.ledger.core import live_balance
 from teller_tui.models import LedgerAccount, Wallet
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.limits import class_limits, wallet_usage
@@ -54,7 +54,8 @@ class WalletView:
     points: int = 0
 
 
-def wallet_views(session: Session, wallet_rows: Iterable[Wallet], on: date, tiers: TierTable) -> list[WalletView]:
+def wallet_views(session: Session, wallet_rows: Iterable[Wallet], on: date, tiers: TierTable, *,
+                 now: datetime) -> list[WalletView]:
     """Read models of ``wallet_rows`` with the class limits in force on ``on`` (business day)."""
     out = []
     for w in wallet_rows:
@@ -62,12 +63,12 @@ def wallet_views(session: Session, wallet_rows: Iterable[Wallet], on: date, tier
         acct = session.get(LedgerAccount, w.account_id)
         if acct is None:
             raise NotFound("No such ledger account", code="no_account")
-        bal = _balance(acct)
+        bal = live_balance(session, acct, now)
         points = 0
         if w.points_account_id is not None:
             pacct = session.get(LedgerAccount, w.points_account_id)
             if pacct is not None:
-                points = _balance(pacct).posted.minor
+                points = live_balance(session, pacct, now).posted.minor
         limits = None
         try:
             t = class_limits(tiers, w.tier, on)

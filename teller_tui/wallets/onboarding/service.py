@@ -38,7 +38,7 @@ from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
 from teller_tui.ledger import EntryRequest, Ledger, credit, debit
 from teller_tui.ledger.accounts import AccountKind, points_pool_code
-from teller_tui.ledger.business_day import current_business_date, open_business_date
+from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import AuditRecord, Customer, LinkedAccount, OnboardingDraft, Staff, Wallet
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.funding import FundingService
@@ -332,7 +332,7 @@ class OnboardingService:
                     legs=(debit(pool, pts), credit(wallet.points_account_id, pts)), actor_id=actor.staff_id,
                     terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo="welcome reward",
                     customer_id=cust.id, meta={"wallet": wallet.number},
-                    business_date=open_business_date(s, actor.branch_code)))
+                    dating=Dating.AFTER_HOURS))  # automatic reward: any hour
             self.audit.append(s, actor, "customer_onboard", subject=customer_no, detail={
                 "wallet": wallet.number, "tier": tier_no, "evidence": sorted(evidence),
                 "document": ident["doc_type"], "linked": masked, "totp": bool(cust.totp_secret_enc),

@@ -1,0 +1,58 @@
+"""The verdict the cash service builds for a request (:class:`CashCheck`) and the drawer-cash rule.
+
+``CashService.check_limits`` fills one :class:`CashCheck` per request: the first hard refusal
+and every reason a supervisor must approve. The preview shows exactly this verdict, and the
+posting re-checks it inside its transaction. Refusals name amounts formatted for people and
+never an internal account code ("your drawer", "the wallet").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from teller_tui.common.errors import LimitExceeded
+from teller_tui.common.formatting import format_money
+from teller_tui.common.i18n import _
+from teller_tui.common.money import Money
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from teller_tui.ledger import Ledger
+
+__all__ = ["CashCheck", "check_drawer_cash", "fmt"]
+
+
+@dataclass
+class CashCheck:
+    refusal: Exception | None = None
+    reasons: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    customer_before: int = 0
+
+    def need(self, rule: str, reason: str) -> None:
+        if rule not in self.rules:
+            self.rules.append(rule)
+        self.reasons.append(reason)
+
+    def refuse(self, exc: Exception) -> None:
+        if self.refusal is None:
+            self.refusal = exc
+
+
+def fmt(m: Money) -> str:
+    """Money for a refusal message (formatted; plain figures for a currency without a format)."""
+    try:
+        return format_money(m)
+    except Exception:  # noqa: BLE001
+        return f"{m.plain()} {m.currency}"
+
+
+def check_drawer_cash(session: Session, ledger: Ledger, drawer_account_id: int, amount: Money,
+                      chk: CashCheck) -> None:
+    """Refuse a cash-out larger than the cash in the teller's drawer (holds past their time left out)."""
+    cash = ledger.balance(session, drawer_account_id).available
+    if amount > cash:
+        chk.refuse(LimitExceeded(_("Not enough cash in your drawer: it holds {amount}.").format(
+            amount=fmt(Money(max(cash.minor, 0), cash.currency))), code="insufficient_cash"))
