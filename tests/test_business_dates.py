@@ -127,6 +127,24 @@ def _reversal(w: World) -> Action:
     return act
 
 
+def _dispute_correction(w: World) -> Action:
+    """A dispute resolved in the customer's favour after midnight: the correction (with approval)."""
+    entry = w.desk.cash.cash_out(w.desk.teller, w.wid, Money.of("40"), idempotency_key=key())
+    case = w.services.cases.open_case(w.desk.teller, w.cid, "transaction_dispute", "cash-out not received",
+                                      wallet_id=w.wid, entry_references=(entry.reference,))
+
+    def act() -> None:
+        k = key()
+        try:
+            w.services.disputes.resolve_with_correction(w.desk.teller, case.case_id, Money.of("40"), "refund",
+                                                        idempotency_key=k)
+        except ApprovalRequired as err:
+            approval_id = w.desk.approve(w.desk.teller, err.details["spec"])
+            w.services.disputes.resolve_with_correction(w.desk.teller, case.case_id, Money.of("40"), "refund",
+                                                        idempotency_key=k, approval_id=approval_id)
+    return act
+
+
 def _linked(incoming: bool) -> Callable[[World], Action]:
     def case(w: World) -> Action:
         w.services.funding.link_now(w.desk.teller, w.cid, w.wid, "card", CARD, "Wang Fang")
@@ -195,6 +213,7 @@ CASES: dict[EntryKind, list[Callable[[World], Action]]] = {
     EntryKind.CASH_OUT: [_cash_out, _cash_out_approved_remotely],
     EntryKind.TRANSFER: [_transfer_at_the_desk, _transfer_at_the_kiosk],
     EntryKind.REVERSAL: [_reversal],
+    EntryKind.DISPUTE_CORRECTION: [_dispute_correction],
     EntryKind.LINKED_TOP_UP: [_linked(True)],
     EntryKind.LINKED_WITHDRAW: [_linked(False)],
     EntryKind.WELCOME_REWARD: [_welcome_reward],

@@ -222,13 +222,20 @@ def _check_expected(put: Put, expected: list[ExpectedHead], seen_at: dict[int, t
 
 def _check_business_dates(conn: Connection, put: Put) -> None:
     """Entries of a branch that keeps business days (posted once it opened its first) must be
-    dated by a day of that branch that was open at the time they were posted."""
+    dated by a day of that branch that was open at the time they were posted — or, when no day
+    was open (self-service and automatic postings after the close, the documented rule of
+    :mod:`teller_tui.ledger.business_day`), by a date after every day the branch had opened by then."""
     stmt = text("""
         SELECT e.id, e.reference, e.branch_code, e.business_date, e.posted_at FROM journal_entry e
         WHERE e.posted_at >= (SELECT MIN(f.opened_at) FROM business_day f WHERE f.branch_code = e.branch_code)
           AND NOT EXISTS (SELECT 1 FROM business_day d WHERE d.branch_code = e.branch_code
                           AND d.business_date = e.business_date AND d.opened_at <= e.posted_at
                           AND (d.closed_at IS NULL OR d.closed_at >= e.posted_at))
+          AND NOT (
+              NOT EXISTS (SELECT 1 FROM business_day o WHERE o.branch_code = e.branch_code
+                          AND o.opened_at <= e.posted_at AND (o.closed_at IS NULL OR o.closed_at >= e.posted_at))
+              AND e.business_date > (SELECT MAX(c.business_date) FROM business_day c
+                                     WHERE c.branch_code = e.branch_code AND c.opened_at <= e.posted_at))
         ORDER BY e.seq""").columns(business_date=Date(), posted_at=UTCDateTime())
     for row in conn.execute(stmt):
         put("15", PROBLEM_15_DATE, f"{_label(row)}: dated {row.business_date}, posted {row.posted_at:%Y-%m-%d %H:%M} "
