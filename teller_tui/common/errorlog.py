@@ -15,13 +15,14 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sys
 import traceback
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from teller_tui.common.text import clean_text
 
-__all__ = ["LOGGER_NAME", "log_path", "record_error", "setup_error_log"]
+__all__ = ["LOGGER_NAME", "keep_logs_off_the_terminal", "log_path", "record_error", "setup_error_log"]
 
 LOGGER_NAME = "teller"
 _MAX_BYTES = 1 << 20
@@ -79,3 +80,25 @@ def record_error(exc: BaseException, context: str, *, reference: str | None = No
     details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     logging.getLogger(LOGGER_NAME).error("reference %s: %s: %s\n%s", ref, context, exc, details)
     return ref
+
+
+def keep_logs_off_the_terminal(home: Path) -> Path | None:
+    """For the full-screen apps: no log record may be written to the terminal under the UI (a
+    warning or a traceback would be drawn over the screen). Handlers writing to the terminal are
+    removed from the root logger, which writes to the error log instead (or nowhere, if the log
+    cannot be opened: never Python's last-resort handler on stderr)."""
+    root = logging.getLogger()
+    terminals = {id(stream) for stream in (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)}
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and id(getattr(handler, "stream", None)) in terminals:
+            root.removeHandler(handler)
+    path = setup_error_log(home)
+    teller = logging.getLogger(LOGGER_NAME)
+    files = [h for h in teller.handlers if isinstance(h, _PrivateRotatingHandler)]
+    if files:
+        if files[0] not in root.handlers:
+            root.addHandler(files[0])
+        teller.propagate = False  # its records reach the file once, through its own handler
+    elif not root.handlers:
+        root.addHandler(logging.NullHandler())
+    return path
