@@ -1,7 +1,7 @@
 """Errors with a reference: the screen shows one sentence and a short reference, the log keeps the rest.
 
 ``setup_error_log(home)`` attaches a rotating file handler (``<home>/logs/teller.log``, 0600,
-5 files of 1 MiB) to the ``teller`` logger once per process. ``record_error`` writes one record
+5 files of 1 MiB) to the ``teller`` logger: one per process (a later home replaces the earlier). ``record_error`` writes one record
 with the reference, the context and the traceback, and returns the reference, so that what a
 teller reads out on the phone ("reference 3f9a1c") finds the full story in the log.
 
@@ -58,9 +58,12 @@ def setup_error_log(home: Path) -> Path | None:
     (the app keeps working: the error is still shown, only without a log)."""
     logger = logging.getLogger(LOGGER_NAME)
     path = log_path(home)
-    for handler in logger.handlers:
-        if isinstance(handler, _PrivateRotatingHandler) and Path(handler.baseFilename) == path.resolve():
-            return path
+    old: list[_PrivateRotatingHandler] = []
+    for existing in logger.handlers:
+        if isinstance(existing, _PrivateRotatingHandler):
+            if Path(existing.baseFilename) == path.resolve():
+                return path
+            old.append(existing)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         handler = _PrivateRotatingHandler(path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8")
@@ -68,6 +71,13 @@ def setup_error_log(home: Path) -> Path | None:
         return None
     handler.setFormatter(_Sanitizing("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    for stale in old:  # one log per process: another home's (a test's, a restarted app's) is closed
+        logger.removeHandler(stale)
+        if stale in root.handlers:
+            root.removeHandler(stale)
+            root.addHandler(handler)
+        stale.close()
     logger.addHandler(handler)
     if logger.level == logging.NOTSET or logger.level > logging.INFO:
         logger.setLevel(logging.INFO)
