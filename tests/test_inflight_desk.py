@@ -146,3 +146,35 @@ async def test_a_storage_fault_while_posting_is_not_a_refusal(desk: Desk) -> Non
         assert not form.busy  # the teller may try again (same key: never twice)
     assert ids(desk, "cash_in") == before
     assert desk.services.inflight.pending(desk.actor) == []  # the outcome was shown: forgotten
+
+
+@pytest.mark.slow  # Pilot
+async def test_on_unlock_the_same_person_is_told(desk: Desk) -> None:
+    """A submission whose outcome was not shown (the form was closed while checking) is reported on unlock."""
+    from textual.widgets import Input
+
+    from pilot_helpers import code_for
+
+    svc, actor = desk.services.inflight, desk.actor
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        svc.record(actor, "transfer", "transfer-" + "c" * 32, wallet=desk.wallets["wang"].number,
+                   amount=Money.of("9.00"))
+        await pilot.press("f11")
+        await settle(pilot)
+        lock = pilot.app.screen
+        assert type(lock).__name__ == "LockScreen"
+        desk.clock.advance(seconds=30)  # a fresh authenticator code
+        for field, value in (("#password", TELLER_PW), ("#code", code_for(TELLER_SECRET, desk.clock))):
+            lock.query_one(field, Input).value = value
+        if lock.query("#username"):
+            lock.query_one("#username", Input).value = "wang"
+        lock.query_one("#code", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "InflightOutcomesScreen"
+        (line,) = [str(o.prompt) for o in pilot.app.screen.query_one(OptionList).options]
+        assert line.startswith("Transfer of CN¥9.00") and "was not posted" in line
+        await pilot.press("escape")
+        await settle(pilot)
+    assert svc.pending(actor) == []

@@ -21,6 +21,14 @@ PostgreSQL (several hosts)
     spent :class:`~teller_tui.common.errors.DatabaseUnavailable` is raised. A posting whose
     COMMIT was in flight when the connection died is found again by its idempotency key
     on the retry (the ledger replays it), never posted twice.
+
+Storage faults (both backends)
+    Disk full, read-only, corrupt or missing files, PostgreSQL authentication and certificate
+    failures are raised as the :class:`~teller_tui.common.errors.StorageError` of
+    :mod:`teller_tui.db.faults` (driver error chained, never a raw ``sqlite3.OperationalError``),
+    classified *before* the reconnect logic, and never retried. :meth:`Database.check_writable`
+    (run by ``services.open_database`` at start-up) names a read-only or full disk before anyone
+    signs in. The start-up checks themselves live in :mod:`teller_tui.db.checks`.
 """
 
 from __future__ import annotations
