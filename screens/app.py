@@ -21,7 +21,6 @@ locked terminal starts afresh on their own home screen.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -37,9 +36,11 @@ from textual.worker import Worker, WorkerState
 
 from teller_tui.auth.session import STAFF_REFUSAL_CODES, IdleTracker
 from teller_tui.common.clock import Clock, SystemClock
-from teller_tui.common.errors import DatabaseUnavailable, DomainError, StorageError
+from teller_tui.common.errorlog import record_error, setup_error_log
+from teller_tui.common.errors import DatabaseUnavailable, DomainError, SchemaOutOfDate, StorageError
 from teller_tui.common.i18n import N_, _, get_locale, set_locale
 from teller_tui.common.settings_preview import DEFAULT_IDLE_LOCK_SECONDS, SettingsPreview, preview_settings
+from teller_tui.db.faults import storage_fault
 
 from .base import LanguageChanged
 from .commands import TellerCommands
@@ -49,6 +50,7 @@ from .signin import SignInScreen
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
     from teller_tui.auth.service import SignedIn
+    from teller_tui.desk.inflight_service import SubmissionOutcome
     from teller_tui.services import Services
     from teller_tui.common.settings import Settings
 
@@ -95,9 +97,10 @@ class TellerApp(OrderedKeys, App[int]):
             self.settings = settings
 
     class StartupFailed(Message):
-        def __init__(self, message: str) -> None:
+        def __init__(self, message: str, *, upgrade_hint: bool = False) -> None:
             super().__init__()
             self.message = message
+            self.upgrade_hint = upgrade_hint
 
     def __init__(self, settings: Settings | None = None, *, services: Services | None = None,
                  clock: Clock | None = None, overrides: Mapping[str, Any] | None = None) -> None:
@@ -118,6 +121,8 @@ class TellerApp(OrderedKeys, App[int]):
                                 else DEFAULT_IDLE_LOCK_SECONDS)
         self.first_run = False
         self._pending: SignedIn | None = None  # signed in, still finishing set-up
+        #: Idempotency keys that a form on screen is resolving itself (the journal check skips them).
+        self.inflight_watch: set[str] = set()
 
     # -- startup -------------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
@@ -152,6 +157,7 @@ class TellerApp(OrderedKeys, App[int]):
                 self.post_message(self.StartupFailed(settings_error(exc)))
                 return
             self.post_message(self.SettingsLoaded(settings))
+        setup_error_log(Path(settings.home))  # references shown from here on are found in the log
         try:
             services = self._given_services
             if services is None:
@@ -159,15 +165,9 @@ class TellerApp(OrderedKeys, App[int]):
 
                 services = make_services(settings, clock=self.clock)
             first_run = services.auth.is_first_run()
-        except StorageError as exc:
-            self.post_message(self.StartupFailed(str(exc)))
-            return
-        except Exception as exc:  # noqa: BLE001 - shown as a clear screen, details in the log
-            ref = secrets.token_hex(3)
-            log.exception("startup failed (ref %s)", ref)
-            self.post_message(self.StartupFailed(
-                _("The database cannot be opened ({error}). Check TELLER_DATABASE_URL, then run "
-                  "`teller db upgrade`. Reference {ref}.").format(error=type(exc).__name__, ref=ref)))
+        except Exception as exc:  # noqa: BLE001 - one sentence on a clear screen, details in the log
+            self.post_message(self.StartupFailed(startup_error(exc),
+                                                 upgrade_hint=isinstance(exc, SchemaOutOfDate)))
             return
         self.post_message(self.ServicesReady(services, first_run))
 
@@ -205,7 +205,7 @@ class TellerApp(OrderedKeys, App[int]):
     def on_teller_app_startup_failed(self, message: StartupFailed) -> None:
         from .startup import StartupErrorScreen
 
-        self.push_screen(StartupErrorScreen(message.message))
+        self.push_screen(StartupErrorScreen(message.message, upgrade_hint=message.upgrade_hint))
 
     def retry_startup(self) -> None:
         self.open_services()
@@ -241,11 +241,20 @@ class TellerApp(OrderedKeys, App[int]):
         if isinstance(error, DomainError) and error.code in STAFF_REFUSAL_CODES:
             self.end_session_refused(str(error))
             return
+        if error is not None and not isinstance(error, DomainError):
+            fault = storage_fault(error)  # a driver error no service translated: still one sentence
+            if fault is not None:
+                fault.__cause__ = error
+                error = fault
+        if isinstance(error, StorageError):  # a storage fault: the sentence, the driver's text in the log
+            ref = record_error(error, f"worker {worker.name}")
+            self.notify(_("{error} Reference {ref}.").format(error=str(error), ref=ref), title=_("Not done"),
+                        severity="error", markup=False, timeout=30)
+            return
         if isinstance(error, DomainError):
             self.notify(str(error), title=_("Not done"), severity="error", markup=False)
             return
-        ref = secrets.token_hex(3)
-        log.error("worker %s failed (ref %s)", worker.name, ref, exc_info=error)
+        ref = record_error(error or RuntimeError(worker.name), f"worker {worker.name}")
         self.notify(_("Something went wrong; nothing more was done. Reference {ref}.").format(ref=ref),
                     title=_("Error"), severity="error", markup=False, timeout=15)
 
@@ -275,8 +284,42 @@ class TellerApp(OrderedKeys, App[int]):
 
     def _database_back(self) -> None:
         self.sub_title = getattr(self, "_sub_title_before_outage", "")
-        self.notify(_("The database is back. Submit again: nothing is posted twice."),
+        self.notify(_("The database is back. Nothing is ever posted twice: submit again if needed."),
                     title=_("Reconnected"), severity="information", markup=False)
+        self.check_inflight()
+
+    # -- postings in flight (teller_tui.desk.inflight_service) ------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inflight-check")
+    def check_inflight(self) -> None:
+        """After a sign-in, a reconnect or an unlock (and when a form closes while still checking):
+        tell the person what became of their submissions interrupted at this terminal."""
+        services, actor = self.services, self.actor
+        if services is None or actor is None:
+            return
+        try:
+            outcomes = services.inflight.check_pending(actor, exclude=set(self.inflight_watch))
+        except DatabaseUnavailable as exc:
+            self.call_from_thread(self.database_unavailable, exc)  # checked again once it is back
+            return
+        if outcomes:
+            self.call_from_thread(self._show_inflight, actor, outcomes)
+
+    def _show_inflight(self, actor: Actor, outcomes: list[SubmissionOutcome]) -> None:
+        if self.actor != actor or any(type(s).__name__ == "InflightOutcomesScreen" for s in self.screen_stack):
+            return  # signed out meanwhile, or already showing
+        from .inflight import InflightOutcomesScreen
+
+        def shown(_result: None) -> None:
+            for outcome in outcomes:
+                self.forget_inflight(actor, outcome.submission.key)
+
+        self.push_screen(InflightOutcomesScreen(outcomes), shown)
+
+    @work(thread=True, exit_on_error=False, group="inflight-forget")
+    def forget_inflight(self, actor: Actor | None, key: str) -> None:
+        """The outcome of ``key`` has been shown: drop it from the terminal's journal."""
+        if self.services is not None and actor is not None:
+            self.services.inflight.resolve(actor, key)
 
     # -- input and idle lock -----------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -372,6 +415,7 @@ class TellerApp(OrderedKeys, App[int]):
             self.show_home()
         except HomeScreenMissing as exc:
             self.notify(str(exc), title=_("Error"), severity="error", markup=False, timeout=30)
+        self.check_inflight()  # a restart after a crash: was the last posting made?
 
     def _abandon_pending(self) -> None:
         signed, self._pending = self._pending, None
@@ -428,6 +472,7 @@ class TellerApp(OrderedKeys, App[int]):
         self.idle.touch()
         if signed.staff.id == self.session.staff.id and signed.complete:
             self.session = replace(self.session, staff=signed.staff)
+            self.check_inflight()
             return
         # Somebody else: the previous session ends, the new person starts afresh.
         previous = self.session.actor
@@ -486,6 +531,23 @@ class TellerApp(OrderedKeys, App[int]):
         if action == "command_palette" and self.locked:
             return False
         return True
+
+
+def startup_error(exc: BaseException) -> str:
+    """One sentence for a start-up failure: a domain error's own, a storage fault's (the driver's
+    text and a reference go to the log), anything else with a reference."""
+    if isinstance(exc, SchemaOutOfDate):
+        return str(exc)
+    if not isinstance(exc, StorageError):
+        fault = storage_fault(exc)
+        if fault is None:
+            ref = record_error(exc, "startup")
+            return _("The database cannot be opened ({error}). Check TELLER_DATABASE_URL. Reference {ref}.").format(
+                error=type(exc).__name__, ref=ref)
+        fault.__cause__ = exc
+        exc = fault
+    ref = record_error(exc, "startup")
+    return _("{error} Reference {ref}.").format(error=str(exc), ref=ref)
 
 
 def settings_error(exc: BaseException) -> str:

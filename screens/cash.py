@@ -13,6 +13,12 @@ One flow for all three (:class:`CashForm`):
    customer, wallet, amount in figures and in words, and the new balance.
 4. On confirmation the posting runs in a worker; Submit is disabled (``check_action``) while a
    preview or a posting is under way. Success replaces the form with the receipt.
+5. In flight: the worker first writes the submission into the terminal's journal
+   (``services.inflight.record``), then sends it; the journal entry is forgotten once the outcome
+   is shown (receipt, or a refusal). If the outcome is not known (the database did not answer, a
+   storage fault) the form never says "Refused": it says "Not known yet — checking…" and looks the
+   key up until the database answers, then shows the receipt or "Not posted". A crash in between
+   is reported by the app after the next sign-in (:mod:`screens.inflight`).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Input, Label, Static
 
-from teller_tui.common.errors import ApprovalRequired, DomainError
+from teller_tui.common.errors import ApprovalRequired, DatabaseUnavailable, DomainError, StorageError
 from teller_tui.common.formatting import format_dr_cr, format_money
 from teller_tui.common.i18n import N_, _
 
@@ -41,7 +47,10 @@ from .widgets.money_input import MoneyInput
 from .widgets.safe import clean, join
 
 if TYPE_CHECKING:
+    from teller_tui.audit.trail import Actor
     from teller_tui.desk.cash_types import Preview, TxnResult
+    from teller_tui.desk.inflight import Submission
+    from teller_tui.desk.inflight_service import SubmissionOutcome
     from teller_tui.desk.customer_views import CustomerView
     from teller_tui.wallets.views import WalletView
     from teller_tui.common.money import Money
@@ -88,8 +97,29 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
             self.result = result
 
     class Failed(Message):
-        def __init__(self, error: BaseException) -> None:
+        """A preview failed, or a posting was refused (nothing posted); ``key``: the posting's."""
+
+        def __init__(self, error: BaseException, key: str | None = None) -> None:
             super().__init__()
+            self.error = error
+            self.key = key
+
+    class Unknown(Message):
+        """The posting was sent but its outcome is not known (database gone, storage fault)."""
+
+        def __init__(self, error: BaseException, submission: Submission) -> None:
+            super().__init__()
+            self.error = error
+            self.submission = submission
+
+    class Checked(Message):
+        """The database answered for an unknown outcome (``outcome``), or failed to (``error``)."""
+
+        def __init__(self, outcome: SubmissionOutcome | None, cause: BaseException,
+                     error: BaseException | None = None) -> None:
+            super().__init__()
+            self.outcome = outcome
+            self.cause = cause
             self.error = error
 
     def __init__(self, customer: CustomerView, wallet: WalletView) -> None:
@@ -99,6 +129,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.idempotency_key = new_idempotency_key(self.KIND)
         self.posted: TxnResult | None = None
         self.post_attempts = 0
+        self.sending = False  # a posting worker is between "recorded" and its answer
         self.approval_id: int | None = None  # granted by a supervisor (screens/approval.py)
 
     # -- layout --------------------------------------------------------------------------
@@ -251,23 +282,107 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.busy = True
         self.post_attempts += 1
         self._set_message(_("Posting…"))
-        self._post(amount, self.memo, self.idempotency_key)
+        self._watch(True)
+        self.sending = True
+        self._post(self.actor, amount, self.memo, self.idempotency_key)
+
+    def _watch(self, on: bool) -> None:
+        """Tell the app this form resolves its own key (so its journal check leaves it alone)."""
+        watched = getattr(self.app, "inflight_watch", None)
+        if isinstance(watched, set):
+            (watched.add if on else watched.discard)(self.idempotency_key)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="cash-post")
-    def _post(self, amount: Money, memo: str, key: str) -> None:
+    def _post(self, actor: Actor, amount: Money, memo: str, key: str) -> None:
+        try:  # written down (fsynced) before it is sent: a crash after this point is accounted for
+            submission = self.services.inflight.record(actor, self.KIND, key, wallet=self.wallet.number,
+                                                       amount=amount)
+        except Exception as exc:
+            self.post_message(self.Failed(exc))  # not sent
+            return
         try:
             result = self.call_post(amount, memo, key)
+        except DomainError as exc:
+            if isinstance(exc, StorageError):  # the database did not answer, or could not write
+                self.post_message(self.Unknown(exc, submission))
+            else:  # a refusal: the transaction was rolled back, nothing posted
+                self.post_message(self.Failed(exc, key))
+            return
         except Exception as exc:
-            self.post_message(self.Failed(exc))
+            self.post_message(self.Unknown(exc, submission))
             return
         self.post_message(self.Posted(result))
 
+    @on(Unknown)
+    def _unknown(self, message: Unknown) -> None:
+        """Never "Refused": say the outcome is not known yet and look the key up."""
+        self.sending = False
+        self._set_message(_("Not known yet — checking…"), "checking")
+        if isinstance(message.error, DatabaseUnavailable):
+            unavailable = getattr(self.app, "database_unavailable", None)
+            if unavailable is not None:
+                unavailable(message.error)  # the banner, and the app's own reconnect
+        self._check(self.actor, message.submission, message.error)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="cash-check")
+    def _check(self, actor: Actor, submission: Submission, cause: BaseException) -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        while not worker.is_cancelled:  # until the database answers (or the form is closed)
+            try:
+                outcome = self.services.inflight.outcome_of(actor, submission)
+            except DatabaseUnavailable:
+                self.services.db.wait_available(timeout=5)
+                continue
+            except Exception as exc:
+                self.post_message(self.Checked(None, cause, exc))
+                return
+            self.post_message(self.Checked(outcome, cause))
+            return
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        outcome = message.outcome
+        if outcome is None:  # the database answers with a fault: the journal keeps the key
+            self.busy = False
+            self._watch(False)
+            text = _("Not known yet: {error} The terminal will tell you what happened at the next sign-in.")
+            self._set_message(text.format(error=error_text(message.error or message.cause)), "error")
+            self.show_error(message.error or message.cause)
+            return
+        if outcome.posted and outcome.result is not None:
+            self.post_message(self.Posted(outcome.result))
+            return
+        self._forget(self.idempotency_key)
+        self.busy = False
+        cause = message.cause
+        reason = (_("the database did not answer in time.") if isinstance(cause, DatabaseUnavailable)
+                  else error_text(cause))
+        self._set_message(_("Not posted: {reason} Nothing was taken; check the figures and post again.")
+                          .format(reason=reason), "error")
+        self.show_error(_("Not posted: {reason}").format(reason=reason), title=_("Not posted"))
+
+    def _forget(self, key: str) -> None:
+        """The outcome is shown: the app drops the key from the journal (in its own worker, since
+        this form may be closing)."""
+        self._watch(False)
+        self.app.forget_inflight(self.actor, key)
+
+    def on_unmount(self) -> None:
+        if self.busy and self.idempotency_key in getattr(self.app, "inflight_watch", ()):
+            # Closed while its outcome was still being checked: the app looks it up instead.
+            self._watch(False)
+            self.app.check_inflight()
+
     @on(Posted)
     def _posted(self, message: Posted) -> None:
+        self.sending = False
         if self.posted is not None:
             return  # a replayed second answer: the receipt is already on its way
         self.posted = message.result
         self.busy = False
+        self._forget(self.idempotency_key)  # the receipt is being shown
         from .receipt import ReceiptScreen
 
         # After a supervisor approved at a distance, the approval itself posted the held
@@ -277,9 +392,21 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
     @on(Failed)
     def _failed(self, message: Failed) -> None:
         self.busy = False
+        self.sending = False
         error = message.error
+        if message.key is not None:
+            self._forget(message.key)  # refused: nothing posted under the key
+        else:
+            self._watch(False)
         if isinstance(error, ApprovalRequired):
             self.approval_required(list(error.reasons), list(error.rules), error.details.get("spec"))
+        elif isinstance(error, StorageError):  # nothing was sent: not a refusal either
+            self._set_message(str(error), "error")
+            self.show_error(error)
+            if isinstance(error, DatabaseUnavailable):
+                unavailable = getattr(self.app, "database_unavailable", None)
+                if unavailable is not None:
+                    unavailable(error)
         elif isinstance(error, DomainError):
             self.refused(str(error))
         else:
@@ -326,6 +453,9 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.post()
 
     def action_back(self) -> None:
+        if self.sending:  # leaving now could report "not posted" for a posting still under way
+            self.show_info(_("Posting in progress: wait for the outcome."))
+            return
         self.dismiss(None)
 
 

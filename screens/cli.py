@@ -39,8 +39,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if getattr(args, "locale", None):
         overrides["locale"] = args.locale
 
+    from teller_tui.common.errorlog import keep_logs_off_the_terminal
+    from teller_tui.common.settings_preview import default_home
+
     from .app import make_app
 
+    keep_logs_off_the_terminal(default_home())  # nothing may draw over the screen
     app = make_app(overrides=overrides)
     result = app.run()
     if app.services is not None:
@@ -89,7 +93,11 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
         overrides["locale"] = args.locale
     settings = load_settings(**overrides)
 
+    from teller_tui.common.errorlog import keep_logs_off_the_terminal
+
     from .kiosk.app import make_kiosk_app
+
+    keep_logs_off_the_terminal(settings.home)  # nothing may draw over the screen
 
     app = make_kiosk_app(settings)
     result = app.run()

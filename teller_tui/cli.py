@@ -18,7 +18,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from teller_tui.common.errorlog import record_error, setup_error_log
 from teller_tui.common.errors import DomainError
+from teller_tui.common.settings_preview import default_home
+from teller_tui.common.text import clean_text
+from teller_tui.db.faults import storage_fault
 
 Registrar = Callable[[Any], None]
 
@@ -82,17 +86,29 @@ def main(argv: Sequence[str] | None = None, *, extra_registrars: Sequence[Regist
     except Exception as exc:  # noqa: BLE001 - the one place that turns errors into a line
         if args.debug:
             raise
-        if isinstance(exc, DomainError):
-            print(f"teller: {exc}", file=sys.stderr)
-        else:
-            print(f"teller: unexpected error: {type(exc).__name__}: {_one_line(exc)} "
-                  "(run with --debug for details)", file=sys.stderr)
+        print(f"teller: {error_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for an error that ended a command: a domain error's own sentence, a storage fault
+    named as such (disk full, read-only, corrupt…), anything else with a reference into the log."""
+    if isinstance(exc, DomainError):
+        return _one_line(exc)
+    fault = storage_fault(exc)
+    if fault is not None:
+        return _one_line(fault)
+    where = setup_error_log(default_home())
+    ref = record_error(exc, "command failed")
+    if where is None:
+        return f"unexpected error: {type(exc).__name__}: {_one_line(exc)} (run with --debug for details)"
+    return (f"unexpected error: {type(exc).__name__}: {_one_line(exc)} (reference {ref}; details in {where}, "
+            "or run with --debug)")
 
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return text[0][:300] if text else ""
+    return clean_text(text[0][:300]) if text else ""
 
 
 if __name__ == "__main__":  # pragma: no cover - the app itself starts through screens.cli

@@ -35,6 +35,7 @@ from teller_tui.db import schema
 from teller_tui.db.engine import Database, make_database
 from teller_tui.desk.cash import CashService
 from teller_tui.desk.customers import CustomerService
+from teller_tui.desk.inflight_service import InflightService
 from teller_tui.desk.teller_limits import TellerLimits
 from teller_tui.kb.service import KnowledgeBaseService
 from teller_tui.kiosk.guard import ResponsePacer, SignInGuard, TerminalThrottle
@@ -68,6 +69,7 @@ class Services:
     customers: CustomerService
     wallets: WalletService
     cash: CashService
+    inflight: InflightService
     business_days: BusinessDayService
     vault: VaultService
     drawers: DrawerService
@@ -96,7 +98,12 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
         settings.ensure_home()
     database = make_database(url, synchronous=settings.sqlite_synchronous,
                              allow_network_fs=settings.allow_network_filesystem)
-    database.check_pragmas()
+    try:
+        database.check_writable()  # a read-only or full disk is named now, not at the first posting
+        database.check_pragmas()
+    except BaseException:
+        database.dispose()
+        raise
     if check_schema:
         schema.ensure_current(database)
     return database
@@ -121,6 +128,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     wallets = WalletService(db, clock, settings, ledger, audit)
     cash = CashService(db, clock, settings, ledger, audit, tiers=tiers, teller_limits=teller_limits,
                        approvals=approvals)
+    inflight = InflightService(db, clock, settings, ledger)
     business_days = BusinessDayService(db=db, clock=clock, audit=audit)
     vault = VaultService(db=db, clock=clock, ledger=ledger, audit=audit, auth=auth)
     drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, auth=auth,
@@ -145,8 +153,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     customer_pins = CustomerPinService(db, clock, settings, audit, guard=guard)
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
-                    approvals=approvals, customers=customers, wallets=wallets, cash=cash, business_days=business_days,
-                    vault=vault, drawers=drawers, custody=custody,
+                    approvals=approvals, customers=customers, wallets=wallets, cash=cash, inflight=inflight,
+                    business_days=business_days, vault=vault, drawers=drawers, custody=custody,
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests)

@@ -21,6 +21,7 @@ from desk_fixtures import Desk, desk  # noqa: F401
 from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.audit.trail import Actor
 from teller_tui.cases.crm import Needs
+from teller_tui.desk.inflight import Submission
 from teller_tui.kb.articles import ArticleText
 from teller_tui.auth.live import STAFF_REFUSAL_CODES
 from teller_tui.auth.permissions import INFRASTRUCTURE, PERMISSIONS, Access
@@ -128,6 +129,8 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "case_type": "question", "summary": "authorization test", "case": 1, "reference": "R-none",
         "refusal_id": 1, "status": "in_progress", "resolution": "authorization test", "subject_id": 1,
         "reached": False, "note_id": 1, "needs": Needs(), "activity": "authorization test",
+        "key": "k-auth", "wallet": "8800 0000 0001", "submission": Submission("k-auth", "cash_in", "nobody", "w", "¥1.00",
+                                                             "2026-12-03T00:00:00+00:00"),
         "query": "锁定", "locale": "zh_CN", "article_id": "lost-phone", "screen": "cash",
         "revision_id": 1, "revised": ArticleText("lost-phone", "en", "t", (), (), (), "b"),
         "role": "teller", "session": None, "step": "identity", "supervisor": None, "text": "a note",

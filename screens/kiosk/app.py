@@ -20,7 +20,6 @@ Lock-down (the kiosk must keep running whatever a customer presses):
 from __future__ import annotations
 
 import logging
-import secrets
 import signal
 import threading
 from pathlib import Path
@@ -36,7 +35,9 @@ from textual.worker import Worker, WorkerState
 
 from teller_tui.auth.session import IdleTracker
 from teller_tui.common.clock import Clock, SystemClock
+from teller_tui.common.errorlog import record_error, setup_error_log
 from teller_tui.common.errors import DomainError
+from teller_tui.db.faults import storage_fault
 from teller_tui.common.i18n import _, set_locale
 
 from ..keyroute import OrderedKeys
@@ -135,9 +136,10 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
                 services = make_services(self.settings, clock=self.clock)
             actor = services.kiosk.ensure_identity(self.settings.terminal_id)
         except Exception as exc:  # noqa: BLE001 - shown on the welcome screen, details in the log
-            ref = secrets.token_hex(3)
-            log.exception("kiosk startup failed (ref %s)", ref)
-            text = str(exc) if isinstance(exc, DomainError) else type(exc).__name__
+            setup_error_log(self.settings.home)
+            ref = record_error(exc, "kiosk startup")
+            fault = storage_fault(exc) if not isinstance(exc, DomainError) else None
+            text = str(exc) if isinstance(exc, DomainError) else str(fault) if fault else type(exc).__name__
             self.post_message(self.Failed(_("Out of service ({error}). Reference {ref}.").format(error=text, ref=ref)))
             return
         self.post_message(self.Ready(services, actor))
@@ -209,8 +211,7 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
         if isinstance(error, DomainError):
             self.notify(str(error), severity="error", markup=False, timeout=8)
             return
-        ref = secrets.token_hex(3)
-        log.error("kiosk worker %s failed (ref %s)", worker.name, ref, exc_info=error)
+        ref = record_error(error or RuntimeError(worker.name), f"kiosk worker {worker.name}")
         self.notify(_("Something went wrong; nothing more was done. Reference {ref}.").format(ref=ref),
                     severity="error", markup=False, timeout=10)
 

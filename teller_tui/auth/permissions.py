@@ -148,6 +148,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "record_large_value": IN_TXN,
         "evaluate": PURE,
         "expire_sweep": HOUSE,
+        "release_overdue": IN_TXN,
         "pending": READ,
         "get": READ,
         "recent": READ,
@@ -309,6 +310,16 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "open_requests": _actor(*STAFF, scope=Scope.BRANCH),
         "take": _actor(*STAFF, scope=Scope.BRANCH),
         "done": _actor(*STAFF, scope=Scope.BRANCH),
+    },
+    # The terminal's journal of submissions in flight: written while the database may be down, so
+    # recording and clearing it read no staff row; looking an outcome up does.
+    "inflight": {
+        "journal": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "record": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "resolve": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "pending": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "outcome_of": _actor(*COUNTER, scope=Scope.OWN),
+        "check_pending": _actor(*COUNTER, scope=Scope.OWN),
     },
     "kb": {
         # Everyone at a terminal reads the help (the kiosk offers customer-safe articles too).

@@ -90,19 +90,17 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from teller_tui.common.settings import load_settings
+    from teller_tui.common.clock import SystemClock
     from teller_tui.maintenance.backup import postgres_guidance, restore_sqlite
-    from teller_tui.services import make_services
 
     settings = load_settings()
     path = _sqlite_path(settings)
     if path is None:
         print("Restore a PostgreSQL database with pg_restore. " + postgres_guidance(_safe_url(settings)))
         return 1
-    services = make_services(settings, check_schema=False)
-    try:
-        kept = restore_sqlite(args.file, path, now=services.clock.now(), progress=_progress)
-    finally:
-        services.close()
+    # Not make_services: the database being replaced may be damaged (the usual reason to restore),
+    # and opening it would refuse exactly that.
+    kept = restore_sqlite(args.file, path, now=SystemClock().now(), progress=_progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"Restored {args.file} into {path} (both verifies passed). The previous database is kept at {kept}.")

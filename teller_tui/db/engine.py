@@ -21,6 +21,14 @@ PostgreSQL (several hosts)
     spent :class:`~teller_tui.common.errors.DatabaseUnavailable` is raised. A posting whose
     COMMIT was in flight when the connection died is found again by its idempotency key
     on the retry (the ledger replays it), never posted twice.
+
+Storage faults (both backends)
+    Disk full, read-only, corrupt or missing files, PostgreSQL authentication and certificate
+    failures are raised as the :class:`~teller_tui.common.errors.StorageError` of
+    :mod:`teller_tui.db.faults` (driver error chained, never a raw ``sqlite3.OperationalError``),
+    classified *before* the reconnect logic, and never retried. :meth:`Database.check_writable`
+    (run by ``services.open_database`` at start-up) names a read-only or full disk before anyone
+    signs in. The start-up checks themselves live in :mod:`teller_tui.db.checks`.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,9 +51,19 @@ from sqlmodel import Session
 from teller_tui.common.masks import mask_url
 from teller_tui.common.errors import DatabaseUnavailable, StorageError
 from teller_tui.db.files import secure_sqlite_file
+from teller_tui.common.i18n import _
+from teller_tui.db.checks import (  # re-exported: callers import the checks from the engine module
+    CODEPOINT_COLLATIONS, NETWORK_FILESYSTEMS, check_local_filesystem, check_sqlite_files_writable,
+    filesystem_type, verify_postgresql_settings, verify_sqlite_pragmas,
+)
+from teller_tui.db.faults import classify_fault, storage_fault
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+__all__ = ["CODEPOINT_COLLATIONS", "NETWORK_FILESYSTEMS", "Database", "check_local_filesystem", "classify_error",
+           "filesystem_type", "is_disconnect", "is_retryable", "make_database", "verify_postgresql_settings",
+           "verify_sqlite_pragmas"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Advisory lock key (per database) that serializes PostgreSQL write transactions.
@@ -52,41 +71,6 @@ PG_WRITE_LOCK_KEY = 0x7E11E4_0001
 #: Per-session settings: a crashed or cut-off terminal cannot hold locks for long, and a
 #: writer waiting longer than lock_timeout gets 55P03, which write_retrying retries.
 PG_SESSION_OPTIONS = "-c idle_in_transaction_session_timeout=30000 -c lock_timeout=15000 -c timezone=UTC"
-NETWORK_FILESYSTEMS = frozenset(
-    {"nfs", "nfs4", "cifs", "smb", "smbfs", "smb3", "9p", "afs", "ncpfs", "glusterfs", "ceph",
-     "fuse.sshfs", "sshfs", "fuse.glusterfs", "fuse.cephfs", "lustre", "gpfs", "davfs", "fuse.rclone"}
-)
-
-
-def filesystem_type(path: Path, mounts_file: Path = Path("/proc/mounts")) -> str | None:
-    """The filesystem type of the mount holding ``path`` (Linux), or None if unknown."""
-    try:
-        lines = mounts_file.read_text().splitlines()
-    except OSError:
-        return None
-    target = str(path.resolve())
-    best: tuple[int, str] | None = None
-    for line in lines:
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        mount_point = parts[1].replace("\\040", " ")
-        if target == mount_point or target.startswith(mount_point.rstrip("/") + "/") or mount_point == "/":
-            if best is None or len(mount_point) > best[0]:
-                best = (len(mount_point), parts[2])
-    return best[1] if best else None
-
-
-def check_local_filesystem(db_path: Path, mounts_file: Path = Path("/proc/mounts")) -> None:
-    fstype = filesystem_type(db_path.parent, mounts_file)
-    if fstype and fstype.lower() in NETWORK_FILESYSTEMS:
-        raise StorageError(
-            f"The database {db_path} is on a network filesystem ({fstype}). SQLite in WAL mode "
-            "must live on a local disk: move it, or point TELLER_DATABASE_URL at PostgreSQL.",
-            code="network_filesystem",
-        )
-
-
 class Database:
     """Engines plus transaction helpers. Build one with :func:`make_database`.
 
@@ -118,7 +102,10 @@ class Database:
             self.path: Path | None = Path(database).expanduser()
             if not allow_network_fs:
                 check_local_filesystem(self.path)
-            secure_sqlite_file(self.path)
+            try:
+                secure_sqlite_file(self.path)
+            except OSError as exc:
+                raise (storage_fault(exc) or StorageError(str(exc), code="io_error")) from exc
             connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
             self.write_engine = create_engine(self.url, connect_args=connect_args, pool_size=pool_size)
             self.read_engine = create_engine(self.url, connect_args=connect_args, pool_size=pool_size)
@@ -171,7 +158,7 @@ class Database:
             return self._check_postgresql()
         if self.dialect != "sqlite":
             return {}
-        with self.write_engine.connect() as conn:
+        with _translate_errors(), self.write_engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             assert raw is not None
             got = {
@@ -183,16 +170,40 @@ class Database:
         return verify_sqlite_pragmas(got)
 
     def _check_postgresql(self) -> dict[str, Any]:
-        with _translate_connection_errors(), self.write_engine.connect() as conn:
+        with _translate_errors(), self.write_engine.connect() as conn:
             row = conn.execute(text(
                 "SELECT current_setting('server_version_num')::int, pg_encoding_to_char(encoding), datcollate "
                 "FROM pg_database WHERE datname = current_database()")).one()
         return verify_postgresql_settings({"server_version_num": row[0], "encoding": row[1], "collate": row[2]})
 
+    def check_writable(self) -> None:
+        """Start-up: refuse a database this terminal could read but not write (read-only file, folder
+        or disk; a full disk; a PostgreSQL standby), naming the fault instead of failing the first
+        posting. SQLite: the files first, then a real write attempt (``PRAGMA user_version`` rewritten
+        with its own value inside ``BEGIN IMMEDIATE``, rolled back)."""
+        if self.dialect == "postgresql":
+            with _translate_errors(), self.write_engine.connect() as conn:
+                if str(conn.execute(text("SHOW transaction_read_only")).scalar()).lower() == "on":
+                    fault = storage_fault(_ReadOnlySqlState())
+                    assert fault is not None
+                    raise fault
+            return
+        assert self.path is not None
+        check_sqlite_files_writable(self.path)
+        with _translate_errors(), self.write_engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            version = int(raw.execute("PRAGMA user_version").fetchone()[0])
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                raw.execute(f"PRAGMA user_version={version}")
+            finally:
+                raw.execute("ROLLBACK")
+
     # -- transactions -------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with _translate_connection_errors(), Session(self.write_engine, expire_on_commit=False) as session:
+        with _translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin():
                 if self.dialect == "postgresql" and self.serialize_writes:
                     # Services check limits (tier caps, daily totals, TOTP steps, lockout
@@ -206,7 +217,7 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with _translate_connection_errors(), Session(self.read_engine, expire_on_commit=False) as session:
+        with _translate_errors(), Session(self.read_engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
 
@@ -237,8 +248,8 @@ class Database:
                     conflicts += 1
                     if conflicts >= attempts:
                         raise StorageError(
-                            f"The database stayed busy after {attempts} attempts; nothing was posted twice. "
-                            "Try again.", code="busy") from exc
+                            _("The database stayed busy after {attempts} attempts; nothing was posted "
+                              "twice. Try again.").format(attempts=attempts), code="busy") from exc
                     log.info("retrying write after %s (attempt %d)", _describe(exc), conflicts)
                     time.sleep(delay * (0.5 + random.random()))
                     delay = min(delay * 2, 0.5)
@@ -267,6 +278,9 @@ class Database:
         except Exception as exc:  # noqa: BLE001
             if classify_error(exc) == "disconnect":
                 return False
+            fault = storage_fault(exc)
+            if fault is not None:
+                raise fault from exc  # e.g. the password was changed: not an outage to wait out
             raise
 
     def wait_available(self, timeout: float | None = None) -> bool:
@@ -294,21 +308,6 @@ def _make_begin(sql: str) -> Callable[[Any], None]:
     return _begin
 
 
-def verify_sqlite_pragmas(got: dict[str, Any]) -> dict[str, Any]:
-    problems = []
-    if str(got.get("journal_mode", "")).lower() != "wal":
-        problems.append(f"journal_mode={got.get('journal_mode')} (need wal)")
-    if int(got.get("synchronous", -1)) not in (2, 3):  # FULL=2, EXTRA=3
-        problems.append(f"synchronous={got.get('synchronous')} (need FULL)")
-    if int(got.get("foreign_keys", 0)) != 1:
-        problems.append("foreign_keys=off (need on)")
-    if int(got.get("busy_timeout", 0)) < 5000:
-        problems.append(f"busy_timeout={got.get('busy_timeout')} ms (need at least 5000)")
-    if problems:
-        raise StorageError("Refusing to run with unsafe SQLite settings: " + ", ".join(problems), code="pragma")
-    return got
-
-
 #: SQLSTATEs of a conflict between transactions: retry the whole transaction.
 CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 #: SQLSTATEs of a lost connection (admin shutdown, crash shutdown, cannot connect now).
@@ -326,6 +325,8 @@ def classify_error(exc: BaseException) -> str | None:
         return "disconnect"
     if not isinstance(exc, DBAPIError):
         return None
+    if classify_fault(exc) is not None:
+        return None  # a storage fault (incl. PostgreSQL auth/certificate): retrying cannot help
     state = _sqlstate(exc)
     if state in CONFLICT_SQLSTATES:
         return "conflict"
@@ -338,26 +339,6 @@ def classify_error(exc: BaseException) -> str | None:
     if module.startswith("psycopg") and state is None and type(orig).__name__ == "OperationalError":
         return "disconnect"  # psycopg reports "connection failed/refused" with no SQLSTATE
     return None
-
-
-#: Collations under which PostgreSQL compares text by code point, as SQLite does: name
-#: prefix ranges, ordering and therefore customer lookup give the same answers on both.
-CODEPOINT_COLLATIONS = frozenset({"C", "POSIX", "C.UTF-8", "C.utf8", "ucs_basic"})
-
-
-def verify_postgresql_settings(got: dict[str, Any]) -> dict[str, Any]:
-    problems = []
-    if int(got.get("server_version_num", 0)) < 150000:
-        problems.append(f"server version {got.get('server_version_num')} (need PostgreSQL 15 or newer)")
-    if str(got.get("encoding", "")).upper() != "UTF8":
-        problems.append(f"encoding {got.get('encoding')} (need UTF8)")
-    if str(got.get("collate", "")) not in CODEPOINT_COLLATIONS:
-        problems.append(f"collation {got.get('collate')!r} (need C)")
-    if problems:
-        raise StorageError(
-            "Refusing to use this PostgreSQL database: " + ", ".join(problems) + ". Create it with "
-            "CREATE DATABASE teller TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'.", code="pg_settings")
-    return got
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -376,16 +357,28 @@ def _describe(exc: BaseException) -> str:
 
 def _unavailable(exc: BaseException) -> DatabaseUnavailable:
     return DatabaseUnavailable(
-        "The database cannot be reached. Your work is kept; the terminal will reconnect.",
+        _("The database cannot be reached. Your work is kept; the terminal will reconnect."),
         code="db_unavailable", cause=_describe(exc))
 
 
+class _ReadOnlySqlState(Exception):
+    """Stands for SQLSTATE 25006 (read-only transaction) when a standby is found at start-up."""
+
+    sqlstate = "25006"
+
+
 @contextmanager
-def _translate_connection_errors() -> Iterator[None]:
-    """Turn a lost or refused connection into :class:`DatabaseUnavailable` (cause chained)."""
+def _translate_errors() -> Iterator[None]:
+    """Driver errors as the core's errors, cause chained: a storage fault (disk full, read-only,
+    corrupt, PostgreSQL authentication or certificate) as its :class:`StorageError`, checked
+    *before* the reconnect logic (a wrong password is not an outage); a lost or refused
+    connection as :class:`DatabaseUnavailable`; conflicts pass unchanged (``write_retrying``)."""
     try:
         yield
-    except DBAPIError as exc:
+    except (DBAPIError, sqlite3.Error) as exc:
+        fault = storage_fault(exc)
+        if fault is not None:
+            raise fault from exc
         if classify_error(exc) == "disconnect":
             raise _unavailable(exc) from exc
         raise

@@ -27,6 +27,7 @@ from pathlib import Path
 from teller_tui.audit.trail import verify as verify_audit
 from teller_tui.common.errors import StorageError
 from teller_tui.db.engine import make_database
+from teller_tui.db.faults import classify_fault
 from teller_tui.ledger.verify import verify_ledger
 
 __all__ = ["BackupResult", "CopyCheck", "backup_sqlite", "check_copy", "postgres_guidance", "prune_backups",
@@ -152,7 +153,19 @@ def restore_sqlite(backup: Path, target: Path, *, now: datetime, progress: Progr
                                code="backup_invalid")
         kept = target.with_name(f"{target.name}.pre-restore-{now:%Y%m%dT%H%M%S}")
         if target.exists():
-            backup_sqlite(target, kept)
+            try:
+                backup_sqlite(target, kept)
+            except StorageError as exc:
+                if classify_fault(exc.__cause__ or exc) != "corrupt":
+                    raise
+                # The live file is damaged (the very reason to restore): the backup API cannot read
+                # it, so it is set aside as it is, with its -wal/-shm, and the backup goes into a new file.
+                kept = kept.with_name(kept.name + ".damaged")
+                for suffix in ("", "-wal", "-shm"):
+                    part = target.with_name(target.name + suffix)
+                    if part.exists():
+                        os.replace(part, kept.with_name(kept.name + suffix))
+                _fsync_dir(target.parent)
         try:
             src = sqlite3.connect(scratch)
             dst = sqlite3.connect(target, timeout=30)

@@ -1,0 +1,118 @@
+"""The terminal's account of postings in flight: recorded before sending, looked up by key after a fault.
+
+Public API (``services.inflight``)::
+
+    sub = svc.record(actor, "cash_in", key, wallet="8800…", amount=Money(…))   # before sending
+    svc.resolve(actor, key)                        # the outcome is shown: forget it
+    out = svc.outcome_of(actor, sub)               # -> SubmissionOutcome (posted + receipt, or not)
+    outs = svc.check_pending(actor, exclude={…})   # after restart, reconnect or unlock
+
+The journal itself is :class:`teller_tui.desk.inflight.InflightJournal` (one JSON file per
+submission under ``$TELLER_HOME/inflight/<terminal>``, on the terminal's own disk because the
+database may be what is down). ``outcome_of`` needs the database: it raises
+:class:`~teller_tui.common.errors.DatabaseUnavailable` while it cannot answer, and the caller asks
+again once it can. The answer is authoritative: the idempotency key is unique in the ledger, so an
+entry under it means "posted", no entry means "not posted" (the transaction that carried it was
+rolled back or never arrived), and entering the form again cannot post it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from teller_tui.auth.permissions import guarded
+from teller_tui.auth.roles import STAFF_ROLES, require_role
+from teller_tui.common.errors import StorageError
+from teller_tui.common.formatting import format_money
+from teller_tui.common.i18n import _
+from teller_tui.common.money import Money
+from teller_tui.db.faults import storage_fault
+from teller_tui.desk.cash_types import TxnResult
+from teller_tui.desk.entry_receipts import entry_receipt, txn_result
+from teller_tui.desk.inflight import InflightJournal, Submission
+
+if TYPE_CHECKING:
+    from teller_tui.audit.trail import Actor
+    from teller_tui.common.clock import Clock
+    from teller_tui.common.settings import Settings
+    from teller_tui.db.engine import Database
+    from teller_tui.ledger import Ledger
+
+__all__ = ["InflightService", "SubmissionOutcome"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionOutcome:
+    """What became of one submission; ``result`` (posted only) carries the receipt to show or reprint."""
+
+    submission: Submission
+    posted: bool
+    result: TxnResult | None = None
+
+    @property
+    def reference(self) -> str | None:
+        return self.result.reference if self.result is not None else None
+
+
+class InflightService:
+    def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+        self.ledger = ledger
+
+    @guarded("inflight")
+    def journal(self, actor: Actor) -> InflightJournal:
+        """This terminal's journal (the actor's terminal, else the configured one)."""
+        return InflightJournal.for_terminal(self.settings.home, actor.terminal_id or self.settings.terminal_id)
+
+    @guarded("inflight")
+    def record(self, actor: Actor, kind: str, key: str, *, wallet: str, amount: Money) -> Submission:
+        """Write the submission down (fsynced) before it is sent. If this terminal's disk refuses,
+        raise a :class:`StorageError`: the posting must then not be sent, since a crash could no
+        longer be accounted for."""
+        require_role(actor, *STAFF_ROLES)
+        try:
+            return self.journal(actor).record(kind, key, username=actor.username, wallet=wallet,
+                                              amount=format_money(amount), now=self.clock.now())
+        except OSError as exc:
+            fault = storage_fault(exc)
+            raise StorageError(_("This terminal cannot write down the posting before sending it, so nothing "
+                                 "was sent. {fault}").format(fault=str(fault) if fault else exc.strerror or ""),
+                               code=fault.code if fault else "io_error") from exc
+
+    @guarded("inflight")
+    def resolve(self, actor: Actor, key: str) -> None:
+        """The teller has been shown the outcome: forget the submission."""
+        require_role(actor, *STAFF_ROLES)
+        try:
+            self.journal(actor).resolve(key)
+        except OSError:
+            pass  # left in the journal, it is looked up (and shown) once more: harmless
+
+    @guarded("inflight")
+    def pending(self, actor: Actor, *, exclude: Collection[str] = ()) -> list[Submission]:
+        """This person's unresolved submissions at this terminal, oldest first."""
+        require_role(actor, *STAFF_ROLES)
+        return [s for s in self.journal(actor).pending(actor.username) if s.key not in exclude]
+
+    @guarded("inflight")
+    def outcome_of(self, actor: Actor, submission: Submission) -> SubmissionOutcome:
+        """Whether ``submission`` reached the books, with its receipt when it did (read-only)."""
+        require_role(actor, *STAFF_ROLES)
+        with self.db.read() as s:
+            entry = self.ledger.entry_by_key(s, submission.key)
+            if entry is None:
+                return SubmissionOutcome(submission, posted=False)
+            receipt = entry_receipt(s, entry.entry_id, bank_name=getattr(self.settings, "bank_name", "") or "")
+        # The original posting (not a replay of it): its receipt, rendered and saved again.
+        result = replace(txn_result(entry, receipt, self.settings.receipts_dir), replayed=False)
+        return SubmissionOutcome(submission, posted=True, result=result)
+
+    @guarded("inflight")
+    def check_pending(self, actor: Actor, *, exclude: Collection[str] = ()) -> list[SubmissionOutcome]:
+        """Look up every unresolved submission of this person here (after a restart, reconnect or
+        unlock); ``exclude``: keys a form on screen is already resolving itself."""
+        return [self.outcome_of(actor, sub) for sub in self.pending(actor, exclude=exclude)]
