@@ -128,8 +128,8 @@ def test_business_date_never_goes_backwards(db, booked, clock) -> None:  # type:
         with db.write() as s:
             ledger.post(s, transfer("old", "cash_in", chart.drawers[0], chart.wallets[0], 1))
     with db.write() as s:
-        s.connection().exec_driver_sql("UPDATE business_day SET status = 'closed', business_date = "
-                                       f"'{first.business_date + timedelta(days=1)}'")
+        s.connection().exec_driver_sql("UPDATE business_day SET status = 'closed', closed_at = opened_at, "
+                                       f"business_date = '{first.business_date + timedelta(days=1)}'")
     with db.write() as s:  # the clock's own date is earlier: the entry takes the next business day
         res = ledger.post(s, transfer("same-day", "cash_in", chart.drawers[0], chart.wallets[0], 1))
     assert res.business_date == first.business_date + timedelta(days=2)
