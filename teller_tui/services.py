@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 from teller_tui.approvals.policy import ApprovalPolicy
 from teller_tui.approvals.service import ApprovalService
+from teller_tui.approvals.staff_unlock import StaffUnlockService
 from teller_tui.audit.trail import AuditTrail
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.auth.service import AuthService
 from teller_tui.branch.business_day import BusinessDayService
 from teller_tui.branch.drawers import DrawerService
+from teller_tui.branch.dual_control import FourEyes
 from teller_tui.branch.vault import VaultService
 from teller_tui.common.clock import Clock, SystemClock
 from teller_tui.common.settings import Settings
@@ -53,6 +55,7 @@ class Services:
     kiosk_limits: KioskLimits
     auth: AuthService
     approvals: ApprovalService
+    staff_unlock: StaffUnlockService
     customers: CustomerService
     wallets: WalletService
     cash: CashService
@@ -95,13 +98,15 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     kiosk_limits = KioskLimits.load()
     auth = AuthService(db, clock, settings, audit, secretbox=box)
     approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy)
+    staff_unlock = StaffUnlockService(db, clock, audit, approvals=approvals)
     customers = CustomerService(db, clock, settings, audit=audit, tiers=tiers)
     wallets = WalletService(db, clock, settings, ledger, audit)
     cash = CashService(db, clock, settings, ledger, audit, tiers=tiers, teller_limits=teller_limits,
                        approvals=approvals)
-    business_days = BusinessDayService(db=db, clock=clock, audit=audit)
-    vault = VaultService(db=db, clock=clock, ledger=ledger, audit=audit, auth=auth)
-    drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, auth=auth,
+    four_eyes = FourEyes(approvals)
+    business_days = BusinessDayService(db=db, clock=clock, audit=audit, four_eyes=four_eyes)
+    vault = VaultService(db=db, clock=clock, ledger=ledger, audit=audit, four_eyes=four_eyes)
+    drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, four_eyes=four_eyes,
                             days=business_days, vaults=vault)
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
@@ -111,7 +116,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     customer_pins = CustomerPinService(db, clock, settings, audit)
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
-                    approvals=approvals, customers=customers, wallets=wallets, cash=cash, business_days=business_days,
+                    approvals=approvals, staff_unlock=staff_unlock, customers=customers, wallets=wallets, cash=cash, business_days=business_days,
                     vault=vault, drawers=drawers,
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins)

@@ -99,6 +99,7 @@ class ApprovalService:
         """A supervisor present authenticates freshly at this terminal; the approval is granted at once."""
         self._check_requester(actor, spec)
         approver = self._verify(username, password, code, not_staff_id=spec.requester_id, terminal=actor.terminal_id)
+        self._check_ceiling(approver, spec.rules, spec.amount)
         now = self.clock.now()
         with self.db.write() as s:
             row = self._new_row(actor, spec, mode=ApprovalMode.COUNTER, status=ApprovalStatus.APPROVED, now=now,
@@ -144,6 +145,7 @@ class ApprovalService:
             if found is None:
                 raise NotFound(_("No such approval request."), code="approval_not_found")
             requester_id, branch, status = found.requester_id, found.branch_code, found.status
+            found_view = request_view(s, found)
         if branch != actor.branch_code:
             raise PermissionDenied(_("This request belongs to another branch."), code="approval_branch")
         if status != ApprovalStatus.PENDING:
@@ -151,6 +153,8 @@ class ApprovalService:
         approver = self._verify(actor.username, password, code, not_staff_id=requester_id, terminal=actor.terminal_id)
         if approver.id != actor.staff_id:
             raise PermissionDenied(_("Sign in as yourself to decide."), code="approval_actor")
+        if approve:
+            self._check_ceiling(approver, found_view.rules, found_view.amount)
         now = self.clock.now()
         expired = False
         with self.db.write() as s:
@@ -313,6 +317,17 @@ class ApprovalService:
                                                   required_role=self.policy.approver_roles,
                                                   not_staff_id=not_staff_id, terminal_id=terminal,
                                                   action="approval_auth")
+
+    def _check_ceiling(self, approver: StaffView, rules: Sequence[str], amount: Money | None) -> None:
+        """The approver's role must be one the policy names for every rule, with a ceiling at or above
+        the amount (approval limits per approver); otherwise a higher role must approve."""
+        refusal = self.policy.approver_refusal(rules, approver.role, amount, local_date(self.clock.now()))
+        if refusal is not None:
+            raise PermissionDenied(refusal, code="approval_limit", role=approver.role)
+
+    def may_approve(self, role: str, view: ApprovalView) -> bool:
+        """Whether ``role`` may approve the pending request ``view`` (for the supervisor's queue)."""
+        return self.policy.approver_refusal(view.rules, role, view.amount, local_date(self.clock.now())) is None
 
     @staticmethod
     def _check_requester(actor: Actor, spec: ApprovalSpec) -> None:
