@@ -333,6 +333,8 @@ class TellerApp(App[int]):
         self._pending = None
         self.session = replace(signed, must_change_password=False, needs_totp_enrolment=False)
         self.idle.touch()
+        self._seen_requests = None
+        self.poll_approvals()  # the count is right from the first screen (then every few seconds)
         try:
             self.show_home()
         except HomeScreenMissing as exc:
