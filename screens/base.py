@@ -45,7 +45,7 @@ class _TellerScreenMixin:
         out: dict[str, ActiveBinding] = {}
         for key, active in bindings.items():
             desc = active.binding.description
-            if active.binding.id == "approvals":  # the app's queue key carries the pending count
+            if active.binding.action in ("app.open_approvals", "open_approvals"):  # keys to the queue: the count
                 count = getattr(self.app, "pending_approvals", 0)
                 desc = _("Approvals ({count})").format(count=count) if count else _(desc)
                 out[key] = active._replace(binding=replace(active.binding, description=desc))
