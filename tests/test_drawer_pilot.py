@@ -4,7 +4,6 @@ short, the supervisor approves, the report shows it; and counting the notes of a
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 

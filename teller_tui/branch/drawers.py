@@ -30,6 +30,7 @@ from sqlmodel import Session, col, func, select
 from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.branch.business_day import BusinessDayService
 from teller_tui.branch.cashbook import check_vault_has, drawer_account, post_move, record_event, vault_account
+from teller_tui.branch.closing import post_over_short, return_to_vault
 from teller_tui.branch.counts import clean_counts
 from teller_tui.branch.drawer_lookup import actor_drawer
 from teller_tui.branch.dual_control import FourEyes, counts_key, require_staff
@@ -50,11 +51,11 @@ from teller_tui.common.money import Money, parse_money
 from teller_tui.common.reference import count_total
 from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
-from teller_tui.ledger import AccountKind, Ledger
-from teller_tui.ledger.accounts import drawer_code, over_short_code, vault_code
+from teller_tui.ledger import Ledger
+from teller_tui.ledger.accounts import drawer_code, vault_code
 from teller_tui.ledger.business_day import current_business_date
 from teller_tui.ledger.kinds import DRAWER_ENTRY_KINDS, EntryKind
-from teller_tui.models.drawers import DenominationCount, Drawer, DrawerEvent
+from teller_tui.models.drawers import Drawer, DrawerEvent
 from teller_tui.models.enums import DrawerEventKind, DrawerStatus as DrawerState
 from teller_tui.models.ledger import JournalEntry, Posting
 
@@ -297,9 +298,10 @@ class DrawerService:
                 drawer, _tolerance(self.settings)), on), approval_id)
             approval_ref = grant.approval_id if grant else None
             diff = Money(drawer.counted_minor - drawer.expected_minor, drawer.currency)
-            os_ref = (self._post_over_short(session, actor, drawer, diff, approver, approval_ref)
+            os_ref = (post_over_short(session, self.ledger, actor, drawer, diff, approver, approval_ref)
                       if diff.minor else None)
-            ret_ref = self._return_to_vault(session, actor, drawer, approver) if drawer.counted_minor else None
+            ret_ref = (return_to_vault(session, self.ledger, self.clock.now(), actor, drawer, approver)
+                       if drawer.counted_minor else None)
             drawer.status = DrawerState.CLOSED
             drawer.closed_at = self.clock.now()
             drawer.close_approver = approver
@@ -332,46 +334,6 @@ class DrawerService:
             accounts=(drawer_code(actor.branch_code, actor.username), vault_code(actor.branch_code, cur)),
             subject=f"drawer:{count.drawer_id}:close:counted={count.counted.minor}:expected={count.expected.minor}",
             summary=summary)
-
-    def _post_over_short(self, session: Session, actor: Actor, drawer: Drawer, diff: Money, approver: str,
-                         approval_id: int | None) -> str:
-        """Post the counted difference to cash over/short (inside the close); return its reference."""
-        cur = drawer.currency
-        os_acct = self.ledger.open_account(session, code=over_short_code(actor.branch_code, cur),
-                                           name=f"Cash over/short {actor.branch_code}", kind=AccountKind.OVER_SHORT,
-                                           currency=cur, branch_code=actor.branch_code)
-        if diff.minor < 0:  # short: the drawer gives up the missing cash to over/short
-            dr, cr, amt = os_acct, drawer.account_id, Money(-diff.minor, cur)
-        else:
-            dr, cr, amt = drawer.account_id, os_acct, diff
-        entry = post_move(session, self.ledger, actor, kind=EntryKind.OVER_SHORT, debit_id=dr, credit_id=cr, amount=amt,
-                          business_date=drawer.business_date, key=f"drawer:{drawer.id}:over_short",
-                          memo=("Cash short " if diff.minor < 0 else "Cash over ") + actor.username,
-                          meta={"drawer": drawer.id, "approver": approver, "approval_id": approval_id})
-        drawer.over_short_entry_id = entry.entry_id
-        return entry.reference
-
-    def _return_to_vault(self, session: Session, actor: Actor, drawer: Drawer, approver: str) -> str:
-        """Move the counted cash, piece by piece as counted, back to the vault; return the reference."""
-        assert drawer.counted_minor is not None
-        cur = drawer.currency
-        count_event = session.exec(select(DrawerEvent.id).where(DrawerEvent.drawer_id == drawer.id,
-                                                                DrawerEvent.kind == DrawerEventKind.BLIND_COUNT)
-                                   .order_by(col(DrawerEvent.id).desc())).first()
-        counts = {k: int(n) for k, n in session.exec(
-            select(DenominationCount.denomination, DenominationCount.pieces)
-            .where(DenominationCount.event_id == count_event, DenominationCount.side == "main")).all()}
-        vault = vault_account(session, self.ledger, actor.branch_code, cur)
-        entry = post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_RETURN, debit_id=vault,
-                          credit_id=drawer.account_id, amount=Money(drawer.counted_minor, cur),
-                          business_date=drawer.business_date, key=f"drawer:{drawer.id}:return",
-                          memo=f"Drawer return {actor.username}",
-                          meta={"drawer": drawer.id})
-        record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,
-                     business_date=drawer.business_date, kind=DrawerEventKind.CLOSE_RETURN, currency=cur,
-                     amount=drawer.counted_minor, actor=actor, counts=counts, entry_id=entry.entry_id,
-                     approver=approver)
-        return entry.reference
 
     # -- reads ---------------------------------------------------------------------------------------
     def status(self, actor: Actor, *, include_balance: bool = False) -> DrawerStatus:
