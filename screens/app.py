@@ -16,12 +16,22 @@ Session life cycle::
 
 The same person unlocking gets the stack back as it was; another person signing in at a
 locked terminal starts afresh on their own home screen.
+
+Approvals: :meth:`TellerApp.request_approval` is the one approval flow of every screen. A core
+call that raises :class:`~teller_tui.common.errors.ApprovalRequired` hands the error and a
+``retry(approval_id)`` here; the app opens :class:`~screens.approval.ApprovalScreen` (a supervisor
+present approves at the counter, or the request goes to the branch queue) and, once approved,
+calls ``retry`` with the approval id (``None`` when the approval itself already posted held funds:
+the retry then finds that entry by its idempotency key). For a person who may approve, the app
+polls the branch queue (:meth:`poll_approvals`): the footer of every screen shows how many
+requests wait (ctrl+a opens the queue) and a notice announces each new request.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +47,8 @@ from textual.worker import Worker, WorkerState
 from teller_tui.auth.session import STAFF_REFUSAL_CODES, IdleTracker
 from teller_tui.common.clock import Clock, SystemClock
 from teller_tui.common.errorlog import record_error, setup_error_log
-from teller_tui.common.errors import DatabaseUnavailable, DomainError, SchemaOutOfDate, StorageError
+from teller_tui.common.errors import (ApprovalRequired, DatabaseUnavailable, DomainError, SchemaOutOfDate,
+                                      StorageError)
 from teller_tui.common.i18n import N_, _, get_locale, set_locale
 from teller_tui.common.settings_preview import DEFAULT_IDLE_LOCK_SECONDS, SettingsPreview, preview_settings
 from teller_tui.db.faults import storage_fault
@@ -76,7 +87,11 @@ class TellerApp(OrderedKeys, App[int]):
         Binding("f1", "app.show_keys", N_("Keys"), id="keys"),
         Binding("f11", "app.lock", N_("Lock"), id="lock"),
         Binding("f12", "app.sign_out", N_("Sign out"), id="sign_out"),
+        # Priority: the footer shows the pending count even while a field has focus.
+        Binding("ctrl+a", "app.open_approvals", N_("Approvals"), id="approvals", priority=True),
     ]
+    #: How often a person who may approve polls the branch queue (seconds).
+    APPROVALS_POLL_SECONDS = 2.0
 
     #: The person signed in at this terminal (complete: password changed, authenticator active).
     session: reactive[SignedIn | None] = reactive(None, bindings=True)
@@ -84,6 +99,8 @@ class TellerApp(OrderedKeys, App[int]):
     locked: reactive[bool] = reactive(False, bindings=True)
     #: True once the database is open and the services are built.
     services_ready: reactive[bool] = reactive(False)
+    #: Requests waiting in the branch queue (for a person who may approve; 0 for everyone else).
+    pending_approvals: reactive[int] = reactive(0)
 
     class ServicesReady(Message):
         def __init__(self, services: Services, first_run: bool) -> None:
@@ -123,6 +140,7 @@ class TellerApp(OrderedKeys, App[int]):
         self._pending: SignedIn | None = None  # signed in, still finishing set-up
         #: Idempotency keys that a form on screen is resolving itself (the journal check skips them).
         self.inflight_watch: set[str] = set()
+        self._seen_requests: set[int] | None = None  # queue ids already announced (None: not polled yet)
 
     # -- startup -------------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
@@ -138,6 +156,7 @@ class TellerApp(OrderedKeys, App[int]):
         self.set_interval(1.0, self.check_idle_lock, name="idle-lock")
         self.set_interval(SESSION_CHECK_SECONDS, self.check_session_current, name="session-check")
         self.set_interval(HOLD_SWEEP_SECONDS, self.sweep_expired_holds, name="hold-sweep")
+        self.set_interval(self.APPROVALS_POLL_SECONDS, self.poll_approvals, name="approvals-count")
         # After the first frame: the worker's imports (SQLAlchemy, pydantic) and database checks
         # would otherwise hold the GIL while the sign-in screen is being painted.
         self.call_after_refresh(self.open_services)
@@ -411,6 +430,8 @@ class TellerApp(OrderedKeys, App[int]):
         self._pending = None
         self.session = replace(signed, must_change_password=False, needs_totp_enrolment=False)
         self.idle.touch()
+        self._seen_requests = None
+        self.poll_approvals()  # the count is right from the first screen (then every few seconds)
         try:
             self.show_home()
         except HomeScreenMissing as exc:
@@ -499,13 +520,83 @@ class TellerApp(OrderedKeys, App[int]):
         else:
             self.action_show_help_panel()
 
+    # -- the one approval flow ---------------------------------------------------------------------------
+    def request_approval(self, error: ApprovalRequired, retry: Callable[[int | None], None],
+                         on_cancel: Callable[[], None] | None = None) -> bool:
+        """Get the approval ``error`` asks for, then ``retry(approval_id)`` (see the module docstring).
+
+        ``on_cancel()`` runs when nothing was approved. False (nothing opened) when the error carries
+        no request (``details["spec"]``) or nobody is signed in: the caller shows the reasons."""
+        spec = error.details.get("spec")
+        if spec is None or self.services is None or self.actor is None:
+            return False
+        from teller_tui.approvals.records import ApprovalResult
+
+        from .approval import ApprovalScreen
+
+        def done(result: ApprovalResult | None) -> None:
+            if result is None:
+                if on_cancel is not None:
+                    on_cancel()
+                return
+            retry(result.approval_id if result.status == "approved" else None)
+
+        self.push_screen(ApprovalScreen(self.services, self.actor, spec), done)
+        return True
+
     # -- supervisor overrides (screens/approvals_queue.py, screens/dashboard.py) --------------------------
+    @property
+    def may_approve(self) -> bool:
+        """Whether the person signed in is one the approval policy names as an approver."""
+        if self.session is None or self.services is None:
+            return False
+        return self.session.staff.role in self.services.approvals.policy.approver_roles
+
     def action_open_approvals(self) -> None:
-        if self.session is None or self.session.staff.role != "supervisor":
+        if not self.may_approve:
             return
         from .approvals_queue import ApprovalsQueueScreen
 
+        if isinstance(self.screen, ApprovalsQueueScreen):
+            return
         self.push_screen(ApprovalsQueueScreen())
+
+    def poll_approvals(self) -> None:
+        """Every few seconds, for a person who may approve: how many requests wait, and which are new."""
+        if self.may_approve and not self.locked:
+            self._poll_approvals()
+        elif self.pending_approvals or self._seen_requests is not None:
+            self._seen_requests = None
+            self.pending_approvals = 0
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="approvals-count")
+    def _poll_approvals(self) -> None:
+        services, actor = self.services, self.actor
+        if services is None or actor is None:
+            return
+        try:
+            views = services.approvals.pending(actor.branch_code)
+        except Exception:  # noqa: BLE001 - the next poll tries again; the queue screen shows errors
+            return
+        self.call_from_thread(self.approvals_polled, views, actor.staff_id)
+
+    def approvals_polled(self, views: list[Any], staff_id: int | None) -> None:
+        """The queue as just read: update the count; announce requests not seen before (not on the
+        first poll of a session: the count says what was already waiting)."""
+        if self.actor is None or self.actor.staff_id != staff_id:
+            return  # signed out (or somebody else) meanwhile
+        ids = {v.id for v in views}
+        if self._seen_requests is not None:
+            for view in views:
+                if view.id not in self._seen_requests and view.requester_id != staff_id:
+                    self.notify(_("Request {id}: {summary} ({teller}). Ctrl+A opens the queue.").format(
+                        id=view.id, summary=view.summary, teller=view.requester),
+                        title=_("Approval requested"), severity="warning", markup=False, timeout=10)
+        self._seen_requests = ids
+        self.pending_approvals = len(views)
+
+    def watch_pending_approvals(self, _count: int) -> None:
+        self.refresh_bindings()  # the footer's "Approvals (n)"
 
     def action_open_dashboard(self) -> None:
         if self.session is None or self.session.staff.role not in ("supervisor", "admin"):
@@ -528,6 +619,8 @@ class TellerApp(OrderedKeys, App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("sign_out", "lock", "change_password"):
             return self.session is not None and not self.locked
+        if action == "open_approvals":
+            return self.may_approve and not self.locked
         if action == "command_palette" and self.locked:
             return False
         return True

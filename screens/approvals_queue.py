@@ -37,7 +37,7 @@ CSS_FILE = Path(__file__).resolve().parent / "supervisor.tcss"
 
 __all__ = ["ApprovalsQueueScreen", "DecideScreen", "view_facts"]
 
-SUPERVISOR_ROLES = ("supervisor",)
+SUPERVISOR_ROLES = ("supervisor", "admin")  # the shipped policy's approvers (the app checks the policy)
 
 register_command(PaletteCommand("approvals", N_("Approvals queue"), "app.open_approvals",
                                 N_("Requests waiting for a supervisor"), roles=SUPERVISOR_ROLES))

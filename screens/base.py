@@ -45,6 +45,11 @@ class _TellerScreenMixin:
         out: dict[str, ActiveBinding] = {}
         for key, active in bindings.items():
             desc = active.binding.description
+            if active.binding.action in ("app.open_approvals", "open_approvals"):  # keys to the queue: the count
+                count = getattr(self.app, "pending_approvals", 0)
+                desc = _("Approvals ({count})").format(count=count) if count else _(desc)
+                out[key] = active._replace(binding=replace(active.binding, description=desc))
+                continue
             out[key] = active._replace(binding=replace(active.binding, description=_(desc))) if desc else active
         return out
 

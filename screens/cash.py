@@ -8,8 +8,10 @@ One flow for all three (:class:`CashForm`):
 2. Submit (Enter, F10 or ctrl+j) checks the amount (:class:`~screens.widgets.money_input.MoneyInput`,
    i.e. the core's ``parse_money``) and asks ``services.cash.preview_*`` in a worker.
 3. A hard refusal (frozen wallet, tier limit, funds) is shown as a message; reasons that need a
-   supervisor go through :meth:`CashForm.approval_required` (the overrides feature replaces that
-   one method with the approval flow); otherwise :class:`~screens.confirm.ConfirmScreen` restates
+   supervisor are shown first (:meth:`CashForm.approval_required`: the teller confirms the figures
+   with the reasons); posting then raises ApprovalRequired carrying the exact request, which goes
+   to the app's one approval flow (``TellerApp.request_approval``: at the counter or through the
+   queue) and the post is retried with the approval; otherwise :class:`~screens.confirm.ConfirmScreen` restates
    customer, wallet, amount in figures and in words, and the new balance.
 4. On confirmation the posting runs in a worker; Submit is disabled (``check_action``) while a
    preview or a posting is under way. Success replaces the form with the receipt.
@@ -131,6 +133,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.post_attempts = 0
         self.sending = False  # a posting worker is between "recorded" and its answer
         self.approval_id: int | None = None  # granted by a supervisor (screens/approval.py)
+        self.was_approved = False  # a supervisor approved (at the counter, or from the queue)
 
     # -- layout --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -387,7 +390,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
 
         # After a supervisor approved at a distance, the approval itself posted the held
         # funds and this form's retry finds that entry: that is not a "repeat" to warn about.
-        self.app.switch_screen(ReceiptScreen.from_result(message.result, approved=self.approval_id is not None))
+        self.app.switch_screen(ReceiptScreen.from_result(message.result, approved=self.was_approved))
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:
@@ -399,7 +402,10 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         else:
             self._watch(False)
         if isinstance(error, ApprovalRequired):
-            self.approval_required(list(error.reasons), list(error.rules), error.details.get("spec"))
+            self._set_message(_("Needs supervisor approval: {reasons}").format(
+                reasons="; ".join(clean(r) for r in error.reasons)), "approval")
+            self.busy = True
+            self.ask_approval(error, self._approved, self._not_approved)
         elif isinstance(error, StorageError):  # nothing was sent: not a refusal either
             self._set_message(str(error), "error")
             self.show_error(error)
@@ -419,38 +425,31 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self._set_message(_("Refused: {reason}").format(reason=reason), "error")
         self.show_error(reason, title=_("Refused"))
 
-    def approval_required(self, reasons: list[str], rules: list[str], spec: object = None) -> None:
-        """The one place an approval outcome arrives: the supervisor-approval flow.
-
-        From the preview (no ``spec`` yet) the teller first confirms the figures, with the reasons
-        shown; posting then raises ApprovalRequired carrying the exact request (``spec``), which
-        opens :class:`~screens.approval.ApprovalScreen` (counter or remote queue)."""
+    def approval_required(self, reasons: list[str], rules: list[str]) -> None:
+        """From the preview: the teller first confirms the figures, with the reasons shown; posting
+        then raises ApprovalRequired carrying the exact request (``spec``), which goes to the app's
+        approval flow (:meth:`~screens.widgets.desk.DeskScreenMixin.ask_approval`)."""
         text = _("Needs supervisor approval: {reasons}").format(reasons="; ".join(clean(r) for r in reasons))
         self._set_message(text, "approval")
-        if spec is None:
-            preview = getattr(self, "_last_preview", None)
-            if preview is None:
-                self.notify(clean(text), title=_("Approval needed"), severity="warning", markup=False)
-                return
-            self.busy = True
-            self.app.push_screen(ConfirmScreen(self.confirm_title(), self.confirm_facts(preview), warning=text,
-                                               emphasis=(_("Amount"), _("New balance"))), self._confirmed)
+        self.busy = False
+        preview = getattr(self, "_last_preview", None)
+        if preview is None:
+            self.notify(clean(text), title=_("Approval needed"), severity="warning", markup=False)
             return
-        from .approval import ApprovalScreen
-
         self.busy = True
-        self.app.push_screen(ApprovalScreen(self.services, self.actor, spec), self._approval_done)  # type: ignore[arg-type]
+        self.app.push_screen(ConfirmScreen(self.confirm_title(), self.confirm_facts(preview), warning=text,
+                                           emphasis=(_("Amount"), _("New balance"))), self._confirmed)
 
-    def _approval_done(self, result: object) -> None:
-        from teller_tui.approvals.records import ApprovalResult
-
-        if not isinstance(result, ApprovalResult):
-            self.busy = False
-            self._set_message(_("Not posted: no approval."), "approval")
-            return
-        # approved: post with the approval; consumed: the held funds were posted, the key replays it.
-        self.approval_id = result.approval_id if result.status == "approved" else None
+    def _approved(self, approval_id: int | None) -> None:
+        """Approved: post with the approval; ``None``: the supervisor's approval already posted the
+        held funds, and this form's key replays that entry."""
+        self.approval_id = approval_id
+        self.was_approved = True
         self.post()
+
+    def _not_approved(self) -> None:
+        self.busy = False
+        self._set_message(_("Not posted: no approval."), "approval")
 
     def action_back(self) -> None:
         if self.sending:  # leaving now could report "not posted" for a posting still under way

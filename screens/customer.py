@@ -476,9 +476,6 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         if preview.refusal:
             self.show_error(preview.refusal, title=_("Cannot reverse"))
             return
-        if preview.approval_reasons:
-            self.approval_required(list(preview.approval_reasons), list(preview.approval_rules))
-            return
         from .confirm import ReasonScreen
 
         facts = [
@@ -495,16 +492,22 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
             if reason:
                 self._post_reversal(entry_id, reason, key)
 
-        self.app.push_screen(ReasonScreen(_("Reverse this transaction?"), facts,
-                                          warning=_("The customer's wallet and your drawer are put back "
-                                                    "as they were. This cannot be undone.")), done)
+        warning = _("The customer's wallet and your drawer are put back as they were. This cannot be undone.")
+        if preview.approval_reasons:  # said before the reason is typed; the approval dialog follows
+            warning += "\n" + _("Needs supervisor approval: {reasons}").format(
+                reasons="; ".join(preview.approval_reasons))
+        self.app.push_screen(ReasonScreen(_("Reverse this transaction?"), facts, warning=warning), done)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="customer-reverse")
-    def _post_reversal(self, entry_id: int, reason: str, key: str) -> None:
+    def _post_reversal(self, entry_id: int, reason: str, key: str, approval_id: int | None = None) -> None:
         try:
-            result = self.services.cash.reverse(self.actor, entry_id, reason, idempotency_key=key)
+            result = self.services.cash.reverse(self.actor, entry_id, reason, idempotency_key=key,
+                                                approval_id=approval_id)
         except ApprovalRequired as exc:
-            self.app.call_from_thread(self.approval_required, list(exc.reasons), list(exc.rules))
+            # The one approval flow; approved -> the same reversal (same reason and key) with the approval.
+            self.app.call_from_thread(self.ask_approval, exc,
+                                      lambda aid: self._post_reversal(entry_id, reason, key, aid),
+                                      lambda: self.show_info(_("Not reversed: no approval.")))
             return
         except Exception as exc:
             self.post_message(self.Failed(exc))

@@ -2,11 +2,13 @@
 
 * :class:`DenominationGrid` — one row per note/coin (count → subtotal) and the total; the
   arithmetic is the core's (``count_total``). Posts :class:`DenominationGrid.Changed`.
-* :class:`SupervisorFields` — user, password, code of the supervisor countersigning (dual control).
 * :class:`DrawerScreen` (home F10) — the drawer's state and its actions: F2 open, F3 vault
   transfer, F4 end-of-day count, F5 report, F6 close the business day (supervisor).
 * :class:`OpenDrawerScreen`, :class:`VaultTransferScreen`, :class:`BlindCountScreen` — the forms.
-  The blind count never shows the expected figure before the count is submitted.
+  The blind count never shows the expected figure before the count is submitted. Dual control
+  (the float, a transfer, the close and its over/short, the day's close) is the app's one
+  approval flow: the core raises ApprovalRequired, the form hands it to ``ask_approval`` (a
+  supervisor at this terminal, or the branch queue) and runs again with the approval.
 * :class:`CountNotesDialog` — pieces received / paid out for a cash form (F4 in the cash forms
   via :class:`CountNotesMixin`): total, change due, the change to give; returns a ``Tender``.
 
@@ -15,6 +17,7 @@ Database work runs in thread workers; each posts a result message back to its sc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +44,10 @@ from .widgets.safe import clean
 from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
-    from teller_tui.branch.views import CountResult, DrawerStatus, SupervisorCredentials, Tender
+    from teller_tui.branch.views import CountResult, DrawerStatus, Tender
 
 __all__ = ["COUNT_NOTES_BINDING", "BlindCountScreen", "CountNotesDialog", "CountNotesMixin", "DenominationGrid", "DrawerScreen",
-           "OpenDrawerScreen", "SupervisorFields", "VaultTransferScreen"]
+           "OpenDrawerScreen", "VaultTransferScreen"]
 
 CSS_FILE = Path(__file__).resolve().parent / "drawer.tcss"
 
@@ -142,47 +145,6 @@ class DenominationGrid(Widget):
         self.post_message(self.Changed(self, counts, total))
 
 
-class SupervisorFields(Widget):
-    """The countersigning supervisor's user name, password and authenticator code."""
-
-    DEFAULT_CSS = """
-    SupervisorFields { height: auto; border: round $warning 60%; padding: 0 1; }
-    SupervisorFields .sup-row { height: 1; }
-    SupervisorFields Label { width: 18; }
-    SupervisorFields Input { width: 24; height: 1; border: none; background: $boost; }
-    """
-
-    def __init__(self, title: str = "", *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.title_text = title or _("Supervisor confirms")
-
-    def compose(self) -> ComposeResult:
-        yield Static(Content(self.title_text), classes="sup-title")
-        with Horizontal(classes="sup-row"):
-            yield Label(_("Supervisor"))
-            yield Input(id="sup-user", max_length=32, compact=True)
-        with Horizontal(classes="sup-row"):
-            yield Label(_("Password"))
-            yield Input(id="sup-password", password=True, max_length=128, compact=True)
-        with Horizontal(classes="sup-row"):
-            yield Label(_("Code"))
-            yield Input(id="sup-code", restrict=r"[0-9]*", max_length=6, compact=True)
-
-    def credentials(self) -> SupervisorCredentials | None:
-        from teller_tui.branch.views import SupervisorCredentials
-
-        user = self.query_one("#sup-user", Input).value.strip()
-        pw = self.query_one("#sup-password", Input).value
-        code = self.query_one("#sup-code", Input).value.strip()
-        if not user or not pw or len(code) != 6:
-            return None
-        return SupervisorCredentials(user, pw, code)
-
-    def clear(self) -> None:
-        self.query_one("#sup-password", Input).value = ""
-        self.query_one("#sup-code", Input).value = ""
-
-
 # -- a shared base for the drawer forms ------------------------------------------------------------
 class _Done(Message):
     def __init__(self, result: Any = None, error: BaseException | None = None) -> None:
@@ -194,6 +156,7 @@ class _Done(Message):
 class _DrawerForm(DeskScreenMixin, TellerModal[bool]):
     CSS_PATH = CSS_FILE
     busy: reactive[bool] = reactive(False, bindings=True)
+    _service: Callable[[int | None], Any] = staticmethod(lambda _approval_id: None)  # the last run_service
 
     BINDINGS = [
         Binding("escape", "cancel", N_("Cancel"), id="drawer.cancel"),
@@ -222,26 +185,41 @@ class _DrawerForm(DeskScreenMixin, TellerModal[bool]):
     def action_submit(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def run_service(self, fn: Any) -> None:
+    def run_service(self, fn: Callable[[int | None], Any]) -> None:
+        """Run ``fn(approval_id)`` in a worker: first without an approval; when the core asks for one,
+        through the app's approval flow (a supervisor at the counter, or the queue), then again with it."""
         self.busy = True
         self.message_line(_("Working…"))
-        self._run(fn)
+        self._service = fn
+        self._run(fn, None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="drawer-form")
-    def _run(self, fn: Any) -> None:
+    def _run(self, fn: Callable[[int | None], Any], approval_id: int | None) -> None:
         try:
-            result = fn()
+            result = fn(approval_id)
         except Exception as exc:  # noqa: BLE001 - shown to the teller by _done
             self.post_message(_Done(None, exc))
             return
         self.post_message(_Done(result))
 
+    def _retry(self, approval_id: int | None) -> None:
+        self.busy = True
+        self.message_line(_("Working…"))
+        self._run(self._service, approval_id)
+
+    def _not_approved(self) -> None:
+        self.busy = False
+        self.message_line(_("Nothing was approved; nothing was done."), "approval")
+
     @on(_Done)
     def _done(self, message: _Done) -> None:
         self.busy = False
+        if isinstance(message.error, ApprovalRequired):
+            self.busy = True
+            self.message_line(_("Waiting for a supervisor's approval…"), "approval")
+            self.ask_approval(message.error, self._retry, self._not_approved)
+            return
         if message.error is not None:
-            for sup in self.query(SupervisorFields):
-                sup.clear()
             self.message_line(error_text(message.error), "error")
             if not isinstance(message.error, DomainError):
                 self.show_error(message.error)
@@ -255,14 +233,13 @@ class _DrawerForm(DeskScreenMixin, TellerModal[bool]):
 class OpenDrawerScreen(_DrawerForm):
     """Count the opening float out of the vault; a supervisor confirms."""
 
-    HELP = N_("Count the float by denomination, then the supervisor types their user name, password and a "
-              "fresh code. F10 opens the drawer; Esc cancels.")
+    HELP = N_("Count the float by denomination, then F10: a supervisor approves (at this terminal or from "
+              "the approvals queue) and the drawer opens. Esc cancels.")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="drawer-box"):
             yield Static(Content(_("Open drawer: opening float from the vault")), id="drawer-title")
             yield DenominationGrid(id="grid")
-            yield SupervisorFields(id="sup")
             yield Static("", id="drawer-message")
             with Horizontal(id="drawer-buttons"):
                 yield Button(Content(_("Open drawer")), id="drawer-ok", variant="primary")
@@ -277,12 +254,8 @@ class OpenDrawerScreen(_DrawerForm):
         if self.busy:
             return
         counts = self.query_one(DenominationGrid).counts
-        creds = self.query_one(SupervisorFields).credentials()
-        if creds is None:
-            self.message_line(_("The supervisor must type their user name, password and 6-digit code."), "error")
-            return
         services, actor = self.services, self.actor
-        self.run_service(lambda: services.drawers.open_drawer(actor, counts, creds))
+        self.run_service(lambda approval_id: services.drawers.open_drawer(actor, counts, approval_id=approval_id))
 
     @on(Button.Pressed, "#drawer-cancel")
     def _cancel(self) -> None:
@@ -297,7 +270,8 @@ class OpenDrawerScreen(_DrawerForm):
 class VaultTransferScreen(_DrawerForm):
     """Buy cash from the vault or sell cash to it, by denomination; a supervisor confirms."""
 
-    HELP = N_("Choose the direction, count the notes, and the supervisor confirms. F10 transfers; Esc cancels.")
+    HELP = N_("Choose the direction, count the notes, then F10: a supervisor approves (at this terminal or from "
+              "the approvals queue) and the cash moves. Esc cancels.")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="drawer-box"):
@@ -306,7 +280,6 @@ class VaultTransferScreen(_DrawerForm):
                 yield RadioButton(Content(_("From the vault into my drawer")), value=True, id="dir-from")
                 yield RadioButton(Content(_("From my drawer to the vault")), id="dir-to")
             yield DenominationGrid(id="grid")
-            yield SupervisorFields(id="sup")
             yield Static("", id="drawer-message")
             with Horizontal(id="drawer-buttons"):
                 yield Button(Content(_("Move the cash")), id="drawer-ok", variant="primary")
@@ -329,12 +302,9 @@ class VaultTransferScreen(_DrawerForm):
         if not counts:
             self.message_line(_("Count the notes to transfer first."), "error")
             return
-        creds = self.query_one(SupervisorFields).credentials()
-        if creds is None:
-            self.message_line(_("The supervisor must type their user name, password and 6-digit code."), "error")
-            return
         services, actor, direction = self.services, self.actor, self.direction
-        self.run_service(lambda: services.drawers.transfer_with_vault(actor, direction, counts, creds))
+        self.run_service(lambda approval_id: services.drawers.transfer_with_vault(actor, direction, counts,
+                                                                                  approval_id=approval_id))
 
     @on(Button.Pressed, "#drawer-cancel")
     def _cancel(self) -> None:
@@ -350,8 +320,8 @@ class BlindCountScreen(_DrawerForm):
     """End of day: count first (the expected figure stays hidden), then see the difference and close."""
 
     HELP = N_("Count every note and coin in your drawer. The expected figure appears only after you submit the "
-              "count. A supervisor countersigns the close; a difference beyond the tolerance needs their explicit "
-              "approval.")
+              "count. Closing needs a supervisor's approval (at this terminal or from the approvals queue); a "
+              "difference beyond the tolerance is approved with it.")
 
     phase: reactive[str] = reactive("count")
 
@@ -370,10 +340,10 @@ class BlindCountScreen(_DrawerForm):
                 yield DenominationGrid(id="grid")
             else:
                 yield Static(self._result_facts(), id="count-result")
-                yield SupervisorFields(
+                yield Static(Content(
                     _("The difference is beyond the tolerance: a supervisor approves")
                     if self.result.needs_approval
-                    else _("A supervisor countersigns the cash going back to the vault"), id="sup")
+                    else _("A supervisor countersigns the cash going back to the vault")), id="count-approval")
             yield Static("", id="drawer-message")
             with Horizontal(id="drawer-buttons"):
                 label = _("Submit count") if self.result is None else _("Close drawer")
@@ -410,16 +380,12 @@ class BlindCountScreen(_DrawerForm):
                 warning=_("The count cannot be changed after you submit it.")),
                 lambda ok: self._submit_count(counts) if ok else None)
             return
-        creds = self.query_one(SupervisorFields).credentials()
-        if creds is None:
-            self.message_line(_("The supervisor must type their user name, password and 6-digit code."), "error")
-            return
         services, actor = self.services, self.actor
-        self.run_service(lambda: services.drawers.close_drawer(actor, creds))
+        self.run_service(lambda approval_id: services.drawers.close_drawer(actor, approval_id=approval_id))
 
     def _submit_count(self, counts: dict[str, int]) -> None:
         services, actor = self.services, self.actor
-        self.run_service(lambda: services.drawers.submit_blind_count(actor, counts))
+        self.run_service(lambda _approval_id: services.drawers.submit_blind_count(actor, counts))
 
     @on(Button.Pressed, "#drawer-cancel")
     def _cancel(self) -> None:
@@ -688,9 +654,13 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
             self._do_close_day()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="drawer-close-day")
-    def _do_close_day(self) -> None:
+    def _do_close_day(self, approval_id: int | None = None) -> None:
         try:
-            day = self.services.drawers.close_business_day(self.actor)
+            day = self.services.drawers.close_business_day(self.actor, approval_id=approval_id)
+        except ApprovalRequired as exc:  # the policy's day_close rule: the one approval flow, then again
+            self.app.call_from_thread(self.ask_approval, exc, self._do_close_day,
+                                      lambda: self.show_info(_("The business day stays open: no approval.")))
+            return
         except Exception as exc:  # noqa: BLE001
             self.app.call_from_thread(self.show_error, exc)
             return

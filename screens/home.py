@@ -91,12 +91,11 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("f4", "new_customer", N_("New customer"), id="home.new_customer"),
         Binding("f9", "onboarding_drafts", N_("Drafts"), id="home.onboarding_drafts"),
         Binding("f10", "drawer", N_("Drawer"), id="home.drawer"),
-        Binding("ctrl+a", "open_approvals", N_("Approvals"), id="home.approvals"),
         Binding("ctrl+d", "open_dashboard", N_("Dashboard"), id="home.dashboard"),
     ]
 
     #: Actions only some roles have; the footer hides them from everyone else.
-    ROLE_ACTIONS = {"open_approvals": ("supervisor",), "open_dashboard": ("supervisor", "admin")}
+    ROLE_ACTIONS = {"open_dashboard": ("supervisor", "admin")}
 
     HELP = N_(
         "## Teller desk\n\n"
@@ -104,7 +103,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         "- **F5 / F6 / F7** cash in, cash out, transfer: find the customer, then fill in the form\n"
         "- **F8** reprint a receipt by its reference\n"
         "- **F4** new customer (guided onboarding), **F9** onboarding drafts, **F10** cash drawer\n"
-        "- Supervisors: **ctrl+a** approval queue, **ctrl+d** dashboard\n"
+        "- Supervisors: **ctrl+a** approval queue (the footer counts what waits), **ctrl+d** dashboard\n"
         "- **F3** language, **F11** lock, **F12** sign out, **ctrl+p** all commands\n"
         "- **Esc** always goes back one step"
     )
@@ -234,9 +233,6 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         from .onboarding import open_onboarding
 
         open_onboarding(self.app)
-
-    def action_open_approvals(self) -> None:
-        self.app.action_open_approvals()  # type: ignore[attr-defined]
 
     def action_open_dashboard(self) -> None:
         self.app.action_open_dashboard()  # type: ignore[attr-defined]

@@ -6,10 +6,10 @@ reason is written out, not only greyed). Choosing one opens :class:`LifecycleDia
 collects what that action needs and calls ``services.lifecycle`` in a thread worker:
 
 * freeze (any teller, at once), close (final; balance must be paid out first): a reason;
-* unfreeze, replace device: a reason and a supervisor's approval. On ``ApprovalRequired`` the
-  dialog calls ``app.request_approval(error, retry)`` when the app offers it (the approval
-  flow; ``retry(approval_id)`` re-runs the action with the same reason); otherwise it shows
-  the reasons and the teller asks a supervisor;
+* unfreeze, replace device (and class change and close where the policy says so): a reason and a
+  supervisor's approval. On ``ApprovalRequired`` the dialog hands the error to the app's one
+  approval flow (``ask_approval`` -> ``TellerApp.request_approval``: a supervisor at the counter,
+  or the branch queue), which re-runs the action with the same reason and the approval id;
 * change class: the new class and the evidence collected now;
 * replace device: a new PIN typed by the customer and, optionally, a new authenticator QR code.
 
@@ -206,10 +206,10 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
             elif self.action == "unfreeze":
                 result = lc.unfreeze(actor, wid, params["reason"], approval_id=approval_id)
             elif self.action == "close":
-                result = lc.close(actor, wid, params["reason"])
+                result = lc.close(actor, wid, params["reason"], approval_id=approval_id)
             elif self.action == "change_tier":
                 result = lc.change_tier(actor, wid, params["tier"], evidence=params["evidence"],
-                                        reason=params["reason"])
+                                        reason=params["reason"], approval_id=approval_id)
             else:
                 result = lc.replace_device(actor, wid, new_pin=params["pin"], enrol_totp=params["totp"],
                                            approval_id=approval_id, reason=params["reason"])
@@ -225,12 +225,18 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
         error = message.error
         if isinstance(error, ApprovalRequired):
             params = self._params
-            request = getattr(self.app, "request_approval", None)
-            if request is not None:
-                request(error, lambda approval_id: self._run(params, approval_id))
-                self._status(_("Waiting for a supervisor's approval…"))
-            else:
-                self._status("\n".join([str(error), *[r for r in error.reasons if r != str(error)]]), error=True)
+            self._busy = True
+            self._status(_("Waiting for a supervisor's approval…"))
+
+            def retry(approval_id: int | None) -> None:
+                self._status(_("Working…"))
+                self._run(params, approval_id)
+
+            def not_approved() -> None:
+                self._busy = False
+                self._status(_("Nothing was approved; nothing was changed."), error=True)
+
+            self.ask_approval(error, retry, not_approved)
             return
         if error is not None:
             self._status(error_text(error), error=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from teller_tui.approvals.policy import ApprovalPolicy
 from teller_tui.approvals.service import ApprovalService
+from teller_tui.approvals.staff_unlock import StaffUnlockService
 from teller_tui.audit.trail import AuditTrail
 from teller_tui.auth import live
 from teller_tui.auth.secretbox import SecretBox
@@ -21,6 +22,7 @@ from teller_tui.auth.service import AuthService
 from teller_tui.branch.business_day import BusinessDayService
 from teller_tui.branch.custody import DrawerCustodyService
 from teller_tui.branch.drawers import DrawerService
+from teller_tui.branch.dual_control import FourEyes
 from teller_tui.branch.vault import VaultService
 from teller_tui.cases.crm import CrmService
 from teller_tui.cases.disputes import DisputeService
@@ -66,6 +68,7 @@ class Services:
     kiosk_limits: KioskLimits
     auth: AuthService
     approvals: ApprovalService
+    staff_unlock: StaffUnlockService
     customers: CustomerService
     wallets: WalletService
     cash: CashService
@@ -124,15 +127,17 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     kiosk_limits = KioskLimits.load()
     auth = AuthService(db, clock, settings, audit, secretbox=box)
     approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy)
+    staff_unlock = StaffUnlockService(db, clock, audit, approvals=approvals)
     customers = CustomerService(db, clock, settings, audit=audit, tiers=tiers)
     wallets = WalletService(db, clock, settings, ledger, audit)
     cash = CashService(db, clock, settings, ledger, audit, tiers=tiers, teller_limits=teller_limits,
                        approvals=approvals)
     inflight = InflightService(db, clock, settings, ledger)
-    business_days = BusinessDayService(db=db, clock=clock, audit=audit)
-    vault = VaultService(db=db, clock=clock, ledger=ledger, audit=audit, auth=auth)
-    drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, auth=auth,
-                            days=business_days, vaults=vault, approvals=approvals)
+    four_eyes = FourEyes(approvals)
+    business_days = BusinessDayService(db=db, clock=clock, audit=audit, four_eyes=four_eyes)
+    vault = VaultService(db=db, clock=clock, ledger=ledger, audit=audit, four_eyes=four_eyes)
+    drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, four_eyes=four_eyes,
+                            days=business_days, vaults=vault)
     custody = DrawerCustodyService(db=db, clock=clock, audit=audit, auth=auth)
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
@@ -153,8 +158,9 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     customer_pins = CustomerPinService(db, clock, settings, audit, guard=guard)
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
-                    approvals=approvals, customers=customers, wallets=wallets, cash=cash, inflight=inflight,
-                    business_days=business_days, vault=vault, drawers=drawers, custody=custody,
+                    approvals=approvals, staff_unlock=staff_unlock, customers=customers, wallets=wallets,
+                    cash=cash, inflight=inflight, business_days=business_days, vault=vault, drawers=drawers,
+                    custody=custody,
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests)

@@ -117,7 +117,7 @@ class Desk:
             # Cash comes in tenths at the smallest: fen stay behind as a (countersigned) difference.
             drawers.submit_blind_count(actor, make_change(Money(held - held % 10)))
             drawers.close_drawer(actor, self.credentials(actor), write_report=False)
-        drawers.close_business_day(self.supervisor, write_report=False)
+        drawers.close_business_day(self.supervisor, self.credentials(self.supervisor), write_report=False)
         self.clock.advance(timedelta(days=days))
         for actor in holders:
             self.fund_drawer(actor)

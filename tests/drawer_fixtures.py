@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from auth_fixtures import SECRETS, SUP_PW, code_for, make_test_services, seed_staff
+from auth_fixtures import ADMIN_PW, SECRETS, SUP_PW, code_for, make_test_services, seed_staff
 from teller_tui.audit.trail import Actor
 from teller_tui.common.clock import FakeClock
 from teller_tui.branch.views import SupervisorCredentials
@@ -38,6 +38,11 @@ class Branch:
         """Fresh supervisor credentials: the clock moves one TOTP step so the code is unused."""
         self.clock.advance(timedelta(seconds=31))
         return SupervisorCredentials("li", SUP_PW, code_for(SECRETS["li"], self.clock, offset))
+
+    def admin_creds(self) -> SupervisorCredentials:
+        """The administrator's fresh credentials (approves what a supervisor asks, e.g. the day's close)."""
+        self.clock.advance(timedelta(seconds=31))
+        return SupervisorCredentials("admin", ADMIN_PW, code_for(SECRETS["admin"], self.clock))
 
     def customer_wallet(self, tier: int = 1) -> int:
         from teller_tui.models import Customer

@@ -21,7 +21,7 @@ from textual.worker import WorkerFailed, WorkerState
 
 from teller_tui.common.clock import FakeClock
 
-__all__ = ["burst", "settle", "sign_in", "type_text", "code_for"]
+__all__ = ["approve_here", "settle", "sign_in", "type_text", "code_for"]
 
 #: Rounds after which ``settle`` gives up: a screen that keeps starting workers forever is a bug.
 MAX_ROUNDS = 200
@@ -120,3 +120,26 @@ async def sign_in(pilot: Pilot[Any], username: str, password: str, secret: str, 
     await settle(pilot)
     assert app.session is not None and app.session.staff.username == username, \
         str(app.screen.query("#status").first().render()) if app.screen.query("#status") else app.screen
+
+
+async def approve_here(pilot: Pilot[Any], username: str, password: str, secret: str, clock: FakeClock) -> Any:
+    """At the approval dialog (``screens.approval.ApprovalScreen``): a supervisor present types user
+    name, password and a fresh code (the clock moves one step: sign-ins used the current one), then
+    Enter approves. Returns the dialog's request (``spec``)."""
+    from screens.approval import ApprovalScreen
+
+    app: Any = pilot.app
+    await settle(pilot)
+    assert isinstance(app.screen, ApprovalScreen), app.screen
+    spec = app.screen.spec
+    clock.advance(seconds=31)
+    app.screen.query_one("#approval-user").focus()
+    await type_text(pilot, username)
+    await pilot.press("enter")
+    await type_text(pilot, password)
+    await pilot.press("enter")
+    await type_text(pilot, code_for(secret, clock))
+    await pilot.press("enter")
+    await settle(pilot)
+    assert not isinstance(app.screen, ApprovalScreen), str(app.screen.query_one("#approval-message").render())
+    return spec

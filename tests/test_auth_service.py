@@ -18,7 +18,8 @@ from teller_tui.auth.service import (
     system_actor,
 )
 from teller_tui.common.clock import FakeClock
-from teller_tui.common.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
+from teller_tui.audit.trail import Actor
+from teller_tui.common.errors import ApprovalRequired, AuthenticationFailed, Conflict, PermissionDenied, ValidationError
 
 from auth_fixtures import (
     ADMIN_PW,
@@ -214,7 +215,16 @@ def test_supervisor_unlocks(services: Any, clock: FakeClock) -> None:
     li = services.auth.get_staff("li")
     with pytest.raises(PermissionDenied):
         services.auth.unlock(services.auth.get_staff("wang").actor("T01"), "li")  # a teller cannot
-    services.auth.unlock(li.actor("T03"), "wang")
+    with pytest.raises(PermissionDenied):  # nor a supervisor directly: people unlock with an approval
+        services.auth.unlock(li.actor("T03"), "wang")
+    # The supervisor asks, the administrator approves (policy rule staff_unlock).
+    with pytest.raises(ApprovalRequired) as needs:
+        services.staff_unlock.unlock(li.actor("T03"), "wang", "forgot the new password")
+    clock.advance(seconds=31)
+    approval = services.approvals.approve_at_counter(li.actor("T03"), needs.value.details["spec"], "admin",
+                                                     ADMIN_PW, code_for(SECRETS["admin"], clock))
+    services.staff_unlock.unlock(li.actor("T03"), "wang", "forgot the new password",
+                                 approval_id=approval.approval_id)
     view = services.auth.get_staff("wang")
     assert not view.locked(clock.now()) and view.failed_attempts == 0
     services.auth.authenticate("wang", TELLER_PW, code_for(SECRETS["wang"], clock), "T01")
@@ -354,7 +364,7 @@ def test_every_auth_event_is_audited_with_terminal(services: Any, clock: FakeClo
     for i in range(MAX_FAILED_ATTEMPTS):
         with pytest.raises(AuthenticationFailed):
             auth.authenticate("sun", f"nope nope nope {i}", "", "T07")
-    auth.unlock(admin, "sun")
+    auth.unlock(Actor(None, "system:test", "T07", "system", "B001"), "sun")  # the host's `teller staff unlock`
     auth.reset_totp(admin, "sun")
     auth.disable(admin, "sun")
     trail = [(a, o) for a, o, _who, term in audit_actions(services) if term == "T07"]

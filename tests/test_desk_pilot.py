@@ -356,9 +356,6 @@ async def test_reprint_from_history_and_from_home(desk: Desk) -> None:
     assert (desk.services.settings.receipts_dir / f"{seeded[2]}-copy.txt").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15: F9 on the customer's history stops at a 'needs supervisor "
-                   "approval' toast (approval_required); no approval dialog, so a reversal can never be posted "
-                   "in the app")
 async def test_reversal_with_counter_approval(desk: Desk) -> None:
     """Reversals need a supervisor (approval policy): F9 leads to the same counter approval dialog as the
     cash form; the supervisor approves there and the reversal is posted."""

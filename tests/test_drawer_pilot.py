@@ -4,7 +4,6 @@ short, the supervisor approves, the report shows it; and counting the notes of a
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from textual.widgets import Input
 
 from auth_fixtures import SECRETS, SUP_PW, TELLER_PW, cheap_hashing, code_for, make_test_services, seed_staff  # noqa: F401
-from pilot_helpers import settle, sign_in, type_text
+from pilot_helpers import approve_here, settle, sign_in, type_text
 from screens.app import make_app
 from screens.cash import CashInForm
 from screens.drawer import BlindCountScreen, CountNotesDialog, DrawerScreen, OpenDrawerScreen, _input_id
@@ -80,10 +79,9 @@ async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock
         fill(app, grid_values(FLOAT))
         await settle(pilot)
         assert "2,000.00" in str(app.screen.query_one("#denom-total").render())
-        clock.advance(timedelta(seconds=31))
-        fill(app, {"#sup-user": "li", "#sup-password": SUP_PW, "#sup-code": code_for(SECRETS["li"], clock)})
-        await pilot.press("f10")
-        await settle(pilot)
+        await pilot.press("f10")  # the approval dialog: the supervisor countersigns here
+        spec = await approve_here(pilot, "li", SUP_PW, SECRETS["li"], clock)
+        assert spec.kind == "drawer_open" and spec.amount == Money.of("2000")
         assert isinstance(app.screen, DrawerScreen), app.screen
         assert app.screen.status.state == "open"
         assert app.screen.status.opening_float == Money.of("2000")
@@ -115,16 +113,19 @@ async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock
         result_text = str(screen.query_one("#count-result").render())
         assert "2,467.50" in result_text and "Short" in result_text
 
-        # Without the supervisor nothing closes.
+        # Without the supervisor nothing closes: F10 opens the approval dialog, Esc leaves it.
         await pilot.press("f10")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "ApprovalScreen"
+        assert app.screen.spec.kind == "over_short" and "over_short" in app.screen.spec.rules
+        await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, BlindCountScreen)
         assert services.drawers.status(teller).state == "counting"
 
-        clock.advance(timedelta(seconds=31))
-        fill(app, {"#sup-user": "li", "#sup-password": SUP_PW, "#sup-code": code_for(SECRETS["li"], clock)})
         await pilot.press("f10")
-        await settle(pilot)
+        spec = await approve_here(pilot, "li", SUP_PW, SECRETS["li"], clock)
+        assert spec.rules == ("drawer_close", "over_short") and spec.amount == Money.of("10")
 
         # -- the report ----------------------------------------------------------------------------
         assert isinstance(app.screen, EodReportScreen), app.screen

@@ -139,7 +139,7 @@ def test_open_drawer_needs_a_supervisor(branch: Branch) -> None:
 
     with b.services.db.read() as s:
         actions = [r.action for r in AuditTrail.recent(s, limit=10)]
-    assert "drawer_open" in actions and "countersign_drawer_open" in actions
+    assert "drawer_open" in actions and "approval_approve" in actions  # the countersign is an approval
 
 
 def test_float_refused_when_the_vault_lacks_the_pieces(branch: Branch) -> None:
@@ -201,7 +201,8 @@ def test_blind_count_within_tolerance_posts_over_short(branch: Branch) -> None:
         b.services.drawers.submit_blind_count(b.teller, counts)
     with pytest.raises(ApprovalRequired) as exc:  # the cash goes back to the vault under dual control
         b.services.drawers.close_drawer(b.teller)
-    assert exc.value.rules == ["vault_return"]
+    assert exc.value.rules == ["drawer_close"]  # the policy's rule (was the hard-coded "vault_return")
+    assert exc.value.details["spec"].kind == "drawer_close"
     closed = b.services.drawers.close_drawer(b.teller, b.sup())
     assert closed.difference == Money(-300) and closed.approver == "li" and closed.over_short_reference
     assert balance_of(b, over_short_code("B001")) == 300  # a debit: the branch's loss
@@ -223,7 +224,8 @@ def test_blind_count_beyond_tolerance_needs_a_supervisor(branch: Branch) -> None
     assert res.needs_approval and res.short
     with pytest.raises(ApprovalRequired) as exc:
         b.services.drawers.close_drawer(b.teller)
-    assert exc.value.rules == ["over_short"]
+    assert exc.value.rules == ["drawer_close", "over_short"]  # the policy's rules, both through the approvals
+    assert exc.value.details["spec"].kind == "over_short"
     assert b.services.drawers.status(b.teller).state == "counting"
     with pytest.raises(AuthenticationFailed):
         b.services.drawers.close_drawer(b.teller, SupervisorCredentials("li", "bad password here", "123456"))
@@ -264,7 +266,10 @@ def test_business_day_closes_only_when_every_drawer_is_closed_and_reopens_next_d
     with pytest.raises(Conflict) as exc:
         d.open_drawer(b.teller, FLOAT, b.sup())
     assert exc.value.code == "drawer_closed"
-    day = d.close_business_day(b.supervisor)
+    with pytest.raises(ApprovalRequired) as needs:  # the policy's day_close rule: a second person
+        d.close_business_day(b.supervisor)
+    assert needs.value.details["spec"].kind == "day_close"
+    day = d.close_business_day(b.supervisor, b.admin_creds())
     assert day.status == "closed" and day.business_date == date(2026, 11, 23)
     assert (b.services.settings.reports_dir / "eod-B001-2026-11-23.txt").exists()
     assert b.services.drawers.status(b.teller).state == "no_business_day"

@@ -12,10 +12,11 @@ The app exposes ``services`` (:class:`teller_tui.services.Services`) and ``actor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from teller_tui.common.errors import DomainError
+from teller_tui.common.errors import ApprovalRequired, DomainError
 from teller_tui.common.i18n import _
 
 from .safe import notify_plain
@@ -71,12 +72,17 @@ class DeskScreenMixin:
         text = error if isinstance(error, str) else error_text(error)
         notify_plain(self.app, text, title=title or _("Not done"), severity="error", timeout=8)
 
-    def approval_required(self, reasons: list[str], rules: list[str]) -> None:
-        """The one place an "a supervisor must approve" outcome arrives on a desk screen.
+    def ask_approval(self, error: ApprovalRequired, retry: Callable[[int | None], None],
+                     on_cancel: Callable[[], None] | None = None) -> None:
+        """The one place an "a supervisor must approve" outcome arrives on a desk screen: the app's
+        approval flow (:meth:`screens.app.TellerApp.request_approval`), then ``retry(approval_id)``.
+        Without a request to approve (no ``spec``) the teller sees the reasons instead."""
+        if not self.app.request_approval(error, retry, on_cancel):
+            self.approval_required(list(error.reasons), list(error.rules))
 
-        The overrides feature replaces this (per screen class, or here) with the approval flow;
-        until then the teller sees the reasons, distinctly from a refusal.
-        """
+    def approval_required(self, reasons: list[str], rules: list[str]) -> None:
+        """The reasons an approval is needed, distinctly from a refusal (when there is no request to
+        approve yet, e.g. from a preview)."""
         from .safe import clean
 
         text = _("Needs supervisor approval: {reasons}").format(reasons="; ".join(clean(r) for r in reasons))

@@ -20,6 +20,12 @@ ACTIONS: dict[str, str] = {
     "device_replacement": N_("Device replacement"),
     "over_short": N_("End-of-day over/short"),
     "staff_unlock": N_("Unlock staff account"),
+    "class_change": N_("Change wallet class"),
+    "wallet_close": N_("Close wallet"),
+    "drawer_open": N_("Open drawer (float from the vault)"),
+    "vault_transfer": N_("Vault transfer"),
+    "drawer_close": N_("Close drawer (cash back to the vault)"),
+    "day_close": N_("Close business day"),
     "dispute_correction": N_("Dispute correction"),
 }
 

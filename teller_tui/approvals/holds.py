@@ -15,22 +15,26 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlmodel import col
 
-from teller_tui.common.errors import Conflict
+from teller_tui.common.errors import Conflict, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
+from teller_tui.ledger import HoldRequest
 from teller_tui.ledger.accounts import AccountKind, wallet_code
 from teller_tui.models import Hold, LedgerAccount, Wallet
 from teller_tui.models.drawers import Drawer
 from teller_tui.models.enums import DrawerStatus
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlmodel import Session
 
     from teller_tui.approvals.spec import ApprovalSpec, HoldPlan
     from teller_tui.audit.trail import Actor
+    from teller_tui.ledger import Ledger
     from teller_tui.models import ApprovalRequest
 
-__all__ = ["check_hold_plan", "check_hold_row"]
+__all__ = ["check_hold_plan", "check_hold_row", "create_request_hold"]
 
 #: Which side of each holdable kind is which: (debit side, credit side); "drawer" is the requester's own.
 _SIDES: dict[str, tuple[str, str]] = {
@@ -94,3 +98,21 @@ def check_hold_row(s: Session, row: ApprovalRequest, hold_id: int) -> None:
     if ((hold.debit_account_id, hold.credit_account_id, hold.amount, hold.currency, hold.kind)
             != (plan["debit"], plan["credit"], bound["amount"], bound["currency"], plan["kind"])):
         raise _mismatch("hold")
+
+
+def create_request_hold(s: Session, ledger: Ledger, actor: Actor, spec: ApprovalSpec, plan: HoldPlan,
+                        expires_at: datetime) -> int:
+    """Hold the funds of a remote request until it is decided or expires; returns the hold id.
+    The plan must match what the request binds (:func:`check_hold_plan`)."""
+    if spec.amount is None:
+        raise ValidationError(_("A hold needs an amount."), code="hold_amount")
+    check_hold_plan(s, actor, spec, plan)
+    hold = ledger.create_hold(s, HoldRequest(
+        idempotency_key=f"{plan.idempotency_key}:hold", kind=plan.kind,
+        debit_account_id=plan.debit_account_id, credit_account_id=plan.credit_account_id,
+        amount=spec.amount, actor_id=actor.staff_id, terminal_id=actor.terminal_id,
+        expires_at=expires_at, memo=clean_text(plan.memo, limit=200), customer_id=spec.customer_id,
+        meta={"approval": spec.request_hash()}))
+    if hold.replayed:
+        raise Conflict(_("This request was already sent for approval."), code="approval_duplicate")
+    return hold.hold_id

@@ -4,6 +4,10 @@
 (rule id plus the reason to show the teller) for every rule in force that requires a supervisor's approval.
 Rules are ``always``, ``over_role_limits`` (per-role cash limits from ``teller_limits.toml``),
 ``at_or_above`` (a threshold, optionally same-day cumulative) and ``above_setting`` (a tolerance setting).
+
+Who may approve (:meth:`ApprovalPolicy.approver_refusal`): each rule names the roles that may approve it,
+each with a ceiling (``[approvers]`` at the top of the file, or a rule's own ``approvers`` table); a
+request above an approver's ceiling, or a role the rule does not name, needs a higher approving role.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from teller_tui.common.paths import data_file
 from teller_tui.common.settings import Settings
 from teller_tui.ledger.kinds import EntryKind
 
-__all__ = ["LARGE_CASH_RULE", "WHEN", "ApprovalPolicy", "Facts", "PolicyHit", "PolicyRule", "RoleLimits"]
+__all__ = ["LARGE_CASH_RULE", "WHEN", "ApprovalPolicy", "Approvers", "Facts", "PolicyHit", "PolicyRule",
+           "RoleLimits"]
 
 WHEN = ("always", "over_role_limits", "at_or_above", "above_setting")
 #: The rule whose hits also need a large-value cash report (the policy file's ``report = true`` rule).
@@ -33,6 +38,10 @@ LARGE_CASH_RULE = "large_cash"
 
 #: Builds the error for one place in the policy file: ``bad(where, problem)``.
 _Bad = Callable[[str, str], ValidationError]
+#: Role -> the largest amount it may approve (None: no ceiling).
+Approvers = Mapping[str, Money | None]
+#: The words that mean "no ceiling" in an ``approvers`` table.
+UNLIMITED = ("", "unlimited", "any")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,7 @@ class PolicyRule:
     report: bool = False
     setting: str = ""
     role_limits: Mapping[str, RoleLimits] = field(default_factory=dict)
+    approvers: Approvers | None = None  # None: the policy's default approvers
 
     def in_force(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on < self.effective_to)
@@ -84,9 +94,16 @@ class PolicyHit:
 class ApprovalPolicy:
     """The rules of ``approval_policy.toml``; :meth:`evaluate` says which apply to an action."""
 
-    def __init__(self, rules: Sequence[PolicyRule], approver_roles: Sequence[str] = APPROVER_ROLES) -> None:
+    def __init__(self, rules: Sequence[PolicyRule], approver_roles: Sequence[str] = APPROVER_ROLES,
+                 approvers: Approvers | None = None) -> None:
         self.rules = tuple(rules)
-        self.approver_roles = tuple(approver_roles)
+        #: The default approvers of a rule that names none (role -> ceiling).
+        self.approvers: Approvers = dict(approvers) if approvers is not None else {r: None for r in approver_roles}
+        roles = [*self.approvers]
+        for rule in self.rules:
+            roles += [r for r in (rule.approvers or {}) if r not in roles]
+        #: Every role that may approve something under this policy.
+        self.approver_roles = tuple(dict.fromkeys(roles))
 
     @classmethod
     def load(cls, path: Path | None = None) -> ApprovalPolicy:
@@ -109,6 +126,8 @@ class ApprovalPolicy:
         roles = data.get("approver_roles", list(APPROVER_ROLES))
         if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
             raise bad("approver_roles", _("must be a list of roles"))
+        default_approvers = (_load_approvers(data["approvers"], bad, "[approvers]") if "approvers" in data
+                             else {r: None for r in roles})
         raw_rules = data.get("rule")
         if not isinstance(raw_rules, list) or not raw_rules:
             raise bad("[[rule]]", _("at least one rule is required"))
@@ -141,10 +160,12 @@ class ApprovalPolicy:
             role_limits: dict[str, RoleLimits] = {}
             if when == "over_role_limits":
                 role_limits = _load_role_limits(raw, base, bad, where)
+            approvers = _load_approvers(raw["approvers"], bad, where) if "approvers" in raw else None
             rules.append(PolicyRule(id=raw["id"], actions=tuple(actions), when=when, effective_from=eff,
                                     effective_to=eff_to, threshold=threshold, cumulative=bool(raw.get("cumulative")),
-                                    report=bool(raw.get("report")), setting=setting, role_limits=role_limits))
-        return cls(rules, roles)
+                                    report=bool(raw.get("report")), setting=setting, role_limits=role_limits,
+                                    approvers=approvers))
+        return cls(rules, roles, default_approvers)
 
     def rules_on(self, on: date, action: str | None = None) -> list[PolicyRule]:
         """The rule entries in force on ``on`` (for each id, the latest that started by then)."""
@@ -208,9 +229,66 @@ class ApprovalPolicy:
                         limit=format_money(limit)), rule.report))
         return hits
 
+    def rule_approvers(self, rule_id: str, on: date) -> Approvers:
+        """Who may approve ``rule_id`` on ``on`` (role -> ceiling); an unknown rule: the defaults."""
+        rule = self.rule(rule_id, on)
+        return rule.approvers if rule is not None and rule.approvers is not None else self.approvers
+
+    def approvers_for(self, rules: Sequence[str], amount: Money | None, on: date) -> tuple[str, ...]:
+        """The roles that may approve a request under every rule of ``rules`` for ``amount``."""
+        return tuple(r for r in self.approver_roles if self.approver_refusal(rules, r, amount, on) is None)
+
+    def approver_refusal(self, rules: Sequence[str], role: str, amount: Money | None, on: date) -> str | None:
+        """None when ``role`` may approve a request hitting ``rules`` for ``amount``; else why not,
+        naming the roles that may (translated, fit to show the approver)."""
+        for rule_id in rules or ("",):
+            table = self.rule_approvers(rule_id, on) if rule_id else self.approvers
+            if role in table and _within(amount, table[role]):
+                continue
+            able = [r for r, ceiling in table.items() if _within(amount, ceiling)]
+            ceiling = table.get(role)
+            if role in table and ceiling is not None and amount is not None:
+                text = _("{amount} is above your approval limit of {limit}.").format(
+                    amount=format_money(amount), limit=format_money(ceiling))
+            else:
+                text = _("Your role cannot approve this.")
+            who = ", ".join(_role_title(r) for r in able) if able else _("nobody (check the approval policy)")
+            return text + " " + _("It needs the approval of: {roles}.").format(roles=who)
+        return None
+
     def threshold(self, rule_id: str, on: date) -> Money | None:
         rule = self.rule(rule_id, on)
         return rule.threshold if rule else None
+
+
+def _within(amount: Money | None, ceiling: Money | None) -> bool:
+    if ceiling is None or amount is None:
+        return True
+    return amount.currency == ceiling.currency and abs(amount.minor) <= ceiling.minor
+
+
+def _role_title(role: str) -> str:
+    titles = {"teller": N_("teller"), "supervisor": N_("supervisor"), "admin": N_("administrator")}
+    return _(titles[role]) if role in titles else role
+
+
+def _load_approvers(table: Any, bad: _Bad, where: str) -> dict[str, Money | None]:
+    """``{role = "200,000.00" | "unlimited"}``: who may approve, each up to a ceiling."""
+    if not isinstance(table, dict) or not table:
+        raise bad(where, _("approvers must map roles to a ceiling (an amount, or \"unlimited\")"))
+    out: dict[str, Money | None] = {}
+    for role, ceiling in table.items():
+        if role not in {r.value for r in Role} or role in (Role.KIOSK, Role.SYSTEM):
+            raise bad(where, _("{role} cannot approve").format(role=role))
+        text = str(ceiling).strip()
+        if text.lower() in UNLIMITED:
+            out[role] = None
+            continue
+        try:
+            out[role] = parse_money(text)
+        except ValidationError as exc:
+            raise bad(f"{where}, approvers.{role}", str(exc)) from None
+    return out
 
 
 def _direction(action: str) -> str:
@@ -224,6 +302,12 @@ def _always_reason(action: str) -> str:
         "device_replacement": N_("Replacing a customer's device needs a supervisor's approval."),
         "staff_unlock": N_("Unlocking a staff account needs a supervisor's approval."),
         "over_short": N_("An end-of-day over/short needs a supervisor's approval."),
+        "class_change": N_("Changing a wallet's class needs a supervisor's approval."),
+        "wallet_close": N_("Closing a wallet needs a supervisor's approval."),
+        "drawer_open": N_("The opening float comes out of the vault: a supervisor must countersign."),
+        "vault_transfer": N_("Cash moves between a drawer and the vault: a supervisor must countersign."),
+        "drawer_close": N_("Closing returns the drawer's cash to the vault: a supervisor must countersign."),
+        "day_close": N_("Closing the business day needs a second person's approval."),
         "dispute_correction": N_("Correcting a disputed transaction needs a supervisor's approval."),
     }
     return _(reasons.get(action, N_("This needs a supervisor's approval.")))

@@ -43,7 +43,7 @@ from sqlmodel import Session, col
 
 from teller_tui.approvals.actions import ACTIONS
 from teller_tui.approvals.dashboard import DashboardData, read_dashboard
-from teller_tui.approvals.holds import check_hold_plan, check_hold_row
+from teller_tui.approvals.holds import check_hold_row, create_request_hold
 from teller_tui.approvals.expiry import expire_request, expire_requests, overdue_requests
 from teller_tui.approvals.large_value import LargeValueView, large_value_reports, record_large_value
 from teller_tui.approvals.policy import LARGE_CASH_RULE, ApprovalPolicy, Facts, PolicyHit
@@ -55,7 +55,7 @@ from teller_tui.approvals.spec import ApprovalSpec, HoldPlan
 from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.auth.service import AuthService
 from teller_tui.auth.staff import StaffView
-from teller_tui.common.clock import Clock
+from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.errors import ApprovalRequired, Conflict, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
@@ -103,6 +103,7 @@ class ApprovalService:
         """A supervisor present authenticates freshly at this terminal; the approval is granted at once."""
         self._check_requester(actor, spec)
         approver = self._verify(username, password, code, not_staff_id=spec.requester_id, terminal=actor.terminal_id)
+        self._check_ceiling(approver, spec.rules, spec.amount)
         now = self.clock.now()
         with self.db.write() as s:
             row = self._new_row(actor, spec, mode=ApprovalMode.COUNTER, status=ApprovalStatus.APPROVED, now=now,
@@ -131,7 +132,7 @@ class ApprovalService:
             row = self._new_row(actor, spec, mode=ApprovalMode.REMOTE, status=ApprovalStatus.PENDING, now=now,
                                 source_of_funds=source_of_funds, purpose=purpose)
             if spec.hold is not None:
-                row.hold_id = self._hold(s, actor, spec, spec.hold, row.expires_at)
+                row.hold_id = create_request_hold(s, self.ledger, actor, spec, spec.hold, row.expires_at)
             s.add(row)
             s.flush()
             self._audit_request(s, actor, row, spec)
@@ -150,6 +151,7 @@ class ApprovalService:
             if found is None:
                 raise NotFound(_("No such approval request."), code="approval_not_found")
             requester_id, branch, status = found.requester_id, found.branch_code, found.status
+            found_view = request_view(s, found)
         if branch != actor.branch_code:
             raise PermissionDenied(_("This request belongs to another branch."), code="approval_branch")
         if status != ApprovalStatus.PENDING:
@@ -157,6 +159,8 @@ class ApprovalService:
         approver = self._verify(actor.username, password, code, not_staff_id=requester_id, terminal=actor.terminal_id)
         if approver.id != actor.staff_id:
             raise PermissionDenied(_("Sign in as yourself to decide."), code="approval_actor")
+        if approve:
+            self._check_ceiling(approver, found_view.rules, found_view.amount)
         now = self.clock.now()
         expired = False
         with self.db.write() as s:
@@ -333,6 +337,17 @@ class ApprovalService:
                                                   not_staff_id=not_staff_id, terminal_id=terminal,
                                                   action="approval_auth")
 
+    def _check_ceiling(self, approver: StaffView, rules: Sequence[str], amount: Money | None) -> None:
+        """The approver's role must be one the policy names for every rule, with a ceiling at or above
+        the amount (approval limits per approver); otherwise a higher role must approve."""
+        refusal = self.policy.approver_refusal(rules, approver.role, amount, local_date(self.clock.now()))
+        if refusal is not None:
+            raise PermissionDenied(refusal, code="approval_limit", role=approver.role)
+
+    def may_approve(self, role: str, view: ApprovalView) -> bool:
+        """Whether ``role`` may approve the pending request ``view`` (for the supervisor's queue)."""
+        return self.policy.approver_refusal(view.rules, role, view.amount, local_date(self.clock.now())) is None
+
     @staticmethod
     def _check_requester(actor: Actor, spec: ApprovalSpec) -> None:
         if actor.staff_id is None or spec.requester_id != actor.staff_id:
@@ -352,21 +367,6 @@ class ApprovalService:
                           detail={"mode": row.mode, "kind": spec.kind, "rules": list(spec.rules),
                                   "hash": row.request_hash, "hold_id": row.hold_id,
                                   "amount": spec.amount.minor if spec.amount else None})
-
-    def _hold(self, s: Session, actor: Actor, spec: ApprovalSpec, plan: HoldPlan, expires_at: datetime) -> int:
-        """Hold the funds of a remote request until it is decided or expires; returns the hold id."""
-        if spec.amount is None:
-            raise ValidationError(_("A hold needs an amount."), code="hold_amount")
-        check_hold_plan(s, actor, spec, plan)
-        hold = self.ledger.create_hold(s, HoldRequest(
-            idempotency_key=f"{plan.idempotency_key}:hold", kind=plan.kind,
-            debit_account_id=plan.debit_account_id, credit_account_id=plan.credit_account_id,
-            amount=spec.amount, actor_id=actor.staff_id, terminal_id=actor.terminal_id,
-            expires_at=expires_at, memo=clean_text(plan.memo, limit=200), customer_id=spec.customer_id,
-            meta={"approval": spec.request_hash()}))
-        if hold.replayed:
-            raise Conflict(_("This request was already sent for approval."), code="approval_duplicate")
-        return hold.hold_id
 
     def _expire(self, s: Session, row: ApprovalRequest, now: datetime) -> None:
         expire_request(s, self.ledger, self.audit, self.settings.terminal_id, row, now)

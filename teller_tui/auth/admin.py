@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from teller_tui.audit.trail import Actor
 from teller_tui.auth import passwords, totp
-from teller_tui.auth.roles import ACCOUNT_ROLES, ADMIN_ROLES, COUNTER_ROLES, SUPERVISION_ROLES, Role
+from teller_tui.auth.roles import ACCOUNT_ROLES, ADMIN_ROLES, COUNTER_ROLES, Role
 from teller_tui.auth.staff import (
     ISSUER,
     StaffStore,
@@ -29,7 +29,16 @@ from teller_tui.common.i18n import _
 from teller_tui.models import Staff
 from teller_tui.auth.permissions import guarded
 
-__all__ = ["StaffAdministration"]
+__all__ = ["StaffAdministration", "clear_lockout"]
+
+
+def clear_lockout(row: Staff) -> dict[str, object]:
+    """Clear a staff row's failure counter and lock (inside the caller's transaction); returns what it was."""
+    was: dict[str, object] = {"failed_attempts": row.failed_attempts,
+                              "locked_until": row.locked_until.isoformat() if row.locked_until else None}
+    row.failed_attempts = 0
+    row.locked_until = None
+    return was
 
 
 class StaffAdministration(StaffStore):
@@ -141,17 +150,14 @@ class StaffAdministration(StaffStore):
 
     @guarded("auth")
     def unlock(self, actor: Actor, username: str) -> StaffView:
-        """Clear the failure counter and lock (a supervisor or admin, not for oneself)."""
-        self._require(actor, SUPERVISION_ROLES)
+        """Clear the failure counter and lock: the host's command line (``teller staff unlock``).
+
+        A person at a terminal unlocks through :class:`teller_tui.approvals.staff_unlock.StaffUnlockService`,
+        with the approval the policy's ``staff_unlock`` rule asks for."""
+        self._require(actor, (Role.SYSTEM,))
         with self.db.write() as s:
             row = self._row(s, username)
-            if row.id == actor.staff_id:
-                raise PermissionDenied(_("Another supervisor must unlock your account."), code="self_unlock")
-            was = {"failed_attempts": row.failed_attempts,
-                   "locked_until": row.locked_until.isoformat() if row.locked_until else None}
-            row.failed_attempts = 0
-            row.locked_until = None
-            self.audit.append(s, actor, "unlock", subject=f"staff:{row.username}", detail=was)
+            self.audit.append(s, actor, "unlock", subject=f"staff:{row.username}", detail=clear_lockout(row))
             return staff_view(row)
 
     @guarded("auth")

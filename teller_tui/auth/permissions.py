@@ -149,6 +149,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "evaluate": PURE,
         "expire_sweep": HOUSE,
         "release_overdue": IN_TXN,
+        "may_approve": PURE,
         "pending": READ,
         "get": READ,
         "recent": READ,
@@ -320,6 +321,10 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "pending": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
         "outcome_of": _actor(*COUNTER, scope=Scope.OWN),
         "check_pending": _actor(*COUNTER, scope=Scope.OWN),
+    },
+    # A colleague locked out: anyone at the counter asks, a different approver approves.
+    "staff_unlock": {
+        "unlock": _actor(*COUNTER, scope=Scope.BRANCH),
     },
     "kb": {
         # Everyone at a terminal reads the help (the kiosk offers customer-safe articles too).

@@ -1,6 +1,8 @@
 """Business days: one per branch is open at a time; it opens for the local date (or a given
-one, never before the latest entry's date) and closes only when every drawer of the day is closed. Which date an entry carries is
-the ledger's rule (:mod:`teller_tui.ledger.business_day`); this service opens and closes days."""
+one) and closes only when every drawer of the day is closed, with a second person's approval
+where the policy says so (action ``day_close``, through :mod:`teller_tui.branch.dual_control`).
+Which date an entry carries is the ledger's rule (:mod:`teller_tui.ledger.business_day`); this
+service opens and closes days."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from datetime import date
 
 from sqlmodel import Session, col, func, select
 
+from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.auth.roles import STAFF_ROLES, SUPERVISION_ROLES
-from teller_tui.branch.views import BusinessDayView
+from teller_tui.branch.dual_control import FourEyes
+from teller_tui.branch.views import BusinessDayView, SupervisorCredentials
 from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.errors import Conflict, PermissionDenied
 from teller_tui.common.i18n import _
@@ -31,8 +35,8 @@ def _day_view(day: BusinessDay, drawers_open: int = 0) -> BusinessDayView:
 
 
 class BusinessDayService:
-    def __init__(self, *, db: Database, clock: Clock, audit: AuditTrail) -> None:
-        self.db, self.clock, self.audit = db, clock, audit
+    def __init__(self, *, db: Database, clock: Clock, audit: AuditTrail, four_eyes: FourEyes) -> None:
+        self.db, self.clock, self.audit, self.four_eyes = db, clock, audit, four_eyes
 
     def current(self, branch_code: str) -> BusinessDayView | None:
         """The branch's open day with the number of drawers not yet closed, or None."""
@@ -82,26 +86,46 @@ class BusinessDayService:
         return day
 
     @guarded("business_days")
-    def close(self, actor: Actor) -> BusinessDayView:
-        """Close the branch's open day (supervisor); refused while any drawer of it is open."""
+    def close(self, actor: Actor, supervisor: SupervisorCredentials | None = None, *,
+              approval_id: int | None = None) -> BusinessDayView:
+        """Close the branch's open day (supervisor); refused while any drawer of it is open. Needs an
+        approval when the policy has a ``day_close`` rule (ApprovalRequired carrying the spec)."""
         if actor.role not in SUPERVISION_ROLES:
             raise PermissionDenied(_("Only a supervisor can close the business day."), code="forbidden")
+        with self.db.read() as session:
+            day = self._closable(session, actor)
+            spec = self._spec(actor, day.business_date)
+            if approval_id is None and supervisor is None:
+                self.four_eyes.consume(session, spec, None)  # raises ApprovalRequired when one is needed
+        approval_id = self.four_eyes.obtain(actor, spec, supervisor, approval_id)
         with self.db.write() as session:
-            # FOR UPDATE: a posting dated into this day (it reads the row FOR SHARE) commits first.
-            day = find_open_business_day(session, actor.branch_code, lock=True)
-            if day is None:
-                raise Conflict(_("No business day is open at this branch."), code="no_business_day")
-            still_open = session.exec(select(Drawer.username).where(
-                Drawer.business_day_id == day.id, Drawer.status != DrawerStatus.CLOSED)
-                .order_by(col(Drawer.username))).all()
-            if still_open:
-                raise Conflict(_("The business day cannot close while drawers are open: {names}").format(
-                    names=", ".join(still_open)), code="drawers_open", drawers=list(still_open))
+            day = self._closable(session, actor)
+            grant, approver = self.four_eyes.consume(session, self._spec(actor, day.business_date), approval_id)
             day.status = BusinessDayStatus.CLOSED
             day.closed_at = self.clock.now()
             day.closed_by = actor.username
             session.flush()
             self.audit.append(session, actor, "business_day_close",
                               subject=f"business_day:{day.branch_code}:{day.business_date}",
-                              detail={"business_date": day.business_date.isoformat()})
+                              detail={"business_date": day.business_date.isoformat(), "approver": approver,
+                                      "approval_id": grant.approval_id if grant else None})
             return _day_view(day)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _closable(self, session: Session, actor: Actor) -> BusinessDay:
+        day = find_open_business_day(session, actor.branch_code)
+        if day is None:
+            raise Conflict(_("No business day is open at this branch."), code="no_business_day")
+        still_open = session.exec(select(Drawer.username).where(
+            Drawer.business_day_id == day.id, Drawer.status != DrawerStatus.CLOSED)
+            .order_by(col(Drawer.username))).all()
+        if still_open:
+            raise Conflict(_("The business day cannot close while drawers are open: {names}").format(
+                names=", ".join(still_open)), code="drawers_open", drawers=list(still_open))
+        return day
+
+    def _spec(self, actor: Actor, business_date: date) -> ApprovalSpec:
+        return self.four_eyes.spec(actor, ("day_close",), on=business_date,
+                                   subject=f"business_day:{actor.branch_code}:{business_date.isoformat()}",
+                                   summary=_("Close business day {date} of branch {branch}").format(
+                                       date=business_date.isoformat(), branch=actor.branch_code))

@@ -5,12 +5,14 @@ transaction, the blind count and the close with its over/short.
   its cash is the ledger account ``drawer:<branch>:<username>``. A closed drawer cannot
   transact; the teller opens a new drawer on the next business day. Opening a drawer opens the
   branch's business day for the local date when none is open.
-* Dual control: the opening float, every vault transfer and the close need a supervisor (a
-  different person, role ``supervisor``) confirming with fresh credentials.
+* Dual control: the opening float, every vault transfer and the close need a second person's
+  approval through the approvals service (:mod:`teller_tui.branch.dual_control`): the policy says
+  who may approve (a supervisor; an administrator or another supervisor for a supervisor's own
+  drawer), at the counter or from the branch queue.
 * End of day: the blind count is submitted before the expected figure is shown
   (:meth:`DrawerService.status` never returns the balance unless asked). Closing posts the
   difference to cash over/short — within ``settings.over_short_tolerance`` on the supervisor's
-  countersignature, beyond it with the supervisor's explicit approval — and returns the counted
+  countersignature, beyond it with an approval that covers the policy's ``over_short`` rule — and returns the counted
   cash to the vault, so a closed drawer holds zero and the vault holds the branch's cash overnight.
 
 ``DrawerService`` is what screens call (``services.drawers``); it delegates business days to
@@ -27,12 +29,12 @@ from sqlmodel import Session, col, func, select
 
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.audit.trail import Actor, AuditTrail
-from teller_tui.auth.service import AuthService
 from teller_tui.branch.business_day import BusinessDayService
 from teller_tui.branch.cashbook import check_vault_has, drawer_account, post_move, record_event, vault_account
+from teller_tui.branch.closing import post_over_short, return_to_vault
 from teller_tui.branch.counts import clean_counts
 from teller_tui.branch.drawer_lookup import actor_drawer
-from teller_tui.branch.dual_control import countersign, require_staff
+from teller_tui.branch.dual_control import FourEyes, counts_key, require_staff
 from teller_tui.branch.eod import EodReport
 from teller_tui.branch.eod_build import build_report
 from teller_tui.branch.kinds import Direction
@@ -42,17 +44,19 @@ from teller_tui.branch.views import (
     VaultView,
 )
 from teller_tui.common.clock import Clock
-from teller_tui.common.errors import ApprovalRequired, Conflict, ValidationError
+from teller_tui.approvals.spec import ApprovalSpec
+from teller_tui.common.errors import Conflict, ValidationError
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money, parse_money
 from teller_tui.common.reference import count_total
 from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
-from teller_tui.ledger import AccountKind, Ledger
-from teller_tui.ledger.accounts import over_short_code
+from teller_tui.ledger import Ledger
+from teller_tui.ledger.accounts import drawer_code, vault_code
+from teller_tui.ledger.business_day import current_business_date
 from teller_tui.ledger.kinds import DRAWER_ENTRY_KINDS, EntryKind
-from teller_tui.models.drawers import DenominationCount, Drawer, DrawerEvent
+from teller_tui.models.drawers import Drawer, DrawerEvent
 from teller_tui.models.enums import DrawerEventKind, DrawerStatus as DrawerState
 from teller_tui.models.ledger import JournalEntry, Posting
 from teller_tui.auth.permissions import guarded
@@ -84,10 +88,9 @@ def _count_result(drawer: Drawer, tolerance: Money) -> CountResult:
 
 class DrawerService:
     def __init__(self, *, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 auth: AuthService, days: BusinessDayService, vaults: VaultService,
-                 approvals: ApprovalService) -> None:
+                 four_eyes: FourEyes, days: BusinessDayService, vaults: VaultService) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self.auth, self.days, self.vaults, self.approvals = auth, days, vaults, approvals
+        self.four_eyes, self.days, self.vaults = four_eyes, days, vaults
 
     # -- business day and vault (delegates, so screens have one service for the cash desk) ----------
     @guarded("drawers")
@@ -95,8 +98,9 @@ class DrawerService:
         return self.days.open(actor, business_date)
 
     @guarded("drawers")
-    def close_business_day(self, actor: Actor, *, write_report: bool = True) -> BusinessDayView:
-        view = self.days.close(actor)
+    def close_business_day(self, actor: Actor, supervisor: SupervisorCredentials | None = None, *,
+                           write_report: bool = True, approval_id: int | None = None) -> BusinessDayView:
+        view = self.days.close(actor, supervisor, approval_id=approval_id)
         if write_report:
             self.eod_report(view.branch_code, view.business_date, write=True)
         return view
@@ -112,35 +116,56 @@ class DrawerService:
 
     @guarded("drawers")
     def transfer_with_vault(self, actor: Actor, direction: Direction, counts: Mapping[str, int],
-                            supervisor: SupervisorCredentials | None, *, idempotency_key: str | None = None,
-                            currency: str = "CNY") -> TransferResult:
+                            supervisor: SupervisorCredentials | None = None, *, idempotency_key: str | None = None,
+                            currency: str = "CNY", approval_id: int | None = None) -> TransferResult:
         return self.vaults.transfer(actor, direction, counts, supervisor, idempotency_key=idempotency_key,
-                                    currency=currency)
+                                    currency=currency, approval_id=approval_id)
 
     # -- opening --------------------------------------------------------------------------------------
     @guarded("drawers")
-    def open_drawer(self, actor: Actor, counts: Mapping[str, int], supervisor: SupervisorCredentials | None,
-                    *, currency: str = "CNY") -> DrawerStatus:
-        """Open the actor's drawer for the business day with a float counted out of the vault."""
+    def open_drawer(self, actor: Actor, counts: Mapping[str, int], supervisor: SupervisorCredentials | None = None,
+                    *, currency: str = "CNY", approval_id: int | None = None) -> DrawerStatus:
+        """Open the actor's drawer for the business day with a float counted out of the vault
+        (dual control: policy action ``drawer_open``, the approval bound to the pieces)."""
         require_staff(actor)
         counts = clean_counts(counts, currency)
-        self._precheck_open(actor)
-        approver = countersign(self.auth, actor, supervisor, "drawer_open")
-        self._open_drawer(actor, counts, approver, currency)
+        spec = self._precheck_open(actor, counts, currency, ask=approval_id is None and supervisor is None)
+        approval_id = self.four_eyes.obtain(actor, spec, supervisor, approval_id)
+        self._open_drawer(actor, counts, "", currency, approve=True, approval_id=approval_id)
         return self.status(actor)
 
-    def _precheck_open(self, actor: Actor) -> None:
-        """Refuse before asking for the supervisor's code when the drawer cannot open anyway."""
+    def _open_spec(self, session: Session, actor: Actor, counts: dict[str, int], currency: str) -> ApprovalSpec:
+        total = count_total(counts, currency)
+        return self.four_eyes.spec(
+            actor, ("drawer_open",), on=current_business_date(session, actor.branch_code, self.clock), amount=total,
+            accounts=(vault_code(actor.branch_code, currency), drawer_code(actor.branch_code, actor.username)),
+            subject=f"drawer_open:{actor.branch_code}:{actor.username}:{counts_key(counts)}",
+            summary=_("Opening float {amount} for {user}").format(amount=format_money(total), user=actor.username))
+
+    def _precheck_open(self, actor: Actor, counts: dict[str, int], currency: str, *, ask: bool) -> ApprovalSpec:
+        """Refuse before asking for the supervisor's code when the drawer cannot open anyway; with
+        ``ask``, raise ApprovalRequired (with the spec) when an approval is needed."""
         with self.db.read() as session:
             found = actor_drawer(session, actor)
             if found is not None and found[0] is not None:
                 _refuse_reopen(found[0])
+            spec = self._open_spec(session, actor, counts, currency)
+            if ask:
+                self.four_eyes.consume(session, spec, None)
+            return spec
 
-    def _open_drawer(self, actor: Actor, counts: dict[str, int], approver: str, currency: str) -> int:
-        """Open the drawer once ``approver`` has countersigned (package-internal: set-up code in
-        :mod:`teller_tui.branch.setup` records ``system:...`` as the approver)."""
+    def _open_drawer(self, actor: Actor, counts: dict[str, int], approver: str, currency: str, *,
+                     approve: bool = False, approval_id: int | None = None) -> int:
+        """Open the drawer. With ``approve`` the approval ``approval_id`` is consumed in the
+        transaction (the approver recorded is its approver); set-up code in
+        :mod:`teller_tui.branch.setup` records ``approver`` (``system:...``) instead."""
         total = count_total(counts, currency)
         with self.db.write() as session:
+            approval_ref: int | None = None
+            if approve:
+                grant, approver = self.four_eyes.consume(session, self._open_spec(session, actor, counts, currency),
+                                                         approval_id)
+                approval_ref = grant.approval_id if grant else None
             day = self.days.open_in(session, actor, None)
             existing = session.exec(select(Drawer).where(Drawer.business_day_id == day.id,
                                                          Drawer.staff_id == actor.staff_id)).first()
@@ -164,15 +189,17 @@ class DrawerService:
             entry_id = None
             if total.minor:
                 entry = post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_FLOAT, debit_id=account,
-                                  credit_id=vault, amount=total, key=f"drawer:{drawer.id}:float", memo=f"Opening float {actor.username}",
-                                  meta={"drawer": drawer.id})
+                                  credit_id=vault, amount=total,
+                                  key=f"drawer:{drawer.id}:float", memo=f"Opening float {actor.username}",
+                                  meta={"drawer": drawer.id, "approval_id": approval_ref})
                 entry_id = entry.entry_id
             record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,
                          business_date=day.business_date, kind=DrawerEventKind.OPEN_FLOAT, currency=currency,
                          amount=total.minor, actor=actor, counts=counts, entry_id=entry_id, approver=approver)
             self.audit.append(session, actor, "drawer_open", subject=f"drawer:{drawer.id}",
                               detail={"business_date": day.business_date.isoformat(), "float": total.minor,
-                                      "currency": currency, "approver": approver, "counts": counts})
+                                      "currency": currency, "approver": approver, "counts": counts,
+                                      "approval_id": approval_ref})
             return drawer.id
 
     # -- cash pieces at the counter -------------------------------------------------------------------
@@ -219,7 +246,7 @@ class DrawerService:
             if drawer.status != DrawerState.OPEN:
                 raise Conflict(_("This drawer has already been counted."), code="drawer_counted")
             # A cash-out request past its time releases its hold here, supervisor or not (invariant 17).
-            self.approvals.release_overdue(session, [drawer.account_id])
+            self.four_eyes.approvals.release_overdue(session, [drawer.account_id])
             bal = self.ledger.balance(session, drawer.account_id)
             if bal.debits_pending or bal.credits_pending:
                 raise Conflict(_("A cash transaction is waiting for a supervisor's decision; settle it before "
@@ -250,31 +277,26 @@ class DrawerService:
 
     @guarded("drawers")
     def close_drawer(self, actor: Actor, supervisor: SupervisorCredentials | None = None, *,
-                     write_report: bool = True) -> DrawerClosed:
+                     write_report: bool = True, approval_id: int | None = None) -> DrawerClosed:
         """Post the over/short, return the counted cash to the vault and close the drawer.
 
-        Beyond the tolerance a supervisor must approve with fresh credentials (or the call raises
-        :class:`ApprovalRequired`, rule ``over_short``).
+        Needs an approval (:class:`ApprovalRequired` carrying the spec otherwise): policy action
+        ``drawer_close`` (the cash goes back to the vault), plus ``over_short`` when the difference is
+        beyond the tolerance. The approval binds the drawer, the count and the expected figure.
         """
         require_staff(actor)
         pending = self.pending_count(actor)
         if pending is None:
             raise Conflict(_("Count your drawer before closing it."), code="drawer_not_counted")
-        # Closing always needs a supervisor: the counted cash goes back into the vault (dual
-        # control, as when the float came out), and any over/short is posted only with a
-        # supervisor's approval (RELIABILITY invariant 13). Within the tolerance the
-        # countersignature is that approval; beyond it the supervisor approves the difference
-        # explicitly.
-        if supervisor is None:
-            if pending.needs_approval:
-                raise ApprovalRequired(
-                    _("The difference of {diff} is beyond the tolerance of {tol}: a supervisor must approve it.")
-                    .format(diff=format_money(pending.difference), tol=format_money(pending.tolerance)), rules=["over_short"])
-            raise ApprovalRequired(
-                _("Closing returns the drawer's cash to the vault: a supervisor must countersign."),
-                rules=["vault_return"])
-        approver = countersign(self.auth, actor, supervisor,
-                               "over_short" if pending.needs_approval else "vault_return")
+        # Closing always needs a second person: the counted cash goes back into the vault (dual
+        # control, as when the float came out), and any over/short is posted only with an approval
+        # (RELIABILITY invariant 13). Within the tolerance the countersignature is that approval;
+        # beyond it the approval must also cover the policy's over_short rule.
+        with self.db.read() as session:
+            spec = self._close_spec(actor, pending, current_business_date(session, actor.branch_code, self.clock))
+            if approval_id is None and supervisor is None:
+                self.four_eyes.consume(session, spec, None)  # raises ApprovalRequired (with the spec)
+        approval_id = self.four_eyes.obtain(actor, spec, supervisor, approval_id)
         with self.db.write() as session:
             found = actor_drawer(session, actor)
             drawer = found[0] if found else None
@@ -284,9 +306,15 @@ class DrawerService:
             bal = self.ledger.balance(session, drawer.account_id)
             if bal.debits_posted - bal.credits_posted != drawer.expected_minor:
                 raise Conflict(_("The drawer balance changed after the count; count again."), code="drawer_changed")
+            on = current_business_date(session, actor.branch_code, self.clock)
+            grant, approver = self.four_eyes.consume(session, self._close_spec(actor, _count_result(
+                drawer, _tolerance(self.settings)), on), approval_id)
+            approval_ref = grant.approval_id if grant else None
             diff = Money(drawer.counted_minor - drawer.expected_minor, drawer.currency)
-            os_ref = self._post_over_short(session, actor, drawer, diff, approver) if diff.minor else None
-            ret_ref = self._return_to_vault(session, actor, drawer, approver) if drawer.counted_minor else None
+            os_ref = (post_over_short(session, self.ledger, actor, drawer, diff, approver, approval_ref)
+                      if diff.minor else None)
+            ret_ref = (return_to_vault(session, self.ledger, self.clock.now(), actor, drawer, approver)
+                       if drawer.counted_minor else None)
             drawer.status = DrawerState.CLOSED
             drawer.closed_at = self.clock.now()
             drawer.close_approver = approver
@@ -294,7 +322,7 @@ class DrawerService:
             self.audit.append(session, actor, "drawer_close", subject=f"drawer:{drawer.id}",
                               detail={"counted": drawer.counted_minor, "expected": drawer.expected_minor,
                                       "difference": diff.minor, "approver": approver,
-                                      "over_short": os_ref, "returned": ret_ref})
+                                      "over_short": os_ref, "returned": ret_ref, "approval_id": approval_ref})
             result = DrawerClosed(pending.drawer_id, drawer.business_date, Money(drawer.counted_minor, diff.currency),
                                   Money(drawer.expected_minor, diff.currency), diff, approver, os_ref, ret_ref, None)
         if write_report:
@@ -303,44 +331,22 @@ class DrawerService:
                                   result.difference, approver, os_ref, ret_ref, report.path)
         return result
 
-    def _post_over_short(self, session: Session, actor: Actor, drawer: Drawer, diff: Money, approver: str) -> str:
-        """Post the counted difference to cash over/short (inside the close); return its reference."""
-        cur = drawer.currency
-        os_acct = self.ledger.open_account(session, code=over_short_code(actor.branch_code, cur),
-                                           name=f"Cash over/short {actor.branch_code}", kind=AccountKind.OVER_SHORT,
-                                           currency=cur, branch_code=actor.branch_code)
-        if diff.minor < 0:  # short: the drawer gives up the missing cash to over/short
-            dr, cr, amt = os_acct, drawer.account_id, Money(-diff.minor, cur)
-        else:
-            dr, cr, amt = drawer.account_id, os_acct, diff
-        entry = post_move(session, self.ledger, actor, kind=EntryKind.OVER_SHORT, debit_id=dr, credit_id=cr, amount=amt,
-                          key=f"drawer:{drawer.id}:over_short",
-                          memo=("Cash short " if diff.minor < 0 else "Cash over ") + actor.username,
-                          meta={"drawer": drawer.id, "approver": approver})
-        drawer.over_short_entry_id = entry.entry_id
-        return entry.reference
-
-    def _return_to_vault(self, session: Session, actor: Actor, drawer: Drawer, approver: str) -> str:
-        """Move the counted cash, piece by piece as counted, back to the vault; return the reference."""
-        assert drawer.counted_minor is not None
-        cur = drawer.currency
-        count_event = session.exec(select(DrawerEvent.id).where(DrawerEvent.drawer_id == drawer.id,
-                                                                DrawerEvent.kind == DrawerEventKind.BLIND_COUNT)
-                                   .order_by(col(DrawerEvent.id).desc())).first()
-        counts = {k: int(n) for k, n in session.exec(
-            select(DenominationCount.denomination, DenominationCount.pieces)
-            .where(DenominationCount.event_id == count_event, DenominationCount.side == "main")).all()}
-        vault = vault_account(session, self.ledger, actor.branch_code, cur)
-        entry = post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_RETURN, debit_id=vault,
-                          credit_id=drawer.account_id, amount=Money(drawer.counted_minor, cur),
-                          key=f"drawer:{drawer.id}:return",
-                          memo=f"Drawer return {actor.username}",
-                          meta={"drawer": drawer.id})
-        record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,
-                     business_date=drawer.business_date, kind=DrawerEventKind.CLOSE_RETURN, currency=cur,
-                     amount=drawer.counted_minor, actor=actor, counts=counts, entry_id=entry.entry_id,
-                     approver=approver)
-        return entry.reference
+    def _close_spec(self, actor: Actor, count: CountResult, on: date) -> ApprovalSpec:
+        """The drawer's close as an approval request: ``drawer_close``, and ``over_short`` beyond the
+        tolerance (then the amount is the difference, else the cash going back to the vault)."""
+        diff = count.difference
+        over = count.needs_approval
+        cur = count.counted.currency
+        summary = _("Close drawer of {user}: counted {counted}, expected {expected}, difference {diff}").format(
+            user=actor.username, counted=format_money(count.counted), expected=format_money(count.expected),
+            diff=format_money(diff, sign=True))
+        return self.four_eyes.spec(
+            actor, ("drawer_close", "over_short"), on=on,
+            amount=Money(abs(diff.minor), cur) if over else count.counted,
+            facts_amounts={"over_short": diff, "drawer_close": count.counted},
+            accounts=(drawer_code(actor.branch_code, actor.username), vault_code(actor.branch_code, cur)),
+            subject=f"drawer:{count.drawer_id}:close:counted={count.counted.minor}:expected={count.expected.minor}",
+            summary=summary)
 
     # -- reads ---------------------------------------------------------------------------------------
     @guarded("drawers")

@@ -6,9 +6,9 @@ Public API::
     acts = svc.available(wallet_id)          # -> {action: None | reason it is refused}, for the UI
     svc.freeze(actor, wallet_id, reason)                                 # any teller, at once
     svc.unfreeze(actor, wallet_id, reason, approval_id=None)             # needs an approval
-    svc.change_tier(actor, wallet_id, new_tier, evidence=(), reason="")  # up- or downgrade
+    svc.change_tier(actor, wallet_id, new_tier, evidence=(), reason="", approval_id=None)  # where policy says
     res = svc.replace_device(actor, wallet_id, new_pin=..., enrol_totp=False, approval_id=None)
-    svc.close(actor, wallet_id, reason)                                  # final; balance must be 0
+    svc.close(actor, wallet_id, reason, approval_id=None)               # final; balance must be 0
 
 States and actions (:data:`TRANSITIONS`)::
 
@@ -20,11 +20,12 @@ States and actions (:data:`TRANSITIONS`)::
 Anything else raises :class:`~teller_tui.common.errors.Conflict` with ``code="illegal_transition"``
 and a message naming the state and the action (:func:`check_transition`). Every change is audited.
 
-Approval contract (used by the overrides helper's approval flow): ``unfreeze`` and
-``replace_device`` need a supervisor's approval (policy actions ``unfreeze`` and
-``device_replacement``). With the approval service (``services.approvals``, a required
+Approval contract (the app's one approval flow, ``TellerApp.request_approval``): ``unfreeze``,
+``replace_device``, ``change_tier`` and ``close`` ask the policy (actions ``unfreeze``,
+``device_replacement``, ``class_change`` and ``wallet_close``; the shipped policy requires the first
+two, a site may add the others). With the approval service (``services.approvals``, a required
 ``approvals=``) the core builds an ``ApprovalSpec`` (kind = the policy action, subject
-``wallet:<number>``, accounts ``(number,)``, the customer and the reason) and calls
+``wallet:<number>`` (``wallet:<number>:class:<n>`` for a class change), accounts ``(number,)``, the customer and the reason) and calls
 ``approvals.check(session, spec, approval_id=...)`` inside the change's transaction: without
 ``approval_id`` it raises :class:`~teller_tui.common.errors.ApprovalRequired` carrying the spec in
 ``details["spec"]``; with one the approval is consumed (bound to that spec, single use) and its
@@ -90,7 +91,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (WalletStatus.FROZEN, "replace_device"): WalletStatus.FROZEN,
 }
 #: Lifecycle action -> approval-policy action (data/approval_policy.toml).
-APPROVAL_ACTIONS: dict[str, str] = {"unfreeze": "unfreeze", "replace_device": "device_replacement"}
+APPROVAL_ACTIONS: dict[str, str] = {"unfreeze": "unfreeze", "replace_device": "device_replacement",
+                                    "change_tier": "class_change", "close": "wallet_close"}
 
 
 def check_transition(state: str, action: str) -> str:
@@ -127,14 +129,14 @@ class LifecycleService:
         self.tiers, self.box, self.approvals = tiers, box, approvals
 
     def _approve(self, s: Session, actor: Actor, action: str, w: Wallet, reason: str, approval_id: int | None,
-                 message: str) -> None:
+                 message: str, subject: str = "") -> None:
         """Raise ApprovalRequired, or consume the approval (see the module docstring)."""
         kind = APPROVAL_ACTIONS[action]
         hits = self.approvals.evaluate(Facts(kind, on=current_business_date(s, actor.branch_code, self.clock),
                                              role=actor.role))
         cust = s.get(Customer, w.customer_id)
         spec = ApprovalSpec(kind=kind, requester_id=actor.staff_id, branch_code=actor.branch_code,
-                            accounts=(w.number,), customer_id=w.customer_id, subject=f"wallet:{w.number}",
+                            accounts=(w.number,), customer_id=w.customer_id, subject=subject or f"wallet:{w.number}",
                             reason=reason, rules=tuple(h.rule for h in hits),
                             reasons=tuple(h.reason for h in hits) or (message,), summary=message,
                             customer_name=mask_name(cust.full_name) if cust else "")
@@ -219,7 +221,7 @@ class LifecycleService:
 
     @guarded("lifecycle")
     def change_tier(self, actor: Actor, wallet_id: int, new_tier: int, *, evidence: Iterable[str] = (),
-                    reason: str = "") -> WalletInfo:
+                    reason: str = "", approval_id: int | None = None) -> WalletInfo:
         """Move a wallet to another class. ``evidence`` is what the teller collected now; it is
         added to what the customer showed before (``Customer.kyc_level`` and own linked accounts).
         The wallet must fit every limit of the new class (:func:`~teller_tui.wallets.limits.check_class_change`):
@@ -227,6 +229,7 @@ class LifecycleService:
         and yearly limits (usage carries over; a reversed payment does not count)."""
         require_role(actor, *STAFF_ROLES)
         given = close_evidence(evidence)
+        reason = clean_text(reason, limit=200)
 
         def work(s: Session) -> WalletInfo:
             on = current_business_date(s, actor.branch_code, self.clock)
@@ -256,6 +259,9 @@ class LifecycleService:
                                    code="wallet_tier_exists")
             check_class_change(s, self.tiers, tier=new_tier, account_id=w.account_id,
                                balance=self.ledger.balance(s, w.account_id).posted, on=on)
+            self._approve(s, actor, "change_tier", w, reason, approval_id,
+                          _("Changing the wallet to class {tier} needs a supervisor's approval").format(tier=new_tier),
+                          subject=f"wallet:{w.number}:class:{new_tier}:{','.join(sorted(given))}")
             before = w.tier
             w.tier = new_tier
             new_level = kyc_level(frozenset(close_evidence(have)))
@@ -263,7 +269,8 @@ class LifecycleService:
                 cust.kyc_level = new_level
             s.flush()
             self.audit.append(s, actor, "wallet_tier_change", subject=w.number, detail={
-                "from": before, "to": new_tier, "evidence": sorted(given), "reason": clean_text(reason, limit=200)})
+                "from": before, "to": new_tier, "evidence": sorted(given), "reason": reason,
+                "approval_id": approval_id})
             return wallet_info(w)
 
         return self.db.write_retrying(work)
@@ -311,7 +318,7 @@ class LifecycleService:
         return DeviceReset(number, secret, uri, qr)
 
     @guarded("lifecycle")
-    def close(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
+    def close(self, actor: Actor, wallet_id: int, reason: str, *, approval_id: int | None = None) -> WalletInfo:
         """Final. The balance must be paid out first (zero, nothing held); remaining points are
         returned to the points pool; linked accounts of the wallet are unlinked."""
         require_role(actor, *STAFF_ROLES)
@@ -324,6 +331,7 @@ class LifecycleService:
             if bal.posted.minor != 0 or bal.held.minor != 0:
                 raise Conflict(_("Pay out the balance of {balance} before closing").format(
                     balance=format_money(bal.posted)), code="close_nonzero")
+            self._approve(s, actor, "close", w, reason, approval_id, _("Closing the wallet needs a supervisor's approval"))
             if w.points_account_id is not None:
                 pts = self.ledger.balance(s, w.points_account_id).posted
                 if pts.minor > 0:
@@ -343,7 +351,7 @@ class LifecycleService:
                                   ).scalars():
                 link.removed_at = self.clock.now()
             self.audit.append(s, actor, "wallet_close", subject=w.number,
-                              detail={"reason": reason})
+                              detail={"reason": reason, "approval_id": approval_id})
             return wallet_info(w)
 
         return self.db.write_retrying(work)
