@@ -54,7 +54,7 @@ APPROVER_PW = "approver-pass-123"
 APPROVER_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
-def counter_approval(env: Env, spec: Any) -> int:
+def counter_approval(env: Env, spec: Any, actor: Any = None) -> int:
     """A real four-eyes approval at the counter: a supervisor with a password and a fresh TOTP code."""
     import pyotp
 
@@ -66,7 +66,8 @@ def counter_approval(env: Env, spec: Any) -> int:
                           password=APPROVER_PW, totp_secret=APPROVER_SECRET)
     env.clock.advance(seconds=31)
     code = pyotp.TOTP(APPROVER_SECRET).at(env.clock.now())
-    return env.services.approvals.approve_at_counter(env.teller, spec, "approver", APPROVER_PW, code).approval_id
+    return env.services.approvals.approve_at_counter(actor or env.teller, spec, "approver", APPROVER_PW,
+                                                      code).approval_id
 
 
 def make_env(db: Any, clock: FakeClock, home: Path) -> Env:

@@ -259,7 +259,7 @@ def _close_the_day(desk: Desk) -> None:
         with desk.db.read() as s:
             username = s.execute(select(Drawer.username).where(Drawer.staff_id == staff_id)).scalar_one()
         _count_and_close(desk, Actor(staff_id, username, "T01", "teller", "B001"))
-    desk.services.drawers.close_business_day(desk.supervisor, write_report=False)
+    desk.services.drawers.close_business_day(desk.supervisor, desk.credentials(desk.supervisor), write_report=False)
 
 
 def _dates_after(desk: Desk, moment: datetime) -> dict[str, date]:

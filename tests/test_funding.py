@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from teller_tui.common.errors import Conflict, LimitExceeded, ValidationError
+from teller_tui.common.errors import ApprovalRequired, Conflict, LimitExceeded, ValidationError
 from teller_tui.common.money import Money
 
-from onboarding_fixtures import CARD, PIN, card_number, env, full_data  # noqa: F401
+from onboarding_fixtures import CARD, PIN, card_number, counter_approval, env, full_data  # noqa: F401
 
 
 def test_check_number(env) -> None:  # type: ignore[no-untyped-def]
@@ -82,7 +82,11 @@ def test_tier_limits_apply(env) -> None:  # type: ignore[no-untyped-def]
         f.withdraw_to_linked(env.teller, wid, Money.of("1"), idempotency_key="d2")
     assert info.value.code in ("tier_daily", "tier_per_txn")
     env.clock.advance(hours=24)  # the next business day: the branch closes the day and opens the next
-    env.services.drawers.close_business_day(env.supervisor, write_report=False)
+    try:
+        env.services.drawers.close_business_day(env.supervisor, write_report=False)
+    except ApprovalRequired as err:  # a second person approves the day's close (policy rule day_close)
+        env.services.drawers.close_business_day(env.supervisor, write_report=False,
+                                                approval_id=counter_approval(env, err.details["spec"], env.supervisor))
     env.services.drawers.open_business_day(env.supervisor)
     f.withdraw_to_linked(env.teller, wid, Money.of("1"), idempotency_key="d3")
 

@@ -121,6 +121,7 @@ def test_business_date_never_goes_backwards(db, booked, clock) -> None:  # type:
     ledger, chart, first = booked
     with pytest.raises(TypeError):
         transfer("dated", "cash_in", chart.drawers[0], chart.wallets[0], 1, business_date=first.business_date)
+    clock.advance(seconds=1)  # the day opens after the entries already booked
     with db.write() as s:
         s.add(BusinessDay(branch_code="B001", business_date=first.business_date - timedelta(days=1), status="open",
                           opened_at=clock.now(), opened_by="test"))
@@ -130,11 +131,13 @@ def test_business_date_never_goes_backwards(db, booked, clock) -> None:  # type:
     with db.write() as s:
         s.connection().exec_driver_sql("UPDATE business_day SET status = 'closed', closed_at = opened_at, "
                                        f"business_date = '{first.business_date + timedelta(days=1)}'")
+    clock.advance(seconds=1)  # after the close
     with db.write() as s:  # the clock's own date is earlier: the entry takes the next business day
         res = ledger.post(s, transfer("same-day", "cash_in", chart.drawers[0], chart.wallets[0], 1))
     assert res.business_date == first.business_date + timedelta(days=2)
     with db.read() as s:
-        assert verify_ledger(s).ok
+        report = verify_ledger(s)
+        assert report.ok, report.render()
 
 
 def test_expired_hold_no_longer_blocks_funds(db, booked, clock) -> None:  # type: ignore[no-untyped-def]

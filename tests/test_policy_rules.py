@@ -76,7 +76,21 @@ def fund(env: Env, amount: str = "10000") -> None:
 # -- one test per rule of the shipped policy --------------------------------------------------------------
 def test_the_shipped_policy_has_exactly_the_rules_tested_here() -> None:
     assert SHIPPED == {"teller_cash_limit", "large_cash", "reversal", "unfreeze", "device_replacement",
-                       "over_short", "staff_unlock", "drawer_open", "vault_transfer", "drawer_close", "day_close"}
+                       "over_short", "staff_unlock", "drawer_open", "vault_transfer", "drawer_close", "day_close",
+                       "dispute_correction"}
+
+
+def test_rule_dispute_correction(env: Env) -> None:
+    """The rule applies to every dispute correction (the whole path, refused without an approval and
+    posted with one bound to the case and amount, is tests/test_cases_dispute.py)."""
+    from teller_tui.approvals.policy import Facts
+
+    today = env.services.clock.now().date()
+    hits = env.services.approvals.evaluate(Facts("dispute_correction", on=today, amount=Money.of("1"),
+                                                 role="teller"))
+    assert [h.rule for h in hits] == ["dispute_correction"]
+    set_rules(env, lambda rules: [r for r in rules if r.id != "dispute_correction"])
+    assert env.services.approvals.evaluate(Facts("dispute_correction", on=today, role="teller")) == []
 
 
 def test_rule_teller_cash_limit(env: Env) -> None:

@@ -366,7 +366,11 @@ class Ledger:
         posted_at = max(now, head.last_at) if head.last_at else now
         seq = head.last_seq + 1
         # The ledger dates the entry (invariant 14): the branch's open day, else the dating rule.
-        open_date = open_business_date(session, req.branch_code, lock=True)
+        # A counter posting locks the day's row so the day cannot close before it commits; a
+        # self-service posting does not (the kiosk's database role may not lock rows it cannot
+        # update): racing a close, it keeps the day that was open when it was posted, which
+        # `ledger verify` accepts, and never takes a day that had already closed.
+        open_date = open_business_date(session, req.branch_code, lock=req.dating == Dating.COUNTER)
         if open_date is None and req.dating == Dating.COUNTER:
             raise Conflict(_("No business day is open at this branch."), code="no_business_day")
         business_date = open_date or next_business_date(session, req.branch_code, self.clock)
