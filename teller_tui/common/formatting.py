@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "DEFAULT_TZ",
     "amount_in_words",
+    "format_limit",
     "babel_locale",
     "display_width",
     "format_date",
@@ -111,6 +112,14 @@ def format_money(m: Money, locale: str | None = None, *, sign: bool = False) -> 
     body = format_currency(abs(m).decimal, cur.code, locale=_bl(loc), currency_digits=True,
                            decimal_quantization=False)
     return _sign(m, sign) + _plain(body)
+
+
+def format_limit(m: Money | None, locale: str | None = None) -> str:
+    """A limit for people: the amount, or "no limit" for ``None`` (a class limit given as unlimited)."""
+    if m is None:
+        with locale_override(_loc(locale)):
+            return _("no limit")
+    return format_money(m, locale)
 
 
 def format_dr_cr(m: Money, locale: str | None = None) -> str:
