@@ -1,7 +1,8 @@
 """The composition root: one typed object that wires the core together.
 
 ``make_services(settings)`` opens the database (checking pragmas, filesystem and schema), builds
-the shared pieces once (secret box, wallet-class table, approval policy, teller and kiosk limits)
+the shared pieces once (secret box, wallet-class table, approval policy, teller and kiosk limits, risk
+rules and watch list)
 and constructs every service in dependency order, passing each exactly what it needs as required
 constructor arguments. The CLI, both apps and the tests all build the core here; nothing else
 constructs a service, and no service builds another one, a secret box or a class table itself.
@@ -31,6 +32,10 @@ from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.pins import CustomerPinService
 from teller_tui.kiosk.service import KioskService
 from teller_tui.ledger import Ledger
+from teller_tui.risk.rules import RiskRules
+from teller_tui.risk.screening import OnboardingScreen
+from teller_tui.risk.service import RiskService
+from teller_tui.risk.watchlist import Watchlist
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.funding import FundingService
 from teller_tui.wallets.lifecycle import LifecycleService
@@ -66,6 +71,9 @@ class Services:
     kiosk: KioskService
     customer_pins: CustomerPinService
     kb: KnowledgeBaseService
+    risk_rules: RiskRules
+    watchlist: Watchlist
+    risk: RiskService
 
     def close(self) -> None:
         self.db.dispose()
@@ -95,6 +103,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     policy = ApprovalPolicy.load()
     teller_limits = TellerLimits.load()
     kiosk_limits = KioskLimits.load()
+    risk_rules = RiskRules.load()
+    watchlist = Watchlist.load()
     auth = AuthService(db, clock, settings, audit, secretbox=box)
     approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy)
     customers = CustomerService(db, clock, settings, audit=audit, tiers=tiers)
@@ -107,14 +117,16 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                             days=business_days, vaults=vault)
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
-                                   box=box)
+                                   box=box, screening=OnboardingScreen(watchlist, approvals))
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
     kiosk = KioskService(db, clock, settings, ledger, audit, cash=cash, limits=kiosk_limits, box=box)
     customer_pins = CustomerPinService(db, clock, settings, audit)
     kb = KnowledgeBaseService(db, clock, audit)
+    risk = RiskService(db, clock, settings, audit, rules=risk_rules, watchlist=watchlist, policy=policy,
+                       freezer=lifecycle)
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, customers=customers, wallets=wallets, cash=cash, business_days=business_days,
                     vault=vault, drawers=drawers,
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
-                    customer_pins=customer_pins, kb=kb)
+                    customer_pins=customer_pins, kb=kb, risk_rules=risk_rules, watchlist=watchlist, risk=risk)

@@ -20,6 +20,7 @@ ACTIONS: dict[str, str] = {
     "device_replacement": N_("Device replacement"),
     "over_short": N_("End-of-day over/short"),
     "staff_unlock": N_("Unlock staff account"),
+    "watchlist_onboarding": N_("Onboard a watch-list match"),
 }
 
 

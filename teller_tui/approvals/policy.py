@@ -224,6 +224,8 @@ def _always_reason(action: str) -> str:
         "device_replacement": N_("Replacing a customer's device needs a supervisor's approval."),
         "staff_unlock": N_("Unlocking a staff account needs a supervisor's approval."),
         "over_short": N_("An end-of-day over/short needs a supervisor's approval."),
+        "watchlist_onboarding": N_("The customer matches the watch list: a supervisor must review before the "
+                                   "wallet is opened."),
     }
     return _(reasons.get(action, N_("This needs a supervisor's approval.")))
 

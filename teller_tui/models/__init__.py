@@ -13,6 +13,7 @@ from teller_tui.models.kb import KbArticle as KbArticle
 from teller_tui.models.drawers import BusinessDay, DenominationCount, Drawer, DrawerEvent  # noqa: F401
 from teller_tui.models.onboarding import OnboardingDraft as OnboardingDraft
 from teller_tui.models.ledger import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
+from teller_tui.models.risk import RiskAlert as RiskAlert, SuspiciousReport as SuspiciousReport
 from teller_tui.models.people import Customer, CustomerNote, LinkedAccount, Staff, Wallet
 
 __all__ = [
