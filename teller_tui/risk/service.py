@@ -68,7 +68,7 @@ class WalletFreezer(Protocol):
 class ScanResult:
     start: datetime
     end: datetime
-    findings: int  # patterns found, including those already raised
+    findings: int  # patterns found (a rule may find again what an alert already holds; it is not raised twice)
     new_alerts: tuple[int, ...]
     by_rule: dict[str, int]  # new alerts per rule
 
