@@ -148,11 +148,11 @@ def _plant(w: _World, end: datetime) -> list[tuple[str, str]]:
     def wallet(k: str) -> str:
         return f"wallet:{w.wallets[k][2]}"
 
-    from sqlalchemy import select
+    from sqlmodel import col, select
 
     from teller_tui.models import Customer
 
-    no = dict(w.session.execute(select(Customer.id, Customer.customer_no)).all())
+    no = {int(i): str(n) for i, n in w.session.execute(select(col(Customer.id), col(Customer.customer_no)))}
     return [("velocity", wallet("vel")), ("structuring", f"customer:{no[w.wallets['str'][0]]}"),
             ("structuring", f"group:{no[w.wallets['g1'][0]]}"), ("rapid_in_out", wallet("rio")),
             ("new_wallet_cash_out", wallet("new")), ("dormant_wakeup", wallet("dor")),

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.common.errors import NotFound
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
 from teller_tui.common.masks import mask_name, mask_wallet
 from teller_tui.common.money import Money
 from teller_tui.models import Customer, RiskAlert, Staff, Wallet
@@ -22,7 +22,15 @@ from teller_tui.risk.data import aware
 from teller_tui.risk.patterns import Finding
 from teller_tui.risk.rules import rule_title
 
-__all__ = ["AlertView", "alert_views", "get_alert", "lock_alert", "open_count", "store_findings", "view", "watermarks"]
+__all__ = ["STATUS_LABELS", "status_label", "AlertView", "alert_views", "get_alert", "lock_alert", "open_count", "store_findings", "view", "watermarks"]
+
+
+STATUS_LABELS: dict[str, str] = {AlertStatus.OPEN: N_("open"), AlertStatus.CLEARED: N_("cleared"),
+                                 AlertStatus.ESCALATED: N_("escalated")}
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from teller_tui.models import SuspiciousReport, Wallet
 from teller_tui.models.enums import WalletStatus
 from teller_tui.models.risk import AlertStatus
 from teller_tui.risk.alerts import (
-    AlertView, alert_views, get_alert, lock_alert, open_count, store_findings, view, watermarks,
+    AlertView, alert_views, get_alert, lock_alert, open_count, status_label, store_findings, view, watermarks,
 )
 from teller_tui.risk.data import load_customers, load_scan_data
 from teller_tui.risk.patterns import PATTERNS, Finding
@@ -157,7 +157,7 @@ class RiskService:
         def work(s: Session) -> AlertView:
             row = lock_alert(s, alert_id)
             if row.status not in allowed:
-                raise Conflict(_("This alert is already {status}").format(status=_(row.status)), code="alert_decided")
+                raise Conflict(_("This alert is already {status}").format(status=status_label(row.status)), code="alert_decided")
             row.status, row.decided_by, row.decided_at, row.decision_reason = status, actor.staff_id, now, reason
             row.wallet_frozen = row.wallet_frozen or frozen
             s.flush()
@@ -181,7 +181,7 @@ class RiskService:
         with self.db.read() as s:
             row = get_alert(s, alert_id)
             if row.status == AlertStatus.CLEARED:
-                raise Conflict(_("This alert is already {status}").format(status=_(row.status)), code="alert_decided")
+                raise Conflict(_("This alert is already {status}").format(status=status_label(row.status)), code="alert_decided")
             stmt = select(col(Wallet.id), col(Wallet.number)).where(col(Wallet.status) == WalletStatus.ACTIVE)
             if row.wallet_id is not None:
                 stmt = stmt.where(col(Wallet.id) == row.wallet_id)
@@ -208,7 +208,7 @@ class RiskService:
         def work(s: Session) -> ReportView:
             row = lock_alert(s, alert_id)
             if row.status == AlertStatus.CLEARED:
-                raise Conflict(_("This alert is already {status}").format(status=_(row.status)), code="alert_decided")
+                raise Conflict(_("This alert is already {status}").format(status=status_label(row.status)), code="alert_decided")
             if s.execute(select(col(SuspiciousReport.id)).where(col(SuspiciousReport.alert_id) == alert_id)).first():
                 raise Conflict(_("A report was already filed for this alert"), code="report_exists")
             report = new_report(s, actor, row, text, now)
