@@ -93,12 +93,15 @@ def _sign(m: Money, always: bool) -> str:
     return ""
 
 
-def format_money(m: Money, locale: str | None = None, *, sign: bool = False) -> str:
+def format_money(m: Money | None, locale: str | None = None, *, sign: bool = False) -> str:
     """Money for people: zh_CN ``¥1,234.50``, en ``CN¥1,234.50`` (CLDR's unambiguous symbol).
 
     Negative amounts start with ASCII ``-``; with ``sign=True`` positive ones start with ``+``
-    (zero has no sign). Reward points: ``1,234 pts`` / ``1,234 积分``.
+    (zero has no sign). Reward points: ``1,234 pts`` / ``1,234 积分``. ``None`` is a limit that does
+    not apply (a wallet class's "unlimited"): "no limit" (:func:`format_limit` says so by its name).
     """
+    if m is None:
+        return format_limit(None, locale)
     loc = _loc(locale)
     cur = currency(m.currency)
     if cur.commodity:
