@@ -2,7 +2,7 @@
 
 ``make_services(settings)`` opens the database (checking pragmas, filesystem and schema), builds
 the shared pieces once (secret box, wallet-class table, approval policy, teller and kiosk limits,
-service levels)
+service levels, risk rules and watch list)
 and constructs every service in dependency order, passing each exactly what it needs as required
 constructor arguments. The CLI, both apps and the tests all build the core here; nothing else
 constructs a service, and no service builds another one, a secret box or a class table itself.
@@ -45,6 +45,10 @@ from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.pins import CustomerPinService
 from teller_tui.kiosk.service import KioskService
 from teller_tui.ledger import Ledger
+from teller_tui.risk.rules import RiskRules
+from teller_tui.risk.screening import OnboardingScreen
+from teller_tui.risk.service import RiskService
+from teller_tui.risk.watchlist import Watchlist
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.funding import FundingService
 from teller_tui.wallets.lifecycle import LifecycleService
@@ -90,6 +94,9 @@ class Services:
     follow_up: FollowUpService
     crm: CrmService
     help_requests: HelpRequestService
+    risk_rules: RiskRules
+    watchlist: Watchlist
+    risk: RiskService
 
     def close(self) -> None:
         self.db.dispose()
@@ -125,6 +132,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     policy = ApprovalPolicy.load()
     teller_limits = TellerLimits.load()
     kiosk_limits = KioskLimits.load()
+    risk_rules = RiskRules.load()
+    watchlist = Watchlist.load()
     auth = AuthService(db, clock, settings, audit, secretbox=box)
     approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy)
     staff_unlock = StaffUnlockService(db, clock, audit, approvals=approvals)
@@ -141,7 +150,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     custody = DrawerCustodyService(db=db, clock=clock, audit=audit, auth=auth)
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
-                                   box=box)
+                                   box=box, screening=OnboardingScreen(watchlist, approvals))
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
     kb = KnowledgeBaseService(db, clock, audit)
     service_levels = ServiceLevels.load()
@@ -156,6 +165,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                          pacer=ResponsePacer(settings.kiosk_min_response_seconds),
                          throttle=TerminalThrottle(settings.kiosk_attempts_per_minute))
     customer_pins = CustomerPinService(db, clock, settings, audit, guard=guard)
+    risk = RiskService(db, clock, settings, audit, rules=risk_rules, watchlist=watchlist, policy=policy,
+                       freezer=lifecycle)
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, staff_unlock=staff_unlock, customers=customers, wallets=wallets,
@@ -163,4 +174,5 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     custody=custody,
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
-                    disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests)
+                    disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
+                    risk_rules=risk_rules, watchlist=watchlist, risk=risk)

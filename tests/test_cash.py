@@ -61,36 +61,36 @@ def test_insufficient_funds_refused(desk: Desk) -> None:
 
 
 def test_tier_balance_cap(desk: Desk) -> None:
-    wid = _wallet(desk, tier=3)  # cap 2,000
-    desk.cash.cash_in(desk.teller, wid, Money.of("2000"), idempotency_key=key())
+    wid = _wallet(desk, tier=4)  # cap 10,000 (the 2021 classes)
+    desk.cash.cash_in(desk.teller, wid, Money.of("10000"), idempotency_key=key())
     with pytest.raises(LimitExceeded) as err:
         desk.cash.cash_in(desk.teller, wid, Money.of("0.01"), idempotency_key=key())
     assert err.value.code == "tier_balance_cap"
-    other = _wallet(desk, tier=3, name="李娜")
+    other = _wallet(desk, tier=4, name="李娜")
     desk.cash.cash_in(desk.teller, other, Money.of("100"), idempotency_key=key())
     with pytest.raises(LimitExceeded):  # the cap holds for transfers in as well
         desk.cash.transfer(desk.teller, other, wid, Money.of("1"), idempotency_key=key())
 
 
 def test_tier_per_transaction(desk: Desk) -> None:
-    wid = _wallet(desk, tier=2)  # cap 10,000, per txn 5,000
+    wid = _wallet(desk, tier=4)  # cap 10,000, per payment 2,000 (the 2021 classes)
     desk.cash.cash_in(desk.teller, wid, Money.of("9000"), idempotency_key=key())
     with pytest.raises(LimitExceeded) as err:
-        desk.cash.cash_out(desk.teller, wid, Money.of("5000.01"), idempotency_key=key())
+        desk.cash.cash_out(desk.teller, wid, Money.of("2000.01"), idempotency_key=key())
     assert err.value.code == "tier_per_txn"
-    desk.cash.cash_out(desk.teller, wid, Money.of("5000"), idempotency_key=key())
+    desk.cash.cash_out(desk.teller, wid, Money.of("2000"), idempotency_key=key())
 
 
 def test_tier_daily_then_next_day(desk: Desk) -> None:
-    wid = _wallet(desk, tier=3)  # daily 2,000
-    desk.cash.cash_in(desk.teller, wid, Money.of("2000"), idempotency_key=key())
-    desk.cash.cash_out(desk.teller, wid, Money.of("1500"), idempotency_key=key())
-    desk.cash.cash_in(desk.teller, wid, Money.of("1000"), idempotency_key=key())
+    wid = _wallet(desk, tier=4)  # per payment 2,000, daily 5,000 (the 2021 classes)
+    desk.cash.cash_in(desk.teller, wid, Money.of("6000"), idempotency_key=key())
+    desk.cash.cash_out(desk.teller, wid, Money.of("2000"), idempotency_key=key())
+    desk.cash.cash_out(desk.teller, wid, Money.of("2000"), idempotency_key=key())
     with pytest.raises(LimitExceeded) as err:
-        desk.cash.cash_out(desk.teller, wid, Money.of("500.01"), idempotency_key=key())
+        desk.cash.cash_out(desk.teller, wid, Money.of("1000.01"), idempotency_key=key())
     assert err.value.code == "tier_daily"
     desk.next_business_day(days=1)
-    desk.cash.cash_out(desk.teller, wid, Money.of("500"), idempotency_key=key())
+    desk.cash.cash_out(desk.teller, wid, Money.of("1000"), idempotency_key=key())
 
 
 def test_tier_yearly(desk: Desk) -> None:

@@ -92,7 +92,9 @@ def test_tier_limits_apply(env) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_no_linked_account(env) -> None:  # type: ignore[no-untyped-def]
-    res = env.onboarding.issue(env.teller, full_data(funding={"kind": "none"}), pin=PIN, idempotency_key="a")
+    # Class 3 (class 1 is opened with an own bank account linked since 2021).
+    res = env.onboarding.issue(env.teller, full_data(funding={"kind": "none"}, tier={"tier": 3}), pin=PIN,
+                               idempotency_key="a")
     with pytest.raises(Conflict):
         env.services.funding.top_up_from_linked(env.teller, res.wallet.wallet_id, Money.of("1"),
                                                  idempotency_key="x")

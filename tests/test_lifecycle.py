@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from teller_tui.common.errors import NotFound, ApprovalRequired, Conflict, LimitExceeded, ValidationError
@@ -63,11 +65,20 @@ def test_change_tier_up_and_down(env) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationError) as info:
         lc.change_tier(env.teller, wid, 1)
     assert info.value.code == "tier_evidence"
+    # Classes 1-3 have an age rule (the 2021 classes): evidence alone is not enough without a birth date.
+    with pytest.raises(ValidationError) as info:
+        lc.change_tier(env.teller, wid, 3, evidence=["identity_document_in_person", "mobile"], reason="ID seen")
+    assert info.value.code == "tier_age"
+    from teller_tui.models import Customer
+
+    with env.services.db.write() as s:
+        s.get(Customer, res.customer_id).birth_date = date(1990, 3, 7)
+    # Class 1 is opened with the customer's own bank account linked.
+    env.services.funding.link_now(env.teller, res.customer_id, wid, "card", CARD, "王芳")
     up = lc.change_tier(env.teller, wid, 1, evidence=["identity_document_in_person", "mobile"], reason="ID seen")
     assert up.tier == 1
-    env.services.funding.link_now(env.teller, res.customer_id, wid, "card", CARD, "Anna")
-    env.services.funding.top_up_from_linked(env.teller, wid, Money.of("3000"), idempotency_key="big")
-    with pytest.raises(LimitExceeded):
+    env.services.funding.top_up_from_linked(env.teller, wid, Money.of("25000"), idempotency_key="big")
+    with pytest.raises(LimitExceeded):  # class 3 holds at most 20,000
         lc.change_tier(env.teller, wid, 3)
     with pytest.raises(ValidationError):
         lc.change_tier(env.teller, wid, 1)

@@ -142,7 +142,8 @@ def test_offered_tiers_follow_the_evidence() -> None:
     table = default_table()
     full = [o.tier.number for o in offered_tiers(full_data(), today=TODAY, tiers=table)]
     assert full == [1, 2, 3, 4]
-    assert [o.needs_link for o in offered_tiers(full_data(), today=TODAY, tiers=table)] == [False, True, False,
+    # Class 1 is opened with an own bank account linked (the 2021 classes), like class 2.
+    assert [o.needs_link for o in offered_tiers(full_data(), today=TODAY, tiers=table)] == [True, True, False,
                                                                                            False]
     anon = full_data(identity={"doc_type": DOC_NONE, "number": ""})
     assert [o.tier.number for o in offered_tiers(anon, today=TODAY, tiers=table)] == [4]
@@ -158,7 +159,9 @@ def test_tier_step_refuses_a_class_the_evidence_does_not_allow() -> None:
 
 def test_limits_effective_dated() -> None:
     table = default_table()
-    assert table.tier(1, on=date(2020, 1, 1)).balance_cap < table.tier(1, on=TODAY).balance_cap
+    old, new = table.tier(4, on=date(2020, 1, 1)).balance_cap, table.tier(4, on=TODAY).balance_cap
+    assert old is not None and new is not None and old < new
+    assert table.tier(1, on=TODAY).balance_cap is None  # unlimited since 2021
 
 
 def test_class2_needs_own_linked_account() -> None:
@@ -206,7 +209,8 @@ def test_duplicate_document_redirects(env) -> None:  # type: ignore[no-untyped-d
         env.onboarding.validate_step("identity", full_data())
     assert info.value.customer_id == res.customer_id
     with pytest.raises(DuplicateCustomer):
-        env.onboarding.issue(env.teller, full_data(funding={"kind": "none"}), pin=PIN, idempotency_key="k2")
+        env.onboarding.issue(env.teller, full_data(funding={"kind": "none"}, tier={"tier": 3}), pin=PIN,
+                             idempotency_key="k2")
 
 
 # -- drafts -------------------------------------------------------------------------------------

@@ -36,6 +36,10 @@ def yuan(text: str) -> Money:
     return Money.of(text)
 
 
+#: A day under the 2020 set (one pilot bank's figures), before the 2021 classes took over.
+DAY_2020_SET = date(2021, 3, 1)
+
+
 @pytest.mark.parametrize(
     ("number", "cap", "per_txn", "daily", "yearly"),
     [
@@ -45,13 +49,64 @@ def yuan(text: str) -> Money:
         (4, "1000", "500", "1000", "10000"),
     ],
 )
-def test_current_limits(table: TierTable, number: int, cap: str, per_txn: str, daily: str, yearly: str) -> None:
-    tier = table.tier(number, on=TODAY)
+def test_2020_limits(table: TierTable, number: int, cap: str, per_txn: str, daily: str, yearly: str) -> None:
+    tier = table.tier(number, on=DAY_2020_SET)
     assert (tier.balance_cap, tier.per_txn, tier.daily, tier.yearly) == (
         yuan(cap), yuan(per_txn), yuan(daily), yuan(yearly)
     )
-    assert tier.balance_cap.currency == "CNY"
+    assert tier.balance_cap is not None and tier.balance_cap.currency == "CNY"
     assert tier.effective_from == date(2020, 10, 1)
+    assert tier.min_age is None
+
+
+@pytest.mark.parametrize(
+    ("number", "cap", "per_txn", "daily", "yearly"),
+    [
+        (1, None, "50000", None, None),  # no caps; per payment is the bank's own figure
+        (2, "500000", "50000", "100000", "300000"),  # yearly: the bank's own
+        (3, "20000", "5000", "5000", "50000"),  # daily and yearly: the bank's own
+        (4, "10000", "2000", "5000", "50000"),
+    ],
+)
+def test_current_limits_are_the_2021_classes(table: TierTable, number: int, cap: str | None, per_txn: str,
+                                             daily: str | None, yearly: str | None) -> None:
+    tier = table.tier(number, on=TODAY)
+    want = tuple(None if v is None else yuan(v) for v in (cap, per_txn, daily, yearly))
+    assert (tier.balance_cap, tier.per_txn, tier.daily, tier.yearly) == want
+    assert tier.effective_from == date(2021, 7, 16)
+    assert "bank's own" in tier.source.lower() or "Bank's own" in tier.source
+    assert tier.min_age == (None if number == 4 else 16)
+
+
+def test_unlimited_in_the_file(tmp_path: Path) -> None:
+    text = mutate_class(SHIPPED, 2, 'yearly = "300,000"', 'yearly = "Unlimited"')
+    assert load_text(tmp_path, text).tier(2, on=DAY_2020_SET).yearly is None
+    # Unlimited sits above every amount: per_txn <= daily <= yearly still holds with it.
+    bad = mutate_class(SHIPPED, 2, 'daily = "10,000"', 'daily = "unlimited"')
+    with pytest.raises(ReferenceDataError, match="per_txn <= daily <= yearly"):
+        load_text(tmp_path, bad)
+    with pytest.raises(ReferenceDataError, match="unlimited"):
+        load_text(tmp_path, mutate_class(SHIPPED, 2, 'yearly = "300,000"', "yearly = 0"))
+
+
+def test_age_rule(table: TierTable, tmp_path: Path) -> None:
+    class3 = table.tier(3, on=TODAY)
+    assert class3.admits_age(date(2010, 11, 23), TODAY)  # 16 today
+    assert not class3.admits_age(date(2010, 11, 24), TODAY)  # 16 tomorrow
+    assert not class3.admits_age(None, TODAY)  # no recorded birth date: no class with an age rule
+    assert table.tier(4, on=TODAY).admits_age(None, TODAY)  # class 4 has none
+    assert table.tier(3, on=DAY_2020_SET).admits_age(None, DAY_2020_SET)  # nor did the 2020 set
+    with pytest.raises(ReferenceDataError, match="min_age"):
+        load_text(tmp_path, SHIPPED.replace("min_age = 16", "min_age = -1", 1))
+
+
+def test_unlimited_limits_are_never_checked(table: TierTable) -> None:
+    from teller_tui.common.formatting import format_limit
+    from teller_tui.wallets.limits import check_money_in
+
+    check_money_in(table, tier=1, balance_after=yuan("99999999"), on=TODAY)
+    assert format_limit(table.tier(1, on=TODAY).balance_cap) == "no limit"
+    assert format_limit(yuan("5")) == "CN¥5.00"
 
 
 def test_tier_metadata(table: TierTable) -> None:
@@ -60,14 +115,14 @@ def test_tier_metadata(table: TierTable) -> None:
     assert [t.max_per_person for t in tiers] == [1, 1, 1, None]
     assert tiers[0].name("zh_CN") == "一类钱包"
     assert tiers[3].name("en") == "Class 4 wallet"
-    assert tiers[0].evidence == {EVIDENCE_ID_IN_PERSON, EVIDENCE_MOBILE}
+    assert tiers[0].evidence == {EVIDENCE_ID_IN_PERSON, EVIDENCE_OWN_BANK_ACCOUNT, EVIDENCE_MOBILE}
     assert tiers[1].evidence == {EVIDENCE_REAL_NAME, EVIDENCE_OWN_BANK_ACCOUNT, EVIDENCE_MOBILE}
     assert tiers[3].evidence == {EVIDENCE_MOBILE}
     assert tiers[0].source
 
 
 def test_effective_date_switching(table: TierTable) -> None:
-    assert table.effective_dates() == [date(2019, 12, 1), date(2020, 10, 1)]
+    assert table.effective_dates() == [date(2019, 12, 1), date(2020, 10, 1), date(2021, 7, 16)]
     assert table.tier(1, on=date(2020, 9, 30)).balance_cap == yuan("200000")
     assert table.tier(1, on=date(2020, 10, 1)).balance_cap == yuan("500000")
     assert table.tier(4, on=date(2019, 12, 1)).per_txn == yuan("200")
@@ -91,7 +146,8 @@ def test_unknown_tier(table: TierTable) -> None:
         ({EVIDENCE_REAL_NAME}, []),
         ({EVIDENCE_REAL_NAME, EVIDENCE_MOBILE}, [3, 4]),
         ({EVIDENCE_REAL_NAME, EVIDENCE_OWN_BANK_ACCOUNT, EVIDENCE_MOBILE}, [2, 3, 4]),
-        ({EVIDENCE_ID_IN_PERSON, EVIDENCE_MOBILE}, [1, 3, 4]),  # in person implies real name
+        ({EVIDENCE_ID_IN_PERSON, EVIDENCE_MOBILE}, [3, 4]),  # in person implies real name; class 1 needs
+        ({EVIDENCE_ID_IN_PERSON, EVIDENCE_OWN_BANK_ACCOUNT, EVIDENCE_MOBILE}, [1, 2, 3, 4]),  # own account
         (set(ALL_EVIDENCE), [1, 2, 3, 4]),
     ],
 )

@@ -27,6 +27,7 @@ ACTIONS: dict[str, str] = {
     "drawer_close": N_("Close drawer (cash back to the vault)"),
     "day_close": N_("Close business day"),
     "dispute_correction": N_("Dispute correction"),
+    "watchlist_onboarding": N_("Onboard a watch-list match"),
 }
 
 

@@ -309,6 +309,8 @@ def _always_reason(action: str) -> str:
         "drawer_close": N_("Closing returns the drawer's cash to the vault: a supervisor must countersign."),
         "day_close": N_("Closing the business day needs a second person's approval."),
         "dispute_correction": N_("Correcting a disputed transaction needs a supervisor's approval."),
+        "watchlist_onboarding": N_("The customer matches the watch list: a supervisor must review before the "
+                                   "wallet is opened."),
     }
     return _(reasons.get(action, N_("This needs a supervisor's approval.")))
 

@@ -115,7 +115,7 @@ ADMINS = (A, SYS)
 #: methods take an open Session (ledger, audit) or hold no data about anyone.
 INFRASTRUCTURE: frozenset[str] = frozenset({
     "settings", "clock", "db", "ledger", "audit", "box", "tiers", "policy", "teller_limits", "kiosk_limits",
-    "service_levels",
+    "service_levels", "risk_rules", "watchlist",
 })
 
 PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
@@ -325,6 +325,19 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
     # A colleague locked out: anyone at the counter asks, a different approver approves.
     "staff_unlock": {
         "unlock": _actor(*COUNTER, scope=Scope.BRANCH),
+    },
+    # Risk monitoring: supervisors scan, review and report; the counter reads warnings.
+    "risk": {
+        "scan": _actor(*SUPERVISION),
+        "alerts": _actor(*SUPERVISION),
+        "open_count": _actor(*SUPERVISION),
+        "get": _actor(*SUPERVISION),
+        "clear": _actor(S),
+        "freeze_wallet": _actor(S),
+        "file_report": _actor(S),
+        "reports": _actor(*SUPERVISION),
+        "export_reports": _actor(*SUPERVISION),
+        "warnings_for": _actor(*STAFF, scope=Scope.BANK),
     },
     "kb": {
         # Everyone at a terminal reads the help (the kiosk offers customer-safe articles too).

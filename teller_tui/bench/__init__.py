@@ -12,6 +12,7 @@ concurrency 16 processes x 500 postings on one SQLite file vs one process doing 
 verify     ``teller ledger verify`` over 10,000,000 postings (time, peak memory)
 totals     trial balance and the home screen's totals at 10,000,000 postings
 pg         the posting and concurrency figures on PostgreSQL
+risk       risk-scan false positives on a clean 100,000-posting history (target: none)
 ========== ==========================================================================
 
 :mod:`teller_tui.bench.runner` builds the data (:mod:`teller_tui.bench.data`) in a temporary
@@ -25,4 +26,4 @@ as the demo builder or the PostgreSQL driver, must not load, or be timed, for an
 from __future__ import annotations
 
 #: Figure modules in the order they run (and appear in the table).
-FIGURES = ("startup", "lookup", "keystroke", "posting", "concurrency", "verify", "totals", "pg")
+FIGURES = ("startup", "lookup", "keystroke", "posting", "concurrency", "verify", "totals", "pg", "risk")

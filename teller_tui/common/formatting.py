@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "DEFAULT_TZ",
     "amount_in_words",
+    "format_limit",
     "babel_locale",
     "display_width",
     "format_date",
@@ -92,12 +93,15 @@ def _sign(m: Money, always: bool) -> str:
     return ""
 
 
-def format_money(m: Money, locale: str | None = None, *, sign: bool = False) -> str:
+def format_money(m: Money | None, locale: str | None = None, *, sign: bool = False) -> str:
     """Money for people: zh_CN ``¥1,234.50``, en ``CN¥1,234.50`` (CLDR's unambiguous symbol).
 
     Negative amounts start with ASCII ``-``; with ``sign=True`` positive ones start with ``+``
-    (zero has no sign). Reward points: ``1,234 pts`` / ``1,234 积分``.
+    (zero has no sign). Reward points: ``1,234 pts`` / ``1,234 积分``. ``None`` is a limit that does
+    not apply (a wallet class's "unlimited"): "no limit" (:func:`format_limit` says so by its name).
     """
+    if m is None:
+        return format_limit(None, locale)
     loc = _loc(locale)
     cur = currency(m.currency)
     if cur.commodity:
@@ -111,6 +115,14 @@ def format_money(m: Money, locale: str | None = None, *, sign: bool = False) -> 
     body = format_currency(abs(m).decimal, cur.code, locale=_bl(loc), currency_digits=True,
                            decimal_quantization=False)
     return _sign(m, sign) + _plain(body)
+
+
+def format_limit(m: Money | None, locale: str | None = None) -> str:
+    """A limit for people: the amount, or "no limit" for ``None`` (a class limit given as unlimited)."""
+    if m is None:
+        with locale_override(_loc(locale)):
+            return _("no limit")
+    return format_money(m, locale)
 
 
 def format_dr_cr(m: Money, locale: str | None = None) -> str:

@@ -226,10 +226,11 @@ class KioskService:
         limits = self.limits
         on = self._today(s, actor)
         tier = class_limits(self.cash.tiers, wallet.tier, on)
-        per_txn = min(limits.per_txn.minor, tier.per_txn.minor)
-        left = min(limits.daily.minor - self._kiosk_out_today(s, wallet.account_id, on),
-                   room_today(s, self.cash.tiers, tier=wallet.tier, account_id=wallet.account_id, on=on,
-                              currency=cur).minor)
+        per_txn = min(limits.per_txn.minor, tier.per_txn.minor if tier.per_txn is not None else limits.per_txn.minor)
+        room = room_today(s, self.cash.tiers, tier=wallet.tier, account_id=wallet.account_id, on=on, currency=cur)
+        left = limits.daily.minor - self._kiosk_out_today(s, wallet.account_id, on)
+        if room is not None:
+            left = min(left, room.minor)
         if wallet.status != "active":
             left = 0
         return KioskWallet(int(wallet.id), mask_wallet(wallet.number), int(wallet.tier), wallet.status,

@@ -12,6 +12,11 @@ Usage::
 
 Evidence is a set of the ``EVIDENCE_*`` names below. :data:`IMPLIED_EVIDENCE` closes it
 first: seeing the identity document in person is also a real-name verification.
+
+A limit the file gives as ``"unlimited"`` is ``None`` on the :class:`Tier` (no limit; format it with
+:func:`teller_tui.common.formatting.format_limit`). A class may set ``min_age``: only a customer of
+that age or older, with a recorded birth date, may hold it (:meth:`Tier.admits_age`; evidence and
+age are separate checks, every caller that offers or opens a class makes both).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ __all__ = [
     "LimitSet",
     "Tier",
     "TierTable",
+    "UNLIMITED",
     "close_evidence",
     "default_table",
 ]
@@ -62,6 +68,8 @@ IMPLIED_EVIDENCE: Mapping[str, frozenset[str]] = {
 
 TIER_NUMBERS = (1, 2, 3, 4)
 _AMOUNT_FIELDS = ("balance_cap", "per_txn", "daily", "yearly")
+#: The word the file uses for "no limit".
+UNLIMITED = "unlimited"
 
 
 def close_evidence(evidence: Iterable[str]) -> frozenset[str]:
@@ -83,14 +91,25 @@ class Tier:
     number: int  # 1 (strongest) .. 4 (anonymous)
     name_zh: str
     name_en: str
-    balance_cap: Money
-    per_txn: Money
-    daily: Money
-    yearly: Money
+    balance_cap: Money | None  # None: unlimited (likewise below)
+    per_txn: Money | None
+    daily: Money | None
+    yearly: Money | None
     evidence: frozenset[str]  # every name here must be present (after close_evidence)
     max_per_person: int | None  # None: no limit
     effective_from: date  # of the limit set this tier comes from
     source: str = ""
+    min_age: int | None = None  # None: no age rule
+
+    def admits_age(self, birth_date: date | None, on: date) -> bool:
+        """Whether a customer born on ``birth_date`` may hold this class on ``on``. A class with an
+        age rule is never open to a customer without a recorded birth date."""
+        if self.min_age is None:
+            return True
+        if birth_date is None:
+            return False
+        age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+        return age >= self.min_age
 
     def name(self, locale: str) -> str:
         return self.name_zh if locale.lower().startswith("zh") else self.name_en
@@ -235,18 +254,25 @@ def _parse_tier(origin: str, where: str, raw: Any, eff: date, source: str, curre
     mpp = raw.get("max_per_person")
     if type(mpp) is not int or mpp < 0:
         raise _bad(origin, where, _("max_per_person must be a whole number, 0 for no limit"))
-    amounts: dict[str, Money] = {}
+    min_age = raw.get("min_age")
+    if min_age is not None and (type(min_age) is not int or not 0 < min_age < 130):
+        raise _bad(origin, where, _("min_age must be a whole number of years"))
+    amounts: dict[str, Money | None] = {}
     for key in _AMOUNT_FIELDS:
         value = raw.get(key)
         if not isinstance(value, str):
-            raise _bad(origin, where, _("{key} must be a quoted amount such as \"5,000\"").format(key=key))
+            raise _bad(origin, where, _("{key} must be a quoted amount such as \"5,000\", "
+                                        "or \"unlimited\"").format(key=key))
+        if value.strip().lower() == UNLIMITED:
+            amounts[key] = None
+            continue
         try:
             amounts[key] = parse_money(value, currency)
         except ValidationError as exc:
             raise _bad(origin, where, f"{key}: {exc}") from None
-    if not amounts["per_txn"] <= amounts["daily"] <= amounts["yearly"]:
+    if not _ordered(amounts["per_txn"], amounts["daily"], amounts["yearly"]):
         raise _bad(origin, where, _("limits must satisfy per_txn <= daily <= yearly"))
-    if amounts["per_txn"] > amounts["balance_cap"]:
+    if not _ordered(amounts["per_txn"], amounts["balance_cap"]):
         raise _bad(origin, where, _("per_txn must not exceed balance_cap"))
     return Tier(
         number=number,
@@ -260,7 +286,14 @@ def _parse_tier(origin: str, where: str, raw: Any, eff: date, source: str, curre
         max_per_person=mpp or None,
         effective_from=eff,
         source=source,
+        min_age=min_age,
     )
+
+
+def _ordered(*limits: Money | None) -> bool:
+    """Whether the limits never decrease left to right (unlimited is above every amount)."""
+    values = [float("inf") if m is None else m.minor for m in limits]
+    return all(a <= b for a, b in zip(values, values[1:], strict=False))
 
 
 @cache

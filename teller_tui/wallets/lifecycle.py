@@ -250,6 +250,10 @@ class LifecycleService:
                 missing = sorted(target.evidence - close_evidence(have))
                 raise ValidationError(_("A class {tier} wallet needs more evidence: {missing}").format(
                     tier=new_tier, missing=", ".join(missing)), code="tier_evidence", missing=missing)
+            if not target.admits_age(cust.birth_date, on):
+                raise ValidationError(_("A class {tier} wallet is for customers aged {age} or over, with a "
+                                        "recorded birth date").format(tier=new_tier, age=target.min_age),
+                                      code="tier_age")
             if target.max_per_person:
                 count = len(s.execute(select(Wallet.id).where(
                     Wallet.customer_id == cust.id, Wallet.tier == new_tier, Wallet.status != WalletStatus.CLOSED,

@@ -32,6 +32,8 @@ Rules (decided here, once):
 * **Direction.** Per-payment, daily and yearly limits bound money leaving the wallet; the
   balance limit bounds money coming in. Pending debits (holds awaiting approval) are not usage
   until posted.
+* **Unlimited.** A limit the class file gives as ``"unlimited"`` is ``None`` and is never checked;
+  :func:`room_today` is ``None`` when neither the daily nor the yearly limit applies.
 * **Class change.** A wallet moving to another class must fit every limit of the new class at
   once: its balance within the balance limit and what it already paid out today and this year
   within the daily and yearly limits (usage carries over; changing class never resets it).
@@ -103,7 +105,7 @@ def check_payment_out(session: Session, tiers: TierTable, *, tier: int, account_
     """Refuse a payment of ``amount`` out of the wallet that its class does not allow on ``on``:
     above the per-payment limit, or taking the day's or the year's total over its limit."""
     t = class_limits(tiers, tier, on)
-    if amount > t.per_txn:
+    if t.per_txn is not None and amount > t.per_txn:
         raise LimitExceeded(_("Above the class {tier} limit of {limit} for one payment").format(
             tier=tier, limit=format_money(t.per_txn)), code="tier_per_txn")
     _check_usage(wallet_usage(session, account_id, on, amount.currency), t, tier, amount)
@@ -112,7 +114,7 @@ def check_payment_out(session: Session, tiers: TierTable, *, tier: int, account_
 def check_money_in(tiers: TierTable, *, tier: int, balance_after: Money, on: date) -> None:
     """Refuse money in that would take the wallet's balance over its class's balance limit."""
     t = class_limits(tiers, tier, on)
-    if balance_after > t.balance_cap:
+    if t.balance_cap is not None and balance_after > t.balance_cap:
         raise LimitExceeded(_("This would take the wallet over its class {tier} balance limit of {cap}").format(
             tier=tier, cap=format_money(t.balance_cap)), code="tier_balance_cap")
 
@@ -122,7 +124,7 @@ def check_class_change(session: Session, tiers: TierTable, *, tier: int, account
     """Refuse moving a wallet holding ``balance`` into class ``tier`` when it would not fit the new
     class's limits: the balance limit, and what was paid out today and this year."""
     t = class_limits(tiers, tier, on)
-    if balance > t.balance_cap:
+    if t.balance_cap is not None and balance > t.balance_cap:
         raise LimitExceeded(_("The balance {balance} is above the class {tier} limit of {cap}: "
                               "pay some out first").format(balance=format_money(balance), tier=tier,
                                                            cap=format_money(t.balance_cap)),
@@ -131,19 +133,23 @@ def check_class_change(session: Session, tiers: TierTable, *, tier: int, account
 
 
 def room_today(session: Session, tiers: TierTable, *, tier: int, account_id: int, on: date,
-               currency: str) -> Money:
+               currency: str) -> Money | None:
     """What the class still lets the wallet pay out on ``on`` (the daily and yearly limits left;
-    never below zero). The per-payment limit is separate: :func:`class_limits`."""
+    never below zero; None when the class has neither). The per-payment limit is separate:
+    :func:`class_limits`."""
     t = class_limits(tiers, tier, on)
+    if t.daily is None and t.yearly is None:
+        return None
     used = wallet_usage(session, account_id, on, currency)
-    left = min(t.daily.minor - used.out_today.minor, t.yearly.minor - used.out_year.minor)
-    return Money(max(left, 0), currency)
+    rooms = [lim.minor - u.minor for lim, u in ((t.daily, used.out_today), (t.yearly, used.out_year))
+             if lim is not None]
+    return Money(max(min(rooms), 0), currency)
 
 
 def _check_usage(used: WalletUsage, t: Tier, tier: int, amount: Money) -> None:
-    if used.out_today.minor + amount.minor > t.daily.minor:
+    if t.daily is not None and used.out_today.minor + amount.minor > t.daily.minor:
         raise LimitExceeded(_("Above the class {tier} daily limit of {limit} (already {used} today)").format(
             tier=tier, limit=format_money(t.daily), used=format_money(used.out_today)), code="tier_daily")
-    if used.out_year.minor + amount.minor > t.yearly.minor:
+    if t.yearly is not None and used.out_year.minor + amount.minor > t.yearly.minor:
         raise LimitExceeded(_("Above the class {tier} yearly limit of {limit}").format(
             tier=tier, limit=format_money(t.yearly)), code="tier_yearly")

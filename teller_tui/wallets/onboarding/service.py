@@ -40,18 +40,13 @@ from teller_tui.ledger import EntryRequest, Ledger, credit, debit
 from teller_tui.ledger.accounts import AccountKind, points_pool_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import AuditRecord, Customer, LinkedAccount, OnboardingDraft, Staff, Wallet
+from teller_tui.risk.screening import OnboardingScreen
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.funding import FundingService
 from teller_tui.wallets.kyc import kyc_level
 from teller_tui.wallets.onboarding.drafts import DRAFT_TOTP_CONTEXT, DraftInfo, DraftState, draft_data, draft_label
 from teller_tui.wallets.onboarding.steps import DOC_NONE, EXPLANATIONS, INPUT_STEPS, STEPS, section
-from teller_tui.wallets.onboarding.validation import (
-    TierOffer,
-    evidence_of,
-    invalid,
-    offered_tiers,
-    validate_section,
-)
+from teller_tui.wallets.onboarding.validation import TierOffer, evidence_of, invalid, offered_tiers, validate_section
 from teller_tui.wallets.onboarding.welcome import WelcomeSheet, render_welcome, welcome_points
 from teller_tui.wallets.service import WalletInfo, WalletService
 from teller_tui.auth.permissions import guarded
@@ -94,9 +89,10 @@ class DuplicateCustomer(Conflict):
 
 class OnboardingService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 tiers: TierTable, *, wallets: WalletService, funding: FundingService, box: SecretBox) -> None:
+                 tiers: TierTable, *, wallets: WalletService, funding: FundingService, box: SecretBox,
+                 screening: OnboardingScreen) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self.tiers, self.wallets, self.funding, self.box = tiers, wallets, funding, box
+        self.tiers, self.wallets, self.funding, self.box, self.screening = tiers, wallets, funding, box, screening
 
     def today(self, branch_code: str | None = None) -> date:
         """The day onboarding rules are judged on (document expiry, the classes and reward in force): the
@@ -258,8 +254,10 @@ class OnboardingService:
     # -- issuance ---------------------------------------------------------------------------------
     @guarded("onboarding")
     def issue(self, actor: Actor, data: Mapping[str, Any], *, pin: str, idempotency_key: str,
-              totp_secret: str | None = None, draft_id: int | None = None) -> IssueResult:
-        """Create the customer, the wallet, the linked account, PIN and TOTP, the welcome reward."""
+              totp_secret: str | None = None, draft_id: int | None = None, approval_id: int | None = None
+              ) -> IssueResult:
+        """Create the customer, the wallet, the linked account, PIN and TOTP, the welcome reward. A watch-list
+        match raises ApprovalRequired (retry with the same key and ``approval_id``: teller_tui.risk.screening)."""
         require_role(actor, *STAFF_ROLES)
         if not idempotency_key:
             raise ValidationError(_("An idempotency key is required"), code="idempotency_key")
@@ -293,6 +291,11 @@ class OnboardingService:
                     Customer.id_type == ident["doc_type"], Customer.id_number == ident["number"])).first()
                 if dup is not None:
                     raise DuplicateCustomer(int(dup[0]), str(dup[1]))
+            listed = self.screening.check(
+                s, actor, full_name=personal["full_name"], name_latin=personal["name_latin"], on=today,
+                id_number=None if ident["doc_type"] == DOC_NONE else ident["number"], approval_id=approval_id,
+                birth_date=date.fromisoformat(personal["birth_date"]) if personal["birth_date"] else None,
+                idempotency_key=idempotency_key)
             seq = int(s.execute(select(func.coalesce(func.max(Customer.id), 0))).scalar_one()) + 1
             customer_no = f"C{seq:010d}"
             while s.execute(select(Customer.id).where(Customer.customer_no == customer_no)).first():
@@ -336,7 +339,8 @@ class OnboardingService:
             self.audit.append(s, actor, "customer_onboard", subject=customer_no, detail={
                 "wallet": wallet.number, "tier": tier_no, "evidence": sorted(evidence),
                 "document": ident["doc_type"], "linked": masked, "totp": bool(cust.totp_secret_enc),
-                "reward_points": points, "key": idempotency_key, "draft": draft_id})
+                "reward_points": points, "key": idempotency_key, "draft": draft_id,
+                "watchlist": [h.entry.list_id for h in listed], "approval_id": approval_id})
             if draft_id is not None:
                 row = s.get(OnboardingDraft, draft_id)
                 if row is not None and row.branch == actor.branch_code:

@@ -271,12 +271,30 @@ def evidence_of(data: Mapping[str, Any], *, include_link: bool = True) -> frozen
 
 
 def offered_tiers(data: Mapping[str, Any], *, today: date, tiers: TierTable) -> list[TierOffer]:
-    """Classes the evidence allows now, plus those a linked own bank account would allow."""
+    """Classes the evidence allows now, plus those a linked own bank account would allow; a class with
+    an age rule only for a customer old enough (a birth date must be entered)."""
     have = evidence_of(data, include_link=False)
+    born = _birth_date_of(data, today)
     out: list[TierOffer] = []
     for t in tiers.tiers(today):
+        if not t.admits_age(born, today):
+            continue
         if t.allows(have):
             out.append(TierOffer(t, False))
         elif have and t.allows(have | {EVIDENCE_OWN_BANK_ACCOUNT}):
             out.append(TierOffer(t, True))
     return out
+
+
+def _birth_date_of(data: Mapping[str, Any], today: date) -> date | None:
+    """The birth date entered, else the one in a PRC ID number, else None (unknown or malformed)."""
+    birth = section(data, "personal").get("birth_date")
+    try:
+        if isinstance(birth, str) and birth:
+            return date.fromisoformat(birth)
+        ident = section(data, "identity")
+        if ident.get("doc_type") == "prc_id" and ident.get("number"):
+            return validate_prc_id(str(ident["number"]), today=today).birth_date
+    except (ValueError, ValidationError):
+        return None
+    return None

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from teller_tui.common.errors import ValidationError
-from teller_tui.common.formatting import display_width, format_datetime, format_money, pad
+from teller_tui.common.formatting import display_width, format_datetime, format_limit, pad
 from teller_tui.common.i18n import _, get_locale, locale_override
 from teller_tui.common.reference import _default, _read_toml
 from teller_tui.common.text import clean_text
@@ -78,10 +78,10 @@ def render_welcome(sheet: WelcomeSheet, *, width: int = 80, locale: str | None =
             (_("Wallet class"), t.name(loc)),
             (_("Opened"), format_datetime(sheet.opened_at)),
             (_("Branch"), sheet.branch_code),
-            (_("Balance limit"), format_money(t.balance_cap)),
-            (_("Per payment"), format_money(t.per_txn)),
-            (_("Per day"), format_money(t.daily)),
-            (_("Per year"), format_money(t.yearly)),
+            (_("Balance limit"), format_limit(t.balance_cap)),
+            (_("Per payment"), format_limit(t.per_txn)),
+            (_("Per day"), format_limit(t.daily)),
+            (_("Per year"), format_limit(t.yearly)),
             (_("Linked account"), (clean_text(sheet.bank_name) + " " + sheet.linked_masked).strip()
              if sheet.linked_masked else _("none")),
             (_("Welcome reward"), _("{points} points").format(points=sheet.reward_points)

@@ -1,0 +1,50 @@
+"""Watch-list screening at onboarding: a match holds the onboarding for a supervisor.
+
+The onboarding service calls :meth:`OnboardingScreen.check` inside its issuing transaction, before the
+customer is created. No match: nothing happens. A match: the approval policy's ``watchlist_hit`` rule
+(action ``watchlist_onboarding``, ``data/approval_policy.toml``) makes it raise
+:class:`~teller_tui.common.errors.ApprovalRequired` carrying an
+:class:`~teller_tui.approvals.spec.ApprovalSpec` bound to this onboarding (its idempotency key) and to
+the entries matched; the teller asks a supervisor (at the counter or from the queue) and issues again
+with the same key and ``approval_id=``. A bank that removes the rule screens without holding.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session
+
+from teller_tui.approvals.policy import Facts
+from teller_tui.approvals.service import ApprovalService
+from teller_tui.approvals.spec import ApprovalSpec
+from teller_tui.audit.trail import Actor
+from teller_tui.common.i18n import _
+from teller_tui.common.masks import mask_name
+from teller_tui.risk.watchlist import Watchlist, WatchHit
+
+__all__ = ["WATCHLIST_ACTION", "OnboardingScreen"]
+
+WATCHLIST_ACTION = "watchlist_onboarding"
+
+
+class OnboardingScreen:
+    def __init__(self, watchlist: Watchlist, approvals: ApprovalService) -> None:
+        self.watchlist = watchlist
+        self.approvals = approvals
+
+    def check(self, session: Session, actor: Actor, *, full_name: str, name_latin: str, id_number: str | None,
+              birth_date: date | None, on: date, idempotency_key: str, approval_id: int | None) -> list[WatchHit]:
+        """The watch-list entries the person matches; with a match, the approval (see the module docstring)."""
+        hits = self.watchlist.screen(names=(full_name, name_latin), id_number=id_number, birth_date=birth_date)
+        if not hits:
+            return []
+        policy = self.approvals.evaluate(Facts(WATCHLIST_ACTION, on=on, role=actor.role))
+        listed = ", ".join(f"{h.entry.list_id} ({h.by})" for h in hits)
+        summary = _("Watch-list match: {name} ({entries})").format(name=mask_name(full_name), entries=listed)
+        spec = ApprovalSpec(kind=WATCHLIST_ACTION, requester_id=actor.staff_id, branch_code=actor.branch_code,
+                            subject=f"onboarding:{idempotency_key}"[:96], reason=listed,
+                            rules=tuple(h.rule for h in policy), reasons=tuple(h.reason for h in policy),
+                            summary=summary, customer_name=mask_name(full_name))
+        self.approvals.check(session, spec, approval_id=approval_id)
+        return hits
