@@ -3,6 +3,8 @@ secrets (tests/auth_fixtures), a customer with a class-1 wallet and funded drawe
 
 from __future__ import annotations
 
+from datetime import date
+
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
@@ -76,7 +78,8 @@ def make_customer(services: Any, clock: FakeClock, teller: Actor, name: str = "�
     with services.db.write() as s:
         c = Customer(customer_no=f"C{n:09d}", full_name=name, name_latin="li jianguo", phone=f"139{n:08d}",
                      id_type="prc_id", id_number=f"11010519491231{n:03d}X"[:18], nationality="CHN",
-                     occupation="engineer", address="北京市朝阳区1号", branch_code="B001", created_at=clock.now())
+                     occupation="engineer", address="北京市朝阳区1号", branch_code="B001", created_at=clock.now(),
+                     birth_date=date(1949, 12, 31))
         s.add(c)
         s.flush()
         cid = c.id

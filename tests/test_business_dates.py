@@ -166,7 +166,8 @@ def _welcome_reward(w: World) -> Action:
 
 
 def _points_forfeit(w: World) -> Action:
-    result = w.services.onboarding.issue(w.desk.teller, full_data(funding={"kind": "none"}), pin=ONBOARD_PIN,
+    result = w.services.onboarding.issue(w.desk.teller, full_data(tier={"tier": 3}, funding={"kind": "none"}),
+                                         pin=ONBOARD_PIN,
                                          idempotency_key=key())
     assert result.reward_points > 0
     return lambda: None if w.services.lifecycle.close(w.desk.teller, result.wallet.wallet_id, "moving away") else None

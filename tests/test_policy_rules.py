@@ -77,7 +77,18 @@ def fund(env: Env, amount: str = "10000") -> None:
 def test_the_shipped_policy_has_exactly_the_rules_tested_here() -> None:
     assert SHIPPED == {"teller_cash_limit", "large_cash", "reversal", "unfreeze", "device_replacement",
                        "over_short", "staff_unlock", "drawer_open", "vault_transfer", "drawer_close", "day_close",
-                       "dispute_correction"}
+                       "dispute_correction", "watchlist_hit"}
+
+
+def test_rule_watchlist_hit(env: Env) -> None:
+    """Onboarding a watch-list match is held for a supervisor (the whole path is tests/test_watchlist.py)."""
+    from teller_tui.approvals.policy import Facts
+
+    today = env.services.clock.now().date()
+    hits = env.services.approvals.evaluate(Facts("watchlist_onboarding", on=today, role="teller"))
+    assert [h.rule for h in hits] == ["watchlist_hit"]
+    set_rules(env, lambda rules: [r for r in rules if r.id != "watchlist_hit"])
+    assert env.services.approvals.evaluate(Facts("watchlist_onboarding", on=today, role="teller")) == []
 
 
 def test_rule_dispute_correction(env: Env) -> None:
