@@ -1,5 +1,7 @@
 """Who may call what: THE table of every public method of every core service, and its guard.
 
+(Over 400 lines on purpose: one table with one row per public service method, read as a whole.)
+
 :data:`PERMISSIONS` names, for each field of :class:`teller_tui.services.Services` that is a
 service, every public method and how it is reached:
 

@@ -1,5 +1,8 @@
 """Shipped reference data: cash denominations, bank BIN prefixes, province-level regions.
 
+(Slightly over 400 lines: three small tables sharing one strict loader and one error type; the
+make-change search belongs with the denominations it counts.)
+
 Everything here is read from ``data/`` (see :mod:`teller_tui.common.paths`) on first use and cached;
 nothing is read at import time. Each loader takes an optional ``path`` so tests can point it at
 a file of their own; a file that cannot be used raises :class:`ReferenceDataError` naming the

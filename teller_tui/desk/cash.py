@@ -8,9 +8,8 @@ Public API (stable; the desk UI codes against it)::
     p = svc.preview_transfer(actor, from_wallet_id, to_wallet_id, amount)  # -> Preview
     p = svc.preview_reversal(actor, entry_id)                           # -> Preview
     r = svc.cash_in(actor, wallet_id, amount, memo="", idempotency_key=key)    # -> TxnResult
-    r = svc.cash_out(actor, wallet_id, amount, memo="", idempotency_key=key, approved_by=None)
-    r = svc.transfer(actor, from_wallet_id, to_wallet_id, amount, memo="", idempotency_key=key,
-                     approved_by=None)
+    r = svc.cash_out(actor, wallet_id, amount, memo="", idempotency_key=key, approval_id=None)
+    r = svc.transfer(actor, from_wallet_id, to_wallet_id, amount, memo="", idempotency_key=key)
     r = svc.reverse(actor, entry_id, reason, idempotency_key=key)       # -> TxnResult
     text = svc.receipt_for(reference, width=80, locale=None)            # reprint -> str
     key = new_idempotency_key()        # teller_tui.desk.cash_types; UI: once per form
@@ -22,7 +21,7 @@ The posting methods raise: :class:`~teller_tui.common.errors.LimitExceeded` (har
 request), :class:`~teller_tui.common.errors.ApprovalRequired` (``reasons``/``rules`` and
 ``details["spec"]``, an :class:`~teller_tui.approvals.spec.ApprovalSpec`; retry with ``approval_id=`` once
 the approval flow granted it: the approval is consumed in the posting transaction, bound to the
-request), ValidationError, NotFound. ``approved_by`` is accepted and ignored (superseded).
+request), ValidationError, NotFound.
 
 Idempotency: the UI creates ``idempotency_key`` when the form opens and reuses it for retries and
 double submits; the second call returns the original :class:`TxnResult` with ``replayed=True``
@@ -54,7 +53,7 @@ from sqlmodel import col
 from teller_tui.approvals.policy import Facts
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.approvals.spec import ApprovalSpec
-from teller_tui.auth.roles import COUNTER_ROLES, STAFF_ROLES, require_role
+from teller_tui.auth.roles import COUNTER_ROLES
 from teller_tui.branch.drawer_lookup import require_open_drawer
 from teller_tui.cases.refusals import record_refusal
 from teller_tui.ledger.business_day import Dating, current_business_date, open_business_date
@@ -236,20 +235,17 @@ class CashService:
     # -- posting -----------------------------------------------------------------------------
     @guarded("cash")
     def cash_in(self, actor: Actor, wallet_id: int, amount: Money, memo: str = "", *, idempotency_key: str,
-                approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
-        require_role(actor, *STAFF_ROLES)
+                approval_id: int | None = None) -> TxnResult:
         return self._execute(actor, EntryKind.CASH_IN, wallet_id, None, amount, memo, idempotency_key, approval_id)
 
     @guarded("cash")
     def cash_out(self, actor: Actor, wallet_id: int, amount: Money, memo: str = "", *, idempotency_key: str,
-                 approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
-        require_role(actor, *STAFF_ROLES)
+                 approval_id: int | None = None) -> TxnResult:
         return self._execute(actor, EntryKind.CASH_OUT, wallet_id, None, amount, memo, idempotency_key, approval_id)
 
     @guarded("cash")
     def transfer(self, actor: Actor, from_wallet_id: int, to_wallet_id: int, amount: Money, memo: str = "", *,
-                 idempotency_key: str, approved_by: int | None = None, approval_id: int | None = None) -> TxnResult:
-        require_role(actor, *STAFF_ROLES)
+                 idempotency_key: str, approval_id: int | None = None) -> TxnResult:
         return self._execute(actor, EntryKind.TRANSFER, from_wallet_id, to_wallet_id, amount, memo, idempotency_key,
                              approval_id)
 
@@ -358,7 +354,6 @@ class CashService:
     @guarded("cash")
     def reverse(self, actor: Actor, entry_id: int, reason: str, *, idempotency_key: str,
                 approval_id: int | None = None) -> TxnResult:
-        require_role(actor, *STAFF_ROLES)
         reason = clean_text(reason, limit=200)
         if not reason:
             raise ValidationError(_("Give a reason for the reversal"), code="reason")

@@ -1,5 +1,11 @@
 """The double-entry ledger: the only code that changes a balance.
 
+Why one module of this size: posting is one job done in one order inside one transaction —
+validate, lock the accounts in id order, date by the business day, chain, write, update the
+cached totals — and holds are the same path in two phases; split, each piece would need the
+others' locks and invariants in mind. Read models, kinds, accounts, dating, the hash chain and
+hold expiry live in their own modules beside it.
+
 Every function here runs inside the caller's write transaction (``Database.write()``), so
 a service can check limits, post and audit in one atomic unit. Rules enforced here:
 
