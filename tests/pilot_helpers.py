@@ -17,7 +17,7 @@ import unicodedata
 import pyotp
 from textual import events
 from textual.pilot import Pilot
-from textual.worker import WorkerFailed, WorkerState
+from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
 from teller_tui.common.clock import FakeClock
 
@@ -43,8 +43,11 @@ async def settle(pilot: Pilot[Any]) -> None:
     for _ in range(MAX_ROUNDS):
         try:
             await pilot.app.workers.wait_for_complete()
-        except WorkerFailed:
-            pass  # the app's own error handler reports it (``report_worker_error``); tests assert on that
+        except (WorkerFailed, WorkerCancelled):
+            # A failure is reported by the app's own handler (``report_worker_error``; tests assert on
+            # that); a cancelled worker was replaced by a newer exclusive one (a poll, a search): both
+            # are over, so wait for whatever is still running.
+            pass
         await pilot.pause()
         if not _busy(pilot):
             return
