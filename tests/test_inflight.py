@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from teller_tui.common.clock import FakeClock
-from teller_tui.desk.inflight import InflightJournal, lookup_outcome
+from teller_tui.desk.inflight import InflightJournal
 from teller_tui.ledger import Ledger
 
 from ledger_fixtures import open_chart, transfer
@@ -49,9 +49,10 @@ def test_lookup_tells_posted_from_not_posted(db: Any, tmp_path: Path) -> None:
     with db.write() as s:
         ref = ledger.post(s, transfer("cash_in-posted", "cash_in", chart.drawers[0], chart.wallets[0], 50_000))
     with db.read() as s:
-        outcomes = {o.submission.key: o for o in (lookup_outcome(s, sub) for sub in journal.pending())}
-    assert outcomes["cash_in-posted"].posted and outcomes["cash_in-posted"].reference == ref.reference
-    assert not outcomes["cash_in-lost"].posted and outcomes["cash_in-lost"].reference is None
+        found = {sub.key: ledger.entry_by_key(s, sub.key) for sub in journal.pending()}
+    posted = found["cash_in-posted"]
+    assert posted is not None and posted.reference == ref.reference  # posted: its reference to reprint
+    assert found["cash_in-lost"] is None  # not posted
 
 
 def test_a_record_survives_sigkill(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from teller_tui.common.errors import StorageError
+from teller_tui.common.files import fsync_dir
 from teller_tui.common.i18n import _
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def load_or_create_key(path: Path) -> bytes:
         except FileExistsError:
             pass
         else:
-            _fsync_dir(parent)
+            fsync_dir(parent)
     except OSError as exc:
         raise StorageError(_("Cannot create the key file {path}: {error}").format(
             path=path, error=exc.strerror or exc), code="key_file_unusable") from exc
@@ -125,18 +126,6 @@ def _read_key(path: Path) -> bytes:
             code="key_file_damaged")
     return data
 
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class SecretBox:

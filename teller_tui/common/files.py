@@ -10,11 +10,43 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from pathlib import Path
 
-__all__ = ["save_private_text"]
+__all__ = ["fsync_dir", "save_private_text", "write_private_file"]
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a rename or an unlink in ``directory`` durable (best effort where the OS cannot)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_private_file(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically: a 0600 temporary file beside it, fsynced, renamed into
+    place, the directory fsynced. A failure (disk full) leaves neither a partial nor an empty file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+    return path
 
 
 def save_private_text(directory: Path, name: str, text: str) -> Path:
@@ -26,16 +58,4 @@ def save_private_text(directory: Path, name: str, text: str) -> Path:
         os.chmod(directory, 0o700)
     except OSError:  # pragma: no cover - not ours to fix
         pass
-    path = directory / f"{name}.txt"
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a failed save (disk full) leaves no empty file behind
-        raise
-    return path
+    return write_private_file(directory / f"{name}.txt", text)

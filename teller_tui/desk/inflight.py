@@ -6,7 +6,7 @@ the database, and removed once the outcome is known and shown. The journal lives
 terminal's own disk because the database may be the thing that is down.
 
 After a restart, a reconnect or an unlock, whatever is still in the journal is looked up by its
-key (:func:`lookup_outcome`): the entry exists (posted: reprint its receipt) or it does not (not
+key (:class:`~teller_tui.desk.inflight_service.InflightService`): the entry exists (posted: reprint its receipt) or it does not (not
 posted: safe to enter again, with a new form and a new key). A key is never reused for a new
 request, so a submission whose fate was unknown can never post twice.
 """
@@ -14,19 +14,14 @@ request, so a submission whose fate was unknown can never post twice.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from teller_tui.common.files import fsync_dir, write_private_file
 
-from teller_tui.models import JournalEntry
-
-__all__ = ["InflightJournal", "Outcome", "Submission", "lookup_outcome"]
+__all__ = ["InflightJournal", "Submission"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -48,22 +43,6 @@ class Submission:
         return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__})
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    submission: Submission
-    posted: bool
-    reference: str | None = None
-    entry_id: int | None = None
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class InflightJournal:
     """The per-terminal journal of submissions whose outcome the teller has not yet been shown."""
 
@@ -82,17 +61,7 @@ class InflightJournal:
         the caller then does not send it, because a crash could no longer be accounted for."""
         sub = Submission(key, kind, username, wallet, amount, now.isoformat())
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(asdict(sub), fh, ensure_ascii=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self._path(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(self.directory)
+        write_private_file(self._path(key), json.dumps(asdict(sub), ensure_ascii=False))
         return sub
 
     def resolve(self, key: str) -> None:
@@ -100,7 +69,7 @@ class InflightJournal:
         path = self._path(key)
         if path.exists():
             path.unlink()
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
 
     def pending(self, username: str | None = None) -> list[Submission]:
         """Submissions not yet resolved (of ``username`` only, if given), oldest first."""
@@ -116,11 +85,3 @@ class InflightJournal:
                 found.append(sub)
         return sorted(found, key=lambda s: s.started_at)
 
-
-def lookup_outcome(session: Session, submission: Submission) -> Outcome:
-    """Whether the submission's key reached the books (read-only; needs the database to answer)."""
-    row = session.execute(select(col(JournalEntry.id), col(JournalEntry.reference))
-                          .where(col(JournalEntry.idempotency_key) == submission.key)).first()
-    if row is None:
-        return Outcome(submission, posted=False)
-    return Outcome(submission, posted=True, reference=str(row.reference), entry_id=int(row.id))

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from teller_tui.audit.trail import verify as verify_audit
 from teller_tui.common.errors import StorageError
+from teller_tui.common.files import fsync_dir
 from teller_tui.db.engine import make_database
 from teller_tui.db.faults import classify_fault
 from teller_tui.ledger.verify import verify_ledger
@@ -55,13 +56,6 @@ class CopyCheck:
     def ok(self) -> bool:
         return self.ledger_ok and self.audit_ok
 
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _copy_pages(src: sqlite3.Connection, dst: sqlite3.Connection, progress: Progress | None) -> int:
@@ -106,7 +100,7 @@ def backup_sqlite(source: Path, dest: Path, *, progress: Progress | None = None)
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
     except sqlite3.Error as exc:
         raise _storage_error(f"The backup of {source} failed", exc, "backup_failed") from exc
     except OSError as exc:
@@ -165,7 +159,7 @@ def restore_sqlite(backup: Path, target: Path, *, now: datetime, progress: Progr
                     part = target.with_name(target.name + suffix)
                     if part.exists():
                         os.replace(part, kept.with_name(kept.name + suffix))
-                _fsync_dir(target.parent)
+                fsync_dir(target.parent)
         try:
             src = sqlite3.connect(scratch)
             dst = sqlite3.connect(target, timeout=30)

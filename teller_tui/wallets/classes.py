@@ -292,8 +292,8 @@ def _parse_tier(origin: str, where: str, raw: Any, eff: date, source: str, curre
 
 def _ordered(*limits: Money | None) -> bool:
     """Whether the limits never decrease left to right (unlimited is above every amount)."""
-    values = [float("inf") if m is None else m.minor for m in limits]
-    return all(a <= b for a, b in zip(values, values[1:], strict=False))
+    return all(b is None or (a is not None and a.minor <= b.minor)
+               for a, b in zip(limits, limits[1:], strict=False))
 
 
 @cache
