@@ -29,7 +29,6 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from pypinyin import Style, lazy_pinyin
 
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import _
@@ -63,6 +62,10 @@ def _letters(text: str) -> str:
 
 @cache
 def _pinyin(text: str) -> str:
+    # Imported here on purpose: pypinyin's dictionaries take ~300 ms to load, and only screening
+    # (an issue at onboarding, the periodic scan) needs them, never the start of a terminal.
+    from pypinyin import Style, lazy_pinyin
+
     return _letters("".join(lazy_pinyin(text, style=Style.NORMAL, v_to_u=False, errors="ignore")))
 
 
