@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 from collections.abc import Sequence
 
 from teller_tui import cli as core_cli
@@ -82,6 +83,20 @@ def ignore_keyboard_signals() -> None:
             signal.signal(sig, signal.SIG_IGN)
 
 
+def refuse_kiosk_only_role(settings: Any) -> None:
+    """`teller kiosk` runs on the host under the application role; a kiosk-only database login
+    (or any narrower role) is refused before the screen starts (README "Kiosks")."""
+    from teller_tui.db.roles import check_kiosk_host_role
+    from teller_tui.services import open_database
+
+    database = open_database(settings)
+    try:
+        with database.write_engine.connect() as conn:
+            check_kiosk_host_role(conn)
+    finally:
+        database.dispose()
+
+
 def cmd_kiosk(args: argparse.Namespace) -> int:
     from teller_tui.common.settings import load_settings
 
@@ -92,6 +107,8 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     if getattr(args, "locale", None):
         overrides["locale"] = args.locale
     settings = load_settings(**overrides)
+    if settings.effective_database_url.startswith("postgresql"):
+        refuse_kiosk_only_role(settings)
 
     from teller_tui.common.errorlog import keep_logs_off_the_terminal
 

@@ -13,16 +13,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     st = dsub.add_parser("status", help="show the schema revision and the database location")
     st.set_defaults(func=cmd_status)
     gr = dsub.add_parser(
-        "grant", help="PostgreSQL: create/grant the application and kiosk roles (run after every upgrade)",
-        description="Connect as the schema owner (TELLER_DATABASE_URL) and create or update the role the "
-                    "terminals use (read/write, but only INSERT/SELECT on journal_entry, posting, "
-                    "audit_record) and, optionally, a kiosk role limited to customer self-service. "
-                    "Idempotent. Passwords are read from the environment variables you name.")
-    gr.add_argument("--app-role", metavar="NAME", help="role for teller terminals and `teller serve`")
-    gr.add_argument("--kiosk-role", metavar="NAME", help="role for self-service kiosks")
+        "grant", help="PostgreSQL: create/grant the application and admin roles (run after every upgrade)",
+        description="Connect as the schema owner (TELLER_DATABASE_URL; a plain role that owns the database and "
+                    "its tables, not a superuser) and create or update the role the terminals use (read/write, "
+                    "but only INSERT/SELECT on the books and compliance records, forward-only approvals and "
+                    "holds, no staff administration) and the admin role `teller staff` runs as. "
+                    "Idempotent. Creating a role or setting a password needs CREATEROLE (or let a DBA create "
+                    "the roles once; re-granting then needs no CREATEROLE). Passwords are read from the "
+                    "environment variables you name and sent only as SCRAM-SHA-256 verifiers.")
+    gr.add_argument("--app-role", metavar="NAME", help="role for teller terminals, `teller serve` and `teller kiosk`")
+    gr.add_argument("--admin-role", metavar="NAME", help="role for `teller staff` (staff administration)")
+    gr.add_argument("--kiosk-role", metavar="NAME",
+                    help="retire a kiosk login made by an earlier release: NOLOGIN, every privilege revoked "
+                         "(kiosks hold no database login; they reach the host over SSH or `teller serve`)")
     gr.add_argument("--app-password-env", metavar="VAR", help="environment variable holding the app role's password")
-    gr.add_argument("--kiosk-password-env", metavar="VAR",
-                    help="environment variable holding the kiosk role's password")
+    gr.add_argument("--admin-password-env", metavar="VAR",
+                    help="environment variable holding the admin role's password")
     gr.add_argument("--show-sql", action="store_true", help="print the GRANT statements")
     gr.set_defaults(func=cmd_grant)
     from teller_tui.commands.maintenance import register_db_actions  # light: imports nothing of the core
@@ -89,9 +95,9 @@ def cmd_grant(args: argparse.Namespace) -> int:
     settings = load_settings()
     database = open_database(settings, check_schema=True)
     try:
-        report = grant_roles(database, app_role=args.app_role, kiosk_role=args.kiosk_role,
-                             app_password=password(args.app_password_env),
-                             kiosk_password=password(args.kiosk_password_env))
+        report = grant_roles(database, app_role=args.app_role, admin_role=args.admin_role,
+                             kiosk_role=args.kiosk_role, app_password=password(args.app_password_env),
+                             admin_password=password(args.admin_password_env))
     finally:
         database.dispose()
     if args.show_sql:

@@ -2,7 +2,7 @@
 
 A driver error is turned into a :class:`~teller_tui.common.errors.StorageError` with a stable
 code (``disk_full``, ``read_only``, ``corrupt``, ``missing``, ``io_error``, ``auth_failed``,
-``certificate_failed``); the driver's own text goes to the log, never to the screen. A lost or
+``certificate_failed``, ``not_permitted``); the driver's own text goes to the log, never to the screen. A lost or
 refused connection is *not* a storage fault: :mod:`teller_tui.db.engine` reports it as
 ``DatabaseUnavailable`` and reconnects, so ``classify_fault`` returns None for it.
 
@@ -43,6 +43,9 @@ FAULT_MESSAGES: Final[dict[str, str]] = {
                    "saved; ask the branch's IT support to check the disk."),
     "auth_failed": N_("The database refused the sign-in of this terminal (user name or password). Check "
                       "the database URL's credentials; this is not an outage."),
+    "not_permitted": N_("The database refused this change: the role this program connects as may not make it "
+                        "(permission denied). Nothing was saved. Staff administration runs as the admin role; "
+                        "compliance records are never rewritten."),
     "certificate_failed": N_("The database server's certificate could not be verified. Check sslrootcert "
                              "and the server name; this is not an outage."),
 }
@@ -55,6 +58,7 @@ _PG_STATES: Final[dict[str, str]] = {
     "XX001": "corrupt",          # data_corrupted
     "XX002": "corrupt",          # index_corrupted
     "58030": "io_error",         # io_error
+    "42501": "not_permitted",    # insufficient_privilege (a grant or a guard trigger refused it)
 }
 
 _LIBPQ_CERT_WORDS: Final = ("certificate verify failed", "root certificate file", "server certificate for",

@@ -57,6 +57,8 @@ from teller_tui.common.masks import mask_name, mask_phone, mask_wallet
 from teller_tui.common.money import Money
 from teller_tui.desk.cash import CashService
 from teller_tui.desk.cash_types import EntryReceipt, WalletSide
+from teller_tui.db.roles import check_kiosk_host_role
+from teller_tui.kiosk.identity import register_kiosk_row
 from teller_tui.kiosk.guard import ResponsePacer, SignInGuard, TerminalThrottle
 from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.lookup import find_payee, find_sign_in
@@ -123,13 +125,11 @@ class KioskService:
         terminal = (terminal_id or self.settings.terminal_id).strip()[:32] or "K01"
         username = kiosk_username(terminal)
         with self.db.write() as s:
+            check_kiosk_host_role(s.connection())  # no kiosk-only database login (README "Kiosks")
             row = s.execute(select(Staff).where(col(Staff.username) == username)).scalar_one_or_none()
             if row is None:
-                row = Staff(username=username, display_name=f"Kiosk {terminal}"[:80], role=KIOSK_ROLE,
-                            branch_code=self.settings.branch_code, password_hash="", must_change_password=False,
-                            created_at=self.clock.now())
-                s.add(row)
-                s.flush()
+                row = register_kiosk_row(s, username, f"Kiosk {terminal}"[:80], self.settings.branch_code,
+                                         self.clock.now())
                 actor = Actor(row.id, row.username, terminal, KIOSK_ROLE, row.branch_code)
                 self.audit.append(s, actor, "kiosk_identity_create", subject=f"staff:{username}",
                                   detail={"terminal": terminal})
