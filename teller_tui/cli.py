@@ -22,7 +22,7 @@ from teller_tui.common.errorlog import record_error, setup_error_log
 from teller_tui.common.errors import DomainError
 from teller_tui.common.settings_preview import default_home
 from teller_tui.common.text import clean_text
-from teller_tui.db.faults import storage_fault
+from teller_tui.db.faults import refused_by_database, storage_fault
 
 Registrar = Callable[[Any], None]
 
@@ -96,7 +96,7 @@ def error_line(exc: BaseException) -> str:
     named as such (disk full, read-only, corrupt…), anything else with a reference into the log."""
     if isinstance(exc, DomainError):
         return _one_line(exc)
-    fault = storage_fault(exc)
+    fault = storage_fault(exc) or refused_by_database(exc)
     if fault is not None:
         return _one_line(fault)
     where = setup_error_log(default_home())

@@ -2,7 +2,7 @@
 
 A driver error is turned into a :class:`~teller_tui.common.errors.StorageError` with a stable
 code (``disk_full``, ``read_only``, ``corrupt``, ``missing``, ``io_error``, ``auth_failed``,
-``certificate_failed``, ``not_permitted``); the driver's own text goes to the log, never to the screen. A lost or
+``certificate_failed``); the driver's own text goes to the log, never to the screen. A lost or
 refused connection is *not* a storage fault: :mod:`teller_tui.db.engine` reports it as
 ``DatabaseUnavailable`` and reconnects, so ``classify_fault`` returns None for it.
 
@@ -20,7 +20,7 @@ from typing import Final
 from teller_tui.common.errors import StorageError
 from teller_tui.common.i18n import N_, _
 
-__all__ = ["FAULT_MESSAGES", "classify_fault", "storage_fault"]
+__all__ = ["FAULT_MESSAGES", "classify_fault", "refused_by_database", "storage_fault"]
 
 # SQLite primary result codes (https://sqlite.org/rescode.html).
 _SQLITE_READONLY: Final = 8
@@ -58,7 +58,6 @@ _PG_STATES: Final[dict[str, str]] = {
     "XX001": "corrupt",          # data_corrupted
     "XX002": "corrupt",          # index_corrupted
     "58030": "io_error",         # io_error
-    "42501": "not_permitted",    # insufficient_privilege (a grant or a guard trigger refused it)
 }
 
 _LIBPQ_CERT_WORDS: Final = ("certificate verify failed", "root certificate file", "server certificate for",
@@ -114,3 +113,13 @@ def storage_fault(exc: BaseException) -> StorageError | None:
     if kind is None:
         return None
     return StorageError(_(FAULT_MESSAGES[kind]), code=kind)
+
+
+def refused_by_database(exc: BaseException) -> StorageError | None:
+    """A command's one line for SQLSTATE 42501 (a grant or a guard trigger refused the statement), or
+    None. Not a storage fault: the engine lets it through unchanged, the CLI names it (``not_permitted``)."""
+    orig: BaseException = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
+    if state != "42501":
+        return None
+    return StorageError(_(FAULT_MESSAGES["not_permitted"]), code="not_permitted")
