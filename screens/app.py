@@ -452,7 +452,7 @@ class TellerApp(OrderedKeys, App[int]):
             if exc.name not in ("screens.home", f"{__package__}.home"):
                 raise
             raise HomeScreenMissing(_("The home screen is not installed (screens/home.py is missing).")) from exc
-        from . import approvals_queue  # noqa: F401  (registers the supervisor's palette commands)
+        from . import approvals_queue, service  # noqa: F401  (register their palette commands)
 
         self.push_screen(HomeScreen())
 
@@ -597,6 +597,21 @@ class TellerApp(OrderedKeys, App[int]):
 
     def watch_pending_approvals(self, _count: int) -> None:
         self.refresh_bindings()  # the footer's "Approvals (n)"
+
+    def action_open_cases(self) -> None:
+        if self.session is None:
+            return
+        from .cases import CaseQueueScreen
+
+        if not isinstance(self.screen, CaseQueueScreen):
+            self.push_screen(CaseQueueScreen())
+
+    def action_open_follow_up(self) -> None:
+        if self.session is None:
+            return
+        from .service import FollowUpScreen
+
+        self.push_screen(FollowUpScreen())
 
     def action_open_dashboard(self) -> None:
         if self.session is None or self.session.staff.role not in ("supervisor", "admin"):

@@ -42,7 +42,7 @@ __all__ = ["CustomerScreen", "HISTORY_PAGE"]
 
 HISTORY_PAGE = 20
 
-WALLET_STATUS = {"active": N_("active"), "frozen": N_("FROZEN"), "closed": N_("closed")}
+WALLET_STATUS = {"active": N_("active"), "frozen": N_("FROZEN"), "closed": N_("closed"), "blocked": N_("BLOCKED")}
 IDENTITY_STATUS = {
     "none": N_("no ID on file"),
     "valid": N_("ID valid"),
@@ -83,6 +83,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("r", "reprint", N_("Reprint"), id="customer.reprint"),
         Binding("f9", "reverse", N_("Reverse"), id="customer.reverse"),
         Binding("f4", "wallet_actions", N_("Wallet actions"), id="customer.wallet_actions"),
+        Binding("f8", "service", N_("Service"), id="customer.service"),
         Binding("ctrl+u", "unlock_pin", N_("Unlock PIN"), id="customer.unlock_pin", show=False),
         Binding("pagedown", "history_page(1)", N_("Older"), id="customer.older", priority=True),
         Binding("pageup", "history_page(-1)", N_("Newer"), id="customer.newer", priority=True),
@@ -97,13 +98,15 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         "- **r** reprints the selected entry's receipt, **F9** reverses it "
         "(your own, today, once)\n"
         "- **PgDn/PgUp** older or newer history\n"
+        "- **F8** customer service: cases, refusals explained, notes, needs, lost phone\n"
         "- **Esc** goes back"
     )
 
     class Loaded(Message):
-        def __init__(self, view: CustomerView) -> None:
+        def __init__(self, view: CustomerView, needs: Any = None) -> None:
             super().__init__()
             self.view = view
+            self.needs = needs
 
     class HistoryLoaded(Message):
         def __init__(self, token: int, page: HistoryPage) -> None:
@@ -177,10 +180,11 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
     def _load_customer(self, customer_id: int) -> None:
         try:
             view = self.services.customers.get_customer(customer_id)
+            needs = self.services.crm.needs(self.actor, customer_id)
         except Exception as exc:
             self.post_message(self.Failed(exc))
             return
-        self.post_message(self.Loaded(view))
+        self.post_message(self.Loaded(view, needs))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -200,7 +204,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
             preferred = next((w for w in view.wallets if w.status == "active"), view.wallets[0])
             table.move_cursor(row=ids.index(preferred.wallet_id))
         self._select_wallet(self._cursor_wallet_id(), reset=first_load or keep not in ids)
-        self._show_extra(view)
+        self._show_extra(view, message.needs)
         if first_load:
             table.focus()
             if self.then in ("cash_in", "cash_out", "transfer"):
@@ -236,7 +240,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         self.query_one("#customer-profile", Static).update(Content("\n").join([line1, line2]))
 
     def _wallet_cells(self, wallet: WalletView) -> list[Any]:
-        status = _(WALLET_STATUS.get(wallet.status, wallet.status))
+        status = _(WALLET_STATUS["blocked"]) if wallet.blocked else _(WALLET_STATUS.get(wallet.status, wallet.status))
         return [
             literal(wallet.number),
             literal(_("Class {tier}").format(tier=wallet.tier)),
@@ -267,8 +271,12 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
                 year=format_money(limits.used_year), yearly=cap(limits.yearly), cap=cap(limits.balance_cap)))
         widget.update(Content(clean("\n".join(parts), multiline=True)))
 
-    def _show_extra(self, view: CustomerView) -> None:
+    def _show_extra(self, view: CustomerView, needs: Any = None) -> None:
         pieces: list[Content] = []
+        if needs is not None and (needs.flags or needs.preferred_language):
+            pieces.append(Content.assemble((_("NEEDS") + " ", "bold"), clean(", ".join(needs.titles())), "  ",
+                                           (_("F8: act on them (guided steps, large print, follow-up)"),
+                                            "$text-muted")))
         if view.linked_accounts:
             links = "; ".join(f"{clean(a.bank_name)} {clean(a.masked)}" for a in view.linked_accounts)
             pieces.append(Content.assemble((_("Linked") + " ", "$text-muted"), links))
@@ -444,6 +452,11 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         from .lifecycle import open_wallet_actions
 
         open_wallet_actions(self, self.wallet_id, lambda changed: self.load() if changed else None)
+
+    def action_service(self) -> None:
+        from .service import CustomerServiceScreen
+
+        self.app.push_screen(CustomerServiceScreen(self.customer_id, self.wallet_id))
 
     def action_unlock_pin(self) -> None:
         """Kiosk PIN locked after wrong tries: the teller unlocks it (teller_tui.kiosk.service.CustomerPinService)."""

@@ -92,6 +92,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("f9", "onboarding_drafts", N_("Drafts"), id="home.onboarding_drafts"),
         Binding("f10", "drawer", N_("Drawer"), id="home.drawer"),
         Binding("ctrl+d", "open_dashboard", N_("Dashboard"), id="home.dashboard"),
+        Binding("ctrl+k", "app.open_cases", N_("Cases"), id="home.cases", show=False),
     ]
 
     #: Actions only some roles have; the footer hides them from everyone else.
@@ -103,6 +104,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         "- **F5 / F6 / F7** cash in, cash out, transfer: find the customer, then fill in the form\n"
         "- **F8** reprint a receipt by its reference\n"
         "- **F4** new customer (guided onboarding), **F9** onboarding drafts, **F10** cash drawer\n"
+        "- **ctrl+k** case queue and kiosk help requests (the home screen says when some wait)\n"
         "- Supervisors: **ctrl+a** approval queue (the footer counts what waits), **ctrl+d** dashboard\n"
         "- **F3** language, **F11** lock, **F12** sign out, **ctrl+p** all commands\n"
         "- **Esc** always goes back one step"
@@ -117,6 +119,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.summary: DaySummary | None = None
+        self.waiting: tuple[int, int] = (0, 0)  # (help requests open, cases overdue)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="home-body"):
@@ -148,6 +151,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
 
     def on_mount(self) -> None:
         self.refresh_summary()
+        self.set_interval(30, self.refresh_summary)  # kiosk help requests appear without a keypress
 
     def on_screen_resume(self) -> None:
         self.refresh_summary()
@@ -176,13 +180,18 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
             if summary.drawer_status != "open" and summary.message:
                 drawer += " · " + clean(summary.message)
         terminal = f"{actor.terminal_id} · {actor.branch_code}" if actor is not None else "—"
-        return facts_content([
+        facts = [
             (_("Signed in"), f"{who} · {_(ROLES[role])}" if role in ROLES else who),
             (_("Terminal"), terminal),
             (_("Business date"), day),
             (_("Drawer"), drawer),
             (_("Today"), count),
-        ], emphasis=(_("Business date"),))
+        ]
+        helps, overdue = self.waiting
+        if helps or overdue:  # said only when something waits: Ctrl+K opens the queue
+            facts.append((_("Service"), _("{helps} help request(s) waiting · {overdue} case(s) overdue · "
+                                          "Ctrl+K").format(helps=helps, overdue=overdue)))
+        return facts_content(facts, emphasis=(_("Business date"), _("Service")))
 
     def refresh_summary(self) -> None:
         if self.actor is None or getattr(self.app, "services", None) is None:
@@ -193,6 +202,8 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
     def _load_summary(self) -> None:
         try:
             summary = day_summary(self.services, self.actor)
+            self.waiting = (self.services.help_requests.open_count(self.actor),
+                            len(self.services.cases.list_cases(self.actor, due=True)))
         except Exception as exc:
             self.post_message(self.Summary(None, exc))
             return

@@ -157,7 +157,7 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
             yield Static("", id="lc-qr", classes="onb-qr")
             with Horizontal(classes="onb-buttons"):
                 yield Button(_("Confirm (F10)"), id="lc-confirm", variant="error" if self.action in (
-                    "close", "freeze") else "primary")
+                    "close", "freeze", "block_lost") else "primary")
                 yield Button(_("Cancel"), id="lc-cancel")
 
     def on_mount(self) -> None:
@@ -203,6 +203,8 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
         try:
             if self.action == "freeze":
                 result: Any = lc.freeze(actor, wid, params["reason"])
+            elif self.action == "block_lost":
+                result = lc.block_lost(actor, wid, params["reason"])
             elif self.action == "unfreeze":
                 result = lc.unfreeze(actor, wid, params["reason"], approval_id=approval_id)
             elif self.action == "close":

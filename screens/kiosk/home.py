@@ -35,10 +35,11 @@ def wallet_lines(account: KioskAccount) -> list[str]:
 
 
 class KioskHomeScreen(KioskScreen):
-    KIOSK_ACTIONS = frozenset({"history", "transfer", "finish"})
+    KIOSK_ACTIONS = frozenset({"history", "transfer", "finish", "ask_help"})
     BINDINGS = [
         Binding("1", "history", N_("History"), id="kiosk.home.history"),
         Binding("2", "transfer", N_("Transfer"), id="kiosk.home.transfer"),
+        Binding("9", "ask_help", N_("Ask for help"), id="kiosk.home.ask_help"),
         Binding("escape,0", "finish", N_("Finish"), id="kiosk.home.finish"),
     ]
 
@@ -53,7 +54,9 @@ class KioskHomeScreen(KioskScreen):
             with Horizontal(classes="kiosk-buttons"):
                 yield Button(_("1 History"), id="history", variant="primary", classes="kiosk-button")
                 yield Button(_("2 Transfer"), id="transfer", variant="primary", classes="kiosk-button")
+                yield Button(_("9 Ask for help"), id="ask_help", classes="kiosk-button")
                 yield Button(_("0 Finish"), id="finish", variant="error", classes="kiosk-button")
+            yield Static("", id="home-help", classes="kiosk-text")
 
     def on_mount(self) -> None:
         self.query_one("#history", Button).focus()
@@ -92,6 +95,24 @@ class KioskHomeScreen(KioskScreen):
             from .transfer import KioskTransferScreen
 
             self.app.push_screen(KioskTransferScreen(self.account))
+
+    @on(Button.Pressed, "#ask_help")
+    def action_ask_help(self) -> None:
+        """A person is asked for: the counter's queue shows the request (this kiosk, what was being
+        done, the customer's masked name); the customer is told only that someone will come."""
+        self._ask_help()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-help")
+    def _ask_help(self) -> None:
+        app: Any = self.app
+        session = app.session
+        try:
+            app.services.help_requests.ask(app.actor, "balance",
+                                           customer_id=session.customer_id if session is not None else None)
+            text = _("A member of staff has been told and will come to you. Please wait here.")
+        except Exception:  # noqa: BLE001 - the customer is told to go to the counter, nothing more
+            text = _("Please go to the counter: a teller will help you.")
+        app.call_from_thread(self.query_one("#home-help", Static).update, Content(text))
 
     @on(Button.Pressed, "#finish")
     def action_finish(self) -> None:

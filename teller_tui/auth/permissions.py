@@ -248,6 +248,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
     },
     "lifecycle": {
         "freeze": _actor(*STAFF, scope=Scope.BANK),
+        "block_lost": _actor(*STAFF, scope=Scope.BANK),
         "unfreeze": _actor(*STAFF, scope=Scope.BANK),
         "change_tier": _actor(*STAFF, scope=Scope.BANK),
         "close": _actor(*STAFF, scope=Scope.BANK),
@@ -283,6 +284,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "close": _actor(*STAFF, scope=Scope.BRANCH),
         "reopen": _actor(*STAFF, scope=Scope.BRANCH),
         "escalate_overdue": _actor(*STAFF, scope=Scope.BRANCH),
+        "escalate": _actor(*STAFF, scope=Scope.BRANCH),
     },
     "disputes": {
         "correction_spec": _actor(*COUNTER, scope=Scope.BRANCH),

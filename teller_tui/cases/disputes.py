@@ -48,6 +48,7 @@ from teller_tui.ledger.accounts import expense_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models import Wallet
+from teller_tui.wallets.blocks import refuse_if_blocked
 from teller_tui.models.cases import CaseEventKind, CaseLink, CaseStatus, CaseType, ServiceCase
 
 __all__ = ["DisputeService"]
@@ -134,6 +135,7 @@ class DisputeService:
         wallet = s.get(Wallet, row.wallet_id) if row.wallet_id is not None else None
         if wallet is None:
             raise NotFound(_("The case names no wallet to correct."), code="case_no_wallet")
+        refuse_if_blocked(s, wallet.id, wallet.number)  # a lost phone's wallet takes nothing in either
         if amount.minor <= 0:
             raise ValidationError(_("The amount must be more than zero"), code="amount_zero")
         if amount.currency != wallet.currency:

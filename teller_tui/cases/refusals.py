@@ -46,6 +46,8 @@ REFUSAL_CAUSES: Mapping[str, str] = {
     "wallet_frozen": N_("The wallet was frozen: no money may leave it until a supervisor unfreezes it."),
     "account_frozen": N_("The wallet was frozen: no money may leave it until a supervisor unfreezes it."),
     "wallet_closed": N_("The wallet was closed."),
+    "wallet_blocked": N_("The wallet was blocked after the phone was reported lost or stolen: nothing in or out "
+                         "until the device is replaced at the counter."),
     "account_closed": N_("The wallet was closed."),
     # limits
     "tier_per_txn": N_("The amount was above the wallet class's limit for one payment."),
@@ -78,7 +80,7 @@ REFUSAL_CAUSES: Mapping[str, str] = {
 #: Reason code -> group, for filters and counts (limits, frozen, funds, pin, approval).
 CAUSE_GROUPS: Mapping[str, str] = {
     "insufficient_funds": "funds",
-    "wallet_frozen": "frozen", "account_frozen": "frozen", "wallet_closed": "frozen", "account_closed": "frozen",
+    "wallet_frozen": "frozen", "wallet_blocked": "frozen", "account_frozen": "frozen", "wallet_closed": "frozen", "account_closed": "frozen",
     "tier_per_txn": "limits", "tier_daily": "limits", "tier_yearly": "limits", "tier_balance_cap": "limits",
     "kiosk_per_txn": "limits", "kiosk_daily": "limits", "kiosk_needs_approval": "limits",
     "kiosk_signin": "pin", "kiosk_code": "pin", "kiosk_pin_locked": "pin",

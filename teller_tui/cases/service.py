@@ -228,6 +228,22 @@ class CaseService:
 
     # -- escalation ----------------------------------------------------------------------------------
     @guarded("cases")
+    def escalate(self, actor: Actor, case: int | str, note: str = "") -> CaseDetail:
+        """Escalate now, before the deadline (the teller asks the branch's supervisors for help)."""
+        require_role(actor, *STAFF_ROLES)
+
+        def work(s: Session, row: ServiceCase, now: datetime) -> None:
+            if row.status in DONE:
+                raise Conflict(_("This case is {status}: reopen it first.").format(
+                    status=status_title(row.status)), code="case_transition")
+            if row.escalated_at is not None:
+                raise Conflict(_("This case is already escalated."), code="case_escalated")
+            row.escalated_at = now
+            add_event(s, row, actor, CaseEventKind.ESCALATED, now, clean_text(note, multiline=True, limit=1000)
+                      or _("Escalated to the branch's supervisors"))
+        return self._change(actor, case, "case_escalate", work)
+
+    @guarded("cases")
     def escalate_overdue(self, actor: Actor) -> list[int]:
         """Escalate every case of the branch past its deadline (once per opening) to the branch's
         supervisors: recorded on the case (``escalated_at``, a thread line naming them) and audited."""

@@ -17,8 +17,7 @@ Public API (stable; the desk UI codes against it)::
 ``Preview`` never raises for business rules: ``refusal`` holds the hard refusal (frozen wallet,
 tier limit, insufficient funds ...) and ``approval_reasons`` the reasons a supervisor must approve.
 The posting methods raise: :class:`~teller_tui.common.errors.LimitExceeded` (hard tier limits, funds),
-:class:`~teller_tui.common.errors.Conflict` (frozen/closed wallet, reversal rules, key reused for another
-request), :class:`~teller_tui.common.errors.ApprovalRequired` (``reasons``/``rules`` and
+:class:`~teller_tui.common.errors.Conflict` (frozen/blocked/closed wallet, reversal rules, reused key), :class:`~teller_tui.common.errors.ApprovalRequired` (``reasons``/``rules`` and
 ``details["spec"]``, an :class:`~teller_tui.approvals.spec.ApprovalSpec`; retry with ``approval_id=`` once
 the approval flow granted it: the approval is consumed in the posting transaction, bound to the
 request), ValidationError, NotFound.
@@ -38,8 +37,7 @@ Rules (choices documented):
   cumulative cash in one direction reaching it -> rule ``large_cash`` (and a large-value report);
   every reversal -> rule ``reversal``.
 * reversal: only the teller's own cash_in / cash_out / transfer, on the same business day, once.
-* transfers across branches add inter-branch clearing legs (``interbranch:<branch>:<cur>``,
-  kind SETTLEMENT) so each branch's trial balance stays zero.
+* transfers across branches add clearing legs (``interbranch:<branch>:<cur>``, SETTLEMENT): trial balances stay 0.
 """
 
 from __future__ import annotations
@@ -78,6 +76,7 @@ from teller_tui.desk.wallet_sides import entry_wallet, read_wallet_side, select_
 from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount
+from teller_tui.wallets.blocks import blocked_refusal, is_blocked
 from teller_tui.wallets.limits import check_money_in, check_payment_out
 from teller_tui.auth.permissions import guarded
 
@@ -147,6 +146,8 @@ class CashService:
             if side.wallet.status == "closed":
                 chk.refuse(Conflict(_("Wallet {number} is closed").format(number=side.wallet.number),
                                     code="wallet_closed"))
+            elif is_blocked(session, int(side.wallet.id or 0)):  # lost phone: nothing in or out
+                chk.refuse(blocked_refusal(side.wallet.number))
         if out_side is not None and out_side.wallet.status == "frozen":
             chk.refuse(Conflict(_("Wallet {number} is frozen: no payments out").format(
                 number=out_side.wallet.number), code="wallet_frozen"))

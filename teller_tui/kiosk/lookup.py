@@ -17,6 +17,7 @@ from teller_tui.common.errors import NotFound
 from teller_tui.common.i18n import _
 from teller_tui.models import Customer, Wallet
 from teller_tui.models.enums import WalletStatus
+from teller_tui.wallets.blocks import blocked_ids, is_blocked
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -35,8 +36,8 @@ def find_sign_in(s: Session, identifier: str) -> tuple[Customer, tuple[int, ...]
     wallet = s.execute(select(Wallet).where(col(Wallet.number) == digits)).scalar_one_or_none() \
         if len(digits) == 16 else None
     if wallet is not None:
-        if wallet.status == WalletStatus.CLOSED:
-            return None
+        if wallet.status == WalletStatus.CLOSED or (wallet.id is not None and is_blocked(s, wallet.id)):
+            return None  # a lost phone's wallet is not offered (same answer as an unknown number)
         owner = s.get(Customer, wallet.customer_id)
         if owner is None or wallet.id is None:
             return None
@@ -50,7 +51,8 @@ def find_sign_in(s: Session, identifier: str) -> tuple[Customer, tuple[int, ...]
     ids = s.execute(select(col(Wallet.id)).where(col(Wallet.customer_id) == customer.id,
                                                   col(Wallet.status) != WalletStatus.CLOSED)
                     .order_by(col(Wallet.tier), col(Wallet.id))).scalars().all()
-    return customer, tuple(int(i) for i in ids if i is not None)
+    blocked = blocked_ids(s, (int(i) for i in ids if i is not None))
+    return customer, tuple(int(i) for i in ids if i is not None and int(i) not in blocked)
 
 
 def find_payee(s: Session, payee: str) -> tuple[Wallet, Customer]:

@@ -49,6 +49,7 @@ from teller_tui.ledger.accounts import AccountKind, settlement_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import Customer, LinkedAccount, Wallet
 from teller_tui.models.enums import LinkedAccountKind, WalletStatus
+from teller_tui.wallets.blocks import refuse_if_blocked
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.identity.cards import validate_bank_account, validate_bank_card
 from teller_tui.wallets.identity.names import validate_name
@@ -220,6 +221,7 @@ class FundingService:
                     raise Conflict(_("This request was already used for a different transaction"),
                                    code="idempotency_conflict")
                 return self._result(s, wallet, link, done, amount, replayed=True)
+            refuse_if_blocked(s, wallet.id, wallet.number)
             if wallet.status != WalletStatus.ACTIVE:
                 raise Conflict(_("This wallet is {status}: nothing can be moved").format(
                     status=_status_label(wallet.status)), code=f"wallet_{wallet.status}")

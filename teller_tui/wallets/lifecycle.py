@@ -5,6 +5,7 @@ Public API::
     svc = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
     acts = svc.available(wallet_id)          # -> {action: None | reason it is refused}, for the UI
     svc.freeze(actor, wallet_id, reason)                                 # any teller, at once
+    svc.block_lost(actor, wallet_id, reason)    # lost/stolen phone: nothing in or out (wallets/blocks.py)
     svc.unfreeze(actor, wallet_id, reason, approval_id=None)             # needs an approval
     svc.change_tier(actor, wallet_id, new_tier, evidence=(), reason="", approval_id=None)  # where policy says
     res = svc.replace_device(actor, wallet_id, new_pin=..., enrol_totp=False, approval_id=None)
@@ -15,7 +16,8 @@ States and actions (:data:`TRANSITIONS`)::
     active --freeze--> frozen --unfreeze--> active
     active --close--> closed            (closed is final: every action refused)
     active --change_tier--> active
-    active|frozen --replace_device--> (unchanged)
+    active|frozen --replace_device--> (unchanged; lifts a lost-phone block: back to the status before)
+    active|frozen --block_lost--> frozen + blocked (unfreeze refused until the device is replaced)
 
 Anything else raises :class:`~teller_tui.common.errors.Conflict` with ``code="illegal_transition"``
 and a message naming the state and the action (:func:`check_transition`). Every change is audited.
@@ -65,6 +67,7 @@ from teller_tui.ledger.accounts import AccountKind, points_pool_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import Customer, LinkedAccount, Wallet
 from teller_tui.models.enums import WalletStatus
+from teller_tui.wallets.blocks import is_blocked, lift_block, place_block
 from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, TierTable, close_evidence
 from teller_tui.wallets.identity.pins import validate_pin
 from teller_tui.wallets.kyc import evidence_from_kyc, evidence_rank, kyc_level
@@ -74,6 +77,7 @@ from teller_tui.auth.permissions import guarded
 
 ACTIONS: dict[str, str] = {
     "freeze": N_("Freeze"),
+    "block_lost": N_("Block: phone lost or stolen"),
     "unfreeze": N_("Unfreeze"),
     "change_tier": N_("Change class"),
     "replace_device": N_("Replace device"),
@@ -89,6 +93,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (WalletStatus.ACTIVE, "change_tier"): WalletStatus.ACTIVE,
     (WalletStatus.ACTIVE, "replace_device"): WalletStatus.ACTIVE,
     (WalletStatus.FROZEN, "replace_device"): WalletStatus.FROZEN,
+    (WalletStatus.ACTIVE, "block_lost"): WalletStatus.FROZEN,  # + a wallet_block row (wallets/blocks.py)
+    (WalletStatus.FROZEN, "block_lost"): WalletStatus.FROZEN,
 }
 #: Lifecycle action -> approval-policy action (data/approval_policy.toml).
 APPROVAL_ACTIONS: dict[str, str] = {"unfreeze": "unfreeze", "replace_device": "device_replacement",
@@ -149,7 +155,7 @@ class LifecycleService:
             w = s.get(Wallet, wallet_id)
             if w is None:
                 raise NotFound(_("No such wallet"), code="no_wallet")
-            status = w.status
+            status, blocked = w.status, is_blocked(s, wallet_id)
         out: dict[str, str | None] = {}
         for action in ACTIONS:
             try:
@@ -157,6 +163,9 @@ class LifecycleService:
                 out[action] = None
             except Conflict as exc:
                 out[action] = str(exc)
+        if blocked:
+            out["block_lost"] = _("The wallet is already blocked")
+            out["unfreeze"] = out["close"] = _("Blocked (lost phone): replace the device to lift the block")
         return out
 
     # -- transitions ---------------------------------------------------------------------------
@@ -200,6 +209,24 @@ class LifecycleService:
         return self.db.write_retrying(work)
 
     @guarded("lifecycle")
+    def block_lost(self, actor: Actor, wallet_id: int, reason: str) -> WalletInfo:
+        """Lost or stolen phone: any teller, at once; nothing in or out on any channel until
+        :meth:`replace_device` (with its approval) lifts the block."""
+        require_role(actor, *STAFF_ROLES)
+        reason = self._need_reason(reason, _("block the wallet"))
+
+        def work(s: Session) -> WalletInfo:
+            w = self._wallet(s, wallet_id)
+            before = w.status
+            check_transition(w.status, "block_lost")
+            place_block(s, self.ledger, w, actor.staff_id, reason, self.clock.now())
+            self.audit.append(s, actor, "wallet_block", subject=w.number,
+                              detail={"from": before, "to": w.status, "reason": reason})
+            return wallet_info(w)
+
+        return self.db.write_retrying(work)
+
+    @guarded("lifecycle")
     def unfreeze(self, actor: Actor, wallet_id: int, reason: str, *, approval_id: int | None = None) -> WalletInfo:
         """Needs a supervisor's approval (see the module docstring for the contract)."""
         require_role(actor, *STAFF_ROLES)
@@ -209,6 +236,8 @@ class LifecycleService:
         def work(s: Session) -> WalletInfo:
             w = self._wallet(s, wallet_id)
             check_transition(w.status, "unfreeze")
+            if is_blocked(s, wallet_id):
+                raise Conflict(_("Blocked (lost phone): replace the device to lift the block"), code="wallet_blocked")
             self._approve(s, actor, "unfreeze", w, reason, approval_id,
                           _("Unfreezing a wallet needs a supervisor's approval"))
             self._set_status(s, w, WalletStatus.ACTIVE)
@@ -314,9 +343,11 @@ class LifecycleService:
             assert c is not None
             c.pin_hash, c.pin_failed_attempts, c.pin_locked = pin_hash, 0, False
             c.totp_secret_enc, c.totp_last_step = enc, None
+            lifted = lift_block(s, self.ledger, w2, actor.staff_id, self.clock.now(), how="device_replacement")
             s.flush()
             self.audit.append(s, actor, "device_replace", subject=w2.number, detail={
-                "customer": c.customer_no, "totp": bool(enc), "approval_id": approval_id, "reason": reason})
+                "customer": c.customer_no, "totp": bool(enc), "approval_id": approval_id, "reason": reason,
+                "block_lifted": lifted})
 
         self.db.write_retrying(work)
         return DeviceReset(number, secret, uri, qr)

@@ -20,6 +20,7 @@ from teller_tui.ledger.core import live_balance
 from teller_tui.models import LedgerAccount, Wallet
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.limits import class_limits, wallet_usage
+from teller_tui.wallets.blocks import blocked_ids
 
 __all__ = ["WalletLimits", "WalletView", "wallet_views"]
 
@@ -52,13 +53,16 @@ class WalletView:
     limits: WalletLimits | None
     opened_at: datetime
     points: int = 0
+    blocked: bool = False  # lost or stolen phone: nothing in or out (teller_tui.wallets.blocks)
 
 
 def wallet_views(session: Session, wallet_rows: Iterable[Wallet], on: date, tiers: TierTable, *,
                  now: datetime) -> list[WalletView]:
     """Read models of ``wallet_rows`` with the class limits in force on ``on`` (business day)."""
     out = []
-    for w in wallet_rows:
+    rows = list(wallet_rows)
+    blocked = blocked_ids(session, (int(w.id) for w in rows if w.id is not None))
+    for w in rows:
         assert w.id is not None
         acct = session.get(LedgerAccount, w.account_id)
         if acct is None:
@@ -79,5 +83,5 @@ def wallet_views(session: Session, wallet_rows: Iterable[Wallet], on: date, tier
             limits = WalletLimits(w.tier, t.balance_cap, t.per_txn, t.daily, t.yearly, used.out_today,
                                   used.out_year, used.in_today)
         out.append(WalletView(w.id, w.number, mask_wallet(w.number), w.tier, w.status, w.currency,
-                              bal.posted, bal.held, bal.available, limits, w.opened_at, points))
+                              bal.posted, bal.held, bal.available, limits, w.opened_at, points, w.id in blocked))
     return out
