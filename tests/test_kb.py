@@ -137,6 +137,8 @@ def test_sync_search_refusal_and_screen_links(kb: Any) -> None:
     assert kb.for_refusal(TELLER, "tier_daily", "en") is not None
     assert kb.for_refusal(TELLER, "kiosk_pin_locked", "zh_CN").article_id == "kiosk-pin-locked"
     assert kb.for_refusal(TELLER, "no_such_code", "en") is None
+    codes = kb.refusal_codes(TELLER, "zh_CN")
+    assert {"tier_daily", "kiosk_pin_locked", "insufficient_funds"} <= codes and "no_such_code" not in codes
     assert any(a.article_id == "payment-failed" for a in kb.for_screen(TELLER, "cash", "en"))
     with pytest.raises(PermissionDenied):
         kb.sync_shipped(TELLER)

@@ -131,6 +131,13 @@ class KnowledgeBaseService:
         matches = [a for a in articles.values() if code in a.refusals]
         return min(matches, key=lambda a: (len(a.refusals), a.article_id)) if matches else None
 
+    @guarded("kb")
+    def refusal_codes(self, actor: Actor, locale: str) -> frozenset[str]:
+        """Every refusal code some published article explains (a refusal on screen offers F1 for these)."""
+        require_role(actor, *READ_ROLES)
+        _index, articles = self._published(locale)
+        return frozenset(code for a in articles.values() for code in a.refusals)
+
     # -- keeping it current ------------------------------------------------------------------------
     @guarded("kb")
     def sync_shipped(self, actor: Actor, shipped: Sequence[ArticleText] | None = None) -> SyncReport:
