@@ -206,7 +206,7 @@ class HelpScreen(TellerScreen[None]):
         locale = get_locale()
         first: list[ArticleText] = []
         if self.info.refusal is not None:
-            found = services.kb.for_refusal(actor, self.info.refusal[0], locale)
+            found = services.kb.for_refusal(actor, self.info.refusal[0], locale, screen=self.info.topic)
             if found is not None:
                 first.append(found)
         listed = services.kb.for_screen(actor, self.info.topic, locale) if self.info.topic else []

@@ -123,7 +123,8 @@ async def test_f1_on_a_cash_form_keeps_the_form_and_links_the_refusal(desk: Desk
         assert form.help_refusal is not None
         code = form.help_refusal[0]
         assert any("F1" in str(n.message) for n in app._notifications)
-        expected = desk.services.kb.for_refusal(desk.actor, code, "en")
+        expected = desk.services.kb.for_refusal(desk.actor, code, "en", screen="cash")
+        assert code == "insufficient_funds" and expected is not None and expected.article_id == "payment-failed"
         assert expected is not None
         await pilot.press("f1")
         await settle(pilot)
