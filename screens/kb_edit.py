@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = ["EditArticleScreen", "ReviewListScreen", "RevisionScreen"]
 
+#: Languages by their own names (the same whatever the UI language).
+LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
+
 
 class EditArticleScreen(DeskScreenMixin, TellerScreen[bool]):
     """A supervisor's revision of one article in one language; a second person publishes it."""
@@ -66,7 +69,7 @@ class EditArticleScreen(DeskScreenMixin, TellerScreen[bool]):
     def compose(self) -> ComposeResult:
         a = self.article
         with Vertical(id="kb-edit"):
-            yield Static(Content(_("Revise: {title} ({locale})").format(title=clean(a.title), locale=a.locale)),
+            yield Static(Content(_("Revise: {title} ({locale})").format(title=clean(a.title), locale=LANGUAGES.get(a.locale, a.locale))),
                          id="kb-edit-title")
             yield Label(_("Title"), classes="kb-edit-label")
             yield Input(a.title, id="kb-edit-name")
@@ -169,7 +172,7 @@ class ReviewListScreen(DeskScreenMixin, TellerScreen[None]):
             key = str(rev.revision_id)
             self.revisions[key] = rev
             options.add_option(Option(Content(_("{title} ({locale}, version {version}) by {author}").format(
-                title=clean(rev.article.title), locale=rev.article.locale, version=rev.version,
+                title=clean(rev.article.title), locale=LANGUAGES.get(rev.article.locale, rev.article.locale), version=rev.version,
                 author=clean(rev.author))), id=key))
         if not pending:
             options.add_option(Option(Content(_("Nothing waits for review.")), disabled=True))
@@ -210,7 +213,7 @@ class RevisionScreen(DeskScreenMixin, TellerScreen[None]):
     def compose(self) -> ComposeResult:
         rev = self.revision
         head = _("{title} ({locale}, version {version}) by {author}").format(
-            title=clean(rev.article.title), locale=rev.article.locale, version=rev.version, author=clean(rev.author))
+            title=clean(rev.article.title), locale=LANGUAGES.get(rev.article.locale, rev.article.locale), version=rev.version, author=clean(rev.author))
         tags = _("Tags: {tags}").format(tags=clean(", ".join(rev.article.tags)))
         yield Static(Content(head + "\n" + tags), id="kb-rev-head")
         with VerticalScroll(id="kb-rev-scroll", can_focus=True):
