@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.command import CommandPalette
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
@@ -47,13 +48,14 @@ from textual.worker import Worker, WorkerState
 from teller_tui.auth.session import STAFF_REFUSAL_CODES, IdleTracker
 from teller_tui.common.clock import Clock, SystemClock
 from teller_tui.common.errorlog import record_error, setup_error_log
+from teller_tui.common.files import save_screenshot
 from teller_tui.common.errors import (ApprovalRequired, DatabaseUnavailable, DomainError, SchemaOutOfDate,
                                       StorageError)
 from teller_tui.common.i18n import N_, _, get_locale, set_locale
 from teller_tui.common.settings_preview import DEFAULT_IDLE_LOCK_SECONDS, SettingsPreview, preview_settings
 from teller_tui.db.faults import storage_fault
 
-from .base import LanguageChanged
+from .base import LanguageChanged, note_refusal
 from .commands import TellerCommands
 from .keyroute import OrderedKeys
 from .signin import SignInScreen
@@ -84,7 +86,10 @@ class TellerApp(OrderedKeys, App[int]):
     TITLE = "Teller"
     COMMANDS = App.COMMANDS | {TellerCommands}
     BINDINGS = [
-        Binding("f1", "app.show_keys", N_("Keys"), id="keys"),
+        Binding("f1", "app.help", N_("Help"), id="keys"),
+        Binding("ctrl+p", "app.command_palette", N_("Commands"), id="palette", show=False, priority=True),
+        # Replaces Textual's bare ctrl+q quit: the program closes only from the sign-in screen.
+        Binding("ctrl+q", "app.quit", N_("Close the program"), id="quit", show=False, priority=True),
         Binding("f11", "app.lock", N_("Lock"), id="lock"),
         Binding("f12", "app.sign_out", N_("Sign out"), id="sign_out"),
         # Priority: the footer shows the pending count even while a field has focus.
@@ -99,6 +104,8 @@ class TellerApp(OrderedKeys, App[int]):
     locked: reactive[bool] = reactive(False, bindings=True)
     #: True once the database is open and the services are built.
     services_ready: reactive[bool] = reactive(False)
+    #: Refusal codes the knowledge base explains (a refusal with one offers "F1: what to tell the customer").
+    kb_refusal_codes: frozenset[str] = frozenset()
     #: Requests waiting in the branch queue (for a person who may approve; 0 for everyone else).
     pending_approvals: reactive[int] = reactive(0)
 
@@ -271,7 +278,10 @@ class TellerApp(OrderedKeys, App[int]):
                         severity="error", markup=False, timeout=30)
             return
         if isinstance(error, DomainError):
-            self.notify(str(error), title=_("Not done"), severity="error", markup=False)
+            text = str(error)
+            if note_refusal(self.screen, error.code, text):
+                text += "\n" + _("F1: what to tell the customer")
+            self.notify(text, title=_("Not done"), severity="error", markup=False)
             return
         ref = record_error(error or RuntimeError(worker.name), f"worker {worker.name}")
         self.notify(_("Something went wrong; nothing more was done. Reference {ref}.").format(ref=ref),
@@ -432,6 +442,7 @@ class TellerApp(OrderedKeys, App[int]):
         self.idle.touch()
         self._seen_requests = None
         self.poll_approvals()  # the count is right from the first screen (then every few seconds)
+        self.load_kb_refusals()
         try:
             self.show_home()
         except HomeScreenMissing as exc:
@@ -515,10 +526,85 @@ class TellerApp(OrderedKeys, App[int]):
         self.push_screen(ChangePasswordScreen(self.session.actor, current=None, required=False))
 
     def action_show_keys(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+        self.action_help()  # the old action name (keymaps, muscle memory): our own help
+
+    # -- help, palette, screenshots (screens/help.py) -----------------------------------------------------
+    def action_help(self) -> None:
+        """F1: the help of the screen on top (its purpose, keys and articles); it covers the screen,
+        so Esc returns to it exactly as it was."""
+        from .help import HelpScreen, help_for
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(HelpScreen(help_for(self.screen)))
+
+    def action_kb_review(self) -> None:
+        from .kb_edit import ReviewListScreen
+
+        if self.session is not None and self.session.staff.role in ("supervisor", "admin"):
+            self.push_screen(ReviewListScreen())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kb-codes")
+    def load_kb_refusals(self) -> None:
+        services, actor = self.services, self.actor
+        if services is None or actor is None:
+            return
+        try:
+            codes = services.kb.refusal_codes(actor, get_locale())
+        except Exception:  # noqa: BLE001 - without the list a refusal just offers no article link
+            log.warning("knowledge-base refusal codes not loaded", exc_info=True)
+            return
+        self.call_from_thread(setattr, self, "kb_refusal_codes", codes)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's system commands, ours instead: translated, no bare Quit (sign out is in the
+        palette), help of our own, a screenshot saved privately under the teller's home."""
+        yield SystemCommand(_("Help"), _("This screen's keys and the knowledge base"), self.action_help)
+        if self.session is not None and not self.locked:
+            yield SystemCommand(_("Screenshot"), _("Save a picture of this screen (SVG) in the teller's home folder"),
+                                self.action_save_screenshot)
+        if self.session is None:
+            yield SystemCommand(_("Close the program"), _("Only from the sign-in screen: nobody is signed in"),
+                                self.action_quit)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(CommandPalette(placeholder=_("Search for commands…"), id="--command-palette"))
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q closes the program only when nobody is signed in; otherwise F12 signs out first
+        (the sign-out is audited), so nothing ever exits in the middle of a form."""
+        if self.session is not None or self._pending is not None:
+            self.notify(_("Sign out first (F12); the program closes from the sign-in screen."),
+                        title=_("Still signed in"), severity="warning", markup=False)
+            return
+        await super().action_quit()
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C: Textual's English hint about quitting, replaced."""
+        if self.session is None:
+            self.notify(_("Ctrl+Q closes the program."), markup=False)
         else:
-            self.action_show_help_panel()
+            self.notify(_("F12 signs out."), markup=False)
+
+    def action_save_screenshot(self) -> None:
+        """Save the screen as SVG in ``$TELLER_HOME/screenshots`` (0700 folder, 0600 file)."""
+        if self.session is None:
+            return
+        home = getattr(self.settings, "home", None)
+        if home is None:
+            return
+        svg = self.export_screenshot()
+        stamp = self.clock.now().strftime("%Y%m%d-%H%M%S")
+        try:
+            path = save_screenshot(Path(home), f"teller-{stamp}", svg)
+        except OSError as exc:
+            ref = record_error(exc, "screenshot")
+            self.notify(_("The screenshot was not saved. Reference {ref}.").format(ref=ref), title=_("Not done"),
+                        severity="error", markup=False)
+            return
+        self.notify(_("Screenshot saved: {path}").format(path=str(path)), title=_("Screenshot"), markup=False)
 
     # -- the one approval flow ---------------------------------------------------------------------------
     def request_approval(self, error: ApprovalRequired, retry: Callable[[int | None], None],

@@ -23,15 +23,28 @@ from teller_tui.common.i18n import _
 
 ResultType = TypeVar("ResultType")
 
-__all__ = ["LanguageChanged", "TellerModal", "TellerScreen"]
+__all__ = ["LanguageChanged", "TellerModal", "TellerScreen", "note_refusal"]
 
 
 class LanguageChanged(Message):
     """Posted to every screen on the stack after the language changed."""
 
 
+def note_refusal(screen: Any, code: str | None, reason: str) -> bool:
+    """Remember the refusal shown on ``screen``: F1 then offers the article explaining ``code`` first
+    (screens/help.py). True when the knowledge base has one (the caller adds "F1: what to tell the
+    customer"); which article explains which code is the articles' front matter, not code here."""
+    codes: frozenset[str] = getattr(screen.app, "kb_refusal_codes", frozenset())
+    if not code or code not in codes:
+        return False
+    screen.help_refusal = (code, reason)
+    return True
+
+
 class _TellerScreenMixin:
     app: Any
+    #: The last refusal shown on this screen that the knowledge base explains: (code, reason).
+    help_refusal: tuple[str, str] | None = None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:

@@ -240,7 +240,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         preview = message.preview
         if preview.refusal:
             self.busy = False
-            self.refused(preview.refusal)
+            self.refused(preview.refusal, preview.refusal_code)
             return
         if preview.approval_reasons:
             self.busy = False
@@ -414,16 +414,16 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
                 if unavailable is not None:
                     unavailable(error)
         elif isinstance(error, DomainError):
-            self.refused(str(error))
+            self.refused(str(error), error.code)
         else:
             self._set_message(error_text(error), "error")
             self.show_error(error)
 
     # -- outcomes ------------------------------------------------------------------------
-    def refused(self, reason: str) -> None:
-        """A hard refusal (limit, frozen wallet, funds): nothing was posted."""
+    def refused(self, reason: str, code: str | None = None) -> None:
+        """A hard refusal (limit, frozen wallet, funds): nothing was posted. F1 then explains ``code``."""
         self._set_message(_("Refused: {reason}").format(reason=reason), "error")
-        self.show_error(reason, title=_("Refused"))
+        self.show_error(reason, title=_("Refused"), code=code)
 
     def approval_required(self, reasons: list[str], rules: list[str]) -> None:
         """From the preview: the teller first confirms the figures, with the reasons shown; posting

@@ -109,3 +109,6 @@ register_command(PaletteCommand("language", N_("Switch language / 切换语言")
 register_command(PaletteCommand("sign_out", N_("Sign out"), "app.sign_out", N_("End your session at this terminal")))
 register_command(PaletteCommand("lock", N_("Lock the screen"), "app.lock", N_("Keep your work; sign in again to continue")))
 register_command(PaletteCommand("change_password", N_("Change my password"), "app.change_password"))
+register_command(PaletteCommand("kb_review", N_("Articles to review"), "app.kb_review",
+                                N_("Publish or reject knowledge-base revisions (a second person)"),
+                                roles=("supervisor", "admin")))

@@ -137,6 +137,15 @@ def test_sync_search_refusal_and_screen_links(kb: Any) -> None:
     assert kb.for_refusal(TELLER, "tier_daily", "en") is not None
     assert kb.for_refusal(TELLER, "kiosk_pin_locked", "zh_CN").article_id == "kiosk-pin-locked"
     assert kb.for_refusal(TELLER, "no_such_code", "en") is None
+    # Where the refusal was shown decides between articles listing the code: a cash form's funds refusal
+    # is "payment failed", not the reversal article (which lists the code with fewer others).
+    assert kb.for_refusal(TELLER, "insufficient_funds", "en").article_id == "payment-failed"  # refusals.toml
+    assert kb.for_refusal(TELLER, "wallet_closed", "zh_CN").article_id == "close-wallet"
+    # Not named there: offered on the screen first, then the fewest codes.
+    assert kb.for_refusal(TELLER, "approval_expired", "en").article_id == "lost-phone"
+    assert kb.for_refusal(TELLER, "approval_expired", "en", screen="cash").article_id == "no-confirmation"
+    codes = kb.refusal_codes(TELLER, "zh_CN")
+    assert {"tier_daily", "kiosk_pin_locked", "insufficient_funds"} <= codes and "no_such_code" not in codes
     assert any(a.article_id == "payment-failed" for a in kb.for_screen(TELLER, "cash", "en"))
     with pytest.raises(PermissionDenied):
         kb.sync_shipped(TELLER)
@@ -182,3 +191,13 @@ def test_cli_search_in_both_languages(tmp_path: Path) -> None:
     assert en.returncode == 0 and "[kiosk-pin-locked]" in en.stdout.splitlines()[0], en.stdout + en.stderr
     none = subprocess.run([*teller, "kb", "search", "zzqx"], env=env, capture_output=True, text=True, timeout=120)
     assert none.returncode == 1 and "No article" in none.stdout
+
+
+def test_refusal_map_names_articles_that_list_the_code(shipped: list[Any]) -> None:
+    from teller_tui.kb.articles import load_refusal_map
+
+    first = load_refusal_map()
+    assert first["insufficient_funds"] == "payment-failed" and len(first) >= 10
+    by_id = {a.article_id: a for a in shipped if a.locale == "en"}
+    for code, article_id in first.items():
+        assert article_id in by_id and code in by_id[article_id].refusals, (code, article_id)

@@ -220,8 +220,9 @@ async def test_language_switch_on_sign_in(services: Any, clock: FakeClock) -> No
     from teller_tui.common import i18n
 
     zh = i18n.translations("zh_CN")
-    title_zh, keys_zh = zh.gettext("Teller workstation"), zh.gettext("Keys")
-    assert title_zh != "Teller workstation" and keys_zh != "Keys"  # the shipped catalog translates them
+    # F1's label is "Help" since F1 opens our own help screen (screens/help.py), no longer "Keys".
+    title_zh, keys_zh = zh.gettext("Teller workstation"), zh.gettext("Help")
+    assert title_zh != "Teller workstation" and keys_zh != "Help"  # the shipped catalog translates them
     seed_staff(services)
     app = make(services, clock)
     async with app.run_test(size=(120, 40)) as pilot:

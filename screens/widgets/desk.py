@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from teller_tui.common.errors import ApprovalRequired, DomainError
 from teller_tui.common.i18n import _
 
+from ..base import note_refusal
 from .safe import notify_plain
 
 if TYPE_CHECKING:
@@ -68,8 +69,14 @@ class DeskScreenMixin:
     def actor(self) -> Actor:
         return self.app.actor  # type: ignore[no-any-return]
 
-    def show_error(self, error: BaseException | str, *, title: str = "") -> None:
+    def show_error(self, error: BaseException | str, *, title: str = "", code: str | None = None) -> None:
+        """A refusal or failure as a notice; a refusal the knowledge base explains (``code``, or the
+        error's own) also offers F1 (:func:`screens.base.note_refusal`)."""
         text = error if isinstance(error, str) else error_text(error)
+        if code is None and isinstance(error, DomainError):
+            code = error.code
+        if note_refusal(self, code, text):
+            text += "\n" + _("F1: what to tell the customer")
         notify_plain(self.app, text, title=title or _("Not done"), severity="error", timeout=8)
 
     def ask_approval(self, error: ApprovalRequired, retry: Callable[[int | None], None],

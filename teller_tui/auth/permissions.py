@@ -349,6 +349,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "article": _actor(*STAFF, K, scope=Scope.BANK),
         "for_screen": _actor(*STAFF, K, scope=Scope.BANK),
         "for_refusal": _actor(*STAFF, K, scope=Scope.BANK),
+        "refusal_codes": _actor(*STAFF, K, scope=Scope.BANK),
         "history": _actor(*STAFF, scope=Scope.BANK),
         # The branch keeps it current: a supervisor proposes, a second person reviews.
         "sync_shipped": _actor(*SUPERVISION),

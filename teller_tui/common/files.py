@@ -13,7 +13,7 @@ import re
 import tempfile
 from pathlib import Path
 
-__all__ = ["fsync_dir", "save_private_text", "write_private_file"]
+__all__ = ["fsync_dir", "save_private_text", "save_screenshot", "write_private_file"]
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -59,3 +59,16 @@ def save_private_text(directory: Path, name: str, text: str) -> Path:
     except OSError:  # pragma: no cover - not ours to fix
         pass
     return write_private_file(directory / f"{name}.txt", text)
+
+
+def save_screenshot(home: Path, name: str, svg: str) -> Path:
+    """Write ``<home>/screenshots/<name>.svg`` (directory 0700, file 0600); returns the path."""
+    if not _SAFE_NAME.match(name) or name.startswith("."):
+        raise ValueError(f"unsafe screenshot name {name!r}")
+    directory = home / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.chmod(directory, 0o700)
+    except OSError:  # pragma: no cover - not ours to fix
+        pass
+    return write_private_file(directory / f"{name}.svg", svg)

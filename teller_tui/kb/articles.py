@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.paths import data_dir
 
-__all__ = ["ArticleText", "SCREENS", "load_shipped", "parse_article", "shipped_dir"]
+__all__ = ["ArticleText", "SCREENS", "load_refusal_map", "load_shipped", "parse_article", "shipped_dir"]
 
 SCREENS = frozenset({"signin", "home", "lookup", "customer", "cash", "onboarding", "drawer", "approvals", "kiosk",
                      "dashboard", "lifecycle"})
@@ -114,3 +115,17 @@ def load_shipped(directory: Path | None = None) -> list[ArticleText]:
         if len({(v.screens, v.refusals) for v in versions}) != 1:
             raise _bad(article_id, "screens and refusals must be the same in both languages")
     return out
+
+
+def load_refusal_map(directory: Path | None = None) -> dict[str, str]:
+    """``data/kb/refusals.toml``: refusal code -> the article a refusal opens first (empty without the file)."""
+    path = (directory or shipped_dir()) / "refusals.toml"
+    if not path.exists():
+        return {}
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("first", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise _bad(path.name, str(exc)) from None
+    if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
+        raise _bad(path.name, "[first] must map refusal codes to article ids")
+    return dict(table)

@@ -30,7 +30,7 @@ from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, Valid
 from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
-from teller_tui.kb.articles import SCREENS, ArticleText, load_shipped
+from teller_tui.kb.articles import SCREENS, ArticleText, load_refusal_map, load_shipped
 from teller_tui.kb.search import KbHit, KbIndex
 from teller_tui.models.kb import KbArticle, KbSource, KbStatus
 
@@ -77,6 +77,7 @@ class KnowledgeBaseService:
         self._indexes: dict[str, KbIndex] = {}
         self._articles: dict[str, dict[str, ArticleText]] = {}
         self._stamp: tuple[int, int] | None = None
+        self._first_for_refusal: dict[str, str] | None = None  # data/kb/refusals.toml, read once
 
     # -- reading ---------------------------------------------------------------------------------
     def _published(self, locale: str) -> tuple[KbIndex, dict[str, ArticleText]]:
@@ -124,12 +125,26 @@ class KnowledgeBaseService:
         return sorted((a for a in articles.values() if screen in a.screens), key=lambda a: a.title)
 
     @guarded("kb")
-    def for_refusal(self, actor: Actor, code: str, locale: str) -> ArticleText | None:
-        """The article that explains a refusal code: the most specific one (fewest codes) listing it."""
+    def for_refusal(self, actor: Actor, code: str, locale: str, *, screen: str | None = None) -> ArticleText | None:
+        """The article that explains a refusal code: the one ``data/kb/refusals.toml`` names for it, else
+        among the articles listing it one offered on ``screen`` (where the refusal was shown), then the most
+        specific (fewest codes)."""
         require_role(actor, *READ_ROLES)
         _index, articles = self._published(locale)
+        if self._first_for_refusal is None:
+            self._first_for_refusal = load_refusal_map()
+        named = articles.get(self._first_for_refusal.get(code, ""))
+        if named is not None and code in named.refusals:
+            return named
         matches = [a for a in articles.values() if code in a.refusals]
-        return min(matches, key=lambda a: (len(a.refusals), a.article_id)) if matches else None
+        return min(matches, key=lambda a: (screen not in a.screens, len(a.refusals), a.article_id)) if matches else None
+
+    @guarded("kb")
+    def refusal_codes(self, actor: Actor, locale: str) -> frozenset[str]:
+        """Every refusal code some published article explains (a refusal on screen offers F1 for these)."""
+        require_role(actor, *READ_ROLES)
+        _index, articles = self._published(locale)
+        return frozenset(code for a in articles.values() for code in a.refusals)
 
     # -- keeping it current ------------------------------------------------------------------------
     @guarded("kb")
