@@ -453,6 +453,7 @@ class TellerApp(OrderedKeys, App[int]):
                 raise
             raise HomeScreenMissing(_("The home screen is not installed (screens/home.py is missing).")) from exc
         from . import approvals_queue  # noqa: F401  (registers the supervisor's palette commands)
+        from . import custody  # noqa: F401  (registers staff unlock)
 
         self.push_screen(HomeScreen())
 
@@ -597,6 +598,14 @@ class TellerApp(OrderedKeys, App[int]):
 
     def watch_pending_approvals(self, _count: int) -> None:
         self.refresh_bindings()  # the footer's "Approvals (n)"
+
+    def action_staff_unlock(self) -> None:
+        """Unlock a colleague's account (palette, dashboard F6): a supervisor approves in person."""
+        if self.session is None or self.locked:
+            return
+        from .custody import StaffUnlockScreen
+
+        self.push_screen(StaffUnlockScreen())
 
     def action_open_dashboard(self) -> None:
         if self.session is None or self.session.staff.role not in ("supervisor", "admin"):

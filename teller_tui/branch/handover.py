@@ -42,7 +42,7 @@ from teller_tui.auth.roles import COUNTER_ROLES
 from teller_tui.auth.staff import normalize_username
 from teller_tui.branch.cashbook import drawer_account, post_move, record_event
 from teller_tui.branch.closing import counted_pieces, post_over_short
-from teller_tui.branch.counts import clean_counts
+from teller_tui.branch.counts import clean_counts, over_short_tolerance
 from teller_tui.branch.drawer_lookup import actor_drawer, handover_offer, on_break, require_open_drawer
 from teller_tui.branch.dual_control import FourEyes, counts_key, require_staff
 from teller_tui.branch.views import CountResult
@@ -50,7 +50,7 @@ from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, NotFound, PermissionDenied
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
-from teller_tui.common.money import Money, parse_money
+from teller_tui.common.money import Money
 from teller_tui.common.reference import count_total
 from teller_tui.common.settings import Settings
 from teller_tui.common.text import clean_text
@@ -95,13 +95,6 @@ class HandedOver:
     approver: str
     over_short: str | None  # the over/short entry's reference
     reference: str | None  # the hand-over entry's reference (None when the drawer held no cash)
-
-
-def _tolerance(settings: Settings) -> Money:
-    try:
-        return parse_money(str(settings.over_short_tolerance), "CNY", allow_zero=True)
-    except Exception:  # noqa: BLE001 - a bad setting means no tolerance, as at the close
-        return Money.zero()
 
 
 class DrawerHandoverService:
@@ -218,6 +211,7 @@ class DrawerHandoverService:
     # -- inside the transactions ------------------------------------------------------------------------
     def _move(self, s: Session, actor: Actor, drawer: Drawer, approver: str, approval_ref: int | None) -> HandedOver:
         assert drawer.id is not None and drawer.counted_minor is not None and drawer.expected_minor is not None
+        assert actor.staff_id is not None
         cur = drawer.currency
         bal = self.ledger.balance(s, drawer.account_id)
         if bal.debits_posted - bal.credits_posted != drawer.expected_minor:
@@ -293,7 +287,7 @@ class DrawerHandoverService:
         assert drawer.id is not None and drawer.counted_minor is not None and drawer.expected_minor is not None
         cur = drawer.currency
         return CountResult(drawer.id, Money(drawer.counted_minor, cur), Money(drawer.expected_minor, cur),
-                           Money(drawer.counted_minor - drawer.expected_minor, cur), _tolerance(self.settings))
+                           Money(drawer.counted_minor - drawer.expected_minor, cur), over_short_tolerance(self.settings))
 
     def _offer_of(self, s: Session, drawer: Drawer) -> HandoverOffer | None:
         if drawer.id is None:
