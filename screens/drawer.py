@@ -3,7 +3,8 @@
 * :class:`DenominationGrid` — one row per note/coin (count → subtotal) and the total; the
   arithmetic is the core's (``count_total``). Posts :class:`DenominationGrid.Changed`.
 * :class:`DrawerScreen` (home F10) — the drawer's state and its actions: F2 open, F3 vault
-  transfer, F4 end-of-day count, F5 report, F6 close the business day (supervisor).
+  transfer, F4 end-of-day count, F5 report, F6 close the business day (supervisor), F7 break /
+  return, F8 hand the drawer over / withdraw / take one over (forms in :mod:`screens.custody`).
 * :class:`OpenDrawerScreen`, :class:`VaultTransferScreen`, :class:`BlindCountScreen` — the forms.
   The blind count never shows the expected figure before the count is submitted. Dual control
   (the float, a transfer, the close and its over/short, the day's close) is the app's one
@@ -628,6 +629,9 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         s = self.status
         state = s.state if s is not None else None
+        c = self.custody
+        if action in ("vault_transfer", "count") and c is not None and (c.on_break or c.offered_to):
+            return None  # locked for a break or a hand-over: F7 / F8 first
         if action == "open_drawer":
             return state in ("no_business_day", "not_opened") or None
         if action == "vault_transfer":
@@ -638,7 +642,6 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
             return state in ("open", "counting", "closed") or None
         if action == "close_day":
             return (self.actor is not None and self.actor.role in ("supervisor", "admin")) or None
-        c = self.custody
         if action == "break":
             return state == "open" or None
         if action == "handover":
