@@ -8,7 +8,9 @@ from sqlalchemy import select, update
 
 from desk_fixtures import Desk, desk  # noqa: F401
 from teller_tui.common.errors import ApprovalRequired, Conflict, NotFound, PermissionDenied
+from teller_tui.common.formatting import format_money
 from teller_tui.common.money import Money
+from teller_tui.common.reference import make_change
 from teller_tui.desk.cash_types import new_idempotency_key as key
 from teller_tui.ledger.verify import verify_ledger
 from teller_tui.models import AuditRecord, JournalEntry, Staff
@@ -16,7 +18,6 @@ from teller_tui.models.drawers import Drawer
 
 
 def _pieces(amount: Money) -> dict[str, int]:
-    from teller_tui.common.reference import make_change
     return make_change(amount)
 
 
@@ -79,6 +80,13 @@ def test_hand_over_counted_countersigned_and_posted(desk: Desk) -> None:  # noqa
         actions = list(s.execute(select(AuditRecord.action)).scalars())
         assert verify_ledger(s).ok
     assert {"drawer_handover", "over_short"} <= kinds
+    # The end-of-day report says where each drawer's cash came from and went.
+    report = desk.services.drawers.eod_report("B001", write=False)
+    assert report.drawer("teller3").received_from == "super1" and report.drawer("super1").handed_to == "teller3"
+    text = report.text()
+    assert "Taken over from super1" in text and "Handed over to" in text
+    floats = sum((d.opening_float for d in report.drawers if d.username != "teller3"), Money.zero())
+    assert f"Opening floats                    {format_money(floats)}" in text  # the hand-over is no float
     assert {"drawer_handover_offer", "drawer_handover_count", "drawer_handover_out",
             "drawer_handover_in"} <= set(actions)
 
