@@ -463,7 +463,7 @@ class TellerApp(OrderedKeys, App[int]):
             if exc.name not in ("screens.home", f"{__package__}.home"):
                 raise
             raise HomeScreenMissing(_("The home screen is not installed (screens/home.py is missing).")) from exc
-        from . import approvals_queue, service  # noqa: F401  (register their palette commands)
+        from . import approvals_queue, custody, service  # noqa: F401  (register their palette commands)
 
         self.push_screen(HomeScreen())
 
@@ -698,6 +698,14 @@ class TellerApp(OrderedKeys, App[int]):
         from .service import FollowUpScreen
 
         self.push_screen(FollowUpScreen())
+
+    def action_staff_unlock(self) -> None:
+        """Unlock a colleague's account (palette, dashboard F6): a supervisor approves in person."""
+        if self.session is None or self.locked:
+            return
+        from .custody import StaffUnlockScreen
+
+        self.push_screen(StaffUnlockScreen())
 
     def action_open_dashboard(self) -> None:
         if self.session is None or self.session.staff.role not in ("supervisor", "admin"):

@@ -53,12 +53,15 @@ def spec_facts(spec: ApprovalSpec) -> list[tuple[str, Any]]:
     from teller_tui.common.formatting import format_money
 
     facts: list[tuple[str, Any]] = [(_("Action"), action_title(spec.kind))]
+    if spec.summary:  # what exactly: whose account is unlocked, the count of a drawer handed over
+        facts.append((_("Request"), spec.display_summary()))
     if spec.amount is not None:
         facts.append((_("Amount"), format_money(spec.amount)))
     if spec.customer_name:
         facts.append((_("Customer"), spec.customer_name))
     if spec.accounts:
-        facts.append((_("Wallet"), " → ".join(spec.accounts)))
+        label = _("Accounts") if any(":" in a for a in spec.accounts) else _("Wallet")  # ledger codes: branch cash
+        facts.append((label, " → ".join(spec.accounts)))
     if spec.reason:
         facts.append((_("Memo"), spec.reason))
     return facts

@@ -43,8 +43,10 @@ class DashboardScreen(TellerScreen[None]):
         Binding("escape", "back", N_("Back"), id="dashboard.back"),
         Binding("f5", "refresh", N_("Refresh"), id="dashboard.refresh"),
         Binding("f9", "app.open_approvals", N_("Approvals"), id="dashboard.approvals"),
+        Binding("f6", "app.staff_unlock", N_("Unlock staff"), id="dashboard.staff_unlock"),
     ]
-    HELP = N_("Today's activity of the branch. It refreshes by itself; F5 refreshes now.")
+    HELP = N_("Today's activity of the branch. It refreshes by itself; F5 refreshes now. F6 unlocks a colleague "
+              "locked out by wrong passwords or codes.")
     REFRESH_SECONDS = 5.0
 
     class Loaded(Message):

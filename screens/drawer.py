@@ -3,7 +3,8 @@
 * :class:`DenominationGrid` — one row per note/coin (count → subtotal) and the total; the
   arithmetic is the core's (``count_total``). Posts :class:`DenominationGrid.Changed`.
 * :class:`DrawerScreen` (home F10) — the drawer's state and its actions: F2 open, F3 vault
-  transfer, F4 end-of-day count, F5 report, F6 close the business day (supervisor).
+  transfer, F4 end-of-day count, F5 report, F6 close the business day (supervisor), F7 break /
+  return, F8 hand the drawer over / withdraw / take one over (forms in :mod:`screens.custody`).
 * :class:`OpenDrawerScreen`, :class:`VaultTransferScreen`, :class:`BlindCountScreen` — the forms.
   The blind count never shows the expected figure before the count is submitted. Dual control
   (the float, a transfer, the close and its over/short, the day's close) is the app's one
@@ -44,9 +45,10 @@ from .widgets.safe import clean
 from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
+    from teller_tui.branch.handover import CustodyState, HandoverOffer
     from teller_tui.branch.views import CountResult, DrawerStatus, Tender
 
-__all__ = ["COUNT_NOTES_BINDING", "BlindCountScreen", "CountNotesDialog", "CountNotesMixin", "DenominationGrid", "DrawerScreen",
+__all__ = ["COUNT_NOTES_BINDING", "ApprovalForm", "BlindCountScreen", "CountNotesDialog", "CountNotesMixin", "DenominationGrid", "DrawerScreen",
            "OpenDrawerScreen", "VaultTransferScreen"]
 
 CSS_FILE = Path(__file__).resolve().parent / "drawer.tcss"
@@ -228,6 +230,10 @@ class _DrawerForm(DeskScreenMixin, TellerModal[bool]):
 
     def succeeded(self, result: Any) -> None:
         self.dismiss(True)
+
+
+#: The drawer forms' run-with-approval base, for the other branch forms (screens/custody.py).
+ApprovalForm = _DrawerForm
 
 
 class OpenDrawerScreen(_DrawerForm):
@@ -543,18 +549,25 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("f4", "count", N_("End-of-day count"), id="drawer.count"),
         Binding("f5", "report", N_("Report"), id="drawer.report"),
         Binding("f6", "close_day", N_("Close business day"), id="drawer.close_day"),
+        Binding("f7", "break", N_("Break"), id="drawer.break"),
+        Binding("f8", "handover", N_("Hand-over"), id="drawer.handover"),
     ]
     HELP = N_("## Cash drawer\n\n- **F2** open the drawer with a float from the vault\n- **F3** transfer cash with "
               "the vault\n- **F4** end-of-day blind count and close\n- **F5** end-of-day report\n- **F6** close the "
-              "branch business day (supervisor; every drawer closed)")
+              "branch business day (supervisor; every drawer closed)\n- **F7** break: the drawer takes no cash until "
+              "you return with your password and a new code (F7 again)\n- **F8** hand the drawer to another teller "
+              "(F8 again withdraws the offer); the receiver takes it over with F8: blind count, then a third person "
+              "countersigns")
 
     status: reactive[DrawerStatus | None] = reactive(None, bindings=True)
+    custody: reactive[CustodyState | None] = reactive(None, bindings=True)
 
     class Loaded(Message):
-        def __init__(self, status: Any, error: BaseException | None = None) -> None:
+        def __init__(self, status: Any, error: BaseException | None = None, custody: Any = None) -> None:
             super().__init__()
             self.status = status
             self.error = error
+            self.custody = custody
 
     def compose(self) -> ComposeResult:
         with Vertical(id="drawer-body"):
@@ -581,10 +594,11 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
     def _load(self) -> None:
         try:
             status = self.services.drawers.status(self.actor)
+            custody = self.services.handover.state(self.actor)
         except Exception as exc:  # noqa: BLE001
             self.post_message(self.Loaded(None, exc))
             return
-        self.post_message(self.Loaded(status))
+        self.post_message(self.Loaded(status, custody=custody))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -592,6 +606,7 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
             self.query_one("#drawer-message", Static).update(Content(error_text(message.error)))
             return
         self.status = message.status
+        self.custody = c = message.custody
         s = message.status
         facts = [
             (_("Business date"), format_date(s.business_date) if s.business_date else "-"),
@@ -600,6 +615,12 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
         if s.opening_float is not None:
             facts.append((_("Opening float"), format_money(s.opening_float)))
             facts.append((_("Transactions"), str(s.transactions)))
+        if c is not None and c.on_break:
+            facts.append((_("Custody"), _("on a break: locked (F7 to return)")))
+        elif c is not None and c.offered_to:
+            facts.append((_("Custody"), _("offered to {user} (F8 withdraws)").format(user=c.offered_to)))
+        elif c is not None and c.offers:
+            facts.append((_("Custody"), _("{user} hands you their drawer (F8)").format(user=c.offers[0].giver)))
         self.query_one("#drawer-facts", Static).update(facts_content(facts, emphasis=(_("Drawer"),)))
         for button, action in (("#btn-open", "open_drawer"), ("#btn-transfer", "vault_transfer"),
                                ("#btn-count", "count"), ("#btn-report", "report")):
@@ -608,6 +629,9 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         s = self.status
         state = s.state if s is not None else None
+        c = self.custody
+        if action in ("vault_transfer", "count") and c is not None and (c.on_break or c.offered_to):
+            return None  # locked for a break or a hand-over: F7 / F8 first
         if action == "open_drawer":
             return state in ("no_business_day", "not_opened") or None
         if action == "vault_transfer":
@@ -618,6 +642,10 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
             return state in ("open", "counting", "closed") or None
         if action == "close_day":
             return (self.actor is not None and self.actor.role in ("supervisor", "admin")) or None
+        if action == "break":
+            return state == "open" or None
+        if action == "handover":
+            return (state == "open" or (c is not None and bool(c.offers))) or None
         return True
 
     @on(Button.Pressed, "#btn-open")
@@ -668,6 +696,56 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
 
         self.app.call_from_thread(self.app.push_screen, EodReportScreen(day.branch_code, day.business_date))
         self.app.call_from_thread(self.reload)
+
+    def action_break(self) -> None:
+        """F7: start a break (the drawer locks), or return from one (password and a fresh code)."""
+        from .custody import BreakScreen
+
+        if self.custody is not None and self.custody.on_break:
+            self.app.push_screen(BreakScreen(), lambda _ok: self.reload())
+            return
+        self.app.push_screen(ConfirmScreen(_("Take a break?"), [(_("Drawer"), self.actor.username)],
+                                           warning=_("Your drawer takes no cash until you return and sign in "
+                                                     "again.")), lambda ok: self._take_break() if ok else None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="drawer-custody")
+    def _take_break(self) -> None:
+        from .custody import BreakScreen
+
+        try:
+            self.services.custody.take_break(self.actor)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self.show_error, exc)
+            return
+        self.app.call_from_thread(self.app.push_screen, BreakScreen(), lambda _ok: self.reload())
+
+    def action_handover(self) -> None:
+        """F8: hand my drawer over (or withdraw the offer); take over a drawer offered to me."""
+        from .custody import HandOverScreen
+
+        c = self.custody
+        if c is not None and c.offered_to:
+            self.app.push_screen(ConfirmScreen(_("Withdraw the hand-over?"), [(_("Offered to"), c.offered_to)]),
+                                 lambda ok: self._withdraw() if ok else None)
+        elif c is not None and c.offers and (self.status is None or self.status.state != "open"):
+            self._take_over(c.offers[0])
+        else:
+            self.app.push_screen(HandOverScreen(), lambda _ok: self.reload())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="drawer-custody")
+    def _withdraw(self) -> None:
+        try:
+            self.services.handover.withdraw(self.actor)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self.show_error, exc)
+            return
+        self.app.call_from_thread(self.show_info, _("The hand-over is withdrawn: your drawer takes cash again."))
+        self.app.call_from_thread(self.reload)
+
+    def _take_over(self, offer: HandoverOffer) -> None:
+        from .custody import TakeOverScreen
+
+        self.app.push_screen(TakeOverScreen(offer), lambda _ok: self.reload())
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -21,6 +21,7 @@ from teller_tui.auth.secretbox import SecretBox
 from teller_tui.auth.service import AuthService
 from teller_tui.branch.business_day import BusinessDayService
 from teller_tui.branch.custody import DrawerCustodyService
+from teller_tui.branch.handover import DrawerHandoverService
 from teller_tui.branch.drawers import DrawerService
 from teller_tui.branch.dual_control import FourEyes
 from teller_tui.branch.vault import VaultService
@@ -81,6 +82,7 @@ class Services:
     vault: VaultService
     drawers: DrawerService
     custody: DrawerCustodyService
+    handover: DrawerHandoverService
     funding: FundingService
     onboarding: OnboardingService
     lifecycle: LifecycleService
@@ -148,6 +150,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     drawers = DrawerService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit, four_eyes=four_eyes,
                             days=business_days, vaults=vault)
     custody = DrawerCustodyService(db=db, clock=clock, audit=audit, auth=auth)
+    handover = DrawerHandoverService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit,
+                                     four_eyes=four_eyes)
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box, screening=OnboardingScreen(watchlist, approvals))
@@ -171,7 +175,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, staff_unlock=staff_unlock, customers=customers, wallets=wallets,
                     cash=cash, inflight=inflight, business_days=business_days, vault=vault, drawers=drawers,
-                    custody=custody,
+                    custody=custody, handover=handover,
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,

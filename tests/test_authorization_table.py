@@ -122,7 +122,7 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
     values: dict[str, Any] = {
         "action": "sign_out", "amount": Money.of("1"), "approve": False, "code": "000000", "counts": {},
         "current_password": "x", "customer_id": world.customer_id, "data": {}, "direction": "from_vault",
-        "display_name": "Nobody", "draft_id": world.draft_id, "entry_id": 1, "from_wallet_id": world.wallet_id,
+        "display_name": "Nobody", "draft_id": world.draft_id, "entry_id": 1, "from_wallet_id": world.wallet_id, "giver": "nobody", "receiver": "nobody",
         "holder_name": "Nobody", "identifier": "13900000000", "kind": "bank_card", "linked_id": 1,
         "new_password": "x", "new_pin": "135790", "new_tier": 2, "number": "6222020200112233445",
         "password": "x", "payee": "nobody", "pin": "135790", "reason": "authorization test", "request_id": 1,

@@ -194,6 +194,23 @@ def _vault_receive(w: World) -> Action:
         w.desk.supervisor, {"note:100": 10}, source="settlement", idempotency_key=key()) else None
 
 
+def _drawer_handover(w: World) -> Action:
+    """teller2's drawer offered and counted by teller9 before midnight, countersigned at 00:30."""
+    desk, ho = w.desk, w.services.handover
+    receiver = desk.staff("teller9")
+    with desk.db.read() as s:
+        bal = desk.ledger.balance(s, require_open_drawer(s, desk.teller2).account_id)
+    ho.offer(desk.teller2, "teller9")
+    held = bal.debits_posted - bal.credits_posted
+    ho.count(receiver, "teller2", make_change(Money(held - held % 10)))
+
+    def act() -> None:
+        with pytest.raises(ApprovalRequired) as asked:
+            ho.take_over(receiver, "teller2")
+        ho.take_over(receiver, "teller2", approval_id=desk.approve(receiver, asked.value.details["spec"]))
+    return act
+
+
 def _raw_ledger(kind: EntryKind) -> Callable[[World], Action]:
     """Demo data and benchmarks post straight to the ledger, with no date (the ledger dates them)."""
     def case(w: World) -> Action:
@@ -224,6 +241,7 @@ CASES: dict[EntryKind, list[Callable[[World], Action]]] = {
     EntryKind.OVER_SHORT: [_close_drawer(Money.of("10"))],
     EntryKind.DRAWER_RETURN: [_close_drawer(Money(0))],
     EntryKind.VAULT_RECEIVE: [_vault_receive],
+    EntryKind.DRAWER_HANDOVER: [_drawer_handover],
     EntryKind.DEMO_VAULT_OPEN: [_raw_ledger(EntryKind.DEMO_VAULT_OPEN)],
     EntryKind.DEMO_DRAWER_ISSUE: [_raw_ledger(EntryKind.DEMO_DRAWER_ISSUE)],
     EntryKind.BENCH: [_raw_ledger(EntryKind.BENCH)],

@@ -76,7 +76,7 @@ def fund(env: Env, amount: str = "10000") -> None:
 # -- one test per rule of the shipped policy --------------------------------------------------------------
 def test_the_shipped_policy_has_exactly_the_rules_tested_here() -> None:
     assert SHIPPED == {"teller_cash_limit", "large_cash", "reversal", "unfreeze", "device_replacement",
-                       "over_short", "staff_unlock", "drawer_open", "vault_transfer", "drawer_close", "day_close",
+                       "over_short", "staff_unlock", "drawer_open", "vault_transfer", "drawer_close", "drawer_handover", "day_close",
                        "dispute_correction", "watchlist_hit"}
 
 
@@ -336,3 +336,19 @@ def _entries(env: Env) -> list[tuple[int, str]]:
 
     with env.services.db.read() as s:
         return [(e.id, e.kind) for e in s.execute(select(JournalEntry).order_by(JournalEntry.seq)).scalars()]
+
+
+def test_rule_drawer_handover(env: Env) -> None:
+    """The receiver's count of a drawer handed over mid-day is countersigned (with over_short beyond
+    the tolerance, as at a close); without its rule the core still asks (dual control by nature)."""
+    ho = env.services.handover
+    ho.offer(env.teller, "zhao")
+    ho.count(env.supervisor2, "wang", {"note:100": 99})  # 100.00 short
+    spec = asks(lambda: ho.take_over(env.supervisor2, "wang"))
+    assert spec.rules == ("drawer_handover", "over_short") and spec.amount == Money.of("100")
+    done = ho.take_over(env.supervisor2, "wang", approval_id=approve(env, env.supervisor2, spec))
+    assert done.approver == "li" and done.difference == Money.of("-100")
+    without(env, "drawer_handover")
+    ho.offer(env.supervisor2, "li")
+    ho.count(env.supervisor, "zhao", {"note:100": 99})
+    assert asks(lambda: ho.take_over(env.supervisor, "zhao")).rules == ("drawer_handover",)

@@ -25,6 +25,7 @@ ACTIONS: dict[str, str] = {
     "drawer_open": N_("Open drawer (float from the vault)"),
     "vault_transfer": N_("Vault transfer"),
     "drawer_close": N_("Close drawer (cash back to the vault)"),
+    "drawer_handover": N_("Hand a drawer to another teller"),
     "day_close": N_("Close business day"),
     "dispute_correction": N_("Dispute correction"),
     "watchlist_onboarding": N_("Onboard a watch-list match"),

@@ -307,6 +307,7 @@ def _always_reason(action: str) -> str:
         "drawer_open": N_("The opening float comes out of the vault: a supervisor must countersign."),
         "vault_transfer": N_("Cash moves between a drawer and the vault: a supervisor must countersign."),
         "drawer_close": N_("Closing returns the drawer's cash to the vault: a supervisor must countersign."),
+        "drawer_handover": N_("The drawer's cash changes custodian: a third person must countersign the count."),
         "day_close": N_("Closing the business day needs a second person's approval."),
         "dispute_correction": N_("Correcting a disputed transaction needs a supervisor's approval."),
         "watchlist_onboarding": N_("The customer matches the watch list: a supervisor must review before the "

@@ -220,6 +220,14 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "on_break": _actor(*COUNTER, scope=Scope.OWN),
         "return_from_break": _actor(*COUNTER, scope=Scope.OWN),
     },
+    # A drawer handed to another teller mid-day (teller_tui.branch.handover).
+    "handover": {
+        "offer": _actor(*COUNTER, scope=Scope.OWN),
+        "withdraw": _actor(*COUNTER, scope=Scope.OWN),
+        "state": _actor(*COUNTER, scope=Scope.OWN),
+        "count": _actor(*COUNTER, scope=Scope.BRANCH),
+        "take_over": _actor(*COUNTER, scope=Scope.BRANCH),
+    },
     "funding": {
         "link_now": _actor(*STAFF, scope=Scope.BANK),
         "unlink": _actor(*STAFF, scope=Scope.BANK),

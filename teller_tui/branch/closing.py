@@ -16,12 +16,13 @@ from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models.drawers import DenominationCount, Drawer, DrawerEvent
 from teller_tui.models.enums import DrawerEventKind
 
-__all__ = ["post_over_short", "return_to_vault"]
+__all__ = ["counted_pieces", "post_over_short", "return_to_vault"]
 
 
 def post_over_short(session: Session, ledger: Ledger, actor: Actor, drawer: Drawer, diff: Money, approver: str,
-                    approval_id: int | None) -> str:
-    """Post the counted difference to cash over/short (inside the close); return its reference."""
+                    approval_id: int | None, *, holder: str = "") -> str:
+    """Post the counted difference to cash over/short (inside the close or a hand-over, where
+    ``holder`` is the giver whose custody it settles); return its reference."""
     cur = drawer.currency
     os_acct = ledger.open_account(session, code=over_short_code(actor.branch_code, cur),
                                   name=f"Cash over/short {actor.branch_code}", kind=AccountKind.OVER_SHORT,
@@ -32,23 +33,28 @@ def post_over_short(session: Session, ledger: Ledger, actor: Actor, drawer: Draw
         dr, cr, amt = drawer.account_id, os_acct, diff
     entry = post_move(session, ledger, actor, kind=EntryKind.OVER_SHORT, debit_id=dr, credit_id=cr, amount=amt,
                       key=f"drawer:{drawer.id}:over_short",
-                      memo=("Cash short " if diff.minor < 0 else "Cash over ") + actor.username,
+                      memo=("Cash short " if diff.minor < 0 else "Cash over ") + (holder or actor.username),
                       meta={"drawer": drawer.id, "approver": approver, "approval_id": approval_id})
     drawer.over_short_entry_id = entry.entry_id
     return entry.reference
 
 
+def counted_pieces(session: Session, drawer_id: int) -> dict[str, int]:
+    """The pieces of the drawer's last blind count, by denomination."""
+    count_event = session.exec(select(DrawerEvent.id).where(DrawerEvent.drawer_id == drawer_id,
+                                                            DrawerEvent.kind == DrawerEventKind.BLIND_COUNT)
+                               .order_by(col(DrawerEvent.id).desc())).first()
+    return {k: int(n) for k, n in session.exec(
+        select(DenominationCount.denomination, DenominationCount.pieces)
+        .where(DenominationCount.event_id == count_event, DenominationCount.side == "main")).all()}
+
+
 def return_to_vault(session: Session, ledger: Ledger, now: datetime, actor: Actor, drawer: Drawer,
                     approver: str) -> str:
     """Move the counted cash, piece by piece as counted, back to the vault; return the reference."""
-    assert drawer.counted_minor is not None
+    assert drawer.counted_minor is not None and drawer.id is not None
     cur = drawer.currency
-    count_event = session.exec(select(DrawerEvent.id).where(DrawerEvent.drawer_id == drawer.id,
-                                                            DrawerEvent.kind == DrawerEventKind.BLIND_COUNT)
-                               .order_by(col(DrawerEvent.id).desc())).first()
-    counts = {k: int(n) for k, n in session.exec(
-        select(DenominationCount.denomination, DenominationCount.pieces)
-        .where(DenominationCount.event_id == count_event, DenominationCount.side == "main")).all()}
+    counts = counted_pieces(session, drawer.id)
     vault = vault_account(session, ledger, actor.branch_code, cur)
     entry = post_move(session, ledger, actor, kind=EntryKind.DRAWER_RETURN, debit_id=vault,
                       credit_id=drawer.account_id, amount=Money(drawer.counted_minor, cur),

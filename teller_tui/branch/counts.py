@@ -10,17 +10,26 @@ from teller_tui.branch.views import Tender
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
-from teller_tui.common.money import Money
+from teller_tui.common.money import Money, parse_money
+from teller_tui.common.settings import Settings
 from teller_tui.common.reference import count_total, denominations, make_change
 from teller_tui.models.enums import DrawerEventKind
 
-__all__ = ["clean_counts", "counts_total", "tender"]
+__all__ = ["clean_counts", "counts_total", "over_short_tolerance", "tender"]
 
 
 def clean_counts(counts: Mapping[str, int], currency: str = "CNY") -> dict[str, int]:
     """Validate a count (keys, whole non-negative numbers) and drop zero entries."""
     count_total(counts, currency)
     return {k: int(v) for k, v in counts.items() if v}
+
+
+def over_short_tolerance(settings: Settings) -> Money:
+    """The difference a countersignature covers at a close or a hand-over (beyond it: ``over_short``)."""
+    try:
+        return parse_money(str(settings.over_short_tolerance), "CNY", allow_zero=True)
+    except ValidationError:
+        return Money.zero()
 
 
 def counts_total(counts: Mapping[str, int], currency: str = "CNY") -> Money:

@@ -13,7 +13,7 @@ from teller_tui.models.drawers import BusinessDay, Drawer, DrawerEvent
 from teller_tui.models.enums import DrawerEventKind
 from teller_tui.models.enums import DrawerStatus as DrawerState
 
-__all__ = ["actor_drawer", "on_break", "require_open_drawer"]
+__all__ = ["actor_drawer", "handover_offer", "on_break", "require_open_drawer"]
 
 
 def on_break(session: Session, drawer_id: int) -> bool:
@@ -23,6 +23,15 @@ def on_break(session: Session, drawer_id: int) -> bool:
         col(DrawerEvent.kind).in_((DrawerEventKind.BREAK_START, DrawerEventKind.BREAK_END)))
         .order_by(col(DrawerEvent.id).desc()).limit(1)).first()
     return last == DrawerEventKind.BREAK_START
+
+
+def handover_offer(session: Session, drawer_id: int) -> str | None:
+    """The receiver's user name while the drawer is offered to them (its last offer not withdrawn)."""
+    last = session.exec(select(DrawerEvent.kind, DrawerEvent.memo).where(
+        DrawerEvent.drawer_id == drawer_id,
+        col(DrawerEvent.kind).in_((DrawerEventKind.HANDOVER_OFFER, DrawerEventKind.HANDOVER_CANCEL)))
+        .order_by(col(DrawerEvent.id).desc()).limit(1)).first()
+    return last[1] if last is not None and last[0] == DrawerEventKind.HANDOVER_OFFER else None
 
 
 def actor_drawer(session: Session, actor: Actor) -> tuple[Drawer | None, BusinessDay] | None:
@@ -61,4 +70,7 @@ def require_open_drawer(session: Session, actor: Actor) -> OpenDrawer:
     if on_break(session, drawer.id):
         raise Conflict(_("This drawer is locked while its teller is on a break: they return and sign in "
                          "again first."), code="drawer_on_break")
+    if handover_offer(session, drawer.id):
+        raise Conflict(_("This drawer is being handed to another teller: no cash transactions until the "
+                         "hand-over is countersigned or withdrawn."), code="drawer_handover_pending")
     return OpenDrawer(drawer.id, drawer.account_id, drawer.business_date, drawer.currency)

@@ -32,7 +32,7 @@ from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.branch.business_day import BusinessDayService
 from teller_tui.branch.cashbook import check_vault_has, drawer_account, post_move, record_event, vault_account
 from teller_tui.branch.closing import post_over_short, return_to_vault
-from teller_tui.branch.counts import clean_counts
+from teller_tui.branch.counts import clean_counts, over_short_tolerance
 from teller_tui.branch.drawer_lookup import actor_drawer
 from teller_tui.branch.dual_control import FourEyes, counts_key, require_staff
 from teller_tui.branch.eod import EodReport
@@ -48,7 +48,7 @@ from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.common.errors import Conflict, ValidationError
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
-from teller_tui.common.money import Money, parse_money
+from teller_tui.common.money import Money
 from teller_tui.common.reference import count_total
 from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
@@ -62,13 +62,6 @@ from teller_tui.models.ledger import JournalEntry, Posting
 from teller_tui.auth.permissions import guarded
 
 __all__ = ["DrawerService"]
-
-
-def _tolerance(settings: Settings) -> Money:
-    try:
-        return parse_money(str(settings.over_short_tolerance), "CNY", allow_zero=True)
-    except ValidationError:
-        return Money.zero()
 
 
 def _refuse_reopen(drawer: Drawer) -> None:
@@ -263,7 +256,7 @@ class DrawerService:
             self.audit.append(session, actor, "drawer_blind_count", subject=f"drawer:{drawer.id}",
                               detail={"counted": counted.minor, "expected": expected,
                                       "difference": counted.minor - expected, "counts": counts})
-            return _count_result(drawer, _tolerance(self.settings))
+            return _count_result(drawer, over_short_tolerance(self.settings))
 
     @guarded("drawers")
     def pending_count(self, actor: Actor) -> CountResult | None:
@@ -273,7 +266,7 @@ class DrawerService:
             drawer = found[0] if found else None
             if drawer is None or drawer.status != DrawerState.COUNTING:
                 return None
-            return _count_result(drawer, _tolerance(self.settings))
+            return _count_result(drawer, over_short_tolerance(self.settings))
 
     @guarded("drawers")
     def close_drawer(self, actor: Actor, supervisor: SupervisorCredentials | None = None, *,
@@ -308,7 +301,7 @@ class DrawerService:
                 raise Conflict(_("The drawer balance changed after the count; count again."), code="drawer_changed")
             on = current_business_date(session, actor.branch_code, self.clock)
             grant, approver = self.four_eyes.consume(session, self._close_spec(actor, _count_result(
-                drawer, _tolerance(self.settings)), on), approval_id)
+                drawer, over_short_tolerance(self.settings)), on), approval_id)
             approval_ref = grant.approval_id if grant else None
             diff = Money(drawer.counted_minor - drawer.expected_minor, drawer.currency)
             os_ref = (post_over_short(session, self.ledger, actor, drawer, diff, approver, approval_ref)

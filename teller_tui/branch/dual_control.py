@@ -44,6 +44,7 @@ MANDATORY: dict[str, str] = {
     "drawer_open": N_("The opening float comes out of the vault: a supervisor must countersign."),
     "vault_transfer": N_("Cash moves between a drawer and the vault: a supervisor must countersign."),
     "drawer_close": N_("Closing returns the drawer's cash to the vault: a supervisor must countersign."),
+    "drawer_handover": N_("The drawer's cash changes custodian: a third person must countersign the count."),
 }
 
 

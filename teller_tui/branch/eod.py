@@ -3,7 +3,8 @@
 Built read-only by :func:`teller_tui.branch.eod_build.build_report` (through
 ``DrawerService.eod_report``).
 
-For each drawer of the business day: opening float, cash in and out by transaction type,
+For each drawer of the business day: opening float (or the cash taken over from a colleague mid-day,
+which the branch's total of floats leaves out), cash in and out by transaction type,
 transfers with the vault, counted against expected, the over/short and who approved it. For the
 branch: the totals, vault receipts and the vault's holdings, large-value cash records (from the
 approvals feature's ``large_value_report`` table), the branch trial balance, the audit chain
@@ -60,6 +61,8 @@ class DrawerReport:
     difference: Money | None
     close_approver: str | None
     ledger_balance: Money  # now (zero once closed: the cash went back to the vault)
+    received_from: str = ""  # taken over mid-day from this teller: the "float" came from their drawer
+    handed_to: str = ""  # handed over mid-day to this teller: the counted cash went to their drawer
 
     @property
     def to_vault(self) -> Money:
@@ -130,7 +133,8 @@ class EodReport:
             out += ["", "-" * width, _("Drawer of {name}").format(name=clean_text(d.username)) +
                     f"  [{_(_STATUS.get(d.status, d.status))}]", "-" * width]
             out.append(line(_("Opened"), format_datetime(d.opened_at)))
-            out.append(line(_("Opening float"), format_money(d.opening_float) + "  (" +
+            out.append(line(_("Taken over from {name}").format(name=clean_text(d.received_from)) if d.received_from
+                            else _("Opening float"), format_money(d.opening_float) + "  (" +
                             _("confirmed by {name}").format(name=clean_text(d.float_approver)) + ")"))
             for title_text, rows in ((_("Cash in"), d.cash_in), (_("Cash out"), d.cash_out)):
                 if not rows:
@@ -153,12 +157,15 @@ class EodReport:
                 out.append(line(_("Over/short") + f" ({label})", value))
             else:
                 out.append(line(_("Counted"), _("not counted yet")))
+            if d.handed_to:
+                out.append(line(_("Handed over to"), clean_text(d.handed_to)))
             if d.closed_at is not None:
                 out.append(line(_("Closed"), format_datetime(d.closed_at)))
         if self.username is None:
             out += ["", "=" * width, _("Branch totals"), "=" * width]
             out.append(line(_("Drawers"), str(len(self.drawers))))
-            out.append(line(_("Opening floats"), format_money(sum((d.opening_float for d in self.drawers), Money.zero()))))
+            out.append(line(_("Opening floats"), format_money(sum((d.opening_float for d in self.drawers
+                                                                    if not d.received_from), Money.zero()))))
             out.append(line(_("Cash in"), format_money(sum((t for d in self.drawers for _n, t in d.cash_in.values()),
                                                            Money.zero()))))
             out.append(line(_("Cash out"), format_money(sum((t for d in self.drawers for _n, t in d.cash_out.values()),

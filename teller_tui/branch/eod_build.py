@@ -86,6 +86,9 @@ def _drawer_report(session: Session, ledger: Ledger, d: Drawer) -> DrawerReport:
                           .order_by(col(DrawerEvent.id))).all()
     transfers = [TransferLine(e.at, "from_vault" if e.kind == DrawerEventKind.VAULT_TO_DRAWER else "to_vault",
                               Money(e.amount_minor, cur), e.approver) for e in events]
+    handover = dict(session.exec(select(DrawerEvent.kind, DrawerEvent.memo).where(
+        DrawerEvent.drawer_id == d.id,
+        col(DrawerEvent.kind).in_((DrawerEventKind.HANDOVER_IN, DrawerEventKind.HANDOVER_OUT)))).all())
     bal = ledger.balance(session, d.account_id)
     counted = Money(d.counted_minor, cur) if d.counted_minor is not None else None
     expected = Money(d.expected_minor, cur) if d.expected_minor is not None else None
@@ -95,7 +98,8 @@ def _drawer_report(session: Session, ledger: Ledger, d: Drawer) -> DrawerReport:
         {k: (v[0], Money(v[1], cur)) for k, v in cin.items()},
         {k: (v[0], Money(v[1], cur)) for k, v in cout.items()},
         transfers, expected, counted, diff, d.close_approver,
-        Money(bal.debits_posted - bal.credits_posted, cur))
+        Money(bal.debits_posted - bal.credits_posted, cur), handover.get(DrawerEventKind.HANDOVER_IN, ""),
+        handover.get(DrawerEventKind.HANDOVER_OUT, ""))
 
 
 def _large_value(session: Session, branch_code: str, business_date: date) -> list[LargeValueLine]:

@@ -32,6 +32,7 @@ class EntryKind(StrEnum):
     OVER_SHORT = "over_short"  # a counted drawer differs from its balance
     DRAWER_RETURN = "drawer_return"  # drawer -> vault when a drawer closes
     VAULT_RECEIVE = "vault_receive"  # cash brought into the branch vault
+    DRAWER_HANDOVER = "drawer_handover"  # giver's drawer -> receiver's drawer, mid-day
     # demo data and benchmarks only
     DEMO_VAULT_OPEN = "vault_open"
     DEMO_DRAWER_ISSUE = "drawer_issue"
@@ -42,4 +43,4 @@ class EntryKind(StrEnum):
 CASH_ENTRY_KINDS: dict[EntryKind, str] = {EntryKind.CASH_IN: "in", EntryKind.CASH_OUT: "out"}
 #: Kinds the drawer and vault module posts (branch cash, not customer transactions).
 DRAWER_ENTRY_KINDS = frozenset({EntryKind.DRAWER_FLOAT, EntryKind.VAULT_TRANSFER, EntryKind.OVER_SHORT,
-                                EntryKind.DRAWER_RETURN, EntryKind.VAULT_RECEIVE})
+                                EntryKind.DRAWER_RETURN, EntryKind.VAULT_RECEIVE, EntryKind.DRAWER_HANDOVER})

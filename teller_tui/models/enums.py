@@ -103,6 +103,10 @@ class DrawerEventKind(StrEnum):
     VAULT_COUNT = "vault_count"
     BREAK_START = "break_start"  # the teller stepped away: the drawer takes no cash until they return
     BREAK_END = "break_end"  # back, re-authenticated with password and a fresh code
+    HANDOVER_OFFER = "handover_offer"  # the giver names the receiver (memo): the drawer takes no cash
+    HANDOVER_CANCEL = "handover_cancel"  # the giver withdrew the offer
+    HANDOVER_OUT = "handover_out"  # the counted cash leaves the giver's drawer for the receiver's
+    HANDOVER_IN = "handover_in"  # ... and opens the receiver's drawer
 
 
 class LinkedAccountKind(StrEnum):
