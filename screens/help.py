@@ -108,7 +108,8 @@ def help_for(screen: Screen[Any]) -> ScreenHelp:
     if first.startswith("## "):
         title, purpose = first[3:].strip(), rest.strip()
     if not title:
-        title = _(getattr(type(screen), "TITLE", "") or "") or _("This screen")
+        screen_title = getattr(type(screen), "TITLE", "") or ""
+        title = (_(screen_title) if screen_title else "") or _("This screen")
     grouped: dict[str, list[str]] = {}
     app = screen.app
     for key, active in screen.active_bindings.items():

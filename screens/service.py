@@ -224,6 +224,7 @@ class CustomerServiceScreen(DeskScreenMixin, TellerScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="service-body"):
+            yield Static(Content(_("Customer service")), id="service-title", classes="section-title")
             yield Static(Content(_("Loading…")), id="service-needs")
             yield Static(Content(_("Cases")), id="service-cases-title", classes="section-title")
             cases: DataTable[Any] = DataTable(id="service-cases", cursor_type="row")
@@ -264,7 +265,7 @@ class CustomerServiceScreen(DeskScreenMixin, TellerScreen[None]):
     def _load(self) -> None:
         svc, actor, cid = self.services, self.actor, self.customer_id
         try:
-            data = {"needs": svc.crm.needs(actor, cid), "cases": svc.cases.list_cases(actor, customer_id=cid),
+            data = {"customer": svc.customers.get_customer(cid), "needs": svc.crm.needs(actor, cid), "cases": svc.cases.list_cases(actor, customer_id=cid),
                     "refusals": svc.explain.refusals(actor, customer_id=cid, limit=20),
                     "notes": svc.crm.notes(actor, cid)}
         except Exception as exc:  # noqa: BLE001
@@ -278,6 +279,9 @@ class CustomerServiceScreen(DeskScreenMixin, TellerScreen[None]):
             self.show_error(message.error or RuntimeError())
             return
         self.data = data = message.data
+        customer = data["customer"]
+        self.query_one("#service-title", Static).update(Content.assemble(
+            (_("Customer service"), "bold"), " · ", clean(customer.full_name), " · ", customer.customer_no))
         needs = data["needs"]
         if needs.flags or needs.preferred_language:
             parts = [f"{_(t)}: {_(NEED_ACTIONS[f])}" for f, t in zip(needs.flags, needs.titles(), strict=False)]
