@@ -33,6 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from teller_tui.common.money import CURRENCIES
 
@@ -71,13 +72,22 @@ def _in(values: Any) -> str:
 
 
 class _Sql:
-    """The dialect's spelling of JSON reads and null-safe comparison."""
+    """The dialect's spelling of JSON reads and null-safe comparison.
 
-    def __init__(self, conn: Connection) -> None:
+    ``guarded``: SQLite reads a record's detail only if ``json_valid`` (twice the parsing; used
+    only after the fast pass met a detail that is not JSON, which the audit chain would flag)."""
+
+    def __init__(self, conn: Connection, *, guarded: bool = False) -> None:
         self.pg = conn.dialect.name == "postgresql"
-        # The record's detail as a JSON document (SQLite: NULL when it is not valid JSON).
         self.doc = "CAST(r.detail_json AS jsonb)" if self.pg else \
-            "(CASE WHEN json_valid(r.detail_json) THEN r.detail_json END)"
+            "(CASE WHEN json_valid(r.detail_json) THEN r.detail_json END)" if guarded else "r.detail_json"
+        # Records of the older form (no ``entries``), found without parsing the JSON: canonical JSON
+        # (sorted keys, no spaces) spells the key this way only as a key.
+        # Ends a subquery so that it is computed once per row, not folded into the outer WHERE
+        # (which would parse the JSON again for every use of a column).
+        self.fence = "OFFSET 0" if self.pg else "LIMIT -1 OFFSET 0"
+        self.older_only = "strpos(r.detail_json, '\"entries\":') = 0" if self.pg else \
+            "instr(r.detail_json, '\"entries\":') = 0"
 
     def key(self, doc: str, key: str) -> str:
         """A top-level value of ``doc`` as text (NULL when absent)."""
@@ -101,11 +111,14 @@ class _Sql:
         return f"(CASE WHEN j.type = 'object' THEN CAST(json_extract(j.value, '$.{key}') AS TEXT) END)"
 
     def major(self, minor: str) -> str:
-        """Minor units as major-unit text with two decimals (the older records' ``amount``)."""
+        """Whole minor units (a number or its text) as major-unit text with two decimals, the form
+        of the records' ``amount`` (NULL if it is not a whole number)."""
         if self.pg:
-            return (f"(CAST(CAST({minor} AS BIGINT) / 100 AS TEXT) || '.' || "
-                    f"lpad(CAST(CAST({minor} AS BIGINT) % 100 AS TEXT), 2, '0'))")
-        return f"(({minor}) / 100 || '.' || substr('0' || (({minor}) % 100), -2))"
+            return (f"(CASE WHEN CAST({minor} AS TEXT) ~ '^[0-9]+$' THEN "
+                    f"CAST(CAST({minor} AS BIGINT) / 100 AS TEXT) || '.' || "
+                    f"lpad(CAST(CAST({minor} AS BIGINT) % 100 AS TEXT), 2, '0') END)")
+        # (|| binds tighter than / in SQLite.)
+        return f"((CAST({minor} AS INTEGER) / 100) || '.' || substr('0' || (CAST({minor} AS INTEGER) % 100), -2))"
 
 
 _ENTRY_SUMS = """(SELECT SUM(p.amount) FROM posting p WHERE p.entry_id = e.id AND p.amount > 0) AS eamount,
@@ -136,7 +149,23 @@ def check_links(session: Session, put: Put) -> str | None:
     conn = session.connection()
     if conn.execute(text("SELECT 1 FROM staff LIMIT 1")).first() is None:
         return NOTE_NO_AUDIT
-    q = _Sql(conn)
+    found: list[tuple[str, str, str]] = []
+    try:  # the last check: on PostgreSQL a detail that is not JSON ends the (read-only) transaction
+        note = _run(conn, _Sql(conn), lambda *a: found.append(a))
+    except DBAPIError as exc:
+        if "json" not in str(exc).lower():
+            raise
+        found.clear()
+        if conn.dialect.name == "postgresql":
+            put("A", PROBLEM_NO_ENTRY, "an audit record's detail is not JSON: run `teller audit verify`")
+            return None
+        note = _run(conn, _Sql(conn, guarded=True), lambda *a: found.append(a))
+    for args in found:
+        put(*args)
+    return note
+
+
+def _run(conn: Connection, q: _Sql, put: Put) -> str | None:
     history = _scalar(conn, f"SELECT MAX(CAST({q.key(q.doc, 'history_until_seq')} AS BIGINT)) FROM audit_record r "
                             f"WHERE r.action IN ({_in(HISTORY_ACTIONS)}) AND r.outcome = 'ok'")
     cutover = _scalar(conn, f"SELECT CAST({q.key(q.doc, 'entries_checked_after_seq')} AS BIGINT) FROM audit_record r "
@@ -148,8 +177,8 @@ def check_links(session: Session, put: Put) -> str | None:
 
 
 def _older_records(conn: Connection, q: _Sql, put: Put) -> None:
-    """Records that name their entry by ``reference``/``ref`` and ``amount``: the entry exists, of
-    the record's kind, by the record's actor, moving the record's amount."""
+    """Records of the older form, naming their entry by ``reference``/``ref`` and ``amount`` only:
+    the entry exists, of the record's kind, by the record's actor, moving the record's amount."""
     ref = f"COALESCE({q.key(q.doc, 'reference')}, {q.key(q.doc, 'ref')})"
     pairs = " OR ".join(f"(x.ekind = '{kind}' AND x.action IN ({_in(acts)}))" for kind, acts in AUDITED_KINDS.items())
     rows = conn.execution_options(stream_results=True).execute(text(f"""
@@ -158,7 +187,8 @@ def _older_records(conn: Connection, q: _Sql, put: Put) -> None:
                    {q.key(q.doc, 'amount')} AS ramount, {q.key(q.doc, 'currency')} AS rcur,
                    e.id AS eid, e.kind AS ekind, e.actor_id AS eactor, {_ENTRY_SUMS}
             FROM audit_record r LEFT JOIN journal_entry e ON e.reference = {ref}
-            WHERE r.action IN ({_in(a for acts in AUDITED_KINDS.values() for a in acts)}) AND r.outcome = 'ok') x
+            WHERE r.action IN ({_in(a for acts in AUDITED_KINDS.values() for a in acts)}) AND r.outcome = 'ok'
+              AND {q.older_only} {q.fence}) x
         WHERE x.ref IS NULL OR x.eid IS NULL OR NOT ({pairs}) OR {q.differs('x.eactor', 'x.ractor')}
            OR x.ramount IS NULL OR (x.ramount <> CAST(x.eamount AS TEXT) AND x.ramount <> {q.major('x.eamount')})
         ORDER BY x.rseq"""))
@@ -188,12 +218,14 @@ def _named_entries(conn: Connection, q: _Sql, put: Put) -> None:
         SELECT * FROM (
             SELECT r.seq AS rseq, r.action AS action, {q.fact('reference')} AS ref, {q.fact('kind')} AS fkind,
                    {q.fact('amount')} AS famount, {q.fact('currency')} AS fcur, {q.fact('actor_id')} AS factor,
+                   {q.key(q.doc, 'amount')} AS ramount,
                    e.id AS eid, e.kind AS ekind, CAST(e.actor_id AS TEXT) AS eactor, {_ENTRY_SUMS}
             FROM {q.facts_from()} LEFT JOIN journal_entry e ON e.reference = {q.fact('reference')}
-            WHERE r.action IN ({_in(MONEY_ACTIONS)}) AND r.outcome = 'ok') x
+            WHERE r.action IN ({_in(MONEY_ACTIONS)}) AND r.outcome = 'ok' {q.fence}) x
         WHERE x.ref IS NULL OR x.eid IS NULL OR {q.differs('x.ekind', 'x.fkind')}
            OR {q.differs('CAST(x.eamount AS TEXT)', 'x.famount')} OR {q.differs('x.ecur', 'x.fcur')}
            OR {q.differs('x.eactor', 'x.factor')}
+           OR (x.ramount IS NOT NULL AND x.ramount <> x.famount AND x.ramount <> {q.major('x.famount')})
         ORDER BY x.rseq"""))
     for r in rows:
         label = f"audit record {r.rseq} ({r.action})"
@@ -210,6 +242,12 @@ def _named_entries(conn: Connection, q: _Sql, put: Put) -> None:
             diffs.append(f"the entry moves {r.eamount} {r.ecur} (minor units), the record says {r.famount} {r.fcur}")
         if r.eactor != r.factor:
             diffs.append(f"the entry's actor is {r.eactor}, the record's {r.factor}")
+        if not diffs and r.ramount is not None:  # the record's own amount, as the teller saw it
+            amount = _minor(r.ramount, str(r.fcur or "CNY"))
+            if amount is None or str(abs(amount)) != r.famount:
+                diffs.append(f"the entry moves {r.eamount} (minor units), the record says {r.ramount!r}")
+            else:
+                continue  # another currency's scale: the same amount
         put("A", PROBLEM_NO_ENTRY, f"{label}: entry {r.eid} {r.ref}: " + "; ".join(diffs))
 
 
@@ -218,7 +256,7 @@ def _entries_without_record(conn: Connection, q: _Sql, put: Put, history: int, c
     kinds whose records named them by reference (not those posted from an approved hold)."""
     older = ", ".join(f"'{a}'" for a in sorted({a for acts in AUDITED_KINDS.values() for a in acts}))
     covered = (f"SELECT COALESCE({q.key(q.doc, 'reference')}, {q.key(q.doc, 'ref')}) AS ref FROM audit_record r "
-               f"WHERE r.action IN ({older}) AND r.outcome = 'ok' "
+               f"WHERE r.action IN ({older}) AND r.outcome = 'ok' AND {q.older_only} "
                f"UNION ALL SELECT {q.fact('reference')} AS ref FROM {q.facts_from()} "
                f"WHERE r.action IN ({_in(MONEY_ACTIONS)}) AND r.outcome = 'ok'")
     unnamed = ("NOT EXISTS (SELECT 1 FROM covered c WHERE c.ref = e.reference)" if q.pg else
