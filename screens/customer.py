@@ -23,10 +23,11 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from teller_tui.common.errors import ApprovalRequired
+from teller_tui.common.errors import ApprovalRequired, DatabaseUnavailable
 from teller_tui.common.formatting import format_date, format_datetime, format_dr_cr, format_money
 from teller_tui.common.i18n import N_, _
 from teller_tui.desk.customer_views import KYC_LABELS, RISK_LABELS
+from teller_tui.desk.inflight_service import OutcomeUnknown, submit_tracked
 
 from .base import TellerScreen
 from .commands import PaletteCommand, register_command
@@ -503,7 +504,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
 
         def done(reason: str | None) -> None:
             if reason:
-                self._post_reversal(entry_id, reason, key)
+                self._post_reversal(entry_id, reason, key, preview.wallet_number, preview.amount)
 
         warning = _("The customer's wallet and your drawer are put back as they were. This cannot be undone.")
         if preview.approval_reasons:  # said before the reason is typed; the approval dialog follows
@@ -512,20 +513,43 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         self.app.push_screen(ReasonScreen(_("Reverse this transaction?"), facts, warning=warning), done)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="customer-reverse")
-    def _post_reversal(self, entry_id: int, reason: str, key: str, approval_id: int | None = None) -> None:
+    def _post_reversal(self, entry_id: int, reason: str, key: str, wallet: str, amount: Any,
+                       approval_id: int | None = None) -> None:
+        # The key is written to the terminal's journal before the reversal is sent, so a crash or a
+        # lost database is answered after the restart, reconnect or unlock (screens.inflight).
+        actor, watched = self.actor, getattr(self.app, "inflight_watch", set())
+        watched.add(key)  # resolved here: the app's own journal check leaves it alone meanwhile
         try:
-            result = self.services.cash.reverse(self.actor, entry_id, reason, idempotency_key=key,
-                                                approval_id=approval_id)
+            result = submit_tracked(self.services.inflight, actor, "reversal", key, wallet=wallet, amount=amount,
+                                    send=lambda: self.services.cash.reverse(actor, entry_id, reason,
+                                                                            idempotency_key=key,
+                                                                            approval_id=approval_id))
         except ApprovalRequired as exc:
             # The one approval flow; approved -> the same reversal (same reason and key) with the approval.
             self.app.call_from_thread(self.ask_approval, exc,
-                                      lambda aid: self._post_reversal(entry_id, reason, key, aid),
+                                      lambda aid: self._post_reversal(entry_id, reason, key, wallet, amount, aid),
                                       lambda: self.show_info(_("Not reversed: no approval.")))
+            return
+        except OutcomeUnknown as exc:
+            watched.discard(key)  # before the app's lookup starts, so that it includes this one
+            self.app.call_from_thread(self._reversal_unknown, exc)
             return
         except Exception as exc:
             self.post_message(self.Failed(exc))
             return
+        finally:
+            watched.discard(key)
         self.app.call_from_thread(self._show_receipt, result)
+
+    def _reversal_unknown(self, exc: OutcomeUnknown) -> None:
+        """Never "refused": not known yet. The app looks the key up once the database answers
+        (at once if it does now) and says "was posted" (with its receipt) or "was not posted"."""
+        self.show_info(str(exc))
+        app: Any = self.app
+        if isinstance(exc.cause, DatabaseUnavailable) and hasattr(app, "database_unavailable"):
+            app.database_unavailable(exc.cause)  # the banner; the reconnect then checks the journal
+        elif hasattr(app, "check_inflight"):
+            app.check_inflight()
 
     def _show_receipt(self, result: Any) -> None:
         from .receipt import ReceiptScreen

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["InflightOutcomesScreen", "outcome_line"]
 
-KIND_LABELS = {"cash_in": N_("Cash in"), "cash_out": N_("Cash out"), "transfer": N_("Transfer")}
+KIND_LABELS = {"cash_in": N_("Cash in"), "cash_out": N_("Cash out"), "transfer": N_("Transfer"),
+               "reversal": N_("Reversal")}
 
 
 def outcome_line(outcome: SubmissionOutcome) -> str:

@@ -26,7 +26,8 @@ EXPECTED = {
     "keystroke": ["keystroke to updated results", "in-app: key event"],
     "posting": ["one cash-in through the full service"],
     "concurrency": ["processes x", "lock errors"],
-    "verify": ["`teller ledger verify` over", "peak memory (RSS) of that verify"],
+    "verify": ["`teller ledger verify` over", "peak memory (RSS) of that verify", "  check 15, 16 content and chain",
+               "  check A ledger/audit"],
     "totals": ["trial balance", "home-screen totals"],
 }
 

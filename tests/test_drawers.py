@@ -10,6 +10,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from auth_fixtures import cheap_hashing  # noqa: F401  (autouse fixture)
 from drawer_fixtures import FLOAT, STOCK, Branch, branch  # noqa: F401  (fixture)
+from teller_tui.audit.trail import Actor
 from teller_tui.branch.counts import counts_total, tender
 from teller_tui.branch.views import SupervisorCredentials
 from teller_tui.common.errors import ApprovalRequired, AuthenticationFailed, Conflict, PermissionDenied, ValidationError
@@ -396,6 +397,9 @@ def test_demo_drawer_adopts_legacy_cash(branch: Branch) -> None:
         svc.ledger.post(s, EntryRequest("legacy-2", "drawer_issue", (debit(dr, Money.of("1234.50")),
                                                                       credit(vault, Money.of("1234.50"))),
                                         None, "T01", "B001"))
+        last = svc.ledger.entry_by_key(s, "legacy-2")  # attested like the demo's bulk history (check "A")
+        svc.audit.append(s, Actor(None, "system:demo", "T01", "system"), "demo_build",
+                         detail={"history_until_seq": last.seq})
     status = open_demo_drawer(svc, "wang")
     assert status.state == "open"
     assert open_demo_drawer(svc, "wang").drawer_id == status.drawer_id  # idempotent

@@ -62,7 +62,7 @@ from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
-from teller_tui.ledger import HoldRequest, Ledger
+from teller_tui.ledger import EntryResult, HoldRequest, Ledger, entry_facts
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import ApprovalRequest
@@ -173,10 +173,9 @@ class ApprovalService:
             elif approve:
                 row.approver_id, row.decided_at, row.reason = approver.id, now, reason
                 row.status = ApprovalStatus.APPROVED
-                if row.hold_id is not None:
-                    self._post_hold(s, row, row.hold_id, now)
+                posted = self._post_hold(s, row, row.hold_id, now) if row.hold_id is not None else None
                 self.audit.append(s, actor, "approval_approve", subject=f"approval:{row.id}",
-                                  detail={"mode": ApprovalMode.REMOTE.value, "kind": row.kind, "reason": reason,
+                                  detail={**entry_facts((posted, row.requester_id)), "mode": ApprovalMode.REMOTE.value, "kind": row.kind, "reason": reason,
                                           "requester_id": row.requester_id, "entry_id": row.entry_id})
             else:
                 row.approver_id, row.decided_at, row.reason = approver.id, now, reason
@@ -371,7 +370,7 @@ class ApprovalService:
     def _expire(self, s: Session, row: ApprovalRequest, now: datetime) -> None:
         expire_request(s, self.ledger, self.audit, self.settings.terminal_id, row, now)
 
-    def _post_hold(self, s: Session, row: ApprovalRequest, hold_id: int, now: datetime) -> None:
+    def _post_hold(self, s: Session, row: ApprovalRequest, hold_id: int, now: datetime) -> EntryResult:
         """Carry out an approved remote request: post its hold, and report it if it is large-value cash."""
         check_hold_row(s, row, hold_id)
         notes = request_notes(row)
@@ -396,3 +395,4 @@ class ApprovalService:
                                     amount=Money(leg.amount, leg.currency), teller=teller,
                                     reference=result.reference, entry_id=result.entry_id, txn_at=result.posted_at,
                                     business_date=result.business_date, grant=grant)
+        return result

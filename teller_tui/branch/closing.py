@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from teller_tui.audit.trail import Actor
 from teller_tui.branch.cashbook import post_move, record_event, vault_account
 from teller_tui.common.money import Money
-from teller_tui.ledger import AccountKind, Ledger
+from teller_tui.ledger import AccountKind, EntryResult, Ledger
 from teller_tui.ledger.accounts import over_short_code
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models.drawers import DenominationCount, Drawer, DrawerEvent
@@ -20,9 +20,9 @@ __all__ = ["counted_pieces", "post_over_short", "return_to_vault"]
 
 
 def post_over_short(session: Session, ledger: Ledger, actor: Actor, drawer: Drawer, diff: Money, approver: str,
-                    approval_id: int | None, *, holder: str = "") -> str:
+                    approval_id: int | None, *, holder: str = "") -> EntryResult:
     """Post the counted difference to cash over/short (inside the close or a hand-over, where
-    ``holder`` is the giver whose custody it settles); return its reference."""
+    ``holder`` is the giver whose custody it settles); return its entry."""
     cur = drawer.currency
     os_acct = ledger.open_account(session, code=over_short_code(actor.branch_code, cur),
                                   name=f"Cash over/short {actor.branch_code}", kind=AccountKind.OVER_SHORT,
@@ -36,7 +36,7 @@ def post_over_short(session: Session, ledger: Ledger, actor: Actor, drawer: Draw
                       memo=("Cash short " if diff.minor < 0 else "Cash over ") + (holder or actor.username),
                       meta={"drawer": drawer.id, "approver": approver, "approval_id": approval_id})
     drawer.over_short_entry_id = entry.entry_id
-    return entry.reference
+    return entry
 
 
 def counted_pieces(session: Session, drawer_id: int) -> dict[str, int]:
@@ -50,8 +50,8 @@ def counted_pieces(session: Session, drawer_id: int) -> dict[str, int]:
 
 
 def return_to_vault(session: Session, ledger: Ledger, now: datetime, actor: Actor, drawer: Drawer,
-                    approver: str) -> str:
-    """Move the counted cash, piece by piece as counted, back to the vault; return the reference."""
+                    approver: str) -> EntryResult:
+    """Move the counted cash, piece by piece as counted, back to the vault; return its entry."""
     assert drawer.counted_minor is not None and drawer.id is not None
     cur = drawer.currency
     counts = counted_pieces(session, drawer.id)
@@ -65,4 +65,4 @@ def return_to_vault(session: Session, ledger: Ledger, now: datetime, actor: Acto
                  business_date=drawer.business_date, kind=DrawerEventKind.CLOSE_RETURN, currency=cur,
                  amount=drawer.counted_minor, actor=actor, counts=counts, entry_id=entry.entry_id,
                  approver=approver)
-    return entry.reference
+    return entry

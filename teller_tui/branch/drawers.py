@@ -52,7 +52,7 @@ from teller_tui.common.money import Money
 from teller_tui.common.reference import count_total
 from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
-from teller_tui.ledger import Ledger
+from teller_tui.ledger import Ledger, entry_facts
 from teller_tui.ledger.accounts import drawer_code, vault_code
 from teller_tui.ledger.business_day import current_business_date
 from teller_tui.ledger.kinds import DRAWER_ENTRY_KINDS, EntryKind
@@ -179,18 +179,17 @@ class DrawerService:
             session.add(drawer)
             session.flush()
             assert drawer.id is not None
-            entry_id = None
-            if total.minor:
-                entry = post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_FLOAT, debit_id=account,
-                                  credit_id=vault, amount=total,
-                                  key=f"drawer:{drawer.id}:float", memo=f"Opening float {actor.username}",
-                                  meta={"drawer": drawer.id, "approval_id": approval_ref})
-                entry_id = entry.entry_id
+            entry = (post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_FLOAT, debit_id=account,
+                               credit_id=vault, amount=total,
+                               key=f"drawer:{drawer.id}:float", memo=f"Opening float {actor.username}",
+                               meta={"drawer": drawer.id, "approval_id": approval_ref}) if total.minor else None)
+            entry_id = entry.entry_id if entry is not None else None
             record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,
                          business_date=day.business_date, kind=DrawerEventKind.OPEN_FLOAT, currency=currency,
                          amount=total.minor, actor=actor, counts=counts, entry_id=entry_id, approver=approver)
             self.audit.append(session, actor, "drawer_open", subject=f"drawer:{drawer.id}",
-                              detail={"business_date": day.business_date.isoformat(), "float": total.minor,
+                              detail={**entry_facts((entry, actor.staff_id)),
+                                      "business_date": day.business_date.isoformat(), "float": total.minor,
                                       "currency": currency, "approver": approver, "counts": counts,
                                       "approval_id": approval_ref})
             return drawer.id
@@ -304,16 +303,18 @@ class DrawerService:
                 drawer, over_short_tolerance(self.settings)), on), approval_id)
             approval_ref = grant.approval_id if grant else None
             diff = Money(drawer.counted_minor - drawer.expected_minor, drawer.currency)
-            os_ref = (post_over_short(session, self.ledger, actor, drawer, diff, approver, approval_ref)
-                      if diff.minor else None)
-            ret_ref = (return_to_vault(session, self.ledger, self.clock.now(), actor, drawer, approver)
-                       if drawer.counted_minor else None)
+            os_entry = (post_over_short(session, self.ledger, actor, drawer, diff, approver, approval_ref)
+                        if diff.minor else None)
+            ret_entry = (return_to_vault(session, self.ledger, self.clock.now(), actor, drawer, approver)
+                         if drawer.counted_minor else None)
+            os_ref, ret_ref = (e.reference if e is not None else None for e in (os_entry, ret_entry))
             drawer.status = DrawerState.CLOSED
             drawer.closed_at = self.clock.now()
             drawer.close_approver = approver
             session.flush()
             self.audit.append(session, actor, "drawer_close", subject=f"drawer:{drawer.id}",
-                              detail={"counted": drawer.counted_minor, "expected": drawer.expected_minor,
+                              detail={**entry_facts((os_entry, actor.staff_id), (ret_entry, actor.staff_id)),
+                                      "counted": drawer.counted_minor, "expected": drawer.expected_minor,
                                       "difference": diff.minor, "approver": approver,
                                       "over_short": os_ref, "returned": ret_ref, "approval_id": approval_ref})
             result = DrawerClosed(pending.drawer_id, drawer.business_date, Money(drawer.counted_minor, diff.currency),

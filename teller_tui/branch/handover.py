@@ -59,6 +59,7 @@ from teller_tui.ledger import Ledger
 from teller_tui.ledger.accounts import drawer_code
 from teller_tui.ledger.business_day import current_business_date, find_open_business_day
 from teller_tui.ledger.kinds import EntryKind
+from teller_tui.ledger.facts import entry_facts
 from teller_tui.models import Staff
 from teller_tui.models.drawers import BusinessDay, Drawer, DrawerEvent
 from teller_tui.models.enums import DrawerEventKind, DrawerStatus as DrawerState
@@ -224,8 +225,9 @@ class DrawerHandoverService:
         counted = Money(drawer.counted_minor, cur)
         diff = Money(drawer.counted_minor - drawer.expected_minor, cur)
         giver = _giver_actor(s, drawer, actor)
-        os_ref = post_over_short(s, self.ledger, actor, drawer, diff, approver, approval_ref,
-                                 holder=drawer.username) if diff.minor else None
+        os_entry = post_over_short(s, self.ledger, actor, drawer, diff, approver, approval_ref,
+                                   holder=drawer.username) if diff.minor else None
+        os_ref = os_entry.reference if os_entry is not None else None
         now = self.clock.now()
         new = Drawer(business_day_id=drawer.business_day_id, branch_code=drawer.branch_code,
                      business_date=drawer.business_date, staff_id=actor.staff_id, username=actor.username,
@@ -257,7 +259,8 @@ class DrawerHandoverService:
                   "difference": diff.minor, "approver": approver, "over_short": os_ref,
                   "reference": entry.reference if entry else None, "approval_id": approval_ref}
         self.audit.append(s, giver, "drawer_handover_out", subject=f"drawer:{drawer.id}", detail=detail)
-        self.audit.append(s, actor, "drawer_handover_in", subject=f"drawer:{new.id}", detail=detail)
+        self.audit.append(s, actor, "drawer_handover_in", subject=f"drawer:{new.id}",
+                          detail={**detail, **entry_facts((os_entry, actor.staff_id), (entry, actor.staff_id))})
         return HandedOver(drawer.id, new.id, drawer.business_date, counted, Money(drawer.expected_minor, cur), diff,
                           approver, os_ref, entry.reference if entry else None)
 

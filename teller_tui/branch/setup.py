@@ -26,7 +26,7 @@ from teller_tui.common.money import Money
 from teller_tui.common.reference import count_total, make_change
 from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
-from teller_tui.ledger import Ledger
+from teller_tui.ledger import Ledger, entry_facts
 from teller_tui.ledger.accounts import drawer_code, vault_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import EntryKind
@@ -133,10 +133,10 @@ def _sweep_idle_drawer(parts: SetupParts, system: Actor, teller: Actor, currency
         if held <= 0:
             return 0
         vault = vault_account(session, parts.ledger, teller.branch_code, currency)
-        post_move(session, parts.ledger, system, kind=EntryKind.DRAWER_RETURN, debit_id=vault, credit_id=acct,
+        entry = post_move(session, parts.ledger, system, kind=EntryKind.DRAWER_RETURN, debit_id=vault, credit_id=acct,
                   amount=Money(held, currency), dating=Dating.AFTER_HOURS,
                   key=f"sweep-{teller.username}-{uuid.uuid4().hex[:12]}",
                   memo=f"Idle drawer cash back to the vault ({teller.username})")
         parts.audit.append(session, system, "drawer_sweep", subject=f"drawer:{teller.username}",
-                           detail={"amount": held, "currency": currency})
+                           detail={**entry_facts((entry, system.staff_id)), "amount": held, "currency": currency})
         return held

@@ -29,7 +29,7 @@ from teller_tui.common.money import Money
 from teller_tui.common.reference import count_total
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
-from teller_tui.ledger import AccountKind, Ledger
+from teller_tui.ledger import AccountKind, Ledger, entry_facts
 from teller_tui.ledger.accounts import drawer_code, equity_code, settlement_code, vault_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import EntryKind
@@ -83,7 +83,8 @@ class VaultService:
                              business_date=business_date, kind=DrawerEventKind.VAULT_RECEIVE, currency=currency,
                              amount=total.minor, actor=actor, counts=counts, entry_id=entry.entry_id, memo=memo)
                 self.audit.append(session, actor, "vault_receive", subject=f"vault:{branch}",
-                                  detail={"amount": total.minor, "currency": currency, "source": source,
+                                  detail={**entry_facts((entry, actor.staff_id)),
+                                          "amount": total.minor, "currency": currency, "source": source,
                                           "counts": counts, "reference": entry.reference})
         return self.view(branch, currency)
 
@@ -132,7 +133,8 @@ class VaultService:
                              amount=total.minor, actor=actor, counts=counts, entry_id=entry.entry_id,
                              approver=approver)
                 self.audit.append(session, actor, "vault_transfer", subject=f"drawer:{drawer.drawer_id}",
-                                  detail={"direction": direction, "amount": total.minor, "currency": currency,
+                                  detail={**entry_facts((entry, actor.staff_id)),
+                                          "direction": direction, "amount": total.minor, "currency": currency,
                                           "approver": approver, "counts": counts, "reference": entry.reference,
                                           "approval_id": grant.approval_id if grant else None})
             return TransferResult(entry.reference, direction, total, approver)

@@ -43,7 +43,7 @@ from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
-from teller_tui.ledger import AccountKind, EntryRequest, Ledger, credit, debit
+from teller_tui.ledger import AccountKind, EntryRequest, Ledger, credit, debit, entry_facts
 from teller_tui.ledger.accounts import expense_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import EntryKind
@@ -113,7 +113,7 @@ class DisputeService:
                                                                      "customer's wallet").format(
                 reference=result.reference, amount=format_money(amount)))
             self.audit.append(s, actor, "case_correction", subject=number, detail={
-                "amount": amount.plain(), "currency": amount.currency, "reference": result.reference,
+                **entry_facts((result, actor.staff_id)), "amount": amount.plain(), "currency": amount.currency, "reference": result.reference,
                 "wallet": wallet.number, "approval_id": grant.approval_id if grant else None})
             s.flush()
             return case_detail(s, row, now)

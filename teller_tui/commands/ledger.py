@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     hist.add_argument("--no-history", dest="history", action="store_false",
                       help="check current balances only")
     v.add_argument("--integrity", action="store_true", help="also run SQLite's PRAGMA integrity_check (slow)")
+    v.add_argument("--timings", action="store_true", help="also print the wall time of each group of checks")
     v.add_argument("--expect-head", action="append", default=[], metavar="HEAD",
                    help="a branch chain head kept outside the database (BRANCH:SEQ:HASH as `teller ledger head` "
                         "prints it); repeatable")
@@ -70,9 +71,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(report.summary())
         for key, text in report.notes.items():
             print(f"  note [{key}]: {text}")
-        return 0
-    print(report.render(), file=sys.stdout)
-    return EXIT_INVARIANT
+    else:
+        print(report.render(), file=sys.stdout)
+    if args.timings:
+        print(report.render_timings())
+    return 0 if report.ok else EXIT_INVARIANT
 
 
 def cmd_head(args: argparse.Namespace) -> int:

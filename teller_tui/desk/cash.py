@@ -73,7 +73,7 @@ from teller_tui.desk.statements import cached_statement
 from teller_tui.desk.transfer_legs import transfer_legs
 from teller_tui.desk.teller_limits import TellerLimits
 from teller_tui.desk.wallet_sides import entry_wallet, read_wallet_side, select_wallet_side
-from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit
+from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit, entry_facts
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount
 from teller_tui.wallets.blocks import blocked_refusal, is_blocked
@@ -322,7 +322,7 @@ class CashService:
                                          .where(la.c.id == bindparam("acct"))), {"acct": src.wallet.account_id}).one()
                 src.account.credits_posted, src.account.debits_posted = totals.credits_posted, totals.debits_posted
                 balances[src.wallet.account_id] = src.balance
-                detail: dict[str, Any] = {"amount": amount.plain(), "currency": amount.currency,
+                detail: dict[str, Any] = {**entry_facts((result, actor.staff_id)), "amount": amount.plain(), "currency": amount.currency,
                                           "reference": result.reference, "balance_after": Money(
                                               src.balance, amount.currency).plain()}
                 if dst is not None:
@@ -372,7 +372,7 @@ class CashService:
                 self.approvals.attach_entry(s, grant.approval_id, result.entry_id)
             side = self.wallet_side(s, wallet_id)
             self.audit.append(s, actor, "reversal", subject=side.wallet.number, detail={
-                "amount": abs(amount).plain(), "currency": amount.currency, "reference": result.reference,
+                **entry_facts((result, actor.staff_id)), "amount": abs(amount).plain(), "currency": amount.currency, "reference": result.reference,
                 "reverses": original.reference, "reason": reason,
                 "approval_id": grant.approval_id if grant else None,
                 "balance_after": Money(side.balance, amount.currency).plain()})

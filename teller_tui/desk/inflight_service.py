@@ -6,6 +6,13 @@ Public API (``services.inflight``)::
     svc.resolve(actor, key)                        # the outcome is shown: forget it
     out = svc.outcome_of(actor, sub)               # -> SubmissionOutcome (posted + receipt, or not)
     outs = svc.check_pending(actor, exclude={…})   # after restart, reconnect or unlock
+    result = submit_tracked(svc, actor, "reversal", key, wallet=…, amount=…, send=lambda: …)  # all three
+
+``submit_tracked`` is the whole protocol for one submission (the cash forms keep their own
+steps because they poll on screen): written down, sent, forgotten once the answer is known
+(posted, or refused: rolled back); on a fault whose outcome is unknown it raises
+:class:`OutcomeUnknown` and the key stays in the journal, to be looked up after the reconnect,
+restart or unlock. Reversals (F9) go through it.
 
 The journal itself is :class:`teller_tui.desk.inflight.InflightJournal` (one JSON file per
 submission under ``$TELLER_HOME/inflight/<terminal>``, on the terminal's own disk because the
@@ -18,13 +25,13 @@ rolled back or never arrived), and entering the form again cannot post it twice.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from teller_tui.auth.permissions import guarded
 from teller_tui.auth.roles import STAFF_ROLES, require_role
-from teller_tui.common.errors import StorageError
+from teller_tui.common.errors import DomainError, StorageError
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
@@ -40,7 +47,22 @@ if TYPE_CHECKING:
     from teller_tui.db.engine import Database
     from teller_tui.ledger import Ledger
 
-__all__ = ["InflightService", "SubmissionOutcome"]
+__all__ = ["InflightService", "OutcomeUnknown", "SubmissionOutcome", "submit_tracked"]
+
+T = TypeVar("T")
+
+
+class OutcomeUnknown(StorageError):
+    """Sent, but the database failed before answering: whether it was posted is not known yet.
+    The submission stays in the terminal's journal and is looked up once the database answers."""
+
+    code = "outcome_unknown"
+
+    def __init__(self, submission: Submission, cause: BaseException) -> None:
+        super().__init__(_("Not known yet — checking. The terminal looks it up once the database answers."),
+                         code=self.code)
+        self.submission = submission
+        self.cause = cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +138,25 @@ class InflightService:
         """Look up every unresolved submission of this person here (after a restart, reconnect or
         unlock); ``exclude``: keys a form on screen is already resolving itself."""
         return [self.outcome_of(actor, sub) for sub in self.pending(actor, exclude=exclude)]
+
+
+def submit_tracked(inflight: InflightService, actor: Actor, kind: str, key: str, *, wallet: str, amount: Money,
+                   send: Callable[[], T]) -> T:
+    """Send one posting with its idempotency key written down first (see the module docstring).
+
+    Returns ``send()``'s result, the key forgotten. A refusal (any :class:`DomainError` but a
+    storage fault) is re-raised with the key forgotten: the transaction was rolled back. Any
+    other failure raises :class:`OutcomeUnknown` with the key kept. If the journal cannot be
+    written, the :class:`StorageError` of :meth:`InflightService.record` is raised and nothing is sent."""
+    submission = inflight.record(actor, kind, key, wallet=wallet, amount=amount)
+    try:
+        result = send()
+    except DomainError as exc:
+        if isinstance(exc, StorageError):
+            raise OutcomeUnknown(submission, exc) from exc
+        inflight.resolve(actor, key)
+        raise
+    except Exception as exc:
+        raise OutcomeUnknown(submission, exc) from exc
+    inflight.resolve(actor, key)
+    return result

@@ -67,7 +67,7 @@ from teller_tui.kiosk.statement import render_statement
 from teller_tui.kiosk.views import (
     KioskAccount, KioskHistoryRow, KioskReceipt, KioskSession, KioskWallet, TransferPreview,
 )
-from teller_tui.ledger import EntryRequest, EntryResult
+from teller_tui.ledger import EntryRequest, EntryResult, entry_facts
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models import Customer, LedgerAccount, Staff, Wallet
 from teller_tui.models.enums import WalletStatus
@@ -381,7 +381,7 @@ class KioskService:
             s.flush()
             s.refresh(src.account)
             self.audit.append(s, actor, "kiosk_transfer", subject=src.wallet.number, detail={
-                "amount": amount.plain(), "currency": amount.currency, "reference": result.reference,
+                **entry_facts((result, actor.staff_id)), "amount": amount.plain(), "currency": amount.currency, "reference": result.reference,
                 "to_wallet": dst.wallet.number, "balance_after": Money(src.balance, amount.currency).plain()})
             return result, self.cash.receipt_data(s, result.entry_id)
 

@@ -5,9 +5,10 @@ from teller_tui.ledger.core import (
     Balance, EntryRequest, EntryResult, HoldRequest, HoldResult, Leg, Ledger, PostedLeg, credit, debit,
     trial_balance,
 )
+from teller_tui.ledger.facts import entry_fact, entry_facts
 from teller_tui.ledger.kinds import EntryKind
 
 __all__ = [
     "AccountKind", "Balance", "EntryKind", "EntryRequest", "EntryResult", "HoldRequest", "HoldResult", "Leg", "Ledger",
-    "PostedLeg", "credit", "debit", "trial_balance",
+    "PostedLeg", "credit", "debit", "entry_fact", "entry_facts", "trial_balance",
 ]

@@ -94,6 +94,11 @@ class VerifyReport:
     seconds: float
     notes: dict[str, str] = field(default_factory=dict)
     checked: tuple[str, ...] = tuple(INVARIANTS)
+    #: Wall time of each group of checks (``teller ledger verify --timings``, ``teller bench``).
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def render_timings(self) -> str:
+        return "\n".join(f"  time [{name}]: {seconds:.3f} s" for name, seconds in self.timings.items())
 
     @property
     def ok(self) -> bool:
@@ -227,6 +232,14 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
     branch chain heads kept outside the database (invariant 16, a rewritten tail).
     """
     started = time.perf_counter()
+    timings: dict[str, float] = {}
+    mark = [started]
+
+    def timed(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = now - mark[0]
+        mark[0] = now
+
     c = _Checker(session, samples)
     known = ", ".join(f"'{code}'" for code in sorted(CURRENCIES))
     stats = {
@@ -235,20 +248,31 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
         "accounts": int(c.scalar("SELECT COUNT(*) FROM ledger_account") or 0),
         "holds": int(c.scalar("SELECT COUNT(*) FROM ledger_hold") or 0),
     }
-
+    timed("counts")
     _check_storage(c, integrity)
+    timed("S, 7 storage")
     _check_entries(c, known)
+    timed("1, 2, 10 entries")
     if history is None:
         history = stats["postings"] <= HISTORY_AUTO_LIMIT
     _check_accounts(c, known, history)
+    timed("3, 4, 5, 11 accounts" + (" (history)" if history else ""))
     _check_trial_balance(c)
+    timed("6 trial balance")
     _check_sequence(c)
+    timed("8, 12 sequence and keys")
     _check_closed_days(c)
+    timed("14 closed days")
     _check_reversals(c)
+    timed("7 reversals")
     _check_holds(c)
+    timed("9 holds")
     _check_closed(c)
+    timed("11, 13 closed and over/short")
     check_content(session, c.put, expected_heads)
+    timed("15, 16 content and chain")
     skipped = check_links(session, c.put)
+    timed("A ledger/audit")
 
     notes = dict(NOTES)
     if skipped:
@@ -257,7 +281,7 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
         notes["3/4"] = ("checked on current balances (posted + held); the running balance of each account "
                         "was not replayed: pass --history for that")
     return VerifyReport(violations=c.violations, stats=stats, seconds=time.perf_counter() - started,
-                        notes=notes)
+                        notes=notes, timings=timings)
 
 
 # -- storage ---------------------------------------------------------------------------------

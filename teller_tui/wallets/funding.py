@@ -44,7 +44,7 @@ from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
 from teller_tui.common.text import clean_text, reject_control_text
 from teller_tui.db.engine import Database
-from teller_tui.ledger import EntryRequest, EntryResult, Ledger, credit, debit
+from teller_tui.ledger import EntryRequest, EntryResult, Ledger, credit, debit, entry_facts
 from teller_tui.ledger.accounts import AccountKind, settlement_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import Customer, LinkedAccount, Wallet
@@ -249,7 +249,8 @@ class FundingService:
                 customer_id=wallet.customer_id, meta={"linked_id": link.id},
                 dating=Dating.COUNTER))
             self.audit.append(s, actor, kind, subject=wallet.number,
-                              detail={"amount": amount.plain(), "linked": link.masked, "ref": result.reference})
+                              detail={**entry_facts((result, actor.staff_id)), "amount": amount.plain(),
+                                      "linked": link.masked, "ref": result.reference})
             return self._result(s, wallet, link, result, amount, replayed=result.replayed)
 
         return self.db.write_retrying(work)

@@ -62,7 +62,7 @@ from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
-from teller_tui.ledger import EntryRequest, Ledger, credit, debit
+from teller_tui.ledger import EntryRequest, EntryResult, Ledger, credit, debit, entry_facts
 from teller_tui.ledger.accounts import AccountKind, points_pool_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import Customer, LinkedAccount, Wallet
@@ -367,6 +367,7 @@ class LifecycleService:
                 raise Conflict(_("Pay out the balance of {balance} before closing").format(
                     balance=format_money(bal.posted)), code="close_nonzero")
             self._approve(s, actor, "close", w, reason, approval_id, _("Closing the wallet needs a supervisor's approval"))
+            forfeit: EntryResult | None = None
             if w.points_account_id is not None:
                 pts = self.ledger.balance(s, w.points_account_id).posted
                 if pts.minor > 0:
@@ -374,7 +375,7 @@ class LifecycleService:
                     pool = self.ledger.open_account(s, code=points_pool_code(branch), name=f"Points pool {branch}",
                                                     kind=AccountKind.POINTS_POOL, currency="PTS",
                                                     branch_code=branch)
-                    self.ledger.post(s, EntryRequest(
+                    forfeit = self.ledger.post(s, EntryRequest(
                         idempotency_key=f"close-points:{w.number}", kind="points_forfeit",
                         legs=(debit(w.points_account_id, Money(pts.minor, "PTS")), credit(pool, Money(pts.minor, "PTS"))),
                         actor_id=actor.staff_id, terminal_id=actor.terminal_id, branch_code=branch,
@@ -386,7 +387,8 @@ class LifecycleService:
                                   ).scalars():
                 link.removed_at = self.clock.now()
             self.audit.append(s, actor, "wallet_close", subject=w.number,
-                              detail={"reason": reason, "approval_id": approval_id})
+                              detail={**entry_facts((forfeit, actor.staff_id)), "reason": reason,
+                                      "approval_id": approval_id})
             return wallet_info(w)
 
         return self.db.write_retrying(work)

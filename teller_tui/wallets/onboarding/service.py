@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
@@ -33,7 +33,7 @@ from teller_tui.common.masks import mask_name, mask_phone
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
-from teller_tui.ledger import EntryRequest, Ledger, credit, debit
+from teller_tui.ledger import EntryRequest, EntryResult, Ledger, credit, debit, entry_facts
 from teller_tui.ledger.accounts import AccountKind, points_pool_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import AuditRecord, Customer, LinkedAccount, OnboardingDraft, Staff, Wallet
@@ -314,7 +314,7 @@ class OnboardingService:
                 cust.totp_secret_enc = self.box.encrypt(totp_secret, context=f"customer:{cust.id}:totp")
             wallet = wallets.open_wallet(s, actor, cust.id, tier_no, explanations={
                 **sections["explanations"], "at": self.clock.now().isoformat(), "by": actor.username})
-            masked = bank = ""
+            masked, bank, reward = "", "", cast("EntryResult | None", None)
             if fund["kind"] != "none":
                 link = self.funding.link(s, actor, cust.id, wallet.wallet_id, fund["kind"], fund["number"],
                                          fund["holder_name"], bank_name=fund["bank_name"])
@@ -325,14 +325,14 @@ class OnboardingService:
                                                 kind=AccountKind.POINTS_POOL, currency="PTS",
                                                 branch_code=actor.branch_code)
                 pts = Money(points, "PTS")
-                self.ledger.post(s, EntryRequest(
+                reward = self.ledger.post(s, EntryRequest(
                     idempotency_key=f"welcome:{idempotency_key}"[:80], kind="welcome_reward",
                     legs=(debit(pool, pts), credit(wallet.points_account_id, pts)), actor_id=actor.staff_id,
                     terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo="welcome reward",
                     customer_id=cust.id, meta={"wallet": wallet.number},
                     dating=Dating.AFTER_HOURS))  # automatic reward: any hour
             self.audit.append(s, actor, "customer_onboard", subject=customer_no, detail={
-                "wallet": wallet.number, "tier": tier_no, "evidence": sorted(evidence),
+                **entry_facts((reward, actor.staff_id)), "wallet": wallet.number, "tier": tier_no, "evidence": sorted(evidence),
                 "document": ident["doc_type"], "linked": masked, "totp": bool(cust.totp_secret_enc),
                 "reward_points": points, "key": idempotency_key, "draft": draft_id,
                 "watchlist": [h.entry.list_id for h in listed], "approval_id": approval_id})
