@@ -45,6 +45,7 @@ from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.pins import CustomerPinService
 from teller_tui.kiosk.service import KioskService
 from teller_tui.ledger import Ledger
+from teller_tui.risk.blocking import PostingGate
 from teller_tui.risk.rules import RiskRules
 from teller_tui.risk.screening import OnboardingScreen
 from teller_tui.risk.service import RiskService
@@ -140,7 +141,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     customers = CustomerService(db, clock, settings, audit=audit, tiers=tiers)
     wallets = WalletService(db, clock, settings, ledger, audit)
     cash = CashService(db, clock, settings, ledger, audit, tiers=tiers, teller_limits=teller_limits,
-                       approvals=approvals)
+                       approvals=approvals, risk_gate=PostingGate(risk_rules, clock))
     inflight = InflightService(db, clock, settings, ledger)
     four_eyes = FourEyes(approvals)
     business_days = BusinessDayService(db=db, clock=clock, audit=audit, four_eyes=four_eyes)

@@ -2,7 +2,7 @@
 
 Public API (stable; the desk UI codes against it)::
 
-    svc = CashService(db, clock, settings, ledger, audit, tiers=, teller_limits=, approvals=)  # services.cash
+    svc = CashService(db, clock, settings, ledger, audit, tiers=, teller_limits=, approvals=, risk_gate=)  # services.cash
     p = svc.preview_cash_in(actor, wallet_id, amount)                   # -> Preview
     p = svc.preview_cash_out(actor, wallet_id, amount)                  # -> Preview
     p = svc.preview_transfer(actor, from_wallet_id, to_wallet_id, amount)  # -> Preview
@@ -37,6 +37,7 @@ Rules (choices documented):
   ``teller_cash_limit``; one cash transaction >= 50,000.00 CNY, or the same customer's same-day
   cumulative cash in one direction reaching it -> rule ``large_cash`` (and a large-value report);
   every reversal -> rule ``reversal``.
+* risk rules marked ``block`` (data/risk_rules.toml; teller_tui.risk.blocking) refuse or ask for approval.
 * reversal: only the teller's own cash_in / cash_out / transfer, on the same business day, once.
 * transfers across branches add inter-branch clearing legs (``interbranch:<branch>:<cur>``,
   kind SETTLEMENT) so each branch's trial balance stays zero.
@@ -63,7 +64,7 @@ from teller_tui.common.errors import (
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
-from teller_tui.desk.cash_checks import CashCheck, check_drawer_cash, fmt
+from teller_tui.desk.cash_checks import CashCheck, apply_risk_blocks, check_drawer_cash, fmt
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
 from teller_tui.desk.cash_usage import cash_out_today_for_actor, cash_today_for_customer
 from teller_tui.desk.entry_receipts import entry_receipt, txn_result
@@ -78,6 +79,7 @@ from teller_tui.desk.wallet_sides import entry_wallet, read_wallet_side, select_
 from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount
+from teller_tui.risk.blocking import PostingGate
 from teller_tui.wallets.limits import check_money_in, check_payment_out
 from teller_tui.auth.permissions import guarded
 
@@ -94,20 +96,16 @@ if TYPE_CHECKING:
 STAFF_CASH_ROLES = frozenset(COUNTER_ROLES)  # people who may hand cash over the counter
 
 
-
-
 class CashService:
-    def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 *, tiers: TierTable, teller_limits: TellerLimits, approvals: ApprovalService) -> None:
+    def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail, *,
+                 tiers: TierTable, teller_limits: TellerLimits, approvals: ApprovalService, risk_gate: PostingGate
+                 ) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self.tiers = tiers
-        self.teller_limits = teller_limits
-        self.approvals = approvals
+        self.tiers, self.teller_limits, self.approvals, self.risk_gate = tiers, teller_limits, approvals, risk_gate
 
     def _today(self, session: Session, actor: Actor) -> date:
         return current_business_date(session, actor.branch_code, self.clock)
 
-    # -- the one replaceable drawer lookup ---------------------------------------------------
     def _drawer_account(self, session: Session, actor: Actor) -> int:
         """The ledger account of the actor's open cash drawer (teller_tui.branch.drawers): refused with a
         clear reason (Conflict) when no drawer is open for the actor on the current business day."""
@@ -174,6 +172,9 @@ class CashService:
             except LimitExceeded as exc:
                 chk.refuse(exc)
         if chk.refusal is not None:
+            return chk
+        # Risk rules marked blocking (one owner: teller_tui.risk.blocking), inside the posting transaction.
+        if not apply_risk_blocks(session, self.risk_gate, amount, src, dst, chk):
             return chk
         # Limits a supervisor may lift: evaluated by the approval policy (data/approval_policy.toml).
         before = self._cash_today_for_customer(session, src.wallet.customer_id, kind, today) \
