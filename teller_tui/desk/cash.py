@@ -2,7 +2,7 @@
 
 Public API (stable; the desk UI codes against it)::
 
-    svc = CashService(db, clock, settings, ledger, audit, tiers=, teller_limits=, approvals=, risk_gate=)  # services.cash
+    svc = CashService(db, clock, settings, ledger, audit, tiers=, teller_limits=, approvals=, risk_gate=, outbox=)  # services.cash
     p = svc.preview_cash_in(actor, wallet_id, amount)                   # -> Preview
     p = svc.preview_cash_out(actor, wallet_id, amount)                  # -> Preview
     p = svc.preview_transfer(actor, from_wallet_id, to_wallet_id, amount)  # -> Preview
@@ -79,7 +79,9 @@ from teller_tui.desk.wallet_sides import entry_wallet, read_wallet_side, select_
 from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount
+from teller_tui.desk.notices import notify_posting
 from teller_tui.risk.blocking import PostingGate
+from teller_tui.risk.outbox import Outbox
 from teller_tui.wallets.limits import check_money_in, check_payment_out
 from teller_tui.auth.permissions import guarded
 
@@ -98,10 +100,11 @@ STAFF_CASH_ROLES = frozenset(COUNTER_ROLES)  # people who may hand cash over the
 
 class CashService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail, *,
-                 tiers: TierTable, teller_limits: TellerLimits, approvals: ApprovalService, risk_gate: PostingGate
-                 ) -> None:
+                 tiers: TierTable, teller_limits: TellerLimits, approvals: ApprovalService, risk_gate: PostingGate,
+                 outbox: Outbox) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
         self.tiers, self.teller_limits, self.approvals, self.risk_gate = tiers, teller_limits, approvals, risk_gate
+        self.outbox = outbox
 
     def _today(self, session: Session, actor: Actor) -> date:
         return current_business_date(session, actor.branch_code, self.clock)
@@ -285,8 +288,7 @@ class CashService:
                 assert existing is not None
                 return existing, self.receipt_data(s, existing.entry_id)
             replay = found is not None
-            grant = None
-            chk = None
+            grant = chk = None
             legs = self.posting_legs(s, actor, kind, amount, src, dst)
             if not replay:
                 chk = self.check_limits(s, actor, kind, amount, src, dst,
@@ -296,9 +298,7 @@ class CashService:
                 grant = self.approvals.check(s, cash_spec(actor, kind, amount, memo, key, src, dst, legs,
                                                           rules=chk.rules, reasons=chk.reasons),
                                              approval_id=approval_id)
-            meta: dict[str, Any] = {"wallet": src.wallet.number}
-            if dst is not None:
-                meta["to_wallet"] = dst.wallet.number
+            meta: dict[str, Any] = {"wallet": src.wallet.number, **({"to_wallet": dst.wallet.number} if dst else {})}
             if grant is not None:
                 meta["approval_id"] = grant.approval_id
                 meta["approved_by"] = grant.approver_id
@@ -324,13 +324,13 @@ class CashService:
                 balances[src.wallet.account_id] = src.balance
                 detail: dict[str, Any] = {"amount": amount.plain(), "currency": amount.currency,
                                           "reference": result.reference, "balance_after": Money(
-                                              src.balance, amount.currency).plain()}
-                if dst is not None:
-                    detail["to_wallet"] = dst.wallet.number
+                                              src.balance, amount.currency).plain(),
+                                          **({"to_wallet": dst.wallet.number} if dst else {})}
                 if grant is not None:
                     detail["approval_id"] = grant.approval_id
                     detail["approved_by"] = grant.approver_id
                 self.audit.append(s, actor, kind, subject=src.wallet.number, detail=detail)
+                notify_posting(s, self.outbox, kind, amount, src, dst, result, src.balance)  # same transaction
             data = self.receipt_data(s, result.entry_id, balances=balances)
             return result, data
 
