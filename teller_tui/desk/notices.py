@@ -21,13 +21,13 @@ def notify_posting(s: Session, outbox: Outbox, kind: str, amount: Money, src: Wa
                    result: EntryResult, balance_after: int) -> None:
     """The paying (or paid-in) customer, and a transfer's payee, each get a ``posting`` notification."""
     at = result.posted_at.astimezone(BRANCH_TZ).strftime("%Y-%m-%d %H:%M")
-    base = {"amount": format_money(amount), "reference": result.reference, "at": at}
+    base = {"amount": format_money(amount, outbox.locale), "reference": result.reference, "at": at}
     action = {EntryKind.CASH_IN: "cash_in", EntryKind.CASH_OUT: "cash_out"}.get(EntryKind(kind), "transfer_out")
     outbox.enqueue(s, event="posting", event_key=f"entry:{result.entry_id}", customer_id=src.wallet.customer_id,
                    params={**base, "action": action, "wallet": mask_wallet(src.wallet.number),
-                           "balance": format_money(Money(balance_after, amount.currency))})
+                           "balance": format_money(Money(balance_after, amount.currency), outbox.locale)})
     if dst is not None and dst.wallet.customer_id != src.wallet.customer_id and dst.wallet.id is not None:
         paid_in = read_wallet_side(s, dst.wallet.id, result.posted_at).balance
         outbox.enqueue(s, event="posting", event_key=f"entry:{result.entry_id}:in", customer_id=dst.wallet.customer_id,
                        params={**base, "action": "transfer_in", "wallet": mask_wallet(dst.wallet.number),
-                               "balance": format_money(Money(paid_in, amount.currency))})
+                               "balance": format_money(Money(paid_in, amount.currency), outbox.locale)})
