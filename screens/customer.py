@@ -33,6 +33,7 @@ from .commands import PaletteCommand, register_command
 from .widgets.desk import DeskScreenMixin
 from .widgets.safe import clean, literal
 from .widgets.footer import KeyFooter
+from .widgets.risk_banner import RiskBanner
 
 if TYPE_CHECKING:
     from teller_tui.desk.customer_views import CustomerView, HistoryPage, HistoryRow
@@ -130,6 +131,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="customer-body"):
             yield Static(Content(_("Loading…")), id="customer-profile")
+            yield RiskBanner(id="customer-risk")
             wallets: DataTable[Any] = DataTable(id="customer-wallets", cursor_type="row")
             yield wallets
             yield Static("", id="customer-limits")
@@ -303,6 +305,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
     def _select_wallet(self, wallet_id: int | None, *, reset: bool) -> None:
         self.wallet_id = wallet_id
         self._show_limits(self.wallet)
+        self.query_one("#customer-risk", RiskBanner).show_for(wallet_id)
         if reset:
             self._history_stack = []
             self._history_before = None
