@@ -162,7 +162,7 @@ class RiskAlertsScreen(TellerScreen[None]):
         if 0 <= keep < len(message.views):
             table.move_cursor(row=keep)
         count = len(message.views)
-        scope = _("all alerts") if self.show_all else _("open")
+        scope = _("all alerts") if self.show_all else _("to review")
         note.update(Content(_("{count} shown ({scope}). * = taken by a supervisor.").format(count=count, scope=scope)
                             if count else _("No alerts ({scope}).").format(scope=scope)))
 

@@ -25,7 +25,7 @@ from teller_tui.risk.rules import rule_title
 __all__ = ["STATUS_LABELS", "status_label", "AlertView", "alert_views", "get_alert", "lock_alert", "open_count", "store_findings", "view", "watermarks"]
 
 
-STATUS_LABELS: dict[str, str] = {AlertStatus.OPEN: N_("open"), AlertStatus.CLEARED: N_("cleared"),
+STATUS_LABELS: dict[str, str] = {AlertStatus.OPEN: N_("to review"), AlertStatus.CLEARED: N_("cleared"),
                                  AlertStatus.ESCALATED: N_("escalated")}
 
 
