@@ -30,11 +30,13 @@ def banner_content(warnings: list[RiskWarning]) -> Content:
     if not warnings:
         return Content("")
     label = _("Risk warning") if len(warnings) == 1 else _("Risk warnings ({count})").format(count=len(warnings))
-    first = warnings[0]
-    more = ""
+    message = clean(warnings[0].message)
     if len(warnings) > 1:
-        more = " " + _("Also: {others}").format(others="; ".join(clean(w.message) for w in warnings[1:]))
-    return Content.assemble(("⚠ " + label + ": ", "bold"), clean(first.message), more)
+        message += " " + _("Also: {others}").format(others="; ".join(clean(w.message) for w in warnings[1:]))
+    text = "⚠ " + _("{label}: {message}").format(label=label, message=message)
+    content = Content(text)
+    start = text.find(label)
+    return content.stylize("bold", start, start + len(label)) if start >= 0 else content
 
 
 class RiskBanner(Static):
