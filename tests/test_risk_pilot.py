@@ -95,7 +95,7 @@ async def test_supervisor_takes_a_new_alert_and_the_teller_is_warned(env: Env) -
         assert isinstance(app.screen, CustomerScreen)
         banner = app.screen.query_one("#customer-risk", RiskBanner)
         text = str(banner.render())
-        assert banner.display and text.startswith("⚠ Risk warning: ") and "just under the large-value" in text
+        assert banner.display and text.startswith("⚠Risk warning: ") and "just under the large-value" in text
         await pilot.press("f5")
         await settle(pilot)
         assert isinstance(app.screen, CashInForm)
