@@ -29,14 +29,13 @@ def banner_content(warnings: list[RiskWarning]) -> Content:
     """``⚠Risk warnings (n): <first message>`` (the first is the most important: the oldest alert)."""
     if not warnings:
         return Content("")
-    label = _("Risk warning") if len(warnings) == 1 else _("Risk warnings ({count})").format(count=len(warnings))
     message = clean(warnings[0].message)
     if len(warnings) > 1:
         message += " " + _("Also: {others}").format(others="; ".join(clean(w.message) for w in warnings[1:]))
-    text = "⚠" + _("{label}: {message}").format(label=label, message=message)
-    content = Content(text)
-    start = text.find(label)
-    return content.stylize("bold", start, start + len(label)) if start >= 0 else content
+    text = "⚠" + (_("Risk warning: {message}").format(message=message) if len(warnings) == 1 else
+                  _("Risk warnings ({count}): {message}").format(count=len(warnings), message=message))
+    head = text.rfind(message)  # the label (and the sign) in bold, the message plain
+    return Content(text).stylize("bold", 0, head) if head > 0 else Content(text)
 
 
 class RiskBanner(Static):
