@@ -35,8 +35,11 @@ class Inbox:
 class SmtpServer:
     """Enough of RFC 5321 for smtplib: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, hold_reply: threading.Event | None = None) -> None:
+        """``hold_reply``: after a message is received (and kept), the "250" reply waits for this event —
+        a sender killed meanwhile has delivered without knowing it."""
         self.inbox = Inbox()
+        self.hold_reply = hold_reply
         self.loop = asyncio.new_event_loop()
         self.port = 0
         self._ready = threading.Event()
@@ -93,6 +96,8 @@ class SmtpServer:
                     with self.inbox.lock:
                         self.inbox.received.append((rcpts, mail))
                         self.inbox.by_id.setdefault(str(mail["Message-ID"]), (rcpts, mail))
+                    if self.hold_reply is not None:
+                        await asyncio.to_thread(self.hold_reply.wait, 30)
                     await say("250 OK queued")
                 elif verb == "QUIT":
                     await say("221 bye")

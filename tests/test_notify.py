@@ -180,3 +180,78 @@ def test_consent_and_customer_view(desk: Desk) -> None:  # noqa: F811
     views = d.services.notify.for_customer(d.teller, cid)
     assert sorted((v.channel, v.status) for v in views) == [("email", "pending"), ("sms", "pending")]
     assert {v.address for v in views} == {"x***@example.cn", mask_phone("13900000004")} != {"13900000004"}
+
+
+KILLED_SENDER = """
+import sys
+from datetime import datetime
+from teller_tui.common.clock import FakeClock
+from teller_tui.db.engine import make_database
+from teller_tui.risk.outbox import Templates
+from teller_tui.risk.sender import Sender
+from teller_tui.risk.transports import SmtpTransport
+
+db = make_database(sys.argv[1])
+clock = FakeClock(datetime.fromisoformat(sys.argv[2]))
+Sender(db, clock, templates=Templates.load(), transports={"email": SmtpTransport("127.0.0.1", int(sys.argv[3]),
+       "notify@bank.example", timeout=60)}, enabled=True, lease_seconds=120).run_once()
+print("recorded")  # never reached: killed while waiting for the server's reply
+"""
+
+
+def test_sender_process_sigkilled_after_the_server_took_the_message(desk: Desk, db_path: Any) -> None:  # noqa: F811
+    """A real sender process, SIGKILLed after the SMTP server received the message but before the
+    server's reply (so before anything could be recorded): the row stays pending under the dead
+    process's lease; a new sender sends it again with the same Message-ID once the lease is over;
+    the server keeps one; the database records one outcome."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    d = desk
+    cid = d.customer(phone="13900000005")
+    d.services.notify.set_contact(d.teller, cid, "sms", "", consent=False)
+    d.services.notify.set_contact(d.teller, cid, "email", "k@example.cn", consent=True)
+    d.cash.cash_in(d.teller, d.wallet(cid, 2), Money.of("70"), idempotency_key=key())
+    release = threading.Event()
+    with SmtpServer(hold_reply=release) as smtp:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        proc = subprocess.Popen([sys.executable, "-c", KILLED_SENDER, f"sqlite:///{db_path}",
+                                 d.clock.now().isoformat(), str(smtp.port)], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 60
+            while not smtp.inbox.received and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
+            assert smtp.inbox.received, proc.communicate(timeout=5)
+            os.kill(proc.pid, signal.SIGKILL)
+            out, _err = proc.communicate(timeout=10)
+        finally:
+            release.set()
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == -signal.SIGKILL and b"recorded" not in out
+        (row,) = _rows(d, channel="email")
+        assert row.status == "pending" and row.claim and row.attempts == 0
+        first_id = row.message_id
+        restarted = _sender(d, {"email": SmtpTransport("127.0.0.1", smtp.port, "notify@bank.example")})
+        assert restarted.run_once().sent == 0  # the dead sender's lease holds
+        d.clock.advance(seconds=121)
+        assert restarted.run_once().sent == 1
+        assert len(smtp.inbox.received) == 2 and list(smtp.inbox.by_id) == [f"<{first_id}@bank.example>"]
+    (row,) = _rows(d, channel="email")
+    assert (row.status, row.attempts, row.message_id) == ("sent", 1, first_id)
+
+
+def test_cli_notify_run_refuses_when_off(desk: Desk, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from teller_tui import cli
+    from test_risk import _Keep
+
+    monkeypatch.setattr("teller_tui.services.make_services", lambda settings, **kw: _Keep(desk.services))
+    monkeypatch.setattr("teller_tui.common.settings.load_settings", lambda **kw: desk.settings)
+    assert cli.main(["notify", "run"]) == 1
+    assert "notify_send" in capsys.readouterr().out
