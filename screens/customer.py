@@ -139,6 +139,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
             history: DataTable[Any] = DataTable(id="customer-history", cursor_type="row", zebra_stripes=True)
             yield history
             yield Static("", id="customer-extra")
+            yield Static("", id="customer-notices")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -203,6 +204,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
             table.move_cursor(row=ids.index(preferred.wallet_id))
         self._select_wallet(self._cursor_wallet_id(), reset=first_load or keep not in ids)
         self._show_extra(view)
+        self._load_notices(view.customer_id)
         if first_load:
             table.focus()
             if self.then in ("cash_in", "cash_out", "transfer"):
@@ -281,6 +283,25 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
                                            format_date(note.at), " ", clean(note.author), ": ",
                                            clean(note.text)))
         self.query_one("#customer-extra", Static).update(Content("\n").join(pieces))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-notices")
+    def _load_notices(self, customer_id: int) -> None:
+        try:
+            notices = self.services.notify.for_customer(self.actor, customer_id, limit=3)
+        except Exception:  # noqa: BLE001 - the notices line is a courtesy; the view works without it
+            return
+        self.app.call_from_thread(self._show_notices, notices)
+
+    def _show_notices(self, notices: list[Any]) -> None:
+        """The latest notifications to the customer and whether each went out (text, not colour)."""
+        from teller_tui.common.clock import BRANCH_TZ
+        from teller_tui.risk.outbox import status_label
+
+        channels = {"sms": _("SMS"), "email": _("E-mail")}
+        parts = [f"{n.created_at.astimezone(BRANCH_TZ):%m-%d %H:%M} {channels.get(n.channel, n.channel)} "
+                 f"{status_label(n.status)}" for n in notices]
+        self.query_one("#customer-notices", Static).update(
+            Content.assemble((_("Notices") + " ", "$text-muted"), clean("; ".join(parts)) if parts else _("none")))
 
     # -- wallets and history -------------------------------------------------------------
     def _cursor_wallet_id(self) -> int | None:

@@ -96,6 +96,8 @@ async def test_supervisor_takes_a_new_alert_and_the_teller_is_warned(env: Env) -
         banner = app.screen.query_one("#customer-risk", RiskBanner)
         text = str(banner.render())
         assert banner.display and text.startswith("⚠Risk warning: ") and "just under the large-value" in text
+        # The customer's notifications and whether each went out (none yet here: only the alert).
+        assert str(app.screen.query_one("#customer-notices").render()).startswith("Notices")
         await pilot.press("f5")
         await settle(pilot)
         assert isinstance(app.screen, CashInForm)
