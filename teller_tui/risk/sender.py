@@ -101,8 +101,12 @@ class Sender:
         ids = [int(i) for i in s.execute(due).scalars()]
         if not ids:
             return []
-        s.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(
-            claim=token, claimed_until=now + self.lease))
+        # The lease condition again in the UPDATE: a concurrent sender's claim committed meanwhile wins
+        # (PostgreSQL re-checks the WHERE of an UPDATE on a row another transaction just changed).
+        s.execute(update(OutboxMessage).where(
+            col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == OutboxStatus.PENDING,
+            or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now),
+        ).values(claim=token, claimed_until=now + self.lease))
         rows = list(s.execute(select(OutboxMessage).where(col(OutboxMessage.claim) == token)
                               .order_by(col(OutboxMessage.id))).scalars())
         for r in rows:
