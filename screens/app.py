@@ -94,9 +94,12 @@ class TellerApp(OrderedKeys, App[int]):
         Binding("f12", "app.sign_out", N_("Sign out"), id="sign_out"),
         # Priority: the footer shows the pending count even while a field has focus.
         Binding("ctrl+a", "app.open_approvals", N_("Approvals"), id="approvals", priority=True),
+        Binding("ctrl+r", "app.open_alerts", N_("Risk alerts"), id="risk_alerts", priority=True),
     ]
     #: How often a person who may approve polls the branch queue (seconds).
     APPROVALS_POLL_SECONDS = 2.0
+    #: How often a supervisor's terminal counts the branch's open risk alerts (seconds).
+    ALERTS_POLL_SECONDS = 3.0
 
     #: The person signed in at this terminal (complete: password changed, authenticator active).
     session: reactive[SignedIn | None] = reactive(None, bindings=True)
@@ -108,6 +111,8 @@ class TellerApp(OrderedKeys, App[int]):
     kb_refusal_codes: frozenset[str] = frozenset()
     #: Requests waiting in the branch queue (for a person who may approve; 0 for everyone else).
     pending_approvals: reactive[int] = reactive(0)
+    #: Open risk alerts of the branch (for a supervisor or administrator; 0 for everyone else).
+    open_alerts: reactive[int] = reactive(0)
 
     class ServicesReady(Message):
         def __init__(self, services: Services, first_run: bool) -> None:
@@ -148,6 +153,7 @@ class TellerApp(OrderedKeys, App[int]):
         #: Idempotency keys that a form on screen is resolving itself (the journal check skips them).
         self.inflight_watch: set[str] = set()
         self._seen_requests: set[int] | None = None  # queue ids already announced (None: not polled yet)
+        self._seen_alerts: set[int] | None = None  # open alert ids already announced
 
     # -- startup -------------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
@@ -164,6 +170,7 @@ class TellerApp(OrderedKeys, App[int]):
         self.set_interval(SESSION_CHECK_SECONDS, self.check_session_current, name="session-check")
         self.set_interval(HOLD_SWEEP_SECONDS, self.sweep_expired_holds, name="hold-sweep")
         self.set_interval(self.APPROVALS_POLL_SECONDS, self.poll_approvals, name="approvals-count")
+        self.set_interval(self.ALERTS_POLL_SECONDS, self.poll_alerts, name="alerts-count")
         # After the first frame: the worker's imports (SQLAlchemy, pydantic) and database checks
         # would otherwise hold the GIL while the sign-in screen is being painted.
         self.call_after_refresh(self.open_services)
@@ -197,6 +204,29 @@ class TellerApp(OrderedKeys, App[int]):
             return
         self.post_message(self.ServicesReady(services, first_run))
 
+    def start_notification_sender(self, settings: Any) -> None:
+        """With ``notify_send`` and ``notify_app_interval_seconds`` set, this app delivers the outbox too
+        (``teller notify run`` from cron is the usual sender; both may run: claims keep them apart)."""
+        interval = float(getattr(settings, "notify_app_interval_seconds", 0) or 0)
+        if getattr(settings, "notify_send", False) and interval > 0:
+            self.set_interval(interval, self.send_notifications, name="notify-send")
+
+    def send_notifications(self) -> None:
+        if self.services is not None:
+            self._send_notifications()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="notify-send")
+    def _send_notifications(self) -> None:
+        from teller_tui.auth.staff import system_actor
+
+        services = self.services
+        if services is None:
+            return
+        try:
+            services.notify.run(system_actor(services.settings))
+        except Exception as exc:  # noqa: BLE001 - logged; the next run tries again
+            log.warning("notification sender: %s", type(exc).__name__)
+
     def on_teller_app_settings_loaded(self, message: SettingsLoaded) -> None:
         """The validated settings replace the preview (normally the same locale, branch, terminal)."""
         shown, settings = self.settings, message.settings
@@ -217,6 +247,7 @@ class TellerApp(OrderedKeys, App[int]):
         self.services = message.services
         self.first_run = message.first_run
         self.services_ready = True
+        self.start_notification_sender(message.services.settings)
         if message.first_run:
             from .first_admin import FirstAdminScreen
 
@@ -441,8 +472,10 @@ class TellerApp(OrderedKeys, App[int]):
         self.session = replace(signed, must_change_password=False, needs_totp_enrolment=False)
         self.idle.touch()
         self._seen_requests = None
+        self._seen_alerts = None
         self.poll_approvals()  # the count is right from the first screen (then every few seconds)
         self.load_kb_refusals()
+        self.poll_alerts()
         try:
             self.show_home()
         except HomeScreenMissing as exc:
@@ -463,7 +496,7 @@ class TellerApp(OrderedKeys, App[int]):
             if exc.name not in ("screens.home", f"{__package__}.home"):
                 raise
             raise HomeScreenMissing(_("The home screen is not installed (screens/home.py is missing).")) from exc
-        from . import approvals_queue, custody, service  # noqa: F401  (register their palette commands)
+        from . import approvals_queue, custody, risk_alerts, service  # noqa: F401  (register their palette commands)
 
         self.push_screen(HomeScreen())
 
@@ -707,6 +740,54 @@ class TellerApp(OrderedKeys, App[int]):
 
         self.push_screen(StaffUnlockScreen())
 
+    # -- risk alerts (screens/risk_alerts.py) ---------------------------------------------------------------
+    @property
+    def may_review_alerts(self) -> bool:
+        return self.session is not None and self.services is not None and \
+            self.session.staff.role in ("supervisor", "admin")
+
+    def action_open_alerts(self) -> None:
+        if not self.may_review_alerts:
+            return
+        from .risk_alerts import RiskAlertsScreen
+
+        if not isinstance(self.screen, RiskAlertsScreen):
+            self.push_screen(RiskAlertsScreen())
+
+    def poll_alerts(self) -> None:
+        """Every few seconds, for a supervisor: how many risk alerts are open, and which are new."""
+        if self.may_review_alerts and not self.locked:
+            self._poll_alerts()
+        elif self.open_alerts or self._seen_alerts is not None:
+            self._seen_alerts = None
+            self.open_alerts = 0
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="alerts-count")
+    def _poll_alerts(self) -> None:
+        services, actor = self.services, self.actor
+        if services is None or actor is None:
+            return
+        try:
+            views = services.risk.alerts(actor, status="open", limit=200)
+        except Exception:  # noqa: BLE001 - the next poll tries again; the alerts screen shows errors
+            return
+        self.call_from_thread(self.alerts_polled, views, actor.staff_id)
+
+    def alerts_polled(self, views: list[Any], staff_id: int | None) -> None:
+        if self.actor is None or self.actor.staff_id != staff_id:
+            return
+        if self._seen_alerts is not None:
+            for view in views:
+                if view.id not in self._seen_alerts:
+                    self.notify(_("Risk alert {id}: {title}. Ctrl+R opens the alerts.").format(
+                        id=view.id, title=view.title), title=_("Risk alert"), severity="warning", markup=False,
+                        timeout=10)
+        self._seen_alerts = {v.id for v in views}
+        self.open_alerts = len(views)
+
+    def watch_open_alerts(self, _count: int) -> None:
+        self.refresh_bindings()  # the footer's "Risk alerts (n)"
+
     def action_open_dashboard(self) -> None:
         if self.session is None or self.session.staff.role not in ("supervisor", "admin"):
             return
@@ -730,6 +811,8 @@ class TellerApp(OrderedKeys, App[int]):
             return self.session is not None and not self.locked
         if action == "open_approvals":
             return self.may_approve and not self.locked
+        if action == "open_alerts":
+            return self.may_review_alerts and not self.locked
         if action == "command_palette" and self.locked:
             return False
         return True

@@ -63,6 +63,11 @@ class _TellerScreenMixin:
                 desc = _("Approvals ({count})").format(count=count) if count else _(desc)
                 out[key] = active._replace(binding=replace(active.binding, description=desc))
                 continue
+            if active.binding.action in ("app.open_alerts", "open_alerts"):  # the open risk alerts' count
+                count = getattr(self.app, "open_alerts", 0)
+                desc = _("Risk alerts ({count})").format(count=count) if count else _(desc)
+                out[key] = active._replace(binding=replace(active.binding, description=desc))
+                continue
             out[key] = active._replace(binding=replace(active.binding, description=_(desc))) if desc else active
         return out
 

@@ -46,6 +46,7 @@ from .confirm import ConfirmScreen, Fact
 from .drawer import COUNT_NOTES_BINDING, CountNotesMixin
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.money_input import MoneyInput
+from .widgets.risk_banner import RiskBanner
 from .widgets.safe import clean, join
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
             yield Static(join((_("Customer"), self.customer.full_name), (_("No."), self.customer.customer_no)),
                          id="cash-customer")
             yield Static(self._wallet_line(), id="cash-wallet")
+            yield RiskBanner(id="cash-risk")
             yield from self.compose_extra()
             with Horizontal(classes="cash-row"):
                 yield Label(_("Amount"), classes="cash-label")
@@ -165,6 +167,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(self.FIRST_FIELD).focus()
+        self.query_one("#cash-risk", RiskBanner).show_for(self.wallet.wallet_id)
 
     # -- input ---------------------------------------------------------------------------
     @property

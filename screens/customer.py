@@ -34,6 +34,7 @@ from .commands import PaletteCommand, register_command
 from .widgets.desk import DeskScreenMixin
 from .widgets.safe import clean, literal
 from .widgets.footer import KeyFooter
+from .widgets.risk_banner import RiskBanner
 
 if TYPE_CHECKING:
     from teller_tui.desk.customer_views import CustomerView, HistoryPage, HistoryRow
@@ -134,6 +135,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="customer-body"):
             yield Static(Content(_("Loading…")), id="customer-profile")
+            yield RiskBanner(id="customer-risk")
             wallets: DataTable[Any] = DataTable(id="customer-wallets", cursor_type="row")
             yield wallets
             yield Static("", id="customer-limits")
@@ -141,6 +143,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
             history: DataTable[Any] = DataTable(id="customer-history", cursor_type="row", zebra_stripes=True)
             yield history
             yield Static("", id="customer-extra")
+            yield Static("", id="customer-notices")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -206,6 +209,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
             table.move_cursor(row=ids.index(preferred.wallet_id))
         self._select_wallet(self._cursor_wallet_id(), reset=first_load or keep not in ids)
         self._show_extra(view, message.needs)
+        self._load_notices(view.customer_id)
         if first_load:
             table.focus()
             if self.then in ("cash_in", "cash_out", "transfer"):
@@ -289,6 +293,25 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
                                            clean(note.text)))
         self.query_one("#customer-extra", Static).update(Content("\n").join(pieces))
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-notices")
+    def _load_notices(self, customer_id: int) -> None:
+        try:
+            notices = self.services.notify.for_customer(self.actor, customer_id, limit=3)
+        except Exception:  # noqa: BLE001 - the notices line is a courtesy; the view works without it
+            return
+        self.app.call_from_thread(self._show_notices, notices)
+
+    def _show_notices(self, notices: list[Any]) -> None:
+        """The latest notifications to the customer and whether each went out (text, not colour)."""
+        from teller_tui.common.clock import BRANCH_TZ
+        from teller_tui.risk.outbox import status_label
+
+        channels = {"sms": _("SMS"), "email": _("E-mail")}
+        parts = [f"{n.created_at.astimezone(BRANCH_TZ):%m-%d %H:%M} {channels.get(n.channel, n.channel)} "
+                 f"{status_label(n.status)}" for n in notices]
+        self.query_one("#customer-notices", Static).update(
+            Content.assemble((_("Notices") + " ", "$text-muted"), clean("; ".join(parts)) if parts else _("none")))
+
     # -- wallets and history -------------------------------------------------------------
     def _cursor_wallet_id(self) -> int | None:
         table = self.query_one("#customer-wallets", DataTable)
@@ -312,6 +335,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
     def _select_wallet(self, wallet_id: int | None, *, reset: bool) -> None:
         self.wallet_id = wallet_id
         self._show_limits(self.wallet)
+        self.query_one("#customer-risk", RiskBanner).show_for(wallet_id)
         if reset:
             self._history_stack = []
             self._history_before = None

@@ -105,7 +105,8 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         "- **F8** reprint a receipt by its reference\n"
         "- **F4** new customer (guided onboarding), **F9** onboarding drafts, **F10** cash drawer\n"
         "- **ctrl+k** case queue and kiosk help requests (the home screen says when some wait)\n"
-        "- Supervisors: **ctrl+a** approval queue (the footer counts what waits), **ctrl+d** dashboard\n"
+        "- Supervisors: **ctrl+a** approval queue (the footer counts what waits), **ctrl+r** risk alerts "
+        "(counted too), **ctrl+d** dashboard\n"
         "- **F3** language, **F11** lock, **F12** sign out, **ctrl+p** all commands\n"
         "- **Esc** always goes back one step"
     )
@@ -137,9 +138,9 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         ]
         session = getattr(self.app, "session", None)
         if session is not None and session.staff.role == "supervisor":
-            lines.append(_("Ctrl+A approval queue · Ctrl+D dashboard"))
+            lines.append(_("Ctrl+A approval queue · Ctrl+R risk alerts · Ctrl+D dashboard"))
         elif session is not None and session.staff.role == "admin":
-            lines.append(_("Ctrl+D dashboard"))
+            lines.append(_("Ctrl+R risk alerts · Ctrl+D dashboard"))
         return Content("\n".join(lines))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -46,6 +46,11 @@ from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.pins import CustomerPinService
 from teller_tui.kiosk.service import KioskService
 from teller_tui.ledger import Ledger
+from teller_tui.risk.blocking import PostingGate
+from teller_tui.risk.notify_service import NotifyService
+from teller_tui.risk.outbox import Outbox, Templates
+from teller_tui.risk.sender import Sender
+from teller_tui.risk.transports import SmtpTransport, Transport, WebhookTransport
 from teller_tui.risk.rules import RiskRules
 from teller_tui.risk.screening import OnboardingScreen
 from teller_tui.risk.service import RiskService
@@ -99,6 +104,8 @@ class Services:
     risk_rules: RiskRules
     watchlist: Watchlist
     risk: RiskService
+    outbox: Outbox
+    notify: NotifyService
 
     def close(self) -> None:
         self.db.dispose()
@@ -141,8 +148,10 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     staff_unlock = StaffUnlockService(db, clock, audit, approvals=approvals)
     customers = CustomerService(db, clock, settings, audit=audit, tiers=tiers)
     wallets = WalletService(db, clock, settings, ledger, audit)
+    templates = Templates.load()
+    outbox = Outbox(clock, templates=templates, locale=settings.locale, bank_name=settings.notify_bank_name)
     cash = CashService(db, clock, settings, ledger, audit, tiers=tiers, teller_limits=teller_limits,
-                       approvals=approvals)
+                       approvals=approvals, risk_gate=PostingGate(risk_rules, clock), outbox=outbox)
     inflight = InflightService(db, clock, settings, ledger)
     four_eyes = FourEyes(approvals)
     business_days = BusinessDayService(db=db, clock=clock, audit=audit, four_eyes=four_eyes)
@@ -155,7 +164,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box, screening=OnboardingScreen(watchlist, approvals))
-    lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
+    lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals,
+                                 outbox=outbox)
     kb = KnowledgeBaseService(db, clock, audit)
     service_levels = ServiceLevels.load()
     cases = CaseService(db, clock, audit, levels=service_levels)
@@ -179,4 +189,20 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
-                    risk_rules=risk_rules, watchlist=watchlist, risk=risk)
+                    risk_rules=risk_rules, watchlist=watchlist, risk=risk, outbox=outbox,
+                    notify=NotifyService(db, clock, audit, sender=Sender(
+                        db, clock, templates=templates, transports=notify_transports(settings),
+                        enabled=settings.notify_send, max_attempts=settings.notify_max_attempts,
+                        backoff_seconds=settings.notify_backoff_seconds, lease_seconds=settings.notify_lease_seconds)))
+
+
+def notify_transports(settings: Settings) -> dict[str, Transport]:
+    """The delivery channels configured in the settings (none: notifications stay queued)."""
+    out: dict[str, Transport] = {}
+    if settings.notify_sms_url:
+        out["sms"] = WebhookTransport(settings.notify_sms_url, settings.notify_sms_token)
+    if settings.notify_smtp_host and settings.notify_smtp_from:
+        out["email"] = SmtpTransport(settings.notify_smtp_host, settings.notify_smtp_port, settings.notify_smtp_from,
+                                     settings.notify_smtp_user, settings.notify_smtp_password,
+                                     settings.notify_smtp_starttls)
+    return out

@@ -130,6 +130,7 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "refusal_id": 1, "status": "in_progress", "resolution": "authorization test", "subject_id": 1,
         "reached": False, "note_id": 1, "needs": Needs(), "activity": "authorization test",
         "alert_id": 1, "narrative": "authorization test", "fmt": "json",
+        "channel": "email", "address": "auth@example.cn", "consent": True,
         "key": "k-auth", "wallet": "8800 0000 0001", "submission": Submission("k-auth", "cash_in", "nobody", "w", "¥1.00",
                                                              "2026-12-03T00:00:00+00:00"),
         "query": "锁定", "locale": "zh_CN", "article_id": "lost-phone", "screen": "cash",

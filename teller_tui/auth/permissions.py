@@ -117,7 +117,7 @@ ADMINS = (A, SYS)
 #: methods take an open Session (ledger, audit) or hold no data about anyone.
 INFRASTRUCTURE: frozenset[str] = frozenset({
     "settings", "clock", "db", "ledger", "audit", "box", "tiers", "policy", "teller_limits", "kiosk_limits",
-    "service_levels", "risk_rules", "watchlist",
+    "service_levels", "risk_rules", "watchlist", "outbox",
 })
 
 PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
@@ -350,6 +350,14 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "reports": _actor(*SUPERVISION),
         "export_reports": _actor(*SUPERVISION),
         "warnings_for": _actor(*STAFF, scope=Scope.BANK),
+        "acknowledge": _actor(S),
+    },
+    # Customer notifications: the counter reads and records consent; delivery is the host's cron
+    # (or a running supervisor/admin terminal).
+    "notify": {
+        "for_customer": _actor(*STAFF, scope=Scope.BANK),
+        "set_contact": _actor(*COUNTER, scope=Scope.BANK),
+        "run": _actor(*SUPERVISION),
     },
     "kb": {
         # Everyone at a terminal reads the help (the kiosk offers customer-safe articles too).

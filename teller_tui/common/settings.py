@@ -68,6 +68,22 @@ class Settings(BaseSettings):
     draft_expiry_hours: int = Field(72, ge=1)
     over_short_tolerance: str = Field("10.00", description="Drawer difference posted without approval (yuan)")
     keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys, e.g. {'cash_in': 'f5'}")
+    # Customer notifications (teller_tui.risk.outbox / sender; `teller notify run`). Nothing is sent unless
+    # notify_send is true: demo and training databases keep the default.
+    notify_send: bool = Field(False, description="Deliver queued customer notifications (off: queue only)")
+    notify_bank_name: str = Field("Bank", max_length=40, description="Sender name in notification texts")
+    notify_sms_url: str = Field("", description="SMS gateway webhook URL (HTTP POST, JSON)")
+    notify_sms_token: str = Field("", description="Bearer token for the SMS gateway")
+    notify_smtp_host: str = Field("", description="SMTP server for e-mail notifications")
+    notify_smtp_port: int = Field(25, ge=1, le=65535)
+    notify_smtp_from: str = Field("", description="From address of notification e-mails")
+    notify_smtp_user: str = ""
+    notify_smtp_password: str = ""
+    notify_smtp_starttls: bool = False
+    notify_max_attempts: int = Field(8, ge=1, le=50)
+    notify_backoff_seconds: float = Field(30.0, ge=0, description="First retry delay; doubles each attempt (max 1 h)")
+    notify_lease_seconds: float = Field(120.0, ge=1, description="A claimed message is sent again after this")
+    notify_app_interval_seconds: float = Field(0.0, ge=0, description="Running app sends every N s (0: only cron)")
     # Allow tests/benchmarks on throwaway files to relax durability explicitly (never the default).
     sqlite_synchronous: Literal["FULL", "EXTRA"] = "FULL"
     allow_network_filesystem: bool = False

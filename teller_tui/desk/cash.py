@@ -2,7 +2,7 @@
 
 Public API (stable; the desk UI codes against it)::
 
-    svc = CashService(db, clock, settings, ledger, audit, tiers=, teller_limits=, approvals=)  # services.cash
+    svc = CashService(db, clock, settings, ledger, audit, tiers=, teller_limits=, approvals=, risk_gate=, outbox=)  # services.cash
     p = svc.preview_cash_in(actor, wallet_id, amount)                   # -> Preview
     p = svc.preview_cash_out(actor, wallet_id, amount)                  # -> Preview
     p = svc.preview_transfer(actor, from_wallet_id, to_wallet_id, amount)  # -> Preview
@@ -36,6 +36,7 @@ Rules (choices documented):
   ``teller_cash_limit``; one cash transaction >= 50,000.00 CNY, or the same customer's same-day
   cumulative cash in one direction reaching it -> rule ``large_cash`` (and a large-value report);
   every reversal -> rule ``reversal``.
+* risk rules marked ``block`` (data/risk_rules.toml; teller_tui.risk.blocking) refuse or ask for approval.
 * reversal: only the teller's own cash_in / cash_out / transfer, on the same business day, once.
 * transfers across branches add clearing legs (``interbranch:<branch>:<cur>``, SETTLEMENT): trial balances stay 0.
 """
@@ -61,7 +62,7 @@ from teller_tui.common.errors import (
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
-from teller_tui.desk.cash_checks import CashCheck, check_drawer_cash, fmt
+from teller_tui.desk.cash_checks import CashCheck, apply_risk_blocks, check_drawer_cash, fmt
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
 from teller_tui.desk.cash_usage import cash_out_today_for_actor, cash_today_for_customer
 from teller_tui.desk.entry_receipts import entry_receipt, txn_result
@@ -77,6 +78,9 @@ from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit, ent
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount
 from teller_tui.wallets.blocks import blocked_refusal, is_blocked
+from teller_tui.desk.notices import notify_posting
+from teller_tui.risk.blocking import PostingGate
+from teller_tui.risk.outbox import Outbox
 from teller_tui.wallets.limits import check_money_in, check_payment_out
 from teller_tui.auth.permissions import guarded
 
@@ -93,20 +97,17 @@ if TYPE_CHECKING:
 STAFF_CASH_ROLES = frozenset(COUNTER_ROLES)  # people who may hand cash over the counter
 
 
-
-
 class CashService:
-    def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 *, tiers: TierTable, teller_limits: TellerLimits, approvals: ApprovalService) -> None:
+    def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail, *,
+                 tiers: TierTable, teller_limits: TellerLimits, approvals: ApprovalService, risk_gate: PostingGate,
+                 outbox: Outbox) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self.tiers = tiers
-        self.teller_limits = teller_limits
-        self.approvals = approvals
+        self.tiers, self.teller_limits, self.approvals, self.risk_gate = tiers, teller_limits, approvals, risk_gate
+        self.outbox = outbox
 
     def _today(self, session: Session, actor: Actor) -> date:
         return current_business_date(session, actor.branch_code, self.clock)
 
-    # -- the one replaceable drawer lookup ---------------------------------------------------
     def _drawer_account(self, session: Session, actor: Actor) -> int:
         """The ledger account of the actor's open cash drawer (teller_tui.branch.drawers): refused with a
         clear reason (Conflict) when no drawer is open for the actor on the current business day."""
@@ -175,6 +176,9 @@ class CashService:
             except LimitExceeded as exc:
                 chk.refuse(exc)
         if chk.refusal is not None:
+            return chk
+        # Risk rules marked blocking (one owner: teller_tui.risk.blocking), inside the posting transaction.
+        if not apply_risk_blocks(session, self.risk_gate, amount, src, dst, chk):
             return chk
         # Limits a supervisor may lift: evaluated by the approval policy (data/approval_policy.toml).
         before = self._cash_today_for_customer(session, src.wallet.customer_id, kind, today) \
@@ -285,8 +289,7 @@ class CashService:
                 assert existing is not None
                 return existing, self.receipt_data(s, existing.entry_id)
             replay = found is not None
-            grant = None
-            chk = None
+            grant = chk = None
             legs = self.posting_legs(s, actor, kind, amount, src, dst)
             if not replay:
                 chk = self.check_limits(s, actor, kind, amount, src, dst,
@@ -296,9 +299,7 @@ class CashService:
                 grant = self.approvals.check(s, cash_spec(actor, kind, amount, memo, key, src, dst, legs,
                                                           rules=chk.rules, reasons=chk.reasons),
                                              approval_id=approval_id)
-            meta: dict[str, Any] = {"wallet": src.wallet.number}
-            if dst is not None:
-                meta["to_wallet"] = dst.wallet.number
+            meta: dict[str, Any] = {"wallet": src.wallet.number, **({"to_wallet": dst.wallet.number} if dst else {})}
             if grant is not None:
                 meta["approval_id"] = grant.approval_id
                 meta["approved_by"] = grant.approver_id
@@ -324,13 +325,13 @@ class CashService:
                 balances[src.wallet.account_id] = src.balance
                 detail: dict[str, Any] = {**entry_facts((result, actor.staff_id)), "amount": amount.plain(), "currency": amount.currency,
                                           "reference": result.reference, "balance_after": Money(
-                                              src.balance, amount.currency).plain()}
-                if dst is not None:
-                    detail["to_wallet"] = dst.wallet.number
+                                              src.balance, amount.currency).plain(),
+                                          **({"to_wallet": dst.wallet.number} if dst else {})}
                 if grant is not None:
                     detail["approval_id"] = grant.approval_id
                     detail["approved_by"] = grant.approver_id
                 self.audit.append(s, actor, kind, subject=src.wallet.number, detail=detail)
+                notify_posting(s, self.outbox, kind, amount, src, dst, result, src.balance)  # same transaction
             data = self.receipt_data(s, result.entry_id, balances=balances)
             return result, data
 

@@ -11,17 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from teller_tui.common.errors import LimitExceeded
+from teller_tui.common.errors import Conflict, LimitExceeded
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
+from teller_tui.desk.cash_types import WalletSide
+from teller_tui.risk.blocking import RISK_APPROVAL_RULE, PostingGate, WalletParty
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from teller_tui.ledger import Ledger
 
-__all__ = ["CashCheck", "check_drawer_cash", "fmt"]
+__all__ = ["CashCheck", "apply_risk_blocks", "check_drawer_cash", "fmt"]
 
 
 @dataclass
@@ -56,3 +58,17 @@ def check_drawer_cash(session: Session, ledger: Ledger, drawer_account_id: int, 
     if amount > cash:
         chk.refuse(LimitExceeded(_("Not enough cash in your drawer: it holds {amount}.").format(
             amount=fmt(Money(max(cash.minor, 0), cash.currency))), code="insufficient_cash"))
+
+
+def apply_risk_blocks(session: Session, gate: PostingGate, amount: Money, src: WalletSide, dst: WalletSide | None,
+                      chk: CashCheck) -> bool:
+    """The risk rules marked blocking (:mod:`teller_tui.risk.blocking`): a "refuse" rule refuses (False:
+    stop checking), an "approve" rule adds the approval rule ``risk_hold`` with its reason."""
+    parties = [WalletParty(side.wallet.id, side.wallet.account_id, side.wallet.customer_id)
+               for side in (src, dst) if side is not None and side.wallet.id is not None]
+    for block in gate.blocks(session, parties=parties, amount=amount):
+        if block.mode == "refuse":
+            chk.refuse(Conflict(block.reason, code="risk_blocked", rule=block.rule))
+            return False
+        chk.need(RISK_APPROVAL_RULE, block.reason)
+    return True

@@ -57,6 +57,8 @@ class RiskAlert(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decision_reason: str = Field(default="", max_length=200)
     wallet_frozen: bool = False
+    acked_by: int | None = Field(default=None, foreign_key="staff.id")  # a supervisor took it (still open)
+    acked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SuspiciousReport(SQLModel, table=True):

@@ -25,7 +25,7 @@ from teller_tui.risk.rules import rule_title
 __all__ = ["STATUS_LABELS", "status_label", "AlertView", "alert_views", "get_alert", "lock_alert", "open_count", "store_findings", "view", "watermarks"]
 
 
-STATUS_LABELS: dict[str, str] = {AlertStatus.OPEN: N_("open"), AlertStatus.CLEARED: N_("cleared"),
+STATUS_LABELS: dict[str, str] = {AlertStatus.OPEN: N_("to review"), AlertStatus.CLEARED: N_("cleared"),
                                  AlertStatus.ESCALATED: N_("escalated")}
 
 
@@ -57,6 +57,8 @@ class AlertView:
     decided_at: datetime | None
     decision_reason: str
     wallet_frozen: bool
+    acked_by: str = ""  # the supervisor who took it (it stays open until decided)
+    acked_at: datetime | None = None
 
 
 def watermarks(s: Session) -> dict[tuple[str, str], datetime]:
@@ -136,8 +138,9 @@ def view(s: Session, r: RiskAlert) -> AlertView:
     cust = s.get(Customer, r.customer_id) if r.customer_id else None
     wallet = s.get(Wallet, r.wallet_id) if r.wallet_id else None
     staff = s.get(Staff, r.decided_by) if r.decided_by else None
+    acker = s.get(Staff, r.acked_by) if r.acked_by else None
     return AlertView(r.id, r.rule, rule_title(r.rule), r.subject, r.window, r.status, r.branch_code, r.customer_id,
                      cust.customer_no if cust else "", mask_name(cust.full_name) if cust else "", r.wallet_id,
                      mask_wallet(wallet.number) if wallet else "", Money(r.amount, r.currency), r.first_at, r.last_at,
                      r.kb_article, json.loads(r.facts_json or "{}"), r.created_at, staff.username if staff else "",
-                     r.decided_at, r.decision_reason, r.wallet_frozen)
+                     r.decided_at, r.decision_reason, r.wallet_frozen, acker.username if acker else "", r.acked_at)

@@ -18,7 +18,7 @@ from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money, parse_money
 from teller_tui.common.paths import data_file
 
-__all__ = ["RULES", "RULE_TITLES", "RiskRules", "RuleConfig", "rule_title"]
+__all__ = ["BLOCK_MODES", "RULES", "RULE_TITLES", "RiskRules", "RuleConfig", "rule_title"]
 
 #: Each rule id -> (whole-number settings, amount settings) it needs.
 RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -32,6 +32,9 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "new_device_transfer": (("hours",), ("min_amount",)),
     "watchlist": ((), ()),
 }
+
+#: ``block = ...`` in a rule: what a posting on a wallet the rule concerns meets inside its transaction.
+BLOCK_MODES = ("", "refuse", "approve")
 
 RULE_TITLES: dict[str, str] = {
     "velocity": N_("Many transactions in minutes"),
@@ -59,6 +62,8 @@ class RuleConfig:
     kb: str = ""
     numbers: Mapping[str, int] = field(default_factory=dict)
     amounts: Mapping[str, Money] = field(default_factory=dict)
+    #: In-transaction blocking (:mod:`teller_tui.risk.blocking`): "" (none), "refuse" or "approve".
+    block: str = ""
 
     def n(self, key: str) -> int:
         return self.numbers[key]
@@ -117,13 +122,16 @@ class RiskRules:
                     amounts[key] = parse_money(str(raw.get(key, "")))
                 except ValidationError as exc:
                     raise bad(where, f"{key}: {exc}") from None
-            unknown = set(raw) - {"id", "effective_from", "enabled", "kb", *ints, *moneys}
+            unknown = set(raw) - {"id", "effective_from", "enabled", "kb", "block", *ints, *moneys}
             if unknown:
                 raise bad(where, _("unknown settings: {keys}").format(keys=", ".join(sorted(unknown))))
             enabled, kb = raw.get("enabled", True), raw.get("kb", "")
             if not isinstance(enabled, bool) or not isinstance(kb, str):
                 raise bad(where, _("enabled must be true or false, kb an article id"))
-            out.append(RuleConfig(rid, eff, enabled, kb, numbers, amounts))
+            block = raw.get("block", "")
+            if block not in BLOCK_MODES:
+                raise bad(where, _("block must be \"refuse\" or \"approve\""))
+            out.append(RuleConfig(rid, eff, enabled, kb, numbers, amounts, block))
         return cls(tuple(out), lookback)
 
     def in_force(self, on: date) -> dict[str, RuleConfig]:

@@ -6,6 +6,7 @@ Public API::
     res = risk.scan(actor, since=None)                 # -> ScanResult (new alert ids per rule); idempotent
     risk.alerts(actor, status="open")                  # -> [AlertView], the actor's branch
     n = risk.open_count(actor)                         # the supervisor's open-alert count
+    risk.acknowledge(actor, alert_id)                  # a supervisor takes it (stays open; audited)
     risk.clear(actor, alert_id, reason)                # open -> cleared (a reason is required)
     risk.freeze_wallet(actor, alert_id, reason)        # freezes through services.lifecycle; -> escalated
     rep = risk.file_report(actor, alert_id, narrative)  # suspicious-transaction report; -> escalated
@@ -155,6 +156,23 @@ class RiskService:
             return view(s, get_alert(s, alert_id))
 
     # -- decisions ----------------------------------------------------------------------------------
+    @guarded("risk")
+    def acknowledge(self, actor: Actor, alert_id: int) -> AlertView:
+        """A supervisor takes the alert (audited): it stays open, and warns and blocks, until decided."""
+        require_role(actor, *REVIEW_ROLES)
+        now = self.clock.now()
+
+        def work(s: Session) -> AlertView:
+            row = lock_alert(s, alert_id)
+            if row.status != AlertStatus.OPEN:
+                raise Conflict(_("This alert is already {status}").format(status=status_label(row.status)), code="alert_decided")
+            row.acked_by, row.acked_at = actor.staff_id, now
+            s.flush()
+            self.audit.append(s, actor, "risk_alert_ack", subject=f"alert:{alert_id}", detail={"rule": row.rule})
+            return view(s, row)
+
+        return self.db.write_retrying(work)
+
     def _decide(self, actor: Actor, alert_id: int, reason: str, *, action: str, allowed: tuple[str, ...],
                 status: str, frozen: bool = False, extra: dict[str, object] | None = None) -> AlertView:
         now = self.clock.now()

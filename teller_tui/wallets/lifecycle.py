@@ -2,7 +2,7 @@
 
 Public API::
 
-    svc = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
+    svc = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals, outbox=outbox)
     acts = svc.available(wallet_id)          # -> {action: None | reason it is refused}, for the UI
     svc.freeze(actor, wallet_id, reason)                                 # any teller, at once
     svc.block_lost(actor, wallet_id, reason)    # lost/stolen phone: nothing in or out (wallets/blocks.py)
@@ -53,13 +53,14 @@ from teller_tui.auth.qr import qr_text
 from teller_tui.auth.roles import STAFF_ROLES, require_role
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.auth.totp import new_secret, provisioning_uri
-from teller_tui.common.clock import Clock
+from teller_tui.common.clock import BRANCH_TZ, Clock
 from teller_tui.common.errors import Conflict, NotFound, ValidationError
 from teller_tui.common.formatting import format_money
-from teller_tui.common.masks import mask_name, mask_phone
+from teller_tui.common.masks import mask_name, mask_phone, mask_wallet
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
+from teller_tui.risk.outbox import Outbox
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import EntryRequest, EntryResult, Ledger, credit, debit, entry_facts
@@ -130,9 +131,15 @@ class DeviceReset:
 
 class LifecycleService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 tiers: TierTable, *, box: SecretBox, approvals: ApprovalService) -> None:
+                 tiers: TierTable, *, box: SecretBox, approvals: ApprovalService, outbox: Outbox) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self.tiers, self.box, self.approvals = tiers, box, approvals
+        self.tiers, self.box, self.approvals, self.outbox = tiers, box, approvals, outbox
+
+    def _tell(self, s: Session, event: str, w: Wallet, key: str) -> None:
+        """Queue the customer's notification in this transaction (teller_tui.risk.outbox)."""
+        at = self.clock.now().astimezone(BRANCH_TZ).strftime("%Y-%m-%d %H:%M")
+        self.outbox.enqueue(s, event=event, event_key=f"{event}:{w.number}:{key}", customer_id=w.customer_id,
+                            params={"wallet": mask_wallet(w.number), "at": at})
 
     def _approve(self, s: Session, actor: Actor, action: str, w: Wallet, reason: str, approval_id: int | None,
                  message: str, subject: str = "") -> None:
@@ -202,8 +209,9 @@ class LifecycleService:
             w = self._wallet(s, wallet_id)
             check_transition(w.status, "freeze")
             self._set_status(s, w, WalletStatus.FROZEN)
-            self.audit.append(s, actor, "wallet_freeze", subject=w.number,
-                              detail={"from": WalletStatus.ACTIVE.value, "to": WalletStatus.FROZEN.value, "reason": reason})
+            rec = self.audit.append(s, actor, "wallet_freeze", subject=w.number,
+                                    detail={"from": WalletStatus.ACTIVE.value, "to": WalletStatus.FROZEN.value, "reason": reason})
+            self._tell(s, "freeze", w, str(rec.seq))
             return wallet_info(w)
 
         return self.db.write_retrying(work)
@@ -241,9 +249,10 @@ class LifecycleService:
             self._approve(s, actor, "unfreeze", w, reason, approval_id,
                           _("Unfreezing a wallet needs a supervisor's approval"))
             self._set_status(s, w, WalletStatus.ACTIVE)
-            self.audit.append(s, actor, "wallet_unfreeze", subject=w.number,
-                              detail={"from": WalletStatus.FROZEN.value, "to": WalletStatus.ACTIVE.value, "reason": reason,
-                                      "approval_id": approval_id})
+            rec = self.audit.append(s, actor, "wallet_unfreeze", subject=w.number,
+                                    detail={"from": WalletStatus.FROZEN.value, "to": WalletStatus.ACTIVE.value,
+                                            "reason": reason, "approval_id": approval_id})
+            self._tell(s, "unfreeze", w, str(rec.seq))
             return wallet_info(w)
 
         return self.db.write_retrying(work)
@@ -345,9 +354,10 @@ class LifecycleService:
             c.totp_secret_enc, c.totp_last_step = enc, None
             lifted = lift_block(s, self.ledger, w2, actor.staff_id, self.clock.now(), how="device_replacement")
             s.flush()
-            self.audit.append(s, actor, "device_replace", subject=w2.number, detail={
+            rec = self.audit.append(s, actor, "device_replace", subject=w2.number, detail={
                 "customer": c.customer_no, "totp": bool(enc), "approval_id": approval_id, "reason": reason,
                 "block_lifted": lifted})
+            self._tell(s, "device", w2, str(rec.seq))
 
         self.db.write_retrying(work)
         return DeviceReset(number, secret, uri, qr)
