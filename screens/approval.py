@@ -36,6 +36,7 @@ from teller_tui.common.i18n import N_, _
 from .base import TellerModal
 from .confirm import facts_content
 from .widgets.safe import clean
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.approvals.spec import ApprovalSpec
@@ -180,7 +181,7 @@ class ApprovalScreen(TellerModal[ApprovalResult | None]):
         error = message.error
         self.query_one("#approval-password", Input).value = ""
         self.query_one("#approval-code", Input).value = ""
-        self._say(str(error) if isinstance(error, DomainError) else _("Something went wrong; nothing was approved."))
+        self._say(refusal_text(error) if isinstance(error, DomainError) else _("Something went wrong; nothing was approved."))
 
     def action_send(self) -> None:
         if self.busy:
@@ -275,7 +276,7 @@ class WaitingScreen(TellerModal[ApprovalResult | None]):
         status = self.query_one("#waiting-status", Static)
         if message.view is None:
             error = message.error
-            status.update(Content(clean(str(error) if isinstance(error, DomainError) else
+            status.update(Content(clean(refusal_text(error) if isinstance(error, DomainError) else
                                         _("The database cannot be reached; trying again."))))
             return
         view = message.view

@@ -29,6 +29,7 @@ from .confirm import facts_content
 from .approval import STATUS
 from .widgets.safe import clean, literal
 from .widgets.footer import KeyFooter
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.approvals.records import ApprovalView
@@ -264,4 +265,4 @@ class DecideScreen(TellerModal["ApprovalView | None"]):
         self.query_one("#decide-password", Input).value = ""
         self.query_one("#decide-code", Input).value = ""
         error = message.error
-        self._say(str(error) if isinstance(error, DomainError) else _("Something went wrong; nothing was decided."))
+        self._say(refusal_text(error) if isinstance(error, DomainError) else _("Something went wrong; nothing was decided."))

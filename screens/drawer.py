@@ -42,6 +42,7 @@ from .confirm import ConfirmScreen, facts_content
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
 from .widgets.footer import KeyFooter
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.branch.views import CountResult, DrawerStatus, Tender
@@ -454,7 +455,7 @@ class CountNotesDialog(DeskScreenMixin, TellerModal["Tender | None"]):
         try:
             t = self._tender()
         except ValidationError as exc:
-            summary.update(Content(clean(str(exc))))
+            summary.update(Content(clean(refusal_text(exc))))
             return
         if self.kind == "cash_out":
             summary.update(Content(_("Adds up to the amount")))
@@ -476,7 +477,7 @@ class CountNotesDialog(DeskScreenMixin, TellerModal["Tender | None"]):
         except ValidationError as exc:
             w = self.query_one("#drawer-message", Static)
             w.set_classes("-error")
-            w.update(Content(clean(str(exc))))
+            w.update(Content(clean(refusal_text(exc))))
             return
         self.dismiss(t)
 
