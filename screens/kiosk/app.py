@@ -223,9 +223,23 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
         await super().on_event(event)
 
     def check_customer_idle(self) -> None:
-        """Every second: idle too long with a customer (or mid-way) -> back to the welcome screen."""
-        if self.idle.expired() and (self.session is not None or len(self.screen_stack) > 1):
+        """Every second, with a customer (or mid-way): idle for ``kiosk_idle_seconds`` -> the warning
+        with its countdown (screens/kiosk/idle.py); idle through the countdown -> back to welcome."""
+        from .idle import WARNING_SECONDS, IdleWarning
+
+        warning = next((s for s in self.screen_stack if isinstance(s, IdleWarning)), None)
+        if not self.idle.expired() or (self.session is None and len(self.screen_stack) <= 1):
+            if warning is not None and warning is self.screen:  # input came: the session goes on
+                warning.dismiss(None)
+            return
+        over = self.idle.idle_for().total_seconds() - self.idle.timeout.total_seconds()
+        left = int(WARNING_SECONDS - over)
+        if left <= 0:
             self.reset_to_welcome()
+        elif warning is None:
+            self.push_screen(IdleWarning(left))
+        else:
+            warning.count(left)
 
     # -- flow --------------------------------------------------------------------------------------
     def action_start(self, locale: str) -> None:
