@@ -195,7 +195,12 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self._live_token += 1
         if self._live_timer is not None:
             self._live_timer.stop()
-        self._live_timer = self.set_timer(self.LIVE_DELAY if delay is None else delay, self._run_live_check)
+            self._live_timer = None
+        wait = self.LIVE_DELAY if delay is None else delay
+        if wait <= 0:
+            self.call_later(self._run_live_check)  # a zero-second Timer is not allowed
+        else:
+            self._live_timer = self.set_timer(wait, self._run_live_check)
 
     def _run_live_check(self) -> None:
         if not self.is_attached or self.posted is not None or not self.live_ready():
@@ -242,7 +247,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         if left.today is not None:
             parts.append(_("Left today: {amount}").format(amount=format_money(left.today)))
         if left.per_payment is not None:
-            parts.append(_("one payment up to {amount}").format(amount=format_money(left.per_payment)))
+            parts.append(_("One payment: up to {amount}").format(amount=format_money(left.per_payment)))
         if left.balance_room is not None:
             parts.append(_("Room to the balance limit: {amount}").format(amount=format_money(left.balance_room)))
         return [" · ".join(parts)] if parts else []
