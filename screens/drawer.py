@@ -73,7 +73,7 @@ class DenominationGrid(Widget):
     DenominationGrid .denom-sub { width: 16; text-align: right; }
     DenominationGrid .denom-head { height: 1; width: auto; color: $text-muted; }
     DenominationGrid .denom-head-count { width: 10; padding: 0 1; }
-    DenominationGrid #denom-total { margin-top: 1; text-style: bold; }
+    DenominationGrid #denom-total { text-style: bold; }
     """
 
     BINDINGS = [
