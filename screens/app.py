@@ -59,6 +59,7 @@ from .base import LanguageChanged, note_refusal
 from .commands import TellerCommands
 from .keyroute import OrderedKeys
 from .signin import SignInScreen
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -296,7 +297,7 @@ class TellerApp(OrderedKeys, App[int]):
             self.database_unavailable(error)
             return
         if isinstance(error, DomainError) and error.code in STAFF_REFUSAL_CODES:
-            self.end_session_refused(str(error))
+            self.end_session_refused(refusal_text(error))
             return
         if error is not None and not isinstance(error, DomainError):
             fault = storage_fault(error)  # a driver error no service translated: still one sentence
@@ -305,11 +306,11 @@ class TellerApp(OrderedKeys, App[int]):
                 error = fault
         if isinstance(error, StorageError):  # a storage fault: the sentence, the driver's text in the log
             ref = record_error(error, f"worker {worker.name}")
-            self.notify(_("{error} Reference {ref}.").format(error=str(error), ref=ref), title=_("Not done"),
+            self.notify(_("{error} Reference {ref}.").format(error=refusal_text(error), ref=ref), title=_("Not done"),
                         severity="error", markup=False, timeout=30)
             return
         if isinstance(error, DomainError):
-            text = str(error)
+            text = refusal_text(error)
             if note_refusal(self.screen, error.code, text):
                 text += "\n" + _("F1: what to tell the customer")
             self.notify(text, title=_("Not done"), severity="error", markup=False)
@@ -325,7 +326,7 @@ class TellerApp(OrderedKeys, App[int]):
         banner = _("Database unreachable: reconnecting")
         if self.sub_title != banner:
             self._sub_title_before_outage = self.sub_title
-        self.notify(str(error), title=_("Database unreachable"), severity="error", markup=False, timeout=30)
+        self.notify(refusal_text(error), title=_("Database unreachable"), severity="error", markup=False, timeout=30)
         self.sub_title = banner
         self.wait_for_database()
 
@@ -822,7 +823,7 @@ def startup_error(exc: BaseException) -> str:
     """One sentence for a start-up failure: a domain error's own, a storage fault's (the driver's
     text and a reference go to the log), anything else with a reference."""
     if isinstance(exc, SchemaOutOfDate):
-        return str(exc)
+        return refusal_text(exc)
     if not isinstance(exc, StorageError):
         fault = storage_fault(exc)
         if fault is None:
@@ -832,7 +833,7 @@ def startup_error(exc: BaseException) -> str:
         fault.__cause__ = exc
         exc = fault
     ref = record_error(exc, "startup")
-    return _("{error} Reference {ref}.").format(error=str(exc), ref=ref)
+    return _("{error} Reference {ref}.").format(error=refusal_text(exc), ref=ref)
 
 
 def settings_error(exc: BaseException) -> str:

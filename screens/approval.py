@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
@@ -36,6 +36,7 @@ from teller_tui.common.i18n import N_, _
 from .base import TellerModal
 from .confirm import facts_content
 from .widgets.safe import clean
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.approvals.spec import ApprovalSpec
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 CSS_FILE = Path(__file__).resolve().parent / "supervisor.tcss"
 
-__all__ = ["ApprovalScreen", "WaitingScreen", "spec_facts"]
+__all__ = ["ApprovalScreen", "WaitingScreen", "field_row", "spec_facts"]
 
 STATUS = {"pending": N_("waiting for a supervisor"), "approved": N_("approved"), "rejected": N_("rejected"),
           "cancelled": N_("cancelled"), "expired": N_("expired"), "consumed": N_("approved and posted")}
@@ -65,6 +66,14 @@ def spec_facts(spec: ApprovalSpec) -> list[tuple[str, Any]]:
     if spec.reason:
         facts.append((_("Memo"), spec.reason))
     return facts
+
+
+def field_row(label: str, field: Input) -> ComposeResult:
+    """A label and its field on one line (80x24 has no room for a label above every field); the
+    field keeps its border so it can be seen as a field."""
+    with Horizontal(classes="field-row"):
+        yield Label(label, classes="field-label")
+        yield field
 
 
 def _reasons(reasons: tuple[str, ...] | list[str]) -> Content:
@@ -105,16 +114,14 @@ class ApprovalScreen(TellerModal[ApprovalResult | None]):
             yield Static(_reasons(self.spec.reasons or (_("This needs a supervisor's approval."),)),
                          id="approval-reasons")
             if self.needs_funds_source:
-                yield Label(_("Source of funds"), classes="field-label")
-                yield Input(id="approval-source", max_length=200)
-                yield Label(_("Purpose"), classes="field-label")
-                yield Input(id="approval-purpose", max_length=200)
-            yield Label(_("Supervisor user name"), classes="field-label")
-            yield Input(id="approval-user", max_length=32)
-            yield Label(_("Password"), classes="field-label")
-            yield Input(id="approval-password", password=True, max_length=256)
-            yield Label(_("One-time code"), classes="field-label")
-            yield Input(id="approval-code", max_length=6, restrict=r"[0-9]*")
+                with Horizontal(classes="field-row"):
+                    yield Label(_("Source of funds"), classes="field-label")
+                    yield Input(id="approval-source", max_length=200)
+                    yield Label(_("Purpose"), classes="field-label -second")
+                    yield Input(id="approval-purpose", max_length=200)
+            yield from field_row(_("Supervisor user name"), Input(id="approval-user", max_length=32))
+            yield from field_row(_("Password"), Input(id="approval-password", password=True, max_length=256))
+            yield from field_row(_("One-time code"), Input(id="approval-code", max_length=6, restrict=r"[0-9]*"))
             yield Static("", id="approval-message")
         yield Footer()
 
@@ -183,7 +190,7 @@ class ApprovalScreen(TellerModal[ApprovalResult | None]):
         error = message.error
         self.query_one("#approval-password", Input).value = ""
         self.query_one("#approval-code", Input).value = ""
-        self._say(str(error) if isinstance(error, DomainError) else _("Something went wrong; nothing was approved."))
+        self._say(refusal_text(error) if isinstance(error, DomainError) else _("Something went wrong; nothing was approved."))
 
     def action_send(self) -> None:
         if self.busy:
@@ -278,7 +285,7 @@ class WaitingScreen(TellerModal[ApprovalResult | None]):
         status = self.query_one("#waiting-status", Static)
         if message.view is None:
             error = message.error
-            status.update(Content(clean(str(error) if isinstance(error, DomainError) else
+            status.update(Content(clean(refusal_text(error) if isinstance(error, DomainError) else
                                         _("The database cannot be reached; trying again."))))
             return
         view = message.view

@@ -26,9 +26,10 @@ from teller_tui.common.i18n import N_, _
 from .base import TellerModal, TellerScreen
 from .commands import PaletteCommand, register_command
 from .confirm import facts_content
-from .approval import STATUS
+from .approval import STATUS, field_row
 from .widgets.safe import clean, literal
 from .widgets.footer import KeyFooter
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.approvals.records import ApprovalView
@@ -194,12 +195,9 @@ class DecideScreen(TellerModal["ApprovalView | None"]):
             yield Static(facts_content(view_facts(self.view)), id="approval-facts")
             yield Static(Content("\n").join([Content("• ") + Content(clean(r)) for r in self.view.reasons]),
                          id="approval-reasons")
-            yield Label(_("Your password"), classes="field-label")
-            yield Input(id="decide-password", password=True, max_length=256)
-            yield Label(_("One-time code"), classes="field-label")
-            yield Input(id="decide-code", max_length=6, restrict=r"[0-9]*")
-            yield Label(_("Reason"), classes="field-label")
-            yield Input(id="decide-reason", max_length=200)
+            yield from field_row(_("Your password"), Input(id="decide-password", password=True, max_length=256))
+            yield from field_row(_("One-time code"), Input(id="decide-code", max_length=6, restrict=r"[0-9]*"))
+            yield from field_row(_("Reason"), Input(id="decide-reason", max_length=200))
             yield Static("", id="approval-message")
         yield KeyFooter()
 
@@ -264,4 +262,4 @@ class DecideScreen(TellerModal["ApprovalView | None"]):
         self.query_one("#decide-password", Input).value = ""
         self.query_one("#decide-code", Input).value = ""
         error = message.error
-        self._say(str(error) if isinstance(error, DomainError) else _("Something went wrong; nothing was decided."))
+        self._say(refusal_text(error) if isinstance(error, DomainError) else _("Something went wrong; nothing was decided."))

@@ -40,6 +40,7 @@ from textual.widgets import Footer, Input, Label, Static
 from teller_tui.common.errors import ApprovalRequired, DatabaseUnavailable, DomainError, StorageError
 from teller_tui.common.formatting import format_dr_cr, format_money
 from teller_tui.common.i18n import N_, _
+from teller_tui.common.money import Money
 
 from .base import TellerScreen
 from .confirm import ConfirmScreen, Fact
@@ -48,15 +49,17 @@ from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.money_input import MoneyInput
 from .widgets.risk_banner import RiskBanner
 from .widgets.safe import clean, join
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from teller_tui.audit.trail import Actor
     from teller_tui.desk.cash_types import Preview, TxnResult
     from teller_tui.desk.inflight import Submission
     from teller_tui.desk.inflight_service import SubmissionOutcome
     from teller_tui.desk.customer_views import CustomerView
     from teller_tui.wallets.views import WalletView
-    from teller_tui.common.money import Money
 
 __all__ = ["CashForm", "CashInForm", "CashOutForm", "TransferForm", "form_for", "new_idempotency_key"]
 
@@ -149,6 +152,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
                 yield Label(_("Amount"), classes="cash-label")
                 yield MoneyInput(self.wallet.currency, id="cash-amount")
                 yield Static("", id="cash-amount-error")
+            yield Static("", id="cash-live")
             with Horizontal(classes="cash-row"):
                 yield Label(_("Memo"), classes="cash-label")
                 yield Input(placeholder=_("optional"), id="cash-memo", max_length=100)
@@ -168,6 +172,88 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
     def on_mount(self) -> None:
         self.query_one(self.FIRST_FIELD).focus()
         self.query_one("#cash-risk", RiskBanner).show_for(self.wallet.wallet_id)
+        self.schedule_live_check(0)
+
+    # -- live checks: every problem shown as the teller types, before any confirmation ----------
+    LIVE_DELAY: ClassVar[float] = 0.25
+    """Seconds of quiet typing before the amount is checked (each keystroke restarts the wait)."""
+
+    class Live(Message):
+        """The live check's answer for the amount on screen (``token`` drops stale answers)."""
+
+        def __init__(self, token: int, preview: Preview | None, error: BaseException | None = None) -> None:
+            super().__init__()
+            self.token = token
+            self.preview = preview
+            self.error = error
+
+    _live_token = 0
+    _live_timer: Timer | None = None
+
+    def live_ready(self) -> bool:
+        """Whether the form knows enough to check (a transfer needs its receiving wallet)."""
+        return True
+
+    def schedule_live_check(self, delay: float | None = None) -> None:
+        self._live_token += 1
+        if self._live_timer is not None:
+            self._live_timer.stop()
+            self._live_timer = None
+        wait = self.LIVE_DELAY if delay is None else delay
+        if wait <= 0:
+            self.call_later(self._run_live_check)  # a zero-second Timer is not allowed
+        else:
+            self._live_timer = self.set_timer(wait, self._run_live_check)
+
+    def _run_live_check(self) -> None:
+        if not self.is_attached or self.posted is not None or not self.live_ready():
+            return
+        self._live(self._live_token, self.amount or Money.zero(self.wallet.currency))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="cash-live")
+    def _live(self, token: int, amount: Money) -> None:
+        try:
+            preview = self.call_preview(amount)
+        except Exception as exc:  # noqa: BLE001 - shown in the live line; the submit reports it again
+            self.post_message(self.Live(token, None, exc))
+            return
+        self.post_message(self.Live(token, preview))
+
+    @on(Live)
+    def _live_checked(self, message: Live) -> None:
+        if message.token != self._live_token or not self.is_attached:
+            return
+        widget = self.query_one("#cash-live", Static)
+        lines: list[str] = []
+        kind = ""
+        preview = message.preview
+        if message.error is not None:
+            lines.append("⚠ " + error_text(message.error))
+            kind = "error"
+        elif preview is not None:
+            if preview.refusal and preview.refusal_code != "amount_zero":
+                lines.append("⚠ " + _("Refused: {reason}").format(reason=clean(preview.refusal)))
+                kind = "error"
+            elif preview.approval_reasons and self.amount is not None:
+                lines.append(_("Needs supervisor approval: {reasons}").format(
+                    reasons="; ".join(clean(r) for r in preview.approval_reasons)))
+                kind = "approval"
+            lines.extend(self.limits_lines(preview))
+        widget.set_classes(f"-{kind}" if kind else "")
+        widget.update(Content("\n".join(lines)))
+
+    @staticmethod
+    def limits_lines(preview: Preview) -> list[str]:
+        """The wallet class's limits left, as amounts ("no limit" lines are left out)."""
+        left = preview.left
+        parts: list[str] = []
+        if left.today is not None:
+            parts.append(_("Left today: {amount}").format(amount=format_money(left.today)))
+        if left.per_payment is not None:
+            parts.append(_("One payment: up to {amount}").format(amount=format_money(left.per_payment)))
+        if left.balance_room is not None:
+            parts.append(_("Room to the balance limit: {amount}").format(amount=format_money(left.balance_room)))
+        return [" · ".join(parts)] if parts else []
 
     # -- input ---------------------------------------------------------------------------
     @property
@@ -185,6 +271,8 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.query_one("#cash-amount-error", Static).update(Content(message))
         self._set_message("")
         self.refresh_bindings()
+        if not message:
+            self.schedule_live_check()
 
     @on(Input.Submitted)
     def _field_submitted(self, event: Input.Submitted) -> None:
@@ -410,14 +498,14 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
             self.busy = True
             self.ask_approval(error, self._approved, self._not_approved)
         elif isinstance(error, StorageError):  # nothing was sent: not a refusal either
-            self._set_message(str(error), "error")
+            self._set_message(refusal_text(error), "error")
             self.show_error(error)
             if isinstance(error, DatabaseUnavailable):
                 unavailable = getattr(self.app, "database_unavailable", None)
                 if unavailable is not None:
                     unavailable(error)
         elif isinstance(error, DomainError):
-            self.refused(str(error), error.code)
+            self.refused(refusal_text(error), error.code)
         else:
             self._set_message(error_text(error), "error")
             self.show_error(error)
@@ -560,6 +648,8 @@ class TransferForm(CashForm):
         widget.update(Content(("→ " if message.wallet_id else "") + clean(message.label)))
         widget.set_class(message.wallet_id is None, "-error")
         self.refresh_bindings()
+        if message.wallet_id is not None:
+            self.schedule_live_check(0)
 
     def action_pick_destination(self) -> None:
         from .lookup import LookupScreen
@@ -578,6 +668,9 @@ class TransferForm(CashForm):
         except Exception as exc:
             wallet_id, label = None, error_text(exc)
         self.post_message(self.Resolved(token, wallet_id, label))
+
+    def live_ready(self) -> bool:
+        return self.to_wallet_id is not None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "submit" and self.to_wallet_id is None:

@@ -17,6 +17,7 @@ from teller_tui.common.i18n import N_, _
 from .base import TellerModal
 from .widgets import content
 from .widgets.footer import KeyFooter
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -100,7 +101,7 @@ class ChangePasswordScreen(TellerModal[bool]):
         try:
             app.services.auth.change_password(self.actor, current, new)
         except DomainError as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(refusal_text(exc)))
             return
         self.post_message(self.Done())
 

@@ -166,7 +166,8 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
                                      strict=True):
             wallets.add_column(label, key=key, width=width)
         history = self.query_one("#customer-history", DataTable)
-        widths = (23, 0, 8, 12, 14, 8) if self._narrow else (24, 19, 10, 14, 16, 28)
+        # The type column holds "Cash in (reversed)" / "现金存入（已冲正）" (18 cells) in full when wide.
+        widths = (23, 0, 8, 12, 14, 8) if self._narrow else (24, 19, 18, 14, 16, 28)
         labels = (_("Time"), _("Reference"), _("Type"), _("Amount"), _("Balance after"), _("Memo"))
         for key, label, width in zip(HISTORY_KEYS, labels, widths, strict=True):
             if width:

@@ -36,6 +36,10 @@ __all__ = ["DashboardScreen"]
 OPEN_HOURS = range(8, 19)  # the chart shows the branch's working hours (local)
 
 
+#: Bar colours, in the order of the series (cash in, cash out, other); the legend names them too.
+CHART_COLOURS = ("green", "red", "blue")
+
+
 class DashboardScreen(TellerScreen[None]):
     CSS_PATH = CSS_FILE
 
@@ -76,7 +80,9 @@ class DashboardScreen(TellerScreen[None]):
                 with Vertical(classes="dash-panel"):
                     yield Static(Content(_("Large-value cash")), classes="dash-heading")
                     yield DataTable(id="dash-large", cursor_type="none", show_cursor=False)
-                yield PlotextPlot(id="dash-chart")
+                with Horizontal(id="dash-chart-box"):
+                    yield PlotextPlot(id="dash-chart")
+                    yield Static(self._legend(), id="dash-legend")
         yield KeyFooter()
 
     #: Column widths are fixed: auto-sized columns change width as live data arrives, and the
@@ -86,8 +92,8 @@ class DashboardScreen(TellerScreen[None]):
         "#dash-tellers": ((N_("Teller"), 8), (N_("Cash in"), 14), (N_("Cash out"), 12), (N_("Entries"), 8),
                           (N_("Wallets"), 8)),
         "#dash-drawers": ((N_("Drawer"), 10), (N_("Cash"), 14)),
-        "#dash-large": ((N_("Time"), 18), (N_("Customer"), 12), (N_("In/out"), 8), (N_("Amount"), 14),
-                        (N_("Day total"), 14), (N_("Reference"), 22)),
+        "#dash-large": ((N_("Time"), 5), (N_("Customer"), 10), (N_("In/out"), 6), (N_("Amount"), 13),
+                        (N_("Day total"), 13), (N_("Reference"), 20)),
     }
 
     def on_mount(self) -> None:
@@ -159,8 +165,22 @@ class DashboardScreen(TellerScreen[None]):
         plt.clear_data()
         plt.clear_figure()
         hours = [f"{h:02d}" for h in OPEN_HOURS]
-        plt.multiple_bar(hours, [[data.hourly_in[h] for h in OPEN_HOURS], [data.hourly_out[h] for h in OPEN_HOURS],
-                                 [data.hourly_other[h] for h in OPEN_HOURS]],
-                         labels=[_("Cash in"), _("Cash out"), _("Other")])
+        series = [[data.hourly_in[h] for h in OPEN_HOURS], [data.hourly_out[h] for h in OPEN_HOURS],
+                  [data.hourly_other[h] for h in OPEN_HOURS]]
+        # No labels: plotext draws its legend over the bars; the legend is a widget beside the plot.
+        plt.multiple_bar(hours, series, color=list(CHART_COLOURS))
+        top = max([1, *(n for s in series for n in s)])  # counts: the axis starts at zero, whole numbers
+        step = max(1, -(-top // 4))
+        plt.ylim(0, top)
+        plt.yticks(list(range(0, top + 1, step)))
         plt.title(_("Entries per hour"))
         widget.refresh()
+
+    @staticmethod
+    def _legend() -> Content:
+        """Which bar is which: named, in the order the bars stand in each hour (not by colour alone)."""
+        names = (_("Cash in"), _("Cash out"), _("Other"))
+        lines = [Content(_("Bars, left to right:"))]
+        for i, (name, colour) in enumerate(zip(names, CHART_COLOURS, strict=True), start=1):
+            lines.append(Content.styled("██", colour) + Content(f" {i} {name}"))
+        return Content("\n").join(lines)

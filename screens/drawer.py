@@ -43,6 +43,7 @@ from .confirm import ConfirmScreen, facts_content
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
 from .widgets.footer import KeyFooter
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.branch.handover import CustodyState, HandoverOffer
@@ -70,9 +71,17 @@ class DenominationGrid(Widget):
     DenominationGrid .denom-row { height: 1; width: auto; }
     DenominationGrid .denom-label { width: 14; }
     DenominationGrid Input { width: 10; height: 1; border: none; padding: 0 1; background: $boost; }
+    DenominationGrid Input:focus { background: $accent 50%; text-style: bold; }
     DenominationGrid .denom-sub { width: 16; text-align: right; }
-    DenominationGrid #denom-total { margin-top: 1; text-style: bold; }
+    DenominationGrid .denom-head { height: 1; width: auto; color: $text-muted; }
+    DenominationGrid .denom-head-count { width: 10; padding: 0 1; }
+    DenominationGrid #denom-total { text-style: bold; }
     """
+
+    BINDINGS = [
+        Binding("down", "move(1)", N_("Next row"), show=False, id="denominations.down"),
+        Binding("up", "move(-1)", N_("Previous row"), show=False, id="denominations.up"),
+    ]
 
     class Changed(Message):
         def __init__(self, grid: DenominationGrid, counts: dict[str, int], total: Money | None) -> None:
@@ -95,6 +104,10 @@ class DenominationGrid(Widget):
 
     def compose(self) -> ComposeResult:
         locale = get_locale()
+        with Horizontal(classes="denom-head"):  # count and amount side by side, each named
+            yield Label(Content(_("Note / coin")), classes="denom-label")
+            yield Label(Content(_("Count")), classes="denom-head-count")
+            yield Label(Content(_("Amount")), classes="denom-sub")
         for d in self.denoms:
             with Horizontal(classes="denom-row"):
                 yield Label(Content(d.label_for(locale)), classes="denom-label")
@@ -130,6 +143,17 @@ class DenominationGrid(Widget):
 
     def focus_first(self) -> None:
         self.query_one("#" + _input_id(self.denoms[0].key), Input).focus()
+
+    def action_move(self, step: int) -> None:
+        """↓ / ↑: the next or previous row's count (stays put at either end)."""
+        fields = [self.query_one("#" + _input_id(d.key), Input) for d in self.denoms]
+        focused = self.screen.focused
+        if focused not in fields:
+            fields[0].focus()
+            return
+        index = fields.index(focused) + step  # type: ignore[arg-type]
+        if 0 <= index < len(fields):
+            fields[index].focus()
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -460,7 +484,7 @@ class CountNotesDialog(DeskScreenMixin, TellerModal["Tender | None"]):
         try:
             t = self._tender()
         except ValidationError as exc:
-            summary.update(Content(clean(str(exc))))
+            summary.update(Content(clean(refusal_text(exc))))
             return
         if self.kind == "cash_out":
             summary.update(Content(_("Adds up to the amount")))
@@ -482,7 +506,7 @@ class CountNotesDialog(DeskScreenMixin, TellerModal["Tender | None"]):
         except ValidationError as exc:
             w = self.query_one("#drawer-message", Static)
             w.set_classes("-error")
-            w.update(Content(clean(str(exc))))
+            w.update(Content(clean(refusal_text(exc))))
             return
         self.dismiss(t)
 

@@ -17,6 +17,7 @@ from teller_tui.common.i18n import N_, _
 from .base import TellerModal
 from .widgets import CodeInput, QRCode, content
 from .widgets.footer import KeyFooter
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -99,7 +100,7 @@ class EnrolTotpScreen(TellerModal[bool]):
         try:
             app.services.auth.confirm_totp_enrolment(self.actor, code)
         except DomainError as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(refusal_text(exc)))
             return
         self.post_message(self.Confirmed())
 

@@ -17,6 +17,7 @@ from teller_tui.common.i18n import N_, _
 from .base import TellerScreen
 from .widgets import content
 from .widgets.footer import KeyFooter
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.auth.service import SignedIn
@@ -98,7 +99,7 @@ class FirstAdminScreen(TellerScreen[None]):
             view = auth.create_first_admin(username, display_name, password, terminal_id=terminal)
             signed = auth.authenticate(view.username, password, "", terminal)
         except DomainError as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(refusal_text(exc)))
             return
         self.post_message(self.Created(signed, password))
 

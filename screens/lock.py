@@ -22,6 +22,7 @@ from .base import TellerModal
 from .signin import SignInForm
 from .widgets import literal
 from .widgets.footer import KeyFooter
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.auth.service import SignedIn
@@ -91,7 +92,7 @@ class LockScreen(TellerModal["tuple[SignedIn, str] | None"]):
             signed = app.services.auth.authenticate(username, password, code, app.settings.terminal_id,
                                                     purpose="unlock_screen" if same else "sign_in")
         except AuthenticationFailed as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(refusal_text(exc)))
             return
         self.post_message(self.Unlocked(signed, password))
 

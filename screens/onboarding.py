@@ -44,6 +44,7 @@ from .base import TellerModal, TellerScreen
 from .commands import PaletteCommand, register_command
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.wallets.onboarding import DraftInfo, DraftState, IssueResult, TotpEnrolment
@@ -143,7 +144,7 @@ class StepValidator(Validator):
             validate_section(self.step, data, today=self.screen.today, tiers=self.screen.tier_table, **kw)
         except ValidationError as exc:
             if exc.details.get("field") == self.field:
-                return self.failure(str(exc))
+                return self.failure(refusal_text(exc))
         except Exception:  # noqa: BLE001 - other fields' state is not this field's problem
             return self.success()
         return self.success()
@@ -624,7 +625,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
                 self._open_customer(error.customer_id)
 
         self.app.push_screen(ConfirmScreen(_("Existing customer"), [(_("Customer no."), error.customer_no)],
-                                           warning=str(error), confirm_label=_("Open customer")), answer)
+                                           warning=refusal_text(error), confirm_label=_("Open customer")), answer)
 
     def _open_customer(self, customer_id: int) -> None:
         from .customer import CustomerScreen

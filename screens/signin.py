@@ -17,6 +17,7 @@ from teller_tui.common.i18n import N_, _, get_locale
 from .base import TellerScreen
 from .widgets import CodeInput, content
 from .widgets.footer import KeyFooter
+from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.auth.service import SignedIn
@@ -168,7 +169,7 @@ class SignInScreen(TellerScreen[None]):
         try:
             signed = app.services.auth.authenticate(username, password, code, app.settings.terminal_id)
         except AuthenticationFailed as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(refusal_text(exc)))
             return
         except Exception:
             self.post_message(self.Failed(""))

@@ -405,3 +405,15 @@ def test_demo_drawer_adopts_legacy_cash(branch: Branch) -> None:
     assert open_demo_drawer(svc, "wang").drawer_id == status.drawer_id  # idempotent
     svc.cash.cash_in(b.teller, b.customer_wallet(), Money.of("10"), idempotency_key=key())
     assert_books_agree(b)
+
+
+def test_opening_a_drawer_on_a_closed_day_is_refused_before_asking_a_supervisor(branch: Branch) -> None:
+    """Issue 18: the refusal comes first, not the approval request (so no supervisor's code is spent
+    on a drawer that cannot open)."""
+    b = branch
+    d = b.services.drawers
+    d.open_business_day(b.supervisor)
+    d.close_business_day(b.supervisor, b.admin_creds())
+    with pytest.raises(Conflict) as exc:  # before: ApprovalRequired, then the refusal after the code
+        d.open_drawer(b.teller, FLOAT)
+    assert exc.value.code == "business_day_closed"

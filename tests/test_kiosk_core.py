@@ -197,7 +197,10 @@ def test_transfer_by_phone_masked_preview_ledger_terminal_and_receipt(k: K) -> N
     assert n2 not in repr(preview)
     receipt = k.svc.transfer(k.actor, session, w1, "13812345678", Money.of("100"), idempotency_key="kk-1")
     assert _balance(k.desk, w1) == Money.of("9900") and _balance(k.desk, w2) == Money.of("100")
-    assert "张*明" in receipt.receipt_text and "kiosk-k01" in receipt.receipt_text
+    assert "张*明" in receipt.receipt_text and "K01" in receipt.receipt_text
+    # The customer's own copy: no teller, no signature lines (issue 18).
+    assert "Self-service kiosk: customer copy" in receipt.receipt_text
+    assert "signature" not in receipt.receipt_text and "kiosk-k01" not in receipt.receipt_text
     again = k.svc.transfer(k.actor, session, w1, "13812345678", Money.of("100"), idempotency_key="kk-1")
     assert again.replayed and again.reference == receipt.reference
     with k.desk.db.read() as s:

@@ -185,6 +185,13 @@ async def test_sign_in_home_history_and_idle_reset_clears_customer(services: Any
         clock.advance(seconds=2)
         app.check_customer_idle()
         await settle(pilot)
+        # First a warning with a countdown (screens/kiosk/idle.py), then the reset at its end.
+        assert type(app.screen).__name__ == "IdleWarning" and app.session is not None
+        from screens.kiosk.idle import WARNING_SECONDS
+
+        clock.advance(seconds=WARNING_SECONDS)
+        app.check_customer_idle()
+        await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen) and len(app.screen_stack) == 1
         assert app.session is None and services.kiosk.active_sessions() == 0
         assert "张" not in _text(app) and "1,234.50" not in _text(app)

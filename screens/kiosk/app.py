@@ -42,6 +42,7 @@ from teller_tui.common.i18n import _, set_locale
 
 from ..keyroute import OrderedKeys
 from .welcome import WelcomeScreen
+from ..refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -139,7 +140,7 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
             setup_error_log(self.settings.home)
             ref = record_error(exc, "kiosk startup")
             fault = storage_fault(exc) if not isinstance(exc, DomainError) else None
-            text = str(exc) if isinstance(exc, DomainError) else str(fault) if fault else type(exc).__name__
+            text = refusal_text(exc) if isinstance(exc, DomainError) else str(fault) if fault else type(exc).__name__
             self.post_message(self.Failed(_("Out of service ({error}). Reference {ref}.").format(error=text, ref=ref)))
             return
         self.post_message(self.Ready(services, actor))
@@ -209,7 +210,7 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
     def report_worker_error(self, worker: Worker[Any]) -> None:
         error = worker.error
         if isinstance(error, DomainError):
-            self.notify(str(error), severity="error", markup=False, timeout=8)
+            self.notify(refusal_text(error), severity="error", markup=False, timeout=8)
             return
         ref = record_error(error or RuntimeError(worker.name), f"kiosk worker {worker.name}")
         self.notify(_("Something went wrong; nothing more was done. Reference {ref}.").format(ref=ref),
@@ -222,9 +223,23 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
         await super().on_event(event)
 
     def check_customer_idle(self) -> None:
-        """Every second: idle too long with a customer (or mid-way) -> back to the welcome screen."""
-        if self.idle.expired() and (self.session is not None or len(self.screen_stack) > 1):
+        """Every second, with a customer (or mid-way): idle for ``kiosk_idle_seconds`` -> the warning
+        with its countdown (screens/kiosk/idle.py); idle through the countdown -> back to welcome."""
+        from .idle import WARNING_SECONDS, IdleWarning
+
+        warning = next((s for s in self.screen_stack if isinstance(s, IdleWarning)), None)
+        if not self.idle.expired() or (self.session is None and len(self.screen_stack) <= 1):
+            if warning is not None and warning is self.screen:  # input came: the session goes on
+                warning.dismiss(None)
+            return
+        over = self.idle.idle_for().total_seconds() - self.idle.timeout.total_seconds()
+        left = int(WARNING_SECONDS - over)
+        if left <= 0:
             self.reset_to_welcome()
+        elif warning is None:
+            self.push_screen(IdleWarning(left))
+        else:
+            warning.count(left)
 
     # -- flow --------------------------------------------------------------------------------------
     def action_start(self, locale: str) -> None:

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Button
 from textual.worker import Worker, WorkerState
 
 __all__ = ["KioskModal", "KioskScreen"]
+
+
+#: Arrow keys move between the screen's buttons (a field or a table that uses the key keeps it:
+#: an Input its cursor, the history table its rows).
+MOVE_BINDINGS = [
+    Binding("right,down", "move_focus(1)", "", show=False, id="kiosk.next_button"),
+    Binding("left,up", "move_focus(-1)", "", show=False, id="kiosk.previous_button"),
+]
 
 
 class _KioskMixin:
@@ -16,7 +26,20 @@ class _KioskMixin:
     app: Any
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action in self.KIOSK_ACTIONS
+        return action in self.KIOSK_ACTIONS or action == "move_focus"
+
+    def action_move_focus(self, step: int) -> None:
+        """The next / previous button on the screen (wrapping); from a field, the next / previous widget."""
+        buttons = [b for b in self.query(Button) if b.display and not b.disabled]  # type: ignore[attr-defined]
+        if not buttons:
+            return
+        focused = self.focused  # type: ignore[attr-defined]
+        if focused in buttons:
+            buttons[(buttons.index(focused) + step) % len(buttons)].focus()
+        elif step > 0:
+            self.focus_next()  # type: ignore[attr-defined]  # from a field: the next field or button
+        else:
+            self.focus_previous()  # type: ignore[attr-defined]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
@@ -28,6 +51,10 @@ class _KioskMixin:
 class KioskScreen(_KioskMixin, Screen[None]):
     """A full kiosk screen."""
 
+    BINDINGS = MOVE_BINDINGS
+
 
 class KioskModal(_KioskMixin, ModalScreen[Any]):
     """A kiosk dialog."""
+
+    BINDINGS = MOVE_BINDINGS

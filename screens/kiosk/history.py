@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +16,8 @@ from textual.widgets import Button, DataTable, Static
 
 from teller_tui.common.formatting import format_datetime, format_money
 from teller_tui.common.i18n import N_, _
+
+from ..widgets.safe import clean
 
 from .base import KioskScreen
 
@@ -55,9 +58,19 @@ class KioskHistoryScreen(KioskScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", DataTable)
-        table.add_columns(_("Time"), _("What"), _("Amount"), _("Balance"))
+        self._columns(table, [])
         table.focus()
         self.load()
+
+    @staticmethod
+    def _columns(table: DataTable[Any], rows: list[list[str]]) -> None:
+        """Columns as wide as their widest cell (header included), so no amount is ever cut: Textual
+        does not widen an auto-width column for ``Content`` cells, so the widths are given."""
+        headers = [_("Time"), _("What"), _("Amount"), _("Balance")]
+        table.clear(columns=True)
+        for i, header in enumerate(headers):
+            width = max([cell_len(header), *(cell_len(r[i]) for r in rows)])
+            table.add_column(Content(header), width=width, key=f"col{i}")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-history")
     def load(self) -> None:
@@ -69,11 +82,11 @@ class KioskHistoryScreen(KioskScreen):
 
     def show(self, rows: list[KioskHistoryRow]) -> None:
         table = self.query_one("#history-table", DataTable)
-        table.clear()
-        for r in rows:
-            label = _(KIND_LABELS[r.kind]) if r.kind in KIND_LABELS else r.kind
-            table.add_row(Content(format_datetime(r.posted_at)), Content(label),
-                          Content(format_money(r.amount, sign=True)), Content(format_money(r.balance_after)))
+        cells = [[format_datetime(r.posted_at), _(KIND_LABELS[r.kind]) if r.kind in KIND_LABELS else clean(r.kind),
+                  format_money(r.amount, sign=True), format_money(r.balance_after)] for r in rows]
+        self._columns(table, cells)
+        for row in cells:
+            table.add_row(*(Content(cell) for cell in row))
         if not rows:
             self.query_one("#history-status", Static).update(Content(_("No transactions yet.")))
 

@@ -15,6 +15,7 @@ from teller_tui.common.errors import DomainError
 from teller_tui.common.i18n import N_, _
 
 from .base import KioskScreen
+from ..refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.kiosk.views import KioskSession
@@ -86,10 +87,10 @@ class KioskSignInScreen(KioskScreen):
         try:
             session = app.services.kiosk.sign_in(app.actor, ident, pin, code)
         except CodeRequired as exc:
-            app.call_from_thread(self._code_needed, str(exc))
+            app.call_from_thread(self._code_needed, refusal_text(exc))
             return
         except DomainError as exc:
-            app.call_from_thread(self._failed, str(exc))
+            app.call_from_thread(self._failed, refusal_text(exc))
             return
         app.call_from_thread(self._succeeded, session)
 

@@ -21,6 +21,7 @@ from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import N_, _
 
 from .base import KioskModal, KioskScreen
+from ..refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.kiosk.views import KioskAccount, KioskReceipt, TransferPreview
@@ -89,7 +90,7 @@ class KioskTransferScreen(KioskScreen):
         try:
             amount = parse_money(self.query_one("#amount", Input).value)
         except DomainError as exc:
-            self.status(str(exc))
+            self.status(refusal_text(exc))
             return
         self.busy = True
         self.status(_("Checking…"), error=False)
@@ -101,7 +102,7 @@ class KioskTransferScreen(KioskScreen):
         try:
             preview = app.services.kiosk.preview_transfer(app.actor, app.session, wallet_id, payee, amount)
         except DomainError as exc:
-            app.call_from_thread(self._refused, str(exc))
+            app.call_from_thread(self._refused, refusal_text(exc))
             return
         app.call_from_thread(self._confirm, wallet_id, payee, preview)
 
@@ -131,7 +132,7 @@ class KioskTransferScreen(KioskScreen):
             receipt = app.services.kiosk.transfer(app.actor, app.session, wallet_id, payee, amount,
                                                   idempotency_key=self.key)
         except DomainError as exc:
-            app.call_from_thread(self._refused, str(exc))
+            app.call_from_thread(self._refused, refusal_text(exc))
             return
         app.call_from_thread(self._done, receipt)
 

@@ -20,6 +20,7 @@ from teller_tui.common.errors import ApprovalRequired, DomainError
 from teller_tui.common.i18n import _
 
 from ..base import note_refusal
+from ..refusal_text import refusal_text
 from .safe import notify_plain
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ __all__ = ["DeskScreenMixin", "error_text"]
 def error_text(error: BaseException) -> str:
     """A message fit for the teller: a DomainError's own text, anything else a generic line."""
     if isinstance(error, DomainError):
-        return str(error)
+        return refusal_text(error)
     return _("Something went wrong; nothing was changed. Try again or call support. ({kind})").format(
         kind=type(error).__name__)
 

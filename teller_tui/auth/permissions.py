@@ -194,6 +194,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "open": _actor(*STAFF),
         "close": _actor(*SUPERVISION),
         "open_in": IN_TXN,
+        "check_open_in": IN_TXN,
         "current": READ,
     },
     "vault": {

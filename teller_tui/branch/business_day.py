@@ -56,6 +56,23 @@ class BusinessDayService:
     def open_in(self, session: Session, actor: Actor, business_date: date | None) -> BusinessDay:
         """The open business day of the actor's branch, opening one for ``business_date`` (default:
         today, local) when none is open. Runs inside the caller's write transaction."""
+        current = self.check_open_in(session, actor, business_date)
+        if current is not None:
+            return current
+        wanted = business_date or local_date(self.clock.now())
+        branch = actor.branch_code
+        day = BusinessDay(branch_code=branch, business_date=wanted, status=BusinessDayStatus.OPEN,
+                          opened_at=self.clock.now(), opened_by=actor.username)
+        session.add(day)
+        session.flush()
+        self.audit.append(session, actor, "business_day_open", subject=f"business_day:{branch}:{wanted}",
+                          detail={"business_date": wanted.isoformat()})
+        return day
+
+    def check_open_in(self, session: Session, actor: Actor, business_date: date | None) -> BusinessDay | None:
+        """Whether :meth:`open_in` can give a day, without writing: the open day (None when a new one
+        would be opened), or the Conflict that :meth:`open_in` would raise. Callers that need a
+        supervisor's code check this first, so a code is never spent on a day that cannot open."""
         if actor.role not in STAFF_ROLES:
             raise PermissionDenied(_("Only branch staff can open a business day."), code="forbidden")
         wanted = business_date or local_date(self.clock.now())
@@ -77,13 +94,7 @@ class BusinessDayService:
         if latest is not None and latest > wanted:
             raise Conflict(_("Entries are already dated {date}; open a business day on or after that date.").format(
                 date=latest.isoformat()), code="business_day_behind")
-        day = BusinessDay(branch_code=branch, business_date=wanted, status=BusinessDayStatus.OPEN,
-                          opened_at=self.clock.now(), opened_by=actor.username)
-        session.add(day)
-        session.flush()
-        self.audit.append(session, actor, "business_day_open", subject=f"business_day:{branch}:{wanted}",
-                          detail={"business_date": wanted.isoformat()})
-        return day
+        return None
 
     @guarded("business_days")
     def close(self, actor: Actor, supervisor: SupervisorCredentials | None = None, *,

@@ -142,6 +142,8 @@ class DrawerService:
             found = actor_drawer(session, actor)
             if found is not None and found[0] is not None:
                 _refuse_reopen(found[0])
+            self.days.check_open_in(session, actor, None)  # a closed day: refused before any code is spent
+            check_vault_has(session, actor.branch_code, counts, currency)
             spec = self._open_spec(session, actor, counts, currency)
             if ask:
                 self.four_eyes.consume(session, spec, None)

@@ -15,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from teller_tui.common.errors import SchemaOutOfDate
+from teller_tui.common.i18n import _
 
 if TYPE_CHECKING:
     from teller_tui.db.engine import Database
@@ -58,12 +59,13 @@ def ensure_current(database: Database) -> None:
         return
     if not have:
         raise SchemaOutOfDate(
-            "The database has no schema yet. Run `teller db upgrade` (or `teller demo` for a demo branch).")
+            _("The database has no schema yet. Run `teller db upgrade` (or `teller demo` for a demo branch)."))
     unknown = have - _all_revisions()
     if unknown:
         raise SchemaOutOfDate(
-            f"The database schema ({', '.join(sorted(unknown))}) is newer than this program. Upgrade the program.")
-    raise SchemaOutOfDate("The database schema is out of date. Run `teller db upgrade`.")
+            _("The database schema ({revisions}) is newer than this program. Upgrade the program.").format(
+                revisions=", ".join(sorted(unknown))))
+    raise SchemaOutOfDate(_("The database schema is out of date. Run `teller db upgrade`."))
 
 
 def _all_revisions() -> set[str]:

@@ -62,7 +62,8 @@ from teller_tui.common.errors import (
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
-from teller_tui.desk.cash_checks import CashCheck, apply_risk_blocks, check_drawer_cash, fmt
+from teller_tui.desk.cash_checks import (CashCheck, apply_risk_blocks, check_drawer_cash, counter_refusal, fmt,
+                                         limits_left)
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
 from teller_tui.desk.cash_usage import cash_out_today_for_actor, cash_today_for_customer
 from teller_tui.desk.entry_receipts import entry_receipt, txn_result
@@ -168,7 +169,7 @@ class CashService:
                 except LimitExceeded as exc:
                     chk.refuse(exc)
         if kind == EntryKind.CASH_OUT and chk.refusal is None:
-            self._check_drawer_cash(session, actor, amount, chk, drawer_account_id)
+            check_drawer_cash(session, self.ledger, actor, amount, chk, drawer_account_id)
         if in_side is not None and chk.refusal is None:
             try:
                 check_money_in(self.tiers, tier=in_side.wallet.tier,
@@ -190,17 +191,6 @@ class CashService:
         chk.customer_before = before
         return chk
 
-    def _check_drawer_cash(self, session: Session, actor: Actor, amount: Money, chk: CashCheck,
-                           drawer_account_id: int | None) -> None:
-        """Refuse a cash-out the actor's drawer cannot pay (no open drawer, or not enough cash in it)."""
-        if drawer_account_id is None:
-            try:
-                drawer_account_id = self._drawer_account(session, actor)
-            except DomainError as exc:
-                chk.refuse(exc)
-                return
-        check_drawer_cash(session, self.ledger, drawer_account_id, amount, chk)
-
     # -- previews ----------------------------------------------------------------------------
     def _preview(self, actor: Actor, kind: str, wallet_id: int, amount: Money, to_wallet_id: int | None = None
                  ) -> Preview:
@@ -208,7 +198,9 @@ class CashService:
             src = self.wallet_side(s, wallet_id)
             dst = self.wallet_side(s, to_wallet_id) if to_wallet_id is not None else None
             chk = self.check_limits(s, actor, kind, amount, src, dst)
-            return cash_preview(kind, src, dst, amount, refusal=chk.refusal, reasons=chk.reasons, rules=chk.rules)
+            counter = counter_refusal(s, actor, kind)  # a closed day or drawer first, whatever the amount
+            return cash_preview(kind, src, dst, amount, refusal=counter or chk.refusal, reasons=chk.reasons,
+                                rules=chk.rules, left=limits_left(s, self.tiers, kind, src, self._today(s, actor)))
 
     @guarded("cash")
     def preview_cash_in(self, actor: Actor, wallet_id: int, amount: Money) -> Preview:

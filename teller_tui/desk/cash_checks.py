@@ -11,19 +11,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from teller_tui.common.errors import Conflict, LimitExceeded
+from teller_tui.branch.drawer_lookup import require_open_drawer
+from teller_tui.common.errors import Conflict, DomainError, LimitExceeded
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
-from teller_tui.desk.cash_types import WalletSide
+from teller_tui.desk.cash_types import CASH_KINDS, LimitsLeft, WalletSide
+from teller_tui.ledger.business_day import open_business_date
+from teller_tui.ledger.kinds import EntryKind
 from teller_tui.risk.blocking import RISK_APPROVAL_RULE, PostingGate, WalletParty
+from teller_tui.wallets.limits import class_limits, room_today
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from sqlmodel import Session
+
+    from teller_tui.audit.trail import Actor
+    from teller_tui.wallets.classes import TierTable
 
     from teller_tui.ledger import Ledger
 
-__all__ = ["CashCheck", "apply_risk_blocks", "check_drawer_cash", "fmt"]
+__all__ = ["CashCheck", "apply_risk_blocks", "check_drawer_cash", "counter_refusal", "fmt", "limits_left"]
 
 
 @dataclass
@@ -51,9 +60,16 @@ def fmt(m: Money) -> str:
         return f"{m.plain()} {m.currency}"
 
 
-def check_drawer_cash(session: Session, ledger: Ledger, drawer_account_id: int, amount: Money,
-                      chk: CashCheck) -> None:
-    """Refuse a cash-out larger than the cash in the teller's drawer (holds past their time left out)."""
+def check_drawer_cash(session: Session, ledger: Ledger, actor: Actor, amount: Money, chk: CashCheck,
+                      drawer_account_id: int | None = None) -> None:
+    """Refuse a cash-out the actor's drawer cannot pay: no open drawer, or not enough cash in it
+    (holds past their time left out). ``drawer_account_id`` when the caller already looked it up."""
+    if drawer_account_id is None:
+        try:
+            drawer_account_id = require_open_drawer(session, actor).account_id
+        except DomainError as exc:
+            chk.refuse(exc)
+            return
     cash = ledger.balance(session, drawer_account_id).available
     if amount > cash:
         chk.refuse(LimitExceeded(_("Not enough cash in your drawer: it holds {amount}.").format(
@@ -72,3 +88,30 @@ def apply_risk_blocks(session: Session, gate: PostingGate, amount: Money, src: W
             return False
         chk.need(RISK_APPROVAL_RULE, block.reason)
     return True
+
+
+def counter_refusal(session: Session, actor: Actor, kind: str) -> DomainError | None:
+    """What refuses any amount at the counter now: cash needs the actor's open drawer (so an open
+    business day), a transfer an open business day. The preview shows it before the teller confirms."""
+    if kind in CASH_KINDS:
+        try:
+            require_open_drawer(session, actor)
+        except DomainError as exc:
+            return exc
+        return None
+    if open_business_date(session, actor.branch_code) is None:
+        return Conflict(_("No business day is open at this branch."), code="no_business_day")
+    return None
+
+
+def limits_left(session: Session, tiers: TierTable, kind: str, src: WalletSide, on: date) -> LimitsLeft:
+    """What the wallet's class still allows: out of it today (daily and yearly limits left) and in one
+    payment, for money leaving it; up to the balance limit for money coming in. ``None``: no limit."""
+    wallet = src.wallet
+    t = class_limits(tiers, wallet.tier, on)
+    if kind == EntryKind.CASH_IN:
+        room = None if t.balance_cap is None else Money(max(t.balance_cap.minor - src.balance, 0), wallet.currency)
+        return LimitsLeft(balance_room=room)
+    today = room_today(session, tiers, tier=wallet.tier, account_id=wallet.account_id, on=on,
+                       currency=wallet.currency)
+    return LimitsLeft(today=today, per_payment=t.per_txn)

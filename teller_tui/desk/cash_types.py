@@ -26,6 +26,15 @@ def new_idempotency_key(prefix: str = "desk") -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitsLeft:
+    """What the wallet's class still allows (``None``: no such limit, or not for this direction)."""
+
+    today: Money | None = None  # out of the wallet today (daily and yearly limits left)
+    per_payment: Money | None = None  # one payment out
+    balance_room: Money | None = None  # money in, up to the balance limit
+
+
+@dataclass(frozen=True, slots=True)
 class Preview:
     """What the confirmation dialog shows before anything is posted."""
 
@@ -44,6 +53,7 @@ class Preview:
     counterparty_wallet: str = ""
     customer_id: int | None = None
     wallet_id: int | None = None
+    left: LimitsLeft = field(default_factory=LimitsLeft)
 
     @property
     def allowed(self) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from teller_tui.common.errors import DomainError
 from teller_tui.common.formatting import amount_in_words
 from teller_tui.common.money import Money
-from teller_tui.desk.cash_types import Preview, WalletSide
+from teller_tui.desk.cash_types import LimitsLeft, Preview, WalletSide
 from teller_tui.ledger.kinds import EntryKind
 
 
@@ -28,7 +28,8 @@ def _code(refusal: Exception | None) -> str | None:
 
 
 def cash_preview(kind: str, src: WalletSide, dst: WalletSide | None, amount: Money, *,
-                 refusal: Exception | None, reasons: Sequence[str], rules: Sequence[str]) -> Preview:
+                 refusal: Exception | None, reasons: Sequence[str], rules: Sequence[str],
+                 left: LimitsLeft | None = None) -> Preview:
     """Cash in / cash out / transfer: the source wallet's balance before and after."""
     sign = 1 if kind == EntryKind.CASH_IN else -1
     before = Money(src.balance, src.wallet.currency)
@@ -40,7 +41,7 @@ def cash_preview(kind: str, src: WalletSide, dst: WalletSide | None, amount: Mon
         refusal=str(refusal) if refusal is not None else None, refusal_code=_code(refusal),
         counterparty_name=dst.customer.full_name if dst else "",
         counterparty_wallet=dst.wallet.number if dst else "",
-        customer_id=src.wallet.customer_id, wallet_id=src.wallet.id)
+        customer_id=src.wallet.customer_id, wallet_id=src.wallet.id, left=left or LimitsLeft())
 
 
 def reversal_preview(src: WalletSide, amount: Money, *, refusal: DomainError | None, reasons: Sequence[str],

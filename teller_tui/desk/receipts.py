@@ -47,6 +47,7 @@ class ReceiptData:
     reverses_reference: str = ""
     bank_name: str = ""
     copy_label: str = ""  # e.g. "REPRINT"
+    channel: str = "counter"  # "kiosk": the customer's own copy (no teller, no signature lines)
 
 
 _TITLES: dict[str, dict[str, str]] = {
@@ -61,13 +62,14 @@ _LABELS: dict[str, dict[str, str]] = {
         "to_customer": "Payee", "to_wallet": "To wallet", "amount": "Amount", "in_words": "In words",
         "balance": "New balance", "memo": "Memo", "reverses": "Reverses", "signature": "Customer signature",
         "teller_sig": "Teller", "keep": "Please keep this receipt.", "bank": "Digital Wallet Counter",
+        "kiosk": "Self-service kiosk: customer copy",
     },
     "zh_CN": {
         "branch": "网点", "terminal": "终端", "teller": "柜员", "reference": "流水号", "date": "交易时间",
         "business_date": "营业日期", "customer": "客户", "wallet": "钱包", "to_customer": "收款人",
         "to_wallet": "收款钱包", "amount": "金额", "in_words": "大写", "balance": "余额", "memo": "附言",
         "reverses": "原流水号", "signature": "客户签名", "teller_sig": "柜员", "keep": "请妥善保管本凭条。",
-        "bank": "数字钱包柜台",
+        "bank": "数字钱包柜台", "kiosk": "自助终端 客户联",
     },
 }
 
@@ -146,12 +148,16 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
     rule = "=" * width
     center(clean_text(data.bank_name, limit=200) or lab["bank"])
     center(_TITLES[loc].get(data.kind, data.kind.upper()))
+    kiosk = data.channel == "kiosk"
+    if kiosk:
+        center(lab["kiosk"])
     if data.copy_label:
         center(f"** {clean_text(data.copy_label, limit=200)} **")
     out.append(rule)
     row(lab["branch"], data.branch_code)
     row(lab["terminal"], data.terminal_id)
-    row(lab["teller"], data.teller)
+    if not kiosk:
+        row(lab["teller"], data.teller)
     row(lab["reference"], data.reference)
     row(lab["date"], format_datetime(data.posted_at, loc))
     row(lab["business_date"], data.business_date.isoformat())
@@ -172,7 +178,7 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
         row(lab["memo"], data.memo)
     out.append(rule)
     out.append("")
-    for key in ("signature", "teller_sig"):
+    for key in () if kiosk else ("signature", "teller_sig"):
         label = lab[key] + ":"
         line_w = min(width - _width(label) - 1, 40)
         if line_w < 12:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -390,6 +390,6 @@ class KioskService:
         except DomainError as exc:  # kept so that "why did my transfer fail?" can be answered at the counter
             record_refusal(self.db, self.audit, actor, exc, "kiosk", EntryKind.TRANSFER, from_wallet_id, amount)
             raise
-        txn = self.cash.finish(result, data)
+        txn = self.cash.finish(result, EntryReceipt(replace(data.data, channel="kiosk"), data.wallet_number_full))
         return KioskReceipt(txn.reference, txn.amount, txn.new_balance, txn.posted_at, txn.receipt_text,
                             txn.replayed)

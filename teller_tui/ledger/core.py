@@ -449,7 +449,8 @@ class Ledger:
         existing_key = session.execute(select(col(JournalEntry.id)).where(
             col(JournalEntry.idempotency_key) == idempotency_key)).scalar()
         if already is not None and existing_key != already:
-            raise Conflict(f"Entry {original.reference} has already been reversed", code="already_reversed")
+            raise Conflict(f"Entry {original.reference} has already been reversed", code="already_reversed",
+                           reference=original.reference)
         return self.post(session, req, reverses_entry_id=entry_id)
 
     # -- holds (two-phase transfers) --------------------------------------------------------
@@ -618,7 +619,7 @@ class Ledger:
 
     def _require_pending(self, session: Session, hold: Hold) -> None:
         if hold.status != "pending":
-            raise Conflict(f"This hold is already {hold.status}", code=f"hold_{hold.status}")
+            raise Conflict(f"This hold is already {hold.status}", code=f"hold_{hold.status}", status=hold.status)
         if hold.expires_at is not None and hold.expires_at <= self.clock.now():
             self._expire(session, hold)
             raise Conflict("This hold has expired; the funds were released", code="hold_expired")

@@ -92,7 +92,7 @@ class WalletService:
                 col(Wallet.status) != WalletStatus.CLOSED)).first()
             if clash is not None:
                 raise Conflict(f"This customer already has a class {tier} wallet ({clash[0]})",
-                               code="wallet_tier_exists")
+                               code="wallet_tier_exists", tier=tier, wallet=clash[0])
         if number is None:
             seq = int(session.execute(select(func.coalesce(func.max(col(Wallet.id)), 0))).scalar_one()) + 1
             number = wallet_number_for(seq)
