@@ -69,7 +69,7 @@ async def test_arrow_keys_move_between_kiosk_buttons(services: Any, clock: FakeC
             focused = app.screen.focused
             assert isinstance(focused, Button)
             seen.append(focused.id)
-        assert seen == ["transfer", "finish", "history", "finish", "history", "finish"]
+        assert seen == ["transfer", "ask_help", "finish", "ask_help", "finish", "ask_help"]
 
 
 async def test_idle_warning_counts_down_and_a_key_extends(services: Any, clock: FakeClock) -> None:  # noqa: F811
