@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     draft_expiry_hours: int = Field(72, ge=1)
     over_short_tolerance: str = Field("10.00", description="Drawer difference posted without approval (yuan)")
     keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys, e.g. {'cash_in': 'f5'}")
+    web_cjk_font: Path | None = Field(None, description="Font file `teller serve` sends browsers for Chinese "
+                                      "(TTF/OTF/TTC); default: the first of the usual Noto CJK / WenQuanYi paths")
     # Allow tests/benchmarks on throwaway files to relax durability explicitly (never the default).
     sqlite_synchronous: Literal["FULL", "EXTRA"] = "FULL"
     allow_network_filesystem: bool = False
