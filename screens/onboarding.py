@@ -196,9 +196,10 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
             self.info, self.error, self.announce = info, error, announce
 
     class Issued(Message):
-        def __init__(self, result: IssueResult | None, error: BaseException | None, step: str | None) -> None:
+        def __init__(self, result: IssueResult | None, error: BaseException | None, step: str | None,
+                     sheet: str = "") -> None:
             super().__init__()
-            self.result, self.error, self.step = result, error, step
+            self.result, self.error, self.step, self.sheet = result, error, step, sheet
 
     class Enrolled(Message):
         def __init__(self, enrolment: TotpEnrolment | None, error: BaseException | None) -> None:
@@ -796,10 +797,12 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         self.data = self.collect()
         self._busy = True
         self._status(_("Issuing the wallet…"))
-        self._issue_worker(self.data, pin, self.totp_secret, self.draft_id)
+        width = max(32, self.query_one("#onb-panes").size.width - 2)  # the sheet as shown in the pane
+        self._issue_worker(self.data, pin, self.totp_secret, self.draft_id, width)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="issue")
-    def _issue_worker(self, data: dict[str, Any], pin: str, secret: str | None, draft_id: int | None) -> None:
+    def _issue_worker(self, data: dict[str, Any], pin: str, secret: str | None, draft_id: int | None,
+                      width: int) -> None:
         from teller_tui.common.errors import ValidationError
         from teller_tui.wallets.onboarding import INPUT_STEPS
 
@@ -818,9 +821,14 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
                 result = svc.issue(self.actor, data, pin=pin, totp_secret=secret, draft_id=draft_id,
                                    idempotency_key=self.idempotency_key)
                 self.result = result
-                self.post_message(self.Issued(result, None, None))
             except Exception as exc:  # noqa: BLE001
                 self.post_message(self.Issued(None, exc, getattr(exc, "details", {}).get("step")))
+                return
+        try:  # the printed sheet is 80 columns; the pane shows it at its own width, nothing cut
+            sheet = svc.welcome_text(result.wallet.wallet_id, width=width)
+        except Exception:  # noqa: BLE001 - the 80-column text still shows
+            sheet = result.welcome_text
+        self.post_message(self.Issued(result, None, None, sheet))
 
     @on(Issued)
     def _issued(self, message: Issued) -> None:
@@ -844,7 +852,8 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
                 w.value = ""
         self.done.update(self.steps[:-1])
         self.attention.clear()
-        self.query_one("#welcome-sheet", Static).update(Content(clean(result.welcome_text, multiline=True)))
+        self.query_one("#welcome-sheet", Static).update(
+            Content(clean(message.sheet or result.welcome_text, multiline=True)))
         self.query_one("#issue-note", Static).update(Content(_("Wallet issued.")))
         self._go(self.steps.index("welcome"))
         self.done.add("welcome")

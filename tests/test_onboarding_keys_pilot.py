@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from sqlalchemy import select
 
 from desk_harness import Desk, make_desk
@@ -102,6 +103,8 @@ async def test_class2_onboarding_in_twelve_keys_ends_on_the_customer(desk: Desk)
         assert step_of(pilot) == "welcome", screen.query_one("#onb-status").render()
         sheet = str(screen.query_one("#welcome-sheet").render())
         assert "客服热线（24小时）" in sheet and "400-000-0000" in sheet and "…" not in sheet
+        pane = screen.query_one("#welcome-sheet").size.width  # drawn at the pane's width: no line wraps
+        assert all(cell_len(line) <= pane for line in sheet.splitlines()), (pane, sheet)
         await keys.press("enter")  # open the new customer
         assert type(pilot.app.screen).__name__ == "CustomerScreen"
         assert keys.count <= KEY_BUDGET, keys.log
