@@ -154,11 +154,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"teller: serving on {args.host}: reachable from the network; use TLS in front of it.",
               file=sys.stderr)
-    from textual_serve.server import Server
+    from teller_tui.common.settings import load_settings
+
+    from .serve import TellerServer, find_cjk_font
 
     title = "Teller kiosk" if args.kiosk else "Teller"
-    server = Server(app_command(kiosk=args.kiosk, terminal=args.terminal), host=args.host, port=args.port,
-                    title=title, public_url=args.public_url)
+    font = find_cjk_font(load_settings().web_cjk_font)
+    if font is None:
+        print("teller: no CJK font found to send browsers (set TELLER_WEB_CJK_FONT, or install "
+              "fonts-wqy-microhei / fonts-noto-cjk); Chinese shows only where the browser has a font.",
+              file=sys.stderr)
+    server = TellerServer(app_command(kiosk=args.kiosk, terminal=args.terminal), host=args.host, port=args.port,
+                          title=title, public_url=args.public_url, cjk_font=font)
     print(f"Serving {title} at http://{args.host}:{args.port}/ (Ctrl+C stops)", file=sys.stderr)
     server.serve()
     return 0

@@ -91,6 +91,15 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
     "explanations": [],  # built from teller_tui.wallets.onboarding.EXPLANATIONS
     "review": [("consent", "check", N_("The customer agreed to the terms and to the use of their data"))],
 }
+#: What F10 confirms on each step (the box it ticks), shown under the step's fields.
+CONFIRM_NOTES = {
+    "identity": N_("F10: you checked the original document in person, and go on"),
+    "contact": N_("F10: the customer confirmed the number, and go on"),
+    "review": N_("F10: the customer agrees, and the wallet is issued"),
+}
+CONFIRM_BOXES = {"identity": ("in_person",), "contact": ("phone_confirmed",), "review": ("consent",)}
+#: Fields the core fills in when left empty (written back after the step is checked).
+DERIVED_FIELDS = {"personal": ("name_latin", "birth_date", "sex", "nationality")}
 #: Fields never put into ``data`` (kept only in widgets).
 SECRET_FIELDS = {("security", "pin"), ("security", "pin_again"), ("security", "totp_code")}
 
@@ -160,11 +169,16 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         Binding("pageup", "back", N_("Back"), id="onboarding.back_pgup", show=False, priority=True),
         Binding("ctrl+s", "save_draft", N_("Save draft"), id="onboarding.save", priority=True),
         Binding("escape", "leave", N_("Leave"), id="onboarding.leave"),
+        Binding("f10", "confirm", N_("Confirm, go on"), id="onboarding.confirm"),
         Binding("f8", "print_sheet", N_("Print sheet"), id="onboarding.print"),
+        *(Binding(str(n), f"pick_tier({n})", show=False, id=f"onboarding.tier{n}") for n in range(1, 5)),
     ]
     HELP = N_(
         "## New customer\n\n"
         "- **ctrl+n** or **Enter** next step (checks this step first)\n"
+        "- **F10** confirm and go on: the document was seen in person, the number read back, "
+        "everything explained, the customer consents (then the wallet is issued)\n"
+        "- **1**-**4** on the class list: choose that class\n"
         "- **ctrl+b** or **PgUp** back (nothing typed is lost)\n"
         "- **ctrl+s** save as a draft; any teller of the branch can resume it from the drafts list\n"
         "- **Esc** leave (asks whether to keep a draft)\n\n"
@@ -183,9 +197,10 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
             self.info, self.error, self.announce = info, error, announce
 
     class Issued(Message):
-        def __init__(self, result: IssueResult | None, error: BaseException | None, step: str | None) -> None:
+        def __init__(self, result: IssueResult | None, error: BaseException | None, step: str | None,
+                     sheet: str = "") -> None:
             super().__init__()
-            self.result, self.error, self.step = result, error, step
+            self.result, self.error, self.step, self.sheet = result, error, step, sheet
 
     class Enrolled(Message):
         def __init__(self, enrolment: TotpEnrolment | None, error: BaseException | None) -> None:
@@ -255,7 +270,8 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     def _pane(self, step: str, choices: dict[str, dict[str, str]], explanations: dict[str, str]) -> ComposeResult:
         if step == "explanations":
-            yield Static(Content(_("Tick each item once you have explained it to the customer:")), classes="onb-note")
+            yield Static(Content(_("Explain each item to the customer, then F10 marks them all explained "
+                                   "(or tick them one by one):")), classes="onb-note")
             for key, label in explanations.items():
                 yield TickBox(_(label), bool(self.data["explanations"].get(key)), id=f"explanations-{key}")
             return
@@ -268,7 +284,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
             return
         if step == "issue":
             yield Static(Content(_("Everything is checked. Issue the wallet now? (ctrl+n or the button)")),
-                         classes="onb-note")
+                         classes="onb-note", id="issue-note")
             yield Button(_("Issue wallet"), id="issue-go", variant="primary")
             return
         if step == "welcome":
@@ -276,7 +292,6 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
             with Horizontal(classes="onb-buttons"):
                 yield Button(_("Print / save sheet (F8)"), id="welcome-print")
                 yield Button(_("Open customer"), id="welcome-customer", variant="primary")
-                yield Button(_("Done"), id="welcome-done")
             return
         for field, kind, label in FIELDS.get(step, []):
             wid = f"{step}-{field}"
@@ -301,6 +316,8 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
                              if hint else "", id="funding-bank", classes="onb-note")
             if (step, field) == ("security", "totp"):
                 yield Static("", id="security-qr", classes="onb-qr")
+        if step in CONFIRM_NOTES:
+            yield Static(Content(_(CONFIRM_NOTES[step])), classes="onb-note")
         if step == "security":
             note = _("The PIN was set before this draft was saved: ask the customer to type it again.") \
                 if self.data["security"].get("pin_set") else ""
@@ -386,6 +403,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     def _go(self, index: int) -> None:
         self.index = index
+        self.refresh_bindings()
         self.query_one("#onb-panes", ContentSwitcher).current = f"pane-{self.step}"
         self._refresh_steps()
         self._enter_step()
@@ -399,11 +417,19 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         elif self.step == "review":
             self._fill_review()
         elif self.step == "funding":
+            self._default_link()
             self._show_bank()
         self.call_after_refresh(self._focus_first)
 
     def _focus_first(self) -> None:
         pane = self.query_one(f"#pane-{self.step}")
+        if self.step == "welcome":
+            self.query_one("#welcome-customer", Button).focus()
+            return
+        for w in pane.query(Input):  # where typing starts: the first empty field
+            if not w.value and w.focusable and w.display and not w.disabled:
+                w.focus()
+                return
         for w in pane.query("Input, Select, Checkbox, OptionList, Button"):
             if w.focusable and not w.disabled:
                 w.focus()
@@ -459,11 +485,13 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         self.action_next()
 
     def _fill_review(self) -> None:
+        """Everything the wallet will be opened with, on one page (a long address wraps; nothing is cut)."""
+        from teller_tui.common.i18n import get_locale
         from teller_tui.common.masks import mask_card, mask_document_number, mask_phone
         from teller_tui.wallets.onboarding import EXPLANATIONS, MONTHLY_BANDS, PURPOSES
 
         d = self.collect()
-        ident, pers, fund = d["identity"], d["personal"], d["funding"]
+        ident, pers, fund, risk = d["identity"], d["personal"], d["funding"], d["risk"]
         doc = _(DOC_TYPES.get(ident.get("doc_type") or "", "")) if ident.get("doc_type") else ""
         number = ident.get("number") or ""
         try:
@@ -471,22 +499,45 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         except ValueError:
             masked_doc = ""
         digits = "".join(ch for ch in str(fund.get("number") or "") if ch.isdigit())
-        lines = [
-            (_("Document"), f"{doc} {masked_doc}".strip()),
-            (_("Name"), pers.get("full_name", "")), (_("Latin spelling"), pers.get("name_latin", "")),
-            (_("Birth date"), pers.get("birth_date", "")), (_("Address"), pers.get("address", "")),
-            (_("Mobile"), mask_phone(d["contact"].get("phone") or "") if d["contact"].get("phone") else ""),
-            (_("Purpose"), _(PURPOSES.get(d["risk"].get("purpose", ""), "-"))),
-            (_("Monthly"), _(MONTHLY_BANDS.get(d["risk"].get("monthly", ""), "-"))),
-            (_("Wallet class"), str(d["tier"].get("tier") or "")),
-            (_("Funding source"), _(LINK_KINDS.get(fund.get("kind", "none"), "")) + (
-                " " + mask_card(digits) if digits else "")),
-            (_("Authenticator app"), _("yes") if d["security"].get("totp") else _("no")),
-            (_("Explained"), ", ".join(_(EXPLANATIONS[k]).split(" (")[0] for k in EXPLANATIONS
-                                       if d["explanations"].get(k))),
+        tier = d["tier"].get("tier")
+        try:
+            tier_name = self.tier_table.tier(int(tier), on=self.today).name(get_locale()) if tier else ""
+        except Exception:  # noqa: BLE001 - shown as the bare number
+            tier_name = str(tier or "")
+        sex = _(SEX_CHOICES.get(str(pers.get("sex") or ""), "")) if pers.get("sex") else ""
+        explained = sum(1 for k in EXPLANATIONS if d["explanations"].get(k))
+        phone = d["contact"].get("phone") or ""
+        rows: list[list[tuple[str, str]]] = [
+            [(_("Document"), f"{doc} {masked_doc}".strip())],
+            [(_("Name"), pers.get("full_name", "")), (_("Latin spelling"), pers.get("name_latin", ""))],
+            [(_("Birth date"), pers.get("birth_date", "")), (_("Sex"), sex),
+             (_("Nationality"), pers.get("nationality", ""))],
+            [(_("Address"), pers.get("address", ""))],
+            [(_("Occupation"), pers.get("occupation", ""))],
+            [(_("Mobile"), mask_phone(phone) if phone else "")],
+            [(_("Purpose"), _(PURPOSES.get(risk.get("purpose", ""), "-"))),
+             (_("Monthly"), _(MONTHLY_BANDS.get(risk.get("monthly", ""), "-")))],
+            [(_("Politically exposed"), _("yes") if risk.get("pep") else _("no"))],
+            [(_("Wallet class"), tier_name)],
+            [(_("Funding source"), _(LINK_KINDS.get(fund.get("kind", "none"), "")) + (
+                " " + mask_card(digits) if digits else ""))],
+            [(_("Wallet PIN"), _("set") if self.value("security", "pin") else _("not set")),
+             (_("Authenticator app"), _("yes") if d["security"].get("totp") else _("no"))],
+            [(_("Explained"), _("{n} of {total}").format(n=explained, total=len(EXPLANATIONS)))],
         ]
-        text = "\n".join(f"{clean(a)}: {clean(b)}" for a, b in lines)
+        text = "\n".join(" · ".join(f"{clean(a)}: {clean(str(b)) or '-'}" for a, b in row) for row in rows)
         self.query_one("#review-summary", Static).update(Content(text))
+
+    def _default_link(self) -> None:
+        """A class that needs the customer's own card or account starts the funding step on "card"."""
+        kind = self.query_one("#funding-kind", Select)
+        tier = self.data["tier"].get("tier")
+        if kind.value != "none" or tier is None:
+            return
+        offers = {o.tier.number: o for o in self.services.onboarding.offered_tiers(self.collect())}
+        offer = offers.get(int(tier))
+        if offer is not None and offer.needs_link:
+            kind.value = "card"
 
     # -- funding: show the bank as the number is typed ---------------------------------------------
     @on(Input.Changed, "#funding-number")
@@ -551,11 +602,32 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         self.query_one("#security-qr", Static).update(Content(qr + "\n" + text))
 
     # -- navigation ---------------------------------------------------------------------------------
+    def action_confirm(self) -> None:
+        """F10: tick what this step asks the teller to confirm (every explanation on that step), then go on."""
+        from teller_tui.wallets.onboarding import EXPLANATIONS
+
+        if self._busy or self.step not in (*CONFIRM_BOXES, "explanations"):
+            return
+        fields = tuple(EXPLANATIONS) if self.step == "explanations" else CONFIRM_BOXES[self.step]
+        for field in fields:
+            self.query_one(f"#{self.step}-{field}", Checkbox).value = True
+        self.action_next()
+
+    def action_pick_tier(self, number: int) -> None:
+        """1-4 on the class step: choose that class (when offered) and go on."""
+        ol = self.query_one("#tier-tier", OptionList)
+        for i in range(ol.option_count):
+            if ol.get_option_at_index(i).id == str(number):
+                ol.highlighted = i
+                self.action_next()
+                return
+        self._status(_("Class {tier} is not offered for this customer").format(tier=number), error=True)
+
     def action_next(self) -> None:
         if self._busy:
             return
         if self.step == "welcome":
-            self.dismiss(self.result.customer_id if self.result else None)
+            self._welcome_customer()
             return
         if self.step == "issue":
             self._issue()
@@ -613,9 +685,25 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         if self.step == "security":
             section.pop("pin", None)
         self.data[self.step].update({k: v for k, v in section.items() if k != "needs_link"})
+        self._show_derived(self.step, section)
         self.done.add(self.step)
         self.attention.discard(self.step)
         self._go(self.index + 1)
+        if self.step == "issue":  # the review and the customer's consent were the last check
+            self._issue()
+
+    def _show_derived(self, step: str, section: dict[str, Any]) -> None:
+        """Put what the core derived (birth date and sex from the ID, the pinyin) into the fields, so
+        the review and a step revisited show it and the teller can correct it."""
+        for field in DERIVED_FIELDS.get(step, ()):
+            value = section.get(field)
+            if not value:
+                continue
+            w = self.query_one(f"#{step}-{field}")
+            if isinstance(w, Input) and not w.value:
+                w.value = str(value)
+            elif isinstance(w, Select) and w.value in ("", Select.BLANK):
+                w.value = value
 
     def _duplicate(self, error: Any) -> None:
         from .confirm import ConfirmScreen
@@ -675,7 +763,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     def action_leave(self) -> None:
         if self.result is not None:
-            self.dismiss(self.result.customer_id)
+            self._welcome_customer()
             return
 
         def answer(choice: str | None) -> None:
@@ -710,10 +798,12 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         self.data = self.collect()
         self._busy = True
         self._status(_("Issuing the wallet…"))
-        self._issue_worker(self.data, pin, self.totp_secret, self.draft_id)
+        width = max(32, self.query_one("#onb-panes").size.width - 2)  # the sheet as shown in the pane
+        self._issue_worker(self.data, pin, self.totp_secret, self.draft_id, width)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="issue")
-    def _issue_worker(self, data: dict[str, Any], pin: str, secret: str | None, draft_id: int | None) -> None:
+    def _issue_worker(self, data: dict[str, Any], pin: str, secret: str | None, draft_id: int | None,
+                      width: int) -> None:
         from teller_tui.common.errors import ValidationError
         from teller_tui.wallets.onboarding import INPUT_STEPS
 
@@ -732,9 +822,14 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
                 result = svc.issue(self.actor, data, pin=pin, totp_secret=secret, draft_id=draft_id,
                                    idempotency_key=self.idempotency_key)
                 self.result = result
-                self.post_message(self.Issued(result, None, None))
             except Exception as exc:  # noqa: BLE001
                 self.post_message(self.Issued(None, exc, getattr(exc, "details", {}).get("step")))
+                return
+        try:  # the printed sheet is 80 columns; the pane shows it at its own width, nothing cut
+            sheet = svc.welcome_text(result.wallet.wallet_id, width=width)
+        except Exception:  # noqa: BLE001 - the 80-column text still shows
+            sheet = result.welcome_text
+        self.post_message(self.Issued(result, None, None, sheet))
 
     @on(Issued)
     def _issued(self, message: Issued) -> None:
@@ -758,7 +853,9 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
                 w.value = ""
         self.done.update(self.steps[:-1])
         self.attention.clear()
-        self.query_one("#welcome-sheet", Static).update(Content(clean(result.welcome_text, multiline=True)))
+        self.query_one("#welcome-sheet", Static).update(
+            Content(clean(message.sheet or result.welcome_text, multiline=True)))
+        self.query_one("#issue-note", Static).update(Content(_("Wallet issued.")))
         self._go(self.steps.index("welcome"))
         self.done.add("welcome")
         self._refresh_steps()
@@ -776,12 +873,9 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
 
     @on(Button.Pressed, "#welcome-customer")
     def _welcome_customer(self) -> None:
+        """After issuing, the wizard always ends on the new customer's view (Enter, ctrl+n or Esc)."""
         if self.result is not None:
             self._open_customer(self.result.customer_id)
-
-    @on(Button.Pressed, "#welcome-done")
-    def _welcome_done(self) -> None:
-        self.dismiss(self.result.customer_id if self.result else None)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -791,6 +885,10 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "print_sheet":
             return self.result is not None
+        if action == "confirm":
+            return self.result is None and self.step in (*CONFIRM_BOXES, "explanations")
+        if action == "pick_tier":
+            return self.step == "tier"
         if action in ("back", "save_draft") and self.result is not None:
             return False
         return True

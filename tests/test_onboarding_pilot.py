@@ -86,8 +86,7 @@ async def remaining_steps(pilot: Any, screen: Any, *, card: bool) -> Any:
         fill(screen, "explanations", **{key: True})
     screen = await next_step(pilot, "review")
     fill(screen, "review", consent=True)
-    screen = await next_step(pilot, "issue")
-    screen = await next_step(pilot, "welcome")
+    screen = await next_step(pilot, "welcome")  # the consent was the last check: issued at once
     return screen
 
 
@@ -107,9 +106,9 @@ async def test_complete_onboarding_issues_class1_wallet(desk: Desk) -> None:
         page = desk.services.customers.search("13912340000")
         assert [h.customer_id for h in page.results] == [c.id]
         assert desk.services.onboarding.list_drafts(desk.actor) == []  # autosaved drafts went with issuance
-        await pilot.press("ctrl+n")  # Done
+        await pilot.press("ctrl+n")  # leaving the welcome sheet opens the new customer (was: home)
         await settle(pilot)
-        assert type(pilot.app.screen).__name__ == "HomeScreen"
+        assert type(pilot.app.screen).__name__ == "CustomerScreen" and pilot.app.screen.customer_id == c.id
 
 
 async def test_interrupted_onboarding_resumed_from_home(desk: Desk) -> None:

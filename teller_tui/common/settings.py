@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     notify_backoff_seconds: float = Field(30.0, ge=0, description="First retry delay; doubles each attempt (max 1 h)")
     notify_lease_seconds: float = Field(120.0, ge=1, description="A claimed message is sent again after this")
     notify_app_interval_seconds: float = Field(0.0, ge=0, description="Running app sends every N s (0: only cron)")
+    web_cjk_font: Path | None = Field(None, description="Font file `teller serve` sends browsers for Chinese "
+                                      "(TTF/OTF/TTC); default: the first of the usual Noto CJK / WenQuanYi paths")
     # Allow tests/benchmarks on throwaway files to relax durability explicitly (never the default).
     sqlite_synchronous: Literal["FULL", "EXTRA"] = "FULL"
     allow_network_filesystem: bool = False

@@ -26,13 +26,13 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 
 
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.paths import data_file
+from teller_tui.common.pinyin import compact_pinyin
 
 __all__ = ["WatchEntry", "WatchHit", "Watchlist", "edit_distance", "name_keys"]
 
@@ -60,13 +60,9 @@ def _letters(text: str) -> str:
     return "".join(ch for ch in text.lower() if "a" <= ch <= "z")
 
 
-@cache
 def _pinyin(text: str) -> str:
-    # Imported here on purpose: pypinyin's dictionaries take ~300 ms to load, and only screening
-    # (an issue at onboarding, the periodic scan) needs them, never the start of a terminal.
-    from pypinyin import Style, lazy_pinyin
-
-    return _letters("".join(lazy_pinyin(text, style=Style.NORMAL, v_to_u=False, errors="ignore")))
+    # pypinyin loads on first use (common.pinyin): only screening needs it, never a terminal's start.
+    return compact_pinyin(text)
 
 
 def name_keys(*names: str) -> frozenset[str]:

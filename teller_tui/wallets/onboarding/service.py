@@ -25,11 +25,11 @@ from teller_tui.auth.qr import qr_text
 from teller_tui.auth.roles import Role
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.auth.totp import new_secret, provisioning_uri, verify_totp
-from teller_tui.common.clock import Clock, local_date
+from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.files import save_private_text
 from teller_tui.common.i18n import _, get_locale
-from teller_tui.common.masks import mask_name, mask_phone
+from teller_tui.common.masks import mask_phone
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
@@ -41,10 +41,11 @@ from teller_tui.risk.screening import OnboardingScreen
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.funding import FundingService
 from teller_tui.wallets.kyc import kyc_level
+from teller_tui.wallets.onboarding.naming import customer_number, with_pinyin
 from teller_tui.wallets.onboarding.drafts import DRAFT_TOTP_CONTEXT, DraftInfo, DraftState, draft_data, draft_label
-from teller_tui.wallets.onboarding.steps import DOC_NONE, EXPLANATIONS, INPUT_STEPS, STEPS, section
+from teller_tui.wallets.onboarding.steps import DOC_NONE, INPUT_STEPS, STEPS, section
 from teller_tui.wallets.onboarding.validation import TierOffer, evidence_of, invalid, offered_tiers, validate_section
-from teller_tui.wallets.onboarding.welcome import WelcomeSheet, render_welcome, welcome_points
+from teller_tui.wallets.onboarding.welcome import WelcomeSheet, load_sheet, render_welcome, welcome_points
 from teller_tui.wallets.service import WalletInfo, WalletService
 from teller_tui.auth.permissions import guarded
 
@@ -101,6 +102,8 @@ class OnboardingService:
     def validate_step(self, step: str, data: Mapping[str, Any], *, pin: str | None = None,
                       pin_again: str | None = None) -> dict[str, Any]:
         out = validate_section(step, data, today=self.today(), tiers=self.tiers, pin=pin, pin_again=pin_again)
+        if step == "personal":
+            out = with_pinyin(out)
         if step == "identity" and out["doc_type"] != DOC_NONE:
             found = self.find_duplicate(out["doc_type"], out["number"])
             if found is not None:
@@ -128,8 +131,12 @@ class OnboardingService:
 
     def find_duplicate(self, doc_type: str, number: str) -> tuple[int, str] | None:
         with self.db.read() as s:
-            row = s.execute(select(Customer.id, Customer.customer_no).where(
-                Customer.id_type == doc_type, Customer.id_number == number)).first()
+            return self._duplicate(s, doc_type, number)
+
+    @staticmethod
+    def _duplicate(s: Session, doc_type: str, number: str) -> tuple[int, str] | None:
+        row = s.execute(select(Customer.id, Customer.customer_no).where(
+            Customer.id_type == doc_type, Customer.id_number == number)).first()
         return None if row is None else (int(row[0]), str(row[1]))
 
     def _check_link_free(self, kind: str, number: str) -> None:
@@ -267,6 +274,7 @@ class OnboardingService:
         if sections["security"]["totp"] and not totp_secret:
             raise invalid(_("Enrol the authenticator app again: its secret was not kept"), "totp_missing",
                            "totp_code")
+        sections["personal"] = with_pinyin(sections["personal"])
         merged = {**dict(data), **sections}
         tier_no = int(sections["tier"]["tier"])
         tier = self.tiers.tier(tier_no, on=today)
@@ -278,24 +286,21 @@ class OnboardingService:
         points = welcome_points(today)
         ident, personal, contact = sections["identity"], sections["personal"], sections["contact"]
         fund = sections["funding"]
-        wallets = self.wallets
 
         def work(s: Session) -> tuple[int, str, WalletInfo, str, str]:
-            if ident["doc_type"] != DOC_NONE:
-                dup = s.execute(select(Customer.id, Customer.customer_no).where(
-                    Customer.id_type == ident["doc_type"], Customer.id_number == ident["number"])).first()
-                if dup is not None:
-                    raise DuplicateCustomer(int(dup[0]), str(dup[1]))
+            dup = None if ident["doc_type"] == DOC_NONE else self._duplicate(s, ident["doc_type"], ident["number"])
+            if dup is not None:
+                raise DuplicateCustomer(*dup)
             listed = self.screening.check(
                 s, actor, full_name=personal["full_name"], name_latin=personal["name_latin"], on=today,
                 id_number=None if ident["doc_type"] == DOC_NONE else ident["number"], approval_id=approval_id,
                 birth_date=date.fromisoformat(personal["birth_date"]) if personal["birth_date"] else None,
                 idempotency_key=idempotency_key)
             seq = int(s.execute(select(func.coalesce(func.max(Customer.id), 0))).scalar_one()) + 1
-            customer_no = f"C{seq:010d}"
+            customer_no = customer_number(seq)
             while s.execute(select(Customer.id).where(Customer.customer_no == customer_no)).first():
                 seq += 1
-                customer_no = f"C{seq:010d}"
+                customer_no = customer_number(seq)
             cust = Customer(
                 customer_no=customer_no, full_name=personal["full_name"], name_latin=personal["name_latin"],
                 phone=contact["phone"],
@@ -312,7 +317,7 @@ class OnboardingService:
             assert cust.id is not None
             if totp_secret and sections["security"]["totp"]:
                 cust.totp_secret_enc = self.box.encrypt(totp_secret, context=f"customer:{cust.id}:totp")
-            wallet = wallets.open_wallet(s, actor, cust.id, tier_no, explanations={
+            wallet = self.wallets.open_wallet(s, actor, cust.id, tier_no, explanations={
                 **sections["explanations"], "at": self.clock.now().isoformat(), "by": actor.username})
             masked, bank, reward = "", "", cast("EntryResult | None", None)
             if fund["kind"] != "none":
@@ -369,23 +374,7 @@ class OnboardingService:
     # -- welcome sheet ------------------------------------------------------------------------------
     def _sheet_for(self, wallet_id: int) -> WelcomeSheet:
         with self.db.read() as s:
-            w = s.get(Wallet, wallet_id)
-            if w is None:
-                raise NotFound(_("No such wallet"), code="no_wallet")
-            c = s.get(Customer, w.customer_id)
-            assert c is not None
-            link = s.execute(select(LinkedAccount).where(LinkedAccount.wallet_id == wallet_id,
-                                                         col(LinkedAccount.removed_at).is_(None))
-                             ).scalars().first()
-            points = self.ledger.balance(s, w.points_account_id).posted.minor if w.points_account_id else 0
-            expl = json.loads(w.explanations_json or "{}")
-            return WelcomeSheet(
-                wallet_number=w.number, customer_name=mask_name(c.full_name), customer_no=c.customer_no,
-                tier=self.tiers.tier(w.tier, on=local_date(w.opened_at)), opened_at=w.opened_at,
-                branch_code=c.branch_code, linked_masked=link.masked if link else "",
-                bank_name=link.bank_name if link else "", reward_points=points, pin_set=bool(c.pin_hash),
-                totp_enrolled=bool(c.totp_secret_enc),
-                explanations=tuple(k for k in EXPLANATIONS if expl.get(k)))
+            return load_sheet(s, self.ledger, self.tiers, wallet_id)
 
     def welcome_text(self, wallet_id: int, *, width: int = 80, locale: str | None = None) -> str:
         return render_welcome(self._sheet_for(wallet_id), width=width, locale=locale)

@@ -7,20 +7,27 @@ never contains the PIN or the TOTP secret. The reward and the contacts come from
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from teller_tui.common.errors import ValidationError
+from sqlmodel import Session, col, select
+
+from teller_tui.common.clock import local_date
+from teller_tui.common.errors import NotFound, ValidationError
 from teller_tui.common.formatting import display_width, format_datetime, format_limit, pad
 from teller_tui.common.i18n import _, get_locale, locale_override
+from teller_tui.common.masks import mask_name
 from teller_tui.common.reference import _default, _read_toml
 from teller_tui.common.text import clean_text
-from teller_tui.wallets.classes import Tier
+from teller_tui.ledger import Ledger
+from teller_tui.models import Customer, LinkedAccount, Wallet
+from teller_tui.wallets.classes import Tier, TierTable
 from teller_tui.wallets.identity.cards import format_wallet_number
 from teller_tui.wallets.onboarding.steps import EXPLANATIONS
 
-__all__ = ["WelcomeSheet", "render_welcome", "service_contacts", "welcome_points"]
+__all__ = ["WelcomeSheet", "load_sheet", "render_welcome", "service_contacts", "welcome_points", "wrap_cells"]
 
 
 def welcome_points(on: date, path: Path | None = None) -> int:
@@ -91,39 +98,86 @@ def render_welcome(sheet: WelcomeSheet, *, width: int = 80, locale: str | None =
         ]
         label_w = max(display_width(label) for label, _v in rows) + 2
         rule = "=" * width
-        title = _("Welcome to your digital wallet")
-        lines = [rule, pad(title, width, "center", clip=True), rule]
+        lines = [rule, *(pad(t, width, "center") for t in wrap_cells(_("Welcome to your digital wallet"), width)),
+                 rule]
         for label, value in rows:
-            lines.append(pad(label, label_w, clip=True) + pad(value, width - label_w, clip=True))
+            lines.extend(_field(label, value, label_w, width))
         lines.append("-" * width)
-        lines.append(_("We explained to you:"))
+        lines.extend(wrap_cells(_("We explained to you:"), width))
         for key in sheet.explanations:
-            lines.append("  [x] " + pad(_(EXPLANATIONS[key]), width - 6, clip=True))
+            lines.extend(_hanging("  [x] ", _(EXPLANATIONS[key]), width))
         lines.append("-" * width)
-        lines.append(_("Service contacts:"))
-        for label, value in service_contacts(loc):
-            lines.append("  " + pad(label, label_w, clip=True) + pad(value, width - label_w - 2, clip=True))
+        lines.extend(wrap_cells(_("Service contacts:"), width))
+        contacts = service_contacts(loc)
+        contact_w = max([display_width(label) + 4 for label, _v in contacts] or [0])
+        contact_w = contact_w if contact_w <= width // 2 else label_w + 2
+        for label, value in contacts:
+            lines.extend(_field("  " + label, value, contact_w, width))
         lines.append("-" * width)
         for note in (_("Never tell anyone your PIN or a code from your authenticator app; bank staff will "
                        "never ask for them."),
                      _("Lost your phone? Call us to freeze the wallet at once.")):
-            lines.extend(_wrap(note, width))
+            lines.extend(wrap_cells(note, width))
         lines.append(rule)
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    out, cur = [], ""
+def _field(label: str, value: str, label_w: int, width: int) -> list[str]:
+    """``label  value`` with the value wrapped under itself; a label wider than its column gets a line
+    of its own. Nothing is cut."""
+    if display_width(label) >= label_w or width - label_w < 12:
+        return wrap_cells(label, width) + _hanging(" " * min(label_w, width // 2), value, width)
+    return _hanging(pad(label, label_w), value, width)
+
+
+def _hanging(head: str, text: str, width: int) -> list[str]:
+    indent = display_width(head)
+    body = wrap_cells(text, max(1, width - indent)) or [""]
+    return [head + body[0]] + [" " * indent + more for more in body[1:]]
+
+
+_NO_LINE_START = frozenset("，。；：？！、）》」』,.;:?!)")
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` terminal cells (CJK counts two): broken at a space when
+    one is in the second half of the line, else between any two characters. Never cut."""
+    out: list[str] = []
+    cur = ""
     for ch in text:
         if display_width(cur + ch) > width:
             cut = cur.rfind(" ")
-            if cut > width // 2:
+            if ch != " " and cut > 0 and display_width(cur[:cut]) > width // 2:
                 out.append(cur[:cut])
                 cur = cur[cut + 1:]
+            elif ch in _NO_LINE_START and len(cur) > 1:  # never start a line with "。" or "）"
+                out.append(cur[:-1])
+                cur = cur[-1]
             else:
-                out.append(cur)
+                out.append(cur.rstrip())
                 cur = ""
+            if ch == " " and not cur:
+                continue
         cur += ch
     if cur:
         out.append(cur)
     return out
+
+
+def load_sheet(s: Session, ledger: Ledger, tiers: TierTable, wallet_id: int) -> WelcomeSheet:
+    """The welcome sheet of ``wallet_id`` as stored (a reprint shows what was issued)."""
+    w = s.get(Wallet, wallet_id)
+    if w is None:
+        raise NotFound(_("No such wallet"), code="no_wallet")
+    c = s.get(Customer, w.customer_id)
+    assert c is not None
+    link = s.execute(select(LinkedAccount).where(LinkedAccount.wallet_id == wallet_id,
+                                                 col(LinkedAccount.removed_at).is_(None))).scalars().first()
+    points = ledger.balance(s, w.points_account_id).posted.minor if w.points_account_id else 0
+    expl = json.loads(w.explanations_json or "{}")
+    return WelcomeSheet(
+        wallet_number=w.number, customer_name=mask_name(c.full_name), customer_no=c.customer_no,
+        tier=tiers.tier(w.tier, on=local_date(w.opened_at)), opened_at=w.opened_at,
+        branch_code=c.branch_code, linked_masked=link.masked if link else "",
+        bank_name=link.bank_name if link else "", reward_points=points, pin_set=bool(c.pin_hash),
+        totp_enrolled=bool(c.totp_secret_enc), explanations=tuple(k for k in EXPLANATIONS if expl.get(k)))
