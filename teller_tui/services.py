@@ -32,6 +32,7 @@ from teller_tui.cases.help import HelpRequestService
 from teller_tui.cases.service import CaseService
 from teller_tui.cases.service_levels import ServiceLevels
 from teller_tui.common.clock import Clock, SystemClock
+from teller_tui.common.printing.service import PrintService
 from teller_tui.common.settings import Settings
 from teller_tui.db import schema
 from teller_tui.db.engine import Database, make_database
@@ -97,6 +98,7 @@ class Services:
     risk_rules: RiskRules
     watchlist: Watchlist
     risk: RiskService
+    printing: PrintService
 
     def close(self) -> None:
         self.db.dispose()
@@ -175,4 +177,5 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
-                    risk_rules=risk_rules, watchlist=watchlist, risk=risk)
+                    risk_rules=risk_rules, watchlist=watchlist, risk=risk,
+                    printing=PrintService(settings))

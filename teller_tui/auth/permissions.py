@@ -118,6 +118,7 @@ ADMINS = (A, SYS)
 INFRASTRUCTURE: frozenset[str] = frozenset({
     "settings", "clock", "db", "ledger", "audit", "box", "tiers", "policy", "teller_limits", "kiosk_limits",
     "service_levels", "risk_rules", "watchlist",
+    "printing",  # sends text it is given to this terminal's printer: no data of its own, no database
 })
 
 PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {

@@ -1,4 +1,4 @@
-"""Plain-text receipts for an 80-column printer or a 58 mm (32-column) roll.
+"""Plain-text receipts for an 80-column printer or an 80 mm (48/42) or 58 mm (32-column) roll.
 
 Public API::
 
@@ -25,7 +25,7 @@ from teller_tui.common.text import clean_text
 
 __all__ = ["WIDTHS", "ReceiptData", "render_receipt", "reprint_label"]
 
-WIDTHS = (80, 32)
+WIDTHS = (80, 64, 48, 42, 32)  # 80: A4/dot matrix; 48 or 42: 80 mm roll; 32: 58 mm roll
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,7 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
     loc = _locale(locale)
     lab = _LABELS[loc]
 
-    label_w = 14 if width == 80 else 10
+    label_w = 14 if width >= 64 else 10
     value_w = width - label_w - 1
     out: list[str] = []
 
