@@ -80,6 +80,8 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("f5", "cash_in", N_("Cash in"), id="customer.cash_in"),
         Binding("f6", "cash_out", N_("Cash out"), id="customer.cash_out"),
         Binding("f7", "transfer", N_("Transfer"), id="customer.transfer"),
+        Binding("t", "linked_top_up", N_("Top up (linked)"), id="customer.linked_top_up"),
+        Binding("w", "linked_withdraw", N_("Withdraw (linked)"), id="customer.linked_withdraw"),
         Binding("r", "reprint", N_("Reprint"), id="customer.reprint"),
         Binding("f9", "reverse", N_("Reverse"), id="customer.reverse"),
         Binding("f4", "wallet_actions", N_("Wallet actions"), id="customer.wallet_actions"),
@@ -93,6 +95,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         "Wallets above, the selected wallet's history below (newest first, with the balance "
         "after each entry).\n\n"
         "- **F5 / F6 / F7** cash in, cash out, transfer from the selected wallet\n"
+        "- **t / w** top up from / withdraw to the customer's linked bank card or account\n"
         "- **Tab** moves between the wallet and history tables\n"
         "- **r** reprints the selected entry's receipt, **F9** reverses it "
         "(your own, today, once)\n"
@@ -428,6 +431,22 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
     def action_transfer(self) -> None:
         self._open_form("transfer")
 
+    def _open_linked(self, withdraw: bool) -> None:
+        view, wallet = self.view, self.wallet
+        if view is None or wallet is None:
+            self.show_info(_("Choose a wallet first"))
+            return
+        from .linked import LinkedTopUpForm, LinkedWithdrawForm
+
+        form = LinkedWithdrawForm if withdraw else LinkedTopUpForm
+        self.app.push_screen(form(view, wallet))
+
+    def action_linked_top_up(self) -> None:
+        self._open_linked(False)
+
+    def action_linked_withdraw(self) -> None:
+        self._open_linked(True)
+
     def action_reprint(self) -> None:
         row = self.selected_history_row()
         if row is None:
@@ -520,6 +539,12 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         self.app.push_screen(ReceiptScreen.from_result(result))
 
 
+register_command(PaletteCommand("linked_top_up", N_("Top up from linked account"), "screen.linked_top_up",
+                                N_("On a customer's screen: move money from the linked bank account into the wallet"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("linked_withdraw", N_("Withdraw to linked account"), "screen.linked_withdraw",
+                                N_("On a customer's screen: move money from the wallet to the linked bank account"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("customer_unlock_pin", N_("Unlock customer's kiosk PIN"), "screen.unlock_pin",
                                 N_("On a customer's screen: clear the wrong-PIN lock"),
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))

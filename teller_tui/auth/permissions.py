@@ -231,6 +231,12 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "token_for": PURE,
         "linked_for_wallet": READ,
     },
+    "linked_desk": {
+        "top_up": _actor(*STAFF, scope=Scope.BANK),
+        "withdraw": _actor(*STAFF, scope=Scope.BANK),
+        "preview_top_up": _actor(*STAFF, scope=Scope.BANK),
+        "preview_withdraw": _actor(*STAFF, scope=Scope.BANK),
+    },
     "onboarding": {
         "issue": _actor(*STAFF, scope=Scope.BANK),
         "save_draft": _actor(*STAFF),

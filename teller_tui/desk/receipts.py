@@ -51,8 +51,10 @@ class ReceiptData:
 
 _TITLES: dict[str, dict[str, str]] = {
     "en": {"cash_in": "CASH DEPOSIT TO WALLET", "cash_out": "CASH WITHDRAWAL FROM WALLET",
-           "transfer": "WALLET TRANSFER", "reversal": "REVERSAL"},
-    "zh_CN": {"cash_in": "钱包现金存入", "cash_out": "钱包现金支取", "transfer": "钱包转账", "reversal": "冲正"},
+           "transfer": "WALLET TRANSFER", "reversal": "REVERSAL",
+           "linked_top_up": "TOP-UP FROM LINKED BANK ACCOUNT", "linked_withdraw": "WITHDRAWAL TO LINKED BANK ACCOUNT"},
+    "zh_CN": {"cash_in": "钱包现金存入", "cash_out": "钱包现金支取", "transfer": "钱包转账", "reversal": "冲正",
+              "linked_top_up": "银行账户兑换至钱包", "linked_withdraw": "钱包兑回至银行账户"},
 }
 _LABELS: dict[str, dict[str, str]] = {
     "en": {

@@ -1,0 +1,136 @@
+"""Top-up from and withdrawal to the linked bank account, on the real app (Pilot) and in the core:
+keys t / w on the customer screen, confirmation naming the account, ledger rows, the receipt
+(printed to a loopback ESC/POS printer in Chinese), refusals that post nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from desk_harness import Desk, make_desk
+from onboarding_fixtures import card_number
+from pilot_helpers import settle
+from teller_tui.common.i18n import set_locale
+from teller_tui.common.money import Money
+from teller_tui.common.printing.escpos import decode_escpos
+from teller_tui.models import JournalEntry
+from test_desk_pilot import open_customer, static_text
+from test_print_pilot import _printer, wait_printed
+from test_printing import Listener
+
+CARD = card_number()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    srv = Listener()
+    yield srv
+    srv.close()
+
+
+def link(desk: Desk, key: str = "wang") -> str:
+    view = desk.services.funding.link_now(desk.actor, desk.customers[key], desk.wallets[key].wallet_id, "card",
+                                          CARD, "王芳")
+    return view.masked
+
+
+def kinds(desk: Desk) -> list[str]:
+    with desk.services.db.read() as s:
+        return [k for (k,) in s.execute(select(JournalEntry.kind).order_by(JournalEntry.seq))]
+
+
+async def fill(pilot: Any, key: str, amount: str) -> Any:
+    await pilot.press(key)
+    await settle(pilot)
+    form = pilot.app.screen
+    assert type(form).__name__ in ("LinkedTopUpForm", "LinkedWithdrawForm")
+    await pilot.press(*amount)
+    await pilot.press("enter")
+    await settle(pilot)
+    return form
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+async def test_top_up_from_linked_account_zh_80x24_printed(tmp_path: Any, db_path: Any, db: Any, clock: Any,
+                                                           listener: Listener) -> None:
+    desk = make_desk(tmp_path, db_path, db, clock, locale="zh_CN", **_printer(listener.port))
+    masked = link(desk)
+    try:
+        async with desk.app.run_test(size=(80, 24)) as pilot:
+            await desk.start(pilot)
+            await open_customer(pilot, desk, "wang")
+            form = await fill(pilot, "t", "1000")
+            assert masked in str(form.query_one("#linked-account").render())
+            assert type(pilot.app.screen).__name__ == "ConfirmScreen"
+            facts = static_text(pilot.app, "#confirm-facts")
+            assert masked in facts and "壹仟元整" in facts and "2,000.00" in facts
+            assert "linked_top_up" not in kinds(desk)  # nothing before confirming
+            await pilot.press("enter")
+            await settle(pilot)
+            receipt = pilot.app.screen
+            assert type(receipt).__name__ == "ReceiptScreen", receipt
+            assert "银行账户兑换至钱包" in static_text(pilot.app, "#receipt-text")
+            await pilot.press("p")
+            await wait_printed(pilot)
+            assert listener.done.wait(5)
+            job = decode_escpos(listener.jobs[0])
+            assert "银行账户兑换至钱包" in job.text and receipt.reference in job.text and "壹仟元整" in job.text
+            assert form.posted is not None
+        assert kinds(desk).count("linked_top_up") == 1
+        assert desk.balance("wang") == Money.of("2000.00")
+    finally:
+        set_locale("en")
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+async def test_withdraw_and_refusals(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> None:
+    desk = make_desk(tmp_path, db_path, db, clock)
+    masked = link(desk)
+    async with desk.app.run_test(size=(80, 24)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "wang")
+        await fill(pilot, "w", "5000")  # more than the wallet holds
+        assert type(pilot.app.screen).__name__ == "LinkedWithdrawForm"
+        assert "Refused" in static_text(pilot.app, "#cash-message")
+        await pilot.press("escape")
+        await settle(pilot)
+        await fill(pilot, "w", "300")
+        assert type(pilot.app.screen).__name__ == "ConfirmScreen"
+        assert masked in static_text(pilot.app, "#confirm-facts")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReceiptScreen"
+        assert "WITHDRAWAL TO LINKED BANK ACCOUNT" in static_text(pilot.app, "#receipt-text")
+        for _ in range(3):
+            if type(pilot.app.screen).__name__ == "HomeScreen":
+                break
+            await pilot.press("escape")
+            await settle(pilot)
+        # A customer with no linked account: refused at the preview, nothing posted.
+        await open_customer(pilot, desk, "zhang")
+        await fill(pilot, "t", "10")
+        assert "no linked card or account" in static_text(pilot.app, "#cash-message")
+    assert kinds(desk).count("linked_withdraw") == 1 and "linked_top_up" not in kinds(desk)
+    assert desk.balance("wang") == Money.of("700.00")
+
+
+def test_core_preview_and_receipt(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> None:
+    desk = make_desk(tmp_path, db_path, db, clock)
+    link(desk)
+    svc, wallet = desk.services.linked_desk, desk.wallets["wang"].wallet_id
+    preview = svc.preview_withdraw(desk.actor, wallet, Money.of("250.00"))
+    assert preview.allowed and preview.balance_after == Money.of("750.00") and preview.counterparty_wallet
+    assert svc.preview_withdraw(desk.actor, wallet, Money.of("5000.00")).refusal_code == "insufficient_funds"
+    txn = svc.withdraw(desk.actor, wallet, Money.of("250.00"), idempotency_key="k-linked-1")
+    again = svc.withdraw(desk.actor, wallet, Money.of("250.00"), idempotency_key="k-linked-1")
+    assert again.replayed and again.reference == txn.reference and not txn.replayed
+    assert txn.receipt_path is not None and txn.receipt_path.read_text() == txn.receipt_text
+    assert "WITHDRAWAL TO LINKED BANK ACCOUNT" in txn.receipt_text and "250.00" in txn.receipt_text
+    assert desk.balance("wang") == Money.of("750.00")
+    zhang = desk.wallets["zhang"].wallet_id
+    assert svc.preview_top_up(desk.actor, zhang, Money.of("1.00")).refusal_code == "no_linked"
