@@ -50,6 +50,7 @@ FOOTER_DELAY = 0.3
 
 _MATCH_LABELS = {
     "phone": N_("phone"),
+    "phone_tail": N_("phone ends"),
     "id_number": N_("ID"),
     "name": N_("name"),
     "name_latin": N_("pinyin"),

@@ -134,3 +134,26 @@ def test_core_preview_and_receipt(tmp_path: Any, db_path: Any, db: Any, clock: A
     assert desk.balance("wang") == Money.of("750.00")
     zhang = desk.wallets["zhang"].wallet_id
     assert svc.preview_top_up(desk.actor, zhang, Money.of("1.00")).refusal_code == "no_linked"
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+async def test_find_by_last_four_digits_of_phone_zh(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> None:
+    from textual.widgets import DataTable
+
+    from test_desk_pilot import find
+
+    desk = make_desk(tmp_path, db_path, db, clock, locale="zh_CN")
+    try:
+        async with desk.app.run_test(size=(80, 24)) as pilot:
+            await desk.start(pilot)
+            screen = await find(pilot, "8000")
+            table = screen.query_one(DataTable)
+            rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+            assert any("王芳" in row and "手机尾号" in row for row in rows), rows
+            await pilot.press("enter")
+            await settle(pilot)
+            assert type(pilot.app.screen).__name__ == "CustomerScreen"
+            assert pilot.app.screen.customer_id == desk.customers["wang"]
+    finally:
+        set_locale("en")
