@@ -82,6 +82,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("f7", "transfer", N_("Transfer"), id="customer.transfer"),
         Binding("t", "linked_top_up", N_("Top up (linked)"), id="customer.linked_top_up"),
         Binding("w", "linked_withdraw", N_("Withdraw (linked)"), id="customer.linked_withdraw"),
+        Binding("s", "statement", N_("Statement"), id="customer.statement"),
         Binding("r", "reprint", N_("Reprint"), id="customer.reprint"),
         Binding("f9", "reverse", N_("Reverse"), id="customer.reverse"),
         Binding("f4", "wallet_actions", N_("Wallet actions"), id="customer.wallet_actions"),
@@ -96,6 +97,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         "after each entry).\n\n"
         "- **F5 / F6 / F7** cash in, cash out, transfer from the selected wallet\n"
         "- **t / w** top up from / withdraw to the customer's linked bank card or account\n"
+        "- **s** statement of the selected wallet for a range of dates (shown, saved, printable)\n"
         "- **Tab** moves between the wallet and history tables\n"
         "- **r** reprints the selected entry's receipt, **F9** reverses it "
         "(your own, today, once)\n"
@@ -441,6 +443,14 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         form = LinkedWithdrawForm if withdraw else LinkedTopUpForm
         self.app.push_screen(form(view, wallet))
 
+    def action_statement(self) -> None:
+        if self.wallet is None:
+            self.show_info(_("Choose a wallet first"))
+            return
+        from .statement import StatementPrompt
+
+        self.app.push_screen(StatementPrompt(self.wallet, self.services.clock.now().date()))
+
     def action_linked_top_up(self) -> None:
         self._open_linked(False)
 
@@ -544,6 +554,9 @@ register_command(PaletteCommand("linked_top_up", N_("Top up from linked account"
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("linked_withdraw", N_("Withdraw to linked account"), "screen.linked_withdraw",
                                 N_("On a customer's screen: move money from the wallet to the linked bank account"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("customer_statement", N_("Customer statement…"), "screen.statement",
+                                N_("On a customer's screen: the selected wallet's statement for a range of dates"),
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("customer_unlock_pin", N_("Unlock customer's kiosk PIN"), "screen.unlock_pin",
                                 N_("On a customer's screen: clear the wrong-PIN lock"),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -76,9 +77,13 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
             self.printed = printed
 
     def __init__(self, reference: str, text: str | None = None, *, path: Path | None = None,
-                 replayed: bool = False, document: bool = False) -> None:
-        """``document``: a welcome sheet or statement (printed as is, to the document printer)."""
+                 replayed: bool = False, document: bool = False, title: str = "",
+                 render: Callable[[int], str] | None = None) -> None:
+        """``document``: a welcome sheet or statement (to the document printer); ``title`` replaces
+        "Receipt <reference>"; ``render(width)`` lays the document out again for a narrower roll."""
         super().__init__()
+        self.title_text = title
+        self.layout_for = render
         self.reference = reference
         self.text = text
         self.path = path
@@ -95,7 +100,7 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="receipt-body"):
-            title = _("Receipt {reference}").format(reference=clean(self.reference))
+            title = clean(self.title_text) or _("Receipt {reference}").format(reference=clean(self.reference))
             if self.reprint:
                 title += "  " + _("(reprint)")
             yield Static(Content(title), id="receipt-title")
@@ -163,8 +168,11 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
         text = shown
         try:
             columns = printing.columns_for(purpose)
-            if not self.document and columns != 80:  # lay the receipt out for the roll
-                text = self.services.cash.receipt_for(self.reference, width=columns, reprint=self.reprint)
+            if columns != 80:  # lay it out again for the roll
+                if self.layout_for is not None:
+                    text = self.layout_for(columns)
+                elif not self.document:
+                    text = self.services.cash.receipt_for(self.reference, width=columns, reprint=self.reprint)
             kept = self._saved_path()
             outcome = printing.print_text(text, purpose=purpose, title=self.reference,
                                           kept_at=kept if kept.exists() else None)

@@ -9,6 +9,8 @@ does not list fails the test, and so does a refusal of one it lists.
 
 from __future__ import annotations
 
+from datetime import date
+
 import dataclasses
 import inspect
 import typing
@@ -130,6 +132,7 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "refusal_id": 1, "status": "in_progress", "resolution": "authorization test", "subject_id": 1,
         "reached": False, "note_id": 1, "needs": Needs(), "activity": "authorization test",
         "alert_id": 1, "narrative": "authorization test", "fmt": "json",
+        "date_from": date(2026, 11, 1), "date_to": date(2026, 11, 30),
         "key": "k-auth", "wallet": "8800 0000 0001", "submission": Submission("k-auth", "cash_in", "nobody", "w", "¥1.00",
                                                              "2026-12-03T00:00:00+00:00"),
         "query": "锁定", "locale": "zh_CN", "article_id": "lost-phone", "screen": "cash",

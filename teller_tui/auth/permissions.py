@@ -231,6 +231,10 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "token_for": PURE,
         "linked_for_wallet": READ,
     },
+    "statements": {
+        "statement": _actor(*STAFF, scope=Scope.BANK),
+        "issue": _actor(*STAFF, scope=Scope.BANK),
+    },
     "linked_desk": {
         "top_up": _actor(*STAFF, scope=Scope.BANK),
         "withdraw": _actor(*STAFF, scope=Scope.BANK),
