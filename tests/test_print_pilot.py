@@ -117,3 +117,34 @@ async def test_dead_printer_keeps_the_file_and_says_so(tmp_path: Any, db_path: A
             assert pilot.app.screen.query_one("#receipt-status").has_class("-error")
     finally:
         set_locale("en")
+
+
+async def test_eod_report_prints_to_the_document_printer(tmp_path: Any, db_path: Any, db: Any, clock: Any,
+                                                         listener: Listener) -> None:
+    from screens.eod_report import EodReportScreen
+
+    desk = make_desk(tmp_path, db_path, db, clock, printers={
+        "counter": {"kind": "escpos-tcp", "host": "127.0.0.1", "port": 9, "timeout_seconds": 1},
+        "office": {"kind": "escpos-tcp", "host": "127.0.0.1", "port": listener.port, "columns": 48}},
+        default_printer="counter", terminal_printers={"T01": {"document": "office"}})
+    try:
+        async with desk.app.run_test(size=(80, 24)) as pilot:
+            await desk.start(pilot)
+            pilot.app.push_screen(EodReportScreen("B001", username="wang"))
+            await settle(pilot)
+            for _ in range(20):
+                if pilot.app.screen.report is not None:
+                    break
+                await settle(pilot)
+            await pilot.press("p")
+            for _ in range(20):
+                await settle(pilot)
+                if listener.jobs:
+                    break
+            assert listener.done.wait(5)
+            job = decode_escpos(listener.jobs[0])
+            assert pilot.app.screen.report.text().splitlines()[0].strip() in job.text
+            assert f"Printed on office (127.0.0.1:{listener.port})." in str(
+                pilot.app.screen.query_one("#eod-path", Static).render())
+    finally:
+        set_locale("en")

@@ -309,3 +309,34 @@ def test_printers_from_the_environment_and_settings_file(tmp_path: Path, monkeyp
     monkeypatch.setenv("TELLER_HOME", str(tmp_path))
     s = load_settings()
     assert s.printers["counter"].columns == 32 and s.terminal_printers["T09"].receipt == "counter"
+
+
+@pytest.mark.slow
+def test_cli_listen_and_test_page_as_processes(tmp_path: Path) -> None:
+    """``teller printer listen`` (a stand-in printer) and ``teller printer test`` / ``send``, as real processes."""
+    import json
+    import subprocess
+
+    env = {**os.environ, "TELLER_HOME": str(tmp_path), "PYTHONPATH": os.getcwd()}
+    cli = [sys.executable, "-m", "teller_tui.cli", "printer"]
+    listener = subprocess.Popen([*cli, "listen", "--port", "0", "--count", "2"], stdout=subprocess.PIPE, text=True,
+                                env=env)
+    try:
+        assert listener.stdout is not None
+        first = listener.stdout.readline()
+        port = int(first.split(":")[1].split()[0])
+        env["TELLER_PRINTERS"] = json.dumps({"counter": {"kind": "escpos-tcp", "host": "127.0.0.1", "port": port}})
+        env["TELLER_DEFAULT_PRINTER"] = "counter"
+        done = subprocess.run([*cli, "test"], capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"Printed on counter (127.0.0.1:{port})."
+        report = tmp_path / "eod.txt"
+        report.write_text("日终报表 EOD\n")
+        done = subprocess.run([*cli, "send", str(report), "--document"], capture_output=True, text=True, env=env,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        out, _ = listener.communicate(timeout=30)
+    finally:
+        listener.kill()
+    assert "数字钱包柜台 打印测试" in out and "init, chinese on, feed 4, cut partial" in out
+    assert "日终报表 EOD" in out
