@@ -83,6 +83,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("t", "linked_top_up", N_("Top up (linked)"), id="customer.linked_top_up"),
         Binding("w", "linked_withdraw", N_("Withdraw (linked)"), id="customer.linked_withdraw"),
         Binding("s", "statement", N_("Statement"), id="customer.statement"),
+        Binding("l", "linked_accounts", N_("Linked accounts"), id="customer.linked_accounts"),
         Binding("r", "reprint", N_("Reprint"), id="customer.reprint"),
         Binding("f9", "reverse", N_("Reverse"), id="customer.reverse"),
         Binding("f4", "wallet_actions", N_("Wallet actions"), id="customer.wallet_actions"),
@@ -98,6 +99,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         "- **F5 / F6 / F7** cash in, cash out, transfer from the selected wallet\n"
         "- **t / w** top up from / withdraw to the customer's linked bank card or account\n"
         "- **s** statement of the selected wallet for a range of dates (shown, saved, printable)\n"
+        "- **l** link or unlink bank cards and accounts\n"
         "- **Tab** moves between the wallet and history tables\n"
         "- **r** reprints the selected entry's receipt, **F9** reverses it "
         "(your own, today, once)\n"
@@ -443,6 +445,15 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         form = LinkedWithdrawForm if withdraw else LinkedTopUpForm
         self.app.push_screen(form(view, wallet))
 
+    def action_linked_accounts(self) -> None:
+        view, wallet = self.view, self.wallet
+        if view is None or wallet is None:
+            self.show_info(_("Choose a wallet first"))
+            return
+        from .linked_accounts import LinkedAccountsScreen
+
+        self.app.push_screen(LinkedAccountsScreen(view, wallet))
+
     def action_statement(self) -> None:
         if self.wallet is None:
             self.show_info(_("Choose a wallet first"))
@@ -557,6 +568,9 @@ register_command(PaletteCommand("linked_withdraw", N_("Withdraw to linked accoun
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("customer_statement", N_("Customer statement…"), "screen.statement",
                                 N_("On a customer's screen: the selected wallet's statement for a range of dates"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("customer_linked_accounts", N_("Linked cards and accounts…"), "screen.linked_accounts",
+                                N_("On a customer's screen: link or unlink bank cards and accounts"),
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("customer_unlock_pin", N_("Unlock customer's kiosk PIN"), "screen.unlock_pin",
                                 N_("On a customer's screen: clear the wrong-PIN lock"),

@@ -33,7 +33,7 @@ class _LinkedForm(CashForm):
         return ""
 
     def compose_extra(self) -> ComposeResult:
-        label = self.linked_label() or _("none: link a card or account first (F4 wallet actions)")
+        label = self.linked_label() or _("none: link a card or account first (l on the customer screen)")
         yield Static(Content(f"{_(self.DIRECTION)}: {label}"), id="linked-account")
 
     def confirm_facts(self, preview: Preview) -> list[Fact]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from desk_harness import Desk, make_desk
 from onboarding_fixtures import card_number
@@ -157,3 +157,79 @@ async def test_find_by_last_four_digits_of_phone_zh(tmp_path: Any, db_path: Any,
             assert pilot.app.screen.customer_id == desk.customers["wang"]
     finally:
         set_locale("en")
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+async def test_link_and_unlink_after_onboarding(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> None:
+    from textual.widgets import Input, OptionList
+
+    desk = make_desk(tmp_path, db_path, db, clock)
+    second = card_number("622202123456780")
+    async with desk.app.run_test(size=(80, 24)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "wang")
+        await pilot.press("l")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert type(screen).__name__ == "LinkedAccountsScreen"
+        await pilot.press(*"1234")  # not a card number: refused in one sentence, nothing linked
+        await pilot.press("f10")
+        await settle(pilot)
+        assert "Linked" not in static_text(pilot.app, "#linked-message")
+        assert screen.query_one("#linked-message").has_class("-error")
+        screen.query_one("#linked-number", Input).value = CARD
+        await pilot.press("f10")
+        await settle(pilot)
+        assert static_text(pilot.app, "#linked-message").startswith("Linked:")
+        assert len(screen.links) == 1
+        # The only own account of a class 1 wallet: unlinking is refused.
+        screen.query_one(OptionList).focus()
+        await pilot.press("f9")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "change the wallet's class first" in static_text(pilot.app, "#linked-message")
+        assert len(screen.links) == 1
+        # With a second own card, the first can go.
+        screen.query_one("#linked-number", Input).value = second
+        await pilot.press("f10")
+        await settle(pilot)
+        assert len(screen.links) == 2
+        screen.query_one(OptionList).focus()
+        screen.query_one(OptionList).highlighted = 0
+        await pilot.press("f9")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert static_text(pilot.app, "#linked-message").startswith("Unlinked:")
+        assert len(screen.links) == 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "CustomerScreen"
+    with desk.services.db.read() as s:
+        actions = [a for (a,) in s.execute(text(
+            "SELECT action FROM audit_record WHERE action LIKE 'linked_account_%'"))]
+    assert actions.count("linked_account_add") == 2 and actions.count("linked_account_remove") == 1
+
+
+def test_unlink_rule_follows_the_wallet_class(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> None:
+    from teller_tui.common.errors import Conflict
+
+    desk = make_desk(tmp_path, db_path, db, clock)
+    funding = desk.services.funding
+    # 李娜 holds a class 3 wallet, which needs no own bank account: her only card may go.
+    li = funding.link_now(desk.actor, desk.customers["li"], desk.wallets["li"].wallet_id, "card", CARD, "李娜")
+    funding.unlink(desk.actor, li.linked_id)
+    # 王芳's class 1 wallet needs one: refused while it is her only own account...
+    own = funding.link_now(desk.actor, desk.customers["wang"], desk.wallets["wang"].wallet_id, "card",
+                           card_number("622202123456780"), "王芳")
+    with pytest.raises(Conflict) as refused:
+        funding.unlink(desk.actor, own.linked_id)
+    assert refused.value.code == "last_own_account"
+    # ...and someone else's account never counts as hers, so it can always go.
+    other = funding.link_now(desk.actor, desk.customers["wang"], desk.wallets["wang"].wallet_id, "card",
+                             card_number("622202123456781"), "张三")
+    funding.unlink(desk.actor, other.linked_id)
+    assert funding.linked_for_wallet(desk.wallets["wang"].wallet_id).linked_id == own.linked_id
