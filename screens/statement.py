@@ -67,10 +67,10 @@ class StatementPrompt(DeskScreenMixin, TellerModal[None]):
             yield Static(Content(_("Statement for wallet {number}").format(number=clean(self.wallet.number))),
                          id="confirm-title")
             with Horizontal(classes="statement-row"):
-                yield Label(_("From"), classes="statement-label")
+                yield Label(_("Start date"), classes="statement-label")
                 yield Input(self.today.replace(day=1).isoformat(), id="statement-from", max_length=10)
             with Horizontal(classes="statement-row"):
-                yield Label(_("To"), classes="statement-label")
+                yield Label(_("End date"), classes="statement-label")
                 yield Input(self.today.isoformat(), id="statement-to", max_length=10)
             yield Static(Content(_("Enter: show and save · Esc: cancel")), id="statement-message")
 

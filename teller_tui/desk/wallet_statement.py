@@ -185,7 +185,10 @@ def render_statement(st: WalletStatement, *, width: int = 80, locale: str | None
             out.append(f"{r.business_date.isoformat()} {pad(kind, 12, clip=True)} {amount} {balance} "
                        f"{pad(r.reference, width - 10 - 12 - 14 - 14 - 4, clip=True)}".rstrip())
         else:
-            out.append(f"{r.business_date.isoformat()} {pad(kind, width - 11, clip=True)}".rstrip())
+            head = f"{r.business_date.isoformat()} {kind}"
+            if display_width(head) + 1 + len(r.reference) <= width:  # 48/42 columns: the reference fits
+                head = pad(head, width - len(r.reference)) + r.reference
+            out.append(pad(head, width, clip=True).rstrip())
             out.append(pad(f"{amount.strip()}  {balance.strip()}", width, "right", clip=True))
     if not st.rows:
         out.append(lab["none"])

@@ -34,6 +34,15 @@ class PrintFailed(DomainError):
 def _reason(exc: OSError) -> str:
     if isinstance(exc, TimeoutError | socket.timeout):
         return _("no answer (timed out)")
+    known = {errno.ECONNREFUSED: _("connection refused"), errno.EHOSTUNREACH: _("host unreachable"),
+             errno.ENETUNREACH: _("network unreachable"), errno.ECONNRESET: _("the printer hung up"),
+             errno.EPIPE: _("the printer hung up"), errno.ENOENT: _("no such device"),
+             errno.EACCES: _("permission denied"), errno.EBUSY: _("the device is busy"),
+             errno.ENODEV: _("no such device")}
+    if exc.errno in known:
+        return known[exc.errno]
+    if isinstance(exc, socket.gaierror):
+        return _("unknown host")
     text = exc.strerror or str(exc) or type(exc).__name__
     return clean_text(text, limit=120).lower()
 
