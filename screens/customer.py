@@ -84,6 +84,8 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("w", "linked_withdraw", N_("Withdraw (linked)"), id="customer.linked_withdraw"),
         Binding("s", "statement", N_("Statement"), id="customer.statement"),
         Binding("l", "linked_accounts", N_("Linked accounts"), id="customer.linked_accounts"),
+        Binding("e", "edit_contact", N_("Contact"), id="customer.edit_contact"),
+        Binding("i", "renew_id", N_("Renew ID"), id="customer.renew_id"),
         Binding("r", "reprint", N_("Reprint"), id="customer.reprint"),
         Binding("f9", "reverse", N_("Reverse"), id="customer.reverse"),
         Binding("f4", "wallet_actions", N_("Wallet actions"), id="customer.wallet_actions"),
@@ -100,6 +102,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         "- **t / w** top up from / withdraw to the customer's linked bank card or account\n"
         "- **s** statement of the selected wallet for a range of dates (shown, saved, printable)\n"
         "- **l** link or unlink bank cards and accounts\n"
+        "- **e** change the mobile, address or occupation; **i** renew the identity document\n"
         "- **Tab** moves between the wallet and history tables\n"
         "- **r** reprints the selected entry's receipt, **F9** reverses it "
         "(your own, today, once)\n"
@@ -445,6 +448,23 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         form = LinkedWithdrawForm if withdraw else LinkedTopUpForm
         self.app.push_screen(form(view, wallet))
 
+    def action_edit_contact(self) -> None:
+        if self.view is None:
+            return
+        from .profile import ContactEditScreen
+
+        self.app.push_screen(ContactEditScreen(self.view))
+
+    def action_renew_id(self) -> None:
+        if self.view is None:
+            return
+        if not self.view.id_type:
+            self.show_info(_("This customer has no identity document on record"))
+            return
+        from .profile import IdRenewalScreen
+
+        self.app.push_screen(IdRenewalScreen(self.view))
+
     def action_linked_accounts(self) -> None:
         view, wallet = self.view, self.wallet
         if view is None or wallet is None:
@@ -571,6 +591,12 @@ register_command(PaletteCommand("customer_statement", N_("Customer statement…"
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("customer_linked_accounts", N_("Linked cards and accounts…"), "screen.linked_accounts",
                                 N_("On a customer's screen: link or unlink bank cards and accounts"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("customer_edit_contact", N_("Change contact details…"), "screen.edit_contact",
+                                N_("On a customer's screen: mobile, address, occupation"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("customer_renew_id", N_("Renew identity document…"), "screen.renew_id",
+                                N_("On a customer's screen: new expiry date (and number, for passports and permits)"),
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("customer_unlock_pin", N_("Unlock customer's kiosk PIN"), "screen.unlock_pin",
                                 N_("On a customer's screen: clear the wrong-PIN lock"),

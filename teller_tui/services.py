@@ -37,6 +37,7 @@ from teller_tui.common.settings import Settings
 from teller_tui.db import schema
 from teller_tui.db.engine import Database, make_database
 from teller_tui.desk.linked_funding import LinkedFundingDesk
+from teller_tui.desk.profile import ProfileService
 from teller_tui.desk.wallet_statement import StatementService
 from teller_tui.desk.cash import CashService
 from teller_tui.desk.customers import CustomerService
@@ -87,6 +88,7 @@ class Services:
     funding: FundingService
     linked_desk: LinkedFundingDesk
     statements: StatementService
+    profile: ProfileService
     onboarding: OnboardingService
     lifecycle: LifecycleService
     kiosk: KioskService
@@ -157,6 +159,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
     linked_desk = LinkedFundingDesk(db, clock, settings, ledger, tiers, funding)
     statements = StatementService(db, clock, settings, audit)
+    profile = ProfileService(db, clock, audit)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box, screening=OnboardingScreen(watchlist, approvals))
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
@@ -180,7 +183,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     approvals=approvals, staff_unlock=staff_unlock, customers=customers, wallets=wallets,
                     cash=cash, inflight=inflight, business_days=business_days, vault=vault, drawers=drawers,
                     custody=custody,
-                    funding=funding, linked_desk=linked_desk, statements=statements, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
+                    funding=funding, linked_desk=linked_desk, statements=statements, profile=profile, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
                     risk_rules=risk_rules, watchlist=watchlist, risk=risk,

@@ -133,6 +133,8 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "reached": False, "note_id": 1, "needs": Needs(), "activity": "authorization test",
         "alert_id": 1, "narrative": "authorization test", "fmt": "json",
         "date_from": date(2026, 11, 1), "date_to": date(2026, 11, 30),
+        "phone": "13900000000", "address": "authorization test", "occupation": "test",
+        "expiry": date(2036, 1, 1),
         "key": "k-auth", "wallet": "8800 0000 0001", "submission": Submission("k-auth", "cash_in", "nobody", "w", "¥1.00",
                                                              "2026-12-03T00:00:00+00:00"),
         "query": "锁定", "locale": "zh_CN", "article_id": "lost-phone", "screen": "cash",

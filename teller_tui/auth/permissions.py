@@ -231,6 +231,10 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "token_for": PURE,
         "linked_for_wallet": READ,
     },
+    "profile": {
+        "change_contact": _actor(*STAFF, scope=Scope.BANK),
+        "renew_document": _actor(*STAFF, scope=Scope.BANK),
+    },
     "statements": {
         "statement": _actor(*STAFF, scope=Scope.BANK),
         "issue": _actor(*STAFF, scope=Scope.BANK),
