@@ -56,6 +56,8 @@ TXN_KINDS = {
     "transfer_in": N_("Transfer in"),
     "transfer_out": N_("Transfer out"),
     "reversal": N_("Reversal"),
+    "linked_top_up": N_("Top-up (bank)"),
+    "linked_withdraw": N_("To bank"),
 }
 
 

@@ -36,6 +36,7 @@ from teller_tui.common.printing.service import PrintService
 from teller_tui.common.settings import Settings
 from teller_tui.db import schema
 from teller_tui.db.engine import Database, make_database
+from teller_tui.desk.journal_search import JournalSearchService
 from teller_tui.desk.linked_funding import LinkedFundingDesk
 from teller_tui.desk.profile import ProfileService
 from teller_tui.desk.wallet_statement import StatementService
@@ -89,6 +90,7 @@ class Services:
     linked_desk: LinkedFundingDesk
     statements: StatementService
     profile: ProfileService
+    journal: JournalSearchService
     onboarding: OnboardingService
     lifecycle: LifecycleService
     kiosk: KioskService
@@ -160,6 +162,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     linked_desk = LinkedFundingDesk(db, clock, settings, ledger, tiers, funding)
     statements = StatementService(db, clock, settings, audit)
     profile = ProfileService(db, clock, audit)
+    journal = JournalSearchService(db, clock)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box, screening=OnboardingScreen(watchlist, approvals))
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals)
@@ -183,7 +186,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     approvals=approvals, staff_unlock=staff_unlock, customers=customers, wallets=wallets,
                     cash=cash, inflight=inflight, business_days=business_days, vault=vault, drawers=drawers,
                     custody=custody,
-                    funding=funding, linked_desk=linked_desk, statements=statements, profile=profile, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
+                    funding=funding, linked_desk=linked_desk, statements=statements, profile=profile, journal=journal, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
                     risk_rules=risk_rules, watchlist=watchlist, risk=risk,

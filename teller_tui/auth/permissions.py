@@ -231,6 +231,9 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "token_for": PURE,
         "linked_for_wallet": READ,
     },
+    "journal": {
+        "search": _actor(*STAFF),
+    },
     "profile": {
         "change_contact": _actor(*STAFF, scope=Scope.BANK),
         "renew_document": _actor(*STAFF, scope=Scope.BANK),
