@@ -147,7 +147,7 @@ class JournalScreen(DeskScreenMixin, TellerScreen[None]):
         table = self.query_one("#journal-table", DataTable)
         table.clear()
         for i, row in enumerate(page.rows):
-            table.add_row(literal(row.business_date.isoformat()), literal(row.reference), literal(kind_label(row.kind)),
+            table.add_row(literal(row.business_date.strftime("%m-%d")), literal(row.reference), literal(kind_label(row.kind)),
                           literal(row.wallet_number), literal(format_money(row.amount, sign=True)),
                           literal(row.teller), key=str(i))
         if not page.rows:
