@@ -340,3 +340,21 @@ def test_cli_listen_and_test_page_as_processes(tmp_path: Path) -> None:
         listener.kill()
     assert "数字钱包柜台 打印测试" in out and "init, chinese on, feed 4, cut partial" in out
     assert "日终报表 EOD" in out
+
+
+@pytest.mark.slow
+def test_real_cups_pdf_queue(tmp_path: Path) -> None:
+    """Where CUPS runs with a PDF queue (cups-pdf: ``TELLER_TEST_CUPS_QUEUE``, default "PDF"), a
+    statement goes through the real spooler; elsewhere this is skipped with the reason."""
+    import shutil
+    import subprocess
+
+    queue = os.environ.get("TELLER_TEST_CUPS_QUEUE", "PDF")
+    if shutil.which("lp") is None or shutil.which("lpstat") is None:
+        pytest.skip("CUPS is not installed here (no lp/lpstat); the lp path is tested with a recording lp")
+    if subprocess.run(["lpstat", "-p", queue], capture_output=True).returncode != 0:
+        pytest.skip(f"no CUPS queue named {queue!r} (install cups-pdf or set TELLER_TEST_CUPS_QUEUE)")
+    svc = _service(tmp_path, office={"kind": "cups", "queue": queue})
+    outcome = svc.print_text("钱包对账单 Statement\n期末余额 ¥1,000.00\n", purpose=Purpose.DOCUMENT, title="teller-test")
+    assert outcome.printed, outcome.message
+    assert "request id is" in outcome.job
