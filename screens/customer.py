@@ -58,6 +58,8 @@ TXN_KINDS = {
     "transfer_in": N_("Transfer in"),
     "transfer_out": N_("Transfer out"),
     "reversal": N_("Reversal"),
+    "linked_top_up": N_("Top-up (bank)"),
+    "linked_withdraw": N_("To bank"),
 }
 
 
@@ -82,6 +84,12 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("f5", "cash_in", N_("Cash in"), id="customer.cash_in"),
         Binding("f6", "cash_out", N_("Cash out"), id="customer.cash_out"),
         Binding("f7", "transfer", N_("Transfer"), id="customer.transfer"),
+        Binding("t", "linked_top_up", N_("Top up (linked)"), id="customer.linked_top_up"),
+        Binding("w", "linked_withdraw", N_("Withdraw (linked)"), id="customer.linked_withdraw"),
+        Binding("s", "statement", N_("Statement"), id="customer.statement"),
+        Binding("l", "linked_accounts", N_("Linked accounts"), id="customer.linked_accounts"),
+        Binding("e", "edit_contact", N_("Contact"), id="customer.edit_contact"),
+        Binding("i", "renew_id", N_("Renew ID"), id="customer.renew_id"),
         Binding("r", "reprint", N_("Reprint"), id="customer.reprint"),
         Binding("f9", "reverse", N_("Reverse"), id="customer.reverse"),
         Binding("f4", "wallet_actions", N_("Wallet actions"), id="customer.wallet_actions"),
@@ -96,6 +104,10 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         "Wallets above, the selected wallet's history below (newest first, with the balance "
         "after each entry).\n\n"
         "- **F5 / F6 / F7** cash in, cash out, transfer from the selected wallet\n"
+        "- **t / w** top up from / withdraw to the customer's linked bank card or account\n"
+        "- **s** statement of the selected wallet for a range of dates (shown, saved, printable)\n"
+        "- **l** link or unlink bank cards and accounts\n"
+        "- **e** change the mobile, address or occupation; **i** renew the identity document\n"
         "- **Tab** moves between the wallet and history tables\n"
         "- **r** reprints the selected entry's receipt, **F9** reverses it "
         "(your own, today, once)\n"
@@ -462,6 +474,56 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
     def action_transfer(self) -> None:
         self._open_form("transfer")
 
+    def _open_linked(self, withdraw: bool) -> None:
+        view, wallet = self.view, self.wallet
+        if view is None or wallet is None:
+            self.show_info(_("Choose a wallet first"))
+            return
+        from .linked import LinkedTopUpForm, LinkedWithdrawForm
+
+        form = LinkedWithdrawForm if withdraw else LinkedTopUpForm
+        self.app.push_screen(form(view, wallet))
+
+    def action_edit_contact(self) -> None:
+        if self.view is None:
+            return
+        from .profile import ContactEditScreen
+
+        self.app.push_screen(ContactEditScreen(self.view))
+
+    def action_renew_id(self) -> None:
+        if self.view is None:
+            return
+        if not self.view.id_type:
+            self.show_info(_("This customer has no identity document on record"))
+            return
+        from .profile import IdRenewalScreen
+
+        self.app.push_screen(IdRenewalScreen(self.view))
+
+    def action_linked_accounts(self) -> None:
+        view, wallet = self.view, self.wallet
+        if view is None or wallet is None:
+            self.show_info(_("Choose a wallet first"))
+            return
+        from .linked_accounts import LinkedAccountsScreen
+
+        self.app.push_screen(LinkedAccountsScreen(view, wallet))
+
+    def action_statement(self) -> None:
+        if self.wallet is None:
+            self.show_info(_("Choose a wallet first"))
+            return
+        from .statement import StatementPrompt
+
+        self.app.push_screen(StatementPrompt(self.wallet, self.services.clock.now().date()))
+
+    def action_linked_top_up(self) -> None:
+        self._open_linked(False)
+
+    def action_linked_withdraw(self) -> None:
+        self._open_linked(True)
+
     def action_reprint(self) -> None:
         row = self.selected_history_row()
         if row is None:
@@ -582,6 +644,24 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         self.app.push_screen(ReceiptScreen.from_result(result))
 
 
+register_command(PaletteCommand("linked_top_up", N_("Top up from linked account"), "screen.linked_top_up",
+                                N_("On a customer's screen: move money from the linked bank account into the wallet"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("linked_withdraw", N_("Withdraw to linked account"), "screen.linked_withdraw",
+                                N_("On a customer's screen: move money from the wallet to the linked bank account"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("customer_statement", N_("Customer statement…"), "screen.statement",
+                                N_("On a customer's screen: the selected wallet's statement for a range of dates"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("customer_linked_accounts", N_("Linked cards and accounts…"), "screen.linked_accounts",
+                                N_("On a customer's screen: link or unlink bank cards and accounts"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("customer_edit_contact", N_("Change contact details…"), "screen.edit_contact",
+                                N_("On a customer's screen: mobile, address, occupation"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("customer_renew_id", N_("Renew identity document…"), "screen.renew_id",
+                                N_("On a customer's screen: new expiry date (and number, for passports and permits)"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("customer_unlock_pin", N_("Unlock customer's kiosk PIN"), "screen.unlock_pin",
                                 N_("On a customer's screen: clear the wrong-PIN lock"),
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))

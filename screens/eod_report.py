@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from teller_tui.common.i18n import N_, _
+from teller_tui.common.printing.config import Purpose
 
 from .base import TellerScreen
 from .drawer import CSS_FILE
@@ -35,9 +36,16 @@ class EodReportScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("escape", "back", N_("Back"), id="eod.back"),
         Binding("f5", "refresh", N_("Refresh"), id="eod.refresh"),
         Binding("f6", "toggle_scope", N_("Drawer / branch"), id="eod.scope"),
+        Binding("p", "print", N_("Print"), id="eod.print"),
+        Binding("f8", "print", N_("Print"), id="eod.print_f8", show=False),
     ]
     HELP = N_("The end-of-day report, as saved in the reports folder. F5 builds it again; F6 switches between "
-              "your drawer and the whole branch; Esc goes back.")
+              "your drawer and the whole branch; p prints it on this terminal's document printer; Esc goes back.")
+
+    class Printed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
 
     class Built(Message):
         def __init__(self, report: Any, error: BaseException | None = None) -> None:
@@ -89,6 +97,30 @@ class EodReportScreen(DeskScreenMixin, TellerScreen[None]):
         path = message.report.path
         self.query_one("#eod-path", Static).update(
             Content(_("Saved to {path}").format(path=clean(str(path))) if path else ""))
+
+    def action_print(self) -> None:
+        """To this terminal's document printer (in a browser: opened in a tab to print)."""
+        if self.report is None:
+            return
+        if self.app.is_web:
+            import io
+
+            self.app.deliver_text(io.StringIO(self.report.text()), save_filename="eod-report.txt",
+                                  open_method="browser", mime_type="text/plain")
+            return
+        self.query_one("#eod-path", Static).update(Content(_("Printing…")))
+        self._print(self.report.text(), self.report.path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="eod-print")
+    def _print(self, text: str, path: Any) -> None:
+        outcome = self.services.printing.print_text(text, purpose=Purpose.DOCUMENT, title="eod-report",
+                                                    kept_at=path)
+        self.post_message(self.Printed(outcome.message))
+
+    @on(Printed)
+    def _printed(self, message: Printed) -> None:
+        self.query_one("#eod-path", Static).update(Content(message.text))
+        self.show_info(message.text, title=_("Print"))
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -87,6 +87,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("f6", "cash_out", N_("Cash out"), id="home.cash_out"),
         Binding("f7", "transfer", N_("Transfer"), id="home.transfer"),
         Binding("f8", "reprint", N_("Reprint"), id="home.reprint"),
+        Binding("j", "journal", N_("Journal"), id="home.journal"),
         Binding("f3", "app.switch_language", N_("Language"), id="home.language"),
         Binding("f4", "new_customer", N_("New customer"), id="home.new_customer"),
         Binding("f9", "onboarding_drafts", N_("Drafts"), id="home.onboarding_drafts"),
@@ -102,7 +103,8 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         "## Teller desk\n\n"
         "- **F2** find a customer (phone, ID, name, wallet number)\n"
         "- **F5 / F6 / F7** cash in, cash out, transfer: find the customer, then fill in the form\n"
-        "- **F8** reprint a receipt by its reference\n"
+        "- **F8** reprint a receipt by its reference; **j** search the journal (dates, amount, wallet, teller, "
+        "reference) and reprint from the results\n"
         "- **F4** new customer (guided onboarding), **F9** onboarding drafts, **F10** cash drawer\n"
         "- **ctrl+k** case queue and kiosk help requests (the home screen says when some wait)\n"
         "- Supervisors: **ctrl+a** approval queue (the footer counts what waits), **ctrl+r** risk alerts "
@@ -241,6 +243,11 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
 
         open_reprint(self)
 
+    def action_journal(self) -> None:
+        from .journal import JournalScreen
+
+        self.app.push_screen(JournalScreen(self.services.clock.now().date()))
+
     def action_new_customer(self) -> None:
         from .onboarding import open_onboarding
 
@@ -283,6 +290,7 @@ for _id, _title, _help in (
     ("cash_out", N_("Cash out…"), N_("Pay cash out of a customer's wallet")),
     ("transfer", N_("Transfer…"), N_("Move money from one wallet to another")),
     ("reprint", N_("Reprint receipt…"), N_("Show and print a receipt again")),
+    ("journal", N_("Journal search…"), N_("Entries by dates, amount, wallet, teller or reference; reprint")),
 ):
     register_command(PaletteCommand(id=f"desk.{_id}", title=_title, action=f"screen.{_id}", help=_help,
                                     available=_offers(_id)))

@@ -50,6 +50,7 @@ FOOTER_DELAY = 0.3
 
 _MATCH_LABELS = {
     "phone": N_("phone"),
+    "phone_tail": N_("phone ends"),
     "id_number": N_("ID"),
     "name": N_("name"),
     "name_latin": N_("pinyin"),
@@ -59,7 +60,7 @@ _MATCH_LABELS = {
 _KIND_LABELS = {
     "phone": N_("Phone number"),
     "id": N_("ID number"),
-    "digits": N_("Digits: phone, ID, wallet or customer number"),
+    "digits": N_("Digits: phone (start or last digits), ID, wallet or customer number"),
     "name": N_("Name"),
     "latin": N_("Pinyin / latin name"),
     "wallet": N_("Wallet number"),

@@ -869,7 +869,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         from .receipt import ReceiptScreen
 
         self.app.push_screen(ReceiptScreen(f"welcome-{self.result.wallet.number}", self.result.welcome_text,
-                                           path=self.result.welcome_path))
+                                           path=self.result.welcome_path, document=True))
 
     @on(Button.Pressed, "#welcome-customer")
     def _welcome_customer(self) -> None:

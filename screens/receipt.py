@@ -5,8 +5,10 @@ The receipt is plain text rendered by the core (``teller_tui.desk.receipts``), a
 markup). Actions:
 
 * **p / F8** print: in a browser (``app.is_web``) the text opens in a browser tab to print
-  (``App.deliver_text(open_method="browser")``); in a terminal the teller is told where the
-  saved file is (the counter printer picks files up from that folder).
+  (``App.deliver_text(open_method="browser")``); in a terminal it goes to this terminal's printer
+  (``services.printing``: ESC/POS over TCP 9100 or a device, or CUPS ``lp``) in a worker, a
+  receipt re-laid out for the roll's width, and the outcome is one sentence in the status line
+  (a failure keeps the saved file and says where it is).
 * **d** download a copy: ``App.deliver_text`` (a download under textual-serve, a file in the
   receipts folder in a terminal).
 * **Esc** close.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -30,6 +33,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from teller_tui.common.i18n import N_, _
+from teller_tui.common.printing.config import Purpose
 
 from .base import TellerModal, TellerScreen
 from .widgets.desk import DeskScreenMixin, error_text
@@ -55,7 +59,7 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
     HELP = N_(
         "## Receipt\n\n"
         "The receipt is already saved in the receipts folder.\n\n"
-        "- **p / F8** print\n"
+        "- **p / F8** print on this terminal's printer (the line under the receipt says how it went)\n"
         "- **d** download a copy (in a browser) or save a copy (in a terminal)\n"
         "- **Esc** close"
     )
@@ -66,14 +70,27 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
             self.text = text
             self.error = error
 
+    class Printed(Message):
+        def __init__(self, message: str, printed: bool) -> None:
+            super().__init__()
+            self.message = message
+            self.printed = printed
+
     def __init__(self, reference: str, text: str | None = None, *, path: Path | None = None,
-                 replayed: bool = False) -> None:
+                 replayed: bool = False, document: bool = False, title: str = "",
+                 render: Callable[[int], str] | None = None) -> None:
+        """``document``: a welcome sheet or statement (to the document printer); ``title`` replaces
+        "Receipt <reference>"; ``render(width)`` lays the document out again for a narrower roll."""
         super().__init__()
+        self.title_text = title
+        self.layout_for = render
         self.reference = reference
         self.text = text
         self.path = path
         self.replayed = replayed
         self.reprint = text is None
+        self.document = document
+        self.printing = False
 
     @classmethod
     def from_result(cls, result: Any, *, approved: bool = False) -> ReceiptScreen:
@@ -83,7 +100,7 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="receipt-body"):
-            title = _("Receipt {reference}").format(reference=clean(self.reference))
+            title = clean(self.title_text) or _("Receipt {reference}").format(reference=clean(self.reference))
             if self.reprint:
                 title += "  " + _("(reprint)")
             yield Static(Content(title), id="receipt-title")
@@ -93,6 +110,7 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
             with VerticalScroll(id="receipt-scroll"):
                 yield Static(Content(_("Loading…") if self.text is None else clean(self.text, multiline=True)),
                              id="receipt-text")
+            yield Static(Content(""), id="receipt-status")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -137,8 +155,42 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
             self.app.deliver_text(io.StringIO(self.text), save_filename=f"{self.reference}.txt",
                                   open_method="browser", mime_type="text/plain")
             return
-        self.show_info(_("Receipt saved at {path}; print it from there.").format(path=str(self._saved_path())),
-                       title=_("Print"))
+        if self.printing:
+            return
+        self.printing = True
+        self.query_one("#receipt-status", Static).update(Content(_("Printing…")))
+        self._print(self.text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="receipt-print")
+    def _print(self, shown: str) -> None:
+        printing = self.services.printing
+        purpose = Purpose.DOCUMENT if self.document else Purpose.RECEIPT
+        text = shown
+        try:
+            columns = printing.columns_for(purpose)
+            if columns != 80:  # lay it out again for the roll
+                if self.layout_for is not None:
+                    text = self.layout_for(columns)
+                elif not self.document:
+                    text = self.services.cash.receipt_for(self.reference, width=columns, reprint=self.reprint)
+            kept = self._saved_path()
+            outcome = printing.print_text(text, purpose=purpose, title=self.reference,
+                                          kept_at=kept if kept.exists() else None)
+        except Exception as exc:
+            self.post_message(self.Printed(_("Not printed: {reason}").format(reason=error_text(exc)), False))
+            return
+        self.post_message(self.Printed(outcome.message, outcome.printed))
+
+    @on(Printed)
+    def _printed(self, message: Printed) -> None:
+        self.printing = False
+        status = self.query_one("#receipt-status", Static)
+        status.update(Content(message.message))
+        status.set_class(not message.printed, "-error")
+        if message.printed:
+            self.show_info(message.message, title=_("Print"))
+        else:
+            self.show_error(message.message, title=_("Not printed"))
 
     def action_download(self) -> None:
         if not self.text:

@@ -43,6 +43,7 @@ COMMAND_MODULES = [
     "teller_tui.commands.cases",
     "teller_tui.commands.risk",
     "teller_tui.commands.notify",
+    "teller_tui.commands.printer",
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVARIANT = 0, 1, 2, 3

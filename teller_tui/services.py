@@ -33,9 +33,14 @@ from teller_tui.cases.help import HelpRequestService
 from teller_tui.cases.service import CaseService
 from teller_tui.cases.service_levels import ServiceLevels
 from teller_tui.common.clock import Clock, SystemClock
+from teller_tui.common.printing.service import PrintService
 from teller_tui.common.settings import Settings
 from teller_tui.db import schema
 from teller_tui.db.engine import Database, make_database
+from teller_tui.desk.journal_search import JournalSearchService
+from teller_tui.desk.linked_funding import LinkedFundingDesk
+from teller_tui.desk.profile import ProfileService
+from teller_tui.desk.wallet_statement import StatementService
 from teller_tui.desk.cash import CashService
 from teller_tui.desk.customers import CustomerService
 from teller_tui.desk.inflight_service import InflightService
@@ -89,6 +94,10 @@ class Services:
     custody: DrawerCustodyService
     handover: DrawerHandoverService
     funding: FundingService
+    linked_desk: LinkedFundingDesk
+    statements: StatementService
+    profile: ProfileService
+    journal: JournalSearchService
     onboarding: OnboardingService
     lifecycle: LifecycleService
     kiosk: KioskService
@@ -106,6 +115,7 @@ class Services:
     risk: RiskService
     outbox: Outbox
     notify: NotifyService
+    printing: PrintService
 
     def close(self) -> None:
         self.db.dispose()
@@ -162,6 +172,10 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     handover = DrawerHandoverService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit,
                                      four_eyes=four_eyes)
     funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
+    linked_desk = LinkedFundingDesk(db, clock, settings, ledger, tiers, funding)
+    statements = StatementService(db, clock, settings, audit)
+    profile = ProfileService(db, clock, audit)
+    journal = JournalSearchService(db, clock)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box, screening=OnboardingScreen(watchlist, approvals))
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals,
@@ -185,15 +199,17 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, staff_unlock=staff_unlock, customers=customers, wallets=wallets,
                     cash=cash, inflight=inflight, business_days=business_days, vault=vault, drawers=drawers,
-                    custody=custody, handover=handover,
-                    funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
+                    custody=custody, handover=handover, funding=funding, linked_desk=linked_desk,
+                    statements=statements, profile=profile, journal=journal, onboarding=onboarding,
+                    lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
                     risk_rules=risk_rules, watchlist=watchlist, risk=risk, outbox=outbox,
                     notify=NotifyService(db, clock, audit, sender=Sender(
                         db, clock, templates=templates, transports=notify_transports(settings),
                         enabled=settings.notify_send, max_attempts=settings.notify_max_attempts,
-                        backoff_seconds=settings.notify_backoff_seconds, lease_seconds=settings.notify_lease_seconds)))
+                        backoff_seconds=settings.notify_backoff_seconds, lease_seconds=settings.notify_lease_seconds)),
+                    printing=PrintService(settings))
 
 
 def notify_transports(settings: Settings) -> dict[str, Transport]:

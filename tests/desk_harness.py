@@ -91,12 +91,12 @@ class Desk:
 
 
 def make_desk(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock, *, locale: str = "en",
-              seed_balances: bool = True) -> Desk:
+              seed_balances: bool = True, **settings_extra: Any) -> Desk:
     """The world, and the real app on it (not started: ``run_test`` starts it)."""
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     settings = load_settings(home=home, database_url=f"sqlite:///{db_path}", locale=locale, terminal_id="T01",
-                             branch_code="B001", idle_lock_seconds=3600)
+                             branch_code="B001", idle_lock_seconds=3600, **settings_extra)
     services = make_services(settings, clock=clock, database=db, box=SecretBox.ephemeral())
     system = system_actor(settings)
     with passwords.test_parameters():

@@ -9,6 +9,8 @@ does not list fails the test, and so does a refusal of one it lists.
 
 from __future__ import annotations
 
+from datetime import date
+
 import dataclasses
 import inspect
 import typing
@@ -25,6 +27,7 @@ from teller_tui.desk.inflight import Submission
 from teller_tui.kb.articles import ArticleText
 from teller_tui.auth.live import STAFF_REFUSAL_CODES
 from teller_tui.auth.permissions import INFRASTRUCTURE, PERMISSIONS, Access
+from teller_tui.desk.journal_search import JournalQuery
 from teller_tui.auth.roles import Role
 from teller_tui.auth.service import system_actor
 from teller_tui.branch.views import Tender
@@ -131,6 +134,10 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "reached": False, "note_id": 1, "needs": Needs(), "activity": "authorization test",
         "alert_id": 1, "narrative": "authorization test", "fmt": "json",
         "channel": "email", "address": "auth@example.cn", "consent": True,
+        "date_from": date(2026, 11, 1), "date_to": date(2026, 11, 30),
+        "phone": "13900000000", "occupation": "test",
+        "expiry": date(2036, 1, 1),
+        "criteria": JournalQuery(date(2026, 12, 1), date(2026, 12, 3)),
         "key": "k-auth", "wallet": "8800 0000 0001", "submission": Submission("k-auth", "cash_in", "nobody", "w", "¥1.00",
                                                              "2026-12-03T00:00:00+00:00"),
         "query": "锁定", "locale": "zh_CN", "article_id": "lost-phone", "screen": "cash",

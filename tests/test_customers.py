@@ -173,3 +173,27 @@ def test_wallet_history_running_balance_pages(desk: Desk) -> None:
         expected.append(running)
     assert [r.running_balance.minor for r in rows] == list(reversed(expected))
     assert rows[0].running_balance == desk.customers.get_customer(cid).wallets[0].balance
+
+
+def test_phone_last_digits_with_names_and_plain_sql(desk: Desk) -> None:
+    a = desk.customer("张伟", latin="zhang wei", phone="13812348000")
+    b = desk.customer("李娜", latin="li na", phone="15900008000")
+    c = desk.customer("赵敏", latin="zhao min", phone="13712378000")
+    desk.customer("王芳", phone="13800008001")
+    page = desk.customers.search("8000")
+    assert page.query_kind == "digits"
+    tail = [h for h in page.results if h.match_kind == "phone_tail"]
+    assert {h.customer_id for h in tail} == {a, b, c}
+    assert {h.full_name for h in tail} == {"张伟", "李娜", "赵敏"}  # the name tells them apart
+    assert all(h.phone_masked.endswith("8000") for h in tail)
+    # More digits narrow it: the last 5, 6 digits.
+    assert {h.customer_id for h in desk.customers.search("48000").results if h.match_kind == "phone_tail"} == {a}
+    assert {h.customer_id for h in desk.customers.search("78000").results if h.match_kind == "phone_tail"} == {c}
+    # The same answer as plain SQL over every customer.
+    from sqlalchemy import text
+    with desk.db.read() as s:
+        want = {int(r[0]) for r in s.execute(text("SELECT id FROM customer WHERE phone LIKE '%8000'"))}
+        plan = " ".join(str(r[-1]) for r in s.execute(text(
+            "EXPLAIN QUERY PLAN SELECT id FROM customer WHERE substr(phone, -4) = '8000'")))
+    assert {h.customer_id for h in tail} == want
+    assert "ix_customer_phone_tail" in plan  # the index, not a scan of every customer

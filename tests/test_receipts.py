@@ -28,7 +28,7 @@ def _data(**kw) -> ReceiptData:  # type: ignore[no-untyped-def]
     return ReceiptData(**base)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("width", [80, 32])
+@pytest.mark.parametrize("width", [80, 48, 42, 32])
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 def test_every_line_fits_and_content_present(width: int, locale: str) -> None:
     text = render_receipt(_data(), width=width, locale=locale)

@@ -118,6 +118,7 @@ ADMINS = (A, SYS)
 INFRASTRUCTURE: frozenset[str] = frozenset({
     "settings", "clock", "db", "ledger", "audit", "box", "tiers", "policy", "teller_limits", "kiosk_limits",
     "service_levels", "risk_rules", "watchlist", "outbox",
+    "printing",  # sends text it is given to this terminal's printer: no data of its own, no database
 })
 
 PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
@@ -238,6 +239,23 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "check_number": PURE,
         "token_for": PURE,
         "linked_for_wallet": READ,
+    },
+    "journal": {
+        "search": _actor(*STAFF),
+    },
+    "profile": {
+        "change_contact": _actor(*STAFF, scope=Scope.BANK),
+        "renew_document": _actor(*STAFF, scope=Scope.BANK),
+    },
+    "statements": {
+        "statement": _actor(*STAFF, scope=Scope.BANK),
+        "issue": _actor(*STAFF, scope=Scope.BANK),
+    },
+    "linked_desk": {
+        "top_up": _actor(*STAFF, scope=Scope.BANK),
+        "withdraw": _actor(*STAFF, scope=Scope.BANK),
+        "preview_top_up": _actor(*STAFF, scope=Scope.BANK),
+        "preview_withdraw": _actor(*STAFF, scope=Scope.BANK),
     },
     "onboarding": {
         "issue": _actor(*STAFF, scope=Scope.BANK),

@@ -11,10 +11,12 @@ import os
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from teller_tui.common.printing.config import PrinterSpec, TerminalPrinters
 
 # The defaults, the home directory and the locale spelling are shared with the pydantic-free
 # preview the sign-in screen shows before these settings load (teller_tui.common.settings_preview).
@@ -89,11 +91,27 @@ class Settings(BaseSettings):
     # Allow tests/benchmarks on throwaway files to relax durability explicitly (never the default).
     sqlite_synchronous: Literal["FULL", "EXTRA"] = "FULL"
     allow_network_filesystem: bool = False
+    # Printers (teller_tui.common.printing.config): named printers, the default, per-terminal choices.
+    printers: dict[str, PrinterSpec] = Field(default_factory=dict, description="name -> printer")
+    default_printer: str = Field("", description="Printer for receipts and documents unless chosen below")
+    document_printer: str = Field("", description="Printer for statements, welcome sheets and reports")
+    terminal_printers: dict[str, TerminalPrinters] = Field(default_factory=dict,
+                                                           description="terminal id -> {receipt, document}")
 
     @field_validator("locale", mode="before")
     @classmethod
     def _norm_locale(cls, value: Any) -> Any:
         return normalize_locale_setting(value)
+
+    @model_validator(mode="after")
+    def _printers_exist(self) -> Self:
+        named = [self.default_printer, self.document_printer]
+        for choice in self.terminal_printers.values():
+            named += [choice.receipt, choice.document]
+        unknown = sorted({n for n in named if n and n not in self.printers})
+        if unknown:
+            raise ValueError(f"unknown printer(s) {', '.join(unknown)}: define them under [printers]")
+        return self
 
     @classmethod
     def settings_customise_sources(

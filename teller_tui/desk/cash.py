@@ -381,13 +381,14 @@ class CashService:
         return entry_receipt(session, entry_id, bank_name=getattr(self.settings, "bank_name", "") or "",
                              copy_label=copy_label, balances=balances)
 
-    def receipt_for(self, reference: str, width: int = 80, locale: str | None = None) -> str:
-        """Re-render a receipt (marked as a reprint) for a posted entry's reference."""
+    def receipt_for(self, reference: str, width: int = 80, locale: str | None = None, reprint: bool = True) -> str:
+        """Re-render a receipt for a posted entry's reference, marked as a reprint unless ``reprint``
+        is false (the first paper copy of a receipt just shown on screen, laid out for the roll)."""
         with self.db.read() as s:
             entry_id = s.execute(select(col(JournalEntry.id))
                                  .where(col(JournalEntry.reference) == reference.strip())).scalar()
             if entry_id is None:
                 raise NotFound(_("No transaction with reference {reference}").format(reference=reference[:40]),
                                code="no_entry")
-            wrapped = self.receipt_data(s, entry_id, copy_label=reprint_label(locale))
+            wrapped = self.receipt_data(s, entry_id, copy_label=reprint_label(locale) if reprint else "")
         return render_receipt(wrapped.data, width=width, locale=locale)

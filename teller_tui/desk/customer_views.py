@@ -34,7 +34,7 @@ class CustomerHit:
     phone_masked: str
     id_number_masked: str  # "" for anonymous customers
     wallet_numbers: tuple[str, ...]
-    match_kind: str  # phone | id_number | name | name_latin | wallet | customer_no
+    match_kind: str  # phone | phone_tail | id_number | name | name_latin | wallet | customer_no
     exact: bool
     rank: int = 0  # 0 exact, 1 prefix, 2 substring
 

@@ -1,4 +1,4 @@
-"""Plain-text receipts for an 80-column printer or a 58 mm (32-column) roll.
+"""Plain-text receipts for an 80-column printer or an 80 mm (48/42) or 58 mm (32-column) roll.
 
 Public API::
 
@@ -25,7 +25,7 @@ from teller_tui.common.text import clean_text
 
 __all__ = ["WIDTHS", "ReceiptData", "render_receipt", "reprint_label"]
 
-WIDTHS = (80, 32)
+WIDTHS = (80, 64, 48, 42, 32)  # 80: A4/dot matrix; 48 or 42: 80 mm roll; 32: 58 mm roll
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +52,10 @@ class ReceiptData:
 
 _TITLES: dict[str, dict[str, str]] = {
     "en": {"cash_in": "CASH DEPOSIT TO WALLET", "cash_out": "CASH WITHDRAWAL FROM WALLET",
-           "transfer": "WALLET TRANSFER", "reversal": "REVERSAL"},
-    "zh_CN": {"cash_in": "钱包现金存入", "cash_out": "钱包现金支取", "transfer": "钱包转账", "reversal": "冲正"},
+           "transfer": "WALLET TRANSFER", "reversal": "REVERSAL",
+           "linked_top_up": "TOP-UP FROM LINKED BANK ACCOUNT", "linked_withdraw": "WITHDRAWAL TO LINKED BANK ACCOUNT"},
+    "zh_CN": {"cash_in": "钱包现金存入", "cash_out": "钱包现金支取", "transfer": "钱包转账", "reversal": "冲正",
+              "linked_top_up": "银行账户兑换至钱包", "linked_withdraw": "钱包兑回至银行账户"},
 }
 _LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -130,7 +132,7 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
     loc = _locale(locale)
     lab = _LABELS[loc]
 
-    label_w = 14 if width == 80 else 10
+    label_w = 14 if width >= 64 else 10
     value_w = width - label_w - 1
     out: list[str] = []
 

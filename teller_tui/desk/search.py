@@ -10,7 +10,8 @@ Public API::
 
 * ``phone``     11 digits starting with 1: exact phone, else phone prefix (>= 3 digits);
 * ``id``        an 18-character PRC ID (exact) or >= 3 digits / digits+X: ID substring;
-* ``digits``    3-10 digits: phone prefix, ID substring, wallet-number and customer-number prefix;
+* ``digits``    3-10 digits: phone prefix, the phone's last 4-10 digits (with the name shown to tell
+                people apart), ID substring, wallet-number and customer-number prefix;
 * ``wallet``    a wallet number (exact or prefix) - digits queries also try wallets;
 * ``name``      Chinese characters: 1-2 chars -> name prefix (B-tree) + 2-char infix
                 (``customer_name_gram`` table); >= 3 chars -> exact/prefix + FTS5 trigram substring;
@@ -111,6 +112,9 @@ class _SearchSql:
     def substring(self, column: str, fragment: str, n: int) -> list[int]:
         raise NotImplementedError
 
+    def phone_suffix(self, digits: str, n: int) -> list[int]:
+        raise NotImplementedError
+
     def name_infix2(self, fragment: str, n: int) -> list[int]:
         raise NotImplementedError
 
@@ -132,6 +136,11 @@ class _SqliteSearch(_SearchSql):
     def name_infix2(self, fragment: str, n: int) -> list[int]:
         return self._ids("SELECT customer_id FROM customer_name_gram WHERE gram = :g ORDER BY customer_id LIMIT :n",
                          g=fragment, n=n)
+
+    def phone_suffix(self, digits: str, n: int) -> list[int]:
+        # substr(phone, -4) is the indexed expression (migration 0050_phone_tail), written literally.
+        return self._ids("SELECT id FROM customer WHERE substr(phone, -4) = :tail AND substr(phone, -:k) = :v "
+                         "ORDER BY id LIMIT :n", tail=digits[-4:], k=len(digits), v=digits, n=n)
 
 
 def _like_escape(text: str) -> str:
@@ -163,6 +172,10 @@ class _PostgresSearch(_SearchSql):
         positions = " OR ".join(f"substr(full_name, {i}, 2) = :g" for i in range(2, 9))
         return self._ids(f"SELECT id FROM customer WHERE full_name LIKE :p AND ({positions}) ORDER BY id LIMIT :n",
                          p=like, g=fragment, n=n)
+
+    def phone_suffix(self, digits: str, n: int) -> list[int]:
+        return self._ids("SELECT id FROM customer WHERE right(phone, 4) = :tail AND right(phone, :k) = :v "
+                         "ORDER BY id LIMIT :n", tail=digits[-4:], k=len(digits), v=digits, n=n)
 
 
 def classify(query: str) -> str:
@@ -261,6 +274,8 @@ def _sources(sql: _SearchSql, q: str, kind: str, n: int) -> Iterator[_Source]:
     yield _Source(0, "customer_no", sql.exact("customer_no", digits, n))
     if digits.startswith("1") and len(digits) < 11:
         yield _Source(1, "phone", sql.prefix("phone", digits, n))
+    if 4 <= len(digits) < 11 and kind == "digits":  # the last digits of a phone ("8000")
+        yield _Source(1, "phone_tail", sql.phone_suffix(digits, n))
     if len(digits) < 16:
         yield _Source(1, "wallet", sql.wallet_prefix(digits, n))
     if kind != "wallet":  # a 16-digit wallet-shaped number: skip the ID-fragment search

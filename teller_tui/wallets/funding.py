@@ -50,7 +50,7 @@ from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import Customer, LinkedAccount, Wallet
 from teller_tui.models.enums import LinkedAccountKind, WalletStatus
 from teller_tui.wallets.blocks import refuse_if_blocked
-from teller_tui.wallets.classes import TierTable
+from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, TierTable
 from teller_tui.wallets.identity.cards import validate_bank_account, validate_bank_card
 from teller_tui.wallets.identity.names import validate_name
 from teller_tui.wallets.limits import check_money_in, check_payment_out
@@ -173,11 +173,31 @@ class FundingService:
             row = s.get(LinkedAccount, linked_id)
             if row is None or row.removed_at is not None:
                 raise NotFound(_("No such linked account"), code="no_linked")
+            self._check_not_last_own(s, actor, row)
             row.removed_at = self.clock.now()
             self.audit.append(s, actor, "linked_account_remove", subject=row.masked,
                               detail={"customer_id": row.customer_id, "wallet_id": row.wallet_id})
 
         self.db.write_retrying(work)
+
+    def _check_not_last_own(self, s: Session, actor: Actor, row: LinkedAccount) -> None:
+        """Classes 1 and 2 need the customer's own bank account (wallet_tiers.toml ``evidence``):
+        its last one cannot be unlinked while such a wallet is open; the wallet's class changes first."""
+        customer = s.get(Customer, row.customer_id)
+        if customer is None or row.holder_name != customer.full_name:
+            return  # not the customer's own account: never the evidence
+        others = s.exec(select(LinkedAccount.id).where(
+            LinkedAccount.customer_id == customer.id, col(LinkedAccount.removed_at).is_(None),
+            LinkedAccount.holder_name == customer.full_name, LinkedAccount.id != row.id)).first()
+        if others is not None:
+            return
+        on = current_business_date(s, actor.branch_code, self.clock)
+        for wallet in s.exec(select(Wallet).where(Wallet.customer_id == customer.id,
+                                                  Wallet.status != WalletStatus.CLOSED)).all():
+            if EVIDENCE_OWN_BANK_ACCOUNT in self.tiers.tier(wallet.tier, on=on).evidence:
+                raise Conflict(_("This is the customer's only own bank account and wallet {number} is class "
+                                 "{tier}, which needs one: change the wallet's class first").format(
+                                     number=wallet.number, tier=wallet.tier), code="last_own_account")
 
     def linked_for_wallet(self, wallet_id: int) -> LinkedView | None:
         with self.db.read() as s:

@@ -1,0 +1,92 @@
+"""This terminal's printers: choose one for a receipt or a document, print, say what happened.
+
+Public API::
+
+    printing = PrintService(settings)
+    spec = printing.printer_for(Purpose.RECEIPT)            # PrinterSpec | None
+    outcome = printing.print_text(text, purpose=Purpose.RECEIPT, title="R123", kept_at=path)
+    outcome.printed, outcome.message                        # bool, one sentence for the teller
+
+``print_text`` never raises for a printer problem: the outcome says "Not printed: …, the file is
+kept at …" (the caller saved the file before printing). Only a programming error raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from teller_tui.common.i18n import _
+from teller_tui.common.settings import Settings
+from teller_tui.common.text import clean_text
+
+from .backends import PrintFailed, send_cups, send_device, send_tcp
+from .config import PrinterKind, PrinterSpec, Purpose
+from .escpos import printable_lines, render_escpos
+
+__all__ = ["PrintOutcome", "PrintService"]
+
+
+@dataclass(frozen=True, slots=True)
+class PrintOutcome:
+    printed: bool
+    printer: str  # the printer's name in the settings, "" when none is set up
+    message: str  # one sentence for the teller
+    job: str = ""
+
+
+class PrintService:
+    """Printing for the terminal named in ``settings.terminal_id``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def printer_name(self, purpose: Purpose) -> str:
+        chosen = self.settings.terminal_printers.get(self.settings.terminal_id)
+        name = getattr(chosen, purpose.value, "") if chosen is not None else ""
+        if not name and purpose is Purpose.DOCUMENT:
+            name = self.settings.document_printer
+        return name or self.settings.default_printer
+
+    def printer_for(self, purpose: Purpose) -> PrinterSpec | None:
+        name = self.printer_name(purpose)
+        return self.settings.printers.get(name) if name else None
+
+    def columns_for(self, purpose: Purpose) -> int:
+        """Characters per line on the printer a ``purpose`` job would go to (80 without one)."""
+        spec = self.printer_for(purpose)
+        return spec.columns if spec is not None and spec.escpos else 80
+
+    def job_bytes(self, spec: PrinterSpec, text: str) -> bytes:
+        if spec.escpos:
+            return render_escpos(text, encoding=spec.encoding, columns=spec.columns, cut=spec.cut,
+                                 feed_lines=spec.feed_lines)
+        return ("\n".join(printable_lines(text, 200)) + "\n\f").encode("utf-8")
+
+    def print_text(self, text: str, *, purpose: Purpose, title: str, kept_at: Path | None = None) -> PrintOutcome:
+        name = self.printer_name(purpose)
+        spec = self.settings.printers.get(name) if name else None
+        kept = str(kept_at) if kept_at is not None else ""
+        if spec is None:
+            if kept:
+                msg = _("No printer is set up for terminal {terminal}; the file is kept at {path}.")
+            else:
+                msg = _("No printer is set up for terminal {terminal}.")
+            return PrintOutcome(False, "", msg.format(terminal=clean_text(self.settings.terminal_id), path=kept))
+        data = self.job_bytes(spec, text)
+        try:
+            if spec.kind is PrinterKind.ESCPOS_TCP:
+                job = send_tcp(spec.host, spec.port, data, timeout=spec.timeout_seconds)
+            elif spec.kind is PrinterKind.ESCPOS_DEVICE:
+                job = send_device(spec.device, data, timeout=spec.timeout_seconds)
+            else:
+                job = send_cups(data, queue=spec.queue, title=title, raw=spec.raw, timeout=spec.timeout_seconds)
+        except PrintFailed as exc:
+            if kept:
+                msg = _("Not printed: printer {printer} ({where}): {reason}; the file is kept at {path}.")
+            else:
+                msg = _("Not printed: printer {printer} ({where}): {reason}.")
+            return PrintOutcome(False, name, msg.format(printer=name, where=spec.where, reason=exc.reason,
+                                                        path=kept))
+        return PrintOutcome(True, name, _("Printed on {printer} ({where}).").format(printer=name, where=spec.where),
+                            job)

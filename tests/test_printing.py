@@ -1,0 +1,360 @@
+"""Printing: the ESC/POS byte stream (GB18030, code pages, cut), and real printers on loopback.
+
+The printers are real: a thread that accepts raw TCP on a loopback port and records every byte,
+a fifo and a pty read by the test, and a fake ``lp`` executable on PATH (a real process that
+records its arguments and stdin; CUPS itself is not installed here).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import sys
+import threading
+import tty
+import unicodedata
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from teller_tui.common.money import Money
+from teller_tui.common.printing.config import ENCODINGS, PrinterSpec, Purpose
+from teller_tui.common.printing.escpos import decode_escpos, printable_lines, render_escpos
+from teller_tui.common.printing.service import PrintService
+from teller_tui.common.settings import load_settings
+from teller_tui.common.text import is_unsafe_char
+from teller_tui.desk.receipts import ReceiptData, render_receipt
+
+EVIL = "王\x1b@\x1dV\x00\x1c.\x10\x04\x01五\x9b2J\x1b[31m红"  # init, cut, leave Chinese mode, DLE EOT
+
+
+def _receipt(name: str = "欧*建国", memo: str = "房租") -> ReceiptData:
+    return ReceiptData(kind="cash_in", reference="R20261203-000000007",
+                       posted_at=datetime(2026, 12, 3, 2, 5, tzinfo=UTC), business_date=date(2026, 12, 3),
+                       branch_code="B001", terminal_id="T01", teller="teller1", customer_name=name,
+                       wallet_number="8600****0015", amount=Money.of("1000.00"), new_balance=Money.of("1500.00"),
+                       memo=memo)
+
+
+class Listener:
+    """A raw-TCP printer on loopback: accepts jobs and keeps each job's bytes."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.jobs: list[bytes] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                chunks = []
+                while data := conn.recv(4096):
+                    chunks.append(data)
+                self.jobs.append(b"".join(chunks))
+                self.done.set()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def listener():  # type: ignore[no-untyped-def]
+    srv = Listener()
+    yield srv
+    srv.close()
+
+
+def _service(tmp_path: Path, **printers: dict[str, object]) -> PrintService:
+    settings = load_settings(home=tmp_path, printers=printers, default_printer=next(iter(printers)) if printers else "")
+    return PrintService(settings)
+
+
+# -- the byte stream -----------------------------------------------------------------------
+
+def test_exact_bytes_of_a_chinese_job() -> None:
+    job = render_escpos("柜台 A\n金额 ¥1.00", encoding="gb18030", columns=32, cut="partial", feed_lines=3)
+    assert job == (b"\x1b@" + b"\x1c&" + "柜台 A".encode("gb18030") + b"\n" + "金额 ¥1.00".encode("gb18030")
+                   + b"\n" + b"\x1bd\x03" + b"\x1dV\x01")
+    assert "柜台".encode("gb18030") == b"\xb9\xf1\xcc\xa8"  # GB2312 range, two bytes each
+
+
+def test_exact_bytes_of_a_code_page_job() -> None:
+    job = render_escpos("Caf\u00e9 \u00a31\n", encoding="cp858", columns=48, cut="full", feed_lines=0)
+    assert job == b"\x1b@\x1c.\x1bt\x13Caf\x82 \x9c1\n\x1dV\x00"
+    assert decode_escpos(job).text == "Café £1\n"
+
+
+def test_receipt_with_chinese_decodes_back_to_its_text() -> None:
+    text = render_receipt(_receipt(), width=48, locale="zh_CN")
+    job = render_escpos(text, columns=48)
+    decoded = decode_escpos(job)
+    assert decoded.commands == ["init", "chinese on", "feed 4", "cut partial"]
+    assert decoded.text == "\n".join(printable_lines(text, 48)) + "\n"
+    assert decoded.text.rstrip("\n") == text.rstrip("\n")  # nothing lost or re-wrapped at 48 columns
+    assert "数字钱包柜台" in decoded.text and "壹仟元整" in decoded.text and "欧*建国" in decoded.text
+
+
+def test_user_text_cannot_inject_commands() -> None:
+    text = render_receipt(_receipt(name=EVIL, memo="memo\x1bd\xff" + EVIL), width=48, locale="zh_CN")
+    job = render_escpos(text, columns=48)
+    body = job[len(b"\x1b@\x1c&"):-len(b"\x1bd\x04\x1dV\x01")]
+    assert not any(b < 0x20 and b != 0x0A for b in body), [hex(b) for b in body if b < 0x20 and b != 0x0A]
+    assert b"\x7f" not in body
+    decoded = decode_escpos(job)  # raises on any control byte it does not know
+    assert decoded.cuts == 1 and decoded.commands.count("init") == 1
+    assert "王" in decoded.text and "五" in decoded.text and "红" in decoded.text
+    # Raw text given straight to the renderer (no receipt layout) is cleaned the same way.
+    raw = render_escpos(EVIL + "\n\x1b[2J tail", columns=48)
+    assert decode_escpos(raw).commands == ["init", "chinese on", "feed 4", "cut partial"]
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+def test_no_printable_character_encodes_to_a_control_byte(encoding: str) -> None:
+    bad = []
+    for cp in range(0x20, 0x10000):
+        ch = chr(cp)
+        if is_unsafe_char(ch) or unicodedata.category(ch) == "Cn":
+            continue
+        data = ch.encode(encoding, errors="replace")
+        if any(b < 0x20 or b == 0x7F for b in data):
+            bad.append(ch)
+    assert bad == []
+
+
+def test_lines_are_cut_to_the_roll_by_cells() -> None:
+    lines = printable_lines("数字" * 20 + "\n" + "x" * 50, 32)
+    assert lines == ["数字" * 8, "数字" * 8, "数字" * 4, "x" * 32, "x" * 18]
+
+
+# -- printers on loopback -------------------------------------------------------------------
+
+def test_receipt_printed_to_a_raw_tcp_printer(tmp_path: Path, listener: Listener) -> None:
+    svc = _service(tmp_path, counter={"kind": "escpos-tcp", "host": "127.0.0.1", "port": listener.port})
+    text = render_receipt(_receipt(), width=svc.columns_for(Purpose.RECEIPT), locale="zh_CN")
+    outcome = svc.print_text(text, purpose=Purpose.RECEIPT, title="R20261203-000000007")
+    assert outcome.printed, outcome.message
+    assert listener.done.wait(5)
+    assert listener.jobs == [render_escpos(text, columns=48)]
+    assert "钱包现金存入" in decode_escpos(listener.jobs[0]).text
+    assert outcome.message == f"Printed on counter (127.0.0.1:{listener.port})."
+
+
+def test_a_printer_that_refuses_says_so_in_one_sentence(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as s:
+        port = s.getsockname()[1]
+    svc = _service(tmp_path, counter={"kind": "escpos-tcp", "host": "127.0.0.1", "port": port,
+                                      "timeout_seconds": 2})
+    kept = tmp_path / "R1.txt"
+    outcome = svc.print_text("x", purpose=Purpose.RECEIPT, title="R1", kept_at=kept)
+    assert not outcome.printed
+    assert outcome.message == (f"Not printed: printer counter (127.0.0.1:{port}): connection refused; "
+                               f"the file is kept at {kept}.")
+
+
+def test_no_printer_set_up(tmp_path: Path) -> None:
+    outcome = _service(tmp_path).print_text("x", purpose=Purpose.RECEIPT, title="R1", kept_at=tmp_path / "R1.txt")
+    assert not outcome.printed and outcome.printer == ""
+    assert outcome.message == f"No printer is set up for terminal T01; the file is kept at {tmp_path / 'R1.txt'}."
+
+
+def test_fifo_device(tmp_path: Path) -> None:
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)
+    svc = _service(tmp_path, usb={"kind": "escpos-device", "device": str(fifo), "timeout_seconds": 2})
+    # Nobody reading: refused at once, not hung.
+    outcome = svc.print_text("无人", purpose=Purpose.RECEIPT, title="R1")
+    assert not outcome.printed and "no reader on the device" in outcome.message
+    got: list[bytes] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        ready.set()
+        os.set_blocking(fd, True)
+        chunks = []
+        while True:
+            data = os.read(fd, 4096)
+            if not data:
+                if chunks:
+                    break
+                continue
+            chunks.append(data)
+        got.append(b"".join(chunks))
+        os.close(fd)
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    assert ready.wait(5)
+    outcome = svc.print_text("钱包 ok", purpose=Purpose.RECEIPT, title="R1")
+    assert outcome.printed, outcome.message
+    t.join(5)
+    assert got == [render_escpos("钱包 ok", columns=48)]
+
+
+def test_pty_device_gets_the_exact_bytes(tmp_path: Path) -> None:
+    master, slave = os.openpty()
+    try:
+        tty.setraw(slave)  # a serial printer port: no newline translation
+        svc = _service(tmp_path, serial={"kind": "escpos-device", "device": os.ttyname(slave)})
+        outcome = svc.print_text("数字钱包\n" + EVIL, purpose=Purpose.RECEIPT, title="R1")
+        assert outcome.printed, outcome.message
+        expected = render_escpos("数字钱包\n" + EVIL, columns=48)
+        data = b""
+        while len(data) < len(expected):
+            data += os.read(master, 4096)
+        assert data == expected
+        assert decode_escpos(data).text.startswith("数字钱包\n")
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+FAKE_LP = """#!{python}
+import json, os, sys
+data = sys.stdin.buffer.read()
+if os.environ.get("FAKE_LP_FAIL"):
+    sys.stderr.write("lp: The printer or class does not exist.\\n")
+    sys.exit(1)
+with open(os.environ["FAKE_LP_LOG"], "a") as fh:
+    fh.write(json.dumps({{"args": sys.argv[1:], "stdin": data.hex()}}) + "\\n")
+print("request id is Office_A4-17 (0 file(s))")
+"""
+
+
+@pytest.fixture
+def fake_lp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    lp = bindir / "lp"
+    lp.write_text(FAKE_LP.format(python=sys.executable))
+    lp.chmod(lp.stat().st_mode | stat.S_IXUSR)
+    log = tmp_path / "lp.log"
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_LP_LOG", str(log))
+    return log
+
+
+def _lp_calls(log: Path) -> list[dict[str, object]]:
+    import json
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_cups_text_document_goes_to_lp(tmp_path: Path, fake_lp: Path) -> None:
+    svc = _service(tmp_path, office={"kind": "cups", "queue": "Office_A4"})
+    outcome = svc.print_text("对账单 Statement\n\x1b[2Jline", purpose=Purpose.DOCUMENT, title="statement\x1b]0;x\x07 8600")
+    assert outcome.printed, outcome.message
+    assert outcome.job == "request id is Office_A4-17 (0 file(s))"
+    [call] = _lp_calls(fake_lp)
+    assert call["args"] == ["-t", "statement 8600", "-d", "Office_A4", "-o", "document-format=text/plain"]
+    assert bytes.fromhex(str(call["stdin"])) == "对账单 Statement\nline\n\f".encode()
+
+
+def test_cups_raw_queue_gets_escpos(tmp_path: Path, fake_lp: Path) -> None:
+    svc = _service(tmp_path, raw={"kind": "cups", "queue": "TM_T88", "raw": True, "columns": 32})
+    outcome = svc.print_text("柜台", purpose=Purpose.RECEIPT, title="R1")
+    assert outcome.printed
+    [call] = _lp_calls(fake_lp)
+    assert call["args"] == ["-t", "R1", "-d", "TM_T88", "-o", "raw"]
+    assert bytes.fromhex(str(call["stdin"])) == render_escpos("柜台", columns=32)
+
+
+def test_cups_failure_is_one_sentence(tmp_path: Path, fake_lp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAKE_LP_FAIL", "1")
+    svc = _service(tmp_path, office={"kind": "cups", "queue": "Nope"})
+    outcome = svc.print_text("x", purpose=Purpose.DOCUMENT, title="t", kept_at=tmp_path / "s.txt")
+    assert not outcome.printed
+    assert outcome.message == (f"Not printed: printer office (lp -d Nope): lp: The printer or class does not "
+                               f"exist.; the file is kept at {tmp_path / 's.txt'}.")
+
+
+def test_without_lp_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    outcome = _service(tmp_path, office={"kind": "cups"}).print_text("x", purpose=Purpose.DOCUMENT, title="t")
+    assert not outcome.printed and "lp command is not installed" in outcome.message
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+def test_terminal_choices_and_defaults(tmp_path: Path) -> None:
+    printers = {"a": {"kind": "escpos-tcp", "host": "10.0.0.1"}, "b": {"kind": "escpos-tcp", "host": "10.0.0.2"},
+                "office": {"kind": "cups"}}
+    s = load_settings(home=tmp_path, printers=printers, default_printer="a", document_printer="office",
+                      terminal_printers={"T02": {"receipt": "b"}}, terminal_id="T02")
+    svc = PrintService(s)
+    assert svc.printer_name(Purpose.RECEIPT) == "b" and svc.printer_name(Purpose.DOCUMENT) == "office"
+    other = PrintService(s.model_copy(update={"terminal_id": "T01"}))
+    assert other.printer_name(Purpose.RECEIPT) == "a" and other.columns_for(Purpose.DOCUMENT) == 80
+
+
+def test_unknown_printer_names_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown printer"):
+        load_settings(home=tmp_path, default_printer="nope")
+    with pytest.raises(ValueError, match="needs a host"):
+        PrinterSpec(kind="escpos-tcp")  # type: ignore[arg-type]
+
+
+def test_printers_from_the_environment_and_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "settings.toml").write_text(
+        'default_printer = "counter"\n[printers.counter]\nkind = "escpos-tcp"\nhost = "10.1.2.21"\ncolumns = 32\n'
+        '[terminal_printers.T09]\nreceipt = "counter"\n')
+    monkeypatch.setenv("TELLER_HOME", str(tmp_path))
+    s = load_settings()
+    assert s.printers["counter"].columns == 32 and s.terminal_printers["T09"].receipt == "counter"
+
+
+@pytest.mark.slow
+def test_cli_listen_and_test_page_as_processes(tmp_path: Path) -> None:
+    """``teller printer listen`` (a stand-in printer) and ``teller printer test`` / ``send``, as real processes."""
+    import json
+    import subprocess
+
+    env = {**os.environ, "TELLER_HOME": str(tmp_path), "PYTHONPATH": os.getcwd()}
+    cli = [sys.executable, "-m", "teller_tui.cli", "printer"]
+    listener = subprocess.Popen([*cli, "listen", "--port", "0", "--count", "2"], stdout=subprocess.PIPE, text=True,
+                                env=env)
+    try:
+        assert listener.stdout is not None
+        first = listener.stdout.readline()
+        port = int(first.split(":")[1].split()[0])
+        env["TELLER_PRINTERS"] = json.dumps({"counter": {"kind": "escpos-tcp", "host": "127.0.0.1", "port": port}})
+        env["TELLER_DEFAULT_PRINTER"] = "counter"
+        done = subprocess.run([*cli, "test"], capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"Printed on counter (127.0.0.1:{port})."
+        report = tmp_path / "eod.txt"
+        report.write_text("日终报表 EOD\n")
+        done = subprocess.run([*cli, "send", str(report), "--document"], capture_output=True, text=True, env=env,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        out, _ = listener.communicate(timeout=30)
+    finally:
+        listener.kill()
+    assert "数字钱包柜台 打印测试" in out and "init, chinese on, feed 4, cut partial" in out
+    assert "日终报表 EOD" in out
+
+
+@pytest.mark.slow
+def test_real_cups_pdf_queue(tmp_path: Path) -> None:
+    """Where CUPS runs with a PDF queue (cups-pdf: ``TELLER_TEST_CUPS_QUEUE``, default "PDF"), a
+    statement goes through the real spooler; elsewhere this is skipped with the reason."""
+    import shutil
+    import subprocess
+
+    queue = os.environ.get("TELLER_TEST_CUPS_QUEUE", "PDF")
+    if shutil.which("lp") is None or shutil.which("lpstat") is None:
+        pytest.skip("CUPS is not installed here (no lp/lpstat); the lp path is tested with a recording lp")
+    if subprocess.run(["lpstat", "-p", queue], capture_output=True).returncode != 0:
+        pytest.skip(f"no CUPS queue named {queue!r} (install cups-pdf or set TELLER_TEST_CUPS_QUEUE)")
+    svc = _service(tmp_path, office={"kind": "cups", "queue": queue})
+    outcome = svc.print_text("钱包对账单 Statement\n期末余额 ¥1,000.00\n", purpose=Purpose.DOCUMENT, title="teller-test")
+    assert outcome.printed, outcome.message
+    assert "request id is" in outcome.job
