@@ -34,6 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         "prints it); repeatable")
     v.add_argument("--heads-file", type=Path, metavar="FILE",
                    help="check every ledger head in a file written by `teller heads export`")
+    v.add_argument("--since-head", type=Path, metavar="FILE",
+                   help="incremental: trust the last ledger head of each branch in FILE (written by `teller heads "
+                        "export`, kept off this host) and re-derive and re-hash only the entries after it")
+    v.add_argument("--workers", type=int, metavar="N",
+                   help="processes for the content and chain checks (default: one per CPU; 1: this process only)")
     v.set_defaults(func=cmd_verify)
 
     h = lsub.add_parser("head", help="print each branch's chain head (BRANCH:SEQ:HASH) to keep elsewhere")
@@ -52,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from teller_tui.ledger.verify import verify_ledger
-    from teller_tui.ledger.verify_content import parse_expected_heads
+    from teller_tui.ledger.verify_content import parse_expected_heads, since_heads
     from teller_tui.maintenance.heads import read_heads_file
 
     try:
@@ -60,13 +65,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if args.heads_file is not None:
             values += read_heads_file(args.heads_file)[1]
         expected = parse_expected_heads(values)
+        since = parse_expected_heads(read_heads_file(args.since_head)[1]) if args.since_head is not None else []
+        since_heads(since)  # refuses heads without a branch and seq
+        if args.since_head is not None and not since:
+            raise ValueError(f"{args.since_head}: no ledger head in it")
+        if args.workers is not None and args.workers < 1:
+            raise ValueError("--workers needs a number of at least 1")
     except (OSError, ValueError) as exc:
         print(f"teller: {exc}", file=sys.stderr)
         return 2
     with configured_database() as database:
         with database.read() as session:
             report = verify_ledger(session, samples=max(args.samples, 0), integrity=args.integrity,
-                                   history=args.history, expected_heads=expected)
+                                   history=args.history, expected_heads=expected, workers=args.workers,
+                                   since_heads=since)
     if report.ok:
         print(report.summary())
         for key, text in report.notes.items():

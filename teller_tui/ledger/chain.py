@@ -31,7 +31,7 @@ from teller_tui.models import LedgerChainHead
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-__all__ = ["GENESIS", "ChainHead", "branch_heads", "entry_hash", "link_entry"]
+__all__ = ["GENESIS", "ChainHead", "branch_heads", "day_text", "entry_hash", "hash_parts", "link_entry", "moment_text"]
 
 GENESIS = "0" * 64
 
@@ -61,14 +61,37 @@ def entry_hash(values: Mapping[str, Any], legs: Iterable[tuple[int, str, int]], 
 
     Values are hashed as they are (no coercion): a posting amount turned into 1.5 or "150"
     by an edit hashes differently from the integer that was posted."""
-    body = [
-        int(values["seq"]), values["reference"], values["kind"], values["idempotency_key"], values["request_hash"],
-        values["memo"], values["actor_id"], values["terminal_id"], values["branch_code"],
-        _day(values["business_date"]), _moment(values["posted_at"]), values["customer_id"],
-        values["reverses_entry_id"], values["hold_id"],
-        [[account, currency, amount] for account, currency, amount in legs], prev_hash,
-    ]
-    return hashlib.sha256(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+    return hash_parts(values["seq"], values["reference"], values["kind"], values["idempotency_key"],
+                      values["request_hash"], values["memo"], values["actor_id"], values["terminal_id"],
+                      values["branch_code"], _day(values["business_date"]), _moment(values["posted_at"]),
+                      values["customer_id"], values["reverses_entry_id"], values["hold_id"], legs, prev_hash)
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_sha256 = hashlib.sha256
+
+
+def hash_parts(seq: Any, reference: Any, kind: Any, key: Any, request_hash: Any, memo: Any, actor_id: Any,
+               terminal_id: Any, branch_code: Any, day: str, moment: str, customer_id: Any, reverses: Any,
+               hold_id: Any, legs: Iterable[tuple[int, str, int]], prev_hash: str) -> str:
+    """:func:`entry_hash` from the column values in table order, with the business date as
+    ``YYYY-MM-DD`` and the posting time as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC) already
+    formatted: THE hash format, shared by the posting path and the verifier's fast scan
+    (:mod:`teller_tui.ledger.verify_scan`), which reads those two as text."""
+    body = [int(seq), reference, kind, key, request_hash, memo, actor_id, terminal_id, branch_code, day, moment,
+            customer_id, reverses, hold_id, [[account, currency, amount] for account, currency, amount in legs],
+            prev_hash]
+    return _sha256(_ENCODE(body).encode()).hexdigest()
+
+
+def day_text(value: date | str) -> str:
+    """A business date as hashed (``YYYY-MM-DD``)."""
+    return _day(value)
+
+
+def moment_text(value: datetime) -> str:
+    """A posting time as hashed (``YYYY-MM-DDTHH:MM:SS.ffffffZ``, UTC)."""
+    return _moment(value)
 
 
 def link_entry(session: Session, values: dict[str, Any], legs: Iterable[tuple[int, str, int]]) -> None:

@@ -199,6 +199,16 @@ class _Checker:
         if len(v.samples) < self.samples:
             v.samples.append(sample)
 
+    def tally(self, invariant: str, problem: str, count: int) -> None:
+        """Count ``count`` more offending rows under (invariant, problem), without samples."""
+        for v in self.violations:
+            if v.invariant == invariant and v.problem == problem:
+                break
+        else:
+            v = Violation(invariant, problem)
+            self.violations.append(v)
+        v.count += count
+
     def add(self, invariant: str, problem: str, samples: Sequence[str]) -> None:
         if samples:
             self.violations.append(Violation(invariant, problem, len(samples), list(samples[: self.samples])))
@@ -224,12 +234,16 @@ HISTORY_AUTO_LIMIT = 2_000_000
 
 
 def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = False,
-                  history: bool | None = None, expected_heads: Iterable[ExpectedHead] = ()) -> VerifyReport:
+                  history: bool | None = None, expected_heads: Iterable[ExpectedHead] = (),
+                  workers: int | None = None, since_heads: Iterable[ExpectedHead] = ()) -> VerifyReport:
     """Check every invariant on the database behind ``session``; see the module docstring.
 
     ``integrity=True`` also runs SQLite's full ``PRAGMA integrity_check`` (slow on big files;
     ``quick_check`` is not run by default either, the crash tests do it). ``expected_heads``:
-    branch chain heads kept outside the database (invariant 16, a rewritten tail).
+    branch chain heads kept outside the database (invariant 16, a rewritten tail). ``workers``:
+    processes for the content and chain scan (default: one per CPU; 1 scans in this process).
+    ``since_heads``: trusted heads (``--since-head``): 15 and 16 re-derive and re-hash only the
+    entries after them (see :mod:`teller_tui.ledger.verify_content`).
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -269,12 +283,17 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
     timed("9 holds")
     _check_closed(c)
     timed("11, 13 closed and over/short")
-    check_content(session, c.put, expected_heads)
+    since = list(since_heads)
+    scanned = check_content(session, c.put, expected_heads, tally=c.tally, samples=samples, workers=workers,
+                            since=since)
     timed("15, 16 content and chain")
     skipped = check_links(session, c.put)
     timed("A ledger/audit")
 
     notes = dict(NOTES)
+    if since:
+        notes["15/16"] = (f"incremental: {scanned:,} entries after the kept heads were re-derived and re-hashed; "
+                          "the entries up to them are trusted (the heads file is kept off this host)")
     if skipped:
         notes["A"] = skipped
     if not history:

@@ -12,41 +12,50 @@
     still be in the chain, which finds a tail rewritten with recomputed hashes.
 
 Both run in one streaming pass over entries joined to their postings in seq order (memory:
-one entry and one hash per branch).
+one batch of rows and a few values per branch). Above :data:`PARALLEL_MIN_ENTRIES` entries the
+pass is cut into contiguous seq ranges scanned by ``os.cpu_count()`` worker processes, each with
+its own read-only connection (:mod:`teller_tui.ledger.verify_scan`); each range reports the
+first and last entry of every branch in it, and this module checks the chain link across every
+border and the heads, then reports the findings in seq order, exactly as one serial pass would.
+
+Incremental (``since``, ``teller ledger verify --since-head FILE``): a head exported by ``teller
+heads export`` and kept off the host is trusted; per branch only the entries after it are
+re-derived and re-hashed, the kept entry must still carry the kept hash, and the next entry must
+link to it. Every other invariant still runs over the whole ledger (they are set-based SQL).
 """
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Date, Integer, String, text
-from sqlalchemy.types import TypeEngine
+from sqlalchemy import Date, text
 
-from teller_tui.ledger.chain import GENESIS, branch_heads, entry_hash
-from teller_tui.ledger.core import reference_for
+from teller_tui.ledger.chain import GENESIS, ChainHead, branch_heads
+from teller_tui.ledger.verify_scan import (
+    PROBLEM_15, PROBLEM_16_CONTENT, PROBLEM_16_LINK, PROBLEM_16_OUTSIDE, Finding, RangeSpec, Scan, scan_connection,
+    scan_range,
+)
 from teller_tui.models.types import UTCDateTime
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlmodel import Session
 
-__all__ = ["ExpectedHead", "check_content", "parse_expected_heads"]
+__all__ = ["PROBLEM_15", "PROBLEM_16_CONTENT", "PROBLEM_16_LINK", "PROBLEM_16_OUTSIDE", "ExpectedHead",
+           "check_content", "parse_expected_heads", "since_heads"]
 
 #: put(invariant, problem, sample): how findings reach the report (verify._Checker.put).
 Put = Callable[[str, str, str], None]
+#: tally(invariant, problem, n): n more findings counted but not sampled (verify._Checker.tally).
+Tally = Callable[[str, str, int], None]
 
-PROBLEM_15 = "entries that differ from their stored request"
 PROBLEM_15_DATE = "entries not dated by a business day of their branch that was open when they were posted"
-PROBLEM_16_CONTENT = "entries altered after posting (their hash does not match their content and postings)"
-PROBLEM_16_LINK = "entries whose branch chain is broken (an entry before them was altered or removed)"
 PROBLEM_16_HEAD = "a branch's chain head does not match its last entry (entries removed, or the head edited)"
-PROBLEM_16_OUTSIDE = "the chain differs from a head kept outside the database (the tail was rewritten)"
-
-#: Request fields compared with the entry's columns of the same name.
-_FIELDS = ("kind", "actor_id", "branch_code", "memo", "customer_id", "reverses_entry_id", "hold_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,135 +81,185 @@ def parse_expected_heads(values: Iterable[str]) -> list[ExpectedHead]:
     return found
 
 
-_ENTRY_COLUMNS: dict[str, TypeEngine[Any]] = dict(id=Integer(), seq=BigInteger(), reference=String(), kind=String(), idempotency_key=String(),
-                      request_hash=String(), request_json=String(), memo=String(), actor_id=Integer(),
-                      terminal_id=String(), branch_code=String(), business_date=Date(), posted_at=UTCDateTime(),
-                      customer_id=Integer(), reverses_entry_id=Integer(), hold_id=Integer(), prev_hash=String(),
-                      hash=String(), account_id=Integer(), currency=String(), amount=BigInteger())
-
-
-def _entries(conn: Connection) -> Iterable[tuple[Any, list[tuple[int, str, int]]]]:
-    """Each entry with its postings (account, currency, amount) in storage order, by seq."""
-    stmt = text("""
-        SELECT e.id, e.seq, e.reference, e.kind, e.idempotency_key, e.request_hash, e.request_json, e.memo,
-               e.actor_id, e.terminal_id, e.branch_code, e.business_date, e.posted_at, e.customer_id,
-               e.reverses_entry_id, e.hold_id, e.prev_hash, e.hash, p.account_id, p.currency, p.amount
-        FROM journal_entry e LEFT JOIN posting p ON p.entry_id = e.id
-        ORDER BY e.seq, e.id, p.id""").columns(**_ENTRY_COLUMNS)
-    current: Any = None
-    legs: list[tuple[int, str, int]] = []
-    for row in conn.execution_options(stream_results=True).execute(stmt):
-        if current is None or row.id != current.id:
-            if current is not None:
-                yield current, legs
-            current, legs = row, []
-        if row.account_id is not None:
-            legs.append((row.account_id, row.currency, row.amount))
-    if current is not None:
-        yield current, legs
+#: Below this many entries the scan runs in this process (starting workers costs more).
+PARALLEL_MIN_ENTRIES = 50_000
+#: Seq ranges per worker (a few, so a slow range does not leave the other workers idle).
+RANGES_PER_WORKER = 3
 
 
 def _label(row: Any) -> str:
     return f"entry {row.id} {row.reference}"
 
 
-def _request_differences(row: Any, legs: list[tuple[int, str, int]], reference: str) -> list[str]:
-    try:
-        req = json.loads(row.request_json)
-        if not isinstance(req, dict):
-            raise ValueError("not an object")
-    except ValueError:
-        return ["its stored request is not readable"]
-    diffs = []
-    for name in _FIELDS:
-        want, got = req.get(name), getattr(row, name)
-        if want != got:
-            diffs.append(f"{name} is {got!r}, the request says {want!r}")
-    try:
-        want_legs = sorted((a, m, c) for a, m, c in req.get("legs") or [])
-    except (TypeError, ValueError):
-        want_legs = [(-1, 0, "unreadable")]
-    got_legs = sorted((a, m, c) for a, c, m in legs)
-    if got_legs != want_legs:
-        diffs.append(f"postings {_legs(got_legs)}, the request says {_legs(want_legs)}")
-    want_date = req.get("business_date")
-    if want_date is not None and str(want_date) != row.business_date.isoformat():
-        diffs.append(f"business date {row.business_date}, the request says {want_date}")
-    if row.reference != reference:
-        diffs.append(f"reference {row.reference!r}, seq and business date give {reference!r}")
-    return diffs
+def _target(session: Session) -> tuple[str, str]:
+    """(dialect, where a worker connects): the SQLite file, or a libpq connection string."""
+    url = session.get_bind().engine.url
+    if url.get_backend_name() == "sqlite":
+        return "sqlite", os.path.abspath(url.database or "")
+    return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _legs(legs: list[tuple[int, int, str]]) -> str:
-    return "[" + ", ".join(f"account {a} {m!r} {c}" for a, m, c in legs) + "]"
+def _ranges(lo: int, hi: int, parts: int) -> list[tuple[int, int]]:
+    """``[lo, hi]`` cut into ``parts`` contiguous seq ranges (fewer when it is short)."""
+    parts = max(1, min(parts, hi - lo + 1))
+    step = (hi - lo + 1) / parts
+    bounds = [lo + round(step * i) for i in range(parts)] + [hi + 1]
+    return [(a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
-def check_content(session: Session, put: Put, expected: Iterable[ExpectedHead] = ()) -> None:
-    """Invariants 15 and 16 over every entry (see the module docstring)."""
+def since_heads(values: Iterable[ExpectedHead]) -> dict[str, ExpectedHead]:
+    """The last kept head of each branch among ``values`` (a heads file lists them oldest first)."""
+    found: dict[str, ExpectedHead] = {}
+    for head in values:
+        if head.branch_code is None or head.seq is None:
+            raise ValueError("--since-head needs ledger heads as BRANCH:SEQ:HASH (as `teller heads export` writes)")
+        old = found.get(head.branch_code)
+        if old is None or head.seq >= (old.seq or 0):
+            found[head.branch_code] = head
+    return found
+
+
+def check_content(session: Session, put: Put, expected: Iterable[ExpectedHead] = (), *,
+                  tally: Tally | None = None, samples: int = 10, workers: int | None = None,
+                  since: Iterable[ExpectedHead] = (), parallel_min: int | None = None,
+                  ranges: int | None = None) -> int:
+    """Invariants 15 and 16 over every entry (see the module docstring); returns the number of
+    entries scanned.
+
+    ``workers``: processes for the scan (default ``os.cpu_count()``; 1 scans here). ``since``:
+    trusted heads (``--since-head``): per branch, entries up to the kept head are not re-hashed;
+    the kept entry must still carry the kept hash and the next entry must link to it.
+    ``ranges``: how many seq ranges (default: a few per worker; tests set it to put borders
+    where they want them)."""
     conn = session.connection()
     expected = list(expected)
-    by_seq = {e.seq for e in expected if e.seq is not None}
-    by_hash = {e.hash for e in expected if e.seq is None}
-    seen_at: dict[int, tuple[str, str]] = {}  # seq -> (branch, hash), only for expected seqs
-    seen_hash: dict[str, tuple[str, int]] = {}  # hash -> (branch, seq), only for expected hashes
-    last: dict[str, tuple[Any, str]] = {}  # branch -> (last row, its recomputed hash)
-    counts: dict[str, int] = {}
-    for row, legs in _entries(conn):
-        diffs = _request_differences(row, legs, reference_for(row.seq, row.business_date))
-        if diffs:
-            put("15", PROBLEM_15, f"{_label(row)}: " + "; ".join(diffs))
-        branch = row.branch_code
-        prev_row, _ = last.get(branch, (None, GENESIS))
-        prev_hash = prev_row.hash if prev_row is not None else GENESIS
-        digest = entry_hash(row._mapping, legs, row.prev_hash)
-        if digest != row.hash:
-            put("16", PROBLEM_16_CONTENT, f"{_label(row)}: altered after posting (branch {branch})")
-        elif row.prev_hash != prev_hash:
-            if prev_row is None:
-                put("16", PROBLEM_16_LINK, f"{_label(row)}: the first entry of branch {branch} links to another "
-                                           "entry (earlier entries were removed)")
-            else:
-                put("16", PROBLEM_16_LINK, f"{_label(prev_row)}: altered and re-hashed, or an entry after it removed "
-                                           f"({_label(row)} recorded another hash for its predecessor)")
-        last[branch] = (row, digest)
-        counts[branch] = counts.get(branch, 0) + 1
-        if row.seq in by_seq:
-            seen_at[row.seq] = (branch, row.hash)
-        if row.hash in by_hash:
-            seen_hash[row.hash] = (branch, row.seq)
-    _check_heads(session, put, last, counts)
-    _check_expected(put, expected, seen_at, seen_hash, last)
-    _check_business_dates(conn, put)
-
-
-def _check_heads(session: Session, put: Put, last: dict[str, tuple[Any, str]], counts: dict[str, int]) -> None:
+    trusted = since_heads(since)
+    expected += [h for h in trusted.values() if h.seq]
+    workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+    first, final, total = conn.execute(text("SELECT MIN(seq), MAX(seq), COUNT(*) FROM journal_entry")).one()
     heads = {h.branch_code: h for h in branch_heads(session)}
+    lo = int(first or 1)
+    if trusted and all(b in trusted for b in heads):
+        lo = max(lo, min(int(h.seq or 0) for h in trusted.values()) + 1)
+    hi = int(final or 0)
+    if total < (PARALLEL_MIN_ENTRIES if parallel_min is None else parallel_min):
+        workers = 1
+    parts = ranges if ranges is not None else (1 if workers == 1 else workers * RANGES_PER_WORKER)
+    dialect, target = _target(session)
+    snapshot = None
+    if workers > 1 and dialect == "postgresql":
+        snapshot = str(conn.execute(text("SELECT pg_export_snapshot()")).scalar())
+    specs = [RangeSpec(dialect, target, a, b, samples, snapshot,
+                       frozenset(e.seq for e in expected if e.seq is not None),
+                       frozenset(e.hash for e in expected if e.seq is None),
+                       tuple((b_, int(h.seq or 0)) for b_, h in trusted.items()))
+             for a, b in (_ranges(lo, hi, parts) if hi >= lo else [])]
+    if workers == 1 or len(specs) < 2:
+        raw = conn.connection.dbapi_connection
+        scans = [scan_connection(raw, spec) for spec in specs]
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=get_context("spawn")) as pool:
+            scans = list(pool.map(scan_range, specs))
+    last, counts, seen_at, seen_hash = _merge(scans, put, tally, trusted, samples)
+    if trusted:
+        _trusted_prefix(conn, trusted, counts, seen_at)
+    _check_heads(put, heads, last, counts)
+    _check_expected(put, expected, seen_at, seen_hash, last)
+    _check_business_dates(conn, put, lo if trusted else None)
+    return sum(sum(s.branches[b][7] for b in s.branches) for s in scans)
+
+
+def _merge(scans: list[Scan], put: Put, tally: Tally | None, trusted: dict[str, ExpectedHead], samples: int) -> tuple[
+        dict[str, tuple[int, str, str]], dict[str, int], dict[int, tuple[str, str]], dict[str, tuple[str, int]]]:
+    """Join the ranges: check each branch's link across every border, then report the findings
+    in seq order, exactly as one scan of the whole ledger would have."""
+    findings: list[Finding] = []
+    extra: dict[tuple[str, str], int] = {}
+    last: dict[str, tuple[int, str, str]] = {}  # branch -> (seq, stored hash, label) of its last entry
+    counts: dict[str, int] = {}
+    seen_at: dict[int, tuple[str, str]] = {}
+    seen_hash: dict[str, tuple[str, int]] = {}
+    for scan in scans:
+        findings += scan.findings
+        for key, n in scan.extra.items():
+            extra[key] = extra.get(key, 0) + n
+        for branch, (fseq, fprev, flabel, fok, lseq, lhash, llabel, n) in scan.branches.items():
+            before = last.get(branch)
+            kept = trusted.get(branch)
+            want = before[1] if before else (kept.hash if kept else GENESIS)
+            if fok and fprev != want:
+                if before is not None:
+                    what = (f"{before[2]}: altered and re-hashed, or an entry after it removed ({flabel} recorded "
+                            "another hash for its predecessor)")
+                elif kept is not None:
+                    what = (f"{flabel}: does not link to the kept head of branch {branch} (seq {kept.seq}): "
+                            "entries at or before it were altered or removed")
+                else:
+                    what = (f"{flabel}: the first entry of branch {branch} links to another entry (earlier entries "
+                            "were removed)")
+                findings.append((fseq, 1, "16", PROBLEM_16_LINK, what))
+            last[branch] = (lseq, lhash, llabel)
+            counts[branch] = counts.get(branch, 0) + n
+        seen_at.update(scan.seen_at)
+        seen_hash.update(scan.seen_hash)
+    findings.sort(key=lambda f: (f[0], f[1]))
+    shown: dict[tuple[str, str], int] = {}
+    for _seq, _rank, inv, problem, sample in findings:
+        n = shown[inv, problem] = shown.get((inv, problem), 0) + 1
+        if n <= samples or tally is None:
+            put(inv, problem, sample)
+        else:
+            extra[inv, problem] = extra.get((inv, problem), 0) + 1
+    if tally is not None:
+        for (inv, problem), n in sorted(extra.items()):
+            tally(inv, problem, n)
+    return last, counts, seen_at, seen_hash
+
+
+def _trusted_prefix(conn: Connection, trusted: dict[str, ExpectedHead], counts: dict[str, int],
+                    seen_at: dict[int, tuple[str, str]]) -> None:
+    """Incremental mode: count each branch's entries up to its kept head (for the head check) and
+    read the kept entries' stored hashes (for the kept-head check)."""
+    for branch, head in trusted.items():
+        n = conn.execute(text("SELECT COUNT(*) FROM journal_entry WHERE branch_code = :b AND seq <= :s"),
+                         {"b": branch, "s": head.seq}).scalar()
+        counts[branch] = counts.get(branch, 0) + int(n or 0)
+        row = conn.execute(text("SELECT hash FROM journal_entry WHERE branch_code = :b AND seq = :s"),
+                           {"b": branch, "s": head.seq}).first()
+        if row is not None and head.seq is not None:
+            seen_at[head.seq] = (branch, str(row.hash))
+
+
+def _check_heads(put: Put, heads: dict[str, ChainHead], last: dict[str, tuple[int, str, str]],
+                 counts: dict[str, int]) -> None:
     for branch in sorted(set(heads) | set(last)):
         head = heads.get(branch)
-        row = last[branch][0] if branch in last else None
+        end = last.get(branch)
         if head is None:
             put("16", PROBLEM_16_HEAD, f"branch {branch}: {counts[branch]} entries but no chain head")
             continue
-        if row is None:
-            if head.entries:
+        if end is None:
+            if head.entries and not counts.get(branch):
                 put("16", PROBLEM_16_HEAD, f"branch {branch}: the head names {head.entries} entries ending at seq "
                                            f"{head.last_seq}, none is left")
             continue
-        if (head.last_seq, head.entries, head.hash) == (row.seq, counts[branch], row.hash):
+        seq, digest, label = end
+        n = counts[branch]
+        if (head.last_seq, head.entries, head.hash) == (seq, n, digest):
             continue
-        if head.last_seq > row.seq or head.entries > counts[branch]:
-            what = (f"entries after {_label(row)} were removed: the head names seq {head.last_seq} "
-                    f"({head.entries} entries), the branch ends at seq {row.seq} ({counts[branch]} entries)")
-        elif head.last_seq == row.seq:
-            what = f"{_label(row)}: altered and re-hashed (the head recorded another hash for it)"
+        if head.last_seq > seq or head.entries > n:
+            what = (f"entries after {label} were removed: the head names seq {head.last_seq} "
+                    f"({head.entries} entries), the branch ends at seq {seq} ({n} entries)")
+        elif head.last_seq == seq:
+            what = f"{label}: altered and re-hashed (the head recorded another hash for it)"
         else:
             what = (f"entries after seq {head.last_seq} are not in the head (added outside the ledger?): "
-                    f"the branch ends at {_label(row)}")
+                    f"the branch ends at {label}")
         put("16", PROBLEM_16_HEAD, f"branch {branch}: {what}")
 
 
 def _check_expected(put: Put, expected: list[ExpectedHead], seen_at: dict[int, tuple[str, str]],
-                    seen_hash: dict[str, tuple[str, int]], last: dict[str, tuple[Any, str]]) -> None:
+                    seen_hash: dict[str, tuple[str, int]], last: dict[str, tuple[int, str, str]]) -> None:
     for head in expected:
         where = f"branch {head.branch_code}" if head.branch_code else "the ledger"
         if head.seq is None:
@@ -211,8 +270,8 @@ def _check_expected(put: Put, expected: list[ExpectedHead], seen_at: dict[int, t
             continue
         at = seen_at.get(head.seq)
         if at is None:
-            ends = last.get(head.branch_code or "", (None, ""))[0]
-            tail = f", the branch ends at {_label(ends)}" if ends is not None else ""
+            ends = last.get(head.branch_code or "")
+            tail = f", the branch ends at {ends[2]}" if ends is not None else ""
             put("16", PROBLEM_16_OUTSIDE, f"{where}: the kept head names entry seq {head.seq}, which is missing "
                                           f"(the tail was removed{tail})")
         elif at[1] != head.hash or (head.branch_code is not None and at[0] != head.branch_code):
@@ -220,14 +279,14 @@ def _check_expected(put: Put, expected: list[ExpectedHead], seen_at: dict[int, t
                                           f"was rewritten at or before seq {head.seq}")
 
 
-def _check_business_dates(conn: Connection, put: Put) -> None:
+def _check_business_dates(conn: Connection, put: Put, since_seq: int | None = None) -> None:
     """Entries of a branch that keeps business days (posted once it opened its first) must be
     dated by a day of that branch that was open at the time they were posted — or, when no day
     was open (self-service and automatic postings after the close, the documented rule of
     :mod:`teller_tui.ledger.business_day`), by a date after every day the branch had opened by then."""
     stmt = text("""
         SELECT e.id, e.reference, e.branch_code, e.business_date, e.posted_at FROM journal_entry e
-        WHERE e.posted_at >= (SELECT MIN(f.opened_at) FROM business_day f WHERE f.branch_code = e.branch_code)
+        WHERE e.seq >= :since AND e.posted_at >= (SELECT MIN(f.opened_at) FROM business_day f WHERE f.branch_code = e.branch_code)
           AND NOT EXISTS (SELECT 1 FROM business_day d WHERE d.branch_code = e.branch_code
                           AND d.business_date = e.business_date AND d.opened_at <= e.posted_at
                           AND (d.closed_at IS NULL OR d.closed_at >= e.posted_at))
@@ -237,6 +296,6 @@ def _check_business_dates(conn: Connection, put: Put) -> None:
               AND e.business_date > (SELECT MAX(c.business_date) FROM business_day c
                                      WHERE c.branch_code = e.branch_code AND c.opened_at <= e.posted_at))
         ORDER BY e.seq""").columns(business_date=Date(), posted_at=UTCDateTime())
-    for row in conn.execute(stmt):
+    for row in conn.execute(stmt, {"since": since_seq or 0}):
         put("15", PROBLEM_15_DATE, f"{_label(row)}: dated {row.business_date}, posted {row.posted_at:%Y-%m-%d %H:%M} "
                                    f"UTC, when no business day of that date was open at branch {row.branch_code}")
