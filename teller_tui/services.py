@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from teller_tui.analytics.service import AnalyticsService
 from teller_tui.approvals.policy import ApprovalPolicy
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.approvals.staff_unlock import StaffUnlockService
@@ -97,6 +98,7 @@ class Services:
     risk_rules: RiskRules
     watchlist: Watchlist
     risk: RiskService
+    analytics: AnalyticsService
 
     def close(self) -> None:
         self.db.dispose()
@@ -175,4 +177,5 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
-                    risk_rules=risk_rules, watchlist=watchlist, risk=risk)
+                    risk_rules=risk_rules, watchlist=watchlist, risk=risk,
+                    analytics=AnalyticsService(db, clock, settings))

@@ -78,6 +78,7 @@ from teller_tui.desk.wallet_sides import entry_wallet, read_wallet_side, select_
 from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount
+from teller_tui.wallets.activation import grant_first_use
 from teller_tui.wallets.limits import check_money_in, check_payment_out
 from teller_tui.auth.permissions import guarded
 
@@ -305,6 +306,8 @@ class CashService:
                 idempotency_key=key, kind=kind, legs=legs, actor_id=actor.staff_id, terminal_id=actor.terminal_id,
                 branch_code=actor.branch_code, memo=memo, customer_id=src.wallet.customer_id, meta=meta,
                 dating=Dating.COUNTER))
+            if not result.replayed:
+                grant_first_use(s, self.ledger, actor, src.wallet.id)  # the wallet's activation earns it
             if grant is not None and not result.replayed:
                 self.approvals.attach_entry(s, grant.approval_id, result.entry_id)
                 if grant.report and kind in CASH_KINDS and chk is not None:

@@ -19,22 +19,10 @@ from teller_tui.common.text import clean_text
 from teller_tui.wallets.classes import Tier
 from teller_tui.wallets.identity.cards import format_wallet_number
 from teller_tui.wallets.onboarding.steps import EXPLANATIONS
+from teller_tui.wallets.rewards import GRANT_AT_ISSUE, GRANT_FIRST_USE, RewardRule, reward_rule, welcome_points
 
-__all__ = ["WelcomeSheet", "render_welcome", "service_contacts", "welcome_points"]
-
-
-def welcome_points(on: date, path: Path | None = None) -> int:
-    """The welcome reward in force on ``on`` (data/rewards.toml); 0 when none."""
-    data = _read_toml(path or _default("rewards.toml"))
-    best: tuple[date, int] | None = None
-    for raw in data.get("reward_set", []):
-        eff, pts = raw.get("effective_from"), raw.get("welcome_points", 0)
-        if not isinstance(eff, date) or type(pts) is not int or pts < 0:
-            raise ValidationError(_("rewards.toml: each reward_set needs effective_from and welcome_points >= 0"),
-                                  code="rewards_file")
-        if eff <= on and (best is None or eff > best[0]):
-            best = (eff, pts)
-    return best[1] if best else 0
+__all__ = ["GRANT_AT_ISSUE", "GRANT_FIRST_USE", "RewardRule", "WelcomeSheet", "render_welcome", "reward_rule",
+           "service_contacts", "welcome_points"]
 
 
 def service_contacts(locale: str | None = None, path: Path | None = None) -> list[tuple[str, str]]:
@@ -60,10 +48,11 @@ class WelcomeSheet:
     branch_code: str
     linked_masked: str
     bank_name: str
-    reward_points: int
+    reward_points: int  # credited so far
     pin_set: bool
     totp_enrolled: bool
     explanations: tuple[str, ...]
+    reward_on_first_use: int = 0  # points promised on the first payment, not yet credited
 
 
 def render_welcome(sheet: WelcomeSheet, *, width: int = 80, locale: str | None = None) -> str:
@@ -85,7 +74,8 @@ def render_welcome(sheet: WelcomeSheet, *, width: int = 80, locale: str | None =
             (_("Linked account"), (clean_text(sheet.bank_name) + " " + sheet.linked_masked).strip()
              if sheet.linked_masked else _("none")),
             (_("Welcome reward"), _("{points} points").format(points=sheet.reward_points)
-             if sheet.reward_points else _("none")),
+             if sheet.reward_points else _("{points} points on your first payment").format(
+                 points=sheet.reward_on_first_use) if sheet.reward_on_first_use else _("none")),
             (_("Wallet PIN"), _("set by you at the counter") if sheet.pin_set else _("not set")),
             (_("Authenticator app"), _("enrolled") if sheet.totp_enrolled else _("not enrolled")),
         ]
