@@ -43,6 +43,7 @@ class DashboardScreen(TellerScreen[None]):
         Binding("escape", "back", N_("Back"), id="dashboard.back"),
         Binding("f5", "refresh", N_("Refresh"), id="dashboard.refresh"),
         Binding("f9", "app.open_approvals", N_("Approvals"), id="dashboard.approvals"),
+        Binding("f4", "app.open_analytics", N_("Analytics"), id="dashboard.analytics"),
     ]
     HELP = N_("Today's activity of the branch. It refreshes by itself; F5 refreshes now.")
     REFRESH_SECONDS = 5.0

@@ -46,9 +46,9 @@ def row_label(report: PromotionReport, row: GroupRow) -> str:
 
 #: (heading, width, value) of the table's columns; the screen shows the same ones.
 COLUMNS: tuple[tuple[str, int, Callable[[GroupRow], str]], ...] = (
-    (N_("Opened"), 6, lambda r: str(r.m.opened)),
-    (N_("Act.7d"), 6, lambda r: _opt(r.activation_7_pct, "%")),
-    (N_("Act.30d"), 7, lambda r: _opt(r.activation_30_pct, "%")),
+    (N_("New wallets"), 8, lambda r: str(r.m.opened)),
+    (N_("Act.7d"), 8, lambda r: _opt(r.activation_7_pct, "%")),
+    (N_("Act.30d"), 8, lambda r: _opt(r.activation_30_pct, "%")),
     (N_("Active"), 6, lambda r: str(r.m.active)),
     (N_("Txn/act."), 8, lambda r: _opt(r.txns_per_active)),
     (N_("Txns"), 6, lambda r: str(r.m.txns)),
@@ -83,7 +83,7 @@ def render_table(report: PromotionReport, *, key_width: int = 12) -> str:
         lines.append(pad(kind, 16, clip=True) + pad(format_number(n), 8, "right")
                      + pad(format_money(Money(minor)), 16, "right"))
     lines += ["", _("Activation by opening week"),
-              pad(_("Week of"), key_width, clip=True) + pad(_("Opened"), 8, "right", clip=True)
+              pad(_("Week of"), key_width, clip=True) + pad(_("New wallets"), 8, "right", clip=True)
               + pad(_("Act.7d"), 8, "right", clip=True) + pad(_("Act.30d"), 8, "right", clip=True)]
     for c in report.cohorts:
         lines.append(pad(c.week.isoformat(), key_width) + pad(str(c.opened), 8, "right")
