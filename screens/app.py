@@ -796,6 +796,13 @@ class TellerApp(OrderedKeys, App[int]):
 
         self.push_screen(DashboardScreen())
 
+    def action_open_analytics(self) -> None:
+        if self.session is None or self.session.staff.role not in ("supervisor", "admin"):
+            return
+        from .analytics import AnalyticsScreen
+
+        self.push_screen(AnalyticsScreen())
+
     # -- language ----------------------------------------------------------------------------------------
     def action_switch_language(self) -> None:
         self.set_language("en" if get_locale() == "zh_CN" else "zh_CN")

@@ -44,6 +44,10 @@ register_command(PaletteCommand("approvals", N_("Approvals queue"), "app.open_ap
                                 N_("Requests waiting for a supervisor"), roles=SUPERVISOR_ROLES))
 register_command(PaletteCommand("dashboard", N_("Supervisor dashboard"), "app.open_dashboard",
                                 N_("Today's branch activity"), roles=("supervisor", "admin")))
+# screens/analytics.py (registered here: importing that module loads plotext, kept out of the start)
+register_command(PaletteCommand("analytics", N_("Promotion analytics"), "app.open_analytics",
+                                N_("Wallets opened, activation, activity, complaints over a range"),
+                                roles=("supervisor", "admin")))
 
 
 def view_facts(view: ApprovalView, clock_now: Any = None) -> list[tuple[str, Any]]:

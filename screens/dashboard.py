@@ -48,6 +48,7 @@ class DashboardScreen(TellerScreen[None]):
         Binding("f5", "refresh", N_("Refresh"), id="dashboard.refresh"),
         Binding("f9", "app.open_approvals", N_("Approvals"), id="dashboard.approvals"),
         Binding("f6", "app.staff_unlock", N_("Unlock staff"), id="dashboard.staff_unlock"),
+        Binding("f4", "app.open_analytics", N_("Analytics"), id="dashboard.analytics"),
     ]
     HELP = N_("Today's activity of the branch. It refreshes by itself; F5 refreshes now. F6 unlocks a colleague "
               "locked out by wrong passwords or codes.")

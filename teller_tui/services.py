@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from teller_tui.analytics.service import AnalyticsService
 from teller_tui.approvals.policy import ApprovalPolicy
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.approvals.staff_unlock import StaffUnlockService
@@ -116,6 +117,7 @@ class Services:
     outbox: Outbox
     notify: NotifyService
     printing: PrintService
+    analytics: AnalyticsService
 
     def close(self) -> None:
         self.db.dispose()
@@ -209,7 +211,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                         db, clock, templates=templates, transports=notify_transports(settings),
                         enabled=settings.notify_send, max_attempts=settings.notify_max_attempts,
                         backoff_seconds=settings.notify_backoff_seconds, lease_seconds=settings.notify_lease_seconds)),
-                    printing=PrintService(settings))
+                    printing=PrintService(settings), analytics=AnalyticsService(db, clock, settings))
 
 
 def notify_transports(settings: Settings) -> dict[str, Transport]:

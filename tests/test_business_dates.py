@@ -158,10 +158,18 @@ def _linked(incoming: bool) -> Callable[[World], Action]:
     return case
 
 
+def _first_payment(w: World, wallet_id: int) -> None:
+    """Issue 24: the welcome reward comes with the wallet's first payment (data/rewards.toml
+    "first_use"), after the opening deposit: a deposit, then a payment."""
+    w.services.cash.cash_in(w.desk.teller, wallet_id, Money.of("100"), idempotency_key=key())
+    w.services.cash.cash_out(w.desk.teller, wallet_id, Money.of("10"), idempotency_key=key())
+
+
 def _welcome_reward(w: World) -> Action:
     def act() -> None:
         result = w.services.onboarding.issue(w.desk.teller, full_data(), pin=ONBOARD_PIN, idempotency_key=key())
         assert result.reward_points > 0
+        _first_payment(w, result.wallet.wallet_id)  # the reward, dated like the payment
     return act
 
 
@@ -170,6 +178,8 @@ def _points_forfeit(w: World) -> Action:
                                          pin=ONBOARD_PIN,
                                          idempotency_key=key())
     assert result.reward_points > 0
+    _first_payment(w, result.wallet.wallet_id)
+    w.services.cash.cash_out(w.desk.teller, result.wallet.wallet_id, Money.of("90"), idempotency_key=key())
     return lambda: None if w.services.lifecycle.close(w.desk.teller, result.wallet.wallet_id, "moving away") else None
 
 
@@ -325,7 +335,9 @@ def test_after_the_close_counter_is_refused_and_the_kiosk_dates_to_the_next_day(
     assert str(refused.value) == "No business day is open at this branch."
     kiosk_act()  # the kiosk keeps working after hours
     after_hours = _dates_after(desk, datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
-    assert list(after_hours.values()) == [DAY + timedelta(days=1)], after_hours
+    # The kiosk transfer is the wallet's first payment: its first-use reward (issue 24) is dated with it.
+    assert sorted(k.split("#")[0] for k in after_hours) == ["transfer", "welcome_reward"], after_hours
+    assert set(after_hours.values()) == {DAY + timedelta(days=1)}, after_hours
     # Nothing went into the closed day; the next day opens and the counter posts on it.
     desk.clock.set(datetime(2026, 11, 24, 1, 0, tzinfo=UTC))  # 09:00 on the 24th
     desk.fund_drawer(desk.teller)

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from teller_tui.common.errors import NotFound, PermissionDenied, ValidationError
+from teller_tui.common.i18n import _
+from teller_tui.models import Wallet
 from teller_tui.wallets.identity import make_prc_id
 from teller_tui.wallets.onboarding import (
     DOC_NONE,
@@ -288,8 +290,11 @@ def test_issue_class1_wallet_with_everything(env) -> None:  # type: ignore[no-un
         assert json.loads(w.explanations_json)["security"] is True
         link = s.execute(select(LinkedAccount)).scalar_one()
         assert CARD not in (link.token + link.masked) and link.token == env.services.funding.token_for(CARD)
+        # Issue 24: the welcome points are granted on the first payment (data/rewards.toml "first_use"),
+        # no longer at issue (this assertion pinned the old rule); the sheet promises them.
         pts = env.services.ledger.balance(s, w.points_account_id).posted
-        assert pts.minor == welcome_points(TODAY) > 0 and pts.currency == "PTS"
+        assert pts.minor == 0 and res.reward_points == welcome_points(TODAY) > 0
+    assert _("{points} points on your first payment").format(points=res.reward_points) in res.welcome_text
     assert env.onboarding.list_drafts(env.teller) == []
     again = env.onboarding.issue(env.teller, data, pin=PIN, totp_secret=enrol.secret, idempotency_key="issue-1")
     assert again.replayed and again.wallet.wallet_id == res.wallet.wallet_id
@@ -325,3 +330,43 @@ def test_welcome_points_effective_dated() -> None:
     assert welcome_points(date(2019, 1, 1)) == 0
     assert welcome_points(date(2021, 1, 1)) < welcome_points(TODAY)
     _ = render_welcome, timedelta
+
+
+def test_first_use_reward_on_the_first_payment_once(env) -> None:  # type: ignore[no-untyped-def]
+    """Issue 24: the opening deposit earns nothing; the first payment after it (the activation) earns
+    the welcome points, through the ledger, once; later payments and a replay add nothing."""
+    from teller_tui.common.money import Money
+    from teller_tui.ledger.kinds import EntryKind
+    from teller_tui.models import JournalEntry
+    from teller_tui.wallets.activation import activation_of
+
+    res = env.onboarding.issue(env.teller, full_data(), pin=PIN, idempotency_key="first-use")
+    wid = res.wallet.wallet_id
+    funding = env.services.funding
+
+    def points() -> int:
+        with env.services.db.read() as s:
+            w = s.get(Wallet, wid)
+            return int(env.services.ledger.balance(s, w.points_account_id).posted.minor)
+
+    funding.top_up_from_linked(env.teller, wid, Money.of("100"), idempotency_key="dep-1")  # opening deposit
+    assert points() == 0
+    with env.services.db.read() as s:
+        assert activation_of(s, wid) is None
+    funding.withdraw_to_linked(env.teller, wid, Money.of("30"), idempotency_key="pay-1")  # activation
+    assert points() == welcome_points(TODAY) > 0
+    funding.withdraw_to_linked(env.teller, wid, Money.of("30"), idempotency_key="pay-1")  # replay
+    funding.top_up_from_linked(env.teller, wid, Money.of("10"), idempotency_key="dep-2")
+    assert points() == welcome_points(TODAY)
+    with env.services.db.read() as s:
+        rewards = s.execute(select(JournalEntry).where(JournalEntry.kind == EntryKind.WELCOME_REWARD)).scalars().all()
+        assert len(rewards) == 1 and rewards[0].idempotency_key == f"first-use:{res.wallet.number}"
+        assert activation_of(s, wid) is not None
+
+
+def test_reward_rule_from_the_data_file() -> None:
+    from teller_tui.wallets.rewards import GRANT_AT_ISSUE, GRANT_FIRST_USE, reward_rule
+
+    assert reward_rule(date(2021, 1, 1)).grant == GRANT_AT_ISSUE  # the first release's rule, kept by date
+    assert reward_rule(TODAY).grant == GRANT_FIRST_USE
+    assert reward_rule(date(2019, 1, 1)).points == 0

@@ -159,6 +159,10 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "large_value_reports": READ,
         "dashboard": READ,
     },
+    "analytics": {
+        "business_date": READ,
+        "promotion": READ,
+    },
     "customers": {
         "add_note": _actor(*COUNTER, scope=Scope.BANK),
         "get_customer": READ,

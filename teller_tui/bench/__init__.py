@@ -11,6 +11,7 @@ posting    one cash-in through the full service vs raw sqlite3 doing the same wr
 concurrency 16 processes x 500 postings on one SQLite file vs one process doing 8,000
 verify     ``teller ledger verify`` over 10,000,000 postings (time, peak memory)
 totals     trial balance and the home screen's totals at 10,000,000 postings
+analytics  a month's promotion report by teller at 10,000,000 postings (target ≤ 2 s)
 pg         the posting and concurrency figures on PostgreSQL
 risk       risk-scan false positives on a clean 100,000-posting history (target: none)
 ========== ==========================================================================
@@ -26,4 +27,4 @@ as the demo builder or the PostgreSQL driver, must not load, or be timed, for an
 from __future__ import annotations
 
 #: Figure modules in the order they run (and appear in the table).
-FIGURES = ("startup", "lookup", "keystroke", "posting", "concurrency", "verify", "totals", "pg", "risk")
+FIGURES = ("startup", "lookup", "keystroke", "posting", "concurrency", "verify", "totals", "analytics", "pg", "risk")

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 
 from teller_tui.audit.trail import Actor
-from teller_tui.common.clock import Clock
+from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.settings import Settings
 from teller_tui.db.ddl import resync_id_sequences_statements
 from teller_tui.db.engine import Database
@@ -38,6 +38,7 @@ def bulk_customers(database: Database, settings: Settings, clock: Clock, rng: ra
     people = People(rng)
     branch = settings.branch_code
     created = UTCDateTime().process_bind_param(clock.now(), database.write_engine.dialect)
+    opened_on = local_date(clock.now())  # no business day is open while the demo loads: the local date
     teller_id = staff["teller1"].staff_id
     active_wallets: list[ActiveWallet] = []
     with database.write() as s:
@@ -82,7 +83,8 @@ def bulk_customers(database: Database, settings: Settings, clock: Clock, rng: ra
                                   "cr": False, "opened_at": created})
                 active_wallets.append((cid, wid, acct_id, tier, number))
             wallet_rows.append({"id": wid, "number": number, "customer_id": cid, "tier": tier, "account_id": acct_id,
-                                "points_account_id": pts_id, "opened_at": created, "opened_by": teller_id})
+                                "points_account_id": pts_id, "opened_at": created,
+                                "opened_on": opened_on, "opened_by": teller_id})
         _insert_many(database, cust_rows, acct_rows, wallet_rows)
         done += size
         advance(size)
@@ -151,8 +153,8 @@ _ACCOUNT_SQL = (
     ":opened_at)")
 _WALLET_SQL = (
     "INSERT INTO wallet (id, number, customer_id, tier, status, currency, account_id, points_account_id, opened_at, "
-    "opened_by, explanations_json) VALUES (:id, :number, :customer_id, :tier, 'active', 'CNY', :account_id, "
-    ":points_account_id, :opened_at, :opened_by, '{}')")
+    "opened_on, opened_by, explanations_json) VALUES (:id, :number, :customer_id, :tier, 'active', 'CNY', "
+    ":account_id, :points_account_id, :opened_at, :opened_on, :opened_by, '{}')")
 
 
 def _insert_many(database: Database, cust: list[dict[str, Any]], accts: list[dict[str, Any]],

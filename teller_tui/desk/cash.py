@@ -82,6 +82,7 @@ from teller_tui.wallets.blocks import blocked_refusal, is_blocked
 from teller_tui.desk.notices import notify_posting
 from teller_tui.risk.blocking import PostingGate
 from teller_tui.risk.outbox import Outbox
+from teller_tui.wallets.activation import grant_first_use
 from teller_tui.wallets.limits import check_money_in, check_payment_out
 from teller_tui.auth.permissions import guarded
 
@@ -299,6 +300,8 @@ class CashService:
                 idempotency_key=key, kind=kind, legs=legs, actor_id=actor.staff_id, terminal_id=actor.terminal_id,
                 branch_code=actor.branch_code, memo=memo, customer_id=src.wallet.customer_id, meta=meta,
                 dating=Dating.COUNTER))
+            if not result.replayed:
+                grant_first_use(s, self.ledger, actor, src.wallet.id)  # the wallet's activation earns it
             if grant is not None and not result.replayed:
                 self.approvals.attach_entry(s, grant.approval_id, result.entry_id)
                 if grant.report and kind in CASH_KINDS and chk is not None:

@@ -72,6 +72,7 @@ from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models import Customer, LedgerAccount, Staff, Wallet
 from teller_tui.models.enums import WalletStatus
 from teller_tui.models.types import UTCDateTime
+from teller_tui.wallets.activation import grant_first_use
 from teller_tui.wallets.limits import class_limits, room_today
 from teller_tui.auth.permissions import guarded
 
@@ -378,6 +379,8 @@ class KioskService:
                 terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo="",
                 customer_id=src.wallet.customer_id, dating=Dating.AFTER_HOURS,
                 meta={"wallet": src.wallet.number, "to_wallet": dst.wallet.number, "channel": "kiosk"}))
+            if not result.replayed:
+                grant_first_use(s, self.ledger, actor, src.wallet.id)  # the wallet's activation earns it
             s.flush()
             s.refresh(src.account)
             self.audit.append(s, actor, "kiosk_transfer", subject=src.wallet.number, detail={

@@ -69,6 +69,7 @@ class Wallet(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("tier BETWEEN 1 AND 4", name="ck_wallet_tier"),
         CheckConstraint("status IN ('active','frozen','closed')", name="ck_wallet_status"),
+        Index("ix_wallet_opened_on", "opened_on", "opened_by"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -81,6 +82,9 @@ class Wallet(SQLModel, table=True):
     points_account_id: int | None = Field(default=None, foreign_key="ledger_account.id")
     opened_at: datetime = Field(sa_type=UTCDateTime)
     opened_by: int | None = Field(default=None, foreign_key="staff.id")
+    # The business date the wallet was opened on (the branch's open day, like a ledger entry's date):
+    # analytics count openings and activation by it. Migration 0060 filled older rows from opened_at.
+    opened_on: date | None = None
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     explanations_json: str = Field(default="{}")  # which explanations the teller gave at opening
 

@@ -49,6 +49,7 @@ from teller_tui.ledger.accounts import AccountKind, settlement_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import Customer, LinkedAccount, Wallet
 from teller_tui.models.enums import LinkedAccountKind, WalletStatus
+from teller_tui.wallets.activation import grant_first_use
 from teller_tui.wallets.blocks import refuse_if_blocked
 from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, TierTable
 from teller_tui.wallets.identity.cards import validate_bank_account, validate_bank_card
@@ -268,6 +269,8 @@ class FundingService:
                 terminal_id=actor.terminal_id, branch_code=branch, memo=memo or link.masked,
                 customer_id=wallet.customer_id, meta={"linked_id": link.id},
                 dating=Dating.COUNTER))
+            if not result.replayed:
+                grant_first_use(s, self.ledger, actor, int(wallet.id or 0))  # the wallet's activation earns it
             self.audit.append(s, actor, kind, subject=wallet.number,
                               detail={**entry_facts((result, actor.staff_id)), "amount": amount.plain(),
                                       "linked": link.masked, "ref": result.reference})

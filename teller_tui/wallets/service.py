@@ -37,6 +37,7 @@ from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import Ledger
 from teller_tui.ledger.accounts import AccountKind, points_code, wallet_code
+from teller_tui.ledger.business_day import current_business_date
 from teller_tui.models import Customer, Wallet
 from teller_tui.models.enums import WalletStatus
 from teller_tui.wallets.identity.cards import make_wallet_number
@@ -106,7 +107,7 @@ class WalletService:
                                        kind=AccountKind.POINTS, currency="PTS", branch_code=branch)
         wallet = Wallet(number=number, customer_id=customer_id, tier=tier, status=WalletStatus.ACTIVE, currency=currency,
                         account_id=acct, points_account_id=pts, opened_at=self.clock.now(),
-                        opened_by=actor.staff_id, explanations_json=json.dumps(dict(explanations or {}),
+                        opened_on=current_business_date(session, branch, self.clock), opened_by=actor.staff_id, explanations_json=json.dumps(dict(explanations or {}),
                                                                                 ensure_ascii=False))
         session.add(wallet)
         session.flush()

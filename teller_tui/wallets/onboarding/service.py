@@ -3,7 +3,7 @@
 :meth:`~OnboardingService.validate_step` checks a section (``ValidationError`` naming the field in
 ``details["field"]``); :meth:`~OnboardingService.issue` creates, in ONE write transaction, the
 customer, the wallet (:class:`WalletService`), the linked account (:class:`FundingService`), PIN,
-TOTP and welcome reward, re-deriving the evidence and refusing a class it does not allow. A draft
+TOTP and (when data/rewards.toml grants it at issue) the welcome reward, re-deriving the evidence and refusing a class it does not allow. A draft
 expires ``settings.draft_expiry_hours`` after its last save (``purge_expired``, run by the drafts screen).
 """
 
@@ -45,7 +45,7 @@ from teller_tui.wallets.onboarding.naming import customer_number, with_pinyin
 from teller_tui.wallets.onboarding.drafts import DRAFT_TOTP_CONTEXT, DraftInfo, DraftState, draft_data, draft_label
 from teller_tui.wallets.onboarding.steps import DOC_NONE, INPUT_STEPS, STEPS, section
 from teller_tui.wallets.onboarding.validation import TierOffer, evidence_of, invalid, offered_tiers, validate_section
-from teller_tui.wallets.onboarding.welcome import WelcomeSheet, load_sheet, render_welcome, welcome_points
+from teller_tui.wallets.onboarding.welcome import GRANT_AT_ISSUE, WelcomeSheet, load_sheet, render_welcome, reward_rule
 from teller_tui.wallets.service import WalletInfo, WalletService
 from teller_tui.auth.permissions import guarded
 
@@ -67,7 +67,7 @@ class IssueResult:
     tier_name: str
     linked_masked: str
     bank_name: str
-    reward_points: int
+    reward_points: int  # the welcome points: credited at issue, or promised on the first payment (rewards.toml)
     welcome_text: str
     welcome_path: Path | None
     replayed: bool = False
@@ -283,7 +283,8 @@ class OnboardingService:
             raise invalid(_("The evidence collected does not allow a class {tier} wallet").format(tier=tier_no),
                            "tier_not_allowed", "tier")
         pin_hash = hash_pin(pin)  # slow: outside the transaction
-        points = welcome_points(today)
+        rule = reward_rule(today)
+        points = rule.points  # promised; credited here only when the set in force says "at_issue"
         ident, personal, contact = sections["identity"], sections["personal"], sections["contact"]
         fund = sections["funding"]
 
@@ -324,7 +325,7 @@ class OnboardingService:
                 link = self.funding.link(s, actor, cust.id, wallet.wallet_id, fund["kind"], fund["number"],
                                          fund["holder_name"], bank_name=fund["bank_name"])
                 masked, bank = link.masked, link.bank_name
-            if points and wallet.points_account_id is not None:
+            if points and rule.grant == GRANT_AT_ISSUE and wallet.points_account_id is not None:
                 pool = self.ledger.open_account(s, code=points_pool_code(actor.branch_code),
                                                 name=f"Points pool {actor.branch_code}",
                                                 kind=AccountKind.POINTS_POOL, currency="PTS",
@@ -339,7 +340,7 @@ class OnboardingService:
             self.audit.append(s, actor, "customer_onboard", subject=customer_no, detail={
                 **entry_facts((reward, actor.staff_id)), "wallet": wallet.number, "tier": tier_no, "evidence": sorted(evidence),
                 "document": ident["doc_type"], "linked": masked, "totp": bool(cust.totp_secret_enc),
-                "reward_points": points, "key": idempotency_key, "draft": draft_id,
+                "reward_points": points, "reward_grant": rule.grant, "key": idempotency_key, "draft": draft_id,
                 "watchlist": [h.entry.list_id for h in listed], "approval_id": approval_id})
             if draft_id is not None:
                 row = s.get(OnboardingDraft, draft_id)
@@ -369,7 +370,8 @@ class OnboardingService:
         winfo = self.wallets.get_wallet(wallet_id)
         text, path = self._write_welcome(wallet_id)
         return IssueResult(cust.id, cust.customer_no, winfo, info.tier.name(get_locale()), info.linked_masked,
-                           info.bank_name, info.reward_points, text, path, replayed=True)
+                           info.bank_name, info.reward_points or info.reward_on_first_use, text, path,
+                           replayed=True)
 
     # -- welcome sheet ------------------------------------------------------------------------------
     def _sheet_for(self, wallet_id: int) -> WelcomeSheet:

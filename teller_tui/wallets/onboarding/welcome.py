@@ -26,22 +26,10 @@ from teller_tui.models import Customer, LinkedAccount, Wallet
 from teller_tui.wallets.classes import Tier, TierTable
 from teller_tui.wallets.identity.cards import format_wallet_number
 from teller_tui.wallets.onboarding.steps import EXPLANATIONS
+from teller_tui.wallets.rewards import GRANT_AT_ISSUE, GRANT_FIRST_USE, RewardRule, reward_rule, welcome_points
 
-__all__ = ["WelcomeSheet", "load_sheet", "render_welcome", "service_contacts", "welcome_points", "wrap_cells"]
-
-
-def welcome_points(on: date, path: Path | None = None) -> int:
-    """The welcome reward in force on ``on`` (data/rewards.toml); 0 when none."""
-    data = _read_toml(path or _default("rewards.toml"))
-    best: tuple[date, int] | None = None
-    for raw in data.get("reward_set", []):
-        eff, pts = raw.get("effective_from"), raw.get("welcome_points", 0)
-        if not isinstance(eff, date) or type(pts) is not int or pts < 0:
-            raise ValidationError(_("rewards.toml: each reward_set needs effective_from and welcome_points >= 0"),
-                                  code="rewards_file")
-        if eff <= on and (best is None or eff > best[0]):
-            best = (eff, pts)
-    return best[1] if best else 0
+__all__ = ["GRANT_AT_ISSUE", "GRANT_FIRST_USE", "RewardRule", "WelcomeSheet", "load_sheet", "render_welcome",
+           "reward_rule", "service_contacts", "welcome_points", "wrap_cells"]
 
 
 def service_contacts(locale: str | None = None, path: Path | None = None) -> list[tuple[str, str]]:
@@ -67,10 +55,11 @@ class WelcomeSheet:
     branch_code: str
     linked_masked: str
     bank_name: str
-    reward_points: int
+    reward_points: int  # credited so far
     pin_set: bool
     totp_enrolled: bool
     explanations: tuple[str, ...]
+    reward_on_first_use: int = 0  # points promised on the first payment, not yet credited
 
 
 def render_welcome(sheet: WelcomeSheet, *, width: int = 80, locale: str | None = None) -> str:
@@ -92,7 +81,8 @@ def render_welcome(sheet: WelcomeSheet, *, width: int = 80, locale: str | None =
             (_("Linked account"), (clean_text(sheet.bank_name) + " " + sheet.linked_masked).strip()
              if sheet.linked_masked else _("none")),
             (_("Welcome reward"), _("{points} points").format(points=sheet.reward_points)
-             if sheet.reward_points else _("none")),
+             if sheet.reward_points else _("{points} points on your first payment").format(
+                 points=sheet.reward_on_first_use) if sheet.reward_on_first_use else _("none")),
             (_("Wallet PIN"), _("set by you at the counter") if sheet.pin_set else _("not set")),
             (_("Authenticator app"), _("enrolled") if sheet.totp_enrolled else _("not enrolled")),
         ]
@@ -174,10 +164,13 @@ def load_sheet(s: Session, ledger: Ledger, tiers: TierTable, wallet_id: int) -> 
     link = s.execute(select(LinkedAccount).where(LinkedAccount.wallet_id == wallet_id,
                                                  col(LinkedAccount.removed_at).is_(None))).scalars().first()
     points = ledger.balance(s, w.points_account_id).posted.minor if w.points_account_id else 0
+    rule = reward_rule(w.opened_on or local_date(w.opened_at))
+    promised = rule.points if rule.grant == GRANT_FIRST_USE and not points and w.points_account_id else 0
     expl = json.loads(w.explanations_json or "{}")
     return WelcomeSheet(
         wallet_number=w.number, customer_name=mask_name(c.full_name), customer_no=c.customer_no,
         tier=tiers.tier(w.tier, on=local_date(w.opened_at)), opened_at=w.opened_at,
         branch_code=c.branch_code, linked_masked=link.masked if link else "",
         bank_name=link.bank_name if link else "", reward_points=points, pin_set=bool(c.pin_hash),
-        totp_enrolled=bool(c.totp_secret_enc), explanations=tuple(k for k in EXPLANATIONS if expl.get(k)))
+        totp_enrolled=bool(c.totp_secret_enc), explanations=tuple(k for k in EXPLANATIONS if expl.get(k)),
+        reward_on_first_use=promised)
