@@ -47,6 +47,7 @@ class ReceiptData:
     reverses_reference: str = ""
     bank_name: str = ""
     copy_label: str = ""  # e.g. "REPRINT"
+    consent: str = ""  # the customer's consent: "pin" (on the customer display) or "id_check"
 
 
 _TITLES: dict[str, dict[str, str]] = {
