@@ -37,7 +37,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Input, Label, Static
 
-from teller_tui.common.errors import ApprovalRequired, DatabaseUnavailable, DomainError, StorageError
+from teller_tui.common.errors import ApprovalRequired, ConsentRequired, DatabaseUnavailable, DomainError, StorageError
 from teller_tui.common.formatting import format_dr_cr, format_money
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money
@@ -137,6 +137,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.post_attempts = 0
         self.sending = False  # a posting worker is between "recorded" and its answer
         self.approval_id: int | None = None  # granted by a supervisor (screens/approval.py)
+        self.consent_id: int | None = None  # granted by the customer (screens/consent.py)
         self.was_approved = False  # a supervisor approved (at the counter, or from the queue)
 
     # -- layout --------------------------------------------------------------------------
@@ -492,7 +493,13 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
             self._forget(message.key)  # refused: nothing posted under the key
         else:
             self._watch(False)
-        if isinstance(error, ApprovalRequired):
+        if isinstance(error, ConsentRequired) and error.details.get("spec") is not None:
+            from .consent import ConsentScreen
+
+            self._set_message(str(error), "approval")
+            self.busy = True
+            self.app.push_screen(ConsentScreen(error.details["spec"]), self._consented)
+        elif isinstance(error, ApprovalRequired):
             self._set_message(_("Needs supervisor approval: {reasons}").format(
                 reasons="; ".join(clean(r) for r in error.reasons)), "approval")
             self.busy = True
@@ -538,6 +545,14 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.was_approved = True
         self.post()
 
+    def _consented(self, consent_id: int | None) -> None:
+        if consent_id is None:
+            self.busy = False
+            self._set_message(_("Not posted: the customer did not agree."), "approval")
+            return
+        self.consent_id = consent_id
+        self.post()
+
     def _not_approved(self) -> None:
         self.busy = False
         self._set_message(_("Not posted: no approval."), "approval")
@@ -572,7 +587,8 @@ class CashOutForm(CountNotesMixin, CashForm):
 
     def call_post(self, amount: Money, memo: str, key: str) -> TxnResult:
         return self.services.cash.cash_out(self.actor, self.wallet.wallet_id, amount, memo=memo,  # type: ignore[no-any-return]
-                                           idempotency_key=key, approval_id=self.approval_id)
+                                           idempotency_key=key, approval_id=self.approval_id,
+                                           consent_id=self.consent_id)
 
 
 class TransferForm(CashForm):
@@ -690,7 +706,8 @@ class TransferForm(CashForm):
     def call_post(self, amount: Money, memo: str, key: str) -> TxnResult:
         assert self.to_wallet_id is not None
         return self.services.cash.transfer(self.actor, self.wallet.wallet_id, self.to_wallet_id,  # type: ignore[no-any-return]
-                                           amount, memo=memo, idempotency_key=key, approval_id=self.approval_id)
+                                           amount, memo=memo, idempotency_key=key, approval_id=self.approval_id,
+                                           consent_id=self.consent_id)
 
     def confirm_facts(self, preview: Preview) -> list[Fact]:
         facts = super().confirm_facts(preview)

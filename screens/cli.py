@@ -18,7 +18,7 @@ ENTRY_MODULE = "screens.cli"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return core_cli.main(argv, extra_registrars=[register_run, register_kiosk, register_serve],
+    return core_cli.main(argv, extra_registrars=[register_run, register_kiosk, register_pinpad, register_serve],
                          launch_app=launch_teller_app)
 
 
@@ -117,6 +117,35 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     keep_logs_off_the_terminal(settings.home)  # nothing may draw over the screen
 
     app = make_kiosk_app(settings)
+    result = app.run()
+    if app.services is not None:
+        app.services.close()
+    return int(result or 0)
+
+
+# -- teller pinpad ---------------------------------------------------------------------------------
+def register_pinpad(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("pinpad", help="start the customer display for a teller terminal (locked down)")
+    p.add_argument("--pair", required=True, help="the teller terminal this display serves (e.g. T01)")
+    p.add_argument("--locale", choices=["zh_CN", "en"], default=None)
+    p.set_defaults(func=cmd_pinpad)
+
+
+def cmd_pinpad(args: argparse.Namespace) -> int:
+    from teller_tui.common.errorlog import keep_logs_off_the_terminal
+    from teller_tui.common.settings import load_settings
+
+    from .pinpad.app import make_pinpad_app
+
+    ignore_keyboard_signals()
+    overrides = {"terminal_id": f"PAD-{args.pair}"[:32]}
+    if getattr(args, "locale", None):
+        overrides["locale"] = args.locale
+    settings = load_settings(**overrides)
+    if settings.effective_database_url.startswith("postgresql"):
+        refuse_kiosk_only_role(settings)
+    keep_logs_off_the_terminal(settings.home)
+    app = make_pinpad_app(settings, pair_terminal=args.pair.strip()[:32])
     result = app.run()
     if app.services is not None:
         app.services.close()

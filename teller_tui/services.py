@@ -36,6 +36,8 @@ from teller_tui.cases.service_levels import ServiceLevels
 from teller_tui.common.clock import Clock, SystemClock
 from teller_tui.common.printing.service import PrintService
 from teller_tui.common.settings import Settings
+from teller_tui.consent.gate import ConsentGate
+from teller_tui.consent.service import ConsentService
 from teller_tui.db import schema
 from teller_tui.db.engine import Database, make_database
 from teller_tui.desk.journal_search import JournalSearchService
@@ -49,6 +51,7 @@ from teller_tui.desk.teller_limits import TellerLimits
 from teller_tui.kb.service import KnowledgeBaseService
 from teller_tui.kiosk.guard import ResponsePacer, SignInGuard, TerminalThrottle
 from teller_tui.kiosk.limits import KioskLimits
+from teller_tui.kiosk.pinpad import PinpadService
 from teller_tui.kiosk.pins import CustomerPinService
 from teller_tui.kiosk.service import KioskService
 from teller_tui.ledger import Ledger
@@ -85,6 +88,8 @@ class Services:
     auth: AuthService
     approvals: ApprovalService
     staff_unlock: StaffUnlockService
+    consent_gate: ConsentGate
+    consent: ConsentService
     customers: CustomerService
     wallets: WalletService
     cash: CashService
@@ -103,6 +108,7 @@ class Services:
     lifecycle: LifecycleService
     kiosk: KioskService
     customer_pins: CustomerPinService
+    pinpad: PinpadService
     kb: KnowledgeBaseService
     service_levels: ServiceLevels
     cases: CaseService
@@ -158,12 +164,15 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     auth = AuthService(db, clock, settings, audit, secretbox=box)
     approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy)
     staff_unlock = StaffUnlockService(db, clock, audit, approvals=approvals)
+    consent_gate = ConsentGate(settings, clock)
+    consent = ConsentService(db, clock, audit)
     customers = CustomerService(db, clock, settings, audit=audit, tiers=tiers)
     wallets = WalletService(db, clock, settings, ledger, audit)
     templates = Templates.load()
     outbox = Outbox(clock, templates=templates, locale=settings.locale, bank_name=settings.notify_bank_name)
     cash = CashService(db, clock, settings, ledger, audit, tiers=tiers, teller_limits=teller_limits,
-                       approvals=approvals, risk_gate=PostingGate(risk_rules, clock), outbox=outbox)
+                       approvals=approvals, risk_gate=PostingGate(risk_rules, clock), outbox=outbox,
+                       consent=consent_gate)
     inflight = InflightService(db, clock, settings, ledger)
     four_eyes = FourEyes(approvals)
     business_days = BusinessDayService(db=db, clock=clock, audit=audit, four_eyes=four_eyes)
@@ -195,16 +204,17 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                          pacer=ResponsePacer(settings.kiosk_min_response_seconds),
                          throttle=TerminalThrottle(settings.kiosk_attempts_per_minute))
     customer_pins = CustomerPinService(db, clock, settings, audit, guard=guard)
+    pinpad = PinpadService(db, clock, settings, audit, box=box, guard=guard)
     risk = RiskService(db, clock, settings, audit, rules=risk_rules, watchlist=watchlist, policy=policy,
                        freezer=lifecycle)
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
-                    approvals=approvals, staff_unlock=staff_unlock, customers=customers, wallets=wallets,
+                    approvals=approvals, staff_unlock=staff_unlock, consent_gate=consent_gate, consent=consent, customers=customers, wallets=wallets,
                     cash=cash, inflight=inflight, business_days=business_days, vault=vault, drawers=drawers,
                     custody=custody, handover=handover, funding=funding, linked_desk=linked_desk,
                     statements=statements, profile=profile, journal=journal, onboarding=onboarding,
                     lifecycle=lifecycle, kiosk=kiosk,
-                    customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
+                    customer_pins=customer_pins, pinpad=pinpad, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
                     risk_rules=risk_rules, watchlist=watchlist, risk=risk, outbox=outbox,
                     notify=NotifyService(db, clock, audit, sender=Sender(

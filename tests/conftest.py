@@ -39,6 +39,13 @@ def _cheap_password_hashing() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _counter_consent_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests of posting rules post without the customer's consent step (issue 16), which is on by
+    default; tests of consent itself turn it back on (``counter_consent=True``)."""
+    monkeypatch.setenv("TELLER_COUNTER_CONSENT", "0")
+
+
+@pytest.fixture(autouse=True)
 def _reset_locale() -> Iterator[None]:
     """One test's language never leaks into the next."""
     from teller_tui.common import i18n

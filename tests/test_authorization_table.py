@@ -23,7 +23,9 @@ from desk_fixtures import Desk, desk  # noqa: F401
 from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.audit.trail import Actor
 from teller_tui.cases.crm import Needs
+from teller_tui.consent.spec import ConsentSpec
 from teller_tui.desk.inflight import Submission
+from teller_tui.kiosk.pinpad import PadLink
 from teller_tui.kb.articles import ArticleText
 from teller_tui.auth.live import STAFF_REFUSAL_CODES
 from teller_tui.auth.permissions import INFRASTRUCTURE, PERMISSIONS, Access
@@ -145,6 +147,9 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "role": "teller", "session": None, "step": "identity", "supervisor": None, "text": "a note",
         "tier": 2, "to_wallet_id": world.wallet2_id, "username": "nobody", "wallet_id": world.wallet_id,
         "t": Tender("cash_in", Money.of("1"), {}, Money.of("1"), Money.of("0"), {}),
+        "document_seen": True, "last4": "0000", "pin_required": True, "again": "135790", "terminal_id": "T01",
+        "link": PadLink("T01", "not-a-token"),
+        "what": ConsentSpec("cash_out", world.customer_id, world.wallet_id, amount=Money.of("1")),
         "spec": ApprovalSpec(kind="cash_out", requester_id=actor.staff_id, branch_code="B001",
                              amount=Money.of("1")),
     }

@@ -117,7 +117,7 @@ ADMINS = (A, SYS)
 #: methods take an open Session (ledger, audit) or hold no data about anyone.
 INFRASTRUCTURE: frozenset[str] = frozenset({
     "settings", "clock", "db", "ledger", "audit", "box", "tiers", "policy", "teller_limits", "kiosk_limits",
-    "service_levels", "risk_rules", "watchlist", "outbox",
+    "service_levels", "risk_rules", "watchlist", "outbox", "consent_gate",
     "printing",  # sends text it is given to this terminal's printer: no data of its own, no database
 })
 
@@ -381,6 +381,16 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "for_customer": _actor(*STAFF, scope=Scope.BANK),
         "set_contact": _actor(*COUNTER, scope=Scope.BANK),
         "run": _actor(*SUPERVISION),
+    },
+    # The customer's consent at the counter (issue 16): the teller asks, the customer's display answers.
+    "consent": {
+        "start_pairing": _actor(*COUNTER), "display_paired": _actor(*COUNTER), "unpair": _actor(*COUNTER),
+        "request": _actor(*COUNTER), "status": _actor(*COUNTER), "cancel": _actor(*COUNTER),
+        "record_id_check": _actor(*COUNTER), "begin_pin_reset": _actor(*COUNTER), "policy": _actor(*COUNTER),
+        "set_policy": _actor(S, A),
+    },
+    "pinpad": {
+        "pair": _actor(K), "prompt": _actor(K), "answer": _actor(K), "decline": _actor(K), "set_new_pin": _actor(K),
     },
     "kb": {
         # Everyone at a terminal reads the help (the kiosk offers customer-safe articles too).

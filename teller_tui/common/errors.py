@@ -83,3 +83,11 @@ class SchemaOutOfDate(StorageError):
 
 class DatabaseUnavailable(StorageError):
     code = "db_unavailable"
+
+
+class ConsentRequired(DomainError):
+    """The customer has not consented yet: their PIN on the paired customer display, or the teller's
+    recorded ID re-check. ``details["spec"]`` is the exact request (a
+    :class:`~teller_tui.consent.spec.ConsentSpec`); retry with ``consent_id=`` once it is granted."""
+
+    code = "needs_consent"

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     kiosk_min_response_seconds: float = Field(1.0, ge=0, le=10,
                                               description="Every kiosk sign-in answer takes at least this long")
     kiosk_attempts_per_minute: int = Field(10, ge=1, description="Sign-in attempts one kiosk terminal may make")
+    counter_consent: bool = Field(True, description="Cash-out, transfer, wallet close and class change at the "
+                                  "counter need the customer's consent (PIN on the display or ID re-check)")
     approval_expiry_seconds: int = Field(10 * 60, ge=30)
     draft_expiry_hours: int = Field(72, ge=1)
     over_short_tolerance: str = Field("10.00", description="Drawer difference posted without approval (yuan)")

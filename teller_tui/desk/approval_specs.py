@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 from teller_tui.approvals.policy import PolicyHit
 from teller_tui.approvals.spec import ApprovalSpec, HoldPlan
+from teller_tui.common.masks import mask_name, mask_wallet
 from teller_tui.common.money import Money
+from teller_tui.consent.spec import ConsentSpec
 from teller_tui.desk.cash_types import WalletSide
 from teller_tui.ledger import Leg
 from teller_tui.ledger.kinds import EntryKind
@@ -44,3 +46,10 @@ def reversal_spec(actor: Actor, entry_id: int, side: WalletSide, amount: Money, 
                         subject=f"entry:{entry_id}", reason=reason, rules=tuple(h.rule for h in hits),
                         reasons=tuple(h.reason for h in hits),
                         customer_name=side.customer.full_name if side.customer else "")
+
+
+def consent_spec(kind: str, amount: Money, key: str, src: WalletSide, dst: WalletSide | None) -> ConsentSpec:
+    """What the customer agrees to on the display for a cash-out or transfer (masked, bound to the form's key)."""
+    payee = f"{mask_name(dst.customer.full_name)} {mask_wallet(dst.wallet.number)}" if dst is not None else ""
+    return ConsentSpec(kind, int(src.wallet.customer_id), int(src.wallet.id), mask_wallet(src.wallet.number),
+                       amount=amount, payee=payee, binding=key)

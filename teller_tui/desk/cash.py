@@ -2,13 +2,14 @@
 
 Public API (stable; the desk UI codes against it)::
 
-    svc = CashService(db, clock, settings, ledger, audit, tiers=, teller_limits=, approvals=, risk_gate=, outbox=)  # services.cash
+    svc = CashService(db, clock, settings, ledger, audit, tiers=, teller_limits=, approvals=, risk_gate=, outbox=,
+                      consent=)  # services.cash
     p = svc.preview_cash_in(actor, wallet_id, amount)                   # -> Preview
     p = svc.preview_cash_out(actor, wallet_id, amount)                  # -> Preview
     p = svc.preview_transfer(actor, from_wallet_id, to_wallet_id, amount)  # -> Preview
     p = svc.preview_reversal(actor, entry_id)                           # -> Preview
     r = svc.cash_in(actor, wallet_id, amount, memo="", idempotency_key=key)    # -> TxnResult
-    r = svc.cash_out(actor, wallet_id, amount, memo="", idempotency_key=key, approval_id=None)
+    r = svc.cash_out(actor, wallet_id, amount, memo="", idempotency_key=key, approval_id=None, consent_id=None)
     r = svc.transfer(actor, from_wallet_id, to_wallet_id, amount, memo="", idempotency_key=key)
     r = svc.reverse(actor, entry_id, reason, idempotency_key=key)       # -> TxnResult
     text = svc.receipt_for(reference, width=80, locale=None)            # reprint -> str
@@ -16,7 +17,7 @@ Public API (stable; the desk UI codes against it)::
 
 ``Preview`` never raises for business rules: ``refusal`` holds the hard refusal (frozen wallet,
 tier limit, insufficient funds ...) and ``approval_reasons`` the reasons a supervisor must approve.
-The posting methods raise: :class:`~teller_tui.common.errors.LimitExceeded` (hard tier limits, funds),
+Cash-out and transfer need the customer's consent (ConsentRequired, teller_tui.consent.gate). The posting methods raise: :class:`~teller_tui.common.errors.LimitExceeded` (hard tier limits, funds),
 :class:`~teller_tui.common.errors.Conflict` (frozen/blocked/closed wallet, reversal rules, reused key), :class:`~teller_tui.common.errors.ApprovalRequired` (``reasons``/``rules`` and
 ``details["spec"]``, an :class:`~teller_tui.approvals.spec.ApprovalSpec`; retry with ``approval_id=`` once
 the approval flow granted it: the approval is consumed in the posting transaction, bound to the
@@ -69,7 +70,7 @@ from teller_tui.desk.cash_usage import cash_out_today_for_actor, cash_today_for_
 from teller_tui.desk.entry_receipts import entry_receipt, txn_result
 from teller_tui.desk.preview import cash_preview, reversal_preview
 from teller_tui.desk.receipts import render_receipt, reprint_label
-from teller_tui.desk.approval_specs import cash_spec, reversal_spec
+from teller_tui.desk.approval_specs import cash_spec, consent_spec, reversal_spec
 from teller_tui.desk.reversals import reversal_target
 from teller_tui.desk.statements import cached_statement
 from teller_tui.desk.transfer_legs import transfer_legs
@@ -92,6 +93,7 @@ if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor, AuditTrail
     from teller_tui.common.clock import Clock
     from teller_tui.common.settings import Settings
+    from teller_tui.consent.gate import ConsentGate
     from teller_tui.db.engine import Database
     from teller_tui.ledger import Ledger
     from teller_tui.wallets.classes import TierTable
@@ -102,10 +104,10 @@ STAFF_CASH_ROLES = frozenset(COUNTER_ROLES)  # people who may hand cash over the
 class CashService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail, *,
                  tiers: TierTable, teller_limits: TellerLimits, approvals: ApprovalService, risk_gate: PostingGate,
-                 outbox: Outbox) -> None:
+                 outbox: Outbox, consent: ConsentGate) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
         self.tiers, self.teller_limits, self.approvals, self.risk_gate = tiers, teller_limits, approvals, risk_gate
-        self.outbox = outbox
+        self.outbox, self.consent = outbox, consent
 
     def _today(self, session: Session, actor: Actor) -> date:
         return current_business_date(session, actor.branch_code, self.clock)
@@ -238,28 +240,27 @@ class CashService:
 
     @guarded("cash")
     def cash_out(self, actor: Actor, wallet_id: int, amount: Money, memo: str = "", *, idempotency_key: str,
-                 approval_id: int | None = None) -> TxnResult:
-        return self._execute(actor, EntryKind.CASH_OUT, wallet_id, None, amount, memo, idempotency_key, approval_id)
+                 approval_id: int | None = None, consent_id: int | None = None) -> TxnResult:
+        return self._execute(actor, EntryKind.CASH_OUT, wallet_id, None, amount, memo, idempotency_key, approval_id,
+                             consent_id)
 
     @guarded("cash")
     def transfer(self, actor: Actor, from_wallet_id: int, to_wallet_id: int, amount: Money, memo: str = "", *,
-                 idempotency_key: str, approval_id: int | None = None) -> TxnResult:
+                 idempotency_key: str, approval_id: int | None = None, consent_id: int | None = None) -> TxnResult:
         return self._execute(actor, EntryKind.TRANSFER, from_wallet_id, to_wallet_id, amount, memo, idempotency_key,
-                             approval_id)
+                             approval_id, consent_id)
 
     def posting_legs(self, session: Session, actor: Actor, kind: str, amount: Money, src: WalletSide,
                      dst: WalletSide | None) -> tuple[Leg, ...]:
-        if kind == EntryKind.CASH_IN:
-            drawer = self._drawer_account(session, actor)
-            return (debit(drawer, amount), credit(src.wallet.account_id, amount))
-        if kind == EntryKind.CASH_OUT:
-            drawer = self._drawer_account(session, actor)
-            return (debit(src.wallet.account_id, amount), credit(drawer, amount))
+        if kind in (EntryKind.CASH_IN, EntryKind.CASH_OUT):
+            drawer, wallet = self._drawer_account(session, actor), src.wallet.account_id
+            return ((debit(drawer, amount), credit(wallet, amount)) if kind == EntryKind.CASH_IN
+                    else (debit(wallet, amount), credit(drawer, amount)))
         assert dst is not None
         return transfer_legs(session, self.ledger, amount, src, dst)
 
     def _execute(self, actor: Actor, kind: str, wallet_id: int, to_wallet_id: int | None, amount: Money,
-                 memo: str, key: str, approval_id: int | None) -> TxnResult:
+                 memo: str, key: str, approval_id: int | None, consent_id: int | None = None) -> TxnResult:
         if not isinstance(amount, Money):
             raise TypeError("amount must be Money")
         if not key:
@@ -282,17 +283,21 @@ class CashService:
                 assert existing is not None
                 return existing, self.receipt_data(s, existing.entry_id)
             replay = found is not None
-            grant = chk = None
+            grant = agreed = chk = None
             legs = self.posting_legs(s, actor, kind, amount, src, dst)
             if not replay:
                 chk = self.check_limits(s, actor, kind, amount, src, dst,
                                         drawer_account_id=legs[1].account_id if kind == EntryKind.CASH_OUT else None)
                 if chk.refusal is not None:
                     raise chk.refusal
+                if kind in (EntryKind.CASH_OUT, EntryKind.TRANSFER):  # the customer's own consent first
+                    agreed = self.consent.require(s, actor, consent_spec(kind, amount, key, src, dst), consent_id)
                 grant = self.approvals.check(s, cash_spec(actor, kind, amount, memo, key, src, dst, legs,
                                                           rules=chk.rules, reasons=chk.reasons),
                                              approval_id=approval_id)
-            meta: dict[str, Any] = {"wallet": src.wallet.number, **({"to_wallet": dst.wallet.number} if dst else {})}
+            meta: dict[str, Any] = {"wallet": src.wallet.number, **(agreed.facts() if agreed else {})}
+            if dst is not None:
+                meta["to_wallet"] = dst.wallet.number
             if grant is not None:
                 meta["approval_id"] = grant.approval_id
                 meta["approved_by"] = grant.approver_id
@@ -320,8 +325,10 @@ class CashService:
                 balances[src.wallet.account_id] = src.balance
                 detail: dict[str, Any] = {**entry_facts((result, actor.staff_id)), "amount": amount.plain(), "currency": amount.currency,
                                           "reference": result.reference, "balance_after": Money(
-                                              src.balance, amount.currency).plain(),
-                                          **({"to_wallet": dst.wallet.number} if dst else {})}
+                                              src.balance, amount.currency).plain()}
+                if dst is not None:
+                    detail["to_wallet"] = dst.wallet.number
+                detail.update(agreed.facts() if agreed else {})
                 if grant is not None:
                     detail["approval_id"] = grant.approval_id
                     detail["approved_by"] = grant.approver_id

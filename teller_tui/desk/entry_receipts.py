@@ -8,6 +8,7 @@ Public API::
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,7 @@ def _entry_stmt() -> Executable:
     je, st = JournalEntry.__table__, Staff.__table__  # type: ignore[attr-defined]
     orig = je.alias("orig")
     return (select(je.c.kind, je.c.reference, je.c.posted_at, je.c.business_date, je.c.branch_code,
-                   je.c.terminal_id, je.c.memo, st.c.username.label("teller"),
+                   je.c.terminal_id, je.c.memo, je.c.request_json, st.c.username.label("teller"),
                    orig.c.reference.label("reverses"))
             .select_from(je.outerjoin(st, st.c.id == je.c.actor_id)
                          .outerjoin(orig, orig.c.id == je.c.reverses_entry_id))
@@ -75,7 +76,8 @@ def entry_receipt(session: Session, entry_id: int, *, bank_name: str, copy_label
         amount=Money(abs(int(main.amount)), cur), new_balance=Money(int(bal), cur), memo=e.memo,
         counterparty_name=mask_name(other.full_name or "") if other is not None else "",
         counterparty_wallet=mask_wallet(other.number) if other is not None else "",
-        reverses_reference=e.reverses or "", bank_name=bank_name, copy_label=copy_label)
+        reverses_reference=e.reverses or "", bank_name=bank_name, copy_label=copy_label,
+        consent=str(json.loads(e.request_json or "{}").get("meta", {}).get("consent", "")))
     return EntryReceipt(data, main.number)
 
 

@@ -48,6 +48,7 @@ class ReceiptData:
     bank_name: str = ""
     copy_label: str = ""  # e.g. "REPRINT"
     channel: str = "counter"  # "kiosk": the customer's own copy (no teller, no signature lines)
+    consent: str = ""  # the customer's consent: "pin" (on the customer display) or "id_check"
 
 
 _TITLES: dict[str, dict[str, str]] = {
@@ -65,6 +66,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "balance": "New balance", "memo": "Memo", "reverses": "Reverses", "signature": "Customer signature",
         "teller_sig": "Teller", "keep": "Please keep this receipt.", "bank": "Digital Wallet Counter",
         "kiosk": "Self-service kiosk: customer copy",
+        "consent": "Consent", "pin": "Customer PIN on the customer display",
+        "id_check": "ID re-checked: document seen, number matches",
     },
     "zh_CN": {
         "branch": "网点", "terminal": "终端", "teller": "柜员", "reference": "流水号", "date": "交易时间",
@@ -72,6 +75,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "to_wallet": "收款钱包", "amount": "金额", "in_words": "大写", "balance": "余额", "memo": "附言",
         "reverses": "原流水号", "signature": "客户签名", "teller_sig": "柜员", "keep": "请妥善保管本凭条。",
         "bank": "数字钱包柜台", "kiosk": "自助终端 客户联",
+        "bank": "数字钱包柜台", "consent": "客户确认", "pin": "客户在客户显示屏输入密码",
+        "id_check": "已复核身份证件：证件已查看，号码相符",
     },
 }
 
@@ -178,6 +183,8 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
         row(lab["balance"], _money(data.new_balance, loc))
     if clean_text(data.memo, limit=200):
         row(lab["memo"], data.memo)
+    if data.consent in ("pin", "id_check"):
+        row(lab["consent"], lab[data.consent])
     out.append(rule)
     out.append("")
     for key in () if kiosk else ("signature", "teller_sig"):

@@ -9,6 +9,9 @@ from __future__ import annotations
 from teller_tui.models.approvals import ApprovalRequest as ApprovalRequest, LargeValueReport as LargeValueReport
 from teller_tui.models.audit import AuditHead, AuditRecord
 from teller_tui.models.blocks import WalletBlock as WalletBlock
+from teller_tui.models.consent import (
+    ConsentPolicy as ConsentPolicy, ConsentRequest as ConsentRequest, PinpadPairing as PinpadPairing,
+)
 from teller_tui.models.cases import (  # noqa: F401
     CaseEvent, CaseLink, CrmNote, CustomerNeeds, FollowUpCall, HelpRequest, RefusedAttempt, ServiceCase,
 )

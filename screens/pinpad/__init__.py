@@ -1,0 +1,1 @@
+"""The customer display at the counter (``teller pinpad --pair T01``)."""
