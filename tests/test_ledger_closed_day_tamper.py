@@ -19,8 +19,10 @@ def test_entry_dated_into_a_closed_day_is_found(books: Path, tmp_path: Path) -> 
     assert report_for(books).ok
     con = sqlite3.connect(books)
     first_at, = con.execute("SELECT MIN(posted_at) FROM journal_entry").fetchone()
-    last_id, last_ref, last_date = con.execute(
-        "SELECT id, reference, business_date FROM journal_entry ORDER BY seq DESC LIMIT 1").fetchone()
+    last_date, = con.execute("SELECT business_date FROM journal_entry ORDER BY seq DESC LIMIT 1").fetchone()
+    # the report shows the first entries it finds: name the first one dated into that day
+    last_id, last_ref = con.execute("SELECT id, reference FROM journal_entry WHERE business_date = ? "
+                                    "ORDER BY seq LIMIT 1", (last_date,)).fetchone()
     con.close()
     closed = (datetime.fromisoformat(first_at) - timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S.%f")
     path = tampered(books, tmp_path, f"UPDATE business_day SET status = 'closed', closed_at = '{closed}' "

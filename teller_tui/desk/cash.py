@@ -306,7 +306,7 @@ class CashService:
                 branch_code=actor.branch_code, memo=memo, customer_id=src.wallet.customer_id, meta=meta,
                 dating=Dating.COUNTER))
             if not result.replayed:
-                grant_first_use(s, self.ledger, actor, src.wallet.id)  # the wallet's activation earns it
+                grant_first_use(s, self.ledger, self.audit, actor, src.wallet.id)  # the wallet's activation earns it
             if grant is not None and not result.replayed:
                 self.approvals.attach_entry(s, grant.approval_id, result.entry_id)
                 if grant.report and kind in CASH_KINDS and chk is not None:

@@ -380,7 +380,7 @@ class KioskService:
                 customer_id=src.wallet.customer_id, dating=Dating.AFTER_HOURS,
                 meta={"wallet": src.wallet.number, "to_wallet": dst.wallet.number, "channel": "kiosk"}))
             if not result.replayed:
-                grant_first_use(s, self.ledger, actor, src.wallet.id)  # the wallet's activation earns it
+                grant_first_use(s, self.ledger, self.audit, actor, src.wallet.id)  # the wallet's activation earns it
             s.flush()
             s.refresh(src.account)
             self.audit.append(s, actor, "kiosk_transfer", subject=src.wallet.number, detail={

@@ -54,7 +54,7 @@ AUDITED_KINDS: dict[str, tuple[str, ...]] = {
 }
 #: Every audit action that may move money, and so names its entries (``detail.entries``).
 MONEY_ACTIONS: tuple[str, ...] = tuple(sorted({a for acts in AUDITED_KINDS.values() for a in acts} | {
-    "approval_approve", "drawer_open", "drawer_close", "drawer_handover_in", "drawer_sweep", "customer_onboard",
+    "approval_approve", "drawer_open", "drawer_close", "drawer_handover_in", "drawer_sweep", "customer_onboard", "reward_first_use",
     "wallet_close"}))
 #: Audit actions that attest bulk-loaded history (``detail.history_until_seq``).
 HISTORY_ACTIONS = ("demo_build", "bench_load")

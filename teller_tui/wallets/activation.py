@@ -31,12 +31,13 @@ from datetime import date
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlmodel import Session, col
 
-from teller_tui.audit.trail import Actor
+from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.common.clock import local_date
 from teller_tui.common.money import Money
 from teller_tui.ledger import EntryRequest, Ledger, credit, debit
 from teller_tui.ledger.accounts import AccountKind, points_pool_code
 from teller_tui.ledger.business_day import Dating
+from teller_tui.ledger.facts import entry_facts
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models import JournalEntry, Posting, Wallet
 from teller_tui.wallets.rewards import GRANT_FIRST_USE, reward_rule
@@ -97,10 +98,11 @@ def reward_key(wallet_number: str) -> str:
     return f"first-use:{wallet_number}"[:80]
 
 
-def grant_first_use(session: Session, ledger: Ledger, actor: Actor, wallet_id: int) -> int:
+def grant_first_use(session: Session, ledger: Ledger, audit: AuditTrail, actor: Actor, wallet_id: int) -> int:
     """Credit the wallet's first-use reward if it is due (see the module docstring); the points
     credited by this call, 0 when none is due or it was already granted. Call it inside the write
-    transaction that posted the customer's payment."""
+    transaction that posted the customer's payment. The grant is audited (``reward_first_use``, naming
+    its entry, as every money-moving record does)."""
     wallet = session.get(Wallet, wallet_id)
     if wallet is None or wallet.points_account_id is None:
         return 0
@@ -123,4 +125,8 @@ def grant_first_use(session: Session, ledger: Ledger, actor: Actor, wallet_id: i
         terminal_id=actor.terminal_id, branch_code=actor.branch_code, memo="first-use reward",
         customer_id=wallet.customer_id, meta={"wallet": wallet.number, "first_use": True},
         dating=Dating.AFTER_HOURS))  # automatic reward: any hour
-    return 0 if result.replayed else rule.points
+    if result.replayed:
+        return 0
+    audit.append(session, actor, "reward_first_use", subject=wallet.number,
+                 detail={"points": rule.points, **entry_facts((result, actor.staff_id))})
+    return rule.points

@@ -270,7 +270,7 @@ class FundingService:
                 customer_id=wallet.customer_id, meta={"linked_id": link.id},
                 dating=Dating.COUNTER))
             if not result.replayed:
-                grant_first_use(s, self.ledger, actor, int(wallet.id or 0))  # the wallet's activation earns it
+                grant_first_use(s, self.ledger, self.audit, actor, int(wallet.id or 0))  # the wallet's activation earns it
             self.audit.append(s, actor, kind, subject=wallet.number,
                               detail={**entry_facts((result, actor.staff_id)), "amount": amount.plain(),
                                       "linked": link.masked, "ref": result.reference})
