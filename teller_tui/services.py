@@ -49,6 +49,8 @@ from teller_tui.risk.rules import RiskRules
 from teller_tui.risk.screening import OnboardingScreen
 from teller_tui.risk.service import RiskService
 from teller_tui.risk.watchlist import Watchlist
+from teller_tui.training.scenarios import load_quiz, load_scenarios
+from teller_tui.training.service import TrainingService
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.funding import FundingService
 from teller_tui.wallets.lifecycle import LifecycleService
@@ -97,6 +99,7 @@ class Services:
     risk_rules: RiskRules
     watchlist: Watchlist
     risk: RiskService
+    training: TrainingService
 
     def close(self) -> None:
         self.db.dispose()
@@ -167,6 +170,10 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     customer_pins = CustomerPinService(db, clock, settings, audit, guard=guard)
     risk = RiskService(db, clock, settings, audit, rules=risk_rules, watchlist=watchlist, policy=policy,
                        freezer=lifecycle)
+    # On the live desk every method refuses (teller_tui/training/mode.py): scenarios are read anyway,
+    # for `teller training list` and the sign-in choice.
+    training = TrainingService(db, clock, settings, audit, approvals=approvals, scenarios=load_scenarios(),
+                               quiz=load_quiz())
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, staff_unlock=staff_unlock, customers=customers, wallets=wallets,
@@ -175,4 +182,5 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     funding=funding, onboarding=onboarding, lifecycle=lifecycle, kiosk=kiosk,
                     customer_pins=customer_pins, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
-                    risk_rules=risk_rules, watchlist=watchlist, risk=risk)
+                    risk_rules=risk_rules, watchlist=watchlist, risk=risk,
+                    training=training)

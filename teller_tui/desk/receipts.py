@@ -47,6 +47,7 @@ class ReceiptData:
     reverses_reference: str = ""
     bank_name: str = ""
     copy_label: str = ""  # e.g. "REPRINT"
+    watermark: str = ""  # training mode: printed first and last (teller_tui.common.watermark)
 
 
 _TITLES: dict[str, dict[str, str]] = {
@@ -144,6 +145,8 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
             out.append(" " * (label_w + 1) + extra)
 
     rule = "=" * width
+    if data.watermark:
+        center(f"*** {data.watermark} ***")
     center(clean_text(data.bank_name, limit=200) or lab["bank"])
     center(_TITLES[loc].get(data.kind, data.kind.upper()))
     if data.copy_label:
@@ -182,6 +185,8 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
             out.append(label + " " + "_" * line_w)
         out.append("")
     center(lab["keep"])
+    if data.watermark:
+        center(f"*** {data.watermark} ***")
     return "\n".join(line.rstrip() for line in out) + "\n"
 
 
