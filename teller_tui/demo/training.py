@@ -95,7 +95,7 @@ def seed_training(services: Services, *, funder: Actor) -> int:
             continue
         with services.db.write() as s:
             row = Customer(customer_no=f"TR{900 + i:06d}", full_name=c.full_name, name_latin=c.name_latin,
-                           phone=c.phone, id_type="prc_id", id_number=make_prc_id("110101", c.birth, 900 + i, c.sex),
+                           phone=c.phone, id_type="prc_id", id_number=make_prc_id("110101", c.birth, 450 + i, c.sex),
                            id_expiry=date(2036, 1, 1), birth_date=c.birth, sex=c.sex, kyc_level="in_person",
                            branch_code=settings.branch_code, created_at=services.clock.now())
             s.add(row)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from teller_tui.models import AuditRecord, Customer
+from teller_tui.models.approvals import ApprovalRequest
 from teller_tui.training.scenarios import Question, Scenario, Step
 
 if TYPE_CHECKING:
@@ -97,13 +98,26 @@ def _amount_is(did: _Did, amount: Any) -> bool:
     return amount is None or Decimal(str(did.detail.get("amount", "0"))) == Decimal(str(amount))
 
 
+def _queued_and_posted(session: Session, did: list[_Did], p: dict[str, Any]) -> int:
+    """Requests the trainee sent to the approval queue that were approved and posted (the posting is
+    the approver's automatic one, so the trainee's own record is the request)."""
+    ids = [int(d.subject.removeprefix("approval:")) for d in did if d.action == "approval_request"
+           and d.detail.get("kind") == p["kind"] and (p.get("amount") is None or d.detail.get("amount") ==
+                                                       int(Decimal(str(p["amount"])) * 100))]
+    if not ids:
+        return 0
+    return len(session.execute(select(col(ApprovalRequest.id)).where(
+        col(ApprovalRequest.id).in_(ids), col(ApprovalRequest.status) == "consumed",
+        col(ApprovalRequest.entry_id).is_not(None))).all())
+
+
 def _check(step: Step, did: list[_Did], *, session: Session, customer_id: int | None, wallets: Sequence[str],
            seconds: int) -> bool:
     p = step.params
     if step.check == "posted":
         hits = [d for d in did if d.action == p["kind"] and _touches(d, wallets) and _amount_is(d, p.get("amount"))
                 and (not p.get("with_approval") or d.detail.get("approval_id"))]
-        return len(hits) >= int(p.get("min_count", 1))
+        return len(hits) + _queued_and_posted(session, did, p) >= int(p.get("min_count", 1))
     if step.check == "not_posted":
         kinds = p.get("kinds", POSTINGS)
         return not any(d.action in kinds and _touches(d, wallets) for d in did)
