@@ -15,6 +15,7 @@ and :func:`require_training_database` refuses a database without it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -29,7 +30,8 @@ from teller_tui.models import AuditRecord
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-__all__ = ["MARKER_ACTION", "WATERMARK", "require_training", "require_training_database", "training_settings"]
+__all__ = ["MARKER_ACTION", "WATERMARK", "require_training", "require_training_built", "require_training_database",
+           "training_settings"]
 
 #: On every screen and every receipt, in both languages whatever the interface language.
 WATERMARK = TRAINING_WATERMARK
@@ -49,6 +51,14 @@ def training_settings(live: Settings) -> Settings:
     if url == live.effective_database_url:
         raise Conflict(_("The training database must not be the live database."), code="training_url")
     return live.as_training(home, url)
+
+
+def require_training_built(settings: Settings) -> None:
+    """Refuse to open a training SQLite file that `teller training setup` has not built yet."""
+    url = settings.effective_database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise Conflict(_("There is no training database yet: run `teller training setup` first."),
+                       code="training_missing")
 
 
 def require_training(settings: Settings) -> None:
