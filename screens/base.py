@@ -67,7 +67,9 @@ class _TellerScreenMixin:
     def ensure_watermark(self) -> None:
         """Training mode: the watermark bar on this screen (every screen carries it)."""
         if getattr(self.app, "training", False) and not self.query("#training-watermark"):  # type: ignore[attr-defined]
-            self.mount(TrainingWatermark())  # type: ignore[attr-defined]
+            # First among the children: docked first, it takes the whole top row above other docks.
+            first = self.children[0] if self.children else None  # type: ignore[attr-defined]
+            self.mount(TrainingWatermark(), before=first)  # type: ignore[attr-defined]
 
     async def relabel(self) -> None:
         """Recompose in the new language, keeping every Input's value and the focus."""

@@ -23,6 +23,7 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from teller_tui.common.errors import DomainError
 from teller_tui.common.i18n import N_, _, get_locale
 
 from .base import TellerModal
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from teller_tui.training.scenarios import Question, Scenario
     from teller_tui.training.service import Run
 
-__all__ = ["QuizScreen", "ScenarioPicker", "TrainingDesk", "TrainingPanel", "TrainingResultScreen"]
+__all__ = ["ArticleScreen", "QuizScreen", "ScenarioPicker", "TrainingDesk", "TrainingPanel", "TrainingResultScreen"]
 
 CSS_FILE = Path(__file__).resolve().parent / "training.tcss"
 
@@ -163,7 +164,9 @@ class QuizScreen(TellerModal[dict[str, int]]):
 
 
 def result_content(result: Assessment, scenario: Scenario, questions: Sequence[Question],
-                   answers: dict[str, int]) -> Content:
+                   answers: dict[str, int], articles: Sequence[tuple[str, str]] = ()) -> Content:
+    """The score, each step with its feedback, and the articles to read (``articles``: (topic, title),
+    numbered: the digit keys open them)."""
     loc = get_locale()
     verdict = _("PASSED") if result.passed else _("NOT PASSED")
     mins, secs = divmod(result.seconds, 60)
@@ -181,16 +184,43 @@ def result_content(result: Assessment, scenario: Scenario, questions: Sequence[Q
             lines.append(Content(clean(f"   {r.feedback(loc)}")))
             if r.compliance:
                 lines.append(Content(clean("   " + _("A compliance step was skipped."))))
-        if r.kb:
-            lines.append(Content(clean("   " + _("Read: knowledge base “{topic}” (teller kb search {topic})").format(
-                topic=r.kb))))
+        if r.kb and not r.done:
+            number = next((i + 1 for i, (topic, _title) in enumerate(articles) if topic == r.kb), None)
+            title = next((t for topic, t in articles if topic == r.kb), r.kb)
+            lines.append(Content(clean("   " + _("Read: [{n}] {title} ({topic})").format(
+                n=number or "-", title=title, topic=r.kb))))
     if questions:
         lines.append(Content.styled(_("Knowledge check: {right} of {asked} right").format(
             right=result.quiz_right, asked=result.quiz_asked), "bold"))
         for q in questions:
             if q.id in answers and answers[q.id] != q.answer:
                 lines.append(Content(clean(f"✗ {_t(q.text)} → {_t(q.options[q.answer])}. {_t(q.explain)}")))
+    if articles:
+        lines.append(Content(clean(_("Press 1–{n} to read an article · F2 another scenario · Esc back to the desk")
+                                   .format(n=len(articles)))))
+    else:
+        lines.append(Content(_("F2 another scenario · Esc back to the desk")))
     return Content("\n").join(lines)
+
+
+class ArticleScreen(TellerModal[None]):
+    """A knowledge-base article, as the training result links it. Esc closes."""
+
+    CSS_PATH = CSS_FILE
+    BINDINGS = [Binding("escape", "close", N_("Close"), id="training.article_close")]
+    HELP = N_("The help article. Esc goes back to your result.")
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__()
+        self.title_text, self.body = title, body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="tr-article"):
+            yield Static(Content.styled(clean(self.title_text), "bold"), id="tr-article-title")
+            yield Static(Content(clean(self.body, multiline=True)), id="tr-article-body")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
 
 class TrainingResultScreen(TellerModal[str | None]):
@@ -200,13 +230,19 @@ class TrainingResultScreen(TellerModal[str | None]):
     BINDINGS = [
         Binding("escape", "close", N_("Close"), id="training.result_close"),
         Binding("f2", "pick", N_("Other scenario"), id="training.result_pick"),
-    ]
+    ] + [Binding(str(n), f"read({n - 1})", str(n), id=f"training.read_{n}", show=False) for n in range(1, 10)]
     HELP = N_("What you did well and what to do differently, with the article to read.")
 
-    def __init__(self, body: Content, result: Assessment) -> None:
+    def __init__(self, body: Content, result: Assessment, articles: Sequence[Any] = ()) -> None:
         super().__init__()
         self.body = body
         self.result = result
+        self.articles = list(articles)  # ArticleText of the missed steps' topics
+
+    def action_read(self, index: int) -> None:
+        if 0 <= index < len(self.articles):
+            a = self.articles[index]
+            self.app.push_screen(ArticleScreen(a.title, a.body))
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="tr-result"):
@@ -278,14 +314,22 @@ class TrainingDesk:
                             group="training", exit_on_error=False)
 
     def _finish(self, run: Run, keys: int, answers: dict[str, int]) -> None:
-        result = self.app.services.training.finish(self.app.actor, run.run_id, keys, answers)
-        self.app.call_from_thread(self._finished, run, result, answers)
+        services, actor = self.app.services, self.app.actor
+        result = services.training.finish(actor, run.run_id, keys, answers)
+        articles = []
+        for topic in dict.fromkeys(r.kb for r in result.steps if r.kb and not r.done):
+            try:
+                articles.append(services.kb.article(actor, topic, get_locale()))
+            except DomainError:
+                continue  # an article not published here: the topic id still shows
+        self.app.call_from_thread(self._finished, run, result, answers, articles)
 
-    def _finished(self, run: Run, result: Assessment, answers: dict[str, int]) -> None:
+    def _finished(self, run: Run, result: Assessment, answers: dict[str, int], articles: list[Any]) -> None:
         self.run, self.last_result = None, result
         questions = self.app.services.training.quiz_for(run.scenario.id)
-        body = result_content(result, run.scenario, questions, answers)
-        self.app.push_screen(TrainingResultScreen(body, result), self._result_closed)
+        body = result_content(result, run.scenario, questions, answers,
+                              [(a.article_id, a.title) for a in articles])
+        self.app.push_screen(TrainingResultScreen(body, result, articles), self._result_closed)
 
     def _result_closed(self, choice: str | None) -> None:
         if choice == "pick":

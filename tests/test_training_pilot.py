@@ -191,7 +191,7 @@ async def test_cash_in_and_out_with_the_count_passes(world: Training) -> None:
 
 
 async def test_over_limit_cash_out_approved_by_the_simulated_supervisor_passes(world: Training) -> None:
-    from screens.approval import ApprovalScreen
+    from screens.approval import ApprovalScreen, WaitingScreen
 
     async with world.app.run_test(size=(120, 40)) as pilot:
         await begin(pilot, world, "cash-out-over-limit")
@@ -210,15 +210,15 @@ async def test_over_limit_cash_out_approved_by_the_simulated_supervisor_passes(w
         assert isinstance(dialog, ApprovalScreen) and watermarked(pilot.app), dialog
         await pilot.press("f8")  # send it to the queue: the simulated supervisor answers
         await settle(pilot)
-        pilot.app.answer_training_approvals()  # its timer, without waiting a second
+        waiting = pilot.app.screen
+        assert isinstance(waiting, WaitingScreen) and watermarked(pilot.app)
+        pilot.app.answer_training_approvals()  # what its 1-second timer does
         await settle(pilot)
-        world.clock.advance(seconds=3)
-        for _ in range(5):  # the waiting dialog polls the request
-            await pilot.pause(0.5)
-            await settle(pilot)
-            if not isinstance(pilot.app.screen, ApprovalScreen) and type(pilot.app.screen).__name__ != "WaitingScreen":
-                break
-        while type(pilot.app.screen).__name__ in ("ReceiptScreen", "WaitingScreen"):
+        world.clock.advance(seconds=2)
+        waiting._poll()  # what the waiting dialog's timer does
+        await settle(pilot)
+        assert waiting.view is not None and waiting.view.status == "consumed", waiting.view
+        while isinstance(pilot.app.screen, WaitingScreen) or type(pilot.app.screen).__name__ == "ReceiptScreen":
             await pilot.press("escape")
             await settle(pilot)
         screen = await finish(pilot, "1")
@@ -246,6 +246,15 @@ async def test_stolen_phone_cash_rushed_out_fails_with_feedback(world: Training)
         assert "The wallet was not blocked" in text and "lost-phone" in text
         assert "The balance was taken out or moved" in text
         assert "A compliance step was skipped" in text
+        assert "[1] Lost or stolen phone" in text  # the article, numbered: its key opens it
+        await pilot.press("1")
+        await settle(pilot)
+        article = pilot.app.screen
+        assert type(article).__name__ == "ArticleScreen" and watermarked(pilot.app)
+        assert "Freeze the wallet at once" in str(article.query_one("#tr-article-body", Static).render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pilot.app.screen is screen
 
 
 async def test_phishing_transfer_made_fails_with_feedback(world: Training) -> None:
@@ -292,3 +301,32 @@ async def test_structuring_split_deposits_fail_with_feedback(world: Training) ->
         assert not screen.result.passed
         assert "The cash was split into several deposits" in text and "large-cash" in text
 
+
+
+# -- the watermark at 80x24 in Chinese ------------------------------------------------------------------------
+def _runner(world: Training, target: str) -> Any:
+    async def run_before(pilot: Any) -> None:
+        await begin(pilot, world, "stolen-phone")
+        if target == "panel":
+            await pilot.press("ctrl+t")
+        elif target == "result":
+            await pilot.press("ctrl+t")
+            await settle(pilot)
+            await pilot.press("f10")
+            await settle(pilot)
+            await pilot.press("escape")  # skip the quiz
+        await settle(pilot)
+        pilot.app.screen.set_focus(None)
+        await settle(pilot)
+    return run_before
+
+
+@pytest.mark.parametrize("target", ["home", "panel", "result"])
+def test_training_screens_at_80x24_in_chinese(snap_compare: Any, tmp_path: Any, db_path: Any, db: Any,
+                                              template_db: Any, clock: Any, target: str) -> None:
+    world = make_training(tmp_path, db_path, db, template_db, clock, locale="zh_CN")
+    try:
+        assert snap_compare(world.app, terminal_size=(80, 24), run_before=_runner(world, target))
+    finally:
+        world.services.close()
+        set_locale("en")

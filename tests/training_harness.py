@@ -78,6 +78,7 @@ def make_training(tmp_path: Path, db_path: Path, db: Any, template_db: Path, clo
     open_demo_drawer(services, "wang", TRAINING_FLOAT)
     trainee = Actor(view.id, "wang", settings.terminal_id, "teller", settings.branch_code)
     seed_training(services, funder=trainee)
+    services.kb.sync_shipped(system)  # the help articles the feedback links to (as `teller training setup`)
     world = Training(live, services, clock, trainee)
     world.app = make_app(settings, services=services, clock=clock)
     set_locale(locale)
