@@ -194,7 +194,9 @@ def result_content(result: Assessment, scenario: Scenario, questions: Sequence[Q
             right=result.quiz_right, asked=result.quiz_asked), "bold"))
         for q in questions:
             if q.id in answers and answers[q.id] != q.answer:
-                lines.append(Content(clean(f"✗ {_t(q.text)} → {_t(q.options[q.answer])}. {_t(q.explain)}")))
+                lines.append(Content(clean("✗ " + _t(q.text))))
+                lines.append(Content(clean("   " + _("Right answer: {answer}. {why}").format(
+                    answer=_t(q.options[q.answer]), why=_t(q.explain)))))
     if articles:
         lines.append(Content(clean(_("Press 1–{n} to read an article · F2 another scenario · Esc back to the desk")
                                    .format(n=len(articles)))))

@@ -98,7 +98,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             "after": {"refusals": e.after.refusals, "reversals": e.after.reversals,
                       "over_short": e.after.over_short, "complaints": e.after.complaints},
             "per_30_days_before": e.per_30_days("before"), "per_30_days_after": e.per_30_days("after"),
-            "days_after": e.days_after}
+            "days_after": round(e.days_after, 2)}
         rows.append({"trainee": t.trainee, "attempts": t.attempts, "passes": t.passes, "mean_score": t.mean_score,
                      "scores": t.scenarios, "mistakes": dict(t.mistakes.most_common()), "live": live})
     if args.format == "json":
@@ -115,7 +115,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 passes = sum(1 for a in found if a.trainee == t.trainee and a.scenario == sc and a.passed)
                 w.writerow([clean_text(t.trainee), sc, len(scores), passes, " ".join(map(str, scores)), scores[-1],
                             e.before.total if e else "", e.after.total if e else "",
-                            e.per_30_days("before") if e else "", e.per_30_days("after") if e else ""])
+                            _csv(e.per_30_days("before")) if e else "", _csv(e.per_30_days("after")) if e else ""])
         return 0
     if not summaries:
         print("No training results yet.")
@@ -130,10 +130,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         if e is not None:
             print(f"  live errors (refusals/reversals/over-short/complaints) {args.days} days before training: "
                   f"{e.before.refusals}/{e.before.reversals}/{e.before.over_short}/{e.before.complaints} "
-                  f"({e.per_30_days('before')} per 30 days); after ({e.days_after} days): "
+                  f"({_rate(e.per_30_days('before'))}); after ({e.days_after:.1f} days): "
                   f"{e.after.refusals}/{e.after.reversals}/{e.after.over_short}/{e.after.complaints} "
-                  f"({e.per_30_days('after')} per 30 days)")
+                  f"({_rate(e.per_30_days('after'))})")
     cm = common_mistakes(summaries)
     if cm:
         print("Common mistakes: " + ", ".join(f"{m} ({n}×)" for m, n in cm))
     return 0
+
+
+def _rate(value: float | None) -> str:
+    return "under a day: too soon to say" if value is None else f"{value} per 30 days"
+
+
+def _csv(value: float | None) -> str:
+    return "" if value is None else str(value)

@@ -76,12 +76,13 @@ class Effect:
     trained_at: datetime
     before: Signals
     after: Signals
-    days_before: int
-    days_after: int
+    days_before: float
+    days_after: float
 
-    def per_30_days(self, which: str) -> float:
+    def per_30_days(self, which: str) -> float | None:
+        """Signals per 30 days in the window; None when the window is under a day (too short to say)."""
         sig, days = (self.before, self.days_before) if which == "before" else (self.after, self.days_after)
-        return round(sig.total * 30 / days, 2) if days > 0 else 0.0
+        return round(sig.total * 30 / days, 2) if days >= 1 else None
 
 
 def attempts(session: Session, *, trainee: str | None = None) -> list[Attempt]:
@@ -139,9 +140,9 @@ def effect(live: Session, summary: TraineeSummary, now: datetime, *, days: int =
         return None
     trained = summary.first_at
     after_until = min(now, trained + timedelta(days=days))
-    days_after = max(0, (after_until - trained).days)
+    days_after = max(0.0, (after_until - trained).total_seconds() / 86400)
     return Effect(summary.trainee, trained, live_signals(live, summary.trainee, trained - timedelta(days=days), trained),
-                  live_signals(live, summary.trainee, trained, after_until), days, days_after)
+                  live_signals(live, summary.trainee, trained, after_until), float(days), days_after)
 
 
 def common_mistakes(summaries: Sequence[TraineeSummary], top: int = 5) -> list[tuple[str, int]]:
