@@ -253,3 +253,73 @@ def test_report_scores_over_time_and_live_signals_before_and_after(world: Traini
         assert e is not None and e.before.reversals == 1 and e.after.reversals == 0
         assert live_signals(s, "nobody", e.trained_at, world.clock.now()).total == 0
     assert json.dumps(summary.mistakes)
+
+
+# -- onboarding scenarios (core: the wizard's Pilot journey is in test_onboarding_pilot) ------------------
+def _onboard(world: Training, id_number: str, phone: str, name: str, tier: int, **over: Any) -> None:
+    from onboarding_fixtures import full_data
+
+    data = full_data(identity={"number": id_number}, personal={"full_name": name, "name_latin": "x"},
+                     contact={"phone": phone}, tier={"tier": tier}, funding={"holder_name": name}, **over)
+    world.services.onboarding.issue(world.trainee, data, pin="135790", idempotency_key=new_idempotency_key())
+
+
+def test_onboarding_with_the_number_from_the_card_passes(world: Training) -> None:
+    from teller_tui.common.errors import ValidationError
+
+    t = world.services
+    run = t.training.start(world.trainee, "onboarding-bad-id")
+    with pytest.raises(ValidationError):  # the form's number fails its check digit: the desk refuses it
+        _onboard(world, "110101199205170425", "13911110001", "赵雪梅", 3)
+    _onboard(world, "110101199205170424", "13911110001", "赵雪梅", 3)
+    result = t.training.finish(world.trainee, run.run_id)
+    assert result.passed and result.score == 100
+
+
+def test_onboarding_abandoned_fails_with_feedback(world: Training) -> None:
+    t = world.services
+    run = t.training.start(world.trainee, "onboarding-bad-id")
+    result = t.training.finish(world.trainee, run.run_id)
+    assert not result.passed
+    by = {r.step: r for r in result.steps}
+    assert "type it from there; never guess a digit" in by["onboarded"].feedback("en")
+
+
+def test_elderly_customer_given_a_high_limit_class_fails(world: Training) -> None:
+    t = world.services
+    run = t.training.start(world.trainee, "elderly-guided")
+    _onboard(world, "11010119480211062X", "13911110002", "孙桂兰", 2)
+    result = t.training.finish(world.trainee, run.run_id)
+    assert not result.passed and "No class 4 wallet was opened" in {r.step: r for r in result.steps}[
+        "onboarded"].feedback("en")
+
+
+def test_elderly_customer_given_class_4_passes(world: Training) -> None:
+    t = world.services
+    run = t.training.start(world.trainee, "elderly-guided")
+    _onboard(world, "11010119480211062X", "13911110002", "孙桂兰", 4)
+    result = t.training.finish(world.trainee, run.run_id)
+    assert result.passed and result.score == 100, result.steps
+
+
+@pytest.mark.parametrize(("scenario", "phone", "case_type"), [
+    ("payment-not-arrived", "13911110006", "transaction_dispute"),
+    ("phishing-victim", "13911110007", "suspected_fraud"),
+    ("structuring", "13911110008", "suspected_fraud"),
+])
+def test_case_scenarios_played_well_pass(world: Training, scenario: str, phone: str, case_type: str) -> None:
+    t = world.services
+    run = t.training.start(world.trainee, scenario)
+    wallet_id, _ = world.wallet_of(phone)
+    t.cases.open_case(world.trainee, run.customer_id, case_type, "training", wallet_id=wallet_id)
+    result = t.training.finish(world.trainee, run.run_id)
+    assert result.passed and result.score == 100, result.steps
+
+
+def test_a_case_of_the_wrong_type_does_not_count(world: Training) -> None:
+    t = world.services
+    run = t.training.start(world.trainee, "phishing-victim")
+    wallet_id, _ = world.wallet_of("13911110007")
+    t.cases.open_case(world.trainee, run.customer_id, "question", "asked about a call", wallet_id=wallet_id)
+    result = t.training.finish(world.trainee, run.run_id)
+    assert not {r.step: r for r in result.steps}["case"].done and result.score == 60

@@ -83,10 +83,11 @@ class _Did:
     detail: dict[str, Any]
 
 
-def _records(session: Session, trainee: str, since: datetime, until: datetime) -> list[_Did]:
+def _records(session: Session, trainee: str, after_seq: int) -> list[_Did]:
+    """The trainee's records after the run's start record (by sequence: the chain's own order)."""
     rows = session.execute(select(col(AuditRecord.action), col(AuditRecord.subject), col(AuditRecord.detail_json))
-                           .where(col(AuditRecord.actor) == trainee, col(AuditRecord.at) >= since,
-                                  col(AuditRecord.at) <= until).order_by(col(AuditRecord.seq))).all()
+                           .where(col(AuditRecord.actor) == trainee, col(AuditRecord.seq) > after_seq)
+                           .order_by(col(AuditRecord.seq))).all()
     return [_Did(str(a), str(s), json.loads(d or "{}")) for a, s, d in rows]
 
 
@@ -138,18 +139,19 @@ def _check(step: Step, did: list[_Did], *, session: Session, customer_id: int | 
         if step.check == "no_wallet_issued":
             return str(p["id_number"]) not in numbers
         ok = str(p["id_number"]) in numbers
-        if ok and p.get("max_tier"):
-            ok = all(int(d.detail.get("tier", 0)) >= int(p["max_tier"]) for d in onboarded)
+        if ok and p.get("class_number_at_least"):  # class 4 has the lowest limits
+            ok = all(int(d.detail.get("tier", 0)) >= int(p["class_number_at_least"]) for d in onboarded)
         return ok
     if step.check == "within_minutes":
         return seconds <= int(p["minutes"]) * 60
     raise AssertionError(step.check)  # CHECKS is validated when the scenario loads
 
 
-def assess(session: Session, scenario: Scenario, *, trainee: str, since: datetime, until: datetime,
-           customer_id: int | None, wallets: Sequence[str], keys: int = 0) -> Assessment:
-    """Score one run: each step checked against the trainee's audit records in [since, until]."""
-    did = _records(session, trainee, since, until)
+def assess(session: Session, scenario: Scenario, *, trainee: str, start_seq: int, since: datetime,
+           until: datetime, customer_id: int | None, wallets: Sequence[str], keys: int = 0) -> Assessment:
+    """Score one run: each step checked against the trainee's audit records after the run's start
+    record ``start_seq`` (written at ``since``); ``until`` is now (the time taken)."""
+    did = _records(session, trainee, start_seq)
     seconds = max(0, int((until - since).total_seconds()))
     results: list[StepResult] = []
     for step in scenario.steps:

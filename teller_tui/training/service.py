@@ -119,7 +119,8 @@ class TrainingService:
                 raise Conflict(_("This training run is already scored."), code="training_scored")
             scenario = self._scenario(start.subject)
             detail = json.loads(start.detail_json)
-            result = assess(s, scenario, trainee=actor.username, since=start.at, until=self.clock.now(),
+            result = assess(s, scenario, trainee=actor.username, start_seq=run_id, since=start.at,
+                            until=self.clock.now(),
                             customer_id=detail.get("customer_id"), wallets=tuple(detail.get("wallets", ())),
                             keys=keys)
             right, asked = grade_quiz(self.quiz_for(scenario.id), dict(answers or {}))
