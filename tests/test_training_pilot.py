@@ -330,3 +330,24 @@ def test_training_screens_at_80x24_in_chinese(snap_compare: Any, tmp_path: Any, 
     finally:
         world.services.close()
         set_locale("en")
+
+
+async def test_f4_at_sign_in_reopens_on_the_training_database(world: Training) -> None:
+    """The choice at sign-in: the live app (no services given) reopens on the training database."""
+    from screens.app import make_app
+
+    live_settings = world.live.services.settings
+    app = make_app(live_settings, clock=world.clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.services is not None and not app.services.settings.training
+        assert not app.screen.query("#training-watermark")
+        await pilot.press("f4")
+        await settle(pilot)
+        assert app.training and app.services_ready and app.services.settings.training
+        assert app.services.db.path == world.services.db.path != world.live.services.db.path
+        assert watermarked(app)
+        await pilot.press("f4")  # once in training, F4 does nothing more
+        await settle(pilot)
+        assert app.services.settings.training
+    app.services.close()
