@@ -39,3 +39,27 @@ def test_setup_builds_a_separate_database_and_report_reads_it(tmp_path: Path, mo
     assert json.loads(capsys.readouterr().out) == {"trainees": [], "common_mistakes": []}
     assert main(["training", "report"]) == 0
     assert "No training results yet." in capsys.readouterr().out
+
+    # an attempt, then a rebuild: the report still sees it (the archive beside the training database)
+    from teller_tui.audit.trail import Actor
+    from teller_tui.common.settings import load_settings
+    from teller_tui.services import make_services
+    from teller_tui.training.mode import training_settings
+
+    services = make_services(training_settings(load_settings()))
+    try:
+        view = services.auth.get_staff("teller1")
+        teller1 = Actor(view.id, "teller1", "T01", view.role, view.branch_code)
+        run = services.training.start(teller1, "stolen-phone")
+        assert not services.training.finish(teller1, run.run_id).passed
+    finally:
+        services.close()
+    assert main(["training", "setup", "--customers", "0", "--quiet", "--force"]) == 0
+    capsys.readouterr()
+    assert main(["training", "report", "--format", "json", "--trainee", "teller1"]) == 0
+    [row] = json.loads(capsys.readouterr().out)["trainees"]
+    assert row["attempts"] == 1 and row["passes"] == 0 and row["scores"] == {"stolen-phone": [20]}
+    assert row["mistakes"]["stolen-phone/blocked"] == 1 and "before" in row["live"]
+    assert (tmp_path / "training" / "results-archive.jsonl").stat().st_mode & 0o077 == 0
+    assert main(["training", "report", "--format", "csv"]) == 0
+    assert "teller1,stolen-phone,1,0,20,20" in capsys.readouterr().out

@@ -67,13 +67,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     from teller_tui.common.text import clean_text
     from teller_tui.services import open_database
     from teller_tui.training.mode import training_settings
-    from teller_tui.training.report import attempts, common_mistakes, effect, summarize
+    from teller_tui.training.report import archive_path, archived, attempts, common_mistakes, effect, summarize
 
     live_settings = load_settings()
-    tdb = open_database(training_settings(live_settings))
+    tsettings = training_settings(live_settings)
+    tdb = open_database(tsettings)
     try:
         with tdb.read() as s:
-            found = attempts(s, trainee=args.trainee)
+            found = archived(archive_path(tsettings.home), trainee=args.trainee) + attempts(s, trainee=args.trainee)
     finally:
         tdb.dispose()
     summaries = summarize(found)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -33,6 +34,7 @@ from teller_tui.demo.build import DemoSummary, build_demo
 from teller_tui.models import AuditRecord, Customer
 from teller_tui.services import Services, make_services, open_database
 from teller_tui.training.mode import MARKER_ACTION, training_settings
+from teller_tui.training.report import archive_lines, archive_path, attempts
 from teller_tui.training.service import SIM_SUPERVISOR, sim_supervisor_file
 from teller_tui.wallets.identity.documents import make_prc_id
 
@@ -54,6 +56,8 @@ def build_training(live: Settings, *, customers: int = 200, seed: int = 7, force
                    progress: bool = True) -> TrainingSummary:
     settings = training_settings(live)
     settings.ensure_home()
+    if force:
+        _archive_results(settings)
     demo = build_demo(settings, customers=customers, seed=seed, force=force, progress=progress,
                       drawer_float=TRAINING_FLOAT)
     database = open_database(settings)
@@ -65,6 +69,24 @@ def build_training(live: Settings, *, customers: int = 200, seed: int = 7, force
     finally:
         database.dispose()
     return TrainingSummary(demo, count, str(settings.home))
+
+
+def _archive_results(settings: Settings) -> None:
+    """Before a rebuild: append the training results of the old database to the archive (0600),
+    so `teller training report` still sees every attempt."""
+    url = settings.effective_database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return
+    database = open_database(settings, check_schema=False)
+    try:
+        with database.read() as s:
+            found = attempts(s)
+    finally:
+        database.dispose()
+    if found:
+        path = archive_path(settings.home)
+        before = path.read_text(encoding="utf-8") if path.is_file() else ""
+        write_private_file(path, before + archive_lines(found))
 
 
 def seed_training(services: Services, *, funder: Actor) -> int:

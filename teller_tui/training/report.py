@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -26,7 +27,8 @@ from teller_tui.models.cases import CaseLink, RefusedAttempt, ServiceCase
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-__all__ = ["Attempt", "Effect", "Signals", "TraineeSummary", "attempts", "effect", "live_signals", "summarize"]
+__all__ = ["Attempt", "Effect", "Signals", "TraineeSummary", "archive_lines", "archive_path", "archived", "attempts",
+           "effect", "live_signals", "summarize"]
 
 COMPLAINT_TYPES = ("complaint", "transaction_dispute")
 
@@ -94,6 +96,34 @@ def attempts(session: Session, *, trainee: str | None = None) -> list[Attempt]:
         d: dict[str, Any] = json.loads(rec.detail_json)
         out.append(Attempt(rec.actor, str(d.get("scenario", "")), rec.at, int(d.get("score", 0)),
                            bool(d.get("passed")), tuple(d.get("missed", ())), int(d.get("seconds", 0)),
+                           int(d.get("keys", 0))))
+    return out
+
+
+def archive_path(training_home: Path) -> Path:
+    """Results of training databases that were rebuilt (`teller training setup --force` keeps them here)."""
+    return training_home / "results-archive.jsonl"
+
+
+def archive_lines(found: Iterable[Attempt]) -> str:
+    return "".join(json.dumps({"trainee": a.trainee, "scenario": a.scenario, "at": a.at.isoformat(), "score": a.score,
+                               "passed": a.passed, "missed": list(a.missed), "seconds": a.seconds, "keys": a.keys},
+                              ensure_ascii=False) + "\n" for a in found)
+
+
+def archived(path: Path, *, trainee: str | None = None) -> list[Attempt]:
+    """Attempts kept from rebuilt training databases (oldest first); none when there is no archive."""
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        if trainee and d["trainee"] != trainee:
+            continue
+        out.append(Attempt(str(d["trainee"]), str(d["scenario"]), datetime.fromisoformat(d["at"]), int(d["score"]),
+                           bool(d["passed"]), tuple(d.get("missed", ())), int(d.get("seconds", 0)),
                            int(d.get("keys", 0))))
     return out
 
