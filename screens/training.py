@@ -73,20 +73,29 @@ class ScenarioPicker(TellerModal[str | None]):
         self.dismiss(None)
 
 
-def script_content(scenario: Scenario) -> Content:
-    """The customer's side of the scenario: brief, lines, documents, reactions."""
+def script_content(run: Run) -> Content:
+    """The customer's side of the run's scenario: who, brief, lines, documents, reactions."""
+    scenario, loc = run.scenario, get_locale()
+
+    def t(text: Any) -> str:
+        return run.text(text, loc)
+
     steps = {s.id: s for s in scenario.steps}
-    parts: list[Content] = [Content.styled(clean(_t(scenario.title)), "bold"), Content(clean(_t(scenario.brief))),
+    who = scenario.customer.full_name
+    if scenario.customer.onboarded:
+        who = _("{name} · mobile {phone}").format(name=who, phone=run.values.get("phone", ""))
+    parts: list[Content] = [Content.styled(clean(t(scenario.title)), "bold"), Content(clean(who)),
+                            Content(clean(t(scenario.brief))),
                             Content.styled(_("The customer says:"), "bold underline")]
-    parts += [Content(clean(f"“{_t(line)}”")) for line in scenario.script]
+    parts += [Content(clean(f"“{t(line)}”")) for line in scenario.script]
     if scenario.documents:
         parts.append(Content.styled(_("Documents presented:"), "bold underline"))
-        parts += [Content(clean(f"• {_t(d)}")) for d in scenario.documents]
+        parts += [Content(clean(f"• {t(d)}")) for d in scenario.documents]
     if scenario.reactions:
         parts.append(Content.styled(_("How the customer reacts:"), "bold underline"))
         for on_step, say in scenario.reactions:
-            when = _t(steps[on_step].title) if on_step in steps else _("After the approval")
-            parts.append(Content(clean(f"{when} → “{_t(say)}”")))
+            when = t(steps[on_step].title) if on_step in steps else _("After the approval")
+            parts.append(Content(clean(f"{when} → “{t(say)}”")))
     return Content("\n").join(parts)
 
 
@@ -101,13 +110,14 @@ class TrainingPanel(TellerModal[str | None]):
     ]
     HELP = N_("The customer's script. Serve them at the desk (Esc), then F10 here to be scored.")
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, run: Run) -> None:
         super().__init__()
-        self.scenario = scenario
+        self.run = run
+        self.scenario = run.scenario
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="tr-panel"):
-            yield Static(script_content(self.scenario), id="tr-script")
+            yield Static(script_content(self.run), id="tr-script")
             yield Static(Content(_("Esc back to the desk · F10 finish and score · F2 other scenario")),
                          classes="tr-note")
 
@@ -295,7 +305,7 @@ class TrainingDesk:
         if self.run is None:
             self.offer_scenarios()
             return
-        self.app.push_screen(TrainingPanel(self.run.scenario), self._panel_closed)
+        self.app.push_screen(TrainingPanel(self.run), self._panel_closed)
 
     def _panel_closed(self, choice: str | None) -> None:
         if choice == "pick":

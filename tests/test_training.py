@@ -59,7 +59,7 @@ def test_training_postings_never_touch_the_live_database(world: Training) -> Non
     assert training.settings.training and not live.settings.training
     assert training.db.path != live.db.path and training.settings.home != live.settings.home
     live_before = counts(live)
-    wallet_id, _number = world.wallet_of("13911110003")
+    wallet_id, _number = world.wallet_of(world.phone("cash-in-out-change"))
     training.cash.cash_in(world.trainee, wallet_id, Money.of("1250"), idempotency_key=new_idempotency_key())
     training.cash.cash_out(world.trainee, wallet_id, Money.of("300"), idempotency_key=new_idempotency_key())
     assert counts(live) == live_before  # no entry, no audit record in the live books
@@ -67,7 +67,7 @@ def test_training_postings_never_touch_the_live_database(world: Training) -> Non
         from sqlalchemy import select
 
         from teller_tui.models import Customer
-        assert s.execute(select(Customer).where(Customer.phone == "13911110003")).first() is None
+        assert s.execute(select(Customer).where(Customer.phone == world.phone("cash-in-out-change"))).first() is None
     # and the reverse: live work leaves the training books alone
     training_before = counts(training)
     live.cash.cash_in(world.live.actor, world.live.wallets["wang"].wallet_id, Money.of("10"),
@@ -130,7 +130,7 @@ def test_training_settings_on_a_live_database_are_refused(world: Training) -> No
 
 # -- receipts ------------------------------------------------------------------------------------------------
 def test_every_training_receipt_carries_the_watermark(world: Training) -> None:
-    wallet_id, _ = world.wallet_of("13911110003")
+    wallet_id, _ = world.wallet_of(world.phone("cash-in-out-change"))
     r = world.services.cash.cash_in(world.trainee, wallet_id, Money.of("20"), idempotency_key=new_idempotency_key())
     lines = r.receipt_text.splitlines()
     assert TRAINING_WATERMARK in lines[0] and TRAINING_WATERMARK in lines[-1]
@@ -145,7 +145,7 @@ def test_every_training_receipt_carries_the_watermark(world: Training) -> None:
 def test_stolen_phone_played_well_passes(world: Training) -> None:
     t = world.services
     run = t.training.start(world.trainee, "stolen-phone")
-    wallet_id, _ = world.wallet_of("13911110005")
+    wallet_id, _ = world.wallet_of(world.phone("stolen-phone"))
     world.clock.advance(seconds=120)
     t.lifecycle.block_lost(world.trainee, wallet_id, "phone stolen")
     t.cases.open_case(world.trainee, run.customer_id, "lost_device", "phone stolen on the metro", wallet_id=wallet_id)
@@ -161,7 +161,7 @@ def test_stolen_phone_played_well_passes(world: Training) -> None:
 def test_stolen_phone_with_the_cash_rushed_out_fails_with_its_feedback(world: Training) -> None:
     t = world.services
     run = t.training.start(world.trainee, "stolen-phone")
-    wallet_id, _ = world.wallet_of("13911110005")
+    wallet_id, _ = world.wallet_of(world.phone("stolen-phone"))
     t.cash.cash_out(world.trainee, wallet_id, Money.of("3000"), idempotency_key=new_idempotency_key())
     result = t.training.finish(world.trainee, run.run_id)
     assert not result.passed
@@ -176,7 +176,7 @@ def test_stolen_phone_with_the_cash_rushed_out_fails_with_its_feedback(world: Tr
 
 def test_work_before_the_run_does_not_count(world: Training) -> None:
     t = world.services
-    wallet_id, _ = world.wallet_of("13911110005")
+    wallet_id, _ = world.wallet_of(world.phone("stolen-phone"))
     t.lifecycle.block_lost(world.trainee, wallet_id, "earlier")
     world.clock.advance(seconds=5)
     run = t.training.start(world.trainee, "stolen-phone")
@@ -187,7 +187,7 @@ def test_work_before_the_run_does_not_count(world: Training) -> None:
 def test_simulated_supervisor_approves_the_queued_over_limit_cash_out(world: Training) -> None:
     t = world.services
     run = t.training.start(world.trainee, "cash-out-over-limit")
-    wallet_id, _ = world.wallet_of("13911110004")
+    wallet_id, _ = world.wallet_of(world.phone("cash-out-over-limit"))
     with pytest.raises(ApprovalRequired) as err:
         t.cash.cash_out(world.trainee, wallet_id, Money.of("30000"), idempotency_key=new_idempotency_key())
     t.approvals.request(world.trainee, err.value.details["spec"])
@@ -203,7 +203,7 @@ def test_simulated_supervisor_approves_the_queued_over_limit_cash_out(world: Tra
 def test_over_limit_split_into_two_fails(world: Training) -> None:
     t = world.services
     run = t.training.start(world.trainee, "cash-out-over-limit")
-    wallet_id, _ = world.wallet_of("13911110004")
+    wallet_id, _ = world.wallet_of(world.phone("cash-out-over-limit"))
     for amount in ("15000", "15000"):
         t.cash.cash_out(world.trainee, wallet_id, Money.of(amount), idempotency_key=new_idempotency_key())
     result = t.training.finish(world.trainee, run.run_id)
@@ -237,7 +237,7 @@ def test_report_scores_over_time_and_live_signals_before_and_after(world: Traini
     world.clock.advance(days=1)
     for mistake in (True, False):
         run = t.training.start(world.trainee, "stolen-phone")
-        wallet_id, _ = world.wallet_of("13911110005")
+        wallet_id, _ = world.wallet_of(run.values["phone"])
         if not mistake:
             t.lifecycle.block_lost(world.trainee, wallet_id, "stolen")
             t.cases.open_case(world.trainee, run.customer_id, "lost_device", "stolen", wallet_id=wallet_id)
@@ -269,9 +269,11 @@ def test_onboarding_with_the_number_from_the_card_passes(world: Training) -> Non
 
     t = world.services
     run = t.training.start(world.trainee, "onboarding-bad-id")
+    v = run.values
+    assert v["id_number"][:-1] == v["wrong_id_number"][:-1] != "" and v["id_number"] != v["wrong_id_number"]
     with pytest.raises(ValidationError):  # the form's number fails its check digit: the desk refuses it
-        _onboard(world, "110101199205170425", "13911110001", "赵雪梅", 3)
-    _onboard(world, "110101199205170424", "13911110001", "赵雪梅", 3)
+        _onboard(world, v["wrong_id_number"], v["phone"], "赵雪梅", 3)
+    _onboard(world, v["id_number"], v["phone"], "赵雪梅", 3)
     result = t.training.finish(world.trainee, run.run_id)
     assert result.passed and result.score == 100
 
@@ -288,7 +290,7 @@ def test_onboarding_abandoned_fails_with_feedback(world: Training) -> None:
 def test_elderly_customer_given_a_high_limit_class_fails(world: Training) -> None:
     t = world.services
     run = t.training.start(world.trainee, "elderly-guided")
-    _onboard(world, "11010119480211062X", "13911110002", "孙桂兰", 2)
+    _onboard(world, run.values["id_number"], run.values["phone"], "孙桂兰", 2)
     result = t.training.finish(world.trainee, run.run_id)
     assert not result.passed and "No class 4 wallet was opened" in {r.step: r for r in result.steps}[
         "onboarded"].feedback("en")
@@ -297,20 +299,20 @@ def test_elderly_customer_given_a_high_limit_class_fails(world: Training) -> Non
 def test_elderly_customer_given_class_4_passes(world: Training) -> None:
     t = world.services
     run = t.training.start(world.trainee, "elderly-guided")
-    _onboard(world, "11010119480211062X", "13911110002", "孙桂兰", 4)
+    _onboard(world, run.values["id_number"], run.values["phone"], "孙桂兰", 4)
     result = t.training.finish(world.trainee, run.run_id)
     assert result.passed and result.score == 100, result.steps
 
 
-@pytest.mark.parametrize(("scenario", "phone", "case_type"), [
-    ("payment-not-arrived", "13911110006", "transaction_dispute"),
-    ("phishing-victim", "13911110007", "suspected_fraud"),
-    ("structuring", "13911110008", "suspected_fraud"),
+@pytest.mark.parametrize(("scenario", "case_type"), [
+    ("payment-not-arrived", "transaction_dispute"),
+    ("phishing-victim", "suspected_fraud"),
+    ("structuring", "suspected_fraud"),
 ])
-def test_case_scenarios_played_well_pass(world: Training, scenario: str, phone: str, case_type: str) -> None:
+def test_case_scenarios_played_well_pass(world: Training, scenario: str, case_type: str) -> None:
     t = world.services
     run = t.training.start(world.trainee, scenario)
-    wallet_id, _ = world.wallet_of(phone)
+    wallet_id, _ = world.wallet_of(run.values["phone"])
     t.cases.open_case(world.trainee, run.customer_id, case_type, "training", wallet_id=wallet_id)
     result = t.training.finish(world.trainee, run.run_id)
     assert result.passed and result.score == 100, result.steps
@@ -319,7 +321,23 @@ def test_case_scenarios_played_well_pass(world: Training, scenario: str, phone: 
 def test_a_case_of_the_wrong_type_does_not_count(world: Training) -> None:
     t = world.services
     run = t.training.start(world.trainee, "phishing-victim")
-    wallet_id, _ = world.wallet_of("13911110007")
+    wallet_id, _ = world.wallet_of(world.phone("phishing-victim"))
     t.cases.open_case(world.trainee, run.customer_id, "question", "asked about a call", wallet_id=wallet_id)
     result = t.training.finish(world.trainee, run.run_id)
     assert not {r.step: r for r in result.steps}["case"].done and result.score == 60
+
+
+def test_each_run_gets_its_own_copy_of_the_customer_until_they_run_out(world: Training) -> None:
+    """A replay must not meet the wallet an earlier trainee blocked: each run its own customer copy."""
+    t = world.services
+    first = t.training.start(world.trainee, "stolen-phone")
+    t.lifecycle.block_lost(world.trainee, world.wallet_of(first.values["phone"])[0], "stolen")
+    t.training.finish(world.trainee, first.run_id)
+    second = t.training.start(world.trainee, "stolen-phone")
+    assert second.values["phone"] == world.phone("stolen-phone", 1) != first.values["phone"]
+    assert second.customer_id != first.customer_id and second.wallets != first.wallets
+    t.lifecycle.block_lost(world.trainee, world.wallet_of(second.values["phone"])[0], "stolen")
+    assert t.training.finish(world.trainee, second.run_id).steps[0].done
+    with pytest.raises(Conflict) as err:  # the harness seeds two copies
+        t.training.start(world.trainee, "stolen-phone")
+    assert err.value.code == "training_copies"

@@ -132,7 +132,7 @@ async def test_stolen_phone_played_well_passes(world: Training) -> None:
     live_before = counts(world.live.services)
     async with world.app.run_test(size=(120, 40)) as pilot:
         await begin(pilot, world, "stolen-phone")
-        await open_customer(pilot, "13911110005")
+        await open_customer(pilot, world.phone("stolen-phone"))
         await block_wallet(pilot)
         await open_case(pilot, "lost_device", "phone stolen on the metro")
         screen = await finish(pilot, "22")  # one right (option 2), one wrong
@@ -150,7 +150,7 @@ async def test_stolen_phone_played_well_passes(world: Training) -> None:
 async def test_cash_in_and_out_with_the_count_passes(world: Training) -> None:
     async with world.app.run_test(size=(120, 40)) as pilot:
         await begin(pilot, world, "cash-in-out-change")
-        await open_customer(pilot, "13911110003")
+        await open_customer(pilot, world.phone("cash-in-out-change"))
         await pilot.press("f5")
         await settle(pilot)
         form = pilot.app.screen
@@ -195,7 +195,7 @@ async def test_over_limit_cash_out_approved_by_the_simulated_supervisor_passes(w
 
     async with world.app.run_test(size=(120, 40)) as pilot:
         await begin(pilot, world, "cash-out-over-limit")
-        await open_customer(pilot, "13911110004")
+        await open_customer(pilot, world.phone("cash-out-over-limit"))
         await pilot.press("f6")
         await settle(pilot)
         form = pilot.app.screen
@@ -229,7 +229,7 @@ async def test_over_limit_cash_out_approved_by_the_simulated_supervisor_passes(w
 async def test_stolen_phone_cash_rushed_out_fails_with_feedback(world: Training) -> None:
     async with world.app.run_test(size=(120, 40)) as pilot:
         await begin(pilot, world, "stolen-phone")
-        await open_customer(pilot, "13911110005")
+        await open_customer(pilot, world.phone("stolen-phone"))
         await pilot.press("f6")  # the customer asks for the money: the trainee pays it out
         await settle(pilot)
         pilot.app.screen.query_one("#cash-amount", Input).focus()
@@ -258,10 +258,10 @@ async def test_stolen_phone_cash_rushed_out_fails_with_feedback(world: Training)
 
 
 async def test_phishing_transfer_made_fails_with_feedback(world: Training) -> None:
-    _wid, to_number = world.wallet_of("13911110003")  # any other wallet stands in for the fraudster's
+    _wid, to_number = world.wallet_of(world.phone("cash-in-out-change"))  # any other wallet stands in for the fraudster's
     async with world.app.run_test(size=(120, 40)) as pilot:
         await begin(pilot, world, "phishing-victim")
-        await open_customer(pilot, "13911110007")
+        await open_customer(pilot, world.phone("phishing-victim"))
         await pilot.press("f7")
         await settle(pilot)
         await pilot.press(*to_number)
@@ -284,7 +284,7 @@ async def test_phishing_transfer_made_fails_with_feedback(world: Training) -> No
 async def test_structuring_split_deposits_fail_with_feedback(world: Training) -> None:
     async with world.app.run_test(size=(120, 40)) as pilot:
         await begin(pilot, world, "structuring")
-        await open_customer(pilot, "13911110008")
+        await open_customer(pilot, world.phone("structuring"))
         for _ in range(2):
             await pilot.press("f5")
             await settle(pilot)

@@ -32,6 +32,7 @@ from teller_tui.db.engine import make_database
 from teller_tui.demo.training import TRAINING_FLOAT, seed_training
 from teller_tui.models import AuditRecord, Customer, JournalEntry, Wallet
 from teller_tui.services import Services, make_services
+from teller_tui.training.copies import copy_values
 from teller_tui.training.mode import training_settings
 
 __all__ = ["Training", "make_training"]
@@ -47,6 +48,11 @@ class Training:
 
     async def start(self, pilot: Any) -> None:
         await sign_in(pilot, "wang", TELLER_PW, TELLER_SECRET, self.clock)
+
+    def phone(self, scenario_id: str, copy: int = 0) -> str:
+        """The phone number of copy ``copy`` of the scenario's customer (the first run gets copy 0)."""
+        [scenario] = [s for s in self.services.training.scenarios() if s.id == scenario_id]
+        return copy_values(scenario, copy)["phone"]
 
     def wallet_of(self, phone: str) -> tuple[int, str]:
         with self.services.db.read() as s:
@@ -77,7 +83,7 @@ def make_training(tmp_path: Path, db_path: Path, db: Any, template_db: Path, clo
                                             totp_secret=TELLER_SECRET)
     open_demo_drawer(services, "wang", TRAINING_FLOAT)
     trainee = Actor(view.id, "wang", settings.terminal_id, "teller", settings.branch_code)
-    seed_training(services, funder=trainee)
+    seed_training(services, funder=trainee, copies=2)
     services.kb.sync_shipped(system)  # the help articles the feedback links to (as `teller training setup`)
     world = Training(live, services, clock, trainee)
     world.app = make_app(settings, services=services, clock=clock)

@@ -33,10 +33,10 @@ from teller_tui.common.settings import Settings
 from teller_tui.demo.build import DemoSummary, build_demo
 from teller_tui.models import AuditRecord, Customer
 from teller_tui.services import Services, make_services, open_database
+from teller_tui.training.copies import COPIES, copy_values
 from teller_tui.training.mode import MARKER_ACTION, training_settings
 from teller_tui.training.report import archive_lines, archive_path, attempts
 from teller_tui.training.service import SIM_SUPERVISOR, sim_supervisor_file
-from teller_tui.wallets.identity.documents import make_prc_id
 
 __all__ = ["TRAINING_FLOAT", "TrainingSummary", "build_training", "seed_training"]
 
@@ -89,11 +89,12 @@ def _archive_results(settings: Settings) -> None:
         write_private_file(path, before + archive_lines(found))
 
 
-def seed_training(services: Services, *, funder: Actor) -> int:
+def seed_training(services: Services, *, funder: Actor, copies: int = COPIES) -> int:
     """Mark the database as training, create the simulated supervisor and the scenario customers.
 
     ``funder`` (a person with an open drawer) posts the customers' opening balances. Idempotent:
-    a database already marked is left as it is. Returns the number of scenario customers."""
+    a database already marked is left as it is. Returns the number of scenario customers (``copies``
+    of each scenario's customer: each run takes its own, teller_tui.training.copies)."""
     settings = services.settings
     if not settings.training:
         raise ValueError("seed_training needs training settings (teller_tui.training.mode.training_settings)")
@@ -111,23 +112,26 @@ def seed_training(services: Services, *, funder: Actor) -> int:
                        f'# the simulated supervisor of the training database (teller training setup)\n'
                        f'password = "{password}"\ntotp_secret = "{secret}"\n')
     count = 0
-    for i, sc in enumerate(services.training.scenarios()):
+    for sc in services.training.scenarios():
         c = sc.customer
         if not c.onboarded:
             continue
-        with services.db.write() as s:
-            row = Customer(customer_no=f"TR{900 + i:06d}", full_name=c.full_name, name_latin=c.name_latin,
-                           phone=c.phone, id_type="prc_id", id_number=make_prc_id("110101", c.birth, 450 + i, c.sex),
-                           id_expiry=date(2036, 1, 1), birth_date=c.birth, sex=c.sex, kyc_level="in_person",
-                           branch_code=settings.branch_code, created_at=services.clock.now())
-            s.add(row)
-            s.flush()
-            customer_id = int(row.id)  # type: ignore[arg-type]
-        wallet = services.wallets.open_wallet_now(system, customer_id, c.tier)
-        balance = Money.of(c.balance)
-        if balance.minor > 0:
-            services.cash.cash_in(funder, wallet.wallet_id, balance, memo="training opening balance",
-                                  idempotency_key=f"training-open-{sc.id}")
-        count += 1
+        for copy in range(copies):
+            values = copy_values(sc, copy)
+            with services.db.write() as s:
+                row = Customer(customer_no=f"TR{sc.order:02d}{copy:04d}", full_name=c.full_name,
+                               name_latin=c.name_latin, phone=values["phone"], id_type="prc_id",
+                               id_number=values["id_number"], id_expiry=date(2036, 1, 1), birth_date=c.birth,
+                               sex=c.sex, kyc_level="in_person", branch_code=settings.branch_code,
+                               created_at=services.clock.now())
+                s.add(row)
+                s.flush()
+                customer_id = int(row.id)  # type: ignore[arg-type]
+            wallet = services.wallets.open_wallet_now(system, customer_id, c.tier)
+            balance = Money.of(c.balance)
+            if balance.minor > 0:
+                services.cash.cash_in(funder, wallet.wallet_id, balance, memo="training opening balance",
+                                      idempotency_key=f"training-open-{sc.id}-{copy}")
+            count += 1
     return count
 

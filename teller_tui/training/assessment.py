@@ -22,6 +22,7 @@ from sqlmodel import col
 
 from teller_tui.models import AuditRecord, Customer
 from teller_tui.models.approvals import ApprovalRequest
+from teller_tui.training.copies import fill
 from teller_tui.training.scenarios import Question, Scenario, Step
 
 if TYPE_CHECKING:
@@ -113,8 +114,8 @@ def _queued_and_posted(session: Session, did: list[_Did], p: dict[str, Any]) -> 
 
 
 def _check(step: Step, did: list[_Did], *, session: Session, customer_id: int | None, wallets: Sequence[str],
-           seconds: int) -> bool:
-    p = step.params
+           seconds: int, values: dict[str, str]) -> bool:
+    p = {k: fill(v, values) if isinstance(v, str) else v for k, v in step.params.items()}
     if step.check == "posted":
         hits = [d for d in did if d.action == p["kind"] and _touches(d, wallets) and _amount_is(d, p.get("amount"))
                 and (not p.get("with_approval") or d.detail.get("approval_id"))]
@@ -148,14 +149,16 @@ def _check(step: Step, did: list[_Did], *, session: Session, customer_id: int | 
 
 
 def assess(session: Session, scenario: Scenario, *, trainee: str, start_seq: int, since: datetime,
-           until: datetime, customer_id: int | None, wallets: Sequence[str], keys: int = 0) -> Assessment:
+           until: datetime, customer_id: int | None, wallets: Sequence[str], keys: int = 0,
+           values: dict[str, str] | None = None) -> Assessment:
     """Score one run: each step checked against the trainee's audit records after the run's start
     record ``start_seq`` (written at ``since``); ``until`` is now (the time taken)."""
     did = _records(session, trainee, start_seq)
     seconds = max(0, int((until - since).total_seconds()))
     results: list[StepResult] = []
     for step in scenario.steps:
-        done = _check(step, did, session=session, customer_id=customer_id, wallets=wallets, seconds=seconds)
+        done = _check(step, did, session=session, customer_id=customer_id, wallets=wallets, seconds=seconds,
+                      values=values or {})
         results.append(StepResult(step.id, done, step.points if done else 0, step.points, step.compliance,
                                   step.critical, step.kb, step.title.zh_CN, step.title.en,
                                   "" if done else step.missed.zh_CN, "" if done else step.missed.en))

@@ -58,7 +58,6 @@ class Step:
 class ScenarioCustomer:
     full_name: str
     name_latin: str
-    phone: str
     birth: date
     sex: str
     tier: int
@@ -117,7 +116,7 @@ def _scenario(path: Path) -> Scenario:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ReferenceDataError(f"{where}: cannot read the scenario ({exc})", file=where) from None
     c = raw["customer"]
-    customer = ScenarioCustomer(full_name=str(c["full_name"]), name_latin=str(c["name_latin"]), phone=str(c["phone"]),
+    customer = ScenarioCustomer(full_name=str(c["full_name"]), name_latin=str(c["name_latin"]),
                                 birth=date.fromisoformat(str(c["birth"])), sex=str(c["sex"]), tier=int(c.get("tier", 2)),
                                 balance=str(c.get("balance", "0.00")), onboarded=bool(c.get("onboarded", True)))
     steps = tuple(_step(s, f"{where} step {i + 1}") for i, s in enumerate(raw.get("steps", ())))

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.audit.trail import Actor, AuditTrail
@@ -37,7 +37,8 @@ from teller_tui.models import AuditRecord, Customer, Staff, Wallet
 from teller_tui.models.approvals import ApprovalRequest
 from teller_tui.training.assessment import Assessment, assess, grade_quiz
 from teller_tui.training.mode import require_training, require_training_database
-from teller_tui.training.scenarios import Question, Scenario
+from teller_tui.training.copies import COPIES, copy_values, fill
+from teller_tui.training.scenarios import Bilingual, Question, Scenario
 
 __all__ = ["SIM_SUPERVISOR", "Run", "TrainingService", "sim_supervisor_file"]
 
@@ -57,6 +58,11 @@ class Run:
     started_at: datetime
     customer_id: int | None
     wallets: tuple[str, ...]
+    values: dict[str, str]  # this run's copy of the customer: phone, id_number, wrong_id_number, name
+
+    def text(self, text: Bilingual, locale: str) -> str:
+        """A scenario text in ``locale`` with this run's numbers filled in."""
+        return fill(text.get(locale), self.values)
 
 
 class TrainingService:
@@ -80,15 +86,25 @@ class TrainingService:
             raise NotFound(_("No such training scenario."), code="training_scenario")
         return found
 
-    def _customer(self, scenario: Scenario) -> tuple[int | None, tuple[str, ...]]:
-        with self.db.read() as s:
-            cid = s.execute(select(col(Customer.id)).where(col(Customer.phone) == scenario.customer.phone)
+    def _copy(self, s: Session, scenario: Scenario) -> tuple[int, dict[str, str], int | None, tuple[str, ...]]:
+        """The first copy of the scenario's customer no earlier run used (see copies.py)."""
+        used = {json.loads(d).get("copy") for d in s.execute(select(col(AuditRecord.detail_json)).where(
+            col(AuditRecord.action) == "training_start", col(AuditRecord.subject) == scenario.id)).scalars()}
+        for copy in range(COPIES):
+            if copy in used:
+                continue
+            values = copy_values(scenario, copy)
+            cid = s.execute(select(col(Customer.id)).where(col(Customer.phone) == values["phone"])
                             .order_by(col(Customer.id))).scalars().first()
-            if cid is None:
-                return None, ()
-            numbers = tuple(str(n) for n in s.execute(select(col(Wallet.number)).where(col(Wallet.customer_id) == cid)
-                                                      .order_by(col(Wallet.id))).scalars())
-        return int(cid), numbers
+            if scenario.customer.onboarded and cid is None:
+                break  # the database holds fewer copies than COPIES
+            if not scenario.customer.onboarded and cid is not None:
+                continue  # a walk-in already onboarded by some other path
+            numbers = () if cid is None else tuple(str(n) for n in s.execute(
+                select(col(Wallet.number)).where(col(Wallet.customer_id) == cid).order_by(col(Wallet.id))).scalars())
+            return copy, values, (None if cid is None else int(cid)), numbers
+        raise Conflict(_("Every copy of this scenario's customer has been used: rebuild the training database "
+                         "(`teller training setup --force`; results are kept)."), code="training_copies")
 
     # -- runs --------------------------------------------------------------------------------------
     @guarded("training")
@@ -96,12 +112,12 @@ class TrainingService:
         """Begin a run of ``scenario_id`` for the signed-in trainee (training database only)."""
         require_training(self.settings)
         scenario = self._scenario(scenario_id)
-        customer_id, wallets = self._customer(scenario)
         with self.db.write() as s:
             require_training_database(s)
-            rec = self.audit.append(s, actor, "training_start", subject=scenario.id,
-                                    detail={"customer_id": customer_id, "wallets": list(wallets)})
-        return Run(rec.seq, scenario, rec.at, customer_id, wallets)
+            copy, values, customer_id, wallets = self._copy(s, scenario)
+            rec = self.audit.append(s, actor, "training_start", subject=scenario.id, detail={
+                "copy": copy, "values": values, "customer_id": customer_id, "wallets": list(wallets)})
+        return Run(rec.seq, scenario, rec.at, customer_id, wallets, values)
 
     @guarded("training")
     def finish(self, actor: Actor, run_id: int, keys: int = 0,
@@ -122,7 +138,7 @@ class TrainingService:
             result = assess(s, scenario, trainee=actor.username, start_seq=run_id, since=start.at,
                             until=self.clock.now(),
                             customer_id=detail.get("customer_id"), wallets=tuple(detail.get("wallets", ())),
-                            keys=keys)
+                            keys=keys, values=dict(detail.get("values", {})))
             right, asked = grade_quiz(self.quiz_for(scenario.id), dict(answers or {}))
             result = replace(result, quiz_right=right, quiz_asked=asked)
             self.audit.append(s, actor, "training_result", subject=f"run:{run_id}",
