@@ -256,12 +256,12 @@ def test_report_scores_over_time_and_live_signals_before_and_after(world: Traini
 
 
 # -- onboarding scenarios (core: the wizard's Pilot journey is in test_onboarding_pilot) ------------------
-def _onboard(world: Training, id_number: str, phone: str, name: str, tier: int, **over: Any) -> None:
+def _onboard(world: Training, id_number: str, phone: str, name: str, tier: int, **over: Any) -> Any:
     from onboarding_fixtures import full_data
 
     data = full_data(identity={"number": id_number}, personal={"full_name": name, "name_latin": "x"},
                      contact={"phone": phone}, tier={"tier": tier}, funding={"holder_name": name}, **over)
-    world.services.onboarding.issue(world.trainee, data, pin="135790", idempotency_key=new_idempotency_key())
+    return world.services.onboarding.issue(world.trainee, data, pin="135790", idempotency_key=new_idempotency_key())
 
 
 def test_onboarding_with_the_number_from_the_card_passes(world: Training) -> None:
@@ -273,9 +273,14 @@ def test_onboarding_with_the_number_from_the_card_passes(world: Training) -> Non
     assert v["id_number"][:-1] == v["wrong_id_number"][:-1] != "" and v["id_number"] != v["wrong_id_number"]
     with pytest.raises(ValidationError):  # the form's number fails its check digit: the desk refuses it
         _onboard(world, v["wrong_id_number"], v["phone"], "赵雪梅", 3)
-    _onboard(world, v["id_number"], v["phone"], "赵雪梅", 3)
+    issued = _onboard(world, v["id_number"], v["phone"], "赵雪梅", 3)
     result = t.training.finish(world.trainee, run.run_id)
     assert result.passed and result.score == 100
+    # the welcome sheet is a printout too: watermarked first and last, on screen, on disk and reprinted
+    for text in (issued.welcome_text, issued.welcome_path.read_text(),
+                 t.onboarding.welcome_text(issued.wallet.wallet_id)):
+        lines = text.strip().splitlines()
+        assert TRAINING_WATERMARK in lines[0] and TRAINING_WATERMARK in lines[-1]
 
 
 def test_onboarding_abandoned_fails_with_feedback(world: Training) -> None:
