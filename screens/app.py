@@ -60,6 +60,7 @@ from .commands import TellerCommands
 from .keyroute import OrderedKeys
 from .signin import SignInScreen
 from .refusal_text import refusal_text
+from .training import TrainingDesk
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -96,6 +97,8 @@ class TellerApp(OrderedKeys, App[int]):
         # Priority: the footer shows the pending count even while a field has focus.
         Binding("ctrl+a", "app.open_approvals", N_("Approvals"), id="approvals", priority=True),
         Binding("ctrl+r", "app.open_alerts", N_("Risk alerts"), id="risk_alerts", priority=True),
+        # Training mode only (check_action): the simulated customer's script, finish and score.
+        Binding("ctrl+t", "app.training_panel", N_("Scenario"), id="training.panel", priority=True),
     ]
     #: How often a person who may approve polls the branch queue (seconds).
     APPROVALS_POLL_SECONDS = 2.0
@@ -133,11 +136,16 @@ class TellerApp(OrderedKeys, App[int]):
             self.upgrade_hint = upgrade_hint
 
     def __init__(self, settings: Settings | None = None, *, services: Services | None = None,
-                 clock: Clock | None = None, overrides: Mapping[str, Any] | None = None) -> None:
-        """``settings`` None (``teller run``): the startup worker loads them with ``overrides``."""
+                 clock: Clock | None = None, overrides: Mapping[str, Any] | None = None,
+                 training: bool = False) -> None:
+        """``settings`` None (``teller run``): the startup worker loads them with ``overrides``.
+        ``training``: open the training database (teller_tui.training.mode), watermark every screen."""
         super().__init__()
         if settings is None and services is not None:
             settings = services.settings
+        #: Training mode (``teller run --training``, F4 at sign-in, or training settings given).
+        self.training = training or bool(getattr(settings, "training", False))
+        self.training_desk: TrainingDesk | None = TrainingDesk(self) if self.training else None
         #: The validated settings, or — until the startup worker has loaded them — a preview
         #: (locale, terminal, branch) for the sign-in screen.
         self.settings: Settings | SettingsPreview = (
@@ -172,6 +180,7 @@ class TellerApp(OrderedKeys, App[int]):
         self.set_interval(HOLD_SWEEP_SECONDS, self.sweep_expired_holds, name="hold-sweep")
         self.set_interval(self.APPROVALS_POLL_SECONDS, self.poll_approvals, name="approvals-count")
         self.set_interval(self.ALERTS_POLL_SECONDS, self.poll_alerts, name="alerts-count")
+        self.set_interval(TrainingDesk.SUPERVISOR_SECONDS, self.answer_training_approvals, name="training-supervisor")
         # After the first frame: the worker's imports (SQLAlchemy, pydantic) and database checks
         # would otherwise hold the GIL while the sign-in screen is being painted.
         self.call_after_refresh(self.open_services)
@@ -189,6 +198,16 @@ class TellerApp(OrderedKeys, App[int]):
                 settings = load_settings(**self._settings_overrides)
             except Exception as exc:  # noqa: BLE001 - a bad value or file: shown with the fix
                 self.post_message(self.StartupFailed(settings_error(exc)))
+                return
+            self.post_message(self.SettingsLoaded(settings))
+        if self.training and not settings.training:
+            try:
+                from teller_tui.training.mode import require_training_built, training_settings
+
+                settings = training_settings(settings)
+                require_training_built(settings)
+            except DomainError as exc:
+                self.post_message(self.StartupFailed(str(exc)))
                 return
             self.post_message(self.SettingsLoaded(settings))
         setup_error_log(Path(settings.home))  # references shown from here on are found in the log
@@ -386,6 +405,8 @@ class TellerApp(OrderedKeys, App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp):
             self.idle.touch()
+        if isinstance(event, events.Key) and self.training_desk is not None:
+            self.training_desk.key_pressed()
         await super().on_event(event)
 
     def check_idle_lock(self) -> None:
@@ -500,6 +521,8 @@ class TellerApp(OrderedKeys, App[int]):
         from . import approvals_queue, custody, risk_alerts, service  # noqa: F401  (register their palette commands)
 
         self.push_screen(HomeScreen())
+        if self.training_desk is not None:
+            self.training_desk.offer_scenarios()
 
     def reset_to_sign_in(self) -> None:
         """Close every screen above the sign-in screen and clear it."""
@@ -515,6 +538,8 @@ class TellerApp(OrderedKeys, App[int]):
             return
         actor = self.session.actor
         self.session = None
+        if self.training_desk is not None:
+            self.training_desk.signed_out()
         self.record_session_event(actor, "sign_out")
         self.reset_to_sign_in()
 
@@ -804,6 +829,32 @@ class TellerApp(OrderedKeys, App[int]):
         self.push_screen(AnalyticsScreen())
 
     # -- language ----------------------------------------------------------------------------------------
+    # -- training mode ---------------------------------------------------------------------------------
+    def action_training_panel(self) -> None:
+        if self.training_desk is not None and self.session is not None:
+            self.training_desk.show_panel()
+
+    def answer_training_approvals(self) -> None:
+        if self.training_desk is not None and self.session is not None and not self.locked:
+            self.training_desk.answer_approvals()
+
+    def action_enter_training(self) -> None:
+        """At sign-in: reopen on the training database (the choice offered beside ``--training``)."""
+        if self.training or self.session is not None or self._given_services is not None:
+            return
+        self.training = True
+        self.training_desk = TrainingDesk(self)
+        if self.services is not None:
+            self.services.close()
+            self.services = None
+        self.services_ready = False
+        for screen in self.screen_stack:
+            ensure = getattr(screen, "ensure_watermark", None)
+            if ensure is not None:
+                ensure()
+        self.refresh_bindings()
+        self.open_services()
+
     def action_switch_language(self) -> None:
         self.set_language("en" if get_locale() == "zh_CN" else "zh_CN")
 
@@ -823,6 +874,10 @@ class TellerApp(OrderedKeys, App[int]):
             return self.may_review_alerts and not self.locked
         if action == "command_palette" and self.locked:
             return False
+        if action == "training_panel":
+            return self.training and self.session is not None and not self.locked
+        if action == "enter_training":
+            return not self.training and self.session is None and self._given_services is None
         return True
 
 
@@ -859,12 +914,12 @@ def settings_error(exc: BaseException) -> str:
 
 
 def make_app(settings: Settings | None = None, *, services: Services | None = None, clock: Clock | None = None,
-             overrides: Mapping[str, Any] | None = None) -> TellerApp:
+             overrides: Mapping[str, Any] | None = None, training: bool = False) -> TellerApp:
     """The one factory the CLI and the tests use. Sets the UI language from the settings.
 
     Without ``settings`` (``teller run``), the app loads them in its startup worker with
     ``overrides`` (``terminal_id``, ``locale``…), after the sign-in screen's first frame.
     """
-    app = TellerApp(settings, services=services, clock=clock, overrides=overrides)
+    app = TellerApp(settings, services=services, clock=clock, overrides=overrides, training=training)
     set_locale(app.settings.locale)
     return app

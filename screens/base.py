@@ -21,6 +21,8 @@ from textual.worker import Worker, WorkerState
 
 from teller_tui.common.i18n import _
 
+from .widgets.watermark import TrainingWatermark
+
 ResultType = TypeVar("ResultType")
 
 __all__ = ["LanguageChanged", "TellerModal", "TellerScreen", "note_refusal"]
@@ -74,12 +76,26 @@ class _TellerScreenMixin:
     async def on_language_changed(self, _message: LanguageChanged) -> None:
         await self.relabel()
 
+    def on_mount(self) -> None:
+        self.ensure_watermark()
+
+    def on_screen_resume(self) -> None:
+        self.ensure_watermark()
+
+    def ensure_watermark(self) -> None:
+        """Training mode: the watermark bar on this screen (every screen carries it)."""
+        if getattr(self.app, "training", False) and not self.query("#training-watermark"):  # type: ignore[attr-defined]
+            # First among the children: docked first, it takes the whole top row above other docks.
+            first = self.children[0] if self.children else None  # type: ignore[attr-defined]
+            self.mount(TrainingWatermark(), before=first)  # type: ignore[attr-defined]
+
     async def relabel(self) -> None:
         """Recompose in the new language, keeping every Input's value and the focus."""
         values = {w.id: w.value for w in self.query(Input) if w.id}  # type: ignore[attr-defined]
         focused = getattr(self, "focused", None)
         focused_id = focused.id if focused is not None else None
         await self.recompose()  # type: ignore[attr-defined]
+        self.ensure_watermark()
         for w in self.query(Input):  # type: ignore[attr-defined]
             if w.id in values:
                 w.value = values[w.id]

@@ -27,6 +27,8 @@ def register_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p = sub.add_parser("run", help="start the teller workstation (the default command)")
     p.add_argument("--terminal", default=None, help="terminal name used in audit records (TELLER_TERMINAL_ID)")
     p.add_argument("--locale", default=None, choices=["zh_CN", "en"], help="interface language (TELLER_LOCALE)")
+    p.add_argument("--training", action="store_true",
+                   help="the training desk: the training database (teller training setup), watermarked")
     p.set_defaults(func=cmd_run)
 
 
@@ -46,7 +48,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .app import make_app
 
     keep_logs_off_the_terminal(default_home())  # nothing may draw over the screen
-    app = make_app(overrides=overrides)
+    app = make_app(overrides=overrides, training=bool(getattr(args, "training", False)))
     result = app.run()
     if app.services is not None:
         app.services.close()
@@ -55,7 +57,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def launch_teller_app(args: argparse.Namespace) -> int:
     """What ``teller demo`` calls once the demo branch is built."""
-    return cmd_run(argparse.Namespace(terminal=None, locale=None))
+    return cmd_run(argparse.Namespace(terminal=None, locale=None, training=False))
 
 
 # -- teller kiosk ----------------------------------------------------------------------------------

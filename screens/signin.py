@@ -77,6 +77,7 @@ class SignInScreen(TellerScreen[None]):
               "F2 switches the language.")
     BINDINGS = [
         Binding("f2", "app.switch_language", N_("中文/English"), id="language"),
+        Binding("f4", "app.enter_training", N_("Training desk"), id="sign_in.training"),
         Binding("ctrl+j", "submit", N_("Sign in"), id="sign_in_submit", show=False),
     ]
 

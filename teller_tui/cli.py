@@ -44,6 +44,7 @@ COMMAND_MODULES = [
     "teller_tui.commands.risk",
     "teller_tui.commands.notify",
     "teller_tui.commands.printer",
+    "teller_tui.commands.training",
 ]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVARIANT = 0, 1, 2, 3

@@ -64,6 +64,8 @@ from teller_tui.risk.rules import RiskRules
 from teller_tui.risk.screening import OnboardingScreen
 from teller_tui.risk.service import RiskService
 from teller_tui.risk.watchlist import Watchlist
+from teller_tui.training.scenarios import load_quiz, load_scenarios
+from teller_tui.training.service import TrainingService
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.funding import FundingService
 from teller_tui.wallets.lifecycle import LifecycleService
@@ -124,6 +126,7 @@ class Services:
     notify: NotifyService
     printing: PrintService
     analytics: AnalyticsService
+    training: TrainingService
 
     def close(self) -> None:
         self.db.dispose()
@@ -207,6 +210,10 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     pinpad = PinpadService(db, clock, settings, audit, box=box, guard=guard)
     risk = RiskService(db, clock, settings, audit, rules=risk_rules, watchlist=watchlist, policy=policy,
                        freezer=lifecycle)
+    # On the live desk every method refuses (teller_tui/training/mode.py): scenarios are read anyway,
+    # for `teller training list` and the sign-in choice.
+    training = TrainingService(db, clock, settings, audit, approvals=approvals, scenarios=load_scenarios(),
+                               quiz=load_quiz())
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, staff_unlock=staff_unlock, consent_gate=consent_gate, consent=consent, customers=customers, wallets=wallets,
@@ -221,7 +228,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                         db, clock, templates=templates, transports=notify_transports(settings),
                         enabled=settings.notify_send, max_attempts=settings.notify_max_attempts,
                         backoff_seconds=settings.notify_backoff_seconds, lease_seconds=settings.notify_lease_seconds)),
-                    printing=PrintService(settings), analytics=AnalyticsService(db, clock, settings))
+                    printing=PrintService(settings), analytics=AnalyticsService(db, clock, settings),
+                    training=training)
 
 
 def notify_transports(settings: Settings) -> dict[str, Transport]:

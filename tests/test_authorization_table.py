@@ -142,7 +142,7 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "criteria": JournalQuery(date(2026, 12, 1), date(2026, 12, 3)),
         "key": "k-auth", "wallet": "8800 0000 0001", "submission": Submission("k-auth", "cash_in", "nobody", "w", "¥1.00",
                                                              "2026-12-03T00:00:00+00:00"),
-        "query": "锁定", "locale": "zh_CN", "article_id": "lost-phone", "screen": "cash",
+        "query": "锁定", "locale": "zh_CN", "scenario_id": "stolen-phone", "run_id": 1, "article_id": "lost-phone", "screen": "cash",
         "revision_id": 1, "revised": ArticleText("lost-phone", "en", "t", (), (), (), "b"),
         "role": "teller", "session": None, "step": "identity", "supervisor": None, "text": "a note",
         "tier": 2, "to_wallet_id": world.wallet2_id, "username": "nobody", "wallet_id": world.wallet_id,

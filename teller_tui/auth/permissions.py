@@ -392,6 +392,15 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
     "pinpad": {
         "pair": _actor(K), "prompt": _actor(K), "answer": _actor(K), "decline": _actor(K), "set_new_pin": _actor(K),
     },
+    # Training mode (teller_tui/training): refuses everything unless the settings and the database
+    # are the training ones; a trainee at the training desk signs in with a training account.
+    "training": {
+        "start": _actor(*COUNTER, scope=Scope.OWN),
+        "finish": _actor(*COUNTER, scope=Scope.OWN),
+        "answer_approvals": _actor(*COUNTER, scope=Scope.OWN),
+        "scenarios": PURE,
+        "quiz_for": PURE,
+    },
     "kb": {
         # Everyone at a terminal reads the help (the kiosk offers customer-safe articles too).
         "search": _actor(*STAFF, K, scope=Scope.BANK),

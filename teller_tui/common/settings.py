@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from teller_tui.common.printing.config import PrinterSpec, TerminalPrinters
@@ -55,6 +55,8 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=default_home, description="Data directory (database, keys, receipts)")
     database_url: str = Field("", description="SQLAlchemy URL; default sqlite file under home")
+    training_database_url: str = Field("", description="Training mode's own database (required on PostgreSQL); "
+                                                       "default sqlite file under home/training")
     locale: Literal["zh_CN", "en"] = DEFAULT_LOCALE
     terminal_id: str = Field(DEFAULT_TERMINAL_ID, description="Name of this terminal in audit records")
     branch_code: str = DEFAULT_BRANCH_CODE
@@ -99,6 +101,9 @@ class Settings(BaseSettings):
     document_printer: str = Field("", description="Printer for statements, welcome sheets and reports")
     terminal_printers: dict[str, TerminalPrinters] = Field(default_factory=dict,
                                                            description="terminal id -> {receipt, document}")
+    #: True only on the copy made by teller_tui.training.mode.training_settings: no environment
+    #: variable or settings file can switch a live terminal into training (or back).
+    _training: bool = PrivateAttr(default=False)
 
     @field_validator("locale", mode="before")
     @classmethod
@@ -127,6 +132,17 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _TomlFileSource(settings_cls, settings_file_path()))
 
     # -- derived ------------------------------------------------------------------------
+    @property
+    def training(self) -> bool:
+        """These settings point at the training database (see teller_tui.training.mode)."""
+        return self._training
+
+    def as_training(self, home: Path, database_url: str) -> Settings:
+        """A copy pointing at the training home and database, marked as training."""
+        copy = self.model_copy(update={"home": home, "database_url": database_url})
+        copy._training = True
+        return copy
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

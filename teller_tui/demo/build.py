@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -84,7 +85,8 @@ def _open_fresh(settings: Settings, force: bool) -> Database:
 
 
 def build_demo(settings: Settings, *, customers: int = 1000, seed: int = 1, force: bool = False,
-               progress: bool = True, active: int = ACTIVE_CUSTOMERS, now: datetime | None = None) -> DemoSummary:
+               progress: bool = True, active: int = ACTIVE_CUSTOMERS, now: datetime | None = None,
+               drawer_float: Mapping[str, int] | None = None) -> DemoSummary:
     started = time.monotonic()
     if customers < 0:
         raise ValueError("customers must be >= 0")
@@ -105,7 +107,7 @@ def build_demo(settings: Settings, *, customers: int = 1000, seed: int = 1, forc
             entries = post_history(database, settings, clock, rng, ids, staff, branch, real_now,
                                    lambda n: bar.advance(t_hist, n))
             _finish(database, settings, clock, customers, seed)
-            _open_drawers(database, settings)
+            _open_drawers(database, settings, drawer_float)
         if database.dialect == "sqlite":
             with database.write_engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA optimize")
@@ -125,10 +127,10 @@ def _finish(database: Database, settings: Settings, clock: Clock, customers: int
                                  detail={"customers": customers, "seed": seed, "history_until_seq": until})
 
 
-def _open_drawers(database: Database, settings: Settings) -> None:
+def _open_drawers(database: Database, settings: Settings, drawer_float: Mapping[str, int] | None = None) -> None:
     """Open today's business day and a drawer with a float for each teller (teller_tui.branch.drawers)."""
     services = make_services(settings, database=database, check_schema=False)
     services.kb.sync_shipped(system_actor(settings))  # the help articles, as `teller db upgrade` seeds them
     for st in DEMO_STAFF:
         if st.role in (Role.TELLER, Role.SUPERVISOR):
-            open_demo_drawer(services, st.username)
+            open_demo_drawer(services, st.username, drawer_float)

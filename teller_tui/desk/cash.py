@@ -20,12 +20,10 @@ tier limit, insufficient funds ...) and ``approval_reasons`` the reasons a super
 Cash-out and transfer need the customer's consent (ConsentRequired, teller_tui.consent.gate). The posting methods raise: :class:`~teller_tui.common.errors.LimitExceeded` (hard tier limits, funds),
 :class:`~teller_tui.common.errors.Conflict` (frozen/blocked/closed wallet, reversal rules, reused key), :class:`~teller_tui.common.errors.ApprovalRequired` (``reasons``/``rules`` and
 ``details["spec"]``, an :class:`~teller_tui.approvals.spec.ApprovalSpec`; retry with ``approval_id=`` once
-the approval flow granted it: the approval is consumed in the posting transaction, bound to the
-request), ValidationError, NotFound.
+the approval flow granted it: it is consumed in the posting transaction), ValidationError, NotFound.
 
-Idempotency: the UI creates ``idempotency_key`` when the form opens and reuses it for retries and
-double submits; the second call returns the original :class:`TxnResult` with ``replayed=True``
-and posts nothing (limits are not re-checked for a replay).
+Idempotency: the UI creates ``idempotency_key`` when the form opens and reuses it for retries; the
+second call returns the original :class:`TxnResult` with ``replayed=True`` and posts nothing.
 
 Rules (choices documented):
 
@@ -63,6 +61,7 @@ from teller_tui.common.errors import (
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
+from teller_tui.common.watermark import TRAINING_WATERMARK
 from teller_tui.desk.cash_checks import (CashCheck, apply_risk_blocks, check_drawer_cash, counter_refusal, fmt,
                                          limits_left)
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
@@ -388,8 +387,9 @@ class CashService:
     def receipt_data(self, session: Session, entry_id: int, copy_label: str = "", *,
                      balances: dict[int, int] | None = None) -> EntryReceipt:
         """What the receipt prints for an entry (:func:`teller_tui.desk.entry_receipts.entry_receipt`)."""
+        mark = TRAINING_WATERMARK if self.settings.training else ""
         return entry_receipt(session, entry_id, bank_name=getattr(self.settings, "bank_name", "") or "",
-                             copy_label=copy_label, balances=balances)
+                             copy_label=copy_label, balances=balances, watermark=mark)
 
     def receipt_for(self, reference: str, width: int = 80, locale: str | None = None, reprint: bool = True) -> str:
         """Re-render a receipt for a posted entry's reference, marked as a reprint unless ``reprint``

@@ -54,7 +54,7 @@ def _balance_stmt() -> Executable:
 
 
 def entry_receipt(session: Session, entry_id: int, *, bank_name: str, copy_label: str = "",
-                  balances: dict[int, int] | None = None) -> EntryReceipt:
+                  balances: dict[int, int] | None = None, watermark: str = "") -> EntryReceipt:
     """What the receipt prints for an entry, read with two Core selects.
 
     ``balances``: wallet balances (account id -> minor units) just read inside the posting
@@ -76,7 +76,7 @@ def entry_receipt(session: Session, entry_id: int, *, bank_name: str, copy_label
         amount=Money(abs(int(main.amount)), cur), new_balance=Money(int(bal), cur), memo=e.memo,
         counterparty_name=mask_name(other.full_name or "") if other is not None else "",
         counterparty_wallet=mask_wallet(other.number) if other is not None else "",
-        reverses_reference=e.reverses or "", bank_name=bank_name, copy_label=copy_label,
+        reverses_reference=e.reverses or "", bank_name=bank_name, copy_label=copy_label, watermark=watermark,
         consent=str(json.loads(e.request_json or "{}").get("meta", {}).get("consent", "")))
     return EntryReceipt(data, main.number)
 

@@ -49,6 +49,7 @@ class ReceiptData:
     copy_label: str = ""  # e.g. "REPRINT"
     channel: str = "counter"  # "kiosk": the customer's own copy (no teller, no signature lines)
     consent: str = ""  # the customer's consent: "pin" (on the customer display) or "id_check"
+    watermark: str = ""  # training mode: printed first and last (teller_tui.common.watermark)
 
 
 _TITLES: dict[str, dict[str, str]] = {
@@ -153,6 +154,8 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
             out.append(" " * (label_w + 1) + extra)
 
     rule = "=" * width
+    if data.watermark:
+        center(f"*** {data.watermark} ***")
     center(clean_text(data.bank_name, limit=200) or lab["bank"])
     center(_TITLES[loc].get(data.kind, data.kind.upper()))
     kiosk = data.channel == "kiosk"
@@ -197,6 +200,8 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
             out.append(label + " " + "_" * line_w)
         out.append("")
     center(lab["keep"])
+    if data.watermark:
+        center(f"*** {data.watermark} ***")
     return "\n".join(line.rstrip() for line in out) + "\n"
 
 

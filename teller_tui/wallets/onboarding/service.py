@@ -1,10 +1,9 @@
 """OnboardingService: the wizard's steps checked against the database, drafts, and issuance.
 
-:meth:`~OnboardingService.validate_step` checks a section (``ValidationError`` naming the field in
-``details["field"]``); :meth:`~OnboardingService.issue` creates, in ONE write transaction, the
-customer, the wallet (:class:`WalletService`), the linked account (:class:`FundingService`), PIN,
-TOTP and (when data/rewards.toml grants it at issue) the welcome reward, re-deriving the evidence and refusing a class it does not allow. A draft
-expires ``settings.draft_expiry_hours`` after its last save (``purge_expired``, run by the drafts screen).
+``validate_step`` checks a section (``ValidationError`` naming ``details["field"]``); ``issue`` creates, in
+ONE write transaction, the customer, wallet, linked account, PIN, TOTP and (when data/rewards.toml grants it
+at issue) the welcome reward, refusing a class the evidence does not allow. Drafts expire
+``draft_expiry_hours`` after their last save (``purge_expired``).
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from teller_tui.common.i18n import _, get_locale
 from teller_tui.common.masks import mask_phone
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
+from teller_tui.common.watermark import training_mark
 from teller_tui.db.engine import Database
 from teller_tui.ledger import EntryRequest, EntryResult, Ledger, credit, debit, entry_facts
 from teller_tui.ledger.accounts import AccountKind, points_pool_code
@@ -379,11 +379,12 @@ class OnboardingService:
             return load_sheet(s, self.ledger, self.tiers, wallet_id)
 
     def welcome_text(self, wallet_id: int, *, width: int = 80, locale: str | None = None) -> str:
-        return render_welcome(self._sheet_for(wallet_id), width=width, locale=locale)
+        text = render_welcome(self._sheet_for(wallet_id), width=width, locale=locale)
+        return training_mark(text, self.settings.training)
 
     def _write_welcome(self, wallet_id: int) -> tuple[str, Path | None]:
         sheet = self._sheet_for(wallet_id)
-        text = render_welcome(sheet)
+        text = training_mark(render_welcome(sheet), self.settings.training)
         try:
             path: Path | None = save_private_text(self.settings.receipts_dir, f"welcome-{sheet.wallet_number}", text)
         except OSError:
