@@ -15,21 +15,19 @@ Public API (stable; the desk UI codes against it)::
     text = svc.receipt_for(reference, width=80, locale=None)            # reprint -> str
     key = new_idempotency_key()        # teller_tui.desk.cash_types; UI: once per form
 
-``Preview`` never raises for business rules: ``refusal`` holds the hard refusal (frozen wallet,
-tier limit, insufficient funds ...) and ``approval_reasons`` the reasons a supervisor must approve.
-Cash-out and transfer need the customer's consent (ConsentRequired, teller_tui.consent.gate). The posting methods raise: :class:`~teller_tui.common.errors.LimitExceeded` (hard tier limits, funds),
-:class:`~teller_tui.common.errors.Conflict` (frozen/blocked/closed wallet, reversal rules, reused key), :class:`~teller_tui.common.errors.ApprovalRequired` (``reasons``/``rules`` and
-``details["spec"]``, an :class:`~teller_tui.approvals.spec.ApprovalSpec`; retry with ``approval_id=`` once
-the approval flow granted it: it is consumed in the posting transaction), ValidationError, NotFound.
+``Preview`` never raises for business rules: ``refusal`` holds the hard refusal and
+``approval_reasons`` what a supervisor must approve. Cash-out and transfer need the customer's consent
+(ConsentRequired, teller_tui.consent.gate). Posting raises LimitExceeded (limits, funds), Conflict
+(frozen/blocked/closed wallet, reversal rules, reused key), ApprovalRequired (``details["spec"]``, an
+ApprovalSpec: retry with ``approval_id=``, consumed in the posting transaction), ValidationError, NotFound.
 
 Idempotency: the UI creates ``idempotency_key`` when the form opens and reuses it for retries; the
 second call returns the original :class:`TxnResult` with ``replayed=True`` and posts nothing.
 
 Rules (choices documented):
 
-* tier limits (balance cap, per-transaction, daily, yearly; teller_tui.wallets.classes) are HARD limits
-  (LimitExceeded). Per-transaction / daily / yearly limits apply to money leaving a wallet
-  (cash out, transfer out); the balance cap to money coming in.
+* class limits (teller_tui.wallets.limits) are HARD: per-transaction/daily/yearly on money leaving a
+  wallet, the balance cap on money coming in.
 * what needs a supervisor is decided by the approval policy (data/approval_policy.toml, evaluated
   by teller_tui.approvals.policy): teller limits per role (data/teller_limits.toml) -> rule
   ``teller_cash_limit``; one cash transaction >= 50,000.00 CNY, or the same customer's same-day
@@ -55,9 +53,7 @@ from teller_tui.auth.roles import COUNTER_ROLES
 from teller_tui.branch.drawer_lookup import require_open_drawer
 from teller_tui.cases.refusals import record_refusal
 from teller_tui.ledger.business_day import Dating, current_business_date, open_business_date
-from teller_tui.common.errors import (
-    Conflict, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError,
-)
+from teller_tui.common.errors import Conflict, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
