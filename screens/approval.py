@@ -292,8 +292,9 @@ class WaitingScreen(TellerModal[ApprovalResult | None]):
         self.request_id = view.id
         self.view = view
         if view.status == "pending":
-            status.update(Content(_("Request {id} is with the supervisors. Funds are held until they decide.")
-                                  .format(id=view.id)))
+            waiting = (_("Request {id} is with the supervisors. Funds are held until they decide.")
+                       if view.hold_id is not None else _("Request {id} is with the supervisors."))
+            status.update(Content(waiting.format(id=view.id)))
         elif view.granted:
             self.dismiss(ApprovalResult(view.id, view.status, view.approver_id, view.approver, "remote",
                                         view.entry_id, view.entry_reference))
