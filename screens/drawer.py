@@ -32,10 +32,12 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from teller_tui.common.errors import ApprovalRequired, DomainError, ValidationError
+from teller_tui.common.errors import ApprovalRequired, DatabaseUnavailable, DomainError, ValidationError
 from teller_tui.common.formatting import format_date, format_money
 from teller_tui.common.i18n import N_, _, get_locale
 from teller_tui.common.money import Money
+from teller_tui.desk.cash_types import new_idempotency_key
+from teller_tui.desk.inflight_service import OutcomeUnknown, submit_tracked
 
 from .base import TellerModal, TellerScreen
 from .commands import PaletteCommand, register_command
@@ -179,10 +181,19 @@ class _Done(Message):
         self.error = error
 
 
+class Tracked:
+    """A drawer posting written to the terminal's in-flight journal before it is sent
+    (:func:`teller_tui.desk.inflight_service.submit_tracked`): its kind, key, amount and subject."""
+
+    def __init__(self, kind: str, key: str, amount: Money, subject: str = "") -> None:
+        self.kind, self.key, self.amount, self.subject = kind, key, amount, subject
+
+
 class _DrawerForm(DeskScreenMixin, TellerModal[bool]):
     CSS_PATH = CSS_FILE
     busy: reactive[bool] = reactive(False, bindings=True)
     _service: Callable[[int | None], Any] = staticmethod(lambda _approval_id: None)  # the last run_service
+    _tracked: Tracked | None = None
 
     BINDINGS = [
         Binding("escape", "cancel", N_("Cancel"), id="drawer.cancel"),
@@ -211,22 +222,47 @@ class _DrawerForm(DeskScreenMixin, TellerModal[bool]):
     def action_submit(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def run_service(self, fn: Callable[[int | None], Any]) -> None:
+    def run_service(self, fn: Callable[[int | None], Any], tracked: Tracked | None = None) -> None:
         """Run ``fn(approval_id)`` in a worker: first without an approval; when the core asks for one,
-        through the app's approval flow (a supervisor at the counter, or the queue), then again with it."""
+        through the app's approval flow (a supervisor at the counter, or the queue), then again with it.
+        ``tracked``: a posting, written to the terminal's in-flight journal before each send."""
         self.busy = True
         self.message_line(_("Working…"))
         self._service = fn
+        self._tracked = tracked
         self._run(fn, None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="drawer-form")
     def _run(self, fn: Callable[[int | None], Any], approval_id: int | None) -> None:
+        tracked, watched = self._tracked, getattr(self.app, "inflight_watch", set())
         try:
-            result = fn(approval_id)
+            if tracked is None:
+                result = fn(approval_id)
+            else:
+                watched.add(tracked.key)  # resolved here: the app's own journal check leaves it alone
+                result = submit_tracked(self.services.inflight, self.actor, tracked.kind, tracked.key, wallet="",
+                                        amount=tracked.amount, subject=tracked.subject,
+                                        send=lambda: fn(approval_id))
         except Exception as exc:  # noqa: BLE001 - shown to the teller by _done
+            if tracked is not None:
+                watched.discard(tracked.key)  # before the app's lookup starts, so that it includes this one
             self.post_message(_Done(None, exc))
             return
+        finally:
+            if tracked is not None:
+                watched.discard(tracked.key)
         self.post_message(_Done(result))
+
+    def _outcome_unknown(self, exc: OutcomeUnknown) -> None:
+        """Never "refused": not known yet. The form closes (nothing to submit again meanwhile) and the
+        app looks the key up once the database answers: "was posted" or "was not posted"."""
+        self.show_info(str(exc))
+        app: Any = self.app
+        self.dismiss(False)
+        if isinstance(exc.cause, DatabaseUnavailable) and hasattr(app, "database_unavailable"):
+            app.database_unavailable(exc.cause)  # the banner; the reconnect then checks the journal
+        elif hasattr(app, "check_inflight"):
+            app.check_inflight()
 
     def _retry(self, approval_id: int | None) -> None:
         self.busy = True
@@ -244,6 +280,9 @@ class _DrawerForm(DeskScreenMixin, TellerModal[bool]):
             self.busy = True
             self.message_line(_("Waiting for a supervisor's approval…"), "approval")
             self.ask_approval(message.error, self._retry, self._not_approved)
+            return
+        if isinstance(message.error, OutcomeUnknown):
+            self._outcome_unknown(message.error)
             return
         if message.error is not None:
             self.message_line(error_text(message.error), "error")
@@ -276,6 +315,10 @@ class OpenDrawerScreen(_DrawerForm):
                 yield Button(Content(_("Cancel")), id="drawer-cancel")
         yield KeyFooter()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.key = new_idempotency_key("drawer_open")  # made when the form opens, reused for every submit
+
     def on_mount(self) -> None:
         self.query_one(DenominationGrid).focus_first()
 
@@ -283,9 +326,12 @@ class OpenDrawerScreen(_DrawerForm):
     def action_submit(self) -> None:
         if self.busy:
             return
-        counts = self.query_one(DenominationGrid).counts
+        grid = self.query_one(DenominationGrid)
+        counts, key = grid.counts, self.key
         services, actor = self.services, self.actor
-        self.run_service(lambda approval_id: services.drawers.open_drawer(actor, counts, approval_id=approval_id))
+        self.run_service(lambda approval_id: services.drawers.open_drawer(actor, counts, approval_id=approval_id,
+                                                                          idempotency_key=key),
+                         Tracked("drawer_open", key, grid.total, subject=f"drawer_open:{actor.username}"))
 
     @on(Button.Pressed, "#drawer-cancel")
     def _cancel(self) -> None:
@@ -302,6 +348,12 @@ class VaultTransferScreen(_DrawerForm):
 
     HELP = N_("Choose the direction, count the notes, then F10: a supervisor approves (at this terminal or from "
               "the approvals queue) and the cash moves. Esc cancels.")
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Made when the form opens and reused for every submit: written to the terminal's journal
+        # before sending, so a fault is looked up by it and a second submit never moves cash twice.
+        self.key = new_idempotency_key("vault")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="drawer-box"):
@@ -332,9 +384,11 @@ class VaultTransferScreen(_DrawerForm):
         if not counts:
             self.message_line(_("Count the notes to transfer first."), "error")
             return
-        services, actor, direction = self.services, self.actor, self.direction
+        services, actor, direction, key = self.services, self.actor, self.direction, self.key
         self.run_service(lambda approval_id: services.drawers.transfer_with_vault(actor, direction, counts,
-                                                                                  approval_id=approval_id))
+                                                                                  approval_id=approval_id,
+                                                                                  idempotency_key=key),
+                         Tracked("vault_transfer", key, grid.total, subject=direction))
 
     @on(Button.Pressed, "#drawer-cancel")
     def _cancel(self) -> None:
@@ -410,8 +464,12 @@ class BlindCountScreen(_DrawerForm):
                 warning=_("The count cannot be changed after you submit it.")),
                 lambda ok: self._submit_count(counts) if ok else None)
             return
-        services, actor = self.services, self.actor
-        self.run_service(lambda approval_id: services.drawers.close_drawer(actor, approval_id=approval_id))
+        services, actor, result = self.services, self.actor, self.result
+        # The close's entries are keyed by the drawer (drawer:<id>:return, :over_short): the journal
+        # keeps the drawer, and the outcome is the drawer row's status (teller_tui.desk.inflight_drawer).
+        self.run_service(lambda approval_id: services.drawers.close_drawer(actor, approval_id=approval_id),
+                         Tracked("drawer_close", f"drawer:{result.drawer_id}:close", result.counted,
+                                 subject=f"drawer:{result.drawer_id}"))
 
     def _submit_count(self, counts: dict[str, int]) -> None:
         services, actor = self.services, self.actor

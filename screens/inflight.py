@@ -3,7 +3,8 @@
 The app shows :class:`InflightOutcomesScreen` after a sign-in, a reconnect or an unlock when the
 terminal's journal still holds submissions of the person signed in (``services.inflight``): each
 one plainly "R… was posted" (Enter or p reprints its receipt) or "… was not posted" (enter it again
-if the customer still wants it). Esc or F10 closes; the app then forgets them.
+if the customer still wants it). The drawer's own postings (vault transfer, opening float, close) have
+no wallet and no receipt: "Vault transfer R… was posted" / "… was not posted". Esc or F10 closes; the app then forgets them.
 """
 
 from __future__ import annotations
@@ -34,9 +35,25 @@ KIND_LABELS = {"cash_in": N_("Cash in"), "cash_out": N_("Cash out"), "transfer":
                "reversal": N_("Reversal")}
 
 
+#: The drawer's own postings (no wallet): their sentences, posted and not posted.
+DRAWER_LINES = {
+    "vault_transfer": (N_("Vault transfer {reference} was posted: {amount}."),
+                       N_("Vault transfer of {amount} was not posted. Count it again if the cash must still move.")),
+    "drawer_open": (N_("Drawer opening {reference} was posted: float {amount}."),
+                    N_("The drawer was not opened (float {amount}). Open it again.")),
+    "drawer_close": (N_("Drawer close {reference} was posted: counted {amount}."),
+                     N_("The drawer was not closed (counted {amount}). Close it again.")),
+}
+
+
 def outcome_line(outcome: SubmissionOutcome) -> str:
     """One plain sentence for one interrupted submission."""
     sub = outcome.submission
+    if sub.kind in DRAWER_LINES:
+        posted, not_posted = DRAWER_LINES[sub.kind]
+        if outcome.posted:
+            return _(posted).format(reference=outcome.reference or "—", amount=sub.amount)
+        return _(not_posted).format(amount=sub.amount)
     what = _("{kind} of {amount}, wallet {wallet}").format(
         kind=_(KIND_LABELS.get(sub.kind, sub.kind)), amount=sub.amount, wallet=sub.wallet)
     if outcome.posted:

@@ -49,6 +49,7 @@ from teller_tui.desk.customers import CustomerService
 from teller_tui.desk.inflight_service import InflightService
 from teller_tui.desk.teller_limits import TellerLimits
 from teller_tui.kb.service import KnowledgeBaseService
+from teller_tui.kiosk.inflight import KioskInflightService
 from teller_tui.kiosk.guard import ResponsePacer, SignInGuard, TerminalThrottle
 from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.pinpad import PinpadService
@@ -109,6 +110,7 @@ class Services:
     onboarding: OnboardingService
     lifecycle: LifecycleService
     kiosk: KioskService
+    kiosk_inflight: KioskInflightService
     customer_pins: CustomerPinService
     pinpad: PinpadService
     kb: KnowledgeBaseService
@@ -221,6 +223,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     custody=custody, handover=handover, funding=funding, linked_desk=linked_desk,
                     statements=statements, profile=profile, journal=journal, onboarding=onboarding,
                     lifecycle=lifecycle, kiosk=kiosk,
+                    kiosk_inflight=KioskInflightService(db, clock, settings, ledger, audit, cash=cash),
                     customer_pins=customer_pins, pinpad=pinpad, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
                     risk_rules=risk_rules, watchlist=watchlist, risk=risk, outbox=outbox,

@@ -25,6 +25,7 @@ from teller_tui.audit.trail import Actor
 from teller_tui.cases.crm import Needs
 from teller_tui.consent.spec import ConsentSpec
 from teller_tui.desk.inflight import Submission
+from teller_tui.kiosk.inflight import KioskOutcome
 from teller_tui.kiosk.pinpad import PadLink
 from teller_tui.kb.articles import ArticleText
 from teller_tui.auth.live import STAFF_REFUSAL_CODES
@@ -142,7 +143,10 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "criteria": JournalQuery(date(2026, 12, 1), date(2026, 12, 3)),
         "key": "k-auth", "wallet": "8800 0000 0001", "submission": Submission("k-auth", "cash_in", "nobody", "w", "¥1.00",
                                                              "2026-12-03T00:00:00+00:00"),
-        "query": "锁定", "locale": "zh_CN", "scenario_id": "stolen-phone", "run_id": 1, "article_id": "lost-phone", "screen": "cash",
+        "outcome": KioskOutcome(Submission("k-auth", "kiosk_transfer", "nobody", "w", "¥1.00",
+                                           "2026-12-03T00:00:00+00:00"), posted=False),
+        "query": "锁定", "locale": "zh_CN", "scenario_id": "stolen-phone", "run_id": 1,
+        "article_id": "lost-phone", "screen": "cash",
         "revision_id": 1, "revised": ArticleText("lost-phone", "en", "t", (), (), (), "b"),
         "role": "teller", "session": None, "step": "identity", "supervisor": None, "text": "a note",
         "tier": 2, "to_wallet_id": world.wallet2_id, "username": "nobody", "wallet_id": world.wallet_id,

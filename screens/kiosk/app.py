@@ -149,6 +149,41 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
         self.services = message.services
         self.actor = message.actor
         self._sync_welcome()
+        self.settle_journal()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-journal")
+    def settle_journal(self) -> None:
+        """Transfers left in the kiosk's journal by a crash or a restart: their customers are gone, so
+        the outcome goes to staff — the audit trail (``kiosk_transfer_interrupted``, subject the wallet)
+        and one line in ``$TELLER_HOME/logs/teller.log`` — never to the next customer's screen."""
+        from teller_tui.kiosk.inflight import outcome_when_answered
+        from textual.worker import get_current_worker
+
+        services, actor, worker, pause = self.services, self.actor, get_current_worker(), threading.Event()
+        if services is None or actor is None:
+            return
+        pending = services.kiosk_inflight.pending(actor)
+        if not pending:
+            return
+        setup_error_log(self.settings.home)
+
+        def wait() -> None:
+            if services.db.wait_available(timeout=5):
+                pause.wait(1.0)
+
+        for sub in pending:
+            outcome = outcome_when_answered(services.kiosk_inflight, actor, sub, wait=wait,
+                                            cancelled=lambda: worker.is_cancelled)
+            if outcome is None:
+                return
+            try:
+                services.kiosk_inflight.settle(actor, outcome)
+            except DomainError as exc:  # kept in the journal: settled at the next start
+                log.warning("kiosk transfer %s interrupted by a restart: %s; not settled (%s)", sub.key,
+                            "posted " + (outcome.reference or "") if outcome.posted else "not posted", exc.code)
+                continue
+            log.warning("kiosk transfer %s of %s from wallet %s interrupted by a restart: %s", sub.key, sub.amount,
+                        sub.wallet, f"posted {outcome.reference}" if outcome.posted else "not posted")
 
     def on_kiosk_app_failed(self, message: Failed) -> None:
         self._sync_welcome(message.text)
@@ -226,7 +261,11 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
         """Every second, with a customer (or mid-way): idle for ``kiosk_idle_seconds`` -> the warning
         with its countdown (screens/kiosk/idle.py); idle through the countdown -> back to welcome."""
         from .idle import WARNING_SECONDS, IdleWarning
+        from .transfer import KioskCheckingScreen
 
+        if any(isinstance(s, KioskCheckingScreen) for s in self.screen_stack):
+            self.idle.touch()  # a transfer's outcome is being looked up: it is shown before anything else
+            return
         warning = next((s for s in self.screen_stack if isinstance(s, IdleWarning)), None)
         if not self.idle.expired() or (self.session is None and len(self.screen_stack) <= 1):
             if warning is not None and warning is self.screen:  # input came: the session goes on

@@ -2,11 +2,18 @@
 
 Form -> preview (core: payee masked, every limit checked) -> confirmation naming the payee
 masked (``张*明 138****5678``) -> posting -> receipt (print or finish).
+
+The posting's key (made when the form opens) is written to the kiosk's journal before it is sent
+(:mod:`teller_tui.kiosk.inflight`). A fault whose outcome is unknown is never shown as a refusal:
+:class:`KioskCheckingScreen` says "not known yet — checking" and looks the key up (again and again
+while the database cannot answer), then shows the receipt or "not made". Nothing can be sent again
+meanwhile, and the idle timeout waits.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -15,19 +22,24 @@ from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, Select, Static
+from textual.worker import get_current_worker
 
 from teller_tui.common.errors import DomainError
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import N_, _
+from teller_tui.desk.inflight_service import OutcomeUnknown, submit_tracked
+from teller_tui.kiosk.inflight import outcome_when_answered
 
 from .base import KioskModal, KioskScreen
 from ..refusal_text import refusal_text
 
 if TYPE_CHECKING:
+    from teller_tui.desk.inflight import Submission
+    from teller_tui.kiosk.inflight import KioskOutcome
     from teller_tui.kiosk.views import KioskAccount, KioskReceipt, TransferPreview
     from teller_tui.common.money import Money
 
-__all__ = ["KioskConfirmTransfer", "KioskReceiptScreen", "KioskTransferScreen"]
+__all__ = ["KioskCheckingScreen", "KioskConfirmTransfer", "KioskReceiptScreen", "KioskTransferScreen"]
 
 
 class KioskTransferScreen(KioskScreen):
@@ -121,20 +133,42 @@ class KioskTransferScreen(KioskScreen):
             if ok:
                 self.busy = True
                 self.status(_("Sending…"), error=False)
-                self._post(wallet_id, payee, preview.amount)
+                self._post(wallet_id, payee, preview.amount, preview.from_wallet_masked)
 
         self.app.push_screen(KioskConfirmTransfer(preview), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-transfer")
-    def _post(self, wallet_id: int, payee: str, amount: Money) -> None:
+    def _post(self, wallet_id: int, payee: str, amount: Money, wallet_masked: str) -> None:
         app: Any = self.app
-        try:
-            receipt = app.services.kiosk.transfer(app.actor, app.session, wallet_id, payee, amount,
-                                                  idempotency_key=self.key)
+        services, actor, session, key = app.services, app.actor, app.session, self.key
+        try:  # the key is written to the kiosk's journal first; a refusing disk sends nothing
+            receipt = submit_tracked(services.kiosk_inflight, actor, "kiosk_transfer", key, wallet=wallet_masked,
+                                     amount=amount, subject=f"wallet:{wallet_id}",
+                                     send=lambda: services.kiosk.transfer(actor, session, wallet_id, payee, amount,
+                                                                          idempotency_key=key))
+        except OutcomeUnknown as exc:  # never "refused": looked up by its key before anything else
+            app.call_from_thread(self._checking, exc.submission)
+            return
         except DomainError as exc:
             app.call_from_thread(self._refused, refusal_text(exc))
             return
         app.call_from_thread(self._done, receipt)
+
+    def _checking(self, submission: Submission) -> None:
+        self.status(_("Not known yet — checking…"), error=False)
+        self.app.push_screen(KioskCheckingScreen(submission), self._resolved)
+
+    def _resolved(self, outcome: KioskOutcome | None) -> None:
+        if outcome is None:  # the app is closing: the key stays in the journal for the next start
+            return
+        if outcome.posted and outcome.receipt is not None:
+            self._done(outcome.receipt)
+            return
+        from teller_tui.desk.cash_types import new_idempotency_key
+
+        self.busy = False
+        self.key = new_idempotency_key("kiosk")  # known not posted: a new attempt is a new transfer
+        self.status(_("Your transfer was not made: no money left your wallet. You may try again."))
 
     def _done(self, receipt: KioskReceipt) -> None:
         self.busy = False
@@ -154,6 +188,43 @@ class KioskTransferScreen(KioskScreen):
         widget = self.query_one("#transfer-status", Static)
         widget.update(Content(text))
         widget.set_class(error, "error")
+
+
+class KioskCheckingScreen(KioskModal):
+    """ "Not known yet — checking": the transfer's key is looked up until the database answers.
+    No action at all (no back, no cancel): the customer cannot send it again meanwhile."""
+
+    KIOSK_ACTIONS: frozenset[str] = frozenset()
+
+    def __init__(self, submission: Submission) -> None:
+        super().__init__()
+        self.submission = submission
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="checking-box", classes="kiosk-box"):
+            yield Static(Content(_("Not known yet — checking")), classes="kiosk-title")
+            yield Static(Content(_("The bank's system did not answer in time. We are finding out whether your "
+                                   "transfer of {amount} was made. Please wait; nothing is sent twice.").format(
+                                       amount=self.submission.amount)), id="checking-text", classes="kiosk-text")
+
+    def on_mount(self) -> None:
+        self._look_up()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-checking")
+    def _look_up(self) -> None:
+        app: Any = self.app
+        services, actor, worker, pause = app.services, app.actor, get_current_worker(), threading.Event()
+
+        def wait() -> None:  # until the database answers again (or a second, when it answers but fails)
+            if services.db.wait_available(timeout=5):
+                pause.wait(1.0)
+
+        outcome = outcome_when_answered(services.kiosk_inflight, actor, self.submission, wait=wait,
+                                        cancelled=lambda: worker.is_cancelled)
+        if outcome is None:
+            return
+        services.kiosk_inflight.resolve(actor, self.submission.key)  # shown now, on the customer's screen
+        app.call_from_thread(self.dismiss, outcome)
 
 
 class KioskConfirmTransfer(KioskModal):

@@ -357,6 +357,15 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "outcome_of": _actor(*COUNTER, scope=Scope.OWN),
         "check_pending": _actor(*COUNTER, scope=Scope.OWN),
     },
+    # The kiosk's own journal of transfers in flight (teller_tui/kiosk/inflight.py): written while the
+    # database may be down (no staff row read); the lookup and the settling for staff read it.
+    "kiosk_inflight": {
+        "record": _actor(K, scope=Scope.OWN, live_check=False),
+        "resolve": _actor(K, scope=Scope.OWN, live_check=False),
+        "pending": _actor(K, scope=Scope.OWN, live_check=False),
+        "outcome_of": _actor(K, scope=Scope.OWN),
+        "settle": _actor(K, scope=Scope.OWN),
+    },
     # A colleague locked out: anyone at the counter asks, a different approver approves.
     "staff_unlock": {
         "unlock": _actor(*COUNTER, scope=Scope.BRANCH),

@@ -117,14 +117,22 @@ class DrawerService:
     # -- opening --------------------------------------------------------------------------------------
     @guarded("drawers")
     def open_drawer(self, actor: Actor, counts: Mapping[str, int], supervisor: SupervisorCredentials | None = None,
-                    *, currency: str = "CNY", approval_id: int | None = None) -> DrawerStatus:
+                    *, currency: str = "CNY", approval_id: int | None = None,
+                    idempotency_key: str | None = None) -> DrawerStatus:
         """Open the actor's drawer for the business day with a float counted out of the vault
-        (dual control: policy action ``drawer_open``, the approval bound to the pieces)."""
+        (dual control: policy action ``drawer_open``, the approval bound to the pieces).
+
+        ``idempotency_key``: the terminal's key (in its in-flight journal before sending): the float's
+        entry carries it; sent again once posted, the drawer is returned as it is."""
         require_staff(actor)
         counts = clean_counts(counts, currency)
+        if idempotency_key:
+            with self.db.read() as session:
+                if self.ledger.entry_by_key(session, idempotency_key) is not None:
+                    return self.status(actor)
         spec = self._precheck_open(actor, counts, currency, ask=approval_id is None and supervisor is None)
         approval_id = self.four_eyes.obtain(actor, spec, supervisor, approval_id)
-        self._open_drawer(actor, counts, "", currency, approve=True, approval_id=approval_id)
+        self._open_drawer(actor, counts, "", currency, approve=True, approval_id=approval_id, key=idempotency_key)
         return self.status(actor)
 
     def _open_spec(self, session: Session, actor: Actor, counts: dict[str, int], currency: str) -> ApprovalSpec:
@@ -150,7 +158,7 @@ class DrawerService:
             return spec
 
     def _open_drawer(self, actor: Actor, counts: dict[str, int], approver: str, currency: str, *,
-                     approve: bool = False, approval_id: int | None = None) -> int:
+                     approve: bool = False, approval_id: int | None = None, key: str | None = None) -> int:
         """Open the drawer. With ``approve`` the approval ``approval_id`` is consumed in the
         transaction (the approver recorded is its approver); set-up code in
         :mod:`teller_tui.branch.setup` records ``approver`` (``system:...``) instead."""
@@ -183,7 +191,7 @@ class DrawerService:
             assert drawer.id is not None
             entry = (post_move(session, self.ledger, actor, kind=EntryKind.DRAWER_FLOAT, debit_id=account,
                                credit_id=vault, amount=total,
-                               key=f"drawer:{drawer.id}:float", memo=f"Opening float {actor.username}",
+                               key=key or f"drawer:{drawer.id}:float", memo=f"Opening float {actor.username}",
                                meta={"drawer": drawer.id, "approval_id": approval_ref}) if total.minor else None)
             entry_id = entry.entry_id if entry is not None else None
             record_event(session, at=self.clock.now(), drawer_id=drawer.id, branch=actor.branch_code,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -31,16 +31,19 @@ class Submission:
     """What the teller was doing, enough to tell them plainly what became of it."""
 
     key: str
-    kind: str            # cash_in, cash_out, transfer, reversal ...
-    username: str
-    wallet: str          # the wallet number as shown on the form
+    kind: str            # cash_in, cash_out, transfer, reversal, vault_transfer, drawer_open, drawer_close,
+    username: str        # kiosk_transfer
+    wallet: str          # the wallet number as shown on the form ("" for the drawer's own postings)
     amount: str          # formatted for display, e.g. "¥500.00"
     started_at: str      # ISO 8601, UTC
+    subject: str = ""    # what the outcome is looked up by when the key alone cannot say (``drawer:12``)
 
     @classmethod
     def from_json(cls, text: str) -> Submission:
         data = json.loads(text)
-        return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__})
+        fields = cls.__dataclass_fields__
+        # A field added later (``subject``) has a default: files written before it still read.
+        return cls(**{k: str(data[k]) for k in fields if k in data or fields[k].default is MISSING})
 
 
 class InflightJournal:
@@ -56,10 +59,11 @@ class InflightJournal:
     def _path(self, key: str) -> Path:
         return self.directory / f"{_SAFE.sub('_', key)}.json"
 
-    def record(self, kind: str, key: str, *, username: str, wallet: str, amount: str, now: datetime) -> Submission:
+    def record(self, kind: str, key: str, *, username: str, wallet: str, amount: str, now: datetime,
+               subject: str = "") -> Submission:
         """Write the submission durably (before it is sent). Raises OSError if the disk refuses:
         the caller then does not send it, because a crash could no longer be accounted for."""
-        sub = Submission(key, kind, username, wallet, amount, now.isoformat())
+        sub = Submission(key, kind, username, wallet, amount, now.isoformat(), subject)
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_private_file(self._path(key), json.dumps(asdict(sub), ensure_ascii=False))
         return sub

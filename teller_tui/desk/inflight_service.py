@@ -12,7 +12,13 @@ Public API (``services.inflight``)::
 steps because they poll on screen): written down, sent, forgotten once the answer is known
 (posted, or refused: rolled back); on a fault whose outcome is unknown it raises
 :class:`OutcomeUnknown` and the key stays in the journal, to be looked up after the reconnect,
-restart or unlock. Reversals (F9) go through it.
+restart or unlock. Reversals (F9), the vault transfer, the drawer's open and close and the kiosk's
+transfer (with the kiosk's own journal, :mod:`teller_tui.kiosk.inflight`) go through it.
+
+The drawer's own postings have no wallet receipt: a vault transfer or an opening float is found by
+the terminal's key (the float entry carries it; a float of zero posts no entry and the drawer row
+is asked instead), a close by its drawer (``subject`` ``drawer:<id>``: the close is one transaction
+that marks the row closed and posts ``drawer:<id>:return`` and ``drawer:<id>:over_short``).
 
 The journal itself is :class:`teller_tui.desk.inflight.InflightJournal` (one JSON file per
 submission under ``$TELLER_HOME/inflight/<terminal>``, on the terminal's own disk because the
@@ -27,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from teller_tui.auth.permissions import guarded
 from teller_tui.auth.roles import STAFF_ROLES, require_role
@@ -39,6 +45,7 @@ from teller_tui.db.faults import storage_fault
 from teller_tui.desk.cash_types import TxnResult
 from teller_tui.desk.entry_receipts import entry_receipt, txn_result
 from teller_tui.desk.inflight import InflightJournal, Submission
+from teller_tui.desk.inflight_drawer import drawer_close_outcome, drawer_open_outcome
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -47,7 +54,8 @@ if TYPE_CHECKING:
     from teller_tui.db.engine import Database
     from teller_tui.ledger import Ledger
 
-__all__ = ["InflightService", "OutcomeUnknown", "SubmissionOutcome", "submit_tracked"]
+__all__ = ["WALLETLESS_KINDS", "InflightService", "OutcomeUnknown", "SubmissionOutcome", "Tracker",
+           "submit_tracked"]
 
 T = TypeVar("T")
 
@@ -65,17 +73,23 @@ class OutcomeUnknown(StorageError):
         self.cause = cause
 
 
+#: Postings of the drawer itself: no wallet, so no wallet receipt; their outcome is "R… was posted".
+WALLETLESS_KINDS = frozenset({"vault_transfer", "drawer_open", "drawer_close"})
+
+
 @dataclass(frozen=True, slots=True)
 class SubmissionOutcome:
-    """What became of one submission; ``result`` (posted only) carries the receipt to show or reprint."""
+    """What became of one submission; ``result`` (posted only, wallet postings) carries the receipt to
+    show or reprint; ``entry_reference`` names the entry of a posting without a wallet receipt."""
 
     submission: Submission
     posted: bool
     result: TxnResult | None = None
+    entry_reference: str | None = None
 
     @property
     def reference(self) -> str | None:
-        return self.result.reference if self.result is not None else None
+        return self.result.reference if self.result is not None else self.entry_reference
 
 
 class InflightService:
@@ -91,14 +105,15 @@ class InflightService:
         return InflightJournal.for_terminal(self.settings.home, actor.terminal_id or self.settings.terminal_id)
 
     @guarded("inflight")
-    def record(self, actor: Actor, kind: str, key: str, *, wallet: str, amount: Money) -> Submission:
+    def record(self, actor: Actor, kind: str, key: str, *, wallet: str, amount: Money,
+               subject: str = "") -> Submission:
         """Write the submission down (fsynced) before it is sent. If this terminal's disk refuses,
         raise a :class:`StorageError`: the posting must then not be sent, since a crash could no
-        longer be accounted for."""
+        longer be accounted for. ``subject``: what a ``drawer_close`` is looked up by (``drawer:<id>``)."""
         require_role(actor, *STAFF_ROLES)
         try:
             return self.journal(actor).record(kind, key, username=actor.username, wallet=wallet,
-                                              amount=format_money(amount), now=self.clock.now())
+                                              amount=format_money(amount), now=self.clock.now(), subject=subject)
         except OSError as exc:
             fault = storage_fault(exc)
             raise StorageError(_("This terminal cannot write down the posting before sending it, so nothing "
@@ -125,9 +140,16 @@ class InflightService:
         """Whether ``submission`` reached the books, with its receipt when it did (read-only)."""
         require_role(actor, *STAFF_ROLES)
         with self.db.read() as s:
+            if submission.kind == "drawer_close":
+                posted, reference = drawer_close_outcome(s, self.ledger, actor, submission)
+                return SubmissionOutcome(submission, posted=posted, entry_reference=reference)
             entry = self.ledger.entry_by_key(s, submission.key)
             if entry is None:
-                return SubmissionOutcome(submission, posted=False)
+                # A float of zero posts no entry: the drawer row says whether it opened.
+                posted = submission.kind == "drawer_open" and drawer_open_outcome(s, actor, submission)
+                return SubmissionOutcome(submission, posted=posted)
+            if submission.kind in WALLETLESS_KINDS:
+                return SubmissionOutcome(submission, posted=True, entry_reference=entry.reference)
             receipt = entry_receipt(s, entry.entry_id, bank_name=getattr(self.settings, "bank_name", "") or "")
         # The original posting (not a replay of it): its receipt, rendered and saved again.
         result = replace(txn_result(entry, receipt, self.settings.receipts_dir), replayed=False)
@@ -140,15 +162,24 @@ class InflightService:
         return [self.outcome_of(actor, sub) for sub in self.pending(actor, exclude=exclude)]
 
 
-def submit_tracked(inflight: InflightService, actor: Actor, kind: str, key: str, *, wallet: str, amount: Money,
-                   send: Callable[[], T]) -> T:
+class Tracker(Protocol):
+    """What ``submit_tracked`` writes to: the desk's :class:`InflightService` or the kiosk's journal."""
+
+    def record(self, actor: Actor, kind: str, key: str, *, wallet: str, amount: Money,
+               subject: str = "") -> Submission: ...
+
+    def resolve(self, actor: Actor, key: str) -> None: ...
+
+
+def submit_tracked(inflight: Tracker, actor: Actor, kind: str, key: str, *, wallet: str, amount: Money,
+                   send: Callable[[], T], subject: str = "") -> T:
     """Send one posting with its idempotency key written down first (see the module docstring).
 
     Returns ``send()``'s result, the key forgotten. A refusal (any :class:`DomainError` but a
     storage fault) is re-raised with the key forgotten: the transaction was rolled back. Any
     other failure raises :class:`OutcomeUnknown` with the key kept. If the journal cannot be
     written, the :class:`StorageError` of :meth:`InflightService.record` is raised and nothing is sent."""
-    submission = inflight.record(actor, kind, key, wallet=wallet, amount=amount)
+    submission = inflight.record(actor, kind, key, wallet=wallet, amount=amount, subject=subject)
     try:
         result = send()
     except DomainError as exc:
