@@ -78,9 +78,11 @@ class StaffAdminService:
         """Everyone with a staff account, by user name, with their last sign-in."""
         require_role(actor, *ADMIN_ROLES)
         with self.db.read() as s:
-            last = dict(s.execute(select(col(AuditRecord.actor_id), func.max(col(AuditRecord.at)))
-                                  .where(col(AuditRecord.action) == "sign_in", col(AuditRecord.outcome) == "ok")
-                                  .group_by(col(AuditRecord.actor_id))).tuples().all())
+            last: dict[int | None, datetime] = {
+                who: at for who, at in s.execute(
+                    select(col(AuditRecord.actor_id), func.max(col(AuditRecord.at)))
+                    .where(col(AuditRecord.action) == "sign_in", col(AuditRecord.outcome) == "ok")
+                    .group_by(col(AuditRecord.actor_id))).all()}
             rows = s.execute(select(Staff).order_by(col(Staff.username))).scalars().all()
             return [StaffEntry(staff_view(r), last.get(r.id)) for r in rows]
 
