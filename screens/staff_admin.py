@@ -49,7 +49,7 @@ ROLES: tuple[tuple[str, str], ...] = (("teller", N_("Teller")), ("supervisor", N
 
 
 def role_label(role: str) -> str:
-    return next((_(label) for key, label in ROLES if key == role), role)
+    return next((_(label) for key, label in (*ROLES, ("kiosk", N_("Kiosk"))) if key == role), role)
 
 
 def admin_connection_needed() -> str:
@@ -110,8 +110,8 @@ class StaffAdminScreen(TellerScreen[None]):
     def _setup_table(self) -> None:
         table = self.query_one("#staff-table", DataTable)
         table.clear(columns=True)
-        for label, key, width in ((_("User"), "user", 12), (_("Name"), "name", 16), (_("Role"), "role", 10),
-                                  (_("Status"), "status", 10), (_("Last sign-in"), "last", 20)):
+        for label, key, width in ((_("User"), "user", 12), (_("Name"), "name", 14), (_("Role"), "role", 8),
+                                  (_("Status"), "status", 8), (_("Last sign-in"), "last", 24)):
             table.add_column(label, key=key, width=width)
         table.focus()
 
