@@ -518,7 +518,7 @@ class TellerApp(OrderedKeys, App[int]):
             if exc.name not in ("screens.home", f"{__package__}.home"):
                 raise
             raise HomeScreenMissing(_("The home screen is not installed (screens/home.py is missing).")) from exc
-        from . import approvals_queue, custody, risk_alerts, service  # noqa: F401  (register their palette commands)
+        from . import approvals_queue, custody, risk_alerts, service, staff_admin  # noqa: F401  (register their palette commands)
 
         self.push_screen(HomeScreen())
         if self.training_desk is not None:
@@ -765,6 +765,14 @@ class TellerApp(OrderedKeys, App[int]):
         from .custody import StaffUnlockScreen
 
         self.push_screen(StaffUnlockScreen())
+
+    def action_open_staff_admin(self) -> None:
+        """Staff administration (home ctrl+t, palette): administrators only."""
+        if self.session is None or self.locked or self.session.staff.role != "admin":
+            return
+        from .staff_admin import StaffAdminScreen
+
+        self.push_screen(StaffAdminScreen())
 
     # -- risk alerts (screens/risk_alerts.py) ---------------------------------------------------------------
     @property

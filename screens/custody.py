@@ -220,7 +220,15 @@ class StaffUnlockScreen(_Form):
             yield from _buttons(_("Unlock"))
         yield KeyFooter()
 
+    def __init__(self, username: str = "") -> None:
+        super().__init__()
+        self._username = username
+
     def on_mount(self) -> None:
+        if self._username:
+            self.query_one("#unlock-username", Input).value = self._username
+            self.query_one("#unlock-reason", Input).focus()
+            return
         self.query_one("#unlock-username", Input).focus()
 
     def action_submit(self) -> None:

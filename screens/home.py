@@ -94,6 +94,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("f10", "drawer", N_("Drawer"), id="home.drawer"),
         Binding("ctrl+d", "open_dashboard", N_("Dashboard"), id="home.dashboard"),
         Binding("ctrl+k", "app.open_cases", N_("Cases"), id="home.cases", show=False),
+        Binding("ctrl+t", "app.open_staff_admin", N_("Staff"), id="home.staff_admin", show=False),
     ]
 
     #: Actions only some roles have; the footer hides them from everyone else.
@@ -109,6 +110,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         "- **ctrl+k** case queue and kiosk help requests (the home screen says when some wait)\n"
         "- Supervisors: **ctrl+a** approval queue (the footer counts what waits), **ctrl+r** risk alerts "
         "(counted too), **ctrl+d** dashboard\n"
+        "- Administrators: **ctrl+t** staff administration (add, roles, disable, authenticators, unlock)\n"
         "- **F3** language, **F11** lock, **F12** sign out, **ctrl+p** all commands\n"
         "- **Esc** always goes back one step"
     )
@@ -142,7 +144,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         if session is not None and session.staff.role == "supervisor":
             lines.append(_("Ctrl+A approval queue · Ctrl+R risk alerts · Ctrl+D dashboard"))
         elif session is not None and session.staff.role == "admin":
-            lines.append(_("Ctrl+R risk alerts · Ctrl+D dashboard"))
+            lines.append(_("Ctrl+R risk alerts · Ctrl+D dashboard · Ctrl+T staff"))
         return Content("\n".join(lines))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

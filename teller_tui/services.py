@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from teller_tui.analytics.service import AnalyticsService
 from teller_tui.approvals.policy import ApprovalPolicy
 from teller_tui.approvals.service import ApprovalService
+from teller_tui.approvals.staff_admin import StaffAdminService
 from teller_tui.approvals.staff_unlock import StaffUnlockService
 from teller_tui.audit.trail import AuditTrail
 from teller_tui.auth import live
@@ -91,6 +92,7 @@ class Services:
     auth: AuthService
     approvals: ApprovalService
     staff_unlock: StaffUnlockService
+    staff_admin: StaffAdminService
     consent_gate: ConsentGate
     consent: ConsentService
     customers: CustomerService
@@ -169,6 +171,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     auth = AuthService(db, clock, settings, audit, secretbox=box)
     approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy)
     staff_unlock = StaffUnlockService(db, clock, audit, approvals=approvals)
+    staff_admin = StaffAdminService(db, clock, audit, box, approvals=approvals)
     consent_gate = ConsentGate(settings, clock)
     consent = ConsentService(db, clock, audit)
     customers = CustomerService(db, clock, settings, audit=audit, tiers=tiers)
@@ -218,7 +221,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                                quiz=load_quiz())
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
-                    approvals=approvals, staff_unlock=staff_unlock, consent_gate=consent_gate, consent=consent, customers=customers, wallets=wallets,
+                    approvals=approvals, staff_unlock=staff_unlock, staff_admin=staff_admin, consent_gate=consent_gate, consent=consent, customers=customers, wallets=wallets,
                     cash=cash, inflight=inflight, business_days=business_days, vault=vault, drawers=drawers,
                     custody=custody, handover=handover, funding=funding, linked_desk=linked_desk,
                     statements=statements, profile=profile, journal=journal, onboarding=onboarding,

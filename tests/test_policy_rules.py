@@ -19,7 +19,7 @@ from auth_fixtures import ADMIN_PW, SECRETS, code_for
 from teller_tui.approvals.policy import ApprovalPolicy, PolicyRule, RoleLimits
 from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.branch.views import SupervisorCredentials
-from teller_tui.common.errors import ApprovalRequired, PermissionDenied, ValidationError
+from teller_tui.common.errors import ApprovalRequired, Conflict, PermissionDenied, ValidationError
 from teller_tui.common.money import Money
 
 DAY = date(2026, 11, 23)
@@ -77,7 +77,7 @@ def fund(env: Env, amount: str = "10000") -> None:
 def test_the_shipped_policy_has_exactly_the_rules_tested_here() -> None:
     assert SHIPPED == {"teller_cash_limit", "large_cash", "reversal", "unfreeze", "device_replacement",
                        "over_short", "staff_unlock", "drawer_open", "vault_transfer", "drawer_close", "drawer_handover", "day_close",
-                       "dispute_correction", "watchlist_hit"}
+                       "dispute_correction", "watchlist_hit", "staff_role", "staff_enable", "staff_totp_reset"}
 
 
 def test_rule_watchlist_hit(env: Env) -> None:
@@ -266,6 +266,59 @@ def test_rule_staff_unlock(env: Env) -> None:
         unlock.unlock(env.supervisor2, "zhao", "me")
     without(env, "staff_unlock")
     unlock.unlock(env.teller, "zhao", "no rule, no approval")
+
+
+def _admin_actor(env: Env) -> Any:
+    return env.services.auth.get_staff("admin").actor("T05")
+
+
+def test_rule_staff_role(env: Env) -> None:
+    """Adding a person and changing a role grant a role: a second person approves, bound to the role."""
+    staff = env.services.staff_admin
+    me = _admin_actor(env)
+    spec = asks(lambda: staff.add(me, "sun", "Sun Li", "teller"))
+    assert spec.rules == ("staff_role",) and spec.subject == "staff:sun:teller"
+    with pytest.raises(Conflict, match="different request"):  # a teller's approval makes no administrator
+        staff.add(me, "sun", "Sun Li", "admin", approval_id=approve(env, me, spec))
+    added = staff.add(me, "sun", "Sun Li", "teller", approval_id=approve(env, me, spec))
+    assert added.staff.role == "teller" and added.staff.must_change_password and not added.staff.totp_active
+    assert len(added.one_time_password) >= 12
+    spec = asks(lambda: staff.change_role(me, "sun", "supervisor", "promoted"))
+    assert spec.rules == ("staff_role",) and spec.subject == "staff:sun:supervisor"
+    assert staff.change_role(me, "sun", "supervisor", "promoted",
+                             approval_id=approve(env, me, spec)).role == "supervisor"
+    spec = asks(lambda: staff.change_role(me, "li", "admin", "promoted"))
+    with pytest.raises(PermissionDenied):  # li cannot approve her own promotion
+        staff.change_role(me, "li", "admin", "promoted", approval_id=approve(env, me, spec, li(env)))
+    assert env.services.auth.get_staff("li").role == "supervisor"
+    with pytest.raises(PermissionDenied):  # nobody changes their own account
+        staff.change_role(me, "admin", "teller", "me")
+    with pytest.raises(PermissionDenied):  # a supervisor is not an administrator
+        staff.change_role(env.supervisor, "sun", "teller", "x")
+    without(env, "staff_role")
+    assert staff.change_role(me, "sun", "teller", "no rule, no approval").role == "teller"
+
+
+def test_rule_staff_enable(env: Env) -> None:
+    staff = env.services.staff_admin
+    me = _admin_actor(env)
+    assert staff.disable(me, "wang", "left the bank").disabled  # disabling needs no approval
+    spec = asks(lambda: staff.enable(me, "wang", "came back"))
+    assert spec.rules == ("staff_enable",) and spec.subject == "staff:wang:teller"
+    assert not staff.enable(me, "wang", "came back", approval_id=approve(env, me, spec)).disabled
+    staff.disable(me, "wang", "again")
+    without(env, "staff_enable")
+    assert not staff.enable(me, "wang", "no rule").disabled
+
+
+def test_rule_staff_totp_reset(env: Env) -> None:
+    staff = env.services.staff_admin
+    me = _admin_actor(env)
+    spec = asks(lambda: staff.reset_authenticator(me, "wang", "lost phone"))
+    assert spec.rules == ("staff_totp_reset",) and spec.subject == "staff:wang:teller"
+    assert not staff.reset_authenticator(me, "wang", "lost phone", approval_id=approve(env, me, spec)).totp_active
+    without(env, "staff_totp_reset")
+    assert not staff.reset_authenticator(me, "li", "lost phone").totp_active
 
 
 # -- approval limits per approver -------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from teller_tui.common.settings import Settings
 from teller_tui.ledger.kinds import EntryKind
 
 __all__ = ["LARGE_CASH_RULE", "WHEN", "ApprovalPolicy", "Approvers", "Facts", "PolicyHit", "PolicyRule",
-           "RoleLimits"]
+           "RoleLimits", "role_title"]
 
 WHEN = ("always", "over_role_limits", "at_or_above", "above_setting")
 #: The rule whose hits also need a large-value cash report (the policy file's ``report = true`` rule).
@@ -252,7 +252,7 @@ class ApprovalPolicy:
                     amount=format_money(amount), limit=format_money(ceiling))
             else:
                 text = _("Your role cannot approve this.")
-            who = ", ".join(_role_title(r) for r in able) if able else _("nobody (check the approval policy)")
+            who = ", ".join(role_title(r) for r in able) if able else _("nobody (check the approval policy)")
             return text + " " + _("It needs the approval of: {roles}.").format(roles=who)
         return None
 
@@ -267,7 +267,7 @@ def _within(amount: Money | None, ceiling: Money | None) -> bool:
     return amount.currency == ceiling.currency and abs(amount.minor) <= ceiling.minor
 
 
-def _role_title(role: str) -> str:
+def role_title(role: str) -> str:
     titles = {"teller": N_("teller"), "supervisor": N_("supervisor"), "admin": N_("administrator")}
     return _(titles[role]) if role in titles else role
 
@@ -301,6 +301,11 @@ def _always_reason(action: str) -> str:
         "unfreeze": N_("Unfreezing a wallet needs a supervisor's approval."),
         "device_replacement": N_("Replacing a customer's device needs a supervisor's approval."),
         "staff_unlock": N_("Unlocking a staff account needs a supervisor's approval."),
+        "staff_role": N_("Granting a staff role needs a second administrator's or a supervisor's approval."),
+        "staff_enable": N_("Re-enabling a staff account needs a second administrator's or a supervisor's "
+                           "approval."),
+        "staff_totp_reset": N_("Resetting a staff authenticator needs a second administrator's or a supervisor's "
+                               "approval."),
         "over_short": N_("An end-of-day over/short needs a supervisor's approval."),
         "class_change": N_("Changing a wallet's class needs a supervisor's approval."),
         "wallet_close": N_("Closing a wallet needs a supervisor's approval."),

@@ -8,6 +8,8 @@ what is in :mod:`teller_tui.auth.roles`.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlmodel import col
@@ -29,7 +31,12 @@ from teller_tui.common.i18n import _
 from teller_tui.models import Staff
 from teller_tui.auth.permissions import guarded
 
-__all__ = ["StaffAdministration", "clear_lockout"]
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from teller_tui.auth.secretbox import SecretBox
+
+__all__ = ["StaffAdministration", "clear_lockout", "insert_staff_row"]
 
 
 def clear_lockout(row: Staff) -> dict[str, object]:
@@ -39,6 +46,22 @@ def clear_lockout(row: Staff) -> dict[str, object]:
     row.failed_attempts = 0
     row.locked_until = None
     return was
+
+
+def insert_staff_row(s: Session, secretbox: SecretBox, name: str, display: str, role: str, secret_hash: str, *,
+                     must_change: bool, totp_secret: str | None, branch_code: str, now: datetime) -> Staff:
+    """Insert a person (inside the caller's transaction; the caller audits it). Refuses a taken name."""
+    if s.execute(select(col(Staff.id)).where(col(Staff.username) == name)).first() is not None:
+        raise Conflict(_("The user name {name} is taken.").format(name=name), code="username_taken")
+    row = Staff(username=name, display_name=display, role=str(role), branch_code=branch_code,
+                password_hash=secret_hash, must_change_password=must_change, created_at=now,
+                password_changed_at=None if must_change else now)
+    s.add(row)
+    s.flush()
+    assert row.id is not None
+    if totp_secret is not None:
+        row.totp_secret_enc = secretbox.encrypt(totp_secret, context=totp_context(row.id))
+    return row
 
 
 class StaffAdministration(StaffStore):
@@ -120,16 +143,8 @@ class StaffAdministration(StaffStore):
                 if existing:
                     raise Conflict(_("The first administrator has already been set up; sign in instead."),
                                    code="not_first_run")
-            if s.execute(select(col(Staff.id)).where(col(Staff.username) == name)).first() is not None:
-                raise Conflict(_("The user name {name} is taken.").format(name=name), code="username_taken")
-            row = Staff(username=name, display_name=display, role=str(role), branch_code=branch_code,
-                        password_hash=secret_hash, must_change_password=must_change, created_at=now,
-                        password_changed_at=None if must_change else now)
-            s.add(row)
-            s.flush()
-            assert row.id is not None
-            if totp_secret is not None:
-                row.totp_secret_enc = self.secretbox.encrypt(totp_secret, context=totp_context(row.id))
+            row = insert_staff_row(s, self.secretbox, name, display, role, secret_hash, must_change=must_change,
+                                   totp_secret=totp_secret, branch_code=branch_code, now=now)
             if first_admin:
                 actor = replace(actor, staff_id=row.id)
             self.audit.append(s, actor, "staff_create", subject=f"staff:{name}",

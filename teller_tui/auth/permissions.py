@@ -370,6 +370,16 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
     "staff_unlock": {
         "unlock": _actor(*COUNTER, scope=Scope.BRANCH),
     },
+    # Staff administration at a terminal: an administrator asks, a different approver approves grants.
+    "staff_admin": {
+        "roster": _actor(*ADMINS, scope=Scope.BANK),
+        "can_write_staff": _actor(*ADMINS, scope=Scope.BANK),
+        "add": _actor(*ADMINS, scope=Scope.BANK),
+        "change_role": _actor(*ADMINS, scope=Scope.BANK),
+        "disable": _actor(*ADMINS, scope=Scope.BANK),
+        "enable": _actor(*ADMINS, scope=Scope.BANK),
+        "reset_authenticator": _actor(*ADMINS, scope=Scope.BANK),
+    },
     # Risk monitoring: supervisors scan, review and report; the counter reads warnings.
     "risk": {
         "scan": _actor(*SUPERVISION),

@@ -1,0 +1,343 @@
+"""Staff administration for administrators (ctrl+t on the home screen, palette "Staff administration").
+
+:class:`StaffAdminScreen` lists everyone with role, status and last sign-in (``services.staff_admin``);
+``a`` adds a person (:class:`AddStaffScreen`: the one-time password is shown once; the person changes it
+and enrols an authenticator at their first sign-in, as after ``teller staff add``), ``r`` changes the
+role, ``d`` disables, ``e`` re-enables, ``t`` resets the authenticator (:class:`StaffChangeScreen`),
+``u`` unlocks (:class:`screens.custody.StaffUnlockScreen`). A role grant (adding is one), a re-enable
+and an authenticator reset wait for a second administrator or a supervisor through the app's approval
+dialog (at this terminal or from the queue). On PostgreSQL the application role cannot write staff
+roles: the screen says so when this terminal is not connected as the admin role.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
+
+from teller_tui.common.i18n import N_, _
+
+from .base import TellerScreen
+from .commands import PaletteCommand, register_command
+from .confirm import facts_content
+from .drawer import CSS_FILE, ApprovalForm
+from .widgets.footer import KeyFooter
+from .widgets.safe import clean, literal
+
+if TYPE_CHECKING:
+    from teller_tui.approvals.staff_admin import StaffEntry
+    from teller_tui.auth.staff import StaffView
+
+STAFF_CSS = Path(__file__).resolve().parent / "staff_admin.tcss"
+
+__all__ = ["AddStaffScreen", "StaffAdminScreen", "StaffChangeScreen", "admin_connection_needed"]
+
+register_command(PaletteCommand("staff_admin", N_("Staff administration"), "app.open_staff_admin",
+                                N_("Add, disable, re-enable staff; change roles; reset authenticators"),
+                                roles=("admin",)))
+
+ROLES: tuple[tuple[str, str], ...] = (("teller", N_("Teller")), ("supervisor", N_("Supervisor")),
+                                      ("admin", N_("Administrator")))
+
+
+def role_label(role: str) -> str:
+    return next((_(label) for key, label in (*ROLES, ("kiosk", N_("Kiosk"))) if key == role), role)
+
+
+def admin_connection_needed() -> str:
+    """The one sentence shown when this terminal connects with a database role that cannot write staff."""
+    return _("Staff changes need the database's admin role: start this terminal with TELLER_DATABASE_URL "
+             "set to the admin role's connection, as for `teller staff`.")
+
+
+def status_label(view: StaffView, now: Any) -> str:
+    if view.disabled:
+        return _("disabled")
+    if view.locked(now):
+        return _("locked")
+    if view.must_change_password or not view.totp_active:
+        return _("set-up due")
+    return _("active")
+
+
+class StaffAdminScreen(TellerScreen[None]):
+    CSS_PATH = STAFF_CSS
+
+    BINDINGS = [
+        Binding("escape", "back", N_("Back"), id="staff.back"),
+        Binding("a", "add", N_("Add"), id="staff.add"),
+        Binding("r", "change('role')", N_("Role"), id="staff.role"),
+        Binding("d", "change('disable')", N_("Disable"), id="staff.disable"),
+        Binding("e", "change('enable')", N_("Re-enable"), id="staff.enable"),
+        Binding("t", "change('totp')", N_("Reset authenticator"), id="staff.totp"),
+        Binding("u", "unlock", N_("Unlock"), id="staff.unlock"),
+        Binding("f5", "refresh", N_("Refresh"), id="staff.refresh"),
+    ]
+    HELP = N_("Everyone with a staff account. a add a person, r change the role, d disable, e re-enable, "
+              "t reset the authenticator, u unlock, F5 refresh. A role grant (adding a person is one), a "
+              "re-enable and an authenticator reset wait for a second administrator or a supervisor.")
+
+    class Loaded(Message):
+        def __init__(self, entries: list[StaffEntry] | None, writable: bool, error: BaseException | None) -> None:
+            super().__init__()
+            self.entries, self.writable, self.error = entries, writable, error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[StaffEntry] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="staff-body"):
+            yield Static(Content(_("Staff administration")), id="staff-title")
+            yield Static(Content(admin_connection_needed()), id="staff-warning")
+            yield DataTable(id="staff-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="staff-message")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#staff-warning").display = False
+        self._setup_table()
+        self.action_refresh()
+
+    def _setup_table(self) -> None:
+        table = self.query_one("#staff-table", DataTable)
+        table.clear(columns=True)
+        for label, key, width in ((_("User"), "user", 12), (_("Name"), "name", 14), (_("Role"), "role", 8),
+                                  (_("Status"), "status", 8), (_("Last sign-in"), "last", 24)):
+            table.add_column(label, key=key, width=width)
+        table.focus()
+
+    async def relabel(self) -> None:
+        await super().relabel()
+        self._setup_table()
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="staff-load")
+    def _load(self) -> None:
+        app: Any = self.app
+        try:
+            entries = app.services.staff_admin.roster(app.actor)
+            writable = app.services.staff_admin.can_write_staff(app.actor)
+        except Exception as exc:  # noqa: BLE001 - shown on the screen
+            self.post_message(self.Loaded(None, True, exc))
+            return
+        self.post_message(self.Loaded(entries, writable, None))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        from teller_tui.common.formatting import format_datetime
+
+        from .widgets.desk import error_text
+
+        note = self.query_one("#staff-message", Static)
+        if message.entries is None:
+            note.update(Content(error_text(message.error) if message.error else ""))
+            return
+        self.query_one("#staff-warning").display = not message.writable
+        self.entries = message.entries
+        now = self.app.services.clock.now()  # type: ignore[attr-defined]
+        table = self.query_one("#staff-table", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for e in message.entries:
+            v = e.staff
+            table.add_row(literal(v.username), literal(v.display_name), literal(role_label(v.role)),
+                          literal(status_label(v, now)),
+                          literal(format_datetime(e.last_sign_in) if e.last_sign_in else "—"), key=v.username)
+        if 0 <= keep < len(message.entries):
+            table.move_cursor(row=keep)
+        note.update(Content(_("{count} people. The keys below act on the selected person.").format(
+            count=len(message.entries))))
+
+    def _selected(self) -> StaffView | None:
+        table = self.query_one("#staff-table", DataTable)
+        if not self.entries or not 0 <= table.cursor_row < len(self.entries):
+            return None
+        return self.entries[table.cursor_row].staff
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_add(self) -> None:
+        self.app.push_screen(AddStaffScreen(), lambda _r: self.action_refresh())
+
+    def action_change(self, kind: str) -> None:
+        view = self._selected()
+        if view is not None:
+            self.app.push_screen(StaffChangeScreen(kind, view), lambda _r: self.action_refresh())
+
+    def action_unlock(self) -> None:
+        from .custody import StaffUnlockScreen
+
+        view = self._selected()
+        if view is not None:
+            self.app.push_screen(StaffUnlockScreen(username=view.username), lambda _r: self.action_refresh())
+
+
+def _buttons(ok: str) -> ComposeResult:
+    with Horizontal(id="drawer-buttons"):
+        yield Button(Content(ok), id="drawer-ok", variant="primary")
+        yield Button(Content(_("Cancel")), id="drawer-cancel")
+
+
+class _StaffForm(ApprovalForm):
+    CSS_PATH = [CSS_FILE, STAFF_CSS]
+
+    @on(Button.Pressed, "#drawer-cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#drawer-ok")
+    def _ok(self) -> None:
+        self.action_submit()
+
+    def value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value.strip()
+
+
+_CHANGE_TITLES = {"role": N_("Change the role of {user}"), "disable": N_("Disable the account of {user}"),
+                  "enable": N_("Re-enable the account of {user}"), "totp": N_("Reset the authenticator of {user}")}
+_CHANGE_OK = {"role": N_("Change role"), "disable": N_("Disable"), "enable": N_("Re-enable"),
+              "totp": N_("Reset")}
+_CHANGE_HINTS = {
+    "role": N_("A second administrator or a supervisor approves the new role."),
+    "disable": N_("The person is signed out at their next action and cannot sign in until re-enabled."),
+    "enable": N_("A second administrator or a supervisor approves."),
+    "totp": N_("They enrol a new authenticator at their next sign-in. A second administrator or a "
+               "supervisor approves."),
+}
+
+
+class StaffChangeScreen(_StaffForm):
+    """One change to one person: role, disable, re-enable or authenticator reset, with a reason."""
+
+    HELP = N_("Give a reason (and the new role), then F10. Changes that need approval open the approval "
+              "dialog. Esc cancels.")
+
+    def __init__(self, kind: str, view: StaffView) -> None:
+        super().__init__()
+        self.kind, self.view = kind, view
+
+    def compose(self) -> ComposeResult:
+        v = self.view
+        with VerticalScroll(id="drawer-box"):
+            yield Static(Content(_(_CHANGE_TITLES[self.kind]).format(user=clean(v.username))), id="drawer-title")
+            yield Static(facts_content([(_("Name"), v.display_name), (_("Role"), role_label(v.role))]))
+            if self.kind == "role":
+                yield Label(Content(_("New role")))
+                yield Select([(_(label), key) for key, label in ROLES if key != v.role], id="staff-role",
+                             allow_blank=False)
+            yield Label(Content(_("Reason")))
+            yield Input(id="staff-reason", max_length=200)
+            yield Static(Content(_(_CHANGE_HINTS[self.kind])), classes="hint")
+            yield Static("", id="drawer-message")
+            yield from _buttons(_(_CHANGE_OK[self.kind]))
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#staff-role" if self.kind == "role" else "#staff-reason").focus()
+
+    def action_submit(self) -> None:
+        if self.busy:
+            return
+        reason, user = self.value("#staff-reason"), self.view.username
+        if not reason:
+            self.message_line(_("Give a reason."), "error")
+            self.query_one("#staff-reason").focus()
+            return
+        staff, actor = self.services.staff_admin, self.actor
+        if self.kind == "role":
+            role = str(self.query_one("#staff-role", Select).value)
+            self.run_service(lambda a: staff.change_role(actor, user, role, reason, approval_id=a))
+        elif self.kind == "disable":
+            self.run_service(lambda _a: staff.disable(actor, user, reason))
+        elif self.kind == "enable":
+            self.run_service(lambda a: staff.enable(actor, user, reason, approval_id=a))
+        else:
+            self.run_service(lambda a: staff.reset_authenticator(actor, user, reason, approval_id=a))
+
+    def succeeded(self, result: Any) -> None:
+        self.notify(clean(_("Done: {user} is now {role}, {status}.").format(
+            user=result.username, role=role_label(result.role),
+            status=status_label(result, self.services.clock.now()))), markup=False)
+        self.dismiss(True)
+
+
+class AddStaffScreen(_StaffForm):
+    """Add a person; once approved, show the one-time password exactly once."""
+
+    HELP = N_("User name, the person's name and the role, then F10. A second administrator or a supervisor "
+              "approves the role. The one-time password is shown once: give it to the person.")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.created: Any = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="drawer-box"):
+            if self.created is not None:
+                yield from self._compose_created()
+            else:
+                yield Static(Content(_("Add a person")), id="drawer-title")
+                yield Label(Content(_("User name")))
+                yield Input(id="staff-username", max_length=32)
+                yield Label(Content(_("Name")))
+                yield Input(id="staff-name", max_length=80)
+                yield Label(Content(_("Role")))
+                yield Select([(_(label), key) for key, label in ROLES], id="staff-role", allow_blank=False)
+                yield Static(Content(_("They change the password and enrol an authenticator at their first "
+                                       "sign-in.")), classes="hint")
+                yield Static("", id="drawer-message")
+                yield from _buttons(_("Add"))
+        yield KeyFooter()
+
+    def _compose_created(self) -> ComposeResult:
+        new = self.created
+        yield Static(Content(_("{user} is added as {role}").format(
+            user=clean(new.staff.username), role=role_label(new.staff.role))), id="drawer-title")
+        yield Label(Content(_("One-time password (shown once):")))
+        yield Static(Content(new.one_time_password), id="staff-password")
+        yield Static(Content(_("Give it to the person in private. At their first sign-in they choose their own "
+                               "password and enrol an authenticator.")), classes="hint")
+        yield Static("", id="drawer-message")
+        with Horizontal(id="drawer-buttons"):
+            yield Button(Content(_("Done")), id="drawer-ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#staff-username").focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(self.created is not None)
+
+    def action_submit(self) -> None:
+        if self.created is not None:
+            self.dismiss(True)
+            return
+        if self.busy:
+            return
+        user, name = self.value("#staff-username"), self.value("#staff-name")
+        role = str(self.query_one("#staff-role", Select).value)
+        if not user or not name:
+            self.message_line(_("Type the user name and the person's name."), "error")
+            return
+        staff, actor = self.services.staff_admin, self.actor
+        self.run_service(lambda a: staff.add(actor, user, name, role, approval_id=a))
+
+    async def _show_created(self) -> None:
+        await self.recompose()
+        self.query_one("#drawer-ok", Button).focus()
+
+    def succeeded(self, result: Any) -> None:
+        self.created = result
+        self.call_later(self._show_created)
