@@ -767,7 +767,7 @@ class TellerApp(OrderedKeys, App[int]):
         self.push_screen(StaffUnlockScreen())
 
     def action_open_staff_admin(self) -> None:
-        """Staff administration (home ctrl+t, palette): administrators only."""
+        """Staff administration (home ctrl+g, palette): administrators only."""
         if self.session is None or self.locked or self.session.staff.role != "admin":
             return
         from .staff_admin import StaffAdminScreen

@@ -1,4 +1,4 @@
-"""Staff administration for administrators (ctrl+t on the home screen, palette "Staff administration").
+"""Staff administration for administrators (ctrl+g on the home screen, palette "Staff administration").
 
 :class:`StaffAdminScreen` lists everyone with role, status and last sign-in (``services.staff_admin``);
 ``a`` adds a person (:class:`AddStaffScreen`: the one-time password is shown once; the person changes it

@@ -1,5 +1,5 @@
 """Staff administration through the real app (Pilot, ``make_app``): the administrator adds a person
-(ctrl+t from home), the role grant waits for a second person (a supervisor at the counter), the
+(ctrl+g from home), the role grant waits for a second person (a supervisor at the counter), the
 one-time password is shown once; a role change waits the same way and is then in force."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ async def test_admin_adds_a_teller_and_promotes_with_a_second_person(tmp_path: P
     app = make_app(services.settings, services=services, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "admin", ADMIN_PW, SECRETS["admin"], clock)
-        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+g")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, StaffAdminScreen), screen
@@ -87,6 +87,6 @@ async def test_staff_admin_is_for_administrators_only(tmp_path: Path, db_path: P
     app = make_app(services.settings, services=services, clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "li", SUP_PW, SECRETS["li"], clock)
-        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+g")
         await settle(pilot)
         assert not isinstance(app.screen, StaffAdminScreen)
