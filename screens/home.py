@@ -144,7 +144,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         if session is not None and session.staff.role == "supervisor":
             lines.append(_("Ctrl+A approval queue · Ctrl+R risk alerts · Ctrl+D dashboard"))
         elif session is not None and session.staff.role == "admin":
-            lines.append(_("Ctrl+R risk alerts · Ctrl+D dashboard · Ctrl+T staff"))
+            lines.append(_("Ctrl+R risk alerts · Ctrl+D dashboard · Ctrl+G staff"))
         return Content("\n".join(lines))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
