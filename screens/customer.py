@@ -317,7 +317,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
     def _show_notices(self, notices: list[Any]) -> None:
         """The latest notifications to the customer and whether each went out (text, not colour)."""
         from teller_tui.common.clock import BRANCH_TZ
-        from teller_tui.risk.outbox import status_label
+        from teller_tui.notify.outbox import status_label
 
         channels = {"sms": _("SMS"), "email": _("E-mail")}
         parts = [f"{n.created_at.astimezone(BRANCH_TZ):%m-%d %H:%M} {channels.get(n.channel, n.channel)} "

@@ -25,6 +25,7 @@ from sqlalchemy import distinct, func, or_, select
 from sqlmodel import Session, col
 
 from teller_tui.common.clock import Clock, local_date
+from teller_tui.common.errors import Conflict
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.models import Customer, JournalEntry, Posting, RiskAlert
@@ -100,4 +101,10 @@ class PostingGate:
                 out.append(Block("high_risk_customer", high.block, _(
                     "A high-risk customer moving this much needs a supervisor's review.")))
         return out
+
+    def refuse_any(self, s: Session, *, parties: Sequence[WalletParty], amount: Money) -> None:
+        """For a channel with no approval path (linked top-up/withdrawal): any block refuses, in either
+        mode (:class:`~teller_tui.common.errors.Conflict`, code ``risk_blocked``, the teller's wording)."""
+        for block in self.blocks(s, parties=parties, amount=amount):
+            raise Conflict(block.reason, code="risk_blocked", rule=block.rule)
 

@@ -7,7 +7,7 @@ Public API::
     notify.set_contact(actor, customer_id, "email", "a@b.cn", consent=True)   # or "sms"; consent=False opts out
     notify.run(actor)                                           # -> RunResult (one batch; raises notify_off)
 
-Writers queue notifications through :class:`~teller_tui.risk.outbox.Outbox` in their own transaction;
+Writers queue notifications through :class:`~teller_tui.notify.outbox.Outbox` in their own transaction;
 delivery (at-least-once, de-duplicated by message id, one recorded outcome) is
 :class:`~teller_tui.risk.sender.Sender`. Consent changes are audited (``notify_contact``).
 """
@@ -29,7 +29,7 @@ from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.models import Customer, CustomerContact, OutboxMessage
 from teller_tui.models.notify import Channel
-from teller_tui.risk.outbox import NotificationView
+from teller_tui.notify.outbox import NotificationView
 from teller_tui.risk.sender import RunResult, Sender
 
 __all__ = ["NotifyService", "mask_address"]
