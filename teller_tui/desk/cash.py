@@ -293,7 +293,8 @@ class CashService:
                 if kind in (EntryKind.CASH_OUT, EntryKind.TRANSFER):  # the customer's own consent first
                     agreed = self.consent.require(s, actor, consent_spec(kind, amount, key, src, dst), consent_id)
                 grant = self.approvals.check(s, cash_spec(actor, kind, amount, memo, key, src, dst, legs,
-                                                          rules=chk.rules, reasons=chk.reasons),
+                                                          rules=chk.rules, reasons=chk.reasons,
+                                                          review=chk.review),
                                              approval_id=approval_id)
             meta: dict[str, Any] = {"wallet": src.wallet.number, **(agreed.facts() if agreed else {})}
             if dst is not None:
