@@ -71,7 +71,7 @@ class NotifyContactsScreen(DeskScreenMixin, TellerModal[None]):
             yield Checkbox(_("E-mail: the customer agrees"), id="notify-email-consent")
             with Horizontal(classes="notify-row"):
                 yield Label(_("E-mail"), classes="notify-label")
-                yield Input(placeholder=_("name@example.cn"), id="notify-email-address", max_length=254)
+                yield Input(placeholder=_("e.g. name@example.cn"), id="notify-email-address", max_length=254)
             yield Static("", id="notify-recent")
             yield Static(Content(_("F10 save · Esc close")), id="notify-message")
 
