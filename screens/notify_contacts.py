@@ -64,16 +64,26 @@ class NotifyContactsScreen(DeskScreenMixin, TellerModal[None]):
             yield Static(Content(_("Notifications to {name}").format(name=clean(self.customer_name))),
                          id="notify-title")
             yield Static(Content(_("Loading…")), id="notify-status")
-            yield Checkbox(_("SMS: the customer agrees"), id="notify-sms-consent")
+            yield Checkbox(self._label("sms", False), id="notify-sms-consent")
             with Horizontal(classes="notify-row"):
                 yield Label(_("Mobile"), classes="notify-label")
                 yield Input(placeholder=_("blank: the mobile on file"), id="notify-sms-address", max_length=20)
-            yield Checkbox(_("E-mail: the customer agrees"), id="notify-email-consent")
+            yield Checkbox(self._label("email", False), id="notify-email-consent")
             with Horizontal(classes="notify-row"):
                 yield Label(_("E-mail"), classes="notify-label")
                 yield Input(placeholder=_("e.g. name@example.cn"), id="notify-email-address", max_length=254)
             yield Static("", id="notify-recent")
             yield Static(Content(_("F10 save · Esc close")), id="notify-message")
+
+    @staticmethod
+    def _label(channel: str, consent: bool) -> str:
+        """The checkbox says its state in words (the tick's colour alone would not)."""
+        return f"{_(CHANNELS[channel])}: {_('agrees') if consent else _('opted out')}"
+
+    @on(Checkbox.Changed)
+    def _consent_changed(self, event: Checkbox.Changed) -> None:
+        channel = "sms" if event.checkbox.id == "notify-sms-consent" else "email"
+        event.checkbox.label = self._label(channel, event.value)
 
     def on_mount(self) -> None:
         self.query_one("#notify-sms-consent", Checkbox).focus()
@@ -107,13 +117,13 @@ class NotifyContactsScreen(DeskScreenMixin, TellerModal[None]):
         if message.contacts is None:
             return
         self.contacts = {c.channel: c for c in message.contacts}
-        lines = []
+        lines: list[Content] = []
         for c in message.contacts:
             consent = _("agrees") if c.consent else _("opted out")
             if c.channel == "email" and not c.address:
                 consent = _("none on file")
-            lines.append(f"{_(CHANNELS[c.channel])}: {c.masked or '-'} · {consent}")
-        self.query_one("#notify-status", Static).update(Content(clean("\n".join(lines))))
+            lines.append(Content(clean(f"{_(CHANNELS[c.channel])}: {c.masked or '-'} · {consent}")))
+        self.query_one("#notify-status", Static).update(Content("\n").join(lines))
         sms, email = self.contacts.get("sms"), self.contacts.get("email")
         self.query_one("#notify-sms-consent", Checkbox).value = bool(sms and sms.consent)
         self.query_one("#notify-sms-address", Input).value = sms.address if sms else ""
