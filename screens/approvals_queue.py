@@ -140,7 +140,7 @@ class ApprovalsQueueScreen(TellerScreen[None]):
             table.add_row(literal(str(v.id)), literal(v.title),
                           literal(format_money(v.amount) if v.amount is not None else ""),
                           literal(v.summary, ), literal(v.requester), literal(v.terminal),
-                          literal("; ".join(v.reasons)), key=str(v.id))
+                          literal("; ".join((*v.review, *v.reasons))), key=str(v.id))  # the supervisor's own screen
         count = len(message.views)
         message_widget.update(Content(_("{count} waiting.").format(count=count) if count else
                                       _("Nothing is waiting.")))
@@ -197,7 +197,9 @@ class DecideScreen(TellerModal["ApprovalView | None"]):
         with Vertical(id="approval-box"):
             yield Static(Content(_("Approve or reject")), id="approval-title")
             yield Static(facts_content(view_facts(self.view)), id="approval-facts")
-            yield Static(Content("\n").join([Content("• ") + Content(clean(r)) for r in self.view.reasons]),
+            # The supervisor's own screen: the rule behind a neutral reason (ApprovalSpec.review) first.
+            yield Static(Content("\n").join([Content("• ") + Content(clean(r))
+                                             for r in (*self.view.review, *self.view.reasons)]),
                          id="approval-reasons")
             yield from field_row(_("Your password"), Input(id="decide-password", password=True, max_length=256))
             yield from field_row(_("One-time code"), Input(id="decide-code", max_length=6, restrict=r"[0-9]*"))

@@ -89,6 +89,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("s", "statement", N_("Statement"), id="customer.statement"),
         Binding("l", "linked_accounts", N_("Linked accounts"), id="customer.linked_accounts"),
         Binding("e", "edit_contact", N_("Contact"), id="customer.edit_contact"),
+        Binding("n", "notify_contacts", N_("Notifications"), id="customer.notify_contacts", show=False),
         Binding("i", "renew_id", N_("Renew ID"), id="customer.renew_id"),
         Binding("r", "reprint", N_("Reprint"), id="customer.reprint"),
         Binding("f9", "reverse", N_("Reverse"), id="customer.reverse"),
@@ -108,6 +109,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         "- **s** statement of the selected wallet for a range of dates (shown, saved, printable)\n"
         "- **l** link or unlink bank cards and accounts\n"
         "- **e** change the mobile, address or occupation; **i** renew the identity document\n"
+        "- **n** notifications: SMS and e-mail consent, and what the customer was sent\n"
         "- **Tab** moves between the wallet and history tables\n"
         "- **r** reprints the selected entry's receipt, **F9** reverses it "
         "(your own, today, once)\n"
@@ -317,7 +319,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
     def _show_notices(self, notices: list[Any]) -> None:
         """The latest notifications to the customer and whether each went out (text, not colour)."""
         from teller_tui.common.clock import BRANCH_TZ
-        from teller_tui.risk.outbox import status_label
+        from teller_tui.notify.outbox import status_label
 
         channels = {"sms": _("SMS"), "email": _("E-mail")}
         parts = [f"{n.created_at.astimezone(BRANCH_TZ):%m-%d %H:%M} {channels.get(n.channel, n.channel)} "
@@ -490,6 +492,13 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         from .profile import ContactEditScreen
 
         self.app.push_screen(ContactEditScreen(self.view))
+
+    def action_notify_contacts(self) -> None:
+        if self.view is None:
+            return
+        from .notify_contacts import NotifyContactsScreen
+
+        self.app.push_screen(NotifyContactsScreen(self.view.customer_id, self.view.full_name))
 
     def action_renew_id(self) -> None:
         if self.view is None:

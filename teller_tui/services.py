@@ -59,7 +59,7 @@ from teller_tui.kiosk.service import KioskService
 from teller_tui.ledger import Ledger
 from teller_tui.risk.blocking import PostingGate
 from teller_tui.risk.notify_service import NotifyService
-from teller_tui.risk.outbox import Outbox, Templates
+from teller_tui.notify.outbox import Outbox, Templates
 from teller_tui.risk.sender import Sender
 from teller_tui.risk.transports import SmtpTransport, Transport, WebhookTransport
 from teller_tui.risk.rules import RiskRules
@@ -169,17 +169,18 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     risk_rules = RiskRules.load()
     watchlist = Watchlist.load()
     auth = AuthService(db, clock, settings, audit, secretbox=box)
-    approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy)
+    templates = Templates.load()
+    outbox = Outbox(clock, templates=templates, locale=settings.locale, bank_name=settings.notify_bank_name)
+    approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy, outbox=outbox)
     staff_unlock = StaffUnlockService(db, clock, audit, approvals=approvals)
     staff_admin = StaffAdminService(db, clock, audit, box, approvals=approvals)
     consent_gate = ConsentGate(settings, clock)
     consent = ConsentService(db, clock, audit)
     customers = CustomerService(db, clock, settings, audit=audit, tiers=tiers)
     wallets = WalletService(db, clock, settings, ledger, audit)
-    templates = Templates.load()
-    outbox = Outbox(clock, templates=templates, locale=settings.locale, bank_name=settings.notify_bank_name)
+    risk_gate = PostingGate(risk_rules, clock)  # one gate: counter, kiosk (through cash) and linked funding
     cash = CashService(db, clock, settings, ledger, audit, tiers=tiers, teller_limits=teller_limits,
-                       approvals=approvals, risk_gate=PostingGate(risk_rules, clock), outbox=outbox,
+                       approvals=approvals, risk_gate=risk_gate, outbox=outbox,
                        consent=consent_gate)
     inflight = InflightService(db, clock, settings, ledger)
     four_eyes = FourEyes(approvals)
@@ -190,7 +191,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     custody = DrawerCustodyService(db=db, clock=clock, audit=audit, auth=auth)
     handover = DrawerHandoverService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit,
                                      four_eyes=four_eyes)
-    funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box)
+    funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box, risk_gate=risk_gate, outbox=outbox)
     linked_desk = LinkedFundingDesk(db, clock, settings, ledger, tiers, funding)
     statements = StatementService(db, clock, settings, audit)
     profile = ProfileService(db, clock, audit)
@@ -211,8 +212,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     kiosk = KioskService(db, clock, settings, ledger, audit, cash=cash, limits=kiosk_limits, box=box, guard=guard,
                          pacer=ResponsePacer(settings.kiosk_min_response_seconds),
                          throttle=TerminalThrottle(settings.kiosk_attempts_per_minute))
-    customer_pins = CustomerPinService(db, clock, settings, audit, guard=guard)
-    pinpad = PinpadService(db, clock, settings, audit, box=box, guard=guard)
+    customer_pins = CustomerPinService(db, clock, settings, audit, guard=guard, outbox=outbox)
+    pinpad = PinpadService(db, clock, settings, audit, box=box, guard=guard, outbox=outbox)
     risk = RiskService(db, clock, settings, audit, rules=risk_rules, watchlist=watchlist, policy=policy,
                        freezer=lifecycle)
     # On the live desk every method refuses (teller_tui/training/mode.py): scenarios are read anyway,

@@ -35,7 +35,8 @@ class K:
                                 pacer=ResponsePacer(1.0, sleep=self.slept.append),
                                 throttle=TerminalThrottle(1000))
         self.actor = self.svc.ensure_identity("K01")
-        self.pins = CustomerPinService(desk.db, desk.clock, desk.settings, desk.audit, guard=self.guard)
+        self.pins = CustomerPinService(desk.db, desk.clock, desk.settings, desk.audit, guard=self.guard,
+                                       outbox=desk.cash.outbox)
 
     def customer(self, name: str, phone: str, *, tier: int = 1, pin: str | None = PIN, totp: bool = False,
                  fund: str = "10000") -> tuple[int, int, str]:

@@ -19,7 +19,7 @@ from teller_tui.common.masks import mask_phone
 from teller_tui.common.money import Money
 from teller_tui.desk.cash_types import new_idempotency_key as key
 from teller_tui.models import OutboxMessage
-from teller_tui.risk.outbox import Templates
+from teller_tui.notify.outbox import Templates
 from teller_tui.risk.sender import Sender, backoff
 from teller_tui.risk.transports import Outgoing, SmtpTransport, Transport, WebhookTransport
 from teller_tui.services import notify_transports
@@ -187,7 +187,7 @@ import sys
 from datetime import datetime
 from teller_tui.common.clock import FakeClock
 from teller_tui.db.engine import make_database
-from teller_tui.risk.outbox import Templates
+from teller_tui.notify.outbox import Templates
 from teller_tui.risk.sender import Sender
 from teller_tui.risk.transports import SmtpTransport
 

@@ -72,7 +72,13 @@ def test_onboarding_a_match_is_held_for_a_supervisor(env) -> None:  # type: igno
         env.onboarding.issue(env.teller, data, pin=PIN, idempotency_key="wl-1")
     assert held.value.rules == ["watchlist_hit"]
     spec = held.value.details["spec"]
-    assert spec.kind == "watchlist_onboarding" and "WL-0001" in spec.reason
+    # The supervisor sees the match (review); the teller's screen, which the customer can see, never says
+    # "watch list" (reasons, summary, memo, action title).
+    assert spec.kind == "watchlist_onboarding" and "WL-0001" in spec.review[0] and "WL-0001" not in spec.reason
+    from teller_tui.approvals.actions import action_title
+
+    shown = " ".join((*spec.reasons, spec.display_summary(), spec.reason, action_title(spec.kind))).lower()
+    assert "watch" not in shown and "supervisor's review" in shown
     assert env.onboarding.find_duplicate("prc_id", WL1_ID) is None  # nothing was created
     res = env.onboarding.issue(env.teller, data, pin=PIN, idempotency_key="wl-1",
                                approval_id=counter_approval(env, spec))

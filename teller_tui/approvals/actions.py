@@ -31,7 +31,7 @@ ACTIONS: dict[str, str] = {
     "drawer_handover": N_("Hand a drawer to another teller"),
     "day_close": N_("Close business day"),
     "dispute_correction": N_("Dispute correction"),
-    "watchlist_onboarding": N_("Onboard a watch-list match"),
+    "watchlist_onboarding": N_("Onboarding held for review"),
 }
 
 

@@ -315,8 +315,8 @@ def _always_reason(action: str) -> str:
         "drawer_handover": N_("The drawer's cash changes custodian: a third person must countersign the count."),
         "day_close": N_("Closing the business day needs a second person's approval."),
         "dispute_correction": N_("Correcting a disputed transaction needs a supervisor's approval."),
-        "watchlist_onboarding": N_("The customer matches the watch list: a supervisor must review before the "
-                                   "wallet is opened."),
+        # Shown on the teller's screen, which the customer can see: never "watch list" (no tipping-off).
+        "watchlist_onboarding": N_("Opening this wallet needs a supervisor's review."),
     }
     return _(reasons.get(action, N_("This needs a supervisor's approval.")))
 

@@ -62,6 +62,7 @@ class ApprovalView:
     entry_reference: str = ""
     source_of_funds: str = ""
     purpose: str = ""
+    review: tuple[str, ...] = ()  # the rule behind the reasons: the supervisor's queue only (ApprovalSpec.review)
 
     @property
     def title(self) -> str:
@@ -127,6 +128,7 @@ def new_request_row(actor: Actor, spec: ApprovalSpec, *, mode: str, status: str,
                     expires_at: datetime, source_of_funds: str, purpose: str) -> ApprovalRequest:
     notes = {
         "reasons": [clean_text(r, limit=400) for r in spec.reasons],
+        "review": [clean_text(r, limit=400) for r in spec.review],
         "customer_name": clean_text(spec.customer_name, limit=80),
         "source_of_funds": clean_text(source_of_funds, limit=200), "purpose": clean_text(purpose, limit=200),
         "entry_key": spec.hold.idempotency_key if spec.hold else None,
@@ -194,4 +196,5 @@ def request_view(s: Session, row: ApprovalRequest) -> ApprovalView:
         requester=requester, requester_name=requester_name, terminal=row.terminal, created_at=row.created_at,
         expires_at=row.expires_at, hold_id=row.hold_id, approver_id=row.approver_id, approver=approver,
         decided_at=row.decided_at, decision_reason=row.reason, entry_id=row.entry_id, entry_reference=reference,
-        source_of_funds=notes.get("source_of_funds", ""), purpose=notes.get("purpose", ""))
+        source_of_funds=notes.get("source_of_funds", ""), purpose=notes.get("purpose", ""),
+        review=tuple(notes.get("review", ())))

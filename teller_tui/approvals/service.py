@@ -23,7 +23,8 @@ The UI catches :class:`~teller_tui.common.errors.ApprovalRequired`, finds the sp
   are held (``ledger.create_hold``), not posted. Any supervisor of the branch sees it in
   :meth:`pending` and :meth:`decide`-s with password, fresh code and a reason. Approving posts
   the hold (``ledger.post_hold`` under the original idempotency key) in the same transaction,
-  so the request ends ``consumed`` with ``entry_id``; without a hold it ends ``approved`` and the
+  so the request ends ``consumed`` with ``entry_id`` (and the customer's notification queued,
+  :mod:`teller_tui.notify.postings`); without a hold it ends ``approved`` and the
   teller retries the action with ``approval_id``. Rejection, cancellation and expiry void the hold.
 
 Every request and decision is audited. Expiry (``settings.approval_expiry_seconds``) is checked
@@ -67,6 +68,8 @@ from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import ApprovalRequest
 from teller_tui.models.enums import ApprovalMode, ApprovalStatus, HoldStatus
+from teller_tui.notify.outbox import Outbox
+from teller_tui.notify.postings import notify_entry
 from teller_tui.auth.permissions import guarded
 
 __all__ = ["ApprovalService"]
@@ -74,14 +77,9 @@ __all__ = ["ApprovalService"]
 
 class ApprovalService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 *, auth: AuthService, policy: ApprovalPolicy) -> None:
-        self.db = db
-        self.clock = clock
-        self.settings = settings
-        self.ledger = ledger
-        self.audit = audit
-        self.auth = auth
-        self.policy = policy
+                 *, auth: AuthService, policy: ApprovalPolicy, outbox: Outbox) -> None:
+        self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
+        self.auth, self.policy, self.outbox = auth, policy, outbox
 
     def evaluate(self, facts: Facts) -> list[PolicyHit]:
         return self.policy.evaluate(facts, self.settings)
@@ -383,6 +381,7 @@ class ApprovalService:
         row.status = ApprovalStatus.CONSUMED
         row.consumed_at = now
         row.entry_id = result.entry_id
+        notify_entry(s, self.outbox, result)  # the customer is told in the posting's transaction, like at the counter
         rules = json_rules(row.rules_json)
         direction = CASH_ENTRY_KINDS.get(EntryKind(row.kind)) if row.kind in CASH_ENTRY_KINDS else None
         customer_id = json.loads(row.request_json)["request"].get("customer_id")

@@ -35,7 +35,8 @@ class HoldPlan:
 @dataclass(frozen=True, slots=True)
 class ApprovalSpec:
     """Exactly what is to be approved. The hash covers action, amount, currency, accounts, legs,
-    customer, subject, reason, requester, branch and hold; the rest is shown, not bound."""
+    customer, subject, reason, requester, branch and hold; the rest is shown, not bound. ``reasons`` and
+    ``summary`` are on the teller's screen (neutral wording); ``review`` on the supervisor's only."""
 
     kind: str
     requester_id: int | None
@@ -51,6 +52,9 @@ class ApprovalSpec:
     customer_name: str = ""
     hold: HoldPlan | None = None
     legs: tuple[tuple[int, int], ...] = ()  # (ledger account id, signed minor amount) of the entry to post
+    #: What the supervisor reviews (the risk or watch-list rule behind a neutral ``reasons``): shown on the
+    #: supervisor's own screen (the approvals queue) only, never on the teller's, which a customer can see.
+    review: tuple[str, ...] = ()
 
     def canonical(self) -> dict[str, Any]:
         return {

@@ -398,6 +398,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
     # (or a running supervisor/admin terminal).
     "notify": {
         "for_customer": _actor(*STAFF, scope=Scope.BANK),
+        "contacts": _actor(*STAFF, scope=Scope.BANK),
         "set_contact": _actor(*COUNTER, scope=Scope.BANK),
         "run": _actor(*SUPERVISION),
     },

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     draft_expiry_hours: int = Field(72, ge=1)
     over_short_tolerance: str = Field("10.00", description="Drawer difference posted without approval (yuan)")
     keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys, e.g. {'cash_in': 'f5'}")
-    # Customer notifications (teller_tui.risk.outbox / sender; `teller notify run`). Nothing is sent unless
+    # Customer notifications (teller_tui.notify.outbox / sender; `teller notify run`). Nothing is sent unless
     # notify_send is true: demo and training databases keep the default.
     notify_send: bool = Field(False, description="Deliver queued customer notifications (off: queue only)")
     notify_bank_name: str = Field("Bank", max_length=40, description="Sender name in notification texts")

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 
 def cash_spec(actor: Actor, kind: str, amount: Money, memo: str, key: str, src: WalletSide, dst: WalletSide | None,
-              legs: tuple[Leg, ...], *, rules: Sequence[str], reasons: Sequence[str]) -> ApprovalSpec:
+              legs: tuple[Leg, ...], *, rules: Sequence[str], reasons: Sequence[str],
+              review: Sequence[str] = ()) -> ApprovalSpec:
     """Cash in / cash out / transfer; with a hold plan (two legs) for the remote approval queue."""
     hold = None
     if len(legs) == 2:
@@ -33,7 +34,7 @@ def cash_spec(actor: Actor, kind: str, amount: Money, memo: str, key: str, src: 
     accounts = (src.wallet.number,) if dst is None else (src.wallet.number, dst.wallet.number)
     return ApprovalSpec(kind=kind, requester_id=actor.staff_id, branch_code=actor.branch_code, amount=amount,
                         accounts=accounts, customer_id=src.wallet.customer_id, reason=memo,
-                        rules=tuple(rules), reasons=tuple(reasons),
+                        rules=tuple(rules), reasons=tuple(reasons), review=tuple(review),
                         customer_name=src.customer.full_name if src.customer else "", hold=hold,
                         legs=tuple((leg.account_id, leg.amount) for leg in legs))
 

@@ -75,9 +75,9 @@ from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit, ent
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount
 from teller_tui.wallets.blocks import blocked_refusal, is_blocked
-from teller_tui.desk.notices import notify_posting
+from teller_tui.notify.postings import notify_entry
 from teller_tui.risk.blocking import PostingGate
-from teller_tui.risk.outbox import Outbox
+from teller_tui.notify.outbox import Outbox
 from teller_tui.wallets.activation import grant_first_use
 from teller_tui.wallets.limits import check_money_in, check_payment_out
 from teller_tui.auth.permissions import guarded
@@ -288,7 +288,8 @@ class CashService:
                 if kind in (EntryKind.CASH_OUT, EntryKind.TRANSFER):  # the customer's own consent first
                     agreed = self.consent.require(s, actor, consent_spec(kind, amount, key, src, dst), consent_id)
                 grant = self.approvals.check(s, cash_spec(actor, kind, amount, memo, key, src, dst, legs,
-                                                          rules=chk.rules, reasons=chk.reasons),
+                                                          rules=chk.rules, reasons=chk.reasons,
+                                                          review=chk.review),
                                              approval_id=approval_id)
             meta: dict[str, Any] = {"wallet": src.wallet.number, **(agreed.facts() if agreed else {})}
             if dst is not None:
@@ -328,7 +329,7 @@ class CashService:
                     detail["approval_id"] = grant.approval_id
                     detail["approved_by"] = grant.approver_id
                 self.audit.append(s, actor, kind, subject=src.wallet.number, detail=detail)
-                notify_posting(s, self.outbox, kind, amount, src, dst, result, src.balance)  # same transaction
+                notify_entry(s, self.outbox, result)  # same transaction (teller_tui.notify.postings)
             data = self.receipt_data(s, result.entry_id, balances=balances)
             return result, data
 

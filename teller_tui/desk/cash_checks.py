@@ -41,11 +41,15 @@ class CashCheck:
     reasons: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
     customer_before: int = 0
+    review: list[str] = field(default_factory=list)  # for the supervisor's queue only (ApprovalSpec.review)
 
-    def need(self, rule: str, reason: str) -> None:
+    def need(self, rule: str, reason: str, review: str = "") -> None:
         if rule not in self.rules:
             self.rules.append(rule)
-        self.reasons.append(reason)
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        if review:
+            self.review.append(review)
 
     def refuse(self, exc: Exception) -> None:
         if self.refusal is None:
@@ -86,7 +90,7 @@ def apply_risk_blocks(session: Session, gate: PostingGate, amount: Money, src: W
         if block.mode == "refuse":
             chk.refuse(Conflict(block.reason, code="risk_blocked", rule=block.rule))
             return False
-        chk.need(RISK_APPROVAL_RULE, block.reason)
+        chk.need(RISK_APPROVAL_RULE, block.reason, block.review)
     return True
 
 

@@ -39,7 +39,7 @@ from teller_tui.ledger.business_day import current_business_date
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models.enums import WalletStatus
 from teller_tui.wallets.classes import TierTable
-from teller_tui.wallets.funding import FundingResult, FundingService
+from teller_tui.wallets.funding import FundingResult, FundingService, party
 from teller_tui.wallets.limits import check_money_in, check_payment_out
 
 __all__ = ["LinkedFundingDesk"]
@@ -113,8 +113,9 @@ class LinkedFundingDesk:
         tier = int(getattr(wallet, "tier"))
         if incoming:
             check_money_in(self.tiers, tier=tier, balance_after=after, on=on)
-            return
-        check_payment_out(s, self.tiers, tier=tier, account_id=int(getattr(wallet, "account_id")), amount=amount,
-                          on=on)
-        if amount > balance:
-            raise LimitExceeded(_("Not enough money in the wallet"), code="insufficient_funds")
+        else:
+            check_payment_out(s, self.tiers, tier=tier, account_id=int(getattr(wallet, "account_id")),
+                              amount=amount, on=on)
+            if amount > balance:
+                raise LimitExceeded(_("Not enough money in the wallet"), code="insufficient_funds")
+        self.funding.risk_gate.refuse_any(s, parties=party(wallet), amount=amount)  # as the posting will

@@ -2,7 +2,7 @@
 
 Public API (every method takes the display's own kiosk identity, ``kiosk.ensure_identity("PAD-T01")``)::
 
-    pad = PinpadService(db, clock, settings, audit, box=box, guard=guard)   # services.pinpad
+    pad = PinpadService(db, clock, settings, audit, box=box, guard=guard, outbox=outbox)   # services.pinpad
     link = pad.pair(actor, "T01", "123456")        # PadLink: the code shown on the teller's screen
     prompt = pad.prompt(actor, link)               # ConsentPrompt of the terminal's open request, or None
     pad.answer(actor, link, prompt.request_id, "135790")   # the customer's PIN (raises when wrong/locked)
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from teller_tui.common.settings import Settings
     from teller_tui.db.engine import Database
     from teller_tui.kiosk.guard import SignInGuard
+    from teller_tui.notify.outbox import Outbox
 
 __all__ = ["PAIRING_ATTEMPTS", "ConsentPrompt", "PadLink", "PinpadService"]
 
@@ -76,9 +77,9 @@ def _token_hash(token: str) -> str:
 
 class PinpadService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, audit: AuditTrail, *, box: SecretBox,
-                 guard: SignInGuard) -> None:
+                 guard: SignInGuard, outbox: Outbox) -> None:
         self.db, self.clock, self.settings, self.audit = db, clock, settings, audit
-        self.box, self.guard = box, guard
+        self.box, self.guard, self.outbox = box, guard, outbox
 
     @guarded("pinpad")
     def pair(self, actor: Actor, terminal_id: str, code: str) -> PadLink:
@@ -176,6 +177,8 @@ class PinpadService:
                 row.status, row.decided_at = "refused", now
             c.pin_failed_attempts = 0 if outcome == "ok" else max(failures, c.pin_failed_attempts)
             c.pin_locked = outcome in ("locked", "locked_now")
+            if outcome == "locked_now":
+                self.outbox.tell(s, "pin_lock", key=f"{customer_id}:{now.isoformat()}", customer_id=customer_id)
             self.audit.append(s, actor, "consent_pin", subject=c.customer_no, outcome="ok" if outcome == "ok" else "fail",
                               detail={"consent_id": request_id, "kind": row.kind, "terminal": link.terminal_id,
                                       "reason": outcome, "failed_attempts": failures})
@@ -213,6 +216,7 @@ class PinpadService:
             numbers = s.execute(select(col(Wallet.number)).where(col(Wallet.customer_id) == c.id)).scalars()
             self.guard.clear_customer(s, int(c.id or 0), [c.phone or "", *numbers], self.clock.now())
             row.status, row.decided_at = "done", self.clock.now()
+            self.outbox.tell(s, "pin_reset", key=f"consent:{request_id}", customer_id=int(c.id or 0))
             self.audit.append(s, actor, "customer_pin_reset", subject=c.customer_no,
                               detail={"consent_id": request_id, "terminal": link.terminal_id,
                                       "id_checked_by": row.staff_id})

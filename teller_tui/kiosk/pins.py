@@ -4,7 +4,7 @@ Public API::
 
     outcome = check_pin(session, customer, stored=hash, pin_ok=..., code=..., box=box, now=now)
     raise_for_outcome(outcome, lock_minutes=30)   # CodeRequired / PinLocked / AuthenticationFailed unless "ok"
-    pins = CustomerPinService(db, clock, settings, audit, guard=guard)   # services.customer_pins (teller side)
+    pins = CustomerPinService(db, clock, settings, audit, guard=guard, outbox=outbox)   # services.customer_pins
     pins.unlock_customer_pin(actor, customer_id)             # teller/supervisor/admin only
 
 A customer who enrolled an authenticator needs the code as well as the PIN. Wrong tries are
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from teller_tui.common.clock import Clock
     from teller_tui.common.settings import Settings
     from teller_tui.db.engine import Database
+    from teller_tui.notify.outbox import Outbox
 
 
 class CodeRequired(AuthenticationFailed):
@@ -95,9 +96,9 @@ class CustomerPinService:
     """What a teller does about kiosk PINs at the counter."""
 
     def __init__(self, db: Database, clock: Clock, settings: Settings, audit: AuditTrail, *,
-                 guard: SignInGuard) -> None:
+                 guard: SignInGuard, outbox: Outbox) -> None:
         self.db, self.clock, self.settings, self.audit = db, clock, settings, audit
-        self.guard = guard
+        self.guard, self.outbox = guard, outbox
 
     @guarded("customer_pins")
     def unlock_customer_pin(self, actor: Actor, customer_id: int) -> bool:
@@ -112,6 +113,9 @@ class CustomerPinService:
             c.pin_failed_attempts = 0
             numbers = s.execute(select(col(Wallet.number)).where(col(Wallet.customer_id) == customer_id)).scalars()
             self.guard.clear_customer(s, customer_id, [c.phone or "", *numbers], self.clock.now())
+            if was_locked:  # the customer hears of it (someone else may have asked)
+                self.outbox.tell(s, "pin_unlock", key=f"{customer_id}:{self.clock.now().isoformat()}",
+                                 customer_id=customer_id)
             self.audit.append(s, actor, "customer_pin_unlock", subject=c.customer_no,
                               detail={"was_locked": was_locked, "failed_attempts": attempts})
             return was_locked

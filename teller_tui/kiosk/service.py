@@ -63,6 +63,7 @@ from teller_tui.kiosk.guard import ResponsePacer, SignInGuard, TerminalThrottle
 from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.lookup import find_payee, find_sign_in
 from teller_tui.kiosk.signin import check_sign_in
+from teller_tui.notify.postings import notify_entry
 from teller_tui.kiosk.statement import render_statement
 from teller_tui.kiosk.views import (
     KioskAccount, KioskHistoryRow, KioskReceipt, KioskSession, KioskWallet, TransferPreview,
@@ -175,7 +176,7 @@ class KioskService:
         with self.pacer.paced():
             customer_id, wallet_ids, name_masked, now = check_sign_in(
                 self.db, self.clock, self.settings, self.audit, self.box, self.guard, self.throttle,
-                actor, identifier, pin, code)
+                actor, identifier, pin, code, outbox=self.cash.outbox)
         session = KioskSession(secrets.token_urlsafe(24), customer_id, wallet_ids, actor.terminal_id,
                                actor.staff_id, name_masked, now)
         with self._lock:
@@ -386,6 +387,7 @@ class KioskService:
             self.audit.append(s, actor, "kiosk_transfer", subject=src.wallet.number, detail={
                 **entry_facts((result, actor.staff_id)), "amount": amount.plain(), "currency": amount.currency, "reference": result.reference,
                 "to_wallet": dst.wallet.number, "balance_after": Money(src.balance, amount.currency).plain()})
+            notify_entry(s, self.cash.outbox, result)  # payer and payee told in this transaction
             return result, self.cash.receipt_data(s, result.entry_id)
 
         try:

@@ -27,14 +27,16 @@ if TYPE_CHECKING:
     from teller_tui.common.settings import Settings
     from teller_tui.db.engine import Database
     from teller_tui.kiosk.guard import SignInGuard, TerminalThrottle
+    from teller_tui.notify.outbox import Outbox
 
 __all__ = ["check_sign_in"]
 
 
 def check_sign_in(db: Database, clock: Clock, settings: Settings, audit: AuditTrail, box: SecretBox,
                   guard: SignInGuard, throttle: TerminalThrottle, actor: Actor, identifier: str, pin: str,
-                  code: str | None) -> tuple[int, tuple[int, ...], str, datetime]:
-    """One sign-in attempt: (customer id, wallet ids, masked name, when) or the refusal raised."""
+                  code: str | None, *, outbox: Outbox) -> tuple[int, tuple[int, ...], str, datetime]:
+    """One sign-in attempt: (customer id, wallet ids, masked name, when) or the refusal raised.
+    The attempt that locks the PIN tells the customer (``pin_lock``) in the same transaction."""
     if not throttle.allow(actor.terminal_id):
         with db.write() as s:
             audit.append(s, actor, "kiosk_sign_in", subject="", outcome="fail", detail={"reason": "throttled"})
@@ -74,6 +76,8 @@ def check_sign_in(db: Database, clock: Clock, settings: Settings, audit: AuditTr
             c.pin_failed_attempts = 0 if outcome == "ok" else max(failures, c.pin_failed_attempts)
             c.pin_locked = outcome in ("locked", "locked_now")
             name_masked = mask_name(c.full_name)
+            if outcome == "locked_now" and c.id is not None:
+                outbox.tell(s, "pin_lock", key=f"{c.id}:{now.isoformat()}", customer_id=c.id)
         if outcome != "code_required":
             audit.append(s, actor, "kiosk_sign_in", subject=subject,
                          outcome="ok" if outcome == "ok" else "fail",

@@ -11,6 +11,8 @@ kiosk all call inside the posting transaction), so the money never moves while:
 * ``high_risk_customer``: a high-risk customer moves ``min_amount`` or more in one posting.
 
 ``refuse``: a hard refusal (:class:`~teller_tui.common.errors.Conflict`, code ``risk_blocked``).
+What the teller's screen says is neutral (:func:`neutral`: a customer can read it); the rule behind it
+(``Block.review``) goes to the supervisor's approval queue and the alert queue.
 ``approve``: a supervisor's approval under the approval rule :data:`RISK_APPROVAL_RULE` (approvers: the
 approval policy's defaults), bound to the request like every other approval.
 """
@@ -25,6 +27,7 @@ from sqlalchemy import distinct, func, or_, select
 from sqlmodel import Session, col
 
 from teller_tui.common.clock import Clock, local_date
+from teller_tui.common.errors import Conflict
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.models import Customer, JournalEntry, Posting, RiskAlert
@@ -50,8 +53,17 @@ class WalletParty:
 class Block:
     rule: str
     mode: str  # "refuse" | "approve"
-    reason: str  # translated, fit to show the teller (never names a watch list to the customer)
+    reason: str  # translated, neutral: fit for the teller's screen, which the customer can see
+    review: str  # translated: the rule behind it, for the supervisor's own screen
     alert_id: int | None = None
+
+
+def neutral(alert_id: int | None) -> str:
+    """What the teller's screen says of any block: no rule, no "risk", no watch list (no tipping-off);
+    the alert's number lets the teller and the supervisor find it in the alert queue (Ctrl+R)."""
+    if alert_id is None:
+        return _("This transaction needs a supervisor's review.")
+    return _("This transaction needs a supervisor's review (reference {id}).").format(id=alert_id)
 
 
 class PostingGate:
@@ -78,7 +90,7 @@ class PostingGate:
             if a.rule in seen:
                 continue
             seen.add(a.rule)
-            out.append(Block(a.rule, blocking[a.rule].block, _(
+            out.append(Block(a.rule, blocking[a.rule].block, neutral(a.id), _(
                 "Risk alert {id} ({rule}) is open on this customer: a supervisor must review it first.").format(
                 id=a.id, rule=rule_title(a.rule)), a.id))
         velocity = blocking.get("velocity")
@@ -90,14 +102,20 @@ class PostingGate:
                                    .where(col(Posting.account_id) == p.account_id,
                                           col(JournalEntry.posted_at) >= since)).scalar_one()
                 if int(recent) + 1 >= velocity.n("count"):
-                    out.append(Block("velocity", velocity.block, _(
+                    out.append(Block("velocity", velocity.block, neutral(None), _(
                         "This would be transaction {n} on the wallet within {minutes} minutes.").format(
                         n=int(recent) + 1, minutes=velocity.n("minutes"))))
         high = blocking.get("high_risk_customer")
         if high is not None and "high_risk_customer" not in seen and amount >= high.amount("min_amount"):
             levels = s.execute(select(col(Customer.risk_level)).where(col(Customer.id).in_(customer_ids))).scalars()
             if any(level == "high" for level in levels):
-                out.append(Block("high_risk_customer", high.block, _(
+                out.append(Block("high_risk_customer", high.block, neutral(None), _(
                     "A high-risk customer moving this much needs a supervisor's review.")))
         return out
+
+    def refuse_any(self, s: Session, *, parties: Sequence[WalletParty], amount: Money) -> None:
+        """For a channel with no approval path (linked top-up/withdrawal): any block refuses, in either
+        mode (:class:`~teller_tui.common.errors.Conflict`, code ``risk_blocked``, the teller's wording)."""
+        for block in self.blocks(s, parties=parties, amount=amount):
+            raise Conflict(block.reason, code="risk_blocked", rule=block.rule)
 

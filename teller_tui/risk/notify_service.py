@@ -4,10 +4,11 @@ Public API::
 
     notify = services.notify
     notify.for_customer(actor, customer_id)                     # -> [NotificationView], newest first
+    notify.contacts(actor, customer_id)                         # -> [ContactView] (sms, email) as recorded
     notify.set_contact(actor, customer_id, "email", "a@b.cn", consent=True)   # or "sms"; consent=False opts out
     notify.run(actor)                                           # -> RunResult (one batch; raises notify_off)
 
-Writers queue notifications through :class:`~teller_tui.risk.outbox.Outbox` in their own transaction;
+Writers queue notifications through :class:`~teller_tui.notify.outbox.Outbox` in their own transaction;
 delivery (at-least-once, de-duplicated by message id, one recorded outcome) is
 :class:`~teller_tui.risk.sender.Sender`. Consent changes are audited (``notify_contact``).
 """
@@ -15,6 +16,8 @@ delivery (at-least-once, de-duplicated by message id, one recorded outcome) is
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -29,10 +32,10 @@ from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.models import Customer, CustomerContact, OutboxMessage
 from teller_tui.models.notify import Channel
-from teller_tui.risk.outbox import NotificationView
+from teller_tui.notify.outbox import NotificationView
 from teller_tui.risk.sender import RunResult, Sender
 
-__all__ = ["NotifyService", "mask_address"]
+__all__ = ["ContactView", "NotifyService", "mask_address"]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,180}\.[A-Za-z]{2,24}$")
 
@@ -42,6 +45,19 @@ def mask_address(channel: str, address: str) -> str:
         local, _at, domain = address.partition("@")
         return f"{local[:1]}***@{domain}" if domain else "***"
     return mask_phone(address)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactView:
+    """One channel's consent as recorded (``recorded`` False: nothing on file, the defaults apply:
+    SMS to the customer's mobile, no e-mail)."""
+
+    channel: str
+    address: str  # the full address typed at the counter (the teller edits it); "" for SMS = the mobile
+    masked: str
+    consent: bool
+    recorded: bool
+    updated_at: datetime | None
 
 
 class NotifyService:
@@ -55,6 +71,25 @@ class NotifyService:
                              .order_by(col(OutboxMessage.id).desc()).limit(limit)).scalars()
             return [NotificationView(r.id or 0, r.message_id, r.event, r.channel, mask_address(r.channel, r.address),
                                      r.status, r.attempts, r.created_at, r.sent_at, r.last_error) for r in rows]
+
+    @guarded("notify")
+    def contacts(self, actor: Actor, customer_id: int) -> list[ContactView]:
+        """SMS then e-mail, as recorded for the customer (or the defaults)."""
+        with self.db.read() as s:
+            cust = s.get(Customer, customer_id)
+            if cust is None:
+                raise NotFound(_("No such customer"), code="no_customer")
+            rows = {r.channel: r for r in s.execute(select(CustomerContact).where(
+                col(CustomerContact.customer_id) == customer_id)).scalars()}
+            out = []
+            for channel in (Channel.SMS, Channel.EMAIL):
+                row = rows.get(channel)
+                shown = (row.address if row and row.address else "") or (cust.phone or "" if channel == Channel.SMS
+                                                                         else "")
+                out.append(ContactView(channel, row.address if row else "", mask_address(channel, shown),
+                                       row.consent if row else channel == Channel.SMS, row is not None,
+                                       row.updated_at if row else None))
+            return out
 
     @guarded("notify")
     def set_contact(self, actor: Actor, customer_id: int, channel: str, address: str, *, consent: bool) -> None:

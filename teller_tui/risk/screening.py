@@ -7,10 +7,13 @@ customer is created. No match: nothing happens. A match: the approval policy's `
 :class:`~teller_tui.approvals.spec.ApprovalSpec` bound to this onboarding (its idempotency key) and to
 the entries matched; the teller asks a supervisor (at the counter or from the queue) and issues again
 with the same key and ``approval_id=``. A bank that removes the rule screens without holding.
+The teller's screen never says "watch list" (the customer may be reading it): the policy's reason and
+the request's summary are neutral; the match itself is the spec's ``review``, on the supervisor's queue.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 from sqlmodel import Session
@@ -41,10 +44,14 @@ class OnboardingScreen:
             return []
         policy = self.approvals.evaluate(Facts(WATCHLIST_ACTION, on=on, role=actor.role))
         listed = ", ".join(f"{h.entry.list_id} ({h.by})" for h in hits)
-        summary = _("Watch-list match: {name} ({entries})").format(name=mask_name(full_name), entries=listed)
+        review = _("Watch-list match: {name} ({entries})").format(name=mask_name(full_name), entries=listed)
+        # The teller's screen (which the customer can see) says only that a supervisor must review; the
+        # entries matched are bound through the subject and shown on the supervisor's queue (``review``).
+        bound = hashlib.sha256(listed.encode()).hexdigest()[:16]
         spec = ApprovalSpec(kind=WATCHLIST_ACTION, requester_id=actor.staff_id, branch_code=actor.branch_code,
-                            subject=f"onboarding:{idempotency_key}"[:96], reason=listed,
+                            subject=f"onboarding:{idempotency_key[:60]}:{bound}",
                             rules=tuple(h.rule for h in policy), reasons=tuple(h.reason for h in policy),
-                            summary=summary, customer_name=mask_name(full_name))
+                            summary=_("Opening a wallet for {name}").format(name=mask_name(full_name)),
+                            customer_name=mask_name(full_name), review=(review,))
         self.approvals.check(session, spec, approval_id=approval_id)
         return hits

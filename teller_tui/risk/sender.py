@@ -37,7 +37,7 @@ from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.models import OutboxMessage
 from teller_tui.models.notify import OutboxStatus
-from teller_tui.risk.outbox import Templates
+from teller_tui.notify.outbox import Templates
 from teller_tui.risk.transports import DeliveryError, Outgoing, Transport
 
 __all__ = ["RunResult", "Sender", "backoff"]

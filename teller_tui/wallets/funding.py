@@ -2,7 +2,7 @@
 
 Public API::
 
-    svc = FundingService(db, clock, settings, ledger, audit, tiers, box=box)   # services.funding
+    svc = FundingService(db, clock, settings, ledger, audit, tiers, box=box, risk_gate=gate)   # services.funding
     chk = svc.check_number("card", "6222 0212 3456 7891 234")   # -> LinkCheck (masked, bank), ValidationError
     view = svc.link(session, actor, customer_id, wallet_id, kind, number, holder_name)  # caller's txn
     view = svc.link_now(actor, customer_id, wallet_id, kind, number, holder_name)       # own txn
@@ -22,6 +22,9 @@ Both are idempotent by ``idempotency_key`` (the second call returns the original
 ``replayed=True`` and re-checks nothing). Class limits are the ones every channel uses
 (:mod:`teller_tui.wallets.limits`): balance cap for money in; per-transaction, daily and yearly
 for money out. A frozen or closed wallet is refused both ways (the linked flows are teller-initiated).
+The risk rules marked blocking are checked in the posting transaction like a counter posting's
+(:class:`~teller_tui.risk.blocking.PostingGate`); with no approval path here, a block of either mode
+refuses (code ``risk_blocked``). The customer's notification is queued in the same transaction.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -49,6 +53,9 @@ from teller_tui.ledger.accounts import AccountKind, settlement_code
 from teller_tui.ledger.business_day import Dating, current_business_date
 from teller_tui.models import Customer, LinkedAccount, Wallet
 from teller_tui.models.enums import LinkedAccountKind, WalletStatus
+from teller_tui.notify.outbox import Outbox
+from teller_tui.notify.postings import notify_entry
+from teller_tui.risk.blocking import PostingGate, WalletParty
 from teller_tui.wallets.activation import grant_first_use
 from teller_tui.wallets.blocks import refuse_if_blocked
 from teller_tui.wallets.classes import EVIDENCE_OWN_BANK_ACCOUNT, TierTable
@@ -98,9 +105,9 @@ class FundingResult:
 
 class FundingService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 tiers: TierTable, *, box: SecretBox) -> None:
+                 tiers: TierTable, *, box: SecretBox, risk_gate: PostingGate, outbox: Outbox) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self.tiers = tiers
+        self.tiers, self.risk_gate, self.outbox = tiers, risk_gate, outbox
         self.box = box
         self._token_key: bytes | None = None
 
@@ -264,6 +271,7 @@ class FundingService:
                 if amount > bal.available:
                     raise LimitExceeded(_("Not enough money in the wallet"), code="insufficient_funds")
                 legs = (debit(wallet.account_id, amount), credit(settle, amount))
+            self.risk_gate.refuse_any(s, parties=party(wallet), amount=amount)
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=key, kind=kind, legs=legs, actor_id=actor.staff_id,
                 terminal_id=actor.terminal_id, branch_code=branch, memo=memo or link.masked,
@@ -271,6 +279,7 @@ class FundingService:
                 dating=Dating.COUNTER))
             if not result.replayed:
                 grant_first_use(s, self.ledger, self.audit, actor, int(wallet.id or 0))  # the wallet's activation earns it
+                notify_entry(s, self.outbox, result)
             self.audit.append(s, actor, kind, subject=wallet.number,
                               detail={**entry_facts((result, actor.staff_id)), "amount": amount.plain(),
                                       "linked": link.masked, "ref": result.reference})
@@ -283,6 +292,11 @@ class FundingService:
         bal = self.ledger.balance(s, wallet.account_id)
         return FundingResult(entry.reference, entry.entry_id, entry.kind, amount, bal.posted, entry.posted_at,
                              entry.business_date, wallet.number, link.masked, link.bank_name, replayed)
+
+
+def party(wallet: Any) -> list[WalletParty]:
+    """The wallet (an ORM row or a selected one) as the risk gate sees it."""
+    return [WalletParty(int(wallet.id or 0), int(wallet.account_id), int(wallet.customer_id))]
 
 
 def _active_link(s: Session, wallet_id: int) -> LinkedAccount | None:

@@ -53,14 +53,14 @@ from teller_tui.auth.qr import qr_text
 from teller_tui.auth.roles import STAFF_ROLES, require_role
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.auth.totp import new_secret, provisioning_uri
-from teller_tui.common.clock import BRANCH_TZ, Clock
+from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, NotFound, ValidationError
 from teller_tui.common.formatting import format_money
-from teller_tui.common.masks import mask_name, mask_phone, mask_wallet
+from teller_tui.common.masks import mask_name, mask_phone
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
-from teller_tui.risk.outbox import Outbox
+from teller_tui.notify.outbox import Outbox
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger import EntryRequest, EntryResult, Ledger, credit, debit, entry_facts
@@ -136,10 +136,8 @@ class LifecycleService:
         self.tiers, self.box, self.approvals, self.outbox = tiers, box, approvals, outbox
 
     def _tell(self, s: Session, event: str, w: Wallet, key: str) -> None:
-        """Queue the customer's notification in this transaction (teller_tui.risk.outbox)."""
-        at = self.clock.now().astimezone(BRANCH_TZ).strftime("%Y-%m-%d %H:%M")
-        self.outbox.enqueue(s, event=event, event_key=f"{event}:{w.number}:{key}", customer_id=w.customer_id,
-                            params={"wallet": mask_wallet(w.number), "at": at})
+        """Queue the customer's notification in this transaction (teller_tui.notify.outbox)."""
+        self.outbox.tell(s, event, key=f"{w.number}:{key}", customer_id=w.customer_id, wallet_number=w.number)
 
     def _approve(self, s: Session, actor: Actor, action: str, w: Wallet, reason: str, approval_id: int | None,
                  message: str, subject: str = "") -> None:
@@ -228,8 +226,9 @@ class LifecycleService:
             before = w.status
             check_transition(w.status, "block_lost")
             place_block(s, self.ledger, w, actor.staff_id, reason, self.clock.now())
-            self.audit.append(s, actor, "wallet_block", subject=w.number,
-                              detail={"from": before, "to": w.status, "reason": reason})
+            rec = self.audit.append(s, actor, "wallet_block", subject=w.number,
+                                    detail={"from": before, "to": w.status, "reason": reason})
+            self._tell(s, "block", w, str(rec.seq))
             return wallet_info(w)
 
         return self.db.write_retrying(work)

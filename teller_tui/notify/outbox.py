@@ -3,6 +3,7 @@
 Public API::
 
     outbox = Outbox(clock, templates=Templates.load(), locale="zh_CN", bank_name="...")   # services.outbox
+    notify_entry(s, outbox, entry_result)              # a posting's notices: teller_tui.notify.postings
     outbox.enqueue(s, event="posting", event_key=f"entry:{entry_id}", customer_id=..., params={...})
     views = outbox.for_customer(s, customer_id)        # -> [NotificationView] (the customer view shows them)
     contacts.set_contact(...)                          # consent per channel: teller_tui.risk.notify_service
@@ -12,6 +13,7 @@ device change, or not at all. One row per channel (SMS to the customer's phone u
 e-mail only to an address recorded with consent); a channel without consent gets a ``skipped`` row,
 so every event has exactly one recorded outcome per channel. Queuing the same ``event_key`` twice
 (a retried transaction) changes nothing. Delivery: :mod:`teller_tui.risk.sender`.
+Events: postings, freeze/unfreeze, lost-phone block, new device, PIN locked/unlocked/reset.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from teller_tui.common.clock import Clock
+from teller_tui.common.clock import BRANCH_TZ, Clock
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import N_, _
+from teller_tui.common.masks import mask_wallet
 from teller_tui.common.paths import data_file
 from teller_tui.common.text import clean_text
 from teller_tui.models import Customer, CustomerContact, OutboxMessage
@@ -44,6 +47,10 @@ EVENTS: dict[str, frozenset[str]] = {
     "freeze": frozenset({"bank", "wallet", "at"}),
     "unfreeze": frozenset({"bank", "wallet", "at"}),
     "device": frozenset({"bank", "wallet", "at"}),
+    "block": frozenset({"bank", "wallet", "at"}),
+    "pin_lock": frozenset({"bank", "at"}),
+    "pin_unlock": frozenset({"bank", "at"}),
+    "pin_reset": frozenset({"bank", "at"}),
 }
 LOCALES = ("zh_CN", "en")
 #: The longest a value may be once cleaned (a customer-typed memo never reaches a template whole).
@@ -55,6 +62,8 @@ ACTIONS: dict[str, dict[str, str]] = {
     "cash_out": {"en": "cash out", "zh_CN": "现金支取"},
     "transfer_out": {"en": "transfer out", "zh_CN": "转出"},
     "transfer_in": {"en": "transfer in", "zh_CN": "转入"},
+    "linked_top_up": {"en": "top-up from your linked account", "zh_CN": "从绑定账户充值"},
+    "linked_withdraw": {"en": "withdrawal to your linked account", "zh_CN": "提现至绑定账户"},
 }
 
 STATUS_LABELS = {OutboxStatus.PENDING: N_("waiting"), OutboxStatus.SENT: N_("sent"),
@@ -137,6 +146,13 @@ class NotificationView:
 class Outbox:
     def __init__(self, clock: Clock, *, templates: Templates, locale: str, bank_name: str) -> None:
         self.clock, self.templates, self.locale, self.bank_name = clock, templates, locale, bank_name
+
+    def tell(self, s: Session, event: str, *, key: str, customer_id: int, wallet_number: str = "") -> list[int]:
+        """Queue a non-posting event (freeze, block, device, PIN locked/unlocked/reset) stamped now;
+        ``key`` makes the event's de-duplication key ``<event>:<key>``."""
+        at = self.clock.now().astimezone(BRANCH_TZ).strftime("%Y-%m-%d %H:%M")
+        params = {"at": at, **({"wallet": mask_wallet(wallet_number)} if wallet_number else {})}
+        return self.enqueue(s, event=event, event_key=f"{event}:{key}", customer_id=customer_id, params=params)
 
     def enqueue(self, s: Session, *, event: str, event_key: str, customer_id: int,
                 params: Mapping[str, object]) -> list[int]:
