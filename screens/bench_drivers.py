@@ -18,9 +18,49 @@ from teller_tui.bench.startup import MARKER
 
 
 # -- cold start (teller_tui.bench.startup) ---------------------------------------------------------
+#: Modes: ``minimal`` / ``teller`` stop at the first frame; ``reference`` / ``teller-usable`` /
+#: ``kiosk-usable`` stop at the first frame in which the person can act (the reference app's input,
+#: the sign-in button, the kiosk's language buttons enabled) — or at a startup error screen.
+STARTUP_MODES = ("minimal", "teller", "reference", "teller-usable", "kiosk-usable")
+
+
+def _usable(app: Any, mode: str) -> str | None:
+    """The screen's name once the frame shows what ``mode`` waits for, else None."""
+    screen = app.screen
+    name = type(screen).__name__
+    if mode in ("minimal", "teller"):
+        return name
+    if name in ("StartupErrorScreen",):
+        return name
+    try:
+        if mode == "reference":
+            return name if not screen.query_one("#user").disabled else None
+        if mode == "teller-usable":
+            ready = name == "SignInScreen" and bool(getattr(app, "services_ready", False))
+            return name if ready and not screen.query_one("#submit").disabled else None
+        if mode == "kiosk-usable":
+            if name == "WelcomeScreen" and "Out of service" in str(screen.query_one("#welcome-status").render()):
+                return "WelcomeScreen(out of service)"
+            ready = name == "WelcomeScreen" and bool(getattr(app, "ready", False))
+            return name if ready and not screen.query_one("#lang-zh").disabled else None
+    except Exception:  # noqa: BLE001 - not composed yet
+        return None
+    return None
+
+
+def _database_url() -> str:
+    url = os.environ.get("TELLER_DATABASE_URL", "")
+    if url:
+        return url
+    home = os.environ.get("TELLER_HOME") or os.path.expanduser("~/.teller")
+    return f"sqlite:///{os.path.join(home, 'teller.db')}"
+
+
 def startup_driver(mode: str) -> None:  # pragma: no cover - exercised through spawn()
     from textual.app import App
 
+    if mode not in STARTUP_MODES:
+        raise SystemExit(f"unknown mode {mode!r}")
     original_display = App._display
     original_run = App.run
     fired = False
@@ -29,6 +69,9 @@ def startup_driver(mode: str) -> None:  # pragma: no cover - exercised through s
         nonlocal fired
         original_display(self, screen, renderable)
         if renderable is None or fired:
+            return
+        shown = _usable(self, mode)
+        if shown is None:
             return
         fired = True
         try:  # what a terminal driver would do with the frame (the headless driver skips it)
@@ -41,7 +84,7 @@ def startup_driver(mode: str) -> None:  # pragma: no cover - exercised through s
                 hwm = next((ln.split()[1] for ln in fh if ln.startswith("VmHWM:")), "")
         except OSError:
             pass
-        sys.stdout.write(f"{MARKER} {type(screen).__name__} {hwm}\n")
+        sys.stdout.write(f"{MARKER} {shown.replace(' ', '_')} {hwm}\n")
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
@@ -52,24 +95,50 @@ def startup_driver(mode: str) -> None:  # pragma: no cover - exercised through s
 
     App._display = display  # type: ignore[method-assign]
     App.run = run  # type: ignore[method-assign]
-    if mode == "minimal":
-        from textual.app import ComposeResult
-        from textual.widgets import Footer, Header, Input
-
-        class MinimalApp(App[None]):
-            def compose(self) -> ComposeResult:
-                yield Header()
-                yield Input(placeholder="user name")
-                yield Footer()
-
-        MinimalApp().run()
-    elif mode == "teller":
+    if mode in ("minimal", "reference"):
+        reference_app(with_database=mode == "reference").run()
+    elif mode in ("teller", "teller-usable"):
         from screens.cli import main
 
         main(["run"])
     else:
-        raise SystemExit(f"unknown mode {mode!r}")
+        from screens.cli import main
+
+        main(["kiosk"])
     sys.stdout.write("no frame\n")
+
+
+def reference_app(*, with_database: bool) -> Any:  # pragma: no cover - exercised through spawn()
+    """The reference apps: a header, an input and a footer. ``with_database``: the input starts
+    disabled; after the first frame a thread imports SQLAlchemy, opens the same database, runs
+    ``SELECT 1`` and then enables the input (what the teller app must do at the least)."""
+    from textual import work
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer, Header, Input
+
+    class MinimalApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Input(placeholder="user name", id="user", disabled=with_database)
+            yield Footer()
+
+        def on_mount(self) -> None:
+            if with_database:
+                self.call_after_refresh(self.open_database)
+
+        @work(thread=True)
+        def open_database(self) -> None:
+            import sqlalchemy
+
+            engine = sqlalchemy.create_engine(_database_url())
+            with engine.connect() as conn:
+                conn.execute(sqlalchemy.text("SELECT 1")).scalar()
+            self.call_from_thread(self.enable)
+
+        def enable(self) -> None:
+            self.query_one("#user", Input).disabled = False
+
+    return MinimalApp()
 
 
 # -- keystroke to results (teller_tui.bench.keystroke) ---------------------------------------------

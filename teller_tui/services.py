@@ -39,7 +39,7 @@ from teller_tui.common.printing.service import PrintService
 from teller_tui.common.settings import Settings
 from teller_tui.consent.gate import ConsentGate
 from teller_tui.consent.service import ConsentService
-from teller_tui.db import schema
+from teller_tui.db import revisions
 from teller_tui.db.engine import Database, make_database
 from teller_tui.desk.journal_search import JournalSearchService
 from teller_tui.desk.linked_funding import LinkedFundingDesk
@@ -149,7 +149,7 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
         database.dispose()
         raise
     if check_schema:
-        schema.ensure_current(database)
+        revisions.ensure_current(database)
     return database
 
 

@@ -71,3 +71,47 @@ def test_downgrade_then_upgrade_round_trip(tmp_path: Path) -> None:
     assert schema.current_heads(database) == set()
     schema.upgrade(database)
     assert _diffs(database) == []
+
+
+def test_startup_revision_check_matches_alembic(db) -> None:  # type: ignore[no-untyped-def]
+    """The start-up check reads the migration files itself (no Alembic runtime): its view of the
+    shipped revisions, the heads and the database's current revisions equals Alembic's."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from teller_tui.db import revisions
+
+    script = ScriptDirectory.from_config(schema.alembic_config())
+    graph = revisions.shipped_revisions()
+    assert set(graph) == schema.all_revisions()
+    for rev in script.walk_revisions():
+        down = rev.down_revision
+        parents = set() if down is None else {down} if isinstance(down, str) else set(down)
+        assert set(graph[rev.revision]) == parents, rev.revision
+    assert revisions.shipped_heads() == set(script.get_heads()) == schema.script_heads()
+    with db.read_engine.connect() as conn:
+        assert revisions.current_heads(db) == set(MigrationContext.configure(conn).get_current_heads())
+
+
+def test_startup_check_does_not_load_alembic(tmp_path: Path) -> None:
+    """Building the services (which checks the schema) loads neither Alembic nor Mako."""
+    import subprocess
+    import sys
+
+    code = ("import sys, teller_tui.services; "
+            "bad=[m for m in ('alembic','mako','pygments') if m in sys.modules]; print(bad); assert not bad")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+
+
+def test_revision_lines_parsed(tmp_path: Path) -> None:
+    from teller_tui.db.revisions import _parse
+
+    path = tmp_path / "0099_x.py"
+    path.write_text('"""doc"""\nrevision: str = "0099_x"  # note\n'
+                    'down_revision: str | Sequence[str] | None = ("0001_core", \'0003_desk\')\n')
+    assert _parse(path) == ("0099_x", ("0001_core", "0003_desk"))
+    path.write_text("revision = '0001'\ndown_revision = None\n")
+    assert _parse(path) == ("0001", ())
+    path.write_text("down_revision = None\n")
+    with pytest.raises(ValueError):
+        _parse(path)

@@ -116,7 +116,9 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
         self.theme = KIOSK_THEME.name
         self.ignore_signals()
         self.set_interval(1.0, self.check_customer_idle, name="kiosk-idle")
-        self.open_services()
+        # After the first frame, as the teller app does: the worker's imports (SQLAlchemy, the
+        # models, the services) would otherwise hold the GIL while the welcome screen is painted.
+        self.call_after_refresh(self.open_services)
 
     def ignore_signals(self) -> None:
         """SIG_IGN for SIGINT/SIGTSTP/SIGQUIT in a real terminal (the driver installs its own SIGTSTP)."""

@@ -33,8 +33,10 @@ class WelcomeScreen(KioskScreen):
             yield Static(Content("Welcome to the digital wallet kiosk"), id="welcome-title-en", classes="kiosk-title")
             yield Static(Content("请选择语言  ·  Please choose your language"), classes="kiosk-subtitle")
             with Horizontal(id="welcome-languages"):
-                yield Button("中文", id="lang-zh", classes="kiosk-button", variant="primary")
-                yield Button("English", id="lang-en", classes="kiosk-button", variant="primary")
+                # Disabled until the kiosk is ready (sync_ready), also in the very first frame.
+                ready = bool(getattr(self.app, "ready", False))
+                yield Button("中文", id="lang-zh", classes="kiosk-button", variant="primary", disabled=not ready)
+                yield Button("English", id="lang-en", classes="kiosk-button", variant="primary", disabled=not ready)
             yield Static(Content("正在启动…  Starting…"), id="welcome-status", classes="kiosk-status")
 
     def on_mount(self) -> None:

@@ -4,7 +4,7 @@ measured in the same run on the same machine (ratios are what count; absolute ti
 One module per figure; each exposes ``NAME``, ``TITLE`` and ``run(ctx) -> list[Row]``:
 
 ========== ==========================================================================
-startup    cold start to the sign-in screen's first frame, and its peak RSS
+startup    first frame and usable sign-in (vs a Textual + SQLAlchemy app), kiosk, RSS
 lookup     customer lookup in the core (phone prefix, ID fragment, 2/3-char names)
 keystroke  keystroke to updated results in the lookup screen (Pilot press + pause)
 posting    one cash-in through the full service vs raw sqlite3 doing the same writes

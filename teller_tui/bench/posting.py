@@ -190,7 +190,30 @@ def measure(data: DataSet, ctx: Context, *, label: str) -> Row:
                     unit="ms", fmt=lambda v: f"{v:,.2f} ms", service_mean_ms=sum(svc) / len(svc) * 1000,
                     raw_mean_ms=sum(raw) / len(raw) * 1000, service_per_s=1 / median(svc), raw_per_s=1 / median(raw))
     row.reference = f"{r_ms:,.2f} ms (raw driver, same writes)"
+    count = statements_per_cash_in(services, actor, targets)
+    row.values["statements_per_cash_in"] = count
+    row.detail = (row.detail + f"; {count} SQL statements per cash-in").strip("; ")
     return row
+
+
+def statements_per_cash_in(services: Any, actor: Actor, targets: list[tuple[int, int, int, str]]) -> int:
+    """SQL statements one (warm) cash-in sends, counted on the engine (tests/test_posting_statements.py pins it)."""
+    from sqlalchemy import event
+
+    from teller_tui.common.money import Money
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    engine = services.db.write_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        services.cash.cash_in(actor, targets[0][0], Money(AMOUNT_MINOR), idempotency_key=f"bench-count-{uuid.uuid4().hex}")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(seen)
 
 
 def run(ctx: Context) -> list[Row]:

@@ -20,7 +20,7 @@ from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.settings import Settings
 from teller_tui.db.ddl import resync_id_sequences_statements
 from teller_tui.db.engine import Database
-from teller_tui.db.schema import MIGRATIONS_DIR
+from teller_tui.db.revisions import MIGRATIONS_DIR
 from teller_tui.demo.people import People, tier_for
 from teller_tui.ledger.accounts import points_code, wallet_code
 from teller_tui.models.types import UTCDateTime

@@ -73,7 +73,7 @@ from teller_tui.desk.teller_limits import TellerLimits
 from teller_tui.desk.wallet_sides import entry_wallet, read_wallet_side, select_wallet_side
 from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit, entry_facts
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
-from teller_tui.models import JournalEntry, LedgerAccount
+from teller_tui.models import JournalEntry
 from teller_tui.wallets.blocks import blocked_refusal, is_blocked
 from teller_tui.notify.postings import notify_entry
 from teller_tui.risk.blocking import PostingGate
@@ -313,11 +313,10 @@ class CashService:
                         cumulative=Money(chk.customer_before + amount.minor, amount.currency))
             balances: dict[int, int] = {}
             if not result.replayed:
-                # The source account's totals after the entry (still locked by this transaction).
-                la = LedgerAccount.__table__  # type: ignore[attr-defined]
-                totals = s.execute(cached_statement("account_totals", lambda: select(la.c.credits_posted, la.c.debits_posted)
-                                         .where(la.c.id == bindparam("acct"))), {"acct": src.wallet.account_id}).one()
-                src.account.credits_posted, src.account.debits_posted = totals.credits_posted, totals.debits_posted
+                # The source account's totals as the ledger left them (its own UPDATE, under this
+                # transaction's lock): not read again.
+                after = {acct: (dr, cr) for acct, dr, cr in result.totals}
+                src.account.debits_posted, src.account.credits_posted = after[src.wallet.account_id]
                 balances[src.wallet.account_id] = src.balance
                 detail: dict[str, Any] = {**entry_facts((result, actor.staff_id)), "amount": amount.plain(), "currency": amount.currency,
                                           "reference": result.reference, "balance_after": Money(

@@ -137,6 +137,9 @@ class EntryResult:
     customer_id: int | None
     reverses_entry_id: int | None = None
     replayed: bool = False
+    #: (account id, debits posted, credits posted) of each account the entry moved, as this entry
+    #: left them inside the posting transaction (empty for a replay): callers need not re-read them.
+    totals: tuple[tuple[int, int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,9 +412,11 @@ class Ledger:
         la = _table(LedgerAccount)
         add_totals = _stmt("account_add_posted", lambda: la.update().where(la.c.id == bindparam("acct")).values(
             debits_posted=la.c.debits_posted + bindparam("dr"), credits_posted=la.c.credits_posted + bindparam("cr")))
+        totals_after: list[tuple[int, int, int]] = []
         for account_id, (dr, cr) in sorted(per_account.items()):  # account-id order, as locked
             session.execute(add_totals, {"acct": account_id, "dr": dr, "cr": cr})
             acct = accounts[account_id]
+            totals_after.append((account_id, acct.debits_posted + dr, acct.credits_posted + cr))
             _sync_cached_account(session, account_id, debits_posted=acct.debits_posted + dr,
                                  credits_posted=acct.credits_posted + cr)
         lh = _table(LedgerHead)
@@ -423,6 +428,7 @@ class Ledger:
             legs=tuple(PostedLeg(leg.account_id, accounts[leg.account_id].code, leg.amount, leg.currency)
                        for leg in req.legs),
             memo=req.memo, customer_id=req.customer_id, reverses_entry_id=reverses_entry_id,
+            totals=tuple(totals_after),
         )
 
     def reverse(self, session: Session, entry_id: int, *, idempotency_key: str, actor_id: int | None,
