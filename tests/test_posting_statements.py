@@ -22,8 +22,10 @@ from teller_tui.desk.cash_types import new_idempotency_key as key
 #: SQL statements sent for one cash-in on SQLite, ``BEGIN IMMEDIATE`` included (COMMIT is not a
 #: cursor statement). 38 before the ledger returned the totals it wrote (no re-read); known repeats
 #: left: the idempotency key (2 reads), the business day (3), the drawer's last event (2), the
-#: receipt's entry and legs (2, read back in the same transaction).
-CASH_IN_STATEMENTS = 37
+#: receipt's entry and legs (2, read back in the same transaction). 38 since the one notification
+#: writer (teller_tui/notify/postings.py) reads the payer's wallet and customer once per posting
+#: (4 statements: wallets, customer, contacts, the outbox row's existence, then 1 insert; was 3 + 1).
+CASH_IN_STATEMENTS = 38
 
 
 @contextmanager
