@@ -23,8 +23,8 @@ from teller_tui.desk.cash_types import new_idempotency_key as key
 #: cursor statement). 38 before the ledger returned the totals it wrote (no re-read); known repeats
 #: left: the idempotency key (2 reads), the business day (3), the drawer's last event (2), the
 #: receipt's entry and legs (2, read back in the same transaction). 38 since the one notification
-#: writer (teller_tui/notify/postings.py) reads the payer's wallet and customer once per posting
-#: (4 statements: wallets, customer, contacts, the outbox row's existence, then 1 insert; was 3 + 1).
+#: writer (teller_tui/notify/postings.py) replaced the counter's own: one more read (the wallets the
+#: entry moved, then the customer, contacts, the outbox row's existence and its insert).
 CASH_IN_STATEMENTS = 38
 
 
