@@ -100,3 +100,28 @@ def test_demo_command_no_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ca
     assert "teller1" in out and "teller-demo-pass" in out
     assert main(["demo", "--customers", "10", "--no-run"]) == 1
     assert "--force" in capsys.readouterr().err
+
+
+def test_demo_customers_can_use_the_kiosk(tmp_path: Path) -> None:
+    """The first customers get the documented demo PIN, so the kiosk and the customer display can
+    be tried on the demo branch; everyone else has none."""
+    from sqlalchemy import select
+
+    from teller_tui.demo.build import DEMO_PIN, KIOSK_CUSTOMERS
+    from teller_tui.models import Customer
+    from teller_tui.services import make_services
+
+    settings, summary = _build(tmp_path, "pins", customers=6)
+    assert len(summary.kiosk_phones) == KIOSK_CUSTOMERS
+    services = make_services(settings)
+    try:
+        with services.db.read() as s:
+            customers = s.execute(select(Customer).order_by(Customer.id)).scalars().all()
+        with_pin = [c for c in customers if c.pin_hash]
+        assert [c.phone for c in with_pin] == list(summary.kiosk_phones)
+        from teller_tui.auth.passwords import verify_pin
+
+        assert verify_pin(with_pin[0].pin_hash or "", DEMO_PIN)
+        assert not verify_pin(with_pin[0].pin_hash or "", "111111")
+    finally:
+        services.db.dispose()

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def cmd_demo(args: argparse.Namespace) -> int:
     import sys
 
-    from teller_tui.demo.build import build_demo
+    from teller_tui.demo.build import DEMO_PIN, build_demo
     from teller_tui.demo.staff import iter_staff_table
     from teller_tui.common.settings import load_settings
 
@@ -32,6 +32,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("Sign-ins (user / role / password / authenticator secret):")
     for user, role, password, secret in iter_staff_table():
         print(f"  {user:<8} {role:<10} {password:<18} {secret}")
+    if summary.kiosk_phones:
+        print(f"Kiosk and customer display: phone {', '.join(summary.kiosk_phones)} with PIN {DEMO_PIN}")
     if args.no_run:
         return 0
     launch = getattr(args, "launch_app", None)

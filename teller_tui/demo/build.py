@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from teller_tui.audit.trail import AuditTrail
+from teller_tui.auth.passwords import hash_pin
 from teller_tui.auth.roles import Role
 from teller_tui.branch.setup import open_demo_drawer
 from teller_tui.common.clock import Clock, FakeClock
@@ -51,6 +52,7 @@ class DemoSummary:
     active_customers: int
     entries: int
     seconds: float
+    kiosk_phones: tuple[str, ...] = ()  # customers given DEMO_PIN, to try the kiosk and the customer display
 
 
 def _nonempty(database: Database) -> bool:
@@ -107,6 +109,7 @@ def build_demo(settings: Settings, *, customers: int = 1000, seed: int = 1, forc
             entries = post_history(database, settings, clock, rng, ids, staff, branch, real_now,
                                    lambda n: bar.advance(t_hist, n))
             _finish(database, settings, clock, customers, seed)
+            phones = _kiosk_pins(database, [w[0] for w in ids[:KIOSK_CUSTOMERS]])
             _open_drawers(database, settings, drawer_float)
         if database.dialect == "sqlite":
             with database.write_engine.connect() as conn:
@@ -115,7 +118,26 @@ def build_demo(settings: Settings, *, customers: int = 1000, seed: int = 1, forc
         url = database.display_url
     finally:
         database.dispose()
-    return DemoSummary(url, customers, active, entries, time.monotonic() - started)
+    return DemoSummary(url, customers, active, entries, time.monotonic() - started, phones)
+
+
+#: The demo's kiosk PIN (README "Demo sign-ins"); the first KIOSK_CUSTOMERS customers have it.
+DEMO_PIN = "258036"
+KIOSK_CUSTOMERS = 3
+
+
+def _kiosk_pins(database: Database, ids: list[int]) -> tuple[str, ...]:
+    """Give the first customers a wallet PIN, so that the kiosk and the customer display can be
+    tried on the demo branch; their phone numbers are printed with the staff sign-ins."""
+    if not ids:
+        return ()
+    pin_hash = hash_pin(DEMO_PIN)  # one hash for all: argon2 is slow on purpose
+    with database.write() as s:
+        s.execute(text("UPDATE customer SET pin_hash = :h WHERE id IN :ids")
+                  .bindparams(bindparam("ids", expanding=True)), {"h": pin_hash, "ids": list(ids)})
+        rows = s.execute(text("SELECT phone FROM customer WHERE id IN :ids ORDER BY id")
+                         .bindparams(bindparam("ids", expanding=True)), {"ids": list(ids)}).scalars().all()
+    return tuple(str(p) for p in rows)
 
 
 def _finish(database: Database, settings: Settings, clock: Clock, customers: int, seed: int) -> None:
