@@ -171,10 +171,11 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     auth = AuthService(db, clock, settings, audit, secretbox=box)
     templates = Templates.load()
     outbox = Outbox(clock, templates=templates, locale=settings.locale, bank_name=settings.notify_bank_name)
-    approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy, outbox=outbox)
+    consent_gate = ConsentGate(settings, clock)
+    approvals = ApprovalService(db, clock, settings, ledger, audit, auth=auth, policy=policy, outbox=outbox,
+                                consent=consent_gate)
     staff_unlock = StaffUnlockService(db, clock, audit, approvals=approvals)
     staff_admin = StaffAdminService(db, clock, audit, box, approvals=approvals)
-    consent_gate = ConsentGate(settings, clock)
     consent = ConsentService(db, clock, audit)
     customers = CustomerService(db, clock, settings, audit=audit, tiers=tiers)
     wallets = WalletService(db, clock, settings, ledger, audit)

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlmodel import col
 
-from teller_tui.common.errors import Conflict, ValidationError
+from teller_tui.common.errors import Conflict, ConsentRequired, ValidationError
 from teller_tui.common.i18n import _
+from teller_tui.common.masks import mask_wallet
 from teller_tui.common.text import clean_text
+from teller_tui.consent.gate import CONSENTED_KINDS, ConsentGate
 from teller_tui.ledger import HoldRequest
 from teller_tui.ledger.accounts import AccountKind, wallet_code
 from teller_tui.models import Hold, LedgerAccount, Wallet
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from teller_tui.ledger import Ledger
     from teller_tui.models import ApprovalRequest
 
-__all__ = ["check_hold_plan", "check_hold_row", "create_request_hold"]
+__all__ = ["check_hold_plan", "check_hold_row", "create_request_hold", "use_queue_consent"]
 
 #: Which side of each holdable kind is which: (debit side, credit side); "drawer" is the requester's own.
 _SIDES: dict[str, tuple[str, str]] = {
@@ -116,3 +118,25 @@ def create_request_hold(s: Session, ledger: Ledger, actor: Actor, spec: Approval
     if hold.replayed:
         raise Conflict(_("This request was already sent for approval."), code="approval_duplicate")
     return hold.hold_id
+
+
+def use_queue_consent(s: Session, gate: ConsentGate, actor: Actor, spec: ApprovalSpec) -> None:
+    """A cash-out or transfer sent to the queue holds the customer's money: it needs the customer's
+    consent as at the counter. The consent must be this request's (same customer, source wallet,
+    amount, payee and form key) and is used up here, with the request it is bound to
+    (``spec.consent_id`` is in the request hash); a rejected or withdrawn request needs a new one."""
+    if spec.kind not in CONSENTED_KINDS or not gate.applies(actor):
+        return
+    agreement = spec.consent
+    if agreement is None or spec.consent_id is None:
+        raise ConsentRequired(_("The customer must agree: their PIN on the customer display, or an ID "
+                                "re-check"), spec=agreement)
+    wallet = s.get(Wallet, agreement.wallet_id) if agreement.wallet_id is not None else None
+    payee_ok = spec.kind != "transfer" or (len(spec.accounts) == 2 and mask_wallet(spec.accounts[1]) in agreement.payee)
+    if not (agreement.kind == spec.kind and agreement.customer_id == spec.customer_id
+            and agreement.amount == spec.amount and spec.hold is not None
+            and agreement.binding == spec.hold.idempotency_key and wallet is not None
+            and bool(spec.accounts) and wallet.number == spec.accounts[0] and payee_ok):
+        raise ConsentRequired(_("The customer's consent does not match this request (changed, expired or "
+                                "used): ask again"), spec=agreement, code="consent_stale")
+    gate.require(s, actor, agreement, spec.consent_id)

@@ -44,7 +44,7 @@ from sqlmodel import Session, col
 
 from teller_tui.approvals.actions import ACTIONS
 from teller_tui.approvals.dashboard import DashboardData, read_dashboard
-from teller_tui.approvals.holds import check_hold_row, create_request_hold
+from teller_tui.approvals.holds import check_hold_row, create_request_hold, use_queue_consent
 from teller_tui.approvals.expiry import expire_request, expire_requests, overdue_requests
 from teller_tui.approvals.large_value import LargeValueView, large_value_reports, record_large_value
 from teller_tui.approvals.policy import LARGE_CASH_RULE, ApprovalPolicy, Facts, PolicyHit
@@ -62,6 +62,7 @@ from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
 from teller_tui.common.text import clean_text
+from teller_tui.consent.gate import ConsentGate
 from teller_tui.db.engine import Database
 from teller_tui.ledger import EntryResult, HoldRequest, Ledger, entry_facts
 from teller_tui.ledger.business_day import Dating, current_business_date
@@ -77,9 +78,9 @@ __all__ = ["ApprovalService"]
 
 class ApprovalService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 *, auth: AuthService, policy: ApprovalPolicy, outbox: Outbox) -> None:
+                 *, auth: AuthService, policy: ApprovalPolicy, outbox: Outbox, consent: ConsentGate) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self.auth, self.policy, self.outbox = auth, policy, outbox
+        self.auth, self.policy, self.outbox, self.consent = auth, policy, outbox, consent
 
     def evaluate(self, facts: Facts) -> list[PolicyHit]:
         return self.policy.evaluate(facts, self.settings)
@@ -127,6 +128,7 @@ class ApprovalService:
         self._check_requester(actor, spec)
         now = self.clock.now()
         with self.db.write() as s:
+            use_queue_consent(s, self.consent, actor, spec)  # a queued cash-out needs the customer's consent too
             row = self._new_row(actor, spec, mode=ApprovalMode.REMOTE, status=ApprovalStatus.PENDING, now=now,
                                 source_of_funds=source_of_funds, purpose=purpose)
             if spec.hold is not None:

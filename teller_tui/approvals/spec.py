@@ -17,6 +17,7 @@ from teller_tui.approvals.actions import action_title
 from teller_tui.common.formatting import format_money
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
+from teller_tui.consent.spec import ConsentSpec
 
 __all__ = ["ApprovalSpec", "HoldPlan"]
 
@@ -55,9 +56,14 @@ class ApprovalSpec:
     #: What the supervisor reviews (the risk or watch-list rule behind a neutral ``reasons``): shown on the
     #: supervisor's own screen (the approvals queue) only, never on the teller's, which a customer can see.
     review: tuple[str, ...] = ()
+    #: A cash-out or transfer at the counter: what the customer agreed to and the consent's id. The
+    #: queue (ApprovalService.request) uses the consent up when it holds the funds; the id is bound.
+    consent: ConsentSpec | None = None
+    consent_id: int | None = None
 
     def canonical(self) -> dict[str, Any]:
-        return {
+        bound: dict[str, Any] = {} if self.consent_id is None else {"consent_id": self.consent_id}
+        return {**bound,
             "action": self.kind,
             "amount": self.amount.minor if self.amount is not None else None,
             "currency": self.amount.currency if self.amount is not None else None,

@@ -30,7 +30,11 @@ if TYPE_CHECKING:
     from teller_tui.common.clock import Clock
     from teller_tui.common.settings import Settings
 
-__all__ = ["ConsentGate", "pin_required"]
+__all__ = ["CONSENTED_KINDS", "ConsentGate", "pin_required"]
+
+
+#: Counter postings that need the customer's consent (their PIN on the display, or an ID re-check).
+CONSENTED_KINDS: tuple[str, ...] = ("cash_out", "transfer")
 
 
 def pin_required(s: Session, branch_code: str) -> bool:

@@ -37,7 +37,7 @@ from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, Valid
 from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
 from teller_tui.consent.gate import pin_required
-from teller_tui.consent.spec import ConsentSpec, ConsentStatus, ConsentTicket
+from teller_tui.consent.spec import CONSENT_KINDS, ConsentSpec, ConsentStatus, ConsentTicket
 from teller_tui.models import ConsentPolicy, ConsentRequest, Customer, PinpadPairing
 from teller_tui.models.cases import CustomerNeeds
 
@@ -123,6 +123,8 @@ class ConsentService:
     @guarded("consent")
     def request(self, actor: Actor, what: ConsentSpec) -> ConsentTicket:
         require_role(actor, *COUNTER_ROLES)
+        if what.kind not in CONSENT_KINDS or what.kind == "pin_reset":  # a PIN reset only after the ID check
+            raise ValidationError(_("This consent cannot be asked for here."), code="consent_kind")
         with self.db.write() as s:
             row = self._new(s, actor, what)
             self.audit.append(s, actor, "consent_request", subject=what.wallet or str(what.customer_id),

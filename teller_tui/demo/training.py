@@ -20,14 +20,16 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlmodel import col
 
 from teller_tui.audit.trail import Actor
 from teller_tui.auth.roles import Role
 from teller_tui.auth.service import system_actor
 from teller_tui.auth.totp import new_secret
+from teller_tui.common.errors import Conflict
 from teller_tui.common.files import write_private_file
+from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
 from teller_tui.demo.build import DemoSummary, build_demo
@@ -57,6 +59,7 @@ def build_training(live: Settings, *, customers: int = 200, seed: int = 7, force
     settings = training_settings(live)
     settings.ensure_home()
     if force:
+        _refuse_foreign_database(settings)
         _archive_results(settings)
     demo = build_demo(settings, customers=customers, seed=seed, force=force, progress=progress,
                       drawer_float=TRAINING_FLOAT)
@@ -69,6 +72,27 @@ def build_training(live: Settings, *, customers: int = 200, seed: int = 7, force
     finally:
         database.dispose()
     return TrainingSummary(demo, count, str(settings.home))
+
+
+def _refuse_foreign_database(settings: Settings) -> None:
+    """``--force`` rebuilds only a training database: one with audit records but no training marker
+    is somebody's books (a live database reached through another spelling of its URL)."""
+    url = settings.effective_database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return
+    database = open_database(settings, check_schema=False)
+    try:
+        if not inspect(database.read_engine).has_table("audit_record"):
+            return
+        with database.read() as s:
+            used = s.execute(select(col(AuditRecord.seq)).limit(1)).first() is not None
+            marked = s.execute(select(col(AuditRecord.seq)).where(col(AuditRecord.action) == MARKER_ACTION)
+                               .limit(1)).first() is not None
+    finally:
+        database.dispose()
+    if used and not marked:
+        raise Conflict(_("That database is not a training database: it will not be rebuilt."),
+                       code="training_url")
 
 
 def _archive_results(settings: Settings) -> None:

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 def cash_spec(actor: Actor, kind: str, amount: Money, memo: str, key: str, src: WalletSide, dst: WalletSide | None,
               legs: tuple[Leg, ...], *, rules: Sequence[str], reasons: Sequence[str],
-              review: Sequence[str] = ()) -> ApprovalSpec:
+              review: Sequence[str] = (), consent: ConsentSpec | None = None,
+              consent_id: int | None = None) -> ApprovalSpec:
     """Cash in / cash out / transfer; with a hold plan (two legs) for the remote approval queue."""
     hold = None
     if len(legs) == 2:
@@ -36,7 +37,8 @@ def cash_spec(actor: Actor, kind: str, amount: Money, memo: str, key: str, src: 
                         accounts=accounts, customer_id=src.wallet.customer_id, reason=memo,
                         rules=tuple(rules), reasons=tuple(reasons), review=tuple(review),
                         customer_name=src.customer.full_name if src.customer else "", hold=hold,
-                        legs=tuple((leg.account_id, leg.amount) for leg in legs))
+                        legs=tuple((leg.account_id, leg.amount) for leg in legs), consent=consent,
+                        consent_id=consent_id)
 
 
 def reversal_spec(actor: Actor, entry_id: int, side: WalletSide, amount: Money, reason: str,

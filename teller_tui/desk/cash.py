@@ -58,6 +58,7 @@ from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
 from teller_tui.common.watermark import TRAINING_WATERMARK
+from teller_tui.consent.gate import CONSENTED_KINDS
 from teller_tui.desk.cash_checks import (CashCheck, apply_risk_blocks, check_drawer_cash, counter_refusal, fmt,
                                          limits_left)
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
@@ -285,11 +286,12 @@ class CashService:
                                         drawer_account_id=legs[1].account_id if kind == EntryKind.CASH_OUT else None)
                 if chk.refusal is not None:
                     raise chk.refusal
-                if kind in (EntryKind.CASH_OUT, EntryKind.TRANSFER):  # the customer's own consent first
-                    agreed = self.consent.require(s, actor, consent_spec(kind, amount, key, src, dst), consent_id)
+                agreement = consent_spec(kind, amount, key, src, dst) if kind in CONSENTED_KINDS else None
+                if agreement is not None:  # the customer's own consent first
+                    agreed = self.consent.require(s, actor, agreement, consent_id)
                 grant = self.approvals.check(s, cash_spec(actor, kind, amount, memo, key, src, dst, legs,
-                                                          rules=chk.rules, reasons=chk.reasons,
-                                                          review=chk.review),
+                                                          rules=chk.rules, reasons=chk.reasons, review=chk.review,
+                                                          consent=agreement, consent_id=consent_id),
                                              approval_id=approval_id)
             meta: dict[str, Any] = {"wallet": src.wallet.number, **(agreed.facts() if agreed else {})}
             if dst is not None:

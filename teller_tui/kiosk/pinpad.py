@@ -201,7 +201,8 @@ class PinpadService:
         require_role(actor, KIOSK_ROLE)
         with self.db.read() as s:
             row = self._open_request(s, actor, link, request_id)
-            if row.kind != "pin_reset":
+            if row.kind != "pin_reset" or row.method != "id_check" or not row.document_last4:
+                # only ConsentService.begin_pin_reset makes these, after the teller's ID check
                 raise Conflict(_("This request is not a PIN reset."), code="consent_kind")
             c = s.get(Customer, row.customer_id)
             assert c is not None

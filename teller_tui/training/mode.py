@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlmodel import col
 
 from teller_tui.common.errors import Conflict
@@ -48,9 +50,26 @@ def training_settings(live: Settings) -> Settings:
             raise Conflict(_("Training on PostgreSQL needs its own database: set TELLER_TRAINING_DATABASE_URL."),
                            code="training_url")
         url = f"sqlite:///{home / 'teller.db'}"
-    if url == live.effective_database_url:
+    if same_database(url, live.effective_database_url):
         raise Conflict(_("The training database must not be the live database."), code="training_url")
     return live.as_training(home, url)
+
+
+def same_database(a: str, b: str) -> bool:
+    """Whether two URLs name the same database however they are spelled: the resolved file for
+    SQLite; host, port and database name for PostgreSQL (driver, user and options aside)."""
+    try:
+        ua, ub = make_url(a), make_url(b)
+    except ArgumentError:
+        return a.strip() == b.strip()
+    if ua.get_backend_name() != ub.get_backend_name():
+        return False
+    if ua.get_backend_name() == "sqlite":
+        return Path(ua.database or "").expanduser().resolve() == Path(ub.database or "").expanduser().resolve()
+    def where(u: URL) -> tuple[str, int, str]:
+        host = (u.host or "localhost").lower()
+        return ("localhost" if host in ("127.0.0.1", "::1") else host, u.port or 5432, u.database or "")
+    return where(ua) == where(ub)
 
 
 def require_training_built(settings: Settings) -> None:
