@@ -143,7 +143,7 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "key": "k-auth", "wallet": "8800 0000 0001", "submission": Submission("k-auth", "cash_in", "nobody", "w", "¥1.00",
                                                              "2026-12-03T00:00:00+00:00"),
         "query": "锁定", "locale": "zh_CN", "article_id": "lost-phone", "screen": "cash",
-        "revision_id": 1, "revised": ArticleText("lost-phone", "en", "t", (), (), (), "b"),
+        "revision_id": 1, "conflict_id": 1, "take": "local", "merged": None, "revised": ArticleText("lost-phone", "en", "t", (), (), (), "b"),
         "role": "teller", "session": None, "step": "identity", "supervisor": None, "text": "a note",
         "tier": 2, "to_wallet_id": world.wallet2_id, "username": "nobody", "wallet_id": world.wallet_id,
         "t": Tender("cash_in", Money.of("1"), {}, Money.of("1"), Money.of("0"), {}),
