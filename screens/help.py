@@ -161,9 +161,10 @@ class HelpScreen(TellerScreen[None]):
         Binding("escape", "close", N_("Back"), id="help.close"),
         Binding("f1", "close", N_("Back"), id="help.close_f1", show=False),
         Binding("down", "to_list", N_("Articles"), id="help.to_list", show=False),
-        Binding("ctrl+f", "to_search", N_("Search"), id="help.search"),
-        Binding("f2", "tab('help-tab-articles')", N_("Articles"), id="help.tab_articles"),
-        Binding("f3", "tab('help-tab-screen')", N_("Purpose and keys"), id="help.tab_screen"),
+        Binding("ctrl+f", "to_search", N_("Search"), id="help.search", show=False),
+        # The tabs' labels name F2 and F3, so the footer need not.
+        Binding("f2", "tab('help-tab-articles')", N_("Articles"), id="help.tab_articles", show=False),
+        Binding("f3", "tab('help-tab-screen')", N_("Purpose and keys"), id="help.tab_screen", show=False),
         Binding("f4", "new_article", N_("New article"), id="help.new_article"),
         Binding("f9", "review", N_("Articles to review"), id="help.review"),
     ]

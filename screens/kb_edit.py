@@ -215,6 +215,7 @@ class ReviewListScreen(DeskScreenMixin, TellerScreen[None]):
         options = self.query_one("#kb-review-list", OptionList)
         options.clear_options()
         self.revisions = {}
+        waiting = {(r.article.article_id, r.article.locale) for r in revisions if r.status == KbStatus.PENDING}
         for rev in revisions:
             key = str(rev.revision_id)
             self.revisions[key] = rev
@@ -222,6 +223,8 @@ class ReviewListScreen(DeskScreenMixin, TellerScreen[None]):
             if rev.status == KbStatus.CONFLICT:
                 text = _("CONFLICT {title} ({locale}): a shipped update met a local revision").format(
                     title=clean(rev.article.title), locale=language)
+                if (rev.article.article_id, rev.article.locale) in waiting:
+                    text += " " + _("(a revision of it waits for review)")
             else:
                 text = _("{title} ({locale}, version {version}) by {author}").format(
                     title=clean(rev.article.title), locale=language, version=rev.version, author=clean(rev.author))

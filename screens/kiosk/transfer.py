@@ -114,7 +114,7 @@ class KioskTransferScreen(KioskScreen):
     def _confirm(self, wallet_id: int, payee: str, preview: TransferPreview) -> None:
         self.busy = False
         if not preview.allowed:
-            self.status(preview.refusal or "")
+            self._refused(preview.refusal or "", preview.refusal_code)
             return
         self.status("", error=False)
 
