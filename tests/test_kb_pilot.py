@@ -396,3 +396,25 @@ async def test_conflicts_are_resolved_by_keys_and_published_by_a_second_person(d
     assert kb.sync_shipped(sup, shipped).conflicts == 0  # answered: not raised again
     with services.db.read() as s:
         assert services.audit.recent(s, action="kb_resolve")
+
+
+async def test_f1_on_the_lookup_lists_the_lookup_articles(desk: Desk) -> None:
+    from screens.help import HelpScreen
+    from screens.lookup import LookupScreen
+
+    app = desk.app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await desk.start(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        lookup = app.screen
+        assert isinstance(lookup, LookupScreen)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        expected = [a.article_id for a in desk.services.kb.for_screen(desk.actor, "lookup", "en")]
+        assert "kiosk-pin-locked" in expected and listed(app) == expected
+        assert all(not a.startswith("customer-") for a in listed(app))  # never the kiosk's customer articles
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is lookup
