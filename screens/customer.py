@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Static
 
 from teller_tui.common.errors import ApprovalRequired, DatabaseUnavailable
 from teller_tui.common.formatting import format_date, format_datetime, format_dr_cr, format_money
-from teller_tui.common.i18n import N_, _
+from teller_tui.common.i18n import N_, _, get_locale
 from teller_tui.desk.customer_views import KYC_LABELS, RISK_LABELS
 from teller_tui.desk.inflight_service import OutcomeUnknown, submit_tracked
 
@@ -115,6 +115,9 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         "(your own, today, once)\n"
         "- **PgDn/PgUp** older or newer history\n"
         "- **F8** customer service: cases, refusals explained, notes, needs, lost phone\n"
+        "- **F1** help; when the customer's PIN is locked, a wallet frozen or blocked, the identity "
+        "document expired or a class limit reached, its articles come first (the line above the history "
+        "names them)\n"
         "- **Esc** goes back"
     )
 
@@ -135,6 +138,9 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
             super().__init__()
             self.error = error
 
+    #: The customer's situation as refusal codes (situation_codes): F1 lists their articles first.
+    help_situation: tuple[str, ...] = ()
+
     def __init__(self, customer_id: int, *, then: str | None = None) -> None:
         super().__init__()
         self.customer_id = customer_id
@@ -153,6 +159,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
             wallets: DataTable[Any] = DataTable(id="customer-wallets", cursor_type="row")
             yield wallets
             yield Static("", id="customer-limits")
+            yield Static("", id="customer-kb")
             yield Static(Content(_("History")), id="customer-history-title", classes="section-title")
             history: DataTable[Any] = DataTable(id="customer-history", cursor_type="row", zebra_stripes=True)
             yield history
@@ -225,6 +232,8 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         self._select_wallet(self._cursor_wallet_id(), reset=first_load or keep not in ids)
         self._show_extra(view, message.needs)
         self._load_notices(view.customer_id)
+        self.help_situation = situation_codes(view)
+        self._load_situation_articles(self.help_situation)
         if first_load:
             table.focus()
             if self.then in ("cash_in", "cash_out", "transfer"):
@@ -307,6 +316,25 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
                                            format_date(note.at), " ", clean(note.author), ": ",
                                            clean(note.text)))
         self.query_one("#customer-extra", Static).update(Content("\n").join(pieces))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="customer-kb")
+    def _load_situation_articles(self, codes: tuple[str, ...]) -> None:
+        titles: list[str] = []
+        try:
+            for code in codes:
+                article = self.services.kb.for_refusal(self.actor, code, get_locale(), screen="customer")
+                if article is not None and article.title not in titles:
+                    titles.append(article.title)
+        except Exception:  # noqa: BLE001 - the line is a pointer; F1 still lists the articles
+            return
+        self.app.call_from_thread(self._show_situation_articles, titles)
+
+    def _show_situation_articles(self, titles: list[str]) -> None:
+        """One line naming the articles for this customer's situation (PIN locked, frozen …), offered by F1."""
+        widget = self.query_one("#customer-kb", Static)
+        widget.display = bool(titles)
+        widget.update(Content.assemble((_("F1 help for this customer:") + " ", "bold"),
+                                       clean(" · ".join(titles))) if titles else "")
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="customer-notices")
     def _load_notices(self, customer_id: int) -> None:
@@ -686,3 +714,29 @@ def _document_label(id_type: str | None) -> str:
         return _(DOCUMENT_LABELS[DocumentType(id_type)])
     except ValueError:
         return clean(id_type)
+
+
+def situation_codes(view: CustomerView) -> tuple[str, ...]:
+    """The customer's situation as the refusal codes it leads to, so F1 offers the articles that explain
+    them (screens/help.py): PIN locked, a wallet frozen or blocked, the identity document expired, a class
+    limit reached on a wallet."""
+    codes: list[str] = []
+    if view.pin_locked:
+        codes.append("kiosk_pin_locked")
+    if any(w.blocked for w in view.wallets):
+        codes.append("wallet_blocked")
+    if any(w.status == "frozen" and not w.blocked for w in view.wallets):
+        codes.append("wallet_frozen")
+    if view.identity_status == "expired":
+        codes.append("id_expired")
+    for w in view.wallets:
+        lim = w.limits
+        if lim is None or w.status == "closed":
+            continue
+        if lim.daily is not None and lim.used_today.minor >= lim.daily.minor:
+            codes.append("tier_daily")
+        elif lim.yearly is not None and lim.used_year.minor >= lim.yearly.minor:
+            codes.append("tier_yearly")
+        elif lim.balance_cap is not None and w.balance.minor >= lim.balance_cap.minor:
+            codes.append("tier_balance_cap")
+    return tuple(dict.fromkeys(codes))

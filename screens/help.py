@@ -10,7 +10,13 @@ returns to it exactly as it was (a half-typed form included). What it shows:
   classes to the ``screens`` names of the articles' front matter), and a search box over the
   whole knowledge base, searched as you type in a worker;
 * after a refusal (:func:`note_refusal`), the refusal and, first in the list, the article that
-  explains its code (which article: the articles' ``refusals`` front matter, i.e. data).
+  explains its code (which article: the articles' ``refusals`` front matter, i.e. data);
+* on a customer's view, the articles for that customer's situation (PIN locked, wallet frozen or
+  blocked, identity document expired, class limit reached: the screen's ``help_situation``, codes
+  looked up like refusals) before the screen's own.
+
+The articles and the screen's purpose and keys are two tabs (F2 and F3), so each has the whole
+height at 80x24.
 
 Enter opens an article (:class:`ArticleScreen`). Supervisors and administrators revise articles
 from there (:mod:`screens.kb_edit`); F9 lists the revisions waiting for a second person.
@@ -27,7 +33,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Input, Markdown, OptionList, Static
+from textual.widgets import Input, Markdown, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from teller_tui.common.i18n import N_, _, get_locale
@@ -90,6 +96,7 @@ class ScreenHelp:
     keys: tuple[tuple[str, str], ...]  # (keys as on the keyboard, what they do)
     topic: str | None
     refusal: tuple[str, str] | None  # (code, reason shown)
+    situation: tuple[str, ...] = ()  # codes describing the customer on screen (PIN locked, frozen …)
 
 
 def _topic(screen: Screen[Any]) -> str | None:
@@ -129,7 +136,8 @@ def help_for(screen: Screen[Any]) -> ScreenHelp:
             grouped[label].append(caps)
     keys = [(" / ".join(caps), label) for label, caps in grouped.items()]
     keys.append(("F1", _("This help (Esc closes it)")))
-    return ScreenHelp(title, purpose, tuple(keys), _topic(screen), getattr(screen, "help_refusal", None))
+    return ScreenHelp(title, purpose, tuple(keys), _topic(screen), getattr(screen, "help_refusal", None),
+                      tuple(getattr(screen, "help_situation", ()) or ()))
 
 
 class HelpScreen(TellerScreen[None]):
@@ -139,18 +147,25 @@ class HelpScreen(TellerScreen[None]):
     HelpScreen #help-body { padding: 0 1; height: 1fr; }
     HelpScreen #help-title { text-style: bold; height: 1; }
     HelpScreen #help-refusal { color: $text-error; height: auto; }
+    HelpScreen #help-tabs { height: 1fr; }
+    HelpScreen #help-tabs > ContentSwitcher { height: 1fr; }
+    HelpScreen TabPane { padding: 0; height: 1fr; }
     HelpScreen #help-search { height: 3; }
     HelpScreen #help-list-label { height: 1; text-style: bold; }
     HelpScreen #help-articles { height: 1fr; min-height: 4; }
-    HelpScreen #help-about { height: 1fr; min-height: 4; border-top: solid $primary; }
-    HelpScreen #help-about Markdown { margin: 0; padding: 0; }
+    HelpScreen #help-about { height: 1fr; min-height: 4; }
+    HelpScreen #help-about Markdown { margin: 0 0 1 0; padding: 0; }
     """
 
     BINDINGS = [
         Binding("escape", "close", N_("Back"), id="help.close"),
         Binding("f1", "close", N_("Back"), id="help.close_f1", show=False),
         Binding("down", "to_list", N_("Articles"), id="help.to_list", show=False),
-        Binding("ctrl+f", "to_search", N_("Search"), id="help.search"),
+        Binding("ctrl+f", "to_search", N_("Search"), id="help.search", show=False),
+        # The tabs' labels name F2 and F3, so the footer need not.
+        Binding("f2", "tab('help-tab-articles')", N_("Articles"), id="help.tab_articles", show=False),
+        Binding("f3", "tab('help-tab-screen')", N_("Purpose and keys"), id="help.tab_screen", show=False),
+        Binding("f4", "new_article", N_("New article"), id="help.new_article"),
         Binding("f9", "review", N_("Articles to review"), id="help.review"),
     ]
 
@@ -168,13 +183,16 @@ class HelpScreen(TellerScreen[None]):
                 yield Static(Content(_("Refused: {reason}").format(reason=clean(info.refusal[1])) + "\n"
                                      + _("The first article explains it and what to tell the customer.")),
                              id="help-refusal")
-            yield Input(placeholder=_("Search the knowledge base (Chinese or English)"), id="help-search")
-            yield Static(Content(_("Articles for this screen")), id="help-list-label")
-            yield OptionList(id="help-articles")
-            with VerticalScroll(id="help-about", can_focus=True):
-                if info.purpose:
-                    yield Markdown(info.purpose, open_links=False)
-                yield Static(self._keys_content(), id="help-keys")
+            with TabbedContent(id="help-tabs", initial="help-tab-articles"):
+                with TabPane(_("F2 Articles"), id="help-tab-articles"):
+                    yield Input(placeholder=_("Search the knowledge base (Chinese or English)"), id="help-search")
+                    yield Static(Content(self._list_label()), id="help-list-label")
+                    yield OptionList(id="help-articles")
+                with TabPane(_("F3 Purpose and keys"), id="help-tab-screen"):
+                    with VerticalScroll(id="help-about", can_focus=True):
+                        if info.purpose:
+                            yield Markdown(info.purpose, open_links=False)
+                        yield Static(self._keys_content(), id="help-keys")
         yield KeyFooter()
 
     def _keys_content(self) -> Content:
@@ -183,15 +201,31 @@ class HelpScreen(TellerScreen[None]):
         lines += [f"  {keys.ljust(width)}  {label}" for keys, label in self.info.keys]
         return Content("\n".join(lines))
 
+    def _list_label(self) -> str:
+        return (_("Articles for this customer and screen") if self.info.situation
+                else _("Articles for this screen"))
+
     def on_mount(self) -> None:
         self.query_one("#help-search", Input).focus()
         self.load_screen_articles()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "review":
+        if action in ("review", "new_article"):
             session = getattr(self.app, "session", None)
             return session is not None and session.staff.role in SUPERVISING_ROLES
         return super().check_action(action, parameters)
+
+    def action_tab(self, pane: str) -> None:
+        self.query_one("#help-tabs", TabbedContent).active = pane
+        if pane == "help-tab-articles":
+            self.query_one("#help-search", Input).focus()
+        else:
+            self.query_one("#help-about").focus()
+
+    def action_new_article(self) -> None:
+        from .kb_edit import EditArticleScreen
+
+        self.app.push_screen(EditArticleScreen(None, screen=self.info.topic))
 
     # -- articles -----------------------------------------------------------------------------------
     @property
@@ -206,14 +240,15 @@ class HelpScreen(TellerScreen[None]):
             return
         locale = get_locale()
         first: list[ArticleText] = []
-        if self.info.refusal is not None:
-            found = services.kb.for_refusal(actor, self.info.refusal[0], locale, screen=self.info.topic)
-            if found is not None:
+        codes = ([self.info.refusal[0]] if self.info.refusal is not None else []) + list(self.info.situation)
+        for code in codes:
+            found = services.kb.for_refusal(actor, code, locale, screen=self.info.topic)
+            if found is not None and all(a.article_id != found.article_id for a in first):
                 first.append(found)
         listed = services.kb.for_screen(actor, self.info.topic, locale) if self.info.topic else []
         seen = {a.article_id for a in first}
         articles = first + [a for a in listed if a.article_id not in seen]
-        self.app.call_from_thread(self._show_articles, [(a, "") for a in articles], _("Articles for this screen"))
+        self.app.call_from_thread(self._show_articles, [(a, "") for a in articles], self._list_label())
 
     def _no_kb(self) -> None:
         self.query_one("#help-search", Input).disabled = True
@@ -273,11 +308,11 @@ class HelpScreen(TellerScreen[None]):
         self.dismiss(None)
 
     def action_to_list(self) -> None:
-        if self.showing:
+        if self.showing and self.query_one("#help-tabs", TabbedContent).active == "help-tab-articles":
             self.query_one("#help-articles", OptionList).focus()
 
     def action_to_search(self) -> None:
-        self.query_one("#help-search", Input).focus()
+        self.action_tab("help-tab-articles")
 
     def action_review(self) -> None:
         from .kb_edit import ReviewListScreen

@@ -5,10 +5,16 @@ Keyboard only:
 * on an article (:class:`~screens.help.ArticleScreen`), **F4** opens :class:`EditArticleScreen`
   with the published text: title, tags (comma-separated) and the Markdown body; **F10** sends it
   for review (``services.kb.propose``: stored as *pending*, audited), **Esc** leaves without sending;
+* **F4** on the help screen opens the same editor for a *new* article (its name, the screens that
+  offer it, and whether it is written for customers, i.e. shown on the kiosk), in the language
+  the app is in; it is proposed and reviewed like a revision;
 * **F9** on the help screen (or "Articles to review" in the palette) lists the pending revisions
-  (:class:`ReviewListScreen`); **Enter** shows one (:class:`RevisionScreen`), **F10** publishes
-  it, **F8** rejects it (``services.kb.review``). The core refuses the author's own review
-  (code ``same_person``), whatever this screen shows: four eyes are the core's rule.
+  and the shipped updates that met a local revision (*conflicts*) (:class:`ReviewListScreen`);
+  **Enter** shows one: a revision (:class:`RevisionScreen`: **F10** publishes it, **F8** rejects
+  it, ``services.kb.review``) or a conflict (:class:`ConflictScreen`: **F5** keep the local text,
+  **F6** take the shipped one, **F4** merge by editing; each becomes a pending revision,
+  ``services.kb.resolve_conflict``). The core refuses the author's own review (code
+  ``same_person``), whatever this screen shows: four eyes are the core's rule.
 """
 
 from __future__ import annotations
@@ -20,11 +26,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Input, Label, Markdown, OptionList, Static, TextArea
+from textual.widgets import Checkbox, Input, Label, Markdown, OptionList, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.option_list import Option
 
-from teller_tui.common.i18n import N_, _
-from teller_tui.kb.articles import ArticleText
+from teller_tui.common.i18n import N_, _, get_locale
+from teller_tui.kb.articles import SCREENS, ArticleText
 from teller_tui.models.kb import KbStatus
 
 from .base import TellerScreen
@@ -35,7 +41,7 @@ from .widgets.safe import clean
 if TYPE_CHECKING:
     from teller_tui.kb.service import KbRevision
 
-__all__ = ["EditArticleScreen", "ReviewListScreen", "RevisionScreen"]
+__all__ = ["ConflictScreen", "EditArticleScreen", "ReviewListScreen", "RevisionScreen"]
 
 #: Languages by their own names (the same whatever the UI language).
 LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
@@ -52,6 +58,7 @@ class EditArticleScreen(DeskScreenMixin, TellerScreen[bool]):
     DEFAULT_CSS = """
     EditArticleScreen #kb-edit { padding: 0 1; height: 1fr; }
     EditArticleScreen #kb-edit Input { height: 3; }
+    EditArticleScreen #kb-edit Input.-textual-compact { height: 1; margin-bottom: 1; }
     EditArticleScreen #kb-edit-body { height: 1fr; min-height: 6; }
     EditArticleScreen .kb-edit-label { height: 1; }
     """
@@ -61,33 +68,67 @@ class EditArticleScreen(DeskScreenMixin, TellerScreen[bool]):
         Binding("f10", "propose", N_("Send for review"), id="kb_edit.propose", priority=True),
     ]
 
-    def __init__(self, article: ArticleText) -> None:
+    def __init__(self, article: ArticleText | None, *, screen: str | None = None,
+                 conflict_id: int | None = None) -> None:
+        """``article`` None: a new article (offered on ``screen`` to start with); ``conflict_id``: the
+        text is a merge answering that conflict."""
         super().__init__()
-        self.article = article
+        self.new = article is None
+        self.article = article or ArticleText("", get_locale(), "", (), (screen,) if screen else (), (), "")
+        self.conflict_id = conflict_id
         self.sending = False
 
     def compose(self) -> ComposeResult:
         a = self.article
+        language = LANGUAGES.get(a.locale, a.locale)
         with Vertical(id="kb-edit"):
-            yield Static(Content(_("Revise: {title} ({locale})").format(title=clean(a.title), locale=LANGUAGES.get(a.locale, a.locale))),
-                         id="kb-edit-title")
+            if self.new:
+                head = _("New article ({locale})").format(locale=language)
+            elif self.conflict_id is not None:
+                head = _("Merge: {title} ({locale})").format(title=clean(a.title), locale=language)
+            else:
+                head = _("Revise: {title} ({locale})").format(title=clean(a.title), locale=language)
+            yield Static(Content(head), id="kb-edit-title")
+            if self.new:
+                yield Label(_("Name (lower-case words joined by hyphens, e.g. branch-parking)"),
+                            classes="kb-edit-label")
+                yield Input(id="kb-edit-id", compact=True)
+                yield Label(_("Screens that offer it (separated by commas: {names})").format(
+                    names=", ".join(sorted(SCREENS))), classes="kb-edit-label")
+                yield Input(", ".join(a.screens), id="kb-edit-screens", compact=True)
+                yield Checkbox(_("Written for customers (shown on the kiosk only)"), id="kb-edit-customer",
+                               compact=True)
             yield Label(_("Title"), classes="kb-edit-label")
-            yield Input(a.title, id="kb-edit-name")
+            yield Input(a.title, id="kb-edit-name", compact=self.new)
             yield Label(_("Tags (separated by commas)"), classes="kb-edit-label")
-            yield Input(", ".join(a.tags), id="kb-edit-tags")
+            yield Input(", ".join(a.tags), id="kb-edit-tags", compact=self.new)
             yield Label(_("Text (Markdown)"), classes="kb-edit-label")
             yield TextArea(a.body, id="kb-edit-body", soft_wrap=True, tab_behavior="focus")
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#kb-edit-body", TextArea).focus()
+        if self.new:
+            self.query_one("#kb-edit-id", Input).focus()
+            return
+        body = self.query_one("#kb-edit-body", TextArea)
+        body.focus()
+        body.move_cursor(body.document.end)  # a revision usually adds to the end
+        body.scroll_cursor_visible()
+
+    @staticmethod
+    def _items(value: str) -> tuple[str, ...]:
+        return tuple(t.strip() for t in value.replace("，", ",").split(",") if t.strip())
 
     def revised(self) -> ArticleText:
         a = self.article
-        tags = tuple(t.strip() for t in self.query_one("#kb-edit-tags", Input).value.replace("，", ",").split(",")
-                     if t.strip())
-        return ArticleText(a.article_id, a.locale, self.query_one("#kb-edit-name", Input).value.strip(), tags,
-                           a.screens, a.refusals, self.query_one("#kb-edit-body", TextArea).text)
+        tags = self._items(self.query_one("#kb-edit-tags", Input).value)
+        article_id, screens, audience = a.article_id, a.screens, a.audience
+        if self.new:
+            article_id = self.query_one("#kb-edit-id", Input).value.strip()
+            screens = self._items(self.query_one("#kb-edit-screens", Input).value)
+            audience = "customer" if self.query_one("#kb-edit-customer", Checkbox).value else "staff"
+        return ArticleText(article_id, a.locale, self.query_one("#kb-edit-name", Input).value.strip(), tags,
+                           screens, a.refusals, self.query_one("#kb-edit-body", TextArea).text, audience)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
@@ -101,7 +142,10 @@ class EditArticleScreen(DeskScreenMixin, TellerScreen[bool]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-propose")
     def _propose(self, actor: Any, revised: ArticleText) -> None:
         try:
-            revision = self.services.kb.propose(actor, revised)
+            if self.conflict_id is not None:
+                revision = self.services.kb.resolve_conflict(actor, self.conflict_id, "merged", revised)
+            else:
+                revision = self.services.kb.propose(actor, revised)
         except Exception as exc:  # noqa: BLE001 - shown to the supervisor, the form stays
             self.app.call_from_thread(self._failed, exc)
             return
@@ -121,8 +165,10 @@ class ReviewListScreen(DeskScreenMixin, TellerScreen[None]):
     """Revisions waiting for a second person."""
 
     HELP = N_("## Articles to review\n\n"
-              "Revisions proposed by supervisors of the bank. Enter shows one; there F10 publishes it and F8 "
-              "rejects it. Nobody reviews their own revision.")
+              "Revisions proposed by supervisors of the bank, and shipped updates that arrived while a local "
+              "revision was published (conflicts). Enter shows one. On a revision F10 publishes it and F8 rejects "
+              "it; nobody reviews their own revision. On a conflict F5 keeps the local text, F6 takes the shipped "
+              "one, F4 merges them by editing: each becomes a revision for a second person to publish.")
 
     DEFAULT_CSS = """
     ReviewListScreen #kb-review { padding: 0 1; height: 1fr; }
@@ -160,21 +206,30 @@ class ReviewListScreen(DeskScreenMixin, TellerScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="kb-review")
     def load(self) -> None:
         pending = self.services.kb.revisions(self.actor, status=KbStatus.PENDING)
-        self.app.call_from_thread(self._show, pending)
+        conflicts = self.services.kb.revisions(self.actor, status=KbStatus.CONFLICT)
+        self.app.call_from_thread(self._show, pending + conflicts)
 
-    def _show(self, pending: list[KbRevision]) -> None:
+    def _show(self, revisions: list[KbRevision]) -> None:
         if not self.is_attached:
             return
         options = self.query_one("#kb-review-list", OptionList)
         options.clear_options()
         self.revisions = {}
-        for rev in pending:
+        waiting = {(r.article.article_id, r.article.locale) for r in revisions if r.status == KbStatus.PENDING}
+        for rev in revisions:
             key = str(rev.revision_id)
             self.revisions[key] = rev
-            options.add_option(Option(Content(_("{title} ({locale}, version {version}) by {author}").format(
-                title=clean(rev.article.title), locale=LANGUAGES.get(rev.article.locale, rev.article.locale), version=rev.version,
-                author=clean(rev.author))), id=key))
-        if not pending:
+            language = LANGUAGES.get(rev.article.locale, rev.article.locale)
+            if rev.status == KbStatus.CONFLICT:
+                text = _("CONFLICT {title} ({locale}): a shipped update met a local revision").format(
+                    title=clean(rev.article.title), locale=language)
+                if (rev.article.article_id, rev.article.locale) in waiting:
+                    text += " " + _("(a revision of it waits for review)")
+            else:
+                text = _("{title} ({locale}, version {version}) by {author}").format(
+                    title=clean(rev.article.title), locale=language, version=rev.version, author=clean(rev.author))
+            options.add_option(Option(Content(text), id=key))
+        if not revisions:
             options.add_option(Option(Content(_("Nothing waits for review.")), disabled=True))
         else:
             options.highlighted = 0
@@ -183,7 +238,7 @@ class ReviewListScreen(DeskScreenMixin, TellerScreen[None]):
     def _open(self, event: OptionList.OptionSelected) -> None:
         rev = self.revisions.get(event.option.id or "")
         if rev is not None:
-            self.app.push_screen(RevisionScreen(rev))
+            self.app.push_screen(ConflictScreen(rev) if rev.status == KbStatus.CONFLICT else RevisionScreen(rev))
 
 
 class RevisionScreen(DeskScreenMixin, TellerScreen[None]):
@@ -251,3 +306,114 @@ class RevisionScreen(DeskScreenMixin, TellerScreen[None]):
         self.show_info(text, title=_("Review"))
         self.dismiss(None)
 
+
+
+class ConflictScreen(DeskScreenMixin, TellerScreen[None]):
+    """A shipped update that arrived while a local revision was published: keep, take, or merge."""
+
+    HELP = N_("## Resolve a conflict\n\n"
+              "An upgrade brought a new version of an article your branch had revised, and left your text in "
+              "place. F2 shows the text tellers read now (local), F3 the shipped update. F5 keeps the local "
+              "text, F6 takes the shipped one, F4 opens the local text to merge the two by editing. Whichever "
+              "you choose is sent for review: a second supervisor or administrator publishes it.")
+
+    DEFAULT_CSS = """
+    ConflictScreen #kb-conflict-head { padding: 0 1; height: auto; }
+    ConflictScreen #kb-conflict-tabs { height: 1fr; }
+    ConflictScreen #kb-conflict-tabs > ContentSwitcher { height: 1fr; }
+    ConflictScreen TabPane { padding: 0 1; height: 1fr; }
+    ConflictScreen VerticalScroll { height: 1fr; }
+    ConflictScreen VerticalScroll Markdown { margin: 0; padding: 0; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", N_("Back"), id="kb_conflict.close"),
+        Binding("f2", "tab('kb-conflict-local')", N_("Local"), id="kb_conflict.local_tab"),
+        Binding("f3", "tab('kb-conflict-shipped')", N_("Shipped"), id="kb_conflict.shipped_tab"),
+        Binding("f5", "resolve('local')", N_("Keep local"), id="kb_conflict.keep"),
+        Binding("f6", "resolve('shipped')", N_("Take shipped"), id="kb_conflict.take"),
+        Binding("f4", "merge", N_("Merge"), id="kb_conflict.merge"),
+    ]
+
+    def __init__(self, conflict: KbRevision) -> None:
+        super().__init__()
+        self.conflict = conflict
+        self.local: ArticleText | None = None
+        self.deciding = False
+
+    def compose(self) -> ComposeResult:
+        a = self.conflict.article
+        yield Static(Content(_("Conflict: {title} ({locale})").format(
+            title=clean(a.title), locale=LANGUAGES.get(a.locale, a.locale))), id="kb-conflict-head")
+        with TabbedContent(id="kb-conflict-tabs", initial="kb-conflict-local"):
+            with TabPane(_("F2 Local (published)"), id="kb-conflict-local"):
+                with VerticalScroll(id="kb-conflict-local-scroll", can_focus=True):
+                    yield Markdown(_("Loading…"), id="kb-conflict-local-body", open_links=False)
+            with TabPane(_("F3 Shipped update"), id="kb-conflict-shipped"):
+                with VerticalScroll(id="kb-conflict-shipped-scroll", can_focus=True):
+                    yield Markdown(clean(a.body, multiline=True), open_links=False)
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#kb-conflict-local-scroll").focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kb-conflict")
+    def load(self) -> None:
+        a = self.conflict.article
+        history = self.services.kb.history(self.actor, a.article_id, a.locale)
+        local = next((r.article for r in history if r.status == KbStatus.PUBLISHED), None)
+        self.app.call_from_thread(self._show, local)
+
+    def _show(self, local: ArticleText | None) -> None:
+        if not self.is_attached:
+            return
+        self.local = local
+        text = clean(local.body, multiline=True) if local is not None else _("No published text.")
+        self.query_one("#kb-conflict-local-body", Markdown).update(text)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "merge":
+            return self.local is not None
+        return super().check_action(action, parameters)
+
+    def action_tab(self, pane: str) -> None:
+        self.query_one("#kb-conflict-tabs", TabbedContent).active = pane
+        self.query_one(f"#{pane}-scroll").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_merge(self) -> None:
+        if self.local is not None:
+            self.app.push_screen(EditArticleScreen(self.local, conflict_id=self.conflict.revision_id),
+                                 self._merged)
+
+    def _merged(self, sent: bool | None) -> None:
+        if sent:
+            self.dismiss(None)
+
+    def action_resolve(self, take: str) -> None:
+        if self.deciding:
+            return
+        self.deciding = True
+        self._resolve(self.actor, take)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kb-resolve")
+    def _resolve(self, actor: Any, take: str) -> None:
+        try:
+            revision = self.services.kb.resolve_conflict(actor, self.conflict.revision_id, take)
+        except Exception as exc:  # noqa: BLE001 - said to the supervisor, nothing changed
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._done, revision)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.deciding = False
+        self.show_error(exc)
+
+    def _done(self, revision: KbRevision) -> None:
+        self.show_info(_("Revision {id} (version {version}) waits for a second supervisor or administrator.")
+                       .format(id=revision.revision_id, version=revision.version), title=_("Sent for review"))
+        self.dismiss(None)

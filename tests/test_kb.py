@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from teller_tui.audit.trail import Actor
-from teller_tui.common.errors import PermissionDenied, ValidationError
+from teller_tui.common.errors import NotFound, PermissionDenied, ValidationError
 from teller_tui.kb.articles import load_shipped, parse_article
 from teller_tui.kb.search import KbIndex, tokens
 from teller_tui.models.kb import KbStatus
@@ -77,14 +77,14 @@ def shipped() -> list[Any]:
 
 @pytest.mark.parametrize(("query", "expected"), ZH_QUERIES)
 def test_chinese_queries_rank_the_right_article_first(shipped: list[Any], query: str, expected: str) -> None:
-    hits = KbIndex(a for a in shipped if a.locale == "zh_CN").search(query)
+    hits = KbIndex(a for a in shipped if a.locale == "zh_CN" and a.audience == "staff").search(query)
     assert hits and hits[0].article.article_id == expected, [(h.article.article_id, h.score) for h in hits[:3]]
     assert hits[0].passage
 
 
 @pytest.mark.parametrize(("query", "expected"), EN_QUERIES)
 def test_english_queries_rank_the_right_article_first(shipped: list[Any], query: str, expected: str) -> None:
-    hits = KbIndex(a for a in shipped if a.locale == "en").search(query)
+    hits = KbIndex(a for a in shipped if a.locale == "en" and a.audience == "staff").search(query)
     assert hits and hits[0].article.article_id == expected, [(h.article.article_id, h.score) for h in hits[:3]]
 
 
@@ -133,7 +133,17 @@ def test_sync_search_refusal_and_screen_links(kb: Any) -> None:
     # 锁定 alone is ambiguous (a customer's PIN or a teller's sign-in): both locked articles lead.
     assert {h.article.article_id for h in kb.search(TELLER, "锁定", "zh_CN")[:2]} == {"kiosk-pin-locked",
                                                                                      "staff-signin-locked"}
-    assert kb.search(KIOSK, "locked", "en")[0].article.article_id == "kiosk-pin-locked"
+    # The kiosk reads only the articles written for customers (never the teller's procedures).
+    assert kb.search(KIOSK, "locked", "en")[0].article.article_id == "customer-pin-locked"
+    assert kb.search(KIOSK, "锁定", "zh_CN")[0].article.article_id == "customer-pin-locked"
+    assert all(h.article.audience == "customer" for h in kb.search(KIOSK, "limit frozen locked PIN", "en"))
+    assert all(h.article.audience == "staff" for h in kb.search(TELLER, "limit frozen locked PIN", "en"))
+    assert {a.article_id for a in kb.for_screen(KIOSK, "kiosk", "en")} == {
+        "customer-pin-locked", "customer-stay-safe", "customer-transfer-refused", "customer-using-kiosk",
+        "customer-wallet-frozen"}
+    assert kb.for_refusal(KIOSK, "kiosk_daily", "zh_CN").article_id == "customer-transfer-refused"
+    with pytest.raises(NotFound):
+        kb.article(KIOSK, "kiosk-pin-locked", "en")  # a teller's article is not the kiosk's to show
     assert kb.for_refusal(TELLER, "tier_daily", "en") is not None
     assert kb.for_refusal(TELLER, "kiosk_pin_locked", "zh_CN").article_id == "kiosk-pin-locked"
     assert kb.for_refusal(TELLER, "no_such_code", "en") is None
@@ -201,3 +211,143 @@ def test_refusal_map_names_articles_that_list_the_code(shipped: list[Any]) -> No
     by_id = {a.article_id: a for a in shipped if a.locale == "en"}
     for code, article_id in first.items():
         assert article_id in by_id and code in by_id[article_id].refusals, (code, article_id)
+
+
+CUSTOMER_QUERIES = [
+    ("en", "PIN locked", "customer-pin-locked"),
+    ("en", "forgot PIN", "customer-pin-locked"),
+    ("en", "transfer refused", "customer-transfer-refused"),
+    ("en", "daily limit", "customer-transfer-refused"),
+    ("en", "frozen", "customer-wallet-frozen"),
+    ("en", "scam call", "customer-stay-safe"),
+    ("en", "timed out", "customer-using-kiosk"),
+    ("zh_CN", "锁定", "customer-pin-locked"),
+    ("zh_CN", "忘记密码", "customer-pin-locked"),
+    ("zh_CN", "限额", "customer-transfer-refused"),
+    ("zh_CN", "余额不足", "customer-transfer-refused"),
+    ("zh_CN", "冻结", "customer-wallet-frozen"),
+    ("zh_CN", "诈骗", "customer-stay-safe"),
+    ("zh_CN", "怎么用", "customer-using-kiosk"),
+]
+
+
+@pytest.mark.parametrize(("locale", "query", "expected"), CUSTOMER_QUERIES)
+def test_customer_queries_rank_the_right_article_first(shipped: list[Any], locale: str, query: str,
+                                                        expected: str) -> None:
+    hits = KbIndex(a for a in shipped if a.locale == locale and a.audience == "customer").search(query)
+    assert hits and hits[0].article.article_id == expected, [(h.article.article_id, h.score) for h in hits[:3]]
+
+
+def test_customer_articles_are_marked_and_only_for_the_kiosk(shipped: list[Any]) -> None:
+    customer = [a for a in shipped if a.audience == "customer"]
+    assert len({a.article_id for a in customer}) >= 5
+    assert all(a.screens == ("kiosk",) for a in customer)
+    staff_on_kiosk = [a for a in shipped if a.audience == "staff" and "kiosk" in a.screens]
+    assert staff_on_kiosk  # tellers still find the kiosk's procedures under "kiosk"; the kiosk never shows them
+    with pytest.raises(ValidationError):
+        parse_article("---\nid: x\ntitle: t\ntags: []\nscreens: []\nrefusals: []\naudience: public\n---\nb",
+                      origin="x", locale="en")
+
+
+def _core_refusal_codes() -> set[str]:
+    """Every refusal code the core can raise: ``code="…"`` arguments and the exception classes' defaults."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent / "teller_tui"
+    codes: set[str] = set()
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'code="([a-z_0-9]+)"', text))
+        codes |= set(re.findall(r'^\s+code(?:: str)? = "([a-z_0-9]+)"', text, re.M))
+    return codes
+
+
+def test_every_refusal_code_the_core_raises_has_an_article_or_a_stated_reason(shipped: list[Any]) -> None:
+    import tomllib
+
+    from teller_tui.kb.articles import shipped_dir
+
+    codes = _core_refusal_codes()
+    assert {"insufficient_funds", "tier_daily", "kiosk_pin_locked", "wallet_blocked"} <= codes and len(codes) > 250
+    explained = {c for a in shipped for c in a.refusals}
+    table = tomllib.loads((shipped_dir() / "refusals.toml").read_text(encoding="utf-8"))["without_article"]
+    exempt = [c for group in table.values() for c in group]
+    assert len(exempt) == len(set(exempt)), "a code listed twice in [without_article]"
+    assert not codes - explained - set(exempt), sorted(codes - explained - set(exempt))
+    assert not set(exempt) - codes, f"unknown codes in [without_article]: {sorted(set(exempt) - codes)}"
+    assert not set(exempt) & explained, f"codes with an article need no excuse: {sorted(set(exempt) & explained)}"
+    assert not explained - codes, f"articles explain codes the core never raises: {sorted(explained - codes)}"
+    # The codes a customer at the counter meets most have a staff article, not an excuse.
+    counter = {"insufficient_funds", "tier_daily", "tier_per_txn", "wallet_frozen", "wallet_blocked", "id_expired",
+               "kiosk_pin_locked", "staff_locked", "amount_syntax", "pin_sequence", "risk_blocked", "db_unavailable"}
+    staff_explained = {c for a in shipped if a.audience == "staff" for c in a.refusals}
+    assert counter <= staff_explained, sorted(counter - staff_explained)
+
+
+def test_conflict_resolution_keep_take_or_merge_with_a_second_person(kb: Any) -> None:
+    kb.sync_shipped(SUP1)
+    shipped = load_shipped()
+
+    def vendor(article_id: str, note: str) -> list[Any]:
+        return [replace(a, body=a.body + note) if (a.article_id, a.locale) == (article_id, "en") else a
+                for a in shipped]
+
+    for article_id in ("lost-phone", "system-down", "close-wallet"):
+        base = kb.article(TELLER, article_id, "en")
+        kb.review(SUP2, kb.propose(SUP1, replace(base, body=base.body + "\n\nLocal rule.")).revision_id, approve=True)
+    updates = [a for a in shipped]
+    for article_id in ("lost-phone", "system-down", "close-wallet"):
+        updates = [replace(a, body=a.body + "\n\nVendor fix.") if (a.article_id, a.locale) == (article_id, "en")
+                   else a for a in updates]
+    assert kb.sync_shipped(SUP1, updates).conflicts == 3
+    conflicts = {r.article.article_id: r for r in kb.revisions(SUP1, status=KbStatus.CONFLICT)}
+    with pytest.raises(PermissionDenied):
+        kb.resolve_conflict(TELLER, conflicts["lost-phone"].revision_id, "local")
+    # Keep local: pending until a second person publishes; then the conflict is closed for good.
+    keep = kb.resolve_conflict(SUP1, conflicts["lost-phone"].revision_id, "local")
+    assert keep.status == KbStatus.PENDING and "Local rule." in keep.article.body
+    with pytest.raises(PermissionDenied):
+        kb.review(SUP1, keep.revision_id, approve=True)
+    kb.review(SUP2, keep.revision_id, approve=True)
+    body = kb.article(TELLER, "lost-phone", "en").body
+    assert "Local rule." in body and "Vendor fix." not in body
+    # Take shipped: the vendor's text, and later shipped updates apply by themselves again.
+    take = kb.resolve_conflict(SUP1, conflicts["system-down"].revision_id, "shipped")
+    assert "Vendor fix." in take.article.body and "Local rule." not in take.article.body
+    kb.review(SUP2, take.revision_id, approve=True)
+    assert "Vendor fix." in kb.article(TELLER, "system-down", "en").body
+    # Merge by editing: the supervisor's own text.
+    with pytest.raises(ValidationError):
+        kb.resolve_conflict(SUP1, conflicts["close-wallet"].revision_id, "merged")
+    current = kb.article(TELLER, "close-wallet", "en")
+    merged = kb.resolve_conflict(SUP1, conflicts["close-wallet"].revision_id, "merged",
+                                 replace(current, body=current.body + "\n\nVendor fix, merged."))
+    kb.review(SUP2, merged.revision_id, approve=True)
+    assert "Vendor fix, merged." in kb.article(TELLER, "close-wallet", "en").body
+    assert not kb.revisions(SUP1, status=KbStatus.CONFLICT)
+    # The same shipped files again: nothing new to resolve; a further vendor change of the taken article applies.
+    again = kb.sync_shipped(SUP1, updates)
+    assert again.conflicts == 0 and again.updated == 0
+    later = [replace(a, body=a.body + "\n\nSecond fix.") if (a.article_id, a.locale) == ("system-down", "en")
+             else a for a in updates]
+    assert kb.sync_shipped(SUP1, later).updated == 1
+    assert "Second fix." in kb.article(TELLER, "system-down", "en").body
+    with pytest.raises(NotFound):
+        kb.resolve_conflict(SUP1, conflicts["lost-phone"].revision_id, "local")  # already resolved
+
+
+def test_a_new_article_is_proposed_and_published_by_a_second_person(kb: Any) -> None:
+    from teller_tui.kb.articles import ArticleText
+
+    kb.sync_shipped(SUP1)
+    new = ArticleText("branch-parking", "zh_CN", "网点停车", ("停车", "车位"), ("home",), (), "客户可在网点后院停车。")
+    with pytest.raises(ValidationError):
+        kb.propose(SUP1, replace(new, article_id="Branch Parking"))
+    with pytest.raises(ValidationError):
+        kb.propose(SUP1, replace(new, screens=("nowhere",)))
+    pending = kb.propose(SUP1, new)
+    assert pending.version == 1 and pending.status == KbStatus.PENDING
+    assert "branch-parking" not in {h.article.article_id for h in kb.search(TELLER, "停车", "zh_CN")}
+    kb.review(SUP2, pending.revision_id, approve=True)
+    assert kb.search(TELLER, "停车", "zh_CN")[0].article.article_id == "branch-parking"
+    assert "branch-parking" in {a.article_id for a in kb.for_screen(TELLER, "home", "zh_CN")}

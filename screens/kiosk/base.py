@@ -20,13 +20,27 @@ MOVE_BINDINGS = [
 ]
 
 
+#: F1 on every full kiosk screen: help written for customers (screens/kiosk/help.py).
+HELP_BINDING = Binding("f1", "kiosk_help", "", show=False, id="kiosk.help")
+
+
 class _KioskMixin:
     #: Screen-level actions this screen allows (everything else is refused by check_action).
     KIOSK_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+    #: The code of the last refusal shown on this screen: F1 puts its article first.
+    help_refusal: str | None = None
     app: Any
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action in self.KIOSK_ACTIONS or action == "move_focus"
+        return action in self.KIOSK_ACTIONS or action in ("move_focus", "kiosk_help")
+
+    def action_kiosk_help(self) -> None:
+        """F1: the customers' help, on top of this screen (Esc returns to it as it was)."""
+        from .help import KioskHelpScreen
+
+        if isinstance(self, KioskHelpScreen) or not getattr(self.app, "ready", False):
+            return
+        self.app.push_screen(KioskHelpScreen(self.help_refusal))
 
     def action_move_focus(self, step: int) -> None:
         """The next / previous button on the screen (wrapping); from a field, the next / previous widget."""
@@ -51,7 +65,7 @@ class _KioskMixin:
 class KioskScreen(_KioskMixin, Screen[None]):
     """A full kiosk screen."""
 
-    BINDINGS = MOVE_BINDINGS
+    BINDINGS = [*MOVE_BINDINGS, HELP_BINDING]
 
 
 class KioskModal(_KioskMixin, ModalScreen[Any]):

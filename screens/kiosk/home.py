@@ -56,7 +56,7 @@ class KioskHomeScreen(KioskScreen):
                 yield Button(_("2 Transfer"), id="transfer", variant="primary", classes="kiosk-button")
                 yield Button(_("9 Ask for help"), id="ask_help", classes="kiosk-button")
                 yield Button(_("0 Finish"), id="finish", variant="error", classes="kiosk-button")
-            yield Static("", id="home-help", classes="kiosk-text")
+            yield Static(Content(_("F1: help and safety advice")), id="home-help", classes="kiosk-text")
 
     def on_mount(self) -> None:
         self.query_one("#history", Button).focus()

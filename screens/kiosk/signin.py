@@ -90,7 +90,7 @@ class KioskSignInScreen(KioskScreen):
             app.call_from_thread(self._code_needed, refusal_text(exc))
             return
         except DomainError as exc:
-            app.call_from_thread(self._failed, refusal_text(exc))
+            app.call_from_thread(self._failed, refusal_text(exc), exc.code)
             return
         app.call_from_thread(self._succeeded, session)
 
@@ -106,11 +106,12 @@ class KioskSignInScreen(KioskScreen):
         self.status(text, error=False)
         self.query_one("#code", Input).focus()
 
-    def _failed(self, text: str) -> None:
+    def _failed(self, text: str, code: str | None = None) -> None:
         self.busy = False
+        self.help_refusal = code
         self.query_one("#pin", Input).value = ""
         self.query_one("#code", Input).value = ""
-        self.status(text)
+        self.status(text + ("  " + _("F1: help") if code else ""))
         self.query_one("#pin", Input).focus()
 
     def status(self, text: str, *, error: bool = True) -> None:

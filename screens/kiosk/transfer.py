@@ -114,18 +114,19 @@ class KioskTransferScreen(KioskScreen):
         try:
             preview = app.services.kiosk.preview_transfer(app.actor, app.session, wallet_id, payee, amount)
         except DomainError as exc:
-            app.call_from_thread(self._refused, refusal_text(exc))
+            app.call_from_thread(self._refused, refusal_text(exc), exc.code)
             return
         app.call_from_thread(self._confirm, wallet_id, payee, preview)
 
-    def _refused(self, text: str) -> None:
+    def _refused(self, text: str, code: str | None = None) -> None:
         self.busy = False
-        self.status(text)
+        self.help_refusal = code
+        self.status(text + ("  " + _("F1: help") if code else ""))
 
     def _confirm(self, wallet_id: int, payee: str, preview: TransferPreview) -> None:
         self.busy = False
         if not preview.allowed:
-            self.status(preview.refusal or "")
+            self._refused(preview.refusal or "", preview.refusal_code)
             return
         self.status("", error=False)
 
@@ -150,7 +151,7 @@ class KioskTransferScreen(KioskScreen):
             app.call_from_thread(self._checking, exc.submission)
             return
         except DomainError as exc:
-            app.call_from_thread(self._refused, refusal_text(exc))
+            app.call_from_thread(self._refused, refusal_text(exc), exc.code)
             return
         app.call_from_thread(self._done, receipt)
 

@@ -433,6 +433,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "sync_shipped": _actor(*SUPERVISION),
         "propose": _actor(*SUPERVISION),
         "review": _actor(*SUPERVISION),
+        "resolve_conflict": _actor(*SUPERVISION),
         "revisions": _actor(*SUPERVISION),
     },
 }

@@ -1,7 +1,9 @@
 """Help articles as shipped in ``data/kb/<id>.<locale>.md``: Markdown with a small front matter.
 
 The front matter is five ``key: value`` lines between ``---`` markers (``id``, ``title``,
-``tags``, ``screens``, ``refusals``; lists as ``[a, b, c]`` on one line, see data/kb/README.md).
+``tags``, ``screens``, ``refusals``; lists as ``[a, b, c]`` on one line, see data/kb/README.md),
+and an optional sixth, ``audience: customer``, for articles written for the customer (the kiosk's
+help shows only those; without it an article is for staff).
 It is parsed here by hand: the format is deliberately tiny, and a YAML library would accept far
 more than we want to support.
 """
@@ -17,10 +19,11 @@ from pathlib import Path
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.paths import data_dir
 
-__all__ = ["ArticleText", "SCREENS", "load_refusal_map", "load_shipped", "parse_article", "shipped_dir"]
+__all__ = ["AUDIENCES", "ArticleText", "SCREENS", "load_refusal_map", "load_shipped", "parse_article", "shipped_dir", "valid_id"]
 
 SCREENS = frozenset({"signin", "home", "lookup", "customer", "cash", "onboarding", "drawer", "approvals", "kiosk",
                      "dashboard", "lifecycle"})
+AUDIENCES = ("staff", "customer")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FILE = re.compile(r"^(?P<id>[a-z0-9-]+)\.(?P<locale>zh_CN|en)\.md$")
 
@@ -36,12 +39,21 @@ class ArticleText:
     screens: tuple[str, ...]
     refusals: tuple[str, ...]
     body: str
+    audience: str = "staff"  # "staff" or "customer" (AUDIENCES)
 
     @property
     def content_hash(self) -> str:
-        canonical = "\x1f".join([self.article_id, self.locale, self.title, "\x1e".join(self.tags),
-                                 "\x1e".join(self.screens), "\x1e".join(self.refusals), self.body])
+        parts = [self.article_id, self.locale, self.title, "\x1e".join(self.tags),
+                 "\x1e".join(self.screens), "\x1e".join(self.refusals), self.body]
+        if self.audience != "staff":  # staff articles keep the hashes they had before audiences existed
+            parts.append(self.audience)
+        canonical = "\x1f".join(parts)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def valid_id(article_id: str) -> bool:
+    """An article id: lower-case letters and digits joined by hyphens (``lost-phone``)."""
+    return bool(_ID.match(article_id)) and len(article_id) <= 64
 
 
 def _bad(origin: str, problem: str) -> ValidationError:
@@ -86,8 +98,11 @@ def parse_article(text: str, *, origin: str, locale: str) -> ArticleText:
     body = "\n".join(lines[end + 1:]).strip()
     if not body or not fields["title"]:
         raise _bad(origin, "title and body must not be empty")
+    audience = fields.get("audience", "staff")
+    if audience not in AUDIENCES:
+        raise _bad(origin, f"audience must be one of {', '.join(AUDIENCES)}, got {audience!r}")
     return ArticleText(article_id, locale, fields["title"], _list(origin, fields["tags"]), screens,
-                       _list(origin, fields["refusals"]), body)
+                       _list(origin, fields["refusals"]), body, audience)
 
 
 def shipped_dir() -> Path:
@@ -112,8 +127,8 @@ def load_shipped(directory: Path | None = None) -> list[ArticleText]:
     for article_id, versions in by_id.items():
         if {v.locale for v in versions} != {"zh_CN", "en"}:
             raise _bad(article_id, "needs both zh_CN and en files")
-        if len({(v.screens, v.refusals) for v in versions}) != 1:
-            raise _bad(article_id, "screens and refusals must be the same in both languages")
+        if len({(v.screens, v.refusals, v.audience) for v in versions}) != 1:
+            raise _bad(article_id, "screens, refusals and audience must be the same in both languages")
     return out
 
 

@@ -352,13 +352,14 @@ class KioskService:
             src = self.cash.wallet_side(s, from_wallet_id)
             dst_wallet, dst_customer = find_payee(s, payee)
             refusal: str | None = None
+            code: str | None = None
             try:
                 self._checked(s, actor, session, from_wallet_id, payee, amount)
             except (LimitExceeded, ValidationError, PermissionDenied, DomainError) as exc:
-                refusal = str(exc)
+                refusal, code = str(exc), exc.code
             return TransferPreview(mask_wallet(src.wallet.number), mask_name(dst_customer.full_name),
                                    mask_phone(dst_customer.phone), mask_wallet(dst_wallet.number), amount,
-                                   Money(src.balance - amount.minor, amount.currency), refusal)
+                                   Money(src.balance - amount.minor, amount.currency), refusal, code)
 
     @guarded("kiosk")
     def transfer(self, actor: Actor, session: KioskSession, from_wallet_id: int, payee: str, amount: Money, *,

@@ -58,6 +58,7 @@ class TransferPreview:
     amount: Money
     balance_after: Money
     refusal: str | None = None
+    refusal_code: str | None = None  # the refusal's code: the kiosk's F1 opens the article explaining it
 
     @property
     def allowed(self) -> bool:

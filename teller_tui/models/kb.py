@@ -19,6 +19,11 @@ class KbStatus(StrEnum):
     CONFLICT = "conflict"      # a shipped update that arrived while a local revision was published
 
 
+class KbAudience(StrEnum):
+    STAFF = "staff"        # tellers, supervisors, administrators (the workstation's F1)
+    CUSTOMER = "customer"  # written for the customer: the kiosk's help shows only these
+
+
 class KbSource(StrEnum):
     SHIPPED = "shipped"
     LOCAL = "local"
@@ -41,6 +46,7 @@ class KbArticle(SQLModel, table=True):
     tags: str = ""  # JSON list
     screens: str = ""  # JSON list
     refusals: str = ""  # JSON list
+    audience: str = Field(default="staff", max_length=8, sa_column_kwargs={"server_default": "staff"})  # KbAudience
     body: str
     shipped_hash: str | None = Field(default=None, max_length=64)
     author: str = Field(max_length=64)
