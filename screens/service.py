@@ -118,11 +118,12 @@ class NewCaseDialog(DeskScreenMixin, TellerModal[bool]):
         svc, actor = self.services, self.actor
         try:
             wallet = self.wallet_id if kind in ("lost_device", "transaction_dispute") else None
-            if kind == "lost_device":
+            if kind == "lost_device":  # the block and its case: one transaction, both or neither
                 if wallet is None:
                     raise ValueError(_("Choose the wallet of the lost phone first"))
-                if svc.lifecycle.available(wallet).get("block_lost") is None:
-                    svc.lifecycle.block_lost(actor, wallet, summary)
+                view = svc.lost_phones.report(actor, self.customer_id, wallet, summary)
+                self.post_message(self.Done(view.number, None))
+                return
             refs = [ref] if ref and not ref.startswith("RF-") else []
             refusals = [int(ref[3:])] if ref.startswith("RF-") and ref[3:].isdigit() else []
             view = svc.cases.open_case(actor, self.customer_id, kind, summary, wallet_id=wallet,

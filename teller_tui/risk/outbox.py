@@ -44,6 +44,7 @@ EVENTS: dict[str, frozenset[str]] = {
     "freeze": frozenset({"bank", "wallet", "at"}),
     "unfreeze": frozenset({"bank", "wallet", "at"}),
     "device": frozenset({"bank", "wallet", "at"}),
+    "block": frozenset({"bank", "wallet", "at", "case"}),
 }
 LOCALES = ("zh_CN", "en")
 #: The longest a value may be once cleaned (a customer-typed memo never reaches a template whole).
