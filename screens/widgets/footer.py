@@ -4,8 +4,8 @@ Textual's ``Footer`` lays its keys out in one grid row (it sets the column count
 of keys), so at 80 columns F4 and F9-F12 fell off the home screen. ``KeyFooter`` picks the most
 columns whose widest row still fits the terminal and lets the rest wrap onto more rows. When that
 takes more than :data:`MAX_ROWS` rows (a screen with many keys at 80 columns), it switches to the
-compact style (one space less per key) and, if still needed, grows to as many rows as the keys take:
-a key is never cut off below the last row.
+compact style (one space less per key), gives the palette key's cells to the keys (Ctrl+P still
+works) and, if still needed, grows to as many rows as the keys take: a key is never cut off.
 """
 
 from __future__ import annotations
@@ -55,18 +55,26 @@ class KeyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         keys = list(super().compose())
-        yield from keys
         plain = [key for key in keys if not key.has_class("-command-palette")]
-        available = (self.app.size.width or 80) - (PALETTE_CELLS if self.show_command_palette else 0)
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        width = self.app.size.width or 80
+        compact = False
+        widths = [_key_cells(key) for key in plain]
+        columns = columns_that_fit(widths, width - (PALETTE_CELLS if palette else 0)) if plain else 1
+        if rows_for(len(plain), columns) > MAX_ROWS:
+            # Too many keys for four rows: the compact style, and the whole width (Ctrl+P still
+            # opens the palette; the home screen and F1 say so).
+            compact, palette = True, []
+            widths = [_key_cells(key, compact=True) for key in plain]
+            columns = columns_that_fit(widths, width)
+        yield from plain
+        yield from palette
         if not plain:
             return
-        compact = False
-        columns = columns_that_fit([_key_cells(key) for key in plain], available)
-        if rows_for(len(plain), columns) > MAX_ROWS:
-            compact = True
-            columns = columns_that_fit([_key_cells(key, compact=True) for key in plain], available)
         self.compact = compact
         self.styles.grid_size_columns = columns
+        # Each column exactly as wide as its widest key (margins included), not left to "auto".
+        self.styles.grid_columns = " ".join(str(max(widths[i::columns])) for i in range(columns))
         self.styles.max_height = max(MAX_ROWS, rows_for(len(plain), columns))
 
     def on_resize(self, event: Resize) -> None:
