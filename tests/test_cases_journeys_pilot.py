@@ -252,3 +252,40 @@ async def test_dispute_correction_approved_from_the_queue_then_the_follow_up(des
     with desk.services.db.read() as s:
         call = s.execute(select(FollowUpCall)).scalars().one()
         assert call.reached and call.satisfaction == 4 and call.subject_kind == "resolved_case"
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+async def test_every_footer_key_is_whole_on_screen_at_80x24(tmp_path: Any, db_path: Any, db: Any, clock: Any,
+                                                           locale: str) -> None:
+    """The customer view has more keys than four footer rows hold at 80 columns: the footer goes
+    compact and uses the whole width; the case screen's keys all show (body line + footer)."""
+    from rich.cells import cell_len
+    from textual.widgets._footer import FooterKey
+
+    desk = make_desk(tmp_path, db_path, db, clock, locale=locale)
+    view = desk.services.cases.open_case(desk.actor, desk.customers["zhang"], "transaction_dispute", "short",
+                                         wallet_id=desk.wallets["zhang"].wallet_id)
+
+    def whole(app: Any) -> list[str]:
+        keys = [k for k in app.screen.query(FooterKey) if not k.has_class("-command-palette")]
+        assert keys
+        for k in keys:
+            needed = cell_len(k.key_display) + cell_len(k.description) + 1
+            r = k.region
+            assert r.right <= 80 and r.bottom <= 24 and r.width >= needed and r.height == 1, (k.description, r)
+        return [k.key for k in keys]
+
+    async with desk.app.run_test(size=(80, 24)) as pilot:
+        await desk.start(pilot)
+        customer = await open_customer(pilot, desk, "zhang")
+        shown = whole(pilot.app)
+        expected = {b.key for b in (customer.active_bindings[k].binding for k in customer.active_bindings)
+                    if b.show and b.key != "ctrl+p"}
+        assert expected <= set(shown), expected - set(shown)
+        assert "f8" in shown  # customer service, the way into cases
+        pilot.app.push_screen(CaseScreen(view.number))
+        await settle(pilot)
+        shown = whole(pilot.app)
+        line = str(pilot.app.screen.query_one("#case-keys", Static).render())
+        for key in ("t", "p", "w", "a", "s", "v", "m"):
+            assert f"{key} " in line and key in shown + ["w", "a"]
