@@ -164,7 +164,17 @@ class CaseScreen(DeskScreenMixin, TellerScreen[None]):
             yield Static(Content(_("Loading…")), id="case-head")
             with VerticalScroll(id="case-thread-scroll"):
                 yield Static("", id="case-thread")
+            yield Static(self._keys_line(), id="case-keys")
         yield KeyFooter()
+
+    def _keys_line(self) -> Content:
+        """Every key of the case in words, those the case allows now (the footer shows the usual ones;
+        this line and F1 show them all)."""
+        keys = (("t", N_("note")), ("p", N_("in progress")), ("w", N_("waiting for customer")),
+                ("a", N_("assign")), ("s", N_("escalate")), ("v", N_("resolve")), ("m", N_("correction")),
+                ("x", N_("close")), ("o", N_("reopen")))
+        allowed = [f"{key} {_(word)}" for key, word in keys if self._allowed(self.ACTIONS[key])]
+        return Content.assemble((_("Keys") + " ", "$text-muted"), " · ".join(allowed) if allowed else "…")
 
     def on_mount(self) -> None:
         self.load()
@@ -201,6 +211,7 @@ class CaseScreen(DeskScreenMixin, TellerScreen[None]):
             return
         self.detail = message.detail
         self._show(message.detail)
+        self.query_one("#case-keys", Static).update(self._keys_line())
         self.refresh_bindings()
 
     def _show(self, detail: CaseDetail) -> None:
@@ -238,6 +249,13 @@ class CaseScreen(DeskScreenMixin, TellerScreen[None]):
         self.query_one("#case-thread", Static).update(Content("\n").join(lines))
 
     # -- actions --------------------------------------------------------------------------------------
+    #: Each key of the body's key line -> its action.
+    ACTIONS = {"t": "note", "p": "move", "w": "move", "a": "assign", "s": "escalate", "v": "resolve",
+               "m": "correct", "x": "close_case", "o": "reopen"}
+
+    def _allowed(self, action: str) -> bool:
+        return self.detail is not None and self.check_action(action, ()) is True
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("back",):
             return True

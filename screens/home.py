@@ -137,8 +137,9 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         """Every area the teller can reach from here, one line per kind of work."""
         lines = [
             _("F2 find customer · F5 cash in · F6 cash out · F7 transfer · F8 reprint"),
-            _("F4 new customer · F9 onboarding drafts · F10 cash drawer"),
-            _("F1 help · F3 language · F11 lock · F12 sign out · Ctrl+P all commands"),
+            _("F4 new customer · F9 onboarding drafts · F10 cash drawer · J journal"),
+            _("Ctrl+K case queue and kiosk help requests · Ctrl+P all commands"),
+            _("F1 help · F3 language · F11 lock · F12 sign out"),
         ]
         session = getattr(self.app, "session", None)
         if session is not None and session.staff.role == "supervisor":

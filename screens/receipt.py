@@ -7,7 +7,8 @@ markup). Actions:
 * **p / F8** print: in a browser (``app.is_web``) the text opens in a browser tab to print
   (``App.deliver_text(open_method="browser")``); in a terminal it goes to this terminal's printer
   (``services.printing``: ESC/POS over TCP 9100 or a device, or CUPS ``lp``) in a worker, a
-  receipt re-laid out for the roll's width, and the outcome is one sentence in the status line
+  receipt re-laid out for the roll's width (a large-print copy — the customer's needs say low vision
+  or elderly — printed double size), and the outcome is one sentence in the status line
   (a failure keeps the saved file and says where it is).
 * **d** download a copy: ``App.deliver_text`` (a download under textual-serve, a file in the
   receipts folder in a terminal).
@@ -34,6 +35,7 @@ from textual.widgets import Input, Static
 
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.printing.config import Purpose
+from teller_tui.risk.preferences import is_large_print
 
 from .base import TellerModal, TellerScreen
 from .widgets.desk import DeskScreenMixin, error_text
@@ -175,7 +177,7 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
                     text = self.services.cash.receipt_for(self.reference, width=columns, reprint=self.reprint)
             kept = self._saved_path()
             outcome = printing.print_text(text, purpose=purpose, title=self.reference,
-                                          kept_at=kept if kept.exists() else None)
+                                          kept_at=kept if kept.exists() else None, large=is_large_print(text))
         except Exception as exc:
             self.post_message(self.Printed(_("Not printed: {reason}").format(reason=error_text(exc)), False))
             return

@@ -5,7 +5,8 @@ cases (deadline in words), their refused attempts (``e`` explains the selected o
 printable), and the CRM notes (current versions; ``c`` corrects the newest: a new version, the old
 stays readable). Keys: ``n`` new case (question, dispute, complaint, lost phone …), Enter opens the
 selected case, ``o`` note, ``c`` correct a note, ``y`` note versions, ``d`` needs, ``l`` lost or
-stolen phone (blocks the wallet on every channel and opens a case), ``q`` the branch's case queue.
+stolen phone (blocks the wallet on every channel and opens its case, one transaction), ``s`` the
+welcome sheet (large print and the customer's language when recorded), ``q`` the case queue.
 :class:`FollowUpScreen`: who is due a call; Enter records the call (reached, outcome, satisfaction).
 """
 
@@ -38,9 +39,9 @@ __all__ = ["CustomerServiceScreen", "FollowUpScreen", "NewCaseDialog", "explanat
 OPEN_TYPES = ("question", "transaction_dispute", "complaint", "lost_device", "account_management", "fault",
               "suspected_fraud", "training_request")
 NEED_ACTIONS = {
-    "elderly": N_("guide step by step; large print offered"),
-    "low_vision": N_("print receipts and sheets in large print"),
-    "needs_assistance": N_("a follow-up call is scheduled"),
+    "elderly": N_("guide step by step; receipts in large print; the kiosk calls a person"),
+    "low_vision": N_("receipts and welcome sheet in large print"),
+    "needs_assistance": N_("follow-up call scheduled; the kiosk calls a person"),
     "prefers_hard_wallet": N_("offer a hard wallet"),
 }
 
@@ -118,11 +119,12 @@ class NewCaseDialog(DeskScreenMixin, TellerModal[bool]):
         svc, actor = self.services, self.actor
         try:
             wallet = self.wallet_id if kind in ("lost_device", "transaction_dispute") else None
-            if kind == "lost_device":
+            if kind == "lost_device":  # the block and its case: one transaction, both or neither
                 if wallet is None:
                     raise ValueError(_("Choose the wallet of the lost phone first"))
-                if svc.lifecycle.available(wallet).get("block_lost") is None:
-                    svc.lifecycle.block_lost(actor, wallet, summary)
+                view = svc.lost_phones.report(actor, self.customer_id, wallet, summary)
+                self.post_message(self.Done(view.number, None))
+                return
             refs = [ref] if ref and not ref.startswith("RF-") else []
             refusals = [int(ref[3:])] if ref.startswith("RF-") and ref[3:].isdigit() else []
             view = svc.cases.open_case(actor, self.customer_id, kind, summary, wallet_id=wallet,
@@ -201,6 +203,7 @@ class CustomerServiceScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("d", "needs", N_("Needs"), id="service.needs"),
         Binding("l", "lost_phone", N_("Lost phone"), id="service.lost_phone"),
         Binding("q", "queue", N_("Queue"), id="service.queue", show=False),
+        Binding("s", "welcome_sheet", N_("Welcome sheet"), id="service.welcome_sheet", show=False),
     ]
     HELP = N_(
         "## Customer service\n\nThe customer's needs, cases, refused attempts and notes.\n\n"
@@ -208,7 +211,8 @@ class CustomerServiceScreen(DeskScreenMixin, TellerScreen[None]):
         "- **e** explains the selected refused attempt (printable with **p**)\n"
         "- **o** note, **c** corrects the newest note (a new version), **y** its versions\n"
         "- **d** needs (elderly, low vision, assistance, hard wallet, language)\n"
-        "- **l** phone lost or stolen: blocks the wallet on every channel and opens a case\n"
+        "- **l** phone lost or stolen: blocks the wallet and opens its case (one step)\n"
+        "- **s** the welcome sheet again (large print and the customer's language when recorded)\n"
         "- **q** the branch's case queue, **Esc** back"
     )
 
@@ -286,7 +290,8 @@ class CustomerServiceScreen(DeskScreenMixin, TellerScreen[None]):
         if needs.flags or needs.preferred_language:
             parts = [f"{_(t)}: {_(NEED_ACTIONS[f])}" for f, t in zip(needs.flags, needs.titles(), strict=False)]
             if needs.preferred_language:
-                parts.append(_("Language: {language}").format(language=clean(needs.preferred_language)))
+                parts.append(_("Language: {language} (receipts and messages)").format(
+                    language=clean(needs.preferred_language)))
             text = Content.assemble((_("NEEDS") + " ", "bold"), "; ".join(parts), "  ",
                                     (_("(d: change)"), "$text-muted"))
         else:
@@ -416,6 +421,29 @@ class CustomerServiceScreen(DeskScreenMixin, TellerScreen[None]):
 
     def action_queue(self) -> None:
         self.app.push_screen(CaseQueueScreen())
+
+    def action_welcome_sheet(self) -> None:
+        if self.wallet_id is None:
+            self.show_info(_("Open the customer's wallet first"))
+            return
+        self._welcome(self.wallet_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="service-welcome")
+    def _welcome(self, wallet_id: int) -> None:
+        onboarding = self.services.onboarding
+        try:
+            text = onboarding.welcome_text(wallet_id)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self.show_error, exc)
+            return
+        self.app.call_from_thread(self._show_welcome, wallet_id, text)
+
+    def _show_welcome(self, wallet_id: int, text: str) -> None:
+        from .receipt import ReceiptScreen
+
+        onboarding = self.services.onboarding
+        self.app.push_screen(ReceiptScreen(f"welcome-{wallet_id}", text, document=True, title=_("Welcome sheet"),
+                                           render=lambda width: onboarding.welcome_text(wallet_id, width=width)))
 
 
 class FollowUpScreen(DeskScreenMixin, TellerScreen[None]):

@@ -32,6 +32,7 @@ from teller_tui.cases.disputes import DisputeService
 from teller_tui.cases.explain import ExplainService
 from teller_tui.cases.follow_up import FollowUpService
 from teller_tui.cases.help import HelpRequestService
+from teller_tui.cases.lost import LostPhoneService
 from teller_tui.cases.service import CaseService
 from teller_tui.cases.service_levels import ServiceLevels
 from teller_tui.common.clock import Clock, SystemClock
@@ -123,6 +124,7 @@ class Services:
     follow_up: FollowUpService
     crm: CrmService
     help_requests: HelpRequestService
+    lost_phones: LostPhoneService
     risk_rules: RiskRules
     watchlist: Watchlist
     risk: RiskService
@@ -209,6 +211,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     follow_up = FollowUpService(db, clock, audit, levels=service_levels)
     crm = CrmService(db, clock, audit)
     help_requests = HelpRequestService(db, clock, audit)
+    lost_phones = LostPhoneService(db, clock, audit, ledger, levels=service_levels, outbox=outbox)
     guard = SignInGuard(box, attempts=kiosk_limits.pin_attempts, lock_minutes=settings.kiosk_pin_lock_minutes)
     kiosk = KioskService(db, clock, settings, ledger, audit, cash=cash, limits=kiosk_limits, box=box, guard=guard,
                          pacer=ResponsePacer(settings.kiosk_min_response_seconds),
@@ -231,6 +234,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     kiosk_inflight=KioskInflightService(db, clock, settings, ledger, audit, cash=cash),
                     customer_pins=customer_pins, pinpad=pinpad, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
+                    lost_phones=lost_phones,
                     risk_rules=risk_rules, watchlist=watchlist, risk=risk, outbox=outbox,
                     notify=NotifyService(db, clock, audit, sender=Sender(
                         db, clock, templates=templates, transports=notify_transports(settings),

@@ -93,3 +93,47 @@ def test_a_blocked_wallet_that_was_frozen_stays_frozen_after_replacement(k: K) -
     lc.replace_device(desk.teller, wid, new_pin="135790", reason="new phone",
                       approval_id=desk.approve(desk.teller, need.value.details["spec"]))
     assert lc.available(wid)["unfreeze"] is None  # frozen as before the block, unfreeze possible again
+
+
+def test_report_blocks_and_opens_the_case_in_one_transaction(k: K, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counter's lost-phone report: block + case + the customer's notice commit together, or none."""
+    from sqlalchemy import func, select
+
+    import teller_tui.cases.lost as lost
+    from teller_tui.models import OutboxMessage
+    from teller_tui.models.cases import ServiceCase
+
+    desk = k.desk
+    cid, wid, number = k.customer("钱七", "13899990000")
+    svc, lc = desk.services.lost_phones, desk.services.lifecycle
+
+    def count(model: type) -> int:
+        with desk.services.db.read() as s:
+            return int(s.execute(select(func.count()).select_from(model)).scalar_one())
+
+    cases_before, notices_before = count(ServiceCase), count(OutboxMessage)
+
+    # A failure after the block was placed (the case insert breaks): nothing stays, not even the block.
+    def broken(*_a: object, **_kw: object) -> None:
+        raise RuntimeError("disk went away while opening the case")
+    with monkeypatch.context() as m:
+        m.setattr(lost, "insert_case", broken)
+        with pytest.raises(RuntimeError):
+            svc.report(desk.teller, cid, wid, "phone stolen")
+    assert lc.available(wid)["block_lost"] is None  # not blocked: the block rolled back with the case
+    assert count(ServiceCase) == cases_before and count(OutboxMessage) == notices_before
+
+    view = svc.report(desk.teller, cid, wid, "phone stolen at the market")
+    assert view.type == "lost_device" and view.wallet_id == wid
+    assert lc.available(wid)["block_lost"]  # blocked now
+    _blocked(desk.cash.cash_in, desk.teller, wid, Money.of("10"), idempotency_key=key())
+    detail = desk.services.cases.get(desk.teller, view.number)
+    assert any("supervisor" in e.text for e in detail.events)  # the recovery path is on the case
+    assert count(OutboxMessage) == notices_before + 1  # the customer's SMS, same transaction
+    with desk.services.db.read() as s:
+        notice = s.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc())).scalars().first()  # type: ignore[union-attr]
+        assert notice is not None and notice.event == "block" and view.number in notice.params_json
+    # Reported twice: refused, and no second case.
+    _blocked(svc.report, desk.teller, cid, wid, "again")
+    assert count(ServiceCase) == cases_before + 1
+    assert number

@@ -46,6 +46,7 @@ class KioskHomeScreen(KioskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.account: KioskAccount | None = None
+        self.assist_called = False
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="home-box", classes="kiosk-box"):
@@ -81,6 +82,12 @@ class KioskHomeScreen(KioskScreen):
         self.query_one("#home-greeting", Static).update(
             Content(_("Hello, {name}").format(name=account.name_masked)))
         self.query_one("#home-wallets", Static).update(Content("\n".join(wallet_lines(account))))
+        if account.assisted and not self.assist_called:
+            # Recorded needs (assistance, elderly): a person is called at once, and the customer is
+            # told so, with the one key that matters; the counter's queue shows who and where.
+            self.assist_called = True
+            self._ask_help("assisted")
+
 
     @on(Button.Pressed, "#history")
     def action_history(self) -> None:
@@ -103,13 +110,16 @@ class KioskHomeScreen(KioskScreen):
         self._ask_help()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-help")
-    def _ask_help(self) -> None:
+    def _ask_help(self, activity: str = "balance") -> None:
         app: Any = self.app
         session = app.session
         try:
-            app.services.help_requests.ask(app.actor, "balance",
+            app.services.help_requests.ask(app.actor, activity,
                                            customer_id=session.customer_id if session is not None else None)
             text = _("A member of staff has been told and will come to you. Please wait here.")
+            if activity == "assisted":
+                text = _("A member of staff is on the way to help you. Take your time: press 1 to see your "
+                         "history, 0 to finish.")
         except Exception:  # noqa: BLE001 - the customer is told to go to the counter, nothing more
             text = _("Please go to the counter: a teller will help you.")
         app.call_from_thread(self.query_one("#home-help", Static).update, Content(text))

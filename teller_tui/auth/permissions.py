@@ -347,6 +347,9 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "take": _actor(*STAFF, scope=Scope.BRANCH),
         "done": _actor(*STAFF, scope=Scope.BRANCH),
     },
+    "lost_phones": {
+        "report": _actor(*STAFF, scope=Scope.BANK),
+    },
     # The terminal's journal of submissions in flight: written while the database may be down, so
     # recording and clearing it read no staff row; looking an outcome up does.
     "inflight": {

@@ -45,6 +45,7 @@ ACTIVITIES: Mapping[str, str] = {
     "transfer": N_("Making a transfer"),
     "statement": N_("Printing a statement"),
     "other": N_("Something else"),
+    "assisted": N_("Signed in; needs assistance (recorded)"),  # raised by the kiosk itself
 }
 
 

@@ -33,6 +33,7 @@ from teller_tui.auth.permissions import guarded
 from teller_tui.auth.roles import COUNTER_ROLES, STAFF_ROLES, SUPERVISION_ROLES, Role, require_role
 from teller_tui.cases.flow import DONE, REOPENABLE, status_title
 from teller_tui.cases.records import add_event, case_detail, case_view, load_case, set_status
+from teller_tui.cases.opening import insert_case, link_entry, link_refusal
 from teller_tui.cases.service_levels import ServiceLevels
 from teller_tui.cases.views import CaseDetail, CaseView, case_number
 from teller_tui.common.clock import Clock, local_date
@@ -40,8 +41,8 @@ from teller_tui.common.errors import Conflict, NotFound, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
-from teller_tui.models import Customer, JournalEntry, Staff, Wallet
-from teller_tui.models.cases import CaseEventKind, CaseLink, CaseStatus, CaseType, RefusedAttempt, ServiceCase
+from teller_tui.models import Staff
+from teller_tui.models.cases import CaseEventKind, CaseStatus, CaseType, ServiceCase
 
 __all__ = ["CaseService"]
 
@@ -59,39 +60,10 @@ class CaseService:
                   wallet_id: int | None = None, entry_references: Sequence[str] = (),
                   refusal_ids: Sequence[int] = (), note: str = "") -> CaseView:
         require_role(actor, *STAFF_ROLES)
-        try:
-            kind = CaseType(case_type)
-        except ValueError:
-            raise ValidationError(_("Unknown case type {type}").format(type=case_type), code="case_type") from None
-        summary = clean_text(summary, limit=200)
-        if not summary:
-            raise ValidationError(_("Say in a few words what the case is about."), code="case_summary")
-        now = self.clock.now()
         with self.db.write() as s:
-            if s.get(Customer, customer_id) is None:
-                raise NotFound(_("No such customer"), code="no_customer")
-            if wallet_id is not None:
-                wallet = s.get(Wallet, wallet_id)
-                if wallet is None or wallet.customer_id != customer_id:
-                    raise ValidationError(_("That wallet is not the customer's."), code="case_wallet")
-            row = ServiceCase(type=kind, status=CaseStatus.OPEN, customer_id=customer_id, wallet_id=wallet_id,
-                              branch_code=actor.branch_code, summary=summary, owner_id=actor.staff_id,
-                              opened_by=actor.staff_id, opened_at=now, due_at=self.levels.deadline(kind, now),
-                              updated_at=now)
-            s.add(row)
-            s.flush()
-            assert row.id is not None
-            add_event(s, row, actor, CaseEventKind.OPENED, now, summary, to_status=CaseStatus.OPEN)
-            if note:
-                add_event(s, row, actor, CaseEventKind.NOTE, now, note)
-            for ref in entry_references:
-                self._link_entry(s, row, actor, ref, now)
-            for refusal_id in refusal_ids:
-                self._link_refusal(s, row, actor, refusal_id, now)
-            self.audit.append(s, actor, "case_open", subject=case_number(row.id), detail={
-                "type": kind.value, "customer_id": customer_id, "wallet_id": wallet_id,
-                "due_at": row.due_at.isoformat(), "entries": list(entry_references), "refusals": list(refusal_ids)})
-            return case_view(s, row, now)
+            return insert_case(s, self.audit, self.levels, actor, customer_id, case_type, summary, self.clock.now(),
+                               wallet_id=wallet_id, entry_references=entry_references, refusal_ids=refusal_ids,
+                               note=note)
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- reading ---------------------------------------------------------------------------------
@@ -160,13 +132,13 @@ class CaseService:
     @guarded("cases")
     def link_entry(self, actor: Actor, case: int | str, reference: str) -> CaseDetail:
         require_role(actor, *STAFF_ROLES)
-        return self._change(actor, case, "case_link", lambda s, row, now: self._link_entry(s, row, actor, reference,
-                                                                                          now), reference=reference)
+        return self._change(actor, case, "case_link", lambda s, row, now: link_entry(s, row, actor, reference, now),
+                            reference=reference)
 
     @guarded("cases")
     def link_refusal(self, actor: Actor, case: int | str, refusal_id: int) -> CaseDetail:
         require_role(actor, *STAFF_ROLES)
-        return self._change(actor, case, "case_link", lambda s, row, now: self._link_refusal(
+        return self._change(actor, case, "case_link", lambda s, row, now: link_refusal(
             s, row, actor, refusal_id, now), refusal_id=refusal_id)
 
     @guarded("cases")
@@ -297,32 +269,3 @@ class CaseService:
                            code="staff_not_found")
         assert row.id is not None
         return row.id
-
-    @staticmethod
-    def _link_entry(s: Session, row: ServiceCase, actor: Actor, reference: str, now: datetime) -> None:
-        ref = clean_text(reference, limit=32).upper()
-        entry = s.execute(select(JournalEntry).where(col(JournalEntry.reference) == ref)).scalar_one_or_none()
-        if entry is None:
-            raise NotFound(_("No transaction with reference {reference}").format(reference=ref), code="no_entry")
-        if entry.customer_id is not None and entry.customer_id != row.customer_id and entry.kind != "transfer":
-            raise ValidationError(_("That transaction is not the customer's."), code="case_entry_customer")
-        exists = s.execute(select(col(CaseLink.id)).where(col(CaseLink.case_id) == row.id,
-                                                          col(CaseLink.entry_reference) == ref)).first()
-        if exists is None:
-            assert row.id is not None
-            s.add(CaseLink(case_id=row.id, entry_reference=ref, linked_at=now, linked_by=actor.staff_id))
-            add_event(s, row, actor, CaseEventKind.LINKED, now, ref)
-
-    @staticmethod
-    def _link_refusal(s: Session, row: ServiceCase, actor: Actor, refusal_id: int, now: datetime) -> None:
-        found = s.get(RefusedAttempt, refusal_id)
-        if found is None:
-            raise NotFound(_("No refused attempt {reference}").format(reference=refusal_id), code="no_refusal")
-        if found.customer_id is not None and found.customer_id != row.customer_id:
-            raise ValidationError(_("That attempt is not the customer's."), code="case_refusal_customer")
-        exists = s.execute(select(col(CaseLink.id)).where(col(CaseLink.case_id) == row.id,
-                                                          col(CaseLink.refusal_id) == refusal_id)).first()
-        if exists is None:
-            assert row.id is not None
-            s.add(CaseLink(case_id=row.id, refusal_id=refusal_id, linked_at=now, linked_by=actor.staff_id))
-            add_event(s, row, actor, CaseEventKind.LINKED, now, f"RF-{refusal_id:06d}")

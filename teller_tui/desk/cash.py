@@ -40,6 +40,7 @@ Rules (choices documented):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -398,5 +399,7 @@ class CashService:
             if entry_id is None:
                 raise NotFound(_("No transaction with reference {reference}").format(reference=reference[:40]),
                                code="no_entry")
-            wrapped = self.receipt_data(s, entry_id, copy_label=reprint_label(locale) if reprint else "")
-        return render_receipt(wrapped.data, width=width, locale=locale)
+            data = self.receipt_data(s, entry_id).data
+        if reprint:  # "REPRINT" in the language the receipt is printed in
+            data = replace(data, copy_label=reprint_label(locale or data.locale or None))
+        return render_receipt(data, width=width, locale=locale)

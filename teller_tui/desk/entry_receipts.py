@@ -22,6 +22,7 @@ from teller_tui.desk.cash_types import EntryReceipt, TxnResult
 from teller_tui.desk.receipts import ReceiptData, render_receipt
 from teller_tui.desk.statements import cached_statement
 from teller_tui.models import Customer, JournalEntry, Posting, Staff, Wallet
+from teller_tui.notify.preferences import customer_prefs
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -42,7 +43,7 @@ def _entry_stmt() -> Executable:
 
 def _legs_stmt() -> Executable:
     p, w, c = Posting.__table__, Wallet.__table__, Customer.__table__  # type: ignore[attr-defined]
-    return (select(w.c.number, w.c.account_id, c.c.full_name, p.c.amount, p.c.currency)
+    return (select(w.c.number, w.c.account_id, c.c.full_name, c.c.id.label("customer_id"), p.c.amount, p.c.currency)
             .select_from(p.join(w, w.c.account_id == p.c.account_id).outerjoin(c, c.c.id == w.c.customer_id))
             .where(p.c.entry_id == bindparam("entry")).order_by(p.c.id))
 
@@ -69,6 +70,7 @@ def entry_receipt(session: Session, entry_id: int, *, bank_name: str, copy_label
     else:
         bal = session.execute(cached_statement("receipt_balance", _balance_stmt),
                               {"acct": main.account_id, "entry": entry_id}).scalar_one()
+    prefs = customer_prefs(session, main.customer_id, "")  # the customer's language and large print
     data = ReceiptData(
         kind=e.kind, reference=e.reference, posted_at=e.posted_at, business_date=e.business_date,
         branch_code=e.branch_code, terminal_id=e.terminal_id, teller=e.teller or "",
@@ -77,7 +79,8 @@ def entry_receipt(session: Session, entry_id: int, *, bank_name: str, copy_label
         counterparty_name=mask_name(other.full_name or "") if other is not None else "",
         counterparty_wallet=mask_wallet(other.number) if other is not None else "",
         reverses_reference=e.reverses or "", bank_name=bank_name, copy_label=copy_label, watermark=watermark,
-        consent=str(json.loads(e.request_json or "{}").get("meta", {}).get("consent", "")))
+        consent=str(json.loads(e.request_json or "{}").get("meta", {}).get("consent", "")),
+        locale=prefs.locale, large_print=prefs.large_print)
     return EntryReceipt(data, main.number)
 
 

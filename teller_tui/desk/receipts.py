@@ -22,6 +22,7 @@ from teller_tui.common.formatting import amount_in_words, display_width, format_
 from teller_tui.common.i18n import get_locale
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
+from teller_tui.notify.preferences import LARGE_PRINT_MARKS
 
 __all__ = ["WIDTHS", "ReceiptData", "render_receipt", "reprint_label"]
 
@@ -50,6 +51,8 @@ class ReceiptData:
     channel: str = "counter"  # "kiosk": the customer's own copy (no teller, no signature lines)
     consent: str = ""  # the customer's consent: "pin" (on the customer display) or "id_check"
     watermark: str = ""  # training mode: printed first and last (teller_tui.common.watermark)
+    locale: str = ""  # the customer's preferred language ("" = the terminal's); render_receipt's locale wins
+    large_print: bool = False  # low vision / elderly: half as many columns, printed double size
 
 
 _TITLES: dict[str, dict[str, str]] = {
@@ -132,11 +135,15 @@ def _money(m: Money, loc: str) -> str:
 
 
 def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = None) -> str:
-    """The receipt as text, every line at most ``width`` cells, ending with a newline."""
+    """The receipt as text, every line at most ``width`` cells, ending with a newline. In the
+    customer's language when ``data.locale`` says so (unless ``locale`` is given); a large-print
+    receipt is laid out in ``width // 2`` cells for a printer that doubles the character size."""
     if width not in WIDTHS:
         raise ValueError(f"receipt width must be one of {WIDTHS}")
-    loc = _locale(locale)
+    loc = _locale(locale or data.locale or None)
     lab = _LABELS[loc]
+    large = data.large_print
+    width = width // 2 if large else width  # large print: each character printed twice as wide
 
     label_w = 14 if width >= 64 else 10
     value_w = width - label_w - 1
@@ -148,6 +155,10 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
 
     def row(label: str, value: str) -> None:
         value = clean_text(value, limit=400)
+        if large:  # the label on its own line, the value under it: nothing squeezed
+            out.append(label)
+            out.extend("  " + part for part in _wrap(value, width - 2))
+            return
         parts = _wrap(value, value_w)
         out.append(_pad(label, label_w) + " " + parts[0])
         for extra in parts[1:]:
@@ -161,6 +172,8 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
     kiosk = data.channel == "kiosk"
     if kiosk:
         center(lab["kiosk"])
+    if large:
+        center(LARGE_PRINT_MARKS[loc])
     if data.copy_label:
         center(f"** {clean_text(data.copy_label, limit=200)} **")
     out.append(rule)

@@ -71,6 +71,7 @@ from teller_tui.kiosk.views import (
 from teller_tui.ledger import EntryRequest, EntryResult, entry_facts
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models import Customer, LedgerAccount, Staff, Wallet
+from teller_tui.models.cases import CustomerNeeds
 from teller_tui.models.enums import WalletStatus
 from teller_tui.models.types import UTCDateTime
 from teller_tui.wallets.activation import grant_first_use
@@ -252,7 +253,9 @@ class KioskService:
                 w = s.get(Wallet, wid)
                 if w is not None and w.customer_id == session.customer_id and w.status != WalletStatus.CLOSED:
                     views.append(self._wallet_view(s, actor, w))
-            return KioskAccount(session.name_masked, mask_phone(c.phone), tuple(views))
+            needs = s.get(CustomerNeeds, session.customer_id)
+            assisted = bool(needs and (needs.needs_assistance or needs.elderly))
+            return KioskAccount(session.name_masked, mask_phone(c.phone), tuple(views), assisted)
 
     @guarded("kiosk")
     def history(self, actor: Actor, session: KioskSession, wallet_id: int, *, limit: int | None = None

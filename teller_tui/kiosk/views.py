@@ -38,6 +38,7 @@ class KioskAccount:
     name_masked: str
     phone_masked: str
     wallets: tuple[KioskWallet, ...]
+    assisted: bool = False  # recorded needs: assistance or elderly (the kiosk guides and calls a person)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ Public API::
 ``enqueue`` runs inside the caller's write transaction: the row commits with the posting, freeze or
 device change, or not at all. One row per channel (SMS to the customer's phone unless opted out;
 e-mail only to an address recorded with consent); a channel without consent gets a ``skipped`` row,
-so every event has exactly one recorded outcome per channel. Queuing the same ``event_key`` twice
+so every event has exactly one recorded outcome per channel. The message goes out in the customer's
+preferred language when one is recorded (:mod:`teller_tui.notify.preferences`), else the bank's. Queuing the same ``event_key`` twice
 (a retried transaction) changes nothing. Delivery: :mod:`teller_tui.risk.sender`.
 Events: postings, freeze/unfreeze, lost-phone block, new device, PIN locked/unlocked/reset.
 """
@@ -38,6 +39,7 @@ from teller_tui.common.paths import data_file
 from teller_tui.common.text import clean_text
 from teller_tui.models import Customer, CustomerContact, OutboxMessage
 from teller_tui.models.notify import Channel, OutboxStatus
+from teller_tui.notify.preferences import customer_prefs
 
 __all__ = ["EVENTS", "LOCALES", "NotificationView", "Outbox", "Rendered", "Templates", "status_label"]
 
@@ -47,7 +49,7 @@ EVENTS: dict[str, frozenset[str]] = {
     "freeze": frozenset({"bank", "wallet", "at"}),
     "unfreeze": frozenset({"bank", "wallet", "at"}),
     "device": frozenset({"bank", "wallet", "at"}),
-    "block": frozenset({"bank", "wallet", "at"}),
+    "block": frozenset({"bank", "wallet", "at", "case"}),
     "pin_lock": frozenset({"bank", "at"}),
     "pin_unlock": frozenset({"bank", "at"}),
     "pin_reset": frozenset({"bank", "at"}),
@@ -165,6 +167,7 @@ class Outbox:
         contacts = {c.channel: c for c in s.execute(select(CustomerContact).where(
             col(CustomerContact.customer_id) == customer_id)).scalars()}
         now = self.clock.now()
+        locale = customer_prefs(s, customer_id, self.locale).locale  # the customer's language, if recorded
         clean = {k: clean_text(str(v), limit=VALUE_LIMIT) for k, v in {"bank": self.bank_name, **params}.items()
                  if k in EVENTS[event]}
         ids: list[int] = []
@@ -183,7 +186,7 @@ class Outbox:
             if exists is not None:
                 continue
             row = OutboxMessage(message_id=uuid.uuid4().hex, event=event, event_key=event_key[:96],
-                                customer_id=customer_id, channel=channel, address=address[:254], locale=self.locale,
+                                customer_id=customer_id, channel=channel, address=address[:254], locale=locale,
                                 params_json=json.dumps(clean, sort_keys=True, ensure_ascii=False),
                                 status=OutboxStatus.PENDING if consent and address else OutboxStatus.SKIPPED,
                                 next_attempt_at=now, created_at=now)

@@ -5,6 +5,7 @@ The job, byte for byte::
     ESC @                    initialise
     FS &                     Chinese mode, text in GB18030        (encoding "gb18030")
   | FS . ESC t n             leave Chinese mode, code page n       (a single-byte code page)
+  [ GS ! 0x11 ]              double width and height               (large print: columns // 2 a line)
     <line> LF ...            each line at most ``columns`` cells (CJK characters take two)
     ESC d n                  feed n lines
     GS V 1 | GS V 0          partial | full cut                   (cut "none": nothing)
@@ -31,6 +32,7 @@ ESC, GS, FS, LF = 0x1B, 0x1D, 0x1C, 0x0A
 INIT = bytes([ESC, 0x40])
 CHINESE_ON = bytes([FS, 0x26])
 CHINESE_OFF = bytes([FS, 0x2E])
+DOUBLE_SIZE = bytes([GS, 0x21, 0x11])
 CUTS = {"partial": bytes([GS, 0x56, 0x01]), "full": bytes([GS, 0x56, 0x00]), "none": b""}
 
 
@@ -73,8 +75,9 @@ def printable_lines(text: str, columns: int) -> list[str]:
 
 
 def render_escpos(text: str, *, encoding: str = "gb18030", columns: int = 48, cut: str = "partial",
-                  feed_lines: int = 4) -> bytes:
-    """One print job: ``text`` (already laid out in ``columns`` cells) as ESC/POS bytes."""
+                  feed_lines: int = 4, large: bool = False) -> bytes:
+    """One print job: ``text`` (already laid out in ``columns`` cells, or ``columns // 2`` when
+    ``large``: printed double width and height) as ESC/POS bytes."""
     if encoding not in ENCODINGS:
         raise ValueError(f"unsupported printer encoding {encoding!r}")
     if cut not in CUTS:
@@ -84,6 +87,9 @@ def render_escpos(text: str, *, encoding: str = "gb18030", columns: int = 48, cu
     page = ENCODINGS[encoding]
     out = bytearray(INIT)
     out += CHINESE_ON if page is None else CHINESE_OFF + bytes([ESC, 0x74, page])
+    if large:
+        out += DOUBLE_SIZE
+        columns //= 2
     for line in printable_lines(text, columns):
         out += line.encode(encoding, errors="replace") + b"\n"
     if feed_lines:
@@ -140,6 +146,10 @@ def decode_escpos(data: bytes) -> DecodedJob:
             chinese = data[i + 1:i + 2] == b"&"
             job.commands.append("chinese on" if chinese else "chinese off")
             i += 2
+        elif b == GS and data[i + 1:i + 2] == b"!" and i + 2 < n:
+            flush()
+            job.commands.append(f"size {data[i + 2]:#04x}")
+            i += 3
         elif b == GS and data[i + 1:i + 2] == b"V" and i + 2 < n:
             flush()
             job.commands.append("cut partial" if data[i + 2] in (1, 49) else "cut full")

@@ -4,7 +4,7 @@ Public API::
 
     printing = PrintService(settings)
     spec = printing.printer_for(Purpose.RECEIPT)            # PrinterSpec | None
-    outcome = printing.print_text(text, purpose=Purpose.RECEIPT, title="R123", kept_at=path)
+    outcome = printing.print_text(text, purpose=Purpose.RECEIPT, title="R123", kept_at=path, large=False)
     outcome.printed, outcome.message                        # bool, one sentence for the teller
 
 ``print_text`` never raises for a printer problem: the outcome says "Not printed: …, the file is
@@ -57,13 +57,16 @@ class PrintService:
         spec = self.printer_for(purpose)
         return spec.columns if spec is not None and spec.escpos else 80
 
-    def job_bytes(self, spec: PrinterSpec, text: str) -> bytes:
+    def job_bytes(self, spec: PrinterSpec, text: str, *, large: bool = False) -> bytes:
         if spec.escpos:
             return render_escpos(text, encoding=spec.encoding, columns=spec.columns, cut=spec.cut,
-                                 feed_lines=spec.feed_lines)
+                                 feed_lines=spec.feed_lines, large=large)
         return ("\n".join(printable_lines(text, 200)) + "\n\f").encode("utf-8")
 
-    def print_text(self, text: str, *, purpose: Purpose, title: str, kept_at: Path | None = None) -> PrintOutcome:
+    def print_text(self, text: str, *, purpose: Purpose, title: str, kept_at: Path | None = None,
+                   large: bool = False) -> PrintOutcome:
+        """``large``: a large-print layout (half the columns), printed double size on ESC/POS and
+        at 5 characters per inch through CUPS."""
         name = self.printer_name(purpose)
         spec = self.settings.printers.get(name) if name else None
         kept = str(kept_at) if kept_at is not None else ""
@@ -73,14 +76,15 @@ class PrintService:
             else:
                 msg = _("No printer is set up for terminal {terminal}.")
             return PrintOutcome(False, "", msg.format(terminal=clean_text(self.settings.terminal_id), path=kept))
-        data = self.job_bytes(spec, text)
+        data = self.job_bytes(spec, text, large=large)
         try:
             if spec.kind is PrinterKind.ESCPOS_TCP:
                 job = send_tcp(spec.host, spec.port, data, timeout=spec.timeout_seconds)
             elif spec.kind is PrinterKind.ESCPOS_DEVICE:
                 job = send_device(spec.device, data, timeout=spec.timeout_seconds)
             else:
-                job = send_cups(data, queue=spec.queue, title=title, raw=spec.raw, timeout=spec.timeout_seconds)
+                job = send_cups(data, queue=spec.queue, title=title, raw=spec.raw, timeout=spec.timeout_seconds,
+                                large=large)
         except PrintFailed as exc:
             if kept:
                 msg = _("Not printed: printer {printer} ({where}): {reason}; the file is kept at {path}.")

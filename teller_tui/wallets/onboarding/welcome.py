@@ -23,6 +23,7 @@ from teller_tui.common.reference import _default, _read_toml
 from teller_tui.common.text import clean_text
 from teller_tui.ledger import Ledger
 from teller_tui.models import Customer, LinkedAccount, Wallet
+from teller_tui.notify.preferences import LARGE_PRINT_MARKS, customer_prefs
 from teller_tui.wallets.classes import Tier, TierTable
 from teller_tui.wallets.identity.cards import format_wallet_number
 from teller_tui.wallets.onboarding.steps import EXPLANATIONS
@@ -60,11 +61,16 @@ class WelcomeSheet:
     totp_enrolled: bool
     explanations: tuple[str, ...]
     reward_on_first_use: int = 0  # points promised on the first payment, not yet credited
+    locale: str = ""  # the customer's preferred language ("" = the terminal's); render_welcome's locale wins
+    large_print: bool = False  # low vision / elderly: half the columns, printed double size
 
 
 def render_welcome(sheet: WelcomeSheet, *, width: int = 80, locale: str | None = None) -> str:
-    """A printable plain-text summary. Never contains the PIN or the TOTP secret."""
-    loc = locale or get_locale()
+    """A printable plain-text summary. Never contains the PIN or the TOTP secret. In the customer's
+    language when recorded; a large-print sheet is laid out in ``width // 2`` cells (printed double size)."""
+    loc = locale or sheet.locale or get_locale()
+    if sheet.large_print:
+        width = max(24, width // 2)
     with locale_override(loc):
         t = sheet.tier
         rows: list[tuple[str, str]] = [
@@ -88,8 +94,10 @@ def render_welcome(sheet: WelcomeSheet, *, width: int = 80, locale: str | None =
         ]
         label_w = max(display_width(label) for label, _v in rows) + 2
         rule = "=" * width
-        lines = [rule, *(pad(t, width, "center") for t in wrap_cells(_("Welcome to your digital wallet"), width)),
-                 rule]
+        lines = [rule, *(pad(t, width, "center") for t in wrap_cells(_("Welcome to your digital wallet"), width))]
+        if sheet.large_print:
+            lines.append(pad(LARGE_PRINT_MARKS["zh_CN" if loc.lower().startswith("zh") else "en"], width, "center"))
+        lines.append(rule)
         for label, value in rows:
             lines.extend(_field(label, value, label_w, width))
         lines.append("-" * width)
@@ -167,10 +175,11 @@ def load_sheet(s: Session, ledger: Ledger, tiers: TierTable, wallet_id: int) -> 
     rule = reward_rule(w.opened_on or local_date(w.opened_at))
     promised = rule.points if rule.grant == GRANT_FIRST_USE and not points and w.points_account_id else 0
     expl = json.loads(w.explanations_json or "{}")
+    prefs = customer_prefs(s, c.id, "")  # the customer's language and large print (their recorded needs)
     return WelcomeSheet(
         wallet_number=w.number, customer_name=mask_name(c.full_name), customer_no=c.customer_no,
         tier=tiers.tier(w.tier, on=local_date(w.opened_at)), opened_at=w.opened_at,
         branch_code=c.branch_code, linked_masked=link.masked if link else "",
         bank_name=link.bank_name if link else "", reward_points=points, pin_set=bool(c.pin_hash),
         totp_enrolled=bool(c.totp_secret_enc), explanations=tuple(k for k in EXPLANATIONS if expl.get(k)),
-        reward_on_first_use=promised)
+        reward_on_first_use=promised, locale=prefs.locale, large_print=prefs.large_print)

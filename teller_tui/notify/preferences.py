@@ -1,0 +1,53 @@
+"""What a customer asked of what we send and print them: the language, large print.
+
+``customer_prefs(s, customer_id, default_locale) -> Prefs`` reads the customer's recorded needs
+(``customer_needs``, written by :class:`teller_tui.cases.crm.CrmService`) inside the caller's
+transaction. The language maps onto one we print and send in (``zh_CN`` or ``en``): Chinese for
+``zh*``, ``yue`` and ``cmn``, English for ``en*``; any other language (or none) keeps the bank's
+default. Large print is asked for by "low vision" and offered by "elderly": both get it.
+Used by notifications (:mod:`teller_tui.notify.outbox`), receipts (:mod:`teller_tui.desk.entry_receipts`)
+and the welcome sheet (:mod:`teller_tui.wallets.onboarding.welcome`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from teller_tui.models.cases import CustomerNeeds
+
+__all__ = ["LARGE_PRINT_MARKS", "Prefs", "customer_prefs", "is_large_print", "locale_for"]
+
+#: The line a large-print copy (receipt, welcome sheet) carries under its title; the printer then
+#: doubles the character size (:func:`teller_tui.common.printing.escpos.render_escpos` ``large=``).
+LARGE_PRINT_MARKS = {"en": "[ LARGE PRINT ]", "zh_CN": "[ 大字版 ]"}
+
+
+def is_large_print(text: str) -> bool:
+    """Whether ``text`` is a large-print layout (its mark is among the first lines): print it double size."""
+    marks = set(LARGE_PRINT_MARKS.values())
+    return any(line.strip() in marks for line in text.splitlines()[:8])
+
+
+@dataclass(frozen=True, slots=True)
+class Prefs:
+    locale: str  # "zh_CN" or "en" (or the default given)
+    large_print: bool
+
+
+def locale_for(language: str, default: str) -> str:
+    """The locale we print and send in for a recorded ``language`` (``default`` when we have none)."""
+    lang = language.strip().lower().replace("-", "_")
+    if lang.startswith("zh") or lang in ("yue", "cmn"):
+        return "zh_CN"
+    if lang.startswith("en"):
+        return "en"
+    return default
+
+
+def customer_prefs(s: Session, customer_id: int | None, default_locale: str) -> Prefs:
+    row = s.get(CustomerNeeds, customer_id) if customer_id is not None else None
+    if row is None:
+        return Prefs(default_locale, False)
+    return Prefs(locale_for(row.preferred_language, default_locale), bool(row.low_vision or row.elderly))
