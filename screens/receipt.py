@@ -35,7 +35,7 @@ from textual.widgets import Input, Static
 
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.printing.config import Purpose
-from teller_tui.risk.preferences import is_large_print
+from teller_tui.notify.preferences import is_large_print
 
 from .base import TellerModal, TellerScreen
 from .widgets.desk import DeskScreenMixin, error_text
