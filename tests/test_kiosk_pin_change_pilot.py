@@ -139,3 +139,30 @@ async def test_change_pin_on_the_kiosk_app(services: Any, clock: FakeClock) -> N
     assert [o for o, _d in _audit(services)] == ["fail", "ok", "fail", "fail", "fail", "fail", "fail"]
     assert _audit(services)[-1][1]["reason"] == "locked_now"
     assert NEW not in json.dumps(_audit(services)) and PIN not in json.dumps(_audit(services))
+
+
+@pytest.mark.slow  # Pilot
+@pytest.mark.asyncio
+async def test_home_buttons_fit_80x24_in_chinese(services: Any, clock: FakeClock) -> None:  # noqa: F811
+    from textual.widgets import Button
+
+    from screens.kiosk.app import make_kiosk_app
+    from teller_tui.common.i18n import set_locale
+
+    _customer(services, "王芳", "13900000013")
+    app = make_kiosk_app(services.settings, services=services, clock=clock)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _ready(app, pilot)
+            await pilot.click("#lang-zh")
+            await settle(pilot)
+            app.screen.query_one("#identifier").value = "13900000013"
+            app.screen.query_one("#pin").value = PIN
+            await pilot.click("#submit")
+            await _settle(app, pilot)
+            assert "3 修改密码" in _text(app)
+            for button in app.screen.query(Button):
+                region = button.region
+                assert 0 <= region.x and region.right <= 80 and region.bottom <= 24, (button.id, region)
+    finally:
+        set_locale("en")
