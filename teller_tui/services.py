@@ -201,7 +201,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box, screening=OnboardingScreen(watchlist, approvals))
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals,
-                                 outbox=outbox)
+                                 outbox=outbox, consent=consent_gate)
     kb = KnowledgeBaseService(db, clock, audit)
     service_levels = ServiceLevels.load()
     cases = CaseService(db, clock, audit, levels=service_levels)
