@@ -46,10 +46,10 @@ class KioskPinChangeScreen(KioskModal):
             yield Input(id="new-pin", password=True, max_length=6, restrict=r"[0-9]*", classes="kiosk-input")
             yield Label(_("New PIN again"), classes="kiosk-label")
             yield Input(id="new-again", password=True, max_length=6, restrict=r"[0-9]*", classes="kiosk-input")
+            yield Static("", id="pin-change-status", classes="kiosk-status")  # above the buttons: seen at 80x24
             with Horizontal(classes="kiosk-buttons"):
                 yield Button(_("Change PIN"), id="submit", variant="primary", classes="kiosk-button")
                 yield Button(_("Cancel"), id="cancel", classes="kiosk-button")
-            yield Static("", id="pin-change-status", classes="kiosk-status")
 
     def on_mount(self) -> None:
         self.query_one("#old-pin", Input).focus()
