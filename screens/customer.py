@@ -7,7 +7,8 @@ its side (CR/DR, 贷/借): meaning never rests on colour alone.
 
 Keys: F5 cash in, F6 cash out, F7 transfer (selected wallet); on the history table ``r``
 reprints the receipt of the selected row and F9 reverses it (own transaction, same day,
-after a confirmation with a reason); PgDn/PgUp page the history; Tab moves between tables.
+after a confirmation with a reason); PgDn/PgUp page the history; Tab moves between tables;
+``p`` resets a forgotten wallet PIN (screens/pin_reset.py: ID check here, the new PIN on the display).
 """
 
 from __future__ import annotations
