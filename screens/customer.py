@@ -7,7 +7,8 @@ its side (CR/DR, 贷/借): meaning never rests on colour alone.
 
 Keys: F5 cash in, F6 cash out, F7 transfer (selected wallet); on the history table ``r``
 reprints the receipt of the selected row and F9 reverses it (own transaction, same day,
-after a confirmation with a reason); PgDn/PgUp page the history; Tab moves between tables.
+after a confirmation with a reason); PgDn/PgUp page the history; Tab moves between tables;
+``p`` resets a forgotten wallet PIN (screens/pin_reset.py: ID check here, the new PIN on the display).
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("f4", "wallet_actions", N_("Wallet actions"), id="customer.wallet_actions"),
         Binding("f8", "service", N_("Service"), id="customer.service"),
         Binding("ctrl+u", "unlock_pin", N_("Unlock PIN"), id="customer.unlock_pin", show=False),
+        Binding("p", "pin_reset", N_("Reset PIN"), id="customer.pin_reset", show=False),
         Binding("pagedown", "history_page(1)", N_("Older"), id="customer.older", priority=True),
         Binding("pageup", "history_page(-1)", N_("Newer"), id="customer.newer", priority=True),
     ]
@@ -594,6 +596,15 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         app.call_from_thread(self.show_info, _("PIN unlocked") if was_locked else _("The PIN was not locked"))
         app.call_from_thread(self.load)
 
+    def action_pin_reset(self) -> None:
+        """A forgotten wallet PIN: ID check here, the new PIN typed by the customer on the display."""
+        if self.view is None:
+            return
+        from .pin_reset import PinResetScreen
+
+        self.app.push_screen(PinResetScreen(self.view.customer_id, self.view.full_name),
+                             lambda done: self.load() if done else None)
+
     def action_reverse(self) -> None:
         row = self.selected_history_row()
         if row is None:
@@ -698,6 +709,9 @@ register_command(PaletteCommand("customer_edit_contact", N_("Change contact deta
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("customer_renew_id", N_("Renew identity document…"), "screen.renew_id",
                                 N_("On a customer's screen: new expiry date (and number, for passports and permits)"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("customer_pin_reset", N_("Reset customer's wallet PIN…"), "screen.pin_reset",
+                                N_("On a customer's screen: ID check, then the customer types a new PIN on the display"),
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("customer_unlock_pin", N_("Unlock customer's kiosk PIN"), "screen.unlock_pin",
                                 N_("On a customer's screen: clear the wrong-PIN lock"),

@@ -11,6 +11,9 @@ collects what that action needs and calls ``services.lifecycle`` in a thread wor
   approval flow (``ask_approval`` -> ``TellerApp.request_approval``: a supervisor at the counter,
   or the branch queue), which re-runs the action with the same reason and the approval id;
 * change class: the new class and the evidence collected now;
+* close and change class at the counter also need the customer's own consent (``ConsentRequired``):
+  the dialog opens :class:`~screens.consent.ConsentScreen` (the PIN on the paired customer display, or
+  an ID re-check) and re-runs the action with the consent id, before any approval;
 * replace device: a new PIN typed by the customer and, optionally, a new authenticator QR code.
 
 Both dismiss ``True`` when something changed (the customer view reloads).
@@ -130,6 +133,7 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
         self.changed = False
         self._busy = False
         self._params: dict[str, Any] = {}
+        self._consent_id: int | None = None
 
     def compose(self) -> ComposeResult:
         from teller_tui.wallets.lifecycle import ACTIONS
@@ -194,6 +198,7 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
             params["totp"] = self.query_one("#lc-totp", Checkbox).value
         self._busy = True
         self._params = params
+        self._consent_id = None  # a new request: the customer agrees to this one
         self._status(_("Working…"))
         self._run(params, None)
 
@@ -208,10 +213,10 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
             elif self.action == "unfreeze":
                 result = lc.unfreeze(actor, wid, params["reason"], approval_id=approval_id)
             elif self.action == "close":
-                result = lc.close(actor, wid, params["reason"], approval_id=approval_id)
+                result = lc.close(actor, wid, params["reason"], approval_id=approval_id, consent_id=self._consent_id)
             elif self.action == "change_tier":
                 result = lc.change_tier(actor, wid, params["tier"], evidence=params["evidence"],
-                                        reason=params["reason"], approval_id=approval_id)
+                                        reason=params["reason"], approval_id=approval_id, consent_id=self._consent_id)
             else:
                 result = lc.replace_device(actor, wid, new_pin=params["pin"], enrol_totp=params["totp"],
                                            approval_id=approval_id, reason=params["reason"])
@@ -221,10 +226,28 @@ class LifecycleDialog(DeskScreenMixin, TellerModal[bool]):
 
     @on(Finished)
     def _finished(self, message: Finished) -> None:
-        from teller_tui.common.errors import ApprovalRequired
+        from teller_tui.common.errors import ApprovalRequired, ConsentRequired
 
         self._busy = False
         error = message.error
+        if isinstance(error, ConsentRequired) and error.details.get("spec") is not None:
+            from .consent import ConsentScreen
+
+            params = self._params
+            self._busy = True
+            self._status(_("Waiting for the customer's consent…"))
+
+            def consented(consent_id: int | None) -> None:
+                if consent_id is None:
+                    self._busy = False
+                    self._status(_("Nothing was changed: the customer did not agree."), error=True)
+                    return
+                self._consent_id = consent_id
+                self._status(_("Working…"))
+                self._run(params, None)
+
+            self.app.push_screen(ConsentScreen(error.details["spec"]), consented)
+            return
         if isinstance(error, ApprovalRequired):
             params = self._params
             self._busy = True

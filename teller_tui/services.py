@@ -54,6 +54,7 @@ from teller_tui.kb.service import KnowledgeBaseService
 from teller_tui.kiosk.inflight import KioskInflightService
 from teller_tui.kiosk.guard import ResponsePacer, SignInGuard, TerminalThrottle
 from teller_tui.kiosk.limits import KioskLimits
+from teller_tui.kiosk.pin_change import KioskPinChange
 from teller_tui.kiosk.pinpad import PinpadService
 from teller_tui.kiosk.pins import CustomerPinService
 from teller_tui.kiosk.service import KioskService
@@ -113,6 +114,7 @@ class Services:
     onboarding: OnboardingService
     lifecycle: LifecycleService
     kiosk: KioskService
+    kiosk_pin_change: KioskPinChange
     kiosk_inflight: KioskInflightService
     customer_pins: CustomerPinService
     pinpad: PinpadService
@@ -202,7 +204,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box, screening=OnboardingScreen(watchlist, approvals))
     lifecycle = LifecycleService(db, clock, settings, ledger, audit, tiers, box=box, approvals=approvals,
-                                 outbox=outbox)
+                                 outbox=outbox, consent=consent_gate)
     kb = KnowledgeBaseService(db, clock, audit)
     service_levels = ServiceLevels.load()
     cases = CaseService(db, clock, audit, levels=service_levels)
@@ -231,6 +233,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     custody=custody, handover=handover, funding=funding, linked_desk=linked_desk,
                     statements=statements, profile=profile, journal=journal, onboarding=onboarding,
                     lifecycle=lifecycle, kiosk=kiosk,
+                    kiosk_pin_change=KioskPinChange(db, clock, settings, audit, kiosk=kiosk, box=box, guard=guard,
+                                                    outbox=outbox),
                     kiosk_inflight=KioskInflightService(db, clock, settings, ledger, audit, cash=cash),
                     customer_pins=customer_pins, pinpad=pinpad, kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,

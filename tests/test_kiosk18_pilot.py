@@ -69,7 +69,11 @@ async def test_arrow_keys_move_between_kiosk_buttons(services: Any, clock: FakeC
             focused = app.screen.focused
             assert isinstance(focused, Button)
             seen.append(focused.id)
-        assert seen == ["transfer", "ask_help", "finish", "ask_help", "finish", "ask_help"]
+        assert seen == ["transfer", "change_pin", "ask_help", "change_pin", "ask_help", "change_pin"]
+        # Every home button is on the 80-column screen (none pushed off the edge).
+        for button in app.screen.query(Button):
+            assert 0 <= button.region.x and button.region.right <= 80 and button.region.bottom <= 24, (
+                button.id, button.region)
 
 
 async def test_idle_warning_counts_down_and_a_key_extends(services: Any, clock: FakeClock) -> None:  # noqa: F811

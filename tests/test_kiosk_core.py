@@ -273,7 +273,8 @@ def test_kiosk_identity_is_refused_by_teller_services(k: K) -> None:
     from teller_tui.wallets.lifecycle import LifecycleService
 
     life = LifecycleService(k.desk.db, k.desk.clock, k.desk.settings, k.desk.ledger, k.desk.audit, k.desk.cash.tiers,
-                            box=k.box, approvals=k.desk.cash.approvals, outbox=k.desk.services.outbox)
+                            box=k.box, approvals=k.desk.cash.approvals, outbox=k.desk.services.outbox,
+                            consent=k.desk.services.consent_gate)
     calls += [
         lambda: life.freeze(k.actor, wid, "lost phone"),
         lambda: life.unfreeze(k.actor, wid, "found"),

@@ -1,4 +1,4 @@
-"""The customer's home: balances and what may still be sent today; history, transfer, finish."""
+"""The customer's home: balances and what may still be sent today; history, transfer, PIN change, finish."""
 
 from __future__ import annotations
 
@@ -35,10 +35,11 @@ def wallet_lines(account: KioskAccount) -> list[str]:
 
 
 class KioskHomeScreen(KioskScreen):
-    KIOSK_ACTIONS = frozenset({"history", "transfer", "finish", "ask_help"})
+    KIOSK_ACTIONS = frozenset({"history", "transfer", "change_pin", "finish", "ask_help"})
     BINDINGS = [
         Binding("1", "history", N_("History"), id="kiosk.home.history"),
         Binding("2", "transfer", N_("Transfer"), id="kiosk.home.transfer"),
+        Binding("3", "change_pin", N_("Change PIN"), id="kiosk.home.change_pin"),
         Binding("9", "ask_help", N_("Ask for help"), id="kiosk.home.ask_help"),
         Binding("escape,0", "finish", N_("Finish"), id="kiosk.home.finish"),
     ]
@@ -55,6 +56,7 @@ class KioskHomeScreen(KioskScreen):
             with Horizontal(classes="kiosk-buttons"):
                 yield Button(_("1 History"), id="history", variant="primary", classes="kiosk-button")
                 yield Button(_("2 Transfer"), id="transfer", variant="primary", classes="kiosk-button")
+                yield Button(_("3 Change PIN"), id="change_pin", classes="kiosk-button")
                 yield Button(_("9 Ask for help"), id="ask_help", classes="kiosk-button")
                 yield Button(_("0 Finish"), id="finish", variant="error", classes="kiosk-button")
             yield Static(Content(_("F1: help and safety advice")), id="home-help", classes="kiosk-text")
@@ -102,6 +104,17 @@ class KioskHomeScreen(KioskScreen):
             from .transfer import KioskTransferScreen
 
             self.app.push_screen(KioskTransferScreen(self.account))
+
+    @on(Button.Pressed, "#change_pin")
+    def action_change_pin(self) -> None:
+        from .pin_change import KioskPinChangeScreen
+
+        self.app.push_screen(KioskPinChangeScreen(), self._pin_changed)
+
+    def _pin_changed(self, changed: bool | None) -> None:
+        if changed and self.is_mounted:
+            self.query_one("#home-help", Static).update(Content(_("Your PIN is changed. Use the new PIN next "
+                                                                   "time.")))
 
     @on(Button.Pressed, "#ask_help")
     def action_ask_help(self) -> None:

@@ -289,6 +289,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
     "kiosk": {
         "sign_in": _actor(K, scope=Scope.OWN),
         "sign_out": _actor(K, scope=Scope.OWN),
+        "live_session": _actor(K, scope=Scope.OWN),
         "account": _actor(K, scope=Scope.OWN),
         "history": _actor(K, scope=Scope.OWN),
         "history_text": _actor(K, scope=Scope.OWN),
@@ -296,6 +297,10 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "transfer": _actor(K, scope=Scope.OWN),
         "ensure_identity": PRE,
         "active_sessions": READ,
+    },
+    # A signed-in customer's own PIN change at the kiosk (teller_tui/kiosk/pin_change.py).
+    "kiosk_pin_change": {
+        "change_pin": _actor(K, scope=Scope.OWN),
     },
     "customer_pins": {
         "unlock_customer_pin": _actor(*COUNTER, scope=Scope.BANK),

@@ -15,7 +15,7 @@ Public API::
     p = svc.preview_transfer(actor, session, from_wallet_id, "13912345678", amount)  # -> TransferPreview
     r = svc.transfer(actor, session, from_wallet_id, payee, amount, idempotency_key=key)  # -> KioskReceipt
     text = svc.history_text(actor, session, wallet_id)   # printable statement
-    svc.sign_out(actor, session)
+    svc.sign_out(actor, session)                  # a PIN change: teller_tui.kiosk.pin_change
 
 The teller side (unlocking a PIN) is :class:`teller_tui.kiosk.pins.CustomerPinService`.
 
@@ -184,9 +184,9 @@ class KioskService:
             self._sessions[session.token] = _Live(session, now)
         return session
 
-    def _audit_failure(self, actor: Actor, subject: str, reason: str) -> None:
-        with self.db.write() as s:
-            self.audit.append(s, actor, "kiosk_sign_in", subject=subject, outcome="fail", detail={"reason": reason})
+    @guarded("kiosk")
+    def live_session(self, actor: Actor, session: KioskSession) -> KioskSession:
+        return self._require(actor, session)  # live: this kiosk's, signed in, not idle (for kiosk.pin_change)
 
     @guarded("kiosk")
     def sign_out(self, actor: Actor, session: KioskSession | None) -> None:

@@ -53,6 +53,7 @@ EVENTS: dict[str, frozenset[str]] = {
     "pin_lock": frozenset({"bank", "at"}),
     "pin_unlock": frozenset({"bank", "at"}),
     "pin_reset": frozenset({"bank", "at"}),
+    "pin_change": frozenset({"bank", "at"}),
 }
 LOCALES = ("zh_CN", "en")
 #: The longest a value may be once cleaned (a customer-typed memo never reaches a template whole).

@@ -7,9 +7,9 @@ Public API::
     svc.freeze(actor, wallet_id, reason)                                 # any teller, at once
     svc.block_lost(actor, wallet_id, reason)    # lost/stolen phone: nothing in or out (wallets/blocks.py)
     svc.unfreeze(actor, wallet_id, reason, approval_id=None)             # needs an approval
-    svc.change_tier(actor, wallet_id, new_tier, evidence=(), reason="", approval_id=None)  # where policy says
+    svc.change_tier(actor, wallet_id, new_tier, evidence=(), reason="", approval_id=None, consent_id=None)
     res = svc.replace_device(actor, wallet_id, new_pin=..., enrol_totp=False, approval_id=None)
-    svc.close(actor, wallet_id, reason, approval_id=None)               # final; balance must be 0
+    svc.close(actor, wallet_id, reason, approval_id=None, consent_id=None)   # final; balance must be 0
 
 States and actions (:data:`TRANSITIONS`)::
 
@@ -33,6 +33,12 @@ two, a site may add the others). With the approval service (``services.approvals
 ``details["spec"]``; with one the approval is consumed (bound to that spec, single use) and its
 id recorded in the audit record. Retry with the *same reason* so the spec hashes the same.
 The state rules are checked first, so an illegal transition is refused without asking for an approval.
+
+Consent (issue 16): at the counter ``close`` and ``change_tier`` also need the customer's own consent,
+like a cash-out (:class:`~teller_tui.consent.gate.ConsentGate`, asked before the approval): without
+``consent_id`` they raise :class:`~teller_tui.common.errors.ConsentRequired` carrying the
+:class:`~teller_tui.consent.spec.ConsentSpec` (:func:`~teller_tui.wallets.lifecycle_rules.lifecycle_consent`,
+bound to the wallet, the class and the reason); the consent's id and method go in the audit record.
 """
 
 from __future__ import annotations
@@ -75,50 +81,10 @@ from teller_tui.wallets.kyc import evidence_from_kyc, evidence_rank, kyc_level
 from teller_tui.wallets.limits import check_class_change
 from teller_tui.wallets.service import WalletInfo, wallet_info
 from teller_tui.auth.permissions import guarded
-
-ACTIONS: dict[str, str] = {
-    "freeze": N_("Freeze"),
-    "block_lost": N_("Block: phone lost or stolen"),
-    "unfreeze": N_("Unfreeze"),
-    "change_tier": N_("Change class"),
-    "replace_device": N_("Replace device"),
-    "close": N_("Close"),
-}
-STATUS_LABELS: dict[str, str] = {WalletStatus.ACTIVE: N_("active"), WalletStatus.FROZEN: N_("frozen"),
-                                 WalletStatus.CLOSED: N_("closed")}
-#: (state, action) -> new state.
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (WalletStatus.ACTIVE, "freeze"): WalletStatus.FROZEN,
-    (WalletStatus.FROZEN, "unfreeze"): WalletStatus.ACTIVE,
-    (WalletStatus.ACTIVE, "close"): WalletStatus.CLOSED,
-    (WalletStatus.ACTIVE, "change_tier"): WalletStatus.ACTIVE,
-    (WalletStatus.ACTIVE, "replace_device"): WalletStatus.ACTIVE,
-    (WalletStatus.FROZEN, "replace_device"): WalletStatus.FROZEN,
-    (WalletStatus.ACTIVE, "block_lost"): WalletStatus.FROZEN,  # + a wallet_block row (wallets/blocks.py)
-    (WalletStatus.FROZEN, "block_lost"): WalletStatus.FROZEN,
-}
-#: Lifecycle action -> approval-policy action (data/approval_policy.toml).
-APPROVAL_ACTIONS: dict[str, str] = {"unfreeze": "unfreeze", "replace_device": "device_replacement",
-                                    "change_tier": "class_change", "close": "wallet_close"}
-
-
-def check_transition(state: str, action: str) -> str:
-    """The state after ``action``, or Conflict(code="illegal_transition") with the reason."""
-    if action not in ACTIONS:
-        raise ValidationError(_("Unknown action {action}").format(action=action), code="action")
-    target = TRANSITIONS.get((state, action))
-    if target is None:
-        if state == WalletStatus.CLOSED:
-            reason = _("The wallet is closed; closing is final")
-        elif action == "unfreeze":
-            reason = _("The wallet is not frozen")
-        elif state == WalletStatus.FROZEN:
-            reason = _("The wallet is frozen: unfreeze it first")
-        else:
-            reason = _("Not possible while the wallet is {state}").format(state=_(STATUS_LABELS.get(state, state)))
-        raise Conflict(_("{action} refused: {reason}").format(action=_(ACTIONS[action]), reason=reason),
-                       code="illegal_transition", state=state, action=action)
-    return target
+from teller_tui.consent.gate import ConsentGate
+from teller_tui.wallets.lifecycle_rules import (  # noqa: F401 - re-exported (screens, tests)
+    ACTIONS, APPROVAL_ACTIONS, STATUS_LABELS, TRANSITIONS, check_transition, lifecycle_consent,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +97,10 @@ class DeviceReset:
 
 class LifecycleService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 tiers: TierTable, *, box: SecretBox, approvals: ApprovalService, outbox: Outbox) -> None:
+                 tiers: TierTable, *, box: SecretBox, approvals: ApprovalService, outbox: Outbox,
+                 consent: ConsentGate) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self.tiers, self.box, self.approvals, self.outbox = tiers, box, approvals, outbox
+        self.tiers, self.box, self.approvals, self.outbox, self.consent = tiers, box, approvals, outbox, consent
 
     def _tell(self, s: Session, event: str, w: Wallet, key: str) -> None:
         """Queue the customer's notification in this transaction (teller_tui.notify.outbox)."""
@@ -258,7 +225,7 @@ class LifecycleService:
 
     @guarded("lifecycle")
     def change_tier(self, actor: Actor, wallet_id: int, new_tier: int, *, evidence: Iterable[str] = (),
-                    reason: str = "", approval_id: int | None = None) -> WalletInfo:
+                    reason: str = "", approval_id: int | None = None, consent_id: int | None = None) -> WalletInfo:
         """Move a wallet to another class. ``evidence`` is what the teller collected now; it is
         added to what the customer showed before (``Customer.kyc_level`` and own linked accounts).
         The wallet must fit every limit of the new class (:func:`~teller_tui.wallets.limits.check_class_change`):
@@ -300,6 +267,7 @@ class LifecycleService:
                                    code="wallet_tier_exists")
             check_class_change(s, self.tiers, tier=new_tier, account_id=w.account_id,
                                balance=self.ledger.balance(s, w.account_id).posted, on=on)
+            agreed = self.consent.require(s, actor, lifecycle_consent("change_tier", w, reason, new_tier), consent_id)
             self._approve(s, actor, "change_tier", w, reason, approval_id,
                           _("Changing the wallet to class {tier} needs a supervisor's approval").format(tier=new_tier),
                           subject=f"wallet:{w.number}:class:{new_tier}:{','.join(sorted(given))}")
@@ -311,7 +279,7 @@ class LifecycleService:
             s.flush()
             self.audit.append(s, actor, "wallet_tier_change", subject=w.number, detail={
                 "from": before, "to": new_tier, "evidence": sorted(given), "reason": reason,
-                "approval_id": approval_id})
+                "approval_id": approval_id, **(agreed.facts() if agreed else {})})
             return wallet_info(w)
 
         return self.db.write_retrying(work)
@@ -362,7 +330,8 @@ class LifecycleService:
         return DeviceReset(number, secret, uri, qr)
 
     @guarded("lifecycle")
-    def close(self, actor: Actor, wallet_id: int, reason: str, *, approval_id: int | None = None) -> WalletInfo:
+    def close(self, actor: Actor, wallet_id: int, reason: str, *, approval_id: int | None = None,
+              consent_id: int | None = None) -> WalletInfo:
         """Final. The balance must be paid out first (zero, nothing held); remaining points are
         returned to the points pool; linked accounts of the wallet are unlinked."""
         require_role(actor, *STAFF_ROLES)
@@ -375,6 +344,7 @@ class LifecycleService:
             if bal.posted.minor != 0 or bal.held.minor != 0:
                 raise Conflict(_("Pay out the balance of {balance} before closing").format(
                     balance=format_money(bal.posted)), code="close_nonzero")
+            agreed = self.consent.require(s, actor, lifecycle_consent("close", w, reason), consent_id)
             self._approve(s, actor, "close", w, reason, approval_id, _("Closing the wallet needs a supervisor's approval"))
             forfeit: EntryResult | None = None
             if w.points_account_id is not None:
@@ -397,7 +367,7 @@ class LifecycleService:
                 link.removed_at = self.clock.now()
             self.audit.append(s, actor, "wallet_close", subject=w.number,
                               detail={**entry_facts((forfeit, actor.staff_id)), "reason": reason,
-                                      "approval_id": approval_id})
+                                      "approval_id": approval_id, **(agreed.facts() if agreed else {})})
             return wallet_info(w)
 
         return self.db.write_retrying(work)
