@@ -14,12 +14,17 @@ from typing import Any
 
 import pytest
 
+from rich.cells import cell_len
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
+
 from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, make_desk
 from pilot_helpers import settle, sign_in, type_text
 from screens.cash import CashForm
+from screens.customer import TXN_KINDS
 from teller_tui.models.cases import CaseType
 from teller_tui.common.errors import ApprovalRequired
-from teller_tui.common.i18n import set_locale
+from teller_tui.common.i18n import _, set_locale
 from teller_tui.models import RiskAlert
 from teller_tui.models.risk import AlertStatus
 from teller_tui.common.money import Money
@@ -126,6 +131,16 @@ async def _teller(w: Walk, desk: Desk) -> None:
     await w.keys("f2", *"13912345678")
     await w.keys("enter")
     await w.look("customer_history")
+    history = app.screen.query_one("#customer-history", DataTable)
+    kind = history.columns[ColumnKey("kind")]
+    longest = max(cell_len(f"{_(label)} {_('(reversed)')}") for label in TXN_KINDS.values())
+    assert kind.get_render_width(history) - 2 * history.cell_padding >= longest, (kind.width, longest)
+    await w.keys("f5")
+    app.screen.query_one("#cash-amount").focus()
+    await w.keys(*"1234.5")
+    await w.keys("f4")
+    await w.look("count_notes")
+    await w.back_to("CustomerScreen")
     await w.keys("f8")
     await w.look("service")
     await w.keys("n")
