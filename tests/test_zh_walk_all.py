@@ -28,6 +28,8 @@ from teller_tui.common.i18n import _, set_locale
 from teller_tui.models import RiskAlert
 from teller_tui.models.risk import AlertStatus
 from teller_tui.common.money import Money
+from test_kiosk_pilot import PIN as PIN_KIOSK
+from test_kiosk_pilot import _customer, _ready, _settle, services  # noqa: F401 - the fixture
 from test_onboarding_keys_pilot import NEW_CARD, NEW_ID, PIN
 from test_zh_walk import ALLOWED, english, screen_text
 
@@ -245,3 +247,46 @@ async def test_supervisor_screens_speak_chinese(desk: Desk) -> None:
         "alerts": "RiskAlertsScreen", "alert": "AlertScreen", "case_queue": "CaseQueueScreen",
         "case": "CaseScreen"}, w.screens
     _verdict(w)
+
+
+async def test_kiosk_and_pinpad_speak_chinese(services: Any, clock: Any, tmp_path: Path) -> None:  # noqa: F811
+    """The kiosk after the customer picks 中文 (its welcome is bilingual by design), and the PIN pad."""
+    from screens.kiosk.app import make_kiosk_app
+    from screens.pinpad.app import make_pinpad_app
+    from teller_tui.common.settings import load_settings
+
+    _customer(services, "王芳", "13900000005")
+    app = make_kiosk_app(services.settings, services=services, clock=clock)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            w = Walk(pilot)
+            await _ready(app, pilot)
+            await pilot.click("#lang-zh")
+            await settle(pilot)
+            await w.look("kiosk_signin")
+            app.screen.query_one("#identifier").value = "13900000005"
+            app.screen.query_one("#pin").value = PIN_KIOSK
+            await pilot.click("#submit")
+            await _settle(app, pilot)
+            await w.look("kiosk_home")
+            await w.keys("1")
+            await w.look("kiosk_history")
+            await w.back_to("KioskHomeScreen")
+            await w.keys("2")
+            await w.look("kiosk_transfer")
+            await w.back_to("KioskHomeScreen")
+            clock.advance(seconds=services.settings.kiosk_idle_seconds + 1)
+            app.check_customer_idle()
+            await w.look("kiosk_idle")
+        assert w.screens == {"kiosk_signin": "KioskSignInScreen", "kiosk_home": "KioskHomeScreen",
+                             "kiosk_history": "KioskHistoryScreen", "kiosk_transfer": "KioskTransferScreen",
+                             "kiosk_idle": "IdleWarning"}, w.screens
+        pad_settings = load_settings(home=tmp_path / "pad", locale="zh_CN", terminal_id="PAD-T01")
+        pad_app = make_pinpad_app(pad_settings, pair_terminal="T01", services=services, clock=clock)
+        async with pad_app.run_test(size=(80, 24)) as pad:
+            pw = Walk(pad)
+            await pw.look("pinpad_pair")
+        _verdict(w)
+        _verdict(pw)
+    finally:
+        set_locale("en")
