@@ -67,7 +67,8 @@ def alert_facts(view: AlertView) -> list[tuple[str, Any]]:
 
 #: The patterns' fact names (teller_tui/risk), as a supervisor reads them; an unknown name shows as stored.
 FACT_LABELS = {
-    "count": N_("Count"), "entries": N_("Entries"), "threshold": N_("Threshold"), "failures": N_("Failures"),
+    "count": N_("Number of times"), "entries": N_("Entries involved"), "threshold": N_("Threshold"),
+    "failures": N_("Failures"),
     "customers": N_("Customers"), "terminal": N_("Terminal"), "list_id": N_("List entry"), "by": N_("Matched by"),
     "distance": N_("Distance"), "source": N_("List"), "branch": N_("Branch"), "cash_in": N_("Cash in"),
     "days": N_("Days"), "device_replaced_at": N_("Phone replaced at"), "direction": N_("Direction"),
