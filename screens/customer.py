@@ -190,7 +190,9 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         history = self.query_one("#customer-history", DataTable)
         # The type column holds the longest kind with its mark in full at every width ("Top-up (bank)
         # (reversed)", 24 cells; "现金存入（已冲正）", 18); narrow, the time is month-day and minute.
-        widths = (11, 0, 24, 12, 14, 7) if self._narrow else (24, 19, 24, 14, 16, 11)
+        # The memo takes what is left of the width (at least 11 cells).
+        memo = max(11, self.app.size.width - 111)
+        widths = (11, 0, 24, 12, 14, 7) if self._narrow else (24, 19, 24, 14, 16, memo)
         labels = (_("Time"), _("Reference"), _("Type"), _("Amount"), _("Balance after"), _("Memo"))
         for key, label, width in zip(HISTORY_KEYS, labels, widths, strict=True):
             if width:
