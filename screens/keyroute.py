@@ -17,10 +17,11 @@ off — ``Input.Submitted`` moving to the next field, a form's ``Changed`` handl
 before the next key is routed. A probe that never comes back (its widget was removed) releases
 the queue after :data:`PROBE_TIMEOUT`.
 
-Keys that arrive before anything has focus for the first time (the app still starting: a browser
-page sends keys as soon as it loads, before the sign-in screen has focused its first field) wait
-until a widget takes the focus, at most :data:`FIRST_FOCUS_WAIT` seconds; they would otherwise go
-to a screen with no field and be lost. After the first focus, keys are never held for it.
+Keys that arrive while the app is starting and nothing has focus yet (a browser page sends keys
+as soon as it loads, before the sign-in screen has focused its first field) wait until a widget
+takes the focus, at most :data:`FIRST_FOCUS_WAIT` seconds from the app's first event; they would
+otherwise go to a screen with no field and be lost. Once anything has had focus, or a second
+screen is up, keys are never held for it (a dialog without a field still gets its keys at once).
 
 A paste whose text holds a Tab or a line break is typed as keys (a password manager's
 ``user<Tab>password<Enter>``), so it lands field by field like typed keys. Only public Textual
@@ -92,6 +93,7 @@ class OrderedKeys:
     _focus_seen: bool = False
     _held_since: float | None = None
     _focus_poll_pending: bool = False
+    _started_at: float | None = None
 
     # The App methods this mixin relies on (typed loosely: the mixin is not an App).
     focused: Any
@@ -105,6 +107,8 @@ class OrderedKeys:
             return self.held_keys
 
     async def on_event(self, event: events.Event) -> None:
+        if self._started_at is None:
+            self._started_at = time.monotonic()
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
             held = self._ordered_keys_queue()
             if isinstance(event, events.Paste) and isinstance(self.focused, Input) \
@@ -129,9 +133,12 @@ class OrderedKeys:
         if focused is not None:
             self._focus_seen = True
             return False
+        if len(getattr(self, "screen_stack", ())) > 1:
+            self._focus_seen = True  # past the first screen: the app has long been started
+            return False
         now = time.monotonic()
         if self._held_since is None:
-            self._held_since = now
+            self._held_since = self._started_at if self._started_at is not None else now
         if now - self._held_since >= FIRST_FOCUS_WAIT:
             self._focus_seen = True  # nothing will take focus: route as Textual would
             return False
