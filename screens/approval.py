@@ -26,7 +26,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from teller_tui.approvals.actions import action_title
 from teller_tui.approvals.records import ApprovalResult, ApprovalView
@@ -35,6 +35,7 @@ from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal
 from .confirm import facts_content
+from .widgets.footer import KeyFooter
 from .widgets.safe import clean
 from .refusal_text import refusal_text
 
@@ -123,7 +124,7 @@ class ApprovalScreen(TellerModal[ApprovalResult | None]):
             yield from field_row(_("Password"), Input(id="approval-password", password=True, max_length=256))
             yield from field_row(_("One-time code"), Input(id="approval-code", max_length=6, restrict=r"[0-9]*"))
             yield Static("", id="approval-message")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         first = "#approval-source" if self.needs_funds_source else "#approval-user"
@@ -243,7 +244,7 @@ class WaitingScreen(TellerModal[ApprovalResult | None]):
             yield Static(facts_content(spec_facts(self.spec)), id="approval-facts")
             yield Static(_reasons(self.spec.reasons), id="approval-reasons")
             yield Static(Content(_("Sending…")), id="waiting-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._send()

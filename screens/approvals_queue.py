@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
@@ -194,7 +194,8 @@ class DecideScreen(TellerModal["ApprovalView | None"]):
         self.view = view
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="approval-box"):
+        # Scrolls at 80x24 when a request has many reasons: the focused field is always in view.
+        with VerticalScroll(id="approval-box"):
             yield Static(Content(_("Approve or reject")), id="approval-title")
             yield Static(facts_content(view_facts(self.view)), id="approval-facts")
             # The supervisor's own screen: the rule behind a neutral reason (ApprovalSpec.review) first.

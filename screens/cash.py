@@ -35,7 +35,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from teller_tui.common.errors import ApprovalRequired, ConsentRequired, DatabaseUnavailable, DomainError, StorageError
 from teller_tui.common.formatting import format_dr_cr, format_money
@@ -46,6 +46,7 @@ from .base import TellerScreen
 from .confirm import ConfirmScreen, Fact
 from .drawer import COUNT_NOTES_BINDING, CountNotesMixin
 from .widgets.desk import DeskScreenMixin, error_text
+from .widgets.footer import KeyFooter
 from .widgets.money_input import MoneyInput
 from .widgets.risk_banner import RiskBanner
 from .widgets.safe import clean, join
@@ -158,7 +159,7 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
                 yield Label(_("Memo"), classes="cash-label")
                 yield Input(placeholder=_("optional"), id="cash-memo", max_length=100)
             yield Static("", id="cash-message")
-        yield Footer()
+        yield KeyFooter()
 
     def compose_extra(self) -> ComposeResult:
         yield from ()

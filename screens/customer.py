@@ -13,6 +13,7 @@ after a confirmation with a reason); PgDn/PgUp page the history; Tab moves betwe
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,15 @@ TXN_KINDS = {
 
 def kind_label(kind: str) -> str:
     return _(TXN_KINDS[kind]) if kind in TXN_KINDS else clean(kind)
+
+
+def _short_time(when: Any) -> str:
+    """``11-23 09:30`` in branch time (the history's time column at 80 columns)."""
+    from teller_tui.common.clock import BRANCH_TZ
+
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return f"{when.astimezone(BRANCH_TZ):%m-%d %H:%M}"
 
 
 def signed(m: Any) -> str:
@@ -189,8 +199,11 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
                                      strict=True):
             wallets.add_column(label, key=key, width=width)
         history = self.query_one("#customer-history", DataTable)
-        # The type column holds "Cash in (reversed)" / "现金存入（已冲正）" (18 cells) in full when wide.
-        widths = (23, 0, 8, 12, 14, 8) if self._narrow else (24, 19, 18, 14, 16, 28)
+        # The type column holds the longest kind with its mark in full at every width ("Top-up (bank)
+        # (reversed)", 24 cells; "现金存入（已冲正）", 18); narrow, the time is month-day and minute.
+        # The memo takes what is left of the width (at least 11 cells).
+        memo = max(11, self.app.size.width - 111)
+        widths = (11, 0, 24, 12, 14, 7) if self._narrow else (24, 19, 24, 14, 16, memo)
         labels = (_("Time"), _("Reference"), _("Type"), _("Amount"), _("Balance after"), _("Memo"))
         for key, label, width in zip(HISTORY_KEYS, labels, widths, strict=True):
             if width:
@@ -433,8 +446,9 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         if row.reversed:
             kind += " " + _("(reversed)")
         amount_style = self._theme_style("credit" if row.amount.minor > 0 else "debit")
+        narrow = getattr(self, "_narrow", False)
         return [
-            literal(format_datetime(row.posted_at)),
+            literal(_short_time(row.posted_at) if narrow else format_datetime(row.posted_at)),
             literal(row.reference),
             literal(kind),
             literal(signed(row.amount), amount_style, justify="right"),

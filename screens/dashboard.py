@@ -92,7 +92,7 @@ class DashboardScreen(TellerScreen[None]):
         "#dash-pending": ((N_("Request"), 8), (N_("Action"), 10), (N_("Amount"), 14), (N_("Teller"), 10)),
         "#dash-tellers": ((N_("Teller"), 8), (N_("Cash in"), 14), (N_("Cash out"), 12), (N_("Entries"), 8),
                           (N_("Wallets"), 8)),
-        "#dash-drawers": ((N_("Drawer"), 10), (N_("Cash"), 14)),
+        "#dash-drawers": ((N_("Drawer"), 7), (N_("Cash"), 13)),
         "#dash-large": ((N_("Time"), 5), (N_("Customer"), 10), (N_("In/out"), 6), (N_("Amount"), 13),
                         (N_("Day total"), 13), (N_("Reference"), 20)),
     }

@@ -6,6 +6,7 @@ thread worker like every other database call here.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +82,6 @@ class DraftsScreen(DeskScreenMixin, TellerScreen[None]):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        from teller_tui.common.formatting import format_datetime
         from teller_tui.wallets.onboarding import STEP_TITLES
 
         status = self.query_one("#drafts-status", Static)
@@ -93,8 +93,8 @@ class DraftsScreen(DeskScreenMixin, TellerScreen[None]):
         table.clear()
         for d in self.drafts:
             table.add_row(literal(d.label or "—"), literal(_(STEP_TITLES.get(d.step, d.step))),
-                          literal(d.updated_by), literal(format_datetime(d.updated_at)),
-                          literal(format_datetime(d.expires_at)), key=str(d.draft_id))
+                          literal(d.updated_by), literal(_short(d.updated_at)),
+                          literal(_short(d.expires_at)), key=str(d.draft_id))
         text = _("{n} drafts").format(n=len(self.drafts)) if self.drafts else _("No drafts in this branch.")
         if message.purged:
             text += " " + _("({n} expired drafts removed)").format(n=message.purged)
@@ -153,3 +153,12 @@ class DraftsScreen(DeskScreenMixin, TellerScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+
+def _short(when: Any) -> str:
+    """Month-day and minute in branch time (``11-23 09:30``): the table fits 80 columns."""
+    from teller_tui.common.clock import BRANCH_TZ
+
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return f"{when.astimezone(BRANCH_TZ):%m-%d %H:%M}"

@@ -17,13 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal
 from .widgets.desk import DeskScreenMixin
+from .widgets.footer import KeyFooter
 from .widgets.safe import clean
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class InflightOutcomesScreen(DeskScreenMixin, TellerModal[None]):
             yield OptionList(*(Option(Content(clean(outcome_line(o))), id=f"o{i}")
                                for i, o in enumerate(self.outcomes)), id="inflight-list")
             yield Static(Content(_("Enter or p reprints a posted receipt; Esc when done.")), id="inflight-hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

@@ -17,6 +17,12 @@ off — ``Input.Submitted`` moving to the next field, a form's ``Changed`` handl
 before the next key is routed. A probe that never comes back (its widget was removed) releases
 the queue after :data:`PROBE_TIMEOUT`.
 
+Keys that arrive while the app is starting and nothing has focus yet (a browser page sends keys
+as soon as it loads, before the sign-in screen has focused its first field) wait until a widget
+takes the focus, at most :data:`FIRST_FOCUS_WAIT` seconds from the app's first event; they would
+otherwise go to a screen with no field and be lost. Once anything has had focus, or a second
+screen is up, keys are never held for it (a dialog without a field still gets its keys at once).
+
 A paste whose text holds a Tab or a line break is typed as keys (a password manager's
 ``user<Tab>password<Enter>``), so it lands field by field like typed keys. Only public Textual
 API is used: ``post_message``, ``set_timer``, ``message_queue_size`` and the app's own
@@ -33,13 +39,17 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Input
 
-__all__ = ["KeyRouted", "OrderedKeys", "PROBE_TIMEOUT", "paste_as_keys"]
+__all__ = ["FIRST_FOCUS_WAIT", "KeyRouted", "OrderedKeys", "PROBE_TIMEOUT", "paste_as_keys"]
 
 #: Seconds after which a probe that has not come back no longer holds the keys behind it.
 PROBE_TIMEOUT = 0.25
 #: Probe trips per key while keys are waiting: at least MIN, more while messages are pending.
 MIN_TRIPS = 2
 MAX_TRIPS = 8
+#: Seconds keys wait for the app's first focused widget (then they go wherever they can).
+FIRST_FOCUS_WAIT = 3.0
+#: How often waiting keys look for the first focused widget.
+FIRST_FOCUS_POLL = 0.02
 
 
 class KeyRouted(Message):
@@ -78,6 +88,12 @@ class OrderedKeys:
     _key_in_flight: bool = False
     _key_trips: int = 0
     _key_sent_at: float = 0.0
+    #: Hold keys until something has focus for the first time (see the module's docstring).
+    HOLD_KEYS_UNTIL_FOCUS: bool = True
+    _focus_seen: bool = False
+    _held_since: float | None = None
+    _focus_poll_pending: bool = False
+    _started_at: float | None = None
 
     # The App methods this mixin relies on (typed loosely: the mixin is not an App).
     focused: Any
@@ -91,6 +107,8 @@ class OrderedKeys:
             return self.held_keys
 
     async def on_event(self, event: events.Event) -> None:
+        if self._started_at is None:
+            self._started_at = time.monotonic()
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
             held = self._ordered_keys_queue()
             if isinstance(event, events.Paste) and isinstance(self.focused, Input) \
@@ -104,8 +122,39 @@ class OrderedKeys:
             return
         await super().on_event(event)  # type: ignore[misc]
 
+    def _waiting_for_first_focus(self) -> bool:
+        """Keys wait: nothing has had focus yet and the wait is not over."""
+        if self._focus_seen or not self.HOLD_KEYS_UNTIL_FOCUS:
+            return False
+        try:
+            focused = self.focused
+        except Exception:  # noqa: BLE001 - no screen yet (Textual's ScreenStackError)
+            focused = None
+        if focused is not None:
+            self._focus_seen = True
+            return False
+        if len(getattr(self, "screen_stack", ())) > 1:
+            self._focus_seen = True  # past the first screen: the app has long been started
+            return False
+        now = time.monotonic()
+        if self._held_since is None:
+            self._held_since = self._started_at if self._started_at is not None else now
+        if now - self._held_since >= FIRST_FOCUS_WAIT:
+            self._focus_seen = True  # nothing will take focus: route as Textual would
+            return False
+        if not self._focus_poll_pending:
+            self._focus_poll_pending = True
+            self.set_timer(FIRST_FOCUS_POLL, self._focus_poll)  # type: ignore[attr-defined]
+        return True
+
+    async def _focus_poll(self) -> None:
+        self._focus_poll_pending = False
+        await self._route_keys()
+
     async def _route_keys(self) -> None:
         held = self._ordered_keys_queue()
+        if held and self._waiting_for_first_focus():
+            return
         while held and not self._key_in_flight:
             event = held.popleft()
             # Textual's own routing: priority bindings, else forward to the focused widget now.

@@ -28,7 +28,6 @@ from textual.widgets import (
     Button,
     Checkbox,
     ContentSwitcher,
-    Footer,
     Input,
     OptionList,
     ProgressBar,
@@ -40,6 +39,7 @@ from textual.widgets.option_list import Option
 from teller_tui.common.i18n import N_, _
 
 from .widgets import TickBox
+from .widgets.footer import KeyFooter
 from .base import TellerModal, TellerScreen
 from .commands import PaletteCommand, register_command
 from .widgets.desk import DeskScreenMixin, error_text
@@ -266,7 +266,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
                         with VerticalScroll(id=f"pane-{step}", classes="onb-pane"):
                             yield from self._pane(step, choices, EXPLANATIONS)
                 yield Static("", id="onb-status")
-        yield Footer()
+        yield KeyFooter()
 
     def _pane(self, step: str, choices: dict[str, dict[str, str]], explanations: dict[str, str]) -> ComposeResult:
         if step == "explanations":
@@ -301,10 +301,10 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
             elif kind.startswith("select:"):
                 options = [(_(text), key) for key, text in choices[kind.split(":", 1)[1]].items()]
                 keys = [k for _t, k in options]
-                yield Static(Content(_(label)), classes="onb-label")
+                yield Static(Content(_(label)), classes="onb-label", id=f"label-{wid}")
                 yield Select(options, value=value if value in keys else keys[0], allow_blank=False, id=wid)
             else:
-                yield Static(Content(_(label)), classes="onb-label")
+                yield Static(Content(_(label)), classes="onb-label", id=f"label-{wid}")
                 secret = kind == "secret"
                 validators = [] if field == "totp_code" else [StepValidator(self, step, field)]
                 yield Input(value="" if secret or value is None else str(value), password=secret, id=wid,
@@ -324,6 +324,7 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
             yield Static(Content(note), id="security-note", classes="onb-note")
 
     def on_mount(self) -> None:
+        self._show_country(self.data["identity"].get("doc_type") == "passport")
         self._refresh_steps()
         self._enter_step()
         if self.totp_secret:
@@ -409,6 +410,17 @@ class OnboardingScreen(DeskScreenMixin, TellerScreen[int | None]):
         self._enter_step()
         if self.result is None and self.step not in ("issue", "welcome"):
             self._autosave(announce=False)
+
+    @on(Select.Changed, "#identity-doc_type")
+    def _doc_type_changed(self, event: Select.Changed) -> None:
+        """The issuing country matters for passports only: hidden otherwise, so the in-person box
+        stays in view at 80x24."""
+        self._show_country(event.value == "passport")
+
+    def _show_country(self, show: bool) -> None:
+        for wid in ("#label-identity-country", "#identity-country"):
+            for widget in self.query(wid):
+                widget.display = show
 
     def _enter_step(self) -> None:
         self._status("")

@@ -65,15 +65,35 @@ def alert_facts(view: AlertView) -> list[tuple[str, Any]]:
     return facts
 
 
+#: The patterns' fact names (teller_tui/risk), as a supervisor reads them; an unknown name shows as stored.
+FACT_LABELS = {
+    "count": N_("Number of times"), "entries": N_("Entries involved"), "threshold": N_("Threshold"),
+    "failures": N_("Failures"),
+    "customers": N_("Customers"), "terminal": N_("Terminal"), "list_id": N_("List entry"), "by": N_("Matched by"),
+    "distance": N_("Distance"), "source": N_("List"), "branch": N_("Branch"), "cash_in": N_("Cash in"),
+    "days": N_("Days"), "device_replaced_at": N_("Phone replaced at"), "direction": N_("Direction"),
+    "hours": N_("Hours"), "idle_days": N_("Days idle"), "idle_since": N_("Idle since"),
+    "linked_customers": N_("Linked customers"), "minutes": N_("Minutes"), "opened_at": N_("Opened at"),
+    "out": N_("Paid out"), "risk_level": N_("Risk level"), "wallet": N_("Wallet"), "window": N_("Window"),
+}
+
+
+def _fact_value(value: Any) -> str:
+    if isinstance(value, dict):  # one entry of a pattern: its reference stands for it
+        return str(value.get("reference", "…"))
+    return str(value)
+
+
 def trigger_lines(view: AlertView) -> Content:
-    """The pattern's own facts (what triggered it), one ``key: value`` per line, values cut short."""
+    """The pattern's own facts (what triggered it), one ``name: value`` per line, values cut short."""
     lines: list[Content] = []
     for key, value in list(view.facts.items())[:MAX_FACTS]:
         if isinstance(value, list):
-            text = ", ".join(str(v) for v in value[:5]) + (" …" if len(value) > 5 else "")
+            text = ", ".join(_fact_value(v) for v in value[:5]) + (" …" if len(value) > 5 else "")
         else:
-            text = str(value)
-        lines.append(Content.assemble(("· " + clean(key) + ": ", "$text-muted"), clean(text, limit=60)))
+            text = _fact_value(value)
+        label = _(FACT_LABELS[key]) if key in FACT_LABELS else key
+        lines.append(Content.assemble(("· " + clean(label) + ": ", "$text-muted"), clean(text, limit=60)))
     return Content("\n").join(lines)
 
 

@@ -117,3 +117,26 @@ async def test_ctrl_n_right_after_typing_checks_what_is_on_screen(tmp_path: Path
         screen.query_one("#identity-number", Input).focus()
         await burst(pilot, number + "<ctrl+n>")
         assert screen.step == "personal", str(screen.query_one("#onb-status").render())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hold", [True, False])
+async def test_keys_before_the_first_focus_wait_for_the_sign_in_field(services: Any, clock: FakeClock,
+                                                                       hold: bool) -> None:
+    """A browser page sends keys the moment it loads, while the app is still starting: they reach
+    the user-name field once the sign-in screen has focused it. Without the hold (the negative
+    control) the first of them went to a screen with no field and was lost."""
+    seed_staff(services)
+    app = make(services, clock)
+    app.HOLD_KEYS_UNTIL_FOCUS = hold
+    for ch in "wang":  # in the app's queue before it has even mounted its first screen
+        app.post_message(events.Key(ch, ch))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.1)
+        await settle(pilot)
+        typed = app.screen.query_one("#username", Input).value
+    if hold:
+        assert typed == "wang", typed
+    else:
+        assert typed != "wang", typed  # the first key, at least, was lost

@@ -68,7 +68,7 @@ async def test_supervisor_takes_a_new_alert_and_the_teller_is_warned(env: Env) -
         facts = str(dialog.query_one("#alert-facts").render())
         trigger = str(dialog.query_one("#alert-trigger").render())
         assert "Cash amounts just under the large-value threshold" in facts and "¥139,000.00" in facts
-        assert "count: 3" in trigger and "R-1, R-2, R-3" in trigger
+        assert "Number of times: 3" in trigger and "R-1, R-2, R-3" in trigger
         await pilot.press("f2")
         await settle(pilot)
         assert "Taken" in str(dialog.query_one("#alert-message").render())

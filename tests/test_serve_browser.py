@@ -287,6 +287,34 @@ def test_page_is_offline_draws_chinese_with_the_served_font_and_takes_keys_at_on
     assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests)
 
 
+def test_keys_typed_the_moment_the_page_loads_reach_the_sign_in_field(chinese_server: str) -> None:
+    """Typed at the load event, before the app has drawn or focused anything: the page holds them
+    until its socket is open, the app until its sign-in field has focus (screens/keyroute.py)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 700})
+            page.add_init_script(CAPTURE)
+            page.goto(chinese_server)  # returns at the load event
+            page.keyboard.type("teller1")  # at once: no wait for the sign-in screen
+
+            def text() -> str:
+                return plain(page.evaluate("window.__termText || ''"))
+
+            deadline = time.monotonic() + 30
+            while "用户名" not in text() or "teller1" not in text():
+                assert time.monotonic() < deadline, f"early keys lost: {text()[-1500:]!r}"
+                page.wait_for_timeout(100)
+            page.wait_for_timeout(300)
+            assert "teller1" in text() and "eller1" not in text().replace("teller1", ""), text()[-800:]
+        finally:
+            browser.close()
+
+
 def test_font_search_and_setting(tmp_path: Path) -> None:
     from screens.serve import find_cjk_font
 
