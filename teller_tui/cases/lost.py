@@ -34,7 +34,7 @@ from teller_tui.models import Wallet
 from teller_tui.models.cases import CaseType
 from teller_tui.notify.outbox import Outbox
 from teller_tui.wallets.blocks import place_block
-from teller_tui.wallets.lifecycle import check_transition
+from teller_tui.wallets.lifecycle_rules import check_transition
 
 __all__ = ["RECOVERY", "LostPhoneService"]
 
