@@ -22,6 +22,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Select, Static
 
+from teller_tui.common.errors import Conflict
 from teller_tui.common.formatting import format_date, format_datetime, format_money
 from teller_tui.common.i18n import N_, _
 
@@ -122,7 +123,13 @@ class NewCaseDialog(DeskScreenMixin, TellerModal[bool]):
             if kind == "lost_device":  # the block and its case: one transaction, both or neither
                 if wallet is None:
                     raise ValueError(_("Choose the wallet of the lost phone first"))
-                view = svc.lost_phones.report(actor, self.customer_id, wallet, summary)
+                try:
+                    view = svc.lost_phones.report(actor, self.customer_id, wallet, summary)
+                except Conflict as exc:
+                    if exc.code != "wallet_blocked":
+                        raise
+                    # already blocked (F4, or an earlier report): the case alone, no second block
+                    view = svc.cases.open_case(actor, self.customer_id, kind, summary, wallet_id=wallet)
                 self.post_message(self.Done(view.number, None))
                 return
             refs = [ref] if ref and not ref.startswith("RF-") else []

@@ -24,8 +24,10 @@ from teller_tui.desk.cash_types import new_idempotency_key as key
 #: left: the idempotency key (2 reads), the business day (3), the drawer's last event (2), the
 #: receipt's entry and legs (2, read back in the same transaction). 38 since the one notification
 #: writer (teller_tui/notify/postings.py) replaced the counter's own: one more read (the wallets the
-#: entry moved, then the customer, contacts, the outbox row's existence and its insert).
-CASH_IN_STATEMENTS = 38
+#: entry moved, then the customer, contacts, the outbox row's existence and its insert). 40 since the
+#: customer's needs choose the notification's and the receipt's language and print size: read twice
+#: (once by each; a repeat to fold into one read).
+CASH_IN_STATEMENTS = 40
 
 
 @contextmanager
