@@ -11,6 +11,7 @@ is audited by the core.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Label, Static
 
+from teller_tui.common.formatting import format_datetime, format_money
 from teller_tui.common.i18n import N_, _
+from teller_tui.common.money import Money
 
 from .base import TellerModal, TellerScreen
 from .commands import PaletteCommand, register_command
@@ -78,20 +81,42 @@ FACT_LABELS = {
 }
 
 
-def _fact_value(value: Any) -> str:
-    if isinstance(value, dict):  # one entry of a pattern: its reference stands for it
-        return str(value.get("reference", "…"))
+#: Facts kept in minor units of the alert's currency, and facts that are ISO timestamps.
+_MONEY_FACTS = {"threshold", "cash_in", "out"}
+_TIME_FACTS = {"idle_since", "device_replaced_at", "opened_at"}
+_DIRECTIONS = {"cash_in": N_("Cash in"), "cash_out": N_("Cash out")}
+
+
+def _fact_value(value: Any, key: str = "", currency: str = "CNY") -> str:
+    """One fact as a supervisor reads it: money formatted, times local, directions translated; an
+    entry of a pattern stands as its reference, kind and amount."""
+    if isinstance(value, dict):
+        parts = [str(value.get("reference", "…"))]
+        amount = value.get("amount")
+        if isinstance(amount, int) and not isinstance(amount, bool):
+            parts.append(format_money(Money(abs(amount), currency)))
+        return " ".join(parts)
+    if key in _MONEY_FACTS and isinstance(value, int) and not isinstance(value, bool):
+        return format_money(Money(value, currency))
+    if key in _TIME_FACTS and isinstance(value, str):
+        try:
+            return format_datetime(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if key == "direction" and isinstance(value, str):
+        return _(_DIRECTIONS.get(value, value))
     return str(value)
 
 
 def trigger_lines(view: AlertView) -> Content:
     """The pattern's own facts (what triggered it), one ``name: value`` per line, values cut short."""
     lines: list[Content] = []
+    currency = view.amount.currency
     for key, value in list(view.facts.items())[:MAX_FACTS]:
         if isinstance(value, list):
-            text = ", ".join(_fact_value(v) for v in value[:5]) + (" …" if len(value) > 5 else "")
+            text = ", ".join(_fact_value(v, key, currency) for v in value[:5]) + (" …" if len(value) > 5 else "")
         else:
-            text = _fact_value(value)
+            text = _fact_value(value, key, currency)
         label = _(FACT_LABELS[key]) if key in FACT_LABELS else key
         lines.append(Content.assemble(("· " + clean(label) + ": ", "$text-muted"), clean(text, limit=60)))
     return Content("\n").join(lines)

@@ -26,7 +26,8 @@ ALLOWED = {"esc", "enter", "tab", "ctrl", "shift", "up", "down", "left", "right"
            "chn", "csv", "txt", "cs",  # nationality, file formats, case numbers (CS-000001)
            "english"}  # the language key names the other language in that language
 WORD = re.compile(r"[A-Za-z]{2,}")
-PATH = re.compile(r"(?:/[\w.\-]+){2,}/?")
+#: A saved file's path, or the rest of one the screen wrapped onto the next line ("ports/eod-….txt").
+PATH = re.compile(r"(?:/[\w.\-]+){2,}/?|[\w.\-]*(?:/[\w.\-]+)+\.[A-Za-z]{2,4}\b")
 
 
 def _data_words() -> set[str]:
