@@ -1,6 +1,6 @@
 """Cash in, cash out, wallet-to-wallet transfer and same-day reversal at the counter.
 
-Public API (stable; the desk UI codes against it)::
+Public API::
 
     svc = CashService(db, clock, settings, ledger, audit, tiers=, teller_limits=, approvals=, risk_gate=, outbox=,
                       consent=)  # services.cash
@@ -21,18 +21,14 @@ Public API (stable; the desk UI codes against it)::
 (frozen/blocked/closed wallet, reversal rules, reused key), ApprovalRequired (``details["spec"]``, an
 ApprovalSpec: retry with ``approval_id=``, consumed in the posting transaction), ValidationError, NotFound.
 
-Idempotency: the UI creates ``idempotency_key`` when the form opens and reuses it for retries; the
-second call returns the original :class:`TxnResult` with ``replayed=True`` and posts nothing.
-
-Rules (choices documented):
+Idempotency: the form's ``idempotency_key`` (made when it opens) makes a retry return the original
+:class:`TxnResult` with ``replayed=True``. Rules:
 
 * class limits (teller_tui.wallets.limits) are HARD: per-transaction/daily/yearly on money leaving a
   wallet, the balance cap on money coming in.
-* what needs a supervisor is decided by the approval policy (data/approval_policy.toml, evaluated
-  by teller_tui.approvals.policy): teller limits per role (data/teller_limits.toml) -> rule
-  ``teller_cash_limit``; one cash transaction >= 50,000.00 CNY, or the same customer's same-day
-  cumulative cash in one direction reaching it -> rule ``large_cash`` (and a large-value report);
-  every reversal -> rule ``reversal``.
+* the approval policy (data/approval_policy.toml) decides what needs a supervisor: teller limits
+  (``teller_cash_limit``), cash >= 50,000.00 CNY single or same-day cumulative (``large_cash``, and a
+  large-value report), every reversal (``reversal``).
 * risk rules marked ``block`` (data/risk_rules.toml; teller_tui.risk.blocking) refuse or ask for approval.
 * reversal: only the teller's own cash_in / cash_out / transfer, on the same business day, once.
 * transfers across branches add clearing legs (``interbranch:<branch>:<cur>``, SETTLEMENT): trial balances stay 0.

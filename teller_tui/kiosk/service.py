@@ -6,18 +6,14 @@ Public API::
     svc = KioskService(db, clock, settings, ledger, audit, cash=, limits=, box=, guard=, pacer=, throttle=)
     actor = svc.ensure_identity("K01")            # the kiosk's own Staff row (role "kiosk", "kiosk-k01")
     session = svc.sign_in(actor, "13812345678", "123456", code=None)   # -> KioskSession (kiosk.views)
-        # raises CodeRequired (an AuthenticationFailed; teller_tui.kiosk.pins) when the customer enrolled an
-        # authenticator and no code was given; AuthenticationFailed otherwise (one message),
-        # PinLocked after ``pin_attempts`` wrong tries with one number (known or not) until the lock
-        # expires (``kiosk_pin_lock_minutes``) or a teller lifts it (teller_tui.kiosk.guard).
+        # CodeRequired (enrolled authenticator, no code), AuthenticationFailed (one message), PinLocked
+        # after ``pin_attempts`` wrong tries with one number until ``kiosk_pin_lock_minutes`` or a teller.
     acct = svc.account(actor, session)            # -> KioskAccount (balance, limits left today)
     rows = svc.history(actor, session, wallet_id)  # -> list[KioskHistoryRow] (own wallet only)
     p = svc.preview_transfer(actor, session, from_wallet_id, "13912345678", amount)  # -> TransferPreview
     r = svc.transfer(actor, session, from_wallet_id, payee, amount, idempotency_key=key)  # -> KioskReceipt
     text = svc.history_text(actor, session, wallet_id)   # printable statement
-    svc.sign_out(actor, session)                  # a PIN change: teller_tui.kiosk.pin_change
-
-The teller side (unlocking a PIN) is :class:`teller_tui.kiosk.pins.CustomerPinService`.
+    svc.sign_out(actor, session)   # PIN change: kiosk.pin_change; a teller unlocks: kiosk.pins.CustomerPinService
 
 Every :class:`KioskService` method checks, in the core, that the actor has role ``"kiosk"``
 (:func:`teller_tui.auth.roles.require_role`) and that the session is one this service issued
