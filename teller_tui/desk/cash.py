@@ -1,6 +1,4 @@
-"""Cash in, cash out, wallet-to-wallet transfer and same-day reversal at the counter.
-
-Public API::
+"""Cash in, cash out, wallet-to-wallet transfer and same-day reversal at the counter. Public API::
 
     svc = CashService(db, clock, settings, ledger, audit, tiers=, teller_limits=, approvals=, risk_gate=, outbox=,
                       consent=)  # services.cash
