@@ -51,6 +51,19 @@ STATUS = {"pending": N_("waiting for a supervisor"), "approved": N_("approved"),
           "cancelled": N_("cancelled"), "expired": N_("expired"), "consumed": N_("approved and posted")}
 
 
+def account_label(code: str) -> str:
+    """A ledger account as people say it ("teller2's drawer", "vault B001"), not its code."""
+    kind, _sep, rest = code.partition(":")
+    branch, _sep, name = rest.partition(":")
+    if kind == "drawer" and name:
+        return _("drawer of {user}").format(user=name)
+    if kind == "vault" and branch:
+        return _("vault {branch}").format(branch=branch)
+    if kind == "over_short" and branch:
+        return _("cash over/short {branch}").format(branch=branch)
+    return code
+
+
 def spec_facts(spec: ApprovalSpec) -> list[tuple[str, Any]]:
     from teller_tui.common.formatting import format_money
 
@@ -63,7 +76,7 @@ def spec_facts(spec: ApprovalSpec) -> list[tuple[str, Any]]:
         facts.append((_("Customer"), spec.customer_name))
     if spec.accounts:
         label = _("Accounts") if any(":" in a for a in spec.accounts) else _("Wallet")  # ledger codes: branch cash
-        facts.append((label, " → ".join(spec.accounts)))
+        facts.append((label, " → ".join(account_label(a) for a in spec.accounts)))
     if spec.reason:
         facts.append((_("Memo"), spec.reason))
     return facts
