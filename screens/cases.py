@@ -33,6 +33,7 @@ from .base import TellerModal, TellerScreen
 from .commands import PaletteCommand, register_command
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.footer import KeyFooter
+from .widgets.tables import selected_key
 from .widgets.safe import clean, literal
 
 if TYPE_CHECKING:
@@ -451,11 +452,7 @@ class CaseQueueScreen(DeskScreenMixin, TellerScreen[None]):
             (table if table.row_count else helps).focus()
 
     def _selected(self, table_id: str) -> str | None:
-        table = self.query_one(table_id, DataTable)
-        if not table.row_count:
-            return None
-        key, _c = table.coordinate_to_cell_key((table.cursor_row, 0))
-        return key.value
+        return selected_key(self.query_one(table_id, DataTable))
 
     def action_back(self) -> None:
         self.dismiss(None)

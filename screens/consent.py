@@ -8,6 +8,8 @@ the ID re-check instead (refused when the branch requires the PIN); Escape cance
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +23,7 @@ from teller_tui.common.i18n import N_, _
 from teller_tui.consent.spec import KIND_TITLES, ConsentSpec, ConsentStatus, ConsentTicket
 
 from .base import TellerModal
+from .refusal_text import refusal_text
 from .widgets.desk import DeskScreenMixin
 
 __all__ = ["ConsentScreen"]
@@ -67,7 +70,7 @@ class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
         try:
             ticket = self.services.consent.request(self.actor, self.spec)
         except DomainError as exc:
-            self.post_message(self.Update(str(exc)))
+            self.post_message(self.Update(refusal_text(exc)))
             return
         text = (_("Waiting for the customer's PIN on the customer display…") if ticket.display_paired
                 else _("No customer display is paired: F2 pairs one, F3 records an ID re-check."))
@@ -82,7 +85,7 @@ class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
         try:
             st = self.services.consent.status(self.actor, request_id)
         except DomainError as exc:
-            self.post_message(self.Update(str(exc)))
+            self.post_message(self.Update(refusal_text(exc)))
             return
         if st.status == "granted":
             self.post_message(self.Update(_("The customer agreed."), status=st, granted=request_id))
@@ -109,13 +112,7 @@ class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="consent")
     def _pair(self) -> None:
-        try:
-            code = self.services.consent.start_pairing(self.actor)
-        except DomainError as exc:
-            self.post_message(self.Update(str(exc)))
-            return
-        self.post_message(self.Update(_("Pairing code for the customer display: {code} (valid 5 minutes)").format(
-            code=code)))
+        self.post_message(self.Update(pairing_text(self.services, self.actor)))
 
     def action_id_check(self) -> None:
         seen, last4 = self.query_one("#consent-seen", Checkbox), self.query_one("#consent-last4", Input)
@@ -134,7 +131,7 @@ class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
         try:
             st = self.services.consent.record_id_check(self.actor, request_id, document_seen=seen, last4=last4)
         except DomainError as exc:
-            self.post_message(self.Update(str(exc)))
+            self.post_message(self.Update(refusal_text(exc)))
             return
         self.post_message(self.Update(_("ID re-check recorded."), status=st, granted=request_id))
 
@@ -144,3 +141,13 @@ class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
             self.run_worker(lambda: self.services.consent.cancel(self.actor, ticket_id), thread=True,
                             exit_on_error=False, group="consent-cancel")
         self.dismiss(None)
+
+
+def pairing_text(services: Any, actor: Any) -> str:
+    """Start pairing a customer display with this terminal (a worker calls it): the one-time code to
+    type on the display, or why not, translated (the consent and PIN-reset dialogs both offer F2)."""
+    try:
+        code = services.consent.start_pairing(actor)
+    except DomainError as exc:
+        return refusal_text(exc)
+    return _("Pairing code for the customer display: {code} (valid 5 minutes)").format(code=code)

@@ -23,6 +23,8 @@ from teller_tui.common.i18n import N_, _
 from teller_tui.consent.spec import ConsentTicket
 
 from .base import TellerModal
+from .consent import pairing_text
+from .refusal_text import refusal_text
 from .widgets.desk import DeskScreenMixin
 from .widgets.safe import clean
 
@@ -73,7 +75,7 @@ class PinResetScreen(DeskScreenMixin, TellerModal[bool]):
             ticket = self.services.consent.begin_pin_reset(self.actor, self.customer_id, document_seen=seen,
                                                           last4=last4)
         except DomainError as exc:
-            self.post_message(self.Update(str(exc)))
+            self.post_message(self.Update(refusal_text(exc)))
             return
         self.post_message(self.Update(_("ID checked. Waiting for the customer to type the new PIN twice on the "
                                         "customer display…"), ticket=ticket))
@@ -87,7 +89,7 @@ class PinResetScreen(DeskScreenMixin, TellerModal[bool]):
         try:
             st = self.services.consent.status(self.actor, request_id)
         except DomainError as exc:
-            self.post_message(self.Update(str(exc)))
+            self.post_message(self.Update(refusal_text(exc)))
             return
         texts = {"done": _("The new PIN is set and the customer has been notified. Esc closes."),
                  "refused": _("The customer did not set a new PIN. Nothing changed."),
@@ -110,13 +112,7 @@ class PinResetScreen(DeskScreenMixin, TellerModal[bool]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pin-reset")
     def _pair(self) -> None:
-        try:
-            code = self.services.consent.start_pairing(self.actor)
-        except DomainError as exc:
-            self.post_message(self.Update(str(exc)))
-            return
-        self.post_message(self.Update(_("Pairing code for the customer display: {code} (valid 5 minutes)").format(
-            code=code)))
+        self.post_message(self.Update(pairing_text(self.services, self.actor)))
 
     def action_cancel(self) -> None:
         if self.ticket is not None and not self.done:

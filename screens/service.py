@@ -32,6 +32,7 @@ from .commands import PaletteCommand, register_command
 from .widgets import TickBox
 from .widgets.desk import DeskScreenMixin
 from .widgets.footer import KeyFooter
+from .widgets.tables import selected_key
 from .widgets.safe import clean, literal
 
 __all__ = ["CustomerServiceScreen", "FollowUpScreen", "NewCaseDialog", "explanation_text"]
@@ -327,11 +328,7 @@ class CustomerServiceScreen(DeskScreenMixin, TellerScreen[None]):
         self.refresh_bindings()
 
     def _selected(self, table_id: str) -> str | None:
-        table = self.query_one(table_id, DataTable)
-        if not table.row_count:
-            return None
-        key, _c = table.coordinate_to_cell_key((table.cursor_row, 0))
-        return key.value
+        return selected_key(self.query_one(table_id, DataTable))
 
     def action_back(self) -> None:
         self.dismiss(None)
