@@ -154,9 +154,9 @@ class AnalyticsScreen(TellerScreen[None]):
             services = self.app.services
             actor = self.app.actor
             branch = actor.branch_code if actor else None
-            self.today = services.analytics.business_date(branch)
+            self.today = services.analytics.business_date(actor, branch)
             first, last = range_for(preset, self.today, shift)
-            report = services.analytics.promotion(first, last, group, branch)
+            report = services.analytics.promotion(actor, first, last, group, branch)
         except Exception as exc:  # noqa: BLE001 - shown; F5 tries again
             self.post_message(self.Loaded(None, exc))
             return

@@ -49,7 +49,7 @@ class History:
 
 
 def _today(d: Desk) -> date:
-    return d.services.analytics.business_date()
+    return d.services.analytics.business_date(d.supervisor)
 
 
 def build_history(d: Desk) -> History:
@@ -295,7 +295,7 @@ def check_every_measure(history: History) -> None:
               (history.late_day, history.late_day), (first, date(first.year, first.month, 28))]
     for lo, hi in ranges:
         for by in By:
-            report = d.services.analytics.promotion(lo, hi, by)
+            report = d.services.analytics.promotion(d.supervisor, lo, hi, by)
             want = _clean(expected(raw, lo, hi, by), by.is_period)
             got = _clean(measured(report), by.is_period)
             assert got == want, f"{by} {lo}..{hi}"
@@ -307,7 +307,7 @@ def check_every_measure(history: History) -> None:
 def check_wallets_opened_equals_wallets_issued(history: History) -> None:
     d = history.desk
     lo, hi = history.days[2], history.days[-3]
-    report = d.services.analytics.promotion(lo, hi, By.TELLER)
+    report = d.services.analytics.promotion(d.supervisor, lo, hi, By.TELLER)
     assert report.total.m.opened == sum(1 for day, _t in history.issued if lo <= day <= hi) > 0
     per_teller = Counter(t for day, t in history.issued if lo <= day <= hi)
     assert {r.key: r.m.opened for r in report.rows if r.m.opened} == dict(per_teller)
@@ -319,8 +319,8 @@ def check_business_date_not_calendar(history: History) -> None:
     late = history.late_day
     on_late = sum(1 for day, _t in history.issued if day == late)
     assert on_late > 0
-    assert d.services.analytics.promotion(late, late, By.DAY).total.m.opened == on_late
-    assert d.services.analytics.promotion(late + timedelta(days=1), late + timedelta(days=1),
+    assert d.services.analytics.promotion(d.supervisor, late, late, By.DAY).total.m.opened == on_late
+    assert d.services.analytics.promotion(d.supervisor, late + timedelta(days=1), late + timedelta(days=1),
                                           By.DAY).total.m.opened == sum(
         1 for day, _t in history.issued if day == late + timedelta(days=1))
     with d.db.read() as s:
@@ -331,7 +331,7 @@ def check_business_date_not_calendar(history: History) -> None:
 
 def check_renderings(history: History) -> None:
     d = history.desk
-    report = d.services.analytics.promotion(history.days[0], history.days[-1], By.WEEK)
+    report = d.services.analytics.promotion(d.supervisor, history.days[0], history.days[-1], By.WEEK)
     csv_text = render_csv(report)
     lines = csv_text.splitlines()
     assert lines[0].startswith("group,key,opened,")
@@ -344,7 +344,7 @@ def check_renderings(history: History) -> None:
 
 def test_bad_range(desk: Desk) -> None:  # noqa: F811
     with pytest.raises(ValidationError):
-        desk.services.analytics.promotion(date(2026, 2, 1), date(2026, 1, 1))
+        desk.services.analytics.promotion(desk.supervisor, date(2026, 2, 1), date(2026, 1, 1))
     with pytest.raises(ValidationError):
-        desk.services.analytics.promotion(date(2026, 1, 1), date(2026, 1, 2), "year")
+        desk.services.analytics.promotion(desk.supervisor, date(2026, 1, 1), date(2026, 1, 2), "year")
     assert ratio(1, 3) == ratio(2, 6) and ratio(0, 0) is None

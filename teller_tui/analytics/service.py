@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 from teller_tui.analytics.periods import By
 from teller_tui.analytics.report import PromotionReport, build_report
+from teller_tui.audit.trail import Actor
+from teller_tui.auth.permissions import guarded
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import _
@@ -29,13 +31,15 @@ class AnalyticsService:
     def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
         self.db, self.clock, self.settings = db, clock, settings
 
-    def business_date(self, branch_code: str | None = None) -> date:
+    @guarded("analytics")
+    def business_date(self, actor: Actor, branch_code: str | None = None) -> date:
         """The branch's current business date (the open day, else the next one)."""
         with self.db.read() as s:
             return current_business_date(s, branch_code or self.settings.branch_code, self.clock)
 
-    def promotion(self, first: date, last: date, by: By | str = By.TELLER, branch_code: str | None = None
-                  ) -> PromotionReport:
+    @guarded("analytics")
+    def promotion(self, actor: Actor, first: date, last: date, by: By | str = By.TELLER,
+                  branch_code: str | None = None) -> PromotionReport:
         """Every measure of issue 24 for business dates [first, last], grouped by teller, branch, day,
         week or month; ``branch_code`` None is every branch. Read in one snapshot."""
         try:

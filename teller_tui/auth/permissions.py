@@ -159,9 +159,9 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "large_value_reports": READ,
         "dashboard": READ,
     },
-    "analytics": {
-        "business_date": READ,
-        "promotion": READ,
+    "analytics": {  # per-teller figures: supervisors and admins (and the host's `teller report`)
+        "business_date": _actor(*SUPERVISION),
+        "promotion": _actor(*SUPERVISION),
     },
     "customers": {
         "add_note": _actor(*COUNTER, scope=Scope.BANK),

@@ -66,14 +66,18 @@ def cmd_promotion(args: argparse.Namespace) -> int:
     from teller_tui.common.settings import load_settings
     from teller_tui.services import make_services
 
-    services = make_services(load_settings())
+    from teller_tui.auth.staff import system_actor
+
+    settings = load_settings()
+    services = make_services(settings)
+    actor = system_actor(settings)  # the host's command line, as for `teller report eod`
     try:
         first, last = args.first, args.last
         if first is None or last is None:
-            default_first, default_last = last_month(services.analytics.business_date(args.branch))
+            default_first, default_last = last_month(services.analytics.business_date(actor, args.branch))
             first, last = first or default_first, last or default_last
         try:
-            report = services.analytics.promotion(first, last, args.by, args.branch)
+            report = services.analytics.promotion(actor, first, last, args.by, args.branch)
         except DomainError as exc:
             print(f"teller report promotion: {exc}", file=sys.stderr)
             return 2
