@@ -117,8 +117,8 @@ def clean_text(text: str | None, *, limit: int | None = None, multiline: bool = 
         return ""
     if limit is not None and limit < 0:
         raise ValueError("limit must not be negative")
-    if text.isascii() and text.isprintable():  # the common case: nothing to remove
-        out = " ".join(text.split())
+    if text.isascii() and text.isprintable():  # the common case: nothing to remove (as the slow path would)
+        out = text.rstrip() if multiline else " ".join(text.split())
     else:
         if multiline:
             text = text.replace("\r\n", "\n")
