@@ -116,7 +116,7 @@ class DashboardScreen(TellerScreen[None]):
     def _load(self) -> None:
         try:
             actor = self.app.actor
-            data = self.app.services.approvals.dashboard(branch_code=actor.branch_code if actor else None)
+            data = self.app.services.approvals.dashboard(actor, branch_code=actor.branch_code)
         except Exception as exc:  # noqa: BLE001 - shown; the next refresh tries again
             self.post_message(self.Loaded(None, exc))
             return

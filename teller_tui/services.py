@@ -69,6 +69,7 @@ from teller_tui.risk.screening import OnboardingScreen
 from teller_tui.risk.service import RiskService
 from teller_tui.risk.watchlist import Watchlist
 from teller_tui.training.scenarios import load_quiz, load_scenarios
+from teller_tui.training.results import TrainingResults
 from teller_tui.training.service import TrainingService
 from teller_tui.wallets.classes import TierTable
 from teller_tui.wallets.funding import FundingService
@@ -244,7 +245,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                         db, clock, templates=templates, transports=notify_transports(settings),
                         enabled=settings.notify_send, max_attempts=settings.notify_max_attempts,
                         backoff_seconds=settings.notify_backoff_seconds, lease_seconds=settings.notify_lease_seconds)),
-                    printing=PrintService(settings), analytics=AnalyticsService(db, clock, settings),
+                    printing=PrintService(settings),
+                    analytics=AnalyticsService(db, clock, settings, TrainingResults(settings)),
                     training=training)
 
 

@@ -352,10 +352,16 @@ def test_reversal_needs_approval(env: Env) -> None:
     assert env.wallet_balance().posted == Money(0)
 
 
+def test_dashboard_is_for_supervisors_only(env: Env) -> None:
+    with pytest.raises(PermissionDenied):
+        env.approvals.dashboard(env.teller)
+    assert env.approvals.dashboard(env.supervisor).tellers is not None
+
+
 def test_dashboard_reads_the_day(env: Env) -> None:
     env.cash.cash_in(env.teller, env.wallet_id, Money.of("1000"), idempotency_key=env.key())
     env.cash.cash_out(env.teller, env.wallet_id, Money.of("200"), idempotency_key=env.key())
-    data = env.approvals.dashboard()
+    data = env.approvals.dashboard(env.supervisor)
     [wang] = [t for t in data.tellers if t.username == "wang"]
     assert (wang.cash_in, wang.cash_out, wang.wallets_opened) == (Money.of("1000"), Money.of("200"), 1)
     assert sum(data.hourly_in) == 1 and sum(data.hourly_out) == 1

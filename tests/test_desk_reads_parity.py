@@ -90,7 +90,7 @@ def test_every_desk_read_on_this_backend(desk: Desk, backend_db: Any) -> None:  
     [pending] = s.approvals.pending("B001")
     assert pending.amount == Money.of("50000")
     assert len(s.approvals.recent("B001")) >= 3
-    dash = s.approvals.dashboard(branch_code="B001")
+    dash = s.approvals.dashboard(desk.supervisor, branch_code="B001")
     assert dash is not None
     [report] = s.approvals.large_value_reports(branch_code="B001")
     assert report.amount == Money.of("60000")

@@ -11,7 +11,7 @@ they are counted by their local (branch time zone) date.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -25,11 +25,13 @@ from teller_tui.common.clock import BRANCH_TZ, local_date
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount, Posting, Staff, Wallet
 from teller_tui.models.cases import CaseType, Channel, FollowUpCall, ServiceCase
+from teller_tui.training.report import Attempt
+from teller_tui.training.results import aware
 from teller_tui.wallets.activation import TRANSACTION_KINDS, first_transactions, pick_activation
 
 __all__ = [
     "ACTIVE_DAYS", "COUNTED_KINDS", "Cohort", "Measures", "WalletOpening", "activity", "active_wallets",
-    "cases", "channel_of", "heatmap", "openings", "rewards", "satisfaction",
+    "cases", "channel_of", "heatmap", "local_bounds", "openings", "rewards", "satisfaction", "training",
 ]
 
 #: "Active": a transaction in the last 30 business days (the day itself and the 29 before it).
@@ -73,6 +75,9 @@ class Measures:
     complaints: int = 0
     satisfaction_n: int = 0
     satisfaction_sum: int = 0
+    training_runs: int = 0  # scored training runs of the group's tellers (by the run's local date)
+    training_passes: int = 0
+    training_score_sum: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,7 @@ def _branch(column: Any, branch: str | None) -> ColumnElement[bool]:
     return column == branch if branch is not None else literal(True)
 
 
-def _local_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+def local_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     start = datetime.combine(first, time(0), tzinfo=BRANCH_TZ).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=BRANCH_TZ).astimezone(UTC)
     return start, end
@@ -206,7 +211,7 @@ def active_wallets(s: Session, end: date, by: By, branch: str | None) -> dict[Ha
 # -- service cases and satisfaction ---------------------------------------------------------------------
 def cases(s: Session, first: date, last: date, by: By, branch: str | None) -> list[tuple[Hashable, bool]]:
     """(group, is a complaint) of every case opened on a local date in the range."""
-    start, end = _local_bounds(first, last)
+    start, end = local_bounds(first, last)
     rows = s.execute(select(col(ServiceCase.opened_at), col(ServiceCase.type), col(ServiceCase.opened_by),
                             col(ServiceCase.branch_code))
                      .where(col(ServiceCase.opened_at) >= start, col(ServiceCase.opened_at) < end,
@@ -218,7 +223,7 @@ def cases(s: Session, first: date, last: date, by: By, branch: str | None) -> li
 def satisfaction(s: Session, first: date, last: date, by: By, branch: str | None) -> list[tuple[Hashable, int]]:
     """(group, score 1-5) of every follow-up call with a score, by its local date; per teller by
     the person who served the customer."""
-    start, end = _local_bounds(first, last)
+    start, end = local_bounds(first, last)
     rows = s.execute(select(col(FollowUpCall.at), col(FollowUpCall.served_by), col(FollowUpCall.branch_code),
                             col(FollowUpCall.satisfaction))
                      .where(col(FollowUpCall.at) >= start, col(FollowUpCall.at) < end,
@@ -226,6 +231,25 @@ def satisfaction(s: Session, first: date, last: date, by: By, branch: str | None
                             _branch(col(FollowUpCall.branch_code), branch))).all()
     return [(key_of(by, first, day=local_date(at), staff_id=who, branch=str(br)), int(score))
             for at, who, br, score in rows]
+
+
+# -- training scores -------------------------------------------------------------------------------------------
+def training(s: Session, found: Sequence[Attempt], first: date, by: By, branch: str | None
+             ) -> list[tuple[Hashable, Attempt]]:
+    """(group, run) of scored training runs (read from the training database by the caller): the
+    trainee is the live member of staff with the same user name (training databases have their own
+    staff rows); runs of names unknown here count for no teller and no branch."""
+    names = sorted({a.trainee for a in found})
+    staff = {str(u): (int(i), str(b)) for i, u, b in s.execute(
+        select(col(Staff.id), col(Staff.username), col(Staff.branch_code)).where(col(Staff.username).in_(names))
+    ).all()} if names else {}
+    out: list[tuple[Hashable, Attempt]] = []
+    for a in found:
+        who, home = staff.get(a.trainee, (None, ""))
+        if branch is not None and home != branch:
+            continue
+        out.append((key_of(by, first, day=local_date(aware(a.at)), staff_id=who, branch=home or "?"), a))
+    return out
 
 
 # -- busiest hours ------------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ COLUMNS: tuple[tuple[str, int, Callable[[GroupRow], str]], ...] = (
     (N_("Rewards"), 7, lambda r: str(r.m.rewards)),
     (N_("Complaints"), 10, lambda r: f"{r.m.complaints}/{r.m.cases}"),
     (N_("Satisf."), 7, lambda r: _opt(r.satisfaction)),
+    (N_("Train."), 7, lambda r: _opt(r.training_mean)),
 )
 
 
@@ -92,8 +93,18 @@ def render_table(report: PromotionReport, *, key_width: int = 12) -> str:
     for day, counts in zip(WEEKDAYS, report.heatmap, strict=True):
         top = sorted(((n, h) for h, n in enumerate(counts) if n), reverse=True)[:3]
         lines.append(pad(_(day), 6, clip=True) + ", ".join(f"{h:02d}:00 ({n})" for n, h in top))
-    lines.append(_("Training scores: not available yet (training mode is not in this release)."))
+    lines += ["", _training_line(report)]
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _training_line(report: PromotionReport) -> str:
+    t = report.total
+    if not report.training_available:
+        return _("Training scores: the training database could not be read.")
+    if not t.m.training_runs:
+        return _("Training scores: no training runs were scored in this range.")
+    return _("Training scores: {runs} runs scored, {passes} passed, mean score {mean}.").format(
+        runs=t.m.training_runs, passes=t.m.training_passes, mean=_opt(t.training_mean))
 
 
 def _record(report: PromotionReport, row: GroupRow) -> dict[str, Any]:
@@ -117,6 +128,11 @@ def _record(report: PromotionReport, row: GroupRow) -> dict[str, Any]:
     out.update({"rewards": m.rewards, "reward_points": m.reward_points, "cases": m.cases,
                 "complaints": m.complaints, "satisfaction_calls": m.satisfaction_n,
                 "satisfaction_avg": _opt(row.satisfaction)})
+    if report.training_available:
+        out.update({"training_runs": m.training_runs, "training_passes": m.training_passes,
+                    "training_mean_score": _opt(row.training_mean)})
+    else:
+        out.update({"training_runs": None, "training_passes": None, "training_mean_score": None})
     return out
 
 
@@ -139,5 +155,5 @@ def render_json(report: PromotionReport) -> str:
         "cohorts": [{"week": c.week.isoformat(), "opened": c.opened, "activated_7d": c.activated_7,
                      "activated_30d": c.activated_30} for c in report.cohorts],
         "busiest_hours": report.heatmap,
-        "training_scores": None,  # training mode is not in this release
+        "training_available": report.training_available,
     }, ensure_ascii=False, indent=1) + "\n"

@@ -10,8 +10,10 @@ rewards and cases to the person who POSTED or OPENED them and to their branch; s
 person who SERVED the customer. Per period, each measure is counted on its own business date; a
 period's active wallets are counted in the 30 days to the period's last day (clipped to the range).
 
-Training scores: NOT here yet. Training mode is being built separately (issue 26's helper); when
-it stores scores, add them as a measure of the teller group (``GroupRow.training``, absent today).
+Training scores come from the training database (:class:`teller_tui.training.results.TrainingResults`,
+read by the service and passed in): runs scored on a local date in the range, grouped by the live
+teller of the same user name, their branch, or the run's date. ``training_available`` is False when
+that database could not be read; the measures are then absent, not zero.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from teller_tui.analytics import queries as q
 from teller_tui.analytics.periods import By, periods
 from teller_tui.common.text import clean_text
 from teller_tui.models import Staff
+from teller_tui.training.results import TrainingScores
 
 __all__ = ["GroupRow", "PromotionReport", "build_report", "ratio"]
 
@@ -60,6 +63,11 @@ class GroupRow:
     def satisfaction(self) -> Decimal | None:
         return ratio(self.m.satisfaction_sum, self.m.satisfaction_n, 2)
 
+    @property
+    def training_mean(self) -> Decimal | None:
+        """Mean score (0-100) of the group's scored training runs."""
+        return ratio(self.m.training_score_sum, self.m.training_runs)
+
 
 @dataclass(frozen=True, slots=True)
 class PromotionReport:
@@ -71,6 +79,7 @@ class PromotionReport:
     total: GroupRow
     cohorts: list[q.Cohort]
     heatmap: list[list[int]]  # [weekday 0=Monday][local hour]
+    training_available: bool = True
 
 
 def _add(d: dict[str, list[int]], name: str, n: int, minor: int) -> None:
@@ -79,8 +88,10 @@ def _add(d: dict[str, list[int]], name: str, n: int, minor: int) -> None:
     cell[1] += minor
 
 
-def build_report(s: Session, first: date, last: date, by: By, branch: str | None = None) -> PromotionReport:
-    """Every measure for [first, last] (business dates, inclusive), grouped ``by``."""
+def build_report(s: Session, first: date, last: date, by: By, branch: str | None = None,
+                 training: TrainingScores | None = None) -> PromotionReport:
+    """Every measure for [first, last] (business dates, inclusive), grouped ``by``; ``training``:
+    the runs scored in the range's local days (none given: no training measure)."""
     groups: dict[Hashable, q.Measures] = {}
     total = q.Measures()
     if by.is_period:  # every period gets a row, even an empty one
@@ -116,6 +127,11 @@ def build_report(s: Session, first: date, last: date, by: By, branch: str | None
         for m in (g(key), total):
             m.satisfaction_n += 1
             m.satisfaction_sum += score
+    for key, run in q.training(s, training.attempts if training else (), first, by, branch):
+        for m in (g(key), total):
+            m.training_runs += 1
+            m.training_passes += run.passed
+            m.training_score_sum += run.score
     if by.is_period:
         for start, end in periods(first, last, by):
             n, t = q.active_wallets(s, end, by, branch).get(0, (0, 0))
@@ -129,7 +145,8 @@ def build_report(s: Session, first: date, last: date, by: By, branch: str | None
     rows = [GroupRow(k, names[k], m) for k, m in groups.items()]
     rows.sort(key=lambda r: (r.key is None, str(r.key) if by.is_period else r.label))
     return PromotionReport(first, last, by, branch, rows, GroupRow(None, "", total), q.cohorts(opened),
-                           q.heatmap(s, first, last, branch))
+                           q.heatmap(s, first, last, branch),
+                           training_available=training is None or training.available)
 
 
 def _labels(s: Session, by: By, groups: dict[Hashable, q.Measures]) -> dict[Hashable, str]:

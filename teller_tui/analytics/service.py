@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from teller_tui.analytics.periods import By
+from teller_tui.analytics.queries import local_bounds
 from teller_tui.analytics.report import PromotionReport, build_report
 from teller_tui.audit.trail import Actor
 from teller_tui.auth.permissions import guarded
@@ -14,6 +15,7 @@ from teller_tui.common.i18n import _
 from teller_tui.common.settings import Settings
 from teller_tui.db.engine import Database
 from teller_tui.ledger.business_day import current_business_date
+from teller_tui.training.results import TrainingResults
 
 __all__ = ["MAX_DAYS", "AnalyticsService", "last_month"]
 
@@ -28,8 +30,8 @@ def last_month(today: date) -> tuple[date, date]:
 
 
 class AnalyticsService:
-    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
-        self.db, self.clock, self.settings = db, clock, settings
+    def __init__(self, db: Database, clock: Clock, settings: Settings, training: TrainingResults) -> None:
+        self.db, self.clock, self.settings, self.training = db, clock, settings, training
 
     @guarded("analytics")
     def business_date(self, actor: Actor, branch_code: str | None = None) -> date:
@@ -50,5 +52,6 @@ class AnalyticsService:
             raise ValidationError(_("The range ends before it starts"), code="date_range")
         if (last - first).days >= MAX_DAYS:
             raise ValidationError(_("A report covers at most {days} days").format(days=MAX_DAYS), code="date_range")
+        scores = self.training.between(*local_bounds(first, last))
         with self.db.read() as s:
-            return build_report(s, first, last, by, branch_code)
+            return build_report(s, first, last, by, branch_code, scores)

@@ -321,8 +321,10 @@ class ApprovalService:
         with self.db.read() as s:
             return large_value_reports(s, branch, on or current_business_date(s, branch, self.clock))
 
-    def dashboard(self, on: date | None = None, branch_code: str | None = None) -> DashboardData:
-        """Everything the supervisor dashboard shows, read in one snapshot (the queue just before)."""
+    @guarded("approvals")
+    def dashboard(self, actor: Actor, on: date | None = None, branch_code: str | None = None) -> DashboardData:
+        """Everything the supervisor dashboard shows, read in one snapshot (the queue just before).
+        Per-teller figures: supervisors and admins only, checked here (not only by the screen)."""
         branch = branch_code or self.settings.branch_code
         pending = self.pending(branch)
         with self.db.read() as s:

@@ -157,7 +157,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "get": READ,
         "recent": READ,
         "large_value_reports": READ,
-        "dashboard": READ,
+        "dashboard": _actor(*SUPERVISION),
     },
     "analytics": {  # per-teller figures: supervisors and admins (and the host's `teller report`)
         "business_date": _actor(*SUPERVISION),

@@ -87,10 +87,16 @@ class Effect:
         return round(sig.total * 30 / days, 2) if days >= 1 else None
 
 
-def attempts(session: Session, *, trainee: str | None = None) -> list[Attempt]:
+def attempts(session: Session, *, trainee: str | None = None, since: datetime | None = None,
+             until: datetime | None = None) -> list[Attempt]:
+    """Every scored run, oldest first; only ``trainee``'s, and only those scored in [since, until), when given."""
     stmt = select(AuditRecord).where(col(AuditRecord.action) == "training_result").order_by(col(AuditRecord.seq))
     if trainee:
         stmt = stmt.where(col(AuditRecord.actor) == trainee)
+    if since is not None:
+        stmt = stmt.where(col(AuditRecord.at) >= since)
+    if until is not None:
+        stmt = stmt.where(col(AuditRecord.at) < until)
     out = []
     for rec in session.execute(stmt).scalars():
         d: dict[str, Any] = json.loads(rec.detail_json)
