@@ -302,6 +302,9 @@ def check_every_measure(history: History) -> None:
             t = report.total.m
             assert t.opened == sum(r.m.opened for r in report.rows)
             assert t.txns == sum(r.m.txns for r in report.rows)
+            # the total's active wallets are every wallet active in the 30 days to ``hi``, whatever the grouping
+            last_day = expected(raw, hi, hi, By.DAY).get(hi, {})
+            assert (t.active, t.active_txns) == (last_day.get("active", 0), last_day.get("active_txns", 0)), by
 
 
 def check_wallets_opened_equals_wallets_issued(history: History) -> None:

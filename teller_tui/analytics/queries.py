@@ -27,7 +27,7 @@ from teller_tui.models import JournalEntry, LedgerAccount, Posting, Staff, Walle
 from teller_tui.models.cases import CaseType, Channel, FollowUpCall, ServiceCase
 from teller_tui.training.report import Attempt
 from teller_tui.training.results import aware
-from teller_tui.wallets.activation import TRANSACTION_KINDS, first_transactions, pick_activation
+from teller_tui.wallets.activation import TRANSACTION_KINDS, activations
 
 __all__ = [
     "ACTIVE_DAYS", "COUNTED_KINDS", "Cohort", "Measures", "WalletOpening", "activity", "active_wallets",
@@ -125,13 +125,10 @@ def openings(s: Session, first: date, last: date, branch: str | None) -> list[Wa
                      .join(LedgerAccount, col(LedgerAccount.id) == col(Wallet.account_id))
                      .where(col(Wallet.opened_on).between(first, last),
                             _branch(col(LedgerAccount.branch_code), branch))).all()
-    firsts: dict[int, list[tuple[int, str, date]]] = {}
-    for r in s.execute(first_transactions(col(Wallet.opened_on).between(first, last))).all():
-        firsts.setdefault(int(r.wallet_id), []).append((int(r.entry_id), str(r.kind), r.business_date))
+    found = activations(s, col(Wallet.opened_on).between(first, last))
     out = []
     for wid, opened_on, opened_by, branch_code, tier in rows:
-        found = sorted(firsts.get(int(wid), []))
-        act = pick_activation(found[0] if found else None, found[1] if len(found) > 1 else None)
+        act = found.get(int(wid))
         out.append(WalletOpening(int(wid), opened_on, opened_by, str(branch_code), int(tier),
                                  act.business_date if act else None))
     return out

@@ -132,14 +132,18 @@ def build_report(s: Session, first: date, last: date, by: By, branch: str | None
             m.training_runs += 1
             m.training_passes += run.passed
             m.training_score_sum += run.score
+    # Active wallets: a wallet falls in exactly one teller (who opened it) or branch group, so the
+    # total is the groups' sum; for periods it is the last period's (its window ends on ``last`` too).
     if by.is_period:
         for start, end in periods(first, last, by):
             n, t = q.active_wallets(s, end, by, branch).get(0, (0, 0))
             groups[start].active, groups[start].active_txns = n, t
+            total.active, total.active_txns = n, t
     else:
         for key, (n, t) in q.active_wallets(s, last, by, branch).items():
             g(key).active, g(key).active_txns = n, t
-    total.active, total.active_txns = q.active_wallets(s, last, By.DAY, branch).get(0, (0, 0))
+            total.active += n
+            total.active_txns += t
 
     names = _labels(s, by, groups)
     rows = [GroupRow(k, names[k], m) for k, m in groups.items()]

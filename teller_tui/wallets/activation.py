@@ -27,8 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlmodel import Session, col
 
 from teller_tui.audit.trail import Actor, AuditTrail
@@ -43,8 +44,8 @@ from teller_tui.models import JournalEntry, Posting, Wallet
 from teller_tui.wallets.rewards import GRANT_FIRST_USE, reward_rule
 
 __all__ = [
-    "DEPOSIT_KINDS", "TRANSACTION_KINDS", "Activation", "activation_of", "first_transactions", "grant_first_use",
-    "reward_key",
+    "DEPOSIT_KINDS", "TRANSACTION_KINDS", "Activation", "activation_of", "activations", "first_transactions",
+    "grant_first_use", "pick_activation", "reward_key",
 ]
 
 #: A customer's transactions on a wallet (what "active" and "activation" count).
@@ -52,6 +53,8 @@ TRANSACTION_KINDS: tuple[str, ...] = (EntryKind.CASH_IN, EntryKind.CASH_OUT, Ent
                                       EntryKind.LINKED_TOP_UP, EntryKind.LINKED_WITHDRAW)
 #: Transactions that load money: the first transaction of one of these kinds is the opening deposit.
 DEPOSIT_KINDS: frozenset[str] = frozenset({EntryKind.CASH_IN, EntryKind.LINKED_TOP_UP})
+#: Entry ids per ``IN (...)`` read (well under every driver's bound-parameter limit).
+_CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,21 +63,43 @@ class Activation:
     business_date: date
 
 
-def first_transactions(*where: ColumnElement[bool]) -> Select[tuple[int, int, str, date, int]]:
-    """(wallet id, entry id, kind, business date, rank) of every wallet's FIRST TWO transactions
-    (rank 1 and 2, entry order), for the wallets the ``where`` clauses on :class:`Wallet` pick. The
-    activation is rank 1 unless rank 1 is a deposit, then rank 2 (:func:`pick_activation`)."""
-    ranked = (select(col(Wallet.id).label("wallet_id"), col(JournalEntry.id).label("entry_id"),
-                     col(JournalEntry.kind).label("kind"), col(JournalEntry.business_date).label("business_date"),
-                     func.row_number().over(partition_by=col(Wallet.id), order_by=col(JournalEntry.id)).label("rank"))
-              .join(Posting, col(Posting.account_id) == col(Wallet.account_id))
-              .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
-              .where(col(JournalEntry.kind).in_(TRANSACTION_KINDS),
-                     col(JournalEntry.customer_id) == col(Wallet.customer_id)))
-    if where:
-        ranked = ranked.where(*where)
-    sub = ranked.subquery("ranked")
-    return select(sub.c.wallet_id, sub.c.entry_id, sub.c.kind, sub.c.business_date, sub.c.rank).where(sub.c.rank <= 2)
+def _next_transaction(account_id: Any, customer_id: Any, after: Any = None) -> Any:
+    """The entry id of the wallet's first transaction (after entry ``after``), as a correlated scalar
+    subquery: ``ix_posting_account_entry`` walks the wallet's postings in entry order and stops at the
+    first that qualifies, so its cost does not grow with the wallet's history."""
+    q = (select(col(Posting.entry_id)).join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
+         .where(col(Posting.account_id) == account_id, col(JournalEntry.customer_id) == customer_id,
+                col(JournalEntry.kind).in_(TRANSACTION_KINDS)))
+    if after is not None:
+        q = q.where(col(Posting.entry_id) > after)
+    return q.order_by(col(Posting.entry_id)).limit(1).scalar_subquery()
+
+
+def first_transactions(*where: ColumnElement[bool]) -> Select[tuple[int, int | None, int | None]]:
+    """(wallet id, entry id of its first transaction, of its second) for the wallets the ``where``
+    clauses on :class:`Wallet` pick (None where there is none yet). The activation is the first unless
+    the first is a deposit, then the second (:func:`pick_activation`)."""
+    firsts = (select(col(Wallet.id).label("wallet_id"), col(Wallet.account_id).label("account_id"),
+                     col(Wallet.customer_id).label("customer_id"),
+                     _next_transaction(col(Wallet.account_id), col(Wallet.customer_id)).label("first_id"))
+              .where(*where).subquery("firsts"))
+    second = _next_transaction(firsts.c.account_id, firsts.c.customer_id, firsts.c.first_id)
+    return select(firsts.c.wallet_id, firsts.c.first_id, second.label("second_id"))
+
+
+def activations(session: Session, *where: ColumnElement[bool]) -> dict[int, Activation | None]:
+    """Every picked wallet's activation (None while it has none): two bounded look-ups per wallet and
+    one read of the entries they found."""
+    pairs = [(int(w), f, n) for w, f, n in session.execute(first_transactions(*where)).all()]
+    ids = sorted({int(i) for _w, f, n in pairs for i in (f, n) if i is not None})
+    facts: dict[int, tuple[int, str, date]] = {}
+    for k in range(0, len(ids), _CHUNK):
+        for eid, kind, day in session.execute(select(col(JournalEntry.id), col(JournalEntry.kind),
+                                                     col(JournalEntry.business_date))
+                                              .where(col(JournalEntry.id).in_(ids[k:k + _CHUNK]))).all():
+            facts[int(eid)] = (int(eid), str(kind), day)
+    return {w: pick_activation(facts.get(f) if f is not None else None, facts.get(n) if n is not None else None)
+            for w, f, n in pairs}
 
 
 def pick_activation(first: tuple[int, str, date] | None, second: tuple[int, str, date] | None
@@ -89,9 +114,7 @@ def pick_activation(first: tuple[int, str, date] | None, second: tuple[int, str,
 
 def activation_of(session: Session, wallet_id: int) -> Activation | None:
     """The wallet's activation (None while it has none)."""
-    rows = session.execute(first_transactions(col(Wallet.id) == wallet_id).order_by("rank")).all()
-    firsts = [(int(r.entry_id), str(r.kind), r.business_date) for r in rows]
-    return pick_activation(firsts[0] if firsts else None, firsts[1] if len(firsts) > 1 else None)
+    return activations(session, col(Wallet.id) == wallet_id).get(wallet_id)
 
 
 def reward_key(wallet_number: str) -> str:
