@@ -34,7 +34,6 @@ from teller_tui.auth.roles import KIOSK_ROLE, require_role
 from teller_tui.auth.totp import new_secret, provisioning_uri, verify_totp
 from teller_tui.common.errors import AuthenticationFailed, Conflict, ValidationError
 from teller_tui.common.i18n import _
-from teller_tui.common.masks import mask_phone
 from teller_tui.kiosk.pinpad import counted_pin_check, open_request
 from teller_tui.kiosk.pins import raise_for_outcome
 from teller_tui.models import Customer
@@ -52,7 +51,10 @@ if TYPE_CHECKING:
     from teller_tui.kiosk.pinpad import PadLink
     from teller_tui.notify.outbox import Outbox
 
-__all__ = ["AuthenticatorOffer", "PadCredentials"]
+__all__ = ["QR_ISSUER", "AuthenticatorOffer", "PadCredentials"]
+
+#: The issuer the authenticator app shows next to the phone's last 4 digits ("Wallet (8000)").
+QR_ISSUER = "Wallet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,9 @@ class PadCredentials:
             assert c is not None
             phone = c.phone
         secret = new_secret()
-        uri = provisioning_uri(secret, mask_phone(phone) or "wallet", _("Digital wallet").replace(":", ""))
+        # Short and ASCII: the QR code stays at version 5 (41 modules with its quiet zone, 21 text rows),
+        # which fits an 80x24 display; a Chinese issuer, percent-encoded, would need 27 rows.
+        uri = provisioning_uri(secret, (phone or "")[-4:] or "wallet", QR_ISSUER)
         return AuthenticatorOffer(secret, uri, qr_text(uri))
 
     @guarded("pad_credentials")
