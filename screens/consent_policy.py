@@ -71,10 +71,19 @@ class ConsentPolicyScreen(DeskScreenMixin, TellerModal[bool]):
         with Vertical(id="policy-box"):
             yield Static(Content(_("Customer consent at this branch")), id="policy-title")
             yield Static(Content(_("Loading…")), id="policy-current")
-            yield Checkbox(_("Require the customer's PIN on the customer display"), id="policy-pin")
+            yield Checkbox(self._label(False), id="policy-pin")
             yield Input(id="policy-reason", max_length=200, placeholder=_("Reason (required)"))
             yield Static(Content(""), id="policy-status")
             yield Static(Content(_("Space toggle · Enter / ctrl+s save · Esc close")), id="policy-keys")
+
+    @staticmethod
+    def _label(on: bool) -> str:
+        """The choice in words as well as the box's mark (meaning never by colour alone)."""
+        return _("Require the customer's PIN on the customer display") + ": " + (_("yes") if on else _("no"))
+
+    @on(Checkbox.Changed, "#policy-pin")
+    def _toggled(self, event: Checkbox.Changed) -> None:
+        event.checkbox.label = self._label(event.value)
 
     def on_mount(self) -> None:
         self.query_one("#policy-pin", Checkbox).focus()
