@@ -195,3 +195,36 @@ def test_policy_view(world: World) -> None:  # noqa: F811
     w.s.consent.set_policy(w.d.supervisor, pin_required=True, reason="fraud wave")
     view = w.s.consent.policy_view(w.teller)
     assert view.pin_required and view.reason == "fraud wave" and view.set_by and view.set_at is not None
+
+
+def test_high_value_consent_asks_an_enrolled_customer_for_the_code(world: World) -> None:  # noqa: F811
+    from teller_tui.common.money import Money
+    from teller_tui.kiosk.pins import CodeRequired
+
+    w = world
+    link = paired(w)
+    rid = w.s.credentials.begin(w.teller, w.customer_id, "totp_enrol").request_id
+    offer = w.s.pad_credentials.authenticator_offer(w.pad, link, rid)
+    w.s.pad_credentials.enrol_authenticator(w.pad, link, rid, offer.secret,
+                                            pyotp.TOTP(offer.secret).at(w.d.clock.now()))
+    w.d.clock.advance(seconds=60)
+    small = w.s.consent.request(w.teller, ConsentSpec("cash_out", w.customer_id, w.wallet_id,
+                                                      amount=Money.of("4999.99"), binding="a")).request_id
+    prompt = w.s.pinpad.prompt(w.pad, link)
+    assert prompt is not None and not prompt.code_needed
+    w.s.pinpad.answer(w.pad, link, small, PIN)  # below the threshold: the PIN alone
+    assert w.s.consent.status(w.teller, small).status == "granted"
+    big = w.s.consent.request(w.teller, ConsentSpec("cash_out", w.customer_id, w.wallet_id,
+                                                    amount=Money.of("5000"), binding="b")).request_id
+    prompt = w.s.pinpad.prompt(w.pad, link)
+    assert prompt is not None and prompt.code_needed
+    with pytest.raises(CodeRequired):  # the right PIN, no code: not counted
+        w.s.pinpad.answer(w.pad, link, big, PIN)
+    assert _customer(w).pin_failed_attempts == 0 and w.s.consent.status(w.teller, big).status == "pending"
+    with pytest.raises(AuthenticationFailed) as wrong:  # a wrong code counts
+        w.s.pinpad.answer(w.pad, link, big, PIN, code="000000")
+    assert wrong.value.code == "consent_code" and _customer(w).pin_failed_attempts == 1
+    w.s.pinpad.answer(w.pad, link, big, PIN, code=pyotp.TOTP(offer.secret).at(w.d.clock.now()))
+    assert w.s.consent.status(w.teller, big).status == "granted" and _customer(w).pin_failed_attempts == 0
+    audit = _audit(w, "consent_pin")
+    assert audit[-1][0] == "ok" and audit[-1][1]["authenticator"] is True

@@ -141,7 +141,12 @@ class PinpadScreen(KioskScreen):
             return
         self._set(_(KIND_TITLES.get(prompt.kind, prompt.kind)), "\n".join(lines), amount,
                   _("If this is right, enter your wallet PIN and press Enter. Escape: No."), pin=True,
-                  placeholder=_("Wallet PIN"))
+                  placeholder=_("Wallet PIN"), new=prompt.code_needed)
+        if prompt.code_needed:  # high value: the authenticator app's code as well
+            self.query_one("#pad-new", Input).placeholder = _("6-digit code")
+            self.query_one("#pad-status", Static).update(Content(
+                _("If this is right, enter your wallet PIN, Enter, then the code from your authenticator app, "
+                  "Enter. Escape: No.")))
 
     # -- polling ----------------------------------------------------------------------------------------
     def poll(self) -> None:
@@ -177,6 +182,9 @@ class PinpadScreen(KioskScreen):
         if kind == "pin_reset" and event.input.id == "pad-input":
             self.query_one("#pad-again", Input).focus()
             return
+        if self.prompt is not None and self.prompt.code_needed and event.input.id == "pad-input":
+            self.query_one("#pad-new", Input).focus()
+            return
         if kind == "pin_change" and event.input.id in ("pad-input", "pad-new"):
             self.query_one("#pad-new" if event.input.id == "pad-input" else "#pad-again", Input).focus()
             return
@@ -205,11 +213,11 @@ class PinpadScreen(KioskScreen):
                                                                   first)
                 self.post_message(self.Done(_("Your authenticator app is removed. Thank you."), True))
             elif self.prompt is not None:
-                pad.answer(app.actor, app.link, self.prompt.request_id, first)
+                pad.answer(app.actor, app.link, self.prompt.request_id, first, code=new or None)
                 self.post_message(self.Done(_("Thank you. Your teller will continue."), True))
         except DomainError as exc:
             keep = exc.code in ("consent_pin", "pin_format", "pin_same", "pin_sequence", "pin_repeat", "pin_birth",
-                                "pin_phone", "pin_mismatch", "pin_unchanged", "pad_old_pin")
+                                "pin_phone", "pin_mismatch", "pin_unchanged", "pad_old_pin", "consent_code", "kiosk_code")
             self.post_message(self.Done(str(exc), False, keep))
 
     @on(Done)

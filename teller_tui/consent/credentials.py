@@ -18,7 +18,10 @@ their PIN on the display. Every step is audited (never a PIN, code or secret); a
 tells the customer (``totp_remove``).
 
 Where the customer's authenticator is used: at the kiosk, an enrolled customer signs in with the PIN
-and the code (:func:`teller_tui.kiosk.pins.check_pin`); on the customer display only the PIN is asked.
+and the code (:func:`teller_tui.kiosk.pins.check_pin`); on the customer display, a cash-out or transfer
+from ``settings.consent_code_from`` (¥5,000 by default) needs the code after the PIN
+(:meth:`teller_tui.kiosk.pinpad.PinpadService.answer`); smaller ones, wallet close and class change
+need the PIN only. Wrong codes count with wrong PINs on the customer's one counter.
 """
 
 from __future__ import annotations
