@@ -21,7 +21,9 @@ from pilot_helpers import settle, sign_in
 from screens.pinpad.app import make_pinpad_app
 from teller_tui.auth import passwords
 from teller_tui.common.i18n import set_locale
+from teller_tui.common.money import Money
 from teller_tui.common.settings import load_settings
+from teller_tui.consent.spec import ConsentSpec
 from teller_tui.models import AuditRecord, ConsentPolicy, Customer
 from teller_tui.models.notify import OutboxMessage
 
@@ -119,7 +121,19 @@ async def test_pin_change_and_authenticator_on_the_display(desk: Desk, tmp_path:
             assert "authenticator app is set up" in _pad_text(pad, "#pad-status")
             await _until(pilot, lambda: "Authenticator app: set up" in static_text(pilot.app, "#credentials-state"))
             assert "Authenticator app: set up" in static_text(pilot.app, "#credentials-state")
-        # 3. Removal after an ID check at the counter (the phone is lost).
+            # 3. Where it is used: a cash-out from ¥5,000 asks for the app's code after the PIN.
+            desk.clock.advance(seconds=60)
+            big = desk.services.consent.request(desk.actor, ConsentSpec(
+                "cash_out", desk.customers["wang"], None, amount=Money.of("6000"), binding="pilot")).request_id
+            await _until(pad, lambda: pad_screen.query_one("#pad-new").display)
+            assert pad_screen.query_one("#pad-new", Input).placeholder == "6-digit code"
+            await pad.press(*NEW, "enter", "enter")  # no code: asked for it, not counted
+            await settle(pad)
+            assert "6-digit code" in _pad_text(pad, "#pad-status")
+            await pad.press(*NEW, "enter", *pyotp.TOTP(secret).at(desk.clock.now()), "enter")
+            await settle(pad)
+            assert desk.services.consent.status(desk.actor, big).status == "granted"
+        # 4. Removal after an ID check at the counter (the phone is lost).
         await pilot.press("f3")
         await settle(pilot)
         screen.query_one("#credentials-seen", Checkbox).value = True
