@@ -518,7 +518,7 @@ class TellerApp(OrderedKeys, App[int]):
             if exc.name not in ("screens.home", f"{__package__}.home"):
                 raise
             raise HomeScreenMissing(_("The home screen is not installed (screens/home.py is missing).")) from exc
-        from . import approvals_queue, custody, risk_alerts, service, staff_admin  # noqa: F401  (register their palette commands)
+        from . import approvals_queue, consent_policy, custody, risk_alerts, service, staff_admin  # noqa: F401  (register their palette commands)
 
         self.push_screen(HomeScreen())
         if self.training_desk is not None:
@@ -773,6 +773,14 @@ class TellerApp(OrderedKeys, App[int]):
         from .staff_admin import StaffAdminScreen
 
         self.push_screen(StaffAdminScreen())
+
+    def action_open_consent_policy(self) -> None:
+        """The branch's consent policy (home ctrl+o, palette): supervisors and administrators."""
+        if self.session is None or self.locked or self.session.staff.role not in ("supervisor", "admin"):
+            return
+        from .consent_policy import ConsentPolicyScreen
+
+        self.push_screen(ConsentPolicyScreen())
 
     # -- risk alerts (screens/risk_alerts.py) ---------------------------------------------------------------
     @property

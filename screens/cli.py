@@ -156,19 +156,24 @@ def cmd_pinpad(args: argparse.Namespace) -> int:
 
 # -- teller serve ----------------------------------------------------------------------------------
 def register_serve(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("serve", help="serve the teller app (or the kiosk) to browsers")
+    p = sub.add_parser("serve", help="serve the teller app (or the kiosk, or a customer display) to browsers")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--kiosk", action="store_true", help="serve the self-service kiosk instead of the teller app")
+    p.add_argument("--pinpad", metavar="TERMINAL", default=None,
+                   help="serve the customer display for this teller terminal (e.g. T01) instead of the teller app")
     p.add_argument("--terminal", default=None, help="terminal name for the served app (TELLER_TERMINAL_ID)")
     p.add_argument("--public-url", default=None, help="URL browsers use, when behind a proxy")
     p.set_defaults(func=cmd_serve)
 
 
-def app_command(*, kiosk: bool, terminal: str | None = None) -> str:
+def app_command(*, kiosk: bool, terminal: str | None = None, pinpad: str | None = None) -> str:
     """The shell command textual-serve runs for each browser session (one app process each)."""
     import shlex
 
+    if pinpad:
+        parts = [sys.executable, "-m", ENTRY_MODULE, "pinpad", "--pair", pinpad]
+        return " ".join(shlex.quote(p) for p in parts)
     parts = [sys.executable, "-m", ENTRY_MODULE, "kiosk" if kiosk else "run"]
     if terminal:
         parts += ["--terminal", terminal]
@@ -189,13 +194,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .serve import TellerServer, find_cjk_font
 
-    title = "Teller kiosk" if args.kiosk else "Teller"
+    pinpad = (getattr(args, "pinpad", None) or "").strip()[:32] or None
+    if pinpad is not None and (args.kiosk or not pinpad.replace("-", "").replace("_", "").isalnum()):
+        raise ValidationError("--pinpad takes a teller terminal name (letters, digits, - or _), without --kiosk",
+                              code="pinpad")
+    title = f"Customer display {pinpad}" if pinpad else ("Teller kiosk" if args.kiosk else "Teller")
     font = find_cjk_font(load_settings().web_cjk_font)
     if font is None:
         print("teller: no CJK font found to send browsers (set TELLER_WEB_CJK_FONT, or install "
               "fonts-wqy-microhei / fonts-noto-cjk); Chinese shows only where the browser has a font.",
               file=sys.stderr)
-    server = TellerServer(app_command(kiosk=args.kiosk, terminal=args.terminal), host=args.host, port=args.port,
+    server = TellerServer(app_command(kiosk=args.kiosk, terminal=args.terminal, pinpad=pinpad), host=args.host,
+                          port=args.port,
                           title=title, public_url=args.public_url, cjk_font=font)
     print(f"Serving {title} at http://{args.host}:{args.port}/ (Ctrl+C stops)", file=sys.stderr)
     server.serve()

@@ -38,14 +38,16 @@ class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
 
     class Update(Message):
         def __init__(self, text: str, *, ticket: ConsentTicket | None = None, status: ConsentStatus | None = None,
-                     granted: int | None = None) -> None:
+                     granted: int | None = None, paired: bool = False) -> None:
             super().__init__()
             self.text, self.ticket, self.status, self.granted = text, ticket, status, granted
+            self.paired = paired
 
     def __init__(self, spec: ConsentSpec) -> None:
         super().__init__()
         self.spec = spec
         self.ticket: ConsentTicket | None = None
+        self.awaiting_display = False  # F2 showed a pairing code: say so once the display is paired
 
     def compose(self) -> ComposeResult:
         with Vertical(id="consent-box"):
@@ -96,11 +98,16 @@ class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
         elif st.pin_failures:
             self.post_message(self.Update(_("Wrong PIN on the display ({count}); waiting…").format(
                 count=st.pin_failures), status=st))
+        elif self.awaiting_display and self.services.consent.display_paired(self.actor):
+            self.post_message(self.Update(_("Waiting for the customer's PIN on the customer display…"),
+                                          paired=True))
 
     @on(Update)
     def _update(self, message: Update) -> None:
         if message.ticket is not None:
             self.ticket = message.ticket
+        if message.paired:
+            self.awaiting_display = False
         self._say(message.text)
         if message.granted is not None:
             self.dismiss(message.granted)
@@ -108,6 +115,7 @@ class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
             self.ticket = None
 
     def action_pair(self) -> None:
+        self.awaiting_display = True
         self._pair()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="consent")

@@ -108,6 +108,7 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("f8", "service", N_("Service"), id="customer.service"),
         Binding("ctrl+u", "unlock_pin", N_("Unlock PIN"), id="customer.unlock_pin", show=False),
         Binding("p", "pin_reset", N_("Reset PIN"), id="customer.pin_reset", show=False),
+        Binding("k", "credentials", N_("PIN & authenticator"), id="customer.credentials", show=False),
         Binding("pagedown", "history_page(1)", N_("Older"), id="customer.older", priority=True),
         Binding("pageup", "history_page(-1)", N_("Newer"), id="customer.newer", priority=True),
     ]
@@ -619,6 +620,15 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         self.app.push_screen(PinResetScreen(self.view.customer_id, self.view.full_name),
                              lambda done: self.load() if done else None)
 
+    def action_credentials(self) -> None:
+        """PIN change and authenticator set-up/removal, the customer's part on the display (screens/credentials.py)."""
+        if self.view is None:
+            return
+        from .credentials import CredentialsScreen
+
+        self.app.push_screen(CredentialsScreen(self.view.customer_id, self.view.full_name),
+                             lambda changed: self.load() if changed else None)
+
     def action_reverse(self) -> None:
         row = self.selected_history_row()
         if row is None:
@@ -726,6 +736,11 @@ register_command(PaletteCommand("customer_renew_id", N_("Renew identity document
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("customer_pin_reset", N_("Reset customer's wallet PIN…"), "screen.pin_reset",
                                 N_("On a customer's screen: ID check, then the customer types a new PIN on the display"),
+                                available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
+register_command(PaletteCommand("customer_credentials", N_("Customer's PIN change and authenticator…"),
+                                "screen.credentials",
+                                N_("On a customer's screen: PIN change, authenticator app set up or removed, on the "
+                                   "customer display"),
                                 available=lambda app: type(app.screen).__name__ == "CustomerScreen"))
 register_command(PaletteCommand("customer_unlock_pin", N_("Unlock customer's kiosk PIN"), "screen.unlock_pin",
                                 N_("On a customer's screen: clear the wrong-PIN lock"),

@@ -63,8 +63,8 @@ def status_label(view: StaffView, now: Any) -> str:
         return _("disabled")
     if view.locked(now):
         return _("locked")
-    if view.must_change_password or not view.totp_active:
-        return _("set-up due")
+    if view.role != "kiosk" and (view.must_change_password or not view.totp_active):
+        return _("set-up due")  # a kiosk or customer display identity never signs in with a password
     return _("active")
 
 

@@ -38,6 +38,7 @@ from teller_tui.cases.service_levels import ServiceLevels
 from teller_tui.common.clock import Clock, SystemClock
 from teller_tui.common.printing.service import PrintService
 from teller_tui.common.settings import Settings
+from teller_tui.consent.credentials import CustomerCredentials
 from teller_tui.consent.gate import ConsentGate
 from teller_tui.consent.service import ConsentService
 from teller_tui.db import revisions
@@ -55,6 +56,7 @@ from teller_tui.kiosk.inflight import KioskInflightService
 from teller_tui.kiosk.guard import ResponsePacer, SignInGuard, TerminalThrottle
 from teller_tui.kiosk.limits import KioskLimits
 from teller_tui.kiosk.pin_change import KioskPinChange
+from teller_tui.kiosk.pad_credentials import PadCredentials
 from teller_tui.kiosk.pinpad import PinpadService
 from teller_tui.kiosk.pins import CustomerPinService
 from teller_tui.kiosk.service import KioskService
@@ -98,6 +100,7 @@ class Services:
     staff_admin: StaffAdminService
     consent_gate: ConsentGate
     consent: ConsentService
+    credentials: CustomerCredentials
     customers: CustomerService
     wallets: WalletService
     cash: CashService
@@ -119,6 +122,7 @@ class Services:
     kiosk_inflight: KioskInflightService
     customer_pins: CustomerPinService
     pinpad: PinpadService
+    pad_credentials: PadCredentials
     kb: KnowledgeBaseService
     service_levels: ServiceLevels
     cases: CaseService
@@ -229,7 +233,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                                quiz=load_quiz())
     return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
-                    approvals=approvals, staff_unlock=staff_unlock, staff_admin=staff_admin, consent_gate=consent_gate, consent=consent, customers=customers, wallets=wallets,
+                    approvals=approvals, staff_unlock=staff_unlock, staff_admin=staff_admin, consent_gate=consent_gate, consent=consent,
+                    credentials=CustomerCredentials(db, clock, audit, outbox=outbox), customers=customers, wallets=wallets,
                     cash=cash, inflight=inflight, business_days=business_days, vault=vault, drawers=drawers,
                     custody=custody, handover=handover, funding=funding, linked_desk=linked_desk,
                     statements=statements, profile=profile, journal=journal, onboarding=onboarding,
@@ -237,7 +242,9 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     kiosk_pin_change=KioskPinChange(db, clock, settings, audit, kiosk=kiosk, box=box, guard=guard,
                                                     outbox=outbox),
                     kiosk_inflight=KioskInflightService(db, clock, settings, ledger, audit, cash=cash),
-                    customer_pins=customer_pins, pinpad=pinpad, kb=kb, service_levels=service_levels, cases=cases,
+                    customer_pins=customer_pins, pinpad=pinpad,
+                    pad_credentials=PadCredentials(db, clock, settings, audit, box=box, guard=guard, outbox=outbox),
+                    kb=kb, service_levels=service_levels, cases=cases,
                     disputes=disputes, explain=explain, follow_up=follow_up, crm=crm, help_requests=help_requests,
                     lost_phones=lost_phones,
                     risk_rules=risk_rules, watchlist=watchlist, risk=risk, outbox=outbox,

@@ -155,6 +155,7 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "t": Tender("cash_in", Money.of("1"), {}, Money.of("1"), Money.of("0"), {}),
         "document_seen": True, "last4": "0000", "pin_required": True, "again": "135790", "terminal_id": "T01",
         "link": PadLink("T01", "not-a-token"), "old_pin": "135790", "new_pin": "975318",
+        "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
         "what": ConsentSpec("cash_out", world.customer_id, world.wallet_id, amount=Money.of("1")),
         "spec": ApprovalSpec(kind="cash_out", requester_id=actor.staff_id, branch_code="B001",
                              amount=Money.of("1")),

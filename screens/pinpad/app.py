@@ -4,7 +4,9 @@ to agree to (what, how much, to whom) in large type and in their language, and t
 It is locked down exactly like the kiosk (it *is* a :class:`~screens.kiosk.app.KioskApp`, with its own
 identity ``kiosk-pad-<terminal>``): no quit, palette, suspend or screenshot. One screen, four states:
 pairing (type the code shown on the teller's screen), waiting, a request (PIN, Enter; Escape says
-no), a PIN reset (new PIN twice). The display polls the database once a second for the paired
+no), a PIN reset (new PIN twice), a PIN change (current PIN, new PIN twice), an authenticator removal
+(PIN); an authenticator set-up opens :class:`~screens.pinpad.authenticator.PadAuthenticatorScreen`
+(QR code, secret and URI; the code from the app confirms it). The display polls the database once a second for the paired
 terminal's open request (:meth:`teller_tui.kiosk.pinpad.PinpadService.prompt`).
 """
 
@@ -64,6 +66,7 @@ class PinpadScreen(KioskScreen):
             yield Digits("", id="pad-amount")
             yield Static(Content(""), id="pad-detail", classes="kiosk-subtitle")
             yield Input(id="pad-input", password=True, max_length=6, restrict=r"[0-9]*")
+            yield Input(id="pad-new", password=True, max_length=6, restrict=r"[0-9]*")
             yield Input(id="pad-again", password=True, max_length=6, restrict=r"[0-9]*")
             yield Static(Content(""), id="pad-status", classes="kiosk-status")
 
@@ -73,7 +76,7 @@ class PinpadScreen(KioskScreen):
 
     # -- states ---------------------------------------------------------------------------------------
     def _set(self, title: str, detail: str = "", amount: str = "", status: str = "", *, pin: bool = False,
-             again: bool = False, placeholder: str = "") -> None:
+             again: bool = False, placeholder: str = "", new: bool = False) -> None:
         self.query_one("#pad-title", Static).update(Content(title))
         self.query_one("#pad-detail", Static).update(Content(detail))
         digits = self.query_one("#pad-amount", Digits)
@@ -84,6 +87,8 @@ class PinpadScreen(KioskScreen):
         box.display, box.value, box.placeholder = pin, "", placeholder
         second = self.query_one("#pad-again", Input)
         second.display, second.value, second.placeholder = again, "", _("New PIN again")
+        middle = self.query_one("#pad-new", Input)
+        middle.display, middle.value, middle.placeholder = new, "", _("New PIN")
         if pin:
             box.focus()
 
@@ -109,6 +114,7 @@ class PinpadScreen(KioskScreen):
         if s.get("amount") is not None:
             amount = format_money(Money(int(s["amount"]), str(s.get("currency") or "CNY")))
         lines = [clean_text(prompt.customer, limit=80), clean_text(str(s.get("wallet", "")), limit=40)]
+        lines = [line for line in lines if line]
         if s.get("payee"):
             lines.append(_("To: {payee}").format(payee=clean_text(str(s["payee"]), limit=80)))
         if s.get("detail"):
@@ -117,9 +123,30 @@ class PinpadScreen(KioskScreen):
             self._set(_(KIND_TITLES["pin_reset"]), "\n".join(lines), status=_("New PIN twice, then Enter."),
                       pin=True, again=True, placeholder=_("New PIN"))
             return
+        if prompt.kind == "pin_change":
+            self._set(_(KIND_TITLES["pin_change"]), "\n".join(lines),
+                      status=_("Your PIN now, then the new PIN twice; Enter after each. Escape: No."),
+                      pin=True, new=True, again=True, placeholder=_("Current PIN"))
+            return
+        if prompt.kind == "totp_remove":
+            self._set(_(KIND_TITLES["totp_remove"]), "\n".join(lines),
+                      status=_("To remove it, enter your wallet PIN and press Enter. Escape: No."), pin=True,
+                      placeholder=_("Wallet PIN"))
+            return
+        if prompt.kind == "totp_enrol":
+            from .authenticator import PadAuthenticatorScreen
+
+            self._set(_(KIND_TITLES["totp_enrol"]), "\n".join(lines), status=_("Checking…"))
+            self.app.push_screen(PadAuthenticatorScreen(prompt), self._authenticator_done)
+            return
         self._set(_(KIND_TITLES.get(prompt.kind, prompt.kind)), "\n".join(lines), amount,
                   _("If this is right, enter your wallet PIN and press Enter. Escape: No."), pin=True,
-                  placeholder=_("Wallet PIN"))
+                  placeholder=_("Wallet PIN"), new=prompt.code_needed)
+        if prompt.code_needed:  # high value: the authenticator app's code as well
+            self.query_one("#pad-new", Input).placeholder = _("6-digit code")
+            self.query_one("#pad-status", Static).update(Content(
+                _("If this is right, enter your wallet PIN, Enter, then the code from your authenticator app, "
+                  "Enter. Escape: No.")))
 
     # -- polling ----------------------------------------------------------------------------------------
     def poll(self) -> None:
@@ -151,15 +178,23 @@ class PinpadScreen(KioskScreen):
         if not app.ready:
             return
         first = self.query_one("#pad-input", Input).value
-        if self.prompt is not None and self.prompt.kind == "pin_reset" and event.input.id == "pad-input":
+        kind = self.prompt.kind if self.prompt is not None else ""
+        if kind == "pin_reset" and event.input.id == "pad-input":
             self.query_one("#pad-again", Input).focus()
             return
+        if self.prompt is not None and self.prompt.code_needed and event.input.id == "pad-input":
+            self.query_one("#pad-new", Input).focus()
+            return
+        if kind == "pin_change" and event.input.id in ("pad-input", "pad-new"):
+            self.query_one("#pad-new" if event.input.id == "pad-input" else "#pad-again", Input).focus()
+            return
         again = self.query_one("#pad-again", Input).value
+        new = self.query_one("#pad-new", Input).value
         self.query_one("#pad-status", Static).update(Content(_("Checking…")))
-        self._send(app, first, again)
+        self._send(app, first, again, new)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pinpad-send")
-    def _send(self, app: PinpadApp, first: str, again: str) -> None:
+    def _send(self, app: PinpadApp, first: str, again: str, new: str = "") -> None:
         assert app.services is not None and app.actor is not None
         pad = app.services.pinpad
         try:
@@ -169,12 +204,20 @@ class PinpadScreen(KioskScreen):
             elif self.prompt is not None and self.prompt.kind == "pin_reset":
                 pad.set_new_pin(app.actor, app.link, self.prompt.request_id, first, again)
                 self.post_message(self.Done(_("Your new PIN is set. Thank you."), True))
+            elif self.prompt is not None and self.prompt.kind == "pin_change":
+                app.services.pad_credentials.change_pin(app.actor, app.link, self.prompt.request_id, first, new,
+                                                        again)
+                self.post_message(self.Done(_("Your new PIN is set. Thank you."), True))
+            elif self.prompt is not None and self.prompt.kind == "totp_remove":
+                app.services.pad_credentials.remove_authenticator(app.actor, app.link, self.prompt.request_id,
+                                                                  first)
+                self.post_message(self.Done(_("Your authenticator app is removed. Thank you."), True))
             elif self.prompt is not None:
-                pad.answer(app.actor, app.link, self.prompt.request_id, first)
+                pad.answer(app.actor, app.link, self.prompt.request_id, first, code=new or None)
                 self.post_message(self.Done(_("Thank you. Your teller will continue."), True))
         except DomainError as exc:
             keep = exc.code in ("consent_pin", "pin_format", "pin_same", "pin_sequence", "pin_repeat", "pin_birth",
-                                "pin_phone", "pin_mismatch")
+                                "pin_phone", "pin_mismatch", "pin_unchanged", "pad_old_pin", "consent_code", "kiosk_code")
             self.post_message(self.Done(str(exc), False, keep))
 
     @on(Done)
@@ -185,10 +228,15 @@ class PinpadScreen(KioskScreen):
         elif message.keep:  # a wrong PIN: try again on the same request
             self.query_one("#pad-input", Input).value = ""
             self.query_one("#pad-again", Input).value = ""
+            self.query_one("#pad-new", Input).value = ""
             self.query_one("#pad-input", Input).focus()
             self.query_one("#pad-status", Static).update(Content(message.text))
         else:
             self.show_waiting(message.text)
+
+    def _authenticator_done(self, text: str | None) -> None:
+        """Back from the authenticator set-up (set up, said no, or the request ended)."""
+        self.show_waiting(text or "")
 
     def action_decline(self) -> None:
         app: PinpadApp = self.app

@@ -415,10 +415,17 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "start_pairing": _actor(*COUNTER), "display_paired": _actor(*COUNTER), "unpair": _actor(*COUNTER),
         "request": _actor(*COUNTER), "status": _actor(*COUNTER), "cancel": _actor(*COUNTER),
         "record_id_check": _actor(*COUNTER), "begin_pin_reset": _actor(*COUNTER), "policy": _actor(*COUNTER),
-        "set_policy": _actor(S, A),
+        "set_policy": _actor(S, A), "policy_view": _actor(*COUNTER),
+    },
+    "credentials": {
+        "authenticator_enrolled": _actor(*COUNTER), "begin": _actor(*COUNTER), "remove_authenticator": _actor(*COUNTER),
     },
     "pinpad": {
         "pair": _actor(K), "prompt": _actor(K), "answer": _actor(K), "decline": _actor(K), "set_new_pin": _actor(K),
+    },
+    "pad_credentials": {
+        "change_pin": _actor(K), "authenticator_offer": _actor(K), "enrol_authenticator": _actor(K),
+        "remove_authenticator": _actor(K),
     },
     # Training mode (teller_tui/training): refuses everything unless the settings and the database
     # are the training ones; a trainee at the training desk signs in with a training account.

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     kiosk_attempts_per_minute: int = Field(10, ge=1, description="Sign-in attempts one kiosk terminal may make")
     counter_consent: bool = Field(True, description="Cash-out, transfer, wallet close and class change at the "
                                   "counter need the customer's consent (PIN on the display or ID re-check)")
+    consent_code_from: str = Field("5000.00", description="A cash-out or transfer at the counter from this amount "
+                                   "(yuan): a customer with an authenticator app also types its code on the display")
     approval_expiry_seconds: int = Field(10 * 60, ge=30)
     draft_expiry_hours: int = Field(72, ge=1)
     over_short_tolerance: str = Field("10.00", description="Drawer difference posted without approval (yuan)")

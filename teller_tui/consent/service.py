@@ -12,6 +12,7 @@ Public API::
     svc.cancel(actor, request_id)
     ticket = svc.begin_pin_reset(actor, customer_id, document_seen=True, last4="1234")
     svc.set_policy(actor, pin_required=True, reason="...")       # supervisor; svc.policy(actor)
+    view = svc.policy_view(actor)                # PolicyView: required?, why, by whom, when
 
 The ID re-check: the teller has seen the customer's document and types the last four characters
 of its number, which must match the number on file (the teller never types it all, and a wrong
@@ -25,7 +26,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -37,8 +38,8 @@ from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, Valid
 from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
 from teller_tui.consent.gate import pin_required
-from teller_tui.consent.spec import CONSENT_KINDS, ConsentSpec, ConsentStatus, ConsentTicket
-from teller_tui.models import ConsentPolicy, ConsentRequest, Customer, PinpadPairing
+from teller_tui.consent.spec import CONSENT_KINDS, CREDENTIAL_KINDS, ConsentSpec, ConsentStatus, ConsentTicket, PolicyView
+from teller_tui.models import ConsentPolicy, ConsentRequest, Customer, PinpadPairing, Staff
 from teller_tui.models.cases import CustomerNeeds
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ if TYPE_CHECKING:
     from teller_tui.common.clock import Clock
     from teller_tui.db.engine import Database
 
-__all__ = ["PAIRING_MINUTES", "REQUEST_MINUTES", "ConsentService", "code_hash", "last4_of"]
+__all__ = ["PAIRING_MINUTES", "REQUEST_MINUTES", "ConsentService", "active_pairing", "check_document",
+           "code_hash", "last4_of", "new_request"]
 
 PAIRING_MINUTES = 5
 REQUEST_MINUTES = 5
@@ -66,6 +68,39 @@ def last4_of(document_number: str | None) -> str:
 def active_pairing(s: Session, terminal_id: str) -> PinpadPairing | None:
     return s.execute(select(PinpadPairing).where(col(PinpadPairing.terminal_id) == terminal_id,
                                                  col(PinpadPairing.status) == "active")).scalars().first()
+
+
+
+def new_request(s: Session, actor: Actor, spec: ConsentSpec, now: datetime) -> ConsentRequest:
+    """A new pending request at the actor's terminal (an older pending one there is cancelled: one at a time)."""
+    s.execute(update(ConsentRequest).where(col(ConsentRequest.terminal_id) == actor.terminal_id,
+                                           col(ConsentRequest.status) == "pending")
+              .values(status="cancelled", decided_at=now))
+    lang = s.execute(select(col(CustomerNeeds.preferred_language)).where(
+        col(CustomerNeeds.customer_id) == spec.customer_id)).scalar() or ""
+    locale = "zh_CN" if lang.lower().startswith("zh") else ("en" if lang.lower().startswith("en") else "")
+    row = ConsentRequest(terminal_id=actor.terminal_id, branch_code=actor.branch_code, staff_id=actor.staff_id,
+                         customer_id=spec.customer_id, wallet_id=spec.wallet_id, kind=spec.kind,
+                         request_hash=spec.digest(), summary_json=json.dumps(spec.summary(), ensure_ascii=False),
+                         locale=locale, created_at=now, expires_at=now + timedelta(minutes=REQUEST_MINUTES))
+    s.add(row)
+    s.flush()
+    return row
+
+
+def check_document(s: Session, customer_id: int, document_seen: bool, last4: str) -> str:
+    """The teller's ID check: the document seen and the last 4 characters of its number typed and
+    matched against the number on file; the characters typed, or ValidationError/NotFound."""
+    if not document_seen:
+        raise ValidationError(_("Look at the customer's identity document first"), code="id_not_seen")
+    c = s.get(Customer, customer_id)
+    if c is None:
+        raise NotFound(_("No such customer"), code="no_customer")
+    typed = "".join(ch for ch in (last4 or "") if ch.isalnum()).upper()
+    on_file = last4_of(c.id_number)
+    if len(typed) != 4 or not on_file or not hmac.compare_digest(typed, on_file):
+        raise ValidationError(_("The last 4 characters do not match the document on file"), code="id_mismatch")
+    return typed
 
 
 class ConsentService:
@@ -104,26 +139,12 @@ class ConsentService:
 
     # -- consent requests ---------------------------------------------------------------------------
     def _new(self, s: Session, actor: Actor, spec: ConsentSpec) -> ConsentRequest:
-        now = self.clock.now()
-        # One request at a time per terminal: an older pending one is cancelled.
-        s.execute(update(ConsentRequest).where(col(ConsentRequest.terminal_id) == actor.terminal_id,
-                                               col(ConsentRequest.status) == "pending")
-                  .values(status="cancelled", decided_at=now))
-        lang = s.execute(select(col(CustomerNeeds.preferred_language)).where(
-            col(CustomerNeeds.customer_id) == spec.customer_id)).scalar() or ""
-        locale = "zh_CN" if lang.lower().startswith("zh") else ("en" if lang.lower().startswith("en") else "")
-        row = ConsentRequest(terminal_id=actor.terminal_id, branch_code=actor.branch_code, staff_id=actor.staff_id,
-                             customer_id=spec.customer_id, wallet_id=spec.wallet_id, kind=spec.kind,
-                             request_hash=spec.digest(), summary_json=json.dumps(spec.summary(), ensure_ascii=False),
-                             locale=locale, created_at=now, expires_at=now + timedelta(minutes=REQUEST_MINUTES))
-        s.add(row)
-        s.flush()
-        return row
+        return new_request(s, actor, spec, self.clock.now())
 
     @guarded("consent")
     def request(self, actor: Actor, what: ConsentSpec) -> ConsentTicket:
         require_role(actor, *COUNTER_ROLES)
-        if what.kind not in CONSENT_KINDS or what.kind == "pin_reset":  # a PIN reset only after the ID check
+        if what.kind not in CONSENT_KINDS or what.kind in CREDENTIAL_KINDS:  # these have their own start
             raise ValidationError(_("This consent cannot be asked for here."), code="consent_kind")
         with self.db.write() as s:
             row = self._new(s, actor, what)
@@ -158,16 +179,7 @@ class ConsentService:
 
     def _check_document(self, s: Session, actor: Actor, customer_id: int, document_seen: bool, last4: str,
                         consent_id: int | None) -> str:
-        if not document_seen:
-            raise ValidationError(_("Look at the customer's identity document first"), code="id_not_seen")
-        c = s.get(Customer, customer_id)
-        if c is None:
-            raise NotFound(_("No such customer"), code="no_customer")
-        typed = "".join(ch for ch in (last4 or "") if ch.isalnum()).upper()
-        on_file = last4_of(c.id_number)
-        if len(typed) != 4 or not on_file or not hmac.compare_digest(typed, on_file):
-            raise ValidationError(_("The last 4 characters do not match the document on file"), code="id_mismatch")
-        return typed
+        return check_document(s, customer_id, document_seen, last4)
 
     @guarded("consent")
     def record_id_check(self, actor: Actor, request_id: int, *, document_seen: bool, last4: str) -> ConsentStatus:
@@ -176,7 +188,7 @@ class ConsentService:
             row = self._own(s, actor, request_id)
             if row.status != "pending" or row.expires_at <= self.clock.now():
                 raise Conflict(_("This consent request is no longer open"), code="consent_closed")
-            if row.kind == "pin_reset" or pin_required(s, actor.branch_code):
+            if row.kind in CREDENTIAL_KINDS or pin_required(s, actor.branch_code):
                 raise PermissionDenied(_("This branch requires the customer's PIN on the customer display"),
                                        code="consent_pin_required")
             c = s.get(Customer, row.customer_id)
@@ -230,6 +242,16 @@ class ConsentService:
     def policy(self, actor: Actor) -> bool:
         with self.db.read() as s:
             return pin_required(s, actor.branch_code)
+
+    @guarded("consent")
+    def policy_view(self, actor: Actor) -> PolicyView:
+        with self.db.read() as s:
+            row = s.get(ConsentPolicy, actor.branch_code)
+            if row is None:
+                return PolicyView(actor.branch_code, False, "", "", None)
+            who = s.get(Staff, row.set_by) if row.set_by is not None else None
+            return PolicyView(actor.branch_code, bool(row.pin_required), clean_text(row.reason, limit=200),
+                              who.username if who else "", row.set_at)
 
     @guarded("consent")
     def set_policy(self, actor: Actor, *, pin_required: bool, reason: str) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from teller_tui.common.i18n import N_
 from teller_tui.common.money import Money
 
-__all__ = ["CONSENT_KINDS", "ConsentGrant", "ConsentSpec", "ConsentStatus", "ConsentTicket", "KIND_TITLES"]
+__all__ = ["CONSENT_KINDS", "CREDENTIAL_KINDS", "PolicyView", "ConsentGrant", "ConsentSpec", "ConsentStatus", "ConsentTicket", "KIND_TITLES"]
 
 #: What the display says the customer is agreeing to (translated when shown, in the customer's language).
 KIND_TITLES: dict[str, str] = {
@@ -28,8 +28,14 @@ KIND_TITLES: dict[str, str] = {
     "wallet_close": N_("Close your wallet"),
     "class_change": N_("Change your wallet's class"),
     "pin_reset": N_("Choose a new wallet PIN"),
+    "pin_change": N_("Change your wallet PIN"),
+    "totp_enrol": N_("Set up your authenticator app"),
+    "totp_remove": N_("Remove your authenticator app"),
 }
 CONSENT_KINDS = tuple(KIND_TITLES)
+#: Requests about the customer's own credentials, each with its own step on the display (never a
+#: plain "PIN, Enter" consent, never asked for through the generic request, never an ID re-check).
+CREDENTIAL_KINDS: tuple[str, ...] = ("pin_reset", "pin_change", "totp_enrol", "totp_remove")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +88,14 @@ class ConsentGrant:
 
     def facts(self) -> dict[str, Any]:
         return {"consent_id": self.consent_id, "consent": self.method}
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyView:
+    """The branch's consent policy as the supervisor's screen shows it."""
+
+    branch_code: str
+    pin_required: bool
+    reason: str
+    set_by: str  # user name ("" when never set)
+    set_at: datetime | None

@@ -22,6 +22,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -31,9 +32,11 @@ from teller_tui.auth import passwords
 from teller_tui.auth.permissions import guarded
 from teller_tui.auth.roles import KIOSK_ROLE, require_role
 from teller_tui.common.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
+from teller_tui.common.money import parse_money
 from teller_tui.common.i18n import _
 from teller_tui.common.masks import mask_name
 from teller_tui.consent.service import active_pairing, code_hash
+from teller_tui.consent.spec import CREDENTIAL_KINDS
 from teller_tui.kiosk.pins import check_pin, raise_for_outcome
 from teller_tui.models import ConsentRequest, Customer, PinpadPairing, Wallet
 from teller_tui.wallets.identity.pins import validate_pin
@@ -49,7 +52,8 @@ if TYPE_CHECKING:
     from teller_tui.kiosk.guard import SignInGuard
     from teller_tui.notify.outbox import Outbox
 
-__all__ = ["PAIRING_ATTEMPTS", "ConsentPrompt", "PadLink", "PinpadService"]
+__all__ = ["PAIRING_ATTEMPTS", "ConsentPrompt", "PadLink", "PinpadService", "counted_pin_check", "open_request",
+           "paired_row"]
 
 PAIRING_ATTEMPTS = 5
 
@@ -69,10 +73,69 @@ class ConsentPrompt:
     locale: str
     customer: str  # masked
     summary: dict[str, Any]
+    code_needed: bool = False  # the customer's authenticator code too (high value, authenticator set up)
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+
+def paired_row(s: Session, actor: Actor, link: PadLink) -> PinpadPairing:
+    """The display's active pairing, or PermissionDenied: its identity and secret token must both match."""
+    row = active_pairing(s, link.terminal_id)
+    if (row is None or row.display_staff_id != actor.staff_id
+            or not hmac.compare_digest(row.display_token_hash, _token_hash(link.token))):
+        raise PermissionDenied(_("This display is not paired with that terminal. Pair it again."),
+                               code="pinpad_not_paired")
+    return row
+
+
+def open_request(s: Session, actor: Actor, link: PadLink, request_id: int, now: datetime,
+                 kind: str | None = None) -> ConsentRequest:
+    """The paired terminal's open request ``request_id`` (of ``kind`` when given), or a refusal."""
+    paired_row(s, actor, link)
+    row = s.get(ConsentRequest, request_id)
+    if row is not None:
+        s.refresh(row)
+    if row is None or row.terminal_id != link.terminal_id:
+        raise PermissionDenied(_("This display is not paired with that terminal. Pair it again."),
+                               code="pinpad_not_paired")
+    if row.status != "pending" or row.expires_at <= now:
+        raise Conflict(_("This request is no longer open."), code="consent_closed")
+    if kind is not None and row.kind != kind:
+        raise Conflict(_("This request is not for that."), code="consent_kind")
+    return row
+
+
+def counted_pin_check(s: Session, c: Customer, *, guard: SignInGuard, box: SecretBox, outbox: Outbox,
+                      stored: str | None, pin_ok: bool, now: datetime, code: str | None = None,
+                      want_code: bool = False) -> tuple[str, int]:
+    """The customer's PIN typed on the display, counted and locked with the kiosk's guard (the
+    customer's own counter): ``(outcome, failures)``, outcome ``ok``, ``pin``, ``code``, ``locked``,
+    ``locked_now`` or ``code_required`` (right PIN, no code given: not counted). The authenticator's
+    code is asked only when ``want_code`` (a high-value consent) and the customer has one."""
+    assert c.id is not None
+    keys = guard.keys("", c.id)[1:]
+    if guard.locked(s, keys, now):
+        outcome = "locked"
+    else:
+        outcome = check_pin(s, c, stored=stored, pin_ok=pin_ok, code=code if want_code else None, box=box, now=now)
+        if outcome == "code_required" and not want_code:
+            outcome = "ok"
+    failures = 0
+    if outcome in ("pin", "code"):
+        locked_now, failures = guard.fail(s, keys, now)
+        outcome = "locked_now" if locked_now else outcome
+    elif outcome == "ok":
+        guard.succeed(s, keys, now)
+    if outcome == "code_required":
+        return outcome, 0
+    c.pin_failed_attempts = 0 if outcome == "ok" else max(failures, c.pin_failed_attempts)
+    c.pin_locked = outcome in ("locked", "locked_now")
+    if outcome == "locked_now":
+        outbox.tell(s, "pin_lock", key=f"{c.id}:{now.isoformat()}", customer_id=c.id)
+    return outcome, failures
 
 
 class PinpadService:
@@ -110,24 +173,10 @@ class PinpadService:
         return PadLink(terminal_id, token)
 
     def _paired(self, s: Session, actor: Actor, link: PadLink) -> PinpadPairing:
-        row = active_pairing(s, link.terminal_id)
-        if (row is None or row.display_staff_id != actor.staff_id
-                or not hmac.compare_digest(row.display_token_hash, _token_hash(link.token))):
-            raise PermissionDenied(_("This display is not paired with that terminal. Pair it again."),
-                                   code="pinpad_not_paired")
-        return row
+        return paired_row(s, actor, link)
 
     def _open_request(self, s: Session, actor: Actor, link: PadLink, request_id: int) -> ConsentRequest:
-        self._paired(s, actor, link)
-        row = s.get(ConsentRequest, request_id)
-        if row is not None:
-            s.refresh(row)
-        if row is None or row.terminal_id != link.terminal_id:
-            raise PermissionDenied(_("This display is not paired with that terminal. Pair it again."),
-                                   code="pinpad_not_paired")
-        if row.status != "pending" or row.expires_at <= self.clock.now():
-            raise Conflict(_("This request is no longer open."), code="consent_closed")
-        return row
+        return open_request(s, actor, link, request_id, self.clock.now())
 
     @guarded("pinpad")
     def prompt(self, actor: Actor, link: PadLink) -> ConsentPrompt | None:
@@ -141,50 +190,63 @@ class PinpadService:
             if row is None:
                 return None
             c = s.get(Customer, row.customer_id)
+            summary = json.loads(row.summary_json or "{}")
             return ConsentPrompt(int(row.id or 0), row.kind, row.locale or self.settings.locale,
-                                 mask_name(c.full_name if c else ""), json.loads(row.summary_json or "{}"))
+                                 mask_name(c.full_name if c else ""), summary,
+                                 code_needed=bool(c is not None and c.totp_secret_enc is not None
+                                                  and self._high_value(row.kind, summary)))
+
+    def _high_value(self, kind: str, summary: dict[str, Any]) -> bool:
+        """A cash-out or transfer from ``settings.consent_code_from``: the authenticator's code is asked too."""
+        if kind not in ("cash_out", "transfer") or summary.get("amount") is None:
+            return False
+        try:
+            limit = parse_money(str(self.settings.consent_code_from), "CNY", allow_zero=True)
+        except ValidationError:
+            return False
+        return int(summary["amount"]) >= limit.minor
 
     @guarded("pinpad")
-    def answer(self, actor: Actor, link: PadLink, request_id: int, pin: str) -> None:
-        """The customer's PIN: the request is granted, or the refusal is raised (wrong PINs count and lock)."""
+    def answer(self, actor: Actor, link: PadLink, request_id: int, pin: str, code: str | None = None) -> None:
+        """The customer's PIN (and, for a high-value cash-out or transfer of a customer with an authenticator
+        app, its code): the request is granted, or the refusal is raised (wrong PINs and codes count and lock;
+        ``CodeRequired`` when the code is missing)."""
         require_role(actor, KIOSK_ROLE)
         with self.db.read() as s:
             row = self._open_request(s, actor, link, request_id)
+            if row.kind in CREDENTIAL_KINDS:  # each has its own step (a new PIN, a code, removal)
+                raise Conflict(_("This request is not for that."), code="consent_kind")
             customer_id = row.customer_id
             c = s.get(Customer, customer_id)
             stored = c.pin_hash if c else None
+            want_code = self._high_value(row.kind, json.loads(row.summary_json or "{}"))
         pin_ok = passwords.verify_pin(stored, pin or "")  # argon2 outside any transaction
-        keys = self.guard.keys("", customer_id)[1:]  # the customer's own counter, shared with the kiosk
         now = self.clock.now()
         with self.db.write() as s:
             row = self._open_request(s, actor, link, request_id)
             c = s.execute(select(Customer).where(col(Customer.id) == customer_id)).scalar_one()
             s.refresh(c)
-            if self.guard.locked(s, keys, now):
-                outcome = "locked"
-            else:  # the display asks for the PIN only: an enrolled authenticator is not asked here
-                outcome = check_pin(s, c, stored=stored, pin_ok=pin_ok, code=None, box=self.box, now=now)
-                outcome = "ok" if outcome == "code_required" else outcome
-            failures = 0
-            if outcome in ("pin", "code"):
-                locked_now, failures = self.guard.fail(s, keys, now)
-                outcome = "locked_now" if locked_now else outcome
+            # the customer's own counter, shared with the kiosk
+            outcome, failures = counted_pin_check(s, c, guard=self.guard, box=self.box, outbox=self.outbox,
+                                                  stored=stored, pin_ok=pin_ok, now=now, code=code,
+                                                  want_code=want_code)
+            if outcome == "code_required":
+                raise_for_outcome(outcome, lock_minutes=self.settings.kiosk_pin_lock_minutes)  # nothing written
+            if outcome in ("pin", "code", "locked_now"):
                 row.pin_failures += 1
-            elif outcome == "ok":
-                self.guard.succeed(s, keys, now)
+            if outcome == "ok":
                 row.status, row.method, row.decided_at = "granted", "pin", now
             if outcome in ("locked", "locked_now"):
                 row.status, row.decided_at = "refused", now
-            c.pin_failed_attempts = 0 if outcome == "ok" else max(failures, c.pin_failed_attempts)
-            c.pin_locked = outcome in ("locked", "locked_now")
-            if outcome == "locked_now":
-                self.outbox.tell(s, "pin_lock", key=f"{customer_id}:{now.isoformat()}", customer_id=customer_id)
             self.audit.append(s, actor, "consent_pin", subject=c.customer_no, outcome="ok" if outcome == "ok" else "fail",
                               detail={"consent_id": request_id, "kind": row.kind, "terminal": link.terminal_id,
-                                      "reason": outcome, "failed_attempts": failures})
+                                      "reason": outcome, "failed_attempts": failures,
+                                      "authenticator": want_code and c.totp_secret_enc is not None})
         if outcome != "ok":
             if outcome in ("locked", "locked_now"):
                 raise_for_outcome(outcome, lock_minutes=self.settings.kiosk_pin_lock_minutes)
+            if outcome == "code":
+                raise AuthenticationFailed(_("PIN or code not right. Please try again."), code="consent_code")
             raise AuthenticationFailed(_("PIN not right. Please try again."), code="consent_pin")
 
     @guarded("pinpad")

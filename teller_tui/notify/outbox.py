@@ -14,7 +14,8 @@ e-mail only to an address recorded with consent); a channel without consent gets
 so every event has exactly one recorded outcome per channel. The message goes out in the customer's
 preferred language when one is recorded (:mod:`teller_tui.notify.preferences`), else the bank's. Queuing the same ``event_key`` twice
 (a retried transaction) changes nothing. Delivery: :mod:`teller_tui.risk.sender`.
-Events: postings, freeze/unfreeze, lost-phone block, new device, PIN locked/unlocked/reset.
+Events: postings, freeze/unfreeze, lost-phone block, new device, PIN locked/unlocked/reset/changed,
+authenticator set up/removed.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ EVENTS: dict[str, frozenset[str]] = {
     "pin_unlock": frozenset({"bank", "at"}),
     "pin_reset": frozenset({"bank", "at"}),
     "pin_change": frozenset({"bank", "at"}),
+    "pin_change_branch": frozenset({"bank", "at"}),
+    "totp_enrol": frozenset({"bank", "at"}),
+    "totp_remove": frozenset({"bank", "at"}),
 }
 LOCALES = ("zh_CN", "en")
 #: The longest a value may be once cleaned (a customer-typed memo never reaches a template whole).
