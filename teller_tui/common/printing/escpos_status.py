@@ -79,7 +79,8 @@ def receive_job(conn: socket.socket, answers: dict[int, int] | None) -> tuple[by
     printers that pass no status back do), and return the job's bytes without the queries, and the
     queries asked. ``DLE EOT`` never occurs inside a job this program writes (GB18030 bytes after
     the first are 0x30 or above; command parameters are not followed by 0x04)."""
-    job, asked, pending = bytearray(), [], b""
+    job, pending = bytearray(), b""
+    asked: list[int] = []
     while True:
         chunk = conn.recv(65536)
         if not chunk:
