@@ -91,8 +91,9 @@ class ProfileService:
                 raise ValidationError(_("Nothing was changed"), code="unchanged")
             actions = (("phone_change",) if "phone" in changed else ()) + (
                 ("contact_change",) if set(changed) - {"phone"} else ())
-            summary = " · ".join([_("Change contact details"), mask_name(c.full_name)] + (
-                [f"{mask_phone(c.phone)} → {mask_phone(new_phone)}"] if "phone" in changed else []))
+            # The dialog names the action and the customer already: the summary says what changes.
+            summary = (f"{mask_phone(c.phone)} → {mask_phone(new_phone)}" if "phone" in changed
+                       else _("Change contact details"))
             self._approve(s, actor, c, actions, after, summary, approval_id)
             c.phone, c.address, c.occupation = new_phone, new_address, new_occupation
             detail: dict[str, object] = {"fields": list(changed), "approval_id": approval_id}
@@ -129,8 +130,7 @@ class ProfileService:
             if not changed:
                 raise ValidationError(_("Nothing was changed"), code="unchanged")
             new_masked = mask_document_number(doc.number, c.id_type)
-            summary = " · ".join([_("Renew identity document"), mask_name(c.full_name),
-                                  f"{mask_document_number(c.id_number, c.id_type)} → {new_masked}", expiry.isoformat()])
+            summary = f"{mask_document_number(c.id_number, c.id_type)} → {new_masked} · {expiry.isoformat()}"
             self._approve(s, actor, c, ("id_number_change",) if "id_number" in changed else ("id_renewal",),
                           {"number": doc.number, "expiry": expiry.isoformat()}, summary, approval_id)
             detail = {"approval_id": approval_id, "fields": list(changed), "old_expiry": c.id_expiry.isoformat() if c.id_expiry else None,
