@@ -568,9 +568,13 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         if self.wallet is None:
             self.show_info(_("Choose a wallet first"))
             return
+        from teller_tui.common.clock import local_date
+
         from .statement import StatementPrompt
 
-        self.app.push_screen(StatementPrompt(self.wallet, self.services.clock.now().date()))
+        # The branch's calendar date: UTC's is the day before for eight hours each morning (the
+        # prompt offered 1–3 December at 02:53 on the 4th, leaving out that morning's postings).
+        self.app.push_screen(StatementPrompt(self.wallet, local_date(self.services.clock.now())))
 
     def action_linked_top_up(self) -> None:
         self._open_linked(False)

@@ -248,9 +248,11 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         open_reprint(self)
 
     def action_journal(self) -> None:
+        from teller_tui.common.clock import local_date
+
         from .journal import JournalScreen
 
-        self.app.push_screen(JournalScreen(self.services.clock.now().date()))
+        self.app.push_screen(JournalScreen(local_date(self.services.clock.now())))  # the branch's date, not UTC's
 
     def action_new_customer(self) -> None:
         from .onboarding import open_onboarding

@@ -2,7 +2,9 @@
 
 The cash form's flow (:class:`screens.cash.CashForm`): amount, Enter, a preview with the class
 limits checked, the confirmation dialog naming the linked account, the posting recorded in the
-in-flight journal first, then the receipt (printable with p / F8). On the customer screen:
+in-flight journal first, then the receipt (printable with p / F8). Where the approval policy says
+(a withdrawal of 20,000.00 or more as shipped) the confirmation shows why, and posting goes through
+the app's approval dialog (a supervisor at the counter, or the queue) before it is retried. On the customer screen:
 **t** top up from the linked account, **w** withdraw to it (also in the palette).
 """
 
@@ -53,7 +55,7 @@ class LinkedTopUpForm(_LinkedForm):
 
     def call_post(self, amount: Money, memo: str, key: str) -> TxnResult:
         return self.services.linked_desk.top_up(self.actor, self.wallet.wallet_id, amount, memo,
-                                                idempotency_key=key)
+                                                idempotency_key=key, approval_id=self.approval_id)
 
 
 class LinkedWithdrawForm(_LinkedForm):
@@ -66,4 +68,4 @@ class LinkedWithdrawForm(_LinkedForm):
 
     def call_post(self, amount: Money, memo: str, key: str) -> TxnResult:
         return self.services.linked_desk.withdraw(self.actor, self.wallet.wallet_id, amount, memo,
-                                                  idempotency_key=key)
+                                                  idempotency_key=key, approval_id=self.approval_id)

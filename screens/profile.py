@@ -1,6 +1,9 @@
 """Change a customer's contact details (customer screen, **e**) and renew their identity document
 (**i**), after onboarding. Each is a small form: the fields prefilled, **F10** or Enter saves,
-**Esc** cancels; the core validates (as onboarding does) and audits. The customer screen already
+**Esc** cancels; the core validates (as onboarding does) and audits. Where the approval policy
+says (a new mobile number, a new document number) the save raises ``ApprovalRequired``: the app's
+approval dialog (a supervisor at the counter, or the queue) opens and the save is retried with the
+approval. The customer screen already
 warns when the document has expired or expires within 30 days.
 """
 
@@ -17,6 +20,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
+from teller_tui.common.errors import ApprovalRequired
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal
@@ -47,6 +51,8 @@ class _ProfileForm(DeskScreenMixin, TellerModal[bool]):
         super().__init__()
         self.customer = customer
         self.busy = False
+        self.approval_id: int | None = None  # granted by a supervisor (screens/approval.py)
+        self._args: dict[str, Any] = {}
 
     def initial(self) -> dict[str, str]:
         return {}
@@ -90,6 +96,8 @@ class _ProfileForm(DeskScreenMixin, TellerModal[bool]):
             self._message(str(exc), True)
             return
         self.busy = True
+        self.approval_id = None  # an approval binds the values it was given for
+        self._args = args
         self._message(_("Saving…"))
         self._save(args)
 
@@ -111,11 +119,27 @@ class _ProfileForm(DeskScreenMixin, TellerModal[bool]):
     @on(Saved)
     def _saved(self, message: Saved) -> None:
         self.busy = False
+        if isinstance(message.error, ApprovalRequired):
+            self.busy = True
+            self._message(_("Needs supervisor approval: {reasons}").format(
+                reasons="; ".join(clean(r) for r in message.error.reasons)))
+            self.ask_approval(message.error, self._approved, self._not_approved)
+            return
         if message.error is not None:
             self._message(error_text(message.error), True)
             return
         self.show_info(_("Saved."))
         self.dismiss(True)
+
+    def _approved(self, approval_id: int | None) -> None:
+        """A supervisor approved: save the same values again with the approval."""
+        self.approval_id = approval_id
+        self._message(_("Saving…"))
+        self._save(self._args)
+
+    def _not_approved(self) -> None:
+        self.busy = False
+        self._message(_("Not saved: no approval."), True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
@@ -137,7 +161,8 @@ class ContactEditScreen(_ProfileForm):
                 "occupation": self.value("profile-occupation")}
 
     def call(self, args: dict[str, Any]) -> Any:
-        return self.services.profile.change_contact(self.actor, self.customer.customer_id, **args)
+        return self.services.profile.change_contact(self.actor, self.customer.customer_id, **args,
+                                                    approval_id=self.approval_id)
 
 
 class IdRenewalScreen(_ProfileForm):
@@ -163,4 +188,5 @@ class IdRenewalScreen(_ProfileForm):
         return {"number": number, "expiry": expiry}
 
     def call(self, args: dict[str, Any]) -> Any:
-        return self.services.profile.renew_document(self.actor, self.customer.customer_id, **args)
+        return self.services.profile.renew_document(self.actor, self.customer.customer_id, **args,
+                                                    approval_id=self.approval_id)

@@ -34,12 +34,23 @@ __all__ = ["StatementPrompt", "parse_range"]
 
 
 def parse_range(first: str, second: str) -> tuple[date, date]:
-    """``("2026-11", "")`` -> the whole month; ``("2026-11-01", "2026-11-15")`` -> that range."""
+    """``("2026-11", "")`` -> the whole month; ``("2026-11-01", "2026-11-15")`` -> that range. A month
+    in the first field is the whole month even with a date in the second (the prompt opens with
+    today there: typing ``2026-11`` over the first must still give November); a month in the second
+    runs to its last day."""
     first, second = first.strip(), second.strip()
-    if len(first) == 7 and not second:
+    if len(first) == 7:
         year, month = int(first[:4]), int(first[5:7])
-        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-    return date.fromisoformat(first), date.fromisoformat(second or first)
+        start, end = date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+        if len(second) == 7:
+            y2, m2 = int(second[:4]), int(second[5:7])
+            end = max(end, date(y2, m2, calendar.monthrange(y2, m2)[1]))
+        return start, end
+    last = second or first
+    if len(last) == 7:
+        y2, m2 = int(last[:4]), int(last[5:7])
+        return date.fromisoformat(first), date(y2, m2, calendar.monthrange(y2, m2)[1])
+    return date.fromisoformat(first), date.fromisoformat(last)
 
 
 class StatementPrompt(DeskScreenMixin, TellerModal[None]):

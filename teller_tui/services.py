@@ -201,10 +201,11 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     custody = DrawerCustodyService(db=db, clock=clock, audit=audit, auth=auth)
     handover = DrawerHandoverService(db=db, clock=clock, settings=settings, ledger=ledger, audit=audit,
                                      four_eyes=four_eyes)
-    funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box, risk_gate=risk_gate, outbox=outbox)
-    linked_desk = LinkedFundingDesk(db, clock, settings, ledger, tiers, funding)
+    funding = FundingService(db, clock, settings, ledger, audit, tiers, box=box, risk_gate=risk_gate, outbox=outbox,
+                             approvals=approvals)
+    linked_desk = LinkedFundingDesk(db, clock, settings, ledger, tiers, funding, approvals)
     statements = StatementService(db, clock, settings, audit)
-    profile = ProfileService(db, clock, audit)
+    profile = ProfileService(db, clock, audit, approvals=approvals)
     journal = JournalSearchService(db, clock)
     onboarding = OnboardingService(db, clock, settings, ledger, audit, tiers, wallets=wallets, funding=funding,
                                    box=box, screening=OnboardingScreen(watchlist, approvals))

@@ -42,7 +42,9 @@ def test_shipped_policy_loads_with_every_action() -> None:
     ids = {r.id for r in policy.rules_on(DAY)}
     assert ids == {"teller_cash_limit", "large_cash", "reversal", "unfreeze", "device_replacement", "over_short",
                    "staff_unlock", "drawer_open", "vault_transfer", "drawer_close", "drawer_handover", "day_close", "dispute_correction", "watchlist_hit",
-                   "staff_role", "staff_enable", "staff_totp_reset"}
+                   "staff_role", "staff_enable", "staff_totp_reset", "linked_withdraw_large", "phone_change",
+                   "id_number_change"}
+    assert policy.threshold("linked_withdraw_large", DAY) == Money.of("20000.00")
     assert policy.threshold("large_cash", DAY) == Money.of("50000.00")
     assert policy.approver_roles == ("supervisor", "admin")  # approval limits per approver (issue 15)
 

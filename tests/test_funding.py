@@ -30,7 +30,8 @@ def test_token_is_keyed(env, tmp_path) -> None:  # type: ignore[no-untyped-def]
 
     other = FundingService(env.services.db, env.clock, load_settings(home=tmp_path / "other"), env.services.ledger,
                            env.services.audit, env.services.tiers, box=SecretBox.ephemeral(),
-                           risk_gate=env.services.funding.risk_gate, outbox=env.services.outbox)
+                           risk_gate=env.services.funding.risk_gate, outbox=env.services.outbox,
+                           approvals=env.services.approvals)
     assert other.token_for(CARD) != env.services.funding.token_for(CARD)
 
 

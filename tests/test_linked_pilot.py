@@ -233,3 +233,60 @@ def test_unlink_rule_follows_the_wallet_class(tmp_path: Any, db_path: Any, db: A
                              card_number("622202123456781"), "张三")
     funding.unlink(desk.actor, other.linked_id)
     assert funding.linked_for_wallet(desk.wallets["wang"].wallet_id).linked_id == own.linked_id
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+async def test_large_withdrawal_needs_approval_at_the_counter(tmp_path: Any, db_path: Any, db: Any,
+                                                              clock: Any) -> None:
+    """A withdrawal of 20,000.00 or more to the linked account (rule linked_withdraw_large): the
+    confirmation says why, posting opens the approval dialog, the supervisor approves at the counter
+    and the withdrawal posts with the approval (one entry, the approval consumed)."""
+    from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET
+    from pilot_helpers import approve_here
+
+    desk = make_desk(tmp_path, db_path, db, clock)
+    link(desk)
+    desk.services.funding.top_up_from_linked(desk.actor, desk.wallets["wang"].wallet_id, Money.of("30000"),
+                                             idempotency_key="k-fund")
+    async with desk.app.run_test(size=(80, 24)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "wang")
+        await fill(pilot, "w", "25000")
+        assert type(pilot.app.screen).__name__ == "ConfirmScreen"
+        assert "20,000.00" in static_text(pilot.app, "#confirm-warning")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "linked_withdraw" not in kinds(desk)  # nothing before the approval
+        spec = await approve_here(pilot, "chen", SUPERVISOR_PW, SUPERVISOR_SECRET, clock)
+        assert spec.rules == ("linked_withdraw_large",) and spec.amount == Money.of("25000")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReceiptScreen", pilot.app.screen
+        assert "WITHDRAWAL TO LINKED BANK ACCOUNT" in static_text(pilot.app, "#receipt-text")
+    assert kinds(desk).count("linked_withdraw") == 1
+    assert desk.balance("wang") == Money.of("6000.00")
+    with desk.services.db.read() as s:
+        status = s.execute(text("SELECT status FROM approval_request WHERE kind = 'linked_withdraw'")).scalars().all()
+    assert status == ["consumed"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+async def test_large_withdrawal_refused_approval_posts_nothing(tmp_path: Any, db_path: Any, db: Any,
+                                                                clock: Any) -> None:
+    desk = make_desk(tmp_path, db_path, db, clock)
+    link(desk)
+    desk.services.funding.top_up_from_linked(desk.actor, desk.wallets["wang"].wallet_id, Money.of("30000"),
+                                             idempotency_key="k-fund")
+    async with desk.app.run_test(size=(80, 24)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "wang")
+        await fill(pilot, "w", "20000")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ApprovalScreen"
+        await pilot.press("escape")  # nobody approves
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "LinkedWithdrawForm"
+        assert "no approval" in static_text(pilot.app, "#cash-message").lower()
+    assert "linked_withdraw" not in kinds(desk)

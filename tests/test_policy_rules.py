@@ -77,7 +77,8 @@ def fund(env: Env, amount: str = "10000") -> None:
 def test_the_shipped_policy_has_exactly_the_rules_tested_here() -> None:
     assert SHIPPED == {"teller_cash_limit", "large_cash", "reversal", "unfreeze", "device_replacement",
                        "over_short", "staff_unlock", "drawer_open", "vault_transfer", "drawer_close", "drawer_handover", "day_close",
-                       "dispute_correction", "watchlist_hit", "staff_role", "staff_enable", "staff_totp_reset"}
+                       "dispute_correction", "watchlist_hit", "staff_role", "staff_enable", "staff_totp_reset",
+                       "linked_withdraw_large", "phone_change", "id_number_change"}
 
 
 def test_rule_watchlist_hit(env: Env) -> None:
@@ -405,3 +406,152 @@ def test_rule_drawer_handover(env: Env) -> None:
     ho.offer(env.supervisor2, "li")
     ho.count(env.supervisor, "zhao", {"note:100": 99})
     assert asks(lambda: ho.take_over(env.supervisor, "zhao")).rules == ("drawer_handover",)
+
+
+# -- linked funding, contact details and document renewal (issue 19) ---------------------------------------
+def _link(env: Env) -> None:
+    from onboarding_fixtures import card_number
+
+    env.services.funding.link_now(env.teller, env.customer_id, env.wallet_id, "card", card_number(), "李建国")
+
+
+def test_rule_linked_withdraw_large(env: Env) -> None:
+    """A withdrawal to the linked account of 20,000.00 or more: approval first, bound to the amount;
+    below the threshold, or without the rule, none. Top-ups ask nothing unless a site adds a rule."""
+    from teller_tui.approvals.policy import Facts
+
+    funding = env.services.funding
+    _link(env)
+    funding.top_up_from_linked(env.teller, env.wallet_id, Money.of("90000"), idempotency_key=env.key())
+    assert funding.withdraw_to_linked(env.teller, env.wallet_id, Money.of("19999.99"), idempotency_key=env.key())
+    key = env.key()
+    spec = asks(lambda: funding.withdraw_to_linked(env.teller, env.wallet_id, Money.of("20000"), idempotency_key=key))
+    assert spec.rules == ("linked_withdraw_large",) and spec.kind == "linked_withdraw"
+    assert spec.amount == Money.of("20000") and "20,000.00" in spec.reasons[0] and "cash" not in spec.reasons[0]
+    approval = approve(env, env.teller, spec)
+    with pytest.raises(Conflict) as other:  # the approval binds the amount
+        funding.withdraw_to_linked(env.teller, env.wallet_id, Money.of("20000.01"), idempotency_key=env.key(),
+                                   approval_id=approval)
+    assert other.value.code == "approval_mismatch"
+    done = funding.withdraw_to_linked(env.teller, env.wallet_id, Money.of("20000"), idempotency_key=key,
+                                      approval_id=approve(env, env.teller, spec))
+    assert done.amount == Money.of("20000") and not done.replayed
+    today = env.services.clock.now().date()
+    assert env.services.approvals.evaluate(Facts("linked_top_up", on=today, amount=Money.of("900000"))) == []
+    preview = env.services.linked_desk.preview_withdraw(env.teller, env.wallet_id, Money.of("25000"))
+    assert preview.approval_rules == ["linked_withdraw_large"] and not preview.allowed
+    without(env, "linked_withdraw_large")
+    funding.withdraw_to_linked(env.teller, env.wallet_id, Money.of("25000"), idempotency_key=env.key())
+
+
+def test_optional_rule_linked_top_up(env: Env) -> None:
+    funding = env.services.funding
+    _link(env)
+    set_rules(env, lambda rules: [*rules, PolicyRule(id="linked_top_up_large", actions=("linked_top_up",),
+                                                     when="at_or_above", threshold=Money.of("5000"),
+                                                     effective_from=date(2020, 1, 1))])
+    funding.top_up_from_linked(env.teller, env.wallet_id, Money.of("4999.99"), idempotency_key=env.key())
+    key = env.key()
+    spec = asks(lambda: funding.top_up_from_linked(env.teller, env.wallet_id, Money.of("5000"), idempotency_key=key))
+    assert spec.rules == ("linked_top_up_large",) and spec.accounts[-1] == env.wallet_number
+    funding.top_up_from_linked(env.teller, env.wallet_id, Money.of("5000"), idempotency_key=key,
+                               approval_id=approve(env, env.teller, spec))
+
+
+def _contact(env: Env) -> tuple[str, str]:
+    from teller_tui.models import Customer
+
+    with env.services.db.read() as s:
+        c = s.get(Customer, env.customer_id)
+        assert c is not None
+        return c.phone, c.occupation
+
+
+def test_rule_phone_change(env: Env) -> None:
+    """A new mobile number needs a supervisor (the approval binds the number); address alone does not."""
+    profile = env.services.profile
+    phone, job = _contact(env)
+    assert profile.change_contact(env.teller, env.customer_id, phone=phone, address="上海市 1 号",
+                                  occupation=job).fields == ("address",)
+    spec = asks(lambda: profile.change_contact(env.teller, env.customer_id, phone="13800138009",
+                                               address="上海市 1 号", occupation=job))
+    assert spec.rules == ("phone_change",) and spec.kind == "phone_change" and spec.customer_id == env.customer_id
+    assert "13800138009" not in spec.display_summary() and "138****8009" in spec.display_summary()
+    assert _contact(env)[0] == phone  # nothing changed before the approval
+    approval = approve(env, env.teller, spec)
+    with pytest.raises(Conflict) as other:  # approved for one number, not another
+        profile.change_contact(env.teller, env.customer_id, phone="13800138010", address="上海市 1 号",
+                               occupation=job, approval_id=approval)
+    assert other.value.code == "approval_mismatch"
+    change = profile.change_contact(env.teller, env.customer_id, phone="13800138009", address="上海市 1 号",
+                                    occupation=job, approval_id=approve(env, env.teller, spec))
+    assert change.fields == ("phone",) and _contact(env)[0] == "13800138009"
+    without(env, "phone_change")
+    assert profile.change_contact(env.teller, env.customer_id, phone="13800138011", address="上海市 1 号",
+                                  occupation=job).fields == ("phone",)
+
+
+def test_rule_id_number_change(env: Env) -> None:
+    """A passport renewed with a new number needs a supervisor; the same number (a new expiry) does not;
+    a resident ID with another number is refused before anything is asked."""
+    from sqlalchemy import update
+
+    from teller_tui.models import Customer
+
+    profile = env.services.profile
+    with env.services.db.read() as s:
+        resident = s.get(Customer, env.customer_id)
+        assert resident is not None
+        prc_number = resident.id_number
+    from teller_tui.wallets.identity import make_prc_id
+
+    other = make_prc_id("110105", date(1980, 1, 1), 77, "M")
+    assert other != prc_number
+    with pytest.raises(ValidationError) as refused:  # refused outright, no approval asked
+        profile.renew_document(env.teller, env.customer_id, number=other, expiry=date(2046, 1, 1))
+    assert refused.value.code == "id_number_changed"
+    with env.services.db.write() as s:
+        s.execute(update(Customer).where(Customer.id == env.customer_id).values(
+            id_type="passport", id_number="E12345678", nationality="CHN"))
+    assert profile.renew_document(env.teller, env.customer_id, number="E12345678",
+                                  expiry=date(2036, 1, 1)).fields == ("id_expiry",)
+    spec = asks(lambda: profile.renew_document(env.teller, env.customer_id, number="E87654321",
+                                               expiry=date(2037, 1, 1)))
+    assert spec.rules == ("id_number_change",) and spec.kind == "id_number_change"
+    approval = approve(env, env.teller, spec)
+    with pytest.raises(Conflict):  # another new number is another request
+        profile.renew_document(env.teller, env.customer_id, number="E87654322", expiry=date(2037, 1, 1),
+                               approval_id=approval)
+    change = profile.renew_document(env.teller, env.customer_id, number="E87654321", expiry=date(2037, 1, 1),
+                                    approval_id=approve(env, env.teller, spec))
+    assert change.fields == ("id_number", "id_expiry")
+    without(env, "id_number_change")
+    assert profile.renew_document(env.teller, env.customer_id, number="E11112222",
+                                  expiry=date(2038, 1, 1)).fields == ("id_number", "id_expiry")
+
+
+@pytest.mark.parametrize("rule_id", ["contact_change", "id_renewal"])
+def test_optional_rules_contact_change_and_id_renewal(env: Env, rule_id: str) -> None:
+    """Not shipped (a site adds them): present, an address change or a same-number renewal asks first."""
+    profile = env.services.profile
+    with_always(env, rule_id)
+
+    def act(approval_id: int | None = None) -> Any:
+        if rule_id == "contact_change":
+            phone, job = _contact(env)
+            return profile.change_contact(env.teller, env.customer_id, phone=phone, address="北京市 2 号",
+                                          occupation=job, approval_id=approval_id)
+        from sqlalchemy import update
+
+        from teller_tui.models import Customer
+        from teller_tui.wallets.identity import make_prc_id
+
+        number = make_prc_id("110105", date(1949, 12, 31), 5, "M")  # the fixture's number has no check digit
+        with env.services.db.write() as s:
+            s.execute(update(Customer).where(Customer.id == env.customer_id).values(id_number=number))
+        return profile.renew_document(env.teller, env.customer_id, number=number, expiry=date(2045, 1, 1),
+                                      approval_id=approval_id)
+
+    spec = asks(act)
+    assert spec.rules == (rule_id,) and spec.kind == rule_id
+    assert act(approve(env, env.teller, spec)).fields in (("address",), ("id_expiry",))

@@ -119,6 +119,35 @@ async def test_dead_printer_keeps_the_file_and_says_so(tmp_path: Any, db_path: A
         set_locale("en")
 
 
+async def test_printer_out_of_paper_is_said_and_the_file_kept(tmp_path: Any, db_path: Any, db: Any,
+                                                             clock: Any) -> None:
+    """The printer answers the status query (DLE EOT) "paper out": nothing is sent, the teller reads
+    "printer out of paper" (in Chinese), the receipt file stays; with paper back, p prints it."""
+    from teller_tui.common.printing.escpos_status import ANSWERS_OK, ANSWERS_PAPER_OUT
+
+    printer = Listener(ANSWERS_PAPER_OUT)
+    desk = make_desk(tmp_path, db_path, db, clock, locale="zh_CN", **_printer(printer.port))
+    try:
+        async with desk.app.run_test(size=(80, 24)) as pilot:
+            receipt = await cash_in_to_receipt(pilot, desk, "20")
+            await pilot.press("p")
+            await wait_printed(pilot)
+            kept = desk.services.settings.receipts_dir / f"{receipt.reference}.txt"
+            assert kept.exists() and printer.jobs == [] and printer.asked[0][:1] == [4]
+            said = status(pilot.app)
+            assert "打印机缺纸" in said and str(kept) in said and said.startswith("未打印")
+            assert pilot.app.screen.query_one("#receipt-status").has_class("-error")
+            printer.answers = ANSWERS_OK  # paper loaded
+            printer.done.clear()
+            await pilot.press("p")
+            await wait_printed(pilot)
+            assert printer.done.wait(5) and receipt.reference in decode_escpos(printer.jobs[0]).text
+            assert status(pilot.app).startswith("已在 counter")
+    finally:
+        printer.close()
+        set_locale("en")
+
+
 async def test_eod_report_prints_to_the_document_printer(tmp_path: Any, db_path: Any, db: Any, clock: Any,
                                                          listener: Listener) -> None:
     from screens.eod_report import EodReportScreen

@@ -1,13 +1,15 @@
 """Printing: the ESC/POS byte stream (GB18030, code pages, cut), and real printers on loopback.
 
 The printers are real: a thread that accepts raw TCP on a loopback port and records every byte,
-a fifo and a pty read by the test, and a fake ``lp`` executable on PATH (a real process that
-records its arguments and stdin; CUPS itself is not installed here).
+a fifo and a pty read by the test, a fake ``lp`` executable on PATH (a real process that records
+its arguments and stdin), and a private CUPS scheduler (tests/cups_server.py) with raw, PDF and
+failing queues where CUPS is installed (skipped with the reason where it is not).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import stat
 import sys
@@ -15,13 +17,16 @@ import threading
 import tty
 import unicodedata
 from datetime import UTC, date, datetime
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cups_server import Cupsd, start_cupsd
 from teller_tui.common.money import Money
 from teller_tui.common.printing.config import ENCODINGS, PrinterSpec, Purpose
 from teller_tui.common.printing.escpos import decode_escpos, printable_lines, render_escpos
+from teller_tui.common.printing.escpos_status import ANSWERS_OK, ANSWERS_PAPER_LOW, ANSWERS_PAPER_OUT, receive_job
 from teller_tui.common.printing.service import PrintService
 from teller_tui.common.settings import load_settings
 from teller_tui.common.text import is_unsafe_char
@@ -39,12 +44,15 @@ def _receipt(name: str = "欧*建国", memo: str = "房租") -> ReceiptData:
 
 
 class Listener:
-    """A raw-TCP printer on loopback: accepts jobs and keeps each job's bytes."""
+    """A raw-TCP printer on loopback: answers status queries (DLE EOT) with ``answers`` (None: mute),
+    accepts jobs and keeps each job's bytes (without the queries) and the queries asked."""
 
-    def __init__(self) -> None:
+    def __init__(self, answers: dict[int, int] | None = ANSWERS_OK) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
+        self.answers = answers
         self.jobs: list[bytes] = []
+        self.asked: list[list[int]] = []
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
@@ -56,10 +64,10 @@ class Listener:
             except OSError:
                 return
             with conn:
-                chunks = []
-                while data := conn.recv(4096):
-                    chunks.append(data)
-                self.jobs.append(b"".join(chunks))
+                job, asked = receive_job(conn, self.answers)
+                self.asked.append(asked)
+                if job:
+                    self.jobs.append(job)
                 self.done.set()
 
     def close(self) -> None:
@@ -249,7 +257,7 @@ def _lp_calls(log: Path) -> list[dict[str, object]]:
 
 
 def test_cups_text_document_goes_to_lp(tmp_path: Path, fake_lp: Path) -> None:
-    svc = _service(tmp_path, office={"kind": "cups", "queue": "Office_A4"})
+    svc = _service(tmp_path, office={"kind": "cups", "queue": "Office_A4", "follow_seconds": 0})
     outcome = svc.print_text("对账单 Statement\n\x1b[2Jline", purpose=Purpose.DOCUMENT, title="statement\x1b]0;x\x07 8600")
     assert outcome.printed, outcome.message
     assert outcome.job == "request id is Office_A4-17 (0 file(s))"
@@ -259,7 +267,7 @@ def test_cups_text_document_goes_to_lp(tmp_path: Path, fake_lp: Path) -> None:
 
 
 def test_cups_raw_queue_gets_escpos(tmp_path: Path, fake_lp: Path) -> None:
-    svc = _service(tmp_path, raw={"kind": "cups", "queue": "TM_T88", "raw": True, "columns": 32})
+    svc = _service(tmp_path, raw={"kind": "cups", "queue": "TM_T88", "raw": True, "columns": 32, "follow_seconds": 0})
     outcome = svc.print_text("柜台", purpose=Purpose.RECEIPT, title="R1")
     assert outcome.printed
     [call] = _lp_calls(fake_lp)
@@ -342,19 +350,143 @@ def test_cli_listen_and_test_page_as_processes(tmp_path: Path) -> None:
     assert "日终报表 EOD" in out
 
 
+@pytest.fixture
+def cupsd() -> Iterator[Cupsd]:
+    """A private CUPS scheduler on a loopback port (tests/cups_server.py); skipped without CUPS."""
+    server = start_cupsd()
+    yield server
+    server.stop()
+
+
 @pytest.mark.slow
-def test_real_cups_pdf_queue(tmp_path: Path) -> None:
-    """Where CUPS runs with a PDF queue (cups-pdf: ``TELLER_TEST_CUPS_QUEUE``, default "PDF"), a
-    statement goes through the real spooler; elsewhere this is skipped with the reason."""
+def test_real_cups_queue_prints_the_receipt(tmp_path: Path, cupsd: Cupsd) -> None:
+    """Through a real CUPS scheduler to a raw queue whose device is a printer on loopback (the
+    AppSocket backend, socket://): the receipt arrives, Chinese included, as ESC/POS and as text; the
+    job is followed until CUPS says it completed."""
+    printer = Listener()
+    try:
+        cupsd.add_queue("Counter_Raw", f"socket://127.0.0.1:{printer.port}")
+        receipt = render_receipt(_receipt(), width=48, locale="zh_CN")
+        svc = _service(tmp_path, roll={"kind": "cups", "queue": "Counter_Raw", "server": cupsd.server, "raw": True})
+        outcome = svc.print_text(receipt, purpose=Purpose.RECEIPT, title="R20261203-000000007")
+        assert outcome.printed, outcome.message + cupsd.log()[-800:]
+        assert outcome.job.startswith("Counter_Raw-") and outcome.message.startswith("Printed on roll")
+        job = decode_escpos(printer.jobs[0])
+        assert "欧*建国" in job.text and "R20261203-000000007" in job.text and "1,000.00" in job.text
+        assert job.commands[-1] == "cut partial"
+        printer.done.clear()
+        office = _service(tmp_path, office={"kind": "cups", "queue": "Counter_Raw", "server": cupsd.server})
+        plain = office.print_text("钱包对账单 Statement\n期末余额 ¥1,000.00\n", purpose=Purpose.DOCUMENT,
+                               title="statement")
+        assert plain.printed, plain.message
+        assert printer.done.wait(10)
+        assert printer.jobs[1].decode("utf-8").startswith("钱包对账单 Statement\n期末余额 ¥1,000.00\n")
+    finally:
+        printer.close()
+
+
+@pytest.mark.slow
+def test_real_cups_pdf_queue(tmp_path: Path, cupsd: Cupsd) -> None:
+    """A PDF printer queue (cups-filters' generic PDF driver): the text statement is filtered to PDF
+    by CUPS and the job completes. (texttopdf subsets its font without a text map, so pdftotext cannot
+    read the words back: the page count is what is checked.)"""
     import shutil
     import subprocess
 
-    queue = os.environ.get("TELLER_TEST_CUPS_QUEUE", "PDF")
-    if shutil.which("lp") is None or shutil.which("lpstat") is None:
-        pytest.skip("CUPS is not installed here (no lp/lpstat); the lp path is tested with a recording lp")
-    if subprocess.run(["lpstat", "-p", queue], capture_output=True).returncode != 0:
-        pytest.skip(f"no CUPS queue named {queue!r} (install cups-pdf or set TELLER_TEST_CUPS_QUEUE)")
-    svc = _service(tmp_path, office={"kind": "cups", "queue": queue})
-    outcome = svc.print_text("钱包对账单 Statement\n期末余额 ¥1,000.00\n", purpose=Purpose.DOCUMENT, title="teller-test")
-    assert outcome.printed, outcome.message
-    assert "request id is" in outcome.job
+    ppd = Path("/usr/share/ppd/cupsfilters/Generic-PDF_Printer-PDF.ppd")
+    if not ppd.exists():
+        pytest.skip("no generic PDF printer driver here (apt-get install cups-filters)")
+    printer = Listener(answers=None)
+    try:
+        cupsd.add_queue("Office_PDF", f"socket://127.0.0.1:{printer.port}", "-P", str(ppd))
+        svc = _service(tmp_path, office={"kind": "cups", "queue": "Office_PDF", "server": cupsd.server,
+                                         "follow_seconds": 60})
+        outcome = svc.print_text("钱包对账单 Statement\n期末余额 ¥1,000.00\n", purpose=Purpose.DOCUMENT,
+                                 title="statement")
+        assert outcome.printed, outcome.message + cupsd.log()[-800:]
+        job = printer.jobs[0]  # the driver wraps the PDF in PJL
+        assert b"%PDF-" in job and b"%%EOF" in job
+        pdf = job[job.index(b"%PDF-"):job.rindex(b"%%EOF") + 5]
+        if shutil.which("pdfinfo"):
+            (tmp_path / "job.pdf").write_bytes(pdf)
+            info = subprocess.run(["pdfinfo", str(tmp_path / "job.pdf")], capture_output=True, text=True).stdout
+            assert re.search(r"^Pages: +1$", info, re.M), info
+    finally:
+        printer.close()
+
+
+@pytest.mark.slow
+def test_real_cups_failures_reach_the_teller(tmp_path: Path, cupsd: Cupsd) -> None:
+    """Read back from the spooler: a printer that runs out of paper (its backend reports
+    media-empty-error and stops), a job the spooler aborts, and a queue stopped by an operator are
+    each "Not printed" with the reason, the file kept."""
+    import subprocess
+
+    cupsd.add_queue("Paper", "fail-paper:/")
+    cupsd.add_queue("Broken", "fail-abort:/", "-o", "printer-error-policy=abort-job")
+    cupsd.add_queue("Stopped", "fail-abort:/")
+    subprocess.run(["cupsdisable", "-h", cupsd.server, "-r", "Paper jam at the cutter", "Stopped"], check=True,
+                   capture_output=True)
+    kept = tmp_path / "R1.txt"
+    svc = _service(tmp_path, **{q.lower(): {"kind": "cups", "queue": q, "server": cupsd.server, "raw": True}
+                                for q in ("Paper", "Broken", "Stopped")})
+    messages = {}
+    for name in ("paper", "broken", "stopped"):
+        svc = PrintService(svc.settings.model_copy(update={"default_printer": name}))
+        outcome = svc.print_text("收据 receipt", purpose=Purpose.RECEIPT, title="R1", kept_at=kept)
+        assert not outcome.printed, outcome.message
+        assert outcome.message.endswith(f"the file is kept at {kept}.")
+        messages[name] = outcome.message
+    assert "printer out of paper (job Paper-" in messages["paper"]
+    assert "the spooler gave up on job Broken-" in messages["broken"] and "device error" in messages["broken"]
+    assert "printer stopped: Paper jam at the cutter (job Stopped-" in messages["stopped"]
+
+
+def test_cups_spooler_that_cannot_be_asked(tmp_path: Path, fake_lp: Path) -> None:
+    """lp took the job but no scheduler answers the status question: printed, with a note."""
+    svc = _service(tmp_path, office={"kind": "cups", "queue": "Office_A4", "server": "127.0.0.1:1"})
+    outcome = svc.print_text("x", purpose=Purpose.DOCUMENT, title="t")
+    assert outcome.printed and outcome.job == "Office_A4-17"
+    assert outcome.message == "Printed on office (lp -d Office_A4 -h 127.0.0.1:1); the spooler did not say whether it printed."
+    assert _lp_calls(fake_lp)[0]["args"][:2] == ["-h", "127.0.0.1:1"]
+
+
+# -- ESC/POS status read back (DLE EOT) ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("answers", "printed", "said"), [
+    (ANSWERS_OK, True, "Printed on roll (127.0.0.1:{port})."),
+    (ANSWERS_PAPER_LOW, True, "Printed on roll (127.0.0.1:{port}); the paper is running low."),
+    (ANSWERS_PAPER_OUT, False, "Not printed: printer roll (127.0.0.1:{port}): printer out of paper; the file is "
+                               "kept at {kept}."),
+    (None, True, "Printed on roll (127.0.0.1:{port})."),
+])
+def test_escpos_status_before_printing(tmp_path: Path, answers: dict[int, int] | None, printed: bool,
+                                       said: str) -> None:
+    """The printer is asked its paper status first; out of paper prints nothing and keeps the file;
+    a printer that does not answer (mute) is printed to after the short wait."""
+    printer = Listener(answers)
+    kept = tmp_path / "R1.txt"
+    try:
+        svc = _service(tmp_path, roll={"kind": "escpos-tcp", "host": "127.0.0.1", "port": printer.port,
+                                       "status_ms": 300})
+        outcome = svc.print_text("收据 receipt", purpose=Purpose.RECEIPT, title="R1", kept_at=kept)
+        assert printer.done.wait(5)
+        assert (outcome.printed, outcome.message) == (printed, said.format(port=printer.port, kept=kept))
+        assert printer.asked[0][0] == 4  # the paper sensor first
+        if printed:
+            assert decode_escpos(printer.jobs[0]).text == "收据 receipt\n"
+        else:
+            assert printer.jobs == []
+    finally:
+        printer.close()
+
+
+def test_status_not_asked_when_turned_off(tmp_path: Path) -> None:
+    printer = Listener(ANSWERS_PAPER_OUT)
+    try:
+        svc = _service(tmp_path, roll={"kind": "escpos-tcp", "host": "127.0.0.1", "port": printer.port,
+                                       "status_ms": 0})
+        assert svc.print_text("x", purpose=Purpose.RECEIPT, title="R1").printed
+        assert printer.done.wait(5) and printer.asked == [[]]
+    finally:
+        printer.close()

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text, update
 from textual.widgets import Input
 
-from desk_harness import make_desk
-from pilot_helpers import settle
-from teller_tui.common.errors import ValidationError
+from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, make_desk
+from pilot_helpers import approve_here, code_for, settle
+from teller_tui.common.errors import ApprovalRequired, ValidationError
 from teller_tui.common.i18n import set_locale
 from teller_tui.models import Customer
 from test_desk_pilot import open_customer, static_text
@@ -37,7 +37,14 @@ def test_core_rules(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> None:
     assert bad.value.code == "phone_invalid"
     with pytest.raises(ValidationError):
         svc.change_contact(desk.actor, cid, phone="13800138000", address="", occupation="\x1b[2J")
-    change = svc.change_contact(desk.actor, cid, phone="13800138001", address="上海市浦东新区 1 号", occupation="")
+    with pytest.raises(ApprovalRequired) as asked:  # a new mobile number: a supervisor approves (phone_change)
+        svc.change_contact(desk.actor, cid, phone="13800138001", address="上海市浦东新区 1 号", occupation="")
+    assert asked.value.rules == ["phone_change"] and _customer(desk, "wang").phone == "13800138000"
+    clock.advance(seconds=31)
+    approval = desk.services.approvals.approve_at_counter(desk.actor, asked.value.details["spec"], "chen",
+                                                          SUPERVISOR_PW, code_for(SUPERVISOR_SECRET, clock))
+    change = svc.change_contact(desk.actor, cid, phone="13800138001", address="上海市浦东新区 1 号", occupation="",
+                                approval_id=approval.approval_id)
     assert change.fields == ("phone", "address")
     assert _customer(desk, "wang").phone == "13800138001"
     [detail] = _audit(desk, "customer_contact_change")
@@ -83,6 +90,12 @@ async def test_contact_and_renewal_forms_zh_80x24(tmp_path: Any, db_path: Any, d
             form.query_one("#profile-occupation", Input).value = "教师"
             await pilot.press("f10")
             await settle(pilot)
+            # A new mobile number: the approval dialog opens (rule phone_change); nothing saved yet.
+            assert type(pilot.app.screen).__name__ == "ApprovalScreen"
+            assert _customer(desk, "wang").phone == "13800138000"
+            spec = await approve_here(pilot, "chen", SUPERVISOR_PW, SUPERVISOR_SECRET, clock)
+            assert spec.rules == ("phone_change",) and "138****8009" in spec.display_summary()
+            await settle(pilot)
             assert type(pilot.app.screen).__name__ == "CustomerScreen"
             await pilot.press("i")
             await settle(pilot)
@@ -101,3 +114,40 @@ async def test_contact_and_renewal_forms_zh_80x24(tmp_path: Any, db_path: Any, d
     row = _customer(desk, "wang")
     assert (row.phone, row.occupation, row.id_expiry) == ("13800138009", "教师", date(2045, 6, 30))
     assert len(_audit(desk, "customer_contact_change")) == 1 and len(_audit(desk, "customer_id_renewal")) == 1
+    assert '"approval_id": null' not in _audit(desk, "customer_contact_change")[0]  # the approval is on record
+
+
+@pytest.mark.asyncio
+@pytest.mark.slow
+async def test_passport_renewed_with_a_new_number_needs_approval(tmp_path: Any, db_path: Any, db: Any,
+                                                                 clock: Any) -> None:
+    """Rule id_number_change: a passport renewed with a new number opens the approval dialog; cancelled,
+    nothing is saved and the form says so; approved at the counter, the new number is on record (a
+    resident ID with another number is refused outright: tests/test_policy_rules.py)."""
+    desk = make_desk(tmp_path, db_path, db, clock)
+    with desk.services.db.write() as s:
+        s.execute(update(Customer).where(Customer.id == desk.customers["zhang"]).values(
+            id_type="passport", id_number="E12345678", nationality="CHN"))
+    async with desk.app.run_test(size=(80, 24)) as pilot:
+        await desk.start(pilot)
+        await open_customer(pilot, desk, "zhang")
+        await pilot.press("i")
+        await settle(pilot)
+        form = pilot.app.screen
+        form.query_one("#profile-id-number", Input).value = "E87654321"
+        form.query_one("#profile-id-expiry", Input).value = "2036-06-30"
+        await pilot.press("f10")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ApprovalScreen"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pilot.app.screen is form and "no approval" in static_text(pilot.app, "#profile-message")
+        assert _customer(desk, "zhang").id_number == "E12345678"
+        await pilot.press("f10")
+        await settle(pilot)
+        spec = await approve_here(pilot, "chen", SUPERVISOR_PW, SUPERVISOR_SECRET, clock)
+        assert spec.rules == ("id_number_change",)
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "CustomerScreen"
+    row = _customer(desk, "zhang")
+    assert (row.id_number, row.id_expiry) == ("E87654321", date(2036, 6, 30))

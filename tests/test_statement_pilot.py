@@ -65,3 +65,4 @@ async def test_month_statement_shown_saved_printed(tmp_path: Any, db_path: Any, 
             assert "已在 counter" in static_text(pilot.app, "#receipt-status")
     finally:
         set_locale("en")
+

@@ -90,3 +90,17 @@ def test_ranges_refused(desk: Desk) -> None:
         desk.services.statements.statement(desk.teller, wallet, today, today - timedelta(days=1))
     with pytest.raises(ValidationError):
         desk.services.statements.statement(desk.teller, wallet, today - timedelta(days=400), today)
+
+
+def test_month_typed_over_the_prefilled_range() -> None:
+    """Typing a month in the first field gives that month though the second field still holds today
+    (found trying it in tmux: it was refused as a bad date)."""
+    from datetime import date
+
+    from screens.statement import parse_range
+
+    assert parse_range("2026-11", "2026-12-03") == (date(2026, 11, 1), date(2026, 11, 30))
+    assert parse_range("2026-11", "") == (date(2026, 11, 1), date(2026, 11, 30))
+    assert parse_range("2026-11", "2026-12") == (date(2026, 11, 1), date(2026, 12, 31))
+    assert parse_range("2026-11-05", "2026-11-20") == (date(2026, 11, 5), date(2026, 11, 20))
+    assert parse_range("2026-02-03", "") == (date(2026, 2, 3), date(2026, 2, 3))

@@ -32,6 +32,12 @@ ACTIONS: dict[str, str] = {
     "day_close": N_("Close business day"),
     "dispute_correction": N_("Dispute correction"),
     "watchlist_onboarding": N_("Onboarding held for review"),
+    "linked_top_up": N_("Top up from linked account"),
+    "linked_withdraw": N_("Withdraw to linked account"),
+    "contact_change": N_("Change contact details"),
+    "phone_change": N_("Change mobile number"),
+    "id_renewal": N_("Renew identity document"),
+    "id_number_change": N_("New identity document number"),
 }
 
 

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from teller_tui.approvals.actions import ACTIONS
+from teller_tui.approvals.actions import ACTIONS, action_title
 from teller_tui.auth.roles import APPROVER_ROLES, Role
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.formatting import format_money
@@ -207,7 +207,11 @@ class ApprovalPolicy:
             elif rule.when == "at_or_above" and amount is not None and rule.threshold is not None:
                 if amount.currency != rule.threshold.currency:
                     continue
-                if amount.minor >= rule.threshold.minor:
+                if amount.minor >= rule.threshold.minor and not rule.report:
+                    hits.append(PolicyHit(rule.id, _(
+                        "{action} of {threshold} or more needs a supervisor's approval.").format(
+                        action=action_title(facts.action), threshold=format_money(rule.threshold))))
+                elif amount.minor >= rule.threshold.minor:
                     hits.append(PolicyHit(rule.id, _(
                         "A cash transaction of {threshold} or more needs a supervisor's approval and a "
                         "large-value report.").format(threshold=format_money(rule.threshold)), rule.report))
@@ -317,6 +321,12 @@ def _always_reason(action: str) -> str:
         "dispute_correction": N_("Correcting a disputed transaction needs a supervisor's approval."),
         # Shown on the teller's screen, which the customer can see: never "watch list" (no tipping-off).
         "watchlist_onboarding": N_("Opening this wallet needs a supervisor's review."),
+        "phone_change": N_("Changing the customer's mobile number needs a supervisor's approval."),
+        "id_number_change": N_("A new identity document number needs a supervisor's approval."),
+        "contact_change": N_("Changing the customer's contact details needs a supervisor's approval."),
+        "id_renewal": N_("Renewing the identity document needs a supervisor's approval."),
+        "linked_top_up": N_("Topping up from the linked account needs a supervisor's approval."),
+        "linked_withdraw": N_("Withdrawing to the linked account needs a supervisor's approval."),
     }
     return _(reasons.get(action, N_("This needs a supervisor's approval.")))
 

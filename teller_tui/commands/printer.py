@@ -4,8 +4,10 @@
 - ``test [--document]``: a test page (Chinese and English) to this terminal's receipt (or document)
   printer; the outcome sentence; exit 1 when it did not print.
 - ``send FILE [--document]``: print a saved file (a receipt, statement, welcome sheet or report).
-- ``listen [--host 127.0.0.1] [--port 9100] [--count N]``: a stand-in ESC/POS printer on a TCP port
-  that decodes each job and shows its text and commands (to try printing without a printer).
+- ``listen [--host 127.0.0.1] [--port 9100] [--count N] [--paper ok|low|out|mute]``: a stand-in
+  ESC/POS printer on a TCP port that answers the status queries (DLE EOT) as told (``out``: out of
+  paper, so the desk says "printer out of paper" and prints nothing; ``mute``: no answer, like a
+  printer that passes no status back), decodes each job and shows its text and commands.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     listen.add_argument("--host", default="127.0.0.1")
     listen.add_argument("--port", type=int, default=9100)
     listen.add_argument("--count", type=int, default=0, help="stop after this many jobs (0: run until Ctrl+C)")
+    listen.add_argument("--paper", choices=("ok", "low", "out", "mute"), default="ok",
+                        help="what to answer to status queries (DLE EOT): ok, low, out of paper, or nothing")
     listen.set_defaults(func=cmd_listen)
 
 
@@ -85,7 +89,11 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 def cmd_listen(args: argparse.Namespace) -> int:
     from teller_tui.common.printing.escpos import decode_escpos
+    from teller_tui.common.printing.escpos_status import (
+        ANSWERS_OK, ANSWERS_PAPER_LOW, ANSWERS_PAPER_OUT, receive_job,
+    )
 
+    answers = {"ok": ANSWERS_OK, "low": ANSWERS_PAPER_LOW, "out": ANSWERS_PAPER_OUT, "mute": None}[args.paper]
     with socket.create_server((args.host, args.port)) as srv:
         print(f"listening on {args.host}:{srv.getsockname()[1]} (Ctrl+C stops)", flush=True)
         jobs = 0
@@ -93,7 +101,10 @@ def cmd_listen(args: argparse.Namespace) -> int:
             while not args.count or jobs < args.count:
                 conn, peer = srv.accept()
                 with conn:
-                    data = b"".join(iter(lambda: conn.recv(65536), b""))
+                    data, asked = receive_job(conn, answers)
+                if asked and not data:
+                    print(f"--- status asked from {peer[0]} (paper {args.paper}); nothing printed", flush=True)
+                    continue
                 jobs += 1
                 try:
                     job = decode_escpos(data)

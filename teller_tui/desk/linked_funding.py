@@ -5,15 +5,17 @@ cash receipt.
 
 Public API::
 
-    desk = LinkedFundingDesk(db, clock, settings, tiers, funding)       # services.linked_desk
+    desk = LinkedFundingDesk(db, clock, settings, ledger, tiers, funding, approvals)   # services.linked_desk
     preview = desk.preview_top_up(actor, wallet_id, amount)             # -> Preview (refusal inside)
     preview = desk.preview_withdraw(actor, wallet_id, amount)
-    txn = desk.top_up(actor, wallet_id, amount, memo, idempotency_key=key)   # -> TxnResult (+ receipt)
-    txn = desk.withdraw(actor, wallet_id, amount, memo, idempotency_key=key)
+    txn = desk.top_up(actor, wallet_id, amount, memo, idempotency_key=key, approval_id=None)  # -> TxnResult
+    txn = desk.withdraw(actor, wallet_id, amount, memo, idempotency_key=key, approval_id=None)
 
 The limits are the ones every channel uses (:mod:`teller_tui.wallets.limits`, checked again by the
-funding service when it posts). The shipped approval policy has no rule for linked-account
-movements (the money never passes the drawer), so none is asked for here.
+funding service when it posts). The approval policy's rules for ``linked_top_up`` and
+``linked_withdraw`` (shipped: a withdrawal of 20,000.00 or more) are in the preview's
+``approval_reasons``; the posting raises ``ApprovalRequired`` with the request, and the form's retry
+passes ``approval_id`` (the cash form's flow).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import replace
 
 from sqlmodel import Session
 
+from teller_tui.approvals.service import ApprovalService
 from teller_tui.audit.trail import Actor
 from teller_tui.auth.permissions import guarded
 from teller_tui.common.clock import Clock
@@ -39,7 +42,7 @@ from teller_tui.ledger.business_day import current_business_date
 from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models.enums import WalletStatus
 from teller_tui.wallets.classes import TierTable
-from teller_tui.wallets.funding import FundingResult, FundingService, party
+from teller_tui.wallets.funding import FundingResult, FundingService, linked_hits, party
 from teller_tui.wallets.limits import check_money_in, check_payment_out
 
 __all__ = ["LinkedFundingDesk"]
@@ -47,9 +50,9 @@ __all__ = ["LinkedFundingDesk"]
 
 class LinkedFundingDesk:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, tiers: TierTable,
-                 funding: FundingService) -> None:
+                 funding: FundingService, approvals: ApprovalService) -> None:
         self.db, self.clock, self.settings, self.ledger = db, clock, settings, ledger
-        self.tiers, self.funding = tiers, funding
+        self.tiers, self.funding, self.approvals = tiers, funding, approvals
 
     @guarded("linked_desk")
     def preview_top_up(self, actor: Actor, wallet_id: int, amount: Money) -> Preview:
@@ -61,14 +64,16 @@ class LinkedFundingDesk:
 
     @guarded("linked_desk")
     def top_up(self, actor: Actor, wallet_id: int, amount: Money, memo: str = "", *,
-               idempotency_key: str) -> TxnResult:
-        done = self.funding.top_up_from_linked(actor, wallet_id, amount, idempotency_key=idempotency_key, memo=memo)
+               idempotency_key: str, approval_id: int | None = None) -> TxnResult:
+        done = self.funding.top_up_from_linked(actor, wallet_id, amount, idempotency_key=idempotency_key, memo=memo,
+                                               approval_id=approval_id)
         return self._receipt(done, idempotency_key)
 
     @guarded("linked_desk")
     def withdraw(self, actor: Actor, wallet_id: int, amount: Money, memo: str = "", *,
-                 idempotency_key: str) -> TxnResult:
-        done = self.funding.withdraw_to_linked(actor, wallet_id, amount, idempotency_key=idempotency_key, memo=memo)
+                 idempotency_key: str, approval_id: int | None = None) -> TxnResult:
+        done = self.funding.withdraw_to_linked(actor, wallet_id, amount, idempotency_key=idempotency_key, memo=memo,
+                                               approval_id=approval_id)
         return self._receipt(done, idempotency_key)
 
     def _receipt(self, done: FundingResult, key: str) -> TxnResult:
@@ -92,10 +97,13 @@ class LinkedFundingDesk:
                 self._check(s, actor, side.wallet, amount, balance, after, link is not None, incoming)
             except DomainError as exc:
                 refusal = exc
+            hits = [] if refusal else linked_hits(self.approvals, actor, kind, amount,
+                                                   current_business_date(s, actor.branch_code, self.clock))
         return Preview(kind=kind, customer_name=side.customer.full_name, wallet_number=side.wallet.number,
                        amount=amount, amount_words=amount_words(amount) if amount.currency == "CNY" else "",
                        balance_before=balance, balance_after=after,
                        refusal=str(refusal) if refusal else None, refusal_code=refusal.code if refusal else None,
+                       approval_reasons=[h.reason for h in hits], approval_rules=[h.rule for h in hits],
                        counterparty_name=link.bank_name if link else "",
                        counterparty_wallet=link.masked if link else "",
                        customer_id=side.wallet.customer_id, wallet_id=side.wallet.id)

@@ -2,13 +2,14 @@
 
 Public API::
 
-    svc = FundingService(db, clock, settings, ledger, audit, tiers, box=box, risk_gate=gate)   # services.funding
+    svc = FundingService(db, clock, settings, ledger, audit, tiers, box=box, risk_gate=gate, outbox=outbox,
+                         approvals=approvals)                                                 # services.funding
     chk = svc.check_number("card", "6222 0212 3456 7891 234")   # -> LinkCheck (masked, bank), ValidationError
     view = svc.link(session, actor, customer_id, wallet_id, kind, number, holder_name)  # caller's txn
     view = svc.link_now(actor, customer_id, wallet_id, kind, number, holder_name)       # own txn
     svc.unlink(actor, linked_id)
-    r = svc.top_up_from_linked(actor, wallet_id, amount, idempotency_key=key)     # -> FundingResult
-    r = svc.withdraw_to_linked(actor, wallet_id, amount, idempotency_key=key)     # -> FundingResult
+    r = svc.top_up_from_linked(actor, wallet_id, amount, idempotency_key=key, approval_id=None)  # -> FundingResult
+    r = svc.withdraw_to_linked(actor, wallet_id, amount, idempotency_key=key, approval_id=None)  # -> FundingResult
     token = svc.token_for(number)            # keyed hash (HMAC-SHA256), never the number
 
 The number itself is never stored: only its mask (:func:`~teller_tui.common.masks.mask_card`) and
@@ -23,8 +24,15 @@ Both are idempotent by ``idempotency_key`` (the second call returns the original
 (:mod:`teller_tui.wallets.limits`): balance cap for money in; per-transaction, daily and yearly
 for money out. A frozen or closed wallet is refused both ways (the linked flows are teller-initiated).
 The risk rules marked blocking are checked in the posting transaction like a counter posting's
-(:class:`~teller_tui.risk.blocking.PostingGate`); with no approval path here, a block of either mode
-refuses (code ``risk_blocked``). The customer's notification is queued in the same transaction.
+(:class:`~teller_tui.risk.blocking.PostingGate`); a block of either mode refuses (code ``risk_blocked``).
+The customer's notification is queued in the same transaction.
+
+Approval where the policy says (``data/approval_policy.toml``, actions ``linked_top_up`` and
+``linked_withdraw``; shipped: a withdrawal of 20,000.00 or more): after the limits are checked, inside
+the posting transaction, :meth:`ApprovalService.check` raises ``ApprovalRequired`` carrying the spec
+(wallet and linked account, amount, memo, customer); the teller's retry with ``approval_id`` consumes
+it. Nothing is held while a queued request waits (the money stays in the wallet, and every limit and
+the balance are checked again when the approved request posts).
 """
 
 from __future__ import annotations
@@ -38,12 +46,15 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.approvals.policy import Facts, PolicyHit
+from teller_tui.approvals.service import ApprovalService
+from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.auth.roles import STAFF_ROLES, require_role
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
 from teller_tui.common.i18n import _, get_locale
-from teller_tui.common.masks import mask_card
+from teller_tui.common.masks import mask_card, mask_name
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
 from teller_tui.common.text import clean_text, reject_control_text
@@ -105,9 +116,10 @@ class FundingResult:
 
 class FundingService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, ledger: Ledger, audit: AuditTrail,
-                 tiers: TierTable, *, box: SecretBox, risk_gate: PostingGate, outbox: Outbox) -> None:
+                 tiers: TierTable, *, box: SecretBox, risk_gate: PostingGate, outbox: Outbox,
+                 approvals: ApprovalService) -> None:
         self.db, self.clock, self.settings, self.ledger, self.audit = db, clock, settings, ledger, audit
-        self.tiers, self.risk_gate, self.outbox = tiers, risk_gate, outbox
+        self.tiers, self.risk_gate, self.outbox, self.approvals = tiers, risk_gate, outbox, approvals
         self.box = box
         self._token_key: bytes | None = None
 
@@ -215,20 +227,20 @@ class FundingService:
     # -- money ----------------------------------------------------------------------------------
     @guarded("funding")
     def top_up_from_linked(self, actor: Actor, wallet_id: int, amount: Money, *, idempotency_key: str,
-                           memo: str = "") -> FundingResult:
+                           memo: str = "", approval_id: int | None = None) -> FundingResult:
         """Settlement -> wallet. Balance cap applies."""
         require_role(actor, *STAFF_ROLES)
-        return self._move(actor, wallet_id, amount, idempotency_key, memo, incoming=True)
+        return self._move(actor, wallet_id, amount, idempotency_key, memo, incoming=True, approval_id=approval_id)
 
     @guarded("funding")
     def withdraw_to_linked(self, actor: Actor, wallet_id: int, amount: Money, *, idempotency_key: str,
-                           memo: str = "") -> FundingResult:
+                           memo: str = "", approval_id: int | None = None) -> FundingResult:
         """Wallet -> settlement. Per-transaction, daily and yearly limits apply."""
         require_role(actor, *STAFF_ROLES)
-        return self._move(actor, wallet_id, amount, idempotency_key, memo, incoming=False)
+        return self._move(actor, wallet_id, amount, idempotency_key, memo, incoming=False, approval_id=approval_id)
 
     def _move(self, actor: Actor, wallet_id: int, amount: Money, key: str, memo: str, *,
-              incoming: bool) -> FundingResult:
+              incoming: bool, approval_id: int | None) -> FundingResult:
         if not isinstance(amount, Money) or amount.minor <= 0:
             raise ValidationError(_("Enter an amount above zero"), code="amount")
         kind = "linked_top_up" if incoming else "linked_withdraw"
@@ -272,6 +284,14 @@ class FundingService:
                     raise LimitExceeded(_("Not enough money in the wallet"), code="insufficient_funds")
                 legs = (debit(wallet.account_id, amount), credit(settle, amount))
             self.risk_gate.refuse_any(s, parties=party(wallet), amount=amount)
+            hits = linked_hits(self.approvals, actor, kind, amount, on)
+            customer = s.get(Customer, wallet.customer_id)
+            spec = ApprovalSpec(kind=kind, requester_id=actor.staff_id, branch_code=branch, amount=amount,
+                                accounts=(wallet.number, link.masked) if not incoming else (link.masked, wallet.number),
+                                customer_id=wallet.customer_id, subject=f"linked:{link.id}", reason=memo,
+                                rules=tuple(h.rule for h in hits), reasons=tuple(h.reason for h in hits),
+                                customer_name=mask_name(customer.full_name) if customer else "")
+            self.approvals.check(s, spec, approval_id=approval_id)
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=key, kind=kind, legs=legs, actor_id=actor.staff_id,
                 terminal_id=actor.terminal_id, branch_code=branch, memo=memo or link.masked,
@@ -282,7 +302,7 @@ class FundingService:
                 notify_entry(s, self.outbox, result)
             self.audit.append(s, actor, kind, subject=wallet.number,
                               detail={**entry_facts((result, actor.staff_id)), "amount": amount.plain(),
-                                      "linked": link.masked, "ref": result.reference})
+                                      "linked": link.masked, "ref": result.reference, "approval_id": approval_id})
             return self._result(s, wallet, link, result, amount, replayed=result.replayed)
 
         return self.db.write_retrying(work)
@@ -292,6 +312,11 @@ class FundingService:
         bal = self.ledger.balance(s, wallet.account_id)
         return FundingResult(entry.reference, entry.entry_id, entry.kind, amount, bal.posted, entry.posted_at,
                              entry.business_date, wallet.number, link.masked, link.bank_name, replayed)
+
+
+def linked_hits(approvals: ApprovalService, actor: Actor, kind: str, amount: Money, on: date) -> list[PolicyHit]:
+    """The approval rules a linked top-up or withdrawal hits (the preview shows them; the posting asks)."""
+    return approvals.evaluate(Facts(kind, on=on, amount=amount, role=actor.role))
 
 
 def party(wallet: Any) -> list[WalletParty]:

@@ -12,6 +12,8 @@ only) and then ``default_printer`` are used. In TOML::
     [printers.office]
     kind = "cups"
     queue = "Office_A4"
+    server = "printhost:631"   # optional: another CUPS scheduler (lp -h)
+    follow_seconds = 15        # follow the job until printed; stopped/aborted/waiting: not printed
     [terminal_printers.T02]
     receipt = "counter2"
     document = "office"
@@ -59,6 +61,12 @@ class PrinterSpec(BaseModel):
     cut: Literal["partial", "full", "none"] = "partial"
     feed_lines: int = Field(4, ge=0, le=20)
     timeout_seconds: int = Field(10, ge=1, le=120)
+    server: str = Field("", description="CUPS: the scheduler (host:port or socket path; lp -h); empty: "
+                                        "$CUPS_SERVER or this machine's")
+    follow_seconds: int = Field(15, ge=0, le=300, description="CUPS: how long to follow a job until it has "
+                                                               "printed (0: trust lp)")
+    status_ms: int = Field(800, ge=0, le=10000, description="escpos-tcp: how long to wait for the printer's "
+                                                           "status answer (DLE EOT; 0: do not ask)")
 
     @model_validator(mode="after")
     def _needs_address(self) -> Self:
@@ -79,7 +87,8 @@ class PrinterSpec(BaseModel):
             return f"{self.host}:{self.port}"
         if self.kind is PrinterKind.ESCPOS_DEVICE:
             return self.device
-        return f"lp -d {self.queue}" if self.queue else "lp"
+        where = f"lp -d {self.queue}" if self.queue else "lp"
+        return f"{where} -h {self.server}" if self.server else where
 
 
 class TerminalPrinters(BaseModel):

@@ -20,7 +20,7 @@ from teller_tui.common.i18n import _
 from teller_tui.common.settings import Settings
 from teller_tui.common.text import clean_text
 
-from .backends import PrintFailed, send_cups, send_device, send_tcp
+from .backends import PrintFailed, Sent, send_cups, send_device, send_tcp
 from .config import PrinterKind, PrinterSpec, Purpose
 from .escpos import printable_lines, render_escpos
 
@@ -77,14 +77,16 @@ class PrintService:
                 msg = _("No printer is set up for terminal {terminal}.")
             return PrintOutcome(False, "", msg.format(terminal=clean_text(self.settings.terminal_id), path=kept))
         data = self.job_bytes(spec, text, large=large)
+        sent: Sent
         try:
             if spec.kind is PrinterKind.ESCPOS_TCP:
-                job = send_tcp(spec.host, spec.port, data, timeout=spec.timeout_seconds)
+                sent = send_tcp(spec.host, spec.port, data, timeout=spec.timeout_seconds,
+                                status_timeout=spec.status_ms / 1000)
             elif spec.kind is PrinterKind.ESCPOS_DEVICE:
-                job = send_device(spec.device, data, timeout=spec.timeout_seconds)
+                sent = send_device(spec.device, data, timeout=spec.timeout_seconds)
             else:
-                job = send_cups(data, queue=spec.queue, title=title, raw=spec.raw, timeout=spec.timeout_seconds,
-                                large=large)
+                sent = send_cups(data, queue=spec.queue, title=title, raw=spec.raw, timeout=spec.timeout_seconds,
+                                 large=large, server=spec.server, follow_seconds=spec.follow_seconds)
         except PrintFailed as exc:
             if kept:
                 msg = _("Not printed: printer {printer} ({where}): {reason}; the file is kept at {path}.")
@@ -92,5 +94,8 @@ class PrintService:
                 msg = _("Not printed: printer {printer} ({where}): {reason}.")
             return PrintOutcome(False, name, msg.format(printer=name, where=spec.where, reason=exc.reason,
                                                         path=kept))
-        return PrintOutcome(True, name, _("Printed on {printer} ({where}).").format(printer=name, where=spec.where),
-                            job)
+        if sent.note:
+            msg = _("Printed on {printer} ({where}); {note}.").format(printer=name, where=spec.where, note=sent.note)
+        else:
+            msg = _("Printed on {printer} ({where}).").format(printer=name, where=spec.where)
+        return PrintOutcome(True, name, msg, sent.job)
