@@ -48,6 +48,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from teller_tui.common.dburl import normalize_database_url
 from teller_tui.common.masks import mask_url
 from teller_tui.common.errors import DatabaseUnavailable, StorageError
 from teller_tui.db.files import secure_sqlite_file
@@ -386,9 +387,9 @@ def _translate_errors() -> Iterator[None]:
 
 def make_database(url: str, *, synchronous: str = "FULL", allow_network_fs: bool = False,
                   pool_size: int = 5, reconnect_seconds: float = 15.0, serialize_writes: bool = True) -> Database:
-    """The single place that turns a URL into a :class:`Database`."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    """The single place that turns a URL into a :class:`Database`; a PostgreSQL URL may list several
+    servers (:mod:`teller_tui.common.dburl`): a terminal then reconnects to whichever takes writes."""
+    url = normalize_database_url(url)
     return Database(url, synchronous=synchronous, allow_network_fs=allow_network_fs, pool_size=pool_size,
                     reconnect_seconds=reconnect_seconds, serialize_writes=serialize_writes)
 
