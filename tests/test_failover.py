@@ -32,11 +32,12 @@ from teller_tui.db import schema
 from teller_tui.db.engine import make_database
 from teller_tui.ledger import AccountKind, EntryRequest, Leg, Ledger, trial_balance
 from teller_tui.ledger.verify import verify_ledger
-from teller_tui.maintenance.replication import promote, replication_status
+from teller_tui.maintenance.replication import replication_status
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 WORKER = Path(__file__).with_name("failover_worker.py")
+ROOT = Path(__file__).resolve().parents[1]
 TERMINALS = 4
 #: The issue's requirement: terminals post again within 10 s of the promotion.
 RECONNECT_LIMIT_S = 10.0
@@ -100,11 +101,16 @@ def test_primary_killed_mid_storm_standby_promoted_nothing_lost(pg_replica_set: 
         kill_server(cluster.primary)  # the host is gone: postmaster and backends at once
         acked_before = sum(len(a) for a in _acks(files))
         old, standbys = cluster.primary, cluster.nodes[1:]
-        result = promote([s.conninfo() for s in standbys], fence=[old.conninfo()])
+        # The documented command, as the DBA runs it (its start-up time counts in the figures).
+        cmd = [sys.executable, "-m", "teller_tui.cli", "db", "promote", "--fence", old.conninfo()]
+        for s in standbys:
+            cmd += ["--standby", s.conninfo()]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
         t_promoted = time.time()
-        new = next(s for s in standbys if s.conninfo() == result.promoted)
+        assert out.returncode == 0, out.stderr
+        new = next(s for s in standbys if out.stdout.startswith(f"Promoted {s.conninfo()} "))
         other = next(s for s in standbys if s is not new)
-        assert result.repointed and len(result.repointed) == 1
+        assert f"{other.conninfo()} now follows it" in out.stdout
         # Each terminal reconnects by itself (the URL lists every node) and posts again.
         _wait(lambda: all(any(r["t"] > t_promoted for r in a) for a in _acks(files)), 60,
               "every terminal to post on the promoted standby")
@@ -123,7 +129,7 @@ def test_primary_killed_mid_storm_standby_promoted_nothing_lost(pg_replica_set: 
     acks = _acks(files)
     reconnect = [min(r["t"] for r in a if r["t"] > t_promoted) - t_promoted for a in acks]
     last_before = max(r["t"] for a in acks for r in a if r["t"] < t_kill)
-    print(f"\nfailover: promote {result.seconds:.2f}s (kill → promoted {t_promoted - t_kill:.2f}s); "
+    print(f"\nfailover: kill → promoted (teller db promote, whole process) {t_promoted - t_kill:.2f}s; "
           f"terminals posting again {min(reconnect):.2f}–{max(reconnect):.2f}s after promotion; "
           f"last ack before kill {t_kill - last_before:.2f}s before it; "
           f"{sum(len(a) for a in acks)} acknowledged postings")
@@ -184,6 +190,13 @@ def test_lost_standby_does_not_stop_posting_losing_both_does(pg_replica_set: Any
         _wait(lambda: replication_status(cluster.primary.conninfo()).confirming == 1, 10, "db2 to drop out")
         problems = replication_status(cluster.primary.conninfo()).problems()
         assert len(problems) == 1 and "one more loss stops postings" in problems[0], problems
+        # What the host's alerting runs (cron): exit 1 and the problem on standard error.
+        out = subprocess.run([sys.executable, "-m", "teller_tui.cli", "db", "replication", "--check", "--primary",
+                              cluster.url("postgres").replace("postgresql+psycopg", "postgresql")],
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert out.returncode == 1 and "1 of 2 standbys streaming" in out.stderr, (out.stdout, out.stderr)
+        listed = [line.split()[0] for line in out.stdout.splitlines() if line.startswith("  ")]
+        assert listed == ["db3"], out.stdout
 
         # Negative control: the commit really is synchronous. With both standbys gone it waits.
         db3.kill()
