@@ -32,7 +32,8 @@ from teller_tui.db import schema
 from teller_tui.db.engine import make_database
 from teller_tui.ledger import AccountKind, EntryRequest, Leg, Ledger, trial_balance
 from teller_tui.ledger.verify import verify_ledger
-from teller_tui.maintenance.replication import replication_status
+from teller_tui.common.errors import Conflict
+from teller_tui.maintenance.replication import promote, replication_status
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -214,3 +215,35 @@ def test_lost_standby_does_not_stop_posting_losing_both_does(pg_replica_set: Any
         assert post("after") < 2.0
     finally:
         db.dispose()
+
+
+def test_promote_picks_the_standby_holding_every_acknowledged_posting(pg_replica_set: Any) -> None:
+    """``ANY 1`` puts an acknowledged COMMIT on at least one standby, not on a given one: db3 is cut off
+    from the primary (its walreceiver pointed nowhere), postings go on confirmed by db2 alone, the
+    primary dies, and ``promote`` — given db3 first — promotes db2. Refused while the primary answers."""
+    cluster: PgReplicaSet = pg_replica_set(standbys=2)
+    cluster.primary.create_database("bank")
+    url = cluster.url("bank")
+    ids = _books(url)
+    db1, db2, db3 = cluster.nodes
+    with pytest.raises(Conflict) as refused:
+        promote([db3.conninfo(), db2.conninfo()], fence=[db1.conninfo()])
+    assert refused.value.code == "pg_not_fenced"
+    db3.execute("ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1 application_name=db3'")
+    db3.execute("SELECT pg_reload_conf()")
+    _wait(lambda: [r[0] for r in db1.execute("SELECT application_name FROM pg_stat_replication")] == ["db2"], 20,
+          "db3 to stop streaming")
+    ledger = Ledger(FakeClock())
+    db = make_database(url, pool_size=1)
+    try:
+        for i in range(5):
+            db.write_retrying(lambda s, k=f"late-{i}": ledger.post(s, EntryRequest(
+                k, "transfer", (Leg(ids["a"], 5), Leg(ids["b"], -5)), None, "T01", "B001")))
+    finally:
+        db.dispose()
+    kill_server(db1)
+    result = promote([db3.conninfo(), db2.conninfo()], fence=[db1.conninfo()])
+    assert result.promoted == db2.conninfo() and result.repointed == (db3.conninfo(),)
+    n = db2.execute("SELECT count(*) FROM journal_entry WHERE idempotency_key LIKE 'late-%'", dbname="bank")[0][0]
+    assert n == 5
+    cluster.wait_streaming(1, on=db2, timeout=30)  # db3, re-pointed at db2, catches up on the new timeline
