@@ -84,6 +84,8 @@ class Services:
     settings: Settings
     clock: Clock
     db: Database
+    #: Where analytics reads (TELLER_READ_DATABASE_URL: a hot standby); the same object as ``db`` when unset.
+    read_db: Database
     ledger: Ledger
     audit: AuditTrail
     box: SecretBox
@@ -137,6 +139,8 @@ class Services:
     training: TrainingService
 
     def close(self) -> None:
+        if self.read_db is not self.db:
+            self.read_db.dispose()
         self.db.dispose()
 
 
@@ -157,12 +161,31 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
     return database
 
 
+def open_read_database(settings: Settings, primary: Database) -> Database:
+    """The database analytics reads: ``TELLER_READ_DATABASE_URL`` (a PostgreSQL hot standby, which a
+    promotion report's long scan then spares the primary), else ``primary`` itself. Not checked
+    writable (a standby never is); its schema must match the program's as the primary's does.
+    A standby replays a moment behind the primary, so only reports that may lag read there —
+    approvals, drawers and the end-of-day report always read the primary."""
+    if not settings.read_database_url:
+        return primary
+    database = make_database(settings.effective_read_database_url)
+    try:
+        database.check_pragmas()
+        revisions.ensure_current(database)
+    except BaseException:
+        database.dispose()
+        raise
+    return database
+
+
 def make_services(settings: Settings, *, clock: Clock | None = None, database: Database | None = None,
                   check_schema: bool = True, box: SecretBox | None = None) -> Services:
     """Build the core. ``clock``, ``database`` and ``box`` are injected by tests and tools."""
     clock = clock or SystemClock()
     db = database or open_database(settings, check_schema=check_schema)
     live.install(db, clock)  # every write re-reads the acting person's staff row (auth/live.py)
+    read_db = open_read_database(settings, db)
     ledger = Ledger(clock)
     audit = AuditTrail(clock)
     box = box or SecretBox.from_home_lazily(settings)
@@ -226,7 +249,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     # for `teller training list` and the sign-in choice.
     training = TrainingService(db, clock, settings, audit, approvals=approvals, scenarios=load_scenarios(),
                                quiz=load_quiz())
-    return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
+    return Services(settings=settings, clock=clock, db=db, read_db=read_db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, staff_unlock=staff_unlock, staff_admin=staff_admin, consent_gate=consent_gate, consent=consent, customers=customers, wallets=wallets,
                     cash=cash, inflight=inflight, business_days=business_days, vault=vault, drawers=drawers,
@@ -244,7 +267,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                         db, clock, templates=templates, transports=notify_transports(settings),
                         enabled=settings.notify_send, max_attempts=settings.notify_max_attempts,
                         backoff_seconds=settings.notify_backoff_seconds, lease_seconds=settings.notify_lease_seconds)),
-                    printing=PrintService(settings), analytics=AnalyticsService(db, clock, settings),
+                    printing=PrintService(settings), analytics=AnalyticsService(read_db, clock, settings),
                     training=training)
 
 

@@ -247,3 +247,38 @@ def test_promote_picks_the_standby_holding_every_acknowledged_posting(pg_replica
     n = db2.execute("SELECT count(*) FROM journal_entry WHERE idempotency_key LIKE 'late-%'", dbname="bank")[0][0]
     assert n == 5
     cluster.wait_streaming(1, on=db2, timeout=30)  # db3, re-pointed at db2, catches up on the new timeline
+
+
+def test_reports_read_from_the_standby_postings_go_to_the_primary(pg_replica_set: Any, tmp_path: Path) -> None:
+    """``TELLER_READ_DATABASE_URL``: analytics (the promotion dashboard, ``teller report promotion``)
+    reads the hot standby; every write, and every other read, stays on the primary; unset, analytics
+    shares the primary's Database."""
+    from datetime import date
+
+    from teller_tui.auth.secretbox import SecretBox
+    from teller_tui.auth.staff import system_actor
+    from teller_tui.common.settings import load_settings
+    from teller_tui.services import make_services
+
+    cluster: PgReplicaSet = pg_replica_set(standbys=1)
+    cluster.primary.create_database("bank")
+    url = cluster.url("bank")
+    _books(url)
+    standby = cluster.nodes[1]
+    settings = load_settings(home=tmp_path, database_url=url, read_database_url=standby.url("bank"))
+    services = make_services(settings, box=SecretBox.ephemeral())
+    try:
+        assert services.read_db is not services.db
+        with services.read_db.read() as s:
+            assert s.execute(text("SELECT pg_is_in_recovery(), inet_server_port()")).one() == (True, standby.port)
+        with services.db.read() as s:
+            assert s.execute(text("SELECT pg_is_in_recovery()")).scalar_one() is False
+        report = services.analytics.promotion(system_actor(settings), date(2026, 11, 1), date(2026, 11, 30))
+        assert report is not None
+    finally:
+        services.close()
+    plain = make_services(load_settings(home=tmp_path, database_url=url), box=SecretBox.ephemeral())
+    try:
+        assert plain.read_db is plain.db
+    finally:
+        plain.close()
