@@ -233,9 +233,12 @@ def _terminal_main(argv: list[str]) -> int:  # pragma: no cover - runs in a chil
             src, dst = ("a", "b") if (worker + i) % 2 else ("b", "a")
             req = EntryRequest(key, "transfer", (Leg(ids[src], 1 + i % 97), Leg(ids[dst], -(1 + i % 97))), None,
                                f"T{worker}", "B001")
+            def post(session: Any, r: EntryRequest = req) -> object:
+                return ledger.post(session, r)
+
             while True:
                 try:
-                    db.write_retrying(lambda s, r=req: ledger.post(s, r))
+                    db.write_retrying(post)
                     break
                 except DatabaseUnavailable:
                     if os.path.exists(stop_path):

@@ -153,7 +153,7 @@ def repoint(standby: str, primary: str) -> None:
         current = conninfo_to_dict(str(conn.execute("SHOW primary_conninfo").fetchone()[0]))  # type: ignore[index]
         slot = str(conn.execute("SHOW primary_slot_name").fetchone()[0] or "")  # type: ignore[index]
         current.update({k: target[k] for k in ("host", "port", "hostaddr") if target.get(k)})
-        conn.execute(sql.SQL("ALTER SYSTEM SET primary_conninfo = {}").format(sql.Literal(make_conninfo(**current))))
+        conn.execute(sql.SQL("ALTER SYSTEM SET primary_conninfo = {}").format(sql.Literal(make_conninfo("", **current))))
         conn.execute("SELECT pg_reload_conf()")
     if slot:
         with _connect(primary) as conn:
@@ -241,5 +241,5 @@ def basebackup_argv(primary: str, data_dir: Path, *, name: str, tool: Path) -> l
     params = conninfo_to_dict(libpq_url(primary))
     params.pop("dbname", None)
     params["application_name"] = name
-    return [str(tool), "-D", str(data_dir), "-d", make_conninfo(**params), "-R", "-C", "-S", name,
+    return [str(tool), "-D", str(data_dir), "-d", make_conninfo("", **params), "-R", "-C", "-S", name,
             "-X", "stream", "--checkpoint=fast", "--no-password"]
