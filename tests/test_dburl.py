@@ -1,0 +1,38 @@
+"""Multi-host PostgreSQL URLs (issue 26): the libpq form people write becomes SQLAlchemy's
+multi-host form, which the psycopg dialect passes to libpq as ``host=a,b port=p,q``."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from teller_tui.common.dburl import normalize_database_url
+from teller_tui.common.masks import mask_url
+from teller_tui.common.settings import load_settings
+
+
+def test_several_hosts_move_into_the_query_and_reach_libpq() -> None:
+    raw = "postgresql://teller_app:p%40ss@db1:5432,db2:5433,db3/teller?target_session_attrs=read-write&sslmode=require"
+    url = make_url(normalize_database_url(raw))
+    assert url.drivername == "postgresql+psycopg" and url.database == "teller" and url.password == "p@ss"
+    assert url.query["host"] == ("db1:5432", "db2:5433", "db3")
+    assert url.query["target_session_attrs"] == "read-write" and url.query["sslmode"] == "require"
+    args = create_engine(url).dialect.create_connect_args(url)[1]
+    assert args["host"].split(",") == ["db1", "db2", "db3"] and args["target_session_attrs"] == "read-write"
+    assert "p@ss" not in mask_url(normalize_database_url(raw))
+
+
+def test_single_host_and_other_urls_are_unchanged_but_for_the_driver() -> None:
+    assert normalize_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_database_url("postgresql+psycopg://u@h:1/db?sslmode=require") == \
+        "postgresql+psycopg://u@h:1/db?sslmode=require"
+    assert normalize_database_url("sqlite:////srv/teller/teller.db") == "sqlite:////srv/teller/teller.db"
+    assert normalize_database_url("postgresql://u@a,b/db") == "postgresql+psycopg://u@/db?host=a&host=b"
+
+
+def test_settings_hand_out_the_normalized_url_and_the_read_url_falls_back(tmp_path: object) -> None:
+    s = load_settings(home=tmp_path, database_url="postgresql://u@a:1,b:2/db")
+    assert s.effective_database_url == "postgresql+psycopg://u@/db?host=a%3A1&host=b%3A2"
+    assert s.effective_read_database_url == s.effective_database_url
+    s = load_settings(home=tmp_path, database_url="postgresql://u@a/db", read_database_url="postgresql://r@c/db")
+    assert s.effective_read_database_url == "postgresql+psycopg://r@c/db"
