@@ -27,12 +27,17 @@ def test_single_host_and_other_urls_are_unchanged_but_for_the_driver() -> None:
     assert normalize_database_url("postgresql+psycopg://u@h:1/db?sslmode=require") == \
         "postgresql+psycopg://u@h:1/db?sslmode=require"
     assert normalize_database_url("sqlite:////srv/teller/teller.db") == "sqlite:////srv/teller/teller.db"
-    assert normalize_database_url("postgresql://u@a,b/db") == "postgresql+psycopg://u@/db?host=a&host=b"
+    # Several hosts and no choice made: a terminal lands on the one that takes writes.
+    assert normalize_database_url("postgresql://u@a,b/db") == \
+        "postgresql+psycopg://u@/db?host=a&host=b&target_session_attrs=read-write"
 
 
 def test_settings_hand_out_the_normalized_url_and_the_read_url_falls_back(tmp_path: object) -> None:
     s = load_settings(home=tmp_path, database_url="postgresql://u@a:1,b:2/db")
-    assert s.effective_database_url == "postgresql+psycopg://u@/db?host=a%3A1&host=b%3A2"
-    assert s.effective_read_database_url == s.effective_database_url
+    assert s.effective_database_url == "postgresql+psycopg://u@/db?host=a%3A1&host=b%3A2&target_session_attrs=read-write"
+    assert s.effective_read_database_url == s.effective_database_url  # unset: the reports read the primary
     s = load_settings(home=tmp_path, database_url="postgresql://u@a/db", read_database_url="postgresql://r@c/db")
     assert s.effective_read_database_url == "postgresql+psycopg://r@c/db"
+    # Every node listed: the reports read a standby while one is up, else the primary.
+    s = load_settings(home=tmp_path, database_url="postgresql://u@a/db", read_database_url="postgresql://r@a,b,c/db")
+    assert s.effective_read_database_url.endswith("&target_session_attrs=prefer-standby")

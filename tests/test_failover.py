@@ -196,6 +196,7 @@ def test_lost_standby_does_not_stop_posting_losing_both_does(pg_replica_set: Any
                               cluster.url("postgres").replace("postgresql+psycopg", "postgresql")],
                              capture_output=True, text=True, timeout=60, cwd=ROOT)
         assert out.returncode == 1 and "1 of 2 standbys streaming" in out.stderr, (out.stdout, out.stderr)
+        assert out.stdout.startswith(f"primary: 127.0.0.1:{cluster.primary.port} ")
         listed = [line.split()[0] for line in out.stdout.splitlines() if line.startswith("  ")]
         assert listed == ["db3"], out.stdout
 
@@ -265,7 +266,9 @@ def test_reports_read_from_the_standby_postings_go_to_the_primary(pg_replica_set
     url = cluster.url("bank")
     _books(url)
     standby = cluster.nodes[1]
-    settings = load_settings(home=tmp_path, database_url=url, read_database_url=standby.url("bank"))
+    # The read URL lists every node, primary first: prefer-standby (added for the read URL) picks the standby.
+    read_url = url.split("?")[0].replace("postgresql+psycopg", "postgresql")
+    settings = load_settings(home=tmp_path, database_url=url, read_database_url=read_url)
     services = make_services(settings, box=SecretBox.ephemeral())
     try:
         assert services.read_db is not services.db

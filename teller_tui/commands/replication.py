@@ -57,6 +57,7 @@ def register_replication(dsub: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def cmd_standby(args: argparse.Namespace) -> int:
+    import shlex
     import subprocess
 
     from teller_tui.common.masks import mask_url
@@ -69,7 +70,7 @@ def cmd_standby(args: argparse.Namespace) -> int:
                               code="pg_data_dir")
     argv = basebackup_argv(args.primary, args.data_dir, name=args.name, tool=find_pg_tool("pg_basebackup",
                                                                                           args.bindir))
-    print(clean_text(" ".join(mask_url(a) for a in argv)))
+    print(clean_text(shlex.join(mask_url(a) for a in argv)))
     if args.dry_run:
         return 0
     proc = subprocess.run(argv, check=False)
@@ -100,7 +101,7 @@ def cmd_replication(args: argparse.Namespace) -> int:
     from teller_tui.maintenance.replication import replication_status
 
     status = replication_status(args.primary)
-    print(f"primary: {status.url}")
+    print(f"primary: {clean_text(status.server)} (asked {status.url})")
     print(f"synchronous_standby_names: {clean_text(status.synchronous_standby_names) or '(none: asynchronous)'}"
           f"   synchronous_commit: {clean_text(status.synchronous_commit)}")
     for link in status.standbys:

@@ -20,9 +20,10 @@ from urllib.parse import quote
 __all__ = ["normalize_database_url"]
 
 
-def normalize_database_url(url: str) -> str:
-    """The driver prefix made explicit and a multi-host authority moved into the query string.
-    Any other URL is returned unchanged."""
+def normalize_database_url(url: str, *, target_session_attrs: str = "read-write") -> str:
+    """The driver prefix made explicit and a multi-host authority moved into the query string, with
+    ``target_session_attrs`` added when the URL does not choose (a terminal must land on the server that
+    takes writes; the read URL of the reports passes ``prefer-standby``). Any other URL is unchanged."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if not url.startswith("postgresql"):
@@ -35,6 +36,8 @@ def normalize_database_url(url: str) -> str:
     hosts = [h.strip() for h in hostlist.split(",") if h.strip()]
     path, qmark, query = tail.partition("?")
     extra = "&".join("host=" + quote(h, safe="") for h in hosts)
+    if "target_session_attrs=" not in query:
+        extra += "&target_session_attrs=" + target_session_attrs
     query = f"{extra}&{query}" if query else extra
     return f"{scheme}://{userinfo}{at}/{path if slash else ''}?{query}"
 

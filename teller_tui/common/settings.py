@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     def effective_read_database_url(self) -> str:
         """Where analytics and reports read: ``TELLER_READ_DATABASE_URL`` if set, else the main database."""
         if self.read_database_url:
-            return normalize_database_url(self.read_database_url)
+            return normalize_database_url(self.read_database_url, target_session_attrs="prefer-standby")
         return self.effective_database_url
 
     @property

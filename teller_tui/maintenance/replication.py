@@ -172,6 +172,7 @@ class StandbyLink:
 @dataclass(frozen=True, slots=True)
 class ReplicationStatus:
     url: str
+    server: str  #: host:port of the server that answered (the primary, with a multi-host URL)
     synchronous_standby_names: str
     synchronous_commit: str
     standbys: tuple[StandbyLink, ...]
@@ -207,13 +208,15 @@ def replication_status(primary: str) -> ReplicationStatus:
     with _connect(primary) as conn:
         if conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,):
             raise Conflict(f"{mask_url(primary)} is a standby; ask the primary.", code="pg_standby")
+        where = conn.execute("SELECT coalesce(host(inet_server_addr()), 'local socket') || ':' || "
+                             "current_setting('port')").fetchone()
         names = str(conn.execute("SHOW synchronous_standby_names").fetchone()[0])  # type: ignore[index]
         commit = str(conn.execute("SHOW synchronous_commit").fetchone()[0])  # type: ignore[index]
         rows = conn.execute("SELECT application_name, state, sync_state, "
                             "extract(epoch FROM replay_lag) * 1000 FROM pg_stat_replication "
                             "ORDER BY application_name").fetchall()
     links = tuple(StandbyLink(str(r[0]), str(r[1]), str(r[2]), None if r[3] is None else float(r[3])) for r in rows)
-    return ReplicationStatus(mask_url(primary), names, commit, links)
+    return ReplicationStatus(mask_url(primary), str(where[0]) if where else "?", names, commit, links)
 
 
 def find_pg_tool(name: str, bindir: Path | None = None) -> Path:
