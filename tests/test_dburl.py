@@ -41,3 +41,30 @@ def test_settings_hand_out_the_normalized_url_and_the_read_url_falls_back(tmp_pa
     # Every node listed: the reports read a standby while one is up, else the primary.
     s = load_settings(home=tmp_path, database_url="postgresql://u@a/db", read_database_url="postgresql://r@a,b,c/db")
     assert s.effective_read_database_url.endswith("&target_session_attrs=prefer-standby")
+
+
+def test_a_connect_timeout_in_the_url_wins_over_the_engine_default() -> None:
+    """Each listed host that does not answer costs connect_timeout: the URL may shorten it."""
+    import pytest
+    from sqlalchemy import event
+
+    from teller_tui.db.engine import make_database
+
+    seen: list[dict[str, object]] = []
+
+    class Stop(Exception):
+        pass
+
+    for url, want in (("postgresql://u@a:1,b:2/db?connect_timeout=2", 2), ("postgresql://u@a:1,b:2/db", 5)):
+        db = make_database(url)
+
+        def capture(dialect: object, rec: object, cargs: object, cparams: dict[str, object]) -> None:
+            seen.append(dict(cparams))
+            raise Stop
+
+        event.listen(db.write_engine, "do_connect", capture)
+        with pytest.raises(Stop):
+            db.write_engine.connect()
+        assert seen[-1]["connect_timeout"] == want and seen[-1]["host"] == "a,b"
+        assert seen[-1]["target_session_attrs"] == "read-write"
+        db.dispose()

@@ -117,10 +117,10 @@ class Database:
             self.path = None
             self.write_engine = create_engine(
                 self.url, pool_pre_ping=True, pool_size=pool_size, isolation_level="READ COMMITTED",
-                # TCP keepalives notice a silently dropped network in ~1 min instead of hours.
-                connect_args={"connect_timeout": 5, "application_name": "teller", "keepalives": 1,
-                              "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
-                              "options": PG_SESSION_OPTIONS},
+                # Keepalives notice a dropped network in ~1 min, not hours; the URL's connect_timeout wins.
+                connect_args={"connect_timeout": int(str(self.url.query.get("connect_timeout") or 5)),
+                              "application_name": "teller", "keepalives": 1, "keepalives_idle": 30,
+                              "keepalives_interval": 10, "keepalives_count": 3, "options": PG_SESSION_OPTIONS},
             )
             # read(): one consistent snapshot, as SQLite's read transaction gives (READ
             # COMMITTED would take a new snapshot per statement).
