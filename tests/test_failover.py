@@ -189,8 +189,11 @@ def test_lost_standby_does_not_stop_posting_losing_both_does(pg_replica_set: Any
         times = [post(f"one-lost-{i}") for i in range(20)]
         assert max(times) < 2.0, times  # the quorum holds: no COMMIT waits for the lost standby
         _wait(lambda: replication_status(cluster.primary.conninfo()).confirming == 1, 10, "db2 to drop out")
-        problems = replication_status(cluster.primary.conninfo()).problems()
+        lost = replication_status(cluster.primary.conninfo())
+        problems = lost.problems()
         assert len(problems) == 1 and "one more loss stops postings" in problems[0], problems
+        assert [n for n, _mib in lost.idle_slots] == ["db2"]  # its slot keeps WAL for it ...
+        assert "slot db2 is unused" in lost.problems(max_idle_slot_mib=0)[-1]  # ... and says so past the limit
         # What the host's alerting runs (cron): exit 1 and the problem on standard error.
         out = subprocess.run([sys.executable, "-m", "teller_tui.cli", "db", "replication", "--check", "--primary",
                               cluster.url("postgres").replace("postgresql+psycopg", "postgresql")],
@@ -198,7 +201,7 @@ def test_lost_standby_does_not_stop_posting_losing_both_does(pg_replica_set: Any
         assert out.returncode == 1 and "1 of 2 standbys streaming" in out.stderr, (out.stdout, out.stderr)
         assert out.stdout.startswith(f"primary: 127.0.0.1:{cluster.primary.port} ")
         listed = [line.split()[0] for line in out.stdout.splitlines() if line.startswith("  ")]
-        assert listed == ["db3"], out.stdout
+        assert listed == ["db3", "slot"] and "slot db2 unused" in out.stdout, out.stdout
 
         # Negative control: the commit really is synchronous. With both standbys gone it waits.
         db3.kill()

@@ -107,6 +107,8 @@ def cmd_replication(args: argparse.Namespace) -> int:
     for link in status.standbys:
         lag = "—" if link.replay_lag_ms is None else f"{link.replay_lag_ms:.0f} ms"
         print(f"  {clean_text(link.name):<12} {clean_text(link.state):<10} {clean_text(link.sync_state):<8} lag {lag}")
+    for name, mib in status.idle_slots:
+        print(f"  slot {clean_text(name)} unused, keeping {mib:,.1f} MiB of WAL")
     problems = status.problems(args.standbys)
     if not problems:
         print(f"ok: {status.confirming} synchronous standby(s) streaming, quorum {status.quorum}")

@@ -176,6 +176,8 @@ class ReplicationStatus:
     synchronous_standby_names: str
     synchronous_commit: str
     standbys: tuple[StandbyLink, ...]
+    #: Replication slots no standby is using, and the WAL (MiB) each keeps on the primary's disk.
+    idle_slots: tuple[tuple[str, float], ...] = ()
 
     @property
     def quorum(self) -> int:
@@ -190,7 +192,7 @@ class ReplicationStatus:
     def confirming(self) -> int:
         return sum(1 for s in self.standbys if s.state == "streaming" and s.sync_state in ("sync", "quorum"))
 
-    def problems(self, want_standbys: int = 2) -> list[str]:
+    def problems(self, want_standbys: int = 2, max_idle_slot_mib: float = 1024) -> list[str]:
         """What the host's alerting should hear: empty when postings are protected as designed."""
         out: list[str] = []
         if self.quorum == 0 or self.synchronous_commit in ("off", "local"):
@@ -201,6 +203,10 @@ class ReplicationStatus:
         elif self.confirming < want_standbys:
             out.append(f"{self.confirming} of {want_standbys} standbys streaming: one more loss stops postings; "
                        "rebuild the lost one (`teller db standby`)")
+        for name, mib in self.idle_slots:
+            if mib >= max_idle_slot_mib:
+                out.append(f"replication slot {name} is unused and keeps {mib:,.0f} MiB of WAL on the primary: "
+                           f"rebuild standby {name} or drop the slot (SELECT pg_drop_replication_slot('{name}'))")
         return out
 
 
@@ -215,8 +221,11 @@ def replication_status(primary: str) -> ReplicationStatus:
         rows = conn.execute("SELECT application_name, state, sync_state, "
                             "extract(epoch FROM replay_lag) * 1000 FROM pg_stat_replication "
                             "ORDER BY application_name").fetchall()
+        slots = conn.execute("SELECT slot_name, coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0) "
+                             "/ 1048576.0 FROM pg_replication_slots WHERE NOT active ORDER BY slot_name").fetchall()
     links = tuple(StandbyLink(str(r[0]), str(r[1]), str(r[2]), None if r[3] is None else float(r[3])) for r in rows)
-    return ReplicationStatus(mask_url(primary), str(where[0]) if where else "?", names, commit, links)
+    return ReplicationStatus(mask_url(primary), str(where[0]) if where else "?", names, commit, links,
+                             tuple((str(n), float(m)) for n, m in slots))
 
 
 def find_pg_tool(name: str, bindir: Path | None = None) -> Path:
