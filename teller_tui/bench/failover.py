@@ -72,9 +72,12 @@ def _terminals(url: str, ids: dict[str, int], n: int, work: Path, tag: str) -> t
     stop = work / f"stop-{tag}"
     files = [work / f"acks-{tag}-{i}.jsonl" for i in range(n)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    procs = [subprocess.Popen([sys.executable, "-m", "teller_tui.bench.failover", url, str(i), str(files[i]),
-                               str(stop), json.dumps(ids)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) for i in range(n)]
+    procs = []
+    for i in range(n):
+        with open(work / f"stderr-{tag}-{i}.txt", "wb") as err:  # a terminal that died says why
+            procs.append(subprocess.Popen([sys.executable, "-m", "teller_tui.bench.failover", url, str(i),
+                                           str(files[i]), str(stop), json.dumps(ids)], env=env,
+                                          stdout=subprocess.DEVNULL, stderr=err))
     return procs, files, stop
 
 
@@ -89,12 +92,18 @@ def _acks(files: list[Path]) -> list[list[float]]:
     return out
 
 
-def _wait(cond: Callable[[], bool], timeout: float) -> None:
+def _wait(cond: Callable[[], bool], timeout: float, what: str, logs: Callable[[], str] = lambda: "") -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
-            raise TimeoutError("the terminals did not post in time")
+            raise TimeoutError(f"no {what} within {timeout:.0f} s {logs()}".strip())
         time.sleep(0.02)
+
+
+def _why(work: Path, tag: str, cluster: Any) -> str:
+    errs = [p.read_text(errors="replace")[-600:] for p in sorted(work.glob(f"stderr-{tag}-*.txt"))]
+    logs = [f"{getattr(n, 'name', 'db1')}: {n.log_tail(5)}" for n in cluster.nodes]
+    return " | ".join([e for e in errs if e.strip()] + logs)
 
 
 def _finish(procs: list[subprocess.Popen[bytes]], stop: Path) -> None:
@@ -126,7 +135,7 @@ def _round(pgserver: Any, ctx: Context, work: Path) -> dict[str, float]:
         url = single.url("bank")
         procs, files, stop = _terminals(url, _books(url), terminals, work, "single")
         try:
-            _wait(lambda: all(_acks(files)), 120)
+            _wait(lambda: all(_acks(files)), 120, "first posting on one server")
             t0 = time.time()
             time.sleep(window)
             result["single"] = _rate(_acks(files), t0, time.time())
@@ -141,7 +150,7 @@ def _round(pgserver: Any, ctx: Context, work: Path) -> dict[str, float]:
         url = cluster.url("bank")
         procs, files, stop = _terminals(url, _books(url), terminals, work, "sync")
         try:
-            _wait(lambda: all(_acks(files)), 120)
+            _wait(lambda: all(_acks(files)), 120, "first posting on the replica set")
             t0 = time.time()
             time.sleep(window)
             t_kill = time.time()
@@ -149,7 +158,8 @@ def _round(pgserver: Any, ctx: Context, work: Path) -> dict[str, float]:
             pgserver.kill_server(cluster.primary)
             promoted = promote([s.conninfo() for s in cluster.nodes[1:]], fence=[cluster.primary.conninfo()])
             t_promoted = time.time()
-            _wait(lambda: all(any(t > t_kill for t in ts) for ts in _acks(files)), 120)
+            _wait(lambda: all(any(t > t_kill for t in ts) for ts in _acks(files)), 120,
+                  "posting after the failover", lambda: _why(work, "sync", cluster))
             firsts = [min(t for t in ts if t > t_kill) for ts in _acks(files)]
             result.update(promote_s=promoted.seconds, promoted_s=t_promoted - t_kill, first_s=min(firsts) - t_kill,
                           all_s=max(firsts) - t_kill)

@@ -152,13 +152,13 @@ def repoint(standby: str, primary: str) -> None:
     with _connect(standby) as conn:
         current = conninfo_to_dict(str(conn.execute("SHOW primary_conninfo").fetchone()[0]))  # type: ignore[index]
         slot = str(conn.execute("SHOW primary_slot_name").fetchone()[0] or "")  # type: ignore[index]
+        if slot:  # the slot first: a standby that connects before it exists is refused and retries later
+            with _connect(primary) as pconn:
+                pconn.execute("SELECT pg_create_physical_replication_slot(%s, true) WHERE NOT EXISTS "
+                              "(SELECT 1 FROM pg_replication_slots WHERE slot_name = %s)", (slot, slot))
         current.update({k: target[k] for k in ("host", "port", "hostaddr") if target.get(k)})
         conn.execute(sql.SQL("ALTER SYSTEM SET primary_conninfo = {}").format(sql.Literal(make_conninfo("", **current))))
         conn.execute("SELECT pg_reload_conf()")
-    if slot:
-        with _connect(primary) as conn:
-            conn.execute("SELECT pg_create_physical_replication_slot(%s, true) WHERE NOT EXISTS "
-                         "(SELECT 1 FROM pg_replication_slots WHERE slot_name = %s)", (slot, slot))
 
 
 @dataclass(frozen=True, slots=True)
