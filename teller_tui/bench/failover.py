@@ -192,7 +192,9 @@ def run(ctx: Context) -> list[Row]:
             ctx.status(f"failover round {i + 1}/{ctx.opts.failover_rounds}: 3 durable servers, "
                        f"{ctx.opts.failover_terminals} terminals")
             try:
-                rounds.append(_round(pgserver, ctx, Path(tmp)))
+                work = Path(tmp) / f"round{i + 1}"  # fresh files each round (acks are appended, stop files kept)
+                work.mkdir()
+                rounds.append(_round(pgserver, ctx, work))
             except pgserver.PgUnavailable as exc:
                 return [Row(NAME, "failover", "—", verdict="SKIP", detail=exc.reason)]
 
