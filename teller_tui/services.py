@@ -163,20 +163,14 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
 
 def open_read_database(settings: Settings, primary: Database) -> Database:
     """The database analytics reads: ``TELLER_READ_DATABASE_URL`` (a PostgreSQL hot standby, which a
-    promotion report's long scan then spares the primary), else ``primary`` itself. Not checked
-    writable (a standby never is); its schema must match the program's as the primary's does.
-    A standby replays a moment behind the primary, so only reports that may lag read there —
-    approvals, drawers and the end-of-day report always read the primary."""
+    promotion report's long scan then spares the primary), else ``primary`` itself. Nothing is
+    connected or checked here: a standby that is down must not stop a terminal from starting (only
+    the reports wait for it; list every host and ``prefer-standby`` falls back to the primary), and
+    its schema is the primary's, replayed. A standby replays a moment behind the primary, so only
+    reports that may lag read there — approvals, drawers and the end-of-day report read the primary."""
     if not settings.read_database_url:
         return primary
-    database = make_database(settings.effective_read_database_url)
-    try:
-        database.check_pragmas()
-        revisions.ensure_current(database)
-    except BaseException:
-        database.dispose()
-        raise
-    return database
+    return make_database(settings.effective_read_database_url, pool_size=2)
 
 
 def make_services(settings: Settings, *, clock: Clock | None = None, database: Database | None = None,

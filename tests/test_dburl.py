@@ -68,3 +68,11 @@ def test_a_connect_timeout_in_the_url_wins_over_the_engine_default() -> None:
         assert seen[-1]["connect_timeout"] == want and seen[-1]["host"] == "a,b"
         assert seen[-1]["target_session_attrs"] == "read-write"
         db.dispose()
+
+
+def test_training_never_reads_the_live_standby(tmp_path: object) -> None:
+    from pathlib import Path
+
+    live = load_settings(home=tmp_path, database_url="postgresql://u@a/live", read_database_url="postgresql://u@b/live")
+    training = live.as_training(Path(str(tmp_path)) / "training", "postgresql://u@a/training")
+    assert training.effective_read_database_url == training.effective_database_url == "postgresql+psycopg://u@a/training"

@@ -32,7 +32,7 @@ from teller_tui.db import schema
 from teller_tui.db.engine import make_database
 from teller_tui.ledger import AccountKind, EntryRequest, Leg, Ledger, trial_balance
 from teller_tui.ledger.verify import verify_ledger
-from teller_tui.common.errors import Conflict
+from teller_tui.common.errors import Conflict, DatabaseUnavailable
 from teller_tui.maintenance.replication import promote, replication_status
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -288,3 +288,13 @@ def test_reports_read_from_the_standby_postings_go_to_the_primary(pg_replica_set
         assert plain.read_db is plain.db
     finally:
         plain.close()
+    # A report standby that is down does not stop the terminal from starting; only the report waits.
+    down = load_settings(home=tmp_path, database_url=url, read_database_url="postgresql://postgres@127.0.0.1:1/bank")
+    services = make_services(down, box=SecretBox.ephemeral())
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            services.analytics.promotion(system_actor(down), date(2026, 11, 1), date(2026, 11, 30))
+        with services.db.read() as s:
+            assert s.execute(text("SELECT count(*) FROM journal_entry")).scalar_one() >= 1
+    finally:
+        services.close()

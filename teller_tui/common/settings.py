@@ -142,7 +142,7 @@ class Settings(BaseSettings):
 
     def as_training(self, home: Path, database_url: str) -> Settings:
         """A copy pointing at the training home and database, marked as training."""
-        copy = self.model_copy(update={"home": home, "database_url": database_url})
+        copy = self.model_copy(update={"home": home, "database_url": database_url, "read_database_url": ""})
         copy._training = True
         return copy
 
