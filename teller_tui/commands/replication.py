@@ -90,7 +90,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
     for url in result.repointed:
         print(f"  {url} now follows it")
     for url in result.skipped:
-        print(f"  {url} could not be reached: rebuild it with `teller db standby`", file=sys.stderr)
+        print(f"  {url} could not be reached or re-pointed: rebuild it with `teller db standby`", file=sys.stderr)
     print("Terminals reconnect by themselves (multi-host TELLER_DATABASE_URL). Rebuild the old primary as a "
           "standby (`teller db standby`) to get the two-standby quorum back.")
     return 0

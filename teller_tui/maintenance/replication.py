@@ -105,7 +105,7 @@ class PromoteResult:
     position: int
     seconds: float
     repointed: tuple[str, ...] = ()
-    skipped: tuple[str, ...] = ()  #: candidates that could not be reached (rebuild them)
+    skipped: tuple[str, ...] = ()  #: standbys that could not be reached or re-pointed (rebuild them)
     states: tuple[NodeState, ...] = field(default=())
 
 
@@ -137,12 +137,16 @@ def promote(standbys: Sequence[str], *, fence: Sequence[str] = (), wait_seconds:
         if not row or not row[0]:
             raise Conflict(f"{best.url} did not finish promoting within {wait_seconds} s.", code="pg_promote")
     repointed: list[str] = []
+    skipped = [s.url for s in states if not s.reachable]
     for other, st in candidates:
         if other != url:
-            repoint(other, url)
-            repointed.append(st.url)
-    skipped = tuple(s.url for s in states if not s.reachable)
-    return PromoteResult(best.url, best.position, time.monotonic() - t0, tuple(repointed), skipped, tuple(states))
+            try:  # the promotion is done: a standby that cannot be re-pointed is reported, not fatal
+                repoint(other, url)
+                repointed.append(st.url)
+            except psycopg.Error:
+                skipped.append(st.url)
+    return PromoteResult(best.url, best.position, time.monotonic() - t0, tuple(repointed), tuple(skipped),
+                         tuple(states))
 
 
 def repoint(standby: str, primary: str) -> None:
