@@ -87,6 +87,8 @@ class Services:
     settings: Settings
     clock: Clock
     db: Database
+    #: Where analytics reads (TELLER_READ_DATABASE_URL: a hot standby); the same object as ``db`` when unset.
+    read_db: Database
     ledger: Ledger
     audit: AuditTrail
     box: SecretBox
@@ -142,6 +144,8 @@ class Services:
     training: TrainingService
 
     def close(self) -> None:
+        if self.read_db is not self.db:
+            self.read_db.dispose()
         self.db.dispose()
 
 
@@ -162,12 +166,25 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
     return database
 
 
+def open_read_database(settings: Settings, primary: Database) -> Database:
+    """The database analytics reads: ``TELLER_READ_DATABASE_URL`` (a PostgreSQL hot standby, which a
+    promotion report's long scan then spares the primary), else ``primary`` itself. Nothing is
+    connected or checked here: a standby that is down must not stop a terminal from starting (only
+    the reports wait for it; list every host and ``prefer-standby`` falls back to the primary), and
+    its schema is the primary's, replayed. A standby replays a moment behind the primary, so only
+    reports that may lag read there — approvals, drawers and the end-of-day report read the primary."""
+    if not settings.read_database_url:
+        return primary
+    return make_database(settings.effective_read_database_url, pool_size=2)
+
+
 def make_services(settings: Settings, *, clock: Clock | None = None, database: Database | None = None,
                   check_schema: bool = True, box: SecretBox | None = None) -> Services:
     """Build the core. ``clock``, ``database`` and ``box`` are injected by tests and tools."""
     clock = clock or SystemClock()
     db = database or open_database(settings, check_schema=check_schema)
     live.install(db, clock)  # every write re-reads the acting person's staff row (auth/live.py)
+    read_db = open_read_database(settings, db)
     ledger = Ledger(clock)
     audit = AuditTrail(clock)
     box = box or SecretBox.from_home_lazily(settings)
@@ -232,7 +249,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
     # for `teller training list` and the sign-in choice.
     training = TrainingService(db, clock, settings, audit, approvals=approvals, scenarios=load_scenarios(),
                                quiz=load_quiz())
-    return Services(settings=settings, clock=clock, db=db, ledger=ledger, audit=audit, box=box, tiers=tiers,
+    return Services(settings=settings, clock=clock, db=db, read_db=read_db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, staff_unlock=staff_unlock, staff_admin=staff_admin, consent_gate=consent_gate, consent=consent,
                     credentials=CustomerCredentials(db, clock, audit, outbox=outbox), customers=customers, wallets=wallets,
@@ -254,7 +271,7 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                         enabled=settings.notify_send, max_attempts=settings.notify_max_attempts,
                         backoff_seconds=settings.notify_backoff_seconds, lease_seconds=settings.notify_lease_seconds)),
                     printing=PrintService(settings),
-                    analytics=AnalyticsService(db, clock, settings, TrainingResults(settings)),
+                    analytics=AnalyticsService(read_db, clock, settings, TrainingResults(settings)),
                     training=training)
 
 

@@ -12,6 +12,7 @@ import pytest
 from pgserver import (  # noqa: F401  (pytest fixtures; tests/pgserver.py)
     mark_postgres_items,
     pg_database,
+    pg_replica_set,
     pg_server,
     pg_server_factory,
     pg_url,

@@ -76,6 +76,10 @@ __all__ = [
     "pg_database",
     "pg_url",
     "mark_postgres_items",
+    "PgStandby",
+    "PgReplicaSet",
+    "kill_server",
+    "pg_replica_set",
 ]
 
 Policy = Literal["required", "auto", "off"]
@@ -770,6 +774,113 @@ class PgServer(_PgBase):
             _unregister_atexit(self)
 
 
+class PgStandby(PgServer):
+    """A hot standby of ``primary``, cloned with the ``pg_basebackup`` command ``teller db standby``
+    runs (:func:`teller_tui.maintenance.replication.basebackup_argv`: ``-R -C -S NAME -X stream``),
+    named ``name`` (its application_name and replication slot). Same settings as the primary."""
+
+    def __init__(self, primary: PgServer, name: str) -> None:
+        super().__init__(durable=primary.durable, superuser=primary.user, max_connections=primary.max_connections,
+                         settings=primary.extra_settings, bindir=primary._bindir, parent_dir=primary._parent_dir,
+                         keep=primary.keep)
+        self.primary = primary
+        self.name = _check_ident(name)
+        self.password = primary.password
+
+    def _initdb(self) -> None:  # the clone replaces initdb
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from teller_tui.maintenance.replication import basebackup_argv
+
+        assert self.base_dir is not None
+        argv = basebackup_argv(self.primary.conninfo(), self.data_dir, name=self.name,
+                               tool=self.bindir / "pg_basebackup")
+        proc = subprocess.run(argv, capture_output=True, text=True, env=self._env(), cwd=self.base_dir,
+                              check=False, stdin=subprocess.DEVNULL, **self._user_kwargs())
+        if proc.returncode != 0:
+            raise PgUnavailable(f"pg_basebackup failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster and every backend at once (the host is lost; no shutdown)."""
+        kill_server(self)
+
+    def relaunch(self) -> None:
+        """Start again on the same port and data directory (after :meth:`kill`)."""
+        self._launch(retries=1)
+
+
+def kill_server(server: PgServer) -> None:
+    """SIGKILL the whole process group of a server we started (postmaster and backends alike)."""
+    proc = server.proc
+    if proc is None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+    server.proc = None
+
+
+class PgReplicaSet:
+    """A primary and ``standbys`` hot standbys on loopback, with synchronous commit over a quorum:
+    ``synchronous_standby_names = 'ANY 1 (db1, db2, db3)'`` on every node (the README's topology;
+    a COMMIT returns once one standby has flushed it). fsync stays off (a process kill, not a
+    power cut, is what these tests do) but ``synchronous_commit`` is on and full-page writes on.
+
+    ``nodes[0]`` is the first primary; :meth:`url` lists every node (libpq multi-host form with
+    ``target_session_attrs=read-write``), as a terminal's TELLER_DATABASE_URL does."""
+
+    def __init__(self, standbys: int = 2, *, quorum: int = 1, settings: Mapping[str, str | int] | None = None,
+                 durable: bool = False) -> None:
+        self.names = [f"db{i + 1}" for i in range(standbys + 1)]
+        base = {"synchronous_standby_names": f"ANY {quorum} ({', '.join(self.names)})",
+                "synchronous_commit": "on", "full_page_writes": "on", "wal_retrieve_retry_interval": "500ms",
+                "hot_standby_feedback": "on", "wal_receiver_status_interval": "1s"}
+        base.update({k: str(v) for k, v in (settings or {}).items()})
+        self.settings = base
+        self.durable = durable
+        self.nodes: list[PgServer] = []
+
+    def start(self) -> PgReplicaSet:
+        primary = PgServer(durable=self.durable, settings=self.settings)
+        self.nodes.append(primary)
+        primary.start()
+        for name in self.names[1:]:
+            standby = PgStandby(primary, name)
+            self.nodes.append(standby)
+            standby.start()
+        self.wait_streaming(len(self.names) - 1)
+        return self
+
+    @property
+    def primary(self) -> PgServer:
+        return self.nodes[0]
+
+    def url(self, dbname: str, *, user: str | None = None, password: str | None = None) -> str:
+        auth = quote(user or self.primary.user, safe="")
+        pw = password if password is not None else (self.primary.password if user is None else None)
+        if pw is not None:
+            auth += ":" + quote(pw, safe="")
+        hosts = ",".join(f"{n.host}:{n.port}" for n in self.nodes)
+        return f"postgresql+psycopg://{auth}@{hosts}/{dbname}?target_session_attrs=read-write"
+
+    def wait_streaming(self, count: int, *, on: PgServer | None = None, timeout: float = 60.0) -> None:
+        """Until ``count`` standbys stream synchronously (sync or quorum) from ``on`` (default: nodes[0])."""
+        server = on or self.primary
+        deadline = time.monotonic() + timeout
+        rows: list[tuple[Any, ...]] = []
+        while time.monotonic() < deadline:
+            rows = server.execute("SELECT application_name, state, sync_state FROM pg_stat_replication")
+            if sum(1 for r in rows if r[1] == "streaming" and r[2] in ("sync", "quorum")) >= count:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{count} synchronous standbys not streaming after {timeout:.0f}s: {rows}")
+
+    def stop(self) -> None:
+        for node in reversed(self.nodes):
+            node.stop()
+
+
 # --------------------------------------------------------------------------- atexit
 
 _LIVE: list[PgServer] = []
@@ -836,7 +947,7 @@ def stop_session_server() -> None:
 
 # --------------------------------------------------------------------------- fixtures
 
-PG_FIXTURES = frozenset({"pg_server", "pg_server_factory", "pg_database", "pg_url"})
+PG_FIXTURES = frozenset({"pg_server", "pg_server_factory", "pg_database", "pg_url", "pg_replica_set"})
 
 
 def mark_postgres_items(items: list[pytest.Item]) -> None:
@@ -897,3 +1008,26 @@ def pg_database(pg_server: _PgBase) -> Iterator[str]:
 def pg_url(pg_server: _PgBase, pg_database: str) -> str:
     """SQLAlchemy URL of this test's fresh database."""
     return pg_server.url(pg_database)
+
+
+@pytest.fixture
+def pg_replica_set() -> Iterator[Callable[..., PgReplicaSet]]:
+    """Start a private :class:`PgReplicaSet` (primary + standbys, synchronous quorum) for one test;
+    every node is stopped and deleted at teardown."""
+    policy = pg_policy()
+    started: list[PgReplicaSet] = []
+
+    def make(**kwargs: Any) -> PgReplicaSet:
+        if policy == "off":
+            pytest.skip("PostgreSQL tests are off (TELLER_TEST_PG=off)")
+        cluster = PgReplicaSet(**kwargs)
+        started.append(cluster)
+        try:
+            return cluster.start()
+        except PgUnavailable as exc:
+            apply_policy(exc, policy)
+            raise  # unreachable
+
+    yield make
+    for cluster in started:
+        cluster.stop()

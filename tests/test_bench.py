@@ -31,6 +31,10 @@ EXPECTED = {
                "  check A ledger/audit"],
     "totals": ["trial balance", "home-screen totals"],
 }
+#: PostgreSQL figures: their rows, unless the table says why they were skipped.
+EXPECTED_PG = {
+    "failover": ["failover: primary SIGKILLed", "terminals posting again", "postings/s, ", "postings/s after"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +65,14 @@ def test_postgres_rows_run_or_say_why_they_are_skipped(report: Report) -> None:
     else:
         figures = " ".join(r.figure for r in pg)
         assert "PostgreSQL" in figures and "lock errors" in figures
+    for name, wanted in EXPECTED_PG.items():
+        mine = [r for r in report.rows if r.name == name]
+        assert mine, name
+        if mine[0].verdict == "SKIP":
+            assert mine[0].detail
+            continue
+        for prefix in wanted:
+            assert any(prefix in r.figure for r in mine), (name, prefix, [r.figure for r in mine])
 
 
 def test_the_loader_keeps_the_ledger_verifiable_and_no_lock_errors(report: Report) -> None:

@@ -116,7 +116,7 @@ ADMINS = (A, SYS)
 #: Fields of Services that are building blocks, not services called on anyone's behalf: their
 #: methods take an open Session (ledger, audit) or hold no data about anyone.
 INFRASTRUCTURE: frozenset[str] = frozenset({
-    "settings", "clock", "db", "ledger", "audit", "box", "tiers", "policy", "teller_limits", "kiosk_limits",
+    "settings", "clock", "db", "read_db", "ledger", "audit", "box", "tiers", "policy", "teller_limits", "kiosk_limits",
     "service_levels", "risk_rules", "watchlist", "outbox", "consent_gate",
     "printing",  # sends text it is given to this terminal's printer: no data of its own, no database
 })

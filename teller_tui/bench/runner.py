@@ -46,6 +46,10 @@ class Options:
     keystroke_rounds: int = 2  # texts typed per category in the keystroke harness
     ledger_customers: int = 10_000  # wallets the 10M-posting ledger is spread over
     pg_customers: int = 20_000
+    failover_rounds: int = 3  # fresh primary + 2 standbys per round (failover figure)
+    failover_terminals: int = 4
+    failover_window: float = 5.0  # seconds of posting measured before the kill and after the failover
+    failover_durable: bool = True  # fsync on (off only for the tests' toy run)
     pg_scale: float = 0.5  # PostgreSQL concurrency sizes relative to SQLite's (keeps the full run near 15 min)
     only: tuple[str, ...] = ()
     quick: bool = False
@@ -61,7 +65,7 @@ class Options:
     def quick_run(cls, **kw: Any) -> Options:
         base = cls(customers=100_000, postings=1_000_000, processes=16, per_process=60, single=960, cash_ins=150,
                    raw_postings=1000, lookups=60, startup_runs=3, keystroke_rounds=1, ledger_customers=2_000,
-                   pg_customers=5_000, quick=True)
+                   pg_customers=5_000, failover_rounds=2, failover_window=3.0, quick=True)
         return replace(base, **kw)
 
     @classmethod
@@ -69,7 +73,9 @@ class Options:
         """For the tests: every figure at toy sizes (figures mean nothing, the table must be whole)."""
         base = cls(customers=200, postings=2_000, processes=2, per_process=20, single=40, cash_ins=10,
                    raw_postings=20, lookups=5, startup_runs=1, keystroke_rounds=1, ledger_customers=50,
-                   pg_customers=50, quick=True, progress=False)
+                   pg_customers=50, failover_rounds=1, failover_terminals=2, failover_window=1.0, failover_durable=False,
+                   quick=True,
+                   progress=False)
         return replace(base, **kw)
 
     def selected(self) -> list[str]:

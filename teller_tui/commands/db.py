@@ -1,4 +1,5 @@
-"""``teller db upgrade|status|grant``."""
+"""``teller db upgrade|status|grant`` (backup/restore: commands.maintenance; standby/promote/replication:
+commands.replication)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("db", help="database schema: upgrade, status")
+    p = sub.add_parser("db", help="database schema, roles, backups and standbys")
     dsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = dsub.add_parser("upgrade", help="apply every pending migration")
     up.set_defaults(func=cmd_upgrade)
@@ -34,6 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from teller_tui.commands.maintenance import register_db_actions  # light: imports nothing of the core
 
     register_db_actions(dsub)
+    from teller_tui.commands.replication import register_replication  # light: imports nothing of the core
+
+    register_replication(dsub)
 
 
 def cmd_upgrade(args: argparse.Namespace) -> int:

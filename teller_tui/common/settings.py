@@ -16,6 +16,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from teller_tui.common.dburl import normalize_database_url
 from teller_tui.common.printing.config import PrinterSpec, TerminalPrinters
 
 # The defaults, the home directory and the locale spelling are shared with the pydantic-free
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
 
     home: Path = Field(default_factory=default_home, description="Data directory (database, keys, receipts)")
     database_url: str = Field("", description="SQLAlchemy URL; default sqlite file under home")
+    read_database_url: str = Field("", description="PostgreSQL standby the dashboards and reports read from "
+                                   "(hot standby); empty: they read from the primary")
     training_database_url: str = Field("", description="Training mode's own database (required on PostgreSQL); "
                                                        "default sqlite file under home/training")
     locale: Literal["zh_CN", "en"] = DEFAULT_LOCALE
@@ -141,15 +144,22 @@ class Settings(BaseSettings):
 
     def as_training(self, home: Path, database_url: str) -> Settings:
         """A copy pointing at the training home and database, marked as training."""
-        copy = self.model_copy(update={"home": home, "database_url": database_url})
+        copy = self.model_copy(update={"home": home, "database_url": database_url, "read_database_url": ""})
         copy._training = True
         return copy
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            return normalize_database_url(self.database_url)
         return f"sqlite:///{self.home / 'teller.db'}"
+
+    @property
+    def effective_read_database_url(self) -> str:
+        """Where analytics and reports read: ``TELLER_READ_DATABASE_URL`` if set, else the main database."""
+        if self.read_database_url:
+            return normalize_database_url(self.read_database_url, target_session_attrs="prefer-standby")
+        return self.effective_database_url
 
     @property
     def receipts_dir(self) -> Path:

@@ -48,6 +48,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from teller_tui.common.dburl import normalize_database_url
 from teller_tui.common.masks import mask_url
 from teller_tui.common.errors import DatabaseUnavailable, StorageError
 from teller_tui.db.files import secure_sqlite_file
@@ -116,10 +117,10 @@ class Database:
             self.path = None
             self.write_engine = create_engine(
                 self.url, pool_pre_ping=True, pool_size=pool_size, isolation_level="READ COMMITTED",
-                # TCP keepalives notice a silently dropped network in ~1 min instead of hours.
-                connect_args={"connect_timeout": 5, "application_name": "teller", "keepalives": 1,
-                              "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
-                              "options": PG_SESSION_OPTIONS},
+                # Keepalives notice a dropped network in ~1 min, not hours; the URL's connect_timeout wins.
+                connect_args={"connect_timeout": int(str(self.url.query.get("connect_timeout") or 5)),
+                              "application_name": "teller", "keepalives": 1, "keepalives_idle": 30,
+                              "keepalives_interval": 10, "keepalives_count": 3, "options": PG_SESSION_OPTIONS},
             )
             # read(): one consistent snapshot, as SQLite's read transaction gives (READ
             # COMMITTED would take a new snapshot per statement).
@@ -386,9 +387,9 @@ def _translate_errors() -> Iterator[None]:
 
 def make_database(url: str, *, synchronous: str = "FULL", allow_network_fs: bool = False,
                   pool_size: int = 5, reconnect_seconds: float = 15.0, serialize_writes: bool = True) -> Database:
-    """The single place that turns a URL into a :class:`Database`."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    """The single place that turns a URL into a :class:`Database`; a PostgreSQL URL may list several
+    servers (:mod:`teller_tui.common.dburl`): a terminal then reconnects to whichever takes writes."""
+    url = normalize_database_url(url)
     return Database(url, synchronous=synchronous, allow_network_fs=allow_network_fs, pool_size=pool_size,
                     reconnect_seconds=reconnect_seconds, serialize_writes=serialize_writes)
 
