@@ -138,12 +138,12 @@ class OfflineStore:
         return int(conn.execute(sql, args).fetchone()[0])
 
     def items(self, *statuses: ItemStatus) -> list[OfflineItem]:
-        """Items with one of ``statuses`` (all when none given), oldest first."""
+        """Items with one of ``statuses`` (all when none given), in the order they were taken."""
         with self._connect(False) as conn:
             sql = f"SELECT {_ITEM_COLUMNS} FROM items"
             if statuses:
                 sql += f" WHERE status IN ({', '.join('?' * len(statuses))})"
-            rows = conn.execute(sql + " ORDER BY taken_at, key", [str(s) for s in statuses]).fetchall()
+            rows = conn.execute(sql + " ORDER BY rowid", [str(s) for s in statuses]).fetchall()
         return [_item(r) for r in rows]
 
     def get(self, key: str) -> OfflineItem | None:
