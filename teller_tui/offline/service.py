@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from teller_tui.auth.permissions import guarded
 from teller_tui.branch.drawer_lookup import actor_drawer
-from teller_tui.common.errors import Conflict, DomainError, NotFound, StorageError, ValidationError
+from teller_tui.common.errors import Conflict, DomainError, NotFound, PermissionDenied, StorageError, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
@@ -210,7 +210,7 @@ class OfflineService:
         if item is None or item.status != ItemStatus.EXCEPTION:
             raise NotFound(_("No such offline exception (already resolved?)"), code="offline_no_exception")
         if item.taker.branch_code != actor.branch_code:
-            raise Conflict(_("This item belongs to another branch."), code="branch_scope")
+            raise PermissionDenied(_("This item belongs to another branch."), code="offline_branch")
         return item
 
     @guarded("offline")
