@@ -351,7 +351,9 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         banner = _("Database unreachable: reconnecting")
         if self.sub_title != banner:
             self._sub_title_before_outage = self.sub_title
-        self.notify(refusal_text(error), title=_("Database unreachable"), severity="error", markup=False, timeout=30)
+        if not self.database_down:  # once per outage: every failing worker reports it, the banner stays
+            self.notify(refusal_text(error), title=_("Database unreachable"), severity="error", markup=False,
+                        timeout=30)
         self.sub_title = banner
         self.set_outage(True)  # the banner on every screen; Ctrl+O takes cash-ins offline
         self.wait_for_database()

@@ -172,7 +172,10 @@ class OfflineExceptionsScreen(DeskScreenMixin, TellerScreen[None]):
             text = (_("{reference}: refunded.") if item.status == "refunded"
                     else _("{reference}: posted as {entry}.")).format(reference=item.reference,
                                                                        entry=item.entry_reference)
-            self.query_one("#offx-message", Static).update(Content(clean(text)))
+            self.show_info(clean(text), title=_("Offline exceptions"))
+        refresh = getattr(self.app, "refresh_offline_summary", None)
+        if refresh is not None:
+            refresh()  # the banner
         self.action_reload()
 
     def action_back(self) -> None:
