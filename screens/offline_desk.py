@@ -43,10 +43,12 @@ def _amounts(summary: QueueSummary) -> str:
     return " + ".join(format_money(m) for m in summary.amounts.values())
 
 
-def outage_text(down: bool, summary: QueueSummary | None) -> str:
-    """The banner's sentence ("" when there is nothing to say)."""
+def outage_text(down: bool, summary: QueueSummary | None, signed_in: bool = True) -> str:
+    """The banner's sentence ("" when there is nothing to say); nobody signed in: no Ctrl+O to offer."""
     queued = summary.queued if summary is not None else 0
     refused = summary.exceptions if summary is not None else 0
+    if down and not signed_in:
+        return _("Database unreachable: reconnecting")
     if down:
         text = _("Database unreachable: reconnecting. Only cash-in, offline: Ctrl+O.")
         if summary is not None and not summary.empty:
@@ -80,17 +82,24 @@ class OfflineDeskMixin:
     screen: Any
     screen_stack: Any
 
+    def watch_session(self, _old: Any, _new: Any) -> None:
+        """Signed in or out: the banner offers Ctrl+O only to someone signed in."""
+        self.show_outage()
+
     def set_outage(self, down: bool) -> None:
         self.database_down = down
         self.show_outage()
         self.refresh_offline_summary()
 
     def show_outage(self) -> None:
-        text = outage_text(self.database_down, self.offline_summary)
+        text = outage_text(self.database_down, self.offline_summary, self.actor is not None)
         if text == self.outage_text:
             return
         self.outage_text = text
-        ensure = getattr(self.screen, "ensure_outage_banner", None)
+        try:
+            ensure = getattr(self.screen, "ensure_outage_banner", None)
+        except Exception:  # noqa: BLE001 - no screen yet (start-up): each screen shows it when mounted
+            return
         if ensure is not None:
             ensure()
         self.refresh_bindings()  # type: ignore[attr-defined]
