@@ -23,6 +23,7 @@ from teller_tui.common.formatting import amount_in_words, format_money
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.masks import mask_name
 from teller_tui.common.money import Money
+from teller_tui.offline.taking import offline_receipt
 
 from .base import TellerScreen
 from .confirm import ConfirmScreen
@@ -201,9 +202,11 @@ class OfflineCashInScreen(DeskScreenMixin, TellerScreen[None]):
             refresh()
         from .receipt import ReceiptScreen
 
+        item = receipt.item
         self.app.switch_screen(ReceiptScreen(
-            receipt.item.reference, receipt.text, path=receipt.path,
-            title=_("Offline receipt {reference}: pending confirmation").format(reference=receipt.item.reference)))
+            item.reference, receipt.text, path=receipt.path,
+            title=_("Offline receipt {reference}: pending confirmation").format(reference=item.reference),
+            render=lambda width: offline_receipt(item, width=width)))  # a roll printer: laid out again, offline
 
     def action_back(self) -> None:
         if not self.busy:

@@ -125,6 +125,20 @@ async def test_pilot_banner_and_offline_receipt(pg_server_factory: Any, tmp_path
             await wait_until(pilot, lambda: app.outage_text == "", "the banner to go")
             assert entries(desk, item.key) == 1
             assert any("Offline cash-ins posted: 1" in n.message for n in app._notifications)
+            # A new sign-in needs the database, and the sign-in screen says so.
+            await pilot.press("f12")
+            await settle(pilot)
+            srv._signal_stop("fast")
+            signin = app.screen
+            assert type(signin).__name__ == "SignInScreen"
+            signin.query_one("#username", Input).value = "wang"
+            signin.query_one("#password", Input).value = "whatever it is"
+            signin.query_one("#code", Input).value = "123456"
+            signin.query_one("#code", Input).focus()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "Signing in needs the database" in str(
+                signin.query_one("#status").render()), "the sign-in screen to say why")
+            assert app.session is None
     finally:
         set_locale("en")
         db.dispose()
