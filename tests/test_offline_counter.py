@@ -320,3 +320,16 @@ def test_an_uploader_killed_mid_way_never_posts_twice(world: Any, db_path: Path)
     assert json.loads(again.stdout.strip()) == 2
     assert [len(entries_by_key(desk, i.item.key)) for i in items] == [1, 1, 1]
     assert {i.status for i in off.items(desk.teller)} == {ItemStatus.POSTED}
+
+
+def test_a_cash_in_whose_outcome_is_unknown_is_not_taken_again_offline(world: Any) -> None:
+    """Sent just before the outage, its answer never came: taking the same cash offline could post it twice."""
+    desk, w1, w2 = world
+    number = wallet_number(desk, w1)
+    desk.services.inflight.record(desk.teller, "cash_in", "desk-unknown", wallet=number, amount=Money.of("300"))
+    with pytest.raises(Conflict) as exc:
+        desk.services.offline.take_cash_in(desk.teller, number, Money.of("300"))
+    assert exc.value.code == "offline_in_flight"
+    desk.services.offline.take_cash_in(desk.teller, wallet_number(desk, w2), Money.of("300"))  # another wallet: fine
+    desk.services.inflight.resolve(desk.teller, "desk-unknown")  # the answer came: "not posted"
+    desk.services.offline.take_cash_in(desk.teller, number, Money.of("300"))

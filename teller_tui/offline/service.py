@@ -40,6 +40,7 @@ from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
 from teller_tui.common.files import save_private_text
+from teller_tui.desk.inflight import InflightJournal
 from teller_tui.desk.wallet_sides import read_wallet_side
 from teller_tui.models.enums import DrawerStatus
 from teller_tui.offline.store import OfflineStore
@@ -133,6 +134,7 @@ class OfflineService:
         wallet = check_wallet(store.wallet(number), now, self.settings.offline_wallet_cache_hours)
         if wallet.currency != amount.currency:
             raise ValidationError(_("The wallet holds another currency"), code="currency_mismatch")
+        self._refuse_if_in_flight(actor, wallet.number)
         assert context.business_date is not None
         item = OfflineItem(key=new_offline_key(), reference=new_offline_reference(actor.terminal_id), taker=actor,
                            wallet_id=wallet.wallet_id, wallet_number=wallet.number,
@@ -156,6 +158,18 @@ class OfflineService:
         except (OSError, ValueError):
             log.warning("offline receipt not saved", exc_info=True)  # the queue has it; the screen shows it
         return OfflineReceipt(item, text, path)
+
+    def _refuse_if_in_flight(self, actor: Actor, number: str) -> None:
+        """A cash-in for this wallet sent just before the outage, outcome unknown (the terminal's journal of
+        submissions in flight, :mod:`teller_tui.desk.inflight`): taking the cash again could post it twice."""
+        journal = InflightJournal.for_terminal(self.settings.home, actor.terminal_id or self.settings.terminal_id)
+        try:
+            pending = journal.pending(actor.username)
+        except OSError:
+            pending = []
+        if any(sub.kind == "cash_in" and "".join(sub.wallet.split()) == number for sub in pending):
+            raise Conflict(_("A cash-in for this wallet was sent just before the outage and its outcome is not "
+                             "known yet: wait for the answer before taking the cash again."), code="offline_in_flight")
 
     @guarded("offline")
     def summary(self, actor: Actor) -> QueueSummary:
