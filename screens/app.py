@@ -58,6 +58,7 @@ from teller_tui.db.faults import storage_fault
 from .base import LanguageChanged, note_refusal
 from .commands import TellerCommands
 from .keyroute import OrderedKeys
+from .offline_desk import OfflineDeskMixin
 from .signin import SignInScreen
 from .refusal_text import refusal_text
 from .training import TrainingDesk
@@ -83,7 +84,7 @@ class HomeScreenMissing(RuntimeError):
     """``screens/home.py`` (the teller home screen) is not installed."""
 
 
-class TellerApp(OrderedKeys, App[int]):
+class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
     CSS_PATH = Path(__file__).resolve().parent / "app.tcss"  # absolute: subclasses live elsewhere
     TITLE = "Teller"
     COMMANDS = App.COMMANDS | {TellerCommands}
@@ -99,6 +100,10 @@ class TellerApp(OrderedKeys, App[int]):
         Binding("ctrl+r", "app.open_alerts", N_("Risk alerts"), id="risk_alerts", priority=True),
         # Training mode only (check_action): the simulated customer's script, finish and score.
         Binding("ctrl+t", "app.training_panel", N_("Scenario"), id="training.panel", priority=True),
+        # The offline counter (screens/offline_desk.py): while the database is unreachable; supervisors.
+        Binding("ctrl+o", "app.offline_cash_in", N_("Offline cash-in"), id="offline.cash_in", priority=True),
+        Binding("ctrl+e", "app.offline_exceptions", N_("Offline exceptions"), id="offline.exceptions",
+                priority=True, show=False),
     ]
     #: How often a person who may approve polls the branch queue (seconds).
     APPROVALS_POLL_SECONDS = 2.0
@@ -180,6 +185,7 @@ class TellerApp(OrderedKeys, App[int]):
         self.set_interval(HOLD_SWEEP_SECONDS, self.sweep_expired_holds, name="hold-sweep")
         self.set_interval(self.APPROVALS_POLL_SECONDS, self.poll_approvals, name="approvals-count")
         self.set_interval(self.ALERTS_POLL_SECONDS, self.poll_alerts, name="alerts-count")
+        self.set_interval(self.OFFLINE_SYNC_SECONDS, self.offline_sync, name="offline-sync")
         self.set_interval(TrainingDesk.SUPERVISOR_SECONDS, self.answer_training_approvals, name="training-supervisor")
         # After the first frame: the worker's imports (SQLAlchemy, pydantic) and database checks
         # would otherwise hold the GIL while the sign-in screen is being painted.
@@ -345,8 +351,11 @@ class TellerApp(OrderedKeys, App[int]):
         banner = _("Database unreachable: reconnecting")
         if self.sub_title != banner:
             self._sub_title_before_outage = self.sub_title
-        self.notify(refusal_text(error), title=_("Database unreachable"), severity="error", markup=False, timeout=30)
+        if not self.database_down:  # once per outage: every failing worker reports it, the banner stays
+            self.notify(refusal_text(error), title=_("Database unreachable"), severity="error", markup=False,
+                        timeout=30)
         self.sub_title = banner
+        self.set_outage(True)  # the banner on every screen; Ctrl+O takes cash-ins offline
         self.wait_for_database()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="db-reconnect")
@@ -364,6 +373,8 @@ class TellerApp(OrderedKeys, App[int]):
 
     def _database_back(self) -> None:
         self.sub_title = getattr(self, "_sub_title_before_outage", "")
+        self.set_outage(False)
+        self.offline_sync()  # the offline queue uploads now
         self.notify(_("The database is back. Nothing is ever posted twice: submit again if needed."),
                     title=_("Reconnected"), severity="information", markup=False)
         self.check_inflight()
@@ -503,6 +514,7 @@ class TellerApp(OrderedKeys, App[int]):
         except HomeScreenMissing as exc:
             self.notify(str(exc), title=_("Error"), severity="error", markup=False, timeout=30)
         self.check_inflight()  # a restart after a crash: was the last posting made?
+        self.offline_sync()  # the teller's day noted for an outage; anything queued here uploads
 
     def _abandon_pending(self) -> None:
         signed, self._pending = self._pending, None
@@ -885,6 +897,10 @@ class TellerApp(OrderedKeys, App[int]):
         if action in ("sign_out", "lock", "change_password"):
             return self.session is not None and not self.locked
         if action == "open_approvals":
+            return self.may_approve and not self.locked
+        if action == "offline_cash_in":  # shown only while the database cannot be reached
+            return self.session is not None and not self.locked and self.database_down
+        if action == "offline_exceptions":
             return self.may_approve and not self.locked
         if action == "open_alerts":
             return self.may_review_alerts and not self.locked

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from teller_tui.common.i18n import _
 
+from .widgets.outage_banner import OutageBanner
 from .widgets.watermark import TrainingWatermark
 
 ResultType = TypeVar("ResultType")
@@ -78,9 +79,24 @@ class _TellerScreenMixin:
 
     def on_mount(self) -> None:
         self.ensure_watermark()
+        self.ensure_outage_banner()
 
     def on_screen_resume(self) -> None:
         self.ensure_watermark()
+        self.ensure_outage_banner()
+
+    def ensure_outage_banner(self) -> None:
+        """The database is unreachable, or offline cash-ins wait: the banner on this screen (none otherwise)."""
+        text = getattr(self.app, "outage_text", "")
+        found = self.query("#outage-banner")  # type: ignore[attr-defined]
+        if not text:
+            found.remove()
+            return
+        if found:
+            found.first(OutageBanner).show(text)
+            return
+        first = self.children[0] if self.children else None  # type: ignore[attr-defined]
+        self.mount(OutageBanner(text), before=first)  # type: ignore[attr-defined]
 
     def ensure_watermark(self) -> None:
         """Training mode: the watermark bar on this screen (every screen carries it)."""
@@ -96,6 +112,7 @@ class _TellerScreenMixin:
         focused_id = focused.id if focused is not None else None
         await self.recompose()  # type: ignore[attr-defined]
         self.ensure_watermark()
+        self.ensure_outage_banner()
         for w in self.query(Input):  # type: ignore[attr-defined]
             if w.id in values:
                 w.value = values[w.id]

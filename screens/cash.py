@@ -175,6 +175,9 @@ class CashForm(DeskScreenMixin, TellerScreen[None]):
         self.query_one(self.FIRST_FIELD).focus()
         self.query_one("#cash-risk", RiskBanner).show_for(self.wallet.wallet_id)
         self.schedule_live_check(0)
+        remember = getattr(self.app, "remember_wallet", None)
+        if remember is not None:
+            remember(self.wallet.wallet_id)  # kept on this terminal for an outage (offline cash-in, Ctrl+O)
 
     # -- live checks: every problem shown as the teller types, before any confirmation ----------
     LIVE_DELAY: ClassVar[float] = 0.25

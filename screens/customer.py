@@ -401,6 +401,9 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
         if wallet_id is None:
             self.query_one("#customer-history", DataTable).clear()
             return
+        remember = getattr(self.app, "remember_wallet", None)
+        if remember is not None:
+            remember(wallet_id)  # kept on this terminal for an outage (offline cash-in, Ctrl+O)
         self._request_history()
 
     def _request_history(self) -> None:

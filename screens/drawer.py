@@ -645,11 +645,16 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
     custody: reactive[CustodyState | None] = reactive(None, bindings=True)
 
     class Loaded(Message):
-        def __init__(self, status: Any, error: BaseException | None = None, custody: Any = None) -> None:
+        def __init__(self, status: Any, error: BaseException | None = None, custody: Any = None,
+                     offline: list[Money] | None = None) -> None:
             super().__init__()
             self.status = status
             self.error = error
             self.custody = custody
+            self.offline = offline or []
+
+    #: Cash this teller took offline at this terminal that is not in the books yet (teller_tui.offline).
+    offline_cash: list[Money] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="drawer-body"):
@@ -677,10 +682,11 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
         try:
             status = self.services.drawers.status(self.actor)
             custody = self.services.handover.state(self.actor)
+            offline = self.services.offline.unposted_cash(self.actor)
         except Exception as exc:  # noqa: BLE001
             self.post_message(self.Loaded(None, exc))
             return
-        self.post_message(self.Loaded(status, custody=custody))
+        self.post_message(self.Loaded(status, custody=custody, offline=offline))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -697,6 +703,10 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
         if s.opening_float is not None:
             facts.append((_("Opening float"), format_money(s.opening_float)))
             facts.append((_("Transactions"), str(s.transactions)))
+        self.offline_cash = message.offline
+        for cash in message.offline:  # in the drawer, not in the books: expected cash = drawer + this
+            facts.append((_("Offline, not posted"), _("{amount} (in the drawer; expected cash includes it)").format(
+                amount=format_money(cash))))
         if c is not None and c.on_break:
             facts.append((_("Custody"), _("on a break: locked (F7 to return)")))
         elif c is not None and c.offered_to:
@@ -740,6 +750,13 @@ class DrawerScreen(DeskScreenMixin, TellerScreen[None]):
 
     @on(Button.Pressed, "#btn-count")
     def action_count(self) -> None:
+        if self.offline_cash:
+            # The count is checked against the books: cash taken offline must be posted (or refunded
+            # by a supervisor, Ctrl+E) first, or it would be posted as "over".
+            self.show_error(_("Offline cash-ins are not in the books yet ({amount}): wait for the upload, or a "
+                              "supervisor resolves them (Ctrl+E), then count.").format(
+                amount=" + ".join(format_money(m) for m in self.offline_cash)), title=_("Not yet"))
+            return
         self._open_count()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="drawer-status")

@@ -11,7 +11,7 @@ from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
-from teller_tui.common.errors import AuthenticationFailed
+from teller_tui.common.errors import AuthenticationFailed, DatabaseUnavailable
 from teller_tui.common.i18n import N_, _, get_locale
 
 from .base import TellerScreen
@@ -172,6 +172,12 @@ class SignInScreen(TellerScreen[None]):
         except AuthenticationFailed as exc:
             self.post_message(self.Failed(refusal_text(exc)))
             return
+        except DatabaseUnavailable:
+            # A new sign-in needs the database (passwords, lockouts and one-time codes live there);
+            # a teller already signed in elsewhere keeps taking cash-ins offline (screens/offline.py).
+            self.post_message(self.Failed(_("Signing in needs the database, which cannot be reached now. Tellers "
+                                            "already signed in can still take cash-ins offline.")))
+            raise
         except Exception:
             self.post_message(self.Failed(""))
             raise

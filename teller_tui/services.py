@@ -50,6 +50,7 @@ from teller_tui.desk.wallet_statement import StatementService
 from teller_tui.desk.cash import CashService
 from teller_tui.desk.customers import CustomerService
 from teller_tui.desk.inflight_service import InflightService
+from teller_tui.offline.service import OfflineService
 from teller_tui.desk.teller_limits import TellerLimits
 from teller_tui.kb.service import KnowledgeBaseService
 from teller_tui.kiosk.inflight import KioskInflightService
@@ -107,6 +108,7 @@ class Services:
     wallets: WalletService
     cash: CashService
     inflight: InflightService
+    offline: OfflineService
     business_days: BusinessDayService
     vault: VaultService
     drawers: DrawerService
@@ -251,9 +253,12 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                                quiz=load_quiz())
     return Services(settings=settings, clock=clock, db=db, read_db=read_db, ledger=ledger, audit=audit, box=box, tiers=tiers,
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
-                    approvals=approvals, staff_unlock=staff_unlock, staff_admin=staff_admin, consent_gate=consent_gate, consent=consent,
-                    credentials=CustomerCredentials(db, clock, audit, outbox=outbox), customers=customers, wallets=wallets,
-                    cash=cash, inflight=inflight, business_days=business_days, vault=vault, drawers=drawers,
+                    approvals=approvals, staff_unlock=staff_unlock, staff_admin=staff_admin,
+                    consent_gate=consent_gate, consent=consent,
+                    credentials=CustomerCredentials(db, clock, audit, outbox=outbox), customers=customers,
+                    wallets=wallets, cash=cash, inflight=inflight,
+                    offline=OfflineService(db, clock, settings, ledger, audit, cash=cash),
+                    business_days=business_days, vault=vault, drawers=drawers,
                     custody=custody, handover=handover, funding=funding, linked_desk=linked_desk,
                     statements=statements, profile=profile, journal=journal, onboarding=onboarding,
                     lifecycle=lifecycle, kiosk=kiosk,

@@ -365,6 +365,22 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "outcome_of": _actor(*COUNTER, scope=Scope.OWN),
         "check_pending": _actor(*COUNTER, scope=Scope.OWN),
     },
+    # The offline counter (teller_tui/offline): taking, the banner and the queue's figures read no staff
+    # row (the database is what is down; the person's session was checked at sign-in, and the upload
+    # posts through cash.cash_in, which re-reads the taker's row). Remembering, uploading and the
+    # supervisors' exception list need the database.
+    "offline": {
+        "remember": _actor(*COUNTER, scope=Scope.OWN),
+        "cached_wallet": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "take_cash_in": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "summary": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "unposted_cash": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "items": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "upload": _actor(*COUNTER, scope=Scope.OWN),
+        "exceptions": _actor(*APPROVING),
+        "refund": _actor(*APPROVING),
+        "post_exception": _actor(*APPROVING),
+    },
     # The kiosk's own journal of transfers in flight (teller_tui/kiosk/inflight.py): written while the
     # database may be down (no staff row read); the lookup and the settling for staff read it.
     "kiosk_inflight": {

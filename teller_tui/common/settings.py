@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     draft_expiry_hours: int = Field(72, ge=1)
     over_short_tolerance: str = Field("10.00", description="Drawer difference posted without approval (yuan)")
     keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys, e.g. {'cash_in': 'f5'}")
+    # The offline counter (teller_tui.offline): cash-ins taken while the database cannot be reached,
+    # capped in minor units (fen for CNY) over the cash at this terminal not yet in the books.
+    offline_cash_in: bool = Field(True, description="Signed-in tellers may take cash-ins while the database is down")
+    offline_cap_per_wallet: int = Field(200_000, ge=0, description="Offline cash-in per wallet (minor units)")
+    offline_cap_per_teller: int = Field(1_000_000, ge=0, description="Offline cash-in per teller (minor units)")
+    offline_cap_per_outage: int = Field(2_000_000, ge=0, description="Offline cash-in per terminal and outage "
+                                        "(minor units)")
+    offline_wallet_cache_hours: int = Field(12, ge=1, description="Offline, only wallets seen this recently")
     # Customer notifications (teller_tui.notify.outbox / sender; `teller notify run`). Nothing is sent unless
     # notify_send is true: demo and training databases keep the default.
     notify_send: bool = Field(False, description="Deliver queued customer notifications (off: queue only)")
