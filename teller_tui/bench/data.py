@@ -228,6 +228,8 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
         con.execute("COMMIT")
 
         n_w = len(wallets)
+        wallet_accounts = {int(w[0]) for w in wallets}
+        usage: dict[tuple[int, date], list[int]] = {}
         bal = [0] * n_w  # wallet balances (credit-normal), the demo left them empty
         acct_dr: dict[int, int] = {}
         acct_cr: dict[int, int] = {}
@@ -304,6 +306,10 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                     prev_hash = digest
                     prows.append((entry_id, legs[0][0], legs[0][1]))
                     prows.append((entry_id, legs[1][0], legs[1][1]))
+                    for a, m in legs:  # the ledger's per-wallet day rows (teller_tui.ledger.usage)
+                        if a in wallet_accounts:
+                            day_use = usage.setdefault((a, bdate), [0, 0])
+                            day_use[0 if m > 0 else 1] += abs(m)
                 con.execute("BEGIN")
                 con.executemany(_ENTRY_SQL, erows)
                 con.executemany(_POSTING_SQL, prows)
@@ -316,6 +322,10 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                             "credits_posted = credits_posted + ? WHERE id = ?",
                             [(acct_dr.get(a, 0), acct_cr.get(a, 0), a) for a in set(acct_dr) | set(acct_cr)])
             con.execute("UPDATE ledger_head SET last_seq = ?, last_at = ? WHERE id = 1", (base_seq + entries, last_ts))
+            con.executemany("INSERT INTO wallet_usage_day (account_id, business_date, debits, credits) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT (account_id, business_date) DO UPDATE SET debits = debits + excluded.debits, "
+                            "credits = credits + excluded.credits",
+                            [(a, d.isoformat(), dr, cr) for (a, d), (dr, cr) in sorted(usage.items())])
             con.execute("INSERT INTO ledger_chain_head (branch_code, last_seq, entries, hash) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT (branch_code) DO UPDATE SET last_seq = excluded.last_seq, "
                         "entries = excluded.entries, hash = excluded.hash",

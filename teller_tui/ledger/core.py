@@ -59,6 +59,7 @@ from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind
 from teller_tui.ledger.business_day import Dating, next_business_date, open_business_date
 from teller_tui.ledger.chain import link_entry
 from teller_tui.ledger.holds import overdue_reserved
+from teller_tui.ledger.usage import track_usage
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -427,6 +428,7 @@ class Ledger:
             totals_after.append((account_id, acct.debits_posted + dr, acct.credits_posted + cr))
             _sync_cached_account(session, account_id, debits_posted=acct.debits_posted + dr,
                                  credits_posted=acct.credits_posted + cr)
+        track_usage(session, accounts, per_account, business_date, reverses_entry_id)  # the wallets' days
         lh = _table(LedgerHead)
         session.execute(_stmt("head_update", lambda: lh.update().where(lh.c.id == 1)),
                         {"last_seq": seq, "last_at": posted_at})
