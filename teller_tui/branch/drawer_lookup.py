@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select as core_select
+from sqlalchemy import bindparam, func, select as core_select
 from sqlmodel import Session, col, select
 
 from teller_tui.audit.trail import Actor
@@ -13,11 +14,13 @@ from teller_tui.branch.views import OpenDrawer
 from teller_tui.common.errors import Conflict
 from teller_tui.common.i18n import _
 from teller_tui.ledger.business_day import find_open_business_day, remember_open_day
+from teller_tui.ledger.kinds import DRAWER_ENTRY_KINDS
+from teller_tui.models import JournalEntry, Posting
 from teller_tui.models.drawers import BusinessDay, Drawer, DrawerEvent
 from teller_tui.models.enums import BusinessDayStatus, DrawerEventKind
 from teller_tui.models.enums import DrawerStatus as DrawerState
 
-__all__ = ["actor_drawer", "handover_offer", "on_break", "require_open_drawer"]
+__all__ = ["actor_drawer", "handover_offer", "on_break", "require_open_drawer", "todays_cash_count"]
 
 
 def on_break(session: Session, drawer_id: int) -> bool:
@@ -102,3 +105,26 @@ def require_open_drawer(session: Session, actor: Actor, *, lock: bool = False) -
         raise Conflict(_("This drawer is being handed to another teller: no cash transactions until the "
                          "hand-over is countersigned or withdrawn."), code="drawer_handover_pending")
     return OpenDrawer(int(row.id), int(row.account_id), row.business_date, row.currency)
+
+
+@cache
+def _todays_cash_stmt(bounded: bool) -> Any:
+    p, je = Posting.__table__, JournalEntry.__table__  # type: ignore[attr-defined]
+    stmt = (core_select(func.count()).select_from(p.join(je, je.c.id == p.c.entry_id))
+            .where(p.c.account_id == bindparam("acct"), je.c.business_date == bindparam("day"),
+                   je.c.kind.not_in(DRAWER_ENTRY_KINDS)))
+    return stmt.where(p.c.entry_id >= bindparam("first")) if bounded else stmt
+
+
+def todays_cash_count(session: Session, drawer_id: int, account_id: int, business_date: date) -> int:
+    """How many cash transactions the drawer took on its business day (its account's postings of
+    that day, not the drawer's own float, vault and return entries).
+
+    Read from the teller's own drawer postings only: an index range of the drawer account's
+    postings (ix_posting_account_entry) from the drawer's first entry of the day (its opening
+    float; entries on one account are numbered in the order they lock it), so the count does not
+    grow with the branch's or the bank's day, nor with the account's past years."""
+    first = session.execute(core_select(func.min(col(DrawerEvent.entry_id))).where(
+        col(DrawerEvent.drawer_id) == drawer_id)).scalar()
+    params = {"acct": account_id, "day": business_date, "first": first}
+    return int(session.execute(_todays_cash_stmt(first is not None), params).scalar_one())

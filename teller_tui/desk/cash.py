@@ -58,7 +58,8 @@ from teller_tui.desk.cash_checks import (CashCheck, apply_risk_blocks, check_dra
                                          limits_left)
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
 from teller_tui.desk.cash_usage import cash_out_today_for_actor, cash_today_for_customer
-from teller_tui.desk.entry_receipts import entry_receipt, posted_receipt, txn_result
+from teller_tui.desk.cash_record import record_posting
+from teller_tui.desk.entry_receipts import entry_receipt, txn_result
 from teller_tui.desk.preview import cash_preview, reversal_preview
 from teller_tui.desk.receipts import render_receipt, reprint_label
 from teller_tui.desk.approval_specs import cash_spec, consent_spec, reversal_spec
@@ -70,7 +71,6 @@ from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit, ent
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry
 from teller_tui.wallets.blocks import blocked_ids, blocked_refusal
-from teller_tui.notify.postings import notify_entry
 from teller_tui.risk.blocking import PostingGate
 from teller_tui.notify.outbox import Outbox
 from teller_tui.wallets.activation import grant_first_use
@@ -89,11 +89,6 @@ if TYPE_CHECKING:
     from teller_tui.wallets.classes import TierTable
 
 STAFF_CASH_ROLES = frozenset(COUNTER_ROLES)  # people who may hand cash over the counter
-
-
-def _party(side: WalletSide) -> tuple[str, str | None, int | None]:
-    """(wallet number, customer name, customer id) of a wallet side, as a receipt names it."""
-    return side.wallet.number, side.customer.full_name if side.customer is not None else None, side.wallet.customer_id
 
 
 class CashService:
@@ -315,34 +310,11 @@ class CashService:
                         amount=amount, teller=actor, reference=result.reference, entry_id=result.entry_id,
                         txn_at=result.posted_at, business_date=result.business_date, grant=grant,
                         cumulative=Money(chk.customer_before + amount.minor, amount.currency))
-            balances: dict[int, int] = {}
-            if not result.replayed:
-                # The source account's totals as the ledger left them (its own UPDATE, under this
-                # transaction's lock): not read again.
-                after = {acct: (dr, cr) for acct, dr, cr in result.totals}
-                src.account.debits_posted, src.account.credits_posted = after[src.wallet.account_id]
-                balances[src.wallet.account_id] = src.balance
-                detail: dict[str, Any] = {**entry_facts((result, actor.staff_id)), "amount": amount.plain(), "currency": amount.currency,
-                                          "reference": result.reference, "balance_after": Money(
-                                              src.balance, amount.currency).plain()}
-                if dst is not None:
-                    detail["to_wallet"] = dst.wallet.number
-                detail.update(agreed.facts() if agreed else {})
-                if grant is not None:
-                    detail["approval_id"] = grant.approval_id
-                    detail["approved_by"] = grant.approver_id
-                self.audit.append(s, actor, kind, subject=src.wallet.number, detail=detail)
-                moved = {side.wallet.account_id: (side.wallet.number, side.wallet.customer_id)
-                         for side in (src, dst) if side is not None}  # every wallet the entry moved
-                notify_entry(s, self.outbox, result, wallets=moved)  # same transaction (teller_tui.notify.postings)
-                # The receipt from what was just written (nothing read back).
-                return result, posted_receipt(
-                    s, result, teller=actor.username, terminal_id=actor.terminal_id, branch_code=actor.branch_code,
-                    main=_party(src), other=_party(dst) if dst is not None else None, amount=amount,
-                    balance=Money(src.balance, amount.currency), consent=str(meta.get("consent", "")),
-                    bank_name=self._bank_name, watermark=self._watermark)
-            data = self.receipt_data(s, result.entry_id, balances=balances)
-            return result, data
+            if result.replayed:
+                return result, self.receipt_data(s, result.entry_id)
+            return result, record_posting(s, self.audit, self.outbox, actor, kind, amount, src, dst, result,
+                                          grant=grant, agreed=agreed, bank_name=self._bank_name,
+                                          watermark=self._watermark)
 
         try:
             result, data = self.db.write_retrying(work)

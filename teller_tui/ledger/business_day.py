@@ -78,7 +78,8 @@ def remember_open_day(session: Session, branch_code: str, business_date: date | 
     memo = session.info.get(_MEMO)
     if memo is None or memo[0] is not txn:
         memo = session.info[_MEMO] = (txn, {})
-    memo[1][branch_code] = (business_date, locked)
+    days: dict[str, tuple[date | None, bool]] = memo[1]
+    days[branch_code] = (business_date, locked)
 
 
 def forget_open_days(session: Session) -> None:
