@@ -125,7 +125,9 @@ def txn_result(result: EntryResult, receipt: EntryReceipt, receipts_dir: Path) -
     text = render_receipt(receipt.data, width=80)
     path: Path | None = None
     try:
-        path = save_receipt(receipts_dir, result.reference, text)
+        # A copy of what the ledger keeps (reprinted from it at any time): not fsynced, so the
+        # posting's own commit is the only disk wait on the teller's path.
+        path = save_receipt(receipts_dir, result.reference, text, durable=False)
     except OSError:
         path = None  # the posting stands; the receipt can be reprinted
     return TxnResult(result.reference, result.entry_id, result.kind, receipt.amount,

@@ -413,7 +413,7 @@ class Ledger:
         link_entry(session, values, ((leg.account_id, leg.currency, leg.amount) for leg in req.legs))
         entry_id = int(session.execute(_stmt("entry_insert", lambda: je.insert().returning(je.c.id)),
                                        values).scalar_one())
-        session.execute(_table(Posting).insert(), [
+        session.execute(_stmt("posting_insert", lambda: _table(Posting).insert()), [
             {"entry_id": entry_id, "account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
             for leg in req.legs
         ])

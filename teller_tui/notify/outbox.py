@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from teller_tui.common.clock import BRANCH_TZ, Clock
 from teller_tui.common.errors import ValidationError
@@ -55,6 +55,12 @@ def _customer_stmt(c: Any, n: Any) -> Any:
     return (select(c.c.phone, n.c.customer_id.label("has_needs"), n.c.preferred_language, n.c.low_vision,
                    n.c.elderly)
             .select_from(c.outerjoin(n, n.c.customer_id == c.c.id)).where(c.c.id == bindparam("c")))
+
+
+@cache
+def _contacts_stmt() -> Any:
+    cc = _table(CustomerContact)
+    return select(cc.c.channel, cc.c.address, cc.c.consent).where(cc.c.customer_id == bindparam("c"))
 
 
 @cache
@@ -195,8 +201,7 @@ class Outbox:
             return []
         remember_needs(s, customer_id, None if cust.has_needs is None else (cust.preferred_language or ""),
                        cust.low_vision, cust.elderly)
-        contacts = {c.channel: c for c in s.execute(select(CustomerContact).where(
-            col(CustomerContact.customer_id) == customer_id)).scalars()}
+        contacts = {c.channel: c for c in s.execute(_contacts_stmt(), {"c": customer_id})}
         now = self.clock.now()
         locale = customer_prefs(s, customer_id, self.locale).locale  # the customer's language, if recorded
         clean = {k: clean_text(str(v), limit=VALUE_LIMIT) for k, v in {"bank": self.bank_name, **params}.items()
