@@ -5,7 +5,8 @@ ledger with idempotency key, audit chain, notification, receipt rendered and sav
 transaction per cash-in. The reference: every statement those cash-ins sent, captured on the
 engine with its parameters (``before_cursor_execute``), replayed in the same run through the bare
 driver (sqlite3 or psycopg) on a copy of the database taken just before they ran, one
-transaction per cash-in, same durability settings. So the ratio is what the service's Python
+transaction per cash-in, same durability settings (the read transaction of the staff check before
+each write included, each transaction ended where the service ended it). So the ratio is what the service's Python
 (ORM, rules, receipt) costs on top of its SQL. Medians with the middle half (IQR) of each side.
 """
 
@@ -56,27 +57,40 @@ def service_cash_ins(services: Any, actors: list[Actor], targets: list[tuple[int
 
 
 class Capture:
-    """Every statement the service sends, with its parameters, grouped by the call that sent it (one
-    write transaction per cash-in): what :class:`Replay` runs through the bare driver."""
+    """Every statement the service sends on its engines (the write engine and the read engine of
+    the check before the write), with its parameters, and where each transaction ends, grouped by
+    the call that sent them: what :class:`Replay` runs through the bare driver."""
 
-    def __init__(self, engine: Any) -> None:
-        self.engine = engine
+    def __init__(self, *engines: Any) -> None:
+        self.engines = engines
         self.current: list[tuple[str, Any, bool]] = []
 
     def __enter__(self) -> Capture:
         from sqlalchemy import event
 
-        event.listen(self.engine, "before_cursor_execute", self._record)
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._record)
+            event.listen(engine, "commit", self._commit)
+            event.listen(engine, "rollback", self._rollback)
         return self
 
     def __exit__(self, *_exc: object) -> None:
         from sqlalchemy import event
 
-        event.remove(self.engine, "before_cursor_execute", self._record)
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._record)
+            event.remove(engine, "commit", self._commit)
+            event.remove(engine, "rollback", self._rollback)
 
     def _record(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
                 executemany: bool) -> None:
         self.current.append((statement, parameters, executemany))
+
+    def _commit(self, _conn: Any) -> None:
+        self.current.append(("COMMIT", None, False))
+
+    def _rollback(self, _conn: Any) -> None:
+        self.current.append(("ROLLBACK", None, False))
 
     def take(self) -> list[tuple[str, Any, bool]]:
         done, self.current = self.current, []
@@ -125,10 +139,18 @@ class Replay:
         self.con.close()
 
     def run(self, txn: list[tuple[str, Any, bool]]) -> float:
+        """Run one call's statements in order, ending each transaction where the service did."""
         cur = self.con.cursor()
         t = time.perf_counter()
         for statement, params, many in txn:
-            if many:
+            if statement in ("COMMIT", "ROLLBACK"):
+                if self.dialect == "sqlite":
+                    cur.execute(statement)
+                elif statement == "COMMIT":
+                    self.con.commit()
+                else:
+                    self.con.rollback()
+            elif many:
                 cur.executemany(statement, params)
             elif params is None or params == () or params == {}:
                 cur.execute(statement)
@@ -136,10 +158,6 @@ class Replay:
                 cur.execute(statement, params)
             if cur.description is not None:
                 cur.fetchall()
-        if self.dialect == "sqlite":
-            cur.execute("COMMIT")
-        else:
-            self.con.commit()
         return time.perf_counter() - t
 
 
@@ -189,7 +207,10 @@ def measure(data: DataSet, ctx: Context, *, label: str) -> Row:
     services = data.services()
     actor = data.actor("teller1")
     targets = wallets(data, 200)
-    capture = Capture(services.db.write_engine)
+    # PostgreSQL's read engine is the write engine with options: its events reach the write engine's listeners.
+    engines = (services.db.write_engine, services.db.read_engine) if data.db_path is not None \
+        else (services.db.write_engine,)
+    capture = Capture(*engines)
     with capture:  # caches, first receipt directory, statements (each wallet's first posting is heavier)
         service_cash_ins_captured(services, actor, targets, len(targets), "warm", capture)
     copy, cleanup = database_copy(data, services)

@@ -65,12 +65,12 @@ def track_usage(session: Session, accounts: Mapping[int, Any], per_account: Mapp
     if not wallets:
         return
     if reverses_entry_id is None:
-        session.execute(_UPSERT, [{"a": a, "d": business_date, "dr": dr, "cr": cr} for a, dr, cr in wallets])
+        session.connection().execute(_UPSERT, [{"a": a, "d": business_date, "dr": dr, "cr": cr} for a, dr, cr in wallets])
     else:
-        session.execute(_TAKE_OFF, [{"a": a, "r": reverses_entry_id, "dr": cr, "cr": dr} for a, dr, cr in wallets])
+        session.connection().execute(_TAKE_OFF, [{"a": a, "r": reverses_entry_id, "dr": cr, "cr": dr} for a, dr, cr in wallets])
 
 
 def usage_between(session: Session, account_id: int, first: date, on: date) -> tuple[int, int, int]:
     """(debits on ``on``, debits from ``first`` to ``on``, credits on ``on``) of a wallet account."""
-    row = session.execute(_BETWEEN, {"a": account_id, "d": on, "y": first}).one()
+    row = session.connection().execute(_BETWEEN, {"a": account_id, "d": on, "y": first}).one()
     return int(row[0]), int(row[1]), int(row[2])

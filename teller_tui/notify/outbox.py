@@ -196,12 +196,12 @@ class Outbox:
         if event not in EVENTS:
             raise ValueError(f"unknown notification event {event!r}")
         c, n = _table(Customer), _table(CustomerNeeds)
-        cust = s.execute(_customer_stmt(c, n), {"c": customer_id}).first()  # the phone and the needs, one read
+        cust = s.connection().execute(_customer_stmt(c, n), {"c": customer_id}).first()  # the phone and the needs, one read
         if cust is None:
             return []
         remember_needs(s, customer_id, None if cust.has_needs is None else (cust.preferred_language or ""),
                        cust.low_vision, cust.elderly)
-        contacts = {c.channel: c for c in s.execute(_contacts_stmt(), {"c": customer_id})}
+        contacts = {c.channel: c for c in s.connection().execute(_contacts_stmt(), {"c": customer_id})}
         now = self.clock.now()
         locale = customer_prefs(s, customer_id, self.locale).locale  # the customer's language, if recorded
         clean = {k: clean_text(str(v), limit=VALUE_LIMIT) for k, v in {"bank": self.bank_name, **params}.items()
@@ -218,7 +218,7 @@ class Outbox:
                 if contact is None:
                     continue  # no e-mail on file: nothing to record
             # Queued once per (event key, channel): a second queuing of the same key inserts nothing.
-            row_id = s.execute(_insert_once(s), dict(
+            row_id = s.connection().execute(_insert_once(s), dict(
                 message_id=uuid.uuid4().hex, event=event, event_key=event_key[:96], customer_id=customer_id,
                 channel=channel, address=address[:254], locale=locale,
                 params_json=json.dumps(clean, sort_keys=True, ensure_ascii=False),

@@ -95,7 +95,7 @@ class PostingGate:
         out: list[Block] = []
         wallet_ids = [p.wallet_id for p in parties]
         customer_ids = [p.customer_id for p in parties]
-        alerts = s.execute(_open_alerts_stmt(), {"rules": list(blocking), "wallets": wallet_ids,
+        alerts = s.connection().execute(_open_alerts_stmt(), {"rules": list(blocking), "wallets": wallet_ids,
                                                  "customers": customer_ids}).all()
         seen: set[str] = set()
         for a in alerts:

@@ -117,7 +117,7 @@ def grant_first_use(session: Session, ledger: Ledger, audit: AuditTrail, actor: 
     transaction that posted the customer's payment. The grant is audited (``reward_first_use``, naming
     its entry, as every money-moving record does)."""
     # Cheapest first: this runs after every customer payment. One indexed read once rewarded.
-    wallet = session.execute(_wallet_reward_stmt(), {"w": wallet_id}).first()
+    wallet = session.connection().execute(_wallet_reward_stmt(), {"w": wallet_id}).first()
     if wallet is None or wallet.points_account_id is None:
         return 0
     if wallet.rewarded or activation_of(session, wallet_id) is None:

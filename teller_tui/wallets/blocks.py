@@ -48,7 +48,7 @@ def blocked_ids(s: Session, wallet_ids: Iterable[int]) -> set[int]:
     ids = [int(i) for i in wallet_ids]
     if not ids:
         return set()
-    return {int(i) for i in s.execute(_blocked_stmt(), {"ids": ids}).scalars()}
+    return {int(i) for i in s.connection().execute(_blocked_stmt(), {"ids": ids}).scalars()}
 
 
 @cache
