@@ -59,6 +59,16 @@ def _funded_wallets(services: Any, n: int) -> list[int]:
     return [int(r) for r in rows]
 
 
+def _quiet_wallets(services: Any, n: int) -> list[int]:
+    from sqlalchemy import text
+
+    with services.db.read() as s:
+        rows = s.execute(text(
+            "SELECT w.id FROM wallet w JOIN ledger_account a ON a.id = w.account_id WHERE w.status = 'active' AND w.tier = 1 "
+            "ORDER BY a.debits_posted + a.credits_posted, w.id LIMIT :n"), {"n": n}).scalars().all()
+    return [int(r) for r in rows]
+
+
 def _cash_outs(services: Any, actor: Any, wallets: list[int], n: int, tag: str) -> list[float]:
     from teller_tui.common.money import Money
 
@@ -122,7 +132,7 @@ def home_totals(ctx: Context) -> Row:
         ds = _day(ctx, entries)
         services = ds.services()
         actor = ds.actor("teller1")
-        wallets = _funded_wallets(services, 5) or [1]
+        wallets = _quiet_wallets(services, 5)  # no cash of theirs today: no large-cash approval
         for i in range(5):  # the teller's own few cash transactions today
             services.cash.cash_in(actor, wallets[i % len(wallets)], Money(100), idempotency_key=f"home-{i}")
         sides.append((services, actor))
