@@ -19,6 +19,7 @@ from teller_tui.common.errors import ApprovalRequired, LimitExceeded
 from teller_tui.common.money import Money
 from teller_tui.desk.cash_types import new_idempotency_key as key
 from teller_tui.ledger.usage import REBUILD_SQL
+from teller_tui.ledger.verify import verify_ledger
 from teller_tui.models import Wallet
 from teller_tui.wallets.limits import wallet_usage
 
@@ -78,6 +79,9 @@ def test_usage_days_follow_the_postings_and_reversals(desk: Desk) -> None:
     desk.next_business_day()  # a new day starts from nothing today, the year carries on
     desk.cash.cash_out(desk.teller, a, Money.of("10"), idempotency_key=key())
     assert _kept(desk) == _rebuilt(desk)
+    with desk.db.read() as s:
+        report = verify_ledger(s, workers=1)
+    assert not [v for v in report.violations if "usage day" in v.problem], report.render()
 
 
 def test_the_class_limits_count_the_kept_days(desk: Desk) -> None:
@@ -91,6 +95,9 @@ def test_the_class_limits_count_the_kept_days(desk: Desk) -> None:
         s.execute(text("UPDATE wallet_usage_day SET debits = debits + :m WHERE account_id = :a"),
                   {"m": Money.of("1000000").minor, "a": _account(desk, a)})
     assert _kept(desk) != _rebuilt(desk)
+    with desk.db.read() as s:  # `teller ledger verify` reports the doctored row (invariant 5)
+        report = verify_ledger(s, workers=1)
+    assert any(v.invariant == "5" and "usage day" in v.problem for v in report.violations), report.render()
     with pytest.raises(LimitExceeded) as refused:
         desk.cash.cash_out(desk.teller, a, Money.of("10"), idempotency_key=key())
     assert refused.value.code in ("tier_daily", "tier_yearly")

@@ -11,9 +11,10 @@ row is exact when the transaction commits:
   entry was dated (its debits are the original's credits and the other way round).
 
 Reading a year of usage is then an index range of at most 366 rows per wallet
-(:func:`usage_between`), however many postings the wallet ever had. ``teller ledger verify``'s
-rebuild (:data:`REBUILD_SQL`, also what the migration and the benchmark's bulk loader run) gives
-the same rows from the postings.
+(:func:`usage_between`), however many postings the wallet ever had. The rows are a cache
+(invariant 5): ``teller ledger verify`` recomputes them from the postings (:data:`REBUILD_SQL`, the
+rule the migration's fill also follows) and reports any row that differs
+(:func:`usage_mismatches`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from teller_tui.ledger.accounts import AccountKind
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-__all__ = ["REBUILD_SQL", "track_usage", "usage_between"]
+__all__ = ["REBUILD_SQL", "track_usage", "usage_between", "usage_mismatches"]
 
 _UPSERT = text(
     "INSERT INTO wallet_usage_day (account_id, business_date, debits, credits) VALUES (:a, :d, :dr, :cr) "
@@ -46,14 +47,33 @@ _BETWEEN = text(
 
 #: The rows of ``wallet_usage_day`` recomputed from the postings (what the ledger keeps, see above).
 REBUILD_SQL = (
-    "SELECT p.account_id, e.business_date, "
-    "coalesce(sum(CASE WHEN p.amount > 0 THEN p.amount END), 0), "
-    "coalesce(sum(CASE WHEN p.amount < 0 THEN -p.amount END), 0) "
+    "SELECT p.account_id AS account_id, e.business_date AS business_date, "
+    "coalesce(sum(CASE WHEN p.amount > 0 THEN p.amount END), 0) AS dr, "
+    "coalesce(sum(CASE WHEN p.amount < 0 THEN -p.amount END), 0) AS cr "
     "FROM posting p JOIN journal_entry e ON e.id = p.entry_id JOIN ledger_account a ON a.id = p.account_id "
     "WHERE a.kind = 'wallet' AND e.reverses_entry_id IS NULL "
     "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id) "
     "GROUP BY p.account_id, e.business_date"
 )
+
+
+#: Kept rows that differ from the postings, and postings with no kept row (invariant 5: a cache).
+_MISMATCH_SQL = (
+    "SELECT k.account_id, k.business_date, k.debits, k.credits, r.dr, r.cr FROM wallet_usage_day k "
+    f"LEFT JOIN ({REBUILD_SQL}) r "
+    "ON r.account_id = k.account_id AND r.business_date = k.business_date "
+    "WHERE (k.debits <> 0 OR k.credits <> 0) AND (r.account_id IS NULL OR r.dr <> k.debits OR r.cr <> k.credits) "
+    f"UNION ALL SELECT r.account_id, r.business_date, NULL, NULL, r.dr, r.cr FROM ({REBUILD_SQL}) r "
+    "WHERE (r.dr <> 0 OR r.cr <> 0) AND NOT EXISTS (SELECT 1 FROM wallet_usage_day k "
+    "WHERE k.account_id = r.account_id AND k.business_date = r.business_date)"
+)
+
+
+def usage_mismatches(session: Session, limit: int = 10) -> tuple[int, list[str]]:
+    """(how many, the first ``limit`` described) of the day rows that are not what the postings say."""
+    rows = session.connection().execute(text(_MISMATCH_SQL)).all()
+    return len(rows), [f"account {r[0]} on {r[1]}: kept {r[2]}/{r[3]}, postings say {r[4]}/{r[5]} (debits/credits)"
+                       for r in rows[:limit]]
 
 
 def track_usage(session: Session, accounts: Mapping[int, Any], per_account: Mapping[int, Sequence[int]],
