@@ -64,7 +64,8 @@ def _quiet_wallets(services: Any, n: int) -> list[int]:
 
     with services.db.read() as s:
         rows = s.execute(text(
-            "SELECT w.id FROM wallet w JOIN ledger_account a ON a.id = w.account_id WHERE w.status = 'active' AND w.tier = 1 "
+            "SELECT w.id FROM wallet w JOIN ledger_account a ON a.id = w.account_id "
+            "WHERE w.status = 'active' AND w.tier = 1 "
             "ORDER BY a.debits_posted + a.credits_posted, w.id LIMIT :n"), {"n": n}).scalars().all()
     return [int(r) for r in rows]
 

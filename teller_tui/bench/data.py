@@ -328,7 +328,8 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                             "credits_posted = credits_posted + ? WHERE id = ?",
                             [(acct_dr.get(a, 0), acct_cr.get(a, 0), a) for a in set(acct_dr) | set(acct_cr)])
             con.execute("UPDATE ledger_head SET last_seq = ?, last_at = ? WHERE id = 1", (base_seq + entries, last_ts))
-            con.executemany("INSERT INTO wallet_usage_day (account_id, business_date, debits, credits) VALUES (?, ?, ?, ?) "
+            con.executemany("INSERT INTO wallet_usage_day (account_id, business_date, debits, credits) "
+                            "VALUES (?, ?, ?, ?) "
                             "ON CONFLICT (account_id, business_date) DO UPDATE SET debits = debits + excluded.debits, "
                             "credits = credits + excluded.credits",
                             [(a, d.isoformat(), dr, cr) for (a, d), (dr, cr) in sorted(usage.items())])

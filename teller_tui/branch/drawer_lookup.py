@@ -84,7 +84,8 @@ def require_open_drawer(session: Session, actor: Actor, *, lock: bool = False) -
     (:func:`teller_tui.ledger.business_day.remember_open_day`). One select; the same rules as
     :func:`actor_drawer`, :func:`on_break` and :func:`handover_offer`.
     """
-    row = session.connection().execute(_open_drawer_stmt(lock), {"branch": actor.branch_code, "staff": actor.staff_id}).first()
+    row = session.connection().execute(_open_drawer_stmt(lock),
+                                       {"branch": actor.branch_code, "staff": actor.staff_id}).first()
     remember_open_day(session, actor.branch_code, row.day if row is not None else None, locked=lock)
     if row is None:
         raise Conflict(_("The branch business day is not open: open your cash drawer first."),

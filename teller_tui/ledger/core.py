@@ -411,8 +411,8 @@ class Ledger:
         )
         # The branch's hash chain (invariant 16): one hash, from the values being written.
         link_entry(session, values, ((leg.account_id, leg.currency, leg.amount) for leg in req.legs))
-        entry_id = int(session.connection().execute(_stmt("entry_insert", lambda: je.insert().returning(je.c.id)),
-                                       values).scalar_one())
+        entry_id = int(session.connection().execute(
+            _stmt("entry_insert", lambda: je.insert().returning(je.c.id)), values).scalar_one())
         session.connection().execute(_stmt("posting_insert", lambda: _table(Posting).insert()), [
             {"entry_id": entry_id, "account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
             for leg in req.legs
@@ -422,7 +422,8 @@ class Ledger:
             debits_posted=la.c.debits_posted + bindparam("dr"), credits_posted=la.c.credits_posted + bindparam("cr")))
         totals_after: list[tuple[int, int, int]] = []
         # One executemany, in account-id order as locked.
-        session.connection().execute(add_totals, [{"acct": a, "dr": dr, "cr": cr} for a, (dr, cr) in sorted(per_account.items())])
+        session.connection().execute(add_totals, [{"acct": a, "dr": dr, "cr": cr}
+                                                  for a, (dr, cr) in sorted(per_account.items())])
         for account_id, (dr, cr) in sorted(per_account.items()):
             acct = accounts[account_id]
             totals_after.append((account_id, acct.debits_posted + dr, acct.credits_posted + cr))

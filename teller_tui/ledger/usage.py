@@ -85,9 +85,11 @@ def track_usage(session: Session, accounts: Mapping[int, Any], per_account: Mapp
     if not wallets:
         return
     if reverses_entry_id is None:
-        session.connection().execute(_UPSERT, [{"a": a, "d": business_date, "dr": dr, "cr": cr} for a, dr, cr in wallets])
+        session.connection().execute(_UPSERT, [{"a": a, "d": business_date, "dr": dr, "cr": cr}
+                                               for a, dr, cr in wallets])
     else:
-        session.connection().execute(_TAKE_OFF, [{"a": a, "r": reverses_entry_id, "dr": cr, "cr": dr} for a, dr, cr in wallets])
+        session.connection().execute(_TAKE_OFF, [{"a": a, "r": reverses_entry_id, "dr": cr, "cr": dr}
+                                                 for a, dr, cr in wallets])
 
 
 def usage_between(session: Session, account_id: int, first: date, on: date) -> tuple[int, int, int]:

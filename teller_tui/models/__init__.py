@@ -27,6 +27,7 @@ from teller_tui.models.risk import RiskAlert as RiskAlert, SuspiciousReport as S
 from teller_tui.models.people import Customer, CustomerNote, LinkedAccount, Staff, Wallet
 
 __all__ = [
-    "AuditHead", "AuditRecord", "CustomerNameGram", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerChainHead", "LedgerHead", "WalletUsageDay",
+    "AuditHead", "AuditRecord", "CustomerNameGram", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerChainHead", "LedgerHead",
+    "WalletUsageDay",
     "Posting", "Staff", "Wallet",
 ]

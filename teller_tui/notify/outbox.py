@@ -196,7 +196,8 @@ class Outbox:
         if event not in EVENTS:
             raise ValueError(f"unknown notification event {event!r}")
         c, n = _table(Customer), _table(CustomerNeeds)
-        cust = s.connection().execute(_customer_stmt(c, n), {"c": customer_id}).first()  # the phone and the needs, one read
+        # The phone and the needs, in one read.
+        cust = s.connection().execute(_customer_stmt(c, n), {"c": customer_id}).first()
         if cust is None:
             return []
         remember_needs(s, customer_id, None if cust.has_needs is None else (cust.preferred_language or ""),
