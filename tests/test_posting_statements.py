@@ -44,8 +44,8 @@ CASH_IN_STATEMENTS = 26
 #: cash paid out today (the approval policy's teller limit).
 CASH_OUT_STATEMENTS = 29
 #: A transfer between two customers' wallets (first pinned at 30, the usage upsert included): no
-#: drawer, so the open day is read on its own (locked, once); both wallets (blocks read for both at once), the payer's usage, and a
-#: notification to each customer (phone and needs, contacts, insert: 3 each); no cash-today reads.
+#: drawer, so the open day is read on its own (locked, once); both wallets (blocks read for both at
+#: once), the payer's usage, and a notification to each customer (phone and needs, contacts, insert: 3 each); no cash-today reads.
 TRANSFER_STATEMENTS = 30
 
 
