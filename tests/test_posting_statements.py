@@ -36,8 +36,9 @@ from teller_tui.desk.cash_types import new_idempotency_key as key
 #: in one select, the outbox row inserted once by ON CONFLICT DO NOTHING (no existence read), the
 #: receipt built from what was just written (no read back; the needs remembered). Left to the
 #: branch-parallel work: the ledger head (2), the previous entry's date (1), the audit head (4).
-#: 26 since the ledger keeps each wallet's usage per business day (one upsert, teller_tui.ledger.usage),
-#: so the class limits read at most a year of day rows instead of the wallet's whole history.
+#: 26 since the ledger keeps each wallet's usage per business day (one upsert,
+#: teller_tui.ledger.usage), so the class limits read at most a year of day rows, not the wallet's
+#: whole history.
 CASH_IN_STATEMENTS = 26
 #: A cash-out (first pinned at 29, the usage upsert included) also reads the wallet's usage for its
 #: class limits, the drawer's cash (the preview's "not enough cash in your drawer") and the teller's
@@ -45,7 +46,8 @@ CASH_IN_STATEMENTS = 26
 CASH_OUT_STATEMENTS = 29
 #: A transfer between two customers' wallets (first pinned at 30, the usage upsert included): no
 #: drawer, so the open day is read on its own (locked, once); both wallets (blocks read for both at
-#: once), the payer's usage, and a notification to each customer (phone and needs, contacts, insert: 3 each); no cash-today reads.
+#: once), the payer's usage, and a notification to each customer (phone and needs, contacts, insert:
+#: 3 each); no cash-today reads.
 TRANSFER_STATEMENTS = 30
 
 
