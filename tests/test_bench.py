@@ -30,6 +30,7 @@ EXPECTED = {
     "verify": ["`teller ledger verify` over", "peak memory (RSS) of that verify", "  check 15, 16 content and chain",
                "  check A ledger/audit"],
     "totals": ["trial balance", "home-screen totals"],
+    "bounded": ["one cash-out at", "home totals (drawers.status) on a day of"],
 }
 #: PostgreSQL figures: their rows, unless the table says why they were skipped.
 EXPECTED_PG = {

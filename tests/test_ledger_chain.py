@@ -24,6 +24,7 @@ from teller_tui.db.engine import make_database
 from teller_tui.ledger import Ledger
 from teller_tui.ledger.chain import GENESIS, branch_heads, entry_hash
 from teller_tui.ledger.core import canonical_json, request_hash
+from teller_tui.ledger.usage import REBUILD_SQL
 from teller_tui.ledger.verify import VerifyReport, verify_ledger
 from teller_tui.ledger.verify_content import ExpectedHead, parse_expected_heads
 
@@ -56,6 +57,12 @@ def good_db(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return path
 
 
+def refill_usage_days(con: sqlite3.Connection) -> None:
+    """Recompute the wallets' usage days from the postings, as a tamperer who fixes the caches would."""
+    con.execute("DELETE FROM wallet_usage_day")
+    con.execute(f"INSERT INTO wallet_usage_day (account_id, business_date, debits, credits) {REBUILD_SQL}")
+
+
 def tampered(good: Path, tmp_path: Path, *statements: str, fn: Any = None) -> Path:
     path = tmp_path / "tampered.db"
     shutil.copyfile(good, path)
@@ -67,6 +74,7 @@ def tampered(good: Path, tmp_path: Path, *statements: str, fn: Any = None) -> Pa
         con.execute(sql)
     if fn is not None:
         fn(con)
+    refill_usage_days(con)  # the tamperer rewrites this cache too (its own check: test_wallet_usage_days.py)
     for table in APPEND_ONLY_TABLES:  # and puts the triggers back
         for sql in append_only_statements("sqlite", table):
             con.execute(sql)

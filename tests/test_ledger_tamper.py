@@ -19,6 +19,8 @@ from teller_tui.db.engine import make_database
 from teller_tui.ledger import Ledger
 from teller_tui.ledger.verify import VerifyReport, verify_ledger
 
+from test_ledger_chain import refill_usage_days
+
 from ledger_fixtures import Workload, transfer
 
 
@@ -55,6 +57,7 @@ def tampered(good: Path, tmp_path: Path, *statements: str, drop_triggers: bool =
                 con.execute(sql)
     for sql in statements:
         con.execute(sql)
+    refill_usage_days(con)  # the tamperer rewrites this cache too (its own check: test_wallet_usage_days.py)
     con.commit()
     con.close()
     return path

@@ -27,7 +27,28 @@ from teller_tui.desk.cash_types import new_idempotency_key as key
 #: entry moved, then the customer, contacts, the outbox row's existence and its insert). 40 since the
 #: customer's needs choose the notification's and the receipt's language and print size: read twice
 #: (once by each; a repeat to fold into one read).
-CASH_IN_STATEMENTS = 40
+#: 25 with the lean posting path (40 before): the idempotency key read once (the ledger is told the
+#: caller found nothing), the open day, the drawer and its last break and hand-over events in one
+#: select whose day is then remembered for the limits and the ledger's dating (5 reads -> 1), no
+#: hold read when the locked accounts hold nothing pending, both account totals in one executemany,
+#: the first-use reward's wallet and "already rewarded" in one select, the notification from the
+#: wallets and totals the posting already holds (no wallet re-read), the customer's phone and needs
+#: in one select, the outbox row inserted once by ON CONFLICT DO NOTHING (no existence read), the
+#: receipt built from what was just written (no read back; the needs remembered). Left to the
+#: branch-parallel work: the ledger head (2), the previous entry's date (1), the audit head (4).
+#: 26 since the ledger keeps each wallet's usage per business day (one upsert,
+#: teller_tui.ledger.usage), so the class limits read at most a year of day rows, not the wallet's
+#: whole history.
+CASH_IN_STATEMENTS = 26
+#: A cash-out (first pinned at 29, the usage upsert included) also reads the wallet's usage for its
+#: class limits, the drawer's cash (the preview's "not enough cash in your drawer") and the teller's
+#: cash paid out today (the approval policy's teller limit).
+CASH_OUT_STATEMENTS = 29
+#: A transfer between two customers' wallets (first pinned at 30, the usage upsert included): no
+#: drawer, so the open day is read on its own (locked, once); both wallets (blocks read for both at
+#: once), the payer's usage, and a notification to each customer (phone and needs, contacts, insert:
+#: 3 each); no cash-today reads.
+TRANSFER_STATEMENTS = 30
 
 
 @contextmanager
@@ -52,3 +73,26 @@ def test_cash_in_statement_count(desk: Desk) -> None:
         result = desk.cash.cash_in(desk.teller, wid, Money.of("25"), idempotency_key=key())
     assert result.new_balance == Money.of("45")
     assert len(seen) == CASH_IN_STATEMENTS, "\n".join(seen)
+
+
+def test_cash_out_statement_count(desk: Desk) -> None:
+    wid = desk.wallet(desk.customer("王芳"), 1)
+    for _ in range(2):
+        desk.cash.cash_in(desk.teller, wid, Money.of("100"), idempotency_key=key())
+    desk.cash.cash_out(desk.teller, wid, Money.of("10"), idempotency_key=key())
+    with recording(desk.db.write_engine) as seen:
+        result = desk.cash.cash_out(desk.teller, wid, Money.of("25"), idempotency_key=key())
+    assert result.new_balance == Money.of("165")
+    assert len(seen) == CASH_OUT_STATEMENTS, "\n".join(seen)
+
+
+def test_transfer_statement_count(desk: Desk) -> None:
+    a = desk.wallet(desk.customer("王芳"), 1)
+    b = desk.wallet(desk.customer("李雷", latin="li lei"), 1)
+    for wid in (a, b):
+        desk.cash.cash_in(desk.teller, wid, Money.of("100"), idempotency_key=key())
+    desk.cash.transfer(desk.teller, a, b, Money.of("10"), idempotency_key=key())
+    with recording(desk.db.write_engine) as seen:
+        result = desk.cash.transfer(desk.teller, a, b, Money.of("25"), idempotency_key=key())
+    assert result.new_balance == Money.of("65")
+    assert len(seen) == TRANSFER_STATEMENTS, "\n".join(seen)

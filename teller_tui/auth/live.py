@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import col
 
 from teller_tui.auth.session import STAFF_REFUSAL_CODES
@@ -90,6 +90,10 @@ def staff_refusal(actor: Actor, row: Staff | StaffState | None, now: datetime) -
     return None
 
 
+_STAFF_STATE = (select(col(Staff.disabled), col(Staff.locked_until), col(Staff.role), col(Staff.branch_code))
+                .where(col(Staff.id) == bindparam("id")))  # built once
+
+
 class StaffState(NamedTuple):
     """The columns the check reads (only these: a kiosk's database role may read no credentials)."""
 
@@ -100,9 +104,7 @@ class StaffState(NamedTuple):
 
 
 def read_staff_state(session: Session, staff_id: int) -> StaffState | None:
-    found = session.execute(
-        select(col(Staff.disabled), col(Staff.locked_until), col(Staff.role), col(Staff.branch_code))
-        .where(col(Staff.id) == staff_id)).first()
+    found = session.execute(_STAFF_STATE, {"id": staff_id}).first()
     return None if found is None else StaffState(bool(found[0]), found[1], str(found[2]), str(found[3]))
 
 

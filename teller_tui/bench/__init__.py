@@ -7,11 +7,12 @@ One module per figure; each exposes ``NAME``, ``TITLE`` and ``run(ctx) -> list[R
 startup    first frame and usable sign-in (vs a Textual + SQLAlchemy app), kiosk, RSS
 lookup     customer lookup in the core (phone prefix, ID fragment, 2/3-char names)
 keystroke  keystroke to updated results in the lookup screen (Pilot press + pause)
-posting    one cash-in through the full service vs raw sqlite3 doing the same writes
+posting    one cash-in through the full service vs the raw driver replaying its own statements
 concurrency 16 processes x 500 postings on one SQLite file vs one process doing 8,000
 verify     ``teller ledger verify`` over 10,000,000 postings (time, peak memory)
 totals     trial balance and the home screen's totals at 10,000,000 postings
 analytics  a month's promotion report by teller at 10,000,000 postings (target ≤ 2 s)
+bounded    cash-out at 10,000,000 vs 1,000 postings; home totals on a 200,000- vs 1,000-entry day
 pg         the posting and concurrency figures on PostgreSQL
 failover   a primary and two synchronous standbys: SIGKILL the primary, promote; failover time,
            postings/s before (vs one server alone) and after
@@ -29,4 +30,5 @@ as the demo builder or the PostgreSQL driver, must not load, or be timed, for an
 from __future__ import annotations
 
 #: Figure modules in the order they run (and appear in the table).
-FIGURES = ("startup", "lookup", "keystroke", "posting", "concurrency", "verify", "totals", "analytics", "pg", "failover", "risk")
+FIGURES = ("startup", "lookup", "keystroke", "posting", "concurrency", "verify", "totals", "analytics", "bounded", "pg",
+           "failover", "risk")

@@ -115,16 +115,20 @@ def _fmt_ts(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def build_ledger(ctx: Context) -> DataSet:
+def build_ledger(ctx: Context, *, postings: int | None = None, name: str = "ledger", days: int | None = None,
+                 through_today: bool = False, drawer_staff: tuple[str, ...] | None = None) -> DataSet:
+    """The branch with ``postings`` postings (default ``opts.postings``) over ``days`` business days
+    (default: 500 entries a day, at most 2,000 days) ending yesterday, or today with ``through_today``
+    (then today's day and drawers open after them); ``drawer_staff``: whose drawers the history uses."""
     from unittest import mock
 
     from teller_tui.demo import build as demo
     from teller_tui.services import open_database
 
     opts = ctx.opts
-    entries = max(1, opts.postings // 2)
-    days = max(1, min(2000, entries // 500))
-    home = ctx.workdir / "ledger"
+    entries = max(1, (opts.postings if postings is None else postings) // 2)
+    days = days or max(1, min(2000, entries // 500))
+    home = ctx.workdir / name
     settings = settings_for(home)
     today = datetime.now(UTC)
     ctx.status(f"building a branch of {opts.ledger_customers:,} customers dated {days + 31} days ago")
@@ -134,14 +138,15 @@ def build_ledger(ctx: Context) -> DataSet:
                         now=today - timedelta(days=days + 2))
     db_path = home / "teller.db"
     ctx.status(f"bulk-inserting {entries * 2:,} postings ({entries:,} entries over {days:,} business days)")
-    bulk_history(db_path, entries, days, settings.terminal_id, progress=ctx.opts.progress)
+    bulk_history(db_path, entries, days, settings.terminal_id, progress=ctx.opts.progress,
+                 through_today=through_today, drawer_staff=drawer_staff)
     ctx.status("opening today's business day and drawers through the services")
     database = open_database(settings, check_schema=False)
     try:
         demo._open_drawers(database, settings)
     finally:
         database.dispose()
-    return DataSet("ledger", home, db_path, settings.effective_database_url, settings, _staff(settings),
+    return DataSet(name, home, db_path, settings.effective_database_url, settings, _staff(settings),
                    {"postings": entries * 2, "entries": entries, "days": days})
 
 
@@ -191,7 +196,8 @@ def _attest_history(con: sqlite3.Connection, until_seq: int, terminal_id: str) -
 
 
 def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, progress: bool = True,
-                 seed: int = 5, batch: int = 50_000) -> None:
+                 seed: int = 5, batch: int = 50_000, through_today: bool = False,
+                 drawer_staff: tuple[str, ...] | None = None) -> None:
     """Append ``entries`` two-leg cash entries (cash in, cash out, wallet transfers) dated over the
     ``days`` business days before today, keeping every ledger invariant."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -211,7 +217,7 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
         for acct_id, code, dr, cr in con.execute(
                 "SELECT id, code, debits_posted, credits_posted FROM ledger_account WHERE kind = 'drawer' ORDER BY id"):
             user = code.rsplit(":", 1)[-1]
-            if user in staff:
+            if user in staff and (drawer_staff is None or user in drawer_staff):
                 drawers.append([int(acct_id), staff[user], int(dr) - int(cr)])
         if not wallets or not drawers:
             raise RuntimeError("the demo branch has no wallets or drawers to post to")
@@ -228,11 +234,13 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
         con.execute("COMMIT")
 
         n_w = len(wallets)
+        wallet_accounts = {int(w[0]) for w in wallets}
+        usage: dict[tuple[int, date], list[int]] = {}
         bal = [0] * n_w  # wallet balances (credit-normal), the demo left them empty
         acct_dr: dict[int, int] = {}
         acct_cr: dict[int, int] = {}
         per_day = -(-entries // days)
-        first_day = local_date(datetime.now(UTC)) - timedelta(days=days)
+        first_day = local_date(datetime.now(UTC)) - timedelta(days=days - (1 if through_today else 0))
         # Spread each day's entries over 01:00–09:00 UTC (09:00–17:00 in Shanghai).
         step_us = max(1, (8 * 3600 * 1_000_000) // per_day)
         cols = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -304,6 +312,10 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                     prev_hash = digest
                     prows.append((entry_id, legs[0][0], legs[0][1]))
                     prows.append((entry_id, legs[1][0], legs[1][1]))
+                    for a, m in legs:  # the ledger's per-wallet day rows (teller_tui.ledger.usage)
+                        if a in wallet_accounts:
+                            day_use = usage.setdefault((a, bdate), [0, 0])
+                            day_use[0 if m > 0 else 1] += abs(m)
                 con.execute("BEGIN")
                 con.executemany(_ENTRY_SQL, erows)
                 con.executemany(_POSTING_SQL, prows)
@@ -316,6 +328,11 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                             "credits_posted = credits_posted + ? WHERE id = ?",
                             [(acct_dr.get(a, 0), acct_cr.get(a, 0), a) for a in set(acct_dr) | set(acct_cr)])
             con.execute("UPDATE ledger_head SET last_seq = ?, last_at = ? WHERE id = 1", (base_seq + entries, last_ts))
+            con.executemany("INSERT INTO wallet_usage_day (account_id, business_date, debits, credits) "
+                            "VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT (account_id, business_date) DO UPDATE SET debits = debits + excluded.debits, "
+                            "credits = credits + excluded.credits",
+                            [(a, d.isoformat(), dr, cr) for (a, d), (dr, cr) in sorted(usage.items())])
             con.execute("INSERT INTO ledger_chain_head (branch_code, last_seq, entries, hash) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT (branch_code) DO UPDATE SET last_seq = excluded.last_seq, "
                         "entries = excluded.entries, hash = excluded.hash",

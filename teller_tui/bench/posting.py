@@ -1,20 +1,19 @@
-"""One cash-in through the full service vs the raw driver doing the same row writes.
+"""One cash-in through the full service vs the raw driver running the service's own statements.
 
 The service: ``services.cash.cash_in`` (role check, open drawer, tier limits, approval policy,
-ledger with idempotency key, audit chain, receipt rendered and saved), SQLite in WAL with
-``synchronous=FULL``, one transaction per cash-in. The reference: the same rows written with
-the bare driver in one transaction (journal entry with its request hash, two postings, two
-account totals, the ledger head, one audit record with its chained hash, the audit head),
-on the same database file. Medians per posting; the ratio is the figure.
+ledger with idempotency key, audit chain, notification, receipt rendered and saved), one
+transaction per cash-in. The reference: every statement those cash-ins sent, captured on the
+engine with its parameters (``before_cursor_execute``), replayed in the same run through the bare
+driver (sqlite3 or psycopg) on a copy of the database taken just before they ran, one
+transaction per cash-in, same durability settings (the read transaction of the staff check before
+each write included, each transaction ended where the service ended it). So the ratio is what the service's Python
+(ORM, rules, receipt) costs on top of its SQL. Medians with the middle half (IQR) of each side.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from teller_tui.bench.runner import Row, median, ratio_row
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from teller_tui.bench.runner import Context
 
 NAME = "posting"
-TITLE = "one cash-in through the full service vs raw driver writes (SQLite FULL)"
+TITLE = "one cash-in through the full service vs the raw driver running its statements"
 AMOUNT_MINOR = 100  # 1.00 CNY: far from every limit
 
 
@@ -57,142 +56,187 @@ def service_cash_ins(services: Any, actors: list[Actor], targets: list[tuple[int
     return samples
 
 
-class RawPoster:
-    """The cash-in's row writes with the bare driver (sqlite3 or psycopg), one transaction each."""
+class Capture:
+    """Every statement the service sends on its engines (the write engine and the read engine of
+    the check before the write), with its parameters, and where each transaction ends, grouped by
+    the call that sent them: what :class:`Replay` runs through the bare driver."""
 
-    def __init__(self, data: DataSet, actor: Actor) -> None:
-        from sqlalchemy import text
+    def __init__(self, *engines: Any) -> None:
+        self.engines = engines
+        self.current: list[tuple[str, Any, bool]] = []
 
-        from teller_tui.branch.drawer_lookup import require_open_drawer
-        from teller_tui.ledger.business_day import open_business_date
+    def __enter__(self) -> Capture:
+        from sqlalchemy import event
 
-        self.actor = actor
-        services = data.services()
-        with services.db.read() as s:
-            self.drawer_account = require_open_drawer(s, actor).account_id
-            self.business_date = open_business_date(s, actor.branch_code)
-            self.terminal = actor.terminal_id
-            s.execute(text("SELECT 1"))
-        self.dialect = services.db.dialect
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._record)
+            event.listen(engine, "commit", self._commit)
+            event.listen(engine, "rollback", self._rollback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        from sqlalchemy import event
+
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._record)
+            event.remove(engine, "commit", self._commit)
+            event.remove(engine, "rollback", self._rollback)
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any,
+                executemany: bool) -> None:
+        self.current.append((statement, parameters, executemany))
+
+    def _commit(self, _conn: Any) -> None:
+        self.current.append(("COMMIT", None, False))
+
+    def _rollback(self, _conn: Any) -> None:
+        self.current.append(("ROLLBACK", None, False))
+
+    def take(self) -> list[tuple[str, Any, bool]]:
+        done, self.current = self.current, []
+        return done
+
+
+def service_cash_ins_captured(services: Any, actor: Actor, targets: list[tuple[int, int, int, str]], n: int,
+                              tag: str, capture: Capture) -> tuple[list[float], list[list[tuple[str, Any, bool]]]]:
+    """``n`` timed cash-ins through the service, each one's statements captured."""
+    from teller_tui.common.money import Money
+
+    samples, txns = [], []
+    run_id = uuid.uuid4().hex[:8]
+    for i in range(n):
+        t = time.perf_counter()
+        services.cash.cash_in(actor, targets[i % len(targets)][0], Money(AMOUNT_MINOR),
+                              idempotency_key=f"bench-{tag}-{run_id}-{i}")
+        samples.append(time.perf_counter() - t)
+        txns.append(capture.take())
+    return samples, txns
+
+
+class Replay:
+    """The service's own captured statements, replayed through the bare driver (sqlite3 or psycopg)
+    on a copy of the database taken before they ran: the same statements with the same values, in
+    the same order, one transaction per cash-in, on the same durability settings."""
+
+    def __init__(self, data: DataSet, copy: Any) -> None:
+        self.dialect = "sqlite" if data.db_path is not None else "postgresql"
         if self.dialect == "sqlite":
             import sqlite3
 
-            assert data.db_path is not None
-            self.con: Any = sqlite3.connect(data.db_path, isolation_level=None, timeout=10)
-            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=10000"):
+            from teller_tui.db.engine import SQLITE_BUSY_TIMEOUT_MS
+
+            self.con: Any = sqlite3.connect(copy, isolation_level=None, timeout=10)
+            sync = data.services().db.synchronous
+            for pragma in (f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}", "journal_mode=WAL", f"synchronous={sync}",
+                           "foreign_keys=ON", "case_sensitive_like=ON"):
                 self.con.execute(f"PRAGMA {pragma}")
-            self.p = "?"
         else:
             import psycopg
 
-            url = data.url.replace("postgresql+psycopg://", "postgresql://")
-            self.con = psycopg.connect(url, autocommit=True)
-            self.p = "%s"
+            self.con = psycopg.connect(copy, autocommit=False)
 
     def close(self) -> None:
         self.con.close()
 
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", self.p)
+    def run(self, txn: list[tuple[str, Any, bool]]) -> float:
+        """Run one call's statements in order, ending each transaction where the service did."""
+        cur = self.con.cursor()
+        t = time.perf_counter()
+        for statement, params, many in txn:
+            if statement in ("COMMIT", "ROLLBACK"):
+                if self.dialect == "sqlite":
+                    cur.execute(statement)
+                elif statement == "COMMIT":
+                    self.con.commit()
+                else:
+                    self.con.rollback()
+            elif many:
+                cur.executemany(statement, params)
+            elif params is None or params == () or params == {}:
+                cur.execute(statement)
+            else:
+                cur.execute(statement, params)
+            if cur.description is not None:
+                cur.fetchall()
+        return time.perf_counter() - t
 
-    def _ts(self, dt: datetime) -> Any:
-        return dt.strftime("%Y-%m-%d %H:%M:%S.%f") if self.dialect == "sqlite" else dt
 
-    def post(self, target: tuple[int, int, int, str], key: str) -> None:
-        from teller_tui.audit.trail import record_hash
-        from teller_tui.bench.data import _request_json
-        from teller_tui.ledger.chain import GENESIS, entry_hash
+def database_copy(data: DataSet, services: Any) -> tuple[Any, Any]:
+    """A copy of the database as it stands now (SQLite: the backup API; PostgreSQL: a new database
+    from it as a template, the service's pooled connections closed first): (what Replay opens, a cleanup)."""
+    if data.db_path is not None:
+        import sqlite3
 
-        _wid, account, customer, number = target
-        a = self.actor
-        ex = self.con.execute
-        lock = "" if self.dialect == "sqlite" else " FOR UPDATE"
-        ex("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+        path = data.db_path.with_name("replay.db")
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        src, dst = sqlite3.connect(data.db_path), sqlite3.connect(path)
         try:
-            (last_seq,) = ex(self._sql(f"SELECT last_seq FROM ledger_head WHERE id = 1{lock}")).fetchone()
-            seq = int(last_seq) + 1
-            now = datetime.now(UTC)
-            legs = [(self.drawer_account, AMOUNT_MINOR), (account, -AMOUNT_MINOR)]
-            req = _request_json("cash_in", int(a.staff_id or 0), customer, legs, number, None)
-            bdate = self.business_date or now.date()
-            values = {"seq": seq, "idempotency_key": key, "request_hash": hashlib.sha256(req.encode()).hexdigest(),
-                      "kind": "cash_in", "reference": f"R{bdate:%Y%m%d}-{seq:09d}", "memo": "", "actor_id": a.staff_id,
-                      "terminal_id": self.terminal, "branch_code": a.branch_code, "business_date": bdate,
-                      "posted_at": now, "customer_id": customer, "reverses_entry_id": None, "hold_id": None}
-            chain = ex(self._sql(f"SELECT entries, hash FROM ledger_chain_head WHERE branch_code = ?{lock}"),
-                       (a.branch_code,)).fetchone()
-            chained, prev_hash = (int(chain[0]), str(chain[1])) if chain else (0, GENESIS)
-            digest = entry_hash(values, [(acct, "CNY", amount) for acct, amount in legs], prev_hash)
-            (entry_id,) = ex(self._sql(
-                "INSERT INTO journal_entry (seq, idempotency_key, request_hash, request_json, kind, reference, memo, "
-                "actor_id, terminal_id, branch_code, business_date, posted_at, customer_id, prev_hash, hash) "
-                "VALUES (?, ?, ?, ?, 'cash_in', ?, '', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
-                (seq, key, values["request_hash"], req, values["reference"], a.staff_id,
-                 self.terminal, a.branch_code, bdate, self._ts(now), customer, prev_hash, digest)).fetchone()
-            ex(self._sql("INSERT INTO ledger_chain_head (branch_code, last_seq, entries, hash) VALUES (?, ?, ?, ?) "
-                         "ON CONFLICT (branch_code) DO UPDATE SET last_seq = excluded.last_seq, "
-                         "entries = excluded.entries, hash = excluded.hash"),
-               (a.branch_code, seq, chained + 1, digest))
-            for acct, amount in legs:
-                ex(self._sql("INSERT INTO posting (entry_id, account_id, currency, amount) VALUES (?, ?, 'CNY', ?)"),
-                   (entry_id, acct, amount))
-            ex(self._sql("UPDATE ledger_account SET debits_posted = debits_posted + ? WHERE id = ?"),
-               (AMOUNT_MINOR, self.drawer_account))
-            ex(self._sql("UPDATE ledger_account SET credits_posted = credits_posted + ? WHERE id = ?"),
-               (AMOUNT_MINOR, account))
-            ex(self._sql("UPDATE ledger_head SET last_seq = ?, last_at = ? WHERE id = 1"), (seq, self._ts(now)))
-            head_seq, head_hash = ex(self._sql(f"SELECT seq, hash FROM audit_head WHERE id = 1{lock}")).fetchone()
-            detail = json.dumps({"amount": "1.00", "currency": "CNY", "reference": f"R{bdate:%Y%m%d}-{seq:09d}"},
-                                sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            digest = record_hash(seq=int(head_seq) + 1, at=now, actor_id=a.staff_id, actor=a.username,
-                                 terminal_id=a.terminal_id, action="cash_in", subject=number, outcome="ok",
-                                 detail_json=detail, prev_hash=head_hash)
-            ex(self._sql("INSERT INTO audit_record (seq, at, actor_id, actor, terminal_id, action, subject, outcome, "
-                         "detail_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, 'cash_in', ?, 'ok', ?, ?, ?)"),
-               (int(head_seq) + 1, self._ts(now), a.staff_id, a.username, a.terminal_id, number, detail, head_hash,
-                digest))
-            ex(self._sql("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1"), (int(head_seq) + 1, digest))
-            ex("COMMIT")
-        except BaseException:
-            ex("ROLLBACK")
-            raise
+            src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+        return path, lambda: None
+    import psycopg
+
+    services.db.dispose()
+    url = data.url.replace("postgresql+psycopg://", "postgresql://")
+    base, _, name = url.rpartition("/")
+    copy_name = f"{name}_replay"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{copy_name}"')
+        admin.execute(f'CREATE DATABASE "{copy_name}" TEMPLATE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{copy_name}"')
+    return f"{base}/{copy_name}", drop
 
 
-def raw_postings(data: DataSet, actor: Actor, targets: list[tuple[int, int, int, str]], n: int) -> list[float]:
-    poster = RawPoster(data, actor)
-    run = uuid.uuid4().hex[:8]
-    samples = []
-    try:
-        for i in range(n):
-            t = time.perf_counter()
-            poster.post(targets[i % len(targets)], f"raw-{run}-{i}")
-            samples.append(time.perf_counter() - t)
-    finally:
-        poster.close()
-    return samples
+def spread(samples: list[float]) -> str:
+    """The middle half of the samples (25th–75th percentile), in ms."""
+    data = sorted(samples)
+    if not data:
+        return "—"
+    q1, q3 = data[len(data) // 4], data[min(len(data) - 1, (3 * len(data)) // 4)]
+    return f"{q1 * 1000:,.2f}–{q3 * 1000:,.2f} ms"
 
 
 def measure(data: DataSet, ctx: Context, *, label: str) -> Row:
-    """The service vs raw row for one database (SQLite or PostgreSQL)."""
+    """The service vs the raw driver running the service's own statements, for one database."""
     services = data.services()
     actor = data.actor("teller1")
     targets = wallets(data, 200)
-    service_cash_ins(services, [actor], targets, 10, "warm")  # caches, first receipt directory, statements
-    raw_postings(data, actor, targets, 10)
-    n_svc, n_raw = max(1, ctx.opts.cash_ins), max(1, ctx.opts.raw_postings)
-    # Interleave halves so drift in machine load hits both sides alike.
-    svc = service_cash_ins(services, [actor], targets, n_svc // 2 or 1, "a")
-    raw = raw_postings(data, actor, targets, n_raw // 2 or 1)
-    svc += service_cash_ins(services, [actor], targets, max(1, n_svc - n_svc // 2), "b")
-    raw += raw_postings(data, actor, targets, max(1, n_raw - n_raw // 2))
+    # PostgreSQL's read engine is the write engine with options: its events reach the write engine's listeners.
+    engines = (services.db.write_engine, services.db.read_engine) if data.db_path is not None \
+        else (services.db.write_engine,)
+    capture = Capture(*engines)
+    with capture:  # caches, first receipt directory, statements (each wallet's first posting is heavier)
+        service_cash_ins_captured(services, actor, targets, len(targets), "warm", capture)
+    copy, cleanup = database_copy(data, services)
+    replay = Replay(data, copy)
+    svc: list[float] = []
+    raw: list[float] = []
+    n = max(2, ctx.opts.cash_ins)
+    try:
+        with capture:
+            for half in ("a", "b"):  # interleaved, so drift in machine load hits both sides alike
+                times, txns = service_cash_ins_captured(services, actor, targets, n // 2, half, capture)
+                svc += times
+                raw += [replay.run(txn) for txn in txns]
+    finally:
+        replay.close()
+        cleanup()
     s_ms, r_ms = median(svc) * 1000, median(raw) * 1000
     row = ratio_row(NAME, f"one cash-in through the full service ({label}; median of {len(svc)})", s_ms, r_ms, 3.0,
                     unit="ms", fmt=lambda v: f"{v:,.2f} ms", service_mean_ms=sum(svc) / len(svc) * 1000,
-                    raw_mean_ms=sum(raw) / len(raw) * 1000, service_per_s=1 / median(svc), raw_per_s=1 / median(raw))
-    row.reference = f"{r_ms:,.2f} ms (raw driver, same writes)"
+                    raw_mean_ms=sum(raw) / len(raw) * 1000, service_per_s=1 / median(svc), raw_per_s=1 / median(raw),
+                    service_iqr=spread(svc), raw_iqr=spread(raw))
+    row.reference = f"{r_ms:,.2f} ms (raw driver, the service's own statements replayed)"
     count = statements_per_cash_in(services, actor, targets)
     row.values["statements_per_cash_in"] = count
-    row.detail = (row.detail + f"; {count} SQL statements per cash-in").strip("; ")
+    row.detail = (row.detail + f"; IQR service {spread(svc)}, raw {spread(raw)}; {count} SQL statements per "
+                  "cash-in").strip("; ")
     return row
 
 

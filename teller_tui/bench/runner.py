@@ -40,7 +40,8 @@ class Options:
     per_process: int = 500
     single: int = 8_000  # postings by the one-process reference (processes x per_process)
     cash_ins: int = 400  # timed cash-ins through the service
-    raw_postings: int = 2_000  # timed raw sqlite3 postings (reference)
+    raw_postings: int = 2_000  # unused since the posting reference replays the service's statements
+    day_entries: int = 200_000  # entries of the busy day the home totals are read on
     lookups: int = 200  # queries per lookup category
     startup_runs: int = 7  # cold starts per app (median)
     keystroke_rounds: int = 2  # texts typed per category in the keystroke harness
@@ -65,7 +66,7 @@ class Options:
     def quick_run(cls, **kw: Any) -> Options:
         base = cls(customers=100_000, postings=1_000_000, processes=16, per_process=60, single=960, cash_ins=150,
                    raw_postings=1000, lookups=60, startup_runs=3, keystroke_rounds=1, ledger_customers=2_000,
-                   pg_customers=5_000, failover_rounds=2, failover_window=3.0, quick=True)
+                   pg_customers=5_000, failover_rounds=2, failover_window=3.0, day_entries=200_000, quick=True)
         return replace(base, **kw)
 
     @classmethod
@@ -74,8 +75,7 @@ class Options:
         base = cls(customers=200, postings=2_000, processes=2, per_process=20, single=40, cash_ins=10,
                    raw_postings=20, lookups=5, startup_runs=1, keystroke_rounds=1, ledger_customers=50,
                    pg_customers=50, failover_rounds=1, failover_terminals=2, failover_window=1.0, failover_durable=False,
-                   quick=True,
-                   progress=False)
+                   day_entries=2_000, quick=True, progress=False)
         return replace(base, **kw)
 
     def selected(self) -> list[str]:

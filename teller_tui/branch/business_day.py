@@ -19,7 +19,7 @@ from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.errors import Conflict, PermissionDenied
 from teller_tui.common.i18n import _
 from teller_tui.db.engine import Database
-from teller_tui.ledger.business_day import find_open_business_day
+from teller_tui.ledger.business_day import find_open_business_day, forget_open_days
 from teller_tui.models.drawers import BusinessDay, Drawer
 from teller_tui.models.ledger import JournalEntry
 from teller_tui.models.enums import BusinessDayStatus, DrawerStatus
@@ -65,6 +65,7 @@ class BusinessDayService:
                           opened_at=self.clock.now(), opened_by=actor.username)
         session.add(day)
         session.flush()
+        forget_open_days(session)
         self.audit.append(session, actor, "business_day_open", subject=f"business_day:{branch}:{wanted}",
                           detail={"business_date": wanted.isoformat()})
         return day
@@ -116,6 +117,7 @@ class BusinessDayService:
             day.closed_at = self.clock.now()
             day.closed_by = actor.username
             session.flush()
+            forget_open_days(session)
             self.audit.append(session, actor, "business_day_close",
                               subject=f"business_day:{day.branch_code}:{day.business_date}",
                               detail={"business_date": day.business_date.isoformat(), "approver": approver,

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.audit.trail import Actor, AuditTrail
@@ -33,7 +33,7 @@ from teller_tui.branch.business_day import BusinessDayService
 from teller_tui.branch.cashbook import check_vault_has, drawer_account, post_move, record_event, vault_account
 from teller_tui.branch.closing import post_over_short, return_to_vault
 from teller_tui.branch.counts import clean_counts, over_short_tolerance
-from teller_tui.branch.drawer_lookup import actor_drawer
+from teller_tui.branch.drawer_lookup import actor_drawer, todays_cash_count
 from teller_tui.branch.dual_control import FourEyes, counts_key, require_staff
 from teller_tui.branch.eod import EodReport
 from teller_tui.branch.eod_build import build_report
@@ -55,10 +55,10 @@ from teller_tui.db.engine import Database
 from teller_tui.ledger import Ledger, entry_facts
 from teller_tui.ledger.accounts import drawer_code, vault_code
 from teller_tui.ledger.business_day import current_business_date
-from teller_tui.ledger.kinds import DRAWER_ENTRY_KINDS, EntryKind
+from teller_tui.ledger.kinds import EntryKind
 from teller_tui.models.drawers import Drawer, DrawerEvent
 from teller_tui.models.enums import DrawerEventKind, DrawerStatus as DrawerState
-from teller_tui.models.ledger import JournalEntry, Posting
+from teller_tui.models.ledger import Posting
 from teller_tui.auth.permissions import guarded
 
 __all__ = ["DrawerService"]
@@ -368,17 +368,8 @@ class DrawerService:
             if drawer is None:
                 return DrawerStatus("not_opened", branch, day.business_date,
                                     _("Drawer not opened: open it with a float from the vault"))
-            # Today's cash transactions: the drawer account's postings whose entry is dated this
-            # business day (not the drawer's own float/transfer/return entries). Restricted by
-            # the date first (ix_entry_date_kind), then probing (account_id, entry_id)
-            # (ix_posting_account_entry) per entry of the day: a join driven from the drawer
-            # account would walk every posting the account ever had (years of them).
-            todays = (select(JournalEntry.id)
-                      .where(JournalEntry.business_date == drawer.business_date,
-                             col(JournalEntry.kind).not_in(DRAWER_ENTRY_KINDS)))
-            n = session.exec(select(func.count()).select_from(Posting)
-                             .where(Posting.account_id == drawer.account_id,
-                                    col(Posting.entry_id).in_(todays))).one()
+            assert drawer.id is not None
+            n = todays_cash_count(session, drawer.id, drawer.account_id, drawer.business_date)
             balance = None
             if include_balance:
                 b = self.ledger.balance(session, drawer.account_id)

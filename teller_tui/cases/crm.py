@@ -34,6 +34,7 @@ from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.models import Customer, CustomerNote, Staff
 from teller_tui.models.cases import CrmNote, CustomerNeeds
+from teller_tui.notify.preferences import forget_needs
 
 __all__ = ["NEED_TITLES", "CrmService", "Needs", "NoteView"]
 
@@ -191,6 +192,7 @@ class CrmService:
                 setattr(row, f.name, getattr(clean, f.name))
             row.updated_at, row.updated_by = now, actor.staff_id
             s.add(row)
+            forget_needs(s)
             self.audit.append(s, actor, "customer_needs", subject=f"customer:{customer_id}",
                               detail={"before": before, "after": {f.name: getattr(clean, f.name) for f in fields(Needs)}})
         return clean

@@ -32,25 +32,32 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_private_file(path: Path, text: str) -> Path:
+def write_private_file(path: Path, text: str, *, durable: bool = True) -> Path:
     """Write ``text`` to ``path`` atomically: a 0600 temporary file beside it, fsynced, renamed into
-    place, the directory fsynced. A failure (disk full) leaves neither a partial nor an empty file."""
+    place, the directory fsynced. A failure (disk full) leaves neither a partial nor an empty file.
+
+    ``durable=False`` skips the two fsyncs, for a copy the database can give again at any time
+    (a posting's receipt: ``receipt_for`` renders it from the ledger). A reader still never sees
+    half a file; a power cut may lose the copy, never what it copies."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
     return path
 
 
-def save_private_text(directory: Path, name: str, text: str) -> Path:
-    """Write ``<directory>/<name>.txt`` (directory created 0700, file 0600); returns the path."""
+def save_private_text(directory: Path, name: str, text: str, *, durable: bool = True) -> Path:
+    """Write ``<directory>/<name>.txt`` (directory created 0700, file 0600); returns the path.
+    ``durable``: see :func:`write_private_file`."""
     if not _SAFE_NAME.match(name) or name.startswith("."):
         raise ValueError(f"unsafe receipt reference {name!r}")
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -58,7 +65,7 @@ def save_private_text(directory: Path, name: str, text: str) -> Path:
         os.chmod(directory, 0o700)
     except OSError:  # pragma: no cover - not ours to fix
         pass
-    return write_private_file(directory / f"{name}.txt", text)
+    return write_private_file(directory / f"{name}.txt", text, durable=durable)
 
 
 def save_screenshot(home: Path, name: str, svg: str) -> Path:

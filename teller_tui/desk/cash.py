@@ -38,7 +38,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from teller_tui.approvals.policy import Facts
@@ -58,20 +58,19 @@ from teller_tui.desk.cash_checks import (CashCheck, apply_risk_blocks, check_dra
                                          limits_left)
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
 from teller_tui.desk.cash_usage import cash_out_today_for_actor, cash_today_for_customer
+from teller_tui.desk.cash_record import record_posting
 from teller_tui.desk.entry_receipts import entry_receipt, txn_result
 from teller_tui.desk.preview import cash_preview, reversal_preview
 from teller_tui.desk.receipts import render_receipt, reprint_label
 from teller_tui.desk.approval_specs import cash_spec, consent_spec, reversal_spec
 from teller_tui.desk.reversals import reversal_target
-from teller_tui.desk.statements import cached_statement
 from teller_tui.desk.transfer_legs import transfer_legs
 from teller_tui.desk.teller_limits import TellerLimits
 from teller_tui.desk.wallet_sides import entry_wallet, read_wallet_side, select_wallet_side
 from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit, entry_facts
 from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry
-from teller_tui.wallets.blocks import blocked_refusal, is_blocked
-from teller_tui.notify.postings import notify_entry
+from teller_tui.wallets.blocks import blocked_ids, blocked_refusal
 from teller_tui.risk.blocking import PostingGate
 from teller_tui.notify.outbox import Outbox
 from teller_tui.wallets.activation import grant_first_use
@@ -105,8 +104,9 @@ class CashService:
 
     def _drawer_account(self, session: Session, actor: Actor) -> int:
         """The ledger account of the actor's open cash drawer (teller_tui.branch.drawers): refused with a
-        clear reason (Conflict) when no drawer is open for the actor on the current business day."""
-        return require_open_drawer(session, actor).account_id
+        clear reason (Conflict) when no drawer is open for the actor on the current business day. The
+        day's row is read locked, as the ledger dates the entry (the posting reads the day once)."""
+        return require_open_drawer(session, actor, lock=True).account_id
 
     # -- reading -----------------------------------------------------------------------------
     def wallet_side(self, session: Session, wallet_id: int) -> WalletSide:
@@ -138,11 +138,13 @@ class CashService:
             return chk
         out_side = src if kind in ("cash_out", "transfer") else None
         in_side = src if kind == "cash_in" else dst
-        for side in (s for s in (src, dst) if s is not None):
+        sides = [side for side in (src, dst) if side is not None]
+        blocked = blocked_ids(session, [int(side.wallet.id or 0) for side in sides])  # one read for both
+        for side in sides:
             if side.wallet.status == "closed":
                 chk.refuse(Conflict(_("Wallet {number} is closed").format(number=side.wallet.number),
                                     code="wallet_closed"))
-            elif is_blocked(session, int(side.wallet.id or 0)):  # lost phone: nothing in or out
+            elif int(side.wallet.id or 0) in blocked:  # lost phone: nothing in or out
                 chk.refuse(blocked_refusal(side.wallet.number))
         if out_side is not None and out_side.wallet.status == "frozen":
             chk.refuse(Conflict(_("Wallet {number} is frozen: no payments out").format(
@@ -265,15 +267,15 @@ class CashService:
                 self.approvals.release_overdue(s, [src.wallet.account_id])
                 src = select_wallet_side(s, wallet_id)
             dst = select_wallet_side(s, to_wallet_id) if to_wallet_id is not None else None
-            je = JournalEntry.__table__  # type: ignore[attr-defined]
-            found = s.execute(cached_statement("entry_by_key", lambda: select(je.c.id, je.c.hold_id).where(
-                je.c.idempotency_key == bindparam("key"))), {"key": key}).first()
+            found = self.ledger.key_entry(s, key)  # read once: the ledger is told it found nothing
             if found is not None and found.hold_id is not None:
                 # A supervisor approved the queued request and the hold was posted under this key.
                 existing = self.ledger.entry_by_key(s, key)
                 assert existing is not None
                 return existing, self.receipt_data(s, existing.entry_id)
             replay = found is not None
+            if kind not in CASH_KINDS:  # the day read once, locked as the ledger dates the entry (cash: the drawer)
+                open_business_date(s, actor.branch_code, lock=True)
             grant = agreed = chk = None
             legs = self.posting_legs(s, actor, kind, amount, src, dst)
             if not replay:
@@ -297,7 +299,7 @@ class CashService:
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=key, kind=kind, legs=legs, actor_id=actor.staff_id, terminal_id=actor.terminal_id,
                 branch_code=actor.branch_code, memo=memo, customer_id=src.wallet.customer_id, meta=meta,
-                dating=Dating.COUNTER))
+                dating=Dating.COUNTER), key_unused=found is None)
             if not result.replayed:
                 grant_first_use(s, self.ledger, self.audit, actor, src.wallet.id)  # the wallet's activation earns it
             if grant is not None and not result.replayed:
@@ -308,26 +310,11 @@ class CashService:
                         amount=amount, teller=actor, reference=result.reference, entry_id=result.entry_id,
                         txn_at=result.posted_at, business_date=result.business_date, grant=grant,
                         cumulative=Money(chk.customer_before + amount.minor, amount.currency))
-            balances: dict[int, int] = {}
-            if not result.replayed:
-                # The source account's totals as the ledger left them (its own UPDATE, under this
-                # transaction's lock): not read again.
-                after = {acct: (dr, cr) for acct, dr, cr in result.totals}
-                src.account.debits_posted, src.account.credits_posted = after[src.wallet.account_id]
-                balances[src.wallet.account_id] = src.balance
-                detail: dict[str, Any] = {**entry_facts((result, actor.staff_id)), "amount": amount.plain(), "currency": amount.currency,
-                                          "reference": result.reference, "balance_after": Money(
-                                              src.balance, amount.currency).plain()}
-                if dst is not None:
-                    detail["to_wallet"] = dst.wallet.number
-                detail.update(agreed.facts() if agreed else {})
-                if grant is not None:
-                    detail["approval_id"] = grant.approval_id
-                    detail["approved_by"] = grant.approver_id
-                self.audit.append(s, actor, kind, subject=src.wallet.number, detail=detail)
-                notify_entry(s, self.outbox, result)  # same transaction (teller_tui.notify.postings)
-            data = self.receipt_data(s, result.entry_id, balances=balances)
-            return result, data
+            if result.replayed:
+                return result, self.receipt_data(s, result.entry_id)
+            return result, record_posting(s, self.audit, self.outbox, actor, kind, amount, src, dst, result,
+                                          grant=grant, agreed=agreed, bank_name=self._bank_name,
+                                          watermark=self._watermark)
 
         try:
             result, data = self.db.write_retrying(work)
@@ -380,9 +367,16 @@ class CashService:
     def receipt_data(self, session: Session, entry_id: int, copy_label: str = "", *,
                      balances: dict[int, int] | None = None) -> EntryReceipt:
         """What the receipt prints for an entry (:func:`teller_tui.desk.entry_receipts.entry_receipt`)."""
-        mark = TRAINING_WATERMARK if self.settings.training else ""
-        return entry_receipt(session, entry_id, bank_name=getattr(self.settings, "bank_name", "") or "",
-                             copy_label=copy_label, balances=balances, watermark=mark)
+        return entry_receipt(session, entry_id, bank_name=self._bank_name, copy_label=copy_label,
+                             balances=balances, watermark=self._watermark)
+
+    @property
+    def _bank_name(self) -> str:
+        return getattr(self.settings, "bank_name", "") or ""
+
+    @property
+    def _watermark(self) -> str:
+        return TRAINING_WATERMARK if self.settings.training else ""
 
     def receipt_for(self, reference: str, width: int = 80, locale: str | None = None, reprint: bool = True) -> str:
         """Re-render a receipt for a posted entry's reference, marked as a reprint unless ``reprint``

@@ -3,14 +3,17 @@
 Public API::
 
     receipt = entry_receipt(session, entry_id, bank_name=..., copy_label="", balances=None)
+    receipt = posted_receipt(session, result, teller=, terminal_id=, branch_code=, main=, other=, amount=,
+                             balance=, consent=, bank_name=...)   # from what the posting just wrote: nothing read again
     txn = txn_result(result, receipt, settings.receipts_dir)    # -> TxnResult (receipt rendered, saved)
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.sql.expression import Executable
@@ -70,17 +73,50 @@ def entry_receipt(session: Session, entry_id: int, *, bank_name: str, copy_label
     else:
         bal = session.execute(cached_statement("receipt_balance", _balance_stmt),
                               {"acct": main.account_id, "entry": entry_id}).scalar_one()
+    return _receipt(session, kind=e.kind, reference=e.reference, posted_at=e.posted_at,
+                    business_date=e.business_date, branch_code=e.branch_code, terminal_id=e.terminal_id,
+                    teller=e.teller or "", main=_Party(main.number, main.full_name, main.customer_id),
+                    other=_Party(other.number, other.full_name, other.customer_id) if other is not None else None,
+                    amount=Money(abs(int(main.amount)), cur), balance=Money(int(bal), cur), memo=e.memo,
+                    reverses=e.reverses or "",
+                    consent=str(json.loads(e.request_json or "{}").get("meta", {}).get("consent", "")),
+                    bank_name=bank_name, copy_label=copy_label, watermark=watermark)
+
+
+class _Party(NamedTuple):
+    number: str
+    full_name: str | None
+    customer_id: int | None
+
+
+def posted_receipt(session: Session, result: EntryResult, *, teller: str, terminal_id: str, branch_code: str,
+                   main: tuple[str, str | None, int | None], other: tuple[str, str | None, int | None] | None,
+                   amount: Money, balance: Money, consent: str, bank_name: str, watermark: str = "") -> EntryReceipt:
+    """The receipt of an entry just posted in this transaction, from what the posting wrote (the
+    result, the wallets it read: ``main``/``other`` as (number, customer name, customer id), the
+    balance the ledger left) rather than read back: what :func:`entry_receipt` would read."""
+    return _receipt(session, kind=result.kind, reference=result.reference, posted_at=result.posted_at,
+                    business_date=result.business_date, branch_code=branch_code, terminal_id=terminal_id,
+                    teller=teller, main=_Party(*main), other=_Party(*other) if other is not None else None,
+                    amount=amount, balance=balance, memo=result.memo, reverses="",
+                    consent=consent, bank_name=bank_name, copy_label="", watermark=watermark)
+
+
+def _receipt(session: Session, *, kind: str, reference: str, posted_at: datetime, business_date: date,
+             branch_code: str, terminal_id: str, teller: str, main: _Party, other: _Party | None, amount: Money,
+             balance: Money, memo: str, reverses: str, consent: str, bank_name: str, copy_label: str,
+             watermark: str) -> EntryReceipt:
+    """THE one mapping of an entry onto what its receipt prints (names and wallets masked)."""
     prefs = customer_prefs(session, main.customer_id, "")  # the customer's language and large print
     data = ReceiptData(
-        kind=e.kind, reference=e.reference, posted_at=e.posted_at, business_date=e.business_date,
-        branch_code=e.branch_code, terminal_id=e.terminal_id, teller=e.teller or "",
+        kind=kind, reference=reference, posted_at=posted_at, business_date=business_date,
+        branch_code=branch_code, terminal_id=terminal_id, teller=teller,
         customer_name=mask_name(main.full_name or ""), wallet_number=mask_wallet(main.number),
-        amount=Money(abs(int(main.amount)), cur), new_balance=Money(int(bal), cur), memo=e.memo,
+        amount=amount, new_balance=balance, memo=memo,
         counterparty_name=mask_name(other.full_name or "") if other is not None else "",
         counterparty_wallet=mask_wallet(other.number) if other is not None else "",
-        reverses_reference=e.reverses or "", bank_name=bank_name, copy_label=copy_label, watermark=watermark,
-        consent=str(json.loads(e.request_json or "{}").get("meta", {}).get("consent", "")),
-        locale=prefs.locale, large_print=prefs.large_print)
+        reverses_reference=reverses, bank_name=bank_name, copy_label=copy_label, watermark=watermark,
+        consent=consent, locale=prefs.locale, large_print=prefs.large_print)
     return EntryReceipt(data, main.number)
 
 
@@ -89,7 +125,9 @@ def txn_result(result: EntryResult, receipt: EntryReceipt, receipts_dir: Path) -
     text = render_receipt(receipt.data, width=80)
     path: Path | None = None
     try:
-        path = save_receipt(receipts_dir, result.reference, text)
+        # A copy of what the ledger keeps (reprinted from it at any time): not fsynced, so the
+        # posting's own commit is the only disk wait on the teller's path.
+        path = save_receipt(receipts_dir, result.reference, text, durable=False)
     except OSError:
         path = None  # the posting stands; the receipt can be reprinted
     return TxnResult(result.reference, result.entry_id, result.kind, receipt.amount,

@@ -48,11 +48,12 @@ def select_wallet_side(session: Session, wallet_id: int) -> WalletSide:
     wcols = (w.c.id, w.c.number, w.c.customer_id, w.c.tier, w.c.status, w.c.currency, w.c.account_id)
     acols = (a.c.code, a.c.branch_code, a.c.debits_posted, a.c.credits_posted, a.c.debits_pending,
              a.c.credits_pending)
-    row = session.execute(cached_statement("wallet_side", lambda: select(*wcols, *acols, c.c.id.label("c_id"),
-                                                                         c.c.full_name)
-                                           .select_from(w.join(a, a.c.id == w.c.account_id)
-                                                        .outerjoin(c, c.c.id == w.c.customer_id))
-                                           .where(w.c.id == bindparam("wid"))), {"wid": wallet_id}).first()
+    conn = session.connection()
+    row = conn.execute(cached_statement("wallet_side", lambda: select(*wcols, *acols, c.c.id.label("c_id"),
+                                                                      c.c.full_name)
+                                        .select_from(w.join(a, a.c.id == w.c.account_id)
+                                                     .outerjoin(c, c.c.id == w.c.customer_id))
+                                        .where(w.c.id == bindparam("wid"))), {"wid": wallet_id}).first()
     if row is None:
         raise NotFound(_("No such wallet"), code="no_wallet")
     m = row._mapping

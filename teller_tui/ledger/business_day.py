@@ -34,6 +34,13 @@ without importing the branch package, which opens and closes the days:
 * :func:`require_open_business_date` — the open day's date, or ``no_business_day``.
 * :func:`find_open_business_day` — the open :class:`BusinessDay` row itself (branch package);
   ``lock=True`` takes it ``FOR UPDATE`` (closing the day waits for postings dated into it).
+
+Read once per transaction: the open day found by any of these lookups (or by the drawer lookup,
+:func:`teller_tui.branch.drawer_lookup.require_open_drawer`, through :func:`remember_open_day`)
+is remembered for the rest of the same transaction, so a posting reads the day once rather than
+once for the drawer, once for the limits and once for dating. A locked lookup is served from
+memory only when the remembered read was locked too. The one writer of the days
+(:mod:`teller_tui.branch.business_day`) calls :func:`forget_open_days` when it opens or closes one.
 """
 
 from __future__ import annotations
@@ -50,9 +57,11 @@ from teller_tui.models.drawers import BusinessDay
 from teller_tui.models.enums import BusinessDayStatus
 
 __all__ = [
-    "Dating", "current_business_date", "find_open_business_day", "next_business_date",
-    "open_business_date", "require_open_business_date",
+    "Dating", "current_business_date", "find_open_business_day", "forget_open_days", "next_business_date",
+    "open_business_date", "remember_open_day", "require_open_business_date",
 ]
+
+_MEMO = "teller_tui.ledger.business_day.open"
 
 
 class Dating(StrEnum):
@@ -62,6 +71,30 @@ class Dating(StrEnum):
     AFTER_HOURS = "after_hours"  # self-service and automatic postings: the next business day
 
 
+def remember_open_day(session: Session, branch_code: str, business_date: date | None, *, locked: bool) -> None:
+    """Remember, for the rest of this transaction, the branch's open business date (None: no day
+    open) as just read, and whether that read locked the day's row."""
+    txn = session.get_transaction()
+    memo = session.info.get(_MEMO)
+    if memo is None or memo[0] is not txn:
+        memo = session.info[_MEMO] = (txn, {})
+    days: dict[str, tuple[date | None, bool]] = memo[1]
+    days[branch_code] = (business_date, locked)
+
+
+def forget_open_days(session: Session) -> None:
+    """Forget the remembered open days (a day was opened or closed in this transaction)."""
+    session.info.pop(_MEMO, None)
+
+
+def _remembered(session: Session, branch_code: str, lock: bool) -> tuple[bool, date | None]:
+    memo = session.info.get(_MEMO)
+    if memo is None or memo[0] is not session.get_transaction() or branch_code not in memo[1]:
+        return False, None
+    found, locked = memo[1][branch_code]
+    return (locked or not lock), found
+
+
 def find_open_business_day(session: Session, branch_code: str, *, lock: bool = False) -> BusinessDay | None:
     """The branch's open business day (at most one is open; the latest wins if data says otherwise)."""
     stmt = select(BusinessDay).where(BusinessDay.branch_code == branch_code,
@@ -69,19 +102,26 @@ def find_open_business_day(session: Session, branch_code: str, *, lock: bool = F
                                      ).order_by(col(BusinessDay.business_date).desc())
     if lock:
         stmt = stmt.with_for_update()
-    return session.exec(stmt).first()
+    day = session.exec(stmt).first()
+    remember_open_day(session, branch_code, day.business_date if day is not None else None, locked=lock)
+    return day
 
 
 def open_business_date(session: Session, branch_code: str, *, lock: bool = False) -> date | None:
     """The branch's open business date, or None. ``lock`` takes the day's row ``FOR SHARE`` on
     PostgreSQL (SQLite's write transaction already excludes a concurrent close), so the day
     cannot close between reading its date and committing an entry dated into it."""
+    known, found = _remembered(session, branch_code, lock)
+    if known:
+        return found
     stmt = select(col(BusinessDay.business_date)).where(BusinessDay.branch_code == branch_code,
                                                         BusinessDay.status == BusinessDayStatus.OPEN
                                                         ).order_by(col(BusinessDay.business_date).desc())
     if lock:
         stmt = stmt.with_for_update(read=True)
-    return session.exec(stmt).first()
+    found = session.exec(stmt).first()
+    remember_open_day(session, branch_code, found, locked=lock)
+    return found
 
 
 def next_business_date(session: Session, branch_code: str, clock: Clock) -> date:

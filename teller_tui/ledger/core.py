@@ -59,6 +59,7 @@ from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind
 from teller_tui.ledger.business_day import Dating, next_business_date, open_business_date
 from teller_tui.ledger.chain import link_entry
 from teller_tui.ledger.holds import overdue_reserved
+from teller_tui.ledger.usage import track_usage
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -328,8 +329,11 @@ class Ledger:
 
     # -- posting --------------------------------------------------------------------------
     def post(self, session: Session, req: EntryRequest, *, reverses_entry_id: int | None = None,
-             hold_id: int | None = None, _skip_limits: bool = False) -> EntryResult:
-        """Post a balanced entry atomically, or return the original for a repeated key."""
+             hold_id: int | None = None, _skip_limits: bool = False, key_unused: bool = False) -> EntryResult:
+        """Post a balanced entry atomically, or return the original for a repeated key.
+
+        ``key_unused``: the caller looked the idempotency key up in this same write transaction
+        (:meth:`key_entry`) and found no entry, so it is not read a second time."""
         if len(req.legs) < 2:
             raise ValidationError("A journal entry needs at least two postings", code="entry_legs")
         totals: dict[str, int] = defaultdict(int)
@@ -346,7 +350,7 @@ class Ledger:
         canonical["reverses_entry_id"] = reverses_entry_id
         canonical["hold_id"] = hold_id
         digest = request_hash(canonical)
-        replay = self._replay(session, req.idempotency_key, digest, canonical)
+        replay = None if key_unused else self._replay(session, req.idempotency_key, digest, canonical)
         if replay is not None:
             return replay
 
@@ -356,8 +360,12 @@ class Ledger:
                 per_account[leg.account_id][0] += leg.amount
             else:
                 per_account[leg.account_id][1] += -leg.amount
-        self._expire_overdue(session, per_account, keep=hold_id)
         accounts = self._lock(session, per_account)
+        # Holds past their time release their funds first (invariant 9); only an account with
+        # pending amounts can have one, so the common case reads no holds.
+        if any(a.debits_pending or a.credits_pending for a in accounts.values()) \
+                and self._expire_overdue(session, per_account, keep=hold_id):
+            accounts = self._lock(session, per_account)  # their pending totals changed
         for account_id, (dr, cr) in per_account.items():
             acct = accounts.get(account_id)
             if acct is None:
@@ -403,9 +411,9 @@ class Ledger:
         )
         # The branch's hash chain (invariant 16): one hash, from the values being written.
         link_entry(session, values, ((leg.account_id, leg.currency, leg.amount) for leg in req.legs))
-        entry_id = int(session.execute(_stmt("entry_insert", lambda: je.insert().returning(je.c.id)),
-                                       values).scalar_one())
-        session.execute(_table(Posting).insert(), [
+        entry_id = int(session.connection().execute(
+            _stmt("entry_insert", lambda: je.insert().returning(je.c.id)), values).scalar_one())
+        session.connection().execute(_stmt("posting_insert", lambda: _table(Posting).insert()), [
             {"entry_id": entry_id, "account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
             for leg in req.legs
         ])
@@ -413,12 +421,15 @@ class Ledger:
         add_totals = _stmt("account_add_posted", lambda: la.update().where(la.c.id == bindparam("acct")).values(
             debits_posted=la.c.debits_posted + bindparam("dr"), credits_posted=la.c.credits_posted + bindparam("cr")))
         totals_after: list[tuple[int, int, int]] = []
-        for account_id, (dr, cr) in sorted(per_account.items()):  # account-id order, as locked
-            session.execute(add_totals, {"acct": account_id, "dr": dr, "cr": cr})
+        # One executemany, in account-id order as locked.
+        session.connection().execute(add_totals, [{"acct": a, "dr": dr, "cr": cr}
+                                                  for a, (dr, cr) in sorted(per_account.items())])
+        for account_id, (dr, cr) in sorted(per_account.items()):
             acct = accounts[account_id]
             totals_after.append((account_id, acct.debits_posted + dr, acct.credits_posted + cr))
             _sync_cached_account(session, account_id, debits_posted=acct.debits_posted + dr,
                                  credits_posted=acct.credits_posted + cr)
+        track_usage(session, accounts, per_account, business_date, reverses_entry_id)  # the wallets' days
         lh = _table(LedgerHead)
         session.execute(_stmt("head_update", lambda: lh.update().where(lh.c.id == 1)),
                         {"last_seq": seq, "last_at": posted_at})
@@ -699,6 +710,12 @@ class Ledger:
             raise NotFound(f"No journal entry {entry_id}", code="no_entry")
         return self._result_for(session, entry, replayed=False)
 
+    def key_entry(self, session: Session, key: str) -> Any:
+        """(id, hold_id) of the entry posted under idempotency key ``key``, or None (one indexed read)."""
+        je = _table(JournalEntry)
+        return session.connection().execute(_stmt("entry_id_by_key", lambda: select(je.c.id, je.c.hold_id).where(
+            je.c.idempotency_key == bindparam("key"))), {"key": key}).first()
+
     def entry_by_key(self, session: Session, key: str) -> EntryResult | None:
         entry = session.execute(select(JournalEntry).where(col(JournalEntry.idempotency_key) == key)).scalar()
         return None if entry is None else self._result_for(session, entry, replayed=True)
@@ -714,6 +731,8 @@ def live_balance(session: Session, row: LedgerAccount, now: datetime) -> Balance
     """The balance of a loaded account row as it stands at ``now``: what pending holds past their
     time still reserve is not held any more (:mod:`teller_tui.ledger.holds`)."""
     assert row.id is not None
+    if not (row.debits_pending or row.credits_pending):  # nothing held: no hold to read
+        return _balance(row)
     return _balance(row, overdue_reserved(session, [row.id], now).get(row.id, (0, 0)))
 
 

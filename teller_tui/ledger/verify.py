@@ -37,6 +37,7 @@ from teller_tui.common.text import clean_text
 from teller_tui.db.ddl import APPEND_ONLY_TABLES
 from teller_tui.db.engine import verify_sqlite_pragmas
 from teller_tui.ledger.accounts import BALANCE_RULES
+from teller_tui.ledger.usage import usage_mismatches
 from teller_tui.ledger.verify_content import ExpectedHead, check_content
 from teller_tui.ledger.verify_links import check_links
 
@@ -279,6 +280,11 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
     timed("14 closed days")
     _check_reversals(c)
     timed("7 reversals")
+    usage_count, usage_samples = usage_mismatches(session, samples)  # 5: the usage days are a cache too
+    c.add("5", "a wallet's usage day differs from its postings", usage_samples)
+    if usage_count > len(usage_samples):
+        c.violations[-1].count = usage_count
+    timed("5 usage days")
     _check_holds(c)
     timed("9 holds")
     _check_closed(c)

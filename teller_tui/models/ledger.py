@@ -97,6 +97,23 @@ class LedgerChainHead(SQLModel, table=True):
     hash: str = Field(default="0" * 64, max_length=64)
 
 
+class WalletUsageDay(SQLModel, table=True):
+    """Per wallet account and business date: what its standing postings moved, debits (money out)
+    and credits (money in), reversed entries and reversals left out. The ledger keeps it in the
+    posting transaction (:mod:`teller_tui.ledger.usage`); the class limits read a year of it by
+    its key (:mod:`teller_tui.wallets.limits`), however long the wallet's history."""
+
+    __tablename__ = "wallet_usage_day"
+    __table_args__ = (
+        CheckConstraint("debits >= 0 AND credits >= 0", name="ck_wallet_usage_nonneg"),
+    )
+
+    account_id: int = Field(foreign_key="ledger_account.id", primary_key=True)
+    business_date: date = Field(primary_key=True)
+    debits: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    credits: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
 class Posting(SQLModel, table=True):
     __tablename__ = "posting"
     __table_args__ = (

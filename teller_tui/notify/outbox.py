@@ -27,10 +27,14 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
 
 from teller_tui.common.clock import BRANCH_TZ, Clock
 from teller_tui.common.errors import ValidationError
@@ -40,7 +44,36 @@ from teller_tui.common.paths import data_file
 from teller_tui.common.text import clean_text
 from teller_tui.models import Customer, CustomerContact, OutboxMessage
 from teller_tui.models.notify import Channel, OutboxStatus
-from teller_tui.notify.preferences import customer_prefs
+from teller_tui.models.cases import CustomerNeeds
+from teller_tui.notify.preferences import customer_prefs, remember_needs
+
+def _table(model: Any) -> Any:
+    return model.__table__
+
+
+@cache
+def _customer_stmt(c: Any, n: Any) -> Any:
+    return (select(c.c.phone, n.c.customer_id.label("has_needs"), n.c.preferred_language, n.c.low_vision,
+                   n.c.elderly)
+            .select_from(c.outerjoin(n, n.c.customer_id == c.c.id)).where(c.c.id == bindparam("c")))
+
+
+@cache
+def _contacts_stmt() -> Any:
+    cc = _table(CustomerContact)
+    return select(cc.c.channel, cc.c.address, cc.c.consent).where(cc.c.customer_id == bindparam("c"))
+
+
+@cache
+def _insert_once_for(dialect: str) -> Any:
+    table = _table(OutboxMessage)
+    stmt = (pg_insert(table) if dialect == "postgresql" else sqlite_insert(table))
+    return stmt.on_conflict_do_nothing(index_elements=["event_key", "channel"]).returning(table.c.id)
+
+
+def _insert_once(s: Session) -> Any:
+    return _insert_once_for(s.get_bind().dialect.name)
+
 
 __all__ = ["EVENTS", "LOCALES", "NotificationView", "Outbox", "Rendered", "Templates", "status_label"]
 
@@ -166,11 +199,14 @@ class Outbox:
         """Queue ``event`` for the customer on every channel (inside the caller's transaction); the ids."""
         if event not in EVENTS:
             raise ValueError(f"unknown notification event {event!r}")
-        cust = s.get(Customer, customer_id)
+        c, n = _table(Customer), _table(CustomerNeeds)
+        # The phone and the needs, in one read.
+        cust = s.connection().execute(_customer_stmt(c, n), {"c": customer_id}).first()
         if cust is None:
             return []
-        contacts = {c.channel: c for c in s.execute(select(CustomerContact).where(
-            col(CustomerContact.customer_id) == customer_id)).scalars()}
+        remember_needs(s, customer_id, None if cust.has_needs is None else (cust.preferred_language or ""),
+                       cust.low_vision, cust.elderly)
+        contacts = {c.channel: c for c in s.connection().execute(_contacts_stmt(), {"c": customer_id})}
         now = self.clock.now()
         locale = customer_prefs(s, customer_id, self.locale).locale  # the customer's language, if recorded
         clean = {k: clean_text(str(v), limit=VALUE_LIMIT) for k, v in {"bank": self.bank_name, **params}.items()
@@ -186,17 +222,14 @@ class Outbox:
                 consent = bool(contact and contact.consent and contact.address)
                 if contact is None:
                     continue  # no e-mail on file: nothing to record
-            exists = s.execute(select(col(OutboxMessage.id)).where(
-                col(OutboxMessage.event_key) == event_key, col(OutboxMessage.channel) == channel)).first()
-            if exists is not None:
-                continue
-            row = OutboxMessage(message_id=uuid.uuid4().hex, event=event, event_key=event_key[:96],
-                                customer_id=customer_id, channel=channel, address=address[:254], locale=locale,
-                                params_json=json.dumps(clean, sort_keys=True, ensure_ascii=False),
-                                status=OutboxStatus.PENDING if consent and address else OutboxStatus.SKIPPED,
-                                next_attempt_at=now, created_at=now)
-            s.add(row)
-            s.flush()
-            assert row.id is not None
-            ids.append(row.id)
+            # Queued once per (event key, channel): a second queuing of the same key inserts nothing.
+            row_id = s.connection().execute(_insert_once(s), dict(
+                message_id=uuid.uuid4().hex, event=event, event_key=event_key[:96], customer_id=customer_id,
+                channel=channel, address=address[:254], locale=locale,
+                params_json=json.dumps(clean, sort_keys=True, ensure_ascii=False),
+                status=OutboxStatus.PENDING if consent and address else OutboxStatus.SKIPPED, attempts=0,
+                next_attempt_at=now, claim="", claimed_until=None, last_error="", created_at=now,
+                sent_at=None)).scalar()
+            if row_id is not None:
+                ids.append(int(row_id))
         return ids

@@ -7,6 +7,11 @@ transaction. The language maps onto one we print and send in (``zh_CN`` or ``en`
 default. Large print is asked for by "low vision" and offered by "elderly": both get it.
 Used by notifications (:mod:`teller_tui.notify.outbox`), receipts (:mod:`teller_tui.desk.entry_receipts`)
 and the welcome sheet (:mod:`teller_tui.wallets.onboarding.welcome`).
+
+Read once per transaction: a posting asks twice (its notification and its receipt), so what was
+read (or that nothing is recorded) is remembered for the rest of the transaction; a caller that
+read the needs in a wider select hands them over with :func:`remember_needs`. The one writer
+(:class:`teller_tui.cases.crm.CrmService`) calls :func:`forget_needs` after changing them.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from sqlmodel import Session
 
 from teller_tui.models.cases import CustomerNeeds
 
-__all__ = ["LARGE_PRINT_MARKS", "Prefs", "customer_prefs", "is_large_print", "locale_for"]
+__all__ = ["LARGE_PRINT_MARKS", "Prefs", "customer_prefs", "forget_needs", "is_large_print", "locale_for",
+           "remember_needs"]
+
+_MEMO = "teller_tui.notify.preferences.needs"
 
 #: The line a large-print copy (receipt, welcome sheet) carries under its title; the printer then
 #: doubles the character size (:func:`teller_tui.common.printing.escpos.render_escpos` ``large=``).
@@ -46,8 +54,37 @@ def locale_for(language: str, default: str) -> str:
     return default
 
 
+def _memo(s: Session) -> dict[int, tuple[str, bool] | None]:
+    txn = s.get_transaction()
+    memo = s.info.get(_MEMO)
+    if memo is None or memo[0] is not txn:
+        memo = s.info[_MEMO] = (txn, {})
+    found: dict[int, tuple[str, bool] | None] = memo[1]
+    return found
+
+
+def remember_needs(s: Session, customer_id: int, language: str | None, low_vision: bool | None,
+                   elderly: bool | None) -> None:
+    """Remember the customer's needs as just read in this transaction (``language`` None: none recorded)."""
+    _memo(s)[customer_id] = None if language is None else (language, bool(low_vision or elderly))
+
+
+def forget_needs(s: Session) -> None:
+    """Forget the remembered needs (they were changed in this transaction)."""
+    s.info.pop(_MEMO, None)
+
+
 def customer_prefs(s: Session, customer_id: int | None, default_locale: str) -> Prefs:
-    row = s.get(CustomerNeeds, customer_id) if customer_id is not None else None
-    if row is None:
+    if customer_id is None:
         return Prefs(default_locale, False)
-    return Prefs(locale_for(row.preferred_language, default_locale), bool(row.low_vision or row.elderly))
+    memo = _memo(s)
+    if customer_id not in memo:
+        row = s.get(CustomerNeeds, customer_id)
+        if row is None:
+            remember_needs(s, customer_id, None, None, None)
+        else:
+            remember_needs(s, customer_id, row.preferred_language or "", row.low_vision, row.elderly)
+    found = memo[customer_id]
+    if found is None:
+        return Prefs(default_locale, False)
+    return Prefs(locale_for(found[0], default_locale), found[1])

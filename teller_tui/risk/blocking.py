@@ -22,8 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import bindparam, distinct, func, or_, select
 from sqlmodel import Session, col
 
 from teller_tui.common.clock import Clock, local_date
@@ -66,6 +68,19 @@ def neutral(alert_id: int | None) -> str:
     return _("This transaction needs a supervisor's review (reference {id}).").format(id=alert_id)
 
 
+@cache
+def _open_alerts_stmt() -> Any:
+    """(id, rule) of the open or escalated alerts of these rules on these wallets or customers
+    (built once: bind parameters carry the lists)."""
+    ra = RiskAlert.__table__  # type: ignore[attr-defined]
+    return (select(ra.c.id, ra.c.rule)
+            .where(ra.c.rule.in_(bindparam("rules", expanding=True)),
+                   ra.c.status.in_([AlertStatus.OPEN, AlertStatus.ESCALATED]),
+                   or_(ra.c.wallet_id.in_(bindparam("wallets", expanding=True)),
+                       ra.c.customer_id.in_(bindparam("customers", expanding=True))))
+            .order_by(ra.c.id))
+
+
 class PostingGate:
     """Evaluates the blocking rules for one posting (``services.cash`` holds one)."""
 
@@ -80,11 +95,8 @@ class PostingGate:
         out: list[Block] = []
         wallet_ids = [p.wallet_id for p in parties]
         customer_ids = [p.customer_id for p in parties]
-        alerts = s.execute(select(RiskAlert).where(
-            col(RiskAlert.rule).in_(list(blocking)),
-            col(RiskAlert.status).in_([AlertStatus.OPEN, AlertStatus.ESCALATED]),
-            or_(col(RiskAlert.wallet_id).in_(wallet_ids), col(RiskAlert.customer_id).in_(customer_ids)))
-            .order_by(col(RiskAlert.id))).scalars().all()
+        alerts = s.connection().execute(_open_alerts_stmt(), {"rules": list(blocking), "wallets": wallet_ids,
+                                                 "customers": customer_ids}).all()
         seen: set[str] = set()
         for a in alerts:
             if a.rule in seen:

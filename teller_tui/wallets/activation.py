@@ -27,9 +27,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlmodel import Session, col
 
 from teller_tui.audit.trail import Actor, AuditTrail
@@ -117,6 +118,16 @@ def activation_of(session: Session, wallet_id: int) -> Activation | None:
     return activations(session, col(Wallet.id) == wallet_id).get(wallet_id)
 
 
+@cache
+def _wallet_reward_stmt() -> Any:
+    """The wallet's fields the reward needs, and whether its points account already got the reward."""
+    w, je, p = Wallet.__table__, JournalEntry.__table__, Posting.__table__  # type: ignore[attr-defined]
+    rewarded = (select(je.c.id).select_from(p.join(je, je.c.id == p.c.entry_id))
+                .where(p.c.account_id == w.c.points_account_id, je.c.kind == EntryKind.WELCOME_REWARD).exists())
+    return select(w.c.number, w.c.customer_id, w.c.points_account_id, w.c.opened_on, w.c.opened_at,
+                  rewarded.label("rewarded")).where(w.c.id == bindparam("w"))
+
+
 def reward_key(wallet_number: str) -> str:
     return f"first-use:{wallet_number}"[:80]
 
@@ -126,14 +137,11 @@ def grant_first_use(session: Session, ledger: Ledger, audit: AuditTrail, actor: 
     credited by this call, 0 when none is due or it was already granted. Call it inside the write
     transaction that posted the customer's payment. The grant is audited (``reward_first_use``, naming
     its entry, as every money-moving record does)."""
-    wallet = session.get(Wallet, wallet_id)
+    # Cheapest first: this runs after every customer payment. One indexed read once rewarded.
+    wallet = session.connection().execute(_wallet_reward_stmt(), {"w": wallet_id}).first()
     if wallet is None or wallet.points_account_id is None:
         return 0
-    # Cheapest first: this runs after every customer payment. Two indexed look-ups once rewarded.
-    already = session.execute(select(col(JournalEntry.id)).join(Posting, col(Posting.entry_id) == col(JournalEntry.id))
-                              .where(col(Posting.account_id) == wallet.points_account_id,
-                                     col(JournalEntry.kind) == EntryKind.WELCOME_REWARD).limit(1)).first()
-    if already is not None or activation_of(session, wallet_id) is None:
+    if wallet.rewarded or activation_of(session, wallet_id) is None:
         return 0
     rule = reward_rule(wallet.opened_on or local_date(wallet.opened_at))
     if rule.grant != GRANT_FIRST_USE or rule.points <= 0:

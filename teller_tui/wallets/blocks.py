@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from teller_tui.common.errors import Conflict
@@ -46,8 +48,14 @@ def blocked_ids(s: Session, wallet_ids: Iterable[int]) -> set[int]:
     ids = [int(i) for i in wallet_ids]
     if not ids:
         return set()
-    return {int(i) for i in s.execute(select(col(WalletBlock.wallet_id)).where(
-        col(WalletBlock.wallet_id).in_(ids), col(WalletBlock.lifted_at).is_(None))).scalars()}
+    return {int(i) for i in s.connection().execute(_blocked_stmt(), {"ids": ids}).scalars()}
+
+
+@cache
+def _blocked_stmt() -> Any:
+    wb = WalletBlock.__table__  # type: ignore[attr-defined]
+    return select(wb.c.wallet_id).where(wb.c.wallet_id.in_(bindparam("ids", expanding=True)),
+                                        wb.c.lifted_at.is_(None))
 
 
 def is_blocked(s: Session, wallet_id: int) -> bool:

@@ -44,13 +44,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import text
 from sqlmodel import Session
 
 from teller_tui.common.errors import LimitExceeded
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
+from teller_tui.ledger.usage import usage_between
 from teller_tui.wallets.classes import Tier, TierTable
 
 __all__ = [
@@ -78,26 +78,12 @@ def class_limits(tiers: TierTable, tier: int, on: date) -> Tier:
     return tiers.tier(tier, on=on)
 
 
-# Unary + keeps "reverses_entry_id IS NULL" out of SQLite's index choice: otherwise (no statistics)
-# it walks the unique index over every non-reversal entry of the whole ledger instead of this
-# account's postings (index posting(account_id, entry_id)). Valid on PostgreSQL too (integer column).
-_USAGE = text(
-    "SELECT "
-    " coalesce(sum(CASE WHEN p.amount > 0 AND e.business_date = :d THEN p.amount END), 0),"
-    " coalesce(sum(CASE WHEN p.amount > 0 THEN p.amount END), 0),"
-    " coalesce(sum(CASE WHEN p.amount < 0 AND e.business_date = :d THEN -p.amount END), 0) "
-    "FROM posting p JOIN journal_entry e ON e.id = p.entry_id "
-    "WHERE p.account_id = :a AND e.business_date >= :y AND e.business_date <= :d "
-    "AND +e.reverses_entry_id IS NULL "
-    "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)"
-)
-
-
 def wallet_usage(session: Session, account_id: int, on: date, currency: str = "CNY") -> WalletUsage:
-    """The wallet account's usage on business day ``on`` and in its year (one pass over this
-    year's postings; reversed entries and reversals left out, see the module docstring)."""
-    row = session.execute(_USAGE, {"a": account_id, "d": on, "y": date(on.year, 1, 1)}).one()
-    return WalletUsage(Money(int(row[0]), currency), Money(int(row[1]), currency), Money(int(row[2]), currency))
+    """The wallet account's usage on business day ``on`` and in its year: the ledger's per-day rows
+    (:mod:`teller_tui.ledger.usage`, kept with the reversal rule above), at most a year of them read
+    by their key, however long the wallet's history."""
+    out_today, out_year, in_today = usage_between(session, account_id, date(on.year, 1, 1), on)
+    return WalletUsage(Money(out_today, currency), Money(out_year, currency), Money(in_today, currency))
 
 
 def check_payment_out(session: Session, tiers: TierTable, *, tier: int, account_id: int, amount: Money,

@@ -1,0 +1,167 @@
+"""Queries bounded by what they serve: a cash-out and the home screen's totals, small vs big.
+
+* **Cash-out at N postings vs at 1,000** (target ≤ 1.2×): ``services.cash.cash_out`` (class limits
+  with the wallet's usage today and this year, drawer cash, approval policy, ledger, audit,
+  notification, receipt) on wallets with years of history, in a ledger of ``opts.postings``
+  postings (default 10,000,000; ``--postings`` to change it) and in one of 1,000, same customers
+  and tellers. The yearly usage is read from the ledger's per-wallet day rows
+  (:mod:`teller_tui.ledger.usage`), so it does not grow with the wallet's lifetime history.
+  The consent step is switched off for the run (``counter_consent``): it is a PIN on a customer
+  display, not a query.
+* **Home totals on a day with 200,000 entries vs a day with 1,000** (target ≤ 1.2×):
+  ``services.drawers.status`` for a teller whose own drawer has a few postings today, while the
+  other drawers of the branch posted the rest of the day's entries (today's count is read from
+  the teller's own drawer postings: :func:`teller_tui.branch.drawer_lookup.todays_cash_count`).
+
+Each figure: the median with the middle half (IQR) of the samples, next to its small reference,
+both measured in this run, interleaved.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from teller_tui.bench.runner import Row, median, ratio_row
+
+if TYPE_CHECKING:
+    from teller_tui.bench.data import DataSet
+    from teller_tui.bench.runner import Context
+
+NAME = "bounded"
+TITLE = "cash-out at 10M vs 1k postings; home totals on a 200,000-entry day vs a 1,000-entry day"
+SMALL_POSTINGS = 1_000
+SMALL_DAY_ENTRIES = 1_000
+
+
+def _iqr(samples: list[float]) -> str:
+    data = sorted(samples)
+    q1, q3 = data[len(data) // 4], data[min(len(data) - 1, (3 * len(data)) // 4)]
+    return f"{q1 * 1000:,.2f}–{q3 * 1000:,.2f} ms"
+
+
+def _no_consent_services(data: DataSet) -> Any:
+    from teller_tui.services import make_services
+
+    return make_services(data.settings.model_copy(update={"counter_consent": False}))
+
+
+def _funded_wallets(services: Any, n: int) -> list[int]:
+    """``n`` wallets with money and history (the bulk history's wallets), spread over the base."""
+    from sqlalchemy import text
+
+    with services.db.read() as s:
+        rows = s.execute(text(
+            "SELECT w.id FROM wallet w JOIN ledger_account a ON a.id = w.account_id "
+            "WHERE w.status = 'active' AND a.credits_posted - a.debits_posted >= 10000 "
+            "ORDER BY a.debits_posted + a.credits_posted DESC LIMIT :n"), {"n": n}).scalars().all()
+    return [int(r) for r in rows]
+
+
+def _quiet_wallets(services: Any, n: int) -> list[int]:
+    from sqlalchemy import text
+
+    with services.db.read() as s:
+        rows = s.execute(text(
+            "SELECT w.id FROM wallet w JOIN ledger_account a ON a.id = w.account_id "
+            "WHERE w.status = 'active' AND w.tier = 1 "
+            "ORDER BY a.debits_posted + a.credits_posted, w.id LIMIT :n"), {"n": n}).scalars().all()
+    return [int(r) for r in rows]
+
+
+def _cash_outs(services: Any, actor: Any, wallets: list[int], n: int, tag: str) -> list[float]:
+    from teller_tui.common.money import Money
+
+    run = uuid.uuid4().hex[:8]
+    samples = []
+    for i in range(n):
+        t = time.perf_counter()
+        services.cash.cash_out(actor, wallets[i % len(wallets)], Money(100), idempotency_key=f"co-{tag}-{run}-{i}")
+        samples.append(time.perf_counter() - t)
+    return samples
+
+
+def cash_out(ctx: Context) -> Row:
+    from teller_tui.bench import data as bench_data
+
+    big = ctx.ledger()
+    small = ctx.dataset("ledger-1k", lambda: bench_data.build_ledger(ctx, postings=SMALL_POSTINGS,
+                                                                    name="ledger-1k"))
+    sides = []
+    for ds in (big, small):
+        services = _no_consent_services(ds)
+        wallets = _funded_wallets(services, 50)
+        if not wallets:
+            raise RuntimeError(f"no funded wallet in {ds.name}")
+        sides.append((services, ds.actor("teller1"), wallets))
+    for services, actor, wallets in sides:
+        _cash_outs(services, actor, wallets, len(wallets), "warm")  # caches; each wallet's first posting today
+    n = max(4, min(150, ctx.opts.cash_ins))
+    big_ms: list[float] = []
+    small_ms: list[float] = []
+    for half in ("a", "b"):  # interleaved: drift in machine load hits both alike
+        big_ms += _cash_outs(*sides[0], n // 2, f"big{half}")
+        small_ms += _cash_outs(*sides[1], n // 2, f"small{half}")
+    for services, _actor, _wallets in sides:
+        services.db.dispose()
+    postings = big.info.get("postings", ctx.opts.postings)
+    b, s = median(big_ms) * 1000, median(small_ms) * 1000
+    row = ratio_row(NAME, f"one cash-out at {postings:,} postings vs at {SMALL_POSTINGS:,} (median of {len(big_ms)})",
+                    b, s, 1.2, unit="ms", fmt=lambda v: f"{v:,.2f} ms", big_iqr=_iqr(big_ms),
+                    small_iqr=_iqr(small_ms), postings=postings)
+    row.reference = f"{s:,.2f} ms at {SMALL_POSTINGS:,} postings"
+    row.detail = (row.detail + f"; IQR {_iqr(big_ms)} vs {_iqr(small_ms)}").strip("; ")
+    return row
+
+
+def _day(ctx: Context, entries: int) -> DataSet:
+    from teller_tui.bench import data as bench_data
+
+    name = f"day-{entries}"
+    found: DataSet = ctx.dataset(name, lambda: bench_data.build_ledger(
+        ctx, postings=entries * 2, name=name, days=1, through_today=True, drawer_staff=("teller2", "super1")))
+    return found
+
+
+def home_totals(ctx: Context) -> Row:
+    from teller_tui.common.money import Money
+
+    big_entries = ctx.opts.day_entries
+    sides = []
+    for entries in (big_entries, SMALL_DAY_ENTRIES):
+        ds = _day(ctx, entries)
+        services = ds.services()
+        actor = ds.actor("teller1")
+        wallets = _quiet_wallets(services, 5)  # no cash of theirs today: no large-cash approval
+        for i in range(5):  # the teller's own few cash transactions today
+            services.cash.cash_in(actor, wallets[i % len(wallets)], Money(100), idempotency_key=f"home-{i}")
+        sides.append((services, actor))
+
+    def status(services: Any, actor: Any) -> float:
+        t = time.perf_counter()
+        st = services.drawers.status(actor)
+        elapsed = time.perf_counter() - t
+        if st.state != "open" or st.transactions != 5:
+            raise AssertionError(f"teller1's drawer: {st.state}, {st.transactions} transactions (want open, 5)")
+        return elapsed
+
+    n = max(4, min(100, ctx.opts.cash_ins))
+    for services, actor in sides:
+        status(services, actor)  # warm
+    big_ms: list[float] = []
+    small_ms: list[float] = []
+    for _ in range(n):
+        big_ms.append(status(*sides[0]))
+        small_ms.append(status(*sides[1]))
+    b, s = median(big_ms) * 1000, median(small_ms) * 1000
+    row = ratio_row(NAME, f"home totals (drawers.status) on a day of {big_entries:,} entries vs "
+                    f"{SMALL_DAY_ENTRIES:,} (median of {n})", b, s, 1.2, unit="ms", fmt=lambda v: f"{v:,.2f} ms",
+                    big_iqr=_iqr(big_ms), small_iqr=_iqr(small_ms), day_entries=big_entries)
+    row.reference = f"{s:,.2f} ms on a {SMALL_DAY_ENTRIES:,}-entry day"
+    row.detail = (row.detail + f"; IQR {_iqr(big_ms)} vs {_iqr(small_ms)}").strip("; ")
+    return row
+
+
+def run(ctx: Context) -> list[Row]:
+    return [cash_out(ctx), home_totals(ctx)]
