@@ -26,8 +26,11 @@ from teller_tui.desk.cash_types import new_idempotency_key as key
 #: writer (teller_tui/notify/postings.py) replaced the counter's own: one more read (the wallets the
 #: entry moved, then the customer, contacts, the outbox row's existence and its insert). 40 since the
 #: customer's needs choose the notification's and the receipt's language and print size: read twice
-#: (once by each; a repeat to fold into one read).
-CASH_IN_STATEMENTS = 40
+#: (once by each; a repeat to fold into one read). 38 since branches post in parallel: the branch's
+#: head row (locked per posting for its hash chain) also gives the predecessor's time and business
+#: date, so the bank-wide ``ledger_head`` lock-read and the read of the predecessor's date went; the
+#: counter's update takes the number with RETURNING (teller_tui/ledger/chain.py).
+CASH_IN_STATEMENTS = 38
 
 
 @contextmanager
