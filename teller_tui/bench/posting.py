@@ -109,8 +109,15 @@ class RawPoster:
         lock = "" if self.dialect == "sqlite" else " FOR UPDATE"
         ex("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
         try:
-            (last_seq,) = ex(self._sql(f"SELECT last_seq FROM ledger_head WHERE id = 1{lock}")).fetchone()
-            seq = int(last_seq) + 1
+            # The branch's head first (its lock serializes the branch), then the bank-wide number.
+            chain = ex(self._sql(f"SELECT entries, hash, last_at, last_date FROM ledger_chain_head "
+                                 f"WHERE branch_code = ?{lock}"), (a.branch_code,)).fetchone()
+            chained, prev_hash = (int(chain[0]), str(chain[1])) if chain else (0, GENESIS)
+            if self.dialect == "sqlite":
+                (seq,) = ex("UPDATE ledger_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq").fetchone()
+            else:
+                (seq,) = ex("SELECT nextval('journal_entry_seq')").fetchone()
+            seq = int(seq)
             now = datetime.now(UTC)
             legs = [(self.drawer_account, AMOUNT_MINOR), (account, -AMOUNT_MINOR)]
             req = _request_json("cash_in", int(a.staff_id or 0), customer, legs, number, None)
@@ -119,20 +126,18 @@ class RawPoster:
                       "kind": "cash_in", "reference": f"R{bdate:%Y%m%d}-{seq:09d}", "memo": "", "actor_id": a.staff_id,
                       "terminal_id": self.terminal, "branch_code": a.branch_code, "business_date": bdate,
                       "posted_at": now, "customer_id": customer, "reverses_entry_id": None, "hold_id": None}
-            chain = ex(self._sql(f"SELECT entries, hash FROM ledger_chain_head WHERE branch_code = ?{lock}"),
-                       (a.branch_code,)).fetchone()
-            chained, prev_hash = (int(chain[0]), str(chain[1])) if chain else (0, GENESIS)
             digest = entry_hash(values, [(acct, "CNY", amount) for acct, amount in legs], prev_hash)
             (entry_id,) = ex(self._sql(
-                "INSERT INTO journal_entry (seq, idempotency_key, request_hash, request_json, kind, reference, memo, "
-                "actor_id, terminal_id, branch_code, business_date, posted_at, customer_id, prev_hash, hash) "
-                "VALUES (?, ?, ?, ?, 'cash_in', ?, '', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
-                (seq, key, values["request_hash"], req, values["reference"], a.staff_id,
+                "INSERT INTO journal_entry (seq, branch_seq, idempotency_key, request_hash, request_json, kind, "
+                "reference, memo, actor_id, terminal_id, branch_code, business_date, posted_at, customer_id, prev_hash, "
+                "hash) VALUES (?, ?, ?, ?, ?, 'cash_in', ?, '', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
+                (seq, chained + 1, key, values["request_hash"], req, values["reference"], a.staff_id,
                  self.terminal, a.branch_code, bdate, self._ts(now), customer, prev_hash, digest)).fetchone()
-            ex(self._sql("INSERT INTO ledger_chain_head (branch_code, last_seq, entries, hash) VALUES (?, ?, ?, ?) "
-                         "ON CONFLICT (branch_code) DO UPDATE SET last_seq = excluded.last_seq, "
-                         "entries = excluded.entries, hash = excluded.hash"),
-               (a.branch_code, seq, chained + 1, digest))
+            ex(self._sql("INSERT INTO ledger_chain_head (branch_code, last_seq, entries, hash, last_at, last_date) "
+                         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (branch_code) DO UPDATE SET last_seq = excluded.last_seq, "
+                         "entries = excluded.entries, hash = excluded.hash, last_at = excluded.last_at, "
+                         "last_date = excluded.last_date"),
+               (a.branch_code, seq, chained + 1, digest, self._ts(now), bdate))
             for acct, amount in legs:
                 ex(self._sql("INSERT INTO posting (entry_id, account_id, currency, amount) VALUES (?, ?, 'CNY', ?)"),
                    (entry_id, acct, amount))
@@ -140,7 +145,6 @@ class RawPoster:
                (AMOUNT_MINOR, self.drawer_account))
             ex(self._sql("UPDATE ledger_account SET credits_posted = credits_posted + ? WHERE id = ?"),
                (AMOUNT_MINOR, account))
-            ex(self._sql("UPDATE ledger_head SET last_seq = ?, last_at = ? WHERE id = 1"), (seq, self._ts(now)))
             head_seq, head_hash = ex(self._sql(f"SELECT seq, hash FROM audit_head WHERE id = 1{lock}")).fetchone()
             detail = json.dumps({"amount": "1.00", "currency": "CNY", "reference": f"R{bdate:%Y%m%d}-{seq:09d}"},
                                 sort_keys=True, separators=(",", ":"), ensure_ascii=False)

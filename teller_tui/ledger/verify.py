@@ -37,6 +37,7 @@ from teller_tui.common.text import clean_text
 from teller_tui.db.ddl import APPEND_ONLY_TABLES
 from teller_tui.db.engine import verify_sqlite_pragmas
 from teller_tui.ledger.accounts import BALANCE_RULES
+from teller_tui.ledger.verify_sequence import check_sequence
 from teller_tui.ledger.verify_content import ExpectedHead, check_content
 from teller_tui.ledger.verify_links import check_links
 
@@ -273,7 +274,8 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
     timed("3, 4, 5, 11 accounts" + (" (history)" if history else ""))
     _check_trial_balance(c)
     timed("6 trial balance")
-    _check_sequence(c)
+    check_sequence(c)
+    _check_contents(c)
     timed("8, 12 sequence and keys")
     _check_closed_days(c)
     timed("14 closed days")
@@ -547,34 +549,7 @@ def _check_closed_days(c: _Checker) -> None:
                       f"a day closed at {r.closed_at}")
 
 
-def _check_sequence(c: _Checker) -> None:
-    c.check("12", "the first entry is not seq 1", """
-        SELECT id, seq, reference FROM journal_entry WHERE seq = (SELECT MIN(seq) FROM journal_entry) AND seq <> 1""",
-            lambda r: f"entry {r.id} {r.reference}: the first seq is {r.seq}")
-    # Each entry against its predecessor by seq (a self-join on the unique seq index): a gap
-    # means a deleted entry; the predecessor must also come first in storage order and not
-    # be dated after it.
-    c.check("12", "entry sequence numbers have gaps or disagree with storage order", """
-        SELECT e.id, e.seq, e.reference, p.id AS pid FROM journal_entry e
-        LEFT JOIN journal_entry p ON p.seq = e.seq - 1
-        WHERE e.seq > (SELECT MIN(seq) FROM journal_entry) AND (p.id IS NULL OR p.id > e.id)
-        ORDER BY e.seq""",
-            lambda r: f"entry {r.id} {r.reference}: " + (f"no entry has seq {r.seq - 1} (deleted?)" if r.pid is None
-                                                      else f"seq {r.seq} is stored before seq {r.seq - 1}"))
-    c.check("12", "entries dated before their predecessor", """
-        SELECT e.id, e.reference, e.business_date, e.posted_at, p.business_date AS pdate, p.posted_at AS pat
-        FROM journal_entry e JOIN journal_entry p ON p.seq = e.seq - 1
-        WHERE p.business_date > e.business_date OR p.posted_at > e.posted_at
-        ORDER BY e.seq""",
-            lambda r: f"entry {r.id} {r.reference}: dated {r.business_date} / {r.posted_at}, before its "
-                      f"predecessor ({r.pdate} / {r.pat})")
-    c.check("12", "the ledger head does not match the last entry", """
-        SELECT h.last_seq, h.last_at, e.seq, e.posted_at
-        FROM ledger_head h LEFT JOIN journal_entry e ON e.seq = (SELECT MAX(seq) FROM journal_entry)
-        WHERE h.id = 1 AND (COALESCE(e.seq, 0) <> h.last_seq
-              OR (e.posted_at IS NOT NULL AND (h.last_at IS NULL OR h.last_at <> e.posted_at)))""",
-            lambda r: f"head says seq {r.last_seq} at {r.last_at}, last entry is seq {r.seq} at {r.posted_at}")
-
+def _check_contents(c: _Checker) -> None:
     # One scan of the entries for what needs their content: the request hash, the approval
     # reference of over/short entries and the link to a posted hold.
     # The approval reference: meta.approval_id (an approvals-service id) or, as the drawer
