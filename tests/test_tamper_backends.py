@@ -128,7 +128,9 @@ def test_deleted_tail_with_every_head_fixed_needs_the_kept_head(books: tuple[Any
     tamper(db, *fixes, f"DELETE FROM posting WHERE entry_id = {eid}", f"DELETE FROM journal_entry WHERE id = {eid}",
            "UPDATE ledger_head SET last_seq = (SELECT MAX(seq) FROM journal_entry), "
            "last_at = (SELECT posted_at FROM journal_entry WHERE seq = (SELECT MAX(seq) FROM journal_entry))",
-           f"UPDATE ledger_chain_head SET last_seq = {prev[0]}, entries = entries - 1, hash = '{prev[1]}'")
+           f"UPDATE ledger_chain_head SET last_seq = {prev[0]}, entries = entries - 1, hash = '{prev[1]}', "
+           f"last_at = (SELECT posted_at FROM journal_entry WHERE seq = {prev[0]}), "
+           f"last_date = (SELECT business_date FROM journal_entry WHERE seq = {prev[0]})")
     assert broken(db)[0] == []  # consistent inside...
     inv, text_ = broken(db, expected_heads=kept)  # ...not against the head kept outside
     assert inv == ["16"] and f"entry seq {seq}, which is missing" in text_

@@ -13,6 +13,7 @@ verify     ``teller ledger verify`` over 10,000,000 postings (time, peak memory)
 totals     trial balance and the home screen's totals at 10,000,000 postings
 analytics  a month's promotion report by teller at 10,000,000 postings (target ≤ 2 s)
 pg         the posting and concurrency figures on PostgreSQL
+branches   branch scaling: 1/2/4/8/16 clients on 16 branches, SQLite and PostgreSQL (p95, max)
 risk       risk-scan false positives on a clean 100,000-posting history (target: none)
 ========== ==========================================================================
 
@@ -27,4 +28,5 @@ as the demo builder or the PostgreSQL driver, must not load, or be timed, for an
 from __future__ import annotations
 
 #: Figure modules in the order they run (and appear in the table).
-FIGURES = ("startup", "lookup", "keystroke", "posting", "concurrency", "verify", "totals", "analytics", "pg", "risk")
+FIGURES = ("startup", "lookup", "keystroke", "posting", "concurrency", "verify", "totals", "analytics", "pg", "branches",
+           "risk")
