@@ -69,6 +69,10 @@ def main() -> int:
         except DomainError as exc:
             print(json.dumps({"ok": False, "kind": kind, "wallet": wallet, "code": exc.code}), file=out, flush=True)
             continue
+        except Exception as exc:  # noqa: BLE001 - not a refusal: reported, and the checks fail on it
+            print(json.dumps({"ok": False, "kind": kind, "wallet": wallet, "code": f"error:{type(exc).__name__}",
+                              "error": str(exc)[:300]}), file=out, flush=True)
+            continue
         print(json.dumps({"ok": True, "key": key, "kind": kind, "wallet": wallet, "to": to, "amount": amount.minor,
                           "reference": res.reference}), file=out, flush=True)
     services.close()

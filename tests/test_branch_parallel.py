@@ -162,6 +162,7 @@ def _check_invariants(url: str, world: dict[str, Any], outcomes: list[dict[str, 
                 "SELECT idempotency_key FROM journal_entry WHERE idempotency_key LIKE 'bp-%'")).all())
     finally:
         db.dispose()
+    problems += [f"{o['kind']} failed: {o['error']}" for o in outcomes if str(o.get("code", "")).startswith("error:")]
     acked = {o["key"] for o in outcomes if o["ok"]}
     if set(keys) != acked or any(n != 1 for n in keys.values()):
         problems.append(f"postings: {len(acked)} acknowledged, {sum(keys.values())} in the ledger")
