@@ -37,7 +37,6 @@ from teller_tui.auth.secretbox import SecretBox
 from teller_tui.branch.setup import open_drawer_for_setup
 from teller_tui.common.money import Money
 from teller_tui.common.settings import load_settings
-from teller_tui.db import schema
 from teller_tui.db.engine import make_database
 from teller_tui.ledger.verify import verify_ledger
 from teller_tui.models import Customer, Staff

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from teller_tui.ledger.verify import _Checker as Checker
+    from teller_tui.ledger.verify_base import Checker
 
 __all__ = ["check_sequence"]
 
