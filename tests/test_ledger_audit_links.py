@@ -88,10 +88,11 @@ def test_forged_entry_with_recomputed_chain_is_found(books: Path, tmp_path: Path
     reference = reference_for(seq, bdate)
 
     def forge(c: sqlite3.Connection) -> None:
-        c.execute("INSERT INTO journal_entry (seq, idempotency_key, request_hash, request_json, kind, reference, memo, "
-                  "actor_id, terminal_id, branch_code, business_date, posted_at, customer_id, prev_hash, hash) "
-                  "VALUES (?, 'forged-1', ?, ?, 'cash_in', ?, ?, ?, ?, ?, ?, ?, ?, '', '')",
-                  (seq, request_hash(req), canonical_json(req), reference, req["memo"], src[5], src[7], src[8],
+        c.execute("INSERT INTO journal_entry (seq, branch_seq, idempotency_key, request_hash, request_json, kind, "
+                  "reference, memo, actor_id, terminal_id, branch_code, business_date, posted_at, customer_id, prev_hash, "
+                  "hash) VALUES (?, (SELECT MAX(branch_seq) + 1 FROM journal_entry WHERE branch_code = ?), 'forged-1', "
+                  "?, ?, 'cash_in', ?, ?, ?, ?, ?, ?, ?, ?, '', '')",
+                  (seq, src[8], request_hash(req), canonical_json(req), reference, req["memo"], src[5], src[7], src[8],
                    src[3], last_at, src[6]))
         eid = c.execute("SELECT id FROM journal_entry WHERE seq = ?", (seq,)).fetchone()[0]
         for acct, cur, amt in legs:

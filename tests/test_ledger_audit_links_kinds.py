@@ -145,7 +145,7 @@ def test_records_from_before_the_cut_over_do_not_fail_verify(desk: Desk, db_path
         cfg = schema.alembic_config(db)
         with db.write_engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0008_audit_entry_links@-1")
+            command.downgrade(cfg, "0090_branch_parallel@-2")  # 0090 and 0008
         schema.upgrade(db)
     finally:
         db.dispose()

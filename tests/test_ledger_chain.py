@@ -127,11 +127,14 @@ def rechain(con: sqlite3.Connection) -> None:
                            (values["id"],)).fetchall()
         _s, n, prev = heads.get(values["branch_code"], (0, 0, GENESIS))
         digest = entry_hash(values, legs, prev)
-        con.execute("UPDATE journal_entry SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, values["id"]))
+        con.execute("UPDATE journal_entry SET prev_hash = ?, hash = ?, branch_seq = ? WHERE id = ?",
+                    (prev, digest, n + 1, values["id"]))
         heads[values["branch_code"]] = (values["seq"], n + 1, digest)
     for branch, (seq, n, digest) in heads.items():
-        con.execute("UPDATE ledger_chain_head SET last_seq = ?, entries = ?, hash = ? WHERE branch_code = ?",
-                    (seq, n, digest, branch))
+        con.execute("UPDATE ledger_chain_head SET last_seq = ?, entries = ?, hash = ?, "
+                    "last_at = (SELECT posted_at FROM journal_entry WHERE seq = ?), "
+                    "last_date = (SELECT business_date FROM journal_entry WHERE seq = ?) WHERE branch_code = ?",
+                    (seq, n, digest, seq, seq, branch))
 
 
 def forge_request(con: sqlite3.Connection, entry_id: int, **changes: Any) -> None:
@@ -383,7 +386,7 @@ def test_migration_chains_existing_history(good: Path, tmp_path: Path) -> None:
         cfg = schema.alembic_config(db)
         with db.write_engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0008_audit_entry_links@-2")  # 0008 and 0007
+            command.downgrade(cfg, "0090_branch_parallel@-3")  # 0090, 0008 and 0007
         assert "hash" not in {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(journal_entry)")}
         schema.upgrade(db)
         with db.read() as s:

@@ -261,8 +261,8 @@ def test_commit_acknowledgement_lost_retry_finds_entry_by_key(backend_db: Any,
     lost = {"n": 0}
 
     @contextmanager
-    def write_losing_first_ack(self: Any) -> Any:
-        with real_write(self) as s:
+    def write_losing_first_ack(self: Any, scope: Any = None) -> Any:
+        with real_write(self, scope) as s:
             yield s
         if lost["n"] == 0:  # committed; now the "network" fails
             lost["n"] += 1

@@ -39,16 +39,21 @@ from teller_tui.desk.cash_types import new_idempotency_key as key
 #: 26 since the ledger keeps each wallet's usage per business day (one upsert,
 #: teller_tui.ledger.usage), so the class limits read at most a year of day rows, not the wallet's
 #: whole history.
-CASH_IN_STATEMENTS = 26
-#: A cash-out (first pinned at 29, the usage upsert included) also reads the wallet's usage for its
+#: 24 since branches post in parallel: the branch's head row (locked per posting for its hash chain)
+#: also gives the predecessor's time and business date, so the bank-wide ``ledger_head`` lock-read
+#: and the read of the predecessor's date went; the counter's update takes the number with RETURNING
+#: (teller_tui/ledger/chain.py). Left: the audit head (4), one bank-wide chain.
+CASH_IN_STATEMENTS = 24
+#: A cash-out (first pinned at 29, the usage upsert included; 27 with per-branch heads, as a cash-in)
+#: also reads the wallet's usage for its
 #: class limits, the drawer's cash (the preview's "not enough cash in your drawer") and the teller's
 #: cash paid out today (the approval policy's teller limit).
-CASH_OUT_STATEMENTS = 29
-#: A transfer between two customers' wallets (first pinned at 30, the usage upsert included): no
+CASH_OUT_STATEMENTS = 27
+#: A transfer between two customers' wallets (first pinned at 30, the usage upsert included); 28 with per-branch heads: no
 #: drawer, so the open day is read on its own (locked, once); both wallets (blocks read for both at
 #: once), the payer's usage, and a notification to each customer (phone and needs, contacts, insert:
 #: 3 each); no cash-today reads.
-TRANSFER_STATEMENTS = 30
+TRANSFER_STATEMENTS = 28
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from teller_tui.audit.trail import Actor, AuditTrail, verify as verify_audit
 from teller_tui.common.clock import FakeClock
 from teller_tui.db.ddl import APPEND_ONLY_TABLES, append_only_statements, drop_append_only_statements
 from teller_tui.ledger.chain import branch_heads
+from teller_tui.ledger.usage import REBUILD_SQL
 from teller_tui.ledger.verify import verify_ledger
 from teller_tui.ledger.verify_content import parse_expected_heads
 
@@ -44,6 +45,9 @@ def tamper(db: Any, *statements: str) -> None:
                 conn.exec_driver_sql(sql)
         for sql in statements:
             conn.exec_driver_sql(sql)
+        # the tamperer rewrites the wallets' usage days too (their own check: test_wallet_usage_days.py)
+        conn.exec_driver_sql("DELETE FROM wallet_usage_day")
+        conn.exec_driver_sql(f"INSERT INTO wallet_usage_day (account_id, business_date, debits, credits) {REBUILD_SQL}")
         for table in APPEND_ONLY_TABLES:
             for sql in append_only_statements(db.dialect, table):
                 conn.exec_driver_sql(sql.replace("%", "%%") if db.dialect == "postgresql" else sql)
@@ -128,7 +132,9 @@ def test_deleted_tail_with_every_head_fixed_needs_the_kept_head(books: tuple[Any
     tamper(db, *fixes, f"DELETE FROM posting WHERE entry_id = {eid}", f"DELETE FROM journal_entry WHERE id = {eid}",
            "UPDATE ledger_head SET last_seq = (SELECT MAX(seq) FROM journal_entry), "
            "last_at = (SELECT posted_at FROM journal_entry WHERE seq = (SELECT MAX(seq) FROM journal_entry))",
-           f"UPDATE ledger_chain_head SET last_seq = {prev[0]}, entries = entries - 1, hash = '{prev[1]}'")
+           f"UPDATE ledger_chain_head SET last_seq = {prev[0]}, entries = entries - 1, hash = '{prev[1]}', "
+           f"last_at = (SELECT posted_at FROM journal_entry WHERE seq = {prev[0]}), "
+           f"last_date = (SELECT business_date FROM journal_entry WHERE seq = {prev[0]})")
     assert broken(db)[0] == []  # consistent inside...
     inv, text_ = broken(db, expected_heads=kept)  # ...not against the head kept outside
     assert inv == ["16"] and f"entry seq {seq}, which is missing" in text_

@@ -16,6 +16,7 @@ bounded    cash-out at 10,000,000 vs 1,000 postings; home totals on a 200,000- v
 pg         the posting and concurrency figures on PostgreSQL
 failover   a primary and two synchronous standbys: SIGKILL the primary, promote; failover time,
            postings/s before (vs one server alone) and after
+branches   branch scaling: 1/2/4/8/16 clients on 16 branches, SQLite and PostgreSQL (p95, max)
 risk       risk-scan false positives on a clean 100,000-posting history (target: none)
 ========== ==========================================================================
 
@@ -31,4 +32,4 @@ from __future__ import annotations
 
 #: Figure modules in the order they run (and appear in the table).
 FIGURES = ("startup", "lookup", "keystroke", "posting", "concurrency", "verify", "totals", "analytics", "bounded", "pg",
-           "failover", "risk")
+           "branches", "failover", "risk")

@@ -150,9 +150,9 @@ def build_ledger(ctx: Context, *, postings: int | None = None, name: str = "ledg
                    {"postings": entries * 2, "entries": entries, "days": days})
 
 
-_ENTRY_SQL = ("INSERT INTO journal_entry (id, seq, idempotency_key, request_hash, request_json, kind, reference, memo, "
+_ENTRY_SQL = ("INSERT INTO journal_entry (id, seq, branch_seq, idempotency_key, request_hash, request_json, kind, reference, memo, "
               "actor_id, terminal_id, branch_code, business_date, posted_at, customer_id, reverses_entry_id, hold_id, "
-              "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)")
+              "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)")
 _POSTING_SQL = "INSERT INTO posting (entry_id, account_id, currency, amount) VALUES (?, ?, 'CNY', ?)"
 
 
@@ -244,7 +244,7 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
         # Spread each day's entries over 01:00–09:00 UTC (09:00–17:00 in Shanghai).
         step_us = max(1, (8 * 3600 * 1_000_000) // per_day)
         cols = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        last_ts = last_at
+        last_ts, last_bdate = last_at, None
         with Progress(*cols, disable=not progress, transient=False) as bar:
             task = bar.add_task("postings", total=entries * 2)
             done = 0
@@ -300,13 +300,13 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                     req = _request_json(kind, d[1], cust, legs, number, to_number)
                     if k < 50:
                         _check_template(kind, d[1], cust, legs, number, to_number, req)
-                    last_ts = _fmt_ts(posted)
+                    last_ts, last_bdate = _fmt_ts(posted), bdate.isoformat()
                     values = {"seq": seq, "idempotency_key": f"bench-{seq:012d}", "request_hash": sha(req.encode()).hexdigest(),
                               "kind": kind, "reference": f"R{bdate:%Y%m%d}-{seq:09d}", "memo": "", "actor_id": d[1],
                               "terminal_id": terminal_id, "branch_code": BRANCH, "business_date": bdate,
                               "posted_at": posted, "customer_id": cust, "reverses_entry_id": None, "hold_id": None}
                     digest = entry_hash(values, [(a, "CNY", m) for a, m in legs], prev_hash)
-                    erows.append((entry_id, seq, values["idempotency_key"], values["request_hash"], req, kind,
+                    erows.append((entry_id, seq, chained + k + 1, values["idempotency_key"], values["request_hash"], req, kind,
                                   values["reference"], d[1], terminal_id, BRANCH, bdate.isoformat(),
                                   last_ts, cust, prev_hash, digest))
                     prev_hash = digest
@@ -333,10 +333,11 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                             "ON CONFLICT (account_id, business_date) DO UPDATE SET debits = debits + excluded.debits, "
                             "credits = credits + excluded.credits",
                             [(a, d.isoformat(), dr, cr) for (a, d), (dr, cr) in sorted(usage.items())])
-            con.execute("INSERT INTO ledger_chain_head (branch_code, last_seq, entries, hash) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT (branch_code) DO UPDATE SET last_seq = excluded.last_seq, "
-                        "entries = excluded.entries, hash = excluded.hash",
-                        (BRANCH, base_seq + entries, chained + entries, prev_hash))
+            con.execute("INSERT INTO ledger_chain_head (branch_code, last_seq, entries, hash, last_at, last_date) "
+                        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (branch_code) DO UPDATE SET last_seq = excluded.last_seq, "
+                        "entries = excluded.entries, hash = excluded.hash, last_at = excluded.last_at, "
+                        "last_date = excluded.last_date",
+                        (BRANCH, base_seq + entries, chained + entries, prev_hash, last_ts, last_bdate))
             _attest_history(con, base_seq + entries, terminal_id)
             con.execute("COMMIT")
             bar.advance(t2)

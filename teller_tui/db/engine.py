@@ -9,10 +9,9 @@ SQLite (one branch host)
     Refuses to open a database on a network filesystem or with other pragmas.
 
 PostgreSQL (several hosts)
-    READ COMMITTED; write transactions start by taking one advisory lock
-    (``serialize_writes``, default on) so check-then-post service code behaves exactly as
-    under SQLite's BEGIN IMMEDIATE (every posting already serializes on the ledger_head
-    row, so this costs postings nothing); sessions set ``idle_in_transaction_session_timeout``
+    READ COMMITTED; write transactions start with advisory locks (``serialize_writes``,
+    default on) so check-then-post code behaves as under SQLite's BEGIN IMMEDIATE: alone
+    without a ``scope``, else per branch and customer (:mod:`teller_tui.db.scopes`). Sessions set ``idle_in_transaction_session_timeout``
     and ``lock_timeout``, and TCP keepalives. Balance rows are locked with ``SELECT … FOR UPDATE`` in account-id
     order by the ledger. Serialization failures and deadlocks are retried by
     :meth:`Database.write_retrying` with the same idempotency key. Lost connections
@@ -58,17 +57,16 @@ from teller_tui.db.checks import (  # re-exported: callers import the checks fro
     filesystem_type, verify_postgresql_settings, verify_sqlite_pragmas,
 )
 from teller_tui.db.faults import classify_fault, storage_fault
+from teller_tui.db.scopes import PG_WRITE_LOCK_KEY, WriteScope, lock_bank, lock_scope
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-__all__ = ["CODEPOINT_COLLATIONS", "NETWORK_FILESYSTEMS", "Database", "check_local_filesystem", "classify_error",
+__all__ = ["PG_WRITE_LOCK_KEY", "CODEPOINT_COLLATIONS", "NETWORK_FILESYSTEMS", "Database", "check_local_filesystem", "classify_error",
            "filesystem_type", "is_disconnect", "is_retryable", "make_database", "verify_postgresql_settings",
            "verify_sqlite_pragmas"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-#: Advisory lock key (per database) that serializes PostgreSQL write transactions.
-PG_WRITE_LOCK_KEY = 0x7E11E4_0001
 #: Per-session settings: a crashed or cut-off terminal cannot hold locks for long, and a
 #: writer waiting longer than lock_timeout gets 55P03, which write_retrying retries.
 PG_SESSION_OPTIONS = "-c idle_in_transaction_session_timeout=30000 -c lock_timeout=15000 -c timezone=UTC"
@@ -89,9 +87,10 @@ class Database:
         self.reconnect_seconds = reconnect_seconds
         #: Reconnect attempts so far (for tests and the status line).
         self.reconnects = 0
-        #: PostgreSQL: take one transaction-scoped advisory lock at the start of every write
-        #: transaction, so writers run one at a time as under SQLite's BEGIN IMMEDIATE.
+        #: PostgreSQL: start every write with its advisory locks (teller_tui.db.scopes).
         self.serialize_writes = serialize_writes
+        #: Only a test turns this off (scoped writes skip their keys): its negative control.
+        self.scope_locks = True
         #: Checks run first thing in every write transaction (after the writer lock), e.g. the
         #: auth layer's re-read of the acting person's staff row. They raise to refuse the write.
         self.write_checks: list[Callable[[Session], None]] = []
@@ -203,15 +202,15 @@ class Database:
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, scope: WriteScope | None = None) -> Iterator[Session]:
+        """A write transaction; PostgreSQL locks first: alone, or ``scope``'s keys (db/scopes.py)."""
         with _translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin():
                 if self.dialect == "postgresql" and self.serialize_writes:
-                    # Services check limits (tier caps, daily totals, TOTP steps, lockout
-                    # counters, approvals) before they post; under READ COMMITTED two
-                    # terminals could both pass a check. Serializing writers gives them the
-                    # same guarantee as SQLite's BEGIN IMMEDIATE. Reads are not affected.
-                    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_WRITE_LOCK_KEY})
+                    if scope is None:
+                        lock_bank(session)
+                    else:
+                        lock_scope(session, scope(session), enabled=self.scope_locks)
                 for check in self.write_checks:
                     check(session)
                 yield session
@@ -223,7 +222,7 @@ class Database:
                 yield session
 
     def write_retrying(self, fn: Callable[[Session], T], *, attempts: int = 5,
-                       reconnect_seconds: float | None = None) -> T:
+                       reconnect_seconds: float | None = None, scope: WriteScope | None = None) -> T:
         """Run ``fn`` in a write transaction, retrying conflicts and lost connections.
 
         * serialization failures, deadlocks, lock timeouts and SQLite "database is locked":
@@ -232,6 +231,7 @@ class Database:
           backoff for up to ``reconnect_seconds`` (default :attr:`reconnect_seconds`),
           then :class:`DatabaseUnavailable`.
 
+        ``scope``: as for :meth:`write` (the lock keys of a branch-parallel write).
         ``fn`` must be idempotent across attempts: the ledger's idempotency key makes a
         posting so (a retry after an interrupted COMMIT returns the original entry).
         """
@@ -241,7 +241,7 @@ class Database:
         delay = 0.01
         while True:
             try:
-                with self.write() as session:
+                with self.write(scope) as session:
                     return fn(session)
             except Exception as exc:  # noqa: BLE001 - classified below
                 kind = classify_error(exc)

@@ -144,7 +144,7 @@ def _finish(database: Database, settings: Settings, clock: Clock, customers: int
     with database.write() as s:
         # The demo history has no audit record per entry: this record (protected by the audit
         # chain) says up to which entry the history goes (teller_tui.ledger.verify_links).
-        until = int(s.execute(text("SELECT last_seq FROM ledger_head WHERE id = 1")).scalar() or 0)
+        until = int(s.execute(text("SELECT MAX(seq) FROM journal_entry")).scalar() or 0)
         AuditTrail(clock).append(s, system_actor(settings), "demo_build", subject=settings.branch_code,
                                  detail={"customers": customers, "seed": seed, "history_until_seq": until})
 

@@ -56,6 +56,7 @@ from teller_tui.common.watermark import TRAINING_WATERMARK
 from teller_tui.consent.gate import CONSENTED_KINDS
 from teller_tui.desk.cash_checks import (CashCheck, apply_risk_blocks, check_drawer_cash, counter_refusal, fmt,
                                          limits_left)
+from teller_tui.desk.cash_scope import posting_scope, reversal_scope
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
 from teller_tui.desk.cash_usage import cash_out_today_for_actor, cash_today_for_customer
 from teller_tui.desk.cash_record import record_posting
@@ -317,7 +318,7 @@ class CashService:
                                           watermark=self._watermark)
 
         try:
-            result, data = self.db.write_retrying(work)
+            result, data = self.db.write_retrying(work, scope=posting_scope(actor, (wallet_id, to_wallet_id)))
         except DomainError as exc:  # the refusal is kept (own short transaction) so it can be explained later
             record_refusal(self.db, self.audit, actor, exc, "counter", kind, wallet_id, amount, to_wallet_id)
             raise
@@ -360,7 +361,7 @@ class CashService:
                 "balance_after": Money(side.balance, amount.currency).plain()})
             return result, self.receipt_data(s, result.entry_id)
 
-        result, data = self.db.write_retrying(work)
+        result, data = self.db.write_retrying(work, scope=reversal_scope(actor, entry_id))
         return self.finish(result, data)
 
     # -- receipts ------------------------------------------------------------------------------

@@ -7,9 +7,11 @@ chain at that entry; rewriting the whole tail with recomputed hashes is found ag
 kept outside the database (``teller ledger head``, ``teller heads export``, the end-of-day
 report).
 
-Why per branch: entries are numbered globally today (the ``ledger_head`` row), but each
-branch's chain has its own head row (``ledger_chain_head``), so branches can later write in
-parallel without one chain serializing them all.
+Why per branch: each branch's head row (``ledger_chain_head``) is its ledger head: posting locks
+it (:func:`lock_branch_head`) and takes from it the entry's place in the branch (``branch_seq``,
+gap-free), the time and business date it may not precede, and the hash it links to. Branches
+therefore write in parallel; the bank-wide ``seq`` comes from :func:`next_entry_seq` (a sequence
+on PostgreSQL, so no row is held across branches).
 
 The posting path computes one hash per entry from the values it is about to write (no read
 back, no update of the entry afterwards: entries are append-only).
@@ -24,14 +26,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from teller_tui.models import LedgerChainHead
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-__all__ = ["GENESIS", "ChainHead", "branch_heads", "day_text", "entry_hash", "hash_parts", "link_entry", "moment_text"]
+__all__ = ["GENESIS", "ChainHead", "LockedHead", "branch_heads", "day_text", "entry_hash", "hash_parts", "link_entry",
+           "lock_branch_head", "moment_text", "next_entry_seq"]
 
 GENESIS = "0" * 64
 
@@ -94,26 +99,61 @@ def moment_text(value: datetime) -> str:
     return _moment(value)
 
 
-def link_entry(session: Session, values: dict[str, Any], legs: Iterable[tuple[int, str, int]]) -> None:
-    """Chain an entry that is about to be inserted: lock its branch's head, set ``prev_hash`` and
-    ``hash`` in ``values`` and move the head to it (inside the caller's write transaction)."""
+@dataclass(frozen=True, slots=True)
+class LockedHead:
+    """A branch's head as read under its row lock, at the start of a posting."""
+
+    branch_code: str
+    entries: int
+    hash: str
+    last_at: datetime | None
+    last_date: date | None
+
+
+def lock_branch_head(session: Session, branch: str) -> LockedHead:
+    """Lock the branch's head row (made on the branch's first entry) and read it. Two postings of
+    one branch serialize here; other branches' postings do not wait."""
     ch = LedgerChainHead.__table__  # type: ignore[attr-defined]
-    branch = values["branch_code"]
-    head = session.execute(_stmt("chain_lock", lambda: select(ch.c.entries, ch.c.hash).where(
-        ch.c.branch_code == bindparam("branch")).with_for_update()), {"branch": branch}).first()
-    if head is None:
-        # A branch's first entry. The caller holds the ledger_head lock, so no other writer can
-        # insert the same branch's row meanwhile.
-        session.execute(_stmt("chain_new", ch.insert), {"branch_code": branch, "last_seq": 0, "entries": 0,
-                                                        "hash": GENESIS})
-        entries, prev = 0, GENESIS
-    else:
-        entries, prev = int(head.entries), str(head.hash)
-    values["prev_hash"] = prev
-    values["hash"] = digest = entry_hash(values, legs, prev)
+    lock = _stmt("chain_lock", lambda: select(ch.c.entries, ch.c.hash, ch.c.last_at, ch.c.last_date).where(
+        ch.c.branch_code == bindparam("branch")).with_for_update())
+    head = session.execute(lock, {"branch": branch}).first()
+    if head is None:  # the branch's first entry; a racing first entry of the same branch waits on the row
+        insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(ch)
+        session.execute(insert.values(branch_code=branch, last_seq=0, entries=0, hash=GENESIS)
+                        .on_conflict_do_nothing(index_elements=[ch.c.branch_code]))
+        head = session.execute(lock, {"branch": branch}).one()
+    return LockedHead(branch, int(head.entries), str(head.hash), head.last_at,
+                      _as_date(head.last_date) if head.last_date is not None else None)
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def next_entry_seq(session: Session, dialect: str) -> int:
+    """The bank-wide number of the next entry. PostgreSQL: ``nextval`` (never held: branches do
+    not wait for each other; a rolled-back posting leaves a gap). SQLite: the ``ledger_head``
+    counter (writers are serialized by ``BEGIN IMMEDIATE``: no gap)."""
+    if dialect == "postgresql":
+        return int(session.execute(text("SELECT nextval('journal_entry_seq')")).scalar_one())
+    return int(session.execute(text("UPDATE ledger_head SET last_seq = last_seq + 1 WHERE id = 1 "
+                                    "RETURNING last_seq")).scalar_one())
+
+
+def link_entry(session: Session, head: LockedHead, values: dict[str, Any],
+               legs: Iterable[tuple[int, str, int]]) -> None:
+    """Chain an entry that is about to be inserted after ``head`` (locked by
+    :func:`lock_branch_head` in this transaction): set ``branch_seq``, ``prev_hash`` and ``hash``
+    in ``values`` and move the head to it."""
+    ch = LedgerChainHead.__table__  # type: ignore[attr-defined]
+    values["branch_seq"] = head.entries + 1
+    values["prev_hash"] = head.hash
+    values["hash"] = digest = entry_hash(values, legs, head.hash)
     session.execute(_stmt("chain_move", lambda: ch.update().where(ch.c.branch_code == bindparam("b")).values(
-        last_seq=bindparam("s"), entries=bindparam("n"), hash=bindparam("h"))),
-        {"b": branch, "s": values["seq"], "n": entries + 1, "h": digest})
+        last_seq=bindparam("s"), entries=bindparam("n"), hash=bindparam("h"), last_at=bindparam("at"),
+        last_date=bindparam("d"))),
+        {"b": head.branch_code, "s": values["seq"], "n": head.entries + 1, "h": digest,
+         "at": values["posted_at"], "d": values["business_date"]})
 
 
 @dataclass(frozen=True, slots=True)

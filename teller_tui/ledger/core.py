@@ -18,8 +18,9 @@ a service can check limits, post and audit in one atomic unit. Rules enforced he
 * frozen accounts refuse debits, closed accounts refuse everything;
 * account rows are locked in id order (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
   ``BEGIN IMMEDIATE`` already holds the database write lock);
-* entries get a monotonically increasing ``seq`` and are never dated before their
-  predecessor (the ``ledger_head`` row serializes numbering);
+* entries get a bank-wide unique ``seq`` and a gap-free ``branch_seq``, and are never dated
+  before their branch's predecessor (the branch's ``ledger_chain_head`` row serializes a
+  branch's postings, :mod:`teller_tui.ledger.chain`; branches post in parallel);
 * the ledger dates every entry itself, by its branch's open business day (a request carries
   no date; counter postings without an open day are refused, self-service and automatic ones
   go to the next business day: :mod:`teller_tui.ledger.business_day`);
@@ -57,7 +58,7 @@ from teller_tui.models import Hold, JournalEntry, LedgerAccount, LedgerHead, Pos
 from teller_tui.common.money import Money, currency as currency_info
 from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind, account_label
 from teller_tui.ledger.business_day import Dating, next_business_date, open_business_date
-from teller_tui.ledger.chain import link_entry
+from teller_tui.ledger.chain import link_entry, lock_branch_head, next_entry_seq
 from teller_tui.ledger.holds import overdue_reserved
 from teller_tui.ledger.usage import track_usage
 
@@ -345,7 +346,7 @@ class Ledger:
         if not req.idempotency_key or len(req.idempotency_key) > 80:
             raise ValidationError("An idempotency key of 1–80 characters is required", code="idempotency_key")
 
-        head = self._lock_head(session)
+        head = lock_branch_head(self._flushed(session), req.branch_code)
         canonical = req.canonical()
         canonical["reverses_entry_id"] = reverses_entry_id
         canonical["hold_id"] = hold_id
@@ -380,8 +381,7 @@ class Ledger:
                 self._check_limits(acct, dr, cr, pending=False)
 
         now = self.clock.now()
-        posted_at = max(now, head.last_at) if head.last_at else now
-        seq = head.last_seq + 1
+        posted_at = max(now, head.last_at) if head.last_at else now  # never before the branch's last entry
         # The ledger dates the entry (invariant 14): the branch's open day, else the dating rule.
         # A counter posting locks the day's row so the day cannot close before it commits; a
         # self-service posting does not (the kiosk's database role may not lock rows it cannot
@@ -391,16 +391,16 @@ class Ledger:
         if open_date is None and req.dating == Dating.COUNTER:
             raise Conflict(_("No business day is open at this branch."), code="no_business_day")
         business_date = open_date or next_business_date(session, req.branch_code, self.clock)
-        # No entry is dated before its predecessor (invariant 12).
-        je = _table(JournalEntry)
-        last_date = session.execute(_stmt("entry_date_by_seq", lambda: select(je.c.business_date).where(
-            je.c.seq == bindparam("seq"))), {"seq": head.last_seq}).scalar() if head.last_seq else None
+        # No entry is dated before its branch's predecessor (invariant 12).
+        last_date = head.last_date
         if last_date is not None and business_date < last_date:
             if open_date is not None:
                 raise ValidationError(f"Business date {business_date} is before the last entry's ({last_date})",
                                       code="business_date_backwards")
             business_date = last_date  # no day open: a later day, never a closed one
+        seq = next_entry_seq(session, session.get_bind().dialect.name)
         reference = reference_for(seq, business_date)
+        je = _table(JournalEntry)
         # Core statements (no ORM objects, no flush, no identity map): the rows were locked above.
         values = dict(
             seq=seq, idempotency_key=req.idempotency_key, request_hash=digest,
@@ -410,7 +410,7 @@ class Ledger:
             reverses_entry_id=reverses_entry_id, hold_id=hold_id,
         )
         # The branch's hash chain (invariant 16): one hash, from the values being written.
-        link_entry(session, values, ((leg.account_id, leg.currency, leg.amount) for leg in req.legs))
+        link_entry(session, head, values, ((leg.account_id, leg.currency, leg.amount) for leg in req.legs))
         entry_id = int(session.connection().execute(
             _stmt("entry_insert", lambda: je.insert().returning(je.c.id)), values).scalar_one())
         session.connection().execute(_stmt("posting_insert", lambda: _table(Posting).insert()), [
@@ -430,9 +430,6 @@ class Ledger:
             _sync_cached_account(session, account_id, debits_posted=acct.debits_posted + dr,
                                  credits_posted=acct.credits_posted + cr)
         track_usage(session, accounts, per_account, business_date, reverses_entry_id)  # the wallets' days
-        lh = _table(LedgerHead)
-        session.execute(_stmt("head_update", lambda: lh.update().where(lh.c.id == 1)),
-                        {"last_seq": seq, "last_at": posted_at})
         return EntryResult(
             entry_id=entry_id, seq=seq, reference=reference, kind=req.kind, posted_at=posted_at,
             business_date=business_date,
@@ -577,6 +574,12 @@ class Ledger:
         return _hold_result(hold)
 
     # -- internals ---------------------------------------------------------------------------
+    @staticmethod
+    def _flushed(session: Session) -> Session:
+        """The session with pending ORM changes flushed (Core statements do not autoflush)."""
+        session.flush()
+        return session
+
     def _lock_head(self, session: Session) -> Any:
         """Lock the ledger_head row; returns its (last_seq, last_at) as read under the lock.
 

@@ -49,9 +49,9 @@ if TYPE_CHECKING:
 __all__ = ["PROBLEM_15", "PROBLEM_16_CONTENT", "PROBLEM_16_LINK", "PROBLEM_16_OUTSIDE", "ExpectedHead",
            "check_content", "parse_expected_heads", "since_heads"]
 
-#: put(invariant, problem, sample): how findings reach the report (verify._Checker.put).
+#: put(invariant, problem, sample): how findings reach the report (verify_base.Checker.put).
 Put = Callable[[str, str, str], None]
-#: tally(invariant, problem, n): n more findings counted but not sampled (verify._Checker.tally).
+#: tally(invariant, problem, n): n more findings counted but not sampled (verify_base.Checker.tally).
 Tally = Callable[[str, str, int], None]
 
 PROBLEM_15_DATE = "entries not dated by a business day of their branch that was open when they were posted"

@@ -123,6 +123,8 @@ class _Sql:
 
 
 _ENTRY_SUMS = """(SELECT SUM(p.amount) FROM posting p WHERE p.entry_id = e.id AND p.amount > 0) AS eamount,
+                 (SELECT SUM(p.amount) FROM posting p JOIN ledger_account a ON a.id = p.account_id
+                  WHERE p.entry_id = e.id AND p.amount > 0 AND a.kind <> 'settlement') AS eclient,
                  (SELECT MIN(p.currency) FROM posting p WHERE p.entry_id = e.id) AS ecur"""
 
 
@@ -226,7 +228,8 @@ def _named_entries(conn: Connection, q: _Sql, put: Put) -> None:
         WHERE x.ref IS NULL OR x.eid IS NULL OR {q.differs('x.ekind', 'x.fkind')}
            OR {q.differs('CAST(x.eamount AS TEXT)', 'x.famount')} OR {q.differs('x.ecur', 'x.fcur')}
            OR {q.differs('x.eactor', 'x.factor')}
-           OR (x.ramount IS NOT NULL AND x.ramount <> x.famount AND x.ramount <> {q.major('x.famount')})
+           OR (x.ramount IS NOT NULL AND x.ramount <> x.famount AND x.ramount <> {q.major('x.famount')}
+               AND x.ramount <> {q.major('x.eclient')})
         ORDER BY x.rseq"""))
     for r in rows:
         label = f"audit record {r.rseq} ({r.action})"
@@ -245,7 +248,8 @@ def _named_entries(conn: Connection, q: _Sql, put: Put) -> None:
             diffs.append(f"the entry's actor is {r.eactor}, the record's {r.factor}")
         if not diffs and r.ramount is not None:  # the record's own amount, as the teller saw it
             amount = _minor(r.ramount, str(r.fcur or "CNY"))
-            if amount is None or str(abs(amount)) != r.famount:
+            # A cross-branch transfer also moves the amount through both branches' clearing accounts.
+            if amount is None or str(abs(amount)) not in (r.famount, str(r.eclient)):
                 diffs.append(f"the entry moves {r.eamount} (minor units), the record says {r.ramount!r}")
             else:
                 continue  # another currency's scale: the same amount

@@ -43,7 +43,9 @@ class LedgerAccount(SQLModel, table=True):
 
 
 class LedgerHead(SQLModel, table=True):
-    """One row: the last entry sequence number and time. Updating it serializes entry numbering."""
+    """One row. SQLite: the bank-wide entry number counter (``last_seq``; writers are serialized
+    anyway). PostgreSQL: frozen at the branch-parallel cut-over (numbers come from the
+    ``journal_entry_seq`` sequence); holds still lock it."""
 
     __tablename__ = "ledger_head"
     id: int = Field(default=1, primary_key=True)
@@ -60,10 +62,15 @@ class JournalEntry(SQLModel, table=True):
         Index("ix_entry_date_kind", "business_date", "kind"),
         Index("ix_entry_customer_date", "customer_id", "business_date"),
         Index("ix_entry_actor_date", "actor_id", "business_date"),
+        Index("uq_entry_branch_seq", "branch_code", "branch_seq", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    #: Bank-wide unique and increasing along each branch's chain (SQLite: gap-free; PostgreSQL:
+    #: from a sequence, so branches number in parallel and a rolled-back posting leaves a gap).
     seq: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    #: The entry's place in its branch: 1, 2, 3… with no gap (the branch's chain head counts them).
+    branch_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     idempotency_key: str = Field(max_length=80, unique=True)
     request_hash: str = Field(max_length=64)
     request_json: str
@@ -87,14 +94,18 @@ class JournalEntry(SQLModel, table=True):
 class LedgerChainHead(SQLModel, table=True):
     """One row per branch: the last entry of the branch's hash chain. Posting locks and moves it.
 
-    Chained per branch so that branches can later number and write entries in parallel; the
-    heads are printed (``teller ledger head``) and kept outside the database."""
+    The branch's ledger head: its entries are numbered (``branch_seq`` = ``entries``), dated and
+    chained here, so branches write in parallel; the heads are printed (``teller ledger head``)
+    and kept outside the database."""
 
     __tablename__ = "ledger_chain_head"
     branch_code: str = Field(primary_key=True, max_length=16)
     last_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     entries: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     hash: str = Field(default="0" * 64, max_length=64)
+    #: The last entry's posting time and business date: the next is never before them (invariant 12).
+    last_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_date: date | None = Field(default=None)
 
 
 class WalletUsageDay(SQLModel, table=True):
