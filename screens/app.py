@@ -787,7 +787,7 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         self.push_screen(StaffAdminScreen())
 
     def action_open_consent_policy(self) -> None:
-        """The branch's consent policy (home ctrl+o, palette): supervisors and administrators."""
+        """The branch's consent policy (home ctrl+y, palette): supervisors and administrators."""
         if self.session is None or self.locked or self.session.staff.role not in ("supervisor", "admin"):
             return
         from .consent_policy import ConsentPolicyScreen

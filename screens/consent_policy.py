@@ -1,4 +1,4 @@
-"""The branch's consent policy, for supervisors (ctrl+o on the home screen, palette "Consent policy").
+"""The branch's consent policy, for supervisors (ctrl+y on the home screen, palette "Consent policy").
 
 Shows whether the branch accepts a teller's ID re-check as the customer's consent or requires the
 customer's PIN on a paired customer display, who set it, when and why

@@ -95,7 +95,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         Binding("ctrl+d", "open_dashboard", N_("Dashboard"), id="home.dashboard"),
         Binding("ctrl+k", "app.open_cases", N_("Cases"), id="home.cases", show=False),
         Binding("ctrl+g", "app.open_staff_admin", N_("Staff"), id="home.staff_admin", show=False),
-        Binding("ctrl+o", "app.open_consent_policy", N_("Consent policy"), id="home.consent_policy", show=False),
+        Binding("ctrl+y", "app.open_consent_policy", N_("Consent policy"), id="home.consent_policy", show=False),
     ]
 
     #: Actions only some roles have; the footer hides them from everyone else.
@@ -110,7 +110,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
         "- **F4** new customer (guided onboarding), **F9** onboarding drafts, **F10** cash drawer\n"
         "- **ctrl+k** case queue and kiosk help requests (the home screen says when some wait)\n"
         "- Supervisors: **ctrl+a** approval queue (the footer counts what waits), **ctrl+r** risk alerts "
-        "(counted too), **ctrl+d** dashboard, **ctrl+o** the customer consent policy\n"
+        "(counted too), **ctrl+d** dashboard, **ctrl+y** the customer consent policy\n"
         "- Administrators: **ctrl+g** staff administration (add, roles, disable, authenticators, unlock)\n"
         "- **F3** language, **F11** lock, **F12** sign out, **ctrl+p** all commands\n"
         "- **Esc** always goes back one step"

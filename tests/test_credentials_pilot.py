@@ -3,7 +3,7 @@
 The teller (``k`` on the customer view) starts; the customer does their part on the paired customer
 display (a second real app in the same test): the current PIN and the new one twice; the QR code /
 key, then a code from the app. The removal after an ID check (F3) is done at the teller's screen.
-A supervisor changes the branch's consent policy (ctrl+o on the home screen)."""
+A supervisor changes the branch's consent policy (ctrl+y on the home screen)."""
 
 from __future__ import annotations
 
@@ -171,7 +171,7 @@ async def test_supervisor_sets_the_consent_policy(desk: Desk) -> None:
 
     async with desk.app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "chen", SUPERVISOR_PW, SUPERVISOR_SECRET, desk.clock)
-        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+y")
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "ConsentPolicyScreen"
         assert "Never changed" in static_text(pilot.app, "#policy-current")
@@ -197,6 +197,6 @@ async def test_supervisor_sets_the_consent_policy(desk: Desk) -> None:
 async def test_a_teller_cannot_open_the_consent_policy(desk: Desk) -> None:
     async with desk.app.run_test(size=(120, 40)) as pilot:
         await desk.start(pilot)
-        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+y")
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "HomeScreen"

@@ -1,5 +1,5 @@
 """Issue 16's new screens at 80x24 in Chinese: the teller's PIN-and-authenticator dialog (k on the
-customer view), the supervisor's consent policy (ctrl+o), and the customer display asking for a PIN
+customer view), the supervisor's consent policy (ctrl+y), and the customer display asking for a PIN
 change and showing an authenticator's QR code, key and URI (a fixed secret, so the picture is stable)."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _desk_runner(desk: Any, target: str) -> Callable[[Any], Any]:
     async def run_before(pilot: Any) -> None:
         if target == "consent_policy":
             await sign_in(pilot, "chen", SUPERVISOR_PW, SUPERVISOR_SECRET, desk.clock)
-            await pilot.press("ctrl+o")
+            await pilot.press("ctrl+y")
             await settle(pilot)
         else:
             await desk.start(pilot)
