@@ -1,0 +1,131 @@
+"""SQLite writers queue first come, first served (teller_tui.db.writer_queue): 16 real processes
+all finish, and none is overtaken by more than the queue in front of it — counted in commits, not
+timed. The negative control runs the same writers on SQLite's busy handler alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from teller_tui.db.engine import classify_error, make_database
+from teller_tui.db.writer_queue import WriterQueue, WriterQueueTimeout, queue_path
+
+WORKER = Path(__file__).with_name("writer_queue_worker.py")
+WRITERS = 16
+EACH = 25
+
+
+def run_writers(path: Path, mode: str) -> tuple[list[dict[str, Any]], list[tuple[int, int, int]]]:
+    db = make_database(f"sqlite:///{path}")
+    with db.write() as s:
+        s.execute(text("CREATE TABLE queue_probe (id INTEGER PRIMARY KEY AUTOINCREMENT, writer INT NOT NULL, "
+                       "seen INT NOT NULL)"))
+    procs = [subprocess.Popen([sys.executable, str(WORKER), str(path), str(i), str(EACH), mode],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(WRITERS)]
+    for p in procs:  # every writer has imported everything and opened the database
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    summaries = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
+        summaries.append(json.loads(out.strip().splitlines()[-1]))
+    with db.read() as s:
+        rows = [(int(r[0]), int(r[1]), int(r[2])) for r in s.execute(text(
+            "SELECT id, writer, seen FROM queue_probe ORDER BY id"))]
+    db.dispose()
+    return summaries, rows
+
+
+def overtaken(rows: list[tuple[int, int, int]]) -> list[int]:
+    """Per transaction: how many other writers' commits came between its request and its own commit."""
+    return [commit - seen - 1 for commit, _writer, seen in rows]
+
+
+@pytest.mark.slow
+def test_sixteen_writers_all_finish_in_turn(db_path: Path) -> None:
+    summaries, rows = run_writers(db_path, "queue")
+    assert sorted(s["writer"] for s in summaries) == list(range(WRITERS))
+    assert all(s["done"] == EACH for s in summaries)
+    assert len(rows) == WRITERS * EACH
+    assert {w: sum(1 for _c, x, _s in rows if x == w) for w in range(WRITERS)} == dict.fromkeys(range(WRITERS), EACH)
+    assert sum(s["waited"] for s in summaries) > WRITERS  # they really did queue
+    counts = overtaken(rows)
+    # First come, first served: at most the other 15 writers are in line ahead of a request. A
+    # writer that has just committed can slip in before the one the kernel woke (its request
+    # arrives while the woken one is being scheduled): allow that once more per writer ahead.
+    print(f"overtaken: max {max(counts)}, mean {sum(counts) / len(counts):.1f}")
+    assert max(counts) <= 2 * (WRITERS - 1)
+    assert sum(s["retried"] for s in summaries) == 0
+
+
+@pytest.mark.slow
+def test_negative_control_busy_handler_lets_writers_be_overtaken(db_path: Path) -> None:
+    """Without the queue SQLite's busy handler sleeps and retries: a writer is overtaken by far more
+    commits than there are writers (the unfairness the queue removes). All still finish."""
+    summaries, rows = run_writers(db_path, "busy")
+    assert len(rows) == WRITERS * EACH
+    counts = overtaken(rows)
+    print(f"overtaken without the queue: max {max(counts)}, mean {sum(counts) / len(counts):.1f}")
+    assert max(counts) > 2 * (WRITERS - 1)
+
+
+def test_threads_of_one_process_queue_too(tmp_path: Path) -> None:
+    queue = WriterQueue(tmp_path / "x-writers", timeout=5)
+    order: list[str] = []
+    inside = threading.Event()
+
+    def second() -> None:
+        with queue.turn():
+            order.append("second")
+
+    with queue.turn():
+        t = threading.Thread(target=second)
+        t.start()
+        inside.wait(0.2)  # the second thread is blocked in line, not inside
+        order.append("first")
+    t.join(5)
+    assert order == ["first", "second"]
+    assert queue.waited == 1
+
+
+def test_a_turn_not_granted_in_time_is_a_retryable_conflict_and_is_passed_on(tmp_path: Path) -> None:
+    path = tmp_path / "x-writers"
+    holder, late = WriterQueue(path, timeout=5), WriterQueue(path, timeout=0.05)
+    with holder.turn():
+        with pytest.raises(WriterQueueTimeout) as caught:
+            with late.turn():
+                pass
+    assert classify_error(caught.value) == "conflict"
+    # The abandoned request got its turn when the holder finished and let go of it at once.
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            with WriterQueue(path, timeout=0.2).turn():
+                break
+        except WriterQueueTimeout:
+            assert time.monotonic() < deadline, "the abandoned turn was never passed on"
+
+
+def test_the_queue_file_sits_beside_the_database_and_is_private(db_path: Path) -> None:
+    db = make_database(f"sqlite:///{db_path}")
+    try:
+        assert db.writer_queue is not None and db.writer_queue.path == queue_path(db_path)
+        assert queue_path(db_path).name == db_path.name + "-writers"
+        with db.write() as s:
+            s.execute(text("SELECT 1"))
+        assert queue_path(db_path).stat().st_mode & 0o077 == 0
+    finally:
+        db.dispose()
