@@ -21,6 +21,7 @@ from teller_tui.db.writer_queue import WriterQueue, WriterQueueTimeout, queue_pa
 WORKER = Path(__file__).with_name("writer_queue_worker.py")
 WRITERS = 16
 EACH = 25
+SLACK = 3  # commits between a writer's last read and its ticket (see the test)
 
 
 def run_writers(path: Path, mode: str) -> tuple[list[dict[str, Any]], list[tuple[int, int, int]]]:
@@ -63,11 +64,11 @@ def test_sixteen_writers_all_finish_in_turn(db_path: Path) -> None:
     assert {w: sum(1 for _c, x, _s in rows if x == w) for w in range(WRITERS)} == dict.fromkeys(range(WRITERS), EACH)
     assert sum(s["waited"] for s in summaries) > WRITERS  # they really did queue
     counts = overtaken(rows)
-    # First come, first served: at most the other 15 writers are in line ahead of a request. A
-    # writer that has just committed can slip in before the one the kernel woke (its request
-    # arrives while the woken one is being scheduled): allow that once more per writer ahead.
+    # First come, first served: at most the other 15 writers are in line ahead of a request. The
+    # count starts at the read just before the writer asks for its ticket, so a commit or two in
+    # that gap (a writer descheduled there) is allowed; the busy handler alone reaches hundreds.
     print(f"overtaken: max {max(counts)}, mean {sum(counts) / len(counts):.1f}")
-    assert max(counts) <= 2 * (WRITERS - 1)
+    assert max(counts) <= (WRITERS - 1) + SLACK
     assert sum(s["retried"] for s in summaries) == 0
 
 
@@ -79,7 +80,7 @@ def test_negative_control_busy_handler_lets_writers_be_overtaken(db_path: Path) 
     assert len(rows) == WRITERS * EACH
     counts = overtaken(rows)
     print(f"overtaken without the queue: max {max(counts)}, mean {sum(counts) / len(counts):.1f}")
-    assert max(counts) > 2 * (WRITERS - 1)
+    assert max(counts) > 2 * (WRITERS - 1) + SLACK
 
 
 def test_threads_of_one_process_queue_too(tmp_path: Path) -> None:
