@@ -130,3 +130,13 @@ def test_the_queue_file_sits_beside_the_database_and_is_private(db_path: Path) -
         assert queue_path(db_path).stat().st_mode & 0o077 == 0
     finally:
         db.dispose()
+
+
+def test_a_queue_file_that_cannot_be_opened_is_a_storage_error(tmp_path: Path) -> None:
+    from teller_tui.common.errors import StorageError
+
+    not_a_folder = tmp_path / "plain-file"
+    not_a_folder.write_text("")
+    with pytest.raises(StorageError):
+        with WriterQueue(not_a_folder / "teller.db-writers", timeout=1).turn():
+            pass

@@ -38,6 +38,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from teller_tui.common.errors import StorageError
+from teller_tui.db.faults import storage_fault
+
 __all__ = ["WriterQueue", "WriterQueueTimeout", "queue_path"]
 
 
@@ -62,7 +65,10 @@ class WriterQueue:
     @contextmanager
     def turn(self) -> Iterator[None]:
         """Hold this writer's turn for the body (one write transaction)."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:  # a read-only or full disk, as the database itself would report it
+            raise (storage_fault(exc) or StorageError(str(exc), code="io_error")) from exc
         try:
             ticket = _take_ticket(fd)
             before = _slot(ticket - 1)
