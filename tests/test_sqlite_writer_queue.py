@@ -1,6 +1,7 @@
 """SQLite writers queue first come, first served (teller_tui.db.writer_queue): 16 real processes
-all finish, and none is overtaken by more than the queue in front of it — counted in commits, not
-timed. The negative control runs the same writers on SQLite's busy handler alone."""
+all finish, their commits come in the order of their tickets, and none is overtaken by more than
+the queue in front of it — counted in commits, not timed. The negative control runs the same
+writers on SQLite's busy handler alone and is overtaken by hundreds."""
 
 from __future__ import annotations
 
@@ -24,11 +25,11 @@ EACH = 25
 SLACK = 3  # commits between a writer's last read and its ticket (see the test)
 
 
-def run_writers(path: Path, mode: str) -> tuple[list[dict[str, Any]], list[tuple[int, int, int]]]:
+def run_writers(path: Path, mode: str) -> tuple[list[dict[str, Any]], list[tuple[int, int, int, int]]]:
     db = make_database(f"sqlite:///{path}")
     with db.write() as s:
         s.execute(text("CREATE TABLE queue_probe (id INTEGER PRIMARY KEY AUTOINCREMENT, writer INT NOT NULL, "
-                       "seen INT NOT NULL)"))
+                       "seen INT NOT NULL, ticket INT NOT NULL)"))
     procs = [subprocess.Popen([sys.executable, str(WORKER), str(path), str(i), str(EACH), mode],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for i in range(WRITERS)]
@@ -44,15 +45,15 @@ def run_writers(path: Path, mode: str) -> tuple[list[dict[str, Any]], list[tuple
         assert p.returncode == 0, err[-2000:]
         summaries.append(json.loads(out.strip().splitlines()[-1]))
     with db.read() as s:
-        rows = [(int(r[0]), int(r[1]), int(r[2])) for r in s.execute(text(
-            "SELECT id, writer, seen FROM queue_probe ORDER BY id"))]
+        rows = [(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in s.execute(text(
+            "SELECT id, writer, seen, ticket FROM queue_probe ORDER BY id"))]
     db.dispose()
     return summaries, rows
 
 
-def overtaken(rows: list[tuple[int, int, int]]) -> list[int]:
+def overtaken(rows: list[tuple[int, int, int, int]]) -> list[int]:
     """Per transaction: how many other writers' commits came between its request and its own commit."""
-    return [commit - seen - 1 for commit, _writer, seen in rows]
+    return [commit - seen - 1 for commit, _writer, seen, _ticket in rows]
 
 
 @pytest.mark.slow
@@ -61,7 +62,11 @@ def test_sixteen_writers_all_finish_in_turn(db_path: Path) -> None:
     assert sorted(s["writer"] for s in summaries) == list(range(WRITERS))
     assert all(s["done"] == EACH for s in summaries)
     assert len(rows) == WRITERS * EACH
-    assert {w: sum(1 for _c, x, _s in rows if x == w) for w in range(WRITERS)} == dict.fromkeys(range(WRITERS), EACH)
+    per_writer = {w: sum(1 for _c, x, _s, _t in rows if x == w) for w in range(WRITERS)}
+    assert per_writer == dict.fromkeys(range(WRITERS), EACH)
+    # Strictly first come, first served: the commits came in the order the writers took their tickets.
+    tickets = [t for _c, _w, _s, t in rows]
+    assert tickets == sorted(tickets) and len(set(tickets)) == len(tickets)
     assert sum(s["waited"] for s in summaries) > WRITERS  # they really did queue
     counts = overtaken(rows)
     # First come, first served: at most the other 15 writers are in line ahead of a request. The

@@ -1,7 +1,8 @@
 """A separate OS process that writes to a shared SQLite file through ``Database.write`` (used by
 tests/test_sqlite_writer_queue.py). It prints ``ready``, waits for a line on stdin (so that
 every writer starts at once), then runs COUNT write transactions, each recording which commit
-was the last one it saw before asking for its turn; at the end it prints one JSON line.
+was the last one it saw before asking for its turn and its ticket in the writer queue; at the
+end it prints one JSON line.
 
 usage: writer_queue_worker.py DB_PATH WRITER_ID COUNT MODE   (MODE: queue | busy)
 ``busy`` is the negative control: the writer queue switched off, SQLite's busy handler waits.
@@ -36,8 +37,9 @@ def main() -> int:
             seen = int(s.execute(text("SELECT coalesce(max(id), 0) FROM queue_probe")).scalar_one())
 
         def work(s: object, seen: int = seen) -> None:
-            s.execute(text("INSERT INTO queue_probe (writer, seen) VALUES (:w, :s)"),  # type: ignore[attr-defined]
-                      {"w": writer, "s": seen})
+            ticket = db.writer_queue.last_ticket if db.writer_queue is not None else -1
+            s.execute(text("INSERT INTO queue_probe (writer, seen, ticket) "  # type: ignore[attr-defined]
+                           "VALUES (:w, :s, :t)"), {"w": writer, "s": seen, "t": ticket})
             time.sleep(0.002)  # a transaction that takes a while, as a posting does
 
         attempts = [0]

@@ -102,6 +102,9 @@ COMPONENTS = (
 )
 
 
+OTHER = "other (stdlib, small packages)"
+
+
 def importtime_components(stderr: str) -> list[tuple[str, float]]:
     """Own ("self") import time of an ``-X importtime`` log summed per :data:`COMPONENTS`, in ms,
     largest first; class bodies run at import (model classes, dataclasses) count where they are."""
@@ -116,7 +119,7 @@ def importtime_components(stderr: str) -> list[tuple[str, float]]:
             continue
         name = name.strip()
         group = next((label for label, prefixes in COMPONENTS
-                      if any(name == p or name.startswith(p + ".") for p in prefixes)), "other (stdlib, small packages)")
+                      if any(name == p or name.startswith(p + ".") for p in prefixes)), OTHER)
         totals[group] = totals.get(group, 0.0) + own_us / 1000
     return sorted(totals.items(), key=lambda kv: -kv[1])
 

@@ -61,6 +61,8 @@ class WriterQueue:
         self.timeout = timeout
         #: Turns that had to wait for another writer (for tests and the bench).
         self.waited = 0
+        #: The ticket of the latest turn taken through this object (tests: turns run in ticket order).
+        self.last_ticket = -1
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -70,7 +72,7 @@ class WriterQueue:
         except OSError as exc:  # a read-only or full disk, as the database itself would report it
             raise (storage_fault(exc) or StorageError(str(exc), code="io_error")) from exc
         try:
-            ticket = _take_ticket(fd)
+            ticket = self.last_ticket = _take_ticket(fd)
             before = _slot(ticket - 1)
             if not _lock(fd, before, wait=False):
                 self.waited += 1
