@@ -26,7 +26,9 @@ def main() -> int:
 
     db = make_database(f"sqlite:///{path}")
     if mode == "deferred":
-        # Negative control: the same engine without the BEGIN IMMEDIATE listener.
+        # Negative control: the same engine without the BEGIN IMMEDIATE listener, and without the
+        # writer queue (which alone would also keep these writers apart, one at a time).
+        db.writer_queue = None
         from sqlalchemy import create_engine, event
 
         eng = create_engine(db.url, connect_args={"timeout": 10, "check_same_thread": False})

@@ -142,3 +142,23 @@ def test_importtime_parser() -> None:
     top = dict(importtime_top(log))
     assert top["textual"] == pytest.approx(50.0)
     assert "sqlalchemy" in imported_modules(log)
+
+
+def test_importtime_components_count_own_time_once() -> None:
+    from teller_tui.bench.startup import importtime_components
+
+    log = ("import time: self [us] | cumulative | imported package\n"
+           "import time:      4000 |       4000 |       teller_tui.models.ledger\n"
+           "import time:      1000 |       5000 |     teller_tui.models\n"
+           "import time:      2000 |       2000 |     teller_tui.common.settings_preview\n"
+           "import time:      3000 |      10000 |   teller_tui.common.settings\n"
+           "import time:       500 |      15500 | teller_tui.services\n"
+           "import time:      7000 |       7000 | sqlalchemy.orm\n"
+           "import time:       250 |        250 | json\n")
+    parts = dict(importtime_components(log))
+    assert parts["model classes (teller_tui.models)"] == pytest.approx(5.0)
+    assert parts["settings (teller_tui.common.settings)"] == pytest.approx(3.0)
+    assert parts["rest of the core (teller_tui)"] == pytest.approx(2.5)  # settings_preview + services
+    assert parts["SQLAlchemy + SQLModel"] == pytest.approx(7.0)
+    assert parts["other (stdlib, small packages)"] == pytest.approx(0.25)
+    assert list(parts)[0] == "SQLAlchemy + SQLModel"

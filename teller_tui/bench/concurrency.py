@@ -7,6 +7,12 @@ worker's last posting. Each posting is a real ``services.cash.cash_in`` (its own
 worker on its own wallets, the drawers of the demo's tellers taken in turn. Lock errors
 (``database is locked`` / the engine's "stayed busy" StorageError) must be zero; retries
 done inside ``write_retrying`` are counted from its log.
+
+Waits: every cash-in is timed from the call to its return (its wait in the SQLite writer queue,
+:mod:`teller_tui.db.writer_queue`, plus its own transaction). The worst of the many-process run
+is judged against the median of the one-process run (one transaction with nobody in front), with
+p95 alongside; on SQLite the same writers are then run once more with the queue switched off (the
+busy handler alone, as before the queue) as the figure's "before", measured in the same run.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import logging
 import multiprocessing
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from teller_tui.bench.runner import Row, ratio_row
@@ -37,6 +43,7 @@ class WorkerResult:
     other_errors: int
     retries: int
     first_error: str = ""
+    latencies_ms: list[float] = field(default_factory=list)
 
 
 class _RetryCounter(logging.Handler):
@@ -55,7 +62,7 @@ def _is_lock_error(exc: BaseException) -> bool:
 
 
 def _worker(env: dict[str, str], actors: list[tuple[int, str, str]], targets: list[int], n: int, barrier: Any,
-            queue: Any) -> None:  # pragma: no cover - runs in a child process
+            queue: Any, writer_queue: bool = True) -> None:  # pragma: no cover - runs in a child process
     import os
 
     os.environ.update(env)
@@ -70,6 +77,8 @@ def _worker(env: dict[str, str], actors: list[tuple[int, str, str]], targets: li
     engine_log.setLevel(logging.INFO)
     settings = load_settings()
     services = make_services(settings)
+    if not writer_queue:
+        services.db.writer_queue = None  # SQLite's busy handler alone (the "before" figure)
     people = [Actor(i, u, settings.terminal_id, r, settings.branch_code) for i, u, r in actors]
     run = uuid.uuid4().hex[:10]
     for i in range(3):  # warm-up, not timed
@@ -78,12 +87,15 @@ def _worker(env: dict[str, str], actors: list[tuple[int, str, str]], targets: li
     counter.count = 0
     ok = lock = other = 0
     first = ""
+    latencies: list[float] = []
     barrier.wait()
     started = time.monotonic()
     for i in range(n):
         try:
+            t0 = time.perf_counter()
             services.cash.cash_in(people[i % len(people)], targets[i % len(targets)], Money(100),
                                   idempotency_key=f"cc-{run}-{i}")
+            latencies.append((time.perf_counter() - t0) * 1000)
             ok += 1
         except Exception as exc:  # noqa: BLE001 - counted and reported
             if _is_lock_error(exc):
@@ -93,10 +105,11 @@ def _worker(env: dict[str, str], actors: list[tuple[int, str, str]], targets: li
             first = first or f"{type(exc).__name__}: {exc}"[:200]
     finished = time.monotonic()
     services.close()
-    queue.put(WorkerResult(started, finished, ok, lock, other, counter.count, first))
+    queue.put(WorkerResult(started, finished, ok, lock, other, counter.count, first, latencies))
 
 
-def run_workers(data: DataSet, processes: int, per_process: int, *, wallets_each: int = 50) -> dict[str, Any]:
+def run_workers(data: DataSet, processes: int, per_process: int, *, wallets_each: int = 50,
+                writer_queue: bool = True) -> dict[str, Any]:
     """Throughput of ``processes`` workers doing ``per_process`` cash-ins each, and their errors."""
     import os
 
@@ -113,7 +126,8 @@ def run_workers(data: DataSet, processes: int, per_process: int, *, wallets_each
     procs = []
     for k in range(processes):
         mine = targets[k::processes] or targets
-        p = mp.Process(target=_worker, args=(env, actors, mine, per_process, barrier, queue), daemon=True)
+        p = mp.Process(target=_worker, args=(env, actors, mine, per_process, barrier, queue, writer_queue),
+                       daemon=True)
         p.start()
         procs.append(p)
     try:
@@ -124,12 +138,16 @@ def run_workers(data: DataSet, processes: int, per_process: int, *, wallets_each
             p.join(timeout=60)
             if p.is_alive():  # pragma: no cover
                 p.terminate()
+    from teller_tui.bench.runner import median, percentile
+
+    latencies = [x for r in results for x in r.latencies_ms] or [float("nan")]
     ok = sum(r.ok for r in results)
     seconds = max(r.finished for r in results) - min(r.started for r in results)
     return {"processes": processes, "per_process": per_process, "ok": ok, "seconds": seconds,
             "per_s": ok / seconds if seconds > 0 else 0.0, "lock_errors": sum(r.lock_errors for r in results),
             "other_errors": sum(r.other_errors for r in results), "retries": sum(r.retries for r in results),
-            "first_error": next((r.first_error for r in results if r.first_error), "")}
+            "first_error": next((r.first_error for r in results if r.first_error), ""),
+            "latency_ms": {"median": median(latencies), "p95": percentile(latencies, 95), "max": max(latencies)}}
 
 
 def measure(data: DataSet, ctx: Context, *, label: str, scale: float = 1.0) -> list[Row]:
@@ -153,7 +171,35 @@ def measure(data: DataSet, ctx: Context, *, label: str, scale: float = 1.0) -> l
     if failed:
         err_row.verdict = "FAIL"
         err_row.detail = f"{failed} other errors, first: {many['first_error'] or one['first_error']}"
-    return [row, err_row]
+    return [row, err_row, *wait_rows(data, ctx, label, many, one, per)]
+
+
+def wait_rows(data: DataSet, ctx: Context, label: str, many: dict[str, Any], one: dict[str, Any],
+              per: int) -> list[Row]:
+    """The worst wait of the many-process run against one uncontended transaction (median of the
+    one-process run), p95 alongside; on SQLite also the busy handler alone, as the "before"."""
+    n = many["processes"]
+    lat, ref = many["latency_ms"], one["latency_ms"]["median"]
+
+    def fmt(v: float) -> str:
+        return f"{v:,.0f} ms" if v >= 10 else f"{v:,.1f} ms"
+
+    row = ratio_row(NAME, f"  {n} writers on one {label}: worst cash-in (wait in line + own transaction) "
+                          "vs one cash-in alone", lat["max"], ref, 20, unit="ms", fmt=fmt, latency_ms=lat,
+                    reference_latency_ms=one["latency_ms"])
+    row.measured = f"max {fmt(lat['max'])} (p95 {fmt(lat['p95'])}, median {fmt(lat['median'])})"
+    row.reference = f"{fmt(ref)} (median, 1 process)"
+    if not label.startswith("SQLite"):
+        row.verdict, row.detail = "INFO", "target set for SQLite"
+        return [row]
+    ctx.status(f"{label}: {n} processes x {max(1, per // 2):,} cash-ins on the busy handler alone (no queue)")
+    busy = run_workers(data, n, max(1, per // 2), writer_queue=False)
+    b = busy["latency_ms"]
+    before = Row(NAME, "  the same writers without the queue (SQLite's busy handler alone, the \"before\")",
+                 f"max {fmt(b['max'])} (p95 {fmt(b['p95'])}, median {fmt(b['median'])})", row.reference,
+                 f"{b['max'] / ref:.2f}× (was the queue)", "INFO",
+                 f"{busy['per_s']:,.0f}/s, {busy['lock_errors']} lock errors", {"latency_ms": b, "busy": busy})
+    return [row, before]
 
 
 def run(ctx: Context) -> list[Row]:

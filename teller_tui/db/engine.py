@@ -5,7 +5,8 @@ SQLite (one branch host)
     in autocommit mode (``isolation_level=None``) and we emit ``BEGIN`` ourselves: write
     transactions start with ``BEGIN IMMEDIATE`` so the write lock is taken before the first
     read (a deferred transaction that reads then writes fails with "database is locked" at
-    once, whatever the busy timeout, and silently loses updates across processes).
+    once, whatever the busy timeout, and silently loses updates across processes). Writers
+    first queue in :mod:`teller_tui.db.writer_queue` (fair: the busy handler is not the queue).
     Refuses to open a database on a network filesystem or with other pragmas.
 
 PostgreSQL (several hosts)
@@ -33,12 +34,11 @@ Storage faults (both backends)
 from __future__ import annotations
 
 import logging
-import os
 import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,6 +58,7 @@ from teller_tui.db.checks import (  # re-exported: callers import the checks fro
 )
 from teller_tui.db.faults import classify_fault, storage_fault
 from teller_tui.db.scopes import PG_WRITE_LOCK_KEY, WriteScope, lock_bank, lock_scope
+from teller_tui.db.writer_queue import WriterQueue, WriterQueueTimeout, queue_path
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -94,6 +95,7 @@ class Database:
         #: Checks run first thing in every write transaction (after the writer lock), e.g. the
         #: auth layer's re-read of the acting person's staff row. They raise to refuse the write.
         self.write_checks: list[Callable[[Session], None]] = []
+        self.writer_queue: WriterQueue | None = None  # SQLite: writers' fair queue (None: busy handler)
         if self.dialect == "sqlite":
             database = self.url.database or ""
             if database in ("", ":memory:") or database.startswith("file::memory:"):
@@ -106,6 +108,7 @@ class Database:
                 secure_sqlite_file(self.path)
             except OSError as exc:
                 raise (storage_fault(exc) or StorageError(str(exc), code="io_error")) from exc
+            self.writer_queue = WriterQueue(queue_path(self.path), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
             connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
             self.write_engine = create_engine(self.url, connect_args=connect_args, pool_size=pool_size)
             self.read_engine = create_engine(self.url, connect_args=connect_args, pool_size=pool_size)
@@ -203,8 +206,9 @@ class Database:
     # -- transactions -------------------------------------------------------------------
     @contextmanager
     def write(self, scope: WriteScope | None = None) -> Iterator[Session]:
-        """A write transaction; PostgreSQL locks first: alone, or ``scope``'s keys (db/scopes.py)."""
-        with _translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
+        """A write transaction: SQLite queues, PostgreSQL locks alone or ``scope``'s keys (db/scopes.py)."""
+        turn = self.writer_queue.turn() if self.writer_queue is not None else nullcontext()
+        with turn, _translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin():
                 if self.dialect == "postgresql" and self.serialize_writes:
                     if scope is None:
@@ -324,6 +328,8 @@ def classify_error(exc: BaseException) -> str | None:
     """``"conflict"`` (retry now), ``"disconnect"`` (reconnect, then retry) or None."""
     if isinstance(exc, DatabaseUnavailable):
         return "disconnect"
+    if isinstance(exc, WriterQueueTimeout):
+        return "conflict"  # as "database is locked": the SQLite writer queue stayed busy
     if not isinstance(exc, DBAPIError):
         return None
     if classify_fault(exc) is not None:
@@ -393,7 +399,3 @@ def make_database(url: str, *, synchronous: str = "FULL", allow_network_fs: bool
     return Database(url, synchronous=synchronous, allow_network_fs=allow_network_fs, pool_size=pool_size,
                     reconnect_seconds=reconnect_seconds, serialize_writes=serialize_writes)
 
-
-def sqlite_path_from_env() -> Path | None:  # pragma: no cover - convenience for scripts
-    url = os.environ.get("TELLER_DATABASE_URL", "")
-    return Path(url.split("///", 1)[1]) if url.startswith("sqlite:///") else None
