@@ -215,7 +215,7 @@ class AnalyticsScreen(TellerScreen[None]):
 
         table = self.query_one("#an-table", DataTable)
         table.clear(columns=True)
-        table.add_column(_(GROUPS[self.group][1]), width=12)
+        table.add_column(_(GROUPS[self.group][1]), width=11)
         for heading, width, _f in COLUMNS:
             table.add_column(_(heading), width=width)
         for row in [*r.rows, r.total]:
@@ -226,7 +226,7 @@ class AnalyticsScreen(TellerScreen[None]):
 
         table = self.query_one("#an-cohorts", DataTable)
         table.clear(columns=True)
-        for heading, width in ((N_("Week of"), 12), (N_("New wallets"), 8), (N_("Act.7d"), 8), (N_("Act.30d"), 8),
+        for heading, width in ((N_("Week of"), 12), (N_("New wallets"), 11), (N_("Act.7d"), 8), (N_("Act.30d"), 8),
                                (N_("7d %"), 7), (N_("30d %"), 7)):
             table.add_column(_(heading), width=width)
         for c in r.cohorts:

@@ -46,8 +46,8 @@ def row_label(report: PromotionReport, row: GroupRow) -> str:
 
 #: (heading, width, value) of the table's columns; the screen shows the same ones.
 COLUMNS: tuple[tuple[str, int, Callable[[GroupRow], str]], ...] = (
-    (N_("New wallets"), 8, lambda r: str(r.m.opened)),
-    (N_("Act.7d"), 8, lambda r: _opt(r.activation_7_pct, "%")),
+    (N_("New wallets"), 11, lambda r: str(r.m.opened)),
+    (N_("Act.7d"), 7, lambda r: _opt(r.activation_7_pct, "%")),
     (N_("Act.30d"), 8, lambda r: _opt(r.activation_30_pct, "%")),
     (N_("Active"), 6, lambda r: str(r.m.active)),
     (N_("Txn/act."), 8, lambda r: _opt(r.txns_per_active)),
