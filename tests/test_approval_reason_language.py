@@ -61,3 +61,7 @@ def test_chinese_teller_asks_english_supervisor_reads(tmp_path: Path, db_path: P
     set_locale("zh_CN")
     view = next(v for v in env.approvals.pending(env.teller.branch_code) if v.id == row.id)
     assert "¥50,000.00" in " ".join(view.reasons) and not view.reasons[0].isascii()
+    assert view.summary.startswith("现金存入")  # the one line too, rebuilt from the request
+    set_locale("en")
+    view = next(v for v in env.approvals.pending(env.teller.branch_code) if v.id == row.id)
+    assert view.summary.startswith("Cash in"), view.summary
