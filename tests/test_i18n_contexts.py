@@ -37,3 +37,7 @@ def test_np_marks_without_translating_and_the_extractor_keeps_the_context() -> N
     assert catalog.get("Closed", context="case status") is not None
     assert catalog.get("Opened", context="case event") is not None
     assert catalog.get("Opened") is not None  # the plain one stays for dates
+
+
+def test_drawer_times_have_their_own_words() -> None:
+    assert p_("drawer", "Opened") == "开箱时间" and p_("drawer", "Closed") == "关箱时间"
