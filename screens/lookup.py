@@ -22,7 +22,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
@@ -68,33 +67,6 @@ _KIND_LABELS = {
     "too_short": N_("Type a little more"),
     "empty": N_("Type a phone number, ID number, name or wallet number"),
 }
-
-
-class QueryInput(Input):
-    """The lookup's field, laid out once: Textual lays the whole screen out again whenever a
-    widget's virtual size changes, and an ``Input``'s grows by a cell with every character
-    typed (a full layout of this screen per keystroke, most of a keystroke's cost). Its virtual
-    width is held at what the longest query takes (CJK characters are two cells)."""
-
-    def validate_virtual_size(self, size: Size) -> Size:
-        return Size(max(size.width, 2 * (self.max_length or 64) + 1), size.height)
-
-
-class ResultsTable(DataTable[Any]):
-    """The lookup's table, laid out only when it starts or stops overflowing its area: while it
-    fits, its virtual height is its area's; once it overflows, a whole page's (the rows of one
-    answer differ in number from the next, and each change would lay the screen out again)."""
-
-    def validate_virtual_size(self, size: Size) -> Size:
-        area = self.content_region.height
-        if area <= 0:  # not laid out yet
-            return size
-        if size.height <= area:
-            return Size(size.width, area)
-        return Size(size.width, max(size.height, PAGE_SIZE + self.header_height))
-
-    def on_resize(self) -> None:
-        self.virtual_size = Size(self.virtual_size.width, self.header_height + self.row_count)
 
 
 class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
@@ -148,11 +120,11 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="lookup-body"):
             yield Static(Content(self._title()), id="lookup-title")
-            yield QueryInput(value=self.initial_query, placeholder=_("Phone, ID number, name or wallet number"),
-                             id="lookup-query", max_length=64)
+            yield Input(value=self.initial_query, placeholder=_("Phone, ID number, name or wallet number"),
+                        id="lookup-query", max_length=64)
             empty_hint = _KIND_LABELS["empty"]
             yield Static(Content(_(empty_hint)), id="lookup-status")
-            table: DataTable[Any] = ResultsTable(id="lookup-results", cursor_type="row", zebra_stripes=True)
+            table: DataTable[Any] = DataTable(id="lookup-results", cursor_type="row", zebra_stripes=True)
             yield table
         yield KeyFooter()
 
