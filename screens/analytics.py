@@ -204,7 +204,9 @@ class AnalyticsScreen(TellerScreen[None]):
         t = r.total
         self._set_status(_("{opened} new wallets · activated in 7 days {a7}, in 30 days {a30} · {active} active").format(
             opened=t.m.opened, a7=f"{t.activation_7_pct}%" if t.activation_7_pct is not None else "-",
-            a30=f"{t.activation_30_pct}%" if t.activation_30_pct is not None else "-", active=t.m.active))
+            a30=f"{t.activation_30_pct}%" if t.activation_30_pct is not None else "-", active=t.m.active)
+            + (_(" · training: mean score {mean} of {runs} runs").format(mean=t.training_mean, runs=t.m.training_runs)
+               if t.m.training_runs else ""))
         self._fill_table(r)
         self._fill_cohorts(r)
         self._fill_hours(r)
@@ -215,7 +217,7 @@ class AnalyticsScreen(TellerScreen[None]):
 
         table = self.query_one("#an-table", DataTable)
         table.clear(columns=True)
-        table.add_column(_(GROUPS[self.group][1]), width=12)
+        table.add_column(_(GROUPS[self.group][1]), width=11)
         for heading, width, _f in COLUMNS:
             table.add_column(_(heading), width=width)
         for row in [*r.rows, r.total]:
@@ -226,7 +228,7 @@ class AnalyticsScreen(TellerScreen[None]):
 
         table = self.query_one("#an-cohorts", DataTable)
         table.clear(columns=True)
-        for heading, width in ((N_("Week of"), 12), (N_("New wallets"), 8), (N_("Act.7d"), 8), (N_("Act.30d"), 8),
+        for heading, width in ((N_("Week of"), 12), (N_("New wallets"), 11), (N_("Act.7d"), 8), (N_("Act.30d"), 8),
                                (N_("7d %"), 7), (N_("30d %"), 7)):
             table.add_column(_(heading), width=width)
         for c in r.cohorts:

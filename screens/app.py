@@ -42,7 +42,7 @@ from textual.command import CommandPalette
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from teller_tui.auth.session import STAFF_REFUSAL_CODES, IdleTracker
@@ -98,6 +98,8 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         # Priority: the footer shows the pending count even while a field has focus.
         Binding("ctrl+a", "app.open_approvals", N_("Approvals"), id="approvals", priority=True),
         Binding("ctrl+r", "app.open_alerts", N_("Risk alerts"), id="risk_alerts", priority=True),
+        # On every desk screen: Esc then Ctrl+K typed fast reaches Textual as Ctrl+K alone (keyroute).
+        Binding("ctrl+k", "app.open_cases", N_("Cases"), id="cases", show=False, priority=True),
         # Training mode only (check_action): the simulated customer's script, finish and score.
         Binding("ctrl+t", "app.training_panel", N_("Scenario"), id="training.panel", priority=True),
         # The offline counter (screens/offline_desk.py): while the database is unreachable; supervisors.
@@ -904,6 +906,8 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
             return self.may_approve and not self.locked
         if action == "open_alerts":
             return self.may_review_alerts and not self.locked
+        if action == "open_cases":  # not over a dialog (the key then stays the field's own)
+            return self.session is not None and not self.locked and not isinstance(self.screen, ModalScreen)
         if action == "command_palette" and self.locked:
             return False
         if action == "training_panel":

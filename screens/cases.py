@@ -26,7 +26,7 @@ from textual.widgets import Button, DataTable, Input, Static
 
 from teller_tui.common.errors import ApprovalRequired
 from teller_tui.common.formatting import format_datetime, format_money
-from teller_tui.common.i18n import N_, _
+from teller_tui.common.i18n import N_, NP_, _, p_
 from teller_tui.common.money import parse_money
 
 from .base import TellerModal, TellerScreen
@@ -245,7 +245,7 @@ class CaseScreen(DeskScreenMixin, TellerScreen[None]):
             if e.to_status:
                 move = f" [{status_title(e.from_status) if e.from_status else ''}→{status_title(e.to_status)}]"
             lines.append(Content.assemble((format_datetime(e.at), "$text-muted"), " ", clean(e.actor), " ",
-                                          (_(EVENT_TITLES.get(e.kind, e.kind)), "bold"), move, " ",
+                                          (event_title(e.kind), "bold"), move, " ",
                                           clean(e.text, multiline=True)))
         self.query_one("#case-thread", Static).update(Content("\n").join(lines))
 
@@ -332,10 +332,19 @@ class CaseScreen(DeskScreenMixin, TellerScreen[None]):
         self._ask(_("Reopen the case"), [("text", _("Reason"))], lambda v: self._run("reopen", v["text"]))
 
 
+#: The gettext context of the case thread's event titles ("Opened" is 已开立 here, 开立时间 beside a date).
+EVENT_CONTEXT = "case event"
 EVENT_TITLES = {
-    "opened": N_("Opened"), "note": N_("Note"), "status": N_("Status"), "assigned": N_("Assigned"),
-    "linked": N_("Linked"), "escalated": N_("Escalated"), "correction": N_("Correction"),
+    "opened": NP_("case event", "Opened"), "note": NP_("case event", "Note"),
+    "status": NP_("case event", "Status"), "assigned": NP_("case event", "Assigned"),
+    "linked": NP_("case event", "Linked"), "escalated": NP_("case event", "Escalated"),
+    "correction": NP_("case event", "Correction"),
 }
+
+
+def event_title(kind: str) -> str:
+    """A case event's title in the reader's language (its kind as stored when unknown)."""
+    return p_(EVENT_CONTEXT, EVENT_TITLES[kind]) if kind in EVENT_TITLES else kind
 
 
 class CaseQueueScreen(DeskScreenMixin, TellerScreen[None]):

@@ -49,9 +49,14 @@ class DashboardScreen(TellerScreen[None]):
         Binding("f9", "app.open_approvals", N_("Approvals"), id="dashboard.approvals"),
         Binding("f6", "app.staff_unlock", N_("Unlock staff"), id="dashboard.staff_unlock"),
         Binding("f4", "app.open_analytics", N_("Analytics"), id="dashboard.analytics"),
+        Binding("pagedown", "scroll_body(1)", N_("Scroll"), id="dashboard.page_down", show=False, priority=True),
+        Binding("pageup", "scroll_body(-1)", N_("Scroll"), id="dashboard.page_up", show=False, priority=True),
     ]
+    #: Terminal width below which the panels stand one under the other, each table at full width.
+    WIDE = 120
     HELP = N_("Today's activity of the branch. It refreshes by itself; F5 refreshes now. F6 unlocks a colleague "
-              "locked out by wrong passwords or codes.")
+              "locked out by wrong passwords or codes. On a narrow terminal the panels stand one under the "
+              "other: Tab moves from table to table, PgDn/PgUp scroll.")
     REFRESH_SECONDS = 5.0
 
     class Loaded(Message):
@@ -97,8 +102,20 @@ class DashboardScreen(TellerScreen[None]):
                         (N_("Day total"), 13), (N_("Reference"), 20)),
     }
 
+    #: Below ``WIDE`` columns: the same columns, text columns wider (each table has the full width).
+    COLUMNS_NARROW = {
+        "#dash-pending": ((N_("Request"), 8), (N_("Action"), 26), (N_("Amount"), 14), (N_("Teller"), 12)),
+        "#dash-tellers": ((N_("Teller"), 10), (N_("Cash in"), 14), (N_("Cash out"), 14), (N_("Entries"), 8),
+                          (N_("Wallets"), 8)),
+        "#dash-drawers": ((N_("Drawer"), 10), (N_("Cash"), 14)),
+        "#dash-large": ((N_("Time"), 5), (N_("Customer"), 9), (N_("In/out"), 6), (N_("Amount"), 13),
+                        (N_("Day total"), 13), (N_("Reference"), 19)),
+    }
+
     def on_mount(self) -> None:
-        for selector, columns in self.COLUMNS.items():
+        narrow = self.app.size.width < self.WIDE
+        self.set_class(narrow, "-narrow")
+        for selector, columns in (self.COLUMNS_NARROW if narrow else self.COLUMNS).items():
             table = self.query_one(selector, DataTable)
             for label, width in columns:
                 table.add_column(_(label), width=width)
@@ -111,6 +128,18 @@ class DashboardScreen(TellerScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "scroll_body":
+            return self.has_class("-narrow")  # wide: PgDn/PgUp stay the tables' own
+        return super().check_action(action, parameters)
+
+    def action_scroll_body(self, pages: int) -> None:
+        body = self.query_one("#dash-body")
+        if pages > 0:
+            body.scroll_page_down()
+        else:
+            body.scroll_page_up()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
     def _load(self) -> None:

@@ -23,6 +23,18 @@ takes the focus, at most :data:`FIRST_FOCUS_WAIT` seconds from the app's first e
 otherwise go to a screen with no field and be lost. Once anything has had focus, or a second
 screen is up, keys are never held for it (a dialog without a field still gets its keys at once).
 
+Work that will change the screen when it ends (a sign-in or an unlock checking the password in
+a worker) holds the keys typed behind it with :meth:`OrderedKeys.hold_keys` until
+:meth:`OrderedKeys.release_keys`: in ``teller1<Tab>secret<Tab>123456<Enter><F2>`` the F2 waits
+for the desk (where it finds a customer) instead of reaching the sign-in screen (where it
+switches the language). A hold nobody releases ends after :data:`HOLD_MAX` seconds.
+
+A terminal sends Esc as the byte that also starts an Alt key, so Textual reads Esc followed
+quickly by a letter or digit (one read, or within its escape delay) as ``alt+<key>``: with no
+``alt+`` binding in force such a key is routed as the two keys typed, Esc then the letter
+(:func:`split_alt`). Esc followed by a Ctrl key leaves no trace of the Esc (Textual reports the
+Ctrl key alone), which is why the desk's Ctrl keys work on every screen.
+
 A paste whose text holds a Tab or a line break is typed as keys (a password manager's
 ``user<Tab>password<Enter>``), so it lands field by field like typed keys. Only public Textual
 API is used: ``post_message``, ``set_timer``, ``message_queue_size`` and the app's own
@@ -39,7 +51,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Input
 
-__all__ = ["FIRST_FOCUS_WAIT", "KeyRouted", "OrderedKeys", "PROBE_TIMEOUT", "paste_as_keys"]
+__all__ = ["FIRST_FOCUS_WAIT", "HOLD_MAX", "KeyRouted", "OrderedKeys", "PROBE_TIMEOUT", "paste_as_keys",
+           "split_alt"]
 
 #: Seconds after which a probe that has not come back no longer holds the keys behind it.
 PROBE_TIMEOUT = 0.25
@@ -48,6 +61,8 @@ MIN_TRIPS = 2
 MAX_TRIPS = 8
 #: Seconds keys wait for the app's first focused widget (then they go wherever they can).
 FIRST_FOCUS_WAIT = 3.0
+#: Seconds a hold (``hold_keys``) keeps keys back at most when nobody releases it.
+HOLD_MAX = 15.0
 #: How often waiting keys look for the first focused widget.
 FIRST_FOCUS_POLL = 0.02
 
@@ -80,6 +95,14 @@ def paste_as_keys(text: str) -> list[events.Key]:
     return keys
 
 
+def split_alt(event: events.Key) -> list[events.Key] | None:
+    """``alt+j`` (Esc then j in one read) as the keys typed: ``[escape, j]``; None for any other key."""
+    key, character = event.key, event.character
+    if not key.startswith("alt+") or character is None or len(character) != 1 or not character.isalnum():
+        return None
+    return [events.Key("escape", "\x1b"), events.Key(character, character)]
+
+
 class OrderedKeys:
     """Mixin for a Textual ``App`` (put it before ``App`` in the bases)."""
 
@@ -94,6 +117,8 @@ class OrderedKeys:
     _held_since: float | None = None
     _focus_poll_pending: bool = False
     _started_at: float | None = None
+
+    _key_holds: dict[str, float] | None = None
 
     # The App methods this mixin relies on (typed loosely: the mixin is not an App).
     focused: Any
@@ -114,6 +139,9 @@ class OrderedKeys:
             if isinstance(event, events.Paste) and isinstance(self.focused, Input) \
                     and any(c in event.text for c in "\t\r\n"):
                 held.extend(paste_as_keys(event.text))
+            elif isinstance(event, events.Key) and (keys := split_alt(event)) is not None \
+                    and not self._alt_bound(event.key):
+                held.extend(keys)
             else:
                 held.append(event)
             if self._key_in_flight and time.monotonic() - self._key_sent_at > PROBE_TIMEOUT:
@@ -121,6 +149,38 @@ class OrderedKeys:
             await self._route_keys()
             return
         await super().on_event(event)  # type: ignore[misc]
+
+    def _alt_bound(self, key: str) -> bool:
+        """Whether the screen in front binds ``key`` (an ``alt+`` key then stays itself)."""
+        try:
+            return key in self.screen.active_bindings
+        except Exception:  # noqa: BLE001 - no screen yet (Textual's ScreenStackError)
+            return False
+
+    def hold_keys(self, reason: str) -> None:
+        """Keys from now on wait until ``release_keys(reason)`` (at most :data:`HOLD_MAX` seconds):
+        work under way will change the screen, and the keys typed behind it belong to the next one."""
+        if self._key_holds is None:
+            self._key_holds = {}
+        started = time.monotonic()
+        self._key_holds[reason] = started
+        self.set_timer(HOLD_MAX, lambda: self._hold_expired(reason, started))  # type: ignore[attr-defined]
+
+    def release_keys(self, reason: str) -> None:
+        """End the hold ``reason``: the waiting keys go on once the messages already queued on the
+        app (a screen being pushed) are handled."""
+        if self._key_holds and self._key_holds.pop(reason, None) is not None:
+            self.call_later(self._route_keys)  # type: ignore[attr-defined]
+
+    @property
+    def keys_on_hold(self) -> bool:
+        """True while a ``hold_keys`` hold is in force."""
+        return bool(self._key_holds)
+
+    async def _hold_expired(self, reason: str, started: float) -> None:
+        if self._key_holds and self._key_holds.get(reason) == started:
+            del self._key_holds[reason]
+            await self._route_keys()
 
     def _waiting_for_first_focus(self) -> bool:
         """Keys wait: nothing has had focus yet and the wait is not over."""
@@ -153,9 +213,9 @@ class OrderedKeys:
 
     async def _route_keys(self) -> None:
         held = self._ordered_keys_queue()
-        if held and self._waiting_for_first_focus():
+        if held and (self._key_holds or self._waiting_for_first_focus()):
             return
-        while held and not self._key_in_flight:
+        while held and not self._key_in_flight and not self._key_holds:
             event = held.popleft()
             # Textual's own routing: priority bindings, else forward to the focused widget now.
             await super().on_event(event)  # type: ignore[misc]

@@ -19,7 +19,7 @@ from teller_tui.common.errors import AuthenticationFailed
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal
-from .signin import SignInForm
+from .signin import KEY_HOLD, SignInForm
 from .widgets import literal
 from .widgets.footer import KeyFooter
 from .refusal_text import refusal_text
@@ -80,6 +80,8 @@ class LockScreen(TellerModal["tuple[SignedIn, str] | None"]):
             self.query_one(SignInForm).show_status(_("Enter your user name and password."))
             return
         self.query_one("#submit", Button).disabled = True
+        app: Any = self.app
+        app.hold_keys(KEY_HOLD)  # keys typed behind the unlock wait for the desk (screens.keyroute)
         self.authenticate(username, password, code)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
@@ -94,10 +96,17 @@ class LockScreen(TellerModal["tuple[SignedIn, str] | None"]):
         except AuthenticationFailed as exc:
             self.post_message(self.Failed(refusal_text(exc)))
             return
+        except Exception:
+            self.post_message(self.Failed(""))
+            raise
         self.post_message(self.Unlocked(signed, password))
 
     def on_lock_screen_failed(self, message: Failed) -> None:
         self.query_one(SignInForm).show_failure(message.text)
+        app: Any = self.app
+        app.call_later(app.release_keys, KEY_HOLD)
 
     def on_lock_screen_unlocked(self, message: Unlocked) -> None:
+        app: Any = self.app
         self.dismiss((message.signed, message.password))
+        app.call_later(app.release_keys, KEY_HOLD)

@@ -156,7 +156,7 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
         # Below NARROW columns (80x24) the pinyin column goes (the match column says when the
         # pinyin matched) so the wallet numbers and the match stay in view.
         self._narrow = self.app.size.width < NARROW
-        widths = (11, 8, 0, 11, 10, 16, 8) if self._narrow else (12, 14, 20, 13, 19, 17, 10)
+        widths = (11, 8, 0, 11, 10, 16, 8) if self._narrow else (12, 14, 19, 13, 19, 17, 10)
         labels = (_("No."), _("Name"), _("Pinyin"), _("Phone"), _("ID number"), _("Wallets"), _("Match"))
         for key, label, width in zip(COLUMN_KEYS, labels, widths, strict=True):
             if width:

@@ -22,7 +22,10 @@ from .refusal_text import refusal_text
 if TYPE_CHECKING:
     from teller_tui.auth.service import SignedIn
 
-__all__ = ["SignInForm", "SignInScreen"]
+__all__ = ["KEY_HOLD", "SignInForm", "SignInScreen"]
+
+#: The reason keys are held while a sign-in is checked (``screens.keyroute.OrderedKeys.hold_keys``).
+KEY_HOLD = "sign-in"
 
 
 class SignInForm(Vertical):
@@ -155,6 +158,7 @@ class SignInScreen(TellerScreen[None]):
     def action_submit(self) -> None:
         if not getattr(self.app, "services_ready", False):
             self._submit_when_ready = True  # typed ahead of startup: sign in as soon as it is ready
+            self._hold_keys()
             return
         username, password, code = self.query_one(SignInForm).values()
         if not username.strip() or not password:
@@ -162,7 +166,19 @@ class SignInScreen(TellerScreen[None]):
             return
         self.query_one("#submit", Button).disabled = True
         self.query_one(SignInForm).show_status(_("Checking…"), error=False)
+        self._hold_keys()
         self.authenticate(username, password, code)
+
+    def _hold_keys(self) -> None:
+        """Keys typed behind the submit wait for the screen the sign-in leads to (``screens.keyroute``)."""
+        hold = getattr(self.app, "hold_keys", None)
+        if hold is not None:
+            hold(KEY_HOLD)
+
+    def _release_keys(self) -> None:
+        release = getattr(self.app, "release_keys", None)
+        if release is not None:
+            self.app.call_later(release, KEY_HOLD)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sign-in")
     def authenticate(self, username: str, password: str, code: str) -> None:
@@ -185,9 +201,11 @@ class SignInScreen(TellerScreen[None]):
 
     def on_sign_in_screen_failed(self, message: Failed) -> None:
         self.query_one(SignInForm).show_failure(message.text)
+        self._release_keys()  # the keys typed behind go to the sign-in form again
 
     def on_sign_in_screen_succeeded(self, message: Succeeded) -> None:
         self.query_one("#submit", Button).disabled = False
         self.reset()
         app: Any = self.app
         app.start_session(message.signed, message.password)
+        self._release_keys()  # after the next screen is up (start_session pushes it on the app's loop)

@@ -144,3 +144,32 @@ def test_analytics_snapshot_80x24_zh(tmp_path: Path, db_path: Path, clock: Any, 
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+async def test_analytics_headers_whole_at_120_columns(tmp_path: Path, db_path: Path, clock: Any, db: Any,
+                                                      monkeypatch: pytest.MonkeyPatch, locale: str) -> None:
+    """At 120 columns every heading of the table and the cohorts is whole ("New wallets" was cut
+    to "New wall") and the table needs no horizontal scrolling."""
+    from rich.cells import cell_len
+
+    env = _env(tmp_path, db_path, clock, db, monkeypatch)
+    app = make_app(env.services.settings, services=env.services, clock=env.clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "li", SUP_PW, SECRETS["li"], env.clock)
+        app.set_language(locale)
+        await settle(pilot)
+        app.action_open_analytics()
+        await settle(pilot)
+        await pilot.press("f2")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AnalyticsScreen)
+        for table_id in ("#an-table", "#an-cohorts"):
+            table = screen.query_one(table_id, DataTable)
+            for column in table.columns.values():
+                assert column.width >= cell_len(column.label.plain), (table_id, column.label.plain, column.width)
+        table = screen.query_one("#an-table", DataTable)
+        needed = sum(column.get_render_width(table) for column in table.columns.values())
+        assert needed <= table.content_region.width, (needed, table.content_region.width)

@@ -69,3 +69,16 @@ def test_whole_sign_in_in_one_send_keys(desk: tuple[Tmux, str]) -> None:
     home = tmux.wait_for(lambda t: "Find customer" in t, "the home screen")
     assert "teller1" in home, home
     assert "teller-demo-pass" not in home
+
+
+def test_sign_in_then_desk_keys_in_one_send_keys(desk: tuple[Tmux, str]) -> None:
+    """F2 and digits typed behind the sign-in reach the desk (not the sign-in screen, where F2 switches
+    the language); then Esc and Ctrl+K in one send-keys open the case queue."""
+    tmux, secret = desk
+    tmux.wait_for(lambda t: "User name" in t, "the sign-in screen")
+    code = pyotp.TOTP(secret).now()
+    tmux.run("send-keys", "-t", tmux.session, "teller1", "Tab", "teller-demo-pass", "Tab", code, "Enter", "F2", "139")
+    lookup = tmux.wait_for(lambda t: "Find customer" in t and "139" in t, "the lookup with 139 typed")
+    assert "查找客户" not in lookup  # the language did not switch
+    tmux.run("send-keys", "-t", tmux.session, "Escape", "C-k")
+    tmux.wait_for(lambda t: "Open cases" in t, "the case queue")

@@ -51,6 +51,35 @@ def test_id_exact_and_fragment(desk: Desk) -> None:
     assert _ids(desk.customers.search("999999")) == []
 
 
+def test_id_fragment_by_position_then_anywhere(desk: Desk) -> None:
+    """The start, the birth date and the end of an ID number are found by their own indexes (the
+    query plans name them); a fragment from the middle still comes from the trigram search."""
+    from sqlalchemy import text
+
+    from teller_tui.desk.search import _SqliteSearch
+
+    a = desk.customer("王芳", id_number="11010119900307123X")
+    b = desk.customer("李娜", id_number="310101198512120021")
+    assert _ids(desk.customers.search("1990")) == [a]  # birth year (also a phone prefix: none)
+    assert _ids(desk.customers.search("199003")) == [a]
+    assert _ids(desk.customers.search("0021")) == [b]  # the end
+    assert _ids(desk.customers.search("3101011985")) == [b]  # the start
+    assert _ids(desk.customers.search("0101198")) == [b]  # the middle: trigram search
+    assert _ids(desk.customers.search("123x")) == [a]
+    with desk.db.read() as s:
+        plans = []
+        search = _SqliteSearch(s)
+        for sql_of in (search.id_birth, search.id_tail):
+            captured: list[str] = []
+            search._ids = lambda sql, **params: captured.append(sql) or []  # type: ignore[method-assign]
+            sql_of("19900307", 21)
+            plan = s.execute(text("EXPLAIN QUERY PLAN " + captured[0]),
+                             {"lo": "1", "hi": "2", "k": 4, "f": "1990", "tail": "123X", "n": 21}).all()
+            plans.append(" ".join(str(row[-1]) for row in plan))
+    assert "ix_customer_id_birth" in plans[0], plans[0]
+    assert "ix_customer_id_tail" in plans[1], plans[1]
+
+
 def test_two_character_name_prefix_and_infix(desk: Desk) -> None:
     wf = desk.customer("王芳", latin="wang fang")
     wfm = desk.customer("王芳明", latin="wang fangming")

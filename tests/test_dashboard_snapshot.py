@@ -64,3 +64,60 @@ def test_dashboard_snapshot(db: Any, db_path: Path, clock: Any, tmp_path: Path, 
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(150, 44), run_before=run_before)
+
+
+def _dashboard_app(db: Any, db_path: Path, clock: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(approvals_fixtures, "_seq", itertools.count(1))
+    env = build_env(tmp_path / "home", db_path, clock, database=db)
+    _day(env)
+    return env, make_app(env.services.settings, services=env.services, clock=env.clock)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+async def test_dashboard_tables_fit_80x24(db: Any, db_path: Path, clock: Any, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch, locale: str) -> None:
+    """At 80x24 every column of every table is inside its panel (the panels stand one under the
+    other); PgDn scrolls down to the chart."""
+    from teller_tui.common.i18n import set_locale
+
+    env, app = _dashboard_app(db, db_path, clock, tmp_path, monkeypatch)
+    set_locale(locale)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await sign_in(pilot, "li", SUP_PW, SECRETS["li"], env.clock)
+            await pilot.press("ctrl+d")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, DashboardScreen)
+            for table in screen.query(DataTable):
+                needed = sum(column.get_render_width(table) for column in table.columns.values())
+                assert needed <= table.content_region.width, (table.id, needed, table.content_region.width)
+            body = screen.query_one("#dash-body")
+            assert body.scroll_y == 0
+            await pilot.press("pagedown", "pagedown", "pagedown")
+            await settle(pilot)
+            assert body.scroll_y > 0
+            chart = screen.query_one("#dash-chart")
+            assert chart.region.bottom <= 24 - 2 and chart.region.y >= 0, chart.region  # in view above the footer
+    finally:
+        set_locale("en")
+
+
+def test_dashboard_snapshot_80x24_zh(db: Any, db_path: Path, clock: Any, tmp_path: Path, snap_compare: Any,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from teller_tui.common.i18n import set_locale
+
+    env, app = _dashboard_app(db, db_path, clock, tmp_path, monkeypatch)
+    set_locale("zh_CN")
+
+    async def run_before(pilot: Any) -> None:
+        await sign_in(pilot, "li", SUP_PW, SECRETS["li"], env.clock)
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        app.screen.set_focus(None)
+        await settle(pilot)
+
+    try:
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    finally:
+        set_locale("en")

@@ -22,7 +22,7 @@ from textual.widgets import Input
 
 from screens.app import TellerApp, make_app
 from screens.home import HomeScreen
-from screens.keyroute import paste_as_keys
+from screens.keyroute import paste_as_keys, split_alt
 from screens.lookup import LookupScreen
 from screens.signin import SignInScreen
 from teller_tui.common.clock import FakeClock
@@ -140,3 +140,91 @@ async def test_keys_before_the_first_focus_wait_for_the_sign_in_field(services: 
         assert typed == "wang", typed
     else:
         assert typed != "wang", typed  # the first key, at least, was lost
+
+
+@pytest.mark.slow
+async def test_keys_after_the_sign_in_reach_the_desk(services: Any, clock: FakeClock) -> None:
+    """F2 in the same burst as the sign-in opens the lookup on the desk (not the sign-in screen's
+    language switch) and the digits after it land in the lookup's field."""
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter><f2>139")
+        assert app.session is not None
+        assert isinstance(app.screen, LookupScreen), app.screen
+        assert app.screen.query_one("#lookup-query", Input).value == "139"
+        assert app.screen_stack[0].query_one("#username", Input).value == ""
+
+
+@pytest.mark.slow
+async def test_escape_then_ctrl_k_in_one_burst(services: Any, clock: FakeClock) -> None:
+    """Esc closes the lookup and Ctrl+K, sent with it, opens the case queue from home."""
+    from screens.cases import CaseQueueScreen
+
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter>")
+        assert isinstance(app.screen, HomeScreen)
+        await burst(pilot, "<f2>")
+        assert isinstance(app.screen, LookupScreen)
+        await burst(pilot, "<escape><ctrl+k>")
+        assert isinstance(app.screen, CaseQueueScreen), app.screen
+
+
+def test_split_alt() -> None:
+    """Esc then j in one read reaches Textual as alt+j: routed as the two keys typed."""
+    keys = split_alt(events.Key("alt+j", "j"))
+    assert keys is not None and [(k.key, k.character) for k in keys] == [("escape", "\x1b"), ("j", "j")]
+    assert split_alt(events.Key("j", "j")) is None
+    assert split_alt(events.Key("ctrl+k", "\x0b")) is None
+
+
+@pytest.mark.slow
+async def test_escape_then_letter_read_as_alt(services: Any, clock: FakeClock) -> None:
+    """What a terminal delivers for Esc then j typed fast (alt+j): the lookup closes and j opens the
+    journal from home."""
+    from screens.journal import JournalScreen
+
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter><f2>")
+        assert isinstance(app.screen, LookupScreen)
+        app.post_message(events.Key("alt+j", "j").set_sender(app))
+        await settle(pilot)
+        assert isinstance(app.screen, JournalScreen), app.screen
+        assert len(app.screen_stack) == 3  # sign-in, home, journal: the lookup was closed
+
+
+@pytest.mark.slow
+async def test_ctrl_k_alone_from_the_lookup(services: Any, clock: FakeClock) -> None:
+    """What a terminal delivers for Esc then Ctrl+K typed fast (Ctrl+K alone): the case queue opens."""
+    from screens.cases import CaseQueueScreen
+
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter><f2>13")
+        assert isinstance(app.screen, LookupScreen)
+        await burst(pilot, "<ctrl+k>")
+        assert isinstance(app.screen, CaseQueueScreen), app.screen
+
+
+@pytest.mark.slow
+async def test_lookup_table_needs_no_horizontal_scroll_at_120(services: Any, clock: FakeClock) -> None:
+    """At 120 columns the lookup's table fits its width: a horizontal scrollbar (one cell over) was
+    repainted with every keystroke's frame, most of what the lookup cost beyond an empty Input."""
+    from textual.widgets import DataTable
+
+    seed_staff(services)
+    app = make(services, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter><f2>139")
+        table = app.screen.query_one("#lookup-results", DataTable)
+        assert table.max_scroll_x == 0 and not table.show_horizontal_scrollbar, table.virtual_size

@@ -246,3 +246,30 @@ async def test_transfer_confirms_with_masked_payee(services: Any) -> None:
 
     with services.db.read() as s:
         assert services.ledger.balance(s, s.get(Wallet, w2).account_id).posted == Money.of("120")
+
+
+@pytest.mark.slow  # Pilot
+@pytest.mark.parametrize("with_code", [False, True])
+async def test_sign_in_fits_80x24_with_the_answer_in_view(services: Any, with_code: bool) -> None:
+    """At 80x24 the refusal, the buttons and (for a wallet with an authenticator) the code field are
+    all inside the screen: the answer used to be below the fold."""
+    from textual.widgets import Static
+
+    from screens.kiosk.app import make_kiosk_app
+    from screens.kiosk.signin import KioskSignInScreen
+
+    _customer(services, "王芳", "13900001111")
+    app = make_kiosk_app(services.settings, services=services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(app, pilot)
+        await _sign_in(app, pilot, "13900001111", "000000")
+        screen = app.screen
+        assert isinstance(screen, KioskSignInScreen)
+        if with_code:
+            screen._show_code(True)
+            await settle(pilot)
+        status = screen.query_one("#signin-status", Static)
+        assert str(status.render()).strip(), "no answer shown"
+        for selector in ("#signin-status", "#submit", "#cancel", "#pin", *(("#code",) if with_code else ())):
+            region = screen.query_one(selector).region
+            assert region.height and region.bottom <= 24, (selector, region)

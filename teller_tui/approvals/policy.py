@@ -25,6 +25,7 @@ from teller_tui.common.errors import ValidationError
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money, parse_money
+from teller_tui.common.messages import Msg, Translated, message
 from teller_tui.common.paths import data_file
 from teller_tui.common.settings import Settings
 from teller_tui.ledger.kinds import EntryKind
@@ -87,7 +88,9 @@ class Facts:
 @dataclass(frozen=True, slots=True)
 class PolicyHit:
     rule: str
-    reason: str  # translated, fit to show the teller before asking
+    #: Translated, fit to show the teller before asking; it remembers its message and arguments, so
+    #: a stored request shows it in the reader's language (teller_tui.common.messages).
+    reason: str
     report: bool = False
 
 
@@ -193,44 +196,44 @@ class ApprovalPolicy:
                 if limits is None:
                     continue
                 if amount.minor > limits.cash_out_per_txn.minor:
-                    hits.append(PolicyHit(rule.id, _(
-                        "{amount} is above your limit of {limit} for one cash withdrawal.").format(
-                        amount=format_money(amount), limit=format_money(limits.cash_out_per_txn)), rule.report))
+                    hits.append(PolicyHit(rule.id, message(N_(
+                        "{amount} is above your limit of {limit} for one cash withdrawal."),
+                        amount=amount, limit=limits.cash_out_per_txn), rule.report))
                 else:
                     so_far = facts.teller_day_total.minor if facts.teller_day_total else 0
                     total = Money(so_far + amount.minor, amount.currency)
                     if total.minor > limits.cash_out_daily.minor:
-                        hits.append(PolicyHit(rule.id, _(
+                        hits.append(PolicyHit(rule.id, message(N_(
                             "You would have paid out {total} in cash today, above your daily limit of "
-                            "{limit}.").format(total=format_money(total), limit=format_money(limits.cash_out_daily)),
+                            "{limit}."), total=total, limit=limits.cash_out_daily),
                             rule.report))
             elif rule.when == "at_or_above" and amount is not None and rule.threshold is not None:
                 if amount.currency != rule.threshold.currency:
                     continue
                 if amount.minor >= rule.threshold.minor and not rule.report:
-                    hits.append(PolicyHit(rule.id, _(
-                        "{action} of {threshold} or more needs a supervisor's approval.").format(
-                        action=action_title(facts.action), threshold=format_money(rule.threshold))))
+                    title: str | Msg = Msg(ACTIONS[facts.action]) if facts.action in ACTIONS else facts.action
+                    hits.append(PolicyHit(rule.id, message(N_(
+                        "{action} of {threshold} or more needs a supervisor's approval."),
+                        action=title, threshold=rule.threshold)))
                 elif amount.minor >= rule.threshold.minor:
-                    hits.append(PolicyHit(rule.id, _(
+                    hits.append(PolicyHit(rule.id, message(N_(
                         "A cash transaction of {threshold} or more needs a supervisor's approval and a "
-                        "large-value report.").format(threshold=format_money(rule.threshold)), rule.report))
+                        "large-value report."), threshold=rule.threshold), rule.report))
                 elif rule.cumulative:
                     before = facts.customer_day_total.minor if facts.customer_day_total else 0
                     total = Money(before + amount.minor, amount.currency)
                     if total.minor >= rule.threshold.minor:
-                        hits.append(PolicyHit(rule.id, _(
+                        hits.append(PolicyHit(rule.id, message(N_(
                             "With this one the customer's cash {direction} today comes to {total}, which reaches "
-                            "{threshold}: a supervisor's approval and a large-value report are needed.").format(
-                            direction=_direction(facts.action), total=format_money(total),
-                            threshold=format_money(rule.threshold)), rule.report))
+                            "{threshold}: a supervisor's approval and a large-value report are needed."),
+                            direction=_direction(facts.action), total=total, threshold=rule.threshold),
+                            rule.report))
             elif rule.when == "above_setting" and amount is not None:
                 limit = _setting_money(settings, rule.setting, amount.currency)
                 if limit is not None and abs(amount.minor) > limit.minor:
-                    hits.append(PolicyHit(rule.id, _(
-                        "The difference of {amount} is more than the tolerance of {limit}.").format(
-                        amount=format_money(Money(abs(amount.minor), amount.currency)),
-                        limit=format_money(limit)), rule.report))
+                    hits.append(PolicyHit(rule.id, message(N_(
+                        "The difference of {amount} is more than the tolerance of {limit}."),
+                        amount=Money(abs(amount.minor), amount.currency), limit=limit), rule.report))
         return hits
 
     def rule_approvers(self, rule_id: str, on: date) -> Approvers:
@@ -295,11 +298,11 @@ def _load_approvers(table: Any, bad: _Bad, where: str) -> dict[str, Money | None
     return out
 
 
-def _direction(action: str) -> str:
-    return _("paid in") if action == EntryKind.CASH_IN else _("paid out")
+def _direction(action: str) -> Msg:
+    return Msg(N_("paid in") if action == EntryKind.CASH_IN else N_("paid out"))
 
 
-def _always_reason(action: str) -> str:
+def _always_reason(action: str) -> Translated:
     reasons = {
         "reversal": N_("A reversal needs a supervisor's approval."),
         "unfreeze": N_("Unfreezing a wallet needs a supervisor's approval."),
@@ -328,7 +331,7 @@ def _always_reason(action: str) -> str:
         "linked_top_up": N_("Topping up from the linked account needs a supervisor's approval."),
         "linked_withdraw": N_("Withdrawing to the linked account needs a supervisor's approval."),
     }
-    return _(reasons.get(action, N_("This needs a supervisor's approval.")))
+    return message(reasons.get(action, N_("This needs a supervisor's approval.")))
 
 
 def _setting_money(settings: Settings | None, name: str, currency: str) -> Money | None:

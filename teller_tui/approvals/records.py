@@ -21,6 +21,7 @@ from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.audit.trail import Actor
 from teller_tui.common.errors import NotFound
 from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import Translated, render_stored
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
 from teller_tui.models import ApprovalRequest, JournalEntry, Staff
@@ -128,6 +129,11 @@ def new_request_row(actor: Actor, spec: ApprovalSpec, *, mode: str, status: str,
                     expires_at: datetime, source_of_funds: str, purpose: str) -> ApprovalRequest:
     notes = {
         "reasons": [clean_text(r, limit=400) for r in spec.reasons],
+        # What each reason says (message id and arguments), shown in the reader's language.
+        "reason_msgs": [r.msg.to_json() if isinstance(r, Translated) else None for r in spec.reasons],
+        # The summary: rebuilt from the request when derived from it, else its message when kept.
+        "summary_derived": not spec.summary,
+        "summary_msg": spec.summary.msg.to_json() if isinstance(spec.summary, Translated) else None,
         "review": [clean_text(r, limit=400) for r in spec.review],
         "customer_name": clean_text(spec.customer_name, limit=80),
         "source_of_funds": clean_text(source_of_funds, limit=200), "purpose": clean_text(purpose, limit=200),
@@ -191,10 +197,28 @@ def request_view(s: Session, row: ApprovalRequest) -> ApprovalView:
         reference = entry.reference if entry else ""
     return ApprovalView(
         id=row.id, branch_code=row.branch_code, kind=row.kind, mode=row.mode, status=row.status,
-        summary=row.summary, reasons=tuple(notes.get("reasons", ())), rules=json_rules(row.rules_json),
+        summary=_summary(row, req, notes, amount), reasons=_reasons(notes), rules=json_rules(row.rules_json),
         amount=amount, customer_name=notes.get("customer_name", ""), requester_id=row.requester_id,
         requester=requester, requester_name=requester_name, terminal=row.terminal, created_at=row.created_at,
         expires_at=row.expires_at, hold_id=row.hold_id, approver_id=row.approver_id, approver=approver,
         decided_at=row.decided_at, decision_reason=row.reason, entry_id=row.entry_id, entry_reference=reference,
         source_of_funds=notes.get("source_of_funds", ""), purpose=notes.get("purpose", ""),
         review=tuple(notes.get("review", ())))
+
+
+def _reasons(notes: dict[str, Any]) -> tuple[str, ...]:
+    """The request's reasons in the reader's language (as the teller saw them when not kept)."""
+    texts = [str(t) for t in notes.get("reasons", ())]
+    stored = notes.get("reason_msgs") or []
+    return tuple(clean_text(render_stored(text, stored[i] if i < len(stored) else None), limit=400)
+                 for i, text in enumerate(texts))
+
+
+def _summary(row: ApprovalRequest, req: dict[str, Any], notes: dict[str, Any], amount: Money | None) -> str:
+    """The request's one line in the reader's language (as stored when neither way is kept)."""
+    if notes.get("summary_derived"):
+        spec = ApprovalSpec(kind=row.kind, requester_id=None, branch_code=row.branch_code, amount=amount,
+                            accounts=tuple(str(a) for a in req.get("accounts", ())),
+                            subject=str(req.get("subject", "")), customer_name=str(notes.get("customer_name", "")))
+        return spec.display_summary()[:200]
+    return clean_text(render_stored(row.summary, notes.get("summary_msg")), limit=200)

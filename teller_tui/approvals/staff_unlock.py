@@ -22,7 +22,8 @@ from teller_tui.auth.roles import COUNTER_ROLES, require_role
 from teller_tui.auth.staff import StaffView, normalize_username, staff_view
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import NotFound, PermissionDenied, ValidationError
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger.business_day import current_business_date
@@ -56,7 +57,7 @@ class StaffUnlockService:
             spec = ApprovalSpec(kind="staff_unlock", requester_id=actor.staff_id, branch_code=actor.branch_code,
                                 subject=f"staff:{row.username}", reason=reason, rules=tuple(h.rule for h in hits),
                                 reasons=tuple(h.reason for h in hits),
-                                summary=_("Unlock the account of {user}").format(user=row.username))
+                                summary=message(N_("Unlock the account of {user}"), user=row.username))
             grant = self.approvals.check(s, spec, approval_id=approval_id)
             was = clear_lockout(row)
             self.audit.append(s, actor, "unlock", subject=f"staff:{row.username}", detail={

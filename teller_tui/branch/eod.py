@@ -26,7 +26,7 @@ from teller_tui.branch.kinds import KIND_LABELS
 from teller_tui.common.errors import NotFound
 from teller_tui.common.files import save_private_text
 from teller_tui.common.formatting import display_width, format_datetime, format_money, pad, truncate
-from teller_tui.common.i18n import N_, _
+from teller_tui.common.i18n import N_, _, p_
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
 from teller_tui.models.enums import BusinessDayStatus, DrawerStatus as DrawerState
@@ -132,7 +132,7 @@ class EodReport:
         for d in self.drawers:
             out += ["", "-" * width, _("Drawer of {name}").format(name=clean_text(d.username)) +
                     f"  [{_(_STATUS.get(d.status, d.status))}]", "-" * width]
-            out.append(line(_("Opened"), format_datetime(d.opened_at)))
+            out.append(line(p_("drawer", "Opened"), format_datetime(d.opened_at)))
             out.append(line(_("Taken over from {name}").format(name=clean_text(d.received_from)) if d.received_from
                             else _("Opening float"), format_money(d.opening_float) + "  (" +
                             _("confirmed by {name}").format(name=clean_text(d.float_approver)) + ")"))
@@ -160,7 +160,7 @@ class EodReport:
             if d.handed_to:
                 out.append(line(_("Handed over to"), clean_text(d.handed_to)))
             if d.closed_at is not None:
-                out.append(line(_("Closed"), format_datetime(d.closed_at)))
+                out.append(line(p_("drawer", "Closed"), format_datetime(d.closed_at)))
         if self.username is None:
             out += ["", "=" * width, _("Branch totals"), "=" * width]
             out.append(line(_("Drawers"), str(len(self.drawers))))

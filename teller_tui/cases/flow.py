@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from teller_tui.common.errors import Conflict
-from teller_tui.common.i18n import N_, _
+from teller_tui.common.i18n import NP_, _, p_
 from teller_tui.models.cases import CaseStatus
 
 __all__ = ["DONE", "REOPENABLE", "STATUS_TITLES", "TRANSITIONS", "check_transition", "status_title"]
@@ -39,17 +39,19 @@ REOPENABLE = frozenset({S.RESOLVED, S.CLOSED})
 #: Statuses in which nothing is owed to the customer: no deadline, no escalation.
 DONE = frozenset({S.RESOLVED, S.CLOSED})
 
+#: The gettext context of a case's status ("Closed" is 已关闭 here, 关闭时间 beside a date).
+STATUS_CONTEXT = "case status"
 STATUS_TITLES: Mapping[CaseStatus, str] = {
-    S.OPEN: N_("Open"),
-    S.IN_PROGRESS: N_("In progress"),
-    S.WAITING_FOR_CUSTOMER: N_("Waiting for the customer"),
-    S.RESOLVED: N_("Resolved"),
-    S.CLOSED: N_("Closed"),
+    S.OPEN: NP_("case status", "Open"),
+    S.IN_PROGRESS: NP_("case status", "In progress"),
+    S.WAITING_FOR_CUSTOMER: NP_("case status", "Waiting for the customer"),
+    S.RESOLVED: NP_("case status", "Resolved"),
+    S.CLOSED: NP_("case status", "Closed"),
 }
 
 
 def status_title(status: str) -> str:
-    return _(STATUS_TITLES[CaseStatus(status)]) if status in STATUS_TITLES else status
+    return p_(STATUS_CONTEXT, STATUS_TITLES[CaseStatus(status)]) if status in STATUS_TITLES else status
 
 
 def check_transition(current: str, target: str) -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "DOMAIN",
     "SUPPORTED_LOCALES",
     "N_",
+    "NP_",
     "_",
     "catalog_path",
     "clear_cache",
@@ -188,6 +189,13 @@ def p_(context: str, message: str) -> str:
 
 def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it now (module-level constants)."""
+    return message
+
+
+def NP_(context: str, message: str) -> str:
+    """Mark ``message`` in ``context`` for extraction without translating it now; translate it at
+    the edge with ``p_(context, message)``. For a word that reads differently in Chinese by
+    where it stands ("Opened" is 开立时间 beside a date, 已开立 in a case's thread)."""
     return message
 
 

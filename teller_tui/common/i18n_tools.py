@@ -85,6 +85,7 @@ KEYWORDS: dict[str, Any] = {
     "ngettext": (1, 2),
     "N_": None,
     "p_": ((1, "c"), 2),
+    "NP_": ((1, "c"), 2),
 }
 COMMENT_TAGS = ("TRANSLATORS:",)
 PROJECT = "teller-tui"

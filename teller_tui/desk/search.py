@@ -109,6 +109,24 @@ class _SearchSql:
         return self._ids("SELECT customer_id FROM wallet WHERE number > :lo AND number < :hi "
                          "ORDER BY number LIMIT :n", lo=number, hi=_upper_bound(number), n=n)
 
+    #: The ID number's last four characters as its tail index has them (SQLite / PostgreSQL).
+    _ID_TAIL = "substr(id_number, -4)"
+    _ID_END = "substr(upper(id_number), -:k)"
+
+    def id_birth(self, fragment: str, n: int) -> list[int]:
+        """ID numbers with ``fragment`` at the birth date (position 7): the expression index on
+        ``substr(id_number, 7, 8)`` (migration 0090_id_parts), a range on its first 8 characters."""
+        head = fragment[:8]
+        return self._ids(f"SELECT id FROM customer WHERE {_ID_BIRTH} >= :lo AND {_ID_BIRTH} < :hi "
+                         f"AND substr(upper(id_number), 7, :k) = :f ORDER BY {_ID_BIRTH}, id LIMIT :n",
+                         lo=head, hi=_upper_bound(head), k=len(fragment), f=fragment, n=n)
+
+    def id_tail(self, fragment: str, n: int) -> list[int]:
+        """ID numbers ending in ``fragment`` (4+ characters): the index on their last four."""
+        return self._ids(f"SELECT id FROM customer WHERE {self._ID_TAIL} = :tail "
+                         f"AND {self._ID_END} = :f ORDER BY id LIMIT :n",
+                         tail=fragment[-4:], k=len(fragment), f=fragment, n=n)
+
     def substring(self, column: str, fragment: str, n: int) -> list[int]:
         raise NotImplementedError
 
@@ -117,6 +135,10 @@ class _SearchSql:
 
     def name_infix2(self, fragment: str, n: int) -> list[int]:
         raise NotImplementedError
+
+
+#: The ID number's birth date (characters 7-14) as its index has it (both dialects).
+_ID_BIRTH = "substr(id_number, 7, 8)"
 
 
 class _SqliteSearch(_SearchSql):
@@ -153,6 +175,8 @@ class _PostgresSearch(_SearchSql):
 
     # The expressions match the indexes exactly (else PostgreSQL scans); ILIKE on the ID column
     # (ix_customer_trgm_id is on plain id_number) equals SQLite's upper(id_number) check.
+    _ID_TAIL = "right(id_number, 4)"
+    _ID_END = "right(upper(id_number), :k)"
     _EXPR = {"id_number": "id_number ILIKE", "full_name": "full_name LIKE",
              "latin": "replace(name_latin, ' ', '') LIKE"}
 
@@ -265,7 +289,7 @@ def _sources(sql: _SearchSql, q: str, kind: str, n: int) -> Iterator[_Source]:
         if len(digits) == 18:  # a whole ID number is only ever contained in itself
             yield _Source(0, "id_number", sql.exact("id_number", digits, n))
         else:
-            yield _Source(2, "id_number", sql.substring("id_number", digits, n))
+            yield from _id_fragment_sources(sql, digits, n)
         return
     # phone / wallet / digits
     if len(digits) == 11:
@@ -279,7 +303,23 @@ def _sources(sql: _SearchSql, q: str, kind: str, n: int) -> Iterator[_Source]:
     if len(digits) < 16:
         yield _Source(1, "wallet", sql.wallet_prefix(digits, n))
     if kind != "wallet":  # a 16-digit wallet-shaped number: skip the ID-fragment search
-        yield _Source(2, "id_number", sql.substring("id_number", digits, n))
+        yield from _id_fragment_sources(sql, digits, n)
+
+
+def _id_fragment_sources(sql: _SearchSql, fragment: str, n: int) -> Iterator[_Source]:
+    """An ID-number fragment where people read it from, each by its own index: the start (the
+    region code), the birth date (position 7), the end (the last 4+ characters); then anywhere
+    (the trigram index), asked only when those leave the page short. The trigram search alone
+    reads the doclists of digit trigrams that very many ID numbers share (``198``), ~10-25 ms at
+    a million customers; the positional ones take well under a millisecond."""
+    if len(fragment) < 3:
+        return
+    yield _Source(2, "id_number", sql.prefix("id_number", fragment, n))
+    if len(fragment) <= 12 and fragment[:1] in "12":  # a birth date starts with its century
+        yield _Source(2, "id_number", sql.id_birth(fragment, n))
+    if len(fragment) >= 4:
+        yield _Source(2, "id_number", sql.id_tail(fragment, n))
+    yield _Source(2, "id_number", sql.substring("id_number", fragment, n))
 
 
 def _hydrate(s: Session, page: list[tuple[int, _Source]]) -> list[CustomerHit]:
