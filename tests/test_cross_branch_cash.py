@@ -130,3 +130,28 @@ def test_linked_top_up_and_withdraw_at_another_branch(env: Any) -> None:  # noqa
             "interbranch:B001:CNY", "interbranch:B002:CNY",  # the money, settled at B002
             "interbranch:B001:PTS", "interbranch:B002:PTS"}  # the withdrawal's first-use reward
     _clean(env.services.db)
+
+
+def test_kiosk_of_another_branch(desk: Desk) -> None:
+    """A kiosk of B002 and a customer of B001: the transfer's legs are all B001's (nothing to clear),
+    but it is the wallet's activation, and its first-use reward (B002's points pool, the points
+    account at B001) is cleared between the branches."""
+    from test_kiosk_core import PIN as KIOSK_PIN, K
+    from teller_tui.kiosk.service import KioskService
+
+    k = K(desk)
+    k.svc = KioskService(desk.db, desk.clock, desk.settings.model_copy(update={"branch_code": "B002"}), desk.ledger,
+                         desk.audit, cash=desk.cash, limits=k.limits, box=k.box, guard=k.guard,
+                         pacer=k.svc.pacer, throttle=k.svc.throttle)
+    k.actor = k.svc.ensure_identity("K02")
+    assert k.actor.branch_code == "B002"
+    _c1, w1, _n1 = k.customer("王芳", "13900000008")
+    k.customer("张三明", "13812345678", fund="0")
+    session = k.svc.sign_in(k.actor, "13900000008", KIOSK_PIN)
+    receipt = k.svc.transfer(k.actor, session, w1, "13812345678", Money.of("100"), idempotency_key="kk-far")
+    with desk.db.read() as s:
+        entry = s.execute(select(JournalEntry.id).where(JournalEntry.reference == receipt.reference)).scalar_one()
+        reward = s.execute(select(JournalEntry.id).where(JournalEntry.kind == "welcome_reward")).scalar_one()
+    assert not any(c.startswith("interbranch:") for c in _codes(desk.db, entry))
+    assert {"interbranch:B001:PTS", "interbranch:B002:PTS"} <= set(_codes(desk.db, reward))
+    _clean(desk.db)
