@@ -155,3 +155,24 @@ def test_kiosk_of_another_branch(desk: Desk) -> None:
     assert not any(c.startswith("interbranch:") for c in _codes(desk.db, entry))
     assert {"interbranch:B001:PTS", "interbranch:B002:PTS"} <= set(_codes(desk.db, reward))
     _clean(desk.db)
+
+
+def test_a_held_payout_across_branches_is_cleared_when_posted(desk: Desk, far: Any) -> None:
+    """A remote approval's hold (wallet of B001 to the drawer of B002) posts through the same rule."""
+    from teller_tui.branch.drawer_lookup import require_open_drawer
+    from teller_tui.ledger import HoldRequest
+
+    wid = desk.wallet(desk.customer("王芳"))
+    desk.cash.cash_in(far, wid, Money.of("300"), idempotency_key=key())
+    with desk.db.write() as s:
+        wallet = s.get(Wallet, wid).account_id
+        drawer = require_open_drawer(s, far).account_id
+        held = desk.ledger.create_hold(s, HoldRequest("hold-far", "cash_out", wallet, drawer, Money.of("100"),
+                                                      far.staff_id, far.terminal_id))
+        posted = desk.ledger.post_hold(s, held.hold_id, idempotency_key="hold-far", actor_id=far.staff_id,
+                                       terminal_id=far.terminal_id, branch_code="B002")
+    legs = _codes(desk.db, posted.entry_id)
+    assert legs["interbranch:B001:CNY"] == -10000 and legs["interbranch:B002:CNY"] == 10000, legs
+    with desk.db.read() as s:
+        for branch in ("B001", "B002"):
+            assert set(trial_balance(s, branch_code=branch).values()) <= {0}
