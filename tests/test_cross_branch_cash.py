@@ -176,3 +176,21 @@ def test_a_held_payout_across_branches_is_cleared_when_posted(desk: Desk, far: A
     with desk.db.read() as s:
         for branch in ("B001", "B002"):
             assert set(trial_balance(s, branch_code=branch).values()) <= {0}
+
+
+def test_reversal_mirrors_an_entry_posted_without_clearing(desk: Desk, far: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry posted before the ledger cleared across branches (simulated: the rule switched off
+    for it) is reversed leg for leg (invariant 7), which puts each branch's books back to zero."""
+    import teller_tui.ledger.core as core
+
+    wid = desk.wallet(desk.customer("王芳"))
+    with monkeypatch.context() as m:
+        m.setattr(core, "clearing_nets", lambda legs, branch_of: {})
+        old = desk.cash.cash_in(far, wid, Money.of("40"), idempotency_key=key())
+    assert not any(c.startswith("interbranch:") for c in _codes(desk.db, old.entry_id))
+    with desk.db.read() as s:
+        assert trial_balance(s, branch_code="B001")["CNY"] == -4000  # the gap this issue found
+    rev = _reverse(desk, far, old.entry_id)
+    assert {c: -a for c, a in _codes(desk.db, rev.entry_id).items()} == _codes(desk.db, old.entry_id)
+    _clean(desk.db)

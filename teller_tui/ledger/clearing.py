@@ -11,8 +11,10 @@ balances, as its legs did.
 
 :meth:`teller_tui.ledger.core.Ledger.post` applies the rule to every entry before it is hashed and
 stored, so no path can forget it and a retry re-derives the same legs; the clearing legs are part of
-the stored request (invariant 15). A reversal negates every leg of its original, clearing included,
-so nothing more is added; a same-branch entry gets nothing and costs no statement.
+the stored request (invariant 15). A reversal mirrors every leg of its original, clearing included,
+and nothing is added to it (invariant 7): the reversal of an entry posted before the ledger owned
+this rule, without clearing legs, puts each branch back where it was. A same-branch entry gets
+nothing and costs no statement.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ a service can check limits, post and audit in one atomic unit. Rules enforced he
 * frozen accounts refuse debits, closed accounts refuse everything;
 * account rows are locked in id order (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
   ``BEGIN IMMEDIATE`` already holds the database write lock);
+* legs across branches get inter-branch clearing legs (:mod:`teller_tui.ledger.clearing`, THE owner
+  of that rule) before the request is hashed: each branch's trial balance stays zero;
 * entries get a bank-wide unique ``seq`` and a gap-free ``branch_seq``, and are never dated
   before their branch's predecessor (the branch's ``ledger_chain_head`` row serializes a
   branch's postings, :mod:`teller_tui.ledger.chain`; branches post in parallel);
@@ -350,9 +352,11 @@ class Ledger:
         head = lock_branch_head(self._flushed(session), req.branch_code)
         accounts = self._lock(session, {leg.account_id for leg in req.legs})
         # Legs across branches get their inter-branch clearing legs (teller_tui.ledger.clearing),
-        # before the request is hashed: a retry re-derives the same legs.
+        # before the request is hashed: a retry re-derives the same legs. A reversal mirrors its
+        # original exactly (invariant 7), clearing legs included: nothing is added to it.
         nets = clearing_nets(((leg.account_id, leg.amount, leg.currency) for leg in req.legs),
-                             {a: str(row.branch_code) for a, row in accounts.items()})
+                             {a: str(row.branch_code) for a, row in accounts.items()}) \
+            if reverses_entry_id is None else {}
         if nets:
             clearing = self._clearing_accounts(session, set(nets))
             accounts.update({int(row.id): row for row in clearing.values()})
