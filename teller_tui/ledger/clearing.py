@@ -5,7 +5,8 @@ or pays cash out of, a wallet held at another; a transfer between wallets of two
 first-use reward from the teller's branch's points pool to the wallet's points account at its own
 branch; a linked top-up or withdrawal settled at another branch than the wallet's) gets one more
 leg for each branch and currency whose legs do not net to zero: on that branch's inter-branch
-clearing account (``interbranch:<branch>:<cur>``, kind SETTLEMENT), for the opposite of the net.
+clearing account (``interbranch:<branch>:<cur>``, kind SETTLEMENT,
+:func:`teller_tui.ledger.accounts.interbranch_code`), for the opposite of the net.
 Each branch's trial balance then stays zero (invariant 6, per branch), and the entry still
 balances, as its legs did.
 
@@ -22,9 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from teller_tui.ledger.accounts import interbranch_code
-
-__all__ = ["clearing_name", "clearing_nets", "interbranch_code"]
+__all__ = ["clearing_name", "clearing_nets"]
 
 
 def clearing_nets(legs: Iterable[tuple[int, int, str]], branch_of: Mapping[int, str]

@@ -251,8 +251,8 @@ def _table(model: Any) -> Any:
 
 
 def _ACCOUNT_COLUMNS(la: Any) -> tuple[Any, ...]:  # noqa: N802 - reads like the constant it stands for
-    return (la.c.id, la.c.code, la.c.kind, la.c.branch_code, la.c.currency, la.c.status, la.c.debits_must_not_exceed_credits,
-            la.c.credits_must_not_exceed_debits, la.c.debits_posted, la.c.credits_posted, la.c.debits_pending,
+    return (la.c.id, la.c.code, la.c.kind, la.c.branch_code, la.c.currency, la.c.status,
+            la.c.debits_must_not_exceed_credits, la.c.credits_must_not_exceed_debits, la.c.debits_posted, la.c.credits_posted, la.c.debits_pending,
             la.c.credits_pending)
 
 
@@ -623,7 +623,8 @@ class Ledger:
 
     def _clearing_accounts(self, session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
         """The inter-branch clearing account of each (branch, currency), opened on first use, locked
-        (after the entry's other accounts: every posting that moves one holds both branches' scope)."""
+        after the entry's other accounts (out of id order: no cycle, as on PostgreSQL a posting that
+        moves one holds both branches' lock keys, or the bank-wide key alone: teller_tui.db.scopes)."""
         codes = {interbranch_code(branch, cur): (branch, cur) for branch, cur in keys}
         la = _table(LedgerAccount)
         stmt = _stmt("clearing_lock", lambda: select(*_ACCOUNT_COLUMNS(la)).where(
