@@ -4,8 +4,10 @@
 ``{"ok": false, "kind", "wallet", "code"}``.
 
 usage: branch_worker.py PLAN_JSON
-Cash moves only at the wallet's own branch (cash at another branch's wallet has no inter-branch
-clearing legs yet); other branches pay into a hot wallet by transfer (which has them).
+Mixed mode: cash into a hot wallet from every branch (at another branch's wallet the ledger adds the
+inter-branch clearing legs, teller_tui/ledger/clearing.py) or a transfer from an own wallet, cash-ins
+and cash-outs on own wallets, cash at other branches' wallets, transfers to them. Hot mode (the
+negative control): cash at the hot wallet's own branch, transfers into it from the others.
 PLAN: url, home, staff_id, username, branch, hot ([wallet id, its branch] every branch pays into), own (this
 branch's wallets), others (other branches' wallets), ops, seed, amount_max (fen), locks (bool:
 False is the negative control, db.scope_locks off), mode ("mixed" | "hot": cash-ins to ``hot`` only).
@@ -47,16 +49,20 @@ def main() -> int:
         amount = Money(rnd.randint(1, plan["amount_max"] // 100) * 100)
         r = rnd.random()
         to = None
-        if plan["mode"] == "hot" or r < 0.4:  # into a hot wallet: cash at its branch, a transfer from others
+        if plan["mode"] == "hot" or r < 0.4:  # into a hot wallet: cash (also at another branch), or a transfer
             hot, hot_branch = rnd.choice(plan["hot"])
-            if hot_branch == plan["branch"]:
+            if hot_branch == plan["branch"] or (plan["mode"] != "hot" and r < 0.2):
                 kind, wallet = "cash_in", hot
             else:
                 kind, wallet, to = "transfer", rnd.choice(plan["own"]), hot
-        elif r < 0.6:
+        elif r < 0.55:
             kind, wallet = "cash_in", rnd.choice(plan["own"])
-        elif r < 0.8:
+        elif r < 0.7:
             kind, wallet = "cash_out", rnd.choice(plan["own"])
+        elif r < 0.75:  # the customer walked into another branch
+            kind, wallet = "cash_in", rnd.choice(plan["others"])
+        elif r < 0.8:
+            kind, wallet = "cash_out", rnd.choice(plan["others"])
         else:
             kind, wallet, to = "transfer", rnd.choice(plan["own"]), rnd.choice(plan["others"])
         try:

@@ -2,8 +2,8 @@
 
 Four branches, one teller process each, post at once through the real CashService
 (``tests/branch_worker.py``): into two "hot" class-4 wallets (10,000 cap) every branch pays
-(cash at the wallet's branch, transfers from the others), cash-ins, cash-outs and cross-branch
-transfers on each branch's own wallets.
+(cash from every branch, transfers from the others), cash-ins and cash-outs on each branch's own
+wallets and on other branches' wallets (inter-branch clearing legs), cross-branch transfers.
 Afterwards, checked from the database alone and against what the workers were told:
 
 * ``ledger verify`` (cached totals = sum of postings, each branch's numbers 1…n with no gap, its

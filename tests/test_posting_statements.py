@@ -54,6 +54,11 @@ CASH_OUT_STATEMENTS = 27
 #: once), the payer's usage, and a notification to each customer (phone and needs, contacts, insert:
 #: 3 each); no cash-today reads.
 TRANSFER_STATEMENTS = 28
+#: Cash at another branch's wallet (a B002 teller, a B001 wallet): one more than at the wallet's own
+#: branch, the inter-branch clearing accounts locked by code (teller_tui.ledger.clearing); before the
+#: ledger owned the rule such a cash-in had no clearing legs at all (24, each branch's books off). A
+#: cross-branch transfer costs the same one more (29; 30 when the transfer opened both accounts itself).
+CROSS_BRANCH_CASH_IN_STATEMENTS = CASH_IN_STATEMENTS + 1
 
 
 @contextmanager
@@ -101,3 +106,15 @@ def test_transfer_statement_count(desk: Desk) -> None:
         result = desk.cash.transfer(desk.teller, a, b, Money.of("25"), idempotency_key=key())
     assert result.new_balance == Money.of("65")
     assert len(seen) == TRANSFER_STATEMENTS, "\n".join(seen)
+
+
+def test_cross_branch_cash_in_statement_count(desk: Desk) -> None:
+    far = desk.staff("far1", branch="B002")
+    desk.fund_drawer(far)
+    wid = desk.wallet(desk.customer("王芳"))  # held at B001
+    for _ in range(2):
+        desk.cash.cash_in(far, wid, Money.of("10"), idempotency_key=key())
+    with recording(desk.db.write_engine) as seen:
+        result = desk.cash.cash_in(far, wid, Money.of("25"), idempotency_key=key())
+    assert result.new_balance == Money.of("45")
+    assert len(seen) == CROSS_BRANCH_CASH_IN_STATEMENTS, "\n".join(seen)

@@ -29,7 +29,9 @@ Idempotency: the form's ``idempotency_key`` (made when it opens) makes a retry r
   large-value report), every reversal (``reversal``).
 * risk rules marked ``block`` (data/risk_rules.toml; teller_tui.risk.blocking) refuse or ask for approval.
 * reversal: only the teller's own cash_in / cash_out / transfer, on the same business day, once.
-* transfers across branches add clearing legs (``interbranch:<branch>:<cur>``, SETTLEMENT): trial balances stay 0.
+* cash at another branch's wallet and transfers across branches get inter-branch clearing legs from the
+  ledger (``interbranch:<branch>:<cur>``, SETTLEMENT; teller_tui.ledger.clearing): each branch's trial
+  balance stays 0.
 """
 
 from __future__ import annotations
@@ -65,7 +67,6 @@ from teller_tui.desk.preview import cash_preview, reversal_preview
 from teller_tui.desk.receipts import render_receipt, reprint_label
 from teller_tui.desk.approval_specs import cash_spec, consent_spec, reversal_spec
 from teller_tui.desk.reversals import reversal_target
-from teller_tui.desk.transfer_legs import transfer_legs
 from teller_tui.desk.teller_limits import TellerLimits
 from teller_tui.desk.wallet_sides import entry_wallet, read_wallet_side, select_wallet_side
 from teller_tui.ledger import EntryRequest, EntryResult, Leg, credit, debit, entry_facts
@@ -250,8 +251,8 @@ class CashService:
             drawer, wallet = self._drawer_account(session, actor), src.wallet.account_id
             return ((debit(drawer, amount), credit(wallet, amount)) if kind == EntryKind.CASH_IN
                     else (debit(wallet, amount), credit(drawer, amount)))
-        assert dst is not None
-        return transfer_legs(session, self.ledger, amount, src, dst)
+        assert dst is not None  # across branches the ledger adds the clearing legs (teller_tui.ledger.clearing)
+        return (debit(src.wallet.account_id, amount), credit(dst.wallet.account_id, amount))
 
     def _execute(self, actor: Actor, kind: str, wallet_id: int, to_wallet_id: int | None, amount: Money,
                  memo: str, key: str, approval_id: int | None, consent_id: int | None = None) -> TxnResult:

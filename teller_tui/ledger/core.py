@@ -18,6 +18,8 @@ a service can check limits, post and audit in one atomic unit. Rules enforced he
 * frozen accounts refuse debits, closed accounts refuse everything;
 * account rows are locked in id order (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
   ``BEGIN IMMEDIATE`` already holds the database write lock);
+* legs across branches get inter-branch clearing legs (:mod:`teller_tui.ledger.clearing`, THE owner
+  of that rule) before the request is hashed: each branch's trial balance stays zero;
 * entries get a bank-wide unique ``seq`` and a gap-free ``branch_seq``, and are never dated
   before their branch's predecessor (the branch's ``ledger_chain_head`` row serializes a
   branch's postings, :mod:`teller_tui.ledger.chain`; branches post in parallel);
@@ -41,7 +43,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +58,8 @@ from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.models import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
 from teller_tui.common.money import Money, currency as currency_info
-from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind, account_label
+from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind, account_label, interbranch_code
+from teller_tui.ledger.clearing import clearing_name, clearing_nets
 from teller_tui.ledger.business_day import Dating, next_business_date, open_business_date
 from teller_tui.ledger.chain import link_entry, lock_branch_head, next_entry_seq
 from teller_tui.ledger.holds import overdue_reserved
@@ -248,8 +251,8 @@ def _table(model: Any) -> Any:
 
 
 def _ACCOUNT_COLUMNS(la: Any) -> tuple[Any, ...]:  # noqa: N802 - reads like the constant it stands for
-    return (la.c.id, la.c.code, la.c.kind, la.c.currency, la.c.status, la.c.debits_must_not_exceed_credits,
-            la.c.credits_must_not_exceed_debits, la.c.debits_posted, la.c.credits_posted, la.c.debits_pending,
+    return (la.c.id, la.c.code, la.c.kind, la.c.branch_code, la.c.currency, la.c.status,
+            la.c.debits_must_not_exceed_credits, la.c.credits_must_not_exceed_debits, la.c.debits_posted, la.c.credits_posted, la.c.debits_pending,
             la.c.credits_pending)
 
 
@@ -347,6 +350,18 @@ class Ledger:
             raise ValidationError("An idempotency key of 1–80 characters is required", code="idempotency_key")
 
         head = lock_branch_head(self._flushed(session), req.branch_code)
+        accounts = self._lock(session, {leg.account_id for leg in req.legs})
+        # Legs across branches get their inter-branch clearing legs (teller_tui.ledger.clearing),
+        # before the request is hashed: a retry re-derives the same legs. A reversal mirrors its
+        # original exactly (invariant 7), clearing legs included: nothing is added to it.
+        nets = clearing_nets(((leg.account_id, leg.amount, leg.currency) for leg in req.legs),
+                             {a: str(row.branch_code) for a, row in accounts.items()}) \
+            if reverses_entry_id is None else {}
+        if nets:
+            clearing = self._clearing_accounts(session, set(nets))
+            accounts.update({int(row.id): row for row in clearing.values()})
+            req = replace(req, legs=req.legs + tuple(
+                Leg(int(clearing[key].id), -net, key[1]) for key, net in nets.items()))
         canonical = req.canonical()
         canonical["reverses_entry_id"] = reverses_entry_id
         canonical["hold_id"] = hold_id
@@ -361,7 +376,6 @@ class Ledger:
                 per_account[leg.account_id][0] += leg.amount
             else:
                 per_account[leg.account_id][1] += -leg.amount
-        accounts = self._lock(session, per_account)
         # Holds past their time release their funds first (invariant 9); only an account with
         # pending amounts can have one, so the common case reads no holds.
         if any(a.debits_pending or a.credits_pending for a in accounts.values()) \
@@ -606,6 +620,24 @@ class Ledger:
         if missing:
             raise NotFound(f"No ledger account {sorted(missing)}", code="no_account")
         return found
+
+    def _clearing_accounts(self, session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """The inter-branch clearing account of each (branch, currency), opened on first use, locked
+        after the entry's other accounts (out of id order: no cycle, as on PostgreSQL a posting that
+        moves one holds both branches' lock keys, or the bank-wide key alone: teller_tui.db.scopes)."""
+        codes = {interbranch_code(branch, cur): (branch, cur) for branch, cur in keys}
+        la = _table(LedgerAccount)
+        stmt = _stmt("clearing_lock", lambda: select(*_ACCOUNT_COLUMNS(la)).where(
+            la.c.code.in_(bindparam("codes", expanding=True))).order_by(la.c.id).with_for_update())
+        rows = session.execute(stmt, {"codes": sorted(codes)}).all()
+        missing = set(codes) - {str(row.code) for row in rows}
+        for code in sorted(missing):
+            branch, cur = codes[code]
+            self.open_account(session, code=code, name=clearing_name(branch), kind=AccountKind.SETTLEMENT,
+                              currency=cur, branch_code=branch)
+        if missing:
+            rows = session.execute(stmt, {"codes": sorted(codes)}).all()
+        return {codes[str(row.code)]: row for row in rows}
 
     def _lock_hold(self, session: Session, hold_id: int) -> Hold:
         self._lock_head(session)

@@ -124,7 +124,7 @@ class _Sql:
 
 _ENTRY_SUMS = """(SELECT SUM(p.amount) FROM posting p WHERE p.entry_id = e.id AND p.amount > 0) AS eamount,
                  (SELECT SUM(p.amount) FROM posting p JOIN ledger_account a ON a.id = p.account_id
-                  WHERE p.entry_id = e.id AND p.amount > 0 AND a.kind <> 'settlement') AS eclient,
+                  WHERE p.entry_id = e.id AND p.amount > 0 AND substr(a.code, 1, 12) <> 'interbranch:') AS eclient,
                  (SELECT MIN(p.currency) FROM posting p WHERE p.entry_id = e.id) AS ecur"""
 
 
@@ -248,7 +248,7 @@ def _named_entries(conn: Connection, q: _Sql, put: Put) -> None:
             diffs.append(f"the entry's actor is {r.eactor}, the record's {r.factor}")
         if not diffs and r.ramount is not None:  # the record's own amount, as the teller saw it
             amount = _minor(r.ramount, str(r.fcur or "CNY"))
-            # A cross-branch transfer also moves the amount through both branches' clearing accounts.
+            # An entry across branches also moves the amount through both branches' clearing accounts.
             if amount is None or str(abs(amount)) not in (r.famount, str(r.eclient)):
                 diffs.append(f"the entry moves {r.eamount} (minor units), the record says {r.ramount!r}")
             else:
