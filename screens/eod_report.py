@@ -43,9 +43,10 @@ class EodReportScreen(DeskScreenMixin, TellerScreen[None]):
               "your drawer and the whole branch; p prints it on this terminal's document printer; Esc goes back.")
 
     class Printed(Message):
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, printed: bool = True) -> None:
             super().__init__()
             self.text = text
+            self.printed = printed
 
     class Built(Message):
         def __init__(self, report: Any, error: BaseException | None = None) -> None:
@@ -113,14 +114,21 @@ class EodReportScreen(DeskScreenMixin, TellerScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="eod-print")
     def _print(self, text: str, path: Any) -> None:
-        outcome = self.services.printing.print_text(text, purpose=Purpose.DOCUMENT, title="eod-report",
-                                                    kept_at=path)
-        self.post_message(self.Printed(outcome.message))
+        try:
+            outcome = self.services.printing.print_text(text, purpose=Purpose.DOCUMENT, title="eod-report",
+                                                        kept_at=path)
+        except Exception as exc:  # noqa: BLE001 - shown on the screen, never left at "Printing…"
+            self.post_message(self.Printed(_("Not printed: {reason}").format(reason=error_text(exc)), False))
+            return
+        self.post_message(self.Printed(outcome.message, outcome.printed))
 
     @on(Printed)
     def _printed(self, message: Printed) -> None:
         self.query_one("#eod-path", Static).update(Content(message.text))
-        self.show_info(message.text, title=_("Print"))
+        if message.printed:
+            self.show_info(message.text, title=_("Print"))
+        else:
+            self.show_error(message.text, title=_("Not printed"))
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -177,3 +177,34 @@ async def test_eod_report_prints_to_the_document_printer(tmp_path: Any, db_path:
                 pilot.app.screen.query_one("#eod-path", Static).render())
     finally:
         set_locale("en")
+
+
+async def test_eod_report_that_does_not_print_says_so(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> None:
+    """A dead document printer: the report's status line says "Not printed" (never left at "Printing…")."""
+    from screens.eod_report import EodReportScreen
+
+    dead = socket.create_server(("127.0.0.1", 0))
+    port = dead.getsockname()[1]
+    dead.close()  # nothing listens there
+    desk = make_desk(tmp_path, db_path, db, clock, printers={
+        "office": {"kind": "escpos-tcp", "host": "127.0.0.1", "port": port, "timeout_seconds": 1}},
+        default_printer="office")
+    try:
+        async with desk.app.run_test(size=(80, 24)) as pilot:
+            await desk.start(pilot)
+            pilot.app.push_screen(EodReportScreen("B001", username="wang"))
+            await settle(pilot)
+            for _ in range(20):
+                if pilot.app.screen.report is not None:
+                    break
+                await settle(pilot)
+            await pilot.press("p")
+            shown = ""
+            for _ in range(40):
+                await settle(pilot)
+                shown = str(pilot.app.screen.query_one("#eod-path", Static).render())
+                if shown != "Printing…":
+                    break
+            assert shown.startswith(f"Not printed: printer office (127.0.0.1:{port})"), shown
+    finally:
+        set_locale("en")

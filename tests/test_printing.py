@@ -8,10 +8,12 @@ failing queues where CUPS is installed (skipped with the reason where it is not)
 
 from __future__ import annotations
 
+import http.server
 import os
 import re
 import socket
 import stat
+import struct
 import sys
 import threading
 import tty
@@ -24,8 +26,10 @@ import pytest
 
 from cups_server import Cupsd, start_cupsd
 from teller_tui.common.money import Money
+from teller_tui.common.printing.backends import PrintFailed, Sent, follow_job
 from teller_tui.common.printing.config import ENCODINGS, PrinterSpec, Purpose
 from teller_tui.common.printing.escpos import decode_escpos, printable_lines, render_escpos
+from teller_tui.common.printing.ipp import IppError, job_state, printer_state
 from teller_tui.common.printing.escpos_status import ANSWERS_OK, ANSWERS_PAPER_LOW, ANSWERS_PAPER_OUT, receive_job
 from teller_tui.common.printing.service import PrintService
 from teller_tui.common.settings import load_settings
@@ -449,6 +453,150 @@ def test_cups_spooler_that_cannot_be_asked(tmp_path: Path, fake_lp: Path) -> Non
     assert outcome.printed and outcome.job == "Office_A4-17"
     assert outcome.message == "Printed on office (lp -d Office_A4 -h 127.0.0.1:1); the spooler did not say whether it printed."
     assert _lp_calls(fake_lp)[0]["args"][:2] == ["-h", "127.0.0.1:1"]
+
+
+class _BadIpp(http.server.BaseHTTPRequestHandler):
+    """A scheduler that answers status OK and then a cut-off attribute (security review, wave 4)."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b"\x02\x00\x00\x00\x00\x00\x00\x01" + b"\x04\x21\x00"  # status ok, then a cut-off attribute
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ipp")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_malformed_ipp_answer_is_a_print_outcome_not_a_crash() -> None:
+    """Security review (wave 4) finding 9: ipp._parse trusted lengths from the network; a truncated
+    answer raised struct.error, which escaped PrintService.print (only PrintFailed is caught)."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _BadIpp)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        try:
+            out = follow_job(f"127.0.0.1:{server.server_address[1]}", "q", 1, "q-1", seconds=1)
+        except PrintFailed:
+            return
+        assert isinstance(out, Sent)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _ipp_head(status: int = 0) -> bytes:
+    return struct.pack(">bbHI", 2, 0, status, 1)
+
+
+_GARBAGE_ANSWERS = {
+    # an attribute whose name length runs past the end
+    "name-cut": _ipp_head() + b"\x01\x21\xff\xffjob-state",
+    # the value length runs past the end
+    "value-cut": _ipp_head() + b"\x01\x21\x00\x09job-state\x00\x04\x00",
+    # no end-of-attributes tag
+    "no-end": _ipp_head() + b"\x01\x21\x00\x09job-state\x00\x04\x00\x00\x00\x09",
+    # not IPP at all
+    "html": b"<html><body>It works!</body></html>",
+    # a tag and nothing after it
+    "tag-only": _ipp_head() + b"\x01\x21",
+}
+
+
+class _RawIpp:
+    """A loopback TCP server speaking just enough HTTP to hand back ``body`` (real sockets)."""
+
+    def __init__(self, body: bytes, *, length: int | None = None) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.body = body
+        self.length = len(body) if length is None else length
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    got = b""
+                    while b"\r\n\r\n" not in got:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        got += chunk
+                    head, _, rest = got.partition(b"\r\n\r\n")
+                    want = int(re.search(rb"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+                    while len(rest) < want:
+                        rest += conn.recv(4096)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/ipp\r\nConnection: close\r\n"
+                                 + f"Content-Length: {self.length}\r\n\r\n".encode() + self.body)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.mark.parametrize("answer", sorted(_GARBAGE_ANSWERS))
+def test_garbage_ipp_answers_are_ipp_errors(answer: str) -> None:
+    srv = _RawIpp(_GARBAGE_ANSWERS[answer])
+    try:
+        with pytest.raises(IppError):
+            job_state(f"127.0.0.1:{srv.port}", 7, timeout=2)
+        with pytest.raises(IppError):
+            printer_state(f"127.0.0.1:{srv.port}", "q", timeout=2)
+        # lp took the job; the spooler's answer cannot be read: printed, with the note (no reprint)
+        out = follow_job(f"127.0.0.1:{srv.port}", "q", 7, "q-7", seconds=1)
+        assert out == Sent("q-7", "the spooler did not say whether it printed")
+    finally:
+        srv.close()
+
+
+def test_an_answer_cut_short_on_the_wire_is_an_ipp_error() -> None:
+    srv = _RawIpp(_ipp_head() + b"\x01\x03", length=500)  # says 500 bytes, sends 10, closes
+    try:
+        with pytest.raises(IppError):
+            job_state(f"127.0.0.1:{srv.port}", 7, timeout=2)
+    finally:
+        srv.close()
+
+
+def test_a_garbage_answer_after_lp_took_the_job_reads_printed_with_a_note(tmp_path: Path, fake_lp: Path) -> None:
+    srv = _RawIpp(_GARBAGE_ANSWERS["value-cut"])
+    try:
+        svc = _service(tmp_path, office={"kind": "cups", "queue": "Office_A4", "server": f"127.0.0.1:{srv.port}"})
+        outcome = svc.print_text("x", purpose=Purpose.DOCUMENT, title="t")
+    finally:
+        srv.close()
+    assert outcome.printed and outcome.job == "Office_A4-17"
+    assert outcome.message.endswith("; the spooler did not say whether it printed.")
+
+
+@pytest.mark.parametrize("server", ["host:99999", "host:abc", "-x", "a b", "printhost:631 -o x", "host:0"])
+def test_a_bad_cups_server_setting_is_a_configuration_error_naming_the_printer(tmp_path: Path, server: str) -> None:
+    with pytest.raises(ValueError, match=r"printers\.office\.server[\s\S]*is not a CUPS scheduler"):
+        load_settings(home=tmp_path, printers={"office": {"kind": "cups", "server": server}})
+
+
+@pytest.mark.parametrize("server", ["printhost", "printhost:631", "10.0.0.5:8631", "[::1]:631", "[::1]",
+                                    "/run/cups/cups.sock"])
+def test_good_cups_server_settings_load(tmp_path: Path, server: str) -> None:
+    s = load_settings(home=tmp_path, printers={"office": {"kind": "cups", "server": server}})
+    assert s.printers["office"].server == server
+
+
+def test_an_unusable_cups_server_from_the_environment_is_an_ipp_error() -> None:
+    """$CUPS_SERVER is not checked by the settings: what it names cannot be asked (IppError), never a crash."""
+    for server in ("host:99999", "host:abc", "[::1"):
+        with pytest.raises(IppError):
+            job_state(server, 7, timeout=1)
 
 
 # -- ESC/POS status read back (DLE EOT) ---------------------------------------------------------------

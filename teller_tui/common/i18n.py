@@ -47,6 +47,7 @@ __all__ = [
     "clear_cache",
     "get_locale",
     "gettext",
+    "in_catalog",
     "locale_override",
     "n_",
     "ngettext",
@@ -185,6 +186,13 @@ def n_(singular: str, plural: str, n: int) -> str:
 def p_(context: str, message: str) -> str:
     """Translate a short string that needs a context to disambiguate (``p_("verb", "Post")``)."""
     return translations().pgettext(context, message)
+
+
+def in_catalog(message: str) -> bool:
+    """Whether ``message`` is one of the app's msgids (the zh_CN catalog holds every one of them:
+    tests/test_i18n.py). For texts that come back from storage: only a known msgid is rendered."""
+    catalog = getattr(translations("zh_CN"), "_catalog", None)
+    return isinstance(catalog, dict) and message in catalog
 
 
 def N_(message: str) -> str:

@@ -18,16 +18,25 @@ along (tuples of reasons) keeps working and the storing edge can keep the messag
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from teller_tui.common.formatting import format_money
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import _, in_catalog
 from teller_tui.common.money import Money
 
 __all__ = ["Msg", "Translated", "message", "render_stored"]
 
 Param: TypeAlias = "str | int | Money | Msg"
+
+#: msgids this process made messages from (``message(N_(...))``); with the catalog, the only ones rendered.
+_KNOWN: set[str] = set()
+#: The widest field a message may ask for (``{name:>12}``); a stored ``{x:>2000000000}`` is not rendered.
+_MAX_WIDTH = 64
+_DIGITS = re.compile(r"\d+")
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +46,24 @@ class Msg:
     msgid: str
     params: dict[str, Param] = field(default_factory=dict)
 
-    def render(self) -> str:
-        """The message in the current locale (the msgid itself when a placeholder is missing)."""
-        args = {k: _render_param(v) for k, v in self.params.items()}
+    def render(self, fallback: str | None = None) -> str:
+        """The message in the current locale. A message that cannot be rendered safely (a msgid the
+        app does not know, a placeholder without its argument, a field like ``{x.y}``, ``{x[0]}`` or
+        ``{x:>999999}``) is ``fallback`` (the text as stored), else the msgid as it is. Never raises."""
+        plain = self.msgid if fallback is None else fallback
         try:
-            return _(self.msgid).format(**args)
-        except (KeyError, IndexError, ValueError):
-            return self.msgid.format(**args) if args else self.msgid
+            if not (self.msgid in _KNOWN or in_catalog(self.msgid)):
+                return plain
+            template = _(self.msgid)
+            if not (_safe_template(template) and _safe_template(self.msgid)):
+                return plain
+            args = {k: _render_param(v) for k, v in self.params.items()}
+            try:
+                return template.format(**args)
+            except (KeyError, IndexError, ValueError):  # a translation that lost its placeholders
+                return self.msgid.format(**args)
+        except Exception:  # noqa: BLE001 - a stored row must never break the page that reads it
+            return plain
 
     def to_json(self) -> dict[str, Any]:
         return {"msgid": self.msgid, "params": {k: _encode(v) for k, v in self.params.items()}}
@@ -71,14 +91,31 @@ class Translated(str):
 
 def message(msgid: str, **params: Param) -> Translated:
     """``msgid`` (marked with ``N_``) rendered now, remembering its arguments for other readers."""
+    _KNOWN.add(msgid)
     return Translated(Msg(msgid, dict(params)))
 
 
 def render_stored(text: str, stored: Any) -> str:
     """A stored text in the reader's language: ``stored`` is :meth:`Msg.to_json`'s form when the
     writer kept it, else the text as written."""
-    msg = Msg.from_json(stored)
-    return msg.render() if msg is not None else text
+    try:
+        msg = Msg.from_json(stored)
+        return msg.render(text) if msg is not None else text
+    except Exception:  # noqa: BLE001 - e.g. a nesting deeper than the recursion limit
+        return text
+
+
+def _safe_template(template: str) -> bool:
+    """Only named fields, no attribute or index (``{x.y}``, ``{x[0]}``), no nested field in a format
+    spec, no width or precision above :data:`_MAX_WIDTH`."""
+    for _literal, name, spec, _conversion in string.Formatter().parse(template):
+        if name is None:
+            continue
+        if not _FIELD.fullmatch(name) or "{" in (spec or ""):
+            return False
+        if any(len(d) > 3 or int(d) > _MAX_WIDTH for d in _DIGITS.findall(spec or "")):
+            return False
+    return True
 
 
 def _render_param(value: Param) -> str | int:
@@ -86,7 +123,7 @@ def _render_param(value: Param) -> str | int:
         return format_money(value)
     if isinstance(value, Msg):
         return value.render()
-    return value
+    return value if isinstance(value, str | int) else str(value)
 
 
 def _encode(value: Param) -> Any:

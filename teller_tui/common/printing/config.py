@@ -21,10 +21,11 @@ only) and then ``default_printer`` are used. In TOML::
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["ENCODINGS", "PrinterKind", "PrinterSpec", "Purpose", "TerminalPrinters"]
 
@@ -32,6 +33,9 @@ __all__ = ["ENCODINGS", "PrinterKind", "PrinterSpec", "Purpose", "TerminalPrinte
 # code pages chosen with ESC t n (the numbers of Epson's code page table).
 ENCODINGS: dict[str, int | None] = {"gb18030": None, "cp437": 0, "cp850": 2, "cp866": 17, "cp1252": 16,
                                     "cp858": 19}
+
+# A CUPS scheduler: ``host``, ``host:port``, ``[v6]:port`` or an absolute socket path (no spaces).
+_SERVER = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?|/[^\s\x00-\x1f\x7f]+")
 
 Encoding = Literal["gb18030", "cp437", "cp850", "cp866", "cp1252", "cp858"]
 
@@ -67,6 +71,15 @@ class PrinterSpec(BaseModel):
                                                                "printed (0: trust lp)")
     status_ms: int = Field(800, ge=0, le=10000, description="escpos-tcp: how long to wait for the printer's "
                                                            "status answer (DLE EOT; 0: do not ask)")
+
+    @field_validator("server")
+    @classmethod
+    def _server_is_an_address(cls, value: str) -> str:
+        value = value.strip()
+        found = _SERVER.fullmatch(value)
+        if value and (found is None or not 1 <= int(found.group(1) or 631) <= 65535):
+            raise ValueError(f"server {value!r} is not a CUPS scheduler: write host, host:port or a socket path")
+        return value
 
     @model_validator(mode="after")
     def _needs_address(self) -> Self:

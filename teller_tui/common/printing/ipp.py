@@ -25,6 +25,7 @@ __all__ = ["IppError", "IppState", "cups_server", "job_state", "printer_state"]
 JOB_PENDING, JOB_HELD, JOB_PROCESSING, JOB_STOPPED, JOB_CANCELED, JOB_ABORTED, JOB_COMPLETED = 3, 4, 5, 6, 7, 8, 9
 PRINTER_IDLE, PRINTER_PROCESSING, PRINTER_STOPPED = 3, 4, 5
 _SOCKETS = ("/run/cups/cups.sock", "/var/run/cups/cups.sock")
+_MAX_ANSWER = 1 << 16  # a few attributes: far less than this
 
 
 class IppError(OSError):
@@ -71,29 +72,51 @@ def _request(server: str, path: str, operation: int, target: tuple[str, str], wa
     for i, name in enumerate(wanted):
         body += _attr(0x44, "requested-attributes" if i == 0 else "", name.encode())
     body += b"\x03"
+    try:
+        data, http_status = _post(server, path, body, timeout)
+        if http_status != 200 or len(data) < 9:
+            raise IppError(f"HTTP {http_status}")
+        (status,) = struct.unpack(">H", data[2:4])
+        if status >= 0x0400:
+            raise IppError(f"IPP status 0x{status:04x}")
+        return _parse(data)
+    except IppError:
+        raise
+    except (OSError, http.client.HTTPException, ValueError, OverflowError, struct.error, IndexError) as exc:
+        # a refused or cut connection, a bad server setting, an answer that is not IPP
+        raise IppError(str(exc) or type(exc).__name__) from exc
+
+
+def _post(server: str, path: str, body: bytes, timeout: float) -> tuple[bytes, int]:
     conn: http.client.HTTPConnection
     if server.startswith("/"):
         conn = _UnixConnection(server, timeout)
     else:
-        host, _, port = server.rpartition(":") if ":" in server else (server, "", "631")
+        host, _, port = server.rpartition(":") if ":" in server and not server.endswith("]") else (server, "", "631")
         conn = http.client.HTTPConnection(host or "localhost", int(port or 631), timeout=timeout)
     try:
         conn.request("POST", path, body, {"Content-Type": "application/ipp"})
         reply = conn.getresponse()
-        data = reply.read()
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        raise IppError(str(exc) or type(exc).__name__) from exc
+        data = reply.read(_MAX_ANSWER + 1)
     finally:
         conn.close()
-    if reply.status != 200 or len(data) < 9:
-        raise IppError(f"HTTP {reply.status}")
-    status = struct.unpack(">H", data[2:4])[0]
-    if status >= 0x0400:
-        raise IppError(f"IPP status 0x{status:04x}")
-    return _parse(data)
+    if len(data) > _MAX_ANSWER:
+        raise IppError("answer too long")
+    said = reply.getheader("Content-Length")
+    if said is not None and said.strip().isdigit() and int(said) != len(data):
+        raise IppError("answer cut short")
+    return data, reply.status
+
+
+def _take(data: bytes, i: int, n: int) -> bytes:
+    """``n`` bytes at ``i``: an answer cut short is not IPP."""
+    if i + n > len(data):
+        raise IppError("answer cut short")
+    return data[i:i + n]
 
 
 def _parse(data: bytes) -> dict[str, list[bytes | int]]:
+    """The attributes of an IPP answer; every length is checked against what arrived (:class:`IppError`)."""
     out: dict[str, list[bytes | int]] = {}
     i, last = 8, ""
     while i < len(data):
@@ -103,14 +126,16 @@ def _parse(data: bytes) -> dict[str, list[bytes | int]]:
             break
         if tag < 0x10:  # a delimiter: the next group
             continue
-        (nlen,) = struct.unpack(">H", data[i:i + 2])
-        name = data[i + 2:i + 2 + nlen].decode("utf-8", "replace")
+        (nlen,) = struct.unpack(">H", _take(data, i, 2))
+        name = _take(data, i + 2, nlen).decode("utf-8", "replace")
         i += 2 + nlen
-        (vlen,) = struct.unpack(">H", data[i:i + 2])
-        value = data[i + 2:i + 2 + vlen]
+        (vlen,) = struct.unpack(">H", _take(data, i, 2))
+        value = _take(data, i + 2, vlen)
         i += 2 + vlen
         last = name or last
         out.setdefault(last, []).append(struct.unpack(">i", value)[0] if tag in (0x21, 0x23) and vlen == 4 else value)
+    else:
+        raise IppError("answer without its end tag")
     return out
 
 
