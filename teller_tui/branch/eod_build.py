@@ -57,7 +57,7 @@ def build_report(session: Session, ledger: Ledger, *, branch_code: str, business
                                                DrawerEvent.business_date == day.business_date,
                                                DrawerEvent.kind == DrawerEventKind.VAULT_RECEIVE)))
     large = _large_value(session, branch_code, day.business_date)
-    head = AuditTrail.head(session)
+    head = AuditTrail.head(session, branch_code)  # the branch's audit stream
     ledger_head = next(((h.last_seq, h.hash) for h in branch_heads(session) if h.branch_code == branch_code),
                        (0, GENESIS))
     tb = trial_balance(session, branch_code=branch_code)
