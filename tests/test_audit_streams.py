@@ -87,6 +87,15 @@ def test_two_branches_append_in_parallel_on_postgresql(pg_app_url: str, clock: A
         assert res.ok, res.problem
         heads = {h.stream: h for h in res.streams}
         assert heads["B001"].entries == 2 and heads["B002"].entries == 1  # the timed-out append left nothing
+        # A head only moves forward one record at a time, for every role (db/guards.py): it cannot
+        # be moved back over records, nor deleted and made again.
+        for sql in ("UPDATE audit_stream_head SET seq = seq - 1, entries = entries - 1 WHERE stream = 'B001'",
+                    "UPDATE audit_stream_head SET hash = repeat('a', 64) WHERE stream = 'B001'",
+                    "DELETE FROM audit_stream_head WHERE stream = 'B002'",
+                    "INSERT INTO audit_stream_head (stream, seq, entries, hash) VALUES ('B009', 5, 1, repeat('b', 64))"):
+            with pytest.raises(Exception, match="audit stream"):
+                with db.write() as s:
+                    s.execute(text(sql))
     finally:
         db.dispose()
 

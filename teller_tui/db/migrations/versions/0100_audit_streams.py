@@ -17,6 +17,8 @@ this release:
   serialized by ``BEGIN IMMEDIATE``, no gap). PostgreSQL takes it from the new sequence
   ``audit_record_seq``: a rolled-back append leaves a gap in ``seq``, never in a ``stream_seq``.
   Run ``teller db grant`` after the upgrade so the application role may use the sequence.
+* PostgreSQL: a trigger keeps every ``audit_stream_head`` row moving forward one record at a time
+  (never back, never deleted), for every role (teller_tui/db/guards.py).
 
 Every existing record goes into the ``BANK`` stream, numbered in ``seq`` order: their chain (one
 bank-wide chain, each linked to the record before it) *is* that stream's chain, so no hash
@@ -35,6 +37,7 @@ from alembic import op
 
 import teller_tui.models.types
 from teller_tui.db.ddl import append_only_statements, drop_append_only_statements, execute_all
+from teller_tui.db.guards import drop_stream_head_guard_statements, stream_head_guard_statements
 
 revision: str = '0100_audit_streams'
 down_revision: str | Sequence[str] | None = '0090_branch_parallel'
@@ -80,11 +83,14 @@ def upgrade() -> None:
                                         "(SELECT COALESCE(MAX(seq), 0) FROM audit_head)) FROM audit_record"))
                    .scalar() or 0)
         op.execute(f"CREATE SEQUENCE audit_record_seq AS bigint START WITH {last + 1} MINVALUE 1")
+        # A head only moves forward, one record at a time, and is never deleted (db/guards.py).
+        execute_all(op, stream_head_guard_statements())
 
 
 def downgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name == "postgresql":
+        execute_all(op, drop_stream_head_guard_statements())
         op.execute("DROP SEQUENCE IF EXISTS audit_record_seq")
     # One bank-wide chain again only if every record is still in the bank stream (older code
     # cannot verify several streams): the head row takes the last record.
