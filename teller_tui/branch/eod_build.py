@@ -3,8 +3,8 @@
 For each drawer of the business day: opening float, cash in and out by entry kind, transfers
 with the vault, counted against expected, the over/short and who approved it. For the branch:
 vault receipts and holdings, the large-value cash records, the branch trial balance, the
-audit chain head (``AuditTrail.head``) and the branch's ledger chain head, which a supervisor
-keeps outside the database.
+branch's audit stream head (``AuditTrail.head(session, branch)``) and the branch's ledger chain
+head, which a supervisor keeps outside the database.
 """
 
 from __future__ import annotations

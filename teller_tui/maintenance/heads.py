@@ -11,7 +11,8 @@ The heads file is plain text, one head per line, appended (never rewritten)::
     2026-11-24T17:05:00Z ledger B001:5678:9ab0…(64 hex)
 
 One audit line per stream (``STREAM:SEQ:HASH``: the branch, or ``BANK``; files written before
-streams existed hold ``SEQ:HASH`` lines, which still verify), one ledger line per branch. Keep it on another machine (a mounted share, a USB key, a mail to the auditor), or send the
+streams existed hold ``SEQ:HASH`` lines, which still verify), one ledger line per branch. Keep it
+on another machine (a mounted share, a USB key, a mail to the auditor), or send the
 same lines to syslog with ``--syslog``. ``teller audit verify --heads-file FILE`` and ``teller
 ledger verify --heads-file FILE`` check every line of it.
 """
