@@ -113,10 +113,12 @@ def test_appended_record_without_head(chain: Path, tmp_path: Path) -> None:
 
 def test_truncation_with_rewritten_head_needs_the_external_head(chain: Path, tmp_path: Path) -> None:
     con = sqlite3.connect(chain)
-    real_head = con.execute("SELECT hash FROM audit_head").fetchone()[0]
+    real_head = con.execute("SELECT hash FROM audit_stream_head WHERE stream = 'B001'").fetchone()[0]
     con.close()
+    # The attacker knows the schema: the branch's stream head is moved back to record 5.
     path = tamper(chain, tmp_path, "DELETE FROM audit_record WHERE seq = 6",
-                  "UPDATE audit_head SET seq = 5, hash = (SELECT hash FROM audit_record WHERE seq = 5)")
+                  "UPDATE audit_stream_head SET seq = 5, entries = 5, hash = (SELECT hash FROM audit_record "
+                  "WHERE seq = 5) WHERE stream = 'B001'")
     assert check(path).ok  # undetectable from inside the database alone...
     res = check(path, expect_head=real_head)
     assert not res.ok and "outside the database" in res.problem  # ...but not against the kept head
@@ -130,8 +132,9 @@ def test_cli_audit_verify_and_head(chain: Path, tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("TELLER_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TELLER_DATABASE_URL", f"sqlite:///{chain}")
     assert cli.main(["audit", "head"]) == 0
-    seq, digest = capsys.readouterr().out.split()
-    assert seq == "6" and len(digest) == 64
+    # One line per stream with records: SEQ HASH STREAM (only the actor's branch here).
+    seq, digest, stream = capsys.readouterr().out.split()
+    assert seq == "6" and len(digest) == 64 and stream == "B001"
     assert cli.main(["audit", "verify", "--expect-head", digest]) == 0
     assert "OK, 6 records" in capsys.readouterr().out
     assert cli.main(["audit", "verify", "--expect-head", "0" * 64]) == 3
@@ -189,7 +192,7 @@ def test_kept_heads_with_sequence_numbers(chain: Path, tmp_path: Path, db, clock
             con.commit()
             prev = _forged_hash(copy, seq)
             con.execute(f"UPDATE audit_record SET hash = ? WHERE seq = {seq}", (prev,))
-        con.execute("UPDATE audit_head SET hash = ?", (prev,))
+        con.execute("UPDATE audit_stream_head SET hash = ? WHERE stream = 'B001'", (prev,))
 
     copy = tamper(chain, tmp_path)
     con = sqlite3.connect(copy)

@@ -359,7 +359,7 @@ def test_status_include_balance_and_report_contents(branch: Branch) -> None:
     with b.services.db.read() as s:
         from teller_tui.audit.trail import AuditTrail
 
-        seq, head = AuditTrail.head(s)
+        seq, head = AuditTrail.head(s, "B001")  # the branch's audit stream
     text = rep.path.read_text(encoding="utf-8") if rep.path else ""
     assert head in text and f"#{seq}" in text
     assert "Opening float" in text and "Large-value cash records" in text

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from teller_tui.audit.trail import record_hash, verify as verify_audit
+from teller_tui.audit.trail import verify as verify_audit
 from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
 from teller_tui.db.engine import make_database
@@ -25,6 +25,7 @@ from teller_tui.ledger.core import canonical_json, reference_for, request_hash
 from teller_tui.ledger.verify import VerifyReport, verify_ledger
 
 from desk_harness import Desk, make_desk
+from test_ledger_audit_links_kinds import rechain_audit
 from test_ledger_chain import rechain, tampered
 
 
@@ -139,15 +140,7 @@ def test_audit_amount_edited_and_audit_chain_recomputed_is_found(books: Path, tm
         detail["amount"] = "2.00"
         c.execute("UPDATE audit_record SET detail_json = ? WHERE seq = ?",
                   (json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False), seq))
-        prev = "0" * 64
-        for row in c.execute("SELECT seq, at, actor_id, actor, terminal_id, action, subject, outcome, detail_json "
-                             "FROM audit_record ORDER BY seq").fetchall():
-            digest = record_hash(seq=row[0], at=datetime.fromisoformat(row[1]).replace(tzinfo=UTC), actor_id=row[2],
-                                 actor=row[3], terminal_id=row[4], action=row[5], subject=row[6], outcome=row[7],
-                                 detail_json=row[8], prev_hash=prev)
-            c.execute("UPDATE audit_record SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, row[0]))
-            prev = digest
-        c.execute("UPDATE audit_head SET hash = ?", (prev,))
+        rechain_audit(c)  # every stream re-hashed and its head moved, as an attacker knowing the schema would
 
     path = tampered(books, tmp_path, fn=edit)
     assert audit_of(path).ok  # the audit chain agrees with itself...

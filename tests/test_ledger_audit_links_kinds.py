@@ -51,15 +51,19 @@ def a_samples(report: VerifyReport, problem: str) -> str:
 
 
 def rechain_audit(c: sqlite3.Connection) -> None:
-    prev = "0" * 64
-    for row in c.execute("SELECT seq, at, actor_id, actor, terminal_id, action, subject, outcome, detail_json "
+    """Recompute every audit hash, per stream, and the streams' heads (an attacker who knows the
+    schema: one chain per stream since 0100_audit_streams)."""
+    prev: dict[str, str] = {}
+    for row in c.execute("SELECT seq, at, actor_id, actor, terminal_id, action, subject, outcome, detail_json, stream "
                          "FROM audit_record ORDER BY seq").fetchall():
+        link = prev.get(row[9], "0" * 64)
         digest = record_hash(seq=row[0], at=datetime.fromisoformat(row[1]).replace(tzinfo=UTC), actor_id=row[2],
                              actor=row[3], terminal_id=row[4], action=row[5], subject=row[6], outcome=row[7],
-                             detail_json=row[8], prev_hash=prev)
-        c.execute("UPDATE audit_record SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, digest, row[0]))
-        prev = digest
-    c.execute("UPDATE audit_head SET hash = ?", (prev,))
+                             detail_json=row[8], prev_hash=link)
+        c.execute("UPDATE audit_record SET prev_hash = ?, hash = ? WHERE seq = ?", (link, digest, row[0]))
+        prev[row[9]] = digest
+    for stream, digest in prev.items():
+        c.execute("UPDATE audit_stream_head SET hash = ? WHERE stream = ?", (digest, stream))
 
 
 def naming_record(path: Path, reference: str) -> tuple[int, str, dict[str, Any]]:
@@ -145,7 +149,7 @@ def test_records_from_before_the_cut_over_do_not_fail_verify(desk: Desk, db_path
         cfg = schema.alembic_config(db)
         with db.write_engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0090_branch_parallel@-2")  # 0090 and 0008
+            command.downgrade(cfg, "0100_audit_streams@-3")  # 0100, 0090 and 0008
         schema.upgrade(db)
     finally:
         db.dispose()

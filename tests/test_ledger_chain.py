@@ -386,7 +386,7 @@ def test_migration_chains_existing_history(good: Path, tmp_path: Path) -> None:
         cfg = schema.alembic_config(db)
         with db.write_engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0090_branch_parallel@-3")  # 0090, 0008 and 0007
+            command.downgrade(cfg, "0100_audit_streams@-4")  # 0100, 0090, 0008 and 0007
         assert "hash" not in {r[1] for r in sqlite3.connect(path).execute("PRAGMA table_info(journal_entry)")}
         schema.upgrade(db)
         with db.read() as s:

@@ -76,7 +76,7 @@ def test_eod_report_carries_both_heads(branch: Branch) -> None:  # noqa: F811
     b.services.drawers.open_drawer(b.teller, FLOAT, b.sup())
     report = b.services.drawers.eod_report("B001", write=False)
     with b.services.db.read() as s:
-        audit = AuditTrail.head(s)
+        audit = AuditTrail.head(s, "B001")  # the branch's audit stream
         [ledger] = [h for h in branch_heads(s) if h.branch_code == "B001"]
     text = report.text()
     assert audit[1] in text and f"#{audit[0]}" in text

@@ -184,15 +184,18 @@ def _attest_history(con: sqlite3.Connection, until_seq: int, terminal_id: str) -
     records of their own (teller_tui.ledger.verify_links), chained like any other record."""
     from teller_tui.audit.trail import record_hash
 
-    head_seq, head_hash = con.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+    (head_seq,) = con.execute("SELECT seq FROM audit_head WHERE id = 1").fetchone()
+    entries, head_hash = con.execute("SELECT entries, hash FROM audit_stream_head WHERE stream = 'BANK'").fetchone()
     seq, now = int(head_seq) + 1, datetime.now(UTC)
     detail = json.dumps({"history_until_seq": until_seq}, sort_keys=True, separators=(",", ":"))
     digest = record_hash(seq=seq, at=now, actor_id=None, actor="system:bench", terminal_id=terminal_id,
                          action="bench_load", subject=BRANCH, outcome="ok", detail_json=detail, prev_hash=head_hash)
     con.execute("INSERT INTO audit_record (seq, at, actor_id, actor, terminal_id, action, subject, outcome, detail_json, "
-                "prev_hash, hash) VALUES (?, ?, NULL, 'system:bench', ?, 'bench_load', ?, 'ok', ?, ?, ?)",
-                (seq, _fmt_ts(now), terminal_id, BRANCH, detail, head_hash, digest))
-    con.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, digest))
+                "prev_hash, hash, stream, stream_seq) VALUES (?, ?, NULL, 'system:bench', ?, 'bench_load', ?, 'ok', ?, "
+                "?, ?, 'BANK', ?)", (seq, _fmt_ts(now), terminal_id, BRANCH, detail, head_hash, digest, int(entries) + 1))
+    con.execute("UPDATE audit_head SET seq = ? WHERE id = 1", (seq,))
+    con.execute("UPDATE audit_stream_head SET seq = ?, entries = ?, hash = ?, last_at = ? WHERE stream = 'BANK'",
+                (seq, int(entries) + 1, digest, _fmt_ts(now)))
 
 
 def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, progress: bool = True,

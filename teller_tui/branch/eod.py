@@ -7,9 +7,9 @@ For each drawer of the business day: opening float (or the cash taken over from 
 which the branch's total of floats leaves out), cash in and out by transaction type,
 transfers with the vault, counted against expected, the over/short and who approved it. For the
 branch: the totals, vault receipts and the vault's holdings, large-value cash records (from the
-approvals feature's ``large_value_report`` table), the branch trial balance, the audit chain
-head (``AuditTrail.head``) and the branch's ledger chain head, which a supervisor keeps outside
-the database (``teller audit verify`` / ``teller ledger verify --expect-head``).
+approvals feature's ``large_value_report`` table), the branch trial balance, the branch's audit
+stream head (``AuditTrail.head(session, branch)``) and its ledger chain head, which a supervisor
+keeps outside the database (``teller audit verify`` / ``teller ledger verify --expect-head``).
 
 ``EodReport.text()`` renders plain text in the active locale (the screen and the file show the
 same text); ``written_to(dir)`` writes ``eod-<branch>-<date>[-<user>].txt`` and returns a copy

@@ -3,8 +3,8 @@
 For each drawer of the business day: opening float, cash in and out by entry kind, transfers
 with the vault, counted against expected, the over/short and who approved it. For the branch:
 vault receipts and holdings, the large-value cash records, the branch trial balance, the
-audit chain head (``AuditTrail.head``) and the branch's ledger chain head, which a supervisor
-keeps outside the database.
+branch's audit stream head (``AuditTrail.head(session, branch)``) and the branch's ledger chain
+head, which a supervisor keeps outside the database.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def build_report(session: Session, ledger: Ledger, *, branch_code: str, business
                                                DrawerEvent.business_date == day.business_date,
                                                DrawerEvent.kind == DrawerEventKind.VAULT_RECEIVE)))
     large = _large_value(session, branch_code, day.business_date)
-    head = AuditTrail.head(session)
+    head = AuditTrail.head(session, branch_code)  # the branch's audit stream
     ledger_head = next(((h.last_seq, h.hash) for h in branch_heads(session) if h.branch_code == branch_code),
                        (0, GENESIS))
     tb = trial_balance(session, branch_code=branch_code)

@@ -16,12 +16,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     asub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     v = asub.add_parser("verify", help="walk the hash chain; exit 3 naming the first bad record")
     v.add_argument("--expect-head", action="append", default=[], metavar="HEAD",
-                   help="a head kept outside the database (SEQ:HASH or HASH, from `teller audit head`, an "
+                   help="a head kept outside the database (STREAM:SEQ:HASH, SEQ:HASH or HASH, from `teller audit head`, an "
                         "end-of-day report or `teller heads export`); repeatable")
     v.add_argument("--heads-file", type=Path, metavar="FILE",
                    help="check every audit head in a file written by `teller heads export`")
     v.set_defaults(func=cmd_verify)
-    h = asub.add_parser("head", help="print the chain head (sequence number and hash) to keep elsewhere")
+    h = asub.add_parser("head", help="print each stream's chain head (SEQ HASH STREAM, one line per branch) to keep elsewhere")
     h.set_defaults(func=cmd_head)
 
 
@@ -42,8 +42,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         with database.read() as session:
             result = verify(session, expect_head=values)
     if result.ok:
-        print(f"audit verify: OK, {result.records:,} records, head seq {result.head_seq} hash "
-              f"{clean_text(result.head_hash)}")
+        print(f"audit verify: OK, {result.records:,} records in {len(result.streams)} streams, head seq "
+              f"{result.head_seq} hash {clean_text(result.head_hash)}")
         return 0
     where = f"first bad record: seq {result.first_bad_seq}" if result.first_bad_seq is not None else "head mismatch"
     print(f"audit verify: FAILED, {where}: {result.problem}")
@@ -56,6 +56,7 @@ def cmd_head(args: argparse.Namespace) -> int:
 
     with configured_database() as database:
         with database.read() as session:
-            seq, digest = AuditTrail.head(session)
-    print(clean_text(f"{seq} {digest}"))  # `SEQ:HASH` (or the hash alone) is what --expect-head takes
+            heads = [h for h in AuditTrail.heads(session) if h.entries]
+    for h in heads:  # `SEQ:HASH` (or the hash alone) is what --expect-head takes; one line per stream
+        print(clean_text(f"{h.seq} {h.hash} {h.stream}"))
     return 0

@@ -14,12 +14,19 @@ decided approval stays decided. These triggers do, for every role including the 
 fixed ``search_path``: it lets the application role (which may not INSERT into ``staff``) record a
 kiosk's own identity (role ``kiosk``, no password, user ``kiosk-…``) and nothing else.
 
+* ``audit_stream_head`` (installed by 0100_audit_streams, :func:`stream_head_guard_statements`): a
+  stream's head row starts empty (no records, the genesis hash), then only moves forward one
+  record at a time (``entries`` + 1, a greater ``seq``); it is never renamed or deleted. Before
+  streams the application role could set ``audit_head`` to anything; now it cannot move a head
+  back over records it cannot delete.
+
 SQLite has no roles: there these are not installed (the file's permissions are the boundary).
 """
 
 from __future__ import annotations
 
-__all__ = ["GUARDED_TABLES", "KIOSK_REGISTER_SIGNATURE", "drop_guard_statements", "guard_statements"]
+__all__ = ["GUARDED_TABLES", "KIOSK_REGISTER_SIGNATURE", "drop_guard_statements", "drop_stream_head_guard_statements",
+           "guard_statements", "stream_head_guard_statements"]
 
 GUARDED_TABLES = ("approval_request", "ledger_hold")
 KIOSK_REGISTER_SIGNATURE = "teller_register_kiosk(text, text, text, timestamp with time zone)"
@@ -132,3 +139,40 @@ def drop_guard_statements() -> list[str]:
         out += [f"DROP TRIGGER IF EXISTS {table}_guard ON {table}", f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}"]
     return out + ["DROP FUNCTION IF EXISTS teller_approval_guard()", "DROP FUNCTION IF EXISTS teller_hold_guard()",
                   f"DROP FUNCTION IF EXISTS {KIOSK_REGISTER_SIGNATURE}"]
+
+
+_STREAM_HEAD_GUARD = f"""
+CREATE OR REPLACE FUNCTION teller_stream_head_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'an audit stream head is never deleted' {_REFUSE};
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.entries <> 0 OR NEW.seq <> 0 OR NEW.hash <> repeat('0', 64) THEN
+      RAISE EXCEPTION 'a new audit stream starts empty' {_REFUSE};
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF NEW.stream <> OLD.stream OR NEW.entries <> OLD.entries + 1 OR NEW.seq <= OLD.seq THEN
+    RAISE EXCEPTION 'an audit stream head moves forward one record at a time' {_REFUSE};
+  END IF;
+  RETURN NEW;
+END $$
+"""
+
+
+def stream_head_guard_statements() -> list[str]:
+    """PostgreSQL: ``audit_stream_head`` only moves forward (idempotent; after its rows exist)."""
+    return [_STREAM_HEAD_GUARD.strip(),
+            "DROP TRIGGER IF EXISTS audit_stream_head_guard ON audit_stream_head",
+            "CREATE TRIGGER audit_stream_head_guard BEFORE INSERT OR UPDATE OR DELETE ON audit_stream_head "
+            "FOR EACH ROW EXECUTE FUNCTION teller_stream_head_guard()",
+            "DROP TRIGGER IF EXISTS audit_stream_head_no_truncate ON audit_stream_head",
+            "CREATE TRIGGER audit_stream_head_no_truncate BEFORE TRUNCATE ON audit_stream_head "
+            "FOR EACH STATEMENT EXECUTE FUNCTION teller_append_only()"]
+
+
+def drop_stream_head_guard_statements() -> list[str]:
+    return ["DROP TRIGGER IF EXISTS audit_stream_head_guard ON audit_stream_head",
+            "DROP TRIGGER IF EXISTS audit_stream_head_no_truncate ON audit_stream_head",
+            "DROP FUNCTION IF EXISTS teller_stream_head_guard()"]

@@ -7,10 +7,12 @@ copied elsewhere earlier: chains only grow, so every head ever exported must sti
 
 The heads file is plain text, one head per line, appended (never rewritten)::
 
-    2026-11-24T17:05:00Z audit 1234:3f1c…(64 hex)
+    2026-11-24T17:05:00Z audit B001:1234:3f1c…(64 hex)
     2026-11-24T17:05:00Z ledger B001:5678:9ab0…(64 hex)
 
-Keep it on another machine (a mounted share, a USB key, a mail to the auditor), or send the
+One audit line per stream (``STREAM:SEQ:HASH``: the branch, or ``BANK``; files written before
+streams existed hold ``SEQ:HASH`` lines, which still verify), one ledger line per branch. Keep it
+on another machine (a mounted share, a USB key, a mail to the auditor), or send the
 same lines to syslog with ``--syslog``. ``teller audit verify --heads-file FILE`` and ``teller
 ledger verify --heads-file FILE`` check every line of it.
 """
@@ -24,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from teller_tui.audit.trail import AuditTrail
+from teller_tui.audit.trail import AuditTrail, StreamHead
 from teller_tui.common.text import clean_text
 from teller_tui.ledger.chain import ChainHead, branch_heads
 
@@ -36,17 +38,17 @@ __all__ = ["Heads", "append_heads", "current_heads", "heads_lines", "read_heads_
 
 @dataclass(frozen=True, slots=True)
 class Heads:
-    audit: tuple[int, str]
+    audit: tuple[StreamHead, ...]
     ledger: tuple[ChainHead, ...]
 
 
 def current_heads(session: Session) -> Heads:
-    return Heads(AuditTrail.head(session), tuple(branch_heads(session)))
+    return Heads(tuple(AuditTrail.heads(session)), tuple(branch_heads(session)))
 
 
 def heads_lines(heads: Heads, at: datetime) -> list[str]:
     stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    lines = [f"{stamp} audit {heads.audit[0]}:{heads.audit[1]}"]
+    lines = [f"{stamp} audit {h.stream}:{h.seq}:{h.hash}" for h in heads.audit]
     lines += [f"{stamp} ledger {h.branch_code}:{h.last_seq}:{h.hash}" for h in heads.ledger]
     return [clean_text(line) for line in lines]  # values read from the database: nothing but text
 

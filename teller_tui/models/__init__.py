@@ -7,7 +7,7 @@ Importing this package registers every table on ``SQLModel.metadata``.
 from __future__ import annotations
 
 from teller_tui.models.approvals import ApprovalRequest as ApprovalRequest, LargeValueReport as LargeValueReport
-from teller_tui.models.audit import AuditHead, AuditRecord
+from teller_tui.models.audit import BANK_STREAM, AuditHead, AuditRecord, AuditStreamHead
 from teller_tui.models.blocks import WalletBlock as WalletBlock
 from teller_tui.models.consent import (
     ConsentPolicy as ConsentPolicy, ConsentRequest as ConsentRequest, PinpadPairing as PinpadPairing,
@@ -27,7 +27,7 @@ from teller_tui.models.risk import RiskAlert as RiskAlert, SuspiciousReport as S
 from teller_tui.models.people import Customer, CustomerNote, LinkedAccount, Staff, Wallet
 
 __all__ = [
-    "AuditHead", "AuditRecord", "CustomerNameGram", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerChainHead", "LedgerHead",
+    "AuditHead", "AuditRecord", "AuditStreamHead", "BANK_STREAM", "CustomerNameGram", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerChainHead", "LedgerHead",
     "WalletUsageDay",
     "Posting", "Staff", "Wallet",
 ]
