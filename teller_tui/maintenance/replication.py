@@ -146,19 +146,20 @@ def _probe(host: str, port: int) -> tuple[bool, str]:
         except OSError as exc:
             return False, f"{host}: cannot tell whether it is down ({exc})"
     for family, addr in targets:
+        where = addr if family == socket.AF_UNIX else f"{host} ({addr[0]}) port {port}"
         with socket.socket(family, socket.SOCK_STREAM) as sock:
             sock.settimeout(CONNECT_TIMEOUT)
             try:
                 sock.connect(addr)
             except TimeoutError:
                 if family == socket.AF_UNIX:  # a full backlog: the server is there
-                    return False, f"{addr}: accepts connections (busy)"
+                    return False, f"{where}: accepts connections (busy)"
                 continue
             except OSError as exc:
                 if exc.errno in _NOTHING_LISTENS:
                     continue
-                return False, f"{addr}: cannot tell whether it is down ({exc})"
-            return False, f"{addr}: a server accepts connections there"
+                return False, f"{where}: cannot tell whether it is down ({exc})"
+            return False, f"{where}: a server accepts connections there"
     return True, f"{host}:{port}: nothing answers (connection refused or timed out)"
 
 
