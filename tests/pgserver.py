@@ -789,13 +789,15 @@ class PgStandby(PgServer):
 
     def _initdb(self) -> None:  # the clone replaces initdb
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from teller_tui.maintenance.replication import basebackup_argv
+        from teller_tui.maintenance.replication import basebackup_argv, basebackup_password, password_env
 
         assert self.base_dir is not None
-        argv = basebackup_argv(self.primary.conninfo(), self.data_dir, name=self.name,
-                               tool=self.bindir / "pg_basebackup")
-        proc = subprocess.run(argv, capture_output=True, text=True, env=self._env(), cwd=self.base_dir,
-                              check=False, stdin=subprocess.DEVNULL, **self._user_kwargs())
+        primary = self.primary.conninfo()
+        argv = basebackup_argv(primary, self.data_dir, name=self.name, tool=self.bindir / "pg_basebackup")
+        owner = self._os_user[:2] if self._os_user is not None else None
+        with password_env(basebackup_password(primary), self._env(), owner=owner) as env:
+            proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=self.base_dir,
+                                  check=False, stdin=subprocess.DEVNULL, **self._user_kwargs())
         if proc.returncode != 0:
             raise PgUnavailable(f"pg_basebackup failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
 

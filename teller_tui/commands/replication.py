@@ -19,7 +19,8 @@ def register_replication(dsub: argparse._SubParsersAction) -> None:  # type: ign
                     "as the OS user that will run the server; start the server on the directory afterwards.")
     sb.add_argument("--primary", required=True, metavar="URL",
                     help="replication connection to the primary, e.g. postgresql://replicator@db1:5432/postgres "
-                         "(password in ~/.pgpass, never in the URL)")
+                         "(password in ~/.pgpass; one in the URL goes to pg_basebackup in a temporary 0600 "
+                         "PGPASSFILE, never on its command line)")
     sb.add_argument("--data-dir", required=True, type=Path, metavar="DIR", help="empty or absent directory")
     sb.add_argument("--name", required=True, metavar="NAME", help="standby name (db2, db3, …): application_name "
                                                                    "and replication slot")
@@ -32,13 +33,22 @@ def register_replication(dsub: argparse._SubParsersAction) -> None:  # type: ign
         description="Reads every standby's last received WAL position, promotes the furthest (with synchronous "
                     "quorum commit it holds every acknowledged posting), then re-points the other standbys "
                     "(primary_conninfo + reload) and gives the new primary their replication slots. Refused "
-                    "while a --fence URL or any standby still takes writes: stop the old primary first. "
+                    "while anything answers at a --fence URL (only a refused connection or a timeout counts as "
+                    "down: a server answering even 'too many clients' or a password/pg_hba refusal is alive) "
+                    "or any standby takes writes; refused while a listed standby cannot be read (it may hold "
+                    "the last acknowledged postings). --fence is required unless --old-primary-is-stopped. "
                     "Terminals on a multi-host TELLER_DATABASE_URL follow by themselves. Needs a superuser "
                     "(or pg_promote and ALTER SYSTEM ON PARAMETER primary_conninfo granted).")
     pr.add_argument("--standby", action="append", required=True, metavar="URL",
-                    help="a standby (repeat for each), e.g. postgresql://postgres@db2:5432/postgres")
+                    help="a standby (repeat for each; list every one), e.g. postgresql://postgres@db2:5432/postgres")
     pr.add_argument("--fence", action="append", default=[], metavar="URL",
-                    help="the old primary: the promotion is refused while it answers")
+                    help="the old primary: the promotion is refused unless its connection is refused or times out")
+    pr.add_argument("--old-primary-is-stopped", action="store_true",
+                    help="instead of --fence: your statement that the old primary is stopped and cannot come back "
+                         "(not checked; recorded in the output)")
+    pr.add_argument("--accept-possible-loss", action="store_true",
+                    help="promote although a listed standby cannot be read: postings acknowledged while only it "
+                         "confirmed them are lost")
     pr.add_argument("--wait", type=int, default=60, metavar="S", help="seconds to wait for the promotion (60)")
     pr.set_defaults(func=cmd_promote)
     rp = dsub.add_parser(
@@ -57,13 +67,15 @@ def register_replication(dsub: argparse._SubParsersAction) -> None:  # type: ign
 
 
 def cmd_standby(args: argparse.Namespace) -> int:
+    import os
     import shlex
     import subprocess
 
     from teller_tui.common.masks import mask_url
     from teller_tui.common.text import clean_text
     from teller_tui.common.errors import ValidationError
-    from teller_tui.maintenance.replication import basebackup_argv, find_pg_tool
+    from teller_tui.maintenance.replication import (basebackup_argv, basebackup_password, find_pg_tool,
+                                                    password_env)
 
     if args.data_dir.exists() and any(args.data_dir.iterdir()):
         raise ValidationError(f"{args.data_dir} is not empty: a standby is cloned into an empty directory.",
@@ -73,7 +85,9 @@ def cmd_standby(args: argparse.Namespace) -> int:
     print(clean_text(shlex.join(mask_url(a) for a in argv)))
     if args.dry_run:
         return 0
-    proc = subprocess.run(argv, check=False)
+    # The URL's password reaches pg_basebackup through a temporary 0600 PGPASSFILE, never its argv.
+    with password_env(basebackup_password(args.primary), os.environ) as env:
+        proc = subprocess.run(argv, check=False, env=env)
     if proc.returncode != 0:
         print(f"pg_basebackup failed (exit {proc.returncode}); nothing else was changed", file=sys.stderr)
         return 1
@@ -83,12 +97,24 @@ def cmd_standby(args: argparse.Namespace) -> int:
 
 
 def cmd_promote(args: argparse.Namespace) -> int:
+    from teller_tui.common.text import clean_text
     from teller_tui.maintenance.replication import promote
 
-    result = promote(args.standby, fence=args.fence, wait_seconds=args.wait)
+    result = promote(args.standby, fence=args.fence, old_primary_stopped=args.old_primary_is_stopped,
+                     accept_possible_loss=args.accept_possible_loss, wait_seconds=args.wait)
     print(f"Promoted {result.promoted} in {result.seconds:.1f} s (WAL position {result.position:X}).")
+    for line in result.fenced:
+        print(f"  old primary down: {clean_text(line)}")
+    if result.stated_stopped:
+        print("  old primary NOT checked: the operator stated it is stopped (--old-primary-is-stopped)")
     for url in result.repointed:
         print(f"  {url} now follows it")
+    for line in result.unread:
+        warning = (f"WARNING: possible loss accepted (--accept-possible-loss): {clean_text(line)}. Postings "
+                   f"acknowledged while only that standby confirmed them are NOT on {result.promoted}; do not "
+                   "rebuild it before comparing its journal with the new primary's.")
+        print(warning)
+        print(warning, file=sys.stderr)
     for url in result.skipped:
         print(f"  {url} could not be reached or re-pointed: rebuild it with `teller db standby`", file=sys.stderr)
     print("Terminals reconnect by themselves (multi-host TELLER_DATABASE_URL). Rebuild the old primary as a "

@@ -19,16 +19,29 @@ others at it (``primary_conninfo`` + reload; they follow the new timeline by the
 new primary gets their replication slots).
 
 :func:`promote` refuses while any listed server still takes writes: two primaries would each
-acknowledge postings the other never sees. Stop (fence) the old primary first.
+acknowledge postings the other never sees. Stop (fence) the old primary first. The old primary
+(``fence``) counts as down only when nothing answers at its address: the connection is refused
+(or, TCP, times out or finds no host). ANY answer — even a FATAL "too many clients", a password
+or pg_hba refusal — means a server is running there and may still take postings from terminals.
+Without ``fence`` the caller must state the old primary is stopped (``old_primary_stopped``).
+
+It also refuses while a listed standby cannot be read: under ``ANY 1`` it may be the only one
+holding the last acknowledged postings, and promoting another would lose them. The operator may
+accept that (``accept_possible_loss``); the result then names what was not read.
 """
 
 from __future__ import annotations
 
+import errno
 import glob
+import os
 import re
 import shutil
+import socket
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +53,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from teller_tui.common.errors import Conflict, ValidationError
 from teller_tui.common.masks import mask_url
 
-__all__ = ["NodeState", "PromoteResult", "ReplicationStatus", "StandbyLink", "basebackup_argv", "find_pg_tool",
-           "libpq_url", "node_state", "promote", "replication_status"]
+__all__ = ["NodeState", "PromoteResult", "ReplicationStatus", "StandbyLink", "basebackup_argv", "basebackup_password",
+           "fence_state", "find_pg_tool", "libpq_url", "node_state", "password_env", "promote", "replication_status"]
 
 _NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 CONNECT_TIMEOUT = 3
@@ -99,6 +112,70 @@ def node_state(url: str) -> NodeState:
     return NodeState(mask_url(url), True, bool(row[0]), _lsn(row[1]), _lsn(row[2]) or _lsn(row[3]))
 
 
+#: connect() errors that mean nothing listens at the address (no server process there).
+_NOTHING_LISTENS = frozenset({errno.ECONNREFUSED, errno.ENOENT, errno.EHOSTUNREACH})
+
+
+def _endpoints(url: str) -> list[tuple[str, int]]:
+    """Every (host or socket directory or hostaddr, port) libpq would try for ``url``."""
+    params = conninfo_to_dict(libpq_url(url))
+    hosts = [h.strip() for h in str(params.get("hostaddr") or params.get("host") or "").split(",")]
+    if not any(hosts):
+        raise ValidationError(f"{mask_url(url)}: name the old primary's host (the check probes its address).",
+                              code="pg_url")
+    ports = [p.strip() for p in str(params.get("port") or "").split(",")]
+    if len(ports) == 1:
+        ports = ports * len(hosts)
+    if len(ports) != len(hosts):
+        raise ValidationError(f"{mask_url(url)}: as many ports as hosts, or one.", code="pg_url")
+    try:
+        return [(h, int(p or 5432)) for h, p in zip(hosts, ports, strict=True)]
+    except ValueError as exc:
+        raise ValidationError(f"{mask_url(url)}: the port is not a number.", code="pg_url") from exc
+
+
+def _probe(host: str, port: int) -> tuple[bool, str]:
+    """(nothing listens, what was seen) for one address: a refused connection, a missing socket or a
+    timeout is "down"; an accepted connection, or anything we cannot explain, is not."""
+    if host.startswith("/"):
+        targets: list[tuple[int, Any]] = [(socket.AF_UNIX, os.path.join(host, f".s.PGSQL.{port}"))]
+    else:
+        try:
+            targets = [(fam, addr) for fam, _t, _p, _c, addr in
+                       socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+        except OSError as exc:
+            return False, f"{host}: cannot tell whether it is down ({exc})"
+    for family, addr in targets:
+        where = addr if family == socket.AF_UNIX else f"{host} ({addr[0]}) port {port}"
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.settimeout(CONNECT_TIMEOUT)
+            try:
+                sock.connect(addr)
+            except TimeoutError:
+                if family == socket.AF_UNIX:  # a full backlog: the server is there
+                    return False, f"{where}: accepts connections (busy)"
+                continue
+            except OSError as exc:
+                if exc.errno in _NOTHING_LISTENS:
+                    continue
+                return False, f"{where}: cannot tell whether it is down ({exc})"
+            return False, f"{where}: a server accepts connections there"
+    return True, f"{host}:{port}: nothing answers (connection refused or timed out)"
+
+
+def fence_state(url: str) -> tuple[bool, str]:
+    """Is the old primary at ``url`` down, and what was seen. Down only when no address libpq would try
+    answers: a server that answers at all (FATAL too many clients, password or pg_hba refused) is up and
+    may still take postings from terminals it lets in."""
+    seen: list[str] = []
+    for host, port in _endpoints(url):
+        down, what = _probe(host, port)
+        if not down:
+            return False, what
+        seen.append(what)
+    return True, "; ".join(seen)
+
+
 @dataclass(frozen=True, slots=True)
 class PromoteResult:
     promoted: str  #: masked URL of the new primary
@@ -107,26 +184,44 @@ class PromoteResult:
     repointed: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()  #: standbys that could not be reached or re-pointed (rebuild them)
     states: tuple[NodeState, ...] = field(default=())
+    fenced: tuple[str, ...] = ()  #: each old primary checked down: "URL: what was seen"
+    stated_stopped: bool = False  #: the operator stated the old primary is stopped (not checked)
+    unread: tuple[str, ...] = ()  #: standbys not read, promoted anyway (accept_possible_loss): "URL: error"
 
 
-def promote(standbys: Sequence[str], *, fence: Sequence[str] = (), wait_seconds: int = 60) -> PromoteResult:
-    """Promote the most advanced reachable standby of ``standbys`` and point the others at it.
+def promote(standbys: Sequence[str], *, fence: Sequence[str] = (), old_primary_stopped: bool = False,
+            accept_possible_loss: bool = False, wait_seconds: int = 60) -> PromoteResult:
+    """Promote the most advanced standby of ``standbys`` and point the others at it.
 
-    ``fence``: the old primary's URL(s); the promotion is refused while any of them (or any
-    "standby") answers as a primary. Each URL is a superuser's (or a role granted ``pg_promote``
-    and ``ALTER SYSTEM ON PARAMETER primary_conninfo``), single host, ``postgres`` database."""
+    ``fence``: the old primary's URL(s); refused while anything answers at any of them (see
+    :func:`fence_state`) or any "standby" answers as a primary. Without ``fence``, refused unless
+    ``old_primary_stopped`` (the operator's statement, recorded in the result). Refused while a
+    listed standby cannot be read (it may hold the last acknowledged postings) unless
+    ``accept_possible_loss``. Each URL is a superuser's (or a role granted ``pg_promote`` and
+    ``ALTER SYSTEM ON PARAMETER primary_conninfo``), single host, ``postgres`` database."""
     if not standbys:
         raise ValidationError("Name at least one standby to promote.", code="pg_standby")
+    if not fence and not old_primary_stopped:
+        raise ValidationError("Name the old primary (--fence URL) so the promotion can check it is down, or state "
+                              "that it is stopped (--old-primary-is-stopped).", code="pg_fence_required")
     t0 = time.monotonic()
+    fenced: list[str] = []
+    for url in fence:  # first: nothing else is asked while the old primary may be alive
+        down, seen = fence_state(url)
+        if not down:
+            raise Conflict(f"{mask_url(url)} is not down ({seen}): stop it before promoting a standby (two "
+                           "primaries would each take postings the other never sees).", code="pg_not_fenced")
+        fenced.append(f"{mask_url(url)}: {seen}")
     states = [node_state(u) for u in standbys]
-    for url, st in ((u, node_state(u)) for u in fence):
-        if st.reachable:
-            raise Conflict(f"{mask_url(url)} still answers: stop it before promoting a standby (two primaries "
-                           "would each take postings the other never sees).", code="pg_not_fenced")
     primaries = [s.url for s in states if s.takes_writes]
     if primaries:
         raise Conflict(f"{', '.join(primaries)} already takes writes: nothing to promote (or fence it first).",
                        code="pg_not_fenced")
+    unread = [f"{s.url}: {s.error or 'no answer'}" for s in states if not s.reachable]
+    if unread and not accept_possible_loss:
+        raise Conflict("Not promoting: " + "; ".join(unread) + ". With ANY 1 the last acknowledged postings may be "
+                       "on that standby only; bring it back and run again (or --accept-possible-loss to promote "
+                       "without it and lose them).", code="pg_standby_unreachable")
     candidates = [(u, s) for u, s in zip(standbys, states, strict=True) if s.reachable and s.in_recovery]
     if not candidates:
         raise Conflict("No standby could be reached: " + "; ".join(f"{s.url}: {s.error}" for s in states),
@@ -146,7 +241,7 @@ def promote(standbys: Sequence[str], *, fence: Sequence[str] = (), wait_seconds:
             except psycopg.Error:
                 skipped.append(st.url)
     return PromoteResult(best.url, best.position, time.monotonic() - t0, tuple(repointed), tuple(skipped),
-                         tuple(states))
+                         tuple(states), tuple(fenced), old_primary_stopped and not fence, tuple(unread))
 
 
 def repoint(standby: str, primary: str) -> None:
@@ -256,6 +351,38 @@ def basebackup_argv(primary: str, data_dir: Path, *, name: str, tool: Path) -> l
                               code="pg_standby_name")
     params = conninfo_to_dict(libpq_url(primary))
     params.pop("dbname", None)
+    params.pop("password", None)  # never in argv (ps shows it to every local user): see password_env
     params["application_name"] = name
     return [str(tool), "-D", str(data_dir), "-d", make_conninfo("", **params), "-R", "-C", "-S", name,
             "-X", "stream", "--checkpoint=fast", "--no-password"]
+
+
+def basebackup_password(primary: str) -> str | None:
+    """The password the URL carries (``user:pw@`` or ``?password=``), which :func:`basebackup_argv` leaves out."""
+    value = conninfo_to_dict(libpq_url(primary)).get("password")
+    return None if value is None else str(value)
+
+
+@contextmanager
+def password_env(password: str | None, env: Mapping[str, str], *,
+                 owner: tuple[int, int] | None = None) -> Iterator[dict[str, str]]:
+    """``env`` for a libpq child, with ``PGPASSFILE`` naming a 0600 file (in a 0700 temporary directory,
+    removed afterwards) that holds ``password``: neither argv nor the environment carries it. ``None``:
+    ``env`` unchanged (~/.pgpass). ``owner``: (uid, gid) the child runs as."""
+    out = dict(env)
+    if password is None:
+        yield out
+        return
+    if "\n" in password or "\r" in password:
+        raise ValidationError("A password with a line break cannot go in a password file.", code="pg_url")
+    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+    with tempfile.TemporaryDirectory(prefix="teller-pgpass-") as tmp:
+        path = os.path.join(tmp, "pgpass")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"*:*:*:*:{escaped}\n")
+        if owner is not None:
+            os.chown(tmp, *owner)
+            os.chown(path, *owner)
+        out["PGPASSFILE"] = path
+        yield out
