@@ -77,8 +77,16 @@ def balance(desk: Desk, wallet_id: int) -> int:  # noqa: F811
         return int(b.credits_posted - b.debits_posted)
 
 
+def signed_in(desk: Desk, *actors: Any) -> None:  # noqa: F811
+    """Each actor signed in at their terminal (the central audit trail's record the upload checks)."""
+    with desk.db.write() as s:
+        for actor in actors:
+            desk.audit.append(s, actor, "sign_in", subject=f"staff:{actor.username}", detail={"totp": True})
+
+
 @pytest.fixture
 def world(desk: Desk) -> tuple[Desk, int, int]:  # noqa: F811
+    signed_in(desk, desk.teller, desk.teller2, desk.supervisor)
     w1 = desk.wallet(desk.customer())
     w2 = desk.wallet(desk.customer(name="李娜", latin="li na"))
     for w in (w1, w2):
@@ -300,6 +308,7 @@ def test_an_uploader_killed_mid_way_never_posts_twice(world: Any, db_path: Path)
     desk, w1, w2 = world
     off = desk.services.offline
     desk.clock._now = datetime.now(UTC) - timedelta(minutes=5)  # the subprocess posts on the real clock
+    signed_in(desk, desk.teller)  # on the moved clock: the upload finds the teller's session here
     for w in (w1, w2):
         off.remember(desk.teller, w)
     items = [off.take_cash_in(desk.teller, wallet_number(desk, w), Money.of(str(10 + n)))
