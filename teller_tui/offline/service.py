@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from teller_tui.auth.permissions import guarded
 from teller_tui.branch.drawer_lookup import actor_drawer
-from teller_tui.common.errors import Conflict, DomainError, NotFound, PermissionDenied, StorageError, ValidationError
+from teller_tui.common.errors import Conflict, DatabaseUnavailable, DomainError, NotFound, PermissionDenied, StorageError, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
@@ -133,6 +133,7 @@ class OfflineService:
             raise Conflict(_("Offline cash-in is switched off at this bank."), code="offline_off")
         if amount.minor <= 0:
             raise ValidationError(_("The amount must be more than zero"), code="amount_zero")
+        self._refuse_if_database_answers()
         store, now = self._store(actor), self.clock.now()
         context = check_context(store.context(actor.staff_id) if actor.staff_id is not None else None, now,
                                 self.settings.offline_wallet_cache_hours)
@@ -165,6 +166,18 @@ class OfflineService:
         except (OSError, ValueError):
             log.warning("offline receipt not saved", exc_info=True)  # the queue has it; the screen shows it
         return OfflineReceipt(item, text, path)
+
+    def _refuse_if_database_answers(self) -> None:
+        """Offline taking is for an outage only: one probe through the Database (``SELECT 1`` on a fresh
+        connection), whatever the screen believes. A storage fault (file gone, password refused) is no
+        usable database either."""
+        try:
+            answers = self.db.ping()
+        except (StorageError, DatabaseUnavailable):
+            answers = False
+        if answers:
+            raise Conflict(_("The database answers: take the cash-in at the counter as usual, not offline."),
+                           code="offline_db_answers")
 
     def _refuse_if_in_flight(self, actor: Actor, number: str) -> None:
         """A cash-in for this wallet sent just before the outage, outcome unknown (the terminal's journal of
