@@ -62,10 +62,12 @@ class OfflineExceptionsScreen(DeskScreenMixin, TellerScreen[None]):
     """
 
     class Loaded(Message):
-        def __init__(self, items: list[OfflineItem] | None, error: BaseException | None = None) -> None:
+        def __init__(self, items: list[OfflineItem] | None, error: BaseException | None = None,
+                     gaps: list[int] | None = None) -> None:
             super().__init__()
             self.items = items
             self.error = error
+            self.gaps = gaps or []
 
     class Done(Message):
         def __init__(self, item: OfflineItem | None, error: BaseException | None = None) -> None:
@@ -98,10 +100,11 @@ class OfflineExceptionsScreen(DeskScreenMixin, TellerScreen[None]):
     def _load(self) -> None:
         try:
             items = self.services.offline.exceptions(self.actor)
+            gaps = self.services.offline.sequence_gaps(self.actor)
         except Exception as exc:  # noqa: BLE001 - shown on the screen
             self.post_message(self.Loaded(None, exc))
             return
-        self.post_message(self.Loaded(items))
+        self.post_message(self.Loaded(items, gaps=gaps))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
@@ -114,8 +117,11 @@ class OfflineExceptionsScreen(DeskScreenMixin, TellerScreen[None]):
         for item in message.items:
             table.add_row(literal(item.reference), literal(item.taker.username), literal(mask_name(item.customer_name)),
                           format_money(item.amount), format_datetime(item.taken_at), key=item.key)
-        self.query_one("#offx-message", Static).update(
-            Content(_("Nothing to resolve.") if not message.items else ""))
+        lines = [_("Nothing to resolve.")] if not message.items else []
+        if message.gaps:
+            lines.append(_("Offline receipt numbers missing from the books (deleted from this terminal's queue?): "
+                           "{numbers}").format(numbers=", ".join(str(n) for n in message.gaps[:20])))
+        self.query_one("#offx-message", Static).update(Content("\n".join(lines)))
         self._show_reason()
 
     @on(DataTable.RowHighlighted)

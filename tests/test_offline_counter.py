@@ -34,9 +34,13 @@ from teller_tui.offline.types import ItemStatus
 
 
 @contextmanager
-def unreachable(desk: Desk, db_path: Path) -> Iterator[None]:  # noqa: F811
-    """The central database cannot be reached: its file is gone and nothing can open it."""
-    desk.db.dispose()
+def database_away(db: Any) -> Iterator[None]:
+    """The central SQLite database cannot be reached: its file is gone and nothing can open it."""
+    db_path = Path(db.path)
+    if db_path.is_dir():  # already away
+        yield
+        return
+    db.dispose()
     moved = db_path.with_name(db_path.name + ".away")
     for suffix in ("", "-wal", "-shm"):
         src = Path(str(db_path) + suffix)
@@ -51,7 +55,22 @@ def unreachable(desk: Desk, db_path: Path) -> Iterator[None]:  # noqa: F811
             src = Path(str(moved) + suffix)
             if src.exists():
                 src.rename(Path(str(db_path) + suffix))
-        desk.db.dispose()
+        db.dispose()
+
+
+@contextmanager
+def unreachable(desk: Desk, db_path: Path) -> Iterator[None]:  # noqa: F811
+    assert Path(desk.db.path) == db_path
+    with database_away(desk.db):
+        yield
+
+
+def offline_call(db: Any, fn: Any) -> Any:
+    """``fn`` called while the central database is away (offline taking probes it and refuses otherwise)."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with database_away(db):
+            return fn(*args, **kwargs)
+    return call
 
 
 def wallet_number(desk: Desk, wallet_id: int) -> str:  # noqa: F811
@@ -77,8 +96,16 @@ def balance(desk: Desk, wallet_id: int) -> int:  # noqa: F811
         return int(b.credits_posted - b.debits_posted)
 
 
+def signed_in(desk: Desk, *actors: Any) -> None:  # noqa: F811
+    """Each actor signed in at their terminal (the central audit trail's record the upload checks)."""
+    with desk.db.write() as s:
+        for actor in actors:
+            desk.audit.append(s, actor, "sign_in", subject=f"staff:{actor.username}", detail={"totp": True})
+
+
 @pytest.fixture
 def world(desk: Desk) -> tuple[Desk, int, int]:  # noqa: F811
+    signed_in(desk, desk.teller, desk.teller2, desk.supervisor)
     w1 = desk.wallet(desk.customer())
     w2 = desk.wallet(desk.customer(name="李娜", latin="li na"))
     for w in (w1, w2):
@@ -94,8 +121,8 @@ def test_cash_ins_taken_while_unreachable_upload_once_it_is_back(world: Any, db_
     with unreachable(desk, db_path):
         with pytest.raises(StorageError):  # really unreachable
             desk.services.wallets.get_wallet(w1)
-        r1 = off.take_cash_in(teller, n1, Money.of("300"), memo="rent")
-        r2 = off.take_cash_in(teller, " ".join([n2[:4], n2[4:]]), Money.of("400.50"))  # spaces as typed
+        r1 = offline_call(desk.db, off.take_cash_in)(teller, n1, Money.of("300"), memo="rent")
+        r2 = offline_call(desk.db, off.take_cash_in)(teller, " ".join([n2[:4], n2[4:]]), Money.of("400.50"))  # spaces as typed
         assert r1.item.reference.startswith("OFFLINE-") and r1.item.key != r2.item.key
         assert "PENDING CONFIRMATION" in r1.text and r1.item.reference in r1.text
         summary = off.summary(teller)
@@ -123,7 +150,7 @@ def test_cash_ins_taken_while_unreachable_upload_once_it_is_back(world: Any, db_
 def test_upload_while_the_database_is_away_keeps_the_queue(world: Any, db_path: Path) -> None:
     desk, w1, _w2 = world
     off = desk.services.offline
-    taken = off.take_cash_in(desk.teller, wallet_number(desk, w1), Money.of("50"))
+    taken = offline_call(desk.db, off.take_cash_in)(desk.teller, wallet_number(desk, w1), Money.of("50"))
     uploader_items = OfflineStore.for_terminal(desk.settings.home, "T01")
     with unreachable(desk, db_path):
         unguarded = type(off).upload.__wrapped__  # type: ignore[attr-defined] - the guard reads the staff row
@@ -141,21 +168,21 @@ def test_caps_per_wallet_teller_and_outage(world: Any) -> None:
     for w in (w1, w2):
         off.remember(desk.teller2, w)
     n1, n2 = wallet_number(desk, w1), wallet_number(desk, w2)
-    off.take_cash_in(desk.teller, n1, Money.of("400"))
+    offline_call(desk.db, off.take_cash_in)(desk.teller, n1, Money.of("400"))
     with pytest.raises(LimitExceeded, match="per wallet") as exc:
-        off.take_cash_in(desk.teller, n1, Money.of("200.01"))
+        offline_call(desk.db, off.take_cash_in)(desk.teller, n1, Money.of("200.01"))
     assert exc.value.code == "offline_cap"
-    off.take_cash_in(desk.teller, n1, Money.of("200"))  # exactly the cap
-    off.take_cash_in(desk.teller, n2, Money.of("200"))
+    offline_call(desk.db, off.take_cash_in)(desk.teller, n1, Money.of("200"))  # exactly the cap
+    offline_call(desk.db, off.take_cash_in)(desk.teller, n2, Money.of("200"))
     with pytest.raises(LimitExceeded, match="Your offline cap"):
-        off.take_cash_in(desk.teller, n2, Money.of("0.01"))
-    off.take_cash_in(desk.teller2, n2, Money.of("200"))
+        offline_call(desk.db, off.take_cash_in)(desk.teller, n2, Money.of("0.01"))
+    offline_call(desk.db, off.take_cash_in)(desk.teller2, n2, Money.of("200"))
     with pytest.raises(LimitExceeded, match="terminal's offline cap"):
-        off.take_cash_in(desk.teller2, n2, Money.of("0.01"))
+        offline_call(desk.db, off.take_cash_in)(desk.teller2, n2, Money.of("0.01"))
     assert off.summary(desk.teller).amounts["CNY"] == Money.of("1000")
     # Once posted, the cash is in the books: the next outage has its caps again.
     assert len(off.upload(desk.teller).posted) == 4
-    off.take_cash_in(desk.teller, n1, Money.of("500"))
+    offline_call(desk.db, off.take_cash_in)(desk.teller, n1, Money.of("500"))
 
 
 def test_only_cash_in_into_a_known_wallet_by_a_teller_with_an_open_drawer(world: Any) -> None:
@@ -163,23 +190,23 @@ def test_only_cash_in_into_a_known_wallet_by_a_teller_with_an_open_drawer(world:
     off = desk.services.offline
     stranger = desk.wallet(desk.customer(name="张伟", latin="zhang wei"))
     with pytest.raises(Conflict) as exc:  # never seen at this terminal
-        off.take_cash_in(desk.teller, wallet_number(desk, stranger), Money.of("10"))
+        offline_call(desk.db, off.take_cash_in)(desk.teller, wallet_number(desk, stranger), Money.of("10"))
     assert exc.value.code == "offline_unknown_wallet"
     nobody = desk.staff("teller9")  # no drawer: the terminal never saw one open for them
     with pytest.raises(Conflict) as exc:
-        off.take_cash_in(nobody, wallet_number(desk, w1), Money.of("10"))
+        offline_call(desk.db, off.take_cash_in)(nobody, wallet_number(desk, w1), Money.of("10"))
     assert exc.value.code == "offline_no_drawer"
     desk.clock.advance(hours=desk.settings.offline_wallet_cache_hours + 1)  # seen too long ago
     with pytest.raises(Conflict):
-        off.take_cash_in(desk.teller, wallet_number(desk, w1), Money.of("10"))
+        offline_call(desk.db, off.take_cash_in)(desk.teller, wallet_number(desk, w1), Money.of("10"))
     assert not hasattr(off, "take_cash_out")  # cash-in only
 
 
 def test_a_wallet_frozen_meanwhile_lands_on_the_exception_list(world: Any) -> None:
     desk, w1, w2 = world
     off, teller, sup = desk.services.offline, desk.teller, desk.supervisor
-    a = off.take_cash_in(teller, wallet_number(desk, w1), Money.of("120"))
-    b = off.take_cash_in(teller, wallet_number(desk, w2), Money.of("80"))
+    a = offline_call(desk.db, off.take_cash_in)(teller, wallet_number(desk, w1), Money.of("120"))
+    b = offline_call(desk.db, off.take_cash_in)(teller, wallet_number(desk, w2), Money.of("80"))
     desk.services.wallets.freeze(teller, w1, "phone reported stolen")  # while the terminal was cut off
     before = balance(desk, w1)
     report = off.upload(teller)
@@ -204,7 +231,7 @@ def test_a_wallet_frozen_meanwhile_lands_on_the_exception_list(world: Any) -> No
 def test_a_supervisor_may_post_an_exception_after_all(world: Any) -> None:
     desk, w1, _w2 = world
     off = desk.services.offline
-    a = off.take_cash_in(desk.teller, wallet_number(desk, w1), Money.of("60"))
+    a = offline_call(desk.db, off.take_cash_in)(desk.teller, wallet_number(desk, w1), Money.of("60"))
     desk.services.wallets.freeze(desk.teller, w1, "checking a complaint")
     assert off.upload(desk.teller).exceptions
     before = balance(desk, w1)
@@ -217,7 +244,7 @@ def test_a_supervisor_may_post_an_exception_after_all(world: Any) -> None:
 def test_a_hard_refusal_of_the_books_is_an_exception_too(world: Any) -> None:
     desk, w1, _w2 = world
     off = desk.services.offline
-    a = off.take_cash_in(desk.teller, wallet_number(desk, w1), Money.of("70"))
+    a = offline_call(desk.db, off.take_cash_in)(desk.teller, wallet_number(desk, w1), Money.of("70"))
     customer = desk.services.wallets.get_wallet(w1).customer_id
     desk.services.lost_phones.report(desk.teller, customer, w1, "phone lost on the bus")  # blocked meanwhile
     report = off.upload(desk.teller)
@@ -234,7 +261,7 @@ def test_taken_before_midnight_uploaded_after_keeps_its_business_day(world: Any)
     off.remember(desk.teller, w1)
     with desk.db.read() as s:
         day = open_business_date(s, "B001")
-    a = off.take_cash_in(desk.teller, wallet_number(desk, w1), Money.of("10"))
+    a = offline_call(desk.db, off.take_cash_in)(desk.teller, wallet_number(desk, w1), Money.of("10"))
     desk.clock.advance(minutes=20)  # 00:10 the next calendar day; the branch's day is still open
     assert off.upload(desk.teller).posted
     assert entries_by_key(desk, a.item.key)[0].business_date == day == a.item.business_date
@@ -243,7 +270,7 @@ def test_taken_before_midnight_uploaded_after_keeps_its_business_day(world: Any)
 def test_a_day_closed_meanwhile_is_not_posted_into_the_next(world: Any) -> None:
     desk, w1, _w2 = world
     off = desk.services.offline
-    a = off.take_cash_in(desk.teller, wallet_number(desk, w1), Money.of("10"))
+    a = offline_call(desk.db, off.take_cash_in)(desk.teller, wallet_number(desk, w1), Money.of("10"))
     desk.next_business_day()  # the branch closed the day while this terminal was cut off
     report = off.upload(desk.teller)
     assert [i.reason_code for i in report.exceptions] == ["offline_day_changed"]
@@ -253,8 +280,8 @@ def test_a_day_closed_meanwhile_is_not_posted_into_the_next(world: Any) -> None:
 def test_an_upload_interrupted_after_posting_never_posts_twice(world: Any) -> None:
     desk, w1, w2 = world
     off = desk.services.offline
-    a = off.take_cash_in(desk.teller, wallet_number(desk, w1), Money.of("11"))
-    b = off.take_cash_in(desk.teller, wallet_number(desk, w2), Money.of("22"))
+    a = offline_call(desk.db, off.take_cash_in)(desk.teller, wallet_number(desk, w1), Money.of("11"))
+    b = offline_call(desk.db, off.take_cash_in)(desk.teller, wallet_number(desk, w2), Money.of("22"))
 
     class Killed(BaseException):
         pass
@@ -300,9 +327,10 @@ def test_an_uploader_killed_mid_way_never_posts_twice(world: Any, db_path: Path)
     desk, w1, w2 = world
     off = desk.services.offline
     desk.clock._now = datetime.now(UTC) - timedelta(minutes=5)  # the subprocess posts on the real clock
+    signed_in(desk, desk.teller)  # on the moved clock: the upload finds the teller's session here
     for w in (w1, w2):
         off.remember(desk.teller, w)
-    items = [off.take_cash_in(desk.teller, wallet_number(desk, w), Money.of(str(10 + n)))
+    items = [offline_call(desk.db, off.take_cash_in)(desk.teller, wallet_number(desk, w), Money.of(str(10 + n)))
              for n, w in enumerate((w1, w2, w1))]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
                                                        os.environ.get("PYTHONPATH", "")])}
@@ -328,8 +356,8 @@ def test_a_cash_in_whose_outcome_is_unknown_is_not_taken_again_offline(world: An
     number = wallet_number(desk, w1)
     desk.services.inflight.record(desk.teller, "cash_in", "desk-unknown", wallet=number, amount=Money.of("300"))
     with pytest.raises(Conflict) as exc:
-        desk.services.offline.take_cash_in(desk.teller, number, Money.of("300"))
+        offline_call(desk.db, desk.services.offline.take_cash_in)(desk.teller, number, Money.of("300"))
     assert exc.value.code == "offline_in_flight"
-    desk.services.offline.take_cash_in(desk.teller, wallet_number(desk, w2), Money.of("300"))  # another wallet: fine
+    offline_call(desk.db, desk.services.offline.take_cash_in)(desk.teller, wallet_number(desk, w2), Money.of("300"))  # another wallet: fine
     desk.services.inflight.resolve(desk.teller, "desk-unknown")  # the answer came: "not posted"
-    desk.services.offline.take_cash_in(desk.teller, number, Money.of("300"))
+    offline_call(desk.db, desk.services.offline.take_cash_in)(desk.teller, number, Money.of("300"))

@@ -14,6 +14,7 @@ from pilot_helpers import settle, sign_in
 from teller_tui.audit.trail import Actor
 from teller_tui.common.money import Money
 from teller_tui.offline.types import ItemStatus
+from test_offline_counter import offline_call
 
 pytestmark = pytest.mark.slow  # Pilot
 
@@ -24,7 +25,7 @@ async def test_refused_upload_reaches_the_supervisor_and_is_refunded(tmp_path: A
     off, teller = desk.services.offline, desk.actor
     wang = desk.wallets["wang"]
     off.remember(teller, wang.wallet_id)
-    taken = off.take_cash_in(teller, wang.number, Money.of("800"))  # while the database was away
+    taken = offline_call(desk.services.db, off.take_cash_in)(teller, wang.number, Money.of("800"))  # db away
     desk.services.wallets.freeze(teller, wang.wallet_id, "fraud report")  # meanwhile, elsewhere
     async with desk.app.run_test(size=(80, 24)) as pilot:
         app = pilot.app

@@ -60,6 +60,8 @@ def test_taken_while_the_server_is_stopped_uploaded_once_it_is_back(pg_server_fa
     try:
         off, teller = desk.services.offline, desk.actor
         wang, zhang = desk.wallets["wang"], desk.wallets["zhang"]
+        with db.write() as s:  # the teller signed in here before the outage (the upload checks it)
+            desk.services.audit.append(s, teller, "sign_in", subject=f"staff:{teller.username}")
         for w in (wang, zhang):
             off.remember(teller, w.wallet_id)
         srv._signal_stop("fast")

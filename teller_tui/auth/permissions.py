@@ -378,6 +378,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "items": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
         "upload": _actor(*COUNTER, scope=Scope.OWN),
         "exceptions": _actor(*APPROVING),
+        "sequence_gaps": _actor(*APPROVING),
         "refund": _actor(*APPROVING),
         "post_exception": _actor(*APPROVING),
     },

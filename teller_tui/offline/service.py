@@ -12,6 +12,7 @@ Public API (``services.offline``)::
     svc.refund(actor, key, note)                       # supervisor: the cash went back to the customer
     svc.post_exception(actor, key, note)               # supervisor: post it after all (their approval)
     items = svc.items(actor)                           # every item of this terminal (newest last)
+    gaps = svc.sequence_gaps(actor)                    # sequence numbers given out but missing (deleted items)
 
 Taking needs no database at all (the permission table's live check is off for it: the person's
 session was checked when they signed in, and the upload posts as them through the counter's own
@@ -30,12 +31,13 @@ audited ``offline_exception_post`` naming the approver).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from teller_tui.auth.permissions import guarded
 from teller_tui.branch.drawer_lookup import actor_drawer
-from teller_tui.common.errors import Conflict, DomainError, NotFound, PermissionDenied, StorageError, ValidationError
+from teller_tui.common.errors import Conflict, DatabaseUnavailable, DomainError, NotFound, PermissionDenied, StorageError, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
@@ -49,6 +51,7 @@ from teller_tui.offline.taking import (check_caps, check_context, check_wallet, 
 from teller_tui.offline.types import (CachedWallet, Caps, ItemStatus, OfflineContext, OfflineItem, OfflineReceipt,
                                       QueueSummary, UNPOSTED, UploadReport)
 from teller_tui.offline.upload import Hook, Uploader, item_facts, refusal_sentence
+from teller_tui.offline.verify import report_high_water, sequence_gaps
 from teller_tui.wallets.blocks import is_blocked
 
 if TYPE_CHECKING:
@@ -79,7 +82,8 @@ class OfflineService:
         return OfflineStore.for_terminal(self.settings.home, actor.terminal_id or self.settings.terminal_id)
 
     def _uploader(self, actor: Actor) -> Uploader:
-        return Uploader(self.db, self.clock, self.ledger, self.audit, self.cash, self._store(actor))
+        return Uploader(self.db, self.clock, self.ledger, self.audit, self.cash, self._store(actor), caps=self.caps,
+                        runner=actor)
 
     @property
     def caps(self) -> Caps:
@@ -103,6 +107,7 @@ class OfflineService:
                                       is_blocked(s, wallet_id), now)
         store = self._store(actor)
         try:
+            store.note_contact(now)
             if actor.staff_id is not None:
                 store.remember_context(OfflineContext(actor.staff_id, day, drawer_open, now))
             if wallet is not None:
@@ -128,8 +133,10 @@ class OfflineService:
             raise Conflict(_("Offline cash-in is switched off at this bank."), code="offline_off")
         if amount.minor <= 0:
             raise ValidationError(_("The amount must be more than zero"), code="amount_zero")
+        self._refuse_if_database_answers()
         store, now = self._store(actor), self.clock.now()
-        context = check_context(store.context(actor.staff_id) if actor.staff_id is not None else None)
+        context = check_context(store.context(actor.staff_id) if actor.staff_id is not None else None, now,
+                                self.settings.offline_wallet_cache_hours)
         number = "".join(clean_text(wallet_number).split())
         wallet = check_wallet(store.wallet(number), now, self.settings.offline_wallet_cache_hours)
         if wallet.currency != amount.currency:
@@ -139,14 +146,15 @@ class OfflineService:
         item = OfflineItem(key=new_offline_key(), reference=new_offline_reference(actor.terminal_id), taker=actor,
                            wallet_id=wallet.wallet_id, wallet_number=wallet.number,
                            customer_name=wallet.customer_name, amount=amount, memo=clean_text(memo, limit=100),
-                           taken_at=now, business_date=context.business_date, status=ItemStatus.QUEUED)
+                           taken_at=now, business_date=context.business_date, status=ItemStatus.QUEUED,
+                           outage_since=store.last_contact())
         caps = self.caps
 
         def within_caps(st: OfflineStore, conn: sqlite3.Connection) -> None:
             check_caps(st, conn, caps, item)
 
         try:
-            store.add(item, caps_check=within_caps)
+            item = replace(item, seq=store.add(item, caps_check=within_caps))
         except OSError as exc:
             raise StorageError(_("This terminal cannot write the offline cash-in down, so it was not taken: "
                                  "give the cash back. {error}").format(error=exc.strerror or ""),
@@ -158,6 +166,18 @@ class OfflineService:
         except (OSError, ValueError):
             log.warning("offline receipt not saved", exc_info=True)  # the queue has it; the screen shows it
         return OfflineReceipt(item, text, path)
+
+    def _refuse_if_database_answers(self) -> None:
+        """Offline taking is for an outage only: one probe through the Database (``SELECT 1`` on a fresh
+        connection), whatever the screen believes. A storage fault (file gone, password refused) is no
+        usable database either."""
+        try:
+            answers = self.db.ping()
+        except (StorageError, DatabaseUnavailable):
+            answers = False
+        if answers:
+            raise Conflict(_("The database answers: take the cash-in at the counter as usual, not offline."),
+                           code="offline_db_answers")
 
     def _refuse_if_in_flight(self, actor: Actor, number: str) -> None:
         """A cash-in for this wallet sent just before the outage, outcome unknown (the terminal's journal of
@@ -200,12 +220,20 @@ class OfflineService:
     # -- online again: the upload --------------------------------------------------------------
     @guarded("offline")
     def upload(self, actor: Actor) -> UploadReport:
-        """Post every queued item of this terminal (oldest first) as its taker, under its own key.
-        A storage fault stops it (the rest stays queued and is sent next time)."""
+        """Post every queued item of this terminal (oldest first) as its taker, under its own key, after
+        the central checks (:mod:`teller_tui.offline.verify`). Records the terminal's highest sequence
+        number centrally first. A storage fault stops it (the rest stays queued and is sent next time)."""
         uploader = self._uploader(actor)
         posted: list[OfflineItem] = []
         refused: list[OfflineItem] = []
         queued = uploader.store.items(ItemStatus.QUEUED)
+        high_water = uploader.store.high_water()
+        terminal = actor.terminal_id or self.settings.terminal_id
+        if high_water:
+            try:
+                self.db.write_retrying(lambda s: report_high_water(s, actor, self.audit, terminal, high_water))
+            except StorageError:
+                return UploadReport(posted, refused, left=len(queued))
         for n, item in enumerate(queued):
             try:
                 done = uploader.upload_one(item, self.fault_hook)
@@ -217,15 +245,47 @@ class OfflineService:
     # -- supervisors: the exception list ---------------------------------------------------------
     @guarded("offline")
     def exceptions(self, actor: Actor) -> list[OfflineItem]:
-        return self._store(actor).items(ItemStatus.EXCEPTION)
+        return self._store(actor).items(ItemStatus.EXCEPTION, ItemStatus.RESOLVING)
 
-    def _exception(self, actor: Actor, key: str) -> OfflineItem:
-        item = self._store(actor).get(key)
-        if item is None or item.status != ItemStatus.EXCEPTION:
+    @guarded("offline")
+    def sequence_gaps(self, actor: Actor) -> list[int]:
+        """This terminal's sequence numbers that were given out (the high-water mark recorded centrally)
+        but neither reached the books nor are in the queue file: items deleted from it."""
+        local = [i.seq for i in self._store(actor).items() if i.seq]
+        with self.db.read() as s:
+            return sequence_gaps(s, actor.terminal_id or self.settings.terminal_id, local)
+
+    def _claim(self, actor: Actor, key: str) -> OfflineItem:
+        """Claim an exception for ``actor`` (EXCEPTION -> RESOLVING): only one resolution can follow.
+        The same supervisor may take up a claim of theirs that was interrupted."""
+        store = self._store(actor)
+        item = store.get(key)
+        mine = item is not None and item.status == ItemStatus.RESOLVING and item.resolved_by == actor.username
+        if item is None or (item.status != ItemStatus.EXCEPTION and not mine):
+            if item is not None and item.status == ItemStatus.RESOLVING:
+                raise Conflict(_("Another supervisor is resolving this item ({who})."
+                                 ).format(who=clean_text(item.resolved_by, limit=64)), code="offline_resolving")
             raise NotFound(_("No such offline exception (already resolved?)"), code="offline_no_exception")
         if item.taker.branch_code != actor.branch_code:
             raise PermissionDenied(_("This item belongs to another branch."), code="offline_branch")
+        if item.taker.staff_id is not None and item.taker.staff_id == actor.staff_id:
+            raise PermissionDenied(_("You took this cash yourself: another supervisor resolves it."),
+                                   code="offline_own_item")
+        if not mine and not store.set_status(key, ItemStatus.RESOLVING, self.clock.now(),
+                                             expect=(ItemStatus.EXCEPTION,), resolved_by=actor.username):
+            raise Conflict(_("Someone resolved this item a moment ago: look at the list again."),
+                           code="offline_resolving")
         return item
+
+    def _release(self, actor: Actor, key: str, **why: str) -> None:
+        """Give a claim back (the resolution did not happen): RESOLVING -> EXCEPTION."""
+        self._store(actor).set_status(key, ItemStatus.EXCEPTION, self.clock.now(), expect=(ItemStatus.RESOLVING,),
+                                      resolved_by="", **why)
+
+    def _final(self, actor: Actor, key: str) -> OfflineItem:
+        found = self._store(actor).get(key)
+        assert found is not None
+        return found
 
     @guarded("offline")
     def refund(self, actor: Actor, key: str, note: str) -> OfflineItem:
@@ -234,21 +294,25 @@ class OfflineService:
         if not note:
             raise ValidationError(_("Say how the cash went back (for example: handed back to the customer)"),
                                   code="reason")
-        item = self._exception(actor, key)
-        uploader = self._uploader(actor)
-        with self.db.read() as s:  # posted meanwhile by someone's retry? then it is no refund
-            if self.ledger.entry_by_key(s, item.key) is not None:
-                raise Conflict(_("It was posted: nothing to refund."), code="offline_posted")
+        item = self._claim(actor, key)
+        store = self._store(actor)
+        try:
+            with self.db.read() as s:  # posted meanwhile by someone's retry? then it is no refund
+                posted = self.ledger.entry_by_key(s, item.key) is not None
+        except BaseException:
+            self._release(actor, key)
+            raise
+        if posted:
+            self._release(actor, key)
+            raise Conflict(_("It was posted: nothing to refund."), code="offline_posted")
 
         def work(s: Session) -> None:
             self.audit.append(s, actor, "offline_refund", subject=item.reference,
                               detail={**item_facts(item), "reason_code": item.reason_code, "note": note})
         self.db.write_retrying(work)
-        uploader.store.set_status(key, ItemStatus.REFUNDED, self.clock.now(), expect=(ItemStatus.EXCEPTION,),
-                                  resolved_by=actor.username)
-        found = uploader.store.get(key)
-        assert found is not None
-        return found
+        store.set_status(key, ItemStatus.REFUNDED, self.clock.now(), expect=(ItemStatus.RESOLVING,),
+                         resolved_by=actor.username)
+        return self._final(actor, key)
 
     @guarded("offline")
     def post_exception(self, actor: Actor, key: str, note: str) -> OfflineItem:
@@ -256,21 +320,17 @@ class OfflineService:
         note = clean_text(note, limit=200)
         if not note:
             raise ValidationError(_("Give a reason for posting it"), code="reason")
-        item = self._exception(actor, key)
+        item = self._claim(actor, key)
         uploader = self._uploader(actor)
         try:
             reference = uploader.post(item, self.fault_hook)
         except StorageError:
+            self._release(actor, key)
             raise
         except DomainError as exc:
-            uploader.store.set_status(key, ItemStatus.EXCEPTION, self.clock.now(), expect=(ItemStatus.EXCEPTION,),
-                                      reason_code=exc.code or "refused", reason=refusal_sentence(exc))
+            self._release(actor, key, reason_code=exc.code or "refused", reason=refusal_sentence(exc))
             raise
         uploader.mark_posted(item, reference, actor, "offline_exception_post",
-                             {"approved_by": actor.staff_id, "reason_code": item.reason_code, "note": note})
-        uploader.store.set_status(key, ItemStatus.POSTED, self.clock.now(), expect=(ItemStatus.POSTED,),
-                                  resolved_by=actor.username)
-        found = uploader.store.get(key)
-        assert found is not None
-        return found
-
+                             {"approved_by": actor.staff_id, "reason_code": item.reason_code, "note": note},
+                             expect=(ItemStatus.RESOLVING,), resolved_by=actor.username)
+        return self._final(actor, key)

@@ -43,12 +43,16 @@ CREATE TABLE IF NOT EXISTS items (
     currency TEXT NOT NULL, amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
     memo TEXT NOT NULL DEFAULT '', taken_at TEXT NOT NULL, business_date TEXT NOT NULL,
     status TEXT NOT NULL, entry_reference TEXT NOT NULL DEFAULT '', reason_code TEXT NOT NULL DEFAULT '',
-    reason TEXT NOT NULL DEFAULT '', resolved_by TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL
+    reason TEXT NOT NULL DEFAULT '', resolved_by TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL,
+    seq INTEGER NOT NULL DEFAULT 0, outage_since TEXT
 );
 CREATE INDEX IF NOT EXISTS items_status ON items (status, taken_at);
 CREATE TABLE IF NOT EXISTS wallets (
     wallet_id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE, customer_name TEXT NOT NULL,
     currency TEXT NOT NULL, status TEXT NOT NULL, blocked INTEGER NOT NULL, seen_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS contact (
+    id INTEGER PRIMARY KEY CHECK (id = 1), last_contact TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS context (
     staff_id INTEGER PRIMARY KEY, business_date TEXT, drawer_open INTEGER NOT NULL, seen_at TEXT NOT NULL
@@ -57,18 +61,21 @@ CREATE TABLE IF NOT EXISTS context (
 
 _ITEM_COLUMNS = ("key, reference, staff_id, username, role, branch_code, terminal_id, wallet_id, wallet_number, "
                  "customer_name, currency, amount_minor, memo, taken_at, business_date, status, entry_reference, "
-                 "reason_code, reason, resolved_by")
+                 "reason_code, reason, resolved_by, seq, outage_since")
+#: Columns added after the first release (a queue file written by it gets them on first open).
+_ADDED = (("seq", "INTEGER NOT NULL DEFAULT 0"), ("outage_since", "TEXT"))
 
 
 def _item(row: tuple[Any, ...]) -> OfflineItem:
     (key, reference, staff_id, username, role, branch, terminal, wallet_id, number, name, currency, minor, memo,
-     taken_at, business_date, status, entry_reference, reason_code, reason, resolved_by) = row
+     taken_at, business_date, status, entry_reference, reason_code, reason, resolved_by, seq, since) = row
     return OfflineItem(key=key, reference=reference, taker=Actor(staff_id, username, terminal, role, branch),
                        wallet_id=int(wallet_id), wallet_number=number, customer_name=name,
                        amount=Money(int(minor), currency), memo=memo, taken_at=datetime.fromisoformat(taken_at),
                        business_date=date.fromisoformat(business_date), status=ItemStatus(status),
                        entry_reference=entry_reference, reason_code=reason_code, reason=reason,
-                       resolved_by=resolved_by)
+                       resolved_by=resolved_by, seq=int(seq or 0),
+                       outage_since=datetime.fromisoformat(since) if since else None)
 
 
 class OfflineStore:
@@ -99,6 +106,10 @@ class OfflineStore:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=10000")
             conn.executescript(_SCHEMA)
+            have = {r[1] for r in conn.execute("PRAGMA table_info(items)")}
+            for column, decl in _ADDED:
+                if column not in have:
+                    conn.execute(f"ALTER TABLE items ADD COLUMN {column} {decl}")
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield conn
@@ -108,25 +119,34 @@ class OfflineStore:
             conn.execute("COMMIT")
 
     # -- items -----------------------------------------------------------------------------
-    def add(self, item: OfflineItem, *, caps_check: Any = None) -> None:
-        """Insert ``item`` durably; ``caps_check(conn)`` runs first in the same write transaction
-        (so two forms at one terminal cannot both pass the caps)."""
+    def add(self, item: OfflineItem, *, caps_check: Any = None) -> int:
+        """Insert ``item`` durably under this terminal's next sequence number (returned; ``item.seq`` is
+        ignored); ``caps_check(conn)`` runs first in the same write transaction (so two forms at one
+        terminal cannot both pass the caps)."""
         t = item.taker
         with self._connect(True) as conn:
             if caps_check is not None:
                 caps_check(self, conn)
+            seq = int(conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM items").fetchone()[0])
             conn.execute(f"INSERT INTO items ({_ITEM_COLUMNS}, updated_at) VALUES "
-                         f"({', '.join('?' * 21)})",
+                         f"({', '.join('?' * 23)})",
                          (item.key, item.reference, t.staff_id, t.username, t.role, t.branch_code, t.terminal_id,
                           item.wallet_id, item.wallet_number, item.customer_name, item.amount.currency,
                           item.amount.minor, item.memo, item.taken_at.isoformat(), item.business_date.isoformat(),
                           str(item.status), item.entry_reference, item.reason_code, item.reason, item.resolved_by,
+                          seq, item.outage_since.isoformat() if item.outage_since else None,
                           item.taken_at.isoformat()))
+        return seq
+
+    def high_water(self) -> int:
+        """The highest sequence number this file has given (0 when none)."""
+        with self._connect(False) as conn:
+            return int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM items").fetchone()[0])
 
     def unposted_total(self, conn: sqlite3.Connection, currency: str, *, staff_id: int | None = None,
                        wallet_id: int | None = None) -> int:
         """Minor units of cash taken offline and not in the books (queued or exception)."""
-        sql = ("SELECT COALESCE(SUM(amount_minor), 0) FROM items WHERE status IN ('queued', 'exception') "
+        sql = ("SELECT COALESCE(SUM(amount_minor), 0) FROM items WHERE status IN ('queued', 'exception', 'resolving') "
                "AND currency = ?")
         args: list[Any] = [currency]
         if staff_id is not None:
@@ -183,6 +203,16 @@ class OfflineStore:
         if row is None:
             return None
         return CachedWallet(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]), datetime.fromisoformat(row[6]))
+
+    def note_contact(self, now: datetime) -> None:
+        """The database answered at ``now``: an outage starts after the last such contact."""
+        with self._connect(True) as conn:
+            conn.execute("INSERT OR REPLACE INTO contact VALUES (1, ?)", (now.isoformat(),))
+
+    def last_contact(self) -> datetime | None:
+        with self._connect(False) as conn:
+            row = conn.execute("SELECT last_contact FROM contact WHERE id = 1").fetchone()
+        return datetime.fromisoformat(row[0]) if row is not None else None
 
     def remember_context(self, context: OfflineContext) -> None:
         with self._connect(True) as conn:

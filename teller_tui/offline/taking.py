@@ -7,7 +7,8 @@ offline cash-in is deliberately small and simple:
 * only into a wallet this terminal saw while the database answered (the customer screen or a cash
   form; :meth:`~teller_tui.offline.service.OfflineService.remember`), not closed or blocked then,
   seen within ``offline_wallet_cache_hours``;
-* only by a teller whose drawer was open when the terminal last saw their day;
+* only by a teller whose drawer was open when the terminal last saw their day (seen today, within
+  ``offline_wallet_cache_hours``);
 * up to the caps (minor units; settings ``offline_cap_per_wallet``, ``offline_cap_per_teller``,
   ``offline_cap_per_outage``), counted over the cash at this terminal not yet in the books
   (queued items and exceptions): an outage ends when its queue is posted or resolved.
@@ -46,13 +47,17 @@ def new_offline_reference(terminal_id: str) -> str:
     return f"OFFLINE-{_SAFE.sub('', terminal_id)[:12] or 'T'}-{uuid.uuid4().hex[:8].upper()}"
 
 
-def check_context(context: OfflineContext | None) -> OfflineContext:
+def check_context(context: OfflineContext | None, now: datetime, max_age_hours: int) -> OfflineContext:
+    """The teller's open drawer as last seen, no older than ``max_age_hours`` and seen on today's date."""
     if context is None or context.business_date is None:
         raise Conflict(_("Offline cash-in needs your open drawer, and this terminal has not seen it today: "
                          "wait for the database."), code="offline_no_drawer")
     if not context.drawer_open:
         raise Conflict(_("Offline cash-in needs your open drawer: your drawer was not open when the database "
                          "was last reached."), code="offline_no_drawer")
+    if now - context.seen_at > timedelta(hours=max_age_hours) or context.seen_at.date() != now.date():
+        raise Conflict(_("Offline cash-in needs your open drawer, and this terminal last saw it too long ago "
+                         "(or on another day): wait for the database."), code="offline_context_stale")
     return context
 
 
@@ -93,5 +98,5 @@ def offline_receipt(item: OfflineItem, *, bank_name: str = "", width: int = 80) 
                        terminal_id=item.taker.terminal_id, teller=item.taker.username,
                        customer_name=mask_name(item.customer_name), wallet_number=mask_wallet(item.wallet_number),
                        amount=item.amount, new_balance=None, memo=item.memo, bank_name=bank_name,
-                       copy_label=_("PENDING CONFIRMATION · taken offline"))
+                       copy_label=_("PENDING CONFIRMATION · taken offline · no. {seq}").format(seq=item.seq))
     return render_receipt(data, width=width)

@@ -19,10 +19,11 @@ class ItemStatus(StrEnum):
     POSTED = "posted"          # uploaded: a cash_in entry exists under the item's key
     EXCEPTION = "exception"    # the central books refused it: a supervisor decides (the cash is in the drawer)
     REFUNDED = "refunded"      # a supervisor had the cash handed back to the customer: never posted
+    RESOLVING = "resolving"    # an exception a supervisor has claimed (refund or post under way)
 
 
 #: Items whose cash is in the drawer but not in the books.
-UNPOSTED = (ItemStatus.QUEUED, ItemStatus.EXCEPTION)
+UNPOSTED = (ItemStatus.QUEUED, ItemStatus.EXCEPTION, ItemStatus.RESOLVING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,8 @@ class OfflineItem:
     reason_code: str = ""      # why the central books refused it (status exception)
     reason: str = ""
     resolved_by: str = ""      # the supervisor who refunded or posted it
+    seq: int = 0               # this terminal's sequence number (on the receipt; gaps show deleted items)
+    outage_since: datetime | None = None  # the terminal's last contact with the database before it was taken
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,8 @@ from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
 from teller_tui.ledger.business_day import open_business_date
 from teller_tui.models import AuditRecord, Wallet
-from teller_tui.offline.types import ItemStatus, OfflineItem
+from teller_tui.offline.types import Caps, ItemStatus, OfflineItem
+from teller_tui.offline.verify import central_check
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -63,7 +64,9 @@ def posting_memo(item: OfflineItem) -> str:
 def item_facts(item: OfflineItem) -> dict[str, Any]:
     return {"offline_reference": item.reference, "amount": item.amount.plain(), "currency": item.amount.currency,
             "wallet": item.wallet_number, "taken_by": item.taker.username, "taken_at": item.taken_at.isoformat(),
-            "taken_business_date": item.business_date.isoformat(), "terminal": item.taker.terminal_id}
+            "taken_business_date": item.business_date.isoformat(), "terminal": item.taker.terminal_id,
+            "taken_by_id": item.taker.staff_id, "wallet_id": item.wallet_id, "amount_minor": item.amount.minor,
+            "seq": item.seq}
 
 
 def refusal_sentence(exc: DomainError) -> str:
@@ -74,8 +77,9 @@ def refusal_sentence(exc: DomainError) -> str:
 
 class Uploader:
     def __init__(self, db: Database, clock: Clock, ledger: Ledger, audit: AuditTrail, cash: CashService,
-                 store: OfflineStore) -> None:
+                 store: OfflineStore, *, caps: Caps, runner: Actor) -> None:
         self.db, self.clock, self.ledger, self.audit, self.cash, self.store = db, clock, ledger, audit, cash, store
+        self.caps, self.runner = caps, runner  # the caps re-checked centrally; who runs the upload (audited)
 
     @staticmethod
     def audited(session: Session, action: str, reference: str) -> bool:
@@ -98,6 +102,9 @@ class Uploader:
                 return None, "offline_day_changed", _(
                     "The cash was taken on business day {taken}, which is no longer open: a supervisor decides."
                 ).format(taken=item.business_date.isoformat())
+            failed = central_check(s, item, self.caps, self.clock.now())
+            if failed is not None:
+                return None, failed[0], failed[1]
         return None, "", ""
 
     def post(self, item: OfflineItem, hook: Hook | None = None) -> str:
@@ -109,15 +116,18 @@ class Uploader:
         return result.reference
 
     def mark_posted(self, item: OfflineItem, entry_reference: str, actor: Actor, action: str = "offline_upload",
-                    extra: dict[str, Any] | None = None) -> None:
-        """Audit the upload (once) and move the queue's row to posted."""
+                    extra: dict[str, Any] | None = None, *,
+                    expect: tuple[ItemStatus, ...] = (ItemStatus.QUEUED,), resolved_by: str | None = None) -> bool:
+        """Audit the upload (once, naming who ran it) and move the queue's row to posted (from ``expect``)."""
         def work(s: Session) -> None:
             if not self.audited(s, action, item.reference):
                 self.audit.append(s, actor, action, subject=item.reference,
-                                  detail={**item_facts(item), "entry_reference": entry_reference, **(extra or {})})
+                                  detail={**item_facts(item), "entry_reference": entry_reference,
+                                          "uploaded_by": self.runner.username,
+                                          "uploaded_by_id": self.runner.staff_id, **(extra or {})})
         self.db.write_retrying(work)
-        self.store.set_status(item.key, ItemStatus.POSTED, self.clock.now(),
-                              expect=(ItemStatus.QUEUED, ItemStatus.EXCEPTION), entry_reference=entry_reference)
+        return self.store.set_status(item.key, ItemStatus.POSTED, self.clock.now(), expect=expect,
+                                     entry_reference=entry_reference, resolved_by=resolved_by)
 
     def mark_exception(self, item: OfflineItem, code: str, reason: str) -> OfflineItem:
         """Audit the refusal (once per code) and put the item on the exception list."""
@@ -125,7 +135,9 @@ class Uploader:
             subject = item.reference
             if not self.audited(s, "offline_exception", subject):
                 self.audit.append(s, item.taker, "offline_exception", subject=subject, outcome="failed",
-                                  detail={**item_facts(item), "code": code, "reason": clean_text(reason, limit=300)})
+                                  detail={**item_facts(item), "code": code, "reason": clean_text(reason, limit=300),
+                                          "uploaded_by": self.runner.username,
+                                          "uploaded_by_id": self.runner.staff_id})
         self.db.write_retrying(work)
         self.store.set_status(item.key, ItemStatus.EXCEPTION, self.clock.now(), expect=(ItemStatus.QUEUED,
                               ItemStatus.EXCEPTION), reason_code=code, reason=clean_text(reason, limit=300))
