@@ -154,7 +154,7 @@ def argument(world: World, actor: Actor, p: inspect.Parameter) -> Any:
         "role": "teller", "session": None, "step": "identity", "supervisor": None, "text": "a note",
         "tier": 2, "to_wallet_id": world.wallet2_id, "username": "nobody", "wallet_id": world.wallet_id,
         "t": Tender("cash_in", Money.of("1"), {}, Money.of("1"), Money.of("0"), {}),
-        "document_seen": True, "last4": "0000", "pin_required": True, "again": "135790", "terminal_id": "T01",
+        "document_seen": True, "last4": "0000", "id_digits": "00000000", "pin_required": True, "again": "135790", "terminal_id": "T01",
         "link": PadLink("T01", "not-a-token"), "old_pin": "135790", "new_pin": "975318",
         "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
         "what": ConsentSpec("cash_out", world.customer_id, world.wallet_id, amount=Money.of("1")),
