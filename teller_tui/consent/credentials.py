@@ -21,7 +21,8 @@ tells the customer (``totp_remove``).
 
 Where the customer's authenticator is used: at the kiosk, an enrolled customer signs in with the PIN
 and the code (:func:`teller_tui.kiosk.pins.check_pin`); on the customer display, a cash-out or transfer
-from ``settings.consent_code_from`` (¥5,000 by default) needs the code after the PIN
+from ``settings.consent_code_from`` (¥5,000 by default; other currencies: ``consent_code_from_currencies``,
+in their own units, any amount when unset) needs the code after the PIN
 (:meth:`teller_tui.kiosk.pinpad.PinpadService.answer`); smaller ones, wallet close and class change
 need the PIN only. Wrong codes count with wrong PINs on the customer's one counter.
 """
