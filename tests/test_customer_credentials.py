@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from desk_fixtures import desk  # noqa: F401
 from teller_tui.auth import passwords
-from teller_tui.common.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
+from teller_tui.common.errors import ApprovalRequired, AuthenticationFailed, Conflict, PermissionDenied, ValidationError
 from teller_tui.consent.spec import ConsentSpec
 from teller_tui.kiosk.pinpad import PadLink
 from teller_tui.kiosk.pins import PinLocked
@@ -157,11 +157,15 @@ def test_authenticator_removal_by_pin_on_the_display_or_id_check(world: World) -
     w.s.pad_credentials.enrol_authenticator(w.pad, link, rid, offer.secret,
                                             pyotp.TOTP(offer.secret).at(w.d.clock.now()))
     with pytest.raises(ValidationError):
-        w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=False, last4="4477")
-    with pytest.raises(ValidationError):
-        w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=True, last4="1234")
+        w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=False, id_digits="19900307")
+    with pytest.raises(ValidationError):  # the last 4 (shown on the teller's screen) are not the check
+        w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=True, id_digits="4477")
     assert _customer(w).totp_secret_enc is not None
-    w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=True, last4="4477")
+    with pytest.raises(ApprovalRequired) as asked:  # the hidden birth-date digits, then a supervisor
+        w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=True, id_digits="19900307")
+    assert asked.value.rules == ["customer_totp_remove_id"] and _customer(w).totp_secret_enc is not None
+    w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=True, id_digits="19900307",
+                                         approval_id=w.d.approve(w.teller, asked.value.details["spec"]))
     assert _customer(w).totp_secret_enc is None
     audit = _audit(w, "customer_totp_remove")
     assert [(o, d["method"]) for o, d in audit] == [("fail", "pin"), ("ok", "pin"), ("fail", "id_check"),
