@@ -5,7 +5,8 @@ then the customer types the new PIN twice on the paired customer display; the te
 PIN is set. F2 pairs a customer display with this terminal; the ID check (document seen, the
 characters of its number this screen does not show: a resident ID's 8 birth-date digits, another
 document's middle) and then a supervisor's approval (the app's approval dialog, rule ``pin_reset``)
-start the reset (:meth:`teller_tui.consent.service.ConsentService.begin_pin_reset`); the screen then waits for the display (:meth:`teller_tui.kiosk.pinpad.PinpadService.set_new_pin`).
+start the reset (:meth:`teller_tui.consent.service.ConsentService.begin_pin_reset`); the screen then
+waits for the display (:meth:`teller_tui.kiosk.pinpad.PinpadService.set_new_pin`).
 Escape cancels a reset still waiting.
 """
 

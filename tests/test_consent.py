@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from desk_fixtures import Desk, desk  # noqa: F401
 from teller_tui.audit.trail import Actor
 from teller_tui.auth import passwords
-from teller_tui.common.errors import ApprovalRequired, AuthenticationFailed, ConsentRequired, PermissionDenied, ValidationError
+from teller_tui.common.errors import (ApprovalRequired, AuthenticationFailed, ConsentRequired, PermissionDenied,
+                                      ValidationError)
 from teller_tui.common.money import Money
 from teller_tui.common.settings import load_settings
 from teller_tui.consent.spec import ConsentSpec

@@ -119,7 +119,8 @@ def test_hidden_document_part_is_what_the_mask_stars() -> None:
 def test_the_code_threshold_is_per_currency(tmp_path: Any) -> None:
     settings = load_settings(home=tmp_path / "h", locale="en", consent_code_from="5000.00",
                              consent_code_from_currencies={"USD": "700.00"})
-    assert code_threshold(settings, "CNY") is not None and code_threshold(settings, "CNY").minor == 500000  # type: ignore[union-attr]
+    cny = code_threshold(settings, "CNY")
+    assert cny is not None and cny.currency == "CNY" and cny.minor == 500000
     usd = code_threshold(settings, "USD")
     assert usd is not None and usd.currency == "USD" and usd.minor == 70000
     assert code_threshold(settings, "JPY") is None  # none set: the code is asked at any amount

@@ -1,6 +1,6 @@
 """Issue 16 on the real apps: a wallet PIN reset at the counter. The teller (``p`` on the customer view)
-checks the identity document (the birth-date digits the screen hides), a supervisor approves; the customer types the new PIN twice on the paired customer display (a
-second real app in the same test); the teller never types it. Audited, and the customer is told."""
+checks the identity document (the birth-date digits the screen hides), a supervisor approves; the
+customer types the new PIN twice on the paired customer display (a second real app in the same test); the teller never types it. Audited, and the customer is told."""
 
 from __future__ import annotations
 

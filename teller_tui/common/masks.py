@@ -29,7 +29,8 @@ import unicodedata
 
 from teller_tui.common.text import clean_text, is_cjk
 
-__all__ = ["hidden_document_part", "mask_card", "mask_document_number", "mask_name", "mask_phone", "mask_url", "mask_wallet"]
+__all__ = ["hidden_document_part", "mask_card", "mask_document_number", "mask_name", "mask_phone", "mask_url",
+           "mask_wallet"]
 
 _MIDDLE_DOT = "·"
 _URL_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@?#]*):[^@/?#]*@")

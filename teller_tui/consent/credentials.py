@@ -16,8 +16,8 @@ authenticator's secret); the teller follows the request with
 phone with the authenticator has the authenticator removed with their PIN on the display, or after
 the teller's ID check (the document seen, the characters of its number the screens star typed and
 matched, as for a PIN reset: :mod:`teller_tui.consent.id_check`, failures limited per customer) and a
-supervisor's approval (policy rule ``customer_totp_remove_id``). Every step is audited (never a PIN, code or secret); a removal by ID check
-tells the customer (``totp_remove``).
+supervisor's approval (policy rule ``customer_totp_remove_id``). Every step is audited (never a PIN,
+code or secret); a removal by ID check tells the customer (``totp_remove``).
 
 Where the customer's authenticator is used: at the kiosk, an enrolled customer signs in with the PIN
 and the code (:func:`teller_tui.kiosk.pins.check_pin`); on the customer display, a cash-out or transfer

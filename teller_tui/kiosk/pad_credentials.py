@@ -16,8 +16,8 @@ guard (:func:`~teller_tui.kiosk.pinpad.counted_pin_check`); the try that reaches
 request. An authenticator is offered only after the customer's PIN (counted the same way); its
 secret is made here, kept encrypted on the request row (never chosen by the display: only a code
 for the offered secret enrols it), shown only on the display, and moved to the customer only once
-the customer typed one valid code from it: it never reaches the teller's screen. Everything is audited (never a PIN, code or secret) and the
-customer is told (``pin_change_branch``, ``totp_enrol``, ``totp_remove``).
+the customer typed one valid code from it: it never reaches the teller's screen. Everything is
+audited (never a PIN, code or secret) and the customer is told (``pin_change_branch``, ``totp_enrol``, ``totp_remove``).
 """
 
 from __future__ import annotations
