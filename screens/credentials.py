@@ -5,10 +5,11 @@ sees a PIN or the authenticator's secret (:mod:`teller_tui.consent.credentials`,
 :mod:`teller_tui.kiosk.pad_credentials`):
 
 * ``c`` change the PIN: the customer types the current PIN and the new one twice on the display;
-* ``a`` set up an authenticator app: the display shows the QR code and the key, the customer
-  confirms with a code from the app;
+* ``a`` set up an authenticator app: the customer types the PIN on the display, which then shows
+  the QR code and the key; the customer confirms with a code from the app;
 * ``x`` remove the authenticator with the customer's PIN on the display, or ``F3`` after an ID
-  check here (the phone is lost: document seen, last 4 characters of its number);
+  check here (the phone is lost: document seen, the characters of its number no screen shows: a
+  resident ID's 8 birth-date digits) and a supervisor's approval (the app's approval dialog);
 * ``F2`` pairs a customer display; Escape closes (and cancels a request still waiting).
 """
 
@@ -24,7 +25,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Static
 
-from teller_tui.common.errors import DomainError
+from teller_tui.common.errors import ApprovalRequired, DomainError
 from teller_tui.common.i18n import N_, _
 from teller_tui.consent.spec import ConsentTicket
 
@@ -80,13 +81,14 @@ class CredentialsScreen(DeskScreenMixin, TellerModal[bool]):
             yield Static(Content(_("The customer types on the customer display; you never see the PIN or the "
                                    "key.")), id="credentials-status")
             yield Checkbox(_("I have seen the customer's identity document"), id="credentials-seen")
-            yield Input(id="credentials-last4", max_length=4, placeholder=_("Last 4 of the document number"))
+            yield Input(id="credentials-id-digits", max_length=16,
+                        placeholder=_("ID: the 8 birth-date digits (other documents: the hidden middle)"))
             yield Static(Content(_("c change PIN · a set up authenticator · x remove (PIN) · F3 remove (ID "
                                    "check) · F2 pair display · Esc close")), id="credentials-keys")
 
     def on_mount(self) -> None:
         self.query_one("#credentials-seen").display = False
-        self.query_one("#credentials-last4").display = False
+        self.query_one("#credentials-id-digits").display = False
         self._load()
         self.set_interval(1.0, self._poll_tick, name="credentials-poll")
 
@@ -158,20 +160,25 @@ class CredentialsScreen(DeskScreenMixin, TellerModal[bool]):
         self.post_message(self.Update(pairing_text(self.services, self.actor)))
 
     def action_id_check(self) -> None:
-        seen, last4 = self.query_one("#credentials-seen", Checkbox), self.query_one("#credentials-last4", Input)
-        seen.display = last4.display = True
+        seen, digits = self.query_one("#credentials-seen", Checkbox), self.query_one("#credentials-id-digits", Input)
+        seen.display = digits.display = True
         seen.focus()
-        self._say(_("Check the document, tick the box, type the last 4 characters of its number, Enter."))
+        self._say(_("Check the document, tick the box, type the characters of its number this screen hides "
+                    "(a resident ID: the 8 birth-date digits), Enter. A supervisor approves."))
 
-    @on(Input.Submitted, "#credentials-last4")
-    def _last4(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#credentials-id-digits")
+    def _id_digits(self, event: Input.Submitted) -> None:
         self._remove_by_id(self.query_one("#credentials-seen", Checkbox).value, event.value)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="credentials")
-    def _remove_by_id(self, seen: bool, last4: str) -> None:
+    def _remove_by_id(self, seen: bool, id_digits: str, approval_id: int | None = None) -> None:
         try:
             self.services.credentials.remove_authenticator(self.actor, self.customer_id, document_seen=seen,
-                                                           last4=last4)
+                                                           id_digits=id_digits, approval_id=approval_id)
+        except ApprovalRequired as exc:  # the ID check passed: a supervisor approves, then the same again
+            self.app.call_from_thread(self.ask_approval, exc, lambda aid: self._remove_by_id(seen, id_digits, aid),
+                                      lambda: self._say(_("Not removed: no approval.")))
+            return
         except DomainError as exc:
             self.post_message(self.Update(refusal_text(exc)))
             return

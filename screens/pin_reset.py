@@ -2,9 +2,11 @@
 then the customer types the new PIN twice on the paired customer display; the teller never sees it.
 
 ``PinResetScreen(customer_id, name)`` (``p`` on the customer view) dismisses with True once the new
-PIN is set. F2 pairs a customer display with this terminal; the ID check (document seen, last 4
-characters of its number) starts the reset (:meth:`teller_tui.consent.service.ConsentService.begin_pin_reset`);
-the screen then waits for the display (:meth:`teller_tui.kiosk.pinpad.PinpadService.set_new_pin`).
+PIN is set. F2 pairs a customer display with this terminal; the ID check (document seen, the
+characters of its number this screen does not show: a resident ID's 8 birth-date digits, another
+document's middle) and then a supervisor's approval (the app's approval dialog, rule ``pin_reset``)
+start the reset (:meth:`teller_tui.consent.service.ConsentService.begin_pin_reset`); the screen then
+waits for the display (:meth:`teller_tui.kiosk.pinpad.PinpadService.set_new_pin`).
 Escape cancels a reset still waiting.
 """
 
@@ -18,7 +20,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Static
 
-from teller_tui.common.errors import DomainError
+from teller_tui.common.errors import ApprovalRequired, DomainError
 from teller_tui.common.i18n import N_, _
 from teller_tui.consent.spec import ConsentTicket
 
@@ -54,7 +56,8 @@ class PinResetScreen(DeskScreenMixin, TellerModal[bool]):
             yield Static(Content(_("Check the customer's identity document first. The customer types the new PIN "
                                    "on the customer display.")), id="pin-reset-status")
             yield Checkbox(_("I have seen the customer's identity document"), id="pin-reset-seen")
-            yield Input(id="pin-reset-last4", max_length=4, placeholder=_("Last 4 of the document number"))
+            yield Input(id="pin-reset-id-digits", max_length=16,
+                        placeholder=_("ID: the 8 birth-date digits (other documents: the hidden middle)"))
             yield Static(Content(_("Enter start · F2 pair a display · Esc close")), id="pin-reset-keys")
 
     def on_mount(self) -> None:
@@ -64,16 +67,20 @@ class PinResetScreen(DeskScreenMixin, TellerModal[bool]):
     def _say(self, text: str) -> None:
         self.query_one("#pin-reset-status", Static).update(Content(text))
 
-    @on(Input.Submitted, "#pin-reset-last4")
-    def _last4(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#pin-reset-id-digits")
+    def _id_digits(self, event: Input.Submitted) -> None:
         if self.ticket is None and not self.done:
             self._begin(self.query_one("#pin-reset-seen", Checkbox).value, event.value)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pin-reset")
-    def _begin(self, seen: bool, last4: str) -> None:
+    def _begin(self, seen: bool, id_digits: str, approval_id: int | None = None) -> None:
         try:
             ticket = self.services.consent.begin_pin_reset(self.actor, self.customer_id, document_seen=seen,
-                                                          last4=last4)
+                                                          id_digits=id_digits, approval_id=approval_id)
+        except ApprovalRequired as exc:  # the ID check passed: a supervisor approves, then the same again
+            self.app.call_from_thread(self.ask_approval, exc, lambda aid: self._begin(seen, id_digits, aid),
+                                      lambda: self._say(_("Not started: no approval.")))
+            return
         except DomainError as exc:
             self.post_message(self.Update(refusal_text(exc)))
             return

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from teller_tui.analytics.service import AnalyticsService
+from teller_tui.approvals.credential_gate import CredentialApprovalGate
 from teller_tui.approvals.policy import ApprovalPolicy
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.approvals.staff_admin import StaffAdminService
@@ -204,7 +205,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                                 consent=consent_gate)
     staff_unlock = StaffUnlockService(db, clock, audit, approvals=approvals)
     staff_admin = StaffAdminService(db, clock, audit, box, approvals=approvals)
-    consent = ConsentService(db, clock, audit)
+    credential_approvals = CredentialApprovalGate(approvals, clock)
+    consent = ConsentService(db, clock, audit, approvals=credential_approvals)
     customers = CustomerService(db, clock, settings, audit=audit, tiers=tiers)
     wallets = WalletService(db, clock, settings, ledger, audit)
     risk_gate = PostingGate(risk_rules, clock)  # one gate: counter, kiosk (through cash) and linked funding
@@ -255,7 +257,8 @@ def make_services(settings: Settings, *, clock: Clock | None = None, database: D
                     policy=policy, teller_limits=teller_limits, kiosk_limits=kiosk_limits, auth=auth,
                     approvals=approvals, staff_unlock=staff_unlock, staff_admin=staff_admin,
                     consent_gate=consent_gate, consent=consent,
-                    credentials=CustomerCredentials(db, clock, audit, outbox=outbox), customers=customers,
+                    credentials=CustomerCredentials(db, clock, audit, outbox=outbox, approvals=credential_approvals),
+                    customers=customers,
                     wallets=wallets, cash=cash, inflight=inflight,
                     offline=OfflineService(db, clock, settings, ledger, audit, cash=cash),
                     business_days=business_days, vault=vault, drawers=drawers,

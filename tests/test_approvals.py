@@ -43,7 +43,7 @@ def test_shipped_policy_loads_with_every_action() -> None:
     assert ids == {"teller_cash_limit", "large_cash", "reversal", "unfreeze", "device_replacement", "over_short",
                    "staff_unlock", "drawer_open", "vault_transfer", "drawer_close", "drawer_handover", "day_close", "dispute_correction", "watchlist_hit",
                    "staff_role", "staff_enable", "staff_totp_reset", "linked_withdraw_large", "phone_change",
-                   "id_number_change"}
+                   "id_number_change", "pin_reset", "customer_totp_remove_id"}
     assert policy.threshold("linked_withdraw_large", DAY) == Money.of("20000.00")
     assert policy.threshold("large_cash", DAY) == Money.of("50000.00")
     assert policy.approver_roles == ("supervisor", "admin")  # approval limits per approver (issue 15)

@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 from desk_fixtures import Desk, desk  # noqa: F401
 from teller_tui.audit.trail import Actor
 from teller_tui.auth import passwords
-from teller_tui.common.errors import AuthenticationFailed, ConsentRequired, PermissionDenied, ValidationError
+from teller_tui.common.errors import (ApprovalRequired, AuthenticationFailed, ConsentRequired, PermissionDenied,
+                                      ValidationError)
 from teller_tui.common.money import Money
 from teller_tui.common.settings import load_settings
 from teller_tui.consent.spec import ConsentSpec
@@ -169,9 +170,14 @@ def test_supervisor_policy_requires_the_pin(world: World) -> None:
 def test_pin_reset_at_the_counter_new_pin_typed_on_the_display(world: World) -> None:
     w = world
     link = paired(w)
-    with pytest.raises(ValidationError):
-        w.s.consent.begin_pin_reset(w.teller, w.customer_id, document_seen=True, last4="1234")
-    ticket = w.s.consent.begin_pin_reset(w.teller, w.customer_id, document_seen=True, last4="4477")
+    with pytest.raises(ValidationError):  # the last 4, which the teller's screen shows, are not the check
+        w.s.consent.begin_pin_reset(w.teller, w.customer_id, document_seen=True, id_digits="4477")
+    # The birth-date digits the mask hides (110101********4477), then a supervisor approves.
+    with pytest.raises(ApprovalRequired) as asked:
+        w.s.consent.begin_pin_reset(w.teller, w.customer_id, document_seen=True, id_digits="19900307")
+    assert asked.value.rules == ["pin_reset"]
+    ticket = w.s.consent.begin_pin_reset(w.teller, w.customer_id, document_seen=True, id_digits="19900307",
+                                         approval_id=w.d.approve(w.teller, asked.value.details["spec"]))
     prompt = w.s.pinpad.prompt(w.pad, link)
     assert prompt is not None and prompt.kind == "pin_reset"
     with pytest.raises(ValidationError):

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from textual.widgets import Checkbox, Input, Static
 
 from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, make_desk
-from pilot_helpers import settle, sign_in
+from pilot_helpers import approve_here, settle, sign_in
 from screens.pinpad.app import make_pinpad_app
 from teller_tui.auth import passwords
 from teller_tui.common.i18n import set_locale
@@ -104,6 +104,10 @@ async def test_pin_change_and_authenticator_on_the_display(desk: Desk, tmp_path:
             # 2. The authenticator: QR code, key and URI on the display; a code from the app confirms it.
             await pilot.press("a")
             await settle(pilot)
+            # The customer's PIN first: nothing is offered before it (the review's takeover chain).
+            await _until(pad, lambda: type(pad.app.screen).__name__ == "PadAuthenticatorScreen")
+            assert not str(pad.app.screen.query_one("#totp-secret", Static).render()).strip()
+            await pad.press(*NEW, "enter")
             await _until(pad, lambda: type(pad.app.screen).__name__ == "PadAuthenticatorScreen"
                          and bool(str(pad.app.screen.query_one("#totp-secret", Static).render()).strip()))
             totp_screen = pad.app.screen
@@ -137,12 +141,14 @@ async def test_pin_change_and_authenticator_on_the_display(desk: Desk, tmp_path:
         await pilot.press("f3")
         await settle(pilot)
         screen.query_one("#credentials-seen", Checkbox).value = True
-        screen.query_one("#credentials-last4", Input).focus()
-        await pilot.press(*"0000", "enter")
+        screen.query_one("#credentials-id-digits", Input).focus()
+        await pilot.press(*id_number[-4:], "enter")  # the last 4 are on the teller's screen: not the check
         await settle(pilot)
         assert "do not match" in static_text(pilot.app, "#credentials-status")
-        screen.query_one("#credentials-last4", Input).value = ""
-        await pilot.press(*id_number[-4:], "enter")
+        screen.query_one("#credentials-id-digits", Input).value = ""
+        await pilot.press(*id_number[6:14], "enter")  # the birth-date digits the mask hides; a supervisor approves
+        spec = await approve_here(pilot, "chen", SUPERVISOR_PW, SUPERVISOR_SECRET, desk.clock)
+        assert spec.rules == ("customer_totp_remove_id",)
         await settle(pilot)
         assert "removed" in static_text(pilot.app, "#credentials-status")
         await settle(pilot)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from desk_fixtures import desk  # noqa: F401
 from teller_tui.auth import passwords
-from teller_tui.common.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
+from teller_tui.common.errors import ApprovalRequired, AuthenticationFailed, Conflict, PermissionDenied, ValidationError
 from teller_tui.consent.spec import ConsentSpec
 from teller_tui.kiosk.pinpad import PadLink
 from teller_tui.kiosk.pins import PinLocked
@@ -107,7 +107,7 @@ def test_authenticator_enrolment_on_the_display_then_kiosk_needs_the_code(world:
     with pytest.raises(Conflict):  # nothing to remove yet
         w.s.credentials.begin(w.teller, w.customer_id, "totp_remove")
     rid = w.s.credentials.begin(w.teller, w.customer_id, "totp_enrol").request_id
-    offer = w.s.pad_credentials.authenticator_offer(w.pad, link, rid)
+    offer = w.s.pad_credentials.authenticator_offer(w.pad, link, rid, PIN)
     assert offer.uri.startswith("otpauth://totp/") and f"secret={offer.secret}" in offer.uri
     assert "█" in offer.qr or "▀" in offer.qr
     with pytest.raises(ValidationError) as wrong:  # a wrong code stores nothing
@@ -140,7 +140,7 @@ def test_authenticator_removal_by_pin_on_the_display_or_id_check(world: World) -
     w = world
     link = paired(w)
     rid = w.s.credentials.begin(w.teller, w.customer_id, "totp_enrol").request_id
-    offer = w.s.pad_credentials.authenticator_offer(w.pad, link, rid)
+    offer = w.s.pad_credentials.authenticator_offer(w.pad, link, rid, PIN)
     w.s.pad_credentials.enrol_authenticator(w.pad, link, rid, offer.secret,
                                             pyotp.TOTP(offer.secret).at(w.d.clock.now()))
     # With the PIN on the display.
@@ -152,16 +152,20 @@ def test_authenticator_removal_by_pin_on_the_display_or_id_check(world: World) -
     assert _customer(w).totp_secret_enc is None and w.s.consent.status(w.teller, rid).status == "done"
     # After an ID check at the counter (the phone is lost): a wrong check is refused and audited.
     rid = w.s.credentials.begin(w.teller, w.customer_id, "totp_enrol").request_id
-    offer = w.s.pad_credentials.authenticator_offer(w.pad, link, rid)
+    offer = w.s.pad_credentials.authenticator_offer(w.pad, link, rid, PIN)
     w.d.clock.advance(seconds=60)
     w.s.pad_credentials.enrol_authenticator(w.pad, link, rid, offer.secret,
                                             pyotp.TOTP(offer.secret).at(w.d.clock.now()))
     with pytest.raises(ValidationError):
-        w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=False, last4="4477")
-    with pytest.raises(ValidationError):
-        w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=True, last4="1234")
+        w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=False, id_digits="19900307")
+    with pytest.raises(ValidationError):  # the last 4 (shown on the teller's screen) are not the check
+        w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=True, id_digits="4477")
     assert _customer(w).totp_secret_enc is not None
-    w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=True, last4="4477")
+    with pytest.raises(ApprovalRequired) as asked:  # the hidden birth-date digits, then a supervisor
+        w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=True, id_digits="19900307")
+    assert asked.value.rules == ["customer_totp_remove_id"] and _customer(w).totp_secret_enc is not None
+    w.s.credentials.remove_authenticator(w.teller, w.customer_id, document_seen=True, id_digits="19900307",
+                                         approval_id=w.d.approve(w.teller, asked.value.details["spec"]))
     assert _customer(w).totp_secret_enc is None
     audit = _audit(w, "customer_totp_remove")
     assert [(o, d["method"]) for o, d in audit] == [("fail", "pin"), ("ok", "pin"), ("fail", "id_check"),
@@ -179,7 +183,7 @@ def test_another_display_or_kind_cannot_answer(world: World) -> None:  # noqa: F
     with pytest.raises(PermissionDenied):  # the right display with a forged token
         w.s.pad_credentials.change_pin(w.pad, PadLink("T01", "guess"), rid, PIN, NEW, NEW)
     with pytest.raises(Conflict):  # the request is a PIN change, not an authenticator set-up
-        w.s.pad_credentials.authenticator_offer(w.pad, link, rid)
+        w.s.pad_credentials.authenticator_offer(w.pad, link, rid, PIN)
     with pytest.raises(PermissionDenied):  # a teller cannot play the display
         w.s.pad_credentials.change_pin(w.teller, link, rid, PIN, NEW, NEW)
     with pytest.raises(ValidationError):  # nor ask for these through the generic request
@@ -204,7 +208,7 @@ def test_high_value_consent_asks_an_enrolled_customer_for_the_code(world: World)
     w = world
     link = paired(w)
     rid = w.s.credentials.begin(w.teller, w.customer_id, "totp_enrol").request_id
-    offer = w.s.pad_credentials.authenticator_offer(w.pad, link, rid)
+    offer = w.s.pad_credentials.authenticator_offer(w.pad, link, rid, PIN)
     w.s.pad_credentials.enrol_authenticator(w.pad, link, rid, offer.secret,
                                             pyotp.TOTP(offer.secret).at(w.d.clock.now()))
     w.d.clock.advance(seconds=60)

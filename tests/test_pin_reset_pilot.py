@@ -1,6 +1,6 @@
 """Issue 16 on the real apps: a wallet PIN reset at the counter. The teller (``p`` on the customer view)
-checks the identity document; the customer types the new PIN twice on the paired customer display (a
-second real app in the same test); the teller never types it. Audited, and the customer is told."""
+checks the identity document (the birth-date digits the screen hides), a supervisor approves; the
+customer types the new PIN twice on the paired customer display (a second real app in the same test); the teller never types it. Audited, and the customer is told."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select, update
 from textual.widgets import Checkbox, Input, Static
 
-from desk_harness import Desk, make_desk
-from pilot_helpers import settle
+from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, make_desk
+from pilot_helpers import approve_here, settle
 from screens.pinpad.app import make_pinpad_app
 from teller_tui.auth import passwords
 from teller_tui.common.i18n import set_locale
@@ -60,13 +60,13 @@ async def test_pin_reset_at_the_counter_new_pin_typed_on_the_display(desk: Desk,
         screen = pilot.app.screen
         assert type(screen).__name__ == "PinResetScreen"
         # Without a look at the document nothing starts (and the failed check is audited).
-        screen.query_one("#pin-reset-last4", Input).focus()
-        await pilot.press(*id_number[-4:], "enter")
+        screen.query_one("#pin-reset-id-digits", Input).focus()
+        await pilot.press(*id_number[6:14], "enter")  # the birth-date digits the screen does not show
         await settle(pilot)
         assert "identity document" in static_text(pilot.app, "#pin-reset-status")
         # No display yet: the teller is told to pair one.
         screen.query_one("#pin-reset-seen", Checkbox).value = True
-        screen.query_one("#pin-reset-last4", Input).focus()
+        screen.query_one("#pin-reset-id-digits", Input).focus()
         await pilot.press("enter")
         await settle(pilot)
         assert "Pair a customer display" in static_text(pilot.app, "#pin-reset-status")
@@ -78,8 +78,10 @@ async def test_pin_reset_at_the_counter_new_pin_typed_on_the_display(desk: Desk,
             await settle(pad)
             await pad.press(*code, "enter")
             await settle(pad)
-            screen.query_one("#pin-reset-last4", Input).focus()
-            await pilot.press("enter")  # the ID check again, now with a display: the reset starts
+            screen.query_one("#pin-reset-id-digits", Input).focus()
+            await pilot.press("enter")  # the ID check again, now with a display: a supervisor approves
+            spec = await approve_here(pilot, "chen", SUPERVISOR_PW, SUPERVISOR_SECRET, desk.clock)
+            assert spec.kind == "pin_reset" and spec.rules == ("pin_reset",)
             await settle(pilot)
             assert "Waiting for the customer" in static_text(pilot.app, "#pin-reset-status")
             pad_screen = pad.app.screen

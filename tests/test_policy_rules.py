@@ -78,7 +78,8 @@ def test_the_shipped_policy_has_exactly_the_rules_tested_here() -> None:
     assert SHIPPED == {"teller_cash_limit", "large_cash", "reversal", "unfreeze", "device_replacement",
                        "over_short", "staff_unlock", "drawer_open", "vault_transfer", "drawer_close", "drawer_handover", "day_close",
                        "dispute_correction", "watchlist_hit", "staff_role", "staff_enable", "staff_totp_reset",
-                       "linked_withdraw_large", "phone_change", "id_number_change"}
+                       "linked_withdraw_large", "phone_change", "id_number_change", "pin_reset",
+                       "customer_totp_remove_id"}
 
 
 def test_rule_watchlist_hit(env: Env) -> None:
@@ -555,3 +556,54 @@ def test_optional_rules_contact_change_and_id_renewal(env: Env, rule_id: str) ->
     spec = asks(act)
     assert spec.rules == (rule_id,) and spec.kind == rule_id
     assert act(approve(env, env.teller, spec)).fields in (("address",), ("id_expiry",))
+
+
+def _id_digits(env: Env) -> str:
+    from teller_tui.common.masks import hidden_document_part
+    from teller_tui.models import Customer
+
+    with env.services.db.read() as s:
+        c = s.get(Customer, env.customer_id)
+        assert c is not None and c.id_number
+        return hidden_document_part(c.id_number, c.id_type)
+
+
+def test_rule_pin_reset(env: Env) -> None:
+    """A PIN reset at the counter (ID check, no PIN) needs a supervisor; the approval is for this customer."""
+    consent = env.services.consent
+    code = consent.start_pairing(env.teller)
+    env.services.pinpad.pair(env.services.kiosk.ensure_identity("PAD-PR"), env.teller.terminal_id, code)
+    digits = _id_digits(env)
+    spec = asks(lambda: consent.begin_pin_reset(env.teller, env.customer_id, document_seen=True, id_digits=digits))
+    assert spec.rules == ("pin_reset",) and spec.kind == "pin_reset" and spec.customer_id == env.customer_id
+    ticket = consent.begin_pin_reset(env.teller, env.customer_id, document_seen=True, id_digits=digits,
+                                     approval_id=approve(env, env.teller, spec))
+    assert consent.status(env.teller, ticket.request_id).status == "pending"
+    without(env, "pin_reset")
+    assert consent.begin_pin_reset(env.teller, env.customer_id, document_seen=True, id_digits=digits).request_id
+
+
+def test_rule_customer_totp_remove_id(env: Env) -> None:
+    """An authenticator removed after an ID check (lost phone) needs a supervisor; by PIN it does not."""
+    from sqlalchemy import update
+
+    from teller_tui.models import Customer
+
+    creds = env.services.credentials
+
+    def enrolled(value: str | None) -> None:
+        with env.services.db.write() as s:
+            s.execute(update(Customer).where(Customer.id == env.customer_id).values(totp_secret_enc=value))
+
+    enrolled("v1:placeholder")
+    digits = _id_digits(env)
+    spec = asks(lambda: creds.remove_authenticator(env.teller, env.customer_id, document_seen=True, id_digits=digits))
+    assert spec.rules == ("customer_totp_remove_id",) and spec.customer_id == env.customer_id
+    assert creds.authenticator_enrolled(env.teller, env.customer_id)
+    creds.remove_authenticator(env.teller, env.customer_id, document_seen=True, id_digits=digits,
+                               approval_id=approve(env, env.teller, spec))
+    assert not creds.authenticator_enrolled(env.teller, env.customer_id)
+    enrolled("v1:placeholder")
+    without(env, "customer_totp_remove_id")
+    creds.remove_authenticator(env.teller, env.customer_id, document_seen=True, id_digits=digits)
+    assert not creds.authenticator_enrolled(env.teller, env.customer_id)

@@ -1,8 +1,10 @@
 """The customer sets up an authenticator app on the customer display (the teller started it).
 
-The display shows the QR code (dark modules on a light ground, whatever the theme), the secret in
+The customer first types the wallet PIN (counted with wrong PINs everywhere); the display then shows
+the QR code (dark modules on a light ground, whatever the theme), the secret in
 groups of four (to type instead of scanning) and the ``otpauth://`` URI; the customer types the
-6-digit code the app then shows, Enter. Nothing is stored until that code is right
+6-digit code the app then shows, Enter. The secret is the one the service made for this request;
+nothing is stored on the customer until that code is right
 (:meth:`teller_tui.kiosk.pad_credentials.PadCredentials.enrol_authenticator`). Escape says no.
 Dismisses with the text the waiting screen shows next.
 """
@@ -60,6 +62,11 @@ class PadAuthenticatorScreen(KioskModal):
             super().__init__()
             self.offer, self.error = offer, error
 
+    class PinWrong(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     class Answer(Message):
         def __init__(self, text: str, done: bool) -> None:
             super().__init__()
@@ -75,8 +82,9 @@ class PadAuthenticatorScreen(KioskModal):
             yield Static("", id="totp-qr")
             with Vertical(id="totp-side"):
                 yield Static(Content(_(KIND_TITLES["totp_enrol"])), id="totp-title")
-                yield Static(Content(_("Scan the code with your authenticator app, or type the key:")),
-                             id="totp-how")
+                yield Static(Content(_("Type your wallet PIN, Enter. Escape: No.")), id="totp-how")
+                yield Input(id="totp-pin", password=True, max_length=6, restrict=r"[0-9]*",
+                            placeholder=_("Wallet PIN"))
                 yield Static(Content(""), id="totp-secret")
                 yield Static(Content(""), id="totp-uri")
                 yield Input(id="totp-code", max_length=6, restrict=r"[0-9]*", placeholder=_("6-digit code"))
@@ -84,17 +92,34 @@ class PadAuthenticatorScreen(KioskModal):
                              id="totp-status")
 
     def on_mount(self) -> None:
-        self._offer()
+        self.query_one("#totp-code", Input).display = False
+        self.query_one("#totp-status", Static).display = False
+        self.query_one("#totp-pin", Input).focus()
+
+    @on(Input.Submitted, "#totp-pin")
+    def _pin_submitted(self, event: Input.Submitted) -> None:
+        if self.offer is None:
+            self.query_one("#totp-how", Static).update(Content(_("Checking…")))
+            self._offer(event.value)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pinpad-totp")
-    def _offer(self) -> None:
+    def _offer(self, pin: str) -> None:
         app: Any = self.app
         try:
-            offer = app.services.pad_credentials.authenticator_offer(app.actor, app.link, self.prompt.request_id)
+            offer = app.services.pad_credentials.authenticator_offer(app.actor, app.link, self.prompt.request_id,
+                                                                     pin)
         except DomainError as exc:
+            if exc.code == "consent_pin":  # wrong but not locked: type it again
+                self.post_message(self.PinWrong(str(exc)))
+                return
             self.post_message(self.Offered(None, str(exc)))
             return
         self.post_message(self.Offered(offer))
+
+    @on(PinWrong)
+    def _pin_wrong(self, message: PinWrong) -> None:
+        self.query_one("#totp-pin", Input).value = ""
+        self.query_one("#totp-how", Static).update(Content(message.text))
 
     @on(Offered)
     def _offered(self, message: Offered) -> None:
@@ -102,6 +127,11 @@ class PadAuthenticatorScreen(KioskModal):
             self.dismiss(message.error)
             return
         self.offer = message.offer
+        self.query_one("#totp-pin", Input).display = False
+        self.query_one("#totp-code", Input).display = True
+        self.query_one("#totp-status", Static).display = True
+        self.query_one("#totp-how", Static).update(
+            Content(_("Scan the code with your authenticator app, or type the key:")))
         self.query_one("#totp-qr", Static).update(Content(message.offer.qr))
         self.query_one("#totp-secret", Static).update(Content(grouped(message.offer.secret)))
         self.query_one("#totp-uri", Static).update(Content(message.offer.uri))

@@ -38,6 +38,8 @@ ACTIONS: dict[str, str] = {
     "phone_change": N_("Change mobile number"),
     "id_renewal": N_("Renew identity document"),
     "id_number_change": N_("New identity document number"),
+    "pin_reset": N_("Reset a customer's wallet PIN"),
+    "customer_totp_remove_id": N_("Remove a customer's authenticator (ID check)"),
 }
 
 

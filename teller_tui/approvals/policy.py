@@ -326,6 +326,8 @@ def _always_reason(action: str) -> Translated:
         "watchlist_onboarding": N_("Opening this wallet needs a supervisor's review."),
         "phone_change": N_("Changing the customer's mobile number needs a supervisor's approval."),
         "id_number_change": N_("A new identity document number needs a supervisor's approval."),
+        "pin_reset": N_("Resetting the customer's wallet PIN needs a supervisor's approval."),
+        "customer_totp_remove_id": N_("Removing the customer's authenticator needs a supervisor's approval."),
         "contact_change": N_("Changing the customer's contact details needs a supervisor's approval."),
         "id_renewal": N_("Renewing the identity document needs a supervisor's approval."),
         "linked_top_up": N_("Topping up from the linked account needs a supervisor's approval."),

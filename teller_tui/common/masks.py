@@ -29,7 +29,8 @@ import unicodedata
 
 from teller_tui.common.text import clean_text, is_cjk
 
-__all__ = ["mask_card", "mask_document_number", "mask_name", "mask_phone", "mask_url", "mask_wallet"]
+__all__ = ["hidden_document_part", "mask_card", "mask_document_number", "mask_name", "mask_phone", "mask_url",
+           "mask_wallet"]
 
 _MIDDLE_DOT = "·"
 _URL_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@?#]*):[^@/?#]*@")
@@ -88,6 +89,22 @@ def mask_document_number(number: str | None, doc_type: str | None = None) -> str
     if len(s) <= 4:
         return "*" * len(s)
     return s[0] + "*" * (len(s) - 3) + s[-2:]
+
+
+def hidden_document_part(number: str | None, doc_type: str | None = None) -> str:
+    """What :func:`mask_document_number` stars, upper-cased: a PRC ID's 8 birth-date digits
+    (``11010119900307123X`` -> ``19900307``); another document's middle (``E12345678`` -> ``123456``);
+    4 characters or fewer: all of them. The ID check for a customer's credentials asks for these, so
+    nothing a teller's screen shows satisfies it."""
+    s = clean_text(number).upper()
+    if not s:
+        return ""
+    prc = _PRC_ID.fullmatch(s) is not None if doc_type is None else doc_type == PRC_ID_TYPE
+    if prc and len(s) == 18:
+        return s[6:14]
+    if len(s) <= 4:
+        return s
+    return s[1:-2]
 
 
 def mask_card(number: str | None) -> str:

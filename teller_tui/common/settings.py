@@ -75,6 +75,9 @@ class Settings(BaseSettings):
                                   "counter need the customer's consent (PIN on the display or ID re-check)")
     consent_code_from: str = Field("5000.00", description="A cash-out or transfer at the counter from this amount "
                                    "(yuan): a customer with an authenticator app also types its code on the display")
+    consent_code_from_currencies: dict[str, str] = Field(
+        default_factory=dict, description="The same threshold for other currencies, each in its own units, "
+        "e.g. {'USD': '700.00'}; a currency not listed asks for the code at any amount")
     approval_expiry_seconds: int = Field(10 * 60, ge=30)
     draft_expiry_hours: int = Field(72, ge=1)
     over_short_tolerance: str = Field("10.00", description="Drawer difference posted without approval (yuan)")

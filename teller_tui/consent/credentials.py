@@ -3,23 +3,26 @@ authenticator app set up or removed, the customer's part done on the paired cust
 
 Public API::
 
-    creds = CustomerCredentials(db, clock, audit, outbox=outbox)       # services.credentials
+    creds = CustomerCredentials(db, clock, audit, outbox=outbox, approvals=gate)   # services.credentials
     creds.authenticator_enrolled(actor, customer_id)                    # bool
     ticket = creds.begin(actor, customer_id, "pin_change")   # or "totp_enrol", "totp_remove": the display
                                                              # takes it (teller_tui.kiosk.pad_credentials)
-    creds.remove_authenticator(actor, customer_id, document_seen=True, last4="4477")   # after an ID check
+    creds.remove_authenticator(actor, customer_id, document_seen=True, id_digits="19900307",
+                               approval_id=None)     # after an ID check and a supervisor's approval
 
 ``begin`` needs a customer display paired with the terminal (the teller never sees the PIN or the
 authenticator's secret); the teller follows the request with
 :meth:`~teller_tui.consent.service.ConsentService.status` and may cancel it. A customer who lost the
-phone with the authenticator has the authenticator removed after the teller's ID check (the
-document seen, the last 4 characters of its number typed and matched, as for a PIN reset) or with
-their PIN on the display. Every step is audited (never a PIN, code or secret); a removal by ID check
-tells the customer (``totp_remove``).
+phone with the authenticator has the authenticator removed with their PIN on the display, or after
+the teller's ID check (the document seen, the characters of its number the screens star typed and
+matched, as for a PIN reset: :mod:`teller_tui.consent.id_check`, failures limited per customer) and a
+supervisor's approval (policy rule ``customer_totp_remove_id``). Every step is audited (never a PIN,
+code or secret); a removal by ID check tells the customer (``totp_remove``).
 
 Where the customer's authenticator is used: at the kiosk, an enrolled customer signs in with the PIN
 and the code (:func:`teller_tui.kiosk.pins.check_pin`); on the customer display, a cash-out or transfer
-from ``settings.consent_code_from`` (¥5,000 by default) needs the code after the PIN
+from ``settings.consent_code_from`` (¥5,000 by default; other currencies: ``consent_code_from_currencies``,
+in their own units, any amount when unset) needs the code after the PIN
 (:meth:`teller_tui.kiosk.pinpad.PinpadService.answer`); smaller ones, wallet close and class change
 need the PIN only. Wrong codes count with wrong PINs on the customer's one counter.
 """
@@ -33,13 +36,15 @@ from teller_tui.auth.permissions import guarded
 from teller_tui.auth.roles import COUNTER_ROLES, require_role
 from teller_tui.common.errors import Conflict, NotFound, ValidationError
 from teller_tui.common.i18n import _
-from teller_tui.consent.service import active_pairing, check_document, new_request
+from teller_tui.consent.id_check import credential_id_check
+from teller_tui.consent.service import active_pairing, new_request
 from teller_tui.consent.spec import ConsentSpec, ConsentTicket
 from teller_tui.models import Customer
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor, AuditTrail
     from teller_tui.common.clock import Clock
+    from teller_tui.consent.id_check import CredentialApprovals
     from teller_tui.db.engine import Database
     from teller_tui.notify.outbox import Outbox
 
@@ -50,8 +55,9 @@ BEGIN_KINDS: tuple[str, ...] = ("pin_change", "totp_enrol", "totp_remove")
 
 
 class CustomerCredentials:
-    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, *, outbox: Outbox) -> None:
-        self.db, self.clock, self.audit, self.outbox = db, clock, audit, outbox
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, *, outbox: Outbox,
+                 approvals: CredentialApprovals) -> None:
+        self.db, self.clock, self.audit, self.outbox, self.approvals = db, clock, audit, outbox, approvals
 
     @guarded("credentials")
     def authenticator_enrolled(self, actor: Actor, customer_id: int) -> bool:
@@ -89,27 +95,30 @@ class CustomerCredentials:
             return ConsentTicket(int(row.id or 0), True, False)
 
     @guarded("credentials")
-    def remove_authenticator(self, actor: Actor, customer_id: int, *, document_seen: bool, last4: str) -> None:
-        """The customer lost the phone: the teller checks the identity document and removes the authenticator."""
+    def remove_authenticator(self, actor: Actor, customer_id: int, *, document_seen: bool, id_digits: str,
+                             approval_id: int | None = None) -> None:
+        """The customer lost the phone: the teller checks the identity document (the characters of its
+        number the screens star: :mod:`teller_tui.consent.id_check`) and a supervisor approves
+        (``customer_totp_remove_id``); then the authenticator is removed. ApprovalRequired before it."""
         require_role(actor, *COUNTER_ROLES)
+        now = self.clock.now()
         with self.db.write() as s:
             c = s.get(Customer, customer_id, with_for_update=True)
             if c is None:
                 raise NotFound(_("No such customer"), code="no_customer")
             if c.totp_secret_enc is None:
                 raise Conflict(_("The customer has no authenticator."), code="no_totp")
-            failed: ValidationError | None = None
-            try:
-                check_document(s, customer_id, document_seen, last4)
-            except ValidationError as exc:
-                failed = exc
-            else:
+            failed = credential_id_check(s, self.audit, actor, c, document_seen=document_seen, typed=id_digits,
+                                         purpose="totp_remove", now=now)
+            if failed is None:  # ApprovalRequired here rolls nothing back that matters (nothing changed)
+                self.approvals.require(s, actor, action="customer_totp_remove_id", customer=c,
+                                       summary=_("Remove the customer's authenticator (lost phone)"),
+                                       approval_id=approval_id)
                 c.totp_secret_enc, c.totp_last_step = None, None
-                self.outbox.tell(s, "totp_remove", key=f"{customer_id}:{self.clock.now().isoformat()}",
-                                 customer_id=customer_id)
+                self.outbox.tell(s, "totp_remove", key=f"{customer_id}:{now.isoformat()}", customer_id=customer_id)
             self.audit.append(s, actor, "customer_totp_remove", subject=c.customer_no,
                               outcome="fail" if failed else "ok",
                               detail={"method": "id_check", "document_seen": bool(document_seen),
-                                      "reason": failed.code if failed else ""})
+                                      "approval_id": approval_id, "reason": failed.code if failed else ""})
         if failed is not None:
             raise failed

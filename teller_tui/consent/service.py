@@ -2,7 +2,7 @@
 
 Public API::
 
-    svc = ConsentService(db, clock, audit)                        # services.consent
+    svc = ConsentService(db, clock, audit, approvals=gate)        # services.consent
     code = svc.start_pairing(actor)              # a one-time code to type on the customer display
     svc.display_paired(actor)                    # True when a display serves this terminal now
     svc.unpair(actor)
@@ -10,7 +10,8 @@ Public API::
     st = svc.status(actor, ticket.request_id)    # ConsentStatus (pending, granted, refused ...)
     svc.record_id_check(actor, request_id, document_seen=True, last4="1234")   # the other path
     svc.cancel(actor, request_id)
-    ticket = svc.begin_pin_reset(actor, customer_id, document_seen=True, last4="1234")
+    ticket = svc.begin_pin_reset(actor, customer_id, document_seen=True, id_digits="19900307",
+                                 approval_id=None)  # the hidden part of the number; a supervisor approves
     svc.set_policy(actor, pin_required=True, reason="...")       # supervisor; svc.policy(actor)
     view = svc.policy_view(actor)                # PolicyView: required?, why, by whom, when
 
@@ -38,6 +39,7 @@ from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, Valid
 from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
 from teller_tui.consent.gate import pin_required
+from teller_tui.consent.id_check import CredentialApprovals, credential_id_check
 from teller_tui.consent.spec import CONSENT_KINDS, CREDENTIAL_KINDS, ConsentSpec, ConsentStatus, ConsentTicket, PolicyView
 from teller_tui.models import ConsentPolicy, ConsentRequest, Customer, PinpadPairing, Staff
 from teller_tui.models.cases import CustomerNeeds
@@ -104,8 +106,8 @@ def check_document(s: Session, customer_id: int, document_seen: bool, last4: str
 
 
 class ConsentService:
-    def __init__(self, db: Database, clock: Clock, audit: AuditTrail) -> None:
-        self.db, self.clock, self.audit = db, clock, audit
+    def __init__(self, db: Database, clock: Clock, audit: AuditTrail, *, approvals: CredentialApprovals) -> None:
+        self.db, self.clock, self.audit, self.approvals = db, clock, audit, approvals
 
     # -- pairing a customer display ---------------------------------------------------------------
     @guarded("consent")
@@ -209,19 +211,22 @@ class ConsentService:
         return self.status(actor, request_id)
 
     @guarded("consent")
-    def begin_pin_reset(self, actor: Actor, customer_id: int, *, document_seen: bool, last4: str) -> ConsentTicket:
-        """After the ID check, the display asks the customer for a new PIN (twice); the teller never types it."""
+    def begin_pin_reset(self, actor: Actor, customer_id: int, *, document_seen: bool, id_digits: str,
+                        approval_id: int | None = None) -> ConsentTicket:
+        """After the ID check (the characters of the document number the screens star:
+        :mod:`teller_tui.consent.id_check`) and a supervisor's approval (policy rule ``pin_reset``), the
+        display asks the customer for a new PIN (twice); the teller never types it. ApprovalRequired
+        once the ID check passed and no approval is given."""
         require_role(actor, *COUNTER_ROLES)
+        now = self.clock.now()
         with self.db.write() as s:
             c = s.get(Customer, customer_id)
-            try:
-                self._check_document(s, actor, customer_id, document_seen, last4, None)
-            except ValidationError as exc:
-                failed: ValidationError | None = exc
-            else:
-                failed = None
+            if c is None:
+                raise NotFound(_("No such customer"), code="no_customer")
+            failed = credential_id_check(s, self.audit, actor, c, document_seen=document_seen, typed=id_digits,
+                                         purpose="pin_reset", now=now)
             if failed is not None:
-                self.audit.append(s, actor, "customer_pin_reset_start", subject=c.customer_no if c else "",
+                self.audit.append(s, actor, "customer_pin_reset_start", subject=c.customer_no,
                                   outcome="fail", detail={"reason": failed.code})
         if failed is not None:
             raise failed
@@ -231,10 +236,12 @@ class ConsentService:
                                code="no_display")
             c = s.get(Customer, customer_id)
             assert c is not None
+            self.approvals.require(s, actor, action="pin_reset", customer=c,
+                                   summary=_("Reset the customer's wallet PIN (ID checked)"), approval_id=approval_id)
             row = self._new(s, actor, ConsentSpec("pin_reset", customer_id, None, binding=secrets.token_hex(8)))
             row.method, row.document_last4 = "id_check", last4_of(c.id_number)
             self.audit.append(s, actor, "customer_pin_reset_start", subject=c.customer_no,
-                              detail={"consent_id": row.id})
+                              detail={"consent_id": row.id, "approval_id": approval_id})
             return ConsentTicket(int(row.id or 0), True, False)
 
     # -- the branch's policy ------------------------------------------------------------------------------

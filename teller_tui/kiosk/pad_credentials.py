@@ -5,7 +5,7 @@ Public API (the display's own kiosk identity and :class:`~teller_tui.kiosk.pinpa
 
     creds = PadCredentials(db, clock, settings, audit, box=box, guard=guard, outbox=outbox)  # services.pad_credentials
     creds.change_pin(actor, link, request_id, old_pin, new_pin, again)        # "pin_change"
-    offer = creds.authenticator_offer(actor, link, request_id)               # "totp_enrol": secret, URI, QR
+    offer = creds.authenticator_offer(actor, link, request_id, pin)          # "totp_enrol": PIN, then secret, URI, QR
     creds.enrol_authenticator(actor, link, request_id, offer.secret, code)   # confirmed by one code
     creds.remove_authenticator(actor, link, request_id, pin)                 # "totp_remove"
 
@@ -13,14 +13,16 @@ The new PIN follows onboarding's rules (:func:`~teller_tui.wallets.identity.pins
 must differ from the old one, as at the kiosk (:mod:`teller_tui.kiosk.pin_change`). A wrong old PIN,
 or a wrong PIN for a removal, is counted and locked on the customer's own counter with the kiosk's
 guard (:func:`~teller_tui.kiosk.pinpad.counted_pin_check`); the try that reaches the limit ends the
-request. The authenticator's secret is made here, shown only on the display, and stored
-(encrypted) only once the customer typed one valid code from it: it never reaches the teller's
-screen nor the database unconfirmed. Everything is audited (never a PIN, code or secret) and the
-customer is told (``pin_change_branch``, ``totp_enrol``, ``totp_remove``).
+request. An authenticator is offered only after the customer's PIN (counted the same way); its
+secret is made here, kept encrypted on the request row (never chosen by the display: only a code
+for the offered secret enrols it), shown only on the display, and moved to the customer only once
+the customer typed one valid code from it: it never reaches the teller's screen. Everything is
+audited (never a PIN, code or secret) and the customer is told (``pin_change_branch``, ``totp_enrol``, ``totp_remove``).
 """
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -64,6 +66,10 @@ class AuthenticatorOffer:
     secret: str  # base32
     uri: str  # otpauth://totp/...
     qr: str  # the URI as a QR code in half-block characters (teller_tui.auth.qr)
+
+
+def _offer_context(request_id: int) -> str:
+    return f"consent:{request_id}:totp_offer"
 
 
 class PadCredentials:
@@ -123,14 +129,38 @@ class PadCredentials:
             raise AuthenticationFailed(wrong, code=code)
 
     @guarded("pad_credentials")
-    def authenticator_offer(self, actor: Actor, link: PadLink, request_id: int) -> AuthenticatorOffer:
+    def authenticator_offer(self, actor: Actor, link: PadLink, request_id: int, pin: str) -> AuthenticatorOffer:
+        """The customer's PIN first (counted and locked as everywhere), then a secret made here: kept
+        (encrypted) on the request, so only a code for it can enrol (the display never chooses it)."""
         require_role(actor, KIOSK_ROLE)
         with self.db.read() as s:
             row = open_request(s, actor, link, request_id, self.clock.now(), kind="totp_enrol")
-            c = s.get(Customer, row.customer_id)
+            customer_id = row.customer_id
+            c = s.get(Customer, customer_id)
             assert c is not None
+            stored = c.pin_hash
+        pin_ok = passwords.verify_pin(stored, pin or "")  # argon2 outside any transaction
+        now = self.clock.now()
+        secret = ""
+        with self.db.write() as s:
+            row = open_request(s, actor, link, request_id, now, kind="totp_enrol")
+            c = self._customer(s, customer_id)
+            outcome, failures = counted_pin_check(s, c, guard=self.guard, box=self.box, outbox=self.outbox,
+                                                  stored=stored, pin_ok=pin_ok, now=now)
+            if outcome in ("pin", "locked_now"):
+                row.pin_failures += 1
+            if outcome in ("locked", "locked_now"):
+                row.status, row.decided_at = "refused", now
+            if outcome == "ok":
+                context = _offer_context(request_id)
+                secret = self.box.decrypt(row.offer_enc, context=context) if row.offer_enc else new_secret()
+                row.offer_enc = self.box.encrypt(secret, context=context)
             phone = c.phone
-        secret = new_secret()
+            self.audit.append(s, actor, "customer_totp_offer", subject=c.customer_no,
+                              outcome="ok" if outcome == "ok" else "fail",
+                              detail={"consent_id": request_id, "terminal": link.terminal_id, "reason": outcome,
+                                      "failed_attempts": failures, "started_by": row.staff_id})
+        self._raise(outcome, _("PIN not right. Please try again."), "consent_pin")
         # Short and ASCII: the QR code stays at version 5 (41 modules with its quiet zone, 21 text rows),
         # which fits an 80x24 display; a Chinese issuer, percent-encoded, would need 27 rows.
         uri = provisioning_uri(secret, (phone or "")[-4:] or "wallet", QR_ISSUER)
@@ -138,10 +168,18 @@ class PadCredentials:
 
     @guarded("pad_credentials")
     def enrol_authenticator(self, actor: Actor, link: PadLink, request_id: int, secret: str, code: str) -> None:
-        """Store the authenticator once a code from it is right (a wrong code is refused, not counted)."""
+        """Store the offered authenticator once a code from it is right (a wrong code is refused, not
+        counted). ``secret`` must be the one :meth:`authenticator_offer` made for this request (the
+        display shows it back; any other is refused): the code is checked against the stored one."""
         require_role(actor, KIOSK_ROLE)
         now = self.clock.now()
-        step = verify_totp(secret, code or "", now=now, last_step=None)
+        with self.db.read() as s:
+            row = open_request(s, actor, link, request_id, now, kind="totp_enrol")
+            offered = self.box.decrypt(row.offer_enc, context=_offer_context(request_id)) if row.offer_enc else ""
+        if not offered:
+            raise Conflict(_("The customer types the PIN on the display first."), code="totp_no_offer")
+        same = hmac.compare_digest((secret or "").strip().upper().encode(), offered.upper().encode())
+        step = verify_totp(offered, code or "", now=now, last_step=None) if same else None
         with self.db.write() as s:
             row = open_request(s, actor, link, request_id, now, kind="totp_enrol")
             c = self._customer(s, row.customer_id)
@@ -149,14 +187,18 @@ class PadCredentials:
                 raise Conflict(_("The customer already has an authenticator: remove it first."),
                                code="totp_enrolled")
             if step is not None:
-                c.totp_secret_enc = self.box.encrypt(secret, context=f"customer:{c.id}:totp")
+                c.totp_secret_enc = self.box.encrypt(offered, context=f"customer:{c.id}:totp")
                 c.totp_last_step = step  # the confirming code cannot sign in afterwards
-                row.status, row.method, row.decided_at = "done", "totp", now
+                row.status, row.method, row.decided_at, row.offer_enc = "done", "totp", now, None
                 self.outbox.tell(s, "totp_enrol", key=f"consent:{request_id}", customer_id=row.customer_id)
             self.audit.append(s, actor, "customer_totp_enrol", subject=c.customer_no,
                               outcome="ok" if step is not None else "fail",
                               detail={"consent_id": request_id, "terminal": link.terminal_id,
-                                      "started_by": row.staff_id, "reason": "" if step is not None else "code"})
+                                      "started_by": row.staff_id,
+                                      "reason": "" if step is not None else ("code" if same else "not_offered")})
+        if not same:
+            raise ValidationError(_("This is not the authenticator offered on the display: scan the code shown."),
+                                  code="totp_not_offered")
         if step is None:
             raise ValidationError(_("That code is not right. Type the newest 6-digit code the app shows."),
                                   code="totp_code")

@@ -32,7 +32,7 @@ from teller_tui.auth import passwords
 from teller_tui.auth.permissions import guarded
 from teller_tui.auth.roles import KIOSK_ROLE, require_role
 from teller_tui.common.errors import AuthenticationFailed, Conflict, PermissionDenied, ValidationError
-from teller_tui.common.money import parse_money
+from teller_tui.common.money import Money, parse_money
 from teller_tui.common.i18n import _
 from teller_tui.common.masks import mask_name
 from teller_tui.consent.service import active_pairing, code_hash
@@ -52,8 +52,8 @@ if TYPE_CHECKING:
     from teller_tui.kiosk.guard import SignInGuard
     from teller_tui.notify.outbox import Outbox
 
-__all__ = ["PAIRING_ATTEMPTS", "ConsentPrompt", "PadLink", "PinpadService", "counted_pin_check", "open_request",
-           "paired_row"]
+__all__ = ["PAIRING_ATTEMPTS", "ConsentPrompt", "PadLink", "PinpadService", "code_threshold", "counted_pin_check",
+           "open_request", "paired_row"]
 
 PAIRING_ATTEMPTS = 5
 
@@ -138,6 +138,20 @@ def counted_pin_check(s: Session, c: Customer, *, guard: SignInGuard, box: Secre
     return outcome, failures
 
 
+def code_threshold(settings: Settings, currency: str) -> Money | None:
+    """The amount from which a counter cash-out or transfer in ``currency`` also needs the customer's
+    authenticator code: ``consent_code_from`` for CNY, ``consent_code_from_currencies[currency]`` for
+    another (each in its own currency, never a yuan figure read as another currency's units). None when
+    none is set or it does not parse: then every such amount asks for the code (fails closed)."""
+    raw = settings.consent_code_from if currency == "CNY" else settings.consent_code_from_currencies.get(currency)
+    if raw is None:
+        return None
+    try:
+        return parse_money(str(raw), currency, allow_zero=True)
+    except (ValidationError, ValueError):
+        return None
+
+
 class PinpadService:
     def __init__(self, db: Database, clock: Clock, settings: Settings, audit: AuditTrail, *, box: SecretBox,
                  guard: SignInGuard, outbox: Outbox) -> None:
@@ -197,14 +211,15 @@ class PinpadService:
                                                   and self._high_value(row.kind, summary)))
 
     def _high_value(self, kind: str, summary: dict[str, Any]) -> bool:
-        """A cash-out or transfer from ``settings.consent_code_from``: the authenticator's code is asked too."""
+        """A cash-out or transfer from its currency's threshold (:func:`code_threshold`): the
+        authenticator's code is asked too."""
         if kind not in ("cash_out", "transfer") or summary.get("amount") is None:
             return False
-        try:
-            limit = parse_money(str(self.settings.consent_code_from), "CNY", allow_zero=True)
-        except ValidationError:
-            return False
-        return int(summary["amount"]) >= limit.minor
+        currency = str(summary.get("currency") or "CNY")
+        limit = code_threshold(self.settings, currency)
+        if limit is None:  # no threshold for this currency (or a bad one): the code is always asked
+            return True
+        return limit.currency == currency and int(summary["amount"]) >= limit.minor
 
     @guarded("pinpad")
     def answer(self, actor: Actor, link: PadLink, request_id: int, pin: str, code: str | None = None) -> None:

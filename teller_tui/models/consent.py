@@ -58,6 +58,9 @@ class ConsentRequest(SQLModel, table=True):
     method: str = Field(default="", max_length=12)  # pin | id_check
     document_last4: str = Field(default="", max_length=4)  # id_check: the digits the teller typed (matched)
     pin_failures: int = 0
+    #: totp_enrol: the authenticator secret the service offered (SecretBox, context consent:<id>:totp_offer);
+    #: only a code for this secret enrols it, after the customer's PIN on the display.
+    offer_enc: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
