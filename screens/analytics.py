@@ -74,7 +74,7 @@ class AnalyticsScreen(TellerScreen[None]):
         Binding("f5", "refresh", N_("Refresh"), id="analytics.refresh"),
     ]
     HELP = N_("Promotion analytics over business dates. F2 range, F7/F8 earlier/later, F3 grouping, "
-              "F4 table/chart/cohorts/hours, F6 saves the report as CSV.")
+              "F4 table/chart/cohorts/hours, F6 saves the report as CSV. ←/→ scroll the table's columns.")
 
     preset: reactive[int] = reactive(0, init=False)
     group: reactive[int] = reactive(0, init=False)
@@ -215,6 +215,7 @@ class AnalyticsScreen(TellerScreen[None]):
 
         table = self.query_one("#an-table", DataTable)
         table.clear(columns=True)
+        table.fixed_columns = 1  # who or when stays in view while ←/→ scroll the figures (80 columns)
         table.add_column(_(GROUPS[self.group][1]), width=12)
         for heading, width, _f in COLUMNS:
             table.add_column(_(heading), width=width)
