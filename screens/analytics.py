@@ -24,6 +24,7 @@ from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, DataTable, Static
 from textual_plotext import PlotextPlot
 
+from teller_tui.common.formatting import display_width
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
@@ -74,7 +75,7 @@ class AnalyticsScreen(TellerScreen[None]):
         Binding("f5", "refresh", N_("Refresh"), id="analytics.refresh"),
     ]
     HELP = N_("Promotion analytics over business dates. F2 range, F7/F8 earlier/later, F3 grouping, "
-              "F4 table/chart/cohorts/hours, F6 saves the report as CSV.")
+              "F4 table/chart/cohorts/hours, F6 saves the report as CSV. ←/→ scroll the table's columns.")
 
     preset: reactive[int] = reactive(0, init=False)
     group: reactive[int] = reactive(0, init=False)
@@ -217,9 +218,10 @@ class AnalyticsScreen(TellerScreen[None]):
 
         table = self.query_one("#an-table", DataTable)
         table.clear(columns=True)
+        table.fixed_columns = 1  # who or when stays in view while ←/→ scroll the figures (80 columns)
         table.add_column(_(GROUPS[self.group][1]), width=11)
-        for heading, width, _f in COLUMNS:
-            table.add_column(_(heading), width=width)
+        for heading, width, _f in COLUMNS:  # a heading is never cut ("New wallets" is wider than its figures)
+            table.add_column(_(heading), width=max(width, display_width(_(heading))))
         for row in [*r.rows, r.total]:
             table.add_row(literal(row_label(r, row)), *(literal(f(row), justify="right") for _h, _w, f in COLUMNS))
 

@@ -19,14 +19,33 @@ from textual.message import Message
 from textual.widgets import Checkbox, Input, Static
 
 from teller_tui.common.errors import DomainError
+from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import N_, _
-from teller_tui.consent.spec import KIND_TITLES, ConsentSpec, ConsentStatus, ConsentTicket
+from teller_tui.common.text import clean_text
+from teller_tui.consent.spec import ConsentSpec, ConsentStatus, ConsentTicket
 
 from .base import TellerModal
 from .refusal_text import refusal_text
 from .widgets.desk import DeskScreenMixin
 
-__all__ = ["ConsentScreen"]
+__all__ = ["ConsentScreen", "teller_title"]
+
+#: What the request is, in the teller's terms (the customer display says it in the customer's own:
+#: teller_tui.consent.spec.KIND_TITLES).
+TELLER_WHAT: dict[str, str] = {
+    "cash_out": N_("cash-out {amount} from wallet {wallet}"),
+    "transfer": N_("transfer {amount} from wallet {wallet} to {payee}"),
+    "wallet_close": N_("closing wallet {wallet}"),
+    "class_change": N_("class change {detail} of wallet {wallet}"),
+}
+
+
+def teller_title(spec: ConsentSpec) -> str:
+    """The dialog's title on the teller's screen: what waits for the customer, in the teller's words."""
+    what = _(TELLER_WHAT[spec.kind]) if spec.kind in TELLER_WHAT else spec.kind
+    text = what.format(amount=format_money(spec.amount) if spec.amount else "", wallet=spec.wallet,
+                       payee=spec.payee, detail=spec.detail)
+    return clean_text(_("Waiting for the customer's consent: {what}").format(what=text))
 
 
 class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
@@ -51,8 +70,7 @@ class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="consent-box"):
-            yield Static(Content(_("Customer consent: {what}").format(what=_(KIND_TITLES[self.spec.kind]))),
-                         id="consent-title")
+            yield Static(Content(teller_title(self.spec)), id="consent-title")
             yield Static(Content(_("Asking the customer…")), id="consent-status")
             yield Checkbox(_("I have seen the customer's identity document"), id="consent-seen")
             yield Input(id="consent-last4", max_length=4, placeholder=_("Last 4 of the document number"))

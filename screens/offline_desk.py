@@ -47,10 +47,9 @@ def outage_text(down: bool, summary: QueueSummary | None, signed_in: bool = True
     """The banner's sentence ("" when there is nothing to say); nobody signed in: no Ctrl+O to offer."""
     queued = summary.queued if summary is not None else 0
     refused = summary.exceptions if summary is not None else 0
-    if down and not signed_in:
-        return _("Database unreachable: reconnecting")
     if down:
-        text = _("Database unreachable: reconnecting. Only cash-in, offline: Ctrl+O.")
+        text = (_("Database unreachable: reconnecting. Only cash-in, offline: Ctrl+O.") if signed_in
+                else _("Database unreachable: reconnecting"))
         if summary is not None and not summary.empty:
             text += " " + _("Offline queue: {count} · {amount}").format(count=queued + refused,
                                                                          amount=_amounts(summary))
@@ -83,8 +82,10 @@ class OfflineDeskMixin:
     screen_stack: Any
 
     def watch_session(self, _old: Any, _new: Any) -> None:
-        """Signed in or out: the banner offers Ctrl+O only to someone signed in."""
+        """Signed in or out: the banner offers Ctrl+O only to someone signed in; the queue's figures are
+        read again (the sign-in screen shows this terminal's queue as it is now, not the last teller's view)."""
         self.show_outage()
+        self.refresh_offline_summary()
 
     def set_outage(self, down: bool) -> None:
         self.database_down = down
@@ -108,10 +109,10 @@ class OfflineDeskMixin:
     @work(thread=True, exclusive=True, exit_on_error=False, group="offline-summary")
     def refresh_offline_summary(self) -> None:
         services, actor = self.services, self.actor
-        if services is None or actor is None:
+        if services is None:
             return
-        try:
-            summary = services.offline.summary(actor)
+        try:  # nobody signed in (the sign-in screen): the terminal's own queue, counts and totals only
+            summary = services.offline.summary(actor) if actor is not None else services.offline.terminal_summary()
         except Exception:  # noqa: BLE001 - the banner only: the next refresh tries again
             log.warning("offline queue not read", exc_info=True)
             return

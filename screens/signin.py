@@ -118,9 +118,17 @@ class SignInScreen(TellerScreen[None]):
     def on_mount(self) -> None:
         self.sync_ready()
         self.query_one("#username", Input).focus()
+        self._refresh_queue()
 
     def on_screen_resume(self) -> None:
         self.sync_ready()
+        self._refresh_queue()
+
+    def _refresh_queue(self) -> None:
+        """The offline queue's figures as they are now (cash still pending is in this terminal's drawer)."""
+        refresh = getattr(self.app, "refresh_offline_summary", None)
+        if refresh is not None and getattr(self.app, "services", None) is not None:
+            refresh()
 
     def sync_ready(self) -> None:
         """Enable signing in once the app's services are ready (the app calls this when they are)."""

@@ -23,6 +23,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
+from teller_tui.common.formatting import display_width, format_datetime, truncate
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
@@ -68,6 +69,35 @@ def status_label(view: StaffView, now: Any) -> str:
     return _("active")
 
 
+#: A user name shows whole up to USER_MAX cells; longer ones end with "…". On a narrow screen the column
+#: gives room to the person's name down to USER_FIT (kiosk and display identities such as
+#: ``kiosk-pad-t01`` are within both).
+USER_MAX, USER_FIT = 24, 16
+#: The person's name takes the room the other columns leave, between these.
+NAME_MIN, NAME_MAX = 8, 30
+#: DataTable's cell padding, both sides of every column.
+CELL_PAD = 2
+
+
+def fit_columns(rows: list[tuple[str, str, str, str, str]], headers: tuple[str, str, str, str, str],
+                available: int) -> tuple[int, int, int, int, int]:
+    """Cells per column (user, name, role, status, last sign-in) so that the table fits ``available``
+    cells: user names, roles, statuses and dates whole (a user name up to :data:`USER_MAX`), the person's
+    name in the rest."""
+    def widest(i: int) -> int:
+        return max([display_width(headers[i]), *(display_width(r[i]) for r in rows)])
+
+    user = min(widest(0), USER_MAX)
+    role, status, last = widest(2), widest(3), widest(4)
+    wanted = min(widest(1), NAME_MAX)
+    rest = available - user - role - status - last - 5 * CELL_PAD
+    if rest < wanted and user > USER_FIT:  # narrow: the longest user names give way to the names
+        user = max(USER_FIT, user - (wanted - rest))
+        rest = available - user - role - status - last - 5 * CELL_PAD
+    name = max(NAME_MIN, min(wanted, rest))
+    return user, name, role, status, last
+
+
 class StaffAdminScreen(TellerScreen[None]):
     CSS_PATH = STAFF_CSS
 
@@ -107,13 +137,36 @@ class StaffAdminScreen(TellerScreen[None]):
         self._setup_table()
         self.action_refresh()
 
-    def _setup_table(self) -> None:
+    def _headers(self) -> tuple[str, str, str, str, str]:
+        return _("User"), _("Name"), _("Role"), _("Status"), _("Last sign-in")
+
+    def _setup_table(self, rows: list[tuple[str, str, str, str, str]] | None = None) -> None:
+        """The columns, sized to the rows (user names whole up to USER_MAX) and to the screen's width."""
         table = self.query_one("#staff-table", DataTable)
+        keep = table.cursor_row
         table.clear(columns=True)
-        for label, key, width in ((_("User"), "user", 12), (_("Name"), "name", 14), (_("Role"), "role", 8),
-                                  (_("Status"), "status", 8), (_("Last sign-in"), "last", 24)):
+        headers = self._headers()
+        # The table's width: the screen less the body's padding (2) and a vertical scrollbar's room (2).
+        available = max(self.app.size.width, 40) - 4
+        widths = fit_columns(rows or [], headers, available)
+        for label, key, width in zip(headers, ("user", "name", "role", "status", "last"), widths, strict=True):
             table.add_column(label, key=key, width=width)
+        for row in rows or []:
+            table.add_row(*(literal(truncate(text, width)) for text, width in zip(row, widths, strict=True)),
+                          key=row[0])
+        if rows and 0 <= keep < len(rows):
+            table.move_cursor(row=keep)
         table.focus()
+
+    def on_resize(self) -> None:
+        if self.entries:
+            self._setup_table(self._rows())
+
+    def _rows(self) -> list[tuple[str, str, str, str, str]]:
+        now = self.app.services.clock.now()  # type: ignore[attr-defined]
+        return [(clean(e.staff.username), clean(e.staff.display_name), role_label(e.staff.role),
+                 status_label(e.staff, now), format_datetime(e.last_sign_in) if e.last_sign_in else "—")
+                for e in self.entries]
 
     async def relabel(self) -> None:
         await super().relabel()
@@ -136,8 +189,6 @@ class StaffAdminScreen(TellerScreen[None]):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
-        from teller_tui.common.formatting import format_datetime
-
         from .widgets.desk import error_text
 
         note = self.query_one("#staff-message", Static)
@@ -146,17 +197,7 @@ class StaffAdminScreen(TellerScreen[None]):
             return
         self.query_one("#staff-warning").display = not message.writable
         self.entries = message.entries
-        now = self.app.services.clock.now()  # type: ignore[attr-defined]
-        table = self.query_one("#staff-table", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for e in message.entries:
-            v = e.staff
-            table.add_row(literal(v.username), literal(v.display_name), literal(role_label(v.role)),
-                          literal(status_label(v, now)),
-                          literal(format_datetime(e.last_sign_in) if e.last_sign_in else "—"), key=v.username)
-        if 0 <= keep < len(message.entries):
-            table.move_cursor(row=keep)
+        self._setup_table(self._rows())
         note.update(Content(_("{count} people. The keys below act on the selected person.").format(
             count=len(message.entries))))
 

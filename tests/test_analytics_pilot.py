@@ -83,6 +83,9 @@ async def test_supervisor_reads_activation_and_saves_csv(tmp_path: Path, db_path
         assert r is not None and r.first == date(2026, 11, 1) and r.by == "teller"
         assert r.total.m.opened == 3 and r.total.m.activated_7 == 1 and r.total.m.rewards == 1
         table = screen.query_one("#an-table", DataTable)
+        for column in table.columns.values():  # no heading cut ("New wallets" showed as "New wall")
+            assert column.width >= len(str(column.label)), column.label
+        assert table.fixed_columns == 1  # the teller stays in view while ←/→ scroll the figures
         assert table.row_count == len(r.rows) + 1  # the groups and the total
         assert "3 new wallets" in str(screen.query_one("#an-status", Static).render())
         await pilot.press("f3")  # by branch

@@ -51,6 +51,8 @@ async def test_cash_out_waits_for_the_pin_on_the_paired_display(desk: Desk, tmp_
         await pilot.press("enter")  # confirm the figures: the core asks for the customer's consent
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "ConsentScreen"
+        title = static_text(pilot.app, "#consent-title")  # the teller's terms, not the customer's
+        assert "cash-out" in title and "200.00" in title and "your wallet" not in title, title
         await pilot.press("f2")  # pair a display: the code shows on the teller's screen
         await settle(pilot)
         text = static_text(pilot.app, "#consent-status")

@@ -42,7 +42,7 @@ async def test_wallet_close_asks_the_customer_then_the_supervisor(desk: Desk) ->
         await confirm_with_reason(pilot, dialog, "customer leaves the bank")
         consent = pilot.app.screen
         assert type(consent).__name__ == "ConsentScreen"
-        assert "Close your wallet" in static_text(pilot.app, "#consent-title")
+        assert "closing wallet" in static_text(pilot.app, "#consent-title")  # the teller's terms (was the customer's)
         # The customer says no (Esc): nothing closes, the dialog says so.
         await pilot.press("escape")
         await settle(pilot)

@@ -90,3 +90,47 @@ async def test_staff_admin_is_for_administrators_only(tmp_path: Path, db_path: P
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert not isinstance(app.screen, StaffAdminScreen)
+
+
+@pytest.mark.parametrize(("size", "locale"), [((80, 24), "zh_CN"), ((80, 24), "en"), ((120, 40), "en")])
+async def test_user_names_fit_and_the_add_dialog_shows_only_its_keys(tmp_path: Path, db_path: Path, db: Any,
+                                                                      clock: FakeClock, size: tuple[int, int],
+                                                                      locale: str) -> None:
+    from teller_tui.common.i18n import set_locale
+    from test_zh_walk import screen_text
+
+    services = services_for(tmp_path, db_path, db, clock)
+    seed_staff(services)
+    services.kiosk.ensure_identity("PAD-T01")  # a customer display's identity: "kiosk-pad-t01"
+    services.kiosk.ensure_identity("PAD-" + "X" * 40)  # 32 characters, beyond what the column shows whole
+    app = make_app(services.settings, services=services, clock=clock)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await sign_in(pilot, "admin", ADMIN_PW, SECRETS["admin"], clock)
+            set_locale(locale)
+            await pilot.press("ctrl+g")
+            await settle(pilot)
+            assert isinstance(app.screen, StaffAdminScreen)
+            lines = screen_text(app)
+            assert any("kiosk-pad-t01 " in line for line in lines), lines
+            # beyond the column's room: cut with "…" (24 cells wide, or 16 when 80 columns leave less)
+            cut = "kiosk-pad-xxxxx…" if size[0] == 80 else "kiosk-pad-xxxxxxxxxxxxx…"
+            assert any(cut in line for line in lines), lines
+            if (size, locale) != ((80, 24), "en"):  # English dates and roles leave the names 8 cells at 80
+                assert any("Kiosk PAD-T01 " in line for line in lines), lines  # names whole when they fit
+            assert all(len(line.rstrip()) <= size[0] for line in lines)
+            footer_keys = lines[-1] + lines[-2]
+            for key, dialog in (("a", AddStaffScreen), ("r", StaffChangeScreen)):
+                await pilot.press(key)
+                await settle(pilot)
+                assert isinstance(app.screen, dialog)
+                lines = screen_text(app)
+                bottom = "\n".join(lines[-4:])
+                assert "f10" in bottom
+                for list_key in (" a ", " d ", " t ", " u ", " f5 "):  # the list's keys stay hidden
+                    if list_key in footer_keys:
+                        assert list_key not in bottom, bottom
+                await pilot.press("escape")
+                await settle(pilot)
+    finally:
+        set_locale("en")

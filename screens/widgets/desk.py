@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from teller_tui.common.errors import ApprovalRequired, DomainError
+from teller_tui.common.errors import ApprovalRequired, DatabaseUnavailable, DomainError
 from teller_tui.common.i18n import _
 
 from ..base import note_refusal
@@ -72,7 +72,12 @@ class DeskScreenMixin:
 
     def show_error(self, error: BaseException | str, *, title: str = "", code: str | None = None) -> None:
         """A refusal or failure as a notice; a refusal the knowledge base explains (``code``, or the
-        error's own) also offers F1 (:func:`screens.base.note_refusal`)."""
+        error's own) also offers F1 (:func:`screens.base.note_refusal`). The database being unreachable is
+        the app's one notice per outage and its banner, not a second notice from the form."""
+        unavailable = getattr(self.app, "database_unavailable", None)
+        if isinstance(error, DatabaseUnavailable) and unavailable is not None:
+            unavailable(error)
+            return
         text = error if isinstance(error, str) else error_text(error)
         if code is None and isinstance(error, DomainError):
             code = error.code

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.widget import Widget
 from textual.widgets import Footer
@@ -78,6 +79,13 @@ class KeyFooter(Footer):
         self.styles.max_height = max(MAX_ROWS, rows_for(len(plain), columns))
 
     def on_resize(self, event: Resize) -> None:
+        # Notices stand above the keys, never over them (Textual leaves room for a one-row footer only).
+        try:
+            rack = self.screen.get_child_by_id("textual-toastrack")
+        except NoMatches:
+            pass
+        else:
+            rack.styles.margin = (0, 0, event.size.height, 0)
         if event.size.width != getattr(self, "_laid_out_for", None):
             self._laid_out_for = event.size.width
             self.refresh(recompose=True)

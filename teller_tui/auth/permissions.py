@@ -374,6 +374,7 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "cached_wallet": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
         "take_cash_in": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
         "summary": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
+        "terminal_summary": READ,  # the sign-in screen's banner: this terminal's queue, counts and totals
         "unposted_cash": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
         "items": _actor(*COUNTER, scope=Scope.OWN, live_check=False),
         "upload": _actor(*COUNTER, scope=Scope.OWN),

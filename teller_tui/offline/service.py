@@ -194,7 +194,16 @@ class OfflineService:
     @guarded("offline")
     def summary(self, actor: Actor) -> QueueSummary:
         """The banner's figures: this terminal's items not yet in the books."""
-        items = self._store(actor).items(*UNPOSTED)
+        return self._summary(self._store(actor))
+
+    def terminal_summary(self) -> QueueSummary:
+        """The same figures with nobody signed in (the sign-in screen): what the next teller at this
+        terminal finds in its drawer and queue. Counts and totals only, from the terminal's own disk."""
+        return self._summary(OfflineStore.for_terminal(self.settings.home, self.settings.terminal_id))
+
+    @staticmethod
+    def _summary(store: OfflineStore) -> QueueSummary:
+        items = store.items(*UNPOSTED)
         amounts: dict[str, Money] = {}
         for item in items:
             amounts[item.amount.currency] = amounts.get(item.amount.currency, Money.zero(item.amount.currency)) \
