@@ -13,6 +13,7 @@ from pilot_helpers import settle
 from screens.signin import SignInScreen
 from teller_tui.common.money import Money
 from teller_tui.offline.types import ItemStatus
+from test_offline_counter import offline_call
 
 pytestmark = pytest.mark.slow  # Pilot
 
@@ -27,7 +28,7 @@ async def test_sign_in_screen_reads_the_queue_afresh(tmp_path: Any, db_path: Any
     off, teller = desk.services.offline, desk.actor
     wang = desk.wallets["wang"]
     off.remember(teller, wang.wallet_id)
-    first = off.take_cash_in(teller, wang.number, Money.of("800"))  # while the database was away
+    first = offline_call(desk.services.db, off.take_cash_in)(teller, wang.number, Money.of("800"))  # database away
     desk.services.wallets.freeze(teller, wang.wallet_id, "fraud report")  # the books will refuse it
     supervisor = desk.services.auth.get_staff("chen").actor(desk.services.settings.terminal_id)
     async with desk.app.run_test(size=(80, 24)) as pilot:
