@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -36,7 +36,7 @@ from teller_tui.auth.roles import KIOSK_ROLE, require_role
 from teller_tui.auth.totp import new_secret, provisioning_uri, verify_totp
 from teller_tui.common.errors import AuthenticationFailed, Conflict, ValidationError
 from teller_tui.common.i18n import _
-from teller_tui.kiosk.pinpad import counted_pin_check, open_request
+from teller_tui.kiosk.pinpad import counted_request_pin, open_request
 from teller_tui.kiosk.pins import raise_for_outcome
 from teller_tui.models import Customer
 from teller_tui.wallets.identity.pins import validate_pin
@@ -83,6 +83,17 @@ class PadCredentials:
         s.refresh(c)
         return c
 
+    def _stored_pin(self, actor: Actor, link: PadLink, request_id: int, kind: str) -> tuple[int, str | None]:
+        """The open request's customer and their PIN hash, read before argon2 runs (outside any transaction)."""
+        with self.db.read() as s:
+            row = open_request(s, actor, link, request_id, self.clock.now(), kind=kind)
+            c = s.get(Customer, row.customer_id)
+            assert c is not None
+            return row.customer_id, c.pin_hash
+
+    def _count(self, s: Session, row: Any, c: Customer, **check: Any) -> tuple[str, int]:
+        return counted_request_pin(s, row, c, guard=self.guard, box=self.box, outbox=self.outbox, **check)
+
     @guarded("pad_credentials")
     def change_pin(self, actor: Actor, link: PadLink, request_id: int, old_pin: str, new_pin: str,
                    again: str) -> None:
@@ -106,12 +117,7 @@ class PadCredentials:
         with self.db.write() as s:
             row = open_request(s, actor, link, request_id, now, kind="pin_change")
             c = self._customer(s, customer_id)
-            outcome, failures = counted_pin_check(s, c, guard=self.guard, box=self.box, outbox=self.outbox,
-                                                  stored=stored, pin_ok=pin_ok, now=now)
-            if outcome in ("pin", "locked_now"):
-                row.pin_failures += 1
-            if outcome in ("locked", "locked_now"):
-                row.status, row.decided_at = "refused", now
+            outcome, failures = self._count(s, row, c, stored=stored, pin_ok=pin_ok, now=now)
             if outcome == "ok" and new_hash is not None:
                 c.pin_hash = new_hash
                 row.status, row.method, row.decided_at = "done", "pin", now
@@ -133,24 +139,14 @@ class PadCredentials:
         """The customer's PIN first (counted and locked as everywhere), then a secret made here: kept
         (encrypted) on the request, so only a code for it can enrol (the display never chooses it)."""
         require_role(actor, KIOSK_ROLE)
-        with self.db.read() as s:
-            row = open_request(s, actor, link, request_id, self.clock.now(), kind="totp_enrol")
-            customer_id = row.customer_id
-            c = s.get(Customer, customer_id)
-            assert c is not None
-            stored = c.pin_hash
+        customer_id, stored = self._stored_pin(actor, link, request_id, "totp_enrol")
         pin_ok = passwords.verify_pin(stored, pin or "")  # argon2 outside any transaction
         now = self.clock.now()
         secret = ""
         with self.db.write() as s:
             row = open_request(s, actor, link, request_id, now, kind="totp_enrol")
             c = self._customer(s, customer_id)
-            outcome, failures = counted_pin_check(s, c, guard=self.guard, box=self.box, outbox=self.outbox,
-                                                  stored=stored, pin_ok=pin_ok, now=now)
-            if outcome in ("pin", "locked_now"):
-                row.pin_failures += 1
-            if outcome in ("locked", "locked_now"):
-                row.status, row.decided_at = "refused", now
+            outcome, failures = self._count(s, row, c, stored=stored, pin_ok=pin_ok, now=now)
             if outcome == "ok":
                 context = _offer_context(request_id)
                 secret = self.box.decrypt(row.offer_enc, context=context) if row.offer_enc else new_secret()
@@ -207,23 +203,13 @@ class PadCredentials:
     def remove_authenticator(self, actor: Actor, link: PadLink, request_id: int, pin: str) -> None:
         """The customer's PIN removes their authenticator (wrong PINs count and lock as everywhere)."""
         require_role(actor, KIOSK_ROLE)
-        with self.db.read() as s:
-            row = open_request(s, actor, link, request_id, self.clock.now(), kind="totp_remove")
-            customer_id = row.customer_id
-            c = s.get(Customer, customer_id)
-            assert c is not None
-            stored = c.pin_hash
+        customer_id, stored = self._stored_pin(actor, link, request_id, "totp_remove")
         pin_ok = passwords.verify_pin(stored, pin or "")
         now = self.clock.now()
         with self.db.write() as s:
             row = open_request(s, actor, link, request_id, now, kind="totp_remove")
             c = self._customer(s, customer_id)
-            outcome, failures = counted_pin_check(s, c, guard=self.guard, box=self.box, outbox=self.outbox,
-                                                  stored=stored, pin_ok=pin_ok, now=now)
-            if outcome in ("pin", "locked_now"):
-                row.pin_failures += 1
-            if outcome in ("locked", "locked_now"):
-                row.status, row.decided_at = "refused", now
+            outcome, failures = self._count(s, row, c, stored=stored, pin_ok=pin_ok, now=now)
             if outcome == "ok":
                 c.totp_secret_enc, c.totp_last_step = None, None
                 row.status, row.method, row.decided_at = "done", "pin", now

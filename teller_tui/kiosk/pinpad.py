@@ -138,6 +138,17 @@ def counted_pin_check(s: Session, c: Customer, *, guard: SignInGuard, box: Secre
     return outcome, failures
 
 
+def counted_request_pin(s: Session, row: Any, c: Customer, **check: Any) -> tuple[str, int]:
+    """:func:`counted_pin_check` for a display request ``row``: a wrong PIN or code counts on the
+    request too, and a lock (already there, or reached now) ends it."""
+    outcome, failures = counted_pin_check(s, c, **check)
+    if outcome in ("pin", "code", "locked_now"):
+        row.pin_failures += 1
+    if outcome in ("locked", "locked_now"):
+        row.status, row.decided_at = "refused", check["now"]
+    return outcome, failures
+
+
 def code_threshold(settings: Settings, currency: str) -> Money | None:
     """The amount from which a counter cash-out or transfer in ``currency`` also needs the customer's
     authenticator code: ``consent_code_from`` for CNY, ``consent_code_from_currencies[currency]`` for
@@ -242,17 +253,13 @@ class PinpadService:
             c = s.execute(select(Customer).where(col(Customer.id) == customer_id)).scalar_one()
             s.refresh(c)
             # the customer's own counter, shared with the kiosk
-            outcome, failures = counted_pin_check(s, c, guard=self.guard, box=self.box, outbox=self.outbox,
-                                                  stored=stored, pin_ok=pin_ok, now=now, code=code,
-                                                  want_code=want_code)
+            outcome, failures = counted_request_pin(s, row, c, guard=self.guard, box=self.box, outbox=self.outbox,
+                                                    stored=stored, pin_ok=pin_ok, now=now, code=code,
+                                                    want_code=want_code)
             if outcome == "code_required":
                 raise_for_outcome(outcome, lock_minutes=self.settings.kiosk_pin_lock_minutes)  # nothing written
-            if outcome in ("pin", "code", "locked_now"):
-                row.pin_failures += 1
             if outcome == "ok":
                 row.status, row.method, row.decided_at = "granted", "pin", now
-            if outcome in ("locked", "locked_now"):
-                row.status, row.decided_at = "refused", now
             self.audit.append(s, actor, "consent_pin", subject=c.customer_no, outcome="ok" if outcome == "ok" else "fail",
                               detail={"consent_id": request_id, "kind": row.kind, "terminal": link.terminal_id,
                                       "reason": outcome, "failed_attempts": failures,
