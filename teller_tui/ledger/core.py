@@ -33,18 +33,18 @@ a service can check limits, post and audit in one atomic unit. Rules enforced he
 Why one module of this size: posting, reversing and the hold life cycle share the same
 locking order, balance-limit checks and cached-total updates; split apart, the rule "the
 ledger is the only code that changes a balance" would span files that must change together.
-Request/result types and the chart of accounts already live beside it (``accounts.py``,
-``kinds.py``).
+Request/result types live beside it (``requests.py``), as do the chart of accounts (``accounts.py``,
+``kinds.py``), the chains (``chain.py``), inter-branch clearing (``clearing.py``) and usage days
+(``usage.py``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -58,7 +58,7 @@ from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.models import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
 from teller_tui.common.money import Money, currency as currency_info
-from teller_tui.ledger.accounts import BALANCE_RULES, CREDIT_NORMAL, AccountKind, account_label, interbranch_code
+from teller_tui.ledger.accounts import BALANCE_RULES, AccountKind, account_label, interbranch_code
 from teller_tui.ledger.clearing import clearing_name, clearing_nets
 from teller_tui.ledger.business_day import Dating, next_business_date, open_business_date
 from teller_tui.ledger.chain import link_entry, lock_branch_head, next_entry_seq
@@ -69,168 +69,22 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 
-# -- requests and results ------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Leg:
-    """One posting: ``amount`` > 0 debits the account, < 0 credits it (minor units)."""
-
-    account_id: int
-    amount: int
-    currency: str = "CNY"
-
-    def __post_init__(self) -> None:
-        _require_int(self.amount, "leg amount")
-        if self.amount == 0:
-            raise ValidationError("A posting cannot be zero", code="zero_leg")
-        currency_info(self.currency)
-
-
-def debit(account_id: int, money: Money) -> Leg:
-    return Leg(account_id, money.minor, money.currency)
-
-
-def credit(account_id: int, money: Money) -> Leg:
-    return Leg(account_id, -money.minor, money.currency)
-
-
-@dataclass(frozen=True, slots=True)
-class EntryRequest:
-    idempotency_key: str
-    kind: str
-    legs: tuple[Leg, ...]
-    actor_id: int | None
-    terminal_id: str
-    branch_code: str
-    memo: str = ""
-    customer_id: int | None = None
-    meta: Mapping[str, Any] = field(default_factory=dict)
-    #: How the ledger dates the entry when the branch has no open day (the ledger always dates
-    #: entries itself: :mod:`teller_tui.ledger.business_day`). Counter services pass COUNTER.
-    dating: Dating = Dating.AFTER_HOURS
-
-    def canonical(self) -> dict[str, Any]:
-        """What the idempotency check compares (everything that changes the outcome)."""
-        return {
-            "kind": self.kind,
-            "legs": sorted([leg.account_id, leg.amount, leg.currency] for leg in self.legs),
-            "actor_id": self.actor_id,
-            "branch_code": self.branch_code,
-            "memo": self.memo,
-            "customer_id": self.customer_id,
-            "meta": dict(self.meta),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class PostedLeg:
-    account_id: int
-    account_code: str
-    amount: int
-    currency: str
-
-
-@dataclass(frozen=True, slots=True)
-class EntryResult:
-    entry_id: int
-    seq: int
-    reference: str
-    kind: str
-    posted_at: datetime
-    business_date: date
-    legs: tuple[PostedLeg, ...]
-    memo: str
-    customer_id: int | None
-    reverses_entry_id: int | None = None
-    replayed: bool = False
-    #: (account id, debits posted, credits posted) of each account the entry moved, as this entry
-    #: left them inside the posting transaction (empty for a replay): callers need not re-read them.
-    totals: tuple[tuple[int, int, int], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class HoldRequest:
-    idempotency_key: str
-    kind: str
-    debit_account_id: int
-    credit_account_id: int
-    amount: Money
-    actor_id: int | None
-    terminal_id: str
-    expires_at: datetime | None = None
-    memo: str = ""
-    customer_id: int | None = None
-    meta: Mapping[str, Any] = field(default_factory=dict)
-
-    def canonical(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind, "debit": self.debit_account_id, "credit": self.credit_account_id,
-            "amount": self.amount.minor, "currency": self.amount.currency, "actor_id": self.actor_id,
-            "memo": self.memo, "customer_id": self.customer_id, "meta": dict(self.meta),
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class HoldResult:
-    hold_id: int
-    status: str
-    amount: Money
-    debit_account_id: int
-    credit_account_id: int
-    expires_at: datetime | None
-    replayed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    account_id: int
-    code: str
-    kind: str
-    currency: str
-    status: str
-    debits_posted: int
-    credits_posted: int
-    debits_pending: int
-    credits_pending: int
-
-    @property
-    def posted(self) -> Money:
-        """Balance on the account's normal side (credit-normal kinds are credits − debits)."""
-        sign = 1 if AccountKind(self.kind) in CREDIT_NORMAL else -1
-        return Money(sign * (self.credits_posted - self.debits_posted), self.currency)
-
-    @property
-    def held(self) -> Money:
-        """Amount reserved by pending holds against this account's balance."""
-        pending = self.debits_pending if AccountKind(self.kind) in CREDIT_NORMAL else self.credits_pending
-        return Money(pending, self.currency)
-
-    @property
-    def available(self) -> Money:
-        return self.posted - self.held
-
-
-# -- helpers ---------------------------------------------------------------------------------
-def _require_int(value: object, what: str) -> None:
-    if type(value) is not int:
-        raise TypeError(f"{what} must be an int of minor units, not {type(value).__name__}")
-
-
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def request_hash(data: Any) -> str:
-    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
-
-
-def _differences(stored: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    return sorted(k for k in set(stored) | set(new) if stored.get(k) != new.get(k))
-
-
-def reference_for(seq: int, business_date: date) -> str:
-    """Human reference printed on receipts, e.g. ``R20261123-000001234``."""
-    return f"R{business_date:%Y%m%d}-{seq:09d}"
+from teller_tui.ledger.requests import (  # the ledger's public types, imported from here too
+    Balance as Balance,
+    EntryRequest as EntryRequest,
+    EntryResult as EntryResult,
+    HoldRequest as HoldRequest,
+    HoldResult as HoldResult,
+    Leg as Leg,
+    PostedLeg as PostedLeg,
+    _differences as _differences,
+    _require_int as _require_int,
+    canonical_json as canonical_json,
+    credit as credit,
+    debit as debit,
+    reference_for as reference_for,
+    request_hash as request_hash,
+)
 
 
 _STATEMENTS: dict[str, Any] = {}
