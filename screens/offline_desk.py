@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from textual import work
@@ -23,6 +24,9 @@ from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import N_, _
 
 from .commands import PaletteCommand, register_command
+
+#: Seconds before the same wallet is noted for offline use again.
+REMEMBER_EVERY = 60.0
 
 if TYPE_CHECKING:
     from teller_tui.offline.types import QueueSummary, UploadReport
@@ -158,9 +162,16 @@ class OfflineDeskMixin:
                         title=_("Offline queue"), severity="warning", markup=False, timeout=30)
 
     def remember_wallet(self, wallet_id: int) -> None:
-        """A wallet is on screen while the database answers: keep it for an outage."""
-        if self.services is not None and self.actor is not None and not self.database_down:
-            self._remember_wallet(wallet_id)
+        """A wallet is on screen while the database answers: keep it for an outage (once a minute per
+        wallet: the history pages through it many times, and each note is a read and three fsyncs)."""
+        if self.services is None or self.actor is None or self.database_down:
+            return
+        now = time.monotonic()
+        seen: dict[int, float] = self.__dict__.setdefault("_offline_remembered", {})
+        if now - seen.get(wallet_id, -REMEMBER_EVERY) < REMEMBER_EVERY:
+            return
+        seen[wallet_id] = now
+        self._remember_wallet(wallet_id)
 
     @work(thread=True, exit_on_error=False, group="offline-remember")
     def _remember_wallet(self, wallet_id: int) -> None:
