@@ -135,6 +135,7 @@ def new_request_row(actor: Actor, spec: ApprovalSpec, *, mode: str, status: str,
         "summary_derived": not spec.summary,
         "summary_msg": spec.summary.msg.to_json() if isinstance(spec.summary, Translated) else None,
         "review": [clean_text(r, limit=400) for r in spec.review],
+        "review_msgs": [r.msg.to_json() if isinstance(r, Translated) else None for r in spec.review],
         "customer_name": clean_text(spec.customer_name, limit=80),
         "source_of_funds": clean_text(source_of_funds, limit=200), "purpose": clean_text(purpose, limit=200),
         "entry_key": spec.hold.idempotency_key if spec.hold else None,
@@ -197,19 +198,19 @@ def request_view(s: Session, row: ApprovalRequest) -> ApprovalView:
         reference = entry.reference if entry else ""
     return ApprovalView(
         id=row.id, branch_code=row.branch_code, kind=row.kind, mode=row.mode, status=row.status,
-        summary=_summary(row, req, notes, amount), reasons=_reasons(notes), rules=json_rules(row.rules_json),
+        summary=_summary(row, req, notes, amount), reasons=_reasons(notes, "reasons", "reason_msgs"), rules=json_rules(row.rules_json),
         amount=amount, customer_name=notes.get("customer_name", ""), requester_id=row.requester_id,
         requester=requester, requester_name=requester_name, terminal=row.terminal, created_at=row.created_at,
         expires_at=row.expires_at, hold_id=row.hold_id, approver_id=row.approver_id, approver=approver,
         decided_at=row.decided_at, decision_reason=row.reason, entry_id=row.entry_id, entry_reference=reference,
         source_of_funds=notes.get("source_of_funds", ""), purpose=notes.get("purpose", ""),
-        review=tuple(notes.get("review", ())))
+        review=_reasons(notes, "review", "review_msgs"))
 
 
-def _reasons(notes: dict[str, Any]) -> tuple[str, ...]:
-    """The request's reasons in the reader's language (as the teller saw them when not kept)."""
-    texts = [str(t) for t in notes.get("reasons", ())]
-    stored = notes.get("reason_msgs") or []
+def _reasons(notes: dict[str, Any], texts_key: str, msgs_key: str) -> tuple[str, ...]:
+    """The request's reasons (or review notes) in the reader's language (as written when not kept)."""
+    texts = [str(t) for t in notes.get(texts_key, ())]
+    stored = notes.get(msgs_key) or []
     return tuple(clean_text(render_stored(text, stored[i] if i < len(stored) else None), limit=400)
                  for i, text in enumerate(texts))
 

@@ -36,7 +36,8 @@ from sqlmodel import col
 from teller_tui.auth.permissions import guarded
 from teller_tui.auth.roles import COUNTER_ROLES, require_role
 from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.common.text import clean_text
 from teller_tui.consent.gate import pin_required
 from teller_tui.consent.id_check import CredentialApprovals, credential_id_check
@@ -237,7 +238,7 @@ class ConsentService:
             c = s.get(Customer, customer_id)
             assert c is not None
             self.approvals.require(s, actor, action="pin_reset", customer=c,
-                                   summary=_("Reset the customer's wallet PIN (ID checked)"), approval_id=approval_id)
+                                   summary=message(N_("Reset the customer's wallet PIN (ID checked)")), approval_id=approval_id)
             row = self._new(s, actor, ConsentSpec("pin_reset", customer_id, None, binding=secrets.token_hex(8)))
             row.method, row.document_last4 = "id_check", last4_of(c.id_number)
             self.audit.append(s, actor, "customer_pin_reset_start", subject=c.customer_no,
