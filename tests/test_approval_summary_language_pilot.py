@@ -122,3 +122,16 @@ def test_an_older_row_without_its_message_shows_its_text(tmp_path: Path, db_path
         row.request_json = json.dumps(data)
     view = next(v for v in services.approvals.pending("B001") if v.id == request_id)
     assert view.summary != "Reset the authenticator of wang" and "wang" in view.summary, view.summary
+
+
+def test_a_name_with_braces_is_text_in_every_language(tmp_path: Path, db_path: Path, db: Any,
+                                                     clock: FakeClock) -> None:
+    services = services_for(tmp_path, db_path, db, clock)
+    seed_staff(services)
+    set_locale("en")
+    request_id = _ask(services, lambda a: services.staff_admin.add(a, "zhou", "{user} {0} {name!r}\x1b[2J", "admin"))
+    for locale, expected in (("zh_CN", "添加 zhou（{user} {0} {name!r}）为管理员"),
+                             ("en", "Add zhou ({user} {0} {name!r}) as administrator")):
+        set_locale(locale)
+        view = next(v for v in services.approvals.pending("B001") if v.id == request_id)
+        assert view.summary == expected, view.summary
