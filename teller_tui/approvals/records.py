@@ -198,7 +198,8 @@ def request_view(s: Session, row: ApprovalRequest) -> ApprovalView:
         reference = entry.reference if entry else ""
     return ApprovalView(
         id=row.id, branch_code=row.branch_code, kind=row.kind, mode=row.mode, status=row.status,
-        summary=_summary(row, req, notes, amount), reasons=_reasons(notes, "reasons", "reason_msgs"), rules=json_rules(row.rules_json),
+        summary=_summary(row, req, notes, amount), reasons=_reasons(notes, "reasons", "reason_msgs"),
+        rules=json_rules(row.rules_json),
         amount=amount, customer_name=notes.get("customer_name", ""), requester_id=row.requester_id,
         requester=requester, requester_name=requester_name, terminal=row.terminal, created_at=row.created_at,
         expires_at=row.expires_at, hold_id=row.hold_id, approver_id=row.approver_id, approver=approver,

@@ -225,7 +225,8 @@ class ConsentService:
             c = s.get(Customer, customer_id)
             assert c is not None
             self.approvals.require(s, actor, action="pin_reset", customer=c,
-                                   summary=message(N_("Reset the customer's wallet PIN (ID checked)")), approval_id=approval_id)
+                                   summary=message(N_("Reset the customer's wallet PIN (ID checked)")),
+                                   approval_id=approval_id)
             row = self._new(s, actor, ConsentSpec("pin_reset", customer_id, None, binding=secrets.token_hex(8)))
             row.method, row.document_last4 = "id_check", last4_of(c.id_number)
             self.audit.append(s, actor, "customer_pin_reset_start", subject=c.customer_no,

@@ -270,7 +270,8 @@ class LifecycleService:
                                balance=self.ledger.balance(s, w.account_id).posted, on=on)
             agreed = self.consent.require(s, actor, lifecycle_consent("change_tier", w, reason, new_tier), consent_id)
             self._approve(s, actor, "change_tier", w, reason, approval_id,
-                          message(N_("Changing the wallet to class {tier} needs a supervisor's approval"), tier=new_tier),
+                          message(N_("Changing the wallet to class {tier} needs a supervisor's approval"),
+                                  tier=new_tier),
                           subject=f"wallet:{w.number}:class:{new_tier}:{','.join(sorted(given))}")
             before = w.tier
             w.tier = new_tier
@@ -346,7 +347,8 @@ class LifecycleService:
                 raise Conflict(_("Pay out the balance of {balance} before closing").format(
                     balance=format_money(bal.posted)), code="close_nonzero")
             agreed = self.consent.require(s, actor, lifecycle_consent("close", w, reason), consent_id)
-            self._approve(s, actor, "close", w, reason, approval_id, message(N_("Closing the wallet needs a supervisor's approval")))
+            self._approve(s, actor, "close", w, reason, approval_id,
+                          message(N_("Closing the wallet needs a supervisor's approval")))
             forfeit: EntryResult | None = None
             if w.points_account_id is not None:
                 pts = self.ledger.balance(s, w.points_account_id).posted
