@@ -131,21 +131,32 @@ class SignInScreen(TellerScreen[None]):
             refresh()
 
     def sync_ready(self) -> None:
-        """Enable signing in once the app's services are ready (the app calls this when they are)."""
+        """Enable signing in once the database is open (the app calls this when it is, and again when
+        the core is ready); a sign-in submitted before the core was ready goes ahead then."""
         if not self.is_mounted:
             return  # on_mount calls this again
-        ready = bool(getattr(self.app, "services_ready", False))
-        self.query_one("#submit", Button).disabled = not ready
+        app: Any = self.app
+        core = bool(getattr(app, "services_ready", False))
+        usable = core or bool(getattr(app, "database_ready", False))
+        queued = getattr(self, "_submit_when_ready", False)
+        self.query_one("#submit", Button).disabled = not usable or queued
         form = self.query_one(SignInForm)
-        if not ready:
+        if not usable:
             form.show_status(_("Opening the database…"), error=False)
+            self._waiting = True
+        elif queued and not core:
+            form.show_status(_("Loading…"), error=False)  # submitted ahead of the core: it goes on by itself
             self._waiting = True
         elif getattr(self, "_waiting", False):
             form.show_status("", error=False)
             self._waiting = False
-            if getattr(self, "_submit_when_ready", False):
-                self._submit_when_ready = False
-                self.action_submit()  # Enter was pressed while the database was still opening
+        if core and queued:
+            self._submit_when_ready = False
+            if getattr(app, "first_run", False) or app.screen is not self:
+                self.query_one("#submit", Button).disabled = False
+                self._release_keys()  # no staff yet: the first administrator's screen has the keys
+            else:
+                self.action_submit()  # Enter was pressed while the database or the core was still loading
 
     async def relabel(self) -> None:
         self._waiting = False
@@ -165,8 +176,10 @@ class SignInScreen(TellerScreen[None]):
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:
         if not getattr(self.app, "services_ready", False):
-            self._submit_when_ready = True  # typed ahead of startup: sign in as soon as it is ready
-            self._hold_keys()
+            if not getattr(self, "_submit_when_ready", False):
+                self._submit_when_ready = True  # typed ahead of startup: sign in as soon as it is ready
+                self._hold_keys()
+                self.sync_ready()
             return
         username, password, code = self.query_one(SignInForm).values()
         if not username.strip() or not password:
