@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -75,6 +76,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("teller.ui")
 #: How often every running app expires overdue approval requests and releases their holds.
 HOLD_SWEEP_SECONDS = 30.0
+
+#: Longest the startup worker waits for the usable sign-in's frame before loading the core (seconds).
+USABLE_FRAME_WAIT = 2.0
 
 #: How often the app asks whether the signed-in person may still act (disabled, locked, demoted).
 SESSION_CHECK_SECONDS = 5.0
@@ -172,6 +176,7 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         self.idle = IdleTracker(self.clock, settings.idle_lock_seconds if settings is not None
                                 else DEFAULT_IDLE_LOCK_SECONDS)
         self.first_run = False
+        self._usable_painted = threading.Event()  # the usable sign-in's frame is out: the core may load
         self._pending: SignedIn | None = None  # signed in, still finishing set-up
         #: Idempotency keys that a form on screen is resolving itself (the journal check skips them).
         self.inflight_watch: set[str] = set()
@@ -223,6 +228,9 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
                                                      upgrade_hint=isinstance(exc, SchemaOutOfDate)))
                 return
             self.post_message(self.DatabaseReady())
+            # The core's imports would share the GIL with painting the usable sign-in: start them once
+            # that frame is out (or after a moment, whatever the UI is doing).
+            self._usable_painted.wait(USABLE_FRAME_WAIT)
         self._load_core(engines, target)
 
     def _load_core(self, engines: Engines | None, target: DatabaseTarget | None) -> None:
@@ -314,6 +322,7 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
 
     def on_teller_app_database_ready(self, _message: DatabaseReady) -> None:
         self.database_ready = True
+        self.call_after_refresh(self._usable_painted.set)
 
     def on_teller_app_services_ready(self, message: ServicesReady) -> None:
         self.services = message.services
