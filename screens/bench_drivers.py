@@ -55,7 +55,7 @@ def _usable(app: Any, mode: str) -> str | None:
         if mode == "kiosk-usable":
             if name == "WelcomeScreen" and "Out of service" in str(screen.query_one("#welcome-status").render()):
                 return "WelcomeScreen(out of service)"
-            ready = name == "WelcomeScreen" and bool(getattr(app, "ready", False))
+            ready = name == "WelcomeScreen" and bool(getattr(app, "usable", False))
             return name if ready and not screen.query_one("#lang-zh").disabled else None
     except Exception:  # noqa: BLE001 - not composed yet
         return None

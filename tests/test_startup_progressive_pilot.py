@@ -167,3 +167,40 @@ async def test_first_run_reaches_the_first_admin_screen_even_after_an_early_ente
         await pilot.press(*"boss")
         await settle(pilot)
         assert field.value == "boss"
+
+
+async def test_kiosk_language_chosen_before_the_core_is_ready_goes_on_when_it_is(
+        tmp_path: Path, db_path: Path, clock: FakeClock, gate: threading.Event) -> None:
+    from screens.kiosk.app import make_kiosk_app
+    from screens.kiosk.signin import KioskSignInScreen
+    from screens.kiosk.welcome import WelcomeScreen
+
+    app = make_kiosk_app(make_settings(tmp_path / "home", db_path, locale="zh_CN"), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.database_ready, "the database to open")
+        welcome = app.screen
+        assert isinstance(welcome, WelcomeScreen) and not app.ready
+        assert not welcome.query_one("#lang-en", Button).disabled  # usable while the core loads
+        await pilot.click("#lang-en")
+        await pilot.pause()
+        assert app.waiting_for_core and isinstance(app.screen, WelcomeScreen)
+        assert "Starting" in str(welcome.query_one("#welcome-status", Static).render())
+        assert welcome.query_one("#lang-en", Button).disabled
+        gate.set()
+        await settle(pilot)
+        assert app.ready and isinstance(app.screen, KioskSignInScreen), app.screen
+        assert not app.waiting_for_core
+
+
+async def test_kiosk_storage_fault_at_start_is_out_of_service(tmp_path: Path, clock: FakeClock) -> None:
+    from screens.kiosk.app import make_kiosk_app
+
+    broken = tmp_path / "teller.db"
+    broken.write_bytes(b"this is not a database file, whatever its name says" * 100)
+    app = make_kiosk_app(make_settings(tmp_path / "home", broken, locale="zh_CN"), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        welcome = app.screen
+        status = str(welcome.query_one("#welcome-status", Static).render())
+        assert "暂停服务" in status and "损坏" in status  # out of service: the database file is damaged
+        assert not app.usable and welcome.query_one("#lang-zh", Button).disabled
