@@ -144,10 +144,11 @@ def startup_driver(mode: str) -> None:  # pragma: no cover - exercised through s
             renderable.render_segments(self.console)
         except Exception:  # noqa: BLE001
             pass
-        hwm = ""
+        hwm = rss_now = ""
         try:
             with open("/proc/self/status") as fh:
-                hwm = next((ln.split()[1] for ln in fh if ln.startswith("VmHWM:")), "")
+                status = {ln.split(":")[0]: ln.split()[1] for ln in fh if ln.startswith(("VmHWM:", "VmRSS:"))}
+            hwm, rss_now = status.get("VmHWM", ""), status.get("VmRSS", "")
         except OSError:
             pass
         modules_file = os.environ.get(MODULES_ENV)
@@ -156,7 +157,7 @@ def startup_driver(mode: str) -> None:  # pragma: no cover - exercised through s
                 json.dump(sorted(sys.modules), fh)
         delays = sorted(echo["delays"]) or [0.0]
         p95 = delays[max(0, -(-len(delays) * 95 // 100) - 1)]
-        extra = f" {delays[-1] * 1000:.1f}/{p95 * 1000:.1f}" if mode == "teller-echo" else ""
+        extra = f" {delays[-1] * 1000:.1f}/{p95 * 1000:.1f}" if mode == "teller-echo" else f" {rss_now}"
         sys.stdout.write(f"{MARKER} {shown_name.replace(' ', '_')} {hwm}{extra}\n")
         sys.stdout.flush()
         sys.stderr.flush()
