@@ -39,7 +39,7 @@ CORE_ONLY = ("sqlalchemy.orm", "sqlmodel", "pydantic", "pydantic_core", "pydanti
 SIGN_IN_SCREENS = {"screens.offline_desk", "screens.widgets.outage_banner", "screens", "screens.cli", "screens.app",
                    "screens.base", "screens.commands", "screens.keyroute", "screens.refusal_text", "screens.signin",
                    "screens.training", "screens.widgets", "screens.widgets.footer", "screens.widgets.safe",
-                   "screens.widgets.watermark", "screens.bench_drivers"}
+                   "screens.widgets.watermark", "screens.widgets.submit", "screens.bench_drivers"}
 
 
 def loaded_when_core_is() -> set[str]:
