@@ -61,7 +61,7 @@ from .base import LanguageChanged, note_refusal
 from .commands import TellerCommands
 from .keyroute import OrderedKeys
 from .offline_desk import OfflineDeskMixin
-from .signin import SignInScreen
+from .signin import KEY_HOLD, SignInScreen
 from .refusal_text import refusal_text
 from .training import TrainingDesk
 
@@ -346,6 +346,11 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
 
     def on_teller_app_startup_failed(self, message: StartupFailed) -> None:
         from .startup import StartupErrorScreen
+
+        for screen in self.screen_stack:  # a sign-in submitted ahead of the core will not go ahead
+            if isinstance(screen, SignInScreen) and getattr(screen, "_submit_when_ready", False):
+                screen._submit_when_ready = False
+                self.release_keys(KEY_HOLD)  # the keys typed behind it reach the error screen
 
         self.push_screen(StartupErrorScreen(message.message, upgrade_hint=message.upgrade_hint))
 

@@ -204,3 +204,28 @@ async def test_kiosk_storage_fault_at_start_is_out_of_service(tmp_path: Path, cl
         status = str(welcome.query_one("#welcome-status", Static).render())
         assert "暂停服务" in status and "损坏" in status  # out of service: the database file is damaged
         assert not app.usable and welcome.query_one("#lang-zh", Button).disabled
+
+
+async def test_a_core_failure_after_an_early_sign_in_shows_the_error_screen_and_frees_the_keys(
+        tmp_path: Path, db_path: Path, clock: FakeClock, gate: threading.Event) -> None:
+    home = tmp_path / "home"
+    seeding = make_test_services(home, db_path, clock, locale="en")
+    seed_staff(seeding)
+    seeding.close()
+    app = make_app(make_settings(home, db_path, locale="en"), clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        post_burst(app, f"wang<tab>{TELLER_PW}<tab>000000<enter>")
+        await wait_for(pilot, lambda: app.database_ready, "the database to open")
+        screen = app.screen
+        await wait_for(pilot, lambda: getattr(screen, "_submit_when_ready", False), "the queued Enter")
+        assert app.keys_on_hold
+        # The database file is damaged while the core loads: the core's first read fails.
+        for suffix in ("", "-wal", "-shm"):
+            path = Path(f"{db_path}{suffix}")
+            if path.exists():
+                path.write_bytes(b"\0garbage, not a database" * 4096)
+        gate.set()
+        await settle(pilot)
+        assert isinstance(app.screen, StartupErrorScreen), app.screen
+        assert not app.services_ready and app.session is None
+        assert not app.keys_on_hold  # the error screen gets the keys
