@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import logging
 import random
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -43,8 +42,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from teller_tui.common.dburl import normalize_database_url
@@ -56,9 +54,13 @@ from teller_tui.db.checks import (  # re-exported: callers import the checks fro
     CODEPOINT_COLLATIONS, NETWORK_FILESYSTEMS, check_local_filesystem, check_sqlite_files_writable,
     filesystem_type, verify_postgresql_settings, verify_sqlite_pragmas,
 )
-from teller_tui.db.faults import classify_fault, storage_fault
-from teller_tui.db.scopes import PG_WRITE_LOCK_KEY, WriteScope, lock_bank, lock_scope
-from teller_tui.db.writer_queue import WriterQueue, WriterQueueTimeout, queue_path
+from teller_tui.db.conflicts import (  # re-exported: callers classify errors through the engine module
+    CONFLICT_SQLSTATES, DISCONNECT_SQLSTATES, ReadOnlySqlState, classify_error, describe, is_disconnect,
+    is_retryable, translate_errors, unavailable,
+)
+from teller_tui.db.faults import storage_fault
+from teller_tui.db.scopes import PG_WRITE_LOCK_KEY, ScopeWidened, WriteScope, lock_bank, lock_scope, widened
+from teller_tui.db.writer_queue import WriterQueue, queue_path
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,8 +92,10 @@ class Database:
         self.reconnects = 0
         #: PostgreSQL: start every write with its advisory locks (teller_tui.db.scopes).
         self.serialize_writes = serialize_writes
-        #: Only a test turns this off (scoped writes skip their keys): its negative control.
+        #: Only a test turns these off (scoped writes skip their keys; require_keys checks nothing):
+        #: the negative controls of the branch-parallel tests.
         self.scope_locks = True
+        self.scope_guard = True
         #: Checks run first thing in every write transaction (after the writer lock), e.g. the
         #: auth layer's re-read of the acting person's staff row. They raise to refuse the write.
         self.write_checks: list[Callable[[Session], None]] = []
@@ -161,7 +165,7 @@ class Database:
             return self._check_postgresql()
         if self.dialect != "sqlite":
             return {}
-        with _translate_errors(), self.write_engine.connect() as conn:
+        with translate_errors(), self.write_engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             assert raw is not None
             got = {
@@ -173,7 +177,7 @@ class Database:
         return verify_sqlite_pragmas(got)
 
     def _check_postgresql(self) -> dict[str, Any]:
-        with _translate_errors(), self.write_engine.connect() as conn:
+        with translate_errors(), self.write_engine.connect() as conn:
             row = conn.execute(text(
                 "SELECT current_setting('server_version_num')::int, pg_encoding_to_char(encoding), datcollate "
                 "FROM pg_database WHERE datname = current_database()")).one()
@@ -185,15 +189,15 @@ class Database:
         posting. SQLite: the files first, then a real write attempt (``PRAGMA user_version`` rewritten
         with its own value inside ``BEGIN IMMEDIATE``, rolled back)."""
         if self.dialect == "postgresql":
-            with _translate_errors(), self.write_engine.connect() as conn:
+            with translate_errors(), self.write_engine.connect() as conn:
                 if str(conn.execute(text("SHOW transaction_read_only")).scalar()).lower() == "on":
-                    fault = storage_fault(_ReadOnlySqlState())
+                    fault = storage_fault(ReadOnlySqlState())
                     assert fault is not None
                     raise fault
             return
         assert self.path is not None
         check_sqlite_files_writable(self.path)
-        with _translate_errors(), self.write_engine.connect() as conn:
+        with translate_errors(), self.write_engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             assert raw is not None
             version = int(raw.execute("PRAGMA user_version").fetchone()[0])
@@ -208,20 +212,20 @@ class Database:
     def write(self, scope: WriteScope | None = None) -> Iterator[Session]:
         """A write transaction: SQLite queues, PostgreSQL locks alone or ``scope``'s keys (db/scopes.py)."""
         turn = self.writer_queue.turn() if self.writer_queue is not None else nullcontext()
-        with turn, _translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
+        with turn, translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin():
                 if self.dialect == "postgresql" and self.serialize_writes:
                     if scope is None:
                         lock_bank(session)
                     else:
-                        lock_scope(session, scope(session), enabled=self.scope_locks)
+                        lock_scope(session, scope(session), enabled=self.scope_locks, guard=self.scope_guard)
                 for check in self.write_checks:
                     check(session)
                 yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with _translate_errors(), Session(self.read_engine, expire_on_commit=False) as session:
+        with translate_errors(), Session(self.read_engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
 
@@ -235,7 +239,8 @@ class Database:
           backoff for up to ``reconnect_seconds`` (default :attr:`reconnect_seconds`),
           then :class:`DatabaseUnavailable`.
 
-        ``scope``: as for :meth:`write` (the lock keys of a branch-parallel write).
+        ``scope``: as for :meth:`write` (the lock keys of a branch-parallel write); keys an attempt
+        found it needed (:class:`~teller_tui.db.scopes.ScopeWidened`) are added to the next one's.
         ``fn`` must be idempotent across attempts: the ledger's idempotency key makes a
         posting so (a retry after an interrupted COMMIT returns the original entry).
         """
@@ -248,6 +253,8 @@ class Database:
                 with self.write(scope) as session:
                     return fn(session)
             except Exception as exc:  # noqa: BLE001 - classified below
+                if isinstance(exc, ScopeWidened) and scope is not None:
+                    scope = widened(scope, exc.keys)
                 kind = classify_error(exc)
                 if kind == "conflict":
                     conflicts += 1
@@ -255,7 +262,7 @@ class Database:
                         raise StorageError(
                             _("The database stayed busy after {attempts} attempts; nothing was posted "
                               "twice. Try again.").format(attempts=attempts), code="busy") from exc
-                    log.info("retrying write after %s (attempt %d)", _describe(exc), conflicts)
+                    log.info("retrying write after %s (attempt %d)", describe(exc), conflicts)
                     time.sleep(delay * (0.5 + random.random()))
                     delay = min(delay * 2, 0.5)
                     continue
@@ -266,8 +273,8 @@ class Database:
                     if now >= deadline:
                         if isinstance(exc, DatabaseUnavailable):
                             raise
-                        raise _unavailable(exc) from exc
-                    log.warning("database connection lost (%s); reconnecting", _describe(exc))
+                        raise unavailable(exc) from exc
+                    log.warning("database connection lost (%s); reconnecting", describe(exc))
                     self.reconnects += 1
                     time.sleep(min(delay * (0.5 + random.random()), max(deadline - now, 0)))
                     delay = min(delay * 2, 1.0)
@@ -311,84 +318,6 @@ def _make_begin(sql: str) -> Callable[[Any], None]:
         conn.exec_driver_sql(sql)
 
     return _begin
-
-
-#: SQLSTATEs of a conflict between transactions: retry the whole transaction.
-CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
-#: SQLSTATEs of a lost connection (admin shutdown, crash shutdown, cannot connect now).
-DISCONNECT_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    orig = getattr(exc, "orig", exc)
-    return getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
-
-
-def classify_error(exc: BaseException) -> str | None:
-    """``"conflict"`` (retry now), ``"disconnect"`` (reconnect, then retry) or None."""
-    if isinstance(exc, DatabaseUnavailable):
-        return "disconnect"
-    if isinstance(exc, WriterQueueTimeout):
-        return "conflict"  # as "database is locked": the SQLite writer queue stayed busy
-    if not isinstance(exc, DBAPIError):
-        return None
-    if classify_fault(exc) is not None:
-        return None  # a storage fault (incl. PostgreSQL auth/certificate): retrying cannot help
-    state = _sqlstate(exc)
-    if state in CONFLICT_SQLSTATES:
-        return "conflict"
-    if "database is locked" in str(exc.orig):
-        return "conflict"
-    if exc.connection_invalidated or state in DISCONNECT_SQLSTATES or (state or "").startswith("08"):
-        return "disconnect"
-    orig = exc.orig
-    module = type(orig).__module__ or ""
-    if module.startswith("psycopg") and state is None and type(orig).__name__ == "OperationalError":
-        return "disconnect"  # psycopg reports "connection failed/refused" with no SQLSTATE
-    return None
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Serialization failures, deadlocks, (SQLite) lock timeouts and lost connections."""
-    return classify_error(exc) is not None
-
-
-def is_disconnect(exc: BaseException) -> bool:
-    return classify_error(exc) == "disconnect"
-
-
-def _describe(exc: BaseException) -> str:
-    state = _sqlstate(exc)
-    return f"{type(getattr(exc, 'orig', None) or exc).__name__}{f' {state}' if state else ''}"
-
-
-def _unavailable(exc: BaseException) -> DatabaseUnavailable:
-    return DatabaseUnavailable(
-        _("The database cannot be reached. Your work is kept; the terminal will reconnect."),
-        code="db_unavailable", cause=_describe(exc))
-
-
-class _ReadOnlySqlState(Exception):
-    """Stands for SQLSTATE 25006 (read-only transaction) when a standby is found at start-up."""
-
-    sqlstate = "25006"
-
-
-@contextmanager
-def _translate_errors() -> Iterator[None]:
-    """Driver errors as the core's errors, cause chained: a storage fault (disk full, read-only,
-    corrupt, PostgreSQL authentication or certificate) as its :class:`StorageError`, checked
-    *before* the reconnect logic (a wrong password is not an outage); a lost or refused
-    connection as :class:`DatabaseUnavailable`; conflicts pass unchanged (``write_retrying``)."""
-    try:
-        yield
-    except (DBAPIError, sqlite3.Error) as exc:
-        fault = storage_fault(exc)
-        if fault is not None:
-            raise fault from exc
-        if classify_error(exc) == "disconnect":
-            raise _unavailable(exc) from exc
-        raise
 
 
 def make_database(url: str, *, synchronous: str = "FULL", allow_network_fs: bool = False,

@@ -38,6 +38,7 @@ from teller_tui.common.masks import mask_name
 from teller_tui.consent.service import active_pairing, code_hash
 from teller_tui.consent.spec import CREDENTIAL_KINDS
 from teller_tui.kiosk.pins import check_pin, raise_for_outcome
+from teller_tui.kiosk.scopes import kiosk_scope
 from teller_tui.models import ConsentRequest, Customer, PinpadPairing, Wallet
 from teller_tui.wallets.identity.pins import validate_pin
 
@@ -248,7 +249,8 @@ class PinpadService:
             want_code = self._high_value(row.kind, json.loads(row.summary_json or "{}"))
         pin_ok = passwords.verify_pin(stored, pin or "")  # argon2 outside any transaction
         now = self.clock.now()
-        with self.db.write() as s:
+        # The display's stream, the customer and their own wrong-PIN counter: not the bank-wide key.
+        with self.db.write(kiosk_scope(actor, customer_id, self.guard.keys("", customer_id)[1:])) as s:
             row = self._open_request(s, actor, link, request_id)
             c = s.execute(select(Customer).where(col(Customer.id) == customer_id)).scalar_one()
             s.refresh(c)
