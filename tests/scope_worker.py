@@ -26,6 +26,7 @@ import json
 import os
 import random
 import sys
+import traceback
 from datetime import date, datetime
 from pathlib import Path
 
@@ -52,6 +53,7 @@ def main() -> int:  # noqa: C901 - one loop of cases
     from teller_tui.common.errors import ApprovalRequired, DomainError
     from teller_tui.common.money import Money
     from teller_tui.common.settings import load_settings
+    from teller_tui.db import engine
     from teller_tui.db.engine import make_database
     from teller_tui.services import make_services
 
@@ -77,6 +79,17 @@ def main() -> int:  # noqa: C901 - one loop of cases
 
     say(ready=True)
     sys.stdin.readline()  # the start signal: every worker starts at once
+    bank_writes = db.bank_writes
+    seen: set[str] = set()  # where a bank-wide write came from (for the failure message)
+    take_bank = engine.lock_bank
+
+    def spy(session: object) -> None:
+        stack = [f"{f.filename.split('teller_tui/')[-1]}:{f.lineno}:{f.name}" for f in traceback.extract_stack()
+                 if "teller_tui" in f.filename and "db/engine" not in f.filename]
+        seen.add(" < ".join(reversed(stack[-4:])))
+        take_bank(session)  # type: ignore[arg-type]
+
+    engine.lock_bank = spy  # type: ignore[assignment]
     for i in range(plan["ops"]):
         clock.advance(seconds=2)
         key = f"sw-{plan['seed']}-{plan['branch']}-{i}"
@@ -129,6 +142,8 @@ def main() -> int:  # noqa: C901 - one loop of cases
                     say(ok=False, kind="sweep", code="expired", request=request_id)
             except Exception as exc:  # noqa: BLE001
                 say(ok=False, kind="sweep", code=f"error:{type(exc).__name__}", error=str(exc)[:300])
+    # PostgreSQL: how many of this run's writes took the bank-wide key (none should).
+    say(ok=False, kind="bank_writes", code="count", count=db.bank_writes - bank_writes, where=sorted(seen))
     services.close()
     return 0
 

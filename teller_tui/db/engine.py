@@ -96,6 +96,8 @@ class Database:
         #: the negative controls of the branch-parallel tests.
         self.scope_locks = True
         self.scope_guard = True
+        #: PostgreSQL writes that took the bank-wide key exclusively (tests and the bench count them).
+        self.bank_writes = 0
         #: Checks run first thing in every write transaction (after the writer lock), e.g. the
         #: auth layer's re-read of the acting person's staff row. They raise to refuse the write.
         self.write_checks: list[Callable[[Session], None]] = []
@@ -217,6 +219,7 @@ class Database:
                 if self.dialect == "postgresql" and self.serialize_writes:
                     if scope is None:
                         lock_bank(session)
+                        self.bank_writes += 1
                     else:
                         lock_scope(session, scope(session), enabled=self.scope_locks, guard=self.scope_guard)
                 for check in self.write_checks:
