@@ -35,6 +35,7 @@ from teller_tui.common.errors import AuthenticationFailed, Conflict, PermissionD
 from teller_tui.common.money import Money, parse_money
 from teller_tui.common.i18n import _
 from teller_tui.common.masks import mask_name
+from teller_tui.consent.scopes import consent_scope
 from teller_tui.consent.service import active_pairing, code_hash
 from teller_tui.consent.spec import CREDENTIAL_KINDS
 from teller_tui.kiosk.pins import check_pin, raise_for_outcome
@@ -276,7 +277,7 @@ class PinpadService:
     @guarded("pinpad")
     def decline(self, actor: Actor, link: PadLink, request_id: int) -> None:
         require_role(actor, KIOSK_ROLE)
-        with self.db.write() as s:
+        with self.db.write(consent_scope(actor, request_id=request_id)) as s:  # the display's stream, the customer
             row = self._open_request(s, actor, link, request_id)
             row.status, row.decided_at = "refused", self.clock.now()
             self.audit.append(s, actor, "consent_decline", subject=str(request_id), outcome="fail")
