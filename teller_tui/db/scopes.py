@@ -6,14 +6,16 @@ starts with transaction-scoped advisory locks, taken before any row is read:
 
 * a write with no scope takes the bank-wide key :data:`PG_WRITE_LOCK_KEY` **exclusively**: it runs
   alone, as every write did before branches could write in parallel (staff administration,
-  approvals, business days, kiosks: every path that has not declared what it depends on);
-* a write with a scope (:data:`WriteScope`, the counter's cash-in, cash-out, transfer and
-  reversal) takes the bank-wide key **shared**, then its own keys exclusively: the branch it
-  posts at (the teller's drawer, the business day, the teller's daily totals) and every
-  customer whose wallets it reads or moves (balances, tier caps, daily and yearly usage,
-  consents, approvals). Keys are taken in one statement in a fixed order (branch keys, then
-  customer keys, each by number), so two writes never wait on each other in a cycle: a transfer
-  between customers of two branches takes both in that order, whichever side asked.
+  business days and drawers: the paths listed in :data:`BANK_WIDE`);
+* a write with a scope (:data:`WriteScope`: counter and kiosk postings, approvals and their holds,
+  the expiry sweep, sign-in and credential checks, consents) takes the bank-wide key **shared**,
+  then its own keys exclusively: the branch it posts at (the teller's drawer, the business day,
+  the teller's daily totals, the branch's ledger chain and audit stream), every customer whose
+  wallets it reads or moves (balances, tier caps, daily and yearly usage, consents, approvals)
+  and any named row (a person's staff row, a kiosk's sign-in counter). Keys are taken in one
+  statement in a fixed order (branch keys, then customer keys, then named keys, each by number),
+  so two writes never wait on each other in a cycle: a transfer between customers of two
+  branches takes both in that order, whichever side asked.
 
 Two postings that share no key run at the same time; two that share one run one after the
 other, exactly as under SQLite's ``BEGIN IMMEDIATE``; an unscoped write waits for all of them and
@@ -32,12 +34,11 @@ transaction that writes two branches' ledgers or audit streams (a supervisor of 
 at B, a cross-branch transfer, a sweep expiring holds of several branches) holds both keys, in
 order, before it locks either head row.
 
-What stays bank-wide (a write with no scope): schema changes and ``teller db`` maintenance, staff
-administration (user names and roles are bank-wide; rare), the business day and end of day (they
-close every drawer of a branch and read across branches), branch and vault set-up, the demo
-builder, and the services that have not declared their scope yet (listed in :data:`BANK_WIDE`).
+What stays bank-wide (a write with no scope) is listed, with why, in :data:`BANK_WIDE`: schema
+changes, staff administration, the business day and drawers, rare kiosk and display set-up, and
+the services off the posting path that have not declared their scope yet.
 
-Branch and customer keys use the two-integer advisory key space (class 1 = branch, 2 = customer),
+Branch, customer and named keys use the two-integer advisory key space (class 1, 2, 3),
 apart from the bank-wide one-bigint key. A branch's key is a CRC-32 of its code: two codes that
 collide only serialize more than needed. SQLite: ``BEGIN IMMEDIATE`` already serializes every
 writer, so no key is taken (and the scope function is not run).
@@ -54,9 +55,9 @@ from sqlalchemy import text
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-__all__ = ["BANK_WIDE", "BRANCH", "CUSTOMER", "PG_WRITE_LOCK_KEY", "LockKey", "ScopeWidened", "WriteScope",
-           "branch_key", "customer_key", "fixed_scope", "held_keys", "lock_bank", "named_key", "lock_scope", "require_keys",
-           "scope_keys", "stream_key", "widened"]
+__all__ = ["BANK_WIDE", "BRANCH", "CUSTOMER", "NAMED", "PG_WRITE_LOCK_KEY", "LockKey", "ScopeWidened", "WriteScope",
+           "branch_key", "customer_key", "fixed_scope", "held_keys", "lock_bank", "lock_scope", "named_key",
+           "require_keys", "scope_keys", "stream_key", "widened"]
 
 #: Advisory lock key (per database) that a write with no scope takes exclusively, a scoped one shared.
 PG_WRITE_LOCK_KEY = 0x7E11E4_0001
@@ -68,19 +69,27 @@ NAMED = 3  # a row named by text that no branch or customer owns (a kiosk's sign
 _HELD = "teller_scope_keys"
 _GUARD = "teller_scope_guard"
 
-#: The writes that still take the bank-wide key exclusively, by module, and why (reviewed: each is
-#: rare, administrative, or reads/writes across branches by nature).
+#: The writes that still take the bank-wide key exclusively (``Database.write()`` with no scope), by
+#: module, and why. Everything on the posting path is scoped: counter cash and reversals
+#: (desk.cash_scope), kiosk sign-in, transfers and the customer display (kiosk.scopes,
+#: kiosk.transfer_scope), approvals at the counter and from the queue, their holds and the expiry
+#: sweep (approvals.scopes), credential checks (auth.service), counter consents (consent.scopes),
+#: refused attempts (cases.refusals). Tests count the rest: ``Database.bank_writes``.
 BANK_WIDE: dict[str, str] = {
-    "db.migrations, maintenance": "schema changes and repairs: nothing else may run",
-    "auth.admin, approvals.staff_admin, approvals.staff_unlock, auth.service": (
-        "staff rows, roles and sessions are bank-wide (unique user names, one role table); rare"),
+    "db.migrations, teller db, maintenance": "schema changes and repairs: nothing else may run",
+    "auth.admin, approvals.staff_admin, approvals.staff_unlock": (
+        "staff rows and roles are bank-wide (unique user names, one role table, cross-branch approvers); rare"),
+    "auth.service (password change, authenticator enrolment, session events, sign-out)": (
+        "a person's own row; a few per shift (could take the person's key, like the credential check)"),
     "branch.business_day, branch.drawers, branch.handover, branch.vault, branch.custody, branch.setup": (
-        "opening/closing the day and drawers, the vault: a branch's every drawer at once, end of day across "
-        "branches; a few per day"),
-    "kiosk.service.ensure_identity, kiosk.signin, kiosk.pins": (
-        "a kiosk's staff row (once per start) and PIN lock-outs (rare); not on the transfer path"),
-    "wallets, consent, cases, risk, offline, kb, training, desk.profile/customers": (
-        "not yet declared: customer records, consents, cases, risk rules and notifications (see the report)"),
+        "the day and the drawers: closing a day reads every drawer of the branch and the end-of-day report "
+        "reads across branches; a few per teller per day"),
+    "kiosk.service.ensure_identity, kiosk.pins, kiosk.pinpad pair/set_new_pin, consent pairing/policy/PIN reset": (
+        "a kiosk's staff row (once per start), display pairing, a teller lifting a PIN lock or a PIN reset "
+        "(clears the sign-in counters of every number of the customer); rare"),
+    "wallets, desk.customers/profile/wallet_statement, offline, risk, cases, kb, training": (
+        "customer and wallet records, linked accounts, the offline upload's bookkeeping, risk rules and "
+        "notifications, cases, the knowledge base, training: not on the posting path, not declared yet"),
     "demo, bench": "data builders: run alone",
 }
 
