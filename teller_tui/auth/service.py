@@ -53,7 +53,7 @@ from teller_tui.auth.staff import (
 from teller_tui.common.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
-from teller_tui.db.scopes import fixed_scope, named_key, stream_key
+from teller_tui.db.scopes import WriteScope, fixed_scope, named_key, stream_key
 from teller_tui.models import BANK_STREAM, Staff
 from teller_tui.auth.permissions import guarded
 
@@ -196,6 +196,11 @@ class AuthService(StaffAdministration):
             {"s": step, "id": staff_id})
         return result.rowcount == 1
 
+    @staticmethod
+    def _own_scope(actor: Actor) -> WriteScope:
+        """The person's own row and their stream: not the bank-wide key (db/scopes.py)."""
+        return fixed_scope([named_key(f"staff:{actor.staff_id}"), stream_key(stream_of(actor))])
+
     def _record_failure(self, staff_id: int | None, name: str, terminal_id: str, action: str, reason: str) -> None:
         with self.db.write(fixed_scope([stream_key(self.settings.branch_code[:16] or BANK_STREAM)])) as s:  # one record
             self._audit_failure(s, None, name, terminal_id, action, reason)
@@ -240,7 +245,7 @@ class AuthService(StaffAdministration):
             stored, username = row.password_hash, row.username
         passwords.validate_new_password(new_password, username=username)
         if not passwords.verify_secret(stored, current_password or ""):
-            with self.db.write() as s:
+            with self.db.write(self._own_scope(actor)) as s:
                 self.audit.append(s, actor, "password_change", subject=f"staff:{username}", outcome="failed",
                                   detail={"reason": "current_password"})
             raise ValidationError(_("The current password is not right."), code="current_password_wrong")
@@ -248,7 +253,7 @@ class AuthService(StaffAdministration):
             raise ValidationError(_("Choose a password different from the current one."), code="password_same")
         new_hash = passwords.hash_secret(new_password)
         now = self.clock.now()
-        with self.db.write() as s:
+        with self.db.write(self._own_scope(actor)) as s:
             row = s.get(Staff, actor.staff_id, populate_existing=True)
             assert row is not None
             row.password_hash = new_hash
@@ -263,7 +268,7 @@ class AuthService(StaffAdministration):
         if actor.staff_id is None:
             raise PermissionDenied(_("Sign in first."), code="not_signed_in")
         secret = totp.new_secret()
-        with self.db.write() as s:
+        with self.db.write(self._own_scope(actor)) as s:
             row = s.get(Staff, actor.staff_id, populate_existing=True)
             if row is None:
                 raise NotFound(_("No such staff member."), code="staff_not_found")
@@ -282,7 +287,7 @@ class AuthService(StaffAdministration):
         if actor.staff_id is None:
             raise PermissionDenied(_("Sign in first."), code="not_signed_in")
         now = self.clock.now()
-        with self.db.write() as s:
+        with self.db.write(self._own_scope(actor)) as s:
             row = s.get(Staff, actor.staff_id, populate_existing=True)
             if row is None or row.totp_pending_enc is None:
                 raise Conflict(_("Start the authenticator set-up again."), code="totp_not_pending")
@@ -314,5 +319,5 @@ class AuthService(StaffAdministration):
         """Audit ``sign_out`` or ``lock`` (the screen locked after idling or by key)."""
         if action not in ("sign_out", "lock"):
             raise ValueError(f"not a session event: {action}")
-        with self.db.write() as s:
+        with self.db.write(self._own_scope(actor)) as s:
             self.audit.append(s, actor, action, subject=f"staff:{actor.username}", detail=detail)

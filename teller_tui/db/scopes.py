@@ -73,14 +73,13 @@ _GUARD = "teller_scope_guard"
 #: module, and why. Everything on the posting path is scoped: counter cash and reversals
 #: (desk.cash_scope), kiosk sign-in, transfers and the customer display (kiosk.scopes,
 #: kiosk.transfer_scope), approvals at the counter and from the queue, their holds and the expiry
-#: sweep (approvals.scopes), credential checks (auth.service), counter consents (consent.scopes),
+#: sweep (approvals.scopes), credential checks and a person's own password, authenticator and
+#: session events (auth.service: their staff row's named key), counter consents (consent.scopes),
 #: refused attempts (cases.refusals). Tests count the rest: ``Database.bank_writes``.
 BANK_WIDE: dict[str, str] = {
     "db.migrations, teller db, maintenance": "schema changes and repairs: nothing else may run",
     "auth.admin, approvals.staff_admin, approvals.staff_unlock": (
         "staff rows and roles are bank-wide (unique user names, one role table, cross-branch approvers); rare"),
-    "auth.service (password change, authenticator enrolment, session events, sign-out)": (
-        "a person's own row; a few per shift (could take the person's key, like the credential check)"),
     "branch.business_day, branch.drawers, branch.handover, branch.vault, branch.custody, branch.setup": (
         "the day and the drawers: closing a day reads every drawer of the branch and the end-of-day report "
         "reads across branches; a few per teller per day"),
