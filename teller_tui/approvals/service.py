@@ -42,7 +42,6 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from teller_tui.approvals.actions import ACTIONS
 from teller_tui.approvals.dashboard import DashboardData, read_dashboard
 from teller_tui.approvals.holds import create_request_hold, use_queue_consent
 from teller_tui.approvals.expiry import expire_request, expire_requests, overdue_requests
@@ -50,8 +49,8 @@ from teller_tui.approvals.large_value import LargeValueView, large_value_reports
 from teller_tui.approvals.policy import ApprovalPolicy, Facts, PolicyHit
 from teller_tui.approvals.posting import post_request_hold
 from teller_tui.approvals.records import (
-    OPEN_STATUSES, ApprovalResult, ApprovalView, Grant, json_rules, lock_request, new_request_row, request_notes,
-    request_view, staff_actor, status_message,
+    OPEN_STATUSES, ApprovalResult, ApprovalView, Grant, check_requester, json_rules, lock_request, new_request_row,
+    request_notes, request_view, staff_actor, status_message,
 )
 from teller_tui.approvals.scopes import counter_scope, queue_scope, requests_scope
 from teller_tui.approvals.spec import ApprovalSpec, HoldPlan
@@ -103,7 +102,7 @@ class ApprovalService:
     def approve_at_counter(self, actor: Actor, spec: ApprovalSpec, username: str, password: str, code: str, *,
                            source_of_funds: str = "", purpose: str = "") -> ApprovalResult:
         """A supervisor present authenticates freshly at this terminal; the approval is granted at once."""
-        self._check_requester(actor, spec)
+        check_requester(actor, spec)
         approver = self._verify(username, password, code, not_staff_id=spec.requester_id, terminal=actor.terminal_id)
         self._check_ceiling(approver, spec.rules, spec.amount)
         now = self.clock.now()
@@ -131,7 +130,7 @@ class ApprovalService:
     def request(self, actor: Actor, spec: ApprovalSpec, *, source_of_funds: str = "",
                 purpose: str = "") -> ApprovalView:
         """Queue a request for any supervisor of the branch; hold the funds if ``spec.hold``."""
-        self._check_requester(actor, spec)
+        check_requester(actor, spec)
         now = self.clock.now()
 
         def work(s: Session) -> ApprovalView:
@@ -364,14 +363,6 @@ class ApprovalService:
     def may_approve(self, role: str, view: ApprovalView) -> bool:
         """Whether ``role`` may approve the pending request ``view`` (for the supervisor's queue)."""
         return self.policy.approver_refusal(view.rules, role, view.amount, local_date(self.clock.now())) is None
-
-    @staticmethod
-    def _check_requester(actor: Actor, spec: ApprovalSpec) -> None:
-        if actor.staff_id is None or spec.requester_id != actor.staff_id:
-            raise PermissionDenied(_("An approval is asked for by the person who will act."),
-                                   code="approval_requester")
-        if spec.kind not in ACTIONS:
-            raise ValidationError(f"unknown approval action {spec.kind!r}", code="approval_kind")
 
     def _new_row(self, actor: Actor, spec: ApprovalSpec, *, mode: str, status: str, now: datetime,
                  source_of_funds: str, purpose: str) -> ApprovalRequest:
