@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from teller_tui.approvals.actions import action_title
+from teller_tui.approvals.actions import ACTIONS, action_title
 from teller_tui.approvals.policy import LARGE_CASH_RULE
 from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.audit.trail import Actor
-from teller_tui.common.errors import NotFound
+from teller_tui.common.errors import NotFound, PermissionDenied, ValidationError
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.messages import Translated, render_stored
 from teller_tui.common.money import Money
@@ -28,7 +28,7 @@ from teller_tui.models import ApprovalRequest, JournalEntry, Staff
 from teller_tui.models.enums import ApprovalStatus
 
 __all__ = [
-    "OPEN_STATUSES", "ApprovalResult", "ApprovalView", "Grant", "json_rules", "lock_request",
+    "OPEN_STATUSES", "ApprovalResult", "ApprovalView", "Grant", "check_requester", "json_rules", "lock_request",
     "new_request_row", "request_notes", "request_view", "staff_actor", "status_message",
 ]
 
@@ -224,3 +224,11 @@ def _summary(row: ApprovalRequest, req: dict[str, Any], notes: dict[str, Any], a
                             subject=str(req.get("subject", "")), customer_name=str(notes.get("customer_name", "")))
         return spec.display_summary()[:200]
     return clean_text(render_stored(row.summary, notes.get("summary_msg")), limit=200)
+
+
+def check_requester(actor: Actor, spec: ApprovalSpec) -> None:
+    """An approval is asked for by the person who will act, for an action the policy knows."""
+    if actor.staff_id is None or spec.requester_id != actor.staff_id:
+        raise PermissionDenied(_("An approval is asked for by the person who will act."), code="approval_requester")
+    if spec.kind not in ACTIONS:
+        raise ValidationError(f"unknown approval action {spec.kind!r}", code="approval_kind")

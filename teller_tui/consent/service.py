@@ -43,6 +43,7 @@ from teller_tui.common.messages import message
 from teller_tui.common.text import clean_text
 from teller_tui.consent.gate import pin_required
 from teller_tui.consent.id_check import CredentialApprovals, credential_id_check
+from teller_tui.consent.scopes import consent_scope
 from teller_tui.consent.spec import CONSENT_KINDS, CREDENTIAL_KINDS, ConsentSpec, ConsentStatus, ConsentTicket, PolicyView
 from teller_tui.models import ConsentPolicy, ConsentRequest, Customer, PinpadPairing, Staff
 from teller_tui.models.cases import CustomerNeeds
@@ -136,7 +137,7 @@ class ConsentService:
         require_role(actor, *COUNTER_ROLES)
         if what.kind not in CONSENT_KINDS or what.kind in CREDENTIAL_KINDS:  # these have their own start
             raise ValidationError(_("This consent cannot be asked for here."), code="consent_kind")
-        with self.db.write() as s:
+        with self.db.write(consent_scope(actor, customer_id=what.customer_id)) as s:
             row = self._new(s, actor, what)
             self.audit.append(s, actor, "consent_request", subject=what.wallet or str(what.customer_id),
                               detail={"consent_id": row.id, "kind": what.kind})
@@ -161,7 +162,7 @@ class ConsentService:
 
     @guarded("consent")
     def cancel(self, actor: Actor, request_id: int) -> None:
-        with self.db.write() as s:
+        with self.db.write(consent_scope(actor, request_id=request_id)) as s:
             row = self._own(s, actor, request_id)
             if row.status == "pending":
                 row.status, row.decided_at = "cancelled", self.clock.now()
@@ -175,7 +176,7 @@ class ConsentService:
         its limit on failures). Refused where the branch requires the PIN."""
         require_role(actor, *COUNTER_ROLES)
         now = self.clock.now()
-        with self.db.write() as s:
+        with self.db.write(consent_scope(actor, request_id=request_id)) as s:
             row = self._own(s, actor, request_id)
             if row.status != "pending" or row.expires_at <= self.clock.now():
                 raise Conflict(_("This consent request is no longer open"), code="consent_closed")

@@ -49,11 +49,14 @@ from teller_tui.db.checks import (  # re-exported: callers import the checks fro
     CODEPOINT_COLLATIONS, NETWORK_FILESYSTEMS, check_local_filesystem, filesystem_type, verify_postgresql_settings,
     verify_sqlite_pragmas,
 )
-from teller_tui.db.engines import (  # re-exported: the engine module is where callers look
-    CONFLICT_SQLSTATES, DISCONNECT_SQLSTATES, PG_SESSION_OPTIONS, SQLITE_BUSY_TIMEOUT_MS, Engines,
-    _translate_errors, _unavailable, _describe, classify_error, is_disconnect, is_retryable,
+from teller_tui.db.conflicts import (  # re-exported: callers classify errors through the engine module
+    CONFLICT_SQLSTATES, DISCONNECT_SQLSTATES, ReadOnlySqlState, classify_error, describe, is_disconnect,
+    is_retryable, translate_errors, unavailable,
 )
-from teller_tui.db.scopes import PG_WRITE_LOCK_KEY, WriteScope, lock_bank, lock_scope
+from teller_tui.db.engines import (  # re-exported: the engine module is where callers look
+    PG_SESSION_OPTIONS, SQLITE_BUSY_TIMEOUT_MS, Engines,
+)
+from teller_tui.db.scopes import PG_WRITE_LOCK_KEY, ScopeWidened, WriteScope, lock_bank, lock_scope, widened
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,20 +94,21 @@ class Database(Engines):
     def write(self, scope: WriteScope | None = None) -> Iterator[Session]:
         """A write transaction: SQLite queues, PostgreSQL locks alone or ``scope``'s keys (db/scopes.py)."""
         turn = self.writer_queue.turn() if self.writer_queue is not None else nullcontext()
-        with turn, _translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
+        with turn, translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin():
                 if self.dialect == "postgresql" and self.serialize_writes:
                     if scope is None:
                         lock_bank(session)
+                        self.bank_writes += 1
                     else:
-                        lock_scope(session, scope(session), enabled=self.scope_locks)
+                        lock_scope(session, scope(session), enabled=self.scope_locks, guard=self.scope_guard)
                 for check in self.write_checks:
                     check(session)
                 yield session
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with _translate_errors(), Session(self.read_engine, expire_on_commit=False) as session:
+        with translate_errors(), Session(self.read_engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
 
@@ -118,7 +122,8 @@ class Database(Engines):
           backoff for up to ``reconnect_seconds`` (default :attr:`reconnect_seconds`),
           then :class:`DatabaseUnavailable`.
 
-        ``scope``: as for :meth:`write` (the lock keys of a branch-parallel write).
+        ``scope``: as for :meth:`write` (the lock keys of a branch-parallel write); keys an attempt
+        found it needed (:class:`~teller_tui.db.scopes.ScopeWidened`) are added to the next one's.
         ``fn`` must be idempotent across attempts: the ledger's idempotency key makes a
         posting so (a retry after an interrupted COMMIT returns the original entry).
         """
@@ -131,6 +136,8 @@ class Database(Engines):
                 with self.write(scope) as session:
                     return fn(session)
             except Exception as exc:  # noqa: BLE001 - classified below
+                if isinstance(exc, ScopeWidened) and scope is not None:
+                    scope = widened(scope, exc.keys)
                 kind = classify_error(exc)
                 if kind == "conflict":
                     conflicts += 1
@@ -138,7 +145,7 @@ class Database(Engines):
                         raise StorageError(
                             _("The database stayed busy after {attempts} attempts; nothing was posted "
                               "twice. Try again.").format(attempts=attempts), code="busy") from exc
-                    log.info("retrying write after %s (attempt %d)", _describe(exc), conflicts)
+                    log.info("retrying write after %s (attempt %d)", describe(exc), conflicts)
                     time.sleep(delay * (0.5 + random.random()))
                     delay = min(delay * 2, 0.5)
                     continue
@@ -149,8 +156,8 @@ class Database(Engines):
                     if now >= deadline:
                         if isinstance(exc, DatabaseUnavailable):
                             raise
-                        raise _unavailable(exc) from exc
-                    log.warning("database connection lost (%s); reconnecting", _describe(exc))
+                        raise unavailable(exc) from exc
+                    log.warning("database connection lost (%s); reconnecting", describe(exc))
                     self.reconnects += 1
                     time.sleep(min(delay * (0.5 + random.random()), max(deadline - now, 0)))
                     delay = min(delay * 2, 1.0)

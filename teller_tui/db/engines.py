@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from teller_tui.common.dburl import normalize_database_url
 from teller_tui.common.masks import mask_url
@@ -30,8 +29,9 @@ from teller_tui.common.i18n import _
 from teller_tui.db.checks import (
     check_local_filesystem, check_sqlite_files_writable, verify_postgresql_settings, verify_sqlite_pragmas,
 )
-from teller_tui.db.faults import classify_fault, storage_fault
-from teller_tui.db.writer_queue import WriterQueue, WriterQueueTimeout, queue_path
+from teller_tui.db.conflicts import ReadOnlySqlState, classify_error, describe, translate_errors, unavailable
+from teller_tui.db.faults import storage_fault
+from teller_tui.db.writer_queue import WriterQueue, queue_path
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound="Engines")
@@ -60,8 +60,12 @@ class Engines:
         self.reconnects = 0
         #: PostgreSQL: start every write with its advisory locks (teller_tui.db.scopes).
         self.serialize_writes = serialize_writes
-        #: Only a test turns this off (scoped writes skip their keys): its negative control.
+        #: Only a test turns these off (scoped writes skip their keys; require_keys checks nothing):
+        #: the negative controls of the branch-parallel tests.
         self.scope_locks = True
+        self.scope_guard = True
+        #: PostgreSQL writes that took the bank-wide key exclusively (tests and the bench count them).
+        self.bank_writes = 0
         #: Checks run first thing in every write transaction (after the writer lock), e.g. the
         #: auth layer's re-read of the acting person's staff row. They raise to refuse the write.
         self.write_checks: list[Callable[[Any], None]] = []  # each takes the write's Session
@@ -131,7 +135,7 @@ class Engines:
             return self._check_postgresql()
         if self.dialect != "sqlite":
             return {}
-        with _translate_errors(), self.write_engine.connect() as conn:
+        with translate_errors(), self.write_engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             assert raw is not None
             got = {
@@ -143,7 +147,7 @@ class Engines:
         return verify_sqlite_pragmas(got)
 
     def _check_postgresql(self) -> dict[str, Any]:
-        with _translate_errors(), self.write_engine.connect() as conn:
+        with translate_errors(), self.write_engine.connect() as conn:
             row = conn.execute(text(
                 "SELECT current_setting('server_version_num')::int, pg_encoding_to_char(encoding), datcollate "
                 "FROM pg_database WHERE datname = current_database()")).one()
@@ -155,15 +159,15 @@ class Engines:
         posting. SQLite: the files first, then a real write attempt (``PRAGMA user_version`` rewritten
         with its own value inside ``BEGIN IMMEDIATE``, rolled back)."""
         if self.dialect == "postgresql":
-            with _translate_errors(), self.write_engine.connect() as conn:
+            with translate_errors(), self.write_engine.connect() as conn:
                 if str(conn.execute(text("SHOW transaction_read_only")).scalar()).lower() == "on":
-                    fault = storage_fault(_ReadOnlySqlState())
+                    fault = storage_fault(ReadOnlySqlState())
                     assert fault is not None
                     raise fault
             return
         assert self.path is not None
         check_sqlite_files_writable(self.path)
-        with _translate_errors(), self.write_engine.connect() as conn:
+        with translate_errors(), self.write_engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             assert raw is not None
             version = int(raw.execute("PRAGMA user_version").fetchone()[0])
@@ -210,84 +214,6 @@ def _make_begin(sql: str) -> Callable[[Any], None]:
         conn.exec_driver_sql(sql)
 
     return _begin
-
-
-#: SQLSTATEs of a conflict between transactions: retry the whole transaction.
-CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
-#: SQLSTATEs of a lost connection (admin shutdown, crash shutdown, cannot connect now).
-DISCONNECT_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    orig = getattr(exc, "orig", exc)
-    return getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
-
-
-def classify_error(exc: BaseException) -> str | None:
-    """``"conflict"`` (retry now), ``"disconnect"`` (reconnect, then retry) or None."""
-    if isinstance(exc, DatabaseUnavailable):
-        return "disconnect"
-    if isinstance(exc, WriterQueueTimeout):
-        return "conflict"  # as "database is locked": the SQLite writer queue stayed busy
-    if not isinstance(exc, DBAPIError):
-        return None
-    if classify_fault(exc) is not None:
-        return None  # a storage fault (incl. PostgreSQL auth/certificate): retrying cannot help
-    state = _sqlstate(exc)
-    if state in CONFLICT_SQLSTATES:
-        return "conflict"
-    if "database is locked" in str(exc.orig):
-        return "conflict"
-    if exc.connection_invalidated or state in DISCONNECT_SQLSTATES or (state or "").startswith("08"):
-        return "disconnect"
-    orig = exc.orig
-    module = type(orig).__module__ or ""
-    if module.startswith("psycopg") and state is None and type(orig).__name__ == "OperationalError":
-        return "disconnect"  # psycopg reports "connection failed/refused" with no SQLSTATE
-    return None
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Serialization failures, deadlocks, (SQLite) lock timeouts and lost connections."""
-    return classify_error(exc) is not None
-
-
-def is_disconnect(exc: BaseException) -> bool:
-    return classify_error(exc) == "disconnect"
-
-
-def _describe(exc: BaseException) -> str:
-    state = _sqlstate(exc)
-    return f"{type(getattr(exc, 'orig', None) or exc).__name__}{f' {state}' if state else ''}"
-
-
-def _unavailable(exc: BaseException) -> DatabaseUnavailable:
-    return DatabaseUnavailable(
-        _("The database cannot be reached. Your work is kept; the terminal will reconnect."),
-        code="db_unavailable", cause=_describe(exc))
-
-
-class _ReadOnlySqlState(Exception):
-    """Stands for SQLSTATE 25006 (read-only transaction) when a standby is found at start-up."""
-
-    sqlstate = "25006"
-
-
-@contextmanager
-def _translate_errors() -> Iterator[None]:
-    """Driver errors as the core's errors, cause chained: a storage fault (disk full, read-only,
-    corrupt, PostgreSQL authentication or certificate) as its :class:`StorageError`, checked
-    *before* the reconnect logic (a wrong password is not an outage); a lost or refused
-    connection as :class:`DatabaseUnavailable`; conflicts pass unchanged (``write_retrying``)."""
-    try:
-        yield
-    except (DBAPIError, sqlite3.Error) as exc:
-        fault = storage_fault(exc)
-        if fault is not None:
-            raise fault from exc
-        if classify_error(exc) == "disconnect":
-            raise _unavailable(exc) from exc
-        raise
 
 
 def make_engines(url: str, *, synchronous: str = "FULL", allow_network_fs: bool = False) -> Engines:
