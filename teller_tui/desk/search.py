@@ -39,7 +39,7 @@ from sqlalchemy import bindparam, text
 from teller_tui.common.masks import mask_document_number, mask_phone
 from teller_tui.common.text import clean_text
 from teller_tui.desk.customer_views import CustomerHit, SearchPage
-from teller_tui.desk.search_grams import GramSample, GramSampler
+from teller_tui.desk.search_grams import GramSampler
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -148,7 +148,7 @@ class _SqliteSearch(_SearchSql):
     """``grams``: trigram frequencies to ask FTS5 for the rarest trigrams of an ID-number or
     pinyin fragment (None: every ID trigram, a covering subset of pinyin ones)."""
 
-    def __init__(self, session: Session, grams: GramSample | None = None) -> None:
+    def __init__(self, session: Session, grams: GramSampler | None = None) -> None:
         super().__init__(session)
         self.grams = grams
 
@@ -159,7 +159,8 @@ class _SqliteSearch(_SearchSql):
     def substring(self, column: str, fragment: str, n: int) -> list[int]:
         if len(fragment) < 3:
             return []
-        picked = self.grams.pick(column, fragment) if self.grams is not None and column != "full_name" else None
+        sample = self.grams.sample(self.s) if self.grams is not None and column != "full_name" else None
+        picked = sample.pick(column, fragment) if sample is not None else None
         match = f"{self._FTS_COLUMN[column]} : ({_fts_phrase_and(fragment, every=column == 'id_number', grams=picked)})"
         return self._ids(
             "SELECT c.id FROM customer_fts f JOIN customer c ON c.id = f.rowid "
@@ -242,7 +243,7 @@ def classify(query: str) -> str:
 def _sql(session: Session, dialect: str, grams: GramSampler | None = None) -> _SearchSql:
     if dialect == "postgresql":
         return _PostgresSearch(session)
-    return _SqliteSearch(session, grams.sample(session) if grams is not None else None)
+    return _SqliteSearch(session, grams)
 
 
 def search_customers(db: Database, query: str, *, limit: int = 20, offset: int = 0,

@@ -4,6 +4,7 @@ Public API::
 
     grams = GramSampler()                         # one per CustomerService (thread-safe)
     sample = grams.sample(session)                # -> GramSample | None (None: too few customers)
+                                                  # (taken when a substring search first needs it: ~50 ms at 1M)
     chosen = sample.pick("id_number", "13031005")  # -> ["130", "005", "303"]
 
 FTS5 answers an AND of trigrams by walking each trigram's doclist, so its cost follows the
@@ -86,9 +87,11 @@ class GramSample:
 
 def take_sample(session: Session) -> GramSample:
     """Trigram counts over ``BLOCKS`` blocks of ``BLOCK`` customers spread over the id range."""
-    lo, hi = session.execute(text("SELECT min(id), max(id) FROM customer")).one()
+    # Two queries: SQLite answers a lone min() or max() from the index end, min() and max() together by a scan.
+    lo = session.execute(text("SELECT min(id) FROM customer")).scalar()
+    hi = session.execute(text("SELECT max(id) FROM customer")).scalar()
     counts: dict[str, Counter[str]] = {"id_number": Counter(), "latin": Counter()}
-    if lo is None:
+    if lo is None or hi is None:
         return GramSample(0, counts)
     lo, hi = int(lo), int(hi)
     step = max(1, (hi - lo + 1) // BLOCKS)
@@ -98,8 +101,8 @@ def take_sample(session: Session) -> GramSample:
             if cid in seen:  # blocks overlap in a small table
                 continue
             seen.add(cid)
-            counts["id_number"].update(trigrams(id_number))
-            counts["latin"].update(trigrams(latin))
+            counts["id_number"].update({id_number[i:i + 3] for i in range(len(id_number) - 2)})
+            counts["latin"].update({latin[i:i + 3] for i in range(len(latin) - 2)})
         if len(seen) >= BLOCK * BLOCKS:
             break
     return GramSample(len(seen), counts)
