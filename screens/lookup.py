@@ -31,7 +31,7 @@ from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .widgets.desk import DeskScreenMixin, error_text
-from .widgets.safe import clean, literal
+from .widgets.safe import clean, line_cell
 from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -268,9 +268,9 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
         match = _(_MATCH_LABELS.get(hit.match_kind, hit.match_kind))
         if hit.exact:
             match = "= " + match
-        return [literal(hit.customer_no), literal(hit.full_name), literal(hit.name_latin),
-                literal(hit.phone_masked), literal(hit.id_number_masked or "—"), literal(wallets),
-                literal(match)]
+        return [line_cell(hit.customer_no), line_cell(hit.full_name), line_cell(hit.name_latin),
+                line_cell(hit.phone_masked), line_cell(hit.id_number_masked or "—"), line_cell(wallets),
+                line_cell(match)]
 
     def _set_status(self, text: str) -> None:
         status = self.query_one("#lookup-status", Static)
