@@ -28,10 +28,12 @@ from textual.content import Content
 from teller_tui.common.text import clean_text
 
 if TYPE_CHECKING:
-    from rich.console import Console, ConsoleOptions, RenderResult
+    from collections.abc import Iterable
+
+    from rich.console import Console, ConsoleOptions
     from textual.app import App
 
-__all__ = ["clean", "content", "join", "literal", "notify_plain"]
+__all__ = ["LineText", "clean", "content", "join", "line_cell", "literal", "notify_plain"]
 
 
 def clean(value: Any, *, multiline: bool = False, limit: int | None = None) -> str:
@@ -63,7 +65,7 @@ class LineText(Text):
     The segment is the one Rich's own path gives (cropped as ``overflow`` says); anything else
     takes Rich's path."""
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterable[Segment]:
         plain = self.plain
         justify = self.justify or options.justify or "default"
         if (self._spans or self.style or justify != "default" or "\n" in plain or "\t" in plain
