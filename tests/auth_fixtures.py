@@ -46,6 +46,13 @@ def make_test_services(home: Path, db_path: Path, clock: FakeClock, database: An
     return make_services(make_settings(home, db_path, **kw), clock=clock, database=database, box=box)
 
 
+@pytest.fixture
+def services(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock) -> Any:
+    """The app's services on the test database and clock, in English, no staff yet (:func:`seed_staff`).
+    A test module takes it with ``from auth_fixtures import services  # noqa: F401``."""
+    return make_test_services(tmp_path / "home", db_path, clock, database=db, locale="en")
+
+
 def seed_staff(services: Any) -> dict[str, Any]:
     """admin (admin), wang (teller), li (supervisor); all with active TOTP and known passwords."""
     from teller_tui.auth.service import system_actor

@@ -10,6 +10,7 @@ sign-in screen with keys and waits until the person's home screen is up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import unicodedata
@@ -21,7 +22,7 @@ from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
 from teller_tui.common.clock import FakeClock
 
-__all__ = ["approve_here", "settle", "sign_in", "type_text", "code_for"]
+__all__ = ["approve_here", "settle", "settle_until", "sign_in", "teller_app", "type_text", "code_for"]
 
 #: Rounds after which ``settle`` gives up: a screen that keeps starting workers forever is a bug.
 MAX_ROUNDS = 200
@@ -36,6 +37,13 @@ def _busy(pilot: Pilot[Any]) -> bool:
     nodes = [app, *app.screen_stack]
     nodes += list(app.screen.walk_children(with_self=False))
     return any(node.message_queue_size for node in nodes)
+
+
+def teller_app(services: Any, clock: FakeClock) -> Any:
+    """The real ``TellerApp`` on ``services`` (their settings) and ``clock``; ``run_test`` starts it."""
+    from screens.app import make_app
+
+    return make_app(services.settings, services=services, clock=clock)
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -53,6 +61,16 @@ async def settle(pilot: Pilot[Any]) -> None:
             return
     raise AssertionError(f"the app did not settle in {MAX_ROUNDS} rounds: "
                          f"{[w.name for w in pilot.app.workers if not w.is_finished]}")
+
+
+async def settle_until(pilot: Pilot[Any], check: Callable[[], Any], tries: int = 6) -> None:
+    """Settle, up to ``tries`` times 1.2 s apart, until ``check()`` is true: for what another app
+    (a customer display polling the database) does on its own time. The caller asserts afterwards."""
+    for _ in range(tries):
+        await pilot.pause(1.2)
+        await settle(pilot)
+        if check():
+            return
 
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:

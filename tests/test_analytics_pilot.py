@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,10 @@ from textual.widgets import DataTable, Static
 from screens.analytics import AnalyticsScreen, range_for
 from screens.app import make_app
 from screens.dashboard import DashboardScreen
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
 from datetime import date
 
 pytestmark = pytest.mark.slow  # Pilot, snapshot
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    yield
-    set_locale("en")
 
 
 def _month(env: Env) -> None:

@@ -9,14 +9,14 @@ opening float and its over/short are ``tests/test_drawer_pilot.py::test_full_day
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
 from textual.widgets import DataTable, Input, OptionList, Select
 
-from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, make_desk
+from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, ids, open_customer
+from desk_harness import desk  # noqa: F401  (the fixture)
 from pilot_helpers import approve_here, code_for, settle, sign_in, type_text
 from screens.app import make_app
 from screens.approval import ApprovalScreen, WaitingScreen
@@ -24,19 +24,11 @@ from screens.approvals_queue import ApprovalsQueueScreen, DecideScreen
 from screens.lifecycle import LifecycleDialog, WalletActionsScreen
 from teller_tui.approvals.policy import ApprovalPolicy, PolicyRule
 from teller_tui.common.errors import ApprovalRequired
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
 from teller_tui.models import Wallet
-from test_desk_pilot import _answer_reason_or_confirm, ids, open_customer
+from test_desk_pilot import _answer_reason_or_confirm
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
-
-
-@pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
 
 
 def wallet_row(desk: Desk, key: str) -> Wallet:
@@ -88,8 +80,7 @@ async def approve_as_chen(pilot: Any, desk: Desk, kind: str) -> None:
 # -- at the counter ------------------------------------------------------------------------------------
 async def test_unfreeze_at_the_counter(desk: Desk) -> None:
     desk.services.lifecycle.freeze(desk.actor, desk.wallets["zhang"].wallet_id, "customer reported a lost phone")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         dialog = await wallet_action(pilot, desk, "zhang", "unfreeze")
         await confirm_with_reason(pilot, dialog, "phone found")
         assert isinstance(pilot.app.screen, ApprovalScreen)  # not a toast: the approval dialog
@@ -101,8 +92,7 @@ async def test_unfreeze_at_the_counter(desk: Desk) -> None:
 
 
 async def test_device_replacement_at_the_counter(desk: Desk) -> None:
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         dialog = await wallet_action(pilot, desk, "wang", "replace_device")
         dialog.query_one("#lc-pin", Input).value = "582913"
         dialog.query_one("#lc-pin-again", Input).value = "582913"
@@ -121,8 +111,7 @@ async def test_device_replacement_at_the_counter(desk: Desk) -> None:
 
 async def test_class_change_at_the_counter_where_the_policy_says(desk: Desk) -> None:
     with_rules(desk, "class_change")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         dialog = await wallet_action(pilot, desk, "zhang", "change_tier")
         dialog.query_one("#lc-tier", Select).value = 3
         await confirm_with_reason(pilot, dialog, "customer asked for a lower class")
@@ -135,8 +124,7 @@ async def test_class_change_at_the_counter_where_the_policy_says(desk: Desk) -> 
 
 async def test_wallet_close_at_the_counter_where_the_policy_says(desk: Desk) -> None:
     with_rules(desk, "wallet_close")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         dialog = await wallet_action(pilot, desk, "li", "close")  # li's wallet holds nothing
         await confirm_with_reason(pilot, dialog, "customer leaves the bank")
         assert isinstance(pilot.app.screen, ApprovalScreen)
@@ -191,8 +179,7 @@ async def send_and_wait(pilot: Any) -> WaitingScreen:
 
 async def test_reversal_from_the_queue(desk: Desk) -> None:
     before = ids(desk, "reversal")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         customer = await open_customer(pilot, desk, "zhang")
         customer.query_one("#customer-history", DataTable).focus()
         await pilot.press("f9")
@@ -209,8 +196,7 @@ async def test_reversal_from_the_queue(desk: Desk) -> None:
 
 async def test_unfreeze_from_the_queue(desk: Desk) -> None:
     desk.services.lifecycle.freeze(desk.actor, desk.wallets["zhang"].wallet_id, "customer reported a lost phone")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         dialog = await wallet_action(pilot, desk, "zhang", "unfreeze")
         await confirm_with_reason(pilot, dialog, "phone found")
         waiting = await send_and_wait(pilot)
@@ -223,8 +209,7 @@ async def test_unfreeze_from_the_queue(desk: Desk) -> None:
 
 async def test_rejected_in_the_queue_changes_nothing(desk: Desk) -> None:
     desk.services.lifecycle.freeze(desk.actor, desk.wallets["zhang"].wallet_id, "customer reported a lost phone")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         dialog = await wallet_action(pilot, desk, "zhang", "unfreeze")
         await confirm_with_reason(pilot, dialog, "phone found")
         waiting = await send_and_wait(pilot)
@@ -271,8 +256,7 @@ async def test_supervisor_sees_the_count_and_a_notice_on_every_screen(desk: Desk
 
 
 async def test_a_teller_sees_no_queue(desk: Desk) -> None:
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         assert "ctrl+a" not in pilot.app.screen.active_bindings
         await pilot.press("ctrl+a")
         await settle(pilot)

@@ -4,11 +4,9 @@ the reader's language: a teller working in Chinese asks, an English supervisor r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from approvals_fixtures import build_env
 from sqlmodel import select
 
@@ -17,12 +15,6 @@ from teller_tui.common.i18n import N_, set_locale
 from teller_tui.common.messages import Msg, Translated, message, render_stored
 from teller_tui.common.money import Money
 from teller_tui.models import ApprovalRequest
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    yield
-    set_locale("en")
 
 
 def test_message_renders_in_the_current_language_and_round_trips() -> None:

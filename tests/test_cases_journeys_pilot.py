@@ -11,14 +11,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from textual.widgets import DataTable, Input, Static
 
-from desk_harness import Desk, make_desk
+from desk_harness import Desk, make_desk, from_customer, open_customer
+from desk_harness import desk  # noqa: F401  (the fixture)
 from pilot_helpers import settle, type_text
 from screens.approval import WaitingScreen
 from screens.cases import CaseQueueScreen, CaseScreen, PromptScreen
@@ -27,24 +27,15 @@ from screens.service import CustomerServiceScreen, FollowUpScreen, NeedsDialog
 from screens.widgets import TickBox
 from teller_tui.auth.passwords import hash_pin
 from teller_tui.auth.secretbox import SecretBox
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
 from teller_tui.common.settings import load_settings
 from teller_tui.models import Customer
 from teller_tui.models.cases import FollowUpCall
 from teller_tui.services import make_services
 from test_approval_paths_pilot import decide_in_queue
-from test_desk_pilot import open_customer
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 PIN = "246810"
-
-
-@pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
 
 
 def _kiosk_app(desk: Desk, tmp_path: Any, db_path: Any) -> Any:
@@ -106,8 +97,7 @@ async def test_kiosk_help_reaches_the_queue_taken_and_done(desk: Desk, tmp_path:
     rows = helps.open_requests(desk.actor)
     assert [(r.activity, r.terminal_id) for r in rows] == [("balance", "K01"), ("assisted", "K01")]
 
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         await pilot.press("ctrl+k")
         await settle(pilot)
         queue = pilot.app.screen
@@ -128,11 +118,8 @@ async def test_kiosk_help_reaches_the_queue_taken_and_done(desk: Desk, tmp_path:
 
 async def test_needs_notes_with_versions_and_assistance_call(desk: Desk) -> None:
     cid = desk.customers["zhang"]
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "zhang")
-        await pilot.press("f8")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        await from_customer(pilot, desk, "zhang", "f8")
         service = pilot.app.screen
         assert isinstance(service, CustomerServiceScreen)
 
@@ -203,8 +190,7 @@ async def test_dispute_correction_approved_from_the_queue_then_the_follow_up(des
     view = desk.services.cases.open_case(desk.actor, desk.customers["zhang"], "transaction_dispute",
                                          "cash counted short", wallet_id=desk.wallets["zhang"].wallet_id)
     before = desk.balance("zhang")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         await pilot.press("ctrl+k")
         await settle(pilot)
         await pilot.press("enter")  # the case, from the queue
@@ -275,8 +261,7 @@ async def test_every_footer_key_is_whole_on_screen_at_80x24(tmp_path: Any, db_pa
             assert r.right <= 80 and r.bottom <= 24 and r.width >= needed and r.height == 1, (k.description, r)
         return [k.key for k in keys]
 
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         customer = await open_customer(pilot, desk, "zhang")
         shown = whole(pilot.app)
         expected = {b.key for b in (customer.active_bindings[k].binding for k in customer.active_bindings)

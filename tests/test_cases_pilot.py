@@ -4,31 +4,22 @@ the customer view by keys, escalated, resolved with a correction a supervisor ap
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from textual.widgets import DataTable, Select, Static
 
-from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, make_desk
+from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, make_desk, from_customer
+from desk_harness import desk  # noqa: F401  (the fixture)
 from pilot_helpers import approve_here, settle, type_text
 from screens.approval import ApprovalScreen
 from screens.cases import CaseScreen
 from screens.receipt import ReceiptScreen
 from screens.service import CustomerServiceScreen, NewCaseDialog
 from teller_tui.common.errors import DomainError
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
-from test_desk_pilot import open_customer
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
 
 
 def _refuse_a_payment(desk: Desk) -> None:
@@ -41,11 +32,8 @@ def _refuse_a_payment(desk: Desk) -> None:
 @pytest.mark.asyncio
 async def test_dispute_journey_from_customer_view_to_closed(desk: Desk) -> None:
     _refuse_a_payment(desk)
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "zhang")
-        await pilot.press("f8")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        await from_customer(pilot, desk, "zhang", "f8")
         service = pilot.app.screen
         assert isinstance(service, CustomerServiceScreen)
         assert service.query_one("#service-refusals", DataTable).row_count == 1
@@ -117,9 +105,7 @@ def _runner(desk: Desk, target: str) -> Any:
         if target == "queue":
             await pilot.press("ctrl+k")
         else:
-            await open_customer(pilot, desk, "zhang")
-            await pilot.press("f8")
-            await settle(pilot)
+            await from_customer(pilot, desk, "zhang", "f8")
             if target == "case":
                 await pilot.press("enter")
         await settle(pilot)

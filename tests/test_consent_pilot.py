@@ -3,48 +3,29 @@ display (a second real app, ``teller pinpad``, in the same test) and posts only 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 from textual.widgets import Input, Static
 
-from desk_harness import Desk, make_desk
+from desk_harness import Desk, fill_amount, from_customer, ids, paired_display, static_text, with_pin
+from desk_harness import consent_desk  # noqa: F401  (the fixture)
 from pilot_helpers import settle
-from screens.pinpad.app import make_pinpad_app
-from teller_tui.auth import passwords
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
-from teller_tui.common.settings import load_settings
-from teller_tui.models import Customer
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 PIN = "135790"
 
 
 @pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    monkeypatch.setenv("TELLER_COUNTER_CONSENT", "1")
-    world = make_desk(tmp_path, db_path, db, clock)
-    with db.write() as s:
-        s.execute(update(Customer).where(Customer.id == world.customers["wang"]).values(
-            pin_hash=passwords.hash_pin(PIN)))
-    yield world
-    set_locale("en")
+def desk(consent_desk: Desk) -> Desk:
+    return with_pin(consent_desk, "wang", PIN)
 
 
 async def test_cash_out_waits_for_the_pin_on_the_paired_display(desk: Desk, tmp_path: Any) -> None:
-    from test_desk_pilot import fill_amount, ids, open_customer, static_text
-
-    pad_settings = load_settings(home=tmp_path / "pad", locale="en", terminal_id="PAD-T01")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        pad_app = make_pinpad_app(pad_settings, pair_terminal="T01", services=desk.app.services,
-                                  clock=desk.app.clock)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("f6")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        pad_app = paired_display(desk, tmp_path)
+        await from_customer(pilot, desk, "wang", "f6")
         await fill_amount(pilot, "200")
         await pilot.press("f10")
         await settle(pilot)

@@ -3,7 +3,6 @@ wallet 6200****1234"); the customer's wording ("from your wallet", "从您的钱
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
@@ -11,12 +10,6 @@ from screens.consent import teller_title
 from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
 from teller_tui.consent.spec import KIND_TITLES, ConsentSpec
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    yield
-    set_locale("en")
 
 
 SPECS = [ConsentSpec("cash_out", 7, 3, "6200****1234", amount=Money(30000)),

@@ -8,21 +8,18 @@ A supervisor changes the branch's consent policy (ctrl+y on the home screen)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pyotp
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from textual.widgets import Checkbox, Input, Static
 
-from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, make_desk
-from pilot_helpers import approve_here, settle, sign_in
-from screens.pinpad.app import make_pinpad_app
+from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, from_customer, paired_display, static_text, with_pin
+from desk_harness import consent_desk  # noqa: F401  (the fixture)
+from pilot_helpers import approve_here, settle, settle_until, sign_in
 from teller_tui.auth import passwords
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
-from teller_tui.common.settings import load_settings
 from teller_tui.consent.spec import ConsentSpec
 from teller_tui.models import AuditRecord, ConsentPolicy, Customer
 from teller_tui.models.notify import OutboxMessage
@@ -32,22 +29,8 @@ OLD, NEW = "135790", "246813"
 
 
 @pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    monkeypatch.setenv("TELLER_COUNTER_CONSENT", "1")
-    world = make_desk(tmp_path, db_path, db, clock)
-    with db.write() as s:
-        s.execute(update(Customer).where(Customer.id == world.customers["wang"]).values(
-            pin_hash=passwords.hash_pin(OLD)))
-    yield world
-    set_locale("en")
-
-
-async def _until(pilot: Any, check: Any, tries: int = 6) -> None:
-    for _ in range(tries):
-        await pilot.pause(1.2)
-        await settle(pilot)
-        if check():
-            return
+def desk(consent_desk: Desk) -> Desk:
+    return with_pin(consent_desk, "wang", OLD)
 
 
 def _pad_text(pad: Any, selector: str) -> str:
@@ -55,18 +38,11 @@ def _pad_text(pad: Any, selector: str) -> str:
 
 
 async def test_pin_change_and_authenticator_on_the_display(desk: Desk, tmp_path: Any) -> None:
-    from test_desk_pilot import open_customer, static_text
-
     with desk.services.db.read() as s:
         id_number = s.get(Customer, desk.customers["wang"]).id_number
-    pad_settings = load_settings(home=tmp_path / "pad", locale="en", terminal_id="PAD-T01")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        pad_app = make_pinpad_app(pad_settings, pair_terminal="T01", services=desk.app.services,
-                                  clock=desk.app.clock)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("k")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        pad_app = paired_display(desk, tmp_path)
+        await from_customer(pilot, desk, "wang", "k")
         screen = pilot.app.screen
         assert type(screen).__name__ == "CredentialsScreen"
         assert "not set up" in static_text(pilot.app, "#credentials-state")
@@ -86,7 +62,7 @@ async def test_pin_change_and_authenticator_on_the_display(desk: Desk, tmp_path:
             await settle(pilot)
             assert "Waiting for the customer" in static_text(pilot.app, "#credentials-status")
             pad_screen = pad.app.screen
-            await _until(pad, lambda: pad_screen.query_one("#pad-new").display)
+            await settle_until(pad, lambda: pad_screen.query_one("#pad-new").display)
             assert "Change your wallet PIN" in _pad_text(pad, "#pad-title")
             await pad.press(*OLD, "enter", *"123456", "enter", *"123456", "enter")  # too easy: not counted
             await settle(pad)
@@ -94,21 +70,21 @@ async def test_pin_change_and_authenticator_on_the_display(desk: Desk, tmp_path:
             await pad.press(*"975310", "enter", *NEW, "enter", *NEW, "enter")  # wrong current PIN: counted
             await settle(pad)
             assert "old PIN is not right" in _pad_text(pad, "#pad-status")
-            await _until(pilot, lambda: "Wrong PIN on the display (1)" in static_text(pilot.app,
+            await settle_until(pilot, lambda: "Wrong PIN on the display (1)" in static_text(pilot.app,
                                                                                       "#credentials-status"))
             await pad.press(*OLD, "enter", *NEW, "enter", *NEW, "enter")
             await settle(pad)
             assert "new PIN is set" in _pad_text(pad, "#pad-status")
-            await _until(pilot, lambda: "changed their PIN" in static_text(pilot.app, "#credentials-status"))
+            await settle_until(pilot, lambda: "changed their PIN" in static_text(pilot.app, "#credentials-status"))
             assert "changed their PIN" in static_text(pilot.app, "#credentials-status")
             # 2. The authenticator: QR code, key and URI on the display; a code from the app confirms it.
             await pilot.press("a")
             await settle(pilot)
             # The customer's PIN first: nothing is offered before it (the review's takeover chain).
-            await _until(pad, lambda: type(pad.app.screen).__name__ == "PadAuthenticatorScreen")
+            await settle_until(pad, lambda: type(pad.app.screen).__name__ == "PadAuthenticatorScreen")
             assert not str(pad.app.screen.query_one("#totp-secret", Static).render()).strip()
             await pad.press(*NEW, "enter")
-            await _until(pad, lambda: type(pad.app.screen).__name__ == "PadAuthenticatorScreen"
+            await settle_until(pad, lambda: type(pad.app.screen).__name__ == "PadAuthenticatorScreen"
                          and bool(str(pad.app.screen.query_one("#totp-secret", Static).render()).strip()))
             totp_screen = pad.app.screen
             assert type(totp_screen).__name__ == "PadAuthenticatorScreen"
@@ -123,13 +99,14 @@ async def test_pin_change_and_authenticator_on_the_display(desk: Desk, tmp_path:
             await settle(pad)
             assert type(pad.app.screen).__name__ == "PinpadScreen"
             assert "authenticator app is set up" in _pad_text(pad, "#pad-status")
-            await _until(pilot, lambda: "Authenticator app: set up" in static_text(pilot.app, "#credentials-state"))
+            await settle_until(pilot, lambda: "Authenticator app: set up" in static_text(pilot.app,
+                                                                                         "#credentials-state"))
             assert "Authenticator app: set up" in static_text(pilot.app, "#credentials-state")
             # 3. Where it is used: a cash-out from ¥5,000 asks for the app's code after the PIN.
             desk.clock.advance(seconds=60)
             big = desk.services.consent.request(desk.actor, ConsentSpec(
                 "cash_out", desk.customers["wang"], None, amount=Money.of("6000"), binding="pilot")).request_id
-            await _until(pad, lambda: pad_screen.query_one("#pad-new").display)
+            await settle_until(pad, lambda: pad_screen.query_one("#pad-new").display)
             assert pad_screen.query_one("#pad-new", Input).placeholder == "6-digit code"
             await pad.press(*NEW, "enter", "enter")  # no code: asked for it, not counted
             await settle(pad)
@@ -173,8 +150,6 @@ async def test_pin_change_and_authenticator_on_the_display(desk: Desk, tmp_path:
 
 
 async def test_supervisor_sets_the_consent_policy(desk: Desk) -> None:
-    from test_desk_pilot import static_text
-
     async with desk.app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "chen", SUPERVISOR_PW, SUPERVISOR_SECRET, desk.clock)
         await pilot.press("ctrl+y")
@@ -201,8 +176,7 @@ async def test_supervisor_sets_the_consent_policy(desk: Desk) -> None:
 
 
 async def test_a_teller_cannot_open_the_consent_policy(desk: Desk) -> None:
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         await pilot.press("ctrl+y")
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "HomeScreen"

@@ -4,7 +4,7 @@ change and showing an authenticator's QR code, key and URI (a fixed secret, so t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +14,12 @@ from sqlalchemy import update
 from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, make_desk
 from pilot_helpers import settle, sign_in
 from teller_tui.auth import passwords
-from teller_tui.common.i18n import set_locale
 from teller_tui.models import Customer
 
 pytestmark = pytest.mark.slow  # snapshots (Pilot)
 
 SIZE = (80, 24)
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ"
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    yield
-    set_locale("en")
 
 
 def _desk_runner(desk: Any, target: str) -> Callable[[Any], Any]:

@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from auth_fixtures import SECRETS, SUP_PW, TELLER_PW, cheap_hashing, code_for  # noqa: F401
-from pilot_helpers import approve_here, settle, sign_in, type_text
-from screens.app import make_app
+from pilot_helpers import approve_here, settle, sign_in, teller_app, type_text
 from screens.custody import BreakScreen, HandOverScreen, StaffUnlockScreen, TakeOverScreen
 from screens.drawer import DrawerScreen
 from teller_tui.auth.service import system_actor
@@ -63,7 +62,7 @@ async def test_hand_over_countersigned(tmp_path: Path, db_path: Path, db: Any, c
     services, staff, wallet = _setup(tmp_path, db_path, db, clock)
     wang = staff["wang"].actor(services.settings.terminal_id)
     # -- the giver offers the drawer to zhou (F8 on the drawer screen) ------------------------------------
-    app = make_app(services.settings, services=services, clock=clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "wang", TELLER_PW, SECRETS["wang"], clock)
         screen = await _drawer(pilot)
@@ -80,7 +79,7 @@ async def test_hand_over_countersigned(tmp_path: Path, db_path: Path, db: Any, c
     assert locked.value.code == "drawer_handover_pending"
     # -- the receiver signs in, counts blind (¥10 short), li countersigns at the counter ------------------
     clock.advance(seconds=31)
-    app = make_app(services.settings, services=services, clock=clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "zhou", ZHOU_PW, ZHOU_SECRET, clock)
         screen = await _drawer(pilot)
@@ -114,7 +113,7 @@ async def test_hand_over_countersigned(tmp_path: Path, db_path: Path, db: Any, c
 async def test_break_then_return(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock) -> None:
     services, staff, wallet = _setup(tmp_path, db_path, db, clock)
     wang = staff["wang"].actor(services.settings.terminal_id)
-    app = make_app(services.settings, services=services, clock=clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "wang", TELLER_PW, SECRETS["wang"], clock)
         screen = await _drawer(pilot)
@@ -159,7 +158,7 @@ async def test_staff_unlock_approved_by_a_supervisor(tmp_path: Path, db_path: Pa
     with services.db.write() as s:  # zhou typed ten wrong passwords
         s.execute(update(Staff).where(Staff.username == "zhou").values(
             failed_attempts=10, locked_until=clock.now() + timedelta(minutes=30)))
-    app = make_app(services.settings, services=services, clock=clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "wang", TELLER_PW, SECRETS["wang"], clock)
         # The palette offers it to the counter ...
@@ -183,7 +182,7 @@ async def test_staff_unlock_approved_by_a_supervisor(tmp_path: Path, db_path: Pa
         assert row is not None and row.locked_until is None and row.failed_attempts == 0
     # ... and the supervisor's dashboard has it on F6.
     clock.advance(seconds=31)
-    app = make_app(services.settings, services=services, clock=clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "li", SUP_PW, SECRETS["li"], clock)
         await pilot.press("ctrl+d")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,11 +20,9 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
 @pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Desk:
     monkeypatch.setattr(CashForm, "LIVE_DELAY", 0.0)  # the live check runs at once (no wall-clock wait)
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
+    return make_desk(tmp_path, db_path, db, clock)
 
 
 async def back_home(pilot: Any) -> None:
@@ -81,8 +78,7 @@ def fund_from_equity(desk: Desk, key: str, amount: str) -> None:
 
 async def test_drawer_short_of_cash_shown_while_typing(desk: Desk) -> None:
     fund_from_equity(desk, "wang", "30000")
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         form = await open_form(pilot, "13800138000", "f6")  # cash out
         text = await type_amount(pilot, form, "20000")
         assert "drawer" in text.lower() and form.query_one("#cash-live", Static).has_class("-error"), text
@@ -90,8 +86,7 @@ async def test_drawer_short_of_cash_shown_while_typing(desk: Desk) -> None:
 
 
 async def test_limits_left_shown_as_amounts(desk: Desk) -> None:
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         form = await open_form(pilot, "13800138000", "f6")
         await settle(pilot)
         text = str(form.query_one("#cash-live", Static).render())  # on opening, before any amount
@@ -107,8 +102,7 @@ async def test_limits_left_shown_as_amounts(desk: Desk) -> None:
 
 async def test_frozen_wallet_shown_while_typing(desk: Desk) -> None:
     desk.services.wallets.freeze(desk.actor, desk.wallets["zhang"].wallet_id, "lost phone")
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         form = await open_form(pilot, "13912345678", "f6")
         text = await type_amount(pilot, form, "10")
         assert "frozen" in text.lower(), text
@@ -116,8 +110,7 @@ async def test_frozen_wallet_shown_while_typing(desk: Desk) -> None:
 
 async def test_drawer_being_counted_shown_on_opening_the_form(desk: Desk) -> None:
     """A drawer in its end-of-day count takes no cash: the form says so before an amount is typed."""
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         desk.services.drawers.submit_blind_count(desk.actor, {"note:100": 1})
         form = await open_form(pilot, "13800138000", "f5")
         await settle(pilot)
@@ -149,8 +142,7 @@ async def test_approval_dialog_shows_every_field_at_80x24(tmp_path: Any, db_path
     monkeypatch.setattr(CashForm, "LIVE_DELAY", 0.0)
     desk = make_desk(tmp_path, db_path, db, clock, locale=locale)
     try:
-        async with desk.app.run_test(size=(80, 24)) as pilot:
-            await desk.start(pilot)
+        async with desk.signed_in(size=(80, 24)) as pilot:
             form = await open_form(pilot, "13800138000", "f5")
             await type_amount(pilot, form, "60000")  # large cash: source of funds and purpose too
             await pilot.press("enter")
@@ -175,8 +167,7 @@ async def test_approval_dialog_shows_every_field_at_80x24(tmp_path: Any, db_path
 
 # -- denomination grids by arrow keys ----------------------------------------------------------------------
 async def test_denominations_move_by_arrows(desk: Desk) -> None:
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         form = await open_form(pilot, "13800138000", "f5")
         await type_amount(pilot, form, "13310")
         await pilot.press("f4")

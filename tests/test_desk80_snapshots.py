@@ -5,7 +5,7 @@ screen, the supervisor's approval dialog with every field in view, and the denom
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,18 +13,11 @@ from textual.widgets import Input
 
 from desk_harness import make_desk
 from pilot_helpers import settle
-from teller_tui.common.i18n import set_locale
 
 pytestmark = pytest.mark.slow  # snapshots (Pilot)
 
 SIZE = (80, 24)
 TARGETS = ["signin-refused", "home", "lookup", "customer", "cash_in", "confirm", "lock", "approval", "count_notes"]
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    yield
-    set_locale("en")
 
 
 def _runner(desk: Any, target: str) -> Callable[[Any], Any]:

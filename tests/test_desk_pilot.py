@@ -3,74 +3,31 @@ services and clock, signed in at the sign-in screen, driven by keys, asserting o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, make_desk
+from desk_harness import (
+    SUPERVISOR_PW,
+    SUPERVISOR_SECRET,
+    Desk,
+    fill_amount,
+    find,
+    from_customer,
+    ids,
+    open_customer,
+    static_text,
+)
+from desk_harness import desk  # noqa: F401  (the fixture)
 from pilot_helpers import code_for, settle, type_text
 from screens.approval import ApprovalScreen
 from screens.confirm import ConfirmScreen
 from teller_tui.approvals.policy import ApprovalPolicy
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
 from teller_tui.models import Customer, JournalEntry
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
-
-
-@pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
-
-
-def static_text(app: Any, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
-
-
-async def find(pilot: Any, query: str) -> Any:
-    """From home: F2, type ``query``, wait for the results."""
-    await pilot.press("f2")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert type(screen).__name__ == "LookupScreen"
-    if query.isascii():
-        await pilot.press(*query)
-    else:
-        screen.query_one("#lookup-query", Input).value = query
-    await settle(pilot)
-    return screen
-
-
-async def open_customer(pilot: Any, desk: Desk, key: str) -> Any:
-    spec_phone = {"wang": "13800138000", "zhang": "13912345678", "li": "13700001111", "markup": "13600002222",
-                  "esc": "13500003333"}[key]
-    await find(pilot, spec_phone)
-    await pilot.press("enter")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert type(screen).__name__ == "CustomerScreen"
-    assert screen.customer_id == desk.customers[key]
-    return screen
-
-
-async def fill_amount(pilot: Any, amount: str, memo: str = "") -> Any:
-    form = pilot.app.screen
-    assert type(form).__name__ in ("CashInForm", "CashOutForm", "TransferForm")
-    form.query_one("#cash-amount", Input).focus()
-    await pilot.press(*amount)
-    if memo:
-        form.query_one("#cash-memo", Input).value = memo
-    await settle(pilot)
-    return form
-
-
-def ids(desk: Desk, kind: str) -> list[int]:
-    return [row[0] for row in desk.entries(kind)]
 
 
 # -- lookup ------------------------------------------------------------------------------------
@@ -83,8 +40,7 @@ def ids(desk: Desk, kind: str) -> list[int]:
     ("wangfang", "wang", "latin"),  # pinyin without the space
 ])
 async def test_find_by_phone_name_pinyin(desk: Desk, query: str, key: str, kind: str | None) -> None:
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         screen = await find(pilot, query)
         assert screen.page is not None
         if kind:
@@ -97,8 +53,7 @@ async def test_find_by_phone_name_pinyin(desk: Desk, query: str, key: str, kind:
 
 async def test_find_by_id_part_and_wallet_number(desk: Desk) -> None:
     view = desk.services.customers.get_customer(desk.customers["zhang"])
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         with desk.services.db.read() as s:
             id_number = s.get(Customer, desk.customers["li"]).id_number
         screen = await find(pilot, id_number[6:14])  # the birth date part, from the middle
@@ -115,8 +70,7 @@ async def test_lookup_pages_and_drops_stale_results(desk: Desk) -> None:
         for i in range(27):
             s.add(Customer(customer_no=f"P{i:08d}", full_name=f"测试{i:02d}", name_latin=f"ce shi {i}",
                            phone=f"1590000{i:04d}", branch_code="B001", created_at=desk.clock.now()))
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         screen = await find(pilot, "1590000")
         table = screen.query_one("#lookup-results", DataTable)
         assert table.row_count == 20 and screen.page.has_more
@@ -162,11 +116,8 @@ async def test_lookup_rows_follow_each_answer_in_place(desk: Desk) -> None:
 # -- cash ------------------------------------------------------------------------------------------
 async def test_cash_in_confirm_and_receipt(desk: Desk) -> None:
     before = ids(desk, "cash_in")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("f5")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        await from_customer(pilot, desk, "wang", "f5")
         await fill_amount(pilot, "500", memo="counter deposit")
         await pilot.press("enter")
         await settle(pilot)
@@ -189,11 +140,8 @@ async def test_cash_in_confirm_and_receipt(desk: Desk) -> None:
 
 
 async def test_cash_out(desk: Desk) -> None:
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("f6")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        await from_customer(pilot, desk, "wang", "f6")
         await fill_amount(pilot, "200")
         await pilot.press("f10")
         await settle(pilot)
@@ -207,11 +155,8 @@ async def test_cash_out(desk: Desk) -> None:
 
 async def test_transfer_to_wallet_number(desk: Desk) -> None:
     to_number = desk.wallets["zhang"].number
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("f7")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        await from_customer(pilot, desk, "wang", "f7")
         form = pilot.app.screen
         await pilot.press(*to_number)
         await settle(pilot)
@@ -234,11 +179,8 @@ async def test_limit_refusal_posts_nothing(desk: Desk) -> None:
     cap = view.wallets[0].limits.balance_cap
     over = (cap + Money.of("1")).plain()
     before = desk.entries()
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "li")
-        await pilot.press("f5")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        await from_customer(pilot, desk, "li", "f5")
         form = await fill_amount(pilot, over)
         await pilot.press("enter")
         await settle(pilot)
@@ -253,11 +195,8 @@ async def test_limit_refusal_posts_nothing(desk: Desk) -> None:
 async def test_minus_sign_is_refused_with_a_message_not_dropped(desk: Desk) -> None:
     """Typing -50 used to give 50 (the field filtered the sign out); now the form says why not."""
     before = desk.entries()
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("f5")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        await from_customer(pilot, desk, "wang", "f5")
         form = await fill_amount(pilot, "-50")
         field = form.query_one("#cash-amount", Input)
         assert field.value == "-50" and field.money is None
@@ -271,8 +210,7 @@ async def test_minus_sign_is_refused_with_a_message_not_dropped(desk: Desk) -> N
 async def test_frozen_wallet_refusal(desk: Desk) -> None:
     desk.services.wallets.freeze(desk.actor, desk.wallets["zhang"].wallet_id, "lost phone")
     before = desk.entries()
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         customer = await open_customer(pilot, desk, "zhang")
         assert "FROZEN" in customer.query_one("#customer-wallets", DataTable).get_row_at(0)[2].plain
         await pilot.press("f6")
@@ -288,11 +226,8 @@ async def test_frozen_wallet_refusal(desk: Desk) -> None:
 
 async def test_approval_required_is_shown_distinctly(desk: Desk) -> None:
     before = desk.entries()
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("f5")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        await from_customer(pilot, desk, "wang", "f5")
         form = await fill_amount(pilot, "60000")
         calls: list[tuple[list[str], list[str]]] = []
         original = form.approval_required
@@ -311,11 +246,8 @@ async def test_approval_required_is_shown_distinctly(desk: Desk) -> None:
 
 async def test_double_submit_and_retry_post_once(desk: Desk) -> None:
     before = ids(desk, "cash_in")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("f5")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        await from_customer(pilot, desk, "wang", "f5")
         form = await fill_amount(pilot, "500")
         key = form.idempotency_key
         # An impatient teller: Enter (preview), Enter (confirm), then more submits and a confirm
@@ -338,11 +270,8 @@ async def test_double_submit_and_retry_post_once(desk: Desk) -> None:
 
 async def test_escape_backs_out_without_posting(desk: Desk) -> None:
     before = desk.entries()
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("f6")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        await from_customer(pilot, desk, "wang", "f6")
         await fill_amount(pilot, "10")
         await pilot.press("enter")
         await settle(pilot)
@@ -359,8 +288,7 @@ async def test_escape_backs_out_without_posting(desk: Desk) -> None:
 # -- receipts and reversal -------------------------------------------------------------------------
 async def test_reprint_from_history_and_from_home(desk: Desk) -> None:
     seeded = desk.entries("cash_in")[0]
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         customer = await open_customer(pilot, desk, "wang")
         customer.query_one("#customer-history", DataTable).focus()
         await pilot.press("r")
@@ -386,8 +314,7 @@ async def test_reversal_with_counter_approval(desk: Desk) -> None:
     """Reversals need a supervisor (approval policy): F9 leads to the same counter approval dialog as the
     cash form; the supervisor approves there and the reversal is posted."""
     before = ids(desk, "reversal")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         customer = await open_customer(pilot, desk, "zhang")
         customer.query_one("#customer-history", DataTable).focus()
         await pilot.press("f9")
@@ -434,8 +361,7 @@ async def test_reversal_dialog_asks_for_a_reason(desk: Desk) -> None:
     approvals.policy = ApprovalPolicy([r for r in approvals.policy.rules if r.id != "reversal"],
                                       approvals.policy.approver_roles)
     zhang_in = [e for e in desk.entries("cash_in") if e[3] == "seed-zhang"][0]
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         customer = await open_customer(pilot, desk, "zhang")
         customer.query_one("#customer-history", DataTable).focus()
         await pilot.press("f9")
@@ -455,8 +381,7 @@ async def test_reversal_dialog_asks_for_a_reason(desk: Desk) -> None:
 
 
 async def test_home_shows_session_and_count(desk: Desk) -> None:
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         facts = static_text(pilot.app, "#home-facts")
         assert "王小明 (wang)" in facts and "T01" in facts
         assert "4 transactions" in facts  # the four seeded cash-ins

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from textual.widgets import Input
 
-from teller_tui.common.i18n import set_locale
 
 from desk_harness import make_desk
 from pilot_helpers import settle
@@ -16,12 +15,6 @@ from pilot_helpers import settle
 pytestmark = pytest.mark.slow  # snapshots (Pilot)
 
 SIZE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    yield
-    set_locale("en")
 
 
 async def _to_customer(pilot: Any, desk: Any) -> None:

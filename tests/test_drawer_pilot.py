@@ -11,8 +11,7 @@ import pytest
 from textual.widgets import Input
 
 from auth_fixtures import SECRETS, SUP_PW, TELLER_PW, cheap_hashing, code_for, make_test_services, seed_staff  # noqa: F401
-from pilot_helpers import approve_here, settle, sign_in, type_text
-from screens.app import make_app
+from pilot_helpers import approve_here, settle, sign_in, teller_app, type_text
 from screens.cash import CashInForm
 from screens.drawer import BlindCountScreen, CountNotesDialog, DrawerScreen, OpenDrawerScreen, _input_id
 from screens.eod_report import EodReportScreen
@@ -64,7 +63,7 @@ async def test_full_day(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock
     services.drawers.receive_into_vault(sup_actor, STOCK, source="equity")
     teller = staff["wang"].actor(services.settings.terminal_id)
 
-    app = make_app(services.settings, services=services, clock=clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(120, 44)) as pilot:
         await sign_in(pilot, "wang", TELLER_PW, SECRETS["wang"], clock)
         await pilot.press("f10")
@@ -150,7 +149,7 @@ async def test_count_notes_dialog_gives_change(tmp_path: Path, db_path: Path, db
     teller = staff["wang"].actor(services.settings.terminal_id)
     open_drawer_for_setup(services, teller, Money.of("2000"))
     wallet = customer_wallet(services, clock, teller)
-    app = make_app(services.settings, services=services, clock=clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(120, 44)) as pilot:
         await sign_in(pilot, "wang", TELLER_PW, SECRETS["wang"], clock)
         await pilot.press("f2")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -40,15 +39,13 @@ def _world(tmp_path: Any, db_path: Any, db: Any, clock: Any, locale: str) -> Des
 
 
 @pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    yield _world(tmp_path, db_path, db, clock, "en")
-    set_locale("en")
+def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Desk:
+    return _world(tmp_path, db_path, db, clock, "en")
 
 
 @pytest.fixture
-def desk_zh(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    yield _world(tmp_path, db_path, db, clock, "zh_CN")
-    set_locale("en")
+def desk_zh(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Desk:
+    return _world(tmp_path, db_path, db, clock, "zh_CN")
 
 
 def text_of(app: Any, selector: str) -> str:

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from desk_harness import Desk, make_desk
+from desk_harness import Desk
+from desk_harness import desk  # noqa: F401  (the fixture)
 from pilot_helpers import settle
-from teller_tui.common.i18n import set_locale
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
-@pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
-
-
 @pytest.mark.parametrize(("key", "form"), [("f5", "CashInForm"), ("f6", "CashOutForm"), ("f7", "TransferForm")])
 async def test_home_key_lands_on_the_form(desk: Desk, key: str, form: str) -> None:
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         await pilot.press(key)
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "LookupScreen"

@@ -8,28 +8,19 @@ tests/test_inflight_pty.py and tests/test_inflight_pg.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 from textual.widgets import OptionList, Static
 
-from desk_harness import TELLER_PW, TELLER_SECRET, Desk, make_desk
+from desk_harness import TELLER_PW, TELLER_SECRET, Desk, fill_amount, ids, from_customer
+from desk_harness import desk  # noqa: F401  (the fixture)
 from pilot_helpers import settle, sign_in
 from teller_tui.common.errors import PermissionDenied
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
 from teller_tui.desk.cash_types import new_idempotency_key
 
-from test_desk_pilot import fill_amount, ids, open_customer
-
-
-@pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
 
 
 def text_of(app: Any, selector: str) -> str:
@@ -117,11 +108,8 @@ def _read_only_writes(desk: Desk) -> None:
 @pytest.mark.slow  # Pilot
 async def test_a_storage_fault_while_posting_is_not_a_refusal(desk: Desk) -> None:
     before = ids(desk, "cash_in")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("f5")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        await from_customer(pilot, desk, "wang", "f5")
         form = await fill_amount(pilot, "500")
         await pilot.press("enter")
         await settle(pilot)
@@ -156,8 +144,7 @@ async def test_on_unlock_the_same_person_is_told(desk: Desk) -> None:
     from pilot_helpers import code_for
 
     svc, actor = desk.services.inflight, desk.actor
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         svc.record(actor, "transfer", "transfer-" + "c" * 32, wallet=desk.wallets["wang"].number,
                    amount=Money.of("9.00"))
         await pilot.press("f11")

@@ -8,21 +8,20 @@ transaction cannot commit (read-only database) is checked and told, never "Refus
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from textual.widgets import OptionList
 
-from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, make_desk
+from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk
+from desk_harness import desk  # noqa: F401  (the fixture)
 from pilot_helpers import approve_here, code_for, settle
 from screens.inflight import outcome_line
 from teller_tui.auth import passwords
 from teller_tui.auth.service import system_actor
 from teller_tui.branch.views import SupervisorCredentials
 from teller_tui.common.errors import Conflict, DatabaseUnavailable
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
 from teller_tui.desk.cash_types import new_idempotency_key
 from teller_tui.desk.inflight import Submission
@@ -30,13 +29,6 @@ from teller_tui.desk.inflight_service import OutcomeUnknown, submit_tracked
 from teller_tui.models import JournalEntry
 
 from test_inflight_desk import _read_only_writes
-
-@pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
-
 
 def sup(desk: Desk) -> SupervisorCredentials:
     """The supervisor's fresh credentials (dual control), a new code step each time."""
@@ -145,8 +137,7 @@ async def test_a_fault_during_a_vault_transfer_is_checked_and_told(desk: Desk) -
     from screens.drawer import DenominationGrid, VaultTransferScreen, open_drawer_screen
 
     before = [e for e in desk.entries("vault_transfer")]
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         open_drawer_screen(pilot.app)
         await settle(pilot)
         await pilot.press("f3")

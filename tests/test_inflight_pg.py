@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from desk_harness import make_desk
+from desk_harness import fill_amount, ids, make_desk, from_customer
 from pilot_helpers import settle
 from teller_tui.common.clock import FakeClock
 from teller_tui.common.i18n import set_locale
 from teller_tui.db import schema
 from teller_tui.db.engine import make_database
 
-from test_desk_pilot import fill_amount, ids, open_customer
 
 pytestmark = pytest.mark.slow  # a private PostgreSQL server, stopped and started; Pilot
 
@@ -40,11 +39,8 @@ async def test_server_stopped_mid_submit_then_started(pg_server_factory: Any, tm
     before = ids(desk, "cash_in")
     seen: list[str] = []
     try:
-        async with desk.app.run_test(size=(120, 40)) as pilot:
-            await desk.start(pilot)
-            await open_customer(pilot, desk, "wang")
-            await pilot.press("f5")
-            await settle(pilot)
+        async with desk.signed_in(size=(120, 40)) as pilot:
+            await from_customer(pilot, desk, "wang", "f5")
             form = await fill_amount(pilot, "500")
             original = form._set_message
 

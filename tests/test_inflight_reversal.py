@@ -9,34 +9,30 @@ journal by a crashed session, reported at the next sign-in with its receipt.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from textual.widgets import DataTable, OptionList, Static
 
 from teller_tui.approvals.policy import ApprovalPolicy
-from desk_harness import TELLER_PW, TELLER_SECRET, Desk, make_desk
+from desk_harness import TELLER_PW, TELLER_SECRET, Desk, ids, make_desk, open_customer
 from pilot_helpers import settle, sign_in, type_text
 from teller_tui.common.errors import DatabaseUnavailable, ValidationError
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
 from teller_tui.desk.inflight_service import OutcomeUnknown, submit_tracked
 
-from test_desk_pilot import ids, open_customer
 from test_inflight_desk import _read_only_writes
 
 
 @pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
+def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Desk:
     """The desk under a policy without the reversal rule (a site may ship one; the approval dialog
     has its own tests): F9 asks for a reason and posts."""
     world = make_desk(tmp_path, db_path, db, clock)
     approvals = world.services.approvals
     approvals.policy = ApprovalPolicy([r for r in approvals.policy.rules if r.id != "reversal"],
                                       approvals.policy.approver_roles)
-    yield world
-    set_locale("en")
+    return world
 
 
 def seed_entry(desk: Desk, name: str) -> int:
@@ -93,8 +89,7 @@ async def _reverse_zhang(pilot: Any, desk: Desk) -> None:
 @pytest.mark.slow  # Pilot
 async def test_a_fault_while_reversing_is_checked_and_told(desk: Desk) -> None:
     before = ids(desk, "reversal")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         await _reverse_zhang(pilot, desk)
         _read_only_writes(desk)  # the reversal's transaction cannot commit
         await pilot.press("enter")

@@ -105,7 +105,7 @@ async def test_journal_screen_search_page_reprint_zh_80x24(tmp_path: Any, db_pat
     from desk_harness import make_desk
     from pilot_helpers import settle
     from teller_tui.common.i18n import set_locale
-    from test_desk_pilot import static_text
+    from desk_harness import static_text
 
     world = make_desk(tmp_path, db_path, db, clock, locale="zh_CN")
     wallet = world.wallets["wang"].wallet_id

@@ -4,10 +4,8 @@ laid out for 80x24, supervisors creating articles and resolving upgrade conflict
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +13,10 @@ from textual.widgets import Checkbox, Input, Markdown, OptionList, Static, Tabbe
 
 from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk
 from pilot_helpers import settle, sign_in
-from test_help_pilot import ADMIN_PW, ADMIN_SECRET, _world, listed, text_of
+from test_help_pilot import ADMIN_PW, ADMIN_SECRET, listed, text_of
+from test_help_pilot import desk, desk_zh  # noqa: F401  (the fixtures)
+from test_kiosk_pilot import services  # noqa: F401  (the kiosk's services: the fixture)
 from teller_tui.auth.staff import system_actor
-from teller_tui.common.i18n import set_locale
 from teller_tui.kb.articles import load_shipped
 from teller_tui.models import Customer, Wallet
 from teller_tui.models.kb import KbStatus
@@ -25,31 +24,13 @@ from teller_tui.models.kb import KbStatus
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
-@pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    yield _world(tmp_path, db_path, db, clock, "en")
-    set_locale("en")
-
-
-@pytest.fixture
-def desk_zh(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    yield _world(tmp_path, db_path, db, clock, "zh_CN")
-    set_locale("en")
-
-
 # -- the kiosk ----------------------------------------------------------------------------------------
 
 @pytest.fixture
-def kiosk_services(db: Any, clock: Any, tmp_path: Path) -> Iterator[Any]:
-    from teller_tui.auth.secretbox import SecretBox
-    from teller_tui.common.settings import load_settings
-    from teller_tui.services import make_services
-
-    settings = load_settings(home=tmp_path / "home", locale="en", terminal_id="K01", kiosk_min_response_seconds=0)
-    services = make_services(settings, clock=clock, database=db, box=SecretBox.ephemeral())
-    services.kb.sync_shipped(system_actor(settings))
-    yield services
-    set_locale("en")
+def kiosk_services(services: Any) -> Any:
+    """The kiosk's services (``services`` of tests/test_kiosk_pilot.py) with the shipped articles."""
+    services.kb.sync_shipped(system_actor(services.settings))
+    return services
 
 
 def _kiosk_titles(app: Any) -> list[str]:

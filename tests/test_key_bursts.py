@@ -8,41 +8,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_fixtures import (  # noqa: F401  (cheap_hashing is an autouse fixture)
+from auth_fixtures import (  # noqa: F401  (fixtures: cheap_hashing is autouse, services)
     SECRETS,
     TELLER_PW,
     cheap_hashing,
     code_for,
-    make_test_services,
+    services,
     seed_staff,
 )
-from pilot_helpers import burst, settle
+from pilot_helpers import burst, settle, teller_app
 from textual import events
 from textual.widgets import Input
 
-from screens.app import TellerApp, make_app
 from screens.home import HomeScreen
 from screens.keyroute import paste_as_keys, split_alt
 from screens.lookup import LookupScreen
 from screens.signin import SignInScreen
 from teller_tui.common.clock import FakeClock
-from teller_tui.common.i18n import set_locale
-
-
-@pytest.fixture(autouse=True)
-def english() -> Any:
-    set_locale("en")
-    yield
-    set_locale("en")
-
-
-@pytest.fixture
-def services(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock) -> Any:
-    return make_test_services(tmp_path / "home", db_path, clock, database=db, locale="en")
-
-
-def make(services: Any, clock: FakeClock) -> TellerApp:
-    return make_app(services.settings, services=services, clock=clock)
 
 
 def test_paste_as_keys() -> None:
@@ -55,7 +37,7 @@ def test_paste_as_keys() -> None:
 @pytest.mark.parametrize("separator", ["<tab>", "<enter>"])
 async def test_sign_in_in_one_burst(services: Any, clock: FakeClock, separator: str) -> None:
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, SignInScreen)
@@ -70,7 +52,7 @@ async def test_sign_in_in_one_burst(services: Any, clock: FakeClock, separator: 
 @pytest.mark.slow
 async def test_password_manager_paste(services: Any, clock: FakeClock) -> None:
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         code = code_for(SECRETS["wang"], clock)
@@ -84,7 +66,7 @@ async def test_burst_across_screens_and_priority_keys(services: Any, clock: Fake
     """F2 opens the lookup and the digits after it land in its query field; a priority binding
     (pagedown) sent right after the digits sees them all."""
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter>")
@@ -106,8 +88,7 @@ async def test_ctrl_n_right_after_typing_checks_what_is_on_screen(tmp_path: Path
 
     desk = make_desk(tmp_path, db_path, db, clock)
     number = make_prc_id("310101", date(1988, 5, 20), 21, "M")
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         await pilot.press("f4")
         await settle(pilot)
         screen = pilot.app.screen
@@ -127,7 +108,7 @@ async def test_keys_before_the_first_focus_wait_for_the_sign_in_field(services: 
     the user-name field once the sign-in screen has focused it. Without the hold (the negative
     control) the first of them went to a screen with no field and was lost."""
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     app.HOLD_KEYS_UNTIL_FOCUS = hold
     for ch in "wang":  # in the app's queue before it has even mounted its first screen
         app.post_message(events.Key(ch, ch))
@@ -147,7 +128,7 @@ async def test_keys_after_the_sign_in_reach_the_desk(services: Any, clock: FakeC
     """F2 in the same burst as the sign-in opens the lookup on the desk (not the sign-in screen's
     language switch) and the digits after it land in the lookup's field."""
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter><f2>139")
@@ -163,7 +144,7 @@ async def test_escape_then_ctrl_k_in_one_burst(services: Any, clock: FakeClock) 
     from screens.cases import CaseQueueScreen
 
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter>")
@@ -189,7 +170,7 @@ async def test_escape_then_letter_read_as_alt(services: Any, clock: FakeClock) -
     from screens.journal import JournalScreen
 
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter><f2>")
@@ -206,7 +187,7 @@ async def test_ctrl_k_alone_from_the_lookup(services: Any, clock: FakeClock) -> 
     from screens.cases import CaseQueueScreen
 
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter><f2>13")
@@ -222,7 +203,7 @@ async def test_lookup_table_needs_no_horizontal_scroll_at_120(services: Any, clo
     from textual.widgets import DataTable
 
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter><f2>139")

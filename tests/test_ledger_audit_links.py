@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,22 +17,15 @@ from typing import Any
 import pytest
 
 from teller_tui.audit.trail import verify as verify_audit
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
 from teller_tui.db.engine import make_database
 from teller_tui.ledger.core import canonical_json, reference_for, request_hash
 from teller_tui.ledger.verify import VerifyReport, verify_ledger
 
-from desk_harness import Desk, make_desk
+from desk_harness import Desk
+from desk_harness import desk  # noqa: F401  (the fixture)
 from test_ledger_audit_links_kinds import rechain_audit
 from test_ledger_chain import rechain, tampered
-
-
-@pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from test_ledger_audit_links import books, desk, report_for, text_of  # noqa: F401
+from desk_harness import desk  # noqa: F401  (the desk fixture)
+from test_ledger_audit_links import books, report_for, text_of
 from test_ledger_chain import tampered
 
 

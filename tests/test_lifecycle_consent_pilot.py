@@ -5,17 +5,15 @@ closes only after both, and the audit record names the consent."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 from textual.widgets import Checkbox, Input
 
-from desk_harness import Desk, make_desk
+from desk_harness import Desk, static_text
+from desk_harness import consent_desk  # noqa: F401  (the fixture)
 from pilot_helpers import settle
 from screens.approval import ApprovalScreen
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.masks import hidden_document_part
 from teller_tui.models import AuditRecord, Customer
 from test_approval_paths_pilot import approve_as_chen, confirm_with_reason, wallet_action, wallet_row, with_rules
@@ -24,21 +22,15 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 
 @pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    monkeypatch.setenv("TELLER_COUNTER_CONSENT", "1")
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
+def desk(consent_desk: Desk) -> Desk:
+    return consent_desk
 
 
 async def test_wallet_close_asks_the_customer_then_the_supervisor(desk: Desk) -> None:
-    from test_desk_pilot import static_text
-
     with_rules(desk, "wallet_close")
     with desk.services.db.read() as s:
         id_number = s.get(Customer, desk.customers["li"]).id_number
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         dialog = await wallet_action(pilot, desk, "li", "close")  # li's wallet holds nothing
         await confirm_with_reason(pilot, dialog, "customer leaves the bank")
         consent = pilot.app.screen

@@ -10,14 +10,22 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from desk_harness import Desk, make_desk
+from desk_harness import (
+    SUPERVISOR_PW,
+    SUPERVISOR_SECRET,
+    Desk,
+    find,
+    from_customer,
+    make_desk,
+    open_customer,
+    static_text,
+)
 from onboarding_fixtures import card_number
 from pilot_helpers import settle
 from teller_tui.common.i18n import set_locale
 from teller_tui.common.money import Money
 from teller_tui.common.printing.escpos import decode_escpos
 from teller_tui.models import JournalEntry
-from test_desk_pilot import open_customer, static_text
 from test_print_pilot import _printer, wait_printed
 from test_printing import Listener
 
@@ -60,8 +68,7 @@ async def test_top_up_from_linked_account_zh_80x24_printed(tmp_path: Any, db_pat
     desk = make_desk(tmp_path, db_path, db, clock, locale="zh_CN", **_printer(listener.port))
     masked = link(desk)
     try:
-        async with desk.app.run_test(size=(80, 24)) as pilot:
-            await desk.start(pilot)
+        async with desk.signed_in(size=(80, 24)) as pilot:
             await open_customer(pilot, desk, "wang")
             form = await fill(pilot, "t", "1000")
             assert masked in str(form.query_one("#linked-account").render())
@@ -91,8 +98,7 @@ async def test_top_up_from_linked_account_zh_80x24_printed(tmp_path: Any, db_pat
 async def test_withdraw_and_refusals(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> None:
     desk = make_desk(tmp_path, db_path, db, clock)
     masked = link(desk)
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         await open_customer(pilot, desk, "wang")
         await fill(pilot, "w", "5000")  # more than the wallet holds
         assert type(pilot.app.screen).__name__ == "LinkedWithdrawForm"
@@ -141,12 +147,9 @@ def test_core_preview_and_receipt(tmp_path: Any, db_path: Any, db: Any, clock: A
 async def test_find_by_last_four_digits_of_phone_zh(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> None:
     from textual.widgets import DataTable
 
-    from test_desk_pilot import find
-
     desk = make_desk(tmp_path, db_path, db, clock, locale="zh_CN")
     try:
-        async with desk.app.run_test(size=(80, 24)) as pilot:
-            await desk.start(pilot)
+        async with desk.signed_in(size=(80, 24)) as pilot:
             screen = await find(pilot, "8000")
             table = screen.query_one(DataTable)
             rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
@@ -166,11 +169,8 @@ async def test_link_and_unlink_after_onboarding(tmp_path: Any, db_path: Any, db:
 
     desk = make_desk(tmp_path, db_path, db, clock)
     second = card_number("622202123456780")
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("l")
-        await settle(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
+        await from_customer(pilot, desk, "wang", "l")
         screen = pilot.app.screen
         assert type(screen).__name__ == "LinkedAccountsScreen"
         await pilot.press(*"1234")  # not a card number: refused in one sentence, nothing linked
@@ -242,15 +242,13 @@ async def test_large_withdrawal_needs_approval_at_the_counter(tmp_path: Any, db_
     """A withdrawal of 20,000.00 or more to the linked account (rule linked_withdraw_large): the
     confirmation says why, posting opens the approval dialog, the supervisor approves at the counter
     and the withdrawal posts with the approval (one entry, the approval consumed)."""
-    from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET
     from pilot_helpers import approve_here
 
     desk = make_desk(tmp_path, db_path, db, clock)
     link(desk)
     desk.services.funding.top_up_from_linked(desk.actor, desk.wallets["wang"].wallet_id, Money.of("30000"),
                                              idempotency_key="k-fund")
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         await open_customer(pilot, desk, "wang")
         await fill(pilot, "w", "25000")
         assert type(pilot.app.screen).__name__ == "ConfirmScreen"
@@ -278,8 +276,7 @@ async def test_large_withdrawal_refused_approval_posts_nothing(tmp_path: Any, db
     link(desk)
     desk.services.funding.top_up_from_linked(desk.actor, desk.wallets["wang"].wallet_id, Money.of("30000"),
                                              idempotency_key="k-fund")
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         await open_customer(pilot, desk, "wang")
         await fill(pilot, "w", "20000")
         await pilot.press("enter")

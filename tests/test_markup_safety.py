@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from textual.widgets import DataTable, Input, Static
 
 from screens.widgets.safe import clean, content, literal
-from teller_tui.common.i18n import set_locale
 from teller_tui.common.text import clean_text
 from teller_tui.common.money import Money
 
-from desk_harness import CLICK_NAME, ESC_NAME, MARKUP_NAME, Desk, make_desk
+from desk_harness import CLICK_NAME, ESC_NAME, MARKUP_NAME, Desk
+from desk_harness import desk  # noqa: F401  (the fixture)
 from pilot_helpers import settle
 
 MEMO = "[@click=app.quit]memo[/] [b]bold[/b]"
-
-
-@pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
 
 
 def screen_text(app: Any) -> str:
@@ -56,8 +48,7 @@ def test_helpers_strip_control_characters() -> None:
 async def test_hostile_names_and_memos_are_literal_and_inert(desk: Desk) -> None:
     desk.services.cash.cash_in(desk.actor, desk.wallets["markup"].wallet_id, Money.of("1"), memo=MEMO,
                                idempotency_key="memo-1")
-    async with desk.app.run_test(size=(160, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(160, 40)) as pilot:
         # Lookup results.
         await pilot.press("f2")
         await settle(pilot)
@@ -103,8 +94,7 @@ async def test_hostile_names_and_memos_are_literal_and_inert(desk: Desk) -> None
 
 @pytest.mark.slow  # Pilot
 async def test_escape_sequences_in_names_do_nothing(desk: Desk) -> None:
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         await pilot.press("f2")
         await settle(pilot)
         await pilot.press(*"1350000")

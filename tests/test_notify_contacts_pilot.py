@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from desk_harness import make_desk
+from desk_harness import make_desk, from_customer, static_text
 from pilot_helpers import settle
 from teller_tui.common.i18n import set_locale
 from teller_tui.models import AuditRecord, CustomerContact
-from test_desk_pilot import open_customer, static_text
 
 
 @pytest.mark.asyncio
@@ -22,11 +21,8 @@ async def test_contacts_and_consent_by_keyboard_zh_80x24(tmp_path: Any, db_path:
     desk = make_desk(tmp_path, db_path, db, clock, locale="zh_CN")
     cid = desk.customers["wang"]
     try:
-        async with desk.app.run_test(size=(80, 24)) as pilot:
-            await desk.start(pilot)
-            await open_customer(pilot, desk, "wang")
-            await pilot.press("n")
-            await settle(pilot)
+        async with desk.signed_in(size=(80, 24)) as pilot:
+            await from_customer(pilot, desk, "wang", "n")
             screen = pilot.app.screen
             assert type(screen).__name__ == "NotifyContactsScreen"
             assert "通知" in static_text(pilot.app, "#notify-title")

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 from textual.widgets import Input
 
-from desk_harness import make_desk
+from desk_harness import fill_amount, make_desk, from_customer
 from pilot_helpers import settle
 from teller_tui.common.clock import FakeClock
 from teller_tui.common.errors import StorageError
@@ -28,7 +28,6 @@ from teller_tui.db.engine import make_database
 from teller_tui.models import AuditRecord, JournalEntry
 from teller_tui.offline.types import ItemStatus
 
-from test_desk_pilot import fill_amount, open_customer
 
 pytestmark = pytest.mark.slow  # a private PostgreSQL server, stopped and started; Pilot
 
@@ -87,11 +86,8 @@ def test_taken_while_the_server_is_stopped_uploaded_once_it_is_back(pg_server_fa
 async def test_pilot_banner_and_offline_receipt(pg_server_factory: Any, tmp_path: Any) -> None:
     srv, db, desk = _world(pg_server_factory, tmp_path)
     try:
-        async with desk.app.run_test(size=(80, 24)) as pilot:
-            await desk.start(pilot)
-            await open_customer(pilot, desk, "wang")
-            await pilot.press("f5")
-            await settle(pilot)
+        async with desk.signed_in(size=(80, 24)) as pilot:
+            await from_customer(pilot, desk, "wang", "f5")
             await fill_amount(pilot, "500")
             offline = desk.services.offline
             await wait_until(pilot, lambda: offline.cached_wallet(desk.actor, desk.wallets["wang"].number)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -11,12 +10,12 @@ from sqlalchemy import select
 from textual.widgets import Checkbox, Input, Select
 
 from teller_tui.common.errors import Conflict
-from teller_tui.common.i18n import set_locale
 from teller_tui.wallets.identity import luhn_check_digit, make_prc_id
 from teller_tui.common.money import Money
 from teller_tui.models import Customer, LinkedAccount, Wallet
 
-from desk_harness import Desk, make_desk
+from desk_harness import Desk
+from desk_harness import desk  # noqa: F401  (the fixture)
 from pilot_helpers import settle
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
@@ -24,13 +23,6 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 NEW_ID = make_prc_id("310101", date(1988, 5, 20), 21, "M")
 NEW_CARD = "622202987654321" + luhn_check_digit("622202987654321")
 PIN = "470258"
-
-
-@pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Iterator[Desk]:
-    world = make_desk(tmp_path, db_path, db, clock)
-    yield world
-    set_locale("en")
 
 
 def fill(screen: Any, step: str, **values: Any) -> None:
@@ -154,8 +146,7 @@ async def test_duplicate_id_redirects_to_the_customer(desk: Desk) -> None:
 
 async def test_freeze_then_cash_out_refused(desk: Desk) -> None:
     wallet = desk.wallets["wang"]
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
         await pilot.press("f2")  # lookup: the wallet holder by phone
         await settle(pilot)
         await pilot.press(*"13800138000")

@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 
-from desk_harness import make_desk
+from desk_harness import fill_amount, make_desk, from_customer
 from pilot_helpers import settle
 from teller_tui.common.clock import FakeClock
 from teller_tui.common.i18n import set_locale
 from teller_tui.db import schema
 from teller_tui.db.engine import make_database
-from test_desk_pilot import fill_amount, open_customer
 from test_offline_pg import wait_until
 from test_zh_walk import screen_text
 
@@ -31,9 +30,7 @@ async def test_outage_at_the_counter_fits_80x24_in_chinese(pg_server_factory: An
         async with desk.app.run_test(size=(80, 24), notifications=True) as pilot:
             app = pilot.app
             await desk.start(pilot)
-            await open_customer(pilot, desk, "wang")
-            await pilot.press("f5")
-            await settle(pilot)
+            await from_customer(pilot, desk, "wang", "f5")
             await fill_amount(pilot, "300")
             srv._signal_stop("fast")  # the database goes away mid-day
             try:

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from auth_fixtures import make_test_services  # noqa: F401
+from auth_fixtures import services  # noqa: F401  (the fixture)
 
-from pilot_helpers import settle
-from screens.app import make_app
+from pilot_helpers import settle, teller_app
 from teller_tui.common.clock import FakeClock
 from teller_tui.common.errors import DatabaseUnavailable
 
 pytestmark = pytest.mark.slow  # Pilot
 
 
-@pytest.fixture
-def services(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock) -> Any:
-    return make_test_services(tmp_path / "home", db_path, clock, database=db, locale="en")
-
-
 async def test_database_unavailable_banner_keeps_screen_and_reconnects(services: Any, clock: FakeClock) -> None:
-    app = make_app(services.settings, services=services, clock=clock)
+    app = teller_app(services, clock)
     back = threading.Event()
     probes: list[float | None] = []
 

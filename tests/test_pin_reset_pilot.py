@@ -5,19 +5,16 @@ customer types the new PIN twice on the paired customer display (a second real a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 from textual.widgets import Checkbox, Input, Static
 
-from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, make_desk
-from pilot_helpers import approve_here, settle
-from screens.pinpad.app import make_pinpad_app
+from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, from_customer, paired_display, static_text, with_pin
+from desk_harness import consent_desk  # noqa: F401  (the fixture)
+from pilot_helpers import approve_here, settle, settle_until
 from teller_tui.auth import passwords
-from teller_tui.common.i18n import set_locale
-from teller_tui.common.settings import load_settings
 from teller_tui.models import AuditRecord, Customer
 from teller_tui.models.notify import OutboxMessage
 
@@ -26,37 +23,16 @@ OLD, NEW = "135790", "246813"
 
 
 @pytest.fixture
-def desk(tmp_path: Any, db_path: Any, db: Any, clock: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    monkeypatch.setenv("TELLER_COUNTER_CONSENT", "1")
-    world = make_desk(tmp_path, db_path, db, clock)
-    with db.write() as s:
-        s.execute(update(Customer).where(Customer.id == world.customers["wang"]).values(
-            pin_hash=passwords.hash_pin(OLD), pin_locked=True, pin_failed_attempts=5))
-    yield world
-    set_locale("en")
-
-
-async def _until(pilot: Any, check: Any, tries: int = 6) -> None:
-    for _ in range(tries):
-        await pilot.pause(1.2)
-        await settle(pilot)
-        if check():
-            return
+def desk(consent_desk: Desk) -> Desk:
+    return with_pin(consent_desk, "wang", OLD, pin_locked=True, pin_failed_attempts=5)
 
 
 async def test_pin_reset_at_the_counter_new_pin_typed_on_the_display(desk: Desk, tmp_path: Any) -> None:
-    from test_desk_pilot import open_customer, static_text
-
     with desk.services.db.read() as s:
         id_number = s.get(Customer, desk.customers["wang"]).id_number
-    pad_settings = load_settings(home=tmp_path / "pad", locale="en", terminal_id="PAD-T01")
-    async with desk.app.run_test(size=(120, 40)) as pilot:
-        await desk.start(pilot)
-        pad_app = make_pinpad_app(pad_settings, pair_terminal="T01", services=desk.app.services,
-                                  clock=desk.app.clock)
-        await open_customer(pilot, desk, "wang")
-        await pilot.press("p")
-        await settle(pilot)
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        pad_app = paired_display(desk, tmp_path)
+        await from_customer(pilot, desk, "wang", "p")
         screen = pilot.app.screen
         assert type(screen).__name__ == "PinResetScreen"
         # Without a look at the document nothing starts (and the failed check is audited).
@@ -85,7 +61,7 @@ async def test_pin_reset_at_the_counter_new_pin_typed_on_the_display(desk: Desk,
             await settle(pilot)
             assert "Waiting for the customer" in static_text(pilot.app, "#pin-reset-status")
             pad_screen = pad.app.screen
-            await _until(pad, lambda: pad_screen.query_one("#pad-again").display)
+            await settle_until(pad, lambda: pad_screen.query_one("#pad-again").display)
             assert "new wallet PIN" in str(pad_screen.query_one("#pad-title", Static).render())
             # A weak PIN is refused on the display (onboarding's rules) and the request stays open.
             await pad.press(*"123456", "enter", *"123456", "enter")
@@ -98,7 +74,7 @@ async def test_pin_reset_at_the_counter_new_pin_typed_on_the_display(desk: Desk,
             await pad.press(*NEW, "enter", *NEW, "enter")
             await settle(pad)
             assert "new PIN is set" in str(pad_screen.query_one("#pad-status", Static).render())
-        await _until(pilot, lambda: "new PIN is set" in static_text(pilot.app, "#pin-reset-status"))
+        await settle_until(pilot, lambda: "new PIN is set" in static_text(pilot.app, "#pin-reset-status"))
         assert "new PIN is set" in static_text(pilot.app, "#pin-reset-status")
         await pilot.press("escape")
         await settle(pilot)

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from textual.widgets import Input, Static
 
-from desk_harness import Desk, make_desk
+from desk_harness import Desk, fill_amount, make_desk, from_customer
 from pilot_helpers import settle
 from teller_tui.common.formatting import display_width
 from teller_tui.common.i18n import set_locale
 from teller_tui.common.printing.escpos import decode_escpos
-from test_desk_pilot import fill_amount, open_customer
 from test_printing import Listener
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
@@ -41,9 +40,7 @@ def status(app: Any) -> str:
 
 async def cash_in_to_receipt(pilot: Any, desk: Desk, amount: str) -> Any:
     await desk.start(pilot)
-    await open_customer(pilot, desk, "wang")
-    await pilot.press("f5")
-    await settle(pilot)
+    await from_customer(pilot, desk, "wang", "f5")
     await fill_amount(pilot, amount)
     await pilot.press("enter")
     await settle(pilot)
@@ -157,8 +154,7 @@ async def test_eod_report_prints_to_the_document_printer(tmp_path: Any, db_path:
         "office": {"kind": "escpos-tcp", "host": "127.0.0.1", "port": listener.port, "columns": 48}},
         default_printer="counter", terminal_printers={"T01": {"document": "office"}})
     try:
-        async with desk.app.run_test(size=(80, 24)) as pilot:
-            await desk.start(pilot)
+        async with desk.signed_in(size=(80, 24)) as pilot:
             pilot.app.push_screen(EodReportScreen("B001", username="wang"))
             await settle(pilot)
             for _ in range(20):
@@ -190,8 +186,7 @@ async def test_eod_report_that_does_not_print_says_so(tmp_path: Any, db_path: An
         "office": {"kind": "escpos-tcp", "host": "127.0.0.1", "port": port, "timeout_seconds": 1}},
         default_printer="office")
     try:
-        async with desk.app.run_test(size=(80, 24)) as pilot:
-            await desk.start(pilot)
+        async with desk.signed_in(size=(80, 24)) as pilot:
             pilot.app.push_screen(EodReportScreen("B001", username="wang"))
             await settle(pilot)
             for _ in range(20):

@@ -11,12 +11,11 @@ import pytest
 from sqlalchemy import text, update
 from textual.widgets import Input
 
-from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, make_desk
+from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, make_desk, from_customer, open_customer, static_text
 from pilot_helpers import approve_here, code_for, settle
 from teller_tui.common.errors import ApprovalRequired, ValidationError
 from teller_tui.common.i18n import set_locale
 from teller_tui.models import Customer
-from test_desk_pilot import open_customer, static_text
 
 
 def _customer(desk: Any, key: str) -> Any:
@@ -73,8 +72,7 @@ async def test_contact_and_renewal_forms_zh_80x24(tmp_path: Any, db_path: Any, d
         s.execute(update(Customer).where(Customer.id == desk.customers["wang"]).values(id_expiry=date(2025, 1, 1)))
     number = _customer(desk, "wang").id_number
     try:
-        async with desk.app.run_test(size=(80, 24)) as pilot:
-            await desk.start(pilot)
+        async with desk.signed_in(size=(80, 24)) as pilot:
             await open_customer(pilot, desk, "wang")
             assert "证件已过期" in static_text(pilot.app, "#customer-profile")  # the warning
             await pilot.press("e")
@@ -128,11 +126,8 @@ async def test_passport_renewed_with_a_new_number_needs_approval(tmp_path: Any, 
     with desk.services.db.write() as s:
         s.execute(update(Customer).where(Customer.id == desk.customers["zhang"]).values(
             id_type="passport", id_number="E12345678", nationality="CHN"))
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
-        await open_customer(pilot, desk, "zhang")
-        await pilot.press("i")
-        await settle(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
+        await from_customer(pilot, desk, "zhang", "i")
         form = pilot.app.screen
         form.query_one("#profile-id-number", Input).value = "E87654321"
         form.query_one("#profile-id-expiry", Input).value = "2036-06-30"

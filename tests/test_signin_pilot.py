@@ -7,17 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_fixtures import (  # noqa: F401  (cheap_hashing is an autouse fixture)
+from auth_fixtures import (  # noqa: F401  (fixtures: cheap_hashing is autouse, services)
     ADMIN_PW,
     SECRETS,
     TELLER_PW,
     cheap_hashing,
     code_for,
     make_settings,
-    make_test_services,
+    services,
     seed_staff,
 )
-from pilot_helpers import settle
+from pilot_helpers import settle, teller_app
 from textual.widgets import Input, Static
 
 from screens.app import TellerApp, make_app
@@ -30,23 +30,6 @@ from screens.lookup import LookupScreen
 from screens.signin import SignInScreen
 from teller_tui.auth.service import MAX_FAILED_ATTEMPTS, failure_message
 from teller_tui.common.clock import FakeClock
-from teller_tui.common.i18n import set_locale
-
-
-@pytest.fixture(autouse=True)
-def english() -> Any:
-    set_locale("en")
-    yield
-    set_locale("en")
-
-
-@pytest.fixture
-def services(tmp_path: Path, db_path: Path, db: Any, clock: FakeClock) -> Any:
-    return make_test_services(tmp_path / "home", db_path, clock, database=db, locale="en")
-
-
-def make(services: Any, clock: FakeClock) -> TellerApp:
-    return make_app(services.settings, services=services, clock=clock)
 
 
 async def start_work(pilot: Any, text: str) -> Any:
@@ -80,7 +63,7 @@ pytestmark = pytest.mark.slow  # Pilot (one plain test below, marked slow too: i
 
 async def test_sign_in_with_password_and_totp(services: Any, clock: FakeClock) -> None:
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, SignInScreen)
@@ -100,7 +83,7 @@ async def test_sign_in_with_password_and_totp(services: Any, clock: FakeClock) -
 
 async def test_ten_failures_lock_the_account(services: Any, clock: FakeClock) -> None:
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         for i in range(MAX_FAILED_ATTEMPTS):
@@ -117,7 +100,7 @@ async def test_ten_failures_lock_the_account(services: Any, clock: FakeClock) ->
 
 
 async def test_first_admin_flow(services: Any, clock: FakeClock) -> None:
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, FirstAdminScreen)
@@ -152,7 +135,7 @@ async def test_one_time_password_forces_change_then_enrolment(services: Any, clo
     seed_staff(services)
     admin = services.auth.get_staff("admin").actor("T01")
     _view, otp = services.auth.create_staff(admin, "zhou", "周七", "teller")
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await fill_and_submit(app, pilot, "zhou", otp, "")
@@ -174,7 +157,7 @@ async def test_one_time_password_forces_change_then_enrolment(services: Any, clo
 
 async def test_idle_lock_keeps_work_for_same_person(services: Any, clock: FakeClock) -> None:
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await fill_and_submit(app, pilot, "wang", TELLER_PW, code_for(SECRETS["wang"], clock))
@@ -201,7 +184,7 @@ async def test_idle_lock_keeps_work_for_same_person(services: Any, clock: FakeCl
 
 async def test_other_person_at_locked_terminal_gets_fresh_session(services: Any, clock: FakeClock) -> None:
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await fill_and_submit(app, pilot, "wang", TELLER_PW, code_for(SECRETS["wang"], clock))
@@ -224,7 +207,7 @@ async def test_language_switch_on_sign_in(services: Any, clock: FakeClock) -> No
     title_zh, keys_zh = zh.gettext("Teller workstation"), zh.gettext("Help")
     assert title_zh != "Teller workstation" and keys_zh != "Help"  # the shipped catalog translates them
     seed_staff(services)
-    app = make(services, clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.screen.query_one("#username", Input).value = "wang"

@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from auth_fixtures import ADMIN_PW, SECRETS, SUP_PW, cheap_hashing, seed_staff  # noqa: F401
-from pilot_helpers import approve_here, settle, sign_in, type_text
-from screens.app import make_app
+from pilot_helpers import approve_here, settle, sign_in, teller_app, type_text
 from screens.staff_admin import AddStaffScreen, StaffAdminScreen, StaffChangeScreen
 from teller_tui.common.clock import FakeClock
 from teller_tui.common.errors import PermissionDenied
@@ -26,7 +25,7 @@ async def test_admin_adds_a_teller_and_promotes_with_a_second_person(tmp_path: P
                                                                        clock: FakeClock) -> None:
     services = services_for(tmp_path, db_path, db, clock)
     seed_staff(services)
-    app = make_app(services.settings, services=services, clock=clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "admin", ADMIN_PW, SECRETS["admin"], clock)
         await pilot.press("ctrl+g")
@@ -84,7 +83,7 @@ async def test_staff_admin_is_for_administrators_only(tmp_path: Path, db_path: P
                                                       clock: FakeClock) -> None:
     services = services_for(tmp_path, db_path, db, clock)
     seed_staff(services)
-    app = make_app(services.settings, services=services, clock=clock)
+    app = teller_app(services, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await sign_in(pilot, "li", SUP_PW, SECRETS["li"], clock)
         await pilot.press("ctrl+g")
@@ -103,7 +102,7 @@ async def test_user_names_fit_and_the_add_dialog_shows_only_its_keys(tmp_path: P
     seed_staff(services)
     services.kiosk.ensure_identity("PAD-T01")  # a customer display's identity: "kiosk-pad-t01"
     services.kiosk.ensure_identity("PAD-" + "X" * 40)  # 32 characters, beyond what the column shows whole
-    app = make_app(services.settings, services=services, clock=clock)
+    app = teller_app(services, clock)
     try:
         async with app.run_test(size=size) as pilot:
             await sign_in(pilot, "admin", ADMIN_PW, SECRETS["admin"], clock)

@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
-from desk_harness import make_desk
+from desk_harness import make_desk, from_customer, static_text
 from pilot_helpers import settle
 from teller_tui.common.formatting import display_width
 from teller_tui.common.i18n import set_locale
 from teller_tui.common.printing.escpos import decode_escpos
-from test_desk_pilot import open_customer, static_text
 from test_print_pilot import _printer, wait_printed
 from test_printing import Listener
 
@@ -33,11 +32,8 @@ async def test_month_statement_shown_saved_printed(tmp_path: Any, db_path: Any, 
                                                    listener: Listener) -> None:
     desk = make_desk(tmp_path, db_path, db, clock, locale="zh_CN", **_printer(listener.port))
     try:
-        async with desk.app.run_test(size=(80, 24)) as pilot:
-            await desk.start(pilot)
-            await open_customer(pilot, desk, "wang")
-            await pilot.press("s")
-            await settle(pilot)
+        async with desk.signed_in(size=(80, 24)) as pilot:
+            await from_customer(pilot, desk, "wang", "s")
             prompt = pilot.app.screen
             assert type(prompt).__name__ == "StatementPrompt"
             # A range that ends before it starts: one sentence, nothing issued.

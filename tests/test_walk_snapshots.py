@@ -6,7 +6,7 @@ Each is reached with keys from the sign-in screen (the same stops as tests/test_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ import pytest
 from desk_harness import SUPERVISOR_PW, SUPERVISOR_SECRET, Desk, make_desk
 from pilot_helpers import settle, sign_in
 from screens.cash import CashForm
-from teller_tui.common.i18n import set_locale
 from test_kiosk_pilot import PIN as PIN_KIOSK
 from test_kiosk_pilot import _customer, _ready, _settle, services  # noqa: F401 - the fixture
 from test_zh_walk_all import _world
@@ -39,12 +38,6 @@ DESK: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 #: The key screens at 120x40 in English.
 EN_TARGETS = ["onboarding_identity", "decide", "statement"]
-
-
-@pytest.fixture(autouse=True)
-def english_afterwards() -> Iterator[None]:
-    yield
-    set_locale("en")
 
 
 def _runner(desk: Desk, target: str) -> Callable[[Any], Any]:

@@ -137,8 +137,7 @@ async def test_every_desk_screen_speaks_chinese(desk: Desk) -> None:
 
 async def test_the_walk_catches_a_planted_english_label(desk: Desk) -> None:
     """Negative control: an English label on the home screen is caught."""
-    async with desk.app.run_test(size=(80, 24)) as pilot:
-        await desk.start(pilot)
+    async with desk.signed_in(size=(80, 24)) as pilot:
         await settle(pilot)
         assert not english(pilot.app)
         await pilot.app.screen.mount(Static("Insufficient funds: available 10"))

@@ -20,8 +20,9 @@ branches   branch scaling: 1/2/4/8/16 clients on 16 branches, SQLite and Postgre
 risk       risk-scan false positives on a clean 100,000-posting history (target: none)
 ========== ==========================================================================
 
-:mod:`teller_tui.bench.runner` builds the data (:mod:`teller_tui.bench.data`) in a temporary
-directory, runs the figures and prints the table. Nothing here runs at import time, and
+:mod:`teller_tui.bench.runner` builds the data (:mod:`teller_tui.bench.data`; its bulk ledger history:
+:mod:`teller_tui.bench.bulk`) in a temporary directory (or the kept one of ``--keep DIR``, reused when
+it holds the same sizes), runs the figures and prints the table. Nothing here runs at import time, and
 Textual is imported only inside the driver processes (``python -m teller_tui.bench.startup``,
 ``python -m teller_tui.bench.keystroke``), never by the ``teller bench`` process itself. Figure modules import what they measure
 inside ``run`` (the runner imports every figure to list it; one figure's dependencies, such

@@ -14,7 +14,10 @@
   the teller's own drawer postings: :func:`teller_tui.branch.drawer_lookup.todays_cash_count`).
 
 Each figure: the median with the middle half (IQR) of the samples, next to its small reference,
-both measured in this run, interleaved.
+both measured in this run, interleaved (cash-outs in blocks of five, home totals one by one) so that
+the load of a shared machine, which drifts, weighs on both sides alike. A home-totals sample is the
+fastest of three reads in a row (a read changes nothing; a cash-out cannot be repeated). With ``--keep DIR`` the
+data sets are built once and reused (:mod:`teller_tui.bench.data`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ NAME = "bounded"
 TITLE = "cash-out at 10M vs 1k postings; home totals on a 200,000-entry day vs a 1,000-entry day"
 SMALL_POSTINGS = 1_000
 SMALL_DAY_ENTRIES = 1_000
+#: Cash-outs in a row on one side before the other side's turn (a shared machine's load drifts).
+BLOCK = 5
+#: Home-total reads per sample, the fastest kept (see ``home_totals``).
+HOME_REPEATS = 3
 
 
 def _iqr(samples: list[float]) -> str:
@@ -97,12 +104,12 @@ def cash_out(ctx: Context) -> Row:
         sides.append((services, ds.actor("teller1"), wallets))
     for services, actor, wallets in sides:
         _cash_outs(services, actor, wallets, len(wallets), "warm")  # caches; each wallet's first posting today
-    n = max(4, min(150, ctx.opts.cash_ins))
+    n = max(BLOCK, min(300, ctx.opts.cash_ins))
     big_ms: list[float] = []
     small_ms: list[float] = []
-    for half in ("a", "b"):  # interleaved: drift in machine load hits both alike
-        big_ms += _cash_outs(*sides[0], n // 2, f"big{half}")
-        small_ms += _cash_outs(*sides[1], n // 2, f"small{half}")
+    for block in range(n // BLOCK):  # interleaved in short blocks: drift in machine load hits both alike
+        big_ms += _cash_outs(*sides[0], BLOCK, f"big{block}")
+        small_ms += _cash_outs(*sides[1], BLOCK, f"small{block}")
     for services, _actor, _wallets in sides:
         services.db.dispose()
     postings = big.info.get("postings", ctx.opts.postings)
@@ -134,21 +141,27 @@ def home_totals(ctx: Context) -> Row:
         services = ds.services()
         actor = ds.actor("teller1")
         wallets = _quiet_wallets(services, 5)  # no cash of theirs today: no large-cash approval
+        before = services.drawers.status(actor).transactions  # 0, or a kept day's earlier runs (--keep)
+        run = uuid.uuid4().hex[:8]
         for i in range(5):  # the teller's own few cash transactions today
-            services.cash.cash_in(actor, wallets[i % len(wallets)], Money(100), idempotency_key=f"home-{i}")
-        sides.append((services, actor))
+            services.cash.cash_in(actor, wallets[i % len(wallets)], Money(100), idempotency_key=f"home-{run}-{i}")
+        sides.append((services, actor, before + 5))
 
-    def status(services: Any, actor: Any) -> float:
-        t = time.perf_counter()
-        st = services.drawers.status(actor)
-        elapsed = time.perf_counter() - t
-        if st.state != "open" or st.transactions != 5:
-            raise AssertionError(f"teller1's drawer: {st.state}, {st.transactions} transactions (want open, 5)")
-        return elapsed
+    def status(services: Any, actor: Any, want: int) -> float:
+        """The fastest of ``HOME_REPEATS`` reads in a row: the read changes nothing, and on a shared
+        machine one call in several is set aside for milliseconds (the median hops between the two)."""
+        best = float("inf")
+        for _ in range(HOME_REPEATS):
+            t = time.perf_counter()
+            st = services.drawers.status(actor)
+            best = min(best, time.perf_counter() - t)
+            if st.state != "open" or st.transactions != want:
+                raise AssertionError(f"teller1's drawer: {st.state}, {st.transactions} transactions (want open, {want})")
+        return best
 
-    n = max(4, min(100, ctx.opts.cash_ins))
-    for services, actor in sides:
-        status(services, actor)  # warm
+    n = max(4, min(400, ctx.opts.cash_ins))
+    for side in sides:
+        status(*side)  # warm
     big_ms: list[float] = []
     small_ms: list[float] = []
     for _ in range(n):
@@ -156,7 +169,7 @@ def home_totals(ctx: Context) -> Row:
         small_ms.append(status(*sides[1]))
     b, s = median(big_ms) * 1000, median(small_ms) * 1000
     row = ratio_row(NAME, f"home totals (drawers.status) on a day of {big_entries:,} entries vs "
-                    f"{SMALL_DAY_ENTRIES:,} (median of {n})", b, s, 1.2, unit="ms", fmt=lambda v: f"{v:,.2f} ms",
+                    f"{SMALL_DAY_ENTRIES:,} (median of {n}, each the fastest of {HOME_REPEATS})", b, s, 1.2, unit="ms", fmt=lambda v: f"{v:,.2f} ms",
                     big_iqr=_iqr(big_ms), small_iqr=_iqr(small_ms), day_entries=big_entries)
     row.reference = f"{s:,.2f} ms on a {SMALL_DAY_ENTRIES:,}-entry day"
     row.detail = (row.detail + f"; IQR {_iqr(big_ms)} vs {_iqr(small_ms)}").strip("; ")

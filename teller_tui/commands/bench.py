@@ -25,8 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--processes", type=int, metavar="P", help="concurrent processes (default 16)")
     p.add_argument("--per-process", type=int, metavar="K", help="cash-ins per process (default 500)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON to FILE")
-    p.add_argument("--keep", type=Path, metavar="DIR", help="build the data in DIR and keep it (default: a "
-                                                           "temporary directory, deleted)")
+    p.add_argument("--keep", type=Path, metavar="DIR", help="build the data in DIR and keep it; a later run with "
+                                                           "the same DIR and sizes reuses it the same business day "
+                                                           "(default: a temporary directory, deleted)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars or status lines")
     p.set_defaults(func=cmd_bench)
 
