@@ -12,6 +12,7 @@ from desk_harness import Desk, fill_amount, from_customer, ids, paired_display, 
 from desk_harness import consent_desk  # noqa: F401  (the fixture)
 from pilot_helpers import settle
 from teller_tui.common.money import Money
+from teller_tui.models import Customer
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 PIN = "135790"
