@@ -57,6 +57,7 @@ from teller_tui.db.checks import (  # re-exported: callers import the checks fro
     filesystem_type, verify_postgresql_settings, verify_sqlite_pragmas,
 )
 from teller_tui.db.faults import classify_fault, storage_fault
+from teller_tui.db.lean import bound
 from teller_tui.db.scopes import PG_WRITE_LOCK_KEY, WriteScope, lock_bank, lock_scope
 from teller_tui.db.writer_queue import WriterQueue, WriterQueueTimeout, queue_path
 
@@ -209,7 +210,7 @@ class Database:
         """A write transaction: SQLite queues, PostgreSQL locks alone or ``scope``'s keys (db/scopes.py)."""
         turn = self.writer_queue.turn() if self.writer_queue is not None else nullcontext()
         with turn, _translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
-            with session.begin():
+            with session.begin(), bound(session):  # the hot path's statements run on its connection (db/lean.py)
                 if self.dialect == "postgresql" and self.serialize_writes:
                     if scope is None:
                         lock_bank(session)
