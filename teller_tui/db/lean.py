@@ -25,8 +25,8 @@ What stays exactly as with ``session.execute``:
 What a caller must do: flush pending ORM objects first when the statement depends on them (Core
 statements never autoflush); keep an ORM object already loaded in the session in step after a
 Core UPDATE (as :func:`teller_tui.ledger.core._sync_cached_account` does). Statements whose SQL
-depends on the values (expanding ``IN`` lists, ``literal_execute``) are refused: use one bind per
-element (:func:`in_binds`).
+depends on the values beyond an ``IN`` list's length (``literal_execute``) are refused; an expanding
+``IN`` list is compiled once per length.
 """
 
 from __future__ import annotations
@@ -36,53 +36,53 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam
-from sqlalchemy.sql.elements import BindParameter
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Dialect
     from sqlmodel import Session
 
-__all__ = ["Compiled", "all_rows", "bound", "dialect_name", "first", "in_binds", "one", "run", "run_many", "scalar", "scalar_one"]
+__all__ = ["Compiled", "all_rows", "bound", "dialect_name", "first", "one", "run", "run_many", "scalar", "scalar_one"]
 
 Processor = Callable[[Any], Any] | None
 
 
 class Compiled:
-    """One statement compiled for one dialect: SQL, parameter order and type processors, row type."""
+    """One statement compiled for one dialect (and one length of each ``IN`` list): its SQL, how to
+    build the driver's parameters from the caller's values (with the statement's own literal values
+    and the bind type processors), and how to shape its result rows (result type processors, names)."""
 
-    __slots__ = ("binds", "keys", "positional", "row", "results", "sql", "statement")
+    __slots__ = ("binds", "positional", "results", "row", "sql")
 
-    def __init__(self, statement: Any, dialect: Dialect, column_keys: Sequence[str] | None) -> None:
-        compiled: Any = statement.compile(dialect=dialect, column_keys=list(column_keys) if column_keys else None)
-        if compiled.literal_execute_params or compiled.post_compile_params:
-            raise TypeError("a statement whose SQL depends on its values cannot be precompiled; use in_binds()")
-        if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
-            raise TypeError("a statement with Python-side column defaults cannot be precompiled; pass every value")
-        if compiled.escaped_bind_names:
-            raise TypeError("bind names that need escaping cannot be precompiled")
-        self.statement = statement  # kept alive: the cache is keyed by its id
-        self.sql: str = compiled.string
+    def __init__(self, compiled: Any, dialect: Dialect, sample: Mapping[str, Any], required: frozenset[str]) -> None:
+        state = compiled.construct_expanded_state(sample)
+        self.sql: str = state.statement
         self.positional: bool = bool(compiled.positional)
-        names = list(compiled.positiontup) if self.positional else list(dict.fromkeys(compiled.bind_names.values()))
-        self.keys: tuple[str, ...] = tuple(names)
-        procs = compiled._bind_processors  # noqa: SLF001 - the processors SQLAlchemy itself applies
-        self.binds: tuple[tuple[str, Processor], ...] = tuple((name, procs.get(name)) for name in names)
+        expanded = {name: (base, i) for base, names in state.parameter_expansion.items()
+                    for i, name in enumerate(names)}
+        names = list(state.positiontup) if self.positional else \
+            [n for n in state.parameters if n not in state.parameter_expansion]
+        procs = state.processors
+        # (name sent, kind, key, index, processor, literal): kind 0 values[key], 1 values[key][index], 2 the literal
+        self.binds: tuple[tuple[str, int, str, int, Processor, Any], ...] = tuple(
+            (name, 1, expanded[name][0], expanded[name][1], procs.get(name), None)
+            if name in expanded and expanded[name][0] in required else
+            (name, 0, name, 0, procs.get(name), None) if name in required else
+            (name, 2, name, 0, procs.get(name), state.parameters[name])
+            for name in names)
         columns = list(getattr(compiled, "_result_columns", None) or [])
         self.results: tuple[Processor, ...] | None = None
         self.row: Any = None
         if columns:
-            self.results = tuple(col.type._cached_result_processor(dialect, None)  # noqa: SLF001
-                                 for col in columns)
-            if not any(self.results):
-                self.results = None
+            results = tuple(col.type._cached_result_processor(dialect, None) for col in columns)  # noqa: SLF001
+            self.results = results if any(results) else None
             self.row = namedtuple("LeanRow", [str(col.keyname) for col in columns], rename=True)  # type: ignore[misc]
 
     def params(self, values: Mapping[str, Any]) -> Any:
-        """The driver's parameters for one set of values (missing keys are NULL, as SQLAlchemy binds them)."""
-        if self.positional:
-            return tuple(values.get(name) if proc is None else proc(values.get(name)) for name, proc in self.binds)
-        return {name: values.get(name) if proc is None else proc(values.get(name)) for name, proc in self.binds}
+        """The driver's parameters for one set of values (a required value missing is a KeyError)."""
+        out = [(value if proc is None else proc(value)) for value, proc in (
+            (values[key] if kind == 0 else values[key][index] if kind == 1 else literal, proc)
+            for _name, kind, key, index, proc, literal in self.binds)]
+        return tuple(out) if self.positional else dict(zip((b[0] for b in self.binds), out, strict=True))
 
     def shape(self, raw: Sequence[Any]) -> Any:
         if self.results is not None:
@@ -90,17 +90,49 @@ class Compiled:
         return self.row._make(raw) if self.row is not None else tuple(raw)
 
 
-_CACHE: dict[tuple[int, str, tuple[str, ...] | None], Compiled] = {}
+class _Statement:
+    """A statement compiled for one dialect and set of inserted columns; its variants per ``IN`` length."""
+
+    __slots__ = ("compiled", "dialect", "expanding", "required", "single", "statement", "variants")
+
+    def __init__(self, statement: Any, dialect: Dialect, column_keys: Sequence[str] | None) -> None:
+        self.statement = statement  # kept alive: the cache is keyed by its id
+        self.dialect = dialect
+        self.compiled: Any = statement.compile(dialect=dialect, column_keys=list(column_keys) if column_keys else None)
+        comp = self.compiled
+        if comp.literal_execute_params:
+            raise TypeError("a statement with literal-execute parameters cannot be precompiled")
+        if getattr(comp, "insert_prefetch", None) or getattr(comp, "update_prefetch", None):
+            raise TypeError("a statement with Python-side column defaults cannot be precompiled; pass every value")
+        if comp.escaped_bind_names:
+            raise TypeError("bind names that need escaping cannot be precompiled")
+        self.required = frozenset(name for name, bind in comp.binds.items() if bind.required)
+        self.expanding = tuple(sorted(bind.key for bind in comp.post_compile_params if bind.key in self.required))
+        self.variants: dict[tuple[int, ...], Compiled] = {}
+        self.single = None if self.expanding else Compiled(comp, dialect, dict.fromkeys(self.required), self.required)
+
+    def variant(self, values: Mapping[str, Any]) -> Compiled:
+        lengths = tuple(len(values[name]) for name in self.expanding)
+        found = self.variants.get(lengths)
+        if found is None:
+            sample: dict[str, Any] = dict.fromkeys(self.required)
+            sample.update((name, [None] * n) for name, n in zip(self.expanding, lengths, strict=True))
+            found = self.variants[lengths] = Compiled(self.compiled, self.dialect, sample, self.required)
+        return found
 
 
-def compiled(statement: Any, dialect: Dialect, column_keys: Sequence[str] | None = None) -> Compiled:
-    """``statement`` compiled for ``dialect`` (once; then from the cache)."""
+_CACHE: dict[tuple[int, str, tuple[str, ...] | None], _Statement] = {}
+
+
+def compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any],
+             column_keys: Sequence[str] | None = None) -> Compiled:
+    """``statement`` compiled for ``dialect`` and the ``IN`` lengths of ``values`` (once; then cached)."""
     keys = tuple(column_keys) if column_keys is not None else None
     key = (id(statement), dialect.name, keys)
     found = _CACHE.get(key)
     if found is None or found.statement is not statement:
-        found = _CACHE[key] = Compiled(statement, dialect, keys)
-    return found
+        found = _CACHE[key] = _Statement(statement, dialect, keys)
+    return found.single if found.single is not None else found.variant(values)
 
 
 def _connection(session: Session) -> Connection:
@@ -123,11 +155,12 @@ def _execute(session: Session, statement: Any, values: Any, *, many: bool, inser
         rows = list(values)
         if not rows:
             return None
-        comp = compiled(statement, dialect, sorted(rows[0]) if insert else None)
+        comp = compiled(statement, dialect, rows[0], sorted(rows[0]) if insert else None)
         params: Any = [comp.params(v) for v in rows]
     else:
-        comp = compiled(statement, dialect, sorted(values) if insert and values else None)
-        params = comp.params(values or {})
+        values = values or {}
+        comp = compiled(statement, dialect, values, sorted(values) if insert else None)
+        params = comp.params(values)
     sql = comp.sql
     raw = conn.connection.dbapi_connection
     assert raw is not None
@@ -193,9 +226,10 @@ def all_rows(session: Session, statement: Any, values: Mapping[str, Any] | None 
         cursor.close()
 
 
-def scalar(session: Session, statement: Any, values: Mapping[str, Any] | None = None) -> Any:
+def scalar(session: Session, statement: Any, values: Mapping[str, Any] | None = None, *,
+           insert: bool = False) -> Any:
     """The first column of the first row, or None."""
-    row = first(session, statement, values)
+    row = first(session, statement, values, insert=insert)
     return None if row is None else row[0]
 
 
@@ -203,12 +237,6 @@ def scalar_one(session: Session, statement: Any, values: Mapping[str, Any] | Non
                insert: bool = False) -> Any:
     """The first column of exactly one row."""
     return one(session, statement, values, insert=insert)[0]
-
-
-def in_binds(prefix: str, n: int) -> list[BindParameter[Any]]:
-    """``n`` bind parameters ``prefix0 … prefix{n-1}`` for an ``IN`` list of a known length (the
-    statement is then built and cached per length: its SQL does not depend on the values)."""
-    return [bindparam(f"{prefix}{i}") for i in range(n)]
 
 
 @contextmanager

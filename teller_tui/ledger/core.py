@@ -467,9 +467,8 @@ class Ledger:
         ids = sorted(set(account_ids))
         session.flush()
         la = _table(LedgerAccount)
-        rows = lean.all_rows(session, _stmt(f"accounts_lock_{len(ids)}", lambda: select(*_ACCOUNT_COLUMNS(la)).where(
-            la.c.id.in_(lean.in_binds("id", len(ids)))).order_by(la.c.id).with_for_update()),
-            {f"id{i}": account_id for i, account_id in enumerate(ids)})
+        rows = lean.all_rows(session, _stmt("accounts_lock", lambda: select(*_ACCOUNT_COLUMNS(la)).where(
+            la.c.id.in_(bindparam("ids", expanding=True))).order_by(la.c.id).with_for_update()), {"ids": ids})
         found = {int(row.id): row for row in rows}
         missing = set(ids) - set(found)
         if missing:
