@@ -165,10 +165,15 @@ def _execute(session: Session, statement: Any, values: Any, *, many: bool, inser
     raw = conn.connection.dbapi_connection
     assert raw is not None
     cursor = raw.cursor()
-    events = conn._has_events or conn.engine._has_events  # noqa: SLF001
+    # The engine's statement listeners (the statement count, the benchmark's capture), if any.
+    before = after = None
+    if conn._has_events or conn.engine._has_events:  # noqa: SLF001
+        dispatch = conn.dispatch
+        before = dispatch.before_cursor_execute or None
+        after = dispatch.after_cursor_execute or None
     try:
-        if events:
-            for fn in conn.dispatch.before_cursor_execute:
+        if before is not None:
+            for fn in before:
                 sql, params = fn(conn, cursor, sql, params, None, many)
         if many:
             cursor.executemany(sql, params)
@@ -176,8 +181,8 @@ def _execute(session: Session, statement: Any, values: Any, *, many: bool, inser
             cursor.execute(sql, params)
         else:
             cursor.execute(sql)
-        if events:
-            conn.dispatch.after_cursor_execute(conn, cursor, sql, params, None, many)
+        if after is not None:
+            after(conn, cursor, sql, params, None, many)
     except BaseException as exc:
         conn._handle_dbapi_exception(exc, sql, params, cursor, None)  # noqa: SLF001 - raises, as execute() would
     return comp, cursor
