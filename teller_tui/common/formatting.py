@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -207,13 +207,31 @@ def format_datetime(when: dt.datetime, locale: str | None = None, tz: str | dt.t
     A naive datetime is taken as UTC (the clock and the database store UTC).
     en ``Jan 5, 2026, 11:04:05 PM``, zh_CN ``2026年1月5日 23:04:05``.
     """
-    from babel.dates import format_datetime as _format_datetime  # lazy: screens import this before the first paint
+    from babel.dates import format_time  # lazy: screens import this before the first paint
 
     zone = _zone(tz) if isinstance(tz, str) else tz
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     local = when.astimezone(zone)
-    return _plain(_format_datetime(local, "medium", tzinfo=zone, locale=_bl(locale)))
+    loc = _loc(locale)
+    # Babel's medium date-time, its parts cached: the pattern per locale, the date per day.
+    return _plain(_medium_datetime_pattern(loc).replace("{0}", format_time(local, "medium", tzinfo=None,
+                                                                           locale=_bl(loc)))
+                  .replace("{1}", _medium_date(local.date(), loc)))
+
+
+@cache
+def _medium_datetime_pattern(loc: str) -> str:
+    from babel.dates import get_datetime_format
+
+    return str(get_datetime_format("medium", locale=_bl(loc))).replace("'", "")
+
+
+@lru_cache(maxsize=64)
+def _medium_date(day: dt.date, loc: str) -> str:
+    from babel.dates import format_date as _format_date
+
+    return _format_date(day, "medium", locale=_bl(loc))
 
 
 # -- amounts in words -----------------------------------------------------------------------
