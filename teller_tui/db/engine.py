@@ -57,7 +57,7 @@ from teller_tui.db.checks import (  # re-exported: callers import the checks fro
     filesystem_type, verify_postgresql_settings, verify_sqlite_pragmas,
 )
 from teller_tui.db.faults import classify_fault, storage_fault
-from teller_tui.db.lean import bound
+from teller_tui.db.lean import bound, send
 from teller_tui.db.scopes import PG_WRITE_LOCK_KEY, WriteScope, lock_bank, lock_scope
 from teller_tui.db.writer_queue import WriterQueue, WriterQueueTimeout, queue_path
 
@@ -309,7 +309,7 @@ class Database:
 
 def _make_begin(sql: str) -> Callable[[Any], None]:
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql(sql)
+        send(conn, sql).close()  # as exec_driver_sql, minus its execution context (db/lean.py)
 
     return _begin
 

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Dialect
     from sqlmodel import Session
 
-__all__ = ["Compiled", "all_rows", "bound", "dialect_name", "first", "one", "run", "run_many", "scalar", "scalar_one"]
+__all__ = ["Compiled", "all_rows", "bound", "dialect_name", "first", "one", "run", "run_many", "scalar", "scalar_one",
+           "send"]
 
 Processor = Callable[[Any], Any] | None
 
@@ -161,7 +162,12 @@ def _execute(session: Session, statement: Any, values: Any, *, many: bool, inser
         values = values or {}
         comp = compiled(statement, dialect, values, sorted(values) if insert else None)
         params = comp.params(values)
-    sql = comp.sql
+    return comp, send(conn, comp.sql, params, many=many)
+
+
+def send(conn: Connection, sql: str, params: Any = None, *, many: bool = False) -> Any:
+    """Run ``sql`` on ``conn``'s DBAPI connection (the engine's statement listeners told, driver errors
+    raised as SQLAlchemy raises them); the open cursor. Also the BEGIN of a SQLite transaction."""
     raw = conn.connection.dbapi_connection
     assert raw is not None
     cursor = raw.cursor()
@@ -185,7 +191,7 @@ def _execute(session: Session, statement: Any, values: Any, *, many: bool, inser
             after(conn, cursor, sql, params, None, many)
     except BaseException as exc:
         conn._handle_dbapi_exception(exc, sql, params, cursor, None)  # noqa: SLF001 - raises, as execute() would
-    return comp, cursor
+    return cursor
 
 
 def run(session: Session, statement: Any, values: Mapping[str, Any] | None = None, *, insert: bool = False) -> None:

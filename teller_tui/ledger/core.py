@@ -291,7 +291,8 @@ class Ledger:
             debits_posted=la.c.debits_posted + bindparam("dr"), credits_posted=la.c.credits_posted + bindparam("cr")))
         totals_after: list[tuple[int, int, int]] = []
         # One executemany, in account-id order as locked.
-        lean.run_many(session, add_totals, [{"acct": a, "dr": dr, "cr": cr} for a, (dr, cr) in sorted(per_account.items())])
+        lean.run_many(session, add_totals, [{"acct": a, "dr": dr, "cr": cr}
+                                            for a, (dr, cr) in sorted(per_account.items())])
         for account_id, (dr, cr) in sorted(per_account.items()):
             acct = accounts[account_id]
             totals_after.append((account_id, acct.debits_posted + dr, acct.credits_posted + cr))
