@@ -62,6 +62,19 @@ def test_rows_types_and_literals_as_the_orm_reads_them(backend_db: Any) -> None:
             lean.first(s, LOCK, {})
 
 
+def test_values_are_stored_exactly_as_session_execute_stores_them(backend_db: Any) -> None:
+    """Bind type processing (UTCDateTime: naive UTC text on SQLite, timestamptz on PostgreSQL; dates)."""
+    with backend_db.write() as s:
+        _heads(s, "B001")
+        s.execute(INSERT, dict(branch_code="B002", last_seq=0, entries=0, hash="h", last_at=AT,
+                               last_date=date(2026, 3, 4)))
+        raw = text("SELECT CAST(last_at AS TEXT), CAST(last_date AS TEXT) FROM ledger_chain_head "
+                   "WHERE branch_code = :b")
+        assert s.execute(raw, {"b": "B001"}).one() == s.execute(raw, {"b": "B002"}).one()
+        lean.run(s, CH.update().where(CH.c.branch_code == "B001").values(last_at=bindparam("at")), {"at": AT})
+        assert s.execute(raw, {"b": "B001"}).one() == s.execute(raw, {"b": "B002"}).one()
+
+
 def test_work_is_inside_the_write_transaction(backend_db: Any) -> None:
     class Boom(Exception):
         pass

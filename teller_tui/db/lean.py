@@ -62,7 +62,7 @@ class Compiled:
                     for i, name in enumerate(names)}
         names = list(state.positiontup) if self.positional else \
             [n for n in state.parameters if n not in state.parameter_expansion]
-        procs = state.processors
+        procs = {**compiled._bind_processors, **state.processors}  # noqa: SLF001 - the statement's, then its IN lists'
         # (name sent, kind, key, index, processor, literal): kind 0 values[key], 1 values[key][index], 2 the literal
         self.binds: tuple[tuple[str, int, str, int, Processor, Any], ...] = tuple(
             (name, 1, expanded[name][0], expanded[name][1], procs.get(name), None)
