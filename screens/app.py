@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -52,14 +53,15 @@ from teller_tui.common.files import save_screenshot
 from teller_tui.common.errors import (ApprovalRequired, DatabaseUnavailable, DomainError, SchemaOutOfDate,
                                       StorageError)
 from teller_tui.common.i18n import N_, _, get_locale, set_locale
-from teller_tui.common.settings_preview import DEFAULT_IDLE_LOCK_SECONDS, SettingsPreview, preview_settings
+from teller_tui.common.settings_preview import (DEFAULT_IDLE_LOCK_SECONDS, DatabaseTarget, SettingsPreview,
+                                                preview_database, preview_settings)
 from teller_tui.db.faults import storage_fault
 
 from .base import LanguageChanged, note_refusal
 from .commands import TellerCommands
 from .keyroute import OrderedKeys
 from .offline_desk import OfflineDeskMixin
-from .signin import SignInScreen
+from .signin import KEY_HOLD, SignInScreen
 from .refusal_text import refusal_text
 from .training import TrainingDesk
 
@@ -69,10 +71,14 @@ if TYPE_CHECKING:
     from teller_tui.desk.inflight_service import SubmissionOutcome
     from teller_tui.services import Services
     from teller_tui.common.settings import Settings
+    from teller_tui.db.engines import Engines
 
 log = logging.getLogger("teller.ui")
 #: How often every running app expires overdue approval requests and releases their holds.
 HOLD_SWEEP_SECONDS = 30.0
+
+#: Longest the startup worker waits for the usable sign-in's frame before loading the core (seconds).
+USABLE_FRAME_WAIT = 2.0
 
 #: How often the app asks whether the signed-in person may still act (disabled, locked, demoted).
 SESSION_CHECK_SECONDS = 5.0
@@ -116,7 +122,9 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
     session: reactive[SignedIn | None] = reactive(None, bindings=True)
     #: True while the lock screen covers the session.
     locked: reactive[bool] = reactive(False, bindings=True)
-    #: True once the database is open and the services are built.
+    #: True once the database is open and checked (the sign-in can be used; the core may still be loading).
+    database_ready: reactive[bool] = reactive(False)
+    #: True once the services are built (the core is loaded).
     services_ready: reactive[bool] = reactive(False)
     #: Refusal codes the knowledge base explains (a refusal with one offers "F1: what to tell the customer").
     kb_refusal_codes: frozenset[str] = frozenset()
@@ -130,6 +138,9 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
             super().__init__()
             self.services = services
             self.first_run = first_run
+
+    class DatabaseReady(Message):
+        """The database is open and checked: the sign-in can be used while the core loads."""
 
     class SettingsLoaded(Message):
         def __init__(self, settings: Settings) -> None:
@@ -165,6 +176,7 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         self.idle = IdleTracker(self.clock, settings.idle_lock_seconds if settings is not None
                                 else DEFAULT_IDLE_LOCK_SECONDS)
         self.first_run = False
+        self._usable_painted = threading.Event()  # the usable sign-in's frame is out: the core may load
         self._pending: SignedIn | None = None  # signed in, still finishing set-up
         #: Idempotency keys that a form on screen is resolving itself (the journal check skips them).
         self.inflight_watch: set[str] = set()
@@ -195,8 +207,35 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
     def open_services(self) -> None:
-        """Load the settings if needed, then build the services (imports SQLAlchemy, opens and
-        checks the database) off the UI thread."""
+        """A progressive start, off the UI thread: first the database alone (SQLAlchemy Core: engines,
+        pragmas, a write attempt, the schema revision) — the sign-in is usable from then on — then the
+        settings (pydantic-settings) and the core (models, services) on those same engines, while the
+        person types. A sign-in submitted before the core is ready waits for it (screens/signin.py)."""
+        engines: Engines | None = None
+        target: DatabaseTarget | None = None
+        if self._given_services is None and not self.training:
+            from teller_tui.db.engines import make_engines, open_checked  # SQLAlchemy Core, no ORM
+
+            target = (self.settings.database_target if self.settings_loaded  # type: ignore[union-attr]
+                      else preview_database(**self._settings_overrides))
+            setup_error_log(target.home)
+            try:
+                target.ensure_home()
+                engines = open_checked(make_engines(target.url, synchronous=target.sqlite_synchronous,
+                                                    allow_network_fs=target.allow_network_filesystem))
+            except Exception as exc:  # noqa: BLE001 - one sentence on a clear screen, details in the log
+                self.post_message(self.StartupFailed(startup_error(exc),
+                                                     upgrade_hint=isinstance(exc, SchemaOutOfDate)))
+                return
+            self.post_message(self.DatabaseReady())
+            # The core's imports would share the GIL with painting the usable sign-in: start them once
+            # that frame is out (or after a moment, whatever the UI is doing).
+            self._usable_painted.wait(USABLE_FRAME_WAIT)
+        self._load_core(engines, target)
+
+    def _load_core(self, engines: Engines | None, target: DatabaseTarget | None) -> None:
+        """Settings (if not given), then the services: on ``engines`` when they are what the validated
+        settings name (else a fresh open, with the same checks)."""
         if self.settings_loaded:
             settings: Any = self.settings
         else:
@@ -205,6 +244,8 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
 
                 settings = load_settings(**self._settings_overrides)
             except Exception as exc:  # noqa: BLE001 - a bad value or file: shown with the fix
+                if engines is not None:
+                    engines.dispose()
                 self.post_message(self.StartupFailed(settings_error(exc)))
                 return
             self.post_message(self.SettingsLoaded(settings))
@@ -222,11 +263,19 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         try:
             services = self._given_services
             if services is None:
+                from teller_tui.db.engine import Database
                 from teller_tui.services import make_services
 
-                services = make_services(settings, clock=self.clock)
+                database = None
+                if engines is not None and settings.database_target == target:
+                    database = Database.adopt(engines)  # opened and checked above: not opened twice
+                elif engines is not None:
+                    engines.dispose()  # the validated settings name another database (or another way to open it)
+                services = make_services(settings, clock=self.clock, database=database)
             first_run = services.auth.is_first_run()
         except Exception as exc:  # noqa: BLE001 - one sentence on a clear screen, details in the log
+            if engines is not None:
+                engines.dispose()
             self.post_message(self.StartupFailed(startup_error(exc),
                                                  upgrade_hint=isinstance(exc, SchemaOutOfDate)))
             return
@@ -271,15 +320,23 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
                 if changed is not None:
                     changed()
 
+    def on_teller_app_database_ready(self, _message: DatabaseReady) -> None:
+        self.database_ready = True
+        self.call_after_refresh(self._usable_painted.set)
+
     def on_teller_app_services_ready(self, message: ServicesReady) -> None:
         self.services = message.services
         self.first_run = message.first_run
+        self.database_ready = True
         self.services_ready = True
         self.start_notification_sender(message.services.settings)
         if message.first_run:
             from .first_admin import FirstAdminScreen
 
             self.push_screen(FirstAdminScreen())
+
+    def watch_database_ready(self, ready: bool) -> None:
+        self.watch_services_ready(ready)
 
     def watch_services_ready(self, ready: bool) -> None:
         for screen in self.screen_stack:
@@ -289,6 +346,11 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
 
     def on_teller_app_startup_failed(self, message: StartupFailed) -> None:
         from .startup import StartupErrorScreen
+
+        for screen in self.screen_stack:  # a sign-in submitted ahead of the core will not go ahead
+            if isinstance(screen, SignInScreen) and getattr(screen, "_submit_when_ready", False):
+                screen._submit_when_ready = False
+                self.release_keys(KEY_HOLD)  # the keys typed behind it reach the error screen
 
         self.push_screen(StartupErrorScreen(message.message, upgrade_hint=message.upgrade_hint))
 
@@ -878,6 +940,7 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
             self.services.close()
             self.services = None
         self.services_ready = False
+        self.database_ready = False
         for screen in self.screen_stack:
             ensure = getattr(screen, "ensure_watermark", None)
             if ensure is not None:

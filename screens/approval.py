@@ -32,6 +32,7 @@ from teller_tui.approvals.actions import action_title
 from teller_tui.approvals.records import ApprovalResult, ApprovalView
 from teller_tui.common.errors import DomainError
 from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import rendered_now
 
 from .base import TellerModal
 from .confirm import facts_content
@@ -91,7 +92,8 @@ def field_row(label: str, field: Input) -> ComposeResult:
 
 
 def _reasons(reasons: tuple[str, ...] | list[str]) -> Content:
-    return Content("\n").join([Content("• ") + Content(clean(r)) for r in reasons])
+    # A reason made from a message is shown in the reader's language (the supervisor may read another).
+    return Content("\n").join([Content("• ") + Content(clean(rendered_now(r))) for r in reasons])
 
 
 class ApprovalScreen(TellerModal[ApprovalResult | None]):

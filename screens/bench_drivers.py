@@ -21,7 +21,16 @@ from teller_tui.bench.startup import MARKER
 #: Modes: ``minimal`` / ``teller`` stop at the first frame; ``reference`` / ``teller-usable`` /
 #: ``kiosk-usable`` stop at the first frame in which the person can act (the reference app's input,
 #: the sign-in button, the kiosk's language buttons enabled) — or at a startup error screen.
-STARTUP_MODES = ("minimal", "teller", "reference", "teller-usable", "kiosk-usable")
+STARTUP_MODES = ("minimal", "teller", "reference", "teller-usable", "teller-core", "teller-desk", "teller-echo",
+                 "kiosk-usable")
+#: ``teller-desk``: the keys typed at the first frame (``user<TAB>password<TAB>code<ENTER>``, tab-separated).
+BURST_ENV = "TELLER_BENCH_BURST"
+#: When set: the file the driver writes ``sorted(sys.modules)`` to (JSON) as the frame fires.
+MODULES_ENV = "TELLER_BENCH_MODULES_FILE"
+#: When set (``teller-echo``): keys typed from another thread every this many ms until the core is ready;
+#: the marker line then carries the worst key-to-frame delay.
+ECHO_ENV = "TELLER_BENCH_ECHO_MS"
+ECHO_KEYS = 60
 
 
 def _usable(app: Any, mode: str) -> str | None:
@@ -35,13 +44,18 @@ def _usable(app: Any, mode: str) -> str | None:
     try:
         if mode == "reference":
             return name if not screen.query_one("#user").disabled else None
-        if mode == "teller-usable":
+        if mode == "teller-usable":  # the database open and checked, the button enabled (the core may be loading)
+            ready = name == "SignInScreen" and bool(getattr(app, "database_ready", False))
+            return name if ready and not screen.query_one("#submit").disabled else None
+        if mode == "teller-core":  # the core loaded too (services built): a sign-in goes ahead at once
             ready = name == "SignInScreen" and bool(getattr(app, "services_ready", False))
             return name if ready and not screen.query_one("#submit").disabled else None
+        if mode == "teller-desk":  # a sign-in typed in one burst at the first frame: the desk is shown
+            return name if name == "HomeScreen" else None
         if mode == "kiosk-usable":
             if name == "WelcomeScreen" and "Out of service" in str(screen.query_one("#welcome-status").render()):
                 return "WelcomeScreen(out of service)"
-            ready = name == "WelcomeScreen" and bool(getattr(app, "ready", False))
+            ready = name == "WelcomeScreen" and bool(getattr(app, "usable", False))
             return name if ready and not screen.query_one("#lang-zh").disabled else None
     except Exception:  # noqa: BLE001 - not composed yet
         return None
@@ -64,27 +78,87 @@ def startup_driver(mode: str) -> None:  # pragma: no cover - exercised through s
     original_display = App._display
     original_run = App.run
     fired = False
+    first = True
+    echo: dict[str, Any] = {"sent": [], "shown": 0, "delays": []}
+
+    def start_typing(app: Any) -> None:
+        """At the first frame: the burst (``teller-desk``) or the echo typist (``teller-echo``)."""
+        from textual import events
+        from textual.keys import _character_to_key
+
+        def key(token: str) -> Any:
+            if token == "\t":
+                return events.Key("tab", "\t")
+            if token == "\r":
+                return events.Key("enter", "\r")
+            return events.Key(_character_to_key(token), token)
+
+        burst = os.environ.get(BURST_ENV, "")
+        if mode == "teller-desk" and burst:
+            for ch in burst + "\r":
+                app.post_message(key(ch).set_sender(app))
+        if mode == "teller-echo":
+            import threading
+            import time
+
+            interval = float(os.environ.get(ECHO_ENV) or 50) / 1000
+
+            def typist() -> None:  # a terminal's input thread: keys arrive whatever the app is doing
+                # The user-name field holds 64 characters: at most ECHO_KEYS keys (3 s at the default pace).
+                while not fired and not getattr(app, "services_ready", False) and len(echo["sent"]) < ECHO_KEYS:
+                    time.sleep(interval)
+                    echo["sent"].append(time.perf_counter())
+                    app._driver.send_message(key("x").set_sender(app))
+
+            threading.Thread(target=typist, daemon=True).start()
 
     def display(self: Any, screen: Any, renderable: Any) -> None:
-        nonlocal fired
+        nonlocal fired, first
         original_display(self, screen, renderable)
         if renderable is None or fired:
             return
-        shown = _usable(self, mode)
-        if shown is None:
+        if first:
+            first = False
+            start_typing(self)
+        if mode == "teller-echo":
+            import time
+
+            try:
+                shown = len(self.screen.query_one("#username").value)
+            except Exception:  # noqa: BLE001 - not composed yet
+                shown = echo["shown"]
+            now = time.perf_counter()
+            for i in range(echo["shown"], min(shown, len(echo["sent"]))):
+                echo["delays"].append(now - echo["sent"][i])
+            echo["shown"] = max(echo["shown"], shown)
+            name = type(self.screen).__name__
+            if name == "StartupErrorScreen":
+                pass
+            elif not (getattr(self, "services_ready", False) and echo["shown"] >= len(echo["sent"]) > 0):
+                return
+        shown_name = _usable(self, "teller-core" if mode == "teller-echo" else mode)
+        if shown_name is None:
             return
         fired = True
         try:  # what a terminal driver would do with the frame (the headless driver skips it)
             renderable.render_segments(self.console)
         except Exception:  # noqa: BLE001
             pass
-        hwm = ""
+        hwm = rss_now = ""
         try:
             with open("/proc/self/status") as fh:
-                hwm = next((ln.split()[1] for ln in fh if ln.startswith("VmHWM:")), "")
+                status = {ln.split(":")[0]: ln.split()[1] for ln in fh if ln.startswith(("VmHWM:", "VmRSS:"))}
+            hwm, rss_now = status.get("VmHWM", ""), status.get("VmRSS", "")
         except OSError:
             pass
-        sys.stdout.write(f"{MARKER} {shown.replace(' ', '_')} {hwm}\n")
+        modules_file = os.environ.get(MODULES_ENV)
+        if modules_file:
+            with open(modules_file, "w", encoding="utf-8") as fh:
+                json.dump(sorted(sys.modules), fh)
+        delays = sorted(echo["delays"]) or [0.0]
+        p95 = delays[max(0, -(-len(delays) * 95 // 100) - 1)]
+        extra = f" {delays[-1] * 1000:.1f}/{p95 * 1000:.1f}" if mode == "teller-echo" else f" {rss_now}"
+        sys.stdout.write(f"{MARKER} {shown_name.replace(' ', '_')} {hwm}{extra}\n")
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
@@ -97,7 +171,7 @@ def startup_driver(mode: str) -> None:  # pragma: no cover - exercised through s
     App.run = run  # type: ignore[method-assign]
     if mode in ("minimal", "reference"):
         reference_app(with_database=mode == "reference").run()
-    elif mode in ("teller", "teller-usable"):
+    elif mode.startswith("teller"):
         from screens.cli import main
 
         main(["run"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from teller_tui import cli as core_cli
 
@@ -17,7 +17,17 @@ from teller_tui import cli as core_cli
 ENTRY_MODULE = "screens.cli"
 
 
+#: Commands that start a full-screen app: ``teller`` (no command), ``teller run …`` and ``teller kiosk …``
+#: parse their own command alone, so the first frame does not wait for every other command's parser.
+APP_STARTS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}  # type: ignore[type-arg]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = argv[0] if argv else "run"
+    if first in APP_STARTS and "-h" not in argv and "--help" not in argv:
+        return core_cli.main(argv, extra_registrars=[APP_STARTS[first]], launch_app=launch_teller_app,
+                             command_modules=())
     return core_cli.main(argv, extra_registrars=[register_run, register_kiosk, register_pinpad, register_serve],
                          launch_app=launch_teller_app)
 
@@ -123,6 +133,9 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
     if app.services is not None:
         app.services.close()
     return int(result or 0)
+
+
+APP_STARTS.update(run=register_run, kiosk=register_kiosk)
 
 
 # -- teller pinpad ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The customer's consent at the counter: wait for the PIN on the paired customer display, or record
-an ID re-check (document seen, last 4 characters of its number typed and matched).
+an ID re-check (document seen, the characters of its number the teller's screen hides typed and matched:
+a resident ID's 8 birth-date digits, as for a PIN reset; the last 4, which the screen shows, do not count).
 
 ``ConsentScreen(spec)`` dismisses with the granted consent's id (the form then posts with it) or
 ``None``. F2 pairs a customer display with this terminal (a one-time code to type on it); F3 records
@@ -73,12 +74,13 @@ class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
             yield Static(Content(teller_title(self.spec)), id="consent-title")
             yield Static(Content(_("Asking the customer…")), id="consent-status")
             yield Checkbox(_("I have seen the customer's identity document"), id="consent-seen")
-            yield Input(id="consent-last4", max_length=4, placeholder=_("Last 4 of the document number"))
+            yield Input(id="consent-id-digits", max_length=16,
+                        placeholder=_("ID: the 8 birth-date digits (other documents: the hidden middle)"))
             yield Static(Content(_("F2 pair a display · F3 ID re-check · Esc cancel")), id="consent-keys")
 
     def on_mount(self) -> None:
         self.query_one("#consent-seen").display = False
-        self.query_one("#consent-last4").display = False
+        self.query_one("#consent-id-digits").display = False
         self._request()
         self.set_interval(1.0, self._poll_tick, name="consent-poll")
 
@@ -141,21 +143,23 @@ class ConsentScreen(DeskScreenMixin, TellerModal[int | None]):
         self.post_message(self.Update(pairing_text(self.services, self.actor)))
 
     def action_id_check(self) -> None:
-        seen, last4 = self.query_one("#consent-seen", Checkbox), self.query_one("#consent-last4", Input)
-        if not last4.display:
-            seen.display = last4.display = True
+        seen, digits = self.query_one("#consent-seen", Checkbox), self.query_one("#consent-id-digits", Input)
+        if not digits.display:
+            seen.display = digits.display = True
             seen.focus()
-            self._say(_("Check the document, tick the box, type the last 4 characters of its number, Enter."))
+            self._say(_("Check the document, tick the box, type the characters of its number this screen hides "
+                        "(a resident ID: the 8 birth-date digits), Enter."))
 
-    @on(Input.Submitted, "#consent-last4")
-    def _last4(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#consent-id-digits")
+    def _id_digits(self, event: Input.Submitted) -> None:
         if self.ticket is not None:
             self._id_check(self.ticket.request_id, self.query_one("#consent-seen", Checkbox).value, event.value)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="consent")
-    def _id_check(self, request_id: int, seen: bool, last4: str) -> None:
+    def _id_check(self, request_id: int, seen: bool, id_digits: str) -> None:
         try:
-            st = self.services.consent.record_id_check(self.actor, request_id, document_seen=seen, last4=last4)
+            st = self.services.consent.record_id_check(self.actor, request_id, document_seen=seen,
+                                                       id_digits=id_digits)
         except DomainError as exc:
             self.post_message(self.Update(refusal_text(exc)))
             return

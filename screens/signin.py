@@ -17,6 +17,7 @@ from teller_tui.common.i18n import N_, _, get_locale
 from .base import TellerScreen
 from .widgets import CodeInput, content
 from .widgets.footer import KeyFooter
+from .widgets.submit import SubmitButton
 from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
@@ -31,20 +32,25 @@ KEY_HOLD = "sign-in"
 class SignInForm(Vertical):
     """User name, password and code fields with a submit button (used by sign-in and lock screens)."""
 
-    def __init__(self, *, username: str = "", submit_label: str = "", **kwargs: Any) -> None:
+    def __init__(self, *, username: str = "", submit_label: str = "", ready: bool = True,
+                 **kwargs: Any) -> None:
+        """``ready`` False: the status and the button start as "opening the database" (the sign-in's
+        first frame, painted before the database is open, is then final: no second style pass)."""
         super().__init__(**kwargs)
         self._username = username
         self._submit_label = submit_label
+        self._ready = ready
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="status", classes="status")  # first: a refusal is never below the fold
+        # First: a refusal is never below the fold.
+        yield Static("" if self._ready else _("Opening the database…"), id="status", classes="status")
         yield Label(_("User name"), classes="field-label")
         yield Input(value=self._username, id="username", max_length=64)
         yield Label(_("Password"), classes="field-label")
         yield Input(password=True, id="password", max_length=256)
         yield Label(_("Authenticator code (6 digits; leave empty on your first sign-in)"), classes="field-label")
         yield CodeInput(id="code")
-        yield Button(self._submit_label or _("Sign in"), id="submit", variant="primary")
+        yield SubmitButton(self._submit_label or _("Sign in"), id="submit", variant="primary", disabled=not self._ready)
 
     @on(Input.Submitted, "#username")
     def _to_password(self) -> None:
@@ -99,7 +105,9 @@ class SignInScreen(TellerScreen[None]):
         with Center(), Vertical(id="signin-box", classes="auth-box"):
             yield Static(_("Teller workstation"), id="signin-title", classes="auth-title")
             yield Static(self._where(), id="signin-where", classes="auth-subtitle")
-            yield SignInForm(id="signin-form")
+            app: Any = self.app
+            yield SignInForm(id="signin-form", ready=bool(getattr(app, "database_ready", False)
+                                                          or getattr(app, "services_ready", False)))
         yield KeyFooter()
 
     def _where(self) -> str:
@@ -131,21 +139,32 @@ class SignInScreen(TellerScreen[None]):
             refresh()
 
     def sync_ready(self) -> None:
-        """Enable signing in once the app's services are ready (the app calls this when they are)."""
+        """Enable signing in once the database is open (the app calls this when it is, and again when
+        the core is ready); a sign-in submitted before the core was ready goes ahead then."""
         if not self.is_mounted:
             return  # on_mount calls this again
-        ready = bool(getattr(self.app, "services_ready", False))
-        self.query_one("#submit", Button).disabled = not ready
+        app: Any = self.app
+        core = bool(getattr(app, "services_ready", False))
+        usable = core or bool(getattr(app, "database_ready", False))
+        queued = getattr(self, "_submit_when_ready", False)
+        self.query_one("#submit", Button).disabled = not usable or queued
         form = self.query_one(SignInForm)
-        if not ready:
+        if not usable:
             form.show_status(_("Opening the database…"), error=False)
+            self._waiting = True
+        elif queued and not core:
+            form.show_status(_("Loading…"), error=False)  # submitted ahead of the core: it goes on by itself
             self._waiting = True
         elif getattr(self, "_waiting", False):
             form.show_status("", error=False)
             self._waiting = False
-            if getattr(self, "_submit_when_ready", False):
-                self._submit_when_ready = False
-                self.action_submit()  # Enter was pressed while the database was still opening
+        if core and queued:
+            self._submit_when_ready = False
+            if getattr(app, "first_run", False) or app.screen is not self:
+                self.query_one("#submit", Button).disabled = False
+                self._release_keys()  # no staff yet: the first administrator's screen has the keys
+            else:
+                self.action_submit()  # Enter was pressed while the database or the core was still loading
 
     async def relabel(self) -> None:
         self._waiting = False
@@ -165,8 +184,10 @@ class SignInScreen(TellerScreen[None]):
     @on(Button.Pressed, "#submit")
     def action_submit(self) -> None:
         if not getattr(self.app, "services_ready", False):
-            self._submit_when_ready = True  # typed ahead of startup: sign in as soon as it is ready
-            self._hold_keys()
+            if not getattr(self, "_submit_when_ready", False):
+                self._submit_when_ready = True  # typed ahead of startup: sign in as soon as it is ready
+                self._hold_keys()
+                self.sync_ready()
             return
         username, password, code = self.query_one(SignInForm).values()
         if not username.strip() or not password:

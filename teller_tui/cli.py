@@ -50,7 +50,9 @@ COMMAND_MODULES = [
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INVARIANT = 0, 1, 2, 3
 
 
-def build_parser(extra_registrars: Sequence[Registrar] = ()) -> argparse.ArgumentParser:
+def build_parser(extra_registrars: Sequence[Registrar] = (), *, command_modules: Sequence[str] | None = None
+                 ) -> argparse.ArgumentParser:
+    """Every command's parser (``command_modules`` None: :data:`COMMAND_MODULES`), then ``extra_registrars``'."""
     parser = argparse.ArgumentParser(
         prog="teller",
         description="Teller workstation for banks that issue digital wallets at the counter.",
@@ -59,7 +61,7 @@ def build_parser(extra_registrars: Sequence[Registrar] = ()) -> argparse.Argumen
     )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if command_modules is None else command_modules:
         importlib.import_module(name).register(sub)
     for register in extra_registrars:
         register(sub)
@@ -67,9 +69,12 @@ def build_parser(extra_registrars: Sequence[Registrar] = ()) -> argparse.Argumen
 
 
 def main(argv: Sequence[str] | None = None, *, extra_registrars: Sequence[Registrar] = (),
-         launch_app: Callable[[argparse.Namespace], int] | None = None) -> int:
+         launch_app: Callable[[argparse.Namespace], int] | None = None,
+         command_modules: Sequence[str] | None = None) -> int:
+    """``command_modules``: only these modules' commands (the console script starting an app parses
+    its own command alone: building all ~60 parsers costs more than the app's first frame may)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(extra_registrars)
+    parser = build_parser(extra_registrars, command_modules=command_modules)
     parser.set_defaults(launch_app=launch_app)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,

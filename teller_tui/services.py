@@ -42,8 +42,8 @@ from teller_tui.common.settings import Settings
 from teller_tui.consent.credentials import CustomerCredentials
 from teller_tui.consent.gate import ConsentGate
 from teller_tui.consent.service import ConsentService
-from teller_tui.db import revisions
 from teller_tui.db.engine import Database, make_database
+from teller_tui.db.engines import open_checked
 from teller_tui.desk.journal_search import JournalSearchService
 from teller_tui.desk.linked_funding import LinkedFundingDesk
 from teller_tui.desk.profile import ProfileService
@@ -158,15 +158,7 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
         settings.ensure_home()
     database = make_database(url, synchronous=settings.sqlite_synchronous,
                              allow_network_fs=settings.allow_network_filesystem)
-    try:
-        database.check_writable()  # a read-only or full disk is named now, not at the first posting
-        database.check_pragmas()
-    except BaseException:
-        database.dispose()
-        raise
-    if check_schema:
-        revisions.ensure_current(database)
-    return database
+    return open_checked(database, check_schema=check_schema)
 
 
 def open_read_database(settings: Settings, primary: Database) -> Database:

@@ -366,5 +366,7 @@ def test_dashboard_reads_the_day(env: Env) -> None:
     data = env.approvals.dashboard(env.supervisor)
     [wang] = [t for t in data.tellers if t.username == "wang"]
     assert (wang.cash_in, wang.cash_out, wang.wallets_opened) == (Money.of("1000"), Money.of("200"), 1)
+    # Two customer transactions: the drawer's opening float (and the welcome points) are not counted.
+    assert wang.transactions == 2, wang
     assert sum(data.hourly_in) == 1 and sum(data.hourly_out) == 1
     assert any(d.balance == Money.of("10800") for d in data.drawers)

@@ -26,7 +26,7 @@ from teller_tui.consent.spec import ConsentSpec
 from teller_tui.desk.cash_types import new_idempotency_key
 from teller_tui.kiosk.pinpad import PadLink
 from teller_tui.kiosk.pins import PinLocked
-from teller_tui.models import AuditRecord, Customer
+from teller_tui.models import AuditRecord, ConsentRequest, Customer
 from teller_tui.services import Services, make_services
 
 PIN = "135790"
@@ -141,11 +141,13 @@ def test_id_recheck_path_is_on_the_receipt_and_in_the_audit(world: World) -> Non
     w = world
     key = new_idempotency_key()
     rid, _ = ask(w, key)
+    # The last 4 (110101********4477: on the teller's screen) are not the check; the hidden birth-date digits are.
+    with pytest.raises(ValidationError) as shown:
+        w.s.consent.record_id_check(w.teller, rid, document_seen=True, id_digits="4477")
+    assert shown.value.code == "id_mismatch"
     with pytest.raises(ValidationError):
-        w.s.consent.record_id_check(w.teller, rid, document_seen=True, last4="0000")
-    with pytest.raises(ValidationError):
-        w.s.consent.record_id_check(w.teller, rid, document_seen=False, last4="4477")
-    w.s.consent.record_id_check(w.teller, rid, document_seen=True, last4="4477")
+        w.s.consent.record_id_check(w.teller, rid, document_seen=False, id_digits="19900307")
+    w.s.consent.record_id_check(w.teller, rid, document_seen=True, id_digits="1990-03-07")
     r = w.s.cash.cash_out(w.teller, w.wallet_id, Money.of("100"), idempotency_key=key, consent_id=rid)
     assert "ID re-checked: document seen, number matches" in r.receipt_text
     with w.d.db.read() as s:
@@ -157,6 +159,35 @@ def test_id_recheck_path_is_on_the_receipt_and_in_the_audit(world: World) -> Non
     assert '"consent": "id_check"' in str(rows[-1][2]) or "id_check" in str(rows[-1][2])
 
 
+def test_id_recheck_failures_are_limited_with_the_pin_resets(world: World) -> None:
+    """The consent's ID re-check is the PIN reset's check: its failures count toward the same daily
+    limit, after which even the right digits are refused (the customer uses the display)."""
+    w = world
+    rid, _ = ask(w, new_idempotency_key())
+    with pytest.raises(ValidationError):  # a PIN reset's failure counts for the consent too
+        w.s.consent.begin_pin_reset(w.teller, w.customer_id, document_seen=True, id_digits="19900308")
+    for wrong in ("4477", "00000000", "19900306", "11010119"):
+        with pytest.raises(ValidationError):
+            w.s.consent.record_id_check(w.teller, rid, document_seen=True, id_digits=wrong)
+    with pytest.raises(PermissionDenied) as exhausted:
+        w.s.consent.record_id_check(w.teller, rid, document_seen=True, id_digits="19900307")
+    assert exhausted.value.code == "id_checks_exhausted"
+    assert w.s.consent.status(w.teller, rid).status == "pending"
+    with w.d.db.read() as s:
+        checks = s.execute(select(AuditRecord.outcome, AuditRecord.detail_json)
+                           .where(AuditRecord.action == "customer_id_check")).all()
+        stored = s.execute(select(ConsentRequest.document_last4).where(ConsentRequest.id == rid)).scalar_one()
+    assert [o for o, _d in checks] == ["fail"] * 5 + ["denied"]
+    assert json.loads(checks[1][1])["purpose"] == "consent"
+    assert stored in (None, "")  # nothing recorded for a refused check
+    w.d.clock.advance(hours=25)  # a day later the customer may be checked again
+    rid, _ = ask(w, new_idempotency_key())
+    w.s.consent.record_id_check(w.teller, rid, document_seen=True, id_digits="19900307")
+    with w.d.db.read() as s:
+        row = s.get(ConsentRequest, rid)
+        assert row is not None and row.method == "id_check" and row.document_last4 == "4477"  # never the digits
+
+
 def test_supervisor_policy_requires_the_pin(world: World) -> None:
     w = world
     with pytest.raises(PermissionDenied):
@@ -164,7 +195,7 @@ def test_supervisor_policy_requires_the_pin(world: World) -> None:
     w.s.consent.set_policy(w.d.supervisor, pin_required=True, reason="branch rule")
     rid, _ = ask(w, new_idempotency_key())
     with pytest.raises(PermissionDenied):
-        w.s.consent.record_id_check(w.teller, rid, document_seen=True, last4="4477")
+        w.s.consent.record_id_check(w.teller, rid, document_seen=True, id_digits="19900307")
 
 
 def test_pin_reset_at_the_counter_new_pin_typed_on_the_display(world: World) -> None:

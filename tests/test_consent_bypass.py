@@ -44,7 +44,7 @@ def test_a_queued_cash_out_needs_this_requests_consent(world: World) -> None:  #
     with pytest.raises(ConsentRequired):  # the attack: straight to the queue, no consent
         w.s.approvals.request(w.teller, _queued_spec(w, key, "300"))
     rid, agreed = ask(w, key, "300")
-    w.s.consent.record_id_check(w.teller, rid, document_seen=True, last4="4477")
+    w.s.consent.record_id_check(w.teller, rid, document_seen=True, id_digits="19900307")
     other = ConsentSpec("cash_out", agreed.customer_id, agreed.wallet_id, agreed.wallet, amount=Money.of("500"),
                         binding=key)
     with pytest.raises(ConsentRequired) as stale:  # the consent is for ¥300, not ¥500

@@ -85,3 +85,52 @@ async def test_cash_out_waits_for_the_pin_on_the_paired_display(desk: Desk, tmp_
         assert type(pilot.app.screen).__name__ == "ReceiptScreen"
     assert len(ids(desk, "cash_out")) == 1
     assert desk.balance("wang") == Money.of("800.00")
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+async def test_id_recheck_asks_what_the_screen_hides_and_fits_80x24(desk: Desk, locale: str) -> None:
+    """F3 in the consent dialog: the last 4 of the document number (on the teller's screen) are refused;
+    the hidden part (a resident ID's birth-date digits) records the consent and the cash-out posts. The
+    dialog, with its prompt, fits 80x24 in both languages."""
+    from test_desk_pilot import fill_amount, ids, open_customer, static_text
+    from test_zh_walk import screen_text
+    from teller_tui.common.masks import hidden_document_part
+
+    with desk.services.db.read() as s:
+        number = s.get(Customer, desk.customers["wang"]).id_number  # type: ignore[union-attr]
+    assert number and hidden_document_part(number) not in number[-4:]
+    async with desk.app.run_test(size=(80, 24)) as pilot:
+        await desk.start(pilot)
+        desk.app.set_language(locale)
+        await open_customer(pilot, desk, "wang")
+        await pilot.press("f6")
+        await settle(pilot)
+        await fill_amount(pilot, "200")
+        await pilot.press("f10")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        consent = pilot.app.screen
+        assert type(consent).__name__ == "ConsentScreen"
+        await pilot.press("f3")
+        await settle(pilot)
+        lines = screen_text(pilot.app)
+        assert all(len(line.rstrip()) <= 80 for line in lines)
+        prompt = "出生日期" if locale == "zh_CN" else "birth-date digits"
+        assert any(prompt in line for line in lines), lines  # the instruction and the field's placeholder
+        assert sum(prompt in line for line in lines) >= 2, lines
+        await pilot.press("space", "tab", *number[-4:], "enter")  # the seen box, then the shown last 4
+        await settle(pilot)
+        assert pilot.app.screen is consent and ids(desk, "cash_out") == []
+        refused = "不符" if locale == "zh_CN" else "do not match"
+        assert refused in static_text(pilot.app, "#consent-status")
+        consent.query_one("#consent-id-digits", Input).value = ""
+        await pilot.press(*hidden_document_part(number), "enter")
+        await settle(pilot)
+        for _ in range(5):
+            if type(pilot.app.screen).__name__ == "ReceiptScreen":
+                break
+            await pilot.pause(0.5)
+            await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReceiptScreen"
+    assert len(ids(desk, "cash_out")) == 1

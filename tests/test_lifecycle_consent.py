@@ -57,7 +57,7 @@ def test_class_change_with_an_id_recheck_used_once(world: World) -> None:  # noq
     rid, spec = _consent_for(w, lambda: w.s.lifecycle.change_tier(w.teller, w.wallet_id, 2, evidence=ev,
                                                                    reason="asked"))
     assert spec.kind == "class_change" and spec.detail == "1 → 2"  # type: ignore[attr-defined]
-    w.s.consent.record_id_check(w.teller, rid, document_seen=True, last4="4477")
+    w.s.consent.record_id_check(w.teller, rid, document_seen=True, id_digits="19900307")
     with pytest.raises(ConsentRequired):  # bound to the class
         w.s.lifecycle.change_tier(w.teller, w.wallet_id, 3, evidence=ev, reason="asked", consent_id=rid)
     w.s.lifecycle.change_tier(w.teller, w.wallet_id, 2, evidence=ev, reason="asked", consent_id=rid)

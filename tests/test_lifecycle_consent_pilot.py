@@ -16,6 +16,7 @@ from desk_harness import Desk, make_desk
 from pilot_helpers import settle
 from screens.approval import ApprovalScreen
 from teller_tui.common.i18n import set_locale
+from teller_tui.common.masks import hidden_document_part
 from teller_tui.models import AuditRecord, Customer
 from test_approval_paths_pilot import approve_as_chen, confirm_with_reason, wallet_action, wallet_row, with_rules
 
@@ -55,8 +56,8 @@ async def test_wallet_close_asks_the_customer_then_the_supervisor(desk: Desk) ->
         await pilot.press("f3")  # the ID re-check instead of a display
         await settle(pilot)
         consent.query_one("#consent-seen", Checkbox).value = True
-        consent.query_one("#consent-last4", Input).focus()
-        await pilot.press(*id_number[-4:], "enter")
+        consent.query_one("#consent-id-digits", Input).focus()
+        await pilot.press(*hidden_document_part(id_number), "enter")  # what the screen stars
         await settle(pilot)
         assert isinstance(pilot.app.screen, ApprovalScreen)  # then the supervisor
         assert wallet_row(desk, "li").status == "active"

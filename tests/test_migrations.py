@@ -115,3 +115,22 @@ def test_revision_lines_parsed(tmp_path: Path) -> None:
     path.write_text("down_revision = None\n")
     with pytest.raises(ValueError):
         _parse(path)
+
+
+def test_upgrade_and_downgrade_warn_about_nothing(tmp_path: Path) -> None:
+    """A fresh SQLite database is built without SQLAlchemy warnings: no migration reflects a table it
+    does not rebuild (customer's expression indexes cannot be reflected and used to warn, on every
+    `teller bench` data build)."""
+    import warnings
+
+    from alembic import command
+    from sqlalchemy.exc import SAWarning
+
+    database = make_database(f"sqlite:///{tmp_path / 'quiet.db'}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SAWarning)
+        schema.upgrade(database)
+        cfg = schema.alembic_config(database)
+        with database.write_engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0040_risk")

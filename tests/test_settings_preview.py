@@ -55,3 +55,47 @@ def test_refused_locale_falls_back_and_the_app_names_the_field(home: Path, monke
     with pytest.raises(Exception) as info:
         load_settings()
     assert "locale" in settings_error(info.value)
+
+
+# -- the database a start opens before the settings load (issue 25: the progressive start) -----------
+@pytest.fixture
+def db_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for var in ("TELLER_DATABASE_URL", "TELLER_SQLITE_SYNCHRONOUS", "TELLER_ALLOW_NETWORK_FILESYSTEM"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+def test_database_target_defaults_agree(db_home: Path) -> None:
+    from teller_tui.common.settings_preview import preview_database
+
+    target = preview_database()
+    assert target == load_settings().database_target
+    assert target.url == f"sqlite:///{db_home / 'teller.db'}" and target.sqlite_synchronous == "FULL"
+    assert not target.allow_network_filesystem
+
+
+def test_database_target_precedence_agrees(db_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from teller_tui.common.settings_preview import preview_database
+
+    other = db_home / "elsewhere"
+    (db_home / "settings.toml").write_text(f'database_url = "sqlite:///{other}/file.db"\n'
+                                           'sqlite_synchronous = "EXTRA"\nallow_network_filesystem = true\n')
+    assert preview_database() == load_settings().database_target
+    assert preview_database().sqlite_synchronous == "EXTRA" and preview_database().allow_network_filesystem
+    monkeypatch.setenv("TELLER_DATABASE_URL", f"sqlite:///{other}/env.db")
+    monkeypatch.setenv("teller_allow_network_filesystem", "no")
+    assert preview_database() == load_settings().database_target
+    assert preview_database().url.endswith("env.db") and not preview_database().allow_network_filesystem
+    args = {"database_url": f"sqlite:///{other}/arg.db", "home": str(other)}
+    assert preview_database(**args) == load_settings(**args).database_target
+
+
+def test_a_value_pydantic_reads_otherwise_is_only_a_preview(db_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app compares the preview with the validated settings and reopens when they differ; a value
+    pydantic would refuse falls back to the default here (the settings then report it)."""
+    from teller_tui.common.settings_preview import preview_database
+
+    monkeypatch.setenv("TELLER_SQLITE_SYNCHRONOUS", "NORMAL")
+    assert preview_database().sqlite_synchronous == "FULL"
+    with pytest.raises(Exception):
+        load_settings()

@@ -1,39 +1,79 @@
-"""What a terminal loads before its sign-in can be used (issue 25): the app shell, the sign-in
-screen and the whole core (Services is built once), and nothing else — no other screen's module
-and none of the heavy packages only some screens or commands use. Time to usable is import time
-(see `teller bench --only startup`), so a new top-level import here is a decision, not an accident."""
+"""What a terminal loads before its sign-in can be used (issue 25).
+
+The start is progressive: the sign-in is usable once the database is open and checked (SQLAlchemy
+Core: engines, pragmas, a write attempt, the schema revision), and the core — the models, the ORM,
+pydantic-settings, every service — loads after it, in the same worker, while the person types.
+So the contract has two moments:
+
+* **usable** (read from the real start: ``teller run`` through the bench driver, which writes
+  ``sys.modules`` at the first frame with the sign-in button enabled): the app shell, the sign-in
+  screen and the database's Core path, and none of the ORM, SQLModel, pydantic or the model classes.
+  (The usable frame is painted before the core starts loading: the worker waits for it.)
+* **core loaded** (``teller_tui.services`` imported): no other screen's module and none of the heavy
+  packages only some screens or commands use.
+
+Time to usable is import time (``teller bench --only startup``), so a new import on either path is a
+decision, not an accident."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Packages only some screens or commands need (onboarding's pinyin, charts, migrations, the
 #: browser server, PostgreSQL's driver on a SQLite branch, image and template libraries).
 HEAVY = ("pypinyin", "plotext", "textual_plotext", "babel", "psycopg", "PIL", "jinja2", "alembic", "mako",
          "textual_serve", "aiohttp", "hypothesis")
+#: What the core loads and a usable sign-in does not wait for.
+CORE_ONLY = ("sqlalchemy.orm", "sqlmodel", "pydantic", "pydantic_core", "pydantic_settings", "teller_tui.models",
+             "teller_tui.services", "teller_tui.common.settings")
 #: Screen modules the sign-in needs (the console script, the shell, its screen, the key footer, the
 #: training watermark, and the outage banner with the offline counter's figures: the sign-in screen
 #: says when the database cannot be reached and what this terminal holds offline).
-SIGN_IN_SCREENS = {"screens.offline_desk", "screens.widgets.outage_banner","screens", "screens.cli", "screens.app", "screens.base", "screens.commands", "screens.keyroute",
-                   "screens.refusal_text", "screens.signin", "screens.training", "screens.widgets",
-                   "screens.widgets.footer", "screens.widgets.safe", "screens.widgets.watermark"}
+SIGN_IN_SCREENS = {"screens.offline_desk", "screens.widgets.outage_banner", "screens", "screens.cli", "screens.app",
+                   "screens.base", "screens.commands", "screens.keyroute", "screens.refusal_text", "screens.signin",
+                   "screens.training", "screens.widgets", "screens.widgets.footer", "screens.widgets.safe",
+                   "screens.widgets.watermark", "screens.widgets.submit", "screens.bench_drivers"}
 
 
-def loaded_at_usable() -> set[str]:
+def loaded_when_core_is() -> set[str]:
     code = ("import sys, json, screens.cli, screens.app, screens.signin, teller_tui.services, "
             "teller_tui.common.settings; print(json.dumps(sorted(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True, text=True).stdout
     return set(json.loads(out))
 
 
-def test_sign_in_loads_no_other_screen_and_no_heavy_package() -> None:
-    modules = loaded_at_usable()
-    assert "teller_tui.services" in modules and "sqlalchemy" in modules  # the check sees the real start
+def core_only(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in CORE_ONLY))
+
+
+@pytest.mark.slow  # starts the real app in a child process
+def test_the_sign_in_is_usable_before_the_orm_pydantic_and_the_models_load(tmp_path: Path, db_path: Path) -> None:
+    modules_file = tmp_path / "modules.json"
+    env = {**os.environ, "TELLER_HOME": str(tmp_path / "home"), "TELLER_DATABASE_URL": f"sqlite:///{db_path}",
+           "TELLER_BENCH_MODULES_FILE": str(modules_file), "PYTHONPATH": str(ROOT)}
+    env.pop("TEXTUAL", None)
+    out = subprocess.run([sys.executable, "-m", "screens.bench_drivers", "startup", "teller-usable"], env=env,
+                         cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL).stdout
+    assert "SignInScreen" in out, out  # the usable sign-in itself, not the startup error screen
+    modules = set(json.loads(modules_file.read_text()))
+    assert "teller_tui.db.engines" in modules and "sqlalchemy.engine" in modules  # the database is open
+    assert core_only(modules) == []
+    assert sorted(m for m in modules if m.split(".")[0] in HEAVY) == []
+    screens = {m for m in modules if m == "screens" or m.startswith("screens.")}
+    assert screens - SIGN_IN_SCREENS == set(), "a screen module loads before sign-in: import it when first shown"
+
+
+def test_the_core_loads_no_other_screen_and_no_heavy_package() -> None:
+    modules = loaded_when_core_is()
+    assert "teller_tui.services" in modules and "sqlmodel" in modules  # the check sees the real core
     heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
     assert heavy == []
     screens = {m for m in modules if m == "screens" or m.startswith("screens.")}
-    assert screens - SIGN_IN_SCREENS == set(), "a screen module loads before sign-in: import it when first shown"
+    assert screens - SIGN_IN_SCREENS == set(), "a screen module loads with the core: import it when first shown"

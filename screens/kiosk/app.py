@@ -52,6 +52,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("teller.kiosk")
 
+#: Longest the startup worker waits for the usable welcome frame before loading the core (as screens.app).
+USABLE_FRAME_WAIT = 2.0
+
 __all__ = ["BLOCKED_KEYS", "SAFE_APP_ACTIONS", "KioskApp", "make_kiosk_app"]
 
 #: Keys swallowed before any widget: quit, copy/interrupt, suspend, quit-signal, palette, and friends.
@@ -96,6 +99,9 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
             super().__init__()
             self.text = text
 
+    class DatabaseReady(Message):
+        """The database is open and checked: the welcome screen can be used while the core loads."""
+
     def __init__(self, settings: Settings, *, services: Services | None = None, clock: Clock | None = None) -> None:
         super().__init__()
         self.settings = settings
@@ -106,6 +112,10 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
         self.clock: Clock = clock or (services.clock if services is not None else SystemClock())
         self.idle = IdleTracker(self.clock, settings.kiosk_idle_seconds)
         self.refused: list[str] = []  # actions refused (for the log and the tests)
+        #: The database is open and checked: the welcome screen's buttons work (the core may be loading).
+        self.database_ready = False
+        self._chosen: str | None = None  # a language chosen before the core was ready
+        self._usable_painted = threading.Event()  # the usable welcome frame is out: the core may load
 
     # -- startup -------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
@@ -131,14 +141,30 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="startup")
     def open_services(self) -> None:
+        """The teller app's progressive start: the database first (SQLAlchemy Core; the language
+        buttons work from then on), then the core on the same engines. A language chosen before the
+        core is ready goes ahead when it is (:meth:`action_start`)."""
+        engines: Any = None
         try:
             services = self._given_services
             if services is None:
+                from teller_tui.db.engines import make_engines, open_checked  # SQLAlchemy Core, no ORM
+
+                target = self.settings.database_target
+                target.ensure_home()
+                engines = open_checked(make_engines(target.url, synchronous=target.sqlite_synchronous,
+                                                    allow_network_fs=target.allow_network_filesystem))
+                self.post_message(self.DatabaseReady())
+                self._usable_painted.wait(USABLE_FRAME_WAIT)  # the core's imports after the usable frame
+
+                from teller_tui.db.engine import Database
                 from teller_tui.services import make_services
 
-                services = make_services(self.settings, clock=self.clock)
+                services = make_services(self.settings, clock=self.clock, database=Database.adopt(engines))
             actor = services.kiosk.ensure_identity(self.settings.terminal_id)
         except Exception as exc:  # noqa: BLE001 - shown on the welcome screen, details in the log
+            if engines is not None:
+                engines.dispose()
             setup_error_log(self.settings.home)
             ref = record_error(exc, "kiosk startup")
             fault = storage_fault(exc) if not isinstance(exc, DomainError) else None
@@ -147,10 +173,19 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
             return
         self.post_message(self.Ready(services, actor))
 
+    def on_kiosk_app_database_ready(self, _message: DatabaseReady) -> None:
+        self.database_ready = True
+        self._sync_welcome()
+        self.call_after_refresh(self._usable_painted.set)
+
     def on_kiosk_app_ready(self, message: Ready) -> None:
         self.services = message.services
         self.actor = message.actor
+        self.database_ready = True
         self._sync_welcome()
+        chosen, self._chosen = self._chosen, None
+        if chosen is not None:
+            self.action_start(chosen)  # chosen while the core was still loading
         self.settle_journal()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-journal")
@@ -188,6 +223,8 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
                         sub.wallet, f"posted {outcome.reference}" if outcome.posted else "not posted")
 
     def on_kiosk_app_failed(self, message: Failed) -> None:
+        self.database_ready = False  # out of service: the buttons stay off
+        self._chosen = None
         self._sync_welcome(message.text)
 
     def _sync_welcome(self, problem: str | None = None) -> None:
@@ -198,6 +235,16 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
     @property
     def ready(self) -> bool:
         return self.services is not None and self.actor is not None
+
+    @property
+    def usable(self) -> bool:
+        """The welcome screen's buttons work: the database is open (the core may still be loading)."""
+        return self.ready or self.database_ready
+
+    @property
+    def waiting_for_core(self) -> bool:
+        """A language was chosen before the core was ready."""
+        return self._chosen is not None
 
     # -- lock-down -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -285,7 +332,11 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
     # -- flow --------------------------------------------------------------------------------------
     def action_start(self, locale: str) -> None:
         """Welcome -> sign-in in the chosen language."""
-        if not self.ready or len(self.screen_stack) > 1:
+        if len(self.screen_stack) > 1 or not (self.ready or self.database_ready):
+            return
+        if not self.ready:
+            self._chosen = locale  # the core is still loading: go on when it is ready
+            self._sync_welcome()
             return
         set_locale("zh_CN" if locale.startswith("zh") else "en")
         self.idle.touch()

@@ -33,8 +33,8 @@ class WelcomeScreen(KioskScreen):
             yield Static(Content("Welcome to the digital wallet kiosk"), id="welcome-title-en", classes="kiosk-title")
             yield Static(Content("请选择语言  ·  Please choose your language"), classes="kiosk-subtitle")
             with Horizontal(id="welcome-languages"):
-                # Disabled until the kiosk is ready (sync_ready), also in the very first frame.
-                ready = bool(getattr(self.app, "ready", False))
+                # Disabled until the database is open (sync_ready), also in the very first frame.
+                ready = bool(getattr(self.app, "usable", False))
                 yield Button("中文", id="lang-zh", classes="kiosk-button", variant="primary", disabled=not ready)
                 yield Button("English", id="lang-en", classes="kiosk-button", variant="primary", disabled=not ready)
             yield Static(Content("正在启动…  Starting…"), id="welcome-status", classes="kiosk-status")
@@ -46,15 +46,16 @@ class WelcomeScreen(KioskScreen):
     def sync_ready(self, problem: str | None = None) -> None:
         if not self.is_mounted:
             return
-        ready = bool(getattr(self.app, "ready", False))
+        ready = bool(getattr(self.app, "usable", False))
+        waiting = bool(getattr(self.app, "waiting_for_core", False))
         for button in self.query(Button):
-            button.disabled = not ready
+            button.disabled = not ready or waiting
         status = self.query_one("#welcome-status", Static)
         if problem:
             status.update(Content(problem))
         else:
-            status.update(Content("" if ready else "正在启动…  Starting…"))
-        if ready:
+            status.update(Content("" if ready and not waiting else "正在启动…  Starting…"))
+        if ready and not waiting and not isinstance(self.app.focused, Button):
             self.query_one("#lang-zh", Button).focus()
 
     def reset(self) -> None:

@@ -16,7 +16,7 @@ from teller_tui.approvals.records import ApprovalView
 from teller_tui.common.clock import BRANCH_TZ
 from teller_tui.common.money import Money
 from teller_tui.ledger.accounts import AccountKind
-from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
+from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, CUSTOMER_ENTRY_KINDS, EntryKind
 from teller_tui.models import JournalEntry, LedgerAccount, Posting, Staff, Wallet
 
 __all__ = ["DashboardData", "DrawerPosition", "TellerActivity", "read_dashboard"]
@@ -29,7 +29,7 @@ class TellerActivity:
     display_name: str
     cash_in: Money
     cash_out: Money
-    transactions: int
+    transactions: int  # customer transactions (CUSTOMER_ENTRY_KINDS): not the drawer's float or vault transfers
     wallets_opened: int
 
 
@@ -69,7 +69,8 @@ def read_dashboard(s: Session, day: date, branch: str, pending: list[ApprovalVie
     per: dict[int | None, dict[str, int]] = {}
     for actor_id, kind, count, total in amounts:
         d = per.setdefault(actor_id, {"in": 0, "out": 0, "n": 0, "wallets": 0})
-        d["n"] += int(count)
+        if kind in CUSTOMER_ENTRY_KINDS:  # a drawer's float or a vault transfer is not a transaction
+            d["n"] += int(count)
         if kind in CASH_ENTRY_KINDS:
             d[CASH_ENTRY_KINDS[EntryKind(kind)]] += int(total)
     for opened_by, count in s.execute(select(col(Wallet.opened_by), func.count()).where(

@@ -19,8 +19,10 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from teller_tui.approvals.records import OPEN_STATUSES, lock_request
+from teller_tui.approvals.scopes import request_keys
 from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.auth.roles import Role
+from teller_tui.db.scopes import require_keys
 from teller_tui.ledger import Ledger
 from teller_tui.models import ApprovalRequest, Hold
 from teller_tui.models.enums import ApprovalStatus, HoldStatus
@@ -48,7 +50,12 @@ def expire_request(s: Session, ledger: Ledger, audit: AuditTrail, terminal_id: s
     row.status = ApprovalStatus.EXPIRED
     row.decided_at = row.decided_at or now
     if row.hold_id is not None and ledger.hold_status(s, row.hold_id).status == HoldStatus.PENDING:
-        ledger.expire_holds(s)  # the hold expires at the same moment as the request
+        # This request's hold only (it expires at the same moment as the request: released as
+        # expired), and only with the keys of its accounts (db/scopes.py: inside a posting that
+        # found it overdue they may be another branch's drawer or another customer's wallet).
+        assert row.id is not None
+        require_keys(s, request_keys(s, [row.id]))
+        ledger.void_hold(s, row.hold_id)
     actor = Actor(None, "system:approvals", terminal_id, Role.SYSTEM, row.branch_code)
     audit.append(s, actor, "approval_expire", subject=f"approval:{row.id}",
                  detail={"kind": row.kind, "hold_id": row.hold_id})

@@ -31,7 +31,7 @@ from teller_tui.common.settings import Settings
 from teller_tui.ledger.kinds import EntryKind
 
 __all__ = ["LARGE_CASH_RULE", "WHEN", "ApprovalPolicy", "Approvers", "Facts", "PolicyHit", "PolicyRule",
-           "RoleLimits", "role_title"]
+           "RoleLimits", "role_msg", "role_title"]
 
 WHEN = ("always", "over_role_limits", "at_or_above", "above_setting")
 #: The rule whose hits also need a large-value cash report (the policy file's ``report = true`` rule).
@@ -274,9 +274,16 @@ def _within(amount: Money | None, ceiling: Money | None) -> bool:
     return amount.currency == ceiling.currency and abs(amount.minor) <= ceiling.minor
 
 
+_ROLE_TITLES = {"teller": N_("teller"), "supervisor": N_("supervisor"), "admin": N_("administrator")}
+
+
 def role_title(role: str) -> str:
-    titles = {"teller": N_("teller"), "supervisor": N_("supervisor"), "admin": N_("administrator")}
-    return _(titles[role]) if role in titles else role
+    return _(_ROLE_TITLES[role]) if role in _ROLE_TITLES else role
+
+
+def role_msg(role: str) -> Msg | str:
+    """The role's title as a message argument (rendered in the reader's language)."""
+    return Msg(_ROLE_TITLES[role]) if role in _ROLE_TITLES else role
 
 
 def _load_approvers(table: Any, bad: _Bad, where: str) -> dict[str, Money | None]:

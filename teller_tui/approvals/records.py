@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from teller_tui.approvals.actions import action_title
+from teller_tui.approvals.actions import ACTIONS, action_title
 from teller_tui.approvals.policy import LARGE_CASH_RULE
 from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.audit.trail import Actor
-from teller_tui.common.errors import NotFound
+from teller_tui.common.errors import NotFound, PermissionDenied, ValidationError
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.messages import Translated, render_stored
 from teller_tui.common.money import Money
@@ -28,7 +28,7 @@ from teller_tui.models import ApprovalRequest, JournalEntry, Staff
 from teller_tui.models.enums import ApprovalStatus
 
 __all__ = [
-    "OPEN_STATUSES", "ApprovalResult", "ApprovalView", "Grant", "json_rules", "lock_request",
+    "OPEN_STATUSES", "ApprovalResult", "ApprovalView", "Grant", "check_requester", "json_rules", "lock_request",
     "new_request_row", "request_notes", "request_view", "staff_actor", "status_message",
 ]
 
@@ -135,6 +135,7 @@ def new_request_row(actor: Actor, spec: ApprovalSpec, *, mode: str, status: str,
         "summary_derived": not spec.summary,
         "summary_msg": spec.summary.msg.to_json() if isinstance(spec.summary, Translated) else None,
         "review": [clean_text(r, limit=400) for r in spec.review],
+        "review_msgs": [r.msg.to_json() if isinstance(r, Translated) else None for r in spec.review],
         "customer_name": clean_text(spec.customer_name, limit=80),
         "source_of_funds": clean_text(source_of_funds, limit=200), "purpose": clean_text(purpose, limit=200),
         "entry_key": spec.hold.idempotency_key if spec.hold else None,
@@ -197,19 +198,20 @@ def request_view(s: Session, row: ApprovalRequest) -> ApprovalView:
         reference = entry.reference if entry else ""
     return ApprovalView(
         id=row.id, branch_code=row.branch_code, kind=row.kind, mode=row.mode, status=row.status,
-        summary=_summary(row, req, notes, amount), reasons=_reasons(notes), rules=json_rules(row.rules_json),
+        summary=_summary(row, req, notes, amount), reasons=_reasons(notes, "reasons", "reason_msgs"),
+        rules=json_rules(row.rules_json),
         amount=amount, customer_name=notes.get("customer_name", ""), requester_id=row.requester_id,
         requester=requester, requester_name=requester_name, terminal=row.terminal, created_at=row.created_at,
         expires_at=row.expires_at, hold_id=row.hold_id, approver_id=row.approver_id, approver=approver,
         decided_at=row.decided_at, decision_reason=row.reason, entry_id=row.entry_id, entry_reference=reference,
         source_of_funds=notes.get("source_of_funds", ""), purpose=notes.get("purpose", ""),
-        review=tuple(notes.get("review", ())))
+        review=_reasons(notes, "review", "review_msgs"))
 
 
-def _reasons(notes: dict[str, Any]) -> tuple[str, ...]:
-    """The request's reasons in the reader's language (as the teller saw them when not kept)."""
-    texts = [str(t) for t in notes.get("reasons", ())]
-    stored = notes.get("reason_msgs") or []
+def _reasons(notes: dict[str, Any], texts_key: str, msgs_key: str) -> tuple[str, ...]:
+    """The request's reasons (or review notes) in the reader's language (as written when not kept)."""
+    texts = [str(t) for t in notes.get(texts_key, ())]
+    stored = notes.get(msgs_key) or []
     return tuple(clean_text(render_stored(text, stored[i] if i < len(stored) else None), limit=400)
                  for i, text in enumerate(texts))
 
@@ -222,3 +224,11 @@ def _summary(row: ApprovalRequest, req: dict[str, Any], notes: dict[str, Any], a
                             subject=str(req.get("subject", "")), customer_name=str(notes.get("customer_name", "")))
         return spec.display_summary()[:200]
     return clean_text(render_stored(row.summary, notes.get("summary_msg")), limit=200)
+
+
+def check_requester(actor: Actor, spec: ApprovalSpec) -> None:
+    """An approval is asked for by the person who will act, for an action the policy knows."""
+    if actor.staff_id is None or spec.requester_id != actor.staff_id:
+        raise PermissionDenied(_("An approval is asked for by the person who will act."), code="approval_requester")
+    if spec.kind not in ACTIONS:
+        raise ValidationError(f"unknown approval action {spec.kind!r}", code="approval_kind")

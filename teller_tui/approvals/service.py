@@ -35,23 +35,24 @@ The policy lives in :mod:`~teller_tui.approvals.policy`, the stored rows in
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from teller_tui.approvals.actions import ACTIONS
 from teller_tui.approvals.dashboard import DashboardData, read_dashboard
-from teller_tui.approvals.holds import check_hold_row, create_request_hold, use_queue_consent
+from teller_tui.approvals.holds import create_request_hold, use_queue_consent
 from teller_tui.approvals.expiry import expire_request, expire_requests, overdue_requests
 from teller_tui.approvals.large_value import LargeValueView, large_value_reports, record_large_value
-from teller_tui.approvals.policy import LARGE_CASH_RULE, ApprovalPolicy, Facts, PolicyHit
+from teller_tui.approvals.policy import ApprovalPolicy, Facts, PolicyHit
+from teller_tui.approvals.posting import post_request_hold
 from teller_tui.approvals.records import (
-    OPEN_STATUSES, ApprovalResult, ApprovalView, Grant, json_rules, lock_request, new_request_row, request_notes,
-    request_view, staff_actor, status_message,
+    OPEN_STATUSES, ApprovalResult, ApprovalView, Grant, check_requester, json_rules, lock_request, new_request_row,
+    request_notes, request_view, staff_actor, status_message,
 )
+from teller_tui.approvals.scopes import counter_scope, queue_scope, requests_scope
 from teller_tui.approvals.spec import ApprovalSpec, HoldPlan
 from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.auth.service import AuthService
@@ -64,16 +65,17 @@ from teller_tui.common.settings import Settings
 from teller_tui.common.text import clean_text
 from teller_tui.consent.gate import ConsentGate
 from teller_tui.db.engine import Database
-from teller_tui.ledger import EntryResult, HoldRequest, Ledger, entry_facts
-from teller_tui.ledger.business_day import Dating, current_business_date
-from teller_tui.ledger.kinds import CASH_ENTRY_KINDS, EntryKind
+from teller_tui.db.scopes import WriteScope
+from teller_tui.ledger import EntryResult, Ledger, entry_facts
+from teller_tui.ledger.business_day import current_business_date
 from teller_tui.models import ApprovalRequest
-from teller_tui.models.enums import ApprovalMode, ApprovalStatus, HoldStatus
+from teller_tui.models.enums import ApprovalMode, ApprovalStatus
 from teller_tui.notify.outbox import Outbox
-from teller_tui.notify.postings import notify_entry
 from teller_tui.auth.permissions import guarded
 
 __all__ = ["ApprovalService"]
+
+T = TypeVar("T")
 
 
 class ApprovalService:
@@ -100,11 +102,13 @@ class ApprovalService:
     def approve_at_counter(self, actor: Actor, spec: ApprovalSpec, username: str, password: str, code: str, *,
                            source_of_funds: str = "", purpose: str = "") -> ApprovalResult:
         """A supervisor present authenticates freshly at this terminal; the approval is granted at once."""
-        self._check_requester(actor, spec)
+        check_requester(actor, spec)
         approver = self._verify(username, password, code, not_staff_id=spec.requester_id, terminal=actor.terminal_id)
         self._check_ceiling(approver, spec.rules, spec.amount)
         now = self.clock.now()
-        with self.db.write() as s:
+        signer = approver.actor(actor.terminal_id)
+
+        def work(s: Session) -> ApprovalResult:
             row = self._new_row(actor, spec, mode=ApprovalMode.COUNTER, status=ApprovalStatus.APPROVED, now=now,
                                 source_of_funds=source_of_funds, purpose=purpose)
             row.approver_id = approver.id
@@ -113,21 +117,23 @@ class ApprovalService:
             s.flush()
             assert row.id is not None
             self._audit_request(s, actor, row, spec)
-            self.audit.append(s, approver.actor(actor.terminal_id), "approval_approve",
-                              subject=f"approval:{row.id}",
+            self.audit.append(s, signer, "approval_approve", subject=f"approval:{row.id}",
                               detail={"mode": ApprovalMode.COUNTER.value, "kind": spec.kind,
                                       "requester_id": spec.requester_id})
             return ApprovalResult(row.id, row.status, approver.id, approver.username, ApprovalMode.COUNTER)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        # Two audit streams (the approver may be of another branch): both keys, in order, up front.
+        return self._write(work, counter_scope(actor, signer))
 
     # -- remote approval --------------------------------------------------------------------------------
     @guarded("approvals")
     def request(self, actor: Actor, spec: ApprovalSpec, *, source_of_funds: str = "",
                 purpose: str = "") -> ApprovalView:
         """Queue a request for any supervisor of the branch; hold the funds if ``spec.hold``."""
-        self._check_requester(actor, spec)
+        check_requester(actor, spec)
         now = self.clock.now()
-        with self.db.write() as s:
+
+        def work(s: Session) -> ApprovalView:
             use_queue_consent(s, self.consent, actor, spec)  # a queued cash-out needs the customer's consent too
             row = self._new_row(actor, spec, mode=ApprovalMode.REMOTE, status=ApprovalStatus.PENDING, now=now,
                                 source_of_funds=source_of_funds, purpose=purpose)
@@ -137,7 +143,8 @@ class ApprovalService:
             s.flush()
             self._audit_request(s, actor, row, spec)
             return request_view(s, row)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        return self._write(work, queue_scope(actor, spec))
 
     @guarded("approvals")
     def decide(self, actor: Actor, request_id: int, *, approve: bool, password: str, code: str,
@@ -162,8 +169,9 @@ class ApprovalService:
         if approve:
             self._check_ceiling(approver, found_view.rules, found_view.amount)
         now = self.clock.now()
-        expired = False
-        with self.db.write() as s:
+
+        def work(s: Session) -> tuple[ApprovalView, bool]:
+            expired = False
             row = lock_request(s, request_id)
             if row.status != ApprovalStatus.PENDING:
                 raise Conflict(status_message(row.status), code=f"approval_{row.status}")
@@ -185,7 +193,9 @@ class ApprovalService:
                 self.audit.append(s, actor, "approval_reject", subject=f"approval:{row.id}",
                                   detail={"kind": row.kind, "reason": reason, "requester_id": row.requester_id})
             s.flush()
-            view = request_view(s, row)
+            return request_view(s, row), expired
+
+        view, expired = self._write(work, requests_scope(actor, [request_id]))
         if expired:
             raise Conflict(_("This request has expired; any held funds were released."), code="approval_expired")
         return view
@@ -194,7 +204,8 @@ class ApprovalService:
     def cancel(self, actor: Actor, request_id: int, reason: str = "") -> ApprovalView:
         """The requester (or a supervisor) withdraws a request that has not been used."""
         now = self.clock.now()
-        with self.db.write() as s:
+
+        def work(s: Session) -> ApprovalView:
             row = lock_request(s, request_id)
             if actor.staff_id != row.requester_id and actor.role not in self.policy.approver_roles:
                 raise PermissionDenied(_("Only the teller who asked can cancel this request."),
@@ -213,7 +224,8 @@ class ApprovalService:
                                   detail={"kind": row.kind, "reason": clean_text(reason, limit=200)})
             s.flush()
             return request_view(s, row)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        return self._write(work, requests_scope(actor, [request_id]))
 
     def consume(self, session: Session, approval_id: int, expected_hash: str, *,
                 rules: Sequence[str] = ()) -> Grant:
@@ -254,9 +266,10 @@ class ApprovalService:
             ids = overdue_requests(s, now, limit=limit)
         if not ids:
             return []
-        with self.db.write() as s:
-            return expire_requests(s, self.ledger, self.audit, self.settings.terminal_id, ids, now)
-        raise AssertionError("unreachable")  # pragma: no cover
+        # Requests (and holds) of several branches in one transaction: every branch's stream key,
+        # every customer's and account's key, taken in one fixed-order statement up front.
+        return self._write(lambda s: expire_requests(s, self.ledger, self.audit, self.settings.terminal_id, ids, now),
+                           requests_scope(None, ids))
 
     def release_overdue(self, session: Session, account_ids: Sequence[int]) -> list[int]:
         """Inside the caller's write transaction, before it judges or counts these accounts: expire
@@ -289,13 +302,15 @@ class ApprovalService:
             if not (row.status in OPEN_STATUSES and row.expires_at <= self.clock.now()):
                 return request_view(s, row)
         now = self.clock.now()
-        with self.db.write() as s:
+
+        def work(s: Session) -> ApprovalView:
             row = lock_request(s, request_id)
             if row.status in OPEN_STATUSES and row.expires_at <= now:
                 self._expire(s, row, now)
             s.flush()
             return request_view(s, row)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        return self._write(work, requests_scope(None, [request_id]))
 
     def recent(self, branch_code: str | None = None, limit: int = 50) -> list[ApprovalView]:
         with self.db.read() as s:
@@ -349,14 +364,6 @@ class ApprovalService:
         """Whether ``role`` may approve the pending request ``view`` (for the supervisor's queue)."""
         return self.policy.approver_refusal(view.rules, role, view.amount, local_date(self.clock.now())) is None
 
-    @staticmethod
-    def _check_requester(actor: Actor, spec: ApprovalSpec) -> None:
-        if actor.staff_id is None or spec.requester_id != actor.staff_id:
-            raise PermissionDenied(_("An approval is asked for by the person who will act."),
-                                   code="approval_requester")
-        if spec.kind not in ACTIONS:
-            raise ValidationError(f"unknown approval action {spec.kind!r}", code="approval_kind")
-
     def _new_row(self, actor: Actor, spec: ApprovalSpec, *, mode: str, status: str, now: datetime,
                  source_of_funds: str, purpose: str) -> ApprovalRequest:
         return new_request_row(actor, spec, mode=mode, status=status, now=now,
@@ -373,29 +380,11 @@ class ApprovalService:
         expire_request(s, self.ledger, self.audit, self.settings.terminal_id, row, now)
 
     def _post_hold(self, s: Session, row: ApprovalRequest, hold_id: int, now: datetime) -> EntryResult:
-        """Carry out an approved remote request: post its hold, and report it if it is large-value cash."""
-        check_hold_row(s, row, hold_id)
-        notes = request_notes(row)
-        key = notes.get("entry_key") or f"approval:{row.id}"
-        # An automatic posting (the supervisor decides, the teller may be gone): dated by the open
-        # business day, after the close by the next one (teller_tui.ledger.business_day).
-        result = self.ledger.post_hold(s, hold_id, idempotency_key=key, actor_id=row.requester_id,
-                                       terminal_id=row.terminal, branch_code=row.branch_code,
-                                       dating=Dating.AFTER_HOURS)
-        row.status = ApprovalStatus.CONSUMED
-        row.consumed_at = now
-        row.entry_id = result.entry_id
-        notify_entry(s, self.outbox, result)  # the customer is told in the posting's transaction, like at the counter
-        rules = json_rules(row.rules_json)
-        direction = CASH_ENTRY_KINDS.get(EntryKind(row.kind)) if row.kind in CASH_ENTRY_KINDS else None
-        customer_id = json.loads(row.request_json)["request"].get("customer_id")
-        if LARGE_CASH_RULE in rules and direction and customer_id is not None:
-            assert row.id is not None
-            teller = staff_actor(s, row.requester_id, row.terminal, row.branch_code)
-            grant = Grant(row.id, row.approver_id, rules, notes.get("source_of_funds", ""), notes.get("purpose", ""))
-            leg = next(leg for leg in result.legs if leg.amount > 0)
-            self.record_large_value(s, customer_id=customer_id, direction=direction,
-                                    amount=Money(leg.amount, leg.currency), teller=teller,
-                                    reference=result.reference, entry_id=result.entry_id, txn_at=result.posted_at,
-                                    business_date=result.business_date, grant=grant)
-        return result
+        """Carry out an approved remote request (:func:`~teller_tui.approvals.posting.post_request_hold`)."""
+        return post_request_hold(s, self.ledger, self.outbox, self.audit, row, hold_id, now)
+
+    def _write(self, work: Callable[[Session], T], scope: WriteScope) -> T:
+        """One write transaction with its lock keys (:mod:`teller_tui.approvals.scopes`); a conflict
+        (including a scope widened by a key found only inside) is retried, a lost connection is not
+        (the supervisor's decision is not repeated behind their back)."""
+        return self.db.write_retrying(work, scope=scope, reconnect_seconds=0)

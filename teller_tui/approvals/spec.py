@@ -15,6 +15,7 @@ from typing import Any
 
 from teller_tui.approvals.actions import action_title
 from teller_tui.common.formatting import format_money
+from teller_tui.common.messages import rendered_now
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
 from teller_tui.consent.spec import ConsentSpec
@@ -84,8 +85,8 @@ class ApprovalSpec:
         return hashlib.sha256(body.encode()).hexdigest()
 
     def display_summary(self) -> str:
-        if self.summary:
-            return clean_text(self.summary, limit=200)
+        if self.summary:  # in the reader's language when it was made from a message
+            return clean_text(rendered_now(self.summary), limit=200)
         parts = [action_title(self.kind)]
         if self.amount is not None:
             parts.append(format_money(self.amount))

@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlmodel import Session, col
 
-from teller_tui.approvals.policy import Facts, role_title
+from teller_tui.approvals.policy import Facts, role_msg
 from teller_tui.approvals.records import Grant
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.approvals.spec import ApprovalSpec
@@ -42,7 +42,8 @@ from teller_tui.auth.staff import (
 )
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
 from teller_tui.ledger.business_day import current_business_date
@@ -113,8 +114,8 @@ class StaffAdminService:
             if s.execute(select(col(Staff.id)).where(col(Staff.username) == name)).first() is not None:
                 raise Conflict(_("The user name {name} is taken.").format(name=name), code="username_taken")
             spec = self._spec(s, actor, "staff_role", name, reason=display, role=role,
-                              summary=_("Add {user} ({name}) as {role}").format(
-                                  user=name, name=display, role=role_title(role)))
+                              summary=message(N_("Add {user} ({name}) as {role}"),
+                                              user=name, name=display, role=role_msg(role)))
             grant = self.approvals.check(s, spec, approval_id=approval_id)
             row = insert_staff_row(s, self.secretbox, name, display, role, secret_hash, must_change=True,
                                    totp_secret=None, branch_code=actor.branch_code, now=self.clock.now())
@@ -140,8 +141,8 @@ class StaffAdminService:
                 raise PermissionDenied(_("Kiosk accounts are managed with `teller staff` on the host."),
                                        code="kiosk_account")
             spec = self._spec(s, actor, "staff_role", row.username, reason=reason, role=role,
-                              summary=_("Change the role of {user} from {old} to {new}").format(
-                                  user=row.username, old=role_title(row.role), new=role_title(role)))
+                              summary=message(N_("Change the role of {user} from {old} to {new}"),
+                                              user=row.username, old=role_msg(row.role), new=role_msg(role)))
             grant = self.approvals.check(s, spec, approval_id=approval_id)
             self._not_approver(grant, row)
             old, row.role = row.role, role
@@ -175,7 +176,7 @@ class StaffAdminService:
             if not row.disabled:
                 raise Conflict(_("{user} is not disabled.").format(user=row.username), code="not_disabled")
             spec = self._spec(s, actor, "staff_enable", row.username, reason=reason, role=row.role,
-                              summary=_("Re-enable the account of {user}").format(user=row.username))
+                              summary=message(N_("Re-enable the account of {user}"), user=row.username))
             grant = self.approvals.check(s, spec, approval_id=approval_id)
             self._not_approver(grant, row)
             row.disabled = False
@@ -194,7 +195,7 @@ class StaffAdminService:
         with self.db.write() as s:
             row = self._target(s, actor, username)
             spec = self._spec(s, actor, "staff_totp_reset", row.username, reason=reason, role=row.role,
-                              summary=_("Reset the authenticator of {user}").format(user=row.username))
+                              summary=message(N_("Reset the authenticator of {user}"), user=row.username))
             grant = self.approvals.check(s, spec, approval_id=approval_id)
             self._not_approver(grant, row)
             row.totp_secret_enc = None

@@ -31,6 +31,7 @@ from teller_tui.audit.hashing import GENESIS, canonical_detail, record_hash
 from teller_tui.audit.verify import AuditVerification, StreamHead, iter_records, parse_expected, stream_heads, verify
 from teller_tui.common.clock import Clock
 from teller_tui.db import lean
+from teller_tui.db.scopes import require_keys, stream_key
 from teller_tui.models import BANK_STREAM, AuditRecord, AuditStreamHead
 
 if TYPE_CHECKING:
@@ -90,9 +91,10 @@ class AuditTrail:
         Locks the stream's head row only (other streams append meanwhile), then takes the
         bank-wide ``seq``. Core statements (no ORM objects, no identity map, so nothing read here
         can be stale); pending ORM changes are flushed first, as before."""
+        stream = stream_of(actor)
+        require_keys(session, (stream_key(stream),))  # the stream's key before its head row (db/scopes.py)
         session.flush()
         sh, ar = AuditStreamHead.__table__, AuditRecord.__table__  # type: ignore[attr-defined]
-        stream = stream_of(actor)
         lock = _stmt("stream_lock", lambda: select(sh.c.entries, sh.c.hash, sh.c.last_at).where(
             sh.c.stream == bindparam("stream")).with_for_update())
         head = lean.first(session, lock, {"stream": stream})

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CursorResult, select, text
 from sqlmodel import col
 
-from teller_tui.audit.trail import Actor
+from teller_tui.audit.trail import Actor, stream_of
 from teller_tui.auth import passwords, totp
 from teller_tui.auth.admin import StaffAdministration
 from teller_tui.auth.live import StaffRefused, read_staff_state, staff_refusal
@@ -53,7 +53,8 @@ from teller_tui.auth.staff import (
 from teller_tui.common.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
-from teller_tui.models import Staff
+from teller_tui.db.scopes import WriteScope, fixed_scope, named_key, stream_key
+from teller_tui.models import BANK_STREAM, Staff
 from teller_tui.auth.permissions import guarded
 
 if TYPE_CHECKING:
@@ -109,14 +110,15 @@ class AuthService(StaffAdministration):
             found: Staff | None = s.execute(select(Staff).where(col(Staff.username) == name)).scalar_one_or_none()
             stored_hash = found.password_hash if found is not None else None
             staff_id = found.id if found is not None else None
+            branch = found.branch_code if found is not None else ""
         # argon2 outside any transaction; a dummy hash when the user is unknown (same time).
         password_ok = passwords.verify_secret(stored_hash, password or "")
         if staff_id is None:
             self._record_failure(None, name, terminal_id, action, "unknown_user")
         assert staff_id is not None
         now = self.clock.now()
-        same_person = False
-        with self.db.write() as s:
+
+        def work(s: Session) -> tuple[tuple[StaffView, int | None] | None, bool]:
             row = s.get(Staff, staff_id, populate_existing=True)
             if row is None:  # staff rows are never deleted; be safe anyway
                 raise AuthenticationFailed(failure_message())
@@ -134,13 +136,20 @@ class AuthService(StaffAdministration):
                                   detail={"totp": step is not None})
                 s.flush()
                 s.refresh(row)
-                return staff_view(row), step
+                return (staff_view(row), step), False
             if reason == "self":
-                same_person = True
                 self._audit_failure(s, row, name, terminal_id, action, reason)
-            else:
-                counted = reason not in ("locked", "disabled", "role")
-                self._apply_failure(s, row, name, terminal_id, action, reason, now, counted=counted)
+                return None, True
+            counted = reason not in ("locked", "disabled", "role")
+            self._apply_failure(s, row, name, terminal_id, action, reason, now, counted=counted)
+            return None, False
+
+        # The person's row and their branch's audit stream: not the bank-wide key (db/scopes.py). A
+        # conflict is retried; a lost connection is not (the code is not claimed twice behind their back).
+        keys = [named_key(f"staff:{staff_id}"), stream_key(stream_of(Actor(staff_id, name, terminal_id, "", branch)))]
+        done, same_person = self.db.write_retrying(work, scope=fixed_scope(keys), reconnect_seconds=0)
+        if done is not None:
+            return done
         # Raised after the transaction committed, so the failure and its audit record persist.
         if same_person:
             raise PermissionDenied(_("The approver must be a different person."), code="same_person")
@@ -187,8 +196,13 @@ class AuthService(StaffAdministration):
             {"s": step, "id": staff_id})
         return result.rowcount == 1
 
+    @staticmethod
+    def _own_scope(actor: Actor) -> WriteScope:
+        """The person's own row and their stream: not the bank-wide key (db/scopes.py)."""
+        return fixed_scope([named_key(f"staff:{actor.staff_id}"), stream_key(stream_of(actor))])
+
     def _record_failure(self, staff_id: int | None, name: str, terminal_id: str, action: str, reason: str) -> None:
-        with self.db.write() as s:
+        with self.db.write(fixed_scope([stream_key(self.settings.branch_code[:16] or BANK_STREAM)])) as s:  # one record
             self._audit_failure(s, None, name, terminal_id, action, reason)
         raise AuthenticationFailed(failure_message())
 
@@ -231,7 +245,7 @@ class AuthService(StaffAdministration):
             stored, username = row.password_hash, row.username
         passwords.validate_new_password(new_password, username=username)
         if not passwords.verify_secret(stored, current_password or ""):
-            with self.db.write() as s:
+            with self.db.write(self._own_scope(actor)) as s:
                 self.audit.append(s, actor, "password_change", subject=f"staff:{username}", outcome="failed",
                                   detail={"reason": "current_password"})
             raise ValidationError(_("The current password is not right."), code="current_password_wrong")
@@ -239,7 +253,7 @@ class AuthService(StaffAdministration):
             raise ValidationError(_("Choose a password different from the current one."), code="password_same")
         new_hash = passwords.hash_secret(new_password)
         now = self.clock.now()
-        with self.db.write() as s:
+        with self.db.write(self._own_scope(actor)) as s:
             row = s.get(Staff, actor.staff_id, populate_existing=True)
             assert row is not None
             row.password_hash = new_hash
@@ -254,7 +268,7 @@ class AuthService(StaffAdministration):
         if actor.staff_id is None:
             raise PermissionDenied(_("Sign in first."), code="not_signed_in")
         secret = totp.new_secret()
-        with self.db.write() as s:
+        with self.db.write(self._own_scope(actor)) as s:
             row = s.get(Staff, actor.staff_id, populate_existing=True)
             if row is None:
                 raise NotFound(_("No such staff member."), code="staff_not_found")
@@ -273,7 +287,7 @@ class AuthService(StaffAdministration):
         if actor.staff_id is None:
             raise PermissionDenied(_("Sign in first."), code="not_signed_in")
         now = self.clock.now()
-        with self.db.write() as s:
+        with self.db.write(self._own_scope(actor)) as s:
             row = s.get(Staff, actor.staff_id, populate_existing=True)
             if row is None or row.totp_pending_enc is None:
                 raise Conflict(_("Start the authenticator set-up again."), code="totp_not_pending")
@@ -305,5 +319,5 @@ class AuthService(StaffAdministration):
         """Audit ``sign_out`` or ``lock`` (the screen locked after idling or by key)."""
         if action not in ("sign_out", "lock"):
             raise ValueError(f"not a session event: {action}")
-        with self.db.write() as s:
+        with self.db.write(self._own_scope(actor)) as s:
             self.audit.append(s, actor, action, subject=f"staff:{actor.username}", detail=detail)

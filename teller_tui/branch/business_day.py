@@ -17,7 +17,8 @@ from teller_tui.branch.dual_control import FourEyes
 from teller_tui.branch.views import BusinessDayView, SupervisorCredentials
 from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.errors import Conflict, PermissionDenied
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.db.engine import Database
 from teller_tui.ledger.business_day import find_open_business_day, forget_open_days
 from teller_tui.models.drawers import BusinessDay, Drawer
@@ -140,5 +141,5 @@ class BusinessDayService:
     def _spec(self, actor: Actor, business_date: date) -> ApprovalSpec:
         return self.four_eyes.spec(actor, ("day_close",), on=business_date,
                                    subject=f"business_day:{actor.branch_code}:{business_date.isoformat()}",
-                                   summary=_("Close business day {date} of branch {branch}").format(
-                                       date=business_date.isoformat(), branch=actor.branch_code))
+                                   summary=message(N_("Close business day {date} of branch {branch}"),
+                                                   date=business_date.isoformat(), branch=actor.branch_code))

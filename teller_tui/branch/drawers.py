@@ -47,7 +47,8 @@ from teller_tui.common.clock import Clock
 from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.common.errors import Conflict, ValidationError
 from teller_tui.common.formatting import format_money
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.common.money import Money
 from teller_tui.common.reference import count_total
 from teller_tui.common.settings import Settings
@@ -141,7 +142,7 @@ class DrawerService:
             actor, ("drawer_open",), on=current_business_date(session, actor.branch_code, self.clock), amount=total,
             accounts=(vault_code(actor.branch_code, currency), drawer_code(actor.branch_code, actor.username)),
             subject=f"drawer_open:{actor.branch_code}:{actor.username}:{counts_key(counts)}",
-            summary=_("Opening float {amount} for {user}").format(amount=format_money(total), user=actor.username))
+            summary=message(N_("Opening float {amount} for {user}"), amount=total, user=actor.username))
 
     def _precheck_open(self, actor: Actor, counts: dict[str, int], currency: str, *, ask: bool) -> ApprovalSpec:
         """Refuse before asking for the supervisor's code when the drawer cannot open anyway; with
@@ -341,9 +342,9 @@ class DrawerService:
         diff = count.difference
         over = count.needs_approval
         cur = count.counted.currency
-        summary = _("Close drawer of {user}: counted {counted}, expected {expected}, difference {diff}").format(
-            user=actor.username, counted=format_money(count.counted), expected=format_money(count.expected),
-            diff=format_money(diff, sign=True))
+        summary = message(N_("Close drawer of {user}: counted {counted}, expected {expected}, difference {diff}"),
+                          user=actor.username, counted=count.counted, expected=count.expected,
+                          diff=format_money(diff, sign=True))
         return self.four_eyes.spec(
             actor, ("drawer_close", "over_short"), on=on,
             amount=Money(abs(diff.minor), cur) if over else count.counted,

@@ -34,6 +34,7 @@ from teller_tui.auth.roles import COUNTER_ROLES
 from teller_tui.branch.views import SupervisorCredentials
 from teller_tui.common.errors import PermissionDenied
 from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.common.money import Money
 from teller_tui.models import Staff
 
@@ -79,7 +80,7 @@ class FourEyes:
             hits = self.approvals.evaluate(Facts(action, on=on, amount=amount_for, role=actor.role))
             if not hits and action in MANDATORY:
                 rules.append(action)
-                reasons.append(_(MANDATORY[action]))
+                reasons.append(message(MANDATORY[action]))
             for hit in hits:
                 rules.append(hit.rule)
                 reasons.append(hit.reason)

@@ -49,7 +49,8 @@ from teller_tui.branch.views import CountResult
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, NotFound, PermissionDenied
 from teller_tui.common.formatting import format_money
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.common.money import Money
 from teller_tui.common.reference import count_total
 from teller_tui.common.settings import Settings
@@ -281,10 +282,10 @@ class DrawerHandoverService:
             accounts=(drawer_code(drawer.branch_code, drawer.username), drawer_code(actor.branch_code, actor.username)),
             subject=(f"drawer:{drawer.id}:handover:{actor.username}:counted={count.counted.minor}"
                      f":expected={count.expected.minor}"),
-            summary=_("Hand-over of {giver}'s drawer to {receiver}: counted {counted}, expected {expected}, "
-                      "difference {diff}").format(
-                giver=drawer.username, receiver=actor.username, counted=format_money(count.counted),
-                expected=format_money(count.expected), diff=format_money(count.difference, sign=True)))
+            summary=message(N_("Hand-over of {giver}'s drawer to {receiver}: counted {counted}, expected {expected}, "
+                               "difference {diff}"),
+                            giver=drawer.username, receiver=actor.username, counted=count.counted,
+                            expected=count.expected, diff=format_money(count.difference, sign=True)))
 
     def _count_result(self, drawer: Drawer) -> CountResult:
         assert drawer.id is not None and drawer.counted_minor is not None and drawer.expected_minor is not None

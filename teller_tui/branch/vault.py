@@ -23,8 +23,8 @@ from teller_tui.branch.kinds import Direction
 from teller_tui.branch.views import SupervisorCredentials, TransferResult, VaultView
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import PermissionDenied, ValidationError
-from teller_tui.common.formatting import format_money
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.common.money import Money
 from teller_tui.common.reference import count_total
 from teller_tui.common.text import clean_text
@@ -143,7 +143,7 @@ class VaultService:
               business_date: date) -> ApprovalSpec:
         drawer, vault = drawer_code(actor.branch_code, actor.username), vault_code(actor.branch_code, total.currency)
         accounts = (vault, drawer) if direction == "from_vault" else (drawer, vault)
-        summary = _("Vault transfer {amount}: {source} → {target}").format(
-            amount=format_money(total), source=accounts[0], target=accounts[1])
+        summary = message(N_("Vault transfer {amount}: {source} → {target}"),
+                          amount=total, source=accounts[0], target=accounts[1])
         return self.four_eyes.spec(actor, ("vault_transfer",), on=business_date, amount=total, accounts=accounts,
                                    subject=f"drawer:{drawer_id}:{direction}:{counts_key(counts)}", summary=summary)

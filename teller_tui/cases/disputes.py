@@ -39,7 +39,8 @@ from teller_tui.cases.views import CaseDetail, case_number
 from teller_tui.common.clock import Clock
 from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
 from teller_tui.common.formatting import format_money
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.common.money import Money
 from teller_tui.common.text import clean_text
 from teller_tui.db.engine import Database
@@ -157,7 +158,7 @@ class DisputeService:
                             accounts=(wallet.number,), customer_id=row.customer_id, subject=f"case:{number}",
                             reason=clean_text(resolution, limit=200), rules=tuple(h.rule for h in hits),
                             reasons=tuple(h.reason for h in hits),
-                            summary=f"{_('Dispute correction')} · {format_money(amount)} · {number}")
+                            summary=message(N_("Dispute correction · {amount} · {case}"), amount=amount, case=number))
 
 
 def _linked_references(s: Session, row: ServiceCase) -> tuple[str, ...]:

@@ -25,12 +25,13 @@ from collections.abc import Mapping
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from teller_tui.audit.trail import Actor, AuditTrail
+from teller_tui.audit.trail import Actor, AuditTrail, stream_of
 from teller_tui.common.errorlog import record_error
 from teller_tui.common.errors import ApprovalRequired, DomainError, StorageError
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.money import Money
 from teller_tui.db.engine import Database
+from teller_tui.db.scopes import fixed_scope, stream_key
 from teller_tui.models import Wallet
 from teller_tui.models.cases import Channel, RefusedAttempt
 
@@ -119,7 +120,8 @@ def record_refusal(db: Database, audit: AuditTrail, actor: Actor, exc: BaseExcep
         return None
     code = str(getattr(exc, "code", "error"))[:48]
     try:
-        with db.write() as s:
+        # An insert and one record in the actor's stream: its key only, not the bank-wide one.
+        with db.write(fixed_scope([stream_key(stream_of(actor))])) as s:
             customer_id = None
             if wallet_id is not None:
                 wallet = s.get(Wallet, wallet_id)

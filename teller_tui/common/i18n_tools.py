@@ -50,32 +50,43 @@ Policy:
 * Files are sorted by msgid and carry file names without line numbers, so editing code does
   not churn the catalogs; nothing is rewritten when only dates would change.
 
-Why one module of this size: a developer tool (the app never imports it) with one job,
-catalog maintenance, whose sub-commands share the catalog reading, checking and writing
-helpers above them; ``tests/test_i18n.py`` runs the same checks in CI.
+A developer tool (the app never imports it), by job: this module is the command line, extraction
+and the whole check; :mod:`~teller_tui.common.i18n_catalog` reads, writes and compiles catalogs,
+:mod:`~teller_tui.common.i18n_checks` finds what is wrong with one, :mod:`~teller_tui.common.i18n_memory`
+is ``todo``/``apply`` and translation memory. Their functions are re-exported here.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import re
-import string
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from teller_tui.common import i18n
-from teller_tui.common.i18n import DOMAIN, SUPPORTED_LOCALES
+from teller_tui.common.i18n import SUPPORTED_LOCALES
+from teller_tui.common.i18n_catalog import (COPYRIGHT, PROJECT, REQUIRED_LOCALE, mo_entries, mo_matches, pot_path,
+                                            read_catalog, render_mo, render_po, updated_catalog, write_if_changed)
+from teller_tui.common.i18n_checks import (catalog_keys, catalog_problems, message_problems, placeholders,
+                                           stray_catalogs)
+from teller_tui.common.i18n_memory import (MergeReport, apply_translations, memory_entries, merge_memory,
+                                           read_memory, todo_entries)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from babel.messages.catalog import Catalog, Message  # lazy: no babel at import (test_i18n)
+    from babel.messages.catalog import Catalog  # lazy: no babel at import (test_i18n)
 
-#: Locale whose catalog must be complete.
-REQUIRED_LOCALE = "zh_CN"
+__all__ = [
+    "COMMENT_TAGS", "COPYRIGHT", "KEYWORDS", "PROJECT", "REQUIRED_LOCALE", "SOURCE_DIRS", "MergeReport",
+    "apply_translations", "catalog_keys", "catalog_problems", "check", "cmd_compile", "cmd_extract", "extract",
+    "main", "memory_entries", "merge_memory", "message_problems", "mo_entries", "mo_matches", "placeholders",
+    "pot_path", "read_catalog", "read_memory", "render_mo", "render_po", "repo_root", "stray_catalogs",
+    "todo_entries", "updated_catalog", "write_if_changed",
+]
+
+_keys = catalog_keys  # the name tests/test_i18n.py uses
+
 #: Source directories scanned by ``extract`` (relative to the repository root).
 SOURCE_DIRS: tuple[str, ...] = ("teller_tui", "screens")
 KEYWORDS: dict[str, Any] = {
@@ -88,8 +99,6 @@ KEYWORDS: dict[str, Any] = {
     "NP_": ((1, "c"), 2),
 }
 COMMENT_TAGS = ("TRANSLATORS:",)
-PROJECT = "teller-tui"
-COPYRIGHT = "the teller-tui authors"
 
 
 def repo_root() -> Path:
@@ -97,11 +106,7 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-def pot_path() -> Path:
-    return i18n.locale_dir() / f"{DOMAIN}.pot"
-
-
-# -- reading and writing ----------------------------------------------------------------------
+# -- extraction and the whole check -------------------------------------------------------------
 def extract(root: Path | None = None, dirs: Sequence[str] = SOURCE_DIRS) -> Catalog:
     """Scan the source and return the template catalog (nothing is written)."""
     from babel.messages.catalog import Catalog  # lazy: no babel at import (test_i18n)
@@ -127,146 +132,18 @@ def extract(root: Path | None = None, dirs: Sequence[str] = SOURCE_DIRS) -> Cata
     return template
 
 
-def read_catalog(path: Path, locale: str | None = None) -> Catalog:
-    from babel.messages.pofile import read_po  # lazy: no babel at import (test_i18n)
-
-    with path.open("rb") as fh:
-        return read_po(fh, locale=locale)
-
-
-def render_po(catalog: Catalog) -> bytes:
-    from babel.messages.pofile import write_po  # lazy: no babel at import (test_i18n)
-
-    buf = io.BytesIO()
-    write_po(buf, catalog, width=100, sort_output=True, include_lineno=False, include_previous=True)
-    return buf.getvalue()
-
-
-def render_mo(catalog: Catalog) -> bytes:
-    from babel.messages.mofile import write_mo  # lazy: no babel at import (test_i18n)
-
-    buf = io.BytesIO()
-    write_mo(buf, catalog, use_fuzzy=False)
-    return buf.getvalue()
-
-
-_DATE_LINE = re.compile(rb'^"(POT-Creation-Date|PO-Revision-Date): .*\\n"\n', re.MULTILINE)
-
-
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write ``data`` unless the file already says the same, dates aside. True if written."""
-    if path.exists() and _DATE_LINE.sub(b"", path.read_bytes()) == _DATE_LINE.sub(b"", data):
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return True
-
-
-def updated_catalog(template: Catalog, locale: str, existing: Catalog | None) -> Catalog:
-    """``existing`` brought in step with ``template``; obsolete entries are translation memory."""
-    from babel.messages.catalog import Catalog  # lazy: no babel at import (test_i18n)
-
-    if existing is None:
-        catalog = Catalog(locale=locale, project=PROJECT, fuzzy=False, copyright_holder=COPYRIGHT, charset="utf-8")
-    else:
-        catalog = existing
-        # Let translations of strings that went away and came back match exactly again.
-        for message in list(catalog.obsolete.values()):
-            if catalog.get(message.id, message.context) is None:
-                catalog[message.id] = message
-        catalog.obsolete.clear()
-    catalog.update(template, update_header_comment=True)
-    catalog.fuzzy = False  # the header, not the entries
-    for message in catalog:
-        if message.id and message.fuzzy and not _strings(message):
-            # An empty suggestion is no suggestion: the entry is simply untranslated (and an
-            # ``en`` entry left empty falls back to its msgid, which is what we want).
-            message.flags.discard("fuzzy")
-            message.previous_id = []
-    return catalog
-
-
-def _strings(message: Message) -> tuple[str, ...]:
-    """The non-empty msgstr(s) of ``message``."""
-    strings = (message.string,) if isinstance(message.string, str) else tuple(message.string or ())
-    return tuple(s for s in strings if s)
-
-
-# -- checks -----------------------------------------------------------------------------------
-_PERCENT = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]")
-
-
-def placeholders(text: str) -> set[str]:
-    """Names of ``{field}`` and ``%(name)s`` / ``%s`` placeholders in ``text``."""
-    found: set[str] = set()
-    try:
-        for _literal, field, _spec, _conv in string.Formatter().parse(text):
-            if field is not None:
-                found.add("{" + re.split(r"[.\[]", field, maxsplit=1)[0] + "}")
-    except ValueError:
-        found.add("{<unbalanced braces>}")
-    for match in _PERCENT.finditer(text):
-        if match.group(0) != "%%":
-            found.add(f"%({match.group(1)})" if match.group(1) else "%")
-    return found
-
-
-def message_problems(message: Message, num_plurals: int, *, require_translation: bool) -> list[str]:
-    """What is wrong with one entry (empty list if nothing)."""
-    problems: list[str] = []
-    label = message.id if isinstance(message.id, str) else message.id[0]
-    label = repr(label if message.context is None else f"{message.context}|{label}")
-    if message.fuzzy:
-        problems.append(f"{label}: fuzzy (review the translation, then remove the flag)")
-    strings: Sequence[str] = (message.string,) if isinstance(message.string, str) else tuple(message.string or ())
-    if not any(strings):
-        if require_translation:
-            problems.append(f"{label}: not translated")
-        return problems
-    if isinstance(message.id, str):
-        expected = placeholders(message.id)
-        for s in strings:
-            if s and placeholders(s) != expected:
-                problems.append(f"{label}: placeholders {sorted(placeholders(s))} != {sorted(expected)}")
-        return problems
-    singular, plural = message.id[0], message.id[1]
-    allowed = placeholders(singular) | placeholders(plural)
-    if len(strings) != num_plurals:
-        problems.append(f"{label}: {len(strings)} plural forms, the language has {num_plurals}")
-    if any(not s for s in strings):
-        problems.append(f"{label}: a plural form is empty")
-    for s in strings:
-        if s and not placeholders(s) <= allowed:
-            problems.append(f"{label}: unknown placeholders {sorted(placeholders(s) - allowed)}")
-    if strings and strings[-1] and placeholders(strings[-1]) != placeholders(plural):
-        problems.append(f"{label}: the last plural form must use {sorted(placeholders(plural))}")
-    return problems
-
-
-def catalog_problems(catalog: Catalog, *, require_translation: bool) -> list[str]:
-    problems: list[str] = []
-    for message in catalog:
-        if message.id:
-            problems.extend(message_problems(message, catalog.num_plurals, require_translation=require_translation))
-    return problems
-
-
-def _keys(catalog: Catalog) -> set[Any]:
-    return {(m.id if isinstance(m.id, str) else tuple(m.id), m.context) for m in catalog if m.id}
-
-
 def check(root: Path | None = None) -> list[str]:
     """Everything ``extract --check`` reports; empty when the catalogs are good."""
     problems: list[str] = []
     template = extract(root)
-    wanted = _keys(template)
+    wanted = catalog_keys(template)
     pot = pot_path()
-    if not pot.exists() or _keys(read_catalog(pot)) != wanted:
+    if not pot.exists() or catalog_keys(read_catalog(pot)) != wanted:
         problems.append(f"{pot.name} is not in step with the source: run `python -m teller_tui.common.i18n_tools extract`")
     for locale in SUPPORTED_LOCALES:
         path = i18n.catalog_path(locale, ".po")
         existing = read_catalog(path, locale) if path.exists() else None
-        if existing is None or _keys(existing) != wanted:
+        if existing is None or catalog_keys(existing) != wanted:
             problems.append(f"{locale}: .po is not in step with the source: run extract")
         catalog = updated_catalog(template, locale, existing)
         for p in catalog_problems(catalog, require_translation=locale == REQUIRED_LOCALE):
@@ -279,35 +156,6 @@ def check(root: Path | None = None) -> list[str]:
                    else "delete it")
             problems.append(f"{locale}: {stray.name} is not loaded by the app (one catalog per language): {fix}")
     return problems
-
-
-def stray_catalogs(locale: str) -> list[Path]:
-    """``.po``/``.mo`` files beside the catalog that the app never loads (one catalog per language)."""
-    folder = i18n.catalog_path(locale, ".po").parent
-    if not folder.is_dir():
-        return []
-    keep = {i18n.catalog_path(locale, ".po").name, i18n.catalog_path(locale).name}
-    return sorted(p for p in folder.iterdir() if p.suffix in (".po", ".mo") and p.name not in keep)
-
-
-def mo_entries(data: bytes) -> dict[Any, Any]:
-    """``{(msgid, context): msgstr}`` of a compiled catalog, header excluded."""
-    from babel.messages.mofile import read_mo  # lazy: no babel at import (test_i18n)
-
-    catalog = read_mo(io.BytesIO(data))
-    return {
-        (m.id if isinstance(m.id, str) else tuple(m.id), m.context):
-            (m.string if isinstance(m.string, str) else tuple(m.string or ()))
-        for m in catalog if m.id
-    }
-
-
-def mo_matches(catalog: Catalog, data: bytes) -> bool:
-    """Does compiled ``data`` hold exactly what ``catalog`` would compile to?"""
-    try:
-        return mo_entries(data) == mo_entries(render_mo(catalog))
-    except Exception:  # a corrupt .mo is a stale .mo
-        return False
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -349,221 +197,6 @@ def cmd_compile(out: Any = None) -> int:
             print(f"  {mo}", file=out)
     i18n.clear_cache()
     return 0
-
-
-def todo_entries(locale: str = REQUIRED_LOCALE) -> dict[str, Any]:
-    """Entries needing a translator, as JSON-ready ``{key: current translation}``.
-
-    A key is the msgid; with a context it is ``"context\\x04msgid"``; a plural is keyed by its
-    singular and its value is a list of forms (``{"msgid_plural": ..., "forms": [...]}``).
-    """
-    catalog = read_catalog(i18n.catalog_path(locale, ".po"), locale)
-    todo: dict[str, Any] = {}
-    for message in catalog:
-        if not message.id:
-            continue
-        if not message_problems(message, catalog.num_plurals, require_translation=True):
-            continue
-        key = _todo_key(message)
-        if isinstance(message.id, str):
-            todo[key] = message.string or ""
-        else:
-            forms = list(message.string or ()) if not isinstance(message.string, str) else [message.string]
-            forms = (forms + [""] * catalog.num_plurals)[: catalog.num_plurals]
-            todo[key] = {"msgid_plural": message.id[1], "forms": forms}
-    return todo
-
-
-def _todo_key(message: Message) -> str:
-    singular = message.id if isinstance(message.id, str) else message.id[0]
-    return singular if message.context is None else f"{message.context}\x04{singular}"
-
-
-def apply_translations(
-    entries: dict[str, Any], locale: str = REQUIRED_LOCALE, *, remember: bool = False
-) -> tuple[int, list[str]]:
-    """Write ``entries`` (``todo`` format) into the ``.po``; clears ``fuzzy``.
-
-    Keys that are not (yet) in the catalog are returned as unknown, or with ``remember=True``
-    stored as obsolete entries: translation memory that ``extract`` uses as soon as the code
-    wraps that exact string. Returns ``(applied, unknown)``.
-    """
-    from babel.messages.catalog import Message  # lazy: no babel at import (test_i18n)
-
-    path = i18n.catalog_path(locale, ".po")
-    catalog = read_catalog(path, locale)
-    by_key = {_todo_key(m): m for m in catalog if m.id}
-    applied, unknown = 0, []
-    for key, value in entries.items():
-        message = by_key.get(key)
-        if message is None and remember:
-            context, _sep, msgid = key.rpartition("\x04")
-            if isinstance(value, dict):
-                memo = Message((msgid, value["msgid_plural"]), tuple(value["forms"]), context=context or None)
-            else:
-                memo = Message(msgid, value, context=context or None)
-            catalog.obsolete[catalog._key_for(memo.id, memo.context)] = memo
-            applied += 1
-            continue
-        if message is None:
-            unknown.append(key)
-            continue
-        if isinstance(message.id, str):
-            text = value if isinstance(value, str) else ""
-            if not text:
-                continue
-            message.string = text
-        else:
-            forms = value.get("forms") if isinstance(value, dict) else value
-            forms = [forms] if isinstance(forms, str) else list(forms or [])
-            if not forms or not all(forms):
-                continue
-            message.string = tuple(forms)
-        message.flags.discard("fuzzy")
-        message.previous_id = []
-        applied += 1
-    write_if_changed(path, render_po(catalog))
-    return applied, unknown
-
-
-# -- translation memory -----------------------------------------------------------------------
-def read_memory(path: Path, locale: str = REQUIRED_LOCALE) -> list[tuple[Any, Any, str | None, bool]]:
-    """Entries of a memory file as ``(msgid, msgstr, context, fuzzy)``.
-
-    ``.po``/``.pot``: every entry, obsolete ones included (they are memory too). ``.json``:
-    ``{msgid: msgstr}`` or the ``todo`` format (``"context\x04msgid"`` keys, plural values
-    ``{"msgid_plural": ..., "forms": [...]}``).
-    """
-    if path.suffix in (".po", ".pot"):
-        catalog = read_catalog(path, locale)
-        messages = [m for m in catalog if m.id] + list(catalog.obsolete.values())
-        return [(m.id if isinstance(m.id, str) else tuple(m.id),
-                 m.string if isinstance(m.string, str) else tuple(m.string or ()),
-                 m.context, m.fuzzy) for m in messages]
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a JSON object {{msgid: msgstr}}")
-    entries: list[tuple[Any, Any, str | None, bool]] = []
-    for key, value in data.items():
-        context, _sep, msgid = key.rpartition("\x04")
-        if isinstance(value, dict):
-            entries.append(((msgid, value.get("msgid_plural", "")), tuple(value.get("forms") or ()),
-                            context or None, False))
-        elif isinstance(value, str):
-            entries.append((msgid, value, context or None, False))
-    return entries
-
-
-@dataclass
-class MergeReport:
-    """What ``merge_memory`` did; every list holds readable one-line descriptions."""
-
-    applied: int = 0
-    #: entries that already had a reviewed translation (left as they were)
-    kept: int = 0
-    #: memory whose msgid the code does not wrap (stored as obsolete memory with ``remember``)
-    unmatched: list[str] = field(default_factory=list)
-    #: memory that was fuzzy, empty, or had placeholders unlike its msgid (not used)
-    rejected: list[str] = field(default_factory=list)
-    #: a msgid translated differently by two files, or differently from the catalog
-    conflicts: list[str] = field(default_factory=list)
-    #: source files removed (``delete=True``)
-    deleted: list[Path] = field(default_factory=list)
-
-
-def merge_memory(
-    sources: Sequence[Path], locale: str = REQUIRED_LOCALE, *, remember: bool = False, delete: bool = False
-) -> MergeReport:
-    """Merge translation memory (area ``.po`` files, JSON) into ``locale``'s catalog.
-
-    Matching is exact (msgid, plural msgid and context). An entry of the catalog is filled
-    only when it is empty or fuzzy; a reviewed translation is never overwritten (a different
-    one in the memory is reported as a conflict). The first usable translation wins, in the
-    order of ``sources``. Memory that is fuzzy or whose placeholders differ from its msgid is
-    rejected. With ``remember``, memory for msgids not in the catalog is kept as obsolete
-    entries (``extract`` reuses it when the code starts wrapping the string). With ``delete``,
-    each source ``.po`` inside the locale directory (never the catalog itself) is removed,
-    with its ``.mo``, after the catalog was written.
-    """
-    from babel.messages.catalog import Message  # lazy: no babel at import (test_i18n)
-
-    path = i18n.catalog_path(locale, ".po")
-    catalog = read_catalog(path, locale)
-    report = MergeReport()
-    chosen: dict[Any, tuple[Any, Any, str | None, str]] = {}  # key -> (id, string, context, origin)
-    for source in sources:
-        source = Path(source)
-        if source.resolve() == path.resolve():
-            continue
-        for msgid, string, context, fuzzy in read_memory(source, locale):
-            label = f"{source.name}: {msgid if isinstance(msgid, str) else msgid[0]!r}"
-            probe = Message(msgid, string, context=context)
-            strings = _strings(probe)
-            if fuzzy or not strings:
-                report.rejected.append(f"{label}: {'fuzzy' if fuzzy else 'empty'}")
-                continue
-            problems = message_problems(probe, catalog.num_plurals if not isinstance(msgid, str) else 1,
-                                        require_translation=True)
-            if problems:
-                report.rejected.append(f"{label}: {'; '.join(p.split(': ', 1)[1] for p in problems)}")
-                continue
-            key = (msgid, context)
-            if key in chosen:
-                if chosen[key][1] != string:
-                    report.conflicts.append(f"{label}: {string!r} ignored, {chosen[key][3]} says {chosen[key][1]!r}")
-                continue
-            chosen[key] = (msgid, string, context, source.name)
-
-    for key, (msgid, string, context, origin) in chosen.items():
-        message = catalog.get(msgid if isinstance(msgid, str) else msgid[0], context)
-        label = f"{origin}: {msgid if isinstance(msgid, str) else msgid[0]!r}"
-        if message is None or (isinstance(msgid, tuple) and (isinstance(message.id, str)
-                                                            or tuple(message.id) != msgid)):
-            report.unmatched.append(label)
-            if remember:
-                memo = Message(msgid, string, context=context)
-                memo_key = catalog._key_for(memo.id, memo.context)
-                if memo_key not in catalog.obsolete or not _strings(catalog.obsolete[memo_key]):
-                    catalog.obsolete[memo_key] = memo
-            continue
-        if _strings(message) and not message.fuzzy:
-            report.kept += 1
-            if message.string != string:
-                report.conflicts.append(f"{label}: {string!r} ignored, the catalog says {message.string!r}")
-            continue
-        message.string = string
-        message.flags.discard("fuzzy")
-        message.previous_id = []
-        report.applied += 1
-    write_if_changed(path, render_po(catalog))
-
-    if delete:
-        base = i18n.locale_dir().resolve()
-        for source in sources:
-            source = Path(source)
-            resolved = source.resolve()
-            if source.suffix != ".po" or resolved == path.resolve() or base not in resolved.parents:
-                continue
-            for stale in (source, source.with_suffix(".mo")):
-                if stale.exists():
-                    stale.unlink()
-                    report.deleted.append(stale)
-    return report
-
-
-def memory_entries(locale: str = REQUIRED_LOCALE) -> dict[str, Any]:
-    """Every reviewed translation of ``locale`` (obsolete ones too), in ``todo``/``merge`` JSON form."""
-    catalog = read_catalog(i18n.catalog_path(locale, ".po"), locale)
-    memory: dict[str, Any] = {}
-    for message in [*catalog, *catalog.obsolete.values()]:
-        if not message.id or message.fuzzy or not _strings(message):
-            continue
-        key = _todo_key(message)
-        if isinstance(message.id, str):
-            memory.setdefault(key, message.string)
-        else:
-            memory.setdefault(key, {"msgid_plural": message.id[1], "forms": list(message.string)})
-    return dict(sorted(memory.items()))
 
 
 def main(argv: Iterable[str] | None = None) -> int:

@@ -27,7 +27,7 @@ from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _, in_catalog
 from teller_tui.common.money import Money
 
-__all__ = ["Msg", "Translated", "message", "render_stored"]
+__all__ = ["Msg", "Translated", "message", "render_stored", "rendered_now"]
 
 Param: TypeAlias = "str | int | Money | Msg"
 
@@ -93,6 +93,14 @@ def message(msgid: str, **params: Param) -> Translated:
     """``msgid`` (marked with ``N_``) rendered now, remembering its arguments for other readers."""
     _KNOWN.add(msgid)
     return Translated(Msg(msgid, dict(params)))
+
+
+def rendered_now(text: str) -> str:
+    """``text`` in the current language when it remembers its message (:class:`Translated`), else as it is:
+    a dialog that shows a text made earlier (perhaps in another language) shows the reader's."""
+    if isinstance(text, Translated):
+        return text.msg.render(str.__str__(text))
+    return text
 
 
 def render_stored(text: str, stored: Any) -> str:

@@ -26,6 +26,7 @@ from teller_tui.common.settings_preview import (
     DEFAULT_IDLE_LOCK_SECONDS,
     DEFAULT_LOCALE,
     DEFAULT_TERMINAL_ID,
+    DatabaseTarget,
     default_home,
     normalize_locale_setting,
     settings_file_path,
@@ -164,6 +165,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite:///{self.home / 'teller.db'}"
+
+    @property
+    def database_target(self) -> DatabaseTarget:
+        """The database a start opens, as :func:`~teller_tui.common.settings_preview.preview_database` sees it."""
+        return DatabaseTarget(url=self.effective_database_url, home=self.home,
+                              sqlite_synchronous=self.sqlite_synchronous,
+                              allow_network_filesystem=self.allow_network_filesystem)
 
     @property
     def effective_read_database_url(self) -> str:

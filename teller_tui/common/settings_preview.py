@@ -21,8 +21,11 @@ from typing import Any, Final
 
 from platformdirs import user_data_dir
 
-__all__ = ["DEFAULT_BRANCH_CODE", "DEFAULT_IDLE_LOCK_SECONDS", "DEFAULT_LOCALE", "DEFAULT_TERMINAL_ID", "SettingsPreview", "default_home",
-           "normalize_locale_setting", "preview_settings", "settings_file_path"]
+from teller_tui.common.dburl import normalize_database_url
+
+__all__ = ["DEFAULT_BRANCH_CODE", "DEFAULT_IDLE_LOCK_SECONDS", "DEFAULT_LOCALE", "DEFAULT_TERMINAL_ID", "DatabaseTarget",
+           "SettingsPreview", "default_home", "normalize_locale_setting", "preview_database", "preview_settings",
+           "settings_file_path"]
 
 DEFAULT_LOCALE: Final = "zh_CN"
 DEFAULT_TERMINAL_ID = "T01"
@@ -104,3 +107,48 @@ def preview_settings(**overrides: Any) -> SettingsPreview:
             continue
         out[name] = value
     return SettingsPreview(**out)
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseTarget:
+    """Which database a start opens, and how: what :class:`~teller_tui.common.settings.Settings`
+    resolves (``Settings.database_target``) and what :func:`preview_database` reads without pydantic."""
+
+    url: str
+    home: Path
+    sqlite_synchronous: str = "FULL"
+    allow_network_filesystem: bool = False
+
+    def ensure_home(self) -> None:
+        """Create the data directory (0700, whatever the umask) when a SQLite file is to be opened in it."""
+        if self.url.startswith("sqlite") and not self.home.exists():
+            self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.home, 0o700)
+
+
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+
+
+def preview_database(**overrides: Any) -> DatabaseTarget:
+    """The database :func:`teller_tui.common.settings.load_settings` would open, read with the same
+    precedence as :func:`preview_settings`. Never raises; a start compares it with the validated
+    settings' target once they load, and reopens when they differ (a value pydantic reads otherwise)."""
+    env = {k.lower(): v for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)}
+    file = _file_values()
+
+    def value(name: str) -> Any:
+        if overrides.get(name) is not None:
+            return overrides[name]
+        if (ENV_PREFIX + name).lower() in env:
+            return env[(ENV_PREFIX + name).lower()]
+        return file.get(name)
+
+    home_value = value("home")
+    home = Path(str(home_value)) if home_value else default_home()  # as pydantic reads it: not expanded
+    url_value = value("database_url")
+    url = normalize_database_url(str(url_value)) if url_value else f"sqlite:///{home / 'teller.db'}"
+    synchronous = value("sqlite_synchronous")
+    network = value("allow_network_filesystem")
+    return DatabaseTarget(url=url, home=home,
+                          sqlite_synchronous=synchronous if synchronous in ("FULL", "EXTRA") else "FULL",
+                          allow_network_filesystem=network is True or str(network).strip().lower() in _TRUE)

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING
 from teller_tui.auth.permissions import guarded
 from teller_tui.auth.roles import COUNTER_ROLES, require_role
 from teller_tui.common.errors import Conflict, NotFound, ValidationError
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.consent.id_check import credential_id_check
 from teller_tui.consent.service import active_pairing, new_request
 from teller_tui.consent.spec import ConsentSpec, ConsentTicket
@@ -112,7 +113,7 @@ class CustomerCredentials:
                                          purpose="totp_remove", now=now)
             if failed is None:  # ApprovalRequired here rolls nothing back that matters (nothing changed)
                 self.approvals.require(s, actor, action="customer_totp_remove_id", customer=c,
-                                       summary=_("Remove the customer's authenticator (lost phone)"),
+                                       summary=message(N_("Remove the customer's authenticator (lost phone)")),
                                        approval_id=approval_id)
                 c.totp_secret_enc, c.totp_last_step = None, None
                 self.outbox.tell(s, "totp_remove", key=f"{customer_id}:{now.isoformat()}", customer_id=customer_id)

@@ -8,23 +8,25 @@ Public API::
     svc.unpair(actor)
     ticket = svc.request(actor, what)             # ConsentTicket: the display shows it and takes the PIN
     st = svc.status(actor, ticket.request_id)    # ConsentStatus (pending, granted, refused ...)
-    svc.record_id_check(actor, request_id, document_seen=True, last4="1234")   # the other path
+    svc.record_id_check(actor, request_id, document_seen=True, id_digits="19900307")   # the other path
     svc.cancel(actor, request_id)
     ticket = svc.begin_pin_reset(actor, customer_id, document_seen=True, id_digits="19900307",
                                  approval_id=None)  # the hidden part of the number; a supervisor approves
     svc.set_policy(actor, pin_required=True, reason="...")       # supervisor; svc.policy(actor)
     view = svc.policy_view(actor)                # PolicyView: required?, why, by whom, when
 
-The ID re-check: the teller has seen the customer's document and types the last four characters
-of its number, which must match the number on file (the teller never types it all, and a wrong
-one is refused and audited). The PIN itself is only ever typed on the display
-(:mod:`teller_tui.kiosk.pinpad`).
+The ID re-check: the teller has seen the customer's document and types the characters of its number
+that the teller's screens star (a resident ID's 8 birth-date digits:
+:func:`~teller_tui.common.masks.hidden_document_part`), read off the document; the last 4, which every
+masked number shows, do not count. It is the PIN reset's check (:mod:`teller_tui.consent.id_check`):
+a wrong number is refused and audited, and after :data:`~teller_tui.consent.id_check.ID_CHECK_LIMIT`
+failures in a day every ID check of the customer is refused. The PIN itself is only ever typed on the
+display (:mod:`teller_tui.kiosk.pinpad`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import secrets
 from datetime import datetime, timedelta
@@ -36,10 +38,12 @@ from sqlmodel import col
 from teller_tui.auth.permissions import guarded
 from teller_tui.auth.roles import COUNTER_ROLES, require_role
 from teller_tui.common.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.common.text import clean_text
 from teller_tui.consent.gate import pin_required
 from teller_tui.consent.id_check import CredentialApprovals, credential_id_check
+from teller_tui.consent.scopes import consent_scope
 from teller_tui.consent.spec import CONSENT_KINDS, CREDENTIAL_KINDS, ConsentSpec, ConsentStatus, ConsentTicket, PolicyView
 from teller_tui.models import ConsentPolicy, ConsentRequest, Customer, PinpadPairing, Staff
 from teller_tui.models.cases import CustomerNeeds
@@ -51,8 +55,8 @@ if TYPE_CHECKING:
     from teller_tui.common.clock import Clock
     from teller_tui.db.engine import Database
 
-__all__ = ["PAIRING_MINUTES", "REQUEST_MINUTES", "ConsentService", "active_pairing", "check_document",
-           "code_hash", "last4_of", "new_request"]
+__all__ = ["PAIRING_MINUTES", "REQUEST_MINUTES", "ConsentService", "active_pairing", "code_hash", "last4_of",
+           "new_request"]
 
 PAIRING_MINUTES = 5
 REQUEST_MINUTES = 5
@@ -88,21 +92,6 @@ def new_request(s: Session, actor: Actor, spec: ConsentSpec, now: datetime) -> C
     s.add(row)
     s.flush()
     return row
-
-
-def check_document(s: Session, customer_id: int, document_seen: bool, last4: str) -> str:
-    """The teller's ID check: the document seen and the last 4 characters of its number typed and
-    matched against the number on file; the characters typed, or ValidationError/NotFound."""
-    if not document_seen:
-        raise ValidationError(_("Look at the customer's identity document first"), code="id_not_seen")
-    c = s.get(Customer, customer_id)
-    if c is None:
-        raise NotFound(_("No such customer"), code="no_customer")
-    typed = "".join(ch for ch in (last4 or "") if ch.isalnum()).upper()
-    on_file = last4_of(c.id_number)
-    if len(typed) != 4 or not on_file or not hmac.compare_digest(typed, on_file):
-        raise ValidationError(_("The last 4 characters do not match the document on file"), code="id_mismatch")
-    return typed
 
 
 class ConsentService:
@@ -148,7 +137,7 @@ class ConsentService:
         require_role(actor, *COUNTER_ROLES)
         if what.kind not in CONSENT_KINDS or what.kind in CREDENTIAL_KINDS:  # these have their own start
             raise ValidationError(_("This consent cannot be asked for here."), code="consent_kind")
-        with self.db.write() as s:
+        with self.db.write(consent_scope(actor, customer_id=what.customer_id)) as s:
             row = self._new(s, actor, what)
             self.audit.append(s, actor, "consent_request", subject=what.wallet or str(what.customer_id),
                               detail={"consent_id": row.id, "kind": what.kind})
@@ -173,20 +162,21 @@ class ConsentService:
 
     @guarded("consent")
     def cancel(self, actor: Actor, request_id: int) -> None:
-        with self.db.write() as s:
+        with self.db.write(consent_scope(actor, request_id=request_id)) as s:
             row = self._own(s, actor, request_id)
             if row.status == "pending":
                 row.status, row.decided_at = "cancelled", self.clock.now()
                 self.audit.append(s, actor, "consent_cancel", subject=str(row.id))
 
-    def _check_document(self, s: Session, actor: Actor, customer_id: int, document_seen: bool, last4: str,
-                        consent_id: int | None) -> str:
-        return check_document(s, customer_id, document_seen, last4)
-
     @guarded("consent")
-    def record_id_check(self, actor: Actor, request_id: int, *, document_seen: bool, last4: str) -> ConsentStatus:
+    def record_id_check(self, actor: Actor, request_id: int, *, document_seen: bool,
+                        id_digits: str) -> ConsentStatus:
+        """The customer's consent by an ID re-check instead of the PIN on the display: the document seen
+        and the characters of its number the teller's screens hide typed (the PIN reset's check, with
+        its limit on failures). Refused where the branch requires the PIN."""
         require_role(actor, *COUNTER_ROLES)
-        with self.db.write() as s:
+        now = self.clock.now()
+        with self.db.write(consent_scope(actor, request_id=request_id)) as s:
             row = self._own(s, actor, request_id)
             if row.status != "pending" or row.expires_at <= self.clock.now():
                 raise Conflict(_("This consent request is no longer open"), code="consent_closed")
@@ -194,14 +184,13 @@ class ConsentService:
                 raise PermissionDenied(_("This branch requires the customer's PIN on the customer display"),
                                        code="consent_pin_required")
             c = s.get(Customer, row.customer_id)
-            failed: ValidationError | None = None
-            try:
-                typed = self._check_document(s, actor, row.customer_id, document_seen, last4, row.id)
-            except ValidationError as exc:
-                failed = exc
-            else:
-                row.status, row.method, row.document_last4, row.decided_at = "granted", "id_check", typed, \
-                    self.clock.now()
+            if c is None:
+                raise NotFound(_("No such customer"), code="no_customer")
+            failed = credential_id_check(s, self.audit, actor, c, document_seen=document_seen, typed=id_digits,
+                                         purpose="consent", now=now)
+            if failed is None:  # the row names the document by its shown last 4, never by what was typed
+                row.status, row.method, row.document_last4, row.decided_at = "granted", "id_check", \
+                    last4_of(c.id_number), now
             self.audit.append(s, actor, "consent_id_check", subject=c.customer_no if c else "",
                               outcome="fail" if failed else "ok",
                               detail={"consent_id": row.id, "kind": row.kind, "document_seen": bool(document_seen),
@@ -237,7 +226,8 @@ class ConsentService:
             c = s.get(Customer, customer_id)
             assert c is not None
             self.approvals.require(s, actor, action="pin_reset", customer=c,
-                                   summary=_("Reset the customer's wallet PIN (ID checked)"), approval_id=approval_id)
+                                   summary=message(N_("Reset the customer's wallet PIN (ID checked)")),
+                                   approval_id=approval_id)
             row = self._new(s, actor, ConsentSpec("pin_reset", customer_id, None, binding=secrets.token_hex(8)))
             row.method, row.document_last4 = "id_check", last4_of(c.id_number)
             self.audit.append(s, actor, "customer_pin_reset_start", subject=c.customer_no,

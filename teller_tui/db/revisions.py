@@ -21,7 +21,7 @@ from teller_tui.common.errors import SchemaOutOfDate
 from teller_tui.common.i18n import _
 
 if TYPE_CHECKING:
-    from teller_tui.db.engine import Database
+    from teller_tui.db.engines import Engines
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSIONS_DIR = MIGRATIONS_DIR / "versions"
@@ -62,7 +62,7 @@ def shipped_heads() -> set[str]:
     return set(graph) - followed
 
 
-def current_heads(database: Database) -> set[str]:
+def current_heads(database: Engines) -> set[str]:
     """The revisions recorded in the database (empty for a database with no schema yet)."""
     with database.read_engine.connect() as conn:
         if not inspect(conn).has_table(VERSION_TABLE):
@@ -70,7 +70,7 @@ def current_heads(database: Database) -> set[str]:
         return {row[0] for row in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))}
 
 
-def ensure_current(database: Database) -> None:
+def ensure_current(database: Engines) -> None:
     """Raise :class:`SchemaOutOfDate` unless the database is at every shipped migration head."""
     have, want = current_heads(database), shipped_heads()
     if have == want:

@@ -38,7 +38,8 @@ from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.auth.permissions import guarded
 from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.errors import Conflict, NotFound, ValidationError
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.common.masks import mask_document_number, mask_name, mask_phone
 from teller_tui.ledger.business_day import current_business_date
 from teller_tui.db.engine import Database
@@ -93,7 +94,7 @@ class ProfileService:
                 ("contact_change",) if set(changed) - {"phone"} else ())
             # The dialog names the action and the customer already: the summary says what changes.
             summary = (f"{mask_phone(c.phone)} → {mask_phone(new_phone)}" if "phone" in changed
-                       else _("Change contact details"))
+                       else message(N_("Change contact details")))
             self._approve(s, actor, c, actions, after, summary, approval_id)
             c.phone, c.address, c.occupation = new_phone, new_address, new_occupation
             detail: dict[str, object] = {"fields": list(changed), "approval_id": approval_id}

@@ -33,6 +33,7 @@ from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
 from teller_tui.desk.cash_types import EntryReceipt
 from teller_tui.desk.inflight import InflightJournal, Submission
+from teller_tui.kiosk.scopes import kiosk_scope
 from teller_tui.kiosk.views import KioskReceipt
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class KioskInflightService:
         wallet), not to the next customer; then it is forgotten."""
         require_role(actor, KIOSK_ROLE)
         sub = outcome.submission
-        with self.db.write() as s:
+        with self.db.write(kiosk_scope(actor)) as s:  # one record in the kiosk's stream
             self.audit.append(s, actor, "kiosk_transfer_interrupted", subject=sub.subject or sub.wallet,
                               outcome="posted" if outcome.posted else "not_posted",
                               detail={"key": sub.key, "reference": outcome.reference, "amount": sub.amount,

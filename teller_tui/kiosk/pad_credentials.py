@@ -36,8 +36,11 @@ from teller_tui.auth.roles import KIOSK_ROLE, require_role
 from teller_tui.auth.totp import new_secret, provisioning_uri, verify_totp
 from teller_tui.common.errors import AuthenticationFailed, Conflict, ValidationError
 from teller_tui.common.i18n import _
+from teller_tui.consent.scopes import consent_scope
+from teller_tui.db.scopes import WriteScope
 from teller_tui.kiosk.pinpad import counted_request_pin, open_request
 from teller_tui.kiosk.pins import raise_for_outcome
+from teller_tui.kiosk.scopes import kiosk_scope
 from teller_tui.models import Customer
 from teller_tui.wallets.identity.pins import validate_pin
 
@@ -91,6 +94,12 @@ class PadCredentials:
             assert c is not None
             return row.customer_id, c.pin_hash
 
+    def _scope(self, actor: Actor, customer_id: int | None = None, *, request_id: int | None = None) -> WriteScope:
+        """The display's stream, the customer (or the request's) and their wrong-PIN counter: not the bank."""
+        if customer_id is None:
+            return consent_scope(actor, request_id=request_id)
+        return kiosk_scope(actor, customer_id, self.guard.keys("", customer_id)[1:])
+
     def _count(self, s: Session, row: Any, c: Customer, **check: Any) -> tuple[str, int]:
         return counted_request_pin(s, row, c, guard=self.guard, box=self.box, outbox=self.outbox, **check)
 
@@ -114,7 +123,7 @@ class PadCredentials:
         pin_ok = passwords.verify_pin(stored, old_pin or "")  # argon2 outside any transaction
         new_hash = passwords.hash_pin(new_pin) if pin_ok else None
         now = self.clock.now()
-        with self.db.write() as s:
+        with self.db.write(self._scope(actor, customer_id)) as s:
             row = open_request(s, actor, link, request_id, now, kind="pin_change")
             c = self._customer(s, customer_id)
             outcome, failures = self._count(s, row, c, stored=stored, pin_ok=pin_ok, now=now)
@@ -143,7 +152,7 @@ class PadCredentials:
         pin_ok = passwords.verify_pin(stored, pin or "")  # argon2 outside any transaction
         now = self.clock.now()
         secret = ""
-        with self.db.write() as s:
+        with self.db.write(self._scope(actor, customer_id)) as s:
             row = open_request(s, actor, link, request_id, now, kind="totp_enrol")
             c = self._customer(s, customer_id)
             outcome, failures = self._count(s, row, c, stored=stored, pin_ok=pin_ok, now=now)
@@ -176,7 +185,7 @@ class PadCredentials:
             raise Conflict(_("The customer types the PIN on the display first."), code="totp_no_offer")
         same = hmac.compare_digest((secret or "").strip().upper().encode(), offered.upper().encode())
         step = verify_totp(offered, code or "", now=now, last_step=None) if same else None
-        with self.db.write() as s:
+        with self.db.write(self._scope(actor, request_id=request_id)) as s:
             row = open_request(s, actor, link, request_id, now, kind="totp_enrol")
             c = self._customer(s, row.customer_id)
             if c.totp_secret_enc is not None:
@@ -206,7 +215,7 @@ class PadCredentials:
         customer_id, stored = self._stored_pin(actor, link, request_id, "totp_remove")
         pin_ok = passwords.verify_pin(stored, pin or "")
         now = self.clock.now()
-        with self.db.write() as s:
+        with self.db.write(self._scope(actor, customer_id)) as s:
             row = open_request(s, actor, link, request_id, now, kind="totp_remove")
             c = self._customer(s, customer_id)
             outcome, failures = self._count(s, row, c, stored=stored, pin_ok=pin_ok, now=now)

@@ -26,6 +26,7 @@ from teller_tui.auth.permissions import guarded
 from teller_tui.common.errors import AuthenticationFailed, NotFound, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.kiosk.pins import check_pin, raise_for_outcome
+from teller_tui.kiosk.scopes import kiosk_scope
 from teller_tui.models import Customer
 from teller_tui.wallets.identity.pins import validate_pin
 
@@ -70,7 +71,7 @@ class KioskPinChange:
         new_hash = passwords.hash_pin(new_pin) if pin_ok else None
         keys = self.guard.keys("", customer_id)[1:]  # the customer's own counter, shared with sign-in
         now = self.clock.now()
-        with self.db.write() as s:
+        with self.db.write(kiosk_scope(actor, customer_id, keys)) as s:  # not the bank-wide key
             c = s.execute(select(Customer).where(col(Customer.id) == customer_id)).scalar_one()
             s.refresh(c)
             if self.guard.locked(s, keys, now):

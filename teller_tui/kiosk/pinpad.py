@@ -35,9 +35,11 @@ from teller_tui.common.errors import AuthenticationFailed, Conflict, PermissionD
 from teller_tui.common.money import Money, parse_money
 from teller_tui.common.i18n import _
 from teller_tui.common.masks import mask_name
+from teller_tui.consent.scopes import consent_scope
 from teller_tui.consent.service import active_pairing, code_hash
 from teller_tui.consent.spec import CREDENTIAL_KINDS
 from teller_tui.kiosk.pins import check_pin, raise_for_outcome
+from teller_tui.kiosk.scopes import kiosk_scope
 from teller_tui.models import ConsentRequest, Customer, PinpadPairing, Wallet
 from teller_tui.wallets.identity.pins import validate_pin
 
@@ -248,7 +250,8 @@ class PinpadService:
             want_code = self._high_value(row.kind, json.loads(row.summary_json or "{}"))
         pin_ok = passwords.verify_pin(stored, pin or "")  # argon2 outside any transaction
         now = self.clock.now()
-        with self.db.write() as s:
+        # The display's stream, the customer and their own wrong-PIN counter: not the bank-wide key.
+        with self.db.write(kiosk_scope(actor, customer_id, self.guard.keys("", customer_id)[1:])) as s:
             row = self._open_request(s, actor, link, request_id)
             c = s.execute(select(Customer).where(col(Customer.id) == customer_id)).scalar_one()
             s.refresh(c)
@@ -274,7 +277,7 @@ class PinpadService:
     @guarded("pinpad")
     def decline(self, actor: Actor, link: PadLink, request_id: int) -> None:
         require_role(actor, KIOSK_ROLE)
-        with self.db.write() as s:
+        with self.db.write(consent_scope(actor, request_id=request_id)) as s:  # the display's stream, the customer
             row = self._open_request(s, actor, link, request_id)
             row.status, row.decided_at = "refused", self.clock.now()
             self.audit.append(s, actor, "consent_decline", subject=str(request_id), outcome="fail")

@@ -61,6 +61,7 @@ from teller_tui.kiosk.lookup import find_payee, find_sign_in
 from teller_tui.kiosk.signin import check_sign_in
 from teller_tui.notify.postings import notify_entry
 from teller_tui.kiosk.statement import render_statement
+from teller_tui.kiosk.transfer_scope import require_payee, transfer_scope
 from teller_tui.kiosk.views import (
     KioskAccount, KioskHistoryRow, KioskReceipt, KioskSession, KioskWallet, TransferPreview,
 )
@@ -84,10 +85,6 @@ if TYPE_CHECKING:
     from teller_tui.ledger import Ledger
 
 __all__ = ["KioskService", "kiosk_username"]
-
-
-def _fmt(m: Money) -> str:
-    return format_money(m)
 
 
 @dataclass
@@ -306,11 +303,11 @@ class KioskService:
             raise ValidationError(_("The wallet holds another currency"), code="currency_mismatch")
         if amount > limits.per_txn:
             raise LimitExceeded(_("Above the kiosk limit per transfer ({limit}); please go to the counter.")
-                                .format(limit=_fmt(limits.per_txn)), code="kiosk_per_txn")
+                                .format(limit=format_money(limits.per_txn)), code="kiosk_per_txn")
         used = self._kiosk_out_today(s, src_wallet.account_id, self._today(s, actor))
         if used + amount.minor > limits.daily.minor:
             raise LimitExceeded(_("Above the kiosk daily limit ({limit}; used {used}); please go to the counter.")
-                                .format(limit=_fmt(limits.daily), used=_fmt(Money(used, amount.currency))),
+                                .format(limit=format_money(limits.daily), used=format_money(Money(used, amount.currency))),
                                 code="kiosk_daily")
 
     def _checked(self, s: Session, actor: Actor, session: KioskSession, from_wallet_id: int, payee: str,
@@ -374,6 +371,7 @@ class KioskService:
             if existing is not None:
                 return existing, self.cash.receipt_data(s, existing.entry_id)
             src, dst, _customer = self._checked(s, actor, session, from_wallet_id, payee, amount)
+            require_payee(s, dst)
             legs = self.cash.posting_legs(s, actor, EntryKind.TRANSFER, amount, src, dst)
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=idempotency_key, kind=EntryKind.TRANSFER, legs=legs, actor_id=actor.staff_id,
@@ -391,7 +389,7 @@ class KioskService:
             return result, self.cash.receipt_data(s, result.entry_id)
 
         try:
-            result, data = self.db.write_retrying(work)
+            result, data = self.db.write_retrying(work, scope=transfer_scope(actor, from_wallet_id, payee))
         except DomainError as exc:  # kept so that "why did my transfer fail?" can be answered at the counter
             record_refusal(self.db, self.audit, actor, exc, "kiosk", EntryKind.TRANSFER, from_wallet_id, amount)
             raise

@@ -18,6 +18,7 @@ from teller_tui.common.i18n import _
 from teller_tui.common.masks import mask_name
 from teller_tui.kiosk.lookup import find_sign_in
 from teller_tui.kiosk.pins import check_pin, raise_for_outcome
+from teller_tui.kiosk.scopes import kiosk_scope
 from teller_tui.models import Customer
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def check_sign_in(db: Database, clock: Clock, settings: Settings, audit: AuditTr
     """One sign-in attempt: (customer id, wallet ids, masked name, when) or the refusal raised.
     The attempt that locks the PIN tells the customer (``pin_lock``) in the same transaction."""
     if not throttle.allow(actor.terminal_id):
-        with db.write() as s:
+        with db.write(kiosk_scope(actor)) as s:
             audit.append(s, actor, "kiosk_sign_in", subject="", outcome="fail", detail={"reason": "throttled"})
         raise AuthenticationFailed(_("Too many tries at this kiosk. Please wait a minute and try again."),
                                    code="kiosk_throttled")
@@ -53,7 +54,8 @@ def check_sign_in(db: Database, clock: Clock, settings: Settings, audit: AuditTr
     keys = guard.keys(identifier, customer_id)
     now = clock.now()
     name_masked, subject = "", ""
-    with db.write() as s:
+    # The kiosk's stream, the customer and the guard counters of this number: not the bank-wide key.
+    with db.write(kiosk_scope(actor, customer_id, keys)) as s:
         c = None
         if customer_id is not None:
             c = s.execute(select(Customer).where(col(Customer.id) == customer_id)).scalar_one()

@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from teller_tui.db import lean
+from teller_tui.db.scopes import branch_key, require_keys
 from teller_tui.models import LedgerChainHead
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ class LockedHead:
 def lock_branch_head(session: Session, branch: str) -> LockedHead:
     """Lock the branch's head row (made on the branch's first entry) and read it. Two postings of
     one branch serialize here; other branches' postings do not wait."""
+    require_keys(session, (branch_key(branch),))  # the branch's key before its head row (db/scopes.py)
     ch = LedgerChainHead.__table__  # type: ignore[attr-defined]
     lock = _stmt("chain_lock", lambda: select(ch.c.entries, ch.c.hash, ch.c.last_at, ch.c.last_date).where(
         ch.c.branch_code == bindparam("branch")).with_for_update())

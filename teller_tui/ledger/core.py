@@ -57,7 +57,7 @@ from teller_tui.db import lean
 from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
-from teller_tui.models import Hold, JournalEntry, LedgerAccount, LedgerHead, Posting
+from teller_tui.models import Hold, JournalEntry, LedgerAccount, Posting
 from teller_tui.common.money import Money, currency as currency_info
 from teller_tui.ledger.accounts import BALANCE_RULES, AccountKind, account_label, interbranch_code
 from teller_tui.ledger.clearing import clearing_name, clearing_nets
@@ -344,7 +344,8 @@ class Ledger:
             raise ValidationError("A hold must be for a positive amount", code="hold_amount")
         if req.debit_account_id == req.credit_account_id:
             raise ValidationError("A hold needs two different accounts", code="hold_accounts")
-        self._lock_head(session)
+        # No bank-wide row: the hold's accounts are locked below and its writers hold their keys (db/scopes.py).
+        session.flush()
         canonical = req.canonical()
         digest = request_hash(canonical)
         existing = session.execute(select(Hold).where(col(Hold.idempotency_key) == req.idempotency_key)).scalar()
@@ -449,19 +450,6 @@ class Ledger:
         session.flush()
         return session
 
-    def _lock_head(self, session: Session) -> Any:
-        """Lock the ledger_head row; returns its (last_seq, last_at) as read under the lock.
-
-        A Core select: no ORM object, so nothing stale can come from the identity map. Pending
-        ORM changes are flushed first (Core statements do not autoflush)."""
-        session.flush()
-        lh = _table(LedgerHead)
-        head = session.execute(_stmt("head_lock", lambda: select(lh.c.last_seq, lh.c.last_at)
-                                     .where(lh.c.id == 1).with_for_update())).first()
-        if head is None:
-            raise NotFound("The ledger is not initialised; run `teller db upgrade`", code="no_ledger")
-        return head
-
     def _lock(self, session: Session, account_ids: Iterable[int]) -> dict[int, Any]:
         """Lock the accounts in id order and return their current rows (Core rows with the
         LedgerAccount column names as attributes, read under the lock)."""
@@ -495,7 +483,7 @@ class Ledger:
         return {codes[str(row.code)]: row for row in rows}
 
     def _lock_hold(self, session: Session, hold_id: int) -> Hold:
-        self._lock_head(session)
+        session.flush()  # the hold row is its own lock (no bank-wide row: db/scopes.py)
         hold: Hold | None = session.execute(select(Hold).where(col(Hold.id) == hold_id).with_for_update()).scalar()
         if hold is None:
             raise NotFound(f"No hold {hold_id}", code="no_hold")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["CASH_ENTRY_KINDS", "DRAWER_ENTRY_KINDS", "EntryKind"]
+__all__ = ["CASH_ENTRY_KINDS", "CUSTOMER_ENTRY_KINDS", "DRAWER_ENTRY_KINDS", "EntryKind"]
 
 
 class EntryKind(StrEnum):
@@ -44,3 +44,8 @@ CASH_ENTRY_KINDS: dict[EntryKind, str] = {EntryKind.CASH_IN: "in", EntryKind.CAS
 #: Kinds the drawer and vault module posts (branch cash, not customer transactions).
 DRAWER_ENTRY_KINDS = frozenset({EntryKind.DRAWER_FLOAT, EntryKind.VAULT_TRANSFER, EntryKind.OVER_SHORT,
                                 EntryKind.DRAWER_RETURN, EntryKind.VAULT_RECEIVE, EntryKind.DRAWER_HANDOVER})
+#: Kinds that are a transaction done for a customer (what a teller's transaction count counts): not branch
+#: cash (a drawer's float, vault transfers), not points the wallet's life cycle posts by itself.
+CUSTOMER_ENTRY_KINDS = frozenset({EntryKind.CASH_IN, EntryKind.CASH_OUT, EntryKind.TRANSFER, EntryKind.REVERSAL,
+                                  EntryKind.LINKED_TOP_UP, EntryKind.LINKED_WITHDRAW,
+                                  EntryKind.DISPUTE_CORRECTION})

@@ -30,12 +30,13 @@ from sqlmodel import Session, col
 
 from teller_tui.common.clock import Clock, local_date
 from teller_tui.common.errors import Conflict
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_
+from teller_tui.common.messages import Msg, message
 from teller_tui.common.money import Money
 from teller_tui.db import lean
 from teller_tui.models import Customer, JournalEntry, Posting, RiskAlert
 from teller_tui.models.risk import AlertStatus
-from teller_tui.risk.rules import RiskRules, rule_title
+from teller_tui.risk.rules import RULE_TITLES, RiskRules
 
 __all__ = ["Block", "PostingGate", "RISK_APPROVAL_RULE", "WalletParty"]
 
@@ -65,8 +66,8 @@ def neutral(alert_id: int | None) -> str:
     """What the teller's screen says of any block: no rule, no "risk", no watch list (no tipping-off);
     the alert's number lets the teller and the supervisor find it in the alert queue (Ctrl+R)."""
     if alert_id is None:
-        return _("This transaction needs a supervisor's review.")
-    return _("This transaction needs a supervisor's review (reference {id}).").format(id=alert_id)
+        return message(N_("This transaction needs a supervisor's review."))
+    return message(N_("This transaction needs a supervisor's review (reference {id})."), id=alert_id)
 
 
 @cache
@@ -103,9 +104,10 @@ class PostingGate:
             if a.rule in seen:
                 continue
             seen.add(a.rule)
-            out.append(Block(a.rule, blocking[a.rule].block, neutral(a.id), _(
-                "Risk alert {id} ({rule}) is open on this customer: a supervisor must review it first.").format(
-                id=a.id, rule=rule_title(a.rule)), a.id))
+            title: str | Msg = Msg(RULE_TITLES[a.rule]) if a.rule in RULE_TITLES else str(a.rule)
+            out.append(Block(a.rule, blocking[a.rule].block, neutral(a.id), message(N_(
+                "Risk alert {id} ({rule}) is open on this customer: a supervisor must review it first."),
+                id=a.id, rule=title), a.id))
         velocity = blocking.get("velocity")
         if velocity is not None and "velocity" not in seen:
             since = now - timedelta(minutes=velocity.n("minutes"))
@@ -115,15 +117,15 @@ class PostingGate:
                                    .where(col(Posting.account_id) == p.account_id,
                                           col(JournalEntry.posted_at) >= since)).scalar_one()
                 if int(recent) + 1 >= velocity.n("count"):
-                    out.append(Block("velocity", velocity.block, neutral(None), _(
-                        "This would be transaction {n} on the wallet within {minutes} minutes.").format(
+                    out.append(Block("velocity", velocity.block, neutral(None), message(N_(
+                        "This would be transaction {n} on the wallet within {minutes} minutes."),
                         n=int(recent) + 1, minutes=velocity.n("minutes"))))
         high = blocking.get("high_risk_customer")
         if high is not None and "high_risk_customer" not in seen and amount >= high.amount("min_amount"):
             levels = s.execute(select(col(Customer.risk_level)).where(col(Customer.id).in_(customer_ids))).scalars()
             if any(level == "high" for level in levels):
-                out.append(Block("high_risk_customer", high.block, neutral(None), _(
-                    "A high-risk customer moving this much needs a supervisor's review.")))
+                out.append(Block("high_risk_customer", high.block, neutral(None), message(N_(
+                    "A high-risk customer moving this much needs a supervisor's review."))))
         return out
 
     def refuse_any(self, s: Session, *, parties: Sequence[WalletParty], amount: Money) -> None:

@@ -22,7 +22,8 @@ from teller_tui.approvals.policy import Facts
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.approvals.spec import ApprovalSpec
 from teller_tui.audit.trail import Actor
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_
+from teller_tui.common.messages import message
 from teller_tui.common.masks import mask_name
 from teller_tui.risk.watchlist import Watchlist, WatchHit
 
@@ -44,14 +45,14 @@ class OnboardingScreen:
             return []
         policy = self.approvals.evaluate(Facts(WATCHLIST_ACTION, on=on, role=actor.role))
         listed = ", ".join(f"{h.entry.list_id} ({h.by})" for h in hits)
-        review = _("Watch-list match: {name} ({entries})").format(name=mask_name(full_name), entries=listed)
+        review = message(N_("Watch-list match: {name} ({entries})"), name=mask_name(full_name), entries=listed)
         # The teller's screen (which the customer can see) says only that a supervisor must review; the
         # entries matched are bound through the subject and shown on the supervisor's queue (``review``).
         bound = hashlib.sha256(listed.encode()).hexdigest()[:16]
         spec = ApprovalSpec(kind=WATCHLIST_ACTION, requester_id=actor.staff_id, branch_code=actor.branch_code,
                             subject=f"onboarding:{idempotency_key[:60]}:{bound}",
                             rules=tuple(h.rule for h in policy), reasons=tuple(h.reason for h in policy),
-                            summary=_("Opening a wallet for {name}").format(name=mask_name(full_name)),
+                            summary=message(N_("Opening a wallet for {name}"), name=mask_name(full_name)),
                             customer_name=mask_name(full_name), review=(review,))
         self.approvals.check(session, spec, approval_id=approval_id)
         return hits

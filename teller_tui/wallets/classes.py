@@ -31,7 +31,7 @@ from typing import Any
 from teller_tui.common.errors import NotFound, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money, parse_money
-from teller_tui.common.reference import ReferenceDataError, _default, _read_toml
+from teller_tui.common.reference_files import ReferenceDataError, read_toml, shipped_file
 
 __all__ = [
     "ALL_EVIDENCE",
@@ -137,8 +137,8 @@ class TierTable:
     @classmethod
     def load(cls, path: Path | None = None) -> TierTable:
         """Read and validate ``path`` (default: the shipped ``wallet_tiers.toml``)."""
-        path = path or _default("wallet_tiers.toml")
-        return cls.from_dict(_read_toml(path), origin=str(path))
+        path = path or shipped_file("wallet_tiers.toml")
+        return cls.from_dict(read_toml(path), origin=str(path))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, origin: str = "wallet_tiers.toml") -> TierTable:

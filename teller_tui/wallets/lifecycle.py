@@ -64,6 +64,7 @@ from teller_tui.common.errors import Conflict, NotFound, ValidationError
 from teller_tui.common.formatting import format_money
 from teller_tui.common.masks import mask_name, mask_phone
 from teller_tui.common.i18n import N_, _
+from teller_tui.common.messages import message
 from teller_tui.common.money import Money
 from teller_tui.common.settings import Settings
 from teller_tui.notify.outbox import Outbox
@@ -107,7 +108,7 @@ class LifecycleService:
         self.outbox.tell(s, event, key=f"{w.number}:{key}", customer_id=w.customer_id, wallet_number=w.number)
 
     def _approve(self, s: Session, actor: Actor, action: str, w: Wallet, reason: str, approval_id: int | None,
-                 message: str, subject: str = "") -> None:
+                 why: str, subject: str = "") -> None:
         """Raise ApprovalRequired, or consume the approval (see the module docstring)."""
         kind = APPROVAL_ACTIONS[action]
         hits = self.approvals.evaluate(Facts(kind, on=current_business_date(s, actor.branch_code, self.clock),
@@ -116,7 +117,7 @@ class LifecycleService:
         spec = ApprovalSpec(kind=kind, requester_id=actor.staff_id, branch_code=actor.branch_code,
                             accounts=(w.number,), customer_id=w.customer_id, subject=subject or f"wallet:{w.number}",
                             reason=reason, rules=tuple(h.rule for h in hits),
-                            reasons=tuple(h.reason for h in hits) or (message,), summary=message,
+                            reasons=tuple(h.reason for h in hits) or (why,), summary=why,
                             customer_name=mask_name(cust.full_name) if cust else "")
         self.approvals.check(s, spec, approval_id=approval_id)
 
@@ -213,7 +214,7 @@ class LifecycleService:
             if is_blocked(s, wallet_id):
                 raise Conflict(_("Blocked (lost phone): replace the device to lift the block"), code="wallet_blocked")
             self._approve(s, actor, "unfreeze", w, reason, approval_id,
-                          _("Unfreezing a wallet needs a supervisor's approval"))
+                          message(N_("Unfreezing a wallet needs a supervisor's approval")))
             self._set_status(s, w, WalletStatus.ACTIVE)
             rec = self.audit.append(s, actor, "wallet_unfreeze", subject=w.number,
                                     detail={"from": WalletStatus.FROZEN.value, "to": WalletStatus.ACTIVE.value,
@@ -269,7 +270,8 @@ class LifecycleService:
                                balance=self.ledger.balance(s, w.account_id).posted, on=on)
             agreed = self.consent.require(s, actor, lifecycle_consent("change_tier", w, reason, new_tier), consent_id)
             self._approve(s, actor, "change_tier", w, reason, approval_id,
-                          _("Changing the wallet to class {tier} needs a supervisor's approval").format(tier=new_tier),
+                          message(N_("Changing the wallet to class {tier} needs a supervisor's approval"),
+                                  tier=new_tier),
                           subject=f"wallet:{w.number}:class:{new_tier}:{','.join(sorted(given))}")
             before = w.tier
             w.tier = new_tier
@@ -300,7 +302,7 @@ class LifecycleService:
         if approval_id is None:  # ask before the customer types a PIN (same rule as in the transaction)
             with self.db.write() as s:
                 self._approve(s, actor, "replace_device", w, reason, None,
-                              _("Replacing the customer's device needs a supervisor's approval"))
+                              message(N_("Replacing the customer's device needs a supervisor's approval")))
         validate_pin(new_pin, birth_date=birth, phone=phone)
         pin_hash = hash_pin(new_pin)
         secret = uri = qr = None
@@ -314,7 +316,7 @@ class LifecycleService:
             w2 = self._wallet(s, wallet_id)
             check_transition(w2.status, "replace_device")
             self._approve(s, actor, "replace_device", w2, reason, approval_id,
-                          _("Replacing the customer's device needs a supervisor's approval"))
+                          message(N_("Replacing the customer's device needs a supervisor's approval")))
             c = s.get(Customer, cust_id)
             assert c is not None
             c.pin_hash, c.pin_failed_attempts, c.pin_locked = pin_hash, 0, False
@@ -345,7 +347,8 @@ class LifecycleService:
                 raise Conflict(_("Pay out the balance of {balance} before closing").format(
                     balance=format_money(bal.posted)), code="close_nonzero")
             agreed = self.consent.require(s, actor, lifecycle_consent("close", w, reason), consent_id)
-            self._approve(s, actor, "close", w, reason, approval_id, _("Closing the wallet needs a supervisor's approval"))
+            self._approve(s, actor, "close", w, reason, approval_id,
+                          message(N_("Closing the wallet needs a supervisor's approval")))
             forfeit: EntryResult | None = None
             if w.points_account_id is not None:
                 pts = self.ledger.balance(s, w.points_account_id).posted

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from teller_tui.common.errors import ValidationError
 from teller_tui.common.i18n import _
-from teller_tui.common.reference import _default, _read_toml
+from teller_tui.common.reference_files import read_toml, shipped_file
 
 __all__ = ["GRANT_AT_ISSUE", "GRANT_FIRST_USE", "GRANT_WHEN", "RewardRule", "reward_rule", "welcome_points"]
 
@@ -33,7 +33,7 @@ class RewardRule:
 def reward_rule(on: date, path: Path | None = None) -> RewardRule:
     """The reward set in force on ``on`` (data/rewards.toml); 0 points when none. ``grant`` defaults
     to ``first_use`` when a set does not say."""
-    data = _read_toml(path or _default("rewards.toml"))
+    data = read_toml(path or shipped_file("rewards.toml"))
     best: tuple[date, RewardRule] | None = None
     for raw in data.get("reward_set", []):
         eff, pts = raw.get("effective_from"), raw.get("welcome_points", 0)

@@ -19,7 +19,7 @@ from teller_tui.common.errors import NotFound, ValidationError
 from teller_tui.common.formatting import display_width, format_datetime, format_limit, pad
 from teller_tui.common.i18n import _, get_locale, locale_override
 from teller_tui.common.masks import mask_name
-from teller_tui.common.reference import _default, _read_toml
+from teller_tui.common.reference_files import read_toml, shipped_file
 from teller_tui.common.text import clean_text
 from teller_tui.ledger import Ledger
 from teller_tui.models import Customer, LinkedAccount, Wallet
@@ -37,7 +37,7 @@ def service_contacts(locale: str | None = None, path: Path | None = None) -> lis
     """(label, value) pairs from data/service_contacts.toml in ``locale``."""
     zh = (locale or get_locale()).lower().startswith("zh")
     out = []
-    for raw in _read_toml(path or _default("service_contacts.toml")).get("contact", []):
+    for raw in read_toml(path or shipped_file("service_contacts.toml")).get("contact", []):
         label = raw.get("label_zh" if zh else "label_en", "")
         value = raw.get("value") or raw.get("value_zh" if zh else "value_en", "")
         if label and value:
