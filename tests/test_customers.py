@@ -226,3 +226,59 @@ def test_phone_last_digits_with_names_and_plain_sql(desk: Desk) -> None:
             "EXPLAIN QUERY PLAN SELECT id FROM customer WHERE substr(phone, -4) = '8000'")))
     assert {h.customer_id for h in tail} == want
     assert "ix_customer_phone_tail" in plan  # the index, not a scan of every customer
+
+
+def test_rarest_trigrams_give_the_same_answers(desk: Desk) -> None:
+    """With trigram frequencies sampled (a speed-up: FTS5 is asked for the rarest trigrams of an
+    ID or pinyin fragment), every answer is the one the full trigram query and plain SQL give."""
+    import random
+
+    from sqlalchemy import text
+
+    from teller_tui.desk.search import search_customers
+    from teller_tui.desk.search_grams import GramSampler
+
+    rng = random.Random(4)
+    syllables = ["zhang", "wang", "li", "liu", "gui", "ling", "fang", "jian", "xia", "ying", "hong"]
+    for _ in range(60):
+        idn = f"{rng.choice(['110101', '310101', '440305'])}19{rng.randint(50, 99)}" \
+              f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}{rng.choice('0123456789X')}"
+        latin = " ".join(rng.choice(syllables) for _ in range(rng.randint(2, 3)))
+        desk.customer("王芳", latin=latin, id_number=idn)
+    sampler = GramSampler(min_sample=1)
+    with desk.db.read() as s:
+        ids = [r[0] for r in s.execute(text("SELECT id_number FROM customer WHERE id_number IS NOT NULL"))]
+        latins = [r[0].replace(" ", "") for r in s.execute(text("SELECT name_latin FROM customer"))]
+    queries = [i[3:11] for i in ids[:8]] + [i[9:16] for i in ids[8:14]] + ["0101195", "1019", "999999"]
+    queries += [lat[2:9] for lat in latins[:8]] + ["guiling", "angli", "nggui", "zzzzzz"]
+    for q in queries:
+        fast = search_customers(desk.db, q, grams=sampler)
+        full = search_customers(desk.db, q)
+        assert [(h.customer_id, h.match_kind, h.rank) for h in fast.results] == \
+               [(h.customer_id, h.match_kind, h.rank) for h in full.results], q
+        assert fast.has_more == full.has_more
+        with desk.db.read() as s:
+            column = "upper(id_number)" if q[0].isdigit() else "replace(name_latin, ' ', '')"
+            want = {int(r[0]) for r in s.execute(text(f"SELECT id FROM customer WHERE instr({column}, :q) > 0"),
+                                                 {"q": q.upper() if q[0].isdigit() else q})}
+        assert {h.customer_id for h in fast.results} >= want or fast.has_more, q
+    with desk.db.read() as s:
+        sample = sampler.sample(s)
+    assert sample is not None and sample.size == 60
+
+
+def test_rarest_trigrams_are_picked_apart() -> None:
+    from collections import Counter
+
+    from teller_tui.desk.search_grams import GramSample
+
+    counts = Counter({"fan": 179, "ang": 1596, "ngl": 177, "gli": 85, "lin": 208, "ing": 805, "ngg": 66,
+                      "ggu": 50, "gui": 84})
+    sample = GramSample(4000, {"latin": counts})
+    # The rarest first; then the rarest sharing no letter with it ("ngg"/"gui" overlap "ggu").
+    assert sample.pick("latin", "fanglinggui") == ["ggu", "gli", "fan"]
+    assert sample.pick("latin", "ang") == ["ang"]
+    dense = GramSample(100, {"id_number": Counter({"101": 60, "198": 40, "981": 1, "810": 50, "010": 30})})
+    # Beyond two, a trigram in more than a tenth of the rows is not worth reading.
+    assert dense.pick("id_number", "1981010") == ["981", "010"]
+    assert GramSample(100, {}).pick("id_number", "19810") == ["198", "981", "810"]  # no counts: every one

@@ -133,6 +133,32 @@ async def test_lookup_pages_and_drops_stale_results(desk: Desk) -> None:
         assert table.row_count == 20 and screen.page.query == "1590000"
 
 
+async def test_lookup_rows_follow_each_answer_in_place(desk: Desk) -> None:
+    """The table is updated in place per answer (cells that differ, rows added or removed): what it
+    shows and what Enter opens are always the current page, in its order."""
+    with desk.services.db.write() as s:
+        for i in range(27):
+            s.add(Customer(customer_no=f"Q{i:08d}", full_name=f"测试{i:02d}", name_latin=f"ce shi {i}",
+                           phone=f"1590000{i:04d}", branch_code="B001", created_at=desk.clock.now()))
+    async with desk.app.run_test(size=(120, 40)) as pilot:
+        await desk.start(pilot)
+        screen = await find(pilot, "1590000")
+        table = screen.query_one("#lookup-results", DataTable)
+
+        def shown() -> list[str]:
+            return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+        assert shown() == [h.customer_no for h in screen.page.results] and table.row_count == 20
+        for more, count in (("0", 20), ("0", 20), ("2", 7), ("5", 1), ("backspace", 7), ("backspace", 20)):
+            await pilot.press(more)
+            await settle(pilot)
+            assert table.row_count == count, more
+            assert shown() == [h.customer_no for h in screen.page.results], more
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert pilot.app.screen.customer_id == screen.page.results[2].customer_id
+
+
 # -- cash ------------------------------------------------------------------------------------------
 async def test_cash_in_confirm_and_receipt(desk: Desk) -> None:
     before = ids(desk, "cash_in")

@@ -11,7 +11,10 @@ show the answer to what was typed (the lookup's worker may still be searching), 
 ``pause()`` until it does; that wall time is the sample (p95, ratio to the reference). Pilot
 cannot go below Textual's idle wait (~83 ms), so the in-app measure is reported too: the time
 from the key event reaching the app to the first frame rendered after the screen shows the
-answer (``App._display`` wrapped, frame rendered to terminal segments).
+answer (``App._display`` wrapped, frame rendered to terminal segments). A key whose answer
+changes nothing on screen (the same page) needs no frame: it gives no in-app sample.
+
+The Pilot row is judged against issue 18's target, ``TARGET`` (1.5x the empty Input's p95).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
     from teller_tui.bench.runner import Context, Row
 
 NAME = "keystroke"
+#: Issue 18's target: keystroke to updated lookup results within 1.5x of an empty Input in the same run.
+TARGET = 1.5
 TITLE = "keystroke to updated results in the lookup screen (Pilot press + pause, and in-app)"
 
 
@@ -73,7 +78,8 @@ def run(ctx: Context) -> list[Row]:
     n = data.info.get("customers", ctx.opts.customers)
     p_app, p_ref = percentile(got["press_ms"], 95), percentile(ref["press_ms"], 95)
     pilot = ratio_row(NAME, f"keystroke to updated results, lookup screen, {n:,} customers "
-                            f"(Pilot press + pause, p95 of {len(got['press_ms'])})", p_app, p_ref, 1.2, unit="ms",
+                            f"(Pilot press + pause, p95 of {len(got['press_ms'])}; issue 18: ≤ {TARGET:g}×)",
+                      p_app, p_ref, TARGET, unit="ms",
                       fmt=lambda v: f"{v:,.0f} ms", p50_ms=median(got["press_ms"]),
                       reference_p50_ms=median(ref["press_ms"]), extra_pauses=got.get("extra_pauses", 0),
                       texts=texts)

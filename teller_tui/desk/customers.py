@@ -28,6 +28,7 @@ from teller_tui.desk.customer_views import (
     CustomerView, HistoryPage, HistoryRow, LinkedAccountView, NoteView, SearchPage,
 )
 from teller_tui.desk.search import search_customers
+from teller_tui.desk.search_grams import GramSampler
 from teller_tui.ledger.core import _balance
 from teller_tui.models import Customer, CustomerNote, LedgerAccount, LinkedAccount, Staff, Wallet
 from teller_tui.models.types import UTCDateTime
@@ -50,10 +51,11 @@ class CustomerService:
         self.db, self.clock, self.settings = db, clock, settings
         self.audit = audit
         self.tiers = tiers
+        self._grams = GramSampler()  # which FTS trigrams are rare (sampled; a speed-up only)
 
     def search(self, query: str, *, limit: int = 20, offset: int = 0) -> SearchPage:
         """See :func:`teller_tui.desk.search.search_customers`."""
-        return search_customers(self.db, query, limit=limit, offset=offset)
+        return search_customers(self.db, query, limit=limit, offset=offset, grams=self._grams)
 
     # -- profile ---------------------------------------------------------------------------
     def get_customer(self, customer_id: int) -> CustomerView:
