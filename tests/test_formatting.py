@@ -418,3 +418,32 @@ def test_babel_locale_follows_the_active_locale():
     assert babel_locale().language == "zh" and babel_locale().territory == "CN"
     assert babel_locale() is babel_locale("zh-CN")
     assert str(babel_locale("en_US")) == "en"
+
+
+def test_money_and_datetime_fast_paths_match_babel() -> None:
+    """format_money's shape (read from Babel once per currency and locale) and format_datetime's
+    cached parts give exactly Babel's own output (the reference they replace on the posting path)."""
+    import random
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime as babel_datetime
+
+    from teller_tui.common import formatting
+    from teller_tui.common.money import CURRENCIES
+
+    rng = random.Random(25)
+    for loc in ("en", "zh_CN"):
+        for code, cur in CURRENCIES.items():
+            if cur.commodity:
+                continue
+            assert formatting._money_shape(code, loc) is not None  # the fast path is taken
+            for minor in [0, 1, 10**15] + [rng.randrange(10 ** rng.randrange(1, 16)) for _ in range(150)]:
+                plain = formatting._babel_money(minor, code, loc)
+                assert formatting.format_money(Money(minor, code), loc) == plain
+                assert formatting.format_money(Money(-minor, code), loc, sign=True) == ("-" if minor else "") + plain
+        for _ in range(60):
+            when = dt.datetime(2001, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=rng.randrange(40 * 365 * 86400))
+            for tz in ("Asia/Shanghai", "America/New_York"):
+                zone = ZoneInfo(tz)
+                expected = babel_datetime(when.astimezone(zone), "medium", tzinfo=zone, locale=formatting._bl(loc))
+                assert formatting.format_datetime(when, loc, tz) == formatting._plain(expected)

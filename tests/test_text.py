@@ -109,3 +109,28 @@ def test_reject_multiline_allows_newline_and_tab_only() -> None:
     with pytest.raises(ValidationError) as err:
         reject_control_text("ab\u202ec", "Note", multiline=True)
     assert "3" in str(err.value)
+
+
+def test_printable_fast_path_equals_the_full_sanitizer() -> None:
+    """Printable text (CJK, currency signs, accents) skips the per-character pass only when that pass
+    would change nothing: the same result as the full sanitizer, on random mixes of every kind."""
+    import random
+    import unicodedata
+
+    from teller_tui.common import text as module
+
+    def slow(value: str, multiline: bool) -> str:
+        if multiline:
+            value = value.replace("\r\n", "\n")
+        out = unicodedata.normalize("NFC", module._strip_unsafe(module._ESCAPE_SEQUENCE.sub("", value), multiline))
+        if multiline:
+            return "\n".join(line.rstrip() for line in out.split("\n")).strip("\n")
+        return " ".join(out.split())
+
+    alphabet = ["a", " ", "  ", "王", "¥", "é", "e\u0301", "\u3164", "\u00a0", "\u3000", "\u200b", "\x1b[31m",
+                "\n", "\t", "\u2028", "\ufeff", "\u202e", "Å", "A\u030a", "\U0001f600", "\x85", "1,234.00"]
+    rng = random.Random(25)
+    for _ in range(4000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 8)))
+        for multiline in (False, True):
+            assert module.clean_text(value, multiline=multiline) == slow(value, multiline), repr(value)

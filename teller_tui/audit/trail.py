@@ -30,6 +30,7 @@ from sqlmodel import col
 from teller_tui.audit.hashing import GENESIS, canonical_detail, record_hash
 from teller_tui.audit.verify import AuditVerification, StreamHead, iter_records, parse_expected, stream_heads, verify
 from teller_tui.common.clock import Clock
+from teller_tui.db import lean
 from teller_tui.db.scopes import require_keys, stream_key
 from teller_tui.models import BANK_STREAM, AuditRecord, AuditStreamHead
 
@@ -96,13 +97,13 @@ class AuditTrail:
         sh, ar = AuditStreamHead.__table__, AuditRecord.__table__  # type: ignore[attr-defined]
         lock = _stmt("stream_lock", lambda: select(sh.c.entries, sh.c.hash, sh.c.last_at).where(
             sh.c.stream == bindparam("stream")).with_for_update())
-        head = session.execute(lock, {"stream": stream}).first()
-        dialect = session.get_bind().dialect.name
+        head = lean.first(session, lock, {"stream": stream})
+        dialect = lean.dialect_name(session)
         if head is None:  # the stream's first record; a racing first record of the same stream waits on the row
             insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(sh)
             session.execute(insert.values(stream=stream, seq=0, entries=0, hash=GENESIS)
                             .on_conflict_do_nothing(index_elements=[sh.c.stream]))
-            head = session.execute(lock, {"stream": stream}).one()
+            head = lean.one(session, lock, {"stream": stream})
         seq = _next_seq(session, dialect)
         # Time never runs backwards along a stream, even if a terminal's clock does.
         at = self.clock.now()
@@ -114,11 +115,11 @@ class AuditTrail:
                              terminal_id=actor.terminal_id, action=action, subject=subject, outcome=outcome,
                              detail_json=detail_json, prev_hash=head.hash)
         entries = int(head.entries) + 1
-        session.execute(_stmt("record_insert", ar.insert), dict(
+        lean.run(session, _stmt("record_insert", ar.insert), dict(
             seq=seq, at=at, actor_id=actor.staff_id, actor=actor.username, terminal_id=actor.terminal_id,
             action=action, subject=subject, outcome=outcome, detail_json=detail_json, prev_hash=head.hash,
-            hash=digest, stream=stream, stream_seq=entries))
-        session.execute(_stmt("stream_move", lambda: sh.update().where(sh.c.stream == bindparam("s")).values(
+            hash=digest, stream=stream, stream_seq=entries), insert=True)
+        lean.run(session, _stmt("stream_move", lambda: sh.update().where(sh.c.stream == bindparam("s")).values(
             seq=bindparam("q"), entries=bindparam("n"), hash=bindparam("h"), last_at=bindparam("at"))),
             {"s": stream, "q": seq, "n": entries, "h": digest, "at": at})
         return AuditView(seq, at, actor.username, actor.terminal_id, action, subject, outcome, dict(detail or {}),
@@ -155,5 +156,6 @@ def _next_seq(session: Session, dialect: str) -> int:
     """The bank-wide number of the next record. PostgreSQL: ``nextval`` (never held: streams do
     not wait for each other). SQLite: the ``audit_head`` counter (no gap)."""
     if dialect == "postgresql":
-        return int(session.execute(text("SELECT nextval('audit_record_seq')")).scalar_one())
-    return int(session.execute(text("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq")).scalar_one())
+        return int(lean.scalar_one(session, _stmt("seq_pg", lambda: text("SELECT nextval('audit_record_seq')"))))
+    return int(lean.scalar_one(session, _stmt("seq_sqlite", lambda: text(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq"))))

@@ -29,6 +29,7 @@ from sqlmodel import col
 from teller_tui.auth.session import STAFF_REFUSAL_CODES
 from teller_tui.common.errors import PermissionDenied
 from teller_tui.common.i18n import _
+from teller_tui.db import lean
 from teller_tui.models import Staff
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ class StaffState(NamedTuple):
 
 
 def read_staff_state(session: Session, staff_id: int) -> StaffState | None:
-    found = session.execute(_STAFF_STATE, {"id": staff_id}).first()
+    found = lean.first(session, _STAFF_STATE, {"id": staff_id})
     return None if found is None else StaffState(bool(found[0]), found[1], str(found[2]), str(found[3]))
 
 

@@ -13,6 +13,7 @@ from teller_tui.audit.trail import Actor
 from teller_tui.branch.views import OpenDrawer
 from teller_tui.common.errors import Conflict
 from teller_tui.common.i18n import _
+from teller_tui.db import lean
 from teller_tui.ledger.business_day import find_open_business_day, remember_open_day
 from teller_tui.ledger.kinds import DRAWER_ENTRY_KINDS
 from teller_tui.models import JournalEntry, Posting
@@ -84,8 +85,7 @@ def require_open_drawer(session: Session, actor: Actor, *, lock: bool = False) -
     (:func:`teller_tui.ledger.business_day.remember_open_day`). One select; the same rules as
     :func:`actor_drawer`, :func:`on_break` and :func:`handover_offer`.
     """
-    row = session.connection().execute(_open_drawer_stmt(lock),
-                                       {"branch": actor.branch_code, "staff": actor.staff_id}).first()
+    row = lean.first(session, _open_drawer_stmt(lock), {"branch": actor.branch_code, "staff": actor.staff_id})
     remember_open_day(session, actor.branch_code, row.day if row is not None else None, locked=lock)
     if row is None:
         raise Conflict(_("The branch business day is not open: open your cash drawer first."),

@@ -117,7 +117,11 @@ def clean_text(text: str | None, *, limit: int | None = None, multiline: bool = 
         return ""
     if limit is not None and limit < 0:
         raise ValueError("limit must not be negative")
-    if text.isascii() and text.isprintable():  # the common case: nothing to remove (as the slow path would)
+    if text.isprintable() and (text.isascii() or (_INVISIBLE.isdisjoint(text)
+                                                  and unicodedata.is_normalized("NFC", text))):
+        # The common case: nothing the slow path would remove or change. Printable text holds no
+        # control, format, surrogate, private-use or separator character (so no escape sequence, no
+        # break, no tab, no space but ASCII's); what is left to check is the invisible letters and NFC.
         out = text.rstrip() if multiline else " ".join(text.split())
     else:
         if multiline:

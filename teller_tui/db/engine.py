@@ -56,6 +56,7 @@ from teller_tui.db.conflicts import (  # re-exported: callers classify errors th
 from teller_tui.db.engines import (  # re-exported: the engine module is where callers look
     PG_SESSION_OPTIONS, SQLITE_BUSY_TIMEOUT_MS, Engines,
 )
+from teller_tui.db.lean import bound
 from teller_tui.db.scopes import PG_WRITE_LOCK_KEY, ScopeWidened, WriteScope, lock_bank, lock_scope, widened
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class Database(Engines):
         """A write transaction: SQLite queues, PostgreSQL locks alone or ``scope``'s keys (db/scopes.py)."""
         turn = self.writer_queue.turn() if self.writer_queue is not None else nullcontext()
         with turn, translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
-            with session.begin():
+            with session.begin(), bound(session):  # the hot path's statements run on its connection (db/lean.py)
                 if self.dialect == "postgresql" and self.serialize_writes:
                     if scope is None:
                         lock_bank(session)

@@ -31,6 +31,7 @@ from teller_tui.db.checks import (
 )
 from teller_tui.db.conflicts import ReadOnlySqlState, classify_error, describe, translate_errors, unavailable
 from teller_tui.db.faults import storage_fault
+from teller_tui.db.lean import send
 from teller_tui.db.writer_queue import WriterQueue, queue_path
 
 log = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ class Engines:
 
 def _make_begin(sql: str) -> Callable[[Any], None]:
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql(sql)
+        send(conn, sql).close()  # as exec_driver_sql, minus its execution context (db/lean.py)
 
     return _begin
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from teller_tui.db import lean
 from teller_tui.desk.statements import cached_statement
 
 if TYPE_CHECKING:
@@ -26,13 +27,13 @@ def unindexed(dialect: str, column: str) -> str:
 
 def cash_today_for_customer(session: Session, dialect: str, customer_id: int, kind: str, on: date) -> int:
     """The customer's cash of ``kind`` (cash_in / cash_out) over any drawer on ``on``, unreversed."""
-    total = session.connection().execute(cached_statement(f"customer_cash_today:{dialect}", lambda: text(
+    total = lean.scalar_one(session, cached_statement(f"customer_cash_today:{dialect}", lambda: text(
         "SELECT coalesce(sum(abs(p.amount)), 0) FROM journal_entry e "
         "JOIN posting p ON p.entry_id = e.id JOIN ledger_account a ON a.id = p.account_id "
         f"WHERE e.customer_id = :c AND e.business_date = :d AND {unindexed(dialect, 'e.kind')} = :k "
         "AND a.kind = 'drawer' "
         "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)")),
-        {"c": customer_id, "d": on, "k": kind}).scalar_one()
+        {"c": customer_id, "d": on, "k": kind})
     return int(total)
 
 
@@ -40,11 +41,11 @@ def cash_out_today_for_actor(session: Session, dialect: str, staff_id: int | Non
     """What the teller paid out in cash on ``on`` (unreversed); 0 for no staff id."""
     if staff_id is None:
         return 0
-    total = session.connection().execute(cached_statement(f"actor_cash_out_today:{dialect}", lambda: text(
+    total = lean.scalar_one(session, cached_statement(f"actor_cash_out_today:{dialect}", lambda: text(
         "SELECT coalesce(sum(-p.amount), 0) FROM journal_entry e "
         "JOIN posting p ON p.entry_id = e.id JOIN ledger_account a ON a.id = p.account_id "
         f"WHERE e.actor_id = :s AND e.business_date = :d AND {unindexed(dialect, 'e.kind')} = 'cash_out' "
         "AND a.kind = 'drawer' "
         "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)")),
-        {"s": staff_id, "d": on}).scalar_one()
+        {"s": staff_id, "d": on})
     return int(total)

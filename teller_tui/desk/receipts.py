@@ -103,6 +103,8 @@ def _pad(s: str, width: int, align: Literal["left", "right", "center"] = "left")
 
 def _wrap(text: str, width: int) -> list[str]:
     """Break ``text`` into lines of at most ``width`` cells (at spaces when possible)."""
+    if _width(text) <= width:  # fits: what the loop below would give, without splitting
+        return [text.rstrip()] if text.strip() else [""]
     lines: list[str] = []
     current = ""
     for word in re.split(r"(\s+)", text):

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, select, text
 from teller_tui.common.errors import NotFound
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
+from teller_tui.db import lean
 from teller_tui.desk.cash_types import WalletSide
 from teller_tui.desk.statements import cached_statement
 from teller_tui.ledger.holds import overdue_reserved
@@ -48,17 +49,15 @@ def select_wallet_side(session: Session, wallet_id: int) -> WalletSide:
     wcols = (w.c.id, w.c.number, w.c.customer_id, w.c.tier, w.c.status, w.c.currency, w.c.account_id)
     acols = (a.c.code, a.c.branch_code, a.c.debits_posted, a.c.credits_posted, a.c.debits_pending,
              a.c.credits_pending)
-    conn = session.connection()
-    row = conn.execute(cached_statement("wallet_side", lambda: select(*wcols, *acols, c.c.id.label("c_id"),
-                                                                      c.c.full_name)
-                                        .select_from(w.join(a, a.c.id == w.c.account_id)
-                                                     .outerjoin(c, c.c.id == w.c.customer_id))
-                                        .where(w.c.id == bindparam("wid"))), {"wid": wallet_id}).first()
+    row = lean.first(session, cached_statement("wallet_side", lambda: select(*wcols, *acols, c.c.id.label("c_id"),
+                                                                             c.c.full_name)
+                                               .select_from(w.join(a, a.c.id == w.c.account_id)
+                                                            .outerjoin(c, c.c.id == w.c.customer_id))
+                                               .where(w.c.id == bindparam("wid"))), {"wid": wallet_id})
     if row is None:
         raise NotFound(_("No such wallet"), code="no_wallet")
-    m = row._mapping
-    wallet = SimpleNamespace(**{col.name: m[col] for col in wcols})
-    account = SimpleNamespace(id=row.account_id, **{col.name: m[col] for col in acols})
+    wallet = SimpleNamespace(**{col.name: getattr(row, col.name) for col in wcols})
+    account = SimpleNamespace(id=row.account_id, **{col.name: getattr(row, col.name) for col in acols})
     customer = SimpleNamespace(id=row.c_id, full_name=row.full_name) if row.c_id is not None else None
     return WalletSide(wallet, account, customer)
 

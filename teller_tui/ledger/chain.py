@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from teller_tui.db import lean
 from teller_tui.db.scopes import branch_key, require_keys
 from teller_tui.models import LedgerChainHead
 
@@ -118,12 +119,12 @@ def lock_branch_head(session: Session, branch: str) -> LockedHead:
     ch = LedgerChainHead.__table__  # type: ignore[attr-defined]
     lock = _stmt("chain_lock", lambda: select(ch.c.entries, ch.c.hash, ch.c.last_at, ch.c.last_date).where(
         ch.c.branch_code == bindparam("branch")).with_for_update())
-    head = session.execute(lock, {"branch": branch}).first()
+    head = lean.first(session, lock, {"branch": branch})
     if head is None:  # the branch's first entry; a racing first entry of the same branch waits on the row
         insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(ch)
         session.execute(insert.values(branch_code=branch, last_seq=0, entries=0, hash=GENESIS)
                         .on_conflict_do_nothing(index_elements=[ch.c.branch_code]))
-        head = session.execute(lock, {"branch": branch}).one()
+        head = lean.one(session, lock, {"branch": branch})
     return LockedHead(branch, int(head.entries), str(head.hash), head.last_at,
                       _as_date(head.last_date) if head.last_date is not None else None)
 
@@ -137,9 +138,9 @@ def next_entry_seq(session: Session, dialect: str) -> int:
     not wait for each other; a rolled-back posting leaves a gap). SQLite: the ``ledger_head``
     counter (writers are serialized by ``BEGIN IMMEDIATE``: no gap)."""
     if dialect == "postgresql":
-        return int(session.execute(text("SELECT nextval('journal_entry_seq')")).scalar_one())
-    return int(session.execute(text("UPDATE ledger_head SET last_seq = last_seq + 1 WHERE id = 1 "
-                                    "RETURNING last_seq")).scalar_one())
+        return int(lean.scalar_one(session, _stmt("seq_pg", lambda: text("SELECT nextval('journal_entry_seq')"))))
+    return int(lean.scalar_one(session, _stmt("seq_sqlite", lambda: text(
+        "UPDATE ledger_head SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq"))))
 
 
 def link_entry(session: Session, head: LockedHead, values: dict[str, Any],
@@ -151,7 +152,7 @@ def link_entry(session: Session, head: LockedHead, values: dict[str, Any],
     values["branch_seq"] = head.entries + 1
     values["prev_hash"] = head.hash
     values["hash"] = digest = entry_hash(values, legs, head.hash)
-    session.execute(_stmt("chain_move", lambda: ch.update().where(ch.c.branch_code == bindparam("b")).values(
+    lean.run(session, _stmt("chain_move", lambda: ch.update().where(ch.c.branch_code == bindparam("b")).values(
         last_seq=bindparam("s"), entries=bindparam("n"), hash=bindparam("h"), last_at=bindparam("at"),
         last_date=bindparam("d"))),
         {"b": head.branch_code, "s": values["seq"], "n": head.entries + 1, "h": digest,

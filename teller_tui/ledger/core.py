@@ -53,6 +53,7 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import col
 
 from teller_tui.common.clock import Clock
+from teller_tui.db import lean
 from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
 from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import _
@@ -266,7 +267,7 @@ class Ledger:
                 raise ValidationError(f"Business date {business_date} is before the last entry's ({last_date})",
                                       code="business_date_backwards")
             business_date = last_date  # no day open: a later day, never a closed one
-        seq = next_entry_seq(session, session.get_bind().dialect.name)
+        seq = next_entry_seq(session, lean.dialect_name(session))
         reference = reference_for(seq, business_date)
         je = _table(JournalEntry)
         # Core statements (no ORM objects, no flush, no identity map): the rows were locked above.
@@ -279,19 +280,19 @@ class Ledger:
         )
         # The branch's hash chain (invariant 16): one hash, from the values being written.
         link_entry(session, head, values, ((leg.account_id, leg.currency, leg.amount) for leg in req.legs))
-        entry_id = int(session.connection().execute(
-            _stmt("entry_insert", lambda: je.insert().returning(je.c.id)), values).scalar_one())
-        session.connection().execute(_stmt("posting_insert", lambda: _table(Posting).insert()), [
+        entry_id = int(lean.scalar_one(session, _stmt("entry_insert", lambda: je.insert().returning(je.c.id)), values,
+                                       insert=True))
+        lean.run_many(session, _stmt("posting_insert", lambda: _table(Posting).insert()), [
             {"entry_id": entry_id, "account_id": leg.account_id, "currency": leg.currency, "amount": leg.amount}
             for leg in req.legs
-        ])
+        ], insert=True)
         la = _table(LedgerAccount)
         add_totals = _stmt("account_add_posted", lambda: la.update().where(la.c.id == bindparam("acct")).values(
             debits_posted=la.c.debits_posted + bindparam("dr"), credits_posted=la.c.credits_posted + bindparam("cr")))
         totals_after: list[tuple[int, int, int]] = []
         # One executemany, in account-id order as locked.
-        session.connection().execute(add_totals, [{"acct": a, "dr": dr, "cr": cr}
-                                                  for a, (dr, cr) in sorted(per_account.items())])
+        lean.run_many(session, add_totals, [{"acct": a, "dr": dr, "cr": cr}
+                                            for a, (dr, cr) in sorted(per_account.items())])
         for account_id, (dr, cr) in sorted(per_account.items()):
             acct = accounts[account_id]
             totals_after.append((account_id, acct.debits_posted + dr, acct.credits_posted + cr))
@@ -455,8 +456,8 @@ class Ledger:
         ids = sorted(set(account_ids))
         session.flush()
         la = _table(LedgerAccount)
-        rows = session.execute(_stmt("accounts_lock", lambda: select(*_ACCOUNT_COLUMNS(la)).where(
-            la.c.id.in_(bindparam("ids", expanding=True))).order_by(la.c.id).with_for_update()), {"ids": ids}).all()
+        rows = lean.all_rows(session, _stmt("accounts_lock", lambda: select(*_ACCOUNT_COLUMNS(la)).where(
+            la.c.id.in_(bindparam("ids", expanding=True))).order_by(la.c.id).with_for_update()), {"ids": ids})
         found = {int(row.id): row for row in rows}
         missing = set(ids) - set(found)
         if missing:
@@ -555,8 +556,8 @@ class Ledger:
 
     def _replay(self, session: Session, key: str, digest: str, canonical: dict[str, Any]) -> EntryResult | None:
         je = _table(JournalEntry)
-        found = session.execute(_stmt("entry_by_key", lambda: select(je.c.id, je.c.request_hash, je.c.request_json)
-                                      .where(je.c.idempotency_key == bindparam("key"))), {"key": key}).first()
+        found = lean.first(session, _stmt("entry_by_key", lambda: select(je.c.id, je.c.request_hash, je.c.request_json)
+                                          .where(je.c.idempotency_key == bindparam("key"))), {"key": key})
         if found is None:
             return None
         if found.request_hash != digest:
@@ -590,8 +591,8 @@ class Ledger:
     def key_entry(self, session: Session, key: str) -> Any:
         """(id, hold_id) of the entry posted under idempotency key ``key``, or None (one indexed read)."""
         je = _table(JournalEntry)
-        return session.connection().execute(_stmt("entry_id_by_key", lambda: select(je.c.id, je.c.hold_id).where(
-            je.c.idempotency_key == bindparam("key"))), {"key": key}).first()
+        return lean.first(session, _stmt("entry_id_by_key", lambda: select(je.c.id, je.c.hold_id).where(
+            je.c.idempotency_key == bindparam("key"))), {"key": key})
 
     def entry_by_key(self, session: Session, key: str) -> EntryResult | None:
         entry = session.execute(select(JournalEntry).where(col(JournalEntry.idempotency_key) == key)).scalar()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Date, bindparam, text
 
+from teller_tui.db import lean
 from teller_tui.ledger.accounts import AccountKind
 
 if TYPE_CHECKING:
@@ -85,8 +86,7 @@ def track_usage(session: Session, accounts: Mapping[int, Any], per_account: Mapp
     if not wallets:
         return
     if reverses_entry_id is None:
-        session.connection().execute(_UPSERT, [{"a": a, "d": business_date, "dr": dr, "cr": cr}
-                                               for a, dr, cr in wallets])
+        lean.run_many(session, _UPSERT, [{"a": a, "d": business_date, "dr": dr, "cr": cr} for a, dr, cr in wallets])
     else:
         session.connection().execute(_TAKE_OFF, [{"a": a, "r": reverses_entry_id, "dr": cr, "cr": dr}
                                                  for a, dr, cr in wallets])

@@ -42,6 +42,7 @@ from teller_tui.common.i18n import N_, _
 from teller_tui.common.masks import mask_wallet
 from teller_tui.common.paths import data_file
 from teller_tui.common.text import clean_text
+from teller_tui.db import lean
 from teller_tui.models import Customer, CustomerContact, OutboxMessage
 from teller_tui.models.notify import Channel, OutboxStatus
 from teller_tui.models.cases import CustomerNeeds
@@ -72,7 +73,7 @@ def _insert_once_for(dialect: str) -> Any:
 
 
 def _insert_once(s: Session) -> Any:
-    return _insert_once_for(s.get_bind().dialect.name)
+    return _insert_once_for(lean.dialect_name(s))
 
 
 __all__ = ["EVENTS", "LOCALES", "NotificationView", "Outbox", "Rendered", "Templates", "status_label"]
@@ -201,12 +202,12 @@ class Outbox:
             raise ValueError(f"unknown notification event {event!r}")
         c, n = _table(Customer), _table(CustomerNeeds)
         # The phone and the needs, in one read.
-        cust = s.connection().execute(_customer_stmt(c, n), {"c": customer_id}).first()
+        cust = lean.first(s, _customer_stmt(c, n), {"c": customer_id})
         if cust is None:
             return []
         remember_needs(s, customer_id, None if cust.has_needs is None else (cust.preferred_language or ""),
                        cust.low_vision, cust.elderly)
-        contacts = {c.channel: c for c in s.connection().execute(_contacts_stmt(), {"c": customer_id})}
+        contacts = {c.channel: c for c in lean.all_rows(s, _contacts_stmt(), {"c": customer_id})}
         now = self.clock.now()
         locale = customer_prefs(s, customer_id, self.locale).locale  # the customer's language, if recorded
         clean = {k: clean_text(str(v), limit=VALUE_LIMIT) for k, v in {"bank": self.bank_name, **params}.items()
@@ -223,13 +224,13 @@ class Outbox:
                 if contact is None:
                     continue  # no e-mail on file: nothing to record
             # Queued once per (event key, channel): a second queuing of the same key inserts nothing.
-            row_id = s.connection().execute(_insert_once(s), dict(
+            row_id = lean.scalar(s, _insert_once(s), dict(
                 message_id=uuid.uuid4().hex, event=event, event_key=event_key[:96], customer_id=customer_id,
                 channel=channel, address=address[:254], locale=locale,
                 params_json=json.dumps(clean, sort_keys=True, ensure_ascii=False),
                 status=OutboxStatus.PENDING if consent and address else OutboxStatus.SKIPPED, attempts=0,
                 next_attempt_at=now, claim="", claimed_until=None, last_error="", created_at=now,
-                sent_at=None)).scalar()
+                sent_at=None), insert=True)
             if row_id is not None:
                 ids.append(int(row_id))
         return ids

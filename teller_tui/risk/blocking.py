@@ -33,6 +33,7 @@ from teller_tui.common.errors import Conflict
 from teller_tui.common.i18n import N_
 from teller_tui.common.messages import Msg, message
 from teller_tui.common.money import Money
+from teller_tui.db import lean
 from teller_tui.models import Customer, JournalEntry, Posting, RiskAlert
 from teller_tui.models.risk import AlertStatus
 from teller_tui.risk.rules import RULE_TITLES, RiskRules
@@ -96,8 +97,8 @@ class PostingGate:
         out: list[Block] = []
         wallet_ids = [p.wallet_id for p in parties]
         customer_ids = [p.customer_id for p in parties]
-        alerts = s.connection().execute(_open_alerts_stmt(), {"rules": list(blocking), "wallets": wallet_ids,
-                                                 "customers": customer_ids}).all()
+        alerts = lean.all_rows(s, _open_alerts_stmt(), {"rules": list(blocking), "wallets": wallet_ids,
+                                                         "customers": customer_ids})
         seen: set[str] = set()
         for a in alerts:
             if a.rule in seen:

@@ -36,6 +36,7 @@ from sqlmodel import Session, col
 from teller_tui.audit.trail import Actor, AuditTrail
 from teller_tui.common.clock import local_date
 from teller_tui.common.money import Money
+from teller_tui.db import lean
 from teller_tui.ledger import EntryRequest, Ledger, credit, debit
 from teller_tui.ledger.accounts import AccountKind, points_pool_code
 from teller_tui.ledger.business_day import Dating
@@ -138,7 +139,7 @@ def grant_first_use(session: Session, ledger: Ledger, audit: AuditTrail, actor: 
     transaction that posted the customer's payment. The grant is audited (``reward_first_use``, naming
     its entry, as every money-moving record does)."""
     # Cheapest first: this runs after every customer payment. One indexed read once rewarded.
-    wallet = session.connection().execute(_wallet_reward_stmt(), {"w": wallet_id}).first()
+    wallet = lean.first(session, _wallet_reward_stmt(), {"w": wallet_id})
     if wallet is None or wallet.points_account_id is None:
         return 0
     if wallet.rewarded or activation_of(session, wallet_id) is None:

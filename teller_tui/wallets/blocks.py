@@ -28,6 +28,7 @@ from sqlmodel import Session, col
 from teller_tui.common.errors import Conflict
 from teller_tui.common.i18n import _
 from teller_tui.common.text import clean_text
+from teller_tui.db import lean
 from teller_tui.ledger import Ledger
 from teller_tui.models import Wallet
 from teller_tui.models.blocks import WalletBlock
@@ -48,7 +49,7 @@ def blocked_ids(s: Session, wallet_ids: Iterable[int]) -> set[int]:
     ids = [int(i) for i in wallet_ids]
     if not ids:
         return set()
-    return {int(i) for i in s.connection().execute(_blocked_stmt(), {"ids": ids}).scalars()}
+    return {int(row[0]) for row in lean.all_rows(s, _blocked_stmt(), {"ids": ids})}
 
 
 @cache
