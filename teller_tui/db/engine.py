@@ -6,29 +6,26 @@ SQLite (one branch host)
     transactions start with ``BEGIN IMMEDIATE`` so the write lock is taken before the first
     read (a deferred transaction that reads then writes fails with "database is locked" at
     once, whatever the busy timeout, and silently loses updates across processes). Writers
-    first queue in :mod:`teller_tui.db.writer_queue` (fair: the busy handler is not the queue).
-    Refuses to open a database on a network filesystem or with other pragmas.
+    first queue in :mod:`teller_tui.db.writer_queue` (fair: the busy handler is not the queue); WAL
+    checkpoints run after a turn, out of the line. Refuses a network filesystem or other pragmas.
 
 PostgreSQL (several hosts)
-    READ COMMITTED; write transactions start with advisory locks (``serialize_writes``,
-    default on) so check-then-post code behaves as under SQLite's BEGIN IMMEDIATE: alone
-    without a ``scope``, else per branch and customer (:mod:`teller_tui.db.scopes`). Sessions set ``idle_in_transaction_session_timeout``
-    and ``lock_timeout``, and TCP keepalives. Balance rows are locked with ``SELECT … FOR UPDATE`` in account-id
-    order by the ledger. Serialization failures and deadlocks are retried by
-    :meth:`Database.write_retrying` with the same idempotency key. Lost connections
-    (server restart 57P01/57P03, class 08, network loss) are retried too, with a bounded
-    reconnect (``pool_pre_ping`` replaces dead pooled connections); when the budget is
-    spent :class:`~teller_tui.common.errors.DatabaseUnavailable` is raised. A posting whose
-    COMMIT was in flight when the connection died is found again by its idempotency key
-    on the retry (the ledger replays it), never posted twice.
+    READ COMMITTED; write transactions start with advisory locks (``serialize_writes``, default on)
+    so check-then-post code behaves as under SQLite's BEGIN IMMEDIATE: alone without a ``scope``,
+    else per branch and customer (:mod:`teller_tui.db.scopes`). Sessions set
+    ``idle_in_transaction_session_timeout``, ``lock_timeout`` and TCP keepalives. The ledger locks
+    balance rows ``FOR UPDATE`` in account-id order. Serialization failures and deadlocks are retried
+    by :meth:`Database.write_retrying` with the same idempotency key; lost connections (57P01/57P03,
+    class 08, network loss) too, with a bounded reconnect (``pool_pre_ping``), then
+    :class:`~teller_tui.common.errors.DatabaseUnavailable`. A posting whose COMMIT was in flight when
+    the connection died is found again by its idempotency key on the retry, never posted twice.
 
 Storage faults (both backends)
     Disk full, read-only, corrupt or missing files, PostgreSQL authentication and certificate
     failures are raised as the :class:`~teller_tui.common.errors.StorageError` of
-    :mod:`teller_tui.db.faults` (driver error chained, never a raw ``sqlite3.OperationalError``),
-    classified *before* the reconnect logic, and never retried. :meth:`Database.check_writable`
-    (run by ``services.open_database`` at start-up) names a read-only or full disk before anyone
-    signs in. The start-up checks themselves live in :mod:`teller_tui.db.checks`.
+    :mod:`teller_tui.db.faults` (driver error chained), classified *before* the reconnect logic,
+    never retried. :meth:`Database.check_writable` (run at start-up) names a read-only or full disk
+    before anyone signs in; the start-up checks live in :mod:`teller_tui.db.checks`.
 """
 
 from __future__ import annotations
@@ -58,14 +55,14 @@ from teller_tui.db.checks import (  # re-exported: callers import the checks fro
 )
 from teller_tui.db.faults import classify_fault, storage_fault
 from teller_tui.db.scopes import PG_WRITE_LOCK_KEY, WriteScope, lock_bank, lock_scope
-from teller_tui.db.writer_queue import WriterQueue, WriterQueueTimeout, queue_path
+from teller_tui.db.writer_queue import AUTOCHECKPOINT_BACKSTOP, WriterQueue, WriterQueueTimeout, queue_path
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-__all__ = ["PG_WRITE_LOCK_KEY", "CODEPOINT_COLLATIONS", "NETWORK_FILESYSTEMS", "Database", "check_local_filesystem", "classify_error",
-           "filesystem_type", "is_disconnect", "is_retryable", "make_database", "verify_postgresql_settings",
-           "verify_sqlite_pragmas"]
+__all__ = ["PG_WRITE_LOCK_KEY", "CODEPOINT_COLLATIONS", "NETWORK_FILESYSTEMS", "Database", "check_local_filesystem",
+           "classify_error", "filesystem_type", "is_disconnect", "is_retryable", "make_database",
+           "verify_postgresql_settings", "verify_sqlite_pragmas"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Per-session settings: a crashed or cut-off terminal cannot hold locks for long, and a
@@ -92,8 +89,7 @@ class Database:
         self.serialize_writes = serialize_writes
         #: Only a test turns this off (scoped writes skip their keys): its negative control.
         self.scope_locks = True
-        #: Checks run first thing in every write transaction (after the writer lock), e.g. the
-        #: auth layer's re-read of the acting person's staff row. They raise to refuse the write.
+        #: Run first in every write (after the writer lock; e.g. the staff row re-read); raise to refuse it.
         self.write_checks: list[Callable[[Session], None]] = []
         self.writer_queue: WriterQueue | None = None  # SQLite: writers' fair queue (None: busy handler)
         if self.dialect == "sqlite":
@@ -151,6 +147,8 @@ class Database:
             cur.execute(f"PRAGMA synchronous={self.synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA case_sensitive_like=ON")  # lets LIKE 'prefix%' use an index
+            if self.writer_queue is not None:  # checkpoints run out of the writers' line (db/writer_queue.py)
+                cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_BACKSTOP}")
         finally:
             cur.close()
 
@@ -207,8 +205,8 @@ class Database:
     @contextmanager
     def write(self, scope: WriteScope | None = None) -> Iterator[Session]:
         """A write transaction: SQLite queues, PostgreSQL locks alone or ``scope``'s keys (db/scopes.py)."""
-        turn = self.writer_queue.turn() if self.writer_queue is not None else nullcontext()
-        with turn, _translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
+        turn = self.writer_queue.turn() if self.writer_queue is not None else nullcontext(-1)
+        with turn as ticket, _translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin():
                 if self.dialect == "postgresql" and self.serialize_writes:
                     if scope is None:
@@ -218,6 +216,8 @@ class Database:
                 for check in self.write_checks:
                     check(session)
                 yield session
+        if self.writer_queue is not None:  # out of the writers' line now: maybe its WAL checkpoint
+            self.writer_queue.checkpoint_after(ticket, self.write_engine)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -370,7 +370,6 @@ def _unavailable(exc: BaseException) -> DatabaseUnavailable:
 
 class _ReadOnlySqlState(Exception):
     """Stands for SQLSTATE 25006 (read-only transaction) when a standby is found at start-up."""
-
     sqlstate = "25006"
 
 
