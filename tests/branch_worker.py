@@ -1,7 +1,7 @@
 """One teller terminal in its own OS process, posting through the real CashService at its branch
 (used by tests/test_branch_parallel.py). Prints one JSON line per outcome, after its commit:
 ``{"ok": true, "key", "kind", "wallet", "to", "amount", "reference"}`` or
-``{"ok": false, "kind", "wallet", "code"}``.
+``{"ok": false, "kind", "wallet", "code"}``; on SQLite a last line ``{"queue": {"checkpoints", "frames"}}``.
 
 usage: branch_worker.py PLAN_JSON
 Mixed mode: cash into a hot wallet from every branch (at another branch's wallet the ledger adds the
@@ -81,6 +81,9 @@ def main() -> int:
             continue
         print(json.dumps({"ok": True, "key": key, "kind": kind, "wallet": wallet, "to": to, "amount": amount.minor,
                           "reference": res.reference}), file=out, flush=True)
+    if db.writer_queue is not None:  # SQLite: the WAL checkpoints this terminal ran after leaving the line
+        print(json.dumps({"queue": {"checkpoints": db.writer_queue.checkpoints,
+                                    "frames": db.writer_queue.checkpointed_frames}}), file=out, flush=True)
     services.close()
     return 0
 

@@ -5,6 +5,7 @@ writers on SQLite's busy handler alone and is overtaken by hundreds."""
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -16,8 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from teller_tui.db.engine import classify_error, make_database
-from teller_tui.db.writer_queue import WriterQueue, WriterQueueTimeout, queue_path
+from teller_tui.db.engine import SQLITE_BUSY_TIMEOUT_MS, classify_error, make_database
+from teller_tui.db.writer_queue import (
+    AUTOCHECKPOINT_BACKSTOP, CHECKPOINT_EVERY, WriterQueue, WriterQueueTimeout, checkpoint_passive, queue_path,
+)
 
 WORKER = Path(__file__).with_name("writer_queue_worker.py")
 WRITERS = 16
@@ -145,3 +148,85 @@ def test_a_queue_file_that_cannot_be_opened_is_a_storage_error(tmp_path: Path) -
     with pytest.raises(StorageError):
         with WriterQueue(not_a_folder / "teller.db-writers", timeout=1).turn():
             pass
+
+
+# -- nothing that can wait runs while a turn is held ------------------------------------------------
+def _next_ticket(db_path: Path, ticket: int) -> None:
+    """Set the queue's counter so that the next turn gets ``ticket``."""
+    path = queue_path(db_path)
+    with open(path, "r+b" if path.exists() else "w+b") as f:
+        f.write(ticket.to_bytes(8, "big"))
+
+
+def test_the_writer_whose_ticket_is_due_checkpoints_the_wal_after_its_turn(db_path: Path) -> None:
+    """SQLite's own checkpoint is only a backstop on queued connections; the writer holding every
+    CHECKPOINT_EVERY-th ticket checkpoints once it has left the line (frames really copied)."""
+    db = make_database(f"sqlite:///{db_path}")
+    try:
+        assert db.writer_queue is not None
+        with db.write() as s:
+            s.execute(text("CREATE TABLE ck_probe (id INTEGER PRIMARY KEY, pad TEXT)"))
+            auto = s.execute(text("PRAGMA wal_autocheckpoint")).scalar_one()
+        assert auto == AUTOCHECKPOINT_BACKSTOP
+        _next_ticket(db_path, CHECKPOINT_EVERY - 3)
+        for _ in range(2):  # tickets not due: no checkpoint
+            with db.write() as s:
+                s.execute(text("INSERT INTO ck_probe (pad) VALUES (:p)"), {"p": "x" * 3000})
+        assert db.writer_queue.checkpoints == 0
+        with db.write() as s:  # ticket CHECKPOINT_EVERY - 1: still not due
+            s.execute(text("INSERT INTO ck_probe (pad) VALUES (:p)"), {"p": "x" * 3000})
+        assert db.writer_queue.checkpoints == 0
+        with db.write() as s:  # ticket CHECKPOINT_EVERY
+            s.execute(text("INSERT INTO ck_probe (pad) VALUES (:p)"), {"p": "x" * 3000})
+        assert db.writer_queue.last_ticket == CHECKPOINT_EVERY
+        assert db.writer_queue.checkpoints == 1 and db.writer_queue.checkpointed_frames > 0
+        with db.read() as s:
+            assert s.execute(text("SELECT COUNT(*) FROM ck_probe")).scalar_one() == 4
+    finally:
+        db.dispose()
+
+
+def test_the_passive_checkpoint_needs_neither_the_line_nor_the_write_lock(db_path: Path) -> None:
+    """Another writer holds its turn and SQLite's write lock (an open BEGIN IMMEDIATE transaction)
+    while the checkpoint runs: it copies the committed frames and returns without waiting."""
+    db = make_database(f"sqlite:///{db_path}")
+    other = make_database(f"sqlite:///{db_path}")
+    try:
+        with db.write() as s:
+            s.execute(text("CREATE TABLE ck_probe (id INTEGER PRIMARY KEY, pad TEXT)"))
+            s.execute(text("INSERT INTO ck_probe (pad) VALUES (:p)"), {"p": "y" * 5000})
+        with other.write() as s:  # in line and holding the write lock
+            s.execute(text("INSERT INTO ck_probe (pad) VALUES ('z')"))
+            started = time.monotonic()
+            frames = checkpoint_passive(db.write_engine)
+            assert frames > 0
+            assert time.monotonic() - started < SQLITE_BUSY_TIMEOUT_MS / 1000  # it did not wait for the lock
+    finally:
+        db.dispose()
+        other.dispose()
+
+
+def test_no_full_garbage_collection_while_a_turn_is_held(db_path: Path) -> None:
+    """While a turn is held (any thread of the process) the oldest generation's threshold is out of
+    reach; young generations keep theirs; the thresholds come back when the turn ends, even on failure."""
+    db = make_database(f"sqlite:///{db_path}")
+    before = gc.get_threshold()
+    seen: list[tuple[int, ...]] = []
+    try:
+        with db.write() as s:
+            s.execute(text("SELECT 1"))
+            seen.append(gc.get_threshold())
+            inner = threading.Thread(target=lambda: seen.append(gc.get_threshold()))
+            inner.start()
+            inner.join(5)
+        seen.append(gc.get_threshold())
+        with pytest.raises(RuntimeError):  # a failed transaction gives it back too
+            with db.write() as s:
+                raise RuntimeError("refused")
+        seen.append(gc.get_threshold())
+    finally:
+        db.dispose()
+        gc.set_threshold(*before)
+    held = (before[0], before[1], seen[0][2])
+    assert seen[0][2] > 1_000_000 and seen == [held, held, before, before]
+    assert gc.isenabled()

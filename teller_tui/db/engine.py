@@ -94,8 +94,8 @@ class Database(Engines):
     @contextmanager
     def write(self, scope: WriteScope | None = None) -> Iterator[Session]:
         """A write transaction: SQLite queues, PostgreSQL locks alone or ``scope``'s keys (db/scopes.py)."""
-        turn = self.writer_queue.turn() if self.writer_queue is not None else nullcontext()
-        with turn, translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
+        turn = self.writer_queue.turn() if self.writer_queue is not None else nullcontext(-1)
+        with turn as ticket, translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
             with session.begin(), bound(session):  # the hot path's statements run on its connection (db/lean.py)
                 if self.dialect == "postgresql" and self.serialize_writes:
                     if scope is None:
@@ -106,6 +106,8 @@ class Database(Engines):
                 for check in self.write_checks:
                     check(session)
                 yield session
+        if self.writer_queue is not None:  # out of the writers' line now: maybe its WAL checkpoint
+            self.writer_queue.checkpoint_after(ticket, self.write_engine)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

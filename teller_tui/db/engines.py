@@ -32,7 +32,7 @@ from teller_tui.db.checks import (
 from teller_tui.db.conflicts import ReadOnlySqlState, classify_error, describe, translate_errors, unavailable
 from teller_tui.db.faults import storage_fault
 from teller_tui.db.lean import send
-from teller_tui.db.writer_queue import WriterQueue, queue_path
+from teller_tui.db.writer_queue import AUTOCHECKPOINT_BACKSTOP, WriterQueue, queue_path
 
 log = logging.getLogger(__name__)
 E = TypeVar("E", bound="Engines")
@@ -126,6 +126,8 @@ class Engines:
             cur.execute(f"PRAGMA synchronous={self.synchronous}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA case_sensitive_like=ON")  # lets LIKE 'prefix%' use an index
+            if self.writer_queue is not None:  # checkpoints run out of the writers' line (db/writer_queue.py)
+                cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_BACKSTOP}")
         finally:
             cur.close()
 

@@ -24,24 +24,54 @@ line, an older release).
   moment it comes, so the writers behind it are not held up.
 * A crashed writer cannot wedge the queue: the kernel drops a dead process's locks.
 * The file holds only the ticket counter; it is created 0600 like the database.
+
+Nothing that can wait runs while a turn is held, so that the worst wait stays the queue in front
+times one transaction (measured with 16 writers: the outliers were these, not the queue's order):
+
+* **WAL checkpoints leave the line.** SQLite's automatic checkpoint runs inside the COMMIT of
+  whichever writer pushes the WAL past 1,000 pages (~100 cash-ins), copying them into the database
+  file and syncing it while everyone behind waits (12 ms here with 0.07 ms fsyncs; a branch PC's
+  disk is slower). Queued connections set ``wal_autocheckpoint`` to :data:`AUTOCHECKPOINT_BACKSTOP`
+  (only a backstop), and the writer whose ticket is a multiple of :data:`CHECKPOINT_EVERY` runs a
+  ``PASSIVE`` checkpoint *after* passing its turn on (:func:`checkpoint_passive`): it takes no
+  writer lock, so the next writer commits meanwhile.
+* **No full garbage collection while a turn is held.** A full (oldest-generation) collection in a
+  process of this size took 89 ms, inside the transaction, with the line stopped. While any turn
+  of the process is held the oldest generation's threshold is out of reach (young generations are
+  still collected, so a long bulk transaction does not pile up garbage); when the last turn ends
+  the thresholds are restored and a full collection that fell due runs then, outside the line.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import gc
+import logging
 import os
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from teller_tui.common.errors import StorageError
 from teller_tui.db.faults import storage_fault
 
-__all__ = ["WriterQueue", "WriterQueueTimeout", "queue_path"]
+__all__ = ["AUTOCHECKPOINT_BACKSTOP", "CHECKPOINT_EVERY", "WriterQueue", "WriterQueueTimeout", "checkpoint_passive",
+           "queue_path"]
+
+log = logging.getLogger(__name__)
+
+#: Every this many turns (bank-wide tickets) the writer leaving the line checkpoints the WAL (~1,000
+#: pages at ~10 pages a cash-in: SQLite's own default interval).
+CHECKPOINT_EVERY = 100
+#: SQLite's automatic checkpoint on queued connections: only if the passive ones fall behind (40 MB).
+AUTOCHECKPOINT_BACKSTOP = 10_000
 
 
 class WriterQueueTimeout(Exception):
@@ -63,14 +93,29 @@ class WriterQueue:
         self.waited = 0
         #: The ticket of the latest turn taken through this object (tests: turns run in ticket order).
         self.last_ticket = -1
+        #: Seconds the latest turn waited in line, and held its turn (its own transaction): the bench
+        #: reports both, so a long wait can be told from a long transaction.
+        self.last_wait = 0.0
+        self.last_held = 0.0
+        #: WAL checkpoints this object ran after leaving the line, and the frames they found copied.
+        self.checkpoints = 0
+        self.checkpointed_frames = 0
+
+    def checkpoint_after(self, ticket: int, engine: Engine) -> None:
+        """Called once the turn of ``ticket`` is over: every :data:`CHECKPOINT_EVERY`-th writer checkpoints."""
+        if ticket > 0 and ticket % CHECKPOINT_EVERY == 0:
+            frames = checkpoint_passive(engine)
+            self.checkpoints += 1
+            self.checkpointed_frames += max(frames, 0)
 
     @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Hold this writer's turn for the body (one write transaction)."""
+    def turn(self) -> Iterator[int]:
+        """Hold this writer's turn for the body (one write transaction); yields the ticket."""
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:  # a read-only or full disk, as the database itself would report it
             raise (storage_fault(exc) or StorageError(str(exc), code="io_error")) from exc
+        asked = time.perf_counter()
         try:
             ticket = self.last_ticket = _take_ticket(fd)
             before = _slot(ticket - 1)
@@ -83,10 +128,15 @@ class WriterQueue:
         except BaseException:
             os.close(fd)
             raise
+        granted = time.perf_counter()
+        self.last_wait = granted - asked
+        _hold_gc()
         try:
-            yield
+            yield ticket
         finally:
             os.close(fd)  # frees this ticket's slot: the next writer in line goes
+            self.last_held = time.perf_counter() - granted
+            _release_gc()  # a full collection that fell due runs now, outside the line
 
     def _wait(self, fd: int, before: int) -> None:
         """Wait until the writer before this one frees its slot, at most ``timeout`` seconds. On
@@ -117,6 +167,46 @@ class WriterQueue:
                 raise WriterQueueTimeout(f"waited {self.timeout:g} s for the database's writer queue")
         if state["error"] is not None:
             raise state["error"]
+
+
+def checkpoint_passive(engine: Engine) -> int:
+    """A ``PASSIVE`` WAL checkpoint on one of ``engine``'s connections, outside any transaction: it
+    copies what it can without taking the writer lock or waiting. Returns the WAL frames now in the
+    database file (-1: another checkpoint was running). Best effort: the posting before it has
+    committed, so a failure is logged, never raised (SQLite's backstop checkpoint remains)."""
+    try:
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            busy, _frames, done = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            return -1 if busy else int(done)
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.warning("WAL checkpoint after the writers' line failed: %s", type(exc).__name__)
+        return -1
+
+
+# -- no full garbage collection while a turn is held ----------------------------------------------
+_FULL_GC_HELD_OFF = 1 << 30  # the oldest generation's threshold while a turn is held: never reached
+_gc_guard = threading.Lock()
+_gc_turns = 0  # turns held in this process
+_gc_threshold: tuple[int, ...] = ()
+
+
+def _hold_gc() -> None:
+    global _gc_turns, _gc_threshold
+    with _gc_guard:
+        if _gc_turns == 0:
+            _gc_threshold = gc.get_threshold()
+            gc.set_threshold(_gc_threshold[0], _gc_threshold[1], _FULL_GC_HELD_OFF)
+        _gc_turns += 1
+
+
+def _release_gc() -> None:
+    global _gc_turns
+    with _gc_guard:
+        _gc_turns -= 1
+        if _gc_turns == 0:
+            gc.set_threshold(*_gc_threshold)
 
 
 # -- the ticket lock --------------------------------------------------------------------------------
