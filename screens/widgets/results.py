@@ -43,9 +43,14 @@ CURSOR_MARK = "▶"
 
 def fit(text: str, width: int) -> str:
     """``text`` cut or padded to exactly ``width`` terminal cells (``…`` marks a cut)."""
-    if cell_len(text) > width:
-        return set_cell_size(text, max(0, width - 1)) + "…" if width > 0 else ""
-    return set_cell_size(text, width)
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    if width <= 0:
+        return ""
+    cut = set_cell_size(text, width - 1)
+    if not text.startswith(cut):  # a wide character was halved (and padded): the ellipsis follows
+        cut = cut[:-1]
+    return set_cell_size(cut + "…", width)
 
 
 class ResultList(ScrollView, can_focus=True):
