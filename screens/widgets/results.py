@@ -118,6 +118,8 @@ class ResultList(ScrollView, can_focus=True):
         self._lines: list[str] = []  # each row's text, built once per answer
         self._cursor = 0
         self._width = 0  # cells in a line
+        self._styles: dict[str, Style] = {}  # base and component styles, until the CSS changes
+        self._strips: dict[tuple[int, bool, int, int], Strip] = {}  # painted lines, until rows change
 
     # -- content ---------------------------------------------------------------------------
     def set_columns(self, columns: Sequence[tuple[str, int]]) -> None:
@@ -132,6 +134,7 @@ class ResultList(ScrollView, can_focus=True):
         self._rows = [tuple(clean(value) for value in row) for row in rows]
         self._lines = [self._line(row) for row in self._rows]
         self._cursor = 0
+        self._strips.clear()
         size = Size(self._width, len(self._rows) + 1)
         if size != self.virtual_size:
             self.virtual_size = size
@@ -205,28 +208,45 @@ class ResultList(ScrollView, can_focus=True):
         self._refresh_row(self._cursor)
 
     # -- painting --------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._strips.clear()
+        self.refresh()
+
+    def _style(self, kind: str) -> Style:
+        style = self._styles.get(kind)
+        if style is None:
+            style = self.rich_style
+            if kind:
+                style += self.get_component_rich_style(f"result-list--{kind}")
+            self._styles[kind] = style
+        return style
+
     def row_style(self, row: int) -> Style:
         """The style row ``row`` is painted with: cursor, stripe or plain."""
-        base = self.rich_style
         if row == self._cursor:
-            return base + self.get_component_rich_style("result-list--cursor")
-        if self.zebra_stripes and row % 2:
-            return base + self.get_component_rich_style("result-list--even")
-        return base
+            return self._style("cursor")
+        return self._style("even" if self.zebra_stripes and row % 2 else "")
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        if y == 0:
-            text, style = self._header, self.rich_style + self.get_component_rich_style("result-list--header")
+        row = int(self.scroll_y) + y - 1 if y else -1
+        if not -1 <= row < len(self._lines):
+            return Strip.blank(width, self._style(""))
+        scroll_x = int(self.scroll_x)
+        key = (row, row == self._cursor, width, scroll_x)
+        strip = self._strips.get(key)
+        if strip is not None:
+            return strip
+        if row < 0:
+            text, style = self._header, self._style("header")
         else:
-            row = int(self.scroll_y) + y - 1
-            if not 0 <= row < len(self._lines):
-                return Strip.blank(width, self.rich_style)
             text, style = self._lines[row], self.row_style(row)
             if row == self._cursor:
                 text = CURSOR_MARK + text[1:]
         strip = Strip([Segment(text, style)], self._width)
-        scroll_x = int(self.scroll_x)
         if scroll_x or self._width > width:
             strip = strip.crop(scroll_x, scroll_x + width)
-        return strip.adjust_cell_length(width, style)
+        strip = self._strips[key] = strip.adjust_cell_length(width, style)
+        return strip
