@@ -27,6 +27,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from teller_tui.common.i18n import N_
+
 from .safe import clean
 
 if TYPE_CHECKING:
@@ -57,9 +59,9 @@ class ResultList(ScrollView, can_focus=True):
     """Rows of plain text cells under a fixed header; one cursor row."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("enter", "select", "Open", show=False),
+        Binding("up", "cursor(-1)", N_("Up"), show=False, id="results.up"),
+        Binding("down", "cursor(1)", N_("Down"), show=False, id="results.down"),
+        Binding("enter", "select", N_("Open"), show=False, id="results.open"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
