@@ -3,11 +3,13 @@
 Every keystroke starts a thread worker (``exclusive=True``: the previous search is cancelled)
 that calls ``services.customers.search`` and posts :class:`LookupScreen.Results` back. Each
 search carries a token; results whose token is not the latest are dropped, so a slow early
-search can never overwrite the answer to what the teller typed last. The table shows one page
-(``PAGE_SIZE`` rows: repainting a DataTable costs ~0.3 ms a row); PgDn/PgUp move between pages.
-Per answer the UI thread changes only the table cells that differ (in place: no layout pass),
-updates the one-line
-status without a layout pass, and rebuilds the footer only when paging availability changes.
+search can never overwrite the answer to what the teller typed last. The list shows one page
+(``PAGE_SIZE`` rows); PgDn/PgUp move between pages. It is a
+:class:`~screens.widgets.results.ResultList` (each row's line built once per answer, painted as
+one segment) rather than a DataTable, which repaints every visible cell through Rich whenever
+any cell changes. Per answer the UI thread refills the list only when what it shows changes,
+updates the one-line status without a layout pass, and rebuilds the footer only when paging
+availability changes.
 
 Enter (in the field or on a row) opens the customer. With ``purpose`` set to ``"cash_in"``,
 ``"cash_out"`` or ``"transfer"`` the customer view opens with that form on top of it; with
@@ -16,7 +18,7 @@ Enter (in the field or on a row) opens the customer. With ``purpose`` set to ``"
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,15 +26,16 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerScreen
 from .widgets.desk import DeskScreenMixin, error_text
-from .widgets.safe import clean, line_cell
 from .widgets.footer import KeyFooter
+from .widgets.results import ResultList
+from .widgets.safe import clean
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -112,7 +115,7 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
         self.purpose = purpose
         self._token = 0
         self._offset = 0
-        self._shown: list[tuple[str, list[str]]] = []  # what the table shows (keys and cell text)
+        self._shown: list[tuple[str, list[str]]] = []  # what the list shows (keys and cell text)
         self._row_ids: list[int] = []  # the customer on each row
         self._status_text: str | None = None
         self._footer_timer: Timer | None = None
@@ -126,8 +129,7 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
                         id="lookup-query", max_length=64)
             empty_hint = _KIND_LABELS["empty"]
             yield Static(Content(_(empty_hint)), id="lookup-status")
-            table: DataTable[Any] = DataTable(id="lookup-results", cursor_type="row", zebra_stripes=True)
-            yield table
+            yield ResultList(id="lookup-results")
         yield KeyFooter()
 
     def _title(self) -> str:
@@ -154,15 +156,13 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
         self.refresh_bindings()
 
     def _setup_columns(self) -> None:
-        table = self.query_one("#lookup-results", DataTable)
         # Below NARROW columns (80x24) the pinyin column goes (the match column says when the
         # pinyin matched) so the wallet numbers and the match stay in view.
         self._narrow = self.app.size.width < NARROW
         widths = (11, 8, 0, 11, 10, 16, 8) if self._narrow else (12, 14, 19, 13, 19, 17, 10)
         labels = (_("No."), _("Name"), _("Pinyin"), _("Phone"), _("ID number"), _("Wallets"), _("Match"))
-        for key, label, width in zip(COLUMN_KEYS, labels, widths, strict=True):
-            if width:
-                table.add_column(label, key=key, width=width)
+        self.query_one("#lookup-results", ResultList).set_columns(
+            [(label, width) for label, width in zip(labels, widths, strict=True) if width])
 
     # -- searching -----------------------------------------------------------------------
     @on(Input.Changed, "#lookup-query")
@@ -199,11 +199,12 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
         rows = [(str(hit.customer_id), self._cells(hit)) for hit in page.results]
         if getattr(self, "_narrow", False):
             rows = [(key, cells[:2] + cells[3:]) for key, cells in rows]
-        # Refill the one table only when what it shows changes (typing one more digit of a phone
-        # number often keeps the same page); 20 rows of prebuilt Text cells, no markup parsing.
-        signature = [(key, [cell.plain for cell in cells]) for key, cells in rows]
-        if signature != self._shown:
-            self._fill(self.query_one("#lookup-results", DataTable), rows, signature)
+        # Refill the list only when what it shows changes (typing one more digit of a phone
+        # number often keeps the same page).
+        if rows != self._shown:
+            self.query_one("#lookup-results", ResultList).set_rows([cells for _key, cells in rows])
+            self._shown = rows
+            self._row_ids = [int(key) for key, _cells in rows]
         self._update_status(page)
         paging = (page.has_more, page.offset > 0)
         if previous is None or paging != (previous.has_more, previous.offset > 0):
@@ -216,32 +217,6 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
                 self._footer_timer = self.set_timer(FOOTER_DELAY, self._footer_due)
         if self._footer_timer is not None:
             self._footer_timer.reset()  # still typing: wait for the pause
-
-    def _fill(self, table: DataTable[Any], rows: list[tuple[str, list[Any]]],
-              signature: list[tuple[str, list[str]]]) -> None:
-        """Show ``rows`` in the table, changing only the cells that differ from what it shows.
-
-        Rows are keyed by position ("0", "1", ...; ``_row_ids`` maps them to customers): a cell
-        updated in place repaints the table without laying the screen out again, where a clear
-        and refill would; rows are added or removed only when the count changes."""
-        old = self._shown if len(self._shown) == table.row_count else None
-        if old is None:
-            table.clear()
-            old = []
-        keys = [str(column.key.value) for column in table.ordered_columns]
-        for i, ((_key, cells), (_, texts)) in enumerate(zip(rows, signature)):
-            if i >= len(old):
-                table.add_row(*cells, key=str(i))
-            elif texts != old[i][1]:
-                for column_key, cell, text, was in zip(keys, cells, texts, old[i][1]):
-                    if text != was:
-                        table.update_cell(str(i), column_key, cell)
-        for i in range(len(old) - 1, len(rows) - 1, -1):
-            table.remove_row(str(i))
-        if table.row_count and table.cursor_row != 0:
-            table.move_cursor(row=0)  # a new answer starts at its first row
-        self._shown = signature
-        self._row_ids = [int(key) for key, _cells in rows]
 
     def _refresh_footer(self) -> None:
         if self._footer_timer is not None:
@@ -263,14 +238,14 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
         status.add_class("-error")
 
     @staticmethod
-    def _cells(hit: CustomerHit) -> list[Any]:
+    def _cells(hit: CustomerHit) -> list[str]:
         wallets = ", ".join(hit.wallet_numbers[:2]) + (" …" if len(hit.wallet_numbers) > 2 else "")
         match = _(_MATCH_LABELS.get(hit.match_kind, hit.match_kind))
         if hit.exact:
             match = "= " + match
-        return [line_cell(hit.customer_no), line_cell(hit.full_name), line_cell(hit.name_latin),
-                line_cell(hit.phone_masked), line_cell(hit.id_number_masked or "—"), line_cell(wallets),
-                line_cell(match)]
+        # Plain values: the list cleans each one and never reads markup.
+        return [hit.customer_no, hit.full_name, hit.name_latin or "", hit.phone_masked,
+                hit.id_number_masked or "—", wallets, match]
 
     def _set_status(self, text: str) -> None:
         status = self.query_one("#lookup-status", Static)
@@ -320,9 +295,8 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
         self.run_search(self.query_one("#lookup-query", Input).value, offset)
 
     def action_cursor(self, step: int) -> None:
-        table = self.query_one("#lookup-results", DataTable)
-        if table.row_count:
-            table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + step)))
+        results = self.query_one("#lookup-results", ResultList)
+        results.move_cursor(results.cursor_row + step)
 
     def action_focus_query(self) -> None:
         self.query_one("#lookup-query", Input).focus()
@@ -334,16 +308,16 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
     def _submitted(self) -> None:
         self.action_open()
 
-    @on(DataTable.RowSelected, "#lookup-results")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(ResultList.Selected, "#lookup-results")
+    def _row_selected(self, event: ResultList.Selected) -> None:
         event.stop()
         self.action_open()
 
     def selected_customer_id(self) -> int | None:
-        table = self.query_one("#lookup-results", DataTable)
-        if not table.row_count:
+        results = self.query_one("#lookup-results", ResultList)
+        if not results.row_count:
             return None
-        row = table.cursor_row
+        row = results.cursor_row
         return self._row_ids[row] if 0 <= row < len(self._row_ids) else None
 
     def action_open(self) -> None:

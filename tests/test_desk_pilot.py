@@ -23,6 +23,7 @@ from desk_harness import desk  # noqa: F401  (the fixture)
 from pilot_helpers import code_for, settle, type_text
 from screens.approval import ApprovalScreen
 from screens.confirm import ConfirmScreen
+from screens.widgets.results import ResultList
 from teller_tui.approvals.policy import ApprovalPolicy
 from teller_tui.common.money import Money
 from teller_tui.models import Customer, JournalEntry
@@ -72,7 +73,7 @@ async def test_lookup_pages_and_drops_stale_results(desk: Desk) -> None:
                            phone=f"1590000{i:04d}", branch_code="B001", created_at=desk.clock.now()))
     async with desk.signed_in(size=(120, 40)) as pilot:
         screen = await find(pilot, "1590000")
-        table = screen.query_one("#lookup-results", DataTable)
+        table = screen.query_one("#lookup-results", ResultList)
         assert table.row_count == 20 and screen.page.has_more
         await pilot.press("pagedown")
         await settle(pilot)
@@ -97,10 +98,10 @@ async def test_lookup_rows_follow_each_answer_in_place(desk: Desk) -> None:
     async with desk.app.run_test(size=(120, 40)) as pilot:
         await desk.start(pilot)
         screen = await find(pilot, "1590000")
-        table = screen.query_one("#lookup-results", DataTable)
+        table = screen.query_one("#lookup-results", ResultList)
 
         def shown() -> list[str]:
-            return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            return [row[0] for row in table.rows]
 
         assert shown() == [h.customer_no for h in screen.page.results] and table.row_count == 20
         for more, count in (("0", 20), ("0", 20), ("2", 7), ("5", 1), ("backspace", 7), ("backspace", 20)):

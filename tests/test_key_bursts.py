@@ -24,6 +24,7 @@ from screens.home import HomeScreen
 from screens.keyroute import paste_as_keys, split_alt
 from screens.lookup import LookupScreen
 from screens.signin import SignInScreen
+from screens.widgets.results import ResultList
 from teller_tui.common.clock import FakeClock
 
 
@@ -200,12 +201,10 @@ async def test_ctrl_k_alone_from_the_lookup(services: Any, clock: FakeClock) -> 
 async def test_lookup_table_needs_no_horizontal_scroll_at_120(services: Any, clock: FakeClock) -> None:
     """At 120 columns the lookup's table fits its width: a horizontal scrollbar (one cell over) was
     repainted with every keystroke's frame, most of what the lookup cost beyond an empty Input."""
-    from textual.widgets import DataTable
-
     seed_staff(services)
     app = teller_app(services, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await burst(pilot, f"wang<tab>{TELLER_PW}<tab>{code_for(SECRETS['wang'], clock)}<enter><f2>139")
-        table = app.screen.query_one("#lookup-results", DataTable)
+        table = app.screen.query_one("#lookup-results", ResultList)
         assert table.max_scroll_x == 0 and not table.show_horizontal_scrollbar, table.virtual_size

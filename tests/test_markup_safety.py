@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Input, Static
 
+from screens.widgets.results import ResultList
 from screens.widgets.safe import clean, content, literal
 from teller_tui.common.text import clean_text
 from teller_tui.common.money import Money
@@ -55,9 +56,8 @@ async def test_hostile_names_and_memos_are_literal_and_inert(desk: Desk) -> None
         lookup = pilot.app.screen
         await pilot.press(*"1360000")
         await settle(pilot)
-        table = lookup.query_one("#lookup-results", DataTable)
-        row = table.get_row_at(0)
-        assert row[1].plain == MARKUP_NAME and row[2].plain == CLICK_NAME
+        row = lookup.query_one("#lookup-results", ResultList).row(0)
+        assert row[1] == MARKUP_NAME and row[2] == CLICK_NAME
         text = screen_text(pilot.app)
         assert MARKUP_NAME in text and CLICK_NAME[:16] in text  # the pinyin column may cut it
         await pilot.click("#lookup-results", offset=(40, 2))  # click on the would-be link: inert
