@@ -20,20 +20,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
 from rich.text import Text
 from textual.content import Content
 
 from teller_tui.common.text import clean_text
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from rich.console import Console, ConsoleOptions
     from textual.app import App
 
-__all__ = ["LineText", "clean", "content", "join", "line_cell", "literal", "notify_plain"]
+__all__ = ["clean", "content", "join", "literal", "notify_plain"]
 
 
 def clean(value: Any, *, multiline: bool = False, limit: int | None = None) -> str:
@@ -55,38 +50,6 @@ def clean(value: Any, *, multiline: bool = False, limit: int | None = None) -> s
 def literal(value: Any, style: str = "", *, multiline: bool = False, justify: str | None = None) -> Text:
     """A Rich ``Text`` showing ``value`` exactly (after :func:`clean`); safe as a DataTable cell."""
     return Text(clean(value, multiline=multiline), style=style, justify=justify, end="")  # type: ignore[arg-type]
-
-
-class LineText(Text):
-    """A one-line, one-style ``Text`` (as :func:`literal` makes) that renders itself as one segment.
-
-    Rich lays a ``Text`` out by wrapping, joining and splitting it again, most of what a DataTable
-    cell costs to paint; a line with no spans, tabs or newlines cut to the cell needs none of that.
-    The segment is the one Rich's own path gives (cropped as ``overflow`` says); anything else
-    takes Rich's path."""
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterable[Segment]:
-        plain = self.plain
-        justify = self.justify or options.justify or "default"
-        if (self._spans or self.style or justify != "default" or "\n" in plain or "\t" in plain
-                or not (self.no_wrap or options.no_wrap)):
-            yield from super().__rich_console__(console, options)
-            return
-        width = options.max_width
-        if cell_len(plain) > width:
-            overflow = self.overflow or options.overflow or "fold"
-            if overflow == "ellipsis":
-                plain = set_cell_size(plain, width - 1) + "…"
-            elif overflow != "ignore":
-                plain = set_cell_size(plain, width)
-        yield Segment(plain)
-        if self.end:
-            yield Segment(self.end)
-
-
-def line_cell(value: Any) -> LineText:
-    """A DataTable cell showing ``value`` exactly on one line (after :func:`clean`), cheap to paint."""
-    return LineText(clean(value), end="")
 
 
 def content(value: Any, *, multiline: bool = False) -> Content:
