@@ -11,7 +11,8 @@ service, every public method and how it is reached:
     role is one of ``roles``, then reads the person's staff row again
     (:mod:`teller_tui.auth.live`: disabled, locked or demoted people are refused at once), and
     marks the actor as acting so that every write transaction of the call re-reads the row
-    inside the transaction. ``scope`` says where the method may act: ``branch`` (the actor's
+    inside the transaction (the postings, ``at_write``, skip the first read: their first
+    database work is their write transaction, whose own re-read gives the same refusal). ``scope`` says where the method may act: ``branch`` (the actor's
     own branch: drawers, vault, business day, approvals, drafts), ``own`` (the actor's own
     things: their drawer, their request, their credentials, a kiosk customer's own wallets),
     ``bank`` (any customer of the bank: customers are served at every branch). The method itself
@@ -51,7 +52,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from teller_tui.audit.trail import Actor
-from teller_tui.auth.live import acting_as, check_staff_row
+from teller_tui.auth.live import acting_as, check_staff_row, checked_at_write
 from teller_tui.auth.roles import Role
 from teller_tui.common.errors import PermissionDenied
 from teller_tui.common.i18n import _
@@ -94,10 +95,16 @@ class Permission:
     scope: Scope = Scope.BRANCH
     #: False only for recording a session event: a disabled person's sign-out is still recorded.
     live_check: bool = True
+    #: The method's first database work is one write transaction (after argument checks only), whose
+    #: re-read of the staff row (:class:`teller_tui.auth.live.LiveStaffCheck`) refuses with the same
+    #: :class:`~teller_tui.auth.live.StaffRefused`, before anything is read or written: the guard's own
+    #: read transaction before it is skipped (one transaction less per posting).
+    at_write: bool = False
 
 
-def _actor(*roles: Role, scope: Scope = Scope.BRANCH, live_check: bool = True) -> Permission:
-    return Permission(Access.ACTOR, frozenset(roles), scope, live_check)
+def _actor(*roles: Role, scope: Scope = Scope.BRANCH, live_check: bool = True, at_write: bool = False
+           ) -> Permission:
+    return Permission(Access.ACTOR, frozenset(roles), scope, live_check, at_write)
 
 
 IN_TXN = Permission(Access.IN_TRANSACTION)
@@ -180,9 +187,9 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "find_by_number": READ,
     },
     "cash": {
-        "cash_in": _actor(*COUNTER, scope=Scope.OWN),
-        "cash_out": _actor(*COUNTER, scope=Scope.OWN),
-        "transfer": _actor(*COUNTER, scope=Scope.OWN),
+        "cash_in": _actor(*COUNTER, scope=Scope.OWN, at_write=True),
+        "cash_out": _actor(*COUNTER, scope=Scope.OWN, at_write=True),
+        "transfer": _actor(*COUNTER, scope=Scope.OWN, at_write=True),
         "reverse": _actor(*COUNTER),
         "preview_cash_in": _actor(*COUNTER, scope=Scope.OWN),
         "preview_cash_out": _actor(*COUNTER, scope=Scope.OWN),
@@ -526,8 +533,9 @@ def guarded(service: str) -> Callable[[F], F]:
             assert isinstance(actor, Actor)
             if not rule.live_check:
                 return fn(self, *args, **kwargs)
-            with self.db.read() as s:
-                check_staff_row(s, actor, self.clock)
+            if not (rule.at_write and checked_at_write(self.db)):
+                with self.db.read() as s:
+                    check_staff_row(s, actor, self.clock)
             with acting_as(actor):
                 return fn(self, *args, **kwargs)
 
