@@ -36,10 +36,16 @@ class Permission:
     scope: Scope = Scope.BRANCH
     #: False only for recording a session event: a disabled person's sign-out is still recorded.
     live_check: bool = True
+    #: The method's first database work is one write transaction (after argument checks only), whose
+    #: re-read of the staff row (:class:`teller_tui.auth.live.LiveStaffCheck`) refuses with the same
+    #: :class:`~teller_tui.auth.live.StaffRefused`, before anything is read or written: the guard's own
+    #: read transaction before it is skipped (one transaction less per posting).
+    at_write: bool = False
 
 
-def actor_rule(*roles: Role, scope: Scope = Scope.BRANCH, live_check: bool = True) -> Permission:
-    return Permission(Access.ACTOR, frozenset(roles), scope, live_check)
+def actor_rule(*roles: Role, scope: Scope = Scope.BRANCH, live_check: bool = True, at_write: bool = False
+               ) -> Permission:
+    return Permission(Access.ACTOR, frozenset(roles), scope, live_check, at_write)
 
 
 IN_TXN = Permission(Access.IN_TRANSACTION)

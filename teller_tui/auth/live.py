@@ -45,6 +45,7 @@ __all__ = [
     "StaffRefused",
     "acting_as",
     "check_staff_row",
+    "checked_at_write",
     "current_actor",
     "StaffState",
     "install",
@@ -131,6 +132,11 @@ class LiveStaffCheck:
         actor = _current.get()
         if actor is not None:
             check_staff_row(session, actor, self.clock)
+
+
+def checked_at_write(db: Database) -> bool:
+    """Whether every write transaction on ``db`` re-reads the acting person's row (:func:`install` ran)."""
+    return any(isinstance(getattr(check, "__self__", None), LiveStaffCheck) for check in db.write_checks)
 
 
 def install(db: Database, clock: Clock) -> LiveStaffCheck:

@@ -10,7 +10,8 @@ service, every public method and how it is reached:
     role is one of ``roles``, then reads the person's staff row again
     (:mod:`teller_tui.auth.live`: disabled, locked or demoted people are refused at once), and
     marks the actor as acting so that every write transaction of the call re-reads the row
-    inside the transaction. ``scope`` says where the method may act: ``branch`` (the actor's
+    inside the transaction (the postings, ``at_write``, skip the first read: their first
+    database work is their write transaction, whose own re-read gives the same refusal). ``scope`` says where the method may act: ``branch`` (the actor's
     own branch: drawers, vault, business day, approvals, drafts), ``own`` (the actor's own
     things: their drawer, their request, their credentials, a kiosk customer's own wallets),
     ``bank`` (any customer of the bank: customers are served at every branch). The method itself
@@ -49,7 +50,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from teller_tui.audit.trail import Actor
 from teller_tui.auth.access import Access, Permission, Scope
-from teller_tui.auth.live import acting_as, check_staff_row
+from teller_tui.auth.live import acting_as, check_staff_row, checked_at_write
 from teller_tui.auth.permission_table import INFRASTRUCTURE, PERMISSIONS
 from teller_tui.auth.roles import Role
 from teller_tui.common.errors import PermissionDenied
@@ -125,8 +126,9 @@ def guarded(service: str) -> Callable[[F], F]:
             assert isinstance(actor, Actor)
             if not rule.live_check:
                 return fn(self, *args, **kwargs)
-            with self.db.read() as s:
-                check_staff_row(s, actor, self.clock)
+            if not (rule.at_write and checked_at_write(self.db)):
+                with self.db.read() as s:
+                    check_staff_row(s, actor, self.clock)
             with acting_as(actor):
                 return fn(self, *args, **kwargs)
 

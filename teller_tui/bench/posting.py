@@ -5,8 +5,8 @@ ledger with idempotency key, audit chain, notification, receipt rendered and sav
 transaction per cash-in. The reference: every statement those cash-ins sent, captured on the
 engine with its parameters (``before_cursor_execute``), replayed in the same run through the bare
 driver (sqlite3 or psycopg) on a copy of the database taken just before they ran, one
-transaction per cash-in, same durability settings (the read transaction of the staff check before
-each write included, each transaction ended where the service ended it). So the ratio is what the service's Python
+transaction per cash-in, same durability settings (any read transaction the service runs besides
+the write included, each transaction ended where the service ended it). So the ratio is what the service's Python
 (ORM, rules, receipt) costs on top of its SQL. Medians with the middle half (IQR) of each side.
 """
 

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from sqlalchemy.exc import SQLAlchemyError
 
 from teller_tui.audit.trail import Actor, AuditTrail, stream_of
+from teller_tui.auth.live import StaffRefused
 from teller_tui.common.errorlog import record_error
 from teller_tui.common.errors import ApprovalRequired, DomainError, StorageError
 from teller_tui.common.i18n import N_, _
@@ -104,8 +105,11 @@ def refusal_number(refusal_id: int) -> str:
 
 
 def is_refusal(exc: BaseException) -> bool:
-    """A refusal worth keeping: a domain error that is neither an approval step nor a storage fault."""
-    return isinstance(exc, DomainError) and not isinstance(exc, (ApprovalRequired, StorageError))
+    """A refusal worth keeping: a domain error that is neither an approval step nor a storage fault.
+
+    Nor a person's own account refusing them (:class:`StaffRefused`, disabled/locked/changed): the
+    session ends there, and the record's own write would be refused by the same staff check."""
+    return isinstance(exc, DomainError) and not isinstance(exc, (ApprovalRequired, StorageError, StaffRefused))
 
 
 def record_refusal(db: Database, audit: AuditTrail, actor: Actor, exc: BaseException, channel: Channel | str,
