@@ -85,9 +85,9 @@ PERMISSIONS: Mapping[str, Mapping[str, Permission]] = {
         "find_by_number": READ,
     },
     "cash": {
-        "cash_in": _actor(*COUNTER, scope=Scope.OWN),
-        "cash_out": _actor(*COUNTER, scope=Scope.OWN),
-        "transfer": _actor(*COUNTER, scope=Scope.OWN),
+        "cash_in": _actor(*COUNTER, scope=Scope.OWN, at_write=True),
+        "cash_out": _actor(*COUNTER, scope=Scope.OWN, at_write=True),
+        "transfer": _actor(*COUNTER, scope=Scope.OWN, at_write=True),
         "reverse": _actor(*COUNTER),
         "preview_cash_in": _actor(*COUNTER, scope=Scope.OWN),
         "preview_cash_out": _actor(*COUNTER, scope=Scope.OWN),
