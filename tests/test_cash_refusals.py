@@ -94,11 +94,14 @@ def test_ledger_refusals_name_your_drawer_and_the_wallet(desk: Desk) -> None:  #
 
 
 def test_no_refusal_message_in_the_desk_or_ledger_names_an_account_code() -> None:
-    """Static: no refusal built in desk/ or the ledger core interpolates an account's code (set-up
-    errors about the chart of accounts itself, for the operator, may name the code they are about)."""
+    """Static: no refusal built in desk/ or the ledger core (core, base, holds, reads) interpolates an
+    account's code (set-up errors about the chart of accounts itself, for the operator, may name the
+    code they are about)."""
     set_up = ('code="account_conflict"', 'code="no_account"')
     offenders = []
-    for path in [*(ROOT / "teller_tui" / "desk").glob("*.py"), ROOT / "teller_tui" / "ledger" / "core.py"]:
+    ledger = ROOT / "teller_tui" / "ledger"
+    for path in [*(ROOT / "teller_tui" / "desk").glob("*.py"),
+                 *(ledger / name for name in ("core.py", "base.py", "holds.py", "reads.py"))]:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if re.search(r"\{[a-z_.]*\bcode\}", line) and not any(k in line for k in set_up):
                 offenders.append(f"{path.name}:{n}: {line.strip()}")

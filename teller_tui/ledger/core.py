@@ -1,10 +1,11 @@
 """The double-entry ledger: the only code that changes a balance.
 
-Why one module of this size: posting is one job done in one order inside one transaction —
-validate, lock the accounts in id order, date by the business day, chain, write, update the
-cached totals — and holds are the same path in two phases; split, each piece would need the
-others' locks and invariants in mind. Read models, kinds, accounts, dating, the hash chain and
-hold expiry live in their own modules beside it.
+Posting is one job done in one order inside one transaction — validate, lock the accounts in
+id order, date by the business day, chain, write, update the cached totals — and it lives here,
+with reversing and opening accounts. ``Ledger`` is the one class callers use; it is assembled
+from parts by job: the hold life cycle (:mod:`teller_tui.ledger.holds`), balances and stored
+entries (:mod:`teller_tui.ledger.reads`), and what they all share — row locks in id order, the
+state and balance-limit checks, the statement cache (:mod:`teller_tui.ledger.base`).
 
 Every function here runs inside the caller's write transaction (``Database.write()``), so
 a service can check limits, post and audit in one atomic unit. Rules enforced here:
@@ -30,9 +31,6 @@ a service can check limits, post and audit in one atomic unit. Rules enforced he
   balance leave them out (:mod:`teller_tui.ledger.holds`);
 * holds resolve exactly once, and expiry is checked when a hold is resolved.
 
-Why one module of this size: posting, reversing and the hold life cycle share the same
-locking order, balance-limit checks and cached-total updates; split apart, the rule "the
-ledger is the only code that changes a balance" would span files that must change together.
 Request/result types live beside it (``requests.py``), as do the chart of accounts (``accounts.py``,
 ``kinds.py``), the chains (``chain.py``), inter-branch clearing (``clearing.py``) and usage days
 (``usage.py``).
@@ -42,28 +40,30 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import bindparam, select, update
 from sqlmodel import col
 
-from teller_tui.common.clock import Clock
 from teller_tui.db import lean
-from teller_tui.common.errors import Conflict, LimitExceeded, NotFound, ValidationError
-from teller_tui.common.formatting import format_money
+from teller_tui.common.errors import Conflict, NotFound, ValidationError
 from teller_tui.common.i18n import _
-from teller_tui.models import Hold, JournalEntry, LedgerAccount, Posting
-from teller_tui.common.money import Money, currency as currency_info
+from teller_tui.models import JournalEntry, LedgerAccount, Posting
+from teller_tui.common.money import currency as currency_info
 from teller_tui.ledger.accounts import BALANCE_RULES, AccountKind, account_label, interbranch_code
+from teller_tui.ledger.base import _ACCOUNT_COLUMNS, _sync_cached_account as _sync_cached_account, _stmt, _table
 from teller_tui.ledger.clearing import clearing_name, clearing_nets
 from teller_tui.ledger.business_day import Dating, next_business_date, open_business_date
 from teller_tui.ledger.chain import link_entry, lock_branch_head, next_entry_seq
-from teller_tui.ledger.holds import overdue_reserved
+from teller_tui.ledger.holds import LedgerHolds
+from teller_tui.ledger.reads import (  # read-backs, imported from here too
+    LedgerReads,
+    _balance as _balance,
+    legs_total as legs_total,
+    live_balance as live_balance,
+    trial_balance as trial_balance,
+)
 from teller_tui.ledger.usage import track_usage
 
 if TYPE_CHECKING:
@@ -88,43 +88,14 @@ from teller_tui.ledger.requests import (  # the ledger's public types, imported 
 )
 
 
-_STATEMENTS: dict[str, Any] = {}
 
+class Ledger(LedgerHolds, LedgerReads):
+    """Stateless apart from the clock; every method takes the caller's session.
 
-def _stmt(name: str, build: Any) -> Any:
-    """A hot-path statement built once (on first use) with bind parameters, so each posting
-    skips constructing it; SQLAlchemy's compiled cache then serves it directly."""
-    stmt = _STATEMENTS.get(name)
-    if stmt is None:
-        stmt = _STATEMENTS[name] = build()
-    return stmt
-
-
-def _table(model: Any) -> Any:
-    """The Core table of a model (statements on it skip the ORM: no identity map, no autoflush)."""
-    return model.__table__
-
-
-def _ACCOUNT_COLUMNS(la: Any) -> tuple[Any, ...]:  # noqa: N802 - reads like the constant it stands for
-    return (la.c.id, la.c.code, la.c.kind, la.c.branch_code, la.c.currency, la.c.status,
-            la.c.debits_must_not_exceed_credits, la.c.credits_must_not_exceed_debits, la.c.debits_posted, la.c.credits_posted, la.c.debits_pending,
-            la.c.credits_pending)
-
-
-def _sync_cached_account(session: Session, account_id: int, **values: int) -> None:
-    """Keep a LedgerAccount already loaded in the session in step with a Core UPDATE (what the
-    ORM's synchronize_session did): set the committed values, without marking it dirty."""
-    obj = session.identity_map.get(identity_key(LedgerAccount, account_id))
-    if obj is not None:
-        for name, value in values.items():
-            set_committed_value(obj, name, value)
-
-
-class Ledger:
-    """Stateless apart from the clock; every method takes the caller's session."""
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
+    Posting, reversing and accounts live here; the hold life cycle in :class:`LedgerHolds`
+    (:mod:`teller_tui.ledger.holds`), balances and stored entries in :class:`LedgerReads`
+    (:mod:`teller_tui.ledger.reads`), row locks and limit checks in :mod:`teller_tui.ledger.base`.
+    """
 
     # -- accounts ------------------------------------------------------------------------
     def open_account(self, session: Session, *, code: str, name: str, kind: AccountKind | str,
@@ -165,26 +136,6 @@ class Ledger:
                 raise Conflict("An account closes only at zero with no pending holds", code="close_nonzero")
         session.execute(update(LedgerAccount).where(col(LedgerAccount.id) == account_id).values(
             status=status, closed_at=self.clock.now() if status == "closed" else None))
-
-    def balance(self, session: Session, account_id: int) -> Balance:
-        """The account's balance now: holds past their time no longer count as held (invariant 17)."""
-        row = session.get(LedgerAccount, account_id)
-        if row is None:
-            raise NotFound(f"No ledger account {account_id}", code="no_account")
-        return live_balance(session, row, self.clock.now())
-
-    def balances(self, session: Session, account_ids: Iterable[int]) -> dict[int, Balance]:
-        ids = sorted(set(account_ids))
-        if not ids:
-            return {}
-        rows = session.execute(select(LedgerAccount).where(col(LedgerAccount.id).in_(ids))).scalars().all()
-        overdue = overdue_reserved(session, ids, self.clock.now())
-        return {r.id: _balance(r, overdue.get(r.id, (0, 0))) for r in rows if r.id is not None}
-
-    def release_overdue_holds(self, session: Session, account_ids: Iterable[int]) -> list[int]:
-        """Inside the caller's write transaction: expire the pending holds past their time on these
-        accounts (their funds are free again). Call it before judging or counting a balance."""
-        return self._expire_overdue(session, account_ids)
 
     # -- posting --------------------------------------------------------------------------
     def post(self, session: Session, req: EntryRequest, *, reverses_entry_id: int | None = None,
@@ -336,134 +287,6 @@ class Ledger:
                            reference=original.reference)
         return self.post(session, req, reverses_entry_id=entry_id)
 
-    # -- holds (two-phase transfers) --------------------------------------------------------
-    def create_hold(self, session: Session, req: HoldRequest) -> HoldResult:
-        """Reserve funds: they count against limits but move only when the hold is posted."""
-        amount = req.amount
-        if amount.minor <= 0:
-            raise ValidationError("A hold must be for a positive amount", code="hold_amount")
-        if req.debit_account_id == req.credit_account_id:
-            raise ValidationError("A hold needs two different accounts", code="hold_accounts")
-        # No bank-wide row: the hold's accounts are locked below and its writers hold their keys (db/scopes.py).
-        session.flush()
-        canonical = req.canonical()
-        digest = request_hash(canonical)
-        existing = session.execute(select(Hold).where(col(Hold.idempotency_key) == req.idempotency_key)).scalar()
-        if existing is not None:
-            if existing.request_hash != digest:
-                diff = _differences(json.loads(existing.request_json), canonical)
-                raise Conflict(f"Idempotency key reused with a different request ({', '.join(diff)})",
-                               code="idempotency_conflict", fields=diff)
-            return _hold_result(existing, replayed=True)
-        self._expire_overdue(session, [req.debit_account_id, req.credit_account_id])
-        accounts = self._lock(session, [req.debit_account_id, req.credit_account_id])
-        dr_acct, cr_acct = accounts[req.debit_account_id], accounts[req.credit_account_id]
-        for acct in (dr_acct, cr_acct):
-            if acct.currency != amount.currency:
-                raise ValidationError(_("The currency does not match: {account} holds {currency}.").format(
-                    account=account_label(acct.kind), currency=acct.currency), code="currency_mismatch",
-                    account=acct.code)
-        self._check_state(dr_acct, amount.minor, 0)
-        self._check_state(cr_acct, 0, amount.minor)
-        self._check_limits(dr_acct, amount.minor, 0, pending=True)
-        self._check_limits(cr_acct, 0, amount.minor, pending=True)
-        hold = Hold(idempotency_key=req.idempotency_key, request_hash=digest, request_json=canonical_json(canonical),
-                    kind=req.kind, debit_account_id=req.debit_account_id, credit_account_id=req.credit_account_id,
-                    currency=amount.currency, amount=amount.minor, memo=req.memo, actor_id=req.actor_id,
-                    terminal_id=req.terminal_id, customer_id=req.customer_id, created_at=self.clock.now(),
-                    expires_at=req.expires_at)
-        session.add(hold)
-        session.execute(update(LedgerAccount).where(col(LedgerAccount.id) == req.debit_account_id)
-                        .values(debits_pending=col(LedgerAccount.debits_pending) + amount.minor))
-        session.execute(update(LedgerAccount).where(col(LedgerAccount.id) == req.credit_account_id)
-                        .values(credits_pending=col(LedgerAccount.credits_pending) + amount.minor))
-        session.flush()
-        return _hold_result(hold)
-
-    def post_hold(self, session: Session, hold_id: int, *, idempotency_key: str, actor_id: int | None,
-                  terminal_id: str, branch_code: str, memo: str | None = None,
-                  dating: Dating = Dating.AFTER_HOURS) -> EntryResult:
-        """Turn a pending hold into a posted entry. Refused if it has expired or was resolved.
-
-        Dated like every entry (:mod:`teller_tui.ledger.business_day`); a remotely approved hold
-        is an automatic posting by default: after the close it belongs to the next business day."""
-        hold = self._lock_hold(session, hold_id)
-        if hold.status == "posted" and hold.resolved_entry_id is not None:
-            entry = session.get(JournalEntry, hold.resolved_entry_id)
-            if entry is not None and entry.idempotency_key == idempotency_key:
-                return self._result_for(session, entry, replayed=True)
-        self._require_pending(session, hold)
-        self._release_pending(session, hold)
-        result = self.post(session, EntryRequest(
-            idempotency_key=idempotency_key, kind=hold.kind,
-            legs=(Leg(hold.debit_account_id, hold.amount, hold.currency),
-                  Leg(hold.credit_account_id, -hold.amount, hold.currency)),
-            actor_id=actor_id, terminal_id=terminal_id, branch_code=branch_code,
-            memo=hold.memo if memo is None else memo, customer_id=hold.customer_id,
-            meta={"hold": hold.id}, dating=dating,
-        ), hold_id=hold.id, _skip_limits=True)
-        session.execute(update(Hold).where(col(Hold.id) == hold.id).values(
-            status="posted", resolved_at=self.clock.now(), resolved_entry_id=result.entry_id))
-        return result
-
-    def void_hold(self, session: Session, hold_id: int) -> HoldResult:
-        """Release a pending hold (rejected or cancelled). Voiding twice is a no-op replay."""
-        hold = self._lock_hold(session, hold_id)
-        if hold.status in ("voided", "expired"):
-            return _hold_result(hold, replayed=True)
-        if hold.status == "pending" and hold.expires_at is not None and hold.expires_at <= self.clock.now():
-            self._expire(session, hold)  # past its time: it expires rather than being voided
-            session.refresh(hold)
-            return _hold_result(hold)
-        self._require_pending(session, hold)
-        self._release_pending(session, hold)
-        session.execute(update(Hold).where(col(Hold.id) == hold.id)
-                        .values(status="voided", resolved_at=self.clock.now()))
-        session.refresh(hold)
-        return _hold_result(hold)
-
-    def expire_holds(self, session: Session, *, limit: int = 500) -> list[int]:
-        """Sweep pending holds whose time has passed (expiry is also checked on resolution)."""
-        now = self.clock.now()
-        ids = session.execute(select(col(Hold.id))
-                              .where(col(Hold.status) == "pending", col(Hold.expires_at).is_not(None),
-                                     col(Hold.expires_at) <= now)
-                              .order_by(col(Hold.id)).limit(limit)).scalars()
-        expired = []
-        for hold_id in list(ids):
-            hold = self._lock_hold(session, hold_id)
-            if hold.status == "pending":
-                self._expire(session, hold)
-                expired.append(hold_id)
-        return expired
-
-    def hold_status(self, session: Session, hold_id: int) -> HoldResult:
-        hold = session.get(Hold, hold_id)
-        if hold is None:
-            raise NotFound(f"No hold {hold_id}", code="no_hold")
-        return _hold_result(hold)
-
-    # -- internals ---------------------------------------------------------------------------
-    @staticmethod
-    def _flushed(session: Session) -> Session:
-        """The session with pending ORM changes flushed (Core statements do not autoflush)."""
-        session.flush()
-        return session
-
-    def _lock(self, session: Session, account_ids: Iterable[int]) -> dict[int, Any]:
-        """Lock the accounts in id order and return their current rows (Core rows with the
-        LedgerAccount column names as attributes, read under the lock)."""
-        ids = sorted(set(account_ids))
-        session.flush()
-        la = _table(LedgerAccount)
-        rows = lean.all_rows(session, _stmt("accounts_lock", lambda: select(*_ACCOUNT_COLUMNS(la)).where(
-            la.c.id.in_(bindparam("ids", expanding=True))).order_by(la.c.id).with_for_update()), {"ids": ids})
-        found = {int(row.id): row for row in rows}
-        missing = set(ids) - set(found)
-        if missing:
-            raise NotFound(f"No ledger account {sorted(missing)}", code="no_account")
-        return found
-
     def _clearing_accounts(self, session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], Any]:
         """The inter-branch clearing account of each (branch, currency), opened on first use, locked
         after the entry's other accounts (out of id order: no cycle, as on PostgreSQL a posting that
@@ -482,78 +305,6 @@ class Ledger:
             rows = session.execute(stmt, {"codes": sorted(codes)}).all()
         return {codes[str(row.code)]: row for row in rows}
 
-    def _lock_hold(self, session: Session, hold_id: int) -> Hold:
-        session.flush()  # the hold row is its own lock (no bank-wide row: db/scopes.py)
-        hold: Hold | None = session.execute(select(Hold).where(col(Hold.id) == hold_id).with_for_update()).scalar()
-        if hold is None:
-            raise NotFound(f"No hold {hold_id}", code="no_hold")
-        session.refresh(hold)
-        return hold
-
-    def _expire_overdue(self, session: Session, account_ids: Iterable[int], *,
-                        keep: int | None = None) -> list[int]:
-        """Release overdue holds on these accounts before their limits are judged, so expired
-        reservations never block a payment even if the sweeper has not run (invariant 9)."""
-        ids = sorted(set(account_ids))
-        h = _table(Hold)
-        overdue = session.execute(_stmt("holds_overdue", lambda: select(h.c.id).where(
-            h.c.status == "pending", h.c.expires_at.is_not(None), h.c.expires_at <= bindparam("now"),
-            h.c.debit_account_id.in_(bindparam("ids", expanding=True))
-            | h.c.credit_account_id.in_(bindparam("ids", expanding=True))).order_by(h.c.id)),
-            {"now": self.clock.now(), "ids": ids}).scalars().all()
-        expired = []
-        for hold_id in overdue:
-            if hold_id == keep:
-                continue
-            hold = session.execute(select(Hold).where(col(Hold.id) == hold_id).with_for_update()).scalar_one()
-            session.refresh(hold)
-            if hold.status == "pending":
-                self._expire(session, hold)
-                expired.append(hold_id)
-        return expired
-
-    def _require_pending(self, session: Session, hold: Hold) -> None:
-        if hold.status != "pending":
-            raise Conflict(f"This hold is already {hold.status}", code=f"hold_{hold.status}", status=hold.status)
-        if hold.expires_at is not None and hold.expires_at <= self.clock.now():
-            self._expire(session, hold)
-            raise Conflict("This hold has expired; the funds were released", code="hold_expired")
-
-    def _expire(self, session: Session, hold: Hold) -> None:
-        self._release_pending(session, hold)
-        session.execute(update(Hold).where(col(Hold.id) == hold.id)
-                        .values(status="expired", resolved_at=self.clock.now()))
-
-    def _release_pending(self, session: Session, hold: Hold) -> None:
-        session.execute(update(LedgerAccount).where(col(LedgerAccount.id) == hold.debit_account_id)
-                        .values(debits_pending=col(LedgerAccount.debits_pending) - hold.amount))
-        session.execute(update(LedgerAccount).where(col(LedgerAccount.id) == hold.credit_account_id)
-                        .values(credits_pending=col(LedgerAccount.credits_pending) - hold.amount))
-
-    @staticmethod
-    def _check_state(acct: LedgerAccount, dr: int, cr: int) -> None:
-        if acct.status == "closed":
-            raise Conflict(_("This cannot be posted: {account} is closed.").format(account=account_label(acct.kind)),
-                           code="account_closed", account=acct.code)
-        if acct.status == "frozen" and dr > 0 and acct.debits_must_not_exceed_credits:
-            raise Conflict(_("No payments out of {account}: it is frozen.").format(account=account_label(acct.kind)),
-                           code="account_frozen", account=acct.code)
-
-    @staticmethod
-    def _check_limits(acct: LedgerAccount, dr: int, cr: int, *, pending: bool) -> None:
-        if acct.debits_must_not_exceed_credits and dr:
-            if acct.debits_posted + acct.debits_pending + dr > acct.credits_posted:
-                available = acct.credits_posted - acct.debits_posted - acct.debits_pending
-                raise LimitExceeded(_("Not enough money in {account}: {amount} available.").format(
-                    account=account_label(acct.kind), amount=format_money(Money(max(available, 0), acct.currency))),
-                    code="insufficient_funds", account=acct.code)
-        if acct.credits_must_not_exceed_debits and cr:
-            if acct.credits_posted + acct.credits_pending + cr > acct.debits_posted:
-                available = acct.debits_posted - acct.credits_posted - acct.credits_pending
-                raise LimitExceeded(_("Not enough cash in {account}: it holds {amount}.").format(
-                    account=account_label(acct.kind), amount=format_money(Money(max(available, 0), acct.currency))),
-                    code="insufficient_cash", account=acct.code)
-
     def _replay(self, session: Session, key: str, digest: str, canonical: dict[str, Any]) -> EntryResult | None:
         je = _table(JournalEntry)
         found = lean.first(session, _stmt("entry_by_key", lambda: select(je.c.id, je.c.request_hash, je.c.request_json)
@@ -567,73 +318,3 @@ class Ledger:
         entry = session.get(JournalEntry, found.id)
         assert entry is not None
         return self._result_for(session, entry, replayed=True)
-
-    def _result_for(self, session: Session, entry: JournalEntry, *, replayed: bool) -> EntryResult:
-        rows = session.execute(select(col(Posting.account_id), col(LedgerAccount.code), col(Posting.amount),
-                                      col(Posting.currency))
-                               .join(LedgerAccount, col(LedgerAccount.id) == col(Posting.account_id))
-                               .where(col(Posting.entry_id) == entry.id).order_by(col(Posting.id))).all()
-        assert entry.id is not None
-        return EntryResult(
-            entry_id=entry.id, seq=entry.seq, reference=entry.reference, kind=entry.kind,
-            posted_at=entry.posted_at, business_date=entry.business_date,
-            legs=tuple(PostedLeg(r.account_id, r.code, r.amount, r.currency) for r in rows),
-            memo=entry.memo, customer_id=entry.customer_id, reverses_entry_id=entry.reverses_entry_id,
-            replayed=replayed,
-        )
-
-    def entry(self, session: Session, entry_id: int) -> EntryResult:
-        entry = session.get(JournalEntry, entry_id)
-        if entry is None:
-            raise NotFound(f"No journal entry {entry_id}", code="no_entry")
-        return self._result_for(session, entry, replayed=False)
-
-    def key_entry(self, session: Session, key: str) -> Any:
-        """(id, hold_id) of the entry posted under idempotency key ``key``, or None (one indexed read)."""
-        je = _table(JournalEntry)
-        return lean.first(session, _stmt("entry_id_by_key", lambda: select(je.c.id, je.c.hold_id).where(
-            je.c.idempotency_key == bindparam("key"))), {"key": key})
-
-    def entry_by_key(self, session: Session, key: str) -> EntryResult | None:
-        entry = session.execute(select(JournalEntry).where(col(JournalEntry.idempotency_key) == key)).scalar()
-        return None if entry is None else self._result_for(session, entry, replayed=True)
-
-
-def _balance(row: LedgerAccount, overdue: tuple[int, int] = (0, 0)) -> Balance:
-    assert row.id is not None
-    return Balance(row.id, row.code, row.kind, row.currency, row.status, row.debits_posted, row.credits_posted,
-                   row.debits_pending - overdue[0], row.credits_pending - overdue[1])
-
-
-def live_balance(session: Session, row: LedgerAccount, now: datetime) -> Balance:
-    """The balance of a loaded account row as it stands at ``now``: what pending holds past their
-    time still reserve is not held any more (:mod:`teller_tui.ledger.holds`)."""
-    assert row.id is not None
-    if not (row.debits_pending or row.credits_pending):  # nothing held: no hold to read
-        return _balance(row)
-    return _balance(row, overdue_reserved(session, [row.id], now).get(row.id, (0, 0)))
-
-
-def _hold_result(hold: Hold, *, replayed: bool = False) -> HoldResult:
-    assert hold.id is not None
-    return HoldResult(hold.id, hold.status, Money(hold.amount, hold.currency), hold.debit_account_id,
-                      hold.credit_account_id, hold.expires_at, replayed)
-
-
-def trial_balance(session: Session, *, branch_code: str | None = None) -> dict[str, int]:
-    """Sum of (debits − credits) over all accounts per currency, from the maintained totals.
-
-    Zero for every currency when the books balance (invariant 6)."""
-    stmt = select(col(LedgerAccount.currency),
-                  func.sum(col(LedgerAccount.debits_posted) - col(LedgerAccount.credits_posted))
-                  ).group_by(col(LedgerAccount.currency))
-    if branch_code is not None:
-        stmt = stmt.where(col(LedgerAccount.branch_code) == branch_code)
-    return {cur: int(total or 0) for cur, total in session.execute(stmt).all()}
-
-
-def legs_total(legs: Sequence[Leg]) -> dict[str, int]:
-    totals: dict[str, int] = defaultdict(int)
-    for leg in legs:
-        totals[leg.currency] += leg.amount
-    return dict(totals)
