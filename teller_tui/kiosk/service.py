@@ -325,6 +325,8 @@ class KioskService:
             raise ValidationError(_("Choose two different wallets"), code="same_wallet")
         assert dst_wallet.id is not None
         dst = self.cash.wallet_side(s, dst_wallet.id)
+        if require_payee(s, dst):  # its keys before any check reads its limits; taken just now: read again
+            dst = self.cash.wallet_side(s, dst_wallet.id)
         self._kiosk_check(s, actor, src.wallet, amount)
         chk = self.cash.check_limits(s, actor, "transfer", amount, src, dst)
         if chk.refusal is not None:
@@ -371,7 +373,6 @@ class KioskService:
             if existing is not None:
                 return existing, self.cash.receipt_data(s, existing.entry_id)
             src, dst, _customer = self._checked(s, actor, session, from_wallet_id, payee, amount)
-            require_payee(s, dst)
             legs = self.cash.posting_legs(s, actor, EntryKind.TRANSFER, amount, src, dst)
             result = self.ledger.post(s, EntryRequest(
                 idempotency_key=idempotency_key, kind=EntryKind.TRANSFER, legs=legs, actor_id=actor.staff_id,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from teller_tui.db.scopes import LockKey, WriteScope, require_keys, scope_keys
+from teller_tui.db.scopes import LockKey, WriteScope, held_keys, require_keys, scope_keys
 from teller_tui.desk.cash_scope import posting_scope
 from teller_tui.kiosk.lookup import digits_of
 from teller_tui.models import Customer, Wallet
@@ -56,6 +56,10 @@ def transfer_scope(actor: Actor, from_wallet_id: int, payee: str) -> WriteScope:
     return keys
 
 
-def require_payee(s: Session, dst: WalletSide) -> None:
-    """Under the locks: the payee found is one whose keys this transfer holds (else retried with them)."""
+def require_payee(s: Session, dst: WalletSide) -> bool:
+    """Under the locks: the payee found is one whose keys this transfer holds (else retried with them).
+    Call it before anything reads the payee's balance or limits. True when its keys were taken just now
+    (free, so not waited for): what was read of the payee before must be read again under them."""
+    before = held_keys(s)
     require_keys(s, scope_keys([str(dst.account.branch_code)], [dst.wallet.customer_id]))
+    return held_keys(s) != before
