@@ -122,14 +122,14 @@ class _Statement:
         return found
 
 
-_CACHE: dict[tuple[int, str, tuple[str, ...] | None], _Statement] = {}
+_CACHE: dict[tuple[int, str, str, tuple[str, ...] | None], _Statement] = {}
 
 
 def compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any],
              column_keys: Sequence[str] | None = None) -> Compiled:
     """``statement`` compiled for ``dialect`` and the ``IN`` lengths of ``values`` (once; then cached)."""
     keys = tuple(column_keys) if column_keys is not None else None
-    key = (id(statement), dialect.name, keys)
+    key = (id(statement), dialect.name, dialect.driver, keys)  # a driver's own parameter style and types
     found = _CACHE.get(key)
     if found is None or found.statement is not statement:
         found = _CACHE[key] = _Statement(statement, dialect, keys)
