@@ -145,14 +145,13 @@ def test_core_preview_and_receipt(tmp_path: Any, db_path: Any, db: Any, clock: A
 @pytest.mark.asyncio
 @pytest.mark.slow
 async def test_find_by_last_four_digits_of_phone_zh(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> None:
-    from textual.widgets import DataTable
+    from screens.widgets.results import ResultList
 
     desk = make_desk(tmp_path, db_path, db, clock, locale="zh_CN")
     try:
         async with desk.signed_in(size=(80, 24)) as pilot:
             screen = await find(pilot, "8000")
-            table = screen.query_one(DataTable)
-            rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+            rows = [list(row) for row in screen.query_one(ResultList).rows]
             assert any("王芳" in row and "手机尾号" in row for row in rows), rows
             await pilot.press("enter")
             await settle(pilot)
