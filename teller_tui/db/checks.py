@@ -16,7 +16,7 @@ from typing import Any
 from teller_tui.common.errors import StorageError
 from teller_tui.db.faults import storage_fault
 
-__all__ = ["CODEPOINT_COLLATIONS", "MIN_FREE_BYTES", "NETWORK_FILESYSTEMS", "check_local_filesystem",
+__all__ = ["CODEPOINT_COLLATIONS", "MIN_FREE_BYTES", "NETWORK_FILESYSTEMS", "check_local_filesystem", "read_sqlite_pragmas",
            "check_sqlite_files_writable", "filesystem_type", "verify_postgresql_settings",
            "verify_sqlite_pragmas"]
 
@@ -57,6 +57,12 @@ def check_local_filesystem(db_path: Path, mounts_file: Path = Path("/proc/mounts
             "must live on a local disk: move it, or point TELLER_DATABASE_URL at PostgreSQL.",
             code="network_filesystem",
         )
+
+
+def read_sqlite_pragmas(raw: Any) -> dict[str, Any]:
+    """The pragmas :func:`verify_sqlite_pragmas` judges, read on a DBAPI ``sqlite3`` connection."""
+    return {name: raw.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
 
 
 def verify_sqlite_pragmas(got: dict[str, Any]) -> dict[str, Any]:

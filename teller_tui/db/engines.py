@@ -27,7 +27,8 @@ from teller_tui.db import revisions
 from teller_tui.db.files import secure_sqlite_file
 from teller_tui.common.i18n import _
 from teller_tui.db.checks import (
-    check_local_filesystem, check_sqlite_files_writable, verify_postgresql_settings, verify_sqlite_pragmas,
+    check_local_filesystem, check_sqlite_files_writable, read_sqlite_pragmas, verify_postgresql_settings,
+    verify_sqlite_pragmas,
 )
 from teller_tui.db.conflicts import ReadOnlySqlState, classify_error, describe, translate_errors, unavailable
 from teller_tui.db.faults import storage_fault
@@ -141,12 +142,7 @@ class Engines:
         with translate_errors(), self.write_engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             assert raw is not None
-            got = {
-                "journal_mode": raw.execute("PRAGMA journal_mode").fetchone()[0],
-                "synchronous": raw.execute("PRAGMA synchronous").fetchone()[0],
-                "foreign_keys": raw.execute("PRAGMA foreign_keys").fetchone()[0],
-                "busy_timeout": raw.execute("PRAGMA busy_timeout").fetchone()[0],
-            }
+            got = read_sqlite_pragmas(raw)
         return verify_sqlite_pragmas(got)
 
     def _check_postgresql(self) -> dict[str, Any]:

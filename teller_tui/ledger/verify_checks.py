@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from teller_tui.common.errors import StorageError
 from teller_tui.common.money import CURRENCIES, MAX_MINOR
 from teller_tui.db.ddl import APPEND_ONLY_TABLES
+from teller_tui.db.checks import read_sqlite_pragmas
 from teller_tui.db.engine import verify_sqlite_pragmas
 from teller_tui.ledger.accounts import BALANCE_RULES
 from teller_tui.ledger.verify_base import Violation, money_text
@@ -22,12 +23,7 @@ def check_storage(c: Checker, integrity: bool) -> None:
     if c.dialect == "sqlite":
         raw = c.conn.connection.dbapi_connection
         assert raw is not None
-        got = {
-            "journal_mode": raw.execute("PRAGMA journal_mode").fetchone()[0],
-            "synchronous": raw.execute("PRAGMA synchronous").fetchone()[0],
-            "foreign_keys": raw.execute("PRAGMA foreign_keys").fetchone()[0],
-            "busy_timeout": raw.execute("PRAGMA busy_timeout").fetchone()[0],
-        }
+        got = read_sqlite_pragmas(raw)
         try:
             verify_sqlite_pragmas(got)
         except StorageError as exc:
