@@ -10,7 +10,10 @@ and cash-outs on own wallets, cash at other branches' wallets, transfers to them
 negative control): cash at the hot wallet's own branch, transfers into it from the others.
 PLAN: url, home, staff_id, username, branch, hot ([wallet id, its branch] every branch pays into), own (this
 branch's wallets), others (other branches' wallets), ops, seed, amount_max (fen), locks (bool:
-False is the negative control, db.scope_locks off), mode ("mixed" | "hot": cash-ins to ``hot`` only).
+False is the negative control, db.scope_locks off), mode ("mixed" | "hot": cash-ins to ``hot`` only),
+widen_ms (optional: a pause before each balance update, after the limit checks have read, so that
+unserialized checks certainly overlap; the negative control uses it, and a run with the keys on stays
+within the cap with the same pause).
 """
 
 from __future__ import annotations
@@ -37,6 +40,18 @@ def main() -> int:
 
     db = make_database(plan["url"])
     db.scope_locks = bool(plan["locks"])
+    if plan.get("widen_ms"):
+        import time
+
+        from sqlalchemy import event
+
+        pause = plan["widen_ms"] / 1000
+
+        def _widen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if statement.lstrip().upper().startswith("UPDATE LEDGER_ACCOUNT"):
+                time.sleep(pause)
+
+        event.listen(db.write_engine, "before_cursor_execute", _widen)
     settings = load_settings(home=Path(plan["home"]), locale="en", database_url=plan["url"], counter_consent=False)
     services = make_services(settings, database=db, box=SecretBox.ephemeral())
     actor = Actor(plan["staff_id"], plan["username"], f"T{plan['staff_id']:02d}", "teller", plan["branch"])
