@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from test_serve_browser import CAPTURE, REPO, TELLER, _free_port, _prepare, plain
 
@@ -95,10 +95,10 @@ def test_customer_display_in_the_browser_pairs_and_takes_the_pin(served: tuple[s
     services = _services(home)
     try:
         with services.db.read() as s:
-            staff = s.query(Staff).filter(Staff.username == "teller1").one()
+            staff = s.execute(select(Staff).where(Staff.username == "teller1")).scalar_one()
             teller = Actor(staff.id, "teller1", "T01", "teller", staff.branch_code)
-            c = s.query(Customer).one()
-            w = s.query(Wallet).filter(Wallet.customer_id == c.id).one()
+            c = s.execute(select(Customer)).scalar_one()
+            w = s.execute(select(Wallet).where(Wallet.customer_id == c.id)).scalar_one()
             cid, wid, number = c.id, w.id, w.number
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[

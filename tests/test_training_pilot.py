@@ -18,7 +18,7 @@ from teller_tui.common.watermark import TRAINING_WATERMARK
 from teller_tui.training.report import attempts
 from training_harness import Training, counts, make_training
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -128,6 +128,7 @@ async def open_case(pilot: Any, case_type: str, summary: str) -> None:
 
 
 # -- played well -------------------------------------------------------------------------------------------
+@pytest.mark.asyncio
 async def test_stolen_phone_played_well_passes(world: Training) -> None:
     live_before = counts(world.live.services)
     async with world.app.run_test(size=(120, 40)) as pilot:
@@ -147,6 +148,7 @@ async def test_stolen_phone_played_well_passes(world: Training) -> None:
     assert counts(world.live.services) == live_before  # the live books never moved
 
 
+@pytest.mark.asyncio
 async def test_cash_in_and_out_with_the_count_passes(world: Training) -> None:
     async with world.app.run_test(size=(120, 40)) as pilot:
         await begin(pilot, world, "cash-in-out-change")
@@ -190,6 +192,7 @@ async def test_cash_in_and_out_with_the_count_passes(world: Training) -> None:
         assert screen.result.passed and screen.result.score == 100, result_text(screen)
 
 
+@pytest.mark.asyncio
 async def test_over_limit_cash_out_approved_by_the_simulated_supervisor_passes(world: Training) -> None:
     from screens.approval import ApprovalScreen, WaitingScreen
 
@@ -226,6 +229,7 @@ async def test_over_limit_cash_out_approved_by_the_simulated_supervisor_passes(w
 
 
 # -- a typical mistake each --------------------------------------------------------------------------------
+@pytest.mark.asyncio
 async def test_stolen_phone_cash_rushed_out_fails_with_feedback(world: Training) -> None:
     async with world.app.run_test(size=(120, 40)) as pilot:
         await begin(pilot, world, "stolen-phone")
@@ -257,6 +261,7 @@ async def test_stolen_phone_cash_rushed_out_fails_with_feedback(world: Training)
         assert pilot.app.screen is screen
 
 
+@pytest.mark.asyncio
 async def test_phishing_transfer_made_fails_with_feedback(world: Training) -> None:
     _wid, to_number = world.wallet_of(world.phone("cash-in-out-change"))  # any other wallet stands in for the fraudster's
     async with world.app.run_test(size=(120, 40)) as pilot:
@@ -281,6 +286,7 @@ async def test_phishing_transfer_made_fails_with_feedback(world: Training) -> No
         assert "No suspected-fraud case was opened" in text
 
 
+@pytest.mark.asyncio
 async def test_structuring_split_deposits_fail_with_feedback(world: Training) -> None:
     async with world.app.run_test(size=(120, 40)) as pilot:
         await begin(pilot, world, "structuring")
@@ -332,6 +338,7 @@ def test_training_screens_at_80x24_in_chinese(snap_compare: Any, tmp_path: Any, 
         set_locale("en")
 
 
+@pytest.mark.asyncio
 async def test_f4_at_sign_in_reopens_on_the_training_database(world: Training) -> None:
     """The choice at sign-in: the live app (no services given) reopens on the training database."""
     from screens.app import make_app
