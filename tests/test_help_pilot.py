@@ -23,7 +23,7 @@ from teller_tui.auth.staff import system_actor
 from teller_tui.common.i18n import set_locale
 from teller_tui.models.kb import KbStatus
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 ADMIN_PW = "desk admin long passphrase 3"
 ADMIN_SECRET = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"
@@ -61,11 +61,13 @@ def audit(services: Any, action: str) -> list[Any]:
         return services.audit.recent(s, action=action)
 
 
+@pytest.mark.asyncio
 async def test_key_caps() -> None:
     assert [key_caps(k) for k in ("f1", "ctrl+a", "escape", "pagedown", "enter", "down", "r")] == \
         ["F1", "Ctrl+A", "Esc", "PgDn", "Enter", "↓", "R"]
 
 
+@pytest.mark.asyncio
 async def test_f1_from_home_is_our_help_with_keys_and_articles(desk: Desk) -> None:
     app = desk.app
     async with app.run_test(size=(120, 40)) as pilot:
@@ -86,6 +88,7 @@ async def test_f1_from_home_is_our_help_with_keys_and_articles(desk: Desk) -> No
         assert app.screen is home
 
 
+@pytest.mark.asyncio
 async def test_f1_on_a_cash_form_keeps_the_form_and_links_the_refusal(desk: Desk) -> None:
     app = desk.app
     async with app.run_test(size=(120, 40)) as pilot:
@@ -136,6 +139,7 @@ async def test_f1_on_a_cash_form_keeps_the_form_and_links_the_refusal(desk: Desk
         assert app.screen is form and form.query_one("#cash-amount", Input).value == "900"
 
 
+@pytest.mark.asyncio
 async def test_search_as_you_type_in_chinese(desk_zh: Desk) -> None:
     app = desk_zh.app
     async with app.run_test(size=(80, 24)) as pilot:
@@ -163,6 +167,7 @@ async def test_search_as_you_type_in_chinese(desk_zh: Desk) -> None:
         assert "怎么跟客户说" in app.screen.query_one("#article-body", Markdown).source
 
 
+@pytest.mark.asyncio
 async def test_palette_has_no_quit_and_sign_out_is_audited(desk: Desk, tmp_path: Any) -> None:
     app: TellerApp = desk.app
     async with app.run_test(size=(120, 40)) as pilot:
@@ -193,6 +198,7 @@ async def test_palette_has_no_quit_and_sign_out_is_audited(desk: Desk, tmp_path:
     assert records and records[0].actor == "wang"
 
 
+@pytest.mark.asyncio
 async def test_zh_palette_entries_are_chinese(desk_zh: Desk) -> None:
     app: TellerApp = desk_zh.app
     async with app.run_test(size=(80, 24)) as pilot:
@@ -224,6 +230,7 @@ async def _edit_and_propose(pilot: Any, app: Any, article_id: str, addition: str
     assert isinstance(app.screen, ArticleScreen)
 
 
+@pytest.mark.asyncio
 async def test_supervisor_proposes_and_a_second_person_publishes(desk: Desk) -> None:
     app = desk.app
     kb, services = desk.services.kb, desk.services
@@ -271,6 +278,7 @@ async def test_supervisor_proposes_and_a_second_person_publishes(desk: Desk) -> 
     assert audit(services, "kb_propose")[0].actor == "chen"
 
 
+@pytest.mark.asyncio
 async def test_a_teller_sees_no_editing_keys(desk: Desk) -> None:
     app = desk.app
     async with app.run_test(size=(120, 40)) as pilot:

@@ -11,6 +11,10 @@ from teller_tui.db import schema
 from teller_tui.db.engine import make_database
 from teller_tui.common.errors import SchemaOutOfDate
 
+# SQLAlchemy cannot reflect the expression indexes (phone/ID tails, made by raw SQL in their migrations
+# and absent from the models) when comparing or batch-altering; test_customers.py's query plans show they exist.
+pytestmark = pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+
 
 def _diffs(database) -> list:  # type: ignore[no-untyped-def]
     from alembic.autogenerate import compare_metadata
