@@ -18,7 +18,6 @@ from .base import TellerScreen
 from .widgets import CodeInput, content
 from .widgets.footer import KeyFooter
 from .widgets.submit import SubmitButton
-from .refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.auth.service import SignedIn
@@ -215,6 +214,8 @@ class SignInScreen(TellerScreen[None]):
         try:
             signed = app.services.auth.authenticate(username, password, code, app.settings.terminal_id)
         except AuthenticationFailed as exc:
+            from .refusal_text import refusal_text  # money formatting: not needed for the first frame
+
             self.post_message(self.Failed(refusal_text(exc)))
             return
         except DatabaseUnavailable:
