@@ -150,7 +150,7 @@ class Catalog(_gettext.GNUTranslations):
     def _parse(self, fp: Any) -> None:
         buf: bytes = fp.read()
         if not self._read_utf8(buf):
-            super()._parse(io.BytesIO(buf))  # type: ignore[attr-defined]
+            super()._parse(io.BytesIO(buf))
 
     def _read_utf8(self, buf: bytes) -> bool:
         if len(buf) < 20:
@@ -188,7 +188,7 @@ class Catalog(_gettext.GNUTranslations):
         self._catalog = catalog
         self._info = meta.info()
         self._charset = meta.charset()
-        self.plural = meta.plural
+        self.plural = meta.plural  # type: ignore[attr-defined]  # set by GNUTranslations._parse
         return True
 
 
