@@ -123,14 +123,16 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
         self.database_ready = False
         self._chosen: str | None = None  # a language chosen before the core was ready
         self._usable_painted = threading.Event()  # the usable welcome frame is out: the core may load
+        # The theme from the start, not from on_mount: a theme set once the screen is mounted parses and
+        # applies every stylesheet again before the welcome screen's first frame.
+        self.register_theme(KIOSK_THEME)
+        self.theme = KIOSK_THEME.name
 
     # -- startup -------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
         return WelcomeScreen()
 
     def on_mount(self) -> None:
-        self.register_theme(KIOSK_THEME)
-        self.theme = KIOSK_THEME.name
         self.ignore_signals()
         self.set_interval(1.0, self.check_customer_idle, name="kiosk-idle")
         # After the first frame, as the teller app does: the worker's imports (SQLAlchemy, the
