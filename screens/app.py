@@ -55,6 +55,7 @@ from teller_tui.common.settings_preview import (DEFAULT_IDLE_LOCK_SECONDS, Datab
                                                 preview_database, preview_settings)
 from teller_tui.db.faults import storage_fault
 
+from . import resume_collection
 from .base import LanguageChanged, note_refusal
 from .commands import TellerCommands
 from .keyroute import OrderedKeys
@@ -212,6 +213,7 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         self.set_interval(self.OFFLINE_SYNC_SECONDS, self.offline_sync, name="offline-sync")
         if self.training_desk is not None:
             self._start_training_supervisor()
+        self.call_after_refresh(resume_collection)
         # After the first frame: the worker's imports (SQLAlchemy, pydantic) and database checks
         # would otherwise hold the GIL while the sign-in screen is being painted.
         self.call_after_refresh(self.open_services)

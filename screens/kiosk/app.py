@@ -40,6 +40,7 @@ from teller_tui.common.errors import DomainError
 from teller_tui.db.faults import storage_fault
 from teller_tui.common.i18n import _, set_locale
 
+from .. import resume_collection
 from ..keyroute import OrderedKeys
 from .welcome import WelcomeScreen
 
@@ -137,6 +138,7 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
         self.set_interval(1.0, self.check_customer_idle, name="kiosk-idle")
         # After the first frame, as the teller app does: the worker's imports (SQLAlchemy, the
         # models, the services) would otherwise hold the GIL while the welcome screen is painted.
+        self.call_after_refresh(resume_collection)
         self.call_after_refresh(self.open_services)
 
     def ignore_signals(self) -> None:
