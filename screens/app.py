@@ -30,7 +30,6 @@ requests wait (ctrl+a opens the queue) and a notice announces each new request.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -49,7 +48,6 @@ from textual.worker import Worker, WorkerState
 from teller_tui.auth.session import STAFF_REFUSAL_CODES, IdleTracker
 from teller_tui.common.clock import Clock, SystemClock
 from teller_tui.common.errorlog import record_error, setup_error_log
-from teller_tui.common.files import save_screenshot
 from teller_tui.common.errors import (ApprovalRequired, DatabaseUnavailable, DomainError, SchemaOutOfDate,
                                       StorageError)
 from teller_tui.common.i18n import N_, _, get_locale, set_locale
@@ -57,13 +55,12 @@ from teller_tui.common.settings_preview import (DEFAULT_IDLE_LOCK_SECONDS, Datab
                                                 preview_database, preview_settings)
 from teller_tui.db.faults import storage_fault
 
+from . import resume_collection
 from .base import LanguageChanged, note_refusal
 from .commands import TellerCommands
 from .keyroute import OrderedKeys
 from .offline_desk import OfflineDeskMixin
 from .signin import KEY_HOLD, SignInScreen
-from .refusal_text import refusal_text
-from .training import TrainingDesk
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -72,6 +69,8 @@ if TYPE_CHECKING:
     from teller_tui.services import Services
     from teller_tui.common.settings import Settings
     from teller_tui.db.engines import Engines
+
+    from .training import TrainingDesk
 
 log = logging.getLogger("teller.ui")
 #: How often every running app expires overdue approval requests and releases their holds.
@@ -84,6 +83,14 @@ USABLE_FRAME_WAIT = 2.0
 SESSION_CHECK_SECONDS = 5.0
 
 __all__ = ["HomeScreenMissing", "TellerApp", "make_app"]
+
+
+def refusal_text(error: DomainError) -> str:
+    """:func:`screens.refusal_text.refusal_text`, imported when a refusal is first shown: its money
+    formatting is not needed for the sign-in's first frame (``teller bench --only startup``)."""
+    from .refusal_text import refusal_text as sentence
+
+    return sentence(error)
 
 
 class HomeScreenMissing(RuntimeError):
@@ -163,7 +170,11 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
             settings = services.settings
         #: Training mode (``teller run --training``, F4 at sign-in, or training settings given).
         self.training = training or bool(getattr(settings, "training", False))
-        self.training_desk: TrainingDesk | None = TrainingDesk(self) if self.training else None
+        self.training_desk: TrainingDesk | None = None
+        if self.training:
+            from .training import TrainingDesk  # training only: its screens are not needed at sign-in
+
+            self.training_desk = TrainingDesk(self)
         #: The validated settings, or — until the startup worker has loaded them — a preview
         #: (locale, terminal, branch) for the sign-in screen.
         self.settings: Settings | SettingsPreview = (
@@ -200,7 +211,9 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         self.set_interval(self.APPROVALS_POLL_SECONDS, self.poll_approvals, name="approvals-count")
         self.set_interval(self.ALERTS_POLL_SECONDS, self.poll_alerts, name="alerts-count")
         self.set_interval(self.OFFLINE_SYNC_SECONDS, self.offline_sync, name="offline-sync")
-        self.set_interval(TrainingDesk.SUPERVISOR_SECONDS, self.answer_training_approvals, name="training-supervisor")
+        if self.training_desk is not None:
+            self._start_training_supervisor()
+        self.call_after_refresh(resume_collection)
         # After the first frame: the worker's imports (SQLAlchemy, pydantic) and database checks
         # would otherwise hold the GIL while the sign-in screen is being painted.
         self.call_after_refresh(self.open_services)
@@ -733,6 +746,8 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         svg = self.export_screenshot()
         stamp = self.clock.now().strftime("%Y%m%d-%H%M%S")
         try:
+            from teller_tui.common.files import save_screenshot
+
             path = save_screenshot(Path(home), f"teller-{stamp}", svg)
         except OSError as exc:
             ref = record_error(exc, "screenshot")
@@ -930,12 +945,21 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         if self.training_desk is not None and self.session is not None and not self.locked:
             self.training_desk.answer_approvals()
 
+    def _start_training_supervisor(self) -> None:
+        """The simulated supervisor of the training desk answers queued approvals (from its start)."""
+        assert self.training_desk is not None
+        self.set_interval(self.training_desk.SUPERVISOR_SECONDS, self.answer_training_approvals,
+                          name="training-supervisor")
+
     def action_enter_training(self) -> None:
         """At sign-in: reopen on the training database (the choice offered beside ``--training``)."""
         if self.training or self.session is not None or self._given_services is not None:
             return
+        from .training import TrainingDesk
+
         self.training = True
         self.training_desk = TrainingDesk(self)
+        self._start_training_supervisor()
         if self.services is not None:
             self.services.close()
             self.services = None

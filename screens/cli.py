@@ -7,6 +7,7 @@ command), ``kiosk`` and ``serve``, and lets ``teller demo`` start the app when i
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from typing import Any
 from collections.abc import Callable, Sequence
@@ -26,8 +27,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     first = argv[0] if argv else "run"
     if first in APP_STARTS and "-h" not in argv and "--help" not in argv:
-        return core_cli.main(argv, extra_registrars=[APP_STARTS[first]], launch_app=launch_teller_app,
-                             command_modules=())
+        # What a start allocates lives as long as the app (modules, classes, the first screen): the cycle
+        # collector would walk it over and over before the first frame. The app runs it again, with that
+        # start-up heap frozen out of its walks, once the first frame is out (resume_collection).
+        gc.disable()
+        try:
+            return core_cli.main(argv, extra_registrars=[APP_STARTS[first]], launch_app=launch_teller_app,
+                                 command_modules=())
+        finally:
+            gc.enable()  # the app ended (or never started: a refusal, a usage error)
     return core_cli.main(argv, extra_registrars=[register_run, register_kiosk, register_pinpad, register_serve],
                          launch_app=launch_teller_app)
 

@@ -15,7 +15,8 @@ from teller_tui.common.errors import DomainError
 from teller_tui.common.i18n import N_, _
 
 from .base import TellerModal
-from .widgets import CodeInput, QRCode, content
+from .widgets import CodeInput, content
+from .widgets.qr import QRCode
 from .widgets.footer import KeyFooter
 from .refusal_text import refusal_text
 

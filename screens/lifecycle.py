@@ -35,7 +35,7 @@ from textual.widgets.option_list import Option
 
 from teller_tui.common.i18n import N_, _
 
-from .widgets import TickBox
+from .widgets.tickbox import TickBox
 from .base import TellerModal
 from .widgets.desk import DeskScreenMixin, error_text
 from .widgets.safe import clean

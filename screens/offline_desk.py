@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from teller_tui.common.errors import DatabaseUnavailable
-from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import N_, _
 
 from .commands import PaletteCommand, register_command
@@ -44,6 +43,8 @@ register_command(PaletteCommand("offline_exceptions", N_("Offline exceptions"), 
 
 
 def _amounts(summary: QueueSummary) -> str:
+    from teller_tui.common.formatting import format_money  # only with a queue: not at the first frame
+
     return " + ".join(format_money(m) for m in summary.amounts.values())
 
 

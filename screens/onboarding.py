@@ -38,7 +38,7 @@ from textual.widgets.option_list import Option
 
 from teller_tui.common.i18n import N_, _
 
-from .widgets import TickBox
+from .widgets.tickbox import TickBox
 from .widgets.footer import KeyFooter
 from .base import TellerModal, TellerScreen
 from .commands import PaletteCommand, register_command

@@ -29,7 +29,7 @@ from teller_tui.common.i18n import N_, _
 from .base import TellerModal, TellerScreen
 from .cases import CaseQueueScreen, CaseScreen, PromptScreen, case_row
 from .commands import PaletteCommand, register_command
-from .widgets import TickBox
+from .widgets.tickbox import TickBox
 from .widgets.desk import DeskScreenMixin
 from .widgets.footer import KeyFooter
 from .widgets.tables import selected_key

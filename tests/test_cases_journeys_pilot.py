@@ -24,7 +24,7 @@ from screens.approval import WaitingScreen
 from screens.cases import CaseQueueScreen, CaseScreen, PromptScreen
 from screens.receipt import ReceiptScreen
 from screens.service import CustomerServiceScreen, FollowUpScreen, NeedsDialog
-from screens.widgets import TickBox
+from screens.widgets.tickbox import TickBox
 from teller_tui.auth.passwords import hash_pin
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.common.money import Money

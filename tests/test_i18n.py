@@ -193,6 +193,40 @@ def test_prefers_the_mo(tmp_path, monkeypatch):
     assert _("{amount} CR") == "{amount} 贷"
 
 
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_the_one_pass_reader_reads_what_the_standard_reader_reads(locale):
+    import gettext
+    import io
+
+    data = i18n.catalog_path(locale).read_bytes()
+    standard, fast = gettext.GNUTranslations(io.BytesIO(data)), i18n.Catalog(io.BytesIO(data))
+    assert fast._catalog == standard._catalog and len(fast._catalog) >= 5
+    assert any(isinstance(key, tuple) for key in fast._catalog)  # plural entries, as (msgid, n)
+    assert fast.info() == standard.info() and fast.charset() == standard.charset() == "utf-8"
+    assert [fast.plural(n) for n in range(4)] == [standard.plural(n) for n in range(4)]
+    assert isinstance(i18n.translations(locale), i18n.Catalog)
+
+
+def test_the_one_pass_reader_leaves_other_files_to_the_standard_reader():
+    import gettext
+    import io
+    import struct
+
+    data = i18n.catalog_path("zh_CN").read_bytes()
+    magic, version, count, ids_at, strs_at = struct.unpack_from("<5I", data)
+    header_len, header_at = struct.unpack_from("<2I", data, strs_at)
+    header = data[header_at:header_at + header_len].replace(b"charset=utf-8", b"charset=GB18030")
+    assert header != data[header_at:header_at + header_len]  # the negative control: another charset
+    body = "你好".encode("gb18030")
+    latin = (struct.pack("<5I", magic, version, 2, 20, 36) + struct.pack("<4I", 0, 52, 5, 53)
+             + struct.pack("<4I", len(header), 59, len(body), 60 + len(header))
+             + b"\0" + b"hello" + b"\0" + header + b"\0" + body + b"\0")
+    assert i18n.Catalog(io.BytesIO(latin)).gettext("hello") == "你好"  # decoded as GB18030, by the standard reader
+    assert gettext.GNUTranslations(io.BytesIO(latin)).gettext("hello") == "你好"
+    with pytest.raises(OSError):
+        i18n.Catalog(io.BytesIO(data[:-40]))  # offsets past the end: the standard reader's "file is corrupt"
+
+
 def test_missing_catalog_means_untranslated(tmp_path, monkeypatch):
     monkeypatch.setattr(i18n, "locale_dir", lambda: tmp_path / "nothing")
     i18n.clear_cache()

@@ -77,3 +77,21 @@ def test_the_core_loads_no_other_screen_and_no_heavy_package() -> None:
     assert heavy == []
     screens = {m for m in modules if m == "screens" or m.startswith("screens.")}
     assert screens - SIGN_IN_SCREENS == set(), "a screen module loads with the core: import it when first shown"
+
+
+def test_the_cycle_collector_comes_back_after_the_start_with_the_start_up_heap_frozen() -> None:
+    import gc
+
+    from screens import resume_collection
+
+    assert gc.isenabled()
+    resume_collection()  # on already (tests, an app run some other way): nothing changes
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()  # what `teller run` / `teller kiosk` do before the start (screens/cli.py)
+    try:
+        resume_collection()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 1000  # the modules and classes loaded so far: out of the collector's walks
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -40,9 +40,9 @@ from teller_tui.common.errors import DomainError
 from teller_tui.db.faults import storage_fault
 from teller_tui.common.i18n import _, set_locale
 
+from .. import resume_collection
 from ..keyroute import OrderedKeys
 from .welcome import WelcomeScreen
-from ..refusal_text import refusal_text
 
 if TYPE_CHECKING:
     from teller_tui.audit.trail import Actor
@@ -77,6 +77,14 @@ KIOSK_THEME = Theme(
     error="#FF6B6B",
     dark=True,
 )
+
+
+def refusal_text(error: DomainError) -> str:
+    """:func:`screens.refusal_text.refusal_text`, imported when a refusal is first shown: its money
+    formatting is not needed for the welcome screen's first frame (``teller bench --only startup``)."""
+    from ..refusal_text import refusal_text as sentence
+
+    return sentence(error)
 
 
 class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
@@ -116,18 +124,21 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
         self.database_ready = False
         self._chosen: str | None = None  # a language chosen before the core was ready
         self._usable_painted = threading.Event()  # the usable welcome frame is out: the core may load
+        # The theme from the start, not from on_mount: a theme set once the screen is mounted parses and
+        # applies every stylesheet again before the welcome screen's first frame.
+        self.register_theme(KIOSK_THEME)
+        self.theme = KIOSK_THEME.name
 
     # -- startup -------------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
         return WelcomeScreen()
 
     def on_mount(self) -> None:
-        self.register_theme(KIOSK_THEME)
-        self.theme = KIOSK_THEME.name
         self.ignore_signals()
         self.set_interval(1.0, self.check_customer_idle, name="kiosk-idle")
         # After the first frame, as the teller app does: the worker's imports (SQLAlchemy, the
         # models, the services) would otherwise hold the GIL while the welcome screen is painted.
+        self.call_after_refresh(resume_collection)
         self.call_after_refresh(self.open_services)
 
     def ignore_signals(self) -> None:

@@ -24,7 +24,9 @@ key to the frame that shows it, since the UI shares the GIL with the loading thr
 runs ``startup_runs`` times, interleaved; rows give the median and p95 (nearest rank).
 
 Every row shows its reference measured in the same run, each with median, p95 and the spread
-(min–max) of its runs. When the teller app misses its ratio, ``python -X importtime`` of the same
+(min–max) of its runs, and beside the wall time each side's CPU time (user + system of the child,
+which ends itself at the frame; median): other work on a shared machine delays a start without adding
+to its CPU time, so under load the CPU ratio is the steadier one (the verdict stays on wall time). When the teller app misses its ratio, ``python -X importtime`` of the same
 start names what the time went to, by component (own time of every module, so nothing is counted
 twice): Textual, SQLAlchemy, pydantic, the model classes, the rest of the core (in the JSON too).
 """
@@ -44,9 +46,10 @@ MARKER = "TELLER-BENCH-FIRST-FRAME"
 
 
 def spawn(mode: str, env: dict[str, str], *, importtime: bool = False, timeout: float = 60.0
-          ) -> tuple[float, int, str, str, str]:
+          ) -> tuple[float, int, str, str, str, float]:
     """One cold start: (seconds to the frame, peak RSS in bytes, screen name, stderr, the marker's extra
-    field: ``teller-echo``'s worst key-to-frame delay in ms)."""
+    field: ``teller-echo``'s worst key-to-frame delay in ms, the child's CPU seconds, user + system, to
+    that frame: it ends itself there, so its whole CPU time is the start's)."""
     import select
     import subprocess
     import tempfile
@@ -76,7 +79,7 @@ def spawn(mode: str, env: dict[str, str], *, importtime: bool = False, timeout: 
     # The child's own high-water mark (VmHWM, reset by exec); ru_maxrss would include this
     # process's RSS at fork time.
     peak = int(parts[2]) * 1024 if len(parts) > 2 and parts[2].isdigit() else int(usage.ru_maxrss) * 1024
-    return elapsed, peak, screen, stderr, parts[3] if len(parts) > 3 else ""
+    return elapsed, peak, screen, stderr, parts[3] if len(parts) > 3 else "", usage.ru_utime + usage.ru_stime
 
 
 def importtime_top(stderr: str, n: int = 8) -> list[tuple[str, float]]:
@@ -191,14 +194,16 @@ def run(ctx: Context) -> list[Row]:
         spawn(mode, env_for(mode))
     times: dict[str, list[float]] = {mode: [] for mode in MODES}
     rss: dict[str, list[int]] = {mode: [] for mode in MODES}
+    cpu: dict[str, list[float]] = {mode: [] for mode in MODES}  # the child's CPU ms (user + system)
     screens: dict[str, set[str]] = {mode: set() for mode in MODES}
     echo_ms: list[float] = []  # each run's worst key-to-frame delay
     echo_p95_ms: list[float] = []  # each run's p95
     desk_rss_now: list[int] = []  # resident (VmRSS) at the desk, beside the peak
     for _ in range(max(1, ctx.opts.startup_runs)):
         for mode in MODES:
-            t, peak, screen, _err, extra = spawn(mode, env_for(mode))
+            t, peak, screen, _err, extra, cpu_s = spawn(mode, env_for(mode))
             times[mode].append(t * 1000)
+            cpu[mode].append(cpu_s * 1000)
             rss[mode].append(peak)
             screens[mode].add(screen)
             if mode == "teller-desk" and extra.isdigit():
@@ -217,6 +222,13 @@ def run(ctx: Context) -> list[Row]:
                         screen=sorted(screens[mode]))
         row.measured = spread(times[mode])
         row.reference = f"{spread(times[ref])}, {ref_name}"
+        # CPU time beside the wall time: other work on a shared machine delays a start without adding to it.
+        cpu_app, cpu_ref = median(cpu[mode]), median(cpu[ref])
+        row.values.update(cpu_ms=[round(x, 1) for x in cpu[mode]], reference_cpu_ms=[round(x, 1) for x in cpu[ref]],
+                          cpu_ratio=cpu_app / cpu_ref if cpu_ref else None)
+        if cpu_ref:
+            row.detail = "; ".join(part for part in (row.detail, f"CPU {cpu_app:,.0f} ms vs {cpu_ref:,.0f} ms "
+                                                                 f"({cpu_app / cpu_ref:.2f}×)") if part)
         return row
 
     def mib_row(figure: str, mode: str, ref: str, limit: float, ref_name: str) -> Row:
@@ -267,7 +279,7 @@ def run(ctx: Context) -> list[Row]:
     rows = [first, memory, usable, usable_memory, core, desk, desk_memory, echo, kiosk]
     # Where the time goes: always recorded (JSON); shown in the table when the ratio is missed.
     try:
-        _t, _m, _s, log, _x = spawn("teller-usable", env, importtime=True)
+        _t, _m, _s, log, _x, _c = spawn("teller-usable", env, importtime=True)
         top = importtime_top(log)
         usable.values["importtime_top_ms"] = top
         parts = importtime_components(log)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sys
 import traceback
 from logging.handlers import RotatingFileHandler
@@ -86,7 +85,7 @@ def setup_error_log(home: Path) -> Path | None:
 
 def record_error(exc: BaseException, context: str, *, reference: str | None = None) -> str:
     """Log ``exc`` with a new (or the given) reference and the traceback; return the reference."""
-    ref = reference or secrets.token_hex(3)
+    ref = reference or os.urandom(3).hex()  # what secrets.token_hex(3) returns, without hashlib at start-up
     details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     logging.getLogger(LOGGER_NAME).error("reference %s: %s: %s\n%s", ref, context, exc, details)
     return ref
