@@ -1,0 +1,38 @@
+"""Findings of the wave-6 review walk (a new user in tmux), each pinned on the real ``TellerApp``
+(or the real kiosk app): the keys a person pressed, and what they should have led to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from desk_harness import Desk, from_customer, ids
+from desk_harness import desk  # noqa: F401  (the fixture)
+from pilot_helpers import settle
+from teller_tui.common.money import Money
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+
+
+async def test_payee_picked_with_f2_then_amount_typed_straight_away(desk: Desk) -> None:
+    """Transfer form: F2, find the payee, Enter, then type the amount. The amount used to land in
+    the (empty) payee field, which dropped the payee just chosen; focus now moves to the amount."""
+    async with desk.signed_in(size=(80, 24)) as pilot:
+        form: Any = await from_customer(pilot, desk, "wang", "f7")
+        await pilot.press("f2")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "LookupScreen"
+        await pilot.press(*"13912345678", "enter")
+        await settle(pilot)
+        assert pilot.app.screen is form
+        assert form.to_wallet_id == desk.wallets["zhang"].wallet_id
+        await pilot.press("5", "0", "ctrl+j")
+        await settle(pilot)
+        assert form.to_wallet_id == desk.wallets["zhang"].wallet_id
+        assert type(pilot.app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "ReceiptScreen"
+    assert len(ids(desk, "transfer")) == 1
+    assert desk.balance("zhang") == Money.of("350.00")
