@@ -58,7 +58,7 @@ from teller_tui.common.settings_preview import (DEFAULT_IDLE_LOCK_SECONDS, Datab
 from teller_tui.db.faults import storage_fault
 
 from .base import LanguageChanged, note_refusal
-from .commands import TellerCommands
+from .commands import TellerCommandPalette, TellerCommands
 from .keyroute import OrderedKeys
 from .offline_desk import OfflineDeskMixin
 from .signin import KEY_HOLD, SignInScreen
@@ -705,7 +705,7 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
-            self.push_screen(CommandPalette(placeholder=_("Search for commands…"), id="--command-palette"))
+            self.push_screen(TellerCommandPalette(placeholder=_("Search for commands…"), id="--command-palette"))
 
     async def action_quit(self) -> None:
         """Ctrl+Q closes the program only when nobody is signed in; otherwise F12 signs out first

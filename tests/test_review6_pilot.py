@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from desk_harness import Desk, from_customer, ids
+from desk_harness import Desk, from_customer, ids, make_desk
 from desk_harness import desk  # noqa: F401  (the fixture)
 from pilot_helpers import settle
 from teller_tui.common.money import Money
@@ -36,3 +36,24 @@ async def test_payee_picked_with_f2_then_amount_typed_straight_away(desk: Desk) 
         assert type(pilot.app.screen).__name__ == "ReceiptScreen"
     assert len(ids(desk, "transfer")) == 1
     assert desk.balance("zhang") == Money.of("350.00")
+
+
+@pytest.fixture
+def zh_desk(tmp_path: Any, db_path: Any, db: Any, clock: Any) -> Desk:
+    return make_desk(tmp_path, db_path, db, clock, locale="zh_CN")
+
+
+async def test_palette_says_no_match_in_chinese(zh_desk: Desk) -> None:
+    """Ctrl+P, type a word no command has: Textual's palette wrote "No matches found" in English."""
+    from textual.command import CommandList
+
+    async with zh_desk.signed_in(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"qqq")
+        await pilot.pause(0.8)  # the palette waits half a second before it says so
+        await settle(pilot)
+        options = pilot.app.screen.query_one(CommandList)
+        shown = [str(options.get_option_at_index(i).prompt.renderable)  # type: ignore[union-attr]
+                 for i in range(options.option_count)]
+        assert shown == ["没有匹配的命令"], shown
