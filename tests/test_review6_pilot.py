@@ -57,3 +57,40 @@ async def test_palette_says_no_match_in_chinese(zh_desk: Desk) -> None:
         shown = [str(options.get_option_at_index(i).prompt.renderable)  # type: ignore[union-attr]
                  for i in range(options.option_count)]
         assert shown == ["没有匹配的命令"], shown
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+async def test_kiosk_transfer_refusal_is_in_view_at_80x24(db: Any, clock: Any, tmp_path: Any, locale: str) -> None:
+    """Kiosk at 80x24: 2 (transfer), payee, Enter, an amount over the kiosk's limit, Enter. The
+    refusal was written below the fold: the customer saw nothing happen."""
+    from textual.widgets import Static
+
+    from screens.kiosk.app import make_kiosk_app
+    from screens.kiosk.transfer import KioskTransferScreen
+    from teller_tui.auth.secretbox import SecretBox
+    from teller_tui.common.settings import load_settings
+    from teller_tui.services import make_services
+    from test_kiosk_pilot import PIN, _customer
+
+    settings = load_settings(home=tmp_path / "home", locale=locale, terminal_id="K01", kiosk_min_response_seconds=0)
+    services = make_services(settings, clock=clock, database=db, box=SecretBox.ephemeral())
+    _customer(services, "王芳", "13900000002", fund="500")
+    _customer(services, "张三明", "13812345678", fund="0")
+    app = make_kiosk_app(services.settings, services=services)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.click("#lang-zh" if locale == "zh_CN" else "#lang-en")
+        await settle(pilot)
+        await pilot.press(*"13900000002", "enter", *PIN, "enter")
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, KioskTransferScreen)
+        await pilot.press(*"13812345678", "enter", *"5000", "enter")
+        await settle(pilot)
+        status = screen.query_one("#transfer-status", Static)
+        assert str(status.render()).strip(), "no answer"
+        for selector in ("#transfer-status", "#continue", "#back", "#amount", "#payee"):
+            region = screen.query_one(selector).region
+            assert region.height and region.bottom <= 24, (selector, region)
