@@ -94,3 +94,30 @@ async def test_kiosk_transfer_refusal_is_in_view_at_80x24(db: Any, clock: Any, t
         for selector in ("#transfer-status", "#continue", "#back", "#amount", "#payee"):
             region = screen.query_one(selector).region
             assert region.height and region.bottom <= 24, (selector, region)
+
+
+async def test_customer_tables_follow_a_resize_to_80_columns(desk: Desk) -> None:
+    """Customer open at 120x40, terminal resized to 80x24: the history kept its wide columns (full
+    date and time, the reference), so the amount and the balance after fell off the right edge."""
+    from textual.widgets import DataTable
+
+    from desk_harness import open_customer
+
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        screen = await open_customer(pilot, desk, "wang")
+        history = screen.query_one("#customer-history", DataTable)
+        assert "ref" in [str(c.key.value) for c in history.ordered_columns]
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        keys = [str(c.key.value) for c in history.ordered_columns]
+        assert "ref" not in keys and "amount" in keys
+        assert history.row_count >= 1
+        amount_x = sum(c.get_render_width(history) for c in history.ordered_columns[:keys.index("amount") + 1])
+        assert amount_x <= history.size.width, (amount_x, history.size.width)
+        wallets = screen.query_one("#customer-wallets", DataTable)
+        assert wallets.row_count == 1
+        assert sum(c.get_render_width(wallets) for c in wallets.ordered_columns) <= wallets.size.width
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert "ref" in [str(c.key.value) for c in history.ordered_columns]
+        assert history.row_count >= 1
