@@ -121,3 +121,24 @@ async def test_customer_tables_follow_a_resize_to_80_columns(desk: Desk) -> None
         await settle(pilot)
         assert "ref" in [str(c.key.value) for c in history.ordered_columns]
         assert history.row_count >= 1
+
+
+async def test_lookup_columns_follow_a_resize_to_80_columns(desk: Desk) -> None:
+    """F2 at 120x40, type a phone prefix, resize to 80x24: the pinyin column stayed, so the wallet
+    number and the match column fell off the right edge."""
+    from desk_harness import find
+    from screens.widgets.results import ResultList
+
+    async with desk.signed_in(size=(120, 40)) as pilot:
+        screen = await find(pilot, "139")
+        results = screen.query_one("#lookup-results", ResultList)
+        assert "Pinyin" in str(results._header)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert "Pinyin" not in str(results._header)
+        assert results._width <= results.size.width, (results._width, results.size.width)
+        assert results.row_count >= 1 and len(results._rows[0]) == len(results._widths)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(pilot.app.screen).__name__ == "CustomerScreen"
+        assert pilot.app.screen.customer_id == desk.customers["zhang"]
