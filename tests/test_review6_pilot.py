@@ -142,3 +142,35 @@ async def test_lookup_columns_follow_a_resize_to_80_columns(desk: Desk) -> None:
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "CustomerScreen"
         assert pilot.app.screen.customer_id == desk.customers["zhang"]
+
+
+async def test_dashboard_stacks_its_panels_after_a_resize_to_80_columns(db: Any, db_path: Any, clock: Any,
+                                                                        tmp_path: Any) -> None:
+    """Supervisor, Ctrl+D at 120x40, terminal resized to 80x24: the three panels stayed side by side
+    with the wide columns (every table cut off); now they stack as when opened at 80 columns."""
+    from textual.widgets import DataTable
+
+    from approvals_fixtures import SUP_PW, build_env
+    from auth_fixtures import SECRETS
+    from pilot_helpers import sign_in
+    from screens.app import make_app
+    from screens.dashboard import DashboardScreen
+
+    env = build_env(tmp_path / "home", db_path, clock, database=db)
+    env.cash.cash_in(env.teller, env.wallet_id, Money.of("100"), idempotency_key=env.key())
+    app = make_app(env.services.settings, services=env.services, clock=env.clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "li", SUP_PW, SECRETS["li"], env.clock)
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen) and not screen.has_class("-narrow")
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert screen.has_class("-narrow")
+        tellers = screen.query_one("#dash-tellers", DataTable)
+        assert tellers.row_count >= 1
+        assert [c.width for c in tellers.ordered_columns][0] == 10  # the narrow set
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert not screen.has_class("-narrow") and tellers.row_count >= 1
