@@ -67,6 +67,8 @@ def view_facts(view: ApprovalView, clock_now: Any = None) -> list[tuple[str, Any
         facts.append((_("Source of funds"), view.source_of_funds))
     if view.purpose:
         facts.append((_("Purpose"), view.purpose))
+    if view.memo:  # the teller's reason (a reversal's "why"): shown at the counter, so here too
+        facts.append((_("Memo"), view.memo))
     return facts
 
 
