@@ -174,3 +174,29 @@ async def test_dashboard_stacks_its_panels_after_a_resize_to_80_columns(db: Any,
         await pilot.resize_terminal(120, 40)
         await settle(pilot)
         assert not screen.has_class("-narrow") and tellers.row_count >= 1
+
+
+async def test_withdrawn_request_says_why_in_chinese(zh_desk: Desk) -> None:
+    """A request sent to the queue (F8), then withdrawn with F9: the dialog said "原因：cancelled by
+    the teller" — the stored reason, in English, in a Chinese session."""
+    from textual.widgets import Static
+
+    from screens.approval import WaitingScreen
+    from teller_tui.common.errors import ApprovalRequired
+
+    desk = zh_desk
+    entry = desk.entries("cash_in")[0][0]
+    try:
+        desk.services.cash.reverse(desk.actor, entry, "错账", idempotency_key="rv6-reverse")
+    except ApprovalRequired as exc:
+        spec = exc.details["spec"]
+    async with desk.signed_in(size=(80, 24)) as pilot:
+        pilot.app.push_screen(WaitingScreen(desk.services, desk.actor, spec))
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, WaitingScreen) and screen.view is not None and screen.view.status == "pending"
+        await pilot.press("f9")
+        await settle(pilot)
+        text = str(screen.query_one("#waiting-status", Static).render())
+        assert screen.view.status == "cancelled", text
+        assert "cancelled" not in text and "柜员撤销" in text, text
