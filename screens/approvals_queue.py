@@ -77,7 +77,7 @@ class ApprovalsQueueScreen(TellerScreen[None]):
 
     BINDINGS = [
         Binding("escape", "back", N_("Back"), id="queue.back"),
-        Binding("enter", "open", N_("Decide"), id="queue.open"),
+        Binding("enter", "open", N_("Decide"), id="queue.open", priority=True),  # shown: the table would hide it
         Binding("f5", "refresh", N_("Refresh"), id="queue.refresh"),
     ]
     HELP = N_("Requests from every terminal of the branch appear here within two seconds. "

@@ -200,3 +200,39 @@ async def test_withdrawn_request_says_why_in_chinese(zh_desk: Desk) -> None:
         text = str(screen.query_one("#waiting-status", Static).render())
         assert screen.view.status == "cancelled", text
         assert "cancelled" not in text and "柜员撤销" in text, text
+
+
+async def test_queue_and_alerts_footers_show_enter(db: Any, db_path: Any, clock: Any, tmp_path: Any) -> None:
+    """Ctrl+A with a request waiting: the footer listed Esc, F5… but not Enter, the one key that
+    opens a request (the table's own Enter binding hid the screen's). Same on Ctrl+R."""
+    from approvals_fixtures import SUP_PW, build_env
+    from auth_fixtures import SECRETS
+    from pilot_helpers import sign_in
+    from screens.app import make_app
+    from screens.approvals_queue import ApprovalsQueueScreen, DecideScreen
+    from screens.risk_alerts import RiskAlertsScreen
+    from teller_tui.common.errors import ApprovalRequired
+
+    env = build_env(tmp_path / "home", db_path, clock, database=db)
+    try:
+        env.cash.cash_in(env.teller, env.wallet_id, Money.of("60000"), idempotency_key=env.key())
+    except ApprovalRequired as exc:
+        env.approvals.request(env.teller, exc.details["spec"])
+    app = make_app(env.services.settings, services=env.services, clock=env.clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "li", SUP_PW, SECRETS["li"], env.clock)
+        await pilot.press("ctrl+a")
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsQueueScreen)
+        shown = app.screen.active_bindings["enter"].binding
+        assert shown.action == "open" and shown.show
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DecideScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert isinstance(app.screen, RiskAlertsScreen)
+        shown = app.screen.active_bindings["enter"].binding
+        assert shown.action == "open" and shown.show
