@@ -620,7 +620,7 @@ class TransferForm(CashForm):
     def compose_extra(self) -> ComposeResult:
         with Horizontal(classes="cash-row"):
             yield Label(_("To wallet"), classes="cash-label")
-            yield Input(placeholder=_("wallet number, phone or ID; F2 to search"), id="cash-to", max_length=40)
+            yield Input(placeholder=_("wallet, phone, ID · F2 search"), id="cash-to", max_length=40)
             yield Static("", id="cash-to-name")
 
     @on(Input.Changed, "#cash-to")

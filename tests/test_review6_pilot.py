@@ -236,3 +236,20 @@ async def test_queue_and_alerts_footers_show_enter(db: Any, db_path: Any, clock:
         assert isinstance(app.screen, RiskAlertsScreen)
         shown = app.screen.active_bindings["enter"].binding
         assert shown.action == "open" and shown.show
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+async def test_transfer_payee_hint_fits_its_field(tmp_path: Any, db_path: Any, db: Any, clock: Any,
+                                                  locale: str) -> None:
+    """F7: the payee field's hint was cut off ("…；F2 查" at 80 columns; the English one at every width,
+    the field is 36 cells wide): the part that says F2 searches was lost."""
+    from textual.widgets import Input
+
+    from rich.cells import cell_len
+
+    desk = make_desk(tmp_path, db_path, db, clock, locale=locale)
+    async with desk.signed_in(size=(80, 24)) as pilot:
+        form: Any = await from_customer(pilot, desk, "wang", "f7")
+        field = form.query_one("#cash-to", Input)
+        assert "F2" in field.placeholder
+        assert cell_len(field.placeholder) <= field.content_size.width, (field.placeholder, field.content_size)
