@@ -99,7 +99,8 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         Binding("ctrl+p", "app.command_palette", N_("Commands"), id="palette", show=False, priority=True),
         # Replaces Textual's bare ctrl+q quit: the program closes only from the sign-in screen.
         Binding("ctrl+q", "app.quit", N_("Close the program"), id="quit", show=False, priority=True),
-        Binding("f11", "app.lock", N_("Lock"), id="lock"),
+        # Priority: F11 locks over a dialog too (a modal cuts the app's other bindings off), as the idle lock does.
+        Binding("f11", "app.lock", N_("Lock"), id="lock", priority=True),
         Binding("f12", "app.sign_out", N_("Sign out"), id="sign_out"),
         # Priority: the footer shows the pending count even while a field has focus.
         Binding("ctrl+a", "app.open_approvals", N_("Approvals"), id="approvals", priority=True),

@@ -253,3 +253,38 @@ async def test_transfer_payee_hint_fits_its_field(tmp_path: Any, db_path: Any, d
         field = form.query_one("#cash-to", Input)
         assert "F2" in field.placeholder
         assert cell_len(field.placeholder) <= field.content_size.width, (field.placeholder, field.content_size)
+
+
+async def test_f11_locks_over_a_dialog(desk: Desk) -> None:
+    """F11 with the approval dialog open (supervisor's password fields on screen): nothing happened
+    (a modal cuts the app's bindings off). It locks now, and the same person's unlock returns to the
+    dialog as it was."""
+    from textual.widgets import Input
+
+    from pilot_helpers import code_for
+    from screens.approval import ApprovalScreen
+    from screens.lock import LockScreen
+    from desk_harness import TELLER_PW, TELLER_SECRET
+    from teller_tui.common.errors import ApprovalRequired
+
+    entry = desk.entries("cash_in")[0][0]
+    try:
+        desk.services.cash.reverse(desk.actor, entry, "wrong wallet", idempotency_key="rv6-f11")
+    except ApprovalRequired as exc:
+        spec = exc.details["spec"]
+    async with desk.signed_in(size=(80, 24)) as pilot:
+        app = pilot.app
+        app.push_screen(ApprovalScreen(desk.services, desk.actor, spec))
+        await settle(pilot)
+        dialog = app.screen
+        await pilot.press(*"chen")
+        await pilot.press("f11")
+        await settle(pilot)
+        assert app.locked and isinstance(app.screen, LockScreen)
+        desk.clock.advance(seconds=31)
+        assert app.focused is not None and app.focused.id == "password"
+        await pilot.press(*TELLER_PW, "tab", *code_for(TELLER_SECRET, desk.clock), "enter")
+        await settle(pilot)
+        assert not app.locked and app.screen is dialog
+        assert dialog.query_one("#approval-user", Input).value == "chen"
+
