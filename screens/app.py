@@ -972,8 +972,8 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
             return self.may_review_alerts and not self.locked
         if action == "open_cases":  # not over a dialog (the key then stays the field's own)
             return self.session is not None and not self.locked and not isinstance(self.screen, ModalScreen)
-        if action == "command_palette" and self.locked:
-            return False
+        if action in ("command_palette", "help") and self.locked:
+            return False  # nothing to read or search behind the lock screen
         if action == "training_panel":
             return self.training and self.session is not None and not self.locked
         if action == "enter_training":

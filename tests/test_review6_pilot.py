@@ -288,3 +288,36 @@ async def test_f11_locks_over_a_dialog(desk: Desk) -> None:
         assert not app.locked and app.screen is dialog
         assert dialog.query_one("#approval-user", Input).value == "chen"
 
+
+async def test_f1_opens_a_dialogs_help_but_not_behind_the_lock(desk: Desk) -> None:
+    """F1 on the approval dialog did nothing (its HELP text was unreachable: a modal cuts the app's
+    bindings off). It opens the dialog's help now and F1 again returns; on the lock screen it stays
+    off (nothing to read or search behind the lock)."""
+    from screens.approval import ApprovalScreen
+    from screens.help import HelpScreen
+    from screens.lock import LockScreen
+    from teller_tui.common.errors import ApprovalRequired
+
+    entry = desk.entries("cash_in")[0][0]
+    try:
+        desk.services.cash.reverse(desk.actor, entry, "wrong wallet", idempotency_key="rv6-f1")
+    except ApprovalRequired as exc:
+        spec = exc.details["spec"]
+    async with desk.signed_in(size=(80, 24)) as pilot:
+        app = pilot.app
+        app.push_screen(ApprovalScreen(desk.services, desk.actor, spec))
+        await settle(pilot)
+        dialog = app.screen
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert "supervisor present" in app.screen.info.purpose
+        await pilot.press("f1")
+        await settle(pilot)
+        assert app.screen is dialog
+        await pilot.press("f11")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
