@@ -57,7 +57,7 @@ from teller_tui.db.faults import storage_fault
 
 from . import resume_collection
 from .base import LanguageChanged, note_refusal
-from .commands import TellerCommands
+from .commands import TellerCommandPalette, TellerCommands
 from .keyroute import OrderedKeys
 from .offline_desk import OfflineDeskMixin
 from .signin import KEY_HOLD, SignInScreen
@@ -106,7 +106,8 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
         Binding("ctrl+p", "app.command_palette", N_("Commands"), id="palette", show=False, priority=True),
         # Replaces Textual's bare ctrl+q quit: the program closes only from the sign-in screen.
         Binding("ctrl+q", "app.quit", N_("Close the program"), id="quit", show=False, priority=True),
-        Binding("f11", "app.lock", N_("Lock"), id="lock"),
+        # Priority: F11 locks over a dialog too (a modal cuts the app's other bindings off), as the idle lock does.
+        Binding("f11", "app.lock", N_("Lock"), id="lock", priority=True),
         Binding("f12", "app.sign_out", N_("Sign out"), id="sign_out"),
         # Priority: the footer shows the pending count even while a field has focus.
         Binding("ctrl+a", "app.open_approvals", N_("Approvals"), id="approvals", priority=True),
@@ -718,7 +719,7 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
-            self.push_screen(CommandPalette(placeholder=_("Search for commands…"), id="--command-palette"))
+            self.push_screen(TellerCommandPalette(placeholder=_("Search for commands…"), id="--command-palette"))
 
     async def action_quit(self) -> None:
         """Ctrl+Q closes the program only when nobody is signed in; otherwise F12 signs out first
@@ -995,8 +996,8 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
             return self.may_review_alerts and not self.locked
         if action == "open_cases":  # not over a dialog (the key then stays the field's own)
             return self.session is not None and not self.locked and not isinstance(self.screen, ModalScreen)
-        if action == "command_palette" and self.locked:
-            return False
+        if action in ("command_palette", "help") and self.locked:
+            return False  # nothing to read or search behind the lock screen
         if action == "training_panel":
             return self.training and self.session is not None and not self.locked
         if action == "enter_training":

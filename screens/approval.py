@@ -48,6 +48,8 @@ CSS_FILE = Path(__file__).resolve().parent / "supervisor.tcss"
 
 __all__ = ["ApprovalScreen", "WaitingScreen", "field_row", "spec_facts"]
 
+#: The reason a request withdrawn with F9 keeps (the audit's words); shown in the reader's language.
+CANCEL_REASON = N_("cancelled by the teller")
 STATUS = {"pending": N_("waiting for a supervisor"), "approved": N_("approved"), "rejected": N_("rejected"),
           "cancelled": N_("cancelled"), "expired": N_("expired"), "consumed": N_("approved and posted")}
 
@@ -322,7 +324,8 @@ class WaitingScreen(TellerModal[ApprovalResult | None]):
         else:
             text = _("Request {id}: {status}.").format(id=view.id, status=_(STATUS.get(view.status, view.status)))
             if view.decision_reason:
-                text += " " + _("Reason: {reason}").format(reason=view.decision_reason)
+                reason = _(CANCEL_REASON) if view.decision_reason == CANCEL_REASON else view.decision_reason
+                text += " " + _("Reason: {reason}").format(reason=reason)
             status.update(Content(clean(text)))
 
     def action_cancel_request(self) -> None:
@@ -332,7 +335,7 @@ class WaitingScreen(TellerModal[ApprovalResult | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="approval-poll")
     def _cancel(self, request_id: int) -> None:
         try:
-            view = self.services.approvals.cancel(self.actor, request_id, "cancelled by the teller")
+            view = self.services.approvals.cancel(self.actor, request_id, CANCEL_REASON)
         except Exception as exc:  # noqa: BLE001 - e.g. decided meanwhile: show the fresh state
             self.post_message(self.Changed(None, exc))
             self.app.call_from_thread(self._fetch, request_id)

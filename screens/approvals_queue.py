@@ -67,6 +67,8 @@ def view_facts(view: ApprovalView, clock_now: Any = None) -> list[tuple[str, Any
         facts.append((_("Source of funds"), view.source_of_funds))
     if view.purpose:
         facts.append((_("Purpose"), view.purpose))
+    if view.memo:  # the teller's reason (a reversal's "why"): shown at the counter, so here too
+        facts.append((_("Memo"), view.memo))
     return facts
 
 
@@ -75,7 +77,7 @@ class ApprovalsQueueScreen(TellerScreen[None]):
 
     BINDINGS = [
         Binding("escape", "back", N_("Back"), id="queue.back"),
-        Binding("enter", "open", N_("Decide"), id="queue.open"),
+        Binding("enter", "open", N_("Decide"), id="queue.open", priority=True),  # shown: the table would hide it
         Binding("f5", "refresh", N_("Refresh"), id="queue.refresh"),
     ]
     HELP = N_("Requests from every terminal of the branch appear here within two seconds. "

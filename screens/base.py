@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from textual.binding import ActiveBinding
+from textual.binding import ActiveBinding, Binding
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from teller_tui.common.i18n import _
+from teller_tui.common.i18n import N_, _
 
 from .widgets.outage_banner import OutageBanner
 from .widgets.watermark import TrainingWatermark
@@ -129,3 +129,7 @@ class TellerScreen(_TellerScreenMixin, Screen[ResultType]):
 
 class TellerModal(_TellerScreenMixin, ModalScreen[ResultType]):
     """A dialog that ``dismiss``-es with a typed result."""
+
+    # F1 over a dialog too: a modal screen cuts the app's bindings off, so the dialog's HELP could not
+    # be read. (Off behind the lock screen: the app's check_action.)
+    BINDINGS = [Binding("f1", "app.help", N_("Help"), id="modal.help", show=False)]

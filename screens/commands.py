@@ -25,14 +25,17 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from rich.align import Align
+from rich.text import Text
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
+from textual.widgets.option_list import Option
 
 from teller_tui.common.i18n import N_, _
 
 if TYPE_CHECKING:
     from textual.app import App
 
-__all__ = ["PaletteCommand", "TellerCommands", "available_commands", "register_command", "unregister_command"]
+__all__ = ["PaletteCommand", "TellerCommandPalette", "TellerCommands", "available_commands", "register_command", "unregister_command"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,26 @@ class TellerCommands(Provider):
             title = _(command.title)
             yield DiscoveryHit(title, partial(self._run, command.action), text=title,
                                help=_(command.help) if command.help else None)
+
+
+class TellerCommandPalette(CommandPalette):
+    """Textual's palette with its one built-in sentence in the person's language: it wrote
+    "No matches found" in English in a Chinese session (the text is fixed in
+    ``CommandPalette._start_no_matches_countdown``, repeated here with ``_()``)."""
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        self._stop_no_matches_countdown()
+
+        def show_no_matches() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(
+                    Option(Align.center(Text(_("No matches found"), style="not bold")), disabled=True,
+                           id=self._NO_MATCHES))
+                self._list_visible = True
+            else:
+                self._list_visible = False  # discovery mode: nothing to say
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
 
 
 # The shell's own commands.

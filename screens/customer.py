@@ -17,7 +17,7 @@ import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -211,6 +211,17 @@ class CustomerScreen(DeskScreenMixin, TellerScreen[None]):
                 history.add_column(label, key=key, width=width)
 
     def on_screen_resume(self) -> None:
+        if self.view is not None:
+            self.load()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # A terminal resized across NARROW: the tables take the other set of columns (at 80 the wide
+        # ones pushed the amount and balance-after out of view), then are filled again.
+        if (self.app.size.width < NARROW) == getattr(self, "_narrow", None):
+            return
+        for selector in ("#customer-wallets", "#customer-history"):
+            self.query_one(selector, DataTable).clear(columns=True)
+        self._setup_columns()
         if self.view is not None:
             self.load()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -113,15 +113,26 @@ class DashboardScreen(TellerScreen[None]):
     }
 
     def on_mount(self) -> None:
+        self._set_layout()
+        self.action_refresh()
+        if self.live:
+            self.set_interval(self.REFRESH_SECONDS, self.action_refresh, name="dashboard-refresh")
+
+    def _set_layout(self) -> None:
         narrow = self.app.size.width < self.WIDE
         self.set_class(narrow, "-narrow")
         for selector, columns in (self.COLUMNS_NARROW if narrow else self.COLUMNS).items():
             table = self.query_one(selector, DataTable)
+            table.clear(columns=True)
             for label, width in columns:
                 table.add_column(_(label), width=width)
-        self.action_refresh()
-        if self.live:
-            self.set_interval(self.REFRESH_SECONDS, self.action_refresh, name="dashboard-refresh")
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Resized across WIDE: the panels stack (or go side by side again) and the tables take the
+        # matching columns; a wide layout squeezed into 80 columns cut every table off.
+        if (self.app.size.width < self.WIDE) != self.has_class("-narrow"):
+            self._set_layout()
+            self.action_refresh()
 
     def action_refresh(self) -> None:
         self._load()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -154,6 +154,16 @@ class LookupScreen(DeskScreenMixin, TellerScreen[int | None]):
         if self.page is not None:
             self._show_results(self.Results(self._token, self.page))
         self.refresh_bindings()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Resized across NARROW: the other set of columns (at 80 the wide ones pushed the wallet
+        # number and the match off the right edge), and the page shown again in them.
+        if (self.app.size.width < NARROW) == getattr(self, "_narrow", None):
+            return
+        self._setup_columns()
+        self._shown = []
+        if self.page is not None:
+            self._show_results(self.Results(self._token, self.page))
 
     def _setup_columns(self) -> None:
         # Below NARROW columns (80x24) the pinyin column goes (the match column says when the

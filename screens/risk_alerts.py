@@ -127,7 +127,7 @@ class RiskAlertsScreen(TellerScreen[None]):
 
     BINDINGS = [
         Binding("escape", "back", N_("Back"), id="alerts.back"),
-        Binding("enter", "open", N_("Open"), id="alerts.open"),
+        Binding("enter", "open", N_("Open"), id="alerts.open", priority=True),  # shown: the table would hide it
         Binding("f5", "refresh", N_("Refresh"), id="alerts.refresh"),
         Binding("f6", "toggle_all", N_("Open / all"), id="alerts.toggle"),
     ]

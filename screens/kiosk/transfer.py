@@ -189,6 +189,8 @@ class KioskTransferScreen(KioskScreen):
         widget = self.query_one("#transfer-status", Static)
         widget.update(Content(text))
         widget.set_class(error, "error")
+        if text:
+            widget.scroll_visible(animate=False)  # a customer with several wallets has a taller form
 
 
 class KioskCheckingScreen(KioskModal):

@@ -64,6 +64,7 @@ class ApprovalView:
     source_of_funds: str = ""
     purpose: str = ""
     review: tuple[str, ...] = ()  # the rule behind the reasons: the supervisor's queue only (ApprovalSpec.review)
+    memo: str = ""  # the requester's memo / reason (ApprovalSpec.reason): why a reversal, a disable…
 
     @property
     def title(self) -> str:
@@ -205,7 +206,7 @@ def request_view(s: Session, row: ApprovalRequest) -> ApprovalView:
         expires_at=row.expires_at, hold_id=row.hold_id, approver_id=row.approver_id, approver=approver,
         decided_at=row.decided_at, decision_reason=row.reason, entry_id=row.entry_id, entry_reference=reference,
         source_of_funds=notes.get("source_of_funds", ""), purpose=notes.get("purpose", ""),
-        review=_reasons(notes, "review", "review_msgs"))
+        review=_reasons(notes, "review", "review_msgs"), memo=clean_text(str(req.get("reason") or ""), limit=200))
 
 
 def _reasons(notes: dict[str, Any], texts_key: str, msgs_key: str) -> tuple[str, ...]:
