@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 
@@ -52,7 +53,7 @@ class Compiled:
     build the driver's parameters from the caller's values (with the statement's own literal values
     and the bind type processors), and how to shape its result rows (result type processors, names)."""
 
-    __slots__ = ("binds", "positional", "results", "row", "sql")
+    __slots__ = ("bind_procs", "binds", "getter", "names", "positional", "result_procs", "results", "row", "sql")
 
     def __init__(self, compiled: Any, dialect: Dialect, sample: Mapping[str, Any], required: frozenset[str]) -> None:
         state = compiled.construct_expanded_state(sample)
@@ -77,17 +78,46 @@ class Compiled:
             results = tuple(col.type._cached_result_processor(dialect, None) for col in columns)  # noqa: SLF001
             self.results = results if any(results) else None
             self.row = namedtuple("LeanRow", [str(col.keyname) for col in columns], rename=True)  # type: ignore[misc]
+        self._fast_paths()
+
+    def _fast_paths(self) -> None:
+        """The common shapes, precomputed: every bind a caller's value (no literal, no ``IN`` list)
+        read with one ``itemgetter``; only the binds and result columns with a type processor visited."""
+        plain = all(kind == 0 for _name, kind, _key, _index, _proc, _literal in self.binds)
+        keys = [key for _name, _kind, key, _index, _proc, _literal in self.binds]
+        self.names: tuple[str, ...] = tuple(b[0] for b in self.binds)
+        self.getter: Callable[[Mapping[str, Any]], Any] | None = None
+        if plain and len(keys) > 1:
+            self.getter = itemgetter(*keys)
+        elif plain and len(keys) == 1:
+            key = keys[0]
+            self.getter = lambda values: (values[key],)
+        elif plain:
+            self.getter = lambda _values: ()
+        self.bind_procs: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+            (i, b[4]) for i, b in enumerate(self.binds) if b[4] is not None)
+        self.result_procs: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+            (i, proc) for i, proc in enumerate(self.results or ()) if proc is not None)
 
     def params(self, values: Mapping[str, Any]) -> Any:
         """The driver's parameters for one set of values (a required value missing is a KeyError)."""
-        out = [(value if proc is None else proc(value)) for value, proc in (
-            (values[key] if kind == 0 else values[key][index] if kind == 1 else literal, proc)
-            for _name, kind, key, index, proc, literal in self.binds)]
-        return tuple(out) if self.positional else dict(zip((b[0] for b in self.binds), out, strict=True))
+        if self.getter is not None:
+            out: Any = self.getter(values)
+            if self.bind_procs:
+                out = list(out)
+                for i, proc in self.bind_procs:
+                    out[i] = proc(out[i])
+        else:
+            out = [(value if proc is None else proc(value)) for value, proc in (
+                (values[key] if kind == 0 else values[key][index] if kind == 1 else literal, proc)
+                for _name, kind, key, index, proc, literal in self.binds)]
+        return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
 
     def shape(self, raw: Sequence[Any]) -> Any:
-        if self.results is not None:
-            raw = [value if proc is None else proc(value) for proc, value in zip(self.results, raw, strict=True)]
+        if self.result_procs:
+            raw = list(raw)
+            for i, proc in self.result_procs:
+                raw[i] = proc(raw[i])
         return self.row._make(raw) if self.row is not None else tuple(raw)
 
 
@@ -123,6 +153,8 @@ class _Statement:
 
 
 _CACHE: dict[tuple[int, str, str, tuple[str, ...] | None], _Statement] = {}
+#: The hot lookup: (statement, dialect object, inserted keys in the caller's order) -> its entry in _CACHE.
+_FAST: dict[tuple[int, int, tuple[str, ...] | None], tuple[Any, Any, _Statement]] = {}
 
 
 def compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any],
@@ -133,6 +165,19 @@ def compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any],
     found = _CACHE.get(key)
     if found is None or found.statement is not statement:
         found = _CACHE[key] = _Statement(statement, dialect, keys)
+    return found.single if found.single is not None else found.variant(values)
+
+
+def _compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any], insert: bool) -> Compiled:
+    """:func:`compiled`, found without sorting the inserted keys or building the full key on each run."""
+    fast = (id(statement), id(dialect), tuple(values) if insert else None)
+    hit = _FAST.get(fast)
+    if hit is not None and hit[0] is statement and hit[1] is dialect:  # the objects themselves: ids are reused
+        found = hit[2]
+    else:
+        compiled(statement, dialect, values, sorted(values) if insert else None)
+        found = _CACHE[(id(statement), dialect.name, dialect.driver, tuple(sorted(values)) if insert else None)]
+        _FAST[fast] = (statement, dialect, found)
     return found.single if found.single is not None else found.variant(values)
 
 
@@ -156,11 +201,11 @@ def _execute(session: Session, statement: Any, values: Any, *, many: bool, inser
         rows = list(values)
         if not rows:
             return None
-        comp = compiled(statement, dialect, rows[0], sorted(rows[0]) if insert else None)
+        comp = _compiled(statement, dialect, rows[0], insert)
         params: Any = [comp.params(v) for v in rows]
     else:
         values = values or {}
-        comp = compiled(statement, dialect, values, sorted(values) if insert else None)
+        comp = _compiled(statement, dialect, values, insert)
         params = comp.params(values)
     return comp, send(conn, comp.sql, params, many=many)
 
@@ -173,8 +218,11 @@ def send(conn: Connection, sql: str, params: Any = None, *, many: bool = False) 
     cursor = raw.cursor()
     # The engine's statement listeners (the statement count, the benchmark's capture), if any.
     before = after = None
-    if conn._has_events or conn.engine._has_events:  # noqa: SLF001
-        dispatch = conn.dispatch
+    # Listeners on this connection itself join the engine's (SQLAlchemy's joined dispatch); without
+    # any, the engine's own dispatch is asked directly (one lookup instead of two per event).
+    dispatch: Any = conn.dispatch if conn._has_events else conn.engine.dispatch if conn.engine._has_events \
+        else None  # noqa: SLF001
+    if dispatch is not None:
         before = dispatch.before_cursor_execute or None
         after = dispatch.after_cursor_execute or None
     try:
