@@ -181,33 +181,46 @@ def _compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any], inser
     return found.single if found.single is not None else found.variant(values)
 
 
-def _connection(session: Session) -> Connection:
+class _Bound:
+    """A transaction's connection as :func:`bound` found it: the SQLAlchemy connection, its pool
+    proxy and the driver's connection under it (valid while the connection keeps that proxy: an
+    invalidated or closed connection drops it)."""
+
+    __slots__ = ("conn", "dialect", "proxy", "raw")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect
+        self.proxy = conn.connection
+        self.raw = self.proxy.dbapi_connection
+
+
+def _bound(session: Session) -> _Bound:
     """The connection of the session's transaction (the one ``Database.write`` began)."""
-    conn: Connection | None = session.info.get("lean_connection")
-    if conn is None or conn.closed:
-        conn = session.connection()
-    return conn
+    found: _Bound | None = session.info.get("lean_connection")
+    if found is not None and found.conn._dbapi_connection is found.proxy:  # noqa: SLF001 - still that connection
+        return found
+    return _Bound(session.connection())
 
 
 def dialect_name(session: Session) -> str:
     """``sqlite`` or ``postgresql``: the dialect of the session's transaction."""
-    return str(_connection(session).dialect.name)
+    return str(_bound(session).dialect.name)
 
 
 def _execute(session: Session, statement: Any, values: Any, *, many: bool, insert: bool) -> Any:
-    conn = _connection(session)
-    dialect = conn.dialect
+    b = _bound(session)
     if many:
         rows = list(values)
         if not rows:
             return None
-        comp = _compiled(statement, dialect, rows[0], insert)
+        comp = _compiled(statement, b.dialect, rows[0], insert)
         params: Any = [comp.params(v) for v in rows]
     else:
         values = values or {}
-        comp = _compiled(statement, dialect, values, insert)
+        comp = _compiled(statement, b.dialect, values, insert)
         params = comp.params(values)
-    return comp, send(conn, comp.sql, params, many=many)
+    return comp, _send(b.conn, b.raw, comp.sql, params, many)
 
 
 def send(conn: Connection, sql: str, params: Any = None, *, many: bool = False) -> Any:
@@ -215,11 +228,15 @@ def send(conn: Connection, sql: str, params: Any = None, *, many: bool = False) 
     raised as SQLAlchemy raises them); the open cursor. Also the BEGIN of a SQLite transaction."""
     raw = conn.connection.dbapi_connection
     assert raw is not None
+    return _send(conn, raw, sql, params, many)
+
+
+def _send(conn: Connection, raw: Any, sql: str, params: Any, many: bool) -> Any:
     cursor = raw.cursor()
     # The engine's statement listeners (the statement count, the benchmark's capture), if any.
-    before = after = None
     # Listeners on this connection itself join the engine's (SQLAlchemy's joined dispatch); without
     # any, the engine's own dispatch is asked directly (one lookup instead of two per event).
+    before = after = None
     dispatch: Any = conn.dispatch if conn._has_events else conn.engine.dispatch if conn.engine._has_events \
         else None  # noqa: SLF001
     if dispatch is not None:
@@ -302,7 +319,7 @@ def scalar_one(session: Session, statement: Any, values: Mapping[str, Any] | Non
 def bound(session: Session) -> Iterator[None]:
     """Inside a just-begun transaction: remember its connection, so each statement skips the
     session's connection lookup (:meth:`teller_tui.db.engine.Database.write` uses it)."""
-    session.info["lean_connection"] = session.connection()
+    session.info["lean_connection"] = _Bound(session.connection())
     try:
         yield
     finally:
