@@ -242,8 +242,10 @@ def _medium_time_fields(loc: str) -> tuple[_TimePart, ...] | None:
     for kind, value in tokenize_pattern(get_time_format("medium", locale=_bl(loc)).pattern):
         if kind == "chars":
             parts.append(str(value))
-        elif (value[0] in "hHms" and value[1] <= 2) or (value[0] == "a" and value[1] <= 3):
-            parts.append((str(value[0]), int(value[1]), str(names["am"]), str(names["pm"])))
+            continue
+        letter, width = str(value[0]), int(value[1])
+        if (letter in ("h", "H", "m", "s") and width <= 2) or (letter == "a" and width <= 3):
+            parts.append((letter, width, str(names["am"]), str(names["pm"])))
         else:
             return None
     return tuple(parts)
