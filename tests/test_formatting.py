@@ -148,6 +148,22 @@ def test_format_datetime_in_branch_time():
     assert format_datetime(utc, "zh_CN", tz=dt.timezone(dt.timedelta(hours=-5))) == "2026年1月5日 10:04:05"
 
 
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+def test_format_datetime_time_matches_babel_all_day(locale):
+    """The medium time is formatted from the locale's pattern parsed once: the same text Babel
+    gives, for every minute of a day and each second of the hours around noon and midnight."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime as babel_datetime
+
+    start = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    moments = [start + dt.timedelta(minutes=m) for m in range(24 * 60)]
+    moments += [start + dt.timedelta(hours=h, seconds=s) for h in (3, 4, 15, 16) for s in range(0, 3600, 7)]
+    for when in moments:
+        expected = babel_datetime(when, "medium", tzinfo=ZoneInfo("Asia/Shanghai"), locale=locale)
+        assert format_datetime(when, locale) == expected.replace("\u202f", " ").replace("\u00a0", " ")
+
+
 def test_format_datetime_naive_is_utc():
     assert format_datetime(dt.datetime(2026, 1, 5, 15, 4, 5), "zh_CN") == "2026年1月5日 23:04:05"
 

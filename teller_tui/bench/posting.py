@@ -98,17 +98,21 @@ class Capture:
 
 
 def service_cash_ins_captured(services: Any, actor: Actor, targets: list[tuple[int, int, int, str]], n: int,
-                              tag: str, capture: Capture) -> tuple[list[float], list[list[tuple[str, Any, bool]]]]:
-    """``n`` timed cash-ins through the service, each one's statements captured."""
+                              tag: str, capture: Capture, cpu: list[float] | None = None,
+                              ) -> tuple[list[float], list[list[tuple[str, Any, bool]]]]:
+    """``n`` timed cash-ins through the service, each one's statements captured (and, into ``cpu``,
+    each one's CPU time in this thread: what load on a shared machine does not inflate)."""
     from teller_tui.common.money import Money
 
     samples, txns = [], []
     run_id = uuid.uuid4().hex[:8]
     for i in range(n):
-        t = time.perf_counter()
+        c, t = time.thread_time(), time.perf_counter()
         services.cash.cash_in(actor, targets[i % len(targets)][0], Money(AMOUNT_MINOR),
                               idempotency_key=f"bench-{tag}-{run_id}-{i}")
         samples.append(time.perf_counter() - t)
+        if cpu is not None:
+            cpu.append(time.thread_time() - c)
         txns.append(capture.take())
     return samples, txns
 
@@ -138,10 +142,11 @@ class Replay:
     def close(self) -> None:
         self.con.close()
 
-    def run(self, txn: list[tuple[str, Any, bool]]) -> float:
-        """Run one call's statements in order, ending each transaction where the service did."""
+    def run(self, txn: list[tuple[str, Any, bool]], cpu: list[float] | None = None) -> float:
+        """Run one call's statements in order, ending each transaction where the service did (its
+        CPU time in this thread appended to ``cpu``)."""
         cur = self.con.cursor()
-        t = time.perf_counter()
+        c, t = time.thread_time(), time.perf_counter()
         for statement, params, many in txn:
             if statement in ("COMMIT", "ROLLBACK"):
                 if self.dialect == "sqlite":
@@ -158,7 +163,10 @@ class Replay:
                 cur.execute(statement, params)
             if cur.description is not None:
                 cur.fetchall()
-        return time.perf_counter() - t
+        elapsed = time.perf_counter() - t
+        if cpu is not None:
+            cpu.append(time.thread_time() - c)
+        return elapsed
 
 
 def database_copy(data: DataSet, services: Any) -> tuple[Any, Any]:
@@ -217,13 +225,15 @@ def measure(data: DataSet, ctx: Context, *, label: str) -> Row:
     replay = Replay(data, copy)
     svc: list[float] = []
     raw: list[float] = []
+    svc_cpu: list[float] = []
+    raw_cpu: list[float] = []
     n = max(2, ctx.opts.cash_ins)
     try:
         with capture:
             for half in ("a", "b"):  # interleaved, so drift in machine load hits both sides alike
-                times, txns = service_cash_ins_captured(services, actor, targets, n // 2, half, capture)
+                times, txns = service_cash_ins_captured(services, actor, targets, n // 2, half, capture, svc_cpu)
                 svc += times
-                raw += [replay.run(txn) for txn in txns]
+                raw += [replay.run(txn, raw_cpu) for txn in txns]
     finally:
         replay.close()
         cleanup()
@@ -235,8 +245,13 @@ def measure(data: DataSet, ctx: Context, *, label: str) -> Row:
     row.reference = f"{r_ms:,.2f} ms (raw driver, the service's own statements replayed)"
     count = statements_per_cash_in(services, actor, targets)
     row.values["statements_per_cash_in"] = count
-    row.detail = (row.detail + f"; IQR service {spread(svc)}, raw {spread(raw)}; {count} SQL statements per "
-                  "cash-in").strip("; ")
+    # CPU time of this process (SQLite: the whole cash-in; PostgreSQL: the client's side only):
+    # load on a shared machine inflates wall times, far less the CPU each side used.
+    cs_ms, cr_ms = median(svc_cpu) * 1000, median(raw_cpu) * 1000
+    row.values.update(service_cpu_ms=cs_ms, raw_cpu_ms=cr_ms, cpu_ratio=cs_ms / cr_ms if cr_ms else None)
+    cpu_note = f"CPU median service {cs_ms:,.2f} ms, raw {cr_ms:,.2f} ms ({cs_ms / cr_ms:.2f}×)" if cr_ms else ""
+    row.detail = (row.detail + f"; IQR service {spread(svc)}, raw {spread(raw)}; {cpu_note}; {count} SQL "
+                  "statements per cash-in").strip("; ")
     return row
 
 

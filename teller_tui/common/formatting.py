@@ -209,17 +209,56 @@ def format_datetime(when: dt.datetime, locale: str | None = None, tz: str | dt.t
     A naive datetime is taken as UTC (the clock and the database store UTC).
     en ``Jan 5, 2026, 11:04:05 PM``, zh_CN ``2026年1月5日 23:04:05``.
     """
-    from babel.dates import format_time  # lazy: screens import this before the first paint
-
     zone = _zone(tz) if isinstance(tz, str) else tz
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     local = when.astimezone(zone)
     loc = _loc(locale)
-    # Babel's medium date-time, its parts cached: the pattern per locale, the date per day.
-    return _plain(_medium_datetime_pattern(loc).replace("{0}", format_time(local, "medium", tzinfo=None,
-                                                                           locale=_bl(loc)))
+    # Babel's medium date-time, its parts cached: the patterns per locale, the date per day.
+    fields = _medium_time_fields(loc)
+    if fields is not None:
+        time_text = "".join(_time_field(local, part) for part in fields)
+    else:
+        from babel.dates import format_time  # lazy: screens import this before the first paint
+
+        time_text = format_time(local, "medium", tzinfo=None, locale=_bl(loc))
+    return _plain(_medium_datetime_pattern(loc).replace("{0}", time_text)
                   .replace("{1}", _medium_date(local.date(), loc)))
+
+
+#: A part of a time pattern: literal text, or (field letter, width, am name, pm name).
+_TimePart = str | tuple[str, int, str, str]
+
+
+@cache
+def _medium_time_fields(loc: str) -> tuple[_TimePart, ...] | None:
+    """The locale's medium time pattern, parsed once: literal text and the fields of hours, minutes,
+    seconds and am/pm (formatted by :func:`_time_field` as Babel formats them); None when it uses
+    any other field (then Babel formats each time)."""
+    from babel.dates import get_period_names, get_time_format, tokenize_pattern
+
+    names = get_period_names("abbreviated", "format", locale=_bl(loc))
+    parts: list[_TimePart] = []
+    for kind, value in tokenize_pattern(get_time_format("medium", locale=_bl(loc)).pattern):
+        if kind == "chars":
+            parts.append(str(value))
+            continue
+        letter, width = str(value[0]), int(value[1])
+        if (letter in ("h", "H", "m", "s") and width <= 2) or (letter == "a" and width <= 3):
+            parts.append((letter, width, str(names["am"]), str(names["pm"])))
+        else:
+            return None
+    return tuple(parts)
+
+
+def _time_field(when: dt.datetime, part: _TimePart) -> str:
+    if isinstance(part, str):
+        return part
+    field, width, am, pm = part
+    if field == "a":
+        return pm if when.hour >= 12 else am
+    value = {"H": when.hour, "h": when.hour % 12 or 12, "m": when.minute, "s": when.second}[field]
+    return f"{value:0{width}d}"
 
 
 @cache

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 
@@ -52,7 +53,7 @@ class Compiled:
     build the driver's parameters from the caller's values (with the statement's own literal values
     and the bind type processors), and how to shape its result rows (result type processors, names)."""
 
-    __slots__ = ("binds", "positional", "results", "row", "sql")
+    __slots__ = ("bind_procs", "binds", "getter", "names", "positional", "result_procs", "results", "row", "sql")
 
     def __init__(self, compiled: Any, dialect: Dialect, sample: Mapping[str, Any], required: frozenset[str]) -> None:
         state = compiled.construct_expanded_state(sample)
@@ -77,17 +78,46 @@ class Compiled:
             results = tuple(col.type._cached_result_processor(dialect, None) for col in columns)  # noqa: SLF001
             self.results = results if any(results) else None
             self.row = namedtuple("LeanRow", [str(col.keyname) for col in columns], rename=True)  # type: ignore[misc]
+        self._fast_paths()
+
+    def _fast_paths(self) -> None:
+        """The common shapes, precomputed: every bind a caller's value (no literal, no ``IN`` list)
+        read with one ``itemgetter``; only the binds and result columns with a type processor visited."""
+        plain = all(kind == 0 for _name, kind, _key, _index, _proc, _literal in self.binds)
+        keys = [key for _name, _kind, key, _index, _proc, _literal in self.binds]
+        self.names: tuple[str, ...] = tuple(b[0] for b in self.binds)
+        self.getter: Callable[[Mapping[str, Any]], Any] | None = None
+        if plain and len(keys) > 1:
+            self.getter = itemgetter(*keys)
+        elif plain and len(keys) == 1:
+            key = keys[0]
+            self.getter = lambda values: (values[key],)
+        elif plain:
+            self.getter = lambda _values: ()
+        self.bind_procs: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+            (i, b[4]) for i, b in enumerate(self.binds) if b[4] is not None)
+        self.result_procs: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+            (i, proc) for i, proc in enumerate(self.results or ()) if proc is not None)
 
     def params(self, values: Mapping[str, Any]) -> Any:
         """The driver's parameters for one set of values (a required value missing is a KeyError)."""
-        out = [(value if proc is None else proc(value)) for value, proc in (
-            (values[key] if kind == 0 else values[key][index] if kind == 1 else literal, proc)
-            for _name, kind, key, index, proc, literal in self.binds)]
-        return tuple(out) if self.positional else dict(zip((b[0] for b in self.binds), out, strict=True))
+        if self.getter is not None:
+            out: Any = self.getter(values)
+            if self.bind_procs:
+                out = list(out)
+                for i, proc in self.bind_procs:
+                    out[i] = proc(out[i])
+        else:
+            out = [(value if proc is None else proc(value)) for value, proc in (
+                (values[key] if kind == 0 else values[key][index] if kind == 1 else literal, proc)
+                for _name, kind, key, index, proc, literal in self.binds)]
+        return tuple(out) if self.positional else dict(zip(self.names, out, strict=True))
 
     def shape(self, raw: Sequence[Any]) -> Any:
-        if self.results is not None:
-            raw = [value if proc is None else proc(value) for proc, value in zip(self.results, raw, strict=True)]
+        if self.result_procs:
+            raw = list(raw)
+            for i, proc in self.result_procs:
+                raw[i] = proc(raw[i])
         return self.row._make(raw) if self.row is not None else tuple(raw)
 
 
@@ -123,6 +153,8 @@ class _Statement:
 
 
 _CACHE: dict[tuple[int, str, str, tuple[str, ...] | None], _Statement] = {}
+#: The hot lookup: (statement, dialect object, inserted keys in the caller's order) -> its entry in _CACHE.
+_FAST: dict[tuple[int, int, tuple[str, ...] | None], tuple[Any, Any, _Statement]] = {}
 
 
 def compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any],
@@ -136,33 +168,59 @@ def compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any],
     return found.single if found.single is not None else found.variant(values)
 
 
-def _connection(session: Session) -> Connection:
+def _compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any], insert: bool) -> Compiled:
+    """:func:`compiled`, found without sorting the inserted keys or building the full key on each run."""
+    fast = (id(statement), id(dialect), tuple(values) if insert else None)
+    hit = _FAST.get(fast)
+    if hit is not None and hit[0] is statement and hit[1] is dialect:  # the objects themselves: ids are reused
+        found = hit[2]
+    else:
+        compiled(statement, dialect, values, sorted(values) if insert else None)
+        found = _CACHE[(id(statement), dialect.name, dialect.driver, tuple(sorted(values)) if insert else None)]
+        _FAST[fast] = (statement, dialect, found)
+    return found.single if found.single is not None else found.variant(values)
+
+
+class _Bound:
+    """A transaction's connection as :func:`bound` found it: the SQLAlchemy connection, its pool
+    proxy and the driver's connection under it (valid while the connection keeps that proxy: an
+    invalidated or closed connection drops it)."""
+
+    __slots__ = ("conn", "dialect", "proxy", "raw")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect
+        self.proxy = conn.connection
+        self.raw = self.proxy.dbapi_connection
+
+
+def _bound(session: Session) -> _Bound:
     """The connection of the session's transaction (the one ``Database.write`` began)."""
-    conn: Connection | None = session.info.get("lean_connection")
-    if conn is None or conn.closed:
-        conn = session.connection()
-    return conn
+    found: _Bound | None = session.info.get("lean_connection")
+    if found is not None and found.conn._dbapi_connection is found.proxy:  # noqa: SLF001 - still that connection
+        return found
+    return _Bound(session.connection())
 
 
 def dialect_name(session: Session) -> str:
     """``sqlite`` or ``postgresql``: the dialect of the session's transaction."""
-    return str(_connection(session).dialect.name)
+    return str(_bound(session).dialect.name)
 
 
 def _execute(session: Session, statement: Any, values: Any, *, many: bool, insert: bool) -> Any:
-    conn = _connection(session)
-    dialect = conn.dialect
+    b = _bound(session)
     if many:
         rows = list(values)
         if not rows:
             return None
-        comp = compiled(statement, dialect, rows[0], sorted(rows[0]) if insert else None)
+        comp = _compiled(statement, b.dialect, rows[0], insert)
         params: Any = [comp.params(v) for v in rows]
     else:
         values = values or {}
-        comp = compiled(statement, dialect, values, sorted(values) if insert else None)
+        comp = _compiled(statement, b.dialect, values, insert)
         params = comp.params(values)
-    return comp, send(conn, comp.sql, params, many=many)
+    return comp, _send(b.conn, b.raw, comp.sql, params, many)
 
 
 def send(conn: Connection, sql: str, params: Any = None, *, many: bool = False) -> Any:
@@ -170,11 +228,18 @@ def send(conn: Connection, sql: str, params: Any = None, *, many: bool = False) 
     raised as SQLAlchemy raises them); the open cursor. Also the BEGIN of a SQLite transaction."""
     raw = conn.connection.dbapi_connection
     assert raw is not None
+    return _send(conn, raw, sql, params, many)
+
+
+def _send(conn: Connection, raw: Any, sql: str, params: Any, many: bool) -> Any:
     cursor = raw.cursor()
     # The engine's statement listeners (the statement count, the benchmark's capture), if any.
+    # Listeners on this connection itself join the engine's (SQLAlchemy's joined dispatch); without
+    # any, the engine's own dispatch is asked directly (one lookup instead of two per event).
     before = after = None
-    if conn._has_events or conn.engine._has_events:  # noqa: SLF001
-        dispatch = conn.dispatch
+    dispatch: Any = conn.dispatch if conn._has_events else conn.engine.dispatch if conn.engine._has_events \
+        else None  # noqa: SLF001
+    if dispatch is not None:
         before = dispatch.before_cursor_execute or None
         after = dispatch.after_cursor_execute or None
     try:
@@ -254,7 +319,7 @@ def scalar_one(session: Session, statement: Any, values: Mapping[str, Any] | Non
 def bound(session: Session) -> Iterator[None]:
     """Inside a just-begun transaction: remember its connection, so each statement skips the
     session's connection lookup (:meth:`teller_tui.db.engine.Database.write` uses it)."""
-    session.info["lean_connection"] = session.connection()
+    session.info["lean_connection"] = _Bound(session.connection())
     try:
         yield
     finally:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from typing import Literal
 
@@ -97,8 +98,17 @@ def _width(s: str) -> int:
     return display_width(s)
 
 
+@lru_cache(maxsize=512)
 def _pad(s: str, width: int, align: Literal["left", "right", "center"] = "left") -> str:
+    """``s`` padded (or cut) to ``width`` cells; cached: what is padded is the labels and the
+    centred headings, the same few strings on every receipt."""
     return pad(s, width, align, clip=True)
+
+
+@lru_cache(maxsize=256)
+def _centered(text: str, width: int) -> tuple[str, ...]:
+    """The lines of a centred heading (cleaned, wrapped, centred); cached: headings repeat."""
+    return tuple(_pad(line, width, "center").rstrip() for line in _wrap(clean_text(text, limit=200), width))
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -152,8 +162,7 @@ def render_receipt(data: ReceiptData, *, width: int = 80, locale: str | None = N
     out: list[str] = []
 
     def center(text: str) -> None:
-        for line in _wrap(clean_text(text, limit=200), width):
-            out.append(_pad(line, width, "center").rstrip())
+        out.extend(_centered(text, width))
 
     def row(label: str, value: str) -> None:
         value = clean_text(value, limit=400)

@@ -83,6 +83,7 @@ from teller_tui.ledger.requests import (  # the ledger's public types, imported 
     canonical_json as canonical_json,
     credit as credit,
     debit as debit,
+    json_hash as json_hash,
     reference_for as reference_for,
     request_hash as request_hash,
 )
@@ -171,7 +172,8 @@ class Ledger(LedgerHolds, LedgerReads):
         canonical = req.canonical()
         canonical["reverses_entry_id"] = reverses_entry_id
         canonical["hold_id"] = hold_id
-        digest = request_hash(canonical)
+        request_json = canonical_json(canonical)  # once: stored, and hashed (request_hash)
+        digest = json_hash(request_json)
         replay = None if key_unused else self._replay(session, req.idempotency_key, digest, canonical)
         if replay is not None:
             return replay
@@ -224,7 +226,7 @@ class Ledger(LedgerHolds, LedgerReads):
         # Core statements (no ORM objects, no flush, no identity map): the rows were locked above.
         values = dict(
             seq=seq, idempotency_key=req.idempotency_key, request_hash=digest,
-            request_json=canonical_json(canonical), kind=req.kind, reference=reference, memo=req.memo,
+            request_json=request_json, kind=req.kind, reference=reference, memo=req.memo,
             actor_id=req.actor_id, terminal_id=req.terminal_id, branch_code=req.branch_code,
             business_date=business_date, posted_at=posted_at, customer_id=req.customer_id,
             reverses_entry_id=reverses_entry_id, hold_id=hold_id,

@@ -168,7 +168,12 @@ def canonical_json(data: Any) -> str:
 
 
 def request_hash(data: Any) -> str:
-    return hashlib.sha256(canonical_json(data).encode()).hexdigest()
+    return json_hash(canonical_json(data))
+
+
+def json_hash(canonical: str) -> str:
+    """The request hash of a request already in canonical JSON (``request_hash`` without encoding it twice)."""
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _differences(stored: dict[str, Any], new: dict[str, Any]) -> list[str]:
