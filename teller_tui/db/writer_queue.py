@@ -97,6 +97,9 @@ class WriterQueue:
         #: reports both, so a long wait can be told from a long transaction.
         self.last_wait = 0.0
         self.last_held = 0.0
+        #: ``time.perf_counter()`` when the latest turn was asked for, granted, and passed on (the
+        #: clock is the system's monotonic one, so the bench compares them across processes).
+        self.last_asked = self.last_granted = self.last_released = 0.0
         #: WAL checkpoints this object ran after leaving the line, and the frames they found copied.
         self.checkpoints = 0
         self.checkpointed_frames = 0
@@ -129,13 +132,14 @@ class WriterQueue:
             os.close(fd)
             raise
         granted = time.perf_counter()
-        self.last_wait = granted - asked
+        self.last_asked, self.last_granted, self.last_wait = asked, granted, granted - asked
         _hold_gc()
         try:
             yield ticket
         finally:
+            released = self.last_released = time.perf_counter()
             os.close(fd)  # frees this ticket's slot: the next writer in line goes
-            self.last_held = time.perf_counter() - granted
+            self.last_held = released - granted
             _release_gc()  # a full collection that fell due runs now, outside the line
 
     def _wait(self, fd: int, before: int) -> None:
