@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from teller_tui.db.engine import SQLITE_BUSY_TIMEOUT_MS, classify_error, make_database
 from teller_tui.db.writer_queue import (
-    AUTOCHECKPOINT_BACKSTOP, CHECKPOINT_EVERY, WriterQueue, WriterQueueTimeout, checkpoint_passive, queue_path,
+    AUTOCHECKPOINT_BACKSTOP, CHECKPOINT_EVERY, YOUNG_GC_IN_TURN, WriterQueue, WriterQueueTimeout, checkpoint_passive,
+    queue_path,
 )
 
 WORKER = Path(__file__).with_name("writer_queue_worker.py")
@@ -206,27 +207,78 @@ def test_the_passive_checkpoint_needs_neither_the_line_nor_the_write_lock(db_pat
         other.dispose()
 
 
-def test_no_full_garbage_collection_while_a_turn_is_held(db_path: Path) -> None:
+def test_no_garbage_collection_while_a_turn_is_held(db_path: Path) -> None:
     """While a turn is held (any thread of the process) the oldest generation's threshold is out of
-    reach; young generations keep theirs; the thresholds come back when the turn ends, even on failure."""
+    reach and the youngest's is raised so that a posting's allocations run no collection inside the
+    turn (the middle generation keeps its own); the thresholds come back when the turn ends, even on
+    failure, and the collection that fell due runs after the turn."""
     db = make_database(f"sqlite:///{db_path}")
     before = gc.get_threshold()
     seen: list[tuple[int, ...]] = []
+    collected: list[str] = []
+
+    def count(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            collected.append("in turn" if inside else "after")
+
+    inside = False
+    gc.callbacks.append(count)
     try:
         with db.write() as s:
             s.execute(text("SELECT 1"))
+            inside = True
+            garbage = [[i] for i in range(before[0] * 5)]  # five times what starts a collection outside a turn
+            inside = False
             seen.append(gc.get_threshold())
             inner = threading.Thread(target=lambda: seen.append(gc.get_threshold()))
             inner.start()
             inner.join(5)
         seen.append(gc.get_threshold())
+        after = [[i] for i in range(before[0] * 2)]
         with pytest.raises(RuntimeError):  # a failed transaction gives it back too
             with db.write() as s:
                 raise RuntimeError("refused")
         seen.append(gc.get_threshold())
     finally:
+        gc.callbacks.remove(count)
         db.dispose()
         gc.set_threshold(*before)
-    held = (before[0], before[1], seen[0][2])
+    held = (max(before[0], YOUNG_GC_IN_TURN), before[1], seen[0][2])
     assert seen[0][2] > 1_000_000 and seen == [held, held, before, before]
+    assert len(garbage) > before[0] and len(after) > before[0]
+    assert "in turn" not in collected and "after" in collected
     assert gc.isenabled()
+
+
+def test_only_begin_to_commit_runs_in_the_turn(db_path: Path) -> None:
+    """The connection is taken from the pool before the turn is asked for and given back after it
+    is passed on; BEGIN IMMEDIATE runs after the turn is granted and COMMIT (or ROLLBACK) before it
+    is passed on."""
+    db = make_database(f"sqlite:///{db_path}")
+    marks: dict[str, list[float]] = {}
+
+    def mark(name: str) -> Any:
+        return lambda *_args: marks.setdefault(name, []).append(time.perf_counter())
+
+    event.listen(db.write_engine, "checkout", mark("checkout"))
+    event.listen(db.write_engine, "checkin", mark("checkin"))
+    event.listen(db.write_engine, "begin", mark("begin"))
+    event.listen(db.write_engine, "commit", mark("commit"))
+    event.listen(db.write_engine, "rollback", mark("rollback"))
+    line = db.writer_queue
+    assert line is not None
+    try:
+        for fail in (False, True):
+            marks.clear()
+            try:
+                with db.write() as s:
+                    s.execute(text("SELECT 1"))
+                    if fail:
+                        raise RuntimeError("refused")
+            except RuntimeError:
+                assert fail
+            end = marks["rollback" if fail else "commit"]
+            assert marks["checkout"][0] < line.last_asked <= line.last_granted < marks["begin"][0]
+            assert end[0] < line.last_released < marks["checkin"][-1]
+    finally:
+        db.dispose()
