@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import event, text
 
 from teller_tui.db.engine import SQLITE_BUSY_TIMEOUT_MS, classify_error, make_database
+from teller_tui.db import writer_queue
 from teller_tui.db.writer_queue import (
     AUTOCHECKPOINT_BACKSTOP, CHECKPOINT_EVERY, YOUNG_GC_IN_TURN, WriterQueue, WriterQueueTimeout, checkpoint_passive,
     queue_path,
@@ -109,6 +110,61 @@ def test_threads_of_one_process_queue_too(tmp_path: Path) -> None:
     t.join(5)
     assert order == ["first", "second"]
     assert queue.waited == 1
+
+
+def test_the_writer_before_wakes_the_next_one_with_its_notice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """The hand-over: the next writer in line is blocked on its ticket's socket and the writer before
+    wakes it the moment it passes its turn on (no re-check is due within the test: only the notice
+    can wake it)."""
+    monkeypatch.setattr(writer_queue, "RECHECK_SECONDS", 60.0)
+    path = tmp_path / "x-writers"
+    first, second = WriterQueue(path, timeout=30), WriterQueue(path, timeout=30)
+    order: list[str] = []
+
+    def later() -> None:
+        with second.turn():
+            order.append("second")
+
+    with first.turn():
+        t = threading.Thread(target=later)
+        t.start()
+        deadline = time.monotonic() + 5
+        while second.waited == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)  # blocked on its socket by now
+        order.append("first")
+    t.join(5)
+    assert order == ["first", "second"]
+    assert (second.waited, second.notified) == (1, 1)
+    assert second.last_granted - first.last_released < 5  # woken, not timed out
+    first.close()
+    second.close()
+
+
+def test_a_writer_whose_notice_never_comes_gets_its_turn_at_its_re_check(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer before that dies in its turn sends no notice (the kernel frees its lock all the same):
+    the next one finds the slot free at its next look at the lock."""
+    monkeypatch.setattr(writer_queue, "RECHECK_SECONDS", 0.05)
+    path = tmp_path / "x-writers"
+    silent, second = WriterQueue(path, timeout=30), WriterQueue(path, timeout=30)
+    monkeypatch.setattr(silent, "_notify", lambda *_args: None)
+    done = threading.Event()
+
+    def later() -> None:
+        with second.turn():
+            done.set()
+
+    with silent.turn():
+        t = threading.Thread(target=later)
+        t.start()
+        time.sleep(0.2)
+        assert not done.is_set()
+    assert done.wait(5)
+    t.join(5)
+    assert (second.waited, second.notified) == (1, 0)
+    second.close()
 
 
 def test_a_turn_not_granted_in_time_is_a_retryable_conflict_and_is_passed_on(tmp_path: Path) -> None:
