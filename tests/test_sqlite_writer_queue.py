@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from teller_tui.db.engine import SQLITE_BUSY_TIMEOUT_MS, classify_error, make_database
+from teller_tui.db import writer_queue
 from teller_tui.db.writer_queue import (
-    AUTOCHECKPOINT_BACKSTOP, CHECKPOINT_EVERY, WriterQueue, WriterQueueTimeout, checkpoint_passive, queue_path,
+    AUTOCHECKPOINT_BACKSTOP, CHECKPOINT_EVERY, YOUNG_GC_IN_TURN, WriterQueue, WriterQueueTimeout, checkpoint_passive,
+    queue_path,
 )
 
 WORKER = Path(__file__).with_name("writer_queue_worker.py")
@@ -108,6 +110,61 @@ def test_threads_of_one_process_queue_too(tmp_path: Path) -> None:
     t.join(5)
     assert order == ["first", "second"]
     assert queue.waited == 1
+
+
+def test_the_writer_before_wakes_the_next_one_with_its_notice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """The hand-over: the next writer in line is blocked on its ticket's socket and the writer before
+    wakes it the moment it passes its turn on (no re-check is due within the test: only the notice
+    can wake it)."""
+    monkeypatch.setattr(writer_queue, "RECHECK_SECONDS", 60.0)
+    path = tmp_path / "x-writers"
+    first, second = WriterQueue(path, timeout=30), WriterQueue(path, timeout=30)
+    order: list[str] = []
+
+    def later() -> None:
+        with second.turn():
+            order.append("second")
+
+    with first.turn():
+        t = threading.Thread(target=later)
+        t.start()
+        deadline = time.monotonic() + 5
+        while second.waited == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)  # blocked on its socket by now
+        order.append("first")
+    t.join(5)
+    assert order == ["first", "second"]
+    assert (second.waited, second.notified) == (1, 1)
+    assert second.last_granted - first.last_released < 5  # woken, not timed out
+    first.close()
+    second.close()
+
+
+def test_a_writer_whose_notice_never_comes_gets_its_turn_at_its_re_check(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer before that dies in its turn sends no notice (the kernel frees its lock all the same):
+    the next one finds the slot free at its next look at the lock."""
+    monkeypatch.setattr(writer_queue, "RECHECK_SECONDS", 0.05)
+    path = tmp_path / "x-writers"
+    silent, second = WriterQueue(path, timeout=30), WriterQueue(path, timeout=30)
+    monkeypatch.setattr(silent, "_notify", lambda *_args: None)
+    done = threading.Event()
+
+    def later() -> None:
+        with second.turn():
+            done.set()
+
+    with silent.turn():
+        t = threading.Thread(target=later)
+        t.start()
+        time.sleep(0.2)
+        assert not done.is_set()
+    assert done.wait(5)
+    t.join(5)
+    assert (second.waited, second.notified) == (1, 0)
+    second.close()
 
 
 def test_a_turn_not_granted_in_time_is_a_retryable_conflict_and_is_passed_on(tmp_path: Path) -> None:
@@ -206,27 +263,78 @@ def test_the_passive_checkpoint_needs_neither_the_line_nor_the_write_lock(db_pat
         other.dispose()
 
 
-def test_no_full_garbage_collection_while_a_turn_is_held(db_path: Path) -> None:
+def test_no_garbage_collection_while_a_turn_is_held(db_path: Path) -> None:
     """While a turn is held (any thread of the process) the oldest generation's threshold is out of
-    reach; young generations keep theirs; the thresholds come back when the turn ends, even on failure."""
+    reach and the youngest's is raised so that a posting's allocations run no collection inside the
+    turn (the middle generation keeps its own); the thresholds come back when the turn ends, even on
+    failure, and the collection that fell due runs after the turn."""
     db = make_database(f"sqlite:///{db_path}")
     before = gc.get_threshold()
     seen: list[tuple[int, ...]] = []
+    collected: list[str] = []
+
+    def count(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            collected.append("in turn" if inside else "after")
+
+    inside = False
+    gc.callbacks.append(count)
     try:
         with db.write() as s:
             s.execute(text("SELECT 1"))
+            inside = True
+            garbage = [[i] for i in range(before[0] * 5)]  # five times what starts a collection outside a turn
+            inside = False
             seen.append(gc.get_threshold())
             inner = threading.Thread(target=lambda: seen.append(gc.get_threshold()))
             inner.start()
             inner.join(5)
         seen.append(gc.get_threshold())
+        after = [[i] for i in range(before[0] * 2)]
         with pytest.raises(RuntimeError):  # a failed transaction gives it back too
             with db.write() as s:
                 raise RuntimeError("refused")
         seen.append(gc.get_threshold())
     finally:
+        gc.callbacks.remove(count)
         db.dispose()
         gc.set_threshold(*before)
-    held = (before[0], before[1], seen[0][2])
+    held = (max(before[0], YOUNG_GC_IN_TURN), before[1], seen[0][2])
     assert seen[0][2] > 1_000_000 and seen == [held, held, before, before]
+    assert len(garbage) > before[0] and len(after) > before[0]
+    assert "in turn" not in collected and "after" in collected
     assert gc.isenabled()
+
+
+def test_only_begin_to_commit_runs_in_the_turn(db_path: Path) -> None:
+    """The connection is taken from the pool before the turn is asked for and given back after it
+    is passed on; BEGIN IMMEDIATE runs after the turn is granted and COMMIT (or ROLLBACK) before it
+    is passed on."""
+    db = make_database(f"sqlite:///{db_path}")
+    marks: dict[str, list[float]] = {}
+
+    def mark(name: str) -> Any:
+        return lambda *_args: marks.setdefault(name, []).append(time.perf_counter())
+
+    event.listen(db.write_engine, "checkout", mark("checkout"))
+    event.listen(db.write_engine, "checkin", mark("checkin"))
+    event.listen(db.write_engine, "begin", mark("begin"))
+    event.listen(db.write_engine, "commit", mark("commit"))
+    event.listen(db.write_engine, "rollback", mark("rollback"))
+    line = db.writer_queue
+    assert line is not None
+    try:
+        for fail in (False, True):
+            marks.clear()
+            try:
+                with db.write() as s:
+                    s.execute(text("SELECT 1"))
+                    if fail:
+                        raise RuntimeError("refused")
+            except RuntimeError:
+                assert fail
+            end = marks["rollback" if fail else "commit"]
+            assert marks["checkout"][0] < line.last_asked <= line.last_granted < marks["begin"][0]
+            assert end[0] < line.last_released < marks["checkin"][-1]
+    finally:
+        db.dispose()

@@ -6,7 +6,9 @@ SQLite (one branch host)
     transactions start with ``BEGIN IMMEDIATE`` so the write lock is taken before the first
     read (a deferred transaction that reads then writes fails with "database is locked" at
     once, whatever the busy timeout, and silently loses updates across processes). Writers
-    first queue in :mod:`teller_tui.db.writer_queue` (fair: the busy handler is not the queue).
+    first queue in :mod:`teller_tui.db.writer_queue` (fair: the busy handler is not the queue);
+    only ``BEGIN IMMEDIATE`` … ``COMMIT`` runs in a writer's turn (the pool checkout, the Session
+    and their closing happen before and after it).
     Refuses to open a database on a network filesystem or with other pragmas.
 
 PostgreSQL (several hosts)
@@ -94,9 +96,14 @@ class Database(Engines):
     @contextmanager
     def write(self, scope: WriteScope | None = None) -> Iterator[Session]:
         """A write transaction: SQLite queues, PostgreSQL locks alone or ``scope``'s keys (db/scopes.py)."""
-        turn = self.writer_queue.turn() if self.writer_queue is not None else nullcontext(-1)
-        with turn as ticket, translate_errors(), Session(self.write_engine, expire_on_commit=False) as session:
-            with session.begin(), bound(session):  # the hot path's statements run on its connection (db/lean.py)
+        line = self.writer_queue
+        turn = line.turn() if line is not None else nullcontext(-1)
+        # What needs no lock is done before the turn and after it: the connection is taken from the
+        # pool and the Session built first (no statement runs, so no snapshot is held), and both are
+        # closed after the turn is passed on. Only BEGIN … COMMIT (or ROLLBACK) runs in the turn.
+        with translate_errors(), self.write_engine.connect() as conn, \
+                Session(conn, expire_on_commit=False) as session:
+            with turn as ticket, session.begin(), bound(session):  # statements run on conn (db/lean.py)
                 if self.dialect == "postgresql" and self.serialize_writes:
                     if scope is None:
                         lock_bank(session)
@@ -106,8 +113,8 @@ class Database(Engines):
                 for check in self.write_checks:
                     check(session)
                 yield session
-        if self.writer_queue is not None:  # out of the writers' line now: maybe its WAL checkpoint
-            self.writer_queue.checkpoint_after(ticket, self.write_engine)
+        if line is not None:  # out of the writers' line now: maybe its WAL checkpoint
+            line.checkpoint_after(ticket, self.write_engine)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -206,6 +206,8 @@ class Engines:
         self.write_engine.dispose()
         if self.dialect == "sqlite":
             self.read_engine.dispose()
+        if self.writer_queue is not None:
+            self.writer_queue.close()
 
 
 def _make_begin(sql: str) -> Callable[[Any], None]:

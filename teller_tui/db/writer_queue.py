@@ -35,11 +35,24 @@ times one transaction (measured with 16 writers: the outliers were these, not th
   (only a backstop), and the writer whose ticket is a multiple of :data:`CHECKPOINT_EVERY` runs a
   ``PASSIVE`` checkpoint *after* passing its turn on (:func:`checkpoint_passive`): it takes no
   writer lock, so the next writer commits meanwhile.
-* **No full garbage collection while a turn is held.** A full (oldest-generation) collection in a
-  process of this size took 89 ms, inside the transaction, with the line stopped. While any turn
-  of the process is held the oldest generation's threshold is out of reach (young generations are
-  still collected, so a long bulk transaction does not pile up garbage); when the last turn ends
-  the thresholds are restored and a full collection that fell due runs then, outside the line.
+* **No garbage collection while a turn is held.** A full (oldest-generation) collection in a
+  process of this size took 89 ms, inside the transaction, with the line stopped; young ones
+  (0.2–0.7 ms) ran inside one turn in twelve of a 16-writer run. While any turn of the process is
+  held the oldest generation's threshold is out of reach and the youngest's is raised to
+  :data:`YOUNG_GC_IN_TURN` allocations, more than a posting makes (a long bulk transaction still
+  collects, so it does not pile up garbage); when the last turn ends the thresholds are restored
+  and the collection that fell due runs then, outside the line.
+* **Only BEGIN … COMMIT runs in the turn.** :meth:`~teller_tui.db.engine.Database.write` takes
+  its connection from the pool and builds its Session before asking for a turn (no statement runs,
+  so no snapshot is held), and closes them after passing the turn on.
+* **The hand-over wakes the next writer directly.** A writer in line blocks on an abstract Unix
+  socket named after the queue file and its ticket; the writer before sends it a byte the moment
+  it has freed its slot, so the kernel wakes the waiting thread itself (a helper thread blocked on
+  the lock would be woken first and then wake it: two wake-ups per hand-over). The lock stays the
+  truth: the notice only says "look now", and a writer in line also looks every
+  :data:`RECHECK_SECONDS` (the writer before may have died, which frees its lock but sends
+  nothing). A ticket given up at the timeout is handed to a helper thread that waits on the lock
+  and passes the turn on, notice included.
 """
 
 from __future__ import annotations
@@ -49,6 +62,7 @@ import fcntl
 import gc
 import logging
 import os
+import socket
 import struct
 import threading
 import time
@@ -62,8 +76,8 @@ from sqlalchemy.engine import Engine
 from teller_tui.common.errors import StorageError
 from teller_tui.db.faults import storage_fault
 
-__all__ = ["AUTOCHECKPOINT_BACKSTOP", "CHECKPOINT_EVERY", "WriterQueue", "WriterQueueTimeout", "checkpoint_passive",
-           "queue_path"]
+__all__ = ["AUTOCHECKPOINT_BACKSTOP", "CHECKPOINT_EVERY", "YOUNG_GC_IN_TURN", "WriterQueue", "WriterQueueTimeout",
+           "checkpoint_passive", "queue_path"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +86,8 @@ log = logging.getLogger(__name__)
 CHECKPOINT_EVERY = 100
 #: SQLite's automatic checkpoint on queued connections: only if the passive ones fall behind (40 MB).
 AUTOCHECKPOINT_BACKSTOP = 10_000
+#: A writer in line looks at the lock this often even without a notice (the writer before it died).
+RECHECK_SECONDS = 0.05
 
 
 class WriterQueueTimeout(Exception):
@@ -97,9 +113,21 @@ class WriterQueue:
         #: reports both, so a long wait can be told from a long transaction.
         self.last_wait = 0.0
         self.last_held = 0.0
+        #: ``time.perf_counter()`` when the latest turn was asked for, granted, and passed on (the
+        #: clock is the system's monotonic one, so the bench compares them across processes).
+        self.last_asked = self.last_granted = self.last_released = 0.0
         #: WAL checkpoints this object ran after leaving the line, and the frames they found copied.
         self.checkpoints = 0
         self.checkpointed_frames = 0
+        #: Turns that waited and came by the notice of the writer before (tests: the hand-over wakes).
+        self.notified = 0
+        self._notifier: socket.socket | None = None
+
+    def close(self) -> None:
+        """Close the socket notices are sent from (a later turn opens it again)."""
+        notifier, self._notifier = self._notifier, None
+        if notifier is not None:
+            notifier.close()
 
     def checkpoint_after(self, ticket: int, engine: Engine) -> None:
         """Called once the turn of ``ticket`` is over: every :data:`CHECKPOINT_EVERY`-th writer checkpoints."""
@@ -117,11 +145,13 @@ class WriterQueue:
             raise (storage_fault(exc) or StorageError(str(exc), code="io_error")) from exc
         asked = time.perf_counter()
         try:
+            file = os.fstat(fd)
+            key = (file.st_dev, file.st_ino)
             ticket = self.last_ticket = _take_ticket(fd)
             before = _slot(ticket - 1)
             if not _lock(fd, before, wait=False):
                 self.waited += 1
-                self._wait(fd, before)  # on timeout fd belongs to the ticket still in line, not to us
+                self._wait(fd, before, key, ticket)  # on timeout fd belongs to the ticket still in line, not to us
             _unlock(fd, before)
         except WriterQueueTimeout:
             raise
@@ -129,20 +159,54 @@ class WriterQueue:
             os.close(fd)
             raise
         granted = time.perf_counter()
-        self.last_wait = granted - asked
+        self.last_asked, self.last_granted, self.last_wait = asked, granted, granted - asked
         _hold_gc()
         try:
             yield ticket
         finally:
+            released = self.last_released = time.perf_counter()
             os.close(fd)  # frees this ticket's slot: the next writer in line goes
-            self.last_held = time.perf_counter() - granted
+            self._notify(key, ticket + 1)  # … now, not at its next re-check
+            self.last_held = released - granted
             _release_gc()  # a full collection that fell due runs now, outside the line
 
-    def _wait(self, fd: int, before: int) -> None:
-        """Wait until the writer before this one frees its slot, at most ``timeout`` seconds. On
-        timeout raise :class:`WriterQueueTimeout`; the ticket (and ``fd``) then belongs to a helper
-        thread, which closes ``fd`` as soon as the turn comes, passing it on."""
-        granted = threading.Event()
+    def _wait(self, fd: int, before: int, key: tuple[int, int], ticket: int) -> None:
+        """Wait until the writer before this one frees its slot, at most ``timeout`` seconds: blocked
+        on this ticket's socket, woken by the writer before's notice (or every :data:`RECHECK_SECONDS`
+        to look at the lock, in case its notice never comes). On timeout raise :class:`WriterQueueTimeout`;
+        the ticket (and ``fd``) then belongs to a helper thread, which passes the turn on when it comes."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        try:
+            sock.bind(_address(key, ticket))
+        except OSError:  # the name is taken (by whom? not by the queue): wait on the lock itself
+            sock.close()
+            self._wait_on_lock(fd, before, key, ticket)
+            return
+        try:
+            deadline = time.monotonic() + self.timeout
+            noticed = False
+            while not _lock(fd, before, wait=False):  # looked at after binding: no notice can be missed
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                sock.settimeout(min(left, RECHECK_SECONDS))
+                try:
+                    sock.recv(16)
+                    noticed = True
+                except TimeoutError:
+                    noticed = False
+            else:
+                self.notified += noticed
+                return
+        finally:
+            sock.close()
+        self._pass_on_when_due(fd, before, key, ticket)
+        raise WriterQueueTimeout(f"waited {self.timeout:g} s for the database's writer queue")
+
+    def _wait_on_lock(self, fd: int, before: int, key: tuple[int, int], ticket: int) -> None:
+        """:meth:`_wait` without a socket: a helper thread blocks on the lock and wakes this one."""
+        granted = threading.Lock()
+        granted.acquire()
         guard = threading.Lock()
         state: dict[str, Any] = {"abandoned": False, "error": None}
 
@@ -154,19 +218,41 @@ class WriterQueue:
             with guard:
                 if state["abandoned"]:
                     os.close(fd)  # our turn came too late: pass it on at once
+                    self._notify(key, ticket + 1)
                     return
-                granted.set()
+                state["granted"] = True
+            granted.release()
 
-        # The blocking lock runs in its own thread so that the wait can end at the timeout; the
-        # thread lives only while this writer is in line.
         threading.Thread(target=wait_in_line, name="sqlite-writer-queue", daemon=True).start()
-        granted.wait(self.timeout)
+        granted.acquire(timeout=self.timeout)
         with guard:
-            if not granted.is_set():
+            if not state.get("granted"):
                 state["abandoned"] = True
                 raise WriterQueueTimeout(f"waited {self.timeout:g} s for the database's writer queue")
         if state["error"] is not None:
             raise state["error"]
+
+    def _pass_on_when_due(self, fd: int, before: int, key: tuple[int, int], ticket: int) -> None:
+        """An abandoned ticket stays in line: a helper thread waits for its turn and passes it on at once."""
+        def pass_on() -> None:
+            try:
+                _lock(fd, before, wait=True)
+            except OSError:  # pragma: no cover - closing frees the slot all the same
+                pass
+            os.close(fd)
+            self._notify(key, ticket + 1)
+
+        threading.Thread(target=pass_on, name="sqlite-writer-queue", daemon=True).start()
+
+    def _notify(self, key: tuple[int, int], ticket: int) -> None:
+        """Wake the writer holding ``ticket`` if it is waiting (best effort: it re-checks anyway)."""
+        try:
+            if self._notifier is None:
+                self._notifier = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                self._notifier.setblocking(False)
+            self._notifier.sendto(b"\0", _address(key, ticket))
+        except OSError:  # nobody is waiting on that ticket (yet), or its notices are not read
+            pass
 
 
 def checkpoint_passive(engine: Engine) -> int:
@@ -187,6 +273,10 @@ def checkpoint_passive(engine: Engine) -> int:
 
 # -- no full garbage collection while a turn is held ----------------------------------------------
 _FULL_GC_HELD_OFF = 1 << 30  # the oldest generation's threshold while a turn is held: never reached
+#: The youngest generation's threshold while a turn is held (CPython's default is 700): a posting's
+#: allocations never reach it, so its young collections run after the turn; a bulk transaction
+#: still collects every this many allocations.
+YOUNG_GC_IN_TURN = 50_000
 _gc_guard = threading.Lock()
 _gc_turns = 0  # turns held in this process
 _gc_threshold: tuple[int, ...] = ()
@@ -197,7 +287,7 @@ def _hold_gc() -> None:
     with _gc_guard:
         if _gc_turns == 0:
             _gc_threshold = gc.get_threshold()
-            gc.set_threshold(_gc_threshold[0], _gc_threshold[1], _FULL_GC_HELD_OFF)
+            gc.set_threshold(max(_gc_threshold[0], YOUNG_GC_IN_TURN), _gc_threshold[1], _FULL_GC_HELD_OFF)
         _gc_turns += 1
 
 
@@ -213,6 +303,11 @@ def _release_gc() -> None:
 _COUNTER = 0  # bytes 0..7: the next ticket (big-endian), guarded by a lock on those bytes
 _SLOTS = 1 << 20  # slot bytes start here (locks may lie past the end of the file)
 _WRAP = 1 << 40
+
+
+def _address(key: tuple[int, int], ticket: int) -> bytes:
+    """The abstract socket a writer in line listens on: the queue file's device and inode, the ticket."""
+    return b"\0teller-writers-%d-%d-%d" % (key[0], key[1], ticket % _WRAP)
 
 
 def _slot(ticket: int) -> int:
