@@ -33,6 +33,7 @@ from sqlalchemy import text
 from teller_tui.common.money import CURRENCIES
 from teller_tui.ledger.verify_base import INVARIANTS, NOTES, Checker, VerifyReport, Violation
 from teller_tui.ledger.verify_checks import check_accounts, check_entries, check_storage, check_trial_balance
+from teller_tui.ledger.cash_day import cash_day_mismatches
 from teller_tui.ledger.usage import usage_mismatches
 from teller_tui.ledger.verify_content import ExpectedHead, check_content
 from teller_tui.ledger.verify_links import check_links
@@ -102,6 +103,11 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
     if usage_count > len(usage_samples):
         c.violations[-1].count = usage_count
     timed("5 usage days")
+    cash_count, cash_samples = cash_day_mismatches(session, samples)  # 5: so are the cash days
+    c.add("5", "a teller's or customer's cash day differs from its postings", cash_samples)
+    if cash_count > len(cash_samples):
+        c.violations[-1].count = cash_count
+    timed("5 cash days")
     check_holds(c)
     timed("9 holds")
     check_closed(c)
