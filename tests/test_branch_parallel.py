@@ -29,18 +29,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-
 from teller_tui.audit.trail import Actor
-from teller_tui.audit.trail import verify as verify_audit
 from teller_tui.auth.secretbox import SecretBox
 from teller_tui.branch.setup import open_drawer_for_setup
 from teller_tui.common.money import Money
 from teller_tui.common.settings import load_settings
 from teller_tui.db.engine import make_database
-from teller_tui.ledger.verify import verify_ledger
 from teller_tui.models import Customer, Staff
 from teller_tui.services import make_services
+from workload_invariants import balances, check_invariants
 
 pytestmark = pytest.mark.slow
 
@@ -117,64 +114,10 @@ def _run(url: str, home: Path, world: dict[str, Any], *, ops: int, seed: int, lo
     return outcomes
 
 
-def _expected_balances(world: dict[str, Any], outcomes: list[dict[str, Any]]) -> dict[int, int]:
-    expected = {w: START for ws in world["wallets"].values() for w in ws}
-    for o in outcomes:
-        if not o["ok"]:
-            continue
-        if o["kind"] == "cash_in":
-            expected[o["wallet"]] += o["amount"]
-        elif o["kind"] == "cash_out":
-            expected[o["wallet"]] -= o["amount"]
-        else:
-            expected[o["wallet"]] -= o["amount"]
-            expected[o["to"]] += o["amount"]
-    return expected
-
-
-def _balances(url: str) -> dict[int, int]:
-    db = make_database(url)
-    try:
-        with db.read() as s:
-            rows = s.execute(text("SELECT w.id, a.credits_posted - a.debits_posted FROM wallet w "
-                                  "JOIN ledger_account a ON a.id = w.account_id")).all()
-        return {int(r[0]): int(r[1]) for r in rows}
-    finally:
-        db.dispose()
-
-
 def _check_invariants(url: str, world: dict[str, Any], outcomes: list[dict[str, Any]]) -> list[str]:
-    """Every invariant, from the database and from what the workers were told: the problems found."""
-    problems: list[str] = []
-    db = make_database(url)
-    try:
-        with db.read() as s:
-            report = verify_ledger(s)
-            if not report.ok:
-                problems.append("ledger verify: " + report.render())
-            audit = verify_audit(s)
-            if not audit.ok:
-                problems.append(f"audit verify: {audit.problem}")
-            for branch, n, first, last in s.execute(text(
-                    "SELECT branch_code, COUNT(*), MIN(branch_seq), MAX(branch_seq) FROM journal_entry "
-                    "GROUP BY branch_code")).all():
-                if (first, last) != (1, n):
-                    problems.append(f"branch {branch}: {n} entries numbered {first}..{last}")
-            keys = Counter(str(r[0]) for r in s.execute(text(
-                "SELECT idempotency_key FROM journal_entry WHERE idempotency_key LIKE 'bp-%'")).all())
-    finally:
-        db.dispose()
-    problems += [f"{o['kind']} failed: {o['error']}" for o in outcomes if str(o.get("code", "")).startswith("error:")]
-    acked = {o["key"] for o in outcomes if o["ok"]}
-    if set(keys) != acked or any(n != 1 for n in keys.values()):
-        problems.append(f"postings: {len(acked)} acknowledged, {sum(keys.values())} in the ledger")
-    have, want = _balances(url), _expected_balances(world, outcomes)
-    for wid, expected in want.items():
-        if have[wid] != expected:
-            problems.append(f"wallet {wid}: balance {have[wid]}, acknowledged postings give {expected} (lost update)")
-        if have[wid] > CAP or have[wid] < 0:
-            problems.append(f"wallet {wid}: balance {have[wid]} outside 0..{CAP} (a limit passed twice)")
-    return problems
+    """Every invariant (tests/workload_invariants.py), from the database and what the workers were told."""
+    start = {w: START for ws in world["wallets"].values() for w in ws}
+    return check_invariants(url, start, outcomes, key_prefix="bp-", cap=CAP)
 
 
 def _world(url: str, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
@@ -247,4 +190,4 @@ def test_negative_control_without_branch_locks_is_caught(pg_app_url: str, tmp_pa
     problems = [p for p in _check_invariants(pg_app_url, world, every)
                 if not ("a limit passed twice" in p and p.split(":")[0] in {q.split(":")[0] for q in over_before})]
     assert problems == [], problems
-    assert _balances(pg_app_url)[hot] <= CAP
+    assert balances(pg_app_url)[hot] <= CAP

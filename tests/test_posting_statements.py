@@ -43,11 +43,17 @@ from teller_tui.desk.cash_types import new_idempotency_key as key
 #: also gives the predecessor's time and business date, so the bank-wide ``ledger_head`` lock-read
 #: and the read of the predecessor's date went; the counter's update takes the number with RETURNING
 #: (teller_tui/ledger/chain.py). Left: the audit head (4), one bank-wide chain.
-CASH_IN_STATEMENTS = 24
+#: 25 since the ledger keeps each teller's and customer's cash per business day (one upsert,
+#: teller_tui.ledger.cash_day): the approval policy's day totals read one row each instead of the
+#: teller's or customer's entries of the day and their postings (a read that grew with their day).
+#: The customer's day is read for a cash-in as before, now from its row (no statement saved there).
+CASH_IN_STATEMENTS = 25
 #: A cash-out (first pinned at 29, the usage upsert included; 27 with per-branch heads, as a cash-in)
 #: also reads the wallet's usage for its
 #: class limits, the drawer's cash (the preview's "not enough cash in your drawer") and the teller's
 #: cash paid out today (the approval policy's teller limit).
+#: Still 27 with the cash days (teller_tui.ledger.cash_day): one more upsert, and the customer's and the
+#: teller's day totals are read together, two primary-key rows in one statement (two reads before).
 CASH_OUT_STATEMENTS = 27
 #: A transfer between two customers' wallets (first pinned at 30, the usage upsert included); 28 with per-branch heads: no
 #: drawer, so the open day is read on its own (locked, once); both wallets (blocks read for both at

@@ -33,10 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-
 from teller_tui.audit.trail import Actor
-from teller_tui.audit.trail import verify as verify_audit
 from teller_tui.auth.passwords import hash_pin, test_parameters
 from teller_tui.auth.staff import system_actor
 from teller_tui.branch.setup import open_drawer_for_setup
@@ -44,9 +41,9 @@ from teller_tui.common.clock import FakeClock
 from teller_tui.common.money import Money
 from teller_tui.common.settings import load_settings
 from teller_tui.db.engine import make_database
-from teller_tui.ledger.verify import verify_ledger
 from teller_tui.models import Customer, Staff
 from teller_tui.services import make_services
+from workload_invariants import check_invariants
 
 pytestmark = pytest.mark.slow
 
@@ -151,58 +148,9 @@ def _final_sweep(url: str, home: Path) -> None:
         services.close()
 
 
-def check_invariants(url: str, world: dict[str, Any], outcomes: list[dict[str, Any]]) -> list[str]:
-    """Every invariant, from the database and from what the workers were told: the problems found."""
-    problems: list[str] = []
-    db = make_database(url)
-    try:
-        with db.read() as s:
-            report = verify_ledger(s)
-            if not report.ok:
-                problems.append("ledger verify: " + report.render())
-            audit = verify_audit(s)
-            if not audit.ok:
-                problems.append(f"audit verify: {audit.problem}")
-            for branch, n, first, last in s.execute(text(
-                    "SELECT branch_code, COUNT(*), MIN(branch_seq), MAX(branch_seq) FROM journal_entry "
-                    "GROUP BY branch_code")).all():
-                if (first, last) != (1, n):
-                    problems.append(f"branch {branch}: {n} entries numbered {first}..{last}")
-            keys = Counter(str(r[0]) for r in s.execute(text(
-                "SELECT idempotency_key FROM journal_entry WHERE idempotency_key LIKE 'sw-%'")).all())
-            pending = s.execute(text("SELECT COUNT(*) FROM ledger_hold WHERE status = 'pending'")).scalar_one()
-            if pending:
-                problems.append(f"{pending} holds still pending after the final sweep")
-            balances = {int(r[0]): int(r[1]) for r in s.execute(text(
-                "SELECT w.id, a.credits_posted - a.debits_posted FROM wallet w "
-                "JOIN ledger_account a ON a.id = w.account_id")).all()}
-            reserved = s.execute(text("SELECT COALESCE(SUM(debits_pending + credits_pending), 0) "
-                                      "FROM ledger_account")).scalar_one()
-            if reserved:
-                problems.append(f"{reserved} still reserved on accounts with no pending hold")
-    finally:
-        db.dispose()
-    problems += [f"{o['kind']} failed: {o.get('error')}" for o in outcomes if str(o.get("code", "")).startswith("error:")]
-    acked = {o["key"] for o in outcomes if o["ok"]}
-    if set(keys) != acked or any(n != 1 for n in keys.values()):
-        problems.append(f"postings: {len(acked)} acknowledged, {sum(keys.values())} in the ledger")
-    want = dict(world["start"])
-    for o in outcomes:
-        if not o["ok"]:
-            continue
-        if o["kind"] == "cash_in":
-            want[o["wallet"]] += o["amount"]
-        elif o["kind"] == "cash_out":
-            want[o["wallet"]] -= o["amount"]
-        else:
-            want[o["wallet"]] -= o["amount"]
-            want[o["to"]] += o["amount"]
-    for wid, expected in want.items():
-        if balances[wid] != expected:
-            problems.append(f"wallet {wid}: balance {balances[wid]}, acknowledged postings give {expected} (lost update)")
-        if balances[wid] > CAP or balances[wid] < 0:
-            problems.append(f"wallet {wid}: balance {balances[wid]} outside 0..{CAP} (a limit passed twice)")
-    return problems
+def _check_invariants(url: str, world: dict[str, Any], outcomes: list[dict[str, Any]]) -> list[str]:
+    """Every invariant (tests/workload_invariants.py), holds included: after the final sweep none is left."""
+    return check_invariants(url, world["start"], outcomes, key_prefix="sw-", cap=CAP, holds_settled=True)
 
 
 def _workload(url: str, tmp_path: Path) -> None:
@@ -216,7 +164,7 @@ def _workload(url: str, tmp_path: Path) -> None:
     vias = Counter(o.get("via") for o in outcomes if o["ok"])
     assert min(vias[v] for v in ("kiosk", "counter", "counter_approval", "queue")) > 0, vias
     assert refused["left_queued"] > 0, refused  # requests (and holds) for the sweeps to expire
-    assert check_invariants(url, world, outcomes) == []
+    assert _check_invariants(url, world, outcomes) == []
     # No write of the run took the bank-wide key (PostgreSQL; SQLite takes no key at all).
     assert [o["count"] for o in outcomes if o["kind"] == "bank_writes"] == [0] * len(BRANCHES), [o.get("where") for o in outcomes if o["kind"] == "bank_writes"]
 
@@ -242,7 +190,7 @@ def test_negative_control_kiosks_without_keys_pass_the_cap(pg_app_url: str, tmp_
     for round_ in range(3):
         outcomes += _run(pg_app_url, home, world, ops=12, seed=100 + 10 * round_, locks=False, amount_max=60_000,
                          hot_only=True)
-        found = check_invariants(pg_app_url, world, outcomes)
+        found = _check_invariants(pg_app_url, world, outcomes)
         if any("a limit passed twice" in p for p in found):
             break
     assert any("a limit passed twice" in p for p in found), found

@@ -12,6 +12,11 @@
   ``services.drawers.status`` for a teller whose own drawer has a few postings today, while the
   other drawers of the branch posted the rest of the day's entries (today's count is read from
   the teller's own drawer postings: :func:`teller_tui.branch.drawer_lookup.todays_cash_count`).
+* **Day totals on a day with 200,000 entries vs a day with 1,000** (target ≤ 1.2×): the approval
+  policy's "cash the teller paid out today" and "the customer's cash out today"
+  (:func:`teller_tui.ledger.cash_day.cash_today`, read by every cash-out) for a teller whose drawer
+  took half the day's entries; the read they replaced (the teller's entries of the day and their
+  postings) is timed alongside (INFO), and both must give the same total.
 
 Each figure: the median with the middle half (IQR) of the samples, next to its small reference,
 both measured in this run, interleaved (cash-outs in blocks of five, home totals one by one) so that
@@ -33,7 +38,8 @@ if TYPE_CHECKING:
     from teller_tui.bench.runner import Context
 
 NAME = "bounded"
-TITLE = "cash-out at 10M vs 1k postings; home totals on a 200,000-entry day vs a 1,000-entry day"
+TITLE = ("cash-out at 10M vs 1k postings; home totals and day totals on a 200,000-entry day vs a "
+         "1,000-entry day")
 SMALL_POSTINGS = 1_000
 SMALL_DAY_ENTRIES = 1_000
 #: Cash-outs in a row on one side before the other side's turn (a shared machine's load drifts).
@@ -176,5 +182,75 @@ def home_totals(ctx: Context) -> Row:
     return row
 
 
+#: The day totals' read before the ledger kept them (teller_tui.ledger.cash_day): the teller's entries of
+#: the day and their postings. Timed next to the kept rows' read as what the figure replaced (INFO).
+_OLD_TELLER_OUT = (
+    "SELECT coalesce(sum(-p.amount), 0) FROM journal_entry e "
+    "JOIN posting p ON p.entry_id = e.id JOIN ledger_account a ON a.id = p.account_id "
+    "WHERE e.actor_id = :s AND e.business_date = :d AND +e.kind = 'cash_out' AND a.kind = 'drawer' "
+    "AND NOT EXISTS (SELECT 1 FROM journal_entry r WHERE r.reverses_entry_id = e.id)")
+
+
+def day_totals(ctx: Context) -> list[Row]:
+    """The approval policy's day totals (cash the teller paid out today, the customer's cash out today:
+    :func:`teller_tui.ledger.cash_day.cash_today`, what every cash-out reads) for ``teller2``, whose
+    drawer took half of a day of ``opts.day_entries`` entries, vs the same on a 1,000-entry day."""
+    from sqlalchemy import text
+
+    from teller_tui.ledger.business_day import current_business_date
+    from teller_tui.ledger.cash_day import cash_today
+
+    big_entries = ctx.opts.day_entries
+    sides = []
+    for entries in (big_entries, SMALL_DAY_ENTRIES):
+        ds = _day(ctx, entries)
+        services = ds.services()
+        actor = ds.actor("teller2")
+        with services.db.read() as s:
+            on = current_business_date(s, actor.branch_code, services.clock)
+            customer = s.execute(text("SELECT customer_id FROM journal_entry WHERE kind = 'cash_out' "
+                                      "AND actor_id = :s AND business_date = :d LIMIT 1"),
+                                 {"s": actor.staff_id, "d": on}).scalar()
+        sides.append((services, int(actor.staff_id or 0), int(customer or 0), on))
+
+    def read(services: Any, staff: int, customer: int, on: Any, old: bool) -> tuple[float, int]:
+        with services.db.read() as s:
+            t = time.perf_counter()
+            if old:
+                paid = int(s.execute(text(_OLD_TELLER_OUT), {"s": staff, "d": on}).scalar_one())
+            else:
+                paid = cash_today(s, customer_id=customer, kind="cash_out", staff_id=staff, on=on)[1]
+            return time.perf_counter() - t, paid
+
+    rows: list[Row] = []
+    for old in (False, True):
+        n = (max(4, min(400, ctx.opts.cash_ins)) if not old else 5)
+        for side in sides:  # warm, and the two reads agree
+            new_paid, old_paid = read(*side, False)[1], read(*side, True)[1]
+            if new_paid != old_paid or not new_paid:
+                raise AssertionError(f"teller2 paid out {new_paid} by the kept rows, {old_paid} by the postings")
+        big_ms: list[float] = []
+        small_ms: list[float] = []
+        for _ in range(n):  # interleaved: drift in machine load hits both alike
+            big_ms.append(read(*sides[0], old)[0])
+            small_ms.append(read(*sides[1], old)[0])
+        b, sm = median(big_ms) * 1000, median(small_ms) * 1000
+        if not old:
+            row = ratio_row(NAME, f"day totals (teller's and customer's cash out today) on a day of {big_entries:,} "
+                            f"entries vs {SMALL_DAY_ENTRIES:,} (median of {n})", b, sm, 1.2, unit="ms",
+                            fmt=lambda v: f"{v:,.3f} ms", big_iqr=_iqr(big_ms), small_iqr=_iqr(small_ms),
+                            day_entries=big_entries)
+            row.detail = (row.detail + f"; IQR {_iqr(big_ms)} vs {_iqr(small_ms)}").strip("; ")
+        else:
+            row = Row(NAME, f"  the read it replaced (the teller's entries of the day), median of {n}",
+                      f"{b:,.2f} ms", detail=f"{b / sm:,.1f}x its own {sm:,.2f} ms on the small day",
+                      values={"big_ms": b, "small_ms": sm})
+        row.reference = f"{sm:,.3f} ms on a {SMALL_DAY_ENTRIES:,}-entry day"
+        rows.append(row)
+    for services, *_rest in sides:
+        services.db.dispose()
+    return rows
+
+
 def run(ctx: Context) -> list[Row]:
-    return [cash_out(ctx), home_totals(ctx)]
+    return [cash_out(ctx), home_totals(ctx), *day_totals(ctx)]

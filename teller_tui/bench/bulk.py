@@ -133,6 +133,7 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
         n_w = len(wallets)
         wallet_accounts = {int(w[0]) for w in wallets}
         usage: dict[tuple[int, str], list[int]] = {}
+        cash_days: dict[tuple[str, int, str], int] = {}  # the ledger's cash_day rows (teller_tui.ledger.cash_day)
         bal = [0] * n_w  # wallet balances (credit-normal), the demo left them empty
         acct_dr: dict[int, int] = {}
         acct_cr: dict[int, int] = {}
@@ -222,6 +223,12 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                     prev_hash = digest
                     prows.append((entry_id, legs[0][0], legs[0][1]))
                     prows.append((entry_id, legs[1][0], legs[1][1]))
+                    if kind != "transfer":  # the drawer leg: the customer's and (cash out) the teller's day
+                        cash = abs(legs[0][1])
+                        subject = ("customer_in" if kind == "cash_in" else "customer_out", cust, day_s)
+                        cash_days[subject] = cash_days.get(subject, 0) + cash
+                        if kind == "cash_out":
+                            cash_days[("teller_out", d[1], day_s)] = cash_days.get(("teller_out", d[1], day_s), 0) + cash
                     for a, m in legs:  # the ledger's per-wallet day rows (teller_tui.ledger.usage)
                         if a in wallet_accounts:
                             day_use = usage.setdefault((a, day_s), [0, 0])
@@ -243,6 +250,9 @@ def bulk_history(db_path: Path, entries: int, days: int, terminal_id: str, *, pr
                             "ON CONFLICT (account_id, business_date) DO UPDATE SET debits = debits + excluded.debits, "
                             "credits = credits + excluded.credits",
                             [(a, d, dr, cr) for (a, d), (dr, cr) in sorted(usage.items())])
+            con.executemany("INSERT INTO cash_day (subject, subject_id, business_date, amount) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT (subject, subject_id, business_date) DO UPDATE SET amount = amount + excluded.amount",
+                            [(sub, i, day, x) for (sub, i, day), x in sorted(cash_days.items())])
             con.execute("INSERT INTO ledger_chain_head (branch_code, last_seq, entries, hash, last_at, last_date) "
                         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (branch_code) DO UPDATE SET last_seq = excluded.last_seq, "
                         "entries = excluded.entries, hash = excluded.hash, last_at = excluded.last_at, "

@@ -39,6 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         "export`, kept off this host) and re-derive and re-hash only the entries after it")
     v.add_argument("--workers", type=int, metavar="N",
                    help="processes for the content and chain checks (default: one per CPU; 1: this process only)")
+    shown = v.add_mutually_exclusive_group()
+    shown.add_argument("--progress", dest="progress", action="store_true", default=None,
+                       help="a line on standard error as each group of checks ends (default: when it is a terminal)")
+    shown.add_argument("--no-progress", dest="progress", action="store_false", help="no progress lines")
     v.set_defaults(func=cmd_verify)
 
     h = lsub.add_parser("head", help="print each branch's chain head (BRANCH:SEQ:HASH) to keep elsewhere")
@@ -56,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from teller_tui.common.text import clean_text
     from teller_tui.ledger.verify import verify_ledger
     from teller_tui.ledger.verify_content import parse_expected_heads, since_heads
     from teller_tui.maintenance.heads import read_heads_file
@@ -74,11 +79,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"teller: {exc}", file=sys.stderr)
         return 2
+    shown = sys.stderr.isatty() if args.progress is None else args.progress
+
+    def progress(line: str) -> None:
+        print(f"teller ledger verify: {clean_text(line)}", file=sys.stderr, flush=True)
+
     with configured_database() as database:
         with database.read() as session:
             report = verify_ledger(session, samples=max(args.samples, 0), integrity=args.integrity,
                                    history=args.history, expected_heads=expected, workers=args.workers,
-                                   since_heads=since)
+                                   since_heads=since, progress=progress if shown else None)
     if report.ok:
         print(report.summary())
         for key, text in report.notes.items():

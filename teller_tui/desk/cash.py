@@ -50,6 +50,7 @@ from teller_tui.auth.roles import COUNTER_ROLES
 from teller_tui.branch.drawer_lookup import require_open_drawer
 from teller_tui.cases.refusals import record_refusal
 from teller_tui.ledger.business_day import Dating, current_business_date, open_business_date
+from teller_tui.ledger.cash_day import cash_today
 from teller_tui.common.errors import Conflict, DomainError, LimitExceeded, NotFound, PermissionDenied, ValidationError
 from teller_tui.common.i18n import _
 from teller_tui.common.money import Money
@@ -60,7 +61,6 @@ from teller_tui.desk.cash_checks import (CashCheck, apply_risk_blocks, check_dra
                                          limits_left)
 from teller_tui.desk.cash_scope import posting_scope, reversal_scope
 from teller_tui.desk.cash_types import CASH_KINDS, EntryReceipt, Preview, TxnResult, WalletSide
-from teller_tui.desk.cash_usage import cash_out_today_for_actor, cash_today_for_customer
 from teller_tui.desk.cash_record import record_posting
 from teller_tui.desk.entry_receipts import entry_receipt, txn_result
 from teller_tui.desk.preview import cash_preview, reversal_preview
@@ -113,12 +113,6 @@ class CashService:
     # -- reading -----------------------------------------------------------------------------
     def wallet_side(self, session: Session, wallet_id: int) -> WalletSide:
         return read_wallet_side(session, wallet_id, self.clock.now())
-
-    def _cash_today_for_customer(self, session: Session, customer_id: int, kind: str, on: date) -> int:
-        return cash_today_for_customer(session, self.db.dialect, customer_id, kind, on)
-
-    def _cash_out_today_for_actor(self, session: Session, staff_id: int | None, on: date) -> int:
-        return cash_out_today_for_actor(session, self.db.dialect, staff_id, on)
 
     # -- rules -------------------------------------------------------------------------------
     def check_limits(self, session: Session, actor: Actor, kind: str, amount: Money, src: WalletSide,
@@ -180,9 +174,9 @@ class CashService:
         if not apply_risk_blocks(session, self.risk_gate, amount, src, dst, chk):
             return chk
         # Limits a supervisor may lift: evaluated by the approval policy (data/approval_policy.toml).
-        before = self._cash_today_for_customer(session, src.wallet.customer_id, kind, today) \
-            if kind in CASH_KINDS else 0
-        paid = self._cash_out_today_for_actor(session, actor.staff_id, today) if kind == "cash_out" else 0
+        before, paid = cash_today(session, customer_id=src.wallet.customer_id, kind=kind, on=today,
+                                  staff_id=actor.staff_id if kind == "cash_out" else None) \
+            if kind in CASH_KINDS else (0, 0)  # one read of two day rows (teller_tui.ledger.cash_day)
         for hit in self.approvals.evaluate(Facts(kind, today, amount, actor.role, Money(paid, amount.currency),
                                                  Money(before, amount.currency))):
             chk.need(hit.rule, hit.reason)

@@ -64,6 +64,7 @@ from teller_tui.ledger.reads import (  # read-backs, imported from here too
     live_balance as live_balance,
     trial_balance as trial_balance,
 )
+from teller_tui.ledger.cash_day import track_cash_day
 from teller_tui.ledger.usage import track_usage
 
 if TYPE_CHECKING:
@@ -252,6 +253,7 @@ class Ledger(LedgerHolds, LedgerReads):
             _sync_cached_account(session, account_id, debits_posted=acct.debits_posted + dr,
                                  credits_posted=acct.credits_posted + cr)
         track_usage(session, accounts, per_account, business_date, reverses_entry_id)  # the wallets' days
+        track_cash_day(session, req, accounts, business_date, reverses_entry_id)  # tellers' and customers' cash days
         return EntryResult(
             entry_id=entry_id, seq=seq, reference=reference, kind=req.kind, posted_at=posted_at,
             business_date=business_date,

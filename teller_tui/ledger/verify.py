@@ -24,15 +24,17 @@ The catalogue of checks (one short function per invariant, each a single query) 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from teller_tui.common.i18n import _
 from teller_tui.common.money import CURRENCIES
 from teller_tui.ledger.verify_base import INVARIANTS, NOTES, Checker, VerifyReport, Violation
 from teller_tui.ledger.verify_checks import check_accounts, check_entries, check_storage, check_trial_balance
+from teller_tui.ledger.cash_day import cash_day_mismatches
 from teller_tui.ledger.usage import usage_mismatches
 from teller_tui.ledger.verify_content import ExpectedHead, check_content
 from teller_tui.ledger.verify_links import check_links
@@ -52,7 +54,8 @@ HISTORY_AUTO_LIMIT = 2_000_000
 
 def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = False,
                   history: bool | None = None, expected_heads: Iterable[ExpectedHead] = (),
-                  workers: int | None = None, since_heads: Iterable[ExpectedHead] = ()) -> VerifyReport:
+                  workers: int | None = None, since_heads: Iterable[ExpectedHead] = (),
+                  progress: Callable[[str], None] | None = None) -> VerifyReport:
     """Check every invariant on the database behind ``session``; see the module docstring.
 
     ``integrity=True`` also runs SQLite's full ``PRAGMA integrity_check`` (slow on big files;
@@ -60,8 +63,10 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
     branch chain heads kept outside the database (invariant 16, a rewritten tail). ``workers``:
     processes for the content and chain scan (default: one per CPU; 1 scans in this process).
     ``since_heads``: trusted heads (``--since-head``): 15 and 16 re-derive and re-hash only the
-    entries after them (see :mod:`teller_tui.ledger.verify_content`).
+    entries after them (see :mod:`teller_tui.ledger.verify_content`). ``progress``: told a line as
+    each group of checks ends (and as the content scan goes), for a long verify not to be silent.
     """
+    say = progress or (lambda _line: None)
     started = time.perf_counter()
     timings: dict[str, float] = {}
     mark = [started]
@@ -70,6 +75,9 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
         now = time.perf_counter()
         timings[name] = now - mark[0]
         mark[0] = now
+        if name != "counts":  # the counts are told as such, below
+            say(_("checked {checks} in {seconds:.1f} s ({total:.0f} s so far)").format(
+                checks=name, seconds=timings[name], total=now - started))
 
     c = Checker(session, samples)
     known = ", ".join(f"'{code}'" for code in sorted(CURRENCIES))
@@ -80,6 +88,7 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
         "holds": int(c.scalar("SELECT COUNT(*) FROM ledger_hold") or 0),
     }
     timed("counts")
+    say(_("{entries:,} entries, {postings:,} postings, {accounts:,} accounts to check").format(**stats))
     check_storage(c, integrity)
     timed("S, 7 storage")
     check_entries(c, known)
@@ -102,13 +111,20 @@ def verify_ledger(session: Session, *, samples: int = 10, integrity: bool = Fals
     if usage_count > len(usage_samples):
         c.violations[-1].count = usage_count
     timed("5 usage days")
+    cash_count, cash_samples = cash_day_mismatches(session, samples)  # 5: so are the cash days
+    c.add("5", "a teller's or customer's cash day differs from its postings", cash_samples)
+    if cash_count > len(cash_samples):
+        c.violations[-1].count = cash_count
+    timed("5 cash days")
     check_holds(c)
     timed("9 holds")
     check_closed(c)
     timed("11, 13 closed and over/short")
     since = list(since_heads)
     scanned = check_content(session, c.put, expected_heads, tally=c.tally, samples=samples, workers=workers,
-                            since=since)
+                            since=since, progress=lambda done, total: say(
+                                _("content and chain: {done:,} of {total:,} entries re-derived and re-hashed")
+                                .format(done=done, total=total)))
     timed("15, 16 content and chain")
     skipped = check_links(session, c.put)
     timed("A ledger/audit")

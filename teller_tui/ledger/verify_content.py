@@ -122,7 +122,7 @@ def since_heads(values: Iterable[ExpectedHead]) -> dict[str, ExpectedHead]:
 def check_content(session: Session, put: Put, expected: Iterable[ExpectedHead] = (), *,
                   tally: Tally | None = None, samples: int = 10, workers: int | None = None,
                   since: Iterable[ExpectedHead] = (), parallel_min: int | None = None,
-                  ranges: int | None = None) -> int:
+                  ranges: int | None = None, progress: Callable[[int, int], None] | None = None) -> int:
     """Invariants 15 and 16 over every entry (see the module docstring); returns the number of
     entries scanned.
 
@@ -130,7 +130,7 @@ def check_content(session: Session, put: Put, expected: Iterable[ExpectedHead] =
     trusted heads (``--since-head``): per branch, entries up to the kept head are not re-hashed;
     the kept entry must still carry the kept hash and the next entry must link to it.
     ``ranges``: how many seq ranges (default: a few per worker; tests set it to put borders
-    where they want them)."""
+    where they want them). ``progress(done, total)``: told the entries scanned as each range ends."""
     conn = session.connection()
     expected = list(expected)
     trusted = since_heads(since)
@@ -154,12 +154,21 @@ def check_content(session: Session, put: Put, expected: Iterable[ExpectedHead] =
                        frozenset(e.hash for e in expected if e.seq is None),
                        tuple((b_, int(h.seq or 0)) for b_, h in trusted.items()))
              for a, b in (_ranges(lo, hi, parts) if hi >= lo else [])]
+    scans: list[Scan] = []
+
+    def told(scan: Scan) -> None:
+        scans.append(scan)
+        if progress is not None:
+            progress(sum(sum(sc.branches[b][7] for b in sc.branches) for sc in scans), int(total or 0))
+
     if workers == 1 or len(specs) < 2:
         raw = conn.connection.dbapi_connection
-        scans = [scan_connection(raw, spec) for spec in specs]
+        for spec in specs:
+            told(scan_connection(raw, spec))
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=get_context("spawn")) as pool:
-            scans = list(pool.map(scan_range, specs))
+            for scan in pool.map(scan_range, specs):  # in order, as each range ends
+                told(scan)
     last, counts, seen_at, seen_hash = _merge(scans, put, tally, trusted, samples)
     if trusted:
         _trusted_prefix(conn, trusted, counts, seen_at)

@@ -20,14 +20,14 @@ from teller_tui.models.kb import KbArticle as KbArticle
 from teller_tui.models.kiosk import KioskGuard as KioskGuard
 from teller_tui.models.drawers import BusinessDay, DenominationCount, Drawer, DrawerEvent  # noqa: F401
 from teller_tui.models.onboarding import OnboardingDraft as OnboardingDraft
-from teller_tui.models.ledger import (Hold, JournalEntry, LedgerAccount, LedgerChainHead, LedgerHead, Posting,
-                                      WalletUsageDay)
+from teller_tui.models.ledger import (CashDay, Hold, JournalEntry, LedgerAccount, LedgerChainHead, LedgerHead,
+                                      Posting, WalletUsageDay)
 from teller_tui.models.notify import CustomerContact as CustomerContact, OutboxMessage as OutboxMessage
 from teller_tui.models.risk import RiskAlert as RiskAlert, SuspiciousReport as SuspiciousReport
 from teller_tui.models.people import Customer, CustomerNote, LinkedAccount, Staff, Wallet
 
 __all__ = [
     "AuditHead", "AuditRecord", "AuditStreamHead", "BANK_STREAM", "CustomerNameGram", "Customer", "CustomerNote", "LinkedAccount", "Hold", "JournalEntry", "LedgerAccount", "LedgerChainHead", "LedgerHead",
-    "WalletUsageDay",
+    "CashDay", "WalletUsageDay",
     "Posting", "Staff", "Wallet",
 ]

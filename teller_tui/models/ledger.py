@@ -167,3 +167,19 @@ class Hold(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_entry_id: int | None = None  # journal_entry.id; no FK (entry already points here)
+
+
+class CashDay(SQLModel, table=True):
+    """Cash handled per business date by one teller or one customer, standing entries only (a
+    reversed entry and a reversal left out): ``teller_out`` (staff id: cash the teller paid out),
+    ``customer_in`` / ``customer_out`` (customer id: the customer's cash over any drawer). The ledger
+    keeps it in the posting transaction (:mod:`teller_tui.ledger.cash_day`); the approval policy's day
+    totals read one row each, however busy the teller's or the customer's day."""
+
+    __tablename__ = "cash_day"
+    __table_args__ = (CheckConstraint("amount >= 0", name="ck_cash_day_nonneg"),)
+
+    subject: str = Field(primary_key=True, max_length=16)
+    subject_id: int = Field(primary_key=True)
+    business_date: date = Field(primary_key=True)
+    amount: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
