@@ -60,8 +60,10 @@ class JournalEntry(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("reverses_entry_id", name="uq_entry_reversed_once"),
         Index("ix_entry_date_kind", "business_date", "kind"),
-        Index("ix_entry_customer_date", "customer_id", "business_date"),
-        Index("ix_entry_actor_date", "actor_id", "business_date"),
+        # kind last: the day's cash of one kind per customer or teller is read on every cash posting;
+        # matching all three equalities, these win over ix_entry_date_kind on any plan (0101_entry_day_kind)
+        Index("ix_entry_customer_date", "customer_id", "business_date", "kind"),
+        Index("ix_entry_actor_date", "actor_id", "business_date", "kind"),
         Index("uq_entry_branch_seq", "branch_code", "branch_seq", unique=True),
     )
 
