@@ -7,9 +7,15 @@ tears down (so no process's exit lands in the timed window of those still postin
 no lock key (:mod:`teller_tui.db.scopes`), no ledger or audit head row (per-branch chains and
 streams) and no account row; what they still share is the bank-wide key taken *shared*, the
 sequences (``nextval``, never held), the server's WAL flush at COMMIT and the machine's cores.
-Sampling ``pg_stat_activity`` during 2-, 4- and 16-client runs found no lock waits at all: the
-backends wait for their clients (``ClientRead``) ~95% of the time, ``WALSync``/``WALWrite`` the rest,
-so on 2 cores the curve is the clients' CPU. Printed per database: throughput, p95 and max latency
+Sampling ``pg_stat_activity`` every 2 ms during 1- and 2-client runs found no lock waits at all: the
+backends wait for their clients (``ClientRead``) ~80% of the time, ``WALSync`` 5-10%, ``LWLock WALWrite``
+under 1%; each COMMIT flushes the WAL once. What one cash-in costs is CPU: ~4 ms in the client process
+(Python) and ~2 ms in its server process, ~30 round trips between them; one client and its server
+already keep one core busy, so on 2 cores two clients fill the machine and each cash-in costs 15-25%
+more CPU than alone (four processes taking turns on two cores, a wake-up per round trip). So every row
+prints the CPU per cash-in of the clients and of their server processes (``/proc``, when the server is
+local) and how busy the machine was: on a machine shared with other work, that is the figure to compare.
+Printed per database: throughput, p95 and max latency
 of one cash-in, the throughput while every client was still posting, and the ratio to one client
 measured in the same run. Target (PostgreSQL): 16 clients ≥ 6× one client on a machine with the
 cores for it; on 2 cores, 2 clients ≥ 1.8×. SQLite serializes every writer (``BEGIN IMMEDIATE``):
