@@ -7,9 +7,15 @@ tears down (so no process's exit lands in the timed window of those still postin
 no lock key (:mod:`teller_tui.db.scopes`), no ledger or audit head row (per-branch chains and
 streams) and no account row; what they still share is the bank-wide key taken *shared*, the
 sequences (``nextval``, never held), the server's WAL flush at COMMIT and the machine's cores.
-Sampling ``pg_stat_activity`` during 2-, 4- and 16-client runs found no lock waits at all: the
-backends wait for their clients (``ClientRead``) ~95% of the time, ``WALSync``/``WALWrite`` the rest,
-so on 2 cores the curve is the clients' CPU. Printed per database: throughput, p95 and max latency
+Sampling ``pg_stat_activity`` every 2 ms during 1- and 2-client runs found no lock waits at all: the
+backends wait for their clients (``ClientRead``) ~80% of the time, ``WALSync`` 5-10%, ``LWLock WALWrite``
+under 1%; each COMMIT flushes the WAL once. What one cash-in costs is CPU: ~4 ms in the client process
+(Python) and ~2 ms in its server process, ~30 round trips between them; one client and its server
+already keep one core busy, so on 2 cores two clients fill the machine and each cash-in costs 15-25%
+more CPU than alone (four processes taking turns on two cores, a wake-up per round trip). So every row
+prints the CPU per cash-in of the clients and of their server processes (``/proc``, when the server is
+local) and how busy the machine was: on a machine shared with other work, that is the figure to compare.
+Printed per database: throughput, p95 and max latency
 of one cash-in, the throughput while every client was still posting, and the ratio to one client
 measured in the same run. Target (PostgreSQL): 16 clients ≥ 6× one client on a machine with the
 cores for it; on 2 cores, 2 clients ≥ 1.8×. SQLite serializes every writer (``BEGIN IMMEDIATE``):
@@ -35,6 +41,7 @@ TITLE = "branch scaling: 1-16 clients on 16 branches, SQLite and PostgreSQL"
 BRANCHES = 16
 CLIENTS = (1, 2, 4, 8, 16)
 WALLETS_PER_BRANCH = 8
+WARM_UP = 2  # untimed cash-ins per client at least (and each wallet once)
 
 
 def build(url: str, home: Path, branches: int = BRANCHES, wallets_per_branch: int = WALLETS_PER_BRANCH
@@ -84,6 +91,8 @@ def build(url: str, home: Path, branches: int = BRANCHES, wallets_per_branch: in
 def _client(env: dict[str, str], who: tuple[int, str, str], branch: str, wallets: list[int], n: int, barrier: Any,
             queue: Any, done: Any = None) -> None:  # pragma: no cover - runs in a child process
     os.environ.update(env)
+    import gc
+    import resource
     import uuid
 
     from teller_tui.audit.trail import Actor
@@ -94,9 +103,14 @@ def _client(env: dict[str, str], who: tuple[int, str, str], branch: str, wallets
     services = make_services(load_settings())
     actor = Actor(who[0], who[1], who[2], "teller", branch)
     run = uuid.uuid4().hex[:8]
-    for i in range(2):  # warm-up, not timed
+    # Warm-up, not timed: each wallet once (a fresh process pays for its first posting to each wallet and
+    # for the driver preparing each statement on its fifth run), then the start-up's garbage collected
+    # (the first full collection of a fresh process walks every object its imports made: ~65 ms here).
+    for i in range(max(WARM_UP, len(wallets))):
         services.cash.cash_in(actor, wallets[i % len(wallets)], Money(100), idempotency_key=f"bw-{run}-{i}")
+    gc.collect()
     barrier.wait()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     started = time.monotonic()
     latencies, ends, errors, first = [], [], 0, ""
     for i in range(n):
@@ -109,19 +123,59 @@ def _client(env: dict[str, str], who: tuple[int, str, str], branch: str, wallets
             errors += 1
             first = first or f"{type(exc).__name__}: {exc}"[:200]
     finished = time.monotonic()
-    if done is not None:  # a finished client's tear-down must not slow the ones still posting
-        try:
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+    queue.put((started, finished, latencies, errors, first, ends, cpu))
+    if done is not None:  # a finished client's tear-down must not slow the ones still posting, and its
+        try:              # server process must live until the parent has read its CPU time
             done.wait(timeout=600)
         except Exception:  # noqa: BLE001 - a client that failed breaks the barrier: close anyway
             pass
     services.close()
-    queue.put((started, finished, latencies, errors, first, ends))
+
+
+def _proc_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a local process (a server backend), or None if unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _machine_cpu() -> tuple[float, float] | None:
+    """(all, idle) CPU seconds of the machine so far, or None off Linux."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        tick = os.sysconf("SC_CLK_TCK")
+        return sum(values) / tick, (values[3] + values[4]) / tick
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _backends(url: str) -> list[int]:
+    """The server processes of the clients (PostgreSQL: application_name 'teller')."""
+    if not url.startswith("postgresql"):
+        return []
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [int(r[0]) for r in conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = 'teller' AND pid <> pg_backend_pid()"))]
+    except Exception:  # noqa: BLE001 - a server we cannot ask: no server CPU figure
+        return []
+    finally:
+        engine.dispose()
 
 
 def measure_clients(url: str, home: Path, world: dict[str, list[Any]], clients: int, per_client: int) -> dict[str, Any]:
     mp = multiprocessing.get_context("spawn")
     barrier = mp.Barrier(clients + 1)
-    done = mp.Barrier(clients)
+    done = mp.Barrier(clients + 1)
     queue = mp.Queue()
     env = {**{k: v for k, v in os.environ.items() if k.startswith("TELLER_")},
            "TELLER_DATABASE_URL": url, "TELLER_HOME": str(home)}
@@ -134,8 +188,20 @@ def measure_clients(url: str, home: Path, world: dict[str, list[Any]], clients: 
         p.start()
         procs.append(p)
     try:
+        deadline = time.monotonic() + 600
+        while barrier.n_waiting < clients and time.monotonic() < deadline and all(p.is_alive() for p in procs):
+            time.sleep(0.02)  # every client warmed up: its server process is the one it posts through
+        backends = _backends(url)
+        server0 = {pid: _proc_cpu(pid) for pid in backends}
+        machine0 = _machine_cpu()
         barrier.wait(timeout=600)
         results = [queue.get(timeout=1800) for _ in procs]
+        machine1 = _machine_cpu()
+        server1 = {pid: _proc_cpu(pid) for pid in backends}
+        try:
+            done.wait(timeout=60)
+        except Exception:  # noqa: BLE001 - a client that failed broke the barrier: they close anyway
+            pass
     finally:
         for p in procs:
             p.join(timeout=60)
@@ -148,11 +214,28 @@ def measure_clients(url: str, home: Path, world: dict[str, list[Any]], clients: 
     both_from, both_to = max(r[0] for r in results), min(r[1] for r in results)
     inside = sum(1 for r in results for t in r[5] if both_from <= t <= both_to)
     steady = inside / (both_to - both_from) if both_to > both_from else 0.0
+    done_ok = max(1, len(lat))
+    server_s = [end - begin for pid, begin in server0.items()
+                if begin is not None and (end := server1.get(pid)) is not None]
+    busy = None
+    if machine0 and machine1 and machine1[0] > machine0[0]:
+        busy = 1 - (machine1[1] - machine0[1]) / (machine1[0] - machine0[0])
     return {"clients": clients, "ok": len(lat), "seconds": seconds, "per_s": len(lat) / seconds if seconds else 0.0,
             "steady_per_s": steady, "steady_seconds": max(0.0, both_to - both_from),
             "p95_ms": p95 * 1000, "max_ms": (lat[-1] if lat else 0.0) * 1000,
             "median_ms": statistics.median(lat) * 1000 if lat else 0.0,
+            "client_cpu_ms": sum(r[6] for r in results) * 1000 / done_ok,
+            "server_cpu_ms": sum(server_s) * 1000 / done_ok if server_s else None,
+            "machine_busy": busy,
             "errors": sum(r[3] for r in results), "first_error": next((r[4] for r in results if r[4]), "")}
+
+
+def _cpu_note(r: dict[str, Any]) -> str:
+    """CPU per cash-in (client process, its server process) and how busy the machine was: on a machine
+    whose cores are all busy, throughput is the cores divided by the CPU one cash-in costs."""
+    server = f" + server {r['server_cpu_ms']:.2f} ms" if r.get("server_cpu_ms") is not None else ""
+    busy = f"; machine {r['machine_busy'] * 100:.0f}% busy" if r.get("machine_busy") is not None else ""
+    return f"CPU per cash-in: client {r['client_cpu_ms']:.2f} ms{server}{busy}"
 
 
 def curve(ctx: Context, url: str, home: Path, label: str, per_client: int) -> list[Row]:
@@ -171,7 +254,7 @@ def curve(ctx: Context, url: str, home: Path, label: str, per_client: int) -> li
                   f"{r['per_s']:,.0f}/s", f"{one['per_s']:,.0f}/s (1 client)",
                   f"{r['per_s'] / one['per_s']:.2f}×" if one["per_s"] else "—", "INFO",
                   f"p95 {r['p95_ms']:.0f} ms, max {r['max_ms']:.0f} ms, median {r['median_ms']:.1f} ms; "
-                  f"{r['steady_per_s']:,.0f}/s while all {r['clients']} were posting"
+                  f"{r['steady_per_s']:,.0f}/s while all {r['clients']} were posting; {_cpu_note(r)}"
                   + (f"; {r['errors']} errors, first: {r['first_error']}" if r["errors"] else ""), dict(r))
         if r["errors"]:
             row.verdict = "FAIL"

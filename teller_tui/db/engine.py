@@ -19,7 +19,8 @@ PostgreSQL (several hosts)
     order by the ledger. Serialization failures and deadlocks are retried by
     :meth:`Database.write_retrying` with the same idempotency key. Lost connections
     (server restart 57P01/57P03, class 08, network loss) are retried too, with a bounded
-    reconnect (``pool_pre_ping`` replaces dead pooled connections); when the budget is
+    reconnect (a pooled connection idle a second or more is pinged and a dead one replaced:
+    ``engines.PG_PING_AFTER_IDLE_S``); when the budget is
     spent :class:`~teller_tui.common.errors.DatabaseUnavailable` is raised. A posting whose
     COMMIT was in flight when the connection died is found again by its idempotency key
     on the retry (the ledger replays it), never posted twice.

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 
 from teller_tui.common.dburl import normalize_database_url
 from teller_tui.common.masks import mask_url
@@ -44,6 +45,15 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: Per-session settings: a crashed or cut-off terminal cannot hold locks for long, and a
 #: writer waiting longer than lock_timeout gets 55P03, which write_retrying retries.
 PG_SESSION_OPTIONS = "-c idle_in_transaction_session_timeout=30000 -c lock_timeout=15000 -c timezone=UTC"
+#: A pooled PostgreSQL connection idle this long is pinged before it is handed out (a server restart
+#: or a dropped network is found then, and the connection replaced); one back in the pool for less is
+#: used as it is. SQLAlchemy's ``pool_pre_ping`` pinged before *every* transaction: one more round
+#: trip per posting (~1 in 30), each a wake-up of the client and its server process, which on a
+#: terminal posting without pause is CPU the other branches' postings need (issue 25). A connection
+#: that died within the window fails its first statement as a lost connection: SQLAlchemy then
+#: replaces every connection older than the failure, and ``write_retrying`` retries the write.
+PG_PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "teller_idle_since"
 
 
 class Engines:
@@ -94,12 +104,13 @@ class Engines:
         elif self.dialect == "postgresql":
             self.path = None
             self.write_engine = create_engine(
-                self.url, pool_pre_ping=True, pool_size=pool_size, isolation_level="READ COMMITTED",
+                self.url, pool_size=pool_size, isolation_level="READ COMMITTED",
                 # Keepalives notice a dropped network in ~1 min, not hours; the URL's connect_timeout wins.
                 connect_args={"connect_timeout": int(str(self.url.query.get("connect_timeout") or 5)),
                               "application_name": "teller", "keepalives": 1, "keepalives_idle": 30,
                               "keepalives_interval": 10, "keepalives_count": 3, "options": PG_SESSION_OPTIONS},
             )
+            _ping_after_idle(self.write_engine, PG_PING_AFTER_IDLE_S)
             # read(): one consistent snapshot, as SQLite's read transaction gives (READ
             # COMMITTED would take a new snapshot per statement).
             self.read_engine = self.write_engine.execution_options(
@@ -208,6 +219,31 @@ class Engines:
             self.read_engine.dispose()
         if self.writer_queue is not None:
             self.writer_queue.close()
+
+
+def _ping_after_idle(engine: Engine, seconds: float) -> None:
+    """Ping a pooled connection at checkout only if it has been idle ``seconds`` or more (see
+    :data:`PG_PING_AFTER_IDLE_S`); a dead one is replaced (``DisconnectionError``: the pool's own
+    documented way to refuse a connection at checkout and take a fresh one)."""
+
+    def _mark(_dbapi_conn: Any, record: Any, *_args: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is not None and time.monotonic() - since < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - a lost connection is replaced; anything else is raised
+            error: Any = exc
+            if getattr(dbapi_conn, "closed", False) or engine.dialect.is_disconnect(error, dbapi_conn, None):
+                raise DisconnectionError(f"pooled connection lost: {describe(exc)}") from exc
+            raise
+
+    event.listen(engine, "connect", _mark)
+    event.listen(engine, "checkin", _mark)
+    event.listen(engine, "checkout", _checkout)
 
 
 def _make_begin(sql: str) -> Callable[[Any], None]:
