@@ -93,6 +93,10 @@ def test_forged_entry_with_recomputed_chain_is_found(books: Path, tmp_path: Path
                       (eid, acct, cur, amt))
             column = "debits_posted" if amt > 0 else "credits_posted"
             c.execute(f"UPDATE ledger_account SET {column} = {column} + ? WHERE id = ?", (abs(amt), acct))
+        # the approval policy's day counter the ledger keeps beside the postings (invariant 5)
+        cash = sum(amt for _acct, _cur, amt in legs if amt > 0)
+        c.execute("UPDATE cash_day SET amount = amount + ? WHERE subject = 'customer_in' AND subject_id = ? "
+                  "AND business_date = ?", (cash, src[6], src[3]))
         c.execute("UPDATE ledger_head SET last_seq = ?, last_at = ?", (seq, last_at))
         rechain(c)
 
