@@ -23,9 +23,21 @@ ENTRY_MODULE = "screens.cli"
 APP_STARTS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}  # type: ignore[type-arg]
 
 
+#: ``run``'s own options: given first, they start the app as after ``teller run`` (``teller --terminal T02``).
+RUN_OPTIONS = ("--terminal", "--locale", "--training")
+
+
+def with_default_command(argv: Sequence[str]) -> list[str]:
+    """``run`` is the default command: ``teller`` alone, or followed by one of ``run``'s options, is
+    ``teller run …``; anything else is left for the parser (a command, ``-h``, a usage error)."""
+    if not argv or argv[0].split("=", 1)[0] in RUN_OPTIONS:
+        return ["run", *argv]
+    return list(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    first = argv[0] if argv else "run"
+    argv = with_default_command(sys.argv[1:] if argv is None else argv)
+    first = argv[0]
     if first in APP_STARTS and "-h" not in argv and "--help" not in argv:
         # What a start allocates lives as long as the app (modules, classes, the first screen): the cycle
         # collector would walk it over and over before the first frame. The app runs it again, with that
