@@ -180,7 +180,7 @@ class HomeScreen(DeskScreenMixin, TellerScreen[None]):
             day, count, drawer = "…", "…", "…"
         else:
             day = format_date(summary.business_date)
-            count = n_("{count} transaction", "{count} transactions", summary.transactions).format(
+            count = n_("{count} cash transaction", "{count} cash transactions", summary.transactions).format(
                 count=summary.transactions)
             drawer = _(DRAWER_STATUS[summary.drawer_status]) if summary.drawer_status in DRAWER_STATUS \
                 else clean(summary.drawer_status)

@@ -385,7 +385,7 @@ async def test_home_shows_session_and_count(desk: Desk) -> None:
     async with desk.signed_in(size=(120, 40)) as pilot:
         facts = static_text(pilot.app, "#home-facts")
         assert "王小明 (wang)" in facts and "T01" in facts
-        assert "4 transactions" in facts  # the four seeded cash-ins
+        assert "4 cash transactions" in facts  # the four seeded cash-ins
         assert "Nov 23, 2026" in facts
         keys = {b.binding.key for b in pilot.app.screen.active_bindings.values()}
         assert {"f2", "f5", "f6", "f7", "f8"} <= keys
