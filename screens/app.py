@@ -60,6 +60,7 @@ from .base import LanguageChanged, note_refusal
 from .commands import TellerCommandPalette, TellerCommands
 from .keyroute import OrderedKeys
 from .offline_desk import OfflineDeskMixin
+from .refusal_text import refusal_text
 from .signin import KEY_HOLD, SignInScreen
 
 if TYPE_CHECKING:
@@ -83,14 +84,6 @@ USABLE_FRAME_WAIT = 2.0
 SESSION_CHECK_SECONDS = 5.0
 
 __all__ = ["HomeScreenMissing", "TellerApp", "make_app"]
-
-
-def refusal_text(error: DomainError) -> str:
-    """:func:`screens.refusal_text.refusal_text`, imported when a refusal is first shown: its money
-    formatting is not needed for the sign-in's first frame (``teller bench --only startup``)."""
-    from .refusal_text import refusal_text as sentence
-
-    return sentence(error)
 
 
 class HomeScreenMissing(RuntimeError):

@@ -17,9 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from teller_tui.common.errors import DomainError
-from teller_tui.common.formatting import format_money
 from teller_tui.common.i18n import N_, _
-from teller_tui.common.money import Money
 
 __all__ = ["BY_CODE", "refusal_text"]
 
@@ -67,6 +65,11 @@ class _Details(dict[str, Any]):
 
 
 def _value(value: Any) -> Any:
+    # Imported here, when a refusal is first worded: money formatting is not needed for a sign-in's or
+    # the kiosk welcome's first frame, and every screen imports this module (``teller bench --only startup``).
+    from teller_tui.common.formatting import format_money
+    from teller_tui.common.money import Money
+
     return format_money(value) if isinstance(value, Money) else value
 
 

@@ -15,6 +15,7 @@ from teller_tui.common.errors import AuthenticationFailed, DatabaseUnavailable
 from teller_tui.common.i18n import N_, _, get_locale
 
 from .base import TellerScreen
+from .refusal_text import refusal_text
 from .widgets import CodeInput, content
 from .widgets.footer import KeyFooter
 from .widgets.submit import SubmitButton
@@ -215,8 +216,6 @@ class SignInScreen(TellerScreen[None]):
         try:
             signed = app.services.auth.authenticate(username, password, code, app.settings.terminal_id)
         except AuthenticationFailed as exc:
-            from .refusal_text import refusal_text  # money formatting: not needed for the first frame
-
             self.post_message(self.Failed(refusal_text(exc)))
             return
         except DatabaseUnavailable:

@@ -42,6 +42,7 @@ from teller_tui.common.i18n import _, set_locale
 
 from .. import resume_collection
 from ..keyroute import OrderedKeys
+from ..refusal_text import refusal_text
 from .welcome import WelcomeScreen
 
 if TYPE_CHECKING:
@@ -77,14 +78,6 @@ KIOSK_THEME = Theme(
     error="#FF6B6B",
     dark=True,
 )
-
-
-def refusal_text(error: DomainError) -> str:
-    """:func:`screens.refusal_text.refusal_text`, imported when a refusal is first shown: its money
-    formatting is not needed for the welcome screen's first frame (``teller bench --only startup``)."""
-    from ..refusal_text import refusal_text as sentence
-
-    return sentence(error)
 
 
 class KioskApp(OrderedKeys, App[int], inherit_bindings=False):

@@ -157,14 +157,20 @@ _CACHE: dict[tuple[int, str, str, tuple[str, ...] | None], _Statement] = {}
 _FAST: dict[tuple[int, int, tuple[str, ...] | None], tuple[Any, Any, _Statement]] = {}
 
 
-def compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any],
-             column_keys: Sequence[str] | None = None) -> Compiled:
-    """``statement`` compiled for ``dialect`` and the ``IN`` lengths of ``values`` (once; then cached)."""
+def _entry(statement: Any, dialect: Dialect, column_keys: Sequence[str] | None) -> _Statement:
+    """The cache entry of ``statement`` for ``dialect`` (and, for an insert, its columns): built once."""
     keys = tuple(column_keys) if column_keys is not None else None
     key = (id(statement), dialect.name, dialect.driver, keys)  # a driver's own parameter style and types
     found = _CACHE.get(key)
     if found is None or found.statement is not statement:
         found = _CACHE[key] = _Statement(statement, dialect, keys)
+    return found
+
+
+def compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any],
+             column_keys: Sequence[str] | None = None) -> Compiled:
+    """``statement`` compiled for ``dialect`` and the ``IN`` lengths of ``values`` (once; then cached)."""
+    found = _entry(statement, dialect, column_keys)
     return found.single if found.single is not None else found.variant(values)
 
 
@@ -175,8 +181,7 @@ def _compiled(statement: Any, dialect: Dialect, values: Mapping[str, Any], inser
     if hit is not None and hit[0] is statement and hit[1] is dialect:  # the objects themselves: ids are reused
         found = hit[2]
     else:
-        compiled(statement, dialect, values, sorted(values) if insert else None)
-        found = _CACHE[(id(statement), dialect.name, dialect.driver, tuple(sorted(values)) if insert else None)]
+        found = _entry(statement, dialect, sorted(values) if insert else None)
         _FAST[fast] = (statement, dialect, found)
     return found.single if found.single is not None else found.variant(values)
 
