@@ -615,7 +615,6 @@ class TransferForm(CashForm):
         super().__init__(customer, wallet)
         self.to_wallet_id: int | None = None
         self._resolve_token = 0
-        self._picked_token = -1  # the resolve that answers an F2 pick: the amount takes the focus
 
     def compose_extra(self) -> ComposeResult:
         with Horizontal(classes="cash-row"):
@@ -671,9 +670,6 @@ class TransferForm(CashForm):
         self.refresh_bindings()
         if message.wallet_id is not None:
             self.schedule_live_check(0)
-            if message.token == self._picked_token:
-                # Chosen with F2: the amount is next (typing on in the empty payee field dropped the choice).
-                self.query_one("#cash-amount", MoneyInput).focus()
 
     def action_pick_destination(self) -> None:
         from .lookup import LookupScreen
@@ -681,8 +677,10 @@ class TransferForm(CashForm):
         def picked(customer_id: int | None) -> None:
             if customer_id is not None:
                 self._resolve_token += 1
-                self._picked_token = self._resolve_token
                 self._pick(self._resolve_token, customer_id)
+                # The amount is next, at once: keys typed before the payee's wallet is found go there
+                # (typed on into the empty payee field, they dropped the choice).
+                self.query_one("#cash-amount", MoneyInput).focus()
 
         self.app.push_screen(LookupScreen(purpose="pick"), picked)
 

@@ -13,8 +13,9 @@ same chain as the key and reaches the app once the key has been handled at every
 (including a non-priority binding such as Tab's ``focus_next`` that runs on the app). Keys that
 arrive meanwhile wait in :attr:`held_keys`. When keys are waiting, the probe makes a second
 trip (and more while any widget on the screen still has messages queued), so what the key set
-off — ``Input.Submitted`` moving to the next field, a form's ``Changed`` handler — is done
-before the next key is routed. A probe that never comes back (its widget was removed) releases
+off — ``Input.Submitted`` moving to the next field, a form's ``Changed`` handler, a focus change
+a dialog's result callback asked for with ``focus()`` (queued on the app itself) — is done before
+the next key is routed. A probe that never comes back (its widget was removed) releases
 the queue after :data:`PROBE_TIMEOUT`.
 
 Keys that arrive while the app is starting and nothing has focus yet (a browser page sends keys
@@ -239,8 +240,10 @@ class OrderedKeys:
             await self._route_keys()
 
     def _messages_pending(self) -> bool:
+        # The app's own queue too: ``widget.focus()`` sets the focus from there (a dialog's result
+        # callback moving the focus, e.g. an F2 pick to the amount, before the next key is routed).
         screen = self.screen
-        if screen.message_queue_size:
+        if self.message_queue_size or screen.message_queue_size:  # type: ignore[attr-defined]
             return True
         return any(node.message_queue_size for node in screen.walk_children(with_self=False))
 

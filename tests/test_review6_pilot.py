@@ -9,7 +9,7 @@ import pytest
 
 from desk_harness import Desk, from_customer, ids, make_desk
 from desk_harness import desk  # noqa: F401  (the fixture)
-from pilot_helpers import settle
+from pilot_helpers import burst, settle
 from teller_tui.common.money import Money
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
@@ -34,6 +34,26 @@ async def test_payee_picked_with_f2_then_amount_typed_straight_away(desk: Desk) 
         await pilot.press("enter")
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "ReceiptScreen"
+    assert len(ids(desk, "transfer")) == 1
+    assert desk.balance("zhang") == Money.of("350.00")
+
+
+async def test_payee_picked_with_f2_and_the_amount_in_one_burst(desk: Desk) -> None:
+    """The same with no pause: Enter on the payee and the amount typed in one burst (a fast typist,
+    ``tmux send-keys``). The digits arrived before the payee's wallet was found and went into the
+    payee field, dropping the choice."""
+    async with desk.signed_in(size=(80, 24)) as pilot:
+        form: Any = await from_customer(pilot, desk, "wang", "f7")
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press(*"13912345678")
+        await settle(pilot)
+        await burst(pilot, "<enter>50<ctrl+j>")
+        await settle(pilot)
+        assert form.to_wallet_id == desk.wallets["zhang"].wallet_id
+        assert type(pilot.app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("enter")
+        await settle(pilot)
     assert len(ids(desk, "transfer")) == 1
     assert desk.balance("zhang") == Money.of("350.00")
 
