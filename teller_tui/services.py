@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from teller_tui.analytics.service import AnalyticsService
 from teller_tui.approvals.credential_gate import CredentialApprovalGate
 from teller_tui.approvals.policy import ApprovalPolicy
+from teller_tui.common.files import copies
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.approvals.staff_admin import StaffAdminService
 from teller_tui.approvals.staff_unlock import StaffUnlockService
@@ -147,6 +148,7 @@ class Services:
     training: TrainingService
 
     def close(self) -> None:
+        copies.flush()  # the receipt copies this process queued are on disk before it lets go
         if self.read_db is not self.db:
             self.read_db.dispose()
         self.db.dispose()

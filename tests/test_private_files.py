@@ -69,3 +69,73 @@ def test_a_failed_write_leaves_neither_file_nor_temporary(tmp_path: Path) -> Non
     with pytest.raises(UnicodeEncodeError):
         write_private_file(tmp_path / "R1.txt", "\ud800")  # cannot be encoded: fails before the rename
     assert list(tmp_path.iterdir()) == []
+
+
+# -- copies written on their own thread ---------------------------------------------------------------
+def test_copies_land_in_order_whole_and_private_off_the_callers_thread(tmp_path: Path) -> None:
+    writer = files.CopyWriter()
+    d = tmp_path / "receipts"
+    seen: list[str] = []
+    real = files.save_private_text
+
+    def spy(directory: Path, name: str, text: str, *, durable: bool = True) -> Path:
+        import threading
+
+        seen.append(f"{name}:{threading.current_thread().name}:{durable}")
+        return real(directory, name, text, durable=durable)
+
+    files.save_private_text = spy  # type: ignore[assignment]
+    try:
+        paths = [writer.keep(d, f"R{i}", f"第{i}张\n" * 50) for i in range(20)]
+        paths.append(writer.keep(d, "R3", "again\n"))  # asked last: written last, replaces the first R3
+        assert writer.flush(10)
+    finally:
+        files.save_private_text = real  # type: ignore[assignment]
+    assert seen == [f"R{i}:teller-copies:False" for i in range(20)] + ["R3:teller-copies:False"]
+    assert paths[5] == d / "R5.txt" and paths[5].read_text(encoding="utf-8") == "第5张\n" * 50
+    assert paths[3].read_text(encoding="utf-8") == "again\n"
+    assert sorted(p.name for p in d.iterdir()) == sorted(f"R{i}.txt" for i in range(20))  # no temporary left
+    assert _mode(d) == 0o700 and all(_mode(p) == 0o600 for p in paths)
+    assert (writer.written, writer.failed) == (21, 0)
+
+
+def test_a_copy_that_cannot_be_written_is_logged_and_counted_never_raised(tmp_path: Path,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    writer = files.CopyWriter()
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x")
+    path = writer.keep(blocker / "receipts", "R1", "text\n")  # mkdir under a file fails on the thread
+    assert writer.flush(10) and not path.exists()
+    assert (writer.written, writer.failed) == (0, 1)
+    assert any("could not keep the copy R1" in r.getMessage() for r in caplog.records)
+    writer.keep(tmp_path / "ok", "R2", "text\n")  # the thread goes on after a failure
+    assert writer.flush(10) and (tmp_path / "ok" / "R2.txt").read_text() == "text\n"
+
+
+def test_an_unsafe_copy_name_is_refused_before_anything_is_queued(tmp_path: Path) -> None:
+    writer = files.CopyWriter()
+    for name in ("../escape", ".hidden", "a/b", ""):
+        with pytest.raises(ValueError):
+            writer.keep(tmp_path, name, "x\n")
+    assert writer.flush(0) and not any(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_forked_child_writes_its_own_copies(tmp_path: Path) -> None:
+    """The child of a fork does not inherit the thread (nor the parent's queue: the process's writer
+    is reset after a fork): its copies are written by a thread of its own, and flushed before it exits."""
+    writer = files.copies
+    writer.keep(tmp_path, "parent", "p\n")
+    assert writer.flush(10)
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            fresh = writer._pending == 0 and writer._thread is None
+            writer.keep(tmp_path, "child", "c\n")
+            code = 0 if writer.flush(10) and fresh else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert (tmp_path / "child.txt").read_text() == "c\n" and (tmp_path / "parent.txt").read_text() == "p\n"

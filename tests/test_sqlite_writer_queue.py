@@ -307,25 +307,23 @@ def test_no_garbage_collection_while_a_turn_is_held(db_path: Path) -> None:
 
 
 def test_only_begin_to_commit_runs_in_the_turn(db_path: Path) -> None:
-    """The connection is taken from the pool before the turn is asked for and given back after it
-    is passed on; BEGIN IMMEDIATE runs after the turn is granted and COMMIT (or ROLLBACK) before it
-    is passed on."""
+    """BEGIN IMMEDIATE runs after the turn is granted and COMMIT (or ROLLBACK) before it is passed
+    on, on the process's line connection: taken from the pool once, kept across turns (a refused
+    write's rollback keeps it too), given back when the database is disposed."""
     db = make_database(f"sqlite:///{db_path}")
     marks: dict[str, list[float]] = {}
 
     def mark(name: str) -> Any:
         return lambda *_args: marks.setdefault(name, []).append(time.perf_counter())
 
-    event.listen(db.write_engine, "checkout", mark("checkout"))
-    event.listen(db.write_engine, "checkin", mark("checkin"))
-    event.listen(db.write_engine, "begin", mark("begin"))
-    event.listen(db.write_engine, "commit", mark("commit"))
-    event.listen(db.write_engine, "rollback", mark("rollback"))
+    for name in ("checkout", "checkin", "begin", "commit", "rollback"):
+        event.listen(db.write_engine, name, mark(name))
     line = db.writer_queue
     assert line is not None
     try:
-        for fail in (False, True):
-            marks.clear()
+        for fail in (False, True, False):
+            for name in ("begin", "commit", "rollback"):
+                marks.pop(name, None)
             try:
                 with db.write() as s:
                     s.execute(text("SELECT 1"))
@@ -334,7 +332,35 @@ def test_only_begin_to_commit_runs_in_the_turn(db_path: Path) -> None:
             except RuntimeError:
                 assert fail
             end = marks["rollback" if fail else "commit"]
-            assert marks["checkout"][0] < line.last_asked <= line.last_granted < marks["begin"][0]
-            assert end[0] < line.last_released < marks["checkin"][-1]
+            assert line.last_asked <= line.last_granted < marks["begin"][0] < end[0] < line.last_released
+            assert "commit" not in marks if fail else "rollback" not in marks
+        kept = db.line_connection
+        assert kept is not None and not kept.in_transaction()
+        assert len(marks["checkout"]) == 1 and "checkin" not in marks  # one checkout, in the first turn
+    finally:
+        db.dispose()
+    assert db.line_connection is None and len(marks["checkin"]) == 1
+
+
+def test_a_broken_line_connection_is_replaced(db_path: Path) -> None:
+    """A turn whose connection cannot roll back (here: closed under it) drops that connection; the
+    next turn opens another and writes."""
+    db = make_database(f"sqlite:///{db_path}")
+    try:
+        with db.write() as s:
+            s.execute(text("CREATE TABLE t (x INTEGER)"))
+        first = db.line_connection
+        assert first is not None
+        with pytest.raises(Exception):
+            with db.write() as s:
+                s.execute(text("INSERT INTO t VALUES (1)"))
+                first.connection.dbapi_connection.close()  # the driver's connection dies mid-transaction
+                s.execute(text("INSERT INTO t VALUES (2)"))
+        assert db.line_connection is None and first.closed
+        with db.write() as s:
+            s.execute(text("INSERT INTO t VALUES (3)"))
+        with db.read() as s:
+            assert s.execute(text("SELECT x FROM t")).scalars().all() == [3]
+        assert db.line_connection is not None and db.line_connection is not first
     finally:
         db.dispose()

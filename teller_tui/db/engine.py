@@ -7,8 +7,10 @@ SQLite (one branch host)
     read (a deferred transaction that reads then writes fails with "database is locked" at
     once, whatever the busy timeout, and silently loses updates across processes). Writers
     first queue in :mod:`teller_tui.db.writer_queue` (fair: the busy handler is not the queue);
-    only ``BEGIN IMMEDIATE`` … ``COMMIT`` runs in a writer's turn (the pool checkout, the Session
-    and their closing happen before and after it).
+    only ``BEGIN IMMEDIATE`` … ``COMMIT`` runs in a writer's turn, on the process's *line
+    connection*: one connection kept across turns (a turn is held by one writer at a time, so it
+    is never shared), which spares every write the pool's checkout and check-in; the Session joins
+    its transaction and is only a unit of work (flushed before COMMIT).
     Refuses to open a database on a network filesystem or with other pragmas.
 
 PostgreSQL (several hosts)
@@ -37,12 +39,14 @@ Storage faults (both backends)
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import TypeVar
 
+from sqlalchemy.engine import Connection, RootTransaction
 from sqlmodel import Session
 
 from teller_tui.common.dburl import normalize_database_url
@@ -98,24 +102,65 @@ class Database(Engines):
     def write(self, scope: WriteScope | None = None) -> Iterator[Session]:
         """A write transaction: SQLite queues, PostgreSQL locks alone or ``scope``'s keys (db/scopes.py)."""
         line = self.writer_queue
-        turn = line.turn() if line is not None else nullcontext(-1)
-        # What needs no lock is done before the turn and after it: the connection is taken from the
-        # pool and the Session built first (no statement runs, so no snapshot is held), and both are
-        # closed after the turn is passed on. Only BEGIN … COMMIT (or ROLLBACK) runs in the turn.
-        with translate_errors(), self.write_engine.connect() as conn, \
-                Session(conn, expire_on_commit=False) as session:
-            with turn as ticket, session.begin(), bound(session):  # statements run on conn (db/lean.py)
-                if self.dialect == "postgresql" and self.serialize_writes:
-                    if scope is None:
-                        lock_bank(session)
-                        self.bank_writes += 1
-                    else:
-                        lock_scope(session, scope(session), enabled=self.scope_locks, guard=self.scope_guard)
-                for check in self.write_checks:
-                    check(session)
-                yield session
-        if line is not None:  # out of the writers' line now: maybe its WAL checkpoint
-            line.checkpoint_after(ticket, self.write_engine)
+        if line is None:
+            with translate_errors(), self.write_engine.connect() as conn, \
+                    Session(conn, expire_on_commit=False) as session:
+                with session.begin(), bound(session):  # statements run on conn (db/lean.py)
+                    if self.dialect == "postgresql" and self.serialize_writes:
+                        if scope is None:
+                            lock_bank(session)
+                            self.bank_writes += 1
+                        else:
+                            lock_scope(session, scope(session), enabled=self.scope_locks, guard=self.scope_guard)
+                    for check in self.write_checks:
+                        check(session)
+                    yield session
+            return
+        # SQLite: only BEGIN … COMMIT (or ROLLBACK) runs in the turn, on the line connection.
+        with translate_errors():
+            with line.turn() as ticket:
+                conn = self._line()
+                trans = conn.begin()  # BEGIN IMMEDIATE (the engine's "begin" listener)
+                try:
+                    # Joined to the connection's transaction: the Session flushes into it and
+                    # never ends it (join_transaction_mode "conservative_savepoint": its close
+                    # leaves the transaction alone), so COMMIT and ROLLBACK are sent here.
+                    with Session(conn, expire_on_commit=False) as session, bound(session):
+                        for check in self.write_checks:
+                            check(session)
+                        yield session
+                        if trans.is_active:  # (a body may end it itself with session.rollback())
+                            session.flush()
+                    if trans.is_active:
+                        trans.commit()
+                except BaseException:
+                    self._line_failed(conn, trans)
+                    raise
+        line.checkpoint_after(ticket, self.write_engine)  # out of the writers' line now
+
+    def _line(self) -> Connection:
+        """The line connection (opened on first use, and again after a failure or in a forked child)."""
+        conn = self.line_connection
+        if conn is None or conn.invalidated or conn.closed or self.line_pid != os.getpid():
+            conn = self.line_connection = self.write_engine.connect()
+            self.line_pid = os.getpid()
+        return conn
+
+    def _line_failed(self, conn: Connection, trans: RootTransaction) -> None:
+        """Roll back a failed turn's transaction; a connection that cannot is closed and dropped (the
+        next turn opens another), so no turn inherits a broken one."""
+        try:
+            if trans.is_active:
+                trans.rollback()
+            if not conn.invalidated and not conn.in_transaction():
+                return
+        except Exception as exc:  # noqa: BLE001 - the failure being raised is the one to report
+            log.warning("writers' line connection dropped after a failed rollback: %s", describe(exc))
+        self.line_connection = None
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - already broken
+            pass
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -10,6 +10,7 @@ dialect choices (see that module's docstring), opened once.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 
 from teller_tui.common.dburl import normalize_database_url
@@ -82,6 +83,10 @@ class Engines:
         #: auth layer's re-read of the acting person's staff row. They raise to refuse the write.
         self.write_checks: list[Callable[[Any], None]] = []  # each takes the write's Session
         self.writer_queue: WriterQueue | None = None  # SQLite: writers' fair queue (None: busy handler)
+        #: SQLite: the connection this process's turns run on, and the process that opened it
+        #: (:meth:`teller_tui.db.engine.Database.write`; only ever used inside a turn).
+        self.line_connection: Connection | None = None
+        self.line_pid = 0
         if self.dialect == "sqlite":
             database = self.url.database or ""
             if database in ("", ":memory:") or database.startswith("file::memory:"):
@@ -214,6 +219,12 @@ class Engines:
             delay = min(delay * 2, 1.0)
 
     def dispose(self) -> None:
+        line, self.line_connection = self.line_connection, None
+        if line is not None and self.line_pid == os.getpid():
+            try:
+                line.close()
+            except Exception as exc:  # noqa: BLE001 - the engine is disposed below all the same
+                log.debug("closing the writers' line connection: %s", exc)
         self.write_engine.dispose()
         if self.dialect == "sqlite":
             self.read_engine.dispose()
