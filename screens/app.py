@@ -55,7 +55,7 @@ from teller_tui.common.settings_preview import (DEFAULT_IDLE_LOCK_SECONDS, Datab
                                                 preview_database, preview_settings)
 from teller_tui.db.faults import storage_fault
 
-from . import resume_collection
+from . import freeze_core, resume_collection
 from .base import LanguageChanged, note_refusal
 from .commands import TellerCommandPalette, TellerCommands
 from .keyroute import OrderedKeys
@@ -279,6 +279,7 @@ class TellerApp(OfflineDeskMixin, OrderedKeys, App[int]):
                 elif engines is not None:
                     engines.dispose()  # the validated settings name another database (or another way to open it)
                 services = make_services(settings, clock=self.clock, database=database)
+                freeze_core()
             first_run = services.auth.is_first_run()
         except Exception as exc:  # noqa: BLE001 - one sentence on a clear screen, details in the log
             if engines is not None:

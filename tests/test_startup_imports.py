@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+import screens
+
 ROOT = Path(__file__).resolve().parents[1]
 #: Packages only some screens or commands need (onboarding's pinyin, charts, migrations, the
 #: browser server, PostgreSQL's driver on a SQLite branch, image and template libraries).
@@ -95,3 +97,28 @@ def test_the_cycle_collector_comes_back_after_the_start_with_the_start_up_heap_f
     finally:
         gc.unfreeze()
         gc.enable()
+        screens._froze_start = False
+
+
+def test_the_core_is_frozen_once_loaded_only_where_the_start_was() -> None:
+    """``freeze_core`` (after make_services, in the start's worker) freezes what the core loaded, as
+    the start-up heap was; in a process whose start was not frozen (tests) it freezes nothing."""
+    import gc
+
+    from screens import freeze_core, resume_collection
+
+    core = [[i] for i in range(5_000)]  # stands for what the core allocates after the first frame
+    freeze_core()
+    assert gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        resume_collection()
+        start = gc.get_freeze_count()
+        core += [[i] for i in range(5_000)]
+        freeze_core()
+        assert gc.get_freeze_count() >= start + 5_000
+    finally:
+        gc.unfreeze()
+        gc.enable()
+        screens._froze_start = False
+    assert len(core) == 10_000

@@ -40,7 +40,7 @@ from teller_tui.common.errors import DomainError
 from teller_tui.db.faults import storage_fault
 from teller_tui.common.i18n import _, set_locale
 
-from .. import resume_collection
+from .. import freeze_core, resume_collection
 from ..keyroute import OrderedKeys
 from ..refusal_text import refusal_text
 from .welcome import WelcomeScreen
@@ -165,6 +165,7 @@ class KioskApp(OrderedKeys, App[int], inherit_bindings=False):
                 from teller_tui.services import make_services
 
                 services = make_services(self.settings, clock=self.clock, database=Database.adopt(engines))
+                freeze_core()
             actor = services.kiosk.ensure_identity(self.settings.terminal_id)
         except Exception as exc:  # noqa: BLE001 - shown on the welcome screen, details in the log
             if engines is not None:
