@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -163,3 +164,19 @@ def test_importtime_components_count_own_time_once() -> None:
     assert parts["SQLAlchemy + SQLModel"] == pytest.approx(7.0)
     assert parts["other (stdlib, small packages)"] == pytest.approx(0.25)
     assert list(parts)[0] == "SQLAlchemy + SQLModel"
+
+
+def test_the_round_trip_ceiling_runs_real_clients_and_leaves_no_table(pg_server: Any, pg_database: str) -> None:
+    """teller_tui.bench.roundtrips: spawned bare-driver clients on a real server, their transactions
+    counted and timed, the scratch tables dropped after (the branch bench's 2-client ceiling)."""
+    import psycopg
+
+    from teller_tui.bench import roundtrips
+
+    url = pg_server.url(pg_database)
+    r = roundtrips.ratio(url, reads=3, writes=2, client_us=50, n=20)
+    assert r["one_per_s"] > 0 and r["two_per_s"] > 0 and r["ratio"] == r["two_per_s"] / r["one_per_s"]
+    assert r["client_cpu_ms"] >= 5 * 0.05  # at least the client work asked for, per transaction
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as con:
+        assert con.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE %s",
+                           (roundtrips.TABLE + "%",)).fetchone() == (0,)

@@ -42,6 +42,9 @@ BRANCHES = 16
 CLIENTS = (1, 2, 4, 8, 16)
 WALLETS_PER_BRANCH = 8
 WARM_UP = 2  # untimed cash-ins per client at least (and each wallet once)
+#: The PostgreSQL cash-in's 26 statements (pinned by tests/test_posting_statements.py): those that
+#: return rows, and the writes that return none; the ceiling reference runs the same round trips.
+ROUND_TRIP_READS, ROUND_TRIP_WRITES = 19, 7
 
 
 def build(url: str, home: Path, branches: int = BRANCHES, wallets_per_branch: int = WALLETS_PER_BRANCH
@@ -269,6 +272,33 @@ def curve(ctx: Context, url: str, home: Path, label: str, per_client: int) -> li
         if cores < 16:
             six.verdict, six.detail = "INFO", f"needs the cores for it (this machine has {cores})"
         rows.append(six)
+        rows += ceiling(ctx, url, one, rows[-2])
+    return rows
+
+
+def ceiling(ctx: Context, url: str, one: dict[str, Any], target: Row) -> list[Row]:
+    """What this machine gives two clients of the cash-in's shape through the bare driver
+    (:mod:`teller_tui.bench.roundtrips`): with no client work, and with the client CPU per round trip
+    the service's own 1-client run spent. The 2-client target row names the second."""
+    from teller_tui.bench import roundtrips
+
+    n = 300 if ctx.opts.quick else 1000
+    ctx.status("PostgreSQL: the machine's 2-client ceiling for the cash-in's round trips (bare driver)")
+    bare = roundtrips.ratio(url, reads=ROUND_TRIP_READS, writes=ROUND_TRIP_WRITES, client_us=0, n=n)
+    trips = ROUND_TRIP_READS + ROUND_TRIP_WRITES
+    weight = max(0.0, (one["client_cpu_ms"] - bare["client_cpu_ms"]) * 1000 / trips)
+    ours = roundtrips.ratio(url, reads=ROUND_TRIP_READS, writes=ROUND_TRIP_WRITES, client_us=weight, n=n)
+    rows = []
+    for label, r in (("no client work", bare),
+                     (f"{weight:.0f} µs of client CPU per round trip, as the service's client", ours)):
+        rows.append(Row(NAME, f"PostgreSQL reference: the bare driver, {trips} round trips + COMMIT per transaction, "
+                              f"{label}: 2 clients vs 1",
+                        f"{r['two_per_s']:,.0f}/s", f"{r['one_per_s']:,.0f}/s (1 client)", f"{r['ratio']:.2f}×",
+                        "INFO", f"client CPU {r['client_cpu_ms']:.2f} ms per transaction; what the machine gives "
+                        "this shape whatever the service does", dict(r)))
+    target.detail = (target.detail + "; " if target.detail else "") + (
+        f"this machine's ceiling for a client as heavy as the service's, same round trips: {ours['ratio']:.2f}×")
+    target.values["ceiling_ratio"] = ours["ratio"]
     return rows
 
 
