@@ -33,7 +33,6 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from teller_tui.common.files import copies
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.printing.config import Purpose
 from teller_tui.notify.preferences import is_large_print
@@ -176,7 +175,6 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
                     text = self.layout_for(columns)
                 elif not self.document:
                     text = self.services.cash.receipt_for(self.reference, width=columns, reprint=self.reprint)
-            copies.flush(2.0)  # the posting's copy is written on its own thread: wait for it, briefly
             kept = self._saved_path()
             outcome = printing.print_text(text, purpose=purpose, title=self.reference,
                                           kept_at=kept if kept.exists() else None, large=is_large_print(text))

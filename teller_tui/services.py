@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from teller_tui.analytics.service import AnalyticsService
 from teller_tui.approvals.credential_gate import CredentialApprovalGate
 from teller_tui.approvals.policy import ApprovalPolicy
-from teller_tui.common.files import copies
 from teller_tui.approvals.service import ApprovalService
 from teller_tui.approvals.staff_admin import StaffAdminService
 from teller_tui.approvals.staff_unlock import StaffUnlockService
@@ -148,7 +147,6 @@ class Services:
     training: TrainingService
 
     def close(self) -> None:
-        copies.flush()  # the receipt copies this process queued are on disk before it lets go
         if self.read_db is not self.db:
             self.read_db.dispose()
         self.db.dispose()

@@ -102,9 +102,7 @@ def service_cash_ins_captured(services: Any, actor: Actor, targets: list[tuple[i
                               tag: str, capture: Capture, cpu: list[float] | None = None,
                               ) -> tuple[list[float], list[list[tuple[str, Any, bool]]]]:
     """``n`` timed cash-ins through the service, each one's statements captured (and, into ``cpu``,
-    each one's CPU time in this process: what load on a shared machine does not inflate; the process's,
-    so the receipt copies written on their own thread count). The copies are on disk when it returns."""
-    from teller_tui.common.files import copies
+    each one's CPU time in this process: what load on a shared machine does not inflate)."""
     from teller_tui.common.money import Money
 
     samples, txns = [], []
@@ -117,7 +115,6 @@ def service_cash_ins_captured(services: Any, actor: Actor, targets: list[tuple[i
         if cpu is not None:
             cpu.append(time.process_time() - c)
         txns.append(capture.take())
-    copies.flush(30)  # the raw side that follows does not share the disk with the last copies
     return samples, txns
 
 

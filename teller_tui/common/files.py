@@ -6,30 +6,17 @@ reader never sees half a receipt. Names are checked, so a reference can never cl
 directory. A directory is made private once per process (remembered; made again if it went away),
 not on every receipt; each temporary file is opened exclusively (O_EXCL, 0600) under a name unique
 to the process, so no two writers share one.
-
-A *copy* the database can give again at any time (a posting's receipt: the ledger reprints it) is
-written by :data:`copies`, one background thread per process, in the order asked: the teller's
-path never waits for the filesystem (creating a file costs 0.01–0.4 ms on the disks measured).
-``copies.keep(directory, name, text)`` returns the path the copy will be at; ``copies.flush()``
-waits until every copy asked for so far is written (printing does, and so does closing the core).
-A failed copy is logged and counted (``copies.failed``), never raised: the posting stands.
 """
 
 from __future__ import annotations
 
-import atexit
 import itertools
-import logging
 import os
-import queue
 import re
 import tempfile
-import threading
 from pathlib import Path
 
-__all__ = ["CopyWriter", "copies", "fsync_dir", "save_private_text", "save_screenshot", "write_private_file"]
-
-log = logging.getLogger(__name__)
+__all__ = ["fsync_dir", "save_private_text", "save_screenshot", "write_private_file"]
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -99,15 +86,11 @@ def _make_private_dir(directory: Path) -> str:
     return key
 
 
-def _check_name(name: str) -> None:
-    if not _SAFE_NAME.match(name) or name.startswith("."):
-        raise ValueError(f"unsafe receipt reference {name!r}")
-
-
 def save_private_text(directory: Path, name: str, text: str, *, durable: bool = True) -> Path:
     """Write ``<directory>/<name>.txt`` (directory created 0700, file 0600); returns the path.
     ``durable``: see :func:`write_private_file`."""
-    _check_name(name)
+    if not _SAFE_NAME.match(name) or name.startswith("."):
+        raise ValueError(f"unsafe receipt reference {name!r}")
     key = _make_private_dir(directory)
     try:
         return write_private_file(directory / f"{name}.txt", text, durable=durable)
@@ -128,64 +111,3 @@ def save_screenshot(home: Path, name: str, svg: str) -> Path:
     except OSError:  # pragma: no cover - not ours to fix
         pass
     return write_private_file(directory / f"{name}.svg", svg)
-
-
-class CopyWriter:
-    """Writes copies (:func:`save_private_text` without fsync) on one background thread, in the
-    order they were asked for: see the module's docstring. Thread-safe; the thread starts on the
-    first copy (and again in a forked child, which does not inherit it)."""
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[tuple[Path, str, str]] = queue.SimpleQueue()
-        self._idle = threading.Condition()
-        self._pending = 0
-        self._thread: threading.Thread | None = None
-        #: Copies written, and copies that could not be (logged), by this process.
-        self.written = 0
-        self.failed = 0
-
-    def keep(self, directory: Path, name: str, text: str) -> Path:
-        """Queue ``<directory>/<name>.txt`` (0700 directory, 0600 file); returns its path. An unsafe
-        ``name`` raises ``ValueError`` here, before anything is queued."""
-        _check_name(name)
-        with self._idle:
-            self._pending += 1
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="teller-copies", daemon=True)
-                self._thread.start()
-        self._queue.put((directory, name, text))
-        return directory / f"{name}.txt"
-
-    def flush(self, timeout: float | None = 5.0) -> bool:
-        """Wait until every copy asked for so far is written (or failed); False if ``timeout`` passed."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
-
-    def _run(self) -> None:
-        while True:
-            directory, name, text = self._queue.get()
-            try:
-                save_private_text(directory, name, text, durable=False)
-                self.written += 1
-            except Exception as exc:  # noqa: BLE001 - a copy: the posting stands, reprint gives it again
-                self.failed += 1
-                log.warning("could not keep the copy %s in %s: %s", name, directory, exc)
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    if self._pending == 0:
-                        self._idle.notify_all()
-
-    def _after_fork(self) -> None:
-        """In a forked child: no thread, nothing pending (the parent writes what it queued)."""
-        self._queue = queue.SimpleQueue()
-        self._idle = threading.Condition()
-        self._pending = 0
-        self._thread = None
-
-
-#: The process's copy writer (flushed at exit, so a CLI run leaves every copy it made).
-copies = CopyWriter()
-atexit.register(copies.flush)
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=copies._after_fork)

@@ -5,7 +5,7 @@ Public API::
     receipt = entry_receipt(session, entry_id, bank_name=..., copy_label="", balances=None)
     receipt = posted_receipt(session, result, teller=, terminal_id=, branch_code=, main=, other=, amount=,
                              balance=, consent=, bank_name=...)   # from what the posting just wrote: nothing read again
-    txn = txn_result(result, receipt, settings.receipts_dir)    # -> TxnResult (receipt rendered, its copy queued)
+    txn = txn_result(result, receipt, settings.receipts_dir)    # -> TxnResult (receipt rendered, saved)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.sql.expression import Executable
 
 from teller_tui.common.masks import mask_name, mask_wallet
 from teller_tui.common.money import Money
-from teller_tui.common.files import copies
+from teller_tui.common.files import save_private_text as save_receipt
 from teller_tui.desk.cash_types import EntryReceipt, TxnResult
 from teller_tui.desk.receipts import ReceiptData, render_receipt
 from teller_tui.desk.statements import cached_statement
@@ -121,12 +121,15 @@ def _receipt(session: Session, *, kind: str, reference: str, posted_at: datetime
 
 
 def txn_result(result: EntryResult, receipt: EntryReceipt, receipts_dir: Path) -> TxnResult:
-    """The posting's result with its receipt rendered (80 columns); its copy under ``receipts_dir``
-    is queued, not waited for (:data:`teller_tui.common.files.copies`: a copy of what the ledger
-    keeps and reprints at any time, written without fsync on the copies' thread, so the posting's
-    own commit is the only disk wait on the teller's path). ``receipt_path`` is where it will be."""
+    """The posting's result with its receipt rendered (80 columns) and saved under ``receipts_dir``."""
     text = render_receipt(receipt.data, width=80)
-    path = copies.keep(receipts_dir, result.reference, text)
+    path: Path | None = None
+    try:
+        # A copy of what the ledger keeps (reprinted from it at any time): not fsynced, so the
+        # posting's own commit is the only disk wait on the teller's path.
+        path = save_receipt(receipts_dir, result.reference, text, durable=False)
+    except OSError:
+        path = None  # the posting stands; the receipt can be reprinted
     return TxnResult(result.reference, result.entry_id, result.kind, receipt.amount,
                      receipt.new_balance if receipt.new_balance is not None else Money(0), result.posted_at,
                      result.business_date, text, path, result.replayed, receipt.wallet_number_full)
