@@ -8,9 +8,10 @@ each statement: 0 for the bare driver, and the service's own client CPU per roun
 the 1-client run of the curve) for "a client exactly as heavy as ours". The ratio of 2 clients to 1
 for each is what the machine gives that transaction shape: one client and its server process take
 turns (one round trip at a time), two pairs share the cores, and each round trip's wake-up costs
-more when the cores are busy. Measured here (2 cores): the bare driver 1.46×, 100 µs per round trip
-1.72×, 200 µs 1.87×, 400 µs 1.92× — a *lighter* client scales *worse*, so the 2-core target and the
-lean posting path pull against each other on this machine.
+more when the cores are busy. Measured while building this reference (2 cores, 19 reads + 7 writes):
+no client work 1.39–1.50×; 100 µs per round trip 1.69×; 140 µs (the service's weight) 1.73×; 200 µs
+1.87×; 400 µs 1.92× — a *lighter* client scales *worse*, so on this machine the 2-core target and the
+lean posting path pull against each other.
 """
 
 from __future__ import annotations
