@@ -334,12 +334,12 @@ def test_only_begin_to_commit_runs_in_the_turn(db_path: Path) -> None:
             end = marks["rollback" if fail else "commit"]
             assert line.last_asked <= line.last_granted < marks["begin"][0] < end[0] < line.last_released
             assert "commit" not in marks if fail else "rollback" not in marks
-        kept = db.line_connection
+        kept = db.line.conn
         assert kept is not None and not kept.in_transaction()
         assert len(marks["checkout"]) == 1 and "checkin" not in marks  # one checkout, in the first turn
     finally:
         db.dispose()
-    assert db.line_connection is None and len(marks["checkin"]) == 1
+    assert db.line.conn is None and len(marks["checkin"]) == 1
 
 
 def test_a_broken_line_connection_is_replaced(db_path: Path) -> None:
@@ -349,18 +349,40 @@ def test_a_broken_line_connection_is_replaced(db_path: Path) -> None:
     try:
         with db.write() as s:
             s.execute(text("CREATE TABLE t (x INTEGER)"))
-        first = db.line_connection
+        first = db.line.conn
         assert first is not None
         with pytest.raises(Exception):
             with db.write() as s:
                 s.execute(text("INSERT INTO t VALUES (1)"))
                 first.connection.dbapi_connection.close()  # the driver's connection dies mid-transaction
                 s.execute(text("INSERT INTO t VALUES (2)"))
-        assert db.line_connection is None and first.closed
+        assert db.line.conn is None and first.closed
         with db.write() as s:
             s.execute(text("INSERT INTO t VALUES (3)"))
         with db.read() as s:
             assert s.execute(text("SELECT x FROM t")).scalars().all() == [3]
-        assert db.line_connection is not None and db.line_connection is not first
+        assert db.line.conn is not None and db.line.conn is not first
+    finally:
+        db.dispose()
+
+
+def test_after_the_pool_is_disposed_the_next_turn_opens_a_new_line_connection(db_path: Path) -> None:
+    """Disposing the write engine's pool (after a fault, a failover, a test making the disk read-only)
+    retires the line connection too: the next turn runs on a connection opened from then on."""
+    db = make_database(f"sqlite:///{db_path}")
+    try:
+        with db.write() as s:
+            s.execute(text("CREATE TABLE t (x INTEGER)"))
+        first = db.line.conn
+        db.write_engine.dispose()
+
+        @event.listens_for(db.write_engine, "connect")
+        def _query_only(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute("PRAGMA query_only=ON")
+
+        with pytest.raises(Exception, match="readonly|read-only|read only|only be read"):
+            with db.write() as s:
+                s.execute(text("INSERT INTO t VALUES (1)"))
+        assert first is not None and first.closed and db.line.conn is not first
     finally:
         db.dispose()

@@ -39,7 +39,6 @@ Storage faults (both backends)
 from __future__ import annotations
 
 import logging
-import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -119,7 +118,7 @@ class Database(Engines):
         # SQLite: only BEGIN … COMMIT (or ROLLBACK) runs in the turn, on the line connection.
         with translate_errors():
             with line.turn() as ticket:
-                conn = self._line()
+                conn = self.line.get(self.write_engine)
                 trans = conn.begin()  # BEGIN IMMEDIATE (the engine's "begin" listener)
                 try:
                     # Joined to the connection's transaction: the Session flushes into it and
@@ -138,14 +137,6 @@ class Database(Engines):
                     raise
         line.checkpoint_after(ticket, self.write_engine)  # out of the writers' line now
 
-    def _line(self) -> Connection:
-        """The line connection (opened on first use, and again after a failure or in a forked child)."""
-        conn = self.line_connection
-        if conn is None or conn.invalidated or conn.closed or self.line_pid != os.getpid():
-            conn = self.line_connection = self.write_engine.connect()
-            self.line_pid = os.getpid()
-        return conn
-
     def _line_failed(self, conn: Connection, trans: RootTransaction) -> None:
         """Roll back a failed turn's transaction; a connection that cannot is closed and dropped (the
         next turn opens another), so no turn inherits a broken one."""
@@ -156,11 +147,8 @@ class Database(Engines):
                 return
         except Exception as exc:  # noqa: BLE001 - the failure being raised is the one to report
             log.warning("writers' line connection dropped after a failed rollback: %s", describe(exc))
-        self.line_connection = None
-        try:
-            conn.close()
-        except Exception:  # noqa: BLE001 - already broken
-            pass
+        if self.line.conn is conn:
+            self.line.close()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

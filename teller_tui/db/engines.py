@@ -83,10 +83,8 @@ class Engines:
         #: auth layer's re-read of the acting person's staff row. They raise to refuse the write.
         self.write_checks: list[Callable[[Any], None]] = []  # each takes the write's Session
         self.writer_queue: WriterQueue | None = None  # SQLite: writers' fair queue (None: busy handler)
-        #: SQLite: the connection this process's turns run on, and the process that opened it
-        #: (:meth:`teller_tui.db.engine.Database.write`; only ever used inside a turn).
-        self.line_connection: Connection | None = None
-        self.line_pid = 0
+        #: SQLite: the connection this process's turns run on (:meth:`teller_tui.db.engine.Database.write`).
+        self.line = LineConnection()
         if self.dialect == "sqlite":
             database = self.url.database or ""
             if database in ("", ":memory:") or database.startswith("file::memory:"):
@@ -106,6 +104,7 @@ class Engines:
             for eng, begin_sql in ((self.write_engine, "BEGIN IMMEDIATE"), (self.read_engine, "BEGIN")):
                 event.listen(eng, "connect", self._sqlite_on_connect)
                 event.listen(eng, "begin", _make_begin(begin_sql))
+            event.listen(self.write_engine, "engine_disposed", self.line.disposed)
         elif self.dialect == "postgresql":
             self.path = None
             self.write_engine = create_engine(
@@ -219,17 +218,48 @@ class Engines:
             delay = min(delay * 2, 1.0)
 
     def dispose(self) -> None:
-        line, self.line_connection = self.line_connection, None
-        if line is not None and self.line_pid == os.getpid():
-            try:
-                line.close()
-            except Exception as exc:  # noqa: BLE001 - the engine is disposed below all the same
-                log.debug("closing the writers' line connection: %s", exc)
+        self.line.close()
         self.write_engine.dispose()
         if self.dialect == "sqlite":
             self.read_engine.dispose()
         if self.writer_queue is not None:
             self.writer_queue.close()
+
+
+class LineConnection:
+    """SQLite: the connection a process's writer turns run on, kept across turns (a turn is held by one
+    writer at a time, so it is never shared; :meth:`teller_tui.db.engine.Database.write`). Replaced when
+    it is broken, in a forked child, and after its engine's pool was disposed (``engine_disposed``: the
+    connections opened from then on are the ones to use, e.g. after a fault or a failover)."""
+
+    __slots__ = ("conn", "pid", "stale")
+
+    def __init__(self) -> None:
+        self.conn: Connection | None = None
+        self.pid = 0
+        self.stale = False
+
+    def get(self, engine: Engine) -> Connection:
+        """The connection for a turn (opened on first use, and again when it must be replaced)."""
+        conn = self.conn
+        if conn is not None and not (conn.invalidated or conn.closed or self.stale or self.pid != os.getpid()):
+            return conn
+        self.close()
+        self.stale = False
+        self.conn, self.pid = engine.connect(), os.getpid()
+        return self.conn
+
+    def disposed(self, _engine: Engine) -> None:
+        self.stale = True  # the next turn opens a new one (a turn running now finishes on this one)
+
+    def close(self) -> None:
+        """Give the connection back (not one inherited from the parent of a fork: only dropped)."""
+        conn, self.conn = self.conn, None
+        if conn is not None and self.pid == os.getpid():
+            try:
+                conn.close()
+            except Exception as exc:  # noqa: BLE001 - already broken; the pool replaces it
+                log.debug("closing the writers' line connection: %s", exc)
 
 
 def _ping_after_idle(engine: Engine, seconds: float) -> None:
