@@ -43,9 +43,8 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy.engine import Connection, RootTransaction
 from sqlmodel import Session
 
 from teller_tui.common.dburl import normalize_database_url
@@ -119,11 +118,10 @@ class Database(Engines):
         with translate_errors():
             with line.turn() as ticket:
                 conn = self.line.get(self.write_engine)
-                trans = conn.begin()  # BEGIN IMMEDIATE (the engine's "begin" listener)
                 try:
-                    # Joined to the connection's transaction: the Session flushes into it and
-                    # never ends it (join_transaction_mode "conservative_savepoint": its close
-                    # leaves the transaction alone), so COMMIT and ROLLBACK are sent here.
+                    trans = conn.begin()  # BEGIN IMMEDIATE (the engine's "begin" listener)
+                    # Joined to the connection's transaction: the Session flushes into it and its
+                    # close leaves it alone, so COMMIT and ROLLBACK are sent here.
                     with Session(conn, expire_on_commit=False) as session, bound(session):
                         for check in self.write_checks:
                             check(session)
@@ -133,22 +131,13 @@ class Database(Engines):
                     if trans.is_active:
                         trans.commit()
                 except BaseException:
-                    self._line_failed(conn, trans)
+                    # Whatever failed (the body, a flush, BEGIN or COMMIT itself, an interrupt): the
+                    # connection is given back to the pool, whose reset rolls the driver's transaction
+                    # back, and the next turn opens another; no turn inherits a half-ended transaction.
+                    _end_driver_transaction(conn)
+                    self.line.close()
                     raise
         line.checkpoint_after(ticket, self.write_engine)  # out of the writers' line now
-
-    def _line_failed(self, conn: Connection, trans: RootTransaction) -> None:
-        """Roll back a failed turn's transaction; a connection that cannot is closed and dropped (the
-        next turn opens another), so no turn inherits a broken one."""
-        try:
-            if trans.is_active:
-                trans.rollback()
-            if not conn.invalidated and not conn.in_transaction():
-                return
-        except Exception as exc:  # noqa: BLE001 - the failure being raised is the one to report
-            log.warning("writers' line connection dropped after a failed rollback: %s", describe(exc))
-        if self.line.conn is conn:
-            self.line.close()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -207,6 +196,17 @@ class Database(Engines):
                     delay = min(delay * 2, 1.0)
                     continue
                 raise
+
+
+def _end_driver_transaction(conn: Any) -> None:
+    """Roll the driver's own transaction back if one is still open (a failed COMMIT leaves SQLite's
+    open while SQLAlchemy counts it ended), so the write lock is not kept by a connection given back."""
+    try:
+        raw = conn.connection.dbapi_connection
+        if raw is not None and raw.in_transaction:
+            raw.execute("ROLLBACK")
+    except Exception as exc:  # noqa: BLE001 - a broken connection: closing it releases the lock
+        log.debug("rolling back the line connection's driver transaction: %s", describe(exc))
 
 
 def make_database(url: str, *, synchronous: str = "FULL", allow_network_fs: bool = False,
