@@ -43,7 +43,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlmodel import Session
 
@@ -131,11 +131,9 @@ class Database(Engines):
                     if trans.is_active:
                         trans.commit()
                 except BaseException:
-                    # Whatever failed (the body, a flush, BEGIN or COMMIT itself, an interrupt): the
-                    # connection is given back to the pool, whose reset rolls the driver's transaction
-                    # back, and the next turn opens another; no turn inherits a half-ended transaction.
-                    _end_driver_transaction(conn)
-                    self.line.close()
+                    # Whatever failed (the body, a flush, BEGIN or COMMIT itself, an interrupt): no
+                    # turn inherits a half-ended transaction; the next turn opens another connection.
+                    self.line.discard()
                     raise
         line.checkpoint_after(ticket, self.write_engine)  # out of the writers' line now
 
@@ -196,17 +194,6 @@ class Database(Engines):
                     delay = min(delay * 2, 1.0)
                     continue
                 raise
-
-
-def _end_driver_transaction(conn: Any) -> None:
-    """Roll the driver's own transaction back if one is still open (a failed COMMIT leaves SQLite's
-    open while SQLAlchemy counts it ended), so the write lock is not kept by a connection given back."""
-    try:
-        raw = conn.connection.dbapi_connection
-        if raw is not None and raw.in_transaction:
-            raw.execute("ROLLBACK")
-    except Exception as exc:  # noqa: BLE001 - a broken connection: closing it releases the lock
-        log.debug("rolling back the line connection's driver transaction: %s", describe(exc))
 
 
 def make_database(url: str, *, synchronous: str = "FULL", allow_network_fs: bool = False,

@@ -252,6 +252,20 @@ class LineConnection:
     def disposed(self, _engine: Engine) -> None:
         self.stale = True  # the next turn opens a new one (a turn running now finishes on this one)
 
+    def discard(self) -> None:
+        """After a failed turn: roll the driver's own transaction back if it is still open (a failed
+        COMMIT leaves SQLite's open, and its write lock held, while SQLAlchemy counts it ended; the
+        pool's reset does not end it), then give the connection back."""
+        conn = self.conn
+        if conn is not None and self.pid == os.getpid():
+            try:
+                raw = conn.connection.dbapi_connection
+                if raw is not None and raw.in_transaction:
+                    raw.execute("ROLLBACK")
+            except Exception as exc:  # noqa: BLE001 - a broken connection: closing it releases the lock
+                log.debug("rolling back the writers' line connection: %s", exc)
+        self.close()
+
     def close(self) -> None:
         """Give the connection back (not one inherited from the parent of a fork: only dropped)."""
         conn, self.conn = self.conn, None
