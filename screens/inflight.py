@@ -107,8 +107,7 @@ class InflightOutcomesScreen(DeskScreenMixin, TellerModal[None]):
             return
         from .receipt import ReceiptScreen
 
-        self.app.push_screen(ReceiptScreen(outcome.result.reference, outcome.result.receipt_text,
-                                           path=outcome.result.receipt_path))
+        self.app.push_screen(ReceiptScreen(outcome.result.reference, outcome.result.receipt_text))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,15 +1,16 @@
 """The receipt viewer (after a posting, or a reprint) and the "reprint by reference" prompt.
 
-The receipt is plain text rendered by the core (``teller_tui.desk.receipts``), already saved under
-``TELLER_HOME/receipts`` by the posting service; it is shown literally (``Content``, never
-markup). Actions:
+The receipt is plain text rendered by the core (``teller_tui.desk.receipts``); it is shown
+literally (``Content``, never markup). A posting writes no file: the ledger gives the receipt again
+at any time, and a copy is saved under ``TELLER_HOME/receipts`` only when a print does not happen.
+Actions:
 
 * **p / F8** print: in a browser (``app.is_web``) the text opens in a browser tab to print
   (``App.deliver_text(open_method="browser")``); in a terminal it goes to this terminal's printer
   (``services.printing``: ESC/POS over TCP 9100 or a device, or CUPS ``lp``) in a worker, a
   receipt re-laid out for the roll's width (a large-print copy — the customer's needs say low vision
   or elderly — printed double size), and the outcome is one sentence in the status line
-  (a failure keeps the saved file and says where it is).
+  (a failure saves a copy, or keeps the document's saved file, and says where it is).
 * **d** download a copy: ``App.deliver_text`` (a download under textual-serve, a file in the
   receipts folder in a terminal).
 * **Esc** close.
@@ -35,6 +36,7 @@ from textual.widgets import Input, Static
 
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.printing.config import Purpose
+from teller_tui.common.printing.service import KeepCopy
 from teller_tui.notify.preferences import is_large_print
 
 from .base import TellerModal, TellerScreen
@@ -60,7 +62,7 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
 
     HELP = N_(
         "## Receipt\n\n"
-        "The receipt is already saved in the receipts folder.\n\n"
+        "If it cannot be printed, a copy is saved in the receipts folder.\n\n"
         "- **p / F8** print on this terminal's printer (the line under the receipt says how it went)\n"
         "- **d** download a copy (in a browser) or save a copy (in a terminal)\n"
         "- **Esc** close"
@@ -97,8 +99,7 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
     @classmethod
     def from_result(cls, result: Any, *, approved: bool = False) -> ReceiptScreen:
         """From a ``teller_tui.desk.cash.TxnResult``; ``approved``: posted by a supervisor's approval."""
-        return cls(result.reference, result.receipt_text, path=result.receipt_path,
-                   replayed=bool(getattr(result, "replayed", False)) and not approved)
+        return cls(result.reference, result.receipt_text, replayed=bool(getattr(result, "replayed", False)) and not approved)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="receipt-body"):
@@ -145,11 +146,6 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
             return True if self.text else None
         return True
 
-    def _saved_path(self) -> Path:
-        if self.path is not None:
-            return Path(self.path)
-        return Path(self.services.settings.receipts_dir) / f"{self.reference}.txt"
-
     def action_print(self) -> None:
         if not self.text:
             return
@@ -175,9 +171,13 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
                     text = self.layout_for(columns)
                 elif not self.document:
                     text = self.services.cash.receipt_for(self.reference, width=columns, reprint=self.reprint)
-            kept = self._saved_path()
-            outcome = printing.print_text(text, purpose=purpose, title=self.reference,
-                                          kept_at=kept if kept.exists() else None, large=is_large_print(text))
+            # A document saved before it was shown (a statement, a welcome sheet) is the file kept;
+            # otherwise a copy of what the screen shows is saved, only if the print does not happen.
+            saved = Path(self.path) if self.path is not None and Path(self.path).exists() else None
+            keep = None if saved is not None else KeepCopy(Path(self.services.settings.receipts_dir),
+                                                           self.reference, shown)
+            outcome = printing.print_text(text, purpose=purpose, title=self.reference, kept_at=saved, keep=keep,
+                                          large=is_large_print(text))
         except Exception as exc:
             self.post_message(self.Printed(_("Not printed: {reason}").format(reason=error_text(exc)), False))
             return

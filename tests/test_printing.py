@@ -638,3 +638,31 @@ def test_status_not_asked_when_turned_off(tmp_path: Path) -> None:
         assert printer.done.wait(5) and printer.asked == [[]]
     finally:
         printer.close()
+
+
+def test_a_receipt_copy_is_saved_only_when_the_print_does_not_happen(tmp_path: Path, listener: Listener) -> None:
+    """``keep``: a posting writes no receipt file; a failed print (or no printer) saves the copy the
+    screen shows (0600, the directory 0700) and says where; a print that goes out saves nothing."""
+    from teller_tui.common.printing.service import KeepCopy
+
+    receipts = tmp_path / "receipts"
+    shown = "收据 R20261204-000000007\nCASH IN 20.00"
+    keep = KeepCopy(receipts, "R20261204-000000007", shown)
+    printed = _service(tmp_path, counter={"kind": "escpos-tcp", "host": "127.0.0.1", "port": listener.port}
+                       ).print_text("laid out for the roll", purpose=Purpose.RECEIPT, title="R1", keep=keep)
+    assert printed.printed and not receipts.exists()
+    with socket.create_server(("127.0.0.1", 0)) as s:
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    failed = _service(tmp_path, counter={"kind": "escpos-tcp", "host": "127.0.0.1", "port": port,
+                                         "timeout_seconds": 2}).print_text("roll", purpose=Purpose.RECEIPT,
+                                                                            title="R1", keep=keep)
+    kept = receipts / "R20261204-000000007.txt"
+    assert not failed.printed and failed.message.endswith(f"the file is kept at {kept}.")
+    assert kept.read_text(encoding="utf-8") == shown  # what the screen showed, not the roll's layout
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and stat.S_IMODE(receipts.stat().st_mode) == 0o700
+    kept.unlink()
+    none = _service(tmp_path).print_text("roll", purpose=Purpose.RECEIPT, title="R1", keep=keep)
+    assert none.message == f"No printer is set up for terminal T01; the file is kept at {kept}." and kept.exists()
+    unsafe = _service(tmp_path).print_text("roll", purpose=Purpose.RECEIPT, title="R1",
+                                           keep=KeepCopy(receipts, "../escape", shown))
+    assert unsafe.message == "No printer is set up for terminal T01." and not (tmp_path / "escape.txt").exists()

@@ -320,8 +320,8 @@ class CashService:
         return self.finish(result, data)
 
     def finish(self, result: EntryResult, receipt: EntryReceipt) -> TxnResult:
-        """The posting's result with its receipt rendered and saved (a failed save leaves no path)."""
-        return txn_result(result, receipt, self.settings.receipts_dir)
+        """The posting's result with its receipt rendered (no file: teller_tui.desk.entry_receipts.txn_result)."""
+        return txn_result(result, receipt)
 
     # -- reversal ------------------------------------------------------------------------------
     def _reversal_spec(self, session: Session, actor: Actor, entry_id: int, wallet_id: int, amount: Money,

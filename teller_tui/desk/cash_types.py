@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from teller_tui.common.money import Money
@@ -69,8 +68,7 @@ class TxnResult:
     new_balance: Money  # of the (source) wallet after the entry
     posted_at: datetime
     business_date: date
-    receipt_text: str  # 80 columns, active locale
-    receipt_path: Path | None
+    receipt_text: str  # 80 columns, active locale (no file: a failed print saves one)
     replayed: bool = False
     wallet_number: str = ""
 

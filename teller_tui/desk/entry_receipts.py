@@ -1,18 +1,17 @@
-"""The receipt of a posted entry: read it (two Core selects), render and save it, wrap the result.
+"""The receipt of a posted entry: read it (two Core selects), render it, wrap the result.
 
 Public API::
 
     receipt = entry_receipt(session, entry_id, bank_name=..., copy_label="", balances=None)
     receipt = posted_receipt(session, result, teller=, terminal_id=, branch_code=, main=, other=, amount=,
                              balance=, consent=, bank_name=...)   # from what the posting just wrote: nothing read again
-    txn = txn_result(result, receipt, settings.receipts_dir)    # -> TxnResult (receipt rendered, saved)
+    txn = txn_result(result, receipt)                           # -> TxnResult (receipt rendered, no file)
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import bindparam, func, select
@@ -20,7 +19,6 @@ from sqlalchemy.sql.expression import Executable
 
 from teller_tui.common.masks import mask_name, mask_wallet
 from teller_tui.common.money import Money
-from teller_tui.common.files import save_private_text as save_receipt
 from teller_tui.desk.cash_types import EntryReceipt, TxnResult
 from teller_tui.desk.receipts import ReceiptData, render_receipt
 from teller_tui.desk.statements import cached_statement
@@ -120,16 +118,14 @@ def _receipt(session: Session, *, kind: str, reference: str, posted_at: datetime
     return EntryReceipt(data, main.number)
 
 
-def txn_result(result: EntryResult, receipt: EntryReceipt, receipts_dir: Path) -> TxnResult:
-    """The posting's result with its receipt rendered (80 columns) and saved under ``receipts_dir``."""
+def txn_result(result: EntryResult, receipt: EntryReceipt) -> TxnResult:
+    """The posting's result with its receipt rendered (80 columns, the screen's layout).
+
+    No file is written: the ledger gives the receipt again at any time (``receipt_for``), and a
+    copy is saved only when a print does not happen (``PrintService.print_text(keep=...)``). A file
+    per posting cost the teller's wait a file creation (0.1–0.2 ms in a directory a busy day has
+    filled) and left a branch a directory that only grew."""
     text = render_receipt(receipt.data, width=80)
-    path: Path | None = None
-    try:
-        # A copy of what the ledger keeps (reprinted from it at any time): not fsynced, so the
-        # posting's own commit is the only disk wait on the teller's path.
-        path = save_receipt(receipts_dir, result.reference, text, durable=False)
-    except OSError:
-        path = None  # the posting stands; the receipt can be reprinted
     return TxnResult(result.reference, result.entry_id, result.kind, receipt.amount,
                      receipt.new_balance if receipt.new_balance is not None else Money(0), result.posted_at,
-                     result.business_date, text, path, result.replayed, receipt.wallet_number_full)
+                     result.business_date, text, result.replayed, receipt.wallet_number_full)

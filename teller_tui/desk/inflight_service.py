@@ -152,7 +152,7 @@ class InflightService:
                 return SubmissionOutcome(submission, posted=True, entry_reference=entry.reference)
             receipt = entry_receipt(s, entry.entry_id, bank_name=getattr(self.settings, "bank_name", "") or "")
         # The original posting (not a replay of it): its receipt, rendered and saved again.
-        result = replace(txn_result(entry, receipt, self.settings.receipts_dir), replayed=False)
+        result = replace(txn_result(entry, receipt), replayed=False)
         return SubmissionOutcome(submission, posted=True, result=result)
 
     @guarded("inflight")

@@ -83,7 +83,7 @@ class LinkedFundingDesk:
                 raise NotFound(_("No transaction with reference {reference}").format(reference=done.reference),
                                code="no_entry")
             receipt = entry_receipt(s, entry.entry_id, bank_name=getattr(self.settings, "bank_name", "") or "")
-        return replace(txn_result(entry, receipt, self.settings.receipts_dir), replayed=done.replayed)
+        return replace(txn_result(entry, receipt), replayed=done.replayed)
 
     def _preview(self, actor: Actor, wallet_id: int, amount: Money, *, incoming: bool) -> Preview:
         kind = EntryKind.LINKED_TOP_UP if incoming else EntryKind.LINKED_WITHDRAW

@@ -4,11 +4,14 @@ Public API::
 
     printing = PrintService(settings)
     spec = printing.printer_for(Purpose.RECEIPT)            # PrinterSpec | None
-    outcome = printing.print_text(text, purpose=Purpose.RECEIPT, title="R123", kept_at=path, large=False)
+    outcome = printing.print_text(text, purpose=Purpose.RECEIPT, title="R123",
+                                  keep=KeepCopy(receipts_dir, "R123", shown), large=False)
     outcome.printed, outcome.message                        # bool, one sentence for the teller
 
 ``print_text`` never raises for a printer problem: the outcome says "Not printed: …, the file is
-kept at …" (the caller saved the file before printing). Only a programming error raises.
+kept at …". The file is either one the caller saved before printing (``kept_at``: a statement, a
+report) or a copy saved only because the print did not happen (``keep``: a receipt, which the ledger
+can give again at any time, so a posting writes no file of its own). Only a programming error raises.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from teller_tui.common.files import save_private_text
 from teller_tui.common.i18n import _
 from teller_tui.common.settings import Settings
 from teller_tui.common.text import clean_text
@@ -24,7 +28,24 @@ from .backends import PrintFailed, Sent, send_cups, send_device, send_tcp
 from .config import PrinterKind, PrinterSpec, Purpose
 from .escpos import printable_lines, render_escpos
 
-__all__ = ["PrintOutcome", "PrintService"]
+__all__ = ["KeepCopy", "PrintOutcome", "PrintService"]
+
+
+@dataclass(frozen=True, slots=True)
+class KeepCopy:
+    """What to keep when a print does not happen: ``text`` (as the screen shows it, whatever the
+    printer's layout) saved as ``<directory>/<name>.txt`` (0600, in a 0700 directory)."""
+
+    directory: Path
+    name: str
+    text: str
+
+    def save(self) -> str:
+        """The saved file's path; ``""`` when it could not be saved (the outcome then names no file)."""
+        try:
+            return str(save_private_text(self.directory, self.name, self.text))
+        except (OSError, ValueError):
+            return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +85,20 @@ class PrintService:
         return ("\n".join(printable_lines(text, 200)) + "\n\f").encode("utf-8")
 
     def print_text(self, text: str, *, purpose: Purpose, title: str, kept_at: Path | None = None,
-                   large: bool = False) -> PrintOutcome:
-        """``large``: a large-print layout (half the columns), printed double size on ESC/POS and
-        at 5 characters per inch through CUPS."""
+                   keep: KeepCopy | None = None, large: bool = False) -> PrintOutcome:
+        """``kept_at``: a file the caller already saved; ``keep``: a copy to save only if the print
+        does not happen. ``large``: a large-print layout (half the columns), printed double size on
+        ESC/POS and at 5 characters per inch through CUPS."""
         name = self.printer_name(purpose)
         spec = self.settings.printers.get(name) if name else None
-        kept = str(kept_at) if kept_at is not None else ""
+
+        def kept_file() -> str:
+            if kept_at is not None:
+                return str(kept_at)
+            return keep.save() if keep is not None else ""
+
         if spec is None:
+            kept = kept_file()
             if kept:
                 msg = _("No printer is set up for terminal {terminal}; the file is kept at {path}.")
             else:
@@ -88,6 +116,7 @@ class PrintService:
                 sent = send_cups(data, queue=spec.queue, title=title, raw=spec.raw, timeout=spec.timeout_seconds,
                                  large=large, server=spec.server, follow_seconds=spec.follow_seconds)
         except PrintFailed as exc:
+            kept = kept_file()
             if kept:
                 msg = _("Not printed: printer {printer} ({where}): {reason}; the file is kept at {path}.")
             else:
