@@ -243,6 +243,55 @@ def test_the_writer_whose_ticket_is_due_checkpoints_the_wal_after_its_turn(db_pa
         db.dispose()
 
 
+@pytest.mark.parametrize("catch_up", [True, False], ids=["catch-up", "negative-control"])
+def test_a_checkpoint_after_the_line_has_the_next_turn_catch_up_so_the_wal_starts_over(
+        db_path: Path, catch_up: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checkpoint after the line cannot copy what is committed while it runs (here: what a
+    reader's snapshot still holds back), so SQLite would not start the WAL over and it would grow to
+    the backstop. It asks for a catch-up; the next turn copies the rest after its COMMIT, and the WAL
+    file stops growing (written from its beginning again). Without the request it keeps growing."""
+    import sqlite3
+
+    if not catch_up:
+        monkeypatch.setattr(WriterQueue, "_ask_catch_up", lambda self: None)
+    db = make_database(f"sqlite:///{db_path}")
+    wal = db_path.with_name(db_path.name + "-wal")
+    queue = queue_path(db_path)
+
+    def insert(n: int) -> None:
+        for _ in range(n):
+            with db.write() as s:
+                s.execute(text("INSERT INTO wal_probe (pad) VALUES (:p)"), {"p": "w" * 3000})
+
+    line = db.writer_queue
+    assert line is not None
+    reader = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        with db.write() as s:
+            s.execute(text("CREATE TABLE wal_probe (id INTEGER PRIMARY KEY, pad TEXT)"))
+        insert(10)
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT count(*) FROM wal_probe").fetchone() == (10,)  # a snapshot held
+        insert(10)
+        _next_ticket(db_path, CHECKPOINT_EVERY)
+        insert(1)  # the due ticket: its checkpoint after the line stops at the reader's snapshot
+        assert line.checkpoints == 1
+        assert queue.read_bytes()[8:9] == (b"\1" if catch_up else b"")
+        reader.execute("ROLLBACK")
+        insert(1)  # this turn catches up after its COMMIT
+        assert line.caught_up == (1 if catch_up else 0)
+        if catch_up:
+            assert queue.read_bytes()[8:9] == b"\0"
+        size = wal.stat().st_size
+        insert(8)  # fewer frames than the WAL holds: written over its beginning, if it started over
+        assert (wal.stat().st_size == size) is catch_up
+        with db.read() as s:
+            assert s.execute(text("SELECT count(*) FROM wal_probe")).scalar_one() == 30
+    finally:
+        reader.close()
+        db.dispose()
+
+
 def test_the_passive_checkpoint_needs_neither_the_line_nor_the_write_lock(db_path: Path) -> None:
     """Another writer holds its turn and SQLite's write lock (an open BEGIN IMMEDIATE transaction)
     while the checkpoint runs: it copies the committed frames and returns without waiting."""

@@ -1,7 +1,7 @@
 """Many terminals posting at once on one database: 16 processes x 500 cash-ins vs one doing 8,000.
 
-Every worker is a fresh process (``spawn``) that builds its own services, posts a few
-warm-up cash-ins, then waits at a barrier; the clock runs from the barrier to the last
+Every worker is a fresh process (``spawn``) that builds its own services, posts its share of
+:data:`WARM_UP` warm-up cash-ins, then waits at a barrier; the clock runs from the barrier to the last
 worker's last posting. Each posting is a real ``services.cash.cash_in`` (its own
 ``BEGIN IMMEDIATE`` transaction on SQLite, the write advisory lock on PostgreSQL), each
 worker on its own wallets, the drawers of the demo's tellers taken in turn. Lock errors
@@ -38,6 +38,12 @@ if TYPE_CHECKING:
     from teller_tui.bench.runner import Context
 
 NAME = "concurrency"
+#: Cash-ins posted by all the workers together before the clock starts (each at least 3): the WAL
+#: grows to its working size once a day, and while it first grows every commit costs about twice
+#: as much (appending to a file makes its fsync commit the filesystem's journal too; measured here:
+#: turns of 5.8 ms for the first second of a run, 2.4–2.9 ms after), which is not what a branch's
+#: writers meet the rest of the day.
+WARM_UP = 320
 TITLE = "many processes posting on one SQLite file vs one process doing as many"
 
 
@@ -72,7 +78,8 @@ def _is_lock_error(exc: BaseException) -> bool:
 
 
 def _worker(env: dict[str, str], actors: list[tuple[int, str, str]], targets: list[int], n: int, barrier: Any,
-            queue: Any, writer_queue: bool = True, done: Any = None) -> None:  # pragma: no cover - a child process
+            queue: Any, writer_queue: bool = True, done: Any = None, warm_up: int = 3,
+            ) -> None:  # pragma: no cover - a child process
     import os
 
     os.environ.update(env)
@@ -91,7 +98,7 @@ def _worker(env: dict[str, str], actors: list[tuple[int, str, str]], targets: li
         services.db.writer_queue = None  # SQLite's busy handler alone (the "before" figure)
     people = [Actor(i, u, settings.terminal_id, r, settings.branch_code) for i, u, r in actors]
     run = uuid.uuid4().hex[:10]
-    for i in range(3):  # warm-up, not timed
+    for i in range(warm_up):  # not timed
         services.cash.cash_in(people[i % len(people)], targets[i % len(targets)], Money(100),
                               idempotency_key=f"cc-warm-{run}-{i}")
     counter.count = 0
@@ -150,8 +157,8 @@ def run_workers(data: DataSet, processes: int, per_process: int, *, wallets_each
     procs = []
     for k in range(processes):
         mine = targets[k::processes] or targets
-        p = mp.Process(target=_worker, args=(env, actors, mine, per_process, barrier, queue, writer_queue, done),
-                       daemon=True)
+        p = mp.Process(target=_worker, args=(env, actors, mine, per_process, barrier, queue, writer_queue, done,
+                                             max(3, WARM_UP // processes)), daemon=True)
         p.start()
         procs.append(p)
     try:
