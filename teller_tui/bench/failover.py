@@ -10,7 +10,9 @@ is SIGKILLed and :func:`~teller_tui.maintenance.replication.promote` (``teller d
 once; the terminals reconnect by themselves.
 
 * failover time: SIGKILL → the first acknowledged posting on the promoted server (any terminal),
-  and → every terminal posting again. Detection is not included: the promotion starts at once
+  and → every terminal posting again. Each acknowledgement names the server's port it committed
+  on, so a posting the old primary committed just before the kill, logged just after it, is not
+  counted as the new server's (it once was: a 2.5 ms "failover"). Detection is not included: the promotion starts at once
   (a person or a monitor decides that in real life).
 * postings/s with synchronous quorum commit (before the kill), next to one durable server alone
   with the same terminals (the reference, measured first in the same round), and after the
@@ -81,14 +83,16 @@ def _terminals(url: str, ids: dict[str, int], n: int, work: Path, tag: str) -> t
     return procs, files, stop
 
 
-def _acks(files: list[Path]) -> list[list[float]]:
+def _acks(files: list[Path], *, not_on: int | None = None) -> list[list[float]]:
+    """Each terminal's acknowledgement times; ``not_on``: only those committed on another server's port."""
     out: list[list[float]] = []
     for f in files:
         try:
             lines = f.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             lines = []
-        out.append([json.loads(x)["t"] for x in lines if x.endswith("}") and '"key"' in x])
+        acks = [json.loads(x) for x in lines if x.endswith("}") and '"key"' in x]
+        out.append([a["t"] for a in acks if not_on is None or a.get("port") != not_on])
     return out
 
 
@@ -155,12 +159,13 @@ def _round(pgserver: Any, ctx: Context, work: Path) -> dict[str, float]:
             time.sleep(window)
             t_kill = time.time()
             result["before"] = _rate(_acks(files), t0, t_kill)
+            old = int(cluster.primary.port)
             pgserver.kill_server(cluster.primary)
             promoted = promote([s.conninfo() for s in cluster.nodes[1:]], fence=[cluster.primary.conninfo()])
             t_promoted = time.time()
-            _wait(lambda: all(any(t > t_kill for t in ts) for ts in _acks(files)), 120,
+            _wait(lambda: all(any(t > t_kill for t in ts) for ts in _acks(files, not_on=old)), 120,
                   "posting after the failover", lambda: _why(work, "sync", cluster))
-            firsts = [min(t for t in ts if t > t_kill) for ts in _acks(files)]
+            firsts = [min(t for t in ts if t > t_kill) for ts in _acks(files, not_on=old)]
             result.update(promote_s=promoted.seconds, promoted_s=t_promoted - t_kill, first_s=min(firsts) - t_kill,
                           all_s=max(firsts) - t_kill)
             t1 = time.time()
@@ -245,17 +250,18 @@ def _terminal_main(argv: list[str]) -> int:  # pragma: no cover - runs in a chil
             src, dst = ("a", "b") if (worker + i) % 2 else ("b", "a")
             req = EntryRequest(key, "transfer", (Leg(ids[src], 1 + i % 97), Leg(ids[dst], -(1 + i % 97))), None,
                                f"T{worker}", "B001")
-            def post(session: Any, r: EntryRequest = req) -> object:
-                return ledger.post(session, r)
+            def post(session: Any, r: EntryRequest = req) -> int:
+                ledger.post(session, r)
+                return int(session.connection().connection.dbapi_connection.info.port)  # no round trip
 
             while True:
                 try:
-                    db.write_retrying(post)
+                    port = db.write_retrying(post)
                     break
                 except DatabaseUnavailable:
                     if os.path.exists(stop_path):
                         return 0
-            out.write(json.dumps({"key": key, "t": time.time()}) + "\n")
+            out.write(json.dumps({"key": key, "t": time.time(), "port": port}) + "\n")
             out.flush()
     db.dispose()
     return 0
