@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from teller_tui.common.i18n import N_, _
 
+from .widgets.footer import KeyFooter
 from .widgets.outage_banner import OutageBanner
 from .widgets.watermark import TrainingWatermark
 
@@ -80,10 +81,22 @@ class _TellerScreenMixin:
     def on_mount(self) -> None:
         self.ensure_watermark()
         self.ensure_outage_banner()
+        self.ensure_key_footer()
 
     def on_screen_resume(self) -> None:
+        self.remove_class("-beneath")  # type: ignore[attr-defined]
         self.ensure_watermark()
         self.ensure_outage_banner()
+
+    def on_screen_suspend(self) -> None:
+        # Under a dialog the keys of this screen do nothing (a modal screen's bindings end at the
+        # dialog): its footer is hidden, and the dialog shows its own (app.tcss: .-beneath).
+        self.add_class("-beneath")  # type: ignore[attr-defined]
+
+    def ensure_key_footer(self) -> None:
+        """A dialog lists its own keys at the bottom, in place of the footer of the screen beneath."""
+        if isinstance(self, ModalScreen) and not self.query(KeyFooter):
+            self.mount(KeyFooter())
 
     def ensure_outage_banner(self) -> None:
         """The database is unreachable, or offline cash-ins wait: the banner on this screen (none otherwise)."""
@@ -113,6 +126,7 @@ class _TellerScreenMixin:
         await self.recompose()  # type: ignore[attr-defined]
         self.ensure_watermark()
         self.ensure_outage_banner()
+        self.ensure_key_footer()
         for w in self.query(Input):  # type: ignore[attr-defined]
             if w.id in values:
                 w.value = values[w.id]
@@ -132,4 +146,4 @@ class TellerModal(_TellerScreenMixin, ModalScreen[ResultType]):
 
     # F1 over a dialog too: a modal screen cuts the app's bindings off, so the dialog's HELP could not
     # be read. (Off behind the lock screen: the app's check_action.)
-    BINDINGS = [Binding("f1", "app.help", N_("Help"), id="modal.help", show=False)]
+    BINDINGS = [Binding("f1", "app.help", N_("Help"), id="modal.help")]

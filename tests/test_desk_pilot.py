@@ -389,3 +389,31 @@ async def test_home_shows_session_and_count(desk: Desk) -> None:
         assert "Nov 23, 2026" in facts
         keys = {b.binding.key for b in pilot.app.screen.active_bindings.values()}
         assert {"f2", "f5", "f6", "f7", "f8"} <= keys
+
+
+async def test_a_dialog_shows_its_own_keys_in_place_of_the_screen_beneath(desk: Desk) -> None:
+    """Over a dialog the screen beneath's keys do nothing (a modal screen's bindings end at the
+    dialog), so its footer gives way to the dialog's: F8's reprint prompt lists Esc and F1, not F5;
+    closed, the home footer is back. At 80×24, where the home footer takes four rows."""
+    from screens.widgets.footer import KeyFooter
+
+    def keys_shown(footer: KeyFooter) -> set[str]:
+        return {str(key.key) for key in footer.query("FooterKey")}
+
+    async with desk.signed_in(size=(80, 24)) as pilot:
+        home = pilot.app.screen
+        home_footer = home.query_one(KeyFooter)
+        assert home_footer.display and {"f5", "f8"} <= keys_shown(home_footer)
+        await pilot.press("f8")
+        await settle(pilot)
+        dialog = pilot.app.screen
+        assert type(dialog).__name__ == "ReprintPrompt"
+        assert not home_footer.display  # hidden under the dialog
+        own = dialog.query_one(KeyFooter)
+        assert own.display and keys_shown(own) >= {"escape", "f1"} and "f5" not in keys_shown(own)
+        await pilot.press("f5")  # the home's key does nothing here
+        await settle(pilot)
+        assert pilot.app.screen is dialog
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pilot.app.screen is home and home_footer.display

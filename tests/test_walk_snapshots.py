@@ -53,6 +53,12 @@ def _runner(desk: Desk, target: str) -> Callable[[Any], Any]:
             await settle(pilot)
         pilot.app.screen.set_focus(None)  # no cursor in the picture
         await settle(pilot)
+        # Focusing a form's first field on mount may scroll it by a row or not, depending on whether
+        # the layout had settled first: the picture is taken from the top, every time.
+        for scrolled in [pilot.app.screen, *pilot.app.screen.query("*")]:
+            if scrolled.scroll_offset.y:
+                scrolled.scroll_home(animate=False)
+        await settle(pilot)
 
     return run_before
 
