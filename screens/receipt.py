@@ -164,6 +164,11 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
         printing = self.services.printing
         purpose = Purpose.DOCUMENT if self.document else Purpose.RECEIPT
         text = shown
+        # A document saved before it was shown (a statement, a welcome sheet) is the file kept;
+        # otherwise a copy of what the screen shows is saved, only if the print does not happen.
+        saved = Path(self.path) if self.path is not None and Path(self.path).exists() else None
+        keep = None if saved is not None else KeepCopy(Path(self.services.settings.receipts_dir), self.reference,
+                                                       shown)
         try:
             columns = printing.columns_for(purpose)
             if columns != 80:  # lay it out again for the roll
@@ -171,15 +176,14 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
                     text = self.layout_for(columns)
                 elif not self.document:
                     text = self.services.cash.receipt_for(self.reference, width=columns, reprint=self.reprint)
-            # A document saved before it was shown (a statement, a welcome sheet) is the file kept;
-            # otherwise a copy of what the screen shows is saved, only if the print does not happen.
-            saved = Path(self.path) if self.path is not None and Path(self.path).exists() else None
-            keep = None if saved is not None else KeepCopy(Path(self.services.settings.receipts_dir),
-                                                           self.reference, shown)
             outcome = printing.print_text(text, purpose=purpose, title=self.reference, kept_at=saved, keep=keep,
                                           large=is_large_print(text))
-        except Exception as exc:
-            self.post_message(self.Printed(_("Not printed: {reason}").format(reason=error_text(exc)), False))
+        except Exception as exc:  # before a printer was reached (the roll's layout needs the database)
+            kept = str(saved) if saved is not None else keep.save() if keep is not None else ""
+            reason = error_text(exc)
+            message = _("Not printed: {reason}; the file is kept at {path}.").format(reason=reason, path=kept) \
+                if kept else _("Not printed: {reason}").format(reason=reason)
+            self.post_message(self.Printed(message, False))
             return
         self.post_message(self.Printed(outcome.message, outcome.printed))
 

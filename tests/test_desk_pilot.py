@@ -403,12 +403,12 @@ async def test_a_dialog_shows_its_own_keys_in_place_of_the_screen_beneath(desk: 
     async with desk.signed_in(size=(80, 24)) as pilot:
         home = pilot.app.screen
         home_footer = home.query_one(KeyFooter)
-        assert home_footer.display and {"f5", "f8"} <= keys_shown(home_footer)
+        assert home_footer.styles.visibility == "visible" and {"f5", "f8"} <= keys_shown(home_footer)
         await pilot.press("f8")
         await settle(pilot)
         dialog = pilot.app.screen
         assert type(dialog).__name__ == "ReprintPrompt"
-        assert not home_footer.display  # hidden under the dialog
+        assert home_footer.styles.visibility == "hidden"  # under the dialog (its rows kept: nothing shifts)
         own = dialog.query_one(KeyFooter)
         assert own.display and keys_shown(own) >= {"escape", "f1"} and "f5" not in keys_shown(own)
         await pilot.press("f5")  # the home's key does nothing here
@@ -416,4 +416,4 @@ async def test_a_dialog_shows_its_own_keys_in_place_of_the_screen_beneath(desk: 
         assert pilot.app.screen is dialog
         await pilot.press("escape")
         await settle(pilot)
-        assert pilot.app.screen is home and home_footer.display
+        assert pilot.app.screen is home and home_footer.styles.visibility == "visible"

@@ -273,3 +273,59 @@ async def test_sign_in_fits_80x24_with_the_answer_in_view(services: Any, with_co
         for selector in ("#signin-status", "#submit", "#cancel", "#pin", *(("#code",) if with_code else ())):
             region = screen.query_one(selector).region
             assert region.height and region.bottom <= 24, (selector, region)
+
+
+@pytest.mark.slow  # Pilot, a printer on loopback
+@pytest.mark.parametrize("with_printer", [True, False], ids=["printer", "no-printer"])
+async def test_the_kiosk_prints_its_receipt_or_keeps_a_copy_and_says_so(db: Any, clock: FakeClock, tmp_path: Path,
+                                                                       with_printer: bool) -> None:
+    """Print on the kiosk's receipt: the ESC/POS printer on loopback gets the receipt; with none set
+    up, a copy is kept in the receipts folder (a posting writes no file of its own) and the customer
+    is told to ask at the counter instead of "take your receipt"."""
+    from screens.kiosk.app import make_kiosk_app
+    from screens.kiosk.transfer import KioskReceiptScreen
+    from teller_tui.auth.secretbox import SecretBox
+    from teller_tui.common.printing.escpos import decode_escpos
+    from teller_tui.common.settings import load_settings
+    from teller_tui.services import make_services
+    from test_printing import Listener
+
+    listener = Listener() if with_printer else None
+    printers: dict[str, Any] = {"printers": {"kiosk": {"kind": "escpos-tcp", "host": "127.0.0.1",
+                                                       "port": listener.port, "timeout_seconds": 3}},
+                                "default_printer": "kiosk"} if listener is not None else {}
+    settings = load_settings(home=tmp_path / "home", locale="en", terminal_id="K01", kiosk_min_response_seconds=0,
+                             **printers)
+    services = make_services(settings, clock=clock, database=db, box=SecretBox.ephemeral())
+    _customer(services, "王芳", "13900000002", fund="500")
+    _customer(services, "张三明", "13812345678", fund="0")
+    app = make_kiosk_app(services.settings, services=services)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await _ready(app, pilot)
+            await _sign_in(app, pilot, "13900000002")
+            await pilot.press("2")
+            await settle(pilot)
+            app.screen.query_one("#payee").value = "13812345678"
+            app.screen.query_one("#amount").value = "20"
+            await pilot.click("#continue")
+            await _settle(app, pilot)
+            await pilot.click("#confirm")
+            await _settle(app, pilot)
+            await _settle(app, pilot)
+            assert isinstance(app.screen, KioskReceiptScreen)
+            reference = app.screen.receipt.reference
+            kept = settings.receipts_dir / f"{reference}.txt"
+            assert not kept.exists()  # the posting wrote no file
+            await pilot.click("#print")
+            await settle(pilot)
+            said = [str(n.message) for n in app._notifications]
+            if listener is not None:
+                assert listener.done.wait(5) and reference in decode_escpos(listener.jobs[0]).text
+                assert "Printing… please take your receipt." in said and not kept.exists()
+            else:
+                assert any("could not be printed" in m and "ask at the counter" in m for m in said)
+                assert kept.read_text(encoding="utf-8") == app.screen.receipt.receipt_text
+    finally:
+        if listener is not None:
+            listener.close()

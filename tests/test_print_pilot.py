@@ -203,3 +203,32 @@ async def test_eod_report_that_does_not_print_says_so(tmp_path: Any, db_path: An
             assert shown.startswith(f"Not printed: printer office (127.0.0.1:{port})"), shown
     finally:
         set_locale("en")
+
+
+async def test_a_print_that_fails_before_the_printer_still_keeps_the_copy(tmp_path: Any, db_path: Any, db: Any,
+                                                                          clock: Any, listener: Listener,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A roll printer needs the receipt laid out again from the ledger; with the database gone by
+    then, nothing reaches the printer — and the copy the screen shows is saved all the same (a
+    posting writes no file of its own), the status naming it."""
+    from teller_tui.common.errors import DatabaseUnavailable
+
+    desk = make_desk(tmp_path, db_path, db, clock, **_printer(listener.port, columns=48))
+    try:
+        async with desk.app.run_test(size=(80, 24)) as pilot:
+            receipt = await cash_in_to_receipt(pilot, desk, "20")
+            kept = desk.services.settings.receipts_dir / f"{receipt.reference}.txt"
+            assert not kept.exists()
+
+            def database_gone(*_args: Any, **_kwargs: Any) -> str:
+                raise DatabaseUnavailable("The database cannot be reached.")
+
+            monkeypatch.setattr(desk.services.cash, "receipt_for", database_gone)
+            await pilot.press("p")
+            await wait_printed(pilot)
+            assert listener.jobs == []
+            assert kept.read_text(encoding="utf-8") == receipt.text
+            said = status(pilot.app)
+            assert said.startswith("Not printed: ") and said.endswith(f"the file is kept at {kept}.")
+    finally:
+        set_locale("en")

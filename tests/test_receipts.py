@@ -70,6 +70,10 @@ def test_save_receipt_private_dir(tmp_path: Path) -> None:
     assert stat.S_IMODE(d.stat().st_mode) == 0o700
     with pytest.raises(ValueError):
         save_receipt(d, "../evil", "x")
+    for bad in ("R1\n", ".hidden", "R1/../x", ""):  # a final line break too ("$" would have let it by)
+        with pytest.raises(ValueError):
+            save_receipt(d, bad, "x")
+    assert sorted(f.name for f in d.iterdir()) == ["R20261123-000000042.txt"]
     with pytest.raises(ValueError):
         render_receipt(_data(), width=40)
 

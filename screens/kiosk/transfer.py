@@ -292,8 +292,34 @@ class KioskReceiptScreen(KioskModal):
             self.app.deliver_text(io.StringIO(self.receipt.receipt_text),
                                   save_filename=f"{self.receipt.reference}.txt", open_method="browser",
                                   mime_type="text/plain")
-        # In a terminal the receipt is already saved in the receipts folder the printer reads.
-        self.notify(_("Printing… please take your receipt."), markup=False)
+            self.notify(_("Printing… please take your receipt."), markup=False)
+            return
+        self._print(self.receipt.receipt_text, self.receipt.reference)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="kiosk-print")
+    def _print(self, text: str, reference: str) -> None:
+        """To this kiosk's receipt printer; if it does not print, a copy is kept in the receipts folder
+        (the posting itself writes no file) and the customer is sent to the counter."""
+        from pathlib import Path
+
+        from teller_tui.common.printing.config import Purpose
+        from teller_tui.common.printing.service import KeepCopy
+
+        services = self.app.services  # type: ignore[attr-defined]
+        try:
+            printed = services.printing.print_text(
+                text, purpose=Purpose.RECEIPT, title=reference,
+                keep=KeepCopy(Path(services.settings.receipts_dir), reference, text)).printed
+        except Exception:  # noqa: BLE001 - the customer is told it did not print; the transfer stands
+            printed = False
+        self.app.call_from_thread(self._printed, printed)
+
+    def _printed(self, printed: bool) -> None:
+        if printed:
+            self.notify(_("Printing… please take your receipt."), markup=False)
+        else:
+            self.notify(_("The receipt could not be printed. Your transfer is done; please ask at the counter "
+                          "for a receipt."), markup=False, severity="warning")
 
     @on(Button.Pressed, "#close")
     def action_close(self) -> None:

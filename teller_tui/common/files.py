@@ -89,7 +89,7 @@ def _make_private_dir(directory: Path) -> str:
 def save_private_text(directory: Path, name: str, text: str, *, durable: bool = True) -> Path:
     """Write ``<directory>/<name>.txt`` (directory created 0700, file 0600); returns the path.
     ``durable``: see :func:`write_private_file`."""
-    if not _SAFE_NAME.match(name) or name.startswith("."):
+    if not _SAFE_NAME.fullmatch(name) or name.startswith("."):  # fullmatch: "$" would let a final "\n" by
         raise ValueError(f"unsafe receipt reference {name!r}")
     key = _make_private_dir(directory)
     try:
@@ -102,7 +102,7 @@ def save_private_text(directory: Path, name: str, text: str, *, durable: bool = 
 
 def save_screenshot(home: Path, name: str, svg: str) -> Path:
     """Write ``<home>/screenshots/<name>.svg`` (directory 0700, file 0600); returns the path."""
-    if not _SAFE_NAME.match(name) or name.startswith("."):
+    if not _SAFE_NAME.fullmatch(name) or name.startswith("."):
         raise ValueError(f"unsafe screenshot name {name!r}")
     directory = home / "screenshots"
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -135,7 +135,7 @@ class Database(Engines):
                     # turn inherits a half-ended transaction; the next turn opens another connection.
                     self.line.discard()
                     raise
-                line.catch_up(conn.connection.dbapi_connection)  # still in the turn (db/writer_queue.py)
+                line.catch_up(conn)  # still in the turn, after COMMIT (db/writer_queue.py)
         line.checkpoint_after(ticket, self.write_engine)  # out of the writers' line now
 
     @contextmanager

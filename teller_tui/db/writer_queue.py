@@ -166,18 +166,20 @@ class WriterQueue:
         except OSError as exc:  # the catch-up is an optimisation: SQLite's backstop remains
             log.warning("could not ask for a WAL catch-up: %s", type(exc).__name__)
 
-    def catch_up(self, raw: Any) -> None:
+    def catch_up(self, conn: Any) -> None:
         """In a turn, after its COMMIT: if a checkpoint after the line asked for it, copy what was
-        committed since (``PASSIVE``, on ``raw``, the writer's own DBAPI connection, outside any
-        transaction) and clear the request, so the next write transaction starts the WAL over. A
-        checkpoint still running elsewhere (busy) leaves the request for the next turn. Never raises:
-        the posting has committed."""
+        committed since (``PASSIVE``, on ``conn``'s DBAPI connection: the writer's own, outside any
+        transaction) and clear the request, so that the next write transaction can start the WAL
+        over (it does when every frame was copied; a reader's older snapshot can hold some back, and
+        then the WAL waits for the next request or SQLite's backstop). A checkpoint still running
+        elsewhere (busy) leaves the request for the next turn. Never raises: the posting has committed."""
         fd = self._turn_fd
         if fd is None:
             return
         try:
             if os.pread(fd, 1, _CATCH_UP) != b"\1":
                 return
+            raw = conn.connection.dbapi_connection
             busy, _frames, _done = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if not busy:
                 os.pwrite(fd, b"\0", _CATCH_UP)

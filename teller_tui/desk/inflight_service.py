@@ -151,7 +151,7 @@ class InflightService:
             if submission.kind in WALLETLESS_KINDS:
                 return SubmissionOutcome(submission, posted=True, entry_reference=entry.reference)
             receipt = entry_receipt(s, entry.entry_id, bank_name=getattr(self.settings, "bank_name", "") or "")
-        # The original posting (not a replay of it): its receipt, rendered and saved again.
+        # The original posting (not a replay of it): its receipt, rendered again.
         result = replace(txn_result(entry, receipt), replayed=False)
         return SubmissionOutcome(submission, posted=True, result=result)
 

@@ -1,7 +1,7 @@
 """The counter's linked-account forms: top up a wallet from the customer's linked bank card or
 account (兑换), withdraw to it (兑回): a preview for the confirmation dialog, then the posting
-(:class:`teller_tui.wallets.funding.FundingService`) with its receipt rendered and saved like a
-cash receipt.
+(:class:`teller_tui.wallets.funding.FundingService`) with its receipt rendered like a cash
+receipt.
 
 Public API::
 

@@ -4,7 +4,7 @@ Public API::
 
     data = ReceiptData(kind=..., reference=..., ...)            # everything printed, already masked
     text = render_receipt(data, width=80, locale=None)          # width 80 or 32; str ending in "\\n"
-    path = save_receipt(settings.receipts_dir, data.reference, text)   # teller_tui.common.files
+    # No file per posting: a copy is saved only when a print does not happen (printing.KeepCopy).
 
 Alignment counts terminal cells (CJK characters take two), so columns line up in both languages.
 Every user-supplied string is sanitised (:func:`teller_tui.common.text.clean_text`) before printing.
