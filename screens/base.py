@@ -94,9 +94,7 @@ class _TellerScreenMixin:
         self.add_class("-beneath")  # type: ignore[attr-defined]
 
     def ensure_key_footer(self) -> None:
-        """A dialog lists its own keys at the bottom, in place of the footer of the screen beneath."""
-        if isinstance(self, ModalScreen) and not self.query(KeyFooter):
-            self.mount(KeyFooter())
+        """A full screen composes its own footer (a dialog adds one: :class:`TellerModal`)."""
 
     def ensure_outage_banner(self) -> None:
         """The database is unreachable, or offline cash-ins wait: the banner on this screen (none otherwise)."""
@@ -147,3 +145,8 @@ class TellerModal(_TellerScreenMixin, ModalScreen[ResultType]):
     # F1 over a dialog too: a modal screen cuts the app's bindings off, so the dialog's HELP could not
     # be read. (Off behind the lock screen: the app's check_action.)
     BINDINGS = [Binding("f1", "app.help", N_("Help"), id="modal.help")]
+
+    def ensure_key_footer(self) -> None:
+        """A dialog lists its own keys at the bottom, in place of the footer of the screen beneath."""
+        if not self.query(KeyFooter):
+            self.mount(KeyFooter())

@@ -36,7 +36,6 @@ from textual.widgets import Input, Static
 
 from teller_tui.common.i18n import N_, _
 from teller_tui.common.printing.config import Purpose
-from teller_tui.common.printing.service import KeepCopy
 from teller_tui.notify.preferences import is_large_print
 
 from .base import TellerModal, TellerScreen
@@ -99,7 +98,8 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
     @classmethod
     def from_result(cls, result: Any, *, approved: bool = False) -> ReceiptScreen:
         """From a ``teller_tui.desk.cash.TxnResult``; ``approved``: posted by a supervisor's approval."""
-        return cls(result.reference, result.receipt_text, replayed=bool(getattr(result, "replayed", False)) and not approved)
+        return cls(result.reference, result.receipt_text,
+                   replayed=bool(getattr(result, "replayed", False)) and not approved)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="receipt-body"):
@@ -167,8 +167,7 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
         # A document saved before it was shown (a statement, a welcome sheet) is the file kept;
         # otherwise a copy of what the screen shows is saved, only if the print does not happen.
         saved = Path(self.path) if self.path is not None and Path(self.path).exists() else None
-        keep = None if saved is not None else KeepCopy(Path(self.services.settings.receipts_dir), self.reference,
-                                                       shown)
+        keep = None if saved is not None else printing.receipt_copy(self.reference, shown)
         try:
             columns = printing.columns_for(purpose)
             if columns != 80:  # lay it out again for the roll
@@ -179,12 +178,7 @@ class ReceiptScreen(DeskScreenMixin, TellerScreen[None]):
             outcome = printing.print_text(text, purpose=purpose, title=self.reference, kept_at=saved, keep=keep,
                                           large=is_large_print(text))
         except Exception as exc:  # before a printer was reached (the roll's layout needs the database)
-            kept = str(saved) if saved is not None else keep.save() if keep is not None else ""
-            reason = error_text(exc)
-            message = _("Not printed: {reason}; the file is kept at {path}.").format(reason=reason, path=kept) \
-                if kept else _("Not printed: {reason}").format(reason=reason)
-            self.post_message(self.Printed(message, False))
-            return
+            outcome = printing.not_printed(error_text(exc), kept_at=saved, keep=keep)
         self.post_message(self.Printed(outcome.message, outcome.printed))
 
     @on(Printed)

@@ -218,6 +218,18 @@ async def test_pin_lockout_at_five_in_the_ui(services: Any) -> None:
             assert c.pin_locked and c.pin_failed_attempts == 5
 
 
+async def _to_confirmation(app: Any, pilot: Any, customer: str, payee: str, amount: str) -> None:
+    """Signed in as ``customer``, a transfer to ``payee`` filled in and sent on to its confirmation."""
+    await _ready(app, pilot)
+    await _sign_in(app, pilot, customer)
+    await pilot.press("2")
+    await settle(pilot)
+    app.screen.query_one("#payee").value = payee
+    app.screen.query_one("#amount").value = amount
+    await pilot.click("#continue")
+    await _settle(app, pilot)
+
+
 @pytest.mark.slow  # Pilot
 async def test_transfer_confirms_with_masked_payee(services: Any) -> None:
     from screens.kiosk.app import make_kiosk_app
@@ -227,14 +239,7 @@ async def test_transfer_confirms_with_masked_payee(services: Any) -> None:
     _c2, w2 = _customer(services, "张三明", "13812345678", fund="0")
     app = make_kiosk_app(services.settings, services=services)
     async with app.run_test(size=SIZE) as pilot:
-        await _ready(app, pilot)
-        await _sign_in(app, pilot, "13900000002")
-        await pilot.press("2")
-        await settle(pilot)
-        app.screen.query_one("#payee").value = "13812345678"
-        app.screen.query_one("#amount").value = "120"
-        await pilot.click("#continue")
-        await _settle(app, pilot)
+        await _to_confirmation(app, pilot, "13900000002", "13812345678", "120")
         assert isinstance(app.screen, KioskConfirmTransfer)
         text = _text(app)
         assert "张*明 138****5678" in text and "张三明" not in text
@@ -302,14 +307,7 @@ async def test_the_kiosk_prints_its_receipt_or_keeps_a_copy_and_says_so(db: Any,
     app = make_kiosk_app(services.settings, services=services)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await _ready(app, pilot)
-            await _sign_in(app, pilot, "13900000002")
-            await pilot.press("2")
-            await settle(pilot)
-            app.screen.query_one("#payee").value = "13812345678"
-            app.screen.query_one("#amount").value = "20"
-            await pilot.click("#continue")
-            await _settle(app, pilot)
+            await _to_confirmation(app, pilot, "13900000002", "13812345678", "20")
             await pilot.click("#confirm")
             await _settle(app, pilot)
             await _settle(app, pilot)

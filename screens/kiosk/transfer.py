@@ -300,16 +300,12 @@ class KioskReceiptScreen(KioskModal):
     def _print(self, text: str, reference: str) -> None:
         """To this kiosk's receipt printer; if it does not print, a copy is kept in the receipts folder
         (the posting itself writes no file) and the customer is sent to the counter."""
-        from pathlib import Path
-
         from teller_tui.common.printing.config import Purpose
-        from teller_tui.common.printing.service import KeepCopy
 
-        services = self.app.services  # type: ignore[attr-defined]
+        printing = self.app.services.printing  # type: ignore[attr-defined]
         try:
-            printed = services.printing.print_text(
-                text, purpose=Purpose.RECEIPT, title=reference,
-                keep=KeepCopy(Path(services.settings.receipts_dir), reference, text)).printed
+            printed = printing.print_text(text, purpose=Purpose.RECEIPT, title=reference,
+                                          keep=printing.receipt_copy(reference, text)).printed
         except Exception:  # noqa: BLE001 - the customer is told it did not print; the transfer stands
             printed = False
         self.app.call_from_thread(self._printed, printed)

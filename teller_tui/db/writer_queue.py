@@ -71,7 +71,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import gc
 import logging
 import os
 import socket
@@ -87,6 +86,7 @@ from sqlalchemy.engine import Engine
 
 from teller_tui.common.errors import StorageError
 from teller_tui.db.faults import storage_fault
+from teller_tui.db.turn_gc import YOUNG_GC_IN_TURN, hold_gc, release_gc
 
 __all__ = ["AUTOCHECKPOINT_BACKSTOP", "CHECKPOINT_EVERY", "YOUNG_GC_IN_TURN", "WriterQueue", "WriterQueueTimeout",
            "checkpoint_passive", "queue_path"]
@@ -211,7 +211,7 @@ class WriterQueue:
             raise
         granted = time.perf_counter()
         self.last_asked, self.last_granted, self.last_wait = asked, granted, granted - asked
-        _hold_gc()
+        hold_gc()
         self._turn_fd = fd
         try:
             yield ticket
@@ -221,7 +221,7 @@ class WriterQueue:
             os.close(fd)  # frees this ticket's slot: the next writer in line goes
             self._notify(key, ticket + 1)  # … now, not at its next re-check
             self.last_held = released - granted
-            _release_gc()  # a full collection that fell due runs now, outside the line
+            release_gc()  # a full collection that fell due runs now, outside the line
 
     def _wait(self, fd: int, before: int, key: tuple[int, int], ticket: int) -> None:
         """Wait until the writer before this one frees its slot, at most ``timeout`` seconds: blocked
@@ -322,34 +322,6 @@ def checkpoint_passive(engine: Engine) -> int:
     except Exception as exc:  # noqa: BLE001 - see above
         log.warning("WAL checkpoint after the writers' line failed: %s", type(exc).__name__)
         return -1
-
-
-# -- no full garbage collection while a turn is held ----------------------------------------------
-_FULL_GC_HELD_OFF = 1 << 30  # the oldest generation's threshold while a turn is held: never reached
-#: The youngest generation's threshold while a turn is held (CPython's default is 700): a posting's
-#: allocations never reach it, so its young collections run after the turn; a bulk transaction
-#: still collects every this many allocations.
-YOUNG_GC_IN_TURN = 50_000
-_gc_guard = threading.Lock()
-_gc_turns = 0  # turns held in this process
-_gc_threshold: tuple[int, ...] = ()
-
-
-def _hold_gc() -> None:
-    global _gc_turns, _gc_threshold
-    with _gc_guard:
-        if _gc_turns == 0:
-            _gc_threshold = gc.get_threshold()
-            gc.set_threshold(max(_gc_threshold[0], YOUNG_GC_IN_TURN), _gc_threshold[1], _FULL_GC_HELD_OFF)
-        _gc_turns += 1
-
-
-def _release_gc() -> None:
-    global _gc_turns
-    with _gc_guard:
-        _gc_turns -= 1
-        if _gc_turns == 0:
-            gc.set_threshold(*_gc_threshold)
 
 
 # -- the ticket lock --------------------------------------------------------------------------------

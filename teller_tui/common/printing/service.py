@@ -48,6 +48,11 @@ class KeepCopy:
             return ""
 
 
+def _kept(kept_at: Path | None, keep: KeepCopy | None) -> str:
+    """The file a failed print names: the one the caller saved, else the copy saved now ("" for none)."""
+    return str(kept_at) if kept_at is not None else keep.save() if keep is not None else ""
+
+
 @dataclass(frozen=True, slots=True)
 class PrintOutcome:
     printed: bool
@@ -84,6 +89,23 @@ class PrintService:
                                  feed_lines=spec.feed_lines, large=large)
         return ("\n".join(printable_lines(text, 200)) + "\n\f").encode("utf-8")
 
+    def receipt_copy(self, reference: str, text: str) -> KeepCopy:
+        """Where a receipt's copy goes when its print does not happen: this terminal's receipts folder."""
+        return KeepCopy(self.settings.receipts_dir, reference, text)
+
+    def not_printed(self, reason: str, *, kept_at: Path | None = None, keep: KeepCopy | None = None,
+                    printer: str = "") -> PrintOutcome:
+        """The outcome of a print that failed before a printer took it (``reason``, one phrase; a
+        printer named: it refused), the file kept named: ``kept_at`` as saved, or ``keep`` saved now."""
+        kept = _kept(kept_at, keep)
+        if printer:
+            where = self.settings.printers[printer].where
+            msg = _("Not printed: printer {printer} ({where}): {reason}; the file is kept at {path}.") if kept \
+                else _("Not printed: printer {printer} ({where}): {reason}.")
+            return PrintOutcome(False, printer, msg.format(printer=printer, where=where, reason=reason, path=kept))
+        msg = _("Not printed: {reason}; the file is kept at {path}.") if kept else _("Not printed: {reason}")
+        return PrintOutcome(False, "", msg.format(reason=reason, path=kept))
+
     def print_text(self, text: str, *, purpose: Purpose, title: str, kept_at: Path | None = None,
                    keep: KeepCopy | None = None, large: bool = False) -> PrintOutcome:
         """``kept_at``: a file the caller already saved; ``keep``: a copy to save only if the print
@@ -91,14 +113,8 @@ class PrintService:
         ESC/POS and at 5 characters per inch through CUPS."""
         name = self.printer_name(purpose)
         spec = self.settings.printers.get(name) if name else None
-
-        def kept_file() -> str:
-            if kept_at is not None:
-                return str(kept_at)
-            return keep.save() if keep is not None else ""
-
         if spec is None:
-            kept = kept_file()
+            kept = _kept(kept_at, keep)
             if kept:
                 msg = _("No printer is set up for terminal {terminal}; the file is kept at {path}.")
             else:
@@ -116,13 +132,7 @@ class PrintService:
                 sent = send_cups(data, queue=spec.queue, title=title, raw=spec.raw, timeout=spec.timeout_seconds,
                                  large=large, server=spec.server, follow_seconds=spec.follow_seconds)
         except PrintFailed as exc:
-            kept = kept_file()
-            if kept:
-                msg = _("Not printed: printer {printer} ({where}): {reason}; the file is kept at {path}.")
-            else:
-                msg = _("Not printed: printer {printer} ({where}): {reason}.")
-            return PrintOutcome(False, name, msg.format(printer=name, where=spec.where, reason=exc.reason,
-                                                        path=kept))
+            return self.not_printed(exc.reason, kept_at=kept_at, keep=keep, printer=name)
         if sent.note:
             msg = _("Printed on {printer} ({where}); {note}.").format(printer=name, where=spec.where, note=sent.note)
         else:
